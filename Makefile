@@ -1,0 +1,56 @@
+# camgrid: two commands on a fresh Debian 12 machine, as root: `make demo` and `make test`.
+# Every target installs what it needs and skips what is done (stamps under .make/).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMPS := .make
+APT_PACKAGES := ffmpeg fonts-dejavu-core python3-venv ca-certificates
+CAMERAS ?= 32
+export CAMGRID_HOME ?= $(CURDIR)/var
+
+.PHONY: demo test lint typecheck importlint pytest bench-record deps clean help
+
+help:
+	@echo "make demo         simulated city + recorder (control room on http://127.0.0.1:8080 when built)"
+	@echo "make test         lint, types, import layers and the whole test suite"
+	@echo "make bench-record CAMERAS=N   recorder benchmark against one ffmpeg per camera"
+
+$(STAMPS)/apt: scripts/ensure-apt.sh Makefile
+	@mkdir -p $(STAMPS)
+	@scripts/ensure-apt.sh $(APT_PACKAGES)
+	@touch $@
+
+$(STAMPS)/venv: pyproject.toml $(STAMPS)/apt
+	@mkdir -p $(STAMPS)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --upgrade pip
+	@$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+deps: $(STAMPS)/venv
+
+demo: deps
+	$(BIN)/camgrid demo
+
+lint: deps
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: deps
+	$(BIN)/mypy
+
+importlint: deps
+	$(BIN)/lint-imports
+
+pytest: deps
+	$(BIN)/python -m pytest -q -p no:cacheprovider; rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no test: failing" >&2; exit 1; fi; exit $$rc
+
+test: lint typecheck importlint pytest
+
+bench-record: deps
+	$(BIN)/python bench/bench_record.py --cameras $(CAMERAS)
+
+clean:
+	rm -rf $(STAMPS) $(VENV) var

@@ -1,0 +1,80 @@
+"""``camgrid cameras``: import, list, export."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from camgrid.cli.common import open_db, settings_from
+from camgrid.clock import SystemClock
+from camgrid.db.engine import unit_of_work
+from camgrid.registry import io as regio
+from camgrid.registry import service
+
+
+@click.group()
+def cameras() -> None:
+    """Cameras in the registry."""
+
+
+@cameras.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.pass_context
+def cameras_import(ctx: click.Context, file: Path) -> None:
+    """Import FILE (CSV or GeoJSON). Atomic: any bad row imports nothing and exits 2."""
+    settings = settings_from(ctx)
+    parsed = regio.parse_camera_file(file)
+    if parsed.errors:
+        for err in parsed.errors:
+            click.echo(err, err=True)
+        click.echo(f"{file}: {len(parsed.errors)} bad row(s); nothing imported", err=True)
+        ctx.exit(2)
+    _, factory = open_db(settings)
+    with unit_of_work(factory) as session:
+        summary = service.import_cameras(session=session, rows=parsed.rows, now_ns=SystemClock().wall_ns())
+    click.echo(
+        f"{file}: {summary.total} cameras: {summary.added} added, {summary.updated} updated, "
+        f"{summary.unchanged} unchanged"
+    )
+
+
+@cameras.command("list")
+@click.option("--district", help="Only this district.")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines instead of a table.")
+@click.pass_context
+def cameras_list(ctx: click.Context, district: str | None, as_json: bool) -> None:
+    """List cameras (never their passwords)."""
+    settings = settings_from(ctx)
+    _, factory = open_db(settings)
+    with unit_of_work(factory) as session:
+        cams = [service.camera_out(c) for c in service.list_cameras(session=session, district=district)]
+    for cam in cams:
+        if as_json:
+            click.echo(cam.model_dump_json())
+        else:
+            click.echo(f"{cam.id:<16} {cam.district_id:<10} {cam.feeder_id:<10} {cam.status:<8} {cam.name}")
+
+
+@cameras.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "geojson"]), default="csv", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="File to write (default stdout).")
+@click.pass_context
+def cameras_export(ctx: click.Context, fmt: str, out: Path | None) -> None:
+    """Export cameras in the import format, without passwords."""
+    settings = settings_from(ctx)
+    _, factory = open_db(settings)
+    with unit_of_work(factory) as session:
+        rows = service.export_rows(service.list_cameras(session=session))
+    stream = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
+    try:
+        if fmt == "csv":
+            regio.write_csv(rows, stream)
+        else:
+            json.dump(regio.to_geojson(rows), stream, indent=1)
+            stream.write("\n")
+    finally:
+        if out:
+            stream.close()

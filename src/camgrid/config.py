@@ -1,0 +1,192 @@
+"""One config file (``$CAMGRID_HOME/camgrid.toml``) plus environment overrides.
+
+Every field has a default, bounds and a description; unknown keys are errors (``extra="forbid"``), and every error
+names its key as ``section.key``. Environment variables override the file: ``CAMGRID_RECORDER__STALL_TIMEOUT_S=3``
+sets ``recorder.stall_timeout_s``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+CONFIG_NAME = "camgrid.toml"
+ENV_PREFIX = "CAMGRID_"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class DatabaseConfig(_Section):
+    url: str = Field(
+        "",
+        max_length=2000,
+        description="SQLAlchemy URL; empty means SQLite at $CAMGRID_HOME/camgrid.db",
+    )
+
+
+class RecorderConfig(_Section):
+    node_id: str = Field("local", min_length=1, max_length=64, description="Name of this recorder node")
+    segment_seconds: float = Field(10.0, ge=2.0, le=600.0, description="Target segment length, cut on keyframes")
+    fragment_seconds: float = Field(1.0, ge=0.2, le=5.0, description="Longest fragment before it is flushed")
+    poll_interval_ms: int = Field(
+        40, ge=5, le=500, description="How often sockets are drained; larger batches cost less CPU"
+    )
+    connect_timeout_s: float = Field(5.0, ge=0.5, le=60.0, description="TCP connect and RTSP reply timeout")
+    stall_timeout_s: float = Field(3.0, ge=0.5, le=60.0, description="No media for this long means stalled")
+    backoff_initial_s: float = Field(0.5, ge=0.05, le=60.0, description="First reconnect delay")
+    backoff_max_s: float = Field(30.0, ge=0.5, le=600.0, description="Longest reconnect delay")
+    max_connects_per_s: float = Field(
+        50.0, ge=1.0, le=10000.0, description="Connection attempts per second across all cameras (no herd)"
+    )
+    max_frame_bytes: int = Field(
+        4_000_000,
+        ge=100_000,
+        le=64_000_000,
+        description="Largest access unit accepted before a camera is cut",
+    )
+    queue_fragments: int = Field(
+        8, ge=1, le=1000, description="Fragments a slow disk may hold in memory per camera before a gap"
+    )
+    fsync_interval_s: float = Field(1.0, ge=0.0, le=60.0, description="fdatasync open segments this often")
+    free_space_floor_mb: int = Field(
+        256, ge=0, le=10_000_000, description="Below this free space, stop writing and record a gap"
+    )
+    heartbeat_interval_s: float = Field(1.0, ge=0.1, le=60.0, description="Liveness mark for crash recovery")
+    metrics_port: int = Field(9108, ge=0, le=65535, description="Port for /metrics (0 disables)")
+    metrics_host: str = Field("127.0.0.1", max_length=255, description="Address for /metrics")
+
+
+class RetentionConfig(_Section):
+    default_days: float = Field(14.0, gt=0, le=3650, description="Keep recordings this long unless overridden")
+    disk_budget_gb: float = Field(
+        0.0, ge=0.0, le=10_000_000, description="Recordings may use at most this much (0 = no budget)"
+    )
+    interval_s: float = Field(60.0, ge=1.0, le=86400.0, description="How often retention runs")
+    district_days: dict[str, float] = Field(
+        default_factory=dict, description="Retention in days per district id (overrides the default)"
+    )
+
+
+class SimConfig(_Section):
+    host: str = Field("127.0.0.1", max_length=255, description="Address the simulated cameras listen on")
+    port: int = Field(8554, ge=1, le=65535, description="RTSP port of the simulated city")
+    control_port: int = Field(8555, ge=0, le=65535, description="HTTP port of the fault injector (0 disables)")
+    width: int = Field(1280, ge=64, le=3840, description="Picture width")
+    height: int = Field(720, ge=64, le=2160, description="Picture height")
+    fps: int = Field(25, ge=1, le=60, description="Frames per second")
+    bitrate_kbps: int = Field(2000, ge=50, le=50_000, description="Target bit rate")
+    gop_seconds: float = Field(2.0, ge=0.2, le=10.0, description="Keyframe interval")
+    clip_seconds: float = Field(8.0, ge=1.0, le=60.0, description="Length of each encoded loop")
+    h265_every: int = Field(8, ge=0, le=1000, description="Every Nth camera uses H.265 (0 = none)")
+
+
+class ServerConfig(_Section):
+    host: str = Field("127.0.0.1", max_length=255, description="Address of the control room")
+    port: int = Field(8080, ge=1, le=65535, description="Port of the control room")
+
+
+class PlannerConfig(_Section):
+    """Filled in by the planner (weights, camera models); kept here so every layer may read config."""
+
+    poi_weights: dict[str, float] = Field(
+        default_factory=lambda: {
+            "amenity=hospital": 10,
+            "amenity=school": 8,
+            "amenity=marketplace": 8,
+            "office=government": 7,
+            "amenity=college": 6,
+            "amenity=police": 6,
+            "amenity=bus_station": 6,
+            "amenity=place_of_worship": 5,
+            "amenity=clinic": 4,
+            "highway=traffic_signals": 4,
+            "highway=bus_stop": 3,
+            "amenity=pharmacy": 2,
+        },
+        description="Weight of an important point by OSM tag",
+    )
+
+
+class HealthConfig(_Section):
+    """Camera health and incident correlation settings."""
+
+    correlation_window_s: float = Field(
+        30.0, ge=1.0, le=600.0, description="Cameras going down within this window are correlated"
+    )
+
+
+class Settings(_Section):
+    home: Path = Field(Path("var"), description="Folder with the config, the database and the recordings")
+    log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$", description="Log level")
+    timezone: str = Field("Asia/Kathmandu", max_length=64, description="City time zone for display")
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig, description="Database")
+    recorder: RecorderConfig = Field(default_factory=RecorderConfig, description="Recorder")
+    retention: RetentionConfig = Field(default_factory=RetentionConfig, description="Retention")
+    sim: SimConfig = Field(default_factory=SimConfig, description="Simulated city")
+    server: ServerConfig = Field(default_factory=ServerConfig, description="Control room server")
+    planner: PlannerConfig = Field(default_factory=PlannerConfig, description="Coverage planner")
+    health: HealthConfig = Field(default_factory=HealthConfig, description="Health and incidents")
+
+    @property
+    def recordings_dir(self) -> Path:
+        return self.home / "recordings"
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{(self.home / 'camgrid.db').resolve()}"
+
+
+class ConfigError(Exception):
+    """A config file or environment override is invalid; the message names every bad key."""
+
+
+def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in environ.items():
+        if not key.startswith(ENV_PREFIX) or key == "CAMGRID_HOME":
+            continue
+        parts = key[len(ENV_PREFIX) :].lower().split("__")
+        node = out
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return out
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_settings(home: Path | str | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Read ``home/camgrid.toml`` (if present), apply ``CAMGRID_*`` overrides, validate."""
+    env = dict(os.environ if environ is None else environ)
+    home_path = Path(home if home is not None else env.get("CAMGRID_HOME", "var"))
+    data: dict[str, Any] = {}
+    path = home_path / CONFIG_NAME
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    data = _merge(data, _env_overrides(env))
+    data["home"] = home_path
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"])
+            lines.append(f"{path}: {key}: {err['msg']}")
+        raise ConfigError("\n".join(lines)) from exc

@@ -1,0 +1,28 @@
+"""Import every capability's models so that ``Base.metadata`` is complete.
+
+Only tools (migration drafts, the schema test) call this; it imports upward on purpose and is excluded from the
+layer contract for that reason.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+MODEL_MODULES = (
+    "camgrid.registry.models",
+    "camgrid.storage.models",
+    "camgrid.health.models",
+    "camgrid.access.models",
+    "camgrid.planner.models",
+    "camgrid.privacy.models",
+    "camgrid.playback.models",
+)
+
+
+def import_all_models() -> None:
+    for name in MODEL_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise

@@ -1,0 +1,1 @@
+"""Cameras and the topology they hang on: districts, sites, power feeders, uplinks."""

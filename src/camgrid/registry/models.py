@@ -1,0 +1,62 @@
+"""Registry tables. Topology ids are the operators' own names (``F-12``, ``KTM-03``), so they are the keys."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from camgrid.db.base import Base
+
+
+class District(Base):
+    __tablename__ = "districts"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    retention_days: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class Feeder(Base):
+    __tablename__ = "feeders"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Uplink(Base):
+    __tablename__ = "uplinks"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Site(Base):
+    __tablename__ = "sites"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
+    feeder_id: Mapped[str] = mapped_column(ForeignKey("feeders.id"), index=True)
+    uplink_id: Mapped[str] = mapped_column(ForeignKey("uplinks.id"), index=True)
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+
+
+class Camera(Base):
+    __tablename__ = "cameras"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)
+    feeder_id: Mapped[str] = mapped_column(ForeignKey("feeders.id"), index=True)
+    uplink_id: Mapped[str] = mapped_column(ForeignKey("uplinks.id"), index=True)
+    rtsp_url: Mapped[str] = mapped_column(String(2000))
+    username: Mapped[str] = mapped_column(String(200), default="")
+    # Kept to log in to the camera; never printed, logged or returned (see registry.schemas.CameraOut).
+    password: Mapped[str] = mapped_column(String(200), default="")
+    heading_deg: Mapped[float | None] = mapped_column(Float, nullable=True)
+    fov_deg: Mapped[float | None] = mapped_column(Float, nullable=True)
+    range_m: Mapped[float | None] = mapped_column(Float, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | planned | disabled
+    retention_days: Mapped[float | None] = mapped_column(Float, nullable=True)
+    recorder_node: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    updated_ns: Mapped[int] = mapped_column(BigInteger, default=0)
+    revision: Mapped[int] = mapped_column(Integer, default=1)

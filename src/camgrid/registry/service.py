@@ -1,0 +1,137 @@
+"""Registry logic. Functions take keyword-only arguments and never commit: the caller owns the unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from camgrid.registry.models import Camera, District, Feeder, Site, Uplink
+from camgrid.registry.schemas import CameraIn, CameraOut, ImportSummary
+
+_CAMERA_FIELDS = (
+    "name",
+    "lat",
+    "lon",
+    "district_id",
+    "site_id",
+    "feeder_id",
+    "uplink_id",
+    "rtsp_url",
+    "username",
+    "password",
+    "heading_deg",
+    "fov_deg",
+    "range_m",
+)
+
+
+def _camera_values(row: CameraIn) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "lat": row.lat,
+        "lon": row.lon,
+        "district_id": row.district,
+        "site_id": row.site,
+        "feeder_id": row.feeder,
+        "uplink_id": row.uplink,
+        "rtsp_url": row.rtsp_url,
+        "username": row.username,
+        "password": row.password,
+        "heading_deg": row.heading_deg,
+        "fov_deg": row.fov_deg,
+        "range_m": row.range_m,
+    }
+
+
+def _ensure_topology(session: Session, rows: Sequence[CameraIn]) -> None:
+    for model, key in ((District, "district"), (Feeder, "feeder"), (Uplink, "uplink")):
+        wanted = {getattr(r, key) for r in rows}
+        have = set(session.scalars(select(model.id)))  # type: ignore[attr-defined]
+        new = sorted(wanted - have)
+        if new:
+            session.execute(insert(model), [{"id": i, "name": i} for i in new])
+    have_sites = set(session.scalars(select(Site.id)))
+    sites: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        if r.site not in have_sites and r.site not in sites:
+            sites[r.site] = {
+                "id": r.site,
+                "name": r.site,
+                "district_id": r.district,
+                "feeder_id": r.feeder,
+                "uplink_id": r.uplink,
+                "lat": r.lat,
+                "lon": r.lon,
+            }
+    if sites:
+        session.execute(insert(Site), list(sites.values()))
+
+
+def import_cameras(*, session: Session, rows: Sequence[CameraIn], now_ns: int) -> ImportSummary:
+    """Upsert validated rows. Unchanged rows are not touched, so importing a file twice changes nothing."""
+    _ensure_topology(session, rows)
+    existing = {c.id: c for c in session.scalars(select(Camera).where(Camera.id.in_([r.id for r in rows])))}
+    new_rows: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    for row in rows:
+        values = _camera_values(row)
+        cam = existing.get(row.id)
+        if cam is None:
+            new_rows.append({**values, "status": "active", "updated_ns": now_ns, "revision": 1})
+        elif any(getattr(cam, f) != values[f] for f in _CAMERA_FIELDS):
+            changed.append({**values, "updated_ns": now_ns, "revision": cam.revision + 1})
+    if new_rows:
+        session.execute(insert(Camera), new_rows)
+    if changed:
+        session.execute(update(Camera), changed)
+    return ImportSummary(
+        total=len(rows),
+        added=len(new_rows),
+        updated=len(changed),
+        unchanged=len(rows) - len(new_rows) - len(changed),
+    )
+
+
+def list_cameras(
+    *, session: Session, district: str | None = None, node: str | None = None, status: str | None = None
+) -> list[Camera]:
+    query = select(Camera).order_by(Camera.id)
+    if district:
+        query = query.where(Camera.district_id == district)
+    if node:
+        query = query.where(Camera.recorder_node == node)
+    if status:
+        query = query.where(Camera.status == status)
+    return list(session.scalars(query))
+
+
+def camera_out(cam: Camera) -> CameraOut:
+    out = CameraOut.model_validate(cam)
+    out.has_password = bool(cam.password)
+    return out
+
+
+def export_rows(cameras: Sequence[Camera]) -> list[dict[str, Any]]:
+    """Rows in the import format, without passwords."""
+    return [
+        {
+            "id": c.id,
+            "name": c.name,
+            "lat": c.lat,
+            "lon": c.lon,
+            "district": c.district_id,
+            "site": c.site_id,
+            "feeder": c.feeder_id,
+            "uplink": c.uplink_id,
+            "rtsp_url": c.rtsp_url,
+            "username": c.username,
+            "heading_deg": c.heading_deg,
+            "fov_deg": c.fov_deg,
+            "range_m": c.range_m,
+        }
+        for c in cameras
+    ]

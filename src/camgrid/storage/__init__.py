@@ -1,0 +1,1 @@
+"""Segments on disk and their index: writing, crash recovery, gaps, retention."""
