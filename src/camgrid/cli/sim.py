@@ -1,0 +1,110 @@
+"""``camgrid sim``: the simulated city and its fault injector."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import click
+
+from camgrid.cli.common import settings_from, setup_logging
+from camgrid.sim import layout
+from camgrid.sim.faults import FAULTS
+
+
+@click.group(invoke_without_command=True)
+@click.option("--count", type=click.IntRange(1, 5000), default=8, show_default=True, help="Cameras to simulate.")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write the registry CSV here.")
+@click.option(
+    "--registry",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Serve the cameras of this registry file instead of laying out a new city.",
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="Layout seed.")
+@click.option("--port", type=click.IntRange(1, 65535), help="RTSP port (default: sim.port).")
+@click.option(
+    "--control-port", type=click.IntRange(0, 65535), help="Fault-injector HTTP port (default: sim.control_port)."
+)
+@click.option("--truth", type=click.Path(path_type=Path, dir_okay=False), help="Ground-truth JSONL of faults.")
+@click.option("--pattern-camera", multiple=True, help="Camera ids whose picture carries the privacy test pattern.")
+@click.option("--layout-only", is_flag=True, help="Write the registry file and exit.")
+@click.pass_context
+def sim(
+    ctx: click.Context,
+    count: int,
+    out: Path | None,
+    registry: Path | None,
+    seed: int,
+    port: int | None,
+    control_port: int | None,
+    truth: Path | None,
+    pattern_camera: tuple[str, ...],
+    layout_only: bool,
+) -> None:
+    """Serve N simulated RTSP cameras on one port (and write their registry file with --out)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = settings_from(ctx)
+    setup_logging(settings, "sim")
+    cfg = settings.sim
+    port = port or cfg.port
+    control_port = cfg.control_port if control_port is None else control_port
+    if registry:
+        specs = layout.read_registry(registry)
+    else:
+        specs = layout.make_city(count, seed=seed, h265_every=cfg.h265_every)
+    if out:
+        layout.write_registry(specs, out, cfg.host, port)
+        click.echo(f"wrote {len(specs)} cameras to {out}", err=True)
+    if layout_only:
+        return
+    from camgrid.sim.service import prepare, serve
+
+    cameras = prepare(
+        specs,
+        cache_dir=settings.home / "cache" / "clips",
+        width=cfg.width,
+        height=cfg.height,
+        fps=cfg.fps,
+        bitrate_kbps=cfg.bitrate_kbps,
+        gop_seconds=cfg.gop_seconds,
+        clip_seconds=cfg.clip_seconds,
+        pattern_cameras=frozenset(pattern_camera),
+    )
+    truth_path = truth or settings.home / "sim-truth.jsonl"
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(
+            serve(cameras, host=cfg.host, port=port, control_port=control_port, fps=cfg.fps, truth_path=truth_path)
+        )
+
+
+@sim.command("fault")
+@click.argument("kind", type=click.Choice(sorted(FAULTS)))
+@click.argument("subject")
+@click.option("--seconds", type=float, help="For clock_jump: how far the clock jumps.")
+@click.option("--control", default=None, help="Control URL (default http://<sim.host>:<sim.control_port>).")
+@click.pass_context
+def fault(ctx: click.Context, kind: str, subject: str, seconds: float | None, control: str | None) -> None:
+    """Inject a fault into a running simulator: KIND on SUBJECT (feeder, site, uplink or camera id)."""
+    settings = settings_from(ctx)
+    url = control or f"http://{settings.sim.host}:{settings.sim.control_port}"
+    body = json.dumps({"kind": kind, "subject": subject, "seconds": seconds}).encode()
+    req = urllib.request.Request(url + "/fault", data=body, method="POST", headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            click.echo(resp.read().decode())
+    except urllib.error.HTTPError as exc:
+        raise click.ClickException(exc.read().decode()) from None
+    except urllib.error.URLError as exc:
+        raise click.ClickException(f"simulator not reachable at {url}: {exc.reason}") from None
+
+
+@sim.command("faults")
+def faults_list() -> None:
+    """List the fault kinds."""
+    for kind, (what, desc) in sorted(FAULTS.items()):
+        click.echo(f"{kind:<15} {what:<7} {desc}")

@@ -1,0 +1,95 @@
+"""The fault injector: what each fault does to the simulated cameras, and its ground truth as JSON lines.
+
+Every applied fault appends ``{"t": <unix seconds>, "kind": ..., "subject": ..., "cameras": [...]}`` to the truth
+file, so that tests can score what camgrid reports against what really happened.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from camgrid.sim.server import CameraState, SimServer
+
+# kind -> (what the subject names, description)
+FAULTS: dict[str, tuple[str, str]] = {
+    "power_cut": ("feeder", "every camera on the feeder drops its connections and refuses new ones"),
+    "power_restore": ("feeder", "power returns to the feeder"),
+    "site_cut": ("site", "one site loses power (or its switch)"),
+    "site_restore": ("site", "the site returns"),
+    "uplink_cut": ("uplink", "connections through the uplink go silent: no data, no reset"),
+    "uplink_restore": ("uplink", "the uplink returns"),
+    "stall": ("camera", "the camera keeps its connection but sends no media"),
+    "unstall": ("camera", "the camera sends media again"),
+    "garbage": ("camera", "the camera sends random bytes instead of RTP"),
+    "garbage_stop": ("camera", "the camera sends proper RTP again"),
+    "clock_jump": ("camera", "the camera's RTP clock jumps by `seconds` (default 3600)"),
+    "auth_refuse": ("camera", "the camera refuses the password"),
+    "auth_accept": ("camera", "the camera accepts the password again"),
+}
+
+
+class FaultError(ValueError):
+    """Unknown fault kind or subject."""
+
+
+class FaultInjector:
+    def __init__(self, server: SimServer, truth_path: Path | None) -> None:
+        self.server = server
+        self.truth_path = truth_path
+        self._lock = threading.Lock()
+
+    def _targets(self, kind: str, subject: str) -> list[CameraState]:
+        what = FAULTS[kind][0]
+        key = {"feeder": "feeder", "site": "site", "uplink": "uplink", "camera": "id"}[what]
+        cams = self.server.cameras_where(key, subject)
+        if not cams:
+            raise FaultError(f"no camera has {what} {subject!r}")
+        return cams
+
+    def apply(self, kind: str, subject: str, seconds: float | None = None) -> dict[str, Any]:
+        if kind not in FAULTS:
+            raise FaultError(f"unknown fault {kind!r}; known: {', '.join(sorted(FAULTS))}")
+        cams = self._targets(kind, subject)
+        if kind in ("power_cut", "site_cut"):
+            for c in cams:
+                c.powered = False
+            self.server.drop(cams)
+        elif kind in ("power_restore", "site_restore"):
+            for c in cams:
+                c.powered = True
+        elif kind == "uplink_cut":
+            for c in cams:
+                c.uplink_up = False
+        elif kind == "uplink_restore":
+            for c in cams:
+                c.uplink_up = True
+        elif kind in ("stall", "unstall"):
+            for c in cams:
+                c.stalled = kind == "stall"
+        elif kind in ("garbage", "garbage_stop"):
+            for c in cams:
+                c.garbage = kind == "garbage"
+        elif kind == "clock_jump":
+            for c in cams:
+                c.ts_jump += int((3600.0 if seconds is None else seconds) * 90_000)
+        elif kind in ("auth_refuse", "auth_accept"):
+            for c in cams:
+                c.refuse_auth = kind == "auth_refuse"
+            if kind == "auth_refuse":
+                self.server.drop(cams)  # the camera's password changed: its sessions end
+        entry: dict[str, Any] = {
+            "t": round(time.time(), 3),
+            "kind": kind,
+            "subject": subject,
+            "cameras": sorted(c.spec.id for c in cams),
+        }
+        if seconds is not None:
+            entry["seconds"] = seconds
+        if self.truth_path is not None:
+            with self._lock, self.truth_path.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(entry) + "\n")
+        return entry

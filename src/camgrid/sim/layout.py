@@ -1,0 +1,167 @@
+"""A simulated city laid out like a real one, on the streets of the shipped Kathmandu extract.
+
+Several cameras per site, tens of sites per feeder, several feeders per district; uplinks are cut across the
+feeders (east-west bands against north-south ones) because in a real city the network does not follow the power
+grid. Feeders, uplinks and districts are synthetic: OSM has no distribution network for this area.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from camgrid.geo.osm import City, load_city, sample_along_streets
+from camgrid.media.nal import H264, H265
+
+FIELDS = ["id", "name", "lat", "lon", "district", "site", "feeder", "uplink", "rtsp_url", "username", "password"]
+FIELDS += ["heading_deg", "fov_deg", "range_m"]
+
+
+@dataclass(frozen=True)
+class SimCameraSpec:
+    id: str
+    index: int
+    name: str
+    lat: float
+    lon: float
+    district: str
+    site: str
+    feeder: str
+    uplink: str
+    codec: str
+    username: str
+    password: str
+    heading_deg: float
+
+    def url(self, host: str, port: int) -> str:
+        return f"rtsp://{host}:{port}/{self.codec}/{self.id}"
+
+    def row(self, host: str, port: int) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "lat": f"{self.lat:.7f}",
+            "lon": f"{self.lon:.7f}",
+            "district": self.district,
+            "site": self.site,
+            "feeder": self.feeder,
+            "uplink": self.uplink,
+            "rtsp_url": self.url(host, port),
+            "username": self.username,
+            "password": self.password,
+            "heading_deg": f"{self.heading_deg:.1f}",
+            "fov_deg": "90",
+            "range_m": "60",
+        }
+
+
+def _bands(values: list[float], groups: int) -> list[int]:
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    out = [0] * len(values)
+    for rank, i in enumerate(order):
+        out[i] = min(groups - 1, rank * groups // len(values))
+    return out
+
+
+def make_city(count: int, *, seed: int = 1, h265_every: int = 8, city: City | None = None) -> list[SimCameraSpec]:
+    """Lay out ``count`` cameras deterministically from ``seed``."""
+    if count < 1:
+        raise ValueError("count must be at least 1")
+    rng = random.Random(seed)
+    city = city or load_city()
+    samples = sample_along_streets(city, 20.0, 3.0)
+    rng.shuffle(samples)
+    n_sites = max(1, math.ceil(count / 3))
+    chosen = []
+    for min_gap in (40.0, 20.0, 8.0, 0.0):
+        chosen = []
+        for s in samples:
+            if all((s.x - c.x) ** 2 + (s.y - c.y) ** 2 >= min_gap**2 for c in chosen):
+                chosen.append(s)
+                if len(chosen) == n_sites:
+                    break
+        if len(chosen) == n_sites:
+            break
+    while len(chosen) < n_sites:  # tiny maps: reuse points
+        chosen.append(samples[len(chosen) % len(samples)])
+    n_feeders = min(n_sites, max(2, round(n_sites / 15)))
+    n_uplinks = min(n_sites, max(2, round(n_sites / 8)))
+    n_districts = max(1, round(n_feeders / 4))
+    feeder_of = _bands([c.y for c in chosen], n_feeders)  # north-south bands
+    uplink_of = _bands([c.x for c in chosen], n_uplinks)  # east-west bands: uplinks cut across feeders
+    sizes = [2, 3, 4, 3]
+    per_site = [sizes[i % len(sizes)] for i in range(n_sites)]
+    while sum(per_site) > count:
+        i = max(range(n_sites), key=lambda k: (per_site[k], k))
+        per_site[i] -= 1
+    while sum(per_site) < count:
+        per_site[sum(per_site) % n_sites] += 1
+    out: list[SimCameraSpec] = []
+    index = 0
+    for s_i, (sample, n_cams) in enumerate(zip(chosen, per_site, strict=True)):
+        feeder = feeder_of[s_i]
+        district = feeder * n_districts // n_feeders
+        street = next((st for st in city.streets if st.id == sample.street_id), None)
+        street_name = street.name if street and street.name else "street"
+        for k in range(n_cams):
+            index += 1
+            lat, lon = city.projection.point_latlon(sample.x + rng.uniform(-2, 2), sample.y + rng.uniform(-2, 2))
+            codec = H265 if h265_every and index % h265_every == 0 else H264
+            out.append(
+                SimCameraSpec(
+                    id=f"cam-{index:04d}",
+                    index=index,
+                    name=f"{street_name} #{s_i + 1}.{k + 1}",
+                    lat=lat,
+                    lon=lon,
+                    district=f"D-{district + 1:02d}",
+                    site=f"S-{s_i + 1:03d}",
+                    feeder=f"F-{feeder + 1:02d}",
+                    uplink=f"U-{uplink_of[s_i] + 1:02d}",
+                    codec=codec,
+                    username="admin",
+                    password=f"sim-{rng.getrandbits(48):012x}",
+                    heading_deg=(sample.heading_deg + 90.0 * k) % 360.0,
+                )
+            )
+    return out
+
+
+def write_registry(cameras: list[SimCameraSpec], path: Path, host: str, port: int) -> None:
+    """The registry file ``camgrid cameras import`` takes (it carries the simulated cameras' passwords)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for cam in cameras:
+            writer.writerow(cam.row(host, port))
+
+
+def read_registry(path: Path) -> list[SimCameraSpec]:
+    """Serve the cameras of an existing registry file (codec from the URL path ``/h264/<id>`` or ``/h265/<id>``)."""
+    out = []
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        for i, row in enumerate(csv.DictReader(fh), start=1):
+            parts = row["rtsp_url"].split("/")
+            codec = H265 if len(parts) >= 2 and parts[-2] == H265 else H264
+            out.append(
+                SimCameraSpec(
+                    id=row["id"],
+                    index=i,
+                    name=row["name"],
+                    lat=float(row["lat"]),
+                    lon=float(row["lon"]),
+                    district=row["district"],
+                    site=row["site"],
+                    feeder=row["feeder"],
+                    uplink=row["uplink"],
+                    codec=codec,
+                    username=row.get("username") or "",
+                    password=row.get("password") or "",
+                    heading_deg=float(row.get("heading_deg") or 0.0),
+                )
+            )
+    return out
