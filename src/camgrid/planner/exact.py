@@ -1,0 +1,400 @@
+"""Exact solver: an integer program on HiGHS, reduced before the solver sees it and started from the heuristic.
+
+Reduction (docs/design/planner.md, "Exact solver"), all provably optimum-preserving:
+1. points already fully served by installed (fixed) cameras become a constant; points no pose sees are dropped;
+2. dominated poses go: ``p`` is dominated by ``q`` when ``cov(p) ⊆ cov(q)``, ``cost(q) <= cost(p)`` (and, with power,
+   the same feeder), applied only when every point ``p`` sees asks for one camera (with k-coverage two dominated poses
+   may both be needed);
+3. points with the same set of covering poses (and the same need) merge into one point with the summed weight.
+The model is then ``max sum u_j y_j`` s.t. ``y_j <= sum_{p sees j} x_p``, ``0 <= y_j <= k_j``, ``sum c_p x_p <= B``,
+``x`` binary; power-aware (k = 1) points use one variable per covering feeder and per subset of those feeders
+(``P(T) = 1 - prod_{f in T} (1 - a_f)``), which is exact because feeders fail independently of each other and all
+sites on a feeder fail together. The heuristic plan is the warm start; HiGHS stops at the requested relative gap.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+
+from camgrid.planner.model import Instance, Solution, State
+from camgrid.planner.solvers import local_search
+
+log = logging.getLogger(__name__)
+MAX_SUBSET_FEEDERS = 6
+
+
+@dataclass
+class Reduced:
+    """The reduced model's data and the maps back to the instance."""
+
+    poses: np.ndarray  # instance pose ids kept (free, not fixed)
+    fixed_poses: np.ndarray  # fixed poses kept as columns (power model only)
+    groups: list[np.ndarray]  # per merged point: covering kept poses (indices into ``poses``/``fixed`` space)
+    unit: np.ndarray  # objective coefficient per merged point (per unit of y)
+    cap: np.ndarray  # upper bound of y per merged point
+    constant: float  # value fixed cameras already give
+    dominator: dict[int, int]  # removed pose -> a pose that dominates it
+    point_members: list[np.ndarray]  # instance points per merged point
+    n_points_in: int
+    n_poses_in: int
+
+
+def reduce_instance(inst: Instance, budget: float) -> Reduced:
+    """Apply reductions 1-3 (see module docstring)."""
+    assert inst.k is not None
+    cov = inst.coverage
+    fixed_mask = np.zeros(inst.n_poses, dtype=bool)
+    fixed_mask[inst.fixed] = True
+    power = inst.power
+    if power and inst.kmax > 1:
+        raise ValueError("the exact solver supports power-aware plans only with k = 1; use the local search")
+    # 1. fixed cameras
+    fixed_count = np.bincount(cov.pair_point[fixed_mask[cov.pair_pose]], minlength=inst.n_points)
+    k = inst.k.astype(np.int64)
+    unit = inst.weights / k
+    if power:
+        cap = np.ones(inst.n_points, dtype=np.int64)
+        constant = 0.0
+    else:
+        served = np.minimum(fixed_count, k)
+        constant = float((unit * served).sum())
+        cap = k - served
+    usable = (inst.cost <= budget + 1e-9) & ~fixed_mask
+    pair_ok = usable[cov.pair_pose] & (cap[cov.pair_point] > 0) & (unit[cov.pair_point] > 0)
+    pp, pt = cov.pair_pose[pair_ok], cov.pair_point[pair_ok]
+    # 2. dominated poses (sets as sorted arrays; pairs are sorted by pose then point)
+    pose_ptr = np.searchsorted(pp, np.arange(inst.n_poses + 1))
+    order = np.argsort(pt, kind="stable")
+    pt_sorted_pose = pp[order]
+    pt_ptr = np.searchsorted(pt[order], np.arange(inst.n_points + 1))
+    degree = np.diff(pt_ptr)
+    feeder = inst.feeder_of(np.arange(inst.n_poses))
+    cost = inst.cost
+    alive = np.zeros(inst.n_poses, dtype=bool)
+    alive[pp] = True
+    dominator: dict[int, int] = {}
+    sig: dict[bytes, int] = {}
+    for p in np.flatnonzero(alive).tolist():
+        pts = pt[pose_ptr[p] : pose_ptr[p + 1]]
+        if np.any(cap[pts] != 1):
+            continue
+        # identical sets first (cheap): keep the cheapest, then the lowest id
+        key = pts.tobytes() + (int(feeder[p]).to_bytes(8, "little", signed=True) if power else b"")
+        q0 = sig.get(key)
+        if q0 is not None:
+            if (cost[q0], q0) <= (cost[p], p):
+                dominator[p] = q0
+                alive[p] = False
+                continue
+            dominator[q0] = p
+            alive[q0] = False
+        sig[key] = p
+    # subset tests on bitsets: each pose's points as 64-bit words; candidates are the poses that see p's rarest point
+    n_words = (inst.n_points + 63) // 64
+    bits = np.zeros((inst.n_poses, n_words), dtype=np.uint64)
+    np.bitwise_or.at(bits, (pp, pt >> 6), np.left_shift(np.uint64(1), (pt & 63).astype(np.uint64)))
+    for p in np.flatnonzero(alive).tolist():
+        pts = pt[pose_ptr[p] : pose_ptr[p + 1]]
+        if np.any(cap[pts] != 1):
+            continue
+        rare = pts[int(np.argmin(degree[pts]))]
+        cands = pt_sorted_pose[pt_ptr[rare] : pt_ptr[rare + 1]]
+        cands = cands[(cands != p) & alive[cands] & (cost[cands] <= cost[p])]
+        if power:
+            cands = cands[feeder[cands] == feeder[p]]
+        if cands.size == 0:
+            continue
+        words = np.unique(pts >> 6)
+        bp = bits[p, words]
+        ok = np.all((bits[np.ix_(cands, words)] & bp) == bp, axis=1)
+        if ok.any():
+            dominator[p] = int(cands[int(np.argmax(ok))])
+            alive[p] = False
+    keep_pair = alive[pp]
+    pp, pt = pp[keep_pair], pt[keep_pair]
+    poses = np.flatnonzero(alive)
+    col_of = np.full(inst.n_poses, -1, dtype=np.int64)
+    col_of[poses] = np.arange(poses.size)
+    fixed_cols = np.zeros(0, dtype=np.int64)
+    if power:
+        fixed_cols = inst.fixed
+        col_of[fixed_cols] = poses.size + np.arange(fixed_cols.size)
+        fm = fixed_mask[cov.pair_pose] & (unit[cov.pair_point] > 0)
+        pp = np.concatenate([pp, cov.pair_pose[fm]])
+        pt = np.concatenate([pt, cov.pair_point[fm]])
+    # 3. merge points with identical covering sets
+    order = np.lexsort((pp, pt))
+    pp, pt = pp[order], pt[order]
+    bounds = np.searchsorted(pt, np.arange(inst.n_points + 1))
+    merged: dict[bytes, int] = {}
+    groups: list[np.ndarray] = []
+    members: list[list[int]] = []
+    units: list[float] = []
+    caps: list[int] = []
+    for i in np.flatnonzero(np.diff(bounds) > 0):
+        cols = col_of[pp[bounds[i] : bounds[i + 1]]]
+        key = cols.tobytes() + int(cap[i]).to_bytes(4, "little")
+        g = merged.get(key)
+        if g is None:
+            merged[key] = len(groups)
+            groups.append(cols)
+            members.append([int(i)])
+            units.append(float(unit[i]) if not power else float(inst.weights[i]))
+            caps.append(int(cap[i]))
+        else:
+            members[g].append(int(i))
+            units[g] += float(unit[i]) if not power else float(inst.weights[i])
+    return Reduced(
+        poses=poses,
+        fixed_poses=fixed_cols,
+        groups=groups,
+        unit=np.array(units, dtype=np.float64),
+        cap=np.array(caps, dtype=np.int64),
+        constant=constant,
+        dominator=dominator,
+        point_members=[np.array(m, dtype=np.int64) for m in members],
+        n_points_in=inst.n_points,
+        n_poses_in=inst.n_poses,
+    )
+
+
+def _lift(red: Reduced, poses: np.ndarray) -> np.ndarray:
+    """Map instance poses to kept columns, replacing a removed pose by its (transitive) dominator."""
+    col_of = {int(p): c for c, p in enumerate(red.poses)}
+    cols = set()
+    for p in poses:
+        q = int(p)
+        seen = 0
+        while q in red.dominator and seen < 10_000:
+            q = red.dominator[q]
+            seen += 1
+        if q in col_of:
+            cols.add(col_of[q])
+    return np.array(sorted(cols), dtype=np.int64)
+
+
+def build_model(inst: Instance, red: Reduced, budget: float) -> tuple[highspy.HighsLp, int, list[tuple[int, int]]]:
+    """Column-wise LP: x (kept poses, then fixed columns), then per merged point either y (plain) or u/z (power)."""
+    n_x = red.poses.size + red.fixed_poses.size
+    cost = np.concatenate([inst.cost[red.poses], np.zeros(red.fixed_poses.size)])
+    # rows: one per coverage link, then the budget row
+    rows_lo: list[float] = []
+    rows_hi: list[float] = []
+    col_entries: list[list[tuple[int, float]]] = [[] for _ in range(n_x)]
+    extra_cost: list[float] = []
+    extra_hi: list[float] = []
+    extra_entries: list[list[tuple[int, float]]] = []
+    z_meta: list[tuple[int, int]] = []
+    avail = inst.availability()
+    feeder = inst.feeder_of(np.arange(inst.n_poses))
+    x_feeder = np.concatenate([feeder[red.poses], feeder[red.fixed_poses]])
+    for g, cols in enumerate(red.groups):
+        if not inst.power:
+            r = len(rows_lo)
+            rows_lo.append(-highspy.kHighsInf)
+            rows_hi.append(0.0)
+            extra_cost.append(float(red.unit[g]))
+            extra_hi.append(float(red.cap[g]))
+            extra_entries.append([(r, 1.0)])
+            for c in cols:
+                col_entries[int(c)].append((r, -1.0))
+            continue
+        fs = sorted({int(x_feeder[c]) for c in cols})
+        if len(fs) > MAX_SUBSET_FEEDERS:
+            raise ValueError(f"a point is seen from {len(fs)} feeders; the exact power model allows 6")
+        u_row: dict[int, int] = {}
+        u_var: dict[int, int] = {}
+        for f in fs:
+            r = len(rows_lo)
+            rows_lo.append(-highspy.kHighsInf)
+            rows_hi.append(0.0)
+            u_row[f] = r
+            for c in cols:
+                if int(x_feeder[c]) == f:
+                    col_entries[int(c)].append((r, -1.0))
+        for f in fs:  # u_f <= sum x (row u_row[f]); z_T <= u_f (rows below)
+            u_var[f] = len(extra_cost)
+            extra_cost.append(0.0)
+            extra_hi.append(1.0)
+            extra_entries.append([(u_row[f], 1.0)])
+        one = len(rows_lo)
+        rows_lo.append(-highspy.kHighsInf)
+        rows_hi.append(1.0)
+        for size in range(1, len(fs) + 1):
+            for subset in itertools.combinations(fs, size):
+                p_up = 1.0 - float(np.prod([1.0 - avail[f] for f in subset]))
+                zi = len(extra_cost)
+                extra_cost.append(float(red.unit[g]) * p_up)
+                extra_hi.append(1.0)
+                entries = [(one, 1.0)]
+                for f in subset:
+                    r = len(rows_lo)
+                    rows_lo.append(-highspy.kHighsInf)
+                    rows_hi.append(0.0)
+                    entries.append((r, 1.0))
+                    extra_entries[u_var[f]].append((r, -1.0))
+                extra_entries.append(entries)
+                z_meta.append((g, zi))
+    budget_row = len(rows_lo)
+    rows_lo.append(-highspy.kHighsInf)
+    rows_hi.append(float(budget))
+    for c in range(red.poses.size):
+        col_entries[c].append((budget_row, float(cost[c])))
+    all_entries = col_entries + extra_entries
+    starts = np.zeros(len(all_entries) + 1, dtype=np.int32)
+    starts[1:] = np.cumsum([len(e) for e in all_entries])
+    index = np.fromiter((r for e in all_entries for r, _ in e), dtype=np.int32, count=int(starts[-1]))
+    coef = np.fromiter((v for e in all_entries for _, v in e), dtype=np.float64, count=int(starts[-1]))
+    lp = highspy.HighsLp()
+    n_col = len(all_entries)
+    lp.num_col_ = n_col
+    lp.num_row_ = len(rows_lo)
+    lp.col_cost_ = np.concatenate([np.zeros(n_x), np.array(extra_cost)])
+    lo = np.zeros(n_col)
+    lo[red.poses.size : n_x] = 1.0  # installed cameras stay
+    lp.col_lower_ = lo
+    lp.col_upper_ = np.concatenate([np.ones(n_x), np.array(extra_hi)])
+    lp.row_lower_ = np.array(rows_lo)
+    lp.row_upper_ = np.array(rows_hi)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = starts
+    lp.a_matrix_.index_ = index
+    lp.a_matrix_.value_ = coef
+    lp.a_matrix_.num_col_ = n_col
+    lp.a_matrix_.num_row_ = len(rows_lo)
+    lp.sense_ = highspy.ObjSense.kMaximize
+    integrality = [highspy.HighsVarType.kContinuous] * n_col
+    for c in range(n_x):
+        integrality[c] = highspy.HighsVarType.kInteger
+    lp.integrality_ = integrality
+    return lp, n_x, z_meta
+
+
+def textbook_model(inst: Instance, budget: float) -> highspy.HighsLp:
+    """The plain model (no reduction): x per pose, y per point, y_i <= sum x, budget; for the baseline."""
+    red = Reduced(
+        poses=np.flatnonzero(~np.isin(np.arange(inst.n_poses), inst.fixed)),
+        fixed_poses=np.zeros(0, dtype=np.int64),
+        groups=[],
+        unit=np.zeros(0),
+        cap=np.zeros(0, dtype=np.int64),
+        constant=0.0,
+        dominator={},
+        point_members=[],
+        n_points_in=inst.n_points,
+        n_poses_in=inst.n_poses,
+    )
+    assert inst.k is not None
+    cov = inst.coverage
+    col_of = np.full(inst.n_poses, -1, dtype=np.int64)
+    col_of[red.poses] = np.arange(red.poses.size)
+    order = np.argsort(cov.pair_point, kind="stable")
+    pts, poses = cov.pair_point[order], cov.pair_pose[order]
+    b = np.searchsorted(pts, np.arange(inst.n_points + 1))
+    for i in range(inst.n_points):
+        cols = col_of[poses[b[i] : b[i + 1]]]
+        red.groups.append(cols[cols >= 0])
+    red.unit = inst.weights / inst.k
+    red.cap = inst.k.copy()
+    lp, _, _ = build_model(inst, red, budget)
+    return lp
+
+
+def _run(lp: highspy.HighsLp, *, time_limit_s: float, rel_gap: float | None, threads: int) -> highspy.Highs:
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(time_limit_s))
+    h.setOptionValue("threads", int(threads))
+    if rel_gap is not None:
+        h.setOptionValue("mip_rel_gap", float(rel_gap))
+    h.passModel(lp)
+    return h
+
+
+def solve_textbook(inst: Instance, budget: float, *, time_limit_s: float = 900.0) -> Solution:
+    """Plain HiGHS on the textbook model: default settings, one thread (the benchmark's baseline)."""
+    t0 = time.perf_counter()
+    lp = textbook_model(inst, budget)
+    h = _run(lp, time_limit_s=time_limit_s, rel_gap=None, threads=1)
+    h.run()
+    info = h.getInfo()
+    free = np.flatnonzero(~np.isin(np.arange(inst.n_poses), inst.fixed))
+    col = np.asarray(h.getSolution().col_value) if info.primal_solution_status else np.zeros(lp.num_col_)
+    chosen = free[col[: free.size] > 0.5] if col.size else np.zeros(0, dtype=np.int64)
+    obj = State(inst, np.union1d(chosen, inst.fixed)).value()
+    bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else float("inf")
+    return Solution(
+        "highs-textbook",
+        chosen.astype(np.int64),
+        obj,
+        max(bound, obj),
+        time.perf_counter() - t0,
+        h.modelStatusToString(h.getModelStatus()),
+        {"mip_gap": float(info.mip_gap), "nodes": int(info.mip_node_count)},
+    )
+
+
+def solve_exact(
+    inst: Instance,
+    budget: float,
+    *,
+    time_limit_s: float = 60.0,
+    rel_gap: float = 1e-3,
+    start: Solution | None = None,
+    threads: int = 1,
+) -> Solution:
+    """Reduce, warm-start from ``start`` (default: greedy + local search), solve on HiGHS to ``rel_gap`` or the time
+    limit. The reported bound is HiGHS's proven dual bound (plus the constant), never below the objective."""
+    t0 = time.perf_counter()
+    if start is None:
+        start = local_search(inst, budget, time_limit_s=max(1.0, time_limit_s / 6))
+    t_red = time.perf_counter()
+    red = reduce_instance(inst, budget)
+    lp, n_x, _ = build_model(inst, red, budget)
+    t_model = time.perf_counter()
+    h = _run(lp, time_limit_s=max(0.1, time_limit_s - (t_model - t0)), rel_gap=rel_gap, threads=threads)
+    # warm start: the heuristic plan, mapped onto kept columns; HiGHS completes the continuous part itself
+    cols = _lift(red, start.poses)
+    x = np.zeros(lp.num_col_)
+    x[cols] = 1.0
+    x[red.poses.size : n_x] = 1.0
+    sol = highspy.HighsSolution()
+    sol.col_value = list(x)
+    sol.value_valid = True
+    h.setSolution(sol)
+    h.run()
+    info = h.getInfo()
+    status = h.modelStatusToString(h.getModelStatus())
+    chosen = start.poses
+    if info.primal_solution_status:
+        col = np.asarray(h.getSolution().col_value)
+        cand = red.poses[col[: red.poses.size] > 0.5]
+        if State(inst, np.union1d(cand, inst.fixed)).value() >= start.objective - 1e-9:
+            chosen = cand
+    obj = State(inst, np.union1d(chosen, inst.fixed)).value()
+    bound = float(info.mip_dual_bound) + red.constant if np.isfinite(info.mip_dual_bound) else start.bound
+    bound = max(obj, min(bound, start.bound))
+    return Solution(
+        "exact",
+        np.sort(chosen).astype(np.int64),
+        obj,
+        bound,
+        time.perf_counter() - t0,
+        status,
+        {
+            "poses_in": red.n_poses_in,
+            "poses_kept": int(red.poses.size),
+            "points_in": red.n_points_in,
+            "points_merged": len(red.groups),
+            "reduce_s": round(t_model - t_red, 3),
+            "highs_s": round(time.perf_counter() - t_model, 3),
+            "heuristic_objective": start.objective,
+            "nodes": int(info.mip_node_count),
+        },
+    )
