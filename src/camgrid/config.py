@@ -40,9 +40,14 @@ class RecorderConfig(_Section):
     connect_timeout_s: float = Field(5.0, ge=0.5, le=60.0, description="TCP connect and RTSP reply timeout")
     stall_timeout_s: float = Field(3.0, ge=0.5, le=60.0, description="No media for this long means stalled")
     backoff_initial_s: float = Field(0.5, ge=0.05, le=60.0, description="First reconnect delay")
-    backoff_max_s: float = Field(30.0, ge=0.5, le=600.0, description="Longest reconnect delay")
+    backoff_max_s: float = Field(
+        4.0, ge=0.5, le=600.0, description="Longest reconnect delay for an unreachable or stalled camera"
+    )
+    slow_backoff_max_s: float = Field(
+        30.0, ge=1.0, le=3600.0, description="Longest reconnect delay after a refused password or stream"
+    )
     max_connects_per_s: float = Field(
-        50.0, ge=1.0, le=10000.0, description="Connection attempts per second across all cameras (no herd)"
+        100.0, ge=1.0, le=10000.0, description="Connection attempts per second across all cameras (no herd)"
     )
     max_frame_bytes: int = Field(
         4_000_000,
@@ -114,10 +119,43 @@ class PlannerConfig(_Section):
 
 
 class HealthConfig(_Section):
-    """Camera health and incident correlation settings."""
+    """Camera health and incident correlation settings (see docs/design/health-incidents.md)."""
 
     correlation_window_s: float = Field(
         30.0, ge=1.0, le=600.0, description="Cameras going down within this window are correlated"
+    )
+    hold_s: float = Field(
+        3.5, ge=0.2, le=5.0, description="A camera seen down waits this long for its peers before it is judged"
+    )
+    hold_max_s: float = Field(
+        5.0, ge=0.2, le=10.0, description="Longest wait, when peers are going down but no group is clear yet"
+    )
+    power_min_ratio: float = Field(
+        0.3, ge=0.01, le=1.0, description="Share of a feeder's cameras down for a power incident"
+    )
+    uplink_min_ratio: float = Field(
+        0.3, ge=0.01, le=1.0, description="Share of an uplink's cameras down for an uplink incident"
+    )
+    site_min_ratio: float = Field(0.5, ge=0.1, le=1.0, description="Share of a site's cameras down for a site incident")
+    group_min_cameras: int = Field(
+        3, ge=1, le=1000, description="Fewest newly down cameras that open a power or uplink incident"
+    )
+    evidence_min_ratio: float = Field(
+        0.05, ge=0.0, le=1.0, description="Feeder share enough when a utility notice or UPS says the feeder is out"
+    )
+    camera_clear_s: float = Field(
+        120.0, ge=0.0, le=86400.0, description="A camera incident resolves after the camera is up this long"
+    )
+    flap_window_s: float = Field(600.0, ge=1.0, le=86400.0, description="Short outages within this window count")
+    flap_blips: int = Field(2, ge=1, le=100, description="Short outages in the window that make a camera flapping")
+    straggler_s: float = Field(
+        600.0, ge=1.0, le=86400.0, description="Cameras still down this long after the others returned are re-judged"
+    )
+    resolve_ratio: float = Field(
+        0.8, ge=0.1, le=1.0, description="Share of members back before stragglers may be re-judged"
+    )
+    merge_window_s: float = Field(
+        15.0, ge=0.0, le=600.0, description="A camera or site incident this young is folded into a larger one"
     )
 
 

@@ -1,0 +1,544 @@
+"""Streaming outage correlation: camera state changes in, incidents out (design: docs/design/health-incidents.md).
+
+Pure: no I/O and no wall clock. Every call carries its time (seconds on any monotonic scale); ``advance(t)`` fires
+the engine's own deadlines in time order, stamping each decision with the deadline, not with the call.
+
+How a decision is made (fault localisation over shared-risk groups, as SCORE/SpotLight with utilities' last-gasp
+tracing): a camera seen down that no open incident explains waits ``hold_s`` for its peers. When the oldest waiting
+camera is due, a weighted greedy set cover runs over the feeders, uplinks and sites of all waiting cameras: a group's
+score is (waiting cameras it explains) x (share of its cameras down); the best group that passes its kind's threshold
+opens an incident, takes its waiting cameras, and the cover repeats. Cameras no group explains are attached to their
+site-mates' incident when the registry disagrees with the site (a suggested correction), otherwise each opens a
+``camera`` incident. Cameras going down while a group incident is open join it at once (zero added latency).
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+
+from camgrid.config import HealthConfig
+from camgrid.health.topology import CAMERA, GROUP_KINDS, KIND_ORDER, POWER, SITE, UPLINK, Topology
+
+FIELD_OF = {POWER: "feeder", UPLINK: "uplink"}
+_DECIDE, _CLEAR, _STRAGGLE, _FLAP = 0, 1, 2, 3
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A camera that behaves as if its registry entry were different: an operator may accept it."""
+
+    camera: str
+    field: str
+    registry: str
+    suggested: str
+
+
+@dataclass(eq=False)
+class Incident:
+    """One outage. ``members`` maps camera index to the time it joined; ``down_at`` to when it was seen down."""
+
+    id: int
+    kind: str
+    subject: str
+    gid: int
+    opened: float
+    size: int
+    members: dict[int, float] = field(default_factory=dict)
+    down_at: dict[int, float] = field(default_factory=dict)
+    n_down: int = 0
+    resolved: float | None = None
+    merged_into: int | None = None
+    survivors: set[int] = field(default_factory=set)
+    unexplained: set[int] = field(default_factory=set)
+    suggestions: list[Suggestion] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
+    reason: str | None = None
+    flaps: int = 0
+    first_down: float = 0.0
+    last_return: float | None = None
+    overlap: bool = False
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved is None
+
+    def lag_s(self) -> float:
+        """Worst time between a member being seen down and it joining the incident (what latency means here)."""
+        return max((self.members[c] - self.down_at[c] for c in self.members), default=0.0)
+
+    def confidence(self) -> float:
+        """Share of the group that went dark, plus outside evidence; a camera incident is plain but certain."""
+        if self.kind == CAMERA:
+            return 0.9
+        share = len(self.members) / max(1, self.size)
+        bonus = 0.1 * len(self.evidence)
+        return round(min(0.99, 0.45 + 0.5 * share + bonus), 3)
+
+
+@dataclass(frozen=True)
+class Record:
+    """What the engine tells the control room: ``opened``, ``updated``, ``resolved`` or ``merged``."""
+
+    event: str
+    t: float
+    incident: Incident
+
+
+class CorrelationEngine:
+    """Turns camera down/up changes into incidents over the registry topology. One instance per city."""
+
+    def __init__(self, topo: Topology, config: HealthConfig | None = None) -> None:
+        self.topo = topo
+        self.cfg = config or HealthConfig()
+        n = topo.size
+        self._down = bytearray(n)
+        self._maint = bytearray(n)
+        self._down_t = [0.0] * n
+        self._reason: dict[int, str] = {}
+        self._count = {k: [0] * len(topo.groups[k].names) for k in GROUP_KINDS}
+        self._of = topo.of
+        self._open_group: dict[str, dict[int, Incident]] = {k: {} for k in GROUP_KINDS}
+        self._open_camera: dict[int, Incident] = {}
+        self._n_open_groups = 0
+        self._cam_incs: dict[int, list[Incident]] = {}
+        self._pending: dict[int, float] = {}
+        self._postponed: set[int] = set()
+        self._blips: dict[int, list[float]] = {}
+        self._group_blips: dict[tuple[str, int], list[float]] = {}
+        self._notices: dict[int, tuple[float, float, str]] = {}
+        self._timers: list[tuple[float, int, int, int]] = []
+        self._seq = 0
+        self._now = float("-inf")
+        self.incidents: list[Incident] = []
+        self._by_id: dict[int, Incident] = {}
+        self._out: list[Record] = []
+        self._dirty: dict[int, Incident] = {}
+
+    # ----------------------------------------------------------------- inputs
+    def camera_down(self, camera: str, t: float, reason: str | None = None) -> None:
+        """The recorder saw ``camera`` go dark at ``t`` (unreachable, stalled, auth refused...)."""
+        c = self.topo.cam_index[camera]
+        t = self._tick(t)
+        if self._maint[c] or self._down[c]:
+            return
+        self._down[c] = 1
+        self._down_t[c] = t
+        if reason:
+            self._reason[c] = reason
+        of = self._of
+        incs = self._cam_incs.get(c)
+        explained = bool(incs)
+        if incs:
+            for inc in incs:
+                inc.n_down += 1
+                if inc.kind == CAMERA:
+                    inc.flaps += 1
+                self._dirty[inc.id] = inc
+        for kind in GROUP_KINDS:
+            g = of[kind][c]
+            self._count[kind][g] += 1
+            joined = self._open_group[kind].get(g)
+            if joined is not None and c not in joined.members:
+                self._add_member(joined, c, t, t)
+                explained = True
+        if not explained:
+            explained = self._attach_by_site(c, t)
+        if not explained:
+            self._pending[c] = t
+            self._push(t + self.cfg.hold_s, _DECIDE, c)
+
+    def camera_up(self, camera: str, t: float) -> None:
+        """The recorder has ``camera`` back at ``t``."""
+        c = self.topo.cam_index[camera]
+        t = self._tick(t)
+        if not self._down[c]:
+            return
+        self._down[c] = 0
+        of = self._of
+        for kind in GROUP_KINDS:
+            self._count[kind][of[kind][c]] -= 1
+        if self._pending.pop(c, None) is not None:
+            self._postponed.discard(c)
+            self._blip(c, t)
+            return
+        for inc in list(self._cam_incs.get(c, ())):
+            inc.n_down -= 1
+            inc.last_return = t
+            self._dirty[inc.id] = inc
+            if inc.kind == CAMERA:
+                if self.cfg.camera_clear_s <= 0:
+                    self._resolve(inc, t, t)
+                else:
+                    self._push(t + self.cfg.camera_clear_s, _CLEAR, inc.id)
+            elif inc.n_down <= 0 or (inc.overlap and self._rest_explained(inc)):
+                self._resolve(inc, t, t)
+            elif (len(inc.members) - inc.n_down) >= self.cfg.resolve_ratio * len(inc.members):
+                self._push(t + self.cfg.straggler_s, _STRAGGLE, inc.id)
+
+    def set_maintenance(self, camera: str, on: bool, t: float) -> None:
+        """An operator took ``camera`` out of (or back into) service: its changes no longer count."""
+        c = self.topo.cam_index[camera]
+        t = self._tick(t)
+        if on and self._down[c]:
+            self.camera_up(camera, t)
+        self._maint[c] = 1 if on else 0
+
+    def utility_notice(self, feeder: str, t: float, until: float | None = None, source: str = "utility") -> None:
+        """A utility (or a UPS) says ``feeder`` has no power from ``t``: a smaller share of its cameras suffices."""
+        g = self.topo.groups[POWER].index.get(feeder)
+        if g is None:
+            return
+        self._tick(t)
+        self._notices[g] = (t, until if until is not None else t + 4 * 3600.0, source)
+        inc = self._open_group[POWER].get(g)
+        if inc is not None and source not in inc.evidence:
+            inc.evidence.append(source)
+            self._dirty[inc.id] = inc
+
+    def ups_on_battery(self, site: str, t: float) -> None:
+        """A site's UPS reports running on battery: its feeder has lost power (its cameras may stay up)."""
+        s = self.topo.groups[SITE].index.get(site)
+        if s is None:
+            return
+        g = self.topo.site_major[POWER][s]
+        self.utility_notice(self.topo.group_name(POWER, g), t, t + self.cfg.correlation_window_s * 10, "ups")
+
+    def advance(self, t: float) -> None:
+        """Fire every deadline up to ``t`` (call it periodically, e.g. every 0.5 s, when no change arrives)."""
+        self._tick(t)
+
+    def drain(self) -> list[Record]:
+        """Records produced since the last drain, in time order; updates are coalesced per incident."""
+        for inc in self._dirty.values():
+            if inc.is_open:
+                self._out.append(Record("updated", self._now, inc))
+        self._dirty.clear()
+        out, self._out = self._out, []
+        return out
+
+    def finish(self, t: float) -> None:
+        """End of a replay: fire deadlines to ``t`` and judge every camera still waiting."""
+        self._tick(t)
+        if self._pending:
+            last = max(self._pending.values())
+            self._tick(max(t, last + self.cfg.hold_s))
+
+    # ---------------------------------------------------------------- plumbing
+    def _push(self, when: float, what: int, key: int) -> None:
+        self._seq += 1
+        heapq.heappush(self._timers, (when, self._seq, what, key))
+
+    def _tick(self, t: float) -> float:
+        if t < self._now:
+            t = self._now  # late input is taken as happening now: the engine never goes back in time
+        timers = self._timers
+        while timers and timers[0][0] <= t + _EPS:
+            when, _, what, key = heapq.heappop(timers)
+            self._now = max(self._now, when)
+            if what == _DECIDE:
+                self._decide(self._now)
+            elif what == _CLEAR:
+                inc = self._by_id[key]
+                back = inc.last_return
+                if (
+                    inc.is_open
+                    and inc.n_down == 0
+                    and back is not None
+                    and back + self.cfg.camera_clear_s <= self._now + _EPS
+                ):
+                    self._resolve(inc, back, self._now)
+            elif what == _STRAGGLE:
+                self._straggle(self._by_id[key], self._now)
+            elif what == _FLAP:
+                self._flap_check(key, self._now)
+        self._now = t
+        return t
+
+    def _new(self, kind: str, gid: int, subject: str, size: int, t: float) -> Incident:
+        inc = Incident(id=len(self.incidents) + 1, kind=kind, subject=subject, gid=gid, opened=t, size=size)
+        self.incidents.append(inc)
+        self._by_id[inc.id] = inc
+        self._out.append(Record("opened", t, inc))
+        return inc
+
+    def _add_member(self, inc: Incident, c: int, down_t: float, t: float) -> None:
+        inc.members[c] = t
+        inc.down_at[c] = down_t
+        if self._down[c]:
+            inc.n_down += 1
+        inc.survivors.discard(c)
+        self._cam_incs.setdefault(c, []).append(inc)
+        self._dirty[inc.id] = inc
+
+    def _detach(self, inc: Incident) -> None:
+        for c in inc.members:
+            incs = self._cam_incs.get(c)
+            if incs is not None:
+                if inc in incs:
+                    incs.remove(inc)
+                if not incs:
+                    del self._cam_incs[c]
+        if inc.kind == CAMERA:
+            self._open_camera.pop(inc.gid, None)
+        elif self._open_group[inc.kind].pop(inc.gid, None) is not None:
+            self._n_open_groups -= 1
+
+    def _resolve(self, inc: Incident, resolved: float, t: float) -> None:
+        if not inc.is_open:
+            return
+        inc.resolved = resolved
+        self._detach(inc)
+        self._dirty.pop(inc.id, None)
+        self._out.append(Record("resolved", t, inc))
+
+    def _rest_explained(self, inc: Incident) -> bool:
+        """Members still down are all held by another open group incident (an uplink cut during a power cut)."""
+        for c, _ in inc.members.items():
+            if self._down[c] and not any(o is not inc and o.kind != CAMERA for o in self._cam_incs.get(c, ())):
+                return False
+        return True
+
+    def _straggle(self, inc: Incident, now: float) -> None:
+        """Most members are back and the rest have not moved for ``straggler_s``: resolve, re-judge the rest."""
+        if not inc.is_open or inc.last_return is None or inc.last_return + self.cfg.straggler_s > now + _EPS:
+            return
+        rest = [c for c in inc.members if self._down[c]]
+        self._resolve(inc, inc.last_return, now)
+        for c in rest:
+            if c not in self._cam_incs:
+                self._pending[c] = now
+                self._down_t[c] = now
+                self._push(now + self.cfg.hold_s, _DECIDE, c)
+
+    def _blip(self, c: int, t: float) -> None:
+        """A camera back before it was judged. Repeated blips make it flapping, unless its whole group blipped."""
+        window = self.cfg.flap_window_s
+        blips = [b for b in self._blips.get(c, ()) if b >= t - window]
+        blips.append(t)
+        self._blips[c] = blips
+        for kind in (POWER, UPLINK):
+            key = (kind, self._of[kind][c])
+            recent = [b for b in self._group_blips.get(key, ()) if b >= t - 2 * self.cfg.hold_s]
+            recent.append(t)
+            self._group_blips[key] = recent
+        if len(blips) >= self.cfg.flap_blips and c not in self._open_camera:
+            self._push(t + self.cfg.hold_s, _FLAP, c)
+
+    def _flap_check(self, c: int, now: float) -> None:
+        if c in self._open_camera or c in self._pending:
+            return
+        for kind in (POWER, UPLINK):
+            recent = [b for b in self._group_blips.get((kind, self._of[kind][c]), ()) if b >= now - 3 * self.cfg.hold_s]
+            if len(recent) >= self.cfg.group_min_cameras:
+                return  # the whole feeder or uplink flickered: not this camera's fault
+        inc = self._camera_incident(c, self._blips[c][0], now, "flapping")
+        inc.flaps = len(self._blips[c])
+        if not self._down[c]:
+            inc.last_return = self._blips[c][-1]
+            self._push(inc.last_return + self.cfg.camera_clear_s, _CLEAR, inc.id)
+
+    # ---------------------------------------------------------------- decisions
+    def _passes(self, kind: str, g: int, live: list[int], now: float) -> tuple[bool, float]:
+        """Whether a group may explain ``live`` (its waiting cameras), and the share of the group down."""
+        members = self.topo.groups[kind].members[g]
+        size = full = len(members)
+        down = self._count[kind][g]
+        # Conditional share: cameras another open incident already explains say nothing about this group, and
+        # cameras whose registry entry disagrees with their site count only if they went dark.
+        cam_incs, is_down = self._cam_incs, self._down
+        if self._n_open_groups:
+            for c in members:
+                if is_down[c] and any(o.kind != CAMERA for o in cam_incs.get(c, ())):
+                    size -= 1
+                    down -= 1
+        if kind != SITE:
+            size -= sum(1 for c in self.topo.suspects[kind][g] if not is_down[c])
+        r = down / size if size > 0 else 0.0
+        cfg = self.cfg
+        n_new = len(live)
+        if kind == SITE:
+            young = self._now - cfg.merge_window_s
+            for c in members:
+                inc = self._open_camera.get(c)
+                if inc is not None and inc.opened >= young and inc.n_down > 0:
+                    n_new += 1  # a camera judged alone a moment ago: it will be folded in
+            return (len(members) >= 2 and n_new >= 2 and r >= cfg.site_min_ratio), r
+        if kind == POWER:
+            notice = self._notices.get(g)
+            if notice is not None and notice[0] - cfg.correlation_window_s <= now <= notice[1]:
+                return (n_new >= 1 and r >= cfg.evidence_min_ratio), r
+            minr = cfg.power_min_ratio
+        else:
+            minr = cfg.uplink_min_ratio
+        if n_new >= max(2, min(cfg.group_min_cameras, full)) and r >= minr:
+            return True, r
+        # Last-gasp tracing: two whole sites of one feeder (or uplink) dark together point at the feeder, however
+        # many of its other sites ride through on batteries.
+        site_of, site_count, site_members = self._of[SITE], self._count[SITE], self.topo.groups[SITE].members
+        whole = 0
+        for st in {site_of[c] for c in live}:
+            n_site = len(site_members[st])
+            if n_site >= 2 and site_count[st] >= cfg.site_min_ratio * n_site:
+                whole += 1
+                if whole >= 2:
+                    return True, r
+        return False, r
+
+    def _decide(self, now: float) -> None:
+        pend = self._pending
+        if not pend:
+            return
+        due_limit = now - self.cfg.hold_s + _EPS
+        if next(iter(pend.values())) > due_limit:
+            return
+        for c in [c for c in pend if self._attach_by_site(c, now)]:
+            del pend[c]
+            self._postponed.discard(c)
+        if not pend:
+            return
+        of = self._of
+        cand: dict[tuple[str, int], list[int]] = {}
+        for c in pend:
+            for kind in GROUP_KINDS:
+                cand.setdefault((kind, of[kind][c]), []).append(c)
+        taken: set[int] = set()
+        while cand:
+            best: tuple[float, int, int] | None = None
+            best_key: tuple[str, int] | None = None
+            best_live: list[int] = []
+            sites: list[tuple[tuple[str, int], list[int]]] = []
+            contested: set[int] = set()
+            for key, cams in list(cand.items()):
+                live = [c for c in cams if c not in taken] if taken else cams
+                if not live:
+                    del cand[key]
+                    continue
+                if key[0] == SITE:
+                    sites.append((key, live))
+                    continue
+                ok, r = self._passes(key[0], key[1], live, now)
+                if not ok:
+                    continue
+                spans = {of[SITE][c] for c in live}
+                if len(spans) >= 2:
+                    contested |= spans  # a site is not the cause when its feeder or uplink is going down too
+                if any(pend[c] <= due_limit for c in live):
+                    rank = (len(live) * r, -KIND_ORDER[key[0]], -key[1])
+                    if best is None or rank > best:
+                        best, best_key, best_live = rank, key, live
+            for key, live in sites:
+                if key[1] in contested:
+                    continue
+                ok, r = self._passes(SITE, key[1], live, now)
+                if ok and any(pend[c] <= due_limit for c in live):
+                    rank = (len(live) * r, -KIND_ORDER[SITE], -key[1])
+                    if best is None or rank > best:
+                        best, best_key, best_live = rank, key, live
+            if best_key is None:
+                break
+            del cand[best_key]
+            self._open_group_incident(best_key[0], best_key[1], best_live, now)
+            taken.update(best_live)
+        for c in taken:
+            del pend[c]
+            self._postponed.discard(c)
+        due = [c for c, t in pend.items() if t <= due_limit]
+        last_call = now - self.cfg.hold_max_s + _EPS
+        waiting: dict[tuple[str, int], int] | None = None
+        for c in due:
+            if pend[c] > last_call:
+                if waiting is None:
+                    waiting = {}
+                    for other in pend:
+                        for kind in GROUP_KINDS:
+                            key = (kind, of[kind][other])
+                            waiting[key] = waiting.get(key, 0) + 1
+                if any(waiting[(kind, of[kind][c])] >= 2 for kind in GROUP_KINDS):
+                    # Peers of the same site, feeder or uplink are waiting too: a group may still form.
+                    if c not in self._postponed:
+                        self._postponed.add(c)
+                        self._push(pend[c] + self.cfg.hold_max_s, _DECIDE, c)
+                    continue
+            del pend[c]
+            self._postponed.discard(c)
+            if not self._attach_by_site(c, now):
+                self._camera_incident(c, self._down_t[c], now, self._reason.get(c))
+
+    def _open_group_incident(self, kind: str, g: int, cams: list[int], now: float) -> None:
+        members = self.topo.groups[kind].members[g]
+        inc = self._new(kind, g, self.topo.group_name(kind, g), len(members), now)
+        inc.first_down = min(self._down_t[c] for c in cams)
+        self._open_group[kind][g] = inc
+        self._n_open_groups += 1
+        for c in cams:
+            self._add_member(inc, c, self._down_t[c], now)
+        young = now - self.cfg.merge_window_s - _EPS
+        for c in members:
+            if c in inc.members:
+                continue
+            if not self._down[c]:
+                inc.survivors.add(c)
+                continue
+            for other in list(self._cam_incs.get(c, ())):
+                if other.kind == CAMERA or (other.kind == SITE and kind != SITE):
+                    if other.opened >= young and other.is_open:
+                        self._merge(other, inc, now)
+                elif other.kind != kind:
+                    # Dark already for another group's fault (an uplink cut during a power cut): a member of
+                    # both, joined now and not counted as late, since the control room already shows it dark.
+                    inc.overlap = other.overlap = True
+                    if c not in inc.members:
+                        self._add_member(inc, c, now, now)
+        if kind == POWER:
+            notice = self._notices.get(g)
+            if notice is not None and notice[0] - self.cfg.correlation_window_s <= now <= notice[1]:
+                inc.evidence.append(notice[2])
+
+    def _merge(self, small: Incident, big: Incident, now: float) -> None:
+        """A young camera or site incident turns out to be part of a larger one: fold it in, say so."""
+        small.merged_into = big.id
+        small.resolved = now
+        self._detach(small)
+        self._dirty.pop(small.id, None)
+        self._out.append(Record("merged", now, small))
+        for c in small.members:
+            if c not in big.members and self._down[c]:
+                self._add_member(big, c, small.down_at[c], now)
+
+    def _attach_by_site(self, c: int, now: float) -> bool:
+        """The camera's site-mates are in an open power/uplink incident the registry does not put it in."""
+        s = self._of[SITE][c]
+        window = self.cfg.correlation_window_s
+        for kind in (POWER, UPLINK):
+            major = self.topo.site_major[kind][s]
+            if major == self._of[kind][c]:
+                continue
+            inc = self._open_group[kind].get(major)
+            if inc is None or self._down_t[c] < inc.first_down - window:
+                continue
+            self._add_member(inc, c, self._down_t[c], now)
+            inc.suggestions.append(
+                Suggestion(
+                    camera=self.topo.cam_ids[c],
+                    field=FIELD_OF[kind],
+                    registry=self.topo.group_name(kind, self._of[kind][c]),
+                    suggested=inc.subject,
+                )
+            )
+            return True
+        return False
+
+    def _camera_incident(self, c: int, down_t: float, now: float, reason: str | None) -> Incident:
+        inc = self._new(CAMERA, c, self.topo.cam_ids[c], 1, now)
+        inc.reason = reason
+        inc.first_down = down_t
+        self._open_camera[c] = inc
+        self._add_member(inc, c, down_t, now)
+        window = self.cfg.correlation_window_s
+        for kind in GROUP_KINDS:
+            for other in self._open_group[kind].values():
+                if other.first_down - window <= down_t <= other.opened + window:
+                    other.unexplained.add(c)
+        return inc
