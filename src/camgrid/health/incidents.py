@@ -59,14 +59,25 @@ class Incident:
     first_down: float = 0.0
     last_return: float | None = None
     overlap: bool = False
+    inherited: set[int] = field(default_factory=set)
 
     @property
     def is_open(self) -> bool:
         return self.resolved is None
 
     def lag_s(self) -> float:
-        """Worst time between a member being seen down and it joining the incident (what latency means here)."""
-        return max((self.members[c] - self.down_at[c] for c in self.members), default=0.0)
+        """Latency as the issue means it: from the last member being seen down to it being in the incident.
+
+        Members inherited from another incident (already shown dark) are left out."""
+        last = None
+        for c, seen in self.down_at.items():
+            if c not in self.inherited and (last is None or seen > self.down_at[last]):
+                last = c
+        return 0.0 if last is None else self.members[last] - self.down_at[last]
+
+    def max_wait_s(self) -> float:
+        """The longest any member waited (the first cameras of a cut wait for their peers)."""
+        return max((self.members[c] - self.down_at[c] for c in self.members if c not in self.inherited), default=0.0)
 
     def confidence(self) -> float:
         """Share of the group that went dark, plus outside evidence; a camera incident is plain but certain."""
@@ -140,7 +151,13 @@ class CorrelationEngine:
             g = of[kind][c]
             self._count[kind][g] += 1
             joined = self._open_group[kind].get(g)
-            if joined is not None and c not in joined.members:
+            # A camera that rode through the start of the outage (UPS) and goes dark now may have another cause
+            # (an uplink cut): it waits like any other and is attached at the decision if nothing else explains it.
+            if (
+                joined is not None
+                and c not in joined.members
+                and (c not in joined.survivors or t <= joined.first_down + self.cfg.correlation_window_s)
+            ):
                 self._add_member(joined, c, t, t)
                 explained = True
         if not explained:
@@ -359,12 +376,20 @@ class CorrelationEngine:
         cfg = self.cfg
         n_new = len(live)
         if kind == SITE:
-            young = self._now - cfg.merge_window_s
-            for c in members:
-                inc = self._open_camera.get(c)
-                if inc is not None and inc.opened >= young and inc.n_down > 0:
-                    n_new += 1  # a camera judged alone a moment ago: it will be folded in
+            n_new += self._young_cameras(members)  # cameras judged alone a moment ago will be folded in
             return (len(members) >= 2 and n_new >= 2 and r >= cfg.site_min_ratio), r
+        site_of = self._of[SITE]
+        if self.topo.n_sites[kind][g] > 1 and len({site_of[c] for c in live}) < 2:
+            # One site of a larger group going dark is the site's fault, unless that site is all that can still be
+            # seen of the group (the rest dark for another reason, or only suspect registry entries elsewhere).
+            suspect = self.topo.suspect_flag[kind]
+            seen_sites = set()
+            for c in members:
+                if suspect[c] or (is_down[c] and any(o.kind != CAMERA for o in cam_incs.get(c, ()))):
+                    continue
+                seen_sites.add(site_of[c])
+                if len(seen_sites) > 1:
+                    return False, r
         if kind == POWER:
             notice = self._notices.get(g)
             if notice is not None and notice[0] - cfg.correlation_window_s <= now <= notice[1]:
@@ -376,7 +401,7 @@ class CorrelationEngine:
             return True, r
         # Last-gasp tracing: two whole sites of one feeder (or uplink) dark together point at the feeder, however
         # many of its other sites ride through on batteries.
-        site_of, site_count, site_members = self._of[SITE], self._count[SITE], self.topo.groups[SITE].members
+        site_count, site_members = self._count[SITE], self.topo.groups[SITE].members
         whole = 0
         for st in {site_of[c] for c in live}:
             n_site = len(site_members[st])
@@ -385,6 +410,15 @@ class CorrelationEngine:
                 if whole >= 2:
                     return True, r
         return False, r
+
+    def _young_cameras(self, members: list[int]) -> int:
+        young = self._now - self.cfg.merge_window_s - _EPS
+        n = 0
+        for c in members:
+            inc = self._open_camera.get(c)
+            if inc is not None and inc.opened >= young and inc.n_down > 0:
+                n += 1
+        return n
 
     def _decide(self, now: float) -> None:
         pend = self._pending
@@ -403,6 +437,14 @@ class CorrelationEngine:
         for c in pend:
             for kind in GROUP_KINDS:
                 cand.setdefault((kind, of[kind][c]), []).append(c)
+        site_due = now - self.cfg.hold_max_s + _EPS
+        survivor_of: dict[int, Incident] = {}
+        for c in pend:
+            for kind in (POWER, UPLINK):
+                inc = self._open_group[kind].get(of[kind][c])
+                if inc is not None and c in inc.survivors:
+                    survivor_of[c] = inc
+                    cand.pop((kind, of[kind][c]), None)
         taken: set[int] = set()
         while cand:
             best: tuple[float, int, int] | None = None
@@ -418,7 +460,10 @@ class CorrelationEngine:
                 if key[0] == SITE:
                     sites.append((key, live))
                     continue
-                ok, r = self._passes(key[0], key[1], live, now)
+                # Survivors of an open power cut going dark now are most likely UPS batteries running flat: they
+                # support a new group only alongside cameras nothing explains yet (an uplink cut during the cut).
+                fresh = [c for c in live if c not in survivor_of] if survivor_of else live
+                ok, r = self._passes(key[0], key[1], fresh, now) if fresh else (False, 0.0)
                 if not ok:
                     continue
                 spans = {of[SITE][c] for c in live}
@@ -429,10 +474,12 @@ class CorrelationEngine:
                     if best is None or rank > best:
                         best, best_key, best_live = rank, key, live
             for key, live in sites:
-                if key[1] in contested:
+                if key[1] in contested or any(c in survivor_of for c in live):
                     continue
                 ok, r = self._passes(SITE, key[1], live, now)
-                if ok and any(pend[c] <= due_limit for c in live):
+                # A site waits for the longest hold: the other sites of its feeder may still be going dark.
+                members = self.topo.groups[SITE].members[key[1]]
+                if ok and (any(pend[c] <= site_due for c in live) or self._young_cameras(members)):
                     rank = (len(live) * r, -KIND_ORDER[SITE], -key[1])
                     if best is None or rank > best:
                         best, best_key, best_live = rank, key, live
@@ -448,7 +495,7 @@ class CorrelationEngine:
         last_call = now - self.cfg.hold_max_s + _EPS
         waiting: dict[tuple[str, int], int] | None = None
         for c in due:
-            if pend[c] > last_call:
+            if pend[c] > last_call and c not in survivor_of:
                 if waiting is None:
                     waiting = {}
                     for other in pend:
@@ -463,7 +510,10 @@ class CorrelationEngine:
                     continue
             del pend[c]
             self._postponed.discard(c)
-            if not self._attach_by_site(c, now):
+            held = survivor_of.get(c)
+            if held is not None and held.is_open:
+                self._add_member(held, c, self._down_t[c], now)  # its UPS ran flat
+            elif not self._attach_by_site(c, now):
                 self._camera_incident(c, self._down_t[c], now, self._reason.get(c))
 
     def _open_group_incident(self, kind: str, g: int, cams: list[int], now: float) -> None:
@@ -490,7 +540,8 @@ class CorrelationEngine:
                     # both, joined now and not counted as late, since the control room already shows it dark.
                     inc.overlap = other.overlap = True
                     if c not in inc.members:
-                        self._add_member(inc, c, now, now)
+                        self._add_member(inc, c, self._down_t[c], now)
+                        inc.inherited.add(c)
         if kind == POWER:
             notice = self._notices.get(g)
             if notice is not None and notice[0] - self.cfg.correlation_window_s <= now <= notice[1]:

@@ -137,6 +137,7 @@ def incident_json(inc: Incident, topo: Topology) -> dict[str, Any]:
             for s in sorted(inc.suggestions, key=lambda s: (s.camera, s.field))
         ],
         "lag_s": _t(inc.lag_s()),
+        "max_wait_s": _t(inc.max_wait_s()),
         "id": inc.id,
     }
     if inc.kind != "camera":

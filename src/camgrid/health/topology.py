@@ -53,6 +53,8 @@ class Topology:
     of: dict[str, list[int]]
     site_major: dict[str, list[int]]  # kind (power|uplink) -> site index -> majority group index
     suspects: dict[str, list[list[int]]]  # kind -> group -> cameras whose entry disagrees with their site
+    n_sites: dict[str, list[int]]  # kind -> group -> number of distinct sites among its cameras
+    suspect_flag: dict[str, bytearray]  # kind -> camera -> 1 if its entry disagrees with its site
 
     @property
     def size(self) -> int:
@@ -89,10 +91,16 @@ def build_topology(rows: Iterable[CameraIn]) -> Topology:
             major.append(best)
         site_major[kind] = major
     suspects: dict[str, list[list[int]]] = {kind: [[] for _ in groups[kind].names] for kind in GROUP_KINDS}
+    suspect_flag = {kind: bytearray(len(cam_ids)) for kind in GROUP_KINDS}
     for kind in (POWER, UPLINK):
         for cam, g in enumerate(of[kind]):
             if site_major[kind][of[SITE][cam]] != g:
                 suspects[kind][g].append(cam)
+                suspect_flag[kind][cam] = 1
+    n_sites = {
+        kind: [len({of[SITE][c] for c in m if not suspect_flag[kind][c]}) for m in groups[kind].members]
+        for kind in GROUP_KINDS
+    }
     return Topology(
         cam_ids=cam_ids,
         cam_index={c: i for i, c in enumerate(cam_ids)},
@@ -103,4 +111,6 @@ def build_topology(rows: Iterable[CameraIn]) -> Topology:
         of=of,
         site_major=site_major,
         suspects=suspects,
+        n_sites=n_sites,
+        suspect_flag=suspect_flag,
     )
