@@ -15,86 +15,16 @@ site-mates' incident when the registry disagrees with the site (a suggested corr
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass, field
 
 from camgrid.config import HealthConfig
+from camgrid.health.records import Incident, Record, Suggestion
 from camgrid.health.topology import CAMERA, GROUP_KINDS, KIND_ORDER, POWER, SITE, UPLINK, Topology
+
+__all__ = ["CorrelationEngine", "Incident", "Record", "Suggestion"]
 
 FIELD_OF = {POWER: "feeder", UPLINK: "uplink"}
 _DECIDE, _CLEAR, _STRAGGLE, _FLAP = 0, 1, 2, 3
 _EPS = 1e-9
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    """A camera that behaves as if its registry entry were different: an operator may accept it."""
-
-    camera: str
-    field: str
-    registry: str
-    suggested: str
-
-
-@dataclass(eq=False)
-class Incident:
-    """One outage. ``members`` maps camera index to the time it joined; ``down_at`` to when it was seen down."""
-
-    id: int
-    kind: str
-    subject: str
-    gid: int
-    opened: float
-    size: int
-    members: dict[int, float] = field(default_factory=dict)
-    down_at: dict[int, float] = field(default_factory=dict)
-    n_down: int = 0
-    resolved: float | None = None
-    merged_into: int | None = None
-    survivors: set[int] = field(default_factory=set)
-    unexplained: set[int] = field(default_factory=set)
-    suggestions: list[Suggestion] = field(default_factory=list)
-    evidence: list[str] = field(default_factory=list)
-    reason: str | None = None
-    flaps: int = 0
-    first_down: float = 0.0
-    last_return: float | None = None
-    overlap: bool = False
-    inherited: set[int] = field(default_factory=set)
-
-    @property
-    def is_open(self) -> bool:
-        return self.resolved is None
-
-    def lag_s(self) -> float:
-        """Latency as the issue means it: from the last member being seen down to it being in the incident.
-
-        Members inherited from another incident (already shown dark) are left out."""
-        last = None
-        for c, seen in self.down_at.items():
-            if c not in self.inherited and (last is None or seen > self.down_at[last]):
-                last = c
-        return 0.0 if last is None else self.members[last] - self.down_at[last]
-
-    def max_wait_s(self) -> float:
-        """The longest any member waited (the first cameras of a cut wait for their peers)."""
-        return max((self.members[c] - self.down_at[c] for c in self.members if c not in self.inherited), default=0.0)
-
-    def confidence(self) -> float:
-        """Share of the group that went dark, plus outside evidence; a camera incident is plain but certain."""
-        if self.kind == CAMERA:
-            return 0.9
-        share = len(self.members) / max(1, self.size)
-        bonus = 0.1 * len(self.evidence)
-        return round(min(0.99, 0.45 + 0.5 * share + bonus), 3)
-
-
-@dataclass(frozen=True)
-class Record:
-    """What the engine tells the control room: ``opened``, ``updated``, ``resolved`` or ``merged``."""
-
-    event: str
-    t: float
-    incident: Incident
 
 
 class CorrelationEngine:
@@ -378,18 +308,6 @@ class CorrelationEngine:
         if kind == SITE:
             n_new += self._young_cameras(members)  # cameras judged alone a moment ago will be folded in
             return (len(members) >= 2 and n_new >= 2 and r >= cfg.site_min_ratio), r
-        site_of = self._of[SITE]
-        if self.topo.n_sites[kind][g] > 1 and len({site_of[c] for c in live}) < 2:
-            # One site of a larger group going dark is the site's fault, unless that site is all that can still be
-            # seen of the group (the rest dark for another reason, or only suspect registry entries elsewhere).
-            suspect = self.topo.suspect_flag[kind]
-            seen_sites = set()
-            for c in members:
-                if suspect[c] or (is_down[c] and any(o.kind != CAMERA for o in cam_incs.get(c, ()))):
-                    continue
-                seen_sites.add(site_of[c])
-                if len(seen_sites) > 1:
-                    return False, r
         if kind == POWER:
             notice = self._notices.get(g)
             if notice is not None and notice[0] - cfg.correlation_window_s <= now <= notice[1]:
@@ -397,11 +315,13 @@ class CorrelationEngine:
             minr = cfg.power_min_ratio
         else:
             minr = cfg.uplink_min_ratio
+        if not self._many_sites(kind, g, live):
+            return False, r
         if n_new >= max(2, min(cfg.group_min_cameras, full)) and r >= minr:
             return True, r
         # Last-gasp tracing: two whole sites of one feeder (or uplink) dark together point at the feeder, however
         # many of its other sites ride through on batteries.
-        site_count, site_members = self._count[SITE], self.topo.groups[SITE].members
+        site_of, site_count, site_members = self._of[SITE], self._count[SITE], self.topo.groups[SITE].members
         whole = 0
         for st in {site_of[c] for c in live}:
             n_site = len(site_members[st])
@@ -410,6 +330,23 @@ class CorrelationEngine:
                 if whole >= 2:
                     return True, r
         return False, r
+
+    def _many_sites(self, kind: str, g: int, live: list[int]) -> bool:
+        """False when one site of a larger group goes dark: the site explains it better. Unless that site is all
+        that can still be seen of the group (the rest dark for another reason, or only suspect registry entries)."""
+        site_of = self._of[SITE]
+        if self.topo.n_sites[kind][g] <= 1 or len({site_of[c] for c in live}) >= 2:
+            return True
+        suspect = self.topo.suspect_flag[kind]
+        cam_incs, is_down = self._cam_incs, self._down
+        seen_sites = set()
+        for c in self.topo.groups[kind].members[g]:
+            if suspect[c] or (is_down[c] and any(o.kind != CAMERA for o in cam_incs.get(c, ()))):
+                continue
+            seen_sites.add(site_of[c])
+            if len(seen_sites) > 1:
+                return False
+        return True
 
     def _young_cameras(self, members: list[int]) -> int:
         young = self._now - self.cfg.merge_window_s - _EPS

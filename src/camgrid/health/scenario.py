@@ -253,9 +253,7 @@ def _place_faults(
     feeder_size = {c: len(cams) for cams in by_feeder.values() for c in cams}
     uplink_size = {c: len(cams) for cams in by_uplink.values() for c in cams}
     sites = sorted(
-        s
-        for s, cams in by_site.items()
-        if 2 <= len(cams) < 0.5 * min(feeder_size[cams[0]], uplink_size[cams[0]])
+        s for s, cams in by_site.items() if 2 <= len(cams) < 0.5 * min(feeder_size[cams[0]], uplink_size[cams[0]])
     )
     count = 0
     for _ in range(shape.site_faults * 20):
@@ -369,4 +367,3 @@ def _detect(
         )
     truth.sort(key=lambda r: (r["opened"], r["kind"], r["subject"]))
     return events, truth
-
