@@ -411,9 +411,10 @@ class CorrelationEngine:
                     if best is None or rank > best:
                         best, best_key, best_live = rank, key, live
             for key, live in sites:
-                if key[1] in contested or any(c in survivor_of for c in live):
+                fresh = [c for c in live if c not in survivor_of] if survivor_of else live
+                if key[1] in contested or not fresh:
                     continue
-                ok, r = self._passes(SITE, key[1], live, now)
+                ok, r = self._passes(SITE, key[1], fresh, now)
                 # A site waits for the longest hold: the other sites of its feeder may still be going dark.
                 members = self.topo.groups[SITE].members[key[1]]
                 if ok and (any(pend[c] <= site_due for c in live) or self._young_cameras(members)):
