@@ -299,6 +299,8 @@ def _detect(
     inf = float("inf")
     dark: dict[int, list[tuple[float, float, int]]] = {}
     reasons: dict[int, str] = {}
+    ups_drain: set[tuple[int, int]] = set()
+    hidden: set[tuple[int, int]] = set()  # a UPS running flat while its camera was already dark: unobservable
     for fi, f in enumerate(day.faults):
         end = f.end if f.end is not None else inf
         if f.flaps:
@@ -308,6 +310,8 @@ def _detect(
             delays = f.delays or [0.0] * len(f.cameras)
             for c, d in zip(f.cameras, delays, strict=True):
                 dark.setdefault(c, []).append((f.start + d, end, fi))
+                if d > 0:
+                    ups_drain.add((fi, c))
         reasons[fi] = REASONS[int(rng.integers(len(REASONS)))] if f.kind == CAMERA else "unreachable"
         if f.flaps:
             reasons[fi] = "stalled"
@@ -320,6 +324,8 @@ def _detect(
             if merged and a <= merged[-1][1]:
                 merged[-1][1] = max(merged[-1][1], b)
                 merged[-1][2].add(fi)
+                if (fi, c) in ups_drain:
+                    hidden.add((fi, c))
             else:
                 merged.append([a, b, {fi}])
         runs: list[list[Any]] = []
@@ -346,7 +352,8 @@ def _detect(
             if seen_up is not None:
                 events.append({"t": round(seen_up, 3), "camera": cam, "state": "up"})
             for fi in fis:
-                seen.setdefault(fi, []).append((c, seen_down, seen_up))
+                if (fi, c) not in hidden:
+                    seen.setdefault(fi, []).append((c, seen_down, seen_up))
     events.sort(key=lambda e: (e["t"], e["camera"]))
     truth: list[dict[str, Any]] = []
     for fi, f in enumerate(day.faults):
