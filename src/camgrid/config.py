@@ -97,7 +97,8 @@ class ServerConfig(_Section):
 
 
 class PlannerConfig(_Section):
-    """Filled in by the planner (weights, camera models); kept here so every layer may read config."""
+    """Coverage planner: demand weights, candidate sites, camera model, power, solvers (docs/design/planner.md).
+    The defaults are the instance of ``make bench-plan``."""
 
     poi_weights: dict[str, float] = Field(
         default_factory=lambda: {
@@ -114,7 +115,44 @@ class PlannerConfig(_Section):
             "highway=bus_stop": 3,
             "amenity=pharmacy": 2,
         },
-        description="Weight of an important point by OSM tag",
+        description="Weight of an important point by OSM tag key=value (a POI takes its largest matching weight)",
+    )
+    junction_weight: float = Field(4.0, ge=0.0, le=1000.0, description="Weight of a street junction (0 = none)")
+    street_point_weight: float = Field(1.0, ge=0.0, le=1000.0, description="Weight of each point along streets")
+    street_point_spacing_m: float = Field(5.0, ge=0.5, le=1000.0, description="Spacing of demand points on streets")
+    street_classes: list[str] = Field(
+        default_factory=list,
+        max_length=100,
+        description="highway=* classes that count as streets (empty = every linear highway way, footways included)",
+    )
+    site_spacing_m: float = Field(5.0, ge=0.5, le=1000.0, description="Spacing of candidate camera sites on streets")
+    site_offset_m: float = Field(2.0, ge=-50.0, le=50.0, description="Sites sit this far left of the centre line")
+    orientations: int = Field(12, ge=1, le=360, description="Orientations considered per site")
+    fov_deg: float = Field(90.0, gt=0.0, le=360.0, description="Camera field of view")
+    range_m: float = Field(60.0, gt=0.0, le=1000.0, description="Camera range for coverage")
+    camera_cost: float = Field(1.0, gt=0.0, le=1e9, description="Cost of one camera (several may share a site)")
+    coverage_k: dict[str, int] = Field(
+        default_factory=dict,
+        description="Cameras a point asks for, by category (tag key=value, 'junction', 'street', 'operator')",
+    )
+    power_aware: bool = Field(False, description="Weight coverage by the chance that a camera has power")
+    feeder_availability: float = Field(
+        0.85, ge=0.0, le=1.0, description="Default share of time a feeder has power (when no outage history)"
+    )
+    feeder_availability_by_id: dict[str, float] = Field(
+        default_factory=dict, description="Measured availability per feeder id (from the outage reports)"
+    )
+    feeder_cell_m: float = Field(
+        400.0, ge=10.0, le=100_000.0, description="Size of the synthetic feeder areas (the maps have no feeders)"
+    )
+    district_cell_m: float = Field(
+        500.0, ge=10.0, le=100_000.0, description="Size of the synthetic districts used when none are given"
+    )
+    time_limit_s: float = Field(60.0, gt=0.0, le=86_400.0, description="Time limit of the exact solver")
+    mip_rel_gap: float = Field(1e-3, ge=0.0, le=1.0, description="Relative gap at which the exact solver stops")
+    heuristic_time_s: float = Field(8.0, gt=0.0, le=3600.0, description="Time for the local search")
+    cache_dir: str = Field(
+        "", max_length=4096, description="Visibility cache folder (empty = $CAMGRID_HOME/cache/planner)"
     )
 
 
@@ -156,6 +194,21 @@ class HealthConfig(_Section):
     )
     merge_window_s: float = Field(
         15.0, ge=0.0, le=600.0, description="A camera or site incident this young is folded into a larger one"
+    )
+    degraded_fps_ratio: float = Field(
+        0.5, ge=0.05, le=1.0, description="Frame rate below this share of the camera's own normal is degraded"
+    )
+    degraded_bitrate_ratio: float = Field(
+        0.3, ge=0.01, le=1.0, description="Bit rate below this share of the camera's own normal is degraded"
+    )
+    degraded_reconnects: int = Field(
+        3, ge=1, le=1000, description="Reconnects within the observation window that make a camera degraded"
+    )
+    recover_ratio: float = Field(
+        0.8, ge=0.1, le=1.0, description="A degraded camera is online again above this share of its normal"
+    )
+    baseline_alpha: float = Field(
+        0.05, gt=0.0, le=1.0, description="Weight of each healthy sample in the camera's learned normal"
     )
 
 
