@@ -121,8 +121,13 @@ def init_segment(info: StreamInfo, params: Sequence[bytes]) -> bytes:
     return ftyp + box(b"moov", mvhd, trak, mvex)
 
 
-def fragment(seq: int, base_time: int, samples: Sequence[tuple[int, int, bool]], payload: Sequence[bytes]) -> bytes:
-    """One ``moof`` + ``mdat``. ``samples`` are (duration, size, key); ``payload`` their bytes in order."""
+def fragment_parts(
+    seq: int, base_time: int, samples: Sequence[tuple[int, int, bool]], payload: Sequence[bytes | bytearray]
+) -> list[bytes | bytearray]:
+    """One ``moof`` + ``mdat`` as a list of buffers (header, then the samples), for ``os.writev`` without a join.
+
+    ``samples`` are (duration, size, key); ``payload`` their bytes in order.
+    """
     entries = b"".join(
         struct.pack(">III", dur, size, SAMPLE_KEY if key else SAMPLE_DELTA) for dur, size, key in samples
     )
@@ -135,7 +140,14 @@ def fragment(seq: int, base_time: int, samples: Sequence[tuple[int, int, bool]],
     trun = full_box(b"trun", 0, 0x000701, struct.pack(">Ii", len(samples), data_offset), entries)
     moof = box(b"moof", full_box(b"mfhd", 0, 0, struct.pack(">I", seq)), box(b"traf", tfhd, tfdt, trun))
     mdat_len = 8 + sum(len(p) for p in payload)
-    return moof + struct.pack(">I", mdat_len) + b"mdat" + b"".join(payload)
+    return [moof + struct.pack(">I", mdat_len) + b"mdat", *payload]
+
+
+def fragment(
+    seq: int, base_time: int, samples: Sequence[tuple[int, int, bool]], payload: Sequence[bytes | bytearray]
+) -> bytes:
+    """One ``moof`` + ``mdat`` as a single bytes object."""
+    return b"".join(fragment_parts(seq, base_time, samples, payload))
 
 
 @dataclass

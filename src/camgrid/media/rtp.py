@@ -13,6 +13,8 @@ from camgrid.media.nal import H264, is_keyframe_nal, is_parameter_set
 
 MTU_PAYLOAD = 1400
 _LEN = struct.Struct(">I")
+_SEQ_TS = struct.Struct(">HI")
+_ZERO4 = bytes(4)
 
 
 def packetize(codec: str, nals: list[bytes], mtu: int = MTU_PAYLOAD) -> list[bytes]:
@@ -52,7 +54,7 @@ class AccessUnit:
     """One picture as an MP4 sample: ``data`` holds 4-byte length-prefixed NAL units."""
 
     ts: int  # RTP timestamp (32-bit, as received)
-    data: bytes
+    data: bytes | bytearray
     key: bool
     params: list[bytes] = field(default_factory=list)  # parameter sets seen in this AU (SPS, PPS, VPS)
     arrival_ns: int = 0
@@ -63,28 +65,21 @@ class DepacketizeError(ValueError):
 
 
 class Depacketizer:
-    """Reassembles access units from RTP packets of one stream."""
+    """Reassembles access units from the RTP packets of one stream.
 
-    __slots__ = (
-        "_bad",
-        "_chunks",
-        "_fu",
-        "_fu_len",
-        "_key",
-        "_last_seq",
-        "_params",
-        "_ts",
-        "codec",
-        "lost",
-        "ready",
-    )
+    Each access unit is built in place as an MP4 sample (4-byte length, NAL unit, ...): payload bytes are copied
+    exactly once, from the receive buffer into the sample, and a fragmentation unit's length is patched when its
+    last fragment arrives. No per-NAL lists, no joins.
+    """
+
+    __slots__ = ("_au", "_bad", "_fu_at", "_key", "_last_seq", "_params", "_ts", "codec", "h264", "lost", "ready")
 
     def __init__(self, codec: str) -> None:
         self.codec = codec
+        self.h264 = codec == H264
         self._ts: int | None = None
-        self._chunks: list[bytes] = []
-        self._fu: list[bytes] | None = None
-        self._fu_len = 0
+        self._au = bytearray()
+        self._fu_at = -1  # offset of the open fragmentation unit's NAL header in _au, or -1
         self._key = False
         self._params: list[bytes] = []
         self._last_seq: int | None = None
@@ -93,119 +88,134 @@ class Depacketizer:
         self.ready: list[AccessUnit] = []  # completed AUs; the caller drains this list after each push
 
     def _finish(self) -> None:
-        if self._chunks and not self._bad and self._ts is not None:
-            self.ready.append(AccessUnit(self._ts, b"".join(self._chunks), self._key, self._params))
-        self._chunks = []
-        self._fu = None
+        if self._au and not self._bad and self._fu_at < 0 and self._ts is not None:
+            self.ready.append(AccessUnit(self._ts, self._au, self._key, self._params))  # type: ignore[arg-type]
+            self._au = bytearray()
+            self._params = []
+        else:
+            self._au.clear()
+            self._params.clear()
+        self._fu_at = -1
         self._key = False
-        self._params = []
         self._bad = False
 
-    def _nal(self, nal: bytes) -> None:
-        chunks = self._chunks
-        chunks.append(_LEN.pack(len(nal)))
-        chunks.append(nal)
-        t = (nal[0] & 0x1F) if self.codec == H264 else (nal[0] >> 1) & 0x3F
+    def _type(self, first: int) -> None:
+        t = (first & 0x1F) if self.h264 else (first >> 1) & 0x3F
         if is_keyframe_nal(self.codec, t):
             self._key = True
-        elif is_parameter_set(self.codec, t):
-            self._params.append(nal)
 
     def push(self, pkt: bytes) -> None:
-        """Take one RTP packet; completed access units are appended to ``ready``."""
-        n = len(pkt)
-        if n < 12 or (pkt[0] & 0xC0) != 0x80:
+        """Take one RTP packet (a bytes-like object); completed access units are appended to ``ready``."""
+        mv = memoryview(pkt)
+        try:
+            self.push_from(mv, 0, len(pkt))
+        finally:
+            mv.release()
+
+    def push_from(self, mv: memoryview, start: int, end: int) -> None:
+        """Take the RTP packet at ``mv[start:end]`` without copying it first (the recorder's hot path)."""
+        if end - start < 12 or (mv[start] & 0xC0) != 0x80:
             raise DepacketizeError("not an RTP packet")
-        b0 = pkt[0]
-        off = 12 + (b0 & 0x0F) * 4
+        b0 = mv[start]
+        off = start + 12 + (b0 & 0x0F) * 4
         if b0 & 0x10:
-            if n < off + 4:
+            if end < off + 4:
                 raise DepacketizeError("truncated RTP extension")
-            off += 4 + ((pkt[off + 2] << 8) | pkt[off + 3]) * 4
-        end = n - pkt[-1] if b0 & 0x20 else n
+            off += 4 + ((mv[off + 2] << 8) | mv[off + 3]) * 4
+        if b0 & 0x20:
+            end -= mv[end - 1]
         if off >= end:
-            return  # empty payload (keepalive); nothing to do
-        marker = pkt[1] & 0x80
-        seq = (pkt[2] << 8) | pkt[3]
-        ts = (pkt[4] << 24) | (pkt[5] << 16) | (pkt[6] << 8) | pkt[7]
-        hole = self._last_seq is not None and seq != ((self._last_seq + 1) & 0xFFFF)
+            return  # empty payload (keepalive)
+        marker = mv[start + 1] & 0x80
+        seq, ts = _SEQ_TS.unpack_from(mv, start + 2)
+        last = self._last_seq
+        hole = last is not None and seq != ((last + 1) & 0xFFFF)
         if hole:
-            self.lost += (seq - self._last_seq - 1) & 0xFFFF  # type: ignore[operator]
+            self.lost += (seq - last - 1) & 0xFFFF  # type: ignore[operator]
             self._bad = True  # the unfinished AU (if any) may have lost its tail: never store it
-            self._fu = None
         self._last_seq = seq
-        if self._ts is not None and ts != self._ts:
-            if self._chunks or self._bad:
+        if ts != self._ts:
+            if self._au or self._bad:
                 self._finish()  # the previous AU ended without a marker packet
             self._bad = False
+            self._ts = ts
         elif hole:
             self._bad = True
-        self._ts = ts
-        if self.codec == H264:
-            self._h264(pkt, off, end)
+        au = self._au
+        first = mv[off]
+        if first & 0x80:
+            raise DepacketizeError("forbidden bit set in a NAL unit header")
+        if self.h264:
+            t = first & 0x1F
+            if t == 28:  # FU-A
+                if end - off < 2:
+                    raise DepacketizeError("truncated FU-A")
+                fu = mv[off + 1]
+                if fu & 0x80:
+                    au += _ZERO4
+                    self._fu_at = len(au)
+                    hdr = (first & 0xE0) | (fu & 0x1F)
+                    au.append(hdr)
+                    self._type(hdr)
+                elif self._fu_at < 0:
+                    self._bad = True
+                    return
+                au += mv[off + 2 : end]
+                if fu & 0x40:
+                    _LEN.pack_into(au, self._fu_at - 4, len(au) - self._fu_at)
+                    self._fu_at = -1
+            elif 1 <= t <= 23:
+                self._single(mv, off, end, t)
+            elif t == 24:  # STAP-A
+                self._aggregate(mv, off + 1, end)
+            else:
+                raise DepacketizeError(f"unsupported H.264 payload type {t}")
         else:
-            self._h265(pkt, off, end)
+            if end - off < 3:
+                raise DepacketizeError("truncated H.265 payload")
+            t = (first >> 1) & 0x3F
+            if t == 49:  # FU
+                fu = mv[off + 2]
+                if fu & 0x80:
+                    au += _ZERO4
+                    self._fu_at = len(au)
+                    au.append((first & 0x81) | ((fu & 0x3F) << 1))
+                    au.append(mv[off + 1])
+                    self._type(au[self._fu_at])
+                elif self._fu_at < 0:
+                    self._bad = True
+                    return
+                au += mv[off + 3 : end]
+                if fu & 0x40:
+                    _LEN.pack_into(au, self._fu_at - 4, len(au) - self._fu_at)
+                    self._fu_at = -1
+            elif t < 48:
+                self._single(mv, off, end, t)
+            elif t == 48:  # AP
+                self._aggregate(mv, off + 2, end)
+            else:
+                raise DepacketizeError(f"unsupported H.265 payload type {t}")
         if marker:
             self._finish()
 
-    def _h264(self, pkt: bytes, off: int, end: int) -> None:
-        t = pkt[off] & 0x1F
-        if 1 <= t <= 23:
-            self._nal(pkt[off:end])
-        elif t == 28:  # FU-A
-            if end - off < 2:
-                raise DepacketizeError("truncated FU-A")
-            fu = pkt[off + 1]
-            if fu & 0x80:
-                self._fu = [bytes([(pkt[off] & 0xE0) | (fu & 0x1F)]), pkt[off + 2 : end]]
-            elif self._fu is None:
-                self._bad = True
-                return
-            else:
-                self._fu.append(pkt[off + 2 : end])
-            if fu & 0x40:
-                self._nal(b"".join(self._fu))
-                self._fu = None
-        elif t == 24:  # STAP-A
-            i = off + 1
-            while i + 2 <= end:
-                size = (pkt[i] << 8) | pkt[i + 1]
-                if size == 0 or i + 2 + size > end:
-                    raise DepacketizeError("bad STAP-A")
-                self._nal(pkt[i + 2 : i + 2 + size])
-                i += 2 + size
-        else:
-            raise DepacketizeError(f"unsupported H.264 payload type {t}")
+    def _single(self, mv: memoryview, off: int, end: int, t: int) -> None:
+        au = self._au
+        au += _LEN.pack(end - off)
+        au += mv[off:end]
+        if is_parameter_set(self.codec, t):
+            self._params.append(bytes(mv[off:end]))
+        elif is_keyframe_nal(self.codec, t):
+            self._key = True
 
-    def _h265(self, pkt: bytes, off: int, end: int) -> None:
-        if end - off < 3:
-            raise DepacketizeError("truncated H.265 payload")
-        t = (pkt[off] >> 1) & 0x3F
-        if t < 48:
-            self._nal(pkt[off:end])
-        elif t == 49:  # FU
-            fu = pkt[off + 2]
-            if fu & 0x80:
-                hdr = bytes([(pkt[off] & 0x81) | ((fu & 0x3F) << 1), pkt[off + 1]])
-                self._fu = [hdr, pkt[off + 3 : end]]
-            elif self._fu is None:
-                self._bad = True
-                return
-            else:
-                self._fu.append(pkt[off + 3 : end])
-            if fu & 0x40:
-                self._nal(b"".join(self._fu))
-                self._fu = None
-        elif t == 48:  # AP
-            i = off + 2
-            while i + 2 <= end:
-                size = (pkt[i] << 8) | pkt[i + 1]
-                if size == 0 or i + 2 + size > end:
-                    raise DepacketizeError("bad aggregation packet")
-                self._nal(pkt[i + 2 : i + 2 + size])
-                i += 2 + size
-        else:
-            raise DepacketizeError(f"unsupported H.265 payload type {t}")
+    def _aggregate(self, mv: memoryview, i: int, end: int) -> None:
+        while i + 2 <= end:
+            size = (mv[i] << 8) | mv[i + 1]
+            if size == 0 or i + 2 + size > end:
+                raise DepacketizeError("bad aggregation packet")
+            first = mv[i + 2]
+            t = (first & 0x1F) if self.h264 else (first >> 1) & 0x3F
+            self._single(mv, i + 2, i + 2 + size, t)
+            i += 2 + size
 
 
 def sample_nals(data: bytes) -> list[bytes]:

@@ -1,0 +1,283 @@
+"""The RTSP/1.0 client protocol (RFC 2326) over TCP with interleaved RTP, as a socket-free state machine.
+
+The ingest loop owns the socket: it calls :meth:`RtspClient.feed` with whatever bytes arrived and sends what the
+client queued in ``outbox``. ``feed`` is the recorder's hot path: one pass over the buffer, one depacketizer call per
+RTP packet, nothing per byte.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+from camgrid.ingest.auth import Credentials
+from camgrid.media.nal import H264, H265
+from camgrid.media.rtp import AccessUnit, DepacketizeError, Depacketizer
+
+MAX_HEADER = 65536
+
+
+class RtspError(Exception):
+    """A session failed. ``reason`` is the gap reason the recorder stores."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, list[str]]
+    body: bytes
+
+    def header(self, name: str, default: str = "") -> str:
+        values = self.headers.get(name.lower())
+        return values[0] if values else default
+
+
+@dataclass
+class Sdp:
+    codec: str
+    control: str
+    payload_type: int
+    params: list[bytes] = field(default_factory=list)
+
+
+def _b64(text: str) -> bytes:
+    try:
+        return base64.b64decode(text + "=" * (-len(text) % 4))
+    except ValueError:
+        return b""  # a broken sprop is not fatal: parameter sets also come in-band
+
+
+def parse_sdp(text: str, base: str) -> Sdp:
+    """The first H.264/H.265 video stream of an SDP description."""
+    codec = ""
+    control = ""
+    pt = -1
+    params: list[bytes] = []
+    in_video = False
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("m="):
+            if in_video and codec:
+                break
+            in_video = line.startswith("m=video")
+            fmt = line.split()
+            pt = int(fmt[3]) if in_video and len(fmt) > 3 and fmt[3].isdigit() else -1
+            control = ""
+        elif in_video and line.startswith("a=rtpmap:"):
+            num, _, enc = line[9:].partition(" ")
+            if num.strip() == str(pt):
+                name = enc.split("/")[0].upper()
+                codec = {"H264": H264, "H265": H265, "HEVC": H265}.get(name, "")
+                if not codec:
+                    raise RtspError("unsupported", f"video codec {name} is not H.264 or H.265")
+        elif in_video and line.startswith("a=fmtp:"):
+            for item in line.split(" ", 1)[-1].split(";"):
+                key, _, value = item.strip().partition("=")
+                key = key.lower()
+                if key in ("sprop-parameter-sets", "sprop-vps", "sprop-sps", "sprop-pps"):
+                    params += [_b64(v) for v in value.split(",") if v]
+        elif in_video and line.startswith("a=control:"):
+            control = line[10:].strip()
+    if not codec:
+        raise RtspError("unsupported", "no H.264/H.265 video stream in the SDP")
+    if not control or control == "*":
+        url = base
+    elif control.startswith("rtsp://") or control.startswith("rtsps://"):
+        url = control
+    else:
+        url = urljoin(base if base.endswith("/") else base + "/", control)
+    return Sdp(codec, url, pt, [bytes(p) for p in params if p])
+
+
+class RtspClient:
+    """One session with one camera: DESCRIBE, SETUP (TCP interleaved), PLAY, keepalives, media."""
+
+    def __init__(
+        self,
+        url: str,
+        credentials: Credentials,
+        on_au: Callable[[AccessUnit], None],
+        *,
+        max_frame_bytes: int = 4_000_000,
+    ) -> None:
+        self.url = url
+        self.creds = credentials
+        self.on_au = on_au
+        self.max_frame_bytes = max_frame_bytes
+        self.outbox: list[bytes] = []
+        self.buf = bytearray()
+        self.cseq = 0
+        self.state = "init"
+        self.session = ""
+        self.session_timeout = 60.0
+        self.sdp: Sdp | None = None
+        self.dep: Depacketizer | None = None
+        self.rtp_channel = 0
+        self.ssrc: bytes | None = None
+        self.pending: dict[int, str] = {}
+        self.auth_tries = 0
+        self.packets = 0
+        self.bytes = 0
+        self.lost_reported = 0
+
+    # requests --------------------------------------------------------------------------------------------------
+    def _request(self, method: str, url: str, extra: dict[str, str] | None = None) -> None:
+        self.cseq += 1
+        lines = [f"{method} {url} RTSP/1.0", f"CSeq: {self.cseq}", "User-Agent: camgrid"]
+        if self.session and method not in ("DESCRIBE", "OPTIONS"):
+            lines.append(f"Session: {self.session}")
+        if self.creds.challenged:
+            auth = self.creds.header(method, url)
+            if auth:
+                lines.append(f"Authorization: {auth}")
+        for key, value in (extra or {}).items():
+            lines.append(f"{key}: {value}")
+        self.outbox.append(("\r\n".join(lines) + "\r\n\r\n").encode())
+        self.pending[self.cseq] = method
+
+    def start(self) -> None:
+        self.state = "describe"
+        self._request("DESCRIBE", self.url, {"Accept": "application/sdp"})
+
+    def keepalive(self) -> None:
+        if self.state == "playing":
+            self._request("GET_PARAMETER", self.sdp.control if self.sdp else self.url)
+
+    def teardown(self) -> None:
+        if self.session:
+            self._request("TEARDOWN", self.url)
+
+    # responses -------------------------------------------------------------------------------------------------
+    def _on_response(self, resp: Response) -> None:
+        method = self.pending.pop(int(resp.header("cseq", "0").strip() or 0), "")
+        if method in ("GET_PARAMETER", "TEARDOWN", "OPTIONS"):
+            return  # keepalive answers (some cameras refuse GET_PARAMETER; the session lives on)
+        if resp.status == 401:
+            if not self.creds.present:
+                raise RtspError("auth_refused", "the camera asks for credentials and none are registered")
+            if self.auth_tries >= 1:
+                raise RtspError("auth_refused", "the camera refused the registered credentials")
+            self.auth_tries += 1
+            self.creds.challenge(resp.headers.get("www-authenticate", []))
+            if not self.creds.challenged:
+                raise RtspError("auth_refused", "unsupported authentication scheme")
+            self.state = "describe"
+            self._request("DESCRIBE", self.url, {"Accept": "application/sdp"})
+            return
+        if resp.status != 200:
+            raise RtspError("refused", f"{method} answered {resp.status}")
+        if method == "DESCRIBE":
+            self.auth_tries = 0
+            base = resp.header("content-base") or resp.header("content-location") or self.url
+            self.sdp = parse_sdp(resp.body.decode("utf-8", "replace"), base)
+            self.dep = Depacketizer(self.sdp.codec)
+            self.state = "setup"
+            self._request("SETUP", self.sdp.control, {"Transport": "RTP/AVP/TCP;unicast;interleaved=0-1"})
+        elif method == "SETUP":
+            session = resp.header("session")
+            self.session, _, rest = session.partition(";")
+            self.session = self.session.strip()
+            for item in rest.split(";"):
+                key, _, value = item.strip().partition("=")
+                if key.lower() == "timeout" and value.strip().isdigit():
+                    self.session_timeout = max(5.0, float(value))
+            transport = resp.header("transport")
+            for item in transport.split(";"):
+                key, _, value = item.strip().partition("=")
+                if key.lower() == "interleaved":
+                    self.rtp_channel = int(value.split("-")[0])
+            self.state = "play"
+            self._request("PLAY", self.url, {"Range": "npt=0.000-"})
+        elif method == "PLAY":
+            self.state = "playing"
+
+    def _parse_response(self, start: int) -> int:
+        """Parse one response at ``start``; return the offset after it, or -1 when incomplete."""
+        buf = self.buf
+        end = buf.find(b"\r\n\r\n", start)
+        if end < 0:
+            if len(buf) - start > MAX_HEADER:
+                raise RtspError("bad_stream", "RTSP header too long")
+            return -1
+        head = bytes(buf[start:end]).decode("latin-1").split("\r\n")
+        parts = head[0].split(" ", 2)
+        if len(parts) < 2 or not parts[0].startswith("RTSP/") or not parts[1].isdigit():
+            raise RtspError("bad_stream", "malformed RTSP status line")
+        headers: dict[str, list[str]] = {}
+        for line in head[1:]:
+            key, _, value = line.partition(":")
+            headers.setdefault(key.strip().lower(), []).append(value.strip())
+        length_text = headers.get("content-length", ["0"])[0]
+        length = int(length_text) if length_text.isdigit() else 0
+        if length > MAX_HEADER:
+            raise RtspError("bad_stream", "RTSP body too long")
+        stop = end + 4 + length
+        if stop > len(buf):
+            return -1
+        self._on_response(Response(int(parts[1]), headers, bytes(buf[end + 4 : stop])))
+        return stop
+
+    def feed(self, data: bytes) -> None:
+        """Consume received bytes; completed access units go to ``on_au``."""
+        buf = self.buf
+        buf += data
+        self.bytes += len(data)
+        n = len(buf)
+        pos = 0
+        dep = self.dep
+        rtp_ch = self.rtp_channel
+        on_au = self.on_au
+        ready = dep.ready if dep is not None else None
+        ssrc = self.ssrc
+        mv = memoryview(buf)
+        try:
+            while pos < n:
+                c = buf[pos]
+                if c == 0x24:
+                    if pos + 4 > n:
+                        break
+                    end = pos + 4 + ((buf[pos + 2] << 8) | buf[pos + 3])
+                    if end > n:
+                        break
+                    if buf[pos + 1] == rtp_ch and dep is not None:
+                        if ssrc is None:
+                            ssrc = self.ssrc = bytes(buf[pos + 12 : pos + 16])
+                        elif not buf.startswith(ssrc, pos + 12):
+                            raise RtspError("bad_stream", "RTP packet from an unknown source")
+                        dep.push_from(mv, pos + 4, end)
+                        self.packets += 1
+                        if ready:
+                            for au in ready:
+                                on_au(au)
+                            ready.clear()
+                    pos = end
+                elif c == 0x52:  # 'R' of "RTSP/1.0"
+                    nxt = self._parse_response(pos)
+                    if nxt < 0:
+                        break
+                    pos = nxt
+                    if self.dep is not dep:
+                        dep = self.dep
+                        rtp_ch = self.rtp_channel
+                        ready = dep.ready if dep is not None else None
+                else:
+                    raise RtspError("bad_stream", f"unexpected byte 0x{c:02x} in the RTSP stream")
+        except DepacketizeError as exc:
+            raise RtspError("bad_stream", str(exc)) from None
+        finally:
+            mv.release()
+            del buf[:pos]
+        if len(buf) > self.max_frame_bytes:
+            raise RtspError("bad_stream", "unframed data beyond the largest accepted frame")
+
+    @staticmethod
+    def host_port(url: str) -> tuple[str, int]:
+        parts = urlsplit(url)
+        return parts.hostname or "", parts.port or (322 if parts.scheme == "rtsps" else 554)

@@ -1,0 +1,56 @@
+"""Per-camera supervision policy (pure): backoff with jitter, and who may connect now.
+
+Kept apart from the loop that applies it so that it can be tested by tables.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+# Reasons a camera is not being recorded; the same strings are stored in gap rows.
+UNREACHABLE = "unreachable"
+STALLED = "stalled"
+AUTH_REFUSED = "auth_refused"
+BAD_STREAM = "bad_stream"
+REFUSED = "refused"
+UNSUPPORTED = "unsupported"
+ENDED = "ended"
+
+SLOW_REASONS = frozenset({AUTH_REFUSED, UNSUPPORTED, REFUSED})
+
+
+@dataclass(frozen=True)
+class BackoffPolicy:
+    initial_s: float = 0.5
+    max_s: float = 4.0
+    slow_max_s: float = 30.0
+
+    def delay(self, failures: int, reason: str, rng: random.Random) -> float:
+        """Exponential backoff with equal jitter: half fixed, half random, so a whole feeder never retries in step.
+
+        Unreachable and stalled cameras are capped at ``max_s`` (a camera back from a power cut must record again
+        within seconds); a camera that refuses the password or the stream waits up to ``slow_max_s`` so that it is
+        not hammered (and its account not locked) by a wrong registry entry.
+        """
+        cap = self.slow_max_s if reason in SLOW_REASONS else self.max_s
+        base = min(cap, self.initial_s * (2 ** max(0, failures - 1)))
+        return base / 2 + rng.uniform(0, base / 2)
+
+
+@dataclass
+class TokenBucket:
+    """Connection attempts per second across all cameras: the herd after a power return is spread out."""
+
+    rate: float
+    burst: float
+    tokens: float = 0.0
+    last: float = 0.0
+
+    def take(self, now: float) -> bool:
+        self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False

@@ -1,0 +1,168 @@
+"""The index writer: segment and gap rows go to the database from one thread, in batched transactions.
+
+The ingest thread only appends small tuples to a queue; a database that is slow or briefly unreachable delays the
+index, never the video. Operations are applied in order; a failed batch is retried whole.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, and_, delete, insert, update
+
+from camgrid.storage.models import Gap, Segment
+
+log = logging.getLogger("camgrid.storage")
+
+
+@dataclass(frozen=True, slots=True)
+class SegOpen:
+    camera_id: str
+    start_ns: int
+    path: str
+    codec: str
+    node_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SegClose:
+    path: str
+    end_ns: int
+    bytes: int
+    frames: int
+
+
+@dataclass(frozen=True, slots=True)
+class SegDrop:
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class GapOpen:
+    camera_id: str
+    start_ns: int
+    reason: str
+    detail: str
+    node_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class GapClose:
+    camera_id: str
+    end_ns: int
+
+
+Op = SegOpen | SegClose | SegDrop | GapOpen | GapClose
+
+
+class IndexWriter:
+    def __init__(self, engine: Engine, *, flush_interval_s: float = 0.5) -> None:
+        self.engine = engine
+        self.flush_interval_s = flush_interval_s
+        self._ops: list[Op] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._flushed = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="index-writer", daemon=True)
+        self.failures = 0
+        self.applied = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def put(self, op: Op) -> None:
+        with self._lock:
+            self._ops.append(op)
+
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._ops)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(30)
+        self.flush()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.flush_interval_s):
+            self.flush()
+
+    def flush(self) -> bool:
+        with self._lock:
+            ops, self._ops = self._ops, []
+        if not ops:
+            return True
+        try:
+            with self.engine.begin() as conn:
+                for group in _groups(ops):
+                    first = group[0]
+                    if isinstance(first, SegOpen):
+                        conn.execute(
+                            insert(Segment),
+                            [
+                                {
+                                    "camera_id": o.camera_id,
+                                    "start_ns": o.start_ns,
+                                    "end_ns": o.start_ns,
+                                    "path": o.path,
+                                    "codec": o.codec,
+                                    "node_id": o.node_id,
+                                    "status": "writing",
+                                    "bytes": 0,
+                                    "frames": 0,
+                                }
+                                for o in group
+                                if isinstance(o, SegOpen)
+                            ],
+                        )
+                    else:
+                        for o in group:
+                            _apply_one(conn, o)
+        except Exception as exc:
+            self.failures += 1
+            log.warning("index writer: database unavailable (%s); keeping %d rows for retry", exc, len(ops))
+            with self._lock:
+                self._ops[:0] = ops
+            time.sleep(min(5.0, 0.2 * self.failures))
+            return False
+        self.failures = 0
+        self.applied += len(ops)
+        return True
+
+
+def _groups(ops: list[Op]) -> list[list[Op]]:
+    out: list[list[Op]] = []
+    for op in ops:
+        if out and type(out[-1][0]) is type(op) and isinstance(op, SegOpen):
+            out[-1].append(op)
+        else:
+            out.append([op])
+    return out
+
+
+def _apply_one(conn: object, o: Op) -> None:
+    execute = conn.execute  # type: ignore[attr-defined]
+    if isinstance(o, SegClose):
+        execute(
+            update(Segment)
+            .where(Segment.path == o.path)
+            .values(end_ns=o.end_ns, bytes=o.bytes, frames=o.frames, status="complete")
+        )
+    elif isinstance(o, SegDrop):
+        execute(delete(Segment).where(Segment.path == o.path))
+    elif isinstance(o, GapOpen):
+        execute(
+            insert(Gap).values(
+                camera_id=o.camera_id,
+                start_ns=o.start_ns,
+                end_ns=None,
+                reason=o.reason,
+                detail=o.detail[:500],
+                node_id=o.node_id,
+            )
+        )
+    elif isinstance(o, GapClose):
+        execute(update(Gap).where(and_(Gap.camera_id == o.camera_id, Gap.end_ns.is_(None))).values(end_ns=o.end_ns))

@@ -1,0 +1,353 @@
+"""The recorder: ingest sessions -> segmenters -> disk writer and index, with honest gaps.
+
+Threads: ingest (all sockets, segmenting), disk writer, index writer, housekeeping (heartbeat, free space, registry
+reload, retention). Every instant of a camera known to this recorder is either inside a segment or inside a gap row
+with a reason; gaps open at the end of the last recorded sample and close at the start of the next segment.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import shutil
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from camgrid.clock import Clock
+from camgrid.config import Settings
+from camgrid.db.engine import unit_of_work
+from camgrid.ingest.loop import CameraSource, IngestLoop
+from camgrid.media import fmp4
+from camgrid.media.rtp import AccessUnit
+from camgrid.registry.models import Camera
+from camgrid.storage import index as ix
+from camgrid.storage.recovery import RecoveryReport, open_downtime_gaps, recover
+from camgrid.storage.segmenter import OpenSegment, Segmenter
+from camgrid.storage.writer import DiskWriter
+
+log = logging.getLogger("camgrid.storage")
+NS = 1_000_000_000
+DISK_FULL = "disk_full"
+DISK_SLOW = "disk_slow"
+NOT_RUNNING = "recorder_not_running"
+
+
+@dataclass
+class CameraStats:
+    gap_seconds_closed: float = 0.0
+    segments: int = 0
+    up: bool = False
+
+
+@dataclass
+class _Cam:
+    seg: Segmenter
+    gap: tuple[int, str] | None = None  # open gap (start_ns, reason)
+    stats: CameraStats = field(default_factory=CameraStats)
+    codec_known: bool = False
+
+
+def load_sources(session: Session, node_id: str) -> list[CameraSource]:
+    """Active cameras assigned to this node (or to no node, which a single-machine recorder takes)."""
+    rows = session.scalars(
+        select(Camera)
+        .where(Camera.status == "active")
+        .where(or_(Camera.recorder_node.is_(None), Camera.recorder_node == node_id))
+        .order_by(Camera.id)
+    )
+    return [CameraSource(c.id, c.rtsp_url, c.username, c.password, c.feeder_id, c.site_id) for c in rows]
+
+
+class Recorder:
+    def __init__(self, *, settings: Settings, engine: Engine, factory: sessionmaker[Session], clock: Clock) -> None:
+        self.settings = settings
+        self.cfg = settings.recorder
+        self.engine = engine
+        self.factory = factory
+        self.clock = clock
+        self.node_id = self.cfg.node_id
+        self.root = settings.recordings_dir
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.run_dir = settings.home / "run"
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.heartbeat_path = self.run_dir / f"recorder-{self.node_id}.heartbeat"
+        self.cams: dict[str, _Cam] = {}
+        self.index = ix.IndexWriter(engine)
+        self.writer = DiskWriter(fsync_interval_s=self.cfg.fsync_interval_s, on_error=self._on_write_error)
+        self.loop = IngestLoop(sink=self, config=self.cfg, clock=clock)
+        self.paused: str = ""  # non-empty: not writing (disk_full), with the reason
+        self.max_backlog = 64 * 1024 * 1024
+        self._stop = threading.Event()
+        self._house: threading.Thread | None = None
+        self._lock_fd: int | None = None
+        self._sources: dict[str, CameraSource] = {}
+        self.recovery: RecoveryReport | None = None
+        self.hooks: list[Callable[[], None]] = []  # housekeeping hooks (retention)
+
+    # life cycle ------------------------------------------------------------------------------------------------
+    def _lock(self) -> None:
+        path = self.run_dir / f"recorder-{self.node_id}.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise RuntimeError(f"another recorder {self.node_id!r} is running on {self.settings.home}") from None
+        self._lock_fd = fd
+
+    def _last_alive(self) -> int | None:
+        try:
+            return int(self.heartbeat_path.read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def _heartbeat(self) -> None:
+        tmp = self.heartbeat_path.with_suffix(".tmp")
+        tmp.write_text(str(self.clock.wall_ns()))
+        tmp.replace(self.heartbeat_path)
+
+    def start(self) -> None:
+        self._lock()
+        now = self.clock.wall_ns()
+        with unit_of_work(self.factory) as session:
+            sources = load_sources(session, self.node_id)
+            ids = [s.id for s in sources]
+            self.recovery = recover(
+                session=session,
+                root=self.root,
+                node_id=self.node_id,
+                camera_ids=ids,
+                last_alive_ns=self._last_alive(),
+                now_ns=now,
+            )
+            gaps = open_downtime_gaps(
+                session=session, node_id=self.node_id, camera_ids=ids, last_alive_ns=self._last_alive(), now_ns=now
+            )
+        rep = self.recovery
+        log.info(
+            "recovery: %d segments repaired, %d indexed, %d removed, %d torn bytes cut",
+            rep.repaired,
+            rep.indexed,
+            rep.removed,
+            rep.bytes_cut,
+        )
+        for src in sources:
+            self._add_camera(src, gaps.get(src.id))
+        self._heartbeat()
+        self.index.start()
+        self.writer.start()
+        for src in sources:
+            self.loop.add(src)
+        self.loop.start()
+        self._house = threading.Thread(target=self._housekeeping, name="housekeeping", daemon=True)
+        self._house.start()
+        log.info("recording %d cameras on node %s into %s", len(sources), self.node_id, self.root)
+
+    def stop(self) -> None:
+        """Close every segment at its last whole fragment; the downtime that follows is a gap."""
+        self._stop.set()
+        self.loop.stop()  # sessions end -> on_state(down, recorder_stopped) closes segments and opens gaps
+        if self._house is not None:
+            self._house.join(10)
+        self.writer.stop()
+        self.index.stop()
+        self._heartbeat()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+
+    def _add_camera(self, src: CameraSource, gap: tuple[int, str] | None) -> None:
+        seg = Segmenter(
+            src.id,
+            self.root,
+            segment_seconds=self.cfg.segment_seconds,
+            fragment_seconds=self.cfg.fragment_seconds,
+            write_open=self._seg_open,
+            write_append=self._seg_append,
+            write_close=self._seg_close,
+        )
+        self.cams[src.id] = _Cam(seg, gap)
+        self._sources[src.id] = src
+
+    # segment callbacks (ingest thread) -------------------------------------------------------------------------
+    def _seg_open(self, seg: OpenSegment, init: bytes) -> None:
+        cam = self.cams[seg.key.split(":", 1)[0]]
+        self.index.put(ix.SegOpen(cam.seg.camera_id, seg.start_ns, str(seg.path), seg.codec, self.node_id))
+        self.writer.open(seg.key, seg.path, init)
+        self._close_gap(cam, seg.start_ns)
+        cam.stats.segments += 1
+
+    def _seg_append(self, seg: OpenSegment, data: list[bytes | bytearray]) -> None:
+        self.writer.append(seg.key, data)
+
+    def _seg_close(self, seg: OpenSegment, end_ns: int) -> None:
+        expected = seg.bytes
+        path = seg.path
+        start = seg.start_ns
+        frames = seg.frames
+
+        def done(on_disk: int) -> None:  # writer thread
+            if on_disk == expected:
+                self.index.put(ix.SegClose(str(path), end_ns, on_disk, frames))
+                return
+            # A write failed (disk full): index what the file really holds.
+            try:
+                result = fmp4.scan(path.read_bytes())
+            except OSError:
+                result = None
+            if result is None or result.end_time is None:
+                path.unlink(missing_ok=True)
+                self.index.put(ix.SegDrop(str(path)))
+            else:
+                real_end = start + result.end_time * NS // fmp4.TIMESCALE
+                self.index.put(ix.SegClose(str(path), real_end, result.valid_bytes, result.samples))
+
+        self.writer.close(seg.key, done)
+
+    # gaps (ingest thread) --------------------------------------------------------------------------------------
+    def _open_gap(self, cam: _Cam, start_ns: int, reason: str, detail: str = "") -> None:
+        if cam.gap is not None:
+            if cam.gap[1] == reason:
+                return
+            # The reason changed while the camera stays unrecorded: split the gap where we learnt it.
+            split = max(cam.gap[0], min(start_ns, self.clock.wall_ns()))
+            self._close_gap(cam, split)
+            start_ns = split
+        self.index.put(ix.GapOpen(cam.seg.camera_id, start_ns, reason, detail, self.node_id))
+        cam.gap = (start_ns, reason)
+
+    def _close_gap(self, cam: _Cam, end_ns: int) -> None:
+        if cam.gap is None:
+            return
+        end_ns = max(end_ns, cam.gap[0])
+        self.index.put(ix.GapClose(cam.seg.camera_id, end_ns))
+        cam.stats.gap_seconds_closed += (end_ns - cam.gap[0]) / NS
+        cam.gap = None
+
+    def _stop_recording(self, cam: _Cam, reason: str, detail: str, at_ns: int) -> None:
+        end = cam.seg.finish()
+        # The gap starts where the recording really ends (never earlier: no instant is both recorded and missing).
+        self._open_gap(cam, end if end is not None else at_ns, reason, detail)
+
+    # IngestSink ------------------------------------------------------------------------------------------------
+    def on_access_unit(self, camera_id: str, au: AccessUnit, ext_ts: int, jump: bool) -> None:
+        cam = self.cams.get(camera_id)
+        if cam is None:
+            return
+        if not cam.codec_known:
+            client_codec = self._codec_of(camera_id)
+            if client_codec:
+                cam.seg.set_codec(client_codec, self._sdp_params(camera_id))
+                cam.codec_known = True
+        if self.paused:
+            if cam.seg.seg is not None or cam.gap is None or cam.gap[1] != self.paused:
+                self._stop_recording(cam, self.paused, "free space below the floor", au.arrival_ns)
+            return
+        if self.writer.backlog_bytes > self.max_backlog:
+            self._stop_recording(cam, DISK_SLOW, "the disk does not keep up", au.arrival_ns)
+            return
+        cam.seg.push(au, ext_ts, jump)
+
+    def on_state(self, camera_id: str, up: bool, reason: str, detail: str, at_ns: int) -> None:
+        cam = self.cams.get(camera_id)
+        if cam is None:
+            return
+        cam.stats.up = up
+        if up:
+            return  # the gap closes when the first segment opens (a keyframe is needed)
+        if reason in ("recorder_stopped", "removed", "reconfigured"):
+            reason = NOT_RUNNING
+        cam.codec_known = False
+        self._stop_recording(cam, reason, detail, at_ns)
+
+    def on_tick(self) -> None:
+        self.writer.submit()
+
+    def _codec_of(self, camera_id: str) -> str:
+        sess = self.loop.sessions.get(camera_id)
+        if sess is None or sess.client is None or sess.client.sdp is None:
+            return ""
+        return sess.client.sdp.codec
+
+    def _sdp_params(self, camera_id: str) -> list[bytes]:
+        sess = self.loop.sessions.get(camera_id)
+        if sess is None or sess.client is None or sess.client.sdp is None:
+            return []
+        return list(sess.client.sdp.params)
+
+    # writer errors (writer thread) -----------------------------------------------------------------------------
+    def _on_write_error(self, key: str, error: str, valid_bytes: int) -> None:
+        log.error("write failed for %s: %s (kept %d bytes)", key.split(":", 1)[0], error, valid_bytes)
+        self.paused = DISK_FULL
+
+    # housekeeping ----------------------------------------------------------------------------------------------
+    def free_bytes(self) -> int:
+        return shutil.disk_usage(self.root).free
+
+    def _housekeeping(self) -> None:
+        floor = self.cfg.free_space_floor_mb * 1024 * 1024
+        reload_every = 10.0
+        next_reload = self.clock.monotonic() + reload_every
+        while not self._stop.wait(self.cfg.heartbeat_interval_s):
+            try:
+                self._heartbeat()
+                free = self.free_bytes()
+                if free < floor:
+                    if self.paused != DISK_FULL:
+                        log.error("free space %d MB below the floor: recording paused", free >> 20)
+                    self.paused = DISK_FULL
+                elif self.paused and free > floor * 1.1 + 16 * 1024 * 1024:
+                    log.warning("free space is back (%d MB): recording resumes", free >> 20)
+                    self.paused = ""
+                if self.clock.monotonic() >= next_reload:
+                    next_reload = self.clock.monotonic() + reload_every
+                    self.reload_registry()
+                for hook in self.hooks:
+                    hook()
+            except Exception:
+                log.exception("housekeeping failed; will retry")
+
+    def reload_registry(self) -> None:
+        """Pick up imported, changed and removed cameras without a restart."""
+        with unit_of_work(self.factory) as session:
+            sources = {s.id: s for s in load_sources(session, self.node_id)}
+        for cid, src in sources.items():
+            old = self._sources.get(cid)
+            if old == src:
+                continue
+            if cid not in self.cams:
+                now = self.clock.wall_ns()
+                self._add_camera(src, None)
+                self.index.put(ix.GapOpen(cid, now, "starting", "", self.node_id))
+                self.cams[cid].gap = (now, "starting")
+            self._sources[cid] = src
+            self.loop.add(src)
+        for cid in set(self._sources) - set(sources):
+            del self._sources[cid]
+            self.loop.remove(cid)
+
+    # metrics ---------------------------------------------------------------------------------------------------
+    def metrics(self) -> dict[str, dict[str, float | str]]:
+        snap = self.loop.snapshot()
+        now = self.clock.wall_ns()
+        out: dict[str, dict[str, float | str]] = {}
+        for cid, cam in list(self.cams.items()):
+            s = snap.get(cid, {})
+            gap_s = cam.stats.gap_seconds_closed
+            gap = cam.gap
+            if gap is not None:
+                gap_s += max(0, now - gap[0]) / NS
+            out[cid] = {
+                "bytes": float(s.get("bytes", 0)),  # type: ignore[arg-type]
+                "frames": float(s.get("frames", 0)),  # type: ignore[arg-type]
+                "reconnects": float(s.get("reconnects", 0)),  # type: ignore[arg-type]
+                "gap_seconds": gap_s,
+                "segments": float(cam.stats.segments),
+                "recording": 1.0 if cam.seg.seg is not None else 0.0,
+                "state": "recording" if cam.seg.seg is not None else (gap[1] if gap else "idle"),
+            }
+        return out

@@ -1,0 +1,178 @@
+"""Access units to fMP4 segments, per camera, on the ingest thread (no I/O here: bytes go to the disk writer).
+
+A segment starts on a keyframe, is cut at the first keyframe after ``segment_seconds``, and is flushed as a
+fragment (``moof+mdat``) at least every ``fragment_seconds``; fragments need not start on a keyframe. Each sample's
+duration is the RTP time to the next one, so a sample is held until its successor arrives. Segment start times are
+UTC from the session's anchor and never earlier than the previous segment's end: no time is recorded twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from camgrid.media import fmp4
+from camgrid.media.nal import H264, StreamInfo, nal_type, parse_sps
+from camgrid.media.rtp import AccessUnit
+from camgrid.storage.paths import segment_path
+
+log = logging.getLogger("camgrid.storage")
+NS = 1_000_000_000
+TICKS = fmp4.TIMESCALE
+MAX_SAMPLE_TICKS = 5 * TICKS  # a longer step between pictures is a clock jump, not a duration
+
+
+@dataclass
+class OpenSegment:
+    key: str
+    path: Path
+    start_ns: int
+    start_ext: int
+    codec: str
+    frames: int = 0
+    bytes: int = 0
+    duration: int = 0  # ticks of whole samples written or queued
+    frag_seq: int = 0
+
+
+class Segmenter:
+    """One camera's segments. Callbacks report to the recorder, which keeps gaps and the index."""
+
+    def __init__(
+        self,
+        camera_id: str,
+        root: Path,
+        *,
+        segment_seconds: float,
+        fragment_seconds: float,
+        write_open: Callable[[OpenSegment, bytes], None],
+        write_append: Callable[[OpenSegment, list[bytes | bytearray]], None],
+        write_close: Callable[[OpenSegment, int], None],
+    ) -> None:
+        self.camera_id = camera_id
+        self.root = root
+        self.seg_ticks = int(segment_seconds * TICKS)
+        self.frag_ticks = int(fragment_seconds * TICKS)
+        self._open_cb = write_open
+        self._append_cb = write_append
+        self._close_cb = write_close
+        self.seg: OpenSegment | None = None
+        self.params: dict[int, bytes] = {}
+        self.info: StreamInfo | None = None
+        self.codec = H264
+        self._pending: AccessUnit | None = None
+        self._pending_ext = 0
+        self._last_dur = TICKS // 25
+        self._samples: list[tuple[int, int, bool]] = []
+        self._payload: list[bytes | bytearray] = []
+        self._frag_ticks = 0
+        self._frag_base = 0
+        self.last_end_ns: int | None = None  # end of the last sample written (UTC ns)
+        self.dropped_waiting_key = 0
+
+    # input -----------------------------------------------------------------------------------------------------
+    def set_codec(self, codec: str, params: list[bytes]) -> None:
+        self.codec = codec
+        for p in params:
+            self._param(p)
+
+    def _param(self, nal: bytes) -> None:
+        t = nal_type(self.codec, nal)
+        if self.params.get(t) != nal:
+            self.params[t] = bytes(nal)
+            if t == (7 if self.codec == H264 else 33):
+                try:
+                    self.info = parse_sps(self.codec, nal)
+                except (ValueError, IndexError):
+                    log.warning("camera %s: unreadable SPS", self.camera_id)
+
+    def push(self, au: AccessUnit, ext: int, jump: bool) -> None:
+        """Take one access unit; ``au.arrival_ns`` holds its anchored UTC time."""
+        for p in au.params:
+            self._param(p)
+        pending = self._pending
+        if pending is not None:
+            dur = ext - self._pending_ext
+            if jump or dur <= 0 or dur > MAX_SAMPLE_TICKS:
+                # A camera clock jump: the RTP step is meaningless, so the picture keeps the last real duration.
+                # Recorded time stays continuous and the next segment re-anchors to UTC.
+                dur = self._last_dur
+            else:
+                self._last_dur = dur
+            self._add(pending, dur)
+            self._pending = None
+        if self.seg is None:
+            if not au.key:
+                self.dropped_waiting_key += 1
+                return
+            if not self._open(au, ext):
+                return
+        elif au.key and self.seg.duration + self._frag_ticks >= self.seg_ticks:
+            self.finish()
+            if not self._open(au, ext):
+                return
+        self._pending = au
+        self._pending_ext = ext
+
+    def finish(self) -> int | None:
+        """Write what is held (the last sample gets the previous duration) and close the segment.
+
+        Returns the UTC end of what was recorded, or None if no segment was open.
+        """
+        if self._pending is not None and self.seg is not None:
+            self._add(self._pending, self._last_dur)
+        self._pending = None
+        seg = self.seg
+        if seg is None:
+            return None
+        self._flush_fragment()
+        end = seg.start_ns + seg.duration * NS // TICKS
+        self.last_end_ns = end
+        self.seg = None
+        self._close_cb(seg, end)
+        return end
+
+    # internals -------------------------------------------------------------------------------------------------
+    def _open(self, au: AccessUnit, ext: int) -> bool:
+        sps_t, pps_t = (7, 8) if self.codec == H264 else (33, 34)
+        if self.info is None or sps_t not in self.params or pps_t not in self.params:
+            self.dropped_waiting_key += 1
+            return False  # no parameter sets yet: wait for a keyframe that carries them
+        start = au.arrival_ns
+        if self.last_end_ns is not None and start < self.last_end_ns:
+            start = self.last_end_ns
+        path = segment_path(self.root, self.camera_id, start)
+        seg = OpenSegment(f"{self.camera_id}:{start}", path, start, ext, self.codec)
+        params = [self.params[t] for t in sorted(self.params)]
+        init = fmp4.init_segment(self.info, params)
+        seg.bytes = len(init)
+        self.seg = seg
+        self._frag_base = 0
+        self._open_cb(seg, init)
+        return True
+
+    def _add(self, au: AccessUnit, dur: int) -> None:
+        seg = self.seg
+        if seg is None:
+            return
+        self._samples.append((dur, len(au.data), au.key))
+        self._payload.append(au.data)
+        self._frag_ticks += dur
+        if self._frag_ticks >= self.frag_ticks:
+            self._flush_fragment()
+
+    def _flush_fragment(self) -> None:
+        seg = self.seg
+        if seg is None or not self._samples:
+            return
+        seg.frag_seq += 1
+        data = fmp4.fragment_parts(seg.frag_seq, seg.duration, self._samples, self._payload)
+        seg.duration += self._frag_ticks
+        seg.frames += len(self._samples)
+        seg.bytes += sum(len(b) for b in data)
+        self._samples = []
+        self._payload = []
+        self._frag_ticks = 0
+        self._append_cb(seg, data)
