@@ -192,6 +192,37 @@ class City:
         return find_junctions(self.streets_of(classes), self._street_nodes, self.bounds)
 
 
+def crop_city(city: City, minlat: float, minlon: float, maxlat: float, maxlon: float) -> City:
+    """The part of ``city`` inside a lat/lon box (same projection): streets clipped, buildings touching it kept."""
+    x0, y0 = city.projection.to_xy(minlat, minlon)
+    x1, y1 = city.projection.to_xy(maxlat, maxlon)
+    area = box(float(x0), float(y0), float(x1), float(y1)).intersection(city.bounds)
+    shapely.prepare(area)
+    streets: list[Street] = []
+    for s in city.streets:
+        cut = s.line.intersection(area)
+        parts = (
+            [cut]
+            if isinstance(cut, LineString)
+            else [g for g in getattr(cut, "geoms", []) if isinstance(g, LineString)]
+        )
+        parts = [p for p in parts if p.length > 0.5]
+        for k, part in enumerate(parts):
+            sid = s.id if len(parts) == 1 else f"{s.id}.{k}"
+            streets.append(Street(sid, s.way_id, s.highway, s.name, part, s.node_ids))
+    return City(
+        city.projection,
+        (minlat, minlon, maxlat, maxlon),
+        area if isinstance(area, Polygon) else city.bounds,
+        [b for b in city.buildings if area.intersects(b.polygon)],
+        streets,
+        [j for j in city.junctions if area.covers(j.point)],
+        [p for p in city.pois if area.covers(p.point)],
+        city.source,
+        dict(city._street_nodes),
+    )
+
+
 @dataclass(frozen=True)
 class StreetSample:
     """A point along a street. ``heading_deg`` is the compass bearing of the street direction there (0 = north,

@@ -317,6 +317,22 @@ def _run(lp: highspy.HighsLp, *, time_limit_s: float, rel_gap: float | None, thr
     return h
 
 
+def _complete_start(lp: highspy.HighsLp, x: np.ndarray) -> np.ndarray | None:
+    """Values of every column for the integer part ``x`` (the first ``x.size`` columns): the model with x fixed is an
+    LP; HiGHS does not complete a partial start by itself (it reads missing values as 0, a useless start)."""
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    h.passModel(lp)
+    idx = np.arange(x.size, dtype=np.int32)
+    h.changeColsBounds(x.size, idx, x, x)
+    h.changeColsIntegrality(x.size, idx, np.full(x.size, highspy.HighsVarType.kContinuous))
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return np.asarray(h.getSolution().col_value)
+
+
 def solve_textbook(inst: Instance, budget: float, *, time_limit_s: float = 900.0) -> Solution:
     """Plain HiGHS on the textbook model: default settings, one thread (the benchmark's baseline)."""
     t0 = time.perf_counter()
@@ -358,16 +374,18 @@ def solve_exact(
     red = reduce_instance(inst, budget)
     lp, n_x, _ = build_model(inst, red, budget)
     t_model = time.perf_counter()
-    h = _run(lp, time_limit_s=max(0.1, time_limit_s - (t_model - t0)), rel_gap=rel_gap, threads=threads)
-    # warm start: the heuristic plan, mapped onto kept columns; HiGHS completes the continuous part itself
+    h = _run(lp, time_limit_s=max(0.1, time_limit_s - (time.perf_counter() - t0)), rel_gap=rel_gap, threads=threads)
+    # warm start: the heuristic plan, mapped onto kept columns, with its continuous part completed
     cols = _lift(red, start.poses)
-    x = np.zeros(lp.num_col_)
+    x = np.zeros(n_x)
     x[cols] = 1.0
     x[red.poses.size : n_x] = 1.0
-    sol = highspy.HighsSolution()
-    sol.col_value = list(x)
-    sol.value_valid = True
-    h.setSolution(sol)
+    full = _complete_start(lp, x)
+    if full is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = list(full)
+        sol.value_valid = True
+        h.setSolution(sol)
     h.run()
     info = h.getInfo()
     status = h.modelStatusToString(h.getModelStatus())
