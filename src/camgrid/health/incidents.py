@@ -168,9 +168,8 @@ class CorrelationEngine:
     def finish(self, t: float) -> None:
         """End of a replay: fire deadlines to ``t`` and judge every camera still waiting."""
         self._tick(t)
-        if self._pending:
-            last = max(self._pending.values())
-            self._tick(max(t, last + self.cfg.hold_s))
+        while self._pending:
+            self._tick(max(self._now, max(self._pending.values()) + self.cfg.hold_max_s))
 
     # ---------------------------------------------------------------- plumbing
     def _push(self, when: float, what: int, key: int) -> None:
@@ -384,43 +383,11 @@ class CorrelationEngine:
                     cand.pop((kind, of[kind][c]), None)
         taken: set[int] = set()
         while cand:
-            best: tuple[float, int, int] | None = None
+            passing = self._passing(cand, taken, survivor_of, now, due_limit, site_due)
             best_key: tuple[str, int] | None = None
             best_live: list[int] = []
-            sites: list[tuple[tuple[str, int], list[int]]] = []
-            contested: set[int] = set()
-            for key, cams in list(cand.items()):
-                live = [c for c in cams if c not in taken] if taken else cams
-                if not live:
-                    del cand[key]
-                    continue
-                if key[0] == SITE:
-                    sites.append((key, live))
-                    continue
-                # Survivors of an open power cut going dark now are most likely UPS batteries running flat: they
-                # support a new group only alongside cameras nothing explains yet (an uplink cut during the cut).
-                fresh = [c for c in live if c not in survivor_of] if survivor_of else live
-                ok, r = self._passes(key[0], key[1], fresh, now) if fresh else (False, 0.0)
-                if not ok:
-                    continue
-                spans = {of[SITE][c] for c in live}
-                if len(spans) >= 2:
-                    contested |= spans  # a site is not the cause when its feeder or uplink is going down too
-                if any(pend[c] <= due_limit for c in live):
-                    rank = (len(live) * r, -KIND_ORDER[key[0]], -key[1])
-                    if best is None or rank > best:
-                        best, best_key, best_live = rank, key, live
-            for key, live in sites:
-                fresh = [c for c in live if c not in survivor_of] if survivor_of else live
-                if key[1] in contested or not fresh:
-                    continue
-                ok, r = self._passes(SITE, key[1], fresh, now)
-                # A site waits for the longest hold: the other sites of its feeder may still be going dark.
-                members = self.topo.groups[SITE].members[key[1]]
-                if ok and (any(pend[c] <= site_due for c in live) or self._young_cameras(members)):
-                    rank = (len(live) * r, -KIND_ORDER[SITE], -key[1])
-                    if best is None or rank > best:
-                        best, best_key, best_live = rank, key, live
+            if passing:
+                _, best_key, best_live = max(passing)
             if best_key is None:
                 break
             del cand[best_key]
@@ -453,6 +420,61 @@ class CorrelationEngine:
                 self._add_member(held, c, self._down_t[c], now)  # its UPS ran flat
             elif not self._attach_by_site(c, now):
                 self._camera_incident(c, self._down_t[c], now, self._reason.get(c))
+
+    def _passing(
+        self,
+        cand: dict[tuple[str, int], list[int]],
+        taken: set[int],
+        survivor_of: dict[int, Incident],
+        now: float,
+        due_limit: float,
+        site_due: float,
+    ) -> list[tuple[tuple[float, float, int, int], tuple[str, int], list[int]]]:
+        """Groups that may explain their waiting cameras now, ranked, minus those another one dominates."""
+        pend, of = self._pending, self._of
+        found: list[tuple[tuple[float, float, int, int], tuple[str, int], list[int], set[int]]] = []
+        sites: list[tuple[tuple[str, int], list[int]]] = []
+        contested: set[int] = set()
+        for key, cams in list(cand.items()):
+            live = [c for c in cams if c not in taken] if taken else cams
+            if not live:
+                del cand[key]
+                continue
+            kind, g = key
+            if kind == SITE:
+                sites.append((key, live))
+                continue
+            # Survivors of an open power cut going dark now are most likely UPS batteries running flat: they
+            # support a new group only alongside cameras nothing explains yet (an uplink cut during the cut).
+            fresh = [c for c in live if c not in survivor_of] if survivor_of else live
+            ok, r = self._passes(kind, g, fresh, now) if fresh else (False, 0.0)
+            if not ok:
+                continue
+            spans = {of[SITE][c] for c in live}
+            if len(spans) >= 2:
+                contested |= spans  # a site is not the cause when its feeder or uplink is going down too
+            if any(pend[c] <= due_limit for c in live):
+                # What the group would explain once registry errors are corrected by site: its own waiting
+                # cameras plus waiting cameras whose site-mates are on it.
+                major = self.topo.site_major[kind]
+                eff = set(live)
+                eff.update(c for c in pend if c not in taken and major[of[SITE][c]] == g)
+                found.append(((len(live) * r**0.5, r, -KIND_ORDER[kind], -g), key, live, eff))
+        for key, live in sites:
+            fresh = [c for c in live if c not in survivor_of] if survivor_of else live
+            if key[1] in contested or not fresh:
+                continue
+            ok, r = self._passes(SITE, key[1], fresh, now)
+            # A site waits for the longest hold: the other sites of its feeder may still be going dark.
+            members = self.topo.groups[SITE].members[key[1]]
+            if ok and (any(pend[c] <= site_due for c in live) or self._young_cameras(members)):
+                found.append(((len(live) * r**0.5, r, -KIND_ORDER[SITE], -key[1]), key, live, set(live)))
+        # Set cover: a group whose cameras another passing group also explains, with more, is not the cause.
+        return [
+            (rank, key, live)
+            for rank, key, live, eff in found
+            if not any(other is not eff and eff < other for _, _, _, other in found)
+        ]
 
     def _open_group_incident(self, kind: str, g: int, cams: list[int], now: float) -> None:
         members = self.topo.groups[kind].members[g]
