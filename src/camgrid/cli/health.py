@@ -36,9 +36,7 @@ def health() -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help='JSON lines {"t": seconds, "camera": id, "state": "down"|"up"}; other keys ignored ("reason" kept).',
 )
-@click.option(
-    "--stats/--no-stats", default=False, help="Print events, engine time and incident counts to stderr."
-)
+@click.option("--stats/--no-stats", default=False, help="Print events, engine time and incident counts to stderr.")
 @click.pass_context
 def health_replay(ctx: click.Context, registry_path: Path, events_path: Path, stats: bool) -> None:
     """Replay EVENTS on a simulated clock; print one JSON line per incident, ordered by opened, kind, subject.
