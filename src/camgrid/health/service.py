@@ -1,0 +1,184 @@
+"""Persisting health and incidents. Keyword-only arguments; never commits (the caller owns the unit of work).
+
+The engine works in seconds on its own scale; ``t0_ns`` maps engine time 0 to UTC nanoseconds (0 when the engine is
+fed wall-clock seconds since the epoch).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from camgrid.health.models import HealthTransition, IncidentAction, IncidentCamera, IncidentRow, IncidentSuggestion
+from camgrid.health.policy import Transition
+from camgrid.health.records import Incident, Record
+from camgrid.health.schemas import ActionOut, IncidentOut, SuggestionOut
+from camgrid.health.topology import Topology
+from camgrid.registry.models import Camera, Feeder, Uplink
+
+NS = 1_000_000_000
+
+
+def _ns(t: float | None, t0_ns: int) -> int | None:
+    return None if t is None else t0_ns + round(t * NS)
+
+
+def record_transitions(*, session: Session, transitions: Sequence[Transition]) -> int:
+    """Store health transitions (every one is kept, with its time and reason)."""
+    if transitions:
+        session.execute(
+            insert(HealthTransition),
+            [
+                {"camera_id": t.camera, "t_ns": t.t_ns, "old_state": t.old, "new_state": t.new, "reason": t.reason}
+                for t in transitions
+            ],
+        )
+    return len(transitions)
+
+
+def persist_incident(*, session: Session, incident: Incident, topo: Topology, run_id: str, t0_ns: int = 0) -> int:
+    """Insert or update one engine incident (by ``run_id:engine id``); returns the row id."""
+    key = f"{run_id}:{incident.id}"
+    row = session.scalars(select(IncidentRow).where(IncidentRow.engine_key == key)).one_or_none()
+    if row is None:
+        row = IncidentRow(engine_key=key, kind=incident.kind, subject=incident.subject, opened_ns=0)
+        session.add(row)
+    row.opened_ns = _ns(incident.opened, t0_ns) or 0
+    row.resolved_ns = _ns(incident.resolved, t0_ns)
+    row.confidence = incident.confidence()
+    row.n_members = len(incident.members)
+    row.reason = incident.reason
+    row.flaps = incident.flaps
+    row.evidence = ",".join(sorted(incident.evidence))
+    if incident.merged_into is not None:
+        target = session.scalars(
+            select(IncidentRow.id).where(IncidentRow.engine_key == f"{run_id}:{incident.merged_into}")
+        ).one_or_none()
+        row.merged_into_id = target
+    session.flush()
+    ids = topo.cam_ids
+    session.execute(delete(IncidentCamera).where(IncidentCamera.incident_id == row.id))
+    cams = [
+        {
+            "incident_id": row.id,
+            "camera_id": ids[c],
+            "role": "member",
+            "down_ns": _ns(incident.down_at.get(c), t0_ns),
+            "joined_ns": _ns(joined, t0_ns),
+        }
+        for c, joined in incident.members.items()
+    ]
+    for role, group in (("unexplained", incident.unexplained), ("survivor", incident.survivors)):
+        cams += [
+            {"incident_id": row.id, "camera_id": ids[c], "role": role, "down_ns": None, "joined_ns": None}
+            for c in sorted(group)
+        ]
+    if cams:
+        session.execute(insert(IncidentCamera), cams)
+    have = {
+        (s.camera_id, s.field)
+        for s in session.scalars(select(IncidentSuggestion).where(IncidentSuggestion.incident_id == row.id))
+    }
+    for s in incident.suggestions:
+        if (s.camera, s.field) not in have:
+            session.add(
+                IncidentSuggestion(
+                    incident_id=row.id,
+                    camera_id=s.camera,
+                    field=s.field,
+                    registry_value=s.registry,
+                    suggested_value=s.suggested,
+                    status="open",
+                )
+            )
+    session.flush()
+    return row.id
+
+
+def persist_records(*, session: Session, records: Iterable[Record], topo: Topology, run_id: str, t0_ns: int = 0) -> int:
+    """Store what ``CorrelationEngine.drain()`` returned; each incident is written once per call."""
+    latest: dict[int, Incident] = {}
+    for rec in records:
+        latest[rec.incident.id] = rec.incident
+    for inc in sorted(latest.values(), key=lambda i: i.id):
+        persist_incident(session=session, incident=inc, topo=topo, run_id=run_id, t0_ns=t0_ns)
+    for inc in latest.values():  # a merged incident points at a later one: link it once that one is written
+        if inc.merged_into is not None:
+            persist_incident(session=session, incident=inc, topo=topo, run_id=run_id, t0_ns=t0_ns)
+    return len(latest)
+
+
+def _incident(session: Session, incident_id: int) -> IncidentRow:
+    row = session.get(IncidentRow, incident_id)
+    if row is None:
+        raise LookupError(f"no incident {incident_id}")
+    return row
+
+
+def acknowledge(*, session: Session, incident_id: int, actor: str, t_ns: int, text: str = "") -> None:
+    """An operator has seen the incident. The first acknowledgement is kept on the incident; all are logged."""
+    row = _incident(session, incident_id)
+    if row.acknowledged_ns is None:
+        row.acknowledged_ns = t_ns
+        row.acknowledged_by = actor
+    session.add(IncidentAction(incident_id=incident_id, t_ns=t_ns, actor=actor, action="ack", text=text))
+
+
+def comment(*, session: Session, incident_id: int, actor: str, t_ns: int, text: str) -> None:
+    """An operator's note on the incident."""
+    if not text.strip():
+        raise ValueError("a comment needs text")
+    _incident(session, incident_id)
+    session.add(IncidentAction(incident_id=incident_id, t_ns=t_ns, actor=actor, action="comment", text=text))
+
+
+def decide_suggestion(*, session: Session, suggestion_id: int, accept: bool, actor: str, t_ns: int) -> None:
+    """Accept (the registry is corrected) or reject a suggested correction; either way it is logged."""
+    sug = session.get(IncidentSuggestion, suggestion_id)
+    if sug is None:
+        raise LookupError(f"no suggestion {suggestion_id}")
+    if sug.status != "open":
+        raise ValueError(f"suggestion {suggestion_id} is already {sug.status}")
+    if accept:
+        cam = session.get(Camera, sug.camera_id)
+        if cam is None:
+            raise LookupError(f"camera {sug.camera_id} is not in the registry")
+        model = Feeder if sug.field == "feeder" else Uplink
+        if session.get(model, sug.suggested_value) is None:
+            raise LookupError(f"{sug.field} {sug.suggested_value} is not in the registry")
+        setattr(cam, f"{sug.field}_id", sug.suggested_value)
+        cam.revision += 1
+        cam.updated_ns = t_ns
+    sug.status = "accepted" if accept else "rejected"
+    action = "accept_suggestion" if accept else "reject_suggestion"
+    text = f"{sug.camera_id} {sug.field}: {sug.registry_value} -> {sug.suggested_value}"
+    session.add(IncidentAction(incident_id=sug.incident_id, t_ns=t_ns, actor=actor, action=action, text=text))
+
+
+def list_incidents(*, session: Session, open_only: bool = False, limit: int = 100) -> list[IncidentOut]:
+    """Newest first, with their cameras, suggestions and the operators' actions."""
+    query = select(IncidentRow).order_by(IncidentRow.opened_ns.desc(), IncidentRow.id.desc()).limit(limit)
+    if open_only:
+        query = query.where(IncidentRow.resolved_ns.is_(None))
+    out = []
+    for row in session.scalars(query):
+        item = IncidentOut.model_validate(row)
+        roles = session.execute(
+            select(IncidentCamera.camera_id, IncidentCamera.role).where(IncidentCamera.incident_id == row.id)
+        ).all()
+        item.cameras = sorted(c for c, role in roles if role == "member")
+        item.unexplained = sorted(c for c, role in roles if role == "unexplained")
+        item.suggestions = [
+            SuggestionOut.model_validate(s)
+            for s in session.scalars(select(IncidentSuggestion).where(IncidentSuggestion.incident_id == row.id))
+        ]
+        item.actions = [
+            ActionOut.model_validate(a)
+            for a in session.scalars(
+                select(IncidentAction).where(IncidentAction.incident_id == row.id).order_by(IncidentAction.t_ns)
+            )
+        ]
+        out.append(item)
+    return out
