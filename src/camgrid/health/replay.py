@@ -114,7 +114,7 @@ def replay(topo: Topology, events: Iterable[Event], config: HealthConfig | None 
 
 
 def sorted_incidents(incidents: Iterable[Incident]) -> list[Incident]:
-    return sorted(incidents, key=lambda i: (i.opened, i.kind, i.subject, i.id))
+    return sorted(incidents, key=lambda i: (_t(i.opened), i.kind, i.subject, i.id))
 
 
 def _t(x: float) -> float:
