@@ -66,7 +66,7 @@ def sim(
 
     cameras = prepare(
         specs,
-        cache_dir=settings.home / "cache" / "clips",
+        cache_dir=Path(cfg.cache_dir) if cfg.cache_dir else settings.home / "cache" / "clips",
         width=cfg.width,
         height=cfg.height,
         fps=cfg.fps,

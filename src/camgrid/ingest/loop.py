@@ -277,7 +277,7 @@ class IngestLoop:
             return
         if not data:
             # A camera that dies can look like a clean end of stream: it is a failure all the same.
-            self._fail(sess, now, sv.UNREACHABLE if sess.state != "playing" else sv.ENDED, "the camera closed")
+            self._fail(sess, now, sv.UNREACHABLE, "the camera closed the connection")
             return
         sess.bytes_in += len(data)
         sess.arrival_ns = wall

@@ -15,7 +15,6 @@ AUTH_REFUSED = "auth_refused"
 BAD_STREAM = "bad_stream"
 REFUSED = "refused"
 UNSUPPORTED = "unsupported"
-ENDED = "ended"
 
 SLOW_REASONS = frozenset({AUTH_REFUSED, UNSUPPORTED, REFUSED})
 
