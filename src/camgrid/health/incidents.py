@@ -316,7 +316,7 @@ class CorrelationEngine:
             minr = cfg.uplink_min_ratio
         if not self._many_sites(kind, g, live):
             return False, r
-        if n_new >= max(2, min(cfg.group_min_cameras, full)) and r >= minr:
+        if n_new >= max(2, min(cfg.group_min_cameras, full, (size + 1) // 2)) and r >= minr:
             return True, r
         # Last-gasp tracing: two whole sites of one feeder (or uplink) dark together point at the feeder, however
         # many of its other sites ride through on batteries.
@@ -332,20 +332,22 @@ class CorrelationEngine:
 
     def _many_sites(self, kind: str, g: int, live: list[int]) -> bool:
         """False when one site of a larger group goes dark: the site explains it better. Unless that site is all
-        that can still be seen of the group (the rest dark for another reason, or only suspect registry entries)."""
+        that can still be seen of the group (the rest dark for another reason, or only suspect registry entries),
+        or cameras of other sites of the group are going dark too (UPS survivors of a power cut, say)."""
         site_of = self._of[SITE]
         if self.topo.n_sites[kind][g] <= 1 or len({site_of[c] for c in live}) >= 2:
             return True
         suspect = self.topo.suspect_flag[kind]
         cam_incs, is_down = self._cam_incs, self._down
-        seen_sites = set()
+        seen_sites: set[int] = set()
+        dark_sites: set[int] = set()
         for c in self.topo.groups[kind].members[g]:
             if suspect[c] or (is_down[c] and any(o.kind != CAMERA for o in cam_incs.get(c, ()))):
                 continue
             seen_sites.add(site_of[c])
-            if len(seen_sites) > 1:
-                return False
-        return True
+            if is_down[c]:
+                dark_sites.add(site_of[c])
+        return len(seen_sites) <= 1 or len(dark_sites) >= 2
 
     def _young_cameras(self, members: list[int]) -> int:
         young = self._now - self.cfg.merge_window_s - _EPS
@@ -393,6 +395,11 @@ class CorrelationEngine:
             del cand[best_key]
             self._open_group_incident(best_key[0], best_key[1], best_live, now)
             taken.update(best_live)
+            if best_key[0] != SITE:
+                major = self.topo.site_major[best_key[0]]
+                for c in pend:
+                    if c not in taken and major[of[SITE][c]] == best_key[1] and self._attach_by_site(c, now):
+                        taken.add(c)
         for c in taken:
             del pend[c]
             self._postponed.discard(c)
@@ -453,12 +460,12 @@ class CorrelationEngine:
             spans = {of[SITE][c] for c in live}
             if len(spans) >= 2:
                 contested |= spans  # a site is not the cause when its feeder or uplink is going down too
-            if any(pend[c] <= due_limit for c in live):
-                # What the group would explain once registry errors are corrected by site: its own waiting
-                # cameras plus waiting cameras whose site-mates are on it.
-                major = self.topo.site_major[kind]
-                eff = set(live)
-                eff.update(c for c in pend if c not in taken and major[of[SITE][c]] == g)
+            # What the group would explain once registry errors are corrected by site: its own waiting cameras
+            # plus waiting cameras whose site-mates are on it.
+            major = self.topo.site_major[kind]
+            eff = set(live)
+            eff.update(c for c in pend if c not in taken and major[of[SITE][c]] == g)
+            if any(pend[c] <= due_limit for c in eff):
                 found.append(((len(live) * r**0.5, r, -KIND_ORDER[kind], -g), key, live, eff))
         for key, live in sites:
             fresh = [c for c in live if c not in survivor_of] if survivor_of else live
