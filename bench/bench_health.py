@@ -62,6 +62,8 @@ def main() -> None:
         naive = score(naive_incidents(raw_events), truth)
 
     n_events = len(events)
+    wrong = {(w["camera"], w["field"], w["true"]) for w in scenario.wrong}
+    made = {(x["camera"], x["field"], x["suggested"]) for p in predicted for x in p.get("suggestions", [])}
     eps = n_events / best.engine_seconds
     print(f"scenario: seed={args.seed} generated+written in {t_gen:.1f} s; truth incidents={len(truth)}")
     print(f"parsing: registry {t_registry:.2f} s, events {t_events:.2f} s ({n_events / t_events:.0f} lines/s)")
@@ -72,6 +74,10 @@ def main() -> None:
         print(f"  missed: {miss['kind']} {miss['subject']} opened={miss['opened']} cameras={len(miss['cameras'])}")
     for fa in ours.false_alarms[:5]:
         print(f"  false alarm: {fa['kind']} {fa['subject']} opened={fa['opened']} cameras={len(fa['cameras'])}")
+    print(
+        f"registry corrections: suggested={len(made)} right={len(made & wrong)} "
+        f"(of {len(wrong)} wrong entries, only those whose true feeder/uplink failed can show)"
+    )
     print(
         f"baseline (one alarm per camera down): alarms={naive.predicted} precision={naive.precision:.4f} "
         f"recall={naive.recall:.4f}"

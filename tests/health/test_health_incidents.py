@@ -174,3 +174,22 @@ def test_incident_json_keys_and_order(run: Run) -> None:
     row = incident_json(engine.incidents[0], engine.topo)
     assert list(row)[:5] == ["kind", "subject", "opened", "resolved", "cameras"]
     assert row["cameras"] == sorted(row["cameras"])
+
+
+def test_lone_camera_with_a_wrong_feeder_is_attached_by_place_and_time() -> None:
+    # C012 alone at its own site S99, next to site 1 (on F0), but the registry says F2: no site-mates to go by.
+    topo = build_topology(make_rows({"C012": {"site": "S99", "feeder": "F2", "uplink": "U2"}}))
+    engine = replay(topo, sorted(cut(site_cams(0, 1, 2, 3), 100.0, 900.0), key=lambda e: e.t)).engine
+    assert summary(engine) == [("power", "F0", 16)]
+    [s] = engine.incidents[0].suggestions
+    assert (s.camera, s.field, s.registry, s.suggested) == ("C012", "feeder", "F2", "F0")
+
+
+def test_lone_camera_far_away_or_late_is_its_own_incident() -> None:
+    far = build_topology(make_rows({"C012": {"site": "S99", "feeder": "F2", "uplink": "U2", "lat": "27.9"}}))
+    engine = replay(far, sorted(cut(site_cams(0, 1, 2, 3), 100.0, 900.0), key=lambda e: e.t)).engine
+    assert summary(engine) == [("camera", "C012", 1), ("power", "F0", 15)]
+    near = build_topology(make_rows({"C012": {"site": "S99", "feeder": "F2", "uplink": "U2"}}))
+    events = [e for e in cut(site_cams(0, 1, 2, 3), 100.0, None) if e.camera != "C012"]
+    engine = replay(near, sorted([*events, Event(160.0, "C012", True)], key=lambda e: e.t)).engine
+    assert summary(engine) == [("camera", "C012", 1), ("power", "F0", 15)]

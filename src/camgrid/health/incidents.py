@@ -15,6 +15,7 @@ site-mates' incident when the registry disagrees with the site (a suggested corr
 from __future__ import annotations
 
 import heapq
+import math
 
 from camgrid.config import HealthConfig
 from camgrid.health.records import Incident, Record, Suggestion
@@ -425,7 +426,7 @@ class CorrelationEngine:
             held = survivor_of.get(c)
             if held is not None and held.is_open:
                 self._add_member(held, c, self._down_t[c], now)  # its UPS ran flat
-            elif not self._attach_by_site(c, now):
+            elif not self._attach_by_site(c, now) and not self._attach_by_place(c, now):
                 self._camera_incident(c, self._down_t[c], now, self._reason.get(c))
 
     def _passing(
@@ -536,17 +537,45 @@ class CorrelationEngine:
             inc = self._open_group[kind].get(major)
             if inc is None or self._down_t[c] < inc.first_down - window:
                 continue
-            self._add_member(inc, c, self._down_t[c], now)
-            inc.suggestions.append(
-                Suggestion(
-                    camera=self.topo.cam_ids[c],
-                    field=FIELD_OF[kind],
-                    registry=self.topo.group_name(kind, self._of[kind][c]),
-                    suggested=inc.subject,
-                )
-            )
+            self._suggest(inc, kind, c, now)
             return True
         return False
+
+    def _suggest(self, inc: Incident, kind: str, c: int, now: float) -> None:
+        self._add_member(inc, c, self._down_t[c], now)
+        inc.suggestions.append(
+            Suggestion(
+                camera=self.topo.cam_ids[c],
+                field=FIELD_OF[kind],
+                registry=self.topo.group_name(kind, self._of[kind][c]),
+                suggested=inc.subject,
+            )
+        )
+
+    def _attach_by_place(self, c: int, now: float) -> bool:
+        """No site-mates to go by: a camera that went dark with a cut (within the detection spread of its first
+        camera) and stands among that group's cameras behaves as if it were on it."""
+        radius = self.cfg.attach_radius_m
+        if radius <= 0:
+            return False
+        t = self._down_t[c]
+        lat, lon = self.topo.lat, self.topo.lon
+        coslat = math.cos(math.radians(lat[c]))
+        best: tuple[float, str, Incident] | None = None
+        for kind in (POWER, UPLINK):
+            for inc in self._open_group[kind].values():
+                if not inc.first_down - 1.0 <= t <= inc.first_down + self.cfg.hold_max_s + 1.0:
+                    continue
+                d2 = min(
+                    ((lat[m] - lat[c]) * 111_320.0) ** 2 + ((lon[m] - lon[c]) * 111_320.0 * coslat) ** 2
+                    for m in inc.members
+                )
+                if d2 <= radius * radius and (best is None or d2 < best[0]):
+                    best = (d2, kind, inc)
+        if best is None:
+            return False
+        self._suggest(best[2], best[1], c, now)
+        return True
 
     def _camera_incident(self, c: int, down_t: float, now: float, reason: str | None) -> Incident:
         inc = self._new(CAMERA, c, self.topo.cam_ids[c], 1, now)

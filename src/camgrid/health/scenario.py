@@ -152,7 +152,10 @@ def generate(shape: ScenarioShape) -> Scenario:
     reg_feeder = true_feeder.copy()
     reg_uplink = true_uplink.copy()
     wrong: list[dict[str, str]] = []
+    # Most at sites with site-mates (the engine can tell by the site); every fifth wherever it falls, lone
+    # cameras included (then only the place and the timing can tell).
     eligible = np.flatnonzero(per_site[cam_site] >= 3)
+    eligible = np.union1d(eligible[: len(eligible) * 4 // 5], rng.choice(n, size=max(1, n // 5), replace=False))
     n_wrong = round(shape.wrong_registry * n)
     if n_wrong and len(eligible) and n_feeders > 1 and n_uplinks > 1:
         picked = rng.choice(eligible, size=min(2 * n_wrong, len(eligible)), replace=False)
