@@ -198,6 +198,9 @@ class HealthConfig(_Section):
     merge_window_s: float = Field(
         15.0, ge=0.0, le=600.0, description="A camera or site incident this young is folded into a larger one"
     )
+    attach_radius_m: float = Field(
+        300.0, ge=0.0, le=5000.0, description="A lone camera dark with a cut this close to its cameras is attached"
+    )
     degraded_fps_ratio: float = Field(
         0.5, ge=0.05, le=1.0, description="Frame rate below this share of the camera's own normal is degraded"
     )
