@@ -93,7 +93,37 @@ def test_scenario_then_replay_then_score(tmp_path: Path) -> None:
     assert float(last["precision"]) >= 0.9 and float(last["recall"]) >= 0.9
 
 
-@pytest.mark.parametrize("sub", ["replay", "scenario", "score"])
+@pytest.mark.parametrize("sub", ["replay", "scenario", "score", "incidents", "ack", "comment", "suggestion"])
 def test_every_subcommand_has_help(tmp_path: Path, sub: str) -> None:
     code, out, _ = invoke(tmp_path, sub, "--help")
     assert code == 0 and "Usage" in out
+
+
+def test_stored_replay_then_operator_actions(tmp_path: Path) -> None:
+    rows = make_rows({"C011": {"feeder": "F2"}})
+    registry_csv = tmp_path / "cameras.csv"
+    with registry_csv.open("w", encoding="utf-8") as fh:
+        write_csv([r.model_dump() for r in rows], fh)
+    home = str(tmp_path / "home")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--home", home, "cameras", "import", str(registry_csv)]).exit_code == 0
+    events = write_events(
+        tmp_path / "e.jsonl",
+        [{"t": e.t, "camera": e.camera, "state": "down"} for e in cut(site_cams(0, 1, 2, 3), 100.0, None)],
+    )
+    code, _, _ = invoke(tmp_path, "replay", "--registry", str(registry_csv), "--events", str(events), "--store")
+    assert code == 0
+    code, out, _ = invoke(tmp_path, "incidents", "--open")
+    [stored] = [json.loads(x) for x in out.splitlines()]
+    assert (stored["kind"], stored["subject"], stored["n_members"]) == ("power", "F0", 16)
+    assert invoke(tmp_path, "ack", str(stored["id"]), "--by", "op1")[0] == 0
+    assert invoke(tmp_path, "comment", str(stored["id"]), "utility says 2 h", "--by", "op1")[0] == 0
+    sug = stored["suggestions"][0]["id"]
+    assert invoke(tmp_path, "suggestion", str(sug), "accept", "--by", "op1")[0] == 0
+    code, _, err = invoke(tmp_path, "suggestion", str(sug), "reject", "--by", "op2")
+    assert code == 1 and "already accepted" in err
+    code, _, err = invoke(tmp_path, "ack", "999", "--by", "op1")
+    assert code == 1 and "no incident 999" in err
+    [after] = [json.loads(x) for x in invoke(tmp_path, "incidents")[1].splitlines()]
+    assert [a["action"] for a in after["actions"]] == ["ack", "comment", "accept_suggestion"]
+    assert after["acknowledged_by"] == "op1"

@@ -8,7 +8,10 @@ from pathlib import Path
 
 import click
 
-from camgrid.cli.common import settings_from
+from camgrid.cli.common import open_db, settings_from
+from camgrid.clock import SystemClock
+from camgrid.db.engine import unit_of_work
+from camgrid.health import service
 from camgrid.health.replay import ReplayInputError, incident_json, parse_events, replay
 from camgrid.health.scenario import ScenarioShape, generate
 from camgrid.health.score import read_jsonl, score
@@ -37,8 +40,15 @@ def health() -> None:
     help='JSON lines {"t": seconds, "camera": id, "state": "down"|"up"}; other keys ignored ("reason" kept).',
 )
 @click.option("--stats/--no-stats", default=False, help="Print events, engine time and incident counts to stderr.")
+@click.option("--store/--no-store", default=False, help="Also store the incidents in the database.")
+@click.option("--run-id", default="replay", show_default=True, help="Names this replay's incidents when stored.")
+@click.option(
+    "--t0-ns", default=0, show_default=True, type=int, help="UTC nanoseconds of t=0 when storing (0: t is epoch s)."
+)
 @click.pass_context
-def health_replay(ctx: click.Context, registry_path: Path, events_path: Path, stats: bool) -> None:
+def health_replay(
+    ctx: click.Context, registry_path: Path, events_path: Path, stats: bool, store: bool, run_id: str, t0_ns: int
+) -> None:
     """Replay EVENTS on a simulated clock; print one JSON line per incident, ordered by opened, kind, subject.
 
     Bad input (any bad registry row or event line) prints FILE:LINE: reason and exits 2.
@@ -62,6 +72,11 @@ def health_replay(ctx: click.Context, registry_path: Path, events_path: Path, st
     for inc in result.incidents:
         out.write(json.dumps(incident_json(inc, topo), separators=(", ", ": ")) + "\n")
     out.flush()
+    if store:
+        _, factory = open_db(settings)
+        with unit_of_work(factory) as session:
+            for inc in result.incidents:
+                service.persist_incident(session=session, incident=inc, topo=topo, run_id=run_id, t0_ns=t0_ns)
     if stats:
         rate = result.events / result.engine_seconds if result.engine_seconds > 0 else 0.0
         click.echo(
@@ -133,3 +148,54 @@ def health_score(truth_path: Path, incidents_path: Path, tolerance: float, jacca
     click.echo(
         f"precision={result.precision:.4f} recall={result.recall:.4f} latency_p95_s={result.latency_p(0.95):.2f}"
     )
+
+
+@health.command("incidents")
+@click.option("--open", "open_only", is_flag=True, help="Only incidents not yet resolved.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000), help="Newest first, at most.")
+@click.pass_context
+def health_incidents(ctx: click.Context, open_only: bool, limit: int) -> None:
+    """Stored incidents as JSON lines, newest first, with cameras, suggestions and operator actions."""
+    _, factory = open_db(settings_from(ctx))
+    with unit_of_work(factory) as session:
+        for item in service.list_incidents(session=session, open_only=open_only, limit=limit):
+            click.echo(item.model_dump_json())
+
+
+def _operator_action(ctx: click.Context, fn: str, **kwargs: object) -> None:
+    _, factory = open_db(settings_from(ctx))
+    try:
+        with unit_of_work(factory) as session:
+            getattr(service, fn)(session=session, t_ns=SystemClock().wall_ns(), **kwargs)
+    except (LookupError, ValueError) as exc:
+        raise click.ClickException(str(exc).strip("'\"")) from None
+
+
+@health.command("ack")
+@click.argument("incident_id", type=int)
+@click.option("--by", "actor", required=True, help="Operator name.")
+@click.option("--text", default="", help="Optional note.")
+@click.pass_context
+def health_ack(ctx: click.Context, incident_id: int, actor: str, text: str) -> None:
+    """Acknowledge INCIDENT_ID (kept with who and when)."""
+    _operator_action(ctx, "acknowledge", incident_id=incident_id, actor=actor, text=text)
+
+
+@health.command("comment")
+@click.argument("incident_id", type=int)
+@click.argument("text")
+@click.option("--by", "actor", required=True, help="Operator name.")
+@click.pass_context
+def health_comment(ctx: click.Context, incident_id: int, text: str, actor: str) -> None:
+    """Add a comment TEXT to INCIDENT_ID."""
+    _operator_action(ctx, "comment", incident_id=incident_id, actor=actor, text=text)
+
+
+@health.command("suggestion")
+@click.argument("suggestion_id", type=int)
+@click.argument("decision", type=click.Choice(["accept", "reject"]))
+@click.option("--by", "actor", required=True, help="Operator name.")
+@click.pass_context
+def health_suggestion(ctx: click.Context, suggestion_id: int, decision: str, actor: str) -> None:
+    """Accept (corrects the registry) or reject a suggested registry correction."""
+    _operator_action(ctx, "decide_suggestion", suggestion_id=suggestion_id, accept=decision == "accept", actor=actor)
