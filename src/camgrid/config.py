@@ -185,7 +185,7 @@ class HealthConfig(_Section):
         0.05, ge=0.0, le=1.0, description="Feeder share enough when a utility notice or UPS says the feeder is out"
     )
     camera_clear_s: float = Field(
-        120.0, ge=0.0, le=86400.0, description="A camera incident resolves after the camera is up this long"
+        180.0, ge=0.0, le=86400.0, description="A camera incident resolves after the camera is up this long"
     )
     flap_window_s: float = Field(600.0, ge=1.0, le=86400.0, description="Short outages within this window count")
     flap_blips: int = Field(2, ge=1, le=100, description="Short outages in the window that make a camera flapping")

@@ -193,3 +193,13 @@ def test_lone_camera_far_away_or_late_is_its_own_incident() -> None:
     events = [e for e in cut(site_cams(0, 1, 2, 3), 100.0, None) if e.camera != "C012"]
     engine = replay(near, sorted([*events, Event(160.0, "C012", True)], key=lambda e: e.t)).engine
     assert summary(engine) == [("camera", "C012", 1), ("power", "F0", 15)]
+
+
+def test_flapping_with_long_gaps_stays_one_incident(run: Run) -> None:
+    events, t = [], 1000.0
+    for _ in range(5):  # down 20 s, back for 150 s: each gap shorter than the (growing) hysteresis
+        events += [Event(t, "C081", True, "stalled"), Event(t + 20.0, "C081", False)]
+        t += 170.0
+    engine = run(events)
+    assert summary(engine) == [("camera", "C081", 1)]
+    assert engine.incidents[0].flaps == 4

@@ -116,10 +116,10 @@ class CorrelationEngine:
             inc.last_return = t
             self._dirty[inc.id] = inc
             if inc.kind == CAMERA:
-                if self.cfg.camera_clear_s <= 0:
+                if self._clear_s(inc) <= 0:
                     self._resolve(inc, t, t)
                 else:
-                    self._push(t + self.cfg.camera_clear_s, _CLEAR, inc.id)
+                    self._push(t + self._clear_s(inc), _CLEAR, inc.id)
             elif inc.n_down <= 0 or (inc.overlap and self._rest_explained(inc)):
                 self._resolve(inc, t, t)
             elif (len(inc.members) - inc.n_down) >= self.cfg.resolve_ratio * len(inc.members):
@@ -193,7 +193,7 @@ class CorrelationEngine:
                     inc.is_open
                     and inc.n_down == 0
                     and back is not None
-                    and back + self.cfg.camera_clear_s <= self._now + _EPS
+                    and back + self._clear_s(inc) <= self._now + _EPS
                 ):
                     self._resolve(inc, back, self._now)
             elif what == _STRAGGLE:
@@ -202,6 +202,10 @@ class CorrelationEngine:
                 self._flap_check(key, self._now)
         self._now = t
         return t
+
+    def _clear_s(self, inc: Incident) -> float:
+        """How long a camera must stay back before its incident resolves: longer the more it has flapped."""
+        return min(self.cfg.camera_clear_s * (1 + inc.flaps), max(self.cfg.camera_clear_s, self.cfg.flap_window_s))
 
     def _new(self, kind: str, gid: int, subject: str, size: int, t: float) -> Incident:
         inc = Incident(id=len(self.incidents) + 1, kind=kind, subject=subject, gid=gid, opened=t, size=size)
@@ -284,7 +288,7 @@ class CorrelationEngine:
         inc.flaps = len(self._blips[c])
         if not self._down[c]:
             inc.last_return = self._blips[c][-1]
-            self._push(inc.last_return + self.cfg.camera_clear_s, _CLEAR, inc.id)
+            self._push(inc.last_return + self._clear_s(inc), _CLEAR, inc.id)
 
     # ---------------------------------------------------------------- decisions
     def _passes(self, kind: str, g: int, live: list[int], now: float) -> tuple[bool, float]:

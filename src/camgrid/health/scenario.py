@@ -287,7 +287,7 @@ def _place_faults(
         for _k in range(int(rng.integers(3, 9))):
             down = float(rng.uniform(8.0, 40.0))
             flaps.append((t, t + down))
-            t += down + float(rng.uniform(5.0, 90.0))
+            t += down + float(rng.uniform(5.0, 150.0))
         if day.free([c], start, flaps[-1][1]):
             fault = Fault(CAMERA, f"CAM-{c:05d}", start, flaps[-1][1], [c])
             fault.flaps = flaps
