@@ -5,6 +5,7 @@ Each test runs its own simulated city and recorder processes on free loopback po
 
 from __future__ import annotations
 
+import itertools
 import random
 import signal
 import time
@@ -62,7 +63,7 @@ def test_bit_exact_h264_and_h265(city_factory: Any) -> None:
         frames = clip_frames(city, cam)
         n = len(frames)
         segs = [s for s in city.segments(cam) if s[7] == "complete"]
-        for prev, seg in zip(segs, segs[1:], strict=False):
+        for prev, seg in itertools.pairwise(segs):
             assert seg[1] >= prev[2], "segments of a camera never overlap"
         for seg in segs:
             path, codec = Path(seg[3]), seg[6]
@@ -224,7 +225,7 @@ def test_camera_clock_jump_keeps_time_continuous(city_factory: Any) -> None:
     now = time.time_ns()
     for c in cams:
         segs = [s for s in city.segments(c) if s[7] == "complete"]
-        for prev, seg in zip(segs, segs[1:], strict=False):
+        for prev, seg in itertools.pairwise(segs):
             assert seg[1] >= prev[2], "no overlap"
             assert seg[1] - prev[2] < NS // 2, "no hole"
         for seg in segs:

@@ -197,6 +197,10 @@ class RtspClient:
             self._request("PLAY", self.url, {"Range": "npt=0.000-"})
         elif method == "PLAY":
             self.state = "playing"
+            for part in resp.header("rtp-info").split(";"):
+                key, _, value = part.strip().partition("=")
+                if key.lower() == "seq" and value.strip().isdigit() and self.dep is not None:
+                    self.dep.expect_seq(int(value))
 
     def _parse_response(self, start: int) -> int:
         """Parse one response at ``start``; return the offset after it, or -1 when incomplete."""

@@ -58,6 +58,7 @@ class AccessUnit:
     key: bool
     params: list[bytes] = field(default_factory=list)  # parameter sets seen in this AU (SPS, PPS, VPS)
     arrival_ns: int = 0
+    after_loss: bool = False  # pictures were lost just before this one: later ones may not decode until a keyframe
 
 
 class DepacketizeError(ValueError):
@@ -72,7 +73,20 @@ class Depacketizer:
     last fragment arrives. No per-NAL lists, no joins.
     """
 
-    __slots__ = ("_au", "_bad", "_fu_at", "_key", "_last_seq", "_params", "_ts", "codec", "h264", "lost", "ready")
+    __slots__ = (
+        "_au",
+        "_bad",
+        "_dropped",
+        "_fu_at",
+        "_key",
+        "_last_seq",
+        "_params",
+        "_ts",
+        "codec",
+        "h264",
+        "lost",
+        "ready",
+    )
 
     def __init__(self, codec: str) -> None:
         self.codec = codec
@@ -84,15 +98,23 @@ class Depacketizer:
         self._params: list[bytes] = []
         self._last_seq: int | None = None
         self._bad = False
+        self._dropped = False
         self.lost = 0
         self.ready: list[AccessUnit] = []  # completed AUs; the caller drains this list after each push
 
+    def expect_seq(self, seq: int) -> None:
+        """The first sequence number to come (RTSP ``RTP-Info``), so that losing the very first packet is seen."""
+        self._last_seq = (seq - 1) & 0xFFFF
+
     def _finish(self) -> None:
         if self._au and not self._bad and self._fu_at < 0 and self._ts is not None:
-            self.ready.append(AccessUnit(self._ts, self._au, self._key, self._params))  # type: ignore[arg-type]
+            au = AccessUnit(self._ts, self._au, self._key, self._params, after_loss=self._dropped)  # type: ignore[arg-type]
+            self.ready.append(au)
             self._au = bytearray()
             self._params = []
+            self._dropped = False
         else:
+            self._dropped = True
             self._au.clear()
             self._params.clear()
         self._fu_at = -1
@@ -137,10 +159,9 @@ class Depacketizer:
         if ts != self._ts:
             if self._au or self._bad:
                 self._finish()  # the previous AU ended without a marker packet
-            self._bad = False
+            # Lost packets may have been the start of this AU just as well as the end of the last: never trust it.
+            self._bad = hole
             self._ts = ts
-        elif hole:
-            self._bad = True
         au = self._au
         first = mv[off]
         if first & 0x80:

@@ -35,6 +35,7 @@ NS = 1_000_000_000
 DISK_FULL = "disk_full"
 DISK_SLOW = "disk_slow"
 NOT_RUNNING = "recorder_not_running"
+PACKET_LOSS = "packet_loss"
 
 
 @dataclass
@@ -247,6 +248,9 @@ class Recorder:
             if cam.seg.seg is not None or cam.gap is None or cam.gap[1] != self.paused:
                 self._stop_recording(cam, self.paused, "free space below the floor", au.arrival_ns)
             return
+        if au.after_loss and cam.seg.seg is not None:
+            # Pictures were lost: what follows may not decode until a keyframe, so the segment ends here.
+            self._stop_recording(cam, PACKET_LOSS, "the camera dropped pictures", au.arrival_ns)
         if self.writer.backlog_bytes > self.max_backlog:
             self._stop_recording(cam, DISK_SLOW, "the disk does not keep up", au.arrival_ns)
             return
