@@ -59,3 +59,8 @@ clean:
 .PHONY: bench-health
 bench-health: deps
 	$(BIN)/python bench/bench_health.py
+
+# planner (camgrid.planner): coverage planner benchmark; BASELINE_LIMIT=60 for a quick run
+.PHONY: bench-plan
+bench-plan: deps
+	$(BIN)/python bench/bench_plan.py $(if $(BASELINE_LIMIT),--baseline-limit $(BASELINE_LIMIT))

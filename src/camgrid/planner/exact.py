@@ -45,7 +45,7 @@ class Reduced:
     n_poses_in: int
 
 
-def reduce_instance(inst: Instance, budget: float) -> Reduced:
+def reduce_instance(inst: Instance, budget: float, *, dominance: bool = True) -> Reduced:
     """Apply reductions 1-3 (see module docstring)."""
     assert inst.k is not None
     cov = inst.coverage
@@ -79,43 +79,59 @@ def reduce_instance(inst: Instance, budget: float) -> Reduced:
     alive = np.zeros(inst.n_poses, dtype=bool)
     alive[pp] = True
     dominator: dict[int, int] = {}
-    sig: dict[bytes, int] = {}
-    for p in np.flatnonzero(alive).tolist():
-        pts = pt[pose_ptr[p] : pose_ptr[p + 1]]
-        if np.any(cap[pts] != 1):
-            continue
-        # identical sets first (cheap): keep the cheapest, then the lowest id
-        key = pts.tobytes() + (int(feeder[p]).to_bytes(8, "little", signed=True) if power else b"")
-        q0 = sig.get(key)
-        if q0 is not None:
-            if (cost[q0], q0) <= (cost[p], p):
-                dominator[p] = q0
+    # a pose may be removed only when every point it sees asks for one more camera (cap 1)
+    multi = np.zeros(inst.n_poses, dtype=bool)
+    multi[pp[cap[pt] != 1]] = True
+    eligible = alive & ~multi
+    # 2a. identical sets: group by a random 64-bit XOR hash of the set (and the feeder), verify, keep the cheapest
+    rng = np.random.default_rng(20260101)
+    salt = rng.integers(1, 2**63 - 1, size=inst.n_points + 1, dtype=np.int64)
+    h = np.zeros(inst.n_poses, dtype=np.int64)
+    np.bitwise_xor.at(h, pp, salt[pt])
+    if power:
+        fsalt = rng.integers(1, 2**63 - 1, size=int(feeder.max()) + 1, dtype=np.int64)
+        h ^= fsalt[feeder]
+    size = np.bincount(pp, minlength=inst.n_poses)
+    cand = np.flatnonzero(eligible)
+    sc = cand[np.lexsort((cand, cost[cand], size[cand], h[cand]))]
+    if sc.size > 1:
+        same = (h[sc][1:] == h[sc][:-1]) & (size[sc][1:] == size[sc][:-1])
+        starts_flag = np.concatenate([[True], ~same])
+        leader = np.maximum.accumulate(np.where(starts_flag, np.arange(sc.size), 0))
+        for i in np.flatnonzero(~starts_flag).tolist():
+            p, q = int(sc[i]), int(sc[leader[i]])
+            same_set = np.array_equal(pt[pose_ptr[p] : pose_ptr[p + 1]], pt[pose_ptr[q] : pose_ptr[q + 1]])
+            if same_set and (not power or feeder[p] == feeder[q]):
+                dominator[p] = q
                 alive[p] = False
-                continue
-            dominator[q0] = p
-            alive[q0] = False
-        sig[key] = p
-    # subset tests on bitsets: each pose's points as 64-bit words; candidates are the poses that see p's rarest point
-    n_words = (inst.n_points + 63) // 64
-    bits = np.zeros((inst.n_poses, n_words), dtype=np.uint64)
-    np.bitwise_or.at(bits, (pp, pt >> 6), np.left_shift(np.uint64(1), (pt & 63).astype(np.uint64)))
-    for p in np.flatnonzero(alive).tolist():
-        pts = pt[pose_ptr[p] : pose_ptr[p + 1]]
-        if np.any(cap[pts] != 1):
-            continue
-        rare = pts[int(np.argmin(degree[pts]))]
-        cands = pt_sorted_pose[pt_ptr[rare] : pt_ptr[rare + 1]]
-        cands = cands[(cands != p) & alive[cands] & (cost[cands] <= cost[p])]
+    # 2b. strict subsets, all at once (distinct sets make "is a subset of a no-dearer pose" acyclic): candidates are
+    # the poses that see p's rarest point; the test runs on bitsets of 64 points per word
+    ps = np.flatnonzero(alive & eligible) if dominance else np.zeros(0, dtype=np.int64)
+    if ps.size:
+        n_words = (inst.n_points + 63) // 64
+        bits = np.zeros((inst.n_poses, n_words), dtype=np.uint64)
+        np.bitwise_or.at(bits, (pp, pt >> 6), np.left_shift(np.uint64(1), (pt & 63).astype(np.uint64)))
+        by_rarity = np.lexsort((degree[pt], pp))  # pairs by pose, rarest point first
+        rare = pt[by_rarity[pose_ptr[ps]]]
+        lens = degree[rare]
+        starts = pt_ptr[rare]
+        idx = np.repeat(starts - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
+        cp = np.repeat(ps, lens)
+        cq = pt_sorted_pose[idx]
+        ok = (cq != cp) & alive[cq] & (cost[cq] <= cost[cp])
         if power:
-            cands = cands[feeder[cands] == feeder[p]]
-        if cands.size == 0:
-            continue
-        words = np.unique(pts >> 6)
-        bp = bits[p, words]
-        ok = np.all((bits[np.ix_(cands, words)] & bp) == bp, axis=1)
-        if ok.any():
-            dominator[p] = int(cands[int(np.argmax(ok))])
-            alive[p] = False
+            ok &= feeder[cq] == feeder[cp]
+        cp, cq = cp[ok], cq[ok]
+        sub = np.zeros(cp.size, dtype=bool)
+        chunk = max(1, 4_000_000 // n_words)
+        for lo in range(0, cp.size, chunk):
+            bp = bits[cp[lo : lo + chunk]]
+            sub[lo : lo + chunk] = np.all((bits[cq[lo : lo + chunk]] & bp) == bp, axis=1)
+        cp, cq = cp[sub], cq[sub]
+        first = np.unique(cp, return_index=True)[1]
+        for p, q in zip(cp[first].tolist(), cq[first].tolist(), strict=True):
+            dominator[p] = q
+        alive[cp] = False
     keep_pair = alive[pp]
     pp, pt = pp[keep_pair], pt[keep_pair]
     poses = np.flatnonzero(alive)
@@ -364,6 +380,8 @@ def solve_exact(
     rel_gap: float = 1e-3,
     start: Solution | None = None,
     threads: int = 1,
+    dominance: bool = True,
+    options: dict[str, bool | int | float | str] | None = None,
 ) -> Solution:
     """Reduce, warm-start from ``start`` (default: greedy + local search), solve on HiGHS to ``rel_gap`` or the time
     limit. The reported bound is HiGHS's proven dual bound (plus the constant), never below the objective."""
@@ -371,10 +389,12 @@ def solve_exact(
     if start is None:
         start = local_search(inst, budget, time_limit_s=max(1.0, time_limit_s / 6))
     t_red = time.perf_counter()
-    red = reduce_instance(inst, budget)
+    red = reduce_instance(inst, budget, dominance=dominance)
     lp, n_x, _ = build_model(inst, red, budget)
     t_model = time.perf_counter()
     h = _run(lp, time_limit_s=max(0.1, time_limit_s - (time.perf_counter() - t0)), rel_gap=rel_gap, threads=threads)
+    for key, val in (options or {}).items():
+        h.setOptionValue(key, val)
     # warm start: the heuristic plan, mapped onto kept columns, with its continuous part completed
     cols = _lift(red, start.poses)
     x = np.zeros(n_x)

@@ -73,13 +73,18 @@ def lns_improve(
     start: Solution,
     *,
     time_limit_s: float = 8.0,
-    radius_m: float = 90.0,
+    radius_m: float = 130.0,
     sub_time_s: float = 2.0,
     seed: int = 0,
     max_rounds: int = 10,
+    dominance: bool = True,
+    sub_options: dict[str, bool | int | float | str] | None = None,
 ) -> Solution:
     """Sweep discs centred on the plan's cameras (random order); re-plan each disc exactly with its share of the
-    budget; stop when a whole round improves nothing, or at the time limit. Needs ``inst.pose_xy``."""
+    budget; stop when a whole round improves nothing, or at the time limit. Needs ``inst.pose_xy``. Sub-problems
+    are small, so HiGHS runs them without presolve by default (measured faster on the benchmark)."""
+    if sub_options is None:
+        sub_options = {"presolve": "off"}
     t0 = time.perf_counter()
     deadline = t0 + time_limit_s
     xy = inst.pose_xy
@@ -104,7 +109,15 @@ def lns_improve(
             st = State(sub, np.union1d(sub.fixed, sub_start))
             here = Solution("start", sub_start, st.value(), float("inf"), 0.0)
             left = deadline - time.perf_counter()
-            res = solve_exact(sub, sub_budget, start=here, time_limit_s=max(0.05, min(sub_time_s, left)), rel_gap=1e-6)
+            res = solve_exact(
+                sub,
+                sub_budget,
+                start=here,
+                time_limit_s=max(0.05, min(sub_time_s, left)),
+                rel_gap=1e-6,
+                dominance=dominance,
+                options=sub_options,
+            )
             subs += 1
             if res.objective > here.objective + EPS * max(1.0, here.objective):
                 in_region = np.zeros(inst.n_poses, dtype=bool)
