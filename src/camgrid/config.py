@@ -105,7 +105,7 @@ class PlannerConfig(_Section):
 
     poi_weights: dict[str, float] = Field(
         default_factory=lambda: {
-            "amenity=hospital": 10,
+            "amenity=hospital": 10.0,
             "amenity=school": 8,
             "amenity=marketplace": 8,
             "office=government": 7,

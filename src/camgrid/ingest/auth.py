@@ -21,7 +21,9 @@ def parse_challenges(values: list[str]) -> dict[str, dict[str, str]]:
 
 
 def _split_params(text: str) -> list[str]:
-    parts, cur, quoted = [], [], False
+    parts: list[str] = []
+    cur: list[str] = []
+    quoted = False
     for ch in text:
         if ch == '"':
             quoted = not quoted

@@ -34,7 +34,7 @@ class BackoffPolicy:
         """
         cap = self.slow_max_s if reason in SLOW_REASONS else self.max_s
         base = min(cap, self.initial_s * (2 ** max(0, failures - 1)))
-        return base / 2 + rng.uniform(0, base / 2)
+        return float(base / 2 + rng.uniform(0, base / 2))
 
 
 @dataclass

@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from camgrid.geo.osm import City, load_city, sample_along_streets
+from camgrid.geo.osm import City, StreetSample, load_city, sample_along_streets
 from camgrid.media.nal import H264, H265
 
 FIELDS = ["id", "name", "lat", "lon", "district", "site", "feeder", "uplink", "rtsp_url", "username", "password"]
@@ -75,7 +75,7 @@ def make_city(count: int, *, seed: int = 1, h265_every: int = 8, city: City | No
     samples = sample_along_streets(city, 20.0, 3.0)
     rng.shuffle(samples)
     n_sites = max(1, math.ceil(count / 3))
-    chosen = []
+    chosen: list[StreetSample] = []
     for min_gap in (40.0, 20.0, 8.0, 0.0):
         chosen = []
         for s in samples:

@@ -138,8 +138,8 @@ def open_downtime_gaps(
         end = max(start, min(crash_ns, now_ns))
         session.execute(update(Gap).where(Gap.id == gid).values(end_ns=end))
         closed_at[cam] = max(closed_at.get(cam, 0), end)
-    last_end = dict(
-        session.execute(
+    last_end: dict[str, int] = dict(
+        session.execute(  # type: ignore[arg-type]
             select(Segment.camera_id, func.max(Segment.end_ns))
             .where(Segment.camera_id.in_(camera_ids))
             .group_by(Segment.camera_id)

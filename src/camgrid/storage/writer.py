@@ -105,7 +105,7 @@ class DiskWriter:
                 try:
                     if op == "open":
                         path, init = arg  # type: ignore[misc]
-                        self._open(key, path, init)
+                        self._open(key, path, init)  # type: ignore[has-type]
                     elif op == "append":
                         self._write(key, arg)  # type: ignore[arg-type]
                     else:

@@ -1,0 +1,91 @@
+"""``camgrid demo``: a simulated city and the recorder on this machine, until Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import click
+from sqlalchemy import func, select
+
+from camgrid.cli.common import open_db, settings_from
+from camgrid.clock import SystemClock
+from camgrid.db.engine import unit_of_work
+from camgrid.registry import io as regio
+from camgrid.registry import service as registry
+from camgrid.storage.models import Gap, Segment
+
+
+@click.command()
+@click.option("--count", type=click.IntRange(1, 500), default=24, show_default=True, help="Simulated cameras.")
+@click.option("--duration", type=float, help="Stop after this many seconds (default: until Ctrl-C).")
+@click.pass_context
+def demo(ctx: click.Context, count: int, duration: float | None) -> None:
+    """Start the simulated Kathmandu city and record it; print what is recorded and what is missing."""
+    settings = settings_from(ctx)
+    home = settings.home
+    registry_file = home / "demo-cameras.csv"
+    env = dict(os.environ, CAMGRID_HOME=str(home))
+    me = [sys.executable, "-m", "camgrid.cli.main"]
+    logs = home / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    click.echo(f"camgrid demo: home {home.resolve()}")
+    click.echo(f"  encoding {count} camera clips once (cached in {home / 'cache'}) and starting the simulator ...")
+    sim = subprocess.Popen(
+        [*me, "sim", "--count", str(count), "--out", str(registry_file)],
+        env=env,
+        stdout=(logs / "sim.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    rec: subprocess.Popen[bytes] | None = None
+    try:
+        while b"ready" not in (logs / "sim.log").read_bytes():
+            if sim.poll() is not None:
+                raise click.ClickException("the simulator stopped:\n" + (logs / "sim.log").read_text()[-2000:])
+            time.sleep(0.5)
+        parsed = regio.parse_camera_file(registry_file)
+        if parsed.errors:
+            raise click.ClickException("\n".join(parsed.errors))
+        _, factory = open_db(settings)
+        with unit_of_work(factory) as session:
+            summary = registry.import_cameras(session=session, rows=parsed.rows, now_ns=SystemClock().wall_ns())
+        click.echo(f"  registry: {summary.total} cameras ({summary.added} new) from {registry_file}")
+        rec = subprocess.Popen(
+            [*me, "record"], env=env, stdout=(logs / "record.log").open("wb"), stderr=subprocess.STDOUT
+        )
+        click.echo(
+            f"  simulator: rtsp://{settings.sim.host}:{settings.sim.port}/  faults: camgrid sim fault KIND SUBJECT"
+        )
+        click.echo(f"  recorder: recordings in {settings.recordings_dir}, logs in {logs}")
+        click.echo(
+            f"  metrics: http://{settings.recorder.metrics_host}:{settings.recorder.metrics_port}/metrics "
+            f"(bearer token in {home / 'run' / 'metrics.token'})"
+        )
+        click.echo("  the control room (http://127.0.0.1:8080) is not built yet; press Ctrl-C to stop")
+        stop = [False]
+        signal.signal(signal.SIGINT, lambda *_: stop.__setitem__(0, True))
+        signal.signal(signal.SIGTERM, lambda *_: stop.__setitem__(0, True))
+        started = time.monotonic()
+        next_status = started + 10
+        while not stop[0] and (duration is None or time.monotonic() - started < duration):
+            if rec.poll() is not None:
+                raise click.ClickException("the recorder stopped:\n" + (logs / "record.log").read_text()[-2000:])
+            if time.monotonic() >= next_status:
+                next_status += 10
+                with unit_of_work(factory) as session:
+                    segs = session.scalar(select(func.count()).select_from(Segment)) or 0
+                    open_gaps = session.scalar(select(func.count()).select_from(Gap).where(Gap.end_ns.is_(None))) or 0
+                click.echo(f"  {segs} segments recorded; {open_gaps} cameras not recording right now")
+            time.sleep(0.5)
+    finally:
+        for proc in (rec, sim):
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        click.echo("camgrid demo stopped")

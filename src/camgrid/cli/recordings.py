@@ -1,0 +1,122 @@
+"""``camgrid recordings``: what was recorded, what is missing and why, evidence holds, retention."""
+
+from __future__ import annotations
+
+import getpass
+import json
+
+import click
+
+from camgrid.cli.common import open_db, settings_from
+from camgrid.clock import SystemClock, iso_to_ns, ns_to_iso
+from camgrid.db.engine import unit_of_work
+from camgrid.storage import service
+from camgrid.storage.retention import run_retention
+
+NS = 1_000_000_000
+
+
+def _range(start: str | None, end: str | None) -> tuple[int, int]:
+    now = SystemClock().wall_ns()
+    try:
+        t0 = iso_to_ns(start) if start else now - 3600 * NS
+        t1 = iso_to_ns(end) if end else now
+    except ValueError as exc:
+        raise click.BadParameter(f"times are ISO 8601, e.g. 2026-11-23T06:00:00Z ({exc})") from None
+    if t1 <= t0:
+        raise click.BadParameter("--to must be after --from")
+    return t0, t1
+
+
+@click.group()
+def recordings() -> None:
+    """Segments, gaps, evidence holds and retention."""
+
+
+@recordings.command("segments")
+@click.option("--camera", required=True, help="Camera id.")
+@click.option("--from", "start", help="Start (ISO 8601 UTC; default one hour ago).")
+@click.option("--to", "end", help="End (ISO 8601 UTC; default now).")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines.")
+@click.pass_context
+def segments_cmd(ctx: click.Context, camera: str, start: str | None, end: str | None, as_json: bool) -> None:
+    """Recorded segments of a camera in a time range."""
+    t0, t1 = _range(start, end)
+    _, factory = open_db(settings_from(ctx))
+    with unit_of_work(factory) as session:
+        rows = service.segments_between(session=session, camera_id=camera, start_ns=t0, end_ns=t1)
+        for s in rows:
+            rec = {
+                "start": ns_to_iso(s.start_ns),
+                "end": ns_to_iso(s.end_ns),
+                "bytes": s.bytes,
+                "frames": s.frames,
+                "codec": s.codec,
+                "status": s.status,
+                "path": s.path,
+            }
+            click.echo(
+                json.dumps(rec) if as_json else f"{rec['start']}  {rec['end']}  {s.codec}  {s.bytes:>10}  {s.path}"
+            )
+
+
+@recordings.command("gaps")
+@click.option("--camera", required=True, help="Camera id.")
+@click.option("--from", "start", help="Start (ISO 8601 UTC; default one hour ago).")
+@click.option("--to", "end", help="End (ISO 8601 UTC; default now).")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines.")
+@click.pass_context
+def gaps_cmd(ctx: click.Context, camera: str, start: str | None, end: str | None, as_json: bool) -> None:
+    """Time not recorded, with the reason."""
+    t0, t1 = _range(start, end)
+    _, factory = open_db(settings_from(ctx))
+    with unit_of_work(factory) as session:
+        for g in service.gaps_between(session=session, camera_id=camera, start_ns=t0, end_ns=t1):
+            rec = {
+                "start": ns_to_iso(g.start_ns),
+                "end": ns_to_iso(g.end_ns) if g.end_ns else None,
+                "reason": g.reason,
+                "detail": g.detail,
+            }
+            click.echo(
+                json.dumps(rec) if as_json else f"{rec['start']}  {rec['end'] or 'open':<24}  {g.reason}  {g.detail}"
+            )
+
+
+@recordings.command("hold")
+@click.option("--camera", required=True, help="Camera id.")
+@click.option("--from", "start", required=True, help="Start of the footage to keep (ISO 8601 UTC).")
+@click.option("--to", "end", required=True, help="End of the footage to keep (ISO 8601 UTC).")
+@click.option("--reason", required=True, help="Why (case number, request).")
+@click.option("--until", help="When the hold ends (ISO 8601 UTC; default: until lifted).")
+@click.pass_context
+def hold_cmd(ctx: click.Context, camera: str, start: str, end: str, reason: str, until: str | None) -> None:
+    """Place an evidence hold: retention will not delete this footage."""
+    t0, t1 = _range(start, end)
+    _, factory = open_db(settings_from(ctx))
+    try:
+        with unit_of_work(factory) as session:
+            hold = service.add_hold(
+                session=session,
+                camera_id=camera,
+                start_ns=t0,
+                end_ns=t1,
+                reason=reason,
+                created_by=getpass.getuser(),
+                now_ns=SystemClock().wall_ns(),
+                until_ns=iso_to_ns(until) if until else None,
+            )
+            click.echo(f"hold {hold.id} on {camera} {ns_to_iso(t0)} .. {ns_to_iso(t1)}")
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@recordings.command("retention")
+@click.pass_context
+def retention_cmd(ctx: click.Context) -> None:
+    """Run one retention pass now (the recorder runs it on its own every retention.interval_s)."""
+    settings = settings_from(ctx)
+    _, factory = open_db(settings)
+    with unit_of_work(factory) as session:
+        counts = run_retention(session=session, cfg=settings.retention, now_ns=SystemClock().wall_ns())
+    click.echo(json.dumps(counts))
