@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from camgrid.health.replay import incident_json, parse_events, replay
+from camgrid.health.replay import incident_json, parse_events, parse_evidence, replay
 from camgrid.health.scenario import ScenarioShape, generate
 from camgrid.health.score import naive_incidents, read_jsonl, score
 from camgrid.health.topology import build_topology
@@ -60,6 +60,9 @@ def main() -> None:
                 fh.writelines(json.dumps(p) + "\n" for p in predicted)
         ours = score(predicted, truth)
         naive = score(naive_incidents(raw_events), truth)
+        evidence = parse_evidence(paths["evidence"], topo)
+        with_evidence = replay(topo, events, evidence=evidence)
+        scored_evidence = score([incident_json(i, topo) for i in with_evidence.incidents], truth)
 
     n_events = len(events)
     wrong = {(w["camera"], w["field"], w["true"]) for w in scenario.wrong}
@@ -77,6 +80,10 @@ def main() -> None:
     print(
         f"registry corrections: suggested={len(made)} right={len(made & wrong)} "
         f"(of {len(wrong)} wrong entries, only those whose true feeder/uplink failed can show)"
+    )
+    print(
+        f"with outside evidence ({len(evidence)} UPS reports and utility notices): "
+        f"precision={scored_evidence.precision:.4f} recall={scored_evidence.recall:.4f}"
     )
     print(
         f"baseline (one alarm per camera down): alarms={naive.predicted} precision={naive.precision:.4f} "

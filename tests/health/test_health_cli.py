@@ -79,10 +79,28 @@ def test_scenario_then_replay_then_score(tmp_path: Path) -> None:
     out = tmp_path / "sc"
     code, text, _ = invoke(tmp_path, "scenario", "--out", str(out), "--cameras", "800", "--seed", "3")
     assert code == 0 and "800 cameras" in text
-    assert {p.name for p in out.iterdir()} == {"cameras.csv", "events.jsonl", "truth.jsonl", "meta.json"}
+    assert {p.name for p in out.iterdir()} == {
+        "cameras.csv",
+        "events.jsonl",
+        "truth.jsonl",
+        "evidence.jsonl",
+        "meta.json",
+    }
     code, incidents, _ = invoke(
         tmp_path, "replay", "--registry", str(out / "cameras.csv"), "--events", str(out / "events.jsonl")
     )
+    assert code == 0
+    code, with_evidence, _ = invoke(
+        tmp_path,
+        "replay",
+        "--registry",
+        str(out / "cameras.csv"),
+        "--events",
+        str(out / "events.jsonl"),
+        "--evidence",
+        str(out / "evidence.jsonl"),
+    )
+    assert code == 0 and '"evidence": ["ups"' in with_evidence
     assert code == 0
     (out / "incidents.jsonl").write_text(incidents, encoding="utf-8")
     code, report, _ = invoke(
@@ -127,3 +145,12 @@ def test_stored_replay_then_operator_actions(tmp_path: Path) -> None:
     [after] = [json.loads(x) for x in invoke(tmp_path, "incidents")[1].splitlines()]
     assert [a["action"] for a in after["actions"]] == ["ack", "comment", "accept_suggestion"]
     assert after["acknowledged_by"] == "op1"
+
+
+def test_bad_evidence_line_exits_2(tmp_path: Path, registry: Path) -> None:
+    events = write_events(tmp_path / "e.jsonl", [{"t": 1, "camera": "C000", "state": "down"}])
+    evidence = write_events(tmp_path / "x.jsonl", [{"t": 1, "feeder": "F0"}, {"t": 2, "feeder": "F9"}])
+    code, _, err = invoke(
+        tmp_path, "replay", "--registry", str(registry), "--events", str(events), "--evidence", str(evidence)
+    )
+    assert code == 2 and f"{evidence}:2: unknown feeder 'F9'" in err

@@ -12,7 +12,7 @@ from camgrid.cli.common import open_db, settings_from
 from camgrid.clock import SystemClock
 from camgrid.db.engine import unit_of_work
 from camgrid.health import service
-from camgrid.health.replay import ReplayInputError, incident_json, parse_events, replay
+from camgrid.health.replay import ReplayInputError, incident_json, parse_events, parse_evidence, replay
 from camgrid.health.scenario import ScenarioShape, generate
 from camgrid.health.score import read_jsonl, score
 from camgrid.health.topology import build_topology
@@ -39,6 +39,13 @@ def health() -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help='JSON lines {"t": seconds, "camera": id, "state": "down"|"up"}; other keys ignored ("reason" kept).',
 )
+@click.option(
+    "--evidence",
+    "evidence_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help='Optional JSON lines of outside evidence: {"t", "feeder"[, "until"]} notices, {"t", "site", "ups"} UPS.',
+)
 @click.option("--stats/--no-stats", default=False, help="Print events, engine time and incident counts to stderr.")
 @click.option("--store/--no-store", default=False, help="Also store the incidents in the database.")
 @click.option("--run-id", default="replay", show_default=True, help="Names this replay's incidents when stored.")
@@ -47,7 +54,14 @@ def health() -> None:
 )
 @click.pass_context
 def health_replay(
-    ctx: click.Context, registry_path: Path, events_path: Path, stats: bool, store: bool, run_id: str, t0_ns: int
+    ctx: click.Context,
+    registry_path: Path,
+    events_path: Path,
+    evidence_path: Path | None,
+    stats: bool,
+    store: bool,
+    run_id: str,
+    t0_ns: int,
 ) -> None:
     """Replay EVENTS on a simulated clock; print one JSON line per incident, ordered by opened, kind, subject.
 
@@ -63,11 +77,12 @@ def health_replay(
     topo = build_topology(parsed.rows)
     try:
         events = parse_events(events_path, topo)
+        evidence = parse_evidence(evidence_path, topo) if evidence_path is not None else []
     except ReplayInputError as exc:
         click.echo(str(exc), err=True)
-        click.echo(f"{events_path}: bad event line(s); nothing replayed", err=True)
+        click.echo("bad input line(s); nothing replayed", err=True)
         ctx.exit(2)
-    result = replay(topo, events, settings.health)
+    result = replay(topo, events, settings.health, evidence)
     out = sys.stdout
     for inc in result.incidents:
         out.write(json.dumps(incident_json(inc, topo), separators=(", ", ": ")) + "\n")

@@ -50,6 +50,7 @@ class CorrelationEngine:
         self._blips: dict[int, list[float]] = {}
         self._group_blips: dict[tuple[str, int], list[float]] = {}
         self._notices: dict[int, tuple[float, float, str]] = {}
+        self._on_battery: dict[int, float] = {}
         self._timers: list[tuple[float, int, int, int]] = []
         self._seq = 0
         self._now = float("-inf")
@@ -151,7 +152,15 @@ class CorrelationEngine:
         if s is None:
             return
         g = self.topo.site_major[POWER][s]
+        self._on_battery[s] = t
         self.utility_notice(self.topo.group_name(POWER, g), t, t + self.cfg.correlation_window_s * 10, "ups")
+
+    def ups_on_mains(self, site: str, t: float) -> None:
+        """The site's UPS is back on mains."""
+        s = self.topo.groups[SITE].index.get(site)
+        if s is not None:
+            self._tick(t)
+            self._on_battery.pop(s, None)
 
     def advance(self, t: float) -> None:
         """Fire every deadline up to ``t`` (call it periodically, e.g. every 0.5 s, when no change arrives)."""
@@ -293,6 +302,7 @@ class CorrelationEngine:
     # ---------------------------------------------------------------- decisions
     def _passes(self, kind: str, g: int, live: list[int], now: float) -> tuple[bool, float]:
         """Whether a group may explain ``live`` (its waiting cameras), and the share of the group down."""
+        cfg = self.cfg
         members = self.topo.groups[kind].members[g]
         size = full = len(members)
         down = self._count[kind][g]
@@ -306,15 +316,20 @@ class CorrelationEngine:
                     down -= 1
         if kind != SITE:
             size -= sum(1 for c in self.topo.suspects[kind][g] if not is_down[c])
+        if kind == POWER and self._on_battery:
+            # Sites whose UPS reported running on battery have no mains: their cameras still up are survivors
+            # the feeder explains, not evidence against it.
+            site_members = self.topo.groups[SITE].members
+            for st, since in self._on_battery.items():
+                if self.topo.site_major[POWER][st] == g and since <= now + cfg.correlation_window_s:
+                    size -= sum(1 for c in site_members[st] if not is_down[c] and self._of[POWER][c] == g)
         r = down / size if size > 0 else 0.0
-        cfg = self.cfg
         n_new = len(live)
         if kind == SITE:
             n_new += self._young_cameras(members)  # cameras judged alone a moment ago will be folded in
             return (len(members) >= 2 and n_new >= 2 and r >= cfg.site_min_ratio), r
         if kind == POWER:
-            notice = self._notices.get(g)
-            if notice is not None and notice[0] - cfg.correlation_window_s <= now <= notice[1]:
+            if self._noticed(g, now):
                 return (n_new >= 1 and r >= cfg.evidence_min_ratio), r
             minr = cfg.power_min_ratio
         else:
@@ -334,6 +349,10 @@ class CorrelationEngine:
                 if whole >= 2:
                     return True, r
         return False, r
+
+    def _noticed(self, g: int, now: float) -> bool:
+        notice = self._notices.get(g)
+        return notice is not None and notice[0] - self.cfg.correlation_window_s <= now <= notice[1]
 
     def _many_sites(self, kind: str, g: int, live: list[int]) -> bool:
         """False when one site of a larger group goes dark: the site explains it better. Unless that site is all
@@ -471,7 +490,10 @@ class CorrelationEngine:
             eff = set(live)
             eff.update(c for c in pend if c not in taken and major[of[SITE][c]] == g)
             if any(pend[c] <= due_limit for c in eff):
-                found.append(((len(live) * r**0.5, r, -KIND_ORDER[kind], -g), key, live, eff))
+                score = len(live) * r**0.5
+                if kind == POWER and self._noticed(g, now):
+                    score *= 1.5  # outside evidence says this feeder has no power
+                found.append(((score, r, -KIND_ORDER[kind], -g), key, live, eff))
         for key, live in sites:
             fresh = [c for c in live if c not in survivor_of] if survivor_of else live
             if key[1] in contested or not fresh:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,64 @@ class Event:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """Outside evidence: a utility's feeder outage notice, or a site's UPS running on battery."""
+
+    t: float
+    feeder: str | None = None
+    site: str | None = None
+    until: float | None = None
+    source: str = "utility"
+
+
 MAX_ERRORS = 20
+
+
+def parse_evidence(path: Path, topo: Topology) -> list[Evidence]:
+    """Evidence lines: ``{"t": s, "feeder": id[, "until": s, "source": name]}`` or ``{"t": s, "site": id,
+    "ups": "battery"}``. Raises :class:`ReplayInputError` listing bad lines, as for events."""
+    errors: list[str] = []
+    out: list[Evidence] = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReplayInputError(f"{path}:0: cannot read: {exc}") from None
+    for line_no, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            if not isinstance(obj, dict):
+                raise ValueError("expected a JSON object")
+            t = obj.get("t")
+            if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t):
+                raise ValueError("'t' must be a finite number of seconds")
+            if isinstance(obj.get("site"), str):
+                if obj["site"] not in topo.groups["site"].index:
+                    raise ValueError(f"unknown site {obj['site'][:64]!r}")
+                if obj.get("ups", "battery") != "battery":
+                    continue  # back on mains: nothing to use
+                out.append(Evidence(t=float(t), site=obj["site"], source="ups"))
+            elif isinstance(obj.get("feeder"), str):
+                if obj["feeder"] not in topo.groups["power"].index:
+                    raise ValueError(f"unknown feeder {obj['feeder'][:64]!r}")
+                until = obj.get("until")
+                if until is not None and (isinstance(until, bool) or not isinstance(until, int | float)):
+                    raise ValueError("'until' must be a number of seconds")
+                source = obj.get("source") if isinstance(obj.get("source"), str) else "utility"
+                out.append(Evidence(t=float(t), feeder=obj["feeder"], until=until, source=str(source)[:32]))
+            else:
+                raise ValueError("needs a 'feeder' (utility notice) or a 'site' (UPS telemetry)")
+        except json.JSONDecodeError as exc:
+            errors.append(f"{path}:{line_no}: not valid JSON: {exc.msg}")
+        except ValueError as exc:
+            errors.append(f"{path}:{line_no}: {exc}")
+        if len(errors) >= MAX_ERRORS:
+            break
+    if errors:
+        raise ReplayInputError("\n".join(errors))
+    return out
 
 
 def parse_events(path: Path, topo: Topology) -> list[Event]:
@@ -91,14 +148,26 @@ class ReplayResult:
     engine_seconds: float
 
 
-def replay(topo: Topology, events: Iterable[Event], config: HealthConfig | None = None) -> ReplayResult:
-    """Feed the events in order, then let every waiting camera be judged. Times the engine alone."""
+def replay(
+    topo: Topology,
+    events: Iterable[Event],
+    config: HealthConfig | None = None,
+    evidence: Sequence[Evidence] = (),
+) -> ReplayResult:
+    """Feed the events (and any outside evidence) in time order, then let every waiting camera be judged.
+
+    Times the engine alone."""
     engine = CorrelationEngine(topo, config)
     down, up, drain = engine.camera_down, engine.camera_up, engine.drain
     n = 0
     last = 0.0
+    proofs = sorted(evidence, key=lambda e: e.t)
+    k = 0
     started = time.perf_counter()
     for ev in events:
+        while k < len(proofs) and proofs[k].t <= ev.t:
+            _apply(engine, proofs[k])
+            k += 1
         if ev.down:
             down(ev.camera, ev.t, ev.reason)
         else:
@@ -107,10 +176,19 @@ def replay(topo: Topology, events: Iterable[Event], config: HealthConfig | None 
         n += 1
         if n % 4096 == 0:
             drain()
+    for proof in proofs[k:]:
+        _apply(engine, proof)
     engine.finish(last)
     drain()
     elapsed = time.perf_counter() - started
     return ReplayResult(engine=engine, incidents=sorted_incidents(engine.incidents), events=n, engine_seconds=elapsed)
+
+
+def _apply(engine: CorrelationEngine, proof: Evidence) -> None:
+    if proof.site is not None:
+        engine.ups_on_battery(proof.site, proof.t)
+    elif proof.feeder is not None:
+        engine.utility_notice(proof.feeder, proof.t, proof.until, proof.source)
 
 
 def sorted_incidents(incidents: Iterable[Incident]) -> list[Incident]:

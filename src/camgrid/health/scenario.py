@@ -68,6 +68,7 @@ class Fault:
     cameras: list[int] = field(default_factory=list)
     flaps: list[tuple[float, float]] = field(default_factory=list)
     delays: list[float] = field(default_factory=list)  # per member: how long its UPS carried it
+    ups_sites: list[int] = field(default_factory=list)  # sites of a cut feeder that went on battery
 
 
 @dataclass
@@ -77,16 +78,18 @@ class Scenario:
     events: list[dict[str, Any]]
     truth: list[dict[str, Any]]
     wrong: list[dict[str, str]]
+    evidence: list[dict[str, Any]] = field(default_factory=list)
 
     def write(self, out: Path) -> dict[str, Path]:
         """Write ``cameras.csv``, ``events.jsonl``, ``truth.jsonl`` and ``meta.json`` into ``out``."""
         out.mkdir(parents=True, exist_ok=True)
         paths = {k: out / n for k, n in (("registry", "cameras.csv"), ("events", "events.jsonl"))}
         paths["truth"] = out / "truth.jsonl"
+        paths["evidence"] = out / "evidence.jsonl"
         paths["meta"] = out / "meta.json"
         with paths["registry"].open("w", encoding="utf-8", newline="") as fh:
             write_csv(self.registry, fh)
-        for key, rows in (("events", self.events), ("truth", self.truth)):
+        for key, rows in (("events", self.events), ("truth", self.truth), ("evidence", self.evidence)):
             with paths[key].open("w", encoding="utf-8") as fh:
                 fh.writelines(json.dumps(r, separators=(",", ":")) + "\n" for r in rows)
         meta = {"shape": asdict(self.shape), "events": len(self.events), "incidents": len(self.truth)}
@@ -194,7 +197,25 @@ def generate(shape: ScenarioShape) -> Scenario:
     day = _Day(rng, shape, n)
     _place_faults(day, shape, by_feeder, by_uplink, by_site, cam_site, ups_cap, n)
     events, truth = _detect(day, shape, rng, n)
-    return Scenario(shape=shape, registry=registry, events=events, truth=truth, wrong=wrong)
+    evidence = _evidence(day, rng)
+    return Scenario(shape=shape, registry=registry, events=events, truth=truth, wrong=wrong, evidence=evidence)
+
+
+def _evidence(day: _Day, rng: np.random.Generator) -> list[dict[str, Any]]:
+    """Optional outside evidence: UPS telemetry from sites on battery within seconds of a cut, and the utility's
+    outage notice for half of the cuts, minutes late."""
+    out: list[dict[str, Any]] = []
+    for f in day.faults:
+        if f.kind != POWER or f.end is None:
+            continue
+        for site in f.ups_sites:
+            out.append(
+                {"t": round(f.start + float(rng.uniform(0.0, 2.0)), 3), "site": f"S-{site:05d}", "ups": "battery"}
+            )
+        if rng.uniform() < 0.5:
+            notice = {"t": round(f.start + float(rng.uniform(60.0, 600.0)), 3), "feeder": f.subject}
+            out.append({**notice, "until": round(f.end, 3), "source": "utility"})
+    return sorted(out, key=lambda e: e["t"])
 
 
 def _place_faults(
@@ -227,6 +248,7 @@ def _place_faults(
             continue
         fault = Fault(POWER, f"F-{f:03d}", start, end, dark)
         fault.delays = [float(ups_cap[cam_site[c]]) for c in dark]
+        fault.ups_sites = sorted({int(cam_site[c]) for c in cams if ups_cap[cam_site[c]] > 0})
         day.book(fault, cams)
         cuts.append((fault, f))
     uplinks = sorted(by_uplink)
