@@ -10,10 +10,12 @@ from health_city import cut, make_rows, site_cams
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from camgrid.clock import NS_PER_S, FakeClock
 from camgrid.db.engine import make_engine, session_factory, unit_of_work
 from camgrid.db.migrate import upgrade
 from camgrid.health import service
 from camgrid.health.incidents import CorrelationEngine
+from camgrid.health.live import IncidentFeed
 from camgrid.health.models import HealthTransition, IncidentAction
 from camgrid.health.policy import HealthTracker, Observation
 from camgrid.health.topology import build_topology
@@ -92,3 +94,29 @@ def test_resolution_and_transitions_are_stored(factory) -> None:  # type: ignore
 
 def _actions(session: Session) -> int:
     return len(session.scalars(select(IncidentAction)).all())
+
+
+def test_live_feed_stores_a_power_incident_within_latency(factory) -> None:  # type: ignore[no-untyped-def]
+    clock = FakeClock(start_ns=1_800_000_000 * NS_PER_S)
+    topo = build_topology(make_rows())
+    feed = IncidentFeed(topo=topo, factory=factory, clock=clock, run_id="live-test")
+    start = clock.wall_ns()
+    events = sorted(cut(site_cams(4, 5, 6, 7), 0.0, None), key=lambda e: e.t)
+    last_seen = max(e.t for e in events)
+    stored_at = None
+    for step in range(40):  # the feed is pumped every 0.5 s, as `run` does
+        now = step * 0.5
+        for e in events:
+            if now - 0.5 < e.t <= now:
+                feed.on_state(e.camera, False, "unreachable", "", start + round(e.t * NS_PER_S))
+        feed.on_state("NOT-IN-REGISTRY", False, "x", "", start)
+        clock.advance(0.5 if step else 0.0)
+        feed.pump()
+        with unit_of_work(factory) as session:
+            if stored_at is None and service.list_incidents(session=session, open_only=True):
+                stored_at = now
+    assert stored_at is not None and stored_at - last_seen <= 5.0
+    with unit_of_work(factory) as session:
+        [inc] = service.list_incidents(session=session, open_only=True)
+    assert (inc.kind, inc.subject, inc.n_members) == ("power", "F1", 16)
+    assert feed.unknown_cameras == 40
