@@ -153,7 +153,7 @@ def reduce_instance(inst: Instance, budget: float, *, dominance: bool = True) ->
     members: list[list[int]] = []
     units: list[float] = []
     caps: list[int] = []
-    for i in np.flatnonzero(np.diff(bounds) > 0):
+    for i in np.flatnonzero(np.diff(bounds) > 0).tolist():
         cols = col_of[pp[bounds[i] : bounds[i + 1]]]
         key = cols.tobytes() + int(cap[i]).to_bytes(4, "little")
         g = merged.get(key)

@@ -1,0 +1,131 @@
+"""Solvers against brute force on small random instances (docs/design/planner.md, "Solvers"): the exact solver
+equals brute force (so the model reductions keep the optimum), greedy keeps its guarantee, the local search never
+loses to greedy, and every reported bound is a true upper bound."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from planner_helpers import random_instance
+
+from camgrid.planner.exact import reduce_instance, solve_exact, solve_textbook
+from camgrid.planner.lns import lns_improve
+from camgrid.planner.model import State, evaluate
+from camgrid.planner.solvers import brute_force, lazy_greedy, local_search
+
+GUARANTEE = 1 - 1 / math.e
+TOL = 1e-6
+
+
+def check_solution(inst, budget, sol, opt):  # type: ignore[no-untyped-def]
+    assert float(inst.cost[sol.poses].sum()) <= budget + TOL
+    assert not set(sol.poses.tolist()) & set(inst.fixed.tolist())
+    assert sol.objective == pytest.approx(evaluate(inst, sol.poses), abs=TOL)
+    assert sol.objective <= opt + TOL
+    assert sol.bound >= opt - TOL  # a bound is a bound
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), budget=st.integers(1, 5), density=st.floats(0.1, 0.6))
+def test_unit_costs_exact_equals_brute_and_greedy_keeps_its_guarantee(seed: int, budget: int, density: float) -> None:
+    inst = random_instance(seed, density=density)
+    opt = brute_force(inst, budget).objective
+    greedy = lazy_greedy(inst, budget)
+    local = local_search(inst, budget, greedy, time_limit_s=2.0, max_iters=50)
+    exact = solve_exact(inst, budget, start=local, rel_gap=0.0, time_limit_s=20)
+    for sol in (greedy, local, exact):
+        check_solution(inst, budget, sol, opt)
+    assert exact.objective == pytest.approx(opt, abs=TOL)
+    assert greedy.objective >= GUARANTEE * opt - TOL
+    assert local.objective >= greedy.objective - TOL
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), budget=st.integers(1, 7))
+def test_unequal_costs_k_coverage_and_fixed_cameras(seed: int, budget: int) -> None:
+    inst = random_instance(seed, unit_cost=False, k_max=2, n_fixed=1, density=0.35)
+    opt = brute_force(inst, budget).objective
+    greedy = lazy_greedy(inst, budget)
+    local = local_search(inst, budget, greedy, time_limit_s=2.0, max_iters=50)
+    exact = solve_exact(inst, budget, start=local, rel_gap=0.0, time_limit_s=20)
+    for sol in (greedy, local, exact):
+        check_solution(inst, budget, sol, opt)
+    assert exact.objective == pytest.approx(opt, abs=TOL)
+    # cost-effective greedy with the best-single-item rule: (1 - 1/e) / 2 for any costs
+    assert greedy.objective >= GUARANTEE / 2 * opt - TOL
+    assert local.objective >= greedy.objective - TOL
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), budget=st.integers(1, 4))
+def test_power_aware_exact_equals_brute(seed: int, budget: int) -> None:
+    inst = random_instance(seed, feeders=3, density=0.4, n_fixed=seed % 2)
+    opt = brute_force(inst, budget).objective
+    greedy = lazy_greedy(inst, budget)
+    exact = solve_exact(inst, budget, start=greedy, rel_gap=0.0, time_limit_s=20)
+    for sol in (greedy, exact):
+        check_solution(inst, budget, sol, opt)
+    assert exact.objective == pytest.approx(opt, abs=1e-6)
+    assert greedy.objective >= GUARANTEE * opt - TOL
+
+
+def test_power_aware_k2_runs_in_heuristics_and_is_refused_by_exact() -> None:
+    inst = random_instance(3, feeders=2, k_max=2, density=0.4)
+    opt = brute_force(inst, 3).objective
+    local = local_search(inst, 3, time_limit_s=1.0, max_iters=20)
+    check_solution(inst, 3, local, opt)
+    with pytest.raises(ValueError, match="k = 1"):
+        solve_exact(inst, 3, start=local)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_reduction_keeps_the_optimum_and_shrinks(seed: int) -> None:
+    inst = random_instance(seed, n_poses=14, n_points=10, density=0.25)
+    red = reduce_instance(inst, 3)
+    assert red.poses.size <= inst.n_poses
+    assert len(red.groups) <= inst.n_points
+    assert sum(m.size for m in red.point_members) <= inst.n_points
+    # every removed pose has a kept (transitive) dominator that sees at least what it sees
+    kept = set(red.poses.tolist())
+    for p, q in red.dominator.items():
+        while q not in kept:
+            q = red.dominator[q]
+        assert set(inst.points_of(p).tolist()) <= set(inst.points_of(q).tolist())
+        assert inst.cost[q] <= inst.cost[p]
+    opt = brute_force(inst, 3, max_poses=14).objective
+    assert solve_exact(inst, 3, rel_gap=0.0, time_limit_s=20).objective == pytest.approx(opt)
+
+
+def test_textbook_baseline_matches_exact() -> None:
+    inst = random_instance(11, n_poses=12, n_points=20)
+    opt = brute_force(inst, 4).objective
+    base = solve_textbook(inst, 4, time_limit_s=20)
+    assert base.status == "Optimal"
+    assert base.objective == pytest.approx(opt)
+
+
+def test_lns_improves_or_keeps_and_respects_budget() -> None:
+    inst = random_instance(5, n_poses=60, n_points=80, density=0.08)
+    greedy = lazy_greedy(inst, 8)
+    better = lns_improve(inst, 8, greedy, time_limit_s=3.0, radius_m=120.0)
+    assert better.objective >= greedy.objective - TOL
+    assert float(inst.cost[better.poses].sum()) <= 8 + TOL
+    assert better.objective == pytest.approx(evaluate(inst, better.poses))
+    exact = solve_exact(inst, 8, rel_gap=0.0, time_limit_s=30)
+    assert better.objective <= exact.objective + TOL
+
+
+def test_state_incremental_gains_match_recomputation() -> None:
+    inst = random_instance(8, n_poses=15, n_points=25, k_max=2, feeders=3)
+    st_ = State(inst, np.array([1, 4]))
+    for p in range(inst.n_poses):
+        if st_.chosen[p]:
+            continue
+        direct = State(inst, np.array([1, 4, p])).value() - st_.value()
+        assert st_.gain(p) == pytest.approx(direct)
+        assert st_.all_gains()[p] == pytest.approx(direct)
