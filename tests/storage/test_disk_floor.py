@@ -30,6 +30,8 @@ def test_free_space_floor_pauses_and_resumes(city_factory: Any) -> None:
     recorder = Recorder(settings=settings, engine=engine, factory=session_factory(engine), clock=SystemClock())
     free = [10 * 1024**3]
     recorder.free_bytes = lambda: free[0]  # type: ignore[method-assign]
+    tapped: list[str] = []
+    recorder.taps.append(lambda cam, au: tapped.append(cam))  # the live view's hook: same packets, no new connection
     recorder.start()
     try:
         cams = [c["id"] for c in city.cameras()]
@@ -40,8 +42,10 @@ def test_free_space_floor_pauses_and_resumes(city_factory: Any) -> None:
         wait_for(lambda: all(any(g[3] == "disk_full" for g in city.gaps(c)) for c in cams), 10, what="disk_full gaps")
         time.sleep(3.0)
         paused_segments = {c: len(city.segments(c)) for c in cams}
+        tapped_before = len(tapped)
         time.sleep(2.0)
         assert {c: len(city.segments(c)) for c in cams} == paused_segments, "nothing written below the floor"
+        assert len(tapped) - tapped_before >= 25 * len(cams), "live packets keep flowing while the disk is full"
         free[0] = 10 * 1024**3
         back_at = time.time_ns()
         wait_for(lambda: all(city.recording_since(c, back_at) for c in cams), 15, what="recording after space returns")

@@ -89,6 +89,9 @@ class Recorder:
         self._sources: dict[str, CameraSource] = {}
         self.recovery: RecoveryReport | None = None
         self.hooks: list[Callable[[], None]] = []  # housekeeping hooks (retention)
+        # Other consumers of the same packets (the live view): one connection per camera serves them all.
+        # Called on the ingest thread; must not block.
+        self.taps: list[Callable[[str, AccessUnit], None]] = []
 
     # life cycle ------------------------------------------------------------------------------------------------
     def _lock(self) -> None:
@@ -244,6 +247,8 @@ class Recorder:
             if client_codec:
                 cam.seg.set_codec(client_codec, self._sdp_params(camera_id))
                 cam.codec_known = True
+        for tap in self.taps:
+            tap(camera_id, au)
         if self.paused:
             if cam.seg.seg is not None or cam.gap is None or cam.gap[1] != self.paused:
                 self._stop_recording(cam, self.paused, "free space below the floor", au.arrival_ns)
