@@ -242,3 +242,73 @@ def scan(data: bytes) -> ScanResult:
         valid = boxes[i + 1][2]
         i += 2
     return ScanResult(valid, has_init, frags, samples, first_time, end_time, key_first)
+
+
+@dataclass(frozen=True)
+class Sample:
+    time: int  # decode time in TIMESCALE ticks from the file's start
+    duration: int
+    key: bool
+    data: bytes
+
+
+def init_bytes(data: bytes) -> bytes:
+    """The ``ftyp``+``moov`` of a segment file."""
+    boxes = _iter_boxes(data, 0, len(data))
+    if len(boxes) < 2 or boxes[0][0] != b"ftyp" or boxes[1][0] != b"moov":
+        raise ValueError("not a fragmented MP4 written by camgrid")
+    return data[: boxes[1][2]]
+
+
+def read_samples(data: bytes) -> list[Sample]:
+    """Every sample of a camgrid segment file (whole fragments only), with its decode time and bytes."""
+    out: list[Sample] = []
+    boxes = _iter_boxes(data, 0, len(data))
+    i = 0
+    while i + 1 < len(boxes):
+        kind, start, end = boxes[i]
+        if kind != b"moof" or boxes[i + 1][0] != b"mdat":
+            i += 1
+            continue
+        base = 0
+        entries: list[tuple[int, int, int]] = []
+        data_offset = 0
+        for k, s, e in _iter_boxes(data, start + 8, end):
+            if k != b"traf":
+                continue
+            for k2, s2, _e2 in _iter_boxes(data, s + 8, e):
+                if k2 == b"tfdt":
+                    version = data[s2 + 8]
+                    base = struct.unpack_from(">Q" if version == 1 else ">I", data, s2 + 12)[0]
+                elif k2 == b"trun":
+                    flags = struct.unpack_from(">I", data, s2 + 8)[0] & 0xFFFFFF
+                    count = struct.unpack_from(">I", data, s2 + 12)[0]
+                    pos = s2 + 16
+                    if flags & 0x1:
+                        data_offset = struct.unpack_from(">i", data, pos)[0]
+                        pos += 4
+                    if flags & 0x4:
+                        pos += 4
+                    for _ in range(count):
+                        dur = size = 0
+                        sflags = SAMPLE_DELTA
+                        if flags & 0x100:
+                            dur = struct.unpack_from(">I", data, pos)[0]
+                            pos += 4
+                        if flags & 0x200:
+                            size = struct.unpack_from(">I", data, pos)[0]
+                            pos += 4
+                        if flags & 0x400:
+                            sflags = struct.unpack_from(">I", data, pos)[0]
+                            pos += 4
+                        if flags & 0x800:
+                            pos += 4
+                        entries.append((dur, size, sflags))
+        offset = start + data_offset
+        t = base
+        for dur, size, sflags in entries:
+            out.append(Sample(t, dur, sflags == SAMPLE_KEY, data[offset : offset + size]))
+            offset += size
+            t += dur
+        i += 2
+    return out

@@ -217,3 +217,20 @@ def access_units(codec: str, nals: list[bytes]) -> list[list[bytes]]:
     if cur:
         aus.append(cur)
     return aus
+
+
+def codec_string(info: StreamInfo, sps: bytes) -> str:
+    """RFC 6381 ``codecs`` value for Media Source Extensions (``avc1.4d401f``, ``hvc1.1.6.L93.B0``)."""
+    if info.codec == H264:
+        return "avc1." + bytes(sps[1:4]).hex()
+    ptl = info.ptl.ljust(12, b"\x00")
+    space = "ABC"[((ptl[0] >> 6) & 3) - 1] if (ptl[0] >> 6) & 3 else ""
+    profile = ptl[0] & 0x1F
+    compat = int.from_bytes(ptl[1:5], "big")
+    rev = int(f"{compat:032b}"[::-1], 2)
+    tier = "H" if ptl[0] & 0x20 else "L"
+    constraints = list(ptl[5:11])
+    while constraints and constraints[-1] == 0:
+        constraints.pop()
+    parts = [f"hvc1.{space}{profile}", f"{rev:X}", f"{tier}{ptl[11]}"] + [f"{b:X}" for b in constraints]
+    return ".".join(parts)

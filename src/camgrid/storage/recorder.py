@@ -91,7 +91,9 @@ class Recorder:
         self.hooks: list[Callable[[], None]] = []  # housekeeping hooks (retention)
         # Other consumers of the same packets (the live view): one connection per camera serves them all.
         # Called on the ingest thread; must not block.
-        self.taps: list[Callable[[str, AccessUnit], None]] = []
+        self.taps: list[Callable[[str, AccessUnit, int, bool], None]] = []
+        # State changes for the control room: (camera, state "recording"|"offline", reason, since_ns).
+        self.state_listeners: list[Callable[[str, str, str, int], None]] = []
 
     # life cycle ------------------------------------------------------------------------------------------------
     def _lock(self) -> None:
@@ -223,6 +225,8 @@ class Recorder:
             start_ns = split
         self.index.put(ix.GapOpen(cam.seg.camera_id, start_ns, reason, detail, self.node_id))
         cam.gap = (start_ns, reason)
+        for listener in self.state_listeners:
+            listener(cam.seg.camera_id, "offline", reason, start_ns)
 
     def _close_gap(self, cam: _Cam, end_ns: int) -> None:
         if cam.gap is None:
@@ -231,6 +235,8 @@ class Recorder:
         self.index.put(ix.GapClose(cam.seg.camera_id, end_ns))
         cam.stats.gap_seconds_closed += (end_ns - cam.gap[0]) / NS
         cam.gap = None
+        for listener in self.state_listeners:
+            listener(cam.seg.camera_id, "recording", "", end_ns)
 
     def _stop_recording(self, cam: _Cam, reason: str, detail: str, at_ns: int) -> None:
         end = cam.seg.finish()
@@ -248,7 +254,7 @@ class Recorder:
                 cam.seg.set_codec(client_codec, self._sdp_params(camera_id))
                 cam.codec_known = True
         for tap in self.taps:
-            tap(camera_id, au)
+            tap(camera_id, au, ext_ts, jump)
         if self.paused:
             if cam.seg.seg is not None or cam.gap is None or cam.gap[1] != self.paused:
                 self._stop_recording(cam, self.paused, "free space below the floor", au.arrival_ns)

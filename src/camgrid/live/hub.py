@@ -1,0 +1,160 @@
+"""The live hub: the recorder's packets, fanned out to browser viewers as fragmented MP4.
+
+It taps the recorder (one camera connection serves the recording and every viewer). Work happens only for watched
+cameras: per picture one ``moof+mdat`` is built once and handed to the event loop with one thread-safe call; the
+loop copies it to each viewer's bounded queue. A viewer that falls behind is cut back to the next keyframe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+from camgrid.media import fmp4
+from camgrid.media.nal import H264, StreamInfo, codec_string, nal_type, parse_sps
+from camgrid.media.rtp import AccessUnit
+
+log = logging.getLogger("camgrid.live")
+NS = 1_000_000_000
+MAX_QUEUE = 75  # pictures (3 s at 25 fps) before a viewer is moved to the next keyframe
+
+Message = str | bytes
+
+
+@dataclass
+class Viewer:
+    queue: asyncio.Queue[Message | None] = field(default_factory=lambda: asyncio.Queue())
+    need_key: bool = True
+    dropped: int = 0
+
+
+@dataclass
+class _Feed:
+    """Per watched camera, on the ingest thread."""
+
+    codec: str = H264
+    params: dict[int, bytes] = field(default_factory=dict)
+    info: StreamInfo | None = None
+    origin_ns: int = 0
+    origin_ext: int = -1
+    last_ext: int = -1
+    last_dur: int = 3600
+    seq: int = 0
+    epoch: int = 0
+
+
+class LiveHub:
+    def __init__(self, loop: asyncio.AbstractEventLoop, codec_of: Callable[[str], str]) -> None:
+        self.loop = loop
+        self.codec_of = codec_of
+        self.viewers: dict[str, set[Viewer]] = {}  # touched on the event loop only
+        self.watched: frozenset[str] = frozenset()  # read on the ingest thread
+        self._feeds: dict[str, _Feed] = {}  # ingest thread only
+        self._epochs: dict[str, int] = {}  # bumped when a camera becomes watched: its feed starts afresh
+        self._headers: dict[str, list[Message]] = {}  # last codec/origin/init per camera (event loop)
+
+    # ingest thread ---------------------------------------------------------------------------------------------
+    def tap(self, camera_id: str, au: AccessUnit, ext: int, jump: bool) -> None:
+        if camera_id not in self.watched:
+            return
+        feed = self._feeds.get(camera_id)
+        epoch = self._epochs.get(camera_id, 0)
+        if feed is None or feed.epoch != epoch:
+            feed = self._feeds[camera_id] = _Feed(codec=self.codec_of(camera_id) or H264, epoch=epoch)
+        for p in au.params:
+            t = nal_type(feed.codec, p)
+            if feed.params.get(t) != p:
+                feed.params[t] = bytes(p)
+                if t == (7 if feed.codec == H264 else 33):
+                    try:
+                        feed.info = parse_sps(feed.codec, bytes(p))
+                    except (ValueError, IndexError):
+                        feed.info = None
+        header: list[Message] = []
+        if feed.origin_ext < 0 or jump:
+            if not au.key or feed.info is None:
+                return
+            feed.origin_ns, feed.origin_ext, feed.last_ext = au.arrival_ns, ext, ext
+            sps = feed.params[7 if feed.codec == H264 else 33]
+            mime = f'video/mp4; codecs="{codec_string(feed.info, sps)}"'
+            header = [
+                json.dumps({"type": "codec", "mime": mime, "codec": feed.codec}),
+                json.dumps({"type": "origin", "wall_ms": feed.origin_ns / 1e6}),
+                fmp4.init_segment(feed.info, [feed.params[t] for t in sorted(feed.params)]),
+            ]
+        if ext > feed.last_ext:
+            feed.last_dur = min(ext - feed.last_ext, 5 * 90_000)
+        feed.last_ext = ext
+        feed.seq += 1
+        frag = fmp4.fragment(
+            feed.seq, max(0, ext - feed.origin_ext), [(feed.last_dur, len(au.data), au.key)], [au.data]
+        )
+        self.loop.call_soon_threadsafe(self._dispatch, camera_id, header, frag, au.key)
+
+    def on_state(self, camera_id: str, up: bool, reason: str, at_ns: int) -> None:
+        if up or camera_id not in self.watched:
+            return
+        feed = self._feeds.get(camera_id)
+        if feed is not None:
+            feed.origin_ext = -1  # the next session starts a new stream (new init, new origin)
+        msg = json.dumps({"type": "offline", "reason": reason, "since_ms": at_ns / 1e6})
+        self.loop.call_soon_threadsafe(self._dispatch_text, camera_id, msg)
+
+    # event loop ------------------------------------------------------------------------------------------------
+    def _dispatch(self, camera_id: str, header: list[Message], frag: bytes, key: bool) -> None:
+        for viewer in self.viewers.get(camera_id, ()):
+            if header:
+                viewer.need_key = True
+            if viewer.need_key:
+                if not key:
+                    continue
+                viewer.need_key = False
+                if header:
+                    for m in header:
+                        viewer.queue.put_nowait(m)
+                else:
+                    self._resend_header(camera_id, viewer)
+            if viewer.queue.qsize() > MAX_QUEUE:
+                while not viewer.queue.empty():
+                    viewer.queue.get_nowait()
+                viewer.dropped += 1
+                viewer.need_key = True
+                continue
+            viewer.queue.put_nowait(frag)
+        if header:
+            self._headers[camera_id] = header
+
+    def _dispatch_text(self, camera_id: str, msg: str) -> None:
+        self._headers.pop(camera_id, None)
+        for viewer in self.viewers.get(camera_id, ()):
+            viewer.need_key = True
+            viewer.queue.put_nowait(msg)
+
+    def _resend_header(self, camera_id: str, viewer: Viewer) -> None:
+        for m in self._headers.get(camera_id, []):
+            viewer.queue.put_nowait(m)
+
+    async def watch(self, camera_id: str) -> AsyncIterator[Message]:
+        """Messages for one viewer until it goes away."""
+        viewer = Viewer()
+        if camera_id not in self.viewers:
+            self._epochs[camera_id] = self._epochs.get(camera_id, 0) + 1
+            self._headers.pop(camera_id, None)
+        self.viewers.setdefault(camera_id, set()).add(viewer)
+        self.watched = frozenset(self.viewers)
+        try:
+            while True:
+                msg = await viewer.queue.get()
+                if msg is None:
+                    return
+                yield msg
+        finally:
+            group = self.viewers.get(camera_id)
+            if group is not None:
+                group.discard(viewer)
+                if not group:
+                    del self.viewers[camera_id]
+            self.watched = frozenset(self.viewers)

@@ -1,0 +1,147 @@
+"""Clip export: samples of the segments in a range, remuxed (never transcoded) into one MP4, with a manifest.
+
+The clip starts at the last keyframe at or before the requested start (a clip cannot start between keyframes
+without re-encoding) and ends with the last picture before the requested end; the manifest states the exact range
+it holds, the SHA-256 of every file, who exported it, when and why. ``verify`` checks an export folder offline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from camgrid.clock import ns_to_iso
+from camgrid.media import fmp4
+
+NS = 1_000_000_000
+FORMAT = "camgrid-export/1"
+
+
+@dataclass(frozen=True)
+class SourceSegment:
+    path: Path
+    start_ns: int
+    end_ns: int
+
+
+class ExportError(ValueError):
+    """Nothing to export, or the sources are unreadable; the message says which."""
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def build_clip(segments: Sequence[SourceSegment], start_ns: int, end_ns: int, out: Path) -> tuple[int, int, int]:
+    """Write the clip; returns (actual start ns, actual end ns, pictures)."""
+    chosen: list[tuple[int, fmp4.Sample]] = []  # (UTC ns of the sample, sample)
+    init: bytes | None = None
+    for seg in sorted(segments, key=lambda s: s.start_ns):
+        data = seg.path.read_bytes()
+        if init is None:
+            init = fmp4.init_bytes(data)
+        elif fmp4.init_bytes(data) != init:
+            # New parameter sets (the camera was reconfigured): keep to the first so the file stays one stream.
+            if chosen:
+                break
+            init = fmp4.init_bytes(data)
+        for sample in fmp4.read_samples(data):
+            t = seg.start_ns + sample.time * NS // fmp4.TIMESCALE
+            if t >= end_ns:
+                break
+            if t + sample.duration * NS // fmp4.TIMESCALE <= start_ns:
+                continue
+            chosen.append((t, sample))
+    # Start on the last keyframe at or before the requested start (or the first keyframe after it).
+    key_idx = [i for i, (t, s) in enumerate(chosen) if s.key and t <= start_ns]
+    first = key_idx[-1] if key_idx else next((i for i, (_, s) in enumerate(chosen) if s.key), None)
+    if init is None or first is None:
+        raise ExportError("no recording in the requested range")
+    chosen = chosen[first:]
+    origin = chosen[0][0]
+    with out.open("wb") as fh:
+        fh.write(init)
+        seq = 0
+        i = 0
+        while i < len(chosen):
+            batch = chosen[i : i + 25]
+            seq += 1
+            base = (batch[0][0] - origin) * fmp4.TIMESCALE // NS
+            fh.write(
+                fmp4.fragment(
+                    seq, base, [(s.duration, len(s.data), s.key) for _, s in batch], [s.data for _, s in batch]
+                )
+            )
+            i += 25
+    last_t, last = chosen[-1]
+    return origin, last_t + last.duration * NS // fmp4.TIMESCALE, len(chosen)
+
+
+def write_manifest(
+    folder: Path,
+    *,
+    camera: dict[str, Any],
+    requested: tuple[int, int],
+    actual: tuple[int, int],
+    pictures: int,
+    exported_by: str,
+    exported_ns: int,
+    reason: str,
+    gaps: list[dict[str, Any]],
+) -> dict[str, Any]:
+    files = []
+    for path in sorted(folder.iterdir()):
+        if path.name != "manifest.json" and path.is_file():
+            files.append({"name": path.name, "bytes": path.stat().st_size, "sha256": sha256_file(path)})
+    manifest = {
+        "format": FORMAT,
+        "camera": camera,
+        "requested": {"from": ns_to_iso(requested[0]), "to": ns_to_iso(requested[1])},
+        "actual": {"from": ns_to_iso(actual[0]), "to": ns_to_iso(actual[1]), "from_ns": actual[0], "to_ns": actual[1]},
+        "pictures": pictures,
+        "gaps": gaps,
+        "exported_by": exported_by,
+        "exported_at": ns_to_iso(exported_ns),
+        "reason": reason,
+        "files": files,
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+def verify(folder: Path) -> list[str]:
+    """Problems found in an export folder (empty when every file is present and unchanged)."""
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+    except FileNotFoundError:
+        return ["manifest.json is missing"]
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return [f"manifest.json is not valid JSON: {exc}"]
+    if manifest.get("format") != FORMAT:
+        return [f"manifest.json: unknown format {manifest.get('format')!r}"]
+    problems = []
+    listed = set()
+    for entry in manifest.get("files", []):
+        name = str(entry.get("name", ""))
+        listed.add(name)
+        path = folder / name
+        if "/" in name or not path.is_file():
+            problems.append(f"{name}: missing")
+            continue
+        if path.stat().st_size != entry.get("bytes"):
+            problems.append(f"{name}: size {path.stat().st_size} differs from the manifest's {entry.get('bytes')}")
+        digest = sha256_file(path)
+        if digest != entry.get("sha256"):
+            problems.append(f"{name}: SHA-256 {digest} differs from the manifest's {entry.get('sha256')}")
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and path.name != "manifest.json" and path.name not in listed:
+            problems.append(f"{path.name}: not in the manifest")
+    return problems
