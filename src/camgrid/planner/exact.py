@@ -195,9 +195,62 @@ def _lift(red: Reduced, poses: np.ndarray) -> np.ndarray:
     return np.array(sorted(cols), dtype=np.int64)
 
 
+def _build_plain(inst: Instance, red: Reduced, budget: float) -> highspy.HighsLp:
+    """The plain model, vectorised: rows 0..G-1 are ``y_g - sum x <= 0``, row G the budget; columns x then y."""
+    n_x, n_g = red.poses.size, len(red.groups)
+    lens = np.array([g.size for g in red.groups], dtype=np.int64)
+    g_of = np.repeat(np.arange(n_g), lens)
+    c_of = np.concatenate(red.groups) if n_g else np.zeros(0, dtype=np.int64)
+    order = np.argsort(c_of, kind="stable")
+    x_rows = g_of[order]
+    x_counts = np.bincount(c_of, minlength=n_x)
+    # x column c: its coverage rows (-1), then the budget row (cost)
+    x_len = x_counts + 1
+    starts = np.zeros(n_x + n_g + 1, dtype=np.int64)
+    starts[1 : n_x + 1] = np.cumsum(x_len)
+    starts[n_x + 1 :] = starts[n_x] + np.arange(1, n_g + 1)
+    nnz = int(starts[-1])
+    index = np.empty(nnz, dtype=np.int32)
+    coef = np.empty(nnz, dtype=np.float64)
+    budget_pos = starts[1 : n_x + 1] - 1
+    cov_mask = np.ones(int(starts[n_x]), dtype=bool)
+    cov_mask[budget_pos] = False
+    index[: starts[n_x]][cov_mask] = x_rows
+    coef[: starts[n_x]][cov_mask] = -1.0
+    index[budget_pos] = n_g
+    coef[budget_pos] = inst.cost[red.poses]
+    index[starts[n_x] :] = np.arange(n_g)
+    coef[starts[n_x] :] = 1.0
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_x + n_g
+    lp.num_row_ = n_g + 1
+    lp.col_cost_ = np.concatenate([np.zeros(n_x), red.unit])
+    lp.col_lower_ = np.zeros(n_x + n_g)
+    lp.col_upper_ = np.concatenate([np.ones(n_x), red.cap.astype(np.float64)])
+    lp.row_lower_ = np.full(n_g + 1, -highspy.kHighsInf)
+    lp.row_upper_ = np.concatenate([np.zeros(n_g), [float(budget)]])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = starts.astype(np.int32)
+    lp.a_matrix_.index_ = index
+    lp.a_matrix_.value_ = coef
+    lp.a_matrix_.num_col_ = n_x + n_g
+    lp.a_matrix_.num_row_ = n_g + 1
+    lp.sense_ = highspy.ObjSense.kMaximize
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * n_x + [highspy.HighsVarType.kContinuous] * n_g
+    return lp
+
+
+def _plain_start(red: Reduced, x: np.ndarray) -> np.ndarray:
+    """Full start for the plain model: y_g = min(cap, cameras that see g)."""
+    y = np.array([min(float(red.cap[g]), float(x[cols].sum())) for g, cols in enumerate(red.groups)])
+    return np.concatenate([x, y])
+
+
 def build_model(inst: Instance, red: Reduced, budget: float) -> tuple[highspy.HighsLp, int, list[tuple[int, int]]]:
     """Column-wise LP: x (kept poses, then fixed columns), then per merged point either y (plain) or u/z (power)."""
     n_x = red.poses.size + red.fixed_poses.size
+    if not inst.power:
+        return _build_plain(inst, red, budget), n_x, []
     cost = np.concatenate([inst.cost[red.poses], np.zeros(red.fixed_poses.size)])
     # rows: one per coverage link, then the budget row
     rows_lo: list[float] = []
@@ -400,7 +453,7 @@ def solve_exact(
     x = np.zeros(n_x)
     x[cols] = 1.0
     x[red.poses.size : n_x] = 1.0
-    full = _complete_start(lp, x)
+    full = _complete_start(lp, x) if inst.power else _plain_start(red, x)
     if full is not None:
         sol = highspy.HighsSolution()
         sol.col_value = list(full)

@@ -61,6 +61,19 @@ def sub_instance(inst: Instance, region: np.ndarray, chosen: np.ndarray) -> tupl
     return sub, pose_map, start
 
 
+def camera_losses(inst: Instance, chosen: np.ndarray) -> np.ndarray:
+    """What the plan loses without each chosen camera (the others and the fixed ones stay)."""
+    state = State(inst, np.union1d(inst.fixed, chosen))
+    out = np.zeros(chosen.size)
+    for i, r in enumerate(chosen.tolist()):
+        pts = inst.points_of(r)
+        before = state.point_values(pts, state.counts[pts]).sum()
+        state.remove(r)
+        out[i] = before - state.point_values(pts, state.counts[pts]).sum()
+        state.add(r)
+    return out
+
+
 def _fixed_mask(inst: Instance) -> np.ndarray:
     m = np.zeros(inst.n_poses, dtype=bool)
     m[inst.fixed] = True
@@ -74,14 +87,16 @@ def lns_improve(
     *,
     time_limit_s: float = 8.0,
     radius_m: float = 130.0,
-    sub_time_s: float = 2.0,
+    sub_time_s: float = 0.5,
     seed: int = 0,
     max_rounds: int = 10,
     dominance: bool = True,
     sub_options: dict[str, bool | int | float | str] | None = None,
+    free_weakest: int = 2,
 ) -> Solution:
     """Sweep discs centred on the plan's cameras (random order); re-plan each disc exactly with its share of the
-    budget; stop when a whole round improves nothing, or at the time limit. Needs ``inst.pose_xy``. Sub-problems
+    budget plus what the ``free_weakest`` least useful cameras elsewhere cost (so budget can move where it pays);
+    stop when a whole round improves nothing, or at the time limit. Needs ``inst.pose_xy``. Sub-problems
     are small, so HiGHS runs them without presolve by default (measured faster on the benchmark)."""
     if sub_options is None:
         sub_options = {"presolve": "off"}
@@ -104,6 +119,12 @@ def lns_improve(
             if time.perf_counter() > deadline:
                 break
             region = (np.hypot(xy[:, 0] - cx, xy[:, 1] - cy) <= radius_m) & ~fixed
+            if free_weakest > 0:
+                # let budget move between neighbourhoods: the weakest cameras elsewhere may go too
+                outside = chosen[~region[chosen]]
+                loss = camera_losses(inst, chosen)[~region[chosen]]
+                for r in outside[np.argsort(loss, kind="stable")[:free_weakest]]:
+                    region |= np.all(xy == xy[r], axis=1) & ~fixed
             sub, pose_map, sub_start = sub_instance(inst, region, chosen)
             sub_budget = budget - spent + float(inst.cost[pose_map[sub_start]].sum())
             st = State(sub, np.union1d(sub.fixed, sub_start))
