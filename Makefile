@@ -64,3 +64,25 @@ bench-health: deps
 .PHONY: bench-plan
 bench-plan: deps
 	$(BIN)/python bench/bench_plan.py $(if $(BASELINE_LIMIT),--baseline-limit $(BASELINE_LIMIT))
+
+# web (control-room front end in web/): TypeScript + Vite bundle into src/camgrid/web/static/, Vitest for timeline maths
+.PHONY: web-build web-test
+WEB_INPUTS := $(shell find web/src web/index.html web/vite.config.ts web/tsconfig.json -type f 2>/dev/null)
+
+$(STAMPS)/web-deps: web/package.json $(wildcard web/package-lock.json)
+	@mkdir -p $(STAMPS)
+	@command -v npm >/dev/null || { echo "web: npm (node >= 20.19) is needed to build the control room" >&2; exit 1; }
+	@cd web && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; \
+	  else npm install --no-audit --no-fund --loglevel=error; fi
+	@touch $@
+
+$(STAMPS)/web-build: $(STAMPS)/web-deps web/package-lock.json $(WEB_INPUTS)
+	cd web && npm run --silent build
+	@touch $@
+
+web-build:
+	@test -f src/camgrid/web/static/index.html || rm -f $(STAMPS)/web-build
+	@$(MAKE) --no-print-directory $(STAMPS)/web-build
+
+web-test: $(STAMPS)/web-deps
+	cd web && npm test --silent

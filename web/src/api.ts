@@ -1,0 +1,183 @@
+// Thin client for the control-room API (docs/design/control-room-api.md). Every call goes to the same origin;
+// a 401 anywhere sends the operator back to the login screen.
+
+export interface Me {
+  username: string;
+  role: string;
+  districts: unknown;
+  timezone: string;
+}
+
+export interface City {
+  name: string;
+  timezone: string;
+  bounds: [number, number, number, number];
+  attribution: string;
+}
+
+export interface District {
+  id: string | number;
+  name: string;
+  cameras: number;
+}
+
+export interface CamerasColumns {
+  count: number;
+  id: string[];
+  name: string[];
+  lon: number[];
+  lat: number[];
+  district: (string | number | null)[];
+  site: (string | null)[];
+  feeder: (string | null)[];
+  uplink: (string | null)[];
+  state: string[];
+  reason: (string | null)[];
+  since_ms: (number | null)[];
+}
+
+export interface CameraDetail {
+  id: string;
+  name: string;
+  lat: number;
+  lon: number;
+  district: string | number | null;
+  site: string | null;
+  feeder: string | null;
+  uplink: string | null;
+  codec: string | null;
+  state: string;
+  reason: string | null;
+  since_ms: number | null;
+  heading_deg: number | null;
+  fov_deg: number | null;
+  range_m: number | null;
+}
+
+export interface SegmentInfo {
+  id: string | number;
+  start_ms: number;
+  end_ms: number;
+  bytes: number;
+  codec: string | null;
+}
+
+export interface GapInfo {
+  start_ms: number;
+  end_ms: number | null;
+  reason: string;
+  detail: string | null;
+}
+
+export interface Timeline {
+  segments: SegmentInfo[];
+  gaps: GapInfo[];
+}
+
+export interface ExportFile {
+  name: string;
+  bytes: number;
+  sha256: string;
+}
+
+export interface ExportInfo {
+  id: string | number;
+  status: string;
+  camera: string;
+  from_ms: number;
+  to_ms: number;
+  actual_from_ms: number | null;
+  actual_to_ms: number | null;
+  files: ExportFile[];
+  reason?: string;
+  detail?: string;
+  error?: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    public status: number,
+    public detail: string,
+    public body: Record<string, unknown> = {},
+  ) {
+    super(`${status}: ${detail}`);
+  }
+}
+
+let onUnauthorised: () => void = () => {};
+
+export function setUnauthorisedHandler(fn: () => void): void {
+  onUnauthorised = fn;
+}
+
+function detailOf(body: unknown, fallback: string): string {
+  if (body && typeof body === "object" && "detail" in body) {
+    const d = (body as { detail: unknown }).detail;
+    if (typeof d === "string") return d;
+    return JSON.stringify(d);
+  }
+  return fallback;
+}
+
+export async function request<T>(method: string, path: string, body?: unknown, opts: { noRedirect?: boolean } = {}): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      credentials: "same-origin",
+      headers: body !== undefined ? { "Content-Type": "application/json" } : undefined,
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+  } catch (e) {
+    throw new ApiError(0, `cannot reach the server (${(e as Error).message})`);
+  }
+  if (res.status === 204) return undefined as T;
+  let parsed: unknown = null;
+  const text = await res.text();
+  if (text) {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = { detail: text.slice(0, 200) };
+    }
+  }
+  if (!res.ok) {
+    if (res.status === 401 && !opts.noRedirect) onUnauthorised();
+    throw new ApiError(res.status, detailOf(parsed, res.statusText || `HTTP ${res.status}`), (parsed ?? {}) as Record<string, unknown>);
+  }
+  return parsed as T;
+}
+
+export const api = {
+  login: (username: string, password: string) =>
+    request<Me>("POST", "/api/auth/login", { username, password }, { noRedirect: true }),
+  logout: () => request<void>("POST", "/api/auth/logout", undefined, { noRedirect: true }),
+  me: () => request<Me>("GET", "/api/auth/me", undefined, { noRedirect: true }),
+  city: () => request<City>("GET", "/api/city"),
+  base: () => request<GeoJSON.FeatureCollection>("GET", "/api/map/base"),
+  districts: () => request<District[]>("GET", "/api/districts"),
+  cameras: () => request<CamerasColumns>("GET", "/api/cameras"),
+  camera: (id: string) => request<CameraDetail>("GET", `/api/cameras/${encodeURIComponent(id)}`),
+  timeline: (id: string, fromMs: number, toMs: number) =>
+    request<Timeline>(
+      "GET",
+      `/api/cameras/${encodeURIComponent(id)}/timeline?from_ms=${Math.floor(fromMs)}&to_ms=${Math.ceil(toMs)}`,
+    ),
+  exports: () => request<ExportInfo[]>("GET", "/api/exports"),
+  exportOne: (id: string | number) => request<ExportInfo>("GET", `/api/exports/${encodeURIComponent(String(id))}`),
+  createExport: (camera: string, fromMs: number, toMs: number, reason: string) =>
+    request<ExportInfo>("POST", "/api/exports", { camera, from_ms: fromMs, to_ms: toMs, reason }),
+};
+
+export function segmentMediaUrl(id: string | number): string {
+  return `/api/segments/${encodeURIComponent(String(id))}/media`;
+}
+
+export function exportFileUrl(id: string | number, name: string): string {
+  return `/api/exports/${encodeURIComponent(String(id))}/files/${encodeURIComponent(name)}`;
+}
+
+export function wsUrl(path: string): string {
+  const proto = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${proto}//${location.host}${path}`;
+}

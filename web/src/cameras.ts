@@ -1,0 +1,173 @@
+// The camera registry as the browser holds it: the columnar GET /api/cameras answer plus typed arrays for the
+// hot fields, kept current by WS /api/events. 62,000 cameras cost a few MB and no per-camera objects.
+import { api, wsUrl, type CamerasColumns } from "./api";
+
+export const STATES = ["recording", "offline", "unknown", "planned"] as const;
+export type State = (typeof STATES)[number];
+export const STATE_COLOURS: Record<State, string> = {
+  recording: "#2ecc71",
+  offline: "#e74c3c",
+  unknown: "#95a5a6",
+  planned: "#3498db",
+};
+
+export function stateCode(s: string): number {
+  const i = (STATES as readonly string[]).indexOf(s);
+  return i < 0 ? 2 : i;
+}
+
+export class CameraStore {
+  cols: CamerasColumns;
+  count: number;
+  index = new Map<string, number>();
+  lon: Float64Array;
+  lat: Float64Array;
+  state: Uint8Array;
+  since: Float64Array;
+  reason: (string | null)[];
+  districtKey: string[];
+  private listeners = new Set<(changed: number[]) => void>();
+  private ws: WebSocket | null = null;
+  private closed = false;
+  private pending: number[] = [];
+  private flushTimer = 0;
+
+  constructor(cols: CamerasColumns) {
+    this.cols = cols;
+    const n = cols.count ?? cols.id.length;
+    this.count = n;
+    this.lon = Float64Array.from(cols.lon);
+    this.lat = Float64Array.from(cols.lat);
+    this.state = new Uint8Array(n);
+    this.since = new Float64Array(n);
+    this.reason = cols.reason ? cols.reason.slice() : new Array(n).fill(null);
+    this.districtKey = new Array(n);
+    for (let i = 0; i < n; i++) {
+      this.index.set(String(cols.id[i]), i);
+      this.state[i] = stateCode(cols.state[i]);
+      this.since[i] = cols.since_ms?.[i] ?? NaN;
+      const d = cols.district?.[i];
+      this.districtKey[i] = d == null ? "" : String(d);
+    }
+  }
+
+  id(i: number): string {
+    return String(this.cols.id[i]);
+  }
+
+  name(i: number): string {
+    return this.cols.name?.[i] ?? this.id(i);
+  }
+
+  stateName(i: number): State {
+    return STATES[this.state[i]];
+  }
+
+  nameOf(id: string): string {
+    const i = this.index.get(id);
+    return i === undefined ? id : this.name(i);
+  }
+
+  onChange(fn: (changed: number[]) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Apply one {"type":"camera",...} event; listeners are told in batches (at most every 250 ms). */
+  apply(ev: { id: string; state: string; reason?: string | null; since_ms?: number | null }): void {
+    const i = this.index.get(String(ev.id));
+    if (i === undefined) return;
+    this.state[i] = stateCode(ev.state);
+    this.reason[i] = ev.reason ?? null;
+    this.since[i] = ev.since_ms ?? NaN;
+    this.pending.push(i);
+    if (!this.flushTimer) {
+      this.flushTimer = window.setTimeout(() => {
+        this.flushTimer = 0;
+        const changed = this.pending;
+        this.pending = [];
+        for (const fn of this.listeners) fn(changed);
+      }, 250);
+    }
+  }
+
+  /** Follow WS /api/events, reconnecting with back-off. */
+  connect(): void {
+    let delay = 1000;
+    const open = () => {
+      if (this.closed) return;
+      const ws = new WebSocket(wsUrl("/api/events"));
+      this.ws = ws;
+      ws.onopen = () => {
+        delay = 1000;
+      };
+      ws.onmessage = (m) => {
+        if (typeof m.data !== "string") return;
+        try {
+          const ev = JSON.parse(m.data);
+          if (ev && ev.type === "camera") this.apply(ev);
+        } catch {
+          /* ignore malformed event */
+        }
+      };
+      ws.onclose = () => {
+        this.ws = null;
+        if (!this.closed) window.setTimeout(open, delay);
+        delay = Math.min(delay * 2, 15000);
+      };
+    };
+    open();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.ws?.close();
+  }
+}
+
+let store: Promise<CameraStore> | null = null;
+
+export function cameras(): Promise<CameraStore> {
+  if (!store) {
+    store = api.cameras().then((cols) => {
+      const s = new CameraStore(cols);
+      s.connect();
+      return s;
+    });
+    store.catch(() => {
+      store = null;
+    });
+  }
+  return store;
+}
+
+export function resetCameras(): void {
+  store?.then((s) => s.close()).catch(() => {});
+  store = null;
+}
+
+/** A synthetic registry inside the bounds (for the 62,000-camera benchmark when no such city is running). */
+export function syntheticColumns(n: number, bounds: [number, number, number, number]): CamerasColumns {
+  const [x0, y0, x1, y1] = bounds;
+  const c: CamerasColumns = {
+    count: n, id: [], name: [], lon: [], lat: [], district: [], site: [], feeder: [], uplink: [], state: [],
+    reason: [], since_ms: [],
+  };
+  let seed = 12345;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296);
+  for (let i = 0; i < n; i++) {
+    c.id.push(`syn-${i}`);
+    c.name.push(`synthetic ${i}`);
+    c.lon.push(x0 + rnd() * (x1 - x0));
+    c.lat.push(y0 + rnd() * (y1 - y0));
+    c.district.push(`d${i % 20}`);
+    c.site.push(null);
+    c.feeder.push(null);
+    c.uplink.push(null);
+    const r = rnd();
+    c.state.push(r < 0.9 ? "recording" : r < 0.97 ? "offline" : "unknown");
+    c.reason.push(r < 0.9 ? null : "unreachable");
+    c.since_ms.push(Date.now() - Math.floor(rnd() * 3600_000));
+  }
+  return c;
+}

@@ -1,0 +1,252 @@
+// One live tile: WS /api/live/{id} -> Media Source Extensions. Protocol in docs/design/control-room-api.md:
+// a "codec" text message, an "origin" message, then the init segment and one moof/mdat per picture.
+// Latency is kept low by jumping to the live edge when more than ~1 s behind and speeding up slightly when a
+// little behind; every presented frame's latency goes to window.camgrid.stats.live[id].
+import { wsUrl } from "./api";
+import { h } from "./dom";
+import { recordLive } from "./stats";
+import { fmtSince, utcTitle } from "./time";
+
+const MAX_BEHIND_S = 1.0;
+const SOFT_BEHIND_S = 0.3;
+const KEEP_BEHIND_S = 10;
+
+type RVFC = (cb: (now: number, meta: { presentationTime: number; mediaTime: number }) => void) => number;
+
+export class LivePlayer {
+  readonly el: HTMLElement;
+  readonly video: HTMLVideoElement;
+  private msg: HTMLElement;
+  private ws: WebSocket | null = null;
+  private ms: MediaSource | null = null;
+  private sb: SourceBuffer | null = null;
+  private queue: ArrayBuffer[] = [];
+  private mime = "";
+  private originWallMs = NaN;
+  private destroyed = false;
+  private retry = 1000;
+  private retryTimer = 0;
+  private url = "";
+  private rvfcHandle = 0;
+  private supported = true;
+  private lastTrim = 0;
+
+  constructor(
+    readonly cameraId: string,
+    label: string,
+    opts: { compact?: boolean } = {},
+  ) {
+    this.video = h("video", { muted: true, playsinline: true, autoplay: true, "data-testid": "live-video" });
+    this.video.muted = true;
+    this.msg = h("div", { class: "tile-msg", "data-testid": "tile-message" }, "connecting…");
+    this.el = h(
+      "div",
+      { class: `tile${opts.compact ? " compact" : ""}`, "data-testid": "live-tile", "data-camera": cameraId, "data-state": "connecting" },
+      this.video,
+      h("div", { class: "tile-label", title: cameraId }, h("b", {}, cameraId), label && label !== cameraId ? ` ${label}` : ""),
+      this.msg,
+    );
+    this.connect();
+    this.watchFrames();
+  }
+
+  private setMessage(text: string | null, state: string, title = ""): void {
+    this.el.dataset.state = state;
+    if (text) {
+      this.msg.textContent = text;
+      this.msg.title = title;
+      this.msg.style.display = "";
+    } else {
+      this.msg.textContent = "";
+      this.msg.style.display = "none";
+    }
+  }
+
+  private connect(): void {
+    if (this.destroyed) return;
+    const ws = new WebSocket(wsUrl(`/api/live/${encodeURIComponent(this.cameraId)}`));
+    ws.binaryType = "arraybuffer";
+    this.ws = ws;
+    let gotAny = false;
+    ws.onmessage = (m) => {
+      gotAny = true;
+      this.retry = 1000;
+      if (typeof m.data === "string") this.onText(m.data);
+      else this.onBinary(m.data as ArrayBuffer);
+    };
+    ws.onclose = (ev) => {
+      if (this.destroyed) return;
+      this.ws = null;
+      const why = ev.code === 1008 || ev.code === 4401 || ev.code === 4403
+        ? `live refused (${ev.reason || "not allowed"})`
+        : gotAny
+          ? "live connection lost; reconnecting…"
+          : `cannot open live video${ev.reason ? ` (${ev.reason})` : ""}; retrying…`;
+      if (this.el.dataset.state !== "offline" && this.el.dataset.state !== "unsupported") this.setMessage(why, "error");
+      this.retryTimer = window.setTimeout(() => this.connect(), this.retry);
+      this.retry = Math.min(this.retry * 2, 10000);
+    };
+  }
+
+  private onText(data: string): void {
+    let m: { type?: string; mime?: string; codec?: string; wall_ms?: number; reason?: string; since_ms?: number };
+    try {
+      m = JSON.parse(data);
+    } catch {
+      return;
+    }
+    if (m.type === "codec") {
+      this.resetMedia();
+      this.mime = m.mime ?? "";
+      this.supported = typeof MediaSource !== "undefined" && MediaSource.isTypeSupported(this.mime);
+      if (!this.supported) {
+        const what = m.codec === "h265" || /hev1|hvc1/.test(this.mime) ? "H.265" : m.codec ?? this.mime;
+        this.setMessage(`this browser cannot decode ${what}`, "unsupported", this.mime);
+        return;
+      }
+      this.setMessage("waiting for video…", "starting");
+      this.openMedia();
+    } else if (m.type === "origin") {
+      this.originWallMs = Number(m.wall_ms);
+    } else if (m.type === "offline") {
+      const since = m.since_ms ?? Date.now();
+      this.setMessage(`camera offline since ${fmtSince(since)} (${m.reason ?? "unknown reason"})`, "offline", `since ${utcTitle(since)}`);
+      this.resetMedia();
+    }
+  }
+
+  private onBinary(buf: ArrayBuffer): void {
+    if (!this.supported || !this.ms) return;
+    this.queue.push(buf);
+    this.pump();
+  }
+
+  private openMedia(): void {
+    const ms = new MediaSource();
+    this.ms = ms;
+    this.url = URL.createObjectURL(ms);
+    this.video.src = this.url;
+    ms.addEventListener("sourceopen", () => {
+      if (this.ms !== ms) return;
+      try {
+        this.sb = ms.addSourceBuffer(this.mime);
+        this.sb.mode = "segments";
+      } catch (e) {
+        this.setMessage(`this browser cannot play ${this.mime}: ${(e as Error).message}`, "unsupported");
+        return;
+      }
+      this.sb.addEventListener("updateend", () => this.afterAppend());
+      this.pump();
+    });
+  }
+
+  private resetMedia(): void {
+    this.queue = [];
+    this.sb = null;
+    if (this.ms) {
+      try {
+        if (this.ms.readyState === "open") this.ms.endOfStream();
+      } catch {
+        /* already closed */
+      }
+    }
+    this.ms = null;
+    if (this.url) {
+      URL.revokeObjectURL(this.url);
+      this.url = "";
+    }
+    this.video.removeAttribute("src");
+    this.video.load();
+  }
+
+  private pump(): void {
+    const sb = this.sb;
+    if (!sb || sb.updating || this.queue.length === 0) return;
+    // Concatenate everything queued into one append: fewer updateend round trips when frames arrive in bursts.
+    let buf: ArrayBuffer;
+    if (this.queue.length === 1) buf = this.queue[0];
+    else {
+      const total = this.queue.reduce((a, b) => a + b.byteLength, 0);
+      const u = new Uint8Array(total);
+      let o = 0;
+      for (const b of this.queue) {
+        u.set(new Uint8Array(b), o);
+        o += b.byteLength;
+      }
+      buf = u.buffer;
+    }
+    this.queue = [];
+    try {
+      sb.appendBuffer(buf);
+    } catch (e) {
+      if ((e as DOMException).name === "QuotaExceededError") {
+        this.queue.unshift(buf);
+        this.trim(true);
+      } else {
+        this.setMessage(`video error: ${(e as Error).message}`, "error");
+      }
+    }
+  }
+
+  private afterAppend(): void {
+    const v = this.video;
+    const sb = this.sb;
+    if (!sb) return;
+    const b = sb.buffered;
+    if (b.length > 0) {
+      const end = b.end(b.length - 1);
+      if (this.el.dataset.state !== "playing" && this.el.dataset.state !== "offline") this.setMessage(null, "playing");
+      const behind = end - v.currentTime;
+      if (v.currentTime < b.start(0) || behind > MAX_BEHIND_S) {
+        v.currentTime = Math.max(b.start(b.length - 1), end - 0.05);
+      }
+      v.playbackRate = behind > SOFT_BEHIND_S ? 1.1 : 1.0;
+      if (v.paused) v.play().catch(() => {});
+    }
+    this.trim(false);
+    this.pump();
+  }
+
+  private trim(force: boolean): void {
+    const sb = this.sb;
+    if (!sb || sb.updating) return;
+    const now = performance.now();
+    if (!force && now - this.lastTrim < 2000) return;
+    this.lastTrim = now;
+    const b = sb.buffered;
+    if (b.length === 0) return;
+    const upTo = this.video.currentTime - (force ? 1 : KEEP_BEHIND_S);
+    if (upTo > b.start(0)) {
+      try {
+        sb.remove(b.start(0), upTo);
+      } catch {
+        /* next time */
+      }
+    }
+  }
+
+  private watchFrames(): void {
+    const v = this.video as HTMLVideoElement & { requestVideoFrameCallback?: RVFC };
+    if (!v.requestVideoFrameCallback) return;
+    const cb = (_now: number, meta: { presentationTime: number; mediaTime: number }) => {
+      if (this.destroyed) return;
+      if (Number.isFinite(this.originWallMs)) {
+        const latency = performance.timeOrigin + meta.presentationTime - (this.originWallMs + meta.mediaTime * 1000);
+        recordLive(this.cameraId, latency);
+      }
+      this.rvfcHandle = v.requestVideoFrameCallback!(cb);
+    };
+    this.rvfcHandle = v.requestVideoFrameCallback(cb);
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    window.clearTimeout(this.retryTimer);
+    const v = this.video as HTMLVideoElement & { cancelVideoFrameCallback?: (h: number) => void };
+    if (this.rvfcHandle && v.cancelVideoFrameCallback) v.cancelVideoFrameCallback(this.rvfcHandle);
+    this.ws?.close();
+    this.ws = null;
+    this.resetMedia();
+    this.el.remove();
+  }
+}

@@ -1,0 +1,114 @@
+// Control-room single page app. Routes by hash: #/login #/map #/live?n=4&cams=a,b #/playback?cams=a,b&t=ms
+// #/exports?camera=a&from=ms&to=ms. Each screen mounts into <main> and returns its cleanup.
+import "./style.css";
+import { api, setUnauthorisedHandler, type Me } from "./api";
+import { resetCameras } from "./cameras";
+import { clear, go, h, parseHash } from "./dom";
+import { mountExports } from "./exports";
+import { mountLogin } from "./login";
+import { mountMap } from "./map";
+import { mountPlayback } from "./playback";
+import "./stats";
+import { setTimeZone, zoneLabel } from "./time";
+import { mountWall } from "./wall";
+
+const app = document.getElementById("app")!;
+const main = h("main", {});
+const userEl = h("span", { class: "user", "data-testid": "current-user" });
+const zoneEl = h("span", { class: "zone", "data-testid": "city-zone" });
+const cityEl = h("span", { class: "city" });
+const links: Record<string, HTMLAnchorElement> = {
+  map: h("a", { href: "#/map", "data-testid": "nav-map" }, "Map"),
+  live: h("a", { href: "#/live", "data-testid": "nav-live" }, "Live wall"),
+  playback: h("a", { href: "#/playback", "data-testid": "nav-playback" }, "Playback"),
+  exports: h("a", { href: "#/exports", "data-testid": "nav-exports" }, "Exports"),
+};
+const logout = h("button", { "data-testid": "logout", onclick: () => void doLogout() }, "Sign out");
+const header = h("header", {}, h("b", { class: "brand" }, "camgrid"), cityEl, h("nav", {}, ...Object.values(links)), zoneEl, userEl, logout);
+app.append(header, main);
+
+let me: Me | null = null;
+let cleanup: (() => void) | null = null;
+let wanted = "#/map";
+
+async function doLogout(): Promise<void> {
+  await api.logout().catch(() => {});
+  me = null;
+  resetCameras();
+  go("login");
+}
+
+setUnauthorisedHandler(() => {
+  if (me) {
+    me = null;
+    resetCameras();
+  }
+  if (!location.hash.startsWith("#/login")) {
+    wanted = location.hash;
+    go("login");
+  }
+});
+
+async function loadCity(): Promise<void> {
+  try {
+    const city = await api.city();
+    setTimeZone(city.timezone);
+    cityEl.textContent = city.name;
+    document.title = `camgrid · ${city.name}`;
+  } catch {
+    /* the timezone from login is used */
+  }
+  zoneEl.textContent = zoneLabel();
+}
+
+function signedIn(m: Me): void {
+  me = m;
+  setTimeZone(m.timezone);
+  userEl.textContent = `${m.username} (${m.role})`;
+  zoneEl.textContent = zoneLabel();
+  void loadCity().then(route);
+}
+
+function route(): void {
+  cleanup?.();
+  cleanup = null;
+  clear(main);
+  const { route: r, params } = parseHash(location.hash);
+  if (!me && r !== "login") {
+    wanted = location.hash || "#/map";
+    go("login");
+    return;
+  }
+  header.hidden = r === "login";
+  for (const [k, a] of Object.entries(links)) a.classList.toggle("active", k === r);
+  main.dataset.screen = r;
+  try {
+    if (r === "login")
+      cleanup = mountLogin(main, (m) => {
+        signedIn(m);
+        location.hash = wanted.startsWith("#/login") ? "#/map" : wanted;
+      });
+    else if (r === "live") cleanup = mountWall(main, params);
+    else if (r === "playback") cleanup = mountPlayback(main, params);
+    else if (r === "exports") cleanup = mountExports(main, params);
+    else cleanup = mountMap(main, params);
+  } catch (e) {
+    main.append(h("div", { class: "error" }, `this screen failed: ${(e as Error).message}`));
+    console.error(e);
+  }
+}
+
+window.addEventListener("hashchange", route);
+
+api
+  .me()
+  .then((m) => {
+    me = m;
+    setTimeZone(m.timezone);
+    userEl.textContent = `${m.username} (${m.role})`;
+    return loadCity();
+  })
+  .catch(() => {
+    me = null;
+  })
+  .finally(route);

@@ -1,0 +1,279 @@
+// Map screen: the base map drawn only from GET /api/map/base (no tiles, glyphs or sprites) and every camera
+// as one circle layer over one GeoJSON source built straight from the columnar registry. Live state changes
+// use feature-state (no re-tiling); filters rebuild the source (one worker pass, not per-camera DOM).
+import maplibregl, { type GeoJSONSource, type StyleSpecification } from "maplibre-gl";
+import "maplibre-gl/dist/maplibre-gl.css";
+import { api, type City, type District } from "./api";
+import { CameraStore, STATES, STATE_COLOURS, cameras, syntheticColumns } from "./cameras";
+import { clear, go, h } from "./dom";
+import { LivePlayer } from "./live";
+import { hooks, stats } from "./stats";
+import { timeEl } from "./time";
+
+export const OSM_ATTRIBUTION = "© OpenStreetMap contributors";
+
+const colourExpr = [
+  "match",
+  ["coalesce", ["feature-state", "s"], ["get", "s"]],
+  0, STATE_COLOURS.recording,
+  1, STATE_COLOURS.offline,
+  3, STATE_COLOURS.planned,
+  STATE_COLOURS.unknown,
+];
+
+function baseStyle(): StyleSpecification {
+  return {
+    version: 8,
+    sources: {},
+    layers: [{ id: "background", type: "background", paint: { "background-color": "#1d2329" } }],
+  };
+}
+
+export function camerasGeoJSON(store: CameraStore, keep: (i: number) => boolean): GeoJSON.FeatureCollection {
+  const features: GeoJSON.Feature[] = [];
+  const n = store.count;
+  for (let i = 0; i < n; i++) {
+    if (!keep(i)) continue;
+    const lon = store.lon[i];
+    const lat = store.lat[i];
+    if (!Number.isFinite(lon) || !Number.isFinite(lat)) continue;
+    features.push({ type: "Feature", id: i, geometry: { type: "Point", coordinates: [lon, lat] }, properties: { s: store.state[i] } });
+  }
+  return { type: "FeatureCollection", features };
+}
+
+export function mountMap(root: HTMLElement, params: URLSearchParams): () => void {
+  const mapDiv = h("div", { class: "map", "data-testid": "map" });
+  const countEl = h("span", { "data-testid": "camera-count" }, "0");
+  const districtSel = h("select", { "data-testid": "filter-district", "aria-label": "district" }, h("option", { value: "" }, "all districts"));
+  const stateBoxes = STATES.map((s) =>
+    h("input", { type: "checkbox", checked: true, value: s, "data-testid": `filter-state-${s}` }),
+  );
+  const status = h("span", { class: "status", "data-testid": "map-status" }, "loading map…");
+  const panel = h("aside", { class: "panel", "data-testid": "camera-panel", hidden: true });
+  const filters = h(
+    "div",
+    { class: "toolbar" },
+    h("label", {}, "District ", districtSel),
+    ...STATES.map((s, k) =>
+      h("label", { class: "state-filter" }, stateBoxes[k], h("i", { class: "dot", style: `background:${STATE_COLOURS[s]}` }), s),
+    ),
+    h("span", { class: "count" }, countEl, " cameras shown"),
+    status,
+  );
+  root.append(h("div", { class: "screen map-screen" }, filters, h("div", { class: "map-wrap" }, mapDiv, panel)));
+
+  const map = new maplibregl.Map({
+    container: mapDiv,
+    style: baseStyle(),
+    center: [85.32, 27.7],
+    zoom: 12,
+    attributionControl: { compact: false, customAttribution: OSM_ATTRIBUTION },
+    fadeDuration: 0,
+  });
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-left");
+  hooks.map = map;
+
+  let store: CameraStore | null = null;
+  let districts: District[] = [];
+  let alive = true;
+  let livePanel: LivePlayer | null = null;
+  let unsub: (() => void) | null = null;
+  let rebuildTimer = 0;
+  const styleReady = new Promise<void>((r) => (map.loaded() ? r() : map.once("load", () => r())));
+
+  const keepFn = (s: CameraStore): ((i: number) => boolean) => {
+    const d = districtSel.value;
+    const dKeys = new Set<string>();
+    if (d) {
+      dKeys.add(d);
+      const dd = districts.find((x) => String(x.id) === d);
+      if (dd) dKeys.add(String(dd.name));
+    }
+    const allowed = new Uint8Array(STATES.length);
+    stateBoxes.forEach((b, k) => (allowed[k] = b.checked ? 1 : 0));
+    const allStates = allowed.every((x) => x === 1);
+    if (!d && allStates) return () => true;
+    return (i) => (!d || dKeys.has(s.districtKey[i])) && (allStates || allowed[s.state[i]] === 1);
+  };
+
+  const rebuild = (): number => {
+    if (!store) return 0;
+    const fc = camerasGeoJSON(store, keepFn(store));
+    const src = map.getSource("cameras") as GeoJSONSource | undefined;
+    if (src) src.setData(fc);
+    else {
+      map.addSource("cameras", { type: "geojson", data: fc, maxzoom: 14, buffer: 32 });
+      map.addLayer({
+        id: "cameras",
+        type: "circle",
+        source: "cameras",
+        paint: {
+          "circle-color": colourExpr as never,
+          "circle-radius": ["interpolate", ["linear"], ["zoom"], 10, 1.5, 13, 3, 16, 6, 19, 10],
+          "circle-stroke-color": "#000",
+          "circle-stroke-width": ["interpolate", ["linear"], ["zoom"], 13, 0, 15, 1],
+        },
+      });
+    }
+    countEl.textContent = String(fc.features.length);
+    return fc.features.length;
+  };
+
+  /** Install a registry on the map and measure the time to the first idle frame with the camera layer. */
+  const install = async (s: CameraStore): Promise<number | null> => {
+    await styleReady;
+    if (!alive) return null;
+    unsub?.();
+    store = s;
+    const t0 = performance.now();
+    const n = rebuild();
+    const ms = await new Promise<number>((res) => map.once("idle", () => res(performance.now() - t0)));
+    stats.mapFirstRenderMs = ms;
+    stats.mapCameras = n;
+    status.textContent = `${s.count} cameras; first render ${Math.round(ms)} ms`;
+    unsub = s.onChange((changed) => {
+      for (const i of changed) map.setFeatureState({ source: "cameras", id: i }, { s: s.state[i] });
+      const filtered = districtSel.value || stateBoxes.some((b) => !b.checked);
+      if (filtered && !rebuildTimer) rebuildTimer = window.setTimeout(() => ((rebuildTimer = 0), rebuild()), 1000);
+    });
+    return ms;
+  };
+
+  districtSel.addEventListener("change", rebuild);
+  for (const b of stateBoxes) b.addEventListener("change", rebuild);
+
+  map.on("mouseenter", "cameras", () => (map.getCanvas().style.cursor = "pointer"));
+  map.on("mouseleave", "cameras", () => (map.getCanvas().style.cursor = ""));
+  map.on("click", "cameras", (e) => {
+    const f = e.features?.[0];
+    if (f && store && typeof f.id === "number") openPanel(store.id(f.id));
+  });
+
+  const closePanel = () => {
+    livePanel?.destroy();
+    livePanel = null;
+    panel.hidden = true;
+    clear(panel);
+  };
+
+  const openPanel = (id: string) => {
+    closePanel();
+    panel.hidden = false;
+    panel.dataset.camera = id;
+    const body = h("div", {}, "loading…");
+    panel.append(h("div", { class: "panel-head" }, h("b", {}, id), h("button", { class: "close", onclick: closePanel, title: "close (Esc)" }, "×")), body);
+    livePanel = new LivePlayer(id, store?.nameOf(id) ?? id, { compact: true });
+    api
+      .camera(id)
+      .then((c) => {
+        clear(body);
+        const row = (k: string, v: Node | string | number | null | undefined) => h("tr", {}, h("th", {}, k), h("td", {}, v == null || v === "" ? "—" : typeof v === "object" ? v : String(v)));
+        body.append(
+          h(
+            "table",
+            { class: "details", "data-testid": "camera-details" },
+            row("name", c.name),
+            row("state", h("span", { class: `state state-${c.state}` }, c.state, c.reason ? ` (${c.reason})` : "")),
+            row("since", timeEl(c.since_ms, "since")),
+            row("district", c.district as string),
+            row("site", c.site),
+            row("feeder", c.feeder),
+            row("uplink", c.uplink),
+            row("codec", c.codec),
+            row("heading / fov", c.heading_deg == null ? null : `${c.heading_deg}° / ${c.fov_deg ?? "?"}°`),
+            row("range", c.range_m == null ? null : `${c.range_m} m`),
+            row("position", `${c.lat.toFixed(5)}, ${c.lon.toFixed(5)}`),
+          ),
+          livePanel ? livePanel.el : "",
+          h(
+            "div",
+            { class: "buttons" },
+            h("button", { "data-testid": "panel-playback", onclick: () => go("playback", { cams: id }) }, "Playback"),
+            h("button", { onclick: () => go("live", { n: 1, cams: id }) }, "Live (full)"),
+            h("button", { onclick: () => go("exports", { camera: id }) }, "Export…"),
+          ),
+        );
+      })
+      .catch((e) => {
+        clear(body);
+        body.append(h("div", { class: "error" }, `cannot load camera ${id}: ${(e as Error).message}`));
+      });
+  };
+
+  const onKey = (e: KeyboardEvent) => {
+    if (e.key === "Escape") closePanel();
+  };
+  window.addEventListener("keydown", onKey);
+
+  // Base map and city bounds.
+  Promise.all([api.city(), api.base(), api.districts().catch(() => [] as District[])])
+    .then(async ([city, base, ds]: [City, GeoJSON.FeatureCollection, District[]]) => {
+      if (!alive) return;
+      districts = ds;
+      for (const d of ds) districtSel.append(h("option", { value: String(d.id) }, `${d.name} (${d.cameras})`));
+      const want = params.get("district");
+      if (want) districtSel.value = want;
+      await styleReady;
+      if (!alive) return;
+      map.addSource("base", { type: "geojson", data: base, attribution: city.attribution || OSM_ATTRIBUTION, maxzoom: 16 });
+      map.addLayer({
+        id: "buildings", type: "fill", source: "base", filter: ["==", ["get", "kind"], "building"],
+        paint: { "fill-color": "#3a424b", "fill-outline-color": "#46505a" },
+      });
+      map.addLayer({
+        id: "streets", type: "line", source: "base", filter: ["==", ["get", "kind"], "street"],
+        layout: { "line-cap": "round", "line-join": "round" },
+        paint: {
+          "line-color": ["match", ["get", "highway"], ["primary", "trunk", "motorway", "secondary"], "#8a7f5c", "#5d6670"],
+          "line-width": ["interpolate", ["linear"], ["zoom"], 12, 0.6, 16, 3, 19, 10],
+        },
+      });
+      if (map.getLayer("cameras")) map.moveLayer("cameras");
+      const [a, b, c, d] = city.bounds;
+      if ([a, b, c, d].every(Number.isFinite)) map.fitBounds([[a, b], [c, d]], { padding: 20, duration: 0 });
+    })
+    .catch((e) => (status.textContent = `base map unavailable: ${(e as Error).message}`));
+
+  cameras()
+    .then((s) => install(s))
+    .catch((e) => (status.textContent = `cannot load cameras: ${(e as Error).message}`));
+
+  hooks.syntheticCameras = async (n: number) => {
+    const b = map.getBounds();
+    const s = new CameraStore(syntheticColumns(n, [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]));
+    return install(s);
+  };
+
+  hooks.panBenchmark = (ms: number) =>
+    new Promise<number>((resolve) => {
+      let renders = 0;
+      let frames = 0;
+      const onRender = () => renders++;
+      map.on("render", onRender);
+      const t0 = performance.now();
+      const step = (now: number) => {
+        const dt = now - t0;
+        if (dt >= ms) {
+          map.off("render", onRender);
+          resolve((Math.min(frames, renders) * 1000) / dt);
+          return;
+        }
+        frames++;
+        const a = (dt / 2000) * Math.PI * 2; // a circle every 2 s: stays over the city
+        map.panBy([Math.cos(a) * 8, Math.sin(a) * 8], { duration: 0 });
+        requestAnimationFrame(step);
+      };
+      requestAnimationFrame(step);
+    });
+
+  return () => {
+    alive = false;
+    window.removeEventListener("keydown", onKey);
+    window.clearTimeout(rebuildTimer);
+    unsub?.();
+    closePanel();
+    hooks.map = null;
+    map.remove();
+  };
+}

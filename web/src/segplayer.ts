@@ -1,0 +1,183 @@
+// Plays recorded segments of one camera into one <video> through MSE. Each segment file is a fragmented MP4
+// whose media time starts at 0, so it is appended with timestampOffset = (start_ms - origin_ms) / 1000 and the
+// video's currentTime is (wall_ms - origin_ms) / 1000 for every segment: seeking is plain arithmetic.
+import { ApiError, segmentMediaUrl, type SegmentInfo } from "./api";
+import { mimeFromInit } from "./mp4";
+
+const KEEP_BEHIND_MS = 90_000;
+const KEEP_AHEAD_MS = 240_000;
+
+export class SegmentPlayer {
+  readonly video: HTMLVideoElement;
+  private ms = new MediaSource();
+  private sb: SourceBuffer | null = null;
+  private opened: Promise<void>;
+  private chain: Promise<unknown> = Promise.resolve();
+  private loaded = new Map<string, SegmentInfo>();
+  private inflight = new Map<string, Promise<void>>();
+  private fetched = new Map<string, Promise<ArrayBuffer>>();
+  mime: string | null = null;
+  unsupported: string | null = null;
+  private url: string;
+
+  constructor(
+    readonly cameraId: string,
+    readonly originMs: number,
+  ) {
+    this.video = document.createElement("video");
+    this.video.muted = true;
+    this.video.playsInline = true;
+    this.video.preload = "auto";
+    this.video.dataset.testid = "playback-video";
+    this.url = URL.createObjectURL(this.ms);
+    this.video.src = this.url;
+    this.opened = new Promise((res) => this.ms.addEventListener("sourceopen", () => res(), { once: true }));
+  }
+
+  toMedia(wallMs: number): number {
+    return (wallMs - this.originMs) / 1000;
+  }
+
+  toWall(mediaS: number): number {
+    return this.originMs + mediaS * 1000;
+  }
+
+  isLoaded(seg: SegmentInfo): boolean {
+    return this.loaded.has(String(seg.id));
+  }
+
+  /** Fetch without appending (prefetch the next segment). */
+  prefetch(seg: SegmentInfo): void {
+    this.fetchSeg(seg).catch(() => {});
+  }
+
+  private fetchSeg(seg: SegmentInfo): Promise<ArrayBuffer> {
+    const key = String(seg.id);
+    let p = this.fetched.get(key);
+    if (!p) {
+      p = fetch(segmentMediaUrl(seg.id), { credentials: "same-origin" }).then(async (r) => {
+        if (!r.ok) throw new ApiError(r.status, r.status === 404 ? "recording no longer available (deleted or expired)" : `segment fetch failed (${r.status})`);
+        return r.arrayBuffer();
+      });
+      this.fetched.set(key, p);
+      p.catch(() => this.fetched.delete(key));
+      if (this.fetched.size > 6) this.fetched.delete(this.fetched.keys().next().value as string);
+    }
+    return p;
+  }
+
+  /** Append the segment if it is not buffered yet. Resolves when it is playable. */
+  ensure(seg: SegmentInfo): Promise<void> {
+    const key = String(seg.id);
+    if (this.loaded.has(key)) return Promise.resolve();
+    let p = this.inflight.get(key);
+    if (p) return p;
+    p = (async () => {
+      const data = await this.fetchSeg(seg);
+      await this.opened;
+      if (!this.sb) {
+        this.mime = mimeFromInit(data) ?? (seg.codec === "h265" ? 'video/mp4; codecs="hvc1.1.6.L93.B0"' : 'video/mp4; codecs="avc1.640028"');
+        if (!MediaSource.isTypeSupported(this.mime)) {
+          this.unsupported = /hvc1|hev1/.test(this.mime) ? "this browser cannot decode H.265" : `this browser cannot decode ${this.mime}`;
+          throw new Error(this.unsupported);
+        }
+        this.sb = this.ms.addSourceBuffer(this.mime);
+        this.sb.mode = "segments";
+      }
+      await this.run(async () => {
+        const sb = this.sb!;
+        await this.waitIdle();
+        sb.timestampOffset = (seg.start_ms - this.originMs) / 1000;
+        try {
+          await this.append(data);
+        } catch (e) {
+          if ((e as DOMException).name !== "QuotaExceededError") throw e;
+          await this.trimAround(seg.start_ms, true);
+          await this.append(data);
+        }
+      });
+      this.loaded.set(key, seg);
+    })();
+    this.inflight.set(key, p);
+    p.finally(() => this.inflight.delete(key)).catch(() => {});
+    return p;
+  }
+
+  private run<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.chain.then(fn, fn);
+    this.chain = p.catch(() => {});
+    return p;
+  }
+
+  private waitIdle(): Promise<void> {
+    const sb = this.sb!;
+    if (!sb.updating) return Promise.resolve();
+    return new Promise((res) => sb.addEventListener("updateend", () => res(), { once: true }));
+  }
+
+  private async append(data: ArrayBuffer): Promise<void> {
+    const sb = this.sb!;
+    await this.waitIdle();
+    await new Promise<void>((res, rej) => {
+      const ok = () => (cleanup(), res());
+      const bad = () => (cleanup(), rej(new Error("the browser could not decode this recording")));
+      const cleanup = () => {
+        sb.removeEventListener("updateend", ok);
+        sb.removeEventListener("error", bad);
+      };
+      sb.addEventListener("updateend", ok);
+      sb.addEventListener("error", bad);
+      try {
+        sb.appendBuffer(data);
+      } catch (e) {
+        cleanup();
+        rej(e);
+      }
+    });
+  }
+
+  private async remove(a: number, b: number): Promise<void> {
+    const sb = this.sb!;
+    await this.waitIdle();
+    await new Promise<void>((res) => {
+      sb.addEventListener("updateend", () => res(), { once: true });
+      try {
+        sb.remove(Math.max(0, a), b);
+      } catch {
+        res();
+      }
+    });
+  }
+
+  /** Drop buffered segments far from wall time t (all but the current one when `hard`). */
+  trimAround(t: number, hard = false): Promise<void> {
+    if (!this.sb) return Promise.resolve();
+    const drop = [...this.loaded.entries()].filter(([, s]) =>
+      hard ? !(s.start_ms <= t && t < s.end_ms) : s.end_ms < t - KEEP_BEHIND_MS || s.start_ms > t + KEEP_AHEAD_MS,
+    );
+    if (drop.length === 0) return Promise.resolve();
+    const job = async () => {
+      for (const [k, s] of drop) {
+        this.loaded.delete(k);
+        await this.remove(this.toMedia(s.start_ms), this.toMedia(s.end_ms));
+      }
+    };
+    return hard ? job() : this.run(job);
+  }
+
+  seekWall(t: number): void {
+    const m = this.toMedia(t);
+    if (Math.abs(this.video.currentTime - m) > 0.001) this.video.currentTime = m;
+  }
+
+  wallNow(): number {
+    return this.toWall(this.video.currentTime);
+  }
+
+  destroy(): void {
+    this.video.pause();
+    this.video.removeAttribute("src");
+    this.video.load();
+    URL.revokeObjectURL(this.url);
+  }
+}

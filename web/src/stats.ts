@@ -1,0 +1,60 @@
+// Test and benchmark hooks: window.camgrid = { map, stats, panBenchmark, ... } (see README in web/).
+import type { Map as MlMap } from "maplibre-gl";
+
+export interface Stats {
+  /** Time from the camera list being loaded to the map's first idle render with the camera layer (ms). */
+  mapFirstRenderMs: number | null;
+  /** Number of cameras in the layer when mapFirstRenderMs was measured. */
+  mapCameras: number;
+  /** Per camera id: the last ~200 live latencies (ms), one per presented frame. */
+  live: Record<string, number[]>;
+  /** Per camera id: number of frames presented since the tile opened. */
+  liveFrames: Record<string, number>;
+  /** Timeline click -> first presented frame (ms), one value per seek. */
+  seeks: number[];
+}
+
+export interface CamgridHooks {
+  map: MlMap | null;
+  stats: Stats;
+  panBenchmark: (ms: number) => Promise<number>;
+  syntheticCameras: (n: number) => Promise<number | null>;
+  version: string;
+}
+
+export const stats: Stats = { mapFirstRenderMs: null, mapCameras: 0, live: {}, liveFrames: {}, seeks: [] };
+
+const LIVE_KEEP = 200;
+
+export function recordLive(cameraId: string, latencyMs: number): void {
+  let a = stats.live[cameraId];
+  if (!a) a = stats.live[cameraId] = [];
+  a.push(latencyMs);
+  if (a.length > LIVE_KEEP) a.splice(0, a.length - LIVE_KEEP);
+  stats.liveFrames[cameraId] = (stats.liveFrames[cameraId] ?? 0) + 1;
+}
+
+export function recordSeek(ms: number): void {
+  stats.seeks.push(ms);
+  if (stats.seeks.length > 1000) stats.seeks.splice(0, stats.seeks.length - 1000);
+}
+
+declare global {
+  interface Window {
+    camgrid: CamgridHooks;
+  }
+}
+
+export const hooks: CamgridHooks = {
+  map: null,
+  stats,
+  panBenchmark: async () => {
+    throw new Error("open the map screen first (#/map)");
+  },
+  syntheticCameras: async () => {
+    throw new Error("open the map screen first (#/map)");
+  },
+  version: "1",
+};
+
+window.camgrid = hooks;

@@ -1,0 +1,206 @@
+// One camera's timeline track: recorded spans drawn on a canvas, gaps as DOM elements coloured by reason (with
+// a tooltip and data-* attributes for tests), the playhead and local-time ticks. All maths in timeline-math.ts.
+import type { GapInfo, SegmentInfo } from "./api";
+import { h } from "./dom";
+import { fmtFull, fmtHMS, timeZone, utcTitle } from "./time";
+import { type View, mergeRuns, niceTickStep, reasonColour, tickLabel, ticks, timeToX, xToTime } from "./timeline-math";
+
+export interface TrackCallbacks {
+  /** commit=false while dragging (preview), true on release. */
+  seek: (t: number, commit: boolean) => void;
+  zoom: (anchorX: number, factor: number) => void;
+  pan: (dxPx: number) => void;
+}
+
+export class TimelineTrack {
+  readonly el: HTMLElement;
+  private canvas: HTMLCanvasElement;
+  private gapLayer: HTMLElement;
+  private hover: HTMLElement;
+  segments: SegmentInfo[] = [];
+  gaps: GapInfo[] = [];
+  private gapEls: HTMLElement[] = [];
+
+  constructor(
+    readonly cameraId: string,
+    label: string,
+    private cb: TrackCallbacks,
+  ) {
+    this.canvas = h("canvas", { class: "track-canvas" });
+    this.gapLayer = h("div", { class: "gap-layer" });
+    this.hover = h("div", { class: "track-hover", hidden: true });
+    const area = h("div", { class: "track-area" }, this.canvas, this.gapLayer, this.hover);
+    this.el = h(
+      "div",
+      { class: "track", "data-testid": "timeline", "data-camera": cameraId, "data-segments": 0, "data-gaps": 0 },
+      h("div", { class: "track-label", title: cameraId }, label),
+      area,
+    );
+    this.bind(area);
+  }
+
+  get widthPx(): number {
+    return this.canvas.clientWidth || 800;
+  }
+
+  private bind(area: HTMLElement): void {
+    let dragging = false;
+    const xOf = (e: MouseEvent) => e.clientX - area.getBoundingClientRect().left;
+    area.addEventListener("mousedown", (e) => {
+      if (e.button !== 0) return;
+      dragging = true;
+      e.preventDefault();
+      this.cb.seek(this.timeAt(xOf(e)), false);
+    });
+    window.addEventListener("mousemove", (e) => {
+      if (dragging) this.cb.seek(this.timeAt(xOf(e)), false);
+    });
+    window.addEventListener("mouseup", (e) => {
+      if (!dragging) return;
+      dragging = false;
+      this.cb.seek(this.timeAt(xOf(e)), true);
+    });
+    area.addEventListener(
+      "wheel",
+      (e) => {
+        e.preventDefault();
+        if (e.shiftKey || Math.abs(e.deltaX) > Math.abs(e.deltaY)) this.cb.pan(e.shiftKey ? e.deltaY : e.deltaX);
+        else this.cb.zoom(xOf(e), Math.exp(-e.deltaY * 0.002));
+      },
+      { passive: false },
+    );
+    area.addEventListener("mousemove", (e) => {
+      const t = this.timeAt(xOf(e));
+      this.hover.hidden = false;
+      this.hover.style.left = `${xOf(e)}px`;
+      this.hover.textContent = fmtHMS(t);
+      area.title = `${fmtFull(t)} (${utcTitle(t)})`;
+    });
+    area.addEventListener("mouseleave", () => (this.hover.hidden = true));
+  }
+
+  private lastView: View | null = null;
+
+  private timeAt(x: number): number {
+    const v = this.lastView;
+    return v ? xToTime(v, Math.max(0, Math.min(v.widthPx, x))) : Date.now();
+  }
+
+  setData(segments: SegmentInfo[], gaps: GapInfo[], nowMs: number): void {
+    this.segments = [...segments].sort((a, b) => a.start_ms - b.start_ms);
+    this.gaps = [...gaps].sort((a, b) => a.start_ms - b.start_ms);
+    this.el.dataset.segments = String(this.segments.length);
+    this.el.dataset.gaps = String(this.gaps.length);
+    for (const g of this.gapEls) g.remove();
+    this.gapEls = this.gaps.map((g) => {
+      const end = g.end_ms ?? nowMs;
+      const text = `${g.reason}${g.detail ? `: ${g.detail}` : ""}\n${fmtFull(g.start_ms)} – ${g.end_ms == null ? "now" : fmtFull(end)} (${timeZone()})\nUTC ${utcTitle(g.start_ms)} – ${g.end_ms == null ? "now" : utcTitle(end)}`;
+      const el = h(
+        "div",
+        {
+          class: "gap", "data-testid": "gap", "data-reason": g.reason, "data-start-ms": g.start_ms, "data-end-ms": end,
+          "data-open": g.end_ms == null ? "true" : "false", title: text, style: `background:${reasonColour(g.reason)}`,
+        },
+        h("span", { class: "gap-text" }, g.reason),
+      );
+      this.gapLayer.append(el);
+      return el;
+    });
+  }
+
+  render(view: View, clockMs: number | null, nowMs: number, loading: boolean): void {
+    const w = this.widthPx;
+    view = { ...view, widthPx: w };
+    this.lastView = view;
+    const dpr = window.devicePixelRatio || 1;
+    const hgt = this.canvas.clientHeight || 36;
+    if (this.canvas.width !== Math.round(w * dpr) || this.canvas.height !== Math.round(hgt * dpr)) {
+      this.canvas.width = Math.round(w * dpr);
+      this.canvas.height = Math.round(hgt * dpr);
+    }
+    const g = this.canvas.getContext("2d");
+    if (!g) return;
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    g.clearRect(0, 0, w, hgt);
+    g.fillStyle = loading ? "#2a2f36" : "#23282e";
+    g.fillRect(0, 0, w, hgt);
+    // Future (after now) shaded.
+    const xNow = timeToX(view, nowMs);
+    if (xNow < w) {
+      g.fillStyle = "#15181c";
+      g.fillRect(Math.max(0, xNow), 0, w - Math.max(0, xNow), hgt);
+    }
+    // Grid lines at ticks.
+    const step = niceTickStep(view, 90);
+    g.strokeStyle = "#343b43";
+    g.lineWidth = 1;
+    for (const t of ticks(view, step, timeZone())) {
+      const x = Math.round(timeToX(view, t)) + 0.5;
+      g.beginPath();
+      g.moveTo(x, 0);
+      g.lineTo(x, hgt);
+      g.stroke();
+    }
+    // Recorded spans.
+    g.fillStyle = "#2ecc71";
+    const spans = this.segments.map((s) => ({ startMs: s.start_ms, endMs: s.end_ms }));
+    for (const r of mergeRuns(view, spans, nowMs, 0.5)) g.fillRect(r.x, 6, Math.max(1, r.w), hgt - 12);
+    // Gaps: DOM, positioned.
+    this.gaps.forEach((gap, k) => {
+      const el = this.gapEls[k];
+      const end = gap.end_ms ?? nowMs;
+      if (end < view.startMs || gap.start_ms > view.endMs) {
+        el.classList.add("offview");
+        return;
+      }
+      el.classList.remove("offview");
+      const x0 = timeToX(view, Math.max(gap.start_ms, view.startMs));
+      const x1 = timeToX(view, Math.min(end, view.endMs));
+      const ww = Math.max(3, x1 - x0);
+      el.style.left = `${Math.min(x0, w - ww)}px`;
+      el.style.width = `${ww}px`;
+      el.classList.toggle("narrow", ww < 40);
+    });
+    // Playhead.
+    if (clockMs != null) {
+      const x = timeToX(view, clockMs);
+      if (x >= 0 && x <= w) {
+        g.fillStyle = "#ffffff";
+        g.fillRect(Math.round(x) - 1, 0, 2, hgt);
+      }
+    }
+  }
+}
+
+/** The shared time axis under the tracks (labels in the city zone). */
+export class TimeAxis {
+  readonly el: HTMLCanvasElement = h("canvas", { class: "axis", "data-testid": "timeline-axis" });
+
+  render(view: View): void {
+    const w = this.el.clientWidth || 800;
+    const hgt = this.el.clientHeight || 22;
+    const dpr = window.devicePixelRatio || 1;
+    if (this.el.width !== Math.round(w * dpr)) this.el.width = Math.round(w * dpr);
+    if (this.el.height !== Math.round(hgt * dpr)) this.el.height = Math.round(hgt * dpr);
+    const g = this.el.getContext("2d");
+    if (!g) return;
+    view = { ...view, widthPx: w };
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    g.clearRect(0, 0, w, hgt);
+    g.fillStyle = "#c8d0d8";
+    g.strokeStyle = "#c8d0d8";
+    g.font = "12px system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif";
+    g.textBaseline = "top";
+    const step = niceTickStep(view, 90);
+    for (const t of ticks(view, step, timeZone())) {
+      const x = Math.round(timeToX(view, t)) + 0.5;
+      g.beginPath();
+      g.moveTo(x, 0);
+      g.lineTo(x, 5);
+      g.stroke();
+      const label = tickLabel(t, step, timeZone());
+      const tw = g.measureText(label).width;
+      if (x - tw / 2 >= 0 && x + tw / 2 <= w) g.fillText(label, x - tw / 2, 7);
+    }
+  }
+}
