@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 CONFIG_NAME = "camgrid.toml"
 ENV_PREFIX = "CAMGRID_"
+NOT_CONFIG = frozenset({"CAMGRID_HOME", "CAMGRID_NEW_PASSWORD"})  # environment variables that are not config keys
 
 
 class _Section(BaseModel):
@@ -169,7 +170,10 @@ class HealthConfig(_Section):
         3.5, ge=0.2, le=5.0, description="A camera seen down waits this long for its peers before it is judged"
     )
     hold_max_s: float = Field(
-        5.0, ge=0.2, le=10.0, description="Longest wait, when peers are going down but no group is clear yet"
+        4.75, ge=0.2, le=10.0, description="Longest wait, when peers are going down but no group is clear yet"
+    )
+    decide_step_s: float = Field(
+        0.25, ge=0.0, le=1.0, description="Decisions run on this time grid (0 = at each camera's own deadline)"
     )
     power_min_ratio: float = Field(
         0.3, ge=0.01, le=1.0, description="Share of a feeder's cameras down for a power incident"
@@ -246,7 +250,7 @@ class ConfigError(Exception):
 def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in environ.items():
-        if not key.startswith(ENV_PREFIX) or key == "CAMGRID_HOME":
+        if not key.startswith(ENV_PREFIX) or key in NOT_CONFIG:
             continue
         parts = key[len(ENV_PREFIX) :].lower().split("__")
         node = out

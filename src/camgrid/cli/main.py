@@ -21,6 +21,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "db": ("camgrid.cli.dbcmd:db", "Database migrations"),
     "plan": ("camgrid.cli.plan:plan", "Plan where cameras go (security map)"),
     "health": ("camgrid.cli.health:health", "Camera health and incident correlation"),
+    "serve": ("camgrid.cli.serve:serve", "The control room (and the recorder) on one port"),
+    "users": ("camgrid.cli.users:users", "Users, roles and tokens"),
+    "export": ("camgrid.cli.export:export", "Check exported clips"),
 }
 
 

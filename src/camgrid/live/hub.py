@@ -24,7 +24,7 @@ MAX_QUEUE = 75  # pictures (3 s at 25 fps) before a viewer is moved to the next 
 Message = str | bytes
 
 
-@dataclass
+@dataclass(eq=False)
 class Viewer:
     queue: asyncio.Queue[Message | None] = field(default_factory=lambda: asyncio.Queue())
     need_key: bool = True

@@ -12,7 +12,14 @@ def segments_between(*, session: Session, camera_id: str, start_ns: int, end_ns:
     return list(
         session.scalars(
             select(Segment)
-            .where(and_(Segment.camera_id == camera_id, Segment.start_ns < end_ns, Segment.end_ns > start_ns))
+            .where(
+                and_(
+                    Segment.camera_id == camera_id,
+                    Segment.start_ns < end_ns,
+                    # A segment being written has end_ns == start_ns in the index until it closes.
+                    or_(Segment.end_ns > start_ns, Segment.status == "writing"),
+                )
+            )
             .order_by(Segment.start_ns)
         )
     )

@@ -1,0 +1,74 @@
+"""The FastAPI application: API routers, the bundled front end, and the auth rule for every route."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.routing import BaseRoute
+
+from camgrid.api import routes_auth, routes_cameras, routes_exports, routes_live
+from camgrid.api.context import AppContext
+from camgrid.api.deps import User
+
+STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
+# The only routes open without a session: the login call, and the page and assets that draw the login form.
+PUBLIC_PATHS = frozenset({"/", "/login", "/api/auth/login", "/assets"})
+
+
+def create_app(ctx: AppContext) -> FastAPI:
+    import asyncio
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ctx.attach(asyncio.get_running_loop())
+        yield
+
+    app = FastAPI(
+        title="camgrid control room",
+        version="0.1.0",
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.ctx = ctx
+    for router in (routes_auth.router, routes_cameras.router, routes_live.router, routes_exports.router):
+        app.include_router(router)
+
+    @app.get("/api/openapi.json", include_in_schema=False)
+    def openapi_doc(who: object = User) -> dict[str, object]:
+        return app.openapi()
+
+    def index() -> FileResponse | HTMLResponse:
+        page = STATIC / "index.html"
+        if not page.is_file():
+            return HTMLResponse(
+                "<!doctype html><title>camgrid</title><p>The control room is not built: run <code>make demo</code>.",
+                status_code=503,
+            )
+        return FileResponse(page, headers={"Cache-Control": "no-store"})
+
+    app.add_api_route("/", index, methods=["GET"], include_in_schema=False, response_model=None)
+    app.add_api_route("/login", index, methods=["GET"], include_in_schema=False, response_model=None)
+    if (STATIC / "assets").is_dir():
+        app.mount("/assets", StaticFiles(directory=STATIC / "assets"), name="assets")
+    return app
+
+
+def all_routes(app: FastAPI) -> list[BaseRoute]:
+    """Every route of the app, including those of included routers (tests walk this list)."""
+    out: list[BaseRoute] = []
+    stack: list[BaseRoute] = list(app.routes)
+    while stack:
+        route = stack.pop(0)
+        inner = getattr(route, "original_router", None)  # FastAPI >= 0.16x keeps included routers lazily
+        if inner is not None:
+            stack.extend(inner.routes)
+        else:
+            out.append(route)
+    return out

@@ -1,0 +1,96 @@
+"""What the app needs, built once per process by ``camgrid serve`` (or a test)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from camgrid.access.ratelimit import LoginLimiter
+from camgrid.clock import Clock
+from camgrid.config import Settings
+from camgrid.live.hub import LiveHub
+from camgrid.registry.models import Camera
+from camgrid.storage.models import Gap, Segment
+from camgrid.storage.recorder import Recorder
+
+NS = 1_000_000_000
+
+
+@dataclass
+class CameraState:
+    state: str  # recording | offline | unknown | planned
+    reason: str
+    since_ns: int
+
+
+@dataclass
+class StateStore:
+    """Every camera's current state for the map; updated from the recorder's events on the event loop."""
+
+    states: dict[str, CameraState] = field(default_factory=dict)
+    subscribers: set[asyncio.Queue[str]] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def load(self, session: Session, now_ns: int) -> None:
+        states: dict[str, CameraState] = {}
+        for cid, status in session.execute(select(Camera.id, Camera.status)):
+            states[cid] = CameraState("planned" if status == "planned" else "unknown", "", now_ns)
+        for cid, start, reason in session.execute(
+            select(Gap.camera_id, Gap.start_ns, Gap.reason).where(Gap.end_ns.is_(None))
+        ):
+            if cid in states:
+                states[cid] = CameraState("offline", reason, start)
+        for cid, end in session.execute(select(Segment.camera_id, Segment.end_ns).where(Segment.status == "writing")):
+            if cid in states and states[cid].state == "unknown":
+                states[cid] = CameraState("recording", "", end)
+        with self.lock:
+            self.states = states
+
+    def set(self, camera_id: str, state: str, reason: str, since_ns: int) -> None:
+        """Event loop only."""
+        with self.lock:
+            self.states[camera_id] = CameraState(state, reason, since_ns)
+        msg = json.dumps(
+            {"type": "camera", "id": camera_id, "state": state, "reason": reason, "since_ms": since_ns // 1_000_000}
+        )
+        for q in list(self.subscribers):
+            if q.qsize() < 10_000:
+                q.put_nowait(msg)
+
+    def get(self, camera_id: str) -> CameraState | None:
+        with self.lock:
+            return self.states.get(camera_id)
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    factory: sessionmaker[Session]
+    clock: Clock
+    recorder: Recorder | None = None
+    hub: LiveHub | None = None
+    states: StateStore = field(default_factory=StateStore)
+    limiter: LoginLimiter = field(default_factory=LoginLimiter)
+    base_map: dict[str, Any] | None = None
+    session_ttl_s: float = 12 * 3600.0
+
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Wire the recorder's packets and state changes into the live hub and the state store."""
+        rec = self.recorder
+        if rec is None:
+            return
+        self.hub = LiveHub(loop, rec._codec_of)
+        rec.taps.append(self.hub.tap)
+        hub = self.hub
+
+        def on_state(camera_id: str, state: str, reason: str, since_ns: int) -> None:  # ingest thread
+            loop.call_soon_threadsafe(self.states.set, camera_id, state, reason, since_ns)
+            hub.on_state(camera_id, state == "recording", reason, since_ns)
+
+        rec.state_listeners.append(on_state)

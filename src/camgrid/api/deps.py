@@ -1,0 +1,54 @@
+"""Authentication for every route: a session cookie (browser) or a bearer token (scripts)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import Depends, HTTPException, Request, WebSocket, status
+from sqlalchemy.orm import Session
+
+from camgrid.access import service as access
+from camgrid.access.service import Principal
+from camgrid.api.context import AppContext
+from camgrid.db.engine import unit_of_work
+
+COOKIE = "camgrid_session"
+
+
+def ctx_of(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+def db(request: Request) -> Iterator[Session]:
+    with unit_of_work(ctx_of(request).factory) as session:
+        yield session
+
+
+def _secret(headers: dict[str, str], cookies: dict[str, str]) -> str:
+    auth = headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    return cookies.get(COOKIE, "")
+
+
+def principal_of(ctx: AppContext, secret: str) -> Principal | None:
+    if not secret:
+        return None
+    with unit_of_work(ctx.factory) as session:
+        return access.resolve(session=session, secret=secret, now_ns=ctx.clock.wall_ns())
+
+
+def current_user(request: Request) -> Principal:
+    who = principal_of(ctx_of(request), _secret(dict(request.headers), dict(request.cookies)))
+    if who is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "log in first", headers={"WWW-Authenticate": "Bearer"})
+    return who
+
+
+def ws_user(websocket: WebSocket) -> Principal | None:
+    ctx: AppContext = websocket.app.state.ctx
+    return principal_of(ctx, _secret(dict(websocket.headers), dict(websocket.cookies)))
+
+
+User = Depends(current_user)

@@ -1,0 +1,66 @@
+"""Login, logout, who am I."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from camgrid.access import service as access
+from camgrid.access.service import Principal
+from camgrid.api.deps import COOKIE, User, ctx_of, db
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+
+class Login(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+def _me(p: Principal, timezone: str) -> dict[str, object]:
+    return {"username": p.username, "role": p.role, "districts": list(p.districts), "timezone": timezone}
+
+
+@router.post("/login")
+def login(body: Login, request: Request, session: Session = Depends(db)) -> Response:  # noqa: B008
+    """The one route open without a session. Failed logins are rate-limited per user name and per address."""
+    ctx = ctx_of(request)
+    keys = [f"user:{body.username.lower()}", f"addr:{request.client.host if request.client else '?'}"]
+    now = time.monotonic()
+    wait = ctx.limiter.retry_after(keys, now)
+    if wait > 0:
+        return JSONResponse(
+            {"detail": f"too many failed logins: try again in {int(wait) + 1} s", "retry_after_s": int(wait) + 1},
+            status_code=429,
+            headers={"Retry-After": str(int(wait) + 1)},
+        )
+    user = access.authenticate(session=session, username=body.username, password=body.password)
+    if user is None:
+        ctx.limiter.failed(keys, now)
+        raise HTTPException(401, "wrong username or password")
+    ctx.limiter.succeeded(keys[:1])
+    secret = access.issue(
+        session=session, user=user, kind="session", ttl_s=ctx.session_ttl_s, now_ns=ctx.clock.wall_ns()
+    )
+    resp = JSONResponse(_me(access.principal(user), ctx.settings.timezone))
+    resp.set_cookie(COOKIE, secret, max_age=int(ctx.session_ttl_s), httponly=True, samesite="strict", path="/")
+    return resp
+
+
+@router.post("/logout", status_code=204)
+def logout(request: Request, who: Principal = User, session: Session = Depends(db)) -> Response:  # noqa: B008
+    secret = request.cookies.get(COOKIE, "")
+    if secret:
+        access.revoke(session=session, secret=secret)
+    resp = Response(status_code=204)
+    resp.delete_cookie(COOKIE, path="/")
+    return resp
+
+
+@router.get("/me")
+def me(request: Request, who: Principal = User) -> dict[str, object]:
+    return _me(who, ctx_of(request).settings.timezone)

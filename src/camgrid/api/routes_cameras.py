@@ -1,0 +1,214 @@
+"""The city, its map and its cameras; recorded spans and gaps; segment media."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import FileResponse
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from camgrid.access.service import Principal
+from camgrid.api.deps import User, ctx_of, db
+from camgrid.registry.models import Camera, District
+from camgrid.storage import service as storage
+from camgrid.storage.models import Segment
+
+router = APIRouter(prefix="/api", tags=["cameras"])
+MS = 1_000_000
+
+
+def visible(who: Principal, district: str) -> bool:
+    return not who.districts or district in who.districts
+
+
+def _camera(session: Session, who: Principal, camera_id: str) -> Camera:
+    cam = session.get(Camera, camera_id)
+    if cam is None or not visible(who, cam.district_id):
+        raise HTTPException(404, f"no camera {camera_id!r}")  # outside a user's districts it does not exist
+    return cam
+
+
+@router.get("/city")
+def city(request: Request, who: Principal = User) -> dict[str, Any]:
+    ctx = ctx_of(request)
+    base = _base_map(request)
+    return {
+        "name": "Kathmandu (Thapathali, Tripureshwar, Kupondole)",
+        "timezone": ctx.settings.timezone,
+        "bounds": base.get("bbox", [85.31356, 27.68290, 85.32105, 27.69495]),
+        "attribution": "© OpenStreetMap contributors",
+    }
+
+
+def _base_map(request: Request) -> dict[str, Any]:
+    ctx = ctx_of(request)
+    if ctx.base_map is None:
+        from camgrid.geo.osm import load_city
+
+        c = load_city()
+        feats: list[dict[str, Any]] = []
+        proj = c.projection
+        for s in c.streets:
+            geom = proj.geometry_to_lonlat(s.line)
+            coords = [[round(x, 6), round(y, 6)] for x, y in geom.coords]
+            feats.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "LineString", "coordinates": coords},
+                    "properties": {"kind": "street", "highway": s.highway, "name": s.name},
+                }
+            )
+        for b in c.buildings:
+            geom = proj.geometry_to_lonlat(b.polygon)
+            ring = [[round(x, 6), round(y, 6)] for x, y in geom.exterior.coords]
+            feats.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Polygon", "coordinates": [ring]},
+                    "properties": {"kind": "building"},
+                }
+            )
+        minlat, minlon, maxlat, maxlon = c.bounds_latlon
+        ctx.base_map = {
+            "type": "FeatureCollection",
+            "bbox": [minlon, minlat, maxlon, maxlat],
+            "features": feats,
+            "attribution": "© OpenStreetMap contributors",
+        }
+    return ctx.base_map
+
+
+@router.get("/map/base")
+def base_map(request: Request, who: Principal = User) -> dict[str, Any]:
+    return _base_map(request)
+
+
+@router.get("/districts")
+def districts(who: Principal = User, session: Session = Depends(db)) -> list[dict[str, Any]]:  # noqa: B008
+    rows = session.execute(select(Camera.district_id, func.count()).group_by(Camera.district_id)).all()
+    counts: dict[str, int] = {d: n for d, n in rows}
+    return [
+        {"id": d.id, "name": d.name or d.id, "cameras": counts.get(d.id, 0)}
+        for d in session.scalars(select(District).order_by(District.id))
+        if visible(who, d.id)
+    ]
+
+
+@router.get("/cameras")
+def cameras(request: Request, who: Principal = User, session: Session = Depends(db)) -> dict[str, Any]:  # noqa: B008
+    """Columnar, so that 62,000 cameras are one compact document."""
+    states = ctx_of(request).states
+    cols: dict[str, list[Any]] = {
+        k: []
+        for k in ("id", "name", "lon", "lat", "district", "site", "feeder", "uplink", "state", "reason", "since_ms")
+    }
+    rows = session.execute(
+        select(
+            Camera.id,
+            Camera.name,
+            Camera.lon,
+            Camera.lat,
+            Camera.district_id,
+            Camera.site_id,
+            Camera.feeder_id,
+            Camera.uplink_id,
+            Camera.status,
+        ).order_by(Camera.id)
+    )
+    for cid, name, lon, lat, district, site, feeder, uplink, status in rows:
+        if who.districts and district not in who.districts:
+            continue
+        st = states.get(cid)
+        for key, value in (
+            ("id", cid),
+            ("name", name),
+            ("lon", round(lon, 7)),
+            ("lat", round(lat, 7)),
+            ("district", district),
+            ("site", site),
+            ("feeder", feeder),
+            ("uplink", uplink),
+        ):
+            cols[key].append(value)
+        cols["state"].append(st.state if st else ("planned" if status == "planned" else "unknown"))
+        cols["reason"].append(st.reason if st else "")
+        cols["since_ms"].append(st.since_ns // MS if st else None)
+    return {"count": len(cols["id"]), **cols}
+
+
+@router.get("/cameras/{camera_id}")
+def camera(camera_id: str, request: Request, who: Principal = User, session: Session = Depends(db)) -> dict[str, Any]:  # noqa: B008
+    cam = _camera(session, who, camera_id)
+    st = ctx_of(request).states.get(cam.id)
+    codec = session.scalar(
+        select(Segment.codec).where(Segment.camera_id == cam.id).order_by(Segment.start_ns.desc()).limit(1)
+    )
+    return {
+        "id": cam.id,
+        "name": cam.name,
+        "lat": cam.lat,
+        "lon": cam.lon,
+        "district": cam.district_id,
+        "site": cam.site_id,
+        "feeder": cam.feeder_id,
+        "uplink": cam.uplink_id,
+        "codec": codec,
+        "state": st.state if st else "unknown",
+        "reason": st.reason if st else "",
+        "since_ms": st.since_ns // MS if st else None,
+        "heading_deg": cam.heading_deg,
+        "fov_deg": cam.fov_deg,
+        "range_m": cam.range_m,
+    }
+
+
+@router.get("/cameras/{camera_id}/timeline")
+def timeline(
+    camera_id: str,
+    request: Request,
+    from_ms: int = Query(..., ge=0),
+    to_ms: int = Query(..., ge=0),
+    who: Principal = User,
+    session: Session = Depends(db),  # noqa: B008
+) -> dict[str, Any]:
+    cam = _camera(session, who, camera_id)
+    if to_ms <= from_ms or to_ms - from_ms > 31 * 86400 * 1000:
+        raise HTTPException(422, "to_ms must be after from_ms, at most 31 days later")
+    t0, t1 = from_ms * MS, to_ms * MS
+    segs = storage.segments_between(session=session, camera_id=cam.id, start_ns=t0, end_ns=t1)
+    gaps = storage.gaps_between(session=session, camera_id=cam.id, start_ns=t0, end_ns=t1)
+    now_ns = ctx_of(request).clock.wall_ns()
+    return {
+        "segments": [
+            {
+                "id": s.id,
+                "start_ms": s.start_ns // MS,
+                # a segment being written reaches about now (its index row is completed when it closes)
+                "end_ms": (max(s.end_ns, now_ns - 1_000_000_000) if s.status == "writing" else s.end_ns) // MS,
+                "bytes": s.bytes,
+                "codec": s.codec,
+                "status": s.status,
+            }
+            for s in segs
+        ],
+        "gaps": [
+            {
+                "start_ms": g.start_ns // MS,
+                "end_ms": g.end_ns // MS if g.end_ns else None,
+                "reason": g.reason,
+                "detail": g.detail,
+            }
+            for g in gaps
+        ],
+    }
+
+
+@router.get("/segments/{segment_id}/media")
+def segment_media(segment_id: int, who: Principal = User, session: Session = Depends(db)) -> FileResponse:  # noqa: B008
+    seg = session.get(Segment, segment_id)
+    if seg is None:
+        raise HTTPException(404, "no such segment")
+    _camera(session, who, seg.camera_id)
+    return FileResponse(seg.path, media_type="video/mp4", headers={"Cache-Control": "private, max-age=60"})

@@ -1,0 +1,75 @@
+"""Live video and live state over WebSockets. An unauthenticated socket is closed with code 4401."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from camgrid.api.context import AppContext
+from camgrid.api.deps import ws_user
+from camgrid.db.engine import unit_of_work
+from camgrid.registry.models import Camera
+
+router = APIRouter(prefix="/api", tags=["live"])
+
+
+@router.websocket("/live/{camera_id}")
+async def live(websocket: WebSocket, camera_id: str) -> None:
+    ctx: AppContext = websocket.app.state.ctx
+    who = ws_user(websocket)
+    if who is None:
+        await websocket.close(code=4401)
+        return
+    with unit_of_work(ctx.factory) as session:
+        cam = session.get(Camera, camera_id)
+        allowed = cam is not None and (not who.districts or cam.district_id in who.districts)
+    if not allowed:
+        await websocket.close(code=4404)
+        return
+    await websocket.accept()
+    if ctx.hub is None:
+        await websocket.send_json({"type": "offline", "reason": "recorder_not_running", "since_ms": None})
+        await websocket.close()
+        return
+    st = ctx.states.get(camera_id)
+    if st is not None and st.state != "recording":
+        await websocket.send_json({"type": "offline", "reason": st.reason, "since_ms": st.since_ns // 1_000_000})
+    stream = ctx.hub.watch(camera_id)
+    try:
+        async for msg in stream:
+            if isinstance(msg, bytes):
+                await websocket.send_bytes(msg)
+            else:
+                await websocket.send_text(msg)
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]
+
+
+@router.websocket("/events")
+async def events(websocket: WebSocket) -> None:
+    ctx: AppContext = websocket.app.state.ctx
+    who = ws_user(websocket)
+    if who is None:
+        await websocket.close(code=4401)
+        return
+    await websocket.accept()
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    ctx.states.subscribers.add(queue)
+    allowed: set[str] | None = None
+    if who.districts:
+        with unit_of_work(ctx.factory) as session:
+            allowed = {c.id for c in session.query(Camera).filter(Camera.district_id.in_(who.districts))}
+    try:
+        await websocket.send_json({"type": "hello"})
+        while True:
+            msg = await queue.get()
+            if allowed is not None and not any(f'"id": "{cid}"' in msg for cid in allowed):
+                continue
+            await websocket.send_text(msg)
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        ctx.states.subscribers.discard(queue)

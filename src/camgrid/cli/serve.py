@@ -1,0 +1,67 @@
+"""``camgrid serve``: the control room (API + front end) and, on a single machine, the recorder in one process."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from camgrid.cli.common import open_db, settings_from, setup_logging
+from camgrid.clock import SystemClock
+from camgrid.db.engine import unit_of_work
+
+log = logging.getLogger("camgrid.serve")
+
+
+@click.command()
+@click.option("--host", help="Address (default server.host).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default server.port).")
+@click.option("--record/--no-record", default=True, show_default=True, help="Also record this node's cameras.")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, record: bool) -> None:
+    """Serve the control room on one port; with --record (default) the live view shares the recorder's connections."""
+    import uvicorn
+
+    from camgrid.api.app import create_app
+    from camgrid.api.context import AppContext
+    from camgrid.cli.record import metrics_token
+    from camgrid.storage.metrics import serve_metrics
+    from camgrid.storage.recorder import Recorder
+
+    settings = settings_from(ctx)
+    setup_logging(settings, "serve")
+    engine, factory = open_db(settings)
+    clock = SystemClock()
+    recorder = None
+    if record:
+        recorder = Recorder(settings=settings, engine=engine, factory=factory, clock=clock)
+        try:
+            recorder.start()
+        except RuntimeError as exc:
+            raise click.ClickException(str(exc)) from None
+        if settings.recorder.metrics_port:
+            try:
+                serve_metrics(
+                    settings.recorder.metrics_host,
+                    settings.recorder.metrics_port,
+                    recorder.metrics,
+                    lambda: {},
+                    metrics_token(settings.home),
+                )
+            except OSError as exc:
+                log.warning("metrics endpoint disabled: %s", exc)
+    app_ctx = AppContext(settings=settings, factory=factory, clock=clock, recorder=recorder)
+    with unit_of_work(factory) as session:
+        app_ctx.states.load(session, clock.wall_ns())
+    app = create_app(app_ctx)
+    try:
+        uvicorn.run(
+            app,
+            host=host or settings.server.host,
+            port=port or settings.server.port,
+            log_level="warning",
+            ws_max_size=1 << 20,
+        )
+    finally:
+        if recorder is not None:
+            recorder.stop()
