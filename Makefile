@@ -5,14 +5,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMPS := .make
-APT_PACKAGES := ffmpeg fonts-dejavu-core python3-venv ca-certificates
+APT_PACKAGES := ffmpeg fonts-dejavu-core python3-venv ca-certificates chromium
 CAMERAS ?= 32
 export CAMGRID_HOME ?= $(CURDIR)/var
 
 .PHONY: demo test lint typecheck importlint pytest bench-record deps clean help
 
 help:
-	@echo "make demo         simulated city + recorder (control room on http://127.0.0.1:8080 when built)"
+	@echo "make demo         simulated city + recorder + control room on http://127.0.0.1:8080"
 	@echo "make test         lint, types, import layers and the whole test suite"
 	@echo "make bench-record CAMERAS=N   recorder benchmark against one ffmpeg per camera"
 
@@ -30,7 +30,7 @@ $(STAMPS)/venv: pyproject.toml $(STAMPS)/apt
 
 deps: $(STAMPS)/venv
 
-demo: deps
+demo: deps web-build
 	$(BIN)/camgrid demo
 
 lint: deps
@@ -47,7 +47,7 @@ pytest: deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no test: failing" >&2; exit 1; fi; exit $$rc
 
-test: lint typecheck importlint pytest
+test: lint typecheck importlint web-test web-build pytest
 
 bench-record: deps
 	$(BIN)/python bench/bench_record.py --cameras $(CAMERAS)

@@ -1,16 +1,20 @@
-"""``camgrid demo``: a simulated city and the recorder on this machine, until Ctrl-C."""
+"""``camgrid demo``: a simulated city, the recorder and the control room on this machine, until Ctrl-C."""
 
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
+from typing import Any
 
 import click
 from sqlalchemy import func, select
 
+from camgrid.access import service as access
 from camgrid.cli.common import open_db, settings_from
 from camgrid.clock import SystemClock
 from camgrid.db.engine import unit_of_work
@@ -24,7 +28,7 @@ from camgrid.storage.models import Gap, Segment
 @click.option("--duration", type=float, help="Stop after this many seconds (default: until Ctrl-C).")
 @click.pass_context
 def demo(ctx: click.Context, count: int, duration: float | None) -> None:
-    """Start the simulated Kathmandu city and record it; print what is recorded and what is missing."""
+    """Start the simulated Kathmandu city, record it and serve the control room; print the login."""
     settings = settings_from(ctx)
     home = settings.home
     registry_file = home / "demo-cameras.csv"
@@ -53,8 +57,9 @@ def demo(ctx: click.Context, count: int, duration: float | None) -> None:
         with unit_of_work(factory) as session:
             summary = registry.import_cameras(session=session, rows=parsed.rows, now_ns=SystemClock().wall_ns())
         click.echo(f"  registry: {summary.total} cameras ({summary.added} new) from {registry_file}")
+        user, password = _demo_login(settings.home, factory)
         rec = subprocess.Popen(
-            [*me, "record"], env=env, stdout=(logs / "record.log").open("wb"), stderr=subprocess.STDOUT
+            [*me, "serve"], env=env, stdout=(logs / "serve.log").open("wb"), stderr=subprocess.STDOUT
         )
         click.echo(
             f"  simulator: rtsp://{settings.sim.host}:{settings.sim.port}/  faults: camgrid sim fault KIND SUBJECT"
@@ -64,7 +69,8 @@ def demo(ctx: click.Context, count: int, duration: float | None) -> None:
             f"  metrics: http://{settings.recorder.metrics_host}:{settings.recorder.metrics_port}/metrics "
             f"(bearer token in {home / 'run' / 'metrics.token'})"
         )
-        click.echo("  the control room (http://127.0.0.1:8080) is not built yet; press Ctrl-C to stop")
+        click.echo(f"  control room: http://{settings.server.host}:{settings.server.port}/  login: {user} / {password}")
+        click.echo("  press Ctrl-C to stop")
         stop = [False]
         signal.signal(signal.SIGINT, lambda *_: stop.__setitem__(0, True))
         signal.signal(signal.SIGTERM, lambda *_: stop.__setitem__(0, True))
@@ -72,7 +78,7 @@ def demo(ctx: click.Context, count: int, duration: float | None) -> None:
         next_status = started + 10
         while not stop[0] and (duration is None or time.monotonic() - started < duration):
             if rec.poll() is not None:
-                raise click.ClickException("the recorder stopped:\n" + (logs / "record.log").read_text()[-2000:])
+                raise click.ClickException("the server stopped:\n" + (logs / "serve.log").read_text()[-2000:])
             if time.monotonic() >= next_status:
                 next_status += 10
                 with unit_of_work(factory) as session:
@@ -89,3 +95,28 @@ def demo(ctx: click.Context, count: int, duration: float | None) -> None:
                 except subprocess.TimeoutExpired:
                     proc.kill()
         click.echo("camgrid demo stopped")
+
+
+def _demo_login(home: Path, factory: Any) -> tuple[str, str]:
+    """The demo operator's login, created once and kept in <home>/demo-login.txt (mode 600)."""
+    path = home / "demo-login.txt"
+    if path.exists():
+        user, _, password = path.read_text().strip().partition(" ")
+        return user, password
+    password = secrets.token_urlsafe(12)
+    with unit_of_work(factory) as session:
+        for name, role in (("operator", "operator"), ("supervisor", "supervisor"), ("admin", "admin")):
+            try:
+                access.create_user(
+                    session=session,
+                    username=name,
+                    password=password,
+                    role=role,
+                    districts=None,
+                    now_ns=SystemClock().wall_ns(),
+                )
+            except access.AccessError:
+                pass
+    path.write_text(f"operator {password}\n")
+    path.chmod(0o600)
+    return "operator", password
