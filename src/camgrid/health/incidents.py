@@ -47,6 +47,7 @@ class CorrelationEngine:
         self._cam_incs: dict[int, list[Incident]] = {}
         self._pending: dict[int, float] = {}
         self._postponed: set[int] = set()
+        self._decide_at: set[float] = set()
         self._blips: dict[int, list[float]] = {}
         self._group_blips: dict[tuple[str, int], list[float]] = {}
         self._notices: dict[int, tuple[float, float, str]] = {}
@@ -96,7 +97,7 @@ class CorrelationEngine:
             explained = self._attach_by_site(c, t)
         if not explained:
             self._pending[c] = t
-            self._push(t + self.cfg.hold_s, _DECIDE, c)
+            self._schedule_decide(t + self.cfg.hold_s)
 
     def camera_up(self, camera: str, t: float) -> None:
         """The recorder has ``camera`` back at ``t``."""
@@ -178,13 +179,26 @@ class CorrelationEngine:
     def finish(self, t: float) -> None:
         """End of a replay: fire deadlines to ``t`` and judge every camera still waiting."""
         self._tick(t)
-        while self._pending:
-            self._tick(max(self._now, max(self._pending.values()) + self.cfg.hold_max_s))
+        wait = self.cfg.hold_max_s + self.cfg.decide_step_s + 0.001
+        for _ in range(1000):  # every waiting camera has a decision scheduled no later than ``wait`` after it
+            if not self._pending:
+                break
+            self._tick(max(self._now, max(self._pending.values())) + wait)
 
     # ---------------------------------------------------------------- plumbing
     def _push(self, when: float, what: int, key: int) -> None:
         self._seq += 1
         heapq.heappush(self._timers, (when, self._seq, what, key))
+
+    def _schedule_decide(self, when: float) -> None:
+        """Decisions run on a grid of ``decide_step_s``: one cover for all cameras due in the same step, so that a
+        city-wide blackout costs a few covers, not one per camera (latency grows by at most one step)."""
+        step = self.cfg.decide_step_s
+        if step > 0:
+            when = math.ceil(when / step - 1e-9) * step
+        if when not in self._decide_at:
+            self._decide_at.add(when)
+            self._push(when, _DECIDE, 0)
 
     def _tick(self, t: float) -> float:
         if t < self._now:
@@ -194,6 +208,7 @@ class CorrelationEngine:
             when, _, what, key = heapq.heappop(timers)
             self._now = max(self._now, when)
             if what == _DECIDE:
+                self._decide_at.discard(when)
                 self._decide(self._now)
             elif what == _CLEAR:
                 inc = self._by_id[key]
@@ -270,7 +285,7 @@ class CorrelationEngine:
             if c not in self._cam_incs:
                 self._pending[c] = now
                 self._down_t[c] = now
-                self._push(now + self.cfg.hold_s, _DECIDE, c)
+                self._schedule_decide(now + self.cfg.hold_s)
 
     def _blip(self, c: int, t: float) -> None:
         """A camera back before it was judged. Repeated blips make it flapping, unless its whole group blipped."""
@@ -408,22 +423,28 @@ class CorrelationEngine:
                     survivor_of[c] = inc
                     cand.pop((kind, of[kind][c]), None)
         taken: set[int] = set()
+        suspect = self.topo.suspect_flag
+        odd = {kind: [c for c in pend if suspect[kind][c]] for kind in (POWER, UPLINK)}
         while cand:
-            passing = self._passing(cand, taken, survivor_of, now, due_limit, site_due)
-            best_key: tuple[str, int] | None = None
-            best_live: list[int] = []
-            if passing:
-                _, best_key, best_live = max(passing)
-            if best_key is None:
+            passing = self._passing(cand, taken, survivor_of, odd, now, due_limit, site_due)
+            if not passing:
                 break
-            del cand[best_key]
-            self._open_group_incident(best_key[0], best_key[1], best_live, now)
-            taken.update(best_live)
-            if best_key[0] != SITE:
-                major = self.topo.site_major[best_key[0]]
-                for c in pend:
-                    if c not in taken and major[of[SITE][c]] == best_key[1] and self._attach_by_site(c, now):
-                        taken.add(c)
+            # Greedy set cover, several picks a round: the best group, then the next best whose cameras do not
+            # overlap this round's picks (overlapping ones are judged again next round, on what is left).
+            passing.sort(reverse=True)
+            used: set[int] = set()
+            for _, key, live in passing:
+                if key not in cand or any(c in used for c in live):
+                    continue
+                del cand[key]
+                self._open_group_incident(key[0], key[1], live, now)
+                used.update(live)
+                taken.update(live)
+                if key[0] != SITE:
+                    major = self.topo.site_major[key[0]]
+                    for c in odd[key[0]]:
+                        if c not in taken and major[of[SITE][c]] == key[1] and self._attach_by_site(c, now):
+                            taken.add(c)
         for c in taken:
             del pend[c]
             self._postponed.discard(c)
@@ -442,7 +463,7 @@ class CorrelationEngine:
                     # Peers of the same site, feeder or uplink are waiting too: a group may still form.
                     if c not in self._postponed:
                         self._postponed.add(c)
-                        self._push(pend[c] + self.cfg.hold_max_s, _DECIDE, c)
+                        self._schedule_decide(pend[c] + self.cfg.hold_max_s)
                     continue
             del pend[c]
             self._postponed.discard(c)
@@ -457,6 +478,7 @@ class CorrelationEngine:
         cand: dict[tuple[str, int], list[int]],
         taken: set[int],
         survivor_of: dict[int, Incident],
+        odd: dict[str, list[int]],
         now: float,
         due_limit: float,
         site_due: float,
@@ -488,7 +510,7 @@ class CorrelationEngine:
             # plus waiting cameras whose site-mates are on it.
             major = self.topo.site_major[kind]
             eff = set(live)
-            eff.update(c for c in pend if c not in taken and major[of[SITE][c]] == g)
+            eff.update(c for c in odd[kind] if c not in taken and major[of[SITE][c]] == g)
             if any(pend[c] <= due_limit for c in eff):
                 score = len(live) * r**0.5
                 if kind == POWER and self._noticed(g, now):
@@ -504,11 +526,19 @@ class CorrelationEngine:
             if ok and (any(pend[c] <= site_due for c in live) or self._young_cameras(members)):
                 found.append(((len(live) * r**0.5, r, -KIND_ORDER[SITE], -key[1]), key, live, set(live)))
         # Set cover: a group whose cameras another passing group also explains, with more, is not the cause.
-        return [
-            (rank, key, live)
-            for rank, key, live, eff in found
-            if not any(other is not eff and eff < other for _, _, _, other in found)
-        ]
+        # Nor is an uplink whose cameras are all on feeders that are going dark as fully as it is (a blackout of
+        # several feeders darkens whole uplinks across them; the feeders are the cause).
+        feeders = {key[1]: rank[1] for rank, key, _, _ in found if key[0] == POWER}
+        out = []
+        for rank, key, live, eff in found:
+            if any(other is not eff and eff < other for _, _, _, other in found):
+                continue
+            if key[0] == UPLINK and feeders:
+                mine = {of[POWER][c] for c in eff}
+                if len(mine) >= 2 and all(f in feeders and feeders[f] >= rank[1] - 0.1 for f in mine):
+                    continue
+            out.append((rank, key, live))
+        return out
 
     def _open_group_incident(self, kind: str, g: int, cams: list[int], now: float) -> None:
         members = self.topo.groups[kind].members[g]
