@@ -65,7 +65,11 @@ async def events(websocket: WebSocket) -> None:
     try:
         await websocket.send_json({"type": "hello"})
         while True:
-            msg = await queue.get()
+            try:
+                msg = await asyncio.wait_for(queue.get(), 15)
+            except TimeoutError:
+                await websocket.send_json({"type": "ping"})  # also notices a browser that went away
+                continue
             if allowed is not None and not any(f'"id": "{cid}"' in msg for cid in allowed):
                 continue
             await websocket.send_text(msg)

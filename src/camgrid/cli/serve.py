@@ -61,6 +61,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, record: bool) 
             port=port or settings.server.port,
             log_level="warning",
             ws_max_size=1 << 20,
+            timeout_graceful_shutdown=5,
         )
     finally:
         if recorder is not None:
