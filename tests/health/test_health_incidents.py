@@ -203,3 +203,12 @@ def test_flapping_with_long_gaps_stays_one_incident(run: Run) -> None:
     engine = run(events)
     assert summary(engine) == [("camera", "C081", 1)]
     assert engine.incidents[0].flaps == 4
+
+
+def test_city_blackout_is_one_power_incident_per_feeder_not_uplinks(run: Run) -> None:
+    # every feeder trips within 2 s: each uplink is fully dark too, but the feeders explain it all
+    events = []
+    for f, offset in ((0, 0.0), (1, 0.8), (2, 1.6)):
+        events += cut(site_cams(*range(4 * f, 4 * f + 4)), 100.0 + offset, 2000.0 + 60 * f, spread=5.0)
+    engine = run(events)
+    assert summary(engine) == [("power", "F0", 16), ("power", "F1", 16), ("power", "F2", 16)]

@@ -40,7 +40,7 @@ def test_generator_city_shape_and_messy_cases() -> None:
         spans[len({r["feeder"] for r in sc.registry if r["uplink"] == u})] += 1
     assert sum(n for k, n in spans.items() if k > 1) > sum(n for k, n in spans.items() if k == 1)
     kinds = Counter(t["kind"] for t in sc.truth)
-    assert kinds["power"] == 40 and kinds["uplink"] >= 10 and kinds["site"] >= 10 and kinds["camera"] >= 50
+    assert kinds["power"] >= 41 and kinds["uplink"] >= 10 and kinds["site"] >= 10 and kinds["camera"] >= 50
     assert sc.wrong, "some registry entries are wrong"
     # the recorder sees each camera alternately down and up, in time order
     state: dict[str, str] = {}

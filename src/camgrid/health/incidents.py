@@ -485,7 +485,7 @@ class CorrelationEngine:
     ) -> list[tuple[tuple[float, float, int, int], tuple[str, int], list[int]]]:
         """Groups that may explain their waiting cameras now, ranked, minus those another one dominates."""
         pend, of = self._pending, self._of
-        found: list[tuple[tuple[float, float, int, int], tuple[str, int], list[int], set[int]]] = []
+        found: list[tuple[tuple[float, float, int, int], tuple[str, int], list[int], set[int], bool]] = []
         sites: list[tuple[tuple[str, int], list[int]]] = []
         contested: set[int] = set()
         for key, cams in list(cand.items()):
@@ -511,11 +511,11 @@ class CorrelationEngine:
             major = self.topo.site_major[kind]
             eff = set(live)
             eff.update(c for c in odd[kind] if c not in taken and major[of[SITE][c]] == g)
-            if any(pend[c] <= due_limit for c in eff):
-                score = len(live) * r**0.5
-                if kind == POWER and self._noticed(g, now):
-                    score *= 1.5  # outside evidence says this feeder has no power
-                found.append(((score, r, -KIND_ORDER[kind], -g), key, live, eff))
+            due = any(pend[c] <= due_limit for c in eff)
+            score = len(live) * r**0.5
+            if kind == POWER and self._noticed(g, now):
+                score *= 1.5  # outside evidence says this feeder has no power
+            found.append(((score, r, -KIND_ORDER[kind], -g), key, live, eff, due))
         for key, live in sites:
             fresh = [c for c in live if c not in survivor_of] if survivor_of else live
             if key[1] in contested or not fresh:
@@ -523,22 +523,43 @@ class CorrelationEngine:
             ok, r = self._passes(SITE, key[1], fresh, now)
             # A site waits for the longest hold: the other sites of its feeder may still be going dark.
             members = self.topo.groups[SITE].members[key[1]]
-            if ok and (any(pend[c] <= site_due for c in live) or self._young_cameras(members)):
-                found.append(((len(live) * r**0.5, r, -KIND_ORDER[SITE], -key[1]), key, live, set(live)))
+            if ok:
+                due = any(pend[c] <= site_due for c in live) or self._young_cameras(members) > 0
+                found.append(((len(live) * r**0.5, r, -KIND_ORDER[SITE], -key[1]), key, live, set(live), due))
         # Set cover: a group whose cameras another passing group also explains, with more, is not the cause.
         # Nor is an uplink whose cameras are all on feeders that are going dark as fully as it is (a blackout of
         # several feeders darkens whole uplinks across them; the feeders are the cause).
-        feeders = {key[1]: rank[1] for rank, key, _, _ in found if key[0] == POWER}
+        # Groups not due yet count here too: a smaller group does not go first only because it is due first.
+        feeders = {key[1]: set(live) for _, key, live, _, _ in found if key[0] == POWER}
         out = []
-        for rank, key, live, eff in found:
-            if any(other is not eff and eff < other for _, _, _, other in found):
+        for rank, key, live, eff, due in found:
+            if not due or any(other is not eff and eff < other for _, _, _, other, _ in found):
                 continue
-            if key[0] == UPLINK and feeders:
-                mine = {of[POWER][c] for c in eff}
-                if len(mine) >= 2 and all(f in feeders and feeders[f] >= rank[1] - 0.1 for f in mine):
-                    continue
+            if key[0] == UPLINK and feeders and self._feeders_explain(eff, feeders):
+                continue
             out.append((rank, key, live))
         return out
+
+    def _feeders_explain(self, eff: set[int], feeders: dict[int, set[int]]) -> bool:
+        """An uplink's dark cameras (nine in ten) lie on feeders that pass on their own, and some of those feeders
+        are dark beyond the uplink too.
+
+        In an uplink cut a feeder's dark cameras are those on the uplink; in a blackout of several feeders a feeder
+        is dark beyond any uplink crossing it, so the feeders are needed anyway and they explain the uplink too."""
+        of = self._of[POWER]
+        by_feeder: dict[int, int] = {}
+        for c in eff:
+            by_feeder[of[c]] = by_feeder.get(of[c], 0) + 1
+        if len(by_feeder) < 2:
+            return False
+        covered = 0
+        needed = False
+        for f, inside in by_feeder.items():
+            live = feeders.get(f)
+            if live is not None:
+                covered += inside
+                needed = needed or len(live - eff) >= max(2, len(live) // 10)
+        return needed and covered >= 0.9 * len(eff)
 
     def _open_group_incident(self, kind: str, g: int, cams: list[int], now: float) -> None:
         members = self.topo.groups[kind].members[g]

@@ -40,6 +40,7 @@ class ScenarioShape:
     uplinks: int | None = None
     districts: int | None = None
     feeder_cuts: int = 40
+    district_blackouts: int = 1
     uplink_cuts: int = 15
     uplink_during_power: int = 3
     site_faults: int = 20
@@ -195,7 +196,7 @@ def generate(shape: ScenarioShape) -> Scenario:
         by_uplink.setdefault(int(true_uplink[c]), []).append(c)
         by_site.setdefault(int(cam_site[c]), []).append(c)
     day = _Day(rng, shape, n)
-    _place_faults(day, shape, by_feeder, by_uplink, by_site, cam_site, ups_cap, n)
+    _place_faults(day, shape, by_feeder, by_uplink, by_site, cam_site, site_district, ups_cap, n)
     events, truth = _detect(day, shape, rng, n)
     evidence = _evidence(day, rng)
     return Scenario(shape=shape, registry=registry, events=events, truth=truth, wrong=wrong, evidence=evidence)
@@ -218,6 +219,22 @@ def _evidence(day: _Day, rng: np.random.Generator) -> list[dict[str, Any]]:
     return sorted(out, key=lambda e: e["t"])
 
 
+def _cut(
+    day: _Day, f: int, start: float, end: float, cams: list[int], cam_site: np.ndarray, ups_cap: np.ndarray
+) -> Fault | None:
+    """Book a power cut of feeder ``f`` if its cameras are free then; UPS sites ride through or run flat."""
+    if not day.free(cams, start, end):
+        return None
+    dark = [c for c in cams if ups_cap[cam_site[c]] <= 0 or ups_cap[cam_site[c]] < end - start]
+    if not dark:
+        return None
+    fault = Fault(POWER, f"F-{f:03d}", start, end, dark)
+    fault.delays = [float(ups_cap[cam_site[c]]) for c in dark]
+    fault.ups_sites = sorted({int(cam_site[c]) for c in cams if ups_cap[cam_site[c]] > 0})
+    day.book(fault, cams)
+    return fault
+
+
 def _place_faults(
     day: _Day,
     shape: ScenarioShape,
@@ -225,32 +242,40 @@ def _place_faults(
     by_uplink: dict[int, list[int]],
     by_site: dict[int, list[int]],
     cam_site: np.ndarray,
+    site_district: np.ndarray,
     ups_cap: np.ndarray,
     n: int,
 ) -> None:
     rng = day.rng
     feeders = sorted(by_feeder)
     cuts: list[tuple[Fault, int]] = []
+    # District blackouts: every feeder of one district trips within 2 s; power returns feeder by feeder.
+    district_of = {f: int(np.bincount(site_district[cam_site[cams]]).argmax()) for f, cams in by_feeder.items()}
+    districts = sorted({d for d in district_of.values() if sum(1 for x in district_of.values() if x == d) >= 2})
+    for _ in range(shape.district_blackouts):
+        if not districts:
+            break
+        d = districts[int(rng.integers(len(districts)))]
+        start, end = day.window(1800.0, 4 * 3600.0)
+        for f in feeders:
+            if district_of[f] == d:
+                _cut(
+                    day,
+                    f,
+                    start + float(rng.uniform(0, 2)),
+                    end + float(rng.uniform(0, 900)),
+                    by_feeder[f],
+                    cam_site,
+                    ups_cap,
+                )
     for _ in range(shape.feeder_cuts * 20):
         if len(cuts) >= shape.feeder_cuts:
             break
         f = feeders[int(rng.integers(len(feeders)))]
         start, end = day.window(300.0, 3 * 3600.0)
-        cams = by_feeder[f]
-        if not day.free(cams, start, end):
-            continue
-        dark = []
-        for c in cams:
-            cap = float(ups_cap[cam_site[c]])
-            if cap <= 0 or cap < end - start:  # no UPS, or it runs flat before power returns
-                dark.append(c)
-        if not dark:
-            continue
-        fault = Fault(POWER, f"F-{f:03d}", start, end, dark)
-        fault.delays = [float(ups_cap[cam_site[c]]) for c in dark]
-        fault.ups_sites = sorted({int(cam_site[c]) for c in cams if ups_cap[cam_site[c]] > 0})
-        day.book(fault, cams)
-        cuts.append((fault, f))
+        fault = _cut(day, f, start, end, by_feeder[f], cam_site, ups_cap)
+        if fault is not None:
+            cuts.append((fault, f))
     uplinks = sorted(by_uplink)
     placed = 0
     for fault, f in cuts[: shape.uplink_during_power]:
