@@ -308,7 +308,9 @@ class CorrelationEngine:
             recent = [b for b in self._group_blips.get((kind, self._of[kind][c]), ()) if b >= now - 3 * self.cfg.hold_s]
             if len(recent) >= self.cfg.group_min_cameras:
                 return  # the whole feeder or uplink flickered: not this camera's fault
-        inc = self._camera_incident(c, self._blips[c][0], now, "flapping")
+        # Latency counts from the blip that made it flapping; the incident starts with the first blip.
+        inc = self._camera_incident(c, self._blips[c][-1], now, "flapping")
+        inc.first_down = self._blips[c][0]
         inc.flaps = len(self._blips[c])
         if not self._down[c]:
             inc.last_return = self._blips[c][-1]
@@ -531,18 +533,17 @@ class CorrelationEngine:
         # several feeders darkens whole uplinks across them; the feeders are the cause).
         # Groups not due yet count here too: a smaller group does not go first only because it is due first.
         feeders = {key[1]: set(live) for _, key, live, _, _ in found if key[0] == POWER}
+        if feeders:
+            found = [x for x in found if x[1][0] != UPLINK or not self._feeders_explain(x[3], feeders)]
         out = []
         for rank, key, live, eff, due in found:
-            if not due or any(other is not eff and eff < other for _, _, _, other, _ in found):
-                continue
-            if key[0] == UPLINK and feeders and self._feeders_explain(eff, feeders):
-                continue
-            out.append((rank, key, live))
+            if due and not any(other is not eff and eff < other for _, _, _, other, _ in found):
+                out.append((rank, key, live))
         return out
 
     def _feeders_explain(self, eff: set[int], feeders: dict[int, set[int]]) -> bool:
         """An uplink's dark cameras (nine in ten) lie on feeders that pass on their own, and some of those feeders
-        are dark beyond the uplink too.
+        are dark beyond the uplink too, or other feeders are tripping at the same moment.
 
         In an uplink cut a feeder's dark cameras are those on the uplink; in a blackout of several feeders a feeder
         is dark beyond any uplink crossing it, so the feeders are needed anyway and they explain the uplink too."""
@@ -559,12 +560,26 @@ class CorrelationEngine:
             if live is not None:
                 covered += inside
                 needed = needed or len(live - eff) >= max(2, len(live) // 10)
-        return needed and covered >= 0.9 * len(eff)
+        if covered < 0.9 * len(eff):
+            return False
+        if needed:
+            return True
+        # Other feeders of the same district tripping within seconds (a substation going down) make power the
+        # likelier cause.
+        district = self.topo.district
+        here = {district[c] for c in eff}
+        for f, live in feeders.items():
+            if f not in by_feeder and any(district[c] in here for c in live):
+                return True
+        recent = self._now - self.cfg.hold_max_s - self.cfg.decide_step_s
+        return any(inc.first_down >= recent and inc.district in here for inc in self._open_group[POWER].values())
 
     def _open_group_incident(self, kind: str, g: int, cams: list[int], now: float) -> None:
         members = self.topo.groups[kind].members[g]
         inc = self._new(kind, g, self.topo.group_name(kind, g), len(members), now)
         inc.first_down = min(self._down_t[c] for c in cams)
+        districts = [self.topo.district[c] for c in cams]
+        inc.district = max(sorted(set(districts)), key=districts.count)
         self._open_group[kind][g] = inc
         self._n_open_groups += 1
         for c in cams:

@@ -41,6 +41,7 @@ class Incident:
     first_down: float = 0.0
     last_return: float | None = None
     overlap: bool = False
+    district: str = ""  # where most of its first cameras are
     inherited: set[int] = field(default_factory=set)
 
     @property
