@@ -13,10 +13,10 @@ function filesCell(x: ExportInfo): HTMLElement {
     box.append(
       h(
         "div",
-        { class: "file", "data-testid": "export-file", "data-name": f.name, "data-sha256": f.sha256 },
+        { class: "file", "data-testid": "export-file", "data-name": f.name, "data-sha256": f.sha256 ?? "" },
         h("a", { href: exportFileUrl(x.id, f.name), download: f.name, "data-testid": `download-${f.name}` }, f.name),
-        ` ${f.bytes.toLocaleString()} B `,
-        h("code", { class: "sha", title: "SHA-256" }, f.sha256),
+        ` ${f.bytes == null ? "" : `${f.bytes.toLocaleString()} B`} `,
+        f.sha256 ? h("code", { class: "sha", title: "SHA-256" }, f.sha256) : h("span", { class: "muted" }, f.name === "manifest.json" ? "(holds the digests)" : ""),
       ),
     );
   }

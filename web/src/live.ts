@@ -77,9 +77,12 @@ export class LivePlayer {
     ws.onclose = (ev) => {
       if (this.destroyed) return;
       this.ws = null;
-      const why = ev.code === 1008 || ev.code === 4401 || ev.code === 4403
-        ? `live refused (${ev.reason || "not allowed"})`
-        : gotAny
+      if (ev.code === 4401 || ev.code === 4403 || ev.code === 4404 || ev.code === 1008) {
+        const why = ev.code === 4404 ? "unknown camera, or not in your districts" : ev.code === 4401 ? "session expired: sign in again" : `live refused (${ev.reason || "not allowed"})`;
+        this.setMessage(why, "error");
+        return;
+      }
+      const why = gotAny
           ? "live connection lost; reconnecting…"
           : `cannot open live video${ev.reason ? ` (${ev.reason})` : ""}; retrying…`;
       if (this.el.dataset.state !== "offline" && this.el.dataset.state !== "unsupported") this.setMessage(why, "error");

@@ -1,9 +1,10 @@
 // Map screen: the base map drawn only from GET /api/map/base (no tiles, glyphs or sprites) and every camera
-// as one circle layer over one GeoJSON source built straight from the columnar registry. Live state changes
-// use feature-state (no re-tiling); filters rebuild the source (one worker pass, not per-camera DOM).
-import maplibregl, { type GeoJSONSource, type StyleSpecification } from "maplibre-gl";
+// drawn by one WebGL custom layer from typed arrays (cameralayer.ts). Live state changes and filters rewrite one
+// byte per camera; there is no per-camera DOM and no GeoJSON for the cameras.
+import maplibregl, { MercatorCoordinate, type StyleSpecification } from "maplibre-gl";
 import "maplibre-gl/dist/maplibre-gl.css";
 import { api, type City, type District } from "./api";
+import { CameraLayer, HIDDEN } from "./cameralayer";
 import { CameraStore, STATES, STATE_COLOURS, cameras, syntheticColumns } from "./cameras";
 import { clear, go, h } from "./dom";
 import { LivePlayer } from "./live";
@@ -12,34 +13,12 @@ import { timeEl } from "./time";
 
 export const OSM_ATTRIBUTION = "© OpenStreetMap contributors";
 
-const colourExpr = [
-  "match",
-  ["coalesce", ["feature-state", "s"], ["get", "s"]],
-  0, STATE_COLOURS.recording,
-  1, STATE_COLOURS.offline,
-  3, STATE_COLOURS.planned,
-  STATE_COLOURS.unknown,
-];
-
 function baseStyle(): StyleSpecification {
   return {
     version: 8,
     sources: {},
     layers: [{ id: "background", type: "background", paint: { "background-color": "#1d2329" } }],
   };
-}
-
-export function camerasGeoJSON(store: CameraStore, keep: (i: number) => boolean): GeoJSON.FeatureCollection {
-  const features: GeoJSON.Feature[] = [];
-  const n = store.count;
-  for (let i = 0; i < n; i++) {
-    if (!keep(i)) continue;
-    const lon = store.lon[i];
-    const lat = store.lat[i];
-    if (!Number.isFinite(lon) || !Number.isFinite(lat)) continue;
-    features.push({ type: "Feature", id: i, geometry: { type: "Point", coordinates: [lon, lat] }, properties: { s: store.state[i] } });
-  }
-  return { type: "FeatureCollection", features };
 }
 
 export function mountMap(root: HTMLElement, params: URLSearchParams): () => void {
@@ -70,17 +49,29 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
     zoom: 12,
     attributionControl: { compact: false, customAttribution: OSM_ATTRIBUTION },
     fadeDuration: 0,
+    dragRotate: false,
+    pitchWithRotate: false,
+    touchPitch: false,
+    maxPitch: 0,
   });
+  map.touchZoomRotate.disableRotation();
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-left");
   hooks.map = map;
+  const layer = new CameraLayer(STATES.map((s) => STATE_COLOURS[s]));
 
   let store: CameraStore | null = null;
   let districts: District[] = [];
   let alive = true;
   let livePanel: LivePlayer | null = null;
   let unsub: (() => void) | null = null;
-  let rebuildTimer = 0;
-  const styleReady = new Promise<void>((r) => (map.loaded() ? r() : map.once("load", () => r())));
+  const styleReady = new Promise<void>((r) => {
+    const done = () => {
+      if (!map.getLayer("cameras")) map.addLayer(layer);
+      r();
+    };
+    if (map.loaded()) done();
+    else map.once("load", done);
+  });
 
   const keepFn = (s: CameraStore): ((i: number) => boolean) => {
     const d = districtSel.value;
@@ -97,58 +88,73 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
     return (i) => (!d || dKeys.has(s.districtKey[i])) && (allStates || allowed[s.state[i]] === 1);
   };
 
+  /** Recompute which cameras are shown (filters) and the count label. */
   const rebuild = (): number => {
     if (!store) return 0;
-    const fc = camerasGeoJSON(store, keepFn(store));
-    const src = map.getSource("cameras") as GeoJSONSource | undefined;
-    if (src) src.setData(fc);
-    else {
-      map.addSource("cameras", { type: "geojson", data: fc, maxzoom: 14, buffer: 32 });
-      map.addLayer({
-        id: "cameras",
-        type: "circle",
-        source: "cameras",
-        paint: {
-          "circle-color": colourExpr as never,
-          "circle-radius": ["interpolate", ["linear"], ["zoom"], 10, 1.5, 13, 3, 16, 6, 19, 10],
-          "circle-stroke-color": "#000",
-          "circle-stroke-width": ["interpolate", ["linear"], ["zoom"], 13, 0, 15, 1],
-        },
-      });
+    const keep = keepFn(store);
+    const shown = layer.states.length === store.count ? layer.states : new Uint8Array(store.count);
+    let n = 0;
+    for (let i = 0; i < store.count; i++) {
+      const ok = keep(i) && Number.isFinite(store.lon[i]) && Number.isFinite(store.lat[i]);
+      shown[i] = ok ? store.state[i] : HIDDEN;
+      if (ok) n++;
     }
-    countEl.textContent = String(fc.features.length);
-    return fc.features.length;
+    if (shown !== layer.states) layer.setData(store.lon, store.lat, shown);
+    else layer.statesChanged();
+    countEl.textContent = String(n);
+    return n;
   };
 
-  /** Install a registry on the map and measure the time to the first idle frame with the camera layer. */
+  /** Install a registry on the map and measure the time to the first presented frame with all its cameras. */
   const install = async (s: CameraStore): Promise<number | null> => {
     await styleReady;
     if (!alive) return null;
     unsub?.();
     store = s;
     const t0 = performance.now();
+    const drawn = new Promise<number>((res) => (layer.onDrawn = () => res(performance.now() - t0)));
+    layer.states = new Uint8Array(0);
     const n = rebuild();
-    const ms = await new Promise<number>((res) => map.once("idle", () => res(performance.now() - t0)));
+    const ms = await drawn;
     stats.mapFirstRenderMs = ms;
     stats.mapCameras = n;
     status.textContent = `${s.count} cameras; first render ${Math.round(ms)} ms`;
     unsub = s.onChange((changed) => {
-      for (const i of changed) map.setFeatureState({ source: "cameras", id: i }, { s: s.state[i] });
-      const filtered = districtSel.value || stateBoxes.some((b) => !b.checked);
-      if (filtered && !rebuildTimer) rebuildTimer = window.setTimeout(() => ((rebuildTimer = 0), rebuild()), 1000);
+      const keep = keepFn(s);
+      let n2 = Number(countEl.textContent) || 0;
+      for (const i of changed) {
+        const was = layer.states[i] !== HIDDEN;
+        const ok = keep(i);
+        layer.states[i] = ok ? s.state[i] : HIDDEN;
+        n2 += (ok ? 1 : 0) - (was ? 1 : 0);
+      }
+      countEl.textContent = String(n2);
+      layer.statesChanged();
     });
     return ms;
   };
 
+  const pick = (p: maplibregl.LngLat): number => {
+    const m = MercatorCoordinate.fromLngLat(p);
+    const worldPx = 512 * Math.pow(2, map.getZoom());
+    const radiusPx = Math.max(6, layer.pointSize(map.getZoom()) / 2 + 3);
+    return layer.nearest(m.x, m.y, radiusPx / worldPx);
+  };
+  let hoverT = 0;
+  map.on("mousemove", (e) => {
+    const now = performance.now();
+    if (now - hoverT < 50) return;
+    hoverT = now;
+    map.getCanvas().style.cursor = store && pick(e.lngLat) >= 0 ? "pointer" : "";
+  });
+  map.on("click", (e) => {
+    if (!store) return;
+    const i = pick(e.lngLat);
+    if (i >= 0) openPanel(store.id(i));
+  });
+
   districtSel.addEventListener("change", rebuild);
   for (const b of stateBoxes) b.addEventListener("change", rebuild);
-
-  map.on("mouseenter", "cameras", () => (map.getCanvas().style.cursor = "pointer"));
-  map.on("mouseleave", "cameras", () => (map.getCanvas().style.cursor = ""));
-  map.on("click", "cameras", (e) => {
-    const f = e.features?.[0];
-    if (f && store && typeof f.id === "number") openPanel(store.id(f.id));
-  });
 
   const closePanel = () => {
     livePanel?.destroy();
@@ -217,10 +223,11 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
       await styleReady;
       if (!alive) return;
       map.addSource("base", { type: "geojson", data: base, attribution: city.attribution || OSM_ATTRIBUTION, maxzoom: 16 });
+      const before = map.getLayer("cameras") ? "cameras" : undefined;
       map.addLayer({
         id: "buildings", type: "fill", source: "base", filter: ["==", ["get", "kind"], "building"],
-        paint: { "fill-color": "#3a424b", "fill-outline-color": "#46505a" },
-      });
+        paint: { "fill-color": "#3a424b", "fill-antialias": false },
+      }, before);
       map.addLayer({
         id: "streets", type: "line", source: "base", filter: ["==", ["get", "kind"], "street"],
         layout: { "line-cap": "round", "line-join": "round" },
@@ -228,8 +235,7 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
           "line-color": ["match", ["get", "highway"], ["primary", "trunk", "motorway", "secondary"], "#8a7f5c", "#5d6670"],
           "line-width": ["interpolate", ["linear"], ["zoom"], 12, 0.6, 16, 3, 19, 10],
         },
-      });
-      if (map.getLayer("cameras")) map.moveLayer("cameras");
+      }, before);
       const [a, b, c, d] = city.bounds;
       if ([a, b, c, d].every(Number.isFinite)) map.fitBounds([[a, b], [c, d]], { padding: 20, duration: 0 });
     })
@@ -243,6 +249,14 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
     const b = map.getBounds();
     const s = new CameraStore(syntheticColumns(n, [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]));
     return install(s);
+  };
+
+  hooks.cameraXY = (id: string) => {
+    const i = store?.index.get(id);
+    if (i === undefined || !store || layer.states[i] === HIDDEN) return null;
+    const p = map.project([store.lon[i], store.lat[i]]);
+    const r = mapDiv.getBoundingClientRect();
+    return [r.left + p.x, r.top + p.y];
   };
 
   hooks.panBenchmark = (ms: number) =>
@@ -270,10 +284,10 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
   return () => {
     alive = false;
     window.removeEventListener("keydown", onKey);
-    window.clearTimeout(rebuildTimer);
     unsub?.();
     closePanel();
     hooks.map = null;
+    hooks.cameraXY = () => null;
     map.remove();
   };
 }

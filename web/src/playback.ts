@@ -5,7 +5,7 @@ import { api, type GapInfo, type SegmentInfo } from "./api";
 import { cameras } from "./cameras";
 import { go, h } from "./dom";
 import { SegmentPlayer } from "./segplayer";
-import { recordSeek } from "./stats";
+import { hooks, recordSeek } from "./stats";
 import { fmtFull, fmtHM, fmtHMS, fmtSince, utcTitle } from "./time";
 import { TimeAxis, TimelineTrack } from "./timeline";
 import {
@@ -424,7 +424,16 @@ export function mountPlayback(root: HTMLElement, params: URLSearchParams): () =>
   }
   requestAnimationFrame(frame);
 
+  hooks.timelineX = (id, t) => rows.find((r) => r.id === id)?.track.clientXOf(t) ?? null;
+  hooks.timeline = (id) => {
+    const r = rows.find((x) => x.id === id);
+    if (!r) return null;
+    return { startMs: view.startMs, endMs: view.endMs, clockMs: Number.isFinite(clock) ? clock : null, segments: r.track.segments, gaps: r.track.gaps };
+  };
+
   return () => {
+    hooks.timelineX = () => null;
+    hooks.timeline = () => null;
     alive = false;
     window.removeEventListener("keydown", onKey);
     for (const r of rows) r.player?.destroy();

@@ -19,6 +19,12 @@ export interface CamgridHooks {
   stats: Stats;
   panBenchmark: (ms: number) => Promise<number>;
   syntheticCameras: (n: number) => Promise<number | null>;
+  /** Map screen: page coordinates [x, y] of a shown camera (to click it), or null. */
+  cameraXY: (cameraId: string) => [number, number] | null;
+  /** Playback screen: client x (px, page coordinates) of instant t on a camera's timeline, or null. */
+  timelineX: (cameraId: string, t: number) => number | null;
+  /** Playback screen: the shared view and the loaded segments/gaps of a camera. */
+  timeline: (cameraId: string) => { startMs: number; endMs: number; clockMs: number | null; segments: unknown[]; gaps: unknown[] } | null;
   version: string;
 }
 
@@ -54,6 +60,9 @@ export const hooks: CamgridHooks = {
   syntheticCameras: async () => {
     throw new Error("open the map screen first (#/map)");
   },
+  cameraXY: () => null,
+  timelineX: () => null,
+  timeline: () => null,
   version: "1",
 };
 

@@ -81,6 +81,13 @@ export class TimelineTrack {
 
   private lastView: View | null = null;
 
+  /** Page x of instant t (for tests), null when outside the view. */
+  clientXOf(t: number): number | null {
+    const v = this.lastView;
+    if (!v || t < v.startMs || t > v.endMs) return null;
+    return this.canvas.getBoundingClientRect().left + timeToX(v, t);
+  }
+
   private timeAt(x: number): number {
     const v = this.lastView;
     return v ? xToTime(v, Math.max(0, Math.min(v.widthPx, x))) : Date.now();
