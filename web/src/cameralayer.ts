@@ -142,7 +142,7 @@ export class CameraLayer implements CustomLayerInterface {
   }
 
   pointSize(zoom: number): number {
-    const stops: [number, number][] = [[10, 2.5], [14, 5], [17, 10], [19, 18]];
+    const stops: [number, number][] = [[10, 3], [13, 5], [15, 8], [17, 12], [19, 18]];
     if (zoom <= stops[0][0]) return stops[0][1];
     for (let k = 1; k < stops.length; k++) {
       if (zoom <= stops[k][0]) {
@@ -175,7 +175,8 @@ export class CameraLayer implements CustomLayerInterface {
     gl.enableVertexAttribArray(aState);
     gl.vertexAttribPointer(aState, 1, gl.UNSIGNED_BYTE, false, 0, 0);
     // u_matrix = MVP x translate(ox, oy), composed in float64 so the float32 uniform keeps street precision.
-    const m = options.modelViewProjectionMatrix as unknown as ArrayLike<number>;
+    // MapLibre 5: defaultProjectionData.mainMatrix maps mercator 0..1 to clip space (mercator projection).
+    const m = options.defaultProjectionData.mainMatrix as unknown as ArrayLike<number>;
     const u = new Float32Array(16);
     for (let i = 0; i < 12; i++) u[i] = m[i];
     for (let i = 0; i < 4; i++) u[12 + i] = m[i] * this.ox + m[4 + i] * this.oy + m[12 + i];
