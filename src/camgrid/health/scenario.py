@@ -258,7 +258,7 @@ def _place_faults(
         d = districts[int(rng.integers(len(districts)))]
         start, end = day.window(1800.0, 4 * 3600.0)
         for f in feeders:
-            if district_of[f] == d:
+            if district_of[f] == d and len(by_feeder[f]) >= 2:
                 _cut(
                     day,
                     f,
@@ -268,6 +268,8 @@ def _place_faults(
                     cam_site,
                     ups_cap,
                 )
+    # A group of one camera going dark is that camera's fault as far as anyone can tell: cut groups of two or more.
+    feeders = [f for f in feeders if len(by_feeder[f]) >= 2] or feeders
     for _ in range(shape.feeder_cuts * 20):
         if len(cuts) >= shape.feeder_cuts:
             break
@@ -276,7 +278,7 @@ def _place_faults(
         fault = _cut(day, f, start, end, by_feeder[f], cam_site, ups_cap)
         if fault is not None:
             cuts.append((fault, f))
-    uplinks = sorted(by_uplink)
+    uplinks = [u for u in sorted(by_uplink) if len(by_uplink[u]) >= 2] or sorted(by_uplink)
     placed = 0
     for fault, f in cuts[: shape.uplink_during_power]:
         assert fault.end is not None
