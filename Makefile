@@ -86,3 +86,8 @@ web-build:
 
 web-test: $(STAMPS)/web-deps
 	cd web && npm test --silent
+
+# control room: live latency, seek and the 62,000-camera map in real Chromium
+.PHONY: bench-control-room
+bench-control-room: deps web-build
+	$(BIN)/python bench/bench_control_room.py

@@ -46,6 +46,8 @@ def login(body: Login, request: Request, session: Session = Depends(db)) -> Resp
     secret = access.issue(
         session=session, user=user, kind="session", ttl_s=ctx.session_ttl_s, now_ns=ctx.clock.wall_ns()
     )
+    # The request owns its unit of work: commit before the cookie leaves, or the browser's next request may race it.
+    session.commit()
     resp = JSONResponse(_me(access.principal(user), ctx.settings.timezone))
     resp.set_cookie(COOKIE, secret, max_age=int(ctx.session_ttl_s), httponly=True, samesite="strict", path="/")
     return resp
@@ -56,6 +58,7 @@ def logout(request: Request, who: Principal = User, session: Session = Depends(d
     secret = request.cookies.get(COOKIE, "")
     if secret:
         access.revoke(session=session, secret=secret)
+        session.commit()
     resp = Response(status_code=204)
     resp.delete_cookie(COOKIE, path="/")
     return resp
