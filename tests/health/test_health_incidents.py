@@ -212,3 +212,12 @@ def test_city_blackout_is_one_power_incident_per_feeder_not_uplinks(run: Run) ->
         events += cut(site_cams(*range(4 * f, 4 * f + 4)), 100.0 + offset, 2000.0 + 60 * f, spread=5.0)
     engine = run(events)
     assert summary(engine) == [("power", "F0", 16), ("power", "F1", 16), ("power", "F2", 16)]
+
+
+def test_epoch_seconds_give_the_same_incidents_as_small_times(run: Run) -> None:
+    events = cut(site_cams(0, 1, 2, 3), 100.0, 900.0) + cut(site_cams(9), 300.0, 500.0)
+    small = summary(run(events))
+    shift = 1_700_000_000.0
+    big = run([Event(e.t + shift, e.camera, e.down, e.reason) for e in events], until=shift + 20_000.0)
+    assert summary(big) == small == [("power", "F0", 16), ("site", "S09", 4)]
+    assert all(i.lag_s() <= 5.0 for i in big.incidents)

@@ -9,7 +9,7 @@ from camgrid.health.records import Incident
 from camgrid.health.topology import CAMERA, KIND_ORDER, POWER, SITE, UPLINK, Topology
 
 Rank = tuple[float, float, int, int]
-_EPS = 1e-9
+_EPS = 1e-6  # a microsecond: well above float rounding at epoch seconds (2e-7 at 1.7e9)
 
 
 class GroupCover:

@@ -26,7 +26,7 @@ __all__ = ["CorrelationEngine", "Incident", "Record", "Suggestion"]
 
 FIELD_OF = {POWER: "feeder", UPLINK: "uplink"}
 _DECIDE, _CLEAR, _STRAGGLE, _FLAP = 0, 1, 2, 3
-_EPS = 1e-9
+_EPS = 1e-6  # a microsecond: well above float rounding at epoch seconds (2e-7 at 1.7e9)
 
 
 class CorrelationEngine(GroupCover):
@@ -196,7 +196,7 @@ class CorrelationEngine(GroupCover):
         city-wide blackout costs a few covers, not one per camera (latency grows by at most one step)."""
         step = self.cfg.decide_step_s
         if step > 0:
-            when = math.ceil(when / step - 1e-9) * step
+            when = math.ceil(when / step - 1e-6) * step
         if when not in self._decide_at:
             self._decide_at.add(when)
             self._push(when, _DECIDE, 0)
