@@ -35,7 +35,6 @@ uniform float u_size;
 void main() {
   vec2 c = gl_PointCoord * 2.0 - 1.0;
   float d = length(c);
-  if (d > 1.0) discard;
   float ring = u_size > 7.0 ? step(1.0 - 2.0 / u_size, d) : 0.0;
   vec3 rgb = mix(v_color.rgb, vec3(0.0), ring * 0.8);
   float a = 1.0 - smoothstep(1.0 - 1.5 / u_size, 1.0, d);
@@ -62,6 +61,10 @@ export class CameraLayer implements CustomLayerInterface {
   states: Uint8Array = new Uint8Array(0);
   private ox = 0;
   private oy = 0;
+  /** Mercator extent of the data and number of shown cameras: points shrink where they would pile up. */
+  private spanX = 0;
+  private spanY = 0;
+  private shown = 0;
   private posDirty = false;
   private stateDirty = false;
   private colours: number[][];
@@ -89,6 +92,8 @@ export class CameraLayer implements CustomLayerInterface {
         if (y > maxY) maxY = y;
       }
     }
+    this.spanX = Number.isFinite(minX) ? maxX - minX : 0;
+    this.spanY = Number.isFinite(minY) ? maxY - minY : 0;
     this.ox = Number.isFinite(minX) ? (minX + maxX) / 2 : 0.5;
     this.oy = Number.isFinite(minY) ? (minY + maxY) / 2 : 0.5;
     this.rel = new Float32Array(2 * n);
@@ -98,6 +103,7 @@ export class CameraLayer implements CustomLayerInterface {
       this.rel[2 * i + 1] = ok ? my[i] - this.oy : 10;
     }
     this.states = states;
+    this.countShown();
     this.posDirty = true;
     this.stateDirty = true;
     this.map?.triggerRepaint();
@@ -105,8 +111,24 @@ export class CameraLayer implements CustomLayerInterface {
 
   /** After changing `states` in place. */
   statesChanged(): void {
+    this.countShown();
     this.stateDirty = true;
     this.map?.triggerRepaint();
+  }
+
+  private countShown(): void {
+    let n = 0;
+    const st = this.states;
+    for (let i = 0; i < st.length; i++) if (st[i] !== HIDDEN) n++;
+    this.shown = n;
+  }
+
+  /** Point diameter (CSS px): grows with zoom, but never much larger than the mean spacing of the shown cameras. */
+  sizeAt(zoom: number): number {
+    const worldPx = 512 * Math.pow(2, zoom);
+    const area = Math.max(1, this.spanX * worldPx) * Math.max(1, this.spanY * worldPx);
+    const spacing = Math.sqrt(area / Math.max(1, this.shown));
+    return Math.min(this.pointSize(zoom), Math.max(2, spacing * 0.9));
   }
 
   onAdd(map: MlMap, gl: WebGLRenderingContext | WebGL2RenderingContext): void {
@@ -181,7 +203,7 @@ export class CameraLayer implements CustomLayerInterface {
     for (let i = 0; i < 12; i++) u[i] = m[i];
     for (let i = 0; i < 4; i++) u[12 + i] = m[i] * this.ox + m[4 + i] * this.oy + m[12 + i];
     gl.uniformMatrix4fv(gl.getUniformLocation(this.prog, "u_matrix"), false, u);
-    gl.uniform1f(gl.getUniformLocation(this.prog, "u_size"), this.pointSize(this.map.getZoom()) * (window.devicePixelRatio || 1));
+    gl.uniform1f(gl.getUniformLocation(this.prog, "u_size"), this.sizeAt(this.map.getZoom()) * (window.devicePixelRatio || 1));
     this.colours.forEach((c, k) => gl.uniform4fv(gl.getUniformLocation(this.prog!, `u_c${k}`), c));
     gl.enable(gl.BLEND);
     gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);

@@ -137,7 +137,7 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
   const pick = (p: maplibregl.LngLat): number => {
     const m = MercatorCoordinate.fromLngLat(p);
     const worldPx = 512 * Math.pow(2, map.getZoom());
-    const radiusPx = Math.max(6, layer.pointSize(map.getZoom()) / 2 + 3);
+    const radiusPx = Math.max(6, layer.sizeAt(map.getZoom()) / 2 + 3);
     return layer.nearest(m.x, m.y, radiusPx / worldPx);
   };
   let hoverT = 0;
