@@ -7,22 +7,30 @@ Map data © OpenStreetMap contributors (ODbL); show that wherever the map is dra
 
 from camgrid.geo.osm import (
     ATTRIBUTION,
+    Building,
     City,
+    Junction,
     Poi,
     Projection,
     Street,
     StreetSample,
+    crop_city,
+    default_map_path,
     load_city,
     sample_along_streets,
 )
 
 __all__ = [
     "ATTRIBUTION",
+    "Building",
     "City",
+    "Junction",
     "Poi",
     "Projection",
     "Street",
     "StreetSample",
+    "crop_city",
+    "default_map_path",
     "load_city",
     "sample_along_streets",
 ]

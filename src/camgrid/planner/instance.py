@@ -114,18 +114,26 @@ def poi_weight(tags: dict[str, str], weights: dict[str, float]) -> tuple[float, 
     return best, cat
 
 
-def grid_cell(prefix: str, x: float, y: float, cell: float) -> str:
-    return f"{prefix}-{math.floor(x / cell)}-{math.floor(y / cell)}"
+def grid_cell(prefix: str, x: float, y: float, cell: float, origin: tuple[float, float] = (0.0, 0.0)) -> str:
+    """Synthetic area id: column and row of a ``cell``-metre grid from the south-west corner of the map."""
+    return f"{prefix}-{max(0, math.floor((x - origin[0]) / cell))}-{max(0, math.floor((y - origin[1]) / cell))}"
 
 
-def _district_of(x: float, y: float, districts: dict[str, Polygon], cell: float) -> str:
+def _district_of(
+    x: float, y: float, districts: dict[str, Polygon], cell: float, origin: tuple[float, float] = (0.0, 0.0)
+) -> str:
     if districts:
         p = Point(x, y)
         for name, poly in districts.items():
             if poly.covers(p):
                 return name
         return "outside"
-    return grid_cell("D", x, y, cell)
+    return grid_cell("D", x, y, cell, origin)
+
+
+def _origin(city: City) -> tuple[float, float]:
+    minx, miny, _, _ = city.bounds.bounds
+    return float(minx), float(miny)
 
 
 def demand_points(
@@ -136,6 +144,7 @@ def demand_points(
 ) -> list[DemandPoint]:
     """The weighted points to watch (see the module docstring)."""
     districts = districts or {}
+    org = _origin(city)
     classes = cfg.street_classes or None
     streets = city.streets_of(classes)
     lines = [s.line for s in streets]
@@ -154,11 +163,11 @@ def demand_points(
             snapped = line.interpolate(line.project(poi.point))
             moved = float(poi.point.distance(snapped))
             x, y = snapped.x, snapped.y
-        d = _district_of(x, y, districts, cfg.district_cell_m)
+        d = _district_of(x, y, districts, cfg.district_cell_m, org)
         out.append(DemandPoint(poi.id, x, y, w, int(k_of.get(cat, 1)), cat, poi.name, d, moved))
     if cfg.junction_weight > 0:
         for j in city.junctions_of(classes):
-            d = _district_of(j.point.x, j.point.y, districts, cfg.district_cell_m)
+            d = _district_of(j.point.x, j.point.y, districts, cfg.district_cell_m, org)
             out.append(
                 DemandPoint(
                     f"j{j.node_id}",
@@ -173,7 +182,7 @@ def demand_points(
             )
     if cfg.street_point_weight > 0:
         for i, s in enumerate(sample_along_streets(streets, cfg.street_point_spacing_m, 0.0)):
-            d = _district_of(s.x, s.y, districts, cfg.district_cell_m)
+            d = _district_of(s.x, s.y, districts, cfg.district_cell_m, org)
             out.append(
                 DemandPoint(
                     f"s{i}:{s.street_id}@{s.along_m:.0f}",
@@ -188,7 +197,7 @@ def demand_points(
             )
     for op in operator_points:
         x, y = city.projection.to_xy(op.lat, op.lon)
-        d = _district_of(float(x), float(y), districts, cfg.district_cell_m)
+        d = _district_of(float(x), float(y), districts, cfg.district_cell_m, org)
         k = int(k_of.get("operator", op.k))
         out.append(DemandPoint(op.id, float(x), float(y), op.weight, k, "operator", op.name, d))
     return out
@@ -205,6 +214,7 @@ def build_instance(
 ) -> PlanInstance:
     """Points, sites, poses and their coverage (cached by input hash in ``cache_dir`` when given)."""
     districts = districts or {}
+    org = _origin(city)
     points = demand_points(city, cfg, operator_points, districts)
     classes = cfg.street_classes or None
     sites: list[Site] = []
@@ -215,8 +225,8 @@ def build_instance(
                 s.x,
                 s.y,
                 s.street_id,
-                grid_cell("feeder", s.x, s.y, cfg.feeder_cell_m),
-                _district_of(s.x, s.y, districts, cfg.district_cell_m),
+                grid_cell("feeder", s.x, s.y, cfg.feeder_cell_m, org),
+                _district_of(s.x, s.y, districts, cfg.district_cell_m, org),
             )
         )
     n_new_sites = len(sites)
@@ -231,9 +241,11 @@ def build_instance(
     for cam in existing:
         x, y = city.projection.to_xy(cam.lat, cam.lon)
         fx, fy = float(x), float(y)
-        feeder = cam.feeder or grid_cell("feeder", fx, fy, cfg.feeder_cell_m)
+        feeder = cam.feeder or grid_cell("feeder", fx, fy, cfg.feeder_cell_m, org)
         sites.append(
-            Site(f"site-{cam.id}", fx, fy, "", feeder, _district_of(fx, fy, districts, cfg.district_cell_m), cam.id)
+            Site(
+                f"site-{cam.id}", fx, fy, "", feeder, _district_of(fx, fy, districts, cfg.district_cell_m, org), cam.id
+            )
         )
         ex_site.append(len(sites) - 1)
         ex_head.append(cam.heading_deg if cam.heading_deg is not None else 0.0)
