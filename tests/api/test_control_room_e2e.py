@@ -69,11 +69,10 @@ def test_live_timeline_export(city_factory: Any, tmp_path: Path) -> None:
         assert cams["count"] == 4 and "password" not in json.dumps(cams)
         wait_for(lambda: get(base, "/api/cameras", cookie)["state"].count("recording") == 4, 30, what="recording")
 
-        async def watch(camera: str, frames: int) -> list[Any]:
+        async def watch(camera: str, frames: int, stream: str = "main") -> list[Any]:
             msgs: list[Any] = []
-            async with websockets.connect(
-                f"ws://{base[7:]}/api/live/{camera}", additional_headers={"Cookie": cookie}
-            ) as ws:
+            url = f"ws://{base[7:]}/api/live/{camera}?stream={stream}"
+            async with websockets.connect(url, additional_headers={"Cookie": cookie}) as ws:
                 while sum(1 for m in msgs if isinstance(m, bytes)) < frames + 1:
                     msgs.append(await asyncio.wait_for(ws.recv(), 10))
             return msgs
@@ -89,6 +88,15 @@ def test_live_timeline_export(city_factory: Any, tmp_path: Path) -> None:
             stream.write_bytes(b"".join(m for m in msgs if isinstance(m, bytes)))
             assert decode_errors(stream) == ""
             assert probe(stream)["frames"] >= 60
+            assert probe(stream)["width"] == 1280
+
+        # A wall tile asks for the substream: a second, small stream opened on demand and never recorded.
+        msgs = asyncio.run(watch("cam-0002", 30, "sub"))
+        small = tmp_path / "sub.mp4"
+        small.write_bytes(b"".join(m for m in msgs if isinstance(m, bytes)))
+        assert decode_errors(small) == ""
+        info = probe(small)
+        assert (info["width"], info["height"]) == (320, 180) and info["frames"] >= 30
 
         sim_cams = city.cameras()
         feeder = sim_cams[0]["feeder"]

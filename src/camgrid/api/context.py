@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from camgrid.access.ratelimit import LoginLimiter
 from camgrid.clock import Clock
 from camgrid.config import Settings
-from camgrid.live.hub import LiveHub
+from camgrid.live.hub import SUB, LiveHub
 from camgrid.registry.models import Camera
 from camgrid.storage.models import Gap, Segment
 from camgrid.storage.recorder import Recorder
@@ -85,12 +85,23 @@ class AppContext:
         rec = self.recorder
         if rec is None:
             return
-        self.hub = LiveHub(loop, rec._codec_of)
+
+        def open_sub(camera_id: str) -> bool:
+            src = rec.source_of(camera_id)
+            if src is None or not src.sub_url:
+                return False
+            key = camera_id + SUB
+            rec.open_live_session(key, replace(src, id=key, url=src.sub_url, sub_url=""))
+            return True
+
+        def close_sub(camera_id: str) -> None:
+            rec.close_live_session(camera_id + SUB)
+
+        self.hub = LiveHub(loop, rec._codec_of, open_sub, close_sub)
         rec.taps.append(self.hub.tap)
-        hub = self.hub
+        rec.session_listeners.append(self.hub.on_state)
 
         def on_state(camera_id: str, state: str, reason: str, since_ns: int) -> None:  # ingest thread
             loop.call_soon_threadsafe(self.states.set, camera_id, state, reason, since_ns)
-            hub.on_state(camera_id, state == "recording", reason, since_ns)
 
         rec.state_listeners.append(on_state)

@@ -15,7 +15,8 @@ router = APIRouter(prefix="/api", tags=["live"])
 
 
 @router.websocket("/live/{camera_id}")
-async def live(websocket: WebSocket, camera_id: str) -> None:
+async def live(websocket: WebSocket, camera_id: str, stream: str = "main") -> None:
+    """``?stream=sub`` asks for the camera's substream (small tiles of a wall); the main stream when it has none."""
     ctx: AppContext = websocket.app.state.ctx
     who = ws_user(websocket)
     if who is None:
@@ -35,9 +36,9 @@ async def live(websocket: WebSocket, camera_id: str) -> None:
     st = ctx.states.get(camera_id)
     if st is not None and st.state != "recording":
         await websocket.send_json({"type": "offline", "reason": st.reason, "since_ms": st.since_ns // 1_000_000})
-    stream = ctx.hub.watch(camera_id)
+    feed = ctx.hub.watch(ctx.hub.stream_key(camera_id, stream))
     try:
-        async for msg in stream:
+        async for msg in feed:
             if isinstance(msg, bytes):
                 await websocket.send_bytes(msg)
             else:
@@ -45,7 +46,7 @@ async def live(websocket: WebSocket, camera_id: str) -> None:
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
-        await stream.aclose()  # type: ignore[attr-defined]
+        await feed.aclose()  # type: ignore[attr-defined]
 
 
 @router.websocket("/events")

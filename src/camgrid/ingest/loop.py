@@ -46,6 +46,7 @@ class CameraSource:
     password: str = field(default="", repr=False)
     feeder: str = ""
     site: str = ""
+    sub_url: str = ""  # the camera's substream, opened on demand for live walls (never recorded)
 
 
 class IngestSink(Protocol):

@@ -46,10 +46,23 @@ class _Feed:
     epoch: int = 0
 
 
+SUB = "#sub"  # suffix of a substream's session id
+LINGER_S = 10.0  # keep a substream open this long after its last viewer leaves (tiles are reshuffled often)
+
+
 class LiveHub:
-    def __init__(self, loop: asyncio.AbstractEventLoop, codec_of: Callable[[str], str]) -> None:
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        codec_of: Callable[[str], str],
+        open_sub: Callable[[str], bool] | None = None,
+        close_sub: Callable[[str], None] | None = None,
+    ) -> None:
+        """``open_sub(camera)`` starts the camera's substream session (False if it has none); ``close_sub`` ends it."""
         self.loop = loop
         self.codec_of = codec_of
+        self.open_sub = open_sub
+        self.close_sub = close_sub
         self.viewers: dict[str, set[Viewer]] = {}  # touched on the event loop only
         self.watched: frozenset[str] = frozenset()  # read on the ingest thread
         self._feeds: dict[str, _Feed] = {}  # ingest thread only
@@ -137,8 +150,21 @@ class LiveHub:
         for m in self._headers.get(camera_id, []):
             viewer.queue.put_nowait(m)
 
+    def stream_key(self, camera_id: str, stream: str) -> str:
+        """The session a viewer of ``stream`` ("main" or "sub") gets; the main stream when there is no substream."""
+        if stream != "sub" or self.open_sub is None:
+            return camera_id
+        key = camera_id + SUB
+        if key not in self.viewers and not self.open_sub(camera_id):
+            return camera_id
+        return key
+
+    def _linger_close(self, key: str) -> None:
+        if key.endswith(SUB) and key not in self.viewers and self.close_sub is not None:
+            self.close_sub(key[: -len(SUB)])
+
     async def watch(self, camera_id: str) -> AsyncIterator[Message]:
-        """Messages for one viewer until it goes away."""
+        """Messages for one viewer of session ``camera_id`` (from :meth:`stream_key`) until it goes away."""
         viewer = Viewer()
         if camera_id not in self.viewers:
             self._epochs[camera_id] = self._epochs.get(camera_id, 0) + 1
@@ -157,4 +183,6 @@ class LiveHub:
                 group.discard(viewer)
                 if not group:
                     del self.viewers[camera_id]
+                    if camera_id.endswith(SUB):
+                        self.loop.call_later(LINGER_S, self._linger_close, camera_id)
             self.watched = frozenset(self.viewers)

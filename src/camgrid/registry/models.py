@@ -49,6 +49,8 @@ class Camera(Base):
     feeder_id: Mapped[str] = mapped_column(ForeignKey("feeders.id"), index=True)
     uplink_id: Mapped[str] = mapped_column(ForeignKey("uplinks.id"), index=True)
     rtsp_url: Mapped[str] = mapped_column(String(2000))
+    # The camera's low-resolution substream, for multi-tile walls (opened only while someone watches it).
+    sub_rtsp_url: Mapped[str] = mapped_column(String(2000), default="")
     username: Mapped[str] = mapped_column(String(200), default="")
     # Kept to log in to the camera; never printed, logged or returned (see registry.schemas.CameraOut).
     password: Mapped[str] = mapped_column(String(200), default="")

@@ -43,6 +43,7 @@ class CameraIn(BaseModel):
     feeder: Ident
     uplink: Ident
     rtsp_url: str = Field(min_length=8, max_length=2000)
+    sub_rtsp_url: str = Field("", max_length=2000, description="Low-resolution substream for multi-tile walls")
     username: str = Field("", max_length=200)
     password: str = Field("", max_length=200, repr=False)
     heading_deg: float | None = Field(None, ge=0.0, lt=360.0)
@@ -56,9 +57,11 @@ class CameraIn(BaseModel):
             raise ValueError("must be a finite number")
         return v
 
-    @field_validator("rtsp_url")
+    @field_validator("rtsp_url", "sub_rtsp_url")
     @classmethod
     def _url(cls, v: str) -> str:
+        if v == "":
+            return v  # only the optional substream may be empty (rtsp_url has min_length)
         if CONTROL.search(v):
             raise ValueError("URL contains spaces or control characters")
         try:
@@ -83,6 +86,7 @@ class CameraIn(BaseModel):
             if not self.password and parts.password:
                 self.password = parts.password
             self.rtsp_url = redact_url(self.rtsp_url)
+        self.sub_rtsp_url = redact_url(self.sub_rtsp_url) if self.sub_rtsp_url else ""
         return self
 
 
@@ -100,6 +104,7 @@ class CameraOut(BaseModel):
     feeder_id: str
     uplink_id: str
     rtsp_url: str
+    sub_rtsp_url: str = ""
     username: str
     has_password: bool = False
     heading_deg: float | None = None

@@ -17,7 +17,7 @@ from camgrid.geo.osm import City, StreetSample, load_city, sample_along_streets
 from camgrid.media.nal import H264, H265
 
 FIELDS = ["id", "name", "lat", "lon", "district", "site", "feeder", "uplink", "rtsp_url", "username", "password"]
-FIELDS += ["heading_deg", "fov_deg", "range_m"]
+FIELDS += ["heading_deg", "fov_deg", "range_m", "sub_rtsp_url"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ class SimCameraSpec:
             "heading_deg": f"{self.heading_deg:.1f}",
             "fov_deg": "90",
             "range_m": "60",
+            "sub_rtsp_url": self.url(host, port) + "/sub",
         }
 
 

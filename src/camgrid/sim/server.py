@@ -57,6 +57,8 @@ class CameraState:
     spec: SimCameraSpec
     clip: Clip
     templates: list[FrameTemplate]
+    sub_clip: Clip | None = None
+    sub_templates: list[FrameTemplate] = field(default_factory=list)
     powered: bool = True
     uplink_up: bool = True
     stalled: bool = False
@@ -91,6 +93,7 @@ class RtspConnection(asyncio.Protocol):
         self.next_due = 0.0
         self.interval: list[int] | None = None
         self.closed = False
+        self.sub = False  # this connection plays the camera's substream
 
     # asyncio.Protocol ------------------------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -192,8 +195,10 @@ class RtspConnection(asyncio.Protocol):
             headers[key.strip().lower()] = value.strip()
         cseq = headers.get("cseq", "0")
         path = urlsplit(url).path.rstrip("/")
-        parts = [p for p in path.split("/") if p]
+        parts = [p for p in path.split("/") if p and not p.startswith("trackID")]
         cam_id = parts[1] if len(parts) >= 2 else (parts[0] if parts else "")
+        if len(parts) >= 3 and parts[2] == "sub":
+            self.sub = True
         cam = self.server.cameras.get(cam_id)
         if cam is None:
             self.reply(cseq, "404 Not Found")
@@ -218,7 +223,7 @@ class RtspConnection(asyncio.Protocol):
                 cseq,
                 "200 OK",
                 {"Content-Type": "application/sdp", "Content-Base": base + "/"},
-                sdp(cam, self.session_id),
+                sdp(cam, self.session_id, self.sub),
             )
         elif method == "SETUP":
             self.reply(
@@ -270,7 +275,8 @@ class RtspConnection(asyncio.Protocol):
                 self.interval = None
                 self.frame_no += 1
                 continue
-            tmpl = cam.templates[self.frame_no % len(cam.templates)]
+            templates = cam.sub_templates if self.sub and cam.sub_templates else cam.templates
+            tmpl = templates[self.frame_no % len(templates)]
             ts = (self.ts_base + cam.ts_jump + self.frame_no * int(CLOCK * frame_s)) & 0xFFFFFFFF
             buf = bytearray(tmpl.data)
             for off in tmpl.offsets:
@@ -278,6 +284,8 @@ class RtspConnection(asyncio.Protocol):
                 self.seq = (self.seq + 1) & 0xFFFF
             self.transport.write(buf)
             self.frame_no += 1
+            if self.sub:
+                continue  # what was sent is accounted for the main stream only (the one recorded)
             cam.frames_sent += 1
             cam.bytes_sent += len(buf)
             end_ns = wall_ns + int(frame_s * 1e9)
@@ -288,8 +296,8 @@ class RtspConnection(asyncio.Protocol):
                 self.interval[1] = end_ns
 
 
-def sdp(cam: CameraState, session_id: str) -> str:
-    clip = cam.clip
+def sdp(cam: CameraState, session_id: str, sub: bool = False) -> str:
+    clip = cam.sub_clip if sub and cam.sub_clip is not None else cam.clip
     b64 = [base64.b64encode(p).decode() for p in clip.params]
     lines = [
         "v=0",

@@ -42,11 +42,19 @@ def prepare(
         )
         for s in specs
     ]
-    paths = clips.encode_many(clip_specs, cache_dir)
+    # Every camera also has a substream (as real cameras do) for multi-tile walls: small, cheap to decode.
+    sub_w = max(160, (width // 4) // 16 * 16)
+    sub_h = max(90, (sub_w * height // width) // 2 * 2)
+    sub_specs = [
+        clips.ClipSpec(s.codec, sub_w, sub_h, fps, max(100, bitrate_kbps // 8), gop, frames, s.id.upper(), s.index)
+        for s in specs
+    ]
+    paths = clips.encode_many(clip_specs + sub_specs, cache_dir)
     out = {}
-    for spec, path in zip(specs, paths, strict=True):
-        clip = clips.load(path, spec.codec)
-        out[spec.id] = CameraState(spec, clip, build_templates(clip))
+    for i, spec in enumerate(specs):
+        clip = clips.load(paths[i], spec.codec)
+        sub_clip = clips.load(paths[len(specs) + i], spec.codec)
+        out[spec.id] = CameraState(spec, clip, build_templates(clip), sub_clip, build_templates(sub_clip))
     return out
 
 

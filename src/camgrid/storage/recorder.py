@@ -61,7 +61,9 @@ def load_sources(session: Session, node_id: str) -> list[CameraSource]:
         .where(or_(Camera.recorder_node.is_(None), Camera.recorder_node == node_id))
         .order_by(Camera.id)
     )
-    return [CameraSource(c.id, c.rtsp_url, c.username, c.password, c.feeder_id, c.site_id) for c in rows]
+    return [
+        CameraSource(c.id, c.rtsp_url, c.username, c.password, c.feeder_id, c.site_id, c.sub_rtsp_url) for c in rows
+    ]
 
 
 class Recorder:
@@ -87,6 +89,7 @@ class Recorder:
         self._house: threading.Thread | None = None
         self._lock_fd: int | None = None
         self._sources: dict[str, CameraSource] = {}
+        self._live_only: set[str] = set()
         self.recovery: RecoveryReport | None = None
         self.hooks: list[Callable[[], None]] = []  # housekeeping hooks (retention)
         # Other consumers of the same packets (the live view): one connection per camera serves them all.
@@ -94,6 +97,8 @@ class Recorder:
         self.taps: list[Callable[[str, AccessUnit, int, bool], None]] = []
         # State changes for the control room: (camera, state "recording"|"offline", reason, since_ns).
         self.state_listeners: list[Callable[[str, str, str, int], None]] = []
+        # Every ingest session's up/down, recorded or not (live-only substreams too): (id, up, reason, at_ns).
+        self.session_listeners: list[Callable[[str, bool, str, int], None]] = []
 
     # life cycle ------------------------------------------------------------------------------------------------
     def _lock(self) -> None:
@@ -245,16 +250,16 @@ class Recorder:
 
     # IngestSink ------------------------------------------------------------------------------------------------
     def on_access_unit(self, camera_id: str, au: AccessUnit, ext_ts: int, jump: bool) -> None:
+        for tap in self.taps:
+            tap(camera_id, au, ext_ts, jump)
         cam = self.cams.get(camera_id)
         if cam is None:
-            return
+            return  # a live-only session (a substream): nothing to record
         if not cam.codec_known:
             client_codec = self._codec_of(camera_id)
             if client_codec:
                 cam.seg.set_codec(client_codec, self._sdp_params(camera_id))
                 cam.codec_known = True
-        for tap in self.taps:
-            tap(camera_id, au, ext_ts, jump)
         if self.paused:
             if cam.seg.seg is not None or cam.gap is None or cam.gap[1] != self.paused:
                 self._stop_recording(cam, self.paused, "free space below the floor", au.arrival_ns)
@@ -268,6 +273,8 @@ class Recorder:
         cam.seg.push(au, ext_ts, jump)
 
     def on_state(self, camera_id: str, up: bool, reason: str, detail: str, at_ns: int) -> None:
+        for listener in self.session_listeners:
+            listener(camera_id, up, reason, at_ns)
         cam = self.cams.get(camera_id)
         if cam is None:
             return
@@ -325,6 +332,21 @@ class Recorder:
                     hook()
             except Exception:
                 log.exception("housekeeping failed; will retry")
+
+    def open_live_session(self, key: str, source: CameraSource) -> None:
+        """Start an ingest session that is watched but not recorded (a camera's substream); idempotent."""
+        if key in self._live_only:
+            return
+        self._live_only.add(key)
+        self.loop.add(source)
+
+    def close_live_session(self, key: str) -> None:
+        if key in self._live_only:
+            self._live_only.discard(key)
+            self.loop.remove(key)
+
+    def source_of(self, camera_id: str) -> CameraSource | None:
+        return self._sources.get(camera_id)
 
     def reload_registry(self) -> None:
         """Pick up imported, changed and removed cameras without a restart."""
