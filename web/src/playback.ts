@@ -242,10 +242,33 @@ export function mountPlayback(root: HTMLElement, params: URLSearchParams): () =>
     for (const r of rows) loadTimeline(r);
   }
 
+  /** Below this many ms per pixel a click is exact to the frame; above it, it lands on the keyframe before. */
+  const SNAP_MS_PER_PX = 250;
+
   function seek(t: number, commit: boolean, measure = true): void {
     clock = Math.min(t, Date.now());
     dragging = !commit;
     const start = performance.now();
+    if (commit && (view.endMs - view.startMs) / widthPx() >= SNAP_MS_PER_PX) {
+      // A pixel is worth more than a GOP here: start on a keyframe so the first picture needs one decode.
+      const lead = rows.find((r) => segmentAt(r.track.segments, clock));
+      const seg = lead ? segmentAt(lead.track.segments, clock) : null;
+      if (lead && seg) {
+        const target = clock;
+        player(lead, seg)
+          .keyframeBefore(seg, target)
+          .then((k) => {
+            if (clock === target) clock = k;
+            seekRows(true, measure, start);
+          })
+          .catch(() => seekRows(true, measure, start));
+        return;
+      }
+    }
+    seekRows(commit, measure, start);
+  }
+
+  function seekRows(commit: boolean, measure: boolean, start: number): void {
     let measured = !measure;
     for (const r of rows) {
       const seg = segmentAt(r.track.segments, clock);
@@ -257,7 +280,7 @@ export function mountPlayback(root: HTMLElement, params: URLSearchParams): () =>
       }
       const first = !measured;
       measured = true;
-      p.ensure(seg)
+      p.ensure(seg, clock)
         .then(() => {
           p.seekWall(clock);
           if (first) measureSeek(p.video, start);
@@ -364,14 +387,14 @@ export function mountPlayback(root: HTMLElement, params: URLSearchParams): () =>
     };
     if (!seg || !r.player) {
       r.player?.video.pause();
-      if (seg && !r.player) player(r, seg).ensure(seg).catch((e) => (r.error = (e as Error).message));
+      if (seg && !r.player) player(r, seg).ensure(seg, clock).catch((e) => (r.error = (e as Error).message));
       show(r.error ?? messageFor(r, clock, nowMs) ?? "loading…");
       return;
     }
     const p = r.player;
     if (p.unsupported) return show(p.unsupported);
     if (!p.isLoaded(seg)) {
-      p.ensure(seg).then(() => p.seekWall(clock)).catch((e) => (r.error = (e as Error).message));
+      p.ensure(seg, clock).then(() => p.seekWall(clock)).catch((e) => (r.error = (e as Error).message));
       return show(r.error ?? "loading…");
     }
     r.error = null;

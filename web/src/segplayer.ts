@@ -2,7 +2,7 @@
 // whose media time starts at 0, so it is appended with timestampOffset = (start_ms - origin_ms) / 1000 and the
 // video's currentTime is (wall_ms - origin_ms) / 1000 for every segment: seeking is plain arithmetic.
 import { ApiError, segmentMediaUrl, type SegmentInfo } from "./api";
-import { mimeFromInit } from "./mp4";
+import { indexFragments, mimeFromInit, seekOrder } from "./mp4";
 
 const KEEP_BEHIND_MS = 90_000;
 const KEEP_AHEAD_MS = 240_000;
@@ -46,6 +46,26 @@ export class SegmentPlayer {
     return this.loaded.has(String(seg.id));
   }
 
+  private indexes = new Map<string, ReturnType<typeof indexFragments>>();
+
+  /** Wall time of the keyframe at or before `wall` in this segment (fetching the segment if needed). */
+  async keyframeBefore(seg: SegmentInfo, wall: number): Promise<number> {
+    const key = String(seg.id);
+    if (!this.indexes.has(key)) {
+      this.indexes.set(key, indexFragments(await this.fetchSeg(seg)));
+      if (this.indexes.size > 16) this.indexes.delete(this.indexes.keys().next().value as string);
+    }
+    const idx = this.indexes.get(key);
+    if (!idx) return wall;
+    const rel = (wall - seg.start_ms) / 1000;
+    let best = 0;
+    for (const f of idx.fragments) {
+      if (f.timeS > rel) break;
+      if (f.key !== false) best = f.timeS;
+    }
+    return seg.start_ms + best * 1000;
+  }
+
   /** Fetch without appending (prefetch the next segment). */
   prefetch(seg: SegmentInfo): void {
     this.fetchSeg(seg).catch(() => {});
@@ -66,8 +86,11 @@ export class SegmentPlayer {
     return p;
   }
 
-  /** Append the segment if it is not buffered yet. Resolves when it is playable. */
-  ensure(seg: SegmentInfo): Promise<void> {
+  /**
+   * Append the segment if it is not buffered yet. Resolves when the picture at `targetWall` (default: the
+   * segment's start) is playable: the fragments around the target go first, the rest follows in the background.
+   */
+  ensure(seg: SegmentInfo, targetWall?: number): Promise<void> {
     const key = String(seg.id);
     if (this.loaded.has(key)) return Promise.resolve();
     let p = this.inflight.get(key);
@@ -84,23 +107,42 @@ export class SegmentPlayer {
         this.sb = this.ms.addSourceBuffer(this.mime);
         this.sb.mode = "segments";
       }
-      await this.run(async () => {
+      const chunks = this.chunksFor(data, seg, targetWall);
+      const appendAll = async (list: ArrayBuffer[]) => {
         const sb = this.sb!;
         await this.waitIdle();
         sb.timestampOffset = (seg.start_ms - this.originMs) / 1000;
-        try {
-          await this.append(data);
-        } catch (e) {
-          if ((e as DOMException).name !== "QuotaExceededError") throw e;
-          await this.trimAround(seg.start_ms, true);
-          await this.append(data);
+        for (const c of list) {
+          try {
+            await this.append(c);
+          } catch (e) {
+            if ((e as DOMException).name !== "QuotaExceededError") throw e;
+            await this.trimAround(seg.start_ms, true);
+            await this.append(c);
+          }
         }
-      });
+      };
+      await this.run(() => appendAll(chunks.slice(0, 1)));
       this.loaded.set(key, seg);
+      if (chunks.length > 1) void this.run(() => appendAll(chunks.slice(1))).catch(() => {});
     })();
     this.inflight.set(key, p);
     p.finally(() => this.inflight.delete(key)).catch(() => {});
     return p;
+  }
+
+  /** Whole file, or [init + fragments around the target, the rest after, the part before] for big files. */
+  private chunksFor(data: ArrayBuffer, seg: SegmentInfo, targetWall?: number): ArrayBuffer[] {
+    if (targetWall === undefined || data.byteLength < 512 * 1024) return [data];
+    const idx = indexFragments(data);
+    if (!idx) return [data];
+    const parts = seekOrder(idx, Math.max(0, (targetWall - seg.start_ms) / 1000));
+    if (parts.length === 1) return [data];
+    const [a, b] = parts[0];
+    const first = new Uint8Array(idx.initEnd + (b - a));
+    first.set(new Uint8Array(data, 0, idx.initEnd), 0);
+    first.set(new Uint8Array(data, a, b - a), idx.initEnd);
+    return [first.buffer, ...parts.slice(1).map(([x, y]) => data.slice(x, y))];
   }
 
   private run<T>(fn: () => Promise<T>): Promise<T> {
