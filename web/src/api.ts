@@ -114,6 +114,12 @@ function detailOf(body: unknown, fallback: string): string {
   if (body && typeof body === "object" && "detail" in body) {
     const d = (body as { detail: unknown }).detail;
     if (typeof d === "string") return d;
+    if (Array.isArray(d)) {
+      // FastAPI validation errors: [{loc: [...], msg: "..."}]
+      return d
+        .map((e) => (e && typeof e === "object" && "msg" in e ? `${(e as { loc?: unknown[] }).loc?.slice(-1)[0] ?? ""}: ${(e as { msg: string }).msg}` : String(e)))
+        .join("; ");
+    }
     return JSON.stringify(d);
   }
   return fallback;
