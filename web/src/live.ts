@@ -8,7 +8,7 @@ import { recordLive } from "./stats";
 import { fmtSince, utcTitle } from "./time";
 
 const MAX_BEHIND_S = 1.0;
-const SOFT_BEHIND_S = 0.3;
+const SOFT_BEHIND_S = 0.2;
 const KEEP_BEHIND_S = 10;
 
 type RVFC = (cb: (now: number, meta: { presentationTime: number; mediaTime: number }) => void) => number;

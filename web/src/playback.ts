@@ -312,11 +312,14 @@ export function mountPlayback(root: HTMLElement, params: URLSearchParams): () =>
       return `no recording ${fmtHM(g.start_ms)}–${fmtHM(g.end_ms)} (${g.reason}${g.detail ? `: ${g.detail}` : ""})`;
     }
     if (r.track.segments.length === 0) return "no recording in range";
+    const last = r.track.segments[r.track.segments.length - 1];
+    if (t >= last.end_ms && nowMs - t < 60 * SECOND) return "being recorded: this part is available in a few seconds";
     return `no recording at ${fmtHMS(t)}`;
   }
 
   let lastPerf = performance.now();
   let lastTrim = 0;
+  let lastRefetch = performance.now();
   const frame = (nowPerf: number) => {
     if (!alive) return;
     const dt = nowPerf - lastPerf;
@@ -365,6 +368,12 @@ export function mountPlayback(root: HTMLElement, params: URLSearchParams): () =>
         view = centreOn(view, clock + span * 0.4, limits());
         refresh();
       }
+    }
+    // A view that reaches the present is refreshed every 10 s: new segments and gaps appear as they are written.
+    if (view.endMs > nowMs - 60 * SECOND && nowPerf - lastRefetch > 10000) {
+      lastRefetch = nowPerf;
+      for (const r of rows) if (r.fetchedOnce) r.fetchedTo = 0;
+      refresh();
     }
     for (const r of rows) syncRow(r, nowMs, nowPerf - lastTrim > 5000);
     if (nowPerf - lastTrim > 5000) lastTrim = nowPerf;

@@ -14,7 +14,8 @@ export function mountWall(root: HTMLElement, params: URLSearchParams): () => voi
     type: "text", value: wanted.join(","), placeholder: "camera ids, comma separated", size: 50,
     "data-testid": "wall-cameras", "aria-label": "cameras on the wall",
   });
-  const setSize = (k: number) => go("live", { n: k, cams: currentIds().join(",") });
+  // Changing the layout keeps the cameras asked for (a 16 -> 4 -> 16 round trip gives the same wall).
+  const setSize = (k: number) => go("live", { n: k, cams: [...new Set([...currentIds(), ...wanted])].join(",") });
   const bar = h(
     "div",
     { class: "toolbar" },
@@ -42,6 +43,8 @@ export function mountWall(root: HTMLElement, params: URLSearchParams): () => voi
       camsInput.value = ids.join(",");
       for (const id of ids) {
         const p = new LivePlayer(id, store.nameOf(id));
+        p.el.title = "double-click: playback of this camera";
+        p.el.addEventListener("dblclick", () => go("playback", { cams: id }));
         players.push(p);
         grid.append(p.el);
       }
