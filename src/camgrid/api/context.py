@@ -79,10 +79,13 @@ class AppContext:
     limiter: LoginLimiter = field(default_factory=LoginLimiter)
     base_map: dict[str, Any] | None = None
     session_ttl_s: float = 12 * 3600.0
+    incidents: Any = None  # camgrid.health.wiring.LiveIncidents when serve runs the outage correlation
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         """Wire the recorder's packets and state changes into the live hub and the state store."""
         rec = self.recorder
+        if self.incidents is not None:
+            self.incidents.attach(rec, loop, self.states.subscribers)
         if rec is None:
             return
 

@@ -50,10 +50,15 @@ def serve(ctx: click.Context, host: str | None, port: int | None, record: bool) 
                 )
             except OSError as exc:
                 log.warning("metrics endpoint disabled: %s", exc)
-    app_ctx = AppContext(settings=settings, factory=factory, clock=clock, recorder=recorder)
+    from camgrid.health.wiring import LiveIncidents
+
+    incidents = LiveIncidents(factory=factory, clock=clock, config=settings.health) if recorder is not None else None
+    app_ctx = AppContext(settings=settings, factory=factory, clock=clock, recorder=recorder, incidents=incidents)
     with unit_of_work(factory) as session:
         app_ctx.states.load(session, clock.wall_ns())
     app = create_app(app_ctx)
+    if incidents is not None:
+        incidents.start()
     try:
         uvicorn.run(
             app,
@@ -64,5 +69,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, record: bool) 
             timeout_graceful_shutdown=5,
         )
     finally:
+        if incidents is not None:
+            incidents.stop()
         if recorder is not None:
             recorder.stop()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
+from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,6 +20,7 @@ from camgrid.config import HealthConfig
 from camgrid.db.engine import unit_of_work
 from camgrid.health import service
 from camgrid.health.incidents import CorrelationEngine
+from camgrid.health.schemas import IncidentOut
 from camgrid.health.topology import Topology
 
 log = logging.getLogger("camgrid.health")
@@ -42,7 +44,16 @@ class IncidentFeed:
         self.clock = clock
         self.run_id = run_id or f"live-{clock.wall_ns()}"
         self._queue: deque[tuple[str, bool, str, int]] = deque()
+        self._evidence: deque[tuple[str, str, bool, int]] = deque()
+        self._feeder_out: dict[str, float] = {}
         self.unknown_cameras = 0
+        # Called (on the pump thread, after the commit) with the incidents this pump wrote; must not block.
+        self.listeners: list[Callable[[list[IncidentOut]], None]] = []
+
+    def on_evidence(self, kind: str, subject: str, active: bool, at_ns: int) -> None:
+        """Outside evidence: ``kind`` "feeder" (a utility's outage notice; active = out) or "ups" (a site's UPS;
+        active = on battery). Taken at the next pump; never blocks."""
+        self._evidence.append((kind, subject, active, at_ns))
 
     def on_state(self, camera_id: str, up: bool, reason: str, detail: str, at_ns: int) -> None:
         """A camera went up or down at ``at_ns`` (recorder's view). Never blocks."""
@@ -51,6 +62,18 @@ class IncidentFeed:
     def pump(self) -> int:
         """Feed queued changes, advance to now, store what changed; returns the number of incidents written."""
         engine = self.engine
+        while self._evidence:
+            kind, subject, active, at_ns = self._evidence.popleft()
+            t = at_ns / NS_PER_S
+            if kind == "feeder" and active:
+                self._feeder_out[subject] = t
+                engine.utility_notice(subject, t)
+            elif kind == "feeder":
+                engine.utility_notice(subject, self._feeder_out.pop(subject, t), until=t)
+            elif active:
+                engine.ups_on_battery(subject, t)
+            else:
+                engine.ups_on_mains(subject, t)
         while self._queue:
             camera_id, up, reason, at_ns = self._queue.popleft()
             if camera_id not in self.topo.cam_index:
@@ -66,7 +89,11 @@ class IncidentFeed:
         if not records:
             return 0
         with unit_of_work(self.factory) as session:
-            return service.persist_records(session=session, records=records, topo=self.topo, run_id=self.run_id)
+            ids = service.persist_records_ids(session=session, records=records, topo=self.topo, run_id=self.run_id)
+            changed = [service.get_incident(session=session, incident_id=i) for i in ids] if self.listeners else []
+        for listener in self.listeners:
+            listener(changed)
+        return len(ids)
 
     def run(self, stop: threading.Event, interval_s: float = 0.5) -> None:
         """Pump every ``interval_s`` until ``stop`` is set (latency grows by up to ``interval_s``)."""

@@ -99,15 +99,23 @@ def persist_incident(*, session: Session, incident: Incident, topo: Topology, ru
 
 def persist_records(*, session: Session, records: Iterable[Record], topo: Topology, run_id: str, t0_ns: int = 0) -> int:
     """Store what ``CorrelationEngine.drain()`` returned; each incident is written once per call."""
+    return len(persist_records_ids(session=session, records=records, topo=topo, run_id=run_id, t0_ns=t0_ns))
+
+
+def persist_records_ids(
+    *, session: Session, records: Iterable[Record], topo: Topology, run_id: str, t0_ns: int = 0
+) -> list[int]:
+    """Like ``persist_records`` but returns the row ids written (the live feed pushes them to the control room)."""
     latest: dict[int, Incident] = {}
     for rec in records:
         latest[rec.incident.id] = rec.incident
+    ids: dict[int, int] = {}
     for inc in sorted(latest.values(), key=lambda i: i.id):
-        persist_incident(session=session, incident=inc, topo=topo, run_id=run_id, t0_ns=t0_ns)
+        ids[inc.id] = persist_incident(session=session, incident=inc, topo=topo, run_id=run_id, t0_ns=t0_ns)
     for inc in latest.values():  # a merged incident points at a later one: link it once that one is written
         if inc.merged_into is not None:
             persist_incident(session=session, incident=inc, topo=topo, run_id=run_id, t0_ns=t0_ns)
-    return len(latest)
+    return [ids[k] for k in sorted(ids)]
 
 
 def _incident(session: Session, incident_id: int) -> IncidentRow:
@@ -162,23 +170,30 @@ def list_incidents(*, session: Session, open_only: bool = False, limit: int = 10
     query = select(IncidentRow).order_by(IncidentRow.opened_ns.desc(), IncidentRow.id.desc()).limit(limit)
     if open_only:
         query = query.where(IncidentRow.resolved_ns.is_(None))
-    out = []
-    for row in session.scalars(query):
-        item = IncidentOut.model_validate(row)
-        roles = session.execute(
-            select(IncidentCamera.camera_id, IncidentCamera.role).where(IncidentCamera.incident_id == row.id)
-        ).all()
-        item.cameras = sorted(c for c, role in roles if role == "member")
-        item.unexplained = sorted(c for c, role in roles if role == "unexplained")
-        item.suggestions = [
-            SuggestionOut.model_validate(s)
-            for s in session.scalars(select(IncidentSuggestion).where(IncidentSuggestion.incident_id == row.id))
-        ]
-        item.actions = [
-            ActionOut.model_validate(a)
-            for a in session.scalars(
-                select(IncidentAction).where(IncidentAction.incident_id == row.id).order_by(IncidentAction.t_ns)
-            )
-        ]
-        out.append(item)
-    return out
+    return [incident_out(session=session, row=row) for row in session.scalars(query)]
+
+
+def get_incident(*, session: Session, incident_id: int) -> IncidentOut:
+    """One incident with its cameras, suggestions and actions; LookupError when there is none."""
+    return incident_out(session=session, row=_incident(session, incident_id))
+
+
+def incident_out(*, session: Session, row: IncidentRow) -> IncidentOut:
+    """The outward shape of a stored incident."""
+    item = IncidentOut.model_validate(row)
+    roles = session.execute(
+        select(IncidentCamera.camera_id, IncidentCamera.role).where(IncidentCamera.incident_id == row.id)
+    ).all()
+    item.cameras = sorted(c for c, role in roles if role == "member")
+    item.unexplained = sorted(c for c, role in roles if role == "unexplained")
+    item.suggestions = [
+        SuggestionOut.model_validate(s)
+        for s in session.scalars(select(IncidentSuggestion).where(IncidentSuggestion.incident_id == row.id))
+    ]
+    item.actions = [
+        ActionOut.model_validate(a)
+        for a in session.scalars(
+            select(IncidentAction).where(IncidentAction.incident_id == row.id).order_by(IncidentAction.t_ns)
+        )
+    ]
+    return item

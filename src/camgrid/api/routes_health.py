@@ -1,0 +1,232 @@
+"""Incidents, operator actions on them, outside evidence and availability reports (issue 6, "outage brain").
+
+District scoping: a user limited to districts sees only member cameras of theirs; an incident with no visible
+member does not exist for them (404, left out of lists), as for cameras (routes_cameras).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from camgrid.access.service import Principal
+from camgrid.api.deps import User, ctx_of, db
+from camgrid.health import reports
+from camgrid.health import service as health
+from camgrid.health.models import IncidentSuggestion
+from camgrid.health.schemas import IncidentOut
+from camgrid.registry.models import Camera
+
+router = APIRouter(prefix="/api", tags=["health"])
+MS = 1_000_000
+ACTORS = frozenset({"operator", "supervisor", "admin"})
+DECIDERS = frozenset({"supervisor", "admin"})
+EVIDENCE = frozenset({"operator", "admin"})
+
+
+class TextIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field("", max_length=2000)
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    accept: bool
+
+
+class FeederOutageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    feeder: str = Field(min_length=1, max_length=64)
+    state: Literal["out", "restored"]
+    t_ms: int = Field(ge=0)
+
+
+class UpsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    site: str = Field(min_length=1, max_length=64)
+    on_battery: bool
+    t_ms: int = Field(ge=0)
+
+
+def _allowed(session: Session, who: Principal) -> set[str] | None:
+    if not who.districts:
+        return None
+    return set(session.scalars(select(Camera.id).where(Camera.district_id.in_(who.districts))))
+
+
+def _scoped(item: IncidentOut, allowed: set[str] | None) -> IncidentOut | None:
+    if allowed is None:
+        return item
+    cams = [c for c in item.cameras if c in allowed]
+    if not cams:
+        return None
+    return item.model_copy(
+        update={
+            "cameras": cams,
+            "n_members": len(cams),
+            "unexplained": [c for c in item.unexplained if c in allowed],
+            "suggestions": [s for s in item.suggestions if s.camera_id in allowed],
+        }
+    )
+
+
+def _require(who: Principal, roles: frozenset[str]) -> None:
+    if who.role not in roles:
+        raise HTTPException(403, f"needs one of the roles {', '.join(sorted(roles))}")
+
+
+def _visible_incident(session: Session, who: Principal, incident_id: int) -> IncidentOut:
+    try:
+        item = _scoped(health.get_incident(session=session, incident_id=incident_id), _allowed(session, who))
+    except LookupError:
+        item = None
+    if item is None:
+        raise HTTPException(404, f"no incident {incident_id}")
+    return item
+
+
+@router.get("/incidents")
+def incidents(
+    who: Principal = User,
+    session: Session = Depends(db),  # noqa: B008
+    open: int = Query(0, ge=0, le=1, description="1: only incidents not resolved yet"),
+    limit: int = Query(200, ge=1, le=2000),
+) -> list[dict[str, Any]]:
+    """Newest first: kind, subject, member cameras, times, confidence, suggestions and operator actions."""
+    allowed = _allowed(session, who)
+    out = []
+    for item in health.list_incidents(session=session, open_only=bool(open), limit=limit):
+        scoped = _scoped(item, allowed)
+        if scoped is not None:
+            out.append(scoped.model_dump())
+    return out
+
+
+@router.get("/incidents/{incident_id}")
+def incident(incident_id: int, who: Principal = User, session: Session = Depends(db)) -> dict[str, Any]:  # noqa: B008
+    return _visible_incident(session, who, incident_id).model_dump()
+
+
+@router.post("/incidents/{incident_id}/ack")
+def acknowledge(
+    incident_id: int,
+    body: TextIn,
+    request: Request,
+    who: Principal = User,
+    session: Session = Depends(db),  # noqa: B008
+) -> dict[str, Any]:
+    _require(who, ACTORS)
+    _visible_incident(session, who, incident_id)
+    health.acknowledge(
+        session=session,
+        incident_id=incident_id,
+        actor=who.username,
+        t_ns=ctx_of(request).clock.wall_ns(),
+        text=body.text,
+    )
+    session.flush()
+    return _visible_incident(session, who, incident_id).model_dump()
+
+
+@router.post("/incidents/{incident_id}/comment")
+def comment(
+    incident_id: int,
+    body: TextIn,
+    request: Request,
+    who: Principal = User,
+    session: Session = Depends(db),  # noqa: B008
+) -> dict[str, Any]:
+    _require(who, ACTORS)
+    _visible_incident(session, who, incident_id)
+    try:
+        health.comment(
+            session=session,
+            incident_id=incident_id,
+            actor=who.username,
+            t_ns=ctx_of(request).clock.wall_ns(),
+            text=body.text,
+        )
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    session.flush()
+    return _visible_incident(session, who, incident_id).model_dump()
+
+
+@router.post("/suggestions/{suggestion_id}")
+def decide(
+    suggestion_id: int,
+    body: DecisionIn,
+    request: Request,
+    who: Principal = User,
+    session: Session = Depends(db),  # noqa: B008
+) -> dict[str, Any]:
+    """Accept (the registry camera is corrected) or reject a suggested registry correction."""
+    _require(who, DECIDERS)
+    sug = session.get(IncidentSuggestion, suggestion_id)
+    allowed = _allowed(session, who)
+    if sug is None or (allowed is not None and sug.camera_id not in allowed):
+        raise HTTPException(404, f"no suggestion {suggestion_id}")
+    try:
+        health.decide_suggestion(
+            session=session,
+            suggestion_id=suggestion_id,
+            accept=body.accept,
+            actor=who.username,
+            t_ns=ctx_of(request).clock.wall_ns(),
+        )
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from None
+    except ValueError as exc:
+        raise HTTPException(409, str(exc)) from None
+    session.flush()
+    return {"id": suggestion_id, "status": sug.status, "incident_id": sug.incident_id}
+
+
+def _feed(request: Request) -> Any:
+    live = ctx_of(request).incidents
+    if live is None:
+        raise HTTPException(503, "outage correlation is not running in this process (camgrid serve --record)")
+    return live.feed
+
+
+@router.post("/evidence/feeder-outage")
+def feeder_outage(body: FeederOutageIn, request: Request, who: Principal = User) -> dict[str, Any]:
+    """A utility's notice that a feeder is out (or restored): optional, lowers the bar for a power incident."""
+    _require(who, EVIDENCE)
+    feed = _feed(request)
+    if body.feeder not in feed.topo.groups["power"].index:
+        raise HTTPException(404, f"no feeder {body.feeder!r} among the recorded cameras")
+    feed.on_evidence("feeder", body.feeder, body.state == "out", body.t_ms * MS)
+    return {"accepted": True}
+
+
+@router.post("/evidence/ups")
+def ups(body: UpsIn, request: Request, who: Principal = User) -> dict[str, Any]:
+    """A site's UPS telemetry: on battery means its feeder lost power (its cameras may stay up)."""
+    _require(who, EVIDENCE)
+    feed = _feed(request)
+    if body.site not in feed.topo.groups["site"].index:
+        raise HTTPException(404, f"no site {body.site!r} among the recorded cameras")
+    feed.on_evidence("ups", body.site, body.on_battery, body.t_ms * MS)
+    return {"accepted": True}
+
+
+@router.get("/reports/availability")
+def availability(
+    request: Request,
+    from_ms: int = Query(ge=0),
+    to_ms: int = Query(ge=0),
+    by: Literal["camera", "site", "feeder", "district", "city"] = "district",
+    who: Principal = User,
+    session: Session = Depends(db),  # noqa: B008
+) -> dict[str, Any]:
+    """Share of time recording and outage minutes by cause per group, the city line, lost coverage when known."""
+    if to_ms <= from_ms:
+        raise HTTPException(422, "to_ms must be after from_ms")
+    now_ns = ctx_of(request).clock.wall_ns()
+    hi = min(to_ms * MS, max(now_ns, from_ms * MS + MS))
+    return reports.availability_report(session=session, lo=from_ms * MS, hi=hi, by=by, districts=sorted(who.districts))

@@ -1,0 +1,332 @@
+"""Availability, outage minutes by cause, lost and live coverage (design: docs/design/health-incidents.md, "Reports").
+
+Pure functions over plain spans (tested by tables), then a thin SQL layer that reads the recording index (``gaps``)
+and the stored incidents. Availability is the share of camera time not inside a gap: the recorder opens a gap for
+every instant it does not record, so "not in a gap" is "recording".
+
+Causes: a gap's reason gives ``disk`` (disk_full, disk_slow), ``recorder`` (recorder_not_running, starting) or
+``camera`` (everything else); the part of a camera gap inside a ``power`` or ``site`` incident the camera is a member
+of is ``power``, inside an ``uplink`` incident ``uplink``. The recording index lives in ``camgrid.storage``, a sibling
+layer, so its two tables are named here as plain SQL tables rather than imported.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import BigInteger, String, column, or_, select, table
+from sqlalchemy.orm import Session
+
+from camgrid.health.models import IncidentCamera, IncidentRow
+from camgrid.registry.models import Camera
+
+NS = 1_000_000_000
+CAUSES = ("power", "uplink", "camera", "recorder", "disk")
+GROUPINGS = ("camera", "site", "feeder", "district", "city")
+DISK_REASONS = frozenset({"disk_full", "disk_slow"})
+RECORDER_REASONS = frozenset({"recorder_not_running", "starting"})
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class CameraInfo:
+    id: str
+    site: str = ""
+    feeder: str = ""
+    district: str = ""
+
+
+@dataclass(frozen=True)
+class GapSpan:
+    camera: str
+    start_ns: int
+    end_ns: int | None  # None: still open
+    reason: str
+
+
+@dataclass(frozen=True)
+class IncidentSpan:
+    """A group incident as seen by one camera: the window in which its darkness is the incident's fault."""
+
+    camera: str
+    kind: str  # power | site | uplink
+    start_ns: int
+    end_ns: int | None
+
+
+@dataclass
+class Availability:
+    key: str
+    cameras: int
+    period_s: float
+    down_s: float = 0.0
+    by_cause_s: dict[str, float] = field(default_factory=lambda: dict.fromkeys(CAUSES, 0.0))
+
+    @property
+    def availability(self) -> float:
+        total = self.cameras * self.period_s
+        return 1.0 if total <= 0 else max(0.0, 1.0 - self.down_s / total)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "cameras": self.cameras,
+            "availability": round(self.availability, 6),
+            "down_min": round(self.down_s / 60, 3),
+            "outage_min": {c: round(self.by_cause_s[c] / 60, 3) for c in CAUSES},
+        }
+
+
+def cause_of_reason(reason: str) -> str:
+    """What a gap's reason blames when no incident explains it."""
+    if reason in DISK_REASONS:
+        return "disk"
+    if reason in RECORDER_REASONS:
+        return "recorder"
+    return "camera"
+
+
+def merge(spans: Iterable[Span]) -> list[Span]:
+    """Sorted, disjoint union of half-open spans (empty ones dropped)."""
+    out: list[Span] = []
+    for s, e in sorted(x for x in spans if x[1] > x[0]):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
+
+
+def intersect(a: Sequence[Span], b: Sequence[Span]) -> list[Span]:
+    """Intersection of two sorted, disjoint span lists."""
+    out: list[Span] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        s, e = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if s < e:
+            out.append((s, e))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+def total(spans: Iterable[Span]) -> int:
+    return sum(e - s for s, e in spans)
+
+
+def _clip(start: int, end: int | None, lo: int, hi: int) -> Span:
+    return max(start, lo), min(hi if end is None else end, hi)
+
+
+def camera_outage(gaps: Sequence[GapSpan], incidents: Sequence[IncidentSpan], lo: int, hi: int) -> dict[str, int]:
+    """Nanoseconds of [lo, hi) one camera spent in gaps, by cause (overlapping gaps are counted once)."""
+    out = dict.fromkeys(CAUSES, 0)
+    power = merge(_clip(i.start_ns, i.end_ns, lo, hi) for i in incidents if i.kind in ("power", "site"))
+    uplink = merge(_clip(i.start_ns, i.end_ns, lo, hi) for i in incidents if i.kind == "uplink")
+    covered = 0  # gaps of one camera should not overlap (the recorder splits them); if they do, count time once
+    for g in sorted(gaps, key=lambda g: g.start_ns):
+        s, e = _clip(g.start_ns, g.end_ns, lo, hi)
+        s = max(s, covered)
+        if e <= s:
+            continue
+        covered = e
+        cause = cause_of_reason(g.reason)
+        span = [(s, e)]
+        if cause == "camera":
+            p = total(intersect(span, power))
+            u = total(intersect(intersect(span, uplink), _complement(power, s, e)))
+            out["power"] += p
+            out["uplink"] += u
+            out["camera"] += (e - s) - p - u
+        else:
+            out[cause] += e - s
+    return out
+
+
+def _complement(spans: Sequence[Span], lo: int, hi: int) -> list[Span]:
+    out: list[Span] = []
+    t = lo
+    for s, e in spans:
+        if s > t:
+            out.append((t, min(s, hi)))
+        t = max(t, e)
+    if t < hi:
+        out.append((t, hi))
+    return [x for x in out if x[1] > x[0]]
+
+
+def group_key(cam: CameraInfo, by: str) -> str:
+    if by == "city":
+        return "city"
+    if by == "camera":
+        return cam.id
+    value: str = getattr(cam, by)
+    return value
+
+
+def availability(
+    cameras: Sequence[CameraInfo],
+    gaps: Iterable[GapSpan],
+    incidents: Iterable[IncidentSpan],
+    lo: int,
+    hi: int,
+    by: str,
+) -> list[Availability]:
+    """Availability and outage time by cause per group (``by``: camera, site, feeder, district or city)."""
+    if by not in GROUPINGS:
+        raise ValueError(f"by must be one of {', '.join(GROUPINGS)}")
+    if hi <= lo:
+        raise ValueError("the period is empty")
+    gaps_of: dict[str, list[GapSpan]] = defaultdict(list)
+    for g in gaps:
+        gaps_of[g.camera].append(g)
+    inc_of: dict[str, list[IncidentSpan]] = defaultdict(list)
+    for i in incidents:
+        inc_of[i.camera].append(i)
+    period_s = (hi - lo) / NS
+    rows: dict[str, Availability] = {}
+    for cam in cameras:
+        key = group_key(cam, by)
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = Availability(key, 0, period_s)
+        row.cameras += 1
+        if cam.id in gaps_of:
+            for cause, ns in camera_outage(gaps_of[cam.id], inc_of.get(cam.id, []), lo, hi).items():
+                row.by_cause_s[cause] += ns / NS
+                row.down_s += ns / NS
+    return sorted(rows.values(), key=lambda r: (r.availability, r.key))
+
+
+def down_spans(gaps: Iterable[GapSpan], lo: int, hi: int) -> dict[str, list[Span]]:
+    """Each camera's unrecorded time within [lo, hi), merged."""
+    raw: dict[str, list[Span]] = defaultdict(list)
+    for g in gaps:
+        raw[g.camera].append(_clip(g.start_ns, g.end_ns, lo, hi))
+    return {c: merge(s) for c, s in raw.items()}
+
+
+CoverageMap = Mapping[str, Sequence[tuple[str, float]]]  # camera -> [(point id, weight)] it watches
+
+
+def _points(coverage: CoverageMap) -> dict[str, tuple[float, list[str]]]:
+    points: dict[str, tuple[float, list[str]]] = {}
+    for cam, seen in coverage.items():
+        for pid, w in seen:
+            weight, cams = points.get(pid, (w, []))
+            cams.append(cam)
+            points[pid] = (max(weight, w), cams)
+    return points
+
+
+def lost_coverage(coverage: CoverageMap, down: Mapping[str, Sequence[Span]], lo: int, hi: int) -> dict[str, float]:
+    """Weight of watched points left unwatched (every camera that sees them was down) times the time.
+
+    ``lost_weight_h`` is weight x hours; ``share`` divides by the total watched weight x the period."""
+    lost_ns = 0.0
+    weight_total = 0.0
+    for weight, cams in _points(coverage).values():
+        weight_total += weight
+        dark: list[Span] = [(lo, hi)]
+        for c in cams:
+            dark = intersect(dark, down.get(c, []))
+            if not dark:
+                break
+        lost_ns += weight * total(dark)
+    denom = weight_total * (hi - lo)
+    return {
+        "weight_total": round(weight_total, 6),
+        "lost_weight_h": round(lost_ns / NS / 3600, 6),
+        "share": round(lost_ns / denom, 6) if denom > 0 else 0.0,
+    }
+
+
+def live_coverage(coverage: CoverageMap, up: Iterable[str]) -> float:
+    """Share of the watched points' weight that at least one camera that is up watches right now."""
+    up_set = set(up)
+    watched = total_w = 0.0
+    for weight, cams in _points(coverage).values():
+        total_w += weight
+        if any(c in up_set for c in cams):
+            watched += weight
+    return 1.0 if total_w <= 0 else watched / total_w
+
+
+# SQL ----------------------------------------------------------------------------------------------------------------
+_gaps = table(
+    "gaps",
+    column("camera_id", String),
+    column("start_ns", BigInteger),
+    column("end_ns", BigInteger),
+    column("reason", String),
+)
+
+
+def load_cameras(*, session: Session, districts: Sequence[str] = ()) -> list[CameraInfo]:
+    """Active registry cameras (all, or those of ``districts``)."""
+    q = select(Camera.id, Camera.site_id, Camera.feeder_id, Camera.district_id).where(Camera.status == "active")
+    if districts:
+        q = q.where(Camera.district_id.in_(districts))
+    return [CameraInfo(c, s, f, d) for c, s, f, d in session.execute(q.order_by(Camera.id))]
+
+
+def load_gaps(*, session: Session, lo: int, hi: int) -> list[GapSpan]:
+    """Gaps that overlap [lo, hi); an open gap ends at ``hi``."""
+    q = select(_gaps.c.camera_id, _gaps.c.start_ns, _gaps.c.end_ns, _gaps.c.reason).where(
+        _gaps.c.start_ns < hi, or_(_gaps.c.end_ns.is_(None), _gaps.c.end_ns > lo)
+    )
+    return [GapSpan(c, int(s), None if e is None else int(e), r or "") for c, s, e, r in session.execute(q)]
+
+
+def load_incident_spans(*, session: Session, lo: int, hi: int) -> list[IncidentSpan]:
+    """Each member camera's window of every group incident overlapping [lo, hi) (merged incidents left out)."""
+    q = (
+        select(IncidentCamera.camera_id, IncidentRow.kind, IncidentRow.opened_ns, IncidentCamera.down_ns)
+        .add_columns(IncidentRow.resolved_ns)
+        .join(IncidentRow, IncidentRow.id == IncidentCamera.incident_id)
+        .where(
+            IncidentCamera.role == "member",
+            IncidentRow.kind.in_(("power", "site", "uplink")),
+            IncidentRow.merged_into_id.is_(None),
+            IncidentRow.opened_ns < hi,
+            or_(IncidentRow.resolved_ns.is_(None), IncidentRow.resolved_ns > lo),
+        )
+    )
+    return [
+        IncidentSpan(cam, kind, min(opened, down) if down is not None else opened, resolved)
+        for cam, kind, opened, down, resolved in session.execute(q)
+    ]
+
+
+def availability_report(
+    *,
+    session: Session,
+    lo: int,
+    hi: int,
+    by: str,
+    districts: Sequence[str] = (),
+    coverage: CoverageMap | None = None,
+) -> dict[str, Any]:
+    """The whole report as JSON-ready data: rows per group, the city line and (with a coverage map) lost coverage."""
+    cameras = load_cameras(session=session, districts=districts)
+    names = {c.id for c in cameras}
+    gaps = [g for g in load_gaps(session=session, lo=lo, hi=hi) if g.camera in names]
+    spans = [i for i in load_incident_spans(session=session, lo=lo, hi=hi) if i.camera in names]
+    rows = availability(cameras, gaps, spans, lo, hi, by)
+    city = availability(cameras, gaps, spans, lo, hi, "city") if cameras else []
+    out: dict[str, Any] = {
+        "from_ms": lo // 1_000_000,
+        "to_ms": hi // 1_000_000,
+        "by": by,
+        "rows": [r.as_dict() for r in rows],
+        "city": city[0].as_dict() if city else None,
+    }
+    if coverage is not None:
+        scoped = {c: pts for c, pts in coverage.items() if c in names}
+        out["lost_coverage"] = lost_coverage(scoped, down_spans(gaps, lo, hi), lo, hi)
+    return out

@@ -1,0 +1,144 @@
+"""Live wiring for ``camgrid serve``: registry topology -> ``IncidentFeed``; recorder states in; incidents out to the
+control room's events WebSocket (design: docs/design/health-incidents.md, "Live wiring").
+
+The recorder and the app are higher layers: this module takes them as plain callables and queues, so ``health``
+imports neither. The recorder's ``state_listeners`` run on the ingest thread: the adapter only appends to a queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from camgrid.clock import Clock
+from camgrid.config import HealthConfig
+from camgrid.db.engine import unit_of_work
+from camgrid.health.live import IncidentFeed
+from camgrid.health.schemas import IncidentOut
+from camgrid.health.topology import Topology, build_topology
+from camgrid.registry.models import Camera
+from camgrid.registry.schemas import CameraIn
+
+log = logging.getLogger("camgrid.health")
+
+# Gap reasons that say nothing about the camera (its recorder was down or just starting): "unknown", not down.
+UNKNOWN_REASONS = frozenset({"recorder_not_running", "starting"})
+StateListener = Callable[[str, str, str, int], None]
+
+
+class HasStateListeners(Protocol):
+    state_listeners: list[StateListener]
+
+
+def topology_from_session(session: Session) -> Topology:
+    """The correlation topology of the registry's active cameras (planned and disabled cameras never report)."""
+    rows = session.execute(
+        select(
+            Camera.id, Camera.lat, Camera.lon, Camera.district_id, Camera.site_id, Camera.feeder_id, Camera.uplink_id
+        )
+        .where(Camera.status == "active")
+        .order_by(Camera.id)
+    ).all()
+    return build_topology(
+        CameraIn.model_construct(id=c, name=c, rtsp_url="", lat=lat, lon=lon, district=d, site=s, feeder=f, uplink=u)
+        for c, lat, lon, d, s, f, u in rows
+    )
+
+
+def recorder_state_is_up(state: str, reason: str) -> bool | None:
+    """The recorder's view as the engine's input: True up, False down, None unknown (ignored)."""
+    if state == "recording":
+        return True
+    if state == "offline" and reason not in UNKNOWN_REASONS:
+        return False
+    return None
+
+
+class RecorderAdapter:
+    """A ``Recorder.state_listeners`` entry: forwards real up/down changes (not repeats, not "unknown")."""
+
+    def __init__(self, feed: IncidentFeed) -> None:
+        self.feed = feed
+        self._last: dict[str, bool] = {}
+
+    def __call__(self, camera_id: str, state: str, reason: str, since_ns: int) -> None:
+        up = recorder_state_is_up(state, reason)
+        if up is None or self._last.get(camera_id) == up:
+            return
+        if up and camera_id not in self._last:
+            self._last[camera_id] = True  # first sight of a recording camera: nothing changed for the engine
+            return
+        self._last[camera_id] = up
+        self.feed.on_state(camera_id, up, reason, "", since_ns)
+
+
+def incident_message(item: IncidentOut) -> str:
+    """The events-WebSocket message for one incident change: ``{"type": "incident", ...IncidentOut fields...}``."""
+    body: dict[str, Any] = {"type": "incident", **item.model_dump()}
+    body["opened_ms"] = item.opened_ns // 1_000_000
+    body["resolved_ms"] = None if item.resolved_ns is None else item.resolved_ns // 1_000_000
+    return json.dumps(body)
+
+
+def push_to(subscribers: set[asyncio.Queue[str]], messages: list[str]) -> None:
+    """Event loop only: hand messages to every connected control room (a stuck one is skipped, not waited for)."""
+    for q in list(subscribers):
+        for msg in messages:
+            if q.qsize() < 10_000:
+                q.put_nowait(msg)
+
+
+class LiveIncidents:
+    """The incident feed of one ``camgrid serve`` process and its pump thread."""
+
+    def __init__(
+        self,
+        *,
+        factory: sessionmaker[Session],
+        clock: Clock,
+        config: HealthConfig | None = None,
+        interval_s: float = 0.5,
+    ) -> None:
+        with unit_of_work(factory) as session:
+            topo = topology_from_session(session)
+        self.feed = IncidentFeed(topo=topo, factory=factory, clock=clock, config=config)
+        self.adapter = RecorderAdapter(self.feed)
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def attach(
+        self,
+        recorder: HasStateListeners | None,
+        loop: asyncio.AbstractEventLoop,
+        subscribers: set[asyncio.Queue[str]],
+    ) -> None:
+        """Listen to the recorder; push every incident change to the control room's event queues."""
+        if recorder is not None:
+            recorder.state_listeners.append(self.adapter)
+
+        def publish(items: list[IncidentOut]) -> None:  # pump thread
+            if items:
+                loop.call_soon_threadsafe(push_to, subscribers, [incident_message(i) for i in items])
+
+        self.feed.listeners.append(publish)
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self.feed.run, args=(self._stop, self.interval_s), name="incident-feed", daemon=True
+            )
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+            self._thread = None
