@@ -78,6 +78,7 @@ class AppContext:
     states: StateStore = field(default_factory=StateStore)
     limiter: LoginLimiter = field(default_factory=LoginLimiter)
     base_map: dict[str, Any] | None = None
+    masks: Any = None  # camgrid.privacy.wiring.MaskSync when a recorder runs in this process
     session_ttl_s: float = 12 * 3600.0
     incidents: Any = None  # camgrid.health.wiring.LiveIncidents when serve runs the outage correlation
 
@@ -91,8 +92,8 @@ class AppContext:
 
         def open_sub(camera_id: str) -> bool:
             src = rec.source_of(camera_id)
-            if src is None or not src.sub_url:
-                return False
+            if src is None or not src.sub_url or camera_id in rec.transforms:
+                return False  # a masked camera's substream would show what its mask hides
             key = camera_id + SUB
             rec.open_live_session(key, replace(src, id=key, url=src.sub_url, sub_url=""))
             return True

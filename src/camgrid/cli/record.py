@@ -45,6 +45,11 @@ def record(ctx: click.Context, node: str | None, duration: float | None) -> None
     engine, factory = open_db(settings)
     clock = SystemClock()
     recorder = Recorder(settings=settings, engine=engine, factory=factory, clock=clock)
+    from camgrid.privacy.wiring import MaskSync
+
+    masks = MaskSync(recorder, factory)
+    masks.sync()  # masks are installed before the first picture arrives
+    recorder.hooks.append(masks.sync)
     try:
         recorder.start()
     except RuntimeError as exc:

@@ -33,8 +33,14 @@ def serve(ctx: click.Context, host: str | None, port: int | None, record: bool) 
     engine, factory = open_db(settings)
     clock = SystemClock()
     recorder = None
+    masks: object = None
     if record:
         recorder = Recorder(settings=settings, engine=engine, factory=factory, clock=clock)
+        from camgrid.privacy.wiring import MaskSync
+
+        masks = MaskSync(recorder, factory)
+        masks.sync()  # masks are installed before the first picture arrives
+        recorder.hooks.append(masks.sync)
         try:
             recorder.start()
         except RuntimeError as exc:
@@ -54,6 +60,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, record: bool) 
 
     incidents = LiveIncidents(factory=factory, clock=clock, config=settings.health) if recorder is not None else None
     app_ctx = AppContext(settings=settings, factory=factory, clock=clock, recorder=recorder, incidents=incidents)
+    app_ctx.masks = masks
     with unit_of_work(factory) as session:
         app_ctx.states.load(session, clock.wall_ns())
     app = create_app(app_ctx)

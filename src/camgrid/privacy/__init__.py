@@ -1,1 +1,1 @@
-"""camgrid.privacy."""
+"""Privacy masks: private areas filled before a single pixel reaches disk or a screen."""

@@ -28,6 +28,7 @@ from camgrid.registry.models import Camera
 from camgrid.storage import index as ix
 from camgrid.storage.recovery import RecoveryReport, open_downtime_gaps, recover
 from camgrid.storage.segmenter import OpenSegment, Segmenter
+from camgrid.storage.transform import PictureTransform
 from camgrid.storage.writer import DiskWriter
 
 log = logging.getLogger("camgrid.storage")
@@ -90,6 +91,7 @@ class Recorder:
         self._lock_fd: int | None = None
         self._sources: dict[str, CameraSource] = {}
         self._live_only: set[str] = set()
+        self.transforms: dict[str, PictureTransform] = {}
         self.recovery: RecoveryReport | None = None
         self.hooks: list[Callable[[], None]] = []  # housekeeping hooks (retention)
         # Other consumers of the same packets (the live view): one connection per camera serves them all.
@@ -250,6 +252,24 @@ class Recorder:
 
     # IngestSink ------------------------------------------------------------------------------------------------
     def on_access_unit(self, camera_id: str, au: AccessUnit, ext_ts: int, jump: bool) -> None:
+        transform = self.transforms.get(camera_id)
+        if transform is not None:
+            # A masked camera: its pictures go to the transform first; nothing else ever sees them as received.
+            transform.submit(au, ext_ts, jump)
+            return
+        self._deliver(camera_id, au, ext_ts, jump, transformed=False)
+
+    def set_transform(self, camera_id: str, transform: PictureTransform | None) -> None:
+        """Install (or remove) a picture transform for a camera, e.g. privacy masks; applies from the next picture."""
+        old = self.transforms.get(camera_id)
+        if transform is None:
+            self.transforms.pop(camera_id, None)
+        else:
+            self.transforms[camera_id] = transform
+        if old is not None and old is not transform:
+            old.close()
+
+    def _deliver(self, camera_id: str, au: AccessUnit, ext_ts: int, jump: bool, *, transformed: bool) -> None:
         for tap in self.taps:
             tap(camera_id, au, ext_ts, jump)
         cam = self.cams.get(camera_id)
@@ -258,7 +278,8 @@ class Recorder:
         if not cam.codec_known:
             client_codec = self._codec_of(camera_id)
             if client_codec:
-                cam.seg.set_codec(client_codec, self._sdp_params(camera_id))
+                # Transformed pictures carry their own parameter sets; the camera's would describe another stream.
+                cam.seg.set_codec(client_codec, [] if transformed else self._sdp_params(camera_id))
                 cam.codec_known = True
         if self.paused:
             if cam.seg.seg is not None or cam.gap is None or cam.gap[1] != self.paused:
@@ -284,9 +305,15 @@ class Recorder:
         if reason in ("recorder_stopped", "removed", "reconfigured"):
             reason = NOT_RUNNING
         cam.codec_known = False
+        transform = self.transforms.get(camera_id)
+        if transform is not None:
+            transform.reset()
         self._stop_recording(cam, reason, detail, at_ns)
 
     def on_tick(self) -> None:
+        for camera_id, transform in list(self.transforms.items()):
+            for au, ext, jump in transform.drain():
+                self._deliver(camera_id, au, ext, jump, transformed=True)
         self.writer.submit()
 
     def _codec_of(self, camera_id: str) -> str:

@@ -1,0 +1,114 @@
+"""Privacy masks over the API: read (admins and operators), set (admins), remove with a second person."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from camgrid.access.service import Principal
+from camgrid.api.deps import User, ctx_of, db
+from camgrid.api.routes_cameras import _camera
+from camgrid.privacy import service as masks
+from camgrid.privacy.geometry import MaskError
+
+router = APIRouter(prefix="/api/cameras", tags=["privacy"])
+MANAGERS = ("admin",)
+APPROVERS = ("admin", "supervisor")
+
+
+class MaskIn(BaseModel):
+    polygons: list[list[list[float]]] = Field(description="Polygons in fractions of the picture: [[[x, y], ...], ...]")
+
+
+def _out(row: Any) -> dict[str, Any]:
+    if row is None:
+        return {"polygons": [], "revision": 0, "removal_requested_by": None}
+    return {
+        "polygons": json.loads(row.polygons),
+        "revision": row.revision,
+        "updated_by": row.updated_by,
+        "updated_ms": row.updated_ns // 1_000_000,
+        "removal_requested_by": row.removal_requested_by,
+    }
+
+
+def _apply(request: Request, camera_id: str, row: Any) -> None:
+    sync = ctx_of(request).masks
+    if sync is not None:
+        sync.apply(camera_id, row.revision if row else 0, json.loads(row.polygons) if row else None)
+
+
+@router.get("/{camera_id}/mask")
+def get_mask(camera_id: str, who: Principal = User, session: Session = Depends(db)) -> dict[str, Any]:  # noqa: B008
+    _camera(session, who, camera_id)
+    return _out(masks.get_mask(session=session, camera_id=camera_id))
+
+
+@router.put("/{camera_id}/mask")
+def put_mask(
+    camera_id: str,
+    body: MaskIn,
+    request: Request,
+    who: Principal = User,
+    session: Session = Depends(db),  # noqa: B008
+) -> dict[str, Any]:
+    """Set a camera's mask; it is burnt in from the next picture (recording and live)."""
+    if who.role not in MANAGERS:
+        raise HTTPException(403, "only an admin changes masks")
+    _camera(session, who, camera_id)
+    try:
+        row = masks.set_mask(
+            session=session,
+            camera_id=camera_id,
+            polygons=body.polygons,
+            actor=who.username,
+            now_ns=ctx_of(request).clock.wall_ns(),
+        )
+    except MaskError as exc:
+        raise HTTPException(422, str(exc)) from None
+    session.commit()
+    _apply(request, camera_id, row)
+    return _out(row)
+
+
+@router.delete("/{camera_id}/mask")
+def request_removal(
+    camera_id: str,
+    request: Request,
+    who: Principal = User,
+    session: Session = Depends(db),  # noqa: B008
+) -> dict[str, Any]:
+    """Ask for a mask's removal; it stays until a second person approves."""
+    if who.role not in MANAGERS:
+        raise HTTPException(403, "only an admin asks for a mask's removal")
+    _camera(session, who, camera_id)
+    try:
+        row = masks.request_removal(
+            session=session, camera_id=camera_id, actor=who.username, now_ns=ctx_of(request).clock.wall_ns()
+        )
+    except MaskError as exc:
+        raise HTTPException(404, str(exc)) from None
+    return _out(row)
+
+
+@router.post("/{camera_id}/mask/approve-removal")
+def approve_removal(
+    camera_id: str,
+    request: Request,
+    who: Principal = User,
+    session: Session = Depends(db),  # noqa: B008
+) -> dict[str, Any]:
+    if who.role not in APPROVERS:
+        raise HTTPException(403, "only a supervisor or an admin approves a mask's removal")
+    _camera(session, who, camera_id)
+    try:
+        masks.approve_removal(session=session, camera_id=camera_id, actor=who.username)
+    except MaskError as exc:
+        raise HTTPException(409, str(exc)) from None
+    session.commit()
+    _apply(request, camera_id, None)
+    return _out(None)

@@ -1,0 +1,19 @@
+"""Privacy masks per camera. A removal needs a second person: it is requested, then approved by someone else."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from camgrid.db.base import Base
+
+
+class PrivacyMask(Base):
+    __tablename__ = "privacy_masks"
+    camera_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    polygons: Mapped[str] = mapped_column(Text)  # JSON: [[[x, y], ...], ...] in fractions of the picture
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    updated_by: Mapped[str] = mapped_column(String(64), default="")
+    updated_ns: Mapped[int] = mapped_column(BigInteger, default=0)
+    removal_requested_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    removal_requested_ns: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
