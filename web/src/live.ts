@@ -200,8 +200,11 @@ export class LivePlayer {
       const end = b.end(b.length - 1);
       if (this.el.dataset.state !== "playing" && this.el.dataset.state !== "offline") this.setMessage(null, "playing");
       const behind = end - v.currentTime;
-      if (v.currentTime < b.start(0) || behind > MAX_BEHIND_S) {
-        v.currentTime = Math.max(b.start(b.length - 1), end - 0.05);
+      const lastStart = b.start(b.length - 1);
+      // The server skips a slow client to the next keyframe: that leaves a hole in the buffer, which the
+      // video would stall on, so anything outside the newest range jumps into it.
+      if (v.currentTime < lastStart || behind > MAX_BEHIND_S) {
+        v.currentTime = Math.max(lastStart, end - 0.05);
       }
       v.playbackRate = behind > SOFT_BEHIND_S ? 1.1 : 1.0;
       if (v.paused) v.play().catch(() => {});

@@ -28,7 +28,7 @@ export function mountLogin(root: HTMLElement, onDone: (me: Me) => void): () => v
         if (err.status === 429) {
           let left = Math.ceil(Number(err.body.retry_after_s ?? 60));
           const tick = () => {
-            msg.textContent = `${err.detail || "too many failed logins"}: try again in ${left} s`;
+            msg.textContent = `too many failed logins: try again in ${left} s`;
             msg.dataset.retryAfterS = String(left);
             if (left-- > 0) timer = window.setTimeout(tick, 1000);
             else {

@@ -47,6 +47,8 @@ export function mountPlayback(root: HTMLElement, params: URLSearchParams): () =>
   let dragging = false;
   let alive = true;
   const rows: Row[] = [];
+  /** Bumped whenever rows or their timeline data change (forces a redraw). */
+  let dataVersion = 0;
 
   const clockEl = h("span", { class: "clock", "data-testid": "playback-clock" }, "—");
   const playBtn = h("button", { "data-testid": "play", title: "space", onclick: () => setPlaying(!playing) }, "▶ play");
@@ -171,6 +173,7 @@ export function mountPlayback(root: HTMLElement, params: URLSearchParams): () =>
     tiles.append(tile);
     tracks.append(row.track.el);
     tiles.className = `pb-tiles n${Math.min(rows.length, 4)}`;
+    dataVersion++;
     syncLabel.textContent = rows.length > 1 ? `sync: ${rows.length} cameras on one clock` : "";
     refresh();
   }
@@ -182,6 +185,7 @@ export function mountPlayback(root: HTMLElement, params: URLSearchParams): () =>
     r.player?.destroy();
     r.tile.remove();
     r.track.el.remove();
+    dataVersion++;
     syncLabel.textContent = rows.length > 1 ? `sync: ${rows.length} cameras on one clock` : "";
   }
 
@@ -215,6 +219,7 @@ export function mountPlayback(root: HTMLElement, params: URLSearchParams): () =>
     const from = view.startMs - span;
     const to = Math.min(view.endMs + span, Date.now() + span);
     r.fetching = true;
+    dataVersion++;
     api
       .timeline(r.id, from, to)
       .then((tl) => {
@@ -223,6 +228,7 @@ export function mountPlayback(root: HTMLElement, params: URLSearchParams): () =>
         r.fetchedOnce = true;
         r.loadErr = null;
         r.track.setData(tl.segments ?? [], tl.gaps ?? [], Date.now());
+        dataVersion++;
         if (!Number.isFinite(clock) && r === rows[0]) {
           const segs = r.track.segments;
           const last = segs[segs.length - 1];
@@ -235,6 +241,7 @@ export function mountPlayback(root: HTMLElement, params: URLSearchParams): () =>
       })
       .finally(() => {
         r.fetching = false;
+        dataVersion++;
       });
   }
 
@@ -320,6 +327,7 @@ export function mountPlayback(root: HTMLElement, params: URLSearchParams): () =>
   let lastPerf = performance.now();
   let lastTrim = 0;
   let lastRefetch = performance.now();
+  let lastKey = "";
   const frame = (nowPerf: number) => {
     if (!alive) return;
     const dt = nowPerf - lastPerf;
@@ -382,8 +390,13 @@ export function mountPlayback(root: HTMLElement, params: URLSearchParams): () =>
       clockEl.title = utcTitle(clock);
       clockEl.dataset.ms = String(Math.round(clock));
     }
-    for (const r of rows) r.track.render(view, Number.isFinite(clock) ? clock : null, nowMs, r.fetching);
-    axis.render({ ...view, widthPx: widthPx() });
+    // Redraw only when something visible changed (the loop runs every frame; idle screens cost nothing).
+    const key = `${view.startMs}|${view.endMs}|${clock}|${widthPx()}|${dataVersion}|${Math.floor(nowMs / 1000)}`;
+    if (key !== lastKey) {
+      lastKey = key;
+      for (const r of rows) r.track.render(view, Number.isFinite(clock) ? clock : null, nowMs, r.fetching);
+      axis.render({ ...view, widthPx: widthPx() });
+    }
     requestAnimationFrame(frame);
   };
 
