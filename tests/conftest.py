@@ -150,7 +150,7 @@ def city_factory(tmp_path: Path) -> Iterator[Any]:
     """Start a simulated city of N cameras and import it; recorders are started by the test."""
     cities: list[City] = []
 
-    def start(count: int = 6, **kwargs: Any) -> City:
+    def start(count: int = 6, sim_args: tuple[str, ...] = (), **kwargs: Any) -> City:
         city = (
             make_city(tmp_path / f"c{len(cities)}", count, **kwargs) if cities else make_city(tmp_path, count, **kwargs)
         )
