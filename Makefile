@@ -91,3 +91,8 @@ web-test: $(STAMPS)/web-deps
 .PHONY: bench-control-room
 bench-control-room: deps web-build
 	$(BIN)/python bench/bench_control_room.py
+
+# privacy: decode-mask-encode cost per masked 720p camera
+.PHONY: bench-privacy
+bench-privacy: deps
+	$(BIN)/python bench/bench_privacy.py

@@ -160,17 +160,19 @@ class Masker:
             self._decoder = av.CodecContext.create("h264" if self.codec == H264 else "hevc", "r")
             self._decoder.thread_count = 1  # no frame threading: one picture in, one out, no added delay
         for frame in self._decoder.decode(av.Packet(avcc_to_annexb(au.data))):
-            arr = frame.to_ndarray(format="yuv420p")
             h, w = frame.height, frame.width
+            if frame.format.name != "yuv420p":
+                frame = frame.reformat(format="yuv420p")
             ymask, cmask = self._rasters(w, h)
-            arr[:h][ymask] = Y_BLACK
-            u = arr[h : h + h // 4].reshape(h // 2, w // 2)
-            v = arr[h + h // 4 :].reshape(h // 2, w // 2)
-            u[cmask] = UV_NEUTRAL
-            v[cmask] = UV_NEUTRAL
-            out = av.VideoFrame.from_ndarray(arr, format="yuv420p")
+            # Write into the decoded planes in place (no copy of the picture): rows are line_size apart.
+            for plane, mask, value in ((0, ymask, Y_BLACK), (1, cmask, UV_NEUTRAL), (2, cmask, UV_NEUTRAL)):
+                p = frame.planes[plane]
+                rows = np.frombuffer(p, dtype=np.uint8).reshape(-1, p.line_size)[: mask.shape[0], : mask.shape[1]]
+                rows[mask] = value
+            out = frame
             out.pts = ext
             out.time_base = Fraction(1, 90_000)
+            out.pict_type = av.video.frame.PictureType.NONE
             if self._encoder is None or (self._encoder.width, self._encoder.height) != (w, h):
                 self._encoder = self._open_encoder(w, h)
             if self._force_key:
