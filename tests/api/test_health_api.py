@@ -9,14 +9,33 @@ import json
 import threading
 import time
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import websockets
+from fastapi.testclient import TestClient
 
+from camgrid.access import service as access
+from camgrid.api.app import create_app
+from camgrid.api.context import AppContext
+from camgrid.clock import SystemClock
+from camgrid.config import load_settings
+from camgrid.db.engine import make_engine, session_factory, unit_of_work
+from camgrid.db.migrate import upgrade
+from camgrid.geo.osm import load_city
+from camgrid.health.incidents import CorrelationEngine
+from camgrid.health.models import IncidentSuggestion
+from camgrid.health.service import persist_records
+from camgrid.health.topology import build_topology
+from camgrid.registry.io import parse_camera_file
+from camgrid.registry.service import import_cameras
+from camgrid.sim.layout import make_city, write_registry
 from tests.api.test_control_room_e2e import get, login, start_server
 from tests.conftest import City, wait_for
 
 NS = 1_000_000_000
+MS = 1_000_000
+PW = "correct-horse-42"
 # The budget is 5 s from the last member camera seen down; the live pump adds up to one tick (0.5 s) and
 # this test polls every 0.1 s over HTTP.
 BUDGET_S = 5.0 + 0.5 + 0.3
@@ -140,3 +159,95 @@ def test_feeder_cut_gives_one_power_incident(city_factory: Any) -> None:
             events.thread.join(5)
         proc.terminate()
         proc.wait(20)
+
+
+# In-process API checks (no video): district scoping, roles, evidence without a feed, coverage from the planner.
+def _app(tmp_path: Path) -> tuple[TestClient, Any]:
+    settings = load_settings(tmp_path, {})
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    cams = make_city(8, city=load_city())
+    reg = tmp_path / "cameras.csv"
+    write_registry(cams, reg, "127.0.0.1", 8554)
+    rows = parse_camera_file(reg).rows
+    now = time.time_ns()
+    with unit_of_work(factory) as s:
+        import_cameras(session=s, rows=rows, now_ns=now)
+        for name, role, districts in (
+            ("op", "operator", None),
+            ("sup", "supervisor", None),
+            ("far", "operator", ["D-99"]),
+        ):
+            access.create_user(session=s, username=name, password=PW, role=role, districts=districts, now_ns=0)
+    # One stored power incident over the first feeder's cameras, as the live feed would write it.
+    topo = build_topology(rows)
+    engine_ = CorrelationEngine(topo)
+    feeder = rows[-1].feeder
+    members = [r.id for r in rows if r.feeder == feeder]
+    t0 = now / NS - 120
+    for i, cid in enumerate(members):
+        engine_.camera_down(cid, t0 + 0.2 * i, "unreachable")
+    engine_.advance(t0 + 30)
+    with unit_of_work(factory) as s:
+        persist_records(session=s, records=engine_.drain(), topo=topo, run_id="t")
+    ctx = AppContext(settings=settings, factory=factory, clock=SystemClock())
+    return TestClient(create_app(ctx)), (feeder, members, now)
+
+
+def _login(client: TestClient, name: str) -> None:
+    client.cookies.clear()
+    r = client.post("/api/auth/login", json={"username": name, "password": PW})
+    assert r.status_code == 200, r.text
+
+
+def test_incident_routes_scoping_roles_and_coverage(tmp_path: Path) -> None:
+    client, (feeder, members, now) = _app(tmp_path)
+    _login(client, "op")
+    listed = client.get("/api/incidents?open=1").json()
+    assert [(i["kind"], i["subject"], i["cameras"]) for i in listed] == [("power", feeder, sorted(members))]
+    iid = listed[0]["id"]
+    assert client.get(f"/api/incidents/{iid}").json()["id"] == iid
+    assert client.get("/api/incidents/9999").status_code == 404
+    assert client.post(f"/api/incidents/{iid}/ack", json={}).json()["acknowledged_by"] == "op"
+    # evidence needs the live feed (camgrid serve with its recorder)
+    r = client.post("/api/evidence/feeder-outage", json={"feeder": feeder, "state": "out", "t_ms": 1})
+    assert r.status_code == 503
+    assert client.post("/api/evidence/ups", json={"site": "S-001", "on_battery": True, "t_ms": 1}).status_code == 503
+    assert client.post("/api/evidence/ups", json={"site": "S-001", "t_ms": 1}).status_code == 422
+
+    # coverage: the planner's visibility model over the registry cameras
+    rep = client.get(
+        f"/api/reports/availability?from_ms={now // MS - 600_000}&to_ms={now // MS}&by=district&coverage=1"
+    )
+    assert rep.status_code == 200, rep.text
+    body = rep.json()
+    assert body["city"]["cameras"] == 8 and body["lost_coverage"]["weight_total"] > 0
+    live = client.get("/api/reports/live-coverage").json()
+    assert live["points"] > 0 and live["share"] == 0.0  # nothing is recording in this process
+    assert client.get("/api/reports/availability?from_ms=10&to_ms=5").status_code == 422
+
+    _login(client, "far")  # a user of another district: the incident does not exist
+    assert client.get("/api/incidents").json() == []
+    assert client.get(f"/api/incidents/{iid}").status_code == 404
+    assert client.post(f"/api/incidents/{iid}/comment", json={"text": "x"}).status_code == 404
+    assert client.get("/api/reports/availability?from_ms=0&to_ms=1000").json()["rows"] == []
+
+    _login(client, "sup")
+    assert client.post("/api/suggestions/1", json={"accept": True}).status_code == 404  # none suggested here
+    with unit_of_work(client.app.state.ctx.factory) as s:  # type: ignore[attr-defined]
+        s.add(
+            IncidentSuggestion(
+                incident_id=iid,
+                camera_id=members[0],
+                field="feeder",
+                registry_value=feeder,
+                suggested_value=feeder,
+                status="open",
+            )
+        )
+    r = client.post("/api/suggestions/1", json={"accept": False})
+    assert r.status_code == 200 and r.json()["status"] == "rejected"
+    assert client.post("/api/suggestions/1", json={"accept": True}).status_code == 409
+    actions = client.get(f"/api/incidents/{iid}").json()["actions"]
+    assert [(a["actor"], a["action"]) for a in actions] == [("op", "ack"), ("sup", "reject_suggestion")]

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from camgrid.access.service import Principal
 from camgrid.api.deps import User, ctx_of, db
+from camgrid.api.health_coverage import registry_coverage
 from camgrid.health import reports
 from camgrid.health import service as health
 from camgrid.health.models import IncidentSuggestion
@@ -221,12 +222,30 @@ def availability(
     from_ms: int = Query(ge=0),
     to_ms: int = Query(ge=0),
     by: Literal["camera", "site", "feeder", "district", "city"] = "district",
+    coverage: int = Query(0, ge=0, le=1, description="1: add lost coverage (planner visibility; slow the first time)"),
     who: Principal = User,
     session: Session = Depends(db),  # noqa: B008
 ) -> dict[str, Any]:
-    """Share of time recording and outage minutes by cause per group, the city line, lost coverage when known."""
+    """Share of time recording and outage minutes by cause per group, the city line, lost coverage when asked."""
     if to_ms <= from_ms:
         raise HTTPException(422, "to_ms must be after from_ms")
     now_ns = ctx_of(request).clock.wall_ns()
     hi = min(to_ms * MS, max(now_ns, from_ms * MS + MS))
-    return reports.availability_report(session=session, lo=from_ms * MS, hi=hi, by=by, districts=sorted(who.districts))
+    cov = registry_coverage(session=session, settings=ctx_of(request).settings) if coverage else None
+    return reports.availability_report(
+        session=session, lo=from_ms * MS, hi=hi, by=by, districts=sorted(who.districts), coverage=cov
+    )
+
+
+@router.get("/reports/live-coverage")
+def live_coverage(request: Request, who: Principal = User, session: Session = Depends(db)) -> dict[str, Any]:  # noqa: B008
+    """Share of the important points' weight that a recording camera watches right now (the user's districts)."""
+    ctx = ctx_of(request)
+    cov = registry_coverage(session=session, settings=ctx.settings)
+    allowed = _allowed(session, who)
+    if allowed is not None:
+        cov = {c: pts for c, pts in cov.items() if c in allowed}
+    with ctx.states.lock:
+        up = {c for c, st in ctx.states.states.items() if st.state == "recording"}
+    points = {p for pts in cov.values() for p, _ in pts}
+    return {"share": round(reports.live_coverage(cov, up), 6), "points": len(points), "cameras_up": len(up & set(cov))}
