@@ -90,6 +90,8 @@ export interface ExportInfo {
   actual_to_ms: number | null;
   files: ExportFile[];
   reason?: string;
+  exported_by?: string;
+  exported_at?: string | number;
   detail?: string;
   error?: string;
 }

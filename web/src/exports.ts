@@ -59,7 +59,7 @@ export function mountExports(root: HTMLElement, params: URLSearchParams): () => 
       result,
       h("h2", {}, "Exports"),
       h("table", { class: "exports", "data-testid": "export-list" },
-        h("thead", {}, h("tr", {}, h("th", {}, "id"), h("th", {}, "camera"), h("th", {}, "requested"), h("th", {}, "contained"), h("th", {}, "status"), h("th", {}, "files (SHA-256)"))),
+        h("thead", {}, h("tr", {}, h("th", {}, "id"), h("th", {}, "camera"), h("th", {}, "requested"), h("th", {}, "contained"), h("th", {}, "by / reason"), h("th", {}, "status"), h("th", {}, "files (SHA-256)"))),
         list,
       ),
     ),
@@ -139,16 +139,17 @@ export function mountExports(root: HTMLElement, params: URLSearchParams): () => 
               h("td", {}, x.camera),
               h("td", {}, timeEl(x.from_ms), " – ", timeEl(x.to_ms)),
               h("td", {}, x.actual_from_ms != null ? timeEl(x.actual_from_ms) : "—", " – ", x.actual_to_ms != null ? timeEl(x.actual_to_ms) : "—"),
+              h("td", {}, x.exported_by ?? "", x.exported_by && x.reason ? ": " : "", x.reason ?? ""),
               h("td", {}, statusLine(x)),
               h("td", {}, filesCell(x)),
             ),
           );
         }
-        if (arr.length === 0) list.append(h("tr", {}, h("td", { colspan: 6 }, "no exports yet")));
+        if (arr.length === 0) list.append(h("tr", {}, h("td", { colspan: 7 }, "no exports yet")));
       })
       .catch((e) => {
         clear(list);
-        list.append(h("tr", {}, h("td", { colspan: 6, class: "error" }, `cannot list exports: ${(e as Error).message}`)));
+        list.append(h("tr", {}, h("td", { colspan: 7, class: "error" }, `cannot list exports: ${(e as Error).message}`)));
       });
   };
   loadList();
