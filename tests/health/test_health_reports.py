@@ -4,6 +4,7 @@ outage minutes by cause, lost and live coverage; plus the SQL layer on a real mi
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 
 import pytest
@@ -201,3 +202,23 @@ def test_sql_layer(tmp_path: Path) -> None:
     assert rep["city"]["cameras"] == 4 and rep["from_ms"] == 0 and rep["to_ms"] == 3_600_000
     assert rep["lost_coverage"]["lost_weight_h"] == pytest.approx((3 * 30 + 1 * 30) / 60)
     assert [x["key"] for x in scoped["rows"]] == ["d"]  # a user of D2 sees D2 only
+
+
+def test_report_cli(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from camgrid.cli.main import cli
+
+    test_sql_layer(tmp_path)  # the same hand-made city in tmp_path's database
+    runner = CliRunner()
+    args = ["--home", str(tmp_path), "report", "availability", "--from", "1970-01-01T00:00:00Z"]
+    out = runner.invoke(cli, [*args, "--to", "1970-01-01T01:00:00", "--by", "feeder", "--format", "csv"])
+    assert out.exit_code == 0, out.output
+    lines = out.output.splitlines()
+    assert lines[0] == "feeder,cameras,availability,down_min,power_min,uplink_min,camera_min,recorder_min,disk_min"
+    assert "F1,2,0.5,60.0,60.0,0.0,0.0,0.0,0.0" in lines and lines[-1].startswith("city,4,")
+    js = runner.invoke(cli, [*args, "--to", "1970-01-01T01:00:00Z", "--by", "district"])
+    assert js.exit_code == 0 and json.loads(js.output)["by"] == "district"
+    bad = runner.invoke(cli, [*args, "--to", "1969-12-31T00:00:00Z"])
+    assert bad.exit_code == 2 and "after" in bad.output
+    assert runner.invoke(cli, ["report", "availability", "--help"]).exit_code == 0

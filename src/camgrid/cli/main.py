@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("camgrid.cli.serve:serve", "The control room (and the recorder) on one port"),
     "users": ("camgrid.cli.users:users", "Users, roles and tokens"),
     "export": ("camgrid.cli.export:export", "Check exported clips"),
+    "report": ("camgrid.cli.report:report", "Availability and outage reports"),
 }
 
 
