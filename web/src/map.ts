@@ -25,6 +25,7 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
   const mapDiv = h("div", { class: "map", "data-testid": "map" });
   const countEl = h("span", { "data-testid": "camera-count" }, "0");
   const districtSel = h("select", { "data-testid": "filter-district", "aria-label": "district" }, h("option", { value: "" }, "all districts"));
+  const stateCounts = STATES.map((s) => h("span", { class: "state-count", "data-testid": `state-count-${s}` }, ""));
   const stateBoxes = STATES.map((s) =>
     h("input", { type: "checkbox", checked: true, value: s, "data-testid": `filter-state-${s}` }),
   );
@@ -35,7 +36,7 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
     { class: "toolbar" },
     h("label", {}, "District ", districtSel),
     ...STATES.map((s, k) =>
-      h("label", { class: "state-filter" }, stateBoxes[k], h("i", { class: "dot", style: `background:${STATE_COLOURS[s]}` }), s),
+      h("label", { class: "state-filter" }, stateBoxes[k], h("i", { class: "dot", style: `background:${STATE_COLOURS[s]}` }), s, " ", stateCounts[k]),
     ),
     h("span", { class: "count" }, countEl, " cameras shown"),
     status,
@@ -64,6 +65,7 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
   let alive = true;
   let livePanel: LivePlayer | null = null;
   let unsub: (() => void) | null = null;
+  let cityBounds: [[number, number], [number, number]] | null = null;
   const styleReady = new Promise<void>((r) => {
     const done = () => {
       if (!map.getLayer("cameras")) map.addLayer(layer);
@@ -102,7 +104,40 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
     if (shown !== layer.states) layer.setData(store.lon, store.lat, shown);
     else layer.statesChanged();
     countEl.textContent = String(n);
+    updateStateCounts();
     return n;
+  };
+
+  /** Cameras per state (in the chosen district, whatever the state filter), shown beside each checkbox. */
+  const updateStateCounts = () => {
+    if (!store) return;
+    const d = districtSel.value;
+    const keys = new Set([d, String(districts.find((x) => String(x.id) === d)?.name ?? d)]);
+    const c = [0, 0, 0, 0];
+    for (let i = 0; i < store.count; i++) if (!d || keys.has(store.districtKey[i])) c[store.state[i]]++;
+    stateCounts.forEach((el, k) => (el.textContent = `(${c[k]})`));
+  };
+
+  /** Zoom to the cameras of the chosen district (back to the city for "all"). */
+  const fitDistrict = () => {
+    if (!store) return;
+    const d = districtSel.value;
+    if (!d) {
+      if (cityBounds) map.fitBounds(cityBounds, { padding: 20, duration: 300 });
+      return;
+    }
+    const keys = new Set([d, String(districts.find((x) => String(x.id) === d)?.name ?? d)]);
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    for (let i = 0; i < store.count; i++) {
+      if (!keys.has(store.districtKey[i])) continue;
+      const x = store.lon[i], y = store.lat[i];
+      if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
+    }
+    if (x0 <= x1) map.fitBounds([[x0, y0], [x1, y1]], { padding: 60, duration: 300, maxZoom: 17 });
   };
 
   /** Install a registry on the map and measure the time to the first presented frame with all its cameras. */
@@ -130,6 +165,15 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
       }
       countEl.textContent = String(n2);
       layer.statesChanged();
+      updateStateCounts();
+      const open = panel.hidden ? undefined : s.index.get(panel.dataset.camera ?? "");
+      if (open !== undefined && changed.includes(open)) {
+        const el = panel.querySelector(".state");
+        if (el) {
+          el.className = `state state-${s.stateName(open)}`;
+          el.textContent = `${s.stateName(open)}${s.reason[open] ? ` (${s.reason[open]})` : ""}`;
+        }
+      }
     });
     return ms;
   };
@@ -153,7 +197,10 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
     if (i >= 0) openPanel(store.id(i));
   });
 
-  districtSel.addEventListener("change", rebuild);
+  districtSel.addEventListener("change", () => {
+    rebuild();
+    fitDistrict();
+  });
   for (const b of stateBoxes) b.addEventListener("change", rebuild);
 
   const closePanel = () => {
@@ -237,7 +284,10 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
         },
       }, before);
       const [a, b, c, d] = city.bounds;
-      if ([a, b, c, d].every(Number.isFinite)) map.fitBounds([[a, b], [c, d]], { padding: 20, duration: 0 });
+      if ([a, b, c, d].every(Number.isFinite)) {
+        cityBounds = [[a, b], [c, d]];
+        map.fitBounds(cityBounds, { padding: 20, duration: 0 });
+      }
     })
     .catch((e) => (status.textContent = `base map unavailable: ${(e as Error).message}`));
 
