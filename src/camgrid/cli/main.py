@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "users": ("camgrid.cli.users:users", "Users, roles and tokens"),
     "export": ("camgrid.cli.export:export", "Check exported clips"),
     "report": ("camgrid.cli.report:report", "Availability and outage reports"),
+    "audit": ("camgrid.cli.audit:audit", "Audit log: export and verify"),
 }
 
 

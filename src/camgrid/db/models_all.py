@@ -13,6 +13,7 @@ MODEL_MODULES = (
     "camgrid.storage.models",
     "camgrid.health.models",
     "camgrid.access.models",
+    "camgrid.access.audit_models",
     "camgrid.planner.models",
     "camgrid.privacy.models",
     "camgrid.playback.models",
