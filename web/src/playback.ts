@@ -443,7 +443,9 @@ export function mountPlayback(root: HTMLElement, params: URLSearchParams): () =>
   const onKey = (e: KeyboardEvent) => {
     if (e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement || e.target instanceof HTMLSelectElement) return;
     if (e.key === " ") {
+      // A focused button would also be "clicked" by the space bar: take the focus away first.
       e.preventDefault();
+      (document.activeElement as HTMLElement | null)?.blur?.();
       setPlaying(!playing);
     } else if (e.key === ",") step(-1);
     else if (e.key === ".") step(1);

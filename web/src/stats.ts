@@ -25,6 +25,8 @@ export interface CamgridHooks {
   timelineX: (cameraId: string, t: number) => number | null;
   /** Playback screen: the shared view and the loaded segments/gaps of a camera. */
   timeline: (cameraId: string) => { startMs: number; endMs: number; clockMs: number | null; segments: unknown[]; gaps: unknown[] } | null;
+  /** Forget live latencies, frame counts and seeks (between benchmark phases). */
+  resetStats: () => void;
   version: string;
 }
 
@@ -59,6 +61,11 @@ export const hooks: CamgridHooks = {
   },
   syntheticCameras: async () => {
     throw new Error("open the map screen first (#/map)");
+  },
+  resetStats: () => {
+    stats.live = {};
+    stats.liveFrames = {};
+    stats.seeks = [];
   },
   cameraXY: () => null,
   timelineX: () => null,
