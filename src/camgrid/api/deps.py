@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from fastapi import Depends, HTTPException, Request, WebSocket, status
 from sqlalchemy.orm import Session
 
 from camgrid.access import service as access
+from camgrid.access.policy import allowed
 from camgrid.access.service import Principal
 from camgrid.api.context import AppContext
 from camgrid.db.engine import unit_of_work
@@ -52,3 +54,14 @@ def ws_user(websocket: WebSocket) -> Principal | None:
 
 
 User = Depends(current_user)
+
+
+def require(permission: str) -> Any:
+    """A dependency: the user, if their role holds ``permission``; 403 otherwise (401 without a session)."""
+
+    def check(who: Principal = Depends(current_user)) -> Principal:
+        if not allowed(who.role, permission):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"your role ({who.role}) may not do this ({permission})")
+        return who
+
+    return Depends(check)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from camgrid.access.service import Principal
-from camgrid.api.deps import User, ctx_of, db
+from camgrid.api.deps import ctx_of, db, require
 from camgrid.registry.models import Camera, District
 from camgrid.storage import service as storage
 from camgrid.storage.models import Segment
@@ -31,7 +31,7 @@ def _camera(session: Session, who: Principal, camera_id: str) -> Camera:
 
 
 @router.get("/city")
-def city(request: Request, who: Principal = User) -> dict[str, Any]:
+def city(request: Request, who: Principal = require("map")) -> dict[str, Any]:
     ctx = ctx_of(request)
     base = _base_map(request)
     return {
@@ -81,12 +81,12 @@ def _base_map(request: Request) -> dict[str, Any]:
 
 
 @router.get("/map/base")
-def base_map(request: Request, who: Principal = User) -> dict[str, Any]:
+def base_map(request: Request, who: Principal = require("map")) -> dict[str, Any]:
     return _base_map(request)
 
 
 @router.get("/districts")
-def districts(who: Principal = User, session: Session = Depends(db)) -> list[dict[str, Any]]:  # noqa: B008
+def districts(who: Principal = require("map"), session: Session = Depends(db)) -> list[dict[str, Any]]:
     rows = session.execute(select(Camera.district_id, func.count()).group_by(Camera.district_id)).all()
     counts: dict[str, int] = {d: n for d, n in rows}
     return [
@@ -97,7 +97,7 @@ def districts(who: Principal = User, session: Session = Depends(db)) -> list[dic
 
 
 @router.get("/cameras")
-def cameras(request: Request, who: Principal = User, session: Session = Depends(db)) -> dict[str, Any]:  # noqa: B008
+def cameras(request: Request, who: Principal = require("map"), session: Session = Depends(db)) -> dict[str, Any]:
     """Columnar, so that 62,000 cameras are one compact document."""
     states = ctx_of(request).states
     cols: dict[str, list[Any]] = {
@@ -139,7 +139,9 @@ def cameras(request: Request, who: Principal = User, session: Session = Depends(
 
 
 @router.get("/cameras/{camera_id}")
-def camera(camera_id: str, request: Request, who: Principal = User, session: Session = Depends(db)) -> dict[str, Any]:  # noqa: B008
+def camera(
+    camera_id: str, request: Request, who: Principal = require("map"), session: Session = Depends(db)
+) -> dict[str, Any]:
     cam = _camera(session, who, camera_id)
     st = ctx_of(request).states.get(cam.id)
     codec = session.scalar(
@@ -170,8 +172,8 @@ def timeline(
     request: Request,
     from_ms: int = Query(..., ge=0),
     to_ms: int = Query(..., ge=0),
-    who: Principal = User,
-    session: Session = Depends(db),  # noqa: B008
+    who: Principal = require("playback"),
+    session: Session = Depends(db),
 ) -> dict[str, Any]:
     cam = _camera(session, who, camera_id)
     if to_ms <= from_ms or to_ms - from_ms > 31 * 86400 * 1000:
@@ -206,7 +208,9 @@ def timeline(
 
 
 @router.get("/segments/{segment_id}/media")
-def segment_media(segment_id: int, who: Principal = User, session: Session = Depends(db)) -> FileResponse:  # noqa: B008
+def segment_media(
+    segment_id: int, who: Principal = require("playback"), session: Session = Depends(db)
+) -> FileResponse:
     seg = session.get(Segment, segment_id)
     if seg is None:
         raise HTTPException(404, "no such segment")

@@ -13,8 +13,9 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from camgrid.access.policy import allowed
 from camgrid.access.service import Principal
-from camgrid.api.deps import User, ctx_of, db
+from camgrid.api.deps import ctx_of, db, require
 from camgrid.api.routes_cameras import _camera
 from camgrid.clock import ns_to_datetime
 from camgrid.playback.export import ExportError, SourceSegment, build_clip, write_manifest
@@ -54,9 +55,9 @@ def _summary(folder: Path) -> dict[str, Any]:
 
 
 @router.post("", status_code=201)
-def create(body: ExportIn, request: Request, who: Principal = User, session: Session = Depends(db)) -> dict[str, Any]:  # noqa: B008
-    if who.role not in ("operator", "supervisor", "admin"):
-        raise HTTPException(403, "your role cannot export video")
+def create(
+    body: ExportIn, request: Request, who: Principal = require("export.request"), session: Session = Depends(db)
+) -> dict[str, Any]:
     if body.to_ms <= body.from_ms or body.to_ms - body.from_ms > 6 * 3600 * 1000:
         raise HTTPException(422, "the range must end after it starts and last at most 6 hours")
     cam = _camera(session, who, body.camera)
@@ -92,7 +93,7 @@ def create(body: ExportIn, request: Request, who: Principal = User, session: Ses
 
 
 @router.get("")
-def list_exports(request: Request, who: Principal = User) -> list[dict[str, Any]]:
+def list_exports(request: Request, who: Principal = require("export.read")) -> list[dict[str, Any]]:
     out = []
     for folder in sorted(_root(request).iterdir(), reverse=True):
         if (folder / "manifest.json").is_file():
@@ -113,14 +114,16 @@ def _folder(request: Request, who: Principal, export_id: str) -> Path:
 
 
 @router.get("/{export_id}")
-def get_export(export_id: str, request: Request, who: Principal = User) -> dict[str, Any]:
+def get_export(export_id: str, request: Request, who: Principal = require("export.read")) -> dict[str, Any]:
     return _summary(_folder(request, who, export_id))
 
 
 @router.get("/{export_id}/files/{name}")
-def export_file(export_id: str, name: str, request: Request, who: Principal = User) -> FileResponse:
+def export_file(export_id: str, name: str, request: Request, who: Principal = require("export.read")) -> FileResponse:
     folder = _folder(request, who, export_id)
     if name not in {p.name for p in folder.iterdir()}:
         raise HTTPException(404, "no such file")
+    if name != "manifest.json" and not allowed(who.role, "export.download"):
+        raise HTTPException(403, f"your role ({who.role}) may read manifests but not download video")
     media = "application/json" if name.endswith(".json") else "video/mp4"
     return FileResponse(folder / name, media_type=media, filename=name)

@@ -6,6 +6,7 @@ import asyncio
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from camgrid.access.policy import allowed
 from camgrid.api.context import AppContext
 from camgrid.api.deps import ws_user
 from camgrid.db.engine import unit_of_work
@@ -22,10 +23,13 @@ async def live(websocket: WebSocket, camera_id: str, stream: str = "main") -> No
     if who is None:
         await websocket.close(code=4401)
         return
+    if not allowed(who.role, "live"):
+        await websocket.close(code=4403)
+        return
     with unit_of_work(ctx.factory) as session:
         cam = session.get(Camera, camera_id)
-        allowed = cam is not None and (not who.districts or cam.district_id in who.districts)
-    if not allowed:
+        in_scope = cam is not None and (not who.districts or cam.district_id in who.districts)
+    if not in_scope:
         await websocket.close(code=4404)
         return
     await websocket.accept()

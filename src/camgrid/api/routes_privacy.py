@@ -10,14 +10,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from camgrid.access.service import Principal
-from camgrid.api.deps import User, ctx_of, db
+from camgrid.api.deps import ctx_of, db, require
 from camgrid.api.routes_cameras import _camera
 from camgrid.privacy import service as masks
 from camgrid.privacy.geometry import MaskError
 
 router = APIRouter(prefix="/api/cameras", tags=["privacy"])
-MANAGERS = ("admin",)
-APPROVERS = ("admin", "supervisor")
 
 
 class MaskIn(BaseModel):
@@ -43,7 +41,7 @@ def _apply(request: Request, camera_id: str, row: Any) -> None:
 
 
 @router.get("/{camera_id}/mask")
-def get_mask(camera_id: str, who: Principal = User, session: Session = Depends(db)) -> dict[str, Any]:  # noqa: B008
+def get_mask(camera_id: str, who: Principal = require("masks.read"), session: Session = Depends(db)) -> dict[str, Any]:
     _camera(session, who, camera_id)
     return _out(masks.get_mask(session=session, camera_id=camera_id))
 
@@ -53,12 +51,10 @@ def put_mask(
     camera_id: str,
     body: MaskIn,
     request: Request,
-    who: Principal = User,
-    session: Session = Depends(db),  # noqa: B008
+    who: Principal = require("masks.write"),
+    session: Session = Depends(db),
 ) -> dict[str, Any]:
     """Set a camera's mask; it is burnt in from the next picture (recording and live)."""
-    if who.role not in MANAGERS:
-        raise HTTPException(403, "only an admin changes masks")
     _camera(session, who, camera_id)
     try:
         row = masks.set_mask(
@@ -79,12 +75,10 @@ def put_mask(
 def request_removal(
     camera_id: str,
     request: Request,
-    who: Principal = User,
-    session: Session = Depends(db),  # noqa: B008
+    who: Principal = require("masks.write"),
+    session: Session = Depends(db),
 ) -> dict[str, Any]:
     """Ask for a mask's removal; it stays until a second person approves."""
-    if who.role not in MANAGERS:
-        raise HTTPException(403, "only an admin asks for a mask's removal")
     _camera(session, who, camera_id)
     try:
         row = masks.request_removal(
@@ -99,11 +93,9 @@ def request_removal(
 def approve_removal(
     camera_id: str,
     request: Request,
-    who: Principal = User,
-    session: Session = Depends(db),  # noqa: B008
+    who: Principal = require("masks.approve"),
+    session: Session = Depends(db),
 ) -> dict[str, Any]:
-    if who.role not in APPROVERS:
-        raise HTTPException(403, "only a supervisor or an admin approves a mask's removal")
     _camera(session, who, camera_id)
     try:
         masks.approve_removal(session=session, camera_id=camera_id, actor=who.username)
