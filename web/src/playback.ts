@@ -462,8 +462,16 @@ export function mountPlayback(root: HTMLElement, params: URLSearchParams): () =>
   window.addEventListener("keydown", onKey);
 
   if (ids.length === 0) {
-    const inp = h("input", { type: "text", placeholder: "camera id", "data-testid": "playback-camera-input" });
-    status.append("Choose a camera: ", inp, h("button", { onclick: () => go("playback", { cams: inp.value.trim() }) }, "Open"));
+    // No camera asked for: open the first recording one (the sync box adds others; the map picks any).
+    cameras()
+      .then((s) => {
+        let i = 0;
+        while (i < s.count && s.state[i] !== 0) i++;
+        if (i < s.count) makeRow(s.id(i), s.name(i));
+        else if (s.count > 0) makeRow(s.id(0), s.name(0));
+        else status.textContent = "no camera in the registry";
+      })
+      .catch((e) => (status.textContent = `cannot load cameras: ${(e as Error).message}`));
   } else {
     cameras()
       .then((s) => ids.forEach((id) => makeRow(id, s.nameOf(id))))
