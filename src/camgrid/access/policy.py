@@ -22,6 +22,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "export.read": frozenset({"operator", "supervisor", "auditor"}),
     "export.download": frozenset({"operator", "supervisor"}),
     "hold": frozenset({"supervisor"}),
+    "hold.read": frozenset({"operator", "supervisor", "auditor"}),
     "reports": frozenset({"operator", "supervisor", "auditor", "admin"}),
     "audit.read": frozenset({"auditor"}),
     "masks.read": frozenset({"operator", "supervisor", "admin"}),

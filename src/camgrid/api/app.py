@@ -11,7 +11,15 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import BaseRoute
 
-from camgrid.api import routes_auth, routes_cameras, routes_exports, routes_health, routes_live, routes_privacy
+from camgrid.api import (
+    routes_auth,
+    routes_cameras,
+    routes_exports,
+    routes_health,
+    routes_holds,
+    routes_live,
+    routes_privacy,
+)
 from camgrid.api.context import AppContext
 from camgrid.api.deps import User
 
@@ -40,6 +48,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     for router in (routes_auth.router, routes_cameras.router, routes_live.router, routes_exports.router):
         app.include_router(router)
     app.include_router(routes_privacy.router)
+    app.include_router(routes_holds.router)
     app.include_router(routes_health.router)
 
     @app.get("/api/openapi.json", include_in_schema=False)
