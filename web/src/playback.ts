@@ -184,7 +184,7 @@ export function mountPlayback(root: HTMLElement, params: URLSearchParams): () =>
     const [r] = rows.splice(k, 1);
     r.player?.destroy();
     r.tile.remove();
-    r.track.el.remove();
+    r.track.destroy();
     dataVersion++;
     syncLabel.textContent = rows.length > 1 ? `sync: ${rows.length} cameras on one clock` : "";
   }
@@ -491,6 +491,9 @@ export function mountPlayback(root: HTMLElement, params: URLSearchParams): () =>
     hooks.timeline = () => null;
     alive = false;
     window.removeEventListener("keydown", onKey);
-    for (const r of rows) r.player?.destroy();
+    for (const r of rows) {
+      r.player?.destroy();
+      r.track.destroy();
+    }
   };
 }

@@ -20,6 +20,8 @@ export class TimelineTrack {
   segments: SegmentInfo[] = [];
   gaps: GapInfo[] = [];
   private gapEls: HTMLElement[] = [];
+  /** Removes the window listeners (drag) when the track goes away. */
+  private abort = new AbortController();
 
   constructor(
     readonly cameraId: string,
@@ -52,14 +54,23 @@ export class TimelineTrack {
       e.preventDefault();
       this.cb.seek(this.timeAt(xOf(e)), false);
     });
-    window.addEventListener("mousemove", (e) => {
-      if (dragging) this.cb.seek(this.timeAt(xOf(e)), false);
-    });
-    window.addEventListener("mouseup", (e) => {
-      if (!dragging) return;
-      dragging = false;
-      this.cb.seek(this.timeAt(xOf(e)), true);
-    });
+    const signal = this.abort.signal;
+    window.addEventListener(
+      "mousemove",
+      (e) => {
+        if (dragging) this.cb.seek(this.timeAt(xOf(e)), false);
+      },
+      { signal },
+    );
+    window.addEventListener(
+      "mouseup",
+      (e) => {
+        if (!dragging) return;
+        dragging = false;
+        this.cb.seek(this.timeAt(xOf(e)), true);
+      },
+      { signal },
+    );
     area.addEventListener(
       "wheel",
       (e) => {
@@ -91,6 +102,11 @@ export class TimelineTrack {
   private timeAt(x: number): number {
     const v = this.lastView;
     return v ? xToTime(v, Math.max(0, Math.min(v.widthPx, x))) : Date.now();
+  }
+
+  destroy(): void {
+    this.abort.abort();
+    this.el.remove();
   }
 
   setData(segments: SegmentInfo[], gaps: GapInfo[], nowMs: number): void {
