@@ -321,7 +321,8 @@ export function mountPlayback(root: HTMLElement, params: URLSearchParams): () =>
     if (r.track.segments.length === 0) return "no recording in range";
     const last = r.track.segments[r.track.segments.length - 1];
     if (t >= last.end_ms && nowMs - t < 60 * SECOND) return "being recorded: this part is available in a few seconds";
-    return `no recording at ${fmtHMS(t)}`;
+    const nxt = nextSegment(r.track.segments, t);
+    return nxt ? `no recording at ${fmtHMS(t)}; next recording at ${fmtHMS(nxt.start_ms)}` : `no recording at ${fmtHMS(t)}`;
   }
 
   let lastPerf = performance.now();
