@@ -144,6 +144,8 @@ def test_feeder_cut_gives_one_power_incident(city_factory: Any) -> None:
         )
         assert resolved["resolved_ns"] > resolved["opened_ns"]
         assert get(base, "/api/incidents?open=1", cookie) == []
+        trs = city.db("select new_state, reason from health_transitions where camera_id = :c order by id", c=members[0])
+        assert ("offline", "unreachable") in [tuple(t) for t in trs] and trs[-1][0] == "online"
         wait_for(lambda: any(m["id"] == inc["id"] and m["resolved_ms"] for m in events.incidents()), 5, what="push")  # type: ignore[union-attr]
 
         now_ms = int(time.time() * 1000)

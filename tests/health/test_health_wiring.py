@@ -15,7 +15,15 @@ from health_city import make_rows, site_cams
 from camgrid.clock import NS_PER_S, FakeClock
 from camgrid.db.engine import make_engine, session_factory, unit_of_work
 from camgrid.db.migrate import upgrade
-from camgrid.health.wiring import LiveIncidents, RecorderAdapter, incident_message, recorder_state_is_up
+from camgrid.health.models import HealthTransition
+from camgrid.health.policy import Observation
+from camgrid.health.wiring import (
+    LiveIncidents,
+    RecorderAdapter,
+    incident_message,
+    observation_of,
+    recorder_state_is_up,
+)
 from camgrid.registry import service as registry
 
 
@@ -39,6 +47,10 @@ def test_recorder_state_table(state: str, reason: str, up: bool | None) -> None:
 class _Sink:
     def __init__(self) -> None:
         self.calls: list[tuple[str, bool, str, int]] = []
+        self.observed: list[tuple[str, int, Observation]] = []
+
+    def on_observation(self, camera_id: str, at_ns: int, obs: Observation) -> None:
+        self.observed.append((camera_id, at_ns, obs))
 
     def on_state(self, camera_id: str, up: bool, reason: str, detail: str, at_ns: int) -> None:
         self.calls.append((camera_id, up, reason, at_ns))
@@ -55,6 +67,21 @@ def test_adapter_forwards_changes_only() -> None:
     adapter("c1", "recording", "", 6)
     adapter("c2", "offline", "unreachable", 7)
     assert sink.calls == [("c1", False, "stalled", 3), ("c1", True, "", 6), ("c2", False, "unreachable", 7)]
+    assert len(sink.observed) == 7  # the health state machine sees everything
+
+
+@pytest.mark.parametrize(
+    ("state", "reason", "obs"),
+    [
+        ("recording", "", Observation()),
+        ("offline", "auth_refused", Observation(connection="auth refused")),
+        ("offline", "stalled", Observation(connection="stalled")),
+        ("offline", "starting", Observation(recorder_running=False)),
+        ("offline", "recorder_not_running", Observation(recorder_running=False)),
+    ],
+)
+def test_observation_table(state: str, reason: str, obs: Observation) -> None:
+    assert observation_of(state, reason) == obs
 
 
 @pytest.fixture
@@ -106,6 +133,18 @@ def test_live_incidents_push_one_power_incident(factory: Any) -> None:
         loop.run_until_complete(asyncio.sleep(0))
         done = json.loads(queue.get_nowait())
         assert done["id"] == last["id"] and done["resolved_ms"] is not None
+        with unit_of_work(factory) as s:  # every health transition stored with its time and reason
+            trs = [
+                (t.camera_id, t.old_state, t.new_state, t.reason)
+                for t in s.query(HealthTransition).order_by(HealthTransition.id)
+            ]
+        c = cams[0]
+        assert [t[1:] for t in trs if t[0] == c] == [
+            ("unknown", "online", None),
+            ("online", "offline", "unreachable"),
+            ("offline", "online", None),
+        ]
+        assert len(trs) == 3 * len(cams)
     finally:
         loop.close()
 

@@ -20,6 +20,7 @@ from camgrid.config import HealthConfig
 from camgrid.db.engine import unit_of_work
 from camgrid.health import service
 from camgrid.health.incidents import CorrelationEngine
+from camgrid.health.policy import HealthTracker, Observation, Transition
 from camgrid.health.schemas import IncidentOut
 from camgrid.health.topology import Topology
 
@@ -46,9 +47,15 @@ class IncidentFeed:
         self._queue: deque[tuple[str, bool, str, int]] = deque()
         self._evidence: deque[tuple[str, str, bool, int]] = deque()
         self._feeder_out: dict[str, float] = {}
+        self._observations: deque[tuple[str, int, Observation]] = deque()
+        self.tracker = HealthTracker(config=config or HealthConfig())
         self.unknown_cameras = 0
         # Called (on the pump thread, after the commit) with the incidents this pump wrote; must not block.
         self.listeners: list[Callable[[list[IncidentOut]], None]] = []
+
+    def on_observation(self, camera_id: str, at_ns: int, obs: Observation) -> None:
+        """A health observation for the per-camera state machine; its transitions are stored at the next pump."""
+        self._observations.append((camera_id, at_ns, obs))
 
     def on_evidence(self, kind: str, subject: str, active: bool, at_ns: int) -> None:
         """Outside evidence: ``kind`` "feeder" (a utility's outage notice; active = out) or "ups" (a site's UPS;
@@ -86,9 +93,17 @@ class IncidentFeed:
                 engine.camera_down(camera_id, t, reason or None)
         engine.advance(self.clock.wall_ns() / NS_PER_S)
         records = engine.drain()
-        if not records:
+        transitions: list[Transition] = []
+        while self._observations:
+            camera_id, at_ns, obs = self._observations.popleft()
+            tr = self.tracker.observe(camera_id, at_ns, obs)
+            if tr is not None:
+                transitions.append(tr)
+        self.tracker.transitions.clear()  # stored below; the tracker must not grow for ever
+        if not records and not transitions:
             return 0
         with unit_of_work(self.factory) as session:
+            service.record_transitions(session=session, transitions=transitions)
             ids = service.persist_records_ids(session=session, records=records, topo=self.topo, run_id=self.run_id)
             changed = [service.get_incident(session=session, incident_id=i) for i in ids] if self.listeners else []
         for listener in self.listeners:

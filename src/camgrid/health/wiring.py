@@ -21,6 +21,7 @@ from camgrid.clock import Clock
 from camgrid.config import HealthConfig
 from camgrid.db.engine import unit_of_work
 from camgrid.health.live import IncidentFeed
+from camgrid.health.policy import Observation
 from camgrid.health.schemas import IncidentOut
 from camgrid.health.topology import Topology, build_topology
 from camgrid.registry.models import Camera
@@ -61,14 +62,25 @@ def recorder_state_is_up(state: str, reason: str) -> bool | None:
     return None
 
 
+def observation_of(state: str, reason: str) -> Observation:
+    """The recorder's view as a health observation (online / offline with its reason / unknown)."""
+    if state == "recording":
+        return Observation()
+    if reason in UNKNOWN_REASONS:
+        return Observation(recorder_running=False)
+    return Observation(connection=(reason or "unreachable").replace("_", " "))
+
+
 class RecorderAdapter:
-    """A ``Recorder.state_listeners`` entry: forwards real up/down changes (not repeats, not "unknown")."""
+    """A ``Recorder.state_listeners`` entry: every state to the health state machine; real up/down changes (not
+    repeats, not "unknown") to the correlation engine."""
 
     def __init__(self, feed: IncidentFeed) -> None:
         self.feed = feed
         self._last: dict[str, bool] = {}
 
     def __call__(self, camera_id: str, state: str, reason: str, since_ns: int) -> None:
+        self.feed.on_observation(camera_id, since_ns, observation_of(state, reason))
         up = recorder_state_is_up(state, reason)
         if up is None or self._last.get(camera_id) == up:
             return
