@@ -72,6 +72,8 @@ WEB_INPUTS := $(shell find web/src web/index.html web/vite.config.ts web/tsconfi
 $(STAMPS)/web-deps: web/package.json $(wildcard web/package-lock.json)
 	@mkdir -p $(STAMPS)
 	@command -v npm >/dev/null || { echo "web: npm (node >= 20.19) is needed to build the control room" >&2; exit 1; }
+	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' \
+	  || { echo "web: node >= 20.19 is needed by Vite 8 (found $$(node --version))" >&2; exit 1; }
 	@cd web && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; \
 	  else npm install --no-audit --no-fund --loglevel=error; fi
 	@touch $@
