@@ -98,3 +98,8 @@ bench-control-room: deps web-build
 .PHONY: bench-privacy
 bench-privacy: deps
 	$(BIN)/python bench/bench_privacy.py
+
+# access.audit: tamper-evident audit log (appends into SQLite vs a naive log, proof size and verify time at 1e6)
+.PHONY: bench-audit
+bench-audit: deps
+	$(BIN)/python bench/bench_audit.py
