@@ -24,6 +24,7 @@ def start_server(city: City) -> tuple[subprocess.Popen[bytes], str]:
     city.env["CAMGRID_NEW_PASSWORD"] = PASSWORD
     env = dict(city.env, CAMGRID_SERVER__PORT=str(port))
     city.run("users", "add", "op", "--role", "operator")
+    city.run("users", "add", "sup", "--role", "supervisor")
     log = (city.home / "serve.log").open("wb")
     proc = subprocess.Popen([*CAMGRID, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -41,16 +42,27 @@ def start_server(city: City) -> tuple[subprocess.Popen[bytes], str]:
     return proc, base
 
 
-def login(base: str) -> str:
+def login(base: str, user: str = "op") -> str:
     req = urllib.request.Request(
         base + "/api/auth/login",
-        data=json.dumps({"username": "op", "password": PASSWORD}).encode(),
+        data=json.dumps({"username": user, "password": PASSWORD}).encode(),
         headers={"Content-Type": "application/json"},
         method="POST",
     )
     with urllib.request.urlopen(req, timeout=10) as resp:
         cookie = resp.headers["Set-Cookie"].split(";")[0]
     return cookie
+
+
+def post(base: str, path: str, body: dict[str, Any], cookie: str) -> Any:
+    req = urllib.request.Request(
+        base + path,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", "Cookie": cookie},
+    )
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        return json.loads(resp.read())
 
 
 def get(base: str, path: str, cookie: str) -> Any:
@@ -116,16 +128,20 @@ def test_live_timeline_export(city_factory: Any, tmp_path: Path) -> None:
         assert media[4:8] == b"ftyp"
 
         t1 = int(time.time() * 1000) - 2000  # what is on disk: whole fragments (flushed every second)
-        body = json.dumps({"camera": steady, "from_ms": t1 - 6000, "to_ms": t1, "reason": "test case 1"}).encode()
-        req = urllib.request.Request(
-            base + "/api/exports",
-            data=body,
-            method="POST",
-            headers={"Content-Type": "application/json", "Cookie": cookie},
+        export = post(
+            base, "/api/exports", {"camera": steady, "from_ms": t1 - 6000, "to_ms": t1, "reason": "test case 1"}, cookie
         )
-        with urllib.request.urlopen(req, timeout=60) as resp:
-            export = json.loads(resp.read())
+        assert export["status"] == "pending" and export["files"] == [], "nothing leaves before a second person"
+        try:
+            post(base, f"/api/exports/{export['id']}/approve", {}, cookie)
+            raise AssertionError("the requester approved their own export")
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 403
+        export = post(base, f"/api/exports/{export['id']}/approve", {"reason": "ok"}, login(base, "sup"))
         assert export["status"] == "ready" and export["actual_from_ms"] <= t1 - 6000 + 2100
+        manifest = get(base, f"/api/exports/{export['id']}/files/manifest.json", cookie)
+        assert [s["step"] for s in manifest["approval"]] == ["requested", "approved"]
+        assert manifest["approval"][1]["by"] == "sup"
         folder = tmp_path / "export"
         folder.mkdir()
         for f in export["files"]:

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.api.test_control_room_e2e import PASSWORD, start_server
+from tests.api.test_control_room_e2e import PASSWORD, login, post, start_server
 from tests.conftest import CAMGRID, ROOT, City, wait_for
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -142,8 +142,11 @@ def test_operator_session(city_factory: Any, tmp_path: Path) -> None:
             page.fill("textarea[name=reason]", "browser test: incident 42")
             page.click('[data-testid="export-submit"]')
             result = page.wait_for_selector('[data-testid="export-result"]', timeout=60_000)
-            assert result.get_attribute("data-status") == "ready", result.inner_text()
+            assert result.get_attribute("data-status") == "pending", result.inner_text()  # four eyes
             export_id = result.get_attribute("data-id")
+            sup = login(base, "sup")
+            approved = post(base, f"/api/exports/{export_id}/approve", {"reason": "browser test"}, sup)
+            assert approved["status"] == "ready"
             page.screenshot(path=str(SHOTS / "exports.png"))
             cookie = "; ".join(f"{c['name']}={c['value']}" for c in page.context.cookies())
             browser.close()

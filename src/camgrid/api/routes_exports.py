@@ -1,4 +1,9 @@
-"""Clip exports: remuxed clips with a SHA-256 manifest (four-eyes approval arrives with issue 7)."""
+"""Four-eyes exports: an export is a request (camera, range, reason); a supervisor of that camera's district who is
+not the requester approves or refuses it; only then is the clip produced (remuxed, never transcoded) with a manifest
+of SHA-256 digests and the approval chain.
+
+State lives in ``<home>/exports/<id>/request.json`` next to the files it produces.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +21,8 @@ from sqlalchemy.orm import Session
 from camgrid.access.policy import allowed
 from camgrid.access.service import Principal
 from camgrid.api.deps import ctx_of, db, require
-from camgrid.api.routes_cameras import _camera
-from camgrid.clock import ns_to_datetime
+from camgrid.api.routes_cameras import _camera, visible
+from camgrid.clock import ns_to_datetime, ns_to_iso
 from camgrid.playback.export import ExportError, SourceSegment, build_clip, write_manifest
 from camgrid.storage import service as storage
 
@@ -32,85 +37,195 @@ class ExportIn(BaseModel):
     reason: str = Field(min_length=3, max_length=500)
 
 
+class Decision(BaseModel):
+    reason: str = Field("", max_length=500)
+
+
 def _root(request: Request) -> Path:
     root = ctx_of(request).settings.home / "exports"
     root.mkdir(parents=True, exist_ok=True)
     return root
 
 
+def _load(folder: Path) -> dict[str, Any]:
+    req: dict[str, Any] = json.loads((folder / "request.json").read_text())
+    return req
+
+
+def _save(folder: Path, req: dict[str, Any]) -> None:
+    tmp = folder / "request.json.tmp"
+    tmp.write_text(json.dumps(req, indent=1))
+    tmp.replace(folder / "request.json")
+
+
 def _summary(folder: Path) -> dict[str, Any]:
-    m = json.loads((folder / "manifest.json").read_text())
-    return {
-        "id": folder.name,
-        "status": "ready",
-        "camera": m["camera"]["id"],
-        "from_ms": None,
-        "actual_from_ms": m["actual"]["from_ns"] // MS,
-        "actual_to_ms": m["actual"]["to_ns"] // MS,
-        "reason": m["reason"],
-        "exported_by": m["exported_by"],
-        "exported_at": m["exported_at"],
-        "files": [*m["files"], {"name": "manifest.json", "bytes": (folder / "manifest.json").stat().st_size}],
+    req = _load(folder)
+    out = {
+        k: req[k]
+        for k in (
+            "id",
+            "status",
+            "camera",
+            "district",
+            "from_ms",
+            "to_ms",
+            "reason",
+            "requested_by",
+            "requested_ms",
+            "decided_by",
+            "decided_ms",
+            "decision_reason",
+        )
     }
+    out["actual_from_ms"] = req.get("actual_from_ms")
+    out["actual_to_ms"] = req.get("actual_to_ms")
+    out["files"] = []
+    if (folder / "manifest.json").is_file():
+        manifest = json.loads((folder / "manifest.json").read_text())
+        out["files"] = [
+            *manifest["files"],
+            {"name": "manifest.json", "bytes": (folder / "manifest.json").stat().st_size},
+        ]
+    return out
+
+
+def _folder(request: Request, who: Principal, export_id: str) -> Path:
+    folder = _root(request) / export_id
+    if "/" in export_id or ".." in export_id or not (folder / "request.json").is_file():
+        raise HTTPException(404, "no such export")
+    req = _load(folder)
+    mine = req["requested_by"] == who.username
+    if not visible(who, req["district"]) or not (mine or who.role in ("supervisor", "auditor")):
+        raise HTTPException(404, "no such export")
+    return folder
 
 
 @router.post("", status_code=201)
 def create(
     body: ExportIn, request: Request, who: Principal = require("export.request"), session: Session = Depends(db)
 ) -> dict[str, Any]:
+    """Ask for a clip. Nothing leaves until a second person approves."""
     if body.to_ms <= body.from_ms or body.to_ms - body.from_ms > 6 * 3600 * 1000:
         raise HTTPException(422, "the range must end after it starts and last at most 6 hours")
     cam = _camera(session, who, body.camera)
-    t0, t1 = body.from_ms * MS, body.to_ms * MS
-    segs = storage.segments_between(session=session, camera_id=cam.id, start_ns=t0, end_ns=t1)
-    gaps = storage.gaps_between(session=session, camera_id=cam.id, start_ns=t0, end_ns=t1)
-    ctx = ctx_of(request)
-    now = ctx.clock.wall_ns()
+    now = ctx_of(request).clock.wall_ns()
     export_id = f"{ns_to_datetime(now):%Y%m%dT%H%M%SZ}-{cam.id}-{secrets.token_hex(3)}"
     folder = _root(request) / export_id
     folder.mkdir()
+    req = {
+        "id": export_id,
+        "status": "pending",
+        "camera": cam.id,
+        "camera_name": cam.name,
+        "district": cam.district_id,
+        "from_ms": body.from_ms,
+        "to_ms": body.to_ms,
+        "reason": body.reason,
+        "requested_by": who.username,
+        "requested_ms": now // MS,
+        "decided_by": None,
+        "decided_ms": None,
+        "decision_reason": None,
+    }
+    _save(folder, req)
+    return _summary(folder)
+
+
+@router.post("/{export_id}/approve")
+def approve(
+    export_id: str,
+    body: Decision,
+    request: Request,
+    who: Principal = require("export.approve"),
+    session: Session = Depends(db),
+) -> dict[str, Any]:
+    """A supervisor of the camera's district, not the requester, approves: the clip is produced now."""
+    folder = _folder(request, who, export_id)
+    req = _load(folder)
+    if req["status"] != "pending":
+        raise HTTPException(409, f"this export is {req['status']}")
+    if req["requested_by"] == who.username:
+        raise HTTPException(409, "an export needs a second person: you asked for it")
+    cam = _camera(session, who, req["camera"])
+    t0, t1 = req["from_ms"] * MS, req["to_ms"] * MS
+    segs = storage.segments_between(session=session, camera_id=cam.id, start_ns=t0, end_ns=t1)
+    gaps = storage.gaps_between(session=session, camera_id=cam.id, start_ns=t0, end_ns=t1)
+    now = ctx_of(request).clock.wall_ns()
     try:
-        actual0, actual1, pictures = build_clip(
+        a0, a1, pictures = build_clip(
             [SourceSegment(Path(s.path), s.start_ns, s.end_ns) for s in segs], t0, t1, folder / "clip.mp4"
         )
     except (ExportError, OSError, ValueError) as exc:
-        shutil.rmtree(folder, ignore_errors=True)
+        (folder / "clip.mp4").unlink(missing_ok=True)
+        req.update(status="failed", decided_by=who.username, decided_ms=now // MS, decision_reason=str(exc))
+        _save(folder, req)
         raise HTTPException(404 if isinstance(exc, ExportError) else 500, str(exc)) from None
+    chain = [
+        {
+            "step": "requested",
+            "by": req["requested_by"],
+            "at": ns_to_iso(req["requested_ms"] * MS),
+            "reason": req["reason"],
+        },
+        {"step": "approved", "by": who.username, "at": ns_to_iso(now), "reason": body.reason},
+    ]
+    staging = folder / "files"
+    staging.mkdir(exist_ok=True)
+    shutil.move(str(folder / "clip.mp4"), staging / "clip.mp4")
     write_manifest(
-        folder,
+        staging,
         camera={"id": cam.id, "name": cam.name, "district": cam.district_id},
         requested=(t0, t1),
-        actual=(actual0, actual1),
+        actual=(a0, a1),
         pictures=pictures,
-        exported_by=who.username,
+        exported_by=req["requested_by"],
         exported_ns=now,
-        reason=body.reason,
+        reason=req["reason"],
         gaps=[{"start_ns": g.start_ns, "end_ns": g.end_ns, "reason": g.reason} for g in gaps],
+        approval=chain,
     )
-    out = _summary(folder)
-    out["from_ms"], out["to_ms"] = body.from_ms, body.to_ms
-    return out
+    for f in staging.iterdir():
+        shutil.move(str(f), folder / f.name)
+    staging.rmdir()
+    req.update(
+        status="ready",
+        decided_by=who.username,
+        decided_ms=now // MS,
+        decision_reason=body.reason,
+        actual_from_ms=a0 // MS,
+        actual_to_ms=a1 // MS,
+    )
+    _save(folder, req)
+    return _summary(folder)
+
+
+@router.post("/{export_id}/refuse")
+def refuse(
+    export_id: str, body: Decision, request: Request, who: Principal = require("export.approve")
+) -> dict[str, Any]:
+    folder = _folder(request, who, export_id)
+    req = _load(folder)
+    if req["status"] != "pending":
+        raise HTTPException(409, f"this export is {req['status']}")
+    if req["requested_by"] == who.username:
+        raise HTTPException(409, "an export needs a second person: you asked for it")
+    now = ctx_of(request).clock.wall_ns()
+    req.update(status="refused", decided_by=who.username, decided_ms=now // MS, decision_reason=body.reason)
+    _save(folder, req)
+    return _summary(folder)
 
 
 @router.get("")
 def list_exports(request: Request, who: Principal = require("export.read")) -> list[dict[str, Any]]:
     out = []
     for folder in sorted(_root(request).iterdir(), reverse=True):
-        if (folder / "manifest.json").is_file():
-            item = _summary(folder)
-            if who.role in ("supervisor", "admin", "auditor") or item["exported_by"] == who.username:
-                out.append(item)
+        if not (folder / "request.json").is_file():
+            continue
+        req = _load(folder)
+        mine = req["requested_by"] == who.username
+        if visible(who, req["district"]) and (mine or who.role in ("supervisor", "auditor")):
+            out.append(_summary(folder))
     return out
-
-
-def _folder(request: Request, who: Principal, export_id: str) -> Path:
-    folder = _root(request) / export_id
-    if "/" in export_id or ".." in export_id or not (folder / "manifest.json").is_file():
-        raise HTTPException(404, "no such export")
-    item = _summary(folder)
-    if who.role not in ("supervisor", "admin", "auditor") and item["exported_by"] != who.username:
-        raise HTTPException(404, "no such export")
-    return folder
 
 
 @router.get("/{export_id}")
@@ -121,7 +236,7 @@ def get_export(export_id: str, request: Request, who: Principal = require("expor
 @router.get("/{export_id}/files/{name}")
 def export_file(export_id: str, name: str, request: Request, who: Principal = require("export.read")) -> FileResponse:
     folder = _folder(request, who, export_id)
-    if name not in {p.name for p in folder.iterdir()}:
+    if name == "request.json" or name not in {p.name for p in folder.iterdir()}:
         raise HTTPException(404, "no such file")
     if name != "manifest.json" and not allowed(who.role, "export.download"):
         raise HTTPException(403, f"your role ({who.role}) may read manifests but not download video")

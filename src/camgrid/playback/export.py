@@ -96,6 +96,7 @@ def write_manifest(
     exported_ns: int,
     reason: str,
     gaps: list[dict[str, Any]],
+    approval: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     files = []
     for path in sorted(folder.iterdir()):
@@ -111,6 +112,7 @@ def write_manifest(
         "exported_by": exported_by,
         "exported_at": ns_to_iso(exported_ns),
         "reason": reason,
+        "approval": approval or [],
         "files": files,
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
