@@ -304,7 +304,15 @@ export function mountPlayback(root: HTMLElement, params: URLSearchParams): () =>
       recordSeek(t - start);
     };
     if (v.requestVideoFrameCallback) v.requestVideoFrameCallback((now) => finish(now));
-    v.addEventListener("seeked", () => window.setTimeout(() => finish(performance.now()), 1000), { once: true });
+    // Fallback when no new frame is composited (same picture): count until the seek completed.
+    v.addEventListener(
+      "seeked",
+      () => {
+        const at = performance.now();
+        window.setTimeout(() => finish(at), 1000);
+      },
+      { once: true },
+    );
   }
 
   function messageFor(r: Row, t: number, nowMs: number): string | null {
