@@ -228,6 +228,13 @@ def test_incident_routes_scoping_roles_and_coverage(tmp_path: Path) -> None:
     live = client.get("/api/reports/live-coverage").json()
     assert live["points"] > 0 and live["share"] == 0.0  # nothing is recording in this process
     assert client.get("/api/reports/availability?from_ms=10&to_ms=5").status_code == 422
+    series = client.get(
+        f"/api/reports/availability-series?from_ms={now // MS - 600_000}&to_ms={now // MS}&step_ms=60000&by=feeder"
+    ).json()
+    assert len(series["t_ms"]) == 10 and series["series"][feeder] == [1.0] * 10  # no gaps in this database
+    cuts = client.get(f"/api/reports/power-cuts?from_ms={now // MS - 600_000}&to_ms={now // MS}").json()
+    assert cuts["feeders"][0]["feeder"] == feeder and cuts["feeders"][0]["cuts"] == 1 and sum(cuts["hour_of_day"]) == 1
+    assert cuts["timezone"] == "Asia/Kathmandu"
 
     _login(client, "far")  # a user of another district: the incident does not exist
     assert client.get("/api/incidents").json() == []

@@ -222,3 +222,30 @@ def test_report_cli(tmp_path: Path) -> None:
     bad = runner.invoke(cli, [*args, "--to", "1969-12-31T00:00:00Z"])
     assert bad.exit_code == 2 and "after" in bad.output
     assert runner.invoke(cli, ["report", "availability", "--help"]).exit_code == 0
+
+
+def test_availability_series_buckets() -> None:
+    gaps = [GapSpan("a", 10 * M, 40 * M, "unreachable")]
+    s = r.availability_series(CAMS, gaps, [], 0, 60 * M, 20 * M, "camera")
+    assert s["a"] == [0.5, 0.0, 1.0] and s["d"] == [1.0, 1.0, 1.0]
+    assert r.buckets(0, 50, 20) == [(0, 20), (20, 40), (40, 50)]
+    with pytest.raises(ValueError, match="at most"):
+        r.buckets(0, 10_000, 1)
+
+
+def test_power_cut_stats_ranking_and_hours() -> None:
+    h = 3600 * r.NS
+    cuts = [
+        ("F1", 14 * h, 15 * h),  # 60 min, begins at 14:00 UTC = 19:45 local (+5:45)
+        ("F1", 2 * h, 2 * h + 30 * M),  # 30 min
+        ("F2", 13 * h, None),  # still out at the end of the period: 11 h
+        ("F3", -2 * h, 1 * h),  # began before the period: its minutes count, not the cut
+    ]
+    got = r.power_cut_stats(cuts, 0, 24 * h, lambda _t: 5 * 3600 + 45 * 60)
+    assert got["feeders"] == [
+        {"feeder": "F2", "cuts": 1, "minutes": 660.0},
+        {"feeder": "F1", "cuts": 2, "minutes": 90.0},
+        {"feeder": "F3", "cuts": 0, "minutes": 60.0},
+    ]
+    hours = got["hour_of_day"]
+    assert sum(hours) == 3 and hours[19] == 1 and hours[7] == 1 and hours[18] == 1

@@ -93,7 +93,7 @@ def _visible_incident(session: Session, who: Principal, incident_id: int) -> Inc
 @router.get("/incidents")
 def incidents(
     who: Principal = User,
-    session: Session = Depends(db),  # noqa: B008
+    session: Session = Depends(db),
     open: int = Query(0, ge=0, le=1, description="1: only incidents not resolved yet"),
     limit: int = Query(200, ge=1, le=2000),
 ) -> list[dict[str, Any]]:
@@ -108,7 +108,7 @@ def incidents(
 
 
 @router.get("/incidents/{incident_id}")
-def incident(incident_id: int, who: Principal = User, session: Session = Depends(db)) -> dict[str, Any]:  # noqa: B008
+def incident(incident_id: int, who: Principal = User, session: Session = Depends(db)) -> dict[str, Any]:
     return _visible_incident(session, who, incident_id).model_dump()
 
 
@@ -118,7 +118,7 @@ def acknowledge(
     body: TextIn,
     request: Request,
     who: Principal = User,
-    session: Session = Depends(db),  # noqa: B008
+    session: Session = Depends(db),
 ) -> dict[str, Any]:
     _require(who, ACTORS)
     _visible_incident(session, who, incident_id)
@@ -139,7 +139,7 @@ def comment(
     body: TextIn,
     request: Request,
     who: Principal = User,
-    session: Session = Depends(db),  # noqa: B008
+    session: Session = Depends(db),
 ) -> dict[str, Any]:
     _require(who, ACTORS)
     _visible_incident(session, who, incident_id)
@@ -163,7 +163,7 @@ def decide(
     body: DecisionIn,
     request: Request,
     who: Principal = User,
-    session: Session = Depends(db),  # noqa: B008
+    session: Session = Depends(db),
 ) -> dict[str, Any]:
     """Accept (the registry camera is corrected) or reject a suggested registry correction."""
     _require(who, DECIDERS)
@@ -224,21 +224,18 @@ def availability(
     by: Literal["camera", "site", "feeder", "district", "city"] = "district",
     coverage: int = Query(0, ge=0, le=1, description="1: add lost coverage (planner visibility; slow the first time)"),
     who: Principal = User,
-    session: Session = Depends(db),  # noqa: B008
+    session: Session = Depends(db),
 ) -> dict[str, Any]:
     """Share of time recording and outage minutes by cause per group, the city line, lost coverage when asked."""
-    if to_ms <= from_ms:
-        raise HTTPException(422, "to_ms must be after from_ms")
-    now_ns = ctx_of(request).clock.wall_ns()
-    hi = min(to_ms * MS, max(now_ns, from_ms * MS + MS))
+    lo, hi = _period(request, from_ms, to_ms)
     cov = registry_coverage(session=session, settings=ctx_of(request).settings) if coverage else None
     return reports.availability_report(
-        session=session, lo=from_ms * MS, hi=hi, by=by, districts=sorted(who.districts), coverage=cov
+        session=session, lo=lo, hi=hi, by=by, districts=sorted(who.districts), coverage=cov
     )
 
 
 @router.get("/reports/live-coverage")
-def live_coverage(request: Request, who: Principal = User, session: Session = Depends(db)) -> dict[str, Any]:  # noqa: B008
+def live_coverage(request: Request, who: Principal = User, session: Session = Depends(db)) -> dict[str, Any]:
     """Share of the important points' weight that a recording camera watches right now (the user's districts)."""
     ctx = ctx_of(request)
     cov = registry_coverage(session=session, settings=ctx.settings)
@@ -249,3 +246,58 @@ def live_coverage(request: Request, who: Principal = User, session: Session = De
         up = {c for c, st in ctx.states.states.items() if st.state == "recording"}
     points = {p for pts in cov.values() for p, _ in pts}
     return {"share": round(reports.live_coverage(cov, up), 6), "points": len(points), "cameras_up": len(up & set(cov))}
+
+
+def _period(request: Request, from_ms: int, to_ms: int) -> tuple[int, int]:
+    if to_ms <= from_ms:
+        raise HTTPException(422, "to_ms must be after from_ms")
+    now_ns = ctx_of(request).clock.wall_ns()
+    return from_ms * MS, min(to_ms * MS, max(now_ns, from_ms * MS + MS))
+
+
+@router.get("/reports/availability-series")
+def availability_series(
+    request: Request,
+    from_ms: int = Query(ge=0),
+    to_ms: int = Query(ge=0),
+    step_ms: int = Query(3_600_000, ge=60_000, description="Bucket length (at most 500 buckets)"),
+    by: Literal["camera", "site", "feeder", "district", "city"] = "district",
+    who: Principal = User,
+    session: Session = Depends(db),
+) -> dict[str, Any]:
+    """Availability per group per time bucket: the "availability over time" plot."""
+    lo, hi = _period(request, from_ms, to_ms)
+    try:
+        return reports.series_report(
+            session=session, lo=lo, hi=hi, step=step_ms * MS, by=by, districts=sorted(who.districts)
+        )
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+@router.get("/reports/power-cuts")
+def power_cuts(
+    request: Request,
+    from_ms: int = Query(ge=0),
+    to_ms: int = Query(ge=0),
+    who: Principal = User,
+    session: Session = Depends(db),
+) -> dict[str, Any]:
+    """Feeder reliability ranking (cuts, minutes without power) and the local hours of the day when cuts begin."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    lo, hi = _period(request, from_ms, to_ms)
+    tz = ZoneInfo(ctx_of(request).settings.timezone)
+
+    def offset(t_ns: int) -> int:
+        off = datetime.fromtimestamp(t_ns / 1e9, tz).utcoffset()
+        return int(off.total_seconds()) if off is not None else 0
+
+    cuts = reports.load_power_cuts(session=session, lo=lo, hi=hi)
+    if who.districts:
+        feeders = set(session.scalars(select(Camera.feeder_id).where(Camera.district_id.in_(who.districts))))
+        cuts = [c for c in cuts if c[0] in feeders]
+    out = reports.power_cut_stats(cuts, lo, hi, offset)
+    out.update(from_ms=lo // MS, to_ms=hi // MS, timezone=str(tz))
+    return out

@@ -13,7 +13,7 @@ layer, so its two tables are named here as plain SQL tables rather than imported
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -330,3 +330,85 @@ def availability_report(
         scoped = {c: pts for c, pts in coverage.items() if c in names}
         out["lost_coverage"] = lost_coverage(scoped, down_spans(gaps, lo, hi), lo, hi)
     return out
+
+
+# Plots for the control room ------------------------------------------------------------------------------------------
+def buckets(lo: int, hi: int, step: int, max_buckets: int = 500) -> list[Span]:
+    """[lo, hi) cut into ``step`` spans (the last may be shorter); ValueError past ``max_buckets``."""
+    if step <= 0 or hi <= lo:
+        raise ValueError("the period and the step must be positive")
+    n = -(-(hi - lo) // step)
+    if n > max_buckets:
+        raise ValueError(f"{n} buckets: at most {max_buckets}, use a larger step")
+    return [(lo + i * step, min(hi, lo + (i + 1) * step)) for i in range(n)]
+
+
+def availability_series(
+    cameras: Sequence[CameraInfo],
+    gaps: Sequence[GapSpan],
+    incidents: Sequence[IncidentSpan],
+    lo: int,
+    hi: int,
+    step: int,
+    by: str,
+) -> dict[str, list[float]]:
+    """Availability per group per time bucket (the "availability over time per district" plot)."""
+    spans = buckets(lo, hi, step)
+    out: dict[str, list[float]] = {}
+    for i, (s, e) in enumerate(spans):
+        for row in availability(cameras, gaps, incidents, s, e, by):
+            out.setdefault(row.key, [1.0] * len(spans))[i] = round(row.availability, 6)
+    return out
+
+
+def power_cut_stats(
+    cuts: Iterable[tuple[str, int, int | None]], lo: int, hi: int, utc_offset_s: Callable[[int], int]
+) -> dict[str, Any]:
+    """Feeder reliability ranking (cuts and minutes without power, worst first) and the hours of the day (local
+    time, by ``utc_offset_s(t_ns)``) when cuts begin. ``cuts``: (feeder, opened_ns, resolved_ns or None)."""
+    per: dict[str, list[float]] = {}
+    hours = [0] * 24
+    for feeder, opened, resolved in cuts:
+        s, e = _clip(opened, resolved, lo, hi)
+        if e <= s and not lo <= opened < hi:
+            continue
+        row = per.setdefault(feeder, [0, 0.0])
+        row[1] += max(0, e - s) / NS / 60
+        if lo <= opened < hi:
+            row[0] += 1
+            hours[((opened // NS + utc_offset_s(opened)) // 3600) % 24] += 1
+    ranking = [
+        {"feeder": f, "cuts": int(v[0]), "minutes": round(v[1], 3)}
+        for f, v in sorted(per.items(), key=lambda kv: (-kv[1][1], -kv[1][0], kv[0]))
+    ]
+    return {"feeders": ranking, "hour_of_day": hours}
+
+
+def load_power_cuts(*, session: Session, lo: int, hi: int) -> list[tuple[str, int, int | None]]:
+    """Stored ``power`` incidents overlapping [lo, hi) (merged ones left out)."""
+    q = select(IncidentRow.subject, IncidentRow.opened_ns, IncidentRow.resolved_ns).where(
+        IncidentRow.kind == "power",
+        IncidentRow.merged_into_id.is_(None),
+        IncidentRow.opened_ns < hi,
+        or_(IncidentRow.resolved_ns.is_(None), IncidentRow.resolved_ns > lo),
+    )
+    return [(f, int(o), None if r is None else int(r)) for f, o, r in session.execute(q)]
+
+
+def series_report(
+    *, session: Session, lo: int, hi: int, step: int, by: str, districts: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Availability over time per group, JSON-ready."""
+    cameras = load_cameras(session=session, districts=districts)
+    names = {c.id for c in cameras}
+    gaps = [g for g in load_gaps(session=session, lo=lo, hi=hi) if g.camera in names]
+    spans = [i for i in load_incident_spans(session=session, lo=lo, hi=hi) if i.camera in names]
+    series = availability_series(cameras, gaps, spans, lo, hi, step, by)
+    return {
+        "from_ms": lo // 1_000_000,
+        "to_ms": hi // 1_000_000,
+        "step_ms": step // 1_000_000,
+        "by": by,
+        "t_ms": [s // 1_000_000 for s, _ in buckets(lo, hi, step)],
+        "series": series,
+    }
