@@ -155,6 +155,7 @@ class AuditLog:
         self._frontier = CompactRange()
         self._levels: list[bytearray] = []
         self._last_ckpt: tuple[int, int, str] | None = None  # size, at_ns, note
+        self._wconn: Connection | None = None
         mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(engine.dialect.paramstyle)
         if mark is None:
             raise AuditError(f"unsupported driver parameter style {engine.dialect.paramstyle}")
@@ -330,17 +331,35 @@ class AuditLog:
                     if level == t:
                         tiles.append({"idx": index, "hash": node})
         if rows:
-            with self._engine.begin() as conn:
-                # Straight to the driver: SQLAlchemy's per-row parameter processing was a third of the append cost.
-                conn.exec_driver_sql(self._insert_sql, [tuple(r) for r in rows])
-                if tiles:
-                    conn.execute(insert(_T), tiles)
+            conn = self._writer()
+            try:
+                with conn.begin():
+                    # Straight to the driver: SQLAlchemy's per-row parameter processing was a third of the cost.
+                    conn.exec_driver_sql(self._insert_sql, [tuple(r) for r in rows])
+                    if tiles:
+                        conn.execute(insert(_T), tiles)
+            except BaseException:
+                self._wconn = None
+                conn.close()  # a broken connection is not reused: the next append reconnects
+                raise
         self._frontier = fr
         for level, node in nodes:
             while len(self._levels) <= level - t:
                 self._levels.append(bytearray())
             self._levels[level - t] += node
         return start
+
+    def _writer(self) -> Connection:
+        """One connection kept for writes (no pool checkout per append); callers hold the write lock."""
+        if self._wconn is None:
+            self._wconn = self._engine.connect()
+        return self._wconn
+
+    def close(self) -> None:
+        with self._wlock:
+            if self._wconn is not None:
+                self._wconn.close()
+                self._wconn = None
 
     def _after_write(self) -> None:
         if self._auto:
