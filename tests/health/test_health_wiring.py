@@ -176,3 +176,24 @@ def test_incident_message_shape() -> None:
     msg = json.loads(incident_message(item))
     assert msg["type"] == "incident" and msg["id"] == 3 and msg["opened_ms"] == 2000 and msg["resolved_ms"] is None
     assert {"cameras", "unexplained", "suggestions", "actions", "acknowledged_by"} <= set(msg)
+
+
+def test_restart_closes_incidents_left_open(factory: Any) -> None:
+    from camgrid.health import service
+
+    clock = FakeClock(start_ns=1_800_000_000 * NS_PER_S)
+    first = LiveIncidents(factory=factory, clock=clock)
+    for i, c in enumerate(site_cams(4, 5, 6, 7)):
+        first.feed.on_state(c, False, "unreachable", "", clock.wall_ns() + i)
+    for _ in range(12):
+        clock.advance(0.5)
+        first.feed.pump()
+    with unit_of_work(factory) as s:
+        [open_inc] = service.list_incidents(session=s, open_only=True)
+    clock.advance(60)
+    LiveIncidents(factory=factory, clock=clock)  # serve restarted
+    with unit_of_work(factory) as s:
+        assert service.list_incidents(session=s, open_only=True) == []
+        again = service.get_incident(session=s, incident_id=open_inc.id)
+    assert again.resolved_ns == clock.wall_ns()
+    assert [(a.actor, a.action) for a in again.actions] == [("camgrid", "closed_on_restart")]

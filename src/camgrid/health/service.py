@@ -197,3 +197,27 @@ def incident_out(*, session: Session, row: IncidentRow) -> IncidentOut:
         )
     ]
     return item
+
+
+def close_stale_live(*, session: Session, run_prefix: str, keep_run: str, t_ns: int) -> int:
+    """Resolve incidents a previous live run left open (its engine state died with the process; the new run opens
+    fresh incidents for cameras still dark). Each closure is logged as an action by ``camgrid``."""
+    rows = session.scalars(
+        select(IncidentRow).where(
+            IncidentRow.resolved_ns.is_(None),
+            IncidentRow.engine_key.like(f"{run_prefix}%"),
+            IncidentRow.engine_key.not_like(f"{keep_run}:%"),
+        )
+    ).all()
+    for row in rows:
+        row.resolved_ns = max(t_ns, row.opened_ns)
+        session.add(
+            IncidentAction(
+                incident_id=row.id,
+                t_ns=t_ns,
+                actor="camgrid",
+                action="closed_on_restart",
+                text="the correlation restarted; cameras still dark are in a new incident",
+            )
+        )
+    return len(rows)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from camgrid.clock import Clock
 from camgrid.config import HealthConfig
 from camgrid.db.engine import unit_of_work
+from camgrid.health import service
 from camgrid.health.live import IncidentFeed
 from camgrid.health.policy import Observation
 from camgrid.health.schemas import IncidentOut
@@ -121,6 +122,12 @@ class LiveIncidents:
         with unit_of_work(factory) as session:
             topo = topology_from_session(session)
         self.feed = IncidentFeed(topo=topo, factory=factory, clock=clock, config=config)
+        with unit_of_work(factory) as session:
+            closed = service.close_stale_live(
+                session=session, run_prefix="live-", keep_run=self.feed.run_id, t_ns=clock.wall_ns()
+            )
+        if closed:
+            log.info("closed %d incidents left open by a previous run", closed)
         self.adapter = RecorderAdapter(self.feed)
         self.interval_s = interval_s
         self._stop = threading.Event()
