@@ -202,3 +202,17 @@ def test_store_edited_behind_the_log_is_caught(engine: Engine) -> None:
         conn.execute(update(AuditEntry).where(AuditEntry.idx == 3).values(data='{"who":"nobody"}'))
     with pytest.raises(AuditIntegrityError, match="entry 3 was edited"):
         log.verify_store()
+
+
+def test_periodic_call_covers_the_last_entries_within_a_minute(engine: Engine) -> None:
+    clock = FakeClock()
+    log = _log(engine, clock)
+    for i in range(30):  # one entry a second for 30 s, then quiet
+        log.append(_entry(i))
+        clock.advance(1)
+    assert parse_checkpoint_note(log.checkpoints()[-1]).checkpoint.size == 1
+    issued = None
+    for _ in range(6):  # the server's 10 s loop
+        clock.advance(10)
+        issued = issued or log.maybe_checkpoint(clock.wall_ns())
+    assert issued is not None and parse_checkpoint_note(issued).checkpoint.size == 30

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from camgrid.access.audit import AuditLog, Entry
@@ -192,3 +194,38 @@ def test_cli_export_and_verify(tmp_path: Path) -> None:
     assert r.exit_code == 1 and "entry 7 was edited" in r.output
     for args in (["audit", "--help"], ["audit", "export", "--help"], ["audit", "verify", "--help"]):
         assert runner.invoke(cli, args).exit_code == 0
+
+
+@given(st.integers(2, 40), st.data())
+def test_classify_finds_the_first_change(n: int, data: st.DataObject) -> None:
+    orig = [bytes([i]) * 32 for i in range(n)]
+    op = data.draw(st.sampled_from(["edit", "delete", "insert", "swap"]))
+    p = data.draw(st.integers(0, n - 2))
+    seen = list(orig)
+    if op == "edit":
+        seen[p] = b"\xff" * 32
+    elif op == "delete":
+        del seen[p]
+    elif op == "insert":
+        seen.insert(p, b"\xfe" * 32)
+    else:
+        q = data.draw(st.integers(p + 1, n - 1))
+        seen[p], seen[q] = seen[q], seen[p]
+    msg, first = classify(seen, orig)
+    assert first == p, msg
+    assert {"edit": "edited", "delete": "deleted", "insert": "inserted", "swap": "swapped"}[op] in msg
+
+
+def test_truncation_without_leaf_hashes_and_empty_log(export_dir: Path, tmp_path: Path) -> None:
+    d = _copy(export_dir, tmp_path)
+    _write(d, _lines(d)[:595])
+    (d / "leaf_hashes.bin").unlink()
+    r = verify_export(d)
+    assert not r.ok and "shorter than checkpoint" in r.message
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    upgrade(engine)
+    empty = tmp_path / "empty"
+    AuditLog(engine, clock=FakeClock(), signer=Signer.generate("e/x")).export(empty)
+    r = verify_export(empty)
+    assert r.ok and r.entries == 0, r.message
