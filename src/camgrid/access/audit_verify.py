@@ -14,6 +14,7 @@ Design note: docs/design/audit-log.md.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,12 +43,11 @@ def _fail(msg: str, **kw: int | None) -> VerifyResult:
     return VerifyResult(ok=False, message=msg, **kw)  # type: ignore[arg-type]
 
 
-def read_lines(path: Path) -> list[bytes]:
-    raw = path.read_bytes()
-    lines = raw.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    return lines
+def iter_lines(path: Path) -> Iterator[bytes]:
+    """The lines' bytes without their newline, streamed (only the 32-byte hashes are kept)."""
+    with open(path, "rb") as f:
+        for line in f:
+            yield line[:-1] if line.endswith(b"\n") else line
 
 
 def verify_export(folder: Path, *, key_text: str | None = None) -> VerifyResult:
@@ -74,10 +74,9 @@ def verify_export(folder: Path, *, key_text: str | None = None) -> VerifyResult:
         if i and cp.checkpoint.size <= cps[i - 1].checkpoint.size:
             return _fail(f"checkpoint {i} does not grow the log (size {cp.checkpoint.size})")
     try:
-        lines = read_lines(folder / ENTRIES_FILE)
+        observed = MemoryTree(leaf_hash(line) for line in iter_lines(folder / ENTRIES_FILE))
     except OSError as exc:
         return _fail(f"entries: {exc}")
-    observed = MemoryTree(leaf_hash(line) for line in lines)
     m = observed.size
     last = cps[-1].checkpoint.size
     bad = _first_failing(observed, cps)
@@ -102,7 +101,7 @@ def verify_export(folder: Path, *, key_text: str | None = None) -> VerifyResult:
         )
     authentic = _authentic_hashes(folder / LEAF_HASHES_FILE, cps)
     if authentic is not None:
-        msg, first = classify([leaf_hash(line) for line in lines], authentic)
+        msg, first = classify([observed.leaf(i) for i in range(m)], authentic)
         return _fail(msg, entries=m, checkpoints=len(cps), first_bad=first)
     lo = cps[bad - 1].checkpoint.size if bad else 0
     hi = cps[bad].checkpoint.size
