@@ -192,7 +192,14 @@ def test_cli_export_and_verify(tmp_path: Path) -> None:
     _write(out, lines)
     r = runner.invoke(cli, ["--home", str(home), "audit", "verify", str(out)])
     assert r.exit_code == 1 and "entry 7 was edited" in r.output
-    for args in (["audit", "--help"], ["audit", "export", "--help"], ["audit", "verify", "--help"]):
+    r = runner.invoke(cli, ["--home", str(home), "audit", "checkpoint"])
+    assert r.exit_code == 0 and r.output.split("\n")[1] == "40" and "\u2014 camgrid.audit/" in r.output
+    for args in (
+        ["audit", "--help"],
+        ["audit", "export", "--help"],
+        ["audit", "verify", "--help"],
+        ["audit", "checkpoint", "--help"],
+    ):
         assert runner.invoke(cli, args).exit_code == 0
 
 

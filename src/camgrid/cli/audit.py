@@ -33,6 +33,24 @@ def export(ctx: click.Context, folder: Path) -> None:
     click.echo(f"{folder}: {summary.size} entries, {summary.checkpoints} checkpoints, key {summary.key}")
 
 
+@audit.command("checkpoint")
+@click.pass_context
+def checkpoint(ctx: click.Context) -> None:
+    """Print a signed checkpoint of the log now (issued if entries arrived since the last), and the verifier key.
+
+    Publish both out of band (a notice board, the oversight body): a later export must be consistent with them.
+    """
+    settings = settings_from(ctx)
+    engine, _ = open_db(settings)
+    try:
+        log = AuditLog.open(engine, home=settings.home, clock=SystemClock(), auto_checkpoint=False)
+        note = log.checkpoint()
+    except (AuditError, NoteError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(note, nl=False)
+    click.echo(f"key: {log.signer.verifier.text()}", err=True)
+
+
 @audit.command("verify")
 @click.argument("folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option(
