@@ -13,7 +13,7 @@ from camgrid.access.service import Principal
 from camgrid.api.deps import ctx_of, db, require
 from camgrid.api.routes_cameras import _camera
 from camgrid.privacy import service as masks
-from camgrid.privacy.geometry import MaskError
+from camgrid.privacy.errors import MaskError
 
 router = APIRouter(prefix="/api/cameras", tags=["privacy"])
 

@@ -14,12 +14,10 @@ from numpy.typing import NDArray
 from shapely.geometry import Polygon
 from shapely.validation import explain_validity
 
+from camgrid.privacy.errors import MaskError
+
 MAX_POLYGONS = 32
 MAX_POINTS = 256
-
-
-class MaskError(ValueError):
-    """An invalid mask; the message says which polygon and why."""
 
 
 def validate(polygons: Sequence[Sequence[Sequence[float]]]) -> list[Polygon]:

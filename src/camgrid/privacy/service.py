@@ -8,12 +8,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from camgrid.privacy.geometry import MaskError, validate
+from camgrid.privacy.errors import MaskError
 from camgrid.privacy.models import PrivacyMask
 
 
 def set_mask(*, session: Session, camera_id: str, polygons: Any, actor: str, now_ns: int) -> PrivacyMask:
     """Create or replace a camera's mask (validated); any pending removal is cancelled."""
+    from camgrid.privacy.geometry import validate  # shapely and numpy, only when a mask is edited
+
     shapes = validate(polygons)
     text = json.dumps([[[round(x, 6), round(y, 6)] for x, y in s.exterior.coords[:-1]] for s in shapes])
     row = session.get(PrivacyMask, camera_id)

@@ -8,8 +8,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from camgrid.db.engine import unit_of_work
 from camgrid.privacy import service
-from camgrid.privacy.geometry import validate
-from camgrid.privacy.masker import Masker
 from camgrid.storage.recorder import Recorder
 
 log = logging.getLogger("camgrid.privacy")
@@ -33,6 +31,10 @@ class MaskSync:
                 log.warning("camera %s: mask removed", camera_id)
             self.revisions.pop(camera_id, None)
             return
+        # Imported only when a camera is masked: libav, numpy and shapely cost a recorder without masks nothing.
+        from camgrid.privacy.geometry import validate
+        from camgrid.privacy.masker import Masker
+
         shapes = validate(polygons)
         if isinstance(current, Masker):
             current.set_polygons(shapes)
