@@ -124,6 +124,11 @@ def main() -> None:
         appends_per_s = args.n / t_append
         print(f"camgrid append_many, batches of {args.batch}, {args.n} entries: appends_per_s={appends_per_s:.0f}")
 
+        t0 = time.perf_counter()
+        reopened = AuditLog(engine, clock=clock, signer=SIGNER)
+        assert reopened.root() == log.root()
+        print(f"reopen a log of {args.n} entries (tiles + last partial tile): {time.perf_counter() - t0:.2f} s")
+
         idx = random.Random(1).randrange(args.n)
         t0 = time.perf_counter()
         proof = log.inclusion_proof(idx, args.n)

@@ -216,3 +216,14 @@ def test_periodic_call_covers_the_last_entries_within_a_minute(engine: Engine) -
         clock.advance(10)
         issued = issued or log.maybe_checkpoint(clock.wall_ns())
     assert issued is not None and parse_checkpoint_note(issued).checkpoint.size == 30
+
+
+def test_rows_deleted_behind_the_log_are_caught(engine: Engine) -> None:
+    log = _log(engine)
+    log.append_many(_entry(i) for i in range(22))
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_entries WHERE idx = 21 - 1"))
+    with pytest.raises(AuditIntegrityError, match="missing"):
+        _log(engine)  # 20 is in the last, partial tile
+    with pytest.raises(AuditIntegrityError, match="entry 20 is missing"):
+        log.verify_store()

@@ -181,10 +181,8 @@ class AuditLog:
         t = self._tile
         self._leaf_cache.clear()
         with self._engine.connect() as conn:
-            n = conn.scalar(select(func.count()).select_from(_E)) or 0
-            top = conn.scalar(select(func.max(_E.c.idx)))
-            if n and top != n - 1:
-                raise AuditIntegrityError(f"audit_entries has gaps: {n} rows but last index {top}")
+            top = conn.scalar(select(func.max(_E.c.idx)))  # primary key: O(log n), unlike count(*)
+            n = 0 if top is None else int(top) + 1  # gaps show up when leaves are read (and in verify_store)
             tiles = [bytes(h) for h in conn.execute(select(_T.c.hash).order_by(_T.c.idx)).scalars()]
             if len(tiles) != n >> t:
                 tiles = self._rebuild_tiles(conn, n)
