@@ -91,6 +91,11 @@ export interface ExportInfo {
   files: ExportFile[];
   reason?: string;
   exported_by?: string;
+  requested_by?: string;
+  requested_ms?: number;
+  decided_by?: string | null;
+  decided_ms?: number | null;
+  decision_reason?: string | null;
   exported_at?: string | number;
   detail?: string;
   error?: string;
@@ -175,6 +180,8 @@ export const api = {
   exportOne: (id: string | number) => request<ExportInfo>("GET", `/api/exports/${encodeURIComponent(String(id))}`),
   createExport: (camera: string, fromMs: number, toMs: number, reason: string) =>
     request<ExportInfo>("POST", "/api/exports", { camera, from_ms: fromMs, to_ms: toMs, reason }),
+  decideExport: (id: string | number, decision: "approve" | "refuse", reason: string) =>
+    request<ExportInfo>("POST", `/api/exports/${encodeURIComponent(String(id))}/${decision}`, { reason }),
 };
 
 export function segmentMediaUrl(id: string | number): string {

@@ -2,10 +2,12 @@
 // of every file and links to clip.mp4 and manifest.json.
 import { ApiError, api, exportFileUrl, type ExportInfo } from "./api";
 import { clear, h } from "./dom";
+import { me } from "./session";
 import { timeEl, timeZone, zoneLabel } from "./time";
 import { HOUR, formatZonedInput, parseZoned } from "./timeline-math";
 
 const PENDING = new Set(["queued", "pending", "running", "in_progress", "started", "working", "new"]);
+const POLL_TRIES = 1800; // pending exports wait for a person: keep polling (every 1 s) for half an hour
 
 function filesCell(x: ExportInfo): HTMLElement {
   const box = h("div", { class: "files" });
@@ -20,13 +22,35 @@ function filesCell(x: ExportInfo): HTMLElement {
       ),
     );
   }
-  if ((x.files ?? []).length === 0) box.append(PENDING.has(x.status) ? "being written…" : "no files");
+  if ((x.files ?? []).length === 0) box.append(x.status === "pending" ? "no files until approved" : PENDING.has(x.status) ? "being written…" : "no files");
   return box;
 }
 
 function statusLine(x: ExportInfo): HTMLElement {
-  const detail = x.detail ?? x.error;
-  return h("span", { class: `status status-${x.status}` }, x.status, detail ? ` — ${detail}` : "");
+  const detail = x.detail ?? x.error ?? x.decision_reason;
+  const waiting = x.status === "pending" ? " — waiting for a second person (a supervisor of the district) to approve" : "";
+  const by = x.decided_by ? ` by ${x.decided_by}` : "";
+  return h("span", { class: `status status-${x.status}` }, x.status, by, waiting, detail ? ` — ${detail}` : "");
+}
+
+/** Four-eyes: a supervisor (not the requester) approves or refuses a pending export. */
+function decisionButtons(x: ExportInfo, after: (x: ExportInfo | null, err?: string) => void): HTMLElement | string {
+  const who = me();
+  if (x.status !== "pending" || !who || !["supervisor", "admin"].includes(who.role) || x.requested_by === who.username) return "";
+  const decide = (d: "approve" | "refuse") => {
+    const reason = d === "refuse" ? (window.prompt("Why is this export refused?") ?? "") : "";
+    if (d === "refuse" && !reason.trim()) return;
+    api
+      .decideExport(x.id, d, reason.trim())
+      .then((y) => after(y))
+      .catch((e) => after(null, `${d} failed: ${(e as ApiError).detail ?? (e as Error).message}`));
+  };
+  return h(
+    "span",
+    { class: "decision" },
+    h("button", { "data-testid": "export-approve", onclick: () => decide("approve") }, "Approve"),
+    h("button", { "data-testid": "export-refuse", onclick: () => decide("refuse") }, "Refuse"),
+  );
 }
 
 export function mountExports(root: HTMLElement, params: URLSearchParams): () => void {
@@ -59,7 +83,7 @@ export function mountExports(root: HTMLElement, params: URLSearchParams): () => 
       result,
       h("h2", {}, "Exports"),
       h("table", { class: "exports", "data-testid": "export-list" },
-        h("thead", {}, h("tr", {}, h("th", {}, "id"), h("th", {}, "camera"), h("th", {}, "requested"), h("th", {}, "contained"), h("th", {}, "by / reason"), h("th", {}, "status"), h("th", {}, "files (SHA-256)"))),
+        h("thead", {}, h("tr", {}, h("th", {}, "id"), h("th", {}, "camera"), h("th", {}, "requested"), h("th", {}, "contained"), h("th", {}, "asked by: reason"), h("th", {}, "status"), h("th", {}, "files (SHA-256)"))),
         list,
       ),
     ),
@@ -88,10 +112,10 @@ export function mountExports(root: HTMLElement, params: URLSearchParams): () => 
         .then((x) => {
           if (!alive) return;
           showResult(x);
-          if (PENDING.has(x.status) && tries < 300) poll(id, tries + 1);
+          if (PENDING.has(x.status) && tries < POLL_TRIES) poll(id, tries + 1);
           else loadList();
         })
-        .catch(() => alive && tries < 300 && poll(id, tries + 1));
+        .catch(() => alive && tries < POLL_TRIES && poll(id, tries + 1));
     }, 1000);
   };
 
@@ -139,8 +163,8 @@ export function mountExports(root: HTMLElement, params: URLSearchParams): () => 
               h("td", {}, x.camera),
               h("td", {}, timeEl(x.from_ms), " – ", timeEl(x.to_ms)),
               h("td", {}, x.actual_from_ms != null ? timeEl(x.actual_from_ms) : "—", " – ", x.actual_to_ms != null ? timeEl(x.actual_to_ms) : "—"),
-              h("td", {}, x.exported_by ?? "", x.exported_by && x.reason ? ": " : "", x.reason ?? ""),
-              h("td", {}, statusLine(x)),
+              h("td", {}, x.requested_by ?? x.exported_by ?? "", ": ", x.reason ?? ""),
+              h("td", {}, statusLine(x), " ", decisionButtons(x, (_y, err) => (err ? fail(err) : loadList()))),
               h("td", {}, filesCell(x)),
             ),
           );

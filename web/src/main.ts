@@ -3,6 +3,7 @@
 import "./style.css";
 import { api, setUnauthorisedHandler, type Me } from "./api";
 import { resetCameras } from "./cameras";
+import { setMe } from "./session";
 import { clear, go, h, parseHash } from "./dom";
 import { mountExports } from "./exports";
 import { mountLogin } from "./login";
@@ -34,6 +35,7 @@ let wanted = "#/map";
 async function doLogout(): Promise<void> {
   await api.logout().catch(() => {});
   me = null;
+  setMe(null);
   resetCameras();
   go("login");
 }
@@ -63,6 +65,7 @@ async function loadCity(): Promise<void> {
 
 function signedIn(m: Me): void {
   me = m;
+  setMe(m);
   setTimeZone(m.timezone);
   userEl.textContent = `${m.username} (${m.role})`;
   zoneEl.textContent = zoneLabel();
@@ -104,6 +107,7 @@ api
   .me()
   .then((m) => {
     me = m;
+    setMe(m);
     setTimeZone(m.timezone);
     userEl.textContent = `${m.username} (${m.role})`;
     return loadCity();
