@@ -222,6 +222,22 @@ class HealthConfig(_Section):
     )
 
 
+class BusConfig(_Section):
+    url: str = Field(
+        "",
+        max_length=2000,
+        pattern=r"^(|nats://\S+)$",
+        description='Message bus: "" = in-process (one machine), "nats://host:4222" = NATS JetStream (a cluster)',
+    )
+    stream: str = Field(
+        "CAMGRID", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="JetStream stream name"
+    )
+    max_buffer: int = Field(
+        1_000_000, ge=1000, le=100_000_000, description="Messages kept locally while NATS is unreachable"
+    )
+    max_age_s: float = Field(86400.0, ge=60.0, le=31_536_000.0, description="How long JetStream keeps a message")
+
+
 class Settings(_Section):
     home: Path = Field(Path("var"), description="Folder with the config, the database and the recordings")
     log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$", description="Log level")
@@ -233,6 +249,7 @@ class Settings(_Section):
     server: ServerConfig = Field(default_factory=ServerConfig, description="Control room server")
     planner: PlannerConfig = Field(default_factory=PlannerConfig, description="Coverage planner")
     health: HealthConfig = Field(default_factory=HealthConfig, description="Health and incidents")
+    bus: BusConfig = Field(default_factory=BusConfig, description="Message bus")
 
     @property
     def recordings_dir(self) -> Path:

@@ -1,1 +1,31 @@
-"""camgrid.bus."""
+"""camgrid.bus: publish/subscribe of camera state and events; in-process by default, NATS JetStream for a cluster.
+
+``make_bus(settings.bus)`` picks the implementation from one setting (``bus.url``).
+"""
+
+from __future__ import annotations
+
+from camgrid.bus.base import AnyMessage, Bus, Handler, InProcessBus
+from camgrid.bus.messages import CameraState, GapEvent, IncidentEvent, NodeEvent
+from camgrid.config import BusConfig
+
+__all__ = [
+    "AnyMessage",
+    "Bus",
+    "CameraState",
+    "GapEvent",
+    "Handler",
+    "InProcessBus",
+    "IncidentEvent",
+    "NodeEvent",
+    "make_bus",
+]
+
+
+def make_bus(cfg: BusConfig) -> Bus:
+    """The in-process bus when ``cfg.url`` is empty, else NATS JetStream (imported only then)."""
+    if not cfg.url:
+        return InProcessBus(max_queue=cfg.max_buffer)
+    from camgrid.bus.jetstream import JetStreamBus
+
+    return JetStreamBus(cfg.url, stream=cfg.stream, max_buffer=cfg.max_buffer, max_age_s=cfg.max_age_s)

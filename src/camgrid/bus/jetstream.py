@@ -1,0 +1,242 @@
+"""The bus on NATS JetStream (nats-py), for many nodes.
+
+An asyncio loop runs on a thread of its own, so callers stay synchronous. Published messages wait in a local buffer
+until JetStream acknowledges them; while the server is unreachable they stay there (bounded) and are sent, in order,
+when it returns. Each message carries its ``msg_id`` as ``Nats-Msg-Id``, so a message re-sent after a lost ack is
+stored once (JetStream's duplicate window). Subscriptions are pull consumers; a durable one resumes where it acked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+import uuid
+from collections import deque
+from typing import Any
+
+import nats
+from nats.js import api
+
+from camgrid.bus.base import AnyMessage, Handler
+from camgrid.bus.messages import MessageType, decode, encode, subject_filter
+
+log = logging.getLogger("camgrid.bus")
+
+
+class JetStreamBus:
+    def __init__(
+        self,
+        url: str,
+        *,
+        stream: str = "CAMGRID",
+        max_buffer: int = 1_000_000,
+        max_age_s: float = 86400.0,
+        duplicate_window_s: float = 600.0,
+        batch: int = 256,
+    ) -> None:
+        self.url = url
+        self.stream = stream
+        self.max_buffer = max_buffer
+        self.max_age_s = max_age_s
+        self.duplicate_window_s = duplicate_window_s
+        self.batch = batch
+        self._buf: deque[AnyMessage] = deque()
+        self._lock = threading.Lock()
+        self._inflight = 0
+        self._subs: list[tuple[MessageType | None, Handler, str]] = []
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="bus-nats", daemon=True)
+        self._wake: asyncio.Event | None = None
+        self._nc: Any = None
+        self._js: Any = None
+        self._ready = threading.Event()
+        self._closing = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self.dropped = 0
+        self.published = 0
+        self.received = 0
+
+    # public (any thread) ---------------------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread.is_alive():
+            return
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._main(), self._loop)
+
+    def connected(self, timeout: float = 0.0) -> bool:
+        return self._ready.wait(timeout)
+
+    def publish(self, msg: AnyMessage) -> None:
+        with self._lock:
+            if len(self._buf) >= self.max_buffer:
+                self.dropped += 1
+                return
+            self._buf.append(msg)
+        if self._wake is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    def subscribe(self, kind: MessageType | None, handler: Handler, *, durable: str = "") -> None:
+        entry = (kind, handler, durable)
+        self._subs.append(entry)
+        if self._ready.is_set():
+            asyncio.run_coroutine_threadsafe(self._start_sub(entry), self._loop).result(30)
+
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._buf)
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while self.pending():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def close(self) -> None:
+        self.flush(5.0)
+        self._closing = True
+        if self._thread.is_alive():
+            try:
+                asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(10)
+            except Exception:
+                log.exception("bus: closing the NATS connection failed")
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+
+    # loop thread -----------------------------------------------------------------------------------------------
+    async def _main(self) -> None:
+        self._wake = asyncio.Event()
+        delay = 0.2
+        while not self._closing:
+            try:
+                self._nc = await nats.connect(
+                    self.url,
+                    allow_reconnect=True,
+                    max_reconnect_attempts=-1,
+                    reconnect_time_wait=0.5,
+                    connect_timeout=2,
+                    name=f"camgrid-{uuid.uuid4().hex[:6]}",
+                )
+                self._js = self._nc.jetstream()
+                await self._ensure_stream()
+                break
+            except Exception as exc:
+                log.warning("bus: NATS at %s not reachable (%s); retrying", self.url, exc)
+                if self._nc is not None:
+                    await _quiet_close(self._nc)
+                    self._nc = None
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        self._ready.set()
+        self._tasks.append(asyncio.ensure_future(self._publisher()))
+        for entry in list(self._subs):
+            await self._start_sub(entry)
+
+    async def _ensure_stream(self) -> None:
+        cfg = api.StreamConfig(
+            name=self.stream,
+            subjects=[subject_filter(None)],
+            storage=api.StorageType.FILE,
+            max_age=self.max_age_s,
+            duplicate_window=self.duplicate_window_s,
+        )
+        try:
+            await self._js.stream_info(self.stream)
+        except nats.js.errors.NotFoundError:
+            await self._js.add_stream(cfg)
+
+    async def _publisher(self) -> None:
+        assert self._wake is not None
+        delay = 0.1
+        while True:
+            with self._lock:
+                head = [self._buf[i] for i in range(min(self.batch, len(self._buf)))]
+            if not head:
+                if self._closing:
+                    return
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), 1.0)
+                except TimeoutError:
+                    pass
+                continue
+            try:
+                # Sent in order on one connection: JetStream stores them in that order.
+                acks = [
+                    self._js.publish(m.subject, encode(m), timeout=5.0, headers={"Nats-Msg-Id": m.msg_id}) for m in head
+                ]
+                await asyncio.gather(*acks)
+            except Exception as exc:
+                log.warning("bus: publish to NATS failed (%s); %d messages kept", exc, self.pending())
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+                continue
+            delay = 0.1
+            with self._lock:
+                for _ in head:
+                    self._buf.popleft()
+            self.published += len(head)
+
+    async def _start_sub(self, entry: tuple[MessageType | None, Handler, str]) -> None:
+        kind, handler, durable = entry
+        name = durable or f"eph-{uuid.uuid4().hex[:12]}"
+        config = api.ConsumerConfig(
+            ack_policy=api.AckPolicy.EXPLICIT,
+            deliver_policy=api.DeliverPolicy.ALL if durable else api.DeliverPolicy.NEW,
+            inactive_threshold=None if durable else 300.0,
+            max_ack_pending=100_000,
+        )
+        psub = await self._js.pull_subscribe(subject_filter(kind), durable=name, stream=self.stream, config=config)
+        self._tasks.append(asyncio.ensure_future(self._consume(psub, kind, handler, name, config)))
+
+    async def _consume(
+        self, psub: Any, kind: MessageType | None, handler: Handler, name: str, config: api.ConsumerConfig
+    ) -> None:
+        failures = 0
+        while not self._closing:
+            try:
+                msgs = await psub.fetch(self.batch, timeout=1.0)
+            except nats.errors.TimeoutError:
+                failures = 0
+                continue
+            except Exception as exc:
+                failures += 1
+                if failures in (1, 10):
+                    log.warning("bus: fetch from NATS failed (%s); retrying", exc)
+                await asyncio.sleep(min(0.1 * failures, 1.0))
+                if failures % 10 == 0:
+                    try:  # the consumer may need re-binding after the server came back
+                        psub = await self._js.pull_subscribe(
+                            subject_filter(kind), durable=name, stream=self.stream, config=config
+                        )
+                    except Exception:
+                        pass
+                continue
+            failures = 0
+            for raw in msgs:
+                try:
+                    handler(decode(raw.data))
+                except Exception:
+                    log.exception("bus subscriber failed on %s", raw.subject)
+                self.received += 1
+                try:
+                    await raw.ack()
+                except Exception:
+                    pass  # redelivered later; handlers see a message at least once
+
+    async def _shutdown(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._nc is not None:
+            await _quiet_close(self._nc)
+
+
+async def _quiet_close(nc: Any) -> None:
+    try:
+        await nc.close()
+    except Exception:
+        pass

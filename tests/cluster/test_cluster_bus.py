@@ -1,0 +1,146 @@
+"""The bus: one interface, in-process and NATS JetStream (docs/design/cluster.md, "The bus")."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from camgrid.bus import AnyMessage, Bus, CameraState, GapEvent, IncidentEvent, InProcessBus, NodeEvent, make_bus
+from camgrid.bus.messages import decode, encode, subject_filter, token
+from camgrid.config import BusConfig, ConfigError, load_settings
+from tests.cluster.conftest import NatsServer
+from tests.conftest import wait_for
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.items: list[AnyMessage] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, msg: AnyMessage) -> None:
+        with self.lock:
+            self.items.append(msg)
+
+    def ids(self) -> list[str]:
+        with self.lock:
+            return [m.msg_id for m in self.items]
+
+
+def sample(i: int) -> AnyMessage:
+    kinds: list[AnyMessage] = [
+        CameraState(camera_id=f"CAM-{i:05d}", state="offline", reason="unreachable", since_ns=i, node_id="n1"),
+        GapEvent(camera_id=f"CAM-{i:05d}", event="open", reason="stalled", at_ns=i),
+        IncidentEvent(incident_id=f"I{i}", event="open", cause="power_cut", subject_id="F-01", cameras=["a"], at_ns=i),
+        NodeEvent(event="acquired", cameras=[f"CAM-{i:05d}"], at_ns=i, node_id="n2"),
+    ]
+    return kinds[i % 4]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(min_value=0, max_value=10**6), st.text(min_size=1, max_size=20))
+def test_messages_round_trip_and_subjects_are_valid(i: int, camera: str) -> None:
+    msg = sample(i)
+    assert decode(encode(msg)) == msg
+    assert msg.subject.startswith(f"camgrid.{msg.kind}.")
+    tok = token(camera)
+    assert tok and not any(c in tok for c in ". *>\t\n")
+    assert subject_filter(type(msg)) == f"camgrid.{msg.kind}.>"
+
+
+def test_bus_setting_selects_the_backend(tmp_path: object) -> None:
+    assert isinstance(make_bus(BusConfig()), InProcessBus)
+    assert type(make_bus(BusConfig(url="nats://127.0.0.1:4222"))).__name__ == "JetStreamBus"
+    with pytest.raises(ConfigError, match=r"bus\.url"):
+        load_settings(str(tmp_path), {"CAMGRID_BUS__URL": "http://example"})
+    with pytest.raises(ConfigError, match=r"bus\.nope"):
+        load_settings(str(tmp_path), {"CAMGRID_BUS__NOPE": "1"})
+
+
+def exchange(bus: Bus, n: int) -> None:
+    states, everything = Inbox(), Inbox()
+    bus.subscribe(CameraState, states, durable="states")
+    bus.subscribe(None, everything, durable="all")
+    sent = [sample(i) for i in range(n)]
+    for m in sent:
+        bus.publish(m)
+    assert bus.flush(20)
+    wait_for(lambda: len(everything.ids()) >= n, 20, 0.02, what="every message delivered")
+    assert everything.ids() == [m.msg_id for m in sent], "delivered once each, in publish order"
+    assert states.ids() == [m.msg_id for m in sent if isinstance(m, CameraState)]
+    assert everything.items[0] == sent[0], "typed messages arrive equal to what was sent"
+
+
+@pytest.fixture
+def inproc() -> Iterator[InProcessBus]:
+    bus = InProcessBus()
+    bus.start()
+    yield bus
+    bus.close()
+
+
+def test_in_process_publish_subscribe(inproc: InProcessBus) -> None:
+    exchange(inproc, 400)
+
+
+def test_in_process_subscriber_failure_does_not_stop_others(inproc: InProcessBus) -> None:
+    good = Inbox()
+
+    def bad(_msg: AnyMessage) -> None:
+        raise RuntimeError("boom")
+
+    inproc.subscribe(None, bad)
+    inproc.subscribe(None, good)
+    for i in range(10):
+        inproc.publish(sample(i))
+    assert inproc.flush(5)
+    assert len(good.ids()) == 10
+
+
+def test_nats_publish_subscribe(nats_server: NatsServer) -> None:
+    bus = make_bus(BusConfig(url=nats_server.url))
+    bus.start()
+    try:
+        exchange(bus, 400)
+    finally:
+        bus.close()
+
+
+def test_nats_outage_loses_nothing(nats_server: NatsServer) -> None:
+    """Messages published while NATS is down wait on the publisher and arrive, once each, when it is back."""
+    pub = make_bus(BusConfig(url=nats_server.url))
+    sub = make_bus(BusConfig(url=nats_server.url))
+    pub.start()
+    sub.start()
+    inbox = Inbox()
+    try:
+        sub.subscribe(None, inbox, durable="control-plane")
+        before = [sample(i) for i in range(50)]
+        for m in before:
+            pub.publish(m)
+        wait_for(lambda: len(inbox.ids()) >= 50, 20, 0.05, what="messages before the outage")
+        nats_server.stop()
+        during = [sample(i) for i in range(50, 250)]
+        for m in during:
+            pub.publish(m)
+        time.sleep(1.5)
+        assert pub.pending() > 0, "held on the publisher while NATS is down"
+        nats_server.start()
+        after = [sample(i) for i in range(250, 300)]
+        for m in after:
+            pub.publish(m)
+        assert pub.flush(30), f"{pub.pending()} messages still buffered"
+        want = [m.msg_id for m in before + during + after]
+        wait_for(lambda: set(want) <= set(inbox.ids()), 30, 0.1, what="every message after the outage")
+        time.sleep(1.0)
+        got = inbox.ids()
+        assert len(got) == len(set(got)) == len(want), "no duplicates"
+        order = [got.index(x) for x in want]
+        assert order == sorted(order), "in publish order"
+    finally:
+        pub.close()
+        sub.close()
