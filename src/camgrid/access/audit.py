@@ -186,7 +186,8 @@ class AuditLog:
             tiles = [bytes(h) for h in conn.execute(select(_T.c.hash).order_by(_T.c.idx)).scalars()]
             if len(tiles) != n >> t:
                 tiles = self._rebuild_tiles(conn, n)
-            ck = conn.execute(select(_C.c.size, _C.c.at_ns, _C.c.note).order_by(_C.c.size.desc()).limit(1)).first()
+            q = select(_C.c.size, _C.c.at_ns, _C.c.note, _C.c.root).order_by(_C.c.size.desc()).limit(1)
+            ck = conn.execute(q).first()
             self._last_ckpt = (int(ck[0]), int(ck[1]), str(ck[2])) if ck else None
         self._levels = [bytearray(b"".join(tiles))]
         while len(self._levels[-1]) >= 2 * HASH_SIZE:
@@ -205,12 +206,11 @@ class AuditLog:
         for h in self._leaves(full, n):
             fr.append(h)
         self._frontier = fr
-        if self._last_ckpt is not None and self._last_ckpt[0] <= n:
-            size, _, note = self._last_ckpt
-            if Checkpoint(self.origin, size, self.root(size)).body() not in note:
-                raise AuditIntegrityError(f"stored entries do not match the checkpoint of size {size}")
-        elif self._last_ckpt is not None:
-            raise AuditIntegrityError(f"checkpoint of size {self._last_ckpt[0]} but only {n} entries")
+        if ck is not None and int(ck[0]) <= n:
+            if self.root(int(ck[0])) != bytes(ck[3]):
+                raise AuditIntegrityError(f"stored entries do not match the checkpoint of size {ck[0]}")
+        elif ck is not None:
+            raise AuditIntegrityError(f"checkpoint of size {ck[0]} but only {n} entries")
 
     def _rebuild_tiles(self, conn: Connection, n: int) -> list[bytes]:
         """Tile hashes missing (older rows, or another tile size): recompute them from the leaves and store them."""
