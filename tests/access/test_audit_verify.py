@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from camgrid.access.audit import AuditLog, Entry
 from camgrid.access.audit_note import Signer
@@ -236,3 +236,21 @@ def test_truncation_without_leaf_hashes_and_empty_log(export_dir: Path, tmp_path
     AuditLog(engine, clock=FakeClock(), signer=Signer.generate("e/x")).export(empty)
     r = verify_export(empty)
     assert r.ok and r.entries == 0, r.message
+
+
+def test_database_edit_is_caught_by_export_and_verify(tmp_path: Path) -> None:
+    """The issue's "done when": `camgrid audit verify` catches an edit of the log (here, made in the database)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    engine = make_engine(load_settings(home).database_url)
+    upgrade(engine)
+    clock = FakeClock()
+    _fill(AuditLog.open(engine, home=home, clock=clock), clock, n=30)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE audit_entries SET data = replace(data, 'op0', 'nobody') WHERE idx = 5"))
+    engine.dispose()
+    runner = CliRunner()
+    out = tmp_path / "out"
+    assert runner.invoke(cli, ["--home", str(home), "audit", "export", str(out)]).exit_code == 0
+    r = runner.invoke(cli, ["--home", str(home), "audit", "verify", str(out)])
+    assert r.exit_code == 1 and "entry 5 was edited" in r.output
