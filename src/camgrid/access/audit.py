@@ -123,7 +123,8 @@ class ExportSummary:
     key: str
 
 
-_LOGS: weakref.WeakKeyDictionary[Engine, AuditLog] = weakref.WeakKeyDictionary()
+# id(engine) -> its open log; the log holds its engine, so the id cannot be reused while the entry exists.
+_LOGS: weakref.WeakValueDictionary[int, AuditLog] = weakref.WeakValueDictionary()
 
 
 class AuditLog:
@@ -163,11 +164,14 @@ class AuditLog:
             f"INSERT INTO {_E.name} ({', '.join(_ENTRY_COLS)}) VALUES ({', '.join([mark] * len(_ENTRY_COLS))})"
         )
         self._load()
-        _LOGS[engine] = self
+        _LOGS[id(engine)] = self
 
     @classmethod
     def open(cls, engine: Engine, *, home: Path, clock: Clock, **kwargs: Any) -> AuditLog:
-        """The installation's log, signing with $CAMGRID_HOME/keys/audit.key (created on first use, mode 600)."""
+        """The installation's log, signing with $CAMGRID_HOME/keys/audit.key (created on first use, mode 600).
+
+        Keep a reference (e.g. on the app context): ``record(session, ...)`` finds the log only while it is alive.
+        """
         return cls(engine, clock=clock, signer=load_or_create_signer(home / "keys" / "audit.key"), **kwargs)
 
     # ---- state -------------------------------------------------------------------------------------------------
@@ -497,7 +501,7 @@ def log_for(target: Session | Engine | AuditLog) -> AuditLog:
         return target
     bind: Any = target.get_bind() if isinstance(target, Session) else target
     engine = bind.engine if isinstance(bind, Connection) else bind
-    found = _LOGS.get(engine)
+    found = _LOGS.get(id(engine))
     if found is None:
         raise AuditWriteError("no audit log is open on this database: refusing the action")
     return found
