@@ -227,3 +227,11 @@ def test_rows_deleted_behind_the_log_are_caught(engine: Engine) -> None:
         _log(engine)  # 20 is in the last, partial tile
     with pytest.raises(AuditIntegrityError, match="entry 20 is missing"):
         log.verify_store()
+
+
+def test_key_id_matches_the_go_note_package_example() -> None:
+    # The verifier key from golang.org/x/mod/sumdb/note's documentation: its key hash c74f20a3 must be ours too.
+    v = Verifier.parse("PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW")
+    assert v.id.hex() == "c74f20a3"
+    with pytest.raises(ValueError, match="hash does not match"):
+        Verifier.parse("PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW")
