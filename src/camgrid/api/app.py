@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from camgrid.api import (
     routes_auth,
@@ -21,7 +22,7 @@ from camgrid.api import (
     routes_privacy,
 )
 from camgrid.api.context import AppContext
-from camgrid.api.deps import User
+from camgrid.api.deps import User, principal_of, secret_of
 
 STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
 # The only routes open without a session: the login call, and the page and assets that draw the login form.
@@ -45,6 +46,7 @@ def create_app(ctx: AppContext) -> FastAPI:
         redoc_url=None,
     )
     app.state.ctx = ctx
+    app.add_middleware(RequireSession, ctx=ctx)
     for router in (routes_auth.router, routes_cameras.router, routes_live.router, routes_exports.router):
         app.include_router(router)
     app.include_router(routes_privacy.router)
@@ -69,6 +71,47 @@ def create_app(ctx: AppContext) -> FastAPI:
     if (STATIC / "assets").is_dir():
         app.mount("/assets", StaticFiles(directory=STATIC / "assets"), name="assets")
     return app
+
+
+class RequireSession:
+    """Refuses every /api request without a valid session or token before routing, so that no route (even one
+    that forgot its dependency, or one whose body is malformed) answers anything but 401 to a stranger.
+    WebSockets are closed with code 4401."""
+
+    def __init__(self, app: ASGIApp, ctx: AppContext) -> None:
+        self.app = app
+        self.ctx = ctx
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] not in ("http", "websocket") or not path.startswith("/api/") or path in PUBLIC_PATHS:
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        cookies = {}
+        for part in headers.get("cookie", "").split(";"):
+            name, _, value = part.strip().partition("=")
+            if name:
+                cookies[name] = value
+        if principal_of(self.ctx, secret_of(headers, cookies)) is not None:
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 4401})
+            return
+        body = b'{"detail":"log in first"}'
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 401,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"www-authenticate", b"Bearer"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
 
 
 def all_routes(app: FastAPI) -> list[BaseRoute]:

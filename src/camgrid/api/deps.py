@@ -27,7 +27,7 @@ def db(request: Request) -> Iterator[Session]:
         yield session
 
 
-def _secret(headers: dict[str, str], cookies: dict[str, str]) -> str:
+def secret_of(headers: dict[str, str], cookies: dict[str, str]) -> str:
     auth = headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         return auth[7:].strip()
@@ -42,7 +42,7 @@ def principal_of(ctx: AppContext, secret: str) -> Principal | None:
 
 
 def current_user(request: Request) -> Principal:
-    who = principal_of(ctx_of(request), _secret(dict(request.headers), dict(request.cookies)))
+    who = principal_of(ctx_of(request), secret_of(dict(request.headers), dict(request.cookies)))
     if who is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "log in first", headers={"WWW-Authenticate": "Bearer"})
     return who
@@ -50,7 +50,7 @@ def current_user(request: Request) -> Principal:
 
 def ws_user(websocket: WebSocket) -> Principal | None:
     ctx: AppContext = websocket.app.state.ctx
-    return principal_of(ctx, _secret(dict(websocket.headers), dict(websocket.cookies)))
+    return principal_of(ctx, secret_of(dict(websocket.headers), dict(websocket.cookies)))
 
 
 User = Depends(current_user)
