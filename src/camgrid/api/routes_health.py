@@ -1,7 +1,8 @@
 """Incidents, operator actions on them, outside evidence and availability reports (issue 6, "outage brain").
 
 District scoping: a user limited to districts sees only member cameras of theirs; an incident with no visible
-member does not exist for them (404, left out of lists), as for cameras (routes_cameras).
+member does not exist for them (404, left out of lists), as for cameras (routes_cameras). Roles: the permissions
+of ``camgrid.access.policy`` (incidents.read, incidents.act, registry.suggestions, evidence.submit, reports).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from camgrid.access.service import Principal
-from camgrid.api.deps import User, ctx_of, db
+from camgrid.api.deps import ctx_of, db, require
 from camgrid.api.health_coverage import registry_coverage
 from camgrid.health import reports
 from camgrid.health import service as health
@@ -24,9 +25,11 @@ from camgrid.registry.models import Camera
 
 router = APIRouter(prefix="/api", tags=["health"])
 MS = 1_000_000
-ACTORS = frozenset({"operator", "supervisor", "admin"})
-DECIDERS = frozenset({"supervisor", "admin"})
-EVIDENCE = frozenset({"operator", "admin"})
+READ = require("incidents.read")
+ACT = require("incidents.act")
+DECIDE = require("registry.suggestions")
+EVIDENCE = require("evidence.submit")
+REPORTS = require("reports")
 
 
 class TextIn(BaseModel):
@@ -75,11 +78,6 @@ def _scoped(item: IncidentOut, allowed: set[str] | None) -> IncidentOut | None:
     )
 
 
-def _require(who: Principal, roles: frozenset[str]) -> None:
-    if who.role not in roles:
-        raise HTTPException(403, f"needs one of the roles {', '.join(sorted(roles))}")
-
-
 def _visible_incident(session: Session, who: Principal, incident_id: int) -> IncidentOut:
     try:
         item = _scoped(health.get_incident(session=session, incident_id=incident_id), _allowed(session, who))
@@ -92,7 +90,7 @@ def _visible_incident(session: Session, who: Principal, incident_id: int) -> Inc
 
 @router.get("/incidents")
 def incidents(
-    who: Principal = User,
+    who: Principal = READ,
     session: Session = Depends(db),
     open: int = Query(0, ge=0, le=1, description="1: only incidents not resolved yet"),
     limit: int = Query(200, ge=1, le=2000),
@@ -108,7 +106,7 @@ def incidents(
 
 
 @router.get("/incidents/{incident_id}")
-def incident(incident_id: int, who: Principal = User, session: Session = Depends(db)) -> dict[str, Any]:
+def incident(incident_id: int, who: Principal = READ, session: Session = Depends(db)) -> dict[str, Any]:
     return _visible_incident(session, who, incident_id).model_dump()
 
 
@@ -117,10 +115,9 @@ def acknowledge(
     incident_id: int,
     body: TextIn,
     request: Request,
-    who: Principal = User,
+    who: Principal = ACT,
     session: Session = Depends(db),
 ) -> dict[str, Any]:
-    _require(who, ACTORS)
     _visible_incident(session, who, incident_id)
     health.acknowledge(
         session=session,
@@ -138,10 +135,9 @@ def comment(
     incident_id: int,
     body: TextIn,
     request: Request,
-    who: Principal = User,
+    who: Principal = ACT,
     session: Session = Depends(db),
 ) -> dict[str, Any]:
-    _require(who, ACTORS)
     _visible_incident(session, who, incident_id)
     try:
         health.comment(
@@ -162,11 +158,10 @@ def decide(
     suggestion_id: int,
     body: DecisionIn,
     request: Request,
-    who: Principal = User,
+    who: Principal = DECIDE,
     session: Session = Depends(db),
 ) -> dict[str, Any]:
     """Accept (the registry camera is corrected) or reject a suggested registry correction."""
-    _require(who, DECIDERS)
     sug = session.get(IncidentSuggestion, suggestion_id)
     allowed = _allowed(session, who)
     if sug is None or (allowed is not None and sug.camera_id not in allowed):
@@ -195,9 +190,8 @@ def _feed(request: Request) -> Any:
 
 
 @router.post("/evidence/feeder-outage")
-def feeder_outage(body: FeederOutageIn, request: Request, who: Principal = User) -> dict[str, Any]:
+def feeder_outage(body: FeederOutageIn, request: Request, who: Principal = EVIDENCE) -> dict[str, Any]:
     """A utility's notice that a feeder is out (or restored): optional, lowers the bar for a power incident."""
-    _require(who, EVIDENCE)
     feed = _feed(request)
     if body.feeder not in feed.topo.groups["power"].index:
         raise HTTPException(404, f"no feeder {body.feeder!r} among the recorded cameras")
@@ -206,9 +200,8 @@ def feeder_outage(body: FeederOutageIn, request: Request, who: Principal = User)
 
 
 @router.post("/evidence/ups")
-def ups(body: UpsIn, request: Request, who: Principal = User) -> dict[str, Any]:
+def ups(body: UpsIn, request: Request, who: Principal = EVIDENCE) -> dict[str, Any]:
     """A site's UPS telemetry: on battery means its feeder lost power (its cameras may stay up)."""
-    _require(who, EVIDENCE)
     feed = _feed(request)
     if body.site not in feed.topo.groups["site"].index:
         raise HTTPException(404, f"no site {body.site!r} among the recorded cameras")
@@ -223,7 +216,7 @@ def availability(
     to_ms: int = Query(ge=0),
     by: Literal["camera", "site", "feeder", "district", "city"] = "district",
     coverage: int = Query(0, ge=0, le=1, description="1: add lost coverage (planner visibility; slow the first time)"),
-    who: Principal = User,
+    who: Principal = REPORTS,
     session: Session = Depends(db),
 ) -> dict[str, Any]:
     """Share of time recording and outage minutes by cause per group, the city line, lost coverage when asked."""
@@ -235,7 +228,7 @@ def availability(
 
 
 @router.get("/reports/live-coverage")
-def live_coverage(request: Request, who: Principal = User, session: Session = Depends(db)) -> dict[str, Any]:
+def live_coverage(request: Request, who: Principal = REPORTS, session: Session = Depends(db)) -> dict[str, Any]:
     """Share of the important points' weight that a recording camera watches right now (the user's districts)."""
     ctx = ctx_of(request)
     cov = registry_coverage(session=session, settings=ctx.settings)
@@ -262,7 +255,7 @@ def availability_series(
     to_ms: int = Query(ge=0),
     step_ms: int = Query(3_600_000, ge=60_000, description="Bucket length (at most 500 buckets)"),
     by: Literal["camera", "site", "feeder", "district", "city"] = "district",
-    who: Principal = User,
+    who: Principal = REPORTS,
     session: Session = Depends(db),
 ) -> dict[str, Any]:
     """Availability per group per time bucket: the "availability over time" plot."""
@@ -280,7 +273,7 @@ def power_cuts(
     request: Request,
     from_ms: int = Query(ge=0),
     to_ms: int = Query(ge=0),
-    who: Principal = User,
+    who: Principal = REPORTS,
     session: Session = Depends(db),
 ) -> dict[str, Any]:
     """Feeder reliability ranking (cuts, minutes without power) and the local hours of the day when cuts begin."""
