@@ -238,6 +238,21 @@ class BusConfig(_Section):
     max_age_s: float = Field(86400.0, ge=60.0, le=31_536_000.0, description="How long JetStream keeps a message")
 
 
+class ClusterConfig(_Section):
+    capacity: int = Field(200, ge=1, le=100_000, description="Cameras this recorder node takes at most")
+    districts: str = Field(
+        "", max_length=2000, description='District ids this node prefers (affinity), comma-separated; "" = none'
+    )
+    lease_ttl_s: float = Field(
+        6.0, ge=1.0, le=300.0, description="A lease not renewed for this long is free: the failover time budget"
+    )
+    heartbeat_s: float = Field(1.0, ge=0.2, le=60.0, description="How often a node renews its leases and takes more")
+    settle_s: float = Field(
+        2.0, ge=0.0, le=60.0, description="Wait after joining before taking cameras, so nodes that start together share"
+    )
+    address: str = Field("", max_length=255, description="host:port where this node serves its recordings")
+
+
 class Settings(_Section):
     home: Path = Field(Path("var"), description="Folder with the config, the database and the recordings")
     log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$", description="Log level")
@@ -250,6 +265,7 @@ class Settings(_Section):
     planner: PlannerConfig = Field(default_factory=PlannerConfig, description="Coverage planner")
     health: HealthConfig = Field(default_factory=HealthConfig, description="Health and incidents")
     bus: BusConfig = Field(default_factory=BusConfig, description="Message bus")
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig, description="Recorder node of a cluster")
 
     @property
     def recordings_dir(self) -> Path:

@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("camgrid.cli.export:export", "Check exported clips"),
     "report": ("camgrid.cli.report:report", "Availability and outage reports"),
     "audit": ("camgrid.cli.audit:audit", "Audit log: export and verify"),
+    "node": ("camgrid.cli.node:node", "Run a recorder node of a cluster"),
 }
 
 

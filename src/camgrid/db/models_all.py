@@ -17,6 +17,7 @@ MODEL_MODULES = (
     "camgrid.planner.models",
     "camgrid.privacy.models",
     "camgrid.playback.models",
+    "camgrid.cluster.models",
 )
 
 

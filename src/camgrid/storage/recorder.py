@@ -101,6 +101,10 @@ class Recorder:
         self.state_listeners: list[Callable[[str, str, str, int], None]] = []
         # Every ingest session's up/down, recorded or not (live-only substreams too): (id, up, reason, at_ns).
         self.session_listeners: list[Callable[[str, bool, str, int], None]] = []
+        # Cluster mode (camgrid.cluster): record only these cameras (the node's leases); None = every assigned one.
+        self.only: set[str] | None = None
+        # Gaps to open for cameras the next reload (re)starts, instead of "starting": {camera: (start, reason, detail)}.
+        self.pending_gaps: dict[str, tuple[int, str, str]] = {}
 
     # life cycle ------------------------------------------------------------------------------------------------
     def _lock(self) -> None:
@@ -124,11 +128,17 @@ class Recorder:
         tmp.write_text(str(self.clock.wall_ns()))
         tmp.replace(self.heartbeat_path)
 
+    def _load(self, session: Session) -> list[CameraSource]:
+        sources = load_sources(session, self.node_id)
+        if self.only is not None:
+            sources = [s for s in sources if s.id in self.only]
+        return sources
+
     def start(self) -> None:
         self._lock()
         now = self.clock.wall_ns()
         with unit_of_work(self.factory) as session:
-            sources = load_sources(session, self.node_id)
+            sources = self._load(session)
             ids = [s.id for s in sources]
             self.recovery = recover(
                 session=session,
@@ -378,16 +388,18 @@ class Recorder:
     def reload_registry(self) -> None:
         """Pick up imported, changed and removed cameras without a restart."""
         with unit_of_work(self.factory) as session:
-            sources = {s.id: s for s in load_sources(session, self.node_id)}
+            sources = {s.id: s for s in self._load(session)}
         for cid, src in sources.items():
             old = self._sources.get(cid)
             if old == src:
                 continue
-            if cid not in self.cams:
-                now = self.clock.wall_ns()
-                self._add_camera(src, None)
-                self.index.put(ix.GapOpen(cid, now, "starting", "", self.node_id))
-                self.cams[cid].gap = (now, "starting")
+            pending = self.pending_gaps.pop(cid, None) if old is None else None
+            if cid not in self.cams or pending is not None:
+                start, reason, detail = pending or (self.clock.wall_ns(), "starting", "")
+                if cid not in self.cams:
+                    self._add_camera(src, None)
+                self.index.put(ix.GapOpen(cid, start, reason, detail, self.node_id))
+                self.cams[cid].gap = (start, reason)
             self._sources[cid] = src
             self.loop.add(src)
         for cid in set(self._sources) - set(sources):

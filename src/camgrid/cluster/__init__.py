@@ -1,0 +1,1 @@
+"""camgrid.cluster: recorder nodes, camera leases and failover on a shared PostgreSQL."""

@@ -1,0 +1,176 @@
+"""Nodes and camera leases in the shared database. Never commits: the caller owns the unit of work.
+
+A lease is a row per camera: the node holding it and when the lease expires. A node renews its leases at every
+heartbeat; a lease not renewed within the TTL is free, and another node takes it (with ``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL, so two nodes never take the same camera and never wait on each other). Taking a camera from a node that
+died writes the gap that says what was lost: from that node's last heartbeat to the first segment of the new holder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, case, func, literal, null, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from camgrid.cluster.models import Lease, Node
+from camgrid.cluster.policy import parse_districts
+from camgrid.registry.models import Camera
+from camgrid.storage.models import Gap
+
+NOT_RUNNING = "recorder_not_running"
+STARTING = "starting"
+
+
+@dataclass(frozen=True)
+class Taken:
+    """A camera a node just took, and the gap its recorder must open for it (from ``start_ns``, with ``reason``)."""
+
+    camera_id: str
+    start_ns: int
+    reason: str
+    detail: str
+    previous_node: str | None
+
+
+def register(session: Session, *, node_id: str, capacity: int, districts: str, address: str, now_ns: int) -> None:
+    """Insert or refresh this node's row (a restarted node keeps its id)."""
+    node = session.get(Node, node_id)
+    if node is None:
+        node = Node(id=node_id)
+        session.add(node)
+    node.capacity = capacity
+    node.districts = districts
+    node.address = address
+    node.status = "up"
+    node.started_ns = now_ns
+    node.heartbeat_ns = now_ns
+    session.flush()
+
+
+def heartbeat(session: Session, *, node_id: str, now_ns: int) -> None:
+    session.execute(update(Node).where(Node.id == node_id).values(heartbeat_ns=now_ns, status="up"))
+
+
+def live_capacities(session: Session, *, now_ns: int, ttl_ns: int) -> dict[str, int]:
+    """Capacity of every node that is up and heartbeated within the TTL."""
+    rows = session.execute(
+        select(Node.id, Node.capacity).where(and_(Node.status == "up", Node.heartbeat_ns >= now_ns - ttl_ns))
+    ).all()
+    return {str(r[0]): int(r[1]) for r in rows}
+
+
+def active_cameras(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Camera).where(Camera.status == "active")) or 0)
+
+
+def renew(session: Session, *, node_id: str, now_ns: int, ttl_ns: int) -> set[str]:
+    """Extend every lease this node still holds; returns them. A lease another node took is no longer ours."""
+    session.execute(update(Lease).where(Lease.node_id == node_id).values(expires_ns=now_ns + ttl_ns))
+    held = session.scalars(
+        select(Lease.camera_id)
+        .join(Camera, Camera.id == Lease.camera_id)
+        .where(and_(Lease.node_id == node_id, Camera.status == "active"))
+    ).all()
+    gone = session.scalars(
+        select(Lease.camera_id)
+        .outerjoin(Camera, Camera.id == Lease.camera_id)
+        .where(and_(Lease.node_id == node_id, or_(Camera.id.is_(None), Camera.status != "active")))
+    ).all()
+    if gone:  # removed or disabled cameras: give the lease back
+        session.execute(update(Lease).where(Lease.camera_id.in_(gone)).values(node_id=None, expires_ns=0))
+    return set(held)
+
+
+def ensure_lease_rows(session: Session) -> None:
+    """One lease row per active camera (new cameras get a free one); safe when nodes do it at once."""
+    missing = select(Camera.id, null(), literal(0), literal(0), literal(0)).where(
+        and_(Camera.status == "active", ~select(Lease.camera_id).where(Lease.camera_id == Camera.id).exists())
+    )
+    cols = ["camera_id", "node_id", "expires_ns", "acquired_ns", "epoch"]
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(postgresql.insert(Lease).from_select(cols, missing).on_conflict_do_nothing())
+    elif dialect == "sqlite":
+        session.execute(sqlite.insert(Lease).from_select(cols, missing).on_conflict_do_nothing())
+    else:  # pragma: no cover - other databases are not supported
+        raise RuntimeError(f"unsupported database {dialect}")
+
+
+def take(
+    session: Session,
+    *,
+    node_id: str,
+    districts: str,
+    count: int,
+    now_ns: int,
+    ttl_ns: int,
+) -> list[Taken]:
+    """Take up to ``count`` free cameras, those of the node's districts first.
+
+    Gaps left open for a taken camera (by the node that released it or by the recorder that died) are closed where
+    the new one starts; the new holder's recorder opens that one (``Taken``) and closes it at its first segment.
+    """
+    if count <= 0:
+        return []
+    ensure_lease_rows(session)
+    prefer = sorted(parse_districts(districts))
+    rank = case((Camera.district_id.in_(prefer), 0), else_=1) if prefer else literal(1)
+    rows = session.execute(
+        select(Lease.camera_id, Lease.node_id)
+        .join(Camera, Camera.id == Lease.camera_id)
+        .where(and_(Camera.status == "active", or_(Lease.node_id.is_(None), Lease.expires_ns < now_ns)))
+        .order_by(rank, Lease.camera_id)
+        .limit(count)
+        .with_for_update(skip_locked=True, of=Lease)
+    ).all()
+    if not rows:
+        return []
+    previous = {str(r[1]) for r in rows if r[1] is not None and r[1] != node_id}
+    beats: dict[str, int] = {}
+    if previous:
+        beats = {
+            str(i): int(hb)
+            for i, hb in session.execute(select(Node.id, Node.heartbeat_ns).where(Node.id.in_(previous))).all()
+        }
+    taken: list[Taken] = []
+    for cam, prev in rows:
+        session.execute(
+            update(Lease)
+            .where(Lease.camera_id == cam)
+            .values(node_id=node_id, expires_ns=now_ns + ttl_ns, acquired_ns=now_ns, epoch=Lease.epoch + 1)
+        )
+        if prev is not None and prev != node_id:
+            # The holder stopped renewing: it died or lost the database. What it recorded up to its last heartbeat
+            # is on its disk (indexed when it returns); from there on, nobody recorded this camera.
+            start = min(now_ns, beats.get(prev, now_ns))
+            reason, detail = NOT_RUNNING, f"node {prev} stopped renewing its lease"
+        else:
+            start, reason, detail = now_ns, STARTING, ""
+        open_gaps = session.execute(
+            select(Gap.id, Gap.start_ns).where(and_(Gap.camera_id == cam, Gap.end_ns.is_(None)))
+        ).all()
+        for gid, gstart in open_gaps:
+            session.execute(update(Gap).where(Gap.id == gid).values(end_ns=max(int(gstart), start)))
+        taken.append(Taken(cam, start, reason, detail, prev))
+    return taken
+
+
+def release(session: Session, *, node_id: str, camera_ids: list[str] | None = None) -> int:
+    """Give leases back at once (clean shutdown): other nodes take them at their next heartbeat."""
+    stmt = update(Lease).where(Lease.node_id == node_id)
+    if camera_ids is not None:
+        stmt = stmt.where(Lease.camera_id.in_(camera_ids))
+    result = session.execute(stmt.values(node_id=None, expires_ns=0))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def mark_down(session: Session, *, node_id: str, now_ns: int) -> None:
+    session.execute(update(Node).where(Node.id == node_id).values(status="down", heartbeat_ns=now_ns))
+
+
+def holders(session: Session) -> dict[str, str]:
+    """camera -> node for every held lease (expired or not): for tools, tests and the control plane."""
+    rows = session.execute(select(Lease.camera_id, Lease.node_id).where(Lease.node_id.is_not(None))).all()
+    return {str(c): str(n) for c, n in rows}
