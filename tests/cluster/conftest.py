@@ -84,9 +84,7 @@ class PgServer:
         return self.url(name)
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
-    """A PostgreSQL server of its own for the session, on a free loopback port, trust auth on loopback only."""
+def _new_server() -> PgServer:
     bindir = _pg_bindir()
     folder = Path(tempfile.mkdtemp(prefix="camgrid-pg-"))
     if os.geteuid() == 0:
@@ -100,11 +98,18 @@ def pg_server() -> Iterator[PgServer]:
         timeout=120,
     )
     server.start()
+    return server
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A PostgreSQL server of its own for the session, on a free loopback port, trust auth on loopback only."""
+    server = _new_server()
     try:
         yield server
     finally:
         server.stop("immediate")
-        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(server.folder, ignore_errors=True)
 
 
 @pytest.fixture
@@ -175,3 +180,14 @@ class PgCity(City):
                 return list(conn.execute(text(sql), params).all())
         finally:
             engine.dispose()
+
+
+@pytest.fixture
+def pg_own() -> Iterator[PgServer]:
+    """A PostgreSQL server for one test that stops and starts it (an outage), leaving the session's server alone."""
+    server = _new_server()
+    try:
+        yield server
+    finally:
+        server.stop("immediate")
+        shutil.rmtree(server.folder, ignore_errors=True)

@@ -33,3 +33,12 @@ class Lease(Base):
     expires_ns: Mapped[int] = mapped_column(BigInteger, default=0)
     acquired_ns: Mapped[int] = mapped_column(BigInteger, default=0)
     epoch: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OutboxMark(Base):
+    """The last outbox entry of a node applied to the database, written in the same transaction as the entries:
+    a replay after a lost commit acknowledgement skips what is already there (no duplicates)."""
+
+    __tablename__ = "cluster_outbox_marks"
+    node_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from camgrid.bus import Bus, CameraState, NodeEvent
 from camgrid.clock import Clock
 from camgrid.cluster import policy, service
+from camgrid.cluster.outbox import OutboxIndexWriter
 from camgrid.config import ClusterConfig
 from camgrid.db.engine import unit_of_work
 from camgrid.storage.recorder import Recorder
@@ -45,6 +46,11 @@ class RecorderNode:
         self.db_ok = True
         self.taken_total = 0
         recorder.only = set()  # nothing until leases are held
+        # Index rows survive a database outage (and a crash during one) in a local outbox.
+        self.outbox = OutboxIndexWriter(
+            recorder.engine, folder=recorder.settings.home / "outbox", node_id=self.node_id, clock=clock
+        )
+        recorder.index = self.outbox
         recorder.state_listeners.append(self._on_state)
 
     def _on_state(self, camera: str, state: str, reason: str, since_ns: int) -> None:
@@ -59,7 +65,7 @@ class RecorderNode:
         )
 
     def start(self) -> None:
-        """Register, start the (empty) recorder, and hook the lease work into its housekeeping."""
+        """Register, replay the outbox, start the recorder on the leases still held, hook the lease work in."""
         now = self.clock.wall_ns()
         with unit_of_work(self.factory) as session:
             service.register(
@@ -70,7 +76,14 @@ class RecorderNode:
                 address=self.cfg.address,
                 now_ns=now,
             )
+            # A restarted node goes on with the cameras it still holds (leases not yet taken by another node).
+            held = service.renew(session, node_id=self.node_id, now_ns=now, ttl_ns=self.ttl_ns)
         self._settled_ns = now + int(self.cfg.settle_s * NS)
+        # Rows journaled during a database outage of the last run go in first, before crash recovery reads the index.
+        if not self.outbox.flush():
+            raise RuntimeError("cannot replay the outbox: the database is unreachable")
+        self.held = set(held)
+        self.recorder.only = set(held)
         self.bus.start()
         self.bus.publish(NodeEvent(event="up", at_ns=now, node_id=self.node_id))
         self.recorder.start()

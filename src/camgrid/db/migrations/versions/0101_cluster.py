@@ -1,4 +1,4 @@
-"""cluster: recorder nodes and camera leases
+"""cluster: recorder nodes, camera leases, outbox marks
 
 Revision ID: 0101
 Revises: 0006
@@ -37,9 +37,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("camera_id", name=op.f("pk_camera_leases")),
     )
     op.create_index(op.f("ix_camera_leases_node_id"), "camera_leases", ["node_id"], unique=False)
+    op.create_table(
+        "cluster_outbox_marks",
+        sa.Column("node_id", sa.String(length=64), nullable=False),
+        sa.Column("seq", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("node_id", name=op.f("pk_cluster_outbox_marks")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("cluster_outbox_marks")
     op.drop_index(op.f("ix_camera_leases_node_id"), table_name="camera_leases")
     op.drop_table("camera_leases")
     op.drop_table("cluster_nodes")
