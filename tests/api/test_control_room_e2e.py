@@ -65,6 +65,12 @@ def post(base: str, path: str, body: dict[str, Any], cookie: str) -> Any:
         return json.loads(resp.read())
 
 
+def raw(base: str, path: str, cookie: str) -> bytes:
+    req = urllib.request.Request(base + path, headers={"Cookie": cookie})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return bytes(resp.read())
+
+
 def get(base: str, path: str, cookie: str) -> Any:
     req = urllib.request.Request(base + path, headers={"Cookie": cookie})
     with urllib.request.urlopen(req, timeout=30) as resp:
@@ -144,14 +150,18 @@ def test_live_timeline_export(city_factory: Any, tmp_path: Path) -> None:
         assert manifest["approval"][1]["by"] == "sup"
         folder = tmp_path / "export"
         folder.mkdir()
-        for f in export["files"]:
-            (folder / f["name"]).write_bytes(
-                get(base, f"/api/exports/{export['id']}/files/{f['name']}", cookie)
-                if f["name"] != "manifest.json"
-                else json.dumps(get(base, f"/api/exports/{export['id']}/files/manifest.json", cookie)).encode()
-            )
+        names = {f["name"] for f in export["files"]}
+        assert {"clip.mp4", "manifest.json", "manifest.sig", "key.pub"} <= names
+        for name in names:
+            (folder / name).write_bytes(raw(base, f"/api/exports/{export['id']}/files/{name}", cookie))
         ok = subprocess.run([*CAMGRID, "export", "verify", str(folder)], capture_output=True, text=True)
         assert ok.returncode == 0, ok.stderr
+        # The manifest is signed: an edited manifest (even with matching digests) is caught.
+        manifest_text = (folder / "manifest.json").read_text()
+        (folder / "manifest.json").write_text(manifest_text.replace('"sup"', '"someone-else"'))
+        forged = subprocess.run([*CAMGRID, "export", "verify", str(folder)], capture_output=True, text=True)
+        assert forged.returncode == 1 and "differs from the signed manifest" in forged.stderr
+        (folder / "manifest.json").write_text(manifest_text)
         assert decode_errors(folder / "clip.mp4") == ""
         assert 4.0 <= probe(folder / "clip.mp4")["duration"] <= 9.0
         data = bytearray((folder / "clip.mp4").read_bytes())
@@ -164,4 +174,20 @@ def test_live_timeline_export(city_factory: Any, tmp_path: Path) -> None:
         proc.wait(30)
     log = (city.home / "serve.log").read_text()
     assert PASSWORD not in log
+    passwords = [line.split(",")[10] for line in city.registry.read_text().splitlines()[1:]]
+    assert passwords and not any(p in log for p in passwords), "a camera password reached the server's log"
+    # Every view, playback, export step and login is in the audit log, and the log verifies offline.
+    audit_dir = tmp_path / "audit"
+    city.run("audit", "export", str(audit_dir))
+    actions = {json.loads(line)["action"] for line in (audit_dir / "entries.jsonl").read_text().splitlines()}
+    assert {
+        "login",
+        "live.start",
+        "live.stop",
+        "playback",
+        "export.request",
+        "export.approve",
+        "export.download",
+    } <= actions, actions
+    assert city.run("audit", "verify", str(audit_dir), check=False).returncode == 0
     assert sys.executable  # keep the import used

@@ -30,12 +30,15 @@ export class LivePlayer {
   private rvfcHandle = 0;
   private supported = true;
   private lastTrim = 0;
+  /** "sub": the camera's low-resolution substream (walls of 4+ tiles); the server falls back to "main". */
+  private readonly stream: "main" | "sub";
 
   constructor(
     readonly cameraId: string,
     label: string,
-    opts: { compact?: boolean } = {},
+    opts: { compact?: boolean; stream?: "main" | "sub" } = {},
   ) {
+    this.stream = opts.stream ?? "main";
     this.video = h("video", { muted: true, playsinline: true, autoplay: true, "data-testid": "live-video" });
     this.video.muted = true;
     this.msg = h("div", { class: "tile-msg", "data-testid": "tile-message" }, "connecting…");
@@ -64,7 +67,7 @@ export class LivePlayer {
 
   private connect(): void {
     if (this.destroyed) return;
-    const ws = new WebSocket(wsUrl(`/api/live/${encodeURIComponent(this.cameraId)}`));
+    const ws = new WebSocket(wsUrl(`/api/live/${encodeURIComponent(this.cameraId)}?stream=${this.stream}`));
     ws.binaryType = "arraybuffer";
     this.ws = ws;
     let gotAny = false;

@@ -42,7 +42,9 @@ export function mountWall(root: HTMLElement, params: URLSearchParams): () => voi
       }
       camsInput.value = ids.join(",");
       for (const id of ids) {
-        const p = new LivePlayer(id, store.nameOf(id));
+        // A tile of a 4-, 9- or 16-tile wall is small: its camera's substream looks the same and costs a fraction
+        // to decode (16 main streams at 720p would need more than a control-room PC's CPU without a GPU decoder).
+        const p = new LivePlayer(id, store.nameOf(id), { stream: n > 1 ? "sub" : "main" });
         p.el.title = "double-click: playback of this camera";
         p.el.addEventListener("dblclick", () => go("playback", { cams: id }));
         players.push(p);

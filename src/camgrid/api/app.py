@@ -35,7 +35,16 @@ def create_app(ctx: AppContext) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx.attach(asyncio.get_running_loop())
+
+        async def checkpoints() -> None:  # signed checkpoints at least every minute while entries arrive
+            while True:
+                await asyncio.sleep(10)
+                if ctx.audit is not None:
+                    await asyncio.to_thread(ctx.audit.maybe_checkpoint, ctx.clock.wall_ns())
+
+        task = asyncio.create_task(checkpoints())
         yield
+        task.cancel()
 
     app = FastAPI(
         title="camgrid control room",
@@ -46,6 +55,10 @@ def create_app(ctx: AppContext) -> FastAPI:
         redoc_url=None,
     )
     app.state.ctx = ctx
+    if ctx.audit is None and ctx.factory is not None:
+        from camgrid.access.audit import AuditLog
+
+        ctx.audit = AuditLog.open(ctx.factory.kw["bind"], home=ctx.settings.home, clock=ctx.clock)
     app.add_middleware(RequireSession, ctx=ctx)
     for router in (routes_auth.router, routes_cameras.router, routes_live.router, routes_exports.router):
         app.include_router(router)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from camgrid.access import service as access
 from camgrid.access.service import Principal
+from camgrid.api.audit_hook import address_of, audit
 from camgrid.api.deps import COOKIE, User, ctx_of, db
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -26,7 +27,7 @@ def _me(p: Principal, timezone: str) -> dict[str, object]:
 
 
 @router.post("/login")
-def login(body: Login, request: Request, session: Session = Depends(db)) -> Response:  # noqa: B008
+def login(body: Login, request: Request, session: Session = Depends(db)) -> Response:
     """The one route open without a session. Failed logins are rate-limited per user name and per address."""
     ctx = ctx_of(request)
     keys = [f"user:{body.username.lower()}", f"addr:{request.client.host if request.client else '?'}"]
@@ -41,7 +42,9 @@ def login(body: Login, request: Request, session: Session = Depends(db)) -> Resp
     user = access.authenticate(session=session, username=body.username, password=body.password)
     if user is None:
         ctx.limiter.failed(keys, now)
+        audit(ctx, who=body.username[:64], action="login.failed", address=address_of(request))
         raise HTTPException(401, "wrong username or password")
+    audit(ctx, who=user.username, action="login", address=address_of(request))
     ctx.limiter.succeeded(keys[:1])
     secret = access.issue(
         session=session, user=user, kind="session", ttl_s=ctx.session_ttl_s, now_ns=ctx.clock.wall_ns()
@@ -54,8 +57,9 @@ def login(body: Login, request: Request, session: Session = Depends(db)) -> Resp
 
 
 @router.post("/logout", status_code=204)
-def logout(request: Request, who: Principal = User, session: Session = Depends(db)) -> Response:  # noqa: B008
+def logout(request: Request, who: Principal = User, session: Session = Depends(db)) -> Response:
     secret = request.cookies.get(COOKIE, "")
+    audit(ctx_of(request), who=who.username, action="logout", address=address_of(request))
     if secret:
         access.revoke(session=session, secret=secret)
         session.commit()

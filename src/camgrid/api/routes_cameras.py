@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from camgrid.access.service import Principal
+from camgrid.api.audit_hook import address_of, audit
 from camgrid.api.deps import ctx_of, db, require
 from camgrid.registry.models import Camera, District
 from camgrid.storage import service as storage
@@ -209,10 +210,19 @@ def timeline(
 
 @router.get("/segments/{segment_id}/media")
 def segment_media(
-    segment_id: int, who: Principal = require("playback"), session: Session = Depends(db)
+    segment_id: int, request: Request, who: Principal = require("playback"), session: Session = Depends(db)
 ) -> FileResponse:
     seg = session.get(Segment, segment_id)
     if seg is None:
         raise HTTPException(404, "no such segment")
     _camera(session, who, seg.camera_id)
+    audit(
+        ctx_of(request),
+        who=who.username,
+        action="playback",
+        camera=seg.camera_id,
+        t_from_ns=seg.start_ns,
+        t_to_ns=seg.end_ns,
+        address=address_of(request),
+    )
     return FileResponse(seg.path, media_type="video/mp4", headers={"Cache-Control": "private, max-age=60"})

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from camgrid.access.policy import allowed
 from camgrid.access.service import Principal
+from camgrid.api.audit_hook import address_of, audit
 from camgrid.api.deps import ctx_of, db, require
 from camgrid.api.routes_cameras import _camera, visible
 from camgrid.clock import ns_to_datetime, ns_to_iso
@@ -82,10 +83,12 @@ def _summary(folder: Path) -> dict[str, Any]:
     out["files"] = []
     if (folder / "manifest.json").is_file():
         manifest = json.loads((folder / "manifest.json").read_text())
-        out["files"] = [
-            *manifest["files"],
-            {"name": "manifest.json", "bytes": (folder / "manifest.json").stat().st_size},
+        extra = [
+            {"name": n, "bytes": (folder / n).stat().st_size}
+            for n in ("manifest.json", "manifest.sig", "key.pub")
+            if (folder / n).is_file()
         ]
+        out["files"] = [*manifest["files"], *extra]
     return out
 
 
@@ -109,6 +112,16 @@ def create(
         raise HTTPException(422, "the range must end after it starts and last at most 6 hours")
     cam = _camera(session, who, body.camera)
     now = ctx_of(request).clock.wall_ns()
+    index = audit(
+        ctx_of(request),
+        who=who.username,
+        action="export.request",
+        camera=cam.id,
+        t_from_ns=body.from_ms * MS,
+        t_to_ns=body.to_ms * MS,
+        address=address_of(request),
+        details={"reason": body.reason},
+    )
     export_id = f"{ns_to_datetime(now):%Y%m%dT%H%M%SZ}-{cam.id}-{secrets.token_hex(3)}"
     folder = _root(request) / export_id
     folder.mkdir()
@@ -126,6 +139,7 @@ def create(
         "decided_by": None,
         "decided_ms": None,
         "decision_reason": None,
+        "audit": [index],
     }
     _save(folder, req)
     return _summary(folder)
@@ -148,6 +162,18 @@ def approve(
         raise HTTPException(409, "an export needs a second person: you asked for it")
     cam = _camera(session, who, req["camera"])
     t0, t1 = req["from_ms"] * MS, req["to_ms"] * MS
+    req.setdefault("audit", []).append(
+        audit(
+            ctx_of(request),
+            who=who.username,
+            action="export.approve",
+            camera=cam.id,
+            t_from_ns=t0,
+            t_to_ns=t1,
+            address=address_of(request),
+            details={"export": export_id, "reason": body.reason},
+        )
+    )
     segs = storage.segments_between(session=session, camera_id=cam.id, start_ns=t0, end_ns=t1)
     gaps = storage.gaps_between(session=session, camera_id=cam.id, start_ns=t0, end_ns=t1)
     now = ctx_of(request).clock.wall_ns()
@@ -183,7 +209,9 @@ def approve(
         reason=req["reason"],
         gaps=[{"start_ns": g.start_ns, "end_ns": g.end_ns, "reason": g.reason} for g in gaps],
         approval=chain,
+        audit_entries=req["audit"],
     )
+    sign_manifest(ctx_of(request), staging)
     for f in staging.iterdir():
         shutil.move(str(f), folder / f.name)
     staging.rmdir()
@@ -210,6 +238,14 @@ def refuse(
     if req["requested_by"] == who.username:
         raise HTTPException(409, "an export needs a second person: you asked for it")
     now = ctx_of(request).clock.wall_ns()
+    audit(
+        ctx_of(request),
+        who=who.username,
+        action="export.refuse",
+        camera=req["camera"],
+        address=address_of(request),
+        details={"export": export_id, "reason": body.reason},
+    )
     req.update(status="refused", decided_by=who.username, decided_ms=now // MS, decision_reason=body.reason)
     _save(folder, req)
     return _summary(folder)
@@ -240,5 +276,26 @@ def export_file(export_id: str, name: str, request: Request, who: Principal = re
         raise HTTPException(404, "no such file")
     if name != "manifest.json" and not allowed(who.role, "export.download"):
         raise HTTPException(403, f"your role ({who.role}) may read manifests but not download video")
-    media = "application/json" if name.endswith(".json") else "video/mp4"
+    if name == "clip.mp4":
+        req = _load(folder)
+        audit(
+            ctx_of(request),
+            who=who.username,
+            action="export.download",
+            camera=req["camera"],
+            t_from_ns=req["from_ms"] * MS,
+            t_to_ns=req["to_ms"] * MS,
+            address=address_of(request),
+            details={"export": export_id},
+        )
+    media = "application/json" if name.endswith(".json") else ("video/mp4" if name.endswith(".mp4") else "text/plain")
     return FileResponse(folder / name, media_type=media, filename=name)
+
+
+def sign_manifest(ctx: Any, folder: Path) -> None:
+    """manifest.sig: the manifest as a signed note (Ed25519, the installation's audit key); key.pub to check it."""
+    if ctx.audit is None:
+        return
+    body = (folder / "manifest.json").read_text()
+    (folder / "manifest.sig").write_text(ctx.audit.signer.sign_note(body))
+    (folder / "key.pub").write_text(ctx.audit.signer.verifier.text() + "\n")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, HTTPException, WebSocket, WebSocketDisconnect
 
 from camgrid.access.policy import allowed
+from camgrid.api.audit_hook import audit
 from camgrid.api.context import AppContext
 from camgrid.api.deps import ws_user
 from camgrid.db.engine import unit_of_work
@@ -32,6 +34,12 @@ async def live(websocket: WebSocket, camera_id: str, stream: str = "main") -> No
     if not in_scope:
         await websocket.close(code=4404)
         return
+    address = websocket.client.host if websocket.client else ""
+    try:
+        audit(ctx, who=who.username, action="live.start", camera=camera_id, address=address, details={"stream": stream})
+    except HTTPException:
+        await websocket.close(code=1011, reason="audit log unavailable")  # fail closed: no entry, no video
+        return
     await websocket.accept()
     if ctx.hub is None:
         await websocket.send_json({"type": "offline", "reason": "recorder_not_running", "since_ms": None})
@@ -51,6 +59,18 @@ async def live(websocket: WebSocket, camera_id: str, stream: str = "main") -> No
         pass
     finally:
         await feed.aclose()  # type: ignore[attr-defined]
+        try:
+            audit(ctx, who=who.username, action="live.stop", camera=camera_id, address=address)
+        except HTTPException:
+            pass
+
+
+def _in_scope(msg: str, allowed: set[str]) -> bool:
+    """A camera message for an allowed camera, or an incident with at least one allowed member."""
+    doc = json.loads(msg)
+    if doc.get("type") == "incident":
+        return any(c in allowed for c in doc.get("cameras", []))
+    return doc.get("id") in allowed
 
 
 @router.websocket("/events")
@@ -75,7 +95,7 @@ async def events(websocket: WebSocket) -> None:
             except TimeoutError:
                 await websocket.send_json({"type": "ping"})  # also notices a browser that went away
                 continue
-            if allowed is not None and not any(f'"id": "{cid}"' in msg for cid in allowed):
+            if allowed is not None and not _in_scope(msg, allowed):
                 continue
             await websocket.send_text(msg)
     except (WebSocketDisconnect, RuntimeError):

@@ -97,10 +97,11 @@ def write_manifest(
     reason: str,
     gaps: list[dict[str, Any]],
     approval: list[dict[str, Any]] | None = None,
+    audit_entries: list[int] | None = None,
 ) -> dict[str, Any]:
     files = []
     for path in sorted(folder.iterdir()):
-        if path.name != "manifest.json" and path.is_file():
+        if path.name not in ("manifest.json", "manifest.sig", "key.pub") and path.is_file():
             files.append({"name": path.name, "bytes": path.stat().st_size, "sha256": sha256_file(path)})
     manifest = {
         "format": FORMAT,
@@ -113,6 +114,7 @@ def write_manifest(
         "exported_at": ns_to_iso(exported_ns),
         "reason": reason,
         "approval": approval or [],
+        "audit_entries": audit_entries or [],
         "files": files,
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
@@ -144,6 +146,6 @@ def verify(folder: Path) -> list[str]:
         if digest != entry.get("sha256"):
             problems.append(f"{name}: SHA-256 {digest} differs from the manifest's {entry.get('sha256')}")
     for path in sorted(folder.iterdir()):
-        if path.is_file() and path.name != "manifest.json" and path.name not in listed:
+        if path.is_file() and path.name not in ("manifest.json", "manifest.sig", "key.pub") and path.name not in listed:
             problems.append(f"{path.name}: not in the manifest")
     return problems
