@@ -60,6 +60,9 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/reports/power-cuts"): "reports",
     ("POST", "/api/holds"): "hold",
     ("GET", "/api/holds"): "hold.read",
+    ("GET", "/api/plans"): "map",
+    ("GET", "/api/plans/{name}"): "map",
+    ("GET", "/api/cameras/{camera_id}/snapshot.mp4"): "snapshot",
 }
 
 

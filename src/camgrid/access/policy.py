@@ -26,6 +26,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "reports": frozenset({"operator", "supervisor", "auditor", "admin"}),
     "audit.read": frozenset({"auditor"}),
     "masks.read": frozenset({"operator", "supervisor", "admin"}),
+    "snapshot": frozenset({"operator", "supervisor", "admin"}),  # one masked still picture, to edit masks on
     "masks.write": frozenset({"admin"}),
     "masks.approve": frozenset({"supervisor", "admin"}),
     "registry.suggestions": frozenset({"supervisor", "admin"}),

@@ -19,6 +19,7 @@ from camgrid.api import (
     routes_health,
     routes_holds,
     routes_live,
+    routes_plans,
     routes_privacy,
 )
 from camgrid.api.context import AppContext
@@ -64,6 +65,7 @@ def create_app(ctx: AppContext) -> FastAPI:
         app.include_router(router)
     app.include_router(routes_privacy.router)
     app.include_router(routes_holds.router)
+    app.include_router(routes_plans.router)
     app.include_router(routes_health.router)
 
     @app.get("/api/openapi.json", include_in_schema=False)

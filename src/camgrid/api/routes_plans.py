@@ -1,0 +1,66 @@
+"""Plans (the security map) for the control room's planner layer, and still pictures for the mask editor."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from camgrid.access.service import Principal
+from camgrid.api.audit_hook import address_of, audit
+from camgrid.api.deps import ctx_of, db, require
+from camgrid.api.routes_cameras import _camera
+from camgrid.media import fmp4
+from camgrid.storage.models import Segment
+
+router = APIRouter(prefix="/api", tags=["plans"])
+
+
+def _plans_dir(request: Request) -> Path:
+    folder = ctx_of(request).settings.home / "plans"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@router.get("/plans")
+def list_plans(request: Request, who: Principal = require("map")) -> list[dict[str, Any]]:
+    """Plans written by ``camgrid plan --out <home>/plans/NAME.geojson`` (newest first)."""
+    out = []
+    for path in sorted(_plans_dir(request).glob("*.geojson"), key=lambda p: p.stat().st_mtime, reverse=True):
+        out.append({"name": path.stem, "bytes": path.stat().st_size, "modified_ms": int(path.stat().st_mtime * 1000)})
+    return out
+
+
+@router.get("/plans/{name}")
+def get_plan(name: str, request: Request, who: Principal = require("map")) -> dict[str, Any]:
+    path = _plans_dir(request) / f"{name}.geojson"
+    if "/" in name or ".." in name or not path.is_file():
+        raise HTTPException(404, "no such plan")
+    plan: dict[str, Any] = json.loads(path.read_text())
+    return plan
+
+
+@router.get("/cameras/{camera_id}/snapshot.mp4")
+def snapshot(
+    camera_id: str, request: Request, who: Principal = require("snapshot"), session: Session = Depends(db)
+) -> Response:
+    """The newest recorded keyframe as a one-picture MP4 (already masked: it comes from storage). Audited."""
+    cam = _camera(session, who, camera_id)
+    path = session.scalar(
+        select(Segment.path).where(Segment.camera_id == cam.id).order_by(Segment.start_ns.desc()).limit(1)
+    )
+    if path is None:
+        raise HTTPException(404, "no recording of this camera yet")
+    data = Path(path).read_bytes()
+    samples = fmp4.read_samples(data)
+    if not samples or not samples[0].key:
+        raise HTTPException(404, "no recorded picture yet")
+    audit(ctx_of(request), who=who.username, action="snapshot", camera=cam.id, address=address_of(request))
+    first = samples[0]
+    body = fmp4.init_bytes(data) + fmp4.fragment(1, 0, [(first.duration, len(first.data), True)], [first.data])
+    return Response(body, media_type="video/mp4", headers={"Cache-Control": "no-store"})
