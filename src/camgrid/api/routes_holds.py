@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from camgrid.access.service import Principal
+from camgrid.api.audit_hook import address_of, audit
 from camgrid.api.deps import ctx_of, db, require
 from camgrid.api.routes_cameras import _camera, visible
 from camgrid.registry.models import Camera
@@ -47,6 +48,16 @@ def create(
     now = ctx_of(request).clock.wall_ns()
     if body.until_ms is not None and body.until_ms * MS <= now:
         raise HTTPException(422, "a hold must end in the future")
+    audit(
+        ctx_of(request),
+        who=who.username,
+        action="hold.create",
+        camera=cam.id,
+        t_from_ns=body.from_ms * MS,
+        t_to_ns=body.to_ms * MS,
+        address=address_of(request),
+        details={"reason": body.reason, "until_ms": body.until_ms},
+    )
     try:
         hold = storage.add_hold(
             session=session,

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from camgrid.access.service import Principal
+from camgrid.api.audit_hook import address_of, audit
 from camgrid.api.deps import ctx_of, db, require
 from camgrid.api.routes_cameras import _camera
 from camgrid.privacy import service as masks
@@ -56,6 +57,14 @@ def put_mask(
 ) -> dict[str, Any]:
     """Set a camera's mask; it is burnt in from the next picture (recording and live)."""
     _camera(session, who, camera_id)
+    audit(
+        ctx_of(request),
+        who=who.username,
+        action="mask.set",
+        camera=camera_id,
+        address=address_of(request),
+        details={"polygons": body.polygons},
+    )
     try:
         row = masks.set_mask(
             session=session,
@@ -80,6 +89,9 @@ def request_removal(
 ) -> dict[str, Any]:
     """Ask for a mask's removal; it stays until a second person approves."""
     _camera(session, who, camera_id)
+    audit(
+        ctx_of(request), who=who.username, action="mask.removal.request", camera=camera_id, address=address_of(request)
+    )
     try:
         row = masks.request_removal(
             session=session, camera_id=camera_id, actor=who.username, now_ns=ctx_of(request).clock.wall_ns()
@@ -97,6 +109,9 @@ def approve_removal(
     session: Session = Depends(db),
 ) -> dict[str, Any]:
     _camera(session, who, camera_id)
+    audit(
+        ctx_of(request), who=who.username, action="mask.removal.approve", camera=camera_id, address=address_of(request)
+    )
     try:
         masks.approve_removal(session=session, camera_id=camera_id, actor=who.username)
     except MaskError as exc:

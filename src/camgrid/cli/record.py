@@ -8,6 +8,9 @@ import shutil
 import signal
 import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import click
 
@@ -16,7 +19,6 @@ from camgrid.clock import SystemClock
 from camgrid.db.engine import unit_of_work
 from camgrid.storage.metrics import serve_metrics
 from camgrid.storage.recorder import Recorder
-from camgrid.storage.retention import run_retention
 
 log = logging.getLogger("camgrid.record")
 
@@ -30,6 +32,45 @@ def metrics_token(settings_home: object) -> str:
         path.write_text(secrets.token_urlsafe(24))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def retention_hook(settings: Any, engine: Any, factory: Any, clock: Any) -> Callable[[], None]:
+    """Retention every ``retention.interval_s``; each deletion is an audit entry (with the file's SHA-256) written
+    before the file goes: if the audit log cannot take it, nothing is deleted this time."""
+    from camgrid.access.audit import AuditLog, Entry
+    from camgrid.storage.retention import SegInfo, run_retention
+
+    audit_log = AuditLog.open(engine, home=settings.home, clock=clock)
+    next_run = [time.monotonic() + 5.0]
+
+    def on_delete(seg: SegInfo, reason: str, path: str, digest: str) -> None:
+        audit_log.append(
+            Entry(
+                who="camgrid-retention",
+                action="retention.delete",
+                camera=seg.camera_id,
+                t_from_ns=seg.start_ns,
+                t_to_ns=seg.end_ns,
+                details={"reason": reason, "bytes": seg.bytes, "sha256": digest, "file": Path(path).name},
+            )
+        )
+
+    def hook() -> None:
+        if time.monotonic() < next_run[0]:
+            return
+        next_run[0] = time.monotonic() + settings.retention.interval_s
+        for which in ("age", "budget"):  # one unit of work each: the audit log writes between them
+            with unit_of_work(factory) as session:
+                run_retention(
+                    session=session,
+                    cfg=settings.retention,
+                    now_ns=clock.wall_ns(),
+                    on_delete=on_delete,
+                    passes=(which,),
+                )
+        audit_log.maybe_checkpoint(clock.wall_ns())
+
+    return hook
 
 
 @click.command()
@@ -73,16 +114,7 @@ def record(ctx: click.Context, node: str | None, duration: float | None) -> None
             log.warning(
                 "metrics endpoint disabled: cannot listen on %s:%d (%s)", cfg.metrics_host, cfg.metrics_port, exc
             )
-    next_retention = [time.monotonic() + 5.0]
-
-    def retention_hook() -> None:
-        if time.monotonic() < next_retention[0]:
-            return
-        next_retention[0] = time.monotonic() + settings.retention.interval_s
-        with unit_of_work(factory) as session:
-            run_retention(session=session, cfg=settings.retention, now_ns=clock.wall_ns())
-
-    recorder.hooks.append(retention_hook)
+    recorder.hooks.append(retention_hook(settings, engine, factory, clock))
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())

@@ -82,3 +82,33 @@ def availability(ctx: click.Context, start: str, end: str, by: str, fmt: str, co
             cov = registry_coverage(session=session, settings=settings)
         data = availability_report(session=session, lo=lo, hi=hi, by=by, coverage=cov)
     click.echo(json.dumps(data, indent=2) if fmt == "json" else to_csv(data), nl=fmt == "json")
+
+
+@report.command("transparency")
+@click.option("--month", required=True, help="YYYY-MM (UTC).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.pass_context
+def transparency(ctx: click.Context, month: str, fmt: str) -> None:
+    """Views, playbacks, exports, holds and deletions per district in a month, counted from the audit log."""
+    from sqlalchemy import select as sa_select
+
+    from camgrid.access.transparency import COLUMNS
+    from camgrid.access.transparency import report as transparency_report
+    from camgrid.registry.models import Camera
+
+    try:
+        datetime.strptime(month + "-01+0000", "%Y-%m-%d%z")
+    except ValueError:
+        raise click.BadParameter("--month is YYYY-MM, e.g. 2026-11") from None
+    _, factory = open_db(settings_from(ctx))
+    with unit_of_work(factory) as session:
+        district_of = {c: d for c, d in session.execute(sa_select(Camera.id, Camera.district_id))}
+        rows = transparency_report(session=session, month=month, district_of=district_of)
+    cols = [*COLUMNS, "deleted_gb"]
+    if fmt == "json":
+        click.echo(json.dumps({"month": month, "districts": rows}, indent=1))
+        return
+    sep = "," if fmt == "csv" else "  "
+    click.echo(sep.join(["district", *cols]))
+    for district, row in rows.items():
+        click.echo(sep.join([district, *(f"{row[c]:.3f}" if c == "deleted_gb" else str(int(row[c])) for c in cols)]))

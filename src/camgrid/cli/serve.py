@@ -41,6 +41,9 @@ def serve(ctx: click.Context, host: str | None, port: int | None, record: bool) 
         masks = MaskSync(recorder, factory)
         masks.sync()  # masks are installed before the first picture arrives
         recorder.hooks.append(masks.sync)
+        from camgrid.cli.record import retention_hook
+
+        recorder.hooks.append(retention_hook(settings, engine, factory, clock))
         try:
             recorder.start()
         except RuntimeError as exc:

@@ -8,9 +8,10 @@ never deleted, and neither is a segment still being written. Deleting is final: 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,30 +100,59 @@ def active_holds(session: Session, now_ns: int) -> list[HoldInfo]:
     return [HoldInfo(*r) for r in rows]
 
 
-def delete_segments(*, session: Session, segments: Sequence[SegInfo], reason: str, now_ns: int) -> int:
-    """Remove files, then rows; record each deletion. Returns bytes freed. Never commits."""
+OnDelete = Callable[[SegInfo, str, str, str], None]  # (segment, reason, path, sha256) -> raises to refuse
+
+
+def _sha256(path: str) -> str:
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    except FileNotFoundError:
+        return ""
+    return h.hexdigest()
+
+
+def delete_segments(
+    *, session: Session, segments: Sequence[SegInfo], reason: str, now_ns: int, on_delete: OnDelete | None = None
+) -> int:
+    """Remove files, then rows; record each deletion. Returns bytes freed. Never commits.
+
+    ``on_delete`` is told of each deletion (with the file's SHA-256) before the file goes, so that the audit log
+    holds it; if it raises, the segment is kept.
+    """
     freed = 0
-    for s in segments:
-        path = session.scalar(select(Segment.path).where(Segment.id == s.id))
-        if path is None:
-            continue
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
-        _prune_dirs(Path(path).parent)
-        session.execute(delete(Segment).where(Segment.id == s.id))
-        session.execute(
-            insert(Deletion).values(
-                camera_id=s.camera_id,
-                start_ns=s.start_ns,
-                end_ns=s.end_ns,
-                bytes=s.bytes,
-                reason=reason,
-                deleted_ns=now_ns,
+    done: list[tuple[SegInfo, str]] = []
+    try:
+        for s in segments:
+            path = session.scalar(select(Segment.path).where(Segment.id == s.id))
+            if path is None:
+                continue
+            # The audit entry first (in its own transaction: this session writes nothing until the end, so that a
+            # SQLite database is not locked against it), then the file; a refusal keeps this and later segments.
+            if on_delete is not None:
+                on_delete(s, reason, path, _sha256(path))
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+            _prune_dirs(Path(path).parent)
+            done.append((s, path))
+    finally:
+        for s, _path in done:
+            session.execute(delete(Segment).where(Segment.id == s.id))
+            session.execute(
+                insert(Deletion).values(
+                    camera_id=s.camera_id,
+                    start_ns=s.start_ns,
+                    end_ns=s.end_ns,
+                    bytes=s.bytes,
+                    reason=reason,
+                    deleted_ns=now_ns,
+                )
             )
-        )
-        freed += s.bytes
+            freed += s.bytes
     return freed
 
 
@@ -139,7 +169,15 @@ def _seg_rows(session: Session, query: object) -> list[SegInfo]:
     return [SegInfo(*r) for r in session.execute(query)]  # type: ignore[call-overload]
 
 
-def run_retention(*, session: Session, cfg: RetentionConfig, now_ns: int, batch: int = 2000) -> dict[str, int]:
+def run_retention(
+    *,
+    session: Session,
+    cfg: RetentionConfig,
+    now_ns: int,
+    batch: int = 2000,
+    on_delete: OnDelete | None = None,
+    passes: tuple[str, ...] = ("age", "budget"),
+) -> dict[str, int]:
     """One retention pass; returns counts. Never commits (the caller commits per pass)."""
     cols = (Segment.id, Segment.camera_id, Segment.start_ns, Segment.end_ns, Segment.bytes)
     holds = active_holds(session, now_ns)
@@ -153,11 +191,11 @@ def run_retention(*, session: Session, cfg: RetentionConfig, now_ns: int, batch:
         .order_by(Segment.end_ns)
         .limit(batch),
     )
-    by_age = expired(candidates, holds, now_ns, keep, default_ns)
-    freed_age = delete_segments(session=session, segments=by_age, reason="age", now_ns=now_ns)
+    by_age = expired(candidates, holds, now_ns, keep, default_ns) if "age" in passes else []
+    freed_age = delete_segments(session=session, segments=by_age, reason="age", now_ns=now_ns, on_delete=on_delete)
     freed_budget = 0
     n_budget = 0
-    if cfg.disk_budget_gb > 0:
+    if cfg.disk_budget_gb > 0 and "budget" in passes:
         budget = int(cfg.disk_budget_gb * 1024**3)
         used = int(session.scalar(select(func.coalesce(func.sum(Segment.bytes), 0))) or 0)
         if used > budget:
@@ -166,7 +204,9 @@ def run_retention(*, session: Session, cfg: RetentionConfig, now_ns: int, batch:
             )
             victims = over_budget(oldest, holds, now_ns, used, budget)
             n_budget = len(victims)
-            freed_budget = delete_segments(session=session, segments=victims, reason="budget", now_ns=now_ns)
+            freed_budget = delete_segments(
+                session=session, segments=victims, reason="budget", now_ns=now_ns, on_delete=on_delete
+            )
     if by_age or n_budget:
         log.info(
             "retention: %d by age, %d by budget, %d MB freed", len(by_age), n_budget, (freed_age + freed_budget) >> 20
