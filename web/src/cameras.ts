@@ -27,6 +27,7 @@ export class CameraStore {
   reason: (string | null)[];
   districtKey: string[];
   private listeners = new Set<(changed: number[]) => void>();
+  private incidentListeners = new Set<(ev: Record<string, unknown>) => void>();
   private ws: WebSocket | null = null;
   private closed = false;
   private pending: number[] = [];
@@ -73,6 +74,12 @@ export class CameraStore {
     return () => this.listeners.delete(fn);
   }
 
+  /** Follow {"type":"incident",...} events from the same socket (incidents.ts). */
+  onIncident(fn: (ev: Record<string, unknown>) => void): () => void {
+    this.incidentListeners.add(fn);
+    return () => this.incidentListeners.delete(fn);
+  }
+
   /** Apply one {"type":"camera",...} event; listeners are told in batches (at most every 250 ms). */
   apply(ev: { id: string; state: string; reason?: string | null; since_ms?: number | null }): void {
     const i = this.index.get(String(ev.id));
@@ -106,6 +113,7 @@ export class CameraStore {
         try {
           const ev = JSON.parse(m.data);
           if (ev && ev.type === "camera") this.apply(ev);
+          else if (ev && ev.type === "incident") for (const fn of this.incidentListeners) fn(ev);
         } catch {
           /* ignore malformed event */
         }

@@ -1,11 +1,13 @@
 // Control-room single page app. Routes by hash: #/login #/map #/live?n=4&cams=a,b #/playback?cams=a,b&t=ms
-// #/exports?camera=a&from=ms&to=ms. Each screen mounts into <main> and returns its cleanup.
+// #/exports?camera=a&from=ms&to=ms #/incidents?all=1&id=n #/reports?period=24h|7d|custom&from=ms&to=ms. Each screen mounts into <main> and returns its cleanup.
 import "./style.css";
 import { api, setUnauthorisedHandler, type Me } from "./api";
 import { resetCameras } from "./cameras";
 import { setMe } from "./session";
 import { clear, go, h, parseHash } from "./dom";
 import { mountExports } from "./exports";
+import { mountIncidents } from "./incidents";
+import { mountReports } from "./reports";
 import { mountLogin } from "./login";
 import { mountMap } from "./map";
 import { mountPlayback } from "./playback";
@@ -23,6 +25,8 @@ const links: Record<string, HTMLAnchorElement> = {
   live: h("a", { href: "#/live", "data-testid": "nav-live" }, "Live wall"),
   playback: h("a", { href: "#/playback", "data-testid": "nav-playback" }, "Playback"),
   exports: h("a", { href: "#/exports", "data-testid": "nav-exports" }, "Exports"),
+  incidents: h("a", { href: "#/incidents", "data-testid": "nav-incidents" }, "Incidents"),
+  reports: h("a", { href: "#/reports", "data-testid": "nav-reports" }, "Reports"),
 };
 const logout = h("button", { "data-testid": "logout", onclick: () => void doLogout() }, "Sign out");
 const header = h("header", {}, h("b", { class: "brand" }, "camgrid"), cityEl, h("nav", {}, ...Object.values(links)), zoneEl, userEl, logout);
@@ -94,6 +98,8 @@ function route(): void {
     else if (r === "live") cleanup = mountWall(main, params);
     else if (r === "playback") cleanup = mountPlayback(main, params);
     else if (r === "exports") cleanup = mountExports(main, params);
+    else if (r === "incidents") cleanup = mountIncidents(main, params);
+    else if (r === "reports") cleanup = mountReports(main, params);
     else cleanup = mountMap(main, params);
   } catch (e) {
     main.append(h("div", { class: "error" }, `this screen failed: ${(e as Error).message}`));

@@ -8,6 +8,8 @@ import { CameraLayer, HIDDEN } from "./cameralayer";
 import { CameraStore, STATES, STATE_COLOURS, cameras, syntheticColumns } from "./cameras";
 import { clear, go, h } from "./dom";
 import { LivePlayer } from "./live";
+import { mountMapExtras } from "./mapextras";
+import { maskButton } from "./maskeditor";
 import { hooks, stats } from "./stats";
 import { timeEl } from "./time";
 
@@ -74,6 +76,7 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
     if (map.loaded()) done();
     else map.once("load", done);
   });
+  const extrasCleanup = mountMapExtras(map, mapDiv.parentElement!, styleReady);
 
   const keepFn = (s: CameraStore): ((i: number) => boolean) => {
     const d = districtSel.value;
@@ -245,6 +248,7 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
             h("button", { "data-testid": "panel-playback", onclick: () => go("playback", { cams: id }) }, "Playback"),
             h("button", { onclick: () => go("live", { n: 1, cams: id }) }, "Live (full)"),
             h("button", { onclick: () => go("exports", { camera: id }) }, "Export…"),
+            maskButton(id),
           ),
         );
       })
@@ -333,6 +337,7 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
 
   return () => {
     alive = false;
+    extrasCleanup();
     window.removeEventListener("keydown", onKey);
     unsub?.();
     closePanel();

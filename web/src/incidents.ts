@@ -1,0 +1,222 @@
+// Incidents (issue 6): the open list from GET /api/incidents?open=1 kept current by {"type":"incident"} events of
+// WS /api/events (the camera store's socket), operator actions (acknowledge, comment, accept/reject suggestions).
+// Used by the #/incidents screen and, compact, on the map screen.
+import { ApiError, request } from "./api";
+import { cameras } from "./cameras";
+import { clear, go, h } from "./dom";
+import { describeIncident, normaliseIncident, sortIncidents, type Incident } from "./incident-text";
+import { fmtHM, timeEl } from "./time";
+
+export const incidentApi = {
+  list: (openOnly: boolean) =>
+    request<Record<string, unknown>[]>("GET", `/api/incidents?open=${openOnly ? 1 : 0}`).then((r) => r.map(normaliseIncident)),
+  ack: (id: number, text: string) =>
+    request<Record<string, unknown>>("POST", `/api/incidents/${id}/ack`, { text }).then(normaliseIncident),
+  comment: (id: number, text: string) =>
+    request<Record<string, unknown>>("POST", `/api/incidents/${id}/comment`, { text }).then(normaliseIncident),
+  decide: (id: number, accept: boolean) => request<{ status: string }>("POST", `/api/suggestions/${id}`, { accept }),
+};
+
+/** The incidents known to this page: loaded once, then updated by events. Resolved ones stay for 10 minutes. */
+export class IncidentBook {
+  items = new Map<number, Incident>();
+  error: string | null = null;
+  private listeners = new Set<() => void>();
+  private unsub: (() => void) | null = null;
+  private timer = 0;
+
+  constructor(private openOnly = true) {}
+
+  async start(): Promise<void> {
+    const s = await cameras().catch(() => null);
+    if (s) this.unsub = s.onIncident((ev) => this.put(normaliseIncident(ev)));
+    try {
+      for (const i of await incidentApi.list(this.openOnly)) if (!this.items.has(i.id)) this.items.set(i.id, i);
+      this.error = null;
+    } catch (e) {
+      this.error = e instanceof ApiError && e.status === 403 ? "you may not see incidents" : (e as Error).message;
+    }
+    this.timer = window.setInterval(() => this.prune(), 60_000);
+    this.changed();
+  }
+
+  put(i: Incident): void {
+    this.items.set(i.id, i);
+    this.changed();
+  }
+
+  private prune(): void {
+    const cutoff = Date.now() - 10 * 60_000;
+    let any = false;
+    for (const [k, i] of this.items)
+      if (this.openOnly && i.resolved_ms !== null && i.resolved_ms < cutoff) {
+        this.items.delete(k);
+        any = true;
+      }
+    if (any) this.changed();
+  }
+
+  list(): Incident[] {
+    return sortIncidents([...this.items.values()]);
+  }
+
+  onChange(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private changed(): void {
+    for (const fn of this.listeners) fn();
+  }
+
+  stop(): void {
+    this.unsub?.();
+    window.clearInterval(this.timer);
+    this.listeners.clear();
+  }
+}
+
+function pct(x: number): string {
+  return `${Math.round(x * 100)}%`;
+}
+
+/** One incident as a card; actions POST and put the answer back into the book. */
+export function incidentCard(inc: Incident, book: IncidentBook, compact: boolean, onError: (m: string) => void): HTMLElement {
+  const open = inc.resolved_ms === null;
+  const summary = h("span", { class: "inc-summary" }, describeIncident(inc, fmtHM));
+  summary.title = `opened ${new Date(inc.opened_ms).toISOString().replace("T", " ").slice(0, 19)} UTC`;
+  const act = (p: Promise<Incident>) =>
+    p.then((i) => book.put(i)).catch((e) => onError((e as Error).message));
+  const commentIn = h("input", { type: "text", placeholder: "comment", "aria-label": "comment", maxlength: 2000 });
+  const ack = h(
+    "button",
+    { "data-testid": "incident-ack", disabled: !!inc.acknowledged_by, onclick: () => act(incidentApi.ack(inc.id, commentIn.value.trim())) },
+    inc.acknowledged_by ? `acknowledged by ${inc.acknowledged_by}` : "Acknowledge",
+  );
+  const commentBtn = h(
+    "button",
+    {
+      "data-testid": "incident-comment",
+      onclick: () => {
+        const t = commentIn.value.trim();
+        if (!t) return commentIn.focus();
+        act(incidentApi.comment(inc.id, t)).then(() => (commentIn.value = ""));
+      },
+    },
+    "Comment",
+  );
+  const el = h(
+    "div",
+    {
+      class: `incident kind-${inc.kind}${open ? " open" : " resolved"}`,
+      "data-testid": "incident",
+      "data-id": inc.id,
+      "data-kind": inc.kind,
+      "data-subject": inc.subject,
+      "data-open": open ? "true" : "false",
+    },
+    h("div", { class: "inc-head" }, h("i", { class: `inc-kind` }, inc.kind), summary),
+  );
+  if (compact) {
+    el.append(h("div", { class: "inc-actions" }, ack, h("button", { onclick: () => go("incidents", { id: inc.id }) }, "Details…")));
+    return el;
+  }
+  el.append(
+    h(
+      "div",
+      { class: "inc-meta" },
+      "opened ",
+      timeEl(inc.opened_ms, "since"),
+      inc.resolved_ms !== null ? h("span", {}, " · resolved ", timeEl(inc.resolved_ms, "since")) : "",
+      ` · confidence ${pct(inc.confidence)}`,
+      inc.reason ? ` · ${inc.reason}` : "",
+    ),
+  );
+  if (inc.cameras.length)
+    el.append(h("div", { class: "inc-cams" }, `cameras: ${inc.cameras.slice(0, 12).join(", ")}${inc.cameras.length > 12 ? ` … (+${inc.cameras.length - 12})` : ""}`));
+  if (inc.unexplained.length)
+    el.append(h("div", { class: "inc-cams warn" }, `not explained by this cause: ${inc.unexplained.slice(0, 12).join(", ")}`));
+  for (const s of inc.suggestions) {
+    const row = h(
+      "div",
+      { class: "inc-suggestion", "data-testid": "incident-suggestion", "data-id": s.id, "data-status": s.status },
+      `registry: camera ${s.camera_id} ${s.field} is ${s.registry_value}; it behaves as ${s.suggested_value}. `,
+    );
+    if (s.status === "pending" || s.status === "open") {
+      const decide = (accept: boolean) =>
+        incidentApi
+          .decide(s.id, accept)
+          .then((r) => {
+            s.status = r.status;
+            book.put({ ...inc });
+          })
+          .catch((e) => onError((e as Error).message));
+      row.append(
+        h("button", { "data-testid": "suggestion-accept", onclick: () => decide(true) }, "Accept"),
+        h("button", { "data-testid": "suggestion-reject", onclick: () => decide(false) }, "Reject"),
+      );
+    } else row.append(h("b", {}, s.status));
+    el.append(row);
+  }
+  if (inc.actions.length)
+    el.append(
+      h(
+        "ul",
+        { class: "inc-log" },
+        ...inc.actions.map((a) =>
+          h("li", {}, timeEl(Math.floor(a.t_ns / 1e6), "since"), ` ${a.actor} ${a.action}${a.text ? `: ${a.text}` : ""}`),
+        ),
+      ),
+    );
+  el.append(h("div", { class: "inc-actions" }, commentIn, commentBtn, ack));
+  return el;
+}
+
+/** The incident list (full on #/incidents, compact on the map). Returns its element and cleanup. */
+export function incidentList(book: IncidentBook, compact: boolean): { el: HTMLElement; destroy: () => void } {
+  const list = h("div", { class: "inc-list" });
+  const msg = h("div", { class: "inc-msg" });
+  const head = h("div", { class: "inc-title" }, h("b", {}, "Incidents"), " ", h("span", { "data-testid": "incident-count" }, ""));
+  const el = h("section", { class: `incident-panel${compact ? " compact" : ""}`, "data-testid": "incident-panel" }, head, msg, list);
+  let focused = "";
+  const render = () => {
+    const items = book.list();
+    const open = items.filter((i) => i.resolved_ms === null).length;
+    (head.lastChild as HTMLElement).textContent = `(${open} open)`;
+    msg.textContent = book.error ?? (items.length ? "" : "no open incidents");
+    // Keep a half-typed comment: skip re-rendering while an input inside has focus (re-render on blur).
+    const active = document.activeElement;
+    if (active && list.contains(active) && active.tagName === "INPUT") {
+      focused = "pending";
+      return;
+    }
+    clear(list);
+    for (const i of compact ? items.slice(0, 8) : items) list.append(incidentCard(i, book, compact, (m) => (msg.textContent = m)));
+    if (compact && items.length > 8) list.append(h("a", { href: "#/incidents" }, `… ${items.length - 8} more`));
+  };
+  list.addEventListener("focusout", () => {
+    if (focused) {
+      focused = "";
+      setTimeout(render, 0);
+    }
+  });
+  const off = book.onChange(render);
+  render();
+  return { el, destroy: off };
+}
+
+export function mountIncidents(root: HTMLElement, params: URLSearchParams): () => void {
+  const book = new IncidentBook(params.get("all") !== "1");
+  const all = h("input", { type: "checkbox", checked: params.get("all") === "1", "data-testid": "incident-show-all" });
+  all.addEventListener("change", () => go("incidents", { all: all.checked ? "1" : undefined }));
+  const { el, destroy } = incidentList(book, false);
+  root.append(h("div", { class: "screen incidents-screen" }, h("div", { class: "toolbar" }, h("label", {}, all, " include resolved")), el));
+  void book.start().then(() => {
+    const want = params.get("id");
+    if (want) el.querySelector(`[data-id="${CSS.escape(want)}"]`)?.scrollIntoView();
+  });
+  return () => {
+    destroy();
+    book.stop();
+  };
+}

@@ -1,0 +1,275 @@
+// Privacy-mask editor (issue 7): the camera's newest recorded picture (GET /api/cameras/{id}/snapshot.mp4, one
+// picture, paused on its first frame) under a canvas where polygons are drawn by clicking; coordinates are
+// fractions of the picture. Save PUTs the mask; removal is requested (DELETE) and approved by a second person.
+import { request } from "./api";
+import { h } from "./dom";
+import { closePolygon, denormalise, hitPolygon, maskBody, near, normalise, type Pt } from "./mask-math";
+import { me } from "./session";
+import { timeEl } from "./time";
+
+interface MaskOut {
+  polygons: number[][][];
+  revision: number;
+  updated_by?: string;
+  updated_ms?: number;
+  removal_requested_by: string | null;
+}
+
+const enc = encodeURIComponent;
+
+/** The panel's "Edit privacy mask" button: admins edit; supervisors may open it to approve a removal. */
+export function maskButton(cameraId: string): HTMLElement | string {
+  const role = me()?.role;
+  if (role !== "admin" && role !== "supervisor") return "";
+  return h("button", { "data-testid": "mask-open", onclick: () => openMaskEditor(cameraId) }, role === "admin" ? "Edit privacy mask" : "Privacy mask…");
+}
+
+export function openMaskEditor(cameraId: string): () => void {
+  const who = me();
+  const canEdit = who?.role === "admin";
+  const canApprove = who?.role === "admin" || who?.role === "supervisor";
+  const video = h("video", { class: "mask-video", muted: true, playsinline: true, "data-testid": "mask-video" });
+  video.muted = true;
+  const canvas = h("canvas", { class: "mask-canvas", "data-testid": "mask-canvas" });
+  const stage = h("div", { class: "mask-stage" }, video, canvas);
+  const msg = h("div", { class: "mask-msg", "data-testid": "mask-message" }, "loading picture…");
+  const info = h("div", { class: "mask-info", "data-testid": "mask-info" });
+  let polys: Pt[][] = [];
+  let cur: Pt[] = [];
+  let selected = -1;
+  let mask: MaskOut | null = null;
+  let url = "";
+  let dirty = false;
+
+  const btn = (label: string, testid: string, fn: () => void, show = true) =>
+    show ? h("button", { "data-testid": testid, onclick: fn }, label) : null;
+  const approveBtn = h("button", { "data-testid": "mask-approve-removal", hidden: true, onclick: () => void approve() }, "Approve removal");
+  const removeBtn = h("button", { "data-testid": "mask-remove", onclick: () => void removeMask() }, "Remove mask");
+  const saveBtn = h("button", { "data-testid": "mask-save", class: "primary", onclick: () => void save() }, "Save");
+  const tools = h(
+    "div",
+    { class: "toolbar mask-tools" },
+    btn("New polygon", "mask-new", () => finishCurrent(true), canEdit),
+    btn("Close polygon", "mask-close-polygon", () => finishCurrent(false), canEdit),
+    btn("Undo point", "mask-undo", () => {
+      if (cur.length) cur.pop();
+      else if (polys.length) cur = polys.pop()!;
+      touch();
+    }, canEdit),
+    btn("Delete selected", "mask-delete-selected", () => {
+      if (selected >= 0) polys.splice(selected, 1);
+      selected = -1;
+      touch();
+    }, canEdit),
+    btn("Clear", "mask-clear", () => {
+      polys = [];
+      cur = [];
+      selected = -1;
+      touch();
+    }, canEdit),
+    canEdit ? saveBtn : null,
+    canEdit ? removeBtn : null,
+    canApprove ? approveBtn : null,
+    h("span", { class: "sep" }),
+    btn("Close", "mask-exit", () => destroy()),
+  );
+  const dialog = h(
+    "div",
+    { class: "mask-editor", "data-testid": "mask-editor", "data-camera": cameraId, role: "dialog" },
+    h("div", { class: "panel-head" }, h("b", {}, `Privacy mask · ${cameraId}`), h("span", { class: "muted" }, canEdit ? " click to add points; click the first point, double-click or “Close polygon” to close; click inside a polygon to select it" : "")),
+    tools,
+    stage,
+    msg,
+    info,
+  );
+  const overlay = h("div", { class: "mask-overlay" }, dialog);
+  document.body.append(overlay);
+
+  const size = () => {
+    const r = canvas.getBoundingClientRect();
+    return { w: r.width, h: r.height };
+  };
+  const draw = () => {
+    const { w, h: ht } = size();
+    const dpr = window.devicePixelRatio || 1;
+    if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(ht * dpr)) {
+      canvas.width = Math.round(w * dpr);
+      canvas.height = Math.round(ht * dpr);
+    }
+    const g = canvas.getContext("2d");
+    if (!g || !w || !ht) return;
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    g.clearRect(0, 0, w, ht);
+    polys.forEach((p, k) => {
+      g.beginPath();
+      p.forEach((q, i) => {
+        const [x, y] = denormalise(q, w, ht);
+        if (i) g.lineTo(x, y);
+        else g.moveTo(x, y);
+      });
+      g.closePath();
+      g.fillStyle = k === selected ? "rgba(74,163,255,0.55)" : "rgba(0,0,0,0.7)";
+      g.fill();
+      g.strokeStyle = k === selected ? "#4aa3ff" : "#ffd479";
+      g.lineWidth = 2;
+      g.stroke();
+    });
+    if (cur.length) {
+      g.beginPath();
+      cur.forEach((q, i) => {
+        const [x, y] = denormalise(q, w, ht);
+        if (i) g.lineTo(x, y);
+        else g.moveTo(x, y);
+      });
+      g.strokeStyle = "#ffd479";
+      g.setLineDash([5, 4]);
+      g.lineWidth = 2;
+      g.stroke();
+      g.setLineDash([]);
+      cur.forEach((q, i) => {
+        const [x, y] = denormalise(q, w, ht);
+        g.beginPath();
+        g.arc(x, y, i === 0 ? 6 : 4, 0, Math.PI * 2);
+        g.fillStyle = i === 0 ? "#ff7675" : "#ffd479";
+        g.fill();
+      });
+    }
+    canvas.dataset.polygons = String(polys.length);
+    canvas.dataset.points = String(cur.length);
+  };
+  const touch = () => {
+    dirty = true;
+    draw();
+    renderInfo();
+  };
+  const renderInfo = () => {
+    info.replaceChildren(
+      `${polys.length} polygon${polys.length === 1 ? "" : "s"}${dirty ? " (not saved)" : ""}`,
+      mask && mask.revision ? h("span", {}, ` · saved revision ${mask.revision} by ${mask.updated_by ?? "?"} `, timeEl(mask.updated_ms ?? null, "since")) : " · no mask saved",
+      mask?.removal_requested_by ? h("b", { class: "warn" }, ` · removal requested by ${mask.removal_requested_by}, waiting for a second person`) : "",
+    );
+    approveBtn.hidden = !(mask?.removal_requested_by && mask.removal_requested_by !== who?.username);
+    removeBtn.toggleAttribute("disabled", !mask?.revision || !!mask.removal_requested_by);
+  };
+  const finishCurrent = (discardOpen: boolean) => {
+    const { w, h: ht } = size();
+    const poly = closePolygon(cur, 3 / Math.max(1, Math.min(w, ht)));
+    if (poly) polys.push(poly);
+    else if (cur.length && !discardOpen) {
+      msg.textContent = "a polygon needs at least 3 distinct points";
+      return;
+    }
+    cur = [];
+    touch();
+  };
+  const at = (e: MouseEvent): Pt => {
+    const r = canvas.getBoundingClientRect();
+    return normalise(e.clientX - r.left, e.clientY - r.top, r.width, r.height);
+  };
+  if (canEdit) {
+    canvas.addEventListener("click", (e) => {
+      const p = at(e);
+      const { w, h: ht } = size();
+      if (!cur.length) {
+        const k = hitPolygon(p, polys);
+        if (k >= 0 && e.detail === 1) {
+          selected = k === selected ? -1 : k;
+          draw();
+          return;
+        }
+        selected = -1;
+      }
+      if (cur.length >= 3 && near(denormalise(p, w, ht), denormalise(cur[0], w, ht), 8)) return finishCurrent(false);
+      cur.push(p);
+      msg.textContent = "";
+      touch();
+    });
+    canvas.addEventListener("dblclick", (e) => {
+      e.preventDefault();
+      if (cur.length >= 3) finishCurrent(false);
+    });
+  }
+
+  const showMask = (m: MaskOut) => {
+    mask = m;
+    polys = (m.polygons ?? []).map((p) => p.map((q) => [q[0], q[1]] as Pt));
+    cur = [];
+    selected = -1;
+    dirty = false;
+    draw();
+    renderInfo();
+  };
+  const fail = (e: unknown) => (msg.textContent = (e as Error).message);
+  const save = async () => {
+    if (cur.length >= 3) finishCurrent(false);
+    try {
+      showMask(await request<MaskOut>("PUT", `/api/cameras/${enc(cameraId)}/mask`, maskBody(polys)));
+      msg.textContent = "saved: burnt in from the next picture";
+    } catch (e) {
+      fail(e);
+    }
+  };
+  const removeMask = async () => {
+    try {
+      showMask(await request<MaskOut>("DELETE", `/api/cameras/${enc(cameraId)}/mask`));
+      msg.textContent = "removal requested: a second supervisor or admin must approve";
+    } catch (e) {
+      fail(e);
+    }
+  };
+  const approve = async () => {
+    try {
+      showMask(await request<MaskOut>("POST", `/api/cameras/${enc(cameraId)}/mask/approve-removal`));
+      msg.textContent = "mask removed";
+    } catch (e) {
+      fail(e);
+    }
+  };
+
+  const ro = new ResizeObserver(draw);
+  ro.observe(stage);
+  request<MaskOut>("GET", `/api/cameras/${enc(cameraId)}/mask`).then(showMask).catch(fail);
+  fetch(`/api/cameras/${enc(cameraId)}/snapshot.mp4`, { credentials: "same-origin" })
+    .then(async (res) => {
+      if (!res.ok) throw new Error(`no picture (${res.status}): ${(await res.text()).slice(0, 160)}`);
+      url = URL.createObjectURL(await res.blob());
+      video.addEventListener(
+        "loadeddata",
+        () => {
+          video.pause();
+          video.currentTime = 0;
+          if (video.videoWidth && video.videoHeight) stage.style.aspectRatio = `${video.videoWidth} / ${video.videoHeight}`;
+          stage.dataset.picture = `${video.videoWidth}x${video.videoHeight}`;
+          msg.textContent = "";
+          draw();
+        },
+        { once: true },
+      );
+      video.addEventListener("error", () => (msg.textContent = "this browser cannot decode the picture"), { once: true });
+      video.src = url;
+      void video.play().then(() => video.pause()).catch(() => {});
+    })
+    .catch((e) => (msg.textContent = `${(e as Error).message}; draw on the blank frame`));
+
+  const onKey = (e: KeyboardEvent) => {
+    if (e.key === "Escape") {
+      e.stopPropagation();
+      destroy();
+    }
+    else if (e.key === "Enter" && canEdit) finishCurrent(false);
+  };
+  window.addEventListener("keydown", onKey, true);
+  let gone = false;
+  function destroy(): void {
+    if (gone) return;
+    gone = true;
+    ro.disconnect();
+    window.removeEventListener("keydown", onKey, true);
+    video.removeAttribute("src");
+    video.load();
+    if (url) URL.revokeObjectURL(url);
+    overlay.remove();
+  }
+  window.addEventListener("hashchange", destroy, { once: true });
+  return destroy;
+}
