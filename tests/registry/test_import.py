@@ -196,3 +196,19 @@ def test_huge_file_imports_quickly_and_atomically(tmp_path: Path) -> None:
 
 def test_required_columns_are_the_documented_ones() -> None:
     assert REQUIRED == ("id", "name", "lat", "lon", "district", "site", "feeder", "uplink", "rtsp_url")
+
+
+def test_planned_cameras_import_as_planned_and_are_not_recorded(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    path = write_csv(tmp_path / "plan.csv", [dict(GOOD, id="plan-1", rtsp_url="rtsp://planned.invalid/plan-1")])
+    r = run(home, "cameras", "import", str(path), "--status", "planned")
+    assert r.returncode == 0, r.stderr
+    listed = run(home, "cameras", "list").stdout
+    assert "plan-1" in listed and "planned" in listed
+    from camgrid.config import load_settings
+    from camgrid.db.engine import make_engine, session_factory, unit_of_work
+    from camgrid.storage.recorder import load_sources
+
+    engine = make_engine(load_settings(home, {}).database_url)
+    with unit_of_work(session_factory(engine)) as s:
+        assert load_sources(s, "local") == [], "a planned camera is never recorded"

@@ -22,8 +22,15 @@ def cameras() -> None:
 
 @cameras.command("import")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--status",
+    type=click.Choice(["active", "planned", "disabled"]),
+    default="active",
+    show_default=True,
+    help="planned: cameras from `camgrid plan --registry-out` (shown on the map, never recorded).",
+)
 @click.pass_context
-def cameras_import(ctx: click.Context, file: Path) -> None:
+def cameras_import(ctx: click.Context, file: Path, status: str) -> None:
     """Import FILE (CSV or GeoJSON). Atomic: any bad row imports nothing and exits 2."""
     settings = settings_from(ctx)
     parsed = regio.parse_camera_file(file)
@@ -34,7 +41,9 @@ def cameras_import(ctx: click.Context, file: Path) -> None:
         ctx.exit(2)
     _, factory = open_db(settings)
     with unit_of_work(factory) as session:
-        summary = service.import_cameras(session=session, rows=parsed.rows, now_ns=SystemClock().wall_ns())
+        summary = service.import_cameras(
+            session=session, rows=parsed.rows, now_ns=SystemClock().wall_ns(), status=status
+        )
     click.echo(
         f"{file}: {summary.total} cameras: {summary.added} added, {summary.updated} updated, "
         f"{summary.unchanged} unchanged"

@@ -39,7 +39,8 @@ def demo(ctx: click.Context, count: int, duration: float | None) -> None:
     click.echo(f"camgrid demo: home {home.resolve()}")
     click.echo(f"  encoding {count} camera clips once (cached in {home / 'cache'}) and starting the simulator ...")
     sim = subprocess.Popen(
-        [*me, "sim", "--count", str(count), "--out", str(registry_file)],
+        # cam-0001's picture carries a private area (top-right quarter); the demo masks it.
+        [*me, "sim", "--count", str(count), "--out", str(registry_file), "--pattern-camera", "cam-0001"],
         env=env,
         stdout=(logs / "sim.log").open("wb"),
         stderr=subprocess.STDOUT,
@@ -58,6 +59,7 @@ def demo(ctx: click.Context, count: int, duration: float | None) -> None:
             summary = registry.import_cameras(session=session, rows=parsed.rows, now_ns=SystemClock().wall_ns())
         click.echo(f"  registry: {summary.total} cameras ({summary.added} new) from {registry_file}")
         user, password = _demo_login(settings.home, factory)
+        _demo_mask(factory)
         rec = subprocess.Popen(
             [*me, "serve"], env=env, stdout=(logs / "serve.log").open("wb"), stderr=subprocess.STDOUT
         )
@@ -70,6 +72,11 @@ def demo(ctx: click.Context, count: int, duration: float | None) -> None:
             f"(bearer token in {home / 'run' / 'metrics.token'})"
         )
         click.echo(f"  control room: http://{settings.server.host}:{settings.server.port}/  login: {user} / {password}")
+        click.echo(
+            "  the same password also opens: supervisor (approves exports), admin (users, masks), auditor (audit log,"
+            " reports), viewer-d01 (live video of district D-01 only)"
+        )
+        click.echo("  cam-0001 is masked (its private area is burnt out before storage and live view)")
         click.echo("  press Ctrl-C to stop")
         stop = [False]
         signal.signal(signal.SIGINT, lambda *_: stop.__setitem__(0, True))
@@ -105,14 +112,20 @@ def _demo_login(home: Path, factory: Any) -> tuple[str, str]:
         return user, password
     password = secrets.token_urlsafe(12)
     with unit_of_work(factory) as session:
-        for name, role in (("operator", "operator"), ("supervisor", "supervisor"), ("admin", "admin")):
+        for name, role, districts in (
+            ("operator", "operator", None),
+            ("supervisor", "supervisor", None),
+            ("admin", "admin", None),
+            ("auditor", "auditor", None),
+            ("viewer-d01", "viewer", ["D-01"]),
+        ):
             try:
                 access.create_user(
                     session=session,
                     username=name,
                     password=password,
                     role=role,
-                    districts=None,
+                    districts=districts,
                     now_ns=SystemClock().wall_ns(),
                 )
             except access.AccessError:
@@ -120,3 +133,18 @@ def _demo_login(home: Path, factory: Any) -> tuple[str, str]:
     path.write_text(f"operator {password}\n")
     path.chmod(0o600)
     return "operator", password
+
+
+def _demo_mask(factory: Any) -> None:
+    """Mask cam-0001's private area (once; an admin can change it in the control room)."""
+    from camgrid.privacy import service as masks
+
+    with unit_of_work(factory) as session:
+        if masks.get_mask(session=session, camera_id="cam-0001") is None:
+            masks.set_mask(
+                session=session,
+                camera_id="cam-0001",
+                polygons=[[[0.5, 0.0], [1.0, 0.0], [1.0, 0.5], [0.5, 0.5]]],
+                actor="camgrid-demo",
+                now_ns=SystemClock().wall_ns(),
+            )

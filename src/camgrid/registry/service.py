@@ -73,8 +73,12 @@ def _ensure_topology(session: Session, rows: Sequence[CameraIn]) -> None:
         session.execute(insert(Site), list(sites.values()))
 
 
-def import_cameras(*, session: Session, rows: Sequence[CameraIn], now_ns: int) -> ImportSummary:
-    """Upsert validated rows. Unchanged rows are not touched, so importing a file twice changes nothing."""
+def import_cameras(*, session: Session, rows: Sequence[CameraIn], now_ns: int, status: str = "active") -> ImportSummary:
+    """Upsert validated rows. Unchanged rows are not touched, so importing a file twice changes nothing.
+
+    ``status`` is ``active`` (recorded) or ``planned`` (from the planner: on the map, never recorded)."""
+    if status not in ("active", "planned", "disabled"):
+        raise ValueError(f"status must be active, planned or disabled, not {status!r}")
     _ensure_topology(session, rows)
     existing = {c.id: c for c in session.scalars(select(Camera).where(Camera.id.in_([r.id for r in rows])))}
     new_rows: list[dict[str, Any]] = []
@@ -83,9 +87,9 @@ def import_cameras(*, session: Session, rows: Sequence[CameraIn], now_ns: int) -
         values = _camera_values(row)
         cam = existing.get(row.id)
         if cam is None:
-            new_rows.append({**values, "status": "active", "updated_ns": now_ns, "revision": 1})
-        elif any(getattr(cam, f) != values[f] for f in _CAMERA_FIELDS):
-            changed.append({**values, "updated_ns": now_ns, "revision": cam.revision + 1})
+            new_rows.append({**values, "status": status, "updated_ns": now_ns, "revision": 1})
+        elif cam.status != status or any(getattr(cam, f) != values[f] for f in _CAMERA_FIELDS):
+            changed.append({**values, "status": status, "updated_ns": now_ns, "revision": cam.revision + 1})
     if new_rows:
         session.execute(insert(Camera), new_rows)
     if changed:
