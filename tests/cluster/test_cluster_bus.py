@@ -144,3 +144,31 @@ def test_nats_outage_loses_nothing(nats_server: NatsServer) -> None:
     finally:
         pub.close()
         sub.close()
+
+
+def test_state_feed_keeps_the_newest_state_per_camera(nats_server: NatsServer) -> None:
+    """The control plane's feed: every state from many nodes lands in one table; an older message never wins."""
+    from camgrid.cluster.control import StateFeed
+
+    table: dict[str, tuple[str, int]] = {}
+    sub = make_bus(BusConfig(url=nats_server.url))
+    feed = StateFeed(sub, lambda cam, state, _reason, since: table.__setitem__(cam, (state, since)))
+    feed.start()
+    pubs = [make_bus(BusConfig(url=nats_server.url)) for _ in range(3)]
+    try:
+        for n, pub in enumerate(pubs):
+            pub.start()
+            for i in range(300):
+                state = "recording" if i % 2 else "offline"
+                pub.publish(CameraState(camera_id=f"C{i % 50}", state=state, since_ns=n * 1000 + i, node_id=f"n{n}"))
+        pubs[0].publish(CameraState(camera_id="C1", state="offline", since_ns=5, node_id="late"))
+        for pub in pubs:
+            assert pub.flush(20)
+        wait_for(lambda: feed.received >= 901, 20, 0.05, what="every state")
+        assert len(table) == 50
+        assert table["C1"] == ("recording", 2000 + 251), "the newest state wins; the late, older one is dropped"
+        assert feed.stale >= 1
+    finally:
+        for pub in pubs:
+            pub.close()
+        sub.close()

@@ -34,7 +34,8 @@ class JetStreamBus:
         max_buffer: int = 1_000_000,
         max_age_s: float = 86400.0,
         duplicate_window_s: float = 600.0,
-        batch: int = 256,
+        batch: int = 1024,
+        ack_every: int = 512,
     ) -> None:
         self.url = url
         self.stream = stream
@@ -42,6 +43,7 @@ class JetStreamBus:
         self.max_age_s = max_age_s
         self.duplicate_window_s = duplicate_window_s
         self.batch = batch
+        self.ack_every = ack_every
         self._buf: deque[AnyMessage] = deque()
         self._lock = threading.Lock()
         self._inflight = 0
@@ -164,11 +166,13 @@ class JetStreamBus:
                     pass
                 continue
             try:
-                # Sent in order on one connection: JetStream stores them in that order.
-                acks = [
-                    self._js.publish(m.subject, encode(m), timeout=5.0, headers={"Nats-Msg-Id": m.msg_id}) for m in head
-                ]
-                await asyncio.gather(*acks)
+                # Sent in order on one connection, so JetStream stores them in that order; only the last of a batch
+                # waits for JetStream's acknowledgement (one round trip per batch). If it fails, the whole batch is
+                # sent again and the message ids make JetStream drop what it already stored.
+                for m in head[:-1]:
+                    await self._nc.publish(m.subject, encode(m), headers={"Nats-Msg-Id": m.msg_id})
+                last = head[-1]
+                await self._js.publish(last.subject, encode(last), timeout=5.0, headers={"Nats-Msg-Id": last.msg_id})
             except Exception as exc:
                 log.warning("bus: publish to NATS failed (%s); %d messages kept", exc, self.pending())
                 await asyncio.sleep(delay)
@@ -181,51 +185,51 @@ class JetStreamBus:
             self.published += len(head)
 
     async def _start_sub(self, entry: tuple[MessageType | None, Handler, str]) -> None:
+        """A push consumer: the server streams messages to it (one round trip per message would cap the rate).
+
+        AckPolicy.ALL: acknowledging a message acknowledges every one before it, so the subscriber acks every
+        ``ack_every`` messages and, for a quiet stream, the last one every 0.2 s. A durable consumer lives on the
+        server: after an outage of this subscriber or of NATS, delivery resumes after the last acknowledged message.
+        """
         kind, handler, durable = entry
         name = durable or f"eph-{uuid.uuid4().hex[:12]}"
         config = api.ConsumerConfig(
-            ack_policy=api.AckPolicy.EXPLICIT,
+            ack_policy=api.AckPolicy.ALL,
             deliver_policy=api.DeliverPolicy.ALL if durable else api.DeliverPolicy.NEW,
             inactive_threshold=None if durable else 300.0,
             max_ack_pending=100_000,
+            ack_wait=30.0,
         )
-        psub = await self._js.pull_subscribe(subject_filter(kind), durable=name, stream=self.stream, config=config)
-        self._tasks.append(asyncio.ensure_future(self._consume(psub, kind, handler, name, config)))
+        state: dict[str, Any] = {"last": None, "count": 0}
 
-    async def _consume(
-        self, psub: Any, kind: MessageType | None, handler: Handler, name: str, config: api.ConsumerConfig
-    ) -> None:
-        failures = 0
-        while not self._closing:
+        async def on_msg(raw: Any) -> None:
             try:
-                msgs = await psub.fetch(self.batch, timeout=1.0)
-            except nats.errors.TimeoutError:
-                failures = 0
-                continue
-            except Exception as exc:
-                failures += 1
-                if failures in (1, 10):
-                    log.warning("bus: fetch from NATS failed (%s); retrying", exc)
-                await asyncio.sleep(min(0.1 * failures, 1.0))
-                if failures % 10 == 0:
-                    try:  # the consumer may need re-binding after the server came back
-                        psub = await self._js.pull_subscribe(
-                            subject_filter(kind), durable=name, stream=self.stream, config=config
-                        )
-                    except Exception:
-                        pass
-                continue
-            failures = 0
-            for raw in msgs:
-                try:
-                    handler(decode(raw.data))
-                except Exception:
-                    log.exception("bus subscriber failed on %s", raw.subject)
-                self.received += 1
-                try:
-                    await raw.ack()
-                except Exception:
-                    pass  # redelivered later; handlers see a message at least once
+                handler(decode(raw.data))
+            except Exception:
+                log.exception("bus subscriber failed on %s", raw.subject)
+            self.received += 1
+            state["last"] = raw
+            state["count"] += 1
+            if state["count"] >= self.ack_every:
+                await _ack(state)
+
+        await self._js.subscribe(
+            subject_filter(kind),
+            durable=name,
+            stream=self.stream,
+            cb=on_msg,
+            manual_ack=True,
+            config=config,
+            pending_msgs_limit=1_000_000,
+            pending_bytes_limit=512 * 1024 * 1024,
+        )
+
+        async def acker() -> None:
+            while True:
+                await asyncio.sleep(0.2)
+                await _ack(state)
+
+        self._tasks.append(asyncio.ensure_future(acker()))
 
     async def _shutdown(self) -> None:
         for task in self._tasks:
@@ -240,3 +244,15 @@ async def _quiet_close(nc: Any) -> None:
         await nc.close()
     except Exception:
         pass
+
+
+async def _ack(state: dict[str, Any]) -> None:
+    last = state["last"]
+    if last is None:
+        return
+    state["last"] = None
+    state["count"] = 0
+    try:
+        await last.ack()
+    except Exception:
+        pass  # not acknowledged: redelivered after ack_wait; handlers see a message at least once
