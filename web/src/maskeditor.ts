@@ -75,7 +75,7 @@ export function openMaskEditor(cameraId: string): () => void {
   );
   const dialog = h(
     "div",
-    { class: "mask-editor", "data-testid": "mask-editor", "data-camera": cameraId, role: "dialog" },
+    { class: "mask-editor", "data-testid": "mask-editor", "data-camera": cameraId, "data-picture": "loading", role: "dialog" },
     h("div", { class: "panel-head" }, h("b", {}, `Privacy mask · ${cameraId}`), h("span", { class: "muted" }, canEdit ? " click to add points; click the first point, double-click or “Close polygon” to close; click inside a polygon to select it" : "")),
     tools,
     stage,
@@ -240,6 +240,7 @@ export function openMaskEditor(cameraId: string): () => void {
           video.currentTime = 0;
           if (video.videoWidth && video.videoHeight) stage.style.aspectRatio = `${video.videoWidth} / ${video.videoHeight}`;
           stage.dataset.picture = `${video.videoWidth}x${video.videoHeight}`;
+          dialog.dataset.picture = "ready";
           msg.textContent = "";
           draw();
         },
@@ -249,7 +250,10 @@ export function openMaskEditor(cameraId: string): () => void {
       video.src = url;
       void video.play().then(() => video.pause()).catch(() => {});
     })
-    .catch((e) => (msg.textContent = `${(e as Error).message}; draw on the blank frame`));
+    .catch((e) => {
+      dialog.dataset.picture = "none";
+      msg.textContent = `${(e as Error).message}; draw on the blank frame`;
+    });
 
   const onKey = (e: KeyboardEvent) => {
     if (e.key === "Escape") {
