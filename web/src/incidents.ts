@@ -184,6 +184,8 @@ export function incidentList(book: IncidentBook, compact: boolean): { el: HTMLEl
     const open = items.filter((i) => i.resolved_ms === null).length;
     (head.lastChild as HTMLElement).textContent = `(${open} open)`;
     msg.textContent = book.error ?? (items.length ? "" : "no open incidents");
+    // On the map, a role without incidents.read sees nothing rather than an error box.
+    if (compact) el.hidden = !!book.error && !items.length;
     // Keep a half-typed comment: skip re-rendering while an input inside has focus (re-render on blur).
     const active = document.activeElement;
     if (active && list.contains(active) && active.tagName === "INPUT") {
