@@ -103,3 +103,13 @@ bench-privacy: deps
 .PHONY: bench-audit
 bench-audit: deps
 	$(BIN)/python bench/bench_audit.py
+
+# cluster (camgrid.cluster): PostgreSQL + NATS JetStream (Debian packages, loopback) + recorder nodes over the sim
+.PHONY: bench-cluster demo-cluster
+CLUSTER_CAMERAS ?= 96
+DEMO_CLUSTER_CAMERAS ?= 24
+bench-cluster: deps
+	$(BIN)/python bench/bench_cluster.py --cameras $(CLUSTER_CAMERAS)
+
+demo-cluster: deps web-build
+	$(BIN)/python -m camgrid.cluster.demo --cameras $(DEMO_CLUSTER_CAMERAS)

@@ -126,7 +126,7 @@ class JetStreamBus:
                 await self._ensure_stream()
                 break
             except Exception as exc:
-                log.warning("bus: NATS at %s not reachable (%s); retrying", self.url, exc)
+                log.warning("bus: NATS at %s: %s; retrying", self.url, exc)
                 if self._nc is not None:
                     await _quiet_close(self._nc)
                     self._nc = None

@@ -1,0 +1,122 @@
+"""PostgreSQL and NATS JetStream from Debian's packages on loopback ports, in a folder: for `make demo-cluster`,
+`make bench-cluster` and trying a cluster on one machine. Production runs them as system services (docs/deploy.md).
+
+PostgreSQL refuses to run as root: when started by root, the server runs as the ``postgres`` user the package
+creates, and the folder is handed to it.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _as_db_user(cmd: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
+
+
+def pg_bindir() -> Path:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(p.split("/")[4]))
+    if not found:
+        raise RuntimeError("PostgreSQL is not installed: apt-get install -y postgresql")
+    return Path(found[-1]).parent
+
+
+@dataclass
+class LocalPostgres:
+    folder: Path
+    port: int
+    user: str = "camgrid"
+
+    @property
+    def data(self) -> Path:
+        return self.folder / "data"
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
+
+    def _ctl(self, *args: str) -> subprocess.CompletedProcess[str]:
+        cmd = [str(pg_bindir() / "pg_ctl"), "-D", str(self.data), *args]
+        return subprocess.run(_as_db_user(cmd), capture_output=True, text=True, timeout=120)
+
+    def start(self) -> None:
+        if not self.data.exists():
+            self.folder.mkdir(parents=True, exist_ok=True)
+            if os.geteuid() == 0:
+                shutil.chown(self.folder, "postgres", "postgres")
+                for parent in self.folder.parents:
+                    if parent.stat().st_mode & 0o001 == 0:
+                        # The postgres user must reach its folder: let others traverse (not list) the parents.
+                        parent.chmod(parent.stat().st_mode | 0o001)
+            init = [str(pg_bindir() / "initdb"), "-D", str(self.data), "-U", self.user, "--auth=trust", "--no-sync"]
+            subprocess.run(_as_db_user(init), capture_output=True, text=True, check=True, timeout=120)
+        opts = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.folder} "
+            "-c max_connections=300"
+        )
+        done = self._ctl("-l", str(self.folder / "server.log"), "-o", opts, "-w", "-t", "60", "start")
+        if done.returncode != 0:
+            raise RuntimeError(f"PostgreSQL did not start: {done.stderr or done.stdout}")
+
+    def stop(self, mode: str = "fast") -> None:
+        self._ctl("-m", mode, "-w", "stop")
+
+    def create_database(self, name: str) -> str:
+        engine = create_engine(self.url(), isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                if not conn.scalar(text("select 1 from pg_database where datname = :n"), {"n": name}):
+                    conn.execute(text(f'CREATE DATABASE "{name}"'))
+        finally:
+            engine.dispose()
+        return self.url(name)
+
+
+@dataclass
+class LocalNats:
+    folder: Path
+    port: int
+    popen: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        exe = shutil.which("nats-server") or "/usr/sbin/nats-server"
+        if not Path(exe).exists():
+            raise RuntimeError("nats-server is not installed: apt-get install -y nats-server")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        log = self.folder / "nats.log"
+        log.write_text("")
+        cmd = [exe, "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.folder / "store")]
+        self.popen = subprocess.Popen(cmd, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while "Server is ready" not in log.read_text(errors="replace"):
+            if self.popen.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"nats-server did not start: {log.read_text(errors='replace')[-2000:]}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.popen is not None and self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(10)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(5)
+        self.popen = None
