@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -171,4 +172,34 @@ def test_state_feed_keeps_the_newest_state_per_camera(nats_server: NatsServer) -
     finally:
         for pub in pubs:
             pub.close()
+        sub.close()
+
+
+def test_nats_events_outbox_survives_a_publisher_restart(nats_server: NatsServer, tmp_path: Path) -> None:
+    """A node that dies while NATS is down keeps its unsent events on disk and publishes them, once, after restart."""
+    spool = tmp_path / "outbox" / "events.jsonl"
+    nats_server.stop()
+    first = make_bus(BusConfig(url=nats_server.url), spool=spool)
+    first.start()
+    sent = [sample(i) for i in range(100)]
+    for m in sent:
+        first.publish(m)
+    wait_for(lambda: spool.exists() and len(spool.read_text().splitlines()) == 100, 10, 0.1, what="the spool")
+    first.close()
+    assert len(spool.read_text().splitlines()) == 100, "nothing spooled twice"
+    nats_server.start()
+    inbox = Inbox()
+    sub = make_bus(BusConfig(url=nats_server.url))
+    sub.subscribe(None, inbox, durable="control-plane")
+    sub.start()
+    second = make_bus(BusConfig(url=nats_server.url), spool=spool)
+    second.start()
+    try:
+        assert second.flush(20)
+        wait_for(lambda: len(inbox.ids()) >= 100, 20, 0.05, what="the spooled events")
+        time.sleep(0.5)
+        assert inbox.ids() == [m.msg_id for m in sent], "once each, in order"
+        wait_for(lambda: not spool.exists(), 5, 0.05, what="the spool removed once published")
+    finally:
+        second.close()
         sub.close()

@@ -9,7 +9,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.cluster.conftest import PgCity, pg_city
+from camgrid.bus import AnyMessage, CameraState, NodeEvent, make_bus
+from camgrid.config import BusConfig
+from tests.cluster.conftest import NatsServer, PgCity, pg_city
 from tests.conftest import CAMGRID, Proc, wait_for
 
 NS = 1_000_000_000
@@ -48,8 +50,21 @@ def recording_on(city: PgCity, cam: str, since_ns: int, not_node: str) -> int | 
     return int(rows[0][0]) if rows and rows[0][0] is not None else None
 
 
-def test_kill_9_node_fails_over_within_15_s(city_factory: Any, pg_url: str) -> None:
-    city = pg_city(city_factory(9, extra_env={**CLUSTER_ENV, "CAMGRID_DATABASE__URL": pg_url}), pg_url)
+def test_kill_9_node_fails_over_within_15_s(city_factory: Any, pg_url: str, nats_server: NatsServer) -> None:
+    """Nodes on PostgreSQL and NATS; the control plane's feed sees the new holders' state."""
+    env = {**CLUSTER_ENV, "CAMGRID_DATABASE__URL": pg_url, "CAMGRID_BUS__URL": nats_server.url}
+    city = pg_city(city_factory(9, extra_env=env), pg_url)
+    events: list[AnyMessage] = []
+    states: dict[str, tuple[str, int, str]] = {}
+    bus = make_bus(BusConfig(url=nats_server.url))
+    bus.subscribe(None, events.append, durable="test-all")
+
+    def on_state(m: AnyMessage) -> None:
+        if isinstance(m, CameraState):
+            states[m.camera_id] = (m.state, m.since_ns, m.node_id)
+
+    bus.subscribe(CameraState, on_state)
+    bus.start()
     cams = sorted(c["id"] for c in city.cameras())
     nodes = {n: start_node(city, n, "--capacity", "100") for n in ("n1", "n2", "n3")}
     wait_for(lambda: len(holders(city)) == len(cams), 40, what="every camera leased")
@@ -78,6 +93,17 @@ def test_kill_9_node_fails_over_within_15_s(city_factory: Any, pg_url: str) -> N
     assert worst <= 15 * NS, f"failover took {worst / NS:.1f} s"
     after = holders(city)
     assert all(after[c] in ("n1", "n3") for c in lost_cams)
+    # State over NATS: every camera of the dead node is "recording" again, published by its new holder.
+    wait_for(
+        lambda: all(
+            c in states and states[c][0] == "recording" and states[c][1] >= killed_ns and states[c][2] == after[c]
+            for c in lost_cams
+        ),
+        10,
+        what="state over NATS",
+    )
+    acquired = {c for m in events if isinstance(m, NodeEvent) and m.event == "acquired" for c in m.cameras}
+    assert set(lost_cams) <= acquired
     assert all(after[c] == held[c] for c in cams if c not in lost_cams), "the other nodes kept their cameras"
 
     # The gap rows say what was lost: from the dead node's last heartbeat to the new holder's first segment.
@@ -118,3 +144,6 @@ def test_kill_9_node_fails_over_within_15_s(city_factory: Any, pg_url: str) -> N
             assert proc.stop() == 0, proc.text()[-3000:]
     assert holders(city) == {}
     assert not Path(city.home / "camgrid.db").exists()
+    bus.close()
+    downs = {m.node_id for m in events if isinstance(m, NodeEvent) and m.event == "down"}
+    assert {"n1", "n3"} <= downs, "clean stops are announced"

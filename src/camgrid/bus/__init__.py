@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from camgrid.bus.base import AnyMessage, Bus, Handler, InProcessBus
 from camgrid.bus.messages import CameraState, GapEvent, IncidentEvent, NodeEvent
 from camgrid.config import BusConfig
@@ -22,10 +24,13 @@ __all__ = [
 ]
 
 
-def make_bus(cfg: BusConfig) -> Bus:
-    """The in-process bus when ``cfg.url`` is empty, else NATS JetStream (imported only then)."""
+def make_bus(cfg: BusConfig, *, spool: Path | None = None) -> Bus:
+    """The in-process bus when ``cfg.url`` is empty, else NATS JetStream (imported only then).
+
+    ``spool``: a file where a JetStream publisher keeps unsent events while NATS is unreachable (a node's outbox).
+    """
     if not cfg.url:
         return InProcessBus(max_queue=cfg.max_buffer)
     from camgrid.bus.jetstream import JetStreamBus
 
-    return JetStreamBus(cfg.url, stream=cfg.stream, max_buffer=cfg.max_buffer, max_age_s=cfg.max_age_s)
+    return JetStreamBus(cfg.url, stream=cfg.stream, max_buffer=cfg.max_buffer, max_age_s=cfg.max_age_s, spool=spool)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
 import uuid
 from collections import deque
+from pathlib import Path
 from typing import Any
 
 import nats
@@ -36,6 +38,7 @@ class JetStreamBus:
         duplicate_window_s: float = 600.0,
         batch: int = 1024,
         ack_every: int = 512,
+        spool: Path | None = None,
     ) -> None:
         self.url = url
         self.stream = stream
@@ -59,6 +62,21 @@ class JetStreamBus:
         self.dropped = 0
         self.published = 0
         self.received = 0
+        # Events outbox: while NATS is unreachable, buffered messages are also appended to this file (fsync'd), so
+        # that a node that dies during a NATS outage still delivers them after its restart (msg ids dedupe).
+        self.spool = spool
+        self._progress = time.monotonic()
+        self._last_error_log = 0.0
+        self._spooled = 0  # leading buffer entries already in the spool file
+        if spool is not None and spool.exists():
+            for line in spool.read_text(encoding="utf-8").splitlines():
+                try:
+                    self._buf.append(decode(line.encode()))
+                except ValueError:
+                    log.warning("bus: ignoring a torn line in %s", spool)
+            self._spooled = len(self._buf)
+            if self._buf:
+                log.warning("bus: %d events from the last run to publish", len(self._buf))
 
     # public (any thread) ---------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -66,6 +84,8 @@ class JetStreamBus:
             return
         self._thread.start()
         asyncio.run_coroutine_threadsafe(self._main(), self._loop)
+        if self.spool is not None:
+            asyncio.run_coroutine_threadsafe(self._spooler(), self._loop)
 
     def connected(self, timeout: float = 0.0) -> bool:
         return self._ready.wait(timeout)
@@ -98,7 +118,8 @@ class JetStreamBus:
         return True
 
     def close(self) -> None:
-        self.flush(5.0)
+        if not self.flush(5.0):
+            self._spool_pending()
         self._closing = True
         if self._thread.is_alive():
             try:
@@ -108,7 +129,38 @@ class JetStreamBus:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(10)
 
+    def _spool_pending(self) -> None:
+        if self.spool is None:
+            return
+        with self._lock:
+            fresh = list(self._buf)[self._spooled :]
+            self._spooled = len(self._buf)
+        if not fresh:
+            return
+        try:
+            self.spool.parent.mkdir(parents=True, exist_ok=True)
+            with self.spool.open("a", encoding="utf-8") as fh:
+                fh.write("".join(encode(m).decode() + "\n" for m in fresh))
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            log.error("bus: cannot write %s (%s); events kept in memory only", self.spool, exc)
+
     # loop thread -----------------------------------------------------------------------------------------------
+    async def _spooler(self) -> None:
+        """Spool what waits while NATS is unreachable (also before the first connection ever succeeds)."""
+        while not self._closing:
+            await asyncio.sleep(0.5)
+            stuck = time.monotonic() - self._progress > 2.0
+            if self.pending() and (not self._ready.is_set() or stuck):
+                self._spool_pending()
+
+    async def _on_error(self, exc: Exception) -> None:
+        now = time.monotonic()
+        if now - self._last_error_log > 10.0:
+            self._last_error_log = now
+            log.warning("bus: NATS at %s: %s", self.url, exc)
+
     async def _main(self) -> None:
         self._wake = asyncio.Event()
         delay = 0.2
@@ -120,6 +172,7 @@ class JetStreamBus:
                     max_reconnect_attempts=-1,
                     reconnect_time_wait=0.5,
                     connect_timeout=2,
+                    error_cb=self._on_error,
                     name=f"camgrid-{uuid.uuid4().hex[:6]}",
                 )
                 self._js = self._nc.jetstream()
@@ -127,6 +180,7 @@ class JetStreamBus:
                 break
             except Exception as exc:
                 log.warning("bus: NATS at %s: %s; retrying", self.url, exc)
+                self._spool_pending()
                 if self._nc is not None:
                     await _quiet_close(self._nc)
                     self._nc = None
@@ -157,6 +211,7 @@ class JetStreamBus:
             with self._lock:
                 head = [self._buf[i] for i in range(min(self.batch, len(self._buf)))]
             if not head:
+                self._progress = time.monotonic()
                 if self._closing:
                     return
                 self._wake.clear()
@@ -175,6 +230,7 @@ class JetStreamBus:
                 await self._js.publish(last.subject, encode(last), timeout=5.0, headers={"Nats-Msg-Id": last.msg_id})
             except Exception as exc:
                 log.warning("bus: publish to NATS failed (%s); %d messages kept", exc, self.pending())
+                self._spool_pending()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
                 continue
@@ -182,6 +238,11 @@ class JetStreamBus:
             with self._lock:
                 for _ in head:
                     self._buf.popleft()
+                self._spooled = max(0, self._spooled - len(head))
+                self._progress = time.monotonic()
+                drop_spool = self._spooled == 0 and self.spool is not None
+            if drop_spool and self.spool is not None:
+                self.spool.unlink(missing_ok=True)  # everything in it is in JetStream
             self.published += len(head)
 
     async def _start_sub(self, entry: tuple[MessageType | None, Handler, str]) -> None:
@@ -232,11 +293,12 @@ class JetStreamBus:
         self._tasks.append(asyncio.ensure_future(acker()))
 
     async def _shutdown(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._nc is not None:
             await _quiet_close(self._nc)
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:  # publisher, acks, spooler, and a connect still retrying
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def _quiet_close(nc: Any) -> None:

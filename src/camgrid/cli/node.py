@@ -54,7 +54,11 @@ def node(
     masks.sync()
     recorder.hooks.append(masks.sync)
     member = RecorderNode(
-        recorder=recorder, factory=factory, bus=make_bus(settings.bus), clock=clock, cfg=settings.cluster
+        recorder=recorder,
+        factory=factory,
+        bus=make_bus(settings.bus, spool=settings.home / "outbox" / "events.jsonl"),
+        clock=clock,
+        cfg=settings.cluster,
     )
     try:
         member.start()
