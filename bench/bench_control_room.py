@@ -188,15 +188,27 @@ def main() -> None:
             track = page.wait_for_selector('[data-testid="timeline"]', timeout=30_000)
             page.wait_for_timeout(3000)
             box = track.bounding_box()
+            spans = page.evaluate(
+                """async ([id, t0, t1]) => {
+                    const r = await fetch(`/api/cameras/${id}/timeline?from_ms=${t0}&to_ms=${t1}`);
+                    return (await r.json()).segments.map(s => [s.start_ms, s.end_ms]);
+                }""",
+                [ids[0], now_ms - 3_600_000, now_ms + 60_000],
+            )
             rng = random.Random(1)
             for _ in range(args.seeks):
                 before = len(page.evaluate("() => window.camgrid.stats.seeks"))
-                x = box["x"] + box["width"] * rng.uniform(0.15, 0.85)
+                s0, s1 = rng.choice(spans)
+                t = rng.uniform(s0 + 500, max(s0 + 600, min(s1, now_ms - 3000) - 500))
+                x = page.evaluate("([id, t]) => window.camgrid.timelineX(id, t)", [ids[0], t])
+                if x is None or not (box["x"] <= x <= box["x"] + box["width"]):
+                    continue
                 page.mouse.click(x, box["y"] + box["height"] / 2)
                 try:
                     page.wait_for_function(f"() => window.camgrid.stats.seeks.length > {before}", timeout=10_000)
                 except Exception:
                     pass
+                page.wait_for_timeout(300)
             seeks = page.evaluate("() => window.camgrid.stats.seeks")
 
             page2 = browser.new_page(viewport={"width": 1600, "height": 1000})
