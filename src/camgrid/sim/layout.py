@@ -90,7 +90,7 @@ def make_city(count: int, *, seed: int = 1, h265_every: int = 8, city: City | No
         chosen.append(samples[len(chosen) % len(samples)])
     n_feeders = min(n_sites, max(2, round(n_sites / 15)))
     n_uplinks = min(n_sites, max(2, round(n_sites / 8)))
-    n_districts = max(1, round(n_feeders / 4))
+    n_districts = min(n_feeders, max(2, round(n_feeders / 4)))  # at least two, so district scopes can be shown
     feeder_of = _bands([c.y for c in chosen], n_feeders)  # north-south bands
     uplink_of = _bands([c.x for c in chosen], n_uplinks)  # east-west bands: uplinks cut across feeders
     sizes = [2, 3, 4, 3]
