@@ -83,3 +83,22 @@ def test_login_cookie_token_and_rate_limit(client: TestClient) -> None:
     assert codes == [401, 401, 401, 401, 429]
     limited = client.post("/api/auth/login", json={"username": "op", "password": PASSWORD})
     assert limited.status_code == 429 and limited.json()["retry_after_s"] > 0
+
+
+def test_sessions_expire(tmp_path: Path) -> None:
+    from camgrid.clock import FakeClock
+
+    settings = load_settings(tmp_path, {})
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    with unit_of_work(factory) as s:
+        access.create_user(session=s, username="op", password=PASSWORD, role="operator", districts=None, now_ns=0)
+    clock = FakeClock()
+    client = TestClient(create_app(AppContext(settings=settings, factory=factory, clock=clock, session_ttl_s=3600)))
+    assert client.post("/api/auth/login", json={"username": "op", "password": PASSWORD}).status_code == 200
+    assert client.get("/api/auth/me").status_code == 200
+    clock.advance(3599)
+    assert client.get("/api/auth/me").status_code == 200
+    clock.advance(2)
+    assert client.get("/api/auth/me").status_code == 401
