@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import create_engine, text
+
 from camgrid.bus import AnyMessage, CameraState, NodeEvent, make_bus
 from camgrid.config import BusConfig
 from tests.cluster.conftest import NatsServer, PgCity, pg_city
@@ -147,3 +149,31 @@ def test_kill_9_node_fails_over_within_15_s(city_factory: Any, pg_url: str, nats
     bus.close()
     downs = {m.node_id for m in events if isinstance(m, NodeEvent) and m.event == "down"}
     assert {"n1", "n3"} <= downs, "clean stops are announced"
+
+
+def test_a_node_that_lost_a_lease_stops_that_camera_without_a_gap(city_factory: Any, pg_url: str) -> None:
+    """When another node holds a camera (as after a partition longer than the TTL), the node stops recording it
+    at its next heartbeat and writes no gap: the camera is recorded, elsewhere."""
+    city = pg_city(city_factory(3, extra_env={**CLUSTER_ENV, "CAMGRID_DATABASE__URL": pg_url}), pg_url)
+    cams = sorted(c["id"] for c in city.cameras())
+    node = start_node(city, "n1")
+    wait_for(lambda: all(city.recording_since(c, 0) for c in cams), 40, what="recording")
+    stolen = cams[0]
+    engine = create_engine(city.url)
+    with engine.begin() as conn:
+        conn.execute(
+            text("update camera_leases set node_id = 'other', expires_ns = :e where camera_id = :c"),
+            {"e": time.time_ns() + 3600 * NS, "c": stolen},
+        )
+    engine.dispose()
+    t_steal = time.time_ns()
+    wait_for(lambda: "lost 1 leases" in node.text(), 10, what="the node to notice")
+    time.sleep(2.0)
+    open_gaps = city.db("select node_id, reason from gaps where camera_id = :c and end_ns is null", c=stolen)
+    assert open_gaps == [], f"no gap left open for a camera recorded elsewhere: {open_gaps}"
+    assert not city.db("select 1 from segments where camera_id = :c and start_ns > :t", c=stolen, t=t_steal + 2 * NS)
+    others = [c for c in cams if c != stolen]
+    wait_for(lambda: all(city.recording_since(c, t_steal) for c in others), 15, what="the others go on")
+    assert node.stop() == 0
+    last = city.db("select status from segments where camera_id = :c", c=stolen)
+    assert {r[0] for r in last} == {"complete"}, "its last segment was closed properly"

@@ -62,6 +62,8 @@ class JetStreamBus:
         self.dropped = 0
         self.published = 0
         self.received = 0
+        self.redelivered = 0
+        self.dedupe_window = 100_000
         # Events outbox: while NATS is unreachable, buffered messages are also appended to this file (fsync'd), so
         # that a node that dies during a NATS outage still delivers them after its restart (msg ids dedupe).
         self.spool = spool
@@ -263,9 +265,16 @@ class JetStreamBus:
         )
         state: dict[str, Any] = {"last": None, "count": 0}
 
+        seen = RecentIds(self.dedupe_window)
+
         async def on_msg(raw: Any) -> None:
             try:
-                handler(decode(raw.data))
+                msg = decode(raw.data)
+                # A redelivery (its acknowledgement was lost in an outage) is dropped: handlers see each message once.
+                if seen.add(msg.msg_id):
+                    handler(msg)
+                else:
+                    self.redelivered += 1
             except Exception:
                 log.exception("bus subscriber failed on %s", raw.subject)
             self.received += 1
@@ -318,3 +327,22 @@ async def _ack(state: dict[str, Any]) -> None:
         await last.ack()
     except Exception:
         pass  # not acknowledged: redelivered after ack_wait; handlers see a message at least once
+
+
+class RecentIds:
+    """The last ``size`` message ids seen, to drop redeliveries (bounded memory)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._order: deque[str] = deque()
+        self._ids: set[str] = set()
+
+    def add(self, msg_id: str) -> bool:
+        """True if new (and now remembered), False if seen recently."""
+        if msg_id in self._ids:
+            return False
+        self._ids.add(msg_id)
+        self._order.append(msg_id)
+        if len(self._order) > self.size:
+            self._ids.discard(self._order.popleft())
+        return True

@@ -135,6 +135,7 @@ class RecorderNode:
         if new == self.held and not taken:
             return
         now = self.clock.wall_ns()
+        self.recorder.handed_over |= lost  # another node took them: they stop here without a gap
         self.held = set(new)
         self.recorder.only = set(new)
         self.recorder.reload_registry()

@@ -105,6 +105,8 @@ class Recorder:
         self.only: set[str] | None = None
         # Gaps to open for cameras the next reload (re)starts, instead of "starting": {camera: (start, reason, detail)}.
         self.pending_gaps: dict[str, tuple[int, str, str]] = {}
+        # Cameras the next reload removes because another node records them now: no gap (they are not unrecorded).
+        self.handed_over: set[str] = set()
 
     # life cycle ------------------------------------------------------------------------------------------------
     def _lock(self) -> None:
@@ -312,6 +314,12 @@ class Recorder:
         cam.stats.up = up
         if up:
             return  # the gap closes when the first segment opens (a keyframe is needed)
+        if reason == "removed" and camera_id in self.handed_over:
+            self.handed_over.discard(camera_id)
+            cam.codec_known = False
+            cam.seg.finish()
+            cam.gap = None
+            return
         if reason in ("recorder_stopped", "removed", "reconfigured"):
             reason = NOT_RUNNING
         cam.codec_known = False
