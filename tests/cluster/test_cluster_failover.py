@@ -160,7 +160,14 @@ def test_a_node_that_lost_a_lease_stops_that_camera_without_a_gap(city_factory: 
     wait_for(lambda: all(city.recording_since(c, 0) for c in cams), 40, what="recording")
     stolen = cams[0]
     engine = create_engine(city.url)
-    with engine.begin() as conn:
+    with engine.begin() as conn:  # a live node "other" holds it now
+        conn.execute(
+            text(
+                "insert into cluster_nodes (id, capacity, districts, address, status, started_ns, heartbeat_ns) "
+                "values ('other', 1, '', '', 'up', 0, :e)"
+            ),
+            {"e": time.time_ns() + 3600 * NS},
+        )
         conn.execute(
             text("update camera_leases set node_id = 'other', expires_ns = :e where camera_id = :c"),
             {"e": time.time_ns() + 3600 * NS, "c": stolen},

@@ -144,6 +144,8 @@ def test_concurrent_takers_never_share_a_camera(pg_url: str) -> None:
     barrier = threading.Barrier(4)
 
     def run(node: str) -> None:
+        with unit_of_work(factory) as s:
+            service.register(s, node_id=node, capacity=100, districts="", address="", now_ns=T0)
         barrier.wait()
         got: set[str] = set()
         for k in range(4):

@@ -22,7 +22,8 @@ class Node(Base):
 
 
 class Lease(Base):
-    """Who records a camera, until when. ``node_id`` NULL: released; ``expires_ns`` in the past: free to take.
+    """Who records a camera. ``node_id`` NULL: released. Valid while the node heartbeats within the TTL (one write
+    per node, not per camera); ``expires_ns`` is the first expiry when taken, for display.
 
     ``epoch`` grows at every change of holder (a fencing token for whoever needs to tell two holders apart).
     """
