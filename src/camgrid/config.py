@@ -251,6 +251,19 @@ class ClusterConfig(_Section):
         2.0, ge=0.0, le=60.0, description="Wait after joining before taking cameras, so nodes that start together share"
     )
     address: str = Field("", max_length=255, description="host:port where this node serves its recordings")
+    max_event_lag_s: float = Field(
+        300.0,
+        ge=5.0,
+        le=3600.0,
+        description="Control plane: longest the incident engine waits for a live node's states delayed on the bus",
+    )
+    media_token: str = Field(
+        "",
+        max_length=256,
+        repr=False,
+        description="Shared secret between recorder nodes and the central API for fetching recordings "
+        '(Authorization: Bearer); "" = the node does not serve its recordings',
+    )
 
 
 class Settings(_Section):

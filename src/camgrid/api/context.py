@@ -83,12 +83,15 @@ class AppContext:
     camera_cache: dict[Any, Any] | None = None  # /api/cameras' registry columns per (revision, scope)
     session_ttl_s: float = 12 * 3600.0
     incidents: Any = None  # camgrid.health.wiring.LiveIncidents when serve runs the outage correlation
+    feed: Any = None  # camgrid.cluster.control.StateFeed: a cluster's camera states from the bus (central node)
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         """Wire the recorder's packets and state changes into the live hub and the state store."""
         rec = self.recorder
         if self.incidents is not None:
             self.incidents.attach(rec, loop, self.states.subscribers)
+        if self.feed is not None:
+            self._attach_feed(loop)
         if rec is None:
             return
 
@@ -111,3 +114,23 @@ class AppContext:
             loop.call_soon_threadsafe(self.states.set, camera_id, state, reason, since_ns)
 
         rec.state_listeners.append(on_state)
+
+    def _attach_feed(self, loop: asyncio.AbstractEventLoop) -> None:
+        """A central node: every recorder node's camera states (from the bus) to the map and the incident engine."""
+
+        def on_state(camera_id: str, state: str, reason: str, since_ns: int) -> None:  # bus thread
+            loop.call_soon_threadsafe(self.states.set, camera_id, state, reason, since_ns)
+
+        self.feed.applies.append(on_state)
+        if self.incidents is not None:
+            adapter = self.incidents.adapter
+            # A first start replays the stream's whole history: the map wants the newest state of every camera, the
+            # incident engine only what it can still judge (the changes of the last ``max_event_lag_s``).
+            floor = self.clock.wall_ns() - int(self.settings.cluster.max_event_lag_s * NS)
+
+            def to_incidents(camera_id: str, state: str, reason: str, since_ns: int) -> None:  # bus thread
+                if since_ns >= floor:
+                    adapter(camera_id, state, reason, since_ns)
+
+            self.feed.applies.append(to_incidents)
+        self.feed.start()

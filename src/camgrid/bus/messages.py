@@ -82,10 +82,11 @@ class IncidentEvent(_Message):
 
 
 class NodeEvent(_Message):
-    """A recorder node joined, took or released cameras, or left."""
+    """A recorder node joined, took or released cameras, or left; ``heartbeat`` (every ``cluster.heartbeat_s``) says
+    that everything the node published before ``at_ns`` has been sent (the control plane's event-time watermark)."""
 
     kind: Literal["node"] = "node"
-    event: Literal["up", "acquired", "released", "down"]
+    event: Literal["up", "heartbeat", "acquired", "released", "down"]
     cameras: list[str] = Field(default_factory=list, max_length=100_000)
     at_ns: int
 

@@ -61,8 +61,28 @@ def serve(ctx: click.Context, host: str | None, port: int | None, record: bool) 
                 log.warning("metrics endpoint disabled: %s", exc)
     from camgrid.health.wiring import LiveIncidents
 
-    incidents = LiveIncidents(factory=factory, clock=clock, config=settings.health) if recorder is not None else None
-    app_ctx = AppContext(settings=settings, factory=factory, clock=clock, recorder=recorder, incidents=incidents)
+    feed = None
+    horizon = None
+    if settings.bus.url:  # a cluster's central node: camera states arrive from the recorder nodes over the bus
+        from camgrid.bus import make_bus
+        from camgrid.cluster.control import StateFeed, Watermarks
+
+        feed = StateFeed(make_bus(settings.bus), [])
+        feed.watermarks = Watermarks(
+            factory=factory,
+            clock=clock,
+            ttl_s=settings.cluster.lease_ttl_s,
+            max_lag_s=settings.cluster.max_event_lag_s,
+        )
+        horizon = feed.watermarks.horizon
+    incidents = (
+        LiveIncidents(factory=factory, clock=clock, config=settings.health, horizon=horizon)
+        if recorder is not None or feed is not None
+        else None
+    )
+    app_ctx = AppContext(
+        settings=settings, factory=factory, clock=clock, recorder=recorder, incidents=incidents, feed=feed
+    )
     app_ctx.masks = masks
     with unit_of_work(factory) as session:
         app_ctx.states.load(session, clock.wall_ns())
@@ -79,6 +99,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None, record: bool) 
             timeout_graceful_shutdown=5,
         )
     finally:
+        if feed is not None:
+            feed.close()
         if incidents is not None:
             incidents.stop()
         if recorder is not None:

@@ -96,6 +96,8 @@ class RecorderNode:
         if now < self._next_ns:
             return
         self._next_ns = now + int(self.cfg.heartbeat_s * NS)
+        # On the bus first, database or not: the control plane's watermark (cluster.control.Watermarks).
+        self.bus.publish(NodeEvent(event="heartbeat", at_ns=now, node_id=self.node_id))
         try:
             with unit_of_work(self.factory) as session:
                 service.heartbeat(session, node_id=self.node_id, now_ns=now)

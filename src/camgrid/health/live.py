@@ -8,6 +8,7 @@ stores what changed in one unit of work. Engine time is wall-clock seconds since
 
 from __future__ import annotations
 
+import heapq
 import logging
 import threading
 from collections import deque
@@ -38,6 +39,7 @@ class IncidentFeed:
         clock: Clock,
         config: HealthConfig | None = None,
         run_id: str | None = None,
+        horizon: Callable[[], int] | None = None,
     ) -> None:
         self.topo = topo
         self.engine = CorrelationEngine(topo, config)
@@ -52,6 +54,12 @@ class IncidentFeed:
         self.unknown_cameras = 0
         # Called (on the pump thread, after the commit) with the incidents this pump wrote; must not block.
         self.listeners: list[Callable[[list[IncidentOut]], None]] = []
+        # Event time (a cluster's control plane): the engine runs no further than ``horizon()`` (ns), the time up to
+        # which every live recorder node has delivered its states; changes stamped later wait in ``_held`` so that
+        # states delayed by a bus outage are judged at their own times, not as if they happened on arrival.
+        self.horizon = horizon
+        self._held: list[tuple[int, int, str, bool, str]] = []
+        self._held_seq = 0
 
     def on_observation(self, camera_id: str, at_ns: int, obs: Observation) -> None:
         """A health observation for the per-camera state machine; its transitions are stored at the next pump."""
@@ -81,8 +89,10 @@ class IncidentFeed:
                 engine.ups_on_battery(subject, t)
             else:
                 engine.ups_on_mains(subject, t)
-        while self._queue:
-            camera_id, up, reason, at_ns = self._queue.popleft()
+        now_ns = self.clock.wall_ns()
+        if self.horizon is not None:
+            now_ns = min(now_ns, self.horizon())
+        for camera_id, up, reason, at_ns in self._due(now_ns):
             if camera_id not in self.topo.cam_index:
                 self.unknown_cameras += 1  # not in the registry this engine was built from
                 continue
@@ -91,7 +101,7 @@ class IncidentFeed:
                 engine.camera_up(camera_id, t)
             else:
                 engine.camera_down(camera_id, t, reason or None)
-        engine.advance(self.clock.wall_ns() / NS_PER_S)
+        engine.advance(now_ns / NS_PER_S)
         records = engine.drain()
         transitions: list[Transition] = []
         while self._observations:
@@ -109,6 +119,28 @@ class IncidentFeed:
         for listener in self.listeners:
             listener(changed)
         return len(ids)
+
+    def _due(self, now_ns: int) -> list[tuple[str, bool, str, int]]:
+        """Queued changes to feed now: all of them without a horizon; else those stamped up to ``now_ns``, in time
+        order (the rest are held for a later pump)."""
+        queue = self._queue
+        if self.horizon is None:
+            return [queue.popleft() for _ in range(len(queue))]  # appends from other threads wait for the next pump
+        held = self._held
+        while queue:
+            camera_id, up, reason, at_ns = queue.popleft()
+            self._held_seq += 1
+            heapq.heappush(held, (at_ns, self._held_seq, camera_id, up, reason))
+        due: list[tuple[str, bool, str, int]] = []
+        while held and held[0][0] <= now_ns:
+            at_ns, _, camera_id, up, reason = heapq.heappop(held)
+            due.append((camera_id, up, reason, at_ns))
+        return due
+
+    @property
+    def held(self) -> int:
+        """Changes waiting for the horizon (a bus backlog not yet covered by every node's watermark)."""
+        return len(self._held)
 
     def run(self, stop: threading.Event, interval_s: float = 0.5) -> None:
         """Pump every ``interval_s`` until ``stop`` is set (latency grows by up to ``interval_s``)."""

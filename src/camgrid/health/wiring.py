@@ -118,10 +118,11 @@ class LiveIncidents:
         clock: Clock,
         config: HealthConfig | None = None,
         interval_s: float = 0.5,
+        horizon: Callable[[], int] | None = None,
     ) -> None:
         with unit_of_work(factory) as session:
             topo = topology_from_session(session)
-        self.feed = IncidentFeed(topo=topo, factory=factory, clock=clock, config=config)
+        self.feed = IncidentFeed(topo=topo, factory=factory, clock=clock, config=config, horizon=horizon)
         with unit_of_work(factory) as session:
             closed = service.close_stale_live(
                 session=session, run_prefix="live-", keep_run=self.feed.run_id, t_ns=clock.wall_ns()

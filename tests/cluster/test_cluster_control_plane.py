@@ -1,0 +1,104 @@
+"""The central node of a cluster (docs/design/cluster.md, "Control plane"): `camgrid serve --no-record` shows the
+states a recorder node publishes over NATS, and a power cut that happens while NATS is cut is still one power
+incident, with its real start, once NATS returns (the incident engine waits for the nodes' bus watermarks)."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from typing import Any
+
+from tests.api.test_control_room_e2e import PASSWORD, get, login
+from tests.cluster.conftest import NatsServer, PgCity, pg_city
+from tests.cluster.test_cluster_failover import start_node
+from tests.conftest import CAMGRID, free_port, wait_for
+
+NS = 1_000_000_000
+
+
+def start_central(city: PgCity) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    city.env["CAMGRID_NEW_PASSWORD"] = PASSWORD
+    city.run("users", "add", "op", "--role", "operator")
+    env = dict(city.env, CAMGRID_SERVER__PORT=str(port), CAMGRID_HOME=str(city.home / "central"))
+    (city.home / "central").mkdir(exist_ok=True)
+    log = (city.home / "central.log").open("wb")
+    proc = subprocess.Popen([*CAMGRID, "serve", "--no-record"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        try:
+            login(base)
+            return True
+        except OSError:
+            return proc.poll() is not None
+
+    wait_for(up, 40, what="the central node")
+    assert proc.poll() is None, (city.home / "central.log").read_text()[-3000:]
+    return proc, base
+
+
+def test_central_node_follows_the_bus_and_keeps_incidents_through_a_nats_outage(
+    city_factory: Any, pg_url: str, nats_server: NatsServer
+) -> None:
+    env = {
+        "CAMGRID_RECORDER__SEGMENT_SECONDS": "4",
+        "CAMGRID_DATABASE__URL": pg_url,
+        "CAMGRID_BUS__URL": nats_server.url,
+    }
+    city = pg_city(city_factory(8, extra_env=env), pg_url)
+    cams = sorted(c["id"] for c in city.cameras())
+    feeders: dict[str, list[str]] = {}
+    for c in city.cameras():
+        feeders.setdefault(c["feeder"], []).append(c["id"])
+    feeder, members = max(feeders.items(), key=lambda kv: len(kv[1]))
+    assert len(members) >= 3
+    node = start_node(city, "n1")
+    central, base = start_central(city)
+    try:
+        cookie = login(base)
+
+        def states() -> dict[str, str]:
+            doc = get(base, "/api/cameras", cookie)
+            return dict(zip(doc["id"], doc["state"], strict=True))
+
+        # The central node records nothing: "recording" on its map can only come from the node, over NATS.
+        wait_for(lambda: all(s == "recording" for s in states().values()), 60, what="node states on the map")
+        assert sorted(states()) == cams
+
+        nats_server.stop()
+        cut = city.fault("power_cut", feeder)
+        t_cut = int(cut["t"] * NS)
+
+        def dark(cam: str) -> bool:
+            return any(g[1] >= t_cut - 2 * NS and g[3] == "unreachable" for g in city.gaps(cam))
+
+        wait_for(lambda: all(dark(c) for c in members), 15, what="the node's gap rows (PostgreSQL is up)")
+        time.sleep(12.0)  # longer than the engine's hold: judged on arrival, this outage would be a blip
+        assert get(base, "/api/incidents", cookie) == [], "nothing can be known at the centre while NATS is cut"
+        city.fault("power_restore", feeder)
+        t_restore = time.time_ns()
+        wait_for(lambda: all(city.recording_since(c, t_restore) for c in members), 30, what="recording again")
+        nats_server.start()
+
+        def power() -> dict[str, Any] | None:
+            for inc in get(base, "/api/incidents", cookie):
+                if inc["kind"] == "power" and inc["subject"] == feeder and inc["resolved_ns"]:
+                    return dict(inc)
+            return None
+
+        inc = wait_for(power, 60, interval=0.5, what="the power incident of the NATS outage")
+        assert sorted(inc["cameras"]) == sorted(members)
+        assert abs(inc["opened_ns"] - t_cut) <= 5 * NS, "the incident starts when the power went, not on arrival"
+        assert inc["resolved_ns"] < t_restore + 10 * NS
+        kinds = [i["kind"] for i in get(base, "/api/incidents", cookie)]
+        assert kinds == ["power"], f"one incident, no per-camera alarms: {kinds}"
+        wait_for(lambda: all(s == "recording" for s in states().values()), 30, what="map back to recording")
+        assert node.popen.poll() is None
+    finally:
+        central.terminate()
+        try:
+            central.wait(20)
+        except subprocess.TimeoutExpired:
+            central.kill()
+        node.stop()
