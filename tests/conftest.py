@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,25 +16,102 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.backends import (
+    POSTGRES,
+    NatsServer,
+    PgServer,
+    Servers,
+    begin_session,
+    begin_test,
+    end_session,
+    end_test,
+    home_db_url,
+    new_pg_server,
+    remove_pg_server,
+)
+from tests.backends import free_port as free_port
+from tests.backends import wait_for as wait_for
+
 ROOT = Path(__file__).resolve().parents[1]
 CAMGRID = [sys.executable, "-m", "camgrid.cli.main"]
 CLIP_CACHE = ROOT / "var" / "test-cache" / "clips"  # encoded once for the whole suite (and across runs)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the postgres back end, skip the few tests marked ``sqlite_only`` (they test the SQLite file itself)."""
+    if not POSTGRES:
+        return
+    for item in items:
+        marker = item.get_closest_marker("sqlite_only")
+        if marker is not None:
+            reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "SQLite only")
+            item.add_marker(pytest.mark.skip(reason=f"sqlite_only: {reason}"))
 
 
-def wait_for(predicate: Any, timeout: float, interval: float = 0.2, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A PostgreSQL server of its own for the session, on a free loopback port, trust auth on loopback only."""
+    server = new_pg_server()
+    try:
+        yield server
+    finally:
+        remove_pg_server(server)
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> str:
+    """A fresh, empty database on the session's server."""
+    return pg_server.create_database()
+
+
+@pytest.fixture(scope="session")
+def backend_servers(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    """The postgres back end: the session's PostgreSQL server and one NATS JetStream server."""
+    folder = tmp_path_factory.mktemp("nats")
+    nats = NatsServer(free_port(), folder / "jetstream", folder / "nats.log")
+    nats.start()
+    try:
+        yield Servers(pg_server, nats)
+    finally:
+        nats.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def backend_session(request: pytest.FixtureRequest) -> Iterator[str]:
+    """On postgres, the servers start before any fixture, and what runs outside a test has databases too.
+
+    CAMGRID_TEST_BACKEND (read by tests/backends.py at import) is no camgrid setting: camgrid would refuse it as an
+    unknown ``test_backend`` key, so the processes the tests start never see it."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("CAMGRID_TEST_BACKEND", raising=False)
+        if not POSTGRES:
+            yield "sqlite"
+            return
+        servers: Servers = request.getfixturevalue("backend_servers")
+        dbs = begin_session(servers)
+        mp.setenv("CAMGRID_DATABASE__URL", dbs.default)
+        mp.setenv("CAMGRID_BUS__URL", servers.nats.url)
+        try:
+            yield "postgres"
+        finally:
+            end_session()
+
+
+@pytest.fixture(autouse=True)
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Every test on the back end CAMGRID_TEST_BACKEND selects (tests/backends.py): on postgres, its own database and
+    the session's NATS, through the environment every camgrid process and in-process ``load_settings`` reads."""
+    if not POSTGRES:
+        yield "sqlite"
+        return
+    servers: Servers = request.getfixturevalue("backend_servers")
+    dbs = begin_test(servers)
+    monkeypatch.setenv("CAMGRID_DATABASE__URL", dbs.default)
+    monkeypatch.setenv("CAMGRID_BUS__URL", servers.nats.url)
+    try:
+        yield "postgres"
+    finally:
+        end_test(servers)
 
 
 @dataclass
@@ -99,7 +174,7 @@ class City:
         return proc
 
     def db(self, sql: str, **params: Any) -> list[Any]:
-        engine = create_engine(f"sqlite:///{self.home / 'camgrid.db'}")
+        engine = create_engine(home_db_url(self.home))
         try:
             with engine.connect() as conn:
                 return list(conn.execute(text(sql), params).all())
@@ -140,6 +215,8 @@ def make_city(tmp_path: Path, count: int, *, h265_every: int = 4, extra_env: dic
             "PYTHONUNBUFFERED": "1",
         }
     )
+    if POSTGRES:
+        env["CAMGRID_DATABASE__URL"] = home_db_url(home)  # the test's own database for its first city
     env.update(extra_env or {})
     registry = home / "cameras.csv"
     return City(home, registry, rtsp, control, metrics, env)

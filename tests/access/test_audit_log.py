@@ -21,6 +21,7 @@ from camgrid.access.audit_note import Signer, Verifier, load_or_create_signer, p
 from camgrid.clock import FakeClock
 from camgrid.db.engine import make_engine
 from camgrid.db.migrate import upgrade
+from tests.backends import db_url
 
 SIGNER = Signer.generate("test.camgrid/audit")
 
@@ -77,7 +78,7 @@ def test_appends_roots_and_restart(engine: Engine, tile: int) -> None:
 @settings(max_examples=25, deadline=None)
 @given(st.data())
 def test_proofs_verify_against_roots(tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
-    eng = make_engine(f"sqlite:///{tmp_path_factory.mktemp('p') / 'a.db'}")
+    eng = make_engine(db_url(tmp_path_factory.mktemp("p") / "a.db"))
     upgrade(eng)
     log = _log(eng, tile=data.draw(st.integers(1, 4)))
     n = data.draw(st.integers(1, 80))
@@ -181,7 +182,7 @@ def test_record_helper_finds_the_log_of_a_session(engine: Engine, tmp_path: Path
         idx = record(session, who="ana", action="login", address="192.0.2.1", details={"ok": True})
         assert log_for(session) is log
     assert idx == 0 and b'"action":"login"' in log.entry_data(0)
-    other = make_engine(f"sqlite:///{tmp_path / 'other.db'}")
+    other = make_engine(db_url(tmp_path / "other.db"))
     with pytest.raises(AuditWriteError), Session(other) as s2:
         record(s2, who="ana", action="login")
 

@@ -12,10 +12,9 @@ from camgrid.access.audit_verify import verify_export
 from camgrid.clock import FakeClock
 from camgrid.db.engine import make_engine
 from camgrid.db.migrate import upgrade
-from tests.cluster.conftest import pg_server, pg_url  # noqa: F401  (fixtures: a PostgreSQL server of the session)
 
 
-def test_audit_log_on_postgresql(pg_url: str, tmp_path: Path) -> None:  # noqa: F811
+def test_audit_log_on_postgresql(pg_url: str, tmp_path: Path) -> None:
     engine = make_engine(pg_url)
     upgrade(engine)
     clock = FakeClock()

@@ -19,6 +19,7 @@ from camgrid.clock import FakeClock
 from camgrid.config import load_settings
 from camgrid.db.engine import make_engine
 from camgrid.db.migrate import upgrade
+from tests.backends import db_url, home_db_url
 
 N = 600
 
@@ -32,7 +33,7 @@ def _fill(log: AuditLog, clock: FakeClock, n: int = N) -> None:
 @pytest.fixture(scope="module")
 def export_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("home")
-    engine = make_engine(f"sqlite:///{home / 'camgrid.db'}")
+    engine = make_engine(home_db_url(home))
     upgrade(engine)
     clock = FakeClock()
     log = AuditLog.open(engine, home=home, clock=clock)
@@ -230,7 +231,7 @@ def test_truncation_without_leaf_hashes_and_empty_log(export_dir: Path, tmp_path
     r = verify_export(d)
     assert not r.ok and "shorter than checkpoint" in r.message
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    engine = make_engine(db_url(tmp_path / "empty.db"))
     upgrade(engine)
     empty = tmp_path / "empty"
     AuditLog(engine, clock=FakeClock(), signer=Signer.generate("e/x")).export(empty)

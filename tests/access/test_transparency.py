@@ -21,6 +21,7 @@ from camgrid.registry import service as registry
 from camgrid.registry.schemas import CameraIn
 from camgrid.storage.models import Segment
 from camgrid.storage.retention import SegInfo, run_retention
+from tests.backends import home_db_url
 
 NS = 1_000_000_000
 
@@ -58,7 +59,7 @@ def test_month_range() -> None:
 
 def test_retention_deletions_are_audited_then_reported(tmp_path: Path) -> None:
     clock = FakeClock(start_ns=1_795_000_000 * NS)  # 2026-11
-    engine = make_engine(f"sqlite:///{tmp_path / 'camgrid.db'}")
+    engine = make_engine(home_db_url(tmp_path))
     upgrade(engine)
     factory = session_factory(engine)
     files = []

@@ -18,13 +18,14 @@ from camgrid.clock import SystemClock
 from camgrid.config import load_settings
 from camgrid.db.engine import make_engine, session_factory, unit_of_work
 from camgrid.db.migrate import upgrade
+from tests.backends import backend_env
 
 PASSWORD = "correct-horse-42"
 
 
 @pytest.fixture
 def client(tmp_path: Path) -> TestClient:
-    settings = load_settings(tmp_path, {})
+    settings = load_settings(tmp_path, backend_env(tmp_path))
     engine = make_engine(settings.database_url)
     upgrade(engine)
     factory = session_factory(engine)
@@ -88,7 +89,7 @@ def test_login_cookie_token_and_rate_limit(client: TestClient) -> None:
 def test_sessions_expire(tmp_path: Path) -> None:
     from camgrid.clock import FakeClock
 
-    settings = load_settings(tmp_path, {})
+    settings = load_settings(tmp_path, backend_env(tmp_path))
     engine = make_engine(settings.database_url)
     upgrade(engine)
     factory = session_factory(engine)

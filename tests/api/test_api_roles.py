@@ -21,6 +21,7 @@ from camgrid.db.engine import make_engine, session_factory, unit_of_work
 from camgrid.db.migrate import upgrade
 from camgrid.registry import service as registry
 from camgrid.registry.schemas import CameraIn
+from tests.backends import backend_env
 
 PASSWORD = "role-test-password"
 # (method, path) -> the permission the route needs; None: any logged-in user.
@@ -83,7 +84,7 @@ def _camera(cid: str, district: str) -> CameraIn:
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     home: Path = tmp_path_factory.mktemp("roles")
-    settings = load_settings(home, {})
+    settings = load_settings(home, backend_env(home))
     engine = make_engine(settings.database_url)
     upgrade(engine)
     factory = session_factory(engine)

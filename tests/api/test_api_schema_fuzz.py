@@ -20,6 +20,7 @@ from camgrid.db.engine import make_engine, session_factory, unit_of_work
 from camgrid.db.migrate import upgrade
 from camgrid.registry import service as registry
 from camgrid.registry.schemas import CameraIn
+from tests.backends import backend_env
 
 PASSWORD = "fuzz-password-123"
 ROLES = ("operator", "supervisor", "auditor", "admin")
@@ -33,7 +34,8 @@ schema = schemathesis.openapi.from_dict(
 
 @pytest.fixture(scope="module")
 def clients(tmp_path_factory: pytest.TempPathFactory) -> dict[str, TestClient]:
-    settings_ = load_settings(tmp_path_factory.mktemp("fuzz"), {})
+    home = tmp_path_factory.mktemp("fuzz")
+    settings_ = load_settings(home, backend_env(home))
     engine = make_engine(settings_.database_url)
     upgrade(engine)
     factory = session_factory(engine)

@@ -31,6 +31,7 @@ from camgrid.registry.io import parse_camera_file
 from camgrid.registry.service import import_cameras
 from camgrid.sim.layout import make_city, write_registry
 from tests.api.test_control_room_e2e import get, login, start_server
+from tests.backends import backend_env
 from tests.conftest import City, wait_for
 
 NS = 1_000_000_000
@@ -165,7 +166,7 @@ def test_feeder_cut_gives_one_power_incident(city_factory: Any) -> None:
 
 # In-process API checks (no video): district scoping, roles, evidence without a feed, coverage from the planner.
 def _app(tmp_path: Path) -> tuple[TestClient, Any]:
-    settings = load_settings(tmp_path, {})
+    settings = load_settings(tmp_path, backend_env(tmp_path))
     engine = make_engine(settings.database_url)
     upgrade(engine)
     factory = session_factory(engine)

@@ -11,11 +11,12 @@ from camgrid.db.base import Base
 from camgrid.db.engine import make_engine
 from camgrid.db.migrate import upgrade
 from camgrid.db.models_all import import_all_models
+from tests.backends import db_url
 
 
 def test_migrations_match_models(tmp_path: Path) -> None:
     import_all_models()
-    engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    engine = make_engine(db_url(tmp_path / "m.db"))
     upgrade(engine)
     upgrade(engine)  # idempotent
     with engine.connect() as conn:

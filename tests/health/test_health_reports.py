@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
+from tests.backends import backend_env
 
 from camgrid.config import load_settings
 from camgrid.db.engine import make_engine, session_factory, unit_of_work
@@ -141,7 +142,7 @@ def test_merge_and_intersect_agree_with_sets(a: list[tuple[int, int]], b: list[t
 
 
 def test_sql_layer(tmp_path: Path) -> None:
-    settings = load_settings(tmp_path, {})
+    settings = load_settings(tmp_path, backend_env(tmp_path))
     engine = make_engine(settings.database_url)
     upgrade(engine)
     factory = session_factory(engine)

@@ -9,6 +9,7 @@ import pytest
 from health_city import cut, make_rows, site_cams
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tests.backends import db_url
 
 from camgrid.clock import NS_PER_S, FakeClock
 from camgrid.db.engine import make_engine, session_factory, unit_of_work
@@ -25,7 +26,7 @@ from camgrid.registry.models import Camera
 
 @pytest.fixture
 def factory(tmp_path: Path) -> Iterator[object]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'h.db'}")
+    engine = make_engine(db_url(tmp_path / "h.db"))
     upgrade(engine)
     yield session_factory(engine)
     engine.dispose()

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from health_city import make_rows, site_cams
+from tests.backends import db_url
 
 from camgrid.clock import NS_PER_S, FakeClock
 from camgrid.db.engine import make_engine, session_factory, unit_of_work
@@ -86,7 +87,7 @@ def test_observation_table(state: str, reason: str, obs: Observation) -> None:
 
 @pytest.fixture
 def factory(tmp_path: Path) -> Iterator[Any]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    engine = make_engine(db_url(tmp_path / "w.db"))
     upgrade(engine)
     f = session_factory(engine)
     with unit_of_work(f) as s:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from planner_helpers import random_instance
 from shapely.geometry import Point
+from tests.backends import db_url
 
 from camgrid.config import PlannerConfig
 from camgrid.geo.osm import City, crop_city, load_city
@@ -131,7 +132,7 @@ def test_mark_planned_sets_registry_status(small: PlanInstance, tmp_path: Path) 
 
     plan = plan_phases(small.instance, [2], "greedy")
     rows = [CameraIn.model_validate(r) for r in registry_rows(small, plan)]
-    engine = make_engine(f"sqlite:///{tmp_path / 'r.db'}")
+    engine = make_engine(db_url(tmp_path / "r.db"))
     upgrade(engine)
     factory = session_factory(engine)
     with unit_of_work(factory) as session:

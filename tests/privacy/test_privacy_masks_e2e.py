@@ -22,6 +22,7 @@ from camgrid.db.migrate import upgrade
 from camgrid.privacy import service as masks
 from camgrid.sim import clips
 from tests.api.test_control_room_e2e import get, login, start_server
+from tests.backends import home_db_url
 from tests.conftest import CLIP_CACHE, City, wait_for
 from tests.storage.media_check import decode_errors
 
@@ -69,7 +70,7 @@ def test_masked_camera_never_shows_its_private_area(city_factory: Any, tmp_path:
     city: City = city_factory(
         3, h265_every=0, sim_args=("--pattern-camera", "cam-0001"), extra_env={"CAMGRID_RECORDER__SEGMENT_SECONDS": "4"}
     )
-    engine = make_engine(f"sqlite:///{city.home / 'camgrid.db'}")
+    engine = make_engine(home_db_url(city.home))
     upgrade(engine)
     with unit_of_work(session_factory(engine)) as s:
         masks.set_mask(session=s, camera_id="cam-0001", polygons=QUARTER, actor="test", now_ns=time.time_ns())

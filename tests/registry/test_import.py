@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from camgrid.registry.io import REQUIRED, parse_camera_file
+from tests.backends import home_db_url
 
 GOOD = {
     "id": "cam-1",
@@ -205,10 +206,9 @@ def test_planned_cameras_import_as_planned_and_are_not_recorded(tmp_path: Path) 
     assert r.returncode == 0, r.stderr
     listed = run(home, "cameras", "list").stdout
     assert "plan-1" in listed and "planned" in listed
-    from camgrid.config import load_settings
     from camgrid.db.engine import make_engine, session_factory, unit_of_work
     from camgrid.storage.recorder import load_sources
 
-    engine = make_engine(load_settings(home, {}).database_url)
+    engine = make_engine(home_db_url(home))
     with unit_of_work(session_factory(engine)) as s:
         assert load_sources(s, "local") == [], "a planned camera is never recorded"

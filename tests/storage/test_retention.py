@@ -13,6 +13,7 @@ from camgrid.db.migrate import upgrade
 from camgrid.registry.models import Camera, District, Feeder, Site, Uplink
 from camgrid.storage.models import Deletion, Hold, Segment
 from camgrid.storage.retention import DAY, HoldInfo, SegInfo, expired, over_budget, run_retention
+from tests.backends import db_url
 
 NOW = 2_000_000_000 * 1_000_000_000
 H = 3600 * 1_000_000_000
@@ -57,7 +58,7 @@ def test_budget_policy(sizes: list[int], held: list[int], used: int, budget: int
 
 
 def test_run_retention_deletes_files_and_rows(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    engine = make_engine(db_url(tmp_path / "db.sqlite"))
     upgrade(engine)
     factory = session_factory(engine)
     files = []

@@ -1,0 +1,297 @@
+"""The two back ends the suite runs on, and real PostgreSQL and NATS JetStream servers for them.
+
+``CAMGRID_TEST_BACKEND`` selects the back end of the whole suite: ``sqlite`` (the default: SQLite in each home and the
+in-process bus) or ``postgres`` (PostgreSQL and NATS JetStream, from Debian's packages, on free loopback ports). On
+``postgres`` one server of each runs for the session, every test gets a fresh database of its own and the session's
+NATS URL through ``CAMGRID_DATABASE__URL`` and ``CAMGRID_BUS__URL`` (so every camgrid process and every in-process
+``load_settings`` of the test uses them), and the database and the JetStream streams are dropped after the test.
+
+Tests never build a database URL themselves: ``db_url(path)`` gives the URL of the database that stands for the SQLite
+file ``path`` on the active back end (the same path gives the same database within a test; the first path a test asks
+for is the test's own database, the one in ``CAMGRID_DATABASE__URL``). Module- and session-scoped fixtures, which run
+outside any test, get databases (and a ``CAMGRID_DATABASE__URL``) that live until the session ends.
+
+PostgreSQL refuses to run as root: when the suite runs as root, the server runs as the ``postgres`` OS user the Debian
+package creates, in a temporary folder that user owns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import glob
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+BACKEND = os.environ.get("CAMGRID_TEST_BACKEND", "sqlite") or "sqlite"
+if BACKEND not in ("sqlite", "postgres"):
+    raise RuntimeError(f"CAMGRID_TEST_BACKEND must be sqlite or postgres, not {BACKEND!r}")
+POSTGRES = BACKEND == "postgres"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(predicate: Any, timeout: float, interval: float = 0.2, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+# PostgreSQL ------------------------------------------------------------------------------------------------------
+def _pg_bindir() -> Path:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(p.split("/")[4]))
+    if not found:
+        pytest.fail("PostgreSQL is not installed: `apt-get install -y postgresql` (make test installs it)")
+    return Path(found[-1]).parent
+
+
+def _as_db_user(cmd: list[str]) -> list[str]:
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *cmd]
+    return cmd
+
+
+@dataclass
+class PgServer:
+    bindir: Path
+    folder: Path
+    port: int
+    user: str = "camgrid"
+    databases: list[str] = field(default_factory=list)
+
+    @property
+    def data(self) -> Path:
+        return self.folder / "data"
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
+
+    def _ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            _as_db_user([str(self.bindir / "pg_ctl"), "-D", str(self.data), *args]),
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=60,
+        )
+
+    def start(self) -> None:
+        opts = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.folder} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+        )
+        self._ctl("-l", str(self.folder / "server.log"), "-o", opts, "-w", "-t", "60", "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        self._ctl("-m", mode, "-w", "stop", check=False)
+
+    def _admin(self, sql: str) -> None:
+        engine = create_engine(self.url(), isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                conn.execute(text(sql))
+        finally:
+            engine.dispose()
+
+    def create_database(self) -> str:
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        self._admin(f'CREATE DATABASE "{name}"')
+        self.databases.append(name)
+        return self.url(name)
+
+    def drop_database(self, url: str) -> None:
+        """Drop a database made by ``create_database``, closing whatever connections a test left open to it."""
+        name = url.rsplit("/", 1)[1]
+        self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if name in self.databases:
+            self.databases.remove(name)
+
+
+def new_pg_server() -> PgServer:
+    bindir = _pg_bindir()
+    folder = Path(tempfile.mkdtemp(prefix="camgrid-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres", "postgres")
+    server = PgServer(bindir, folder, free_port())
+    subprocess.run(
+        _as_db_user([str(bindir / "initdb"), "-D", str(server.data), "-U", server.user, "--auth=trust", "--no-sync"]),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    server.start()
+    return server
+
+
+def remove_pg_server(server: PgServer) -> None:
+    server.stop("immediate")
+    shutil.rmtree(server.folder, ignore_errors=True)
+
+
+# NATS JetStream --------------------------------------------------------------------------------------------------
+@dataclass
+class NatsServer:
+    port: int
+    store: Path
+    log: Path
+    popen: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        exe = shutil.which("nats-server") or "/usr/sbin/nats-server"
+        if not Path(exe).exists():
+            pytest.fail("nats-server is not installed: `apt-get install -y nats-server` (make test installs it)")
+        fh = self.log.open("ab")
+        self.popen = subprocess.Popen(
+            [exe, "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.store)],
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for(lambda: "Server is ready" in self.log.read_text(errors="replace"), 20, 0.05, what="nats-server")
+
+    def stop(self) -> None:
+        if self.popen is not None and self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(10)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(5)
+        self.popen = None
+        # The next start must find the port free; the log says "ready" again only for a new start.
+        self.log.write_text("")
+
+    def delete_streams(self) -> None:
+        """Delete every JetStream stream (and so its consumers): the next test starts from an empty bus."""
+
+        async def run() -> None:
+            import nats
+
+            nc = await nats.connect(self.url, connect_timeout=5, allow_reconnect=False)
+            try:
+                js = nc.jetstream()
+                for name in await js.streams_info():
+                    await js.delete_stream(name.config.name)
+            finally:
+                await nc.close()
+
+        asyncio.run(run())
+
+
+# The back end of one test ----------------------------------------------------------------------------------------
+@dataclass
+class Servers:
+    """The session's PostgreSQL and NATS servers of the ``postgres`` back end."""
+
+    pg: PgServer
+    nats: NatsServer
+
+
+@dataclass
+class TestDatabases:
+    """The PostgreSQL databases of one test, one per SQLite path it stands for; all dropped when the test ends."""
+
+    __test__ = False  # not a test class, whatever its name
+
+    server: PgServer
+    default: str
+    by_path: dict[Path, str] = field(default_factory=dict)
+    made: list[str] = field(default_factory=list)
+
+    def url_for(self, path: Path) -> str:
+        key = Path(path).resolve()
+        if key not in self.by_path:
+            if self.default in self.by_path.values():
+                url = self.server.create_database()
+                self.made.append(url)
+            else:
+                url = self.default
+            self.by_path[key] = url
+        return self.by_path[key]
+
+    def drop(self) -> None:
+        for url in self.made:
+            self.server.drop_database(url)
+        self.made.clear()
+        self.by_path.clear()
+
+
+_session: TestDatabases | None = None  # for fixtures wider than a test (module, session)
+_current: TestDatabases | None = None  # for the test running now
+
+
+def begin_session(servers: Servers) -> TestDatabases:
+    """Databases for what runs outside a test (module- and session-scoped fixtures), until the session ends."""
+    global _session
+    url = servers.pg.create_database()
+    _session = TestDatabases(servers.pg, url, made=[url])
+    return _session
+
+
+def end_session() -> None:
+    global _session
+    dbs, _session = _session, None
+    if dbs is not None:
+        dbs.drop()
+
+
+def begin_test(servers: Servers) -> TestDatabases:
+    """Give the test starting now a fresh database of its own (its default, the one in ``CAMGRID_DATABASE__URL``)."""
+    global _current
+    url = servers.pg.create_database()
+    _current = TestDatabases(servers.pg, url, made=[url])
+    return _current
+
+
+def end_test(servers: Servers) -> None:
+    global _current
+    dbs, _current = _current, None
+    if dbs is not None:
+        dbs.drop()
+    servers.nats.delete_streams()
+
+
+def db_url(path: Path | str) -> str:
+    """The database URL that stands for the SQLite file ``path`` on the active back end."""
+    if not POSTGRES:
+        return f"sqlite:///{path}"
+    dbs = _current or _session
+    if dbs is None:
+        raise RuntimeError("db_url() on the postgres back end needs the session's servers (tests/conftest.py)")
+    return dbs.url_for(Path(path))
+
+
+def home_db_url(home: Path | str) -> str:
+    """The database URL of a camgrid home (``<home>/camgrid.db`` on SQLite)."""
+    return db_url(Path(home) / "camgrid.db")
+
+
+def backend_env(home: Path | str) -> dict[str, str]:
+    """The environment overrides that put a camgrid home on the active back end (none on SQLite): for tests that pass
+    ``load_settings`` an environment of their own instead of the process's."""
+    if not POSTGRES:
+        return {}
+    return {"CAMGRID_DATABASE__URL": home_db_url(home), "CAMGRID_BUS__URL": os.environ.get("CAMGRID_BUS__URL", "")}
