@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, Response, StreamingResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 
 from camgrid.access.service import Principal
 from camgrid.api.audit_hook import address_of, audit
 from camgrid.api.deps import ctx_of, db, require
+from camgrid.cluster import media
 from camgrid.registry.models import Camera, District
 from camgrid.storage import service as storage
 from camgrid.storage.models import Segment
@@ -228,13 +231,20 @@ def timeline(
 @router.get("/segments/{segment_id}/media")
 def segment_media(
     segment_id: int, request: Request, who: Principal = require("playback"), session: Session = Depends(db)
-) -> FileResponse:
+) -> Response:
+    """The segment's fMP4, ranges honoured. A segment recorded on another node of a cluster is streamed from that
+    node (``cluster.address``, authenticated with ``cluster.media_token``); 503 naming the node when it is down."""
     seg = session.get(Segment, segment_id)
     if seg is None:
         raise HTTPException(404, "no such segment")
     _camera(session, who, seg.camera_id)
+    ctx = ctx_of(request)
+    try:
+        where = media.locate(session, segment=seg, own_node_id=ctx.settings.recorder.node_id)
+    except media.MediaError as exc:
+        raise HTTPException(exc.status, str(exc)) from None
     audit(
-        ctx_of(request),
+        ctx,
         who=who.username,
         action="playback",
         camera=seg.camera_id,
@@ -242,4 +252,21 @@ def segment_media(
         t_to_ns=seg.end_ns,
         address=address_of(request),
     )
-    return FileResponse(seg.path, media_type="video/mp4", headers={"Cache-Control": "private, max-age=60"})
+    cache = {"Cache-Control": "private, max-age=60"}
+    if isinstance(where, Path):
+        if not where.is_file():
+            raise HTTPException(404, "the segment's file is gone (deleted by retention?)")
+        return FileResponse(where, media_type="video/mp4", headers=cache)
+    try:
+        stream = media.open_segment(
+            where, seg.id, token=ctx.settings.cluster.media_token, range_header=request.headers.get("range")
+        )
+    except media.MediaError as exc:
+        raise HTTPException(exc.status, str(exc)) from None
+    return StreamingResponse(
+        stream,
+        status_code=stream.status,
+        media_type="video/mp4",
+        headers={**cache, **stream.headers},
+        background=BackgroundTask(stream.close),
+    )

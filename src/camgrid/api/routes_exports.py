@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from camgrid.api.audit_hook import address_of, audit
 from camgrid.api.deps import ctx_of, db, require
 from camgrid.api.routes_cameras import _camera, visible
 from camgrid.clock import ns_to_datetime, ns_to_iso
+from camgrid.cluster import media
 from camgrid.playback.export import ExportError, SourceSegment, build_clip, write_manifest
 from camgrid.storage import service as storage
 
@@ -177,15 +179,28 @@ def approve(
     segs = storage.segments_between(session=session, camera_id=cam.id, start_ns=t0, end_ns=t1)
     gaps = storage.gaps_between(session=session, camera_id=cam.id, start_ns=t0, end_ns=t1)
     now = ctx_of(request).clock.wall_ns()
-    try:
-        a0, a1, pictures = build_clip(
-            [SourceSegment(Path(s.path), s.start_ns, s.end_ns) for s in segs], t0, t1, folder / "clip.mp4"
-        )
-    except (ExportError, OSError, ValueError) as exc:
-        (folder / "clip.mp4").unlink(missing_ok=True)
-        req.update(status="failed", decided_by=who.username, decided_ms=now // MS, decision_reason=str(exc))
-        _save(folder, req)
-        raise HTTPException(404 if isinstance(exc, ExportError) else 500, str(exc)) from None
+    settings = ctx_of(request).settings
+    # Segments recorded on other nodes of a cluster are copied here first (docs/design/cluster.md).
+    with tempfile.TemporaryDirectory(prefix=".sources-", dir=folder) as fetched:
+        try:
+            sources = []
+            for s in segs:
+                where = media.locate(session, segment=s, own_node_id=settings.recorder.node_id)
+                if isinstance(where, media.Remote):
+                    where = media.fetch_segment(
+                        where, s.id, Path(fetched) / f"{s.id}.mp4", token=settings.cluster.media_token
+                    )
+                sources.append(SourceSegment(where, s.start_ns, s.end_ns))
+        except media.MediaError as exc:
+            _save(folder, req)  # still pending (the attempt is in its audit entries): approve again later
+            raise HTTPException(exc.status, f"{exc}; the export stays pending, approve it again later") from None
+        try:
+            a0, a1, pictures = build_clip(sources, t0, t1, folder / "clip.mp4")
+        except (ExportError, OSError, ValueError) as exc:
+            (folder / "clip.mp4").unlink(missing_ok=True)
+            req.update(status="failed", decided_by=who.username, decided_ms=now // MS, decision_reason=str(exc))
+            _save(folder, req)
+            raise HTTPException(404 if isinstance(exc, ExportError) else 500, str(exc)) from None
     chain = [
         {
             "step": "requested",

@@ -11,6 +11,7 @@ import click
 from camgrid.bus import make_bus
 from camgrid.cli.common import settings_from, setup_logging
 from camgrid.clock import SystemClock
+from camgrid.cluster.media import serve_recordings
 from camgrid.cluster.node import RecorderNode
 from camgrid.db.engine import make_engine, session_factory
 from camgrid.db.migrate import upgrade
@@ -64,9 +65,15 @@ def node(
         member.start()
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
+    # The central API fetches this node's segments here (cluster.address, cluster.media_token).
+    recordings = serve_recordings(
+        factory=factory, node_id=settings.recorder.node_id, recordings=settings.recordings_dir, cfg=settings.cluster
+    )
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
     done.wait(duration)
     log.info("stopping")
     member.stop()
+    if recordings is not None:
+        recordings.stop()

@@ -2,8 +2,9 @@
 
 Everything on loopback, in one folder (default ``var/demo-cluster``): the simulated city, ``camgrid serve
 --no-record`` as the central node (control room on http://127.0.0.1:8080 unless ``--port``), and three ``camgrid
-node`` processes sharing the city's cameras through leases. Ctrl-C stops everything; ``kill -9`` one of the node pids
-it prints to watch its cameras move to the others within 15 s.
+node`` processes sharing the city's cameras through leases, each serving its recordings on a loopback port to the
+central node's playback and exports (a shared token generated per run). Ctrl-C stops everything; ``kill -9`` one
+of the node pids it prints to watch its cameras move to the others within 15 s.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ def main(argv: list[str] | None = None) -> None:
             CAMGRID_SERVER__PORT=str(args.port),
             CAMGRID_RECORDER__METRICS_PORT="0",
             CAMGRID_NEW_PASSWORD=password,
+            # Nodes serve their recordings to the central node's playback and exports with this shared secret.
+            CAMGRID_CLUSTER__MEDIA_TOKEN=secrets.token_urlsafe(32),
         )
         logs = home / "logs"
         logs.mkdir(exist_ok=True)
@@ -83,8 +86,13 @@ def main(argv: list[str] | None = None) -> None:
         for i in range(1, args.nodes + 1):
             nhome = home / f"node-{i}"
             nhome.mkdir(exist_ok=True)
-            p = spawn(f"node-{i}", [*CAMGRID, "node", "--node", f"node-{i}"], {"CAMGRID_HOME": str(nhome)})
-            print(f"demo-cluster: recorder node node-{i} pid {p.pid}", flush=True)
+            address = f"127.0.0.1:{free_port()}"
+            p = spawn(
+                f"node-{i}",
+                [*CAMGRID, "node", "--node", f"node-{i}"],
+                {"CAMGRID_HOME": str(nhome), "CAMGRID_CLUSTER__ADDRESS": address},
+            )
+            print(f"demo-cluster: recorder node node-{i} pid {p.pid}, recordings on {address}", flush=True)
         login = (home / "login.txt").read_text().strip() if (home / "login.txt").exists() else "(see login.txt)"
         print(f"demo-cluster: control room http://127.0.0.1:{args.port}/  login: {login}", flush=True)
         print("demo-cluster: Ctrl-C stops everything", flush=True)

@@ -1,0 +1,359 @@
+"""Recordings across nodes: each recorder node serves the segments it recorded; the central API fetches them.
+
+Node side: ``serve_recordings`` starts a small threaded HTTP server on ``cluster.address`` with one route,
+``GET /segments/{id}``: the segment is looked up in the shared index and served only when this node recorded it and
+its file lies inside this node's recordings folder; one ``Range: bytes=a-b`` is honoured (206), as browsers seek with
+ranges. Every request must carry ``Authorization: Bearer <cluster.media_token>``; without a token configured the
+server does not start (secure by default). The token is never logged.
+
+Central side: ``locate`` says where a segment's bytes are (a local path, or the node that serves them);
+``open_segment`` streams them from that node (the API passes the bytes and the range through), ``fetch_segment``
+copies them to a local file (exports). Every failure is a ``MediaError`` with an HTTP status and a message that names
+the node: 503 when it is unreachable, 502 when it refuses this server, 404 when it no longer has the segment.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import re
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy.orm import Session, sessionmaker
+
+from camgrid.cluster.models import Node
+from camgrid.config import ClusterConfig
+from camgrid.storage.models import Segment
+
+log = logging.getLogger("camgrid.cluster.media")
+
+CHUNK = 256 * 1024
+CONNECT_TIMEOUT_S = 3.0  # a dead host: the API answers 503 after this long
+READ_TIMEOUT_S = 15.0
+_ROUTE = re.compile(r"^/segments/([0-9]{1,18})$")
+
+
+class MediaError(Exception):
+    """A segment's bytes cannot be had; ``status`` is the HTTP status the API answers with."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Remote:
+    """A segment served by another node."""
+
+    node_id: str
+    address: str
+
+
+def parse_address(address: str) -> tuple[str, int]:
+    """``host:port`` (``[v6]:port`` for IPv6) → (host, port)."""
+    host, sep, port = address.strip().rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"cluster.address must be host:port, not {address!r}")
+    return host.strip("[]"), int(port)
+
+
+class Unsatisfiable(ValueError):
+    """The range starts beyond the end of the file (416)."""
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """One ``bytes=a-b`` / ``bytes=a-`` / ``bytes=-n`` range → (first, last) inclusive; None to send the whole file.
+
+    A header that is not a single valid byte range is ignored (RFC 9110 §14.2 allows it); a range starting at or
+    beyond the end raises ``Unsatisfiable``.
+    """
+    if not header:
+        return None
+    m = re.fullmatch(r"\s*bytes\s*=\s*([0-9]*)\s*-\s*([0-9]*)\s*", header)
+    if m is None or (not m.group(1) and not m.group(2)):
+        return None
+    a, b = m.group(1), m.group(2)
+    if not a:  # the last n bytes
+        n = int(b)
+        if n == 0 or size == 0:
+            raise Unsatisfiable(header)
+        return max(0, size - n), size - 1
+    first = int(a)
+    last = int(b) if b else size - 1
+    if b and last < first:
+        return None
+    if first >= size:
+        raise Unsatisfiable(header)
+    return first, min(last, size - 1)
+
+
+# --------------------------------------------------------------------------------------------------- node side
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: RecordingsServer
+    protocol_version = "HTTP/1.1"
+    server_version = "camgrid-node"
+    timeout = 60  # an idle keep-alive connection gives its thread back after this long
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s %s", self.address_string(), format % args)  # request line and status only, never headers
+
+    def _plain(self, status: int, text: str, extra: dict[str, str] | None = None) -> None:
+        body = (text + "\n").encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def do_HEAD(self) -> None:
+        self.do_GET()
+
+    def do_GET(self) -> None:
+        srv = self.server
+        given = self.headers.get("Authorization", "")
+        scheme, _, token = given.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), srv.token.encode()):
+            self._plain(401, "a valid cluster media token is required", {"WWW-Authenticate": "Bearer"})
+            return
+        m = _ROUTE.match(self.path.split("?", 1)[0])
+        if m is None:
+            self._plain(404, "not found")
+            return
+        try:
+            path = srv.segment_path(int(m.group(1)))
+        except Exception as exc:  # the database is unreachable: say so, never a stack trace
+            log.warning("recordings server: cannot read the index: %s", exc)
+            self._plain(503, "the recording index is unreachable from this node")
+            return
+        if path is None:
+            self._plain(404, "no such segment on this node")
+            return
+        try:
+            fh = path.open("rb")
+        except OSError:
+            self._plain(404, "the segment's file is gone from this node")
+            return
+        with fh:
+            size = os.fstat(fh.fileno()).st_size  # a segment being written: what is on disk now
+            try:
+                rng = parse_range(self.headers.get("Range"), size)
+            except Unsatisfiable:
+                self._plain(416, "range not satisfiable", {"Content-Range": f"bytes */{size}"})
+                return
+            first, last = rng if rng is not None else (0, size - 1)
+            count = max(0, last - first + 1)
+            self.send_response(206 if rng is not None else 200)
+            self.send_header("Content-Type", "video/mp4")
+            self.send_header("Accept-Ranges", "bytes")
+            self.send_header("Content-Length", str(count))
+            if rng is not None:
+                self.send_header("Content-Range", f"bytes {first}-{last}/{size}")
+            self.end_headers()
+            if self.command == "HEAD" or count == 0:
+                return
+            try:
+                self.connection.sendfile(fh, first, count)
+            except (BrokenPipeError, ConnectionResetError, TimeoutError):
+                self.close_connection = True  # the reader went away (a browser seeking elsewhere)
+
+
+class RecordingsServer(ThreadingHTTPServer):
+    """The node's recordings on ``cluster.address``: one thread per connection (reads are blocking file I/O)."""
+
+    daemon_threads = True
+
+    def __init__(
+        self, address: tuple[str, int], *, factory: sessionmaker[Session], node_id: str, root: Path, token: str
+    ) -> None:
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, _Handler)
+        self.factory = factory
+        self.node_id = node_id
+        self.root = root.resolve()
+        self.token = token
+        self._thread: threading.Thread | None = None
+
+    def segment_path(self, segment_id: int) -> Path | None:
+        """The file of a segment this node recorded, inside its recordings folder; None for anything else."""
+        with self.factory() as session:
+            seg = session.get(Segment, segment_id)
+            if seg is None or seg.node_id != self.node_id:
+                return None
+            path = Path(seg.path).resolve()
+        if not path.is_relative_to(self.root):
+            log.warning("recordings server: segment %d points outside %s; refused", segment_id, self.root)
+            return None
+        return path
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.serve_forever, args=(0.5,), name="recordings", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+def serve_recordings(
+    *, factory: sessionmaker[Session], node_id: str, recordings: Path, cfg: ClusterConfig
+) -> RecordingsServer | None:
+    """Start the node's recordings server on ``cluster.address``; None (and a log line saying why) when it cannot."""
+    if not cfg.address:
+        log.info("cluster.address is not set: this node's recordings are not served to the central API")
+        return None
+    if not cfg.media_token:
+        log.warning(
+            "not serving recordings on %s: cluster.media_token is empty (set the same secret on every node and on "
+            "the central API, e.g. CAMGRID_CLUSTER__MEDIA_TOKEN)",
+            cfg.address,
+        )
+        return None
+    try:
+        host, port = parse_address(cfg.address)
+        server = RecordingsServer(
+            (host, port), factory=factory, node_id=node_id, root=recordings, token=cfg.media_token
+        )
+    except (ValueError, OSError) as exc:
+        log.error("cannot serve recordings on %s: %s", cfg.address, exc)
+        return None
+    server.start()
+    log.info("serving this node's recordings on http://%s:%d/segments/{id}", host, port)
+    return server
+
+
+# ------------------------------------------------------------------------------------------------ central side
+
+
+def locate(session: Session, *, segment: Segment, own_node_id: str) -> Path | Remote:
+    """Where a segment's bytes are: a path on this machine, or the node that serves them.
+
+    A segment of this process's node is a local file. A segment of another node is fetched from that node's
+    ``cluster.address``; when the node serves nothing, a file at the same path on this machine (a segment recorded
+    before the cluster, or a shared file system) is used; otherwise ``MediaError`` (503).
+    """
+    path = Path(segment.path)
+    if segment.node_id == own_node_id:
+        return path
+    node = session.get(Node, segment.node_id)
+    if node is not None and node.address:
+        return Remote(node.id, node.address)
+    if path.is_file():
+        return path
+    raise MediaError(
+        503,
+        f"segment {segment.id} is recorded on node {segment.node_id}, which does not serve its recordings "
+        "(cluster.address is not set on that node)",
+    )
+
+
+_client: httpx.Client | None = None
+_client_lock = threading.Lock()
+
+
+def _http() -> httpx.Client:
+    """One pooled client per process (thread-safe): successive segments of a playback reuse connections."""
+    global _client
+    with _client_lock:
+        if _client is None:
+            _client = httpx.Client(
+                timeout=httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
+                limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
+                trust_env=False,  # never send the cluster token through an HTTP proxy from the environment
+            )
+        return _client
+
+
+def _url(remote: Remote, segment_id: int) -> str:
+    host, port = parse_address(remote.address)
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{port}/segments/{segment_id}"
+
+
+class SegmentStream:
+    """An open answer from a node: status and headers to pass on, then the bytes; ``close`` when done."""
+
+    def __init__(self, remote: Remote, segment_id: int, response: httpx.Response) -> None:
+        self.remote = remote
+        self.segment_id = segment_id
+        self.response = response
+        self.status = response.status_code
+        self.headers = {
+            k: v
+            for k in ("content-length", "content-range", "accept-ranges")
+            if (v := response.headers.get(k)) is not None
+        }
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self.response.iter_bytes(CHUNK)
+        except httpx.HTTPError as exc:
+            log.warning(
+                "segment %d: node %s stopped sending it (%s)", self.segment_id, self.remote.node_id, type(exc).__name__
+            )
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.response.close()
+
+
+def open_segment(remote: Remote, segment_id: int, *, token: str, range_header: str | None = None) -> SegmentStream:
+    """Ask the node for a segment (passing a ``Range`` through); 200, 206 and 416 are returned as they are."""
+    where = f"segment {segment_id} is recorded on node {remote.node_id}"
+    if not token:
+        raise MediaError(502, f"{where}, and cluster.media_token is not set on this server: it cannot fetch it")
+    headers = {"Authorization": f"Bearer {token}"}
+    if range_header:
+        headers["Range"] = range_header
+    client = _http()
+    try:
+        response = client.send(client.build_request("GET", _url(remote, segment_id), headers=headers), stream=True)
+    except (httpx.HTTPError, ValueError) as exc:
+        raise MediaError(503, f"{where}, which is unreachable ({remote.address}: {type(exc).__name__})") from None
+    if response.status_code in (200, 206, 416):
+        return SegmentStream(remote, segment_id, response)
+    response.close()
+    if response.status_code in (401, 403):
+        raise MediaError(502, f"{where}, which refused this server's cluster.media_token")
+    if response.status_code == 404:
+        raise MediaError(404, f"{where}, which no longer has it (deleted by its retention?)")
+    raise MediaError(502, f"{where}, which answered HTTP {response.status_code}")
+
+
+def fetch_segment(remote: Remote, segment_id: int, dest: Path, *, token: str) -> Path:
+    """Copy a whole segment from its node to ``dest`` (exports read local files)."""
+    stream = open_segment(remote, segment_id, token=token)
+    tmp = dest.with_name(dest.name + ".part")
+    try:
+        with tmp.open("wb") as fh:
+            for chunk in stream.response.iter_bytes(CHUNK):
+                fh.write(chunk)
+    except httpx.HTTPError as exc:
+        tmp.unlink(missing_ok=True)
+        raise MediaError(
+            503,
+            f"segment {segment_id} is recorded on node {remote.node_id}, which is unreachable "
+            f"(it stopped sending it: {type(exc).__name__})",
+        ) from None
+    finally:
+        stream.close()
+    expected = stream.headers.get("content-length")
+    if stream.status != 200 or (expected is not None and tmp.stat().st_size != int(expected)):
+        tmp.unlink(missing_ok=True)
+        raise MediaError(502, f"segment {segment_id}: node {remote.node_id} sent an incomplete copy")
+    tmp.replace(dest)
+    return dest
