@@ -240,6 +240,15 @@ class BusConfig(_Section):
 
 class ClusterConfig(_Section):
     capacity: int = Field(200, ge=1, le=100_000, description="Cameras this recorder node takes at most")
+    capacity_mbps: float = Field(
+        0.0,
+        ge=0.0,
+        le=1_000_000.0,
+        description="Mbit/s this node takes at most (cameras counted at their measured bitrate); 0 = cameras only",
+    )
+    camera_mbps: float = Field(
+        4.0, ge=0.01, le=1000.0, description="Bitrate counted for a camera not measured yet (Mbit/s capacity)"
+    )
     districts: str = Field(
         "", max_length=2000, description='District ids this node prefers (affinity), comma-separated; "" = none'
     )

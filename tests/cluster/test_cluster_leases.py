@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -161,3 +163,122 @@ def test_concurrent_takers_never_share_a_camera(pg_url: str) -> None:
     assert len(seen) == len(set(seen)) == 12, results
     with unit_of_work(factory) as s:
         assert service.holders(s) == {c: n for n, got in results.items() for c in got}
+
+
+@pytest.mark.parametrize(
+    ("capacity", "capacity_mbps", "camera_mbps", "budget"),
+    [(100, 0.0, 4.0, 400.0), (100, 250.0, 4.0, 250.0), (3, 0.0, 2.5, 7.5)],
+)
+def test_budget_mbps(capacity: int, capacity_mbps: float, camera_mbps: float, budget: float) -> None:
+    assert policy.budget_mbps(capacity=capacity, capacity_mbps=capacity_mbps, camera_mbps=camera_mbps) == budget
+
+
+@pytest.mark.parametrize(
+    ("budget", "total", "live", "share"),
+    [
+        (100.0, 90.0, [100.0, 100.0, 100.0], 30.0),
+        (100.0, 90.0, [100.0, 200.0], 30.0),  # in proportion to the budget
+        (10.0, 900.0, [10.0, 100.0], 10.0),  # never above its own budget
+        (100.0, 0.0, [100.0], 0.0),
+        (50.0, 40.0, [], 40.0),
+    ],
+)
+def test_fair_share_mbps(budget: float, total: float, live: list[float], share: float) -> None:
+    assert policy.fair_share_mbps(budget=budget, total_mbps=total, live_budgets=live) == pytest.approx(share)
+
+
+@pytest.mark.parametrize(
+    ("cands", "held", "target", "budget", "max_count", "picked"),
+    [
+        ([("a", 4.0), ("b", 4.0), ("c", 4.0)], 0.0, 8.0, 100.0, 10, ["a", "b"]),
+        ([("a", 4.0), ("b", 4.0), ("c", 4.0)], 0.0, 9.0, 100.0, 10, ["a", "b", "c"]),  # overshoot covers the city
+        ([("a", 4.0), ("b", 4.0), ("c", 4.0)], 0.0, 9.0, 9.0, 10, ["a", "b"]),  # ... but never the budget
+        ([("big", 20.0), ("s1", 2.0), ("s2", 2.0)], 5.0, 9.0, 10.0, 10, ["s1", "s2"]),  # too heavy: a lighter one
+        ([("a", 1.0), ("b", 1.0), ("c", 1.0)], 0.0, 50.0, 100.0, 2, ["a", "b"]),  # camera capacity left
+        ([("a", 1.0)], 8.0, 8.0, 100.0, 10, []),
+    ],
+)
+def test_pick_by_load(
+    cands: list[tuple[str, float]], held: float, target: float, budget: float, max_count: int, picked: list[str]
+) -> None:
+    got = policy.pick_by_load(cands, held_mbps=held, target_mbps=target, budget=budget, max_count=max_count)
+    assert got == picked
+
+
+@given(
+    st.lists(st.floats(0.1, 20.0), min_size=0, max_size=40),
+    st.floats(0.0, 50.0),
+    st.floats(0.0, 200.0),
+    st.floats(1.0, 200.0),
+)
+def test_pick_by_load_never_exceeds_the_budget(mbps: list[float], held: float, target: float, budget: float) -> None:
+    cands = [(f"c{i}", m) for i, m in enumerate(mbps)]
+    got = policy.pick_by_load(cands, held_mbps=held, target_mbps=target, budget=budget, max_count=1000)
+    load = held + sum(dict(cands)[c] for c in got)
+    assert not got or load <= budget + 1e-6
+    if load < target:  # short of the target: every camera left out would not fit
+        left = [m for c, m in cands if c not in got]
+        assert all(load + m > budget - 1e-6 for m in left) or not left
+
+
+def test_take_by_bitrate(db: tuple[Engine, sessionmaker[Session]]) -> None:
+    """A node declared in Mbit/s takes cameras at their measured bitrate (unknown ones at the assumed one)."""
+    _engine, factory = db
+    with unit_of_work(factory) as s:
+        service.register(s, node_id="a", capacity=100, capacity_mbps=10.0, districts="", address="", now_ns=T0)
+        service.register(s, node_id="b", capacity=100, districts="", address="", now_ns=T0)  # 100 x 1 Mbit/s
+        service.ensure_lease_rows(s)
+        assert service.city_load_mbps(s, camera_mbps=1.0) == pytest.approx(12.0)
+        budgets = service.live_budgets(s, now_ns=T0, ttl_ns=TTL, camera_mbps=1.0)
+        assert budgets == {"a": 10.0, "b": 100.0}
+        load = service.LoadTarget(held_mbps=0.0, target_mbps=6.0, budget_mbps=10.0, camera_mbps=1.0)
+        taken = service.take(s, node_id="a", districts="", count=100, now_ns=T0, ttl_ns=TTL, load=load)
+    assert [t.camera_id for t in taken] == [f"C{i:02d}" for i in range(6)]
+    with unit_of_work(factory) as s:
+        service.set_bitrates(s, node_id="a", mbps={"C00": 3.0, "C01": 3.0, "C07": 9.0})  # C07 is not a's: ignored
+        assert service.held_load_mbps(s, node_id="a", camera_mbps=1.0) == pytest.approx(10.0)
+        assert service.city_load_mbps(s, camera_mbps=1.0) == pytest.approx(16.0)
+        mbps = dict(s.execute(select(Lease.camera_id, Lease.mbps)).all())
+    assert mbps["C07"] == 0.0
+    with unit_of_work(factory) as s:
+        load = service.LoadTarget(held_mbps=10.0, target_mbps=12.0, budget_mbps=10.0, camera_mbps=1.0)
+        assert service.take(s, node_id="a", districts="", count=100, now_ns=T0, ttl_ns=TTL, load=load) == []
+
+
+def test_node_declared_in_mbps_takes_by_measured_bitrate(city_factory: Any, pg_url: str) -> None:
+    """`camgrid node` with cluster.capacity_mbps: unmeasured cameras count at cluster.camera_mbps; the node stores
+    what it measures and takes more cameras as real (lower) bitrates replace the assumed ones, never above its
+    budget."""
+    from tests.cluster.conftest import pg_city
+    from tests.cluster.test_cluster_failover import CLUSTER_ENV, holders, start_node
+    from tests.conftest import wait_for
+
+    budget = 10.0
+    env = {
+        **CLUSTER_ENV,
+        "CAMGRID_DATABASE__URL": pg_url,
+        "CAMGRID_CLUSTER__CAPACITY_MBPS": str(budget),
+        "CAMGRID_CLUSTER__CAMERA_MBPS": "4",
+    }
+    city = pg_city(city_factory(6, extra_env=env), pg_url)
+    node = start_node(city, "n1")
+    try:
+        wait_for(lambda: len(holders(city)) == 2, 30, what="two cameras at the assumed 4 Mbit/s")
+        time.sleep(3.0)
+        assert len(holders(city)) == 2, "a third unmeasured camera would exceed the 10 Mbit/s budget"
+
+        def measured() -> list[tuple[str, str | None, float]]:
+            return [(str(c), n, float(m)) for c, n, m in city.db("select camera_id, node_id, mbps from camera_leases")]
+
+        first = set(holders(city))
+        wait_for(lambda: all(m > 0 for c, _n, m in measured() if c in first), 40, what="measured bitrates")
+        rates = [m for c, _n, m in measured() if c in first]
+        assert all(0.01 < m < 4.0 for m in rates), rates  # the simulator's streams are well under 4 Mbit/s
+        wait_for(lambda: len(holders(city)) > 2, 30, what="more cameras once real bitrates are known")
+        time.sleep(12.0)
+        rows = measured()
+        load = sum(m if m > 0 else 4.0 for _c, n, m in rows if n == "n1")
+        assert load <= budget + 1e-6, rows
+        assert node.popen.poll() is None
+    finally:
+        node.stop()

@@ -31,6 +31,9 @@ def setup_logging(settings: Settings, name: str) -> None:
         stream=sys.stderr,
         format=f"%(asctime)s {name} %(levelname)s %(name)s: %(message)s",
     )
+    # A line per proxied segment request (httpx, httpcore) says nothing the audit log does not.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 def open_db(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:

@@ -23,11 +23,21 @@ log = logging.getLogger("camgrid.node")
 @click.command()
 @click.option("--node", "node_id", help="Node id (default: recorder.node_id); unique in the cluster.")
 @click.option("--capacity", type=click.IntRange(1, 100_000), help="Cameras this node takes at most.")
+@click.option(
+    "--capacity-mbps",
+    type=click.FloatRange(0, 1_000_000),
+    help="Mbit/s this node takes at most (cameras counted at their measured bitrate).",
+)
 @click.option("--districts", help="Comma-separated district ids this node prefers.")
 @click.option("--duration", type=float, help="Stop after this many seconds (benchmarks, tests).")
 @click.pass_context
 def node(
-    ctx: click.Context, node_id: str | None, capacity: int | None, districts: str | None, duration: float | None
+    ctx: click.Context,
+    node_id: str | None,
+    capacity: int | None,
+    capacity_mbps: float | None,
+    districts: str | None,
+    duration: float | None,
 ) -> None:
     """Record the cameras this node holds leases on; take free ones up to its share; give them back on exit.
 
@@ -38,6 +48,8 @@ def node(
         settings.recorder.node_id = node_id
     if capacity:
         settings.cluster.capacity = capacity
+    if capacity_mbps is not None:
+        settings.cluster.capacity_mbps = capacity_mbps
     if districts is not None:
         settings.cluster.districts = districts
     setup_logging(settings, f"node[{settings.recorder.node_id}]")

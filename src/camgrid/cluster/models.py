@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Integer, String
+from sqlalchemy import BigInteger, Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from camgrid.db.base import Base
@@ -14,6 +14,7 @@ class Node(Base):
     __tablename__ = "cluster_nodes"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     capacity: Mapped[int] = mapped_column(Integer, default=0)
+    capacity_mbps: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")  # 0: cameras only
     districts: Mapped[str] = mapped_column(String(2000), default="")  # comma-separated district ids (affinity)
     address: Mapped[str] = mapped_column(String(255), default="")  # where its recordings are served from
     status: Mapped[str] = mapped_column(String(16), default="up")  # up | down (clean shutdown)
@@ -34,6 +35,7 @@ class Lease(Base):
     expires_ns: Mapped[int] = mapped_column(BigInteger, default=0)
     acquired_ns: Mapped[int] = mapped_column(BigInteger, default=0)
     epoch: Mapped[int] = mapped_column(Integer, default=0)
+    mbps: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")  # measured by its holder; 0: unknown
 
 
 class OutboxMark(Base):

@@ -21,6 +21,7 @@ from camgrid.storage.recorder import Recorder
 
 log = logging.getLogger("camgrid.cluster")
 NS = 1_000_000_000
+MEASURE_NS = 10 * NS  # how often a node stores the bitrates of the cameras it holds
 
 
 class RecorderNode:
@@ -45,6 +46,8 @@ class RecorderNode:
         self._settled_ns = 0
         self.db_ok = True
         self.taken_total = 0
+        self._next_measure_ns = 0
+        self._bytes_at: dict[str, tuple[int, int]] = {}  # camera -> (when, bytes received) at the last measure
         recorder.only = set()  # nothing until leases are held
         # Index rows survive a database outage (and a crash during one) in a local outbox.
         self.outbox = OutboxIndexWriter(
@@ -72,6 +75,7 @@ class RecorderNode:
                 session,
                 node_id=self.node_id,
                 capacity=self.cfg.capacity,
+                capacity_mbps=self.cfg.capacity_mbps,
                 districts=self.cfg.districts,
                 address=self.cfg.address,
                 now_ns=now,
@@ -103,23 +107,11 @@ class RecorderNode:
                 service.heartbeat(session, node_id=self.node_id, now_ns=now)
                 held = service.renew(session, node_id=self.node_id, now_ns=now, ttl_ns=self.ttl_ns)
                 taken: list[service.Taken] = []
+                if now >= self._next_measure_ns:
+                    self._next_measure_ns = now + MEASURE_NS
+                    service.set_bitrates(session, node_id=self.node_id, mbps=self._measure(now, held))
                 if now >= self._settled_ns:
-                    live = service.live_capacities(session, now_ns=now, ttl_ns=self.ttl_ns)
-                    live[self.node_id] = self.cfg.capacity
-                    target = policy.fair_share(
-                        capacity=self.cfg.capacity,
-                        total_cameras=service.active_cameras(session),
-                        live_capacities=list(live.values()),
-                    )
-                    want = policy.to_take(target=target, held=len(held))
-                    taken = service.take(
-                        session,
-                        node_id=self.node_id,
-                        districts=self.cfg.districts,
-                        count=want,
-                        now_ns=now,
-                        ttl_ns=self.ttl_ns,
-                    )
+                    taken = self._take(session, now, held)
         except Exception as exc:
             if self.db_ok:
                 log.warning("node %s: database unreachable (%s); recording what it holds", self.node_id, exc)
@@ -129,6 +121,62 @@ class RecorderNode:
             log.info("node %s: database reachable again", self.node_id)
         self.db_ok = True
         self.apply(held | {t.camera_id for t in taken}, taken)
+
+    def _take(self, session: Session, now: int, held: set[str]) -> list[service.Taken]:
+        """Take free cameras up to this node's fair share: of the camera count, or with ``capacity_mbps`` of the
+        city's bitrate (and never more cameras than ``capacity``)."""
+        cfg = self.cfg
+        load = None
+        if cfg.capacity_mbps > 0:
+            cam_mbps = cfg.camera_mbps
+            budgets = service.live_budgets(session, now_ns=now, ttl_ns=self.ttl_ns, camera_mbps=cam_mbps)
+            budget = policy.budget_mbps(capacity=cfg.capacity, capacity_mbps=cfg.capacity_mbps, camera_mbps=cam_mbps)
+            budgets[self.node_id] = budget
+            target_mbps = policy.fair_share_mbps(
+                budget=budget,
+                total_mbps=service.city_load_mbps(session, camera_mbps=cam_mbps),
+                live_budgets=list(budgets.values()),
+            )
+            held_mbps = service.held_load_mbps(session, node_id=self.node_id, camera_mbps=cam_mbps)
+            if held_mbps >= target_mbps:
+                return []
+            want = cfg.capacity - len(held)
+            load = service.LoadTarget(held_mbps, target_mbps, budget, cam_mbps)
+        else:
+            live = service.live_capacities(session, now_ns=now, ttl_ns=self.ttl_ns)
+            live[self.node_id] = cfg.capacity
+            target = policy.fair_share(
+                capacity=cfg.capacity,
+                total_cameras=service.active_cameras(session),
+                live_capacities=list(live.values()),
+            )
+            want = policy.to_take(target=target, held=len(held))
+        return service.take(
+            session,
+            node_id=self.node_id,
+            districts=cfg.districts,
+            count=want,
+            now_ns=now,
+            ttl_ns=self.ttl_ns,
+            load=load,
+        )
+
+    def _measure(self, now: int, held: set[str]) -> dict[str, float]:
+        """Mbit/s received from each held camera since the last measure (what Mbit/s capacity counts)."""
+        snap = self.recorder.loop.snapshot()
+        out: dict[str, float] = {}
+        last, self._bytes_at = self._bytes_at, {}
+        for cam in held:
+            got = snap.get(cam, {}).get("bytes")
+            if not isinstance(got, int):
+                continue
+            self._bytes_at[cam] = (now, got)
+            prev = last.get(cam)
+            if prev is not None and now > prev[0] and got >= prev[1]:
+                mbps = (got - prev[1]) * 8 / ((now - prev[0]) / NS) / 1e6
+                if mbps > 0:
+                    out[cam] = mbps
+        return out
 
     def apply(self, new: set[str], taken: list[service.Taken]) -> None:
         lost = self.held - new

@@ -25,6 +25,44 @@ def to_take(*, target: int, held: int) -> int:
     return max(0, target - held)
 
 
+def budget_mbps(*, capacity: int, capacity_mbps: float, camera_mbps: float) -> float:
+    """What a node takes, in Mbit/s: its declared ``capacity_mbps``, or (declared in cameras) its camera count at
+    the assumed bitrate, so that nodes declared either way share one scale."""
+    return capacity_mbps if capacity_mbps > 0 else capacity * camera_mbps
+
+
+def fair_share_mbps(*, budget: float, total_mbps: float, live_budgets: list[float]) -> float:
+    """This node's share of the city's bitrate, in proportion to its budget, never above it (``live_budgets``
+    includes this node)."""
+    if budget <= 0 or total_mbps <= 0:
+        return 0.0
+    pool = sum(b for b in live_budgets if b > 0)
+    if pool <= 0:
+        return min(budget, total_mbps)
+    return min(budget, total_mbps, total_mbps * budget / pool)
+
+
+def pick_by_load(
+    candidates: list[tuple[str, float]], *, held_mbps: float, target_mbps: float, budget: float, max_count: int
+) -> list[str]:
+    """Cameras to take, in the order given (preferred first), until the held load reaches ``target_mbps``.
+
+    The last camera may overshoot the target (shares must cover the city) but never the node's ``budget``; a camera
+    too heavy for the room left is skipped for a lighter one. ``candidates`` carry the bitrate to count (measured, or
+    assumed when unknown). At most ``max_count`` cameras (the node's camera capacity left).
+    """
+    out: list[str] = []
+    load = held_mbps
+    for cam, mbps in candidates:
+        if load >= target_mbps or len(out) >= max_count:
+            break
+        if load + mbps > budget + 1e-9:
+            continue
+        out.append(cam)
+        load += mbps
+    return out
+
+
 def affinity_rank(district: str, districts: frozenset[str]) -> int:
     """0 for a camera in one of the node's districts, 1 otherwise: preferred cameras are taken first."""
     return 0 if district in districts else 1

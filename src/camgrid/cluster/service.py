@@ -10,11 +10,13 @@ heartbeat to the first segment of the new holder.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, case, func, literal, null, or_, select, update
+from sqlalchemy import Table, and_, bindparam, case, func, literal, null, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from camgrid.cluster import policy
 from camgrid.cluster.models import Lease, Node
 from camgrid.cluster.policy import parse_districts
 from camgrid.registry.models import Camera
@@ -22,6 +24,16 @@ from camgrid.storage.models import Gap
 
 NOT_RUNNING = "recorder_not_running"
 STARTING = "starting"
+
+
+@dataclass(frozen=True)
+class LoadTarget:
+    """Taking by bitrate: what the node holds, the share it aims at and its budget, all in Mbit/s."""
+
+    held_mbps: float
+    target_mbps: float
+    budget_mbps: float
+    camera_mbps: float  # counted for a camera whose bitrate is not measured yet
 
 
 @dataclass(frozen=True)
@@ -35,13 +47,23 @@ class Taken:
     previous_node: str | None
 
 
-def register(session: Session, *, node_id: str, capacity: int, districts: str, address: str, now_ns: int) -> None:
+def register(
+    session: Session,
+    *,
+    node_id: str,
+    capacity: int,
+    districts: str,
+    address: str,
+    now_ns: int,
+    capacity_mbps: float = 0.0,
+) -> None:
     """Insert or refresh this node's row (a restarted node keeps its id)."""
     node = session.get(Node, node_id)
     if node is None:
         node = Node(id=node_id)
         session.add(node)
     node.capacity = capacity
+    node.capacity_mbps = capacity_mbps
     node.districts = districts
     node.address = address
     node.status = "up"
@@ -60,6 +82,54 @@ def live_capacities(session: Session, *, now_ns: int, ttl_ns: int) -> dict[str, 
         select(Node.id, Node.capacity).where(and_(Node.status == "up", Node.heartbeat_ns >= now_ns - ttl_ns))
     ).all()
     return {str(r[0]): int(r[1]) for r in rows}
+
+
+def live_budgets(session: Session, *, now_ns: int, ttl_ns: int, camera_mbps: float) -> dict[str, float]:
+    """Every live node's budget in Mbit/s (``policy.budget_mbps``)."""
+    rows = session.execute(
+        select(Node.id, Node.capacity, Node.capacity_mbps).where(
+            and_(Node.status == "up", Node.heartbeat_ns >= now_ns - ttl_ns)
+        )
+    ).all()
+    return {
+        str(n): policy.budget_mbps(capacity=int(c), capacity_mbps=float(m or 0.0), camera_mbps=camera_mbps)
+        for n, c, m in rows
+    }
+
+
+def _load(camera_mbps: float) -> Any:
+    """A camera's bitrate to count: measured by its holder, or the assumed one while unknown."""
+    return func.coalesce(func.nullif(Lease.mbps, 0.0), literal(camera_mbps))
+
+
+def city_load_mbps(session: Session, *, camera_mbps: float) -> float:
+    """The bitrate of every active camera (cameras never leased yet count at ``camera_mbps``)."""
+    total = session.scalar(
+        select(func.sum(_load(camera_mbps)))
+        .select_from(Camera)
+        .outerjoin(Lease, Lease.camera_id == Camera.id)
+        .where(Camera.status == "active")
+    )
+    return float(total or 0.0)
+
+
+def held_load_mbps(session: Session, *, node_id: str, camera_mbps: float) -> float:
+    total = session.scalar(select(func.sum(_load(camera_mbps))).where(Lease.node_id == node_id))
+    return float(total or 0.0)
+
+
+def set_bitrates(session: Session, *, node_id: str, mbps: dict[str, float]) -> None:
+    """Store what this node measured for the cameras it holds (cameras it lost meanwhile are left alone)."""
+    if not mbps:
+        return
+    table = Lease.__table__
+    assert isinstance(table, Table)
+    stmt = (
+        update(table)
+        .where(and_(table.c.camera_id == bindparam("cam"), table.c.node_id == node_id))
+        .values(mbps=bindparam("value"))
+    )
+    session.execute(stmt, [{"cam": c, "value": round(v, 3)} for c, v in mbps.items()])  # one executemany
 
 
 def active_cameras(session: Session) -> int:
@@ -110,8 +180,10 @@ def take(
     count: int,
     now_ns: int,
     ttl_ns: int,
+    load: LoadTarget | None = None,
 ) -> list[Taken]:
-    """Take up to ``count`` free cameras, those of the node's districts first.
+    """Take up to ``count`` free cameras, those of the node's districts first; with ``load``, only as many as bring
+    the node's bitrate to its target (``policy.pick_by_load``).
 
     Gaps left open for a taken camera (by the node that released it or by the recorder that died) are closed where
     the new one starts; the new holder's recorder opens that one (``Taken``) and closes it at its first segment.
@@ -123,11 +195,33 @@ def take(
     rank = case((Camera.district_id.in_(prefer), 0), else_=1) if prefer else literal(1)
     # Free: never held, released, or held by a node that stopped heartbeating (or left, or was never registered).
     stale = or_(Node.id.is_(None), Node.status != "up", Node.heartbeat_ns < now_ns - ttl_ns)
+    free = and_(Camera.status == "active", or_(Lease.node_id.is_(None), and_(Lease.node_id != node_id, stale)))
+    if load is not None:
+        # Two steps: read the candidates and their bitrates without locks, then lock only the ones picked (another
+        # node may have taken some meanwhile: SKIP LOCKED and the re-checked condition leave them out).
+        cands = session.execute(
+            select(Lease.camera_id, _load(load.camera_mbps))
+            .join(Camera, Camera.id == Lease.camera_id)
+            .outerjoin(Node, Node.id == Lease.node_id)
+            .where(free)
+            .order_by(rank, Lease.camera_id)
+            .limit(count)
+        ).all()
+        picked = policy.pick_by_load(
+            [(str(c), float(m)) for c, m in cands],
+            held_mbps=load.held_mbps,
+            target_mbps=load.target_mbps,
+            budget=load.budget_mbps,
+            max_count=count,
+        )
+        if not picked:
+            return []
+        free = and_(free, Lease.camera_id.in_(picked))
     rows = session.execute(
         select(Lease.camera_id, Lease.node_id, Node.heartbeat_ns)
         .join(Camera, Camera.id == Lease.camera_id)
         .outerjoin(Node, Node.id == Lease.node_id)
-        .where(and_(Camera.status == "active", or_(Lease.node_id.is_(None), and_(Lease.node_id != node_id, stale))))
+        .where(free)
         .order_by(rank, Lease.camera_id)
         .limit(count)
         .with_for_update(skip_locked=True, of=Lease)
