@@ -4,14 +4,20 @@ incident, with its real start, once NATS returns (the incident engine waits for 
 
 from __future__ import annotations
 
+import asyncio
+import json
 import subprocess
 import time
+from pathlib import Path
 from typing import Any
+
+import websockets
 
 from tests.api.test_control_room_e2e import PASSWORD, get, login
 from tests.cluster.conftest import NatsServer, PgCity, pg_city
 from tests.cluster.test_cluster_failover import start_node
 from tests.conftest import CAMGRID, free_port, wait_for
+from tests.storage.media_check import decode_errors, probe
 
 NS = 1_000_000_000
 
@@ -39,7 +45,7 @@ def start_central(city: PgCity) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def test_central_node_follows_the_bus_and_keeps_incidents_through_a_nats_outage(
-    city_factory: Any, pg_url: str, nats_server: NatsServer
+    city_factory: Any, pg_url: str, nats_server: NatsServer, tmp_path: Path
 ) -> None:
     env = {
         "CAMGRID_RECORDER__SEGMENT_SECONDS": "4",
@@ -65,6 +71,23 @@ def test_central_node_follows_the_bus_and_keeps_incidents_through_a_nats_outage(
         # The central node records nothing: "recording" on its map can only come from the node, over NATS.
         wait_for(lambda: all(s == "recording" for s in states().values()), 60, what="node states on the map")
         assert sorted(states()) == cams
+
+        # Live from the central node: it records nothing, so it opens the camera itself for the viewer.
+        async def watch(camera: str, frames: int) -> list[Any]:
+            msgs: list[Any] = []
+            url = f"ws://{base[7:]}/api/live/{camera}"
+            async with websockets.connect(url, additional_headers={"Cookie": cookie}) as ws:
+                while sum(1 for m in msgs if isinstance(m, bytes)) < frames + 1:
+                    msgs.append(await asyncio.wait_for(ws.recv(), 15))
+            return msgs
+
+        msgs = asyncio.run(watch(cams[1], 40))
+        texts = [json.loads(m) for m in msgs if isinstance(m, str)]
+        assert texts[0]["type"] == "codec", texts
+        clip = tmp_path / "central-live.mp4"
+        clip.write_bytes(b"".join(m for m in msgs if isinstance(m, bytes)))
+        assert decode_errors(clip) == "" and probe(clip)["frames"] >= 40
+        assert not city.db("select 1 from segments where node_id <> 'n1'"), "the central node recorded nothing"
 
         nats_server.stop()
         cut = city.fault("power_cut", feeder)

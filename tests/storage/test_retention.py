@@ -115,3 +115,47 @@ def test_run_retention_deletes_files_and_rows(tmp_path: Path) -> None:
         assert remaining == 3000
         assert s.scalar(select(func.count()).select_from(Deletion)) == 5
     assert sum(1 for f in files if f.exists()) == 3
+
+
+def test_a_cluster_node_deletes_only_what_it_recorded(tmp_path: Path) -> None:
+    """Retention with ``node_id`` (docs/design/cluster.md): age and disk budget count this node's segments only; the
+    other node's files and rows stay for that node to judge."""
+    engine = make_engine(db_url(tmp_path / "db.sqlite"))
+    upgrade(engine)
+    factory = session_factory(engine)
+    with unit_of_work(factory) as s:
+        s.add_all([District(id="D"), Feeder(id="F"), Uplink(id="U")])
+        s.flush()
+        s.add(Site(id="S", district_id="D", feeder_id="F", uplink_id="U", lat=0, lon=0))
+        s.flush()
+        s.add(
+            Camera(
+                id="c", name="c", lat=0, lon=0, district_id="D", site_id="S", feeder_id="F", uplink_id="U",
+                rtsp_url="rtsp://x/",
+            )
+        )  # fmt: skip
+        for node in ("a", "b"):
+            for i, age_d in enumerate([30, 20, 1]):
+                path = tmp_path / node / f"{i}.mp4"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(b"x" * 1000)
+                end = NOW - age_d * 24 * H
+                s.add(
+                    Segment(
+                        camera_id="c", start_ns=end - 10**10, end_ns=end, path=str(path), bytes=1000, codec="h264",
+                        status="complete", node_id=node,
+                    )
+                )  # fmt: skip
+    with unit_of_work(factory) as s:
+        counts = run_retention(session=s, cfg=RetentionConfig(default_days=25), now_ns=NOW, node_id="a")
+    assert counts["age"] == 1
+    assert not (tmp_path / "a" / "0.mp4").exists() and (tmp_path / "b" / "0.mp4").exists()
+    with unit_of_work(factory) as s:
+        # Budget 1500 bytes: a holds 2000 of its own (b's 3000 do not count), so a's oldest goes, not b's.
+        counts = run_retention(
+            session=s, cfg=RetentionConfig(default_days=25, disk_budget_gb=1500 / 1024**3), now_ns=NOW, node_id="a"
+        )
+        assert counts["budget"] == 1
+        left = sorted(s.execute(select(Segment.node_id, func.count()).group_by(Segment.node_id)).all())
+    assert left == [("a", 1), ("b", 3)]
+    assert [p.name for p in sorted((tmp_path / "b").iterdir())] == ["0.mp4", "1.mp4", "2.mp4"]

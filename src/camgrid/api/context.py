@@ -106,7 +106,22 @@ class AppContext:
         def close_sub(camera_id: str) -> None:
             rec.close_live_session(camera_id + SUB)
 
-        self.hub = LiveHub(loop, rec._codec_of, open_sub, close_sub)
+        open_main = close_main = None
+        if rec.only is not None:  # a recorder that records only some cameras (a cluster): watch the others directly
+
+            def open_main(camera_id: str) -> bool:
+                if camera_id in rec.cams:
+                    return True  # recorded here: the recording's connection serves the viewers
+                src = rec.live_source(camera_id)
+                if src is None:
+                    return False
+                rec.open_live_session(camera_id, src)  # masks apply: transforms are keyed by camera
+                return True
+
+            def close_main(camera_id: str) -> None:
+                rec.close_live_session(camera_id)
+
+        self.hub = LiveHub(loop, rec._codec_of, open_sub, close_sub, open_main, close_main)
         rec.taps.append(self.hub.tap)
         rec.session_listeners.append(self.hub.on_state)
 

@@ -66,6 +66,10 @@ def node(
     masks = MaskSync(recorder, factory)
     masks.sync()
     recorder.hooks.append(masks.sync)
+    from camgrid.cli.record import retention_hook
+
+    # Retention of what this node recorded, on its own disk (the other nodes look after theirs).
+    recorder.hooks.append(retention_hook(settings, engine, factory, clock, node_id=settings.recorder.node_id))
     member = RecorderNode(
         recorder=recorder,
         factory=factory,

@@ -34,13 +34,17 @@ def metrics_token(settings_home: object) -> str:
     return path.read_text().strip()
 
 
-def retention_hook(settings: Any, engine: Any, factory: Any, clock: Any) -> Callable[[], None]:
+def retention_hook(
+    settings: Any, engine: Any, factory: Any, clock: Any, *, node_id: str | None = None
+) -> Callable[[], None]:
     """Retention every ``retention.interval_s``; each deletion is an audit entry (with the file's SHA-256) written
-    before the file goes: if the audit log cannot take it, nothing is deleted this time."""
+    before the file goes: if the audit log cannot take it, nothing is deleted this time. ``node_id``: a cluster
+    node deletes only what it recorded (its disk, its budget)."""
     from camgrid.access.audit import AuditLog, Entry
     from camgrid.storage.retention import SegInfo, run_retention
 
-    audit_log = AuditLog.open(engine, home=settings.home, clock=clock)
+    # A cluster node adds entries to the shared log; only the central node signs checkpoints (one key per log).
+    audit_log = AuditLog.open(engine, home=settings.home, clock=clock, auto_checkpoint=node_id is None)
     next_run = [time.monotonic() + 5.0]
 
     def on_delete(seg: SegInfo, reason: str, path: str, digest: str) -> None:
@@ -67,8 +71,10 @@ def retention_hook(settings: Any, engine: Any, factory: Any, clock: Any) -> Call
                     now_ns=clock.wall_ns(),
                     on_delete=on_delete,
                     passes=(which,),
+                    node_id=node_id,
                 )
-        audit_log.maybe_checkpoint(clock.wall_ns())
+        if node_id is None:
+            audit_log.maybe_checkpoint(clock.wall_ns())
 
     return hook
 

@@ -34,6 +34,20 @@ def serve(ctx: click.Context, host: str | None, port: int | None, record: bool) 
     clock = SystemClock()
     recorder = None
     masks: object = None
+    if not record and settings.bus.url:
+        # A cluster's central node records nothing (the nodes do); a recorder restricted to no camera opens the
+        # live view of a camera on demand, straight from the camera, with its privacy masks burnt in.
+        recorder = Recorder(settings=settings, engine=engine, factory=factory, clock=clock)
+        recorder.only = set()
+        from camgrid.privacy.wiring import MaskSync
+
+        masks = MaskSync(recorder, factory)
+        masks.sync()
+        recorder.hooks.append(masks.sync)
+        try:
+            recorder.start()
+        except RuntimeError as exc:
+            raise click.ClickException(str(exc)) from None
     if record:
         recorder = Recorder(settings=settings, engine=engine, factory=factory, clock=clock)
         from camgrid.privacy.wiring import MaskSync

@@ -57,12 +57,18 @@ class LiveHub:
         codec_of: Callable[[str], str],
         open_sub: Callable[[str], bool] | None = None,
         close_sub: Callable[[str], None] | None = None,
+        open_main: Callable[[str], bool] | None = None,
+        close_main: Callable[[str], None] | None = None,
     ) -> None:
-        """``open_sub(camera)`` starts the camera's substream session (False if it has none); ``close_sub`` ends it."""
+        """``open_sub(camera)`` starts the camera's substream session (False if it has none); ``close_sub`` ends it.
+        ``open_main``/``close_main`` do the same for a main stream this process does not record (a cluster's
+        central node): opened for the first viewer, closed ``LINGER_S`` after the last."""
         self.loop = loop
         self.codec_of = codec_of
         self.open_sub = open_sub
         self.close_sub = close_sub
+        self.open_main = open_main
+        self.close_main = close_main
         self.viewers: dict[str, set[Viewer]] = {}  # touched on the event loop only
         self.watched: frozenset[str] = frozenset()  # read on the ingest thread
         self._feeds: dict[str, _Feed] = {}  # ingest thread only
@@ -152,16 +158,22 @@ class LiveHub:
 
     def stream_key(self, camera_id: str, stream: str) -> str:
         """The session a viewer of ``stream`` ("main" or "sub") gets; the main stream when there is no substream."""
-        if stream != "sub" or self.open_sub is None:
-            return camera_id
-        key = camera_id + SUB
-        if key not in self.viewers and not self.open_sub(camera_id):
-            return camera_id
-        return key
+        if stream == "sub" and self.open_sub is not None:
+            key = camera_id + SUB
+            if key in self.viewers or self.open_sub(camera_id):
+                return key
+        if self.open_main is not None and camera_id not in self.viewers:
+            self.open_main(camera_id)
+        return camera_id
 
     def _linger_close(self, key: str) -> None:
-        if key.endswith(SUB) and key not in self.viewers and self.close_sub is not None:
-            self.close_sub(key[: -len(SUB)])
+        if key in self.viewers:
+            return
+        if key.endswith(SUB):
+            if self.close_sub is not None:
+                self.close_sub(key[: -len(SUB)])
+        elif self.close_main is not None:
+            self.close_main(key)
 
     async def watch(self, camera_id: str) -> AsyncIterator[Message]:
         """Messages for one viewer of session ``camera_id`` (from :meth:`stream_key`) until it goes away."""
@@ -183,6 +195,6 @@ class LiveHub:
                 group.discard(viewer)
                 if not group:
                     del self.viewers[camera_id]
-                    if camera_id.endswith(SUB):
+                    if camera_id.endswith(SUB) or self.close_main is not None:
                         self.loop.call_later(LINGER_S, self._linger_close, camera_id)
             self.watched = frozenset(self.viewers)

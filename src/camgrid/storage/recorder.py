@@ -370,13 +370,21 @@ class Recorder:
                 elif self.paused and free > floor * 1.1 + 16 * 1024 * 1024:
                     log.warning("free space is back (%d MB): recording resumes", free >> 20)
                     self.paused = ""
-                if self.clock.monotonic() >= next_reload:
-                    next_reload = self.clock.monotonic() + reload_every
-                    self.reload_registry()
-                for hook in self.hooks:
-                    hook()
             except Exception:
                 log.exception("housekeeping failed; will retry")
+            # Each step on its own: the registry (the database) being away must not stop a cluster node's heartbeat
+            # on the bus, nor one failing hook the others.
+            if self.clock.monotonic() >= next_reload:
+                next_reload = self.clock.monotonic() + reload_every
+                try:
+                    self.reload_registry()
+                except Exception as exc:
+                    log.warning("registry reload failed (%s); recording what it has", exc)
+            for hook in self.hooks:
+                try:
+                    hook()
+                except Exception:
+                    log.exception("housekeeping hook %s failed; will retry", getattr(hook, "__qualname__", hook))
 
     def open_live_session(self, key: str, source: CameraSource) -> None:
         """Start an ingest session that is watched but not recorded (a camera's substream); idempotent."""
@@ -392,6 +400,18 @@ class Recorder:
 
     def source_of(self, camera_id: str) -> CameraSource | None:
         return self._sources.get(camera_id)
+
+    def live_source(self, camera_id: str) -> CameraSource | None:
+        """Any active camera of the registry, recorded here or not (a cluster's central node watches cameras that
+        recorder nodes record)."""
+        src = self._sources.get(camera_id)
+        if src is not None:
+            return src
+        with unit_of_work(self.factory) as session:
+            c = session.get(Camera, camera_id)
+            if c is None or c.status != "active":
+                return None
+            return CameraSource(c.id, c.rtsp_url, c.username, c.password, c.feeder_id, c.site_id, c.sub_rtsp_url)
 
     def reload_registry(self) -> None:
         """Pick up imported, changed and removed cameras without a restart."""

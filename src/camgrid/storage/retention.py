@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import and_, delete, func, insert, or_, select
+from sqlalchemy import and_, delete, func, insert, or_, select, true
 from sqlalchemy.orm import Session
 
 from camgrid.config import RetentionConfig
@@ -177,9 +177,15 @@ def run_retention(
     batch: int = 2000,
     on_delete: OnDelete | None = None,
     passes: tuple[str, ...] = ("age", "budget"),
+    node_id: str | None = None,
 ) -> dict[str, int]:
-    """One retention pass; returns counts. Never commits (the caller commits per pass)."""
+    """One retention pass; returns counts. Never commits (the caller commits per pass).
+
+    ``node_id``: a recorder node of a cluster deletes only the segments it recorded (its own disk; the disk budget
+    is per node); None (a single machine) takes every segment of the index.
+    """
     cols = (Segment.id, Segment.camera_id, Segment.start_ns, Segment.end_ns, Segment.bytes)
+    mine = Segment.node_id == node_id if node_id is not None else true()
     holds = active_holds(session, now_ns)
     keep = retention_ns_by_camera(session, cfg)
     default_ns = int(cfg.default_days * DAY)
@@ -187,7 +193,7 @@ def run_retention(
     candidates = _seg_rows(
         session,
         select(*cols)
-        .where(and_(Segment.status == "complete", Segment.end_ns < now_ns - shortest))
+        .where(and_(Segment.status == "complete", Segment.end_ns < now_ns - shortest, mine))
         .order_by(Segment.end_ns)
         .limit(batch),
     )
@@ -197,10 +203,11 @@ def run_retention(
     n_budget = 0
     if cfg.disk_budget_gb > 0 and "budget" in passes:
         budget = int(cfg.disk_budget_gb * 1024**3)
-        used = int(session.scalar(select(func.coalesce(func.sum(Segment.bytes), 0))) or 0)
+        used = int(session.scalar(select(func.coalesce(func.sum(Segment.bytes), 0)).where(mine)) or 0)
         if used > budget:
             oldest = _seg_rows(
-                session, select(*cols).where(Segment.status == "complete").order_by(Segment.end_ns).limit(batch)
+                session,
+                select(*cols).where(and_(Segment.status == "complete", mine)).order_by(Segment.end_ns).limit(batch),
             )
             victims = over_budget(oldest, holds, now_ns, used, budget)
             n_budget = len(victims)
