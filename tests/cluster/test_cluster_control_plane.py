@@ -125,3 +125,61 @@ def test_central_node_follows_the_bus_and_keeps_incidents_through_a_nats_outage(
         except subprocess.TimeoutExpired:
             central.kill()
         node.stop()
+
+
+def test_masks_hold_in_a_cluster(city_factory: Any, pg_url: str, nats_server: NatsServer, tmp_path: Path) -> None:
+    """A masked camera in a cluster: the node records it masked, and the central node's live view (its own
+    connection to the camera) is masked too: no frame shows the private area."""
+    from camgrid.db.engine import make_engine, session_factory, unit_of_work
+    from camgrid.db.migrate import upgrade
+    from camgrid.privacy import service as masks
+    from tests.privacy.test_privacy_masks_e2e import QUARTER, pattern_pixels
+
+    env = {
+        "CAMGRID_RECORDER__SEGMENT_SECONDS": "4",
+        "CAMGRID_DATABASE__URL": pg_url,
+        "CAMGRID_BUS__URL": nats_server.url,
+    }
+    city = pg_city(city_factory(2, h265_every=0, sim_args=("--pattern-camera", "cam-0001"), extra_env=env), pg_url)
+    engine = make_engine(pg_url)
+    upgrade(engine)
+    with unit_of_work(session_factory(engine)) as s:
+        masks.set_mask(session=s, camera_id="cam-0001", polygons=QUARTER, actor="test", now_ns=time.time_ns())
+    engine.dispose()
+    node = start_node(city, "n1")
+    central, base = start_central(city)
+    try:
+        cookie = login(base)
+        wait_for(lambda: city.recording_since("cam-0001", 0), 40, what="the masked camera recording on the node")
+
+        async def live(frames: int) -> bytes:
+            chunks: list[bytes] = []
+            async with websockets.connect(
+                f"ws://{base[7:]}/api/live/cam-0001", additional_headers={"Cookie": cookie}
+            ) as ws:
+                while len(chunks) < frames + 1:
+                    m = await asyncio.wait_for(ws.recv(), 15)
+                    if isinstance(m, bytes):
+                        chunks.append(m)
+            return b"".join(chunks)
+
+        clip = tmp_path / "central-live-masked.mp4"
+        clip.write_bytes(asyncio.run(live(40)))
+        assert decode_errors(clip) == ""
+        counts = pattern_pixels(clip)
+        assert len(counts) >= 40 and max(counts) == 0, counts
+        wait_for(
+            lambda: city.db("select path from segments where camera_id = 'cam-0001' and status = 'complete'"),
+            20,
+            what="a complete segment",
+        )
+        path = Path(city.db("select path from segments where camera_id = 'cam-0001' and status = 'complete'")[0][0])
+        stored = pattern_pixels(path)
+        assert stored and max(stored) == 0, "the node stores the camera masked"
+    finally:
+        central.terminate()
+        try:
+            central.wait(20)
+        except subprocess.TimeoutExpired:
+            central.kill()
+        node.stop()
