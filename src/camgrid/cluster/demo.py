@@ -16,6 +16,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -23,6 +25,22 @@ from sqlalchemy import create_engine, text
 from camgrid.cluster.localstack import LocalNats, LocalPostgres, free_port
 
 CAMGRID = [sys.executable, "-m", "camgrid.cli.main"]
+
+
+def wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 90.0) -> None:
+    """Until ``url`` answers (any HTTP status): the control room is announced only once it can be used."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("the central node stopped:\n" + log.read_text()[-2000:])
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit(f"the central node does not answer on {url}; see {log}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -82,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
         if not has_user:
             subprocess.run([*CAMGRID, "users", "add", "operator", "--role", "operator"], env=env, check=True)
             (home / "login.txt").write_text(f"operator {password}\n")
-        spawn("central", [*CAMGRID, "serve", "--no-record"])
+        central_proc = spawn("central", [*CAMGRID, "serve", "--no-record"])
         for i in range(1, args.nodes + 1):
             nhome = home / f"node-{i}"
             nhome.mkdir(exist_ok=True)
@@ -93,6 +111,7 @@ def main(argv: list[str] | None = None) -> None:
                 {"CAMGRID_HOME": str(nhome), "CAMGRID_CLUSTER__ADDRESS": address},
             )
             print(f"demo-cluster: recorder node node-{i} pid {p.pid}, recordings on {address}", flush=True)
+        wait_http(f"http://127.0.0.1:{args.port}/login", central_proc, logs / "central.log")
         login = (home / "login.txt").read_text().strip() if (home / "login.txt").exists() else "(see login.txt)"
         print(f"demo-cluster: control room http://127.0.0.1:{args.port}/  login: {login}", flush=True)
         print("demo-cluster: Ctrl-C stops everything", flush=True)

@@ -1,0 +1,77 @@
+"""`make demo-cluster` (camgrid.cluster.demo): PostgreSQL, NATS, the simulated city, a central node and three recorder
+nodes on loopback; the control room on the central node shows every camera recording, spread over the three
+nodes, and plays a segment a node recorded; SIGTERM stops everything."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+
+from tests.conftest import free_port, wait_for
+
+
+def test_demo_cluster_runs_the_city_with_its_control_room(tmp_path: Path) -> None:
+    port = free_port()
+    out = tmp_path / "demo.out"
+    args = ["--home", str(tmp_path / "dc"), "--cameras", "6", "--port", str(port), "--duration", "240"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "camgrid.cluster.demo", *args],
+        stdout=out.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(lambda: b"control room" in out.read_bytes() or proc.poll() is not None, 120, what="the demo")
+        printed = out.read_text()
+        assert proc.poll() is None, printed
+        user, password = re.search(r"login: (\S+) (\S+)", printed).groups()  # type: ignore[union-attr]
+        pg_url = re.search(r"PostgreSQL (\S+),", printed).group(1)  # type: ignore[union-attr]
+        assert len(re.findall(r"recorder node node-\d pid \d+", printed)) == 3
+        base = f"http://127.0.0.1:{port}"
+        req = urllib.request.Request(
+            base + "/api/auth/login",
+            data=json.dumps({"username": user, "password": password}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            cookie = resp.headers["Set-Cookie"].split(";")[0]
+
+        def get(path: str) -> Any:
+            r = urllib.request.Request(base + path, headers={"Cookie": cookie})
+            with urllib.request.urlopen(r, timeout=10) as resp:
+                body = resp.read()
+                return json.loads(body) if resp.headers.get("Content-Type", "").startswith("application/json") else body
+
+        wait_for(lambda: get("/api/cameras")["state"] == ["recording"] * 6, 90, what="every camera recording")
+        def db(sql: str) -> list[Any]:
+            engine = create_engine(pg_url)
+            try:
+                with engine.connect() as conn:
+                    return list(conn.execute(text(sql)).all())
+            finally:
+                engine.dispose()
+
+        holders = dict(db("select camera_id, node_id from camera_leases"))
+        assert len(holders) == 6 and set(holders.values()) == {"node-1", "node-2", "node-3"}, holders
+        seg = wait_for(
+            lambda: db("select id from segments where status = 'complete' order by id limit 1"), 40, what="a segment"
+        )
+        media = get(f"/api/segments/{seg[0][0]}/media")
+        assert media[4:8] == b"ftyp", "a node's segment plays through the central node"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(90)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    assert proc.returncode == 0, out.read_text()[-3000:]
+    assert "demo-cluster: stopped" in out.read_text()
