@@ -51,6 +51,7 @@ def test_demo_cluster_runs_the_city_with_its_control_room(tmp_path: Path) -> Non
                 return json.loads(body) if resp.headers.get("Content-Type", "").startswith("application/json") else body
 
         wait_for(lambda: get("/api/cameras")["state"] == ["recording"] * 6, 90, what="every camera recording")
+
         def db(sql: str) -> list[Any]:
             engine = create_engine(pg_url)
             try:
