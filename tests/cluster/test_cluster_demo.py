@@ -62,6 +62,8 @@ def test_demo_cluster_runs_the_city_with_its_control_room(tmp_path: Path) -> Non
 
         holders = dict(db("select camera_id, node_id from camera_leases"))
         assert len(holders) == 6 and set(holders.values()) == {"node-1", "node-2", "node-3"}, holders
+        for cam, node in holders.items():
+            assert get(f"/api/cameras/{cam}")["recorded_by"] == node, "the camera panel names the recording node"
         seg = wait_for(
             lambda: db("select id from segments where status = 'complete' order by id limit 1"), 40, what="a segment"
         )

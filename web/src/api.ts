@@ -46,6 +46,7 @@ export interface CameraDetail {
   feeder: string | null;
   uplink: string | null;
   codec: string | null;
+  recorded_by: string | null;
   state: string;
   reason: string | null;
   since_ms: number | null;

@@ -237,6 +237,7 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
             row("feeder", c.feeder),
             row("uplink", c.uplink),
             row("codec", c.codec),
+            row("recorded by", c.recorded_by),
             row("heading / fov", c.heading_deg == null ? null : `${c.heading_deg}° / ${c.fov_deg ?? "?"}°`),
             row("range", c.range_m == null ? null : `${c.range_m} m`),
             row("position", `${c.lat.toFixed(5)}, ${c.lon.toFixed(5)}`),

@@ -16,6 +16,7 @@ from camgrid.access.service import Principal
 from camgrid.api.audit_hook import address_of, audit
 from camgrid.api.deps import ctx_of, db, require
 from camgrid.cluster import media
+from camgrid.cluster.models import Lease
 from camgrid.registry.models import Camera, District
 from camgrid.storage import service as storage
 from camgrid.storage.models import Segment
@@ -168,6 +169,8 @@ def camera(
     codec = session.scalar(
         select(Segment.codec).where(Segment.camera_id == cam.id).order_by(Segment.start_ns.desc()).limit(1)
     )
+    # In a cluster, the node that holds the camera's lease (None on a single machine, or while nobody holds it).
+    node = session.scalar(select(Lease.node_id).where(Lease.camera_id == cam.id))
     return {
         "id": cam.id,
         "name": cam.name,
@@ -178,6 +181,7 @@ def camera(
         "feeder": cam.feeder_id,
         "uplink": cam.uplink_id,
         "codec": codec,
+        "recorded_by": node,
         "state": st.state if st else "unknown",
         "reason": st.reason if st else "",
         "since_ms": st.since_ns // MS if st else None,
