@@ -44,6 +44,14 @@ def start_central(city: PgCity) -> tuple[subprocess.Popen[bytes], str]:
     return proc, base
 
 
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def test_central_node_follows_the_bus_and_keeps_incidents_through_a_nats_outage(
     city_factory: Any, pg_url: str, nats_server: NatsServer, tmp_path: Path
 ) -> None:
@@ -119,11 +127,7 @@ def test_central_node_follows_the_bus_and_keeps_incidents_through_a_nats_outage(
         wait_for(lambda: all(s == "recording" for s in states().values()), 30, what="map back to recording")
         assert node.popen.poll() is None
     finally:
-        central.terminate()
-        try:
-            central.wait(20)
-        except subprocess.TimeoutExpired:
-            central.kill()
+        stop(central)
         node.stop()
 
 
@@ -177,9 +181,5 @@ def test_masks_hold_in_a_cluster(city_factory: Any, pg_url: str, nats_server: Na
         stored = pattern_pixels(path)
         assert stored and max(stored) == 0, "the node stores the camera masked"
     finally:
-        central.terminate()
-        try:
-            central.wait(20)
-        except subprocess.TimeoutExpired:
-            central.kill()
+        stop(central)
         node.stop()
