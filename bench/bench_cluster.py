@@ -185,43 +185,86 @@ async def drop_stream(url: str, name: str) -> None:
     await nc.close()
 
 
-def state_stream(args: argparse.Namespace, pg: LocalPostgres, nats: LocalNats) -> tuple[float, float]:
+def synthetic_outages(city: int, n: int, t0_ns: int) -> list[list[tuple[str, bool, int]]]:
+    """``n`` state changes of a city of ``city`` cameras (the layout of ``city_csv``), per publisher (a camera always
+    on the same one, as a camera is on one node): rounds of feeder power cuts, every camera of 8 feeders going dark
+    within 2 s and back 20 s later, 30 s of event time per round. What a city's bad evening looks like, not noise."""
+    rng = random.Random(3)
+    feeders: dict[int, list[int]] = {}
+    for i in range(city):
+        feeders.setdefault((i // 15) % 300, []).append(i)
+    out: list[list[tuple[str, bool, int]]] = [[], [], []]
+    count = 0
+    t = t0_ns
+    while count < n:
+        for f in rng.sample(sorted(feeders), 8):
+            for cam in feeders[f]:
+                if count >= n:
+                    break
+                down = t + rng.randrange(2 * NS)
+                out[cam % 3].append((f"c{cam:05d}", False, down))
+                out[cam % 3].append((f"c{cam:05d}", True, down + 20 * NS))
+                count += 2
+        t += 30 * NS
+    return out
+
+
+def state_stream(args: argparse.Namespace, nats: LocalNats, city_url: str) -> tuple[float, float, int]:
+    """The central node's whole intake, wired as ``camgrid serve`` wires it: ``StateFeed`` (durable JetStream consumer)
+    into the map's ``StateStore`` and the incident engine (``LiveIncidents`` on the 62,000-camera registry, storing
+    incidents in PostgreSQL). Rate = events / time until both have taken every event."""
     from camgrid.api.context import StateStore
     from camgrid.bus import CameraState, make_bus
+    from camgrid.clock import SystemClock
     from camgrid.cluster.control import StateFeed
-    from camgrid.config import BusConfig
+    from camgrid.config import BusConfig, HealthConfig
+    from camgrid.db.engine import make_engine, session_factory
+    from camgrid.health.models import IncidentRow
+    from camgrid.health.wiring import LiveIncidents
 
     asyncio.run(drop_stream(nats.url, "CAMGRID"))  # the cluster's own states: the synthetic stream starts empty
     cfg = BusConfig(url=nats.url)
     n = args.state_events
-    rng = random.Random(3)
-    reasons = ["unreachable", "stalled", "packet_loss", ""]
-    pubs = [make_bus(cfg) for _ in range(3)]
-    for i, pub in enumerate(pubs):
+    clock = SystemClock()
+    per_node = synthetic_outages(args.city, n, clock.wall_ns() - 3600 * NS)
+    pubs = [make_bus(cfg) for _ in per_node]
+    for i, (pub, changes) in enumerate(zip(pubs, per_node, strict=True)):
         pub.start()
-        for k in range(i, n, 3):
-            offline = rng.random() < 0.5
-            pub.publish(
-                CameraState(
-                    camera_id=f"c{rng.randrange(args.city):05d}",
-                    state="offline" if offline else "recording",
-                    reason=rng.choice(reasons) if offline else "",
-                    since_ns=1_800_000_000 * NS + k,
-                    node_id=f"n{i}",
-                )
-            )
+        for cam, up, at in changes:
+            reason = "" if up else "unreachable"
+            state = "recording" if up else "offline"
+            pub.publish(CameraState(camera_id=cam, state=state, reason=reason, since_ns=at, node_id=f"n{i}"))
     for pub in pubs:
         if not pub.flush(600):
             raise SystemExit("bench-cluster: the synthetic stream was not accepted by JetStream")
         pub.close()
+    total = sum(len(c) for c in per_node)
+    engine = make_engine(city_url)
+    factory = session_factory(engine)
+    incidents = LiveIncidents(factory=factory, clock=clock, config=HealthConfig())
     store = StateStore()
-    feed = StateFeed(make_bus(cfg), store.set)
+    feed = StateFeed(make_bus(cfg), [store.set, incidents.adapter])
+    incidents.start()
     t0 = time.perf_counter()
     feed.start()
-    wait(lambda: feed.received >= n, 600, "the control plane to absorb the stream", 0.01)
-    rate = n / (time.perf_counter() - t0)
-    feed.bus.close()
-    # Baseline: one UPDATE (its own transaction) per event on PostgreSQL.
+    wait(lambda: feed.received >= total, 600, "the control plane to absorb the stream", 0.01)
+    wait(lambda: not incidents.feed._queue, 600, "the incident engine to take the stream", 0.01)
+    rate = total / (time.perf_counter() - t0)
+    feed.close()
+    incidents.stop()
+    with factory() as session:
+        opened = session.query(IncidentRow).count()
+    engine.dispose()
+    print(
+        f"bench-cluster: state events/s camgrid {rate:.0f} into the map and the incident engine "
+        f"({total} events, {opened} incidents stored, stale dropped {feed.stale})"
+    )
+    return rate, 0.0, opened
+
+
+def baseline_updates(pg: LocalPostgres, city: int) -> float:
+    """Baseline: one UPDATE (its own transaction) per state event on PostgreSQL."""
+    rng = random.Random(5)
     url = pg.create_database("baseline")
     engine = create_engine(url)
     with engine.begin() as conn:
@@ -230,7 +273,7 @@ def state_stream(args: argparse.Namespace, pg: LocalPostgres, nats: LocalNats) -
             text(
                 "insert into states select 'c' || lpad(g::text, 5, '0'), 'unknown', '', 0 from generate_series(0, :n) g"
             ),
-            {"n": args.city - 1},
+            {"n": city - 1},
         )
     m = 3000
     t0 = time.perf_counter()
@@ -238,12 +281,12 @@ def state_stream(args: argparse.Namespace, pg: LocalPostgres, nats: LocalNats) -
         with engine.begin() as conn:
             conn.execute(
                 text("update states set state = :s, reason = '', since = :t where id = :i"),
-                {"s": "offline", "t": k, "i": f"c{rng.randrange(args.city):05d}"},
+                {"s": "offline", "t": k, "i": f"c{rng.randrange(city):05d}"},
             )
     base = m / (time.perf_counter() - t0)
     engine.dispose()
-    print(f"bench-cluster: state events/s camgrid {rate:.0f} (stale dropped {feed.stale}), baseline {base:.0f}")
-    return rate, base
+    print(f"bench-cluster: baseline, one PostgreSQL UPDATE per state event: {base:.0f} events/s")
+    return base
 
 
 def city_csv(path: Path, n: int) -> None:
@@ -268,7 +311,7 @@ def city_csv(path: Path, n: int) -> None:
             )
 
 
-def api_list(args: argparse.Namespace, work: Path, pg: LocalPostgres) -> float:
+def api_list(args: argparse.Namespace, work: Path, pg: LocalPostgres) -> tuple[float, str]:
     home = work / "control"
     home.mkdir()
     url = pg.create_database("city")
@@ -320,7 +363,7 @@ def api_list(args: argparse.Namespace, work: Path, pg: LocalPostgres) -> float:
         if doc["count"] != args.city:
             raise SystemExit(f"bench-cluster: the camera list has {doc['count']} cameras, not {args.city}")
         print(f"bench-cluster: GET /api/cameras ({args.city} cameras) p50 {pct(times, 0.5):.0f} ms")
-        return pct(times, 0.95)
+        return pct(times, 0.95), url
     finally:
         srv.send_signal(signal.SIGTERM)
         try:
@@ -344,8 +387,9 @@ def main() -> None:
     nats.start()
     try:
         failover_s, lost_s, n = failover(args, work, pg, nats)
-        rate, _base = state_stream(args, pg, nats)
-        api_p95 = api_list(args, work, pg)
+        api_p95, city_url = api_list(args, work, pg)
+        rate, _, _ = state_stream(args, nats, city_url)
+        baseline_updates(pg, args.city)
     finally:
         nats.stop()
         pg.stop("immediate")
