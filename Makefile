@@ -9,11 +9,12 @@ APT_PACKAGES := ffmpeg fonts-dejavu-core python3-venv ca-certificates chromium p
 CAMERAS ?= 32
 export CAMGRID_HOME ?= $(CURDIR)/var
 
-.PHONY: demo test lint typecheck importlint pytest bench-record deps clean help
+.PHONY: demo test lint typecheck importlint pytest test-postgres bench-record deps clean help
 
 help:
 	@echo "make demo         simulated city + recorder + control room on http://127.0.0.1:8080"
 	@echo "make test         lint, types, import layers and the whole test suite"
+	@echo "make test-postgres  the whole test suite on PostgreSQL + NATS JetStream instead of SQLite"
 	@echo "make bench-record CAMERAS=N   recorder benchmark against one ffmpeg per camera"
 
 $(STAMPS)/apt: scripts/ensure-apt.sh Makefile
@@ -45,6 +46,11 @@ importlint: deps
 
 pytest: deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider; rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no test: failing" >&2; exit 1; fi; exit $$rc
+
+# the same suite on the other back end: a PostgreSQL and a NATS JetStream server on loopback, a database per test
+test-postgres: deps
+	CAMGRID_TEST_BACKEND=postgres $(BIN)/python -m pytest -q -p no:cacheprovider; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no test: failing" >&2; exit 1; fi; exit $$rc
 
 test: lint typecheck importlint web-test web-build pytest

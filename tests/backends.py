@@ -193,8 +193,9 @@ class NatsServer:
             nc = await nats.connect(self.url, connect_timeout=5, allow_reconnect=False)
             try:
                 js = nc.jetstream()
-                for name in await js.streams_info():
-                    await js.delete_stream(name.config.name)
+                for info in await js.streams_info():
+                    if info.config.name:
+                        await js.delete_stream(info.config.name)
             finally:
                 await nc.close()
 
