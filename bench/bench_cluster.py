@@ -248,7 +248,8 @@ def state_stream(args: argparse.Namespace, nats: LocalNats, city_url: str) -> tu
     t0 = time.perf_counter()
     feed.start()
     wait(lambda: feed.received >= total, 600, "the control plane to absorb the stream", 0.01)
-    wait(lambda: not incidents.feed._queue, 600, "the incident engine to take the stream", 0.01)
+    # Every change judged by the engine, and its transitions and incidents committed to PostgreSQL.
+    wait(lambda: incidents.feed.fed >= total, 900, "the incident engine to judge and store the stream", 0.01)
     rate = total / (time.perf_counter() - t0)
     feed.close()
     incidents.stop()

@@ -56,6 +56,8 @@ class StateStore:
         """Event loop only."""
         with self.lock:
             self.states[camera_id] = CameraState(state, reason, since_ns)
+        if not self.subscribers:
+            return
         msg = json.dumps(
             {"type": "camera", "id": camera_id, "state": state, "reason": reason, "since_ms": since_ns // 1_000_000}
         )

@@ -58,6 +58,7 @@ class IncidentFeed:
         # which every live recorder node has delivered its states; changes stamped later wait in ``_held`` so that
         # states delayed by a bus outage are judged at their own times, not as if they happened on arrival.
         self.horizon = horizon
+        self.fed = 0  # state changes judged and stored (for benchmarks and health checks of the feed itself)
         self._held: list[tuple[int, int, str, bool, str]] = []
         self._held_seq = 0
 
@@ -92,7 +93,8 @@ class IncidentFeed:
         now_ns = self.clock.wall_ns()
         if self.horizon is not None:
             now_ns = min(now_ns, self.horizon())
-        for camera_id, up, reason, at_ns in self._due(now_ns):
+        due = self._due(now_ns)
+        for camera_id, up, reason, at_ns in due:
             if camera_id not in self.topo.cam_index:
                 self.unknown_cameras += 1  # not in the registry this engine was built from
                 continue
@@ -111,11 +113,13 @@ class IncidentFeed:
                 transitions.append(tr)
         self.tracker.transitions.clear()  # stored below; the tracker must not grow for ever
         if not records and not transitions:
+            self.fed += len(due)
             return 0
         with unit_of_work(self.factory) as session:
             service.record_transitions(session=session, transitions=transitions)
             ids = service.persist_records_ids(session=session, records=records, topo=self.topo, run_id=self.run_id)
             changed = [service.get_incident(session=session, incident_id=i) for i in ids] if self.listeners else []
+        self.fed += len(due)
         for listener in self.listeners:
             listener(changed)
         return len(ids)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
+from camgrid.db.base import Base
+from camgrid.db.bulk import insert_rows
 from camgrid.health.models import HealthTransition, IncidentAction, IncidentCamera, IncidentRow, IncidentSuggestion
 from camgrid.health.policy import Transition
 from camgrid.health.records import Incident, Record
@@ -25,17 +27,19 @@ def _ns(t: float | None, t0_ns: int) -> int | None:
     return None if t is None else t0_ns + round(t * NS)
 
 
+def _table(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
 def record_transitions(*, session: Session, transitions: Sequence[Transition]) -> int:
     """Store health transitions (every one is kept, with its time and reason)."""
-    if transitions:
-        session.execute(
-            insert(HealthTransition),
-            [
-                {"camera_id": t.camera, "t_ns": t.t_ns, "old_state": t.old, "new_state": t.new, "reason": t.reason}
-                for t in transitions
-            ],
-        )
-    return len(transitions)
+    rows = [
+        {"camera_id": t.camera, "t_ns": t.t_ns, "old_state": t.old, "new_state": t.new, "reason": t.reason}
+        for t in transitions
+    ]
+    return insert_rows(session, _table(HealthTransition), rows)
 
 
 def persist_incident(*, session: Session, incident: Incident, topo: Topology, run_id: str, t0_ns: int = 0) -> int:
@@ -75,8 +79,7 @@ def persist_incident(*, session: Session, incident: Incident, topo: Topology, ru
             {"incident_id": row.id, "camera_id": ids[c], "role": role, "down_ns": None, "joined_ns": None}
             for c in sorted(group)
         ]
-    if cams:
-        session.execute(insert(IncidentCamera), cams)
+    insert_rows(session, _table(IncidentCamera), cams)
     have = {
         (s.camera_id, s.field)
         for s in session.scalars(select(IncidentSuggestion).where(IncidentSuggestion.incident_id == row.id))

@@ -63,13 +63,21 @@ def recorder_state_is_up(state: str, reason: str) -> bool | None:
     return None
 
 
+_ONLINE = Observation()
+_NOT_RUNNING = Observation(recorder_running=False)
+_OFFLINE: dict[str, Observation] = {}  # one (frozen) observation per gap reason: a blackout is 62,000 of them
+
+
 def observation_of(state: str, reason: str) -> Observation:
     """The recorder's view as a health observation (online / offline with its reason / unknown)."""
     if state == "recording":
-        return Observation()
+        return _ONLINE
     if reason in UNKNOWN_REASONS:
-        return Observation(recorder_running=False)
-    return Observation(connection=(reason or "unreachable").replace("_", " "))
+        return _NOT_RUNNING
+    obs = _OFFLINE.get(reason)
+    if obs is None:
+        obs = _OFFLINE[reason] = Observation(connection=(reason or "unreachable").replace("_", " "))
+    return obs
 
 
 class RecorderAdapter:
