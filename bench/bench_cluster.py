@@ -228,12 +228,14 @@ def state_stream(args: argparse.Namespace, nats: LocalNats, city_url: str) -> tu
     clock = SystemClock()
     per_node = synthetic_outages(args.city, n, clock.wall_ns() - 3600 * NS)
     pubs = [make_bus(cfg) for _ in per_node]
-    for i, (pub, changes) in enumerate(zip(pubs, per_node, strict=True)):
+    for pub in pubs:
         pub.start()
-        for cam, up, at in changes:
-            reason = "" if up else "unreachable"
-            state = "recording" if up else "offline"
-            pub.publish(CameraState(camera_id=cam, state=state, reason=reason, since_ns=at, node_id=f"n{i}"))
+    # The nodes publish side by side, as they would live: the stream interleaves them in time order.
+    merged = sorted((at, i, cam, up) for i, changes in enumerate(per_node) for cam, up, at in changes)
+    for at, i, cam, up in merged:
+        reason = "" if up else "unreachable"
+        state = "recording" if up else "offline"
+        pubs[i].publish(CameraState(camera_id=cam, state=state, reason=reason, since_ns=at, node_id=f"n{i}"))
     for pub in pubs:
         if not pub.flush(600):
             raise SystemExit("bench-cluster: the synthetic stream was not accepted by JetStream")

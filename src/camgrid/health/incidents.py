@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections import deque
+from typing import Any
 
 from camgrid.config import HealthConfig
 from camgrid.health.cover import GroupCover
@@ -49,8 +51,10 @@ class CorrelationEngine(GroupCover):
         self._pending: dict[int, float] = {}
         self._postponed: set[int] = set()
         self._decide_at: set[float] = set()
-        self._blips: dict[int, list[float]] = {}
-        self._group_blips: dict[tuple[str, int], list[float]] = {}
+        # Blip times, oldest first; engine time never goes back, so old ones leave from the left (a feeder whose
+        # 1,600 cameras blip at once must not cost 1,600 scans of 1,600 entries).
+        self._blips: dict[int, deque[float]] = {}
+        self._group_blips: dict[tuple[str, int], deque[float]] = {}
         self._notices: dict[int, tuple[float, float, str]] = {}
         self._on_battery: dict[int, float] = {}
         self._timers: list[tuple[float, int, int, int]] = []
@@ -290,24 +294,24 @@ class CorrelationEngine(GroupCover):
 
     def _blip(self, c: int, t: float) -> None:
         """A camera back before it was judged. Repeated blips make it flapping, unless its whole group blipped."""
-        window = self.cfg.flap_window_s
-        blips = [b for b in self._blips.get(c, ()) if b >= t - window]
+        blips = _trimmed(self._blips, c, t - self.cfg.flap_window_s)
         blips.append(t)
-        self._blips[c] = blips
         for kind in (POWER, UPLINK):
-            key = (kind, self._of[kind][c])
-            recent = [b for b in self._group_blips.get(key, ()) if b >= t - 2 * self.cfg.hold_s]
-            recent.append(t)
-            self._group_blips[key] = recent
+            _trimmed(self._group_blips, (kind, self._of[kind][c]), t - 2 * self.cfg.hold_s).append(t)
         if len(blips) >= self.cfg.flap_blips and c not in self._open_camera:
             self._push(t + self.cfg.hold_s, _FLAP, c)
 
     def _flap_check(self, c: int, now: float) -> None:
         if c in self._open_camera or c in self._pending:
             return
+        since = now - 3 * self.cfg.hold_s
         for kind in (POWER, UPLINK):
-            recent = [b for b in self._group_blips.get((kind, self._of[kind][c]), ()) if b >= now - 3 * self.cfg.hold_s]
-            if len(recent) >= self.cfg.group_min_cameras:
+            recent = 0
+            for b in reversed(self._group_blips.get((kind, self._of[kind][c]), ())):
+                if b < since or recent >= self.cfg.group_min_cameras:
+                    break
+                recent += 1
+            if recent >= self.cfg.group_min_cameras:
                 return  # the whole feeder or uplink flickered: not this camera's fault
         # Latency counts from the blip that made it flapping; the incident starts with the first blip.
         inc = self._camera_incident(c, self._blips[c][-1], now, "flapping")
@@ -501,3 +505,13 @@ class CorrelationEngine(GroupCover):
                 if other.first_down - window <= down_t <= other.opened + window:
                     other.unexplained.add(c)
         return inc
+
+
+def _trimmed(table: dict[Any, deque[float]], key: Any, oldest: float) -> deque[float]:
+    """The times kept for ``key`` with those before ``oldest`` dropped (times only ever grow)."""
+    times = table.get(key)
+    if times is None:
+        times = table[key] = deque()
+    while times and times[0] < oldest:
+        times.popleft()
+    return times

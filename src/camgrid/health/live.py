@@ -58,6 +58,7 @@ class IncidentFeed:
         # which every live recorder node has delivered its states; changes stamped later wait in ``_held`` so that
         # states delayed by a bus outage are judged at their own times, not as if they happened on arrival.
         self.horizon = horizon
+        self._written: dict[str, int] = {}  # incident key -> fingerprint of its stored camera rows
         self.fed = 0  # state changes judged and stored (for benchmarks and health checks of the feed itself)
         self._held: list[tuple[int, int, str, bool, str]] = []
         self._held_seq = 0
@@ -115,10 +116,17 @@ class IncidentFeed:
         if not records and not transitions:
             self.fed += len(due)
             return 0
+        written = dict(self._written)  # taken over only once committed: a rolled-back write is written again
         with unit_of_work(self.factory) as session:
             service.record_transitions(session=session, transitions=transitions)
-            ids = service.persist_records_ids(session=session, records=records, topo=self.topo, run_id=self.run_id)
+            ids = service.persist_records_ids(
+                session=session, records=records, topo=self.topo, run_id=self.run_id, written=written
+            )
             changed = [service.get_incident(session=session, incident_id=i) for i in ids] if self.listeners else []
+        for rec in records:
+            if not rec.incident.is_open:
+                written.pop(f"{self.run_id}:{rec.incident.id}", None)
+        self._written = written
         self.fed += len(due)
         for listener in self.listeners:
             listener(changed)

@@ -42,8 +42,20 @@ def record_transitions(*, session: Session, transitions: Sequence[Transition]) -
     return insert_rows(session, _table(HealthTransition), rows)
 
 
-def persist_incident(*, session: Session, incident: Incident, topo: Topology, run_id: str, t0_ns: int = 0) -> int:
-    """Insert or update one engine incident (by ``run_id:engine id``); returns the row id."""
+def persist_incident(
+    *,
+    session: Session,
+    incident: Incident,
+    topo: Topology,
+    run_id: str,
+    t0_ns: int = 0,
+    written: dict[str, int] | None = None,
+) -> int:
+    """Insert or update one engine incident (by ``run_id:engine id``); returns the row id.
+
+    ``written`` (kept by a live feed across calls): a fingerprint of the camera rows last stored per incident, so an
+    update that changed only counters (a blackout's 1,600 members returning one by one) does not rewrite them all.
+    """
     key = f"{run_id}:{incident.id}"
     row = session.scalars(select(IncidentRow).where(IncidentRow.engine_key == key)).one_or_none()
     if row is None:
@@ -63,7 +75,6 @@ def persist_incident(*, session: Session, incident: Incident, topo: Topology, ru
         row.merged_into_id = target
     session.flush()
     ids = topo.cam_ids
-    session.execute(delete(IncidentCamera).where(IncidentCamera.incident_id == row.id))
     cams = [
         {
             "incident_id": row.id,
@@ -79,7 +90,12 @@ def persist_incident(*, session: Session, incident: Incident, topo: Topology, ru
             {"incident_id": row.id, "camera_id": ids[c], "role": role, "down_ns": None, "joined_ns": None}
             for c in sorted(group)
         ]
-    insert_rows(session, _table(IncidentCamera), cams)
+    mark = hash((row.id, tuple(tuple(c.values()) for c in cams)))
+    if written is None or written.get(key) != mark:
+        session.execute(delete(IncidentCamera).where(IncidentCamera.incident_id == row.id))
+        insert_rows(session, _table(IncidentCamera), cams)
+        if written is not None:
+            written[key] = mark
     have = {
         (s.camera_id, s.field)
         for s in session.scalars(select(IncidentSuggestion).where(IncidentSuggestion.incident_id == row.id))
@@ -106,7 +122,13 @@ def persist_records(*, session: Session, records: Iterable[Record], topo: Topolo
 
 
 def persist_records_ids(
-    *, session: Session, records: Iterable[Record], topo: Topology, run_id: str, t0_ns: int = 0
+    *,
+    session: Session,
+    records: Iterable[Record],
+    topo: Topology,
+    run_id: str,
+    t0_ns: int = 0,
+    written: dict[str, int] | None = None,
 ) -> list[int]:
     """Like ``persist_records`` but returns the row ids written (the live feed pushes them to the control room)."""
     latest: dict[int, Incident] = {}
@@ -114,10 +136,12 @@ def persist_records_ids(
         latest[rec.incident.id] = rec.incident
     ids: dict[int, int] = {}
     for inc in sorted(latest.values(), key=lambda i: i.id):
-        ids[inc.id] = persist_incident(session=session, incident=inc, topo=topo, run_id=run_id, t0_ns=t0_ns)
+        ids[inc.id] = persist_incident(
+            session=session, incident=inc, topo=topo, run_id=run_id, t0_ns=t0_ns, written=written
+        )
     for inc in latest.values():  # a merged incident points at a later one: link it once that one is written
         if inc.merged_into is not None:
-            persist_incident(session=session, incident=inc, topo=topo, run_id=run_id, t0_ns=t0_ns)
+            persist_incident(session=session, incident=inc, topo=topo, run_id=run_id, t0_ns=t0_ns, written=written)
     return [ids[k] for k in sorted(ids)]
 
 
