@@ -13,6 +13,8 @@ from typing import Any
 
 import websockets
 
+from camgrid.bus import AnyMessage, IncidentEvent, make_bus
+from camgrid.config import BusConfig
 from tests.api.test_control_room_e2e import PASSWORD, get, login
 from tests.cluster.conftest import NatsServer, PgCity, pg_city
 from tests.cluster.test_cluster_failover import start_node
@@ -67,6 +69,15 @@ def test_central_node_follows_the_bus_and_keeps_incidents_through_a_nats_outage(
         feeders.setdefault(c["feeder"], []).append(c["id"])
     feeder, members = max(feeders.items(), key=lambda kv: len(kv[1]))
     assert len(members) >= 3
+    announced: list[IncidentEvent] = []
+
+    def on_incident(m: AnyMessage) -> None:
+        if isinstance(m, IncidentEvent):
+            announced.append(m)
+
+    outside = make_bus(BusConfig(url=nats_server.url))  # a consumer outside camgrid (paging, another room)
+    outside.subscribe(IncidentEvent, on_incident, durable="pager")
+    outside.start()
     node = start_node(city, "n1")
     central, base = start_central(city)
     try:
@@ -126,9 +137,18 @@ def test_central_node_follows_the_bus_and_keeps_incidents_through_a_nats_outage(
         assert kinds == ["power"], f"one incident, no per-camera alarms: {kinds}"
         wait_for(lambda: all(s == "recording" for s in states().values()), 30, what="map back to recording")
         assert node.popen.poll() is None
+
+        def told() -> set[str]:
+            return {m.event for m in list(announced) if m.incident_id == str(inc["id"])}
+
+        wait_for(lambda: {"open", "close"} <= told(), 20, what="the incident announced on the bus")
+        mine = [m for m in announced if m.incident_id == str(inc["id"])]
+        assert mine[0].event == "open" and mine[-1].event == "close"
+        assert mine[0].cause == "power" and mine[0].subject_id == feeder and set(mine[-1].cameras) == set(members)
     finally:
         stop(central)
         node.stop()
+        outside.close()
 
 
 def test_masks_hold_in_a_cluster(city_factory: Any, pg_url: str, nats_server: NatsServer, tmp_path: Path) -> None:

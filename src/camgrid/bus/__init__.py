@@ -8,14 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from camgrid.bus.base import AnyMessage, Bus, Handler, InProcessBus
-from camgrid.bus.messages import CameraState, GapEvent, IncidentEvent, NodeEvent
+from camgrid.bus.messages import CameraState, IncidentEvent, NodeEvent
 from camgrid.config import BusConfig
 
 __all__ = [
     "AnyMessage",
     "Bus",
     "CameraState",
-    "GapEvent",
     "Handler",
     "InProcessBus",
     "IncidentEvent",

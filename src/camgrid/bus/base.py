@@ -13,10 +13,10 @@ from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
-from camgrid.bus.messages import CameraState, GapEvent, IncidentEvent, MessageType, NodeEvent
+from camgrid.bus.messages import CameraState, IncidentEvent, MessageType, NodeEvent
 
 log = logging.getLogger("camgrid.bus")
-AnyMessage = CameraState | GapEvent | IncidentEvent | NodeEvent
+AnyMessage = CameraState | IncidentEvent | NodeEvent
 Handler = Callable[[AnyMessage], None]
 
 

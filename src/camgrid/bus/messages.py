@@ -38,7 +38,8 @@ class _Message(BaseModel):
 
 
 class CameraState(_Message):
-    """A camera starts or stops being recorded (the recorder's state listener)."""
+    """A camera starts or stops being recorded (the recorder's state listener): ``offline`` opens a gap row with
+    ``reason`` at ``since_ns``, ``recording`` closes it, so this is also the stream of the index's gaps."""
 
     kind: Literal["state"] = "state"
     camera_id: str = Field(max_length=64)
@@ -51,22 +52,9 @@ class CameraState(_Message):
         return self.camera_id
 
 
-class GapEvent(_Message):
-    """A gap row opened or closed (what the index holds, for consumers that do not read the database)."""
-
-    kind: Literal["gap"] = "gap"
-    camera_id: str = Field(max_length=64)
-    event: Literal["open", "close"]
-    reason: str = Field("", max_length=64)
-    at_ns: int
-
-    @property
-    def key(self) -> str:
-        return self.camera_id
-
-
 class IncidentEvent(_Message):
-    """An incident opened, changed or closed (correlated outage of a feeder, uplink, site or one camera)."""
+    """An incident opened, changed or closed (correlated outage of a feeder, uplink, site or one camera), published
+    by the central node for consumers outside camgrid (paging, a second control room)."""
 
     kind: Literal["incident"] = "incident"
     incident_id: str = Field(max_length=64)
@@ -95,17 +83,17 @@ class NodeEvent(_Message):
         return self.node_id
 
 
-Message = Annotated[CameraState | GapEvent | IncidentEvent | NodeEvent, Field(discriminator="kind")]
-MessageType = type[CameraState] | type[GapEvent] | type[IncidentEvent] | type[NodeEvent]
-_ADAPTER: TypeAdapter[CameraState | GapEvent | IncidentEvent | NodeEvent] = TypeAdapter(Message)
-KINDS: dict[str, MessageType] = {"state": CameraState, "gap": GapEvent, "incident": IncidentEvent, "node": NodeEvent}
+Message = Annotated[CameraState | IncidentEvent | NodeEvent, Field(discriminator="kind")]
+MessageType = type[CameraState] | type[IncidentEvent] | type[NodeEvent]
+_ADAPTER: TypeAdapter[CameraState | IncidentEvent | NodeEvent] = TypeAdapter(Message)
+KINDS: dict[str, MessageType] = {"state": CameraState, "incident": IncidentEvent, "node": NodeEvent}
 
 
-def encode(msg: CameraState | GapEvent | IncidentEvent | NodeEvent) -> bytes:
+def encode(msg: CameraState | IncidentEvent | NodeEvent) -> bytes:
     return msg.model_dump_json().encode()
 
 
-def decode(data: bytes) -> CameraState | GapEvent | IncidentEvent | NodeEvent:
+def decode(data: bytes) -> CameraState | IncidentEvent | NodeEvent:
     return _ADAPTER.validate_json(data)
 
 

@@ -94,6 +94,10 @@ def serve(ctx: click.Context, host: str | None, port: int | None, record: bool) 
         if recorder is not None or feed is not None
         else None
     )
+    if feed is not None and incidents is not None:
+        from camgrid.cluster.control import incident_publisher
+
+        incidents.feed.listeners.append(incident_publisher(feed.bus, node_id=settings.recorder.node_id, clock=clock))
     app_ctx = AppContext(
         settings=settings, factory=factory, clock=clock, recorder=recorder, incidents=incidents, feed=feed
     )

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from camgrid.bus import AnyMessage, Bus, CameraState, NodeEvent
+from camgrid.bus import AnyMessage, Bus, CameraState, IncidentEvent, NodeEvent
 from camgrid.clock import Clock
 from camgrid.cluster import service
 from camgrid.db.engine import unit_of_work
+from camgrid.health.schemas import IncidentOut
 
 Apply = Callable[[str, str, str, int], None]  # (camera, state, reason, since_ns)
 NS = 1_000_000_000
@@ -116,3 +118,37 @@ class Watermarks:
 
     def lag_s(self) -> float:
         return (self.clock.wall_ns() - self.horizon()) / NS
+
+
+def incident_publisher(bus: Bus, *, node_id: str, clock: Clock) -> Callable[[list[IncidentOut]], None]:
+    """A ``IncidentFeed`` listener that announces every incident change on the bus (``camgrid.incident.<id>``):
+    ``open`` the first time an incident is seen, ``close`` once resolved, ``update`` in between. An incident that
+    opened and closed between two pumps (a backlog judged at once after a bus outage) is announced ``open`` then
+    ``close``: a consumer sees every incident open."""
+    announced: set[int] = set()
+
+    def send(inc: IncidentOut, event: Literal["open", "update", "close"]) -> None:
+        bus.publish(
+            IncidentEvent(
+                incident_id=str(inc.id),
+                event=event,
+                cause=inc.kind,
+                subject_id=inc.subject[:64],
+                cameras=inc.cameras,
+                at_ns=clock.wall_ns(),
+                node_id=node_id,
+            )
+        )
+
+    def publish(items: list[IncidentOut]) -> None:  # the incident feed's pump thread
+        for inc in items:
+            if inc.id not in announced:
+                send(inc, "open")
+                announced.add(inc.id)
+            elif inc.resolved_ns is None:
+                send(inc, "update")
+            if inc.resolved_ns is not None:
+                send(inc, "close")
+                announced.discard(inc.id)
+
+    return publish
