@@ -24,10 +24,11 @@ from tests.storage.media_check import decode_errors, probe
 NS = 1_000_000_000
 
 
-def start_central(city: PgCity) -> tuple[subprocess.Popen[bytes], str]:
+def start_central(city: PgCity, *, add_user: bool = True) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     city.env["CAMGRID_NEW_PASSWORD"] = PASSWORD
-    city.run("users", "add", "op", "--role", "operator")
+    if add_user:
+        city.run("users", "add", "op", "--role", "operator")
     env = dict(city.env, CAMGRID_SERVER__PORT=str(port), CAMGRID_HOME=str(city.home / "central"))
     (city.home / "central").mkdir(exist_ok=True)
     log = (city.home / "central.log").open("wb")
@@ -200,6 +201,49 @@ def test_masks_hold_in_a_cluster(city_factory: Any, pg_url: str, nats_server: Na
         path = Path(city.db("select path from segments where camera_id = 'cam-0001' and status = 'complete'")[0][0])
         stored = pattern_pixels(path)
         assert stored and max(stored) == 0, "the node stores the camera masked"
+    finally:
+        stop(central)
+        node.stop()
+
+
+def test_a_restarted_central_node_knows_the_ongoing_outage(
+    city_factory: Any, pg_url: str, nats_server: NatsServer
+) -> None:
+    """The central node restarts during a power cut: the dark cameras are not re-announced by their node, yet the
+    outage is an open power incident again, starting when the power went."""
+    env = {
+        "CAMGRID_RECORDER__SEGMENT_SECONDS": "4",
+        "CAMGRID_DATABASE__URL": pg_url,
+        "CAMGRID_BUS__URL": nats_server.url,
+    }
+    city = pg_city(city_factory(8, extra_env=env), pg_url)
+    feeders: dict[str, list[str]] = {}
+    for c in city.cameras():
+        feeders.setdefault(c["feeder"], []).append(c["id"])
+    feeder, members = max(feeders.items(), key=lambda kv: len(kv[1]))
+    node = start_node(city, "n1")
+    central, base = start_central(city)
+    try:
+        cookie = login(base)
+        wait_for(lambda: get(base, "/api/cameras", cookie)["state"].count("recording") == 8, 60, what="recording")
+        cut = city.fault("power_cut", feeder)
+        t_cut = int(cut["t"] * NS)
+
+        def open_power() -> dict[str, Any] | None:
+            for inc in get(base, "/api/incidents?open=1", cookie):
+                if inc["kind"] == "power" and inc["subject"] == feeder:
+                    return dict(inc)
+            return None
+
+        first = wait_for(open_power, 30, what="the power incident")
+        stop(central)
+        central, base = start_central(city, add_user=False)
+        cookie = login(base)
+        again = wait_for(open_power, 30, what="the power incident after the restart")
+        assert again["id"] != first["id"] and sorted(again["cameras"]) == sorted(members)
+        assert abs(again["opened_ns"] - t_cut) <= 5 * NS, "it starts when the power went, not at the restart"
+        city.fault("power_restore", feeder)
+        wait_for(lambda: open_power() is None, 40, what="the incident resolved")
     finally:
         stop(central)
         node.stop()

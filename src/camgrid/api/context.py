@@ -150,4 +150,10 @@ class AppContext:
                     adapter(camera_id, state, reason, since_ns)
 
             self.feed.applies.append(to_incidents)
+            # A restarted central node: cameras dark now (open gaps in the index) are not re-announced by their
+            # nodes; the engine starts from them, with their real times, so an ongoing outage is an incident again.
+            with self.states.lock:
+                dark = [(cid, st) for cid, st in self.states.states.items() if st.state == "offline"]
+            for cid, st in dark:
+                adapter(cid, "offline", st.reason, st.since_ns)
         self.feed.start()
