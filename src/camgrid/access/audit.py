@@ -10,13 +10,12 @@ login is still audited) and be durable before the video leaves. Design note: doc
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,10 @@ from camgrid.access.audit_merkle import (
 )
 from camgrid.access.audit_models import AuditCheckpoint, AuditEntry, AuditTile
 from camgrid.access.audit_note import Checkpoint, Signer, load_or_create_signer
+from camgrid.auditing import AuditError as AuditError
+from camgrid.auditing import AuditWriteError as AuditWriteError
+from camgrid.auditing import Entry as Entry
+from camgrid.auditing import canonical_entry
 from camgrid.clock import NS_PER_S, Clock
 
 log = logging.getLogger(__name__)
@@ -52,61 +55,11 @@ _C: Table = AuditCheckpoint.__table__  # type: ignore[assignment]
 _ENTRY_COLS = ("idx", "at_ns", "who", "action", "camera", "data", "leaf_hash")
 
 
-class AuditError(RuntimeError):
-    """Base of audit failures."""
-
-
-class AuditWriteError(AuditError):
-    """The entry could not be written: refuse the action."""
-
-
 class AuditIntegrityError(AuditError):
     """The stored log does not match its own checkpoints."""
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One audited action. ``at_ns`` is filled from the log's clock when left None."""
-
-    who: str
-    action: str
-    camera: str | None = None
-    t_from_ns: int | None = None
-    t_to_ns: int | None = None
-    address: str = ""
-    details: Mapping[str, Any] = field(default_factory=dict)
-    at_ns: int | None = None
-
-    def canonical(self) -> bytes:
-        """The leaf data: JSON, sorted keys, no spaces, UTF-8, no NaN. Raises AuditError when it cannot be."""
-        if self.at_ns is None:
-            raise AuditError("entry has no time")
-        return _canonical(self, self.at_ns)
-
-
-_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-def _canonical(e: Entry, at_ns: int) -> bytes:
-    if not e.who or len(e.who) > 64 or not e.action or len(e.action) > 64:
-        raise AuditError("who and action must be 1..64 characters")
-    if e.camera is not None and len(e.camera) > 64:
-        raise AuditError("camera id longer than 64 characters")
-    doc = {
-        "v": 1,
-        "at_ns": at_ns,
-        "who": e.who,
-        "action": e.action,
-        "camera": e.camera,
-        "t_from_ns": e.t_from_ns,
-        "t_to_ns": e.t_to_ns,
-        "address": e.address,
-        "details": dict(e.details),
-    }
-    try:
-        return _ENCODER.encode(doc).encode()
-    except (TypeError, ValueError) as exc:
-        raise AuditError(f"entry is not serialisable: {exc}") from None
+_canonical = canonical_entry
 
 
 @dataclass

@@ -1,0 +1,135 @@
+"""camgrid's shared words: gap reasons, camera states, incident kinds, roles and audit actions, in one place.
+
+Why one module: these strings are stored in the database, sent on the bus, shown by the front end and counted by
+reports. Spelt in several modules they drift apart (a report that forgets a reason counts its minutes nowhere).
+Every package imports them from here; ``tests/test_vocabulary.py`` fails on a literal spelt anywhere else.
+The values are ``StrEnum`` members, so they compare equal to, and serialise as, their plain strings.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class GapReason(StrEnum):
+    """Why an instant of a camera was not recorded (the ``gaps.reason`` column)."""
+
+    UNREACHABLE = "unreachable"  # no TCP connection, no answer, connection lost
+    STALLED = "stalled"  # connected, but no media for the stall timeout (or a pause in the media)
+    AUTH_REFUSED = "auth_refused"  # the camera refused the registered credentials
+    BAD_STREAM = "bad_stream"  # malformed RTSP/RTP from the camera
+    REFUSED = "refused"  # the camera answered an RTSP request with an error status
+    UNSUPPORTED = "unsupported"  # no H.264/H.265 video in the stream
+    PACKET_LOSS = "packet_loss"  # pictures were lost: the segment ends until the next keyframe
+    DISK_FULL = "disk_full"  # free space under the floor, or a write failed
+    DISK_SLOW = "disk_slow"  # the disk writer does not keep up
+    NOT_RUNNING = "recorder_not_running"  # the recorder (or the node holding the camera) was not running
+    STARTING = "starting"  # the recorder took the camera and has not yet received a keyframe
+    INTERNAL_ERROR = "internal_error"  # camgrid itself failed on this camera's data (a bug, logged with a traceback)
+
+
+# Reasons the camera (or its path to us) is to blame, by the group the reports and the health engine use.
+CAMERA_REASONS = frozenset(
+    {
+        GapReason.UNREACHABLE,
+        GapReason.STALLED,
+        GapReason.AUTH_REFUSED,
+        GapReason.BAD_STREAM,
+        GapReason.REFUSED,
+        GapReason.UNSUPPORTED,
+        GapReason.PACKET_LOSS,
+    }
+)
+DISK_REASONS = frozenset({GapReason.DISK_FULL, GapReason.DISK_SLOW})
+RECORDER_REASONS = frozenset({GapReason.NOT_RUNNING, GapReason.STARTING, GapReason.INTERNAL_ERROR})
+# While a camera's gap has one of these reasons nothing is known of the camera itself (the recorder was away).
+UNKNOWN_CAMERA_STATE = frozenset({GapReason.NOT_RUNNING, GapReason.STARTING})
+# Failures worth waiting longer for before the next attempt: retrying fast would not help and may lock an account.
+SLOW_RETRY_REASONS = frozenset({GapReason.AUTH_REFUSED, GapReason.UNSUPPORTED, GapReason.REFUSED})
+
+
+class CameraState(StrEnum):
+    """What the control room says of a camera."""
+
+    RECORDING = "recording"
+    OFFLINE = "offline"
+    UNKNOWN = "unknown"
+
+
+class HealthState(StrEnum):
+    """A camera's health as the health engine judges it (``health/policy.py``)."""
+
+    ONLINE = "online"
+    DEGRADED = "degraded"
+    OFFLINE = "offline"
+    UNKNOWN = "unknown"
+    MAINTENANCE = "maintenance"
+
+
+class IncidentKind(StrEnum):
+    """What an incident blames (see docs/design/health-incidents.md)."""
+
+    POWER = "power"
+    SITE = "site"
+    UPLINK = "uplink"
+    CAMERA = "camera"
+
+
+class Role(StrEnum):
+    """Roles of users (permissions per role: ``access/policy.py``)."""
+
+    VIEWER = "viewer"
+    OPERATOR = "operator"
+    SUPERVISOR = "supervisor"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+ALL_ROLES: tuple[Role, ...] = tuple(Role)
+
+
+class AuditAction(StrEnum):
+    """Every action the audit log records. An action that releases video, or changes what is kept, who may do
+    what or what is masked, has one here, and the service that performs it writes the entry first."""
+
+    LOGIN = "login"
+    LOGIN_FAILED = "login.failed"
+    LOGOUT = "logout"
+    LIVE_START = "live.start"
+    LIVE_STOP = "live.stop"
+    PLAYBACK = "playback"
+    SNAPSHOT = "snapshot"
+    EXPORT_REQUEST = "export.request"
+    EXPORT_APPROVE = "export.approve"
+    EXPORT_REFUSE = "export.refuse"
+    EXPORT_DOWNLOAD = "export.download"
+    HOLD_CREATE = "hold.create"
+    HOLD_RELEASE = "hold.release"
+    RETENTION_DELETE = "retention.delete"
+    MASK_SET = "mask.set"
+    MASK_REMOVAL_REQUEST = "mask.removal.request"
+    MASK_REMOVAL_APPROVE = "mask.removal.approve"
+    CAMERAS_IMPORT = "cameras.import"
+    CAMERA_UPDATE = "camera.update"
+    CAMERA_MAINTENANCE = "camera.maintenance"
+    USER_CREATE = "user.create"
+    USER_UPDATE = "user.update"
+    USER_DISABLE = "user.disable"
+    TOKEN_ISSUE = "token.issue"
+    TOKEN_REVOKE = "token.revoke"
+    SUGGESTION_DECIDE = "registry.suggestion"
+    EVIDENCE_SUBMIT = "evidence.submit"
+
+
+class IncidentAction(StrEnum):
+    """What an operator (or the engine) did on an incident (the ``incident_actions.action`` column)."""
+
+    ACK = "ack"
+    COMMENT = "comment"
+    ACCEPT_SUGGESTION = "accept_suggestion"
+    REJECT_SUGGESTION = "reject_suggestion"
+    CLOSED_ON_RESTART = "closed_on_restart"
+
+
+# The account name camgrid's own automatic actions are audited under (retention, recovery).
+SYSTEM_ACTOR = "camgrid"
