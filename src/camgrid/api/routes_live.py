@@ -65,12 +65,24 @@ async def live(websocket: WebSocket, camera_id: str, stream: str = "main") -> No
             pass
 
 
-def _in_scope(msg: str, allowed: set[str]) -> bool:
-    """A camera message for an allowed camera, or an incident with at least one allowed member."""
+def _scope_message(msg: str, allowed: set[str]) -> str | None:
+    """The message as a district-scoped user may see it, or None.
+
+    A camera message only for an allowed camera; an incident only with at least one allowed member, and then cut
+    to its allowed members (cameras, unexplained cameras, registry suggestions), exactly as ``GET /api/incidents``
+    scopes it: an incident spanning districts must not reveal the other districts' cameras.
+    """
     doc = json.loads(msg)
-    if doc.get("type") == "incident":
-        return any(c in allowed for c in doc.get("cameras", []))
-    return doc.get("id") in allowed
+    if doc.get("type") != "incident":
+        return msg if doc.get("id") in allowed else None
+    cams = [c for c in doc.get("cameras", []) if c in allowed]
+    if not cams:
+        return None
+    doc["cameras"] = cams
+    doc["n_members"] = len(cams)
+    doc["unexplained"] = [c for c in doc.get("unexplained", []) if c in allowed]
+    doc["suggestions"] = [s for s in doc.get("suggestions", []) if s.get("camera_id") in allowed]
+    return json.dumps(doc, separators=(",", ":"))
 
 
 @router.websocket("/events")
@@ -95,8 +107,11 @@ async def events(websocket: WebSocket) -> None:
             except TimeoutError:
                 await websocket.send_json({"type": "ping"})  # also notices a browser that went away
                 continue
-            if allowed is not None and not _in_scope(msg, allowed):
-                continue
+            if allowed is not None:
+                scoped = _scope_message(msg, allowed)
+                if scoped is None:
+                    continue
+                msg = scoped
             await websocket.send_text(msg)
     except (WebSocketDisconnect, RuntimeError):
         pass
