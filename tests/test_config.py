@@ -43,3 +43,13 @@ def test_broken_toml_is_reported(tmp_path: Path) -> None:
     (tmp_path / "camgrid.toml").write_text("[recorder\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(tmp_path, {})
+
+
+def test_a_retired_recorder_key_loads_with_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """``recorder.queue_fragments`` was never read; removing it must not stop an old config file from loading."""
+    (tmp_path / "camgrid.toml").write_text("[recorder]\nqueue_fragments = 8\nsegment_seconds = 6\n")
+    with caplog.at_level("WARNING", logger="camgrid.config"):
+        s = load_settings(tmp_path, {})
+    assert s.recorder.segment_seconds == 6
+    assert not hasattr(s.recorder, "queue_fragments")
+    assert "queue_fragments is retired" in caplog.text

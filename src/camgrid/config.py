@@ -7,15 +7,19 @@ sets ``recorder.stall_timeout_s``.
 
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+log = logging.getLogger("camgrid.config")
 CONFIG_NAME = "camgrid.toml"
 ENV_PREFIX = "CAMGRID_"
+# Keys removed from the recorder section, and why; a file that still has one loads with a warning.
+RETIRED_RECORDER_KEYS = {"queue_fragments": "the disk writer's backlog limit is in bytes (disk_slow gap)"}
 NOT_CONFIG = frozenset({"CAMGRID_HOME", "CAMGRID_NEW_PASSWORD"})  # environment variables that are not config keys
 
 
@@ -32,6 +36,16 @@ class DatabaseConfig(_Section):
 
 
 class RecorderConfig(_Section):
+    @model_validator(mode="before")
+    @classmethod
+    def _retired(cls, data: Any) -> Any:
+        """Keys that once existed but were never read: an old config file still loads, with a warning."""
+        if isinstance(data, dict):
+            for key in sorted(RETIRED_RECORDER_KEYS.keys() & data.keys()):
+                log.warning("config: recorder.%s is retired and ignored (%s)", key, RETIRED_RECORDER_KEYS[key])
+            data = {k: v for k, v in data.items() if k not in RETIRED_RECORDER_KEYS}
+        return data
+
     node_id: str = Field("local", min_length=1, max_length=64, description="Name of this recorder node")
     segment_seconds: float = Field(10.0, ge=2.0, le=600.0, description="Target segment length, cut on keyframes")
     fragment_seconds: float = Field(1.0, ge=0.2, le=5.0, description="Longest fragment before it is flushed")
@@ -55,9 +69,6 @@ class RecorderConfig(_Section):
         ge=100_000,
         le=64_000_000,
         description="Largest access unit accepted before a camera is cut",
-    )
-    queue_fragments: int = Field(
-        8, ge=1, le=1000, description="Fragments a slow disk may hold in memory per camera before a gap"
     )
     fsync_interval_s: float = Field(1.0, ge=0.0, le=60.0, description="fdatasync open segments this often")
     free_space_floor_mb: int = Field(
