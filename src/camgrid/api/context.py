@@ -80,6 +80,7 @@ class AppContext:
     states: StateStore = field(default_factory=StateStore)
     limiter: LoginLimiter = field(default_factory=LoginLimiter)
     base_map: dict[str, Any] | None = None
+    base_map_json: bytes | None = None  # /api/map/base, encoded once
     masks: Any = None  # camgrid.privacy.wiring.MaskSync when a recorder runs in this process
     audit: Any = None  # camgrid.access.audit.AuditLog (create_app opens it when not given)
     camera_cache: dict[Any, Any] | None = None  # /api/cameras' registry columns per (revision, scope)

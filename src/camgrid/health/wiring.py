@@ -8,11 +8,10 @@ imports neither. The recorder's ``state_listeners`` run on the ingest thread: th
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,7 +22,7 @@ from camgrid.db.engine import unit_of_work
 from camgrid.health import service
 from camgrid.health.live import IncidentFeed
 from camgrid.health.policy import Observation
-from camgrid.health.schemas import IncidentOut
+from camgrid.health.schemas import IncidentEvent, IncidentOut, IncidentView
 from camgrid.health.topology import Topology, build_topology
 from camgrid.registry.models import Camera
 from camgrid.registry.schemas import CameraIn
@@ -101,11 +100,8 @@ class RecorderAdapter:
 
 
 def incident_message(item: IncidentOut) -> str:
-    """The events-WebSocket message for one incident change: ``{"type": "incident", ...IncidentOut fields...}``."""
-    body: dict[str, Any] = {"type": "incident", **item.model_dump()}
-    body["opened_ms"] = item.opened_ns // 1_000_000
-    body["resolved_ms"] = None if item.resolved_ns is None else item.resolved_ns // 1_000_000
-    return json.dumps(body)
+    """The events-WebSocket message for one incident change: ``IncidentEvent`` (an ``IncidentView``, in ms)."""
+    return IncidentEvent(**IncidentView.of(item).model_dump()).model_dump_json()
 
 
 def push_to(subscribers: set[asyncio.Queue[str]], messages: list[str]) -> None:
