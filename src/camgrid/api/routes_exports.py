@@ -32,6 +32,9 @@ from camgrid.storage import service as storage
 
 router = APIRouter(prefix="/api/exports", tags=["exports"])
 MS = 1_000_000
+EXPORT_FILE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"video/mp4": {}, "application/json": {}, "text/plain": {}}, "description": "The file"}
+}
 
 
 class ExportIn(BaseModel):
@@ -285,7 +288,7 @@ def get_export(export_id: str, request: Request, who: Principal = require("expor
     return _summary(_folder(request, who, export_id))
 
 
-@router.get("/{export_id}/files/{name}", response_class=FileResponse)
+@router.get("/{export_id}/files/{name}", response_class=FileResponse, responses=EXPORT_FILE)
 def export_file(export_id: str, name: str, request: Request, who: Principal = require("export.read")) -> FileResponse:
     folder = _folder(request, who, export_id)
     if name == "request.json" or name not in {p.name for p in folder.iterdir()}:

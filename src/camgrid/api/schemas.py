@@ -170,3 +170,44 @@ class ExportOut(BaseModel):
     actual_from_ms: int | None = Field(description="What the clip really contains (from its first keyframe)")
     actual_to_ms: int | None
     files: list[ExportFile]
+
+
+# WebSocket messages (JSON text frames). OpenAPI has no WebSockets: ``create_app`` adds these to the document's
+# components so that the front end's generated types cover them too.
+class CameraEvent(BaseModel):
+    """``/api/events``: a camera's state changed."""
+
+    type: Literal["camera"]
+    id: str
+    state: CameraState
+    reason: ReasonShown
+    since_ms: int
+
+
+class Hello(BaseModel):
+    """``/api/events``: the first message (then ``ping`` every 15 s of silence)."""
+
+    type: Literal["hello", "ping"]
+
+
+class LiveCodec(BaseModel):
+    """``/api/live/{camera}``: the stream's MSE type, before its init segment (binary frames are fMP4)."""
+
+    type: Literal["codec"]
+    mime: str
+    codec: str
+
+
+class LiveOrigin(BaseModel):
+    """``/api/live/{camera}``: the wall-clock time of media time 0 (to show the picture's time)."""
+
+    type: Literal["origin"]
+    wall_ms: float
+
+
+class LiveOffline(BaseModel):
+    """``/api/live/{camera}``: no video, and why."""
+
+    type: Literal["offline"]
+    reason: ReasonShown
+    since_ms: float | None
