@@ -880,7 +880,7 @@ export interface components {
         };
         /**
          * FeatureCollection
-         * @description GeoJSON (RFC 7946): the base map, a plan.
+         * @description GeoJSON (RFC 7946): the base map, a plan (``camgrid.planner.output``; its foreign members are kept).
          */
         FeatureCollection: {
             /** Attribution */
@@ -889,6 +889,15 @@ export interface components {
             bbox?: number[] | null;
             /** Features */
             features: components["schemas"]["Feature"][];
+            /** License */
+            license?: string | null;
+            /**
+             * Planner
+             * @description A plan's summary: coverage, cost, solver
+             */
+            planner?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            } | null;
             /**
              * Type
              * @constant

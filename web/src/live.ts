@@ -2,7 +2,7 @@
 // a "codec" text message, an "origin" message, then the init segment and one moof/mdat per picture.
 // Latency is kept low by jumping to the live edge when more than ~1 s behind and speeding up slightly when a
 // little behind; every presented frame's latency goes to window.camgrid.stats.live[id].
-import { wsUrl } from "./api";
+import { type LiveMessage, wsUrl } from "./api";
 import { h } from "./dom";
 import { recordLive } from "./stats";
 import { fmtSince, utcTitle } from "./time";
@@ -95,7 +95,7 @@ export class LivePlayer {
   }
 
   private onText(data: string): void {
-    let m: { type?: string; mime?: string; codec?: string; wall_ms?: number; reason?: string; since_ms?: number };
+    let m: LiveMessage;
     try {
       m = JSON.parse(data);
     } catch {
@@ -103,20 +103,20 @@ export class LivePlayer {
     }
     if (m.type === "codec") {
       this.resetMedia();
-      this.mime = m.mime ?? "";
+      this.mime = m.mime;
       this.supported = typeof MediaSource !== "undefined" && MediaSource.isTypeSupported(this.mime);
       if (!this.supported) {
-        const what = m.codec === "h265" || /hev1|hvc1/.test(this.mime) ? "H.265" : m.codec ?? this.mime;
+        const what = m.codec === "h265" || /hev1|hvc1/.test(this.mime) ? "H.265" : m.codec || this.mime;
         this.setMessage(`this browser cannot decode ${what}`, "unsupported", this.mime);
         return;
       }
       this.setMessage("waiting for video…", "starting");
       this.openMedia();
     } else if (m.type === "origin") {
-      this.originWallMs = Number(m.wall_ms);
+      this.originWallMs = m.wall_ms;
     } else if (m.type === "offline") {
       const since = m.since_ms ?? Date.now();
-      this.setMessage(`camera offline since ${fmtSince(since)} (${m.reason ?? "unknown reason"})`, "offline", `since ${utcTitle(since)}`);
+      this.setMessage(`camera offline since ${fmtSince(since)} (${m.reason || "unknown reason"})`, "offline", `since ${utcTitle(since)}`);
       this.resetMedia();
     }
   }

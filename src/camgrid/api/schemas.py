@@ -48,12 +48,14 @@ class Feature(BaseModel):
 
 
 class FeatureCollection(BaseModel):
-    """GeoJSON (RFC 7946): the base map, a plan."""
+    """GeoJSON (RFC 7946): the base map, a plan (``camgrid.planner.output``; its foreign members are kept)."""
 
     type: Literal["FeatureCollection"]
     features: list[Feature]
     bbox: list[float] | None = None
     attribution: str | None = None
+    license: str | None = None
+    planner: dict[str, JsonValue] | None = Field(None, description="A plan's summary: coverage, cost, solver")
 
 
 class DistrictOut(BaseModel):
