@@ -11,6 +11,9 @@ const MAX_BEHIND_S = 1.0;
 const SOFT_BEHIND_S = 0.2;
 const KEEP_BEHIND_S = 10;
 
+/** What a live tile shows (its data-state): not a camera state nor a gap reason, the tile's own. */
+type TileState = "connecting" | "waiting" | "playing" | "offline" | "error" | "undecodable";
+
 type RVFC = (cb: (now: number, meta: { presentationTime: number; mediaTime: number }) => void) => number;
 
 export class LivePlayer {
@@ -53,7 +56,7 @@ export class LivePlayer {
     this.watchFrames();
   }
 
-  private setMessage(text: string | null, state: string, title = ""): void {
+  private setMessage(text: string | null, state: TileState, title = ""): void {
     this.el.dataset.state = state;
     if (text) {
       this.msg.textContent = text;
@@ -88,7 +91,7 @@ export class LivePlayer {
       const why = gotAny
           ? "live connection lost; reconnecting…"
           : `cannot open live video${ev.reason ? ` (${ev.reason})` : ""}; retrying…`;
-      if (this.el.dataset.state !== "offline" && this.el.dataset.state !== "unsupported") this.setMessage(why, "error");
+      if (this.el.dataset.state !== "offline" && this.el.dataset.state !== "undecodable") this.setMessage(why, "error");
       this.retryTimer = window.setTimeout(() => this.connect(), this.retry);
       this.retry = Math.min(this.retry * 2, 10000);
     };
@@ -107,10 +110,10 @@ export class LivePlayer {
       this.supported = typeof MediaSource !== "undefined" && MediaSource.isTypeSupported(this.mime);
       if (!this.supported) {
         const what = m.codec === "h265" || /hev1|hvc1/.test(this.mime) ? "H.265" : m.codec || this.mime;
-        this.setMessage(`this browser cannot decode ${what}`, "unsupported", this.mime);
+        this.setMessage(`this browser cannot decode ${what}`, "undecodable", this.mime);
         return;
       }
-      this.setMessage("waiting for video…", "starting");
+      this.setMessage("waiting for video…", "waiting");
       this.openMedia();
     } else if (m.type === "origin") {
       this.originWallMs = m.wall_ms;
@@ -138,7 +141,7 @@ export class LivePlayer {
         this.sb = ms.addSourceBuffer(this.mime);
         this.sb.mode = "segments";
       } catch (e) {
-        this.setMessage(`this browser cannot play ${this.mime}: ${(e as Error).message}`, "unsupported");
+        this.setMessage(`this browser cannot play ${this.mime}: ${(e as Error).message}`, "undecodable");
         return;
       }
       this.sb.addEventListener("updateend", () => this.afterAppend());
