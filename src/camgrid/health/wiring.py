@@ -26,11 +26,12 @@ from camgrid.health.schemas import IncidentEvent, IncidentOut, IncidentView
 from camgrid.health.topology import Topology, build_topology
 from camgrid.registry.models import Camera
 from camgrid.registry.schemas import CameraIn
+from camgrid.vocabulary import UNKNOWN_CAMERA_STATE, CameraState, GapReason
 
 log = logging.getLogger("camgrid.health")
 
 # Gap reasons that say nothing about the camera (its recorder was down or just starting): "unknown", not down.
-UNKNOWN_REASONS = frozenset({"recorder_not_running", "starting"})
+UNKNOWN_REASONS = UNKNOWN_CAMERA_STATE
 StateListener = Callable[[str, str, str, int], None]
 
 
@@ -55,9 +56,9 @@ def topology_from_session(session: Session) -> Topology:
 
 def recorder_state_is_up(state: str, reason: str) -> bool | None:
     """The recorder's view as the engine's input: True up, False down, None unknown (ignored)."""
-    if state == "recording":
+    if state == CameraState.RECORDING:
         return True
-    if state == "offline" and reason not in UNKNOWN_REASONS:
+    if state == CameraState.OFFLINE and reason not in UNKNOWN_REASONS:
         return False
     return None
 
@@ -69,13 +70,13 @@ _OFFLINE: dict[str, Observation] = {}  # one (frozen) observation per gap reason
 
 def observation_of(state: str, reason: str) -> Observation:
     """The recorder's view as a health observation (online / offline with its reason / unknown)."""
-    if state == "recording":
+    if state == CameraState.RECORDING:
         return _ONLINE
     if reason in UNKNOWN_REASONS:
         return _NOT_RUNNING
     obs = _OFFLINE.get(reason)
     if obs is None:
-        obs = _OFFLINE[reason] = Observation(connection=(reason or "unreachable").replace("_", " "))
+        obs = _OFFLINE[reason] = Observation(connection=reason or GapReason.UNREACHABLE)
     return obs
 
 
