@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from camgrid.access import service as access
 from camgrid.api.app import create_app
 from camgrid.api.context import AppContext
-from camgrid.api.openapi_doc import openapi_document, openapi_text
+from camgrid.api.openapi_doc import openapi_document, openapi_text, with_route_table
 from camgrid.api.schemas import CameraColumns, CameraOut, Timeline
 from camgrid.clock import SystemClock
 from camgrid.config import load_settings
@@ -130,3 +130,12 @@ def test_websocket_messages_are_in_the_document() -> None:
     schemas = openapi_document()["components"]["schemas"]
     assert {"CameraEvent", "IncidentEvent", "Hello", "LiveCodec", "LiveOrigin", "LiveOffline"} <= set(schemas)
     assert json.dumps(schemas["CameraEvent"]).count("GapReason") == 1
+
+
+def test_the_design_note_lists_every_route() -> None:
+    """docs/design/control-room-api.md embeds the route table generated from the app: a new or changed route
+    (path, permission, body) fails here until the note is regenerated."""
+    note = (WEB.parent / "docs" / "design" / "control-room-api.md").read_text()
+    assert with_route_table(note) == note, (
+        "run: python -m camgrid.api.openapi_doc --routes docs/design/control-room-api.md"
+    )

@@ -75,7 +75,7 @@ def test_adapter_forwards_changes_only() -> None:
     ("state", "reason", "obs"),
     [
         ("recording", "", Observation()),
-        ("offline", "auth_refused", Observation(connection="auth refused")),
+        ("offline", "auth_refused", Observation(connection="auth_refused")),  # the gap reason as is: one spelling
         ("offline", "stalled", Observation(connection="stalled")),
         ("offline", "starting", Observation(recorder_running=False)),
         ("offline", "recorder_not_running", Observation(recorder_running=False)),
