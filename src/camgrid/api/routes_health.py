@@ -22,6 +22,7 @@ from camgrid.health import service as health
 from camgrid.health.models import IncidentSuggestion
 from camgrid.health.schemas import (
     AvailabilityReport,
+    Grouping,
     IncidentOut,
     IncidentView,
     LiveCoverage,
@@ -29,7 +30,7 @@ from camgrid.health.schemas import (
     SeriesReport,
 )
 from camgrid.registry.models import Camera
-from camgrid.vocabulary import CameraState
+from camgrid.vocabulary import CameraState, IncidentKind
 
 router = APIRouter(prefix="/api", tags=["health"])
 MS = 1_000_000
@@ -201,7 +202,7 @@ def _feed(request: Request) -> Any:
 def feeder_outage(body: FeederOutageIn, request: Request, who: Principal = EVIDENCE) -> dict[str, Any]:
     """A utility's notice that a feeder is out (or restored): optional, lowers the bar for a power incident."""
     feed = _feed(request)
-    if body.feeder not in feed.topo.groups["power"].index:
+    if body.feeder not in feed.topo.groups[IncidentKind.POWER].index:
         raise HTTPException(404, f"no feeder {body.feeder!r} among the recorded cameras")
     feed.on_evidence("feeder", body.feeder, body.state == "out", body.t_ms * MS)
     return {"accepted": True}
@@ -211,7 +212,7 @@ def feeder_outage(body: FeederOutageIn, request: Request, who: Principal = EVIDE
 def ups(body: UpsIn, request: Request, who: Principal = EVIDENCE) -> dict[str, Any]:
     """A site's UPS telemetry: on battery means its feeder lost power (its cameras may stay up)."""
     feed = _feed(request)
-    if body.site not in feed.topo.groups["site"].index:
+    if body.site not in feed.topo.groups[IncidentKind.SITE].index:
         raise HTTPException(404, f"no site {body.site!r} among the recorded cameras")
     feed.on_evidence("ups", body.site, body.on_battery, body.t_ms * MS)
     return {"accepted": True}
@@ -222,7 +223,7 @@ def availability(
     request: Request,
     from_ms: int = Query(ge=0),
     to_ms: int = Query(ge=0),
-    by: Literal["camera", "site", "feeder", "district", "city"] = "district",
+    by: Grouping = "district",
     coverage: int = Query(0, ge=0, le=1, description="1: add lost coverage (planner visibility; slow the first time)"),
     who: Principal = REPORTS,
     session: Session = Depends(db),
@@ -265,7 +266,7 @@ def availability_series(
     from_ms: int = Query(ge=0),
     to_ms: int = Query(ge=0),
     step_ms: int = Query(3_600_000, ge=60_000, description="Bucket length (at most 500 buckets)"),
-    by: Literal["camera", "site", "feeder", "district", "city"] = "district",
+    by: Grouping = "district",
     who: Principal = REPORTS,
     session: Session = Depends(db),
 ) -> SeriesReport:
