@@ -44,7 +44,9 @@ PENDING = {
 
 
 def _untyped(schema: dict[str, Any]) -> bool:
-    """An empty schema, or a bare object (what FastAPI makes of ``-> dict[str, Any]``)."""
+    """An empty schema, a bare object (what FastAPI makes of ``-> dict[str, Any]``) or a list of either."""
+    if schema.get("type") == "array":
+        return _untyped(schema.get("items", {}))
     return not schema or (schema.get("type") == "object" and "properties" not in schema and "$ref" not in schema)
 
 
