@@ -1061,7 +1061,7 @@ export interface components {
             type: "incident";
             /**
              * Unexplained
-             * @description Cameras that went dark with the incident but are not explained by it
+             * @description Cameras dark in its window that it does not explain (own incidents)
              */
             unexplained: string[];
         };
@@ -1112,7 +1112,7 @@ export interface components {
             suggestions: components["schemas"]["SuggestionOut"][];
             /**
              * Unexplained
-             * @description Cameras that went dark with the incident but are not explained by it
+             * @description Cameras dark in its window that it does not explain (own incidents)
              */
             unexplained: string[];
         };

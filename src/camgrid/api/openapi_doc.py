@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.routing import APIRoute, APIWebSocketRoute
 
 from camgrid.api.app import PUBLIC_PATHS, all_routes, create_app
@@ -20,10 +21,15 @@ from camgrid.clock import SystemClock
 from camgrid.config import load_settings
 
 
-def openapi_document() -> dict[str, Any]:
-    """The document as the app serves it at /api/openapi.json (the routes alone describe it: no database)."""
+def describing_app() -> FastAPI:
+    """The app with no database, recorder or home: enough to describe its routes, not to serve them."""
     ctx = AppContext(settings=load_settings(Path("/nonexistent"), {}), factory=None, clock=SystemClock())  # type: ignore[arg-type]
-    return create_app(ctx).openapi()
+    return create_app(ctx)
+
+
+def openapi_document() -> dict[str, Any]:
+    """The document as the app serves it at /api/openapi.json."""
+    return describing_app().openapi()
 
 
 def openapi_text() -> str:
@@ -66,8 +72,7 @@ def _body(op: dict[str, Any]) -> str:
 
 def route_table() -> str:
     """The Markdown table of every route (docs/design/control-room-api.md embeds it; a test compares)."""
-    ctx = AppContext(settings=load_settings(Path("/nonexistent"), {}), factory=None, clock=SystemClock())  # type: ignore[arg-type]
-    app = create_app(ctx)
+    app = describing_app()
     paths = app.openapi()["paths"]
     rows = []
     for route in all_routes(app):

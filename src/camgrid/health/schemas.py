@@ -86,7 +86,7 @@ class IncidentView(BaseModel):
     acknowledged_ms: int | None
     acknowledged_by: str | None
     cameras: list[str] = Field(description="Member cameras, sorted")
-    unexplained: list[str] = Field(description="Cameras that went dark with the incident but are not explained by it")
+    unexplained: list[str] = Field(description="Cameras dark in its window that it does not explain (own incidents)")
     suggestions: list[SuggestionOut]
     actions: list[ActionView]
 
