@@ -27,6 +27,7 @@ export type Incident = Schemas["IncidentView"];
 export type Suggestion = Schemas["SuggestionOut"];
 export type IncidentEvent = Schemas["IncidentEvent"];
 export type CameraEvent = Schemas["CameraEvent"];
+export type EventsMessage = CameraEvent | IncidentEvent | Schemas["Hello"];
 export type AvailabilityReport = Schemas["AvailabilityReport"];
 export type AvailabilityRow = Schemas["AvailabilityRow"];
 export type SeriesReport = Schemas["SeriesReport"];

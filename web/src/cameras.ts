@@ -1,6 +1,6 @@
 // The camera registry as the browser holds it: the columnar GET /api/cameras answer plus typed arrays for the
 // hot fields, kept current by WS /api/events. 62,000 cameras cost a few MB and no per-camera objects.
-import { api, wsUrl, type CameraEvent, type CameraState, type CamerasColumns, type IncidentEvent } from "./api";
+import { api, wsUrl, type CameraEvent, type CameraState, type CamerasColumns, type EventsMessage, type IncidentEvent } from "./api";
 
 export const STATES = ["recording", "offline", "unknown", "planned"] as const satisfies readonly CameraState[];
 export type State = CameraState;
@@ -81,12 +81,12 @@ export class CameraStore {
   }
 
   /** Apply one {"type":"camera",...} event; listeners are told in batches (at most every 250 ms). */
-  apply(ev: { id: string; state: string; reason?: string | null; since_ms?: number | null }): void {
+  apply(ev: CameraEvent): void {
     const i = this.index.get(String(ev.id));
     if (i === undefined) return;
     this.state[i] = stateCode(ev.state);
-    this.reason[i] = ev.reason ?? null;
-    this.since[i] = ev.since_ms ?? NaN;
+    this.reason[i] = ev.reason || null;
+    this.since[i] = ev.since_ms;
     this.pending.push(i);
     if (!this.flushTimer) {
       this.flushTimer = window.setTimeout(() => {
@@ -111,7 +111,7 @@ export class CameraStore {
       ws.onmessage = (m) => {
         if (typeof m.data !== "string") return;
         try {
-          const ev = JSON.parse(m.data) as CameraEvent | IncidentEvent | { type: "hello" | "ping" };
+          const ev = JSON.parse(m.data) as EventsMessage;
           if (ev.type === "camera") this.apply(ev);
           else if (ev.type === "incident") for (const fn of this.incidentListeners) fn(ev);
         } catch {
