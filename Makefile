@@ -79,9 +79,10 @@ bench-health: deps
 bench-plan: deps
 	$(BIN)/python bench/bench_plan.py $(if $(BASELINE_LIMIT),--baseline-limit $(BASELINE_LIMIT))
 
-# web (control-room front end in web/): TypeScript + Vite bundle into src/camgrid/web/static/, Vitest for timeline maths
+# web (control-room front end in web/): TypeScript + Vite bundle into src/camgrid/web/static/, Vitest for timeline maths;
+# both fail when web/src/api-types.ts is not what web/openapi.json (the API's OpenAPI document) generates
 .PHONY: web-build web-test
-WEB_INPUTS := $(shell find web/src web/index.html web/vite.config.ts web/tsconfig.json -type f 2>/dev/null)
+WEB_INPUTS := $(shell find web/src web/scripts web/openapi.json web/index.html web/vite.config.ts web/tsconfig.json -type f 2>/dev/null)
 
 $(STAMPS)/web-deps: web/package.json $(wildcard web/package-lock.json)
 	@mkdir -p $(STAMPS)

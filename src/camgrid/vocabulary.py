@@ -54,6 +54,7 @@ class CameraState(StrEnum):
     RECORDING = "recording"
     OFFLINE = "offline"
     UNKNOWN = "unknown"
+    PLANNED = "planned"  # in the registry, not installed yet (registry status ``planned``): nothing to record
 
 
 class HealthState(StrEnum):
@@ -119,6 +120,15 @@ class AuditAction(StrEnum):
     TOKEN_REVOKE = "token.revoke"
     SUGGESTION_DECIDE = "registry.suggestion"
     EVIDENCE_SUBMIT = "evidence.submit"
+
+
+class ExportStatus(StrEnum):
+    """Where a four-eyes export request stands (docs/design/control-room-api.md, "Exports")."""
+
+    PENDING = "pending"  # asked for; nothing leaves until a second person approves
+    READY = "ready"  # approved: the clip, its manifest and signature can be downloaded
+    REFUSED = "refused"  # a second person said no
+    FAILED = "failed"  # approved, but the clip could not be produced (the reason is the decision_reason)
 
 
 class IncidentAction(StrEnum):

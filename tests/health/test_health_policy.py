@@ -37,7 +37,7 @@ TABLE = [
     # offline keeps its reason
     (ONLINE, Observation(connection="unreachable"), OFFLINE, "unreachable"),
     (DEGRADED, Observation(connection="stalled"), OFFLINE, "stalled"),
-    (ONLINE, Observation(connection="auth refused"), OFFLINE, "auth refused"),
+    (ONLINE, Observation(connection="auth_refused"), OFFLINE, "auth_refused"),
     (OFFLINE, Observation(fps=25, bitrate_kbps=2000), ONLINE, None),
     # a stopped recorder says nothing about the camera; maintenance wins over everything
     (ONLINE, Observation(recorder_running=False, connection="unreachable"), UNKNOWN, "recorder not running"),

@@ -38,6 +38,7 @@ CAMS = [
         ("disk_slow", "disk"),
         ("recorder_not_running", "recorder"),
         ("starting", "recorder"),
+        ("internal_error", "recorder"),  # camgrid itself failed: not the camera's fault
     ],
 )
 def test_cause_of_reason(reason: str, cause: str) -> None:

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from camgrid.media.nal import H264, H265, access_units, nal_type, parse_sps, split_annexb
+from camgrid.media.nal import (
+    H264,
+    H265,
+    PARAM_SET_TYPES,
+    access_units,
+    is_parameter_set,
+    nal_type,
+    param_set_type,
+    parse_sps,
+    split_annexb,
+)
 from camgrid.sim import clips
 from tests.conftest import CLIP_CACHE
 
@@ -14,11 +24,23 @@ def test_sps_dimensions_from_real_encoders(codec: str, w: int, h: int) -> None:
     spec = clips.ClipSpec(codec, w, h, 25, 500, 25, 50, "SPS-TEST", 3)
     path = clips.encode(spec, CLIP_CACHE)
     nals = split_annexb(path.read_bytes())
-    sps = next(n for n in nals if nal_type(codec, n) == (7 if codec == H264 else 33))
+    sps = next(n for n in nals if nal_type(codec, n) == param_set_type(codec, "sps"))
     info = parse_sps(codec, sps)
     assert (info.width, info.height) == (w, h)
     aus = access_units(codec, nals)
     assert len(aus) == 50
+
+
+@pytest.mark.parametrize("codec", [H264, H265])
+def test_parameter_sets_of_real_encoders(codec: str) -> None:
+    """The one spelling of parameter-set NAL types finds exactly the encoder's VPS/SPS/PPS (and no slice, SEI...)."""
+    path = clips.encode(clips.ClipSpec(codec, 320, 240, 25, 500, 25, 25, "PS-TEST", 3), CLIP_CACHE)
+    types = [nal_type(codec, n) for n in split_annexb(path.read_bytes())]
+    found = {t for t in types if is_parameter_set(codec, t)}
+    assert found == set(PARAM_SET_TYPES[codec].values())
+    assert any(not is_parameter_set(codec, t) for t in types)
+    with pytest.raises(KeyError):
+        param_set_type(H264, "vps")  # H.264 has none
 
 
 def test_id_cells_encode_the_index() -> None:

@@ -1,106 +1,38 @@
 // Thin client for the control-room API (docs/design/control-room-api.md). Every call goes to the same origin;
 // a 401 anywhere sends the operator back to the login screen.
 
-export interface Me {
-  username: string;
-  role: string;
-  districts: unknown;
-  timezone: string;
-}
+// Every body's type is generated from the server's OpenAPI document (api-types.ts, `npm run gen:api`): a field the
+// server renames or a status it stops sending breaks the build here, not the screen at run time.
+import type { components } from "./api-types";
 
-export interface City {
-  name: string;
-  timezone: string;
-  bounds: [number, number, number, number];
-  attribution: string;
-}
-
-export interface District {
-  id: string | number;
-  name: string;
-  cameras: number;
-}
-
-export interface CamerasColumns {
-  count: number;
-  id: string[];
-  name: string[];
-  lon: number[];
-  lat: number[];
-  district: (string | number | null)[];
-  site: (string | null)[];
-  feeder: (string | null)[];
-  uplink: (string | null)[];
-  state: string[];
-  reason: (string | null)[];
-  since_ms: (number | null)[];
-}
-
-export interface CameraDetail {
-  id: string;
-  name: string;
-  lat: number;
-  lon: number;
-  district: string | number | null;
-  site: string | null;
-  feeder: string | null;
-  uplink: string | null;
-  codec: string | null;
-  recorded_by: string | null;
-  state: string;
-  reason: string | null;
-  since_ms: number | null;
-  heading_deg: number | null;
-  fov_deg: number | null;
-  range_m: number | null;
-}
-
-export interface SegmentInfo {
-  id: string | number;
-  start_ms: number;
-  end_ms: number;
-  bytes: number;
-  codec: string | null;
-}
-
-export interface GapInfo {
-  start_ms: number;
-  end_ms: number | null;
-  reason: string;
-  detail: string | null;
-}
-
-export interface Timeline {
-  segments: SegmentInfo[];
-  gaps: GapInfo[];
-}
-
-export interface ExportFile {
-  name: string;
-  bytes: number;
-  sha256: string;
-}
-
-export interface ExportInfo {
-  id: string | number;
-  status: string;
-  camera: string;
-  from_ms: number;
-  to_ms: number;
-  actual_from_ms: number | null;
-  actual_to_ms: number | null;
-  files: ExportFile[];
-  reason?: string;
-  exported_by?: string;
-  requested_by?: string;
-  requested_ms?: number;
-  decided_by?: string | null;
-  decided_ms?: number | null;
-  decision_reason?: string | null;
-  exported_at?: string | number;
-  detail?: string;
-  error?: string;
-}
+type Schemas = components["schemas"];
+export type Me = Schemas["Me"];
+export type Role = Schemas["Role"];
+export type City = Schemas["City"];
+export type District = Schemas["DistrictOut"];
+export type CamerasColumns = Schemas["CameraColumns"];
+export type CameraDetail = Schemas["CameraOut"];
+export type CameraState = Schemas["CameraState"];
+export type GapReason = Schemas["GapReason"];
+export type SegmentInfo = Schemas["SegmentOut"];
+export type GapInfo = Schemas["GapOut"];
+export type Timeline = Schemas["Timeline"];
+export type ExportFile = Schemas["ExportFile"];
+export type ExportInfo = Schemas["ExportOut"];
+export type ExportStatus = Schemas["ExportStatus"];
+export type FeatureCollection = Schemas["FeatureCollection"];
+export type PlanInfo = Schemas["PlanInfo"];
+export type MaskOut = Schemas["MaskOut"];
+export type Incident = Schemas["IncidentView"];
+export type Suggestion = Schemas["SuggestionOut"];
+export type IncidentEvent = Schemas["IncidentEvent"];
+export type CameraEvent = Schemas["CameraEvent"];
+export type EventsMessage = CameraEvent | IncidentEvent | Schemas["Hello"];
+export type AvailabilityReport = Schemas["AvailabilityReport"];
+export type AvailabilityRow = Schemas["AvailabilityRow"];
+export type SeriesReport = Schemas["SeriesReport"];
+export type PowerCutReport = Schemas["PowerCutReport"];
+export type LiveMessage = Schemas["LiveCodec"] | Schemas["LiveOrigin"] | Schemas["LiveOffline"];
 
 export class ApiError extends Error {
   constructor(
@@ -168,6 +100,7 @@ export const api = {
   logout: () => request<void>("POST", "/api/auth/logout", undefined, { noRedirect: true }),
   me: () => request<Me>("GET", "/api/auth/me", undefined, { noRedirect: true }),
   city: () => request<City>("GET", "/api/city"),
+  // GeoJSON as MapLibre types it (the server declares the same RFC 7946 shape: FeatureCollection).
   base: () => request<GeoJSON.FeatureCollection>("GET", "/api/map/base"),
   districts: () => request<District[]>("GET", "/api/districts"),
   cameras: () => request<CamerasColumns>("GET", "/api/cameras"),

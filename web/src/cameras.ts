@@ -1,9 +1,9 @@
 // The camera registry as the browser holds it: the columnar GET /api/cameras answer plus typed arrays for the
 // hot fields, kept current by WS /api/events. 62,000 cameras cost a few MB and no per-camera objects.
-import { api, wsUrl, type CamerasColumns } from "./api";
+import { api, wsUrl, type CameraEvent, type CameraState, type CamerasColumns, type EventsMessage, type IncidentEvent } from "./api";
 
-export const STATES = ["recording", "offline", "unknown", "planned"] as const;
-export type State = (typeof STATES)[number];
+export const STATES = ["recording", "offline", "unknown", "planned"] as const satisfies readonly CameraState[];
+export type State = CameraState;
 export const STATE_COLOURS: Record<State, string> = {
   recording: "#2ecc71",
   offline: "#e74c3c",
@@ -27,7 +27,7 @@ export class CameraStore {
   reason: (string | null)[];
   districtKey: string[];
   private listeners = new Set<(changed: number[]) => void>();
-  private incidentListeners = new Set<(ev: Record<string, unknown>) => void>();
+  private incidentListeners = new Set<(ev: IncidentEvent) => void>();
   private ws: WebSocket | null = null;
   private closed = false;
   private pending: number[] = [];
@@ -75,18 +75,18 @@ export class CameraStore {
   }
 
   /** Follow {"type":"incident",...} events from the same socket (incidents.ts). */
-  onIncident(fn: (ev: Record<string, unknown>) => void): () => void {
+  onIncident(fn: (ev: IncidentEvent) => void): () => void {
     this.incidentListeners.add(fn);
     return () => this.incidentListeners.delete(fn);
   }
 
   /** Apply one {"type":"camera",...} event; listeners are told in batches (at most every 250 ms). */
-  apply(ev: { id: string; state: string; reason?: string | null; since_ms?: number | null }): void {
+  apply(ev: CameraEvent): void {
     const i = this.index.get(String(ev.id));
     if (i === undefined) return;
     this.state[i] = stateCode(ev.state);
-    this.reason[i] = ev.reason ?? null;
-    this.since[i] = ev.since_ms ?? NaN;
+    this.reason[i] = ev.reason || null;
+    this.since[i] = ev.since_ms;
     this.pending.push(i);
     if (!this.flushTimer) {
       this.flushTimer = window.setTimeout(() => {
@@ -111,9 +111,9 @@ export class CameraStore {
       ws.onmessage = (m) => {
         if (typeof m.data !== "string") return;
         try {
-          const ev = JSON.parse(m.data);
-          if (ev && ev.type === "camera") this.apply(ev);
-          else if (ev && ev.type === "incident") for (const fn of this.incidentListeners) fn(ev);
+          const ev = JSON.parse(m.data) as EventsMessage;
+          if (ev.type === "camera") this.apply(ev);
+          else if (ev.type === "incident") for (const fn of this.incidentListeners) fn(ev);
         } catch {
           /* ignore malformed event */
         }
@@ -169,12 +169,12 @@ export function syntheticColumns(n: number, bounds: [number, number, number, num
     c.lon.push(x0 + rnd() * (x1 - x0));
     c.lat.push(y0 + rnd() * (y1 - y0));
     c.district.push(`d${i % 20}`);
-    c.site.push(null);
-    c.feeder.push(null);
-    c.uplink.push(null);
+    c.site.push("");
+    c.feeder.push("");
+    c.uplink.push("");
     const r = rnd();
     c.state.push(r < 0.9 ? "recording" : r < 0.97 ? "offline" : "unknown");
-    c.reason.push(r < 0.9 ? null : "unreachable");
+    c.reason.push(""); // synthetic: no recorder, so no reason to give
     c.since_ms.push(Date.now() - Math.floor(rnd() * 3600_000));
   }
   return c;

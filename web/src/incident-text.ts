@@ -1,60 +1,13 @@
-// Pure helpers for incidents (no DOM): normalising API/WebSocket shapes and the one-line summary an operator reads.
+// Pure helpers for incidents (no DOM): the one-line summary an operator reads, their order, the dark feeders.
 
-export interface Suggestion {
-  id: number;
-  camera_id: string;
-  field: string;
-  registry_value: string;
-  suggested_value: string;
-  status: string;
-}
+import type { Incident, IncidentEvent } from "./api";
 
-export interface IncidentAction {
-  id: number;
-  t_ns: number;
-  actor: string;
-  action: string;
-  text: string;
-}
+export type { Incident };
 
-export interface Incident {
-  id: number;
-  kind: string;
-  subject: string;
-  opened_ms: number;
-  resolved_ms: number | null;
-  confidence: number;
-  n_members: number;
-  reason?: string | null;
-  acknowledged_by?: string | null;
-  cameras: string[];
-  unexplained: string[];
-  suggestions: Suggestion[];
-  actions: IncidentAction[];
-}
-
-/** GET /api/incidents rows carry *_ns, WebSocket messages both *_ns and *_ms: one shape with milliseconds. */
-export function normaliseIncident(raw: Record<string, unknown>): Incident {
-  const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
-  const opened = num(raw.opened_ms) ?? (num(raw.opened_ns) !== null ? Math.floor(num(raw.opened_ns)! / 1e6) : 0);
-  const resolved =
-    num(raw.resolved_ms) ?? (num(raw.resolved_ns) !== null ? Math.floor(num(raw.resolved_ns)! / 1e6) : null);
-  const cams = Array.isArray(raw.cameras) ? (raw.cameras as unknown[]).map(String) : [];
-  return {
-    id: Number(raw.id),
-    kind: String(raw.kind ?? "camera"),
-    subject: String(raw.subject ?? ""),
-    opened_ms: opened,
-    resolved_ms: resolved,
-    confidence: num(raw.confidence) ?? 0,
-    n_members: num(raw.n_members) ?? cams.length,
-    reason: (raw.reason as string | null | undefined) ?? null,
-    acknowledged_by: (raw.acknowledged_by as string | null | undefined) ?? null,
-    cameras: cams,
-    unexplained: Array.isArray(raw.unexplained) ? (raw.unexplained as unknown[]).map(String) : [],
-    suggestions: Array.isArray(raw.suggestions) ? (raw.suggestions as Suggestion[]) : [],
-    actions: Array.isArray(raw.actions) ? (raw.actions as IncidentAction[]) : [],
-  };
+/** An incident from an events-WebSocket message: the same shape as GET /api/incidents rows (times in ms). */
+export function incidentOfEvent(ev: IncidentEvent): Incident {
+  const { type: _type, ...inc } = ev;
+  return inc;
 }
 
 const SUBJECT_NOUN: Record<string, string> = { power: "feeder", site: "site", uplink: "uplink", camera: "camera" };

@@ -1,20 +1,20 @@
 // Incidents (issue 6): the open list from GET /api/incidents?open=1 kept current by {"type":"incident"} events of
 // WS /api/events (the camera store's socket), operator actions (acknowledge, comment, accept/reject suggestions).
 // Used by the #/incidents screen and, compact, on the map screen.
-import { ApiError, request } from "./api";
+import { ApiError, request, type Incident, type Suggestion } from "./api";
 import { cameras } from "./cameras";
 import { clear, go, h } from "./dom";
-import { describeIncident, normaliseIncident, sortIncidents, type Incident } from "./incident-text";
+import { describeIncident, incidentOfEvent, sortIncidents } from "./incident-text";
 import { fmtHM, timeEl } from "./time";
 
 export const incidentApi = {
   list: (openOnly: boolean) =>
-    request<Record<string, unknown>[]>("GET", `/api/incidents?open=${openOnly ? 1 : 0}`).then((r) => r.map(normaliseIncident)),
+    request<Incident[]>("GET", `/api/incidents?open=${openOnly ? 1 : 0}`),
   ack: (id: number, text: string) =>
-    request<Record<string, unknown>>("POST", `/api/incidents/${id}/ack`, { text }).then(normaliseIncident),
+    request<Incident>("POST", `/api/incidents/${id}/ack`, { text }),
   comment: (id: number, text: string) =>
-    request<Record<string, unknown>>("POST", `/api/incidents/${id}/comment`, { text }).then(normaliseIncident),
-  decide: (id: number, accept: boolean) => request<{ status: string }>("POST", `/api/suggestions/${id}`, { accept }),
+    request<Incident>("POST", `/api/incidents/${id}/comment`, { text }),
+  decide: (id: number, accept: boolean) => request<{ status: Suggestion["status"] }>("POST", `/api/suggestions/${id}`, { accept }),
 };
 
 /** The incidents known to this page: loaded once, then updated by events. Resolved ones stay for 10 minutes. */
@@ -29,7 +29,7 @@ export class IncidentBook {
 
   async start(): Promise<void> {
     const s = await cameras().catch(() => null);
-    if (s) this.unsub = s.onIncident((ev) => this.put(normaliseIncident(ev)));
+    if (s) this.unsub = s.onIncident((ev) => this.put(incidentOfEvent(ev)));
     try {
       for (const i of await incidentApi.list(this.openOnly)) if (!this.items.has(i.id)) this.items.set(i.id, i);
       this.error = null;
@@ -142,7 +142,7 @@ export function incidentCard(inc: Incident, book: IncidentBook, compact: boolean
       { class: "inc-suggestion", "data-testid": "incident-suggestion", "data-id": s.id, "data-status": s.status },
       `registry: camera ${s.camera_id} ${s.field} is ${s.registry_value}; it behaves as ${s.suggested_value}. `,
     );
-    if (s.status === "pending" || s.status === "open") {
+    if (s.status === "open") {
       const decide = (accept: boolean) =>
         incidentApi
           .decide(s.id, accept)
@@ -164,7 +164,7 @@ export function incidentCard(inc: Incident, book: IncidentBook, compact: boolean
         "ul",
         { class: "inc-log" },
         ...inc.actions.map((a) =>
-          h("li", {}, timeEl(Math.floor(a.t_ns / 1e6), "since"), ` ${a.actor} ${a.action}${a.text ? `: ${a.text}` : ""}`),
+          h("li", {}, timeEl(a.t_ms, "since"), ` ${a.actor} ${a.action}${a.text ? `: ${a.text}` : ""}`),
         ),
       ),
     );

@@ -2,7 +2,7 @@
 // a "codec" text message, an "origin" message, then the init segment and one moof/mdat per picture.
 // Latency is kept low by jumping to the live edge when more than ~1 s behind and speeding up slightly when a
 // little behind; every presented frame's latency goes to window.camgrid.stats.live[id].
-import { wsUrl } from "./api";
+import { type LiveMessage, wsUrl } from "./api";
 import { h } from "./dom";
 import { recordLive } from "./stats";
 import { fmtSince, utcTitle } from "./time";
@@ -10,6 +10,9 @@ import { fmtSince, utcTitle } from "./time";
 const MAX_BEHIND_S = 1.0;
 const SOFT_BEHIND_S = 0.2;
 const KEEP_BEHIND_S = 10;
+
+/** What a live tile shows (its data-state): not a camera state nor a gap reason, the tile's own. */
+type TileState = "connecting" | "waiting" | "playing" | "offline" | "error" | "undecodable";
 
 type RVFC = (cb: (now: number, meta: { presentationTime: number; mediaTime: number }) => void) => number;
 
@@ -53,7 +56,7 @@ export class LivePlayer {
     this.watchFrames();
   }
 
-  private setMessage(text: string | null, state: string, title = ""): void {
+  private setMessage(text: string | null, state: TileState, title = ""): void {
     this.el.dataset.state = state;
     if (text) {
       this.msg.textContent = text;
@@ -88,14 +91,14 @@ export class LivePlayer {
       const why = gotAny
           ? "live connection lost; reconnecting…"
           : `cannot open live video${ev.reason ? ` (${ev.reason})` : ""}; retrying…`;
-      if (this.el.dataset.state !== "offline" && this.el.dataset.state !== "unsupported") this.setMessage(why, "error");
+      if (this.el.dataset.state !== "offline" && this.el.dataset.state !== "undecodable") this.setMessage(why, "error");
       this.retryTimer = window.setTimeout(() => this.connect(), this.retry);
       this.retry = Math.min(this.retry * 2, 10000);
     };
   }
 
   private onText(data: string): void {
-    let m: { type?: string; mime?: string; codec?: string; wall_ms?: number; reason?: string; since_ms?: number };
+    let m: LiveMessage;
     try {
       m = JSON.parse(data);
     } catch {
@@ -103,20 +106,20 @@ export class LivePlayer {
     }
     if (m.type === "codec") {
       this.resetMedia();
-      this.mime = m.mime ?? "";
+      this.mime = m.mime;
       this.supported = typeof MediaSource !== "undefined" && MediaSource.isTypeSupported(this.mime);
       if (!this.supported) {
-        const what = m.codec === "h265" || /hev1|hvc1/.test(this.mime) ? "H.265" : m.codec ?? this.mime;
-        this.setMessage(`this browser cannot decode ${what}`, "unsupported", this.mime);
+        const what = m.codec === "h265" || /hev1|hvc1/.test(this.mime) ? "H.265" : m.codec || this.mime;
+        this.setMessage(`this browser cannot decode ${what}`, "undecodable", this.mime);
         return;
       }
-      this.setMessage("waiting for video…", "starting");
+      this.setMessage("waiting for video…", "waiting");
       this.openMedia();
     } else if (m.type === "origin") {
-      this.originWallMs = Number(m.wall_ms);
+      this.originWallMs = m.wall_ms;
     } else if (m.type === "offline") {
       const since = m.since_ms ?? Date.now();
-      this.setMessage(`camera offline since ${fmtSince(since)} (${m.reason ?? "unknown reason"})`, "offline", `since ${utcTitle(since)}`);
+      this.setMessage(`camera offline since ${fmtSince(since)} (${m.reason || "unknown reason"})`, "offline", `since ${utcTitle(since)}`);
       this.resetMedia();
     }
   }
@@ -138,7 +141,7 @@ export class LivePlayer {
         this.sb = ms.addSourceBuffer(this.mime);
         this.sb.mode = "segments";
       } catch (e) {
-        this.setMessage(`this browser cannot play ${this.mime}: ${(e as Error).message}`, "unsupported");
+        this.setMessage(`this browser cannot play ${this.mime}: ${(e as Error).message}`, "undecodable");
         return;
       }
       this.sb.addEventListener("updateend", () => this.afterAppend());

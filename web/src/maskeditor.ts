@@ -1,19 +1,12 @@
 // Privacy-mask editor (issue 7): the camera's newest recorded picture (GET /api/cameras/{id}/snapshot.mp4, one
 // picture, paused on its first frame) under a canvas where polygons are drawn by clicking; coordinates are
 // fractions of the picture. Save PUTs the mask; removal is requested (DELETE) and approved by a second person.
-import { request } from "./api";
+import { request, type MaskOut } from "./api";
 import { h } from "./dom";
 import { closePolygon, denormalise, hitPolygon, maskBody, near, normalise, type Pt } from "./mask-math";
 import { me } from "./session";
 import { timeEl } from "./time";
 
-interface MaskOut {
-  polygons: number[][][];
-  revision: number;
-  updated_by?: string;
-  updated_ms?: number;
-  removal_requested_by: string | null;
-}
 
 const enc = encodeURIComponent;
 

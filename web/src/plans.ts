@@ -3,14 +3,10 @@
 // uncovered important points in red); a second one for comparison is outlined. Plain GeoJSON sources: a plan
 // has tens to a few thousand features, nothing like the 62,000-camera layer.
 import type { Map as MlMap, ExpressionSpecification } from "maplibre-gl";
-import { request } from "./api";
+import { request, type PlanInfo } from "./api";
 import { h } from "./dom";
 
-export interface PlanInfo {
-  name: string;
-  bytes?: number;
-  modified_ms?: number;
-}
+export type { PlanInfo };
 
 export const PHASE_COLOURS = ["#f1c40f", "#e67e22", "#9b59b6", "#1abc9c", "#e84393", "#00cec9"];
 const COMPARE_COLOUR = "#74b9ff";

@@ -1,33 +1,16 @@
 // Reports (issue 6): availability over time per district (line plot), feeder reliability ranking (bars), the
 // hours of the day when power fails (bars) and the availability table; plain SVG, no chart library. Period:
 // last 24 h, last 7 days or a custom city-time range.
-import { request } from "./api";
+import { request, type AvailabilityReport, type AvailabilityRow, type PowerCutReport, type SeriesReport } from "./api";
 import { availabilityFloor, DAY, HOUR, niceTicks, pickStep, scale, SERIES_COLOURS } from "./chart-math";
 import { go, h } from "./dom";
 import { fmtFull, fmtHM, timeZone, utcTitle } from "./time";
 import { parseZoned } from "./timeline-math";
 
-interface Series {
-  t_ms: number[];
-  step_ms: number;
-  series: Record<string, (number | null)[]>;
-}
-interface PowerCuts {
-  feeders: { feeder: string; cuts: number; minutes: number }[];
-  hour_of_day: number[];
-  timezone: string;
-}
-interface AvailRow {
-  key: string;
-  cameras: number;
-  availability: number;
-  down_min: number;
-  outage_min: Record<string, number>;
-}
-interface Avail {
-  rows: AvailRow[];
-  city: AvailRow | null;
-}
+type Series = SeriesReport;
+type PowerCuts = PowerCutReport;
+type AvailRow = AvailabilityRow;
+type Avail = AvailabilityReport;
 
 const SVG = "http://www.w3.org/2000/svg";
 function s<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, ...kids: (Node | string)[]): SVGElementTagNameMap[K] {

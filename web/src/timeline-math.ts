@@ -1,5 +1,6 @@
 // Pure timeline maths: time <-> pixel mapping, zoom around a point, span/gap layout, clamping and tick steps
 // aligned to the city's local time. No DOM here so Vitest can test it in node (see tests/timeline-math.test.ts).
+import type { GapReason } from "./api";
 
 export interface View {
   /** UTC ms at the left edge. */
@@ -273,18 +274,26 @@ export function gapAt<T extends Gap>(gaps: readonly T[], t: number, nowMs: numbe
   return null;
 }
 
-/** Colour of a gap reason, stable so operators learn it. */
+/** Colour of each gap reason, stable so operators learn it. Keyed by the server's GapReason (generated types):
+ * a reason added or renamed on the server fails the type check here until it has its colour. */
+const REASON_COLOURS = {
+  unreachable: "#e74c3c",
+  stalled: "#e67e22",
+  auth_refused: "#9b59b6",
+  bad_stream: "#8e44ad",
+  refused: "#c39bd3",
+  unsupported: "#6c3483",
+  packet_loss: "#f39c12",
+  disk_full: "#f1c40f",
+  disk_slow: "#d4ac0d",
+  recorder_not_running: "#7f8c8d",
+  starting: "#95a5a6",
+  internal_error: "#2c3e50",
+} as const satisfies Record<GapReason, string>;
+
+/** Colour of a gap reason (a reason this build does not know yet gets a stable hashed hue). */
 export function reasonColour(reason: string): string {
-  const table: Record<string, string> = {
-    unreachable: "#e74c3c",
-    stalled: "#e67e22",
-    auth_refused: "#9b59b6",
-    disk_full: "#f1c40f",
-    power: "#c0392b",
-    uplink: "#d35400",
-    planned: "#3498db",
-    recorder_down: "#7f8c8d",
-  };
+  const table: Record<string, string> = REASON_COLOURS;
   if (table[reason]) return table[reason];
   let h = 0;
   for (let i = 0; i < reason.length; i++) h = (h * 31 + reason.charCodeAt(i)) >>> 0;

@@ -8,29 +8,31 @@ Every user is also scoped to districts: outside them a camera, an incident or an
 
 from __future__ import annotations
 
-ALL_ROLES = ("viewer", "operator", "supervisor", "auditor", "admin")
+from camgrid.vocabulary import ALL_ROLES, Role
 
-PERMISSIONS: dict[str, frozenset[str]] = {
+__all__ = ["ALL_ROLES", "PERMISSIONS", "Role", "allowed"]
+
+PERMISSIONS: dict[str, frozenset[Role]] = {
     "map": frozenset(ALL_ROLES),  # camera positions and health; no video
-    "live": frozenset({"viewer", "operator", "supervisor"}),
-    "playback": frozenset({"operator", "supervisor"}),
-    "incidents.read": frozenset({"operator", "supervisor", "auditor", "admin"}),
-    "incidents.act": frozenset({"operator", "supervisor"}),
-    "evidence.submit": frozenset({"operator", "supervisor", "admin"}),
-    "export.request": frozenset({"operator", "supervisor"}),
-    "export.approve": frozenset({"supervisor"}),
-    "export.read": frozenset({"operator", "supervisor", "auditor"}),
-    "export.download": frozenset({"operator", "supervisor"}),
-    "hold": frozenset({"supervisor"}),
-    "hold.read": frozenset({"operator", "supervisor", "auditor"}),
-    "reports": frozenset({"operator", "supervisor", "auditor", "admin"}),
-    "audit.read": frozenset({"auditor"}),
-    "masks.read": frozenset({"operator", "supervisor", "admin"}),
-    "snapshot": frozenset({"operator", "supervisor", "admin"}),  # one masked still picture, to edit masks on
-    "masks.write": frozenset({"admin"}),
-    "masks.approve": frozenset({"supervisor", "admin"}),
-    "registry.suggestions": frozenset({"supervisor", "admin"}),
-    "admin.users": frozenset({"admin"}),
+    "live": frozenset({Role.VIEWER, Role.OPERATOR, Role.SUPERVISOR}),
+    "playback": frozenset({Role.OPERATOR, Role.SUPERVISOR}),
+    "incidents.read": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN}),
+    "incidents.act": frozenset({Role.OPERATOR, Role.SUPERVISOR}),
+    "evidence.submit": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
+    "export.request": frozenset({Role.OPERATOR, Role.SUPERVISOR}),
+    "export.approve": frozenset({Role.SUPERVISOR}),
+    "export.read": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.AUDITOR}),
+    "export.download": frozenset({Role.OPERATOR, Role.SUPERVISOR}),
+    "hold": frozenset({Role.SUPERVISOR}),
+    "hold.read": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.AUDITOR}),
+    "reports": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN}),
+    "audit.read": frozenset({Role.AUDITOR}),
+    "masks.read": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
+    "snapshot": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),  # one masked still picture, to edit masks on
+    "masks.write": frozenset({Role.ADMIN}),
+    "masks.approve": frozenset({Role.SUPERVISOR, Role.ADMIN}),
+    "registry.suggestions": frozenset({Role.SUPERVISOR, Role.ADMIN}),
+    "admin.users": frozenset({Role.ADMIN}),
 }
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic.json_schema import models_json_schema
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -24,10 +27,14 @@ from camgrid.api import (
 )
 from camgrid.api.context import AppContext
 from camgrid.api.deps import User, principal_of, secret_of
+from camgrid.api.schemas import CameraEvent, Hello, LiveCodec, LiveOffline, LiveOrigin
+from camgrid.health.schemas import IncidentEvent
 
 STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
 # The only routes open without a session: the login call, and the page and assets that draw the login form.
 PUBLIC_PATHS = frozenset({"/", "/login", "/api/auth/login", "/assets"})
+# What the WebSockets send (OpenAPI describes no WebSocket: these are added to the document's schemas).
+WEBSOCKET_MESSAGES = (CameraEvent, IncidentEvent, Hello, LiveCodec, LiveOrigin, LiveOffline)
 
 
 def create_app(ctx: AppContext) -> FastAPI:
@@ -68,8 +75,20 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(routes_plans.router)
     app.include_router(routes_health.router)
 
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            doc = get_openapi(title=app.title, version=app.version, routes=app.routes)
+            _, extra = models_json_schema(
+                [(m, "serialization") for m in WEBSOCKET_MESSAGES], ref_template="#/components/schemas/{model}"
+            )
+            doc.setdefault("components", {}).setdefault("schemas", {}).update(extra.get("$defs", {}))
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
     @app.get("/api/openapi.json", include_in_schema=False)
-    def openapi_doc(who: object = User) -> dict[str, object]:
+    def openapi_doc(who: object = User) -> dict[str, Any]:
         return app.openapi()
 
     def index() -> FileResponse | HTMLResponse:

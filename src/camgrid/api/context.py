@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from camgrid import vocabulary as vocab
 from camgrid.access.ratelimit import LoginLimiter
 from camgrid.clock import Clock
 from camgrid.config import Settings
@@ -24,7 +25,7 @@ NS = 1_000_000_000
 
 @dataclass
 class CameraState:
-    state: str  # recording | offline | unknown | planned
+    state: str  # a vocabulary.CameraState
     reason: str
     since_ns: int
 
@@ -40,15 +41,17 @@ class StateStore:
     def load(self, session: Session, now_ns: int) -> None:
         states: dict[str, CameraState] = {}
         for cid, status in session.execute(select(Camera.id, Camera.status)):
-            states[cid] = CameraState("planned" if status == "planned" else "unknown", "", now_ns)
+            states[cid] = CameraState(
+                vocab.CameraState.PLANNED if status == "planned" else vocab.CameraState.UNKNOWN, "", now_ns
+            )
         for cid, start, reason in session.execute(
             select(Gap.camera_id, Gap.start_ns, Gap.reason).where(Gap.end_ns.is_(None))
         ):
             if cid in states:
-                states[cid] = CameraState("offline", reason, start)
+                states[cid] = CameraState(vocab.CameraState.OFFLINE, reason, start)
         for cid, end in session.execute(select(Segment.camera_id, Segment.end_ns).where(Segment.status == "writing")):
-            if cid in states and states[cid].state == "unknown":
-                states[cid] = CameraState("recording", "", end)
+            if cid in states and states[cid].state == vocab.CameraState.UNKNOWN:
+                states[cid] = CameraState(vocab.CameraState.RECORDING, "", end)
         with self.lock:
             self.states = states
 
@@ -80,6 +83,7 @@ class AppContext:
     states: StateStore = field(default_factory=StateStore)
     limiter: LoginLimiter = field(default_factory=LoginLimiter)
     base_map: dict[str, Any] | None = None
+    base_map_json: bytes | None = None  # /api/map/base, encoded once
     masks: Any = None  # camgrid.privacy.wiring.MaskSync when a recorder runs in this process
     audit: Any = None  # camgrid.access.audit.AuditLog (create_app opens it when not given)
     camera_cache: dict[Any, Any] | None = None  # /api/cameras' registry columns per (revision, scope)
@@ -153,7 +157,7 @@ class AppContext:
             # A restarted central node: cameras dark now (open gaps in the index) are not re-announced by their
             # nodes; the engine starts from them, with their real times, so an ongoing outage is an incident again.
             with self.states.lock:
-                dark = [(cid, st) for cid, st in self.states.states.items() if st.state == "offline"]
+                dark = [(cid, st) for cid, st in self.states.states.items() if st.state == vocab.CameraState.OFFLINE]
             for cid, st in dark:
-                adapter(cid, "offline", st.reason, st.since_ns)
+                adapter(cid, vocab.CameraState.OFFLINE, st.reason, st.since_ns)
         self.feed.start()

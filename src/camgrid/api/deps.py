@@ -64,4 +64,5 @@ def require(permission: str) -> Any:
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"your role ({who.role}) may not do this ({permission})")
         return who
 
+    check.permission = permission  # type: ignore[attr-defined]  # read by the route table (api/openapi_doc.py)
     return Depends(check)

@@ -13,6 +13,7 @@ from camgrid.access import service as access
 from camgrid.access.service import Principal
 from camgrid.api.audit_hook import address_of, audit
 from camgrid.api.deps import COOKIE, User, ctx_of, db
+from camgrid.api.schemas import Me
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -68,6 +69,6 @@ def logout(request: Request, who: Principal = User, session: Session = Depends(d
     return resp
 
 
-@router.get("/me")
+@router.get("/me", response_model=Me)
 def me(request: Request, who: Principal = User) -> dict[str, object]:
     return _me(who, ctx_of(request).settings.timezone)

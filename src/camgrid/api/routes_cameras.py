@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
+from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
@@ -15,14 +16,31 @@ from starlette.background import BackgroundTask
 from camgrid.access.service import Principal
 from camgrid.api.audit_hook import address_of, audit
 from camgrid.api.deps import ctx_of, db, require
+from camgrid.api.schemas import (
+    CameraColumns,
+    CameraOut,
+    City,
+    DistrictOut,
+    FeatureCollection,
+    GapOut,
+    SegmentOut,
+    Timeline,
+)
 from camgrid.cluster import media
 from camgrid.cluster.models import Lease
 from camgrid.registry.models import Camera, District
 from camgrid.storage import service as storage
 from camgrid.storage.models import Segment
+from camgrid.vocabulary import AuditAction, CameraState
 
 router = APIRouter(prefix="/api", tags=["cameras"])
 MS = 1_000_000
+VIDEO: dict[int | str, dict[str, Any]] = {200: {"content": {"video/mp4": {}}, "description": "Fragmented MP4"}}
+
+
+def json_body(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI for a route that serialises its JSON itself (for speed): the body is still declared, and typed."""
+    return {200: {"model": model, "content": {"application/json": {}}}}
 
 
 def visible(who: Principal, district: str) -> bool:
@@ -37,15 +55,15 @@ def _camera(session: Session, who: Principal, camera_id: str) -> Camera:
 
 
 @router.get("/city")
-def city(request: Request, who: Principal = require("map")) -> dict[str, Any]:
+def city(request: Request, who: Principal = require("map")) -> City:
     ctx = ctx_of(request)
     base = _base_map(request)
-    return {
-        "name": "Kathmandu (Thapathali, Tripureshwar, Kupondole)",
-        "timezone": ctx.settings.timezone,
-        "bounds": base.get("bbox", [85.31356, 27.68290, 85.32105, 27.69495]),
-        "attribution": "© OpenStreetMap contributors",
-    }
+    return City(
+        name="Kathmandu (Thapathali, Tripureshwar, Kupondole)",
+        timezone=ctx.settings.timezone,
+        bounds=base.get("bbox", [85.31356, 27.68290, 85.32105, 27.69495]),
+        attribution="© OpenStreetMap contributors",
+    )
 
 
 def _base_map(request: Request) -> dict[str, Any]:
@@ -86,28 +104,33 @@ def _base_map(request: Request) -> dict[str, Any]:
     return ctx.base_map
 
 
-@router.get("/map/base")
-def base_map(request: Request, who: Principal = require("map")) -> dict[str, Any]:
-    return _base_map(request)
+@router.get("/map/base", response_class=Response, responses=json_body(FeatureCollection))
+def base_map(request: Request, who: Principal = require("map")) -> Response:
+    """Streets and buildings as GeoJSON; encoded once per process (tens of thousands of features)."""
+    ctx = ctx_of(request)
+    if ctx.base_map_json is None:
+        ctx.base_map_json = json.dumps(_base_map(request), separators=(",", ":")).encode()
+    return Response(ctx.base_map_json, media_type="application/json")
 
 
 @router.get("/districts")
-def districts(who: Principal = require("map"), session: Session = Depends(db)) -> list[dict[str, Any]]:
+def districts(who: Principal = require("map"), session: Session = Depends(db)) -> list[DistrictOut]:
     rows = session.execute(select(Camera.district_id, func.count()).group_by(Camera.district_id)).all()
     counts: dict[str, int] = {d: n for d, n in rows}
     return [
-        {"id": d.id, "name": d.name or d.id, "cameras": counts.get(d.id, 0)}
+        DistrictOut(id=d.id, name=d.name or d.id, cameras=counts.get(d.id, 0))
         for d in session.scalars(select(District).order_by(District.id))
         if visible(who, d.id)
     ]
 
 
-@router.get("/cameras")
+@router.get("/cameras", response_class=Response, responses=json_body(CameraColumns))
 def cameras(request: Request, who: Principal = require("map"), session: Session = Depends(db)) -> Response:
     """Columnar, so that 62,000 cameras are one compact document.
 
     The registry's columns are cached per (registry revision, district scope) and serialised once; each request only
-    adds the current states (one snapshot of the state store) and skips FastAPI's generic encoder.
+    adds the current states (one snapshot of the state store) and skips FastAPI's generic encoder. The shape is
+    ``CameraColumns`` (declared in the OpenAPI document; ``tests/api/test_api_types.py`` checks a real body).
     """
     ctx = ctx_of(request)
     count, newest = session.execute(select(func.count(), func.max(Camera.updated_ns)).select_from(Camera)).one()
@@ -148,7 +171,7 @@ def cameras(request: Request, who: Principal = require("map"), session: Session 
     for cid, status in zip(cols["id"], cols["status"], strict=True):
         st = states.get(cid)
         if st is None:
-            state.append("planned" if status == "planned" else "unknown")
+            state.append(CameraState.PLANNED if status == "planned" else CameraState.UNKNOWN)
             reason.append("")
             since.append(None)
         else:
@@ -163,7 +186,7 @@ def cameras(request: Request, who: Principal = require("map"), session: Session 
 @router.get("/cameras/{camera_id}")
 def camera(
     camera_id: str, request: Request, who: Principal = require("map"), session: Session = Depends(db)
-) -> dict[str, Any]:
+) -> CameraOut:
     cam = _camera(session, who, camera_id)
     st = ctx_of(request).states.get(cam.id)
     codec = session.scalar(
@@ -171,24 +194,24 @@ def camera(
     )
     # In a cluster, the node that holds the camera's lease (None on a single machine, or while nobody holds it).
     node = session.scalar(select(Lease.node_id).where(Lease.camera_id == cam.id))
-    return {
-        "id": cam.id,
-        "name": cam.name,
-        "lat": cam.lat,
-        "lon": cam.lon,
-        "district": cam.district_id,
-        "site": cam.site_id,
-        "feeder": cam.feeder_id,
-        "uplink": cam.uplink_id,
-        "codec": codec,
-        "recorded_by": node,
-        "state": st.state if st else "unknown",
-        "reason": st.reason if st else "",
-        "since_ms": st.since_ns // MS if st else None,
-        "heading_deg": cam.heading_deg,
-        "fov_deg": cam.fov_deg,
-        "range_m": cam.range_m,
-    }
+    return CameraOut(
+        id=cam.id,
+        name=cam.name,
+        lat=cam.lat,
+        lon=cam.lon,
+        district=cam.district_id,
+        site=cam.site_id,
+        feeder=cam.feeder_id,
+        uplink=cam.uplink_id,
+        codec=codec,
+        recorded_by=node,
+        state=st.state if st else CameraState.UNKNOWN,
+        reason=st.reason if st else "",
+        since_ms=st.since_ns // MS if st else None,
+        heading_deg=cam.heading_deg,
+        fov_deg=cam.fov_deg,
+        range_m=cam.range_m,
+    )
 
 
 @router.get("/cameras/{camera_id}/timeline")
@@ -199,7 +222,7 @@ def timeline(
     to_ms: int = Query(..., ge=0),
     who: Principal = require("playback"),
     session: Session = Depends(db),
-) -> dict[str, Any]:
+) -> Timeline:
     cam = _camera(session, who, camera_id)
     if to_ms <= from_ms or to_ms - from_ms > 31 * 86400 * 1000:
         raise HTTPException(422, "to_ms must be after from_ms, at most 31 days later")
@@ -207,32 +230,32 @@ def timeline(
     segs = storage.segments_between(session=session, camera_id=cam.id, start_ns=t0, end_ns=t1)
     gaps = storage.gaps_between(session=session, camera_id=cam.id, start_ns=t0, end_ns=t1)
     now_ns = ctx_of(request).clock.wall_ns()
-    return {
-        "segments": [
-            {
-                "id": s.id,
-                "start_ms": s.start_ns // MS,
+    return Timeline(
+        segments=[
+            SegmentOut(
+                id=s.id,
+                start_ms=s.start_ns // MS,
                 # a segment being written reaches about now (its index row is completed when it closes)
-                "end_ms": (max(s.end_ns, now_ns - 1_000_000_000) if s.status == "writing" else s.end_ns) // MS,
-                "bytes": s.bytes,
-                "codec": s.codec,
-                "status": s.status,
-            }
+                end_ms=(max(s.end_ns, now_ns - 1_000_000_000) if s.status == "writing" else s.end_ns) // MS,
+                bytes=s.bytes,
+                codec=s.codec,
+                status=s.status,
+            )
             for s in segs
         ],
-        "gaps": [
-            {
-                "start_ms": g.start_ns // MS,
-                "end_ms": g.end_ns // MS if g.end_ns else None,
-                "reason": g.reason,
-                "detail": g.detail,
-            }
+        gaps=[
+            GapOut(
+                start_ms=g.start_ns // MS,
+                end_ms=g.end_ns // MS if g.end_ns else None,
+                reason=g.reason,
+                detail=g.detail,
+            )
             for g in gaps
         ],
-    }
+    )
 
 
-@router.get("/segments/{segment_id}/media")
+@router.get("/segments/{segment_id}/media", response_class=Response, responses=VIDEO)
 def segment_media(
     segment_id: int, request: Request, who: Principal = require("playback"), session: Session = Depends(db)
 ) -> Response:
@@ -250,7 +273,7 @@ def segment_media(
     audit(
         ctx,
         who=who.username,
-        action="playback",
+        action=AuditAction.PLAYBACK,
         camera=seg.camera_id,
         t_from_ns=seg.start_ns,
         t_to_ns=seg.end_ns,

@@ -24,6 +24,7 @@ from camgrid.access.service import Principal
 from camgrid.api.audit_hook import address_of, audit
 from camgrid.api.deps import ctx_of, db, require
 from camgrid.api.routes_cameras import _camera, visible
+from camgrid.api.schemas import ExportOut
 from camgrid.clock import ns_to_datetime, ns_to_iso
 from camgrid.cluster import media
 from camgrid.playback.export import ExportError, SourceSegment, build_clip, write_manifest
@@ -31,6 +32,9 @@ from camgrid.storage import service as storage
 
 router = APIRouter(prefix="/api/exports", tags=["exports"])
 MS = 1_000_000
+EXPORT_FILE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"video/mp4": {}, "application/json": {}, "text/plain": {}}, "description": "The file"}
+}
 
 
 class ExportIn(BaseModel):
@@ -266,7 +270,7 @@ def refuse(
     return _summary(folder)
 
 
-@router.get("")
+@router.get("", response_model=list[ExportOut])
 def list_exports(request: Request, who: Principal = require("export.read")) -> list[dict[str, Any]]:
     out = []
     for folder in sorted(_root(request).iterdir(), reverse=True):
@@ -279,12 +283,12 @@ def list_exports(request: Request, who: Principal = require("export.read")) -> l
     return out
 
 
-@router.get("/{export_id}")
+@router.get("/{export_id}", response_model=ExportOut)
 def get_export(export_id: str, request: Request, who: Principal = require("export.read")) -> dict[str, Any]:
     return _summary(_folder(request, who, export_id))
 
 
-@router.get("/{export_id}/files/{name}")
+@router.get("/{export_id}/files/{name}", response_class=FileResponse, responses=EXPORT_FILE)
 def export_file(export_id: str, name: str, request: Request, who: Principal = require("export.read")) -> FileResponse:
     folder = _folder(request, who, export_id)
     if name == "request.json" or name not in {p.name for p in folder.iterdir()}:

@@ -20,8 +20,17 @@ from camgrid.api.health_coverage import registry_coverage
 from camgrid.health import reports
 from camgrid.health import service as health
 from camgrid.health.models import IncidentSuggestion
-from camgrid.health.schemas import IncidentOut
+from camgrid.health.schemas import (
+    AvailabilityReport,
+    Grouping,
+    IncidentOut,
+    IncidentView,
+    LiveCoverage,
+    PowerCutReport,
+    SeriesReport,
+)
 from camgrid.registry.models import Camera
+from camgrid.vocabulary import CameraState, IncidentKind
 
 router = APIRouter(prefix="/api", tags=["health"])
 MS = 1_000_000
@@ -94,30 +103,30 @@ def incidents(
     session: Session = Depends(db),
     open: int = Query(0, ge=0, le=1, description="1: only incidents not resolved yet"),
     limit: int = Query(200, ge=1, le=2000),
-) -> list[dict[str, Any]]:
+) -> list[IncidentView]:
     """Newest first: kind, subject, member cameras, times, confidence, suggestions and operator actions."""
     allowed = _allowed(session, who)
     out = []
     for item in health.list_incidents(session=session, open_only=bool(open), limit=limit):
         scoped = _scoped(item, allowed)
         if scoped is not None:
-            out.append(scoped.model_dump())
+            out.append(IncidentView.of(scoped))
     return out
 
 
 @router.get("/incidents/{incident_id}")
-def incident(incident_id: int, who: Principal = READ, session: Session = Depends(db)) -> dict[str, Any]:
-    return _visible_incident(session, who, incident_id).model_dump()
+def incident(incident_id: int, who: Principal = READ, session: Session = Depends(db)) -> IncidentView:
+    return IncidentView.of(_visible_incident(session, who, incident_id))
 
 
-@router.post("/incidents/{incident_id}/ack")
+@router.post("/incidents/{incident_id}/ack", response_model=IncidentView)
 def acknowledge(
     incident_id: int,
     body: TextIn,
     request: Request,
     who: Principal = ACT,
     session: Session = Depends(db),
-) -> dict[str, Any]:
+) -> IncidentView:
     _visible_incident(session, who, incident_id)
     health.acknowledge(
         session=session,
@@ -127,17 +136,17 @@ def acknowledge(
         text=body.text,
     )
     session.flush()
-    return _visible_incident(session, who, incident_id).model_dump()
+    return IncidentView.of(_visible_incident(session, who, incident_id))
 
 
-@router.post("/incidents/{incident_id}/comment")
+@router.post("/incidents/{incident_id}/comment", response_model=IncidentView)
 def comment(
     incident_id: int,
     body: TextIn,
     request: Request,
     who: Principal = ACT,
     session: Session = Depends(db),
-) -> dict[str, Any]:
+) -> IncidentView:
     _visible_incident(session, who, incident_id)
     try:
         health.comment(
@@ -150,7 +159,7 @@ def comment(
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
     session.flush()
-    return _visible_incident(session, who, incident_id).model_dump()
+    return IncidentView.of(_visible_incident(session, who, incident_id))
 
 
 @router.post("/suggestions/{suggestion_id}")
@@ -193,7 +202,7 @@ def _feed(request: Request) -> Any:
 def feeder_outage(body: FeederOutageIn, request: Request, who: Principal = EVIDENCE) -> dict[str, Any]:
     """A utility's notice that a feeder is out (or restored): optional, lowers the bar for a power incident."""
     feed = _feed(request)
-    if body.feeder not in feed.topo.groups["power"].index:
+    if body.feeder not in feed.topo.groups[IncidentKind.POWER].index:
         raise HTTPException(404, f"no feeder {body.feeder!r} among the recorded cameras")
     feed.on_evidence("feeder", body.feeder, body.state == "out", body.t_ms * MS)
     return {"accepted": True}
@@ -203,7 +212,7 @@ def feeder_outage(body: FeederOutageIn, request: Request, who: Principal = EVIDE
 def ups(body: UpsIn, request: Request, who: Principal = EVIDENCE) -> dict[str, Any]:
     """A site's UPS telemetry: on battery means its feeder lost power (its cameras may stay up)."""
     feed = _feed(request)
-    if body.site not in feed.topo.groups["site"].index:
+    if body.site not in feed.topo.groups[IncidentKind.SITE].index:
         raise HTTPException(404, f"no site {body.site!r} among the recorded cameras")
     feed.on_evidence("ups", body.site, body.on_battery, body.t_ms * MS)
     return {"accepted": True}
@@ -214,21 +223,22 @@ def availability(
     request: Request,
     from_ms: int = Query(ge=0),
     to_ms: int = Query(ge=0),
-    by: Literal["camera", "site", "feeder", "district", "city"] = "district",
+    by: Grouping = "district",
     coverage: int = Query(0, ge=0, le=1, description="1: add lost coverage (planner visibility; slow the first time)"),
     who: Principal = REPORTS,
     session: Session = Depends(db),
-) -> dict[str, Any]:
+) -> AvailabilityReport:
     """Share of time recording and outage minutes by cause per group, the city line, lost coverage when asked."""
     lo, hi = _period(request, from_ms, to_ms)
     cov = registry_coverage(session=session, settings=ctx_of(request).settings) if coverage else None
-    return reports.availability_report(
+    report = reports.availability_report(
         session=session, lo=lo, hi=hi, by=by, districts=sorted(who.districts), coverage=cov
     )
+    return AvailabilityReport.model_validate(report)
 
 
 @router.get("/reports/live-coverage")
-def live_coverage(request: Request, who: Principal = REPORTS, session: Session = Depends(db)) -> dict[str, Any]:
+def live_coverage(request: Request, who: Principal = REPORTS, session: Session = Depends(db)) -> LiveCoverage:
     """Share of the important points' weight that a recording camera watches right now (the user's districts)."""
     ctx = ctx_of(request)
     cov = registry_coverage(session=session, settings=ctx.settings)
@@ -236,9 +246,11 @@ def live_coverage(request: Request, who: Principal = REPORTS, session: Session =
     if allowed is not None:
         cov = {c: pts for c, pts in cov.items() if c in allowed}
     with ctx.states.lock:
-        up = {c for c, st in ctx.states.states.items() if st.state == "recording"}
+        up = {c for c, st in ctx.states.states.items() if st.state == CameraState.RECORDING}
     points = {p for pts in cov.values() for p, _ in pts}
-    return {"share": round(reports.live_coverage(cov, up), 6), "points": len(points), "cameras_up": len(up & set(cov))}
+    return LiveCoverage(
+        share=round(reports.live_coverage(cov, up), 6), points=len(points), cameras_up=len(up & set(cov))
+    )
 
 
 def _period(request: Request, from_ms: int, to_ms: int) -> tuple[int, int]:
@@ -254,18 +266,19 @@ def availability_series(
     from_ms: int = Query(ge=0),
     to_ms: int = Query(ge=0),
     step_ms: int = Query(3_600_000, ge=60_000, description="Bucket length (at most 500 buckets)"),
-    by: Literal["camera", "site", "feeder", "district", "city"] = "district",
+    by: Grouping = "district",
     who: Principal = REPORTS,
     session: Session = Depends(db),
-) -> dict[str, Any]:
+) -> SeriesReport:
     """Availability per group per time bucket: the "availability over time" plot."""
     lo, hi = _period(request, from_ms, to_ms)
     try:
-        return reports.series_report(
+        series = reports.series_report(
             session=session, lo=lo, hi=hi, step=step_ms * MS, by=by, districts=sorted(who.districts)
         )
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
+    return SeriesReport.model_validate(series)
 
 
 @router.get("/reports/power-cuts")
@@ -275,7 +288,7 @@ def power_cuts(
     to_ms: int = Query(ge=0),
     who: Principal = REPORTS,
     session: Session = Depends(db),
-) -> dict[str, Any]:
+) -> PowerCutReport:
     """Feeder reliability ranking (cuts, minutes without power) and the local hours of the day when cuts begin."""
     from datetime import datetime
     from zoneinfo import ZoneInfo
@@ -292,5 +305,4 @@ def power_cuts(
         feeders = set(session.scalars(select(Camera.feeder_id).where(Camera.district_id.in_(who.districts))))
         cuts = [c for c in cuts if c[0] in feeders]
     out = reports.power_cut_stats(cuts, lo, hi, offset)
-    out.update(from_ms=lo // MS, to_ms=hi // MS, timezone=str(tz))
-    return out
+    return PowerCutReport.model_validate({**out, "from_ms": lo // MS, "to_ms": hi // MS, "timezone": str(tz)})

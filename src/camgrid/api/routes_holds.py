@@ -12,6 +12,7 @@ from camgrid.access.service import Principal
 from camgrid.api.audit_hook import address_of, audit
 from camgrid.api.deps import ctx_of, db, require
 from camgrid.api.routes_cameras import _camera, visible
+from camgrid.api.schemas import HoldOut
 from camgrid.registry.models import Camera
 from camgrid.storage import service as storage
 
@@ -74,7 +75,7 @@ def create(
     return _out(hold)
 
 
-@router.get("")
+@router.get("", response_model=list[HoldOut])
 def list_holds(who: Principal = require("hold.read"), session: Session = Depends(db)) -> list[dict[str, Any]]:
     districts: dict[str, str] = {cid: d for cid, d in session.query(Camera.id, Camera.district_id).all()}
     return [_out(h) for h in storage.list_holds(session=session) if visible(who, districts.get(h.camera_id, ""))]

@@ -13,6 +13,7 @@ from camgrid.api.context import AppContext
 from camgrid.api.deps import ws_user
 from camgrid.db.engine import unit_of_work
 from camgrid.registry.models import Camera
+from camgrid.vocabulary import AuditAction, CameraState, GapReason
 
 router = APIRouter(prefix="/api", tags=["live"])
 
@@ -36,17 +37,24 @@ async def live(websocket: WebSocket, camera_id: str, stream: str = "main") -> No
         return
     address = websocket.client.host if websocket.client else ""
     try:
-        audit(ctx, who=who.username, action="live.start", camera=camera_id, address=address, details={"stream": stream})
+        audit(
+            ctx,
+            who=who.username,
+            action=AuditAction.LIVE_START,
+            camera=camera_id,
+            address=address,
+            details={"stream": stream},
+        )
     except HTTPException:
         await websocket.close(code=1011, reason="audit log unavailable")  # fail closed: no entry, no video
         return
     await websocket.accept()
     if ctx.hub is None:
-        await websocket.send_json({"type": "offline", "reason": "recorder_not_running", "since_ms": None})
+        await websocket.send_json({"type": "offline", "reason": GapReason.NOT_RUNNING, "since_ms": None})
         await websocket.close()
         return
     st = ctx.states.get(camera_id)
-    if st is not None and st.state != "recording":
+    if st is not None and st.state != CameraState.RECORDING:
         await websocket.send_json({"type": "offline", "reason": st.reason, "since_ms": st.since_ns // 1_000_000})
     feed = ctx.hub.watch(ctx.hub.stream_key(camera_id, stream))
     try:
@@ -60,7 +68,7 @@ async def live(websocket: WebSocket, camera_id: str, stream: str = "main") -> No
     finally:
         await feed.aclose()  # type: ignore[attr-defined]
         try:
-            audit(ctx, who=who.username, action="live.stop", camera=camera_id, address=address)
+            audit(ctx, who=who.username, action=AuditAction.LIVE_STOP, camera=camera_id, address=address)
         except HTTPException:
             pass
 

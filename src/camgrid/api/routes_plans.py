@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
@@ -14,9 +13,11 @@ from sqlalchemy.orm import Session
 from camgrid.access.service import Principal
 from camgrid.api.audit_hook import address_of, audit
 from camgrid.api.deps import ctx_of, db, require
-from camgrid.api.routes_cameras import _camera
+from camgrid.api.routes_cameras import VIDEO, _camera
+from camgrid.api.schemas import FeatureCollection, PlanInfo
 from camgrid.media import fmp4
 from camgrid.storage.models import Segment
+from camgrid.vocabulary import AuditAction
 
 router = APIRouter(prefix="/api", tags=["plans"])
 
@@ -28,24 +29,24 @@ def _plans_dir(request: Request) -> Path:
 
 
 @router.get("/plans")
-def list_plans(request: Request, who: Principal = require("map")) -> list[dict[str, Any]]:
+def list_plans(request: Request, who: Principal = require("map")) -> list[PlanInfo]:
     """Plans written by ``camgrid plan --out <home>/plans/NAME.geojson`` (newest first)."""
     out = []
     for path in sorted(_plans_dir(request).glob("*.geojson"), key=lambda p: p.stat().st_mtime, reverse=True):
-        out.append({"name": path.stem, "bytes": path.stat().st_size, "modified_ms": int(path.stat().st_mtime * 1000)})
+        stat = path.stat()
+        out.append(PlanInfo(name=path.stem, bytes=stat.st_size, modified_ms=int(stat.st_mtime * 1000)))
     return out
 
 
 @router.get("/plans/{name}")
-def get_plan(name: str, request: Request, who: Principal = require("map")) -> dict[str, Any]:
+def get_plan(name: str, request: Request, who: Principal = require("map")) -> FeatureCollection:
     path = _plans_dir(request) / f"{name}.geojson"
     if "/" in name or ".." in name or not path.is_file():
         raise HTTPException(404, "no such plan")
-    plan: dict[str, Any] = json.loads(path.read_text())
-    return plan
+    return FeatureCollection.model_validate(json.loads(path.read_text()))
 
 
-@router.get("/cameras/{camera_id}/snapshot.mp4")
+@router.get("/cameras/{camera_id}/snapshot.mp4", response_class=Response, responses=VIDEO)
 def snapshot(
     camera_id: str, request: Request, who: Principal = require("snapshot"), session: Session = Depends(db)
 ) -> Response:
@@ -60,7 +61,7 @@ def snapshot(
     samples = fmp4.read_samples(data)
     if not samples or not samples[0].key:
         raise HTTPException(404, "no recorded picture yet")
-    audit(ctx_of(request), who=who.username, action="snapshot", camera=cam.id, address=address_of(request))
+    audit(ctx_of(request), who=who.username, action=AuditAction.SNAPSHOT, camera=cam.id, address=address_of(request))
     first = samples[0]
     body = fmp4.init_bytes(data) + fmp4.fragment(1, 0, [(first.duration, len(first.data), True)], [first.data])
     return Response(body, media_type="video/mp4", headers={"Cache-Control": "no-store"})

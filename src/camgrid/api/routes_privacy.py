@@ -13,6 +13,7 @@ from camgrid.access.service import Principal
 from camgrid.api.audit_hook import address_of, audit
 from camgrid.api.deps import ctx_of, db, require
 from camgrid.api.routes_cameras import _camera
+from camgrid.api.schemas import MaskOut
 from camgrid.privacy import service as masks
 from camgrid.privacy.errors import MaskError
 
@@ -41,7 +42,7 @@ def _apply(request: Request, camera_id: str, row: Any) -> None:
         sync.apply(camera_id, row.revision if row else 0, json.loads(row.polygons) if row else None)
 
 
-@router.get("/{camera_id}/mask")
+@router.get("/{camera_id}/mask", response_model=MaskOut)
 def get_mask(camera_id: str, who: Principal = require("masks.read"), session: Session = Depends(db)) -> dict[str, Any]:
     _camera(session, who, camera_id)
     return _out(masks.get_mask(session=session, camera_id=camera_id))

@@ -21,9 +21,10 @@ from camgrid.cluster.models import Lease, Node
 from camgrid.cluster.policy import parse_districts
 from camgrid.registry.models import Camera
 from camgrid.storage.models import Gap
+from camgrid.vocabulary import GapReason
 
-NOT_RUNNING = "recorder_not_running"
-STARTING = "starting"
+NOT_RUNNING = GapReason.NOT_RUNNING
+STARTING = GapReason.STARTING
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Camera health as pure policy: one observation in, one state out. Tested by tables (tests/health).
 
 States, strongest first: ``maintenance`` (an operator said so), ``unknown`` (the camera's recorder is not running,
-so nothing can be said), ``offline`` (with the reason: unreachable, stalled, auth refused), ``degraded`` (frame rate
+so nothing can be said), ``offline`` (with its gap reason: unreachable, stalled...), ``degraded`` (frame rate
 or bit rate far below the camera's *own* normal, or frequent reconnects), ``online``. Degraded has hysteresis: it is
 entered below ``degraded_*_ratio`` of normal and left only above ``recover_ratio``, so a camera hovering at the edge
 does not flap between the two. A camera's normal is learned only while it is online.
@@ -12,21 +12,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from camgrid.config import HealthConfig
+from camgrid.vocabulary import CAMERA_REASONS, HealthState
 
-ONLINE = "online"
-DEGRADED = "degraded"
-OFFLINE = "offline"
-UNKNOWN = "unknown"
-MAINTENANCE = "maintenance"
-STATES = (ONLINE, DEGRADED, OFFLINE, UNKNOWN, MAINTENANCE)
-CONNECTIONS = ("ok", "unreachable", "stalled", "auth refused")
+ONLINE = HealthState.ONLINE
+DEGRADED = HealthState.DEGRADED
+OFFLINE = HealthState.OFFLINE
+UNKNOWN = HealthState.UNKNOWN
+MAINTENANCE = HealthState.MAINTENANCE
+STATES = tuple(HealthState)
+CONNECTED = "ok"
+# A connection is fine, or a gap reason that blames the camera (or its path to us).
+CONNECTIONS: tuple[str, ...] = (CONNECTED, *sorted(CAMERA_REASONS))
 
 
 @dataclass(frozen=True)
 class Observation:
     """What the recorder (and the operator) say about one camera at one moment."""
 
-    connection: str = "ok"  # one of CONNECTIONS
+    connection: str = CONNECTED  # one of CONNECTIONS
     fps: float | None = None
     bitrate_kbps: float | None = None
     reconnects: int = 0  # within the recorder's observation window
@@ -61,7 +64,7 @@ def next_state(prev: str, obs: Observation, base: Baseline, cfg: HealthConfig) -
         return MAINTENANCE, "operator"
     if not obs.recorder_running:
         return UNKNOWN, "recorder not running"
-    if obs.connection != "ok":
+    if obs.connection != CONNECTED:
         return OFFLINE, obs.connection
     if prev == DEGRADED:
         fps_ratio = bitrate_ratio = cfg.recover_ratio

@@ -16,7 +16,7 @@ from typing import Any
 
 from camgrid.config import HealthConfig
 from camgrid.health.incidents import CorrelationEngine, Incident
-from camgrid.health.topology import Topology
+from camgrid.health.topology import CAMERA, POWER, SITE, Topology
 
 
 class ReplayInputError(ValueError):
@@ -65,13 +65,13 @@ def parse_evidence(path: Path, topo: Topology) -> list[Evidence]:
             if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t):
                 raise ValueError("'t' must be a finite number of seconds")
             if isinstance(obj.get("site"), str):
-                if obj["site"] not in topo.groups["site"].index:
+                if obj["site"] not in topo.groups[SITE].index:
                     raise ValueError(f"unknown site {obj['site'][:64]!r}")
                 if obj.get("ups", "battery") != "battery":
                     continue  # back on mains: nothing to use
                 out.append(Evidence(t=float(t), site=obj["site"], source="ups"))
             elif isinstance(obj.get("feeder"), str):
-                if obj["feeder"] not in topo.groups["power"].index:
+                if obj["feeder"] not in topo.groups[POWER].index:
                     raise ValueError(f"unknown feeder {obj['feeder'][:64]!r}")
                 until = obj.get("until")
                 if until is not None and (isinstance(until, bool) or not isinstance(until, int | float)):
@@ -218,7 +218,7 @@ def incident_json(inc: Incident, topo: Topology) -> dict[str, Any]:
         "max_wait_s": _t(inc.max_wait_s()),
         "id": inc.id,
     }
-    if inc.kind != "camera":
+    if inc.kind != CAMERA:
         out["survivors"] = sorted(ids[c] for c in inc.survivors)
     if inc.reason:
         out["reason"] = inc.reason

@@ -4,10 +4,11 @@ Pure functions over plain spans (tested by tables), then a thin SQL layer that r
 and the stored incidents. Availability is the share of camera time not inside a gap: the recorder opens a gap for
 every instant it does not record, so "not in a gap" is "recording".
 
-Causes: a gap's reason gives ``disk`` (disk_full, disk_slow), ``recorder`` (recorder_not_running, starting) or
-``camera`` (everything else); the part of a camera gap inside a ``power`` or ``site`` incident the camera is a member
-of is ``power``, inside an ``uplink`` incident ``uplink``. The recording index lives in ``camgrid.storage``, a sibling
-layer, so its two tables are named here as plain SQL tables rather than imported.
+Causes: a gap's reason gives ``disk`` (``vocabulary.DISK_REASONS``), ``recorder`` (``RECORDER_REASONS``: not
+running, starting, internal error) or ``camera`` (everything else); the part of a camera gap inside a ``power`` or
+``site`` incident the camera is a member of is ``power``, inside an ``uplink`` incident ``uplink``. The recording
+index lives in ``camgrid.storage``, a sibling layer, so its two tables are named here as plain SQL tables rather
+than imported.
 """
 
 from __future__ import annotations
@@ -22,12 +23,11 @@ from sqlalchemy.orm import Session
 
 from camgrid.health.models import IncidentCamera, IncidentRow
 from camgrid.registry.models import Camera
+from camgrid.vocabulary import DISK_REASONS, RECORDER_REASONS
 
 NS = 1_000_000_000
 CAUSES = ("power", "uplink", "camera", "recorder", "disk")
 GROUPINGS = ("camera", "site", "feeder", "district", "city")
-DISK_REASONS = frozenset({"disk_full", "disk_slow"})
-RECORDER_REASONS = frozenset({"recorder_not_running", "starting"})
 Span = tuple[int, int]
 
 

@@ -24,9 +24,10 @@ import numpy as np
 
 from camgrid.health.topology import CAMERA, POWER, SITE, UPLINK
 from camgrid.registry.io import write_csv
+from camgrid.vocabulary import GapReason
 
 LAT0, LON0, SPAN_DEG = 27.62, 85.22, 0.2
-REASONS = ("unreachable", "stalled", "auth refused")
+REASONS = (GapReason.UNREACHABLE, GapReason.STALLED, GapReason.AUTH_REFUSED)
 
 
 @dataclass
@@ -364,9 +365,9 @@ def _detect(
                 dark.setdefault(c, []).append((f.start + d, end, fi))
                 if d > 0:
                     ups_drain.add((fi, c))
-        reasons[fi] = REASONS[int(rng.integers(len(REASONS)))] if f.kind == CAMERA else "unreachable"
+        reasons[fi] = REASONS[int(rng.integers(len(REASONS)))] if f.kind == CAMERA else GapReason.UNREACHABLE
         if f.flaps:
-            reasons[fi] = "stalled"
+            reasons[fi] = GapReason.STALLED
     seen: dict[int, list[tuple[int, float, float | None]]] = {}  # fault -> (camera, seen down, seen up)
     events: list[dict[str, Any]] = []
     for c in sorted(dark):

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from camgrid.health.topology import CAMERA
+
 
 @dataclass
 class Score:
@@ -117,7 +119,7 @@ def naive_incidents(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]
     for ev in events:
         cam = ev["camera"]
         if ev["state"] == "down" and cam not in open_:
-            row = {"kind": "camera", "subject": cam, "opened": ev["t"], "resolved": None, "cameras": [cam]}
+            row = {"kind": CAMERA, "subject": cam, "opened": ev["t"], "resolved": None, "cameras": [cam]}
             row["lag_s"] = 0.0
             open_[cam] = row
             out.append(row)

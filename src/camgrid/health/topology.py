@@ -12,11 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from camgrid.registry.schemas import CameraIn
+from camgrid.vocabulary import IncidentKind
 
-POWER = "power"
-UPLINK = "uplink"
-SITE = "site"
-CAMERA = "camera"
+POWER: str = IncidentKind.POWER  # typed str: the engine keys plain dicts by kind
+UPLINK: str = IncidentKind.UPLINK
+SITE: str = IncidentKind.SITE
+CAMERA: str = IncidentKind.CAMERA
 GROUP_KINDS = (POWER, UPLINK, SITE)
 KIND_ORDER = {POWER: 0, UPLINK: 1, SITE: 2, CAMERA: 3}
 

@@ -8,11 +8,10 @@ imports neither. The recorder's ``state_listeners`` run on the ingest thread: th
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,15 +22,16 @@ from camgrid.db.engine import unit_of_work
 from camgrid.health import service
 from camgrid.health.live import IncidentFeed
 from camgrid.health.policy import Observation
-from camgrid.health.schemas import IncidentOut
+from camgrid.health.schemas import IncidentEvent, IncidentOut, IncidentView
 from camgrid.health.topology import Topology, build_topology
 from camgrid.registry.models import Camera
 from camgrid.registry.schemas import CameraIn
+from camgrid.vocabulary import UNKNOWN_CAMERA_STATE, CameraState, GapReason
 
 log = logging.getLogger("camgrid.health")
 
 # Gap reasons that say nothing about the camera (its recorder was down or just starting): "unknown", not down.
-UNKNOWN_REASONS = frozenset({"recorder_not_running", "starting"})
+UNKNOWN_REASONS = UNKNOWN_CAMERA_STATE
 StateListener = Callable[[str, str, str, int], None]
 
 
@@ -56,9 +56,9 @@ def topology_from_session(session: Session) -> Topology:
 
 def recorder_state_is_up(state: str, reason: str) -> bool | None:
     """The recorder's view as the engine's input: True up, False down, None unknown (ignored)."""
-    if state == "recording":
+    if state == CameraState.RECORDING:
         return True
-    if state == "offline" and reason not in UNKNOWN_REASONS:
+    if state == CameraState.OFFLINE and reason not in UNKNOWN_REASONS:
         return False
     return None
 
@@ -70,13 +70,13 @@ _OFFLINE: dict[str, Observation] = {}  # one (frozen) observation per gap reason
 
 def observation_of(state: str, reason: str) -> Observation:
     """The recorder's view as a health observation (online / offline with its reason / unknown)."""
-    if state == "recording":
+    if state == CameraState.RECORDING:
         return _ONLINE
     if reason in UNKNOWN_REASONS:
         return _NOT_RUNNING
     obs = _OFFLINE.get(reason)
     if obs is None:
-        obs = _OFFLINE[reason] = Observation(connection=(reason or "unreachable").replace("_", " "))
+        obs = _OFFLINE[reason] = Observation(connection=reason or GapReason.UNREACHABLE)
     return obs
 
 
@@ -101,11 +101,8 @@ class RecorderAdapter:
 
 
 def incident_message(item: IncidentOut) -> str:
-    """The events-WebSocket message for one incident change: ``{"type": "incident", ...IncidentOut fields...}``."""
-    body: dict[str, Any] = {"type": "incident", **item.model_dump()}
-    body["opened_ms"] = item.opened_ns // 1_000_000
-    body["resolved_ms"] = None if item.resolved_ns is None else item.resolved_ns // 1_000_000
-    return json.dumps(body)
+    """The events-WebSocket message for one incident change: ``IncidentEvent`` (an ``IncidentView``, in ms)."""
+    return IncidentEvent(**IncidentView.of(item).model_dump()).model_dump_json()
 
 
 def push_to(subscribers: set[asyncio.Queue[str]], messages: list[str]) -> None:

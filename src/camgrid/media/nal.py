@@ -32,8 +32,24 @@ def is_keyframe_nal(codec: str, t: int) -> bool:
     return t == 5 if codec == H264 else 16 <= t <= 21
 
 
+# NAL unit types of the parameter sets, per codec: the one place these numbers are spelt (H.264 7.4.1.2: SPS 7,
+# PPS 8; H.265 7.4.2.2: VPS 32, SPS 33, PPS 34). H.264 has no VPS.
+H264_SPS, H264_PPS = 7, 8
+H265_VPS, H265_SPS, H265_PPS = 32, 33, 34
+PARAM_SET_TYPES: dict[str, dict[str, int]] = {
+    H264: {"sps": H264_SPS, "pps": H264_PPS},
+    H265: {"vps": H265_VPS, "sps": H265_SPS, "pps": H265_PPS},
+}
+
+
+def param_set_type(codec: str, kind: str) -> int:
+    """The NAL type of parameter set ``kind`` ("vps", "sps", "pps") in ``codec``; KeyError for none (H.264 VPS)."""
+    return PARAM_SET_TYPES[codec][kind]
+
+
 def is_parameter_set(codec: str, t: int) -> bool:
-    return t in (7, 8) if codec == H264 else t in (32, 33, 34)
+    """True for a VPS, SPS or PPS NAL type of ``codec`` (the one test: segmenter, fMP4, RTP and clips use it)."""
+    return t in PARAM_SET_TYPES[H264 if codec == H264 else H265].values()
 
 
 def is_aud(codec: str, t: int) -> bool:

@@ -1,0 +1,215 @@
+"""Response bodies of the control-room API: one typed model per route (the OpenAPI document, and from it the front
+end's TypeScript types, are generated from these: ``scripts/gen_api_types.py``).
+
+Times are milliseconds since 1970 UTC (``*_ms`` ints) everywhere in the API: nanoseconds exceed JavaScript's safe
+integers. Incident and report bodies live with their service in ``camgrid.health.schemas``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, JsonValue
+
+from camgrid.vocabulary import CameraState, ExportStatus, GapReason, Role
+
+# A camera's reason: a gap reason while it is not recording, "" while it is (or nothing is known).
+ReasonShown = GapReason | Literal[""]
+
+
+class Me(BaseModel):
+    username: str
+    role: Role
+    districts: list[str] = Field(description="The user's districts; empty: all")
+    timezone: str = Field(description="The city's IANA time zone: the control room shows times in it")
+
+
+class LoginThrottled(BaseModel):
+    detail: str
+    retry_after_s: int
+
+
+class City(BaseModel):
+    name: str
+    timezone: str
+    bounds: list[float] = Field(min_length=4, max_length=4, description="[west, south, east, north], degrees")
+    attribution: str
+
+
+class Geometry(BaseModel):
+    type: Literal["Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon"]
+    coordinates: JsonValue = Field(description="GeoJSON coordinates (lon, lat), nested by the geometry's type")
+
+
+class Feature(BaseModel):
+    type: Literal["Feature"]
+    geometry: Geometry
+    properties: dict[str, JsonValue]
+
+
+class FeatureCollection(BaseModel):
+    """GeoJSON (RFC 7946): the base map, a plan (``camgrid.planner.output``; its foreign members are kept)."""
+
+    type: Literal["FeatureCollection"]
+    features: list[Feature]
+    bbox: list[float] | None = None
+    attribution: str | None = None
+    license: str | None = None
+    planner: dict[str, JsonValue] | None = Field(None, description="A plan's summary: coverage, cost, solver")
+
+
+class DistrictOut(BaseModel):
+    id: str
+    name: str
+    cameras: int
+
+
+class CameraColumns(BaseModel):
+    """Every camera of the user's districts, column by column (index i of each list is one camera): at 62,000
+    cameras a list of objects would repeat every key 62,000 times. Serialised by hand for speed; this is its shape."""
+
+    count: int
+    id: list[str]
+    name: list[str]
+    lon: list[float]
+    lat: list[float]
+    district: list[str]
+    site: list[str]
+    feeder: list[str]
+    uplink: list[str]
+    state: list[CameraState]
+    reason: list[ReasonShown]
+    since_ms: list[int | None]
+
+
+class CameraOut(BaseModel):
+    id: str
+    name: str
+    lat: float
+    lon: float
+    district: str
+    site: str
+    feeder: str
+    uplink: str
+    codec: str | None = Field(description="Codec of the newest recorded segment (h264, h265), none before")
+    recorded_by: str | None = Field(description="The cluster node holding the camera's lease")
+    state: CameraState
+    reason: ReasonShown
+    since_ms: int | None
+    heading_deg: float | None
+    fov_deg: float | None
+    range_m: float | None
+
+
+class SegmentOut(BaseModel):
+    id: int
+    start_ms: int
+    end_ms: int
+    bytes: int
+    codec: str
+    status: Literal["writing", "complete"]
+
+
+class GapOut(BaseModel):
+    start_ms: int
+    end_ms: int | None = Field(description="None: the gap is still open")
+    reason: GapReason
+    detail: str
+
+
+class Timeline(BaseModel):
+    segments: list[SegmentOut]
+    gaps: list[GapOut]
+
+
+class PlanInfo(BaseModel):
+    name: str
+    bytes: int
+    modified_ms: int
+
+
+class HoldOut(BaseModel):
+    id: int
+    camera: str
+    from_ms: int
+    to_ms: int
+    until_ms: int | None = Field(description="When the hold ends; none: until lifted")
+    reason: str
+    created_by: str
+    created_ms: int
+
+
+class MaskOut(BaseModel):
+    polygons: list[list[list[float]]] = Field(description="Polygons in fractions of the picture: [[[x, y], ...], ...]")
+    revision: int = Field(description="0: no mask")
+    updated_by: str | None = None
+    updated_ms: int | None = None
+    removal_requested_by: str | None
+
+
+class ExportFile(BaseModel):
+    name: str
+    bytes: int
+    sha256: str | None = Field(None, description="The manifest's digest of the file (none for the manifest itself)")
+
+
+class ExportOut(BaseModel):
+    """An export request and, once approved, what it produced. Creating one returns it ``pending`` with no files:
+    nothing leaves until a second person approves."""
+
+    id: str
+    status: ExportStatus
+    camera: str
+    district: str
+    from_ms: int
+    to_ms: int
+    reason: str
+    requested_by: str
+    requested_ms: int
+    decided_by: str | None
+    decided_ms: int | None
+    decision_reason: str | None
+    actual_from_ms: int | None = Field(description="What the clip really contains (from its first keyframe)")
+    actual_to_ms: int | None
+    files: list[ExportFile]
+
+
+# WebSocket messages (JSON text frames). OpenAPI has no WebSockets: ``create_app`` adds these to the document's
+# components so that the front end's generated types cover them too.
+class CameraEvent(BaseModel):
+    """``/api/events``: a camera's state changed."""
+
+    type: Literal["camera"]
+    id: str
+    state: CameraState
+    reason: ReasonShown
+    since_ms: int
+
+
+class Hello(BaseModel):
+    """``/api/events``: the first message (then ``ping`` every 15 s of silence)."""
+
+    type: Literal["hello", "ping"]
+
+
+class LiveCodec(BaseModel):
+    """``/api/live/{camera}``: the stream's MSE type, before its init segment (binary frames are fMP4)."""
+
+    type: Literal["codec"]
+    mime: str
+    codec: str
+
+
+class LiveOrigin(BaseModel):
+    """``/api/live/{camera}``: the wall-clock time of media time 0 (to show the picture's time)."""
+
+    type: Literal["origin"]
+    wall_ms: float
+
+
+class LiveOffline(BaseModel):
+    """``/api/live/{camera}``: no video, and why."""
+
+    type: Literal["offline"]
+    reason: ReasonShown
+    since_ms: float | None

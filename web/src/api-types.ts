@@ -1,0 +1,2448 @@
+// GENERATED from web/openapi.json by web/scripts/api-types.mjs: do not edit (npm run gen:api).
+// The server's response models (camgrid.api.schemas, camgrid.health.schemas) are the source of truth.
+
+export interface paths {
+    "/api/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Login
+         * @description The one route open without a session. Failed logins are rate-limited per user name and per address.
+         */
+        post: operations["login_api_auth_login_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Logout */
+        post: operations["logout_api_auth_logout_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Me */
+        get: operations["me_api_auth_me_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cameras": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Cameras
+         * @description Columnar, so that 62,000 cameras are one compact document.
+         *
+         *     The registry's columns are cached per (registry revision, district scope) and serialised once; each request only
+         *     adds the current states (one snapshot of the state store) and skips FastAPI's generic encoder. The shape is
+         *     ``CameraColumns`` (declared in the OpenAPI document; ``tests/api/test_api_types.py`` checks a real body).
+         */
+        get: operations["cameras_api_cameras_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cameras/{camera_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Camera */
+        get: operations["camera_api_cameras__camera_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cameras/{camera_id}/mask": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Mask */
+        get: operations["get_mask_api_cameras__camera_id__mask_get"];
+        /**
+         * Put Mask
+         * @description Set a camera's mask; it is burnt in from the next picture (recording and live).
+         */
+        put: operations["put_mask_api_cameras__camera_id__mask_put"];
+        post?: never;
+        /**
+         * Request Removal
+         * @description Ask for a mask's removal; it stays until a second person approves.
+         */
+        delete: operations["request_removal_api_cameras__camera_id__mask_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cameras/{camera_id}/mask/approve-removal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve Removal */
+        post: operations["approve_removal_api_cameras__camera_id__mask_approve_removal_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cameras/{camera_id}/snapshot.mp4": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Snapshot
+         * @description The newest recorded keyframe as a one-picture MP4 (already masked: it comes from storage). Audited.
+         */
+        get: operations["snapshot_api_cameras__camera_id__snapshot_mp4_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cameras/{camera_id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Timeline */
+        get: operations["timeline_api_cameras__camera_id__timeline_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/city": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** City */
+        get: operations["city_api_city_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/districts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Districts */
+        get: operations["districts_api_districts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/evidence/feeder-outage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Feeder Outage
+         * @description A utility's notice that a feeder is out (or restored): optional, lowers the bar for a power incident.
+         */
+        post: operations["feeder_outage_api_evidence_feeder_outage_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/evidence/ups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ups
+         * @description A site's UPS telemetry: on battery means its feeder lost power (its cameras may stay up).
+         */
+        post: operations["ups_api_evidence_ups_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Exports */
+        get: operations["list_exports_api_exports_get"];
+        put?: never;
+        /**
+         * Create
+         * @description Ask for a clip. Nothing leaves until a second person approves.
+         */
+        post: operations["create_api_exports_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/exports/{export_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Export */
+        get: operations["get_export_api_exports__export_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/exports/{export_id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve
+         * @description A supervisor of the camera's district, not the requester, approves: the clip is produced now.
+         */
+        post: operations["approve_api_exports__export_id__approve_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/exports/{export_id}/files/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export File */
+        get: operations["export_file_api_exports__export_id__files__name__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/exports/{export_id}/refuse": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Refuse */
+        post: operations["refuse_api_exports__export_id__refuse_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/holds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Holds */
+        get: operations["list_holds_api_holds_get"];
+        put?: never;
+        /** Create */
+        post: operations["create_api_holds_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/incidents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Incidents
+         * @description Newest first: kind, subject, member cameras, times, confidence, suggestions and operator actions.
+         */
+        get: operations["incidents_api_incidents_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/incidents/{incident_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Incident */
+        get: operations["incident_api_incidents__incident_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/incidents/{incident_id}/ack": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Acknowledge */
+        post: operations["acknowledge_api_incidents__incident_id__ack_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/incidents/{incident_id}/comment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Comment */
+        post: operations["comment_api_incidents__incident_id__comment_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/map/base": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Base Map
+         * @description Streets and buildings as GeoJSON; encoded once per process (tens of thousands of features).
+         */
+        get: operations["base_map_api_map_base_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Plans
+         * @description Plans written by ``camgrid plan --out <home>/plans/NAME.geojson`` (newest first).
+         */
+        get: operations["list_plans_api_plans_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/plans/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Plan */
+        get: operations["get_plan_api_plans__name__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/availability": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Availability
+         * @description Share of time recording and outage minutes by cause per group, the city line, lost coverage when asked.
+         */
+        get: operations["availability_api_reports_availability_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/availability-series": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Availability Series
+         * @description Availability per group per time bucket: the "availability over time" plot.
+         */
+        get: operations["availability_series_api_reports_availability_series_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/live-coverage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live Coverage
+         * @description Share of the important points' weight that a recording camera watches right now (the user's districts).
+         */
+        get: operations["live_coverage_api_reports_live_coverage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/power-cuts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Power Cuts
+         * @description Feeder reliability ranking (cuts, minutes without power) and the local hours of the day when cuts begin.
+         */
+        get: operations["power_cuts_api_reports_power_cuts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/segments/{segment_id}/media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Segment Media
+         * @description The segment's fMP4, ranges honoured. A segment recorded on another node of a cluster is streamed from that
+         *     node (``cluster.address``, authenticated with ``cluster.media_token``); 503 naming the node when it is down.
+         */
+        get: operations["segment_media_api_segments__segment_id__media_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/suggestions/{suggestion_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decide
+         * @description Accept (the registry camera is corrected) or reject a suggested registry correction.
+         */
+        post: operations["decide_api_suggestions__suggestion_id__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        /** ActionView */
+        ActionView: {
+            action: components["schemas"]["IncidentAction"];
+            /** Actor */
+            actor: string;
+            /** Id */
+            id: number;
+            /** T Ms */
+            t_ms: number;
+            /** Text */
+            text: string;
+        };
+        /** AvailabilityReport */
+        AvailabilityReport: {
+            /**
+             * By
+             * @enum {string}
+             */
+            by: "camera" | "site" | "feeder" | "district" | "city";
+            city: components["schemas"]["AvailabilityRow"] | null;
+            /** From Ms */
+            from_ms: number;
+            /** @description Only with coverage=1 */
+            lost_coverage?: components["schemas"]["LostCoverage"] | null;
+            /** Rows */
+            rows: components["schemas"]["AvailabilityRow"][];
+            /** To Ms */
+            to_ms: number;
+        };
+        /** AvailabilityRow */
+        AvailabilityRow: {
+            /**
+             * Availability
+             * @description Share of camera time recorded, 0..1
+             */
+            availability: number;
+            /** Cameras */
+            cameras: number;
+            /** Down Min */
+            down_min: number;
+            /**
+             * Key
+             * @description The group: a camera, site, feeder or district id, or 'city'
+             */
+            key: string;
+            /**
+             * Outage Min
+             * @description Minutes not recorded, by what is to blame
+             */
+            outage_min: {
+                [key: string]: number;
+            };
+        };
+        /**
+         * CameraColumns
+         * @description Every camera of the user's districts, column by column (index i of each list is one camera): at 62,000
+         *     cameras a list of objects would repeat every key 62,000 times. Serialised by hand for speed; this is its shape.
+         */
+        CameraColumns: {
+            /** Count */
+            count: number;
+            /** District */
+            district: string[];
+            /** Feeder */
+            feeder: string[];
+            /** Id */
+            id: string[];
+            /** Lat */
+            lat: number[];
+            /** Lon */
+            lon: number[];
+            /** Name */
+            name: string[];
+            /** Reason */
+            reason: (components["schemas"]["GapReason"] | "")[];
+            /** Since Ms */
+            since_ms: (number | null)[];
+            /** Site */
+            site: string[];
+            /** State */
+            state: components["schemas"]["CameraState"][];
+            /** Uplink */
+            uplink: string[];
+        };
+        /**
+         * CameraEvent
+         * @description ``/api/events``: a camera's state changed.
+         */
+        CameraEvent: {
+            /** Id */
+            id: string;
+            /** Reason */
+            reason: components["schemas"]["GapReason"] | "";
+            /** Since Ms */
+            since_ms: number;
+            state: components["schemas"]["CameraState"];
+            /**
+             * Type
+             * @constant
+             */
+            type: "camera";
+        };
+        /** CameraOut */
+        CameraOut: {
+            /**
+             * Codec
+             * @description Codec of the newest recorded segment (h264, h265), none before
+             */
+            codec: string | null;
+            /** District */
+            district: string;
+            /** Feeder */
+            feeder: string;
+            /** Fov Deg */
+            fov_deg: number | null;
+            /** Heading Deg */
+            heading_deg: number | null;
+            /** Id */
+            id: string;
+            /** Lat */
+            lat: number;
+            /** Lon */
+            lon: number;
+            /** Name */
+            name: string;
+            /** Range M */
+            range_m: number | null;
+            /** Reason */
+            reason: components["schemas"]["GapReason"] | "";
+            /**
+             * Recorded By
+             * @description The cluster node holding the camera's lease
+             */
+            recorded_by: string | null;
+            /** Since Ms */
+            since_ms: number | null;
+            /** Site */
+            site: string;
+            state: components["schemas"]["CameraState"];
+            /** Uplink */
+            uplink: string;
+        };
+        /**
+         * CameraState
+         * @description What the control room says of a camera.
+         * @enum {string}
+         */
+        CameraState: "recording" | "offline" | "unknown" | "planned";
+        /** City */
+        City: {
+            /** Attribution */
+            attribution: string;
+            /**
+             * Bounds
+             * @description [west, south, east, north], degrees
+             */
+            bounds: number[];
+            /** Name */
+            name: string;
+            /** Timezone */
+            timezone: string;
+        };
+        /** Decision */
+        Decision: {
+            /**
+             * Reason
+             * @default
+             */
+            reason: string;
+        };
+        /** DecisionIn */
+        DecisionIn: {
+            /** Accept */
+            accept: boolean;
+        };
+        /** DistrictOut */
+        DistrictOut: {
+            /** Cameras */
+            cameras: number;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+        };
+        /** ExportFile */
+        ExportFile: {
+            /** Bytes */
+            bytes: number;
+            /** Name */
+            name: string;
+            /**
+             * Sha256
+             * @description The manifest's digest of the file (none for the manifest itself)
+             */
+            sha256?: string | null;
+        };
+        /** ExportIn */
+        ExportIn: {
+            /** Camera */
+            camera: string;
+            /** From Ms */
+            from_ms: number;
+            /** Reason */
+            reason: string;
+            /** To Ms */
+            to_ms: number;
+        };
+        /**
+         * ExportOut
+         * @description An export request and, once approved, what it produced. Creating one returns it ``pending`` with no files:
+         *     nothing leaves until a second person approves.
+         */
+        ExportOut: {
+            /**
+             * Actual From Ms
+             * @description What the clip really contains (from its first keyframe)
+             */
+            actual_from_ms: number | null;
+            /** Actual To Ms */
+            actual_to_ms: number | null;
+            /** Camera */
+            camera: string;
+            /** Decided By */
+            decided_by: string | null;
+            /** Decided Ms */
+            decided_ms: number | null;
+            /** Decision Reason */
+            decision_reason: string | null;
+            /** District */
+            district: string;
+            /** Files */
+            files: components["schemas"]["ExportFile"][];
+            /** From Ms */
+            from_ms: number;
+            /** Id */
+            id: string;
+            /** Reason */
+            reason: string;
+            /** Requested By */
+            requested_by: string;
+            /** Requested Ms */
+            requested_ms: number;
+            status: components["schemas"]["ExportStatus"];
+            /** To Ms */
+            to_ms: number;
+        };
+        /**
+         * ExportStatus
+         * @description Where a four-eyes export request stands (docs/design/control-room-api.md, "Exports").
+         * @enum {string}
+         */
+        ExportStatus: "pending" | "ready" | "refused" | "failed";
+        /** Feature */
+        Feature: {
+            geometry: components["schemas"]["Geometry"];
+            /** Properties */
+            properties: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
+            /**
+             * Type
+             * @constant
+             */
+            type: "Feature";
+        };
+        /**
+         * FeatureCollection
+         * @description GeoJSON (RFC 7946): the base map, a plan (``camgrid.planner.output``; its foreign members are kept).
+         */
+        FeatureCollection: {
+            /** Attribution */
+            attribution?: string | null;
+            /** Bbox */
+            bbox?: number[] | null;
+            /** Features */
+            features: components["schemas"]["Feature"][];
+            /** License */
+            license?: string | null;
+            /**
+             * Planner
+             * @description A plan's summary: coverage, cost, solver
+             */
+            planner?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            } | null;
+            /**
+             * Type
+             * @constant
+             */
+            type: "FeatureCollection";
+        };
+        /** FeederCuts */
+        FeederCuts: {
+            /** Cuts */
+            cuts: number;
+            /** Feeder */
+            feeder: string;
+            /** Minutes */
+            minutes: number;
+        };
+        /** FeederOutageIn */
+        FeederOutageIn: {
+            /** Feeder */
+            feeder: string;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "out" | "restored";
+            /** T Ms */
+            t_ms: number;
+        };
+        /** GapOut */
+        GapOut: {
+            /** Detail */
+            detail: string;
+            /**
+             * End Ms
+             * @description None: the gap is still open
+             */
+            end_ms: number | null;
+            reason: components["schemas"]["GapReason"];
+            /** Start Ms */
+            start_ms: number;
+        };
+        /**
+         * GapReason
+         * @description Why an instant of a camera was not recorded (the ``gaps.reason`` column).
+         * @enum {string}
+         */
+        GapReason: "unreachable" | "stalled" | "auth_refused" | "bad_stream" | "refused" | "unsupported" | "packet_loss" | "disk_full" | "disk_slow" | "recorder_not_running" | "starting" | "internal_error";
+        /** Geometry */
+        Geometry: {
+            /** @description GeoJSON coordinates (lon, lat), nested by the geometry's type */
+            coordinates: components["schemas"]["JsonValue"];
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "Point" | "LineString" | "Polygon" | "MultiPoint" | "MultiLineString" | "MultiPolygon";
+        };
+        /**
+         * Hello
+         * @description ``/api/events``: the first message (then ``ping`` every 15 s of silence).
+         */
+        Hello: {
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "hello" | "ping";
+        };
+        /** HoldIn */
+        HoldIn: {
+            /** Camera */
+            camera: string;
+            /** From Ms */
+            from_ms: number;
+            /** Reason */
+            reason: string;
+            /** To Ms */
+            to_ms: number;
+            /**
+             * Until Ms
+             * @description When the hold ends (none: until lifted)
+             */
+            until_ms?: number | null;
+        };
+        /** HoldOut */
+        HoldOut: {
+            /** Camera */
+            camera: string;
+            /** Created By */
+            created_by: string;
+            /** Created Ms */
+            created_ms: number;
+            /** From Ms */
+            from_ms: number;
+            /** Id */
+            id: number;
+            /** Reason */
+            reason: string;
+            /** To Ms */
+            to_ms: number;
+            /**
+             * Until Ms
+             * @description When the hold ends; none: until lifted
+             */
+            until_ms: number | null;
+        };
+        /** HTTPValidationError */
+        HTTPValidationError: {
+            /** Detail */
+            detail?: components["schemas"]["ValidationError"][];
+        };
+        /**
+         * IncidentAction
+         * @description What an operator (or the engine) did on an incident (the ``incident_actions.action`` column).
+         * @enum {string}
+         */
+        IncidentAction: "ack" | "comment" | "accept_suggestion" | "reject_suggestion" | "closed_on_restart";
+        /**
+         * IncidentEvent
+         * @description The events WebSocket's message for one incident change.
+         */
+        IncidentEvent: {
+            /** Acknowledged By */
+            acknowledged_by: string | null;
+            /** Acknowledged Ms */
+            acknowledged_ms: number | null;
+            /** Actions */
+            actions: components["schemas"]["ActionView"][];
+            /**
+             * Cameras
+             * @description Member cameras, sorted
+             */
+            cameras: string[];
+            /** Confidence */
+            confidence: number;
+            /** Evidence */
+            evidence: string;
+            /** Flaps */
+            flaps: number;
+            /** Id */
+            id: number;
+            kind: components["schemas"]["IncidentKind"];
+            /** Merged Into Id */
+            merged_into_id: number | null;
+            /** N Members */
+            n_members: number;
+            /** Opened Ms */
+            opened_ms: number;
+            /** Reason */
+            reason: string | null;
+            /** Resolved Ms */
+            resolved_ms: number | null;
+            /** Subject */
+            subject: string;
+            /** Suggestions */
+            suggestions: components["schemas"]["SuggestionOut"][];
+            /**
+             * Type
+             * @default incident
+             * @constant
+             */
+            type: "incident";
+            /**
+             * Unexplained
+             * @description Cameras dark in its window that it does not explain (own incidents)
+             */
+            unexplained: string[];
+        };
+        /**
+         * IncidentKind
+         * @description What an incident blames (see docs/design/health-incidents.md).
+         * @enum {string}
+         */
+        IncidentKind: "power" | "site" | "uplink" | "camera";
+        /**
+         * IncidentView
+         * @description An incident as the control room sees it (``GET /api/incidents``, ``{"type": "incident"}`` events).
+         */
+        IncidentView: {
+            /** Acknowledged By */
+            acknowledged_by: string | null;
+            /** Acknowledged Ms */
+            acknowledged_ms: number | null;
+            /** Actions */
+            actions: components["schemas"]["ActionView"][];
+            /**
+             * Cameras
+             * @description Member cameras, sorted
+             */
+            cameras: string[];
+            /** Confidence */
+            confidence: number;
+            /** Evidence */
+            evidence: string;
+            /** Flaps */
+            flaps: number;
+            /** Id */
+            id: number;
+            kind: components["schemas"]["IncidentKind"];
+            /** Merged Into Id */
+            merged_into_id: number | null;
+            /** N Members */
+            n_members: number;
+            /** Opened Ms */
+            opened_ms: number;
+            /** Reason */
+            reason: string | null;
+            /** Resolved Ms */
+            resolved_ms: number | null;
+            /** Subject */
+            subject: string;
+            /** Suggestions */
+            suggestions: components["schemas"]["SuggestionOut"][];
+            /**
+             * Unexplained
+             * @description Cameras dark in its window that it does not explain (own incidents)
+             */
+            unexplained: string[];
+        };
+        JsonValue: unknown;
+        /**
+         * LiveCodec
+         * @description ``/api/live/{camera}``: the stream's MSE type, before its init segment (binary frames are fMP4).
+         */
+        LiveCodec: {
+            /** Codec */
+            codec: string;
+            /** Mime */
+            mime: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "codec";
+        };
+        /** LiveCoverage */
+        LiveCoverage: {
+            /** Cameras Up */
+            cameras_up: number;
+            /** Points */
+            points: number;
+            /** Share */
+            share: number;
+        };
+        /**
+         * LiveOffline
+         * @description ``/api/live/{camera}``: no video, and why.
+         */
+        LiveOffline: {
+            /** Reason */
+            reason: components["schemas"]["GapReason"] | "";
+            /** Since Ms */
+            since_ms: number | null;
+            /**
+             * Type
+             * @constant
+             */
+            type: "offline";
+        };
+        /**
+         * LiveOrigin
+         * @description ``/api/live/{camera}``: the wall-clock time of media time 0 (to show the picture's time).
+         */
+        LiveOrigin: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "origin";
+            /** Wall Ms */
+            wall_ms: number;
+        };
+        /** Login */
+        Login: {
+            /** Password */
+            password: string;
+            /** Username */
+            username: string;
+        };
+        /** LostCoverage */
+        LostCoverage: {
+            /** Lost Weight H */
+            lost_weight_h: number;
+            /** Share */
+            share: number;
+            /** Weight Total */
+            weight_total: number;
+        };
+        /** MaskIn */
+        MaskIn: {
+            /**
+             * Polygons
+             * @description Polygons in fractions of the picture: [[[x, y], ...], ...]
+             */
+            polygons: number[][][];
+        };
+        /** MaskOut */
+        MaskOut: {
+            /**
+             * Polygons
+             * @description Polygons in fractions of the picture: [[[x, y], ...], ...]
+             */
+            polygons: number[][][];
+            /** Removal Requested By */
+            removal_requested_by: string | null;
+            /**
+             * Revision
+             * @description 0: no mask
+             */
+            revision: number;
+            /** Updated By */
+            updated_by?: string | null;
+            /** Updated Ms */
+            updated_ms?: number | null;
+        };
+        /** Me */
+        Me: {
+            /**
+             * Districts
+             * @description The user's districts; empty: all
+             */
+            districts: string[];
+            role: components["schemas"]["Role"];
+            /**
+             * Timezone
+             * @description The city's IANA time zone: the control room shows times in it
+             */
+            timezone: string;
+            /** Username */
+            username: string;
+        };
+        /** PlanInfo */
+        PlanInfo: {
+            /** Bytes */
+            bytes: number;
+            /** Modified Ms */
+            modified_ms: number;
+            /** Name */
+            name: string;
+        };
+        /** PowerCutReport */
+        PowerCutReport: {
+            /**
+             * Feeders
+             * @description Worst first
+             */
+            feeders: components["schemas"]["FeederCuts"][];
+            /** From Ms */
+            from_ms: number;
+            /**
+             * Hour Of Day
+             * @description Cuts beginning in each local hour, 0..23
+             */
+            hour_of_day: number[];
+            /** Timezone */
+            timezone: string;
+            /** To Ms */
+            to_ms: number;
+        };
+        /**
+         * Role
+         * @description Roles of users (permissions per role: ``access/policy.py``).
+         * @enum {string}
+         */
+        Role: "viewer" | "operator" | "supervisor" | "auditor" | "admin";
+        /** SegmentOut */
+        SegmentOut: {
+            /** Bytes */
+            bytes: number;
+            /** Codec */
+            codec: string;
+            /** End Ms */
+            end_ms: number;
+            /** Id */
+            id: number;
+            /** Start Ms */
+            start_ms: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "writing" | "complete";
+        };
+        /** SeriesReport */
+        SeriesReport: {
+            /**
+             * By
+             * @enum {string}
+             */
+            by: "camera" | "site" | "feeder" | "district" | "city";
+            /** From Ms */
+            from_ms: number;
+            /**
+             * Series
+             * @description Group -> availability per bucket
+             */
+            series: {
+                [key: string]: number[];
+            };
+            /** Step Ms */
+            step_ms: number;
+            /**
+             * T Ms
+             * @description Start of each bucket
+             */
+            t_ms: number[];
+            /** To Ms */
+            to_ms: number;
+        };
+        /** SuggestionOut */
+        SuggestionOut: {
+            /** Camera Id */
+            camera_id: string;
+            /** Field */
+            field: string;
+            /** Id */
+            id: number;
+            /** Registry Value */
+            registry_value: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "accepted" | "rejected";
+            /** Suggested Value */
+            suggested_value: string;
+        };
+        /** TextIn */
+        TextIn: {
+            /**
+             * Text
+             * @default
+             */
+            text: string;
+        };
+        /** Timeline */
+        Timeline: {
+            /** Gaps */
+            gaps: components["schemas"]["GapOut"][];
+            /** Segments */
+            segments: components["schemas"]["SegmentOut"][];
+        };
+        /** UpsIn */
+        UpsIn: {
+            /** On Battery */
+            on_battery: boolean;
+            /** Site */
+            site: string;
+            /** T Ms */
+            t_ms: number;
+        };
+        /** ValidationError */
+        ValidationError: {
+            /** Context */
+            ctx?: Record<string, never>;
+            /** Input */
+            input?: unknown;
+            /** Location */
+            loc: (string | number)[];
+            /** Message */
+            msg: string;
+            /** Error Type */
+            type: string;
+        };
+    };
+    responses: never;
+    parameters: never;
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    login_api_auth_login_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Login"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    logout_api_auth_logout_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    me_api_auth_me_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+        };
+    };
+    cameras_api_cameras_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CameraColumns"];
+                };
+            };
+        };
+    };
+    camera_api_cameras__camera_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                camera_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CameraOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_mask_api_cameras__camera_id__mask_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                camera_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaskOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    put_mask_api_cameras__camera_id__mask_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                camera_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MaskIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    request_removal_api_cameras__camera_id__mask_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                camera_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    approve_removal_api_cameras__camera_id__mask_approve_removal_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                camera_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    snapshot_api_cameras__camera_id__snapshot_mp4_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                camera_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Fragmented MP4 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "video/mp4": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    timeline_api_cameras__camera_id__timeline_get: {
+        parameters: {
+            query: {
+                from_ms: number;
+                to_ms: number;
+            };
+            header?: never;
+            path: {
+                camera_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Timeline"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    city_api_city_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["City"];
+                };
+            };
+        };
+    };
+    districts_api_districts_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DistrictOut"][];
+                };
+            };
+        };
+    };
+    feeder_outage_api_evidence_feeder_outage_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FeederOutageIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    ups_api_evidence_ups_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_exports_api_exports_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportOut"][];
+                };
+            };
+        };
+    };
+    create_api_exports_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExportIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_export_api_exports__export_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                export_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    approve_api_exports__export_id__approve_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                export_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Decision"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_file_api_exports__export_id__files__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                export_id: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/plain": unknown;
+                    "video/mp4": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    refuse_api_exports__export_id__refuse_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                export_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Decision"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_holds_api_holds_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HoldOut"][];
+                };
+            };
+        };
+    };
+    create_api_holds_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HoldIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    incidents_api_incidents_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description 1: only incidents not resolved yet */
+                open?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentView"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    incident_api_incidents__incident_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                incident_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentView"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    acknowledge_api_incidents__incident_id__ack_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                incident_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TextIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentView"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    comment_api_incidents__incident_id__comment_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                incident_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TextIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentView"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    base_map_api_map_base_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeatureCollection"];
+                };
+            };
+        };
+    };
+    list_plans_api_plans_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlanInfo"][];
+                };
+            };
+        };
+    };
+    get_plan_api_plans__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeatureCollection"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    availability_api_reports_availability_get: {
+        parameters: {
+            query: {
+                by?: "camera" | "site" | "feeder" | "district" | "city";
+                /** @description 1: add lost coverage (planner visibility; slow the first time) */
+                coverage?: number;
+                from_ms: number;
+                to_ms: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AvailabilityReport"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    availability_series_api_reports_availability_series_get: {
+        parameters: {
+            query: {
+                by?: "camera" | "site" | "feeder" | "district" | "city";
+                from_ms: number;
+                /** @description Bucket length (at most 500 buckets) */
+                step_ms?: number;
+                to_ms: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SeriesReport"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    live_coverage_api_reports_live_coverage_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveCoverage"];
+                };
+            };
+        };
+    };
+    power_cuts_api_reports_power_cuts_get: {
+        parameters: {
+            query: {
+                from_ms: number;
+                to_ms: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PowerCutReport"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    segment_media_api_segments__segment_id__media_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                segment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Fragmented MP4 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "video/mp4": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    decide_api_suggestions__suggestion_id__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                suggestion_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecisionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+}
