@@ -49,9 +49,10 @@ class RecorderNode:
         self.taken_total = 0
         self._next_measure_ns = 0
         self._bytes_at: dict[str, tuple[int, int]] = {}  # camera -> (when, bytes received) at the last measure
-        # The recorder writes its index rows into ``outbox`` (its constructor's ``index``) and starts restricted to
-        # no camera (``only=()``): the composition root (camgrid.runtime) builds both so.
+        # The recorder writes its index rows into ``outbox`` (its constructor's ``index``: camgrid.runtime builds both
+        # so that rows survive a database outage, and a crash during one) and records nothing until leases are held.
         self.outbox = outbox
+        recorder.record_only(())
         recorder.add_state_listener(self._on_state)
         recorder.add_hook(self.tick)  # the lease work runs on the housekeeping thread, before the other hooks
 
