@@ -57,6 +57,14 @@ class CameraState(StrEnum):
     PLANNED = "planned"  # in the registry, not installed yet (registry status ``planned``): nothing to record
 
 
+class ProcessRole(StrEnum):
+    """What a camgrid process is in the deployment (``camgrid.runtime.build``)."""
+
+    SINGLE = "single"  # one machine: records every camera assigned to it (``camgrid record``, ``camgrid serve``)
+    NODE = "node"  # a cluster's recorder node: records the cameras it holds leases on (``camgrid node``)
+    CENTRAL = "central"  # a cluster's control room: records nothing (``camgrid serve --no-record``)
+
+
 class HealthState(StrEnum):
     """A camera's health as the health engine judges it (``health/policy.py``)."""
 

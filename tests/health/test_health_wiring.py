@@ -100,6 +100,9 @@ class _Recorder:
     def __init__(self) -> None:
         self.state_listeners: list[Any] = []
 
+    def add_state_listener(self, listener: Any) -> None:
+        self.state_listeners.append(listener)
+
 
 def test_live_incidents_push_one_power_incident(factory: Any) -> None:
     clock = FakeClock(start_ns=1_800_000_000 * NS_PER_S)

@@ -31,9 +31,7 @@ def test_free_space_floor_pauses_and_resumes(city_factory: Any) -> None:
     free = [10 * 1024**3]
     recorder.free_bytes = lambda: free[0]  # type: ignore[method-assign]
     tapped: list[str] = []
-    recorder.taps.append(
-        lambda cam, au, ext, jump: tapped.append(cam)
-    )  # the live view's hook: same packets, no new connection
+    recorder.add_tap(lambda cam, au, ext, jump: tapped.append(cam))  # the live view's hook: same packets, same socket
     recorder.start()
     try:
         cams = [c["id"] for c in city.cameras()]

@@ -1,4 +1,4 @@
-"""What the app needs, built once per process by ``camgrid serve`` (or a test)."""
+"""What the app needs, built once per process by ``camgrid.runtime`` (or a test)."""
 
 from __future__ import annotations
 
@@ -103,7 +103,7 @@ class AppContext:
 
         def open_sub(camera_id: str) -> bool:
             src = rec.source_of(camera_id)
-            if src is None or not src.sub_url or camera_id in rec.transforms:
+            if src is None or not src.sub_url or rec.transform_of(camera_id) is not None:
                 return False  # a masked camera's substream would show what its mask hides
             key = camera_id + SUB
             rec.open_live_session(key, replace(src, id=key, url=src.sub_url, sub_url=""))
@@ -113,10 +113,10 @@ class AppContext:
             rec.close_live_session(camera_id + SUB)
 
         open_main = close_main = None
-        if rec.only is not None:  # a recorder that records only some cameras (a cluster): watch the others directly
+        if rec.restricted:  # a recorder that records only some cameras (a cluster): watch the others directly
 
             def open_main(camera_id: str) -> bool:
-                if camera_id in rec.cams:
+                if rec.records(camera_id):
                     return True  # recorded here: the recording's connection serves the viewers
                 src = rec.live_source(camera_id)
                 if src is None:
@@ -127,14 +127,14 @@ class AppContext:
             def close_main(camera_id: str) -> None:
                 rec.close_live_session(camera_id)
 
-        self.hub = LiveHub(loop, rec._codec_of, open_sub, close_sub, open_main, close_main)
-        rec.taps.append(self.hub.tap)
-        rec.session_listeners.append(self.hub.on_state)
+        self.hub = LiveHub(loop, rec.codec_of, open_sub, close_sub, open_main, close_main)
+        rec.add_tap(self.hub.tap)
+        rec.add_session_listener(self.hub.on_state)
 
         def on_state(camera_id: str, state: str, reason: str, since_ns: int) -> None:  # ingest thread
             loop.call_soon_threadsafe(self.states.set, camera_id, state, reason, since_ns)
 
-        rec.state_listeners.append(on_state)
+        rec.add_state_listener(on_state)
 
     def _attach_feed(self, loop: asyncio.AbstractEventLoop) -> None:
         """A central node: every recorder node's camera states (from the bus) to the map and the incident engine."""

@@ -8,14 +8,12 @@ import threading
 
 import click
 
-from camgrid.bus import make_bus
 from camgrid.cli.common import settings_from, setup_logging
 from camgrid.clock import SystemClock
-from camgrid.cluster.media import serve_recordings
-from camgrid.cluster.node import RecorderNode
 from camgrid.db.engine import make_engine, session_factory
 from camgrid.db.migrate import upgrade
-from camgrid.storage.recorder import Recorder
+from camgrid.runtime import build
+from camgrid.vocabulary import ProcessRole
 
 log = logging.getLogger("camgrid.node")
 
@@ -59,37 +57,19 @@ def node(
     engine = make_engine(settings.database_url, **kwargs)
     upgrade(engine)
     factory = session_factory(engine)
-    clock = SystemClock()
-    recorder = Recorder(settings=settings, engine=engine, factory=factory, clock=clock)
-    from camgrid.privacy.wiring import MaskSync
-
-    masks = MaskSync(recorder, factory)
-    masks.sync()
-    recorder.hooks.append(masks.sync)
     from camgrid.cli.record import retention_hook
 
     # Retention of what this node recorded, on its own disk (the other nodes look after theirs).
-    recorder.hooks.append(retention_hook(settings, engine, factory, clock, node_id=settings.recorder.node_id))
-    member = RecorderNode(
-        recorder=recorder,
-        factory=factory,
-        bus=make_bus(settings.bus, spool=settings.home / "outbox" / "events.jsonl"),
-        clock=clock,
-        cfg=settings.cluster,
+    process = build(
+        settings, role=ProcessRole.NODE, engine=engine, factory=factory, clock=SystemClock(), retention=retention_hook
     )
     try:
-        member.start()
+        process.start()
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
-    # The central API fetches this node's segments here (cluster.address, cluster.media_token).
-    recordings = serve_recordings(
-        factory=factory, node_id=settings.recorder.node_id, recordings=settings.recordings_dir, cfg=settings.cluster
-    )
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
     done.wait(duration)
     log.info("stopping")
-    member.stop()
-    if recordings is not None:
-        recordings.stop()
+    process.stop()

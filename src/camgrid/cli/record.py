@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
-import shutil
 import signal
 import threading
 import time
@@ -17,21 +15,10 @@ import click
 from camgrid.cli.common import open_db, settings_from, setup_logging
 from camgrid.clock import SystemClock
 from camgrid.db.engine import unit_of_work
-from camgrid.storage.metrics import serve_metrics
-from camgrid.storage.recorder import Recorder
+from camgrid.runtime import build
+from camgrid.vocabulary import ProcessRole
 
 log = logging.getLogger("camgrid.record")
-
-
-def metrics_token(settings_home: object) -> str:
-    from pathlib import Path
-
-    path = Path(str(settings_home)) / "run" / "metrics.token"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(24))
-        path.chmod(0o600)
-    return path.read_text().strip()
 
 
 def retention_hook(
@@ -90,40 +77,22 @@ def record(ctx: click.Context, node: str | None, duration: float | None) -> None
         settings.recorder.node_id = node
     setup_logging(settings, f"record[{settings.recorder.node_id}]")
     engine, factory = open_db(settings)
-    clock = SystemClock()
-    recorder = Recorder(settings=settings, engine=engine, factory=factory, clock=clock)
-    from camgrid.privacy.wiring import MaskSync
-
-    masks = MaskSync(recorder, factory)
-    masks.sync()  # masks are installed before the first picture arrives
-    recorder.hooks.append(masks.sync)
+    process = build(
+        settings,
+        role=ProcessRole.SINGLE,
+        engine=engine,
+        factory=factory,
+        clock=SystemClock(),
+        api=False,
+        retention=retention_hook,
+    )
     try:
-        recorder.start()
+        process.start()
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
-    cfg = settings.recorder
-    if cfg.metrics_port:
-        try:
-            serve_metrics(
-                cfg.metrics_host,
-                cfg.metrics_port,
-                recorder.metrics,
-                lambda: {
-                    "camgrid_recorder_disk_free_bytes": float(shutil.disk_usage(recorder.root).free),
-                    "camgrid_recorder_paused": 1.0 if recorder.paused else 0.0,
-                    "camgrid_recorder_index_pending": float(recorder.index.pending()),
-                    "camgrid_recorder_write_backlog_bytes": float(recorder.writer.backlog_bytes),
-                },
-                metrics_token(settings.home),
-            )
-        except OSError as exc:
-            log.warning(
-                "metrics endpoint disabled: cannot listen on %s:%d (%s)", cfg.metrics_host, cfg.metrics_port, exc
-            )
-    recorder.hooks.append(retention_hook(settings, engine, factory, clock))
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
     done.wait(duration)
     log.info("stopping")
-    recorder.stop()
+    process.stop()

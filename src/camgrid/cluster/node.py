@@ -29,6 +29,7 @@ class RecorderNode:
         self,
         *,
         recorder: Recorder,
+        outbox: OutboxIndexWriter,
         factory: sessionmaker[Session],
         bus: Bus,
         clock: Clock,
@@ -48,13 +49,12 @@ class RecorderNode:
         self.taken_total = 0
         self._next_measure_ns = 0
         self._bytes_at: dict[str, tuple[int, int]] = {}  # camera -> (when, bytes received) at the last measure
-        recorder.only = set()  # nothing until leases are held
-        # Index rows survive a database outage (and a crash during one) in a local outbox.
-        self.outbox = OutboxIndexWriter(
-            recorder.engine, folder=recorder.settings.home / "outbox", node_id=self.node_id, clock=clock
-        )
-        recorder.index = self.outbox
-        recorder.state_listeners.append(self._on_state)
+        # The recorder writes its index rows into ``outbox`` (its constructor's ``index``: camgrid.runtime builds both
+        # so that rows survive a database outage, and a crash during one) and records nothing until leases are held.
+        self.outbox = outbox
+        recorder.record_only(())
+        recorder.add_state_listener(self._on_state)
+        recorder.add_hook(self.tick)  # the lease work runs on the housekeeping thread, before the other hooks
 
     def _on_state(self, camera: str, state: str, reason: str, since_ns: int) -> None:
         self.bus.publish(
@@ -87,11 +87,10 @@ class RecorderNode:
         if not self.outbox.flush():
             raise RuntimeError("cannot replay the outbox: the database is unreachable")
         self.held = set(held)
-        self.recorder.only = set(held)
+        self.recorder.record_only(held)
         self.bus.start()
         self.bus.publish(NodeEvent(event="up", at_ns=now, node_id=self.node_id))
         self.recorder.start()
-        self.recorder.hooks.insert(0, self.tick)
         log.info("node %s up: capacity %d, districts %r", self.node_id, self.cfg.capacity, self.cfg.districts)
 
     def tick(self) -> None:
@@ -163,7 +162,7 @@ class RecorderNode:
 
     def _measure(self, now: int, held: set[str]) -> dict[str, float]:
         """Mbit/s received from each held camera since the last measure (what Mbit/s capacity counts)."""
-        snap = self.recorder.loop.snapshot()
+        snap = self.recorder.session_counters()
         out: dict[str, float] = {}
         last, self._bytes_at = self._bytes_at, {}
         for cam in held:
@@ -181,13 +180,14 @@ class RecorderNode:
     def apply(self, new: set[str], taken: list[service.Taken]) -> None:
         lost = self.held - new
         for t in taken:
-            self.recorder.pending_gaps[t.camera_id] = (t.start_ns, t.reason, t.detail)
+            self.recorder.take_over(t.camera_id, t.start_ns, t.reason, t.detail)
         if new == self.held and not taken:
             return
         now = self.clock.wall_ns()
-        self.recorder.handed_over |= lost  # another node took them: they stop here without a gap
+        for camera in lost:
+            self.recorder.hand_over(camera)  # another node took it: it stops here without a gap
         self.held = set(new)
-        self.recorder.only = set(new)
+        self.recorder.record_only(new)
         self.recorder.reload_registry()
         self.taken_total += len(taken)
         if taken:

@@ -2,7 +2,7 @@
 control room's events WebSocket (design: docs/design/health-incidents.md, "Live wiring").
 
 The recorder and the app are higher layers: this module takes them as plain callables and queues, so ``health``
-imports neither. The recorder's ``state_listeners`` run on the ingest thread: the adapter only appends to a queue.
+imports neither. The recorder's state listeners run on the ingest thread: the adapter only appends to a queue.
 """
 
 from __future__ import annotations
@@ -35,8 +35,10 @@ UNKNOWN_REASONS = UNKNOWN_CAMERA_STATE
 StateListener = Callable[[str, str, str, int], None]
 
 
-class HasStateListeners(Protocol):
-    state_listeners: list[StateListener]
+class StateSource(Protocol):
+    """What the adapter listens to: the recorder (``Recorder.add_state_listener``) or a test's stand-in."""
+
+    def add_state_listener(self, listener: StateListener) -> None: ...
 
 
 def topology_from_session(session: Session) -> Topology:
@@ -81,7 +83,7 @@ def observation_of(state: str, reason: str) -> Observation:
 
 
 class RecorderAdapter:
-    """A ``Recorder.state_listeners`` entry: every state to the health state machine; real up/down changes (not
+    """A ``Recorder.add_state_listener`` listener: every state to the health state machine; real up/down changes (not
     repeats, not "unknown") to the correlation engine."""
 
     def __init__(self, feed: IncidentFeed) -> None:
@@ -141,13 +143,13 @@ class LiveIncidents:
 
     def attach(
         self,
-        recorder: HasStateListeners | None,
+        recorder: StateSource | None,
         loop: asyncio.AbstractEventLoop,
         subscribers: set[asyncio.Queue[str]],
     ) -> None:
         """Listen to the recorder; push every incident change to the control room's event queues."""
         if recorder is not None:
-            recorder.state_listeners.append(self.adapter)
+            recorder.add_state_listener(self.adapter)
 
         def publish(items: list[IncidentOut]) -> None:  # pump thread
             if items:

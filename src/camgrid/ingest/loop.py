@@ -20,7 +20,7 @@ import selectors
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -53,6 +53,11 @@ class IngestSink(Protocol):
     """Where sessions deliver. Called on the ingest thread: must not block."""
 
     def on_access_unit(self, camera_id: str, au: AccessUnit, ext_ts: int, jump: bool) -> None: ...
+
+    def on_stream(self, camera_id: str, codec: str, params: Sequence[bytes]) -> None:
+        """A session is about to deliver: its codec and the SDP's parameter sets (SPS/PPS/VPS), sent once per session
+        just before its ``on_state(up)`` and first access unit, so the sink never reads ingest's internals."""
+        ...
 
     def on_state(self, camera_id: str, up: bool, reason: str, detail: str, at_ns: int) -> None: ...
 
@@ -314,6 +319,9 @@ class IngestLoop:
                 sess.up = True
                 sess.failures = 0
                 sess.reason = ""
+                sdp = sess.client.sdp if sess.client is not None else None
+                if sdp is not None:  # always set once media flows (PLAY follows DESCRIBE)
+                    sink.on_stream(cid, sdp.codec, sdp.params)
                 sink.on_state(cid, True, "", "", wall)
                 self._hint_siblings(sess)
             sink.on_access_unit(cid, au, ext, jump)

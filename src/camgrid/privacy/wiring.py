@@ -7,6 +7,7 @@ import logging
 from sqlalchemy.orm import Session, sessionmaker
 
 from camgrid.db.engine import unit_of_work
+from camgrid.media.nal import H264
 from camgrid.privacy import service
 from camgrid.storage.recorder import Recorder
 
@@ -24,7 +25,7 @@ class MaskSync:
     def apply(self, camera_id: str, revision: int, polygons: list[list[list[float]]] | None) -> None:
         """Install/update/remove now; used by the API for an immediate change and by :meth:`sync`."""
         rec = self.recorder
-        current = rec.transforms.get(camera_id)
+        current = rec.transform_of(camera_id)
         if polygons is None:
             if current is not None:
                 rec.set_transform(camera_id, None)
@@ -41,7 +42,7 @@ class MaskSync:
         else:
 
             def codec_of() -> str:
-                return rec._codec_of(camera_id) or "h264"
+                return rec.codec_of(camera_id) or H264
 
             rec.set_transform(camera_id, Masker(camera_id, codec_of, shapes))
             log.info("camera %s: masked (%d polygons)", camera_id, len(shapes))

@@ -12,7 +12,7 @@ import logging
 import os
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, or_, select
@@ -68,92 +68,184 @@ def load_sources(session: Session, node_id: str) -> list[CameraSource]:
 
 
 class Recorder:
-    def __init__(self, *, settings: Settings, engine: Engine, factory: sessionmaker[Session], clock: Clock) -> None:
-        self.settings = settings
-        self.cfg = settings.recorder
-        self.engine = engine
-        self.factory = factory
-        self.clock = clock
-        self.node_id = self.cfg.node_id
-        self.root = settings.recordings_dir
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.run_dir = settings.home / "run"
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        self.heartbeat_path = self.run_dir / f"recorder-{self.node_id}.heartbeat"
-        self.cams: dict[str, _Cam] = {}
-        self.index = ix.IndexWriter(engine)
-        self.writer = DiskWriter(fsync_interval_s=self.cfg.fsync_interval_s, on_error=self._on_write_error)
-        self.loop = IngestLoop(sink=self, config=self.cfg, clock=clock)
-        self.paused: str = ""  # non-empty: not writing (disk_full), with the reason
-        self.max_backlog = 64 * 1024 * 1024
+    """Records the cameras assigned to this node. Its ports come in through the constructor (the index writer, the
+    camera filter) and a few registration methods (taps, listeners, hooks, transforms), called before :meth:`start`
+    by the composition root (``camgrid.runtime``); nothing outside ``camgrid.storage`` touches its fields."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        engine: Engine,
+        factory: sessionmaker[Session],
+        clock: Clock,
+        index: ix.IndexWriter | None = None,
+        only: Iterable[str] | None = None,
+    ) -> None:
+        """``index``: where index rows go (default: straight to the database; a cluster node passes its outbox).
+        ``only``: record only these cameras (a cluster node's leases; empty: none, the central node's live-only
+        recorder); None records every camera assigned to this node."""
+        self._settings = settings
+        self._cfg = settings.recorder
+        self._engine = engine
+        self._factory = factory
+        self._clock = clock
+        self._node_id = self._cfg.node_id
+        self._root = settings.recordings_dir
+        self._root.mkdir(parents=True, exist_ok=True)
+        self._run_dir = settings.home / "run"
+        self._run_dir.mkdir(parents=True, exist_ok=True)
+        self._heartbeat_path = self._run_dir / f"recorder-{self._node_id}.heartbeat"
+        self._cams: dict[str, _Cam] = {}
+        self._index = index if index is not None else ix.IndexWriter(engine)
+        self._writer = DiskWriter(fsync_interval_s=self._cfg.fsync_interval_s, on_error=self._on_write_error)
+        self._loop = IngestLoop(sink=self, config=self._cfg, clock=clock)
+        self._paused: str = ""  # non-empty: not writing (disk_full), with the reason
+        self._max_backlog = 64 * 1024 * 1024
         self._stop = threading.Event()
         self._house: threading.Thread | None = None
         self._lock_fd: int | None = None
         self._sources: dict[str, CameraSource] = {}
         self._live_only: set[str] = set()
-        self.transforms: dict[str, PictureTransform] = {}
-        self.recovery: RecoveryReport | None = None
-        self.hooks: list[Callable[[], None]] = []  # housekeeping hooks (retention)
+        self._transforms: dict[str, PictureTransform] = {}
+        self._recovery: RecoveryReport | None = None
+        self._hooks: list[Callable[[], None]] = []  # housekeeping hooks (retention)
         # Other consumers of the same packets (the live view): one connection per camera serves them all.
         # Called on the ingest thread; must not block.
-        self.taps: list[Callable[[str, AccessUnit, int, bool], None]] = []
+        self._taps: list[Callable[[str, AccessUnit, int, bool], None]] = []
         # State changes for the control room: (camera, state "recording"|"offline", reason, since_ns).
-        self.state_listeners: list[Callable[[str, str, str, int], None]] = []
+        self._state_listeners: list[Callable[[str, str, str, int], None]] = []
         # Every ingest session's up/down, recorded or not (live-only substreams too): (id, up, reason, at_ns).
-        self.session_listeners: list[Callable[[str, bool, str, int], None]] = []
+        self._session_listeners: list[Callable[[str, bool, str, int], None]] = []
         # Cluster mode (camgrid.cluster): record only these cameras (the node's leases); None = every assigned one.
-        self.only: set[str] | None = None
+        self._only: set[str] | None = None if only is None else set(only)
         # Gaps to open for cameras the next reload (re)starts, instead of "starting": {camera: (start, reason, detail)}.
-        self.pending_gaps: dict[str, tuple[int, str, str]] = {}
+        self._pending_gaps: dict[str, tuple[int, str, str]] = {}
         # Cameras the next reload removes because another node records them now: no gap (they are not unrecorded).
-        self.handed_over: set[str] = set()
+        self._handed_over: set[str] = set()
+        # Each session's codec and parameter sets, as ingest reports them before its first access unit.
+        self._streams: dict[str, tuple[str, list[bytes]]] = {}
+
+    # ports (the composition root registers these before start) -------------------------------------------------
+    def add_tap(self, tap: Callable[[str, AccessUnit, int, bool], None]) -> None:
+        """Another consumer of the same packets (the live view): one connection per camera serves them all.
+        Called on the ingest thread with (camera, access unit, extended timestamp, jump); must not block."""
+        self._taps.append(tap)
+
+    def add_state_listener(self, listener: Callable[[str, str, str, int], None]) -> None:
+        """Recorded cameras' state changes (camera, "recording"|"offline", gap reason, since_ns); ingest thread."""
+        self._state_listeners.append(listener)
+
+    def add_session_listener(self, listener: Callable[[str, bool, str, int], None]) -> None:
+        """Every ingest session's up/down, recorded or not (live-only substreams too): (id, up, reason, at_ns)."""
+        self._session_listeners.append(listener)
+
+    def add_hook(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` on every housekeeping round (retention, mask sync, a cluster node's lease work), in the order
+        registered; one failing hook never stops the others."""
+        self._hooks.append(hook)
+
+    def record_only(self, cameras: Iterable[str] | None) -> None:
+        """Restrict recording to ``cameras`` (None: every assigned camera); applies at the next registry reload.
+        Housekeeping thread (or before start)."""
+        self._only = None if cameras is None else set(cameras)
+
+    def take_over(self, camera_id: str, start_ns: int, reason: str, detail: str) -> None:
+        """The next reload starts ``camera_id`` with an open gap from ``start_ns`` (why it was unrecorded before this
+        node took it) instead of a fresh "starting" gap. Housekeeping thread."""
+        self._pending_gaps[camera_id] = (start_ns, reason, detail)
+
+    def hand_over(self, camera_id: str) -> None:
+        """Another node records ``camera_id`` now: the next reload stops it here without a gap (it is not
+        unrecorded). Housekeeping thread."""
+        self._handed_over.add(camera_id)
+
+    # what others may ask ---------------------------------------------------------------------------------------
+    @property
+    def node_id(self) -> str:
+        return self._node_id
+
+    @property
+    def restricted(self) -> bool:
+        """True when this recorder records only some cameras (a cluster's node or central node)."""
+        return self._only is not None
+
+    @property
+    def recovery(self) -> RecoveryReport | None:
+        """What crash recovery did at the last start."""
+        return self._recovery
+
+    def records(self, camera_id: str) -> bool:
+        """Whether this recorder records ``camera_id`` (its connection then also serves the live view)."""
+        return camera_id in self._cams
+
+    def codec_of(self, camera_id: str) -> str:
+        """The codec of the camera's current (or last) session, as ingest reported it; "" before any."""
+        stream = self._streams.get(camera_id)
+        return stream[0] if stream is not None else ""
+
+    def transform_of(self, camera_id: str) -> PictureTransform | None:
+        return self._transforms.get(camera_id)
+
+    def session_counters(self) -> dict[str, dict[str, object]]:
+        """Per-session ingest counters (bytes, frames, reconnects, state): what a cluster node's bitrates count."""
+        return self._loop.snapshot()
+
+    def gauges(self) -> dict[str, float]:
+        """Process-wide gauges for the metrics endpoint."""
+        return {
+            "camgrid_recorder_disk_free_bytes": float(shutil.disk_usage(self._root).free),
+            "camgrid_recorder_paused": 1.0 if self._paused else 0.0,
+            "camgrid_recorder_index_pending": float(self._index.pending()),
+            "camgrid_recorder_write_backlog_bytes": float(self._writer.backlog_bytes),
+        }
 
     # life cycle ------------------------------------------------------------------------------------------------
     def _lock(self) -> None:
-        path = self.run_dir / f"recorder-{self.node_id}.lock"
+        path = self._run_dir / f"recorder-{self._node_id}.lock"
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             os.close(fd)
-            raise RuntimeError(f"another recorder {self.node_id!r} is running on {self.settings.home}") from None
+            raise RuntimeError(f"another recorder {self._node_id!r} is running on {self._settings.home}") from None
         self._lock_fd = fd
 
     def _last_alive(self) -> int | None:
         try:
-            return int(self.heartbeat_path.read_text().strip())
+            return int(self._heartbeat_path.read_text().strip())
         except (OSError, ValueError):
             return None
 
     def _heartbeat(self) -> None:
-        tmp = self.heartbeat_path.with_suffix(".tmp")
-        tmp.write_text(str(self.clock.wall_ns()))
-        tmp.replace(self.heartbeat_path)
+        tmp = self._heartbeat_path.with_suffix(".tmp")
+        tmp.write_text(str(self._clock.wall_ns()))
+        tmp.replace(self._heartbeat_path)
 
     def _load(self, session: Session) -> list[CameraSource]:
-        sources = load_sources(session, self.node_id)
-        if self.only is not None:
-            sources = [s for s in sources if s.id in self.only]
+        sources = load_sources(session, self._node_id)
+        if self._only is not None:
+            sources = [s for s in sources if s.id in self._only]
         return sources
 
     def start(self) -> None:
         self._lock()
-        now = self.clock.wall_ns()
-        with unit_of_work(self.factory) as session:
+        now = self._clock.wall_ns()
+        with unit_of_work(self._factory) as session:
             sources = self._load(session)
             ids = [s.id for s in sources]
-            self.recovery = recover(
+            self._recovery = recover(
                 session=session,
-                root=self.root,
-                node_id=self.node_id,
+                root=self._root,
+                node_id=self._node_id,
                 camera_ids=ids,
                 last_alive_ns=self._last_alive(),
                 now_ns=now,
             )
             gaps = open_downtime_gaps(
-                session=session, node_id=self.node_id, camera_ids=ids, last_alive_ns=self._last_alive(), now_ns=now
+                session=session, node_id=self._node_id, camera_ids=ids, last_alive_ns=self._last_alive(), now_ns=now
             )
-        rep = self.recovery
+        rep = self._recovery
         log.info(
             "recovery: %d segments repaired, %d indexed, %d removed, %d torn bytes cut",
             rep.repaired,
@@ -164,23 +256,23 @@ class Recorder:
         for src in sources:
             self._add_camera(src, gaps.get(src.id))
         self._heartbeat()
-        self.index.start()
-        self.writer.start()
+        self._index.start()
+        self._writer.start()
         for src in sources:
-            self.loop.add(src)
-        self.loop.start()
+            self._loop.add(src)
+        self._loop.start()
         self._house = threading.Thread(target=self._housekeeping, name="housekeeping", daemon=True)
         self._house.start()
-        log.info("recording %d cameras on node %s into %s", len(sources), self.node_id, self.root)
+        log.info("recording %d cameras on node %s into %s", len(sources), self._node_id, self._root)
 
     def stop(self) -> None:
         """Close every segment at its last whole fragment; the downtime that follows is a gap."""
         self._stop.set()
-        self.loop.stop()  # sessions end -> on_state(down, recorder_stopped) closes segments and opens gaps
+        self._loop.stop()  # sessions end -> on_state(down, recorder_stopped) closes segments and opens gaps
         if self._house is not None:
             self._house.join(10)
-        self.writer.stop()
-        self.index.stop()
+        self._writer.stop()
+        self._index.stop()
         self._heartbeat()
         if self._lock_fd is not None:
             os.close(self._lock_fd)
@@ -188,26 +280,26 @@ class Recorder:
     def _add_camera(self, src: CameraSource, gap: tuple[int, str] | None) -> None:
         seg = Segmenter(
             src.id,
-            self.root,
-            segment_seconds=self.cfg.segment_seconds,
-            fragment_seconds=self.cfg.fragment_seconds,
+            self._root,
+            segment_seconds=self._cfg.segment_seconds,
+            fragment_seconds=self._cfg.fragment_seconds,
             write_open=self._seg_open,
             write_append=self._seg_append,
             write_close=self._seg_close,
         )
-        self.cams[src.id] = _Cam(seg, gap)
+        self._cams[src.id] = _Cam(seg, gap)
         self._sources[src.id] = src
 
     # segment callbacks (ingest thread) -------------------------------------------------------------------------
     def _seg_open(self, seg: OpenSegment, init: bytes) -> None:
-        cam = self.cams[seg.key.split(":", 1)[0]]
-        self.index.put(ix.SegOpen(cam.seg.camera_id, seg.start_ns, str(seg.path), seg.codec, self.node_id))
-        self.writer.open(seg.key, seg.path, init)
+        cam = self._cams[seg.key.split(":", 1)[0]]
+        self._index.put(ix.SegOpen(cam.seg.camera_id, seg.start_ns, str(seg.path), seg.codec, self._node_id))
+        self._writer.open(seg.key, seg.path, init)
         self._close_gap(cam, seg.start_ns)
         cam.stats.segments += 1
 
     def _seg_append(self, seg: OpenSegment, data: list[bytes | bytearray]) -> None:
-        self.writer.append(seg.key, data)
+        self._writer.append(seg.key, data)
 
     def _seg_close(self, seg: OpenSegment, end_ns: int) -> None:
         expected = seg.bytes
@@ -217,7 +309,7 @@ class Recorder:
 
         def done(on_disk: int) -> None:  # writer thread
             if on_disk == expected:
-                self.index.put(ix.SegClose(str(path), end_ns, on_disk, frames))
+                self._index.put(ix.SegClose(str(path), end_ns, on_disk, frames))
                 return
             # A write failed (disk full): index what the file really holds.
             try:
@@ -226,12 +318,12 @@ class Recorder:
                 result = None
             if result is None or result.end_time is None:
                 path.unlink(missing_ok=True)
-                self.index.put(ix.SegDrop(str(path)))
+                self._index.put(ix.SegDrop(str(path)))
             else:
                 real_end = start + result.end_time * NS // fmp4.TIMESCALE
-                self.index.put(ix.SegClose(str(path), real_end, result.valid_bytes, result.samples))
+                self._index.put(ix.SegClose(str(path), real_end, result.valid_bytes, result.samples))
 
-        self.writer.close(seg.key, done)
+        self._writer.close(seg.key, done)
 
     # gaps (ingest thread) --------------------------------------------------------------------------------------
     def _open_gap(self, cam: _Cam, start_ns: int, reason: str, detail: str = "") -> None:
@@ -239,22 +331,22 @@ class Recorder:
             if cam.gap[1] == reason:
                 return
             # The reason changed while the camera stays unrecorded: split the gap where we learnt it.
-            split = max(cam.gap[0], min(start_ns, self.clock.wall_ns()))
+            split = max(cam.gap[0], min(start_ns, self._clock.wall_ns()))
             self._close_gap(cam, split)
             start_ns = split
-        self.index.put(ix.GapOpen(cam.seg.camera_id, start_ns, reason, detail, self.node_id))
+        self._index.put(ix.GapOpen(cam.seg.camera_id, start_ns, reason, detail, self._node_id))
         cam.gap = (start_ns, reason)
-        for listener in self.state_listeners:
+        for listener in self._state_listeners:
             listener(cam.seg.camera_id, "offline", reason, start_ns)
 
     def _close_gap(self, cam: _Cam, end_ns: int) -> None:
         if cam.gap is None:
             return
         end_ns = max(end_ns, cam.gap[0])
-        self.index.put(ix.GapClose(cam.seg.camera_id, end_ns))
+        self._index.put(ix.GapClose(cam.seg.camera_id, end_ns))
         cam.stats.gap_seconds_closed += (end_ns - cam.gap[0]) / NS
         cam.gap = None
-        for listener in self.state_listeners:
+        for listener in self._state_listeners:
             listener(cam.seg.camera_id, "recording", "", end_ns)
 
     def _stop_recording(self, cam: _Cam, reason: str, detail: str, at_ns: int) -> None:
@@ -264,7 +356,7 @@ class Recorder:
 
     # IngestSink ------------------------------------------------------------------------------------------------
     def on_access_unit(self, camera_id: str, au: AccessUnit, ext_ts: int, jump: bool) -> None:
-        transform = self.transforms.get(camera_id)
+        transform = self._transforms.get(camera_id)
         if transform is not None:
             # A masked camera: its pictures go to the transform first; nothing else ever sees them as received.
             transform.submit(au, ext_ts, jump)
@@ -273,49 +365,49 @@ class Recorder:
 
     def set_transform(self, camera_id: str, transform: PictureTransform | None) -> None:
         """Install (or remove) a picture transform for a camera, e.g. privacy masks; applies from the next picture."""
-        old = self.transforms.get(camera_id)
+        old = self._transforms.get(camera_id)
         if transform is None:
-            self.transforms.pop(camera_id, None)
+            self._transforms.pop(camera_id, None)
         else:
-            self.transforms[camera_id] = transform
+            self._transforms[camera_id] = transform
         if old is not None and old is not transform:
             old.close()
 
     def _deliver(self, camera_id: str, au: AccessUnit, ext_ts: int, jump: bool, *, transformed: bool) -> None:
-        for tap in self.taps:
+        for tap in self._taps:
             tap(camera_id, au, ext_ts, jump)
-        cam = self.cams.get(camera_id)
+        cam = self._cams.get(camera_id)
         if cam is None:
             return  # a live-only session (a substream): nothing to record
         if not cam.codec_known:
-            client_codec = self._codec_of(camera_id)
-            if client_codec:
+            stream = self._streams.get(camera_id)
+            if stream is not None:
                 # Transformed pictures carry their own parameter sets; the camera's would describe another stream.
-                cam.seg.set_codec(client_codec, [] if transformed else self._sdp_params(camera_id))
+                cam.seg.set_codec(stream[0], [] if transformed else stream[1])
                 cam.codec_known = True
-        if self.paused:
-            if cam.seg.seg is not None or cam.gap is None or cam.gap[1] != self.paused:
-                self._stop_recording(cam, self.paused, "free space below the floor", au.arrival_ns)
+        if self._paused:
+            if cam.seg.seg is not None or cam.gap is None or cam.gap[1] != self._paused:
+                self._stop_recording(cam, self._paused, "free space below the floor", au.arrival_ns)
             return
         if au.after_loss and cam.seg.seg is not None:
             # Pictures were lost: what follows may not decode until a keyframe, so the segment ends here.
             self._stop_recording(cam, PACKET_LOSS, "the camera dropped pictures", au.arrival_ns)
-        if self.writer.backlog_bytes > self.max_backlog:
+        if self._writer.backlog_bytes > self._max_backlog:
             self._stop_recording(cam, DISK_SLOW, "the disk does not keep up", au.arrival_ns)
             return
         cam.seg.push(au, ext_ts, jump)
 
     def on_state(self, camera_id: str, up: bool, reason: str, detail: str, at_ns: int) -> None:
-        for listener in self.session_listeners:
+        for listener in self._session_listeners:
             listener(camera_id, up, reason, at_ns)
-        cam = self.cams.get(camera_id)
+        cam = self._cams.get(camera_id)
         if cam is None:
             return
         cam.stats.up = up
         if up:
             return  # the gap closes when the first segment opens (a keyframe is needed)
-        if reason == "removed" and camera_id in self.handed_over:
-            self.handed_over.discard(camera_id)
+        if reason == "removed" and camera_id in self._handed_over:
+            self._handed_over.discard(camera_id)
             cam.codec_known = False
             cam.seg.finish()
             cam.gap = None
@@ -323,64 +415,56 @@ class Recorder:
         if reason in ("recorder_stopped", "removed", "reconfigured"):
             reason = NOT_RUNNING
         cam.codec_known = False
-        transform = self.transforms.get(camera_id)
+        transform = self._transforms.get(camera_id)
         if transform is not None:
             transform.reset()
         self._stop_recording(cam, reason, detail, at_ns)
 
     def on_tick(self) -> None:
-        for camera_id, transform in list(self.transforms.items()):
+        for camera_id, transform in list(self._transforms.items()):
             for au, ext, jump in transform.drain():
                 self._deliver(camera_id, au, ext, jump, transformed=True)
-        self.writer.submit()
+        self._writer.submit()
 
-    def _codec_of(self, camera_id: str) -> str:
-        sess = self.loop.sessions.get(camera_id)
-        if sess is None or sess.client is None or sess.client.sdp is None:
-            return ""
-        return sess.client.sdp.codec
-
-    def _sdp_params(self, camera_id: str) -> list[bytes]:
-        sess = self.loop.sessions.get(camera_id)
-        if sess is None or sess.client is None or sess.client.sdp is None:
-            return []
-        return list(sess.client.sdp.params)
+    def on_stream(self, camera_id: str, codec: str, params: Sequence[bytes]) -> None:
+        """A session's codec and SDP parameter sets, reported by ingest before its first access unit."""
+        self._streams[camera_id] = (codec, list(params))
 
     # writer errors (writer thread) -----------------------------------------------------------------------------
     def _on_write_error(self, key: str, error: str, valid_bytes: int) -> None:
         log.error("write failed for %s: %s (kept %d bytes)", key.split(":", 1)[0], error, valid_bytes)
-        self.paused = DISK_FULL
+        self._paused = DISK_FULL
 
     # housekeeping ----------------------------------------------------------------------------------------------
     def free_bytes(self) -> int:
-        return shutil.disk_usage(self.root).free
+        return shutil.disk_usage(self._root).free
 
     def _housekeeping(self) -> None:
-        floor = self.cfg.free_space_floor_mb * 1024 * 1024
+        floor = self._cfg.free_space_floor_mb * 1024 * 1024
         reload_every = 10.0
-        next_reload = self.clock.monotonic() + reload_every
-        while not self._stop.wait(self.cfg.heartbeat_interval_s):
+        next_reload = self._clock.monotonic() + reload_every
+        while not self._stop.wait(self._cfg.heartbeat_interval_s):
             try:
                 self._heartbeat()
                 free = self.free_bytes()
                 if free < floor:
-                    if self.paused != DISK_FULL:
+                    if self._paused != DISK_FULL:
                         log.error("free space %d MB below the floor: recording paused", free >> 20)
-                    self.paused = DISK_FULL
-                elif self.paused and free > floor * 1.1 + 16 * 1024 * 1024:
+                    self._paused = DISK_FULL
+                elif self._paused and free > floor * 1.1 + 16 * 1024 * 1024:
                     log.warning("free space is back (%d MB): recording resumes", free >> 20)
-                    self.paused = ""
+                    self._paused = ""
             except Exception:
                 log.exception("housekeeping failed; will retry")
             # Each step on its own: the registry (the database) being away must not stop a cluster node's heartbeat
             # on the bus, nor one failing hook the others.
-            if self.clock.monotonic() >= next_reload:
-                next_reload = self.clock.monotonic() + reload_every
+            if self._clock.monotonic() >= next_reload:
+                next_reload = self._clock.monotonic() + reload_every
                 try:
                     self.reload_registry()
                 except Exception as exc:
                     log.warning("registry reload failed (%s); recording what it has", exc)
-            for hook in self.hooks:
+            for hook in self._hooks:
                 try:
                     hook()
                 except Exception:
@@ -391,12 +475,12 @@ class Recorder:
         if key in self._live_only:
             return
         self._live_only.add(key)
-        self.loop.add(source)
+        self._loop.add(source)
 
     def close_live_session(self, key: str) -> None:
         if key in self._live_only:
             self._live_only.discard(key)
-            self.loop.remove(key)
+            self._loop.remove(key)
 
     def source_of(self, camera_id: str) -> CameraSource | None:
         return self._sources.get(camera_id)
@@ -407,7 +491,7 @@ class Recorder:
         src = self._sources.get(camera_id)
         if src is not None:
             return src
-        with unit_of_work(self.factory) as session:
+        with unit_of_work(self._factory) as session:
             c = session.get(Camera, camera_id)
             if c is None or c.status != "active":
                 return None
@@ -415,31 +499,31 @@ class Recorder:
 
     def reload_registry(self) -> None:
         """Pick up imported, changed and removed cameras without a restart."""
-        with unit_of_work(self.factory) as session:
+        with unit_of_work(self._factory) as session:
             sources = {s.id: s for s in self._load(session)}
         for cid, src in sources.items():
             old = self._sources.get(cid)
             if old == src:
                 continue
-            pending = self.pending_gaps.pop(cid, None) if old is None else None
-            if cid not in self.cams or pending is not None:
-                start, reason, detail = pending or (self.clock.wall_ns(), "starting", "")
-                if cid not in self.cams:
+            pending = self._pending_gaps.pop(cid, None) if old is None else None
+            if cid not in self._cams or pending is not None:
+                start, reason, detail = pending or (self._clock.wall_ns(), "starting", "")
+                if cid not in self._cams:
                     self._add_camera(src, None)
-                self.index.put(ix.GapOpen(cid, start, reason, detail, self.node_id))
-                self.cams[cid].gap = (start, reason)
+                self._index.put(ix.GapOpen(cid, start, reason, detail, self._node_id))
+                self._cams[cid].gap = (start, reason)
             self._sources[cid] = src
-            self.loop.add(src)
+            self._loop.add(src)
         for cid in set(self._sources) - set(sources):
             del self._sources[cid]
-            self.loop.remove(cid)
+            self._loop.remove(cid)
 
     # metrics ---------------------------------------------------------------------------------------------------
     def metrics(self) -> dict[str, dict[str, float | str]]:
-        snap = self.loop.snapshot()
-        now = self.clock.wall_ns()
+        snap = self._loop.snapshot()
+        now = self._clock.wall_ns()
         out: dict[str, dict[str, float | str]] = {}
-        for cid, cam in list(self.cams.items()):
+        for cid, cam in list(self._cams.items()):
             s = snap.get(cid, {})
             gap_s = cam.stats.gap_seconds_closed
             gap = cam.gap

@@ -1,0 +1,234 @@
+"""The composition root: the one place a process's parts are built and wired (design: docs/design/runtime.md).
+
+``build(settings, role=...)`` assembles the recorder, its privacy masks, retention, the live incident engine, the
+bus and a cluster node's lease work from explicit ports; the CLI commands only parse their arguments, call it, and
+``start()``/``stop()`` what it returns. Every part gets its collaborators through its constructor or a registration
+method before anything starts, so no package reaches into another's fields after construction.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from camgrid.api.context import AppContext
+from camgrid.bus import Bus, make_bus
+from camgrid.clock import Clock
+from camgrid.cluster.control import StateFeed, Watermarks, incident_publisher
+from camgrid.cluster.media import RecordingsServer, serve_recordings
+from camgrid.cluster.node import RecorderNode
+from camgrid.cluster.outbox import OutboxIndexWriter
+from camgrid.config import Settings
+from camgrid.db.engine import unit_of_work
+from camgrid.health.wiring import LiveIncidents
+from camgrid.privacy.wiring import MaskSync
+from camgrid.storage.metrics import serve_metrics
+from camgrid.storage.recorder import Recorder
+from camgrid.vocabulary import ProcessRole
+
+log = logging.getLogger("camgrid.runtime")
+
+
+class RetentionFactory(Protocol):
+    """Builds the retention housekeeping hook (``node_id``: a cluster node deletes only what it recorded)."""
+
+    def __call__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        factory: sessionmaker[Session],
+        clock: Clock,
+        *,
+        node_id: str | None = None,
+    ) -> Callable[[], None]: ...
+
+
+def metrics_token(home: Path) -> str:
+    """The bearer token of the metrics endpoint, made once per home (mode 600) for Prometheus to read."""
+    path = home / "run" / "metrics.token"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(24))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@dataclass
+class Runtime:
+    """A built process: its parts, and the order they start and stop in."""
+
+    settings: Settings
+    factory: sessionmaker[Session]
+    clock: Clock
+    role: ProcessRole
+    recorder: Recorder | None = None
+    masks: MaskSync | None = None
+    incidents: LiveIncidents | None = None
+    feed: StateFeed | None = None
+    node: RecorderNode | None = None
+    serves_metrics: bool = False
+    _metrics: ThreadingHTTPServer | None = field(default=None, repr=False)
+    _recordings: RecordingsServer | None = field(default=None, repr=False)
+    _started: bool = field(default=False, repr=False)
+
+    def start(self) -> None:
+        """Masks first (installed before the first picture arrives), then recording, then the endpoints and the
+        incident engine. Raises RuntimeError when another recorder of this node runs on the same home (what did
+        start is stopped again first)."""
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> None:
+        if self.masks is not None:
+            self.masks.sync()
+        if self.node is not None:
+            self.node.start()  # registers, replays the outbox, then starts the recorder on the leases it holds
+        elif self.recorder is not None:
+            self.recorder.start()
+        self._started = True
+        if self.serves_metrics and self.recorder is not None:
+            self._metrics = self._serve_metrics(self.recorder)
+        if self.role is ProcessRole.NODE:
+            # The central API fetches this node's segments here (cluster.address, cluster.media_token).
+            self._recordings = serve_recordings(
+                factory=self.factory,
+                node_id=self.settings.recorder.node_id,
+                recordings=self.settings.recordings_dir,
+                cfg=self.settings.cluster,
+            )
+        if self.incidents is not None:
+            self.incidents.start()
+
+    def stop(self) -> None:
+        """The reverse: inputs first (bus feed, incidents), then recording (segments closed, gaps opened)."""
+        if self.feed is not None:
+            self.feed.close()
+        if self.incidents is not None:
+            self.incidents.stop()
+        if self._started:
+            if self.node is not None:
+                self.node.stop()  # stops the recorder, then gives the leases back
+            elif self.recorder is not None:
+                self.recorder.stop()
+            self._started = False
+        for server in (self._metrics, self._recordings):
+            if server is not None:
+                server.shutdown()
+                server.server_close()
+        self._metrics = self._recordings = None
+
+    def app_context(self) -> AppContext:
+        """What the API needs, with the map's camera states loaded from the index."""
+        ctx = AppContext(
+            settings=self.settings,
+            factory=self.factory,
+            clock=self.clock,
+            recorder=self.recorder,
+            incidents=self.incidents,
+            feed=self.feed,
+            masks=self.masks,
+        )
+        with unit_of_work(self.factory) as session:
+            ctx.states.load(session, self.clock.wall_ns())
+        return ctx
+
+    def _serve_metrics(self, recorder: Recorder) -> ThreadingHTTPServer | None:
+        cfg = self.settings.recorder
+        try:
+            return serve_metrics(
+                cfg.metrics_host, cfg.metrics_port, recorder.metrics, recorder.gauges, metrics_token(self.settings.home)
+            )
+        except OSError as exc:
+            log.warning(
+                "metrics endpoint disabled: cannot listen on %s:%d (%s)", cfg.metrics_host, cfg.metrics_port, exc
+            )
+            return None
+
+
+def build(
+    settings: Settings,
+    *,
+    role: ProcessRole = ProcessRole.SINGLE,
+    engine: Engine,
+    factory: sessionmaker[Session],
+    clock: Clock,
+    api: bool = True,
+    retention: RetentionFactory | None = None,
+    bus: Bus | None = None,
+) -> Runtime:
+    """Wire one process.
+
+    ``role``: SINGLE records every camera assigned to this node (with retention and the metrics endpoint); NODE is a
+    cluster's recorder node (leases, an outbox for index rows, retention of its own recordings, its recordings
+    server); CENTRAL records nothing: with a bus it is a cluster's control room (camera states from the nodes, live
+    views opened on demand straight from the cameras, masks burnt in), without one a control room over this home.
+    ``api``: the process also serves the control room (the live incident engine, and the bus feed when
+    ``bus.url`` is set). ``retention``: builds the retention hook (None: no retention in this process).
+    ``bus``: the bus to use instead of the one ``settings.bus`` describes (tests).
+    """
+    rt = Runtime(settings=settings, factory=factory, clock=clock, role=role)
+    node_id = settings.recorder.node_id
+    if role is ProcessRole.NODE:
+        # Index rows survive a database outage (and a crash during one) in a local outbox.
+        outbox = OutboxIndexWriter(engine, folder=settings.home / "outbox", node_id=node_id, clock=clock)
+        rt.recorder = Recorder(
+            settings=settings, engine=engine, factory=factory, clock=clock, index=outbox, only=()
+        )  # nothing until leases are held
+        rt.node = RecorderNode(
+            recorder=rt.recorder,
+            outbox=outbox,
+            factory=factory,
+            bus=bus or make_bus(settings.bus, spool=settings.home / "outbox" / "events.jsonl"),
+            clock=clock,
+            cfg=settings.cluster,
+        )
+        api = False
+    elif role is ProcessRole.SINGLE:
+        rt.recorder = Recorder(settings=settings, engine=engine, factory=factory, clock=clock)
+        rt.serves_metrics = bool(settings.recorder.metrics_port)
+    elif settings.bus.url:
+        # A cluster's central node records nothing (the nodes do); a recorder restricted to no camera opens the
+        # live view of a camera on demand, straight from the camera, with its privacy masks burnt in.
+        rt.recorder = Recorder(settings=settings, engine=engine, factory=factory, clock=clock, only=())
+    if rt.recorder is not None:
+        rt.masks = MaskSync(rt.recorder, factory)
+        rt.recorder.add_hook(rt.masks.sync)
+        if retention is not None and role is not ProcessRole.CENTRAL:
+            hook = retention(settings, engine, factory, clock, node_id=node_id if role is ProcessRole.NODE else None)
+            rt.recorder.add_hook(hook)
+    if api:
+        _wire_control_room(rt, bus)
+    return rt
+
+
+def _wire_control_room(rt: Runtime, bus: Bus | None) -> None:
+    """The bus feed of a cluster's camera states and the live incident engine of the control room."""
+    settings, clock = rt.settings, rt.clock
+    horizon = None
+    if settings.bus.url:  # a cluster's central node: camera states arrive from the recorder nodes over the bus
+        rt.feed = StateFeed(bus or make_bus(settings.bus), [])
+        rt.feed.watermarks = Watermarks(
+            factory=rt.factory,
+            clock=clock,
+            ttl_s=settings.cluster.lease_ttl_s,
+            max_lag_s=settings.cluster.max_event_lag_s,
+        )
+        horizon = rt.feed.watermarks.horizon
+    if rt.recorder is None and rt.feed is None:
+        return  # nothing reports camera states to this process: no incident engine
+    rt.incidents = LiveIncidents(factory=rt.factory, clock=clock, config=settings.health, horizon=horizon)
+    if rt.feed is not None:
+        rt.incidents.feed.listeners.append(
+            incident_publisher(rt.feed.bus, node_id=settings.recorder.node_id, clock=clock)
+        )

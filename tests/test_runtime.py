@@ -1,0 +1,114 @@
+"""``camgrid.runtime.build``: each role wires, starts and stops its parts (the cluster roles: tests/cluster).
+
+Real parts throughout: the simulator's RTSP cameras, the database of the active back end, the metrics socket.
+"""
+
+from __future__ import annotations
+
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from camgrid.cli.record import retention_hook
+from camgrid.clock import SystemClock
+from camgrid.config import Settings, load_settings
+from camgrid.db.engine import make_engine, session_factory, unit_of_work
+from camgrid.db.migrate import upgrade
+from camgrid.privacy import service as privacy
+from camgrid.runtime import Runtime, build
+from camgrid.vocabulary import GapReason, ProcessRole
+from tests.backends import home_db_url
+from tests.conftest import City, wait_for
+
+
+def _settings(city: City) -> Settings:
+    return load_settings(city.home, {k: v for k, v in city.env.items() if k.startswith("CAMGRID_")})
+
+
+def _scrape(settings: Settings) -> str:
+    token = (settings.home / "run" / "metrics.token").read_text().strip()
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{settings.recorder.metrics_port}/metrics", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return str(resp.read().decode())
+
+
+def _single(settings: Settings, engine: Any) -> Runtime:
+    return build(
+        settings,
+        role=ProcessRole.SINGLE,
+        engine=engine,
+        factory=session_factory(engine),
+        clock=SystemClock(),
+        retention=retention_hook,
+    )
+
+
+def test_single_role_records_with_masks_metrics_and_the_codec_from_ingest(city_factory: Any) -> None:
+    city: City = city_factory(2, h265_every=2)  # one H.264 camera, one H.265
+    settings = _settings(city)
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    cams = sorted(c["id"] for c in city.cameras())
+    with unit_of_work(session_factory(engine)) as session:
+        privacy.set_mask(
+            session=session,
+            camera_id=cams[0],
+            polygons=[[[0.5, 0.0], [1.0, 0.0], [1.0, 0.5], [0.5, 0.5]]],
+            actor="test",
+            now_ns=SystemClock().wall_ns(),
+        )
+    rt = _single(settings, engine)
+    assert rt.recorder is not None and rt.masks is not None and rt.incidents is not None
+    try:
+        rt.start()
+        # The mask is in place before the first picture can arrive: start() syncs masks before recording starts.
+        assert rt.recorder.transform_of(cams[0]) is not None and rt.recorder.transform_of(cams[1]) is None
+        wait_for(lambda: all(city.recording_since(c, 0) for c in cams), 60, what="both cameras recording")
+        for cam in cams:
+            assert rt.recorder.records(cam)
+            # The codec ingest reported with the session's up state is the one the segments were written with.
+            assert rt.recorder.codec_of(cam) == city.segments(cam)[0][6]
+        assert {rt.recorder.codec_of(c) for c in cams} == {"h264", "h265"}
+        body = _scrape(settings)
+        assert "camgrid_recorder_index_pending" in body and cams[1] in body
+        ctx = rt.app_context()
+        assert (ctx.recorder, ctx.masks, ctx.incidents) == (rt.recorder, rt.masks, rt.incidents)
+        assert (ctx.feed is not None) == bool(settings.bus.url)
+        assert ctx.states.get(cams[0]) is not None
+    finally:
+        rt.stop()
+    for cam in cams:
+        assert city.gaps(cam)[-1][2:4] == (None, GapReason.NOT_RUNNING), "stopping leaves an open, honest gap"
+    # Everything was let go: the recorder's lock and the metrics port serve a second process on the same home.
+    again = _single(settings, engine)
+    try:
+        again.start()
+        assert "camgrid_recorder_paused" in _scrape(settings)
+    finally:
+        again.stop()
+        engine.dispose()
+
+
+def test_central_role_without_a_bus_is_the_control_room_alone(tmp_path: Path) -> None:
+    """``serve --no-record`` on one machine: no recorder, nothing reports states, so no incident engine either."""
+    settings = load_settings(tmp_path, {"CAMGRID_DATABASE__URL": home_db_url(tmp_path)})
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    try:
+        rt = build(
+            settings,
+            role=ProcessRole.CENTRAL,
+            engine=engine,
+            factory=session_factory(engine),
+            clock=SystemClock(),
+            retention=retention_hook,
+        )
+        assert (rt.recorder, rt.masks, rt.incidents, rt.feed, rt.node) == (None, None, None, None, None)
+        rt.start()
+        ctx = rt.app_context()
+        assert ctx.recorder is None and ctx.states.states == {}
+        rt.stop()
+    finally:
+        engine.dispose()
