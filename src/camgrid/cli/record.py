@@ -113,6 +113,7 @@ def record(ctx: click.Context, node: str | None, duration: float | None) -> None
                     "camgrid_recorder_paused": 1.0 if recorder.paused else 0.0,
                     "camgrid_recorder_index_pending": float(recorder.index.pending()),
                     "camgrid_recorder_write_backlog_bytes": float(recorder.writer.backlog_bytes),
+                    **recorder.thread_gauges(),
                 },
                 metrics_token(settings.home),
             )

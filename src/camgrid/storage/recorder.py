@@ -1,8 +1,10 @@
 """The recorder: ingest sessions -> segmenters -> disk writer and index, with honest gaps.
 
 Threads: ingest (all sockets, segmenting), disk writer, index writer, housekeeping (heartbeat, free space, registry
-reload, retention). Every instant of a camera known to this recorder is either inside a segment or inside a gap row
-with a reason; gaps open at the end of the last recorded sample and close at the start of the next segment.
+reload, retention), and a watchdog that restarts any of them that died (``thread_status()``). Every instant of a
+camera known to this recorder is either inside a segment or inside a gap row with a reason; gaps open at the end of
+the last recorded sample and close at the start of the next segment. camgrid's own failure on one camera's data is
+that camera's ``internal_error`` gap, never the others' (docs/design/gaps-and-recovery.md).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from camgrid.clock import Clock
 from camgrid.config import Settings
 from camgrid.db.engine import unit_of_work
-from camgrid.ingest.loop import CameraSource, IngestLoop
+from camgrid.ingest.loop import ENDED_RECONFIGURED, ENDED_REMOVED, ENDED_STOPPED, CameraSource, IngestLoop
 from camgrid.media import fmp4
 from camgrid.media.rtp import AccessUnit
 from camgrid.registry.models import Camera
@@ -29,14 +31,13 @@ from camgrid.storage import index as ix
 from camgrid.storage.recovery import RecoveryReport, open_downtime_gaps, recover
 from camgrid.storage.segmenter import OpenSegment, Segmenter
 from camgrid.storage.transform import PictureTransform
+from camgrid.storage.watchdog import ThreadStatus, ThreadWatch
 from camgrid.storage.writer import DiskWriter
+from camgrid.vocabulary import GapReason
 
 log = logging.getLogger("camgrid.storage")
 NS = 1_000_000_000
-DISK_FULL = "disk_full"
-DISK_SLOW = "disk_slow"
-NOT_RUNNING = "recorder_not_running"
-PACKET_LOSS = "packet_loss"
+THREADS = ("ingest", "disk-writer", "index-writer", "housekeeping")  # the threads the watchdog keeps running
 
 
 @dataclass
@@ -68,6 +69,9 @@ def load_sources(session: Session, node_id: str) -> list[CameraSource]:
 
 
 class Recorder:
+    _watch: ThreadWatch | None = None  # set by start()
+    _watchdog: threading.Thread | None = None
+
     def __init__(self, *, settings: Settings, engine: Engine, factory: sessionmaker[Session], clock: Clock) -> None:
         self.settings = settings
         self.cfg = settings.recorder
@@ -171,11 +175,14 @@ class Recorder:
         self.loop.start()
         self._house = threading.Thread(target=self._housekeeping, name="housekeeping", daemon=True)
         self._house.start()
+        self._start_watchdog()
         log.info("recording %d cameras on node %s into %s", len(sources), self.node_id, self.root)
 
     def stop(self) -> None:
         """Close every segment at its last whole fragment; the downtime that follows is a gap."""
         self._stop.set()
+        if self._watchdog is not None:
+            self._watchdog.join(10)  # before the others stop: a stopped thread is not a dead one
         self.loop.stop()  # sessions end -> on_state(down, recorder_stopped) closes segments and opens gaps
         if self._house is not None:
             self._house.join(10)
@@ -186,8 +193,12 @@ class Recorder:
             os.close(self._lock_fd)
 
     def _add_camera(self, src: CameraSource, gap: tuple[int, str] | None) -> None:
-        seg = Segmenter(
-            src.id,
+        self.cams[src.id] = _Cam(self._new_segmenter(src.id), gap)
+        self._sources[src.id] = src
+
+    def _new_segmenter(self, camera_id: str) -> Segmenter:
+        return Segmenter(
+            camera_id,
             self.root,
             segment_seconds=self.cfg.segment_seconds,
             fragment_seconds=self.cfg.fragment_seconds,
@@ -195,12 +206,14 @@ class Recorder:
             write_append=self._seg_append,
             write_close=self._seg_close,
         )
-        self.cams[src.id] = _Cam(seg, gap)
-        self._sources[src.id] = src
 
     # segment callbacks (ingest thread) -------------------------------------------------------------------------
     def _seg_open(self, seg: OpenSegment, init: bytes) -> None:
         cam = self.cams[seg.key.split(":", 1)[0]]
+        last_end = cam.seg.last_end_ns
+        if cam.gap is None and last_end is not None and seg.start_ns > last_end:
+            # Never a hole: time between two segments with no gap open is a pause of the camera's media.
+            self._open_gap(cam, last_end, GapReason.STALLED, self._pause_detail(cam))
         self.index.put(ix.SegOpen(cam.seg.camera_id, seg.start_ns, str(seg.path), seg.codec, self.node_id))
         self.writer.open(seg.key, seg.path, init)
         self._close_gap(cam, seg.start_ns)
@@ -258,9 +271,43 @@ class Recorder:
             listener(cam.seg.camera_id, "recording", "", end_ns)
 
     def _stop_recording(self, cam: _Cam, reason: str, detail: str, at_ns: int) -> None:
-        end = cam.seg.finish()
+        try:
+            end = cam.seg.finish()
+        except Exception:
+            log.exception("camera %s: its segment could not be closed; recovery completes it", cam.seg.camera_id)
+            end = self._drop_segmenter(cam)
+        if end is None and cam.gap is None:
+            end = cam.seg.last_end_ns  # a segment cut earlier (a pause) with no gap yet: the gap starts there
         # The gap starts where the recording really ends (never earlier: no instant is both recorded and missing).
         self._open_gap(cam, end if end is not None else at_ns, reason, detail)
+
+    def _drop_segmenter(self, cam: _Cam) -> int | None:
+        """A segmenter that failed is replaced; its file is closed as it stands (recovery scans it at the next
+        start). Returns where its recording is known to end."""
+        old = cam.seg
+        if old.seg is not None:
+            self.writer.close(old.seg.key)
+        cam.seg = self._new_segmenter(old.camera_id)
+        cam.seg.last_end_ns = old.last_end_ns
+        return old.last_end_ns
+
+    def _pause_detail(self, cam: _Cam) -> str:
+        return f"the camera's media paused for {cam.seg.pause_ns / NS:.1f} s"
+
+    def _camera_failed(self, camera_id: str, cam: _Cam | None, exc: Exception) -> None:
+        """camgrid failed on this camera's pictures: an ``internal_error`` gap, and its session retried."""
+        detail = f"{type(exc).__name__}: {exc}"[:300]
+        log.error("camera %s: internal error on its pictures; session retried", camera_id, exc_info=exc)
+        if cam is not None:
+            cam.codec_known = False
+            self._stop_recording(cam, GapReason.INTERNAL_ERROR, detail, self.clock.wall_ns())
+        transform = self.transforms.get(camera_id)
+        if transform is not None:
+            try:
+                transform.reset()
+            except Exception:
+                log.exception("camera %s: its picture transform could not be reset", camera_id)
+        self.loop.fail(camera_id, GapReason.INTERNAL_ERROR, detail)
 
     # IngestSink ------------------------------------------------------------------------------------------------
     def on_access_unit(self, camera_id: str, au: AccessUnit, ext_ts: int, jump: bool) -> None:
@@ -299,11 +346,14 @@ class Recorder:
             return
         if au.after_loss and cam.seg.seg is not None:
             # Pictures were lost: what follows may not decode until a keyframe, so the segment ends here.
-            self._stop_recording(cam, PACKET_LOSS, "the camera dropped pictures", au.arrival_ns)
+            self._stop_recording(cam, GapReason.PACKET_LOSS, "the camera dropped pictures", au.arrival_ns)
         if self.writer.backlog_bytes > self.max_backlog:
-            self._stop_recording(cam, DISK_SLOW, "the disk does not keep up", au.arrival_ns)
+            self._stop_recording(cam, GapReason.DISK_SLOW, "the disk does not keep up", au.arrival_ns)
             return
         cam.seg.push(au, ext_ts, jump)
+        if cam.seg.cut_on_pause and cam.gap is None and cam.seg.last_end_ns is not None:
+            # The camera paused too long for its last picture to stand for the time: stalled from its end.
+            self._open_gap(cam, cam.seg.last_end_ns, GapReason.STALLED, self._pause_detail(cam))
 
     def on_state(self, camera_id: str, up: bool, reason: str, detail: str, at_ns: int) -> None:
         for listener in self.session_listeners:
@@ -314,14 +364,15 @@ class Recorder:
         cam.stats.up = up
         if up:
             return  # the gap closes when the first segment opens (a keyframe is needed)
-        if reason == "removed" and camera_id in self.handed_over:
+        if reason == ENDED_REMOVED and camera_id in self.handed_over:
             self.handed_over.discard(camera_id)
             cam.codec_known = False
             cam.seg.finish()
+            cam.seg.last_end_ns = None  # another node records it now: the time until it comes back is no hole
             cam.gap = None
             return
-        if reason in ("recorder_stopped", "removed", "reconfigured"):
-            reason = NOT_RUNNING
+        if reason in (ENDED_STOPPED, ENDED_REMOVED, ENDED_RECONFIGURED):
+            reason = GapReason.NOT_RUNNING
         cam.codec_known = False
         transform = self.transforms.get(camera_id)
         if transform is not None:
@@ -330,8 +381,11 @@ class Recorder:
 
     def on_tick(self) -> None:
         for camera_id, transform in list(self.transforms.items()):
-            for au, ext, jump in transform.drain():
-                self._deliver(camera_id, au, ext, jump, transformed=True)
+            try:
+                for au, ext, jump in transform.drain():
+                    self._deliver(camera_id, au, ext, jump, transformed=True)
+            except Exception as exc:  # one camera's pictures never stop the others'
+                self._camera_failed(camera_id, self.cams.get(camera_id), exc)
         self.writer.submit()
 
     def _codec_of(self, camera_id: str) -> str:
@@ -349,7 +403,73 @@ class Recorder:
     # writer errors (writer thread) -----------------------------------------------------------------------------
     def _on_write_error(self, key: str, error: str, valid_bytes: int) -> None:
         log.error("write failed for %s: %s (kept %d bytes)", key.split(":", 1)[0], error, valid_bytes)
-        self.paused = DISK_FULL
+        self.paused = GapReason.DISK_FULL
+
+    def _on_write_bug(self, key: str, error: str) -> None:
+        """The writer failed on one file (a bug, already logged): that camera's segment ends with an internal error."""
+        self.loop.call(lambda: self._cut_segment(key, error))
+
+    def _cut_segment(self, key: str, error: str) -> None:  # ingest thread
+        cam = self.cams.get(key.split(":", 1)[0])
+        if cam is not None and cam.seg.seg is not None and cam.seg.seg.key == key:
+            cam.codec_known = False
+            self._stop_recording(
+                cam, GapReason.INTERNAL_ERROR, f"the disk writer failed: {error}", self.clock.wall_ns()
+            )
+
+    # thread supervision ----------------------------------------------------------------------------------------
+    def thread_status(self) -> list[ThreadStatus]:
+        """Each of the recorder's threads: running or not, and how often the watchdog restarted it.
+
+        What the control room shows as the recorder's own health: a thread that is not running means cameras are
+        not recorded (ingest, disk-writer), or their index or heartbeat lags (index-writer, housekeeping)."""
+        if self._watch is None:
+            return [ThreadStatus(name, False, 0) for name in THREADS]
+        return self._watch.status()
+
+    def threads_not_running(self) -> list[str]:
+        """Names of the recorder's threads that are not running now (empty when the recorder is healthy)."""
+        return [t.name for t in self.thread_status() if not t.running]
+
+    def thread_gauges(self) -> dict[str, float]:
+        """``/metrics`` gauges: ``camgrid_recorder_thread_up`` and ``camgrid_recorder_thread_restarts_total``."""
+        out: dict[str, float] = {}
+        for t in self.thread_status():
+            out[f'camgrid_recorder_thread_up{{thread="{t.name}"}}'] = 1.0 if t.running else 0.0
+            out[f'camgrid_recorder_thread_restarts_total{{thread="{t.name}"}}'] = float(t.restarts)
+        return out
+
+    def _start_watchdog(self) -> None:
+        self.writer.on_internal_error = self._on_write_bug
+        watch = ThreadWatch(clock=self.clock)
+        watch.watch("ingest", alive=self.loop.is_running, restart=self.loop.start)
+        watch.watch("disk-writer", alive=self.writer.is_running, restart=self._restart_writer)
+        watch.watch("index-writer", alive=self.index.is_running, restart=self.index.restart)
+        watch.watch("housekeeping", alive=self._house_running, restart=self._restart_housekeeping)
+        self._watch = watch
+        self._watchdog = threading.Thread(
+            target=watch.run, args=(self._stop, self.cfg.heartbeat_interval_s), name="watchdog", daemon=True
+        )
+        self._watchdog.start()
+
+    def _house_running(self) -> bool:
+        return self._house is not None and self._house.is_alive()
+
+    def _restart_housekeeping(self) -> None:
+        self._house = threading.Thread(target=self._housekeeping, name="housekeeping", daemon=True)
+        self._house.start()
+
+    def _restart_writer(self) -> None:
+        """Operations the dead thread held may be lost: every open segment ends, with an internal error gap."""
+        self.writer.restart()
+        self.loop.call(self._cut_all_segments)
+
+    def _cut_all_segments(self) -> None:  # ingest thread
+        for cam in list(self.cams.values()):
+            if cam.seg.seg is not None:
+                cam.codec_known = False
+                detail = "the disk writer stopped and was restarted"
+                self._stop_recording(cam, GapReason.INTERNAL_ERROR, detail, self.clock.wall_ns())
 
     # housekeeping ----------------------------------------------------------------------------------------------
     def free_bytes(self) -> int:
@@ -364,9 +484,9 @@ class Recorder:
                 self._heartbeat()
                 free = self.free_bytes()
                 if free < floor:
-                    if self.paused != DISK_FULL:
+                    if self.paused != GapReason.DISK_FULL:
                         log.error("free space %d MB below the floor: recording paused", free >> 20)
-                    self.paused = DISK_FULL
+                    self.paused = GapReason.DISK_FULL
                 elif self.paused and free > floor * 1.1 + 16 * 1024 * 1024:
                     log.warning("free space is back (%d MB): recording resumes", free >> 20)
                     self.paused = ""
@@ -423,7 +543,7 @@ class Recorder:
                 continue
             pending = self.pending_gaps.pop(cid, None) if old is None else None
             if cid not in self.cams or pending is not None:
-                start, reason, detail = pending or (self.clock.wall_ns(), "starting", "")
+                start, reason, detail = pending or (self.clock.wall_ns(), GapReason.STARTING, "")
                 if cid not in self.cams:
                     self._add_camera(src, None)
                 self.index.put(ix.GapOpen(cid, start, reason, detail, self.node_id))

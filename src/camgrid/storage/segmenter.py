@@ -4,6 +4,12 @@ A segment starts on a keyframe, is cut at the first keyframe after ``segment_sec
 fragment (``moof+mdat``) at least every ``fragment_seconds``; fragments need not start on a keyframe. Each sample's
 duration is the RTP time to the next one, so a sample is held until its successor arrives. Segment start times are
 UTC from the session's anchor and never earlier than the previous segment's end: no time is recorded twice.
+
+Time never lies (docs/design/packet-path.md, "Time"): when the anchored time of a picture is later than the end of
+the one before (the camera paused; ``ingest/timing.py`` moves its anchor forward by the pause), the earlier picture
+ends at its real duration, up to ``max_hold_seconds`` (the picture a viewer saw frozen); a longer pause cuts the
+segment at the picture's own end, and the recorder opens a ``stalled`` gap there. A segment that would start just
+after the previous one's end (within the slew of the anchor) starts at that end.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ log = logging.getLogger("camgrid.storage")
 NS = 1_000_000_000
 TICKS = fmp4.TIMESCALE
 MAX_SAMPLE_TICKS = 5 * TICKS  # a longer step between pictures is a clock jump, not a duration
+HOLE_TOLERANCE_NS = 20_000_000  # the anchor's slew moves it by far less than this between two pictures
 
 
 @dataclass
@@ -50,6 +57,7 @@ class Segmenter:
         write_open: Callable[[OpenSegment, bytes], None],
         write_append: Callable[[OpenSegment, list[bytes | bytearray]], None],
         write_close: Callable[[OpenSegment, int], None],
+        max_hold_seconds: float = 2.0,
     ) -> None:
         self.camera_id = camera_id
         self.root = root
@@ -58,19 +66,24 @@ class Segmenter:
         self._open_cb = write_open
         self._append_cb = write_append
         self._close_cb = write_close
+        self.max_hold_ns = int(max_hold_seconds * NS)
         self.seg: OpenSegment | None = None
         self.params: dict[int, bytes] = {}
         self.info: StreamInfo | None = None
         self.codec = H264
         self._pending: AccessUnit | None = None
         self._pending_ext = 0
+        self._pending_wall = 0
         self._last_dur = TICKS // 25
         self._samples: list[tuple[int, int, bool]] = []
         self._payload: list[bytes | bytearray] = []
         self._frag_ticks = 0
         self._frag_base = 0
         self.last_end_ns: int | None = None  # end of the last sample written (UTC ns)
+        self._last_start_ns = 0
         self.dropped_waiting_key = 0
+        self.cut_on_pause = False  # the last segment ended because the camera paused (until the next one opens)
+        self.pause_ns = 0  # how long that pause was
 
     # input -----------------------------------------------------------------------------------------------------
     def set_codec(self, codec: str, params: list[bytes]) -> None:
@@ -101,8 +114,19 @@ class Segmenter:
                 dur = self._last_dur
             else:
                 self._last_dur = dur
+            hole = au.arrival_ns - self._pending_wall - dur * NS // TICKS
+            cut = False
+            if hole > HOLE_TOLERANCE_NS:
+                if dur * NS // TICKS + hole <= self.max_hold_ns:
+                    dur += hole * TICKS // NS  # the picture was the camera's last word until the next one came
+                else:
+                    cut = True
             self._add(pending, dur)
             self._pending = None
+            if cut:
+                self.finish()
+                self.cut_on_pause = True
+                self.pause_ns = hole
         if self.seg is None:
             if not au.key:
                 self.dropped_waiting_key += 1
@@ -115,6 +139,7 @@ class Segmenter:
                 return
         self._pending = au
         self._pending_ext = ext
+        self._pending_wall = au.arrival_ns
 
     def finish(self) -> int | None:
         """Write what is held (the last sample gets the previous duration) and close the segment.
@@ -141,16 +166,21 @@ class Segmenter:
             self.dropped_waiting_key += 1
             return False  # no parameter sets yet: wait for a keyframe that carries them
         start = au.arrival_ns
-        if self.last_end_ns is not None and start < self.last_end_ns:
-            start = self.last_end_ns
+        last_end = self.last_end_ns
+        # The anchor may have slewed forward by up to 1000 ppm of the last segment's length: allow twice that.
+        slack = HOLE_TOLERANCE_NS + max(0, start - self._last_start_ns) // 500
+        if last_end is not None and start < last_end + slack:
+            start = last_end  # never earlier (no time twice); not later by a mere slew (no false hole)
         path = segment_path(self.root, self.camera_id, start)
         seg = OpenSegment(f"{self.camera_id}:{start}", path, start, ext, self.codec)
         params = [self.params[t] for t in sorted(self.params)]
         init = fmp4.init_segment(self.info, params)
         seg.bytes = len(init)
         self.seg = seg
+        self._last_start_ns = start
         self._frag_base = 0
         self._open_cb(seg, init)
+        self.cut_on_pause = False
         return True
 
     def _add(self, au: AccessUnit, dur: int) -> None:
