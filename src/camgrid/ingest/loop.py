@@ -26,6 +26,7 @@ import selectors
 import socket
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -94,7 +95,7 @@ class _Session:
     reconnects: int = 0
     bytes_in: int = 0
     frames: int = 0
-    last_crash: str = ""  # the last internal error's summary: its traceback is logged once, not at every retry
+    last_crash: str = ""  # the last internal error's kind and place: its traceback is logged once, not at every retry
 
 
 class IngestLoop:
@@ -248,11 +249,13 @@ class IngestLoop:
     def _crash(self, sess: _Session, now: float, exc: Exception) -> None:
         """camgrid failed on this camera's session or data: that camera only gets an ``internal_error`` gap."""
         summary = f"{type(exc).__name__}: {exc}"[:300]
-        if summary != sess.last_crash:
+        where = traceback.extract_tb(exc.__traceback__)[-1:]
+        key = f"{type(exc).__name__} at {where[0].filename}:{where[0].lineno}" if where else summary
+        if key != sess.last_crash:
             log.error("camera %s: internal error; its session is closed and retried", sess.source.id, exc_info=exc)
         else:
             log.warning("camera %s: internal error again (%s)", sess.source.id, summary)
-        sess.last_crash = summary
+        sess.last_crash = key
         self._fail(sess, now, GapReason.INTERNAL_ERROR, summary)
 
     def _fail_id(self, camera_id: str, reason: str, detail: str) -> None:
