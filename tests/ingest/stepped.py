@@ -10,6 +10,7 @@ files, the SQLite or PostgreSQL index). Only the disk writer runs its own thread
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,9 +38,8 @@ FPS = 4
 
 
 def spec(camera_id: str, index: int) -> SimCameraSpec:
-    return SimCameraSpec(
-        camera_id, index, camera_id, 27.7, 85.3, "d1", f"site-{camera_id}", f"feeder-{camera_id}", "u1", "h264", "", "", 0
-    )
+    site, feeder = f"site-{camera_id}", f"feeder-{camera_id}"
+    return SimCameraSpec(camera_id, index, camera_id, 27.7, 85.3, "d1", site, feeder, "u1", "h264", "", "", 0)
 
 
 @dataclass
@@ -101,8 +101,8 @@ class Rig:
 
     def rows(self, camera_id: str) -> tuple[list[Segment], list[Gap]]:
         with self.recorder.factory() as session:
-            segs = list(session.scalars(select(Segment).where(Segment.camera_id == camera_id).order_by(Segment.start_ns)))
-            gaps = list(session.scalars(select(Gap).where(Gap.camera_id == camera_id).order_by(Gap.start_ns)))
+            segs = list(session.scalars(select(Segment).where(Segment.camera_id == camera_id).order_by("start_ns")))
+            gaps = list(session.scalars(select(Gap).where(Gap.camera_id == camera_id).order_by("start_ns")))
             session.expunge_all()
         return segs, gaps
 
@@ -118,7 +118,7 @@ def assert_tiles(timeline: list[tuple[int, int | None, str]], start_ns: int, end
     """Segments and gaps cover [start, end] exactly: each begins where the one before ended, none overlaps."""
     assert timeline, "nothing indexed"
     assert timeline[0][0] == start_ns, timeline[:3]
-    for (s0, e0, k0), (s1, e1, k1) in zip(timeline, timeline[1:], strict=False):
+    for (s0, e0, k0), (s1, e1, k1) in itertools.pairwise(timeline):
         assert e0 is not None, f"{k0} at {s0} is open but {k1} follows"
         assert s1 == e0, f"{k0} [{s0}, {e0}] then {k1} [{s1}, {e1}]: {'hole' if s1 > e0 else 'overlap'} of {s1 - e0} ns"
     last = timeline[-1]
@@ -167,4 +167,3 @@ def make_rig(tmp_path: Path, camera_ids: list[str], **recorder_env: str) -> Iter
         aio.close()
         recorder.loop.selector.close()
         engine.dispose()
-
