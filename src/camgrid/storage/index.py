@@ -106,8 +106,11 @@ class IndexWriter:
         self.flush()
 
     def _run(self) -> None:
-        while not self._stop.wait(self.flush_interval_s):
-            self.flush()
+        try:
+            while not self._stop.wait(self.flush_interval_s):
+                self.flush()
+        except Exception:
+            log.exception("the index writer thread failed; the recorder's watchdog restarts it")
 
     def flush(self) -> bool:
         with self._lock:

@@ -427,6 +427,11 @@ class Recorder:
             return [ThreadStatus(name, False, 0) for name in THREADS]
         return self._watch.status()
 
+    def supervise(self) -> list[str]:
+        """One watchdog pass now (the ``watchdog`` thread makes one every heartbeat): restart the threads that died;
+        returns their names."""
+        return self._watch.check() if self._watch is not None else []
+
     def threads_not_running(self) -> list[str]:
         """Names of the recorder's threads that are not running now (empty when the recorder is healthy)."""
         return [t.name for t in self.thread_status() if not t.running]

@@ -111,6 +111,12 @@ class DiskWriter:
 
     # writer thread ---------------------------------------------------------------------------------------------
     def _run(self) -> None:
+        try:
+            self._serve()
+        except Exception:
+            log.exception("the disk writer thread failed; the recorder's watchdog restarts it")
+
+    def _serve(self) -> None:
         last_sync = time.monotonic()
         while True:
             stopping = self._stopping.wait(self.collect_interval_s)
