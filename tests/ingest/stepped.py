@@ -51,7 +51,7 @@ class Rig:
     port: int
     aio: asyncio.AbstractEventLoop
     started_ns: int = 0
-    seen: set[int] = field(default_factory=set)
+    seen: set[RtspConnection] = field(default_factory=set)
 
     def source(self, camera_id: str, *, port: int | None = None) -> CameraSource:
         return CameraSource(camera_id, f"rtsp://127.0.0.1:{port or self.port}/h264/{camera_id}")
@@ -82,8 +82,8 @@ class Rig:
 
     def _pace(self, conn: RtspConnection, now: float) -> None:
         # The simulator dates a PLAY from the real monotonic clock: a new session is paced by ours from its start.
-        if id(conn) not in self.seen:
-            self.seen.add(id(conn))
+        if conn not in self.seen:  # the connections themselves: an id() is reused once one is gone
+            self.seen.add(conn)
             conn.next_due = now
 
     def run(self, seconds: float, dt: float = 0.25) -> None:

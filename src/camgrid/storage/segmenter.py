@@ -8,8 +8,10 @@ UTC from the session's anchor and never earlier than the previous segment's end:
 Time never lies (docs/design/packet-path.md, "Time"): when the anchored time of a picture is later than the end of
 the one before (the camera paused; ``ingest/timing.py`` moves its anchor forward by the pause), the earlier picture
 ends at its real duration, up to ``max_hold_seconds`` (the picture a viewer saw frozen); a longer pause cuts the
-segment at the picture's own end, and the recorder opens a ``stalled`` gap there. A segment that would start just
-after the previous one's end (within the slew of the anchor) starts at that end.
+segment at the picture's own end, and the recorder opens a ``stalled`` gap there. The anchor's slews adjust the
+picture they fall on the same way (at most 1000 ppm), so recorded time follows the recorder's clock and does not
+drift from segment to segment; a segment that would start within ``HOLE_TOLERANCE_NS`` after the previous end
+starts at that end.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ log = logging.getLogger("camgrid.storage")
 NS = 1_000_000_000
 TICKS = fmp4.TIMESCALE
 MAX_SAMPLE_TICKS = 5 * TICKS  # a longer step between pictures is a clock jump, not a duration
-HOLE_TOLERANCE_NS = 20_000_000  # the anchor's slew moves it by far less than this between two pictures
+HOLE_TOLERANCE_NS = 20_000_000  # a new segment this close after the last end starts at it (rounding, a slew)
 
 
 @dataclass
@@ -80,7 +82,6 @@ class Segmenter:
         self._frag_ticks = 0
         self._frag_base = 0
         self.last_end_ns: int | None = None  # end of the last sample written (UTC ns)
-        self._last_start_ns = 0
         self.dropped_waiting_key = 0
         self.cut_on_pause = False  # the last segment ended because the camera paused (until the next one opens)
         self.pause_ns = 0  # how long that pause was
@@ -114,13 +115,17 @@ class Segmenter:
                 dur = self._last_dur
             else:
                 self._last_dur = dur
+            # The anchor's view of this picture's duration: RTP time, plus the anchor's slew or a pause. Following
+            # it keeps recorded time on the recorder's clock (no drift from segment to segment).
             hole = au.arrival_ns - self._pending_wall - dur * NS // TICKS
             cut = False
-            if hole > HOLE_TOLERANCE_NS:
+            if hole > 0:
                 if dur * NS // TICKS + hole <= self.max_hold_ns:
                     dur += hole * TICKS // NS  # the picture was the camera's last word until the next one came
                 else:
                     cut = True
+            elif hole < 0:
+                dur = max(dur // 2, dur + hole * TICKS // NS)  # the anchor pulled back: shorten, never to nothing
             self._add(pending, dur)
             self._pending = None
             if cut:
@@ -167,17 +172,14 @@ class Segmenter:
             return False  # no parameter sets yet: wait for a keyframe that carries them
         start = au.arrival_ns
         last_end = self.last_end_ns
-        # The anchor may have slewed forward by up to 1000 ppm of the last segment's length: allow twice that.
-        slack = HOLE_TOLERANCE_NS + max(0, start - self._last_start_ns) // 500
-        if last_end is not None and start < last_end + slack:
-            start = last_end  # never earlier (no time twice); not later by a mere slew (no false hole)
+        if last_end is not None and start < last_end + HOLE_TOLERANCE_NS:
+            start = last_end  # never earlier (no time twice); not later by a rounding (no false hole)
         path = segment_path(self.root, self.camera_id, start)
         seg = OpenSegment(f"{self.camera_id}:{start}", path, start, ext, self.codec)
         params = [self.params[t] for t in sorted(self.params)]
         init = fmp4.init_segment(self.info, params)
         seg.bytes = len(init)
         self.seg = seg
-        self._last_start_ns = start
         self._frag_base = 0
         self._open_cb(seg, init)
         self.cut_on_pause = False
