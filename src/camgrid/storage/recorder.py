@@ -33,7 +33,7 @@ from camgrid.storage.segmenter import OpenSegment, Segmenter
 from camgrid.storage.transform import PictureTransform
 from camgrid.storage.watchdog import ThreadStatus, ThreadWatch
 from camgrid.storage.writer import DiskWriter
-from camgrid.vocabulary import GapReason
+from camgrid.vocabulary import CameraState, GapReason
 
 log = logging.getLogger("camgrid.storage")
 NS = 1_000_000_000
@@ -257,8 +257,7 @@ class Recorder:
             start_ns = split
         self.index.put(ix.GapOpen(cam.seg.camera_id, start_ns, reason, detail, self.node_id))
         cam.gap = (start_ns, reason)
-        for listener in self.state_listeners:
-            listener(cam.seg.camera_id, "offline", reason, start_ns)
+        self._tell(self.state_listeners, cam.seg.camera_id, CameraState.OFFLINE, reason, start_ns)
 
     def _close_gap(self, cam: _Cam, end_ns: int) -> None:
         if cam.gap is None:
@@ -267,8 +266,16 @@ class Recorder:
         self.index.put(ix.GapClose(cam.seg.camera_id, end_ns))
         cam.stats.gap_seconds_closed += (end_ns - cam.gap[0]) / NS
         cam.gap = None
-        for listener in self.state_listeners:
-            listener(cam.seg.camera_id, "recording", "", end_ns)
+        self._tell(self.state_listeners, cam.seg.camera_id, CameraState.RECORDING, "", end_ns)
+
+    @staticmethod
+    def _tell(listeners: list[Callable[..., None]], *args: object) -> None:
+        """A listener (the control room, the live view) that fails is logged; the camera's recording goes on."""
+        for listener in listeners:
+            try:
+                listener(*args)
+            except Exception:
+                log.exception("listener %s failed", getattr(listener, "__qualname__", listener))
 
     def _stop_recording(self, cam: _Cam, reason: str, detail: str, at_ns: int) -> None:
         try:
@@ -356,8 +363,7 @@ class Recorder:
             self._open_gap(cam, cam.seg.last_end_ns, GapReason.STALLED, self._pause_detail(cam))
 
     def on_state(self, camera_id: str, up: bool, reason: str, detail: str, at_ns: int) -> None:
-        for listener in self.session_listeners:
-            listener(camera_id, up, reason, at_ns)
+        self._tell(self.session_listeners, camera_id, up, reason, at_ns)
         cam = self.cams.get(camera_id)
         if cam is None:
             return
@@ -437,8 +443,9 @@ class Recorder:
         return [t.name for t in self.thread_status() if not t.running]
 
     def thread_gauges(self) -> dict[str, float]:
-        """``/metrics`` gauges: ``camgrid_recorder_thread_up`` and ``camgrid_recorder_thread_restarts_total``."""
-        out: dict[str, float] = {}
+        """``/metrics`` gauges of the recorder's own health: ``camgrid_recorder_thread_up{thread}``,
+        ``camgrid_recorder_thread_restarts_total{thread}`` and ``camgrid_recorder_index_quarantined_total``."""
+        out: dict[str, float] = {"camgrid_recorder_index_quarantined_total": float(self.index.quarantined)}
         for t in self.thread_status():
             out[f'camgrid_recorder_thread_up{{thread="{t.name}"}}'] = 1.0 if t.running else 0.0
             out[f'camgrid_recorder_thread_restarts_total{{thread="{t.name}"}}'] = float(t.restarts)
@@ -577,6 +584,6 @@ class Recorder:
                 "gap_seconds": gap_s,
                 "segments": float(cam.stats.segments),
                 "recording": 1.0 if cam.seg.seg is not None else 0.0,
-                "state": "recording" if cam.seg.seg is not None else (gap[1] if gap else "idle"),
+                "state": CameraState.RECORDING if cam.seg.seg is not None else (gap[1] if gap else "idle"),
             }
         return out
