@@ -100,3 +100,52 @@ def test_one_cameras_failing_data_is_its_internal_error_gap_only(rig: Rig, caplo
     assert broke_at - NS <= start <= broke_at + NS
     assert mended_at <= stop <= mended_at + 5 * NS, "recording again within the backoff once the fault is gone"
     assert any(r[2] == "segment" and r[0] >= stop for r in bad)
+
+
+class PassThrough:
+    """A picture transform (as privacy masks are) that hands pictures on unchanged, and fails while ``broken``."""
+
+    def __init__(self) -> None:
+        self.queue: list[tuple[AccessUnit, int, bool]] = []
+        self.broken = False
+
+    def submit(self, au: AccessUnit, ext: int, jump: bool) -> None:
+        self.queue.append((au, ext, jump))
+
+    def drain(self) -> list[tuple[AccessUnit, int, bool]]:
+        if self.broken and self.queue:
+            raise RuntimeError("transform failed")
+        out, self.queue = self.queue, []
+        return out
+
+    def reset(self) -> None:
+        self.queue.clear()
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_failing_picture_transform_is_its_cameras_gap_only(rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
+    transform = PassThrough()
+    rig.recorder.set_transform("bad", transform)
+    rig.add(rig.source("good"))
+    rig.add(rig.source("bad"))
+    rig.run(10)
+    transform.broken = True
+    with caplog.at_level(logging.WARNING, logger="camgrid.storage"):
+        rig.run(30)
+    transform.broken = False
+    rig.run(15)
+    end = rig.finish()
+    assert len([r for r in caplog.records if r.exc_info and "bad" in r.getMessage()]) == 1
+    good = rig.timeline("good")
+    assert_tiles(good, rig.started_ns, end)
+    assert [r[2] for r in good if r[2] != "segment"] == [GapReason.STARTING, GapReason.NOT_RUNNING]
+    bad = rig.timeline("bad")
+    assert_tiles(bad, rig.started_ns, end)
+    assert [r[2] for r in bad if r[2] != "segment"] == [
+        GapReason.STARTING,
+        GapReason.INTERNAL_ERROR,
+        GapReason.NOT_RUNNING,
+    ]
+    assert bad[-2][2] == "segment", "recording again once the transform works"

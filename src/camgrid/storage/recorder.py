@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 import threading
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -53,6 +54,7 @@ class _Cam:
     gap: tuple[int, str] | None = None  # open gap (start_ns, reason)
     stats: CameraStats = field(default_factory=CameraStats)
     codec_known: bool = False
+    crash: str = ""  # the kind and place of camgrid's last failure on this camera's pictures (traceback logged once)
 
 
 def load_sources(session: Session, node_id: str) -> list[CameraSource]:
@@ -304,8 +306,14 @@ class Recorder:
     def _camera_failed(self, camera_id: str, cam: _Cam | None, exc: Exception) -> None:
         """camgrid failed on this camera's pictures: an ``internal_error`` gap, and its session retried."""
         detail = f"{type(exc).__name__}: {exc}"[:300]
-        log.error("camera %s: internal error on its pictures; session retried", camera_id, exc_info=exc)
+        where = traceback.extract_tb(exc.__traceback__)[-1:]
+        key = f"{type(exc).__name__} at {where[0].filename}:{where[0].lineno}" if where else detail
+        if cam is None or cam.crash != key:
+            log.error("camera %s: internal error on its pictures; session retried", camera_id, exc_info=exc)
+        else:
+            log.warning("camera %s: internal error on its pictures again (%s)", camera_id, detail)
         if cam is not None:
+            cam.crash = key
             cam.codec_known = False
             self._stop_recording(cam, GapReason.INTERNAL_ERROR, detail, self.clock.wall_ns())
         transform = self.transforms.get(camera_id)
