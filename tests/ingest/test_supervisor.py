@@ -44,3 +44,12 @@ def test_token_bucket_spreads_a_herd() -> None:
             break
     assert granted == 300
     assert 2.5 <= t <= 3.6  # 300 attempts at 100/s
+
+
+@pytest.mark.parametrize("failures", [1_025, 1_100, 10**6, 10**12])
+def test_backoff_never_overflows(failures: int) -> None:
+    """``2 ** 1024`` does not fit a float: a camera dark long enough used to end the ingest loop with OverflowError."""
+    policy = sv.BackoffPolicy(0.5, 4.0, 30.0)
+    rng = random.Random(2)
+    assert 2.0 <= policy.delay(failures, sv.UNREACHABLE, rng) <= 4.0
+    assert 15.0 <= policy.delay(failures, sv.AUTH_REFUSED, rng) <= 30.0

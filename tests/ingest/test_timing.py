@@ -48,3 +48,40 @@ def test_drift_is_slewed_within_bounds(ppm: float, jitter_ns: int) -> None:
         assert not jump or i == 0
         worst = max(worst, abs(arrival - wall))
     assert worst < 60_000_000
+
+
+def frames(a: Anchor, start: int, n: int, ts0: int, at0: int) -> list[tuple[int, int, bool]]:
+    return [a.place((ts0 + (start + i) * 3600) & 0xFFFFFFFF, at0 + i * 40_000_000) for i in range(n)]
+
+
+def test_a_pause_moves_the_anchor_by_the_pause() -> None:
+    """The camera stops sending for 1.5 s and its RTP clock stops with it: the next picture is stamped when it came,
+    not 1.5 s early (the slew took half an hour to catch up)."""
+    a = Anchor()
+    frames(a, 0, 100, 1000, T0)
+    resumed = T0 + 99 * 40_000_000 + 1_540_000_000
+    wall, _, jump = a.place(1000 + 100 * 3600, resumed)
+    assert not jump, "a pause is no clock jump: the segment goes on"
+    assert abs(wall - resumed) < 1_000_000
+    wall, _, _ = a.place(1000 + 101 * 3600, resumed + 40_000_000)
+    assert abs(wall - (resumed + 40_000_000)) < 1_000_000
+
+
+def test_jitter_and_bursts_are_not_pauses() -> None:
+    """A keyframe late by 400 ms and the burst after it: the stamps stay on the camera's own time."""
+    a = Anchor()
+    frames(a, 0, 50, 1000, T0)
+    late = [a.place(1000 + (50 + i) * 3600, T0 + 50 * 40_000_000 + 400_000_000) for i in range(10)]
+    assert not any(j for _, _, j in late)
+    assert [w for w, _, _ in late] == [T0 + (50 + i) * 40_000_000 for i in range(10)]
+
+
+def test_a_one_second_step_of_the_camera_clock_restarts_the_anchor() -> None:
+    """Within the old 2 s jump limit, a +1 s step was stored as time; now any step beyond the tolerance is a jump."""
+    a = Anchor()
+    frames(a, 0, 50, 1000, T0)
+    at = T0 + 50 * 40_000_000
+    wall, _, jump = a.place(1000 + 50 * 3600 + 90_000, at)
+    assert jump and wall == at
+    wall, _, jump = a.place(1000 + 51 * 3600 + 90_000, at + 40_000_000)
+    assert not jump and wall == at + 40_000_000

@@ -8,6 +8,12 @@ video — then parses the whole batch in one pass. See docs/design/packet-path.m
 Supervision is per camera and never blocks the others: non-blocking connects, a deadline on every RTSP step, a stall
 watchdog on media, exponential backoff with jitter, a global connection rate limit, and a hint that retries the other
 cameras of a feeder or site as soon as one of them is back.
+
+No camera can stop the loop: every step of one session (connect, read, write, timers, the RTSP/RTP parser and the
+sink's callbacks for its pictures) runs under a guard; an exception closes that session with an ``internal_error``
+gap, logs its traceback once, and retries it with backoff like any other failure. Should the loop itself fail, every
+session is closed the same way and the thread ends; the recorder's watchdog starts it again
+(docs/design/gaps-and-recovery.md, "Failures of camgrid itself").
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import selectors
 import socket
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -31,9 +38,15 @@ from camgrid.ingest.auth import Credentials
 from camgrid.ingest.rtsp import RtspClient, RtspError
 from camgrid.ingest.timing import Anchor
 from camgrid.media.rtp import AccessUnit
+from camgrid.vocabulary import GapReason
 
 log = logging.getLogger("camgrid.ingest")
 RECV_SIZE = 1 << 18
+# Why a session ended without the camera failing (``IngestSink.on_state`` reasons, never stored as gap reasons).
+ENDED_STOPPED = "recorder_stopped"
+ENDED_REMOVED = "removed"
+ENDED_RECONFIGURED = "reconfigured"
+_NEIGHBOUR_REASONS = frozenset({GapReason.UNREACHABLE, GapReason.STALLED})  # a feeder or site back: retry these
 
 
 @dataclass(frozen=True)
@@ -87,6 +100,7 @@ class _Session:
     reconnects: int = 0
     bytes_in: int = 0
     frames: int = 0
+    last_crash: str = ""  # the last internal error's kind and place: its traceback is logged once, not at every retry
 
 
 class IngestLoop:
@@ -114,13 +128,18 @@ class IngestLoop:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.ticks = 0
+        self._sink_error = ""
         for src in sources:
             self._add(src)
 
     # public, thread-safe ---------------------------------------------------------------------------------------
     def start(self) -> None:
+        """Start the loop's thread, or start it again after it died (sessions then reconnect with backoff)."""
         self._thread = threading.Thread(target=self._run, name="ingest", daemon=True)
         self._thread.start()
+
+    def is_running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
@@ -133,7 +152,16 @@ class IngestLoop:
 
     def remove(self, camera_id: str) -> None:
         with self._lock:
-            self._commands.append(lambda: self._remove(camera_id, "removed"))
+            self._commands.append(lambda: self._remove(camera_id, ENDED_REMOVED))
+
+    def fail(self, camera_id: str, reason: str, detail: str) -> None:
+        """Close a camera's session as failed (it is retried with backoff), e.g. when its pictures broke the sink."""
+        self.call(lambda: self._fail_id(camera_id, reason, detail))
+
+    def call(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` on the loop's thread at its next tick (where the sessions and the sink's state live)."""
+        with self._lock:
+            self._commands.append(fn)
 
     def snapshot(self) -> dict[str, dict[str, object]]:
         """Per-camera counters for metrics (read without locking: values are plain ints/strings)."""
@@ -155,42 +183,96 @@ class IngestLoop:
         try:
             while not self._stop.is_set():
                 started = time.monotonic()
-                self._tick(self.clock.monotonic())
+                self.tick(self.clock.monotonic())
                 spent = time.monotonic() - started
                 if spent < interval:
                     self._stop.wait(interval - spent)
-        finally:
-            for cid in list(self.sessions):
-                self._remove(cid, "recorder_stopped")
-            self.sink.on_tick()
-            self.selector.close()
+        except Exception:
+            log.exception("the ingest loop failed: every session is closed and retried when the loop restarts")
+            self._abandon()
+            return
+        for cid in list(self.sessions):
+            self._remove(cid, ENDED_STOPPED)
+        self._sink_tick()
+        self.selector.close()
 
-    def _tick(self, now: float) -> None:
+    def _abandon(self) -> None:
+        """The loop died: close every session as an internal error, so that each camera's gap says so at once."""
+        now = self.clock.monotonic()
+        for sess in list(self.sessions.values()):
+            try:
+                self._fail(sess, now, GapReason.INTERNAL_ERROR, "the ingest loop failed and is restarted")
+            except Exception:
+                log.exception("camera %s: could not be closed", sess.source.id)
+        self._sink_tick()
+        self.selector.close()
+        self.selector = selectors.DefaultSelector()  # the next start() registers sockets afresh
+
+    def tick(self, now: float) -> None:
+        """One pass over every session (``now`` is monotonic seconds). The thread calls it every poll interval;
+        tests call it directly with an injected clock, to drive hours of sessions in seconds."""
         self.ticks += 1
         if self._commands:
             with self._lock:
                 commands, self._commands = self._commands, []
             for cmd in commands:
-                cmd()
+                try:
+                    cmd()
+                except Exception:
+                    log.exception("ingest command %s failed", getattr(cmd, "__qualname__", cmd))
         if self.selector.get_map():
             wall = self.clock.wall_ns()
             for key, mask in self.selector.select(timeout=0):
                 sess: _Session = key.data
                 if sess.sock is None:
                     continue
-                if mask & selectors.EVENT_WRITE:
-                    self._on_writable(sess, now)
-                if mask & selectors.EVENT_READ and sess.sock is not None:
-                    self._on_readable(sess, now, wall)
+                try:
+                    if mask & selectors.EVENT_WRITE:
+                        self._on_writable(sess, now)
+                    if mask & selectors.EVENT_READ and sess.sock is not None:
+                        self._on_readable(sess, now, wall)
+                except Exception as exc:
+                    self._crash(sess, now, exc)
         for sess in list(self.sessions.values()):
-            self._timers(sess, now)
-        self.sink.on_tick()
+            try:
+                self._timers(sess, now)
+            except Exception as exc:
+                self._crash(sess, now, exc)
+        self._sink_tick()
+
+    def _sink_tick(self) -> None:
+        try:
+            self.sink.on_tick()
+        except Exception as exc:
+            summary = f"{type(exc).__name__}: {exc}"
+            if summary != self._sink_error:  # once, not 25 times a second
+                log.exception("the sink failed at the end of a tick; the loop goes on")
+            self._sink_error = summary
+        else:
+            self._sink_error = ""
+
+    def _crash(self, sess: _Session, now: float, exc: Exception) -> None:
+        """camgrid failed on this camera's session or data: that camera only gets an ``internal_error`` gap."""
+        summary = f"{type(exc).__name__}: {exc}"[:300]
+        where = traceback.extract_tb(exc.__traceback__)[-1:]
+        key = f"{type(exc).__name__} at {where[0].filename}:{where[0].lineno}" if where else summary
+        if key != sess.last_crash:
+            log.error("camera %s: internal error; its session is closed and retried", sess.source.id, exc_info=exc)
+        else:
+            log.warning("camera %s: internal error again (%s)", sess.source.id, summary)
+        sess.last_crash = key
+        self._fail(sess, now, GapReason.INTERNAL_ERROR, summary)
+
+    def _fail_id(self, camera_id: str, reason: str, detail: str) -> None:
+        sess = self.sessions.get(camera_id)
+        if sess is not None and sess.state != "backoff":
+            self._fail(sess, self.clock.monotonic(), reason, detail)
 
     def _timers(self, sess: _Session, now: float) -> None:
         st = sess.state
         if st == "playing":
             if now - sess.last_media > self.cfg.stall_timeout_s:
-                self._fail(sess, now, sv.STALLED, f"no media for {self.cfg.stall_timeout_s:.1f} s")
+                self._fail(sess, now, GapReason.STALLED, f"no media for {self.cfg.stall_timeout_s:.1f} s")
             elif now >= sess.next_keepalive and sess.client is not None:
                 sess.client.keepalive()
                 self._flush(sess, now)
@@ -198,7 +280,7 @@ class IngestLoop:
         elif st in ("connecting", "handshake"):
             if now > sess.deadline:
                 what = "TCP connect" if st == "connecting" else "RTSP answer"
-                self._fail(sess, now, sv.UNREACHABLE, f"no {what} within {self.cfg.connect_timeout_s:.1f} s")
+                self._fail(sess, now, GapReason.UNREACHABLE, f"no {what} within {self.cfg.connect_timeout_s:.1f} s")
         elif st in ("idle", "backoff") and now >= sess.next_attempt and self.bucket.take(now):
             self._connect(sess, now)
 
@@ -213,7 +295,7 @@ class IngestLoop:
                 infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
                 addr = infos[0][4][:2]  # type: ignore[assignment]
             except OSError as exc:
-                self._fail(sess, now, sv.UNREACHABLE, f"cannot resolve host: {exc.strerror or exc}")
+                self._fail(sess, now, GapReason.UNREACHABLE, f"cannot resolve host: {exc.strerror or exc}")
                 return
         family = socket.AF_INET6 if ":" in addr[0] else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
@@ -225,7 +307,7 @@ class IngestLoop:
         sess.deadline = now + self.cfg.connect_timeout_s
         err = sock.connect_ex(addr)
         if err not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK):
-            self._fail(sess, now, sv.UNREACHABLE, f"connect: {errno.errorcode.get(err, err)}")
+            self._fail(sess, now, GapReason.UNREACHABLE, f"connect: {errno.errorcode.get(err, err)}")
             return
         self.selector.register(sock, selectors.EVENT_WRITE, sess)
 
@@ -235,7 +317,7 @@ class IngestLoop:
         if sess.state == "connecting":
             err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
             if err:
-                self._fail(sess, now, sv.UNREACHABLE, f"connect: {errno.errorcode.get(err, err)}")
+                self._fail(sess, now, GapReason.UNREACHABLE, f"connect: {errno.errorcode.get(err, err)}")
                 return
             src = sess.source
             sess.client = RtspClient(
@@ -264,7 +346,7 @@ class IngestLoop:
         except BlockingIOError:
             sent = 0
         except OSError as exc:
-            self._fail(sess, now, sv.UNREACHABLE, f"send: {exc.strerror or exc}")
+            self._fail(sess, now, GapReason.UNREACHABLE, f"send: {exc.strerror or exc}")
             return
         sess.wbuf = sess.wbuf[sent:]
         events = selectors.EVENT_READ | (selectors.EVENT_WRITE if sess.wbuf else 0)
@@ -279,11 +361,11 @@ class IngestLoop:
         except BlockingIOError:
             return
         except OSError as exc:
-            self._fail(sess, now, sv.UNREACHABLE, f"connection lost: {exc.strerror or exc}")
+            self._fail(sess, now, GapReason.UNREACHABLE, f"connection lost: {exc.strerror or exc}")
             return
         if not data:
             # A camera that dies can look like a clean end of stream: it is a failure all the same.
-            self._fail(sess, now, sv.UNREACHABLE, "the camera closed the connection")
+            self._fail(sess, now, GapReason.UNREACHABLE, "the camera closed the connection")
             return
         sess.bytes_in += len(data)
         sess.arrival_ns = wall
@@ -322,7 +404,7 @@ class IngestLoop:
                 sdp = sess.client.sdp if sess.client is not None else None
                 if sdp is not None:  # always set once media flows (PLAY follows DESCRIBE)
                     sink.on_stream(cid, sdp.codec, sdp.params)
-                sink.on_state(cid, True, "", "", wall)
+                self._notify(cid, True, "", "", wall)
                 self._hint_siblings(sess)
             sink.on_access_unit(cid, au, ext, jump)
 
@@ -335,7 +417,11 @@ class IngestLoop:
             return
         now = self.clock.monotonic()
         for other in self.sessions.values():
-            if other is sess or other.state != "backoff" or other.reason not in (sv.UNREACHABLE, sv.STALLED):
+            if (
+                other is sess
+                or other.state != "backoff"
+                or other.reason not in (GapReason.UNREACHABLE, GapReason.STALLED)
+            ):
                 continue
             o = other.source
             if (src.feeder and o.feeder == src.feeder) or (src.site and o.site == src.site):
@@ -354,7 +440,7 @@ class IngestLoop:
 
     def _fail(self, sess: _Session, now: float, reason: str, detail: str) -> None:
         self._close(sess)
-        sess.failures += 1
+        sess.failures = min(sess.failures + 1, sv.MAX_COUNTED_FAILURES)
         sess.reconnects += 1
         sess.state = "backoff"
         sess.next_attempt = now + self.policy.delay(sess.failures, reason, self.rng)
@@ -363,12 +449,19 @@ class IngestLoop:
         sess.reason = reason
         if changed:
             log.info("camera %s down: %s (%s)", sess.source.id, reason, detail)
-            self.sink.on_state(sess.source.id, False, reason, detail, self.clock.wall_ns())
+            self._notify(sess.source.id, False, reason, detail, self.clock.wall_ns())
+
+    def _notify(self, camera_id: str, up: bool, reason: str, detail: str, at_ns: int) -> None:
+        """Tell the sink; its failure on one camera's state is logged and never leaves this loop."""
+        try:
+            self.sink.on_state(camera_id, up, reason, detail, at_ns)
+        except Exception:
+            log.exception("camera %s: the sink failed on its state change (%s)", camera_id, reason or "up")
 
     # registry changes ------------------------------------------------------------------------------------------
     def _add(self, source: CameraSource) -> None:
         if source.id in self.sessions:
-            self._remove(source.id, "reconfigured")
+            self._remove(source.id, ENDED_RECONFIGURED)
         sess = _Session(source)
         sess.next_attempt = self.clock.monotonic() + self.rng.uniform(0.0, 0.5)
         self.sessions[source.id] = sess
@@ -384,4 +477,4 @@ class IngestLoop:
             except OSError:
                 pass
         self._close(sess)
-        self.sink.on_state(camera_id, False, reason, "", self.clock.wall_ns())
+        self._notify(camera_id, False, reason, "", self.clock.wall_ns())

@@ -15,6 +15,7 @@ from urllib.parse import urljoin, urlsplit
 from camgrid.ingest.auth import Credentials
 from camgrid.media.nal import H264, H265
 from camgrid.media.rtp import AccessUnit, DepacketizeError, Depacketizer
+from camgrid.vocabulary import GapReason
 
 MAX_HEADER = 65536
 
@@ -76,7 +77,7 @@ def parse_sdp(text: str, base: str) -> Sdp:
                 name = enc.split("/")[0].upper()
                 codec = {"H264": H264, "H265": H265, "HEVC": H265}.get(name, "")
                 if not codec:
-                    raise RtspError("unsupported", f"video codec {name} is not H.264 or H.265")
+                    raise RtspError(GapReason.UNSUPPORTED, f"video codec {name} is not H.264 or H.265")
         elif in_video and line.startswith("a=fmtp:"):
             for item in line.split(" ", 1)[-1].split(";"):
                 key, _, value = item.strip().partition("=")
@@ -86,7 +87,7 @@ def parse_sdp(text: str, base: str) -> Sdp:
         elif in_video and line.startswith("a=control:"):
             control = line[10:].strip()
     if not codec:
-        raise RtspError("unsupported", "no H.264/H.265 video stream in the SDP")
+        raise RtspError(GapReason.UNSUPPORTED, "no H.264/H.265 video stream in the SDP")
     if not control or control == "*":
         url = base
     elif control.startswith("rtsp://") or control.startswith("rtsps://"):
@@ -161,18 +162,18 @@ class RtspClient:
             return  # keepalive answers (some cameras refuse GET_PARAMETER; the session lives on)
         if resp.status == 401:
             if not self.creds.present:
-                raise RtspError("auth_refused", "the camera asks for credentials and none are registered")
+                raise RtspError(GapReason.AUTH_REFUSED, "the camera asks for credentials and none are registered")
             if self.auth_tries >= 1:
-                raise RtspError("auth_refused", "the camera refused the registered credentials")
+                raise RtspError(GapReason.AUTH_REFUSED, "the camera refused the registered credentials")
             self.auth_tries += 1
             self.creds.challenge(resp.headers.get("www-authenticate", []))
             if not self.creds.challenged:
-                raise RtspError("auth_refused", "unsupported authentication scheme")
+                raise RtspError(GapReason.AUTH_REFUSED, "unsupported authentication scheme")
             self.state = "describe"
             self._request("DESCRIBE", self.url, {"Accept": "application/sdp"})
             return
         if resp.status != 200:
-            raise RtspError("refused", f"{method} answered {resp.status}")
+            raise RtspError(GapReason.REFUSED, f"{method} answered {resp.status}")
         if method == "DESCRIBE":
             self.auth_tries = 0
             base = resp.header("content-base") or resp.header("content-location") or self.url
@@ -208,12 +209,12 @@ class RtspClient:
         end = buf.find(b"\r\n\r\n", start)
         if end < 0:
             if len(buf) - start > MAX_HEADER:
-                raise RtspError("bad_stream", "RTSP header too long")
+                raise RtspError(GapReason.BAD_STREAM, "RTSP header too long")
             return -1
         head = bytes(buf[start:end]).decode("latin-1").split("\r\n")
         parts = head[0].split(" ", 2)
         if len(parts) < 2 or not parts[0].startswith("RTSP/") or not parts[1].isdigit():
-            raise RtspError("bad_stream", "malformed RTSP status line")
+            raise RtspError(GapReason.BAD_STREAM, "malformed RTSP status line")
         headers: dict[str, list[str]] = {}
         for line in head[1:]:
             key, _, value = line.partition(":")
@@ -221,7 +222,7 @@ class RtspClient:
         length_text = headers.get("content-length", ["0"])[0]
         length = int(length_text) if length_text.isdigit() else 0
         if length > MAX_HEADER:
-            raise RtspError("bad_stream", "RTSP body too long")
+            raise RtspError(GapReason.BAD_STREAM, "RTSP body too long")
         stop = end + 4 + length
         if stop > len(buf):
             return -1
@@ -254,7 +255,7 @@ class RtspClient:
                         if ssrc is None:
                             ssrc = self.ssrc = bytes(buf[pos + 12 : pos + 16])
                         elif not buf.startswith(ssrc, pos + 12):
-                            raise RtspError("bad_stream", "RTP packet from an unknown source")
+                            raise RtspError(GapReason.BAD_STREAM, "RTP packet from an unknown source")
                         dep.push_from(mv, pos + 4, end)
                         self.packets += 1
                         if ready:
@@ -272,14 +273,14 @@ class RtspClient:
                         rtp_ch = self.rtp_channel
                         ready = dep.ready if dep is not None else None
                 else:
-                    raise RtspError("bad_stream", f"unexpected byte 0x{c:02x} in the RTSP stream")
+                    raise RtspError(GapReason.BAD_STREAM, f"unexpected byte 0x{c:02x} in the RTSP stream")
         except DepacketizeError as exc:
-            raise RtspError("bad_stream", str(exc)) from None
+            raise RtspError(GapReason.BAD_STREAM, str(exc)) from None
         finally:
             mv.release()
             del buf[:pos]
         if len(buf) > self.max_frame_bytes:
-            raise RtspError("bad_stream", "unframed data beyond the largest accepted frame")
+            raise RtspError(GapReason.BAD_STREAM, "unframed data beyond the largest accepted frame")
 
     @staticmethod
     def host_port(url: str) -> tuple[str, int]:

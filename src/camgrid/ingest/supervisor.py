@@ -8,15 +8,20 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-# Reasons a camera is not being recorded; the same strings are stored in gap rows.
-UNREACHABLE = "unreachable"
-STALLED = "stalled"
-AUTH_REFUSED = "auth_refused"
-BAD_STREAM = "bad_stream"
-REFUSED = "refused"
-UNSUPPORTED = "unsupported"
+from camgrid.vocabulary import SLOW_RETRY_REASONS, GapReason
 
-SLOW_REASONS = frozenset({AUTH_REFUSED, UNSUPPORTED, REFUSED})
+# Aliases kept for callers that spelt the reasons through this module; new code uses ``GapReason``.
+UNREACHABLE = GapReason.UNREACHABLE
+STALLED = GapReason.STALLED
+AUTH_REFUSED = GapReason.AUTH_REFUSED
+BAD_STREAM = GapReason.BAD_STREAM
+REFUSED = GapReason.REFUSED
+UNSUPPORTED = GapReason.UNSUPPORTED
+
+SLOW_REASONS = SLOW_RETRY_REASONS
+# Failures beyond this many in a row change nothing (the delay is at its cap long before): the count stays bounded
+# and ``2 ** n`` never overflows a float, however long a camera stays dark.
+MAX_COUNTED_FAILURES = 64
 
 
 @dataclass(frozen=True)
@@ -30,10 +35,12 @@ class BackoffPolicy:
 
         Unreachable and stalled cameras are capped at ``max_s`` (a camera back from a power cut must record again
         within seconds); a camera that refuses the password or the stream waits up to ``slow_max_s`` so that it is
-        not hammered (and its account not locked) by a wrong registry entry.
+        not hammered (and its account not locked) by a wrong registry entry. The exponent is clamped, so a camera
+        dark for months (millions of failures) gets the capped delay, not an ``OverflowError``.
         """
         cap = self.slow_max_s if reason in SLOW_REASONS else self.max_s
-        base = min(cap, self.initial_s * (2 ** max(0, failures - 1)))
+        exponent = min(max(0, failures - 1), MAX_COUNTED_FAILURES)
+        base = min(cap, self.initial_s * (2.0**exponent))
         return float(base / 2 + rng.uniform(0, base / 2))
 
 

@@ -1,4 +1,5 @@
-"""``/metrics`` in the Prometheus text format: per-camera bytes, frames, reconnects, gap seconds and state."""
+"""``/metrics`` in the Prometheus text format: per-camera bytes, frames, reconnects, gap seconds and state, and the
+recorder's own gauges (free space, backlogs, each thread up and its restarts)."""
 
 from __future__ import annotations
 
@@ -37,8 +38,14 @@ def render(per_camera: dict[str, dict[str, float | str]], gauges: dict[str, floa
         lines.append(
             f'camgrid_camera_state{{camera="{_escape(cid)}",state="{_escape(str(per_camera[cid]["state"]))}"}} 1'
         )
+    typed: set[str] = set()
     for name, value in sorted(gauges.items()):
-        lines.append(f"# TYPE {name} gauge")
+        # A gauge's name may carry labels (``camgrid_recorder_thread_up{thread="ingest"}``): one TYPE per family.
+        family = name.split("{", 1)[0]
+        if family not in typed:
+            typed.add(family)
+            kind = "counter" if family.endswith("_total") else "gauge"
+            lines.append(f"# TYPE {family} {kind}")
         lines.append(f"{name} {value:g}")
     return "\n".join(lines) + "\n"
 

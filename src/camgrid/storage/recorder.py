@@ -1,8 +1,10 @@
 """The recorder: ingest sessions -> segmenters -> disk writer and index, with honest gaps.
 
 Threads: ingest (all sockets, segmenting), disk writer, index writer, housekeeping (heartbeat, free space, registry
-reload, retention). Every instant of a camera known to this recorder is either inside a segment or inside a gap row
-with a reason; gaps open at the end of the last recorded sample and close at the start of the next segment.
+reload, retention), and a watchdog that restarts any of them that died (``thread_status()``). Every instant of a
+camera known to this recorder is either inside a segment or inside a gap row with a reason; gaps open at the end of
+the last recorded sample and close at the start of the next segment. camgrid's own failure on one camera's data is
+that camera's ``internal_error`` gap, never the others' (docs/design/gaps-and-recovery.md).
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import logging
 import os
 import shutil
 import threading
-from collections.abc import Callable, Iterable, Sequence
+import traceback
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, or_, select
@@ -21,22 +24,22 @@ from sqlalchemy.orm import Session, sessionmaker
 from camgrid.clock import Clock
 from camgrid.config import Settings
 from camgrid.db.engine import unit_of_work
-from camgrid.ingest.loop import CameraSource, IngestLoop
+from camgrid.ingest.loop import ENDED_RECONFIGURED, ENDED_REMOVED, ENDED_STOPPED, CameraSource, IngestLoop
 from camgrid.media import fmp4
 from camgrid.media.rtp import AccessUnit
 from camgrid.registry.models import Camera
 from camgrid.storage import index as ix
+from camgrid.storage.recorder_ports import RecorderPorts
 from camgrid.storage.recovery import RecoveryReport, open_downtime_gaps, recover
 from camgrid.storage.segmenter import OpenSegment, Segmenter
 from camgrid.storage.transform import PictureTransform
+from camgrid.storage.watchdog import ThreadStatus, ThreadWatch
 from camgrid.storage.writer import DiskWriter
+from camgrid.vocabulary import CameraState, GapReason
 
 log = logging.getLogger("camgrid.storage")
 NS = 1_000_000_000
-DISK_FULL = "disk_full"
-DISK_SLOW = "disk_slow"
-NOT_RUNNING = "recorder_not_running"
-PACKET_LOSS = "packet_loss"
+THREADS = ("ingest", "disk-writer", "index-writer", "housekeeping")  # the threads the watchdog keeps running
 
 
 @dataclass
@@ -52,6 +55,7 @@ class _Cam:
     gap: tuple[int, str] | None = None  # open gap (start_ns, reason)
     stats: CameraStats = field(default_factory=CameraStats)
     codec_known: bool = False
+    crash: str = ""  # the kind and place of camgrid's last failure on this camera's pictures (traceback logged once)
 
 
 def load_sources(session: Session, node_id: str) -> list[CameraSource]:
@@ -67,10 +71,13 @@ def load_sources(session: Session, node_id: str) -> list[CameraSource]:
     ]
 
 
-class Recorder:
+class Recorder(RecorderPorts):
     """Records the cameras assigned to this node. Its ports come in through the constructor (the index writer, the
     camera filter) and a few registration methods (taps, listeners, hooks, transforms), called before :meth:`start`
     by the composition root (``camgrid.runtime``); nothing outside ``camgrid.storage`` touches its fields."""
+
+    _watch: ThreadWatch | None = None  # set by start()
+    _watchdog: threading.Thread | None = None
 
     def __init__(
         self,
@@ -85,6 +92,7 @@ class Recorder:
         """``index``: where index rows go (default: straight to the database; a cluster node passes its outbox).
         ``only``: record only these cameras (a cluster node's leases; empty: none, the central node's live-only
         recorder); None records every camera assigned to this node."""
+        super().__init__(only=only)
         self._settings = settings
         self._cfg = settings.recorder
         self._engine = engine
@@ -107,68 +115,12 @@ class Recorder:
         self._lock_fd: int | None = None
         self._sources: dict[str, CameraSource] = {}
         self._live_only: set[str] = set()
-        self._transforms: dict[str, PictureTransform] = {}
         self._recovery: RecoveryReport | None = None
-        self._hooks: list[Callable[[], None]] = []  # housekeeping hooks (retention)
-        # Other consumers of the same packets (the live view): one connection per camera serves them all.
-        # Called on the ingest thread; must not block.
-        self._taps: list[Callable[[str, AccessUnit, int, bool], None]] = []
-        # State changes for the control room: (camera, state "recording"|"offline", reason, since_ns).
-        self._state_listeners: list[Callable[[str, str, str, int], None]] = []
-        # Every ingest session's up/down, recorded or not (live-only substreams too): (id, up, reason, at_ns).
-        self._session_listeners: list[Callable[[str, bool, str, int], None]] = []
-        # Cluster mode (camgrid.cluster): record only these cameras (the node's leases); None = every assigned one.
-        self._only: set[str] | None = None if only is None else set(only)
-        # Gaps to open for cameras the next reload (re)starts, instead of "starting": {camera: (start, reason, detail)}.
-        self._pending_gaps: dict[str, tuple[int, str, str]] = {}
-        # Cameras the next reload removes because another node records them now: no gap (they are not unrecorded).
-        self._handed_over: set[str] = set()
-        # Each session's codec and parameter sets, as ingest reports them before its first access unit.
-        self._streams: dict[str, tuple[str, list[bytes]]] = {}
-
-    # ports (the composition root registers these before start) -------------------------------------------------
-    def add_tap(self, tap: Callable[[str, AccessUnit, int, bool], None]) -> None:
-        """Another consumer of the same packets (the live view): one connection per camera serves them all.
-        Called on the ingest thread with (camera, access unit, extended timestamp, jump); must not block."""
-        self._taps.append(tap)
-
-    def add_state_listener(self, listener: Callable[[str, str, str, int], None]) -> None:
-        """Recorded cameras' state changes (camera, "recording"|"offline", gap reason, since_ns); ingest thread."""
-        self._state_listeners.append(listener)
-
-    def add_session_listener(self, listener: Callable[[str, bool, str, int], None]) -> None:
-        """Every ingest session's up/down, recorded or not (live-only substreams too): (id, up, reason, at_ns)."""
-        self._session_listeners.append(listener)
-
-    def add_hook(self, hook: Callable[[], None]) -> None:
-        """Run ``hook`` on every housekeeping round (retention, mask sync, a cluster node's lease work), in the order
-        registered; one failing hook never stops the others."""
-        self._hooks.append(hook)
-
-    def record_only(self, cameras: Iterable[str] | None) -> None:
-        """Restrict recording to ``cameras`` (None: every assigned camera); applies at the next registry reload.
-        Housekeeping thread (or before start)."""
-        self._only = None if cameras is None else set(cameras)
-
-    def take_over(self, camera_id: str, start_ns: int, reason: str, detail: str) -> None:
-        """The next reload starts ``camera_id`` with an open gap from ``start_ns`` (why it was unrecorded before this
-        node took it) instead of a fresh "starting" gap. Housekeeping thread."""
-        self._pending_gaps[camera_id] = (start_ns, reason, detail)
-
-    def hand_over(self, camera_id: str) -> None:
-        """Another node records ``camera_id`` now: the next reload stops it here without a gap (it is not
-        unrecorded). Housekeeping thread."""
-        self._handed_over.add(camera_id)
 
     # what others may ask ---------------------------------------------------------------------------------------
     @property
     def node_id(self) -> str:
         return self._node_id
-
-    @property
-    def restricted(self) -> bool:
-        """True when this recorder records only some cameras (a cluster's node or central node)."""
-        return self._only is not None
 
     @property
     def recovery(self) -> RecoveryReport | None:
@@ -178,14 +130,6 @@ class Recorder:
     def records(self, camera_id: str) -> bool:
         """Whether this recorder records ``camera_id`` (its connection then also serves the live view)."""
         return camera_id in self._cams
-
-    def codec_of(self, camera_id: str) -> str:
-        """The codec of the camera's current (or last) session, as ingest reported it; "" before any."""
-        stream = self._streams.get(camera_id)
-        return stream[0] if stream is not None else ""
-
-    def transform_of(self, camera_id: str) -> PictureTransform | None:
-        return self._transforms.get(camera_id)
 
     def session_counters(self) -> dict[str, dict[str, object]]:
         """Per-session ingest counters (bytes, frames, reconnects, state): what a cluster node's bitrates count."""
@@ -198,6 +142,7 @@ class Recorder:
             "camgrid_recorder_paused": 1.0 if self._paused else 0.0,
             "camgrid_recorder_index_pending": float(self._index.pending()),
             "camgrid_recorder_write_backlog_bytes": float(self._writer.backlog_bytes),
+            **self.thread_gauges(),
         }
 
     # life cycle ------------------------------------------------------------------------------------------------
@@ -263,11 +208,14 @@ class Recorder:
         self._loop.start()
         self._house = threading.Thread(target=self._housekeeping, name="housekeeping", daemon=True)
         self._house.start()
+        self._start_watchdog()
         log.info("recording %d cameras on node %s into %s", len(sources), self._node_id, self._root)
 
     def stop(self) -> None:
         """Close every segment at its last whole fragment; the downtime that follows is a gap."""
         self._stop.set()
+        if self._watchdog is not None:
+            self._watchdog.join(10)  # before the others stop: a stopped thread is not a dead one
         self._loop.stop()  # sessions end -> on_state(down, recorder_stopped) closes segments and opens gaps
         if self._house is not None:
             self._house.join(10)
@@ -278,8 +226,12 @@ class Recorder:
             os.close(self._lock_fd)
 
     def _add_camera(self, src: CameraSource, gap: tuple[int, str] | None) -> None:
-        seg = Segmenter(
-            src.id,
+        self._cams[src.id] = _Cam(self._new_segmenter(src.id), gap)
+        self._sources[src.id] = src
+
+    def _new_segmenter(self, camera_id: str) -> Segmenter:
+        return Segmenter(
+            camera_id,
             self._root,
             segment_seconds=self._cfg.segment_seconds,
             fragment_seconds=self._cfg.fragment_seconds,
@@ -287,12 +239,14 @@ class Recorder:
             write_append=self._seg_append,
             write_close=self._seg_close,
         )
-        self._cams[src.id] = _Cam(seg, gap)
-        self._sources[src.id] = src
 
     # segment callbacks (ingest thread) -------------------------------------------------------------------------
     def _seg_open(self, seg: OpenSegment, init: bytes) -> None:
         cam = self._cams[seg.key.split(":", 1)[0]]
+        last_end = cam.seg.last_end_ns
+        if cam.gap is None and last_end is not None and seg.start_ns > last_end:
+            # Never a hole: time between two segments with no gap open is a pause of the camera's media.
+            self._open_gap(cam, last_end, GapReason.STALLED, self._pause_detail(cam))
         self._index.put(ix.SegOpen(cam.seg.camera_id, seg.start_ns, str(seg.path), seg.codec, self._node_id))
         self._writer.open(seg.key, seg.path, init)
         self._close_gap(cam, seg.start_ns)
@@ -336,8 +290,7 @@ class Recorder:
             start_ns = split
         self._index.put(ix.GapOpen(cam.seg.camera_id, start_ns, reason, detail, self._node_id))
         cam.gap = (start_ns, reason)
-        for listener in self._state_listeners:
-            listener(cam.seg.camera_id, "offline", reason, start_ns)
+        self._tell(self._state_listeners, cam.seg.camera_id, CameraState.OFFLINE, reason, start_ns)
 
     def _close_gap(self, cam: _Cam, end_ns: int) -> None:
         if cam.gap is None:
@@ -346,13 +299,61 @@ class Recorder:
         self._index.put(ix.GapClose(cam.seg.camera_id, end_ns))
         cam.stats.gap_seconds_closed += (end_ns - cam.gap[0]) / NS
         cam.gap = None
-        for listener in self._state_listeners:
-            listener(cam.seg.camera_id, "recording", "", end_ns)
+        self._tell(self._state_listeners, cam.seg.camera_id, CameraState.RECORDING, "", end_ns)
+
+    @staticmethod
+    def _tell(listeners: list[Callable[..., None]], *args: object) -> None:
+        """A listener (the control room, the live view) that fails is logged; the camera's recording goes on."""
+        for listener in listeners:
+            try:
+                listener(*args)
+            except Exception:
+                log.exception("listener %s failed", getattr(listener, "__qualname__", listener))
 
     def _stop_recording(self, cam: _Cam, reason: str, detail: str, at_ns: int) -> None:
-        end = cam.seg.finish()
+        try:
+            end = cam.seg.finish()
+        except Exception:
+            log.exception("camera %s: its segment could not be closed; recovery completes it", cam.seg.camera_id)
+            end = self._drop_segmenter(cam)
+        if end is None and cam.gap is None:
+            end = cam.seg.last_end_ns  # a segment cut earlier (a pause) with no gap yet: the gap starts there
         # The gap starts where the recording really ends (never earlier: no instant is both recorded and missing).
         self._open_gap(cam, end if end is not None else at_ns, reason, detail)
+
+    def _drop_segmenter(self, cam: _Cam) -> int | None:
+        """A segmenter that failed is replaced; its file is closed as it stands (recovery scans it at the next
+        start). Returns where its recording is known to end."""
+        old = cam.seg
+        if old.seg is not None:
+            self._writer.close(old.seg.key)
+        cam.seg = self._new_segmenter(old.camera_id)
+        cam.seg.last_end_ns = old.last_end_ns
+        return old.last_end_ns
+
+    def _pause_detail(self, cam: _Cam) -> str:
+        return f"the camera's media paused for {cam.seg.pause_ns / NS:.1f} s"
+
+    def _camera_failed(self, camera_id: str, cam: _Cam | None, exc: Exception) -> None:
+        """camgrid failed on this camera's pictures: an ``internal_error`` gap, and its session retried."""
+        detail = f"{type(exc).__name__}: {exc}"[:300]
+        where = traceback.extract_tb(exc.__traceback__)[-1:]
+        key = f"{type(exc).__name__} at {where[0].filename}:{where[0].lineno}" if where else detail
+        if cam is None or cam.crash != key:
+            log.error("camera %s: internal error on its pictures; session retried", camera_id, exc_info=exc)
+        else:
+            log.warning("camera %s: internal error on its pictures again (%s)", camera_id, detail)
+        if cam is not None:
+            cam.crash = key
+            cam.codec_known = False
+            self._stop_recording(cam, GapReason.INTERNAL_ERROR, detail, self._clock.wall_ns())
+        transform = self._transforms.get(camera_id)
+        if transform is not None:
+            try:
+                transform.reset()
+            except Exception:
+                log.exception("camera %s: its picture transform could not be reset", camera_id)
+        self._loop.fail(camera_id, GapReason.INTERNAL_ERROR, detail)
 
     # IngestSink ------------------------------------------------------------------------------------------------
     def on_access_unit(self, camera_id: str, au: AccessUnit, ext_ts: int, jump: bool) -> None:
@@ -391,29 +392,32 @@ class Recorder:
             return
         if au.after_loss and cam.seg.seg is not None:
             # Pictures were lost: what follows may not decode until a keyframe, so the segment ends here.
-            self._stop_recording(cam, PACKET_LOSS, "the camera dropped pictures", au.arrival_ns)
+            self._stop_recording(cam, GapReason.PACKET_LOSS, "the camera dropped pictures", au.arrival_ns)
         if self._writer.backlog_bytes > self._max_backlog:
-            self._stop_recording(cam, DISK_SLOW, "the disk does not keep up", au.arrival_ns)
+            self._stop_recording(cam, GapReason.DISK_SLOW, "the disk does not keep up", au.arrival_ns)
             return
         cam.seg.push(au, ext_ts, jump)
+        if cam.seg.cut_on_pause and cam.gap is None and cam.seg.last_end_ns is not None:
+            # The camera paused too long for its last picture to stand for the time: stalled from its end.
+            self._open_gap(cam, cam.seg.last_end_ns, GapReason.STALLED, self._pause_detail(cam))
 
     def on_state(self, camera_id: str, up: bool, reason: str, detail: str, at_ns: int) -> None:
-        for listener in self._session_listeners:
-            listener(camera_id, up, reason, at_ns)
+        self._tell(self._session_listeners, camera_id, up, reason, at_ns)
         cam = self._cams.get(camera_id)
         if cam is None:
             return
         cam.stats.up = up
         if up:
             return  # the gap closes when the first segment opens (a keyframe is needed)
-        if reason == "removed" and camera_id in self._handed_over:
+        if reason == ENDED_REMOVED and camera_id in self._handed_over:
             self._handed_over.discard(camera_id)
             cam.codec_known = False
             cam.seg.finish()
+            cam.seg.last_end_ns = None  # another node records it now: the time until it comes back is no hole
             cam.gap = None
             return
-        if reason in ("recorder_stopped", "removed", "reconfigured"):
-            reason = NOT_RUNNING
+        if reason in (ENDED_STOPPED, ENDED_REMOVED, ENDED_RECONFIGURED):
+            reason = GapReason.NOT_RUNNING
         cam.codec_known = False
         transform = self._transforms.get(camera_id)
         if transform is not None:
@@ -422,18 +426,89 @@ class Recorder:
 
     def on_tick(self) -> None:
         for camera_id, transform in list(self._transforms.items()):
-            for au, ext, jump in transform.drain():
-                self._deliver(camera_id, au, ext, jump, transformed=True)
+            try:
+                for au, ext, jump in transform.drain():
+                    self._deliver(camera_id, au, ext, jump, transformed=True)
+            except Exception as exc:  # one camera's pictures never stop the others'
+                self._camera_failed(camera_id, self._cams.get(camera_id), exc)
         self._writer.submit()
-
-    def on_stream(self, camera_id: str, codec: str, params: Sequence[bytes]) -> None:
-        """A session's codec and SDP parameter sets, reported by ingest before its first access unit."""
-        self._streams[camera_id] = (codec, list(params))
 
     # writer errors (writer thread) -----------------------------------------------------------------------------
     def _on_write_error(self, key: str, error: str, valid_bytes: int) -> None:
         log.error("write failed for %s: %s (kept %d bytes)", key.split(":", 1)[0], error, valid_bytes)
-        self._paused = DISK_FULL
+        self._paused = GapReason.DISK_FULL
+
+    def _on_write_bug(self, key: str, error: str) -> None:
+        """The writer failed on one file (a bug, already logged): that camera's segment ends with an internal error."""
+        self._loop.call(lambda: self._cut_segment(key, error))
+
+    def _cut_segment(self, key: str, error: str) -> None:  # ingest thread
+        cam = self._cams.get(key.split(":", 1)[0])
+        if cam is not None and cam.seg.seg is not None and cam.seg.seg.key == key:
+            cam.codec_known = False
+            self._stop_recording(
+                cam, GapReason.INTERNAL_ERROR, f"the disk writer failed: {error}", self._clock.wall_ns()
+            )
+
+    # thread supervision ----------------------------------------------------------------------------------------
+    def thread_status(self) -> list[ThreadStatus]:
+        """Each of the recorder's threads: running or not, and how often the watchdog restarted it.
+
+        What the control room shows as the recorder's own health: a thread that is not running means cameras are
+        not recorded (ingest, disk-writer), or their index or heartbeat lags (index-writer, housekeeping)."""
+        if self._watch is None:
+            return [ThreadStatus(name, False, 0) for name in THREADS]
+        return self._watch.status()
+
+    def supervise(self) -> list[str]:
+        """One watchdog pass now (the ``watchdog`` thread makes one every heartbeat): restart the threads that died;
+        returns their names."""
+        return self._watch.check() if self._watch is not None else []
+
+    def threads_not_running(self) -> list[str]:
+        """Names of the recorder's threads that are not running now (empty when the recorder is healthy)."""
+        return [t.name for t in self.thread_status() if not t.running]
+
+    def thread_gauges(self) -> dict[str, float]:
+        """``/metrics`` gauges of the recorder's own health: ``camgrid_recorder_thread_up{thread}``,
+        ``camgrid_recorder_thread_restarts_total{thread}`` and ``camgrid_recorder_index_quarantined_total``."""
+        out: dict[str, float] = {"camgrid_recorder_index_quarantined_total": float(self._index.quarantined)}
+        for t in self.thread_status():
+            out[f'camgrid_recorder_thread_up{{thread="{t.name}"}}'] = 1.0 if t.running else 0.0
+            out[f'camgrid_recorder_thread_restarts_total{{thread="{t.name}"}}'] = float(t.restarts)
+        return out
+
+    def _start_watchdog(self) -> None:
+        self._writer.on_internal_error = self._on_write_bug
+        watch = ThreadWatch(clock=self._clock)
+        watch.watch("ingest", alive=self._loop.is_running, restart=self._loop.start)
+        watch.watch("disk-writer", alive=self._writer.is_running, restart=self._restart_writer)
+        watch.watch("index-writer", alive=self._index.is_running, restart=self._index.restart)
+        watch.watch("housekeeping", alive=self._house_running, restart=self._restart_housekeeping)
+        self._watch = watch
+        self._watchdog = threading.Thread(
+            target=watch.run, args=(self._stop, self._cfg.heartbeat_interval_s), name="watchdog", daemon=True
+        )
+        self._watchdog.start()
+
+    def _house_running(self) -> bool:
+        return self._house is not None and self._house.is_alive()
+
+    def _restart_housekeeping(self) -> None:
+        self._house = threading.Thread(target=self._housekeeping, name="housekeeping", daemon=True)
+        self._house.start()
+
+    def _restart_writer(self) -> None:
+        """Operations the dead thread held may be lost: every open segment ends, with an internal error gap."""
+        self._writer.restart()
+        self._loop.call(self._cut_all_segments)
+
+    def _cut_all_segments(self) -> None:  # ingest thread
+        for cam in list(self._cams.values()):
+            if cam.seg.seg is not None:
+                cam.codec_known = False
+                detail = "the disk writer stopped and was restarted"
+                self._stop_recording(cam, GapReason.INTERNAL_ERROR, detail, self._clock.wall_ns())
 
     # housekeeping ----------------------------------------------------------------------------------------------
     def free_bytes(self) -> int:
@@ -448,9 +523,9 @@ class Recorder:
                 self._heartbeat()
                 free = self.free_bytes()
                 if free < floor:
-                    if self._paused != DISK_FULL:
+                    if self._paused != GapReason.DISK_FULL:
                         log.error("free space %d MB below the floor: recording paused", free >> 20)
-                    self._paused = DISK_FULL
+                    self._paused = GapReason.DISK_FULL
                 elif self._paused and free > floor * 1.1 + 16 * 1024 * 1024:
                     log.warning("free space is back (%d MB): recording resumes", free >> 20)
                     self._paused = ""
@@ -507,7 +582,7 @@ class Recorder:
                 continue
             pending = self._pending_gaps.pop(cid, None) if old is None else None
             if cid not in self._cams or pending is not None:
-                start, reason, detail = pending or (self._clock.wall_ns(), "starting", "")
+                start, reason, detail = pending or (self._clock.wall_ns(), GapReason.STARTING, "")
                 if cid not in self._cams:
                     self._add_camera(src, None)
                 self._index.put(ix.GapOpen(cid, start, reason, detail, self._node_id))
@@ -536,6 +611,6 @@ class Recorder:
                 "gap_seconds": gap_s,
                 "segments": float(cam.stats.segments),
                 "recording": 1.0 if cam.seg.seg is not None else 0.0,
-                "state": "recording" if cam.seg.seg is not None else (gap[1] if gap else "idle"),
+                "state": CameraState.RECORDING if cam.seg.seg is not None else (gap[1] if gap else "idle"),
             }
         return out

@@ -4,6 +4,14 @@ A segment starts on a keyframe, is cut at the first keyframe after ``segment_sec
 fragment (``moof+mdat``) at least every ``fragment_seconds``; fragments need not start on a keyframe. Each sample's
 duration is the RTP time to the next one, so a sample is held until its successor arrives. Segment start times are
 UTC from the session's anchor and never earlier than the previous segment's end: no time is recorded twice.
+
+Time never lies (docs/design/packet-path.md, "Time"): when the anchored time of a picture is later than the end of
+the one before (the camera paused; ``ingest/timing.py`` moves its anchor forward by the pause), the earlier picture
+ends at its real duration, up to ``max_hold_seconds`` (the picture a viewer saw frozen); a longer pause cuts the
+segment at the picture's own end, and the recorder opens a ``stalled`` gap there. The anchor's slews adjust the
+picture they fall on the same way (at most 1000 ppm), so recorded time follows the recorder's clock and does not
+drift from segment to segment; a segment that would start within ``HOLE_TOLERANCE_NS`` after the previous end
+starts at that end.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ log = logging.getLogger("camgrid.storage")
 NS = 1_000_000_000
 TICKS = fmp4.TIMESCALE
 MAX_SAMPLE_TICKS = 5 * TICKS  # a longer step between pictures is a clock jump, not a duration
+HOLE_TOLERANCE_NS = 20_000_000  # a new segment this close after the last end starts at it (rounding, a slew)
 
 
 @dataclass
@@ -50,6 +59,7 @@ class Segmenter:
         write_open: Callable[[OpenSegment, bytes], None],
         write_append: Callable[[OpenSegment, list[bytes | bytearray]], None],
         write_close: Callable[[OpenSegment, int], None],
+        max_hold_seconds: float = 2.0,
     ) -> None:
         self.camera_id = camera_id
         self.root = root
@@ -58,12 +68,14 @@ class Segmenter:
         self._open_cb = write_open
         self._append_cb = write_append
         self._close_cb = write_close
+        self.max_hold_ns = int(max_hold_seconds * NS)
         self.seg: OpenSegment | None = None
         self.params: dict[int, bytes] = {}
         self.info: StreamInfo | None = None
         self.codec = H264
         self._pending: AccessUnit | None = None
         self._pending_ext = 0
+        self._pending_wall = 0
         self._last_dur = TICKS // 25
         self._samples: list[tuple[int, int, bool]] = []
         self._payload: list[bytes | bytearray] = []
@@ -71,6 +83,8 @@ class Segmenter:
         self._frag_base = 0
         self.last_end_ns: int | None = None  # end of the last sample written (UTC ns)
         self.dropped_waiting_key = 0
+        self.cut_on_pause = False  # the last segment ended because the camera paused (until the next one opens)
+        self.pause_ns = 0  # how long that pause was
 
     # input -----------------------------------------------------------------------------------------------------
     def set_codec(self, codec: str, params: list[bytes]) -> None:
@@ -101,8 +115,23 @@ class Segmenter:
                 dur = self._last_dur
             else:
                 self._last_dur = dur
+            # The anchor's view of this picture's duration: RTP time, plus the anchor's slew or a pause. Following
+            # it keeps recorded time on the recorder's clock (no drift from segment to segment).
+            hole = au.arrival_ns - self._pending_wall - dur * NS // TICKS
+            cut = False
+            if hole > 0:
+                if dur * NS // TICKS + hole <= self.max_hold_ns:
+                    dur += hole * TICKS // NS  # the picture was the camera's last word until the next one came
+                else:
+                    cut = True
+            elif hole < 0:
+                dur = max(dur // 2, dur + hole * TICKS // NS)  # the anchor pulled back: shorten, never to nothing
             self._add(pending, dur)
             self._pending = None
+            if cut:
+                self.finish()
+                self.cut_on_pause = True
+                self.pause_ns = hole
         if self.seg is None:
             if not au.key:
                 self.dropped_waiting_key += 1
@@ -115,6 +144,7 @@ class Segmenter:
                 return
         self._pending = au
         self._pending_ext = ext
+        self._pending_wall = au.arrival_ns
 
     def finish(self) -> int | None:
         """Write what is held (the last sample gets the previous duration) and close the segment.
@@ -141,8 +171,9 @@ class Segmenter:
             self.dropped_waiting_key += 1
             return False  # no parameter sets yet: wait for a keyframe that carries them
         start = au.arrival_ns
-        if self.last_end_ns is not None and start < self.last_end_ns:
-            start = self.last_end_ns
+        last_end = self.last_end_ns
+        if last_end is not None and start < last_end + HOLE_TOLERANCE_NS:
+            start = last_end  # never earlier (no time twice); not later by a rounding (no false hole)
         path = segment_path(self.root, self.camera_id, start)
         seg = OpenSegment(f"{self.camera_id}:{start}", path, start, ext, self.codec)
         params = [self.params[t] for t in sorted(self.params)]
@@ -151,6 +182,7 @@ class Segmenter:
         self.seg = seg
         self._frag_base = 0
         self._open_cb(seg, init)
+        self.cut_on_pause = False
         return True
 
     def _add(self, au: AccessUnit, dur: int) -> None:

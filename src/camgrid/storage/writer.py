@@ -6,7 +6,10 @@ schedule (``collect_interval_s``). Waking the writer per fragment or per tick co
 than writing the bytes. Each fragment is written with one
 ``writev()`` of its header and samples (no join); open files are ``fdatasync``-ed every ``fsync_interval_s`` so a
 power cut loses at most about that much. A full disk (ENOSPC) or any other write error is reported back instead of
-raised, and the file is cut back to its last whole fragment.
+raised, and the file is cut back to its last whole fragment. Any other exception on one file (a bug) fails that
+file only: it is reported through ``on_internal_error`` (the recorder cuts that camera's segment with an
+``internal_error`` gap) and the thread goes on with the others. Should the thread die all the same, ``restart()``
+starts another on the same queue and files (the recorder's watchdog calls it).
 """
 
 from __future__ import annotations
@@ -59,6 +62,8 @@ class DiskWriter:
         self.collect_interval_s = 0.1
         self._files: dict[str, _Open] = {}
         self._thread = threading.Thread(target=self._run, name="disk-writer", daemon=True)
+        # ``(segment_key, error)`` when camgrid failed on one file (writer thread); None: logged only.
+        self.on_internal_error: Callable[[str, str], None] | None = None
         self.enqueued_bytes = 0  # only the ingest thread writes this
         self.bytes_written = 0  # only the writer thread writes this (failed bytes count as done)
 
@@ -67,6 +72,16 @@ class DiskWriter:
         return self.enqueued_bytes - self.bytes_written
 
     def start(self) -> None:
+        self._thread.start()
+
+    def is_running(self) -> bool:
+        return self._thread.is_alive()
+
+    def restart(self) -> None:
+        """Start a new writer thread after this one died; queued operations and open files carry on."""
+        if self._thread.is_alive():
+            return
+        self._thread = threading.Thread(target=self._run, name="disk-writer", daemon=True)
         self._thread.start()
 
     # called on the producing thread --------------------------------------------------------------------------
@@ -96,6 +111,12 @@ class DiskWriter:
 
     # writer thread ---------------------------------------------------------------------------------------------
     def _run(self) -> None:
+        try:
+            self._serve()
+        except Exception:
+            log.exception("the disk writer thread failed; the recorder's watchdog restarts it")
+
+    def _serve(self) -> None:
         last_sync = time.monotonic()
         while True:
             stopping = self._stopping.wait(self.collect_interval_s)
@@ -110,8 +131,8 @@ class DiskWriter:
                         self._write(key, arg)  # type: ignore[arg-type]
                     else:
                         self._close(key, arg)  # type: ignore[arg-type]
-                except Exception:  # never let one bad file stop the writer
-                    log.exception("disk writer: %s on %s failed", op, key.split(":", 1)[0])
+                except Exception as exc:  # never let one bad file stop the writer
+                    self._file_failed(op, key, exc)
             if stopping:
                 for k in list(self._files):
                     self._close(k, None)
@@ -120,6 +141,19 @@ class DiskWriter:
             if self.fsync_interval_s > 0 and now - last_sync >= self.fsync_interval_s:
                 self._sync_all()
                 last_sync = now
+
+    def _file_failed(self, op: str, key: str, exc: Exception) -> None:
+        f = self._files.get(key)
+        if f is not None and not f.failed:
+            f.failed = True  # what follows for this file is dropped (and counted), not written after a hole
+            log.error("disk writer: %s on %s failed; the file ends here", op, key.split(":", 1)[0], exc_info=exc)
+        elif f is None:
+            log.error("disk writer: %s on %s failed", op, key.split(":", 1)[0], exc_info=exc)
+        if self.on_internal_error is not None:
+            try:
+                self.on_internal_error(key, f"{type(exc).__name__}: {exc}"[:300])
+            except Exception:
+                log.exception("disk writer: reporting the failure of %s failed", key.split(":", 1)[0])
 
     def _open(self, key: str, path: Path, init: bytes) -> None:
         try:

@@ -1,0 +1,127 @@
+"""The segmenter, picture by picture: durations from RTP, cuts on keyframes, keyframe waits, pauses and clock steps.
+
+Real H.264 pictures (a clip encoded once by ffmpeg, cached); the callbacks are the segmenter's output ports, kept
+in lists here as the recorder would hand them on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from camgrid.media.nal import H264
+from camgrid.media.rtp import AccessUnit
+from camgrid.sim import clips
+from camgrid.storage.segmenter import OpenSegment, Segmenter
+from tests.conftest import CLIP_CACHE
+
+NS = 1_000_000_000
+T0 = 1_700_000_000 * NS
+TICK = 3600  # 90 kHz ticks per picture at 25 fps
+FRAME_NS = NS // 25
+CLIP = clips.load(clips.encode(clips.ClipSpec(H264, 320, 240, 25, 300, 25, 50, "SEG", 1), CLIP_CACHE), H264)
+
+
+class Out:
+    def __init__(self) -> None:
+        self.opened: list[int] = []
+        self.closed: list[tuple[int, int, int]] = []  # (start, end, frames)
+
+    def open(self, seg: OpenSegment, init: bytes) -> None:
+        self.opened.append(seg.start_ns)
+
+    def append(self, seg: OpenSegment, data: list[bytes | bytearray]) -> None:
+        pass
+
+    def close(self, seg: OpenSegment, end_ns: int) -> None:
+        self.closed.append((seg.start_ns, end_ns, seg.frames))
+
+
+@pytest.fixture
+def out() -> Out:
+    return Out()
+
+
+def segmenter(out: Out, tmp_path: Path, seconds: float = 2.0) -> Segmenter:
+    s = Segmenter(
+        "cam",
+        tmp_path,
+        segment_seconds=seconds,
+        fragment_seconds=1.0,
+        write_open=out.open,
+        write_append=out.append,
+        write_close=out.close,
+    )
+    s.set_codec(H264, CLIP.params)
+    return s
+
+
+def au(i: int, wall: int) -> AccessUnit:
+    nals = CLIP.frames[i % len(CLIP.frames)]
+    data = b"".join(len(n).to_bytes(4, "big") + n for n in nals)
+    return AccessUnit(ts=(1000 + i * TICK) & 0xFFFFFFFF, data=data, key=CLIP.keys[i % len(CLIP.keys)], arrival_ns=wall)
+
+
+def feed(s: Segmenter, first: int, n: int, wall0: int, *, shift: int = 0) -> None:
+    for i in range(first, first + n):
+        s.push(au(i, wall0 + (i - first) * FRAME_NS), 1000 + i * TICK + shift, False)
+
+
+def test_steady_stream_cuts_on_keyframes_and_tiles(out: Out, tmp_path: Path) -> None:
+    s = segmenter(out, tmp_path)
+    feed(s, 0, 150, T0)  # 6 s, a keyframe every second
+    end = s.finish()
+    assert out.opened == [T0, T0 + 2 * NS, T0 + 4 * NS]
+    assert [(a, b) for a, b, _ in out.closed] == [(T0, T0 + 2 * NS), (T0 + 2 * NS, T0 + 4 * NS), (T0 + 4 * NS, end)]
+    assert end == T0 + 150 * FRAME_NS
+    assert sum(f for _, _, f in out.closed) == 150
+
+
+def test_waits_for_a_keyframe(out: Out, tmp_path: Path) -> None:
+    s = segmenter(out, tmp_path)
+    feed(s, 10, 20, T0)  # starts mid-GOP: pictures 10..24 cannot decode alone
+    assert s.dropped_waiting_key == 15
+    assert out.opened == [T0 + 15 * FRAME_NS]
+
+
+def test_a_short_pause_holds_the_last_picture(out: Out, tmp_path: Path) -> None:
+    s = segmenter(out, tmp_path, seconds=10)
+    feed(s, 0, 30, T0)
+    resumed = T0 + 29 * FRAME_NS + FRAME_NS + 1_500_000_000
+    feed(s, 30, 20, resumed)  # RTP time went on by one picture; wall time by 1.5 s more
+    end = s.finish()
+    assert out.opened == [T0] and not s.cut_on_pause
+    assert end == resumed + 20 * FRAME_NS, "the held picture lasts until the next one came"
+
+
+def test_a_long_pause_cuts_the_segment_at_its_own_end(out: Out, tmp_path: Path) -> None:
+    s = segmenter(out, tmp_path, seconds=10)
+    feed(s, 0, 30, T0)
+    resumed = T0 + 30 * FRAME_NS + 2_500_000_000
+    s.push(au(30, resumed), 1000 + 30 * TICK, False)
+    assert out.closed == [(T0, T0 + 30 * FRAME_NS, 30)], "ends where its last picture ended"
+    assert s.cut_on_pause and s.pause_ns == 2_500_000_000
+    assert s.seg is None, "picture 30 is no keyframe: it waits for one"
+    feed(s, 31, 30, resumed + FRAME_NS)
+    assert out.opened == [T0, resumed + 20 * FRAME_NS] and not s.cut_on_pause
+
+
+def test_a_clock_step_keeps_the_previous_duration(out: Out, tmp_path: Path) -> None:
+    s = segmenter(out, tmp_path, seconds=10)
+    feed(s, 0, 30, T0)
+    # The anchor restarted (jump): the RTP step of 1 s + one picture means nothing.
+    s.push(au(30, T0 + 30 * FRAME_NS), 1000 + 30 * TICK + 90_000, True)
+    feed(s, 31, 19, T0 + 31 * FRAME_NS, shift=90_000)
+    assert s.finish() == T0 + 50 * FRAME_NS
+
+
+def test_a_new_segment_starts_at_the_last_end_within_the_slew(out: Out, tmp_path: Path) -> None:
+    s = segmenter(out, tmp_path)
+    feed(s, 0, 25, T0)
+    s.finish()
+    feed(s, 25, 25, T0 + 25 * FRAME_NS + 5_000_000)  # the anchor slewed 5 ms forward meanwhile
+    assert out.opened == [T0, T0 + NS], "no 5 ms hole"
+    s.finish()
+    feed(s, 50, 25, T0 + 3 * NS)  # a second later: a real hole, which the recorder covers with a gap row
+    assert out.opened[-1] == T0 + 3 * NS
