@@ -33,6 +33,7 @@ from camgrid.sim.layout import make_city, write_registry
 from tests.api.test_control_room_e2e import get, login, start_server
 from tests.backends import backend_env
 from tests.conftest import City, wait_for
+from tests.seeding import SEED, seed_log
 
 NS = 1_000_000_000
 MS = 1_000_000
@@ -175,14 +176,18 @@ def _app(tmp_path: Path) -> tuple[TestClient, Any]:
     write_registry(cams, reg, "127.0.0.1", 8554)
     rows = parse_camera_file(reg).rows
     now = time.time_ns()
+    log = seed_log(engine, settings.home)
     with unit_of_work(factory) as s:
-        import_cameras(session=s, rows=rows, now_ns=now)
-        for name, role, districts in (
-            ("op", "operator", None),
-            ("sup", "supervisor", None),
-            ("far", "operator", ["D-99"]),
-        ):
-            access.create_user(session=s, username=name, password=PW, role=role, districts=districts, now_ns=0)
+        import_cameras(session=s, audit=log, actor=SEED, rows=rows, now_ns=now)
+    for name, role, districts in (
+        ("op", "operator", None),
+        ("sup", "supervisor", None),
+        ("far", "operator", ["D-99"]),
+    ):
+        with unit_of_work(factory) as s:  # one audited action per unit of work (SQLite: see services-own-invariants)
+            access.create_user(
+                session=s, audit=log, actor=SEED, username=name, password=PW, role=role, districts=districts, now_ns=0
+            )
     # One stored power incident over the first feeder's cameras, as the live feed would write it.
     topo = build_topology(rows)
     engine_ = CorrelationEngine(topo)

@@ -116,14 +116,14 @@ def _demo_login(home: Path, factory: Any, log: AuditWriter) -> tuple[str, str]:
         user, _, password = path.read_text().strip().partition(" ")
         return user, password
     password = secrets.token_urlsafe(12)
-    with unit_of_work(factory) as session:
-        for name, role, districts in (
-            ("operator", "operator", None),
-            ("supervisor", "supervisor", None),
-            ("admin", "admin", None),
-            ("auditor", "auditor", None),
-            ("viewer-d01", "viewer", ["D-01"]),
-        ):
+    for name, role, districts in (
+        ("operator", "operator", None),
+        ("supervisor", "supervisor", None),
+        ("admin", "admin", None),
+        ("auditor", "auditor", None),
+        ("viewer-d01", "viewer", ["D-01"]),
+    ):
+        with unit_of_work(factory) as session:  # one audited action per unit of work (SQLite's write lock)
             try:
                 access.create_user(
                     session=session,
