@@ -13,14 +13,19 @@ import click
 from sqlalchemy import Engine
 
 from camgrid.access.audit import AuditLog
+from camgrid.access.audit_note import NoteError
 from camgrid.auditing import AuditError, NotVisible
 from camgrid.clock import Clock, SystemClock
 from camgrid.config import Settings
 
 
 def audit_log(settings: Settings, engine: Engine, clock: Clock | None = None) -> AuditLog:
-    """The installation's log on this database (a running server's log and this one take turns safely)."""
-    return AuditLog.open(engine, home=settings.home, clock=clock or SystemClock())
+    """The installation's log on this database (a running server's log and this one take turns safely). A log that
+    cannot be opened (its key unreadable or exposed, the store inconsistent) ends the command: nothing is done."""
+    try:
+        return AuditLog.open(engine, home=settings.home, clock=clock or SystemClock())
+    except (AuditError, NoteError, OSError) as exc:
+        raise click.ClickException(f"the audit log cannot be opened ({exc}): nothing done") from None
 
 
 @contextmanager
