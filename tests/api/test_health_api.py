@@ -30,6 +30,7 @@ from camgrid.health.topology import build_topology
 from camgrid.registry.io import parse_camera_file
 from camgrid.registry.service import import_cameras
 from camgrid.sim.layout import make_city, write_registry
+from camgrid.vocabulary import AuditAction
 from tests.api.test_control_room_e2e import get, login, start_server
 from tests.backends import backend_env
 from tests.conftest import City, wait_for
@@ -266,3 +267,7 @@ def test_incident_routes_scoping_roles_and_coverage(tmp_path: Path) -> None:
     assert client.post("/api/suggestions/1", json={"accept": True}).status_code == 409
     actions = client.get(f"/api/incidents/{iid}").json()["actions"]
     assert [(a["actor"], a["action"]) for a in actions] == [("op", "ack"), ("sup", "reject_suggestion")]
+    log = client.app.state.ctx.audit  # type: ignore[attr-defined]
+    entries = [json.loads(log.entry_data(i)) for i in range(log.size)]
+    decided = [(e["who"], e["details"]["accept"]) for e in entries if e["action"] == AuditAction.SUGGESTION_DECIDE]
+    assert decided == [("sup", False)], "the decision is audited (once: the refused second one is not)"

@@ -21,7 +21,7 @@ from camgrid.health.records import Incident, Record
 from camgrid.health.schemas import ActionOut, IncidentOut, SuggestionOut
 from camgrid.health.topology import Topology
 from camgrid.registry.models import Camera, Feeder, Uplink
-from camgrid.vocabulary import AuditAction, EvidenceKind
+from camgrid.vocabulary import AuditAction, EvidenceKind, IncidentKind
 from camgrid.vocabulary import IncidentAction as IncidentActionKind
 
 NS = 1_000_000_000
@@ -227,11 +227,10 @@ def submit_evidence(
     audited before the feed takes it. Feeders and sites span districts: any holder of the permission may report."""
     if kind not in EvidenceKind.__members__.values():
         raise ValueError(f"evidence is {' or '.join(EvidenceKind)}, not {kind!r}")
-    group = "power" if kind == EvidenceKind.FEEDER else "site"
+    # A feeder notice names a power group of the topology, a UPS its site.
+    group, noun = (IncidentKind.POWER, "feeder") if kind == EvidenceKind.FEEDER else (IncidentKind.SITE, "site")
     if subject not in feed.topo.groups[group].index:
-        raise LookupError(
-            f"no {'feeder' if kind == EvidenceKind.FEEDER else 'site'} {subject!r} among the recorded cameras"
-        )
+        raise LookupError(f"no {noun} {subject!r} among the recorded cameras")
     write_first(
         audit,
         actor,
