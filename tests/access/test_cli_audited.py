@@ -40,6 +40,7 @@ def test_cli_changes_are_audited_as_the_login(tmp_path: Path) -> None:
     with registry.open("w", newline="") as fh:
         write_csv([camera("cam-a", "D-01").model_dump(), camera("cam-b", "D-02").model_dump()], fh)
     _run(tmp_path, "cameras", "import", str(registry))
+    assert "cam-b: disabled" in _run(tmp_path, "cameras", "status", "cam-b", "disabled")
     _run(tmp_path, "users", "add", "alice", "--role", "operator", "--district", "D-01")
     _run(tmp_path, "users", "set", "alice", "--role", "supervisor")
     assert len(_run(tmp_path, "users", "token", "alice", "--label", "ci").strip()) > 30
@@ -52,6 +53,7 @@ def test_cli_changes_are_audited_as_the_login(tmp_path: Path) -> None:
     entries = _entries(tmp_path)
     assert [e["action"] for e in entries] == [
         AuditAction.CAMERAS_IMPORT,
+        AuditAction.CAMERA_UPDATE,
         AuditAction.USER_CREATE,
         AuditAction.USER_UPDATE,
         AuditAction.TOKEN_ISSUE,

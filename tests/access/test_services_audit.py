@@ -140,6 +140,9 @@ CASES: dict[str, Call] = {
     "camgrid.registry.service.import_cameras": lambda w, s, a: registry.import_cameras(
         session=s, audit=a, actor=ADMIN, rows=[camera("cam-c", "D-03")], now_ns=T0
     ),
+    "camgrid.registry.service.set_camera_status": lambda w, s, a: registry.set_camera_status(
+        session=s, audit=a, actor=ADMIN, camera_id="cam-b", status="disabled", now_ns=T0
+    ),
     "camgrid.privacy.service.set_mask": lambda w, s, a: masks.set_mask(
         session=s, audit=a, actor=ADMIN, camera_id="cam-a", polygons=QUARTER[:1] * 2, now_ns=T0
     ),

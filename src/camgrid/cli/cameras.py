@@ -58,6 +58,27 @@ def cameras_import(ctx: click.Context, file: Path, status: str) -> None:
     )
 
 
+@cameras.command("status")
+@click.argument("camera_id")
+@click.argument("status", type=click.Choice(["active", "planned", "disabled"]))
+@click.pass_context
+def cameras_status(ctx: click.Context, camera_id: str, status: str) -> None:
+    """Set CAMERA_ID's status: active (recorded), disabled (not recorded) or planned (on the map only)."""
+    settings = settings_from(ctx)
+    engine, factory = open_db(settings)
+    log = audit_log(settings, engine)
+    with refusals(), unit_of_work(factory) as session:
+        cam = service.set_camera_status(
+            session=session,
+            audit=log,
+            actor=cli_actor(),
+            camera_id=camera_id,
+            status=status,
+            now_ns=SystemClock().wall_ns(),
+        )
+        click.echo(f"{cam.id}: {cam.status} (revision {cam.revision})")
+
+
 @cameras.command("list")
 @click.option("--district", help="Only this district.")
 @click.option("--json", "as_json", is_flag=True, help="JSON lines instead of a table.")

@@ -156,6 +156,25 @@ def import_cameras(
     )
 
 
+@audited(AuditAction.CAMERA_UPDATE)
+def set_camera_status(
+    *, session: Session, audit: AuditWriter, actor: Actor, camera_id: str, status: str, now_ns: int
+) -> Camera:
+    """Start (``active``) or stop (``disabled``) recording a camera, or mark it ``planned``: a change of what is
+    recorded, so it is audited; setting the status it already has changes nothing and writes nothing."""
+    if status not in STATUSES:
+        raise ValueError(f"status must be active, planned or disabled, not {status!r}")
+    cam = camera_for(session=session, actor=actor, camera_id=camera_id)
+    if cam.status == status:
+        return cam
+    write_first(audit, actor, AuditAction.CAMERA_UPDATE, camera=cam.id, details={"status": [cam.status, status]})
+    cam.status = status
+    cam.revision += 1
+    cam.updated_ns = now_ns
+    session.flush()
+    return cam
+
+
 def list_cameras(
     *, session: Session, district: str | None = None, node: str | None = None, status: str | None = None
 ) -> list[Camera]:
