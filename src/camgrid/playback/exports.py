@@ -166,7 +166,10 @@ def request_export(
 
 
 def _decidable(session: Session, actor: Actor, export_id: str) -> ExportRequest:
-    row = export_for(session=session, actor=actor, export_id=export_id)
+    """A pending export someone else asked for, locked (PostgreSQL) so that two approvers cannot both decide it."""
+    row = session.get(ExportRequest, export_id, with_for_update=True)
+    if row is None or not _may_see(actor, row):
+        raise ExportNotFound("no such export")
     if row.status != ExportStatus.PENDING:
         raise ExportConflict(f"this export is {row.status}")
     if row.requested_by == actor.name:
