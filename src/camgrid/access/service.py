@@ -133,8 +133,8 @@ def update_user(
     districts: Sequence[str] | None = None,
     all_districts: bool = False,
 ) -> User:
-    """Change a user's role and/or districts (``all_districts``: lift the scope). Their sessions end, so the new
-    rights apply from the next login rather than from a cached browser session."""
+    """Change a user's role and/or districts (``all_districts``: lift the scope). Their sessions and tokens end, so
+    the new rights apply from the next login, not from a credential issued under the old ones."""
     user = user_for(session=session, actor=actor, username=username)
     if role is not None and role not in ROLES:
         raise AccessError(f"role must be one of {', '.join(ROLES)}")

@@ -58,7 +58,7 @@ def add(ctx: click.Context, name: str, role: str, districts: tuple[str, ...], pa
 @click.option("--all-districts", is_flag=True, help="Lift the district limit.")
 @click.pass_context
 def set_user(ctx: click.Context, name: str, role: str | None, districts: tuple[str, ...], all_districts: bool) -> None:
-    """Change NAME's role or districts (their sessions end: the new rights apply from the next login)."""
+    """Change NAME's role or districts (their sessions and tokens end: new rights apply from the next login)."""
     settings = settings_from(ctx)
     engine, factory = open_db(settings)
     log = audit_log(settings, engine)
