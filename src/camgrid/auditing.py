@@ -10,9 +10,9 @@ Design note: docs/design/services-own-invariants.md.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from camgrid.vocabulary import SYSTEM_ACTOR
 
@@ -107,3 +107,55 @@ def cli_actor() -> Actor:
     except (KeyError, OSError):
         name = "unknown"
     return Actor(f"cli:{name}"[:64])
+
+
+class NotVisible(LookupError):
+    """Outside the actor's districts a camera (or what belongs to one) does not exist: the message says "no ..."."""
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+AUDIT_MARK = "__camgrid_audit_action__"
+
+
+def audited(action: str) -> Callable[[F], F]:
+    """Declare that a service function changes what is kept, who may do what, or releases video, and writes
+    ``action`` first. A marker, not a wrapper (the function knows the camera and details of its entry):
+    ``tests/test_services_audit.py`` walks every service module and fails for a marked function that lacks the
+    ``audit``/``actor`` keyword-only arguments or acts when ``append`` raises, and for an unmarked one it does not
+    know to be read-only."""
+
+    def mark(fn: F) -> F:
+        setattr(fn, AUDIT_MARK, str(action))
+        return fn
+
+    return mark
+
+
+def audit_action(fn: object) -> str | None:
+    """The action a service function declared with :func:`audited` (None: not declared)."""
+    action = getattr(fn, AUDIT_MARK, None)
+    return action if isinstance(action, str) else None
+
+
+def write_first(
+    audit: AuditWriter,
+    actor: Actor,
+    action: str,
+    *,
+    camera: str | None = None,
+    t_from_ns: int | None = None,
+    t_to_ns: int | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> int:
+    """Append the actor's entry and return its index; raises (and the caller must not act) when it cannot."""
+    return audit.append(
+        Entry(
+            who=actor.name,
+            action=action,
+            camera=camera,
+            t_from_ns=t_from_ns,
+            t_to_ns=t_to_ns,
+            address=actor.address,
+            details=dict(details or {}),
+        )
+    )

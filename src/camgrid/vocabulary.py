@@ -131,12 +131,19 @@ class AuditAction(StrEnum):
 
 
 class ExportStatus(StrEnum):
-    """Where a four-eyes export request stands (docs/design/control-room-api.md, "Exports")."""
+    """Where a four-eyes export stands (the ``exports.status`` column; docs/design/services-own-invariants.md)."""
 
-    PENDING = "pending"  # asked for; nothing leaves until a second person approves
-    READY = "ready"  # approved: the clip, its manifest and signature can be downloaded
+    PENDING = "pending"  # asked for; nothing has left (also while a cluster node holding its sources is down)
+    READY = "ready"  # approved by a second person: the clip is cut, the manifest signed
     REFUSED = "refused"  # a second person said no
-    FAILED = "failed"  # approved, but the clip could not be produced (the reason is the decision_reason)
+    FAILED = "failed"  # approved, but nothing was recorded in the range (or the sources were unreadable)
+
+
+class EvidenceKind(StrEnum):
+    """Outside evidence the outage correlation accepts (``health.live.LiveFeed.on_evidence``)."""
+
+    FEEDER = "feeder"  # a utility's notice that a feeder is out or restored
+    UPS = "ups"  # a site's UPS telemetry: on battery or back on mains
 
 
 class IncidentAction(StrEnum):

@@ -22,6 +22,7 @@ from camgrid.registry.schemas import CameraIn
 from camgrid.storage.models import Segment
 from camgrid.storage.retention import SegInfo, run_retention
 from tests.backends import home_db_url
+from tests.seeding import SEED, seed_log
 
 NS = 1_000_000_000
 
@@ -78,7 +79,7 @@ def test_retention_deletions_are_audited_then_reported(tmp_path: Path) -> None:
             )
             for c, d in (("a", "D1"), ("b", "D2"))
         ]
-        registry.import_cameras(session=s, rows=cams, now_ns=0)
+        registry.import_cameras(session=s, audit=seed_log(engine, tmp_path), actor=SEED, rows=cams, now_ns=0)
         for i, cam in enumerate(("a", "a", "b")):
             path = tmp_path / f"{cam}{i}.mp4"
             path.write_bytes(bytes([i]) * 1000)

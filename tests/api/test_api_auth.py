@@ -19,6 +19,7 @@ from camgrid.config import load_settings
 from camgrid.db.engine import make_engine, session_factory, unit_of_work
 from camgrid.db.migrate import upgrade
 from tests.backends import backend_env
+from tests.seeding import SEED, seed_log
 
 PASSWORD = "correct-horse-42"
 
@@ -29,8 +30,18 @@ def client(tmp_path: Path) -> TestClient:
     engine = make_engine(settings.database_url)
     upgrade(engine)
     factory = session_factory(engine)
+    log = seed_log(engine, settings.home)
     with unit_of_work(factory) as s:
-        access.create_user(session=s, username="op", password=PASSWORD, role="operator", districts=None, now_ns=0)
+        access.create_user(
+            session=s,
+            audit=log,
+            actor=SEED,
+            username="op",
+            password=PASSWORD,
+            role="operator",
+            districts=None,
+            now_ns=0,
+        )
     ctx = AppContext(settings=settings, factory=factory, clock=SystemClock())
     return TestClient(create_app(ctx))
 
@@ -93,8 +104,18 @@ def test_sessions_expire(tmp_path: Path) -> None:
     engine = make_engine(settings.database_url)
     upgrade(engine)
     factory = session_factory(engine)
+    log = seed_log(engine, settings.home)
     with unit_of_work(factory) as s:
-        access.create_user(session=s, username="op", password=PASSWORD, role="operator", districts=None, now_ns=0)
+        access.create_user(
+            session=s,
+            audit=log,
+            actor=SEED,
+            username="op",
+            password=PASSWORD,
+            role="operator",
+            districts=None,
+            now_ns=0,
+        )
     clock = FakeClock()
     client = TestClient(create_app(AppContext(settings=settings, factory=factory, clock=clock, session_ttl_s=3600)))
     assert client.post("/api/auth/login", json={"username": "op", "password": PASSWORD}).status_code == 200

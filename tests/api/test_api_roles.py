@@ -22,6 +22,7 @@ from camgrid.db.migrate import upgrade
 from camgrid.registry import service as registry
 from camgrid.registry.schemas import CameraIn
 from tests.backends import backend_env
+from tests.seeding import SEED, seed_log
 
 PASSWORD = "role-test-password"
 # (method, path) -> the permission the route needs; None: any logged-in user.
@@ -60,6 +61,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/reports/availability-series"): "reports",
     ("GET", "/api/reports/power-cuts"): "reports",
     ("POST", "/api/holds"): "hold",
+    ("POST", "/api/holds/{hold_id}/release"): "hold",
     ("GET", "/api/holds"): "hold.read",
     ("GET", "/api/plans"): "map",
     ("GET", "/api/plans/{name}"): "map",
@@ -88,12 +90,27 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     engine = make_engine(settings.database_url)
     upgrade(engine)
     factory = session_factory(engine)
+    log = seed_log(engine, settings.home)
+    # One audited action per unit of work: on SQLite the log's own commit waits for a session's write lock.
     with unit_of_work(factory) as s:
-        registry.import_cameras(session=s, rows=[_camera("cam-a", "D-01"), _camera("cam-b", "D-02")], now_ns=0)
-        for role in ALL_ROLES:
-            access.create_user(session=s, username=role, password=PASSWORD, role=role, districts=None, now_ns=0)
+        registry.import_cameras(
+            session=s, audit=log, actor=SEED, rows=[_camera("cam-a", "D-01"), _camera("cam-b", "D-02")], now_ns=0
+        )
+    for role in ALL_ROLES:
+        with unit_of_work(factory) as s:
+            access.create_user(
+                session=s, audit=log, actor=SEED, username=role, password=PASSWORD, role=role, districts=None, now_ns=0
+            )
+    with unit_of_work(factory) as s:
         access.create_user(
-            session=s, username="scoped", password=PASSWORD, role="operator", districts=["D-01"], now_ns=0
+            session=s,
+            audit=log,
+            actor=SEED,
+            username="scoped",
+            password=PASSWORD,
+            role="operator",
+            districts=["D-01"],
+            now_ns=0,
         )
     return TestClient(create_app(AppContext(settings=settings, factory=factory, clock=SystemClock())))
 

@@ -21,6 +21,7 @@ from camgrid.db.migrate import upgrade
 from camgrid.registry import service as registry
 from camgrid.registry.schemas import CameraIn
 from tests.backends import backend_env
+from tests.seeding import SEED, seed_log
 
 PASSWORD = "fuzz-password-123"
 ROLES = ("operator", "supervisor", "auditor", "admin")
@@ -39,6 +40,7 @@ def clients(tmp_path_factory: pytest.TempPathFactory) -> dict[str, TestClient]:
     engine = make_engine(settings_.database_url)
     upgrade(engine)
     factory = session_factory(engine)
+    log = seed_log(engine, home)
     with unit_of_work(factory) as s:
         camera = CameraIn(
             id="cam-1",
@@ -51,9 +53,12 @@ def clients(tmp_path_factory: pytest.TempPathFactory) -> dict[str, TestClient]:
             uplink="U-1",
             rtsp_url="rtsp://10.0.0.1/s",
         )
-        registry.import_cameras(session=s, rows=[camera], now_ns=0)
-        for role in ROLES:
-            access.create_user(session=s, username=role, password=PASSWORD, role=role, districts=None, now_ns=0)
+        registry.import_cameras(session=s, audit=log, actor=SEED, rows=[camera], now_ns=0)
+    for role in ROLES:
+        with unit_of_work(factory) as s:  # one audited action per unit of work (SQLite: see services-own-invariants)
+            access.create_user(
+                session=s, audit=log, actor=SEED, username=role, password=PASSWORD, role=role, districts=None, now_ns=0
+            )
     app = create_app(AppContext(settings=settings_, factory=factory, clock=SystemClock()))
     out = {"anonymous": TestClient(app, raise_server_exceptions=False)}
     for role in ROLES:

@@ -30,9 +30,11 @@ from camgrid.health.topology import build_topology
 from camgrid.registry.io import parse_camera_file
 from camgrid.registry.service import import_cameras
 from camgrid.sim.layout import make_city, write_registry
+from camgrid.vocabulary import AuditAction
 from tests.api.test_control_room_e2e import get, login, start_server
 from tests.backends import backend_env
 from tests.conftest import City, wait_for
+from tests.seeding import SEED, seed_log
 
 NS = 1_000_000_000
 MS = 1_000_000
@@ -175,14 +177,18 @@ def _app(tmp_path: Path) -> tuple[TestClient, Any]:
     write_registry(cams, reg, "127.0.0.1", 8554)
     rows = parse_camera_file(reg).rows
     now = time.time_ns()
+    log = seed_log(engine, settings.home)
     with unit_of_work(factory) as s:
-        import_cameras(session=s, rows=rows, now_ns=now)
-        for name, role, districts in (
-            ("op", "operator", None),
-            ("sup", "supervisor", None),
-            ("far", "operator", ["D-99"]),
-        ):
-            access.create_user(session=s, username=name, password=PW, role=role, districts=districts, now_ns=0)
+        import_cameras(session=s, audit=log, actor=SEED, rows=rows, now_ns=now)
+    for name, role, districts in (
+        ("op", "operator", None),
+        ("sup", "supervisor", None),
+        ("far", "operator", ["D-99"]),
+    ):
+        with unit_of_work(factory) as s:  # one audited action per unit of work (SQLite: see services-own-invariants)
+            access.create_user(
+                session=s, audit=log, actor=SEED, username=name, password=PW, role=role, districts=districts, now_ns=0
+            )
     # One stored power incident over the first feeder's cameras, as the live feed would write it.
     topo = build_topology(rows)
     engine_ = CorrelationEngine(topo)
@@ -261,3 +267,7 @@ def test_incident_routes_scoping_roles_and_coverage(tmp_path: Path) -> None:
     assert client.post("/api/suggestions/1", json={"accept": True}).status_code == 409
     actions = client.get(f"/api/incidents/{iid}").json()["actions"]
     assert [(a["actor"], a["action"]) for a in actions] == [("op", "ack"), ("sup", "reject_suggestion")]
+    log = client.app.state.ctx.audit  # type: ignore[attr-defined]
+    entries = [json.loads(log.entry_data(i)) for i in range(log.size)]
+    decided = [(e["who"], e["details"]["accept"]) for e in entries if e["action"] == AuditAction.SUGGESTION_DECIDE]
+    assert decided == [("sup", False)], "the decision is audited (once: the refused second one is not)"

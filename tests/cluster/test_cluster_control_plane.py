@@ -19,6 +19,7 @@ from tests.api.test_control_room_e2e import PASSWORD, get, login
 from tests.cluster.conftest import NatsServer, PgCity, pg_city
 from tests.cluster.test_cluster_failover import start_node
 from tests.conftest import CAMGRID, free_port, wait_for
+from tests.seeding import SEED, seed_log
 from tests.storage.media_check import decode_errors, probe
 
 NS = 1_000_000_000
@@ -170,7 +171,14 @@ def test_masks_hold_in_a_cluster(city_factory: Any, pg_url: str, nats_server: Na
     engine = make_engine(pg_url)
     upgrade(engine)
     with unit_of_work(session_factory(engine)) as s:
-        masks.set_mask(session=s, camera_id="cam-0001", polygons=QUARTER, actor="test", now_ns=time.time_ns())
+        masks.set_mask(
+            session=s,
+            audit=seed_log(engine, city.home),
+            actor=SEED,
+            camera_id="cam-0001",
+            polygons=QUARTER,
+            now_ns=time.time_ns(),
+        )
     engine.dispose()
     node = start_node(city, "n1")
     central, base = start_central(city)

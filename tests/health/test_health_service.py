@@ -10,7 +10,9 @@ from health_city import cut, make_rows, site_cams
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.backends import db_url
+from tests.seeding import SEED, seed_log
 
+from camgrid.auditing import Actor
 from camgrid.clock import NS_PER_S, FakeClock
 from camgrid.db.engine import make_engine, session_factory, unit_of_work
 from camgrid.db.migrate import upgrade
@@ -32,11 +34,12 @@ def factory(tmp_path: Path) -> Iterator[object]:
     engine.dispose()
 
 
-def test_engine_output_persists_with_members_suggestions_and_actions(factory) -> None:  # type: ignore[no-untyped-def]
+def test_engine_output_persists_with_members_suggestions_and_actions(factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     rows = make_rows({"C011": {"feeder": "F2"}})
     topo = build_topology(rows)
+    log = seed_log(factory.kw["bind"], tmp_path)
     with unit_of_work(factory) as session:
-        registry.import_cameras(session=session, rows=rows, now_ns=1)
+        registry.import_cameras(session=session, audit=log, actor=SEED, rows=rows, now_ns=1)
     engine = CorrelationEngine(topo)
     t0_ns = 1_700_000_000 * 10**9
     with unit_of_work(factory) as session:
@@ -56,7 +59,10 @@ def test_engine_output_persists_with_members_suggestions_and_actions(factory) ->
         service.acknowledge(session=session, incident_id=inc.id, actor="op1", t_ns=t0_ns + 1)
         service.acknowledge(session=session, incident_id=inc.id, actor="op2", t_ns=t0_ns + 2)
         service.comment(session=session, incident_id=inc.id, actor="op1", t_ns=t0_ns + 3, text="utility called")
-        service.decide_suggestion(session=session, suggestion_id=sug.id, accept=True, actor="op1", t_ns=t0_ns + 4)
+    with unit_of_work(factory) as session:  # an audited action in a unit of its own (SQLite's write lock)
+        service.decide_suggestion(
+            session=session, audit=log, actor=Actor("op1"), suggestion_id=sug.id, accept=True, t_ns=t0_ns + 4
+        )
     with unit_of_work(factory) as session:
         [inc] = service.list_incidents(session=session)
         assert inc.acknowledged_by == "op1"
@@ -66,7 +72,7 @@ def test_engine_output_persists_with_members_suggestions_and_actions(factory) ->
         assert cam is not None and cam.feeder_id == "F0" and cam.revision == 2
         with pytest.raises(ValueError, match="already accepted"):
             service.decide_suggestion(
-                session=session, suggestion_id=inc.suggestions[0].id, accept=False, actor="x", t_ns=5
+                session=session, audit=log, actor=Actor("x"), suggestion_id=inc.suggestions[0].id, accept=False, t_ns=5
             )
 
 

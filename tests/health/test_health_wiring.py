@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from health_city import make_rows, site_cams
 from tests.backends import db_url
+from tests.seeding import SEED, seed_log
 
 from camgrid.clock import NS_PER_S, FakeClock
 from camgrid.db.engine import make_engine, session_factory, unit_of_work
@@ -91,7 +92,7 @@ def factory(tmp_path: Path) -> Iterator[Any]:
     upgrade(engine)
     f = session_factory(engine)
     with unit_of_work(f) as s:
-        registry.import_cameras(session=s, rows=make_rows(), now_ns=1)
+        registry.import_cameras(session=s, audit=seed_log(engine, tmp_path), actor=SEED, rows=make_rows(), now_ns=1)
     yield f
     engine.dispose()
 

@@ -125,6 +125,8 @@ def test_geojson_and_registry_rows(small: PlanInstance, tmp_path: Path) -> None:
 
 
 def test_mark_planned_sets_registry_status(small: PlanInstance, tmp_path: Path) -> None:
+    from tests.seeding import SEED, seed_log
+
     from camgrid.db.engine import make_engine, session_factory, unit_of_work
     from camgrid.db.migrate import upgrade
     from camgrid.registry import service as registry
@@ -136,7 +138,7 @@ def test_mark_planned_sets_registry_status(small: PlanInstance, tmp_path: Path) 
     upgrade(engine)
     factory = session_factory(engine)
     with unit_of_work(factory) as session:
-        registry.import_cameras(session=session, rows=rows, now_ns=0)
+        registry.import_cameras(session=session, audit=seed_log(engine, tmp_path), actor=SEED, rows=rows, now_ns=0)
         assert mark_planned(session=session, camera_ids=[r.id for r in rows]) == len(rows)
     with unit_of_work(factory) as session:
         statuses = {c.status for c in session.query(Camera).all()}

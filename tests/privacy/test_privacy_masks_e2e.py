@@ -24,6 +24,7 @@ from camgrid.sim import clips
 from tests.api.test_control_room_e2e import get, login, start_server
 from tests.backends import home_db_url
 from tests.conftest import CLIP_CACHE, City, wait_for
+from tests.seeding import SEED, seed_log
 from tests.storage.media_check import decode_errors
 
 QUARTER = [[[0.5, 0.0], [1.0, 0.0], [1.0, 0.5], [0.5, 0.5]]]
@@ -73,7 +74,14 @@ def test_masked_camera_never_shows_its_private_area(city_factory: Any, tmp_path:
     engine = make_engine(home_db_url(city.home))
     upgrade(engine)
     with unit_of_work(session_factory(engine)) as s:
-        masks.set_mask(session=s, camera_id="cam-0001", polygons=QUARTER, actor="test", now_ns=time.time_ns())
+        masks.set_mask(
+            session=s,
+            audit=seed_log(engine, city.home),
+            actor=SEED,
+            camera_id="cam-0001",
+            polygons=QUARTER,
+            now_ns=time.time_ns(),
+        )
     engine.dispose()
     city.env["CAMGRID_NEW_PASSWORD"] = "admin-pass-123"
     city.run("users", "add", "admin", "--role", "admin")

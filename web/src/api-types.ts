@@ -299,7 +299,7 @@ export interface paths {
         put?: never;
         /**
          * Approve
-         * @description A supervisor of the camera's district, not the requester, approves: the clip is produced now.
+         * @description Someone other than the requester approves: the clip is produced now.
          */
         post: operations["approve_api_exports__export_id__approve_post"];
         delete?: never;
@@ -354,6 +354,26 @@ export interface paths {
         put?: never;
         /** Create */
         post: operations["create_api_holds_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/holds/{hold_id}/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Release
+         * @description End a hold now (the hold stays listed, with its end): retention may then delete the footage by age.
+         */
+        post: operations["release_api_holds__hold_id__release_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -613,6 +633,11 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** Accepted */
+        Accepted: {
+            /** Accepted */
+            accepted: boolean;
+        };
         /** ActionView */
         ActionView: {
             action: components["schemas"]["IncidentAction"];
@@ -849,6 +874,12 @@ export interface components {
             from_ms: number;
             /** Id */
             id: string;
+            /**
+             * Note
+             * @description Why the last approval did not finish (a cluster node that holds the video is down)
+             * @default
+             */
+            note: string;
             /** Reason */
             reason: string;
             /** Requested By */
@@ -861,7 +892,7 @@ export interface components {
         };
         /**
          * ExportStatus
-         * @description Where a four-eyes export request stands (docs/design/control-room-api.md, "Exports").
+         * @description Where a four-eyes export stands (the ``exports.status`` column; docs/design/services-own-invariants.md).
          * @enum {string}
          */
         ExportStatus: "pending" | "ready" | "refused" | "failed";
@@ -1176,6 +1207,13 @@ export interface components {
             /** Username */
             username: string;
         };
+        /** LoginThrottled */
+        LoginThrottled: {
+            /** Detail */
+            detail: string;
+            /** Retry After S */
+            retry_after_s: number;
+        };
         /** LostCoverage */
         LostCoverage: {
             /** Lost Weight H */
@@ -1256,6 +1294,11 @@ export interface components {
             /** To Ms */
             to_ms: number;
         };
+        /** ReleaseIn */
+        ReleaseIn: {
+            /** Reason */
+            reason: string;
+        };
         /**
          * Role
          * @description Roles of users (permissions per role: ``access/policy.py``).
@@ -1305,6 +1348,18 @@ export interface components {
             t_ms: number[];
             /** To Ms */
             to_ms: number;
+        };
+        /** SuggestionDecision */
+        SuggestionDecision: {
+            /** Id */
+            id: number;
+            /** Incident Id */
+            incident_id: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "accepted" | "rejected";
         };
         /** SuggestionOut */
         SuggestionOut: {
@@ -1389,7 +1444,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Me"];
                 };
             };
             /** @description Validation Error */
@@ -1399,6 +1454,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginThrottled"];
                 };
             };
         };
@@ -1544,9 +1608,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["MaskOut"];
                 };
             };
             /** @description Validation Error */
@@ -1577,9 +1639,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["MaskOut"];
                 };
             };
             /** @description Validation Error */
@@ -1610,9 +1670,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["MaskOut"];
                 };
             };
             /** @description Validation Error */
@@ -1750,9 +1808,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Accepted"];
                 };
             };
             /** @description Validation Error */
@@ -1785,9 +1841,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Accepted"];
                 };
             };
             /** @description Validation Error */
@@ -1840,9 +1894,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ExportOut"];
                 };
             };
             /** @description Validation Error */
@@ -1908,9 +1960,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ExportOut"];
                 };
             };
             /** @description Validation Error */
@@ -1979,9 +2029,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ExportOut"];
                 };
             };
             /** @description Validation Error */
@@ -2034,9 +2082,42 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["HoldOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    release_api_holds__hold_id__release_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hold_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReleaseIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HoldOut"];
                 };
             };
             /** @description Validation Error */
@@ -2429,9 +2510,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["SuggestionDecision"];
                 };
             };
             /** @description Validation Error */

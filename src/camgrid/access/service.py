@@ -1,10 +1,15 @@
-"""Users, sessions and tokens. Keyword-only, never commit: the request or command owns the unit of work."""
+"""Users, sessions and tokens. Keyword-only, never commit: the request or command owns the unit of work.
+
+Every change of who may do what (users, roles, districts, tokens, sessions) is audited here, before it is made, so
+that the API and the command line (``camgrid users``) cannot differ (docs/design/services-own-invariants.md).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
@@ -12,10 +17,14 @@ from sqlalchemy.orm import Session
 
 from camgrid.access.models import User, UserSession
 from camgrid.access.passwords import hash_password, verify_password
+from camgrid.auditing import Actor, AuditWriter, NotVisible, audited, write_first
+from camgrid.vocabulary import ALL_ROLES, AuditAction
 
-ROLES = ("viewer", "operator", "supervisor", "auditor", "admin")
+ROLES: tuple[str, ...] = tuple(str(r) for r in ALL_ROLES)
 NS = 1_000_000_000
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$")
+SESSION = "session"
+TOKEN = "token"
 
 
 @dataclass(frozen=True)
@@ -27,17 +36,64 @@ class Principal:
     role: str
     districts: tuple[str, ...]  # empty tuple = all districts
 
+    def actor(self, address: str = "") -> Actor:
+        """The same user as the services' :class:`~camgrid.auditing.Actor` (name, role, scope, address)."""
+        return Actor(self.username, self.role, self.districts, address)
+
 
 class AccessError(ValueError):
     """A user or credential request that cannot be honoured; the message is safe to show."""
+
+
+class UserNotFound(NotVisible):
+    """No such user, or one the actor's district scope does not cover."""
 
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def _districts_text(districts: Sequence[str] | None) -> str:
+    return ",".join(districts) if districts else "*"
+
+
+def _user_districts(user: User) -> tuple[str, ...]:
+    return () if user.districts in ("", "*") else tuple(d for d in user.districts.split(",") if d)
+
+
+def _grantable(actor: Actor, districts: Sequence[str] | None) -> None:
+    """A district-scoped actor grants only districts of theirs, never "all districts"."""
+    if not actor.districts:
+        return
+    if not districts:
+        raise AccessError("you may grant only your own districts: name them")
+    outside = [d for d in districts if d not in actor.districts]
+    if outside:
+        raise AccessError(f"district {outside[0]!r} is not among yours")
+
+
+def user_for(*, session: Session, actor: Actor, username: str) -> User:
+    """The user, if the actor's scope covers all of the user's districts; :class:`UserNotFound` otherwise."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise UserNotFound(f"no user {username!r}")
+    theirs = _user_districts(user)
+    if actor.districts and (not theirs or any(d not in actor.districts for d in theirs)):
+        raise UserNotFound(f"no user {username!r}")
+    return user
+
+
+@audited(AuditAction.USER_CREATE)
 def create_user(
-    *, session: Session, username: str, password: str, role: str, districts: list[str] | None, now_ns: int
+    *,
+    session: Session,
+    audit: AuditWriter,
+    actor: Actor,
+    username: str,
+    password: str,
+    role: str,
+    districts: Sequence[str] | None,
+    now_ns: int,
 ) -> User:
     if not USERNAME.match(username):
         raise AccessError("username: 2-64 letters, digits, . _ -")
@@ -45,13 +101,20 @@ def create_user(
         raise AccessError(f"role must be one of {', '.join(ROLES)}")
     if len(password) < 10:
         raise AccessError("password: at least 10 characters")
+    _grantable(actor, districts)
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise AccessError(f"user {username!r} exists")
+    write_first(
+        audit,
+        actor,
+        AuditAction.USER_CREATE,
+        details={"user": username, "role": role, "districts": list(districts or [])},
+    )
     user = User(
         username=username,
         password_hash=hash_password(password),
         role=role,
-        districts=",".join(districts) if districts else "*",
+        districts=_districts_text(districts),
         created_ns=now_ns,
     )
     session.add(user)
@@ -59,9 +122,61 @@ def create_user(
     return user
 
 
+@audited(AuditAction.USER_UPDATE)
+def update_user(
+    *,
+    session: Session,
+    audit: AuditWriter,
+    actor: Actor,
+    username: str,
+    role: str | None = None,
+    districts: Sequence[str] | None = None,
+    all_districts: bool = False,
+) -> User:
+    """Change a user's role and/or districts (``all_districts``: lift the scope). Their sessions and tokens end, so
+    the new rights apply from the next login, not from a credential issued under the old ones."""
+    user = user_for(session=session, actor=actor, username=username)
+    if role is not None and role not in ROLES:
+        raise AccessError(f"role must be one of {', '.join(ROLES)}")
+    if all_districts and districts:
+        raise AccessError("either districts or all districts, not both")
+    new_districts = _districts_text(None) if all_districts else (_districts_text(districts) if districts else None)
+    if new_districts is not None:
+        _grantable(actor, None if all_districts else districts)
+    if role is None and new_districts is None:
+        raise AccessError("nothing to change: give a role or districts")
+    write_first(
+        audit,
+        actor,
+        AuditAction.USER_UPDATE,
+        details={
+            "user": username,
+            "role": [user.role, role or user.role],
+            "districts": [user.districts, new_districts or user.districts],
+        },
+    )
+    if role is not None:
+        user.role = role
+    if new_districts is not None:
+        user.districts = new_districts
+    session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    session.flush()
+    return user
+
+
+@audited(AuditAction.USER_DISABLE)
+def disable_user(*, session: Session, audit: AuditWriter, actor: Actor, username: str) -> User:
+    """The user can no longer log in; every session and token of theirs ends now."""
+    user = user_for(session=session, actor=actor, username=username)
+    write_first(audit, actor, AuditAction.USER_DISABLE, details={"user": username})
+    user.disabled = True
+    session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    session.flush()
+    return user
+
+
 def principal(user: User) -> Principal:
-    districts = () if user.districts in ("", "*") else tuple(d for d in user.districts.split(",") if d)
-    return Principal(user.id, user.username, user.role, districts)
+    return Principal(user.id, user.username, user.role, _user_districts(user))
 
 
 def authenticate(*, session: Session, username: str, password: str) -> User | None:
@@ -72,8 +187,8 @@ def authenticate(*, session: Session, username: str, password: str) -> User | No
     return user
 
 
-def issue(*, session: Session, user: User, kind: str, ttl_s: float, now_ns: int, name: str = "") -> str:
-    """A new random secret for a browser session or a script token; only its hash is stored."""
+def _issue(session: Session, user: User, kind: str, ttl_s: float, now_ns: int, name: str) -> str:
+    """A new random secret; only its hash is stored."""
     secret = secrets.token_urlsafe(32)
     session.add(
         UserSession(
@@ -89,6 +204,45 @@ def issue(*, session: Session, user: User, kind: str, ttl_s: float, now_ns: int,
     return secret
 
 
+@audited(AuditAction.LOGIN)
+def start_session(*, session: Session, audit: AuditWriter, actor: Actor, user: User, ttl_s: float, now_ns: int) -> str:
+    """A browser session for an authenticated user (``actor`` is that user, with the address they came from)."""
+    write_first(audit, actor, AuditAction.LOGIN, details={"ttl_s": ttl_s})
+    return _issue(session, user, SESSION, ttl_s, now_ns, "")
+
+
+@audited(AuditAction.LOGOUT)
+def end_session(*, session: Session, audit: AuditWriter, actor: Actor, secret: str) -> None:
+    write_first(audit, actor, AuditAction.LOGOUT)
+    session.execute(delete(UserSession).where(UserSession.token_hash == _digest(secret)))
+
+
+@audited(AuditAction.TOKEN_ISSUE)
+def issue_token(
+    *, session: Session, audit: AuditWriter, actor: Actor, username: str, ttl_s: float, now_ns: int, name: str = ""
+) -> str:
+    """A bearer token for scripts acting as ``username`` (returned once; only its hash is kept)."""
+    user = user_for(session=session, actor=actor, username=username)
+    if user.disabled:
+        raise AccessError(f"user {username!r} is disabled")
+    write_first(audit, actor, AuditAction.TOKEN_ISSUE, details={"user": username, "name": name, "ttl_s": ttl_s})
+    return _issue(session, user, TOKEN, ttl_s, now_ns, name)
+
+
+@audited(AuditAction.TOKEN_REVOKE)
+def revoke_tokens(*, session: Session, audit: AuditWriter, actor: Actor, username: str, name: str | None = None) -> int:
+    """End a user's script tokens (those named ``name``, or all); returns how many ended."""
+    user = user_for(session=session, actor=actor, username=username)
+    query = select(UserSession.token_hash).where(UserSession.user_id == user.id, UserSession.kind == TOKEN)
+    if name is not None:
+        query = query.where(UserSession.name == name)
+    hashes = list(session.scalars(query))
+    write_first(audit, actor, AuditAction.TOKEN_REVOKE, details={"user": username, "name": name, "count": len(hashes)})
+    if hashes:
+        session.execute(delete(UserSession).where(UserSession.token_hash.in_(hashes)))
+    return len(hashes)
+
+
 def resolve(*, session: Session, secret: str, now_ns: int) -> Principal | None:
     row = session.get(UserSession, _digest(secret))
     if row is None or row.expires_ns <= now_ns:
@@ -97,7 +251,3 @@ def resolve(*, session: Session, secret: str, now_ns: int) -> Principal | None:
     if user is None or user.disabled:
         return None
     return principal(user)
-
-
-def revoke(*, session: Session, secret: str) -> None:
-    session.execute(delete(UserSession).where(UserSession.token_hash == _digest(secret)))

@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session
 
 from camgrid.access import service as access
 from camgrid.access.service import Principal
+from camgrid.api.acting import actor, answering, writer
 from camgrid.api.audit_hook import address_of, audit
 from camgrid.api.deps import COOKIE, User, ctx_of, db
-from camgrid.api.schemas import Me
+from camgrid.api.schemas import LoginThrottled, Me
+from camgrid.vocabulary import AuditAction
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -27,7 +29,7 @@ def _me(p: Principal, timezone: str) -> dict[str, object]:
     return {"username": p.username, "role": p.role, "districts": list(p.districts), "timezone": timezone}
 
 
-@router.post("/login")
+@router.post("/login", response_model=Me, responses={429: {"model": LoginThrottled}})
 def login(body: Login, request: Request, session: Session = Depends(db)) -> Response:
     """The one route open without a session. Failed logins are rate-limited per user name and per address."""
     ctx = ctx_of(request)
@@ -43,27 +45,33 @@ def login(body: Login, request: Request, session: Session = Depends(db)) -> Resp
     user = access.authenticate(session=session, username=body.username, password=body.password)
     if user is None:
         ctx.limiter.failed(keys, now)
-        audit(ctx, who=body.username[:64], action="login.failed", address=address_of(request))
+        audit(ctx, who=body.username[:64], action=AuditAction.LOGIN_FAILED, address=address_of(request))
         raise HTTPException(401, "wrong username or password")
-    audit(ctx, who=user.username, action="login", address=address_of(request))
+    who = access.principal(user)
+    with answering():
+        secret = access.start_session(
+            session=session,
+            audit=writer(request),
+            actor=actor(request, who),
+            user=user,
+            ttl_s=ctx.session_ttl_s,
+            now_ns=ctx.clock.wall_ns(),
+        )
     ctx.limiter.succeeded(keys[:1])
-    secret = access.issue(
-        session=session, user=user, kind="session", ttl_s=ctx.session_ttl_s, now_ns=ctx.clock.wall_ns()
-    )
     # The request owns its unit of work: commit before the cookie leaves, or the browser's next request may race it.
     session.commit()
-    resp = JSONResponse(_me(access.principal(user), ctx.settings.timezone))
+    resp = JSONResponse(_me(who, ctx.settings.timezone))
     resp.set_cookie(COOKIE, secret, max_age=int(ctx.session_ttl_s), httponly=True, samesite="strict", path="/")
     return resp
 
 
 @router.post("/logout", status_code=204)
 def logout(request: Request, who: Principal = User, session: Session = Depends(db)) -> Response:
-    secret = request.cookies.get(COOKIE, "")
-    audit(ctx_of(request), who=who.username, action="logout", address=address_of(request))
-    if secret:
-        access.revoke(session=session, secret=secret)
-        session.commit()
+    with answering():
+        access.end_session(
+            session=session, audit=writer(request), actor=actor(request, who), secret=request.cookies.get(COOKIE, "")
+        )
+    session.commit()
     resp = Response(status_code=204)
     resp.delete_cookie(COOKIE, path="/")
     return resp

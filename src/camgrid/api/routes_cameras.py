@@ -28,6 +28,7 @@ from camgrid.api.schemas import (
 )
 from camgrid.cluster import media
 from camgrid.cluster.models import Lease
+from camgrid.registry import service as registry
 from camgrid.registry.models import Camera, District
 from camgrid.storage import service as storage
 from camgrid.storage.models import Segment
@@ -48,10 +49,10 @@ def visible(who: Principal, district: str) -> bool:
 
 
 def _camera(session: Session, who: Principal, camera_id: str) -> Camera:
-    cam = session.get(Camera, camera_id)
-    if cam is None or not visible(who, cam.district_id):
-        raise HTTPException(404, f"no camera {camera_id!r}")  # outside a user's districts it does not exist
-    return cam
+    try:
+        return registry.camera_for(session=session, actor=who.actor(), camera_id=camera_id)
+    except registry.CameraNotFound as exc:
+        raise HTTPException(404, str(exc)) from None  # outside a user's districts it does not exist
 
 
 @router.get("/city")

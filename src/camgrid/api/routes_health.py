@@ -15,12 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from camgrid.access.service import Principal
+from camgrid.api.acting import actor, answering, writer
 from camgrid.api.deps import ctx_of, db, require
 from camgrid.api.health_coverage import registry_coverage
+from camgrid.auditing import NotVisible
 from camgrid.health import reports
 from camgrid.health import service as health
-from camgrid.health.models import IncidentSuggestion
 from camgrid.health.schemas import (
+    Accepted,
     AvailabilityReport,
     Grouping,
     IncidentOut,
@@ -28,9 +30,10 @@ from camgrid.health.schemas import (
     LiveCoverage,
     PowerCutReport,
     SeriesReport,
+    SuggestionDecision,
 )
 from camgrid.registry.models import Camera
-from camgrid.vocabulary import CameraState, IncidentKind
+from camgrid.vocabulary import CameraState, EvidenceKind
 
 router = APIRouter(prefix="/api", tags=["health"])
 MS = 1_000_000
@@ -162,7 +165,7 @@ def comment(
     return IncidentView.of(_visible_incident(session, who, incident_id))
 
 
-@router.post("/suggestions/{suggestion_id}")
+@router.post("/suggestions/{suggestion_id}", response_model=SuggestionDecision)
 def decide(
     suggestion_id: int,
     body: DecisionIn,
@@ -171,50 +174,55 @@ def decide(
     session: Session = Depends(db),
 ) -> dict[str, Any]:
     """Accept (the registry camera is corrected) or reject a suggested registry correction."""
-    sug = session.get(IncidentSuggestion, suggestion_id)
-    allowed = _allowed(session, who)
-    if sug is None or (allowed is not None and sug.camera_id not in allowed):
-        raise HTTPException(404, f"no suggestion {suggestion_id}")
-    try:
-        health.decide_suggestion(
-            session=session,
-            suggestion_id=suggestion_id,
-            accept=body.accept,
-            actor=who.username,
-            t_ns=ctx_of(request).clock.wall_ns(),
-        )
-    except LookupError as exc:
-        raise HTTPException(404, str(exc)) from None
-    except ValueError as exc:
-        raise HTTPException(409, str(exc)) from None
-    session.flush()
+    with answering():
+        try:
+            sug = health.decide_suggestion(
+                session=session,
+                audit=writer(request),
+                actor=actor(request, who),
+                suggestion_id=suggestion_id,
+                accept=body.accept,
+                t_ns=ctx_of(request).clock.wall_ns(),
+            )
+        except NotVisible:
+            raise
+        except LookupError as exc:
+            raise HTTPException(404, str(exc).strip("'\"")) from None
+        except ValueError as exc:
+            raise HTTPException(409, str(exc)) from None
     return {"id": suggestion_id, "status": sug.status, "incident_id": sug.incident_id}
 
 
-def _feed(request: Request) -> Any:
+def _evidence(request: Request, who: Principal, kind: EvidenceKind, subject: str, active: bool, t_ms: int) -> None:
     live = ctx_of(request).incidents
     if live is None:
         raise HTTPException(503, "outage correlation is not running in this process (camgrid serve --record)")
-    return live.feed
+    with answering():
+        try:
+            health.submit_evidence(
+                feed=live.feed,
+                audit=writer(request),
+                actor=actor(request, who),
+                kind=kind,
+                subject=subject,
+                active=active,
+                t_ns=t_ms * MS,
+            )
+        except LookupError as exc:
+            raise HTTPException(404, str(exc).strip("'\"")) from None
 
 
-@router.post("/evidence/feeder-outage")
+@router.post("/evidence/feeder-outage", response_model=Accepted)
 def feeder_outage(body: FeederOutageIn, request: Request, who: Principal = EVIDENCE) -> dict[str, Any]:
     """A utility's notice that a feeder is out (or restored): optional, lowers the bar for a power incident."""
-    feed = _feed(request)
-    if body.feeder not in feed.topo.groups[IncidentKind.POWER].index:
-        raise HTTPException(404, f"no feeder {body.feeder!r} among the recorded cameras")
-    feed.on_evidence("feeder", body.feeder, body.state == "out", body.t_ms * MS)
+    _evidence(request, who, EvidenceKind.FEEDER, body.feeder, body.state == "out", body.t_ms)
     return {"accepted": True}
 
 
-@router.post("/evidence/ups")
+@router.post("/evidence/ups", response_model=Accepted)
 def ups(body: UpsIn, request: Request, who: Principal = EVIDENCE) -> dict[str, Any]:
     """A site's UPS telemetry: on battery means its feeder lost power (its cameras may stay up)."""
-    feed = _feed(request)
-    if body.site not in feed.topo.groups[IncidentKind.SITE].index:
-        raise HTTPException(404, f"no site {body.site!r} among the recorded cameras")
-    feed.on_evidence("ups", body.site, body.on_battery, body.t_ms * MS)
+    _evidence(request, who, EvidenceKind.UPS, body.site, body.on_battery, body.t_ms)
     return {"accepted": True}
 
 

@@ -1,4 +1,4 @@
-"""Evidence holds: a supervisor keeps footage from retention, with a reason and an end date."""
+"""Evidence holds: a supervisor keeps footage from retention, with a reason and an end date (``storage.holds``)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from camgrid.access.service import Principal
-from camgrid.api.audit_hook import address_of, audit
+from camgrid.api.acting import actor, answering, writer
 from camgrid.api.deps import ctx_of, db, require
-from camgrid.api.routes_cameras import _camera, visible
 from camgrid.api.schemas import HoldOut
-from camgrid.registry.models import Camera
-from camgrid.storage import service as storage
+from camgrid.storage import holds
 
 router = APIRouter(prefix="/api/holds", tags=["holds"])
 MS = 1_000_000
@@ -26,6 +24,10 @@ class HoldIn(BaseModel):
     to_ms: int = Field(ge=0)
     reason: str = Field(min_length=3, max_length=500)
     until_ms: int | None = Field(None, ge=0, description="When the hold ends (none: until lifted)")
+
+
+class ReleaseIn(BaseModel):
+    reason: str = Field(min_length=3, max_length=500)
 
 
 def _out(h: Any) -> dict[str, Any]:
@@ -41,41 +43,50 @@ def _out(h: Any) -> dict[str, Any]:
     }
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=HoldOut)
 def create(
     body: HoldIn, request: Request, who: Principal = require("hold"), session: Session = Depends(db)
 ) -> dict[str, Any]:
-    cam = _camera(session, who, body.camera)
-    now = ctx_of(request).clock.wall_ns()
-    if body.until_ms is not None and body.until_ms * MS <= now:
-        raise HTTPException(422, "a hold must end in the future")
-    audit(
-        ctx_of(request),
-        who=who.username,
-        action="hold.create",
-        camera=cam.id,
-        t_from_ns=body.from_ms * MS,
-        t_to_ns=body.to_ms * MS,
-        address=address_of(request),
-        details={"reason": body.reason, "until_ms": body.until_ms},
-    )
-    try:
-        hold = storage.add_hold(
-            session=session,
-            camera_id=cam.id,
-            start_ns=body.from_ms * MS,
-            end_ns=body.to_ms * MS,
-            reason=body.reason,
-            created_by=who.username,
-            now_ns=now,
-            until_ns=body.until_ms * MS if body.until_ms is not None else None,
-        )
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+    with answering():
+        try:
+            hold = holds.create_hold(
+                session=session,
+                audit=writer(request),
+                actor=actor(request, who),
+                camera_id=body.camera,
+                start_ns=body.from_ms * MS,
+                end_ns=body.to_ms * MS,
+                reason=body.reason,
+                now_ns=ctx_of(request).clock.wall_ns(),
+                until_ns=body.until_ms * MS if body.until_ms is not None else None,
+            )
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from None
+    return _out(hold)
+
+
+@router.post("/{hold_id}/release", response_model=HoldOut)
+def release(
+    hold_id: int, body: ReleaseIn, request: Request, who: Principal = require("hold"), session: Session = Depends(db)
+) -> dict[str, Any]:
+    """End a hold now (the hold stays listed, with its end): retention may then delete the footage by age."""
+    with answering():
+        try:
+            hold = holds.release_hold(
+                session=session,
+                audit=writer(request),
+                actor=actor(request, who),
+                hold_id=hold_id,
+                reason=body.reason,
+                now_ns=ctx_of(request).clock.wall_ns(),
+            )
+        except ValueError as exc:
+            raise HTTPException(409, str(exc)) from None
     return _out(hold)
 
 
 @router.get("", response_model=list[HoldOut])
-def list_holds(who: Principal = require("hold.read"), session: Session = Depends(db)) -> list[dict[str, Any]]:
-    districts: dict[str, str] = {cid: d for cid, d in session.query(Camera.id, Camera.district_id).all()}
-    return [_out(h) for h in storage.list_holds(session=session) if visible(who, districts.get(h.camera_id, ""))]
+def list_holds(
+    request: Request, who: Principal = require("hold.read"), session: Session = Depends(db)
+) -> list[dict[str, Any]]:
+    return [_out(h) for h in holds.visible_holds(session=session, actor=actor(request, who))]

@@ -11,11 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from camgrid.access.service import Principal
+from camgrid.api.acting import actor, answering
 from camgrid.api.audit_hook import address_of, audit
 from camgrid.api.deps import ctx_of, db, require
-from camgrid.api.routes_cameras import VIDEO, _camera
+from camgrid.api.routes_cameras import VIDEO
 from camgrid.api.schemas import FeatureCollection, PlanInfo
 from camgrid.media import fmp4
+from camgrid.registry.service import camera_for
 from camgrid.storage.models import Segment
 from camgrid.vocabulary import AuditAction
 
@@ -51,7 +53,8 @@ def snapshot(
     camera_id: str, request: Request, who: Principal = require("snapshot"), session: Session = Depends(db)
 ) -> Response:
     """The newest recorded keyframe as a one-picture MP4 (already masked: it comes from storage). Audited."""
-    cam = _camera(session, who, camera_id)
+    with answering():
+        cam = camera_for(session=session, actor=actor(request, who), camera_id=camera_id)
     path = session.scalar(
         select(Segment.path).where(Segment.camera_id == cam.id).order_by(Segment.start_ns.desc()).limit(1)
     )

@@ -10,12 +10,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from camgrid.access.service import Principal
-from camgrid.api.audit_hook import address_of, audit
+from camgrid.api.acting import actor, answering, writer
 from camgrid.api.deps import ctx_of, db, require
-from camgrid.api.routes_cameras import _camera
 from camgrid.api.schemas import MaskOut
 from camgrid.privacy import service as masks
 from camgrid.privacy.errors import MaskError
+from camgrid.registry.service import camera_for
 
 router = APIRouter(prefix="/api/cameras", tags=["privacy"])
 
@@ -43,12 +43,15 @@ def _apply(request: Request, camera_id: str, row: Any) -> None:
 
 
 @router.get("/{camera_id}/mask", response_model=MaskOut)
-def get_mask(camera_id: str, who: Principal = require("masks.read"), session: Session = Depends(db)) -> dict[str, Any]:
-    _camera(session, who, camera_id)
+def get_mask(
+    camera_id: str, request: Request, who: Principal = require("masks.read"), session: Session = Depends(db)
+) -> dict[str, Any]:
+    with answering():
+        camera_for(session=session, actor=actor(request, who), camera_id=camera_id)
     return _out(masks.get_mask(session=session, camera_id=camera_id))
 
 
-@router.put("/{camera_id}/mask")
+@router.put("/{camera_id}/mask", response_model=MaskOut)
 def put_mask(
     camera_id: str,
     body: MaskIn,
@@ -57,31 +60,24 @@ def put_mask(
     session: Session = Depends(db),
 ) -> dict[str, Any]:
     """Set a camera's mask; it is burnt in from the next picture (recording and live)."""
-    _camera(session, who, camera_id)
-    audit(
-        ctx_of(request),
-        who=who.username,
-        action="mask.set",
-        camera=camera_id,
-        address=address_of(request),
-        details={"polygons": body.polygons},
-    )
-    try:
-        row = masks.set_mask(
-            session=session,
-            camera_id=camera_id,
-            polygons=body.polygons,
-            actor=who.username,
-            now_ns=ctx_of(request).clock.wall_ns(),
-        )
-    except MaskError as exc:
-        raise HTTPException(422, str(exc)) from None
-    session.commit()
+    with answering():
+        try:
+            row = masks.set_mask(
+                session=session,
+                audit=writer(request),
+                actor=actor(request, who),
+                camera_id=camera_id,
+                polygons=body.polygons,
+                now_ns=ctx_of(request).clock.wall_ns(),
+            )
+        except MaskError as exc:
+            raise HTTPException(422, str(exc)) from None
+    session.commit()  # the recorder applies it from the next picture: it must be stored first
     _apply(request, camera_id, row)
     return _out(row)
 
 
-@router.delete("/{camera_id}/mask")
+@router.delete("/{camera_id}/mask", response_model=MaskOut)
 def request_removal(
     camera_id: str,
     request: Request,
@@ -89,34 +85,34 @@ def request_removal(
     session: Session = Depends(db),
 ) -> dict[str, Any]:
     """Ask for a mask's removal; it stays until a second person approves."""
-    _camera(session, who, camera_id)
-    audit(
-        ctx_of(request), who=who.username, action="mask.removal.request", camera=camera_id, address=address_of(request)
-    )
-    try:
-        row = masks.request_removal(
-            session=session, camera_id=camera_id, actor=who.username, now_ns=ctx_of(request).clock.wall_ns()
-        )
-    except MaskError as exc:
-        raise HTTPException(404, str(exc)) from None
+    with answering():
+        try:
+            row = masks.request_removal(
+                session=session,
+                audit=writer(request),
+                actor=actor(request, who),
+                camera_id=camera_id,
+                now_ns=ctx_of(request).clock.wall_ns(),
+            )
+        except MaskError as exc:
+            raise HTTPException(404, str(exc)) from None
     return _out(row)
 
 
-@router.post("/{camera_id}/mask/approve-removal")
+@router.post("/{camera_id}/mask/approve-removal", response_model=MaskOut)
 def approve_removal(
     camera_id: str,
     request: Request,
     who: Principal = require("masks.approve"),
     session: Session = Depends(db),
 ) -> dict[str, Any]:
-    _camera(session, who, camera_id)
-    audit(
-        ctx_of(request), who=who.username, action="mask.removal.approve", camera=camera_id, address=address_of(request)
-    )
-    try:
-        masks.approve_removal(session=session, camera_id=camera_id, actor=who.username)
-    except MaskError as exc:
-        raise HTTPException(409, str(exc)) from None
+    with answering():
+        try:
+            masks.approve_removal(
+                session=session, audit=writer(request), actor=actor(request, who), camera_id=camera_id
+            )
+        except MaskError as exc:
+            raise HTTPException(409, str(exc)) from None
     session.commit()
     _apply(request, camera_id, None)
     return _out(None)

@@ -171,6 +171,9 @@ class ExportOut(BaseModel):
     decision_reason: str | None
     actual_from_ms: int | None = Field(description="What the clip really contains (from its first keyframe)")
     actual_to_ms: int | None
+    note: str = Field(
+        "", description="Why the last approval did not finish (a cluster node that holds the video is down)"
+    )
     files: list[ExportFile]
 
 

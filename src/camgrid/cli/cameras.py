@@ -1,4 +1,4 @@
-"""``camgrid cameras``: import, list, export."""
+"""``camgrid cameras``: import (audited as ``cli:<login>`` by the registry service), list, export."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from camgrid.auditing import cli_actor
+from camgrid.cli.acting import audit_log, refusals
 from camgrid.cli.common import open_db, settings_from
 from camgrid.clock import SystemClock
 from camgrid.db.engine import unit_of_work
@@ -39,15 +41,42 @@ def cameras_import(ctx: click.Context, file: Path, status: str) -> None:
             click.echo(err, err=True)
         click.echo(f"{file}: {len(parsed.errors)} bad row(s); nothing imported", err=True)
         ctx.exit(2)
-    _, factory = open_db(settings)
-    with unit_of_work(factory) as session:
+    engine, factory = open_db(settings)
+    log = audit_log(settings, engine)
+    with refusals(), unit_of_work(factory) as session:
         summary = service.import_cameras(
-            session=session, rows=parsed.rows, now_ns=SystemClock().wall_ns(), status=status
+            session=session,
+            audit=log,
+            actor=cli_actor(),
+            rows=parsed.rows,
+            now_ns=SystemClock().wall_ns(),
+            status=status,
         )
     click.echo(
         f"{file}: {summary.total} cameras: {summary.added} added, {summary.updated} updated, "
         f"{summary.unchanged} unchanged"
     )
+
+
+@cameras.command("status")
+@click.argument("camera_id")
+@click.argument("status", type=click.Choice(["active", "planned", "disabled"]))
+@click.pass_context
+def cameras_status(ctx: click.Context, camera_id: str, status: str) -> None:
+    """Set CAMERA_ID's status: active (recorded), disabled (not recorded) or planned (on the map only)."""
+    settings = settings_from(ctx)
+    engine, factory = open_db(settings)
+    log = audit_log(settings, engine)
+    with refusals(), unit_of_work(factory) as session:
+        cam = service.set_camera_status(
+            session=session,
+            audit=log,
+            actor=cli_actor(),
+            camera_id=camera_id,
+            status=status,
+            now_ns=SystemClock().wall_ns(),
+        )
+        click.echo(f"{cam.id}: {cam.status} (revision {cam.revision})")
 
 
 @cameras.command("list")

@@ -15,6 +15,8 @@ import click
 from sqlalchemy import func, select
 
 from camgrid.access import service as access
+from camgrid.auditing import AuditWriter, cli_actor
+from camgrid.cli.acting import audit_log
 from camgrid.cli.common import open_db, settings_from
 from camgrid.clock import SystemClock
 from camgrid.db.engine import unit_of_work
@@ -54,12 +56,15 @@ def demo(ctx: click.Context, count: int, duration: float | None) -> None:
         parsed = regio.parse_camera_file(registry_file)
         if parsed.errors:
             raise click.ClickException("\n".join(parsed.errors))
-        _, factory = open_db(settings)
+        engine, factory = open_db(settings)
+        log = audit_log(settings, engine)
         with unit_of_work(factory) as session:
-            summary = registry.import_cameras(session=session, rows=parsed.rows, now_ns=SystemClock().wall_ns())
+            summary = registry.import_cameras(
+                session=session, audit=log, actor=cli_actor(), rows=parsed.rows, now_ns=SystemClock().wall_ns()
+            )
         click.echo(f"  registry: {summary.total} cameras ({summary.added} new) from {registry_file}")
-        user, password = _demo_login(settings.home, factory)
-        _demo_mask(factory)
+        user, password = _demo_login(settings.home, factory, log)
+        _demo_mask(factory, log)
         rec = subprocess.Popen(
             [*me, "serve"], env=env, stdout=(logs / "serve.log").open("wb"), stderr=subprocess.STDOUT
         )
@@ -104,24 +109,26 @@ def demo(ctx: click.Context, count: int, duration: float | None) -> None:
         click.echo("camgrid demo stopped")
 
 
-def _demo_login(home: Path, factory: Any) -> tuple[str, str]:
+def _demo_login(home: Path, factory: Any, log: AuditWriter) -> tuple[str, str]:
     """The demo operator's login, created once and kept in <home>/demo-login.txt (mode 600)."""
     path = home / "demo-login.txt"
     if path.exists():
         user, _, password = path.read_text().strip().partition(" ")
         return user, password
     password = secrets.token_urlsafe(12)
-    with unit_of_work(factory) as session:
-        for name, role, districts in (
-            ("operator", "operator", None),
-            ("supervisor", "supervisor", None),
-            ("admin", "admin", None),
-            ("auditor", "auditor", None),
-            ("viewer-d01", "viewer", ["D-01"]),
-        ):
+    for name, role, districts in (
+        ("operator", "operator", None),
+        ("supervisor", "supervisor", None),
+        ("admin", "admin", None),
+        ("auditor", "auditor", None),
+        ("viewer-d01", "viewer", ["D-01"]),
+    ):
+        with unit_of_work(factory) as session:  # one audited action per unit of work (SQLite's write lock)
             try:
                 access.create_user(
                     session=session,
+                    audit=log,
+                    actor=cli_actor(),
                     username=name,
                     password=password,
                     role=role,
@@ -135,7 +142,7 @@ def _demo_login(home: Path, factory: Any) -> tuple[str, str]:
     return "operator", password
 
 
-def _demo_mask(factory: Any) -> None:
+def _demo_mask(factory: Any, log: AuditWriter) -> None:
     """Mask cam-0001's private area (once; an admin can change it in the control room)."""
     from camgrid.privacy import service as masks
 
@@ -143,8 +150,9 @@ def _demo_mask(factory: Any) -> None:
         if masks.get_mask(session=session, camera_id="cam-0001") is None:
             masks.set_mask(
                 session=session,
+                audit=log,
+                actor=cli_actor(),
                 camera_id="cam-0001",
                 polygons=[[[0.5, 0.0], [1.0, 0.0], [1.0, 0.5], [0.5, 0.5]]],
-                actor="camgrid-demo",
                 now_ns=SystemClock().wall_ns(),
             )

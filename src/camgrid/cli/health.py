@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from camgrid.auditing import cli_actor
+from camgrid.cli.acting import audit_log, refusals
 from camgrid.cli.common import open_db, settings_from
 from camgrid.clock import SystemClock
 from camgrid.db.engine import unit_of_work
@@ -209,8 +211,22 @@ def health_comment(ctx: click.Context, incident_id: int, text: str, actor: str) 
 @health.command("suggestion")
 @click.argument("suggestion_id", type=int)
 @click.argument("decision", type=click.Choice(["accept", "reject"]))
-@click.option("--by", "actor", required=True, help="Operator name.")
+@click.option("--by", "by", hidden=True, help="Ignored (kept for old scripts): the login running this decides.")
 @click.pass_context
-def health_suggestion(ctx: click.Context, suggestion_id: int, decision: str, actor: str) -> None:
-    """Accept (corrects the registry) or reject a suggested registry correction."""
-    _operator_action(ctx, "decide_suggestion", suggestion_id=suggestion_id, accept=decision == "accept", actor=actor)
+def health_suggestion(ctx: click.Context, suggestion_id: int, decision: str, by: str | None) -> None:
+    """Accept (corrects the registry) or reject a suggested registry correction (audited as ``cli:<login>``)."""
+    settings = settings_from(ctx)
+    engine, factory = open_db(settings)
+    log = audit_log(settings, engine)
+    try:
+        with refusals(), unit_of_work(factory) as session:
+            service.decide_suggestion(
+                session=session,
+                audit=log,
+                actor=cli_actor(),
+                suggestion_id=suggestion_id,
+                accept=decision == "accept",
+                t_ns=SystemClock().wall_ns(),
+            )
+    except (LookupError, ValueError) as exc:
+        raise click.ClickException(str(exc).strip("'\"")) from None

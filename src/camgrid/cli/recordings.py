@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 
 import click
 
+from camgrid.auditing import cli_actor
+from camgrid.cli.acting import audit_log, refusals
 from camgrid.cli.common import open_db, settings_from
 from camgrid.clock import SystemClock, iso_to_ns, ns_to_iso
 from camgrid.db.engine import unit_of_work
-from camgrid.storage import service
+from camgrid.storage import holds, service
 from camgrid.storage.retention import run_retention
 
 NS = 1_000_000_000
@@ -91,20 +92,27 @@ def gaps_cmd(ctx: click.Context, camera: str, start: str | None, end: str | None
 @click.option("--until", help="When the hold ends (ISO 8601 UTC; default: until lifted).")
 @click.pass_context
 def hold_cmd(ctx: click.Context, camera: str, start: str, end: str, reason: str, until: str | None) -> None:
-    """Place an evidence hold: retention will not delete this footage."""
+    """Place an evidence hold: retention will not delete this footage (audited as ``cli:<login>``)."""
     t0, t1 = _range(start, end)
-    _, factory = open_db(settings_from(ctx))
     try:
-        with unit_of_work(factory) as session:
-            hold = service.add_hold(
+        until_ns = iso_to_ns(until) if until else None
+    except ValueError as exc:
+        raise click.BadParameter(f"times are ISO 8601, e.g. 2026-11-23T06:00:00Z ({exc})") from None
+    settings = settings_from(ctx)
+    engine, factory = open_db(settings)
+    log = audit_log(settings, engine)
+    try:
+        with refusals(), unit_of_work(factory) as session:
+            hold = holds.create_hold(
                 session=session,
+                audit=log,
+                actor=cli_actor(),
                 camera_id=camera,
                 start_ns=t0,
                 end_ns=t1,
                 reason=reason,
-                created_by=getpass.getuser(),
                 now_ns=SystemClock().wall_ns(),
-                until_ns=iso_to_ns(until) if until else None,
+                until_ns=until_ns,
             )
             click.echo(f"hold {hold.id} on {camera} {ns_to_iso(t0)} .. {ns_to_iso(t1)}")
     except ValueError as exc:

@@ -7,10 +7,12 @@ fed wall-clock seconds since the epoch).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
+from camgrid.auditing import Actor, AuditWriter, NotVisible, audited, write_first
 from camgrid.db.base import Base
 from camgrid.db.bulk import insert_rows
 from camgrid.health.models import HealthTransition, IncidentAction, IncidentCamera, IncidentRow, IncidentSuggestion
@@ -19,6 +21,8 @@ from camgrid.health.records import Incident, Record
 from camgrid.health.schemas import ActionOut, IncidentOut, SuggestionOut
 from camgrid.health.topology import Topology
 from camgrid.registry.models import Camera, Feeder, Uplink
+from camgrid.vocabulary import AuditAction, EvidenceKind, IncidentKind
+from camgrid.vocabulary import IncidentAction as IncidentActionKind
 
 NS = 1_000_000_000
 
@@ -169,27 +173,72 @@ def comment(*, session: Session, incident_id: int, actor: str, t_ns: int, text: 
     session.add(IncidentAction(incident_id=incident_id, t_ns=t_ns, actor=actor, action="comment", text=text))
 
 
-def decide_suggestion(*, session: Session, suggestion_id: int, accept: bool, actor: str, t_ns: int) -> None:
-    """Accept (the registry is corrected) or reject a suggested correction; either way it is logged."""
+@audited(AuditAction.SUGGESTION_DECIDE)
+def decide_suggestion(
+    *, session: Session, audit: AuditWriter, actor: Actor, suggestion_id: int, accept: bool, t_ns: int
+) -> IncidentSuggestion:
+    """Accept (the registry is corrected) or reject a suggested correction; audited first, then logged on the
+    incident. A suggestion for a camera outside the actor's districts does not exist for them."""
     sug = session.get(IncidentSuggestion, suggestion_id)
-    if sug is None:
-        raise LookupError(f"no suggestion {suggestion_id}")
+    cam = session.get(Camera, sug.camera_id) if sug is not None else None
+    if sug is None or (cam is not None and not actor.sees(cam.district_id)) or (cam is None and actor.districts):
+        raise NotVisible(f"no suggestion {suggestion_id}")
     if sug.status != "open":
         raise ValueError(f"suggestion {suggestion_id} is already {sug.status}")
     if accept:
-        cam = session.get(Camera, sug.camera_id)
         if cam is None:
             raise LookupError(f"camera {sug.camera_id} is not in the registry")
         model = Feeder if sug.field == "feeder" else Uplink
         if session.get(model, sug.suggested_value) is None:
             raise LookupError(f"{sug.field} {sug.suggested_value} is not in the registry")
+    text = f"{sug.camera_id} {sug.field}: {sug.registry_value} -> {sug.suggested_value}"
+    write_first(
+        audit,
+        actor,
+        AuditAction.SUGGESTION_DECIDE,
+        camera=sug.camera_id,
+        details={"suggestion": suggestion_id, "accept": accept, "change": text},
+    )
+    if accept and cam is not None:
         setattr(cam, f"{sug.field}_id", sug.suggested_value)
         cam.revision += 1
         cam.updated_ns = t_ns
     sug.status = "accepted" if accept else "rejected"
-    action = "accept_suggestion" if accept else "reject_suggestion"
-    text = f"{sug.camera_id} {sug.field}: {sug.registry_value} -> {sug.suggested_value}"
-    session.add(IncidentAction(incident_id=sug.incident_id, t_ns=t_ns, actor=actor, action=action, text=text))
+    action = IncidentActionKind.ACCEPT_SUGGESTION if accept else IncidentActionKind.REJECT_SUGGESTION
+    session.add(IncidentAction(incident_id=sug.incident_id, t_ns=t_ns, actor=actor.name, action=action, text=text))
+    session.flush()
+    return sug
+
+
+class EvidenceFeed(Protocol):
+    """Where outside evidence goes: the live outage correlation (``health.live.LiveFeed``)."""
+
+    @property
+    def topo(self) -> Topology: ...
+
+    def on_evidence(self, kind: str, subject: str, active: bool, at_ns: int) -> None: ...
+
+
+@audited(AuditAction.EVIDENCE_SUBMIT)
+def submit_evidence(
+    *, feed: EvidenceFeed, audit: AuditWriter, actor: Actor, kind: str, subject: str, active: bool, t_ns: int
+) -> None:
+    """Outside evidence (a utility's feeder notice, a site's UPS) changes what the correlation concludes, so it is
+    audited before the feed takes it. Feeders and sites span districts: any holder of the permission may report."""
+    if kind not in EvidenceKind.__members__.values():
+        raise ValueError(f"evidence is {' or '.join(EvidenceKind)}, not {kind!r}")
+    # A feeder notice names a power group of the topology, a UPS its site.
+    group, noun = (IncidentKind.POWER, "feeder") if kind == EvidenceKind.FEEDER else (IncidentKind.SITE, "site")
+    if subject not in feed.topo.groups[group].index:
+        raise LookupError(f"no {noun} {subject!r} among the recorded cameras")
+    write_first(
+        audit,
+        actor,
+        AuditAction.EVIDENCE_SUBMIT,
+        t_from_ns=t_ns,
+        details={"kind": kind, "subject": subject, "active": active},
+    )
+    feed.on_evidence(kind, subject, active, t_ns)
 
 
 def list_incidents(*, session: Session, open_only: bool = False, limit: int = 100) -> list[IncidentOut]:

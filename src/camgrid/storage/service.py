@@ -41,35 +41,5 @@ def gaps_between(*, session: Session, camera_id: str, start_ns: int, end_ns: int
     )
 
 
-def add_hold(
-    *,
-    session: Session,
-    camera_id: str,
-    start_ns: int,
-    end_ns: int,
-    reason: str,
-    created_by: str,
-    now_ns: int,
-    until_ns: int | None = None,
-) -> Hold:
-    """An evidence hold: retention never deletes what overlaps it while it lasts."""
-    if end_ns <= start_ns:
-        raise ValueError("a hold must end after it starts")
-    if not reason.strip():
-        raise ValueError("a hold needs a reason")
-    hold = Hold(
-        camera_id=camera_id,
-        start_ns=start_ns,
-        end_ns=end_ns,
-        until_ns=until_ns,
-        reason=reason.strip(),
-        created_by=created_by,
-        created_ns=now_ns,
-    )
-    session.add(hold)
-    session.flush()
-    return hold
-
-
 def list_holds(*, session: Session) -> list[Hold]:
     return list(session.scalars(select(Hold).order_by(Hold.created_ns)))

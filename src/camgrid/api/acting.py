@@ -1,0 +1,45 @@
+"""What a mutating route hands a service: the audit writer and the acting user; and how service refusals answer.
+
+Routes only parse, call a service and serialise; the service writes the audit entry and checks the district scope
+(docs/design/services-own-invariants.md). A refused audit write answers 503, a thing outside the user's districts
+404 (it does not exist for them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from fastapi import HTTPException, Request
+
+from camgrid.access.service import Principal
+from camgrid.api.audit_hook import address_of
+from camgrid.api.deps import ctx_of
+from camgrid.auditing import Actor, AuditError, AuditWriteError, AuditWriter, Entry, NotVisible
+
+
+class _NoLog:
+    """Stands in when the server has no audit log: every action that needs an entry is refused."""
+
+    def append(self, entry: Entry) -> int:
+        raise AuditWriteError("the audit log is not available")
+
+
+def writer(request: Request) -> AuditWriter:
+    log: AuditWriter | None = ctx_of(request).audit
+    return log if log is not None else _NoLog()
+
+
+def actor(request: Request, who: Principal) -> Actor:
+    return who.actor(address_of(request))
+
+
+@contextmanager
+def answering() -> Iterator[None]:
+    """Map the services' refusals that mean the same on every route."""
+    try:
+        yield
+    except AuditError as exc:
+        raise HTTPException(503, f"the audit log cannot be written ({exc}): action refused") from None
+    except NotVisible as exc:
+        raise HTTPException(404, str(exc).strip("'\"")) from None

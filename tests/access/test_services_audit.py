@@ -1,0 +1,256 @@
+"""Services own their invariants (docs/design/services-own-invariants.md): the test walks every public function of
+every service module and fails for one that changes data without declaring it (``@audited``), for an audited one
+whose ``audit``/``actor`` are not required keyword-only arguments, and for one that acts although its audit entry
+could not be written (each is called with a refusing log, whatever it did is committed, and nothing may differ),
+modelled on tests/api/test_api_roles.py, which fails for a route without a permission.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import pkgutil
+import re
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+import camgrid
+from camgrid.access import service as access
+from camgrid.auditing import AuditError, AuditWriter, audit_action
+from camgrid.health import service as health
+from camgrid.playback import exports
+from camgrid.privacy import service as masks
+from camgrid.registry import service as registry
+from camgrid.storage import holds
+from camgrid.vocabulary import EvidenceKind
+from tests.access.world import ADMIN, ADMIN2, OP, PASSWORD, QUARTER, SUP, T0, Refusing, World, build, camera
+
+NS = 1_000_000_000
+# Service modules that are not named ``service`` (every ``camgrid.<package>.service`` is found on its own).
+SERVICE_MODULES = ("camgrid.storage.holds", "camgrid.playback.exports")
+
+# Public functions of service modules that are not audited, and why. A new one fails the walk until it is here.
+NOT_AUDITED: dict[str, str] = {
+    # reads and pure helpers
+    "camgrid.access.service.user_for": "read (scoped)",
+    "camgrid.access.service.principal": "pure",
+    "camgrid.access.service.authenticate": "read; a failed login is audited by the login route (no data changes)",
+    "camgrid.access.service.resolve": "read",
+    "camgrid.registry.service.camera_for": "read (scoped)",
+    "camgrid.registry.service.list_cameras": "read",
+    "camgrid.registry.service.camera_out": "pure",
+    "camgrid.registry.service.export_rows": "pure",
+    "camgrid.privacy.service.get_mask": "read",
+    "camgrid.privacy.service.all_masks": "read",
+    "camgrid.storage.service.segments_between": "read",
+    "camgrid.storage.service.gaps_between": "read",
+    "camgrid.storage.service.list_holds": "read",
+    "camgrid.storage.holds.hold_for": "read (scoped)",
+    "camgrid.storage.holds.visible_holds": "read (scoped)",
+    "camgrid.playback.exports.local_sources": "pure",
+    "camgrid.playback.exports.folder_of": "pure",
+    "camgrid.playback.exports.export_for": "read (scoped)",
+    "camgrid.playback.exports.list_exports": "read (scoped)",
+    "camgrid.playback.exports.audit_entries": "pure",
+    "camgrid.playback.exports.export_files": "read",
+    "camgrid.health.service.list_incidents": "read",
+    "camgrid.health.service.get_incident": "read",
+    "camgrid.health.service.incident_out": "read",
+    "camgrid.planner.service.with_fixed": "pure computation",
+    "camgrid.planner.service.solve": "pure computation",
+    "camgrid.planner.service.best_of": "pure computation",
+    "camgrid.planner.service.plan_phases": "pure computation",
+    "camgrid.planner.service.coverage_summary": "pure computation",
+    "camgrid.cluster.service.live_capacities": "read",
+    "camgrid.cluster.service.live_budgets": "read",
+    "camgrid.cluster.service.city_load_mbps": "read",
+    "camgrid.cluster.service.held_load_mbps": "read",
+    "camgrid.cluster.service.active_cameras": "read",
+    "camgrid.cluster.service.holders": "read",
+    # camgrid's own bookkeeping: changes neither what is kept, nor who may do what, nor releases video
+    "camgrid.cluster.service.register": "a recorder node announces itself (cluster bookkeeping)",
+    "camgrid.cluster.service.heartbeat": "cluster bookkeeping",
+    "camgrid.cluster.service.set_bitrates": "cluster bookkeeping",
+    "camgrid.cluster.service.renew": "camera leases (cluster bookkeeping)",
+    "camgrid.cluster.service.ensure_lease_rows": "camera leases (cluster bookkeeping)",
+    "camgrid.cluster.service.take": "camera leases (cluster bookkeeping)",
+    "camgrid.cluster.service.release": "camera leases (cluster bookkeeping)",
+    "camgrid.cluster.service.mark_down": "cluster bookkeeping",
+    "camgrid.health.service.record_transitions": "the health engine's derived state",
+    "camgrid.health.service.persist_incident": "the incident engine's derived state",
+    "camgrid.health.service.persist_records": "the incident engine's derived state",
+    "camgrid.health.service.persist_records_ids": "the incident engine's derived state",
+    "camgrid.health.service.close_stale_live": "the incident engine's derived state (logged as camgrid's action)",
+    "camgrid.health.service.acknowledge": "an operator's note on an incident, kept with who and when",
+    "camgrid.health.service.comment": "an operator's note on an incident, kept with who and when",
+    "camgrid.sim.service.prepare": "the simulator's own files",
+    "camgrid.sim.service.serve": "runs the simulator",
+}
+
+Call = Callable[[World, Session, AuditWriter], object]
+
+
+def _export(w: World, s: Session, audit: AuditWriter) -> object:
+    return exports.request_export(
+        session=s, audit=audit, actor=OP, camera_id="cam-a", from_ns=T0, to_ns=T0 + 4 * NS, reason="case 3", now_ns=T0
+    )
+
+
+def _approve(w: World, s: Session, audit: AuditWriter) -> object:
+    return exports.approve_export(
+        session=s, audit=audit, actor=SUP, root=w.root, export_id=w.ids["pending"], reason="ok", now_ns=T0 + 9 * NS
+    )
+
+
+# One call per audited function, on the world of tests/access/world.py; a new audited function fails until it has one.
+CASES: dict[str, Call] = {
+    "camgrid.access.service.create_user": lambda w, s, a: access.create_user(
+        session=s, audit=a, actor=ADMIN, username="new", password=PASSWORD, role="viewer", districts=["D-01"], now_ns=T0
+    ),
+    "camgrid.access.service.update_user": lambda w, s, a: access.update_user(
+        session=s, audit=a, actor=ADMIN, username="victim", role="supervisor"
+    ),
+    "camgrid.access.service.disable_user": lambda w, s, a: access.disable_user(
+        session=s, audit=a, actor=ADMIN, username="victim"
+    ),
+    "camgrid.access.service.start_session": lambda w, s, a: access.start_session(
+        session=s,
+        audit=a,
+        actor=OP,
+        user=access.user_for(session=s, actor=ADMIN, username="viewer"),
+        ttl_s=60,
+        now_ns=T0,
+    ),
+    "camgrid.access.service.end_session": lambda w, s, a: access.end_session(
+        session=s, audit=a, actor=OP, secret="no-such-secret"
+    ),
+    "camgrid.access.service.issue_token": lambda w, s, a: access.issue_token(
+        session=s, audit=a, actor=ADMIN, username="viewer", ttl_s=60, now_ns=T0
+    ),
+    "camgrid.access.service.revoke_tokens": lambda w, s, a: access.revoke_tokens(
+        session=s, audit=a, actor=ADMIN, username="victim"
+    ),
+    "camgrid.registry.service.import_cameras": lambda w, s, a: registry.import_cameras(
+        session=s, audit=a, actor=ADMIN, rows=[camera("cam-c", "D-03")], now_ns=T0
+    ),
+    "camgrid.registry.service.set_camera_status": lambda w, s, a: registry.set_camera_status(
+        session=s, audit=a, actor=ADMIN, camera_id="cam-b", status="disabled", now_ns=T0
+    ),
+    "camgrid.privacy.service.set_mask": lambda w, s, a: masks.set_mask(
+        session=s, audit=a, actor=ADMIN, camera_id="cam-a", polygons=QUARTER[:1] * 2, now_ns=T0
+    ),
+    "camgrid.privacy.service.request_removal": lambda w, s, a: masks.request_removal(
+        session=s, audit=a, actor=ADMIN, camera_id="cam-a", now_ns=T0
+    ),
+    "camgrid.privacy.service.approve_removal": lambda w, s, a: masks.approve_removal(
+        session=s, audit=a, actor=ADMIN2, camera_id="cam-b"
+    ),
+    "camgrid.storage.holds.create_hold": lambda w, s, a: holds.create_hold(
+        session=s, audit=a, actor=SUP, camera_id="cam-b", start_ns=T0, end_ns=T0 + NS, reason="case 4", now_ns=T0
+    ),
+    "camgrid.storage.holds.release_hold": lambda w, s, a: holds.release_hold(
+        session=s, audit=a, actor=SUP, hold_id=w.ids["hold"], reason="case closed", now_ns=T0 + NS
+    ),
+    "camgrid.playback.exports.request_export": _export,
+    "camgrid.playback.exports.approve_export": _approve,
+    "camgrid.playback.exports.refuse_export": lambda w, s, a: exports.refuse_export(
+        session=s, audit=a, actor=SUP, export_id=w.ids["pending"], reason="no", now_ns=T0 + NS
+    ),
+    "camgrid.playback.exports.download_export": lambda w, s, a: exports.download_export(
+        session=s, audit=a, actor=OP, root=w.root, export_id=w.ids["ready"], name=exports.CLIP
+    ),
+    "camgrid.health.service.decide_suggestion": lambda w, s, a: health.decide_suggestion(
+        session=s, audit=a, actor=SUP, suggestion_id=w.ids["suggestion"], accept=True, t_ns=T0
+    ),
+    "camgrid.health.service.submit_evidence": lambda w, s, a: health.submit_evidence(
+        feed=w.feed, audit=a, actor=OP, kind=EvidenceKind.FEEDER, subject="F-D-01", active=True, t_ns=T0
+    ),
+}
+
+
+def service_modules() -> list[ModuleType]:
+    found = []
+    for info in pkgutil.iter_modules(camgrid.__path__):
+        name = f"camgrid.{info.name}.service"
+        if info.ispkg and (Path(camgrid.__path__[0]) / info.name / "service.py").is_file():
+            found.append(importlib.import_module(name))
+    return found + [importlib.import_module(m) for m in SERVICE_MODULES]
+
+
+def public_functions() -> dict[str, Any]:
+    out = {}
+    for module in service_modules():
+        for name, fn in vars(module).items():
+            if inspect.isfunction(fn) and fn.__module__ == module.__name__ and not name.startswith("_"):
+                out[f"{module.__name__}.{name}"] = fn
+    return out
+
+
+def test_every_module_that_audits_is_walked() -> None:
+    """A module marking functions ``@audited`` outside the walked list would escape the walk."""
+    src = Path(camgrid.__path__[0])
+    walked = {m.__name__ for m in service_modules()}
+    marking = {
+        "camgrid." + ".".join(p.relative_to(src).with_suffix("").parts)
+        for p in src.rglob("*.py")
+        if re.search(r"^@audited\(", p.read_text(), re.M)
+    }
+    assert marking <= walked, f"add to SERVICE_MODULES: {sorted(marking - walked)}"
+
+
+def test_every_service_function_is_audited_or_known_not_to_need_it() -> None:
+    functions = public_functions()
+    unknown = sorted(n for n, fn in functions.items() if audit_action(fn) is None and n not in NOT_AUDITED)
+    assert not unknown, f"audit these (@audited, audit and actor arguments) or state why not in NOT_AUDITED: {unknown}"
+    stale = sorted(n for n in NOT_AUDITED if n not in functions)
+    assert not stale, f"NOT_AUDITED names functions that are gone: {stale}"
+    for name, fn in functions.items():
+        if audit_action(fn) is None:
+            continue
+        params = inspect.signature(fn).parameters
+        for arg in ("audit", "actor"):
+            p = params.get(arg)
+            assert p is not None and p.kind is p.KEYWORD_ONLY and p.default is p.empty, (
+                f"{name}: {arg} must be a required keyword-only argument"
+            )
+    audited = sorted(n for n, fn in functions.items() if audit_action(fn) is not None)
+    assert sorted(CASES) == audited, f"give every audited function a case: {sorted(set(audited) ^ set(CASES))}"
+
+
+@pytest.fixture
+def world(engine: Engine, tmp_path: Path) -> World:
+    return build(engine, tmp_path)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_refused_entry_means_nothing_happens(name: str, world: World) -> None:
+    fn = public_functions()[name]
+    before = world.snapshot()
+    session = world.factory()
+    try:
+        with pytest.raises(AuditError):
+            CASES[name](world, session, Refusing())
+        session.commit()  # whatever the service did before the refusal would now be stored
+    finally:
+        session.close()
+    assert world.snapshot() == before, f"{name} acted although its audit entry was refused"
+
+    # The same call with the real log acts, and writes the declared action, as the actor, first.
+    size = world.log.size
+    session = world.factory()
+    try:
+        CASES[name](world, session, world.log)
+        session.commit()
+    finally:
+        session.close()
+    assert world.log.size == size + 1, f"{name} wrote {world.log.size - size} entries"
+    entry = json.loads(world.log.entry_data(size))
+    assert entry["action"] == audit_action(fn)
+    assert world.snapshot() != before or name.endswith("download_export"), f"{name} changed nothing"
