@@ -22,7 +22,6 @@ log = logging.getLogger("camgrid.record")
 
 
 def metrics_token(settings_home: object) -> str:
-
     path = Path(str(settings_home)) / "run" / "metrics.token"
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
