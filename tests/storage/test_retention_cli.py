@@ -10,8 +10,9 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from camgrid.access.audit import AuditLog
-from camgrid.auditing import cli_actor
+from camgrid.auditing import SYSTEM, cli_actor
 from camgrid.cli.main import cli
+from camgrid.cli.record import retention_hook
 from camgrid.clock import FakeClock, SystemClock
 from camgrid.config import load_settings
 from camgrid.db.engine import make_engine, session_factory, unit_of_work
@@ -52,3 +53,38 @@ def test_the_command_deletes_only_this_nodes_segments_and_audits_each(tmp_path: 
         (cli_actor().name, AuditAction.RETENTION_DELETE, DeletionReason.AGE)
     ] * 3
     assert sorted(e["t_to_ns"] for e in entries) == sorted(x.end_ns for x in old["a"])
+
+
+def test_the_recorders_hook_runs_every_interval_on_its_clock_audited_as_camgrid(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "camgrid.toml").write_text("[retention]\ndefault_days = 1\ninterval_s = 60\n")
+    settings = load_settings(home)
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    clock = FakeClock(SystemClock().wall_ns())
+    rec = tmp_path / "rec"
+    with unit_of_work(factory) as s:
+        add_topology(s, {"D": None})
+        add_camera(s, "c", "D")
+        first = add_segment(s, rec, "c", clock.wall_ns() - 48 * H)
+    hook = retention_hook(settings, engine, factory, clock, node_id="local")
+
+    hook()  # the first run waits a few seconds after start
+    assert (rec / "local" / "c" / f"{first.id}.mp4").exists()
+    clock.advance(5)
+    hook()
+    assert not (rec / "local" / "c" / f"{first.id}.mp4").exists()
+    with unit_of_work(factory) as s:
+        second = add_segment(s, rec, "c", clock.wall_ns() - 48 * H)
+    clock.advance(59)
+    hook()  # not yet: one run per retention.interval_s
+    assert (rec / "local" / "c" / f"{second.id}.mp4").exists()
+    clock.advance(1)
+    hook()
+    assert not (rec / "local" / "c" / f"{second.id}.mp4").exists()
+
+    log = AuditLog.open(engine, home=home, clock=clock, auto_checkpoint=False)
+    entries = [json.loads(log.entry_data(i)) for i in range(log.size)]
+    assert [(e["who"], e["camera"]) for e in entries] == [(SYSTEM.name, "c")] * 2
