@@ -95,31 +95,13 @@ def over_budget(
     return out
 
 
-def retention_ns_by_camera(session: Session, cfg: RetentionConfig) -> dict[str, int]:
-    """Per-camera retention: the camera's own, else its district's (database or config), else the default."""
-    district_days = {d.id: d.retention_days for d in session.scalars(select(District))}
-    out = {}
-    for cid, days, district in session.execute(select(Camera.id, Camera.retention_days, Camera.district_id)):
-        d = days or district_days.get(district) or cfg.district_days.get(district) or cfg.default_days
-        out[cid] = int(d * DAY)
-    return out
-
-
-def active_holds(session: Session, now_ns: int) -> list[HoldInfo]:
-    rows = session.execute(
-        select(Hold.camera_id, Hold.start_ns, Hold.end_ns, Hold.until_ns).where(
-            or_(Hold.until_ns.is_(None), Hold.until_ns > now_ns)
-        )
-    )
-    return [HoldInfo(*r) for r in rows]
-
-
 # ---- selection in SQL ----------------------------------------------------------------------------------------------
 _COLS = (Segment.id, Segment.camera_id, Segment.start_ns, Segment.end_ns, Segment.bytes)
 
 
 def _retention_days(cfg: RetentionConfig) -> ColumnElement[Any]:
-    """A segment's retention in days, as :func:`retention_ns_by_camera` decides it (0 or NULL: not set)."""
+    """A segment's retention in days: the camera's, else its district row's, else the configuration's (0 or NULL: not
+    set), else the default."""
     parts: list[Any] = [func.nullif(Camera.retention_days, 0.0), func.nullif(District.retention_days, 0.0)]
     by_config = {k: float(v) for k, v in cfg.district_days.items() if v}
     if by_config:
