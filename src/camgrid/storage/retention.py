@@ -48,6 +48,7 @@ class SegInfo:
     start_ns: int
     end_ns: int
     bytes: int
+    path: str = field(default="", compare=False)  # the file, when read with the row (the policy does not use it)
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def over_budget(
 
 
 # ---- selection in SQL ----------------------------------------------------------------------------------------------
-_COLS = (Segment.id, Segment.camera_id, Segment.start_ns, Segment.end_ns, Segment.bytes)
+_COLS = (Segment.id, Segment.camera_id, Segment.start_ns, Segment.end_ns, Segment.bytes, Segment.path)
 
 
 def _retention_days(cfg: RetentionConfig) -> ColumnElement[Any]:
@@ -234,7 +235,7 @@ def delete_segments(
     out = Deleted()
     try:
         for s in segments:
-            path = session.scalar(select(Segment.path).where(Segment.id == s.id))
+            path = s.path or session.scalar(select(Segment.path).where(Segment.id == s.id))
             if path is None:
                 continue
             entry = Entry(
@@ -263,19 +264,23 @@ def delete_segments(
             _prune_dirs(Path(path).parent)
             out.segments.append(s)
     finally:
-        for s in out.segments:
-            session.execute(delete(Segment).where(Segment.id == s.id))
+        if out.segments:
+            session.execute(delete(Segment).where(Segment.id.in_([s.id for s in out.segments])))
             session.execute(
-                insert(Deletion).values(
-                    camera_id=s.camera_id,
-                    start_ns=s.start_ns,
-                    end_ns=s.end_ns,
-                    bytes=s.bytes,
-                    reason=str(reason),
-                    deleted_ns=now_ns,
-                )
+                insert(Deletion),
+                [
+                    {
+                        "camera_id": s.camera_id,
+                        "start_ns": s.start_ns,
+                        "end_ns": s.end_ns,
+                        "bytes": s.bytes,
+                        "reason": str(reason),
+                        "deleted_ns": now_ns,
+                    }
+                    for s in out.segments
+                ],
             )
-            out.freed_bytes += s.bytes
+            out.freed_bytes = sum(s.bytes for s in out.segments)
     return out
 
 
