@@ -45,7 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     cfg = PlannerConfig()
     t0 = time.perf_counter()
     city = load_city(args.map)
-    print(f"map {city.source}: {len(city.buildings)} buildings, {len(city.streets)} streets ({ATTRIBUTION})")
+    print(
+        f"map {city.source}: {len(city.buildings)} buildings, {len(city.streets)} streets ({ATTRIBUTION}); "
+        f"map_load_s={time.perf_counter() - t0:.2f}"
+    )
     pi = build_instance(city, cfg, cache_dir=None)
     inst = pi.instance
     print(

@@ -9,16 +9,16 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from camgrid.cli.record import retention_hook
 from camgrid.clock import SystemClock
 from camgrid.config import Settings, load_settings
 from camgrid.db.engine import make_engine, session_factory, unit_of_work
 from camgrid.db.migrate import upgrade
 from camgrid.privacy import service as privacy
-from camgrid.runtime import Runtime, build
+from camgrid.runtime import Runtime, build, retention_hook
 from camgrid.vocabulary import GapReason, ProcessRole
 from tests.backends import home_db_url
 from tests.conftest import City, wait_for
+from tests.seeding import SEED, seed_log
 
 
 def _settings(city: City) -> Settings:
@@ -54,9 +54,10 @@ def test_single_role_records_with_masks_metrics_and_the_codec_from_ingest(city_f
     with unit_of_work(session_factory(engine)) as session:
         privacy.set_mask(
             session=session,
+            audit=seed_log(engine, settings.home),
+            actor=SEED,
             camera_id=cams[0],
             polygons=[[[0.5, 0.0], [1.0, 0.0], [1.0, 0.5], [0.5, 0.5]]],
-            actor="test",
             now_ns=SystemClock().wall_ns(),
         )
     rt = _single(settings, engine)

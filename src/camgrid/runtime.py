@@ -19,7 +19,9 @@ from typing import Protocol
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from camgrid.access.audit import AuditLog
 from camgrid.api.context import AppContext
+from camgrid.auditing import SYSTEM
 from camgrid.bus import Bus, make_bus
 from camgrid.clock import Clock
 from camgrid.cluster.control import StateFeed, Watermarks, incident_publisher
@@ -32,6 +34,7 @@ from camgrid.health.wiring import LiveIncidents
 from camgrid.privacy.wiring import MaskSync
 from camgrid.storage.metrics import serve_metrics
 from camgrid.storage.recorder import Recorder
+from camgrid.storage.retention import RetentionRunner
 from camgrid.vocabulary import ProcessRole
 
 log = logging.getLogger("camgrid.runtime")
@@ -59,6 +62,24 @@ def metrics_token(home: Path) -> str:
         path.write_text(secrets.token_urlsafe(24))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def retention_hook(
+    settings: Settings, engine: Engine, factory: sessionmaker[Session], clock: Clock, *, node_id: str | None = None
+) -> Callable[[], None]:
+    """The recorder's retention (``storage.retention.RetentionRunner``, audited as camgrid itself) every
+    ``retention.interval_s``. ``node_id``: a cluster node deletes only what it recorded (its disk, its budget)."""
+    # A cluster node adds entries to the shared log; only the central node signs checkpoints (one key per log).
+    audit_log = AuditLog.open(engine, home=settings.home, clock=clock, auto_checkpoint=node_id is None)
+    runner = RetentionRunner(
+        factory=factory, cfg=settings.retention, audit=audit_log, actor=SYSTEM, clock=clock, node_id=node_id
+    )
+
+    def hook() -> None:
+        if runner.tick() is not None and node_id is None:
+            audit_log.maybe_checkpoint(clock.wall_ns())
+
+    return hook
 
 
 @dataclass

@@ -156,5 +156,19 @@ class IncidentAction(StrEnum):
     CLOSED_ON_RESTART = "closed_on_restart"
 
 
+class SegmentStatus(StrEnum):
+    """A recorded segment's state (the ``segments.status`` column)."""
+
+    WRITING = "writing"  # the file is open: never deleted, its tail not yet settled
+    COMPLETE = "complete"  # closed or repaired by recovery
+
+
+class DeletionReason(StrEnum):
+    """Why retention deleted a segment (the ``deletions.reason`` column and the audit entry's ``reason``)."""
+
+    AGE = "age"  # older than the camera's retention (camera, else district, else configuration, else default)
+    BUDGET = "budget"  # oldest unheld segment while the recordings exceed the disk budget
+
+
 # The account name camgrid's own automatic actions are audited under (retention, recovery).
 SYSTEM_ACTOR = "camgrid"

@@ -13,6 +13,7 @@ import pytest
 
 from camgrid.access.audit import AuditLog, Entry
 from camgrid.access.transparency import aggregate, month_range
+from camgrid.auditing import SYSTEM, AuditWriteError, AuditWriter
 from camgrid.clock import FakeClock
 from camgrid.config import RetentionConfig
 from camgrid.db.engine import make_engine, session_factory, unit_of_work
@@ -20,7 +21,7 @@ from camgrid.db.migrate import upgrade
 from camgrid.registry import service as registry
 from camgrid.registry.schemas import CameraIn
 from camgrid.storage.models import Segment
-from camgrid.storage.retention import SegInfo, run_retention
+from camgrid.storage.retention import RetentionRunner
 from tests.backends import home_db_url
 from tests.seeding import SEED, seed_log
 
@@ -97,30 +98,21 @@ def test_retention_deletions_are_audited_then_reported(tmp_path: Path) -> None:
                 )
             )
     log = AuditLog.open(engine, home=tmp_path, clock=clock)
-    seen: list[str] = []
 
-    def on_delete(seg: SegInfo, reason: str, path: str, digest: str) -> None:
-        seen.append(digest)
-        log.append(
-            Entry(
-                who="camgrid-retention",
-                action="retention.delete",
-                camera=seg.camera_id,
-                details={"reason": reason, "bytes": seg.bytes, "sha256": digest},
-            )
+    class Refusing:  # fault injector: the audit log is unavailable
+        def append(self, entry: Entry) -> int:
+            raise AuditWriteError("audit log unavailable")
+
+    def runner(audit: AuditWriter) -> RetentionRunner:
+        return RetentionRunner(
+            factory=factory, cfg=RetentionConfig(default_days=14), audit=audit, actor=SYSTEM, clock=clock, node_id=None
         )
 
-    def refuse(seg: SegInfo, reason: str, path: str, digest: str) -> None:
-        raise RuntimeError("audit log unavailable")
-
-    with pytest.raises(RuntimeError), unit_of_work(factory) as s:
-        run_retention(session=s, cfg=RetentionConfig(default_days=14), now_ns=clock.wall_ns(), on_delete=refuse)
+    assert runner(Refusing()).run().refused is not None
     assert all(f.exists() for f in files), "no audit entry, no deletion"
-    with unit_of_work(factory) as s:
-        counts = run_retention(
-            session=s, cfg=RetentionConfig(default_days=14), now_ns=clock.wall_ns(), on_delete=on_delete
-        )
-    assert counts["age"] == 3 and not any(f.exists() for f in files)
+    counts = runner(log).run()
+    assert counts.age == 3 and not any(f.exists() for f in files)
+    seen = [json.loads(log.entry_data(i))["details"]["sha256"] for i in range(log.size)]
     assert seen == [hashlib.sha256(bytes([i]) * 1000).hexdigest() for i in range(3)]
     r = subprocess.run(
         [

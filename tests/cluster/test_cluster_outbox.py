@@ -17,6 +17,7 @@ from camgrid.db.engine import make_engine
 from camgrid.db.migrate import upgrade
 from camgrid.storage import index as ix
 from camgrid.storage.models import Gap, Segment
+from camgrid.vocabulary import SegmentStatus
 from tests.cluster.conftest import PgServer, pg_city
 from tests.cluster.test_cluster_failover import start_node
 from tests.conftest import wait_for
@@ -130,7 +131,15 @@ def test_node_keeps_recording_through_a_60_s_database_outage(city_factory: Any, 
     wait_for(lambda: not outbox.exists(), 30, what="the outbox replayed while the node runs")
     assert node.popen.poll() is None, "the node kept running"
     t_cut, t_restore = int(cut["t"] * NS), int(restore["t"] * NS)
-    rows = city.db("select path, start_ns, end_ns, status, camera_id from segments")
+
+    def settled() -> list[Any] | None:
+        """The index once every camera has a closed segment past ``up_ns``: the one still being written when the
+        database returned is judged only when it is closed, not counted as a hole while it is open."""
+        rows = city.db("select path, start_ns, end_ns, status, camera_id from segments")
+        done = {r[4] for r in rows if r[3] == SegmentStatus.COMPLETE and int(r[2]) >= up_ns}
+        return rows if done >= set(cams) else None
+
+    rows = wait_for(settled, 60, what="a closed segment past the outage on every camera")
     for cam in cams:
         spans = sorted((int(r[1]), int(r[2])) for r in rows if r[4] == cam and r[3] == "complete")
         missing = holes(spans, down_ns, up_ns)

@@ -191,7 +191,7 @@ def test_playback_and_export_of_a_segment_recorded_on_another_node(
     r = op.get(f"/api/segments/{seg_id}/media")
     assert r.status_code == 503, r.text
     assert "node n1" in r.json()["detail"] and "unreachable" in r.json()["detail"]
-    assert time.monotonic() - t < 5
+    assert time.monotonic() - t < 30, "answered, not left hanging on the dead node"  # a safety net, not a timing
     r = sup.post(f"/api/exports/{pending}/approve", json={"reason": "ok"})
     assert r.status_code == 503 and "node n1" in r.json()["detail"], r.text
     assert sup.get(f"/api/exports/{pending}").json()["status"] == "pending"

@@ -10,12 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from camgrid.api.context import AppContext
-from camgrid.cli.record import retention_hook
 from camgrid.clock import SystemClock
 from camgrid.config import Settings, load_settings
 from camgrid.db.engine import make_engine, session_factory
 from camgrid.db.migrate import upgrade
-from camgrid.runtime import build
+from camgrid.runtime import build, retention_hook
 from camgrid.vocabulary import CameraState, GapReason, ProcessRole
 from tests.cluster.conftest import NatsServer, PgCity, pg_city
 from tests.conftest import wait_for

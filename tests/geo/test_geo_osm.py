@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from pathlib import Path
 
 import pytest
@@ -43,11 +42,8 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return p
 
 
-def test_shipped_extract_loads_fast_with_expected_counts() -> None:
-    t0 = time.perf_counter()
-    city = load_city()
-    elapsed = time.perf_counter() - t0
-    assert elapsed < 2.0
+def test_shipped_extract_loads_with_expected_counts() -> None:
+    city = load_city()  # how fast: bench/bench_plan.py prints map_load_s (a test on a busy machine cannot judge it)
     # README of the extract: 2,257 closed building ways + 3 multipolygons (a few lie outside the export box).
     assert 2200 <= len(city.buildings) <= 2270
     assert 200 <= len(city.streets) <= 260

@@ -40,18 +40,19 @@ def test_free_space_floor_pauses_and_resumes(city_factory: Any) -> None:
         full_at = time.time_ns()
         free[0] = 50 * 1024**2
         wait_for(lambda: all(any(g[3] == "disk_full" for g in city.gaps(c)) for c in cams), 10, what="disk_full gaps")
-        time.sleep(3.0)
+        time.sleep(3.0)  # let the segments open when the floor was crossed close
         paused_segments = {c: len(city.segments(c)) for c in cams}
         tapped_before = len(tapped)
-        time.sleep(2.0)
+        # Live packets keep flowing while the disk is full (a second of video per camera, however slow the machine),
+        # and nothing is written meanwhile.
+        wait_for(lambda: len(tapped) - tapped_before >= 25 * len(cams), 60, what="live packets below the floor")
         assert {c: len(city.segments(c)) for c in cams} == paused_segments, "nothing written below the floor"
-        assert len(tapped) - tapped_before >= 25 * len(cams), "live packets keep flowing while the disk is full"
         free[0] = 10 * 1024**3
         back_at = time.time_ns()
-        wait_for(lambda: all(city.recording_since(c, back_at) for c in cams), 15, what="recording after space returns")
+        wait_for(lambda: all(city.recording_since(c, back_at) for c in cams), 60, what="recording after space returns")
     finally:
         recorder.stop()
     for cam in cams:
         gap = next(g for g in city.gaps(cam) if g[3] == "disk_full")
         assert abs(gap[1] - full_at) <= 2 * NS
-        assert gap[2] is not None and back_at <= gap[2] <= back_at + 10 * NS
+        assert gap[2] is not None and back_at <= gap[2], "closed when recording resumed, not before space returned"

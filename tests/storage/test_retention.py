@@ -5,14 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
+from camgrid.access.audit import AuditLog
+from camgrid.auditing import SYSTEM
+from camgrid.clock import FakeClock
 from camgrid.config import RetentionConfig
 from camgrid.db.engine import make_engine, session_factory, unit_of_work
 from camgrid.db.migrate import upgrade
 from camgrid.registry.models import Camera, District, Feeder, Site, Uplink
 from camgrid.storage.models import Deletion, Hold, Segment
-from camgrid.storage.retention import DAY, HoldInfo, SegInfo, expired, over_budget, run_retention
+from camgrid.storage.retention import DAY, HoldInfo, RetentionRunner, SegInfo, expired, over_budget
 from tests.backends import db_url
 
 NOW = 2_000_000_000 * 1_000_000_000
@@ -55,6 +58,15 @@ def test_budget_policy(sizes: list[int], held: list[int], used: int, budget: int
     segs = [seg(i + 1, "a", 10 - i, size) for i, size in enumerate(sizes)]
     holds = [HoldInfo("a", s.start_ns, s.end_ns, None) for s in segs if s.id in held]
     assert [s.id for s in over_budget(segs, holds, NOW, used, budget)] == expect
+
+
+def run(engine: Engine, home: Path, cfg: RetentionConfig, node_id: str | None) -> dict[str, object]:
+    """One run of the recorder's retention, audited in the real log."""
+    audit = AuditLog.open(engine, home=home, clock=FakeClock(NOW))
+    runner = RetentionRunner(
+        factory=session_factory(engine), cfg=cfg, audit=audit, actor=SYSTEM, clock=FakeClock(NOW), node_id=node_id
+    )
+    return runner.run().as_dict()
 
 
 def test_run_retention_deletes_files_and_rows(tmp_path: Path) -> None:
@@ -101,16 +113,13 @@ def test_run_retention_deletes_files_and_rows(tmp_path: Path) -> None:
                     )
                 )
         s.add(Hold(camera_id="old", start_ns=NOW - 41 * H, end_ns=NOW - 39 * H, reason="case 7", created_ns=NOW))
-    with unit_of_work(factory) as s:
-        counts = run_retention(session=s, cfg=RetentionConfig(default_days=14), now_ns=NOW)
+    counts = run(engine, tmp_path, RetentionConfig(default_days=14), None)
     assert counts["age"] == 2  # old's 50 h and 30 h segments; the 40 h one is held
     assert not (tmp_path / "rec" / "old" / "0.mp4").exists() and not (tmp_path / "rec" / "old" / "2.mp4").exists()
     assert (tmp_path / "rec" / "old" / "1.mp4").exists()
-    with unit_of_work(factory) as s:
-        counts = run_retention(
-            session=s, cfg=RetentionConfig(default_days=14, disk_budget_gb=3500 / 1024**3), now_ns=NOW
-        )
-        assert counts["budget"] == 3  # young's three oldest go; old's held segment stays
+    counts = run(engine, tmp_path, RetentionConfig(default_days=14, disk_budget_gb=3500 / 1024**3), None)
+    assert counts["budget"] == 3
+    with unit_of_work(factory) as s:  # young's three oldest go; old's held segment stays
         remaining = s.scalar(select(func.sum(Segment.bytes)))
         assert remaining == 3000
         assert s.scalar(select(func.count()).select_from(Deletion)) == 5
@@ -146,16 +155,13 @@ def test_a_cluster_node_deletes_only_what_it_recorded(tmp_path: Path) -> None:
                         status="complete", node_id=node,
                     )
                 )  # fmt: skip
-    with unit_of_work(factory) as s:
-        counts = run_retention(session=s, cfg=RetentionConfig(default_days=25), now_ns=NOW, node_id="a")
+    counts = run(engine, tmp_path, RetentionConfig(default_days=25), "a")
     assert counts["age"] == 1
     assert not (tmp_path / "a" / "0.mp4").exists() and (tmp_path / "b" / "0.mp4").exists()
+    # Budget 1500 bytes: a holds 2000 of its own (b's 3000 do not count), so a's oldest goes, not b's.
+    counts = run(engine, tmp_path, RetentionConfig(default_days=25, disk_budget_gb=1500 / 1024**3), "a")
+    assert counts["budget"] == 1
     with unit_of_work(factory) as s:
-        # Budget 1500 bytes: a holds 2000 of its own (b's 3000 do not count), so a's oldest goes, not b's.
-        counts = run_retention(
-            session=s, cfg=RetentionConfig(default_days=25, disk_budget_gb=1500 / 1024**3), now_ns=NOW, node_id="a"
-        )
-        assert counts["budget"] == 1
         left = sorted(s.execute(select(Segment.node_id, func.count()).group_by(Segment.node_id)).all())
     assert left == [("a", 1), ("b", 3)]
     assert [p.name for p in sorted((tmp_path / "b").iterdir())] == ["0.mp4", "1.mp4", "2.mp4"]

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from pathlib import Path
 
 from camgrid.storage.writer import DiskWriter, writev_all
+from tests.backends import wait_for
 
 
-def wait(pred: object, timeout: float = 5.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():  # type: ignore[operator]
-            return
-        time.sleep(0.02)
-    raise AssertionError("timeout")
+def wait(pred: Callable[[], object]) -> None:
+    wait_for(pred, 10, 0.02, what="the disk writer")
 
 
 def test_full_disk_is_reported_not_raised() -> None:

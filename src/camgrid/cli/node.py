@@ -57,7 +57,7 @@ def node(
     engine = make_engine(settings.database_url, **kwargs)
     upgrade(engine)
     factory = session_factory(engine)
-    from camgrid.cli.record import retention_hook
+    from camgrid.runtime import retention_hook
 
     # Retention of what this node recorded, on its own disk (the other nodes look after theirs).
     process = build(

@@ -5,65 +5,15 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-import time
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
 import click
 
 from camgrid.cli.common import open_db, settings_from, setup_logging
 from camgrid.clock import SystemClock
-from camgrid.db.engine import unit_of_work
-from camgrid.runtime import build
+from camgrid.runtime import build, retention_hook
 from camgrid.vocabulary import ProcessRole
 
 log = logging.getLogger("camgrid.record")
-
-
-def retention_hook(
-    settings: Any, engine: Any, factory: Any, clock: Any, *, node_id: str | None = None
-) -> Callable[[], None]:
-    """Retention every ``retention.interval_s``; each deletion is an audit entry (with the file's SHA-256) written
-    before the file goes: if the audit log cannot take it, nothing is deleted this time. ``node_id``: a cluster
-    node deletes only what it recorded (its disk, its budget)."""
-    from camgrid.access.audit import AuditLog, Entry
-    from camgrid.storage.retention import SegInfo, run_retention
-
-    # A cluster node adds entries to the shared log; only the central node signs checkpoints (one key per log).
-    audit_log = AuditLog.open(engine, home=settings.home, clock=clock, auto_checkpoint=node_id is None)
-    next_run = [time.monotonic() + 5.0]
-
-    def on_delete(seg: SegInfo, reason: str, path: str, digest: str) -> None:
-        audit_log.append(
-            Entry(
-                who="camgrid-retention",
-                action="retention.delete",
-                camera=seg.camera_id,
-                t_from_ns=seg.start_ns,
-                t_to_ns=seg.end_ns,
-                details={"reason": reason, "bytes": seg.bytes, "sha256": digest, "file": Path(path).name},
-            )
-        )
-
-    def hook() -> None:
-        if time.monotonic() < next_run[0]:
-            return
-        next_run[0] = time.monotonic() + settings.retention.interval_s
-        for which in ("age", "budget"):  # one unit of work each: the audit log writes between them
-            with unit_of_work(factory) as session:
-                run_retention(
-                    session=session,
-                    cfg=settings.retention,
-                    now_ns=clock.wall_ns(),
-                    on_delete=on_delete,
-                    passes=(which,),
-                    node_id=node_id,
-                )
-        if node_id is None:
-            audit_log.maybe_checkpoint(clock.wall_ns())
-
-    return hook
 
 
 @click.command()

@@ -12,7 +12,6 @@ from camgrid.cli.common import open_db, settings_from
 from camgrid.clock import SystemClock, iso_to_ns, ns_to_iso
 from camgrid.db.engine import unit_of_work
 from camgrid.storage import holds, service
-from camgrid.storage.retention import run_retention
 
 NS = 1_000_000_000
 
@@ -122,9 +121,31 @@ def hold_cmd(ctx: click.Context, camera: str, start: str, end: str, reason: str,
 @recordings.command("retention")
 @click.pass_context
 def retention_cmd(ctx: click.Context) -> None:
-    """Run one retention pass now (the recorder runs it on its own every retention.interval_s)."""
+    """Run one retention pass now, of this node's recordings (the recorder runs it every retention.interval_s).
+
+    The recorder's own runner, audited under the operator's login; in a cluster only the segments this node
+    (``recorder.node_id``) recorded: the others are on other nodes' disks.
+    """
+    from camgrid.access.audit import AuditLog
+    from camgrid.auditing import AuditError, cli_actor
+    from camgrid.storage.retention import RetentionRunner
+
     settings = settings_from(ctx)
-    _, factory = open_db(settings)
-    with unit_of_work(factory) as session:
-        counts = run_retention(session=session, cfg=settings.retention, now_ns=SystemClock().wall_ns())
-    click.echo(json.dumps(counts))
+    engine, factory = open_db(settings)
+    clock = SystemClock()
+    try:
+        audit_log = AuditLog.open(engine, home=settings.home, clock=clock, auto_checkpoint=False)
+    except AuditError as exc:
+        raise click.ClickException(f"audit log unavailable, nothing deleted: {exc}") from None
+    runner = RetentionRunner(
+        factory=factory,
+        cfg=settings.retention,
+        audit=audit_log,
+        actor=cli_actor(),
+        clock=clock,
+        node_id=settings.recorder.node_id,
+    )
+    report = runner.run()
+    click.echo(json.dumps(report.as_dict()))
+    if report.refused:
+        raise click.ClickException(f"retention stopped: {report.refused}")

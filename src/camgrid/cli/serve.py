@@ -21,8 +21,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, record: bool) 
     import uvicorn
 
     from camgrid.api.app import create_app
-    from camgrid.cli.record import retention_hook
-    from camgrid.runtime import build
+    from camgrid.runtime import build, retention_hook
 
     settings = settings_from(ctx)
     setup_logging(settings, "serve")
