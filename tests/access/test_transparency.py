@@ -22,6 +22,7 @@ from camgrid.registry import service as registry
 from camgrid.registry.schemas import CameraIn
 from camgrid.storage.models import Segment
 from camgrid.storage.retention import RetentionRunner
+from camgrid.vocabulary import AuditAction
 from tests.backends import home_db_url
 from tests.seeding import SEED, seed_log
 
@@ -112,7 +113,8 @@ def test_retention_deletions_are_audited_then_reported(tmp_path: Path) -> None:
     assert all(f.exists() for f in files), "no audit entry, no deletion"
     counts = runner(log).run()
     assert counts.age == 3 and not any(f.exists() for f in files)
-    seen = [json.loads(log.entry_data(i))["details"]["sha256"] for i in range(log.size)]
+    entries = [json.loads(log.entry_data(i)) for i in range(log.size)]
+    seen = [e["details"]["sha256"] for e in entries if e["action"] == AuditAction.RETENTION_DELETE]
     assert seen == [hashlib.sha256(bytes([i]) * 1000).hexdigest() for i in range(3)]
     r = subprocess.run(
         [

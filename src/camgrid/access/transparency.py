@@ -13,19 +13,21 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from camgrid.access.audit_models import AuditEntry
+from camgrid.vocabulary import AuditAction
 
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "live_views": ("live.start",),
-    "playbacks": ("playback",),
-    "export_requests": ("export.request",),
-    "exports_approved": ("export.approve",),
-    "exports_refused": ("export.refuse",),
-    "downloads": ("export.download",),
-    "holds": ("hold.create",),
-    "deletions": ("retention.delete",),
-    "mask_changes": ("mask.set", "mask.removal.request", "mask.removal.approve"),
+COLUMNS: dict[str, tuple[AuditAction, ...]] = {
+    "live_views": (AuditAction.LIVE_START,),
+    "playbacks": (AuditAction.PLAYBACK,),
+    "export_requests": (AuditAction.EXPORT_REQUEST,),
+    "exports_approved": (AuditAction.EXPORT_APPROVE,),
+    "exports_refused": (AuditAction.EXPORT_REFUSE,),
+    "downloads": (AuditAction.EXPORT_DOWNLOAD,),
+    "holds": (AuditAction.HOLD_CREATE,),
+    "holds_released": (AuditAction.HOLD_RELEASE,),
+    "deletions": (AuditAction.RETENTION_DELETE,),
+    "mask_changes": (AuditAction.MASK_SET, AuditAction.MASK_REMOVAL_REQUEST, AuditAction.MASK_REMOVAL_APPROVE),
 }
-_BY_ACTION = {a: col for col, actions in COLUMNS.items() for a in actions}
+_BY_ACTION: dict[str, str] = {a: col for col, actions in COLUMNS.items() for a in actions}
 
 
 def aggregate(
@@ -40,7 +42,7 @@ def aggregate(
         district = district_of.get(camera or "", "(no camera)")
         row = out[district]
         row[col] += 1
-        if action == "retention.delete":
+        if action == AuditAction.RETENTION_DELETE:
             row["deleted_gb"] += float(details.get("bytes", 0)) / 1e9
     return {k: dict(v) for k, v in sorted(out.items())}
 

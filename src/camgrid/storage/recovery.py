@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from camgrid.media import fmp4
 from camgrid.storage.models import Gap, Segment
 from camgrid.storage.paths import hour_dirs, start_ns_from_name
+from camgrid.vocabulary import UNKNOWN_CAMERA_STATE, GapReason
 
 log = logging.getLogger("camgrid.storage")
 NS = 1_000_000_000
@@ -132,7 +133,7 @@ def open_downtime_gaps(
     closed_at: dict[str, int] = {}
     adopted: dict[str, tuple[int, str]] = {}
     for gid, cam, start, reason in open_gaps:
-        if reason in ("recorder_not_running", "starting") and cam not in adopted:
+        if reason in UNKNOWN_CAMERA_STATE and cam not in adopted:
             adopted[cam] = (start, reason)  # still true: nothing has recorded this camera since
             continue
         end = max(start, min(crash_ns, now_ns))
@@ -152,10 +153,10 @@ def open_downtime_gaps(
             continue
         known = cam in last_end or cam in closed_at
         if not known:
-            start, reason = now_ns, "starting"
+            start, reason = now_ns, GapReason.STARTING
         else:
             start = min(max(last_end.get(cam) or 0, closed_at.get(cam, 0)), now_ns)
-            reason = "recorder_not_running"
+            reason = GapReason.NOT_RUNNING
         session.execute(
             insert(Gap).values(camera_id=cam, start_ns=start, end_ns=None, reason=reason, detail="", node_id=node_id)
         )

@@ -341,7 +341,7 @@ class RetentionReport:
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"age": self.age, "budget": self.budget, "freed_bytes": self.freed_bytes}
         if self.refused:
-            out["refused"] = self.refused
+            out["audit_refused"] = self.refused
         return out
 
 
