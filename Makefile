@@ -56,7 +56,7 @@ test-postgres: deps
 # In `make test`, the second back end runs the packages whose code reads or writes the database or the bus (the
 # cluster tests already run on PostgreSQL + NATS; planner, geo, media, sim and the browser test do not depend on the
 # back end): both passes together stay within CI's 20 minutes. `make test-postgres` runs everything.
-PG_PACKAGES := tests/test_config.py tests/db tests/registry tests/access tests/health tests/api tests/privacy tests/storage
+PG_PACKAGES := tests/test_config.py tests/db tests/registry tests/access tests/audit tests/exports tests/health tests/api tests/privacy tests/storage
 pytest-postgres: deps
 	CAMGRID_TEST_BACKEND=postgres $(BIN)/python -m pytest -q -p no:cacheprovider $(PG_PACKAGES); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no test: failing" >&2; exit 1; fi; exit $$rc
@@ -127,4 +127,4 @@ bench-cluster: deps
 	$(BIN)/python bench/bench_cluster.py --cameras $(CLUSTER_CAMERAS)
 
 demo-cluster: deps web-build
-	$(BIN)/python -m camgrid.cluster.demo --cameras $(DEMO_CLUSTER_CAMERAS)
+	$(BIN)/python -m camgrid.demo.cluster --cameras $(DEMO_CLUSTER_CAMERAS)

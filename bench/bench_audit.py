@@ -22,11 +22,11 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from camgrid.access.audit import AuditLog, Entry
-from camgrid.access.audit_merkle import MemoryTree, leaf_hash, verify_inclusion
-from camgrid.access.audit_models import AuditEntry
-from camgrid.access.audit_note import Signer
-from camgrid.access.audit_verify import verify_export
+from camgrid.audit.log import AuditLog, Entry
+from camgrid.audit.merkle import MemoryTree, leaf_hash, verify_inclusion
+from camgrid.audit.models import AuditEntry
+from camgrid.audit.note import Signer
+from camgrid.audit.verify import verify_export
 from camgrid.clock import FakeClock
 from camgrid.db.engine import make_engine
 from camgrid.db.migrate import upgrade

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from camgrid.cluster.localstack import LocalNats, LocalPostgres, free_port
+from camgrid.demo.servers import LocalNats, LocalPostgres, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 CAMGRID = [sys.executable, "-m", "camgrid.cli.main"]

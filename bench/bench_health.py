@@ -14,11 +14,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from camgrid.health.replay import incident_json, parse_events, parse_evidence, replay
-from camgrid.health.scenario import ScenarioShape, generate
-from camgrid.health.score import naive_incidents, read_jsonl, score
 from camgrid.health.topology import build_topology
 from camgrid.registry.io import parse_camera_file
+from camgrid.scenarios.city_day import ScenarioShape, generate
+from camgrid.scenarios.replay import incident_json, parse_events, parse_evidence, replay
+from camgrid.scenarios.score import naive_incidents, read_jsonl, score
 
 
 def main() -> None:

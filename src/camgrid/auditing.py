@@ -1,9 +1,10 @@
 """The audit port: what a service needs to write an audit entry, below every capability layer.
 
-Why here: the services that must audit (retention in ``storage``, imports in ``registry``, exports in ``playback``,
-users in ``access``) sit in different layers, and the log itself (``access.audit.AuditLog``) sits above most of
-them. They take an :class:`AuditWriter` and an :class:`Actor` as required keyword-only arguments, write the entry
-first and act only if it was written (fail closed: ``append`` raises :class:`AuditWriteError`).
+Why here: the services that must audit (retention in ``storage``, imports in ``registry``, exports in ``exports``,
+users in ``access``) sit in different layers, and the log itself (``camgrid.audit.log.AuditLog``) sits beside
+``storage``, where the lower layers may not reach. They take an :class:`AuditWriter` and an :class:`Actor` as
+required keyword-only arguments, write the entry first and act only if it was written (fail closed: ``append``
+raises :class:`AuditWriteError`).
 Design note: docs/design/services-own-invariants.md.
 """
 

@@ -19,8 +19,8 @@ from typing import Protocol
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from camgrid.access.audit import AuditLog
 from camgrid.api.context import AppContext
+from camgrid.audit.log import AuditLog
 from camgrid.auditing import SYSTEM
 from camgrid.bus import Bus, make_bus
 from camgrid.clock import Clock

@@ -140,7 +140,7 @@ class ExportStatus(StrEnum):
 
 
 class EvidenceKind(StrEnum):
-    """Outside evidence the outage correlation accepts (``health.live.LiveFeed.on_evidence``)."""
+    """Outside evidence the outage correlation accepts (``health.feed.IncidentFeed.on_evidence``)."""
 
     FEEDER = "feeder"  # a utility's notice that a feeder is out or restored
     UPS = "ups"  # a site's UPS telemetry: on battery or back on mains

@@ -11,8 +11,8 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from camgrid.access.audit_models import AuditEntry
 from camgrid.access.models import User
+from camgrid.audit.models import AuditEntry
 from camgrid.cli.main import cli
 from camgrid.config import load_settings
 from camgrid.db.engine import make_engine, session_factory, unit_of_work

@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 import camgrid
 from camgrid.access import service as access
 from camgrid.auditing import AuditError, AuditWriter, audit_action
+from camgrid.exports import service as exports
 from camgrid.health import service as health
-from camgrid.playback import exports
 from camgrid.privacy import service as masks
 from camgrid.registry import service as registry
 from camgrid.storage import holds
@@ -34,7 +34,7 @@ from tests.access.world import ADMIN, ADMIN2, OP, PASSWORD, QUARTER, SUP, T0, Re
 
 NS = 1_000_000_000
 # Service modules that are not named ``service`` (every ``camgrid.<package>.service`` is found on its own).
-SERVICE_MODULES = ("camgrid.storage.holds", "camgrid.playback.exports")
+SERVICE_MODULES = ("camgrid.storage.holds", "camgrid.exports.service")
 
 # Public functions of service modules that are not audited, and why. A new one fails the walk until it is here.
 NOT_AUDITED: dict[str, str] = {
@@ -54,12 +54,12 @@ NOT_AUDITED: dict[str, str] = {
     "camgrid.storage.service.list_holds": "read",
     "camgrid.storage.holds.hold_for": "read (scoped)",
     "camgrid.storage.holds.visible_holds": "read (scoped)",
-    "camgrid.playback.exports.local_sources": "pure",
-    "camgrid.playback.exports.folder_of": "pure",
-    "camgrid.playback.exports.export_for": "read (scoped)",
-    "camgrid.playback.exports.list_exports": "read (scoped)",
-    "camgrid.playback.exports.audit_entries": "pure",
-    "camgrid.playback.exports.export_files": "read",
+    "camgrid.exports.service.local_sources": "pure",
+    "camgrid.exports.service.folder_of": "pure",
+    "camgrid.exports.service.export_for": "read (scoped)",
+    "camgrid.exports.service.list_exports": "read (scoped)",
+    "camgrid.exports.service.audit_entries": "pure",
+    "camgrid.exports.service.export_files": "read",
     "camgrid.health.service.list_incidents": "read",
     "camgrid.health.service.get_incident": "read",
     "camgrid.health.service.incident_out": "read",
@@ -158,12 +158,12 @@ CASES: dict[str, Call] = {
     "camgrid.storage.holds.release_hold": lambda w, s, a: holds.release_hold(
         session=s, audit=a, actor=SUP, hold_id=w.ids["hold"], reason="case closed", now_ns=T0 + NS
     ),
-    "camgrid.playback.exports.request_export": _export,
-    "camgrid.playback.exports.approve_export": _approve,
-    "camgrid.playback.exports.refuse_export": lambda w, s, a: exports.refuse_export(
+    "camgrid.exports.service.request_export": _export,
+    "camgrid.exports.service.approve_export": _approve,
+    "camgrid.exports.service.refuse_export": lambda w, s, a: exports.refuse_export(
         session=s, audit=a, actor=SUP, export_id=w.ids["pending"], reason="no", now_ns=T0 + NS
     ),
-    "camgrid.playback.exports.download_export": lambda w, s, a: exports.download_export(
+    "camgrid.exports.service.download_export": lambda w, s, a: exports.download_export(
         session=s, audit=a, actor=OP, root=w.root, export_id=w.ids["ready"], name=exports.CLIP
     ),
     "camgrid.health.service.decide_suggestion": lambda w, s, a: health.decide_suggestion(

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 
 from camgrid.access import service as access
-from camgrid.access.audit import AuditLog
+from camgrid.audit.log import AuditLog
 from camgrid.auditing import Actor
 from camgrid.clock import FakeClock
 from camgrid.db.engine import session_factory, unit_of_work

@@ -12,21 +12,21 @@ from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from camgrid.access import service as access
-from camgrid.access.audit import AuditLog
+from camgrid.audit.log import AuditLog
 from camgrid.auditing import Actor, AuditWriteError, Entry
 from camgrid.clock import FakeClock
 from camgrid.db.engine import session_factory, unit_of_work
-from camgrid.health.live import IncidentFeed
+from camgrid.exports import service as exports
+from camgrid.health.feed import IncidentFeed
 from camgrid.health.models import IncidentRow, IncidentSuggestion
 from camgrid.health.topology import build_topology
-from camgrid.playback import exports
 from camgrid.privacy import service as masks
 from camgrid.registry import service as registry
 from camgrid.registry.schemas import CameraIn
 from camgrid.storage import holds
 from camgrid.storage.models import Segment
 from camgrid.vocabulary import Role
-from tests.playback.media import NS, write_segment
+from tests.exports.media import NS, write_segment
 
 T0 = 1_796_000_000 * NS
 QUARTER = [[[0.5, 0.0], [1.0, 0.0], [1.0, 0.5], [0.5, 0.5]]]

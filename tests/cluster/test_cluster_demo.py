@@ -1,4 +1,4 @@
-"""`make demo-cluster` (camgrid.cluster.demo): PostgreSQL, NATS, the simulated city, a central node and three recorder
+"""`make demo-cluster` (camgrid.demo.cluster): PostgreSQL, NATS, the simulated city, a central node and three recorder
 nodes on loopback; the control room on the central node shows every camera recording, spread over the three
 nodes, and plays a segment a node recorded; SIGTERM stops everything."""
 
@@ -23,7 +23,7 @@ def test_demo_cluster_runs_the_city_with_its_control_room(tmp_path: Path) -> Non
     out = tmp_path / "demo.out"
     args = ["--home", str(tmp_path / "dc"), "--cameras", "6", "--port", str(port), "--duration", "240"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "camgrid.cluster.demo", *args],
+        [sys.executable, "-m", "camgrid.demo.cluster", *args],
         stdout=out.open("wb"),
         stderr=subprocess.STDOUT,
     )

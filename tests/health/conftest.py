@@ -7,8 +7,8 @@ from health_city import Run, make_rows
 
 from camgrid.config import HealthConfig
 from camgrid.health.incidents import CorrelationEngine
-from camgrid.health.replay import Event, replay
 from camgrid.health.topology import Topology, build_topology
+from camgrid.scenarios.replay import Event, replay
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from camgrid.health.incidents import CorrelationEngine
-from camgrid.health.replay import Event
 from camgrid.registry.schemas import CameraIn
+from camgrid.scenarios.replay import Event
 
 
 def cam_id(site: int, k: int) -> str:

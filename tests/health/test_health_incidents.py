@@ -6,8 +6,8 @@ from health_city import Run, cut, make_rows, site_cams
 
 from camgrid.config import HealthConfig
 from camgrid.health.incidents import CorrelationEngine, Incident
-from camgrid.health.replay import Event, incident_json, replay
 from camgrid.health.topology import build_topology
+from camgrid.scenarios.replay import Event, incident_json, replay
 
 
 def summary(engine: CorrelationEngine) -> list[tuple[str, str, int]]:

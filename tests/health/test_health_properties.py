@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from camgrid.config import HealthConfig
-from camgrid.health.replay import Event, incident_json, replay
 from camgrid.health.topology import build_topology
+from camgrid.scenarios.replay import Event, incident_json, replay
 
 TOPO = build_topology(make_rows())
 CFG = HealthConfig()

@@ -6,11 +6,11 @@ from collections import Counter
 
 import pytest
 
-from camgrid.health.replay import Event, Evidence, incident_json, replay
-from camgrid.health.scenario import ScenarioShape, generate
-from camgrid.health.score import jaccard, naive_incidents, score
 from camgrid.health.topology import build_topology
 from camgrid.registry.schemas import CameraIn
+from camgrid.scenarios.city_day import ScenarioShape, generate
+from camgrid.scenarios.replay import Event, Evidence, incident_json, replay
+from camgrid.scenarios.score import jaccard, naive_incidents, score
 
 
 def run_engine(shape: ScenarioShape) -> tuple[list[dict], list[dict]]:  # type: ignore[type-arg]

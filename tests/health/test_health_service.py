@@ -17,8 +17,8 @@ from camgrid.clock import NS_PER_S, FakeClock
 from camgrid.db.engine import make_engine, session_factory, unit_of_work
 from camgrid.db.migrate import upgrade
 from camgrid.health import service
+from camgrid.health.feed import IncidentFeed
 from camgrid.health.incidents import CorrelationEngine
-from camgrid.health.live import IncidentFeed
 from camgrid.health.models import HealthTransition, IncidentAction
 from camgrid.health.policy import HealthTracker, Observation
 from camgrid.health.topology import build_topology

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from camgrid.planner.model import Instance
+from camgrid.planner.formulation import Instance
 from camgrid.planner.visibility import Coverage
 
 

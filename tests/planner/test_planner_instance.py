@@ -13,8 +13,8 @@ from tests.backends import db_url
 
 from camgrid.config import PlannerConfig
 from camgrid.geo.osm import City, crop_city, load_city
+from camgrid.planner.formulation import evaluate
 from camgrid.planner.instance import ExistingCamera, OperatorPoint, PlanInstance, build_instance, poi_weight
-from camgrid.planner.model import evaluate
 from camgrid.planner.output import PLANNED_URL, mark_planned, plan_geojson, registry_rows
 from camgrid.planner.service import plan_phases
 from camgrid.registry.schemas import CameraIn

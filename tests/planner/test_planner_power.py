@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from camgrid.planner.model import Instance, State, expected_capped
+from camgrid.planner.formulation import Instance, State, expected_capped
 from camgrid.planner.visibility import Coverage
 
 # (cameras per feeder, feeder availability, k, expected value of a weight-1 point)

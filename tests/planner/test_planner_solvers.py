@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from planner_helpers import random_instance
 
 from camgrid.planner.exact import reduce_instance, solve_exact, solve_textbook
+from camgrid.planner.formulation import State, evaluate
 from camgrid.planner.lns import lns_improve
-from camgrid.planner.model import State, evaluate
 from camgrid.planner.solvers import brute_force, lazy_greedy, local_search
 
 GUARANTEE = 1 - 1 / math.e

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from camgrid.access.audit import AuditLog
+from camgrid.audit.log import AuditLog
 from camgrid.auditing import AuditWriteError, Entry
 from camgrid.clock import FakeClock
 from camgrid.db.engine import make_engine, session_factory, unit_of_work

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from camgrid.access.audit import AuditLog
+from camgrid.audit.log import AuditLog
 from camgrid.auditing import SYSTEM
 from camgrid.clock import FakeClock
 from camgrid.config import RetentionConfig

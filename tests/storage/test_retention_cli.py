@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from camgrid.access.audit import AuditLog
+from camgrid.audit.log import AuditLog
 from camgrid.auditing import SYSTEM, cli_actor
 from camgrid.cli.main import cli
 from camgrid.clock import FakeClock, SystemClock

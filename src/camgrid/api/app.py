@@ -64,7 +64,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     )
     app.state.ctx = ctx
     if ctx.audit is None and ctx.factory is not None:
-        from camgrid.access.audit import AuditLog
+        from camgrid.audit.log import AuditLog
 
         ctx.audit = AuditLog.open(ctx.factory.kw["bind"], home=ctx.settings.home, clock=ctx.clock)
     app.add_middleware(RequireSession, ctx=ctx)

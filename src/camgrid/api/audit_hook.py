@@ -7,8 +7,8 @@ from typing import Any
 
 from fastapi import HTTPException, Request
 
-from camgrid.access.audit import AuditError, Entry
 from camgrid.api.context import AppContext
+from camgrid.audit.log import AuditError, Entry
 
 
 def audit(

@@ -85,7 +85,7 @@ class AppContext:
     base_map: dict[str, Any] | None = None
     base_map_json: bytes | None = None  # /api/map/base, encoded once
     masks: Any = None  # camgrid.privacy.wiring.MaskSync when a recorder runs in this process
-    audit: Any = None  # camgrid.access.audit.AuditLog (create_app opens it when not given)
+    audit: Any = None  # camgrid.audit.log.AuditLog (create_app opens it when not given)
     camera_cache: dict[Any, Any] | None = None  # /api/cameras' registry columns per (revision, scope)
     session_ttl_s: float = 12 * 3600.0
     incidents: Any = None  # camgrid.health.wiring.LiveIncidents when serve runs the outage correlation

@@ -1,4 +1,4 @@
-"""Four-eyes exports over the API: parse, call ``camgrid.playback.exports``, serialise (times in ms).
+"""Four-eyes exports over the API: parse, call ``camgrid.exports.service``, serialise (times in ms).
 
 The service owns the state machine (the ``exports`` table), the four eyes, the district scope and the audit entries;
 this module adds the role permissions and the cluster's source fetching (segments recorded on another node are
@@ -21,8 +21,8 @@ from camgrid.api.acting import actor, answering, writer
 from camgrid.api.deps import ctx_of, db, require
 from camgrid.api.schemas import ExportOut
 from camgrid.cluster import media
-from camgrid.playback import exports
-from camgrid.playback.models import ExportRequest
+from camgrid.exports import service as exports
+from camgrid.exports.models import ExportRequest
 from camgrid.storage.models import Segment
 
 router = APIRouter(prefix="/api/exports", tags=["exports"])

@@ -12,8 +12,8 @@ from contextlib import contextmanager
 import click
 from sqlalchemy import Engine
 
-from camgrid.access.audit import AuditLog
-from camgrid.access.audit_note import NoteError
+from camgrid.audit.log import AuditLog
+from camgrid.audit.note import NoteError
 from camgrid.auditing import AuditError, NotVisible
 from camgrid.clock import Clock, SystemClock
 from camgrid.config import Settings

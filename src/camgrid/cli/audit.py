@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from camgrid.access.audit import AuditError, AuditLog
-from camgrid.access.audit_note import NoteError
-from camgrid.access.audit_verify import verify_export
+from camgrid.audit.log import AuditError, AuditLog
+from camgrid.audit.note import NoteError
+from camgrid.audit.verify import verify_export
 from camgrid.cli.common import open_db, settings_from
 from camgrid.clock import SystemClock
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from camgrid.access.audit_note import NoteError, Verifier
-from camgrid.playback.export import verify
+from camgrid.audit.note import NoteError, Verifier
+from camgrid.exports.clip import verify
 
 SIG_PREFIX = "\u2014 "
 

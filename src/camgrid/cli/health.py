@@ -14,11 +14,11 @@ from camgrid.cli.common import open_db, settings_from
 from camgrid.clock import SystemClock
 from camgrid.db.engine import unit_of_work
 from camgrid.health import service
-from camgrid.health.replay import ReplayInputError, incident_json, parse_events, parse_evidence, replay
-from camgrid.health.scenario import ScenarioShape, generate
-from camgrid.health.score import read_jsonl, score
 from camgrid.health.topology import build_topology
 from camgrid.registry import io as regio
+from camgrid.scenarios.city_day import ScenarioShape, generate
+from camgrid.scenarios.replay import ReplayInputError, incident_json, parse_events, parse_evidence, replay
+from camgrid.scenarios.score import read_jsonl, score
 
 
 @click.group()

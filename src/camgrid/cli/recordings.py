@@ -126,7 +126,7 @@ def retention_cmd(ctx: click.Context) -> None:
     The recorder's own runner, audited under the operator's login; in a cluster only the segments this node
     (``recorder.node_id``) recorded: the others are on other nodes' disks.
     """
-    from camgrid.access.audit import AuditLog
+    from camgrid.audit.log import AuditLog
     from camgrid.auditing import AuditError, cli_actor
     from camgrid.storage.retention import RetentionRunner
 

@@ -92,8 +92,8 @@ def transparency(ctx: click.Context, month: str, fmt: str) -> None:
     """Views, playbacks, exports, holds and deletions per district in a month, counted from the audit log."""
     from sqlalchemy import select as sa_select
 
-    from camgrid.access.transparency import COLUMNS
-    from camgrid.access.transparency import report as transparency_report
+    from camgrid.audit.transparency import COLUMNS
+    from camgrid.audit.transparency import report as transparency_report
     from camgrid.registry.models import Camera
 
     try:

@@ -13,10 +13,10 @@ MODEL_MODULES = (
     "camgrid.storage.models",
     "camgrid.health.models",
     "camgrid.access.models",
-    "camgrid.access.audit_models",
+    "camgrid.audit.models",
     "camgrid.planner.models",
     "camgrid.privacy.models",
-    "camgrid.playback.models",
+    "camgrid.exports.models",
     "camgrid.cluster.models",
 )
 

@@ -211,7 +211,7 @@ def decide_suggestion(
 
 
 class EvidenceFeed(Protocol):
-    """Where outside evidence goes: the live outage correlation (``health.live.LiveFeed``)."""
+    """Where outside evidence goes: the live outage correlation (``health.feed.IncidentFeed``)."""
 
     @property
     def topo(self) -> Topology: ...

@@ -20,7 +20,7 @@ from camgrid.clock import Clock
 from camgrid.config import HealthConfig
 from camgrid.db.engine import unit_of_work
 from camgrid.health import service
-from camgrid.health.live import IncidentFeed
+from camgrid.health.feed import IncidentFeed
 from camgrid.health.policy import Observation
 from camgrid.health.schemas import IncidentEvent, IncidentOut, IncidentView
 from camgrid.health.topology import Topology, build_topology

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
-from camgrid.planner.model import Instance, Solution, State
+from camgrid.planner.formulation import Instance, Solution, State
 from camgrid.planner.solvers import local_search
 
 log = logging.getLogger(__name__)

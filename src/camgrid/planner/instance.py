@@ -26,7 +26,7 @@ from shapely.geometry import Point, Polygon
 
 from camgrid.config import PlannerConfig
 from camgrid.geo.osm import City, sample_along_streets
-from camgrid.planner.model import Instance
+from camgrid.planner.formulation import Instance
 from camgrid.planner.visibility import cached_coverage
 
 log = logging.getLogger(__name__)

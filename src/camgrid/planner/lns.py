@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from camgrid.planner.exact import solve_exact
-from camgrid.planner.model import Instance, Solution, State
+from camgrid.planner.formulation import Instance, Solution, State
 from camgrid.planner.solvers import EPS, submodular_bound
 from camgrid.planner.visibility import Coverage
 

@@ -21,8 +21,8 @@ import shapely
 from shapely.geometry import mapping
 
 from camgrid.geo.osm import ATTRIBUTION
+from camgrid.planner.formulation import Solution
 from camgrid.planner.instance import PlanInstance
-from camgrid.planner.model import Solution
 from camgrid.planner.service import Plan, coverage_summary
 from camgrid.planner.visibility import view_polygon
 
@@ -99,7 +99,7 @@ def plan_geojson(pi: PlanInstance, plan: Plan, *, views: bool = True, all_points
                         "properties": {"kind": "view", "camera": cid, "phase": phase},
                     }
                 )
-    from camgrid.planner.model import State
+    from camgrid.planner.formulation import State
 
     state = State(inst, np.union1d(inst.fixed, plan.poses))
     values = state.point_values(np.arange(inst.n_points), state.counts)

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from camgrid.planner.exact import solve_exact
+from camgrid.planner.formulation import Instance, Solution, State
 from camgrid.planner.instance import PlanInstance
 from camgrid.planner.lns import lns_improve
-from camgrid.planner.model import Instance, Solution, State
 from camgrid.planner.solvers import lazy_greedy, local_search
 
 SOLVERS = ("greedy", "local", "exact")

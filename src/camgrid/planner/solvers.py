@@ -1,7 +1,7 @@
 """Heuristic solvers: lazy greedy (cost-effective, with the best-single-item rule) and a swap local search.
 
-Both work on any :class:`~camgrid.planner.model.Instance` (k-coverage and power-aware objectives included) through
-:class:`~camgrid.planner.model.State`'s marginal gains. Bounds: every heuristic reports the submodular bound
+Both work on any :class:`~camgrid.planner.formulation.Instance` (k-coverage and power-aware objectives included) through
+:class:`~camgrid.planner.formulation.State`'s marginal gains. Bounds: every heuristic reports the submodular bound
 ``f(S) + sum of the largest marginal gains w.r.t. S that fit in the budget`` (a valid upper bound on the optimum for a
 monotone submodular objective; for unit costs this is Nemhauser-Wolsey's bound), unless a better bound is given.
 """
@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from camgrid.planner.model import Instance, Solution, State
+from camgrid.planner.formulation import Instance, Solution, State
 
 EPS = 1e-9
 

@@ -8,7 +8,7 @@ import hashlib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from camgrid.access.audit_merkle import (
+from camgrid.audit.merkle import (
     EMPTY_ROOT,
     CompactRange,
     MemoryTree,

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from camgrid.cluster.localstack import LocalNats, LocalPostgres, free_port
+from camgrid.demo.servers import LocalNats, LocalPostgres, free_port
 
 CAMGRID = [sys.executable, "-m", "camgrid.cli.main"]
 

@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 
-from camgrid.access.audit import AuditLog, Entry
-from camgrid.access.audit_note import Signer
-from camgrid.access.audit_verify import classify, verify_export
+from camgrid.audit.log import AuditLog, Entry
+from camgrid.audit.note import Signer
+from camgrid.audit.verify import classify, verify_export
 from camgrid.cli.main import cli
 from camgrid.clock import FakeClock
 from camgrid.config import load_settings

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from camgrid.access.audit import AuditLog, Entry
-from camgrid.access.transparency import aggregate, month_range
+from camgrid.audit.log import AuditLog, Entry
+from camgrid.audit.transparency import aggregate, month_range
 from camgrid.auditing import SYSTEM, AuditWriteError, AuditWriter
 from camgrid.clock import FakeClock
 from camgrid.config import RetentionConfig

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from camgrid.access.audit_models import AuditEntry
+from camgrid.audit.models import AuditEntry
 from camgrid.vocabulary import AuditAction
 
 COLUMNS: dict[str, tuple[AuditAction, ...]] = {

@@ -18,15 +18,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from camgrid.access.audit import CHECKPOINTS_FILE, ENTRIES_FILE, KEY_FILE, LEAF_HASHES_FILE
-from camgrid.access.audit_merkle import (
+from camgrid.audit.log import CHECKPOINTS_FILE, ENTRIES_FILE, KEY_FILE, LEAF_HASHES_FILE
+from camgrid.audit.merkle import (
     HASH_SIZE,
     MemoryTree,
     consistency_proof,
     leaf_hash,
     verify_consistency,
 )
-from camgrid.access.audit_note import NoteError, SignedCheckpoint, Verifier, parse_checkpoint_note, split_checkpoints
+from camgrid.audit.note import NoteError, SignedCheckpoint, Verifier, parse_checkpoint_note, split_checkpoints
 
 
 @dataclass

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, text, update
 from sqlalchemy.orm import Session
 
-from camgrid.access.audit import AuditError, AuditIntegrityError, AuditLog, AuditWriteError, Entry, log_for, record
-from camgrid.access.audit_merkle import MemoryTree, leaf_hash, verify_consistency, verify_inclusion
-from camgrid.access.audit_models import AuditEntry
-from camgrid.access.audit_note import Signer, Verifier, load_or_create_signer, parse_checkpoint_note
+from camgrid.audit.log import AuditError, AuditIntegrityError, AuditLog, AuditWriteError, Entry, log_for, record
+from camgrid.audit.merkle import MemoryTree, leaf_hash, verify_consistency, verify_inclusion
+from camgrid.audit.models import AuditEntry
+from camgrid.audit.note import Signer, Verifier, load_or_create_signer, parse_checkpoint_note
 from camgrid.clock import FakeClock
 from camgrid.db.engine import make_engine
 from camgrid.db.migrate import upgrade

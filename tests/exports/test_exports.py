@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from camgrid.access.audit_note import Signer
+from camgrid.audit.note import Signer
 from camgrid.db.engine import make_engine, unit_of_work
 from camgrid.db.migrate import upgrade
-from camgrid.playback import exports
-from camgrid.playback.export import verify
+from camgrid.exports import service as exports
+from camgrid.exports.clip import verify
 from camgrid.storage.models import Segment
 from camgrid.vocabulary import AuditAction, ExportStatus
 from tests.access.world import OP, SUP, SUP_D2, T0, World, build

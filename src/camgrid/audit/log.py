@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, Table, func, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from camgrid.access.audit_merkle import (
+from camgrid.audit.merkle import (
     HASH_SIZE,
     CompactRange,
     MemoryTree,
@@ -33,8 +33,8 @@ from camgrid.access.audit_merkle import (
     mth,
     node_hash,
 )
-from camgrid.access.audit_models import AuditCheckpoint, AuditEntry, AuditTile
-from camgrid.access.audit_note import Checkpoint, Signer, load_or_create_signer
+from camgrid.audit.models import AuditCheckpoint, AuditEntry, AuditTile
+from camgrid.audit.note import Checkpoint, Signer, load_or_create_signer
 from camgrid.auditing import AuditError as AuditError
 from camgrid.auditing import AuditWriteError as AuditWriteError
 from camgrid.auditing import Entry as Entry

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from camgrid.access.audit import AuditLog, Entry
-from camgrid.access.audit_merkle import leaf_hash, verify_consistency, verify_inclusion
-from camgrid.access.audit_note import Signer
-from camgrid.access.audit_verify import verify_export
+from camgrid.audit.log import AuditLog, Entry
+from camgrid.audit.merkle import leaf_hash, verify_consistency, verify_inclusion
+from camgrid.audit.note import Signer
+from camgrid.audit.verify import verify_export
 from camgrid.clock import FakeClock
 from camgrid.db.engine import make_engine
 from camgrid.db.migrate import upgrade

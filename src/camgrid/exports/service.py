@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 
 from camgrid.auditing import Actor, AuditWriter, NotVisible, audited, write_first
 from camgrid.clock import ns_to_datetime, ns_to_iso
-from camgrid.playback.export import ExportError, SourceSegment, build_clip, write_manifest
-from camgrid.playback.models import ExportRequest
+from camgrid.exports.clip import ExportError, SourceSegment, build_clip, write_manifest
+from camgrid.exports.models import ExportRequest
 from camgrid.registry.service import camera_for
 from camgrid.storage import service as storage
 from camgrid.storage.models import Segment
