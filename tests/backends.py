@@ -18,12 +18,8 @@ package creates, in a temporary folder that user owns.
 from __future__ import annotations
 
 import asyncio
-import glob
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import tempfile
 import time
 import uuid
@@ -32,18 +28,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+
+from camgrid.demo.servers import LocalNats, LocalPostgres, free_port, pg_bindir
 
 BACKEND = os.environ.get("CAMGRID_TEST_BACKEND", "sqlite") or "sqlite"
 if BACKEND not in ("sqlite", "postgres"):
     raise RuntimeError(f"CAMGRID_TEST_BACKEND must be sqlite or postgres, not {BACKEND!r}")
 POSTGRES = BACKEND == "postgres"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # A wait's timeout is a safety net, never a claim about speed (benchmarks measure speed): on a busy machine every one
@@ -63,89 +54,33 @@ def wait_for(predicate: Any, timeout: float, interval: float = 0.2, what: str = 
     raise AssertionError(f"timed out after {limit:.0f} s waiting for {what}")
 
 
-# PostgreSQL ------------------------------------------------------------------------------------------------------
-def _pg_bindir() -> Path:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(p.split("/")[4]))
-    if not found:
-        pytest.fail("PostgreSQL is not installed: `apt-get install -y postgresql` (make test installs it)")
-    return Path(found[-1]).parent
-
-
-def _as_db_user(cmd: list[str]) -> list[str]:
-    if os.geteuid() == 0:
-        return ["runuser", "-u", "postgres", "--", *cmd]
-    return cmd
-
-
+# PostgreSQL and NATS: camgrid.demo.servers, the same starters the demo and the benchmarks use -------------------
 @dataclass
-class PgServer:
-    bindir: Path
-    folder: Path
-    port: int
-    user: str = "camgrid"
+class PgServer(LocalPostgres):
+    """The suite's PostgreSQL: not durable (fsync off), one database per test."""
+
     databases: list[str] = field(default_factory=list)
 
-    @property
-    def data(self) -> Path:
-        return self.folder / "data"
-
-    def url(self, database: str = "postgres") -> str:
-        return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
-
-    def _ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            _as_db_user([str(self.bindir / "pg_ctl"), "-D", str(self.data), *args]),
-            capture_output=True,
-            text=True,
-            check=check,
-            timeout=60,
-        )
-
-    def start(self) -> None:
-        opts = (
-            f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.folder} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
-        )
-        self._ctl("-l", str(self.folder / "server.log"), "-o", opts, "-w", "-t", "60", "start")
-
-    def stop(self, mode: str = "fast") -> None:
-        self._ctl("-m", mode, "-w", "stop", check=False)
-
-    def _admin(self, sql: str) -> None:
-        engine = create_engine(self.url(), isolation_level="AUTOCOMMIT")
-        try:
-            with engine.connect() as conn:
-                conn.execute(text(sql))
-        finally:
-            engine.dispose()
-
-    def create_database(self) -> str:
-        name = f"t_{uuid.uuid4().hex[:12]}"
-        self._admin(f'CREATE DATABASE "{name}"')
+    def create_database(self, name: str | None = None) -> str:
+        name = name or f"t_{uuid.uuid4().hex[:12]}"
+        url = super().create_database(name)
         self.databases.append(name)
-        return self.url(name)
+        return url
 
-    def drop_database(self, url: str) -> None:
-        """Drop a database made by ``create_database``, closing whatever connections a test left open to it."""
-        name = url.rsplit("/", 1)[1]
-        self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    def drop_database(self, name_or_url: str) -> None:
+        """Drop a database made by ``create_database`` (by name or URL), closing connections a test left open."""
+        name = name_or_url.rsplit("/", 1)[-1]
+        super().drop_database(name)
         if name in self.databases:
             self.databases.remove(name)
 
 
 def new_pg_server() -> PgServer:
-    bindir = _pg_bindir()
-    folder = Path(tempfile.mkdtemp(prefix="camgrid-pg-"))
-    if os.geteuid() == 0:
-        shutil.chown(folder, "postgres", "postgres")
-    server = PgServer(bindir, folder, free_port())
-    subprocess.run(
-        _as_db_user([str(bindir / "initdb"), "-D", str(server.data), "-U", server.user, "--auth=trust", "--no-sync"]),
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
+    try:
+        pg_bindir()
+    except RuntimeError as exc:
+        pytest.fail(f"{exc} (make test installs it)")
+    server = PgServer(Path(tempfile.mkdtemp(prefix="camgrid-pg-")), free_port(), durable=False)
     server.start()
     return server
 
@@ -155,41 +90,9 @@ def remove_pg_server(server: PgServer) -> None:
     shutil.rmtree(server.folder, ignore_errors=True)
 
 
-# NATS JetStream --------------------------------------------------------------------------------------------------
 @dataclass
-class NatsServer:
-    port: int
-    store: Path
-    log: Path
-    popen: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"nats://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        exe = shutil.which("nats-server") or "/usr/sbin/nats-server"
-        if not Path(exe).exists():
-            pytest.fail("nats-server is not installed: `apt-get install -y nats-server` (make test installs it)")
-        fh = self.log.open("ab")
-        self.popen = subprocess.Popen(
-            [exe, "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.store)],
-            stdout=fh,
-            stderr=subprocess.STDOUT,
-        )
-        wait_for(lambda: "Server is ready" in self.log.read_text(errors="replace"), 20, 0.05, what="nats-server")
-
-    def stop(self) -> None:
-        if self.popen is not None and self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
-            try:
-                self.popen.wait(10)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait(5)
-        self.popen = None
-        # The next start must find the port free; the log says "ready" again only for a new start.
-        self.log.write_text("")
+class NatsServer(LocalNats):
+    """The suite's NATS JetStream; between tests its streams are deleted (``delete_streams``)."""
 
     def delete_streams(self) -> None:
         """Delete every JetStream stream (and so its consumers): the next test starts from an empty bus."""

@@ -68,7 +68,7 @@ def pg_url(pg_server: PgServer) -> str:
 def backend_servers(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     """The postgres back end: the session's PostgreSQL server and one NATS JetStream server."""
     folder = tmp_path_factory.mktemp("nats")
-    nats = NatsServer(free_port(), folder / "jetstream", folder / "nats.log")
+    nats = NatsServer(folder / "nats", free_port())
     nats.start()
     try:
         yield Servers(pg_server, nats)

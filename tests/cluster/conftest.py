@@ -23,7 +23,7 @@ __all__ = ["NatsServer", "PgCity", "PgServer", "pg_city"]
 
 @pytest.fixture
 def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
-    server = NatsServer(free_port(), tmp_path / "jetstream", tmp_path / "nats.log")
+    server = NatsServer(tmp_path / "nats", free_port())
     server.start()
     try:
         yield server

@@ -25,7 +25,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _as_db_user(cmd: list[str]) -> list[str]:
+def as_db_user(cmd: list[str]) -> list[str]:
+    """PostgreSQL's tools run as the ``postgres`` OS user when we are root (the server refuses to run as root)."""
     return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
 
 
@@ -38,9 +39,15 @@ def pg_bindir() -> Path:
 
 @dataclass
 class LocalPostgres:
+    """A PostgreSQL server in ``folder`` on a loopback port, trusting local connections (throw-away data only).
+
+    ``durable=False`` (the test suite) turns fsync and synchronous commit off: much faster, and a crash of the
+    machine loses the data, which nobody keeps."""
+
     folder: Path
     port: int
     user: str = "camgrid"
+    durable: bool = True
 
     @property
     def data(self) -> Path:
@@ -51,7 +58,7 @@ class LocalPostgres:
 
     def _ctl(self, *args: str) -> subprocess.CompletedProcess[str]:
         cmd = [str(pg_bindir() / "pg_ctl"), "-D", str(self.data), *args]
-        return subprocess.run(_as_db_user(cmd), capture_output=True, text=True, timeout=120)
+        return subprocess.run(as_db_user(cmd), capture_output=True, text=True, timeout=120)
 
     def start(self) -> None:
         if not self.data.exists():
@@ -63,11 +70,13 @@ class LocalPostgres:
                         # The postgres user must reach its folder: let others traverse (not list) the parents.
                         parent.chmod(parent.stat().st_mode | 0o001)
             init = [str(pg_bindir() / "initdb"), "-D", str(self.data), "-U", self.user, "--auth=trust", "--no-sync"]
-            subprocess.run(_as_db_user(init), capture_output=True, text=True, check=True, timeout=120)
+            subprocess.run(as_db_user(init), capture_output=True, text=True, check=True, timeout=120)
         opts = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.folder} "
             "-c max_connections=300"
         )
+        if not self.durable:
+            opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         done = self._ctl("-l", str(self.folder / "server.log"), "-o", opts, "-w", "-t", "60", "start")
         if done.returncode != 0:
             raise RuntimeError(f"PostgreSQL did not start: {done.stderr or done.stdout}")
@@ -75,22 +84,38 @@ class LocalPostgres:
     def stop(self, mode: str = "fast") -> None:
         self._ctl("-m", mode, "-w", "stop")
 
-    def create_database(self, name: str) -> str:
+    def admin(self, sql: str, **params: object) -> object:
+        """Run one statement outside a transaction (CREATE/DROP DATABASE) and return its first value, if any."""
         engine = create_engine(self.url(), isolation_level="AUTOCOMMIT")
         try:
             with engine.connect() as conn:
-                if not conn.scalar(text("select 1 from pg_database where datname = :n"), {"n": name}):
-                    conn.execute(text(f'CREATE DATABASE "{name}"'))
+                result = conn.execute(text(sql), params)
+                return result.scalar() if result.returns_rows else None
         finally:
             engine.dispose()
+
+    def create_database(self, name: str) -> str:
+        """The URL of database ``name``, created if it does not exist."""
+        if not self.admin("select 1 from pg_database where datname = :n", n=name):
+            self.admin(f'CREATE DATABASE "{name}"')
         return self.url(name)
+
+    def drop_database(self, name: str) -> None:
+        """Drop a database, closing whatever connections are left open to it."""
+        self.admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @dataclass
 class LocalNats:
+    """A NATS server with JetStream, its store and log in ``folder``, on a loopback port."""
+
     folder: Path
     port: int
     popen: subprocess.Popen[bytes] | None = None
+
+    @property
+    def log(self) -> Path:
+        return self.folder / "nats.log"
 
     @property
     def url(self) -> str:
@@ -101,8 +126,8 @@ class LocalNats:
         if not Path(exe).exists():
             raise RuntimeError("nats-server is not installed: apt-get install -y nats-server")
         self.folder.mkdir(parents=True, exist_ok=True)
-        log = self.folder / "nats.log"
-        log.write_text("")
+        log = self.log
+        log.write_text("")  # the next start must say "ready" anew
         cmd = [exe, "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.folder / "store")]
         self.popen = subprocess.Popen(cmd, stdout=log.open("ab"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 20
