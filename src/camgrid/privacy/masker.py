@@ -59,7 +59,11 @@ class Masker:
         self.gop = gop
         self._polygons = list(polygons)
         self._planes: tuple[int, int, NDArray[np.bool_], NDArray[np.bool_]] | None = None
-        self._in: queue.Queue[tuple[str, Any]] = queue.Queue(max_queue)
+        # Pictures and control messages in one queue, in order (a new mask applies from the next picture, never to
+        # one submitted before it); only pictures are bounded, by the slots: a control message never waits, so the
+        # ingest thread that calls reset()/close()/set_polygons() can never block behind a stuck masker.
+        self._in: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+        self._slots = threading.BoundedSemaphore(max_queue)
         self._out: list[tuple[AccessUnit, int, bool]] = []
         self._out_lock = threading.Lock()
         self._decoder: Any = None
@@ -73,11 +77,11 @@ class Masker:
 
     # PictureTransform (ingest thread) --------------------------------------------------------------------------
     def submit(self, au: AccessUnit, ext: int, jump: bool) -> None:
-        try:
-            self._in.put_nowait(("au", (au, ext, jump)))
-        except queue.Full:
+        if not self._slots.acquire(blocking=False):
             self.dropped += 1  # the masker cannot keep up: never pass the picture on unmasked
             self._force_key = True
+            return
+        self._in.put(("au", (au, ext, jump)))
 
     def drain(self) -> list[tuple[AccessUnit, int, bool]]:
         if not self._out:
@@ -110,14 +114,21 @@ class Masker:
                 self._polygons = arg
                 self._planes = None
                 continue
+            self._slots.release()
             au, ext, jump = arg
             try:
                 self._picture(au, ext, jump)
             except (av.FFmpegError, ValueError) as exc:
                 log.warning("camera %s: picture not masked (%s); dropped", self.camera_id, exc)
-                self.dropped += 1
-                self._decoder = None
-                self._force_key = True
+                self._failed()
+            except Exception:  # a bug on one picture must not end the thread: the camera would go silent, no gap
+                log.exception("camera %s: masking failed; picture dropped", self.camera_id)
+                self._failed()
+
+    def _failed(self) -> None:
+        self.dropped += 1
+        self._decoder = None
+        self._force_key = True
 
     def _rasters(self, width: int, height: int) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
         if self._planes is None or self._planes[:2] != (width, height):
