@@ -207,7 +207,7 @@ class LiveOrigin(BaseModel):
     """``/api/live/{camera}``: the wall-clock time of media time 0 (to show the picture's time)."""
 
     type: Literal["origin"]
-    wall_ms: float
+    wall_ms: int
 
 
 class LiveOffline(BaseModel):
@@ -215,4 +215,4 @@ class LiveOffline(BaseModel):
 
     type: Literal["offline"]
     reason: ReasonShown
-    since_ms: float | None
+    since_ms: int | None

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from camgrid.media import fmp4
-from camgrid.media.nal import H264, StreamInfo, codec_string, nal_type, parse_sps
+from camgrid.media.nal import H264, StreamInfo, codec_string, nal_type, param_set_type, parse_sps
 from camgrid.media.rtp import AccessUnit
 
 log = logging.getLogger("camgrid.live")
@@ -87,7 +87,7 @@ class LiveHub:
             t = nal_type(feed.codec, p)
             if feed.params.get(t) != p:
                 feed.params[t] = bytes(p)
-                if t == (7 if feed.codec == H264 else 33):
+                if t == param_set_type(feed.codec, "sps"):
                     try:
                         feed.info = parse_sps(feed.codec, bytes(p))
                     except (ValueError, IndexError):
@@ -97,11 +97,11 @@ class LiveHub:
             if not au.key or feed.info is None:
                 return
             feed.origin_ns, feed.origin_ext, feed.last_ext = au.arrival_ns, ext, ext
-            sps = feed.params[7 if feed.codec == H264 else 33]
+            sps = feed.params[param_set_type(feed.codec, "sps")]
             mime = f'video/mp4; codecs="{codec_string(feed.info, sps)}"'
             header = [
                 json.dumps({"type": "codec", "mime": mime, "codec": feed.codec}),
-                json.dumps({"type": "origin", "wall_ms": feed.origin_ns / 1e6}),
+                json.dumps({"type": "origin", "wall_ms": feed.origin_ns // 1_000_000}),
                 fmp4.init_segment(feed.info, [feed.params[t] for t in sorted(feed.params)]),
             ]
         if ext > feed.last_ext:
@@ -119,7 +119,7 @@ class LiveHub:
         feed = self._feeds.get(camera_id)
         if feed is not None:
             feed.origin_ext = -1  # the next session starts a new stream (new init, new origin)
-        msg = json.dumps({"type": "offline", "reason": reason, "since_ms": at_ns / 1e6})
+        msg = json.dumps({"type": "offline", "reason": reason, "since_ms": at_ns // 1_000_000})
         self.loop.call_soon_threadsafe(self._dispatch_text, camera_id, msg)
 
     # event loop ------------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from camgrid.media.nal import H264, StreamInfo, nal_type
+from camgrid.media.nal import H264, H265, StreamInfo, nal_type, param_set_type
 
 TIMESCALE = 90_000  # the RTP clock of H.264/H.265, so sample durations are exact
 SAMPLE_KEY = 0x02000000  # sample_depends_on = 2 (an I picture)
@@ -57,14 +57,14 @@ def _hvcc(info: StreamInfo, vps: Sequence[bytes], sps: Sequence[bytes], pps: Seq
 def init_segment(info: StreamInfo, params: Sequence[bytes]) -> bytes:
     """``ftyp`` + ``moov`` for one video track described by its parameter sets."""
     if info.codec == H264:
-        sps = [p for p in params if nal_type(H264, p) == 7]
-        pps = [p for p in params if nal_type(H264, p) == 8]
+        sps = [p for p in params if nal_type(H264, p) == param_set_type(H264, "sps")]
+        pps = [p for p in params if nal_type(H264, p) == param_set_type(H264, "pps")]
         config = _avcc(sps, pps)
         entry_kind = b"avc1"
     else:
-        vps = [p for p in params if nal_type(info.codec, p) == 32]
-        sps = [p for p in params if nal_type(info.codec, p) == 33]
-        pps = [p for p in params if nal_type(info.codec, p) == 34]
+        vps = [p for p in params if nal_type(info.codec, p) == param_set_type(H265, "vps")]
+        sps = [p for p in params if nal_type(info.codec, p) == param_set_type(H265, "sps")]
+        pps = [p for p in params if nal_type(info.codec, p) == param_set_type(H265, "pps")]
         config = _hvcc(info, vps, sps, pps)
         entry_kind = b"hvc1"
     ftyp = box(b"ftyp", b"iso5", struct.pack(">I", 512), b"iso5iso6mp41")

@@ -26,6 +26,7 @@ from camgrid.media.nal import (
     is_keyframe_nal,
     is_parameter_set,
     nal_type,
+    param_set_type,
     parse_sps,
     split_annexb,
 )
@@ -139,7 +140,7 @@ def load(path: Path, codec: str) -> Clip:
     for n in aus[0]:
         if is_parameter_set(codec, nal_type(codec, n)):
             params.append(n)
-    sps_type = 7 if codec == H264 else 33
+    sps_type = param_set_type(codec, "sps")
     sps = next(n for n in params if nal_type(codec, n) == sps_type)
     keys = [any(is_keyframe_nal(codec, nal_type(codec, n)) for n in au) for au in aus]
     if not keys[0]:

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from camgrid.media.nal import H264, nal_type
+from camgrid.media.nal import H264, nal_type, param_set_type
 from camgrid.sim.clips import Clip
 from camgrid.sim.layout import SimCameraSpec
 
@@ -309,7 +309,7 @@ def sdp(cam: CameraState, session_id: str, sub: bool = False) -> str:
         "m=video 0 RTP/AVP 96",
     ]
     if clip.codec == H264:
-        sps = next(p for p in clip.params if nal_type(H264, p) == 7)
+        sps = next(p for p in clip.params if nal_type(H264, p) == param_set_type(H264, "sps"))
         lines.append("a=rtpmap:96 H264/90000")
         lines.append(
             f"a=fmtp:96 packetization-mode=1;profile-level-id={sps[1:4].hex()};sprop-parameter-sets={','.join(b64)}"

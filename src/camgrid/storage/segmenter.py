@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from camgrid.media import fmp4
-from camgrid.media.nal import H264, StreamInfo, nal_type, parse_sps
+from camgrid.media.nal import H264, StreamInfo, nal_type, param_set_type, parse_sps
 from camgrid.media.rtp import AccessUnit
 from camgrid.storage.paths import segment_path
 
@@ -96,7 +96,7 @@ class Segmenter:
         t = nal_type(self.codec, nal)
         if self.params.get(t) != nal:
             self.params[t] = bytes(nal)
-            if t == (7 if self.codec == H264 else 33):
+            if t == param_set_type(self.codec, "sps"):
                 try:
                     self.info = parse_sps(self.codec, nal)
                 except (ValueError, IndexError):
@@ -166,7 +166,7 @@ class Segmenter:
 
     # internals -------------------------------------------------------------------------------------------------
     def _open(self, au: AccessUnit, ext: int) -> bool:
-        sps_t, pps_t = (7, 8) if self.codec == H264 else (33, 34)
+        sps_t, pps_t = param_set_type(self.codec, "sps"), param_set_type(self.codec, "pps")
         if self.info is None or sps_t not in self.params or pps_t not in self.params:
             self.dropped_waiting_key += 1
             return False  # no parameter sets yet: wait for a keyframe that carries them
