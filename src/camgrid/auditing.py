@@ -121,7 +121,7 @@ AUDIT_MARK = "__camgrid_audit_action__"
 def audited(action: str) -> Callable[[F], F]:
     """Declare that a service function changes what is kept, who may do what, or releases video, and writes
     ``action`` first. A marker, not a wrapper (the function knows the camera and details of its entry):
-    ``tests/test_services_audit.py`` walks every service module and fails for a marked function that lacks the
+    ``tests/access/test_services_audit.py`` walks every service module and fails for a marked function that lacks the
     ``audit``/``actor`` keyword-only arguments or acts when ``append`` raises, and for an unmarked one it does not
     know to be read-only."""
 
