@@ -58,8 +58,8 @@ def test_cli_maintenance_on_off_audited_and_kept_as_windows(tmp_path: Path) -> N
     windows, entries = _db(tmp_path)
     [w] = windows
     who = f"cli:{getpass.getuser()}"
-    assert (w.camera_id, w.by, w.note) == ("cam-a", who, "pole knocked over")
-    assert (w.end_by, w.end_note) == (who, "pole replaced")
+    assert (w.camera_id, w.started_by, w.note) == ("cam-a", who, "pole knocked over")
+    assert (w.ended_by, w.end_note) == (who, "pole replaced")
     assert w.end_ns is not None and w.end_ns >= w.start_ns
     assert [(e["who"], e["camera"], e["details"]) for e in entries] == [
         (who, "cam-a", {"on": True, "note": "pole knocked over"}),

@@ -692,12 +692,15 @@ export interface components {
         AvailabilityRow: {
             /**
              * Availability
-             * @description Share of camera time recorded, 0..1
+             * @description Share of camera time recorded, 0..1, maintenance windows left out
              */
             availability: number;
             /** Cameras */
             cameras: number;
-            /** Down Min */
+            /**
+             * Down Min
+             * @description Minutes not recorded, maintenance left out
+             */
             down_min: number;
             /**
              * Key
@@ -706,7 +709,7 @@ export interface components {
             key: string;
             /**
              * Outage Min
-             * @description Minutes not recorded, by what is to blame
+             * @description Minutes not recorded, by what is to blame; 'maintenance' (a camera out of service) is not down
              */
             outage_min: {
                 [key: string]: number;

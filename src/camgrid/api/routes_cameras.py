@@ -231,7 +231,7 @@ def _window(w: CameraMaintenance) -> MaintenanceOut:
         on=w.end_ns is None,
         since_ms=w.start_ns // MS,
         until_ms=w.end_ns // MS if w.end_ns is not None else None,
-        by=w.by if w.end_ns is None else (w.end_by or w.by),
+        by=w.started_by if w.end_ns is None else (w.ended_by or w.started_by),
         note=w.note if w.end_ns is None else (w.end_note or ""),
     )
 

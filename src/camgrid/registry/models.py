@@ -76,7 +76,7 @@ class CameraMaintenance(Base):
     camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id"), index=True)
     start_ns: Mapped[int] = mapped_column(BigInteger)
     end_ns: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
-    by: Mapped[str] = mapped_column(String(64))
+    started_by: Mapped[str] = mapped_column(String(64))  # not "by": a reserved word in SQL
     note: Mapped[str] = mapped_column(String(500), default="")
-    end_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    ended_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     end_note: Mapped[str | None] = mapped_column(String(500), nullable=True)

@@ -197,7 +197,7 @@ def set_maintenance(
     window = open_maintenance(session=session, camera_id=cam.id)
     if on and window is not None:
         raise MaintenanceConflict(
-            f"camera {cam.id!r} is already in maintenance (since {window.start_ns} ns, by {window.by})"
+            f"camera {cam.id!r} is already in maintenance (since {window.start_ns} ns, by {window.started_by})"
         )
     if not on and window is None:
         raise MaintenanceConflict(f"camera {cam.id!r} is not in maintenance")
@@ -209,11 +209,11 @@ def set_maintenance(
         details={"on": on, "note": note, **({} if window is None else {"since_ns": window.start_ns})},
     )
     if window is None:
-        window = CameraMaintenance(camera_id=cam.id, start_ns=now_ns, by=actor.name, note=note)
+        window = CameraMaintenance(camera_id=cam.id, start_ns=now_ns, started_by=actor.name, note=note)
         session.add(window)
     else:
         window.end_ns = max(now_ns, window.start_ns)
-        window.end_by = actor.name
+        window.ended_by = actor.name
         window.end_note = note
     session.flush()
     return window
