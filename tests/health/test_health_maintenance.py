@@ -20,9 +20,10 @@ from camgrid.db.engine import make_engine, session_factory, unit_of_work
 from camgrid.db.migrate import upgrade
 from camgrid.health import service
 from camgrid.health.incidents import CorrelationEngine
+from camgrid.health.live import IncidentFeed
 from camgrid.health.models import HealthTransition
 from camgrid.health.topology import Topology
-from camgrid.health.wiring import LiveIncidents
+from camgrid.health.wiring import LiveIncidents, topology_from_session
 from camgrid.registry import service as registry
 from camgrid.vocabulary import HealthState
 
@@ -143,3 +144,33 @@ def test_live_camera_in_maintenance_going_dark_opens_nothing_until_it_is_back(ci
         [inc] = service.list_incidents(session=s, open_only=True)
     assert (inc.kind, inc.subject) == ("camera", cam)
     assert live.feed.tracker.states[cam] == HealthState.OFFLINE
+
+
+def test_an_unreadable_registry_keeps_the_windows_known_and_the_feed_judging(city: tuple[Any, AuditLog]) -> None:
+    """The maintenance read fails (the fault injected: a database restart between pumps): the feed keeps the camera
+    in maintenance and still judges the others; it neither stops nor forgets the window."""
+    factory, _ = city
+    clock = FakeClock(start_ns=int(T0) * NS_PER_S)
+    since = clock.wall_ns()
+    reads = 0
+
+    def flaky() -> dict[str, int]:
+        nonlocal reads
+        reads += 1
+        if reads > 1:
+            raise ConnectionError("database restarting")
+        return {"C000": since}
+
+    with unit_of_work(factory) as s:
+        topo = topology_from_session(s)
+    feed = IncidentFeed(topo=topo, factory=factory, clock=clock, maintenance=flaky)
+    feed.pump()
+    for i, c in enumerate(site_cams(0)):  # the whole site goes dark, the camera under repair too
+        feed.on_state(c, False, "unreachable", "", clock.wall_ns() + i)
+    for _ in range(20):
+        clock.advance(0.5)
+        feed.pump()
+    assert reads == 21 and feed.maintenance == {"C000": since}
+    with unit_of_work(factory) as s:
+        [inc] = service.list_incidents(session=s, open_only=True)
+    assert (inc.kind, inc.subject) == ("site", "S00") and sorted(inc.cameras) == site_cams(0)[1:]

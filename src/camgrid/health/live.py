@@ -104,7 +104,14 @@ class IncidentFeed:
         if self.horizon is not None:
             now_ns = min(now_ns, self.horizon())
         if self.maintenance_source is not None:
-            self._sync_maintenance(self.maintenance_source(), now_ns)
+            try:
+                current = self.maintenance_source()
+            except Exception:  # the registry unreadable for a moment: judge with the windows known, not stop judging
+                log.warning(
+                    "incident feed: cannot read the cameras in maintenance; keeping the last known", exc_info=True
+                )
+            else:
+                self._sync_maintenance(current, now_ns)
         due = self._due(now_ns)
         dark = self._dark
         for camera_id, up, reason, at_ns in due:
