@@ -47,6 +47,8 @@ NOT_AUDITED: dict[str, str] = {
     "camgrid.registry.service.list_cameras": "read",
     "camgrid.registry.service.camera_out": "pure",
     "camgrid.registry.service.export_rows": "pure",
+    "camgrid.registry.service.open_maintenance": "read (the caller scoped the camera)",
+    "camgrid.registry.service.in_maintenance": "read (the incident feed's, unscoped: it serves the whole city)",
     "camgrid.privacy.service.get_mask": "read",
     "camgrid.privacy.service.all_masks": "read",
     "camgrid.storage.service.segments_between": "read",
@@ -142,6 +144,9 @@ CASES: dict[str, Call] = {
     ),
     "camgrid.registry.service.set_camera_status": lambda w, s, a: registry.set_camera_status(
         session=s, audit=a, actor=ADMIN, camera_id="cam-b", status="disabled", now_ns=T0
+    ),
+    "camgrid.registry.service.set_maintenance": lambda w, s, a: registry.set_maintenance(
+        session=s, audit=a, actor=OP, camera_id="cam-a", on=True, note="lens replaced", now_ns=T0
     ),
     "camgrid.privacy.service.set_mask": lambda w, s, a: masks.set_mask(
         session=s, audit=a, actor=ADMIN, camera_id="cam-a", polygons=QUARTER[:1] * 2, now_ns=T0

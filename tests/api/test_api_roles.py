@@ -36,6 +36,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/cameras"): "map",
     ("GET", "/api/cameras/{camera_id}"): "map",
     ("GET", "/api/cameras/{camera_id}/timeline"): "playback",
+    ("POST", "/api/cameras/{camera_id}/maintenance"): "cameras.maintenance",
     ("GET", "/api/segments/{segment_id}/media"): "playback",
     ("WS", "/api/live/{camera_id}"): "live",
     ("WS", "/api/events"): "map",

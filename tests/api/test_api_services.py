@@ -112,3 +112,33 @@ def test_a_refusing_log_answers_503_and_nothing_changes(app: tuple[World, TestCl
     with unit_of_work(w.factory) as s:
         assert [h.reason for h in s.query(Hold)] == ["case 1"]
     assert client.get(f"/api/exports/{w.ids['pending']}").json()["status"] == "pending"
+
+
+def test_maintenance_on_off_shown_scoped_and_audited(app: tuple[World, TestClient]) -> None:
+    w, client = app
+    start = w.log.size
+    url = "/api/cameras/cam-a/maintenance"
+    assert _as(client, "sup2").post(url, json={"on": True, "note": "x"}).status_code == 404  # cam-a is in D-01
+    assert _as(client, "op").post(url, json={"on": True, "note": "n" * 501}).status_code == 422
+    r = client.post(url, json={"on": True, "note": "lens cracked; technician on the way"})
+    assert r.status_code == 200, r.text
+    assert r.json() == {
+        "camera": "cam-a",
+        "on": True,
+        "since_ms": w.clock.wall_ns() // MS,
+        "until_ms": None,
+        "by": "op",
+        "note": "lens cracked; technician on the way",
+    }
+    assert client.post(url, json={"on": True, "note": "again"}).status_code == 409  # one open window per camera
+    cams = client.get("/api/cameras").json()
+    shown = dict(zip(cams["id"], cams["maintenance_since_ms"], strict=True))
+    assert shown == {"cam-a": w.clock.wall_ns() // MS, "cam-b": None}
+    assert client.get("/api/cameras/cam-a").json()["maintenance"]["by"] == "op"
+    r = _as(client, "sup").post(url, json={"on": False, "note": "lens replaced"})
+    assert r.status_code == 200 and r.json()["on"] is False and r.json()["by"] == "sup"
+    assert client.post(url, json={"on": False}).status_code == 409
+    assert client.get("/api/cameras/cam-a").json()["maintenance"] is None
+    assert client.get("/api/cameras").json()["maintenance_since_ms"] == [None, None]
+    audited = [a for a in _actions(w, start) if a[1] == AuditAction.CAMERA_MAINTENANCE]
+    assert audited == [("op", AuditAction.CAMERA_MAINTENANCE), ("sup", AuditAction.CAMERA_MAINTENANCE)]

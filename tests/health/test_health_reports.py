@@ -85,7 +85,14 @@ def test_availability_by_group() -> None:
     assert rows["F1"].cameras == 2 and rows["F1"].availability == pytest.approx(0.5)
     assert rows["F1"].by_cause_s["power"] == pytest.approx(60 * 60)
     assert rows["F2"].availability == pytest.approx(1 - (6 + 60) / 120)
-    assert rows["F2"].by_cause_s == {"power": 0, "uplink": 0, "camera": 6 * 60, "recorder": 0, "disk": 60 * 60}
+    assert rows["F2"].by_cause_s == {
+        "power": 0,
+        "uplink": 0,
+        "camera": 6 * 60,
+        "recorder": 0,
+        "disk": 60 * 60,
+        "maintenance": 0,
+    }
     city = r.availability(CAMS, gaps, incs, 0, 60 * M, "city")
     assert len(city) == 1 and city[0].cameras == 4
     assert city[0].availability == pytest.approx(1 - (30 + 30 + 6 + 60) / 240)
@@ -217,8 +224,11 @@ def test_report_cli(tmp_path: Path) -> None:
     out = runner.invoke(cli, [*args, "--to", "1970-01-01T01:00:00", "--by", "feeder", "--format", "csv"])
     assert out.exit_code == 0, out.output
     lines = out.output.splitlines()
-    assert lines[0] == "feeder,cameras,availability,down_min,power_min,uplink_min,camera_min,recorder_min,disk_min"
-    assert "F1,2,0.5,60.0,60.0,0.0,0.0,0.0,0.0" in lines and lines[-1].startswith("city,4,")
+    assert (
+        lines[0]
+        == "feeder,cameras,availability,down_min,power_min,uplink_min,camera_min,recorder_min,disk_min,maintenance_min"
+    )
+    assert "F1,2,0.5,60.0,60.0,0.0,0.0,0.0,0.0,0.0" in lines and lines[-1].startswith("city,4,")
     js = runner.invoke(cli, [*args, "--to", "1970-01-01T01:00:00Z", "--by", "district"])
     assert js.exit_code == 0 and json.loads(js.output)["by"] == "district"
     bad = runner.invoke(cli, [*args, "--to", "1969-12-31T00:00:00Z"])
@@ -251,3 +261,39 @@ def test_power_cut_stats_ranking_and_hours() -> None:
     ]
     hours = got["hour_of_day"]
     assert sum(hours) == 3 and hours[19] == 1 and hours[7] == 1 and hours[18] == 1
+
+
+def test_maintenance_is_reported_apart_and_left_out_of_availability() -> None:
+    """A camera dark from minute 30 to 90 of two hours, in maintenance from 20 to 60: the half hour under repair is
+    ``maintenance`` (not down), the rest ``camera``; availability is over the 80 minutes it was in service."""
+    cam = [CameraInfo("a", "S1", "F1", "D1")]
+    gaps = [GapSpan("a", 30 * M, 90 * M, "unreachable")]
+    windows = [IncidentSpan("a", "maintenance", 20 * M, 60 * M)]
+    [row] = r.availability(cam, gaps, windows, 0, 120 * M, "camera")
+    assert row.by_cause_s["maintenance"] == pytest.approx(30 * 60) and row.by_cause_s["camera"] == pytest.approx(
+        30 * 60
+    )
+    assert row.down_s == pytest.approx(30 * 60) and row.availability == pytest.approx(1 - 30 / 80)
+    # a disk gap inside the window is maintenance too: a camera under repair is not expected to record
+    [row] = r.availability(cam, [GapSpan("a", 30 * M, 50 * M, "disk_full")], windows, 0, 120 * M, "camera")
+    assert row.by_cause_s["maintenance"] == pytest.approx(20 * 60) and row.down_s == 0 and row.availability == 1.0
+
+
+def test_sql_layer_reads_maintenance_windows(tmp_path: Path) -> None:
+    test_sql_layer(tmp_path)  # the hand-made city: c is dark (stalled) from minute 200 to 300
+    engine = make_engine(load_settings(tmp_path, backend_env(tmp_path)).database_url)
+    factory = session_factory(engine)
+    with unit_of_work(factory) as s:
+        s.execute(
+            text(
+                "insert into camera_maintenance (camera_id, start_ns, end_ns, started_by, note)"
+                " values ('c', :s, :e, 'op', 'mast repainted')"
+            ),
+            {"s": 190 * M, "e": 260 * M},
+        )
+    with unit_of_work(factory) as s:
+        rep = r.availability_report(session=s, lo=0, hi=400 * M, by="camera")
+    engine.dispose()
+    c = {x["key"]: x for x in rep["rows"]}["c"]
+    assert c["outage_min"]["maintenance"] == 60 and c["outage_min"]["camera"] == 40 and c["down_min"] == 40
+    assert c["availability"] == pytest.approx(1 - 40 / (400 - 70))

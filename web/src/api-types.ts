@@ -97,6 +97,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cameras/{camera_id}/maintenance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Maintenance
+         * @description Take a camera out of service for repair (its outages open no incident) or put it back. 409 when it already
+         *     is in the state asked for; 404 outside the user's districts; 503 when the audit log cannot be written.
+         */
+        post: operations["maintenance_api_cameras__camera_id__maintenance_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/cameras/{camera_id}/mask": {
         parameters: {
             query?: never;
@@ -671,12 +692,15 @@ export interface components {
         AvailabilityRow: {
             /**
              * Availability
-             * @description Share of camera time recorded, 0..1
+             * @description Share of camera time recorded, 0..1, maintenance windows left out
              */
             availability: number;
             /** Cameras */
             cameras: number;
-            /** Down Min */
+            /**
+             * Down Min
+             * @description Minutes not recorded, maintenance left out
+             */
             down_min: number;
             /**
              * Key
@@ -685,7 +709,7 @@ export interface components {
             key: string;
             /**
              * Outage Min
-             * @description Minutes not recorded, by what is to blame
+             * @description Minutes not recorded, by what is to blame; 'maintenance' (a camera out of service) is not down
              */
             outage_min: {
                 [key: string]: number;
@@ -709,6 +733,11 @@ export interface components {
             lat: number[];
             /** Lon */
             lon: number[];
+            /**
+             * Maintenance Since Ms
+             * @description When an operator took the camera out of service for repair; null while it is in service
+             */
+            maintenance_since_ms: (number | null)[];
             /** Name */
             name: string[];
             /** Reason */
@@ -761,6 +790,8 @@ export interface components {
             lat: number;
             /** Lon */
             lon: number;
+            /** @description The camera's current maintenance window, if any */
+            maintenance: components["schemas"]["MaintenanceOut"] | null;
             /** Name */
             name: string;
             /** Range M */
@@ -1223,6 +1254,40 @@ export interface components {
             /** Weight Total */
             weight_total: number;
         };
+        /**
+         * MaintenanceIn
+         * @description Take a camera out of service for repair (``on``) or put it back, with a note for the next shift.
+         */
+        MaintenanceIn: {
+            /**
+             * Note
+             * @default
+             */
+            note: string;
+            /** On */
+            on: boolean;
+        };
+        /**
+         * MaintenanceOut
+         * @description A maintenance window: open (``until_ms`` null) while the camera is in maintenance.
+         */
+        MaintenanceOut: {
+            /** By */
+            by: string;
+            /** Camera */
+            camera: string;
+            /** Note */
+            note: string;
+            /**
+             * On
+             * @description Whether the camera is in maintenance after this change
+             */
+            on: boolean;
+            /** Since Ms */
+            since_ms: number;
+            /** Until Ms */
+            until_ms: number | null;
+        };
         /** MaskIn */
         MaskIn: {
             /**
@@ -1543,6 +1608,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CameraOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    maintenance_api_cameras__camera_id__maintenance_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                camera_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MaintenanceIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaintenanceOut"];
                 };
             };
             /** @description Validation Error */

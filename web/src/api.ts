@@ -23,6 +23,7 @@ export type ExportStatus = Schemas["ExportStatus"];
 export type FeatureCollection = Schemas["FeatureCollection"];
 export type PlanInfo = Schemas["PlanInfo"];
 export type MaskOut = Schemas["MaskOut"];
+export type Maintenance = Schemas["MaintenanceOut"];
 export type Incident = Schemas["IncidentView"];
 export type Suggestion = Schemas["SuggestionOut"];
 export type IncidentEvent = Schemas["IncidentEvent"];
@@ -110,6 +111,8 @@ export const api = {
       "GET",
       `/api/cameras/${encodeURIComponent(id)}/timeline?from_ms=${Math.floor(fromMs)}&to_ms=${Math.ceil(toMs)}`,
     ),
+  setMaintenance: (id: string, on: boolean, note: string) =>
+    request<Maintenance>("POST", `/api/cameras/${encodeURIComponent(id)}/maintenance`, { on, note }),
   exports: () => request<ExportInfo[]>("GET", "/api/exports"),
   exportOne: (id: string | number) => request<ExportInfo>("GET", `/api/exports/${encodeURIComponent(String(id))}`),
   createExport: (camera: string, fromMs: number, toMs: number, reason: string) =>

@@ -19,13 +19,13 @@ attribute vec2 a_pos;
 attribute float a_state;
 uniform mat4 u_matrix;
 uniform float u_size;
-uniform vec4 u_c0; uniform vec4 u_c1; uniform vec4 u_c2; uniform vec4 u_c3;
+uniform vec4 u_c0; uniform vec4 u_c1; uniform vec4 u_c2; uniform vec4 u_c3; uniform vec4 u_c4;
 varying vec4 v_color;
 void main() {
   if (a_state > 100.0) { gl_Position = vec4(2.0, 2.0, 2.0, 1.0); gl_PointSize = 0.0; v_color = vec4(0.0); return; }
   gl_Position = u_matrix * vec4(a_pos, 0.0, 1.0);
   gl_PointSize = u_size;
-  v_color = a_state < 0.5 ? u_c0 : a_state < 1.5 ? u_c1 : a_state < 2.5 ? u_c2 : u_c3;
+  v_color = a_state < 0.5 ? u_c0 : a_state < 1.5 ? u_c1 : a_state < 2.5 ? u_c2 : a_state < 3.5 ? u_c3 : u_c4;
 }`;
 
 const FS = `

@@ -2,14 +2,18 @@
 // hot fields, kept current by WS /api/events. 62,000 cameras cost a few MB and no per-camera objects.
 import { api, wsUrl, type CameraEvent, type CameraState, type CamerasColumns, type EventsMessage, type IncidentEvent } from "./api";
 
-export const STATES = ["recording", "offline", "unknown", "planned"] as const satisfies readonly CameraState[];
-export type State = CameraState;
+// What the map shows: the recorder's states, and "maintenance" for a camera an operator took out of service for
+// repair (whatever the recorder says about it: its outages open no incident, so it must not look like one).
+export const STATES = ["recording", "offline", "unknown", "planned", "maintenance"] as const;
+export type State = CameraState | "maintenance";
 export const STATE_COLOURS: Record<State, string> = {
   recording: "#2ecc71",
   offline: "#e74c3c",
   unknown: "#95a5a6",
   planned: "#3498db",
+  maintenance: "#8e7cc3", // not grey: "unknown" is grey, and a camera under repair is known to be off
 };
+export const MAINTENANCE = STATES.indexOf("maintenance");
 
 export function stateCode(s: string): number {
   const i = (STATES as readonly string[]).indexOf(s);
@@ -24,6 +28,10 @@ export class CameraStore {
   lat: Float64Array;
   state: Uint8Array;
   since: Float64Array;
+  /** When the camera went into maintenance (ms), NaN while in service. */
+  maintenanceSince: Float64Array;
+  /** The recorder's own state, kept while a camera in maintenance is shown as such. */
+  private recorderState: Uint8Array;
   reason: (string | null)[];
   districtKey: string[];
   private listeners = new Set<(changed: number[]) => void>();
@@ -40,13 +48,17 @@ export class CameraStore {
     this.lon = Float64Array.from(cols.lon);
     this.lat = Float64Array.from(cols.lat);
     this.state = new Uint8Array(n);
+    this.recorderState = new Uint8Array(n);
     this.since = new Float64Array(n);
+    this.maintenanceSince = new Float64Array(n);
     this.reason = cols.reason ? cols.reason.slice() : new Array(n).fill(null);
     this.districtKey = new Array(n);
     for (let i = 0; i < n; i++) {
       this.index.set(String(cols.id[i]), i);
-      this.state[i] = stateCode(cols.state[i]);
+      this.recorderState[i] = stateCode(cols.state[i]);
       this.since[i] = cols.since_ms?.[i] ?? NaN;
+      this.maintenanceSince[i] = cols.maintenance_since_ms?.[i] ?? NaN;
+      this.state[i] = this.shown(i);
       const d = cols.district?.[i];
       this.districtKey[i] = d == null ? "" : String(d);
     }
@@ -58,6 +70,19 @@ export class CameraStore {
 
   name(i: number): string {
     return this.cols.name?.[i] ?? this.id(i);
+  }
+
+  private shown(i: number): number {
+    return Number.isFinite(this.maintenanceSince[i]) ? MAINTENANCE : this.recorderState[i];
+  }
+
+  /** The camera went into maintenance at ``sinceMs`` (null: back in service), as this browser just set it. */
+  setMaintenance(id: string, sinceMs: number | null): void {
+    const i = this.index.get(id);
+    if (i === undefined) return;
+    this.maintenanceSince[i] = sinceMs ?? NaN;
+    this.state[i] = this.shown(i);
+    this.changed(i);
   }
 
   stateName(i: number): State {
@@ -84,9 +109,14 @@ export class CameraStore {
   apply(ev: CameraEvent): void {
     const i = this.index.get(String(ev.id));
     if (i === undefined) return;
-    this.state[i] = stateCode(ev.state);
+    this.recorderState[i] = stateCode(ev.state);
+    this.state[i] = this.shown(i);
     this.reason[i] = ev.reason || null;
     this.since[i] = ev.since_ms;
+    this.changed(i);
+  }
+
+  private changed(i: number): void {
     this.pending.push(i);
     if (!this.flushTimer) {
       this.flushTimer = window.setTimeout(() => {
@@ -159,7 +189,7 @@ export function syntheticColumns(n: number, bounds: [number, number, number, num
   const [x0, y0, x1, y1] = bounds;
   const c: CamerasColumns = {
     count: n, id: [], name: [], lon: [], lat: [], district: [], site: [], feeder: [], uplink: [], state: [],
-    reason: [], since_ms: [],
+    reason: [], since_ms: [], maintenance_since_ms: [],
   };
   let seed = 12345;
   const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296);
@@ -176,6 +206,7 @@ export function syntheticColumns(n: number, bounds: [number, number, number, num
     c.state.push(r < 0.9 ? "recording" : r < 0.97 ? "offline" : "unknown");
     c.reason.push(""); // synthetic: no recorder, so no reason to give
     c.since_ms.push(Date.now() - Math.floor(rnd() * 3600_000));
+    c.maintenance_since_ms.push(null);
   }
   return c;
 }

@@ -9,6 +9,7 @@ import { CameraStore, STATES, STATE_COLOURS, cameras, syntheticColumns } from ".
 import { clear, go, h } from "./dom";
 import { LivePlayer } from "./live";
 import { mountMapExtras } from "./mapextras";
+import { maintenanceControls } from "./maintenance";
 import { maskButton } from "./maskeditor";
 import { hooks, stats } from "./stats";
 import { timeEl } from "./time";
@@ -116,7 +117,7 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
     if (!store) return;
     const d = districtSel.value;
     const keys = new Set([d, String(districts.find((x) => String(x.id) === d)?.name ?? d)]);
-    const c = [0, 0, 0, 0];
+    const c = STATES.map(() => 0);
     for (let i = 0; i < store.count; i++) if (!d || keys.has(store.districtKey[i])) c[store.state[i]]++;
     stateCounts.forEach((el, k) => (el.textContent = `(${c[k]})`));
   };
@@ -231,6 +232,7 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
             { class: "details", "data-testid": "camera-details" },
             row("name", c.name),
             row("state", h("span", { class: `state state-${c.state}` }, c.state, c.reason ? ` (${c.reason})` : "")),
+            row("maintenance", maintenanceControls(c, (w) => store?.setMaintenance(id, w.on ? w.since_ms : null))),
             row("since", timeEl(c.since_ms, "since")),
             row("district", c.district as string),
             row("site", c.site),

@@ -31,6 +31,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "snapshot": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),  # one masked still picture, to edit masks on
     "masks.write": frozenset({Role.ADMIN}),
     "masks.approve": frozenset({Role.SUPERVISOR, Role.ADMIN}),
+    # Operators dispatch the field technicians, so they say when a camera is under repair.
+    "cameras.maintenance": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
     "registry.suggestions": frozenset({Role.SUPERVISOR, Role.ADMIN}),
     "admin.users": frozenset({Role.ADMIN}),
 }

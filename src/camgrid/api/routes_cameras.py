@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
 from camgrid.access.service import Principal
+from camgrid.api.acting import actor, answering, writer
 from camgrid.api.audit_hook import address_of, audit
 from camgrid.api.deps import ctx_of, db, require
 from camgrid.api.schemas import (
@@ -23,13 +24,15 @@ from camgrid.api.schemas import (
     DistrictOut,
     FeatureCollection,
     GapOut,
+    MaintenanceIn,
+    MaintenanceOut,
     SegmentOut,
     Timeline,
 )
 from camgrid.cluster import media
 from camgrid.cluster.models import Lease
 from camgrid.registry import service as registry
-from camgrid.registry.models import Camera, District
+from camgrid.registry.models import Camera, CameraMaintenance, District
 from camgrid.storage import service as storage
 from camgrid.storage.models import Segment
 from camgrid.vocabulary import AuditAction, CameraState
@@ -179,7 +182,12 @@ def cameras(request: Request, who: Principal = require("map"), session: Session 
             state.append(st.state)
             reason.append(st.reason)
             since.append(st.since_ns // MS)
-    dynamic = json.dumps({"state": state, "reason": reason, "since_ms": since}, separators=(",", ":"))[1:-1]
+    # Read on every request, not cached with the registry's columns: a few rows, and changing them bumps no revision.
+    maint = registry.in_maintenance(session=session)
+    maint_ms = [maint[cid] // MS if cid in maint else None for cid in cols["id"]]
+    dynamic = json.dumps(
+        {"state": state, "reason": reason, "since_ms": since, "maintenance_since_ms": maint_ms}, separators=(",", ":")
+    )[1:-1]
     body = f'{{"count":{len(cols["id"])},{encoded},{dynamic}}}'
     return Response(body, media_type="application/json")
 
@@ -195,6 +203,7 @@ def camera(
     )
     # In a cluster, the node that holds the camera's lease (None on a single machine, or while nobody holds it).
     node = session.scalar(select(Lease.node_id).where(Lease.camera_id == cam.id))
+    window = registry.open_maintenance(session=session, camera_id=cam.id)
     return CameraOut(
         id=cam.id,
         name=cam.name,
@@ -212,7 +221,47 @@ def camera(
         heading_deg=cam.heading_deg,
         fov_deg=cam.fov_deg,
         range_m=cam.range_m,
+        maintenance=_window(window) if window is not None else None,
     )
+
+
+def _window(w: CameraMaintenance) -> MaintenanceOut:
+    return MaintenanceOut(
+        camera=w.camera_id,
+        on=w.end_ns is None,
+        since_ms=w.start_ns // MS,
+        until_ms=w.end_ns // MS if w.end_ns is not None else None,
+        by=w.started_by if w.end_ns is None else (w.ended_by or w.started_by),
+        note=w.note if w.end_ns is None else (w.end_note or ""),
+    )
+
+
+@router.post("/cameras/{camera_id}/maintenance")
+def maintenance(
+    camera_id: str,
+    body: MaintenanceIn,
+    request: Request,
+    who: Principal = require("cameras.maintenance"),
+    session: Session = Depends(db),
+) -> MaintenanceOut:
+    """Take a camera out of service for repair (its outages open no incident) or put it back. 409 when it already
+    is in the state asked for; 404 outside the user's districts; 503 when the audit log cannot be written."""
+    with answering():
+        try:
+            window = registry.set_maintenance(
+                session=session,
+                audit=writer(request),
+                actor=actor(request, who),
+                camera_id=camera_id,
+                on=body.on,
+                note=body.note,
+                now_ns=ctx_of(request).clock.wall_ns(),
+            )
+        except registry.MaintenanceConflict as exc:
+            raise HTTPException(409, str(exc)) from None
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from None
+    return _window(window)
 
 
 @router.get("/cameras/{camera_id}/timeline")

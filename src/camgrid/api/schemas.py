@@ -64,6 +64,24 @@ class DistrictOut(BaseModel):
     cameras: int
 
 
+class MaintenanceIn(BaseModel):
+    """Take a camera out of service for repair (``on``) or put it back, with a note for the next shift."""
+
+    on: bool
+    note: str = Field("", max_length=500)
+
+
+class MaintenanceOut(BaseModel):
+    """A maintenance window: open (``until_ms`` null) while the camera is in maintenance."""
+
+    camera: str
+    on: bool = Field(description="Whether the camera is in maintenance after this change")
+    since_ms: int
+    until_ms: int | None
+    by: str
+    note: str
+
+
 class CameraColumns(BaseModel):
     """Every camera of the user's districts, column by column (index i of each list is one camera): at 62,000
     cameras a list of objects would repeat every key 62,000 times. Serialised by hand for speed; this is its shape."""
@@ -80,6 +98,9 @@ class CameraColumns(BaseModel):
     state: list[CameraState]
     reason: list[ReasonShown]
     since_ms: list[int | None]
+    maintenance_since_ms: list[int | None] = Field(
+        description="When an operator took the camera out of service for repair; null while it is in service"
+    )
 
 
 class CameraOut(BaseModel):
@@ -99,6 +120,7 @@ class CameraOut(BaseModel):
     heading_deg: float | None
     fov_deg: float | None
     range_m: float | None
+    maintenance: MaintenanceOut | None = Field(description="The camera's current maintenance window, if any")
 
 
 class SegmentOut(BaseModel):

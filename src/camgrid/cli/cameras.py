@@ -79,6 +79,34 @@ def cameras_status(ctx: click.Context, camera_id: str, status: str) -> None:
         click.echo(f"{cam.id}: {cam.status} (revision {cam.revision})")
 
 
+@cameras.command("maintenance")
+@click.argument("camera_id")
+@click.option("--on/--off", "on", required=True, help="Take the camera out of service for repair, or put it back.")
+@click.option("--note", default="", help="Why, for the next shift (at most 500 characters).")
+@click.pass_context
+def cameras_maintenance(ctx: click.Context, camera_id: str, on: bool, note: str) -> None:
+    """Put CAMERA_ID in maintenance (its outages open no incident) or back in service. Audited; exits 1 when the
+    camera already is in the state asked for."""
+    settings = settings_from(ctx)
+    engine, factory = open_db(settings)
+    log = audit_log(settings, engine)
+    with refusals(), unit_of_work(factory) as session:
+        try:
+            window = service.set_maintenance(
+                session=session,
+                audit=log,
+                actor=cli_actor(),
+                camera_id=camera_id,
+                on=on,
+                note=note,
+                now_ns=SystemClock().wall_ns(),
+            )
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        state = "in maintenance" if window.end_ns is None else "back in service"
+        click.echo(f"{window.camera_id}: {state}")
+
+
 @cameras.command("list")
 @click.option("--district", help="Only this district.")
 @click.option("--json", "as_json", is_flag=True, help="JSON lines instead of a table.")

@@ -20,6 +20,8 @@ class GroupCover:
     _of: dict[str, list[int]]
     _count: dict[str, list[int]]
     _down: bytearray
+    _maint: bytearray
+    _maint_count: dict[str, list[int]]
     _cam_incs: dict[int, list[Incident]]
     _n_open_groups: int
     _on_battery: dict[int, float]
@@ -33,7 +35,8 @@ class GroupCover:
         """Whether a group may explain ``live`` (its waiting cameras), and the share of the group down."""
         cfg = self.cfg
         members = self.topo.groups[kind].members[g]
-        size = full = len(members)
+        # Cameras in maintenance are never down (the engine ignores them) and are not part of the share.
+        size = full = len(members) - self._maint_count[kind][g]
         down = self._count[kind][g]
         # Conditional share: cameras another open incident already explains say nothing about this group, and
         # cameras whose registry entry disagrees with their site count only if they went dark.
@@ -44,14 +47,17 @@ class GroupCover:
                     size -= 1
                     down -= 1
         if kind != SITE:
-            size -= sum(1 for c in self.topo.suspects[kind][g] if not is_down[c])
+            maint = self._maint
+            size -= sum(1 for c in self.topo.suspects[kind][g] if not is_down[c] and not maint[c])
         if kind == POWER and self._on_battery:
             # Sites whose UPS reported running on battery have no mains: their cameras still up are survivors
             # the feeder explains, not evidence against it.
             site_members = self.topo.groups[SITE].members
             for st, since in self._on_battery.items():
                 if self.topo.site_major[POWER][st] == g and since <= now + cfg.correlation_window_s:
-                    size -= sum(1 for c in site_members[st] if not is_down[c] and self._of[POWER][c] == g)
+                    size -= sum(
+                        1 for c in site_members[st] if not is_down[c] and not self._maint[c] and self._of[POWER][c] == g
+                    )
         r = down / size if size > 0 else 0.0
         n_new = len(live)
         if kind == SITE:
@@ -95,7 +101,7 @@ class GroupCover:
         seen_sites: set[int] = set()
         dark_sites: set[int] = set()
         for c in self.topo.groups[kind].members[g]:
-            if suspect[c] or (is_down[c] and any(o.kind != CAMERA for o in cam_incs.get(c, ()))):
+            if suspect[c] or self._maint[c] or (is_down[c] and any(o.kind != CAMERA for o in cam_incs.get(c, ()))):
                 continue
             seen_sites.add(site_of[c])
             if is_down[c]:

@@ -12,7 +12,7 @@ import heapq
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,6 +26,8 @@ from camgrid.health.schemas import IncidentOut
 from camgrid.health.topology import Topology
 
 log = logging.getLogger("camgrid.health")
+_IN_MAINTENANCE = Observation(maintenance=True)
+_UNSEEN = Observation(recorder_running=False)  # back in service before the recorder said anything: unknown
 
 
 class IncidentFeed:
@@ -40,6 +42,7 @@ class IncidentFeed:
         config: HealthConfig | None = None,
         run_id: str | None = None,
         horizon: Callable[[], int] | None = None,
+        maintenance: Callable[[], Mapping[str, int]] | None = None,
     ) -> None:
         self.topo = topo
         self.engine = CorrelationEngine(topo, config)
@@ -62,6 +65,12 @@ class IncidentFeed:
         self.fed = 0  # state changes judged and stored (for benchmarks and health checks of the feed itself)
         self._held: list[tuple[int, int, str, bool, str]] = []
         self._held_seq = 0
+        # Cameras an operator took out of service (id -> start of the window, ns), re-read from ``maintenance()``
+        # at every pump (a few rows; the API and the command line change them from other processes).
+        self.maintenance_source = maintenance
+        self.maintenance: dict[str, int] = {}
+        self._dark: dict[str, str] = {}  # cameras last fed as down, with their reason: still down after a repair?
+        self._last_obs: dict[str, Observation] = {}  # the recorder's last word, to judge a camera back in service
 
     def on_observation(self, camera_id: str, at_ns: int, obs: Observation) -> None:
         """A health observation for the per-camera state machine; its transitions are stored at the next pump."""
@@ -94,21 +103,37 @@ class IncidentFeed:
         now_ns = self.clock.wall_ns()
         if self.horizon is not None:
             now_ns = min(now_ns, self.horizon())
+        if self.maintenance_source is not None:
+            try:
+                current = self.maintenance_source()
+            except Exception:  # the registry unreadable for a moment: judge with the windows known, not stop judging
+                log.warning(
+                    "incident feed: cannot read the cameras in maintenance; keeping the last known", exc_info=True
+                )
+            else:
+                self._sync_maintenance(current, now_ns)
         due = self._due(now_ns)
+        dark = self._dark
         for camera_id, up, reason, at_ns in due:
             if camera_id not in self.topo.cam_index:
                 self.unknown_cameras += 1  # not in the registry this engine was built from
                 continue
             t = at_ns / NS_PER_S
             if up:
+                dark.pop(camera_id, None)
                 engine.camera_up(camera_id, t)
             else:
+                dark[camera_id] = reason
                 engine.camera_down(camera_id, t, reason or None)
         engine.advance(now_ns / NS_PER_S)
         records = engine.drain()
         transitions: list[Transition] = []
         while self._observations:
             camera_id, at_ns, obs = self._observations.popleft()
+            if not obs.maintenance:
+                self._last_obs[camera_id] = obs
+                if camera_id in self.maintenance:
+                    obs = _IN_MAINTENANCE
             tr = self.tracker.observe(camera_id, at_ns, obs)
             if tr is not None:
                 transitions.append(tr)
@@ -131,6 +156,25 @@ class IncidentFeed:
         for listener in self.listeners:
             listener(changed)
         return len(ids)
+
+    def _sync_maintenance(self, current: Mapping[str, int], now_ns: int) -> None:
+        """Take the cameras whose maintenance began or ended since the last pump out of (or back into) the engine and
+        the health state machine. A camera back in service that is still dark is fed as down again, now."""
+        engine, index = self.engine, self.topo.cam_index
+        for camera_id in sorted(current.keys() - self.maintenance.keys()):
+            at_ns = min(current[camera_id], now_ns)  # never ahead of the engine's horizon
+            self.maintenance[camera_id] = current[camera_id]
+            if camera_id in index:
+                engine.set_maintenance(camera_id, True, at_ns / NS_PER_S)
+            self._observations.append((camera_id, at_ns, _IN_MAINTENANCE))
+        for camera_id in sorted(self.maintenance.keys() - current.keys()):
+            del self.maintenance[camera_id]
+            if camera_id in index:
+                engine.set_maintenance(camera_id, False, now_ns / NS_PER_S)
+                reason = self._dark.get(camera_id)
+                if reason is not None:
+                    engine.camera_down(camera_id, now_ns / NS_PER_S, reason or None)
+            self._observations.append((camera_id, now_ns, self._last_obs.get(camera_id, _UNSEEN)))
 
     def _due(self, now_ns: int) -> list[tuple[str, bool, str, int]]:
         """Queued changes to feed now: all of them without a horizon; else those stamped up to ``now_ns``, in time

@@ -43,6 +43,7 @@ class CorrelationEngine(GroupCover):
         self._down_t = [0.0] * n
         self._reason: dict[int, str] = {}
         self._count = {k: [0] * len(topo.groups[k].names) for k in GROUP_KINDS}
+        self._maint_count = {k: [0] * len(topo.groups[k].names) for k in GROUP_KINDS}  # cameras in maintenance
         self._of = topo.of
         self._open_group: dict[str, dict[int, Incident]] = {k: {} for k in GROUP_KINDS}
         self._open_camera: dict[int, Incident] = {}
@@ -133,12 +134,20 @@ class CorrelationEngine(GroupCover):
                 self._push(t + self.cfg.straggler_s, _STRAGGLE, inc.id)
 
     def set_maintenance(self, camera: str, on: bool, t: float) -> None:
-        """An operator took ``camera`` out of (or back into) service: its changes no longer count."""
+        """An operator took ``camera`` out of (or back into) service: its changes no longer count, and it is not
+        part of its groups' shares (a feeder of ten with two under repair is cut when the other eight go dark).
+
+        Taking a dark camera out of service ends its part in incidents (as if it came back); putting it back does
+        not say it is down: the caller feeds ``camera_down`` if it still is (``IncidentFeed`` does)."""
         c = self.topo.cam_index[camera]
         t = self._tick(t)
+        if bool(self._maint[c]) == on:
+            return
         if on and self._down[c]:
             self.camera_up(camera, t)
         self._maint[c] = 1 if on else 0
+        for kind in GROUP_KINDS:
+            self._maint_count[kind][self._of[kind][c]] += 1 if on else -1
 
     def utility_notice(self, feeder: str, t: float, until: float | None = None, source: str = "utility") -> None:
         """A utility (or a UPS) says ``feeder`` has no power from ``t``: a smaller share of its cameras suffices."""
@@ -400,7 +409,7 @@ class CorrelationEngine(GroupCover):
 
     def _open_group_incident(self, kind: str, g: int, cams: list[int], now: float) -> None:
         members = self.topo.groups[kind].members[g]
-        inc = self._new(kind, g, self.topo.group_name(kind, g), len(members), now)
+        inc = self._new(kind, g, self.topo.group_name(kind, g), len(members) - self._maint_count[kind][g], now)
         inc.first_down = min(self._down_t[c] for c in cams)
         districts = [self.topo.district[c] for c in cams]
         inc.district = max(sorted(set(districts)), key=districts.count)
@@ -413,7 +422,8 @@ class CorrelationEngine(GroupCover):
             if c in inc.members:
                 continue
             if not self._down[c]:
-                inc.survivors.add(c)
+                if not self._maint[c]:  # under repair: neither evidence against the group nor a survivor of it
+                    inc.survivors.add(c)
                 continue
             for other in list(self._cam_incs.get(c, ())):
                 if other.kind == CAMERA or (other.kind == SITE and kind != SITE):

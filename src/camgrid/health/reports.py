@@ -6,7 +6,10 @@ every instant it does not record, so "not in a gap" is "recording".
 
 Causes: a gap's reason gives ``disk`` (``vocabulary.DISK_REASONS``), ``recorder`` (``RECORDER_REASONS``: not
 running, starting, internal error) or ``camera`` (everything else); the part of a camera gap inside a ``power`` or
-``site`` incident the camera is a member of is ``power``, inside an ``uplink`` incident ``uplink``. The recording
+``site`` incident the camera is a member of is ``power``, inside an ``uplink`` incident ``uplink``. Any gap time
+inside one of the camera's maintenance windows (``registry.models.CameraMaintenance``) is ``maintenance``, whatever its
+reason: it is reported apart and is not down time, and the windows leave the availability's denominator (a camera
+under repair is neither available nor failing). The recording
 index lives in ``camgrid.storage``, a sibling layer, so its two tables are named here as plain SQL tables rather
 than imported.
 """
@@ -22,11 +25,12 @@ from sqlalchemy import BigInteger, String, column, or_, select, table
 from sqlalchemy.orm import Session
 
 from camgrid.health.models import IncidentCamera, IncidentRow
-from camgrid.registry.models import Camera
+from camgrid.registry.models import Camera, CameraMaintenance
 from camgrid.vocabulary import DISK_REASONS, RECORDER_REASONS
 
 NS = 1_000_000_000
-CAUSES = ("power", "uplink", "camera", "recorder", "disk")
+CAUSES = ("power", "uplink", "camera", "recorder", "disk", "maintenance")
+NOT_DOWN = ("maintenance",)  # causes reported apart, not counted as down time
 GROUPINGS = ("camera", "site", "feeder", "district", "city")
 Span = tuple[int, int]
 
@@ -49,10 +53,11 @@ class GapSpan:
 
 @dataclass(frozen=True)
 class IncidentSpan:
-    """A group incident as seen by one camera: the window in which its darkness is the incident's fault."""
+    """A group incident as seen by one camera: the window in which its darkness is the incident's fault; or (kind
+    ``maintenance``) a window in which an operator had the camera out of service."""
 
     camera: str
-    kind: str  # power | site | uplink
+    kind: str  # power | site | uplink | maintenance
     start_ns: int
     end_ns: int | None
 
@@ -64,10 +69,11 @@ class Availability:
     period_s: float
     down_s: float = 0.0
     by_cause_s: dict[str, float] = field(default_factory=lambda: dict.fromkeys(CAUSES, 0.0))
+    maintenance_s: float = 0.0  # camera time in maintenance windows: not expected to record
 
     @property
     def availability(self) -> float:
-        total = self.cameras * self.period_s
+        total = self.cameras * self.period_s - self.maintenance_s
         return 1.0 if total <= 0 else max(0.0, 1.0 - self.down_s / total)
 
     def as_dict(self) -> dict[str, Any]:
@@ -128,6 +134,7 @@ def camera_outage(gaps: Sequence[GapSpan], incidents: Sequence[IncidentSpan], lo
     out = dict.fromkeys(CAUSES, 0)
     power = merge(_clip(i.start_ns, i.end_ns, lo, hi) for i in incidents if i.kind in ("power", "site"))
     uplink = merge(_clip(i.start_ns, i.end_ns, lo, hi) for i in incidents if i.kind == "uplink")
+    maint = merge(_clip(i.start_ns, i.end_ns, lo, hi) for i in incidents if i.kind == "maintenance")
     covered = 0  # gaps of one camera should not overlap (the recorder splits them); if they do, count time once
     for g in sorted(gaps, key=lambda g: g.start_ns):
         s, e = _clip(g.start_ns, g.end_ns, lo, hi)
@@ -135,16 +142,17 @@ def camera_outage(gaps: Sequence[GapSpan], incidents: Sequence[IncidentSpan], lo
         if e <= s:
             continue
         covered = e
+        out["maintenance"] += total(intersect([(s, e)], maint))
         cause = cause_of_reason(g.reason)
-        span = [(s, e)]
-        if cause == "camera":
-            p = total(intersect(span, power))
-            u = total(intersect(intersect(span, uplink), _complement(power, s, e)))
-            out["power"] += p
-            out["uplink"] += u
-            out["camera"] += (e - s) - p - u
-        else:
-            out[cause] += e - s
+        for span in intersect([(s, e)], _complement(maint, s, e)) if maint else [(s, e)]:
+            if cause == "camera":
+                p = total(intersect([span], power))
+                u = total(intersect(intersect([span], uplink), _complement(power, *span)))
+                out["power"] += p
+                out["uplink"] += u
+                out["camera"] += (span[1] - span[0]) - p - u
+            else:
+                out[cause] += span[1] - span[0]
     return out
 
 
@@ -196,10 +204,14 @@ def availability(
         if row is None:
             row = rows[key] = Availability(key, 0, period_s)
         row.cameras += 1
+        spans = inc_of.get(cam.id, [])
+        windows = merge(_clip(i.start_ns, i.end_ns, lo, hi) for i in spans if i.kind == "maintenance")
+        row.maintenance_s += total(windows) / NS
         if cam.id in gaps_of:
-            for cause, ns in camera_outage(gaps_of[cam.id], inc_of.get(cam.id, []), lo, hi).items():
+            for cause, ns in camera_outage(gaps_of[cam.id], spans, lo, hi).items():
                 row.by_cause_s[cause] += ns / NS
-                row.down_s += ns / NS
+                if cause not in NOT_DOWN:
+                    row.down_s += ns / NS
     return sorted(rows.values(), key=lambda r: (r.availability, r.key))
 
 
@@ -303,6 +315,13 @@ def load_incident_spans(*, session: Session, lo: int, hi: int) -> list[IncidentS
     ]
 
 
+def load_maintenance_spans(*, session: Session, lo: int, hi: int) -> list[IncidentSpan]:
+    """Every camera's maintenance windows overlapping [lo, hi) (an open one runs on to ``hi``)."""
+    w = CameraMaintenance
+    q = select(w.camera_id, w.start_ns, w.end_ns).where(w.start_ns < hi, or_(w.end_ns.is_(None), w.end_ns > lo))
+    return [IncidentSpan(cam, "maintenance", start, end) for cam, start, end in session.execute(q)]
+
+
 def availability_report(
     *,
     session: Session,
@@ -316,7 +335,14 @@ def availability_report(
     cameras = load_cameras(session=session, districts=districts)
     names = {c.id for c in cameras}
     gaps = [g for g in load_gaps(session=session, lo=lo, hi=hi) if g.camera in names]
-    spans = [i for i in load_incident_spans(session=session, lo=lo, hi=hi) if i.camera in names]
+    spans = [
+        i
+        for i in (
+            *load_incident_spans(session=session, lo=lo, hi=hi),
+            *load_maintenance_spans(session=session, lo=lo, hi=hi),
+        )
+        if i.camera in names
+    ]
     rows = availability(cameras, gaps, spans, lo, hi, by)
     city = availability(cameras, gaps, spans, lo, hi, "city") if cameras else []
     out: dict[str, Any] = {
@@ -402,7 +428,14 @@ def series_report(
     cameras = load_cameras(session=session, districts=districts)
     names = {c.id for c in cameras}
     gaps = [g for g in load_gaps(session=session, lo=lo, hi=hi) if g.camera in names]
-    spans = [i for i in load_incident_spans(session=session, lo=lo, hi=hi) if i.camera in names]
+    spans = [
+        i
+        for i in (
+            *load_incident_spans(session=session, lo=lo, hi=hi),
+            *load_maintenance_spans(session=session, lo=lo, hi=hi),
+        )
+        if i.camera in names
+    ]
     series = availability_series(cameras, gaps, spans, lo, hi, step, by)
     return {
         "from_ms": lo // 1_000_000,

@@ -15,7 +15,7 @@ from camgrid.vocabulary import IncidentAction, IncidentKind
 
 MS = 1_000_000
 Grouping = Literal["camera", "site", "feeder", "district", "city"]
-Cause = Literal["power", "uplink", "camera", "recorder", "disk"]
+Cause = Literal["power", "uplink", "camera", "recorder", "disk", "maintenance"]
 
 
 class SuggestionOut(BaseModel):
@@ -126,9 +126,11 @@ class IncidentEvent(IncidentView):
 class AvailabilityRow(BaseModel):
     key: str = Field(description="The group: a camera, site, feeder or district id, or 'city'")
     cameras: int
-    availability: float = Field(description="Share of camera time recorded, 0..1")
-    down_min: float
-    outage_min: dict[Cause, float] = Field(description="Minutes not recorded, by what is to blame")
+    availability: float = Field(description="Share of camera time recorded, 0..1, maintenance windows left out")
+    down_min: float = Field(description="Minutes not recorded, maintenance left out")
+    outage_min: dict[Cause, float] = Field(
+        description="Minutes not recorded, by what is to blame; 'maintenance' (a camera out of service) is not down"
+    )
 
 
 class LostCoverage(BaseModel):

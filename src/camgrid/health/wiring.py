@@ -24,6 +24,7 @@ from camgrid.health.feed import IncidentFeed
 from camgrid.health.policy import Observation
 from camgrid.health.schemas import IncidentEvent, IncidentOut, IncidentView
 from camgrid.health.topology import Topology, build_topology
+from camgrid.registry import service as registry
 from camgrid.registry.models import Camera
 from camgrid.registry.schemas import CameraIn
 from camgrid.vocabulary import UNKNOWN_CAMERA_STATE, CameraState, GapReason
@@ -54,6 +55,17 @@ def topology_from_session(session: Session) -> Topology:
         CameraIn.model_construct(id=c, name=c, rtsp_url="", lat=lat, lon=lon, district=d, site=s, feeder=f, uplink=u)
         for c, lat, lon, d, s, f, u in rows
     )
+
+
+def maintenance_reader(factory: sessionmaker[Session]) -> Callable[[], dict[str, int]]:
+    """The registry's cameras in maintenance, read afresh at each pump: the API and ``camgrid cameras
+    maintenance`` (another process) change them, and a few rows cost less than a change channel between them."""
+
+    def read() -> dict[str, int]:
+        with unit_of_work(factory) as session:
+            return registry.in_maintenance(session=session)
+
+    return read
 
 
 def recorder_state_is_up(state: str, reason: str) -> bool | None:
@@ -129,7 +141,14 @@ class LiveIncidents:
     ) -> None:
         with unit_of_work(factory) as session:
             topo = topology_from_session(session)
-        self.feed = IncidentFeed(topo=topo, factory=factory, clock=clock, config=config, horizon=horizon)
+        self.feed = IncidentFeed(
+            topo=topo,
+            factory=factory,
+            clock=clock,
+            config=config,
+            horizon=horizon,
+            maintenance=maintenance_reader(factory),
+        )
         with unit_of_work(factory) as session:
             closed = service.close_stale_live(
                 session=session, run_prefix="live-", keep_run=self.feed.run_id, t_ns=clock.wall_ns()

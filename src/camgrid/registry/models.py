@@ -62,3 +62,21 @@ class Camera(Base):
     recorder_node: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     updated_ns: Mapped[int] = mapped_column(BigInteger, default=0)
     revision: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class CameraMaintenance(Base):
+    """One window during which an operator took a camera out of service (docs/design/camera-maintenance.md).
+
+    A row per window rather than a flag on the camera: availability reports subtract the windows of the period they
+    cover, and the history says who had which camera off and why. The open window (``end_ns`` NULL) is the
+    camera's current maintenance; the service keeps at most one open per camera."""
+
+    __tablename__ = "camera_maintenance"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id"), index=True)
+    start_ns: Mapped[int] = mapped_column(BigInteger)
+    end_ns: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+    started_by: Mapped[str] = mapped_column(String(64))  # not "by": a reserved word in SQL
+    note: Mapped[str] = mapped_column(String(500), default="")
+    ended_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    end_note: Mapped[str | None] = mapped_column(String(500), nullable=True)

@@ -14,11 +14,12 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from camgrid.auditing import Actor, AuditWriter, NotVisible, audited, write_first
-from camgrid.registry.models import Camera, District, Feeder, Site, Uplink
+from camgrid.registry.models import Camera, CameraMaintenance, District, Feeder, Site, Uplink
 from camgrid.registry.schemas import CameraIn, CameraOut, ImportSummary
 from camgrid.vocabulary import AuditAction
 
 STATUSES = ("active", "planned", "disabled")
+NOTE_MAX = 500  # characters of a maintenance note (the column's length)
 
 
 class CameraNotFound(NotVisible):
@@ -173,6 +174,67 @@ def set_camera_status(
     cam.updated_ns = now_ns
     session.flush()
     return cam
+
+
+class MaintenanceConflict(ValueError):
+    """The camera is already in (or already out of) maintenance: the request would change nothing."""
+
+
+@audited(AuditAction.CAMERA_MAINTENANCE)
+def set_maintenance(
+    *, session: Session, audit: AuditWriter, actor: Actor, camera_id: str, on: bool, note: str, now_ns: int
+) -> CameraMaintenance:
+    """Take a camera out of service for repair (``on``) or put it back; returns the window opened or closed.
+
+    While a camera is in maintenance its outages open no incident and it does not count in its feeder's or
+    uplink's share (``camgrid.health.feed.IncidentFeed`` reads the open windows). Asking for the state the camera
+    is already in is a :class:`MaintenanceConflict` (409), not a silent no-op: two technicians on one camera
+    should learn of each other, and a window is never reopened or closed twice. Audited before anything changes."""
+    note = note.strip()
+    if len(note) > NOTE_MAX:
+        raise ValueError(f"the note is {len(note)} characters; at most {NOTE_MAX}")
+    cam = camera_for(session=session, actor=actor, camera_id=camera_id)
+    window = open_maintenance(session=session, camera_id=cam.id)
+    if on and window is not None:
+        raise MaintenanceConflict(
+            f"camera {cam.id!r} is already in maintenance (since {window.start_ns} ns, by {window.started_by})"
+        )
+    if not on and window is None:
+        raise MaintenanceConflict(f"camera {cam.id!r} is not in maintenance")
+    write_first(
+        audit,
+        actor,
+        AuditAction.CAMERA_MAINTENANCE,
+        camera=cam.id,
+        details={"on": on, "note": note, **({} if window is None else {"since_ns": window.start_ns})},
+    )
+    if window is None:
+        window = CameraMaintenance(camera_id=cam.id, start_ns=now_ns, started_by=actor.name, note=note)
+        session.add(window)
+    else:
+        window.end_ns = max(now_ns, window.start_ns)
+        window.ended_by = actor.name
+        window.end_note = note
+    session.flush()
+    return window
+
+
+def open_maintenance(*, session: Session, camera_id: str) -> CameraMaintenance | None:
+    """The camera's current maintenance window, if it is in maintenance."""
+    return session.scalars(
+        select(CameraMaintenance)
+        .where(CameraMaintenance.camera_id == camera_id, CameraMaintenance.end_ns.is_(None))
+        .order_by(CameraMaintenance.id.desc())
+        .limit(1)
+    ).first()
+
+
+def in_maintenance(*, session: Session) -> dict[str, int]:
+    """Every camera in maintenance now, with the start of its window (ns): a few rows, read on every pump."""
+    rows = session.execute(
+        select(CameraMaintenance.camera_id, CameraMaintenance.start_ns).where(CameraMaintenance.end_ns.is_(None))
+    )
+    return {camera_id: start_ns for camera_id, start_ns in rows}
 
 
 def list_cameras(

@@ -12,7 +12,12 @@ class Segment(Base):
     """One fMP4 file. ``status`` is ``writing`` while open, ``complete`` once closed or repaired."""
 
     __tablename__ = "segments"
-    __table_args__ = (Index("ix_segments_camera_start", "camera_id", "start_ns"),)
+    __table_args__ = (
+        Index("ix_segments_camera_start", "camera_id", "start_ns"),
+        # Retention's pages, oldest first (migration 0009): per node, and across the index on a single machine.
+        Index("ix_segments_end", "end_ns", "id"),
+        Index("ix_segments_node_end", "node_id", "end_ns", "id"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     camera_id: Mapped[str] = mapped_column(String(64))
     start_ns: Mapped[int] = mapped_column(BigInteger)
