@@ -52,7 +52,7 @@ def test_cli_maintenance_on_off_audited_and_kept_as_windows(tmp_path: Path) -> N
     off = _run(tmp_path, "cameras", "maintenance", "cam-a", "--off", "--note", "pole replaced")
     assert off.exit_code == 0 and "cam-a: back in service" in off.output
     missing = _run(tmp_path, "cameras", "maintenance", "cam-z", "--on")
-    assert missing.exit_code == 1 and "no camera 'cam-z" in missing.output
+    assert missing.exit_code == 1 and "no camera 'cam-z'" in missing.output
     assert _run(tmp_path, "cameras", "maintenance", "cam-a").exit_code == 2  # --on or --off is required
 
     windows, entries = _db(tmp_path)

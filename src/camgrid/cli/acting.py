@@ -36,4 +36,4 @@ def refusals() -> Iterator[None]:
     except AuditError as exc:
         raise click.ClickException(f"the audit log cannot be written ({exc}): nothing done") from None
     except NotVisible as exc:
-        raise click.ClickException(str(exc).strip("'\"")) from None
+        raise click.ClickException(str(exc.args[0]) if exc.args else str(exc)) from None
