@@ -101,14 +101,19 @@ def with_route_table(doc: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) == 2 and argv[0] == "--routes":
-        path = Path(argv[1])
-        path.write_text(with_route_table(path.read_text()))
-        return 0
-    if len(argv) != 1:
-        print("usage: python -m camgrid.api.openapi_doc OUT.json | --routes DOC.md", file=sys.stderr)
-        return 2
-    Path(argv[0]).write_text(openapi_text())
+    """``OUT.json``: write the OpenAPI document; ``--routes DOC.md``: refresh the route table in a design note."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m camgrid.api.openapi_doc", description=main.__doc__)
+    parser.add_argument("out", nargs="?", type=Path, help="where to write the OpenAPI document (JSON)")
+    parser.add_argument("--routes", type=Path, metavar="DOC.md", help="refresh the generated route table in DOC.md")
+    args = parser.parse_args(argv)
+    if (args.out is None) == (args.routes is None):
+        parser.error("give either OUT.json or --routes DOC.md")
+    if args.routes is not None:
+        args.routes.write_text(with_route_table(args.routes.read_text()))
+    else:
+        args.out.write_text(openapi_text())
     return 0
 
 
