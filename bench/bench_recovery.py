@@ -65,6 +65,11 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
+def fmt(values: list[float]) -> str:
+    p50, p95, top = percentile(values, 50), percentile(values, 95), max(values, default=math.nan)
+    return f"p50={p50:.2f} p95={p95:.2f} max={top:.2f} s over {len(values)}"
+
+
 @dataclass(frozen=True)
 class Cam:
     id: str
@@ -218,9 +223,7 @@ def stall_round(
     faults = {c.id: int(control(port, "stall", c.id)["t"] * NS) for c in site}
 
     def seen() -> bool:
-        return all(
-            obs.gap_detected(c, t) is not None and first_exit(sups[c], t) is not None for c, t in faults.items()
-        )
+        return all(obs.gap_detected(c, t) is not None and first_exit(sups[c], t) is not None for c, t in faults.items())
 
     if not wait_until(seen, deadline):
         res.missed += sum(1 for c, t in faults.items() if obs.gap_detected(c, t) is None)
@@ -236,7 +239,9 @@ def stall_round(
     )  # both record again before the next fault (not measured: the power cut measures reconnect)
 
 
-def power_round(feeder: str, cams: list[Cam], port: int, obs: Observer, res: Results, outage: float, deadline: float) -> None:
+def power_round(
+    feeder: str, cams: list[Cam], port: int, obs: Observer, res: Results, outage: float, deadline: float
+) -> None:
     control(port, "power_cut", feeder)
     time.sleep(outage)
     t = int(control(port, "power_restore", feeder)["t"] * NS)
@@ -319,13 +324,18 @@ def main() -> None:
         by_feeder: dict[str, list[Cam]] = defaultdict(list)
         for c in cams:
             by_feeder[c.feeder].append(c)
-        feeder = min(by_feeder, key=lambda f: (len(by_feeder[f]) > n // 2 + 1, f))  # at most about half the city
+        # The largest feeder with at most half the city (else the smallest): a big fault that leaves a control group.
+        fits = [f for f in by_feeder if len(by_feeder[f]) <= (n + 1) // 2]
+        feeder = max(fits, key=lambda f: len(by_feeder[f])) if fits else min(by_feeder, key=lambda f: len(by_feeder[f]))
         affected = by_feeder[feeder]
         sites: dict[str, list[Cam]] = defaultdict(list)
         for c in affected:
             sites[c.site].append(c)
         site_order = sorted(sites)
-        print(f"feeder {feeder}: {len(affected)} cameras on {len(sites)} sites; ffmpeg -timeout {ff_timeout} s", flush=True)
+        print(
+            f"feeder {feeder}: {len(affected)} cameras on {len(sites)} sites; ffmpeg -timeout {ff_timeout} s",
+            flush=True,
+        )
 
         rec = subprocess.Popen(
             [*CAMGRID, "record"], env=env, stdout=(work / "record.log").open("wb"), stderr=subprocess.STDOUT
@@ -371,19 +381,16 @@ def main() -> None:
         else:
             shutil.rmtree(work, ignore_errors=True)
 
-    def fmt(values: list[float]) -> str:
-        return " ".join(f"{k}={v:.2f}" for k, v in (("p50", percentile(values, 50)), ("p95", percentile(values, 95)),
-                                                  ("max", max(values, default=math.nan))))  # fmt: skip
-
-    print(f"stall detect, camgrid (stall_timeout_s={stall_timeout}): {fmt(res.stall)} s over {len(res.stall)}")
-    print(f"stall detect, ffmpeg (-timeout {ff_timeout} s): {fmt(res.ff_stall)} s over {len(res.ff_stall)}")
-    print(f"reconnect after {args.outage} s power cut, camgrid: {fmt(res.reconnect)} s over {len(res.reconnect)}")
-    print(f"reconnect, ffmpeg + {args.restart_delay} s supervisor: {fmt(res.ff_reconnect)} s over {len(res.ff_reconnect)}")
+    print(f"stall detect, camgrid (stall_timeout_s={stall_timeout}): {fmt(res.stall)}")
+    print(f"stall detect, ffmpeg (-timeout {ff_timeout} s): {fmt(res.ff_stall)}")
+    print(f"reconnect after {args.outage} s power cut, camgrid: {fmt(res.reconnect)}")
+    print(f"reconnect, ffmpeg + {args.restart_delay} s supervisor: {fmt(res.ff_reconnect)}")
     print(f"missed reactions: {res.missed}; run {time.monotonic() - started:.0f} s", flush=True)
     print(
         f"bench-recovery: cameras={n} stall_detect_p95_s={percentile(res.stall, 95):.2f} "
         f"ffmpeg_stall_detect_p95_s={percentile(res.ff_stall, 95):.2f} "
-        f"reconnect_p50_s={percentile(res.reconnect, 50):.2f} reconnect_max_s={max(res.reconnect, default=math.nan):.2f} "
+        f"reconnect_p50_s={percentile(res.reconnect, 50):.2f} "
+        f"reconnect_max_s={max(res.reconnect, default=math.nan):.2f} "
         f"ffmpeg_reconnect_p50_s={percentile(res.ff_reconnect, 50):.2f} "
         f"ffmpeg_reconnect_max_s={max(res.ff_reconnect, default=math.nan):.2f}",
         flush=True,
