@@ -127,7 +127,7 @@ def select_all(session: Session, *, cfg: RetentionConfig, batch: int) -> list[in
 
 def naive_scan(session: Session, *, cfg: RetentionConfig) -> list[int]:
     """The baseline: every row into Python, each camera's retention resolved as the policy says, the pure filter."""
-    district_days = dict(session.execute(select(District.id, District.retention_days)).tuples())
+    district_days = dict(session.execute(select(District.id, District.retention_days)).tuples().all())
     keep_ns: dict[str, int] = {}
     for cam, district, days in session.execute(select(Camera.id, Camera.district_id, Camera.retention_days)):
         chosen = days or district_days.get(district) or cfg.district_days.get(district) or cfg.default_days
