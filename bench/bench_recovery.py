@@ -134,6 +134,7 @@ class Observer:
     ff_dir: Path
     poll: float
     gaps: dict[str, dict[int, tuple[str, int]]] = field(default_factory=lambda: defaultdict(dict))
+    gap_ends: dict[str, dict[int, int]] = field(default_factory=lambda: defaultdict(dict))  # when each end was set
     segments: dict[str, dict[int, int]] = field(default_factory=lambda: defaultdict(dict))
     files: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -159,12 +160,14 @@ class Observer:
     def scan(self, db: sqlite3.Connection) -> None:
         now = time.time_ns()
         try:
-            gap_rows = db.execute("select camera_id, start_ns, reason from gaps").fetchall()
+            gap_rows = db.execute("select camera_id, start_ns, reason, end_ns from gaps").fetchall()
             seg_rows = db.execute("select camera_id, start_ns from segments").fetchall()
         except sqlite3.OperationalError:  # busy or not yet migrated: the next poll sees it
             return
-        for cam, start, reason in gap_rows:
+        for cam, start, reason, end in gap_rows:
             self.gaps[cam].setdefault(start, (reason, now))
+            if end is not None:
+                self.gap_ends[cam].setdefault(start, now)
         for cam, start in seg_rows:
             self.segments[cam].setdefault(start, now)
         for folder in self.ff_dir.iterdir():
@@ -173,10 +176,15 @@ class Observer:
                 seen.setdefault(entry.name, now)
 
     # what was seen ---------------------------------------------------------------------------------------------
-    def gap_detected(self, cam: str, after_ns: int) -> int | None:
-        """When an outage gap row of ``cam`` first appeared after ``after_ns``."""
-        times = [t for reason, t in self.gaps[cam].values() if reason in OUTAGE_REASONS and t >= after_ns]
+    def gap_detected(self, cam: str, after_ns: int, reasons: tuple[str, ...] = OUTAGE_REASONS) -> int | None:
+        """When a gap row of ``cam`` for one of ``reasons`` first appeared after ``after_ns``."""
+        times = [t for reason, t in self.gaps[cam].values() if reason in reasons and t >= after_ns]
         return min(times, default=None)
+
+    def gap_closed(self, cam: str, after_ns: int, reason: str) -> int | None:
+        """When the first ``reason`` gap of ``cam`` that appeared after ``after_ns`` had its end written."""
+        starts = [start for start, (r, t) in self.gaps[cam].items() if r == reason and t >= after_ns]
+        return min((self.gap_ends[cam][start] for start in starts if start in self.gap_ends[cam]), default=None)
 
     def segment_after(self, cam: str, after_ns: int) -> int | None:
         """When ``cam``'s first segment row starting after ``after_ns`` appeared."""
@@ -214,6 +222,8 @@ class Results:
     ff_stall: list[float] = field(default_factory=list)
     reconnect: list[float] = field(default_factory=list)
     ff_reconnect: list[float] = field(default_factory=list)
+    disk_close: list[float] = field(default_factory=list)
+    ff_disk_resume: list[float] = field(default_factory=list)
     missed: int = 0  # camera-rounds where one side did not react before the round's deadline
 
 
@@ -256,6 +266,104 @@ def power_round(
             res.ff_reconnect.append((f - t) / NS)
 
 
+def disk_round(obs: Observer, wanted: set[str], disk: Path, deadline: float, res: Results) -> None:
+    """Fill the tmpfs but half a megabyte, hold it full for two seconds, free it, and time the return."""
+    full = GapReason.DISK_FULL.value
+    ballast = disk / "ballast"
+    time.sleep(2.0)
+    with ballast.open("wb") as fh:
+        os.posix_fallocate(fh.fileno(), 0, max(1, shutil.disk_usage(disk).free - 512 * 1024))
+    t_full = time.time_ns()
+    wait_until(lambda: all(obs.gap_detected(c, t_full, (full,)) for c in wanted), deadline)
+    time.sleep(2.0)  # a full disk for a while: both sides have met it
+    ballast.unlink()
+    t = time.time_ns()
+    if not wait_until(lambda: all(obs.gap_closed(c, t_full, full) and obs.file_after(c, t) for c in wanted), deadline):
+        res.missed += sum(1 for c in wanted if obs.gap_closed(c, t_full, full) is None)
+        res.missed += sum(1 for c in wanted if obs.file_after(c, t) is None)
+    for c in wanted:
+        if (g := obs.gap_closed(c, t_full, full)) is not None:
+            res.disk_close.append((g - t) / NS)
+        if (f := obs.file_after(c, t)) is not None:
+            res.ff_disk_resume.append((f - t) / NS)
+
+
+def disk_rounds(args: argparse.Namespace, env: dict[str, str], registry: Path, site: list[Cam], res: Results) -> bool:
+    """The disk-full claim, on a tmpfs of its own (False when it cannot be mounted: not root, no mount).
+
+    A second camgrid home records one site's cameras into the tmpfs (its index stays on the real disk), next to the
+    site's supervised ffmpeg writing into the same tmpfs. Each round a ballast file leaves half a megabyte free:
+    camgrid falls under its ``free_space_floor_mb`` and opens ``disk_full`` gaps, ffmpeg meets ENOSPC. Then the
+    ballast goes: camgrid's figure is when each ``disk_full`` gap's end is written, ffmpeg's its first new file.
+    """
+    work = Path(tempfile.mkdtemp(prefix="bench-recovery-disk-"))
+    disk = work / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={args.disk_mb}m", "tmpfs", str(disk)], capture_output=True, text=True
+    )
+    if mounted.returncode != 0:
+        print(f"disk-full rounds skipped: {mounted.stderr.strip() or 'mount failed'}", flush=True)
+        shutil.rmtree(work, ignore_errors=True)
+        return False
+    home = work / "home"
+    home.mkdir()
+    (disk / "camgrid").mkdir()
+    (home / "recordings").symlink_to(disk / "camgrid")  # the recorder's recordings_dir, on the tmpfs
+    ff_dir = disk / "ffmpeg"
+    ff_dir.mkdir()
+    with registry.open() as fh:
+        rows = list(csv.DictReader(fh))
+        wanted = {c.id for c in site}
+    with (home / "cameras.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(r for r in rows if r["id"] in wanted)
+    env = {
+        **env,
+        "CAMGRID_HOME": str(home),
+        "CAMGRID_DATABASE__URL": f"sqlite:///{home / 'camgrid.db'}",
+        "CAMGRID_RECORDER__FREE_SPACE_FLOOR_MB": str(args.disk_floor_mb),
+    }
+    sups = {c.id: Supervisor(c, ff_dir / c.id, args.ffmpeg_timeout, args.restart_delay) for c in site}
+    rec: subprocess.Popen[bytes] | None = None
+    obs: Observer | None = None
+    try:
+        subprocess.run(
+            [*CAMGRID, "cameras", "import", str(home / "cameras.csv")], env=env, check=True, capture_output=True
+        )
+        rec = subprocess.Popen(
+            [*CAMGRID, "record"], env=env, stdout=(work / "record.log").open("wb"), stderr=subprocess.STDOUT
+        )
+        for sup in sups.values():
+            sup.start()
+        if not wait_until(lambda: (home / "camgrid.db").exists(), 60):
+            raise SystemExit("the disk-full recorder made no index:\n" + (work / "record.log").read_text())
+        obs = Observer(home / "camgrid.db", ff_dir, args.poll)
+        obs.start()
+        if not wait_until(lambda: all(obs.segments[c] and obs.files[c] for c in wanted), 120):
+            raise SystemExit("not every camera records on the tmpfs:\n" + (work / "record.log").read_text()[-4000:])
+        for r in range(args.disk_rounds):
+            disk_round(obs, wanted, disk, args.deadline, res)
+            print(f"disk-full round {r + 1}: {len(wanted)} cameras", flush=True)
+    finally:
+        for sup in sups.values():
+            sup.stop()
+        if obs is not None:
+            obs.stop()
+        if rec is not None and rec.poll() is None:
+            rec.send_signal(signal.SIGTERM)
+            try:
+                rec.wait(30)
+            except subprocess.TimeoutExpired:
+                rec.kill()
+                rec.wait(5)
+        if subprocess.run(["umount", str(disk)], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", str(disk)], capture_output=True)  # lazily, never left mounted
+        shutil.rmtree(work, ignore_errors=True)
+    return True
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cameras", type=int, default=32)
@@ -265,12 +373,16 @@ def main() -> None:
     ap.add_argument("--restart-delay", type=float, default=1.0, help="the baseline supervisor's delay")
     ap.add_argument("--poll", type=float, default=0.1, help="observer interval (the figures' resolution)")
     ap.add_argument("--deadline", type=float, default=40.0, help="longest wait for a round's reactions")
-    ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    ap.add_argument("--disk-rounds", type=int, default=3, help="disk-full rounds on a tmpfs (needs root; 0: none)")
+    ap.add_argument("--disk-mb", type=int, default=256, help="size of that tmpfs")
+    ap.add_argument("--disk-floor-mb", type=int, default=32, help="camgrid's free_space_floor_mb there")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary folder (not the tmpfs)")
     args = ap.parse_args()
     from camgrid.config import RecorderConfig
 
     stall_timeout = RecorderConfig().stall_timeout_s
-    ff_timeout = args.ffmpeg_timeout or stall_timeout
+    ff_timeout = args.ffmpeg_timeout = args.ffmpeg_timeout or stall_timeout
+    disk_done = False
     n = args.cameras
     work = Path(tempfile.mkdtemp(prefix="bench-recovery-"))
     home = work / "home"
@@ -363,6 +475,12 @@ def main() -> None:
             print(f"power round {r + 1}: {len(affected)} cameras", flush=True)
         if rec.poll() is not None:
             raise SystemExit("the recorder died:\n" + (work / "record.log").read_text()[-4000:])
+        for sup in sups.values():  # the disk-full rounds have the machine to themselves
+            sup.stop()
+        rec.send_signal(signal.SIGTERM)
+        rec.wait(30)
+        if args.disk_rounds > 0:
+            disk_done = disk_rounds(args, env, registry, sites[site_order[0]], res)
     finally:
         for sup in sups.values():
             sup.stop()
@@ -385,6 +503,9 @@ def main() -> None:
     print(f"stall detect, ffmpeg (-timeout {ff_timeout} s): {fmt(res.ff_stall)}")
     print(f"reconnect after {args.outage} s power cut, camgrid: {fmt(res.reconnect)}")
     print(f"reconnect, ffmpeg + {args.restart_delay} s supervisor: {fmt(res.ff_reconnect)}")
+    if disk_done:
+        print(f"disk-full gap closed after space returned, camgrid: {fmt(res.disk_close)}")
+        print(f"first new file after space returned, ffmpeg: {fmt(res.ff_disk_resume)}")
     print(f"missed reactions: {res.missed}; run {time.monotonic() - started:.0f} s", flush=True)
     print(
         f"bench-recovery: cameras={n} stall_detect_p95_s={percentile(res.stall, 95):.2f} "
@@ -392,7 +513,9 @@ def main() -> None:
         f"reconnect_p50_s={percentile(res.reconnect, 50):.2f} "
         f"reconnect_max_s={max(res.reconnect, default=math.nan):.2f} "
         f"ffmpeg_reconnect_p50_s={percentile(res.ff_reconnect, 50):.2f} "
-        f"ffmpeg_reconnect_max_s={max(res.ff_reconnect, default=math.nan):.2f}",
+        f"ffmpeg_reconnect_max_s={max(res.ff_reconnect, default=math.nan):.2f} "
+        f"disk_full_close_max_s={max(res.disk_close, default=math.nan):.2f} "
+        f"ffmpeg_disk_full_resume_max_s={max(res.ff_disk_resume, default=math.nan):.2f}",
         flush=True,
     )
 
