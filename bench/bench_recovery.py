@@ -12,12 +12,15 @@ time, so every fault hits both at the same instant. Then, ``--rounds`` times eac
 * power cut: the feeder loses power for ``--outage`` seconds. Reconnect is the time from power's return to each
   camera's first new segment: camgrid's first segment row starting after the return, ffmpeg's first new file.
 
+* disk full (``--disk-rounds``, as root: it mounts a tmpfs of its own and unmounts it): see :func:`disk_rounds`.
+
 Both sides are observed by one poller (every ``--poll`` seconds) of the index and the baseline's folders: the poll
 interval is the resolution of every figure. ffmpeg's timeout defaults to camgrid's ``stall_timeout_s`` so that the
 comparison is of the mechanisms, not of their settings. Loopback only; every process started is ended.
 
 Last line: ``bench-recovery: cameras=N stall_detect_p95_s=… ffmpeg_stall_detect_p95_s=… reconnect_p50_s=…
-reconnect_max_s=… ffmpeg_reconnect_p50_s=… ffmpeg_reconnect_max_s=…``
+reconnect_max_s=… ffmpeg_reconnect_p50_s=… ffmpeg_reconnect_max_s=… disk_full_close_max_s=…
+ffmpeg_disk_full_resume_max_s=…`` (``nan`` for what was not measured)
 """
 
 from __future__ import annotations
@@ -224,6 +227,7 @@ class Results:
     ff_reconnect: list[float] = field(default_factory=list)
     disk_close: list[float] = field(default_factory=list)
     ff_disk_resume: list[float] = field(default_factory=list)
+    ff_disk_exits: int = 0  # camera-rounds where ffmpeg exited on the full disk (else it kept running)
     missed: int = 0  # camera-rounds where one side did not react before the round's deadline
 
 
@@ -266,7 +270,9 @@ def power_round(
             res.ff_reconnect.append((f - t) / NS)
 
 
-def disk_round(obs: Observer, wanted: set[str], disk: Path, deadline: float, res: Results) -> None:
+def disk_round(
+    obs: Observer, sups: dict[str, Supervisor], wanted: set[str], disk: Path, deadline: float, res: Results
+) -> None:
     """Fill the tmpfs but half a megabyte, hold it full for two seconds, free it, and time the return."""
     full = GapReason.DISK_FULL.value
     ballast = disk / "ballast"
@@ -281,6 +287,7 @@ def disk_round(obs: Observer, wanted: set[str], disk: Path, deadline: float, res
     if not wait_until(lambda: all(obs.gap_closed(c, t_full, full) and obs.file_after(c, t) for c in wanted), deadline):
         res.missed += sum(1 for c in wanted if obs.gap_closed(c, t_full, full) is None)
         res.missed += sum(1 for c in wanted if obs.file_after(c, t) is None)
+    res.ff_disk_exits += sum(1 for c in wanted if any(t_full <= x < t for x in sups[c].exits))
     for c in wanted:
         if (g := obs.gap_closed(c, t_full, full)) is not None:
             res.disk_close.append((g - t) / NS)
@@ -344,7 +351,7 @@ def disk_rounds(args: argparse.Namespace, env: dict[str, str], registry: Path, s
         if not wait_until(lambda: all(obs.segments[c] and obs.files[c] for c in wanted), 120):
             raise SystemExit("not every camera records on the tmpfs:\n" + (work / "record.log").read_text()[-4000:])
         for r in range(args.disk_rounds):
-            disk_round(obs, wanted, disk, args.deadline, res)
+            disk_round(obs, sups, wanted, disk, args.deadline, res)
             print(f"disk-full round {r + 1}: {len(wanted)} cameras", flush=True)
     finally:
         for sup in sups.values():
@@ -505,7 +512,10 @@ def main() -> None:
     print(f"reconnect, ffmpeg + {args.restart_delay} s supervisor: {fmt(res.ff_reconnect)}")
     if disk_done:
         print(f"disk-full gap closed after space returned, camgrid: {fmt(res.disk_close)}")
-        print(f"first new file after space returned, ffmpeg: {fmt(res.ff_disk_resume)}")
+        print(
+            f"first new file after space returned, ffmpeg: {fmt(res.ff_disk_resume)}; it exited on the full disk "
+            f"in {res.ff_disk_exits} of {len(res.ff_disk_resume)} camera-rounds"
+        )
     print(f"missed reactions: {res.missed}; run {time.monotonic() - started:.0f} s", flush=True)
     print(
         f"bench-recovery: cameras={n} stall_detect_p95_s={percentile(res.stall, 95):.2f} "
