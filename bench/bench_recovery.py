@@ -10,8 +10,7 @@ time, so every fault hits both at the same instant. Then, ``--rounds`` times eac
   detection is when its ``stalled``/``unreachable`` gap row appears in the index (the row's start is the last
   recorded sample, so the row's *appearance* is when the recorder learnt it); ffmpeg's is when the process exits;
 * power cut: the feeder loses power for ``--outage`` seconds. Reconnect is the time from power's return to each
-  camera's first new segment: camgrid's first segment row starting after the return, ffmpeg's first new file.
-
+  camera's first new segment: camgrid's first segment row starting after the return, ffmpeg's first new file;
 * disk full (``--disk-rounds``, as root: it mounts a tmpfs of its own and unmounts it): see :func:`disk_rounds`.
 
 Both sides are observed by one poller (every ``--poll`` seconds) of the index and the baseline's folders: the poll
