@@ -1,14 +1,15 @@
 """bench-recovery: how soon camgrid notices a stalled camera and records again after a power cut, against one
 supervised ``ffmpeg -c copy`` per camera, on the same faults of the same simulated city.
 
-The simulator serves ``--cameras`` cameras; camgrid's recorder records all of them. The cameras of one feeder are
-also recorded by the baseline: one ``ffmpeg -rtsp_transport tcp -timeout <us> -i URL -c copy -f segment`` each,
-restarted by a supervisor loop one second after it exits (what a Frigate-like setup does). Both record at the same
-time, so every fault hits both at the same instant. Then, ``--rounds`` times each:
+The simulator serves ``--cameras`` cameras; camgrid's recorder records all of them. The cameras of one feeder and of
+one uplink are also recorded by the baseline: one ``ffmpeg -rtsp_transport tcp -timeout <us> -i URL -c copy -f
+segment`` each, restarted by a supervisor loop one second after it exits (what a Frigate-like setup does). Both
+record at the same time, so every fault hits both at the same instant. Then, ``--rounds`` times each:
 
-* stall: every camera of one of the feeder's sites keeps its connection and stops sending media. camgrid's
-  detection is when its ``stalled``/``unreachable`` gap row appears in the index (the row's start is the last
-  recorded sample, so the row's *appearance* is when the recorder learnt it); ffmpeg's is when the process exits;
+* stall: the uplink goes silent (no data, no reset; with ``--stall-kind stall``, every camera of one of the
+  feeder's sites keeps its connection and stops sending media instead). camgrid's detection is when its
+  ``stalled``/``unreachable`` gap row appears in the index (the row's start is the last recorded sample, so the
+  row's *appearance* is when the recorder learnt it); ffmpeg's is when the process exits;
 * power cut: the feeder loses power for ``--outage`` seconds. Reconnect is the time from power's return to each
   camera's first new segment: camgrid's first segment row starting after the return, ffmpeg's first new file;
 * disk full (``--disk-rounds``, as root: it mounts a tmpfs of its own and unmounts it): see :func:`disk_rounds`.
@@ -51,6 +52,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CAMGRID = [sys.executable, "-m", "camgrid.cli.main"]
 NS = 1_000_000_000
 OUTAGE_REASONS = (GapReason.STALLED.value, GapReason.UNREACHABLE.value)
+UNDO = {"uplink_cut": "uplink_restore", "stall": "unstall"}
 
 
 def free_port() -> int:
@@ -77,6 +79,7 @@ class Cam:
     id: str
     site: str
     feeder: str
+    uplink: str
     url: str
 
 
@@ -231,9 +234,15 @@ class Results:
 
 
 def stall_round(
-    site: list[Cam], port: int, obs: Observer, sups: dict[str, Supervisor], res: Results, deadline: float
-) -> None:
-    faults = {c.id: int(control(port, "stall", c.id)["t"] * NS) for c in site}
+    kind: str, subjects: list[str], port: int, obs: Observer, sups: dict[str, Supervisor], res: Results, deadline: float
+) -> int:
+    """``kind`` (``uplink_cut`` or ``stall``) on each subject, timed for every camera it silenced; then undone."""
+    faults: dict[str, int] = {}
+    for subject in subjects:
+        entry = control(port, kind, subject)
+        faults.update({c: int(entry["t"] * NS) for c in entry["cameras"]})
+    if not faults.keys() <= sups.keys():
+        raise SystemExit(f"{kind} silenced cameras the baseline does not record: {sorted(faults.keys() - sups.keys())}")
 
     def seen() -> bool:
         return all(obs.gap_detected(c, t) is not None and first_exit(sups[c], t) is not None for c, t in faults.items())
@@ -246,10 +255,14 @@ def stall_round(
             res.stall.append((g - t) / NS)
         if (x := first_exit(sups[c], t)) is not None:
             res.ff_stall.append((x - t) / NS)
-    back = {c.id: int(control(port, "unstall", c.id)["t"] * NS) for c in site}
+    back: dict[str, int] = {}
+    for subject in subjects:
+        entry = control(port, UNDO[kind], subject)
+        back.update({c: int(entry["t"] * NS) for c in entry["cameras"]})
     wait_until(
         lambda: all(obs.segment_after(c, t) and obs.file_after(c, t) for c, t in back.items()), deadline
     )  # both record again before the next fault (not measured: the power cut measures reconnect)
+    return len(faults)
 
 
 def power_round(
@@ -374,6 +387,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cameras", type=int, default=32)
     ap.add_argument("--rounds", type=int, default=5, help="rounds of each fault")
+    ap.add_argument(
+        "--stall-kind", choices=sorted(UNDO), default="uplink_cut", help="a silent uplink cut, or one site's stall"
+    )
     ap.add_argument("--outage", type=float, default=6.0, help="seconds each power cut lasts")
     ap.add_argument("--ffmpeg-timeout", type=float, help="ffmpeg's -timeout in s (default: camgrid's stall_timeout_s)")
     ap.add_argument("--restart-delay", type=float, default=1.0, help="the baseline supervisor's delay")
@@ -435,6 +451,7 @@ def main() -> None:
                     row["id"],
                     row["site"],
                     row["feeder"],
+                    row["uplink"],
                     row["rtsp_url"].replace("rtsp://", f"rtsp://{row['username']}:{row['password']}@"),
                 )
                 for row in csv.DictReader(fh)
@@ -450,8 +467,14 @@ def main() -> None:
         for c in affected:
             sites[c.site].append(c)
         site_order = sorted(sites)
+        # The uplink that silences most of the feeder's cameras; the baseline records both faults' cameras.
+        uplink = max(sorted({c.uplink for c in affected}), key=lambda u: sum(c.uplink == u for c in affected))
+        baseline = {c.id: c for c in affected}
+        if args.stall_kind == "uplink_cut":
+            baseline.update({c.id: c for c in cams if c.uplink == uplink})
         print(
-            f"feeder {feeder}: {len(affected)} cameras on {len(sites)} sites; ffmpeg -timeout {ff_timeout} s",
+            f"feeder {feeder}: {len(affected)} cameras on {len(sites)} sites; uplink {uplink}; "
+            f"{len(baseline)} ffmpeg, -timeout {ff_timeout} s",
             flush=True,
         )
 
@@ -459,7 +482,7 @@ def main() -> None:
             [*CAMGRID, "record"], env=env, stdout=(work / "record.log").open("wb"), stderr=subprocess.STDOUT
         )
         procs.append(rec)
-        for c in affected:
+        for c in baseline.values():
             sups[c.id] = Supervisor(c, ff_dir / c.id, ff_timeout, args.restart_delay)
             sups[c.id].start()
         if not wait_until(lambda: (home / "camgrid.db").exists(), 60):
@@ -467,15 +490,16 @@ def main() -> None:
         obs = Observer(home / "camgrid.db", ff_dir, args.poll)
         obs.start()
         everyone = [c.id for c in cams]
-        if not wait_until(
-            lambda: all(obs.segments[c] for c in everyone) and all(obs.files[c.id] for c in affected), 120
-        ):
+        if not wait_until(lambda: all(obs.segments[c] for c in everyone) and all(obs.files[c] for c in baseline), 120):
             raise SystemExit("not every camera records:\n" + (work / "record.log").read_text()[-4000:])
         time.sleep(2.0)
         for r in range(args.rounds):
-            site = sites[site_order[r % len(site_order)]]
-            stall_round(site, port, obs, sups, res, args.deadline)
-            print(f"stall round {r + 1}: {len(site)} cameras", flush=True)
+            if args.stall_kind == "uplink_cut":
+                subjects = [uplink]
+            else:
+                subjects = [c.id for c in sites[site_order[r % len(site_order)]]]
+            silenced = stall_round(args.stall_kind, subjects, port, obs, sups, res, args.deadline)
+            print(f"{args.stall_kind} round {r + 1}: {silenced} cameras", flush=True)
         for r in range(args.rounds):
             power_round(feeder, affected, port, obs, res, args.outage, args.deadline)
             print(f"power round {r + 1}: {len(affected)} cameras", flush=True)
