@@ -9,13 +9,15 @@ APT_PACKAGES := ffmpeg fonts-dejavu-core python3-venv ca-certificates chromium p
 CAMERAS ?= 32
 export CAMGRID_HOME ?= $(CURDIR)/var
 
-.PHONY: demo test lint typecheck importlint pytest pytest-postgres test-postgres bench-record deps clean help
+.PHONY: demo test lint typecheck importlint pytest pytest-postgres test-postgres bench-record bench-recovery bench-retention deps clean help
 
 help:
 	@echo "make demo         simulated city + recorder + control room on http://127.0.0.1:8080"
 	@echo "make test         lint, types, import layers and the whole test suite"
 	@echo "make test-postgres  the whole test suite on PostgreSQL + NATS JetStream instead of SQLite"
 	@echo "make bench-record CAMERAS=N   recorder benchmark against one ffmpeg per camera"
+	@echo "make bench-recovery CAMERAS=N stall detection and reconnect after power cuts, against supervised ffmpeg"
+	@echo "make bench-retention          retention's selection in SQL against reading every row into Python"
 
 $(STAMPS)/apt: scripts/ensure-apt.sh Makefile
 	@mkdir -p $(STAMPS)
@@ -65,6 +67,17 @@ test: lint typecheck importlint web-test web-build pytest pytest-postgres
 
 bench-record: deps
 	$(BIN)/python bench/bench_record.py --cameras $(CAMERAS)
+
+# the service-level timings tests no longer assert (docs/design/tests-on-a-busy-machine.md); ROUNDS of each fault
+ROUNDS ?= 5
+bench-recovery: deps
+	$(BIN)/python bench/bench_recovery.py --cameras $(CAMERAS) --rounds $(ROUNDS)
+
+# RETENTION_CAMERAS x RETENTION_SEGMENTS index rows (no files)
+RETENTION_CAMERAS ?= 2000
+RETENTION_SEGMENTS ?= 100
+bench-retention: deps
+	$(BIN)/python bench/bench_retention.py --cameras $(RETENTION_CAMERAS) --segments $(RETENTION_SEGMENTS)
 
 clean:
 	rm -rf $(STAMPS) $(VENV) var
