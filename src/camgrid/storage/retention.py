@@ -111,8 +111,9 @@ def _retention_days(cfg: RetentionConfig) -> ColumnElement[Any]:
     return func.coalesce(*parts)
 
 
-def _cutoff(session: Session, cfg: RetentionConfig, now_ns: int) -> ColumnElement[Any]:
-    """Each segment's cutoff (deletable when it ended before it), as exact integer nanoseconds.
+def _cutoff(session: Session, cfg: RetentionConfig, now_ns: int) -> tuple[ColumnElement[Any], int]:
+    """Each segment's cutoff (deletable when it ended before it), as exact integer nanoseconds, and the latest of
+    them (no segment ending at or after it can be deletable: the index range a page walks ends there).
 
     The few distinct retentions are read first and mapped to integer cutoffs computed here exactly as the oracle
     does (``int(days * DAY)``): multiplying days by 8.64e13 in SQL would round in floating point on either database.
@@ -125,7 +126,8 @@ def _cutoff(session: Session, cfg: RetentionConfig, now_ns: int) -> ColumnElemen
     )
     default = now_ns - int(cfg.default_days * DAY)
     whens = {float(d): now_ns - int(d * DAY) for d in distinct if d is not None}
-    return case(whens, value=days, else_=default) if whens else literal(default)
+    latest = max([default, *whens.values()])
+    return (case(whens, value=days, else_=default) if whens else literal(default)), latest
 
 
 def _unheld(now_ns: int) -> ColumnElement[bool]:
@@ -142,7 +144,8 @@ def _after(key: Key | None) -> ColumnElement[bool]:
     if key is None:
         return true()
     end_ns, seg_id = key
-    return or_(Segment.end_ns > end_ns, and_(Segment.end_ns == end_ns, Segment.id > seg_id))
+    # The plain lower bound first, so that both databases start the index range there (an OR alone may not).
+    return and_(Segment.end_ns >= end_ns, or_(Segment.end_ns > end_ns, Segment.id > seg_id))
 
 
 def _mine(node_id: str | None) -> ColumnElement[bool]:
@@ -153,6 +156,7 @@ def expired_page(
     session: Session, *, cfg: RetentionConfig, now_ns: int, node_id: str | None, after: Key | None, limit: int
 ) -> list[SegInfo]:
     """The next ``limit`` segments (oldest first, after ``after``) past their own camera's retention, not held."""
+    cutoff, latest = _cutoff(session, cfg, now_ns)
     query = (
         select(*_COLS)
         .select_from(Segment)
@@ -161,7 +165,8 @@ def expired_page(
         .where(
             Segment.status == SegmentStatus.COMPLETE,
             _mine(node_id),
-            Segment.end_ns < _cutoff(session, cfg, now_ns),
+            Segment.end_ns < latest,
+            Segment.end_ns < cutoff,
             _unheld(now_ns),
             _after(after),
         )
