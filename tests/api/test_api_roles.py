@@ -31,6 +31,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("POST", "/api/auth/logout"): None,
     ("GET", "/api/auth/me"): None,
     ("GET", "/api/city"): "map",
+    ("GET", "/api/recorder"): "map",
     ("GET", "/api/map/base"): "map",
     ("GET", "/api/districts"): "map",
     ("GET", "/api/cameras"): "map",

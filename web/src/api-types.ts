@@ -529,6 +529,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/recorder": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Recorder Health */
+        get: operations["recorder_health_api_recorder_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/reports/availability": {
         parameters: {
             query?: never;
@@ -1358,6 +1375,43 @@ export interface components {
             timezone: string;
             /** To Ms */
             to_ms: number;
+        };
+        /**
+         * RecorderHealth
+         * @description The recorder of this process: is it recording? The control room warns while it is impaired.
+         */
+        RecorderHealth: {
+            /** Node Id */
+            node_id: string | null;
+            /** @description Why nothing is written (disk full), if so */
+            paused: components["schemas"]["GapReason"] | null;
+            /**
+             * Present
+             * @description False where this process records nothing (a cluster's central node)
+             */
+            present: boolean;
+            /**
+             * Recording
+             * @description Present, every thread running and not paused
+             */
+            recording: boolean;
+            /** Threads */
+            threads: components["schemas"]["RecorderThread"][];
+        };
+        /** RecorderThread */
+        RecorderThread: {
+            /**
+             * Name
+             * @description ingest, disk-writer, index-writer or housekeeping
+             */
+            name: string;
+            /**
+             * Restarts
+             * @description How often the watchdog restarted it since the process started
+             */
+            restarts: number;
+            /** Running */
+            running: boolean;
         };
         /** ReleaseIn */
         ReleaseIn: {
@@ -2432,6 +2486,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    recorder_health_api_recorder_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecorderHealth"];
                 };
             };
         };

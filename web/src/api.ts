@@ -33,6 +33,7 @@ export type AvailabilityReport = Schemas["AvailabilityReport"];
 export type AvailabilityRow = Schemas["AvailabilityRow"];
 export type SeriesReport = Schemas["SeriesReport"];
 export type PowerCutReport = Schemas["PowerCutReport"];
+export type RecorderHealth = Schemas["RecorderHealth"];
 export type LiveMessage = Schemas["LiveCodec"] | Schemas["LiveOrigin"] | Schemas["LiveOffline"];
 
 export class ApiError extends Error {
@@ -101,6 +102,7 @@ export const api = {
   logout: () => request<void>("POST", "/api/auth/logout", undefined, { noRedirect: true }),
   me: () => request<Me>("GET", "/api/auth/me", undefined, { noRedirect: true }),
   city: () => request<City>("GET", "/api/city"),
+  recorder: () => request<RecorderHealth>("GET", "/api/recorder"),
   // GeoJSON as MapLibre types it (the server declares the same RFC 7946 shape: FeatureCollection).
   base: () => request<GeoJSON.FeatureCollection>("GET", "/api/map/base"),
   districts: () => request<District[]>("GET", "/api/districts"),

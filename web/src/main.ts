@@ -11,6 +11,7 @@ import { mountReports } from "./reports";
 import { mountLogin } from "./login";
 import { mountMap } from "./map";
 import { mountPlayback } from "./playback";
+import { recorderWarning } from "./recorder-health";
 import "./stats";
 import { setTimeZone, zoneLabel } from "./time";
 import { mountWall } from "./wall";
@@ -29,7 +30,19 @@ const links: Record<string, HTMLAnchorElement> = {
   reports: h("a", { href: "#/reports", "data-testid": "nav-reports" }, "Reports"),
 };
 const logout = h("button", { "data-testid": "logout", onclick: () => void doLogout() }, "Sign out");
-const header = h("header", {}, h("b", { class: "brand" }, "camgrid"), cityEl, h("nav", {}, ...Object.values(links)), zoneEl, userEl, logout);
+const recorderEl = h("span", { class: "recorder-warning error", "data-testid": "recorder-warning", role: "alert" });
+recorderEl.hidden = true;
+const header = h("header", {}, h("b", { class: "brand" }, "camgrid"), cityEl, h("nav", {}, ...Object.values(links)), recorderEl, zoneEl, userEl, logout);
+
+async function pollRecorder(): Promise<void> {
+  if (me) {
+    const health = await api.recorder().catch(() => null);
+    const text = recorderWarning(health);
+    recorderEl.textContent = text;
+    recorderEl.hidden = text === "";
+  }
+}
+setInterval(() => void pollRecorder(), 10_000);
 app.append(header, main);
 
 let me: Me | null = null;
@@ -73,6 +86,7 @@ function signedIn(m: Me): void {
   setTimeZone(m.timezone);
   userEl.textContent = `${m.username} (${m.role})`;
   zoneEl.textContent = zoneLabel();
+  void pollRecorder();
   void loadCity().then(route);
 }
 
@@ -116,6 +130,7 @@ api
     setMe(m);
     setTimeZone(m.timezone);
     userEl.textContent = `${m.username} (${m.role})`;
+    void pollRecorder();
     return loadCity();
   })
   .catch(() => {

@@ -24,6 +24,7 @@ from camgrid.api import (
     routes_live,
     routes_plans,
     routes_privacy,
+    routes_system,
 )
 from camgrid.api.context import AppContext
 from camgrid.api.deps import User, principal_of, secret_of
@@ -74,6 +75,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(routes_holds.router)
     app.include_router(routes_plans.router)
     app.include_router(routes_health.router)
+    app.include_router(routes_system.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -29,6 +29,22 @@ class LoginThrottled(BaseModel):
     retry_after_s: int
 
 
+class RecorderThread(BaseModel):
+    name: str = Field(description="ingest, disk-writer, index-writer or housekeeping")
+    running: bool
+    restarts: int = Field(description="How often the watchdog restarted it since the process started")
+
+
+class RecorderHealth(BaseModel):
+    """The recorder of this process: is it recording? The control room warns while it is impaired."""
+
+    present: bool = Field(description="False where this process records nothing (a cluster's central node)")
+    node_id: str | None
+    recording: bool = Field(description="Present, every thread running and not paused")
+    paused: GapReason | None = Field(description="Why nothing is written (disk full), if so")
+    threads: list[RecorderThread]
+
+
 class City(BaseModel):
     name: str
     timezone: str

@@ -212,7 +212,15 @@ class Recorder(RecorderPorts):
         log.info("recording %d cameras on node %s into %s", len(sources), self._node_id, self._root)
 
     def stop(self) -> None:
-        """Close every segment at its last whole fragment; the downtime that follows is a gap."""
+        """Close every segment at its last whole fragment; the downtime that follows is a gap.
+
+        A recorder whose start never got its threads going only lets go of its lock: a heartbeat written now would
+        tell the next start that it had been recording until now."""
+        if self._house is None:
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
+            return
         self._stop.set()
         if self._watchdog is not None:
             self._watchdog.join(10)  # before the others stop: a stopped thread is not a dead one
@@ -468,6 +476,11 @@ class Recorder(RecorderPorts):
     def threads_not_running(self) -> list[str]:
         """Names of the recorder's threads that are not running now (empty when the recorder is healthy)."""
         return [t.name for t in self.thread_status() if not t.running]
+
+    @property
+    def paused(self) -> str:
+        """Why nothing is being written (``disk_full``), or "" while recording."""
+        return self._paused
 
     def thread_gauges(self) -> dict[str, float]:
         """``/metrics`` gauges of the recorder's own health: ``camgrid_recorder_thread_up{thread}``,
