@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -85,3 +86,21 @@ def test_a_one_second_step_of_the_camera_clock_restarts_the_anchor() -> None:
     assert jump and wall == at
     wall, _, jump = a.place(1000 + 51 * 3600 + 90_000, at + 40_000_000)
     assert not jump and wall == at + 40_000_000
+
+
+@pytest.mark.parametrize("late_s", [0.0, 1.5])
+def test_a_recorder_that_was_held_up_sees_no_pause_in_the_burst(late_s: float) -> None:
+    """The recorder's own loop was held up 1.5 s (a busy machine): the pictures waiting in the socket arrive at once,
+    their RTP time went on. That wait is the recorder's: with it declared, the burst keeps the camera's own times;
+    undeclared (late 0), the same arrivals are a camera pause (the case the declaration exists for)."""
+    a = Anchor()
+    frames(a, 0, 100, 1000, T0)
+    burst_at = T0 + 99 * 40_000_000 + 1_540_000_000  # 38 pictures' worth of time waited in the socket
+    late_ns = int(late_s * 1e9)
+    placed = [a.place(1000 + (100 + i) * 3600, burst_at, late_ns=late_ns) for i in range(39)]
+    assert not any(j for _, _, j in placed)
+    first = placed[0][0]
+    if late_s:
+        assert first == T0 + 100 * 40_000_000, "stamped at its own time, not when the busy recorder read it"
+    else:
+        assert abs(first - burst_at) < 1_000_000, "undeclared, the same arrivals look like a pause"

@@ -125,3 +125,24 @@ def test_a_new_segment_starts_at_the_last_end_within_the_slew(out: Out, tmp_path
     s.finish()
     feed(s, 50, 25, T0 + 3 * NS)  # a second later: a real hole, which the recorder covers with a gap row
     assert out.opened[-1] == T0 + 3 * NS
+
+
+def test_an_anchor_pulled_back_never_shortens_a_picture(out: Out, tmp_path: Path) -> None:
+    """The anchor had stamped late and pulls back 60 ms: every picture keeps its own 40 ms (shortened pictures fall
+    two to a frame slot of a player, which drops one), and the lead is paid back by the anchor's later steps."""
+    s = segmenter(out, tmp_path, seconds=60.0)
+    durations: list[int] = []
+    real_add = s._add
+
+    def spy(a: AccessUnit, dur: int) -> None:
+        durations.append(dur)
+        real_add(a, dur)
+
+    s._add = spy  # type: ignore[method-assign]
+    feed(s, 0, 25, T0)
+    s.push(au(25, T0 + 25 * FRAME_NS - 60_000_000), 1000 + 25 * TICK, False)  # stamped 60 ms earlier than RTP says
+    feed(s, 26, 24, T0 + 26 * FRAME_NS - 60_000_000)
+    s.finish()
+    assert min(durations) == TICK, f"a picture was shortened: {sorted(set(durations))}"
+    (start, end, frames), *_ = out.closed
+    assert frames == 50 and end - start == 50 * FRAME_NS

@@ -128,6 +128,7 @@ class IngestLoop:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.ticks = 0
+        self.late_ns = 0  # how late the current tick runs (set by the loop thread; 0 when a test ticks)
         self._sink_error = ""
         for src in sources:
             self._add(src)
@@ -180,9 +181,15 @@ class IngestLoop:
     # loop ------------------------------------------------------------------------------------------------------
     def _run(self) -> None:
         interval = self.cfg.poll_interval_ms / 1000.0
+        previous: float | None = None
         try:
             while not self._stop.is_set():
                 started = time.monotonic()
+                # How late this tick runs (the machine was busy, the thread descheduled): data that waited in the
+                # sockets meanwhile arrives in one burst, and that wait is ours, never a pause of the camera.
+                late = 0.0 if previous is None else max(0.0, started - previous - interval)
+                self.late_ns = int(late * 1e9)
+                previous = started
                 self.tick(self.clock.monotonic())
                 spent = time.monotonic() - started
                 if spent < interval:
@@ -394,7 +401,7 @@ class IngestLoop:
         cid = sess.source.id
 
         def on_au(au: AccessUnit) -> None:
-            wall, ext, jump = anchor.place(au.ts, sess.arrival_ns)
+            wall, ext, jump = anchor.place(au.ts, sess.arrival_ns, late_ns=self.late_ns)
             au.arrival_ns = wall
             sess.frames += 1
             if not sess.up:

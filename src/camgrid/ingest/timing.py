@@ -57,8 +57,13 @@ class Anchor:
     def reset(self) -> None:
         self._last32 = None
 
-    def place(self, ts32: int, arrival_ns: int) -> tuple[int, int, bool]:
-        """(UTC ns of this access unit, extended RTP time, True when the anchor restarted)."""
+    def place(self, ts32: int, arrival_ns: int, *, late_ns: int = 0) -> tuple[int, int, bool]:
+        """(UTC ns of this access unit, extended RTP time, True when the anchor restarted).
+
+        ``late_ns``: how late the recorder read this picture (its loop was held up: a busy machine). Pictures that
+        waited in the socket arrive together after such a wait while their RTP time went on: the wait is the
+        recorder's, so that much of an arrival step is never taken for a pause of the camera.
+        """
         first = self._last32 is None
         ext = self.unwrap(ts32)
         if first:
@@ -69,9 +74,9 @@ class Anchor:
         self._prev_arrival = arrival_ns
         if rtp_step < 0 or rtp_step - arrival_step > self.step_tolerance_ns:
             return self._restart(ext, arrival_ns)  # the camera's clock was set
-        if arrival_step - rtp_step > self.step_tolerance_ns:
+        if arrival_step - rtp_step - late_ns > self.step_tolerance_ns:
             # A pause: the previous picture's skew is kept, the time the camera was silent is not hidden.
-            self._base_wall += arrival_step - rtp_step
+            self._base_wall += arrival_step - rtp_step - late_ns
         wall = self._base_wall + (ext - self._base_ext) * NS // self.clock_rate
         skew = arrival_ns - wall
         if skew > self.jump_ns or skew < -self.jump_ns:

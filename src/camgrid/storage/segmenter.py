@@ -30,6 +30,7 @@ log = logging.getLogger("camgrid.storage")
 NS = 1_000_000_000
 TICKS = fmp4.TIMESCALE
 MAX_SAMPLE_TICKS = 5 * TICKS  # a longer step between pictures is a clock jump, not a duration
+PAUSE_MIN_NS = 100_000_000  # a hole this long is a pause the anchor stepped over (a slew step is at most 10 ms)
 HOLE_TOLERANCE_NS = 20_000_000  # a new segment this close after the last end starts at it (rounding, a slew)
 
 
@@ -82,6 +83,7 @@ class Segmenter:
         self._frag_ticks = 0
         self._frag_base = 0
         self.last_end_ns: int | None = None  # end of the last sample written (UTC ns)
+        self._drift_ns = 0  # how far recorded time is behind the anchor (negative: ahead), caught up at segment ends
         self.dropped_waiting_key = 0
         self.cut_on_pause = False  # the last segment ended because the camera paused (until the next one opens)
         self.pause_ns = 0  # how long that pause was
@@ -115,17 +117,33 @@ class Segmenter:
                 dur = self._last_dur
             else:
                 self._last_dur = dur
-            # The anchor's view of this picture's duration: RTP time, plus the anchor's slew or a pause. Following
-            # it keeps recorded time on the recorder's clock (no drift from segment to segment).
+            # Where the anchor says the next picture is, against where RTP durations put it: the difference is the
+            # drift of recorded time behind the anchor (negative: ahead). A pause (the anchor moved by it) is the
+            # held picture's: it lasts until the next one came, or the segment is cut. Anything smaller (the slew,
+            # a pull-back) never changes a picture in the middle of a segment (irregular pictures fall two to a
+            # frame slot of a player, which drops one): the segment's last picture takes what is behind, so the
+            # next segment starts where the anchor says, and what is ahead is paid back by later steps.
             hole = au.arrival_ns - self._pending_wall - dur * NS // TICKS
+            self._drift_ns += hole
             cut = False
-            if hole > 0:
-                if dur * NS // TICKS + hole <= self.max_hold_ns:
-                    dur += hole * TICKS // NS  # the picture was the camera's last word until the next one came
+            if hole >= PAUSE_MIN_NS and self._drift_ns > 0:
+                pause = self._drift_ns
+                if dur * NS // TICKS + pause <= self.max_hold_ns:
+                    held = pause * TICKS // NS  # the picture was the camera's last word until the next one came
+                    dur += held
+                    self._drift_ns -= held * NS // TICKS
                 else:
                     cut = True
-            elif hole < 0:
-                dur = max(dur // 2, dur + hole * TICKS // NS)  # the anchor pulled back: shorten, never to nothing
+                    hole = pause
+            elif (
+                au.key
+                and self._drift_ns > 0
+                and self.seg is not None
+                and self.seg.duration + self._frag_ticks + dur >= self.seg_ticks
+            ):
+                caught = self._drift_ns * TICKS // NS  # the segment's last picture: catch up with the anchor
+                dur += caught
+                self._drift_ns -= caught * NS // TICKS
             self._add(pending, dur)
             self._pending = None
             if cut:
@@ -152,7 +170,9 @@ class Segmenter:
         Returns the UTC end of what was recorded, or None if no segment was open.
         """
         if self._pending is not None and self.seg is not None:
-            self._add(self._pending, self._last_dur)
+            caught = max(0, min(self._drift_ns, self.max_hold_ns)) * TICKS // NS  # end where the anchor says
+            self._drift_ns -= caught * NS // TICKS
+            self._add(self._pending, self._last_dur + caught)
         self._pending = None
         seg = self.seg
         if seg is None:
@@ -174,6 +194,7 @@ class Segmenter:
         last_end = self.last_end_ns
         if last_end is not None and start < last_end + HOLE_TOLERANCE_NS:
             start = last_end  # never earlier (no time twice); not later by a rounding (no false hole)
+        self._drift_ns = au.arrival_ns - start  # 0, or how far the anchor is from where recording goes on
         path = segment_path(self.root, self.camera_id, start)
         seg = OpenSegment(f"{self.camera_id}:{start}", path, start, ext, self.codec)
         params = [self.params[t] for t in sorted(self.params)]
