@@ -27,6 +27,7 @@ from camgrid.api.audit_hook import address_of, audit
 from camgrid.api.deps import ctx_of, db, require
 from camgrid.audit import reading
 from camgrid.audit.log import AuditError, AuditLog
+from camgrid.audit.note import parse_checkpoint_note
 from camgrid.vocabulary import AuditAction
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
@@ -181,8 +182,8 @@ def inclusion(
     log = _log(request)
     ck = reading.checkpoint(session=session, size=size)
     if size is None and (ck is None or ck.size <= index):
-        log.checkpoint()
-        ck = reading.checkpoint(session=session)
+        note = log.checkpoint()  # committed in the log's own transaction: taken from its answer, not re-read
+        ck = reading.CheckpointRow(parse_checkpoint_note(note).checkpoint.size, ctx_of(request).clock.wall_ns(), note)
     if ck is None:
         raise HTTPException(404, f"no signed checkpoint of size {size}")
     if ck.size <= index:
