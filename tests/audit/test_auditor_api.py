@@ -118,6 +118,7 @@ def test_search_by_person_camera_action_and_time_paged(world: World) -> None:
     assert len(timed) == 2
     assert c.get("/api/audit/entries", params={"limit": 10_000}).status_code == 422
     assert c.get("/api/audit/entries", params={"who": "x" * 65}).status_code == 422
+    assert c.get("/api/audit/entries", params={"to_ms": 2**53}).status_code == 422  # * 1e6 would overflow int64
 
 
 def test_a_search_is_itself_audited(world: World) -> None:
@@ -191,7 +192,10 @@ def test_transparency_per_district_and_month(world: World) -> None:
     rows = {row["district"]: row["counts"] for row in months[1]["rows"]}
     assert rows["D-01"]["playbacks"] == 3 and rows["D-02"]["playbacks"] == 3 and rows["D-01"]["live_views"] == 1
     assert months[0]["rows"] == [] and "playbacks" in r.json()["columns"]
-    assert c.get("/api/audit/transparency", params={"month": "2026-13"}).status_code == 422
+    for bad in ("2026-13", "0000-01", "9999-12"):
+        assert c.get("/api/audit/transparency", params={"month": bad}).status_code == 422, bad
+    early = c.get("/api/audit/transparency", params={"month": "1970-01", "months": 24})
+    assert early.status_code == 200 and early.json()["months"][0]["month"] == "1968-02"
 
 
 def test_the_export_is_audited_and_verifies_offline(world: World, tmp_path: Path) -> None:

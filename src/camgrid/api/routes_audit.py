@@ -33,7 +33,8 @@ from camgrid.vocabulary import AuditAction
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 MS = 1_000_000
 NAME = r"^[A-Za-z0-9_.:@+\-]{1,64}$"
-MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+MONTH = r"^(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])$"  # 1970-01 .. 2999-12
+MAX_MS = 9_000_000_000_000  # year 2255: * 1e6 stays inside a signed 64-bit column
 MAX_INDEX = 2**62
 EXPORT_FILE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/zip": {}}, "description": "entries.jsonl, checkpoints.txt, leaf_hashes.bin, key.pub"}
@@ -135,8 +136,8 @@ def search(
     who_: Annotated[str | None, Query(alias="who", pattern=NAME)] = None,
     camera: Annotated[str | None, Query(pattern=NAME)] = None,
     action: Annotated[str | None, Query(pattern=NAME)] = None,
-    from_ms: Annotated[int | None, Query(ge=0, le=2**53)] = None,
-    to_ms: Annotated[int | None, Query(ge=0, le=2**53)] = None,
+    from_ms: Annotated[int | None, Query(ge=0, le=MAX_MS)] = None,
+    to_ms: Annotated[int | None, Query(ge=0, le=MAX_MS)] = None,
     before: Annotated[int | None, Query(ge=0, le=MAX_INDEX, description="Keyset cursor: entries below")] = None,
     limit: Annotated[int, Query(ge=1, le=reading.MAX_PAGE)] = 50,
     who: Principal = require("audit.read"),
