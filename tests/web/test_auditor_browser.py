@@ -31,7 +31,7 @@ from camgrid.registry.schemas import CameraIn
 from camgrid.vocabulary import AuditAction, Role
 from tests.backends import backend_env, wait_for
 from tests.seeding import SEED
-from tests.web.test_control_room_browser import ARGS, CHROMIUM
+from tests.web.test_control_room_browser import ARGS, CHROMIUM, SHOTS
 
 PASSWORD = "auditor-browser-password"
 
@@ -166,6 +166,8 @@ def test_auditor_verifies_entries_in_the_browser_and_sees_a_rewrite_fail(served:
                 '[data-testid^="audit-check-"]', "els => els.map(e => [e.dataset.testid, e.dataset.result])"
             )
             assert [t for t, r in others if r != "ok"] == [f"audit-check-{served.target}"], others
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / "auditor.png"), full_page=True)
 
             with page.expect_download(timeout=15_000) as dl:
                 page.click('[data-testid="audit-export"]')
