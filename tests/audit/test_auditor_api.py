@@ -21,7 +21,7 @@ from camgrid.audit.log import AuditLog
 from camgrid.audit.merkle import leaf_hash, verify_consistency, verify_inclusion
 from camgrid.audit.note import Verifier, parse_checkpoint_note
 from camgrid.audit.verify import verify_export
-from camgrid.auditing import Entry
+from camgrid.auditing import AuditWriteError, Entry
 from camgrid.clock import NS_PER_S, FakeClock
 from camgrid.config import load_settings
 from camgrid.db.engine import make_engine, session_factory, unit_of_work
@@ -221,3 +221,18 @@ def test_other_roles_cannot_read_the_log(world: World) -> None:
     c = world.login("op")
     for url in ("/api/audit/entries", "/api/audit/checkpoints", "/api/audit/export", "/api/audit/entries/0/proof"):
         assert c.get(url).status_code == 403, url
+
+
+def test_no_export_and_no_search_when_the_log_refuses_the_entry(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail closed: the read is audited first, and when that entry cannot be written nothing is read."""
+    c = world.login("auditor")
+
+    def refuse(entry: Entry) -> int:
+        raise AuditWriteError("disk full")
+
+    monkeypatch.setattr(world.log, "append", refuse)
+    size = world.log.size
+    r = c.get("/api/audit/export")
+    assert r.status_code == 503 and "PK" not in r.text[:2]
+    assert c.get("/api/audit/entries", params={"who": "op"}).status_code == 503
+    assert world.log.size == size
