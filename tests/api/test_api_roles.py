@@ -68,6 +68,12 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/plans"): "map",
     ("GET", "/api/plans/{name}"): "map",
     ("GET", "/api/cameras/{camera_id}/snapshot.mp4"): "snapshot",
+    ("GET", "/api/audit/entries"): "audit.read",
+    ("GET", "/api/audit/entries/{index}/proof"): "audit.read",
+    ("GET", "/api/audit/checkpoints"): "audit.read",
+    ("GET", "/api/audit/consistency"): "audit.read",
+    ("GET", "/api/audit/transparency"): "audit.read",
+    ("GET", "/api/audit/export"): "audit.read",
 }
 
 

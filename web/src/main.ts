@@ -5,6 +5,7 @@ import { api, setUnauthorisedHandler, type Me } from "./api";
 import { resetCameras } from "./cameras";
 import { setMe } from "./session";
 import { clear, go, h, parseHash } from "./dom";
+import { mountAuditor } from "./auditor";
 import { mountExports } from "./exports";
 import { mountIncidents } from "./incidents";
 import { mountReports } from "./reports";
@@ -28,7 +29,12 @@ const links: Record<string, HTMLAnchorElement> = {
   exports: h("a", { href: "#/exports", "data-testid": "nav-exports" }, "Exports"),
   incidents: h("a", { href: "#/incidents", "data-testid": "nav-incidents" }, "Incidents"),
   reports: h("a", { href: "#/reports", "data-testid": "nav-reports" }, "Reports"),
+  audit: h("a", { href: "#/audit", "data-testid": "nav-audit", hidden: true }, "Audit log"),
 };
+// Screens only some roles have (the server refuses the others anyway).
+function showMenuFor(role: string | null): void {
+  links.audit.hidden = role !== "auditor";
+}
 const logout = h("button", { "data-testid": "logout", onclick: () => void doLogout() }, "Sign out");
 const recorderEl = h("span", { class: "recorder-warning error", "data-testid": "recorder-warning", role: "alert" });
 recorderEl.hidden = true;
@@ -53,6 +59,7 @@ async function doLogout(): Promise<void> {
   await api.logout().catch(() => {});
   me = null;
   setMe(null);
+  showMenuFor(null);
   resetCameras();
   go("login");
 }
@@ -83,6 +90,7 @@ async function loadCity(): Promise<void> {
 function signedIn(m: Me): void {
   me = m;
   setMe(m);
+  showMenuFor(m.role);
   setTimeZone(m.timezone);
   userEl.textContent = `${m.username} (${m.role})`;
   zoneEl.textContent = zoneLabel();
@@ -114,6 +122,7 @@ function route(): void {
     else if (r === "exports") cleanup = mountExports(main, params);
     else if (r === "incidents") cleanup = mountIncidents(main, params);
     else if (r === "reports") cleanup = mountReports(main, params);
+    else if (r === "audit") cleanup = mountAuditor(main, params);
     else cleanup = mountMap(main, params);
   } catch (e) {
     main.append(h("div", { class: "error" }, `this screen failed: ${(e as Error).message}`));
@@ -128,6 +137,7 @@ api
   .then((m) => {
     me = m;
     setMe(m);
+    showMenuFor(m.role);
     setTimeZone(m.timezone);
     userEl.textContent = `${m.username} (${m.role})`;
     void pollRecorder();
