@@ -286,6 +286,29 @@ class ClusterConfig(_Section):
     )
 
 
+class WitnessConfig(_Section):
+    """Witnesses of the audit log (docs/design/witnesses.md)."""
+
+    peers: str = Field(
+        "",
+        max_length=20_000,
+        description='Witnesses the central node asks to cosign each checkpoint, "; "-separated "<url> <witness key>" '
+        'pairs (the key as printed by `camgrid audit witness`); "" = none',
+    )
+    quorum: int = Field(
+        1, ge=0, le=100, description="Cosignatures the newest checkpoint needs for `camgrid audit verify` to pass"
+    )
+    serve_on_node: bool = Field(
+        True, description="A recorder node is a witness: it answers add-checkpoint on cluster.address"
+    )
+    log_keys: str = Field(
+        "",
+        max_length=20_000,
+        description='Log verifier keys a witness trusts, "; "-separated; "" = pin the key of the first checkpoint '
+        "it is sent per log (trust on first use)",
+    )
+
+
 class Settings(_Section):
     home: Path = Field(Path("var"), description="Folder with the config, the database and the recordings")
     log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$", description="Log level")
@@ -299,6 +322,7 @@ class Settings(_Section):
     health: HealthConfig = Field(default_factory=HealthConfig, description="Health and incidents")
     bus: BusConfig = Field(default_factory=BusConfig, description="Message bus")
     cluster: ClusterConfig = Field(default_factory=ClusterConfig, description="Recorder node of a cluster")
+    witness: WitnessConfig = Field(default_factory=WitnessConfig, description="Witnesses of the audit log")
 
     @property
     def recordings_dir(self) -> Path:
