@@ -80,8 +80,16 @@ def test_check_table(what: str, st: LogState | None, request_: AddCheckpoint, st
 
 @pytest.mark.parametrize(
     "body",
-    [b"", b"old 1\n", b"old 01\n\nx", b"old -1\n\nx", b"new 1\n\nx", b"old 1\nnot-base64!\n\nx", b"old 1\nAAAA\n\nx"]
-    + [b"old 1\n" + b"".join([base64.b64encode(b"\0" * 32) + b"\n"] * 64) + b"\nx"],
+    [
+        b"",
+        b"old 1\n",
+        b"old 01\n\nx",
+        b"old -1\n\nx",
+        b"new 1\n\nx",
+        b"old 1\nnot-base64!\n\nx",
+        b"old 1\nAAAA\n\nx",
+        b"old 1\n" + b"".join([base64.b64encode(b"\0" * 32) + b"\n"] * 64) + b"\nx",
+    ],
 )
 def test_malformed_requests_are_400(body: bytes) -> None:
     with pytest.raises(WitnessRefusal) as exc:

@@ -335,7 +335,8 @@ class WitnessStore:
             try:
                 cp = check(req, state=st, keys=keys)
             except WitnessRefusal as exc:
-                if exc.status not in (400, 404) and origin is not None:  # a known log misbehaving, or a lost client
+                lost = exc.status == 409 and exc.known_size != req.old_size  # a client behind: not misbehaviour
+                if exc.status not in (400, 404) and not lost and origin is not None:  # a known log misbehaving
                     size = _size_of(req.note)
                     self.state.refusals.append(Refusal(now_s, origin, req.old_size, size, exc.status, exc.reason))
                     del self.state.refusals[:-MAX_REFUSALS]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -121,7 +122,10 @@ def verify(
         click.echo(result.message)
         return
     if result.ok:
-        click.echo(f"NOT WITNESSED: {result.message}, but the witnesses do not vouch for it", err=True)
+        click.echo(
+            f"NOT WITNESSED: the export is self-consistent ({result.message}), but the witnesses do not vouch for it",
+            err=True,
+        )
     else:
         click.echo(f"TAMPERED: {result.message}", err=True)
     ctx.exit(1)
@@ -173,7 +177,8 @@ def witness(
         raise click.ClickException(str(exc)) from None
     server.start()
     bound = server.server_address
-    click.echo(f"witness {cosigner.key.text()} on http://{host}:{bound[1]}", nl=True)
+    click.echo(f"witness {cosigner.key.text()} on http://{host}:{bound[1]}")
+    sys.stdout.flush()
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
