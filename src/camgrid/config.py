@@ -238,8 +238,13 @@ class BusConfig(_Section):
     url: str = Field(
         "",
         max_length=2000,
-        pattern=r"^(|nats://\S+)$",
-        description='Message bus: "" = in-process (one machine), "nats://host:4222" = NATS JetStream (a cluster)',
+        pattern=r"^(|(nats|tls)://\S+)$",
+        repr=False,
+        description='Message bus: "" = in-process (one machine), "nats://user:password@host:4222" = NATS JetStream '
+        '(a cluster; "tls://..." over TLS); the password is never logged',
+    )
+    tls_ca: str = Field(
+        "", max_length=1000, description='PEM CA the NATS server\'s certificate is checked against; "" = system CAs'
     )
     stream: str = Field(
         "CAMGRID", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="JetStream stream name"

@@ -58,7 +58,12 @@ def create_app(ctx: AppContext) -> FastAPI:
                     if peers and ctx.factory is not None:  # the witnesses cosign it (docs/design/witnesses.md)
                         try:
                             await asyncio.to_thread(
-                                cosign_newest, ctx.audit, peers, engine=ctx.factory.kw["bind"], clock=ctx.clock
+                                cosign_newest,
+                                ctx.audit,
+                                peers,
+                                engine=ctx.factory.kw["bind"],
+                                clock=ctx.clock,
+                                ca=ctx.settings.cluster.tls_ca,
                             )
                         except Exception as exc:  # the next round retries; never stop checkpointing
                             logging.getLogger("camgrid.audit").warning("asking the witnesses failed: %s", exc)

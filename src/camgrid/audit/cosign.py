@@ -68,8 +68,12 @@ def newest_checkpoint(engine: Engine) -> tuple[int, str] | None:
     return None if row is None else (int(row[0]), str(row[1]))
 
 
-def cosign_newest(audit: AuditLog, peers: Sequence[Peer], *, engine: Engine, clock: Clock) -> list[Outcome]:
-    """Ask every witness that has not cosigned the newest checkpoint yet; store and return their answers."""
+def cosign_newest(
+    audit: AuditLog, peers: Sequence[Peer], *, engine: Engine, clock: Clock, ca: str = ""
+) -> list[Outcome]:
+    """Ask every witness that has not cosigned the newest checkpoint yet; store and return their answers.
+
+    ``ca``: the PEM CA of https witnesses (the cluster CA, for recorder nodes)."""
     newest = newest_checkpoint(engine)
     if newest is None or not peers:
         return []
@@ -89,7 +93,7 @@ def cosign_newest(audit: AuditLog, peers: Sequence[Peer], *, engine: Engine, clo
             )
         if done:
             continue
-        outcome = _ask(audit, peer, note, body, size, int(last or 0))
+        outcome = _ask(audit, peer, note, body, size, int(last or 0), ca)
         _store(engine, size, outcome, clock.wall_ns())
         if outcome.status is not WitnessStatus.COSIGNED:
             log.warning("witness %s did not cosign checkpoint %d: %s", peer.name, size, outcome.detail)
@@ -97,12 +101,12 @@ def cosign_newest(audit: AuditLog, peers: Sequence[Peer], *, engine: Engine, clo
     return out
 
 
-def _ask(audit: AuditLog, peer: Peer, note: str, body: str, size: int, old: int) -> Outcome:
+def _ask(audit: AuditLog, peer: Peer, note: str, body: str, size: int, old: int, ca: str) -> Outcome:
     key = audit.signer.verifier.text()
     for _ in range(2):
         try:
             proof = audit.consistency_proof(old, size) if 0 < old < size else []
-            line = submit(peer.url, AddCheckpoint(old, proof, note), log_key=key)
+            line = submit(peer.url, AddCheckpoint(old, proof, note), log_key=key, ca=ca)
         except WitnessRefusal as exc:
             if exc.status == 409 and exc.known_size is not None and exc.known_size != old:
                 if exc.known_size > size:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import ssl
 import threading
 from dataclasses import asdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -145,15 +146,26 @@ class WitnessServer(ThreadingHTTPServer):
 # ------------------------------------------------------------------------------------------------------ client
 
 
+def _verify(ca: str) -> ssl.SSLContext | bool:
+    return ssl.create_default_context(cafile=ca) if ca else True
+
+
 def submit(
-    url: str, req: AddCheckpoint, *, log_key: str, client: httpx.Client | None = None, timeout_s: float = TIMEOUT_S
+    url: str,
+    req: AddCheckpoint,
+    *,
+    log_key: str,
+    client: httpx.Client | None = None,
+    timeout_s: float = TIMEOUT_S,
+    ca: str = "",
 ) -> str:
     """POST the request to the witness at ``url`` (its prefix); the cosignature line, or WitnessRefusal.
 
-    Status 0 means the witness could not be reached or answered nonsense."""
+    ``ca``: a PEM CA for https witnesses (a node's certificate from the cluster CA). Status 0 means the witness
+    could not be reached or answered nonsense."""
     headers = {"Content-Type": "text/plain; charset=utf-8", LOG_KEY_HEADER: log_key}
     own = client is None
-    c = client or httpx.Client(timeout=timeout_s, trust_env=False)
+    c = client or httpx.Client(timeout=timeout_s, trust_env=False, verify=_verify(ca))
     try:
         r = c.post(url.rstrip("/") + ADD_PATH, content=req.encode(), headers=headers)
     except httpx.HTTPError as exc:
@@ -170,10 +182,10 @@ def submit(
     raise WitnessRefusal(r.status_code, r.text.strip()[:300] or f"HTTP {r.status_code}")
 
 
-def fetch_info(url: str, *, timeout_s: float = TIMEOUT_S) -> dict[str, Any]:
+def fetch_info(url: str, *, timeout_s: float = TIMEOUT_S, ca: str = "") -> dict[str, Any]:
     """The witness's ``GET /witness`` answer; WitnessRefusal(0) when it cannot be had."""
     try:
-        with httpx.Client(timeout=timeout_s, trust_env=False) as c:
+        with httpx.Client(timeout=timeout_s, trust_env=False, verify=_verify(ca)) as c:
             r = c.get(url.rstrip("/") + INFO_PATH)
             r.raise_for_status()
             data = r.json()

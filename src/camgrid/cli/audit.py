@@ -56,7 +56,7 @@ def checkpoint(ctx: click.Context) -> None:
         peers = parse_peers(settings.witness.peers)
         log = AuditLog.open(engine, home=settings.home, clock=clock, auto_checkpoint=False)
         note = log.checkpoint()
-        outcomes = cosign_newest(log, peers, engine=engine, clock=clock)
+        outcomes = cosign_newest(log, peers, engine=engine, clock=clock, ca=settings.cluster.tls_ca)
     except (AuditError, NoteError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(note, nl=False)
@@ -109,7 +109,7 @@ def verify(
             info = {}
             for p in peers:
                 try:
-                    info[p.name] = fetch_info(p.url)
+                    info[p.name] = fetch_info(p.url, ca=settings.cluster.tls_ca)
                 except WitnessRefusal as exc:
                     info[p.name] = f"{p.url}: {exc.reason}"
         rep = verify_witnesses(folder, keys, quorum=settings.witness.quorum if quorum is None else quorum, info=info)
