@@ -36,14 +36,18 @@ def redact_url(url: str) -> str:
         return url
     host = parts.hostname or ""
     host = f"[{host}]" if ":" in host else host
-    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    user = f"{parts.username}:***" if parts.password is not None else "***"  # a lone user part is a NATS token
+    netloc = f"{user}@{host}" + (f":{parts.port}" if parts.port else "")
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def _redacted(exc: BaseException, url: str) -> str:
     text = str(exc)
-    password = urlsplit(url).password
-    return text.replace(password, "***") if password else text
+    parts = urlsplit(url)
+    for secret in (parts.password, parts.username if parts.password is None else None):
+        if secret:
+            text = text.replace(secret, "***")
+    return text
 
 
 class JetStreamBus:
