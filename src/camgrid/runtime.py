@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from camgrid.api.context import AppContext
 from camgrid.audit.log import AuditLog
-from camgrid.audit.note import Verifier
+from camgrid.audit.note import NoteError, Verifier
 from camgrid.audit.witness import WitnessStore, load_or_create_cosigner
 from camgrid.auditing import SYSTEM
 from camgrid.bus import Bus, make_bus
@@ -90,9 +90,12 @@ def node_witness(settings: Settings) -> WitnessStore | None:
     if not settings.witness.serve_on_node:
         return None
     folder = settings.home / "witness"
-    keys = [Verifier.parse(k) for k in settings.witness.log_keys.split(";") if k.strip()]
-    cosigner = load_or_create_cosigner(folder / "witness.key", name=f"camgrid.witness/{settings.recorder.node_id}")
-    return WitnessStore(folder / "state.json", cosigner=cosigner, log_keys=keys, pin_first=not keys)
+    try:
+        keys = [Verifier.parse(k) for k in settings.witness.log_keys.split(";") if k.strip()]
+        cosigner = load_or_create_cosigner(folder / "witness.key", name=f"camgrid.witness/{settings.recorder.node_id}")
+        return WitnessStore(folder / "state.json", cosigner=cosigner, log_keys=keys, pin_first=not keys)
+    except (NoteError, OSError, ValueError) as exc:  # the node does not start, saying why
+        raise RuntimeError(f"the audit witness of this node cannot start: {exc}") from None
 
 
 @dataclass
