@@ -352,6 +352,15 @@ class WitnessStore:
             self._write()
             return line
 
+    def snapshot(self) -> dict[str, object]:
+        """What ``GET /witness`` shows: the key, per log the newest cosigned checkpoint, the refusals."""
+        with self._lock:
+            return {
+                "key": self.cosigner.key.text(),
+                "logs": {k: asdict(v) for k, v in self.state.logs.items()},
+                "refusals": [asdict(r) for r in self.state.refusals],
+            }
+
     def refusals(self, origin: str | None = None) -> list[Refusal]:
         with self._lock:
             return [r for r in self.state.refusals if origin is None or r.origin == origin]

@@ -18,7 +18,6 @@ import logging
 import socket
 import ssl
 import threading
-from dataclasses import asdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -62,10 +61,7 @@ def handle_add(store: WitnessStore, body: bytes, *, now_s: int, offered_key: str
 
 
 def handle_info(store: WitnessStore) -> bytes:
-    with store._lock:
-        logs = {k: asdict(v) for k, v in store.state.logs.items()}
-        refusals = [asdict(r) for r in store.state.refusals]
-    return json.dumps({"key": store.cosigner.key.text(), "logs": logs, "refusals": refusals}).encode()
+    return json.dumps(store.snapshot()).encode()
 
 
 def serve_witness_request(handler: BaseHTTPRequestHandler, store: WitnessStore, clock: Clock) -> bool:
