@@ -137,13 +137,15 @@ class Runtime:
         if self.serves_metrics and self.recorder is not None:
             self._metrics = self._serve_metrics(self.recorder)
         if self.role is ProcessRole.NODE:
-            # The central API fetches this node's segments here (cluster.address, cluster.media_token).
+            # The central API fetches this node's segments here (cluster.address, cluster.media_token); the node
+            # witnesses the audit log on the same server.
+            cluster = self.settings.cluster
             self._recordings = serve_recordings(
                 factory=self.factory,
                 node_id=self.settings.recorder.node_id,
                 recordings=self.settings.recordings_dir,
                 cfg=self.settings.cluster,
-                witness=node_witness(self.settings),
+                witness=node_witness(self.settings) if cluster.address and cluster.media_token else None,
                 clock=self.clock,
             )
         if self.incidents is not None:
