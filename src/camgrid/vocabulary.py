@@ -174,3 +174,11 @@ class DeletionReason(StrEnum):
 
 # The account name camgrid's own automatic actions are audited under (retention, recovery).
 SYSTEM_ACTOR = "camgrid"
+
+
+class WitnessStatus(StrEnum):
+    """What a witness answered for a checkpoint (``audit_cosignatures.status``; docs/design/witnesses.md)."""
+
+    COSIGNED = "cosigned"
+    REFUSED = "refused"  # it checked and said no: a rollback, a fork, a bad proof or signature
+    UNREACHABLE = "unreachable"  # no answer (down, network, nonsense)

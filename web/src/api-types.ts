@@ -758,7 +758,8 @@ export interface paths {
         /**
          * Segment Media
          * @description The segment's fMP4, ranges honoured. A segment recorded on another node of a cluster is streamed from that
-         *     node (``cluster.address``, authenticated with ``cluster.media_token``); 503 naming the node when it is down.
+         *     node (``cluster.address``, with that node's credential derived from ``cluster.media_secret``); 503 naming the
+         *     node when it is down.
          */
         get: operations["segment_media_api_segments__segment_id__media_get"];
         put?: never;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -46,11 +47,27 @@ def create_app(ctx: AppContext) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx.attach(asyncio.get_running_loop())
 
+        from camgrid.audit.cosign import cosign_newest, parse_peers
+
+        peers = parse_peers(ctx.settings.witness.peers)  # a bad witness.peers stops the start, loudly
+
         async def checkpoints() -> None:  # signed checkpoints at least every minute while entries arrive
             while True:
                 await asyncio.sleep(10)
                 if ctx.audit is not None:
                     await asyncio.to_thread(ctx.audit.maybe_checkpoint, ctx.clock.wall_ns())
+                    if peers and ctx.factory is not None:  # the witnesses cosign it (docs/design/witnesses.md)
+                        try:
+                            await asyncio.to_thread(
+                                cosign_newest,
+                                ctx.audit,
+                                peers,
+                                engine=ctx.factory.kw["bind"],
+                                clock=ctx.clock,
+                                ca=ctx.settings.cluster.tls_ca,
+                            )
+                        except Exception as exc:  # the next round retries; never stop checkpointing
+                            logging.getLogger("camgrid.audit").warning("asking the witnesses failed: %s", exc)
 
         task = asyncio.create_task(checkpoints())
         yield
