@@ -17,6 +17,7 @@ Origin rule, for every request under ``/api/`` (HTTP and WebSocket):
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
@@ -32,6 +33,7 @@ HOST_RE = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9
 PERMISSIONS = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), display-capture=()"
 HSTS = "max-age=31536000"
 REFUSED_CLOSE = 4403
+log = logging.getLogger("camgrid.api.security")
 
 
 def content_security_policy(scheme: str, host: str | None) -> str:
@@ -139,7 +141,21 @@ class TransportSecurity:
         await send_with_headers({"type": "http.response.body", "body": body})
 
     def refusal(self, scope: Scope, headers: dict[str, str], scheme: str, host: str | None) -> str | None:
-        """Why this request is refused (a fixed phrase, safe in JSON), or None."""
+        """Why this request is refused (a fixed phrase, safe in JSON), or None; a refusal is logged."""
+        reason = self._refusal(scope, headers, scheme, host)
+        if reason is not None:
+            log.warning(
+                "refused %s %s: %s (Origin %r, Referer origin %r, Sec-Fetch-Site %r)",
+                scope["type"],
+                scope.get("path", "")[:200],
+                reason,
+                headers.get("origin", "")[:200],
+                origin_of(headers["referer"])[:200] if "referer" in headers else "",  # its origin: no path
+                headers.get("sec-fetch-site", "")[:40],
+            )
+        return reason
+
+    def _refusal(self, scope: Scope, headers: dict[str, str], scheme: str, host: str | None) -> str | None:
         allowed = set(self.configured)
         if host is not None and HOST_RE.match(host):
             allowed.add(normal_origin(scheme, host))
