@@ -15,6 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
 from camgrid.config import Settings
 
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.", "ip6-localhost", "ip6-loopback"})
@@ -95,10 +100,8 @@ def listen_plan(settings: Settings, *, host: str | None, port: int | None, insec
     return where
 
 
-def _san(names: list[str]) -> list[object]:
-    from cryptography import x509
-
-    out: list[object] = []
+def _san(names: list[str]) -> list[x509.GeneralName]:
+    out: list[x509.GeneralName] = []
     for name in names:
         try:
             out.append(x509.IPAddress(ipaddress.ip_address(name.strip("[]"))))
@@ -111,11 +114,6 @@ def make_self_signed(*, cert_path: Path, key_path: Path, names: list[str], days:
     """A self-signed ECDSA P-256 certificate for ``names`` (DNS names or IP addresses) valid ``days`` from now.
 
     The key is written with mode 0600 (created so, never world-readable in between), its folder 0700."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
     if not names:
         raise TransportError("name at least one host name or address for the certificate")
     key = ec.generate_private_key(ec.SECP256R1())
@@ -129,7 +127,7 @@ def make_self_signed(*, cert_path: Path, key_path: Path, names: list[str], days:
         .serial_number(x509.random_serial_number())
         .not_valid_before(start)
         .not_valid_after(start + timedelta(days=days))
-        .add_extension(x509.SubjectAlternativeName(_san(names)), critical=False)  # type: ignore[arg-type]
+        .add_extension(x509.SubjectAlternativeName(_san(names)), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
