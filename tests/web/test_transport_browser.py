@@ -127,6 +127,15 @@ def test_foreign_page_refused_and_control_room_under_csp(city_factory: Any) -> N
                 20,
                 what="live video playing",
             )
+            # The other screens draw with inline colours (timeline gaps, report bars) and play from blob: URLs.
+            page.goto(base + f"/#/playback?cams={masked}")
+            page.wait_for_selector(
+                '[data-testid="timeline"]:not([data-segments="0"])', timeout=15_000, state="attached"
+            )
+            page.goto(base + "/#/reports")
+            page.wait_for_selector('[data-testid="report-table"]', timeout=15_000, state="attached")
+            page.goto(base + "/#/incidents")
+            page.wait_for_selector('[data-testid="incident-count"]', timeout=15_000, state="attached")
             violations = page.evaluate("() => window.__csp")
             # The control room's own state-changing requests still pass: Chromium sends Origin on a same-origin
             # POST (under Referrer-Policy: no-referrer it would send "Origin: null", refused). Sign out, body-less.
