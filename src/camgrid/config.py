@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 log = logging.getLogger("camgrid.config")
 CONFIG_NAME = "camgrid.toml"
@@ -110,6 +111,37 @@ class SimConfig(_Section):
 class ServerConfig(_Section):
     host: str = Field("127.0.0.1", max_length=255, description="Address of the control room")
     port: int = Field(8080, ge=1, le=65535, description="Port of the control room")
+    tls_cert: str = Field(
+        "",
+        max_length=4096,
+        description='PEM certificate (chain) for HTTPS, relative to $CAMGRID_HOME or absolute; "" = plain HTTP',
+    )
+    tls_key: str = Field(
+        "",
+        max_length=4096,
+        description="PEM private key for HTTPS (must not be world-readable), relative to $CAMGRID_HOME or absolute",
+    )
+    insecure_http: bool = Field(
+        False, description="Allow plain HTTP on an address beyond loopback (sessions and video in clear: avoid)"
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Browser origins besides the server's own that may use the API "
+        "(scheme://host[:port], e.g. a reverse proxy's public origin); comma-separated in the environment",
+    )
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            for origin in value:
+                if not isinstance(origin, str) or not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+", origin):
+                    raise ValueError(f"not an origin (scheme://host[:port], no path): {origin!r}")
+            value = [o.lower() for o in value]
+        return value
 
 
 class PlannerConfig(_Section):

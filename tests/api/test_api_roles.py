@@ -120,7 +120,8 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
             districts=["D-01"],
             now_ns=0,
         )
-    return TestClient(create_app(AppContext(settings=settings, factory=factory, clock=SystemClock())))
+    app = create_app(AppContext(settings=settings, factory=factory, clock=SystemClock()))
+    return TestClient(app, headers={"Origin": "http://testserver"})  # a browser sends Origin
 
 
 def _login(client: TestClient, user: str) -> None:

@@ -96,7 +96,7 @@ def _start_central(city: PgCity) -> tuple[Proc, str]:
 
 
 def _login(base: str, user: str) -> httpx.Client:
-    client = httpx.Client(base_url=base, timeout=60)
+    client = httpx.Client(base_url=base, timeout=60, headers={"Origin": base})  # as a browser: Origin
     r = client.post("/api/auth/login", json={"username": user, "password": PASSWORD})
     assert r.status_code == 200, r.text
     return client

@@ -31,6 +31,7 @@ from camgrid.api import (
 from camgrid.api.context import AppContext
 from camgrid.api.deps import User, principal_of, secret_of
 from camgrid.api.schemas import CameraEvent, Hello, LiveCodec, LiveOffline, LiveOrigin
+from camgrid.api.security import TransportSecurity
 from camgrid.health.schemas import IncidentEvent
 
 STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
@@ -87,6 +88,8 @@ def create_app(ctx: AppContext) -> FastAPI:
 
         ctx.audit = AuditLog.open(ctx.factory.kw["bind"], home=ctx.settings.home, clock=ctx.clock)
     app.add_middleware(RequireSession, ctx=ctx)
+    # Outermost: every response (a 401 too) carries the security headers; a foreign page is refused first.
+    app.add_middleware(TransportSecurity, allowed_origins=ctx.settings.server.allowed_origins)
     for router in (routes_auth.router, routes_cameras.router, routes_live.router, routes_exports.router):
         app.include_router(router)
     app.include_router(routes_privacy.router)

@@ -59,7 +59,15 @@ def login(body: Login, request: Request, session: Session = Depends(db)) -> Resp
     # The request owns its unit of work: commit before the cookie leaves, or the browser's next request may race it.
     session.commit()
     resp = JSONResponse(_me(who, ctx.settings.timezone))
-    resp.set_cookie(COOKIE, secret, max_age=int(ctx.session_ttl_s), httponly=True, samesite="strict", path="/")
+    resp.set_cookie(
+        COOKIE,
+        secret,
+        max_age=int(ctx.session_ttl_s),
+        httponly=True,
+        samesite="strict",
+        path="/",
+        secure=request.url.scheme == "https",  # under TLS the cookie never travels in clear
+    )
     return resp
 
 
