@@ -25,6 +25,7 @@ from camgrid.api import (
     routes_plans,
     routes_privacy,
     routes_system,
+    routes_users,
 )
 from camgrid.api.context import AppContext
 from camgrid.api.deps import User, principal_of, secret_of
@@ -76,6 +77,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(routes_plans.router)
     app.include_router(routes_health.router)
     app.include_router(routes_system.router)
+    app.include_router(routes_users.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
