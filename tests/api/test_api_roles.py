@@ -68,6 +68,17 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/plans"): "map",
     ("GET", "/api/plans/{name}"): "map",
     ("GET", "/api/cameras/{camera_id}/snapshot.mp4"): "snapshot",
+    ("GET", "/api/users"): "users.manage",
+    ("POST", "/api/users"): "users.manage",
+    ("POST", "/api/users/{username}/disable"): "users.manage",
+    ("POST", "/api/users/{username}/enable"): "users.manage",
+    ("DELETE", "/api/users/{username}"): "users.manage",
+    ("PUT", "/api/users/{username}/role"): "users.manage",
+    ("PUT", "/api/users/{username}/districts"): "users.manage",
+    ("POST", "/api/users/{username}/password"): "users.manage",
+    ("POST", "/api/users/{username}/revoke"): "users.manage",
+    ("GET", "/api/users/{username}/tokens"): "users.manage",
+    ("DELETE", "/api/users/{username}/tokens"): "users.manage",
 }
 
 

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 
-from fastapi import WebSocket
+from fastapi import WebSocket, WebSocketDisconnect
 
 from camgrid.access.policy import allowed
 from camgrid.access.service import Principal
@@ -51,6 +51,15 @@ async def _watch(ctx: AppContext, secret: str, who: Principal, permission: str) 
             return code
 
 
+async def _until_client_leaves(websocket: WebSocket) -> None:
+    """The control room sends nothing on these sockets; reading notices a client that went away even while nothing
+    is sent to it (an idle camera), so its work and its guard end with it."""
+    while True:
+        msg = await websocket.receive()
+        if msg["type"] == "websocket.disconnect":
+            return
+
+
 async def guarded(
     websocket: WebSocket,
     ctx: AppContext,
@@ -63,15 +72,19 @@ async def guarded(
     secret = ws_secret(websocket)
     job = asyncio.ensure_future(work())
     guard = asyncio.ensure_future(_watch(ctx, secret, who, permission))
+    gone = asyncio.ensure_future(_until_client_leaves(websocket))
+    tasks = (job, guard, gone)
     try:
-        await asyncio.wait({job, guard}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for task in (job, guard):
+        for task in tasks:
             if not task.done():
                 task.cancel()
-        for task in (job, guard):
-            with contextlib.suppress(asyncio.CancelledError):
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
                 await task
+    if gone.done() and not gone.cancelled():
+        return
     if guard.done() and not guard.cancelled() and guard.exception() is None:
         with contextlib.suppress(RuntimeError):  # the client may have gone at the same moment
             await websocket.close(code=guard.result())
