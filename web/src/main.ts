@@ -1,5 +1,5 @@
 // Control-room single page app. Routes by hash: #/login #/map #/live?n=4&cams=a,b #/playback?cams=a,b&t=ms
-// #/exports?camera=a&from=ms&to=ms #/incidents?all=1&id=n #/reports?period=24h|7d|custom&from=ms&to=ms. Each screen mounts into <main> and returns its cleanup.
+// #/exports?camera=a&from=ms&to=ms #/incidents?all=1&id=n #/reports?period=24h|7d|custom&from=ms&to=ms #/users (admins). Each screen mounts into <main> and returns its cleanup.
 import "./style.css";
 import { api, setUnauthorisedHandler, type Me } from "./api";
 import { resetCameras } from "./cameras";
@@ -14,6 +14,7 @@ import { mountPlayback } from "./playback";
 import { recorderWarning } from "./recorder-health";
 import "./stats";
 import { setTimeZone, zoneLabel } from "./time";
+import { mayManageUsers, mountUsers } from "./users";
 import { mountWall } from "./wall";
 
 const app = document.getElementById("app")!;
@@ -28,7 +29,13 @@ const links: Record<string, HTMLAnchorElement> = {
   exports: h("a", { href: "#/exports", "data-testid": "nav-exports" }, "Exports"),
   incidents: h("a", { href: "#/incidents", "data-testid": "nav-incidents" }, "Incidents"),
   reports: h("a", { href: "#/reports", "data-testid": "nav-reports" }, "Reports"),
+  users: h("a", { href: "#/users", "data-testid": "nav-users", hidden: true }, "Users"),
 };
+
+/** The menu offers what the role may use: the users screen to admins only (the server refuses others anyway). */
+function showMenuFor(m: Me | null): void {
+  links.users.hidden = !mayManageUsers(m?.role);
+}
 const logout = h("button", { "data-testid": "logout", onclick: () => void doLogout() }, "Sign out");
 const recorderEl = h("span", { class: "recorder-warning error", "data-testid": "recorder-warning", role: "alert" });
 recorderEl.hidden = true;
@@ -53,6 +60,7 @@ async function doLogout(): Promise<void> {
   await api.logout().catch(() => {});
   me = null;
   setMe(null);
+  showMenuFor(null);
   resetCameras();
   go("login");
 }
@@ -83,6 +91,7 @@ async function loadCity(): Promise<void> {
 function signedIn(m: Me): void {
   me = m;
   setMe(m);
+  showMenuFor(m);
   setTimeZone(m.timezone);
   userEl.textContent = `${m.username} (${m.role})`;
   zoneEl.textContent = zoneLabel();
@@ -114,6 +123,7 @@ function route(): void {
     else if (r === "exports") cleanup = mountExports(main, params);
     else if (r === "incidents") cleanup = mountIncidents(main, params);
     else if (r === "reports") cleanup = mountReports(main, params);
+    else if (r === "users" && mayManageUsers(me?.role)) cleanup = mountUsers(main);
     else cleanup = mountMap(main, params);
   } catch (e) {
     main.append(h("div", { class: "error" }, `this screen failed: ${(e as Error).message}`));
@@ -128,6 +138,7 @@ api
   .then((m) => {
     me = m;
     setMe(m);
+    showMenuFor(m);
     setTimeZone(m.timezone);
     userEl.textContent = `${m.username} (${m.role})`;
     void pollRecorder();
