@@ -4,9 +4,9 @@ districts all lie within theirs; anyone else does not exist for them (404). No p
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -20,7 +20,9 @@ from camgrid.vocabulary import Role
 router = APIRouter(prefix="/api/users", tags=["users"])
 MS = 1_000_000
 MANAGE = "users.manage"
-District = Field(min_length=1, max_length=64)
+# Names as ``access.service.USERNAME`` makes them: anything else is no user (422, never a database error).
+Username = Annotated[str, Path(min_length=2, max_length=64, pattern=access.USERNAME.pattern)]
+DistrictId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^,\x00-\x1f\x7f]+$")]
 
 
 class UserOut(BaseModel):
@@ -34,10 +36,10 @@ class UserOut(BaseModel):
 
 
 class UserIn(BaseModel):
-    username: str = Field(min_length=2, max_length=64)
+    username: str = Field(min_length=2, max_length=64, pattern=access.USERNAME.pattern)
     password: str = Field(min_length=access.PASSWORD_MIN, max_length=1000)
     role: Role
-    districts: list[str] = Field(default_factory=list, max_length=200, description="Empty: all districts")
+    districts: list[DistrictId] = Field(default_factory=list, max_length=200, description="Empty: all districts")
 
 
 class RoleIn(BaseModel):
@@ -45,7 +47,7 @@ class RoleIn(BaseModel):
 
 
 class DistrictsIn(BaseModel):
-    districts: list[str] = Field(default_factory=list, max_length=200)
+    districts: list[DistrictId] = Field(default_factory=list, max_length=200)
     all: bool = Field(False, description="Lift the district limit (an unscoped admin only)")
 
 
@@ -78,13 +80,6 @@ def _out(session: Session, user: User) -> dict[str, Any]:
     }
 
 
-def _check_districts(districts: list[str]) -> list[str]:
-    bad = [d for d in districts if not 1 <= len(d) <= 64 or "," in d]
-    if bad:
-        raise HTTPException(422, "a district id is 1-64 characters, without commas")
-    return districts
-
-
 def _refused(exc: access.AccessError) -> HTTPException:
     return HTTPException(422, str(exc))
 
@@ -107,7 +102,7 @@ def create(
                 username=body.username,
                 password=body.password,
                 role=body.role,
-                districts=_check_districts(body.districts),
+                districts=body.districts,
                 now_ns=ctx_of(request).clock.wall_ns(),
             )
         except access.AccessError as exc:
@@ -118,7 +113,7 @@ def create(
 
 @router.post("/{username}/disable", response_model=UserOut)
 def disable(
-    username: str, request: Request, who: Principal = require(MANAGE), session: Session = Depends(db)
+    username: Username, request: Request, who: Principal = require(MANAGE), session: Session = Depends(db)
 ) -> dict[str, Any]:
     """No more logins; every session, token and open WebSocket of theirs ends."""
     with answering():
@@ -134,7 +129,7 @@ def disable(
 
 @router.post("/{username}/enable", response_model=UserOut)
 def enable(
-    username: str, request: Request, who: Principal = require(MANAGE), session: Session = Depends(db)
+    username: Username, request: Request, who: Principal = require(MANAGE), session: Session = Depends(db)
 ) -> dict[str, Any]:
     with answering():
         try:
@@ -149,7 +144,7 @@ def enable(
 
 @router.delete("/{username}", response_model=Ended)
 def delete(
-    username: str, request: Request, who: Principal = require(MANAGE), session: Session = Depends(db)
+    username: Username, request: Request, who: Principal = require(MANAGE), session: Session = Depends(db)
 ) -> dict[str, Any]:
     """A tombstone: the audit log keeps naming the user, the name is never given again, they are no longer listed."""
     with answering():
@@ -171,7 +166,7 @@ def delete(
 
 @router.put("/{username}/role", response_model=UserOut)
 def set_role(
-    username: str, body: RoleIn, request: Request, who: Principal = require(MANAGE), session: Session = Depends(db)
+    username: Username, body: RoleIn, request: Request, who: Principal = require(MANAGE), session: Session = Depends(db)
 ) -> dict[str, Any]:
     """Their sessions and tokens end: the new rights apply from their next login."""
     with answering():
@@ -187,7 +182,11 @@ def set_role(
 
 @router.put("/{username}/districts", response_model=UserOut)
 def set_districts(
-    username: str, body: DistrictsIn, request: Request, who: Principal = require(MANAGE), session: Session = Depends(db)
+    username: Username,
+    body: DistrictsIn,
+    request: Request,
+    who: Principal = require(MANAGE),
+    session: Session = Depends(db),
 ) -> dict[str, Any]:
     with answering():
         try:
@@ -196,7 +195,7 @@ def set_districts(
                 audit=writer(request),
                 actor=actor(request, who),
                 username=username,
-                districts=_check_districts(body.districts),
+                districts=body.districts,
                 all_districts=body.all,
             )
         except access.AccessError as exc:
@@ -207,7 +206,11 @@ def set_districts(
 
 @router.post("/{username}/password", response_model=UserOut)
 def reset_password(
-    username: str, body: PasswordIn, request: Request, who: Principal = require(MANAGE), session: Session = Depends(db)
+    username: Username,
+    body: PasswordIn,
+    request: Request,
+    who: Principal = require(MANAGE),
+    session: Session = Depends(db),
 ) -> dict[str, Any]:
     """A new password; every session and token of theirs ends."""
     with answering():
@@ -227,7 +230,7 @@ def reset_password(
 
 @router.post("/{username}/revoke", response_model=Ended)
 def revoke(
-    username: str, request: Request, who: Principal = require(MANAGE), session: Session = Depends(db)
+    username: Username, request: Request, who: Principal = require(MANAGE), session: Session = Depends(db)
 ) -> dict[str, Any]:
     """End every session and token of the user now (they may log in again)."""
     with answering():
@@ -237,7 +240,9 @@ def revoke(
 
 
 @router.get("/{username}/tokens", response_model=list[TokenOut])
-def tokens(username: str, who: Principal = require(MANAGE), session: Session = Depends(db)) -> list[dict[str, Any]]:
+def tokens(
+    username: Username, who: Principal = require(MANAGE), session: Session = Depends(db)
+) -> list[dict[str, Any]]:
     with answering():
         rows = access.list_tokens(session=session, actor=who.actor(), username=username)
     return [
@@ -253,9 +258,11 @@ def tokens(username: str, who: Principal = require(MANAGE), session: Session = D
 
 @router.delete("/{username}/tokens", response_model=Ended)
 def revoke_tokens(
-    username: str,
+    username: Username,
     request: Request,
-    name: str | None = Query(None, min_length=1, max_length=100, description="Only the tokens of this name"),
+    name: str | None = Query(
+        None, min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$", description="Only the tokens of this name"
+    ),
     who: Principal = require(MANAGE),
     session: Session = Depends(db),
 ) -> dict[str, Any]:
