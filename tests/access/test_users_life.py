@@ -153,5 +153,8 @@ def test_the_service_refuses_a_token_beyond_the_ceiling(tmp_path: Path) -> None:
     ],
 )
 def test_the_access_limits_are_bounded_in_the_configuration(tmp_path: Path, env: dict[str, str]) -> None:
-    with pytest.raises(ConfigError, match="access"):
+    defaults = load_settings(tmp_path, {}).access
+    assert (defaults.token_days, defaults.token_max_days, defaults.session_ttl_s) == (30, 90, 12 * 3600)
+    assert load_settings(tmp_path, {"CAMGRID_ACCESS__TOKEN_MAX_DAYS": "60"}).access.token_max_days == 60
+    with pytest.raises(ConfigError, match=r": access(\.[a-z_]+)?: "):
         load_settings(tmp_path, env)
