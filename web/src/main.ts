@@ -68,6 +68,7 @@ async function doLogout(): Promise<void> {
 setUnauthorisedHandler(() => {
   if (me) {
     me = null;
+    showMenuFor(null);
     resetCameras();
   }
   if (!location.hash.startsWith("#/login")) {
