@@ -132,6 +132,8 @@ class AuditAction(StrEnum):
     TOKEN_REVOKE = "token.revoke"
     SUGGESTION_DECIDE = "registry.suggestion"
     EVIDENCE_SUBMIT = "evidence.submit"
+    AUDIT_SEARCH = "audit.search"  # an auditor searched the log (first page; its filters in the details)
+    AUDIT_EXPORT = "audit.export"  # the whole log left as a download
 
 
 class ExportStatus(StrEnum):

@@ -79,6 +79,12 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("POST", "/api/users/{username}/revoke"): "users.manage",
     ("GET", "/api/users/{username}/tokens"): "users.manage",
     ("DELETE", "/api/users/{username}/tokens"): "users.manage",
+    ("GET", "/api/audit/entries"): "audit.read",
+    ("GET", "/api/audit/entries/{index}/proof"): "audit.read",
+    ("GET", "/api/audit/checkpoints"): "audit.read",
+    ("GET", "/api/audit/consistency"): "audit.read",
+    ("GET", "/api/audit/transparency"): "audit.read",
+    ("GET", "/api/audit/export"): "audit.read",
 }
 
 

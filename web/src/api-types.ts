@@ -2,6 +2,128 @@
 // The server's response models (camgrid.api.schemas, camgrid.health.schemas) are the source of truth.
 
 export interface paths {
+    "/api/audit/checkpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Checkpoints
+         * @description Signed checkpoints, biggest first, and the log's verifier key (compare its fingerprint with the published).
+         */
+        get: operations["list_checkpoints_api_audit_checkpoints_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/consistency": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Consistency
+         * @description A consistency proof between two signed checkpoints (the older one's tree is a prefix of the newer one's).
+         */
+        get: operations["consistency_api_audit_consistency_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search
+         * @description Entries newest first. A first page (no ``before``) is itself audited (``audit.search``, with its filters).
+         */
+        get: operations["search_api_audit_entries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/entries/{index}/proof": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inclusion
+         * @description The entry's inclusion path to the root of a signed checkpoint: of tree size ``size``, else the newest (one is
+         *     signed now when the newest does not cover the entry yet).
+         */
+        get: operations["inclusion_api_audit_entries__index__proof_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export
+         * @description The whole log, as ``camgrid audit export`` writes it, zipped: unzip and run ``camgrid audit verify DIR --key
+         *     PUB``. Audited (``audit.export``) before it is written; auditors of every district only (the log is one tree).
+         */
+        get: operations["export_api_audit_export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/transparency": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Transparency
+         * @description Per district and month: live views, playbacks, exports, holds, deletions and mask changes, from the log.
+         */
+        get: operations["transparency_api_audit_transparency_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/login": {
         parameters: {
             query?: never;
@@ -861,6 +983,50 @@ export interface components {
             /** Text */
             text: string;
         };
+        /** AuditEntryOut */
+        AuditEntryOut: {
+            /**
+             * Action
+             * @description An AuditAction (a string here: old logs may hold actions no longer spelt)
+             */
+            action: string;
+            /** At Ms */
+            at_ms: number;
+            /** Camera */
+            camera: string | null;
+            /**
+             * Data
+             * @description The canonical JSON the leaf hashes: SHA-256(0x00 || UTF-8 bytes of data)
+             */
+            data: string;
+            /**
+             * District
+             * @description The camera's district now (none: an entry without a camera)
+             */
+            district: string | null;
+            /**
+             * Index
+             * @description The entry's leaf index in the Merkle tree
+             */
+            index: number;
+            /**
+             * Leaf Hash
+             * @description Hex, as stored
+             */
+            leaf_hash: string;
+            /** Who */
+            who: string;
+        };
+        /** AuditPage */
+        AuditPage: {
+            /** Entries */
+            entries: components["schemas"]["AuditEntryOut"][];
+            /**
+             * Next Before
+             * @description Pass as `before` for the next (older) page; none: the last page
+             */
+            next_before: number | null;
+        };
         /** AvailabilityReport */
         AvailabilityReport: {
             /**
@@ -1007,6 +1173,26 @@ export interface components {
          * @enum {string}
          */
         CameraState: "recording" | "offline" | "unknown" | "planned";
+        /** CheckpointList */
+        CheckpointList: {
+            /** Checkpoints */
+            checkpoints: components["schemas"]["CheckpointOut"][];
+            key: components["schemas"]["LogKeyOut"];
+            /** Next Before */
+            next_before: number | null;
+        };
+        /** CheckpointOut */
+        CheckpointOut: {
+            /** At Ms */
+            at_ms: number;
+            /**
+             * Note
+             * @description The C2SP signed note (checkpoint body, blank line, signature lines)
+             */
+            note: string;
+            /** Size */
+            size: number;
+        };
         /** City */
         City: {
             /** Attribution */
@@ -1020,6 +1206,16 @@ export interface components {
             name: string;
             /** Timezone */
             timezone: string;
+        };
+        /** ConsistencyOut */
+        ConsistencyOut: {
+            new: components["schemas"]["CheckpointOut"];
+            old: components["schemas"]["CheckpointOut"];
+            /**
+             * Path
+             * @description RFC 9162 consistency proof from old.size to new.size, hex
+             */
+            path: string[];
         };
         /** Decision */
         Decision: {
@@ -1389,6 +1585,21 @@ export interface components {
              */
             unexplained: string[];
         };
+        /** InclusionOut */
+        InclusionOut: {
+            checkpoint: components["schemas"]["CheckpointOut"];
+            /** Index */
+            index: number;
+            /** Leaf Hash */
+            leaf_hash: string;
+            /**
+             * Path
+             * @description RFC 9162 inclusion path, hex, leaf to root
+             */
+            path: string[];
+            /** Size */
+            size: number;
+        };
         JsonValue: unknown;
         /**
          * LiveCodec
@@ -1455,6 +1666,34 @@ export interface components {
             detail: string;
             /** Retry After S */
             retry_after_s: number;
+        };
+        /** LogKeyOut */
+        LogKeyOut: {
+            /**
+             * Fingerprint
+             * @description SHA-256 of the verifier key text, hex: compare with the published one
+             */
+            fingerprint: string;
+            /**
+             * Key Id
+             * @description Hex of the 4-byte note key id
+             */
+            key_id: string;
+            /**
+             * Name
+             * @description The key name, also the log's origin
+             */
+            name: string;
+            /**
+             * Public Key
+             * @description Base64 of the 32-byte Ed25519 public key
+             */
+            public_key: string;
+            /**
+             * Verifier
+             * @description The note verifier key <name>+<id>+<base64(0x01||key)> (key.pub)
+             */
+            verifier: string;
         };
         /** LostCoverage */
         LostCoverage: {
@@ -1727,6 +1966,29 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** TransparencyMonth */
+        TransparencyMonth: {
+            /** Month */
+            month: string;
+            /** Rows */
+            rows: components["schemas"]["TransparencyRow"][];
+        };
+        /** TransparencyOut */
+        TransparencyOut: {
+            /** Columns */
+            columns: string[];
+            /** Months */
+            months: components["schemas"]["TransparencyMonth"][];
+        };
+        /** TransparencyRow */
+        TransparencyRow: {
+            /** Counts */
+            counts: {
+                [key: string]: number;
+            };
+            /** District */
+            district: string;
+        };
         /** UpsIn */
         UpsIn: {
             /** On Battery */
@@ -1796,6 +2058,199 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list_checkpoints_api_audit_checkpoints_get: {
+        parameters: {
+            query?: {
+                /** @description Keyset cursor: smaller sizes */
+                before?: number | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckpointList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    consistency_api_audit_consistency_get: {
+        parameters: {
+            query: {
+                /** @description The older checkpoint's size */
+                from: number;
+                /** @description The newer checkpoint's size */
+                to: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsistencyOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    search_api_audit_entries_get: {
+        parameters: {
+            query?: {
+                action?: string | null;
+                /** @description Keyset cursor: entries below */
+                before?: number | null;
+                camera?: string | null;
+                from_ms?: number | null;
+                limit?: number;
+                to_ms?: number | null;
+                who?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    inclusion_api_audit_entries__index__proof_get: {
+        parameters: {
+            query?: {
+                /** @description A signed checkpoint's size */
+                size?: number | null;
+            };
+            header?: never;
+            path: {
+                index: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InclusionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_api_audit_export_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description entries.jsonl, checkpoints.txt, leaf_hashes.bin, key.pub */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": unknown;
+                };
+            };
+        };
+    };
+    transparency_api_audit_transparency_get: {
+        parameters: {
+            query: {
+                /** @description The last month, YYYY-MM (UTC) */
+                month: string;
+                /** @description How many months up to it */
+                months?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TransparencyOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     login_api_auth_login_post: {
         parameters: {
             query?: never;

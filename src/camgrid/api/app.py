@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from camgrid.api import (
+    routes_audit,
     routes_auth,
     routes_cameras,
     routes_exports,
@@ -78,6 +79,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(routes_health.router)
     app.include_router(routes_system.router)
     app.include_router(routes_users.router)
+    app.include_router(routes_audit.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
