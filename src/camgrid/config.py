@@ -144,6 +144,29 @@ class ServerConfig(_Section):
         return value
 
 
+class AccessConfig(_Section):
+    """How long credentials live, and how soon open connections notice one ended (docs/design/users-life.md)."""
+
+    session_ttl_s: float = Field(
+        12 * 3600.0, ge=60.0, le=7 * 86400.0, description="A browser session ends this long after login"
+    )
+    token_days: float = Field(
+        30.0, gt=0.0, le=365.0, description="Lifetime of a script token when `camgrid users token` is not given --ttl"
+    )
+    token_max_days: float = Field(
+        90.0, gt=0.0, le=365.0, description="Longest lifetime a script token may be given; a longer --ttl is refused"
+    )
+    revalidate_s: float = Field(
+        0.5, ge=0.05, le=1.0, description="How often an open WebSocket re-checks its session or token"
+    )
+
+    @model_validator(mode="after")
+    def _default_within_max(self) -> AccessConfig:
+        if self.token_days > self.token_max_days:
+            raise ValueError("token_days must not exceed token_max_days")
+        return self
+
+
 class PlannerConfig(_Section):
     """Coverage planner: demand weights, candidate sites, camera model, power, solvers (docs/design/planner.md).
     The defaults are the instance of ``make bench-plan``."""
@@ -391,6 +414,7 @@ class Settings(_Section):
     bus: BusConfig = Field(default_factory=BusConfig, description="Message bus")
     cluster: ClusterConfig = Field(default_factory=ClusterConfig, description="Recorder node of a cluster")
     witness: WitnessConfig = Field(default_factory=WitnessConfig, description="Witnesses of the audit log")
+    access: AccessConfig = Field(default_factory=AccessConfig, description="Sessions, tokens and revocation")
 
     @property
     def recordings_dir(self) -> Path:

@@ -179,6 +179,7 @@ class Runtime:
             incidents=self.incidents,
             feed=self.feed,
             masks=self.masks,
+            session_ttl_s=self.settings.access.session_ttl_s,
         )
         with unit_of_work(self.factory) as session:
             ctx.states.load(session, self.clock.wall_ns())

@@ -124,6 +124,10 @@ class AuditAction(StrEnum):
     USER_CREATE = "user.create"
     USER_UPDATE = "user.update"
     USER_DISABLE = "user.disable"
+    USER_ENABLE = "user.enable"
+    USER_DELETE = "user.delete"
+    USER_PASSWORD = "user.password"  # an admin set a new password (the entry never holds it)
+    USER_REVOKE = "user.revoke"  # every session and token of a user ended
     TOKEN_ISSUE = "token.issue"
     TOKEN_REVOKE = "token.revoke"
     SUGGESTION_DECIDE = "registry.suggestion"

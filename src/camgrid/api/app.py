@@ -27,6 +27,7 @@ from camgrid.api import (
     routes_plans,
     routes_privacy,
     routes_system,
+    routes_users,
 )
 from camgrid.api.context import AppContext
 from camgrid.api.deps import User, principal_of, secret_of
@@ -97,6 +98,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(routes_plans.router)
     app.include_router(routes_health.router)
     app.include_router(routes_system.router)
+    app.include_router(routes_users.router)
     app.include_router(routes_audit.router)
 
     def openapi() -> dict[str, Any]:
