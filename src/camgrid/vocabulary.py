@@ -118,6 +118,9 @@ class AuditAction(StrEnum):
     MASK_SET = "mask.set"
     MASK_REMOVAL_REQUEST = "mask.removal.request"
     MASK_REMOVAL_APPROVE = "mask.removal.approve"
+    MASK_REMOVAL_REFUSE = "mask.removal.refuse"  # a pending removal or reduction refused (or withdrawn)
+    MASK_REDUCTION_REQUEST = "mask.reduction.request"  # an edit that uncovers part of the mask, held for approval
+    MASK_REDUCTION_APPROVE = "mask.reduction.approve"
     CAMERAS_IMPORT = "cameras.import"
     CAMERA_UPDATE = "camera.update"
     CAMERA_MAINTENANCE = "camera.maintenance"

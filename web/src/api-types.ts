@@ -129,7 +129,8 @@ export interface paths {
         get: operations["get_mask_api_cameras__camera_id__mask_get"];
         /**
          * Put Mask
-         * @description Set a camera's mask; it is burnt in from the next picture (recording and live).
+         * @description Set a camera's mask; it is burnt in from the next picture (recording and live). An edit that uncovers any
+         *     part of the mask (an empty list: all of it) is only requested (202): a second person approves it.
          */
         put: operations["put_mask_api_cameras__camera_id__mask_put"];
         post?: never;
@@ -152,8 +153,31 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Approve Removal */
+        /**
+         * Approve Removal
+         * @description The second person approves the pending removal or reduction (never its requester).
+         */
         post: operations["approve_removal_api_cameras__camera_id__mask_approve_removal_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cameras/{camera_id}/mask/refuse-removal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refuse Removal
+         * @description Refuse the pending removal or reduction (its requester may withdraw it): the mask in force stays.
+         */
+        post: operations["refuse_removal_api_cameras__camera_id__mask_refuse_removal_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1316,12 +1340,25 @@ export interface components {
         /** MaskOut */
         MaskOut: {
             /**
+             * Pending Polygons
+             * @description The smaller mask a pending reduction asks for (none with a request: a removal)
+             */
+            pending_polygons?: number[][][] | null;
+            /**
              * Polygons
-             * @description Polygons in fractions of the picture: [[[x, y], ...], ...]
+             * @description The mask in force, in fractions of the picture: [[[x, y], ...], ...]
              */
             polygons: number[][][];
-            /** Removal Requested By */
+            /**
+             * Removal Requested By
+             * @description Who asked for the pending removal or reduction (none: nothing pending); a second person decides
+             */
             removal_requested_by: string | null;
+            /**
+             * Requested Ms
+             * @description When the pending removal or reduction was asked for
+             */
+            requested_ms?: number | null;
             /**
              * Revision
              * @description 0: no mask
@@ -1765,6 +1802,15 @@ export interface operations {
                     "application/json": components["schemas"]["MaskOut"];
                 };
             };
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaskOut"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -1808,6 +1854,37 @@ export interface operations {
         };
     };
     approve_removal_api_cameras__camera_id__mask_approve_removal_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                camera_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaskOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    refuse_removal_api_cameras__camera_id__mask_refuse_removal_post: {
         parameters: {
             query?: never;
             header?: never;

@@ -1,11 +1,16 @@
-"""Privacy masks over the API: read (admins and operators), set (admins), remove with a second person."""
+"""Privacy masks over the API: read (admins and operators), set (admins), remove or reduce with a second person.
+
+An edit that uncovers part of the mask answers 202 with the request pending (the mask in force unchanged); while a
+removal or reduction is pending, edits answer 409 until a second person approves or refuses it
+(docs/design/privacy-masks.md).
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -18,6 +23,7 @@ from camgrid.privacy.errors import MaskError
 from camgrid.registry.service import camera_for
 
 router = APIRouter(prefix="/api/cameras", tags=["privacy"])
+MS = 1_000_000
 
 
 class MaskIn(BaseModel):
@@ -31,15 +37,22 @@ def _out(row: Any) -> dict[str, Any]:
         "polygons": json.loads(row.polygons),
         "revision": row.revision,
         "updated_by": row.updated_by,
-        "updated_ms": row.updated_ns // 1_000_000,
+        "updated_ms": row.updated_ns // MS,
         "removal_requested_by": row.removal_requested_by,
+        "requested_ms": row.removal_requested_ns // MS if row.removal_requested_ns is not None else None,
+        "pending_polygons": json.loads(row.pending_polygons) if row.pending_polygons is not None else None,
     }
 
 
 def _apply(request: Request, camera_id: str, row: Any) -> None:
+    """The mask in force to the recorder (never a pending change: that waits for its second person)."""
     sync = ctx_of(request).masks
     if sync is not None:
         sync.apply(camera_id, row.revision if row else 0, json.loads(row.polygons) if row else None)
+
+
+def _status(exc: MaskError) -> int:
+    return 409 if isinstance(exc, masks.MaskConflict | masks.NothingPending) else 422
 
 
 @router.get("/{camera_id}/mask", response_model=MaskOut)
@@ -51,15 +64,17 @@ def get_mask(
     return _out(masks.get_mask(session=session, camera_id=camera_id))
 
 
-@router.put("/{camera_id}/mask", response_model=MaskOut)
+@router.put("/{camera_id}/mask", response_model=MaskOut, responses={202: {"model": MaskOut}})
 def put_mask(
     camera_id: str,
     body: MaskIn,
     request: Request,
+    response: Response,
     who: Principal = require("masks.write"),
     session: Session = Depends(db),
 ) -> dict[str, Any]:
-    """Set a camera's mask; it is burnt in from the next picture (recording and live)."""
+    """Set a camera's mask; it is burnt in from the next picture (recording and live). An edit that uncovers any
+    part of the mask (an empty list: all of it) is only requested (202): a second person approves it."""
     with answering():
         try:
             row = masks.set_mask(
@@ -71,9 +86,12 @@ def put_mask(
                 now_ns=ctx_of(request).clock.wall_ns(),
             )
         except MaskError as exc:
-            raise HTTPException(422, str(exc)) from None
+            raise HTTPException(_status(exc), str(exc)) from None
     session.commit()  # the recorder applies it from the next picture: it must be stored first
-    _apply(request, camera_id, row)
+    if row.removal_requested_by is not None:
+        response.status_code = 202
+    else:
+        _apply(request, camera_id, row)
     return _out(row)
 
 
@@ -94,6 +112,8 @@ def request_removal(
                 camera_id=camera_id,
                 now_ns=ctx_of(request).clock.wall_ns(),
             )
+        except masks.MaskConflict as exc:
+            raise HTTPException(409, str(exc)) from None
         except MaskError as exc:
             raise HTTPException(404, str(exc)) from None
     return _out(row)
@@ -106,13 +126,40 @@ def approve_removal(
     who: Principal = require("masks.approve"),
     session: Session = Depends(db),
 ) -> dict[str, Any]:
+    """The second person approves the pending removal or reduction (never its requester)."""
     with answering():
         try:
-            masks.approve_removal(
-                session=session, audit=writer(request), actor=actor(request, who), camera_id=camera_id
+            row = masks.approve_removal(
+                session=session,
+                audit=writer(request),
+                actor=actor(request, who),
+                camera_id=camera_id,
+                now_ns=ctx_of(request).clock.wall_ns(),
             )
         except MaskError as exc:
             raise HTTPException(409, str(exc)) from None
     session.commit()
-    _apply(request, camera_id, None)
-    return _out(None)
+    _apply(request, camera_id, row)
+    return _out(row)
+
+
+@router.post("/{camera_id}/mask/refuse-removal", response_model=MaskOut)
+def refuse_removal(
+    camera_id: str,
+    request: Request,
+    who: Principal = require("masks.approve"),
+    session: Session = Depends(db),
+) -> dict[str, Any]:
+    """Refuse the pending removal or reduction (its requester may withdraw it): the mask in force stays."""
+    with answering():
+        try:
+            row = masks.refuse_removal(
+                session=session,
+                audit=writer(request),
+                actor=actor(request, who),
+                camera_id=camera_id,
+                now_ns=ctx_of(request).clock.wall_ns(),
+            )
+        except MaskError as exc:
+            raise HTTPException(409, str(exc)) from None
+    return _out(row)
