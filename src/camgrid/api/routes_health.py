@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from camgrid.access.service import Principal
-from camgrid.api.acting import actor, answering, writer
+from camgrid.api.acting import actor, answering, not_found, writer
 from camgrid.api.deps import ctx_of, db, require
 from camgrid.api.health_coverage import registry_coverage
 from camgrid.auditing import NotVisible
@@ -187,7 +187,7 @@ def decide(
         except NotVisible:
             raise
         except LookupError as exc:
-            raise HTTPException(404, str(exc).strip("'\"")) from None
+            raise not_found(exc) from None
         except ValueError as exc:
             raise HTTPException(409, str(exc)) from None
     return {"id": suggestion_id, "status": sug.status, "incident_id": sug.incident_id}
@@ -209,7 +209,7 @@ def _evidence(request: Request, who: Principal, kind: EvidenceKind, subject: str
                 t_ns=t_ms * MS,
             )
         except LookupError as exc:
-            raise HTTPException(404, str(exc).strip("'\"")) from None
+            raise not_found(exc) from None
 
 
 @router.post("/evidence/feeder-outage", response_model=Accepted)
