@@ -175,3 +175,7 @@ class DeletionReason(StrEnum):
 
 # The account name camgrid's own automatic actions are audited under (retention, recovery).
 SYSTEM_ACTOR = "camgrid"
+
+# What a district-scoped user is shown instead of a feeder, site or uplink none of whose cameras is in their
+# districts (an incident's subject: docs/design/scopes.md).
+OUTSIDE_SCOPE = "(outside your districts)"
