@@ -131,6 +131,9 @@ class AuditAction(StrEnum):
     TOKEN_REVOKE = "token.revoke"
     SUGGESTION_DECIDE = "registry.suggestion"
     EVIDENCE_SUBMIT = "evidence.submit"
+    # An action whose entry was written first and then failed (the store refused it): details name the action and
+    # the entry's index, so no refused action is left looking done (docs/design/scopes.md).
+    ACTION_FAILED = "action.failed"
 
 
 class ExportStatus(StrEnum):

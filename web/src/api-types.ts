@@ -525,7 +525,8 @@ export interface paths {
         };
         /**
          * List Plans
-         * @description Plans written by ``camgrid plan --out <home>/plans/NAME.geojson`` (newest first).
+         * @description Plans written by ``camgrid plan --out <home>/plans/NAME.geojson`` (newest first); a user limited to
+         *     districts sees the plans with cameras or points in them.
          */
         get: operations["list_plans_api_plans_get"];
         put?: never;
@@ -543,7 +544,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Plan */
+        /**
+         * Get Plan
+         * @description The plan; cut to the user's districts (their cameras, views and points, their coverage rows).
+         */
         get: operations["get_plan_api_plans__name__get"];
         put?: never;
         post?: never;
