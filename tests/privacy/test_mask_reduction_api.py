@@ -122,3 +122,18 @@ def test_a_pending_removal_is_not_cancelled_by_the_next_edit(app: tuple[World, T
     assert _as(client, "alice").delete(URL).json()["removal_requested_by"] == "alice"
     assert client.put(URL, json={"polygons": BIGGER}).status_code == 409
     assert client.get(URL).json()["removal_requested_by"] == "alice"
+
+
+def test_the_approver_approves_only_the_change_they_saw(app: tuple[World, TestClient]) -> None:
+    """A request withdrawn and replaced between the approver's look and their click is not approved."""
+    w, client = app
+    assert _as(client, "alice").put(URL, json={"polygons": SMALLER}).status_code == 202
+    seen = _as(client, "bob").get(URL).json()["pending_polygons"]
+    assert seen == SMALLER
+    assert _as(client, "alice").post(URL + "/refuse-removal").status_code == 200  # withdrawn...
+    assert client.put(URL, json={"polygons": []}).status_code == 202  # ...and replaced by a removal
+    r = _as(client, "bob").post(URL + "/approve-removal", json={"pending_polygons": seen})
+    assert r.status_code == 409 and _in_force(w) == QUARTER
+    assert client.post(URL + "/approve-removal", json={"pending_polygons": SMALLER}).status_code == 409
+    r = client.post(URL + "/approve-removal", json={"pending_polygons": None})  # the removal, as now shown
+    assert r.status_code == 200 and r.json()["revision"] == 0

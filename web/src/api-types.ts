@@ -155,7 +155,8 @@ export interface paths {
         put?: never;
         /**
          * Approve Removal
-         * @description The second person approves the pending removal or reduction (never its requester).
+         * @description The second person approves the pending removal or reduction (never its requester); with a body, only the
+         *     change they saw.
          */
         post: operations["approve_removal_api_cameras__camera_id__mask_approve_removal_post"];
         delete?: never;
@@ -715,6 +716,14 @@ export interface components {
             t_ms: number;
             /** Text */
             text: string;
+        };
+        /** ApproveIn */
+        ApproveIn: {
+            /**
+             * Pending Polygons
+             * @description The pending change the approver saw (MaskOut.pending_polygons; null: a removal): a different one (withdrawn and replaced meanwhile) is refused with 409
+             */
+            pending_polygons: number[][][] | null;
         };
         /** AvailabilityReport */
         AvailabilityReport: {
@@ -1866,7 +1875,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ApproveIn"] | null;
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {

@@ -224,7 +224,9 @@ export function openMaskEditor(cameraId: string): () => void {
   const approve = async () => {
     try {
       const was = pendingWhat();
-      showMask(await request<MaskOut>("POST", `/api/cameras/${enc(cameraId)}/mask/approve-removal`));
+      // Approve exactly what is shown pending: a request withdrawn and replaced meanwhile is refused (409).
+      const seen = { pending_polygons: mask?.pending_polygons ?? null };
+      showMask(await request<MaskOut>("POST", `/api/cameras/${enc(cameraId)}/mask/approve-removal`, seen));
       msg.textContent = was === "removal" ? "mask removed" : "mask reduced: from the next picture";
     } catch (e) {
       fail(e);

@@ -30,6 +30,13 @@ class MaskIn(BaseModel):
     polygons: list[list[list[float]]] = Field(description="Polygons in fractions of the picture: [[[x, y], ...], ...]")
 
 
+class ApproveIn(BaseModel):
+    pending_polygons: list[list[list[float]]] | None = Field(
+        description="The pending change the approver saw (MaskOut.pending_polygons; null: a removal): a different one "
+        "(withdrawn and replaced meanwhile) is refused with 409"
+    )
+
+
 def _out(row: Any) -> dict[str, Any]:
     if row is None:
         return {"polygons": [], "revision": 0, "removal_requested_by": None}
@@ -123,10 +130,12 @@ def request_removal(
 def approve_removal(
     camera_id: str,
     request: Request,
+    body: ApproveIn | None = None,
     who: Principal = require("masks.approve"),
     session: Session = Depends(db),
 ) -> dict[str, Any]:
-    """The second person approves the pending removal or reduction (never its requester)."""
+    """The second person approves the pending removal or reduction (never its requester); with a body, only the
+    change they saw."""
     with answering():
         try:
             row = masks.approve_removal(
@@ -135,6 +144,7 @@ def approve_removal(
                 actor=actor(request, who),
                 camera_id=camera_id,
                 now_ns=ctx_of(request).clock.wall_ns(),
+                expected=(body.pending_polygons,) if body is not None else None,
             )
         except MaskError as exc:
             raise HTTPException(409, str(exc)) from None

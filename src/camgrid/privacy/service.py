@@ -130,15 +130,27 @@ def _pending(session: Session, camera_id: str) -> PrivacyMask:
 
 @audited(AuditAction.MASK_REMOVAL_APPROVE)
 def approve_removal(
-    *, session: Session, audit: AuditWriter, actor: Actor, camera_id: str, now_ns: int
+    *,
+    session: Session,
+    audit: AuditWriter,
+    actor: Actor,
+    camera_id: str,
+    now_ns: int,
+    expected: tuple[Rings | None] | None = None,
 ) -> PrivacyMask | None:
     """The second person removes the mask, or reduces it as requested (``MASK_REDUCTION_APPROVE``); the requester
-    cannot approve their own request. Returns the mask now in force (None: removed)."""
+    cannot approve their own request. ``expected``: what the approver saw pending (``(None,)``: a removal, ``(rings,)``
+    a reduction to them); a different pending change (withdrawn and replaced meanwhile) is refused (``MaskConflict``).
+    Returns the mask now in force (None: removed)."""
     camera_for(session=session, actor=actor, camera_id=camera_id)
     row = _pending(session, camera_id)
     if row.removal_requested_by == actor.name:
         raise MaskError("removing or reducing a mask needs a second person: you requested it")
     reduced = row.pending_polygons
+    if expected is not None:
+        saw = expected[0]
+        if (reduced is None) != (saw is None) or (saw is not None and _rings(saw)[0] != json.loads(reduced or "[]")):
+            raise MaskConflict(f"the pending change of camera {camera_id}'s mask is not the one you saw: look again")
     action = AuditAction.MASK_REMOVAL_APPROVE if reduced is None else AuditAction.MASK_REDUCTION_APPROVE
     details: dict[str, Any] = {"revision": row.revision, "requested_by": row.removal_requested_by}
     if reduced is not None:
