@@ -130,7 +130,8 @@ export interface paths {
         /**
          * Put Mask
          * @description Set a camera's mask; it is burnt in from the next picture (recording and live). An edit that uncovers any
-         *     part of the mask (an empty list: all of it) is only requested (202): a second person approves it.
+         *     part of the mask (an empty list: all of it) is only requested (``removal_requested_by`` and ``pending_polygons``
+         *     set, the mask in force unchanged), like ``DELETE``: a second person approves it.
          */
         put: operations["put_mask_api_cameras__camera_id__mask_put"];
         post?: never;
@@ -1808,15 +1809,6 @@ export interface operations {
         responses: {
             /** @description Successful Response */
             200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MaskOut"];
-                };
-            };
-            /** @description Accepted */
-            202: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,6 +1,6 @@
 """Privacy masks over the API: read (admins and operators), set (admins), remove or reduce with a second person.
 
-An edit that uncovers part of the mask answers 202 with the request pending (the mask in force unchanged); while a
+An edit that uncovers part of the mask answers with the request pending (the mask in force unchanged); while a
 removal or reduction is pending, edits answer 409 until a second person approves or refuses it
 (docs/design/privacy-masks.md).
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -71,17 +71,17 @@ def get_mask(
     return _out(masks.get_mask(session=session, camera_id=camera_id))
 
 
-@router.put("/{camera_id}/mask", response_model=MaskOut, responses={202: {"model": MaskOut}})
+@router.put("/{camera_id}/mask", response_model=MaskOut)
 def put_mask(
     camera_id: str,
     body: MaskIn,
     request: Request,
-    response: Response,
     who: Principal = require("masks.write"),
     session: Session = Depends(db),
 ) -> dict[str, Any]:
     """Set a camera's mask; it is burnt in from the next picture (recording and live). An edit that uncovers any
-    part of the mask (an empty list: all of it) is only requested (202): a second person approves it."""
+    part of the mask (an empty list: all of it) is only requested (``removal_requested_by`` and ``pending_polygons``
+    set, the mask in force unchanged), like ``DELETE``: a second person approves it."""
     with answering():
         try:
             row = masks.set_mask(
@@ -95,9 +95,7 @@ def put_mask(
         except MaskError as exc:
             raise HTTPException(_status(exc), str(exc)) from None
     session.commit()  # the recorder applies it from the next picture: it must be stored first
-    if row.removal_requested_by is not None:
-        response.status_code = 202
-    else:
+    if row.removal_requested_by is None:
         _apply(request, camera_id, row)
     return _out(row)
 
