@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic.json_schema import models_json_schema
 from starlette.routing import BaseRoute
@@ -28,9 +29,12 @@ from camgrid.api import (
 )
 from camgrid.api.context import AppContext
 from camgrid.api.deps import User, principal_of, secret_of
+from camgrid.api.limits import BodyLimit, route_limits
+from camgrid.api.proxies import ClientAddress
 from camgrid.api.schemas import CameraEvent, Hello, LiveCodec, LiveOffline, LiveOrigin
 from camgrid.health.schemas import IncidentEvent
 
+log = logging.getLogger("camgrid.api")
 STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
 # The only routes open without a session: the login call, and the page and assets that draw the login form.
 PUBLIC_PATHS = frozenset({"/", "/login", "/api/auth/login", "/assets"})
@@ -69,6 +73,12 @@ def create_app(ctx: AppContext) -> FastAPI:
 
         ctx.audit = AuditLog.open(ctx.factory.kw["bind"], home=ctx.settings.home, clock=ctx.clock)
     app.add_middleware(RequireSession, ctx=ctx)
+    # Outermost last: bodies are bounded before anything reads them; the client's address is settled before anyone
+    # (the session check, the audit log, the login throttle) reads it. docs/design/limits-before-work.md
+    app.add_middleware(ClientAddress, trusted=ctx.settings.api.trusted_proxies)
+    api = ctx.settings.api
+    app.add_middleware(BodyLimit, default_bytes=api.max_body_bytes, routes=route_limits(api))
+    app.add_exception_handler(Exception, last_resort)
     for router in (routes_auth.router, routes_cameras.router, routes_live.router, routes_exports.router):
         app.include_router(router)
     app.include_router(routes_privacy.router)
@@ -148,6 +158,13 @@ class RequireSession:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+async def last_resort(request: Request, exc: Exception) -> JSONResponse:
+    """An error no route expected: logged with its traceback, answered 500 with nothing from it (a traceback would
+    show code, paths and data to whoever caused it)."""
+    log.error("unexpected error answering %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse({"detail": "internal error (logged)"}, status_code=500)
 
 
 def all_routes(app: FastAPI) -> list[BaseRoute]:

@@ -45,6 +45,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, record: bool) 
             port=port or settings.server.port,
             log_level="warning",
             ws_max_size=1 << 20,
+            proxy_headers=False,  # X-Forwarded-For only from api.trusted_proxies (camgrid.api.proxies)
             timeout_graceful_shutdown=5,
         )
     finally:
