@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from camgrid.access.service import Principal
 from camgrid.api.acting import actor, answering, writer
+from camgrid.api.bounds import CameraId
 from camgrid.api.deps import ctx_of, db, require
 from camgrid.api.schemas import MaskOut
 from camgrid.privacy import service as masks
@@ -44,7 +45,7 @@ def _apply(request: Request, camera_id: str, row: Any) -> None:
 
 @router.get("/{camera_id}/mask", response_model=MaskOut)
 def get_mask(
-    camera_id: str, request: Request, who: Principal = require("masks.read"), session: Session = Depends(db)
+    camera_id: CameraId, request: Request, who: Principal = require("masks.read"), session: Session = Depends(db)
 ) -> dict[str, Any]:
     with answering():
         camera_for(session=session, actor=actor(request, who), camera_id=camera_id)
@@ -53,7 +54,7 @@ def get_mask(
 
 @router.put("/{camera_id}/mask", response_model=MaskOut)
 def put_mask(
-    camera_id: str,
+    camera_id: CameraId,
     body: MaskIn,
     request: Request,
     who: Principal = require("masks.write"),
@@ -79,7 +80,7 @@ def put_mask(
 
 @router.delete("/{camera_id}/mask", response_model=MaskOut)
 def request_removal(
-    camera_id: str,
+    camera_id: CameraId,
     request: Request,
     who: Principal = require("masks.write"),
     session: Session = Depends(db),
@@ -101,7 +102,7 @@ def request_removal(
 
 @router.post("/{camera_id}/mask/approve-removal", response_model=MaskOut)
 def approve_removal(
-    camera_id: str,
+    camera_id: CameraId,
     request: Request,
     who: Principal = require("masks.approve"),
     session: Session = Depends(db),
