@@ -42,6 +42,7 @@ class Server:
     proc: subprocess.Popen[bytes]
     port: int
     home: Path
+    db: str  # the database URL (resolved while the module's fixture runs: tests/backends.py)
 
     def rss_kb(self) -> int:
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
@@ -50,8 +51,7 @@ class Server:
         raise AssertionError("no VmRSS")
 
     def audit_entries(self) -> list[dict[str, object]]:
-        settings = load_settings(self.home, backend_env(self.home))
-        log = AuditLog.open(make_engine(settings.database_url), home=self.home, clock=SystemClock())
+        log = AuditLog.open(make_engine(self.db), home=self.home, clock=SystemClock())
         return [json.loads(log.entry_data(i)) for i in range(log.size)]
 
 
@@ -83,7 +83,7 @@ def _start(home: Path, **extra: str) -> Iterator[Server]:
     port = free_port()
     log = (home / "serve.log").open("wb")
     proc = subprocess.Popen([*CAMGRID, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
-    server = Server(proc, port, home)
+    server = Server(proc, port, home, settings.database_url)
 
     def up() -> bool:
         if proc.poll() is not None:
