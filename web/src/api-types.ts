@@ -13,7 +13,7 @@ export interface paths {
         put?: never;
         /**
          * Login
-         * @description The one route open without a session. Failed logins are rate-limited per user name and per address.
+         * @description The one route open without a session. Failed logins are throttled (``api.login_throttle``).
          */
         post: operations["login_api_auth_login_post"];
         delete?: never;
@@ -886,11 +886,17 @@ export interface components {
         ExportIn: {
             /** Camera */
             camera: string;
-            /** From Ms */
+            /**
+             * From Ms
+             * @description UTC milliseconds since 1970 (before 2200)
+             */
             from_ms: number;
             /** Reason */
             reason: string;
-            /** To Ms */
+            /**
+             * To Ms
+             * @description UTC milliseconds since 1970 (before 2200)
+             */
             to_ms: number;
         };
         /**
@@ -1001,7 +1007,10 @@ export interface components {
              * @enum {string}
              */
             state: "out" | "restored";
-            /** T Ms */
+            /**
+             * T Ms
+             * @description UTC milliseconds since 1970 (before 2200)
+             */
             t_ms: number;
         };
         /** GapOut */
@@ -1048,11 +1057,17 @@ export interface components {
         HoldIn: {
             /** Camera */
             camera: string;
-            /** From Ms */
+            /**
+             * From Ms
+             * @description UTC milliseconds since 1970 (before 2200)
+             */
             from_ms: number;
             /** Reason */
             reason: string;
-            /** To Ms */
+            /**
+             * To Ms
+             * @description UTC milliseconds since 1970 (before 2200)
+             */
             to_ms: number;
             /**
              * Until Ms
@@ -1519,7 +1534,10 @@ export interface components {
             on_battery: boolean;
             /** Site */
             site: string;
-            /** T Ms */
+            /**
+             * T Ms
+             * @description UTC milliseconds since 1970 (before 2200)
+             */
             t_ms: number;
         };
         /** ValidationError */
@@ -1872,7 +1890,9 @@ export interface operations {
     timeline_api_cameras__camera_id__timeline_get: {
         parameters: {
             query: {
+                /** @description UTC milliseconds since 1970 (before 2200) */
                 from_ms: number;
+                /** @description UTC milliseconds since 1970 (before 2200) */
                 to_ms: number;
             };
             header?: never;
@@ -2516,7 +2536,9 @@ export interface operations {
                 by?: "camera" | "site" | "feeder" | "district" | "city";
                 /** @description 1: add lost coverage (planner visibility; slow the first time) */
                 coverage?: number;
+                /** @description UTC milliseconds since 1970 (before 2200) */
                 from_ms: number;
+                /** @description UTC milliseconds since 1970 (before 2200) */
                 to_ms: number;
             };
             header?: never;
@@ -2549,9 +2571,11 @@ export interface operations {
         parameters: {
             query: {
                 by?: "camera" | "site" | "feeder" | "district" | "city";
+                /** @description UTC milliseconds since 1970 (before 2200) */
                 from_ms: number;
                 /** @description Bucket length (at most 500 buckets) */
                 step_ms?: number;
+                /** @description UTC milliseconds since 1970 (before 2200) */
                 to_ms: number;
             };
             header?: never;
@@ -2603,7 +2627,9 @@ export interface operations {
     power_cuts_api_reports_power_cuts_get: {
         parameters: {
             query: {
+                /** @description UTC milliseconds since 1970 (before 2200) */
                 from_ms: number;
+                /** @description UTC milliseconds since 1970 (before 2200) */
                 to_ms: number;
             };
             header?: never;
