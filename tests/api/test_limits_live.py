@@ -126,11 +126,12 @@ def request(
         return exc.code, json.loads(exc.read() or b"{}")
 
 
-def send_big(server: Server, path: str, *, chunked: bool, cookie: str = "") -> bytes:
+def send_big(server: Server, path: str, *, chunked: bool, cookie: str = "", origin: bool = True) -> bytes:
     """POST an 80 MB body over a raw socket, writing it while the answer is read; the answer's bytes."""
     sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
     head = f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
     head += f"Cookie: {cookie}\r\n" if cookie else ""
+    head += "Origin: http://x\r\n" if origin else ""  # as the control room in a browser (Host: x)
     head += "Transfer-Encoding: chunked\r\n\r\n" if chunked else f"Content-Length: {BIG}\r\n\r\n"
     piece = b'{"username": "' + b"a" * (MB - 20)
     frame = (f"{len(piece):x}\r\n".encode() + piece + b"\r\n") if chunked else piece
@@ -177,6 +178,10 @@ def test_80_mb_bodies_are_refused_before_they_are_read(server: Server, chunked: 
         for _ in range(2):
             answer = send_big(server, path, chunked=chunked, cookie=cookie_)
             assert answer.startswith(b"HTTP/1.1 413"), (path, answer[:200])
+    # Refused before the body is read (no session; a cookie without Origin): the body is not drained either.
+    # (A declared length over the limit is refused first, with 413.)
+    assert send_big(server, "/api/holds", chunked=chunked)[9:12] in (b"401", b"413")
+    assert send_big(server, "/api/holds", chunked=chunked, cookie=cookie, origin=False)[9:12] in (b"403", b"413")
     grown_kb = server.rss_kb() - before
     assert grown_kb < 8 * 1024, f"the server grew by {grown_kb} kB reading refused bodies"
     assert server.proc.poll() is None

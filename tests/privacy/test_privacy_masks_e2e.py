@@ -144,13 +144,13 @@ def test_masked_camera_never_shows_its_private_area(city_factory: Any, tmp_path:
             base + "/api/cameras/cam-0001/mask",
             data=json.dumps({"polygons": tiny}).encode(),
             method="PUT",
-            headers={"Content-Type": "application/json", "Cookie": admin},
+            headers={"Content-Type": "application/json", "Cookie": admin, "Origin": base},
         )
         with urllib.request.urlopen(req, timeout=10) as resp:
             assert json.loads(resp.read())["pending_polygons"] == tiny
         check_live("after-reduction-request")
         withdraw = urllib.request.Request(
-            base + "/api/cameras/cam-0001/mask/refuse-removal", method="POST", headers={"Cookie": admin}
+            base + "/api/cameras/cam-0001/mask/refuse-removal", method="POST", headers={"Cookie": admin, "Origin": base}
         )
         with urllib.request.urlopen(withdraw, timeout=10) as resp:
             assert json.loads(resp.read())["removal_requested_by"] is None

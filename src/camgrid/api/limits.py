@@ -65,21 +65,26 @@ class BodyLimit:
             return
         seen = 0
         started = False
+        # A body is still on its way when the answer starts (a 401 or 403 given before the body was read): the
+        # connection is closed with the answer, or the server would read the rest of the body to reuse it.
+        unread = (length or 0) > 0 or _chunked(scope)
 
         async def counting_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, unread
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
                     raise BodyTooLarge(limit)
+                if not message.get("more_body", False):
+                    unread = False
             return message
 
         async def watching_send(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                if seen > limit:  # the app turned BodyTooLarge into its answer: end the connection with it
+                if seen > limit or unread:  # an answer before the whole body (413 among them): end the connection
                     message = {**message, "headers": [*message.get("headers", []), (b"connection", b"close")]}
             await send(message)
 
@@ -89,6 +94,10 @@ class BodyLimit:
             if started:
                 raise
             await _refuse(send, limit)
+
+
+def _chunked(scope: Scope) -> bool:
+    return any(k.lower() == b"transfer-encoding" and b"chunked" in v.lower() for k, v in scope.get("headers", []))
 
 
 def _content_length(scope: Scope) -> int | None:

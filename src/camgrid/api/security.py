@@ -135,7 +135,11 @@ class TransportSecurity:
             {
                 "type": "http.response.start",
                 "status": 403,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),  # the body, if any, is never read: the server must not drain it
+                ],
             }
         )
         await send_with_headers({"type": "http.response.body", "body": body})
