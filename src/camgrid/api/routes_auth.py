@@ -1,4 +1,9 @@
-"""Login, logout, who am I."""
+"""Login, logout, who am I.
+
+Login is up to three steps (docs/design/sign-in.md): the password (checked locally, or by the city's directory
+for a directory user); then, for a user with a second factor or whose role requires one, a short-lived ticket
+answered by ``/login/totp`` with a code (after ``/login/enrol`` at a first login).
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,15 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from camgrid.access import service as access
+from camgrid.access import totp
+from camgrid.access.models import User as UserRow
 from camgrid.access.service import Principal
 from camgrid.api.acting import actor, answering, writer
 from camgrid.api.audit_hook import address_of, audit
 from camgrid.api.deps import COOKIE, User, ctx_of, db
 from camgrid.api.schemas import LoginThrottled, Me
-from camgrid.vocabulary import AuditAction
+from camgrid.api.sign_in import directory_user, second_factor_challenge
+from camgrid.vocabulary import AuditAction, SecondFactor
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -23,11 +31,36 @@ class Login(BaseModel):
     password: str = Field(min_length=1, max_length=1000)
 
 
+class SecondFactorAsked(BaseModel):
+    """The password was right; the login goes on at /api/auth/login/totp (after /login/enrol for ``enrol``)."""
+
+    second_factor: SecondFactor
+    ticket: str = Field(description="Hand back with the code; good for a few minutes, a few tries, once")
+    expires_in_s: int
+
+
+class TotpLogin(BaseModel):
+    ticket: str = Field(min_length=1, max_length=100)
+    code: str = Field(min_length=6, max_length=40, description="6 digits from the app, or a recovery code")
+
+
+class EnrolTicket(BaseModel):
+    ticket: str = Field(min_length=1, max_length=100)
+
+
+class EnrolmentOut(BaseModel):
+    """Shown once: add the secret to an authenticator app, keep the recovery codes somewhere safe."""
+
+    otpauth_uri: str
+    secret: str
+    recovery_codes: list[str]
+
+
 def _me(p: Principal, timezone: str) -> dict[str, object]:
     return {"username": p.username, "role": p.role, "districts": list(p.districts), "timezone": timezone}
 
 
-@router.post("/login", response_model=Me, responses={429: {"model": LoginThrottled}})
+@router.post("/login", response_model=Me | SecondFactorAsked, responses={429: {"model": LoginThrottled}})
 def login(body: Login, request: Request, session: Session = Depends(db)) -> Response:
     """The one route open without a session. Failed logins are rate-limited per user name and per address."""
     ctx = ctx_of(request)
@@ -41,10 +74,22 @@ def login(body: Login, request: Request, session: Session = Depends(db)) -> Resp
             headers={"Retry-After": str(int(wait) + 1)},
         )
     user = access.authenticate(session=session, username=body.username, password=body.password)
+    if user is None and ctx.directory is not None:  # step: the city's directory (a user not local)
+        user = directory_user(request, session, body.username, body.password)
     if user is None:
         ctx.limiter.failed(keys, now)
         audit(ctx, who=body.username[:64], action=AuditAction.LOGIN_FAILED, address=address_of(request))
         raise HTTPException(401, "wrong username or password")
+    asked = second_factor_challenge(ctx, session, user)  # step: a second factor, when set or required
+    if asked is not None:
+        session.commit()  # a directory user's row, made or updated above
+        return JSONResponse(asked)
+    return _start(request, session, user, keys)
+
+
+def _start(request: Request, session: Session, user: UserRow, keys: list[str]) -> Response:
+    """Both factors (or the one needed) are right: a session, its cookie and who the user is."""
+    ctx = ctx_of(request)
     who = access.principal(user)
     with answering():
         secret = access.start_session(
@@ -61,6 +106,90 @@ def login(body: Login, request: Request, session: Session = Depends(db)) -> Resp
     resp = JSONResponse(_me(who, ctx.settings.timezone))
     resp.set_cookie(COOKIE, secret, max_age=int(ctx.session_ttl_s), httponly=True, samesite="strict", path="/")
     return resp
+
+
+def _pending_user(request: Request, session: Session, ticket: str, factor: SecondFactor) -> UserRow:
+    ctx = ctx_of(request)
+    pending = ctx.pending_logins.peek(ticket, ctx.clock.monotonic())
+    user = session.get(UserRow, pending.user_id) if pending is not None and pending.factor == factor else None
+    if user is None or user.disabled:
+        raise HTTPException(401, "this sign-in has expired: start again with your password")
+    return user
+
+
+def _box(request: Request) -> totp.SecretBox:
+    ctx = ctx_of(request)
+    if ctx.totp_box is None:
+        ctx.totp_box = totp.SecretBox.open(ctx.settings.home)
+    return ctx.totp_box
+
+
+@router.post("/login/enrol", response_model=EnrolmentOut)
+def login_enrol(body: EnrolTicket, request: Request, session: Session = Depends(db)) -> dict[str, object]:
+    """A user whose role requires a second factor, at their first login: a new secret and recovery codes, shown
+    this once; the login ends at /login/totp with a first code from the app."""
+    ctx = ctx_of(request)
+    user = _pending_user(request, session, body.ticket, SecondFactor.ENROL)
+    with answering():
+        try:
+            made = totp.enrol(
+                session=session,
+                audit=writer(request),
+                actor=actor(request, access.principal(user)),
+                user=user,
+                box=_box(request),
+                now_ns=ctx.clock.wall_ns(),
+                confirmed=False,
+            )
+        except totp.TotpError as exc:
+            raise HTTPException(409, str(exc)) from None
+    session.commit()
+    pending = ctx.pending_logins.peek(body.ticket, ctx.clock.monotonic())
+    if pending is not None:
+        pending.factor = SecondFactor.TOTP  # shown once: the next step is the code
+    return {"otpauth_uri": made.uri, "secret": made.secret, "recovery_codes": list(made.recovery_codes)}
+
+
+@router.post("/login/totp", response_model=Me, responses={429: {"model": LoginThrottled}})
+def login_totp(body: TotpLogin, request: Request, session: Session = Depends(db)) -> Response:
+    """The second step: a code from the app (each accepted once) or a recovery code (each used once). Failures are
+    throttled like passwords, per user and per address, and audited."""
+    ctx = ctx_of(request)
+    now = ctx.clock.monotonic()
+    user = _pending_user(request, session, body.ticket, SecondFactor.TOTP)
+    keys = [f"user:{user.username.lower()}", f"addr:{request.client.host if request.client else '?'}"]
+    wait = ctx.limiter.retry_after(keys, now)
+    if wait > 0:
+        return JSONResponse(
+            {"detail": f"too many failed logins: try again in {int(wait) + 1} s", "retry_after_s": int(wait) + 1},
+            status_code=429,
+            headers={"Retry-After": str(int(wait) + 1)},
+        )
+    with answering():
+        ok = totp.verify(
+            session=session,
+            audit=writer(request),
+            actor=actor(request, access.principal(user)),
+            user=user,
+            box=_box(request),
+            code=body.code,
+            now_ns=ctx.clock.wall_ns(),
+        )
+    if not ok:
+        ctx.limiter.failed(keys, now)
+        ctx.pending_logins.failed(body.ticket)
+        audit(
+            ctx,
+            who=user.username,
+            action=AuditAction.LOGIN_FAILED,
+            address=address_of(request),
+            details={"second_factor": str(SecondFactor.TOTP)},
+        )
+        raise HTTPException(401, "wrong or already used code")
+    # One audited action per unit of work (on SQLite the log's commit waits for this session's write lock).
+    session.commit()
+    ctx.pending_logins.close(body.ticket)
+    return _start(request, session, user, keys)
 
 
 @router.post("/logout", status_code=204)
