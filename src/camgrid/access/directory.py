@@ -10,6 +10,7 @@ directory: a local administrator signs in when the directory is down.
 from __future__ import annotations
 
 import logging
+import math
 import ssl
 import threading
 from dataclasses import dataclass, field
@@ -67,7 +68,7 @@ class Directory:
         cannot be reached. An empty password is never sent (LDAP would take it as an anonymous bind)."""
         if not dn or not password:
             return None
-        conn = Connection(self._server(), user=dn, password=password, receive_timeout=self.config.timeout_s)
+        conn = Connection(self._server(), user=dn, password=password, receive_timeout=math.ceil(self.config.timeout_s))
         try:
             conn.open()
             if self.config.start_tls and not self.config.url.startswith("ldaps://"):
