@@ -139,3 +139,12 @@ def revoke(ctx: click.Context, name: str, label: str | None) -> None:
     with refusals(), unit_of_work(factory) as session:
         n = access.revoke_tokens(session=session, audit=log, actor=cli_actor(), username=name, name=label)
     click.echo(f"{n} token(s) of {name} revoked")
+
+
+def _two_factor() -> None:
+    from camgrid.cli.users_2fa import two_factor
+
+    users.add_command(two_factor)
+
+
+_two_factor()
