@@ -22,6 +22,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/login/enrol": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Login Enrol
+         * @description A user whose role requires a second factor, at their first login: a new secret and recovery codes, shown
+         *     this once; the login ends at /login/totp with a first code from the app.
+         */
+        post: operations["login_enrol_api_auth_login_enrol_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/login/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Login Totp
+         * @description The second step: a code from the app (each accepted once) or a recovery code (each used once). Failures are
+         *     throttled like passwords, per user and per address, and audited.
+         */
+        post: operations["login_totp_api_auth_login_totp_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/logout": {
         parameters: {
             query?: never;
@@ -870,6 +912,23 @@ export interface components {
             /** Name */
             name: string;
         };
+        /**
+         * EnrolmentOut
+         * @description Shown once: add the secret to an authenticator app, keep the recovery codes somewhere safe.
+         */
+        EnrolmentOut: {
+            /** Otpauth Uri */
+            otpauth_uri: string;
+            /** Recovery Codes */
+            recovery_codes: string[];
+            /** Secret */
+            secret: string;
+        };
+        /** EnrolTicket */
+        EnrolTicket: {
+            /** Ticket */
+            ticket: string;
+        };
         /** ExportFile */
         ExportFile: {
             /** Bytes */
@@ -1424,6 +1483,26 @@ export interface components {
          * @enum {string}
          */
         Role: "viewer" | "operator" | "supervisor" | "auditor" | "admin";
+        /**
+         * SecondFactor
+         * @description What the login route asks for after a good password (``{"second_factor": ...}``).
+         * @enum {string}
+         */
+        SecondFactor: "totp" | "enrol";
+        /**
+         * SecondFactorAsked
+         * @description The password was right; the login goes on at /api/auth/login/totp (after /login/enrol for ``enrol``).
+         */
+        SecondFactorAsked: {
+            /** Expires In S */
+            expires_in_s: number;
+            second_factor: components["schemas"]["SecondFactor"];
+            /**
+             * Ticket
+             * @description Hand back with the code; good for a few minutes, a few tries, once
+             */
+            ticket: string;
+        };
         /** SegmentOut */
         SegmentOut: {
             /** Bytes */
@@ -1513,6 +1592,16 @@ export interface components {
             /** Segments */
             segments: components["schemas"]["SegmentOut"][];
         };
+        /** TotpLogin */
+        TotpLogin: {
+            /**
+             * Code
+             * @description 6 digits from the app, or a recovery code
+             */
+            code: string;
+            /** Ticket */
+            ticket: string;
+        };
         /** UpsIn */
         UpsIn: {
             /** On Battery */
@@ -1554,6 +1643,81 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["Login"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"] | components["schemas"]["SecondFactorAsked"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginThrottled"];
+                };
+            };
+        };
+    };
+    login_enrol_api_auth_login_enrol_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnrolTicket"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrolmentOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    login_totp_api_auth_login_totp_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TotpLogin"];
             };
         };
         responses: {
