@@ -158,10 +158,13 @@ class Directory:
 
     def confirms(self, who: Principal, now: float) -> bool:
         """False when the directory says this user is gone or now has other rights (their session ends); re-read at
-        most every ``recheck_s``. While the directory cannot be asked, what it last said holds."""
+        most every ``recheck_s``. While the directory cannot be asked, what it last said holds; without a service
+        account it cannot be asked at all, and sessions hold until they expire (docs/design/sign-in.md)."""
         with self._lock:
             seen = self._checked.get(who.username)
         if seen is None or now - seen[0] >= self.config.recheck_s:
+            if not self.config.bind_dn:
+                return True
             try:
                 found = self.lookup(who.username)
             except DirectoryDown as exc:
@@ -172,10 +175,10 @@ class Directory:
                 self._checked[who.username] = seen
         return _same(seen[1], who)
 
-    def forget(self, username: str) -> None:
-        """A fresh login: the next re-check asks the directory again."""
+    def remember(self, found: DirectoryUser, now: float) -> None:
+        """What the directory said at a login: the next re-check is ``recheck_s`` later."""
         with self._lock:
-            self._checked.pop(username, None)
+            self._checked[found.username] = (now, found)
 
 
 def _same(found: DirectoryUser | None, who: Principal) -> bool:

@@ -36,7 +36,7 @@ def directory_user(request: Request, session: Session, username: str, password: 
         raise HTTPException(503, "the sign-in directory cannot be reached: try again later") from None
     if found is None:
         return None
-    d.forget(found.username)
+    d.remember(found, ctx.clock.monotonic())
     who = Actor(found.username, found.role, found.districts, address_of(request))
     with answering():
         user = directory.sync_user(
