@@ -2,12 +2,14 @@
 
 Session-scoped: a temporary slapd.conf and mdb database under a temp folder, a small city loaded with slapadd
 before the start (people, groups for camgrid's roles and districts, camgrid's service account), slapd in the
-foreground on a free port of 127.0.0.1, ready when camgrid's service account can bind; stopped at the end.
+foreground on a free port of 127.0.0.1 (StartTLS with a
+self-signed certificate made here), ready when camgrid's service account can bind; stopped at the end.
 Anonymous users read nothing (as in a city's directory): camgrid needs its service account or a user's own bind.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import shutil
 import socket
 import subprocess
@@ -56,6 +58,40 @@ def user_dn(uid: str) -> str:
     return f"uid={uid},{PEOPLE}"
 
 
+def _certificate(folder: Path) -> None:
+    """A self-signed certificate for 127.0.0.1 (StartTLS tests trust it through ca_file)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    (folder / "key.pem").chmod(0o600)
+
+
 def _conf(folder: Path) -> str:
     schema = Path("/etc/ldap/schema")
     return f"""
@@ -65,6 +101,9 @@ include {schema}/inetorgperson.schema
 include {schema}/nis.schema
 modulepath /usr/lib/ldap
 moduleload back_mdb
+TLSCertificateFile {folder}/cert.pem
+TLSCertificateKeyFile {folder}/key.pem
+TLSCACertificateFile {folder}/cert.pem
 pidfile {folder}/slapd.pid
 argsfile {folder}/slapd.args
 database mdb
@@ -110,6 +149,11 @@ class Slapd:
     url: str
     folder: Path
 
+    @property
+    def ca_file(self) -> str:
+        """The server's self-signed certificate (StartTLS)."""
+        return str(self.folder / "cert.pem")
+
     def admin(self) -> Connection:
         """The directory's root: tests change groups and entries with it."""
         conn = Connection(Server(self.url), user=ROOT_DN, password=ROOT_PW, auto_bind=True)
@@ -122,6 +166,7 @@ def slapd() -> Iterator[Slapd]:
         pytest.skip("Debian's slapd is installed by `make test` (APT_PACKAGES)")
     folder = Path(tempfile.mkdtemp(prefix="camgrid-slapd-"))
     (folder / "db").mkdir()
+    _certificate(folder)
     conf = folder / "slapd.conf"
     conf.write_text(_conf(folder))
     (folder / "city.ldif").write_text(_ldif())

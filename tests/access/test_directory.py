@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from ldap3 import MODIFY_ADD, MODIFY_DELETE
 from sqlalchemy import select
 
-from camgrid.access.directory import Directory, DirectoryUser
+from camgrid.access.directory import Directory, DirectoryDown, DirectoryUser
 from camgrid.access.models import User
 from camgrid.access.passwords import hash_password
 from camgrid.api.app import create_app
@@ -90,6 +90,14 @@ def test_bind_dn_template_without_service_account(slapd: Slapd) -> None:
     assert d.authenticate("asha", "wrong password") is None
 
 
+def test_start_tls(slapd: Slapd) -> None:
+    d = Directory(config(slapd.url, start_tls=True, ca_file=slapd.ca_file))
+    assert d.authenticate("asha", pw("asha")) == DirectoryUser("asha", user_dn("asha"), "operator", ("D-01",))
+    # A certificate the configured CAs do not vouch for: no bind at all (the password never leaves in clear).
+    with pytest.raises(DirectoryDown):
+        Directory(config(slapd.url, start_tls=True)).authenticate("asha", pw("asha"))
+
+
 def test_filter_and_dn_values_are_escaped(slapd: Slapd) -> None:
     d = Directory(config(slapd.url))
     # Unescaped, "ash*" would find asha's entry and "*)(uid=*" every entry.
@@ -143,6 +151,17 @@ def test_directory_user_signs_in_with_their_groups(site: Site) -> None:
     assert pw("asha") not in json.dumps(entries)
     assert site.login("asha", "wrong password") == 401
     assert site.login("*)(uid=*", pw("asha")) == 401
+
+
+def test_directory_supervisor_needs_a_second_factor(site: Site) -> None:
+    site.ctx.settings.access.two_factor = True
+    try:
+        site.client.cookies.clear()
+        r = site.client.post("/api/auth/login", json={"username": "bikash", "password": pw("bikash")})
+        assert r.status_code == 200 and r.json()["second_factor"] == "enrol"
+        assert site.client.get("/api/auth/me").status_code == 401
+    finally:
+        site.ctx.settings.access.two_factor = False
 
 
 def test_a_local_user_is_never_the_directorys(site: Site) -> None:

@@ -71,12 +71,15 @@ class Directory:
         conn = Connection(self._server(), user=dn, password=password, receive_timeout=math.ceil(self.config.timeout_s))
         try:
             conn.open()
-            if self.config.start_tls and not self.config.url.startswith("ldaps://"):
-                conn.start_tls()
+            if self.config.start_tls and not self.config.url.startswith("ldaps://") and not conn.start_tls():
+                raise DirectoryDown("the directory refused StartTLS")  # never bind in clear when TLS was asked
             if conn.bind():
                 return conn
+        except DirectoryDown:
+            _close(conn)
+            raise
         except LDAPException as exc:
-            conn.unbind()
+            _close(conn)
             raise DirectoryDown(f"the directory cannot be reached ({type(exc).__name__})") from None
         conn.unbind()
         return None
@@ -179,6 +182,14 @@ class Directory:
         """What the directory said at a login: the next re-check is ``recheck_s`` later."""
         with self._lock:
             self._checked[found.username] = (now, found)
+
+
+def _close(conn: Connection) -> None:
+    """Let go of a connection that may already be broken (a failed TLS handshake closes its socket)."""
+    try:
+        conn.unbind()
+    except LDAPException:
+        pass
 
 
 def _same(found: DirectoryUser | None, who: Principal) -> bool:
