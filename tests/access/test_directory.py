@@ -34,12 +34,10 @@ from tests.access.ldap_server import (
     USERS,
     Slapd,
     group_dn,
-    slapd,
     user_dn,
 )
 from tests.backends import backend_env
 
-__all__ = ["slapd"]  # the session fixture, used here by name
 LOCAL_PW = "local-admin-password"
 
 
