@@ -221,9 +221,13 @@ def test_secret_is_sealed_at_rest(site: Site) -> None:
         rows = list(s.scalars(select(UserTotp)))
         assert rows and all(site.secrets["sup"].secret not in r.secret_sealed for r in rows)
     key.chmod(0o644)
+    site.ctx.totp_box = None  # as at a server's start
     try:
         with pytest.raises(totp.TotpError, match="readable by others"):
             totp.SecretBox.open(site.ctx.settings.home)
+        asked = site.password("sup")
+        r = site.client.post("/api/auth/login/totp", json={"ticket": asked["ticket"], "code": site.code("sup")})
+        assert r.status_code == 503 and "keys" not in r.text  # refused, not a 500, and no path in the answer
     finally:
         key.chmod(0o600)
 

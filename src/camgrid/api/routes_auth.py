@@ -7,6 +7,8 @@ answered by ``/login/totp`` with a code (after ``/login/enrol`` at a first login
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -24,6 +26,7 @@ from camgrid.api.sign_in import directory_user, second_factor_challenge
 from camgrid.vocabulary import AuditAction, SecondFactor
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
+log = logging.getLogger("camgrid.api.auth")
 
 
 class Login(BaseModel):
@@ -120,7 +123,11 @@ def _pending_user(request: Request, session: Session, ticket: str, factor: Secon
 def _box(request: Request) -> totp.SecretBox:
     ctx = ctx_of(request)
     if ctx.totp_box is None:
-        ctx.totp_box = totp.SecretBox.open(ctx.settings.home)
+        try:
+            ctx.totp_box = totp.SecretBox.open(ctx.settings.home)
+        except (totp.TotpError, OSError) as exc:
+            log.error("two-factor key: %s", exc)  # e.g. readable by others: refused until chmod 600
+            raise HTTPException(503, "two-factor sign-in is not available: see the server's log") from None
     return ctx.totp_box
 
 
