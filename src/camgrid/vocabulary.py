@@ -124,6 +124,10 @@ class AuditAction(StrEnum):
     USER_CREATE = "user.create"
     USER_UPDATE = "user.update"
     USER_DISABLE = "user.disable"
+    USER_ENABLE = "user.enable"
+    USER_DELETE = "user.delete"
+    USER_PASSWORD = "user.password"  # an admin set a new password (the entry never holds it)
+    USER_REVOKE = "user.revoke"  # every session and token of a user ended
     TOKEN_ISSUE = "token.issue"
     TOKEN_REVOKE = "token.revoke"
     TOTP_ENROL = "2fa.enrol"
@@ -133,6 +137,8 @@ class AuditAction(StrEnum):
     DIRECTORY_SYNC = "user.directory"  # a directory user's local row made or changed from their groups at login
     SUGGESTION_DECIDE = "registry.suggestion"
     EVIDENCE_SUBMIT = "evidence.submit"
+    AUDIT_SEARCH = "audit.search"  # an auditor searched the log (first page; its filters in the details)
+    AUDIT_EXPORT = "audit.export"  # the whole log left as a download
 
 
 class ExportStatus(StrEnum):
@@ -191,3 +197,11 @@ class SecondFactor(StrEnum):
 
     TOTP = "totp"  # a code from the user's authenticator app (or a recovery code)
     ENROL = "enrol"  # the user must enrol first: /api/auth/login/enrol, then a code
+
+
+class WitnessStatus(StrEnum):
+    """What a witness answered for a checkpoint (``audit_cosignatures.status``; docs/design/witnesses.md)."""
+
+    COSIGNED = "cosigned"
+    REFUSED = "refused"  # it checked and said no: a rollback, a fork, a bad proof or signature
+    UNREACHABLE = "unreachable"  # no answer (down, network, nonsense)

@@ -129,7 +129,7 @@ def _site(home: Path, ldap: LdapConfig) -> Site:
     ctx = AppContext(settings=settings, factory=session_factory(engine), clock=clock, audit=log)
     with unit_of_work(ctx.factory) as s:
         s.add(User(username="root", password_hash=hash_password(LOCAL_PW), role="admin", districts="*", created_ns=0))
-    return Site(TestClient(create_app(ctx)), clock, ctx, log)
+    return Site(TestClient(create_app(ctx), headers={"Origin": "http://testserver"}), clock, ctx, log)
 
 
 @pytest.fixture(scope="module")

@@ -52,6 +52,10 @@ NOT_AUDITED: dict[str, str] = {
     "camgrid.access.service.resolve": "read",
     "camgrid.access.totp.enrolment_of": "read",
     "camgrid.access.totp.second_factor_for": "read",
+    "camgrid.access.service.list_users": "read (scoped)",
+    "camgrid.access.service.list_tokens": "read (scoped)",
+    "camgrid.access.service.credential_count": "read",
+    "camgrid.access.service.check_ttl": "pure",
     "camgrid.registry.service.camera_for": "read (scoped)",
     "camgrid.registry.service.list_cameras": "read",
     "camgrid.registry.service.camera_out": "pure",
@@ -129,6 +133,18 @@ CASES: dict[str, Call] = {
         session=s, audit=a, actor=ADMIN, username="victim", role="supervisor"
     ),
     "camgrid.access.service.disable_user": lambda w, s, a: access.disable_user(
+        session=s, audit=a, actor=ADMIN, username="victim"
+    ),
+    "camgrid.access.service.enable_user": lambda w, s, a: access.enable_user(
+        session=s, audit=a, actor=ADMIN, username="gone-quiet"
+    ),
+    "camgrid.access.service.delete_user": lambda w, s, a: access.delete_user(
+        session=s, audit=a, actor=ADMIN, username="victim", now_ns=T0
+    ),
+    "camgrid.access.service.reset_password": lambda w, s, a: access.reset_password(
+        session=s, audit=a, actor=ADMIN, username="victim", password="another-password-1"
+    ),
+    "camgrid.access.service.revoke_access": lambda w, s, a: access.revoke_access(
         session=s, audit=a, actor=ADMIN, username="victim"
     ),
     "camgrid.access.service.start_session": lambda w, s, a: access.start_session(

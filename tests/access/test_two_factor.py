@@ -85,7 +85,8 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Site:
     clock = FakeClock(start_ns=T0)
     log = AuditLog.open(engine, home=settings.home, clock=clock)
     ctx = AppContext(settings=settings, factory=session_factory(engine), clock=clock, audit=log)
-    return Site(TestClient(create_app(ctx)), clock, log, ctx, totp.SecretBox.open(settings.home), {}, {})
+    client = TestClient(create_app(ctx), headers={"Origin": "http://testserver"})  # a browser sends Origin
+    return Site(client, clock, log, ctx, totp.SecretBox.open(settings.home), {}, {})
 
 
 @pytest.fixture

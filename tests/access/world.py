@@ -122,6 +122,13 @@ def build(engine: Engine, home: Path) -> World:
             now_ns=T0,
             confirmed=True,
         )
+    with unit_of_work(factory) as s:
+        access.create_user(
+            session=s, audit=log, actor=ADMIN, username="gone-quiet", password=PASSWORD, role=Role.VIEWER,
+            districts=None, now_ns=T0,
+        )  # fmt: skip
+    with unit_of_work(factory) as s:
+        access.disable_user(session=s, audit=log, actor=ADMIN, username="gone-quiet")
     for cid in ("cam-a", "cam-b"):
         with unit_of_work(factory) as s:
             masks.set_mask(session=s, audit=log, actor=ADMIN, camera_id=cid, polygons=QUARTER, now_ns=T0)

@@ -129,7 +129,7 @@ def test_masked_camera_never_shows_its_private_area(city_factory: Any, tmp_path:
             base + "/api/cameras/cam-0001/mask",
             data=json.dumps({"polygons": BIGGER}).encode(),
             method="PUT",
-            headers={"Content-Type": "application/json", "Cookie": admin},
+            headers={"Content-Type": "application/json", "Cookie": admin, "Origin": base},
         )
         with urllib.request.urlopen(req, timeout=10) as resp:
             assert json.loads(resp.read())["revision"] == 2
@@ -138,11 +138,15 @@ def test_masked_camera_never_shows_its_private_area(city_factory: Any, tmp_path:
         wait_for(lambda: city.recording_since("cam-0001", changed), 20, what="a segment after the change")
         assert get(base, "/api/cameras/cam-0001/mask", cookie)["polygons"][0][0] == [0.45, 0.0]
         # Removing the mask needs a second person.
-        delete = urllib.request.Request(base + "/api/cameras/cam-0001/mask", method="DELETE", headers={"Cookie": admin})
+        delete = urllib.request.Request(
+            base + "/api/cameras/cam-0001/mask", method="DELETE", headers={"Cookie": admin, "Origin": base}
+        )
         with urllib.request.urlopen(delete, timeout=10) as resp:
             assert json.loads(resp.read())["removal_requested_by"] == "admin"
         approve = urllib.request.Request(
-            base + "/api/cameras/cam-0001/mask/approve-removal", method="POST", headers={"Cookie": admin}
+            base + "/api/cameras/cam-0001/mask/approve-removal",
+            method="POST",
+            headers={"Cookie": admin, "Origin": base},
         )
         try:
             urllib.request.urlopen(approve, timeout=10)

@@ -2,6 +2,128 @@
 // The server's response models (camgrid.api.schemas, camgrid.health.schemas) are the source of truth.
 
 export interface paths {
+    "/api/audit/checkpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Checkpoints
+         * @description Signed checkpoints, biggest first, and the log's verifier key (compare its fingerprint with the published).
+         */
+        get: operations["list_checkpoints_api_audit_checkpoints_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/consistency": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Consistency
+         * @description A consistency proof between two signed checkpoints (the older one's tree is a prefix of the newer one's).
+         */
+        get: operations["consistency_api_audit_consistency_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search
+         * @description Entries newest first. A first page (no ``before``) is itself audited (``audit.search``, with its filters).
+         */
+        get: operations["search_api_audit_entries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/entries/{index}/proof": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inclusion
+         * @description The entry's inclusion path to the root of a signed checkpoint: of tree size ``size``, else the newest (one is
+         *     signed now when the newest does not cover the entry yet).
+         */
+        get: operations["inclusion_api_audit_entries__index__proof_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export
+         * @description The whole log, as ``camgrid audit export`` writes it, zipped: unzip and run ``camgrid audit verify DIR --key
+         *     PUB``. Audited (``audit.export``) before it is written; auditors of every district only (the log is one tree).
+         */
+        get: operations["export_api_audit_export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/transparency": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Transparency
+         * @description Per district and month: live views, playbacks, exports, holds, deletions and mask changes, from the log.
+         */
+        get: operations["transparency_api_audit_transparency_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/login": {
         parameters: {
             query?: never;
@@ -73,7 +195,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Logout */
+        /**
+         * Logout
+         * @description Ends what was presented: the cookie's session and a bearer token (a script logging out revokes its token).
+         */
         post: operations["logout_api_auth_logout_post"];
         delete?: never;
         options?: never;
@@ -678,7 +803,8 @@ export interface paths {
         /**
          * Segment Media
          * @description The segment's fMP4, ranges honoured. A segment recorded on another node of a cluster is streamed from that
-         *     node (``cluster.address``, authenticated with ``cluster.media_token``); 503 naming the node when it is down.
+         *     node (``cluster.address``, with that node's credential derived from ``cluster.media_secret``); 503 naming the
+         *     node when it is down.
          */
         get: operations["segment_media_api_segments__segment_id__media_get"];
         put?: never;
@@ -709,6 +835,176 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Users */
+        get: operations["list_users_api_users_get"];
+        put?: never;
+        /** Create */
+        post: operations["create_api_users_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{username}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete
+         * @description A tombstone: the audit log keeps naming the user, the name is never given again, they are no longer listed.
+         */
+        delete: operations["delete_api_users__username__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{username}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disable
+         * @description No more logins; every session, token and open WebSocket of theirs ends.
+         */
+        post: operations["disable_api_users__username__disable_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{username}/districts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set Districts */
+        put: operations["set_districts_api_users__username__districts_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{username}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enable */
+        post: operations["enable_api_users__username__enable_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{username}/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reset Password
+         * @description A new password; every session and token of theirs ends.
+         */
+        post: operations["reset_password_api_users__username__password_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{username}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke
+         * @description End every session and token of the user now (they may log in again).
+         */
+        post: operations["revoke_api_users__username__revoke_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{username}/role": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Role
+         * @description Their sessions and tokens end: the new rights apply from their next login.
+         */
+        put: operations["set_role_api_users__username__role_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{username}/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Tokens */
+        get: operations["tokens_api_users__username__tokens_get"];
+        put?: never;
+        post?: never;
+        /** Revoke Tokens */
+        delete: operations["revoke_tokens_api_users__username__tokens_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -729,6 +1025,50 @@ export interface components {
             t_ms: number;
             /** Text */
             text: string;
+        };
+        /** AuditEntryOut */
+        AuditEntryOut: {
+            /**
+             * Action
+             * @description An AuditAction (a string here: old logs may hold actions no longer spelt)
+             */
+            action: string;
+            /** At Ms */
+            at_ms: number;
+            /** Camera */
+            camera: string | null;
+            /**
+             * Data
+             * @description The canonical JSON the leaf hashes: SHA-256(0x00 || UTF-8 bytes of data)
+             */
+            data: string;
+            /**
+             * District
+             * @description The camera's district now (none: an entry without a camera)
+             */
+            district: string | null;
+            /**
+             * Index
+             * @description The entry's leaf index in the Merkle tree
+             */
+            index: number;
+            /**
+             * Leaf Hash
+             * @description Hex, as stored
+             */
+            leaf_hash: string;
+            /** Who */
+            who: string;
+        };
+        /** AuditPage */
+        AuditPage: {
+            /** Entries */
+            entries: components["schemas"]["AuditEntryOut"][];
+            /**
+             * Next Before
+             * @description Pass as `before` for the next (older) page; none: the last page
+             */
+            next_before: number | null;
         };
         /** AvailabilityReport */
         AvailabilityReport: {
@@ -876,6 +1216,26 @@ export interface components {
          * @enum {string}
          */
         CameraState: "recording" | "offline" | "unknown" | "planned";
+        /** CheckpointList */
+        CheckpointList: {
+            /** Checkpoints */
+            checkpoints: components["schemas"]["CheckpointOut"][];
+            key: components["schemas"]["LogKeyOut"];
+            /** Next Before */
+            next_before: number | null;
+        };
+        /** CheckpointOut */
+        CheckpointOut: {
+            /** At Ms */
+            at_ms: number;
+            /**
+             * Note
+             * @description The C2SP signed note (checkpoint body, blank line, signature lines)
+             */
+            note: string;
+            /** Size */
+            size: number;
+        };
         /** City */
         City: {
             /** Attribution */
@@ -889,6 +1249,16 @@ export interface components {
             name: string;
             /** Timezone */
             timezone: string;
+        };
+        /** ConsistencyOut */
+        ConsistencyOut: {
+            new: components["schemas"]["CheckpointOut"];
+            old: components["schemas"]["CheckpointOut"];
+            /**
+             * Path
+             * @description RFC 9162 consistency proof from old.size to new.size, hex
+             */
+            path: string[];
         };
         /** Decision */
         Decision: {
@@ -911,6 +1281,27 @@ export interface components {
             id: string;
             /** Name */
             name: string;
+        };
+        /** DistrictsIn */
+        DistrictsIn: {
+            /**
+             * All
+             * @description Lift the district limit (an unscoped admin only)
+             * @default false
+             */
+            all: boolean;
+            /** Districts */
+            districts?: string[];
+        };
+        /** Ended */
+        Ended: {
+            /**
+             * Ended
+             * @description Sessions and tokens ended now (open WebSockets close within a second)
+             */
+            ended: number;
+            /** Username */
+            username: string;
         };
         /**
          * EnrolmentOut
@@ -1254,6 +1645,21 @@ export interface components {
              */
             unexplained: string[];
         };
+        /** InclusionOut */
+        InclusionOut: {
+            checkpoint: components["schemas"]["CheckpointOut"];
+            /** Index */
+            index: number;
+            /** Leaf Hash */
+            leaf_hash: string;
+            /**
+             * Path
+             * @description RFC 9162 inclusion path, hex, leaf to root
+             */
+            path: string[];
+            /** Size */
+            size: number;
+        };
         JsonValue: unknown;
         /**
          * LiveCodec
@@ -1320,6 +1726,34 @@ export interface components {
             detail: string;
             /** Retry After S */
             retry_after_s: number;
+        };
+        /** LogKeyOut */
+        LogKeyOut: {
+            /**
+             * Fingerprint
+             * @description SHA-256 of the verifier key text, hex: compare with the published one
+             */
+            fingerprint: string;
+            /**
+             * Key Id
+             * @description Hex of the 4-byte note key id
+             */
+            key_id: string;
+            /**
+             * Name
+             * @description The key name, also the log's origin
+             */
+            name: string;
+            /**
+             * Public Key
+             * @description Base64 of the 32-byte Ed25519 public key
+             */
+            public_key: string;
+            /**
+             * Verifier
+             * @description The note verifier key <name>+<id>+<base64(0x01||key)> (key.pub)
+             */
+            verifier: string;
         };
         /** LostCoverage */
         LostCoverage: {
@@ -1407,6 +1841,11 @@ export interface components {
             /** Username */
             username: string;
         };
+        /** PasswordIn */
+        PasswordIn: {
+            /** Password */
+            password: string;
+        };
         /** PlanInfo */
         PlanInfo: {
             /** Bytes */
@@ -1483,6 +1922,10 @@ export interface components {
          * @enum {string}
          */
         Role: "viewer" | "operator" | "supervisor" | "auditor" | "admin";
+        /** RoleIn */
+        RoleIn: {
+            role: components["schemas"]["Role"];
+        };
         /**
          * SecondFactor
          * @description What the login route asks for after a good password (``{"second_factor": ...}``).
@@ -1592,6 +2035,17 @@ export interface components {
             /** Segments */
             segments: components["schemas"]["SegmentOut"][];
         };
+        /** TokenOut */
+        TokenOut: {
+            /** Created Ms */
+            created_ms: number;
+            /** Expires Ms */
+            expires_ms: number;
+            /** Last Seen Ms */
+            last_seen_ms: number;
+            /** Name */
+            name: string;
+        };
         /** TotpLogin */
         TotpLogin: {
             /**
@@ -1602,6 +2056,29 @@ export interface components {
             /** Ticket */
             ticket: string;
         };
+        /** TransparencyMonth */
+        TransparencyMonth: {
+            /** Month */
+            month: string;
+            /** Rows */
+            rows: components["schemas"]["TransparencyRow"][];
+        };
+        /** TransparencyOut */
+        TransparencyOut: {
+            /** Columns */
+            columns: string[];
+            /** Months */
+            months: components["schemas"]["TransparencyMonth"][];
+        };
+        /** TransparencyRow */
+        TransparencyRow: {
+            /** Counts */
+            counts: {
+                [key: string]: number;
+            };
+            /** District */
+            district: string;
+        };
         /** UpsIn */
         UpsIn: {
             /** On Battery */
@@ -1610,6 +2087,44 @@ export interface components {
             site: string;
             /** T Ms */
             t_ms: number;
+        };
+        /** UserIn */
+        UserIn: {
+            /**
+             * Districts
+             * @description Empty: all districts
+             */
+            districts?: string[];
+            /** Password */
+            password: string;
+            role: components["schemas"]["Role"];
+            /** Username */
+            username: string;
+        };
+        /** UserOut */
+        UserOut: {
+            /** Created Ms */
+            created_ms: number;
+            /** Disabled */
+            disabled: boolean;
+            /**
+             * Districts
+             * @description The user's districts; empty: all
+             */
+            districts: string[];
+            role: components["schemas"]["Role"];
+            /**
+             * Sessions
+             * @description Browser sessions open now
+             */
+            sessions: number;
+            /**
+             * Tokens
+             * @description Script tokens valid now
+             */
+            tokens: number;
+            /** Username */
+            username: string;
         };
         /** ValidationError */
         ValidationError: {
@@ -1633,6 +2148,199 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list_checkpoints_api_audit_checkpoints_get: {
+        parameters: {
+            query?: {
+                /** @description Keyset cursor: smaller sizes */
+                before?: number | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckpointList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    consistency_api_audit_consistency_get: {
+        parameters: {
+            query: {
+                /** @description The older checkpoint's size */
+                from: number;
+                /** @description The newer checkpoint's size */
+                to: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsistencyOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    search_api_audit_entries_get: {
+        parameters: {
+            query?: {
+                action?: string | null;
+                /** @description Keyset cursor: entries below */
+                before?: number | null;
+                camera?: string | null;
+                from_ms?: number | null;
+                limit?: number;
+                to_ms?: number | null;
+                who?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    inclusion_api_audit_entries__index__proof_get: {
+        parameters: {
+            query?: {
+                /** @description A signed checkpoint's size */
+                size?: number | null;
+            };
+            header?: never;
+            path: {
+                index: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InclusionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_api_audit_export_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description entries.jsonl, checkpoints.txt, leaf_hashes.bin, key.pub */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": unknown;
+                };
+            };
+        };
+    };
+    transparency_api_audit_transparency_get: {
+        parameters: {
+            query: {
+                /** @description The last month, YYYY-MM (UTC) */
+                month: string;
+                /** @description How many months up to it */
+                months?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TransparencyOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     login_api_auth_login_post: {
         parameters: {
             query?: never;
@@ -2849,6 +3557,353 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SuggestionDecision"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_users_api_users_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"][];
+                };
+            };
+        };
+    };
+    create_api_users_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_api_users__username__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ended"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    disable_api_users__username__disable_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_districts_api_users__username__districts_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DistrictsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    enable_api_users__username__enable_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    reset_password_api_users__username__password_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    revoke_api_users__username__revoke_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ended"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_role_api_users__username__role_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoleIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    tokens_api_users__username__tokens_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    revoke_tokens_api_users__username__tokens_delete: {
+        parameters: {
+            query?: {
+                /** @description Only the tokens of this name */
+                name?: string | null;
+            };
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ended"];
                 };
             };
             /** @description Validation Error */

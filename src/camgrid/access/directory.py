@@ -207,8 +207,8 @@ def sync_user(*, session: Session, audit: AuditWriter, actor: Actor, found: Dire
     local account is never taken over by the directory."""
     user = session.scalar(select(User).where(User.username == found.username))
     districts = _districts_text(found.districts)
-    if user is not None and user.source != UserSource.DIRECTORY:
-        return None
+    if user is not None and (user.source != UserSource.DIRECTORY or user.deleted_ns is not None):
+        return None  # a local account, or a deleted one (its name is never given again)
     if user is not None and user.role == found.role and user.districts == districts:
         return user
     write_first(

@@ -19,6 +19,9 @@ class User(Base):
     created_ns: Mapped[int] = mapped_column(BigInteger, default=0)
     # local | ldap (camgrid.vocabulary.UserSource): a directory user's rights come from their groups at each login
     source: Mapped[str] = mapped_column(String(8), default="local", server_default="local")
+    # A deleted user is a tombstone (docs/design/users-life.md): the row stays so that the audit entries naming them
+    # keep one meaning and the name is never given to someone else; no password, no credentials, not listed.
+    deleted_ns: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
 
 
 class UserSession(Base):

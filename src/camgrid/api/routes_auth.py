@@ -20,7 +20,7 @@ from camgrid.access.models import User as UserRow
 from camgrid.access.service import Principal
 from camgrid.api.acting import actor, answering, writer
 from camgrid.api.audit_hook import address_of, audit
-from camgrid.api.deps import COOKIE, User, ctx_of, db
+from camgrid.api.deps import COOKIE, User, bearer_of, ctx_of, db
 from camgrid.api.schemas import LoginThrottled, Me
 from camgrid.api.sign_in import directory_user, second_factor_challenge
 from camgrid.vocabulary import AuditAction, SecondFactor
@@ -107,7 +107,15 @@ def _start(request: Request, session: Session, user: UserRow, keys: list[str]) -
     # The request owns its unit of work: commit before the cookie leaves, or the browser's next request may race it.
     session.commit()
     resp = JSONResponse(_me(who, ctx.settings.timezone))
-    resp.set_cookie(COOKIE, secret, max_age=int(ctx.session_ttl_s), httponly=True, samesite="strict", path="/")
+    resp.set_cookie(
+        COOKIE,
+        secret,
+        max_age=int(ctx.session_ttl_s),
+        httponly=True,
+        samesite="strict",
+        path="/",
+        secure=request.url.scheme == "https",  # under TLS the cookie never travels in clear
+    )
     return resp
 
 
@@ -115,7 +123,7 @@ def _pending_user(request: Request, session: Session, ticket: str, factor: Secon
     ctx = ctx_of(request)
     pending = ctx.pending_logins.peek(ticket, ctx.clock.monotonic())
     user = session.get(UserRow, pending.user_id) if pending is not None and pending.factor == factor else None
-    if user is None or user.disabled:
+    if user is None or user.disabled or user.deleted_ns is not None:
         raise HTTPException(401, "this sign-in has expired: start again with your password")
     return user
 
@@ -201,10 +209,10 @@ def login_totp(body: TotpLogin, request: Request, session: Session = Depends(db)
 
 @router.post("/logout", status_code=204)
 def logout(request: Request, who: Principal = User, session: Session = Depends(db)) -> Response:
+    """Ends what was presented: the cookie's session and a bearer token (a script logging out revokes its token)."""
+    presented = [request.cookies.get(COOKIE, ""), bearer_of(dict(request.headers))]
     with answering():
-        access.end_session(
-            session=session, audit=writer(request), actor=actor(request, who), secret=request.cookies.get(COOKIE, "")
-        )
+        access.end_session(session=session, audit=writer(request), actor=actor(request, who), secret=presented)
     session.commit()
     resp = Response(status_code=204)
     resp.delete_cookie(COOKIE, path="/")

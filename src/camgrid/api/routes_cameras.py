@@ -310,7 +310,8 @@ def segment_media(
     segment_id: int, request: Request, who: Principal = require("playback"), session: Session = Depends(db)
 ) -> Response:
     """The segment's fMP4, ranges honoured. A segment recorded on another node of a cluster is streamed from that
-    node (``cluster.address``, authenticated with ``cluster.media_token``); 503 naming the node when it is down."""
+    node (``cluster.address``, with that node's credential derived from ``cluster.media_secret``); 503 naming the
+    node when it is down."""
     seg = session.get(Segment, segment_id)
     if seg is None:
         raise HTTPException(404, "no such segment")
@@ -335,9 +336,7 @@ def segment_media(
             raise HTTPException(404, "the segment's file is gone (deleted by retention?)")
         return FileResponse(where, media_type="video/mp4", headers=cache)
     try:
-        stream = media.open_segment(
-            where, seg.id, token=ctx.settings.cluster.media_token, range_header=request.headers.get("range")
-        )
+        stream = media.open_segment(where, seg.id, cfg=ctx.settings.cluster, range_header=request.headers.get("range"))
     except media.MediaError as exc:
         raise HTTPException(exc.status, str(exc)) from None
     return StreamingResponse(

@@ -11,6 +11,7 @@ from camgrid.access.policy import allowed
 from camgrid.api.audit_hook import audit
 from camgrid.api.context import AppContext
 from camgrid.api.deps import ws_user
+from camgrid.api.ws_guard import guarded
 from camgrid.db.engine import unit_of_work
 from camgrid.registry.models import Camera
 from camgrid.vocabulary import AuditAction, CameraState, GapReason
@@ -57,14 +58,19 @@ async def live(websocket: WebSocket, camera_id: str, stream: str = "main") -> No
     if st is not None and st.state != CameraState.RECORDING:
         await websocket.send_json({"type": "offline", "reason": st.reason, "since_ms": st.since_ns // 1_000_000})
     feed = ctx.hub.watch(ctx.hub.stream_key(camera_id, stream))
+
+    async def pump() -> None:
+        try:
+            async for msg in feed:
+                if isinstance(msg, bytes):
+                    await websocket.send_bytes(msg)
+                else:
+                    await websocket.send_text(msg)
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+
     try:
-        async for msg in feed:
-            if isinstance(msg, bytes):
-                await websocket.send_bytes(msg)
-            else:
-                await websocket.send_text(msg)
-    except (WebSocketDisconnect, RuntimeError):
-        pass
+        await guarded(websocket, ctx, who, "live", pump)  # a revoked credential ends the video within a second
     finally:
         await feed.aclose()  # type: ignore[attr-defined]
         try:
@@ -107,21 +113,26 @@ async def events(websocket: WebSocket) -> None:
     if who.districts:
         with unit_of_work(ctx.factory) as session:
             allowed = {c.id for c in session.query(Camera).filter(Camera.district_id.in_(who.districts))}
-    try:
-        await websocket.send_json({"type": "hello"})
-        while True:
-            try:
-                msg = await asyncio.wait_for(queue.get(), 15)
-            except TimeoutError:
-                await websocket.send_json({"type": "ping"})  # also notices a browser that went away
-                continue
-            if allowed is not None:
-                scoped = _scope_message(msg, allowed)
-                if scoped is None:
+
+    async def pump() -> None:
+        try:
+            await websocket.send_json({"type": "hello"})
+            while True:
+                try:
+                    msg = await asyncio.wait_for(queue.get(), 15)
+                except TimeoutError:
+                    await websocket.send_json({"type": "ping"})  # also notices a browser that went away
                     continue
-                msg = scoped
-            await websocket.send_text(msg)
-    except (WebSocketDisconnect, RuntimeError):
-        pass
+                if allowed is not None:
+                    scoped = _scope_message(msg, allowed)
+                    if scoped is None:
+                        continue
+                    msg = scoped
+                await websocket.send_text(msg)
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+
+    try:
+        await guarded(websocket, ctx, who, "map", pump)
     finally:
         ctx.states.subscribers.discard(queue)

@@ -1,7 +1,7 @@
 """two_factor: TOTP secrets (sealed), recovery codes (hashed), users.source (local or the city's directory)
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0015
 Create Date: 2026-12-02 12:00:00
 
 docs/design/sign-in.md.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
