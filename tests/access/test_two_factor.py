@@ -238,3 +238,19 @@ def test_reset_then_enrol_again(site: Site) -> None:
         assert totp.reset(session=s, audit=site.log, actor=SEED, username=site.names["sup"]) is True
     assert site.password("sup")["second_factor"] == "enrol"
     assert site.mine(AuditAction.TOTP_RESET)
+
+
+def test_an_admin_resets_a_lost_second_factor(site: Site) -> None:
+    with unit_of_work(site.ctx.factory) as s:  # an admin who signs in without a code (their factor was reset)
+        s.add(User(username=f"root-{site.names['op']}", password_hash=HASH(), role="admin", districts="*"))
+    site.ctx.settings.access.two_factor = False
+    site.client.cookies.clear()
+    r = site.client.post("/api/auth/login", json={"username": f"root-{site.names['op']}", "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    sup = site.names["sup"]
+    r = site.client.post(f"/api/users/{sup}/2fa/reset")
+    assert r.status_code == 200 and r.json() == {"username": sup, "reset": True}
+    assert site.client.post(f"/api/users/{sup}/2fa/reset").json()["reset"] is False
+    assert [e["who"] for e in site.mine(AuditAction.TOTP_RESET)] == [f"root-{site.names['op']}"]
+    site.ctx.settings.access.two_factor = True
+    assert site.password("sup")["second_factor"] == "enrol"

@@ -1,7 +1,7 @@
 """Two-factor sign-in in real Chromium against a real ``camgrid serve`` (docs/design/sign-in.md): a supervisor
 enrolled with ``camgrid users 2fa enrol`` signs in with a password and then a code (a wrong code first is refused on
 the screen); an admin at their first login enrols in the browser (the key shown as text, with recovery codes) and
-signs in with the code the key gives."""
+signs in with the code the key gives, then resets the supervisor's lost second factor on the users screen."""
 
 from __future__ import annotations
 
@@ -100,6 +100,22 @@ def test_sign_in_with_a_code_and_enrol_at_first_login(tmp_path: Path) -> None:
             page.click('[data-testid="login-code-submit"]')
             page.wait_for_selector('[data-testid="login-code-form"]', state="detached", timeout=10_000)
             assert page.evaluate(me)["role"] == "admin"
+
+            # The admin resets the supervisor's lost second factor on the users screen.
+            page.on("dialog", lambda d: d.accept())
+            page.goto(base + "/#/users")
+            row = '[data-testid="user-row"][data-user="sup"]'
+            page.wait_for_selector(row, timeout=15_000)
+            page.click(f'{row} [data-testid="user-2fa-reset"]')
+            page.wait_for_selector(
+                '[data-testid="users-status"]:has-text("second factor of sup reset")', timeout=10_000
+            )
+            page.context.clear_cookies()
+            page.goto(base + "/")
+            page.fill('[data-testid="login-username"]', "sup")
+            page.fill('[data-testid="login-password"]', PASSWORD)
+            page.click('[data-testid="login-submit"]')
+            page.wait_for_selector('[data-testid="enrol-secret"]', timeout=10_000)  # enrols anew
             browser.close()
     finally:
         proc.terminate()

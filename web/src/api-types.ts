@@ -873,6 +873,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/users/{username}/2fa/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reset Two Factor
+         * @description Forget the user's second factor (a lost phone): they enrol again at their next login (docs/design/sign-in.md).
+         */
+        post: operations["reset_two_factor_api_users__username__2fa_reset_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/users/{username}/disable": {
         parameters: {
             query?: never;
@@ -2078,6 +2098,16 @@ export interface components {
             };
             /** District */
             district: string;
+        };
+        /** TwoFactorReset */
+        TwoFactorReset: {
+            /**
+             * Reset
+             * @description False: the user had no second factor
+             */
+            reset: boolean;
+            /** Username */
+            username: string;
         };
         /** UpsIn */
         UpsIn: {
@@ -3641,6 +3671,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Ended"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    reset_two_factor_api_users__username__2fa_reset_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwoFactorReset"];
                 };
             };
             /** @description Validation Error */
