@@ -206,7 +206,10 @@ CASES: dict[str, Call] = {
         session=s, audit=a, actor=ADMIN, camera_id="cam-a", now_ns=T0
     ),
     "camgrid.privacy.service.approve_removal": lambda w, s, a: masks.approve_removal(
-        session=s, audit=a, actor=ADMIN2, camera_id="cam-b"
+        session=s, audit=a, actor=ADMIN2, camera_id="cam-b", now_ns=T0
+    ),
+    "camgrid.privacy.service.refuse_removal": lambda w, s, a: masks.refuse_removal(
+        session=s, audit=a, actor=ADMIN2, camera_id="cam-b", now_ns=T0
     ),
     "camgrid.storage.holds.create_hold": lambda w, s, a: holds.create_hold(
         session=s, audit=a, actor=SUP, camera_id="cam-b", start_ns=T0, end_ns=T0 + NS, reason="case 4", now_ns=T0

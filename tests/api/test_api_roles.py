@@ -51,6 +51,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("PUT", "/api/cameras/{camera_id}/mask"): "masks.write",
     ("DELETE", "/api/cameras/{camera_id}/mask"): "masks.write",
     ("POST", "/api/cameras/{camera_id}/mask/approve-removal"): "masks.approve",
+    ("POST", "/api/cameras/{camera_id}/mask/refuse-removal"): "masks.approve",
     ("GET", "/api/incidents"): "incidents.read",
     ("GET", "/api/incidents/{incident_id}"): "incidents.read",
     ("POST", "/api/incidents/{incident_id}/ack"): "incidents.act",

@@ -296,7 +296,9 @@ export interface paths {
         get: operations["get_mask_api_cameras__camera_id__mask_get"];
         /**
          * Put Mask
-         * @description Set a camera's mask; it is burnt in from the next picture (recording and live).
+         * @description Set a camera's mask; it is burnt in from the next picture (recording and live). An edit that uncovers any
+         *     part of the mask (an empty list: all of it) is only requested (``removal_requested_by`` and ``pending_polygons``
+         *     set, the mask in force unchanged), like ``DELETE``: a second person approves it.
          */
         put: operations["put_mask_api_cameras__camera_id__mask_put"];
         post?: never;
@@ -319,8 +321,32 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Approve Removal */
+        /**
+         * Approve Removal
+         * @description The second person approves the pending removal or reduction (never its requester); with a body, only the
+         *     change they saw.
+         */
         post: operations["approve_removal_api_cameras__camera_id__mask_approve_removal_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cameras/{camera_id}/mask/refuse-removal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refuse Removal
+         * @description Refuse the pending removal or reduction (its requester may withdraw it): the mask in force stays.
+         */
+        post: operations["refuse_removal_api_cameras__camera_id__mask_refuse_removal_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -668,7 +694,8 @@ export interface paths {
         };
         /**
          * List Plans
-         * @description Plans written by ``camgrid plan --out <home>/plans/NAME.geojson`` (newest first).
+         * @description Plans written by ``camgrid plan --out <home>/plans/NAME.geojson`` (newest first); a user limited to
+         *     districts sees the plans with cameras or points in them.
          */
         get: operations["list_plans_api_plans_get"];
         put?: never;
@@ -686,7 +713,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Plan */
+        /**
+         * Get Plan
+         * @description The plan; cut to the user's districts (their cameras, views and points, their coverage rows).
+         */
         get: operations["get_plan_api_plans__name__get"];
         put?: never;
         post?: never;
@@ -1045,6 +1075,14 @@ export interface components {
             t_ms: number;
             /** Text */
             text: string;
+        };
+        /** ApproveIn */
+        ApproveIn: {
+            /**
+             * Pending Polygons
+             * @description The pending change the approver saw (MaskOut.pending_polygons; null: a removal): a different one (withdrawn and replaced meanwhile) is refused with 409
+             */
+            pending_polygons: number[][][] | null;
         };
         /** AuditEntryOut */
         AuditEntryOut: {
@@ -1829,12 +1867,25 @@ export interface components {
         /** MaskOut */
         MaskOut: {
             /**
+             * Pending Polygons
+             * @description The smaller mask a pending reduction asks for (none with a request: a removal)
+             */
+            pending_polygons?: number[][][] | null;
+            /**
              * Polygons
-             * @description Polygons in fractions of the picture: [[[x, y], ...], ...]
+             * @description The mask in force, in fractions of the picture: [[[x, y], ...], ...]
              */
             polygons: number[][][];
-            /** Removal Requested By */
+            /**
+             * Removal Requested By
+             * @description Who asked for the pending removal or reduction (none: nothing pending); a second person decides
+             */
             removal_requested_by: string | null;
+            /**
+             * Requested Ms
+             * @description When the pending removal or reduction was asked for
+             */
+            requested_ms?: number | null;
             /**
              * Revision
              * @description 0: no mask
@@ -2710,6 +2761,41 @@ export interface operations {
         };
     };
     approve_removal_api_cameras__camera_id__mask_approve_removal_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                camera_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ApproveIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaskOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    refuse_removal_api_cameras__camera_id__mask_refuse_removal_post: {
         parameters: {
             query?: never;
             header?: never;
