@@ -176,7 +176,7 @@ class LdapConfig(_Section):
         max_length=500,
         description="Groups of a user; {dn} is the user's DN (escaped)",
     )
-    role_groups: dict[str, str] = Field(
+    role_groups: dict[str, Role] = Field(
         default_factory=dict,
         max_length=50,
         description="Group DN -> camgrid role; the first group listed that the user is in gives the role",

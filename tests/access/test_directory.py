@@ -22,7 +22,7 @@ from camgrid.api.app import create_app
 from camgrid.api.context import AppContext
 from camgrid.audit.log import AuditLog
 from camgrid.clock import FakeClock
-from camgrid.config import LdapConfig, load_settings
+from camgrid.config import ConfigError, LdapConfig, load_settings
 from camgrid.db.engine import make_engine, session_factory, unit_of_work
 from camgrid.db.migrate import upgrade
 from camgrid.vocabulary import AuditAction, UserSource
@@ -210,3 +210,9 @@ def test_local_admin_signs_in_while_the_directory_is_down(tmp_path: Path) -> Non
     assert down.login("root", LOCAL_PW) == 200
     assert down.client.get("/api/auth/me").json()["role"] == "admin"
     assert down.login("asha", pw("asha")) == 503
+
+
+def test_config_refuses_a_group_mapped_to_no_role(tmp_path: Path) -> None:
+    (tmp_path / "camgrid.toml").write_text('[access.ldap.role_groups]\n"cn=bosses,ou=groups,dc=city" = "boss"\n')
+    with pytest.raises(ConfigError, match="access.ldap.role_groups"):
+        load_settings(tmp_path, {})

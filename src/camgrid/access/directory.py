@@ -26,7 +26,7 @@ from camgrid.access.models import User, UserSession
 from camgrid.access.service import USERNAME, Principal
 from camgrid.auditing import Actor, AuditWriter, audited, write_first
 from camgrid.config import LdapConfig
-from camgrid.vocabulary import AuditAction, Role, UserSource
+from camgrid.vocabulary import AuditAction, UserSource
 
 log = logging.getLogger("camgrid.access.directory")
 NO_PASSWORD = "!directory"  # a directory user's password_hash: no argon2 hash, so never a local login
@@ -110,9 +110,9 @@ class Directory:
         flt = self.config.group_filter.replace("{dn}", escape_filter_chars(dn))
         conn.search(self.config.group_base, flt, search_scope=SUBTREE, attributes=[])
         groups = {_norm(e.entry_dn) for e in conn.entries}
-        role = next((r for g, r in self.config.role_groups.items() if _norm(g) in groups), None)
+        role = next((str(r) for g, r in self.config.role_groups.items() if _norm(g) in groups), None)
         districts = [d for g, d in self.config.district_groups.items() if _norm(g) in groups]
-        if role is None or role not in {str(r) for r in Role} or not districts:
+        if role is None or not districts:
             log.warning("directory user %s has no camgrid role or district group: refused", username)
             return None
         scope = () if ALL in districts else tuple(sorted(set(districts)))
