@@ -214,5 +214,5 @@ def test_local_admin_signs_in_while_the_directory_is_down(tmp_path: Path) -> Non
 
 def test_config_refuses_a_group_mapped_to_no_role(tmp_path: Path) -> None:
     (tmp_path / "camgrid.toml").write_text('[access.ldap.role_groups]\n"cn=bosses,ou=groups,dc=city" = "boss"\n')
-    with pytest.raises(ConfigError, match="access.ldap.role_groups"):
+    with pytest.raises(ConfigError, match=r"access\.ldap\.role_groups"):
         load_settings(tmp_path, {})
