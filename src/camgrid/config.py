@@ -16,6 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from camgrid.vocabulary import Role
+
 log = logging.getLogger("camgrid.config")
 CONFIG_NAME = "camgrid.toml"
 ENV_PREFIX = "CAMGRID_"
@@ -144,6 +146,51 @@ class ServerConfig(_Section):
         return value
 
 
+class LdapConfig(_Section):
+    """Sign-in against the city's directory (LDAP / Active Directory; docs/design/sign-in.md). Off by default."""
+
+    enabled: bool = Field(False, description="Users not known locally (or marked as directory users) bind here")
+    url: str = Field(
+        "ldap://127.0.0.1:389", max_length=500, pattern=r"^ldaps?://", description="ldap:// or ldaps:// URL"
+    )
+    start_tls: bool = Field(False, description="Upgrade an ldap:// connection with StartTLS before binding")
+    ca_file: str = Field("", max_length=1000, description="CA certificates for ldaps/StartTLS ('' = system store)")
+    timeout_s: float = Field(5.0, ge=0.5, le=60.0, description="Connect and operation timeout")
+    user_dn_template: str = Field(
+        "",
+        max_length=500,
+        description="Bind DN of a user, {username} replaced (escaped), e.g. uid={username},ou=people,dc=city; "
+        "'' = find the user with the service account (search_base and user_filter)",
+    )
+    search_base: str = Field("", max_length=500, description="Where users are searched (service account mode)")
+    user_filter: str = Field(
+        "(uid={username})", max_length=500, description="Filter finding one user; {username} is escaped"
+    )
+    bind_dn: str = Field("", max_length=500, description="Service account DN (searches users, checks accounts)")
+    bind_password: str = Field(
+        "", max_length=500, description="Service account password (prefer env CAMGRID_ACCESS__LDAP__BIND_PASSWORD)"
+    )
+    group_base: str = Field("", max_length=500, description="Where groups are searched")
+    group_filter: str = Field(
+        "(|(member={dn})(uniqueMember={dn}))",
+        max_length=500,
+        description="Groups of a user; {dn} is the user's DN (escaped)",
+    )
+    role_groups: dict[str, Role] = Field(
+        default_factory=dict,
+        max_length=50,
+        description="Group DN -> camgrid role; the first group listed that the user is in gives the role",
+    )
+    district_groups: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=500,
+        description="Group DN -> district id ('*' = all districts); a user in none of them cannot sign in",
+    )
+    recheck_s: float = Field(
+        60.0, ge=1.0, le=3600.0, description="How often a directory user's session is re-checked against the directory"
+    )
+
+
 class AccessConfig(_Section):
     """How long credentials live, and how soon open connections notice one ended (docs/design/users-life.md)."""
 
@@ -159,6 +206,17 @@ class AccessConfig(_Section):
     revalidate_s: float = Field(
         0.5, ge=0.05, le=1.0, description="How often an open WebSocket re-checks its session or token"
     )
+
+    two_factor: bool = Field(False, description="Ask the roles in require_2fa_roles for a TOTP code after the password")
+    require_2fa_roles: list[Role] = Field(
+        default_factory=lambda: [Role.SUPERVISOR, Role.ADMIN, Role.AUDITOR],
+        max_length=5,
+        description="Roles that must use a second factor (enrolled at their first login; docs/design/sign-in.md)",
+    )
+    second_factor_ttl_s: float = Field(
+        300.0, ge=30.0, le=900.0, description="How long a password-checked login waits for its code"
+    )
+    ldap: LdapConfig = Field(default_factory=LdapConfig, description="The city's directory (docs/design/sign-in.md)")
 
     @model_validator(mode="after")
     def _default_within_max(self) -> AccessConfig:
@@ -480,7 +538,7 @@ class Settings(_Section):
     bus: BusConfig = Field(default_factory=BusConfig, description="Message bus")
     cluster: ClusterConfig = Field(default_factory=ClusterConfig, description="Recorder node of a cluster")
     witness: WitnessConfig = Field(default_factory=WitnessConfig, description="Witnesses of the audit log")
-    access: AccessConfig = Field(default_factory=AccessConfig, description="Sessions, tokens and revocation")
+    access: AccessConfig = Field(default_factory=AccessConfig, description="Sign-in, sessions, tokens and revocation")
 
     @property
     def recordings_dir(self) -> Path:

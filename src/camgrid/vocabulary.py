@@ -134,6 +134,11 @@ class AuditAction(StrEnum):
     USER_REVOKE = "user.revoke"  # every session and token of a user ended
     TOKEN_ISSUE = "token.issue"
     TOKEN_REVOKE = "token.revoke"
+    TOTP_ENROL = "2fa.enrol"
+    TOTP_RESET = "2fa.reset"
+    TOTP_VERIFY = "2fa.verify"
+    TOTP_RECOVERY = "2fa.recovery"  # a single-use recovery code was spent
+    DIRECTORY_SYNC = "user.directory"  # a directory user's local row made or changed from their groups at login
     SUGGESTION_DECIDE = "registry.suggestion"
     EVIDENCE_SUBMIT = "evidence.submit"
     AUDIT_SEARCH = "audit.search"  # an auditor searched the log (first page; its filters in the details)
@@ -185,6 +190,20 @@ class DeletionReason(StrEnum):
 
 # The account name camgrid's own automatic actions are audited under (retention, recovery).
 SYSTEM_ACTOR = "camgrid"
+
+
+class UserSource(StrEnum):
+    """Where a user's password and rights live (the ``users.source`` column; docs/design/sign-in.md)."""
+
+    LOCAL = "local"  # camgrid's own argon2 hash; role and districts set with ``camgrid users``
+    DIRECTORY = "ldap"  # the city's directory: bind to check the password, groups give role and districts
+
+
+class SecondFactor(StrEnum):
+    """What the login route asks for after a good password (``{"second_factor": ...}``)."""
+
+    TOTP = "totp"  # a code from the user's authenticator app (or a recovery code)
+    ENROL = "enrol"  # the user must enrol first: /api/auth/login/enrol, then a code
 
 
 class WitnessStatus(StrEnum):

@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 
 from camgrid.db.engine import make_engine
 from camgrid.db.migrate import upgrade
+from tests.access.ldap_server import slapd  # noqa: F401  (the real OpenLDAP server, session-scoped)
 from tests.backends import db_url
 
 

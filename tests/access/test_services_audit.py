@@ -17,13 +17,15 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import pyotp
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 import camgrid
+from camgrid.access import directory, totp
 from camgrid.access import service as access
-from camgrid.auditing import AuditError, AuditWriter, audit_action
+from camgrid.auditing import Actor, AuditError, AuditWriter, audit_action
 from camgrid.exports import service as exports
 from camgrid.health import service as health
 from camgrid.privacy import service as masks
@@ -34,7 +36,12 @@ from tests.access.world import ADMIN, ADMIN2, OP, PASSWORD, QUARTER, SUP, T0, Re
 
 NS = 1_000_000_000
 # Service modules that are not named ``service`` (every ``camgrid.<package>.service`` is found on its own).
-SERVICE_MODULES = ("camgrid.storage.holds", "camgrid.exports.service")
+SERVICE_MODULES = (
+    "camgrid.storage.holds",
+    "camgrid.exports.service",
+    "camgrid.access.totp",
+    "camgrid.access.directory",
+)
 
 # Public functions of service modules that are not audited, and why. A new one fails the walk until it is here.
 NOT_AUDITED: dict[str, str] = {
@@ -43,6 +50,8 @@ NOT_AUDITED: dict[str, str] = {
     "camgrid.access.service.principal": "pure",
     "camgrid.access.service.authenticate": "read; a failed login is audited by the login route (no data changes)",
     "camgrid.access.service.resolve": "read",
+    "camgrid.access.totp.enrolment_of": "read",
+    "camgrid.access.totp.second_factor_for": "read",
     "camgrid.access.service.list_users": "read (scoped)",
     "camgrid.access.service.list_tokens": "read (scoped)",
     "camgrid.access.service.credential_count": "read",
@@ -154,6 +163,32 @@ CASES: dict[str, Call] = {
     ),
     "camgrid.access.service.revoke_tokens": lambda w, s, a: access.revoke_tokens(
         session=s, audit=a, actor=ADMIN, username="victim"
+    ),
+    "camgrid.access.totp.enrol": lambda w, s, a: totp.enrol(
+        session=s,
+        audit=a,
+        actor=ADMIN,
+        user=access.user_for(session=s, actor=ADMIN, username="viewer"),
+        box=totp.SecretBox.open(w.home),
+        now_ns=T0,
+        confirmed=True,
+    ),
+    "camgrid.access.totp.reset": lambda w, s, a: totp.reset(session=s, audit=a, actor=ADMIN, username="victim"),
+    "camgrid.access.totp.verify": lambda w, s, a: totp.verify(
+        session=s,
+        audit=a,
+        actor=OP,
+        user=access.user_for(session=s, actor=ADMIN, username="victim"),
+        box=totp.SecretBox.open(w.home),
+        code=pyotp.TOTP(w.ids["totp"].secret).at(T0 // NS + 60),
+        now_ns=T0 + 60 * NS,
+    ),
+    "camgrid.access.directory.sync_user": lambda w, s, a: directory.sync_user(
+        session=s,
+        audit=a,
+        actor=Actor("dir-user", "operator", ("D-01",)),
+        found=directory.DirectoryUser("dir-user", "uid=dir-user,ou=people,dc=city", "operator", ("D-01",)),
+        now_ns=T0,
     ),
     "camgrid.registry.service.import_cameras": lambda w, s, a: registry.import_cameras(
         session=s, audit=a, actor=ADMIN, rows=[camera("cam-c", "D-03")], now_ns=T0

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from camgrid.access import service as access
+from camgrid.access import totp
 from camgrid.audit.log import AuditLog
 from camgrid.auditing import Actor, AuditWriteError, Entry
 from camgrid.clock import FakeClock
@@ -111,6 +112,16 @@ def build(engine: Engine, home: Path) -> World:
             )
     with unit_of_work(factory) as s:
         access.issue_token(session=s, audit=log, actor=ADMIN, username="victim", ttl_s=3600, now_ns=T0, name="script")
+    with unit_of_work(factory) as s:  # the victim has a second factor (docs/design/sign-in.md)
+        w.ids["totp"] = totp.enrol(
+            session=s,
+            audit=log,
+            actor=ADMIN,
+            user=access.user_for(session=s, actor=ADMIN, username="victim"),
+            box=totp.SecretBox.open(home),
+            now_ns=T0,
+            confirmed=True,
+        )
     with unit_of_work(factory) as s:
         access.create_user(
             session=s, audit=log, actor=ADMIN, username="gone-quiet", password=PASSWORD, role=Role.VIEWER,

@@ -78,6 +78,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("PUT", "/api/users/{username}/districts"): "users.manage",
     ("POST", "/api/users/{username}/password"): "users.manage",
     ("POST", "/api/users/{username}/revoke"): "users.manage",
+    ("POST", "/api/users/{username}/2fa/reset"): "users.manage",
     ("GET", "/api/users/{username}/tokens"): "users.manage",
     ("DELETE", "/api/users/{username}/tokens"): "users.manage",
     ("GET", "/api/audit/entries"): "audit.read",

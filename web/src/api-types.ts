@@ -144,6 +144,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/login/enrol": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Login Enrol
+         * @description A user whose role requires a second factor, at their first login: a new secret and recovery codes, shown
+         *     this once; the login ends at /login/totp with a first code from the app.
+         */
+        post: operations["login_enrol_api_auth_login_enrol_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/login/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Login Totp
+         * @description The second step: a code from the app (each accepted once) or a recovery code (each used once). Failures are
+         *     throttled like passwords, per user and per address, and audited.
+         */
+        post: operations["login_totp_api_auth_login_totp_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/logout": {
         parameters: {
             query?: never;
@@ -861,6 +903,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/users/{username}/2fa/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reset Two Factor
+         * @description Forget the user's second factor (a lost phone): they enrol again at their next login (docs/design/sign-in.md).
+         */
+        post: operations["reset_two_factor_api_users__username__2fa_reset_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/users/{username}/disable": {
         parameters: {
             query?: never;
@@ -1298,6 +1360,23 @@ export interface components {
             ended: number;
             /** Username */
             username: string;
+        };
+        /**
+         * EnrolmentOut
+         * @description Shown once: add the secret to an authenticator app, keep the recovery codes somewhere safe.
+         */
+        EnrolmentOut: {
+            /** Otpauth Uri */
+            otpauth_uri: string;
+            /** Recovery Codes */
+            recovery_codes: string[];
+            /** Secret */
+            secret: string;
+        };
+        /** EnrolTicket */
+        EnrolTicket: {
+            /** Ticket */
+            ticket: string;
         };
         /** ExportFile */
         ExportFile: {
@@ -1933,6 +2012,26 @@ export interface components {
         RoleIn: {
             role: components["schemas"]["Role"];
         };
+        /**
+         * SecondFactor
+         * @description What the login route asks for after a good password (``{"second_factor": ...}``).
+         * @enum {string}
+         */
+        SecondFactor: "totp" | "enrol";
+        /**
+         * SecondFactorAsked
+         * @description The password was right; the login goes on at /api/auth/login/totp (after /login/enrol for ``enrol``).
+         */
+        SecondFactorAsked: {
+            /** Expires In S */
+            expires_in_s: number;
+            second_factor: components["schemas"]["SecondFactor"];
+            /**
+             * Ticket
+             * @description Hand back with the code; good for a few minutes, a few tries, once
+             */
+            ticket: string;
+        };
         /** SegmentOut */
         SegmentOut: {
             /** Bytes */
@@ -2033,6 +2132,16 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** TotpLogin */
+        TotpLogin: {
+            /**
+             * Code
+             * @description 6 digits from the app, or a recovery code
+             */
+            code: string;
+            /** Ticket */
+            ticket: string;
+        };
         /** TransparencyMonth */
         TransparencyMonth: {
             /** Month */
@@ -2055,6 +2164,16 @@ export interface components {
             };
             /** District */
             district: string;
+        };
+        /** TwoFactorReset */
+        TwoFactorReset: {
+            /**
+             * Reset
+             * @description False: the user had no second factor
+             */
+            reset: boolean;
+            /** Username */
+            username: string;
         };
         /** UpsIn */
         UpsIn: {
@@ -2331,6 +2450,81 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["Login"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"] | components["schemas"]["SecondFactorAsked"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginThrottled"];
+                };
+            };
+        };
+    };
+    login_enrol_api_auth_login_enrol_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnrolTicket"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrolmentOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    login_totp_api_auth_login_totp_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TotpLogin"];
             };
         };
         responses: {
@@ -3589,6 +3783,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Ended"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    reset_two_factor_api_users__username__2fa_reset_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwoFactorReset"];
                 };
             };
             /** @description Validation Error */

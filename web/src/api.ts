@@ -7,6 +7,8 @@ import type { components } from "./api-types";
 
 type Schemas = components["schemas"];
 export type Me = Schemas["Me"];
+export type SecondFactorAsked = Schemas["SecondFactorAsked"];
+export type Enrolment = Schemas["EnrolmentOut"];
 export type Role = Schemas["Role"];
 export type City = Schemas["City"];
 export type District = Schemas["DistrictOut"];
@@ -98,7 +100,10 @@ export async function request<T>(method: string, path: string, body?: unknown, o
 
 export const api = {
   login: (username: string, password: string) =>
-    request<Me>("POST", "/api/auth/login", { username, password }, { noRedirect: true }),
+    request<Me | SecondFactorAsked>("POST", "/api/auth/login", { username, password }, { noRedirect: true }),
+  // The second step of a login (docs/design/sign-in.md): a code for the ticket the password step gave.
+  loginTotp: (ticket: string, code: string) => request<Me>("POST", "/api/auth/login/totp", { ticket, code }, { noRedirect: true }),
+  loginEnrol: (ticket: string) => request<Enrolment>("POST", "/api/auth/login/enrol", { ticket }, { noRedirect: true }),
   logout: () => request<void>("POST", "/api/auth/logout", undefined, { noRedirect: true }),
   me: () => request<Me>("GET", "/api/auth/me", undefined, { noRedirect: true }),
   city: () => request<City>("GET", "/api/city"),

@@ -1,6 +1,13 @@
 // Login: POST /api/auth/login; 401 shows the server's message, 429 shows when to retry (counting down).
-import { ApiError, api, type Me } from "./api";
+// A user with a second factor (or whose role requires one) then gives a code from their authenticator app, or a
+// recovery code; at a first login they enrol: the secret is shown as text (otpauth URI and key) this once, with
+// their recovery codes (docs/design/sign-in.md).
+import { ApiError, api, type Enrolment, type Me, type SecondFactorAsked } from "./api";
 import { h } from "./dom";
+
+function isAsked(r: Me | SecondFactorAsked): r is SecondFactorAsked {
+  return "second_factor" in r;
+}
 
 export function mountLogin(root: HTMLElement, onDone: (me: Me) => void): () => void {
   const user = h("input", { type: "text", name: "username", autocomplete: "username", required: true, autofocus: true, "data-testid": "login-username" });
@@ -17,33 +24,85 @@ export function mountLogin(root: HTMLElement, onDone: (me: Me) => void): () => v
     btn,
     msg,
   );
+  const screen = h("div", { class: "screen login-screen" }, form);
+
+  const refused = (err: ApiError, again: HTMLButtonElement, box: HTMLElement) => {
+    if (err.status === 429) {
+      let left = Math.ceil(Number(err.body.retry_after_s ?? 60));
+      const tick = () => {
+        box.textContent = `too many failed logins: try again in ${left} s`;
+        box.dataset.retryAfterS = String(left);
+        if (left-- > 0) timer = window.setTimeout(tick, 1000);
+        else {
+          again.disabled = false;
+          box.textContent = "you can try again now";
+        }
+      };
+      tick();
+      return;
+    }
+    again.disabled = false;
+    box.textContent = err.status === 401 ? err.detail || "wrong user name or password" : `cannot sign in: ${err.detail}`;
+  };
+
+  // The second step: a code for the ticket (after showing a new enrolment, when there is one).
+  const askCode = (asked: SecondFactorAsked, enrolled: Enrolment | null) => {
+    const code = h("input", {
+      type: "text",
+      name: "code",
+      inputmode: "numeric",
+      autocomplete: "one-time-code",
+      required: true,
+      maxlength: "40",
+      "data-testid": "login-code",
+    });
+    const go = h("button", { type: "submit", "data-testid": "login-code-submit" }, "Verify");
+    const err = h("div", { class: "error", "data-testid": "login-code-error", role: "alert" });
+    const parts: (HTMLElement | string)[] = [h("h1", {}, "Second step")];
+    if (enrolled) {
+      parts.push(
+        h("p", {}, "Add this key to your authenticator app (shown this once), then enter the code it shows."),
+        h("label", {}, "otpauth URI", h("code", { class: "secret", "data-testid": "enrol-uri" }, enrolled.otpauth_uri)),
+        h("label", {}, "Key", h("code", { class: "secret", "data-testid": "enrol-secret" }, enrolled.secret)),
+        h("p", {}, "Recovery codes: each signs you in once if you lose the app. Keep them somewhere safe."),
+        h("ul", { class: "recovery", "data-testid": "enrol-recovery" }, ...enrolled.recovery_codes.map((c) => h("li", {}, c))),
+      );
+    } else {
+      parts.push(h("p", {}, "Enter the code from your authenticator app (or a recovery code)."));
+    }
+    parts.push(h("label", {}, "Code", code), go, err);
+    const step = h("form", { class: "login", "data-testid": "login-code-form" }, ...parts);
+    step.addEventListener("submit", (e) => {
+      e.preventDefault();
+      err.textContent = "";
+      go.disabled = true;
+      api
+        .loginTotp(asked.ticket, code.value.trim())
+        .then(onDone)
+        .catch((x: ApiError) => {
+          code.value = "";
+          refused(x, go, err);
+        });
+    });
+    form.replaceWith(step);
+    code.focus();
+  };
+
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     msg.textContent = "";
     btn.disabled = true;
     api
       .login(user.value.trim(), pass.value)
-      .then(onDone)
-      .catch((err: ApiError) => {
-        if (err.status === 429) {
-          let left = Math.ceil(Number(err.body.retry_after_s ?? 60));
-          const tick = () => {
-            msg.textContent = `too many failed logins: try again in ${left} s`;
-            msg.dataset.retryAfterS = String(left);
-            if (left-- > 0) timer = window.setTimeout(tick, 1000);
-            else {
-              btn.disabled = false;
-              msg.textContent = "you can try again now";
-            }
-          };
-          tick();
-          return;
-        }
-        btn.disabled = false;
-        msg.textContent = err.status === 401 ? err.detail || "wrong user name or password" : `cannot sign in: ${err.detail}`;
-      });
+      .then((r) => {
+        if (!isAsked(r)) return onDone(r);
+        pass.value = "";
+        if (r.second_factor === "enrol") return api.loginEnrol(r.ticket).then((made) => askCode(r, made));
+        askCode(r, null);
+      })
+      .catch((err: ApiError) => refused(err, btn, msg));
   });
-  root.append(h("div", { class: "screen login-screen" }, form));
+  root.append(screen);
   user.focus();
   return () => window.clearTimeout(timer);
 }

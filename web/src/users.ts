@@ -12,6 +12,7 @@ type Schemas = components["schemas"];
 export type UserInfo = Schemas["UserOut"];
 export type TokenInfo = Schemas["TokenOut"];
 type Ended = Schemas["Ended"];
+type TwoFactorReset = Schemas["TwoFactorReset"];
 
 export const ROLES: readonly Role[] = ["viewer", "operator", "supervisor", "auditor", "admin"];
 export const PASSWORD_MIN = 10;
@@ -43,6 +44,7 @@ export const usersApi = {
     request<UserInfo>("PUT", `${u(name)}/districts`, districts.length ? { districts } : { all: true }),
   resetPassword: (name: string, password: string) => request<UserInfo>("POST", `${u(name)}/password`, { password }),
   revoke: (name: string) => request<Ended>("POST", `${u(name)}/revoke`),
+  resetTwoFactor: (name: string) => request<TwoFactorReset>("POST", `${u(name)}/2fa/reset`),
   tokens: (name: string) => request<TokenInfo[]>("GET", `${u(name)}/tokens`),
   revokeTokens: (name: string, label?: string) =>
     request<Ended>("DELETE", `${u(name)}/tokens${label ? `?name=${encodeURIComponent(label)}` : ""}`),
@@ -134,6 +136,14 @@ export function mountUsers(root: HTMLElement): () => void {
           act(usersApi.resetPassword(user.username, next), `password of ${user.username} set; their sessions ended`);
         }),
         button("Tokens", "user-tokens", () => tokensRow(user, tokensCell)),
+        // A lost phone: the user enrols a new authenticator at their next login (docs/design/sign-in.md).
+        button("Reset 2FA", "user-2fa-reset", () => {
+          if (!window.confirm(`Forget ${user.username}'s second factor? They enrol again at their next login.`)) return;
+          usersApi
+            .resetTwoFactor(user.username)
+            .then((r) => say(r.reset ? `second factor of ${user.username} reset` : `${user.username} had no second factor`))
+            .catch(fail);
+        }),
         button("Delete", "user-delete", () => {
           if (!window.confirm(`Delete ${user.username}? The audit log keeps naming them; the name is never given again.`)) return;
           act(usersApi.remove(user.username), `${user.username} deleted`);

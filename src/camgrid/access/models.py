@@ -17,6 +17,8 @@ class User(Base):
     districts: Mapped[str] = mapped_column(String(2000), default="*")  # comma-separated district ids, or *
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_ns: Mapped[int] = mapped_column(BigInteger, default=0)
+    # local | ldap (camgrid.vocabulary.UserSource): a directory user's rights come from their groups at each login
+    source: Mapped[str] = mapped_column(String(8), default="local", server_default="local")
     # A deleted user is a tombstone (docs/design/users-life.md): the row stays so that the audit entries naming them
     # keep one meaning and the name is never given to someone else; no password, no credentials, not listed.
     deleted_ns: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
@@ -31,3 +33,25 @@ class UserSession(Base):
     created_ns: Mapped[int] = mapped_column(BigInteger)
     expires_ns: Mapped[int] = mapped_column(BigInteger)
     last_seen_ns: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class UserTotp(Base):
+    """A user's TOTP secret, sealed with the installation's key ($CAMGRID_HOME/keys/totp.key, mode 600), and the
+    last time step accepted (a code is good once: the same code again in its window is refused)."""
+
+    __tablename__ = "user_totp"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    secret_sealed: Mapped[str] = mapped_column(String(400))
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=False)  # a first code proved the app holds the secret
+    enrolled_ns: Mapped[int] = mapped_column(BigInteger)
+    last_step: Mapped[int] = mapped_column(BigInteger, default=-1)
+
+
+class RecoveryCode(Base):
+    """Single-use recovery codes; only their SHA-256 is kept (each code has 80 random bits)."""
+
+    __tablename__ = "user_recovery_codes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_ns: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

@@ -41,6 +41,7 @@ class Principal:
     username: str
     role: str
     districts: tuple[str, ...]  # empty tuple = all districts
+    source: str = "local"  # camgrid.vocabulary.UserSource: a directory user's session is re-checked there
 
     def actor(self, address: str = "") -> Actor:
         """The same user as the services' :class:`~camgrid.auditing.Actor` (name, role, scope, address)."""
@@ -279,7 +280,7 @@ def credential_count(*, session: Session, user_id: int) -> tuple[int, int]:
 
 
 def principal(user: User) -> Principal:
-    return Principal(user.id, user.username, user.role, _user_districts(user))
+    return Principal(user.id, user.username, user.role, _user_districts(user), user.source)
 
 
 def authenticate(*, session: Session, username: str, password: str) -> User | None:

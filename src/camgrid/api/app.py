@@ -40,7 +40,8 @@ from camgrid.health.schemas import IncidentEvent
 log = logging.getLogger("camgrid.api")
 STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
 # The only routes open without a session: the login call, and the page and assets that draw the login form.
-PUBLIC_PATHS = frozenset({"/", "/login", "/api/auth/login", "/assets"})
+# The login steps: the password, then (docs/design/sign-in.md) the second factor with its ticket.
+PUBLIC_PATHS = frozenset({"/", "/login", "/api/auth/login", "/api/auth/login/totp", "/api/auth/login/enrol", "/assets"})
 # What the WebSockets send (OpenAPI describes no WebSocket: these are added to the document's schemas).
 WEBSOCKET_MESSAGES = (CameraEvent, IncidentEvent, Hello, LiveCodec, LiveOrigin, LiveOffline)
 
@@ -87,6 +88,10 @@ def create_app(ctx: AppContext) -> FastAPI:
         redoc_url=None,
     )
     app.state.ctx = ctx
+    if ctx.directory is None and ctx.settings.access.ldap.enabled:
+        from camgrid.access.directory import Directory
+
+        ctx.directory = Directory(ctx.settings.access.ldap)
     if ctx.audit is None and ctx.factory is not None:
         from camgrid.audit.log import AuditLog
 

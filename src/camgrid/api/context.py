@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from camgrid import vocabulary as vocab
 from camgrid.access.ratelimit import LoginLimiter, ThrottlePolicy
+from camgrid.access.totp import PendingLogins, SecretBox
 from camgrid.clock import Clock
 from camgrid.config import Settings
 from camgrid.live.hub import SUB, LiveHub
@@ -82,6 +83,9 @@ class AppContext:
     hub: LiveHub | None = None
     states: StateStore = field(default_factory=StateStore)
     limiter: LoginLimiter = field(init=False)  # the login throttle, from ``api.*`` (tests may replace it)
+    pending_logins: PendingLogins = field(default_factory=PendingLogins)  # passwords right, second factor awaited
+    totp_box: SecretBox | None = None  # opened on first use from $CAMGRID_HOME/keys/totp.key
+    directory: Any = None  # camgrid.access.directory.Directory when access.ldap is enabled (create_app)
     base_map: dict[str, Any] | None = None
     base_map_json: bytes | None = None  # /api/map/base, encoded once
     masks: Any = None  # camgrid.privacy.wiring.MaskSync when a recorder runs in this process

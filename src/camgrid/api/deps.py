@@ -13,6 +13,7 @@ from camgrid.access.policy import allowed
 from camgrid.access.service import Principal
 from camgrid.api.context import AppContext
 from camgrid.db.engine import unit_of_work
+from camgrid.vocabulary import UserSource
 
 COOKIE = "camgrid_session"
 
@@ -41,7 +42,16 @@ def principal_of(ctx: AppContext, secret: str) -> Principal | None:
     if not secret:
         return None
     with unit_of_work(ctx.factory) as session:
-        return access.resolve(session=session, secret=secret, now_ns=ctx.clock.wall_ns())
+        who = access.resolve(session=session, secret=secret, now_ns=ctx.clock.wall_ns())
+    # A directory user's session holds while the directory still has them with the same rights
+    # (re-read every access.ldap.recheck_s; docs/design/sign-in.md).
+    if (
+        who is not None
+        and who.source == UserSource.DIRECTORY
+        and (ctx.directory is None or not ctx.directory.confirms(who, ctx.clock.monotonic()))
+    ):
+        return None
+    return who
 
 
 def current_user(request: Request) -> Principal:

@@ -67,6 +67,9 @@ def _body(op: dict[str, Any]) -> str:
         return f"{code} `{schema['$ref'].rsplit('/', 1)[-1]}`"
     if schema.get("type") == "array" and "$ref" in schema.get("items", {}):
         return f"{code} `{schema['items']['$ref'].rsplit('/', 1)[-1]}[]`"
+    refs = [s["$ref"].rsplit("/", 1)[-1] for s in schema.get("anyOf", []) if "$ref" in s]
+    if refs and len(refs) == len(schema["anyOf"]):
+        return f"{code} " + " or ".join(f"`{r}`" for r in refs)
     return f"{code} untyped"
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from camgrid.access import service as access
+from camgrid.access import totp
 from camgrid.access.models import User
 from camgrid.access.service import Principal
 from camgrid.api.acting import actor, answering, writer
@@ -272,3 +273,19 @@ def revoke_tokens(
         )
     session.commit()
     return {"username": username, "ended": n}
+
+
+class TwoFactorReset(BaseModel):
+    username: str
+    reset: bool = Field(description="False: the user had no second factor")
+
+
+@router.post("/{username}/2fa/reset", response_model=TwoFactorReset)
+def reset_two_factor(
+    username: Username, request: Request, who: Principal = require(MANAGE), session: Session = Depends(db)
+) -> dict[str, Any]:
+    """Forget the user's second factor (a lost phone): they enrol again at their next login (docs/design/sign-in.md)."""
+    with answering():
+        done = totp.reset(session=session, audit=writer(request), actor=actor(request, who), username=username)
+    session.commit()
+    return {"username": username, "reset": done}

@@ -234,3 +234,12 @@ def revoke(ctx: click.Context, name: str, label: str | None) -> None:
         return
     n = _act(ctx, lambda s, log, _: access.revoke_access(session=s, audit=log, actor=cli_actor(), username=name))
     click.echo(f"{n} session(s) and token(s) of {name} revoked")
+
+
+def _two_factor() -> None:
+    from camgrid.cli.users_2fa import two_factor
+
+    users.add_command(two_factor)
+
+
+_two_factor()
