@@ -8,10 +8,8 @@ import threading
 
 import click
 
-from camgrid.cli.common import settings_from, setup_logging
+from camgrid.cli.common import open_db, settings_from, setup_logging
 from camgrid.clock import SystemClock
-from camgrid.db.engine import make_engine, session_factory
-from camgrid.db.migrate import upgrade
 from camgrid.runtime import build
 from camgrid.vocabulary import ProcessRole
 
@@ -54,9 +52,7 @@ def node(
     if settings.database_url.startswith("sqlite"):
         log.warning("node on SQLite: fine for one machine, but nodes on other machines cannot share it")
     kwargs = {"connect_args": {"connect_timeout": 3}} if settings.database_url.startswith("postgresql") else {}
-    engine = make_engine(settings.database_url, **kwargs)
-    upgrade(engine)
-    factory = session_factory(engine)
+    engine, factory = open_db(settings, **kwargs)  # every node needs the central node's secrets key file
     from camgrid.runtime import retention_hook
 
     # Retention of what this node recorded, on its own disk (the other nodes look after theirs).
