@@ -49,37 +49,38 @@ def _need(box: SecretBox | None) -> SecretBox:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("cameras", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("credentials", sa.Text(), nullable=False, server_default=""))
     conn = op.get_bind()
     box = _box()
+    # Everything is sealed before the first schema change: without the key, nothing at all is done (SQLite does
+    # not roll back its ALTERs), and the error says what is needed.
+    sealed: list[dict[str, str]] = []
     rows = conn.execute(sa.select(_cameras.c.id, _cameras.c.rtsp_url, _cameras.c.sub_rtsp_url, _cameras.c.password))
     for cid, url, sub, password in list(rows):
         shown, sub_shown = redact_url(url), redact_url(sub) if sub else ""
         hidden = {k: v for k, v, s in (("rtsp_url", url, shown), ("sub_rtsp_url", sub, sub_shown)) if v != s}
         if password:
             hidden["password"] = password
-        if not hidden:
-            continue
-        sealed = _need(box).seal(json.dumps(hidden, sort_keys=True), owner=cid)
-        conn.execute(
-            _cameras.update()
-            .where(_cameras.c.id == cid)
-            .values(rtsp_url=shown, sub_rtsp_url=sub_shown, credentials=sealed)
-        )
+        if hidden:
+            blob = _need(box).seal(json.dumps(hidden, sort_keys=True), owner=cid)
+            sealed.append({"cid": cid, "rtsp_url": shown, "sub_rtsp_url": sub_shown, "credentials": blob})
     with op.batch_alter_table("cameras", schema=None) as batch_op:
-        batch_op.drop_column("password")
+        batch_op.add_column(sa.Column("credentials", sa.Text(), nullable=False, server_default=""))
+    for values in sealed:
+        cid = values.pop("cid")
+        conn.execute(_cameras.update().where(_cameras.c.id == cid).values(**values))
+    # A plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+): batch mode would copy the table, and DROP TABLE cameras
+    # is refused while other tables' foreign keys point at it.
+    op.drop_column("cameras", "password")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("cameras", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("password", sa.String(length=200), nullable=False, server_default=""))
     conn = op.get_bind()
     box = _box()
     rows = conn.execute(sa.select(_cameras.c.id, _cameras.c.credentials).where(_cameras.c.credentials != ""))
-    for cid, sealed in list(rows):
-        hidden = json.loads(_need(box).open(sealed, owner=cid))
+    opened = [(cid, json.loads(_need(box).open(blob, owner=cid))) for cid, blob in list(rows)]
+    with op.batch_alter_table("cameras", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("password", sa.String(length=200), nullable=False, server_default=""))
+    for cid, hidden in opened:
         values = {k: hidden[k] for k in ("rtsp_url", "sub_rtsp_url", "password") if k in hidden}
         conn.execute(_cameras.update().where(_cameras.c.id == cid).values(**values))
-    with op.batch_alter_table("cameras", schema=None) as batch_op:
-        batch_op.drop_column("credentials")
+    op.drop_column("cameras", "credentials")
