@@ -75,6 +75,9 @@ def main(argv: list[str] | None = None) -> None:
             CAMGRID_NEW_PASSWORD=password,
             # Nodes serve their recordings to the central node's playback and exports with this shared secret.
             CAMGRID_CLUSTER__MEDIA_TOKEN=secrets.token_urlsafe(32),
+            # The camera passwords are sealed with the central node's key: every node reads the same file (on
+            # machines of their own, each gets a copy; docs/design/secrets-at-rest.md).
+            CAMGRID_SECRETS__KEY_FILE=str(central / "secrets.key"),
         )
         logs = home / "logs"
         logs.mkdir(exist_ok=True)
