@@ -28,7 +28,10 @@ def settings_from(ctx: click.Context) -> Settings:
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     settings.home.mkdir(parents=True, exist_ok=True)
-    os.chmod(settings.home, HOME_MODE)  # the database, the key and the recordings: camgrid's user only
+    try:
+        os.chmod(settings.home, HOME_MODE)  # the database, the key and the recordings: camgrid's user only
+    except PermissionError:  # another user's home (read-only use): say so, do not hide it
+        click.echo(f"warning: cannot make {settings.home} private (mode 0700): not its owner", err=True)
     return settings
 
 
