@@ -191,6 +191,19 @@ def test_the_database_holds_no_password_and_the_recorder_opens_them(tmp_path: Pa
     engine.dispose()
 
 
+def test_a_url_imported_back_as_listed_keeps_its_real_credentials(tmp_path: Path) -> None:
+    """A plain export lists ``password=***``; importing that row back must not put the asterisks into the camera."""
+    home = tmp_path / "home"
+    assert _import(tmp_path, home, rtsp_url=URL, password="").returncode == 0
+    again = _import(tmp_path, home, rtsp_url=SHOWN, password=PASSWORD)
+    assert again.returncode == 0 and "1 unchanged" in again.stdout, again.stdout + again.stderr
+    engine = make_engine(home_db_url(home))
+    with unit_of_work(session_factory(engine)) as s:
+        (src,) = load_sources(s, "local", SecretBox(home / "secrets.key"))
+    assert (src.url, src.password) == (REAL, PASSWORD)
+    engine.dispose()
+
+
 def test_a_missing_or_wrong_key_file_is_named_not_hidden(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     home = tmp_path / "home"
     assert _import(tmp_path, home, rtsp_url=URL, password="").returncode == 0

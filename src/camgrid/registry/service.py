@@ -118,10 +118,8 @@ def check_secrets(*, session: Session, box: SecretBox) -> None:
         reveal(box=box, camera=cam)
 
 
-def _camera_values(row: CameraIn, box: SecretBox) -> dict[str, Any]:
-    rtsp_url, sub_rtsp_url, credentials = _seal(
-        box, row.id, CameraSecrets(rtsp_url=row.rtsp_url, sub_rtsp_url=row.sub_rtsp_url, password=row.password)
-    )
+def _camera_values(row: CameraIn, wanted: CameraSecrets, box: SecretBox) -> dict[str, Any]:
+    rtsp_url, sub_rtsp_url, credentials = _seal(box, row.id, wanted)
     return {
         "id": row.id,
         "name": row.name,
@@ -141,8 +139,17 @@ def _camera_values(row: CameraIn, box: SecretBox) -> dict[str, Any]:
     }
 
 
-def _secrets_of(row: CameraIn) -> CameraSecrets:
-    return CameraSecrets(rtsp_url=row.rtsp_url, sub_rtsp_url=row.sub_rtsp_url, password=row.password)
+def _wanted(row: CameraIn, cam: Camera | None, current: CameraSecrets | None) -> CameraSecrets:
+    """What the row asks for. A URL exactly as listed (the redacted form a plain ``cameras export`` wrote, with
+    ``password=***``) means "unchanged": the real one stays, so exporting and importing back does not break the
+    camera. (An empty password is still an empty password, as before.)"""
+    url, sub = row.rtsp_url, row.sub_rtsp_url
+    if cam is not None and current is not None:
+        if url == cam.rtsp_url:
+            url = current.rtsp_url
+        if sub and sub == cam.sub_rtsp_url:
+            sub = current.sub_rtsp_url
+    return CameraSecrets(rtsp_url=url, sub_rtsp_url=sub, password=row.password)
 
 
 def _ensure_topology(session: Session, rows: Sequence[CameraIn]) -> None:
@@ -204,11 +211,13 @@ def import_cameras(
     rekeyed: list[str] = []
     for row in rows:
         cam = existing.get(row.id)
+        current = None if cam is None else reveal(box=box, camera=cam)
+        wanted = _wanted(row, cam, current)
+        values = _camera_values(row, wanted, box)  # sealed anew (a fresh nonce): compare what is sealed, not seals
         if cam is None:
-            new_rows.append({**_camera_values(row, box), "status": status, "updated_ns": now_ns, "revision": 1})
+            new_rows.append({**values, "status": status, "updated_ns": now_ns, "revision": 1})
             continue
-        values = _camera_values(row, box)  # sealed anew (a fresh nonce): compare what is sealed, not the seal
-        new_secrets = reveal(box=box, camera=cam) != _secrets_of(row)
+        new_secrets = current != wanted
         if cam.status != status or new_secrets or any(getattr(cam, f) != values[f] for f in _CAMERA_FIELDS):
             changed.append({**values, "status": status, "updated_ns": now_ns, "revision": cam.revision + 1})
             if new_secrets:
