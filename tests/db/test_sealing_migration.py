@@ -85,3 +85,14 @@ def test_sealing_without_the_key_is_refused_and_names_what_is_needed(tmp_path: P
     upgrade(engine, secrets_key=tmp_path / "secrets.key")  # given the key, the same database upgrades
     assert "credentials" in _cameras(engine)["plain"]
     engine.dispose()
+
+
+def test_a_recorder_node_never_makes_a_key_of_its_own(tmp_path: Path) -> None:
+    """``camgrid node`` upgrades with ``create_key=False``: sealing with a key only that node has would lock every
+    other node (and the central node) out of the cameras."""
+    engine = _at_0009_with_cameras(tmp_path / "db.db")
+    key = tmp_path / "node" / "secrets.key"
+    with pytest.raises(SecretsKeyError, match=f"secrets key file {key} is missing"):
+        upgrade(engine, secrets_key=key, create_key=False)
+    assert not key.exists() and "password" in _cameras(engine)["plain"]
+    engine.dispose()

@@ -46,14 +46,17 @@ def setup_logging(settings: Settings, name: str) -> None:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
-def open_db(settings: Settings, **engine_kwargs: Any) -> tuple[Engine, sessionmaker[Session]]:
+def open_db(
+    settings: Settings, *, create_key: bool = True, **engine_kwargs: Any
+) -> tuple[Engine, sessionmaker[Session]]:
     """Engine and session factory, with the schema migrated to the newest revision and the secrets key checked
     against the sealed camera credentials: a missing or wrong key file is a clear error naming the file, at once,
-    not a recorder that quietly records nothing (docs/design/secrets-at-rest.md)."""
+    not a recorder that quietly records nothing (docs/design/secrets-at-rest.md). ``create_key=False`` (a recorder
+    node): a missing key file is never made, so a node cannot seal the registry with a key nobody else has."""
     engine = make_engine(settings.database_url, **engine_kwargs)
     factory = session_factory(engine)
     try:
-        upgrade(engine, secrets_key=settings.secrets_key_path)
+        upgrade(engine, secrets_key=settings.secrets_key_path, create_key=create_key)
         with unit_of_work(factory) as session:
             check_secrets(session=session, box=box_of(settings))
     except SecretsKeyError as exc:

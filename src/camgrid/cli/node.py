@@ -52,7 +52,8 @@ def node(
     if settings.database_url.startswith("sqlite"):
         log.warning("node on SQLite: fine for one machine, but nodes on other machines cannot share it")
     kwargs = {"connect_args": {"connect_timeout": 3}} if settings.database_url.startswith("postgresql") else {}
-    engine, factory = open_db(settings, **kwargs)  # every node needs the central node's secrets key file
+    # Every node needs a copy of the central node's secrets key file; a node never makes one of its own.
+    engine, factory = open_db(settings, create_key=False, **kwargs)
     from camgrid.runtime import retention_hook
 
     # Retention of what this node recorded, on its own disk (the other nodes look after theirs).

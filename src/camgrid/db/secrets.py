@@ -47,7 +47,7 @@ def load_key(path: Path, *, create: bool = False) -> bytes:
     if not path.exists():
         if not create:
             raise SecretsKeyError(
-                f"secrets key file {path} is missing: camera credentials cannot be read without it "
+                f"secrets key file {path} is missing: camera credentials cannot be opened or sealed without it "
                 "(restore it from the backup, or copy it from the central node to every recorder node)"
             )
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -83,10 +83,13 @@ class SecretBox:
     or opened, so a registry without passwords needs no key file. The associated data binds a sealed value to its
     owner (the camera's id): a sealed blob copied onto another row does not open. ``repr`` never shows the key."""
 
-    __slots__ = ("_aead", "path")
+    __slots__ = ("_aead", "may_create", "path")
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, may_create: bool = True) -> None:
+        """``may_create=False``: never make the key, only read it (a recorder node: its key must be the central
+        node's copy, or it would seal with a key of its own that nobody else has)."""
         self.path = Path(path)
+        self.may_create = may_create
         self._aead: AESGCM | None = None
 
     def __repr__(self) -> str:
@@ -102,7 +105,7 @@ class SecretBox:
         if plaintext == "":
             return ""
         nonce = secrets.token_bytes(NONCE_BYTES)
-        ct = self._cipher(create=True).encrypt(nonce, plaintext.encode(), owner.encode())
+        ct = self._cipher(create=self.may_create).encrypt(nonce, plaintext.encode(), owner.encode())
         return SEALED_PREFIX + base64.urlsafe_b64encode(nonce + ct).decode()
 
     def open(self, sealed: str, *, owner: str) -> str:

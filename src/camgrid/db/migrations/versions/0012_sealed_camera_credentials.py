@@ -35,8 +35,9 @@ _cameras = sa.table(
 
 
 def _box() -> SecretBox | None:
-    path = context.config.attributes.get("secrets_key")
-    return None if path is None else SecretBox(Path(path))
+    attrs = context.config.attributes
+    path = attrs.get("secrets_key")
+    return None if path is None else SecretBox(Path(path), may_create=bool(attrs.get("secrets_key_create", True)))
 
 
 def _need(box: SecretBox | None) -> SecretBox:
