@@ -32,8 +32,10 @@ class CameraIn(BaseModel):
     site: Ident
     feeder: Ident
     uplink: Ident
-    rtsp_url: str = Field(min_length=8, max_length=2000)
-    sub_rtsp_url: str = Field("", max_length=2000, description="Low-resolution substream for multi-tile walls")
+    rtsp_url: str = Field(min_length=8, max_length=2000, repr=False)  # may hold query credentials
+    sub_rtsp_url: str = Field(
+        "", max_length=2000, description="Low-resolution substream for multi-tile walls", repr=False
+    )
     username: str = Field("", max_length=200)
     password: str = Field("", max_length=200, repr=False)
     heading_deg: float | None = Field(None, ge=0.0, lt=360.0)
