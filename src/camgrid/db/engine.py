@@ -21,10 +21,11 @@ DB_FILE_MODE = 0o600  # the database and its -wal/-shm: camgrid's user only (doc
 def close_sqlite_files(path: Path) -> None:
     """Create the database file 0600 if it does not exist yet, and give it and its -wal/-shm 0600, whatever the
     umask (SQLite makes -wal/-shm with the database file's mode, so a 0600 file keeps them closed too)."""
-    with suppress(FileExistsError):
+    # Not our file or folder (a read-only look at another user's database): SQLite says what it can and cannot do.
+    with suppress(FileExistsError, PermissionError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, DB_FILE_MODE))
     for f in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        with suppress(FileNotFoundError):
+        with suppress(FileNotFoundError, PermissionError):
             if f.stat().st_mode & 0o777 != DB_FILE_MODE:
                 os.chmod(f, DB_FILE_MODE)
 
