@@ -11,11 +11,15 @@ Design note: docs/design/services-own-invariants.md.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from camgrid.vocabulary import SYSTEM_ACTOR
+from camgrid.vocabulary import SYSTEM_ACTOR, AuditAction
+
+log = logging.getLogger("camgrid.audit")
 
 
 class AuditError(RuntimeError):
@@ -160,3 +164,24 @@ def write_first(
             details=dict(details or {}),
         )
     )
+
+
+@contextmanager
+def failing_after(
+    audit: AuditWriter, actor: Actor, action: str, *, entry: int | None = None, camera: str | None = None
+) -> Iterator[None]:
+    """Around the part of an action that follows its entry (``write_first``): if it fails (the database refuses the
+    row or the commit), an ``action.failed`` entry names the action and its entry, so the log never shows a refused
+    action as done; then the failure goes on. Best effort: when even that entry cannot be written it is logged."""
+    try:
+        yield
+    except Exception as exc:
+        details: dict[str, Any] = {"action": str(action), "error": type(exc).__name__}
+        if entry is not None:
+            details["entry"] = entry
+        try:
+            write_first(audit, actor, AuditAction.ACTION_FAILED, camera=camera, details=details)
+        except AuditError as again:
+            log.error("%s by %s failed after its audit entry, and the failure could not be logged: %s", action,
+                      actor.name, again)  # fmt: skip
+        raise

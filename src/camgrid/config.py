@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 log = logging.getLogger("camgrid.config")
 CONFIG_NAME = "camgrid.toml"
 ENV_PREFIX = "CAMGRID_"
 # Keys removed from the recorder section, and why; a file that still has one loads with a warning.
 RETIRED_RECORDER_KEYS = {"queue_fragments": "the disk writer's backlog limit is in bytes (disk_slow gap)"}
+MIN_SECRET_CHARS = 32  # cluster media credentials: shorter ones (or the example CHANGE-ME) are refused at start
 NOT_CONFIG = frozenset({"CAMGRID_HOME", "CAMGRID_NEW_PASSWORD"})  # environment variables that are not config keys
 
 
@@ -109,6 +111,60 @@ class SimConfig(_Section):
 class ServerConfig(_Section):
     host: str = Field("127.0.0.1", max_length=255, description="Address of the control room")
     port: int = Field(8080, ge=1, le=65535, description="Port of the control room")
+    tls_cert: str = Field(
+        "",
+        max_length=4096,
+        description='PEM certificate (chain) for HTTPS, relative to $CAMGRID_HOME or absolute; "" = plain HTTP',
+    )
+    tls_key: str = Field(
+        "",
+        max_length=4096,
+        description="PEM private key for HTTPS (must not be world-readable), relative to $CAMGRID_HOME or absolute",
+    )
+    insecure_http: bool = Field(
+        False, description="Allow plain HTTP on an address beyond loopback (sessions and video in clear: avoid)"
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Browser origins besides the server's own that may use the API "
+        "(scheme://host[:port], e.g. a reverse proxy's public origin); comma-separated in the environment",
+    )
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            for origin in value:
+                if not isinstance(origin, str) or not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+", origin):
+                    raise ValueError(f"not an origin (scheme://host[:port], no path): {origin!r}")
+            value = [o.lower() for o in value]
+        return value
+
+
+class AccessConfig(_Section):
+    """How long credentials live, and how soon open connections notice one ended (docs/design/users-life.md)."""
+
+    session_ttl_s: float = Field(
+        12 * 3600.0, ge=60.0, le=7 * 86400.0, description="A browser session ends this long after login"
+    )
+    token_days: float = Field(
+        30.0, gt=0.0, le=365.0, description="Lifetime of a script token when `camgrid users token` is not given --ttl"
+    )
+    token_max_days: float = Field(
+        90.0, gt=0.0, le=365.0, description="Longest lifetime a script token may be given; a longer --ttl is refused"
+    )
+    revalidate_s: float = Field(
+        0.5, ge=0.05, le=1.0, description="How often an open WebSocket re-checks its session or token"
+    )
+
+    @model_validator(mode="after")
+    def _default_within_max(self) -> AccessConfig:
+        if self.token_days > self.token_max_days:
+            raise ValueError("token_days must not exceed token_max_days")
+        return self
 
 
 class PlannerConfig(_Section):
@@ -237,8 +293,13 @@ class BusConfig(_Section):
     url: str = Field(
         "",
         max_length=2000,
-        pattern=r"^(|nats://\S+)$",
-        description='Message bus: "" = in-process (one machine), "nats://host:4222" = NATS JetStream (a cluster)',
+        pattern=r"^(|(nats|tls)://\S+)$",
+        repr=False,
+        description='Message bus: "" = in-process (one machine), "nats://user:password@host:4222" = NATS JetStream '
+        '(a cluster; "tls://..." over TLS); the password is never logged',
+    )
+    tls_ca: str = Field(
+        "", max_length=1000, description='PEM CA the NATS server\'s certificate is checked against; "" = system CAs'
     )
     stream: str = Field(
         "CAMGRID", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="JetStream stream name"
@@ -281,8 +342,61 @@ class ClusterConfig(_Section):
         "",
         max_length=256,
         repr=False,
-        description="Shared secret between recorder nodes and the central API for fetching recordings "
-        '(Authorization: Bearer); "" = the node does not serve its recordings',
+        description="A recorder node's own credential: the central node presents it to fetch this node's recordings "
+        '(`camgrid node credential NODE` on the central node prints it); "" = the node does not serve its recordings',
+    )
+    media_secret: str = Field(
+        "",
+        max_length=256,
+        repr=False,
+        description="Central node: the secret each node's media credential is derived from (never given to a node); "
+        '"" = recordings on other nodes cannot be fetched',
+    )
+    tls_cert: str = Field(
+        "", max_length=1000, description="Recorder node: PEM certificate its recordings are served with (HTTPS)"
+    )
+    tls_key: str = Field("", max_length=1000, description="Recorder node: PEM private key of tls_cert (mode 600)")
+    tls_ca: str = Field(
+        "",
+        max_length=1000,
+        description='Central node: PEM CA the nodes\' certificates are checked against; "" = nodes speak plain HTTP '
+        "(only on loopback)",
+    )
+
+    @model_validator(mode="after")
+    def _strong_secrets(self) -> ClusterConfig:
+        for key in ("media_token", "media_secret"):
+            value = getattr(self, key)
+            if value and (len(value) < MIN_SECRET_CHARS or "CHANGE-ME" in value.upper()):
+                raise ValueError(
+                    f"cluster.{key} is the example value or shorter than {MIN_SECRET_CHARS} characters: make one with "
+                    "`camgrid node credential` (nodes) or python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+                )
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ValueError("cluster.tls_cert and cluster.tls_key go together")
+        return self
+
+
+class WitnessConfig(_Section):
+    """Witnesses of the audit log (docs/design/witnesses.md)."""
+
+    peers: str = Field(
+        "",
+        max_length=20_000,
+        description='Witnesses the central node asks to cosign each checkpoint, "; "-separated "<url> <witness key>" '
+        'pairs (the key as printed by `camgrid audit witness`); "" = none',
+    )
+    quorum: int = Field(
+        1, ge=0, le=100, description="Cosignatures the newest checkpoint needs for `camgrid audit verify` to pass"
+    )
+    serve_on_node: bool = Field(
+        True, description="A recorder node is a witness: it answers add-checkpoint on cluster.address"
+    )
+    log_keys: str = Field(
+        "",
+        max_length=20_000,
+        description='Log verifier keys a witness trusts, "; "-separated; "" = pin the key of the first checkpoint '
+        "it is sent per log (trust on first use)",
     )
 
 
@@ -308,6 +422,8 @@ class Settings(_Section):
     health: HealthConfig = Field(default_factory=HealthConfig, description="Health and incidents")
     bus: BusConfig = Field(default_factory=BusConfig, description="Message bus")
     cluster: ClusterConfig = Field(default_factory=ClusterConfig, description="Recorder node of a cluster")
+    witness: WitnessConfig = Field(default_factory=WitnessConfig, description="Witnesses of the audit log")
+    access: AccessConfig = Field(default_factory=AccessConfig, description="Sessions, tokens and revocation")
     secrets: SecretsConfig = Field(default_factory=SecretsConfig, description="Secrets at rest")
 
     @property

@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from camgrid.api.context import AppContext
 from camgrid.audit.log import AuditLog
+from camgrid.audit.note import NoteError, Verifier
+from camgrid.audit.witness import WitnessStore, load_or_create_cosigner
 from camgrid.auditing import SYSTEM
 from camgrid.bus import Bus, make_bus
 from camgrid.clock import Clock
@@ -82,6 +84,20 @@ def retention_hook(
     return hook
 
 
+def node_witness(settings: Settings) -> WitnessStore | None:
+    """Every recorder node witnesses the central audit log by default (docs/design/witnesses.md): its key and state
+    in ``$CAMGRID_HOME/witness``, answering on its recordings server."""
+    if not settings.witness.serve_on_node:
+        return None
+    folder = settings.home / "witness"
+    try:
+        keys = [Verifier.parse(k) for k in settings.witness.log_keys.split(";") if k.strip()]
+        cosigner = load_or_create_cosigner(folder / "witness.key", name=f"camgrid.witness/{settings.recorder.node_id}")
+        return WitnessStore(folder / "state.json", cosigner=cosigner, log_keys=keys, pin_first=not keys)
+    except (NoteError, OSError, ValueError) as exc:  # the node does not start, saying why
+        raise RuntimeError(f"the audit witness of this node cannot start: {exc}") from None
+
+
 @dataclass
 class Runtime:
     """A built process: its parts, and the order they start and stop in."""
@@ -121,12 +137,16 @@ class Runtime:
         if self.serves_metrics and self.recorder is not None:
             self._metrics = self._serve_metrics(self.recorder)
         if self.role is ProcessRole.NODE:
-            # The central API fetches this node's segments here (cluster.address, cluster.media_token).
+            # The central API fetches this node's segments here (cluster.address, cluster.media_token); the node
+            # witnesses the audit log on the same server.
+            cluster = self.settings.cluster
             self._recordings = serve_recordings(
                 factory=self.factory,
                 node_id=self.settings.recorder.node_id,
                 recordings=self.settings.recordings_dir,
                 cfg=self.settings.cluster,
+                witness=node_witness(self.settings) if cluster.address and cluster.media_token else None,
+                clock=self.clock,
             )
         if self.incidents is not None:
             self.incidents.start()
@@ -159,6 +179,7 @@ class Runtime:
             incidents=self.incidents,
             feed=self.feed,
             masks=self.masks,
+            session_ttl_s=self.settings.access.session_ttl_s,
         )
         with unit_of_work(self.factory) as session:
             ctx.states.load(session, self.clock.wall_ns())

@@ -118,6 +118,9 @@ class AuditAction(StrEnum):
     MASK_SET = "mask.set"
     MASK_REMOVAL_REQUEST = "mask.removal.request"
     MASK_REMOVAL_APPROVE = "mask.removal.approve"
+    MASK_REMOVAL_REFUSE = "mask.removal.refuse"  # a pending removal or reduction refused (or withdrawn)
+    MASK_REDUCTION_REQUEST = "mask.reduction.request"  # an edit that uncovers part of the mask, held for approval
+    MASK_REDUCTION_APPROVE = "mask.reduction.approve"
     CAMERAS_IMPORT = "cameras.import"
     CAMERA_UPDATE = "camera.update"
     CAMERA_MAINTENANCE = "camera.maintenance"
@@ -125,10 +128,19 @@ class AuditAction(StrEnum):
     USER_CREATE = "user.create"
     USER_UPDATE = "user.update"
     USER_DISABLE = "user.disable"
+    USER_ENABLE = "user.enable"
+    USER_DELETE = "user.delete"
+    USER_PASSWORD = "user.password"  # an admin set a new password (the entry never holds it)
+    USER_REVOKE = "user.revoke"  # every session and token of a user ended
     TOKEN_ISSUE = "token.issue"
     TOKEN_REVOKE = "token.revoke"
     SUGGESTION_DECIDE = "registry.suggestion"
     EVIDENCE_SUBMIT = "evidence.submit"
+    AUDIT_SEARCH = "audit.search"  # an auditor searched the log (first page; its filters in the details)
+    AUDIT_EXPORT = "audit.export"  # the whole log left as a download
+    # An action whose entry was written first and then failed (the store refused it): details name the action and
+    # the entry's index, so no refused action is left looking done (docs/design/scopes.md).
+    ACTION_FAILED = "action.failed"
 
 
 class ExportStatus(StrEnum):
@@ -173,3 +185,16 @@ class DeletionReason(StrEnum):
 
 # The account name camgrid's own automatic actions are audited under (retention, recovery).
 SYSTEM_ACTOR = "camgrid"
+
+
+class WitnessStatus(StrEnum):
+    """What a witness answered for a checkpoint (``audit_cosignatures.status``; docs/design/witnesses.md)."""
+
+    COSIGNED = "cosigned"
+    REFUSED = "refused"  # it checked and said no: a rollback, a fork, a bad proof or signature
+    UNREACHABLE = "unreachable"  # no answer (down, network, nonsense)
+
+
+# What a district-scoped user is shown instead of a feeder, site or uplink none of whose cameras is in their
+# districts (an incident's subject: docs/design/scopes.md).
+OUTSIDE_SCOPE = "(outside your districts)"

@@ -44,6 +44,10 @@ NOT_AUDITED: dict[str, str] = {
     "camgrid.access.service.principal": "pure",
     "camgrid.access.service.authenticate": "read; a failed login is audited by the login route (no data changes)",
     "camgrid.access.service.resolve": "read",
+    "camgrid.access.service.list_users": "read (scoped)",
+    "camgrid.access.service.list_tokens": "read (scoped)",
+    "camgrid.access.service.credential_count": "read",
+    "camgrid.access.service.check_ttl": "pure",
     "camgrid.registry.service.camera_for": "read (scoped)",
     "camgrid.registry.service.list_cameras": "read",
     "camgrid.registry.service.camera_out": "pure",
@@ -126,6 +130,18 @@ CASES: dict[str, Call] = {
     "camgrid.access.service.disable_user": lambda w, s, a: access.disable_user(
         session=s, audit=a, actor=ADMIN, username="victim"
     ),
+    "camgrid.access.service.enable_user": lambda w, s, a: access.enable_user(
+        session=s, audit=a, actor=ADMIN, username="gone-quiet"
+    ),
+    "camgrid.access.service.delete_user": lambda w, s, a: access.delete_user(
+        session=s, audit=a, actor=ADMIN, username="victim", now_ns=T0
+    ),
+    "camgrid.access.service.reset_password": lambda w, s, a: access.reset_password(
+        session=s, audit=a, actor=ADMIN, username="victim", password="another-password-1"
+    ),
+    "camgrid.access.service.revoke_access": lambda w, s, a: access.revoke_access(
+        session=s, audit=a, actor=ADMIN, username="victim"
+    ),
     "camgrid.access.service.start_session": lambda w, s, a: access.start_session(
         session=s,
         audit=a,
@@ -162,7 +178,10 @@ CASES: dict[str, Call] = {
         session=s, audit=a, actor=ADMIN, camera_id="cam-a", now_ns=T0
     ),
     "camgrid.privacy.service.approve_removal": lambda w, s, a: masks.approve_removal(
-        session=s, audit=a, actor=ADMIN2, camera_id="cam-b"
+        session=s, audit=a, actor=ADMIN2, camera_id="cam-b", now_ns=T0
+    ),
+    "camgrid.privacy.service.refuse_removal": lambda w, s, a: masks.refuse_removal(
+        session=s, audit=a, actor=ADMIN2, camera_id="cam-b", now_ns=T0
     ),
     "camgrid.storage.holds.create_hold": lambda w, s, a: holds.create_hold(
         session=s, audit=a, actor=SUP, camera_id="cam-b", start_ns=T0, end_ns=T0 + NS, reason="case 4", now_ns=T0

@@ -111,6 +111,13 @@ def build(engine: Engine, home: Path) -> World:
             )
     with unit_of_work(factory) as s:
         access.issue_token(session=s, audit=log, actor=ADMIN, username="victim", ttl_s=3600, now_ns=T0, name="script")
+    with unit_of_work(factory) as s:
+        access.create_user(
+            session=s, audit=log, actor=ADMIN, username="gone-quiet", password=PASSWORD, role=Role.VIEWER,
+            districts=None, now_ns=T0,
+        )  # fmt: skip
+    with unit_of_work(factory) as s:
+        access.disable_user(session=s, audit=log, actor=ADMIN, username="gone-quiet")
     for cid in ("cam-a", "cam-b"):
         with unit_of_work(factory) as s:
             masks.set_mask(session=s, audit=log, actor=ADMIN, camera_id=cid, polygons=QUARTER, now_ns=T0)

@@ -51,6 +51,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("PUT", "/api/cameras/{camera_id}/mask"): "masks.write",
     ("DELETE", "/api/cameras/{camera_id}/mask"): "masks.write",
     ("POST", "/api/cameras/{camera_id}/mask/approve-removal"): "masks.approve",
+    ("POST", "/api/cameras/{camera_id}/mask/refuse-removal"): "masks.approve",
     ("GET", "/api/incidents"): "incidents.read",
     ("GET", "/api/incidents/{incident_id}"): "incidents.read",
     ("POST", "/api/incidents/{incident_id}/ack"): "incidents.act",
@@ -68,6 +69,23 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/plans"): "map",
     ("GET", "/api/plans/{name}"): "map",
     ("GET", "/api/cameras/{camera_id}/snapshot.mp4"): "snapshot",
+    ("GET", "/api/users"): "users.manage",
+    ("POST", "/api/users"): "users.manage",
+    ("POST", "/api/users/{username}/disable"): "users.manage",
+    ("POST", "/api/users/{username}/enable"): "users.manage",
+    ("DELETE", "/api/users/{username}"): "users.manage",
+    ("PUT", "/api/users/{username}/role"): "users.manage",
+    ("PUT", "/api/users/{username}/districts"): "users.manage",
+    ("POST", "/api/users/{username}/password"): "users.manage",
+    ("POST", "/api/users/{username}/revoke"): "users.manage",
+    ("GET", "/api/users/{username}/tokens"): "users.manage",
+    ("DELETE", "/api/users/{username}/tokens"): "users.manage",
+    ("GET", "/api/audit/entries"): "audit.read",
+    ("GET", "/api/audit/entries/{index}/proof"): "audit.read",
+    ("GET", "/api/audit/checkpoints"): "audit.read",
+    ("GET", "/api/audit/consistency"): "audit.read",
+    ("GET", "/api/audit/transparency"): "audit.read",
+    ("GET", "/api/audit/export"): "audit.read",
 }
 
 
@@ -114,7 +132,8 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
             districts=["D-01"],
             now_ns=0,
         )
-    return TestClient(create_app(AppContext(settings=settings, factory=factory, clock=SystemClock())))
+    app = create_app(AppContext(settings=settings, factory=factory, clock=SystemClock()))
+    return TestClient(app, headers={"Origin": "http://testserver"})  # a browser sends Origin
 
 
 def _login(client: TestClient, user: str) -> None:

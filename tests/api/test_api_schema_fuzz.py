@@ -62,7 +62,9 @@ def clients(tmp_path_factory: pytest.TempPathFactory) -> dict[str, TestClient]:
     app = create_app(AppContext(settings=settings_, factory=factory, clock=SystemClock()))
     out = {"anonymous": TestClient(app, raise_server_exceptions=False)}
     for role in ROLES:
-        c = TestClient(app, raise_server_exceptions=False)
+        c = TestClient(
+            app, raise_server_exceptions=False, headers={"Origin": "http://testserver"}
+        )  # as a browser: Origin
         assert c.post("/api/auth/login", json={"username": role, "password": PASSWORD}).status_code == 200
         out[role] = c
     return out

@@ -48,7 +48,7 @@ def app(tmp_path: Path) -> tuple[World, TestClient]:
                 now_ns=T0,
             )
     ctx = AppContext(settings=settings, factory=w.factory, clock=w.clock, audit=w.log)
-    return w, TestClient(create_app(ctx))
+    return w, TestClient(create_app(ctx), headers={"Origin": "http://testserver"})  # a browser sends Origin
 
 
 def _as(client: TestClient, name: str) -> TestClient:

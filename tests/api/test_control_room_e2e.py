@@ -59,7 +59,7 @@ def post(base: str, path: str, body: dict[str, Any], cookie: str) -> Any:
         base + path,
         data=json.dumps(body).encode(),
         method="POST",
-        headers={"Content-Type": "application/json", "Cookie": cookie},
+        headers={"Content-Type": "application/json", "Cookie": cookie, "Origin": base},
     )
     with urllib.request.urlopen(req, timeout=60) as resp:
         return json.loads(resp.read())

@@ -50,7 +50,7 @@ def post(base: str, path: str, cookie: str, body: dict[str, Any]) -> tuple[int, 
         base + path,
         data=json.dumps(body).encode(),
         method="POST",
-        headers={"Content-Type": "application/json", "Cookie": cookie},
+        headers={"Content-Type": "application/json", "Cookie": cookie, "Origin": base},
     )
     try:
         with urllib.request.urlopen(req, timeout=30) as resp:
@@ -204,7 +204,11 @@ def _app(tmp_path: Path) -> tuple[TestClient, Any]:
     with unit_of_work(factory) as s:
         persist_records(session=s, records=engine_.drain(), topo=topo, run_id="t")
     ctx = AppContext(settings=settings, factory=factory, clock=SystemClock())
-    return TestClient(create_app(ctx)), (feeder, members, now)
+    return TestClient(create_app(ctx), headers={"Origin": "http://testserver"}), (
+        feeder,
+        members,
+        now,
+    )  # a browser sends Origin
 
 
 def _login(client: TestClient, name: str) -> None:

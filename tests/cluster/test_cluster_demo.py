@@ -1,12 +1,14 @@
 """`make demo-cluster` (camgrid.demo.cluster): PostgreSQL, NATS, the simulated city, a central node and three recorder
 nodes on loopback; the control room on the central node shows every camera recording, spread over the three
-nodes, and plays a segment a node recorded; SIGTERM stops everything."""
+nodes, and plays a segment a node recorded; NATS wants TLS and a password, which no log shows; every node cosigns the
+audit log as a witness (docs/design/witnesses.md); SIGTERM stops everything."""
 
 from __future__ import annotations
 
 import json
 import re
 import signal
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -69,6 +71,20 @@ def test_demo_cluster_runs_the_city_with_its_control_room(tmp_path: Path) -> Non
         )
         media = get(f"/api/segments/{seg[0][0]}/media")
         assert media[4:8] == b"ftyp", "a node's segment plays through the central node"
+
+        # NATS: TLS and a user per process are required (finding 10); the INFO line says so before any credential.
+        nats_port = int(re.search(r"NATS tls://127\.0\.0\.1:(\d+)", printed).group(1))  # type: ignore[union-attr]
+        with socket.create_connection(("127.0.0.1", nats_port), timeout=5) as sock:
+            info = json.loads(sock.recv(4096).decode().split(" ", 1)[1])
+        assert info.get("auth_required") is True and info.get("tls_required") is True, info
+
+        # Every node is a witness: the login's checkpoint is cosigned by all three (the control room asks every 10 s).
+        def cosigned() -> set[str] | None:
+            got = {w for (w,) in db("select witness from audit_cosignatures where status = 'cosigned'")}
+            return got if len(got) == 3 else None
+
+        witnesses = wait_for(cosigned, 60, what="three cosignatures")
+        assert witnesses == {"camgrid.witness/node-1", "camgrid.witness/node-2", "camgrid.witness/node-3"}
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -78,3 +94,8 @@ def test_demo_cluster_runs_the_city_with_its_control_room(tmp_path: Path) -> Non
             raise
     assert proc.returncode == 0, out.read_text()[-3000:]
     assert "demo-cluster: stopped" in out.read_text()
+    conf = (tmp_path / "dc" / "nats" / "nats.conf").read_text()
+    passwords = re.findall(r'password: "([^"]+)"', conf)
+    assert len(passwords) == 4
+    logs = "".join(p.read_text(errors="replace") for p in (tmp_path / "dc" / "logs").glob("*.log")) + out.read_text()
+    assert not [p for p in passwords if p in logs], "a NATS password reached a log"

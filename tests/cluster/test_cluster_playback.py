@@ -1,13 +1,16 @@
 """Playback and export of a segment recorded on another node (docs/design/cluster.md, "Playback across nodes").
 
-Real parts: PostgreSQL, the simulator, one ``camgrid node`` serving its recordings on ``cluster.address`` with a
-media token, and a central ``camgrid serve --no-record`` that proxies playback and fetches export sources from it.
+Real parts: PostgreSQL, the simulator, one ``camgrid node`` serving its recordings on ``cluster.address`` over HTTPS
+(a certificate from the cluster CA) with its own media credential, and a central ``camgrid serve --no-record`` that
+derives that credential from its secret, proxies playback and fetches export sources from it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import signal
+import ssl
 import subprocess
 import time
 from pathlib import Path
@@ -17,13 +20,15 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from camgrid.cluster.media import Unsatisfiable, parse_range
+from camgrid.cluster.certs import issue_node_cert
+from camgrid.cluster.media import Unsatisfiable, node_credential, parse_range
 from tests.cluster.conftest import PgCity, pg_city
 from tests.conftest import CAMGRID, Proc, free_port, wait_for
 from tests.storage.media_check import decode_errors, probe
 
 PASSWORD = "operator-pass-42"
-TOKEN = "test-media-token-0123456789abcdef"
+SECRET = "test-media-secret-0123456789abcdef"
+TOKEN = node_credential(SECRET, "n1")
 MS = 1_000_000
 
 
@@ -45,7 +50,17 @@ def test_parse_range() -> None:
 def _start_node(city: PgCity, name: str, address: str) -> Proc:
     home = city.home / f"node-{name}"
     home.mkdir(exist_ok=True)
-    env = {**city.env, "CAMGRID_HOME": str(home), "CAMGRID_CLUSTER__ADDRESS": address}
+    cert, key = issue_node_cert(
+        city.home, node_id=name, hosts=["127.0.0.1"], out=home / "tls", now=dt.datetime.now(dt.UTC)
+    )
+    env = {k: v for k, v in city.env.items() if k != "CAMGRID_CLUSTER__MEDIA_SECRET"}  # only the central holds it
+    env |= {
+        "CAMGRID_HOME": str(home),
+        "CAMGRID_CLUSTER__ADDRESS": address,
+        "CAMGRID_CLUSTER__MEDIA_TOKEN": node_credential(SECRET, name),
+        "CAMGRID_CLUSTER__TLS_CERT": str(cert),
+        "CAMGRID_CLUSTER__TLS_KEY": str(key),
+    }
     log = city.home / f"node-{name}.log"
     popen = subprocess.Popen(
         [*CAMGRID, "node", "--node", name], env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
@@ -81,7 +96,7 @@ def _start_central(city: PgCity) -> tuple[Proc, str]:
 
 
 def _login(base: str, user: str) -> httpx.Client:
-    client = httpx.Client(base_url=base, timeout=60)
+    client = httpx.Client(base_url=base, timeout=60, headers={"Origin": base})  # as a browser: Origin
     r = client.post("/api/auth/login", json={"username": user, "password": PASSWORD})
     assert r.status_code == 200, r.text
     return client
@@ -94,10 +109,11 @@ def test_playback_and_export_of_a_segment_recorded_on_another_node(
         "CAMGRID_DATABASE__URL": pg_url,
         "CAMGRID_RECORDER__SEGMENT_SECONDS": "4",
         "CAMGRID_CLUSTER__SETTLE_S": "0.5",
-        "CAMGRID_CLUSTER__MEDIA_TOKEN": TOKEN,
+        "CAMGRID_CLUSTER__MEDIA_SECRET": SECRET,
         "CAMGRID_NEW_PASSWORD": PASSWORD,
     }
     city = pg_city(city_factory(2, h265_every=0, extra_env=env), pg_url)
+    city.env["CAMGRID_CLUSTER__TLS_CA"] = str(city.home / "keys" / "cluster-ca.pem")  # made with the node's cert
     city.run("users", "add", "op", "--role", "operator")
     city.run("users", "add", "sup", "--role", "supervisor")
     address = f"127.0.0.1:{free_port()}"
@@ -155,11 +171,14 @@ def test_playback_and_export_of_a_segment_recorded_on_another_node(
     assert not list((city.home / "exports" / export_id).glob(".sources-*")), "the fetched sources are removed"
 
     # The node's server: a token is required, and it serves only its own segments from its own folder.
-    node_url = f"http://{address}/segments/{seg_id}"
-    assert httpx.get(node_url).status_code == 401
-    assert httpx.get(node_url, headers={"Authorization": "Bearer wrong-token"}).status_code == 401
+    node_url = f"https://{address}/segments/{seg_id}"
+    ca = ssl.create_default_context(cafile=city.env["CAMGRID_CLUSTER__TLS_CA"])
+    assert httpx.get(node_url, verify=ca).status_code == 401
+    assert httpx.get(node_url, verify=ca, headers={"Authorization": "Bearer wrong-token"}).status_code == 401
+    another = {"Authorization": f"Bearer {node_credential(SECRET, 'n2')}"}  # another node's credential
+    assert httpx.get(node_url, verify=ca, headers=another).status_code == 401
     good = {"Authorization": f"Bearer {TOKEN}"}
-    assert httpx.get(node_url, headers=good).content == on_disk
+    assert httpx.get(node_url, verify=ca, headers=good).content == on_disk
     foreign = Path(path).with_name("foreign.mp4")
     shutil.copyfile(path, foreign)
     engine = create_engine(pg_url)
@@ -176,9 +195,10 @@ def test_playback_and_export_of_a_segment_recorded_on_another_node(
         ]
     engine.dispose()
     for other in ids:
-        assert httpx.get(f"http://{address}/segments/{other}", headers=good).status_code == 404
-    assert httpx.get(f"http://{address}/segments/999999", headers=good).status_code == 404
-    assert TOKEN not in node.text() and TOKEN not in central.text(), "the media token reached a log"
+        assert httpx.get(f"https://{address}/segments/{other}", verify=ca, headers=good).status_code == 404
+    assert httpx.get(f"https://{address}/segments/999999", verify=ca, headers=good).status_code == 404
+    for secret in (TOKEN, SECRET):
+        assert secret not in node.text() and secret not in central.text(), "a media credential reached a log"
 
     # The node dies: its segments answer 503 naming it, never a 500; an export stays pending.
     pending = op.post(

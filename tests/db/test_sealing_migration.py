@@ -7,19 +7,32 @@ import json
 from pathlib import Path
 
 import pytest
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 
 from camgrid.db.engine import make_engine
-from camgrid.db.migrate import downgrade, upgrade
+from camgrid.db.migrate import MIGRATIONS, downgrade, upgrade
 from camgrid.db.secrets import SecretBox, SecretsKeyError
 from tests.backends import db_url
 
+
+def _before_0012() -> str:
+    """The revision 0012 follows (wherever the chain puts it)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    down = ScriptDirectory.from_config(cfg).get_revision("0012").down_revision
+    assert isinstance(down, str)
+    return down
+
+
+BEFORE = _before_0012()
 QUERY_URL = "rtsp://10.0.0.2/live?user=admin&password=Qx9-query-secret"
 
 
-def _at_0009_with_cameras(path: Path) -> Engine:
+def _before_with_cameras(path: Path) -> Engine:
     engine = make_engine(db_url(path))
-    upgrade(engine, "0009")
+    upgrade(engine, BEFORE)
     with engine.begin() as conn:
         for table in ("districts", "feeders", "uplinks"):
             conn.execute(text(f"INSERT INTO {table} (id, name) VALUES ('X', 'X')"))
@@ -54,7 +67,7 @@ def _cameras(engine: Engine) -> dict[str, dict[str, str]]:
 
 
 def test_upgrade_seals_and_downgrade_opens(tmp_path: Path) -> None:
-    engine = _at_0009_with_cameras(tmp_path / "db.db")
+    engine = _before_with_cameras(tmp_path / "db.db")
     before = _cameras(engine)
     key = tmp_path / "secrets.key"
     upgrade(engine, secrets_key=key)
@@ -71,13 +84,13 @@ def test_upgrade_seals_and_downgrade_opens(tmp_path: Path) -> None:
         "sub_rtsp_url": QUERY_URL + "&sub=1",
     }
 
-    downgrade(engine, "0009", secrets_key=key)
+    downgrade(engine, BEFORE, secrets_key=key)
     assert _cameras(engine) == before
     engine.dispose()
 
 
 def test_sealing_without_the_key_is_refused_and_names_what_is_needed(tmp_path: Path) -> None:
-    engine = _at_0009_with_cameras(tmp_path / "db.db")
+    engine = _before_with_cameras(tmp_path / "db.db")
     with pytest.raises(SecretsKeyError, match="secrets key file"):
         upgrade(engine)
     assert "password" in _cameras(engine)["plain"], "nothing half done"
@@ -90,7 +103,7 @@ def test_sealing_without_the_key_is_refused_and_names_what_is_needed(tmp_path: P
 def test_a_recorder_node_never_makes_a_key_of_its_own(tmp_path: Path) -> None:
     """``camgrid node`` upgrades with ``create_key=False``: sealing with a key only that node has would lock every
     other node (and the central node) out of the cameras."""
-    engine = _at_0009_with_cameras(tmp_path / "db.db")
+    engine = _before_with_cameras(tmp_path / "db.db")
     key = tmp_path / "node" / "secrets.key"
     with pytest.raises(SecretsKeyError, match=f"secrets key file {key} is missing"):
         upgrade(engine, secrets_key=key, create_key=False)

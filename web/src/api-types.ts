@@ -2,6 +2,128 @@
 // The server's response models (camgrid.api.schemas, camgrid.health.schemas) are the source of truth.
 
 export interface paths {
+    "/api/audit/checkpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Checkpoints
+         * @description Signed checkpoints, biggest first, and the log's verifier key (compare its fingerprint with the published).
+         */
+        get: operations["list_checkpoints_api_audit_checkpoints_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/consistency": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Consistency
+         * @description A consistency proof between two signed checkpoints (the older one's tree is a prefix of the newer one's).
+         */
+        get: operations["consistency_api_audit_consistency_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search
+         * @description Entries newest first. A first page (no ``before``) is itself audited (``audit.search``, with its filters).
+         */
+        get: operations["search_api_audit_entries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/entries/{index}/proof": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inclusion
+         * @description The entry's inclusion path to the root of a signed checkpoint: of tree size ``size``, else the newest (one is
+         *     signed now when the newest does not cover the entry yet).
+         */
+        get: operations["inclusion_api_audit_entries__index__proof_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export
+         * @description The whole log, as ``camgrid audit export`` writes it, zipped: unzip and run ``camgrid audit verify DIR --key
+         *     PUB``. Audited (``audit.export``) before it is written; auditors of every district only (the log is one tree).
+         */
+        get: operations["export_api_audit_export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/transparency": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Transparency
+         * @description Per district and month: live views, playbacks, exports, holds, deletions and mask changes, from the log.
+         */
+        get: operations["transparency_api_audit_transparency_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/login": {
         parameters: {
             query?: never;
@@ -31,7 +153,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Logout */
+        /**
+         * Logout
+         * @description Ends what was presented: the cookie's session and a bearer token (a script logging out revokes its token).
+         */
         post: operations["logout_api_auth_logout_post"];
         delete?: never;
         options?: never;
@@ -129,7 +254,9 @@ export interface paths {
         get: operations["get_mask_api_cameras__camera_id__mask_get"];
         /**
          * Put Mask
-         * @description Set a camera's mask; it is burnt in from the next picture (recording and live).
+         * @description Set a camera's mask; it is burnt in from the next picture (recording and live). An edit that uncovers any
+         *     part of the mask (an empty list: all of it) is only requested (``removal_requested_by`` and ``pending_polygons``
+         *     set, the mask in force unchanged), like ``DELETE``: a second person approves it.
          */
         put: operations["put_mask_api_cameras__camera_id__mask_put"];
         post?: never;
@@ -152,8 +279,32 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Approve Removal */
+        /**
+         * Approve Removal
+         * @description The second person approves the pending removal or reduction (never its requester); with a body, only the
+         *     change they saw.
+         */
         post: operations["approve_removal_api_cameras__camera_id__mask_approve_removal_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cameras/{camera_id}/mask/refuse-removal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refuse Removal
+         * @description Refuse the pending removal or reduction (its requester may withdraw it): the mask in force stays.
+         */
+        post: operations["refuse_removal_api_cameras__camera_id__mask_refuse_removal_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -501,7 +652,8 @@ export interface paths {
         };
         /**
          * List Plans
-         * @description Plans written by ``camgrid plan --out <home>/plans/NAME.geojson`` (newest first).
+         * @description Plans written by ``camgrid plan --out <home>/plans/NAME.geojson`` (newest first); a user limited to
+         *     districts sees the plans with cameras or points in them.
          */
         get: operations["list_plans_api_plans_get"];
         put?: never;
@@ -519,7 +671,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Plan */
+        /**
+         * Get Plan
+         * @description The plan; cut to the user's districts (their cameras, views and points, their coverage rows).
+         */
         get: operations["get_plan_api_plans__name__get"];
         put?: never;
         post?: never;
@@ -636,7 +791,8 @@ export interface paths {
         /**
          * Segment Media
          * @description The segment's fMP4, ranges honoured. A segment recorded on another node of a cluster is streamed from that
-         *     node (``cluster.address``, authenticated with ``cluster.media_token``); 503 naming the node when it is down.
+         *     node (``cluster.address``, with that node's credential derived from ``cluster.media_secret``); 503 naming the
+         *     node when it is down.
          */
         get: operations["segment_media_api_segments__segment_id__media_get"];
         put?: never;
@@ -667,6 +823,176 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Users */
+        get: operations["list_users_api_users_get"];
+        put?: never;
+        /** Create */
+        post: operations["create_api_users_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{username}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete
+         * @description A tombstone: the audit log keeps naming the user, the name is never given again, they are no longer listed.
+         */
+        delete: operations["delete_api_users__username__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{username}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disable
+         * @description No more logins; every session, token and open WebSocket of theirs ends.
+         */
+        post: operations["disable_api_users__username__disable_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{username}/districts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set Districts */
+        put: operations["set_districts_api_users__username__districts_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{username}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enable */
+        post: operations["enable_api_users__username__enable_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{username}/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reset Password
+         * @description A new password; every session and token of theirs ends.
+         */
+        post: operations["reset_password_api_users__username__password_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{username}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke
+         * @description End every session and token of the user now (they may log in again).
+         */
+        post: operations["revoke_api_users__username__revoke_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{username}/role": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Role
+         * @description Their sessions and tokens end: the new rights apply from their next login.
+         */
+        put: operations["set_role_api_users__username__role_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{username}/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Tokens */
+        get: operations["tokens_api_users__username__tokens_get"];
+        put?: never;
+        post?: never;
+        /** Revoke Tokens */
+        delete: operations["revoke_tokens_api_users__username__tokens_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -687,6 +1013,58 @@ export interface components {
             t_ms: number;
             /** Text */
             text: string;
+        };
+        /** ApproveIn */
+        ApproveIn: {
+            /**
+             * Pending Polygons
+             * @description The pending change the approver saw (MaskOut.pending_polygons; null: a removal): a different one (withdrawn and replaced meanwhile) is refused with 409
+             */
+            pending_polygons: number[][][] | null;
+        };
+        /** AuditEntryOut */
+        AuditEntryOut: {
+            /**
+             * Action
+             * @description An AuditAction (a string here: old logs may hold actions no longer spelt)
+             */
+            action: string;
+            /** At Ms */
+            at_ms: number;
+            /** Camera */
+            camera: string | null;
+            /**
+             * Data
+             * @description The canonical JSON the leaf hashes: SHA-256(0x00 || UTF-8 bytes of data)
+             */
+            data: string;
+            /**
+             * District
+             * @description The camera's district now (none: an entry without a camera)
+             */
+            district: string | null;
+            /**
+             * Index
+             * @description The entry's leaf index in the Merkle tree
+             */
+            index: number;
+            /**
+             * Leaf Hash
+             * @description Hex, as stored
+             */
+            leaf_hash: string;
+            /** Who */
+            who: string;
+        };
+        /** AuditPage */
+        AuditPage: {
+            /** Entries */
+            entries: components["schemas"]["AuditEntryOut"][];
+            /**
+             * Next Before
+             * @description Pass as `before` for the next (older) page; none: the last page
+             */
+            next_before: number | null;
         };
         /** AvailabilityReport */
         AvailabilityReport: {
@@ -834,6 +1212,26 @@ export interface components {
          * @enum {string}
          */
         CameraState: "recording" | "offline" | "unknown" | "planned";
+        /** CheckpointList */
+        CheckpointList: {
+            /** Checkpoints */
+            checkpoints: components["schemas"]["CheckpointOut"][];
+            key: components["schemas"]["LogKeyOut"];
+            /** Next Before */
+            next_before: number | null;
+        };
+        /** CheckpointOut */
+        CheckpointOut: {
+            /** At Ms */
+            at_ms: number;
+            /**
+             * Note
+             * @description The C2SP signed note (checkpoint body, blank line, signature lines)
+             */
+            note: string;
+            /** Size */
+            size: number;
+        };
         /** City */
         City: {
             /** Attribution */
@@ -847,6 +1245,16 @@ export interface components {
             name: string;
             /** Timezone */
             timezone: string;
+        };
+        /** ConsistencyOut */
+        ConsistencyOut: {
+            new: components["schemas"]["CheckpointOut"];
+            old: components["schemas"]["CheckpointOut"];
+            /**
+             * Path
+             * @description RFC 9162 consistency proof from old.size to new.size, hex
+             */
+            path: string[];
         };
         /** Decision */
         Decision: {
@@ -869,6 +1277,27 @@ export interface components {
             id: string;
             /** Name */
             name: string;
+        };
+        /** DistrictsIn */
+        DistrictsIn: {
+            /**
+             * All
+             * @description Lift the district limit (an unscoped admin only)
+             * @default false
+             */
+            all: boolean;
+            /** Districts */
+            districts?: string[];
+        };
+        /** Ended */
+        Ended: {
+            /**
+             * Ended
+             * @description Sessions and tokens ended now (open WebSockets close within a second)
+             */
+            ended: number;
+            /** Username */
+            username: string;
         };
         /** ExportFile */
         ExportFile: {
@@ -1195,6 +1624,21 @@ export interface components {
              */
             unexplained: string[];
         };
+        /** InclusionOut */
+        InclusionOut: {
+            checkpoint: components["schemas"]["CheckpointOut"];
+            /** Index */
+            index: number;
+            /** Leaf Hash */
+            leaf_hash: string;
+            /**
+             * Path
+             * @description RFC 9162 inclusion path, hex, leaf to root
+             */
+            path: string[];
+            /** Size */
+            size: number;
+        };
         JsonValue: unknown;
         /**
          * LiveCodec
@@ -1262,6 +1706,34 @@ export interface components {
             /** Retry After S */
             retry_after_s: number;
         };
+        /** LogKeyOut */
+        LogKeyOut: {
+            /**
+             * Fingerprint
+             * @description SHA-256 of the verifier key text, hex: compare with the published one
+             */
+            fingerprint: string;
+            /**
+             * Key Id
+             * @description Hex of the 4-byte note key id
+             */
+            key_id: string;
+            /**
+             * Name
+             * @description The key name, also the log's origin
+             */
+            name: string;
+            /**
+             * Public Key
+             * @description Base64 of the 32-byte Ed25519 public key
+             */
+            public_key: string;
+            /**
+             * Verifier
+             * @description The note verifier key <name>+<id>+<base64(0x01||key)> (key.pub)
+             */
+            verifier: string;
+        };
         /** LostCoverage */
         LostCoverage: {
             /** Lost Weight H */
@@ -1316,12 +1788,25 @@ export interface components {
         /** MaskOut */
         MaskOut: {
             /**
+             * Pending Polygons
+             * @description The smaller mask a pending reduction asks for (none with a request: a removal)
+             */
+            pending_polygons?: number[][][] | null;
+            /**
              * Polygons
-             * @description Polygons in fractions of the picture: [[[x, y], ...], ...]
+             * @description The mask in force, in fractions of the picture: [[[x, y], ...], ...]
              */
             polygons: number[][][];
-            /** Removal Requested By */
+            /**
+             * Removal Requested By
+             * @description Who asked for the pending removal or reduction (none: nothing pending); a second person decides
+             */
             removal_requested_by: string | null;
+            /**
+             * Requested Ms
+             * @description When the pending removal or reduction was asked for
+             */
+            requested_ms?: number | null;
             /**
              * Revision
              * @description 0: no mask
@@ -1347,6 +1832,11 @@ export interface components {
             timezone: string;
             /** Username */
             username: string;
+        };
+        /** PasswordIn */
+        PasswordIn: {
+            /** Password */
+            password: string;
         };
         /** PlanInfo */
         PlanInfo: {
@@ -1424,6 +1914,10 @@ export interface components {
          * @enum {string}
          */
         Role: "viewer" | "operator" | "supervisor" | "auditor" | "admin";
+        /** RoleIn */
+        RoleIn: {
+            role: components["schemas"]["Role"];
+        };
         /** SegmentOut */
         SegmentOut: {
             /** Bytes */
@@ -1513,6 +2007,40 @@ export interface components {
             /** Segments */
             segments: components["schemas"]["SegmentOut"][];
         };
+        /** TokenOut */
+        TokenOut: {
+            /** Created Ms */
+            created_ms: number;
+            /** Expires Ms */
+            expires_ms: number;
+            /** Last Seen Ms */
+            last_seen_ms: number;
+            /** Name */
+            name: string;
+        };
+        /** TransparencyMonth */
+        TransparencyMonth: {
+            /** Month */
+            month: string;
+            /** Rows */
+            rows: components["schemas"]["TransparencyRow"][];
+        };
+        /** TransparencyOut */
+        TransparencyOut: {
+            /** Columns */
+            columns: string[];
+            /** Months */
+            months: components["schemas"]["TransparencyMonth"][];
+        };
+        /** TransparencyRow */
+        TransparencyRow: {
+            /** Counts */
+            counts: {
+                [key: string]: number;
+            };
+            /** District */
+            district: string;
+        };
         /** UpsIn */
         UpsIn: {
             /** On Battery */
@@ -1521,6 +2049,44 @@ export interface components {
             site: string;
             /** T Ms */
             t_ms: number;
+        };
+        /** UserIn */
+        UserIn: {
+            /**
+             * Districts
+             * @description Empty: all districts
+             */
+            districts?: string[];
+            /** Password */
+            password: string;
+            role: components["schemas"]["Role"];
+            /** Username */
+            username: string;
+        };
+        /** UserOut */
+        UserOut: {
+            /** Created Ms */
+            created_ms: number;
+            /** Disabled */
+            disabled: boolean;
+            /**
+             * Districts
+             * @description The user's districts; empty: all
+             */
+            districts: string[];
+            role: components["schemas"]["Role"];
+            /**
+             * Sessions
+             * @description Browser sessions open now
+             */
+            sessions: number;
+            /**
+             * Tokens
+             * @description Script tokens valid now
+             */
+            tokens: number;
+            /** Username */
+            username: string;
         };
         /** ValidationError */
         ValidationError: {
@@ -1544,6 +2110,199 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list_checkpoints_api_audit_checkpoints_get: {
+        parameters: {
+            query?: {
+                /** @description Keyset cursor: smaller sizes */
+                before?: number | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckpointList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    consistency_api_audit_consistency_get: {
+        parameters: {
+            query: {
+                /** @description The older checkpoint's size */
+                from: number;
+                /** @description The newer checkpoint's size */
+                to: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsistencyOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    search_api_audit_entries_get: {
+        parameters: {
+            query?: {
+                action?: string | null;
+                /** @description Keyset cursor: entries below */
+                before?: number | null;
+                camera?: string | null;
+                from_ms?: number | null;
+                limit?: number;
+                to_ms?: number | null;
+                who?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    inclusion_api_audit_entries__index__proof_get: {
+        parameters: {
+            query?: {
+                /** @description A signed checkpoint's size */
+                size?: number | null;
+            };
+            header?: never;
+            path: {
+                index: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InclusionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_api_audit_export_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description entries.jsonl, checkpoints.txt, leaf_hashes.bin, key.pub */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": unknown;
+                };
+            };
+        };
+    };
+    transparency_api_audit_transparency_get: {
+        parameters: {
+            query: {
+                /** @description The last month, YYYY-MM (UTC) */
+                month: string;
+                /** @description How many months up to it */
+                months?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TransparencyOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     login_api_auth_login_post: {
         parameters: {
             query?: never;
@@ -1808,6 +2567,41 @@ export interface operations {
         };
     };
     approve_removal_api_cameras__camera_id__mask_approve_removal_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                camera_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ApproveIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaskOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    refuse_removal_api_cameras__camera_id__mask_refuse_removal_post: {
         parameters: {
             query?: never;
             header?: never;
@@ -2685,6 +3479,353 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SuggestionDecision"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_users_api_users_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"][];
+                };
+            };
+        };
+    };
+    create_api_users_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_api_users__username__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ended"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    disable_api_users__username__disable_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_districts_api_users__username__districts_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DistrictsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    enable_api_users__username__enable_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    reset_password_api_users__username__password_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    revoke_api_users__username__revoke_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ended"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_role_api_users__username__role_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoleIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    tokens_api_users__username__tokens_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    revoke_tokens_api_users__username__tokens_delete: {
+        parameters: {
+            query?: {
+                /** @description Only the tokens of this name */
+                name?: string | null;
+            };
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ended"];
                 };
             };
             /** @description Validation Error */

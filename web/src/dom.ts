@@ -14,6 +14,10 @@ export function h<K extends keyof HTMLElementTagNameMap>(
       el.addEventListener(k.slice(2), v as EventListener);
     } else if (k === "class") {
       el.className = String(v);
+    } else if (k === "style") {
+      // Through the CSSOM, not the style attribute: the Content-Security-Policy (style-src 'self') refuses inline
+      // style attributes set by markup, but not styles set from our own script.
+      el.style.cssText = String(v);
     } else if (v === true) {
       el.setAttribute(k, "");
     } else {

@@ -1,10 +1,11 @@
 // Control-room single page app. Routes by hash: #/login #/map #/live?n=4&cams=a,b #/playback?cams=a,b&t=ms
-// #/exports?camera=a&from=ms&to=ms #/incidents?all=1&id=n #/reports?period=24h|7d|custom&from=ms&to=ms. Each screen mounts into <main> and returns its cleanup.
+// #/exports?camera=a&from=ms&to=ms #/incidents?all=1&id=n #/reports?period=24h|7d|custom&from=ms&to=ms #/users (admins). Each screen mounts into <main> and returns its cleanup.
 import "./style.css";
-import { api, setUnauthorisedHandler, type Me } from "./api";
+import { api, setUnauthorisedHandler, type Me, type Role } from "./api";
 import { resetCameras } from "./cameras";
 import { setMe } from "./session";
 import { clear, go, h, parseHash } from "./dom";
+import { mountAuditor } from "./auditor";
 import { mountExports } from "./exports";
 import { mountIncidents } from "./incidents";
 import { mountReports } from "./reports";
@@ -14,6 +15,7 @@ import { mountPlayback } from "./playback";
 import { recorderWarning } from "./recorder-health";
 import "./stats";
 import { setTimeZone, zoneLabel } from "./time";
+import { mayManageUsers, mountUsers } from "./users";
 import { mountWall } from "./wall";
 
 const app = document.getElementById("app")!;
@@ -28,7 +30,14 @@ const links: Record<string, HTMLAnchorElement> = {
   exports: h("a", { href: "#/exports", "data-testid": "nav-exports" }, "Exports"),
   incidents: h("a", { href: "#/incidents", "data-testid": "nav-incidents" }, "Incidents"),
   reports: h("a", { href: "#/reports", "data-testid": "nav-reports" }, "Reports"),
+  users: h("a", { href: "#/users", "data-testid": "nav-users", hidden: true }, "Users"),
+  audit: h("a", { href: "#/audit", "data-testid": "nav-audit", hidden: true }, "Audit log"),
 };
+// Screens only some roles have (the server refuses the others anyway): the log to auditors, users to admins.
+function showMenuFor(role: string | null): void {
+  links.audit.hidden = role !== "auditor";
+  links.users.hidden = !mayManageUsers(role as Role | null);
+}
 const logout = h("button", { "data-testid": "logout", onclick: () => void doLogout() }, "Sign out");
 const recorderEl = h("span", { class: "recorder-warning error", "data-testid": "recorder-warning", role: "alert" });
 recorderEl.hidden = true;
@@ -53,6 +62,7 @@ async function doLogout(): Promise<void> {
   await api.logout().catch(() => {});
   me = null;
   setMe(null);
+  showMenuFor(null);
   resetCameras();
   go("login");
 }
@@ -60,6 +70,7 @@ async function doLogout(): Promise<void> {
 setUnauthorisedHandler(() => {
   if (me) {
     me = null;
+    showMenuFor(null);
     resetCameras();
   }
   if (!location.hash.startsWith("#/login")) {
@@ -83,6 +94,7 @@ async function loadCity(): Promise<void> {
 function signedIn(m: Me): void {
   me = m;
   setMe(m);
+  showMenuFor(m.role);
   setTimeZone(m.timezone);
   userEl.textContent = `${m.username} (${m.role})`;
   zoneEl.textContent = zoneLabel();
@@ -114,6 +126,8 @@ function route(): void {
     else if (r === "exports") cleanup = mountExports(main, params);
     else if (r === "incidents") cleanup = mountIncidents(main, params);
     else if (r === "reports") cleanup = mountReports(main, params);
+    else if (r === "users" && mayManageUsers(me?.role)) cleanup = mountUsers(main);
+    else if (r === "audit") cleanup = mountAuditor(main, params);
     else cleanup = mountMap(main, params);
   } catch (e) {
     main.append(h("div", { class: "error" }, `this screen failed: ${(e as Error).message}`));
@@ -128,6 +142,7 @@ api
   .then((m) => {
     me = m;
     setMe(m);
+    showMenuFor(m.role);
     setTimeZone(m.timezone);
     userEl.textContent = `${m.username} (${m.role})`;
     void pollRecorder();

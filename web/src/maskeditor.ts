@@ -36,7 +36,8 @@ export function openMaskEditor(cameraId: string): () => void {
 
   const btn = (label: string, testid: string, fn: () => void, show = true) =>
     show ? h("button", { "data-testid": testid, onclick: fn }, label) : null;
-  const approveBtn = h("button", { "data-testid": "mask-approve-removal", hidden: true, onclick: () => void approve() }, "Approve removal");
+  const approveBtn = h("button", { "data-testid": "mask-approve-removal", hidden: true, onclick: () => void approve() }, "Approve");
+  const refuseBtn = h("button", { "data-testid": "mask-refuse-removal", hidden: true, onclick: () => void refuse() }, "Refuse");
   const removeBtn = h("button", { "data-testid": "mask-remove", onclick: () => void removeMask() }, "Remove mask");
   const saveBtn = h("button", { "data-testid": "mask-save", class: "primary", onclick: () => void save() }, "Save");
   const tools = h(
@@ -63,6 +64,7 @@ export function openMaskEditor(cameraId: string): () => void {
     canEdit ? saveBtn : null,
     canEdit ? removeBtn : null,
     canApprove ? approveBtn : null,
+    canApprove ? refuseBtn : null,
     h("span", { class: "sep" }),
     btn("Close", "mask-exit", () => destroy()),
   );
@@ -135,13 +137,19 @@ export function openMaskEditor(cameraId: string): () => void {
     draw();
     renderInfo();
   };
+  const pendingWhat = () => (mask?.pending_polygons ? "reduction" : "removal");
   const renderInfo = () => {
     info.replaceChildren(
       `${polys.length} polygon${polys.length === 1 ? "" : "s"}${dirty ? " (not saved)" : ""}`,
       mask && mask.revision ? h("span", {}, ` · saved revision ${mask.revision} by ${mask.updated_by ?? "?"} `, timeEl(mask.updated_ms ?? null, "since")) : " · no mask saved",
-      mask?.removal_requested_by ? h("b", { class: "warn" }, ` · removal requested by ${mask.removal_requested_by}, waiting for a second person`) : "",
+      mask?.removal_requested_by
+        ? h("b", { class: "warn" }, ` · ${pendingWhat()} requested by ${mask.removal_requested_by}, waiting for a second person (the mask shown stays in force)`)
+        : "",
     );
     approveBtn.hidden = !(mask?.removal_requested_by && mask.removal_requested_by !== who?.username);
+    approveBtn.textContent = `Approve ${pendingWhat()}`;
+    refuseBtn.hidden = !mask?.removal_requested_by;
+    refuseBtn.textContent = mask?.removal_requested_by === who?.username ? "Withdraw request" : `Refuse ${pendingWhat()}`;
     removeBtn.toggleAttribute("disabled", !mask?.revision || !!mask.removal_requested_by);
   };
   const finishCurrent = (discardOpen: boolean) => {
@@ -196,8 +204,11 @@ export function openMaskEditor(cameraId: string): () => void {
   const save = async () => {
     if (cur.length >= 3) finishCurrent(false);
     try {
-      showMask(await request<MaskOut>("PUT", `/api/cameras/${enc(cameraId)}/mask`, maskBody(polys)));
-      msg.textContent = "saved: burnt in from the next picture";
+      const saved = await request<MaskOut>("PUT", `/api/cameras/${enc(cameraId)}/mask`, maskBody(polys));
+      showMask(saved);
+      msg.textContent = saved.removal_requested_by
+        ? "this uncovers part of the mask: requested, a second supervisor or admin must approve"
+        : "saved: burnt in from the next picture";
     } catch (e) {
       fail(e);
     }
@@ -212,8 +223,19 @@ export function openMaskEditor(cameraId: string): () => void {
   };
   const approve = async () => {
     try {
-      showMask(await request<MaskOut>("POST", `/api/cameras/${enc(cameraId)}/mask/approve-removal`));
-      msg.textContent = "mask removed";
+      const was = pendingWhat();
+      // Approve exactly what is shown pending: a request withdrawn and replaced meanwhile is refused (409).
+      const seen = { pending_polygons: mask?.pending_polygons ?? null };
+      showMask(await request<MaskOut>("POST", `/api/cameras/${enc(cameraId)}/mask/approve-removal`, seen));
+      msg.textContent = was === "removal" ? "mask removed" : "mask reduced: from the next picture";
+    } catch (e) {
+      fail(e);
+    }
+  };
+  const refuse = async () => {
+    try {
+      showMask(await request<MaskOut>("POST", `/api/cameras/${enc(cameraId)}/mask/refuse-removal`));
+      msg.textContent = "request refused: the mask stays";
     } catch (e) {
       fail(e);
     }

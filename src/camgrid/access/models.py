@@ -17,6 +17,9 @@ class User(Base):
     districts: Mapped[str] = mapped_column(String(2000), default="*")  # comma-separated district ids, or *
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_ns: Mapped[int] = mapped_column(BigInteger, default=0)
+    # A deleted user is a tombstone (docs/design/users-life.md): the row stays so that the audit entries naming them
+    # keep one meaning and the name is never given to someone else; no password, no credentials, not listed.
+    deleted_ns: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
 
 
 class UserSession(Base):

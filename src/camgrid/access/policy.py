@@ -34,7 +34,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Operators dispatch the field technicians, so they say when a camera is under repair.
     "cameras.maintenance": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
     "registry.suggestions": frozenset({Role.SUPERVISOR, Role.ADMIN}),
-    "admin.users": frozenset({Role.ADMIN}),
+    "users.manage": frozenset({Role.ADMIN}),  # users, roles, districts, passwords, tokens (within their districts)
 }
 
 

@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from camgrid.access.models import User, UserSession
@@ -25,6 +25,12 @@ NS = 1_000_000_000
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$")
 SESSION = "session"
 TOKEN = "token"
+DAY_S = 86400.0
+# The longest any credential may live whatever the configuration says (config.AccessConfig bounds its own fields).
+TOKEN_TTL_CEILING_S = 365 * DAY_S
+PASSWORD_MIN = 10
+# Stored in place of a deleted user's password hash: no password verifies against it.
+NO_PASSWORD = "!deleted"
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,26 @@ def _user_districts(user: User) -> tuple[str, ...]:
     return () if user.districts in ("", "*") else tuple(d for d in user.districts.split(",") if d)
 
 
+def _check_password(password: str) -> None:
+    if len(password) < PASSWORD_MIN:
+        raise AccessError(f"password: at least {PASSWORD_MIN} characters")
+    if len(password) > 1000:
+        raise AccessError("password: at most 1000 characters")
+
+
+def _end_credentials(session: Session, user: User) -> int:
+    """Every session and token of the user ends now (open WebSockets notice within ``access.revalidate_s``)."""
+    n = session.scalar(select(func.count()).select_from(UserSession).where(UserSession.user_id == user.id)) or 0
+    session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    return int(n)
+
+
+def _not_self(actor: Actor, username: str, what: str) -> None:
+    """An admin does not lock themselves out by a click: another admin (or the server's shell) does it."""
+    if actor.name == username:
+        raise AccessError(f"you cannot {what} your own account: ask another admin")
+
+
 def _grantable(actor: Actor, districts: Sequence[str] | None) -> None:
     """A district-scoped actor grants only districts of theirs, never "all districts"."""
     if not actor.districts:
@@ -75,7 +101,7 @@ def _grantable(actor: Actor, districts: Sequence[str] | None) -> None:
 def user_for(*, session: Session, actor: Actor, username: str) -> User:
     """The user, if the actor's scope covers all of the user's districts; :class:`UserNotFound` otherwise."""
     user = session.scalar(select(User).where(User.username == username))
-    if user is None:
+    if user is None or user.deleted_ns is not None:
         raise UserNotFound(f"no user {username!r}")
     theirs = _user_districts(user)
     if actor.districts and (not theirs or any(d not in actor.districts for d in theirs)):
@@ -99,10 +125,12 @@ def create_user(
         raise AccessError("username: 2-64 letters, digits, . _ -")
     if role not in ROLES:
         raise AccessError(f"role must be one of {', '.join(ROLES)}")
-    if len(password) < 10:
-        raise AccessError("password: at least 10 characters")
+    _check_password(password)
     _grantable(actor, districts)
-    if session.scalar(select(User).where(User.username == username)) is not None:
+    existing = session.scalar(select(User).where(User.username == username))
+    if existing is not None and existing.deleted_ns is not None:
+        raise AccessError(f"user {username!r} was deleted: a name is never given again (the audit log names them)")
+    if existing is not None:
         raise AccessError(f"user {username!r} exists")
     write_first(
         audit,
@@ -159,7 +187,7 @@ def update_user(
         user.role = role
     if new_districts is not None:
         user.districts = new_districts
-    session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    _end_credentials(session, user)
     session.flush()
     return user
 
@@ -168,11 +196,86 @@ def update_user(
 def disable_user(*, session: Session, audit: AuditWriter, actor: Actor, username: str) -> User:
     """The user can no longer log in; every session and token of theirs ends now."""
     user = user_for(session=session, actor=actor, username=username)
+    _not_self(actor, username, "disable")
     write_first(audit, actor, AuditAction.USER_DISABLE, details={"user": username})
     user.disabled = True
-    session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    _end_credentials(session, user)
     session.flush()
     return user
+
+
+@audited(AuditAction.USER_ENABLE)
+def enable_user(*, session: Session, audit: AuditWriter, actor: Actor, username: str) -> User:
+    """A disabled user may log in again (with their password; no old credential comes back)."""
+    user = user_for(session=session, actor=actor, username=username)
+    if not user.disabled:
+        raise AccessError(f"user {username!r} is not disabled")
+    write_first(audit, actor, AuditAction.USER_ENABLE, details={"user": username})
+    user.disabled = False
+    session.flush()
+    return user
+
+
+@audited(AuditAction.USER_DELETE)
+def delete_user(*, session: Session, audit: AuditWriter, actor: Actor, username: str, now_ns: int) -> User:
+    """Delete a user: a tombstone. The row stays (the audit entries that name them keep one meaning, the name is never
+    reused), the password is gone, every session and token ends, and they are no longer listed or found."""
+    user = user_for(session=session, actor=actor, username=username)
+    _not_self(actor, username, "delete")
+    write_first(audit, actor, AuditAction.USER_DELETE, details={"user": username, "role": user.role})
+    user.deleted_ns = now_ns
+    user.disabled = True
+    user.password_hash = NO_PASSWORD
+    _end_credentials(session, user)
+    session.flush()
+    return user
+
+
+@audited(AuditAction.USER_PASSWORD)
+def reset_password(*, session: Session, audit: AuditWriter, actor: Actor, username: str, password: str) -> User:
+    """Set a new password; every session and token of the user ends (whoever knew the old one is out)."""
+    user = user_for(session=session, actor=actor, username=username)
+    _check_password(password)
+    write_first(audit, actor, AuditAction.USER_PASSWORD, details={"user": username})
+    user.password_hash = hash_password(password)
+    _end_credentials(session, user)
+    session.flush()
+    return user
+
+
+@audited(AuditAction.USER_REVOKE)
+def revoke_access(*, session: Session, audit: AuditWriter, actor: Actor, username: str) -> int:
+    """End every session and token of a user now (they may log in again); returns how many ended."""
+    user = user_for(session=session, actor=actor, username=username)
+    n = session.scalar(select(func.count()).select_from(UserSession).where(UserSession.user_id == user.id)) or 0
+    write_first(audit, actor, AuditAction.USER_REVOKE, details={"user": username, "count": int(n)})
+    return _end_credentials(session, user)
+
+
+def list_users(*, session: Session, actor: Actor) -> list[User]:
+    """The users the actor's scope covers (deleted ones are not listed)."""
+    out = []
+    for user in session.scalars(select(User).where(User.deleted_ns.is_(None)).order_by(User.username)):
+        theirs = _user_districts(user)
+        if not actor.districts or (theirs and all(d in actor.districts for d in theirs)):
+            out.append(user)
+    return out
+
+
+def list_tokens(*, session: Session, actor: Actor, username: str) -> list[UserSession]:
+    """A user's script tokens (names and times; never a secret, which is not kept)."""
+    user = user_for(session=session, actor=actor, username=username)
+    query = select(UserSession).where(UserSession.user_id == user.id, UserSession.kind == TOKEN)
+    return list(session.scalars(query.order_by(UserSession.created_ns)))
+
+
+def credential_count(*, session: Session, user_id: int) -> tuple[int, int]:
+    """How many browser sessions and script tokens a user holds now."""
+    rows = session.execute(
+        select(UserSession.kind, func.count()).where(UserSession.user_id == user_id).group_by(UserSession.kind)
+    )
+    counts = {kind: int(n) for kind, n in rows}
+    return counts.get(SESSION, 0), counts.get(TOKEN, 0)
 
 
 def principal(user: User) -> Principal:
@@ -182,9 +285,18 @@ def principal(user: User) -> Principal:
 def authenticate(*, session: Session, username: str, password: str) -> User | None:
     user = session.scalar(select(User).where(User.username == username))
     ok = verify_password(user.password_hash if user else None, password)
-    if not ok or user is None or user.disabled:
+    if not ok or user is None or user.disabled or user.deleted_ns is not None:
         return None
     return user
+
+
+def check_ttl(ttl_s: float, max_ttl_s: float, what: str) -> None:
+    """A credential's lifetime is bounded: refused (with the limit named) beyond ``max_ttl_s``."""
+    if not ttl_s > 0:
+        raise AccessError(f"a {what} must live a positive time")
+    limit = min(max_ttl_s, TOKEN_TTL_CEILING_S)
+    if ttl_s > limit:
+        raise AccessError(f"a {what} may live at most {limit / DAY_S:g} days (asked {ttl_s / DAY_S:g})")
 
 
 def _issue(session: Session, user: User, kind: str, ttl_s: float, now_ns: int, name: str) -> str:
@@ -207,24 +319,40 @@ def _issue(session: Session, user: User, kind: str, ttl_s: float, now_ns: int, n
 @audited(AuditAction.LOGIN)
 def start_session(*, session: Session, audit: AuditWriter, actor: Actor, user: User, ttl_s: float, now_ns: int) -> str:
     """A browser session for an authenticated user (``actor`` is that user, with the address they came from)."""
+    check_ttl(ttl_s, TOKEN_TTL_CEILING_S, "session")
     write_first(audit, actor, AuditAction.LOGIN, details={"ttl_s": ttl_s})
     return _issue(session, user, SESSION, ttl_s, now_ns, "")
 
 
 @audited(AuditAction.LOGOUT)
-def end_session(*, session: Session, audit: AuditWriter, actor: Actor, secret: str) -> None:
-    write_first(audit, actor, AuditAction.LOGOUT)
-    session.execute(delete(UserSession).where(UserSession.token_hash == _digest(secret)))
+def end_session(*, session: Session, audit: AuditWriter, actor: Actor, secret: str | Sequence[str]) -> int:
+    """Log out: every credential presented (the cookie's session and/or a bearer token) ends; returns how many."""
+    hashes = sorted({_digest(x) for x in ([secret] if isinstance(secret, str) else secret) if x})
+    found = list(session.scalars(select(UserSession.kind).where(UserSession.token_hash.in_(hashes))))
+    write_first(audit, actor, AuditAction.LOGOUT, details={"ended": sorted(found)} if found else None)
+    if found:
+        session.execute(delete(UserSession).where(UserSession.token_hash.in_(hashes)))
+    return len(found)
 
 
 @audited(AuditAction.TOKEN_ISSUE)
 def issue_token(
-    *, session: Session, audit: AuditWriter, actor: Actor, username: str, ttl_s: float, now_ns: int, name: str = ""
+    *,
+    session: Session,
+    audit: AuditWriter,
+    actor: Actor,
+    username: str,
+    ttl_s: float,
+    now_ns: int,
+    name: str = "",
+    max_ttl_s: float = TOKEN_TTL_CEILING_S,
 ) -> str:
-    """A bearer token for scripts acting as ``username`` (returned once; only its hash is kept)."""
+    """A bearer token for scripts acting as ``username`` (returned once; only its hash is kept). Its lifetime is
+    bounded by ``max_ttl_s`` (the configuration's ``access.token_max_days``) and never beyond a year."""
     user = user_for(session=session, actor=actor, username=username)
     if user.disabled:
         raise AccessError(f"user {username!r} is disabled")
+    check_ttl(ttl_s, max_ttl_s, "token")
     write_first(audit, actor, AuditAction.TOKEN_ISSUE, details={"user": username, "name": name, "ttl_s": ttl_s})
     return _issue(session, user, TOKEN, ttl_s, now_ns, name)
 
@@ -248,6 +376,6 @@ def resolve(*, session: Session, secret: str, now_ns: int) -> Principal | None:
     if row is None or row.expires_ns <= now_ns:
         return None
     user = session.get(User, row.user_id)
-    if user is None or user.disabled:
+    if user is None or user.disabled or user.deleted_ns is not None:
         return None
     return principal(user)

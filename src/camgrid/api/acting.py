@@ -34,6 +34,13 @@ def actor(request: Request, who: Principal) -> Actor:
     return who.actor(address_of(request))
 
 
+def not_found(exc: LookupError) -> HTTPException:
+    """404 with the refusal's own words, exactly as for a thing that does not exist (never the quotes a KeyError adds,
+    never half of them): outside the user's districts a thing must be indistinguishable from an unknown id."""
+    message = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+    return HTTPException(404, message)
+
+
 @contextmanager
 def answering() -> Iterator[None]:
     """Map the services' refusals that mean the same on every route."""
@@ -42,4 +49,4 @@ def answering() -> Iterator[None]:
     except AuditError as exc:
         raise HTTPException(503, f"the audit log cannot be written ({exc}): action refused") from None
     except NotVisible as exc:
-        raise HTTPException(404, str(exc).strip("'\"")) from None
+        raise not_found(exc) from None

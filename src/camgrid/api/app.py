@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from camgrid.api import (
+    routes_audit,
     routes_auth,
     routes_cameras,
     routes_exports,
@@ -25,10 +27,12 @@ from camgrid.api import (
     routes_plans,
     routes_privacy,
     routes_system,
+    routes_users,
 )
 from camgrid.api.context import AppContext
 from camgrid.api.deps import User, principal_of, secret_of
 from camgrid.api.schemas import CameraEvent, Hello, LiveCodec, LiveOffline, LiveOrigin
+from camgrid.api.security import TransportSecurity
 from camgrid.health.schemas import IncidentEvent
 
 STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
@@ -45,11 +49,27 @@ def create_app(ctx: AppContext) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx.attach(asyncio.get_running_loop())
 
+        from camgrid.audit.cosign import cosign_newest, parse_peers
+
+        peers = parse_peers(ctx.settings.witness.peers)  # a bad witness.peers stops the start, loudly
+
         async def checkpoints() -> None:  # signed checkpoints at least every minute while entries arrive
             while True:
                 await asyncio.sleep(10)
                 if ctx.audit is not None:
                     await asyncio.to_thread(ctx.audit.maybe_checkpoint, ctx.clock.wall_ns())
+                    if peers and ctx.factory is not None:  # the witnesses cosign it (docs/design/witnesses.md)
+                        try:
+                            await asyncio.to_thread(
+                                cosign_newest,
+                                ctx.audit,
+                                peers,
+                                engine=ctx.factory.kw["bind"],
+                                clock=ctx.clock,
+                                ca=ctx.settings.cluster.tls_ca,
+                            )
+                        except Exception as exc:  # the next round retries; never stop checkpointing
+                            logging.getLogger("camgrid.audit").warning("asking the witnesses failed: %s", exc)
 
         task = asyncio.create_task(checkpoints())
         yield
@@ -69,6 +89,8 @@ def create_app(ctx: AppContext) -> FastAPI:
 
         ctx.audit = AuditLog.open(ctx.factory.kw["bind"], home=ctx.settings.home, clock=ctx.clock)
     app.add_middleware(RequireSession, ctx=ctx)
+    # Outermost: every response (a 401 too) carries the security headers; a foreign page is refused first.
+    app.add_middleware(TransportSecurity, allowed_origins=ctx.settings.server.allowed_origins)
     for router in (routes_auth.router, routes_cameras.router, routes_live.router, routes_exports.router):
         app.include_router(router)
     app.include_router(routes_privacy.router)
@@ -76,6 +98,8 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(routes_plans.router)
     app.include_router(routes_health.router)
     app.include_router(routes_system.router)
+    app.include_router(routes_users.router)
+    app.include_router(routes_audit.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -27,11 +27,14 @@ def db(request: Request) -> Iterator[Session]:
         yield session
 
 
-def secret_of(headers: dict[str, str], cookies: dict[str, str]) -> str:
+def bearer_of(headers: dict[str, str]) -> str:
+    """The bearer token of an ``Authorization`` header ("" when none)."""
     auth = headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        return auth[7:].strip()
-    return cookies.get(COOKIE, "")
+    return auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+
+
+def secret_of(headers: dict[str, str], cookies: dict[str, str]) -> str:
+    return bearer_of(headers) or cookies.get(COOKIE, "")
 
 
 def principal_of(ctx: AppContext, secret: str) -> Principal | None:

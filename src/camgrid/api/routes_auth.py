@@ -11,7 +11,7 @@ from camgrid.access import service as access
 from camgrid.access.service import Principal
 from camgrid.api.acting import actor, answering, writer
 from camgrid.api.audit_hook import address_of, audit
-from camgrid.api.deps import COOKIE, User, ctx_of, db
+from camgrid.api.deps import COOKIE, User, bearer_of, ctx_of, db
 from camgrid.api.schemas import LoginThrottled, Me
 from camgrid.vocabulary import AuditAction
 
@@ -59,16 +59,24 @@ def login(body: Login, request: Request, session: Session = Depends(db)) -> Resp
     # The request owns its unit of work: commit before the cookie leaves, or the browser's next request may race it.
     session.commit()
     resp = JSONResponse(_me(who, ctx.settings.timezone))
-    resp.set_cookie(COOKIE, secret, max_age=int(ctx.session_ttl_s), httponly=True, samesite="strict", path="/")
+    resp.set_cookie(
+        COOKIE,
+        secret,
+        max_age=int(ctx.session_ttl_s),
+        httponly=True,
+        samesite="strict",
+        path="/",
+        secure=request.url.scheme == "https",  # under TLS the cookie never travels in clear
+    )
     return resp
 
 
 @router.post("/logout", status_code=204)
 def logout(request: Request, who: Principal = User, session: Session = Depends(db)) -> Response:
+    """Ends what was presented: the cookie's session and a bearer token (a script logging out revokes its token)."""
+    presented = [request.cookies.get(COOKIE, ""), bearer_of(dict(request.headers))]
     with answering():
-        access.end_session(
-            session=session, audit=writer(request), actor=actor(request, who), secret=request.cookies.get(COOKIE, "")
-        )
+        access.end_session(session=session, audit=writer(request), actor=actor(request, who), secret=presented)
     session.commit()
     resp = Response(status_code=204)
     resp.delete_cookie(COOKIE, path="/")

@@ -58,6 +58,14 @@ def _camera(session: Session, who: Principal, camera_id: str) -> Camera:
         raise HTTPException(404, str(exc)) from None  # outside a user's districts it does not exist
 
 
+def _sees(session: Session, who: Principal, camera_id: str) -> bool:
+    try:
+        registry.camera_for(session=session, actor=who.actor(), camera_id=camera_id)
+    except registry.CameraNotFound:
+        return False
+    return True
+
+
 @router.get("/city")
 def city(request: Request, who: Principal = require("map")) -> City:
     ctx = ctx_of(request)
@@ -310,11 +318,11 @@ def segment_media(
     segment_id: int, request: Request, who: Principal = require("playback"), session: Session = Depends(db)
 ) -> Response:
     """The segment's fMP4, ranges honoured. A segment recorded on another node of a cluster is streamed from that
-    node (``cluster.address``, authenticated with ``cluster.media_token``); 503 naming the node when it is down."""
+    node (``cluster.address``, with that node's credential derived from ``cluster.media_secret``); 503 naming the
+    node when it is down."""
     seg = session.get(Segment, segment_id)
-    if seg is None:
-        raise HTTPException(404, "no such segment")
-    _camera(session, who, seg.camera_id)
+    if seg is None or not _sees(session, who, seg.camera_id):
+        raise HTTPException(404, "no such segment")  # outside the user's districts: as if it did not exist
     ctx = ctx_of(request)
     try:
         where = media.locate(session, segment=seg, own_node_id=ctx.settings.recorder.node_id)
@@ -335,9 +343,7 @@ def segment_media(
             raise HTTPException(404, "the segment's file is gone (deleted by retention?)")
         return FileResponse(where, media_type="video/mp4", headers=cache)
     try:
-        stream = media.open_segment(
-            where, seg.id, token=ctx.settings.cluster.media_token, range_header=request.headers.get("range")
-        )
+        stream = media.open_segment(where, seg.id, cfg=ctx.settings.cluster, range_header=request.headers.get("range"))
     except media.MediaError as exc:
         raise HTTPException(exc.status, str(exc)) from None
     return StreamingResponse(

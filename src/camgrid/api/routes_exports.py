@@ -80,9 +80,7 @@ def _sources(request: Request, session: Session) -> exports.SourceResolver:
         try:
             where = media.locate(session, segment=segment, own_node_id=settings.recorder.node_id)
             if isinstance(where, media.Remote):
-                where = media.fetch_segment(
-                    where, segment.id, scratch / f"{segment.id}.mp4", token=settings.cluster.media_token
-                )
+                where = media.fetch_segment(where, segment.id, scratch / f"{segment.id}.mp4", cfg=settings.cluster)
         except media.MediaError as exc:
             raise exports.SourcesUnavailable(exc.status, str(exc)) from None
         return where

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from camgrid.access.service import Principal
-from camgrid.api.acting import actor, answering, writer
+from camgrid.api.acting import actor, answering, not_found, writer
 from camgrid.api.deps import ctx_of, db, require
 from camgrid.api.health_coverage import registry_coverage
 from camgrid.auditing import NotVisible
@@ -32,6 +32,7 @@ from camgrid.health.schemas import (
     SeriesReport,
     SuggestionDecision,
 )
+from camgrid.health.scope import scope_incident, scope_of
 from camgrid.registry.models import Camera
 from camgrid.vocabulary import CameraState, EvidenceKind
 
@@ -74,25 +75,12 @@ def _allowed(session: Session, who: Principal) -> set[str] | None:
     return set(session.scalars(select(Camera.id).where(Camera.district_id.in_(who.districts))))
 
 
-def _scoped(item: IncidentOut, allowed: set[str] | None) -> IncidentOut | None:
-    if allowed is None:
-        return item
-    cams = [c for c in item.cameras if c in allowed]
-    if not cams:
-        return None
-    return item.model_copy(
-        update={
-            "cameras": cams,
-            "n_members": len(cams),
-            "unexplained": [c for c in item.unexplained if c in allowed],
-            "suggestions": [s for s in item.suggestions if s.camera_id in allowed],
-        }
-    )
-
-
 def _visible_incident(session: Session, who: Principal, incident_id: int) -> IncidentOut:
     try:
-        item = _scoped(health.get_incident(session=session, incident_id=incident_id), _allowed(session, who))
+        item = scope_incident(
+            health.get_incident(session=session, incident_id=incident_id),
+            scope_of(session=session, districts=who.districts),
+        )
     except LookupError:
         item = None
     if item is None:
@@ -108,10 +96,10 @@ def incidents(
     limit: int = Query(200, ge=1, le=2000),
 ) -> list[IncidentView]:
     """Newest first: kind, subject, member cameras, times, confidence, suggestions and operator actions."""
-    allowed = _allowed(session, who)
+    scope = scope_of(session=session, districts=who.districts)
     out = []
     for item in health.list_incidents(session=session, open_only=bool(open), limit=limit):
-        scoped = _scoped(item, allowed)
+        scoped = scope_incident(item, scope)
         if scoped is not None:
             out.append(IncidentView.of(scoped))
     return out
@@ -187,7 +175,7 @@ def decide(
         except NotVisible:
             raise
         except LookupError as exc:
-            raise HTTPException(404, str(exc).strip("'\"")) from None
+            raise not_found(exc) from None
         except ValueError as exc:
             raise HTTPException(409, str(exc)) from None
     return {"id": suggestion_id, "status": sug.status, "incident_id": sug.incident_id}
@@ -209,7 +197,7 @@ def _evidence(request: Request, who: Principal, kind: EvidenceKind, subject: str
                 t_ns=t_ms * MS,
             )
         except LookupError as exc:
-            raise HTTPException(404, str(exc).strip("'\"")) from None
+            raise not_found(exc) from None
 
 
 @router.post("/evidence/feeder-outage", response_model=Accepted)

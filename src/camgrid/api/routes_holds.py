@@ -12,22 +12,27 @@ from camgrid.access.service import Principal
 from camgrid.api.acting import actor, answering, writer
 from camgrid.api.deps import ctx_of, db, require
 from camgrid.api.schemas import HoldOut
+from camgrid.auditing import failing_after
 from camgrid.storage import holds
+from camgrid.vocabulary import AuditAction
 
 router = APIRouter(prefix="/api/holds", tags=["holds"])
 MS = 1_000_000
 
 
+MAX_MS = holds.MAX_NS // MS  # what the store can keep (2262): beyond, 422 before anything is written
+
+
 class HoldIn(BaseModel):
     camera: str = Field(min_length=1, max_length=64)
-    from_ms: int = Field(ge=0)
-    to_ms: int = Field(ge=0)
-    reason: str = Field(min_length=3, max_length=500)
-    until_ms: int | None = Field(None, ge=0, description="When the hold ends (none: until lifted)")
+    from_ms: int = Field(ge=0, le=MAX_MS)
+    to_ms: int = Field(ge=0, le=MAX_MS)
+    reason: str = Field(min_length=3, max_length=holds.MAX_REASON)
+    until_ms: int | None = Field(None, ge=0, le=MAX_MS, description="When the hold ends (none: until lifted)")
 
 
 class ReleaseIn(BaseModel):
-    reason: str = Field(min_length=3, max_length=500)
+    reason: str = Field(min_length=3, max_length=holds.MAX_REASON)
 
 
 def _out(h: Any) -> dict[str, Any]:
@@ -62,6 +67,8 @@ def create(
             )
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from None
+    with failing_after(writer(request), actor(request, who), AuditAction.HOLD_CREATE, camera=hold.camera_id):
+        session.commit()  # a refused commit is logged as such: the entry above must not read as done
     return _out(hold)
 
 
@@ -82,6 +89,8 @@ def release(
             )
         except ValueError as exc:
             raise HTTPException(409, str(exc)) from None
+    with failing_after(writer(request), actor(request, who), AuditAction.HOLD_RELEASE, camera=hold.camera_id):
+        session.commit()
     return _out(hold)
 
 

@@ -11,7 +11,10 @@ from camgrid.access.policy import allowed
 from camgrid.api.audit_hook import audit
 from camgrid.api.context import AppContext
 from camgrid.api.deps import ws_user
+from camgrid.api.ws_guard import guarded
 from camgrid.db.engine import unit_of_work
+from camgrid.health.schemas import IncidentEvent
+from camgrid.health.scope import Scope, scope_incident, scope_of
 from camgrid.registry.models import Camera
 from camgrid.vocabulary import AuditAction, CameraState, GapReason
 
@@ -57,14 +60,19 @@ async def live(websocket: WebSocket, camera_id: str, stream: str = "main") -> No
     if st is not None and st.state != CameraState.RECORDING:
         await websocket.send_json({"type": "offline", "reason": st.reason, "since_ms": st.since_ns // 1_000_000})
     feed = ctx.hub.watch(ctx.hub.stream_key(camera_id, stream))
+
+    async def pump() -> None:
+        try:
+            async for msg in feed:
+                if isinstance(msg, bytes):
+                    await websocket.send_bytes(msg)
+                else:
+                    await websocket.send_text(msg)
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+
     try:
-        async for msg in feed:
-            if isinstance(msg, bytes):
-                await websocket.send_bytes(msg)
-            else:
-                await websocket.send_text(msg)
-    except (WebSocketDisconnect, RuntimeError):
-        pass
+        await guarded(websocket, ctx, who, "live", pump)  # a revoked credential ends the video within a second
     finally:
         await feed.aclose()  # type: ignore[attr-defined]
         try:
@@ -73,24 +81,22 @@ async def live(websocket: WebSocket, camera_id: str, stream: str = "main") -> No
             pass
 
 
-def _scope_message(msg: str, allowed: set[str]) -> str | None:
+def _scope_message(msg: str, scope: Scope) -> str | None:
     """The message as a district-scoped user may see it, or None.
 
-    A camera message only for an allowed camera; an incident only with at least one allowed member, and then cut
-    to its allowed members (cameras, unexplained cameras, registry suggestions), exactly as ``GET /api/incidents``
-    scopes it: an incident spanning districts must not reveal the other districts' cameras.
+    A camera message only for one of their cameras; an incident cut by ``health.scope.scope_incident``, the rule of
+    ``GET /api/incidents`` (members, count, unexplained cameras, suggestions, and a subject named only when it is a
+    feeder/site/uplink of theirs): an incident spanning districts must not reveal the other districts.
     """
     doc = json.loads(msg)
     if doc.get("type") != "incident":
-        return msg if doc.get("id") in allowed else None
-    cams = [c for c in doc.get("cameras", []) if c in allowed]
-    if not cams:
-        return None
-    doc["cameras"] = cams
-    doc["n_members"] = len(cams)
-    doc["unexplained"] = [c for c in doc.get("unexplained", []) if c in allowed]
-    doc["suggestions"] = [s for s in doc.get("suggestions", []) if s.get("camera_id") in allowed]
-    return json.dumps(doc, separators=(",", ":"))
+        return msg if doc.get("id") in scope.cameras else None
+    scoped = scope_incident(IncidentEvent.model_validate(doc), scope)
+    return None if scoped is None else scoped.model_dump_json()
+
+
+# How old a subscriber's scope may get before it is read again (a camera moved to another district, a new one).
+SCOPE_REFRESH_S = 10.0
 
 
 @router.websocket("/events")
@@ -103,25 +109,38 @@ async def events(websocket: WebSocket) -> None:
     await websocket.accept()
     queue: asyncio.Queue[str] = asyncio.Queue()
     ctx.states.subscribers.add(queue)
-    allowed: set[str] | None = None
-    if who.districts:
-        with unit_of_work(ctx.factory) as session:
-            allowed = {c.id for c in session.query(Camera).filter(Camera.district_id.in_(who.districts))}
-    try:
-        await websocket.send_json({"type": "hello"})
-        while True:
-            try:
-                msg = await asyncio.wait_for(queue.get(), 15)
-            except TimeoutError:
-                await websocket.send_json({"type": "ping"})  # also notices a browser that went away
-                continue
-            if allowed is not None:
-                scoped = _scope_message(msg, allowed)
-                if scoped is None:
+    scope: Scope | None = None
+    read_at = 0.0
+
+    def current_scope() -> Scope | None:
+        nonlocal scope, read_at
+        if who.districts and (scope is None or ctx.clock.monotonic() - read_at >= SCOPE_REFRESH_S):
+            with unit_of_work(ctx.factory) as session:
+                scope = scope_of(session=session, districts=who.districts)
+            read_at = ctx.clock.monotonic()
+        return scope
+
+    async def pump() -> None:
+        """Sends until cancelled; the guard reads the socket, so a browser that left ends this at once."""
+        try:
+            await websocket.send_json({"type": "hello"})
+            while True:
+                try:
+                    msg = await asyncio.wait_for(queue.get(), 15)
+                except TimeoutError:
+                    await websocket.send_json({"type": "ping"})
                     continue
-                msg = scoped
-            await websocket.send_text(msg)
-    except (WebSocketDisconnect, RuntimeError):
-        pass
+                limited = current_scope()
+                if limited is not None:
+                    scoped = _scope_message(msg, limited)
+                    if scoped is None:
+                        continue
+                    msg = scoped
+                await websocket.send_text(msg)
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+
+    try:
+        await guarded(websocket, ctx, who, "map", pump)
     finally:
         ctx.states.subscribers.discard(queue)

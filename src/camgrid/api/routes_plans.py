@@ -17,6 +17,7 @@ from camgrid.api.deps import ctx_of, db, require
 from camgrid.api.routes_cameras import VIDEO
 from camgrid.api.schemas import FeatureCollection, PlanInfo
 from camgrid.media import fmp4
+from camgrid.planner.scope import plan_districts, scope_plan
 from camgrid.registry.service import camera_for
 from camgrid.storage.models import Segment
 from camgrid.vocabulary import AuditAction
@@ -30,11 +31,33 @@ def _plans_dir(request: Request) -> Path:
     return folder
 
 
+# The districts of each plan file by (path, size, mtime): a scoped user's list reads each plan once, not per request.
+_DISTRICTS: dict[tuple[str, int, int], frozenset[str]] = {}
+
+
+def _districts_of(path: Path) -> frozenset[str]:
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    found = _DISTRICTS.get(key)
+    if found is None:
+        try:
+            found = frozenset(plan_districts(json.loads(path.read_text())))
+        except (OSError, ValueError):
+            found = frozenset()
+        if len(_DISTRICTS) > 256:
+            _DISTRICTS.clear()
+        _DISTRICTS[key] = found
+    return found
+
+
 @router.get("/plans")
 def list_plans(request: Request, who: Principal = require("map")) -> list[PlanInfo]:
-    """Plans written by ``camgrid plan --out <home>/plans/NAME.geojson`` (newest first)."""
+    """Plans written by ``camgrid plan --out <home>/plans/NAME.geojson`` (newest first); a user limited to
+    districts sees the plans with cameras or points in them."""
     out = []
     for path in sorted(_plans_dir(request).glob("*.geojson"), key=lambda p: p.stat().st_mtime, reverse=True):
+        if who.districts and not _districts_of(path) & set(who.districts):
+            continue
         stat = path.stat()
         out.append(PlanInfo(name=path.stem, bytes=stat.st_size, modified_ms=int(stat.st_mtime * 1000)))
     return out
@@ -42,10 +65,14 @@ def list_plans(request: Request, who: Principal = require("map")) -> list[PlanIn
 
 @router.get("/plans/{name}")
 def get_plan(name: str, request: Request, who: Principal = require("map")) -> FeatureCollection:
+    """The plan; cut to the user's districts (their cameras, views and points, their coverage rows)."""
     path = _plans_dir(request) / f"{name}.geojson"
     if "/" in name or ".." in name or not path.is_file():
         raise HTTPException(404, "no such plan")
-    return FeatureCollection.model_validate(json.loads(path.read_text()))
+    doc = scope_plan(json.loads(path.read_text()), sorted(who.districts))
+    if doc is None:
+        raise HTTPException(404, "no such plan")  # nothing of it in the user's districts: as if it did not exist
+    return FeatureCollection.model_validate(doc)
 
 
 @router.get("/cameras/{camera_id}/snapshot.mp4", response_class=Response, responses=VIDEO)

@@ -1,4 +1,9 @@
-"""Privacy masks over the API: read (admins and operators), set (admins), remove with a second person."""
+"""Privacy masks over the API: read (admins and operators), set (admins), remove or reduce with a second person.
+
+An edit that uncovers part of the mask answers with the request pending (the mask in force unchanged); while a
+removal or reduction is pending, edits answer 409 until a second person approves or refuses it
+(docs/design/privacy-masks.md).
+"""
 
 from __future__ import annotations
 
@@ -18,10 +23,18 @@ from camgrid.privacy.errors import MaskError
 from camgrid.registry.service import camera_for
 
 router = APIRouter(prefix="/api/cameras", tags=["privacy"])
+MS = 1_000_000
 
 
 class MaskIn(BaseModel):
     polygons: list[list[list[float]]] = Field(description="Polygons in fractions of the picture: [[[x, y], ...], ...]")
+
+
+class ApproveIn(BaseModel):
+    pending_polygons: list[list[list[float]]] | None = Field(
+        description="The pending change the approver saw (MaskOut.pending_polygons; null: a removal): a different one "
+        "(withdrawn and replaced meanwhile) is refused with 409"
+    )
 
 
 def _out(row: Any) -> dict[str, Any]:
@@ -31,15 +44,22 @@ def _out(row: Any) -> dict[str, Any]:
         "polygons": json.loads(row.polygons),
         "revision": row.revision,
         "updated_by": row.updated_by,
-        "updated_ms": row.updated_ns // 1_000_000,
+        "updated_ms": row.updated_ns // MS,
         "removal_requested_by": row.removal_requested_by,
+        "requested_ms": row.removal_requested_ns // MS if row.removal_requested_ns is not None else None,
+        "pending_polygons": json.loads(row.pending_polygons) if row.pending_polygons is not None else None,
     }
 
 
 def _apply(request: Request, camera_id: str, row: Any) -> None:
+    """The mask in force to the recorder (never a pending change: that waits for its second person)."""
     sync = ctx_of(request).masks
     if sync is not None:
         sync.apply(camera_id, row.revision if row else 0, json.loads(row.polygons) if row else None)
+
+
+def _status(exc: MaskError) -> int:
+    return 409 if isinstance(exc, masks.MaskConflict | masks.NothingPending) else 422
 
 
 @router.get("/{camera_id}/mask", response_model=MaskOut)
@@ -59,7 +79,9 @@ def put_mask(
     who: Principal = require("masks.write"),
     session: Session = Depends(db),
 ) -> dict[str, Any]:
-    """Set a camera's mask; it is burnt in from the next picture (recording and live)."""
+    """Set a camera's mask; it is burnt in from the next picture (recording and live). An edit that uncovers any
+    part of the mask (an empty list: all of it) is only requested (``removal_requested_by`` and ``pending_polygons``
+    set, the mask in force unchanged), like ``DELETE``: a second person approves it."""
     with answering():
         try:
             row = masks.set_mask(
@@ -71,9 +93,10 @@ def put_mask(
                 now_ns=ctx_of(request).clock.wall_ns(),
             )
         except MaskError as exc:
-            raise HTTPException(422, str(exc)) from None
+            raise HTTPException(_status(exc), str(exc)) from None
     session.commit()  # the recorder applies it from the next picture: it must be stored first
-    _apply(request, camera_id, row)
+    if row.removal_requested_by is None:
+        _apply(request, camera_id, row)
     return _out(row)
 
 
@@ -94,6 +117,8 @@ def request_removal(
                 camera_id=camera_id,
                 now_ns=ctx_of(request).clock.wall_ns(),
             )
+        except masks.MaskConflict as exc:
+            raise HTTPException(409, str(exc)) from None
         except MaskError as exc:
             raise HTTPException(404, str(exc)) from None
     return _out(row)
@@ -103,16 +128,46 @@ def request_removal(
 def approve_removal(
     camera_id: str,
     request: Request,
+    body: ApproveIn | None = None,
     who: Principal = require("masks.approve"),
     session: Session = Depends(db),
 ) -> dict[str, Any]:
+    """The second person approves the pending removal or reduction (never its requester); with a body, only the
+    change they saw."""
     with answering():
         try:
-            masks.approve_removal(
-                session=session, audit=writer(request), actor=actor(request, who), camera_id=camera_id
+            row = masks.approve_removal(
+                session=session,
+                audit=writer(request),
+                actor=actor(request, who),
+                camera_id=camera_id,
+                now_ns=ctx_of(request).clock.wall_ns(),
+                expected=(body.pending_polygons,) if body is not None else None,
             )
         except MaskError as exc:
             raise HTTPException(409, str(exc)) from None
     session.commit()
-    _apply(request, camera_id, None)
-    return _out(None)
+    _apply(request, camera_id, row)
+    return _out(row)
+
+
+@router.post("/{camera_id}/mask/refuse-removal", response_model=MaskOut)
+def refuse_removal(
+    camera_id: str,
+    request: Request,
+    who: Principal = require("masks.approve"),
+    session: Session = Depends(db),
+) -> dict[str, Any]:
+    """Refuse the pending removal or reduction (its requester may withdraw it): the mask in force stays."""
+    with answering():
+        try:
+            row = masks.refuse_removal(
+                session=session,
+                audit=writer(request),
+                actor=actor(request, who),
+                camera_id=camera_id,
+                now_ns=ctx_of(request).clock.wall_ns(),
+            )
+        except MaskError as exc:
+            raise HTTPException(409, str(exc)) from None
+    return _out(row)

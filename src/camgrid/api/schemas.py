@@ -178,11 +178,19 @@ class HoldOut(BaseModel):
 
 
 class MaskOut(BaseModel):
-    polygons: list[list[list[float]]] = Field(description="Polygons in fractions of the picture: [[[x, y], ...], ...]")
+    polygons: list[list[list[float]]] = Field(
+        description="The mask in force, in fractions of the picture: [[[x, y], ...], ...]"
+    )
     revision: int = Field(description="0: no mask")
     updated_by: str | None = None
     updated_ms: int | None = None
-    removal_requested_by: str | None
+    removal_requested_by: str | None = Field(
+        description="Who asked for the pending removal or reduction (none: nothing pending); a second person decides"
+    )
+    requested_ms: int | None = Field(None, description="When the pending removal or reduction was asked for")
+    pending_polygons: list[list[list[float]]] | None = Field(
+        None, description="The smaller mask a pending reduction asks for (none with a request: a removal)"
+    )
 
 
 class ExportFile(BaseModel):

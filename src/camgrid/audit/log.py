@@ -10,6 +10,7 @@ login is still audited) and be durable before the video leaves. Design note: doc
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import weakref
@@ -33,7 +34,7 @@ from camgrid.audit.merkle import (
     mth,
     node_hash,
 )
-from camgrid.audit.models import AuditCheckpoint, AuditEntry, AuditTile
+from camgrid.audit.models import AuditCheckpoint, AuditCosignature, AuditEntry, AuditTile
 from camgrid.audit.note import Checkpoint, Signer, load_or_create_signer
 from camgrid.auditing import AuditError as AuditError
 from camgrid.auditing import AuditWriteError as AuditWriteError
@@ -48,10 +49,12 @@ ENTRIES_FILE = "entries.jsonl"
 CHECKPOINTS_FILE = "checkpoints.txt"
 LEAF_HASHES_FILE = "leaf_hashes.bin"
 KEY_FILE = "key.pub"
+WITNESS_ANSWERS_FILE = "witness_answers.json"  # what each witness answered for the newest checkpoint (as stored)
 
 _E: Table = AuditEntry.__table__  # type: ignore[assignment]
 _T: Table = AuditTile.__table__  # type: ignore[assignment]
 _C: Table = AuditCheckpoint.__table__  # type: ignore[assignment]
+_W: Table = AuditCosignature.__table__  # type: ignore[assignment]
 _ENTRY_COLS = ("idx", "at_ns", "who", "action", "camera", "data", "leaf_hash")
 
 
@@ -434,10 +437,24 @@ class AuditLog:
                     ef.write(str(data).encode() + b"\n")
                     hf.write(bytes(h))
         notes = self.checkpoints(up_to=size)
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(_W.c.size, _W.c.witness, _W.c.status, _W.c.detail, _W.c.line)).all()
+        cosigs: dict[int, list[str]] = {}
+        for r in sorted(rows, key=lambda r: (int(r[0]), str(r[1]))):
+            if r[4]:
+                cosigs.setdefault(int(r[0]), []).append(str(r[4]) + "\n")
+        # Cosignatures are more signature lines of the same note (C2SP tlog-cosignature).
+        notes = [n + "".join(cosigs.get(_note_size(n), [])) for n in notes]
         (folder / CHECKPOINTS_FILE).write_text("\n".join(notes))
+        answers = [{"witness": str(r[1]), "status": str(r[2]), "detail": str(r[3])} for r in rows if int(r[0]) == size]
+        (folder / WITNESS_ANSWERS_FILE).write_text(json.dumps({"size": size, "answers": answers}, indent=1) + "\n")
         key = self.signer.verifier.text()
         (folder / KEY_FILE).write_text(key + "\n")
         return ExportSummary(size=size, checkpoints=len(notes), key=key)
+
+
+def _note_size(note: str) -> int:
+    return int(note.split("\n", 2)[1])
 
 
 def _fold(hashes: list[bytes]) -> bytes:

@@ -36,3 +36,16 @@ class AuditCheckpoint(Base):
     at_ns: Mapped[int] = mapped_column(BigInteger)
     root: Mapped[bytes] = mapped_column(LargeBinary(32))
     note: Mapped[str] = mapped_column(Text)
+
+
+class AuditCosignature(Base):
+    """What a witness answered for the checkpoint of ``size``: its cosignature line, or why it did not cosign
+    (docs/design/witnesses.md). The newest answer per (size, witness) is kept."""
+
+    __tablename__ = "audit_cosignatures"
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    witness: Mapped[str] = mapped_column(String(200), primary_key=True)  # the witness's key name
+    status: Mapped[str] = mapped_column(String(16))  # WitnessStatus
+    line: Mapped[str] = mapped_column(Text)  # the cosignature line ("" unless cosigned)
+    detail: Mapped[str] = mapped_column(Text)
+    at_ns: Mapped[int] = mapped_column(BigInteger)

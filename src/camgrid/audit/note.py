@@ -157,6 +157,10 @@ class SignedCheckpoint:
     body: str
     signatures: list[tuple[str, bytes]]  # (key name, 4-byte id || signature)
 
+    def raw_signature_lines(self) -> list[str]:
+        """The signature lines as they appear in the note (without newlines): cosignatures are checked on these."""
+        return [f"{SIG_PREFIX}{name} {base64.b64encode(blob).decode()}" for name, blob in self.signatures]
+
     def verified_by(self, verifier: Verifier) -> bool:
         """True when some signature line is by this key (name and id match) and verifies."""
         for name, blob in self.signatures:

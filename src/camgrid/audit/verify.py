@@ -14,11 +14,14 @@ Design note: docs/design/audit-log.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from camgrid.audit.log import CHECKPOINTS_FILE, ENTRIES_FILE, KEY_FILE, LEAF_HASHES_FILE
+from camgrid.audit.log import CHECKPOINTS_FILE, ENTRIES_FILE, KEY_FILE, LEAF_HASHES_FILE, WITNESS_ANSWERS_FILE
 from camgrid.audit.merkle import (
     HASH_SIZE,
     MemoryTree,
@@ -27,6 +30,7 @@ from camgrid.audit.merkle import (
     verify_consistency,
 )
 from camgrid.audit.note import NoteError, SignedCheckpoint, Verifier, parse_checkpoint_note, split_checkpoints
+from camgrid.audit.witness import CosignerKey
 
 
 @dataclass
@@ -180,3 +184,103 @@ def classify(seen: list[bytes], orig: list[bytes]) -> tuple[str, int]:
             return f"entry {i} was deleted", i
         return f"entries {i}..{j - 1} were deleted", i
     return f"entry {j} was moved to position {i}", i
+
+
+# ------------------------------------------------------------------------------------------------------ witnesses
+
+
+@dataclass
+class WitnessReport:
+    ok: bool
+    lines: list[str] = field(default_factory=list)
+    cosigned: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # expected witnesses without a valid cosignature
+    contradicted: list[str] = field(default_factory=list)  # witnesses whose own record the log does not reproduce
+
+
+def verify_witnesses(
+    folder: Path,
+    keys: Sequence[CosignerKey],
+    *,
+    quorum: int,
+    info: Mapping[str, Mapping[str, Any] | str] | None = None,
+) -> WitnessReport:
+    """Which of the expected witnesses cosigned the export's newest checkpoint; fails under ``quorum``.
+
+    ``info``: per witness name, its own ``GET /witness`` answer (or why it could not be had). A witness's newest
+    cosigned checkpoint of this log that the export's entries do not reproduce names it as contradicting the log.
+    """
+    rep = WitnessReport(ok=True)
+    try:
+        cps = [parse_checkpoint_note(n) for n in split_checkpoints((folder / CHECKPOINTS_FILE).read_text())]
+    except (OSError, NoteError, UnicodeDecodeError) as exc:
+        return WitnessReport(ok=False, lines=[f"witnesses: no checkpoints ({exc})"])
+    if not cps:
+        return WitnessReport(ok=False, lines=["witnesses: no checkpoints"])
+    newest = cps[-1]
+    size = newest.checkpoint.size
+    raw_lines = newest.raw_signature_lines()
+    expected = ", ".join(f"{k.name} ({k.id.hex()})" for k in keys) or "none configured"
+    rep.lines.append(f"witnesses expected: {expected}; quorum {quorum}")
+    answers: dict[str, str] = {}
+    try:
+        data = json.loads((folder / WITNESS_ANSWERS_FILE).read_text())
+        if data.get("size") == size:
+            answers = {a["witness"]: f"{a['status']}: {a['detail']}" for a in data.get("answers", [])}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    for k in keys:
+        ts = next((t for line in raw_lines if (t := k.timestamp_of(newest.body, line)) is not None), None)
+        if ts is not None:
+            rep.cosigned.append(k.name)
+            when = datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+            rep.lines.append(f"  cosigned the newest checkpoint (size {size}): {k.name} at {when}")
+        else:
+            rep.missing.append(k.name)
+            said = answers.get(k.name, "no answer recorded")
+            rep.lines.append(
+                f"  did NOT cosign the newest checkpoint (size {size}): {k.name} (central recorded: {said})"
+            )
+    if info is not None:
+        tree = MemoryTree(leaf_hash(line) for line in iter_lines(folder / ENTRIES_FILE))
+        origin = newest.checkpoint.origin
+        for k in keys:
+            got = info.get(k.name)
+            if not isinstance(got, Mapping):
+                rep.lines.append(f"  {k.name}: could not be asked ({got or 'no url'})")
+                continue
+            seen = (got.get("logs") or {}).get(origin)
+            if not isinstance(seen, Mapping) or not seen.get("note"):
+                rep.lines.append(f"  {k.name} says: it has cosigned nothing of {origin}")
+                continue
+            try:
+                wcp = parse_checkpoint_note(str(seen["note"]))
+            except NoteError:
+                rep.lines.append(f"  {k.name}: its answer is not a checkpoint")
+                continue
+            if not any(k.timestamp_of(wcp.body, line) is not None for line in wcp.raw_signature_lines()):
+                rep.lines.append(f"  {k.name}: its answer carries no valid cosignature by its key")
+                continue
+            ws = wcp.checkpoint.size
+            if ws > tree.size or tree.root(ws) != wcp.checkpoint.root:
+                rep.contradicted.append(k.name)
+                rep.lines.append(
+                    f"  {k.name} REFUSES this log: it cosigned size {ws} with a root that this log's first {ws} "
+                    f"entries do not reproduce (the log was rewritten after it cosigned)"
+                )
+            else:
+                rep.lines.append(f"  {k.name} says: last cosigned size {ws}, consistent with this log")
+            for r in got.get("refusals") or []:
+                if isinstance(r, Mapping) and r.get("origin") == origin:
+                    rep.lines.append(
+                        f"  {k.name} refused size {r.get('size')} (HTTP {r.get('status')}): {r.get('reason')}"
+                    )
+    if len(rep.cosigned) < quorum:
+        rep.ok = False
+        who = ", ".join(rep.missing) or "none"
+        rep.lines.append(
+            f"the newest checkpoint has {len(rep.cosigned)} of the {quorum} cosignatures needed; missing: {who}"
+        )
+    if rep.contradicted:
+        rep.ok = False
+    return rep

@@ -32,4 +32,6 @@ def make_bus(cfg: BusConfig, *, spool: Path | None = None) -> Bus:
         return InProcessBus(max_queue=cfg.max_buffer)
     from camgrid.bus.jetstream import JetStreamBus
 
-    return JetStreamBus(cfg.url, stream=cfg.stream, max_buffer=cfg.max_buffer, max_age_s=cfg.max_age_s, spool=spool)
+    return JetStreamBus(
+        cfg.url, stream=cfg.stream, max_buffer=cfg.max_buffer, max_age_s=cfg.max_age_s, spool=spool, tls_ca=cfg.tls_ca
+    )

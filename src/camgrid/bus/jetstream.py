@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import ssl
 import threading
 import time
 import uuid
 from collections import deque
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import nats
 from nats.js import api
@@ -25,6 +27,27 @@ from camgrid.bus.base import AnyMessage, Handler
 from camgrid.bus.messages import MessageType, decode, encode, subject_filter
 
 log = logging.getLogger("camgrid.bus")
+
+
+def redact_url(url: str) -> str:
+    """``nats://user:password@host:port`` → ``nats://user:***@host:port`` (nothing secret left to log)."""
+    parts = urlsplit(url)
+    if parts.password is None and parts.username is None:
+        return url
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    user = f"{parts.username}:***" if parts.password is not None else "***"  # a lone user part is a NATS token
+    netloc = f"{user}@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def _redacted(exc: BaseException, url: str) -> str:
+    text = str(exc)
+    parts = urlsplit(url)
+    for secret in (parts.password, parts.username if parts.password is None else None):
+        if secret:
+            text = text.replace(secret, "***")
+    return text
 
 
 class JetStreamBus:
@@ -39,8 +62,11 @@ class JetStreamBus:
         batch: int = 1024,
         ack_every: int = 512,
         spool: Path | None = None,
+        tls_ca: str = "",
     ) -> None:
         self.url = url
+        self.shown_url = redact_url(url)  # what logs may show: no user name or password
+        self.tls_ca = tls_ca
         self.stream = stream
         self.max_buffer = max_buffer
         self.max_age_s = max_age_s
@@ -161,15 +187,19 @@ class JetStreamBus:
         now = time.monotonic()
         if now - self._last_error_log > 10.0:
             self._last_error_log = now
-            log.warning("bus: NATS at %s: %s", self.url, exc)
+            log.warning("bus: NATS at %s: %s", self.shown_url, _redacted(exc, self.url))
 
     async def _main(self) -> None:
         self._wake = asyncio.Event()
         delay = 0.2
         while not self._closing:
             try:
+                tls: ssl.SSLContext | None = None
+                if self.url.startswith("tls://") or self.tls_ca:
+                    tls = ssl.create_default_context(cafile=self.tls_ca or None)
                 self._nc = await nats.connect(
                     self.url,
+                    tls=tls,
                     allow_reconnect=True,
                     max_reconnect_attempts=-1,
                     reconnect_time_wait=0.5,
@@ -181,7 +211,7 @@ class JetStreamBus:
                 await self._ensure_stream()
                 break
             except Exception as exc:
-                log.warning("bus: NATS at %s: %s; retrying", self.url, exc)
+                log.warning("bus: NATS at %s: %s; retrying", self.shown_url, _redacted(exc, self.url))
                 self._spool_pending()
                 if self._nc is not None:
                     await _quiet_close(self._nc)

@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("camgrid.cli.report:report", "Availability and outage reports"),
     "audit": ("camgrid.cli.audit:audit", "Audit log: export and verify"),
     "node": ("camgrid.cli.node:node", "Run a recorder node of a cluster"),
+    "node-credential": ("camgrid.cli.node:node_credential", "A recorder node's media credential and certificate"),
+    "certs": ("camgrid.cli.certs:certs", "Make a self-signed TLS certificate for serve"),
 }
 
 

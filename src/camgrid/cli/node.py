@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import signal
 import threading
+from pathlib import Path
 
 import click
 
 from camgrid.cli.common import open_db, settings_from, setup_logging
 from camgrid.clock import SystemClock
+from camgrid.cluster.certs import issue_node_cert
+from camgrid.cluster.media import node_credential as node_credential_of
 from camgrid.runtime import build
 from camgrid.vocabulary import ProcessRole
 
@@ -70,3 +74,33 @@ def node(
     done.wait(duration)
     log.info("stopping")
     process.stop()
+
+
+@click.command("node-credential")
+@click.argument("node_id")
+@click.option(
+    "--certs",
+    "certs_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also issue the node a TLS certificate from the cluster CA into this folder (<node>.pem, <node>.key).",
+)
+@click.option("--host", "hosts", multiple=True, help="Host name or IP address of the node's cluster.address.")
+@click.pass_context
+def node_credential(ctx: click.Context, node_id: str, certs_dir: Path | None, hosts: tuple[str, ...]) -> None:
+    """On the central node: print NODE_ID's media credential (its cluster.media_token), derived from this node's
+    cluster.media_secret, and with --certs its TLS certificate (the central node checks it with cluster.tls_ca)."""
+    settings = settings_from(ctx)
+    secret = settings.cluster.media_secret
+    if not secret:
+        raise click.ClickException(
+            "cluster.media_secret is not set on this (central) node: set one of 32 characters or more first"
+        )
+    click.echo(node_credential_of(secret, node_id))
+    if certs_dir is not None:
+        if not hosts:
+            raise click.ClickException("--certs needs --host (the host of the node's cluster.address)")
+        cert, key = issue_node_cert(
+            settings.home, node_id=node_id, hosts=list(hosts), out=certs_dir, now=dt.datetime.now(dt.UTC)
+        )
+        ca = settings.home / "keys" / "cluster-ca.pem"
+        click.echo(f"certificate {cert}, key {key}; central cluster.tls_ca = {ca}", err=True)

@@ -6,12 +6,13 @@ import json
 
 import click
 
-from camgrid.auditing import cli_actor
+from camgrid.auditing import cli_actor, failing_after
 from camgrid.cli.acting import audit_log, refusals
 from camgrid.cli.common import open_db, settings_from
 from camgrid.clock import SystemClock, iso_to_ns, ns_to_iso
 from camgrid.db.engine import unit_of_work
 from camgrid.storage import holds, service
+from camgrid.vocabulary import AuditAction
 
 NS = 1_000_000_000
 
@@ -100,12 +101,13 @@ def hold_cmd(ctx: click.Context, camera: str, start: str, end: str, reason: str,
     settings = settings_from(ctx)
     engine, factory = open_db(settings)
     log = audit_log(settings, engine)
+    who = cli_actor()
     try:
         with refusals(), unit_of_work(factory) as session:
             hold = holds.create_hold(
                 session=session,
                 audit=log,
-                actor=cli_actor(),
+                actor=who,
                 camera_id=camera,
                 start_ns=t0,
                 end_ns=t1,
@@ -113,6 +115,8 @@ def hold_cmd(ctx: click.Context, camera: str, start: str, end: str, reason: str,
                 now_ns=SystemClock().wall_ns(),
                 until_ns=until_ns,
             )
+            with failing_after(log, who, AuditAction.HOLD_CREATE, camera=hold.camera_id):
+                session.commit()  # a refused commit (the database locked, gone) is logged as such
             click.echo(f"hold {hold.id} on {camera} {ns_to_iso(t0)} .. {ns_to_iso(t1)}")
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None

@@ -3,8 +3,12 @@
 Node side: ``serve_recordings`` starts a small threaded HTTP server on ``cluster.address`` with one route,
 ``GET /segments/{id}``: the segment is looked up in the shared index and served only when this node recorded it and
 its file lies inside this node's recordings folder; one ``Range: bytes=a-b`` is honoured (206), as browsers seek with
-ranges. Every request must carry ``Authorization: Bearer <cluster.media_token>``; without a token configured the
-server does not start (secure by default). The token is never logged.
+ranges. Every request must carry ``Authorization: Bearer <cluster.media_token>``, this node's own credential: an
+HMAC of the node id under the central node's ``cluster.media_secret`` (``node_credential``), which only the central
+node holds, so no node can fetch from another and nobody can fetch straight from a node without going through the
+audited central API. Without a credential the server does not start (secure by default); with ``cluster.tls_cert``
+it speaks HTTPS, and it refuses to listen beyond loopback without it. The credential is never logged. The same server
+answers the audit log's witness routes (``camgrid.audit.witness_http``), which need no credential.
 
 Central side: ``locate`` says where a segment's bytes are (a local path, or the node that serves them);
 ``open_segment`` streams them from that node (the API passes the bytes and the range through), ``fetch_segment``
@@ -14,11 +18,15 @@ the node: 503 when it is unreachable, 502 when it refuses this server, 404 when 
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
+import ipaddress
 import logging
 import os
 import re
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +37,9 @@ from typing import Any
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
+from camgrid.audit.witness import WitnessStore
+from camgrid.audit.witness_http import serve_witness_request
+from camgrid.clock import Clock
 from camgrid.cluster.models import Node
 from camgrid.config import ClusterConfig
 from camgrid.storage.models import Segment
@@ -63,6 +74,21 @@ def parse_address(address: str) -> tuple[str, int]:
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(f"cluster.address must be host:port, not {address!r}")
     return host.strip("[]"), int(port)
+
+
+def node_credential(secret: str, node_id: str) -> str:
+    """The media credential of one node: HMAC-SHA256 of its id under the central node's secret (43 characters)."""
+    mac = hmac.new(secret.encode(), b"camgrid.node-media/v1\n" + node_id.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class Unsatisfiable(ValueError):
@@ -121,8 +147,15 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self.do_GET()
 
+    def do_POST(self) -> None:
+        srv = self.server
+        if srv.witness is None or srv.clock is None or not serve_witness_request(self, srv.witness, srv.clock):
+            self._plain(404, "not found")
+
     def do_GET(self) -> None:
         srv = self.server
+        if srv.witness is not None and srv.clock is not None and serve_witness_request(self, srv.witness, srv.clock):
+            return
         given = self.headers.get("Authorization", "")
         scheme, _, token = given.partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), srv.token.encode()):
@@ -176,15 +209,30 @@ class RecordingsServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(
-        self, address: tuple[str, int], *, factory: sessionmaker[Session], node_id: str, root: Path, token: str
+        self,
+        address: tuple[str, int],
+        *,
+        factory: sessionmaker[Session],
+        node_id: str,
+        root: Path,
+        token: str,
+        tls: ssl.SSLContext | None = None,
+        witness: WitnessStore | None = None,
+        clock: Clock | None = None,
     ) -> None:
+        if witness is not None and clock is None:
+            raise ValueError("a witness needs a clock")
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
+        if tls is not None:
+            self.socket = tls.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
         self.factory = factory
         self.node_id = node_id
         self.root = root.resolve()
         self.token = token
+        self.witness = witness
+        self.clock = clock
         self._thread: threading.Thread | None = None
 
     def segment_path(self, segment_id: int) -> Path | None:
@@ -209,29 +257,64 @@ class RecordingsServer(ThreadingHTTPServer):
 
 
 def serve_recordings(
-    *, factory: sessionmaker[Session], node_id: str, recordings: Path, cfg: ClusterConfig
+    *,
+    factory: sessionmaker[Session],
+    node_id: str,
+    recordings: Path,
+    cfg: ClusterConfig,
+    witness: WitnessStore | None = None,
+    clock: Clock | None = None,
 ) -> RecordingsServer | None:
-    """Start the node's recordings server on ``cluster.address``; None (and a log line saying why) when it cannot."""
+    """Start the node's recordings server on ``cluster.address``; None (and a log line saying why) when it cannot.
+
+    Raises RuntimeError (the node does not start) for an address beyond loopback without ``cluster.tls_cert``."""
     if not cfg.address:
         log.info("cluster.address is not set: this node's recordings are not served to the central API")
         return None
     if not cfg.media_token:
         log.warning(
-            "not serving recordings on %s: cluster.media_token is empty (set the same secret on every node and on "
-            "the central API, e.g. CAMGRID_CLUSTER__MEDIA_TOKEN)",
+            "not serving recordings on %s: cluster.media_token is empty (set this node's credential, printed by "
+            "`camgrid node credential <node id>` on the central node)",
             cfg.address,
         )
         return None
     try:
         host, port = parse_address(cfg.address)
-        server = RecordingsServer(
-            (host, port), factory=factory, node_id=node_id, root=recordings, token=cfg.media_token
+    except ValueError as exc:
+        log.error("cannot serve recordings on %s: %s", cfg.address, exc)
+        return None
+    tls: ssl.SSLContext | None = None
+    if cfg.tls_cert:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.minimum_version = ssl.TLSVersion.TLSv1_2
+        try:
+            tls.load_cert_chain(cfg.tls_cert, cfg.tls_key)
+        except (OSError, ssl.SSLError) as exc:
+            raise RuntimeError(f"cluster.tls_cert / cluster.tls_key cannot be loaded: {exc}") from None
+    elif not is_loopback(host):
+        raise RuntimeError(
+            f"cluster.address {cfg.address} is beyond loopback but cluster.tls_cert is not set: recordings would "
+            "cross the network in clear (make a certificate with `camgrid node credential --certs`)"
         )
-    except (ValueError, OSError) as exc:
+    try:
+        server = RecordingsServer(
+            (host, port),
+            factory=factory,
+            node_id=node_id,
+            root=recordings,
+            token=cfg.media_token,
+            tls=tls,
+            witness=witness,
+            clock=clock,
+        )
+    except OSError as exc:
         log.error("cannot serve recordings on %s: %s", cfg.address, exc)
         return None
     server.start()
-    log.info("serving this node's recordings on http://%s:%d/segments/{id}", host, port)
+    scheme = "https" if tls is not None else "http"
+    log.info("serving this node's recordings on %s://%s:%d/segments/{id}", scheme, host, port)
+    if witness is not None:
+        log.info("witnessing the audit log on %s://%s:%d as %s", scheme, host, port, witness.cosigner.key.text())
     return server
 
 
@@ -260,27 +343,30 @@ def locate(session: Session, *, segment: Segment, own_node_id: str) -> Path | Re
     )
 
 
-_client: httpx.Client | None = None
+_clients: dict[str, httpx.Client] = {}
 _client_lock = threading.Lock()
 
 
-def _http() -> httpx.Client:
-    """One pooled client per process (thread-safe): successive segments of a playback reuse connections."""
-    global _client
+def _http(ca: str) -> httpx.Client:
+    """One pooled client per process and CA (thread-safe): successive segments of a playback reuse connections."""
     with _client_lock:
-        if _client is None:
-            _client = httpx.Client(
+        client = _clients.get(ca)
+        if client is None:
+            verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca) if ca else True
+            client = httpx.Client(
                 timeout=httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
                 limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
                 trust_env=False,  # never send the cluster token through an HTTP proxy from the environment
+                verify=verify,
             )
-        return _client
+            _clients[ca] = client
+        return client
 
 
-def _url(remote: Remote, segment_id: int) -> str:
+def _url(remote: Remote, segment_id: int, *, tls: bool) -> str:
     host, port = parse_address(remote.address)
     host = f"[{host}]" if ":" in host else host
-    return f"http://{host}:{port}/segments/{segment_id}"
+    return f"{'https' if tls else 'http'}://{host}:{port}/segments/{segment_id}"
 
 
 class SegmentStream:
@@ -311,32 +397,36 @@ class SegmentStream:
         self.response.close()
 
 
-def open_segment(remote: Remote, segment_id: int, *, token: str, range_header: str | None = None) -> SegmentStream:
-    """Ask the node for a segment (passing a ``Range`` through); 200, 206 and 416 are returned as they are."""
+def open_segment(
+    remote: Remote, segment_id: int, *, cfg: ClusterConfig, range_header: str | None = None
+) -> SegmentStream:
+    """Ask the node for a segment with its own credential (passing a ``Range`` through), over HTTPS checked against
+    ``cluster.tls_ca`` when set; 200, 206 and 416 are returned as they are."""
     where = f"segment {segment_id} is recorded on node {remote.node_id}"
-    if not token:
-        raise MediaError(502, f"{where}, and cluster.media_token is not set on this server: it cannot fetch it")
-    headers = {"Authorization": f"Bearer {token}"}
+    if not cfg.media_secret:
+        raise MediaError(502, f"{where}, and cluster.media_secret is not set on this server: it cannot fetch it")
+    headers = {"Authorization": f"Bearer {node_credential(cfg.media_secret, remote.node_id)}"}
     if range_header:
         headers["Range"] = range_header
-    client = _http()
+    client = _http(cfg.tls_ca)
     try:
-        response = client.send(client.build_request("GET", _url(remote, segment_id), headers=headers), stream=True)
+        url = _url(remote, segment_id, tls=bool(cfg.tls_ca))
+        response = client.send(client.build_request("GET", url, headers=headers), stream=True)
     except (httpx.HTTPError, ValueError) as exc:
         raise MediaError(503, f"{where}, which is unreachable ({remote.address}: {type(exc).__name__})") from None
     if response.status_code in (200, 206, 416):
         return SegmentStream(remote, segment_id, response)
     response.close()
     if response.status_code in (401, 403):
-        raise MediaError(502, f"{where}, which refused this server's cluster.media_token")
+        raise MediaError(502, f"{where}, which refused this server's credential for it (cluster.media_secret)")
     if response.status_code == 404:
         raise MediaError(404, f"{where}, which no longer has it (deleted by its retention?)")
     raise MediaError(502, f"{where}, which answered HTTP {response.status_code}")
 
 
-def fetch_segment(remote: Remote, segment_id: int, dest: Path, *, token: str) -> Path:
+def fetch_segment(remote: Remote, segment_id: int, dest: Path, *, cfg: ClusterConfig) -> Path:
     """Copy a whole segment from its node to ``dest`` (exports read local files)."""
-    stream = open_segment(remote, segment_id, token=token)
+    stream = open_segment(remote, segment_id, cfg=cfg)
     tmp = dest.with_name(dest.name + ".part")
     try:
         with tmp.open("wb") as fh:

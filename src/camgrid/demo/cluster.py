@@ -2,9 +2,12 @@
 
 Everything on loopback, in one folder (default ``var/demo-cluster``): the simulated city, ``camgrid serve
 --no-record`` as the central node (control room on http://127.0.0.1:8080 unless ``--port``), and three ``camgrid
-node`` processes sharing the city's cameras through leases, each serving its recordings on a loopback port to the
-central node's playback and exports (a shared token generated per run). Ctrl-C stops everything; ``kill -9`` one
-of the node pids it prints to watch its cameras move to the others within 15 s.
+node`` processes sharing the city's cameras through leases, each serving its recordings over HTTPS (a certificate
+from the cluster CA the central node makes) on a loopback port to the central node's playback and exports, with
+its own credential derived from the central node's secret (generated per run). NATS requires TLS and a user and
+password per process. Every node witnesses the central audit log; the central node asks all three to cosign.
+Ctrl-C stops everything; ``kill -9`` one of the node pids it prints to watch its cameras move to the others within
+15 s.
 """
 
 from __future__ import annotations
@@ -18,10 +21,14 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from camgrid.audit.witness import load_or_create_cosigner
+from camgrid.cluster.certs import issue_node_cert
+from camgrid.cluster.media import node_credential
 from camgrid.demo.servers import LocalNats, LocalPostgres, free_port
 
 CAMGRID = [sys.executable, "-m", "camgrid.cli.main"]
@@ -43,6 +50,19 @@ def wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float
     raise SystemExit(f"the central node does not answer on {url}; see {log}")
 
 
+def copy_secrets_key(central: Path, node_home: Path) -> None:
+    """Give a node its copy of the central node's key (mode 0600): the camera passwords are sealed with it
+    (docs/design/secrets-at-rest.md)."""
+    key = central / "secrets.key"
+    if key.exists():
+        fd = os.open(node_home / "secrets.key", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.fchmod(fd, 0o600)
+            os.write(fd, key.read_bytes())
+        finally:
+            os.close(fd)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--home", type=Path, default=Path("var/demo-cluster"))
@@ -54,7 +74,20 @@ def main(argv: list[str] | None = None) -> None:
     home = args.home.resolve()
     home.mkdir(parents=True, exist_ok=True)
     pg = LocalPostgres(home / "pg", free_port())
-    nats = LocalNats(home / "nats", free_port())
+    central = home / "central"
+    central.mkdir(exist_ok=True)
+    now = datetime.now(UTC)
+    nats_cert, nats_key = issue_node_cert(central, node_id="nats", hosts=["127.0.0.1"], out=home / "nats", now=now)
+    ca = str(central / "keys" / "cluster-ca.pem")
+    names = ["central"] + [f"node-{i}" for i in range(1, args.nodes + 1)]
+    nats = LocalNats(
+        home / "nats",
+        free_port(),
+        users={n: secrets.token_urlsafe(24) for n in names},
+        tls_cert=nats_cert,
+        tls_key=nats_key,
+    )
+    secret = secrets.token_urlsafe(32)  # the central node's; each node gets only its own credential
     procs: list[subprocess.Popen[bytes]] = []
     stop = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.__setitem__("now", True))
@@ -62,30 +95,36 @@ def main(argv: list[str] | None = None) -> None:
         pg.start()
         nats.start()
         url = pg.create_database("camgrid")
-        central = home / "central"
-        central.mkdir(exist_ok=True)
         password = secrets.token_urlsafe(9)
+        # Every node is a witness of the audit log (its key made here, so the central node knows it from the start).
+        addresses = {n: f"127.0.0.1:{free_port()}" for n in names[1:]}
+        peers = "; ".join(
+            f"https://{addresses[n]} "
+            + load_or_create_cosigner(home / n / "witness" / "witness.key", name=f"camgrid.witness/{n}").key.text()
+            for n in names[1:]
+        )
         env = dict(
             os.environ,
             CAMGRID_HOME=str(central),
             CAMGRID_DATABASE__URL=url,
-            CAMGRID_BUS__URL=nats.url,
+            CAMGRID_BUS__URL=nats.url_for("central"),
+            CAMGRID_BUS__TLS_CA=ca,
             CAMGRID_SERVER__PORT=str(args.port),
             CAMGRID_RECORDER__METRICS_PORT="0",
             CAMGRID_NEW_PASSWORD=password,
-            # Nodes serve their recordings to the central node's playback and exports with this shared secret.
-            CAMGRID_CLUSTER__MEDIA_TOKEN=secrets.token_urlsafe(32),
-            # The camera passwords are sealed with the central node's key: every node reads the same file (on
-            # machines of their own, each gets a copy; docs/design/secrets-at-rest.md).
-            CAMGRID_SECRETS__KEY_FILE=str(central / "secrets.key"),
+            CAMGRID_CLUSTER__MEDIA_SECRET=secret,
+            CAMGRID_CLUSTER__TLS_CA=ca,
+            CAMGRID_WITNESS__PEERS=peers,
+            CAMGRID_WITNESS__QUORUM=str(max(1, args.nodes // 2 + 1)),
         )
         logs = home / "logs"
         logs.mkdir(exist_ok=True)
 
         def spawn(name: str, cmd: list[str], extra: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-            p = subprocess.Popen(
-                cmd, env={**env, **(extra or {})}, stdout=(logs / f"{name}.log").open("wb"), stderr=subprocess.STDOUT
-            )
+            penv = {**env, **(extra or {})}
+            if name.startswith("node-"):
+                penv.pop("CAMGRID_CLUSTER__MEDIA_SECRET")  # the central node's alone
+            p = subprocess.Popen(cmd, env=penv, stdout=(logs / f"{name}.log").open("wb"), stderr=subprocess.STDOUT)
             procs.append(p)
             return p
 
@@ -104,16 +143,25 @@ def main(argv: list[str] | None = None) -> None:
             subprocess.run([*CAMGRID, "users", "add", "operator", "--role", "operator"], env=env, check=True)
             (home / "login.txt").write_text(f"operator {password}\n")
         central_proc = spawn("central", [*CAMGRID, "serve", "--no-record"])
-        for i in range(1, args.nodes + 1):
-            nhome = home / f"node-{i}"
+        for name in names[1:]:
+            nhome = home / name
             nhome.mkdir(exist_ok=True)
-            address = f"127.0.0.1:{free_port()}"
+            address = addresses[name]
+            cert, key = issue_node_cert(central, node_id=name, hosts=["127.0.0.1"], out=nhome / "tls", now=now)
+            copy_secrets_key(central, nhome)
             p = spawn(
-                f"node-{i}",
-                [*CAMGRID, "node", "--node", f"node-{i}"],
-                {"CAMGRID_HOME": str(nhome), "CAMGRID_CLUSTER__ADDRESS": address},
+                name,
+                [*CAMGRID, "node", "--node", name],
+                {
+                    "CAMGRID_HOME": str(nhome),
+                    "CAMGRID_CLUSTER__ADDRESS": address,
+                    "CAMGRID_CLUSTER__MEDIA_TOKEN": node_credential(secret, name),
+                    "CAMGRID_CLUSTER__TLS_CERT": str(cert),
+                    "CAMGRID_CLUSTER__TLS_KEY": str(key),
+                    "CAMGRID_BUS__URL": nats.url_for(name),
+                },
             )
-            print(f"demo-cluster: recorder node node-{i} pid {p.pid}, recordings on {address}", flush=True)
+            print(f"demo-cluster: recorder node {name} pid {p.pid}, recordings on https://{address}", flush=True)
         wait_http(f"http://127.0.0.1:{args.port}/login", central_proc, logs / "central.log")
         login = (home / "login.txt").read_text().strip() if (home / "login.txt").exists() else "(see login.txt)"
         print(f"demo-cluster: control room http://127.0.0.1:{args.port}/  login: {login}", flush=True)

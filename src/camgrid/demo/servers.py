@@ -8,13 +8,15 @@ creates, and the folder is handed to it.
 from __future__ import annotations
 
 import glob
+import json
 import os
 import shutil
 import socket
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import create_engine, text
 
@@ -107,11 +109,17 @@ class LocalPostgres:
 
 @dataclass
 class LocalNats:
-    """A NATS server with JetStream, its store and log in ``folder``, on a loopback port."""
+    """A NATS server with JetStream, its store and log in ``folder``, on a loopback port.
+
+    ``users`` (name -> password): every client must present one (NATS ``authorization``); ``tls_cert``/``tls_key``:
+    clients speak TLS (``tls://`` URLs). Without either it is the plain loopback server the tests use."""
 
     folder: Path
     port: int
     popen: subprocess.Popen[bytes] | None = None
+    users: dict[str, str] = field(default_factory=dict)
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
 
     @property
     def log(self) -> Path:
@@ -119,7 +127,34 @@ class LocalNats:
 
     @property
     def url(self) -> str:
-        return f"nats://127.0.0.1:{self.port}"
+        """The server's address without credentials (safe to print)."""
+        return f"{'tls' if self.tls_cert else 'nats'}://127.0.0.1:{self.port}"
+
+    def url_for(self, user: str) -> str:
+        """The bus.url of one client: its user name and password in the URL (a secret: never print it)."""
+        scheme = "tls" if self.tls_cert else "nats"
+        return f"{scheme}://{quote(user, safe='')}:{quote(self.users[user], safe='')}@127.0.0.1:{self.port}"
+
+    def _config(self) -> Path:
+        """A nats-server config file (mode 600: it holds the passwords)."""
+        lines = [
+            f"listen: 127.0.0.1:{self.port}",
+            f"jetstream {{ store_dir: {json.dumps(str(self.folder / 'store'))} }}",
+        ]
+        if self.users:
+            users = ", ".join(
+                f"{{user: {json.dumps(u)}, password: {json.dumps(p)}}}" for u, p in sorted(self.users.items())
+            )
+            lines.append(f"authorization {{ users = [{users}] }}")
+        if self.tls_cert and self.tls_key:
+            lines.append(
+                f"tls {{ cert_file: {json.dumps(str(self.tls_cert))}, key_file: {json.dumps(str(self.tls_key))} }}"
+            )
+        path = self.folder / "nats.conf"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        return path
 
     def start(self) -> None:
         exe = shutil.which("nats-server") or "/usr/sbin/nats-server"
@@ -128,7 +163,10 @@ class LocalNats:
         self.folder.mkdir(parents=True, exist_ok=True)
         log = self.log
         log.write_text("")  # the next start must say "ready" anew
-        cmd = [exe, "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.folder / "store")]
+        if self.users or self.tls_cert:
+            cmd = [exe, "-c", str(self._config())]
+        else:
+            cmd = [exe, "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.folder / "store")]
         self.popen = subprocess.Popen(cmd, stdout=log.open("ab"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 20
         while "Server is ready" not in log.read_text(errors="replace"):

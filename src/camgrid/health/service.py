@@ -210,6 +210,10 @@ def decide_suggestion(
     return sug
 
 
+class EvidenceSubjectNotFound(NotVisible):
+    """No such feeder or site among the recorded cameras, or none of its cameras in the actor's districts."""
+
+
 class EvidenceFeed(Protocol):
     """Where outside evidence goes: the live outage correlation (``health.feed.IncidentFeed``)."""
 
@@ -224,13 +228,18 @@ def submit_evidence(
     *, feed: EvidenceFeed, audit: AuditWriter, actor: Actor, kind: str, subject: str, active: bool, t_ns: int
 ) -> None:
     """Outside evidence (a utility's feeder notice, a site's UPS) changes what the correlation concludes, so it is
-    audited before the feed takes it. Feeders and sites span districts: any holder of the permission may report."""
+    audited before the feed takes it, and only within the actor's districts: a feeder or site is theirs when one of
+    its recorded cameras is (feeders span districts: a D-01 operator may report a feeder that also feeds D-02, never
+    one that feeds none of D-01). Outside them it does not exist: the same :class:`EvidenceSubjectNotFound`, the same
+    words, as an unknown name."""
     if kind not in EvidenceKind.__members__.values():
         raise ValueError(f"evidence is {' or '.join(EvidenceKind)}, not {kind!r}")
     # A feeder notice names a power group of the topology, a UPS its site.
     group, noun = (IncidentKind.POWER, "feeder") if kind == EvidenceKind.FEEDER else (IncidentKind.SITE, "site")
-    if subject not in feed.topo.groups[group].index:
-        raise LookupError(f"no {noun} {subject!r} among the recorded cameras")
+    topo = feed.topo
+    gid = topo.groups[group].index.get(subject)
+    if gid is None or not any(actor.sees(topo.district[c]) for c in topo.groups[group].members[gid]):
+        raise EvidenceSubjectNotFound(f"no {noun} {subject!r} among the recorded cameras")
     write_first(
         audit,
         actor,

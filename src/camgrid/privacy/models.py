@@ -1,4 +1,5 @@
-"""Privacy masks per camera. A removal needs a second person: it is requested, then approved by someone else."""
+"""Privacy masks per camera. A removal or a reduction needs a second person: it is requested, then approved by
+someone else; until then ``polygons`` stays in force (docs/design/privacy-masks.md)."""
 
 from __future__ import annotations
 
@@ -15,5 +16,7 @@ class PrivacyMask(Base):
     revision: Mapped[int] = mapped_column(Integer, default=1)
     updated_by: Mapped[str] = mapped_column(String(64), default="")
     updated_ns: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Who asked for the pending change (removal, or reduction to ``pending_polygons``), and when; None: none pending.
     removal_requested_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     removal_requested_ns: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    pending_polygons: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON; None with a request: removal

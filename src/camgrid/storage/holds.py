@@ -1,7 +1,9 @@
 """Evidence holds: a camera's footage kept from retention, with a reason and an optional end.
 
 Creating or releasing a hold changes what is kept, so both are audited here before they happen and only within the
-actor's districts; the API (``/api/holds``) and ``camgrid recordings hold`` call these same functions
+actor's districts; what the database would refuse is refused before the entry is written, and a failure after it
+(the row or the commit refused) is logged as ``action.failed`` naming the entry (``auditing.failing_after``); the
+API (``/api/holds``) and ``camgrid recordings hold`` call these same functions
 (docs/design/services-own-invariants.md). Keyword-only, never commit.
 """
 
@@ -10,11 +12,27 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from camgrid.auditing import Actor, AuditWriter, NotVisible, audited, write_first
+from camgrid.auditing import Actor, AuditWriter, NotVisible, audited, failing_after, write_first
 from camgrid.registry.models import Camera
 from camgrid.registry.service import camera_for
 from camgrid.storage.models import Hold
 from camgrid.vocabulary import AuditAction
+
+# What the holds table can store: times are signed 64-bit nanoseconds, the reason 500 characters. Checked before
+# the entry is written: a hold the database would refuse must not leave an entry that reads as done.
+MAX_NS = 2**63 - 1
+MAX_REASON = 500
+
+
+def _check(reason: str, *times: int | None) -> str:
+    if any(t is not None and not 0 <= t <= MAX_NS for t in times):
+        raise ValueError("times must be between 1970 and 2262")
+    text = reason.strip()
+    if not text:
+        raise ValueError("a hold needs a reason")
+    if len(text) > MAX_REASON:
+        raise ValueError(f"a reason has at most {MAX_REASON} characters")
+    return text
 
 
 class HoldNotFound(NotVisible):
@@ -36,32 +54,32 @@ def create_hold(
 ) -> Hold:
     """Retention never deletes what overlaps the hold while it lasts (``until_ns`` None: until released)."""
     cam = camera_for(session=session, actor=actor, camera_id=camera_id)
+    text = _check(reason, start_ns, end_ns, until_ns, now_ns)
     if end_ns <= start_ns:
         raise ValueError("a hold must end after it starts")
-    if not reason.strip():
-        raise ValueError("a hold needs a reason")
     if until_ns is not None and until_ns <= now_ns:
         raise ValueError("a hold must end in the future")
-    write_first(
+    entry = write_first(
         audit,
         actor,
         AuditAction.HOLD_CREATE,
         camera=cam.id,
         t_from_ns=start_ns,
         t_to_ns=end_ns,
-        details={"reason": reason.strip(), "until_ns": until_ns},
+        details={"reason": text, "until_ns": until_ns},
     )
-    hold = Hold(
-        camera_id=cam.id,
-        start_ns=start_ns,
-        end_ns=end_ns,
-        until_ns=until_ns,
-        reason=reason.strip(),
-        created_by=actor.name,
-        created_ns=now_ns,
-    )
-    session.add(hold)
-    session.flush()
+    with failing_after(audit, actor, AuditAction.HOLD_CREATE, entry=entry, camera=cam.id):
+        hold = Hold(
+            camera_id=cam.id,
+            start_ns=start_ns,
+            end_ns=end_ns,
+            until_ns=until_ns,
+            reason=text,
+            created_by=actor.name,
+            created_ns=now_ns,
+        )
+        session.add(hold)
+        session.flush()
     return hold
 
 
@@ -83,17 +101,19 @@ def release_hold(*, session: Session, audit: AuditWriter, actor: Actor, hold_id:
         raise ValueError(f"hold {hold_id} has already ended")
     if not reason.strip():
         raise ValueError("releasing a hold needs a reason")
-    write_first(
+    text = _check(reason, now_ns)
+    entry = write_first(
         audit,
         actor,
         AuditAction.HOLD_RELEASE,
         camera=hold.camera_id,
         t_from_ns=hold.start_ns,
         t_to_ns=hold.end_ns,
-        details={"hold": hold.id, "reason": reason.strip()},
+        details={"hold": hold.id, "reason": text},
     )
-    hold.until_ns = now_ns
-    session.flush()
+    with failing_after(audit, actor, AuditAction.HOLD_RELEASE, entry=entry, camera=hold.camera_id):
+        hold.until_ns = now_ns
+        session.flush()
     return hold
 
 

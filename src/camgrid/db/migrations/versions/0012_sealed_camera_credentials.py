@@ -1,7 +1,7 @@
 """sealed camera credentials: passwords and credential-bearing URLs sealed with the home's secrets key
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0015
 
 The ``cameras.password`` column (clear text) becomes ``cameras.credentials``: a JSON object with the password and
 the real URLs where they differ from their redacted form, sealed with AES-GCM (camgrid.db.secrets). The URL columns
@@ -20,7 +20,7 @@ from alembic import context, op
 from camgrid.db.secrets import SecretBox, SecretsKeyError, redact_url
 
 revision = "0012"
-down_revision = "0009"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

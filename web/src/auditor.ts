@@ -1,0 +1,252 @@
+// The auditor's screen (issue 13, docs/design/auditor-screen.md): search the audit log by person, camera, action and
+// time; every entry shown is checked here in the browser (its canonical bytes hashed, its inclusion path folded to
+// the root of a checkpoint whose Ed25519 signature by the log's key is verified); consistency between any two
+// checkpoints; the monthly transparency report per district with plots; the log as a download for offline
+// `camgrid audit verify`. No video: the auditor role holds no live, playback or download permission.
+import { request } from "./api";
+import type { components } from "./api-types";
+import { parseVerifierKey, ed25519Engine, verifyCheckpoints, verifyEntry, type VerifierKey } from "./audit-verify";
+import { niceTicks, scale, SERIES_COLOURS } from "./chart-math";
+import { h } from "./dom";
+import { fmtFull, timeZone } from "./time";
+import { parseZoned } from "./timeline-math";
+
+type S = components["schemas"];
+type Entry = S["AuditEntryOut"];
+
+const SVG = "http://www.w3.org/2000/svg";
+function s<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, ...kids: (Node | string)[]): SVGElementTagNameMap[K] {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  for (const c of kids) el.append(c);
+  return el;
+}
+
+/** Grouped bars: one group per month, one bar per district, for one column of the transparency report. */
+export function monthBars(months: S["TransparencyMonth"][], column: string, W = 900, H = 260): SVGSVGElement {
+  const m = { l: 44, r: 130, t: 10, b: 26 };
+  const districts = [...new Set(months.flatMap((mo) => mo.rows.map((r) => r.district)))].sort();
+  const value = (mo: S["TransparencyMonth"], d: string) => mo.rows.find((r) => r.district === d)?.counts[column] ?? 0;
+  const max = Math.max(1, ...months.flatMap((mo) => districts.map((d) => value(mo, d))));
+  const y = scale(0, max, H - m.b, m.t);
+  const gw = (W - m.l - m.r) / Math.max(1, months.length);
+  const bw = Math.max(2, (gw - 6) / Math.max(1, districts.length));
+  const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": `${column} per district and month` });
+  for (const v of niceTicks(0, max, 4))
+    svg.append(s("line", { x1: m.l, x2: W - m.r, y1: y(v), y2: y(v), class: "grid" }), s("text", { x: m.l - 6, y: y(v) + 4, "text-anchor": "end", class: "tick" }, String(v)));
+  months.forEach((mo, i) => {
+    const x0 = m.l + i * gw + 3;
+    districts.forEach((d, k) => {
+      const v = value(mo, d);
+      svg.append(s("rect", { x: x0 + k * bw, y: y(v), width: bw - 1, height: Math.max(0, H - m.b - y(v)), fill: SERIES_COLOURS[k % SERIES_COLOURS.length], class: "bar", "data-month": mo.month, "data-district": d, "data-value": v }, s("title", {}, `${d} ${mo.month}: ${v}`)));
+    });
+    svg.append(s("text", { x: x0 + gw / 2 - 3, y: H - 8, "text-anchor": "middle", class: "tick" }, mo.month));
+  });
+  districts.forEach((d, k) => svg.append(s("text", { x: W - m.r + 8, y: m.t + 14 + k * 16, fill: SERIES_COLOURS[k % SERIES_COLOURS.length], class: "legend" }, d)));
+  if (!districts.length) svg.append(s("text", { x: m.l + 10, y: m.t + 24, class: "tick" }, "nothing counted in these months"));
+  return svg;
+}
+
+function section(testid: string, heading: string, ...kids: (Node | string)[]): HTMLElement {
+  return h("section", { class: "report", "data-testid": testid }, h("h3", {}, heading), ...kids);
+}
+
+export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => void {
+  let alive = true;
+  let key: VerifierKey | null = null;
+  const keyEl = h("div", { class: "muted", "data-testid": "audit-key" }, "loading the log's key…");
+  const whoIn = h("input", { placeholder: "person", value: params.get("who") ?? "", "data-testid": "audit-who", size: 12 });
+  const camIn = h("input", { placeholder: "camera", value: params.get("camera") ?? "", "data-testid": "audit-camera", size: 12 });
+  const actIn = h("input", { placeholder: "action", value: params.get("action") ?? "", "data-testid": "audit-action", size: 14 });
+  const fromIn = h("input", { type: "datetime-local", "data-testid": "audit-from" });
+  const toIn = h("input", { type: "datetime-local", "data-testid": "audit-to" });
+  const status = h("span", { class: "muted", "data-testid": "audit-status" });
+  const tbody = h("tbody", {});
+  const more = h("button", { "data-testid": "audit-more", hidden: true }, "older entries");
+  let next: number | null = null;
+  let generation = 0; // a newer search makes the answers of older ones stale
+
+  const keyReady = request<S["CheckpointList"]>("GET", "/api/audit/checkpoints?limit=200").then(async (ck) => {
+    key = await parseVerifierKey(ck.key.verifier);
+    keyEl.replaceChildren(
+      "Log key ",
+      h("code", {}, ck.key.name),
+      ` id ${ck.key.key_id} · fingerprint `,
+      h("code", { "data-testid": "audit-fingerprint" }, ck.key.fingerprint),
+      " (compare with the published one) · public key ",
+      h("code", {}, ck.key.public_key),
+    );
+    const sizes = ck.checkpoints.map((c) => c.size);
+    oldIn.value = String(sizes[sizes.length - 1] ?? "");
+    newIn.value = String(sizes[0] ?? "");
+    sizesList.replaceChildren(...sizes.map((n) => h("option", { value: String(n) })));
+    return key;
+  });
+
+  async function check(e: Entry, cell: HTMLElement): Promise<void> {
+    cell.textContent = "checking…";
+    try {
+      const k = key ?? (await keyReady);
+      const p = await request<S["InclusionOut"]>("GET", `/api/audit/entries/${e.index}/proof`);
+      const r = await verifyEntry(e, p, k);
+      if (!alive) return;
+      cell.className = r.ok ? "audit-ok" : "audit-bad error";
+      cell.dataset.result = r.ok ? "ok" : "failed";
+      cell.textContent = r.ok ? `✓ verified (tree ${p.size})` : `✗ FAILED: ${r.why}`;
+      cell.title = `${r.why} — checked in this browser with ${ed25519Engine()}`;
+    } catch (err) {
+      cell.className = "audit-bad error";
+      cell.dataset.result = "error";
+      cell.textContent = `✗ cannot check: ${(err as Error).message}`;
+    }
+  }
+
+  function row(e: Entry): HTMLTableRowElement {
+    const cell = h("td", { "data-testid": `audit-check-${e.index}` });
+    const recheck = h("button", { onclick: () => void check(e, cell) }, "re-check");
+    const tr = h(
+      "tr",
+      { "data-index": e.index },
+      h("td", { class: "num" }, String(e.index)),
+      h("td", { title: `${e.at_ms} ms UTC` }, fmtFull(e.at_ms)),
+      h("td", {}, e.who),
+      h("td", {}, e.action),
+      h("td", {}, e.camera ?? ""),
+      h("td", {}, e.district ?? ""),
+      h("td", {}, h("details", {}, h("summary", {}, "bytes"), h("code", { class: "audit-data" }, e.data))),
+      cell,
+      h("td", {}, recheck),
+    );
+    void check(e, cell);
+    return tr;
+  }
+
+  async function search(before: number | null): Promise<void> {
+    const q = new URLSearchParams({ limit: "50" });
+    if (whoIn.value.trim()) q.set("who", whoIn.value.trim());
+    if (camIn.value.trim()) q.set("camera", camIn.value.trim());
+    if (actIn.value.trim()) q.set("action", actIn.value.trim());
+    const f = fromIn.value ? parseZoned(timeZone(), fromIn.value) : NaN;
+    const t = toIn.value ? parseZoned(timeZone(), toIn.value) : NaN;
+    if (Number.isFinite(f)) q.set("from_ms", String(Math.floor(f)));
+    if (Number.isFinite(t)) q.set("to_ms", String(Math.ceil(t)));
+    if (before !== null) q.set("before", String(before));
+    else {
+      generation++;
+      tbody.replaceChildren();
+    }
+    const mine = generation;
+    status.textContent = "searching…";
+    try {
+      const page = await request<S["AuditPage"]>("GET", `/api/audit/entries?${q}`);
+      if (!alive || mine !== generation) return;
+      tbody.append(...page.entries.map(row));
+      next = page.next_before ?? null;
+      more.hidden = next === null;
+      status.textContent = `${tbody.childElementCount} entr${tbody.childElementCount === 1 ? "y" : "ies"} (newest first; your search is itself audited)`;
+    } catch (err) {
+      status.textContent = (err as Error).message;
+    }
+  }
+  more.addEventListener("click", () => void search(next));
+  const form = h(
+    "form",
+    { class: "toolbar", "data-testid": "audit-search" },
+    whoIn, camIn, actIn, h("label", {}, " from ", fromIn), h("label", {}, " to ", toIn), ` (${timeZone()}) `,
+    h("button", { type: "submit", "data-testid": "audit-search-go" }, "search"),
+    " ",
+    status,
+  );
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    void search(null);
+  });
+
+  // Consistency between two checkpoints.
+  const sizesList = h("datalist", { id: "audit-sizes" });
+  const oldIn = h("input", { type: "number", min: 1, list: "audit-sizes", "data-testid": "audit-cons-from", size: 8 });
+  const newIn = h("input", { type: "number", min: 1, list: "audit-sizes", "data-testid": "audit-cons-to", size: 8 });
+  const consOut = h("span", { "data-testid": "audit-cons-result" });
+  const consGo = h("button", {
+    "data-testid": "audit-cons-go",
+    onclick: async () => {
+      consOut.textContent = "checking…";
+      try {
+        const k = key ?? (await keyReady);
+        const r = await request<S["ConsistencyOut"]>("GET", `/api/audit/consistency?from=${Number(oldIn.value)}&to=${Number(newIn.value)}`);
+        const v = await verifyCheckpoints(r.old.note, r.new.note, r.path, k);
+        consOut.className = v.ok ? "audit-ok" : "audit-bad error";
+        consOut.dataset.result = v.ok ? "ok" : "failed";
+        consOut.textContent = v.ok ? `✓ consistent: ${v.why}` : `✗ FAILED: ${v.why}`;
+      } catch (err) {
+        consOut.className = "error";
+        consOut.dataset.result = "error";
+        consOut.textContent = (err as Error).message;
+      }
+    },
+  }, "check consistency");
+
+  // The monthly transparency report.
+  const now = new Date();
+  const monthIn = h("input", { type: "month", value: `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, "0")}`, "data-testid": "audit-month" });
+  const colSel = h("select", { "data-testid": "audit-column" });
+  const plot = h("div", { "data-testid": "audit-transparency-plot" });
+  const table = h("div", { "data-testid": "audit-transparency-table" });
+  let report: S["TransparencyOut"] | null = null;
+  function draw(): void {
+    if (!report) return;
+    plot.replaceChildren(monthBars(report.months, colSel.value || report.columns[0]));
+    const last = report.months[report.months.length - 1];
+    table.replaceChildren(
+      h(
+        "table",
+        { class: "report-table" },
+        h("thead", {}, h("tr", {}, h("th", {}, `district (${last.month})`), ...report.columns.map((c) => h("th", {}, c.replace(/_/g, " "))))),
+        h("tbody", {}, ...last.rows.map((r) => h("tr", { "data-district": r.district }, h("td", {}, r.district), ...report!.columns.map((c) => h("td", { class: "num" }, c === "deleted_gb" ? (r.counts[c] ?? 0).toFixed(2) : String(r.counts[c] ?? 0)))))),
+      ),
+    );
+  }
+  async function loadReport(): Promise<void> {
+    if (!/^\d{4}-\d{2}$/.test(monthIn.value)) return;
+    try {
+      report = await request<S["TransparencyOut"]>("GET", `/api/audit/transparency?month=${monthIn.value}&months=12`);
+      if (!colSel.options.length) colSel.replaceChildren(...report.columns.map((c) => h("option", { value: c }, c.replace(/_/g, " "))));
+      draw();
+    } catch (err) {
+      plot.replaceChildren(h("div", { class: "error" }, (err as Error).message));
+    }
+  }
+  monthIn.addEventListener("change", () => void loadReport());
+  colSel.addEventListener("change", draw);
+
+  root.append(
+    h(
+      "div",
+      { class: "screen auditor-screen" },
+      h("h2", {}, "Audit log"),
+      keyEl,
+      form,
+      h(
+        "table",
+        { class: "exports audit-table", "data-testid": "audit-results" },
+        h("thead", {}, h("tr", {}, ...["#", "when", "who", "action", "camera", "district", "entry", "checked in this browser", ""].map((t) => h("th", {}, t)))),
+        tbody,
+      ),
+      more,
+      section("audit-consistency", "Consistency between two checkpoints", h("div", { class: "toolbar" }, "tree size ", oldIn, " → ", newIn, " ", consGo, " ", consOut), sizesList),
+      section("audit-transparency", "Transparency report", h("div", { class: "toolbar" }, "twelve months to ", monthIn, " ", colSel), plot, table),
+      section(
+        "audit-export-box",
+        "Offline verification",
+        h("p", {}, "The whole log (entries, leaf hashes, signed checkpoints, key) as a zip: unzip it and run ", h("code", {}, "camgrid audit verify DIR --key PUBLISHED.pub"), ". The download is itself audited."),
+        h("a", { href: "/api/audit/export", download: "", class: "button", "data-testid": "audit-export" }, "export the log"),
+      ),
+    ),
+  );
+  void keyReady.catch((err) => keyEl.replaceChildren(h("span", { class: "error" }, `cannot load the log's key: ${(err as Error).message}`)));
+  void search(null);
+  void loadReport();
+  return () => {
+    alive = false;
+  };
+}
