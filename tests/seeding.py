@@ -12,6 +12,9 @@ from camgrid.auditing import Actor
 from camgrid.clock import SystemClock
 
 SEED = Actor("cli:test-seed")
+# What a browser sends with every request: the API refuses state changes by cookie without it
+# (docs/design/transport-security.md).
+BROWSER = {"Origin": "http://testserver"}
 
 
 def seed_log(engine: Engine, home: Path) -> AuditLog:

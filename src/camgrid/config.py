@@ -167,6 +167,71 @@ class AccessConfig(_Section):
         return self
 
 
+class ApiConfig(_Section):
+    """Limits the control room applies before any work (docs/design/limits-before-work.md)."""
+
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed; empty = none",
+    )
+    max_body_bytes: int = Field(
+        65_536, ge=1024, le=64 << 20, description="Largest request body of any route not named below (else 413)"
+    )
+    login_max_body_bytes: int = Field(8192, ge=512, le=1 << 20, description="Largest body of the login request")
+    mask_max_body_bytes: int = Field(
+        1 << 20, ge=4096, le=64 << 20, description="Largest body of a privacy mask (32 polygons of 256 points)"
+    )
+    login_free_failures: int = Field(
+        3, ge=1, le=100, description="Wrong passwords for one user from one address before logins must wait"
+    )
+    login_delay_s: float = Field(
+        5.0, ge=0.1, le=3600.0, description="First wait after the free failures; it doubles with each further one"
+    )
+    login_max_delay_s: float = Field(300.0, ge=1.0, le=86_400.0, description="Longest wait between login attempts")
+    login_forget_s: float = Field(
+        3600.0, ge=10.0, le=7 * 86_400.0, description="Failures are forgotten after this long without another"
+    )
+    login_user_failures: int = Field(
+        20,
+        ge=1,
+        le=100_000,
+        description="Wrong passwords for one user from addresses it never logged in from before those wait too",
+    )
+    login_address_failures: int = Field(
+        100,
+        ge=1,
+        le=1_000_000,
+        description="Wrong passwords from one address (any user) per window before it may only try known users",
+    )
+    login_address_window_s: float = Field(600.0, ge=1.0, le=86_400.0, description="Window of the per-address ceiling")
+    login_known_s: float = Field(
+        30 * 86_400.0,
+        ge=60.0,
+        le=366 * 86_400.0,
+        description="A user's address stays known this long after a successful login from it",
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        """An environment override is one string: ``CAMGRID_API__TRUSTED_PROXIES=10.0.0.0/8,192.0.2.7``."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _networks(self) -> ApiConfig:
+        import ipaddress
+
+        for item in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"trusted_proxies: {item!r} is not an address or CIDR") from None
+        return self
+
+
 class PlannerConfig(_Section):
     """Coverage planner: demand weights, candidate sites, camera model, power, solvers (docs/design/planner.md).
     The defaults are the instance of ``make bench-plan``."""
@@ -418,6 +483,7 @@ class Settings(_Section):
     retention: RetentionConfig = Field(default_factory=RetentionConfig, description="Retention")
     sim: SimConfig = Field(default_factory=SimConfig, description="Simulated city")
     server: ServerConfig = Field(default_factory=ServerConfig, description="Control room server")
+    api: ApiConfig = Field(default_factory=ApiConfig, description="Control room limits and trusted proxies")
     planner: PlannerConfig = Field(default_factory=PlannerConfig, description="Coverage planner")
     health: HealthConfig = Field(default_factory=HealthConfig, description="Health and incidents")
     bus: BusConfig = Field(default_factory=BusConfig, description="Message bus")

@@ -103,6 +103,7 @@ class AuditAction(StrEnum):
 
     LOGIN = "login"
     LOGIN_FAILED = "login.failed"
+    LOGIN_THROTTLED = "login.throttled"
     LOGOUT = "logout"
     LIVE_START = "live.start"
     LIVE_STOP = "live.stop"

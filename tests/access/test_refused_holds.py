@@ -25,6 +25,7 @@ from camgrid.vocabulary import AuditAction
 from tests.access.test_cli_audited import _entries, _run
 from tests.access.world import ADMIN, PASSWORD, SUP, T0, World, build, camera
 from tests.backends import POSTGRES, backend_env
+from tests.seeding import BROWSER
 
 NS = 1_000_000_000
 MS = 1_000_000
@@ -67,7 +68,7 @@ def app(tmp_path: Path) -> tuple[World, TestClient]:
             districts=None, now_ns=T0,
         )  # fmt: skip
     ctx = AppContext(settings=settings, factory=w.factory, clock=w.clock, audit=w.log)
-    return w, TestClient(create_app(ctx), raise_server_exceptions=False)
+    return w, TestClient(create_app(ctx), raise_server_exceptions=False, headers=BROWSER)
 
 
 def test_what_the_store_cannot_keep_is_refused_before_the_entry(app: tuple[World, TestClient]) -> None:

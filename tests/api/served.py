@@ -56,7 +56,7 @@ class Served:
         self, method: str, path: str, body: Any = None, *, cookie: str = "", token: str = ""
     ) -> tuple[int, Any, str]:
         """(status, parsed body, Set-Cookie) of one request."""
-        headers = {"Content-Type": "application/json"}
+        headers = {"Content-Type": "application/json", "Origin": self.base}  # as a browser on the control room
         if cookie:
             headers["Cookie"] = cookie
         if token:

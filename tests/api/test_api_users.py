@@ -23,7 +23,7 @@ from camgrid.db.migrate import upgrade
 from camgrid.vocabulary import AuditAction
 from tests.api.served import PASSWORD, seed
 from tests.backends import backend_env
-from tests.seeding import SEED, seed_log
+from tests.seeding import BROWSER, SEED, seed_log
 
 NEW_PW = "brand-new-password-9"
 
@@ -43,7 +43,7 @@ def app(tmp_path: Path) -> tuple[TestClient, AppContext]:
     }
     seed(log, factory, users, [])
     ctx = AppContext(settings=settings, factory=factory, clock=SystemClock(), audit=log)
-    return TestClient(create_app(ctx)), ctx
+    return TestClient(create_app(ctx), headers=BROWSER), ctx
 
 
 def _login(c: TestClient, user: str, password: str = PASSWORD) -> int:

@@ -32,6 +32,7 @@ from camgrid.registry import service as registry
 from camgrid.vocabulary import OUTSIDE_SCOPE
 from tests.access.world import ADMIN, PASSWORD, T0, World, build, camera
 from tests.backends import backend_env
+from tests.seeding import BROWSER
 
 SCOPE = Scope(frozenset({"cam-a1", "cam-a2"}), frozenset({"F-D-01", "S-cam-a1", "S-cam-a2", "U-1"}))
 
@@ -127,7 +128,7 @@ def test_the_websocket_sends_each_incident_as_rest_shows_it(world: tuple[World, 
     theirs = _store(w, "camera", "cam-b", ["cam-b"], None)
     with unit_of_work(w.factory) as s:
         items = [health.get_incident(session=s, incident_id=i) for i in (theirs, across, by_place)]
-    with TestClient(create_app(ctx)) as client:
+    with TestClient(create_app(ctx), headers=BROWSER) as client:
         assert client.post("/api/auth/login", json={"username": "op1", "password": PASSWORD}).status_code == 200
         rest = {i["id"]: i for i in client.get("/api/incidents").json()}
         assert set(rest) == {across, by_place}

@@ -22,6 +22,7 @@ from camgrid.health.wiring import LiveIncidents
 from camgrid.vocabulary import AuditAction
 from tests.access.world import ADMIN, PASSWORD, T0, World, build
 from tests.backends import backend_env
+from tests.seeding import BROWSER
 
 USERS = (
     ("op1", "operator", ["D-01"]),
@@ -45,7 +46,7 @@ def app(tmp_path: Path) -> tuple[World, TestClient]:
             )  # fmt: skip
     live = LiveIncidents(factory=w.factory, clock=w.clock)  # the registry's topology; its pump is not started
     ctx = AppContext(settings=settings, factory=w.factory, clock=w.clock, audit=w.log, incidents=live)
-    return w, TestClient(create_app(ctx))
+    return w, TestClient(create_app(ctx), headers=BROWSER)
 
 
 def _as(client: TestClient, name: str) -> TestClient:
@@ -117,7 +118,7 @@ def test_out_of_district_is_answered_as_does_not_exist_and_plans_are_cut(app: tu
     wrong = []
     logged_in = {}
     for name in ("sup2", "adm2"):  # a login costs a password hash: once per user
-        logged_in[name] = TestClient(client.app)
+        logged_in[name] = TestClient(client.app, headers=BROWSER)
         assert _as(logged_in[name], name) is logged_in[name]
     for user, method, path, body in CAMERA_ROUTES + ID_ROUTES:
         kind = path.split("/")[2]

@@ -30,7 +30,7 @@ from camgrid.registry import service as registry
 from camgrid.registry.schemas import CameraIn
 from camgrid.vocabulary import AuditAction, Role
 from tests.backends import backend_env
-from tests.seeding import SEED
+from tests.seeding import BROWSER, SEED
 
 PASSWORD = "auditor-test-password"
 T0 = int(datetime(2026, 11, 10, tzinfo=UTC).timestamp()) * NS_PER_S
@@ -82,7 +82,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         log.checkpoint()
     log.append(Entry(who="op", action=AuditAction.LIVE_START, camera="cam-a"))
     ctx = AppContext(settings=settings, factory=factory, clock=clock, audit=log)
-    return World(TestClient(create_app(ctx)), log)
+    return World(TestClient(create_app(ctx), headers=BROWSER), log)
 
 
 def _verifier(c: TestClient) -> Verifier:
@@ -209,6 +209,7 @@ def test_the_export_is_audited_and_verifies_offline(world: World, tmp_path: Path
         "entries.jsonl",
         "key.pub",
         "leaf_hashes.bin",
+        "witness_answers.json",
     ]
     result = verify_export(tmp_path, key_text=_verifier(c).text())
     assert result.ok, result.message

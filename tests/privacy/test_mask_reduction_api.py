@@ -21,6 +21,7 @@ from camgrid.privacy import service as masks
 from camgrid.vocabulary import AuditAction
 from tests.access.world import ADMIN, PASSWORD, QUARTER, T0, World, build
 from tests.backends import backend_env
+from tests.seeding import BROWSER
 
 TINY = [[[0.5, 0.0], [0.5001, 0.0], [0.5, 0.0001]]]
 SMALLER = [[[0.5, 0.0], [1.0, 0.0], [1.0, 0.25], [0.5, 0.25]]]
@@ -41,7 +42,7 @@ def app(tmp_path: Path) -> tuple[World, TestClient]:
                 districts=districts, now_ns=T0,
             )  # fmt: skip
     ctx = AppContext(settings=settings, factory=w.factory, clock=w.clock, audit=w.log)
-    return w, TestClient(create_app(ctx))
+    return w, TestClient(create_app(ctx), headers=BROWSER)
 
 
 def _as(client: TestClient, name: str) -> TestClient:

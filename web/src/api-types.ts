@@ -135,7 +135,7 @@ export interface paths {
         put?: never;
         /**
          * Login
-         * @description The one route open without a session. Failed logins are rate-limited per user name and per address.
+         * @description The one route open without a session. Failed logins are throttled (``api.login_throttle``).
          */
         post: operations["login_api_auth_login_post"];
         delete?: never;
@@ -1315,11 +1315,17 @@ export interface components {
         ExportIn: {
             /** Camera */
             camera: string;
-            /** From Ms */
+            /**
+             * From Ms
+             * @description UTC milliseconds since 1970 (before 2200)
+             */
             from_ms: number;
             /** Reason */
             reason: string;
-            /** To Ms */
+            /**
+             * To Ms
+             * @description UTC milliseconds since 1970 (before 2200)
+             */
             to_ms: number;
         };
         /**
@@ -1430,7 +1436,10 @@ export interface components {
              * @enum {string}
              */
             state: "out" | "restored";
-            /** T Ms */
+            /**
+             * T Ms
+             * @description UTC milliseconds since 1970 (before 2200)
+             */
             t_ms: number;
         };
         /** GapOut */
@@ -1477,11 +1486,17 @@ export interface components {
         HoldIn: {
             /** Camera */
             camera: string;
-            /** From Ms */
+            /**
+             * From Ms
+             * @description UTC milliseconds since 1970 (before 2200)
+             */
             from_ms: number;
             /** Reason */
             reason: string;
-            /** To Ms */
+            /**
+             * To Ms
+             * @description UTC milliseconds since 1970 (before 2200)
+             */
             to_ms: number;
             /**
              * Until Ms
@@ -2047,7 +2062,10 @@ export interface components {
             on_battery: boolean;
             /** Site */
             site: string;
-            /** T Ms */
+            /**
+             * T Ms
+             * @description UTC milliseconds since 1970 (before 2200)
+             */
             t_ms: number;
         };
         /** UserIn */
@@ -2666,7 +2684,9 @@ export interface operations {
     timeline_api_cameras__camera_id__timeline_get: {
         parameters: {
             query: {
+                /** @description UTC milliseconds since 1970 (before 2200) */
                 from_ms: number;
+                /** @description UTC milliseconds since 1970 (before 2200) */
                 to_ms: number;
             };
             header?: never;
@@ -3310,7 +3330,9 @@ export interface operations {
                 by?: "camera" | "site" | "feeder" | "district" | "city";
                 /** @description 1: add lost coverage (planner visibility; slow the first time) */
                 coverage?: number;
+                /** @description UTC milliseconds since 1970 (before 2200) */
                 from_ms: number;
+                /** @description UTC milliseconds since 1970 (before 2200) */
                 to_ms: number;
             };
             header?: never;
@@ -3343,9 +3365,11 @@ export interface operations {
         parameters: {
             query: {
                 by?: "camera" | "site" | "feeder" | "district" | "city";
+                /** @description UTC milliseconds since 1970 (before 2200) */
                 from_ms: number;
                 /** @description Bucket length (at most 500 buckets) */
                 step_ms?: number;
+                /** @description UTC milliseconds since 1970 (before 2200) */
                 to_ms: number;
             };
             header?: never;
@@ -3397,7 +3421,9 @@ export interface operations {
     power_cuts_api_reports_power_cuts_get: {
         parameters: {
             query: {
+                /** @description UTC milliseconds since 1970 (before 2200) */
                 from_ms: number;
+                /** @description UTC milliseconds since 1970 (before 2200) */
                 to_ms: number;
             };
             header?: never;

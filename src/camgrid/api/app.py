@@ -8,9 +8,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic.json_schema import models_json_schema
 from starlette.routing import BaseRoute
@@ -31,10 +31,13 @@ from camgrid.api import (
 )
 from camgrid.api.context import AppContext
 from camgrid.api.deps import User, principal_of, secret_of
+from camgrid.api.limits import BodyLimit, route_limits
+from camgrid.api.proxies import ClientAddress
 from camgrid.api.schemas import CameraEvent, Hello, LiveCodec, LiveOffline, LiveOrigin
 from camgrid.api.security import TransportSecurity
 from camgrid.health.schemas import IncidentEvent
 
+log = logging.getLogger("camgrid.api")
 STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
 # The only routes open without a session: the login call, and the page and assets that draw the login form.
 PUBLIC_PATHS = frozenset({"/", "/login", "/api/auth/login", "/assets"})
@@ -89,6 +92,12 @@ def create_app(ctx: AppContext) -> FastAPI:
 
         ctx.audit = AuditLog.open(ctx.factory.kw["bind"], home=ctx.settings.home, clock=ctx.clock)
     app.add_middleware(RequireSession, ctx=ctx)
+    # Added later is further out: bodies are bounded before anything reads them; the client's address is settled
+    # before anyone (the session check, the audit log, the login throttle) reads it. docs/design/limits-before-work.md
+    app.add_middleware(ClientAddress, trusted=ctx.settings.api.trusted_proxies)
+    api = ctx.settings.api
+    app.add_middleware(BodyLimit, default_bytes=api.max_body_bytes, routes=route_limits(api))
+    app.add_exception_handler(Exception, last_resort)
     # Outermost: every response (a 401 too) carries the security headers; a foreign page is refused first.
     app.add_middleware(TransportSecurity, allowed_origins=ctx.settings.server.allowed_origins)
     for router in (routes_auth.router, routes_cameras.router, routes_live.router, routes_exports.router):
@@ -172,6 +181,13 @@ class RequireSession:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+async def last_resort(request: Request, exc: Exception) -> JSONResponse:
+    """An error no route expected: logged with its traceback, answered 500 with nothing from it (a traceback would
+    show code, paths and data to whoever caused it)."""
+    log.error("unexpected error answering %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse({"detail": "internal error (logged)"}, status_code=500)
 
 
 def all_routes(app: FastAPI) -> list[BaseRoute]:

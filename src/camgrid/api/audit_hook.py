@@ -44,4 +44,5 @@ def audit(
 
 
 def address_of(request: Request) -> str:
+    """The client's address: the peer, or what a trusted proxy says it is (``api.proxies.ClientAddress``)."""
     return request.client.host if request.client else ""

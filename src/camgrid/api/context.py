@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from camgrid import vocabulary as vocab
-from camgrid.access.ratelimit import LoginLimiter
+from camgrid.access.ratelimit import LoginLimiter, ThrottlePolicy
 from camgrid.clock import Clock
 from camgrid.config import Settings
 from camgrid.live.hub import SUB, LiveHub
@@ -81,7 +81,7 @@ class AppContext:
     recorder: Recorder | None = None
     hub: LiveHub | None = None
     states: StateStore = field(default_factory=StateStore)
-    limiter: LoginLimiter = field(default_factory=LoginLimiter)
+    limiter: LoginLimiter = field(init=False)  # the login throttle, from ``api.*`` (tests may replace it)
     base_map: dict[str, Any] | None = None
     base_map_json: bytes | None = None  # /api/map/base, encoded once
     masks: Any = None  # camgrid.privacy.wiring.MaskSync when a recorder runs in this process
@@ -90,6 +90,9 @@ class AppContext:
     session_ttl_s: float = 12 * 3600.0
     incidents: Any = None  # camgrid.health.wiring.LiveIncidents when serve runs the outage correlation
     feed: Any = None  # camgrid.cluster.control.StateFeed: a cluster's camera states from the bus (central node)
+
+    def __post_init__(self) -> None:
+        self.limiter = LoginLimiter(ThrottlePolicy.from_config(self.settings.api))
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         """Wire the recorder's packets and state changes into the live hub and the state store."""

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from camgrid.access import service as access
 from camgrid.access.service import Principal
+from camgrid.api import login_throttle
 from camgrid.api.acting import actor, answering, writer
 from camgrid.api.audit_hook import address_of, audit
 from camgrid.api.deps import COOKIE, User, bearer_of, ctx_of, db
@@ -29,20 +30,14 @@ def _me(p: Principal, timezone: str) -> dict[str, object]:
 
 @router.post("/login", response_model=Me, responses={429: {"model": LoginThrottled}})
 def login(body: Login, request: Request, session: Session = Depends(db)) -> Response:
-    """The one route open without a session. Failed logins are rate-limited per user name and per address."""
+    """The one route open without a session. Failed logins are throttled (``api.login_throttle``)."""
     ctx = ctx_of(request)
-    keys = [f"user:{body.username.lower()}", f"addr:{request.client.host if request.client else '?'}"]
-    now = ctx.clock.monotonic()  # the injected clock: tests drive the throttle without waiting
-    wait = ctx.limiter.retry_after(keys, now)
-    if wait > 0:
-        return JSONResponse(
-            {"detail": f"too many failed logins: try again in {int(wait) + 1} s", "retry_after_s": int(wait) + 1},
-            status_code=429,
-            headers={"Retry-After": str(int(wait) + 1)},
-        )
+    refused = login_throttle.throttled(request, body.username)
+    if refused is not None:
+        return refused
     user = access.authenticate(session=session, username=body.username, password=body.password)
     if user is None:
-        ctx.limiter.failed(keys, now)
+        login_throttle.failed(request, body.username)
         audit(ctx, who=body.username[:64], action=AuditAction.LOGIN_FAILED, address=address_of(request))
         raise HTTPException(401, "wrong username or password")
     who = access.principal(user)
@@ -55,7 +50,7 @@ def login(body: Login, request: Request, session: Session = Depends(db)) -> Resp
             ttl_s=ctx.session_ttl_s,
             now_ns=ctx.clock.wall_ns(),
         )
-    ctx.limiter.succeeded(keys[:1])
+    login_throttle.succeeded(request, body.username)
     # The request owns its unit of work: commit before the cookie leaves, or the browser's next request may race it.
     session.commit()
     resp = JSONResponse(_me(who, ctx.settings.timezone))

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import func, select
@@ -16,6 +16,7 @@ from starlette.background import BackgroundTask
 from camgrid.access.service import Principal
 from camgrid.api.acting import actor, answering, writer
 from camgrid.api.audit_hook import address_of, audit
+from camgrid.api.bounds import CameraId, QueryMs, RowId
 from camgrid.api.deps import ctx_of, db, require
 from camgrid.api.schemas import (
     CameraColumns,
@@ -202,7 +203,7 @@ def cameras(request: Request, who: Principal = require("map"), session: Session 
 
 @router.get("/cameras/{camera_id}")
 def camera(
-    camera_id: str, request: Request, who: Principal = require("map"), session: Session = Depends(db)
+    camera_id: CameraId, request: Request, who: Principal = require("map"), session: Session = Depends(db)
 ) -> CameraOut:
     cam = _camera(session, who, camera_id)
     st = ctx_of(request).states.get(cam.id)
@@ -246,7 +247,7 @@ def _window(w: CameraMaintenance) -> MaintenanceOut:
 
 @router.post("/cameras/{camera_id}/maintenance")
 def maintenance(
-    camera_id: str,
+    camera_id: CameraId,
     body: MaintenanceIn,
     request: Request,
     who: Principal = require("cameras.maintenance"),
@@ -274,10 +275,10 @@ def maintenance(
 
 @router.get("/cameras/{camera_id}/timeline")
 def timeline(
-    camera_id: str,
+    camera_id: CameraId,
     request: Request,
-    from_ms: int = Query(..., ge=0),
-    to_ms: int = Query(..., ge=0),
+    from_ms: QueryMs,
+    to_ms: QueryMs,
     who: Principal = require("playback"),
     session: Session = Depends(db),
 ) -> Timeline:
@@ -315,7 +316,7 @@ def timeline(
 
 @router.get("/segments/{segment_id}/media", response_class=Response, responses=VIDEO)
 def segment_media(
-    segment_id: int, request: Request, who: Principal = require("playback"), session: Session = Depends(db)
+    segment_id: RowId, request: Request, who: Principal = require("playback"), session: Session = Depends(db)
 ) -> Response:
     """The segment's fMP4, ranges honoured. A segment recorded on another node of a cluster is streamed from that
     node (``cluster.address``, with that node's credential derived from ``cluster.media_secret``); 503 naming the

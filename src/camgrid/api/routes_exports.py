@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from camgrid.access.policy import allowed
 from camgrid.access.service import Principal
 from camgrid.api.acting import actor, answering, writer
+from camgrid.api.bounds import NameInPath, TimeMs
 from camgrid.api.deps import ctx_of, db, require
 from camgrid.api.schemas import ExportOut
 from camgrid.cluster import media
@@ -34,8 +35,8 @@ EXPORT_FILE: dict[int | str, dict[str, Any]] = {
 
 class ExportIn(BaseModel):
     camera: str = Field(min_length=1, max_length=64)
-    from_ms: int = Field(ge=0)
-    to_ms: int = Field(ge=0)
+    from_ms: TimeMs
+    to_ms: TimeMs
     reason: str = Field(min_length=3, max_length=500)
 
 
@@ -112,7 +113,7 @@ def create(
 
 @router.post("/{export_id}/approve", response_model=ExportOut)
 def approve(
-    export_id: str,
+    export_id: NameInPath,
     body: Decision,
     request: Request,
     who: Principal = require("export.approve"),
@@ -146,7 +147,7 @@ def approve(
 
 @router.post("/{export_id}/refuse", response_model=ExportOut)
 def refuse(
-    export_id: str,
+    export_id: NameInPath,
     body: Decision,
     request: Request,
     who: Principal = require("export.approve"),
@@ -176,7 +177,7 @@ def list_exports(
 
 @router.get("/{export_id}", response_model=ExportOut)
 def get_export(
-    export_id: str, request: Request, who: Principal = require("export.read"), session: Session = Depends(db)
+    export_id: NameInPath, request: Request, who: Principal = require("export.read"), session: Session = Depends(db)
 ) -> dict[str, Any]:
     with answering():
         row = exports.export_for(session=session, actor=actor(request, who), export_id=export_id)
@@ -185,8 +186,8 @@ def get_export(
 
 @router.get("/{export_id}/files/{name}", response_class=FileResponse, responses=EXPORT_FILE)
 def export_file(
-    export_id: str,
-    name: str,
+    export_id: NameInPath,
+    name: NameInPath,
     request: Request,
     who: Principal = require("export.read"),
     session: Session = Depends(db),

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from camgrid.access.service import Principal
 from camgrid.api.acting import actor, answering, not_found, writer
+from camgrid.api.bounds import MAX_MS, QueryMs, RowId, TimeMs
 from camgrid.api.deps import ctx_of, db, require
 from camgrid.api.health_coverage import registry_coverage
 from camgrid.auditing import NotVisible
@@ -59,14 +60,14 @@ class FeederOutageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     feeder: str = Field(min_length=1, max_length=64)
     state: Literal["out", "restored"]
-    t_ms: int = Field(ge=0)
+    t_ms: TimeMs
 
 
 class UpsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     site: str = Field(min_length=1, max_length=64)
     on_battery: bool
-    t_ms: int = Field(ge=0)
+    t_ms: TimeMs
 
 
 def _allowed(session: Session, who: Principal) -> set[str] | None:
@@ -106,13 +107,13 @@ def incidents(
 
 
 @router.get("/incidents/{incident_id}")
-def incident(incident_id: int, who: Principal = READ, session: Session = Depends(db)) -> IncidentView:
+def incident(incident_id: RowId, who: Principal = READ, session: Session = Depends(db)) -> IncidentView:
     return IncidentView.of(_visible_incident(session, who, incident_id))
 
 
 @router.post("/incidents/{incident_id}/ack", response_model=IncidentView)
 def acknowledge(
-    incident_id: int,
+    incident_id: RowId,
     body: TextIn,
     request: Request,
     who: Principal = ACT,
@@ -132,7 +133,7 @@ def acknowledge(
 
 @router.post("/incidents/{incident_id}/comment", response_model=IncidentView)
 def comment(
-    incident_id: int,
+    incident_id: RowId,
     body: TextIn,
     request: Request,
     who: Principal = ACT,
@@ -155,7 +156,7 @@ def comment(
 
 @router.post("/suggestions/{suggestion_id}", response_model=SuggestionDecision)
 def decide(
-    suggestion_id: int,
+    suggestion_id: RowId,
     body: DecisionIn,
     request: Request,
     who: Principal = DECIDE,
@@ -217,8 +218,8 @@ def ups(body: UpsIn, request: Request, who: Principal = EVIDENCE) -> dict[str, A
 @router.get("/reports/availability")
 def availability(
     request: Request,
-    from_ms: int = Query(ge=0),
-    to_ms: int = Query(ge=0),
+    from_ms: QueryMs,
+    to_ms: QueryMs,
     by: Grouping = "district",
     coverage: int = Query(0, ge=0, le=1, description="1: add lost coverage (planner visibility; slow the first time)"),
     who: Principal = REPORTS,
@@ -259,9 +260,9 @@ def _period(request: Request, from_ms: int, to_ms: int) -> tuple[int, int]:
 @router.get("/reports/availability-series")
 def availability_series(
     request: Request,
-    from_ms: int = Query(ge=0),
-    to_ms: int = Query(ge=0),
-    step_ms: int = Query(3_600_000, ge=60_000, description="Bucket length (at most 500 buckets)"),
+    from_ms: QueryMs,
+    to_ms: QueryMs,
+    step_ms: int = Query(3_600_000, ge=60_000, le=MAX_MS, description="Bucket length (at most 500 buckets)"),
     by: Grouping = "district",
     who: Principal = REPORTS,
     session: Session = Depends(db),
@@ -280,8 +281,8 @@ def availability_series(
 @router.get("/reports/power-cuts")
 def power_cuts(
     request: Request,
-    from_ms: int = Query(ge=0),
-    to_ms: int = Query(ge=0),
+    from_ms: QueryMs,
+    to_ms: QueryMs,
     who: Principal = REPORTS,
     session: Session = Depends(db),
 ) -> PowerCutReport:

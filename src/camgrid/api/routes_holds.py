@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from camgrid.access.service import Principal
 from camgrid.api.acting import actor, answering, writer
+from camgrid.api.bounds import RowId, TimeMs
 from camgrid.api.deps import ctx_of, db, require
 from camgrid.api.schemas import HoldOut
 from camgrid.auditing import failing_after
@@ -25,10 +26,10 @@ MAX_MS = holds.MAX_NS // MS  # what the store can keep (2262): beyond, 422 befor
 
 class HoldIn(BaseModel):
     camera: str = Field(min_length=1, max_length=64)
-    from_ms: int = Field(ge=0, le=MAX_MS)
-    to_ms: int = Field(ge=0, le=MAX_MS)
+    from_ms: TimeMs
+    to_ms: TimeMs
     reason: str = Field(min_length=3, max_length=holds.MAX_REASON)
-    until_ms: int | None = Field(None, ge=0, le=MAX_MS, description="When the hold ends (none: until lifted)")
+    until_ms: TimeMs | None = Field(None, description="When the hold ends (none: until lifted)")
 
 
 class ReleaseIn(BaseModel):
@@ -74,7 +75,7 @@ def create(
 
 @router.post("/{hold_id}/release", response_model=HoldOut)
 def release(
-    hold_id: int, body: ReleaseIn, request: Request, who: Principal = require("hold"), session: Session = Depends(db)
+    hold_id: RowId, body: ReleaseIn, request: Request, who: Principal = require("hold"), session: Session = Depends(db)
 ) -> dict[str, Any]:
     """End a hold now (the hold stays listed, with its end): retention may then delete the footage by age."""
     with answering():

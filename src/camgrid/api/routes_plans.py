@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from camgrid.access.service import Principal
 from camgrid.api.acting import actor, answering
 from camgrid.api.audit_hook import address_of, audit
+from camgrid.api.bounds import CameraId, NameInPath
 from camgrid.api.deps import ctx_of, db, require
 from camgrid.api.routes_cameras import VIDEO
 from camgrid.api.schemas import FeatureCollection, PlanInfo
@@ -64,10 +65,14 @@ def list_plans(request: Request, who: Principal = require("map")) -> list[PlanIn
 
 
 @router.get("/plans/{name}")
-def get_plan(name: str, request: Request, who: Principal = require("map")) -> FeatureCollection:
+def get_plan(name: NameInPath, request: Request, who: Principal = require("map")) -> FeatureCollection:
     """The plan; cut to the user's districts (their cameras, views and points, their coverage rows)."""
     path = _plans_dir(request) / f"{name}.geojson"
-    if "/" in name or ".." in name or not path.is_file():
+    try:
+        found = "/" not in name and ".." not in name and path.is_file()
+    except OSError:  # a name no file can have (longer than 255 bytes): no such plan
+        found = False
+    if not found:
         raise HTTPException(404, "no such plan")
     doc = scope_plan(json.loads(path.read_text()), sorted(who.districts))
     if doc is None:
@@ -77,7 +82,7 @@ def get_plan(name: str, request: Request, who: Principal = require("map")) -> Fe
 
 @router.get("/cameras/{camera_id}/snapshot.mp4", response_class=Response, responses=VIDEO)
 def snapshot(
-    camera_id: str, request: Request, who: Principal = require("snapshot"), session: Session = Depends(db)
+    camera_id: CameraId, request: Request, who: Principal = require("snapshot"), session: Session = Depends(db)
 ) -> Response:
     """The newest recorded keyframe as a one-picture MP4 (already masked: it comes from storage). Audited."""
     with answering():

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from camgrid.access.service import Principal
 from camgrid.api.acting import actor, answering, writer
+from camgrid.api.bounds import CameraId
 from camgrid.api.deps import ctx_of, db, require
 from camgrid.api.schemas import MaskOut
 from camgrid.privacy import service as masks
@@ -64,7 +65,7 @@ def _status(exc: MaskError) -> int:
 
 @router.get("/{camera_id}/mask", response_model=MaskOut)
 def get_mask(
-    camera_id: str, request: Request, who: Principal = require("masks.read"), session: Session = Depends(db)
+    camera_id: CameraId, request: Request, who: Principal = require("masks.read"), session: Session = Depends(db)
 ) -> dict[str, Any]:
     with answering():
         camera_for(session=session, actor=actor(request, who), camera_id=camera_id)
@@ -73,7 +74,7 @@ def get_mask(
 
 @router.put("/{camera_id}/mask", response_model=MaskOut)
 def put_mask(
-    camera_id: str,
+    camera_id: CameraId,
     body: MaskIn,
     request: Request,
     who: Principal = require("masks.write"),
@@ -102,7 +103,7 @@ def put_mask(
 
 @router.delete("/{camera_id}/mask", response_model=MaskOut)
 def request_removal(
-    camera_id: str,
+    camera_id: CameraId,
     request: Request,
     who: Principal = require("masks.write"),
     session: Session = Depends(db),
@@ -126,7 +127,7 @@ def request_removal(
 
 @router.post("/{camera_id}/mask/approve-removal", response_model=MaskOut)
 def approve_removal(
-    camera_id: str,
+    camera_id: CameraId,
     request: Request,
     body: ApproveIn | None = None,
     who: Principal = require("masks.approve"),

@@ -65,6 +65,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, record: bool, 
             ssl_keyfile=str(where.keyfile) if where.keyfile else None,
             log_level="warning",
             ws_max_size=1 << 20,
+            proxy_headers=False,  # X-Forwarded-For only from api.trusted_proxies (camgrid.api.proxies)
             timeout_graceful_shutdown=5,
         )
     finally:
