@@ -212,6 +212,9 @@ def make_city(tmp_path: Path, count: int, *, h265_every: int = 4, extra_env: dic
             "CAMGRID_SIM__CACHE_DIR": str(CLIP_CACHE),
             "CAMGRID_SIM__CLIP_SECONDS": "4",
             "CAMGRID_RECORDER__METRICS_PORT": str(metrics),
+            # Every process of the city (a cluster's nodes have homes of their own) opens the camera passwords with
+            # the key the import made (docs/design/secrets-at-rest.md).
+            "CAMGRID_SECRETS__KEY_FILE": str(home / "secrets.key"),
             "PYTHONUNBUFFERED": "1",
         }
     )

@@ -523,6 +523,15 @@ class WitnessConfig(_Section):
     )
 
 
+class SecretsConfig(_Section):
+    key_file: Path | None = Field(
+        None,
+        description="File with the key that seals camera passwords and credential URLs in the database (mode "
+        "0600, made on first use); relative to the home; default <home>/secrets.key. Every node of a cluster "
+        "needs a copy of the same file",
+    )
+
+
 class Settings(_Section):
     home: Path = Field(Path("var"), description="Folder with the config, the database and the recordings")
     log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$", description="Log level")
@@ -539,10 +548,17 @@ class Settings(_Section):
     cluster: ClusterConfig = Field(default_factory=ClusterConfig, description="Recorder node of a cluster")
     witness: WitnessConfig = Field(default_factory=WitnessConfig, description="Witnesses of the audit log")
     access: AccessConfig = Field(default_factory=AccessConfig, description="Sign-in, sessions, tokens and revocation")
+    secrets: SecretsConfig = Field(default_factory=SecretsConfig, description="Secrets at rest")
 
     @property
     def recordings_dir(self) -> Path:
         return self.home / "recordings"
+
+    @property
+    def secrets_key_path(self) -> Path:
+        """Where the key that seals camera credentials is (docs/design/secrets-at-rest.md)."""
+        key = self.secrets.key_file
+        return self.home / "secrets.key" if key is None else self.home / key
 
     @property
     def database_url(self) -> str:

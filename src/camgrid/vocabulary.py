@@ -125,6 +125,7 @@ class AuditAction(StrEnum):
     CAMERAS_IMPORT = "cameras.import"
     CAMERA_UPDATE = "camera.update"
     CAMERA_MAINTENANCE = "camera.maintenance"
+    CAMERAS_EXPORT_SECRETS = "cameras.export.secrets"
     USER_CREATE = "user.create"
     USER_UPDATE = "user.update"
     USER_DISABLE = "user.disable"

@@ -22,6 +22,7 @@ from camgrid.clock import SystemClock
 from camgrid.config import load_settings
 from camgrid.db.engine import make_engine, session_factory, unit_of_work
 from camgrid.db.migrate import upgrade
+from camgrid.db.secrets import SecretBox
 from camgrid.geo.osm import load_city
 from camgrid.health.incidents import CorrelationEngine
 from camgrid.health.models import IncidentSuggestion
@@ -179,7 +180,9 @@ def _app(tmp_path: Path) -> tuple[TestClient, Any]:
     now = time.time_ns()
     log = seed_log(engine, settings.home)
     with unit_of_work(factory) as s:
-        import_cameras(session=s, audit=log, actor=SEED, rows=rows, now_ns=now)
+        import_cameras(
+            session=s, audit=log, actor=SEED, rows=rows, now_ns=now, box=SecretBox(settings.secrets_key_path)
+        )
     for name, role, districts in (
         ("op", "operator", None),
         ("sup", "supervisor", None),

@@ -9,16 +9,18 @@ the ones a later revision rebuilds (SQLite's batch mode copies a table to add a 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, MetaData, Table, inspect, select
+from sqlalchemy import Engine, MetaData, Table, inspect, select, text
 
 from camgrid.db.engine import make_engine
 from camgrid.db.migrate import MIGRATIONS, upgrade
+from camgrid.db.secrets import SecretBox
 from tests.backends import db_url
 
 
@@ -104,7 +106,18 @@ def test_upgrade_from_an_earlier_revision_keeps_the_rows_and_reaches_the_head_sc
     assert written, f"revision {revision} has tables"
     assert schema(old) != schema(fresh), "the comparison sees the revisions' differences"
 
-    upgrade(old)
+    key = tmp_path / "secrets.key"
+    upgrade(old, secrets_key=key)
+
+    # 0012 seals cameras.password into cameras.credentials (docs/design/secrets-at-rest.md): the password is gone
+    # from the clear columns and opens from the sealed one.
+    sealed = written.get("cameras") and "password" in written["cameras"][0]
+    if sealed:
+        box = SecretBox(key)
+        with old.connect() as conn:
+            got = dict(conn.execute(text("SELECT id, credentials FROM cameras")).all())
+        for row in written["cameras"]:
+            assert json.loads(box.open(got[row["id"]], owner=row["id"])) == {"password": row.pop("password")}
 
     assert schema(old) == schema(fresh)
     meta = MetaData()

@@ -170,7 +170,7 @@ def test_sql_layer(tmp_path: Path) -> None:
             s.execute(
                 text(
                     "insert into cameras (id, name, lat, lon, district_id, site_id, feeder_id, uplink_id, rtsp_url,"
-                    " sub_rtsp_url, username, password, status, updated_ns, revision)"
+                    " sub_rtsp_url, username, credentials, status, updated_ns, revision)"
                     " values (:i, :i, 0, 0, :d, :s, :f, 'U1', 'rtsp://x', '', '', '', 'active', 0, 1)"
                 ),
                 {"i": c.id, "d": c.district, "s": c.site, "f": c.feeder},

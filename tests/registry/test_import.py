@@ -207,8 +207,9 @@ def test_planned_cameras_import_as_planned_and_are_not_recorded(tmp_path: Path) 
     listed = run(home, "cameras", "list").stdout
     assert "plan-1" in listed and "planned" in listed
     from camgrid.db.engine import make_engine, session_factory, unit_of_work
+    from camgrid.db.secrets import SecretBox
     from camgrid.storage.recorder import load_sources
 
     engine = make_engine(home_db_url(home))
     with unit_of_work(session_factory(engine)) as s:
-        assert load_sources(s, "local") == [], "a planned camera is never recorded"
+        assert load_sources(s, "local", SecretBox(home / "secrets.key")) == [], "a planned camera is never recorded"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from collections import defaultdict
 from pathlib import Path
 
@@ -32,3 +33,4 @@ def test_layout_shape(count: int, tmp_path: Path) -> None:
     parsed = parse_camera_file(path)
     assert not parsed.errors and len(parsed.rows) == count
     assert [c.codec for c in read_registry(path)] == [c.codec for c in cams]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600, "it holds the cameras' passwords (secrets-at-rest.md)"

@@ -1,16 +1,21 @@
-"""``camgrid cameras``: import (audited as ``cli:<login>`` by the registry service), list, export."""
+"""``camgrid cameras``: import (audited as ``cli:<login>`` by the registry service), list, export.
+
+Nothing here prints a password or a credential URL: lists and exports show redacted URLs; only ``export
+--with-secrets`` writes the real ones, audited by the registry service (docs/design/secrets-at-rest.md)."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import click
 
 from camgrid.auditing import cli_actor
 from camgrid.cli.acting import audit_log, refusals
-from camgrid.cli.common import open_db, settings_from
+from camgrid.cli.common import box_of, open_db, settings_from
 from camgrid.clock import SystemClock
 from camgrid.db.engine import unit_of_work
 from camgrid.registry import io as regio
@@ -50,6 +55,7 @@ def cameras_import(ctx: click.Context, file: Path, status: str) -> None:
             actor=cli_actor(),
             rows=parsed.rows,
             now_ns=SystemClock().wall_ns(),
+            box=box_of(settings),
             status=status,
         )
     click.echo(
@@ -127,19 +133,38 @@ def cameras_list(ctx: click.Context, district: str | None, as_json: bool) -> Non
 @cameras.command("export")
 @click.option("--format", "fmt", type=click.Choice(["csv", "geojson"]), default="csv", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="File to write (default stdout).")
+@click.option(
+    "--with-secrets",
+    is_flag=True,
+    help="Also write passwords and the real URLs (audited; needs --out, written with mode 0600).",
+)
 @click.pass_context
-def cameras_export(ctx: click.Context, fmt: str, out: Path | None) -> None:
-    """Export cameras in the import format, without passwords."""
+def cameras_export(ctx: click.Context, fmt: str, out: Path | None, with_secrets: bool) -> None:
+    """Export cameras in the import format, without passwords and with redacted URLs (unless --with-secrets)."""
+    if with_secrets and out is None:
+        raise click.UsageError("--with-secrets writes to a file only: give --out")
     settings = settings_from(ctx)
-    _, factory = open_db(settings)
-    with unit_of_work(factory) as session:
-        rows = service.export_rows(service.list_cameras(session=session))
-    stream = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
+    engine, factory = open_db(settings)
+    with refusals(), unit_of_work(factory) as session:
+        if with_secrets:
+            rows = service.export_rows_with_secrets(
+                session=session, audit=audit_log(settings, engine), actor=cli_actor(), box=box_of(settings)
+            )
+        else:
+            rows = service.export_rows(service.list_cameras(session=session))
+    stream: TextIO
+    if out is not None:
+        if with_secrets:  # made 0600 before the first secret is written, whatever the umask
+            out.unlink(missing_ok=True)
+            os.close(os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        stream = out.open("w", encoding="utf-8", newline="")
+    else:
+        stream = sys.stdout
     try:
         if fmt == "csv":
-            regio.write_csv(rows, stream)
+            regio.write_csv(rows, stream, with_secrets=with_secrets)
         else:
-            json.dump(regio.to_geojson(rows), stream, indent=1)
+            json.dump(regio.to_geojson(rows, with_secrets=with_secrets), stream, indent=1)
             stream.write("\n")
     finally:
         if out:

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from camgrid.access import service as access
 from camgrid.auditing import AuditWriter, cli_actor
 from camgrid.cli.acting import audit_log
-from camgrid.cli.common import open_db, settings_from
+from camgrid.cli.common import box_of, open_db, settings_from
 from camgrid.clock import SystemClock
 from camgrid.db.engine import unit_of_work
 from camgrid.registry import io as regio
@@ -60,7 +60,12 @@ def demo(ctx: click.Context, count: int, duration: float | None) -> None:
         log = audit_log(settings, engine)
         with unit_of_work(factory) as session:
             summary = registry.import_cameras(
-                session=session, audit=log, actor=cli_actor(), rows=parsed.rows, now_ns=SystemClock().wall_ns()
+                session=session,
+                audit=log,
+                actor=cli_actor(),
+                rows=parsed.rows,
+                now_ns=SystemClock().wall_ns(),
+                box=box_of(settings),
             )
         click.echo(f"  registry: {summary.total} cameras ({summary.added} new) from {registry_file}")
         user, password = _demo_login(settings.home, factory, log)

@@ -10,12 +10,10 @@ from pathlib import Path
 
 import click
 
-from camgrid.cli.common import settings_from, setup_logging
+from camgrid.cli.common import open_db, settings_from, setup_logging
 from camgrid.clock import SystemClock
 from camgrid.cluster.certs import issue_node_cert
 from camgrid.cluster.media import node_credential as node_credential_of
-from camgrid.db.engine import make_engine, session_factory
-from camgrid.db.migrate import upgrade
 from camgrid.runtime import build
 from camgrid.vocabulary import ProcessRole
 
@@ -58,9 +56,8 @@ def node(
     if settings.database_url.startswith("sqlite"):
         log.warning("node on SQLite: fine for one machine, but nodes on other machines cannot share it")
     kwargs = {"connect_args": {"connect_timeout": 3}} if settings.database_url.startswith("postgresql") else {}
-    engine = make_engine(settings.database_url, **kwargs)
-    upgrade(engine)
-    factory = session_factory(engine)
+    # Every node needs a copy of the central node's secrets key file; a node never makes one of its own.
+    engine, factory = open_db(settings, create_key=False, **kwargs)
     from camgrid.runtime import retention_hook
 
     # Retention of what this node recorded, on its own disk (the other nodes look after theirs).

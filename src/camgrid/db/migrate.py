@@ -11,14 +11,25 @@ from sqlalchemy import Engine
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(engine: Engine, secrets_key: Path | None = None, *, create_key: bool = True) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
     cfg.attributes["engine"] = engine
+    if secrets_key is not None:
+        cfg.attributes["secrets_key"] = secrets_key  # 0012 seals the cameras' credentials with it
+        cfg.attributes["secrets_key_create"] = create_key
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database to ``revision``; idempotent."""
-    command.upgrade(alembic_config(engine), revision)
+def upgrade(
+    engine: Engine, revision: str = "head", *, secrets_key: Path | None = None, create_key: bool = True
+) -> None:
+    """Bring the database to ``revision``; idempotent. ``secrets_key``: the key file (docs/design/secrets-at-rest.md),
+    needed only when cameras with credentials are to be sealed; made if missing unless ``create_key`` is False."""
+    command.upgrade(alembic_config(engine, secrets_key, create_key=create_key), revision)
+
+
+def downgrade(engine: Engine, revision: str, *, secrets_key: Path | None = None) -> None:
+    """Take the database back to ``revision`` (0012's downgrade opens the sealed credentials with the key)."""
+    command.downgrade(alembic_config(engine, secrets_key), revision)

@@ -50,6 +50,19 @@ def wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float
     raise SystemExit(f"the central node does not answer on {url}; see {log}")
 
 
+def copy_secrets_key(central: Path, node_home: Path) -> None:
+    """Give a node its copy of the central node's key (mode 0600): the camera passwords are sealed with it
+    (docs/design/secrets-at-rest.md)."""
+    key = central / "secrets.key"
+    if key.exists():
+        fd = os.open(node_home / "secrets.key", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.fchmod(fd, 0o600)
+            os.write(fd, key.read_bytes())
+        finally:
+            os.close(fd)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--home", type=Path, default=Path("var/demo-cluster"))
@@ -135,6 +148,7 @@ def main(argv: list[str] | None = None) -> None:
             nhome.mkdir(exist_ok=True)
             address = addresses[name]
             cert, key = issue_node_cert(central, node_id=name, hosts=["127.0.0.1"], out=nhome / "tls", now=now)
+            copy_secrets_key(central, nhome)
             p = spawn(
                 name,
                 [*CAMGRID, "node", "--node", name],

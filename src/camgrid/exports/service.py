@@ -13,6 +13,7 @@ sibling of this one): when it raises :class:`SourcesUnavailable` the export stay
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import shutil
 import tempfile
@@ -87,6 +88,20 @@ SourceResolver = Callable[[Segment, Path], Path]
 def local_sources(segment: Segment, _scratch: Path) -> Path:
     """The resolver of a single machine: every segment is a local file."""
     return Path(segment.path)
+
+
+FILE_MODE = 0o640  # an exported clip is evidence: the service's user and its group, nobody else
+FOLDER_MODE = 0o750
+
+
+def _close_modes(root: Path, folder: Path) -> None:
+    """Give an export's files 0640 and its folder (and the exports root) 0750 whatever the umask
+    (docs/design/secrets-at-rest.md)."""
+    for d in (root, folder):
+        if d.is_dir():
+            os.chmod(d, FOLDER_MODE)
+    for f in folder.iterdir():
+        os.chmod(f, FOLDER_MODE if f.is_dir() else FILE_MODE)
 
 
 def folder_of(root: Path, export_id: str) -> Path:
@@ -211,6 +226,7 @@ def approve_export(
     gaps = storage.gaps_between(session=session, camera_id=cam.id, start_ns=t0, end_ns=t1)
     folder = folder_of(root, export_id)
     folder.mkdir(parents=True, exist_ok=True)
+    _close_modes(root, folder)  # closed before the first byte of video lands in it
     with tempfile.TemporaryDirectory(prefix=".sources-", dir=folder) as scratch:
         try:
             located = [SourceSegment(sources(s, Path(scratch)), s.start_ns, s.end_ns) for s in segs]
@@ -253,6 +269,7 @@ def approve_export(
     for f in staging.iterdir():
         shutil.move(str(f), folder / f.name)
     staging.rmdir()
+    _close_modes(root, folder)
     row.status = ExportStatus.READY
     row.decided_by, row.decided_ns, row.decision_reason = actor.name, now_ns, reason
     row.actual_from_ns, row.actual_to_ns, row.note = a0, a1, ""

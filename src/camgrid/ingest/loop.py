@@ -33,6 +33,7 @@ from typing import Protocol
 
 from camgrid.clock import Clock
 from camgrid.config import RecorderConfig
+from camgrid.db.secrets import redact_url
 from camgrid.ingest import supervisor as sv
 from camgrid.ingest.auth import Credentials
 from camgrid.ingest.rtsp import RtspClient, RtspError
@@ -51,15 +52,19 @@ _NEIGHBOUR_REASONS = frozenset({GapReason.UNREACHABLE, GapReason.STALLED})  # a 
 
 @dataclass(frozen=True)
 class CameraSource:
-    """What ingest needs to know of a camera. The password is never part of ``repr``."""
+    """What ingest needs to know of a camera. The password is never part of ``repr``, the URLs only redacted (they
+    may carry query credentials)."""
 
     id: str
-    url: str
+    url: str = field(repr=False)
     username: str = ""
     password: str = field(default="", repr=False)
     feeder: str = ""
     site: str = ""
-    sub_url: str = ""  # the camera's substream, opened on demand for live walls (never recorded)
+    sub_url: str = field(default="", repr=False)  # the camera's substream, opened on demand for live walls
+
+    def __repr__(self) -> str:
+        return f"CameraSource(id={self.id!r}, url={redact_url(self.url)!r}, username={self.username!r})"
 
 
 class IngestSink(Protocol):

@@ -201,19 +201,20 @@ def parse_camera_file(path: Path) -> ParseResult:
     return result
 
 
-def write_csv(rows: Sequence[dict[str, Any]], out: io.TextIOBase | Any) -> None:
-    """Write cameras as CSV in the import format (no passwords)."""
-    cols = [c for c in COLUMNS if c != "password"]
+def write_csv(rows: Sequence[dict[str, Any]], out: io.TextIOBase | Any, *, with_secrets: bool = False) -> None:
+    """Write cameras as CSV in the import format (no passwords unless ``with_secrets``)."""
+    cols = [c for c in COLUMNS if with_secrets or c != "password"]
     writer = csv.DictWriter(out, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in cols})
 
 
-def to_geojson(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def to_geojson(rows: Sequence[dict[str, Any]], *, with_secrets: bool = False) -> dict[str, Any]:
     feats = []
+    hidden = ("lat", "lon") if with_secrets else ("lat", "lon", "password")
     for row in rows:
-        props = {k: row.get(k) for k in COLUMNS if k not in ("lat", "lon", "password")}
+        props = {k: row.get(k) for k in COLUMNS if k not in hidden}
         feats.append(
             {
                 "type": "Feature",

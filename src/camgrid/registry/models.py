@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from camgrid.db.base import Base
@@ -48,12 +48,15 @@ class Camera(Base):
     site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)
     feeder_id: Mapped[str] = mapped_column(ForeignKey("feeders.id"), index=True)
     uplink_id: Mapped[str] = mapped_column(ForeignKey("uplinks.id"), index=True)
+    # The URLs as shown (redacted: no userinfo, query credentials as ***). The real ones, when they differ, are
+    # sealed in ``credentials``; registry.service.reveal is the one way to them (docs/design/secrets-at-rest.md).
     rtsp_url: Mapped[str] = mapped_column(String(2000))
     # The camera's low-resolution substream, for multi-tile walls (opened only while someone watches it).
     sub_rtsp_url: Mapped[str] = mapped_column(String(2000), default="")
     username: Mapped[str] = mapped_column(String(200), default="")
-    # Kept to log in to the camera; never printed, logged or returned (see registry.schemas.CameraOut).
-    password: Mapped[str] = mapped_column(String(200), default="")
+    # The password and credential-bearing URLs, sealed with the home's secrets key (camgrid.db.secrets): "" when
+    # the camera has none. Never printed, logged or returned (see registry.schemas.CameraOut).
+    credentials: Mapped[str] = mapped_column(Text, default="")
     heading_deg: Mapped[float | None] = mapped_column(Float, nullable=True)
     fov_deg: Mapped[float | None] = mapped_column(Float, nullable=True)
     range_m: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -6,27 +6,17 @@ from __future__ import annotations
 import math
 import re
 from typing import Annotated
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from camgrid.db.secrets import redact_url, split_userinfo, strip_userinfo
+
+__all__ = ["CameraIn", "CameraOut", "ImportSummary", "redact_url"]
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 Ident = Annotated[str, Field(pattern=ID_PATTERN, description="Identifier: letters, digits, . _ : -")]
 CONTROL = re.compile(r"[\x00-\x1f\x7f\s]")
-
-
-def redact_url(url: str) -> str:
-    """Remove any user:password from a URL so that it can be shown or logged."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable url>"
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 
 class CameraIn(BaseModel):
@@ -42,8 +32,10 @@ class CameraIn(BaseModel):
     site: Ident
     feeder: Ident
     uplink: Ident
-    rtsp_url: str = Field(min_length=8, max_length=2000)
-    sub_rtsp_url: str = Field("", max_length=2000, description="Low-resolution substream for multi-tile walls")
+    rtsp_url: str = Field(min_length=8, max_length=2000, repr=False)  # may hold query credentials
+    sub_rtsp_url: str = Field(
+        "", max_length=2000, description="Low-resolution substream for multi-tile walls", repr=False
+    )
     username: str = Field("", max_length=200)
     password: str = Field("", max_length=200, repr=False)
     heading_deg: float | None = Field(None, ge=0.0, lt=360.0)
@@ -65,7 +57,8 @@ class CameraIn(BaseModel):
         if CONTROL.search(v):
             raise ValueError("URL contains spaces or control characters")
         try:
-            parts = urlsplit(v)
+            # The userinfo comes off first: a password with an unencoded "#", "/" or "?" would split urllib's parse.
+            parts = urlsplit(strip_userinfo(v))
             port = parts.port
         except ValueError as exc:
             raise ValueError(f"not a valid URL ({redact_url(v)}): {exc}") from None
@@ -79,14 +72,17 @@ class CameraIn(BaseModel):
 
     @model_validator(mode="after")
     def _credentials_out_of_url(self) -> CameraIn:
-        parts = urlsplit(self.rtsp_url)
-        if parts.username is not None or parts.password is not None:
-            if not self.username and parts.username:
-                self.username = parts.username
-            if not self.password and parts.password:
-                self.password = parts.password
-            self.rtsp_url = redact_url(self.rtsp_url)
-        self.sub_rtsp_url = redact_url(self.sub_rtsp_url) if self.sub_rtsp_url else ""
+        _, userinfo, _ = split_userinfo(self.rtsp_url)
+        if userinfo is not None:
+            user, colon, password = userinfo.partition(":")  # a user name has no ":" (RFC 3986); a password may
+            if not self.username and user:
+                self.username = user
+            if not self.password and colon and password:
+                self.password = password
+            self.rtsp_url = strip_userinfo(self.rtsp_url)
+        # Query credentials (``?user=..&password=..``) stay in the URL: the camera needs them. The service seals
+        # the whole URL and keeps only its redacted form in the clear.
+        self.sub_rtsp_url = strip_userinfo(self.sub_rtsp_url) if self.sub_rtsp_url else ""
         return self
 
 

@@ -7,13 +7,17 @@ call the same functions, so neither can skip the entry or the district scope.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from camgrid.auditing import Actor, AuditWriter, NotVisible, audited, write_first
+from camgrid.db.secrets import SecretBox, SecretsKeyError, redact_url
 from camgrid.registry.models import Camera, CameraMaintenance, District, Feeder, Site, Uplink
 from camgrid.registry.schemas import CameraIn, CameraOut, ImportSummary
 from camgrid.vocabulary import AuditAction
@@ -45,14 +49,77 @@ _CAMERA_FIELDS = (
     "rtsp_url",
     "sub_rtsp_url",
     "username",
-    "password",
     "heading_deg",
     "fov_deg",
     "range_m",
 )
 
 
-def _camera_values(row: CameraIn) -> dict[str, Any]:
+@dataclass(frozen=True)
+class CameraSecrets:
+    """What logs in to a camera: the real URLs (with any query credentials) and the password. Never shown."""
+
+    rtsp_url: str
+    sub_rtsp_url: str
+    password: str = field(default="", repr=False)
+
+    def __repr__(self) -> str:
+        return f"CameraSecrets(rtsp_url={redact_url(self.rtsp_url)!r}, password=<hidden>)"
+
+
+class _NoBox(SecretBox):
+    """Stands for a missing key: sealing or opening anything is an error (nothing to seal is fine)."""
+
+    def __init__(self) -> None:
+        super().__init__(Path("<no secrets key given>"))
+
+    def seal(self, plaintext: str, *, owner: str) -> str:
+        if plaintext:
+            raise SecretsKeyError(f"camera {owner!r} has credentials: sealing them needs the secrets key file")
+        return ""
+
+    def open(self, sealed: str, *, owner: str) -> str:
+        if sealed:
+            raise SecretsKeyError(f"camera {owner!r} has sealed credentials: opening them needs the secrets key file")
+        return ""
+
+
+def _seal(box: SecretBox, camera_id: str, secrets: CameraSecrets) -> tuple[str, str, str]:
+    """``(rtsp_url, sub_rtsp_url, credentials)`` as stored: the URLs redacted, the rest sealed ("" if nothing)."""
+    shown, sub_shown = redact_url(secrets.rtsp_url), redact_url(secrets.sub_rtsp_url) if secrets.sub_rtsp_url else ""
+    hidden: dict[str, str] = {}
+    if secrets.password:
+        hidden["password"] = secrets.password
+    if shown != secrets.rtsp_url:
+        hidden["rtsp_url"] = secrets.rtsp_url
+    if sub_shown != secrets.sub_rtsp_url:
+        hidden["sub_rtsp_url"] = secrets.sub_rtsp_url
+    sealed = box.seal(json.dumps(hidden, sort_keys=True), owner=camera_id) if hidden else ""
+    return shown, sub_shown, sealed
+
+
+def reveal(*, box: SecretBox, camera: Camera) -> CameraSecrets:
+    """The one way to a camera's real URLs and password (the recorder, ingest, cluster nodes, ``--with-secrets``).
+
+    A missing or wrong key file raises :class:`camgrid.db.secrets.SecretsKeyError`, whose message names the file."""
+    hidden: dict[str, str] = json.loads(box.open(camera.credentials, owner=camera.id)) if camera.credentials else {}
+    return CameraSecrets(
+        rtsp_url=hidden.get("rtsp_url", camera.rtsp_url),
+        sub_rtsp_url=hidden.get("sub_rtsp_url", camera.sub_rtsp_url),
+        password=hidden.get("password", ""),
+    )
+
+
+def check_secrets(*, session: Session, box: SecretBox) -> None:
+    """Open one camera's sealed credentials: :class:`camgrid.db.secrets.SecretsKeyError` (naming the key file) when
+    the key file is missing or is not the one they were sealed with. Nothing to open, nothing to check."""
+    cam = session.scalars(select(Camera).where(Camera.credentials != "").order_by(Camera.id).limit(1)).first()
+    if cam is not None:
+        reveal(box=box, camera=cam)
+
+
+def _camera_values(row: CameraIn, wanted: CameraSecrets, box: SecretBox) -> dict[str, Any]:
+    rtsp_url, sub_rtsp_url, credentials = _seal(box, row.id, wanted)
     return {
         "id": row.id,
         "name": row.name,
@@ -62,14 +129,27 @@ def _camera_values(row: CameraIn) -> dict[str, Any]:
         "site_id": row.site,
         "feeder_id": row.feeder,
         "uplink_id": row.uplink,
-        "rtsp_url": row.rtsp_url,
-        "sub_rtsp_url": row.sub_rtsp_url,
+        "rtsp_url": rtsp_url,
+        "sub_rtsp_url": sub_rtsp_url,
         "username": row.username,
-        "password": row.password,
+        "credentials": credentials,
         "heading_deg": row.heading_deg,
         "fov_deg": row.fov_deg,
         "range_m": row.range_m,
     }
+
+
+def _wanted(row: CameraIn, cam: Camera | None, current: CameraSecrets | None) -> CameraSecrets:
+    """What the row asks for. A URL exactly as listed (the redacted form a plain ``cameras export`` wrote, with
+    ``password=***``) means "unchanged": the real one stays, so exporting and importing back does not break the
+    camera. (An empty password is still an empty password, as before.)"""
+    url, sub = row.rtsp_url, row.sub_rtsp_url
+    if cam is not None and current is not None:
+        if url == cam.rtsp_url:
+            url = current.rtsp_url
+        if sub and sub == cam.sub_rtsp_url:
+            sub = current.sub_rtsp_url
+    return CameraSecrets(rtsp_url=url, sub_rtsp_url=sub, password=row.password)
 
 
 def _ensure_topology(session: Session, rows: Sequence[CameraIn]) -> None:
@@ -104,15 +184,21 @@ def import_cameras(
     actor: Actor,
     rows: Sequence[CameraIn],
     now_ns: int,
+    box: SecretBox | None = None,
     status: str = "active",
 ) -> ImportSummary:
     """Upsert validated rows. Unchanged rows are not touched, so importing a file twice changes nothing.
+
+    Passwords and credential-bearing URLs are sealed with ``box`` (the home's secrets key, made on first use;
+    without a box, rows and cameras with credentials are refused: :class:`SecretsKeyError`); the entry names the
+    cameras whose credentials changed, never the credentials.
 
     ``status`` is ``active`` (recorded) or ``planned`` (from the planner: on the map, never recorded). A
     district-scoped actor may import only into their districts; the entry (counts and a digest of the cameras
     added or changed) is written before any row is."""
     if status not in STATUSES:
         raise ValueError(f"status must be active, planned or disabled, not {status!r}")
+    box = _NoBox() if box is None else box
     outside = sorted({r.district for r in rows if not actor.sees(r.district)})
     if outside:
         raise NotVisible(f"no district {outside[0]!r} among yours: nothing imported")
@@ -122,13 +208,20 @@ def import_cameras(
         raise CameraNotFound(f"no camera {hidden[0]!r}: nothing imported")
     new_rows: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
+    rekeyed: list[str] = []
     for row in rows:
-        values = _camera_values(row)
         cam = existing.get(row.id)
+        current = None if cam is None else reveal(box=box, camera=cam)
+        wanted = _wanted(row, cam, current)
+        values = _camera_values(row, wanted, box)  # sealed anew (a fresh nonce): compare what is sealed, not seals
         if cam is None:
             new_rows.append({**values, "status": status, "updated_ns": now_ns, "revision": 1})
-        elif cam.status != status or any(getattr(cam, f) != values[f] for f in _CAMERA_FIELDS):
+            continue
+        new_secrets = current != wanted
+        if cam.status != status or new_secrets or any(getattr(cam, f) != values[f] for f in _CAMERA_FIELDS):
             changed.append({**values, "status": status, "updated_ns": now_ns, "revision": cam.revision + 1})
+            if new_secrets:
+                rekeyed.append(row.id)
     touched = sorted(r["id"] for r in (*new_rows, *changed))
     write_first(
         audit,
@@ -142,6 +235,9 @@ def import_cameras(
             # 62,000 ids do not belong in one entry: their digest identifies the set (recompute from the file).
             "cameras_sha256": hashlib.sha256("\n".join(touched).encode()).hexdigest(),
             "first": touched[:10],
+            # whose password or credential URL changed (never the credentials themselves)
+            "credentials_changed": sorted(rekeyed)[:10],
+            "credentials_changed_count": len(rekeyed),
         },
     )
     _ensure_topology(session, rows)
@@ -251,13 +347,16 @@ def list_cameras(
 
 
 def camera_out(cam: Camera) -> CameraOut:
+    """The camera as shown: URLs redacted (a row from before the sealing migration is redacted here too)."""
     out = CameraOut.model_validate(cam)
-    out.has_password = bool(cam.password)
+    out.rtsp_url = redact_url(cam.rtsp_url)
+    out.sub_rtsp_url = redact_url(cam.sub_rtsp_url) if cam.sub_rtsp_url else ""
+    out.has_password = bool(cam.credentials)
     return out
 
 
 def export_rows(cameras: Sequence[Camera]) -> list[dict[str, Any]]:
-    """Rows in the import format, without passwords."""
+    """Rows in the import format, without passwords, URLs redacted (see :func:`export_rows_with_secrets`)."""
     return [
         {
             "id": c.id,
@@ -268,8 +367,8 @@ def export_rows(cameras: Sequence[Camera]) -> list[dict[str, Any]]:
             "site": c.site_id,
             "feeder": c.feeder_id,
             "uplink": c.uplink_id,
-            "rtsp_url": c.rtsp_url,
-            "sub_rtsp_url": c.sub_rtsp_url,
+            "rtsp_url": redact_url(c.rtsp_url),
+            "sub_rtsp_url": redact_url(c.sub_rtsp_url) if c.sub_rtsp_url else "",
             "username": c.username,
             "heading_deg": c.heading_deg,
             "fov_deg": c.fov_deg,
@@ -277,3 +376,27 @@ def export_rows(cameras: Sequence[Camera]) -> list[dict[str, Any]]:
         }
         for c in cameras
     ]
+
+
+@audited(AuditAction.CAMERAS_EXPORT_SECRETS)
+def export_rows_with_secrets(
+    *, session: Session, audit: AuditWriter, actor: Actor, box: SecretBox, district: str | None = None
+) -> list[dict[str, Any]]:
+    """Rows in the import format WITH passwords and real URLs (to move a registry to another instance): a release
+    of every camera's login, so it is audited first, naming how many cameras and which district."""
+    cameras = [c for c in list_cameras(session=session, district=district) if actor.sees(c.district_id)]
+    write_first(
+        audit,
+        actor,
+        AuditAction.CAMERAS_EXPORT_SECRETS,
+        details={
+            "district": district,
+            "cameras": len(cameras),
+            "cameras_sha256": hashlib.sha256("\n".join(c.id for c in cameras).encode()).hexdigest(),
+        },
+    )
+    rows = export_rows(cameras)
+    for row, cam in zip(rows, cameras, strict=True):
+        real = reveal(box=box, camera=cam)
+        row.update(rtsp_url=real.rtsp_url, sub_rtsp_url=real.sub_rtsp_url, password=real.password)
+    return rows

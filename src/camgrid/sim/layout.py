@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,7 +135,9 @@ def make_city(count: int, *, seed: int = 1, h265_every: int = 8, city: City | No
 def write_registry(cameras: list[SimCameraSpec], path: Path, host: str, port: int) -> None:
     """The registry file ``camgrid cameras import`` takes (it carries the simulated cameras' passwords)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as fh:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # passwords: the operator's only, whatever the umask (docs/design/secrets-at-rest.md)
+    with open(fd, "w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=FIELDS, lineterminator="\n")
         writer.writeheader()
         for cam in cameras:

@@ -24,10 +24,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from camgrid.clock import Clock
 from camgrid.config import Settings
 from camgrid.db.engine import unit_of_work
+from camgrid.db.secrets import SecretBox, SecretsKeyError
 from camgrid.ingest.loop import ENDED_RECONFIGURED, ENDED_REMOVED, ENDED_STOPPED, CameraSource, IngestLoop
 from camgrid.media import fmp4
 from camgrid.media.rtp import AccessUnit
 from camgrid.registry.models import Camera
+from camgrid.registry.service import reveal
 from camgrid.storage import index as ix
 from camgrid.storage.recorder_ports import RecorderPorts
 from camgrid.storage.recovery import RecoveryReport, open_downtime_gaps, recover
@@ -58,7 +60,19 @@ class _Cam:
     crash: str = ""  # the kind and place of camgrid's last failure on this camera's pictures (traceback logged once)
 
 
-def load_sources(session: Session, node_id: str) -> list[CameraSource]:
+def camera_source(c: Camera, box: SecretBox) -> CameraSource | None:
+    """What ingest needs, with the real URLs and password (opened with the secrets key); None, with an error that
+    names the key file, when the key is missing or wrong: the other cameras keep recording, the error stays visible
+    (docs/design/secrets-at-rest.md)."""
+    try:
+        real = reveal(box=box, camera=c)
+    except SecretsKeyError as exc:
+        log.error("camera %s not recorded: %s", c.id, exc)
+        return None
+    return CameraSource(c.id, real.rtsp_url, c.username, real.password, c.feeder_id, c.site_id, real.sub_rtsp_url)
+
+
+def load_sources(session: Session, node_id: str, box: SecretBox) -> list[CameraSource]:
     """Active cameras assigned to this node (or to no node, which a single-machine recorder takes)."""
     rows = session.scalars(
         select(Camera)
@@ -66,9 +80,7 @@ def load_sources(session: Session, node_id: str) -> list[CameraSource]:
         .where(or_(Camera.recorder_node.is_(None), Camera.recorder_node == node_id))
         .order_by(Camera.id)
     )
-    return [
-        CameraSource(c.id, c.rtsp_url, c.username, c.password, c.feeder_id, c.site_id, c.sub_rtsp_url) for c in rows
-    ]
+    return [src for c in rows if (src := camera_source(c, box)) is not None]
 
 
 class Recorder(RecorderPorts):
@@ -103,6 +115,7 @@ class Recorder(RecorderPorts):
         self._root.mkdir(parents=True, exist_ok=True)
         self._run_dir = settings.home / "run"
         self._run_dir.mkdir(parents=True, exist_ok=True)
+        self._box = SecretBox(settings.secrets_key_path)
         self._heartbeat_path = self._run_dir / f"recorder-{self._node_id}.heartbeat"
         self._cams: dict[str, _Cam] = {}
         self._index = index if index is not None else ix.IndexWriter(engine)
@@ -168,7 +181,7 @@ class Recorder(RecorderPorts):
         tmp.replace(self._heartbeat_path)
 
     def _load(self, session: Session) -> list[CameraSource]:
-        sources = load_sources(session, self._node_id)
+        sources = load_sources(session, self._node_id, self._box)
         if self._only is not None:
             sources = [s for s in sources if s.id in self._only]
         return sources
@@ -583,7 +596,7 @@ class Recorder(RecorderPorts):
             c = session.get(Camera, camera_id)
             if c is None or c.status != "active":
                 return None
-            return CameraSource(c.id, c.rtsp_url, c.username, c.password, c.feeder_id, c.site_id, c.sub_rtsp_url)
+            return camera_source(c, self._box)
 
     def reload_registry(self) -> None:
         """Pick up imported, changed and removed cameras without a restart."""
