@@ -157,15 +157,16 @@ def test_recovery_codes_are_single_use_and_audited(site: Site) -> None:
 
 
 def test_wrong_codes_are_throttled_like_passwords(site: Site) -> None:
-    for _ in range(5):
+    free = site.client.app.state.ctx.limiter.policy.free_failures
+    for _ in range(free):
         asked = site.password("sup")
         r = site.client.post("/api/auth/login/totp", json={"ticket": asked["ticket"], "code": "000000"})
         assert r.status_code == 401
-    # Five wrong codes: the next try, of the password or of a code, waits.
+    # The free tries spent on wrong codes: the next try, of the password or of a code, waits.
     r = site.client.post("/api/auth/login", json={"username": site.names["sup"], "password": PASSWORD})
     assert r.status_code == 429
     failed = site.mine(AuditAction.LOGIN_FAILED)
-    assert len(failed) == 5 and all(e["details"] == {"second_factor": "totp"} for e in failed)
+    assert len(failed) == free and all(e["details"] == {"second_factor": "totp"} for e in failed)
     site.clock.advance(301)
     asked = site.password("sup")
     r = site.client.post("/api/auth/login/totp", json={"ticket": asked["ticket"], "code": site.code("sup")})
