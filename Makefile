@@ -64,10 +64,11 @@ pytest-postgres: deps
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no test: failing" >&2; exit 1; fi; exit $$rc
 
 # The two passes run side by side: most of their time is spent waiting on cameras, servers and clocks, not on the
-# CPU, and the suite is built to pass on a busy machine (docs/design/tests-on-a-busy-machine.md). Lines of the two
-# passes interleave; each pass ends with its own summary line, and `make test` fails if either fails.
+# CPU, and the suite is built to pass on a busy machine (docs/design/tests-on-a-busy-machine.md). The two
+# passes write their own logs (a progress line every minute meanwhile), printed whole at the end; `make test`
+# fails if either fails.
 test: lint typecheck importlint web-test web-build
-	$(MAKE) --no-print-directory -j2 --output-sync=line pytest pytest-postgres
+	scripts/test-passes.sh
 
 bench-record: deps
 	$(BIN)/python bench/bench_record.py --cameras $(CAMERAS)
