@@ -5,7 +5,7 @@
 set -u
 logs=.make/test-logs
 mkdir -p "$logs"
-make --no-print-directory pytest >"$logs/sqlite.log" 2>&1 &
+make --no-print-directory pytest-sqlite-pass >"$logs/sqlite.log" 2>&1 &
 sqlite=$!
 make --no-print-directory pytest-postgres >"$logs/postgres.log" 2>&1 &
 postgres=$!
