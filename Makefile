@@ -57,18 +57,22 @@ test-postgres: deps
 
 # In `make test`, the second back end runs the packages whose code reads or writes the database or the bus (planner,
 # geo, media, sim and the browser tests do not depend on the back end), and the cluster tests (they run on PostgreSQL
-# + NATS whatever the back end, so they run once, in this pass); the schema fuzz runs in the SQLite pass only (on
+# + NATS whatever the back end, so each runs once: these files in this pass, the others in the SQLite pass, to even
+# the two passes out); the schema fuzz runs in the SQLite pass only (on
 # PostgreSQL each of its ~270 cases makes a database), while the bounds walk (tests/api/test_api_bounds.py) checks
 # PostgreSQL's integer ranges. `make test-postgres` runs everything on PostgreSQL.
-PG_PACKAGES := tests/test_config.py tests/db tests/registry tests/access tests/audit tests/exports tests/health tests/api tests/privacy tests/storage tests/cluster
+PG_PACKAGES := tests/test_config.py tests/db tests/registry tests/access tests/audit tests/exports tests/health tests/api tests/privacy tests/storage $(PG_CLUSTER)
+PG_CLUSTER := $(addprefix tests/cluster/,test_cluster_bus.py test_cluster_bus_auth.py test_cluster_control_plane.py \
+  test_cluster_demo.py test_cluster_media_auth.py test_cluster_nats_outage.py test_cluster_playback.py \
+  test_cluster_postgres.py test_cluster_runtime.py)
 PG_SKIP := --ignore=tests/api/test_api_schema_fuzz.py
 pytest-postgres: deps
 	CAMGRID_TEST_BACKEND=postgres $(BIN)/python -m pytest -q -p no:cacheprovider $(PG_PACKAGES) $(PG_SKIP); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no test: failing" >&2; exit 1; fi; exit $$rc
 
-# make test's SQLite pass: everything but the cluster tests (which the PostgreSQL pass runs)
+# make test's SQLite pass: everything but the cluster tests that the PostgreSQL pass runs
 pytest-sqlite-pass: deps
-	$(BIN)/python -m pytest -q -p no:cacheprovider --ignore=tests/cluster; rc=$$?; \
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(addprefix --ignore=,$(PG_CLUSTER)); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no test: failing" >&2; exit 1; fi; exit $$rc
 
 # The two passes run side by side: most of their time is spent waiting on cameras, servers and clocks, not on the
