@@ -81,3 +81,37 @@ def test_responses_split_across_reads_are_reassembled() -> None:
         c.feed(msg[i : i + 7])
     assert c.state == "setup" and c.sdp is not None
     assert c.outbox[-1].startswith(b"SETUP rtsp://cam/trackID=0 RTSP/1.0")
+
+
+def _playing() -> RtspClient:
+    c = RtspClient("rtsp://cam/", Credentials("", ""), lambda au: None)
+    c.start()
+    body = SDP.encode()
+    c.feed(b"RTSP/1.0 200 OK\r\nCSeq: 1\r\nContent-Base: rtsp://cam/\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+    c.feed(b"RTSP/1.0 200 OK\r\nCSeq: 2\r\nSession: 4242;timeout=10\r\nTransport: RTP/AVP/TCP;interleaved=0-1\r\n\r\n")
+    c.feed(b"RTSP/1.0 200 OK\r\nCSeq: 3\r\nSession: 4242\r\n\r\n")
+    assert c.state == "playing"
+    return c
+
+
+@pytest.mark.parametrize("status", [b"501 Not Implemented", b"405 Method Not Allowed", b"400 Bad Request"])
+def test_a_camera_that_refuses_get_parameter_is_kept_alive_with_options(status: bytes) -> None:
+    """Many RTSP servers answer GET_PARAMETER with 501: the session timed out every few seconds (issue 14). The
+    keepalive turns to OPTIONS with the session, at once and from then on; the session is not given up."""
+    c = _playing()
+    c.keepalive()
+    assert c.outbox[-1].startswith(b"GET_PARAMETER ") and b"Session: 4242" in c.outbox[-1]
+    c.feed(b"RTSP/1.0 " + status + b"\r\nCSeq: 4\r\n\r\n")
+    assert c.state == "playing"
+    assert c.outbox[-1].startswith(b"OPTIONS ") and b"Session: 4242" in c.outbox[-1]
+    c.feed(b"RTSP/1.0 200 OK\r\nCSeq: 5\r\nPublic: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN\r\n\r\n")
+    c.keepalive()
+    assert c.outbox[-1].startswith(b"OPTIONS ") and b"Session: 4242" in c.outbox[-1]
+
+
+def test_a_camera_that_takes_get_parameter_keeps_it() -> None:
+    c = _playing()
+    c.keepalive()
+    c.feed(b"RTSP/1.0 200 OK\r\nCSeq: 4\r\nSession: 4242\r\n\r\n")
+    c.keepalive()
+    assert c.outbox[-1].startswith(b"GET_PARAMETER ")

@@ -127,12 +127,16 @@ class RtspClient:
         self.packets = 0
         self.bytes = 0
         self.lost_reported = 0
+        # GET_PARAMETER until the camera refuses it (many answer 501 or 405): then OPTIONS, with the session, which
+        # every server takes and which refreshes the session on those that refuse GET_PARAMETER (live555's kin).
+        self.keepalive_method = "GET_PARAMETER"
 
     # requests --------------------------------------------------------------------------------------------------
     def _request(self, method: str, url: str, extra: dict[str, str] | None = None) -> None:
         self.cseq += 1
         lines = [f"{method} {url} RTSP/1.0", f"CSeq: {self.cseq}", "User-Agent: camgrid"]
-        if self.session and method not in ("DESCRIBE", "OPTIONS"):
+        keeps_session = method != "DESCRIBE" and (method != "OPTIONS" or self.state == "playing")
+        if self.session and keeps_session:
             lines.append(f"Session: {self.session}")
         if self.creds.challenged:
             auth = self.creds.header(method, url)
@@ -149,7 +153,7 @@ class RtspClient:
 
     def keepalive(self) -> None:
         if self.state == "playing":
-            self._request("GET_PARAMETER", self.sdp.control if self.sdp else self.url)
+            self._request(self.keepalive_method, self.sdp.control if self.sdp else self.url)
 
     def teardown(self) -> None:
         if self.session:
@@ -158,8 +162,12 @@ class RtspClient:
     # responses -------------------------------------------------------------------------------------------------
     def _on_response(self, resp: Response) -> None:
         method = self.pending.pop(int(resp.header("cseq", "0").strip() or 0), "")
+        if method == "GET_PARAMETER" and resp.status not in (200, 401) and self.state == "playing":
+            self.keepalive_method = "OPTIONS"  # refused: keep the session alive with what the camera does take
+            self.keepalive()
+            return
         if method in ("GET_PARAMETER", "TEARDOWN", "OPTIONS"):
-            return  # keepalive answers (some cameras refuse GET_PARAMETER; the session lives on)
+            return  # keepalive answers
         if resp.status == 401:
             if not self.creds.present:
                 raise RtspError(GapReason.AUTH_REFUSED, "the camera asks for credentials and none are registered")
