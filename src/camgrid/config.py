@@ -106,6 +106,7 @@ class RecorderConfig(_Section):
                 raise ValueError(f"rtsps_pins[{camera!r}] is not a SHA-256 fingerprint (64 hex digits)")
             out[camera] = hexed
         return out
+
     fsync_interval_s: float = Field(1.0, ge=0.0, le=60.0, description="fdatasync open segments this often")
     free_space_floor_mb: int = Field(
         256, ge=0, le=10_000_000, description="Below this free space, stop writing and record a gap"

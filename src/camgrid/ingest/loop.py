@@ -119,6 +119,7 @@ class _Session:
     reordered: int = 0
     udp_foreign: int = 0  # datagrams from another address than the camera's (dropped)
     quirks: set[str] = field(default_factory=set)
+    last_transport: str = ""  # what the last session used (tcp | udp), shown while the camera is down
 
 
 class IngestLoop(TransportSteps):
@@ -504,6 +505,7 @@ class IngestLoop(TransportSteps):
             sess.dropped += client.dropped_ssrc + client.dropped_pt
             sess.reordered += client.reordered
             sess.quirks |= client.quirks
+            sess.last_transport = RtspTransport.UDP if client.udp else RtspTransport.TCP
         if sess.udp is not None:
             for usock in sess.udp:
                 try:

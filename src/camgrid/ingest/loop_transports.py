@@ -16,7 +16,7 @@ from camgrid.config import RecorderConfig
 from camgrid.ingest import tls
 from camgrid.ingest.rtsp import RtspClient, RtspError
 from camgrid.ingest.udp import bind_pair
-from camgrid.vocabulary import GapReason
+from camgrid.vocabulary import GapReason, RtspTransport
 
 if TYPE_CHECKING:
     from camgrid.ingest.loop import _Session
@@ -51,7 +51,7 @@ class TransportSteps:
     def _transport_counters(s: _Session) -> dict[str, object]:
         c = s.client
         return {
-            "transport": ("udp" if c.udp else "tcp") if c is not None else "",
+            "transport": (RtspTransport.UDP if c.udp else RtspTransport.TCP) if c is not None else s.last_transport,
             "tls": s.source.url.startswith("rtsps:"),
             "lost_packets": s.lost + (c.lost if c is not None else 0),
             "dropped_packets": s.dropped + (c.dropped_ssrc + c.dropped_pt if c is not None else 0),

@@ -17,6 +17,7 @@ import socket
 
 RCVBUF = 1 << 21  # a poll interval of a 20 Mbit/s camera is ~100 KB; the kernel caps this at net.core.rmem_max
 BIND_TRIES = 64
+START_HOLD = 4  # packets held before the first delivery (the first ones may be out of order too), or max_delay
 
 
 def bind_pair(family: int) -> tuple[socket.socket, socket.socket]:
@@ -53,7 +54,7 @@ def bind_pair(family: int) -> tuple[socket.socket, socket.socket]:
 class Reorder:
     """Sequence-number order within a small window. ``push`` and ``expire`` append what is ready to ``out``."""
 
-    __slots__ = ("_held", "_late_run", "duplicates", "late", "max_delay", "next", "reordered", "window")
+    __slots__ = ("_held", "_late_run", "_start", "duplicates", "late", "max_delay", "next", "reordered", "window")
 
     def __init__(self, window: int = 32, max_delay: float = 0.1) -> None:
         self.window = window
@@ -61,12 +62,20 @@ class Reorder:
         self.next: int | None = None
         self._held: dict[int, tuple[bytes, float]] = {}  # seq -> (packet, arrival), in arrival order
         self._late_run = 0
+        self._start: int | None = None  # the first sequence number seen, until the first delivery
         self.reordered = 0  # packets that arrived after a later one and were put back in place
         self.late = 0  # packets that arrived after their hole was given up (already counted lost)
         self.duplicates = 0
 
     def push(self, seq: int, pkt: bytes, now: float, out: list[bytes]) -> None:
-        nxt = seq if self.next is None else self.next
+        if self.next is None:  # nothing delivered yet: the very first packets may be out of order too
+            if self._start is None:
+                self._start = seq
+            self._held.setdefault(seq, (pkt, now))
+            if len(self._held) > min(START_HOLD, self.window):
+                self._skip(out)
+            return
+        nxt = self.next
         d = (seq - nxt) & 0xFFFF
         if d == 0:
             if self._held:
@@ -104,14 +113,15 @@ class Reorder:
 
     def _drain(self, out: list[bytes]) -> None:
         held = self._held
-        nxt = self.next if self.next is not None else 0
+        nxt = self.next
+        assert nxt is not None
         while nxt in held:
             out.append(held.pop(nxt)[0])
             nxt = (nxt + 1) & 0xFFFF
         self.next = nxt
 
     def _skip(self, out: list[bytes]) -> None:
-        base = self.next or 0
+        base = self.next if self.next is not None else ((self._start or 0) - 0x4000) & 0xFFFF
         self.next = min(self._held, key=lambda s: (s - base) & 0xFFFF)
         self._drain(out)
 
