@@ -69,7 +69,16 @@ def camera_source(c: Camera, box: SecretBox) -> CameraSource | None:
     except SecretsKeyError as exc:
         log.error("camera %s not recorded: %s", c.id, exc)
         return None
-    return CameraSource(c.id, real.rtsp_url, c.username, real.password, c.feeder_id, c.site_id, real.sub_rtsp_url)
+    return CameraSource(
+        c.id,
+        real.rtsp_url,
+        c.username,
+        real.password,
+        c.feeder_id,
+        c.site_id,
+        real.sub_rtsp_url,
+        transport=c.transport,
+    )
 
 
 def load_sources(session: Session, node_id: str, box: SecretBox) -> list[CameraSource]:
@@ -634,6 +643,9 @@ class Recorder(RecorderPorts):
                 "bytes": float(s.get("bytes", 0)),  # type: ignore[arg-type]
                 "frames": float(s.get("frames", 0)),  # type: ignore[arg-type]
                 "reconnects": float(s.get("reconnects", 0)),  # type: ignore[arg-type]
+                "lost_packets": float(s.get("lost_packets", 0)),  # type: ignore[arg-type]
+                "dropped_packets": float(s.get("dropped_packets", 0)),  # type: ignore[arg-type]
+                "reordered_packets": float(s.get("reordered_packets", 0)),  # type: ignore[arg-type]
                 "gap_seconds": gap_s,
                 "segments": float(cam.stats.segments),
                 "recording": 1.0 if cam.seg.seg is not None else 0.0,
