@@ -46,6 +46,7 @@ class RtspQuirk(StrEnum):
     STRAY_SSRC = "stray_ssrc"  # packets of another SSRC (an old session's, Reolink): dropped
     SSRC_CHANGED = "ssrc_changed"  # the camera's SSRC changed for good: followed
     STRAY_PAYLOAD_TYPE = "stray_payload_type"  # packets whose PT is not the SDP's video PT (Geovision): dropped
+    PAYLOAD_TYPE_CHANGED = "payload_type_changed"  # only another PT comes: the SDP named the wrong one, followed
     EMPTY_FMTP = "empty_fmtp"  # ``a=fmtp:96`` with no parameters (Ubiquiti)
     CONTENT_BASE_NO_SCHEME = "content_base_no_scheme"  # ``Content-Base: host/path`` (Anjvision)
     ODD_TRANSPORT_SSRC = "odd_transport_ssrc"  # ssrc= with < 8 hex digits, spaces or decimal (Dahua, Rubetek)

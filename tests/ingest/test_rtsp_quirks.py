@@ -278,3 +278,13 @@ def test_transport_header_forms() -> None:
     t = parse_transport("RTP/AVP;unicast;client_port=5000-5001;server_port=6970-6971;source=10.0.0.9;ssrc=ABCD")
     assert t.server_ports == (6970, 6971) and t.source == "10.0.0.9" and t.ssrcs == {0xABCD} and t.odd_ssrc
     assert parse_transport("RTP/AVP/TCP;unicast;interleaved=2-3").interleaved == 2
+
+
+def test_a_camera_whose_sdp_names_the_wrong_payload_type_is_followed() -> None:
+    """Only packets of another payload type come (the SDP said 96, the camera sends 97): after a run of them, with
+    none of 96 between, 97 is the video's."""
+    aus: list[AccessUnit] = []
+    c = _playing(aus)
+    c.feed(_stream(10, SSRC_FOLLOW + 10, pt=97))
+    assert c.sdp is not None and c.sdp.payload_type == 97 and "payload_type_changed" in c.quirks
+    assert c.dropped_pt == SSRC_FOLLOW - 1 and len(aus) >= 10

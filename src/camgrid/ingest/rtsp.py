@@ -172,6 +172,9 @@ class RtspClient:
         self._candidate: bytes | None = None
         self._candidate_run = 0
         self._candidate_at = -1
+        self._pt_candidate = -1
+        self._pt_run = 0
+        self._pt_at = -1
         self.last_seq = 0
         self.stats = ReceptionStats()
         self._stats_from = 0
@@ -361,9 +364,19 @@ class RtspClient:
             if 72 <= pt <= 76:  # RTCP sent on the RTP channel (the marker bit is part of its packet type)
                 self._rtcp(data[s:e])
                 return False
-            self.dropped_pt += 1
-            self.quirks.add(RtspQuirk.STRAY_PAYLOAD_TYPE)
-            return False
+            # A run of SSRC_FOLLOW packets of one other type and none of the SDP's: the SDP named the wrong one.
+            if pt != self._pt_candidate or self._pt_at != self.packets:
+                self._pt_candidate = pt
+                self._pt_run = 0
+            self._pt_run += 1
+            self._pt_at = self.packets
+            if self._pt_run < SSRC_FOLLOW:
+                self.dropped_pt += 1
+                self.quirks.add(RtspQuirk.STRAY_PAYLOAD_TYPE)
+                return False
+            self.quirks.add(RtspQuirk.PAYLOAD_TYPE_CHANGED)
+            self.sdp.payload_type = pt
+            self._pt_candidate = -1
         ssrc = bytes(data[s + 8 : s + 12])
         seq = (data[s + 2] << 8) | data[s + 3]
         if self.ssrc == ssrc:
@@ -521,10 +534,12 @@ class RtspClient:
                         break
                     ch = buf[pos + 1]
                     if ch == rtp_ch and dep is not None:
-                        if (
-                            ssrc is not None and buf.startswith(ssrc, pos + 12) and (buf[pos + 5] & 0x7F) == pt
-                        ) or self._admit(mv, pos + 4, end):
+                        take = ssrc is not None and buf.startswith(ssrc, pos + 12) and (buf[pos + 5] & 0x7F) == pt
+                        if not take and self._admit(mv, pos + 4, end):  # the slow path: first packet, strays
+                            take = True
                             ssrc = self.ssrc
+                            pt = self.sdp.payload_type if self.sdp is not None else -1
+                        if take:
                             dep.push_from(mv, pos + 4, end)
                             packets += 1
                             self.packets = packets
