@@ -288,3 +288,12 @@ def test_a_camera_whose_sdp_names_the_wrong_payload_type_is_followed() -> None:
     c.feed(_stream(10, SSRC_FOLLOW + 10, pt=97))
     assert c.sdp is not None and c.sdp.payload_type == 97 and "payload_type_changed" in c.quirks
     assert c.dropped_pt == SSRC_FOLLOW - 1 and len(aus) >= 10
+
+
+def test_a_server_that_answers_udp_with_tcp_interleaved_is_taken_at_its_word() -> None:
+    c = _client(transport="udp", bind_udp=lambda: (50000, 50001))
+    c.feed(_describe_answer())
+    c.feed(_setup_reply(b"RTP/AVP/TCP;unicast;interleaved=2-3"))
+    c.feed(_play_reply())
+    c.feed(b"".join(_frame(_pkt(i), 2) for i in range(5)))
+    assert not c.udp and c.rtp_channel == 2 and c.packets == 5

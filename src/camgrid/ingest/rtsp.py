@@ -343,6 +343,8 @@ class RtspClient:
             self._ssrc_hint = reply.ssrcs
             if reply.odd_ssrc:
                 self.quirks.add(RtspQuirk.ODD_TRANSPORT_SSRC)
+        if self.udp and reply.interleaved is not None and reply.server_ports is None:
+            self.udp = False  # asked for UDP, given TCP interleaved (the server's choice): take it
         if self.udp:
             self.server_ports = reply.server_ports
             self.server_source = reply.source
@@ -459,6 +461,8 @@ class RtspClient:
 
     def udp_tick(self, now: float) -> None:
         """Give up on UDP holes older than the reorder delay (the loop calls this every tick)."""
+        if not self.reorder.waiting:
+            return
         out: list[bytes] = []
         self.reorder.expire(now, out)
         if out:

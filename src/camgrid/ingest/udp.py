@@ -106,6 +106,11 @@ class Reorder:
             else:
                 self.late += 1
 
+    @property
+    def waiting(self) -> int:
+        """Packets held ahead of a hole."""
+        return len(self._held)
+
     def expire(self, now: float, out: list[bytes]) -> None:
         """Give up on holes older than ``max_delay`` (called every tick)."""
         while self._held and now - next(iter(self._held.values()))[1] >= self.max_delay:
