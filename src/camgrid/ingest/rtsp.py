@@ -539,6 +539,8 @@ class RtspClient:
                     ch = buf[pos + 1]
                     if ch == rtp_ch and dep is not None:
                         take = ssrc is not None and buf.startswith(ssrc, pos + 12) and (buf[pos + 5] & 0x7F) == pt
+                        if not take:
+                            self.packets = packets
                         if not take and self._admit(mv, pos + 4, end):  # the slow path: first packet, strays
                             take = True
                             ssrc = self.ssrc
@@ -546,7 +548,6 @@ class RtspClient:
                         if take:
                             dep.push_from(mv, pos + 4, end)
                             packets += 1
-                            self.packets = packets
                             last_seq = (buf[pos + 6] << 8) | buf[pos + 7]
                             if ready:
                                 for au in ready:
@@ -556,6 +557,7 @@ class RtspClient:
                         self._rtcp(mv[pos + 4 : end])
                     pos = end
                 elif c == 0x52:  # 'R' of "RTSP/1.0"
+                    self.packets = packets
                     nxt = self._parse_response(pos)
                     if nxt < 0:
                         break
@@ -571,6 +573,7 @@ class RtspClient:
             raise RtspError(GapReason.BAD_STREAM, str(exc)) from None
         finally:
             self.last_seq = last_seq
+            self.packets = packets
             mv.release()
             del buf[:pos]
         if len(buf) > self.max_frame_bytes:
