@@ -312,3 +312,10 @@ def test_rtsps_refuses_an_untrusted_certificate_by_default(tls_files: tuple[Path
     finally:
         loop.stop()
         cam.close()
+
+
+def test_a_pin_must_be_a_sha256_fingerprint() -> None:
+    pin = "AB:" * 31 + "AB"
+    assert RecorderConfig(rtsps_pins={"c": "sha256:" + pin}).rtsps_pins == {"c": "ab" * 32}
+    with pytest.raises(ValueError, match="not a SHA-256 fingerprint"):
+        RecorderConfig(rtsps_pins={"c": "md5:1234"})
