@@ -319,3 +319,19 @@ def test_a_pin_must_be_a_sha256_fingerprint() -> None:
     assert RecorderConfig(rtsps_pins={"c": "sha256:" + pin}).rtsps_pins == {"c": "ab" * 32}
     with pytest.raises(ValueError, match="not a SHA-256 fingerprint"):
         RecorderConfig(rtsps_pins={"c": "md5:1234"})
+
+
+def test_a_stall_with_only_stray_packets_says_what_was_dropped() -> None:
+    """Packets came, none usable (another session's SSRC, another payload type): the gap says so."""
+    from camgrid.ingest.auth import Credentials
+    from camgrid.ingest.loop import _Session
+    from camgrid.ingest.rtsp import RtspClient
+
+    loop = IngestLoop(sink=Sink(), config=RecorderConfig(stall_timeout_s=2.0), clock=SystemClock())
+    sess = _Session(CameraSource("c", "rtsp://127.0.0.1/"))
+    sess.client = RtspClient("rtsp://127.0.0.1/", Credentials("", ""), lambda au: None)
+    sess.client.dropped_ssrc, sess.client.dropped_pt = 7, 3
+    assert loop._stall_detail(sess) == (
+        "no usable RTP within 2.0 s: 7 packets of another SSRC and 3 of another payload type than the SDP's dropped"
+    )
+    loop.selector.close()

@@ -149,9 +149,15 @@ class TransportSteps:
 
     def _stall_detail(self, sess: _Session) -> str:
         client = sess.client
+        wait = f"{self.cfg.stall_timeout_s:.1f} s"
+        if client is not None and client.packets == 0 and (client.dropped_ssrc or client.dropped_pt):
+            return (
+                f"no usable RTP within {wait}: {client.dropped_ssrc} packets of another SSRC and "
+                f"{client.dropped_pt} of another payload type than the SDP's dropped"
+            )
         if client is not None and client.udp and client.packets == 0:
-            return f"no RTP on UDP within {self.cfg.stall_timeout_s:.1f} s: blocked by a firewall or NAT?"
-        return f"no media for {self.cfg.stall_timeout_s:.1f} s"
+            return f"no RTP on UDP within {wait}: blocked by a firewall or NAT?"
+        return f"no media for {wait}"
 
     def _send_udp(self, sess: _Session) -> None:
         client, pair = sess.client, sess.udp
