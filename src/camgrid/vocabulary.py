@@ -152,6 +152,7 @@ class AuditAction(StrEnum):
     CAMERA_UPDATE = "camera.update"
     CAMERA_MAINTENANCE = "camera.maintenance"
     CAMERAS_EXPORT_SECRETS = "cameras.export.secrets"
+    CAMERA_PROBE = "camera.probe"  # a diagnostic session with the camera's credentials (no video released)
     USER_CREATE = "user.create"
     USER_UPDATE = "user.update"
     USER_DISABLE = "user.disable"

@@ -1,0 +1,151 @@
+"""Camera diagnostics (docs/design/camera-probe.md): ``probe`` against the real simulator on loopback, and its
+statistics on pictures whose truth is known.
+
+Against the simulator the probe must find the clip's resolution, its frame rate within 10 % and its keyframe
+interval exactly; a wrong password must end in a clear ``auth_refused`` that never carries the password; the window
+is bounded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from camgrid.clock import SystemClock
+from camgrid.ingest.loop import CameraSource
+from camgrid.ingest.probe import PROBE_MAX_S, Sample, check_seconds, probe, redact_sdp, sdp_tracks, summarise, unwrap
+from camgrid.vocabulary import GapReason
+from tests.backends import free_port
+from tests.ingest.simthread import FPS, GOP, HEIGHT, PASSWORD, USER, WIDTH, Sim, running_sim, spec
+
+SECONDS = 2.5  # holds three keyframes of the 1 s GOP
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[Sim]:
+    with running_sim([spec("cam-p", 0), spec("cam-q", 1, codec="h265"), spec("cam-open", 2, password="")]) as s:
+        yield s
+
+
+@pytest.mark.parametrize("camera", ["cam-p", "cam-q"])
+def test_probe_measures_what_the_simulator_sends(sim: Sim, camera: str) -> None:
+    result = probe(CameraSource(camera, sim.url(camera), USER, PASSWORD), seconds=SECONDS, clock=SystemClock())
+    assert result.ok, result.error
+    assert (result.width, result.height) == (WIDTH, HEIGHT)
+    assert result.fps is not None and abs(result.fps - FPS) <= 0.1 * FPS
+    assert result.fps_arrival is not None and abs(result.fps_arrival - FPS) <= 0.1 * FPS
+    assert result.gop_pictures == GOP
+    assert result.gop_seconds is not None and abs(result.gop_seconds - GOP / FPS) < 0.01
+    assert result.codec == sim.cameras[camera].spec.codec
+    assert result.codec_string.startswith("avc1." if camera == "cam-p" else "hvc1.")
+    assert result.transport == "tcp"
+    assert result.server == "camgrid-sim"
+    assert "DESCRIBE" in result.public and "GET_PARAMETER" in result.public
+    assert [t.kind for t in result.tracks] == ["video"]
+    assert result.bitrate_kbps is not None and result.bitrate_kbps > 0
+    assert result.rtp_lost == 0 and result.rtp_packets >= result.pictures > 0
+    assert result.drift_ppm is not None and abs(result.drift_ppm) < 20_000  # loopback, a 2.5 s window
+    assert result.quirks == []
+    assert PASSWORD not in result.model_dump_json()
+
+
+def test_wrong_password_is_a_clear_refusal_without_the_password(sim: Sim) -> None:
+    wrong = "not-the-password-42"
+    result = probe(CameraSource("cam-p", sim.url("cam-p"), USER, wrong), seconds=1.0, clock=SystemClock())
+    assert not result.ok
+    assert result.error is not None and result.error.reason == GapReason.AUTH_REFUSED
+    assert "refused the registered credentials" in result.error.detail
+    assert result.server == "camgrid-sim" and result.pictures == 0 and result.width is None
+    assert wrong not in result.model_dump_json()
+
+
+def test_no_credentials_where_the_camera_wants_them(sim: Sim) -> None:
+    result = probe(CameraSource("cam-p", sim.url("cam-p")), seconds=1.0, clock=SystemClock())
+    assert result.error is not None and result.error.reason == GapReason.AUTH_REFUSED
+    assert "none are registered" in result.error.detail
+
+
+def test_camera_without_password_and_credentials_in_the_url_are_redacted(sim: Sim) -> None:
+    url = sim.url("cam-open").replace("rtsp://", "rtsp://someone:url-secret-9@")
+    result = probe(CameraSource("cam-open", url), seconds=1.0, clock=SystemClock())
+    assert result.ok, result.error
+    assert "url-secret-9" not in result.model_dump_json()
+    assert result.url.startswith("rtsp://127.0.0.1:")
+
+
+def test_unreachable_camera() -> None:
+    result = probe(CameraSource("gone", f"rtsp://127.0.0.1:{free_port()}/x"), seconds=1.0, clock=SystemClock())
+    assert result.error is not None and result.error.reason == GapReason.UNREACHABLE
+    assert not result.ok and result.pictures == 0
+
+
+@pytest.mark.parametrize("seconds", [0.0, 0.5, PROBE_MAX_S + 0.1, float("nan"), -1.0])
+def test_window_is_bounded(seconds: float) -> None:
+    with pytest.raises(ValueError, match="seconds must be between"):
+        check_seconds(seconds)
+    with pytest.raises(ValueError):
+        probe(CameraSource("x", "rtsp://127.0.0.1:9/x"), seconds=seconds, clock=SystemClock())
+
+
+# pure parts ----------------------------------------------------------------------------------------------------
+def pictures(n: int, fps: float, gop: int, *, ppm: float = 0.0, ts0: int = 0, size: int = 1000) -> list[Sample]:
+    """``n`` pictures at ``fps`` of RTP time, arriving at the local clock's rate with the camera off by ``ppm``."""
+    step = 90_000 / fps
+    return [
+        Sample((ts0 + round(i * step)) & 0xFFFFFFFF, i % gop == 0, size, 100.0 + i / fps / (1 + ppm / 1e6))
+        for i in range(n)
+    ]
+
+
+def test_statistics_of_a_known_stream() -> None:
+    stats = summarise(pictures(250, 25.0, 50, size=10_000))
+    assert stats.pictures == 250 and stats.keyframes == 5
+    assert stats.fps == pytest.approx(25.0) and stats.fps_arrival == pytest.approx(25.0)
+    assert stats.gop_pictures == 50 and stats.gop_seconds == pytest.approx(2.0)
+    assert stats.bitrate_kbps == pytest.approx(10_000 * 8 * 25 / 1000)
+    assert stats.drift_ppm == pytest.approx(0.0, abs=1.0)
+
+
+def test_drift_and_timestamp_wrap() -> None:
+    stats = summarise(pictures(300, 25.0, 25, ppm=250.0, ts0=0xFFFFFFFF - 90_000))
+    assert stats.drift_ppm == pytest.approx(250.0, abs=5.0)
+    assert stats.fps == pytest.approx(25.0)
+    assert unwrap([0xFFFFFF00, 0x10, 0x20]) == [0xFFFFFF00, 0x1_0000_0010, 0x1_0000_0020]
+
+
+def test_too_little_to_tell() -> None:
+    assert summarise([]).fps is None
+    one_key = summarise(pictures(20, 25.0, 1000))
+    assert one_key.gop_pictures is None and one_key.keyframes == 1 and one_key.drift_ppm is None
+
+
+SDP = """v=0\r
+o=- 1 1 IN IP4 10.0.0.9\r
+s=Media Presentation\r
+u=rtsp://admin:hunter2@10.0.0.9/doc\r
+a=control:*\r
+m=video 0 RTP/AVP 96\r
+a=rtpmap:96 H264/90000\r
+a=fmtp:96 packetization-mode=1;profile-level-id=4d401f\r
+a=framerate:25.000000\r
+a=control:rtsp://admin:hunter2@10.0.0.9/Streaming/trackID=1\r
+m=audio 0 RTP/AVP 8\r
+a=control:trackID=2\r
+m=audio 0 RTP/AVP 97\r
+a=rtpmap:97 MPEG4-GENERIC/48000/2\r
+a=fmtp:97 streamtype=5;mode=AAC-hbr;config=1190\r
+"""
+
+
+def test_sdp_tracks_and_redaction() -> None:
+    tracks, framerate = sdp_tracks(SDP)
+    assert framerate == 25.0
+    assert [(t.kind, t.codec, t.clock_rate, t.channels) for t in tracks] == [
+        ("video", "H264", 90_000, None),
+        ("audio", "PCMA", 8000, 1),
+        ("audio", "MPEG4-GENERIC", 48_000, 2),
+    ]
+    shown = redact_sdp(SDP)
+    assert "hunter2" not in shown and "admin:" not in shown
+    assert "rtsp://10.0.0.9/Streaming/trackID=1" in shown
