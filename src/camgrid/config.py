@@ -303,6 +303,16 @@ class ApiConfig(_Section):
         description="A user's address stays known this long after a successful login from it",
     )
 
+    probe_min_interval_s: float = Field(
+        10.0,
+        ge=0.0,
+        le=3600.0,
+        description="A user may start one camera probe per this many seconds (POST /api/cameras/{id}/probe, else 429)",
+    )
+    probe_max_running: int = Field(
+        4, ge=1, le=64, description="Camera probes running at once in this server (each holds a thread; else 409)"
+    )
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _comma_list(cls, value: Any) -> Any:
