@@ -8,6 +8,9 @@ is bounded.
 
 from __future__ import annotations
 
+import base64
+import socket
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -15,6 +18,7 @@ import pytest
 from camgrid.clock import SystemClock
 from camgrid.ingest.loop import CameraSource
 from camgrid.ingest.probe import PROBE_MAX_S, Sample, check_seconds, probe, redact_sdp, sdp_tracks, summarise, unwrap
+from camgrid.media.nal import parse_sps
 from camgrid.vocabulary import GapReason
 from tests.backends import free_port
 from tests.ingest.simthread import FPS, GOP, HEIGHT, PASSWORD, USER, WIDTH, Sim, running_sim, spec
@@ -149,3 +153,58 @@ def test_sdp_tracks_and_redaction() -> None:
     shown = redact_sdp(SDP)
     assert "hunter2" not in shown and "admin:" not in shown
     assert "rtsp://10.0.0.9/Streaming/trackID=1" in shown
+
+
+# a camera that offers RTP over UDP only ------------------------------------------------------------------------
+UDP_ONLY_SDP = (
+    "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=vlc\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n"
+    "a=fmtp:96 packetization-mode=1;sprop-parameter-sets=Z0LAHtoBQBbsBEAAAAMAQAAADKPFi6g=,aM48gA==\r\n"
+    "a=control:trackID=0\r\nm=audio 0 RTP/AVP 0\r\na=control:trackID=1\r\n"
+)
+
+
+def _udp_only_camera(sock: socket.socket) -> None:
+    """Answers like VLC's RTSP server: DESCRIBE with its SDP, SETUP over TCP with 461 (a real TCP peer)."""
+    conn, _ = sock.accept()
+    with conn:
+        buf = b""
+        while True:
+            data = conn.recv(4096)
+            if not data:
+                return
+            buf += data
+            while b"\r\n\r\n" in buf:
+                head, buf = buf.split(b"\r\n\r\n", 1)
+                lines = head.decode().split("\r\n")
+                method = lines[0].split()[0]
+                cseq = next(v for k, _, v in (x.partition(": ") for x in lines[1:]) if k.lower() == "cseq")
+                common = f"CSeq: {cseq}\r\nServer: VLC/3.0.21\r\n"
+                if method == "DESCRIBE":
+                    body = UDP_ONLY_SDP.encode()
+                    conn.sendall(
+                        f"RTSP/1.0 200 OK\r\n{common}Content-Type: application/sdp\r\n"
+                        f"Content-Length: {len(body)}\r\n\r\n".encode()
+                        + body
+                    )
+                elif method == "SETUP":
+                    conn.sendall(f"RTSP/1.0 461 Unsupported transport\r\n{common}\r\n".encode())
+                else:
+                    conn.sendall(f"RTSP/1.0 200 OK\r\n{common}\r\n".encode())
+
+
+def test_a_udp_only_camera_is_named_as_such_with_what_its_sdp_said() -> None:
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    thread = threading.Thread(target=_udp_only_camera, args=(server,), daemon=True)
+    thread.start()
+    try:
+        result = probe(CameraSource("vlc", f"rtsp://127.0.0.1:{port}/stream"), seconds=1.0, clock=SystemClock())
+    finally:
+        thread.join(5)
+        server.close()
+    assert result.error is not None and result.error.reason == GapReason.REFUSED
+    assert "SETUP answered 461" in result.error.detail and "UDP only" in result.error.detail
+    assert result.server == "VLC/3.0.21"
+    info = parse_sps("h264", base64.b64decode("Z0LAHtoBQBbsBEAAAAMAQAAADKPFi6g="))
+    assert (result.width, result.height) == (info.width, info.height)
+    assert [(t.kind, t.codec) for t in result.tracks] == [("video", "H264"), ("audio", "PCMU")]

@@ -40,6 +40,7 @@ PROBE_MAX_S = 30.0
 VIDEO_CLOCK = 90_000  # RFC 6184 / 7798: H.264 and H.265 always use a 90 kHz RTP clock
 SDP_MAX_CHARS = 16_384  # of the SDP shown (a camera's SDP is a few hundred bytes)
 RECV_SIZE = 1 << 18
+UNSUPPORTED_TRANSPORT = 461
 _URL = re.compile(r"\b(?:rtsps?|https?)://[^\s\"'<>]+", re.I)
 _STATIC_PT = {0: ("PCMU", 8000, 1), 8: ("PCMA", 8000, 1), 14: ("MPA", 90000, 1), 26: ("JPEG", 90000, 1)}
 
@@ -247,6 +248,7 @@ class _ProbeClient(RtspClient):
         self.public: list[str] | None = None
         self.first_sps = b""
         self.params_in_band = False
+        self.tcp_refused = False  # SETUP with TCP interleaved answered 461: the camera sends RTP over UDP only
 
     def _on_picture(self, au: AccessUnit) -> None:
         self.samples.append(Sample(au.ts, au.key, len(au.data), self.clock.monotonic()))
@@ -259,6 +261,8 @@ class _ProbeClient(RtspClient):
     def _on_response(self, resp: Response) -> None:
         method = self.pending.get(int(resp.header("cseq", "0").strip() or 0), "")
         self.server = self.server or resp.header("server")[:200]
+        if method == "SETUP" and resp.status == UNSUPPORTED_TRANSPORT:
+            self.tcp_refused = True
         if resp.header("public") and self.public is None:
             self.public = [m.strip() for m in resp.header("public").split(",") if m.strip()][:40]
         if method == "DESCRIBE" and resp.status == 200:
@@ -313,7 +317,10 @@ def probe(source: CameraSource, *, seconds: float, clock: Clock, connect_timeout
     except _Failed as exc:
         error = ProbeFailure(reason=exc.reason, detail=exc.detail)
     except RtspError as exc:
-        error = ProbeFailure(reason=exc.reason, detail=exc.detail)
+        detail = exc.detail
+        if client.tcp_refused:
+            detail += ": the camera refuses RTP over TCP (it offers UDP only; this probe measures over TCP)"
+        error = ProbeFailure(reason=exc.reason, detail=detail)
     finally:
         if sock is not None:
             _teardown(sock, client)
@@ -370,6 +377,7 @@ def _run(sock: socket.socket, client: _ProbeClient, *, seconds: float, clock: Cl
             if state == "playing":
                 end = now + seconds
                 next_keepalive = now + min(30.0, client.session_timeout / 2)
+                client.keepalive()  # at once: a camera that refuses GET_PARAMETER shows it (and OPTIONS follows)
                 if client.public is None:
                     client.ask_options()
         if len(client.samples) != pictures:
