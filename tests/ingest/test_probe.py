@@ -9,9 +9,10 @@ is bounded.
 from __future__ import annotations
 
 import base64
+import contextlib
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -163,8 +164,9 @@ UDP_ONLY_SDP = (
 )
 
 
-def _udp_only_camera(sock: socket.socket) -> None:
-    """Answers like VLC's RTSP server: DESCRIBE with its SDP, SETUP over TCP with 461 (a real TCP peer)."""
+def _scripted_camera(sock: socket.socket, cseq_of: Callable[[str], str] = lambda c: c) -> None:
+    """Answers like VLC's RTSP server: DESCRIBE with its SDP, SETUP over TCP with 461 (a real TCP peer);
+    ``cseq_of`` may garble the CSeq it echoes."""
     conn, _ = sock.accept()
     with conn:
         buf = b""
@@ -178,7 +180,7 @@ def _udp_only_camera(sock: socket.socket) -> None:
                 lines = head.decode().split("\r\n")
                 method = lines[0].split()[0]
                 cseq = next(v for k, _, v in (x.partition(": ") for x in lines[1:]) if k.lower() == "cseq")
-                common = f"CSeq: {cseq}\r\nServer: VLC/3.0.21\r\n"
+                common = f"CSeq: {cseq_of(cseq)}\r\nServer: VLC/3.0.21\r\n"
                 if method == "DESCRIBE":
                     body = UDP_ONLY_SDP.encode()
                     conn.sendall(
@@ -192,19 +194,33 @@ def _udp_only_camera(sock: socket.socket) -> None:
                     conn.sendall(f"RTSP/1.0 200 OK\r\n{common}\r\n".encode())
 
 
-def test_a_udp_only_camera_is_named_as_such_with_what_its_sdp_said() -> None:
+@contextlib.contextmanager
+def scripted_camera(cseq_of: Callable[[str], str] = lambda c: c) -> Iterator[str]:
     server = socket.create_server(("127.0.0.1", 0))
-    port = server.getsockname()[1]
-    thread = threading.Thread(target=_udp_only_camera, args=(server,), daemon=True)
+    thread = threading.Thread(target=_scripted_camera, args=(server, cseq_of), daemon=True)
     thread.start()
     try:
-        result = probe(CameraSource("vlc", f"rtsp://127.0.0.1:{port}/stream"), seconds=1.0, clock=SystemClock())
+        yield f"rtsp://127.0.0.1:{server.getsockname()[1]}/stream"
     finally:
         thread.join(5)
         server.close()
+
+
+def test_a_udp_only_camera_is_named_as_such_with_what_its_sdp_said() -> None:
+    with scripted_camera() as url:
+        result = probe(CameraSource("vlc", url), seconds=1.0, clock=SystemClock())
     assert result.error is not None and result.error.reason == GapReason.REFUSED
     assert "SETUP answered 461" in result.error.detail and "UDP only" in result.error.detail
     assert result.server == "VLC/3.0.21"
     info = parse_sps("h264", base64.b64decode("Z0LAHtoBQBbsBEAAAAMAQAAADKPFi6g="))
     assert (result.width, result.height) == (info.width, info.height)
     assert [(t.kind, t.codec) for t in result.tracks] == [("video", "H264"), ("audio", "PCMU")]
+
+
+def test_what_the_client_cannot_parse_is_a_result_not_an_exception() -> None:
+    """A camera echoing a CSeq that is not a number: ``RtspClient`` raises a bare ValueError (in the recorder an
+    ``internal_error`` gap, not ``bad_stream``); the probe answers with it instead of failing its caller."""
+    with scripted_camera(lambda c: "x" + c) as url:
+        result = probe(CameraSource("odd", url), seconds=1.0, clock=SystemClock())
+    assert result.error is not None and result.error.reason == GapReason.INTERNAL_ERROR
+    assert result.error.detail.startswith("ValueError")

@@ -14,6 +14,7 @@ The password stays inside :class:`Credentials`; nothing returned carries it. Des
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 import re
 import socket
@@ -34,11 +35,13 @@ from camgrid.media.nal import codec_string, nal_type, param_set_type, parse_sps
 from camgrid.media.rtp import AccessUnit
 from camgrid.vocabulary import GapReason
 
+log = logging.getLogger("camgrid.ingest.probe")
 PROBE_MIN_S = 1.0
 PROBE_DEFAULT_S = 5.0
 PROBE_MAX_S = 30.0
 VIDEO_CLOCK = 90_000  # RFC 6184 / 7798: H.264 and H.265 always use a 90 kHz RTP clock
 SDP_MAX_CHARS = 16_384  # of the SDP shown (a camera's SDP is a few hundred bytes)
+MAX_TRACKS = 16  # media sections listed (a camera has one to three)
 RECV_SIZE = 1 << 18
 UNSUPPORTED_TRANSPORT = 461
 _URL = re.compile(r"\b(?:rtsps?|https?)://[^\s\"'<>]+", re.I)
@@ -154,7 +157,7 @@ def sdp_tracks(text: str) -> tuple[list[Track], float | None]:
             except ValueError:
                 framerate = None
     close()
-    return tracks, framerate if framerate and math.isfinite(framerate) and framerate > 0 else None
+    return tracks[:MAX_TRACKS], framerate if framerate and math.isfinite(framerate) and framerate > 0 else None
 
 
 # statistics ----------------------------------------------------------------------------------------------------
@@ -321,6 +324,9 @@ def probe(source: CameraSource, *, seconds: float, clock: Clock, connect_timeout
         if client.tcp_refused:
             detail += ": the camera refuses RTP over TCP (it offers UDP only; this probe measures over TCP)"
         error = ProbeFailure(reason=exc.reason, detail=detail)
+    except Exception as exc:  # camgrid failed on what this camera sent: a result, with the traceback in the log
+        log.exception("probe of camera %s: internal error", source.id)
+        error = ProbeFailure(reason=GapReason.INTERNAL_ERROR, detail=f"{type(exc).__name__}: {exc}"[:300])
     finally:
         if sock is not None:
             _teardown(sock, client)
