@@ -8,23 +8,29 @@ is bounded.
 
 from __future__ import annotations
 
-import base64
 import contextlib
+import datetime as dt
+import hashlib
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from camgrid.clock import SystemClock
+from camgrid.cluster.certs import issue_node_cert
+from camgrid.config import RecorderConfig
 from camgrid.ingest.loop import CameraSource
 from camgrid.ingest.probe import PROBE_MAX_S, Sample, check_seconds, probe, redact_sdp, sdp_tracks, summarise, unwrap
-from camgrid.media.nal import parse_sps
-from camgrid.vocabulary import GapReason
+from camgrid.vocabulary import GapReason, RtspQuirk, RtspTransport
 from tests.backends import free_port
+from tests.ingest import test_transports as transports
 from tests.ingest.simthread import FPS, GOP, HEIGHT, PASSWORD, USER, WIDTH, Sim, running_sim, spec
 
 SECONDS = 2.5  # holds three keyframes of the 1 s GOP
+CFG = RecorderConfig()
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +41,9 @@ def sim() -> Iterator[Sim]:
 
 @pytest.mark.parametrize("camera", ["cam-p", "cam-q"])
 def test_probe_measures_what_the_simulator_sends(sim: Sim, camera: str) -> None:
-    result = probe(CameraSource(camera, sim.url(camera), USER, PASSWORD), seconds=SECONDS, clock=SystemClock())
+    result = probe(
+        CameraSource(camera, sim.url(camera), USER, PASSWORD), seconds=SECONDS, clock=SystemClock(), config=CFG
+    )
     assert result.ok, result.error
     assert (result.width, result.height) == (WIDTH, HEIGHT)
     assert result.fps is not None and abs(result.fps - FPS) <= 0.1 * FPS
@@ -44,7 +52,7 @@ def test_probe_measures_what_the_simulator_sends(sim: Sim, camera: str) -> None:
     assert result.gop_seconds is not None and abs(result.gop_seconds - GOP / FPS) < 0.01
     assert result.codec == sim.cameras[camera].spec.codec
     assert result.codec_string.startswith("avc1." if camera == "cam-p" else "hvc1.")
-    assert result.transport == "tcp"
+    assert result.transport == RtspTransport.TCP and not result.tls
     assert result.server == "camgrid-sim"
     assert "DESCRIBE" in result.public and "GET_PARAMETER" in result.public
     assert [t.kind for t in result.tracks] == ["video"]
@@ -57,7 +65,7 @@ def test_probe_measures_what_the_simulator_sends(sim: Sim, camera: str) -> None:
 
 def test_wrong_password_is_a_clear_refusal_without_the_password(sim: Sim) -> None:
     wrong = "not-the-password-42"
-    result = probe(CameraSource("cam-p", sim.url("cam-p"), USER, wrong), seconds=1.0, clock=SystemClock())
+    result = probe(CameraSource("cam-p", sim.url("cam-p"), USER, wrong), seconds=1.0, clock=SystemClock(), config=CFG)
     assert not result.ok
     assert result.error is not None and result.error.reason == GapReason.AUTH_REFUSED
     assert "refused the registered credentials" in result.error.detail
@@ -66,21 +74,23 @@ def test_wrong_password_is_a_clear_refusal_without_the_password(sim: Sim) -> Non
 
 
 def test_no_credentials_where_the_camera_wants_them(sim: Sim) -> None:
-    result = probe(CameraSource("cam-p", sim.url("cam-p")), seconds=1.0, clock=SystemClock())
+    result = probe(CameraSource("cam-p", sim.url("cam-p")), seconds=1.0, clock=SystemClock(), config=CFG)
     assert result.error is not None and result.error.reason == GapReason.AUTH_REFUSED
     assert "none are registered" in result.error.detail
 
 
 def test_camera_without_password_and_credentials_in_the_url_are_redacted(sim: Sim) -> None:
     url = sim.url("cam-open").replace("rtsp://", "rtsp://someone:url-secret-9@")
-    result = probe(CameraSource("cam-open", url), seconds=1.0, clock=SystemClock())
+    result = probe(CameraSource("cam-open", url), seconds=1.0, clock=SystemClock(), config=CFG)
     assert result.ok, result.error
     assert "url-secret-9" not in result.model_dump_json()
     assert result.url.startswith("rtsp://127.0.0.1:")
 
 
 def test_unreachable_camera() -> None:
-    result = probe(CameraSource("gone", f"rtsp://127.0.0.1:{free_port()}/x"), seconds=1.0, clock=SystemClock())
+    result = probe(
+        CameraSource("gone", f"rtsp://127.0.0.1:{free_port()}/x"), seconds=1.0, clock=SystemClock(), config=CFG
+    )
     assert result.error is not None and result.error.reason == GapReason.UNREACHABLE
     assert not result.ok and result.pictures == 0
 
@@ -90,7 +100,7 @@ def test_window_is_bounded(seconds: float) -> None:
     with pytest.raises(ValueError, match="seconds must be between"):
         check_seconds(seconds)
     with pytest.raises(ValueError):
-        probe(CameraSource("x", "rtsp://127.0.0.1:9/x"), seconds=seconds, clock=SystemClock())
+        probe(CameraSource("x", "rtsp://127.0.0.1:9/x"), seconds=seconds, clock=SystemClock(), config=CFG)
 
 
 # pure parts ----------------------------------------------------------------------------------------------------
@@ -206,21 +216,67 @@ def scripted_camera(cseq_of: Callable[[str], str] = lambda c: c) -> Iterator[str
         server.close()
 
 
-def test_a_udp_only_camera_is_named_as_such_with_what_its_sdp_said() -> None:
-    with scripted_camera() as url:
-        result = probe(CameraSource("vlc", url), seconds=1.0, clock=SystemClock())
+def test_a_udp_only_camera_is_measured_over_udp() -> None:
+    """VLC's kind: 461 to TCP interleaved, then RTP over UDP, one packet lost, several out of order."""
+    cam = transports.Camera(udp_only=True)
+    try:
+        result = probe(
+            CameraSource("vlc", f"rtsp://127.0.0.1:{cam.port}/"), seconds=1.0, clock=SystemClock(), config=CFG
+        )
+    finally:
+        cam.close()
+    assert result.ok, result.error
+    assert result.transport == RtspTransport.UDP and RtspQuirk.UDP_ONLY in result.quirks
+    assert result.rtp_lost == 1 and result.rtp_reordered > 0
+    assert result.pictures >= transports.COUNT - 2
+    assert result.fps is not None and abs(result.fps - 25.0) <= 2.5  # 3600 ticks of 90 kHz a picture
+
+
+def test_a_udp_only_camera_set_to_tcp_says_so() -> None:
+    cam = transports.Camera(udp_only=True)
+    try:
+        source = CameraSource("vlc", f"rtsp://127.0.0.1:{cam.port}/", transport=RtspTransport.TCP)
+        result = probe(source, seconds=1.0, clock=SystemClock(), config=CFG)
+    finally:
+        cam.close()
     assert result.error is not None and result.error.reason == GapReason.REFUSED
-    assert "SETUP answered 461" in result.error.detail and "UDP only" in result.error.detail
-    assert result.server == "VLC/3.0.21"
-    info = parse_sps("h264", base64.b64decode("Z0LAHtoBQBbsBEAAAAMAQAAADKPFi6g="))
-    assert (result.width, result.height) == (info.width, info.height)
-    assert [(t.kind, t.codec) for t in result.tracks] == [("video", "H264"), ("audio", "PCMU")]
+    assert "461 to TCP interleaved" in result.error.detail
+    assert [(t.kind, t.codec) for t in result.tracks] == [("video", "H264")]
+
+
+@pytest.mark.parametrize("trust", ["ca", "pin", "none"])
+def test_rtsps_with_the_recorders_trust(tmp_path: Path, trust: str) -> None:
+    now = dt.datetime.now(dt.UTC)
+    cert, key = issue_node_cert(tmp_path, node_id="cam", hosts=["127.0.0.1"], out=tmp_path / "cam", now=now)
+    ca = tmp_path / "keys" / "cluster-ca.pem"
+    cfg = {
+        "ca": RecorderConfig(rtsps_ca_file=str(ca)),
+        "pin": RecorderConfig(
+            rtsps_pins={"tls1": hashlib.sha256(ssl.PEM_cert_to_DER_cert(cert.read_text())).hexdigest()}
+        ),
+        "none": CFG,
+    }[trust]
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(cert, key)
+    cam = transports.Camera(tls_ctx=server)
+    try:
+        result = probe(
+            CameraSource("tls1", f"rtsps://127.0.0.1:{cam.port}/"), seconds=1.0, clock=SystemClock(), config=cfg
+        )
+    finally:
+        cam.close()
+    if trust == "none":
+        assert result.error is not None and result.error.reason == GapReason.REFUSED
+        assert "not trusted" in result.error.detail and not result.ok
+    else:
+        assert result.ok, result.error
+        assert result.tls and result.transport == RtspTransport.TCP and result.pictures >= transports.COUNT - 2
 
 
 def test_what_the_client_cannot_parse_is_a_result_not_an_exception() -> None:
     """A camera echoing a CSeq that is not a number: ``RtspClient`` raises a bare ValueError (in the recorder an
     ``internal_error`` gap, not ``bad_stream``); the probe answers with it instead of failing its caller."""
     with scripted_camera(lambda c: "x" + c) as url:
-        result = probe(CameraSource("odd", url), seconds=1.0, clock=SystemClock())
+        result = probe(CameraSource("odd", url), seconds=1.0, clock=SystemClock(), config=CFG)
     assert result.error is not None and result.error.reason == GapReason.INTERNAL_ERROR
     assert result.error.detail.startswith("ValueError")

@@ -2108,6 +2108,12 @@ export interface components {
              */
             quirks?: string[];
             /**
+             * Rtp Dropped
+             * @description packets of another source or payload type, dropped
+             * @default 0
+             */
+            rtp_dropped: number;
+            /**
              * Rtp Lost
              * @description RTP packets missing by sequence number
              * @default 0
@@ -2118,6 +2124,12 @@ export interface components {
              * @default 0
              */
             rtp_packets: number;
+            /**
+             * Rtp Reordered
+             * @description RTP packets put back in order (UDP)
+             * @default 0
+             */
+            rtp_reordered: number;
             /**
              * Sdp
              * @description the SDP, URLs redacted
@@ -2140,14 +2152,16 @@ export interface components {
              * @description wall clock at the start of the probe (ms)
              */
             started_ms: number;
+            /**
+             * Tls
+             * @description the RTSP connection is TLS (rtsps://)
+             * @default false
+             */
+            tls: boolean;
             /** Tracks */
             tracks?: components["schemas"]["Track"][];
-            /**
-             * Transport
-             * @description tcp: RTP interleaved on the RTSP connection; tls: the same over TLS
-             * @enum {string}
-             */
-            transport: "tcp" | "tls";
+            /** @description what the media used: tcp (interleaved on the RTSP connection) or udp (RTP over UDP) */
+            transport: components["schemas"]["RtspTransport"];
             /**
              * Url
              * @description the camera's URL, redacted

@@ -8,7 +8,8 @@ const R: ProbeResult = {
   error: null,
   seconds: 5,
   started_ms: 1,
-  transport: "tcp",
+  transport: "udp",
+  tls: true,
   server: "Hikvision-Webs",
   public: ["OPTIONS", "DESCRIBE", "SETUP", "PLAY", "TEARDOWN"],
   keepalive: "OPTIONS",
@@ -35,6 +36,8 @@ const R: ProbeResult = {
   params_in_band: false,
   rtp_packets: 990,
   rtp_lost: 10,
+  rtp_reordered: 4,
+  rtp_dropped: 0,
   quirks: ["no_get_parameter"],
 };
 
@@ -59,8 +62,8 @@ describe("camera diagnostics", () => {
     expect(r.bitrate).toBe("3988 kbit/s");
     expect(r.keyframes).toBe("every 50 pictures (2.00 s)");
     expect(r.drift).toBe("-35 ppm over 5.0 s");
-    expect(r.loss).toBe("10 of 1000 packets");
-    expect(r.transport).toBe(TEXT.transport.tcp);
+    expect(r.loss).toBe("10 of 1000 packets (4 reordered, 0 of another source or type dropped)");
+    expect(r.transport).toBe("RTP over UDP, RTSP over TLS");
     expect(r.quirks).toBe("no_get_parameter");
     expect(r.methods).toBe("OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN");
     expect(probeRows(R).every(([k]) => k in TEXT.rows)).toBe(true);
@@ -83,6 +86,9 @@ describe("camera diagnostics", () => {
       keyframes: 0,
       rtp_packets: 0,
       rtp_lost: 0,
+      rtp_reordered: 0,
+      transport: "tcp",
+      tls: false,
       quirks: [],
     };
     const r = rows(failed);
@@ -92,6 +98,7 @@ describe("camera diagnostics", () => {
     expect(r.audio).toBe("none");
     expect(r.keyframes).toMatch(/0 keyframe\(s\) seen/);
     expect(r.quirks).toBe("none");
+    expect(r.transport).toBe(TEXT.transport.tcp);
   });
   it("names a track by codec, clock and channels", () => {
     expect(trackText({ kind: "audio", codec: "opus", payload_type: 111, clock_rate: 48000, channels: 2, fmtp: "" })).toBe("opus/48000/2");

@@ -125,6 +125,4 @@ def probe_camera(
                 raise HTTPException(
                     503, "the camera's credentials cannot be opened: the secrets key is missing"
                 ) from None
-        return probe(
-            source, seconds=seconds, clock=ctx.clock, connect_timeout_s=ctx.settings.recorder.connect_timeout_s
-        )
+        return probe(source, seconds=seconds, clock=ctx.clock, config=ctx.settings.recorder)

@@ -142,9 +142,7 @@ def cameras_probe(ctx: click.Context, camera_id: str, seconds: float, as_json: b
             )  # fmt: skip
         except SecretsKeyError as exc:
             raise click.ClickException(str(exc)) from None
-    result = camprobe.probe(
-        source, seconds=seconds, clock=SystemClock(), connect_timeout_s=settings.recorder.connect_timeout_s
-    )
+    result = camprobe.probe(source, seconds=seconds, clock=SystemClock(), config=settings.recorder)
     if as_json:
         click.echo(result.model_dump_json(indent=1))
     else:
@@ -152,6 +150,9 @@ def cameras_probe(ctx: click.Context, camera_id: str, seconds: float, as_json: b
             click.echo(f"{key:<16} {value}")
     if result.error is not None:
         ctx.exit(1)
+
+
+TRANSPORT_TEXT = {"tcp": "RTP in the RTSP connection (TCP interleaved)", "udp": "RTP over UDP"}
 
 
 def _num(value: float | None, unit: str = "", digits: int = 1) -> str:
@@ -171,7 +172,7 @@ def probe_rows(r: camprobe.ProbeResult) -> list[tuple[str, str]]:
         ("result", "ok" if r.error is None else f"FAILED: {r.error.reason}: {r.error.detail}"),
         ("server", r.server or "-"),
         ("methods", ", ".join(r.public) or "-"),
-        ("transport", {"tcp": "RTP over the RTSP connection (TCP)", "tls": "RTP over RTSP over TLS"}[r.transport]),
+        ("transport", TRANSPORT_TEXT.get(r.transport, r.transport) + (", RTSP over TLS" if r.tls else "")),
         ("keepalive", r.keepalive or "-"),
         ("video", f"{r.codec or '-'} {r.codec_string}".strip()),
         ("audio", ", ".join(audio) or "none"),
@@ -193,7 +194,11 @@ def probe_rows(r: camprobe.ProbeResult) -> list[tuple[str, str]]:
             "pictures",
             f"{r.pictures} ({r.keyframes} keyframes), parameter sets in-band: " + ("yes" if r.params_in_band else "no"),
         ),
-        ("rtp loss", f"{r.rtp_lost} of {r.rtp_packets + r.rtp_lost} packets"),
+        (
+            "rtp loss",
+            f"{r.rtp_lost} of {r.rtp_packets + r.rtp_lost} packets ({r.rtp_reordered} reordered, "
+            f"{r.rtp_dropped} of another source or type dropped)",
+        ),
         ("quirks", ", ".join(r.quirks) or "none seen"),
     ]
     return rows

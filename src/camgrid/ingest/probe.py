@@ -1,14 +1,15 @@
 """Camera diagnostics: what a camera really sends, measured in a short RTSP session of the probe's own.
 
 ``probe`` opens its own session (never the recorder's) with the same socket-free :class:`RtspClient` the ingest loop
-drives, over one blocking socket with a deadline on every step, plays for a bounded window (default 5 s, at most
-30 s), tears the session down and returns a :class:`ProbeResult`: the SDP (URLs redacted), the tracks it declares
-(video and any audio), the resolution from the SPS, measured frame rate and bitrate, the keyframe interval, the RTP
-clock's drift against the local clock, RTP loss, the quirks the client met, the transport, and the server's
-``Public`` methods and ``Server`` header. A failure (no answer, wrong password, no H.264/H.265) is part of the result
-(``error``, with the gap reason the recorder would store), together with whatever was learnt before it.
+drives, over sockets of its own with a deadline on every step (``probe_session``), plays for a bounded window
+(default 5 s, at most 30 s), tears the session down and returns a :class:`ProbeResult`: the SDP (URLs redacted),
+the tracks it declares (video and any audio), the resolution from the SPS, measured frame rate and bitrate, the
+keyframe interval, the RTP clock's drift against the local clock, RTP loss, the quirks the client met, the
+transport, and the server's ``Public`` methods and ``Server`` header. A failure (no answer, wrong password, no
+H.264/H.265) is part of the result (``error``, with the gap reason the recorder would store), together with
+whatever was learnt before it.
 
-The password stays inside :class:`Credentials`; nothing returned carries it. Design note: docs/design/camera-probe.md.
+The password stays inside the client's credentials; nothing returned carries it. docs/design/camera-probe.md.
 """
 
 from __future__ import annotations
@@ -17,23 +18,18 @@ import itertools
 import logging
 import math
 import re
-import socket
-import ssl
 from collections import Counter
 from dataclasses import dataclass
-from typing import Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field
 
 from camgrid.clock import Clock
+from camgrid.config import RecorderConfig
 from camgrid.db.secrets import redact_url
-from camgrid.ingest.auth import Credentials
 from camgrid.ingest.loop import CameraSource
-from camgrid.ingest.rtsp import Response, RtspClient, RtspError
+from camgrid.ingest.probe_session import Failed, ProbeClient, RtspError, Sample, Session, run, teardown
 from camgrid.media.nal import codec_string, nal_type, param_set_type, parse_sps
-from camgrid.media.rtp import AccessUnit
-from camgrid.vocabulary import GapReason
+from camgrid.vocabulary import GapReason, RtspTransport
 
 log = logging.getLogger("camgrid.ingest.probe")
 PROBE_MIN_S = 1.0
@@ -42,12 +38,8 @@ PROBE_MAX_S = 30.0
 VIDEO_CLOCK = 90_000  # RFC 6184 / 7798: H.264 and H.265 always use a 90 kHz RTP clock
 SDP_MAX_CHARS = 16_384  # of the SDP shown (a camera's SDP is a few hundred bytes)
 MAX_TRACKS = 16  # media sections listed (a camera has one to three)
-RECV_SIZE = 1 << 18
-UNSUPPORTED_TRANSPORT = 461
 _URL = re.compile(r"\b(?:rtsps?|https?)://[^\s\"'<>]+", re.I)
 _STATIC_PT = {0: ("PCMU", 8000, 1), 8: ("PCMA", 8000, 1), 14: ("MPA", 90000, 1), 26: ("JPEG", 90000, 1)}
-
-Transport = Literal["tcp", "tls"]
 
 
 def check_seconds(seconds: float) -> float:
@@ -83,7 +75,10 @@ class ProbeResult(BaseModel):
     error: ProbeFailure | None = None
     seconds: float = Field(description="the probe window asked for")
     started_ms: int = Field(description="wall clock at the start of the probe (ms)")
-    transport: Transport = Field(description="tcp: RTP interleaved on the RTSP connection; tls: the same over TLS")
+    transport: RtspTransport = Field(
+        description="what the media used: tcp (interleaved on the RTSP connection) or udp (RTP over UDP)"
+    )
+    tls: bool = Field(False, description="the RTSP connection is TLS (rtsps://)")
     server: str = Field("", description="the Server header of the camera's answers")
     public: list[str] = Field(default_factory=list, description="methods the camera lists in OPTIONS' Public")
     keepalive: str = Field("", description="the keepalive method the client settled on")
@@ -108,6 +103,8 @@ class ProbeResult(BaseModel):
     params_in_band: bool = Field(False, description="SPS/PPS also arrive inside the stream")
     rtp_packets: int = 0
     rtp_lost: int = Field(0, description="RTP packets missing by sequence number")
+    rtp_reordered: int = Field(0, description="RTP packets put back in order (UDP)")
+    rtp_dropped: int = Field(0, description="packets of another source or payload type, dropped")
     quirks: list[str] = Field(default_factory=list, description="RtspQuirk names the client met")
 
 
@@ -161,16 +158,6 @@ def sdp_tracks(text: str) -> tuple[list[Track], float | None]:
 
 
 # statistics ----------------------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Sample:
-    """One picture as the probe saw it (no picture data is kept)."""
-
-    ts: int  # RTP timestamp, 32 bits as received
-    key: bool
-    size: int  # bytes of the sample
-    arrival_s: float  # local monotonic clock
-
-
 @dataclass(frozen=True)
 class Stats:
     pictures: int = 0
@@ -238,179 +225,35 @@ def summarise(samples: list[Sample], clock_rate: int = VIDEO_CLOCK) -> Stats:
     )
 
 
-# the session ---------------------------------------------------------------------------------------------------
-class _ProbeClient(RtspClient):
-    """The ingest client, keeping what a probe shows: the SDP as sent, ``Server`` and OPTIONS' ``Public``."""
-
-    def __init__(self, url: str, credentials: Credentials, samples: list[Sample], clock: Clock) -> None:
-        super().__init__(url, credentials, self._on_picture)
-        self.samples = samples
-        self.clock = clock
-        self.sdp_text = ""
-        self.server = ""
-        self.public: list[str] | None = None
-        self.first_sps = b""
-        self.params_in_band = False
-        self.tcp_refused = False  # SETUP with TCP interleaved answered 461: the camera sends RTP over UDP only
-
-    def _on_picture(self, au: AccessUnit) -> None:
-        self.samples.append(Sample(au.ts, au.key, len(au.data), self.clock.monotonic()))
-        if au.params:
-            self.params_in_band = True
-            if not self.first_sps and self.sdp is not None:
-                sps_type = param_set_type(self.sdp.codec, "sps")
-                self.first_sps = next((p for p in au.params if nal_type(self.sdp.codec, p) == sps_type), b"")
-
-    def _on_response(self, resp: Response) -> None:
-        method = self.pending.get(int(resp.header("cseq", "0").strip() or 0), "")
-        self.server = self.server or resp.header("server")[:200]
-        if method == "SETUP" and resp.status == UNSUPPORTED_TRANSPORT:
-            self.tcp_refused = True
-        if resp.header("public") and self.public is None:
-            self.public = [m.strip() for m in resp.header("public").split(",") if m.strip()][:40]
-        if method == "DESCRIBE" and resp.status == 200:
-            self.sdp_text = resp.body.decode("utf-8", "replace")
-        super()._on_response(resp)
-
-    def ask_options(self) -> None:
-        """OPTIONS with the session (as the keepalive sends it): its answer names the methods the camera takes."""
-        self._request("OPTIONS", self.url)
-
-
-class _Failed(Exception):
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
-
-
-def _connect(url: str, timeout: float) -> tuple[socket.socket, Transport]:
-    host, port = RtspClient.host_port(url)
-    if not host:
-        raise _Failed(GapReason.UNREACHABLE, "the URL names no host")
-    try:
-        sock = socket.create_connection((host, port), timeout=timeout)
-    except TimeoutError:
-        raise _Failed(GapReason.UNREACHABLE, f"no TCP connection within {timeout:g} s") from None
-    except OSError as exc:
-        raise _Failed(GapReason.UNREACHABLE, f"connect: {exc.strerror or exc}") from None
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    if urlsplit(url).scheme.lower() != "rtsps":
-        return sock, "tcp"
-    try:  # the system's trust store and the URL's host name, as any TLS client checks them
-        return ssl.create_default_context().wrap_socket(sock, server_hostname=host), "tls"
-    except (ssl.SSLError, OSError) as exc:
-        sock.close()
-        raise _Failed(GapReason.REFUSED, f"TLS: {exc}") from None
-
-
-def probe(source: CameraSource, *, seconds: float, clock: Clock, connect_timeout_s: float = 5.0) -> ProbeResult:
-    """Probe one camera for ``seconds`` of media (bounded: :func:`check_seconds`). Blocks for at most
-    ``seconds`` plus one ``connect_timeout_s`` per RTSP step; never raises for what the camera does."""
+# the probe -----------------------------------------------------------------------------------------------------
+def probe(source: CameraSource, *, seconds: float, clock: Clock, config: RecorderConfig) -> ProbeResult:
+    """Probe one camera for ``seconds`` of media (bounded: :func:`check_seconds`), with the recorder's transport
+    and TLS settings (``config``). Blocks for at most ``seconds`` plus one ``connect_timeout_s`` per RTSP step;
+    never raises for what the camera does."""
     seconds = check_seconds(seconds)
     started_ms = clock.wall_ns() // 1_000_000
-    samples: list[Sample] = []
-    client = _ProbeClient(source.url, Credentials(source.username, source.password), samples, clock)
-    transport: Transport = "tls" if urlsplit(source.url).scheme.lower() == "rtsps" else "tcp"
+    session = Session(source, config, clock)
+    client = ProbeClient(source, config, clock, session.bind_udp)
     error: ProbeFailure | None = None
-    sock: socket.socket | None = None
     try:
-        sock, transport = _connect(source.url, connect_timeout_s)
-        _run(sock, client, seconds=seconds, clock=clock, step_timeout=connect_timeout_s)
-    except _Failed as exc:
+        session.connect()
+        run(session, client, seconds=seconds)
+    except (Failed, RtspError) as exc:
         error = ProbeFailure(reason=exc.reason, detail=exc.detail)
-    except RtspError as exc:
-        detail = exc.detail
-        if client.tcp_refused:
-            detail += ": the camera refuses RTP over TCP (it offers UDP only; this probe measures over TCP)"
-        error = ProbeFailure(reason=exc.reason, detail=detail)
     except Exception as exc:  # camgrid failed on what this camera sent: a result, with the traceback in the log
         log.exception("probe of camera %s: internal error", source.id)
         error = ProbeFailure(reason=GapReason.INTERNAL_ERROR, detail=f"{type(exc).__name__}: {exc}"[:300])
     finally:
-        if sock is not None:
-            _teardown(sock, client)
-    return _result(source, client, samples, seconds, started_ms, transport, error)
-
-
-def _send(sock: socket.socket, client: RtspClient, timeout: float) -> None:
-    if client.outbox:
-        data = b"".join(client.outbox)
-        client.outbox.clear()
-        try:
-            sock.settimeout(timeout)
-            sock.sendall(data)
-        except TimeoutError:
-            raise _Failed(GapReason.UNREACHABLE, f"the camera took no request within {timeout:g} s") from None
-        except OSError as exc:
-            raise _Failed(GapReason.UNREACHABLE, f"send: {exc.strerror or exc}") from None
-
-
-def _run(sock: socket.socket, client: _ProbeClient, *, seconds: float, clock: Clock, step_timeout: float) -> None:
-    client.start()
-    deadline = clock.monotonic() + step_timeout  # of the current RTSP step, then of the media's next picture
-    end: float | None = None  # of the window, once playing
-    next_keepalive = 0.0
-    state = client.state
-    pictures = 0
-    while True:
-        _send(sock, client, step_timeout)
-        now = clock.monotonic()
-        if end is not None and now >= end:
-            return
-        if now >= deadline:
-            if end is None:
-                raise _Failed(GapReason.UNREACHABLE, f"no RTSP answer within {step_timeout:g} s ({state})")
-            raise _Failed(GapReason.STALLED, f"no media for {step_timeout:g} s")
-        if end is not None and now >= next_keepalive:
-            client.keepalive()
-            next_keepalive = now + min(30.0, client.session_timeout / 2)
-            continue
-        sock.settimeout(max(0.001, min(deadline, end if end is not None else deadline) - now))
-        try:
-            data = sock.recv(RECV_SIZE)
-        except TimeoutError:
-            continue
-        except OSError as exc:
-            raise _Failed(GapReason.UNREACHABLE, f"connection lost: {exc.strerror or exc}") from None
-        if not data:
-            raise _Failed(GapReason.UNREACHABLE, "the camera closed the connection")
-        client.feed(data)
-        now = clock.monotonic()
-        if client.state != state:
-            state = client.state
-            deadline = now + step_timeout
-            if state == "playing":
-                end = now + seconds
-                next_keepalive = now + min(30.0, client.session_timeout / 2)
-                client.keepalive()  # at once: a camera that refuses GET_PARAMETER shows it (and OPTIONS follows)
-                if client.public is None:
-                    client.ask_options()
-        if len(client.samples) != pictures:
-            pictures = len(client.samples)
-            deadline = now + step_timeout
-
-
-def _teardown(sock: socket.socket, client: RtspClient) -> None:
-    try:
-        if client.state == "playing":
-            client.outbox.clear()
-            client.teardown()
-            sock.settimeout(1.0)
-            sock.sendall(b"".join(client.outbox))
-    except OSError:
-        pass
-    finally:
-        sock.close()
+        teardown(session, client)
+    return _result(source, client, seconds, started_ms, session.tls, error)
 
 
 def _result(
     source: CameraSource,
-    client: _ProbeClient,
-    samples: list[Sample],
+    client: ProbeClient,
     seconds: float,
     started_ms: int,
-    transport: Transport,
+    over_tls: bool,
     error: ProbeFailure | None,
 ) -> ProbeResult:
     tracks, declared = sdp_tracks(client.sdp_text)
@@ -427,8 +270,8 @@ def _result(
                 width, height, cstring = info.width, info.height, codec_string(info, sps)
             except (IndexError, ValueError):
                 pass  # a malformed SPS: the resolution stays unknown, the rest is still worth showing
-    stats = summarise(samples)
-    if error is None and not samples:
+    stats = summarise(client.samples)
+    if error is None and not client.samples:
         error = ProbeFailure(reason=GapReason.STALLED, detail="the session played but no picture arrived")
     return ProbeResult(
         camera=source.id,
@@ -437,9 +280,10 @@ def _result(
         error=error,
         seconds=seconds,
         started_ms=started_ms,
-        transport=transport,
+        transport=RtspTransport.UDP if client.udp else RtspTransport.TCP,
+        tls=over_tls,
         server=client.server,
-        public=client.public or [],
+        public=client.public_list,
         keepalive=client.keepalive_method if client.state == "playing" else "",
         sdp=redact_sdp(client.sdp_text),
         tracks=tracks,
@@ -459,7 +303,9 @@ def _result(
         drift_ppm=_round(stats.drift_ppm, 0),
         params_in_band=client.params_in_band,
         rtp_packets=client.packets,
-        rtp_lost=client.dep.lost if client.dep is not None else 0,
+        rtp_lost=client.lost,
+        rtp_reordered=client.reordered,
+        rtp_dropped=client.dropped_ssrc + client.dropped_pt,
         quirks=sorted(client.quirks),
     )
 
@@ -468,4 +314,13 @@ def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
 
 
-__all__ = ["PROBE_DEFAULT_S", "PROBE_MAX_S", "PROBE_MIN_S", "ProbeResult", "check_seconds", "probe", "summarise"]
+__all__ = [
+    "PROBE_DEFAULT_S",
+    "PROBE_MAX_S",
+    "PROBE_MIN_S",
+    "ProbeResult",
+    "Sample",
+    "check_seconds",
+    "probe",
+    "summarise",
+]
