@@ -18,9 +18,10 @@ from camgrid.cli.main import cli
 from camgrid.config import load_settings
 from camgrid.db.engine import make_engine, session_factory, unit_of_work
 from camgrid.registry.io import write_csv
-from camgrid.vocabulary import AuditAction, GapReason
+from camgrid.vocabulary import AuditAction, GapReason, RtspTransport
 from tests.access.world import camera
 from tests.backends import backend_env
+from tests.ingest import test_transports as transports
 from tests.ingest.simthread import FPS, GOP, HEIGHT, PASSWORD, USER, WIDTH, Sim, running_sim, spec
 
 
@@ -50,6 +51,10 @@ def test_cli_probe_table_json_audit_and_refusals(tmp_path: Path, sim: Sim) -> No
         row = camera(cid, "D-01").model_dump()
         row.update(rtsp_url=sim.url("cam-p"), username=USER, password=password)
         rows.append(row)
+    udp_only = transports.Camera(udp_only=True)  # set to tcp in the registry: the probe uses the camera's transport
+    row = camera("cam-tcp", "D-01").model_dump()
+    row.update(rtsp_url=f"rtsp://127.0.0.1:{udp_only.port}/", transport=RtspTransport.TCP)
+    rows.append(row)
     registry = tmp_path / "cameras.csv"
     with registry.open("w", newline="") as fh:
         write_csv(rows, fh, with_secrets=True)
@@ -72,6 +77,12 @@ def test_cli_probe_table_json_audit_and_refusals(tmp_path: Path, sim: Sim) -> No
     assert f"FAILED: {GapReason.AUTH_REFUSED}: the camera refused the registered credentials" in refused.output
     assert "wrong-password-3" not in refused.output
 
+    try:
+        as_tcp = _run(tmp_path, "cameras", "probe", "cam-tcp", "--seconds", "1")
+    finally:
+        udp_only.close()
+    assert as_tcp.exit_code == 1 and "461 to TCP interleaved (the camera is set to tcp" in as_tcp.output
+
     for bad in ("0.5", "31"):
         out = _run(tmp_path, "cameras", "probe", "cam-p", "--seconds", bad)
         assert out.exit_code == 2 and "--seconds" in out.output
@@ -83,4 +94,5 @@ def test_cli_probe_table_json_audit_and_refusals(tmp_path: Path, sim: Sim) -> No
         ("cam-p", {"seconds": 2.5}, f"cli:{getpass.getuser()}"),
         ("cam-p", {"seconds": 1.5}, f"cli:{getpass.getuser()}"),
         ("cam-wrong", {"seconds": 1.0}, f"cli:{getpass.getuser()}"),
+        ("cam-tcp", {"seconds": 1.0}, f"cli:{getpass.getuser()}"),
     ]

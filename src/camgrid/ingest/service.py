@@ -28,4 +28,7 @@ def open_probe(
     cam = camera_for(session=session, actor=actor, camera_id=camera_id)
     write_first(audit, actor, AuditAction.CAMERA_PROBE, camera=cam.id, details={"seconds": seconds})
     real = reveal(box=box, camera=cam)
-    return CameraSource(cam.id, real.rtsp_url, cam.username, real.password, cam.feeder_id or "", cam.site_id or "")
+    return CameraSource(
+        cam.id, real.rtsp_url, cam.username, real.password, cam.feeder_id or "", cam.site_id or "",
+        transport=cam.transport,
+    )  # fmt: skip
