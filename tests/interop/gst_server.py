@@ -1,0 +1,117 @@
+"""gst-rtsp-server (Debian's gir1.2-gst-rtsp-server-1.0) serving fixed files for camgrid's interop tests.
+
+Run with Debian's /usr/bin/python3 (the project venv has no PyGObject): ``python3 gst_server.py CONFIG.json``.
+CONFIG: ``{"port": N, "digest": [user, password] | null, "mounts": [{"path": "/x", "launch": "( ... )",
+"strip_sprop": bool, "timeout": seconds}]}``. Prints ``ready`` once it listens. Every client gets its own
+pipeline, from the file's start.
+
+- ``strip_sprop``: the SDP carries no ``sprop-parameter-sets`` / ``sprop-vps/sps/pps``: the parameter sets come only
+  in-band (``config-interval=-1`` puts them before every IDR), as many cameras do.
+- ``digest``: every mount needs RTSP Digest authentication (Basic is not offered). gst-rtsp-server answers 404, not
+  401, to an anonymous client on a mount its default token may not see, so a Digest camera is a server of its own.
+- ``timeout``: the RTSP session timeout the server announces (``Session: ...;timeout=N``) and enforces.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import gi
+
+gi.require_version("Gst", "1.0")
+gi.require_version("GstRtspServer", "1.0")
+gi.require_version("GstSdp", "1.0")
+gi.require_version("GstRtsp", "1.0")
+from gi.repository import GLib, Gst, GstRtsp, GstRtspServer, GstSdp  # noqa: E402
+
+Gst.init(None)  # before the media subclass is registered
+
+SPROP = ("sprop-parameter-sets", "sprop-vps", "sprop-sps", "sprop-pps")
+
+
+class NoSpropMedia(GstRtspServer.RTSPMedia):
+    """A media whose SDP leaves the parameter sets out of every ``a=fmtp`` line."""
+
+    def do_setup_sdp(self, sdp: GstSdp.SDPMessage, info: GstRtspServer.SDPInfo) -> bool:
+        if not GstRtspServer.RTSPMedia.do_setup_sdp(self, sdp, info):
+            return False
+        for m in range(sdp.medias_len()):
+            media = sdp.get_media(m)
+            for a in range(media.attributes_len()):
+                attr = media.get_attribute(a)
+                if attr.key != "fmtp":
+                    continue
+                pt, _, params = attr.value.partition(" ")
+                kept = [p for p in params.split(";") if p.strip().split("=")[0] not in SPROP]
+                new = GstSdp.SDPAttribute()
+                new.set("fmtp", f"{pt} {';'.join(kept)}")
+                media.replace_attribute(a, new)
+        return True
+
+
+def _role(name: str) -> Gst.Structure:
+    text = f"{name}, media.factory.access=(boolean)true, media.factory.construct=(boolean)true"
+    return Gst.Structure.from_string(text)[0]
+
+
+def main() -> int:
+    with open(sys.argv[1], encoding="utf-8") as fh:
+        config = json.load(fh)
+    server = GstRtspServer.RTSPServer()
+    server.set_address("127.0.0.1")
+    server.set_service(str(config["port"]))
+    if config.get("digest"):
+        # every mount of this server needs Digest (Basic is not offered); without credentials: 401 + a challenge
+        auth = GstRtspServer.RTSPAuth()
+        auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
+        user, password = config["digest"]
+        token = GstRtspServer.RTSPToken()
+        token.set_string("media.factory.role", "user")
+        auth.add_digest(user, password, token)
+        server.set_auth(auth)
+    timeouts: dict[str, int] = {}
+    mounts = server.get_mount_points()
+    for m in config["mounts"]:
+        factory = GstRtspServer.RTSPMediaFactory()
+        factory.set_launch(m["launch"])
+        factory.set_shared(False)
+        if m.get("strip_sprop"):
+            factory.set_media_gtype(NoSpropMedia.__gtype__)
+        if config.get("digest"):
+            factory.add_role_from_structure(_role("user"))
+        if m.get("timeout"):
+            timeouts[m["path"]] = int(m["timeout"])
+        mounts.add_factory(m["path"], factory)
+
+    def on_client(_server: GstRtspServer.RTSPServer, client: GstRtspServer.RTSPClient) -> None:
+        def on_session(_client: GstRtspServer.RTSPClient, session: GstRtspServer.RTSPSession) -> None:
+            # the session takes the timeout of the mount its client asked for first (else the default, 60 s)
+            path = getattr(client, "_camgrid_path", None) or ""
+            for mount, seconds in timeouts.items():
+                if path == mount or path.startswith(mount + "/"):
+                    session.set_timeout(seconds)
+
+        def on_request(_client: GstRtspServer.RTSPClient, ctx: GstRtspServer.RTSPContext) -> None:
+            uri = ctx.uri
+            if uri is not None and getattr(client, "_camgrid_path", None) is None:
+                client._camgrid_path = uri.abspath  # type: ignore[attr-defined]
+
+        client.connect("new-session", on_session)
+        client.connect("describe-request", on_request)
+        client.connect("setup-request", on_request)
+
+    server.connect("client-connected", on_client)
+    # the session pool's cleanup runs every 2 s, so an expired session (no keepalive) is reaped promptly
+    pool = server.get_session_pool()
+    GLib.timeout_add_seconds(1, lambda: (pool.cleanup(), True)[1])
+    if server.attach(None) == 0:
+        print("gst-rtsp-server: cannot listen", flush=True)
+        return 1
+    print(f"ready {config['port']}", flush=True)
+    GLib.MainLoop().run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
