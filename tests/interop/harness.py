@@ -136,6 +136,7 @@ class Server:
 
     popen: subprocess.Popen[bytes]
     log: Path
+    cleanup: list[Path] = field(default_factory=list)  # folders to remove once it has stopped
 
     def text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -148,6 +149,8 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.popen.kill()
                 self.popen.wait(5)
+        for folder in self.cleanup:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def start_server(cmd: list[str], log: Path, ready: Callable[[str], bool], what: str, **kw: Any) -> Server:
