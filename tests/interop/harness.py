@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from camgrid.vocabulary import SLOW_RETRY_REASONS
+from camgrid.vocabulary import SLOW_RETRY_REASONS, GapReason
 from tests.conftest import ROOT, City, make_city, wait_for
 from tests.interop.pictures import Comparison, Picture, compare, index_problems, recorded_pictures, source_pictures
 
@@ -91,24 +91,25 @@ def annexb(clip: Clip) -> Path:
 
 
 def mp4(clip: Clip, audio: str | None = None) -> Path:
-    """The same pictures in an MP4 (exact 90 kHz timestamps for demuxing servers), with an AAC track if asked."""
+    """The same pictures in an MP4 (exact 90 kHz timestamps for demuxing servers), with an audio track if asked:
+    "aac" (MP4) or "pcma" (G.711 A-law 8 kHz mono, in a QuickTime .mov, the MP4 family's format that carries it)."""
     es = annexb(clip)
     fmt = "h264" if clip.codec == "h264" else "hevc"
     args = ["-f", fmt, "-r", str(clip.fps), "-i", str(es)]
+    container, ext = "mp4", "mp4"
     if audio == "aac":
         args += ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={clip.seconds}"]
         args += ["-map", "0:v", "-map", "1:a", "-c:a", "aac", "-b:a", "64k"]
-    args += ["-c:v", "copy", "-video_track_timescale", "90000", "-f", "mp4"]
+    elif audio == "pcma":
+        args += ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=8000:duration={clip.seconds}"]
+        args += ["-map", "0:v", "-map", "1:a", "-c:a", "pcm_alaw", "-ac", "1"]
+        container, ext = "mov", "mov"
+    elif audio is not None:
+        raise ValueError(f"unknown audio {audio!r}")
+    args += ["-c:v", "copy", "-video_track_timescale", "90000", "-f", container]
     if clip.codec == "h265":
         args += ["-tag:v", "hvc1"]
-    return _ffmpeg(args, CACHE / f"{clip.key()}-{audio or 'video'}.mp4")
-
-
-def alaw_wav(seconds: float) -> Path:
-    """A G.711 A-law (PCMA) 8 kHz mono tone as a WAV file."""
-    src = f"sine=frequency=440:sample_rate=8000:duration={seconds}"
-    args = ["-f", "lavfi", "-i", src, "-ac", "1", "-c:a", "pcm_alaw", "-f", "wav"]
-    return _ffmpeg(args, CACHE / f"alaw-{seconds:g}.wav")
+    return _ffmpeg(args, CACHE / f"{clip.key()}-{audio or 'video'}.{ext}")
 
 
 def clip_pictures(clip: Clip) -> list[Picture]:
@@ -244,19 +245,26 @@ def settled(city: City, camera: str, segments: int) -> bool:
     return any(g[3] in SLOW_RETRY_REASONS for g in city.gaps(camera))
 
 
-def record(city: City, cameras: list[Camera], *, segments: int = 3, timeout: float = 60) -> dict[str, Result]:
-    """Record ``cameras`` with ``camgrid record`` until each has ``segments`` complete segments (or gave up), stop
-    the recorder (it closes its open segments), and judge each camera's complete segments against its source."""
+def record(
+    city: City, cameras: list[Camera], *, segments: int = 3, timeout: float = 60, seconds: float | None = None
+) -> dict[str, Result]:
+    """Record ``cameras`` with ``camgrid record`` until each has ``segments`` complete segments (or gave up), or for
+    ``seconds`` of wall-clock time when given (the benchmark), stop the recorder (it closes its open segments), and
+    judge each camera's complete segments against its source."""
     register(city, cameras)
     t0 = time.time_ns()
     rec = city.start_recorder("interop")
     try:
-        wait_for(
-            lambda: all(settled(city, c.id, segments) for c in cameras) or rec.popen.poll() is not None,
-            timeout,
-            interval=0.5,
-            what=f"{segments} complete segments per camera",
-        )
+        if seconds is not None:
+            end = time.monotonic() + seconds
+            wait_for(lambda: time.monotonic() >= end or rec.popen.poll() is not None, seconds + 5, interval=0.5)
+        else:
+            wait_for(
+                lambda: all(settled(city, c.id, segments) for c in cameras) or rec.popen.poll() is not None,
+                timeout,
+                interval=0.5,
+                what=f"{segments} complete segments per camera",
+            )
     finally:
         rec.stop()
     t1 = time.time_ns()
@@ -264,10 +272,19 @@ def record(city: City, cameras: list[Camera], *, segments: int = 3, timeout: flo
     return {cam.id: judge(city, cam, (t0, t1)) for cam in cameras}
 
 
+# gaps every recording has: before the first keyframe, and after the recorder stopped
+ROUTINE_GAPS = frozenset({GapReason.STARTING, GapReason.NOT_RUNNING})
+
+
 def judge(city: City, cam: Camera, window: tuple[int, int]) -> Result:
     segs = complete(city, cam.id)
     gaps = city.gaps(cam.id)
     problems = index_problems([(s[1], s[2]) for s in segs], window)
+    # a recording interrupted (a stall, a reconnect) is not exact even when the pictures around it are contiguous
+    for g in gaps:
+        if g[3] not in ROUTINE_GAPS:
+            until = "open" if g[2] is None else f"{(g[2] - g[1]) / NS:.2f} s"
+            problems.append(f"gap {g[3]} ({g[4]}) at {(g[1] - window[0]) / NS:.2f} s into the recording, {until}")
     if not segs:
         return Result(cam.id, None, problems, segs, gaps, window)
     pictures = recorded_pictures([Path(s[3]) for s in segs], starts=[s[1] for s in segs])
