@@ -106,9 +106,9 @@ def verdict(result: Result) -> str:
     cmp = result.comparison
     if cmp is None or result.index_problems:
         return "failed"
-    if cmp.duplicated or cmp.out_of_order or cmp.unknown or cmp.bad_durations or not cmp.holes:
+    if cmp.duplicated or cmp.out_of_order or cmp.unknown or cmp.bad_durations:
         return "failed"
-    # every hole lies where the index has a gap with a reason
+    # what is left: holes and interruptions; every hole must lie where the index has a gap with a reason
     gaps = [(g[1], g[2] if g[2] is not None else result.window[1], g[3]) for g in result.gaps]
     for r, _skipped in cmp.holes:
         at = result.recorded[r].start_ns
@@ -172,7 +172,7 @@ def main() -> int:
         gaps = sorted({str(g[3]) for g in result.gaps} - {"starting", "recorder_not_running"})
         extra = f" gaps={','.join(gaps)}" if gaps else ""
         print(f"  {cam.id:34s} {v:15s} {detail}{extra}")
-        for problem in result.index_problems[:3]:
+        for problem in (result.index_problems + result.interruptions)[:3]:
             print(f"  {'':34s} {problem}")
     shutil.rmtree(folder, ignore_errors=True)
     print(f"(took {time.monotonic() - started:.0f} s)")

@@ -201,16 +201,20 @@ class Result:
     gaps: list[Any]
     window: tuple[int, int]
     recorded: list[Picture] = field(default_factory=list)
+    interruptions: list[str] = field(default_factory=list)  # gaps other than the routine ones, readable
 
     @property
     def exact(self) -> bool:
-        return self.comparison is not None and self.comparison.exact and not self.index_problems
+        """Every source picture once, in order, with its duration; the index in the window; no interruption."""
+        return (
+            self.comparison is not None and self.comparison.exact and not self.index_problems and not self.interruptions
+        )
 
     @property
     def summary(self) -> str:
         head = f"{self.camera}: {len(self.segments)} segments, gaps {[(g[3], g[4]) for g in self.gaps]}"
         body = self.comparison.summary if self.comparison is not None else "nothing recorded"
-        return "\n".join([head, body, *self.index_problems])
+        return "\n".join([head, body, *self.index_problems, *self.interruptions])
 
 
 SEGMENT_SECONDS = 4
@@ -281,12 +285,13 @@ def judge(city: City, cam: Camera, window: tuple[int, int]) -> Result:
     gaps = city.gaps(cam.id)
     problems = index_problems([(s[1], s[2]) for s in segs], window)
     # a recording interrupted (a stall, a reconnect) is not exact even when the pictures around it are contiguous
+    interruptions = []
     for g in gaps:
         if g[3] not in ROUTINE_GAPS:
             until = "open" if g[2] is None else f"{(g[2] - g[1]) / NS:.2f} s"
-            problems.append(f"gap {g[3]} ({g[4]}) at {(g[1] - window[0]) / NS:.2f} s into the recording, {until}")
+            interruptions.append(f"gap {g[3]} ({g[4]}) at {(g[1] - window[0]) / NS:.2f} s into the recording, {until}")
     if not segs:
-        return Result(cam.id, None, problems, segs, gaps, window)
+        return Result(cam.id, None, problems, segs, gaps, window, interruptions=interruptions)
     pictures = recorded_pictures([Path(s[3]) for s in segs], starts=[s[1] for s in segs])
     cmp = compare(cam.source, pictures)
     # the index's end of each segment is its start plus the durations stored in it (time never runs ahead)
@@ -298,4 +303,4 @@ def judge(city: City, cam: Camera, window: tuple[int, int]) -> Result:
             problems.append(f"segment {i}: index spans {(s[2] - s[1]) / NS:.3f} s, its pictures {stored / NS:.3f} s")
     if at != len(pictures):
         problems.append(f"the index counts {at} frames, the files hold {len(pictures)} pictures")
-    return Result(cam.id, cmp, problems, segs, gaps, window, pictures)
+    return Result(cam.id, cmp, problems, segs, gaps, window, pictures, interruptions)
