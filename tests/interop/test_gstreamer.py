@@ -7,11 +7,15 @@ All variants are mounts of one server and cameras of one recorder, recorded toge
 
 from __future__ import annotations
 
+import re
+import socket
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
-from tests.interop import gst
+from tests.interop import gst, wire
 from tests.interop.harness import Result, record, recorder_city
 
 VARIANTS = gst.variants(seconds=40.0)
@@ -40,3 +44,51 @@ def test_gst_rtsp_server_records_picture_exact(results: dict[str, Result], varia
     assert result.exact, f"{variant.what}\n{result.summary}"
     # three segments of 4 s at 25 fps: the recording is long enough to mean something
     assert result.comparison is not None and result.comparison.matched >= 2 * 4 * 25
+
+
+def _stap_slices(payload: bytes) -> int:
+    """How many slices (VCL NAL units) a STAP-A packet carries."""
+    count, pos = 0, 1
+    while pos + 2 <= len(payload):
+        size = int.from_bytes(payload[pos : pos + 2], "big")
+        nal = payload[pos + 2 : pos + 2 + size]
+        count += int(bool(nal) and 1 <= (nal[0] & 0x1F) <= 5)
+        pos += 2 + size
+    return count
+
+
+def test_gst_variants_are_what_they_claim(tmp_path: Path) -> None:
+    """Each variant really exercises what it says, on the wire (an independent bare client, tests/interop/wire.py)."""
+    why = gst.gst_available()
+    if why is not None:
+        pytest.skip(why)
+    servers, cameras = gst.serve(VARIANTS, tmp_path)
+    try:
+        by_name = {c.id.removeprefix("gst-"): c for c in cameras}
+        anonymous = [n for n in by_name if n != "h264-digest"]
+        with ThreadPoolExecutor(len(anonymous)) as pool:
+            caps = dict(zip(anonymous, pool.map(lambda n: wire.capture(by_name[n].url, 2.0), anonymous), strict=True))
+        digest = by_name["h264-digest"]
+        host, port = digest.url.split("/")[2].split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(f"DESCRIBE {digest.url} RTSP/1.0\r\nCSeq: 1\r\n\r\n".encode())
+            challenge = sock.recv(4096).decode(errors="replace")
+    finally:
+        for server in servers:
+            server.stop()
+    for name, cap in caps.items():
+        assert len(cap.packets) > 20, f"{name}: {len(cap.packets)} packets"
+        assert all(n <= 1 for n in cap.markers_per_timestamp().values()), f"{name}: one marker per picture"
+    inband = caps["h264-inband"]
+    assert "a=fmtp:96" in inband.describe and "sprop-parameter-sets" not in inband.describe
+    assert 7 in inband.nal_types() and 8 in inband.nal_types(), "SPS and PPS in-band"
+    assert "sprop-parameter-sets" in caps["h264-aac"].describe
+    stapa = caps["h264-stapa"]
+    assert 24 in stapa.nal_types()
+    assert any(p.payload[0] & 0x1F == 24 and _stap_slices(p.payload) == 2 for p in stapa.packets)
+    assert "m=audio" in caps["h264-aac"].describe and "MPEG4-GENERIC" in caps["h264-aac"].describe.upper()
+    assert re.search(r"m=audio \d+ RTP/AVP 8", caps["h264-pcma"].describe) and "PCMA/8000" in caps["h264-pcma"].describe
+    assert "H265/90000" in caps["h265"].describe
+    assert re.search(r"Session: *[^\r]*;timeout=5\b", caps["h264-timeout"].setup)
+    assert challenge.startswith("RTSP/1.0 401") and "WWW-Authenticate: Digest" in challenge
+    assert "Basic" not in challenge

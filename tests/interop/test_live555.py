@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from tests.interop import live555
+from tests.interop import live555, wire
 from tests.interop.harness import Clip, Result, record, recorder_city
 
 ONE_SLICE = Clip("h264", seconds=40.0)
@@ -24,7 +25,7 @@ TWO_SLICES = Clip("h264", seconds=40.0, slices=2)
 
 
 @pytest.fixture(scope="module")
-def binary() -> live555.Path:
+def binary() -> Path:
     why = live555.toolchain_missing()
     if why is not None:
         pytest.skip(why)
@@ -32,7 +33,7 @@ def binary() -> live555.Path:
 
 
 @pytest.fixture(scope="module")
-def results(binary: live555.Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Result]]:
+def results(binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Result]]:
     folder = tmp_path_factory.mktemp("live555")
     streams = [("file-two-slices", "file", TWO_SLICES), ("discrete-one-slice", "discrete", ONE_SLICE)]
     streams.append(("discrete-two-slices", "discrete", TWO_SLICES))
@@ -78,7 +79,7 @@ def _request(sock: socket.socket, method: str, url: str, cseq: int, extra: str =
     return (head + b"\r\n\r\n" + body).decode(errors="replace")
 
 
-def test_live555_keepalive_answers(binary: live555.Path, tmp_path: live555.Path) -> None:
+def test_live555_keepalive_answers(binary: Path, tmp_path: Path) -> None:
     """What live555 does with the keepalives camgrid may send (recorded in docs/design/interop.md): it lists
     GET_PARAMETER in OPTIONS' Public, answers GET_PARAMETER in a session with 200 and its version as the body,
     and without a session with 454 Session Not Found."""
@@ -98,3 +99,17 @@ def test_live555_keepalive_answers(binary: live555.Path, tmp_path: live555.Path)
             assert answer.endswith("2024.06.26"), answer
     finally:
         server.stop()
+
+
+def test_live555_discrete_framer_marks_every_slice(binary: Path, tmp_path: Path) -> None:
+    """On the wire (tests/interop/wire.py): the discrete framer sets the marker after each of the two slices of a
+    picture (two markers per RTP timestamp), the file framer once per picture."""
+    streams = [("file-two-slices", "file", TWO_SLICES), ("discrete-two-slices", "discrete", TWO_SLICES)]
+    server, cameras = live555.serve(binary, streams, tmp_path)
+    try:
+        caps = {c.id.removeprefix("live555-"): wire.capture(c.url, 2.0) for c in cameras}
+    finally:
+        server.stop()
+    for name, want in (("file-two-slices", 1), ("discrete-two-slices", 2)):
+        markers = list(caps[name].markers_per_timestamp().values())[1:-1]  # whole pictures only
+        assert len(markers) > 20 and set(markers) == {want}, f"{name}: markers per picture {sorted(set(markers))}"
