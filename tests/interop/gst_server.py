@@ -9,13 +9,15 @@ pipeline, from the file's start.
   in-band (``config-interval=-1`` puts them before every IDR), as many cameras do.
 - ``digest``: every mount needs RTSP Digest authentication (Basic is not offered). gst-rtsp-server answers 404, not
   401, to an anonymous client on a mount its default token may not see, so a Digest camera is a server of its own.
-- ``timeout``: the RTSP session timeout the server announces (``Session: ...;timeout=N``) and enforces.
+- ``timeout``: the RTSP session timeout the server announces (``Session: ...;timeout=N``) and enforces: without an
+  RTSP request (a keepalive) for that long, the connection is closed.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import time
 
 import gi
 
@@ -84,6 +86,11 @@ def main() -> int:
             timeouts[m["path"]] = int(m["timeout"])
         mounts.add_factory(m["path"], factory)
 
+    # gst-rtsp-server never expires a session whose RTP goes over the RTSP connection (TCP interleaved): the
+    # connection keeps it alive. Cameras that enforce their announced timeout close the connection when no RTSP
+    # request came within it; the mounts with a timeout do that here (RTCP does not count, as on those cameras).
+    strict: list[GstRtspServer.RTSPClient] = []
+
     def on_client(_server: GstRtspServer.RTSPServer, client: GstRtspServer.RTSPClient) -> None:
         def on_session(_client: GstRtspServer.RTSPClient, session: GstRtspServer.RTSPSession) -> None:
             # the session takes the timeout of the mount its client asked for first (else the default, 60 s)
@@ -91,18 +98,36 @@ def main() -> int:
             for mount, seconds in timeouts.items():
                 if path == mount or path.startswith(mount + "/"):
                     session.set_timeout(seconds)
+                    client._camgrid_timeout = seconds  # type: ignore[attr-defined]
+                    strict.append(client)
 
         def on_request(_client: GstRtspServer.RTSPClient, ctx: GstRtspServer.RTSPContext) -> None:
+            client._camgrid_last = time.monotonic()  # type: ignore[attr-defined]
             uri = ctx.uri
             if uri is not None and getattr(client, "_camgrid_path", None) is None:
                 client._camgrid_path = uri.abspath  # type: ignore[attr-defined]
 
+        def on_closed(_client: GstRtspServer.RTSPClient) -> None:
+            if client in strict:
+                strict.remove(client)
+
         client.connect("new-session", on_session)
-        client.connect("describe-request", on_request)
-        client.connect("setup-request", on_request)
+        for request in ("describe", "setup", "play", "options", "get-parameter", "set-parameter"):
+            client.connect(f"{request}-request", on_request)
+        client.connect("closed", on_closed)
+
+    def enforce() -> bool:
+        now = time.monotonic()
+        for client in list(strict):
+            if now - getattr(client, "_camgrid_last", now) > client._camgrid_timeout + 0.5:
+                print(f"session timeout: no RTSP request for {client._camgrid_timeout} s: closing", flush=True)
+                strict.remove(client)
+                client.close()
+        return True
 
     server.connect("client-connected", on_client)
-    # the session pool's cleanup runs every 2 s, so an expired session (no keepalive) is reaped promptly
+    GLib.timeout_add(250, enforce)
+    # the session pool's cleanup runs every second, so an expired session is reaped promptly
     pool = server.get_session_pool()
     GLib.timeout_add_seconds(1, lambda: (pool.cleanup(), True)[1])
     if server.attach(None) == 0:

@@ -67,7 +67,10 @@ def test_gst_variants_are_what_they_claim(tmp_path: Path) -> None:
         by_name = {c.id.removeprefix("gst-"): c for c in cameras}
         anonymous = [n for n in by_name if n != "h264-digest"]
         with ThreadPoolExecutor(len(anonymous)) as pool:
-            caps = dict(zip(anonymous, pool.map(lambda n: wire.capture(by_name[n].url, 2.0), anonymous), strict=True))
+            # the timeout variant for longer than its timeout: a client without keepalives is cut off
+            seconds = {n: 8.0 if n == "h264-timeout" else 2.0 for n in anonymous}
+            captured = pool.map(lambda n: wire.capture(by_name[n].url, seconds[n]), anonymous)
+            caps = dict(zip(anonymous, captured, strict=True))
         digest = by_name["h264-digest"]
         host, port = digest.url.split("/")[2].split(":")
         with socket.create_connection((host, int(port)), timeout=10) as sock:
@@ -89,6 +92,9 @@ def test_gst_variants_are_what_they_claim(tmp_path: Path) -> None:
     assert "m=audio" in caps["h264-aac"].describe and "MPEG4-GENERIC" in caps["h264-aac"].describe.upper()
     assert re.search(r"m=audio \d+ RTP/AVP 8", caps["h264-pcma"].describe) and "PCMA/8000" in caps["h264-pcma"].describe
     assert "H265/90000" in caps["h265"].describe
-    assert re.search(r"Session: *[^\r]*;timeout=5\b", caps["h264-timeout"].setup)
+    timeout = caps["h264-timeout"]
+    assert re.search(r"Session: *[^\r]*;timeout=5\b", timeout.setup)
+    stamps = sorted({p.timestamp for p in timeout.packets})
+    assert 4.0 < (stamps[-1] - stamps[0]) / 90_000 < 7.0, "without keepalives the stream stops after ~5 s"
     assert challenge.startswith("RTSP/1.0 401") and "WWW-Authenticate: Digest" in challenge
     assert "Basic" not in challenge
