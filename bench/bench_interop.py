@@ -2,7 +2,7 @@
 corpus) recorded by camgrid's real recorder for a minute and compared picture by picture with its source.
 
 All variants are cameras of ONE recorder, recorded concurrently for ``--seconds`` (the whole bench takes about that
-long plus the servers' start): gst-rtsp-server (7 configurations), live555 built from source (3 streams), VLC (UDP
+long plus the servers' start): gst-rtsp-server (8 configurations), live555 built from source (3 streams), VLC (UDP
 only), and one simulated camera per quirk of ``camgrid.sim.quirks.QUIRKS`` when that module exists. The harness and
 the oracle are the interop tests' (tests/interop/harness.py, tests/interop/pictures.py; docs/design/interop.md).
 

@@ -22,6 +22,7 @@ class GstVariant:
     stapa: bool = False
     digest: bool = False
     timeout: int | None = None
+    refuse_get_parameter: bool = False
 
 
 def variants(seconds: float) -> list[GstVariant]:
@@ -40,6 +41,13 @@ def variants(seconds: float) -> list[GstVariant]:
         GstVariant("h264-aac", "H.264 with an AAC (MPEG4-GENERIC) audio track", h264, audio="aac"),
         GstVariant("h264-pcma", "H.264 with a G.711 A-law (PCMA) audio track", h264, audio="pcma"),
         GstVariant("h264-timeout", "H.264, a 5 s RTSP session timeout (keepalives must come in time)", h264, timeout=5),
+        GstVariant(
+            "h264-get-parameter-501",
+            "H.264, a 5 s session timeout and GET_PARAMETER answered 501: the keepalive must fall back (OPTIONS)",
+            h264,
+            timeout=5,
+            refuse_get_parameter=True,
+        ),
     ]
 
 
@@ -97,6 +105,8 @@ def serve(vs: list[GstVariant], folder: Path) -> tuple[list[Server], list[Camera
                 mount: dict[str, object] = {"path": f"/{v.name}", "launch": launch(v), "strip_sprop": v.strip_sprop}
                 if v.timeout:
                     mount["timeout"] = v.timeout
+                if v.refuse_get_parameter:
+                    mount["refuse_get_parameter"] = True
                 mounts.append(mount)
                 url = f"rtsp://127.0.0.1:{port}/{v.name}"
                 cameras.append(Camera(f"gst-{v.name}", url, clip_pictures(v.clip), user, password))

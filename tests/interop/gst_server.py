@@ -2,8 +2,8 @@
 
 Run with Debian's /usr/bin/python3 (the project venv has no PyGObject): ``python3 gst_server.py CONFIG.json``.
 CONFIG: ``{"port": N, "digest": [user, password] | null, "mounts": [{"path": "/x", "launch": "( ... )",
-"strip_sprop": bool, "timeout": seconds}]}``. Prints ``ready`` once it listens. Every client gets its own
-pipeline, from the file's start.
+"strip_sprop": bool, "timeout": seconds, "refuse_get_parameter": bool}]}``. Prints ``ready`` once it listens. Every
+client gets its own pipeline, from the file's start.
 
 - ``strip_sprop``: the SDP carries no ``sprop-parameter-sets`` / ``sprop-vps/sps/pps``: the parameter sets come only
   in-band (``config-interval=-1`` puts them before every IDR), as many cameras do.
@@ -11,6 +11,7 @@ pipeline, from the file's start.
   401, to an anonymous client on a mount its default token may not see, so a Digest camera is a server of its own.
 - ``timeout``: the RTSP session timeout the server announces (``Session: ...;timeout=N``) and enforces: without an
   RTSP request (a keepalive) for that long, the connection is closed.
+- ``refuse_get_parameter``: GET_PARAMETER is answered 501 Not Implemented (so it keeps nothing alive).
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ def main() -> int:
         auth.add_digest(user, password, token)
         server.set_auth(auth)
     timeouts: dict[str, int] = {}
+    refusing: set[str] = set()
     mounts = server.get_mount_points()
     for m in config["mounts"]:
         factory = GstRtspServer.RTSPMediaFactory()
@@ -84,6 +86,8 @@ def main() -> int:
             factory.add_role_from_structure(_role("user"))
         if m.get("timeout"):
             timeouts[m["path"]] = int(m["timeout"])
+        if m.get("refuse_get_parameter"):
+            refusing.add(m["path"])
         mounts.add_factory(m["path"], factory)
 
     # gst-rtsp-server never expires a session whose RTP goes over the RTSP connection (TCP interleaved): the
@@ -111,7 +115,14 @@ def main() -> int:
             if client in strict:
                 strict.remove(client)
 
+        def refuse(_client: GstRtspServer.RTSPClient, ctx: GstRtspServer.RTSPContext) -> GstRtsp.RTSPStatusCode:
+            path = getattr(client, "_camgrid_path", None) or ""
+            if any(path == m or path.startswith(m + "/") for m in refusing):
+                return GstRtsp.RTSPStatusCode.NOT_IMPLEMENTED
+            return GstRtsp.RTSPStatusCode.OK
+
         client.connect("new-session", on_session)
+        client.connect("pre-get-parameter-request", refuse)
         for request in ("describe", "setup", "play", "options", "get-parameter", "set-parameter"):
             client.connect(f"{request}-request", on_request)
         client.connect("closed", on_closed)

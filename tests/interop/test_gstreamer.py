@@ -66,11 +66,17 @@ def test_gst_variants_are_what_they_claim(tmp_path: Path) -> None:
     try:
         by_name = {c.id.removeprefix("gst-"): c for c in cameras}
         anonymous = [n for n in by_name if n != "h264-digest"]
-        with ThreadPoolExecutor(len(anonymous)) as pool:
-            # the timeout variant for longer than its timeout: a client without keepalives is cut off
-            seconds = {n: 8.0 if n == "h264-timeout" else 2.0 for n in anonymous}
-            captured = pool.map(lambda n: wire.capture(by_name[n].url, seconds[n]), anonymous)
-            caps = dict(zip(anonymous, captured, strict=True))
+        with ThreadPoolExecutor(len(anonymous) + 1) as pool:
+            # the timeout variants for longer than their timeout: without keepalives a client is cut off, and
+            # GET_PARAMETER keeps it alive on one and not on the other
+            plan = {n: (2.0, None) for n in anonymous}
+            plan["h264-timeout"] = (8.0, None)
+            plan["h264-get-parameter-501"] = (8.0, "GET_PARAMETER")
+            checks = [*anonymous, "keepalive"]
+            plan["keepalive"] = (8.0, "GET_PARAMETER")
+            urls = {**{n: by_name[n].url for n in anonymous}, "keepalive": by_name["h264-timeout"].url}
+            captured = pool.map(lambda n: wire.capture(urls[n], plan[n][0], plan[n][1]), checks)
+            caps = dict(zip(checks, captured, strict=True))
         digest = by_name["h264-digest"]
         host, port = digest.url.split("/")[2].split(":")
         with socket.create_connection((host, int(port)), timeout=10) as sock:
@@ -92,9 +98,15 @@ def test_gst_variants_are_what_they_claim(tmp_path: Path) -> None:
     assert "m=audio" in caps["h264-aac"].describe and "MPEG4-GENERIC" in caps["h264-aac"].describe.upper()
     assert re.search(r"m=audio \d+ RTP/AVP 8", caps["h264-pcma"].describe) and "PCMA/8000" in caps["h264-pcma"].describe
     assert "H265/90000" in caps["h265"].describe
-    timeout = caps["h264-timeout"]
-    assert re.search(r"Session: *[^\r]*;timeout=5\b", timeout.setup)
-    stamps = sorted({p.timestamp for p in timeout.packets})
-    assert 4.0 < (stamps[-1] - stamps[0]) / 90_000 < 7.0, "without keepalives the stream stops after ~5 s"
+
+    def span(cap: wire.Capture) -> float:
+        stamps = sorted({p.timestamp for p in cap.packets})
+        return (stamps[-1] - stamps[0]) / 90_000
+
+    assert re.search(r"Session: *[^\r]*;timeout=5\b", caps["h264-timeout"].setup)
+    assert 4.0 < span(caps["h264-timeout"]) < 7.0, "without keepalives the stream stops after ~5 s"
+    assert span(caps["keepalive"]) > 7.5 and set(caps["keepalive"].answers) == {"RTSP/1.0 200 OK"}
+    refused = caps["h264-get-parameter-501"]
+    assert 4.0 < span(refused) < 7.0 and set(refused.answers) == {"RTSP/1.0 501 Not Implemented"}
     assert challenge.startswith("RTSP/1.0 401") and "WWW-Authenticate: Digest" in challenge
     assert "Basic" not in challenge

@@ -26,6 +26,7 @@ class Capture:
     describe: str  # the whole DESCRIBE answer (headers and SDP)
     setup: str
     packets: list[Packet] = field(default_factory=list)
+    answers: list[str] = field(default_factory=list)  # the status lines of the keepalives' answers
 
     def nal_types(self) -> set[int]:
         """The H.264 NAL unit types of the packets' payload headers (24 = STAP-A, 28 = FU-A)."""
@@ -55,7 +56,8 @@ def _read_answer(sock: socket.socket, buf: bytearray) -> str:
     return text
 
 
-def capture(url: str, seconds: float) -> Capture:
+def capture(url: str, seconds: float, keepalive: str | None = None, every: float = 2.0) -> Capture:
+    """Play ``url`` for ``seconds``, sending ``keepalive`` (an RTSP method, in the session) every ``every`` s."""
     host, port = re.match(r"rtsp://([^:/]+):(\d+)", url).groups()  # type: ignore[union-attr]
     with socket.create_connection((host, int(port)), timeout=10) as sock:
         buf = bytearray()
@@ -75,7 +77,11 @@ def capture(url: str, seconds: float) -> Capture:
         ask("PLAY", url, 3, f"Session: {session}\r\nRange: npt=0.000-\r\n")
         out = Capture(describe, setup)
         end = time.monotonic() + seconds
+        cseq, next_keepalive = 4, time.monotonic() + every
         while time.monotonic() < end:
+            if keepalive and time.monotonic() >= next_keepalive:
+                sock.sendall(f"{keepalive} {url} RTSP/1.0\r\nCSeq: {cseq}\r\nSession: {session}\r\n\r\n".encode())
+                cseq, next_keepalive = cseq + 1, next_keepalive + every
             while len(buf) >= 4 and buf[0] == 0x24:
                 channel, length = buf[1], struct.unpack(">H", buf[2:4])[0]
                 if len(buf) < 4 + length:
@@ -87,9 +93,14 @@ def capture(url: str, seconds: float) -> Capture:
                     seq, ts = struct.unpack(">HI", frame[2:8])
                     out.packets.append(Packet(bool(frame[1] & 0x80), frame[1] & 0x7F, seq, ts, frame[12 + 4 * cc :]))
             if buf and buf[0] != 0x24 and b"\r\n\r\n" in buf:
-                _read_answer(sock, buf)  # an RTSP message from the server (e.g. an answer or a request)
+                # an RTSP message from the server (an answer to a keepalive, or a request)
+                out.answers.append(_read_answer(sock, buf).split("\r\n", 1)[0])
                 continue
-            chunk = sock.recv(65536)
+            sock.settimeout(max(0.05, min(end, next_keepalive) - time.monotonic()))
+            try:
+                chunk = sock.recv(65536)
+            except TimeoutError:
+                continue
             if not chunk:
                 break
             buf += chunk
