@@ -217,7 +217,7 @@ class Result:
         return "\n".join([head, body, *self.index_problems, *self.interruptions])
 
 
-SEGMENT_SECONDS = 4
+SEGMENT_SECONDS = 3
 
 
 def recorder_city(tmp_path: Path, extra_env: dict[str, str] | None = None) -> City:
@@ -250,11 +250,17 @@ def settled(city: City, camera: str, segments: int) -> bool:
 
 
 def record(
-    city: City, cameras: list[Camera], *, segments: int = 3, timeout: float = 60, seconds: float | None = None
+    city: City,
+    cameras: list[Camera],
+    *,
+    segments: int = 3,
+    timeout: float = 60,
+    seconds: float | None = None,
+    min_seconds: float = 0.0,
 ) -> dict[str, Result]:
-    """Record ``cameras`` with ``camgrid record`` until each has ``segments`` complete segments (or gave up), or for
-    ``seconds`` of wall-clock time when given (the benchmark), stop the recorder (it closes its open segments), and
-    judge each camera's complete segments against its source."""
+    """Record ``cameras`` with ``camgrid record`` until each has ``segments`` complete segments (or gave up) and at
+    least ``min_seconds`` have passed, or for ``seconds`` of wall-clock time when given (the benchmark), stop the
+    recorder (it closes its open segments), and judge each camera's complete segments against its source."""
     register(city, cameras)
     t0 = time.time_ns()
     rec = city.start_recorder("interop")
@@ -263,8 +269,12 @@ def record(
             end = time.monotonic() + seconds
             wait_for(lambda: time.monotonic() >= end or rec.popen.poll() is not None, seconds + 5, interval=0.5)
         else:
+            start = time.monotonic()
             wait_for(
-                lambda: all(settled(city, c.id, segments) for c in cameras) or rec.popen.poll() is not None,
+                lambda: (
+                    (time.monotonic() - start >= min_seconds and all(settled(city, c.id, segments) for c in cameras))
+                    or rec.popen.poll() is not None
+                ),
                 timeout,
                 interval=0.5,
                 what=f"{segments} complete segments per camera",
