@@ -51,11 +51,6 @@ def result(server: tuple[vlc.Server, vlc.Camera], tmp_path_factory: pytest.TempP
     return record(city, [camera], segments=2, timeout=60)[camera.id]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 14: camgrid asks only for RTP over TCP; VLC answers 461 and camgrid records nothing (`refused`) "
-    "(the transport helper adds RTP over UDP and the fallback after 461)",
-)
 def test_vlc_udp_only_is_picture_exact(result: Result) -> None:
     assert result.segments, f"nothing recorded\n{result.summary}"
     assert result.exact, result.summary
