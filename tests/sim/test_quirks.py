@@ -8,6 +8,7 @@ PLAY reply, a timestamp jump, ...
 from __future__ import annotations
 
 import base64
+import itertools
 import socket
 import struct
 from collections.abc import Iterator
@@ -196,7 +197,7 @@ def test_fua_type_changes_mid_fragment(sim: Harness) -> None:
 def test_ts_jump_once(sim: Harness) -> None:
     packets, _ = played(sim, "ts-jump", 4.0)
     ts = [pic[0].ts for pic in pictures(packets)]
-    steps = [(b - a) & 0xFFFFFFFF for a, b in zip(ts, ts[1:], strict=False)]
+    steps = [(b - a) & 0xFFFFFFFF for a, b in itertools.pairwise(ts)]
     jumps = [i for i, s in enumerate(steps) if s != 3600]
     assert len(jumps) == 1 and steps[jumps[0]] == 3600 + q.TS_JUMP_S * 90_000
     assert abs(jumps[0] + 1 - q.TS_JUMP_AFTER_S * 25) <= 1
@@ -208,14 +209,14 @@ def test_fps_short(sim: Harness) -> None:
     packets, _ = played(sim, "fps-short", 4.0)
     pics = list(pictures(packets))
     assert abs(len(pics) - 4 * q.SHORT_FPS) <= 2, len(pics)
-    steps = {(b[0].ts - a[0].ts) & 0xFFFFFFFF for a, b in zip(pics, pics[1:], strict=False)}
+    steps = {(b[0].ts - a[0].ts) & 0xFFFFFFFF for a, b in itertools.pairwise(pics)}
     assert steps <= {4285, 4286}
 
 
 def test_b_frames_timestamps_are_presentation_times(sim: Harness) -> None:
     packets, _ = played(sim, "b-frames", 1.0)
     ts = [pic[0].ts for pic in pictures(packets)]
-    assert any(b < a for a, b in zip(ts, ts[1:], strict=False)), "decode order is not presentation order"
+    assert any(b < a for a, b in itertools.pairwise(ts)), "decode order is not presentation order"
     assert len(set(ts)) == len(ts)
     plain, _ = played(sim, "plain", 1.0)
     plain_ts = [pic[0].ts for pic in pictures(plain)]
@@ -271,7 +272,7 @@ def test_audio_track(sim: Harness, quirk: str, pt: int, rtpmap: str, per_second:
     audio = c2.packets(2)
     assert audio and {p.pt for p in audio} == {pt}
     assert abs(len(audio) - 2 * per_second) <= 2, len(audio)
-    steps = {b.ts - a.ts for a, b in zip(audio, audio[1:], strict=False)}
+    steps = {b.ts - a.ts for a, b in itertools.pairwise(audio)}
     assert len(steps) == 1
     if quirk == "audio-aac":
         assert all(p.payload[:2] == b"\x00\x10" for p in audio)

@@ -87,7 +87,7 @@ class Client:
                     return
                 pkt = bytes(self.buf[4 : 4 + size])
                 del self.buf[: 4 + size]
-                b0, b1, seq, ts, ssrc = struct.unpack_from(">BBHII", pkt)
+                _b0, b1, seq, ts, ssrc = struct.unpack_from(">BBHII", pkt)
                 self.events.append(Rtp(ch, bool(b1 & 0x80), b1 & 0x7F, seq, ts, ssrc, pkt[12:]))
                 continue
             end = self.buf.find(b"\r\n\r\n")
