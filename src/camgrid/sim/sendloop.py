@@ -32,11 +32,14 @@ SPS_GARBAGE = b"\xde\xad\xbe\xef"
 
 
 def picture_digest(codec: str, nals: list[bytes]) -> str:
-    """SHA-256 of a picture's VCL NAL units, concatenated in order (no AUD, SEI or parameter sets)."""
+    """SHA-256 of a picture's VCL NAL units in order (no AUD, SEI or parameter sets), each with trailing zero bytes
+    left out and a 4-byte length before it: the digest of tests/interop/pictures.py, so ground truth compares."""
     h = hashlib.sha256()
     for nal in nals:
         if is_vcl(codec, nal_type(codec, nal)):
-            h.update(nal)
+            body = nal.rstrip(b"\x00")
+            h.update(struct.pack(">I", len(body)))
+            h.update(body)
     return h.hexdigest()
 
 
