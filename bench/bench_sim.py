@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CAMGRID = [sys.executable, "-m", "camgrid"]
+CAMGRID = [sys.executable, "-m", "camgrid.cli.main"]
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -111,6 +111,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--warmup", type=float, default=3.0)
     ap.add_argument("--own-clips", action="store_true", help="a clip per camera (as `camgrid sim` does by default)")
+    ap.add_argument("--tick-ms", type=int, default=0, help="sim.tick_ms (default: the simulator's)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-sim-") as tmp:
         work = Path(tmp)
@@ -129,9 +130,12 @@ def main() -> None:
                 "CAMGRID_SIM__H265_EVERY": "0",
                 "CAMGRID_SIM__CACHE_DIR": str(ROOT / "var" / "test-cache" / "clips"),
                 "CAMGRID_SIM__CLIP_SECONDS": "4",
-                "CAMGRID_SIM__SHARED_CLIP": "0" if args.own_clips else "1",
             }
         )
+        if not args.own_clips:
+            env["CAMGRID_SIM__SHARED_CLIP"] = "1"
+        if args.tick_ms:
+            env["CAMGRID_SIM__TICK_MS"] = str(args.tick_ms)
         log = (work / "sim.log").open("wb")
         sim = subprocess.Popen(
             [*CAMGRID, "sim", "--count", str(args.streams), "--out", str(registry)],

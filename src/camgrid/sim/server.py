@@ -24,9 +24,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-import numpy as np
-import numpy.typing as npt
-
 from camgrid.sim.audio import AudioTrack
 from camgrid.sim.clips import Clip
 from camgrid.sim.layout import SimCameraSpec
@@ -92,10 +89,10 @@ class RtspConnection(asyncio.Protocol):
         self.closed = False
         self.sub = False  # this connection plays the camera's substream
         # per track (video, audio): first sequence number, first timestamp, SSRC, interleaved channel
-        self.seq0 = np.array([random.getrandbits(16), random.getrandbits(16)], dtype=np.int64)
-        self.ts0 = np.array([random.getrandbits(32), random.getrandbits(32)], dtype=np.int64)
-        self.ssrc_ = np.array([random.getrandbits(32), random.getrandbits(32)], dtype=np.int64)
-        self.channels = np.array([0, 2], dtype=np.int64)
+        self.seq0 = [random.getrandbits(16), random.getrandbits(16)]
+        self.ts0 = [random.getrandbits(32), random.getrandbits(32)]
+        self.ssrc_ = [random.getrandbits(32), random.getrandbits(32)]
+        self.channels = [0, 2]
         self.tracks: set[int] = set()
         self.udp: dict[int, tuple[socket.socket, tuple[str, int]]] = {}  # track -> (socket, client address)
         self.udp_ports: list[tuple[socket.socket, socket.socket]] = []
@@ -342,7 +339,7 @@ class RtspConnection(asyncio.Protocol):
             self.write(sender_report(self.ssrc, int(self.ts0[0]), 0, 0, time.time_ns(), int(self.channels[0]) + 1))
         if cam.has("data-before-play"):
             self.playing = True
-            first_end = int(loop.pic_first[1]) if loop.pictures > 1 else loop.packets
+            first_end = loop.pic_first[1] if loop.pictures > 1 else loop.packets
             self._send(loop, 0, first_end, time.time_ns())
             self.index = first_end
         seq, rtptime = (0, 0) if cam.has("bogus-rtp-info") else (self.seq, int(self.ts0[0]))
@@ -362,11 +359,11 @@ class RtspConnection(asyncio.Protocol):
     def _next_numbers(self) -> tuple[int, int, int]:
         loop = self.loop
         assert loop is not None
-        seq = int(self.seq0[0] + self.loop_no * loop.seq_per_loop[0])
-        ts = int(self.ts0[0] + self.loop_no * loop.ts_per_loop[0])
+        seq = self.seq0[0] + self.loop_no * loop.seq_per_loop[0]
+        ts = self.ts0[0] + self.loop_no * loop.ts_per_loop[0]
         if self.index < loop.packets:
-            seq += int(loop.seq[self.index])
-            ts += int(loop.ts[self.index])
+            seq += loop.seq[self.index]
+            ts += loop.ts[self.index]
         return self.ssrc, seq & 0xFFFF, ts & 0xFFFFFFFF
 
     # media -----------------------------------------------------------------------------------------------------
@@ -410,15 +407,12 @@ class RtspConnection(asyncio.Protocol):
             self.write(os.urandom(2000))
             self.interval = None
             return
-        ts_extra = None
-        if cam.has("ts-jump"):
-            late = (self.loop_no * loop.seconds + loop.due[i:j]) >= TS_JUMP_AFTER_S
-            ts_extra = np.where(late & (loop.track[i:j] == VIDEO), TS_JUMP_S * CLOCK, 0).astype(np.int64)
+        ts_jump = (TS_JUMP_AFTER_S, TS_JUMP_S * CLOCK) if cam.has("ts-jump") else None
         ts0 = self.ts0
         if cam.ts_jump:
-            ts0 = ts0 + np.array([cam.ts_jump, 0], dtype=np.int64)
+            ts0 = [ts0[0] + cam.ts_jump, ts0[1]]
         channels = self.channels if (self.channels[0] != 0 or self.channels[1] != 2) else None
-        data = loop.render(i, j, self.loop_no, self.seq0, ts0, self.ssrc_, channels, ts_extra)
+        data = loop.render(i, j, self.loop_no, self.seq0, ts0, self.ssrc_, channels, ts_jump)
         self._write_packets(loop, i, j, data)
         if self.sub:
             return  # what was sent is accounted for the main stream only (the one recorded)
@@ -429,11 +423,11 @@ class RtspConnection(asyncio.Protocol):
         self.octets_sent += len(data)
         if cam.record_truth and b > a:
             for pic in range(a, b):
-                rel = int(loop.start[loop.pic_first[pic]] - loop.start[i]) + 8
+                rel = loop.start[loop.pic_first[pic]] - loop.start[i] + 8
                 cam.truth.append(
                     (self.session_no, int.from_bytes(data[rel : rel + 4], "big"), loop.pic_digest[pic], wall_ns)
                 )
-        end_ns = wall_ns + int(1e9 * (float(loop.due[j - 1]) - float(loop.due[i]))) + 40_000_000
+        end_ns = wall_ns + int(1e9 * (loop.due[j - 1] - loop.due[i])) + 40_000_000
         if self.interval is None:
             self.interval = [wall_ns, end_ns]
             cam.intervals.append(self.interval)
@@ -444,8 +438,8 @@ class RtspConnection(asyncio.Protocol):
         if not self.udp:
             self.write(data)
             return
-        base = int(loop.start[i])
-        for s, e, t in zip(loop.start[i:j].tolist(), loop.end[i:j].tolist(), loop.track[i:j].tolist(), strict=True):
+        base = loop.start[i]
+        for s, e, t in zip(loop.start[i:j], loop.end[i:j], loop.track[i:j], strict=True):
             if t in self.udp:
                 sock, addr = self.udp[t]
                 with contextlib.suppress(OSError):  # a full socket buffer drops the datagram, as UDP does
@@ -460,8 +454,8 @@ def _param(transport: str, name: str) -> str:
     return ""
 
 
-def _pair(value: int) -> npt.NDArray[np.int64]:
-    return np.array([value, value], dtype=np.int64)
+def _pair(value: int) -> list[int]:
+    return [value, value]
 
 
 def _udp_pair(host: str) -> tuple[socket.socket, socket.socket]:
