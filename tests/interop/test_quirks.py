@@ -130,14 +130,23 @@ FAILS_TODAY = {
     "data-before-play": "media before the PLAY reply: a second of pictures after the first is lost",
     "stray-pt": "packets of another payload type are depacketized as video: pictures stored twice",
     "content-base-no-scheme": "the control URL joined to a Content-Base without scheme: SETUP answered 404",
-    "ts-jump": "an RTP timestamp jump of hours gives the picture before it a wrong duration",
+    "ts-jump": "the picture before an RTP timestamp jump of hours lasts its arrival-time delta, not the 40 ms sent",
     "b-frames": "durations from RTP timestamps in decode order (no composition offsets): index runs ahead",
+    "annexb-in-rtp": "a start code before a single NAL unit is read as NAL type 0: bad_stream, nothing recorded",
+    "stale-session": "a 454 to the first SETUP after a reconnect is a `refused` gap and a retry a second later",
+    "old-session-leak": "the session locks on the leaked SSRC: bad_stream 'RTP packet from an unknown source'",
 }
+
+
+# The duration the recorder gives the picture before a timestamp jump is its arrival-time delta: 40 ms give or take
+# the scheduler's jitter, so today it is sometimes within the 1 ms tolerance: not strict.
+NOT_STRICT = {"ts-jump"}
 
 
 def expected(name: str) -> Any:
     if name in FAILS_TODAY:
-        return pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=f"{name}: {FAILS_TODAY[name]}"))
+        strict = name not in NOT_STRICT
+        return pytest.param(name, marks=pytest.mark.xfail(strict=strict, reason=f"{name}: {FAILS_TODAY[name]}"))
     return name
 
 
@@ -151,6 +160,10 @@ def test_quirk_records_picture_exact(recording: Recording, name: str) -> None:
         assert not (cmp.duplicated or cmp.out_of_order or cmp.unknown or cmp.bad_durations), cmp.summary
         assert len(cmp.holes) <= 1, cmp.summary
         cam = camera_of(name)
-        assert recording.city.recording_since(cam, recording.disconnected_at), f"{name}: no recording after reconnect"
+        window_gaps = [g for g in recording.city.gaps(cam) if g[3] not in ("starting", "recorder_not_running")]
+        assert [g[3] for g in window_gaps] in ([], ["unreachable"]), f"{name}: {window_gaps}"
+        assert recording.city.recording_since(cam, recording.disconnected_at), (
+            f"{name}: no recording after the reconnect; gaps: {recording.city.gaps(cam)}"
+        )
     else:
         assert cmp.exact, f"{name}: {cmp.summary}"

@@ -301,3 +301,39 @@ def test_ground_truth_lists_each_picture_sent(sim: Harness) -> None:
     new = [t for t in cam.truth[before:] if t[0] == cam.sessions_played]  # (other sessions still play)
     assert [t[1] for t in new] == [pic[0].ts for pic in pictures(packets)]
     assert len({t[2] for t in new}) == len(new), "a digest per picture"
+
+
+def test_teardown_500_and_set_parameter_drops(sim: Harness) -> None:
+    c = sim.connect("teardown-500")
+    c.play()
+    assert c.request("TEARDOWN").status == 500
+    c = sim.connect("set-parameter-drops")
+    c.play()
+    c.cseq += 1
+    c.sock.sendall(f"SET_PARAMETER {c.url} RTSP/1.0\r\nCSeq: {c.cseq}\r\nSession: {c.session}\r\n\r\n".encode())
+    sim.advance(0.2)
+    assert c.closed
+
+
+def test_unassigned_channel(sim: Harness) -> None:
+    c = sim.connect("unassigned-channel")
+    c.play()
+    sim.advance(2.5)
+    assert len(c.packets(6)) >= 2 and c.packets(0)
+
+
+def test_sdp_no_origin(sim: Harness) -> None:
+    sdp = sim.connect("sdp-no-origin").request("DESCRIBE").body
+    assert "\r\no=" not in sdp and "a=rtpmap:96 H264/90000 \r\n" in sdp
+
+
+def test_annexb_start_codes_in_rtp(sim: Harness) -> None:
+    packets, _ = played(sim, "annexb-in-rtp", 1.1)
+    singles = [p for p in packets if p.payload[:4] == b"\x00\x00\x00\x01"]
+    assert singles and any(p.payload[4] & 0x1F == 7 for p in singles), "the SPS comes with a start code"
+    assert all(p.payload[:4] == b"\x00\x00\x00\x01" or p.payload[0] & 0x1F == 28 for p in packets)
+
+
+def test_rtp_info_trailing(sim: Harness) -> None:
+    _, reply = played(sim, "rtp-info-trailing", 0.1)
+    assert reply.header("RTP-Info").endswith("rtptime=;")

@@ -62,7 +62,7 @@ QUIRKS: dict[str, str] = {
         "(moonfire-nvr#344)"
     ),
     "ts-jump": (
-        "Intelbras DVRs: the RTP timestamps jump forward by three hours once, two seconds into the session "
+        "Intelbras DVRs: the RTP timestamps jump forward by three hours once, 2.5 s into the session "
         "(mediamtx PR#6255, retina#64)"
     ),
     "fps-short": (
@@ -89,16 +89,27 @@ QUIRKS: dict[str, str] = {
     "rtcp-unknown-ssrc": (
         "Tapo C320WS: RTCP sender reports with an SSRC that no RTP packet carries, every second (retina v0.4.6)"
     ),
+    "teardown-500": "Hikvision: TEARDOWN is answered 500 Internal Server Error (REFERENCES.md, retina)",
+    "set-parameter-drops": "GW4089IP: a SET_PARAMETER request makes the camera drop the connection (retina v0.4.1)",
+    "unassigned-channel": (
+        "Reolink, v4l2rtspserver: packets on an interleaved channel no SETUP assigned (here 6), every second "
+        "(moonfire-nvr#213, retina#17)"
+    ),
+    "sdp-no-origin": "Ubiquiti, TP-Link: an SDP with no o= line and trailing spaces in rtpmap (retina#52)",
+    "annexb-in-rtp": ("V380: single-NAL RTP payloads start with an Annex B start code (00 00 00 01) (retina#68, #108)"),
+    "rtp-info-trailing": "Hikvision: RTP-Info with a trailing semicolon and an empty rtptime (retina#117)",
 }
 
 # quirks that change the packets themselves (the rest act on the RTSP dialogue or on a session's numbers)
-PACKET_QUIRKS = frozenset({"slice-markers", "stray-pt", "fua-type-change", "fps-short", "sps-change", "sps-trailing"})
+PACKET_QUIRKS = frozenset(
+    {"slice-markers", "stray-pt", "fua-type-change", "fps-short", "sps-change", "sps-trailing", "annexb-in-rtp"}
+)
 AUDIO_QUIRKS = {"audio-aac": "aac", "audio-pcma": "pcma", "audio-pcmu": "pcmu", "audio-opus": "opus"}
 DECLARED_FPS = 25  # fps-short declares this
 SHORT_FPS = 21  # and delivers this
 SHORT_TIMEOUT_S = 10
 TS_JUMP_S = 3 * 3600
-TS_JUMP_AFTER_S = 2.0
+TS_JUMP_AFTER_S = 2.5  # mid-GOP, so the jump never coincides with a segment cut
 STRAY_PT = 107
 STRAY_EVERY = 37  # one stray packet after every STRAY_EVERY-th picture
 

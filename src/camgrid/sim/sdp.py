@@ -26,12 +26,14 @@ def sdp_for(cam: CameraState, session_id: str, sub: bool = False) -> str:
     ]
     if clip.codec == H264:
         sps = next(p for p in clip.params if nal_type(H264, p) == param_set_type(H264, "sps"))
-        lines.append("a=rtpmap:96 H264/90000")
+        lines.append("a=rtpmap:96 H264/90000" + (" " if cam.has("sdp-no-origin") else ""))
         fmtp = f"packetization-mode=1;profile-level-id={sps[1:4].hex()};sprop-parameter-sets={','.join(b64)}"
     else:
         by_type = {nal_type(clip.codec, p): base64.b64encode(p).decode() for p in clip.params}
         lines.append("a=rtpmap:96 H265/90000")
         fmtp = f"sprop-vps={by_type.get(32, '')};sprop-sps={by_type.get(33, '')};sprop-pps={by_type.get(34, '')}"
+    if cam.has("sdp-no-origin"):
+        lines.remove(lines[1])
     lines.append("a=fmtp:96" if cam.has("empty-fmtp") else f"a=fmtp:96 {fmtp}")
     if cam.has("fps-short"):
         lines.append(f"a=framerate:{DECLARED_FPS}")

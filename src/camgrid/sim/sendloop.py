@@ -195,6 +195,8 @@ def build(
         per_nal = [packetize(clip.codec, [nal]) for nal in au]
         if "fua-type-change" in quirk_set:
             per_nal = [_fua_type_change(clip.codec, p) for p in per_nal]
+        if "annexb-in-rtp" in quirk_set:
+            per_nal = [[b"\x00\x00\x00\x01" + p[0]] if len(p) == 1 else p for p in per_nal]
         first = True
         for k, (nal, payloads) in enumerate(zip(au, per_nal, strict=True)):
             slice_end = "slice-markers" in quirk_set and is_vcl(clip.codec, nal_type(clip.codec, nal))

@@ -280,10 +280,14 @@ class RtspConnection(asyncio.Protocol):
             self._setup(cam, cseq, url, headers.get("transport", ""))
         elif method == "PLAY":
             self._play(cam, cseq, base)
+        elif method == "SET_PARAMETER" and cam.has("set-parameter-drops"):
+            self.abort()
         elif method == "GET_PARAMETER" and no_get:
             self.reply(cseq, "501 Not Implemented")
         elif method in ("GET_PARAMETER", "SET_PARAMETER"):
             self.reply(cseq, "200 OK", {"Session": self.session_id})
+        elif method == "TEARDOWN" and cam.has("teardown-500"):
+            self.reply(cseq, "500 Internal Server Error")
         elif method == "TEARDOWN":
             self.reply(cseq, "200 OK", {"Session": self.session_id})
             self.playing = False
@@ -344,6 +348,8 @@ class RtspConnection(asyncio.Protocol):
             self.index = first_end
         seq, rtptime = (0, 0) if cam.has("bogus-rtp-info") else (self.seq, int(self.ts0[0]))
         info = f"url={base}/trackID=0;seq={seq};rtptime={rtptime}"
+        if cam.has("rtp-info-trailing"):
+            info = f"url={base}/trackID=0;seq={seq};rtptime=;"
         if AUDIO in self.tracks:
             info += f",url={base}/trackID=1;seq={int(self.seq0[1])};rtptime={int(self.ts0[1])}"
         self.reply(cseq, "200 OK", {"Session": self.session_id, "RTP-Info": info})
@@ -385,9 +391,12 @@ class RtspConnection(asyncio.Protocol):
         k, j = loop.due_by(now - self.t0)
         if (self.loop_no, self.index) >= (k, j):
             return
-        if cam.has("rtcp-unknown-ssrc") and now >= self.next_sr:
+        if now >= self.next_sr and (cam.has("rtcp-unknown-ssrc") or cam.has("unassigned-channel")):
             self.next_sr = now + 1.0
-            self.write(sender_report(random.getrandbits(32), 0, 0, 0, wall_ns, int(self.channels[0]) + 1))
+            if cam.has("rtcp-unknown-ssrc"):
+                self.write(sender_report(random.getrandbits(32), 0, 0, 0, wall_ns, self.channels[0] + 1))
+            if cam.has("unassigned-channel"):
+                self.write(b"$\x06\x00\x14\x80\x60" + os.urandom(18))
         while (self.loop_no, self.index) < (k, j):
             end = j if self.loop_no == k else loop.packets
             if self.index < end:
