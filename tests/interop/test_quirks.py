@@ -53,6 +53,7 @@ class Recording:
     window: tuple[int, int]
     disconnected_at: int
     specs: dict[str, layout.SimCameraSpec]
+    sent: dict[str, list[dict[str, Any]]]  # the simulator's ground truth: each picture it sent, per camera
 
 
 @pytest.fixture(scope="module")
@@ -60,10 +61,11 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recording]:
     tmp = tmp_path_factory.mktemp("quirks")
     city = make_city(tmp, len(NAMES), h265_every=0, extra_env=SIM_ENV)
     quirk_args = [f"--quirk={camera_of(n)}={n}" for n in NAMES[1:]]
+    cmd = [*CAMGRID, "sim", "--count", str(len(NAMES)), "--out", str(city.registry), "--record-pictures", *quirk_args]
     log = city.home / "sim.log"
     with log.open("wb") as fh:
         sim = subprocess.Popen(
-            [*CAMGRID, "sim", "--count", str(len(NAMES)), "--out", str(city.registry), *quirk_args],
+            cmd,
             env=city.env,
             stdout=fh,
             stderr=subprocess.STDOUT,
@@ -86,7 +88,8 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recording]:
         specs = {s.id: s for s in layout.read_registry(city.registry)}
         per_camera = q.assign(list(specs), tuple(a.split("=", 1)[1] for a in quirk_args))
         specs = {cid: replace(s, quirks=per_camera[cid]) for cid, s in specs.items()}
-        yield Recording(city, (t0, t1), cut, specs)
+        sent = {cid: city.control("GET", f"/truth/{cid}")["pictures"] for cid in specs}
+        yield Recording(city, (t0, t1), cut, specs, sent)
     finally:
         sim.terminate()
         sim.wait(20)
@@ -109,12 +112,18 @@ def source_of(spec: layout.SimCameraSpec) -> Any:
 
 
 def judge(rec: Recording, name: str) -> tuple[Comparison, list[str]]:
+    """The comparison with the source loop, and what is wrong with the index (times, spans, pictures the simulator
+    never sent)."""
     cam = camera_of(name)
     segs = [s for s in rec.city.segments(cam) if s[7] == "complete"]
     problems = index_problems([(s[1], s[2]) for s in segs], rec.window)
     assert segs, f"{name}: nothing recorded; gaps: {rec.city.gaps(cam)}"
     pictures = recorded_pictures([Path(s[3]) for s in segs], starts=[s[1] for s in segs])
     cmp = compare(source_of(rec.specs[cam]), pictures)
+    sent = {p["digest"] for p in rec.sent[cam]}
+    foreign = sum(1 for p in pictures if p.digest not in sent)
+    if foreign:
+        problems.append(f"{foreign} recorded pictures are none the simulator sent (its ground truth)")
     at = 0
     for i, s in enumerate(segs):
         stored = sum(p.duration_ns for p in pictures[at : at + s[5]])
@@ -154,6 +163,8 @@ def expected(name: str) -> Any:
 @pytest.mark.parametrize("name", [expected(n) for n in NAMES])
 def test_quirk_records_picture_exact(recording: Recording, name: str) -> None:
     cmp, problems = judge(recording, name)
+    sent = recording.sent[camera_of(name)]
+    assert sent, f"{name}: the simulator kept no ground truth"
     assert not problems, f"{name}: {problems}"
     if name in RECONNECTING:
         # a hole where the camera dropped the connection, and nothing else

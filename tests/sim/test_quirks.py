@@ -12,6 +12,7 @@ import itertools
 import socket
 import struct
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -298,7 +299,7 @@ def test_ground_truth_lists_each_picture_sent(sim: Harness) -> None:
     cam = sim.cameras["slice-markers"]
     before = len(cam.truth)
     packets, _ = played(sim, "slice-markers", 1.0)
-    new = [t for t in cam.truth[before:] if t[0] == cam.sessions_played]  # (other sessions still play)
+    new = [t for t in list(cam.truth)[before:] if t[0] == cam.sessions_played]  # (other sessions still play)
     assert [t[1] for t in new] == [pic[0].ts for pic in pictures(packets)]
     assert len({t[2] for t in new}) == len(new), "a digest per picture"
 
@@ -337,3 +338,15 @@ def test_annexb_start_codes_in_rtp(sim: Harness) -> None:
 def test_rtp_info_trailing(sim: Harness) -> None:
     _, reply = played(sim, "rtp-info-trailing", 0.1)
     assert reply.header("RTP-Info").endswith("rtptime=;")
+
+
+def test_cli_lists_quirks_and_refuses_unknown_ones(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from camgrid.cli.main import cli
+
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["--home", str(tmp_path), "sim", "quirks"])
+    assert listed.exit_code == 0 and all(name in listed.output for name in q.QUIRKS)
+    bad = runner.invoke(cli, ["--home", str(tmp_path), "sim", "--count", "1", "--layout-only", "--quirk", "nope"])
+    assert bad.exit_code != 0 and "unknown quirk nope" in bad.output

@@ -20,6 +20,7 @@ import random
 import socket
 import struct
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -35,6 +36,7 @@ log = logging.getLogger("camgrid.sim")
 REALM = "camgrid-sim"
 CLOCK = 90_000
 MAX_WRITE_BUFFER = 4 * 1024 * 1024
+TRUTH_PICTURES = 90_000  # the ground truth keeps the last hour (at 25 fps) of pictures per camera
 
 
 @dataclass
@@ -61,7 +63,7 @@ class CameraState:
     last_numbers: tuple[int, int, int] | None = None  # old-session-leak: (ssrc, next seq, next ts) of the last session
     sessions_played: int = 0
     # ground truth: (session number, RTP timestamp, picture digest, wall time sent in ns) of each picture sent
-    truth: list[tuple[int, int, str, int]] = field(default_factory=list)
+    truth: deque[tuple[int, int, str, int]] = field(default_factory=lambda: deque(maxlen=TRUTH_PICTURES))
 
     @property
     def reachable(self) -> bool:
