@@ -482,7 +482,7 @@ def _udp_pair(host: str) -> tuple[socket.socket, socket.socket]:
 class SimServer:
     """All simulated cameras, their faults, and the ticker that sends their frames."""
 
-    def __init__(self, cameras: dict[str, CameraState], fps: int, *, tick_s: float = 0.04) -> None:
+    def __init__(self, cameras: dict[str, CameraState], fps: int, *, tick_s: float = 0.01) -> None:
         self.cameras = cameras
         self.fps = fps
         self.tick_s = tick_s

@@ -196,7 +196,7 @@ async def serve(
     fps: int,
     truth_path: Path | None,
     ready: asyncio.Event | None = None,
-    tick_s: float = 0.04,
+    tick_s: float = 0.01,
 ) -> None:
     server = SimServer(cameras, fps, tick_s=tick_s)
     await server.start(host, port)
