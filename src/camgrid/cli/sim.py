@@ -82,19 +82,22 @@ def sim(
         return
     from camgrid.sim.service import prepare, serve
 
-    cameras = prepare(
-        specs,
-        cache_dir=Path(cfg.cache_dir) if cfg.cache_dir else settings.home / "cache" / "clips",
-        width=cfg.width,
-        height=cfg.height,
-        fps=cfg.fps,
-        bitrate_kbps=cfg.bitrate_kbps,
-        gop_seconds=cfg.gop_seconds,
-        clip_seconds=cfg.clip_seconds,
-        pattern_cameras=frozenset(pattern_camera),
-        shared_clip=shared_clip or cfg.shared_clip,
-        record_truth=record_pictures,
-    )
+    try:
+        cameras = prepare(
+            specs,
+            cache_dir=Path(cfg.cache_dir) if cfg.cache_dir else settings.home / "cache" / "clips",
+            width=cfg.width,
+            height=cfg.height,
+            fps=cfg.fps,
+            bitrate_kbps=cfg.bitrate_kbps,
+            gop_seconds=cfg.gop_seconds,
+            clip_seconds=cfg.clip_seconds,
+            pattern_cameras=frozenset(pattern_camera),
+            shared_clip=shared_clip or cfg.shared_clip,
+            record_truth=record_pictures,
+        )
+    except QuirkError as exc:
+        raise click.BadParameter(str(exc), param_hint="--quirk") from None
     truth_path = truth or settings.home / "sim-truth.jsonl"
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(
