@@ -350,3 +350,34 @@ def test_cli_lists_quirks_and_refuses_unknown_ones(tmp_path: Path) -> None:
     assert listed.exit_code == 0 and all(name in listed.output for name in q.QUIRKS)
     bad = runner.invoke(cli, ["--home", str(tmp_path), "sim", "--count", "1", "--layout-only", "--quirk", "nope"])
     assert bad.exit_code != 0 and "unknown quirk nope" in bad.output
+
+
+def test_session_id_changes_between_setups(sim: Harness) -> None:
+    c = sim.connect("session-id-change")
+    c.request("DESCRIBE")
+    first = c.request("SETUP", c.url + "/trackID=0", Transport="RTP/AVP/TCP;unicast;interleaved=0-1")
+    second = c.request("SETUP", c.url + "/trackID=0", Transport="RTP/AVP/TCP;unicast;interleaved=0-1")
+    assert first.header("Session").split(";")[0] != second.header("Session").split(";")[0]
+
+
+def test_empty_fragments(sim: Harness) -> None:
+    packets, _ = played(sim, "empty-fu", 1.1)
+    empty = [p for p in packets if p.payload[0] & 0x1F == 28 and len(p.payload) == 2]
+    assert empty and all(not p.payload[1] & 0xC0 for p in empty)
+
+
+def test_bad_sprop(sim: Harness) -> None:
+    sdp = sim.connect("bad-sprop").request("DESCRIBE").body
+    sprop = sdp.split("sprop-parameter-sets=")[1].split("\r\n")[0]
+    with pytest.raises(ValueError):
+        base64.b64decode(sprop.split(",")[1], validate=True)
+    packets, _ = played(sim, "bad-sprop", 1.1)
+    assert sps_of([p.payload for p in packets]), "the true SPS comes in-band"
+
+
+def test_ts_backstep_once(sim: Harness) -> None:
+    packets, _ = played(sim, "ts-backstep", 4.0)
+    ts = [pic[0].ts for pic in pictures(packets)]
+    steps = [(b - a + (1 << 31)) % (1 << 32) - (1 << 31) for a, b in itertools.pairwise(ts)]
+    odd = [s for s in steps if s != 3600]
+    assert odd == [3600 + q.TS_BACKSTEP]

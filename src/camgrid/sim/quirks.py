@@ -98,17 +98,34 @@ QUIRKS: dict[str, str] = {
     "sdp-no-origin": "Ubiquiti, TP-Link: an SDP with no o= line and trailing spaces in rtpmap (retina#52)",
     "annexb-in-rtp": ("V380: single-NAL RTP payloads start with an Annex B start code (00 00 00 01) (retina#68, #108)"),
     "rtp-info-trailing": "Hikvision: RTP-Info with a trailing semicolon and an empty rtptime (retina#117)",
+    "session-id-change": "Tapo C320WS: each SETUP is answered with another session id (retina v0.4.6)",
+    "empty-fu": "Tiandy: an empty FU-A (H.265: FU) fragment after each start fragment (moonfire-nvr#344)",
+    "bad-sprop": (
+        "VStarcam, Hikvision: sprop-parameter-sets that is not base64 of any SPS/PPS; SPS/PPS only in-band "
+        "(retina#42, gortsplib#88)"
+    ),
+    "ts-backstep": ("Intelbras DVRs: the RTP timestamps step back by 100 ms once, 2.5 s into the session (retina#64)"),
 }
 
 # quirks that change the packets themselves (the rest act on the RTSP dialogue or on a session's numbers)
 PACKET_QUIRKS = frozenset(
-    {"slice-markers", "stray-pt", "fua-type-change", "fps-short", "sps-change", "sps-trailing", "annexb-in-rtp"}
+    {
+        "slice-markers",
+        "stray-pt",
+        "fua-type-change",
+        "fps-short",
+        "sps-change",
+        "sps-trailing",
+        "annexb-in-rtp",
+        "empty-fu",
+    }
 )
 AUDIO_QUIRKS = {"audio-aac": "aac", "audio-pcma": "pcma", "audio-pcmu": "pcmu", "audio-opus": "opus"}
 DECLARED_FPS = 25  # fps-short declares this
 SHORT_FPS = 21  # and delivers this
 SHORT_TIMEOUT_S = 10
 TS_JUMP_S = 3 * 3600
+TS_BACKSTEP = -9000  # ts-backstep: 100 ms back (90 kHz)
 TS_JUMP_AFTER_S = 2.5  # mid-GOP, so the jump never coincides with a segment cut
 STRAY_PT = 107
 STRAY_EVERY = 37  # one stray packet after every STRAY_EVERY-th picture

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 def sdp_for(cam: CameraState, session_id: str, sub: bool = False) -> str:
     clip = cam.sub_clip if sub and cam.sub_clip is not None else cam.clip
     b64 = [base64.b64encode(p).decode() for p in clip.params]
+    if cam.has("bad-sprop"):
+        b64 = ["Z0IAKeKQFAe2AtwEBAaQeJEV", "aM48gA"[:-1] + "!"]  # an SPS of another camera, and not base64
     lines = [
         "v=0",
         f"o=- {int(session_id, 16)} 1 IN IP4 127.0.0.1",

@@ -67,6 +67,15 @@ def _fua_type_change(codec: str, payloads: list[bytes]) -> list[bytes]:
     return out
 
 
+def _empty_fu(codec: str, payloads: list[bytes]) -> list[bytes]:
+    """After a fragmentation unit's start fragment, one with the same headers, neither S nor E, and no payload."""
+    if len(payloads) < 2:
+        return payloads  # a NAL unit sent whole
+    first = payloads[0]
+    empty = first[:1] + bytes([first[1] & 0x1F]) if codec == H264 else first[:2] + bytes([first[2] & 0x3F])
+    return [first, empty, *payloads[1:]]
+
+
 def with_trailing_sps(clip: Clip) -> Clip:
     """The ``sps-trailing`` quirk: every SPS, in-band and in the SDP, with garbage bytes after its stop bit."""
     sps_t = param_set_type(clip.codec, "sps")
@@ -195,6 +204,8 @@ def build(
         per_nal = [packetize(clip.codec, [nal]) for nal in au]
         if "fua-type-change" in quirk_set:
             per_nal = [_fua_type_change(clip.codec, p) for p in per_nal]
+        if "empty-fu" in quirk_set:
+            per_nal = [_empty_fu(clip.codec, p) for p in per_nal]
         if "annexb-in-rtp" in quirk_set:
             per_nal = [[b"\x00\x00\x00\x01" + p[0]] if len(p) == 1 else p for p in per_nal]
         first = True

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from camgrid.sim.audio import AudioTrack
 from camgrid.sim.clips import Clip
 from camgrid.sim.layout import SimCameraSpec
-from camgrid.sim.quirks import SHORT_TIMEOUT_S, TS_JUMP_AFTER_S, TS_JUMP_S
+from camgrid.sim.quirks import SHORT_TIMEOUT_S, TS_BACKSTEP, TS_JUMP_AFTER_S, TS_JUMP_S
 from camgrid.sim.sdp import sdp_for
 from camgrid.sim.sendloop import AUDIO, VIDEO, SendLoop, sender_report
 
@@ -306,6 +306,8 @@ class RtspConnection(asyncio.Protocol):
             return
         tcp = "TCP" in transport.upper().split(";", 1)[0] or not transport
         timeout = SHORT_TIMEOUT_S if cam.has("short-session-timeout") else 60
+        if cam.has("session-id-change") and self.tracks:
+            self.session_id = f"{random.getrandbits(48):012x}"  # (requests are not checked against it)
         session = f"{self.session_id};timeout={timeout}"
         if cam.has("odd-ssrc"):
             self.ssrc_[track] &= 0xFFFF
@@ -418,7 +420,9 @@ class RtspConnection(asyncio.Protocol):
             self.write(os.urandom(2000))
             self.interval = None
             return
-        ts_jump = (TS_JUMP_AFTER_S, TS_JUMP_S * CLOCK) if cam.has("ts-jump") else None
+        ts_jump = None
+        if cam.has("ts-jump") or cam.has("ts-backstep"):
+            ts_jump = (TS_JUMP_AFTER_S, TS_JUMP_S * CLOCK if cam.has("ts-jump") else TS_BACKSTEP)
         ts0 = self.ts0
         if cam.ts_jump:
             ts0 = [ts0[0] + cam.ts_jump, ts0[1]]
