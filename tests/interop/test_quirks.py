@@ -77,10 +77,18 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recording]:
         t0 = time.time_ns()
         rec = city.start_recorder()
         try:
-            time.sleep(DISCONNECT_AT_S)
+            # the cameras that show their quirk on a reconnect must have played first (on a busy machine the
+            # recorder may take a while to reach them)
+            reconnecting = [camera_of(n) for n in RECONNECTING]
+            wait_for(
+                lambda: all(city.control("GET", "/stats")[c]["frames_sent"] >= FPS for c in reconnecting),
+                30,
+                what="the reconnecting cameras to play",
+            )
+            time.sleep(max(0.0, DISCONNECT_AT_S - (time.time_ns() - t0) / NS))
             cut = 0
-            for name in RECONNECTING:
-                cut = int(city.fault("disconnect", camera_of(name))["t"] * NS)
+            for cam in reconnecting:
+                cut = int(city.fault("disconnect", cam)["t"] * NS)
             time.sleep(RECORD_S - DISCONNECT_AT_S)
         finally:
             rec.stop()
