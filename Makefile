@@ -9,13 +9,14 @@ APT_PACKAGES := ffmpeg fonts-dejavu-core python3-venv ca-certificates chromium p
 CAMERAS ?= 32
 export CAMGRID_HOME ?= $(CURDIR)/var
 
-.PHONY: demo test lint typecheck importlint pytest pytest-sqlite-pass pytest-postgres test-postgres bench-record bench-recovery bench-retention deps clean help
+.PHONY: demo test lint typecheck importlint pytest pytest-sqlite-pass pytest-postgres test-postgres bench-record bench-sim bench-recovery bench-retention deps clean help
 
 help:
 	@echo "make demo         simulated city + recorder + control room on http://127.0.0.1:8080"
 	@echo "make test         lint, types, import layers and the whole test suite"
 	@echo "make test-postgres  the whole test suite on PostgreSQL + NATS JetStream instead of SQLite"
 	@echo "make bench-record CAMERAS=N   recorder benchmark against one ffmpeg per camera"
+	@echo "make bench-sim STREAMS=N      the simulator's CPU per stream against raw readers (default 256)"
 	@echo "make bench-recovery CAMERAS=N stall detection and reconnect after power cuts, against supervised ffmpeg"
 	@echo "make bench-retention          retention's selection in SQL against reading every row into Python"
 
@@ -84,6 +85,10 @@ test: lint typecheck importlint web-test web-build
 
 bench-record: deps
 	$(BIN)/python bench/bench_record.py --cameras $(CAMERAS)
+
+STREAMS ?= 256
+bench-sim: deps
+	$(BIN)/python bench/bench_sim.py --streams $(STREAMS)
 
 # the service-level timings tests no longer assert (docs/design/tests-on-a-busy-machine.md); ROUNDS of each fault
 ROUNDS ?= 5
