@@ -4,7 +4,7 @@ Starts ``camgrid sim --count N`` (720p, 25 fps, 2 Mbit/s, one shared clip unless
 session per camera from this process (Digest, SETUP over TCP, PLAY) and reads everything; after a warm-up it
 measures the simulator process's CPU (utime + stime from /proc) over the window and prints
 
-    bench-sim: streams=N seconds=S sim_cpu_per_stream=X sim_cpu=C mbit_per_stream=M
+    bench-sim: streams=N seconds=S sim_cpu_per_stream=X sim_cpu=C mbit_per_stream=M sim_pss_mb=P
 
 ``sim_cpu_per_stream`` is a fraction of one core per stream (target: at most 0.001). The readers run in this
 process, so their cost is not counted.
@@ -28,6 +28,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CAMGRID = [sys.executable, "-m", "camgrid.cli.main"]
 TICK = os.sysconf("SC_CLK_TCK")
+
+
+def pss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def cpu_seconds(pid: int) -> float:
@@ -84,7 +91,7 @@ class Reader:
             self.bytes += len(data)
 
 
-async def measure(args: argparse.Namespace, registry: Path, port: int, pid: int) -> tuple[float, float]:
+async def measure(args: argparse.Namespace, registry: Path, port: int, pid: int) -> tuple[float, float, float]:
     with registry.open() as fh:
         rows = list(csv.DictReader(fh))
     readers = [Reader(row["rtsp_url"], row["username"], row["password"]) for row in rows]
@@ -99,10 +106,11 @@ async def measure(args: argparse.Namespace, registry: Path, port: int, pid: int)
     c0, b0, t0 = cpu_seconds(pid), sum(rd.bytes for rd in readers), time.monotonic()
     await asyncio.sleep(args.seconds)
     c1, b1, t1 = cpu_seconds(pid), sum(rd.bytes for rd in readers), time.monotonic()
+    pss = pss_mb(pid)
     for t in tasks:
         t.cancel()
     n = len(readers)
-    return (c1 - c0) / (t1 - t0) / n, (b1 - b0) * 8 / (t1 - t0) / n / 1e6
+    return (c1 - c0) / (t1 - t0) / n, (b1 - b0) * 8 / (t1 - t0) / n / 1e6, pss
 
 
 def main() -> None:
@@ -149,7 +157,7 @@ def main() -> None:
                 if sim.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit("simulator failed:\n" + (work / "sim.log").read_text())
                 time.sleep(0.2)
-            per_stream, mbit = asyncio.run(measure(args, registry, port, sim.pid))
+            per_stream, mbit, pss = asyncio.run(measure(args, registry, port, sim.pid))
         finally:
             sim.send_signal(signal.SIGTERM)
             try:
@@ -158,7 +166,7 @@ def main() -> None:
                 sim.kill()
     print(
         f"bench-sim: streams={args.streams} seconds={args.seconds:.0f} sim_cpu_per_stream={per_stream:.5f} "
-        f"sim_cpu={per_stream * args.streams:.3f} mbit_per_stream={mbit:.2f}",
+        f"sim_cpu={per_stream * args.streams:.3f} mbit_per_stream={mbit:.2f} sim_pss_mb={pss:.0f}",
         flush=True,
     )
 
