@@ -292,7 +292,8 @@ class Comparison:
     bad_durations: int = 0  # pictures whose recorded duration differs from the source's
     first_source_index: int | None = None
     holes: list[tuple[int, int]] = field(default_factory=list)  # (recorded index, source pictures skipped there)
-    notes: list[str] = field(default_factory=list)  # the first few problems, readable
+    notes: list[str] = field(default_factory=list)  # the first few problems of each kind, readable
+    _per_kind: dict[str, int] = field(default_factory=dict, repr=False)
 
     @property
     def exact(self) -> bool:
@@ -309,10 +310,14 @@ class Comparison:
             f"of {self.source_count}: matched={self.matched} missing={self.missing} duplicated={self.duplicated} "
             f"out_of_order={self.out_of_order} unknown={self.unknown} bad_durations={self.bad_durations}"
         )
-        return head + "".join(f"\n  - {n}" for n in self.notes[:12])
+        more = {k: n - 3 for k, n in self._per_kind.items() if n > 3}
+        tail = "".join(f"\n  - ... and {n} more {k}" for k, n in more.items())
+        return head + "".join(f"\n  - {n}" for n in self.notes) + tail
 
-    def _note(self, text: str) -> None:
-        if len(self.notes) < 12:
+    def _note(self, kind: str, text: str) -> None:
+        seen = self._per_kind.get(kind, 0)
+        self._per_kind[kind] = seen + 1
+        if seen < 3:
             self.notes.append(text)
 
 
@@ -338,7 +343,7 @@ def compare(source: Sequence[Picture], recorded: Sequence[Picture], tolerance_ns
         idx = where.get(pic.digest)
         if idx is None:
             cmp.unknown += 1
-            cmp._note(f"recorded picture {r} is no source picture (a part of one, or foreign)")
+            cmp._note("unknown", f"recorded picture {r} is no source picture (a part of one, or foreign)")
             continue
         if expected is None:
             cmp.first_source_index = idx
@@ -349,25 +354,30 @@ def compare(source: Sequence[Picture], recorded: Sequence[Picture], tolerance_ns
             pos = lap * n + idx
         if pos in seen:
             cmp.duplicated += 1
-            cmp._note(f"recorded picture {r} repeats source picture {idx}")
+            cmp._note("duplicated", f"recorded picture {r} repeats source picture {idx}")
             continue
         seen.add(pos)
         if expected is None or pos == expected:
             cmp.matched += 1
         elif pos > expected:
             cmp.holes.append((r, pos - expected))
-            cmp._note(f"before recorded picture {r}: {pos - expected} source picture(s) skipped (from {expected % n})")
+            cmp._note(
+                "missing",
+                f"before recorded picture {r}: {pos - expected} source picture(s) skipped (from {expected % n})",
+            )
             cmp.matched += 1
         else:
             cmp.out_of_order += 1
-            cmp._note(f"recorded picture {r} (source {idx}) comes after a later source picture")
+            cmp._note("out_of_order", f"recorded picture {r} (source {idx}) comes after a later source picture")
         if expected is None or pos >= expected:
             expected = pos + 1
         lo, hi = min(lo, pos), max(hi, pos)
         want = source[idx].duration_ns
         if abs(pic.duration_ns - want) > tolerance_ns:
             cmp.bad_durations += 1
-            cmp._note(f"recorded picture {r} (source {idx}) lasts {pic.duration_ns} ns, the source {want} ns")
+            cmp._note(
+                "bad_durations", f"recorded picture {r} (source {idx}) lasts {pic.duration_ns} ns, the source {want} ns"
+            )
     if seen:
         cmp.missing = (hi - lo + 1) - len(seen)
     # a picture counted as matched past a hole is in order; but an out-of-order one fills an earlier hole
