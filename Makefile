@@ -13,13 +13,14 @@ APT_PACKAGES += gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.
 CAMERAS ?= 32
 export CAMGRID_HOME ?= $(CURDIR)/var
 
-.PHONY: demo test lint typecheck importlint pytest pytest-sqlite-pass pytest-postgres test-postgres bench-record bench-recovery bench-retention deps clean help interop-deps bench-interop
+.PHONY: demo test lint typecheck importlint pytest pytest-sqlite-pass pytest-postgres test-postgres bench-record bench-sim bench-recovery bench-retention deps clean help interop-deps bench-interop
 
 help:
 	@echo "make demo         simulated city + recorder + control room on http://127.0.0.1:8080"
 	@echo "make test         lint, types, import layers and the whole test suite"
 	@echo "make test-postgres  the whole test suite on PostgreSQL + NATS JetStream instead of SQLite"
 	@echo "make bench-record CAMERAS=N   recorder benchmark against one ffmpeg per camera"
+	@echo "make bench-sim STREAMS=N      the simulator's CPU per stream against raw readers (default 256)"
 	@echo "make bench-recovery CAMERAS=N stall detection and reconnect after power cuts, against supervised ffmpeg"
 	@echo "make bench-retention          retention's selection in SQL against reading every row into Python"
 	@echo "make bench-interop            third-party RTSP servers and simulator quirks, recorded and compared picture by picture"
@@ -102,6 +103,10 @@ bench-record: deps
 INTEROP_SECONDS ?= 60
 bench-interop: deps interop-deps
 	$(BIN)/python bench/bench_interop.py --seconds $(INTEROP_SECONDS)
+
+STREAMS ?= 256
+bench-sim: deps
+	$(BIN)/python bench/bench_sim.py --streams $(STREAMS)
 
 # the service-level timings tests no longer assert (docs/design/tests-on-a-busy-machine.md); ROUNDS of each fault
 ROUNDS ?= 5
