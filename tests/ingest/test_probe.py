@@ -273,10 +273,10 @@ def test_rtsps_with_the_recorders_trust(tmp_path: Path, trust: str) -> None:
         assert result.tls and result.transport == RtspTransport.TCP and result.pictures >= transports.COUNT - 2
 
 
-def test_what_the_client_cannot_parse_is_a_result_not_an_exception() -> None:
-    """A camera echoing a CSeq that is not a number: ``RtspClient`` raises a bare ValueError (in the recorder an
-    ``internal_error`` gap, not ``bad_stream``); the probe answers with it instead of failing its caller."""
+def test_a_malformed_answer_is_a_result_not_an_exception() -> None:
+    """A camera echoing a CSeq that is not a number is a broken stream: the probe answers with the reason instead of
+    failing its caller."""
     with scripted_camera(lambda c: "x" + c) as url:
         result = probe(CameraSource("odd", url), seconds=1.0, clock=SystemClock(), config=CFG)
-    assert result.error is not None and result.error.reason == GapReason.INTERNAL_ERROR
-    assert result.error.detail.startswith("ValueError")
+    assert result.error is not None and result.error.reason == GapReason.BAD_STREAM
+    assert "CSeq" in result.error.detail

@@ -157,6 +157,17 @@ def test_stray_payload_types_are_dropped_and_counted() -> None:
     assert c.dropped_pt == 1 and c.lost == 0 and "stray_payload_type" in c.quirks and c.state == "playing"
 
 
+def test_a_stray_packet_with_its_own_sequence_number_is_no_loss() -> None:
+    """When the stray packet takes a number of the stream's own sequence, the pictures after it are whole: no loss,
+    nothing dropped while waiting for a keyframe. A real hole before it still counts."""
+    aus: list[AccessUnit] = []
+    c = _playing(aus)
+    c.feed(_stream(10, 3) + _frame(rtp_header(13, 0, SSRC, True, 0) + b"\xff" * 20) + _stream(14, 3))
+    assert c.dropped_pt == 1 and c.lost == 0 and not any(au.after_loss for au in aus) and len(aus) == 6
+    c.feed(_frame(rtp_header(19, 0, SSRC, True, 0) + b"\xff" * 20) + _stream(20, 1))
+    assert c.lost == 2
+
+
 def test_an_empty_fmtp_line_is_accepted() -> None:
     """Ubiquiti: ``a=fmtp:96`` and nothing else; the parameter sets then come in-band."""
     c = _client()

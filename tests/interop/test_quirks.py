@@ -143,16 +143,10 @@ def judge(rec: Recording, name: str) -> tuple[Comparison, list[str]]:
 
 FAILS_TODAY = {
     "slice-markers": "each slice is stored as a picture of its own: stored time runs ahead of the wall clock",
-    "udp-only": "the recorder only asks for TCP: SETUP 461 ends in a `refused` gap and nothing is recorded",
-    "data-before-play": "media before the PLAY reply: a second of pictures after the first is lost",
-    "stray-pt": "packets of another payload type are depacketized as video: pictures stored twice",
-    "content-base-no-scheme": "the control URL joined to a Content-Base without scheme: SETUP answered 404",
     "ts-jump": "the picture before an RTP timestamp jump of hours lasts its arrival-time delta, not the 40 ms sent",
     "b-frames": "durations from RTP timestamps in decode order (no composition offsets): index runs ahead",
     "annexb-in-rtp": "a start code before a single NAL unit is read as NAL type 0: bad_stream, nothing recorded",
     "ts-backstep": "after a 100 ms step back some picture (at a segment's end) is stretched, e.g. 45 ms for 40",
-    "stale-session": "a 454 to the first SETUP after a reconnect is a `refused` gap and a retry a second later",
-    "old-session-leak": "the session locks on the leaked SSRC: bad_stream 'RTP packet from an unknown source'",
 }
 
 

@@ -378,6 +378,8 @@ class RtspClient:
             if self._pt_run < SSRC_FOLLOW:
                 self.dropped_pt += 1
                 self.quirks.add(RtspQuirk.STRAY_PAYLOAD_TYPE)
+                if self.dep is not None and self.ssrc == bytes(data[s + 8 : s + 12]):
+                    self.dep.consumed((data[s + 2] << 8) | data[s + 3])  # it used a sequence number: not a loss
                 return False
             self.quirks.add(RtspQuirk.PAYLOAD_TYPE_CHANGED)
             self.sdp.payload_type = pt

@@ -81,6 +81,7 @@ class Depacketizer:
         "_key",
         "_last_seq",
         "_params",
+        "_skip",
         "_ts",
         "codec",
         "h264",
@@ -97,6 +98,7 @@ class Depacketizer:
         self._key = False
         self._params: list[bytes] = []
         self._last_seq: int | None = None
+        self._skip = -1  # the sequence number of a stray packet dropped before the depacketizer (see consumed)
         self._bad = False
         self._dropped = False
         self.lost = 0
@@ -105,6 +107,12 @@ class Depacketizer:
     def expect_seq(self, seq: int) -> None:
         """The first sequence number to come (RTSP ``RTP-Info``), so that losing the very first packet is seen."""
         self._last_seq = (seq - 1) & 0xFFFF
+
+    def consumed(self, seq: int) -> None:
+        """A packet of this stream that carries no video (a stray payload type, Geovision) had sequence number
+        ``seq``: if the next video packet skips exactly that number it is no loss (some cameras give the stray packet
+        a number of its own, some reuse the next one). A hole around it still counts the numbers really missing."""
+        self._skip = seq
 
     def _finish(self) -> None:
         if self._au and not self._bad and self._fu_at < 0 and self._ts is not None:
@@ -153,8 +161,14 @@ class Depacketizer:
         last = self._last_seq
         hole = last is not None and seq != ((last + 1) & 0xFFFF)
         if hole:
-            self.lost += (seq - last - 1) & 0xFFFF  # type: ignore[operator]
-            self._bad = True  # the unfinished AU (if any) may have lost its tail: never store it
+            missing = (seq - last - 1) & 0xFFFF  # type: ignore[operator]
+            if self._skip >= 0 and 0 < ((self._skip - last) & 0xFFFF) <= missing:  # type: ignore[operator]
+                missing -= 1  # one of them was a stray packet's, dropped on purpose
+            self._skip = -1
+            hole = missing > 0
+            self.lost += missing
+            if hole:
+                self._bad = True  # the unfinished AU (if any) may have lost its tail: never store it
         self._last_seq = seq
         if ts != self._ts:
             if self._au or self._bad:
