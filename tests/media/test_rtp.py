@@ -7,7 +7,7 @@ import struct
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from camgrid.media.nal import H264, H265
+from camgrid.media.nal import H264, H265, is_vcl, nal_type
 from camgrid.media.rtp import Depacketizer, packetize, rtp_header, sample_nals
 
 
@@ -19,8 +19,16 @@ def nal_strategy(codec: str) -> st.SearchStrategy[bytes]:
     return st.builds(lambda t, body: bytes([t << 1, 1]) + body, types, st.binary(min_size=1, max_size=4000))
 
 
+def _with_a_picture(codec: str, au: list[bytes]) -> list[bytes]:
+    """Every access unit holds a slice (one of parameter sets or SEI alone goes with the next picture)."""
+    if any(is_vcl(codec, nal_type(codec, n)) for n in au):
+        return au
+    return [*au, b"\x41\x9a\x00" if codec == H264 else b"\x02\x01\xd0"]
+
+
 def aus_strategy(codec: str) -> st.SearchStrategy[list[list[bytes]]]:
-    return st.lists(st.lists(nal_strategy(codec), min_size=1, max_size=5), min_size=1, max_size=6)
+    au = st.lists(nal_strategy(codec), min_size=1, max_size=5).map(lambda a: _with_a_picture(codec, a))
+    return st.lists(au, min_size=1, max_size=6)
 
 
 def send(codec: str, aus: list[list[bytes]], drop: set[int] | None = None) -> tuple[list[bytes], list[list[bytes]]]:

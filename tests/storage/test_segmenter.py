@@ -127,22 +127,46 @@ def test_a_new_segment_starts_at_the_last_end_within_the_slew(out: Out, tmp_path
     assert out.opened[-1] == T0 + 3 * NS
 
 
-def test_an_anchor_pulled_back_never_shortens_a_picture(out: Out, tmp_path: Path) -> None:
-    """The anchor had stamped late and pulls back 60 ms: every picture keeps its own 40 ms (shortened pictures fall
-    two to a frame slot of a player, which drops one), and the lead is paid back by the anchor's later steps."""
+def test_an_anchor_pulled_back_small_keeps_every_picture(out: Out, tmp_path: Path) -> None:
+    """The anchor pulls back 15 ms (within AHEAD_TOLERANCE_NS): every picture keeps its own 40 ms (shortened
+    pictures fall two to a frame slot of a player, which drops one), the lead is left to the anchor's later steps."""
     s = segmenter(out, tmp_path, seconds=60.0)
     durations: list[int] = []
     real_add = s._add
 
-    def spy(a: AccessUnit, dur: int) -> None:
+    def spy(a: AccessUnit, dur: int, cto: int = 0) -> None:
         durations.append(dur)
-        real_add(a, dur)
+        real_add(a, dur, cto)
 
     s._add = spy  # type: ignore[method-assign]
     feed(s, 0, 25, T0)
-    s.push(au(25, T0 + 25 * FRAME_NS - 60_000_000), 1000 + 25 * TICK, False)  # stamped 60 ms earlier than RTP says
-    feed(s, 26, 24, T0 + 26 * FRAME_NS - 60_000_000)
+    s.push(au(25, T0 + 25 * FRAME_NS - 15_000_000), 1000 + 25 * TICK, False)  # stamped 15 ms earlier
+    feed(s, 26, 24, T0 + 26 * FRAME_NS - 15_000_000)
     s.finish()
     assert min(durations) == TICK, f"a picture was shortened: {sorted(set(durations))}"
     (start, end, frames), *_ = out.closed
     assert frames == 50 and end - start == 50 * FRAME_NS
+
+
+def test_an_anchor_pulled_back_far_never_leaves_stored_time_ahead(out: Out, tmp_path: Path) -> None:
+    """The anchor pulls back 35 ms: stored time would run 35 ms ahead of the recorder's clock for the rest of the
+    segment (and of every later one: each starts at the last end). The held picture pays the lead back at once."""
+    s = segmenter(out, tmp_path, seconds=60.0)
+    ends: list[tuple[int, int]] = []  # (stored end of a picture, anchored time of the next)
+    real_add = s._add
+
+    def spy(a: AccessUnit, dur: int, cto: int = 0) -> None:
+        real_add(a, dur, cto)
+        seg = s.seg
+        assert seg is not None
+        ends.append((seg.start_ns + (seg.duration + s._frag_ticks) * NS // 90_000, nxt[0]))
+
+    nxt = [0]
+    s._add = spy  # type: ignore[method-assign]
+    for i in range(50):
+        wall = T0 + i * FRAME_NS - (35_000_000 if i >= 25 else 0)  # stamped 35 ms earlier from picture 25 on
+        nxt[0] = wall
+        s.push(au(i, wall), 1000 + i * TICK, False)
+    ahead = [(i, end - anchor) for i, (end, anchor) in enumerate(ends) if end > anchor + 20_000_000]
+    assert not ahead, f"stored time ran ahead of the anchor: {ahead}"
+    assert s.ahead_pulls == 1

@@ -23,7 +23,8 @@ from pathlib import Path
 
 from camgrid.media import fmp4
 from camgrid.media.nal import H264, StreamInfo, nal_type, param_set_type, parse_sps
-from camgrid.media.rtp import AccessUnit
+from camgrid.media.reorder import DecodeTimes
+from camgrid.media.rtp import AccessUnit, merge_continuation
 from camgrid.storage.paths import segment_path
 
 log = logging.getLogger("camgrid.storage")
@@ -32,6 +33,8 @@ TICKS = fmp4.TIMESCALE
 MAX_SAMPLE_TICKS = 5 * TICKS  # a longer step between pictures is a clock jump, not a duration
 PAUSE_MIN_NS = 100_000_000  # a hole this long is a pause the anchor stepped over (a slew step is at most 10 ms)
 HOLE_TOLERANCE_NS = 20_000_000  # a new segment this close after the last end starts at it (rounding, a slew)
+AHEAD_TOLERANCE_NS = 20_000_000  # stored time may run ahead of the anchor by this much, never more
+MIN_SAMPLE_TICKS = 90  # 1 ms: a picture shortened to pay back a lead keeps at least this
 
 
 @dataclass
@@ -77,8 +80,15 @@ class Segmenter:
         self._pending: AccessUnit | None = None
         self._pending_ext = 0
         self._pending_wall = 0
+        self._pending_dts = 0
+        self._pending_cto = 0
         self._last_dur = TICKS // 25
+        self._dts = DecodeTimes()
         self._samples: list[tuple[int, int, bool]] = []
+        self._ctos: list[int] = []  # composition offsets of _samples (B-frames), all 0 for most cameras
+        self._seg_params: dict[int, bytes] = {}  # the parameter sets the open segment's init holds
+        self.param_cuts = 0  # segments cut because the camera changed its parameter sets
+        self.ahead_pulls = 0  # pictures shortened because stored time would have run ahead of the anchor
         self._payload: list[bytes | bytearray] = []
         self._frag_ticks = 0
         self._frag_base = 0
@@ -94,36 +104,48 @@ class Segmenter:
         for p in params:
             self._param(p)
 
-    def _param(self, nal: bytes) -> None:
+    def _param(self, nal: bytes) -> bool:
         t = nal_type(self.codec, nal)
-        if self.params.get(t) != nal:
-            self.params[t] = bytes(nal)
-            if t == param_set_type(self.codec, "sps"):
-                try:
-                    self.info = parse_sps(self.codec, nal)
-                except (ValueError, IndexError):
-                    log.warning("camera %s: unreadable SPS", self.camera_id)
+        if self.params.get(t) == nal:
+            return False
+        self.params[t] = bytes(nal)
+        if t == param_set_type(self.codec, "sps"):
+            try:
+                self.info = parse_sps(self.codec, nal)
+            except (ValueError, IndexError):
+                log.warning("camera %s: unreadable SPS", self.camera_id)
+        return True
 
     def push(self, au: AccessUnit, ext: int, jump: bool) -> None:
-        """Take one access unit; ``au.arrival_ns`` holds its anchored UTC time."""
+        """Take one access unit; ``au.arrival_ns`` holds its anchored UTC time (of its RTP, presentation, time)."""
+        if au.continuation:
+            self._continuation(au)
+            return
+        changed = False
         for p in au.params:
-            self._param(p)
+            changed = self._param(p) or changed
+        if jump:
+            self._dts.reset()
+        dts = self._dts.place(ext)
+        cto = ext - dts  # B-frames: presented later than decoded; 0 without
+        wall = au.arrival_ns - cto * NS // TICKS  # the anchored time of its decode time
         pending = self._pending
         if pending is not None:
-            dur = ext - self._pending_ext
+            dur = dts - self._pending_dts
             if jump or dur <= 0 or dur > MAX_SAMPLE_TICKS:
-                # A camera clock jump: the RTP step is meaningless, so the picture keeps the last real duration.
-                # Recorded time stays continuous and the next segment re-anchors to UTC.
+                # A camera clock jump or a repeated timestamp: the RTP step is meaningless, so the picture keeps
+                # the last real duration (and the lead this may give is paid back below).
                 dur = self._last_dur
-            else:
+            elif dur >= MIN_SAMPLE_TICKS:
                 self._last_dur = dur
             # Where the anchor says the next picture is, against where RTP durations put it: the difference is the
             # drift of recorded time behind the anchor (negative: ahead). A pause (the anchor moved by it) is the
             # held picture's: it lasts until the next one came, or the segment is cut. Anything smaller (the slew,
             # a pull-back) never changes a picture in the middle of a segment (irregular pictures fall two to a
             # frame slot of a player, which drops one): the segment's last picture takes what is behind, so the
-            # next segment starts where the anchor says, and what is ahead is paid back by later steps.
-            hole = au.arrival_ns - self._pending_wall - dur * NS // TICKS
+            # next segment starts where the anchor says. Stored time never runs ahead of the anchor by more than
+            # AHEAD_TOLERANCE_NS: a lead beyond it is paid back at once by the held picture.
+            hole = wall - self._pending_wall - dur * NS // TICKS
             self._drift_ns += hole
             cut = False
             if hole >= PAUSE_MIN_NS and self._drift_ns > 0:
@@ -135,6 +157,12 @@ class Segmenter:
                 else:
                     cut = True
                     hole = pause
+            elif self._drift_ns < -AHEAD_TOLERANCE_NS:
+                pull = min(-self._drift_ns * TICKS // NS, dur - MIN_SAMPLE_TICKS)
+                if pull > 0:
+                    dur -= pull
+                    self._drift_ns += pull * NS // TICKS
+                    self.ahead_pulls += 1
             elif (
                 au.key
                 and self._drift_ns > 0
@@ -144,25 +172,44 @@ class Segmenter:
                 caught = self._drift_ns * TICKS // NS  # the segment's last picture: catch up with the anchor
                 dur += caught
                 self._drift_ns -= caught * NS // TICKS
-            self._add(pending, dur)
+            self._add(pending, dur, self._pending_cto)
             self._pending = None
             if cut:
                 self.finish()
                 self.cut_on_pause = True
                 self.pause_ns = hole
+        if changed and self.seg is not None and self.params != self._seg_params:
+            # New parameter sets (resolution, profile): never a picture under an init that does not describe it.
+            # The segment ends here; a new one starts with a new init at this keyframe, or at the next one.
+            self.param_cuts += 1
+            self.finish()
         if self.seg is None:
             if not au.key:
                 self.dropped_waiting_key += 1
                 return
-            if not self._open(au, ext):
+            if not self._open(au, ext, wall):
                 return
         elif au.key and self.seg.duration + self._frag_ticks >= self.seg_ticks:
             self.finish()
-            if not self._open(au, ext):
+            if not self._open(au, ext, wall):
                 return
         self._pending = au
         self._pending_ext = ext
-        self._pending_wall = au.arrival_ns
+        self._pending_wall = wall
+        self._pending_dts = dts
+        self._pending_cto = cto
+
+    def _continuation(self, au: AccessUnit) -> None:
+        """More slices of the held picture (live555's marker after every slice), or news that they were lost."""
+        pending = self._pending
+        if pending is None or pending.ts != au.ts:
+            return  # its picture was not kept (waiting for a keyframe): nor is the rest of it
+        if au.after_loss:
+            self._pending = None  # an incomplete picture is never stored; the recorder cuts at the next one
+            return
+        for p in au.params:
+            self._param(p)
+        merge_continuation(pending, au)
 
     def finish(self) -> int | None:
         """Write what is held (the last sample gets the previous duration) and close the segment.
@@ -172,7 +219,7 @@ class Segmenter:
         if self._pending is not None and self.seg is not None:
             caught = max(0, min(self._drift_ns, self.max_hold_ns)) * TICKS // NS  # end where the anchor says
             self._drift_ns -= caught * NS // TICKS
-            self._add(self._pending, self._last_dur + caught)
+            self._add(self._pending, self._last_dur + caught, self._pending_cto)
         self._pending = None
         seg = self.seg
         if seg is None:
@@ -185,19 +232,20 @@ class Segmenter:
         return end
 
     # internals -------------------------------------------------------------------------------------------------
-    def _open(self, au: AccessUnit, ext: int) -> bool:
+    def _open(self, au: AccessUnit, ext: int, wall: int) -> bool:
         sps_t, pps_t = param_set_type(self.codec, "sps"), param_set_type(self.codec, "pps")
         if self.info is None or sps_t not in self.params or pps_t not in self.params:
             self.dropped_waiting_key += 1
             return False  # no parameter sets yet: wait for a keyframe that carries them
-        start = au.arrival_ns
+        start = wall
         last_end = self.last_end_ns
         if last_end is not None and start < last_end + HOLE_TOLERANCE_NS:
             start = last_end  # never earlier (no time twice); not later by a rounding (no false hole)
-        self._drift_ns = au.arrival_ns - start  # 0, or how far the anchor is from where recording goes on
+        self._drift_ns = wall - start  # 0, or how far the anchor is from where recording goes on
         path = segment_path(self.root, self.camera_id, start)
         seg = OpenSegment(f"{self.camera_id}:{start}", path, start, ext, self.codec)
         params = [self.params[t] for t in sorted(self.params)]
+        self._seg_params = dict(self.params)
         init = fmp4.init_segment(self.info, params)
         seg.bytes = len(init)
         self.seg = seg
@@ -206,11 +254,12 @@ class Segmenter:
         self.cut_on_pause = False
         return True
 
-    def _add(self, au: AccessUnit, dur: int) -> None:
+    def _add(self, au: AccessUnit, dur: int, cto: int = 0) -> None:
         seg = self.seg
         if seg is None:
             return
         self._samples.append((dur, len(au.data), au.key))
+        self._ctos.append(cto)
         self._payload.append(au.data)
         self._frag_ticks += dur
         if self._frag_ticks >= self.frag_ticks:
@@ -221,11 +270,13 @@ class Segmenter:
         if seg is None or not self._samples:
             return
         seg.frag_seq += 1
-        data = fmp4.fragment_parts(seg.frag_seq, seg.duration, self._samples, self._payload)
+        ctos = self._ctos if any(self._ctos) else None
+        data = fmp4.fragment_parts(seg.frag_seq, seg.duration, self._samples, self._payload, ctos)
         seg.duration += self._frag_ticks
         seg.frames += len(self._samples)
         seg.bytes += sum(len(b) for b in data)
         self._samples = []
+        self._ctos = []
         self._payload = []
         self._frag_ticks = 0
         self._append_cb(seg, data)

@@ -1,0 +1,67 @@
+"""Decode times for pictures that arrive in decode order stamped with presentation times (RTP timestamps).
+
+RTP carries presentation times only; a stream with B-frames sends them out of order (I0 P3 B1 B2 P6 B4 B5 ...).
+An MP4 sample needs a decode time that increases, plus a composition offset (presentation - decode). The rule is
+libavformat's ``pts_buffer``: the decode time of the i-th picture is the (i - depth)-th smallest presentation time,
+``depth`` being the stream's reorder depth. It is learnt: a picture earlier than a decode time already given
+raises it (up to ``MAX_DEPTH``), so the first reordered pictures of a session get decode steps of one tick until
+the timeline catches up; from then on every decode step is a frame and every offset is >= 0. For a stream without
+B-frames ``depth`` stays 0 and decode time == presentation time (offsets all zero, nothing changes).
+
+A repeated timestamp is no reordering (a camera reusing timestamps): it gets the previous decode time, and the
+segmenter times it. A step back below every recent picture is a clock step, not reordering: the timeline restarts.
+"""
+
+from __future__ import annotations
+
+from bisect import insort
+
+MAX_DEPTH = 4
+RECENT = 8  # presentation times remembered to tell a reordered picture from a clock step back
+
+
+class DecodeTimes:
+    __slots__ = ("_future", "_last", "_last_pts", "_recent", "depth")
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self._future: list[int] = []
+        self._last: int | None = None  # decode time given last
+        self._last_pts = 0
+        self._recent: list[int] = []
+
+    def reset(self) -> None:
+        """The camera's clock jumped: the next picture starts a new timeline (``depth`` is kept)."""
+        self._future.clear()
+        self._recent.clear()
+        self._last = None
+
+    def place(self, pts: int) -> int:
+        """The decode time of the next picture (in arrival order) whose presentation time is ``pts``."""
+        last = self._last
+        if last is None:
+            self._last = self._last_pts = pts
+            self._recent.append(pts)
+            return pts
+        if pts == self._last_pts:
+            return last  # a repeated timestamp
+        if pts < self._last_pts and (not self._recent or pts <= min(self._recent)):
+            self.reset()  # a step back below every recent picture: the clock, not reordering
+            return self.place(pts)
+        self._last_pts = pts
+        recent = self._recent
+        recent.append(pts)
+        if len(recent) > RECENT:
+            del recent[0]
+        if pts < last and self.depth < MAX_DEPTH:
+            self.depth += 1
+        future = self._future
+        if not future and self.depth == 0:
+            dts = pts  # the common case: no B-frames
+        else:
+            insort(future, pts)
+            dts = future.pop(0) if len(future) > self.depth else last + 1
+        if dts <= last:
+            dts = last + 1
+        self._last = dts
+        return dts
