@@ -170,3 +170,97 @@ def test_an_anchor_pulled_back_far_never_leaves_stored_time_ahead(out: Out, tmp_
     ahead = [(i, end - anchor) for i, (end, anchor) in enumerate(ends) if end > anchor + 20_000_000]
     assert not ahead, f"stored time ran ahead of the anchor: {ahead}"
     assert s.ahead_pulls == 1
+
+
+def test_live555_two_slices_per_picture_store_each_picture_once_in_real_time(out: Out, tmp_path: Path) -> None:
+    """live555 sets the marker after every slice: 60 s of 25 fps with two slices a picture, through the real
+    depacketizer and anchor with the injected clock. Each picture is one sample of 40 ms; stored time ends where
+    the wall clock is (today's bug: 3,000 samples of 40 ms, stored time twice as fast, the index in the future)."""
+    from camgrid.clock import FakeClock
+    from camgrid.ingest.timing import Anchor
+    from camgrid.media.rtp import Depacketizer
+    from tests.media.streams import annexb_aus, encode, live555_packets
+
+    aus = annexb_aus(
+        encode(["-preset", "ultrafast", "-bf", "0", "-g", "25", "-x264-params", "slices=2"], 2, CLIP_CACHE)
+    )
+    assert all(sum(1 for n in a if n[0] & 0x1F in (1, 5)) == 2 for a in aus), "two slices in every picture"
+    clock = FakeClock(T0)
+    anchor = Anchor()
+    dep = Depacketizer(H264)
+    frames: list[int] = []
+    s = segmenter(out, tmp_path, seconds=10.0)
+    s.set_codec(H264, [n for n in aus[0] if n[0] & 0x1F in (7, 8)])
+    s._close_cb = lambda seg, end: (out.close(seg, end), frames.append(seg.frames))  # type: ignore[assignment,func-returns-value]
+    seq = 0
+    pictures = 60 * 25
+    for i in range(pictures):
+        packets = live555_packets(aus[i % len(aus)], 1000 + i * TICK, seq)
+        seq += len(packets)
+        for pkt in packets:
+            dep.push(pkt)
+            for a in dep.ready:
+                wall, ext, jump = anchor.place(a.ts, clock.wall_ns())
+                a.arrival_ns = wall
+                s.push(a, ext, jump)
+            dep.ready.clear()
+        clock.advance(0.04)
+    end = s.finish()
+    assert end is not None
+    assert sum(f for _, _, f in out.closed) == pictures, "every picture stored exactly once"
+    stored = sum(b - a for a, b, _ in out.closed)
+    assert abs(stored - 60 * NS) <= FRAME_NS, f"stored {stored / NS:.3f} s for 60 s"
+    assert end <= clock.wall_ns(), "the index ends in the future"
+
+
+def test_a_duplicate_timestamp_is_a_new_picture_with_the_last_duration(out: Out, tmp_path: Path) -> None:
+    """A camera reusing a timestamp for a whole new picture: never zero long, never pushing stored time ahead."""
+    s = segmenter(out, tmp_path, seconds=60.0)
+    for i in range(50):
+        ts = i if i != 20 else 19  # picture 20 carries picture 19's timestamp; 21 goes on from 21
+        s.push(au(i, T0 + ts * FRAME_NS), 1000 + ts * TICK, False)
+    end = s.finish()
+    assert out.closed[0][2] == 50
+    assert end is not None and end <= T0 + 50 * FRAME_NS + 20_000_000
+
+
+def test_new_parameter_sets_start_a_new_segment_with_a_new_init(tmp_path: Path) -> None:
+    """The camera changes resolution mid-stream: the segment ends before the first picture with the new SPS, and
+    the next one starts at that keyframe with an init describing it: no picture under an init that is not its."""
+    from camgrid.media import fmp4
+    from camgrid.media.nal import parse_sps
+
+    other = clips.load(clips.encode(clips.ClipSpec(H264, 640, 360, 25, 300, 25, 50, "SEG2", 2), CLIP_CACHE), H264)
+    inits: list[bytes] = []
+    out = Out()
+    s = segmenter(out, tmp_path, seconds=60.0)
+    s._open_cb = lambda seg, init: (out.open(seg, init), inits.append(init))  # type: ignore[assignment,func-returns-value]
+    feed(s, 0, 30, T0)
+    for i in range(30, 60):  # from picture 30 on the camera sends the 640x360 stream (key at 0, 25, 50)
+        nals = other.frames[i - 30]
+        data = b"".join(len(n).to_bytes(4, "big") + n for n in nals)
+        params = [n for n in nals if n[0] & 0x1F in (7, 8)]
+        a = AccessUnit(1000 + i * TICK, data, other.keys[i - 30], params, arrival_ns=T0 + i * FRAME_NS)
+        s.push(a, 1000 + i * TICK, False)
+    s.finish()
+    assert [f for _, _, f in out.closed] == [30, 30] and s.param_cuts == 1
+    assert out.closed[0][1] == out.closed[1][0] == T0 + 30 * FRAME_NS, "the two segments tile time"
+    sizes = []
+    for init in inits:
+        sps = [p for p in _init_params(init) if p[0] & 0x1F == 7]
+        info = parse_sps(H264, sps[0])
+        sizes.append((info.width, info.height))
+    assert sizes == [(320, 240), (640, 360)]
+    assert fmp4.TIMESCALE == 90_000
+
+
+def _init_params(init: bytes) -> list[bytes]:
+    i = init.index(b"avcC") + 4
+    n_sps = init[i + 5] & 0x1F
+    j = i + 6
+    out = []
+    for _ in range(n_sps):
+        size = int.from_bytes(init[j : j + 2], "big")
+        out.append(init[j + 2 : j + 2 + size])
+        j += 2 + size
+    return out

@@ -401,6 +401,9 @@ class Recorder(RecorderPorts):
         cam = self._cams.get(camera_id)
         if cam is None:
             return  # a live-only session (a substream): nothing to record
+        if au.continuation:
+            cam.seg.push(au, ext_ts, jump)  # more slices of the held picture, or news that its rest was lost
+            return
         if not cam.codec_known:
             stream = self._streams.get(camera_id)
             if stream is not None:
