@@ -48,3 +48,14 @@ def test_id_cells_encode_the_index() -> None:
         cells = clips.id_cells(index)
         assert cells[0] == 1 and cells[-1] == 0 and len(cells) == 18
         assert int("".join(map(str, cells[1:17])), 2) == index
+
+
+@pytest.mark.parametrize("codec", [H264, H265])
+@pytest.mark.parametrize("tail", [b"\x00\x00\x00", b"\xff\x13\x37\x00\x80", bytes(64)])
+def test_an_sps_with_trailing_bytes_still_parses(codec: str, tail: bytes) -> None:
+    """Reolink sends SPS NAL units with bytes after the RBSP stop bit: read what is needed, ignore the rest."""
+    spec = clips.ClipSpec(codec, 640, 360, 25, 500, 25, 50, "SPS-TEST", 3)
+    nals = split_annexb(clips.encode(spec, CLIP_CACHE).read_bytes())
+    sps = next(n for n in nals if nal_type(codec, n) == param_set_type(codec, "sps"))
+    info = parse_sps(codec, sps + tail)
+    assert (info.width, info.height) == (640, 360)

@@ -21,13 +21,14 @@ RECENT = 8  # presentation times remembered to tell a reordered picture from a c
 
 
 class DecodeTimes:
-    __slots__ = ("_future", "_last", "_last_pts", "_recent", "depth")
+    __slots__ = ("_future", "_last", "_last_pts", "_max_pts", "_recent", "depth")
 
     def __init__(self) -> None:
         self.depth = 0
         self._future: list[int] = []
         self._last: int | None = None  # decode time given last
         self._last_pts = 0
+        self._max_pts = 0
         self._recent: list[int] = []
 
     def reset(self) -> None:
@@ -40,7 +41,7 @@ class DecodeTimes:
         """The decode time of the next picture (in arrival order) whose presentation time is ``pts``."""
         last = self._last
         if last is None:
-            self._last = self._last_pts = pts
+            self._last = self._last_pts = self._max_pts = pts
             self._recent.append(pts)
             return pts
         if pts == self._last_pts:
@@ -49,6 +50,7 @@ class DecodeTimes:
             self.reset()  # a step back below every recent picture: the clock, not reordering
             return self.place(pts)
         self._last_pts = pts
+        self._max_pts = max(self._max_pts, pts)
         recent = self._recent
         recent.append(pts)
         if len(recent) > RECENT:
@@ -65,3 +67,8 @@ class DecodeTimes:
             dts = last + 1
         self._last = dts
         return dts
+
+    def lag(self) -> int:
+        """How far the latest presentation time is past the last decode time (0 without B-frames): what the
+        last picture of a recording must add so that it ends where the last picture shown ends."""
+        return 0 if self._last is None else max(0, self._max_pts - self._last)

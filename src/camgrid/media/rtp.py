@@ -154,7 +154,7 @@ class Depacketizer:
             self._params = []
             self._dropped = False
         else:
-            if self._ts is not None and self._ts == self._emitted_ts and self.sliced:
+            if self._ts is not None and self._ts == self._emitted_ts and (self._au or self.sliced):
                 # The rest of the picture already emitted was lost: its holder must drop it whole.
                 self._part += 1
                 self.ready.append(AccessUnit(self._ts, b"", False, continuation=True, part=self._part, after_loss=True))

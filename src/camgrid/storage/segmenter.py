@@ -219,7 +219,7 @@ class Segmenter:
         if self._pending is not None and self.seg is not None:
             caught = max(0, min(self._drift_ns, self.max_hold_ns)) * TICKS // NS  # end where the anchor says
             self._drift_ns -= caught * NS // TICKS
-            self._add(self._pending, self._last_dur + caught, self._pending_cto)
+            self._add(self._pending, self._last_dur + self._dts.lag() + caught, self._pending_cto)
         self._pending = None
         seg = self.seg
         if seg is None:
