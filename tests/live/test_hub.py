@@ -171,3 +171,35 @@ def test_a_viewer_leaving_does_not_disturb_another(rig: Rig) -> None:
     rig.gop(10)
     assert kinds(rig.got["b"]) == ["codec", "origin", "init"] + ["frag"] * 20
     assert len(rig.hub.viewers["cam"]) == 1
+
+
+def test_a_camera_splitting_pictures_into_marked_slices_is_held_and_merged(rig: Rig) -> None:
+    """live555: every slice comes as its own access unit. Once seen, the hub holds each picture until the next one
+    starts and appends its slices: one fragment per picture, each sample the whole picture; viewers restart at a
+    keyframe so nothing half-drawn stays on screen."""
+    from camgrid.media import fmp4
+    from camgrid.media.rtp import sample_nals
+
+    rig.join("a")
+    second = bytes([0x41, 0x16, 0x00])  # a further slice: first_mb_in_slice != 0
+
+    def sliced(key: bool) -> None:
+        rig.picture(key=key)
+        cont = AccessUnit(rig.n * STEP, len(second).to_bytes(4, "big") + second, False, continuation=True, part=1)
+        cont.arrival_ns = T0 + rig.n * NS // 25
+        rig.hub.tap("cam", cont, rig.n * STEP, False)
+
+    for i in range(50):
+        sliced(i % 25 == 0)
+    rig.settle()
+    msgs = rig.got["a"]
+    k = kinds(msgs)
+    assert k.count("init") == 2, "restarted at the keyframe after the first split picture"
+    last_init = max(i for i, x in enumerate(k) if x == "init")
+    init = msgs[last_init]
+    assert isinstance(init, bytes)
+    frags = [m for m in msgs[last_init + 1 :] if isinstance(m, bytes)]
+    assert len(frags) == 24, "one fragment per picture (the last is still held)"
+    for frag in frags:
+        (sample,) = fmp4.read_samples(init + frag)
+        assert len(sample_nals(sample.data)) == 2, "the whole picture: both slices"

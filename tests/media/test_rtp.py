@@ -104,7 +104,7 @@ def test_a_lost_continuation_tells_the_holder_to_drop_the_picture() -> None:
     dep = Depacketizer(H264)
     seq = _sliced(dep, 1000, 0, _slices(1))
     _sliced(dep, 1000, seq + 1, _slices(2)[1:])  # one packet lost between the slices
-    first, lost = dep.ready
+    _first, lost = dep.ready
     assert lost.continuation and lost.after_loss and not lost.data
 
 
