@@ -148,28 +148,29 @@ def test_an_anchor_pulled_back_small_keeps_every_picture(out: Out, tmp_path: Pat
     assert frames == 50 and end - start == 50 * FRAME_NS
 
 
-def test_an_anchor_pulled_back_far_never_leaves_stored_time_ahead(out: Out, tmp_path: Path) -> None:
-    """The anchor pulls back 35 ms: stored time would run 35 ms ahead of the recorder's clock for the rest of the
-    segment (and of every later one: each starts at the last end). The held picture pays the lead back at once."""
-    s = segmenter(out, tmp_path, seconds=60.0)
-    ends: list[tuple[int, int]] = []  # (stored end of a picture, anchored time of the next)
+def test_an_anchor_pulled_back_far_never_leaves_a_segment_ending_in_the_future(out: Out, tmp_path: Path) -> None:
+    """The anchor pulls back 30 ms: stored time runs 30 ms ahead of the recorder's clock, and every later segment
+    started at the previous end, ever further in the future (the index ended a minute ahead on live555). Pictures in
+    the middle of a segment keep their 40 ms (players drop one of two pictures in one frame slot); the segment's
+    last picture gives the lead back, so the segment ends, and the next starts, where the anchor says."""
+    s = segmenter(out, tmp_path, seconds=2.0)
+    durations: list[int] = []
     real_add = s._add
 
     def spy(a: AccessUnit, dur: int, cto: int = 0) -> None:
+        durations.append(dur)
         real_add(a, dur, cto)
-        seg = s.seg
-        assert seg is not None
-        ends.append((seg.start_ns + (seg.duration + s._frag_ticks) * NS // 90_000, nxt[0]))
 
-    nxt = [0]
     s._add = spy  # type: ignore[method-assign]
-    for i in range(50):
-        wall = T0 + i * FRAME_NS - (35_000_000 if i >= 25 else 0)  # stamped 35 ms earlier from picture 25 on
-        nxt[0] = wall
-        s.push(au(i, wall), 1000 + i * TICK, False)
-    ahead = [(i, end - anchor) for i, (end, anchor) in enumerate(ends) if end > anchor + 20_000_000]
-    assert not ahead, f"stored time ran ahead of the anchor: {ahead}"
-    assert s.ahead_pulls == 1
+    pull = 30_000_000
+    for i in range(150):  # 6 s, a keyframe every second, segments of 2 s
+        s.push(au(i, T0 + i * FRAME_NS - (pull if i >= 25 else 0)), 1000 + i * TICK, False)
+    end = s.finish()
+    assert end is not None and end <= T0 + 150 * FRAME_NS - pull + 20_000_000, "the index ends in the future"
+    starts = [a for a, _, _ in out.closed]
+    assert starts[1] <= T0 + 50 * FRAME_NS - pull + 20_000_000, "the next segment starts where the anchor says"
+    short = [i for i, d in enumerate(durations) if d < TICK]
+    assert short == [49], f"only the first segment's last picture gives the lead back: {short}"
 
 
 def test_live555_two_slices_per_picture_store_each_picture_once_in_real_time(out: Out, tmp_path: Path) -> None:

@@ -94,6 +94,7 @@ class Segmenter:
         self._frag_base = 0
         self.last_end_ns: int | None = None  # end of the last sample written (UTC ns)
         self._drift_ns = 0  # how far recorded time is behind the anchor (negative: ahead), caught up at segment ends
+        self._owed_ns = 0  # time given to pictures with a repeated timestamp, repaid by the next real step
         self.dropped_waiting_key = 0
         self.cut_on_pause = False  # the last segment ended because the camera paused (until the next one opens)
         self.pause_ns = 0  # how long that pause was
@@ -129,12 +130,18 @@ class Segmenter:
         dts = self._dts.place(ext)
         cto = ext - dts  # B-frames: presented later than decoded; 0 without
         wall = au.arrival_ns - cto * NS // TICKS  # the anchored time of its decode time
+        new_params = changed and self.seg is not None and self.params != self._seg_params
         pending = self._pending
+        last_of_segment = False
         if pending is not None:
             dur = dts - self._pending_dts
-            if jump or dur <= 0 or dur > MAX_SAMPLE_TICKS:
+            real = not jump and 0 < dur <= MAX_SAMPLE_TICKS
+            if not real:
                 # A camera clock jump or a repeated timestamp: the RTP step is meaningless, so the picture keeps
-                # the last real duration (and the lead this may give is paid back below).
+                # the last real duration. For a repeated timestamp that is time the camera did not give: owed,
+                # and paid back by the next real step (below).
+                if not jump and dur <= 0:
+                    self._owed_ns += self._last_dur * NS // TICKS
                 dur = self._last_dur
             elif dur >= MIN_SAMPLE_TICKS:
                 self._last_dur = dur
@@ -142,12 +149,17 @@ class Segmenter:
             # drift of recorded time behind the anchor (negative: ahead). A pause (the anchor moved by it) is the
             # held picture's: it lasts until the next one came, or the segment is cut. Anything smaller (the slew,
             # a pull-back) never changes a picture in the middle of a segment (irregular pictures fall two to a
-            # frame slot of a player, which drops one): the segment's last picture takes what is behind, so the
-            # next segment starts where the anchor says. Stored time never runs ahead of the anchor by more than
-            # AHEAD_TOLERANCE_NS: a lead beyond it is paid back at once by the held picture.
+            # frame slot of a player, which drops one): the segment's last picture takes what is behind, or gives
+            # back what is ahead beyond AHEAD_TOLERANCE_NS, so the next segment starts where the anchor says and
+            # no segment ends in the future.
             hole = wall - self._pending_wall - dur * NS // TICKS
             self._drift_ns += hole
             cut = False
+            last_of_segment = (
+                au.key
+                and self.seg is not None
+                and (new_params or self.seg.duration + self._frag_ticks + dur >= self.seg_ticks)
+            )
             if hole >= PAUSE_MIN_NS and self._drift_ns > 0:
                 pause = self._drift_ns
                 if dur * NS // TICKS + pause <= self.max_hold_ns:
@@ -157,28 +169,29 @@ class Segmenter:
                 else:
                     cut = True
                     hole = pause
-            elif self._drift_ns < -AHEAD_TOLERANCE_NS:
-                pull = min(-self._drift_ns * TICKS // NS, dur - MIN_SAMPLE_TICKS)
+            elif self._drift_ns < -AHEAD_TOLERANCE_NS and (last_of_segment or (real and self._owed_ns > 0)):
+                # Ahead: a real step after a repeated timestamp repays what was owed (the camera's step covered
+                # both pictures), and the segment's last picture repays the rest.
+                lead = -self._drift_ns if last_of_segment else min(-self._drift_ns, self._owed_ns)
+                pull = min(lead * TICKS // NS, dur - MIN_SAMPLE_TICKS)
                 if pull > 0:
                     dur -= pull
                     self._drift_ns += pull * NS // TICKS
+                    self._owed_ns = max(0, self._owed_ns - pull * NS // TICKS)
                     self.ahead_pulls += 1
-            elif (
-                au.key
-                and self._drift_ns > 0
-                and self.seg is not None
-                and self.seg.duration + self._frag_ticks + dur >= self.seg_ticks
-            ):
+            elif last_of_segment and self._drift_ns > 0:
                 caught = self._drift_ns * TICKS // NS  # the segment's last picture: catch up with the anchor
                 dur += caught
                 self._drift_ns -= caught * NS // TICKS
+            if self._drift_ns >= 0:
+                self._owed_ns = 0
             self._add(pending, dur, self._pending_cto)
             self._pending = None
             if cut:
                 self.finish()
                 self.cut_on_pause = True
                 self.pause_ns = hole
-        if changed and self.seg is not None and self.params != self._seg_params:
+        if new_params and self.seg is not None:
             # New parameter sets (resolution, profile): never a picture under an init that does not describe it.
             # The segment ends here; a new one starts with a new init at this keyframe, or at the next one.
             self.param_cuts += 1
@@ -189,7 +202,7 @@ class Segmenter:
                 return
             if not self._open(au, ext, wall):
                 return
-        elif au.key and self.seg.duration + self._frag_ticks >= self.seg_ticks:
+        elif au.key and (last_of_segment or self.seg.duration + self._frag_ticks >= self.seg_ticks):
             self.finish()
             if not self._open(au, ext, wall):
                 return
@@ -217,9 +230,13 @@ class Segmenter:
         Returns the UTC end of what was recorded, or None if no segment was open.
         """
         if self._pending is not None and self.seg is not None:
-            caught = max(0, min(self._drift_ns, self.max_hold_ns)) * TICKS // NS  # end where the anchor says
+            dur = self._last_dur + self._dts.lag()
+            if self._drift_ns < -AHEAD_TOLERANCE_NS:  # end where the anchor says, never in the future
+                caught = -min(-self._drift_ns * TICKS // NS, dur - MIN_SAMPLE_TICKS)
+            else:
+                caught = max(0, min(self._drift_ns, self.max_hold_ns)) * TICKS // NS
             self._drift_ns -= caught * NS // TICKS
-            self._add(self._pending, self._last_dur + self._dts.lag() + caught, self._pending_cto)
+            self._add(self._pending, dur + caught, self._pending_cto)
         self._pending = None
         seg = self.seg
         if seg is None:
