@@ -8,7 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from camgrid.media.nal import H264, H265, is_vcl, nal_type
-from camgrid.media.rtp import Depacketizer, merge_continuation, packetize, rtp_header, sample_nals
+from camgrid.media.rtp import (
+    Depacketizer,
+    PictureJoiner,
+    merge_continuation,
+    packetize,
+    rtp_header,
+    sample_nals,
+)
 
 
 def nal_strategy(codec: str) -> st.SearchStrategy[bytes]:
@@ -130,3 +137,20 @@ def test_fu_a_type_changing_mid_fragment_keeps_the_start_fragments_type() -> Non
         dep.push(rtp_header(i, 1000, 7, i == len(bent) - 1) + p)
     (au,) = dep.ready
     assert sample_nals(bytes(au.data)) == [nal] and au.key
+
+
+def test_a_picture_joiner_gives_whole_pictures_to_a_decoder() -> None:
+    """Privacy masks decode each picture: a live555 camera's slices are joined first (after the first sign)."""
+    dep = Depacketizer(H264)
+    joiner = PictureJoiner()
+    out: list[bytes] = []
+    seq = 0
+    for i in range(4):
+        seq = _sliced(dep, 1000 + i * 3600, seq, _slices(2))
+        for au in dep.ready:
+            whole = joiner.push(au, au.ts, False)
+            if whole is not None:
+                out.append(bytes(whole[0].data))
+        dep.ready.clear()
+    assert joiner.active
+    assert [len(sample_nals(d)) for d in out] == [1, 2, 2], "the first went out alone, then whole pictures"

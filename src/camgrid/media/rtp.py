@@ -86,6 +86,35 @@ def merge_continuation(held: AccessUnit, cont: AccessUnit) -> bool:
     return True
 
 
+class PictureJoiner:
+    """Whole pictures for a consumer that cannot take continuations (a decoder: privacy masks).
+
+    Pictures pass straight through until the stream is seen splitting one (a continuation); from then on each
+    picture is held until the next one starts, with its slices merged: one picture of latency, for such cameras.
+    """
+
+    __slots__ = ("active", "held")
+
+    def __init__(self) -> None:
+        self.active = False
+        self.held: tuple[AccessUnit, int, bool] | None = None
+
+    def push(self, au: AccessUnit, ext: int, jump: bool) -> tuple[AccessUnit, int, bool] | None:
+        """The picture now complete, if any (``au`` itself when the stream does not split pictures)."""
+        if au.continuation:
+            held = self.held
+            if au.after_loss:
+                self.held = None  # never a picture missing slices
+            elif held is not None:
+                merge_continuation(held[0], au)
+            self.active = True
+            return None
+        if not self.active:
+            return au, ext, jump
+        prev, self.held = self.held, (au, ext, jump)
+        return prev
+
+
 class DepacketizeError(ValueError):
     """The stream is not RTP carrying the expected codec (a camera sending garbage)."""
 
