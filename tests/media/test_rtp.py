@@ -154,3 +154,17 @@ def test_a_picture_joiner_gives_whole_pictures_to_a_decoder() -> None:
         dep.ready.clear()
     assert joiner.active
     assert [len(sample_nals(d)) for d in out] == [1, 2, 2], "the first went out alone, then whole pictures"
+
+
+def test_h265_slice_segments_after_a_marker_are_continuations() -> None:
+    """H.265: first_slice_segment_in_pic_flag (the first bit after the NAL header) tells a further segment."""
+    dep = Depacketizer(H265)
+    first = bytes([19 << 1, 1, 0x80]) + bytes(40)  # IDR_W_RADL, first segment
+    more = bytes([19 << 1, 1, 0x00]) + bytes(40)  # the same picture's next segment
+    for seq, nal in enumerate([first, more]):
+        dep.push(rtp_header(seq, 1000, 7, True) + nal)
+    a, b = dep.ready
+    assert not a.continuation and b.continuation and a.key
+    dep.ready.clear()
+    dep.push(rtp_header(2, 1000, 7, True) + first)  # the same timestamp, a first segment: a new picture
+    assert not dep.ready[0].continuation
