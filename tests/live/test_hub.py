@@ -203,3 +203,33 @@ def test_a_camera_splitting_pictures_into_marked_slices_is_held_and_merged(rig: 
     for frag in frags:
         (sample,) = fmp4.read_samples(init + frag)
         assert len(sample_nals(sample.data)) == 2, "the whole picture: both slices"
+
+
+def test_b_frames_go_live_with_increasing_decode_times_and_composition_offsets(rig: Rig) -> None:
+    """RTP timestamps of a B-frame stream come out of order (I0 P3 B1 B2 ...): each live fragment's decode time
+    increases and its sample carries presentation - decode as a composition offset (before: decode times went
+    back, which a browser's MediaSource refuses)."""
+    from camgrid.media import fmp4
+
+    rig.join("a")
+    order = [0, 3, 1, 2, 6, 4, 5, 9, 7, 8, 12, 10, 11]
+    for n, p in enumerate(order):
+        key = n == 0
+        nal = bytes([0x65 if key else 0x41, 0x88, 0x84])
+        au = AccessUnit(
+            ts=1000 + p * STEP,
+            data=len(nal).to_bytes(4, "big") + nal,
+            key=key,
+            params=[rig.sps, rig.pps] if key else [],
+            arrival_ns=T0 + p * NS // 25,
+        )
+        rig.hub.tap("cam", au, 1000 + p * STEP, False)
+    rig.settle()
+    msgs = rig.got["a"]
+    init = msgs[2]
+    assert isinstance(init, bytes)
+    samples = [fmp4.read_samples(init + m)[0] for m in msgs[3:] if isinstance(m, bytes)]
+    decode = [s.time for s in samples]
+    assert decode == sorted(decode) and len(set(decode)) == len(decode)
+    shown = [s.time + s.cto for s in samples]
+    assert [t - shown[0] for t in shown] == [p * STEP for p in order], "each picture shown at its RTP time"
