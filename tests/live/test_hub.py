@@ -233,3 +233,14 @@ def test_b_frames_go_live_with_increasing_decode_times_and_composition_offsets(r
     assert decode == sorted(decode) and len(set(decode)) == len(decode)
     shown = [s.time + s.cto for s in samples]
     assert [t - shown[0] for t in shown] == [p * STEP for p in order], "each picture shown at its RTP time"
+
+
+def test_new_parameter_sets_send_a_new_init(rig: Rig) -> None:
+    """The camera changes resolution: viewers get a new codec/origin/init at the keyframe carrying the new SPS,
+    never pictures of the new stream under the old init."""
+    rig.join("a")
+    rig.gop(25)
+    rig.sps = rig.sps[:-1] + bytes([rig.sps[-1] ^ 0x01])  # another SPS
+    rig.gop(25)
+    k = kinds(rig.got["a"])
+    assert k == ["codec", "origin", "init"] + ["frag"] * 25 + ["codec", "origin", "init"] + ["frag"] * 25

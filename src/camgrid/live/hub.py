@@ -90,6 +90,8 @@ class LiveHub:
         for p in au.params:
             t = nal_type(feed.codec, p)
             if feed.params.get(t) != p:
+                if t in feed.params:
+                    feed.origin_ext = -1  # new parameter sets: viewers get a new init at this keyframe
                 feed.params[t] = bytes(p)
                 if t == param_set_type(feed.codec, "sps"):
                     try:
