@@ -12,6 +12,11 @@ segment at the picture's own end, and the recorder opens a ``stalled`` gap there
 picture they fall on the same way (at most 1000 ppm), so recorded time follows the recorder's clock and does not
 drift from segment to segment; a segment that would start within ``HOLE_TOLERANCE_NS`` after the previous end
 starts at that end.
+
+Pictures, slices and B-frames (docs/design/packet-path.md): a continuation (more slices of the held picture, same
+RTP timestamp) is appended to it; decode times come from ``media/reorder.py`` (RTP timestamps are presentation
+times) and each sample carries its composition offset; new parameter sets end the segment before the picture that
+carries them. Stored time never ends a segment ahead of the anchor by more than ``AHEAD_TOLERANCE_NS``.
 """
 
 from __future__ import annotations
