@@ -20,6 +20,7 @@ from camgrid.media.rtp import AccessUnit, merge_continuation
 
 log = logging.getLogger("camgrid.live")
 NS = 1_000_000_000
+NO_ORIGIN = -(1 << 63)  # a feed's origin before its first keyframe
 MAX_QUEUE = 75  # pictures (3 s at 25 fps) before a viewer is moved to the next keyframe
 
 Message = str | bytes
@@ -40,7 +41,7 @@ class _Feed:
     params: dict[int, bytes] = field(default_factory=dict)
     info: StreamInfo | None = None
     origin_ns: int = 0
-    origin_ext: int = -1
+    origin_ext: int = -(1 << 63)  # NO_ORIGIN: waiting for a keyframe to start (a decode time may be below 0)
     last_ext: int = -1
     last_dur: int = 3600
     seq: int = 0
@@ -91,11 +92,12 @@ class LiveHub:
             t = nal_type(feed.codec, p)
             if feed.params.get(t) != p:
                 if t in feed.params:
-                    feed.origin_ext = -1  # new parameter sets: viewers get a new init at this keyframe
+                    feed.origin_ext = NO_ORIGIN  # new parameter sets: viewers get a new init at this keyframe
                 feed.params[t] = bytes(p)
                 if t == param_set_type(feed.codec, "sps"):
                     try:
                         feed.info = parse_sps(feed.codec, bytes(p))
+                        feed.dts.hint(feed.info.reorder)
                     except (ValueError, IndexError):
                         feed.info = None
         if au.continuation:
@@ -114,18 +116,18 @@ class LiveHub:
         held = feed.held
         if au.after_loss:
             feed.held = None  # the rest of the held picture was lost: start again at a keyframe
-            feed.origin_ext = -1
+            feed.origin_ext = NO_ORIGIN
         elif held is not None and held[0].ts == au.ts:
             merge_continuation(held[0], au)
         elif not feed.hold:
             # The first sign: the picture already sent was only its first slice. From now on each picture is held
             # until the next starts, and viewers start again at the next keyframe (new init: nothing half-drawn).
             feed.hold = True
-            feed.origin_ext = -1
+            feed.origin_ext = NO_ORIGIN
 
     def _emit(self, camera_id: str, feed: _Feed, au: AccessUnit, ext: int, jump: bool) -> None:
         header: list[Message] = []
-        if feed.origin_ext < 0 or jump:
+        if feed.origin_ext == NO_ORIGIN or jump:
             if not au.key or feed.info is None:
                 return
             feed.dts.reset()
@@ -158,7 +160,7 @@ class LiveHub:
             return
         feed = self._feeds.get(camera_id)
         if feed is not None:
-            feed.origin_ext = -1  # the next session starts a new stream (new init, new origin)
+            feed.origin_ext = NO_ORIGIN  # the next session starts a new stream (new init, new origin)
         msg = json.dumps({"type": "offline", "reason": reason, "since_ms": at_ns // 1_000_000})
         self.loop.call_soon_threadsafe(self._dispatch_text, camera_id, msg)
 

@@ -118,6 +118,7 @@ class Segmenter:
         if t == param_set_type(self.codec, "sps"):
             try:
                 self.info = parse_sps(self.codec, nal)
+                self._dts.hint(self.info.reorder)
             except (ValueError, IndexError):
                 log.warning("camera %s: unreadable SPS", self.camera_id)
         return True
