@@ -18,6 +18,7 @@ segmenter times it. A step back below every recent picture is a clock step, not 
 from __future__ import annotations
 
 from bisect import insort
+from itertools import pairwise
 
 MAX_DEPTH = 4
 RECENT = 8  # presentation times remembered to tell a reordered picture from a clock step back
@@ -82,7 +83,7 @@ class DecodeTimes:
         """The frame period: the smallest step between the recent presentation times (the last known, or 3600)."""
         if len(self._recent) >= 3:  # two pictures alone may be an anchor and the picture three frames on
             ordered = sorted(self._recent)
-            steps = [b - a for a, b in zip(ordered, ordered[1:], strict=False) if b > a]
+            steps = [b - a for a, b in pairwise(ordered) if b > a]
             if steps:
                 self._period = min(steps)
         return self._period
