@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from camgrid.media.nal import (
@@ -59,3 +62,20 @@ def test_an_sps_with_trailing_bytes_still_parses(codec: str, tail: bytes) -> Non
     sps = next(n for n in nals if nal_type(codec, n) == param_set_type(codec, "sps"))
     info = parse_sps(codec, sps + tail)
     assert (info.width, info.height) == (640, 360)
+
+
+@pytest.mark.parametrize("codec", [H264, H265])
+@pytest.mark.parametrize("bframes", [0, 2])
+def test_the_sps_declares_the_reorder_depth(codec: str, bframes: int, tmp_path: Path) -> None:
+    """B-frames: how many pictures may come before one shown earlier (the decode timeline starts that far back)."""
+    out = tmp_path / f"clip.{codec}"
+    src = "testsrc2=size=160x120:rate=25"
+    cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", src, "-t", "0.4", "-pix_fmt", "yuv420p"]
+    if codec == H264:
+        cmd += ["-c:v", "libx264", "-preset", "veryfast", "-bf", str(bframes), "-f", "h264", str(out)]
+    else:
+        params = f"bframes={bframes}:log-level=error"
+        cmd += ["-c:v", "libx265", "-preset", "veryfast", "-x265-params", params, "-f", "hevc", str(out)]
+    subprocess.run(cmd, check=True, timeout=60)
+    sps = next(n for n in split_annexb(out.read_bytes()) if nal_type(codec, n) == param_set_type(codec, "sps"))
+    assert parse_sps(codec, sps).reorder == bframes
