@@ -1,7 +1,10 @@
 """RTP payloads for H.264 (RFC 6184) and H.265 (RFC 7798): packetizing (simulator) and depacketizing (recorder).
 
 The depacketizer is on the recorder's hot path: one call per RTP packet, no per-byte Python, one copy of each
-payload. It yields whole access units as MP4 samples (4-byte length prefixes), ready to append to a fragment.
+payload. It yields access units as MP4 samples (4-byte length prefixes), ready to append to a fragment: a
+picture ends at the marker bit, but more slices with the same timestamp (live555 marks every slice) come as
+``continuation`` units that the holder of the picture appends (docs/design/packet-path.md, "Pictures, slices and
+B-frames"); parameter sets or SEI alone are no picture and go with the next one.
 """
 
 from __future__ import annotations
