@@ -38,7 +38,10 @@ TICKS = fmp4.TIMESCALE
 MAX_SAMPLE_TICKS = 5 * TICKS  # a longer step between pictures is a clock jump, not a duration
 PAUSE_MIN_NS = 100_000_000  # a hole this long is a pause the anchor stepped over (a slew step is at most 10 ms)
 HOLE_TOLERANCE_NS = 20_000_000  # a new segment this close after the last end starts at it (rounding, a slew)
-AHEAD_TOLERANCE_NS = 20_000_000  # stored time may run ahead of the anchor by this much, never more
+# A segment may end this far ahead of the anchor (an anchor pulled back: left to the forward slew, as pictures
+# shortened to repay it make players and ffmpeg see two pictures in one frame slot); beyond, its last picture
+# gives the lead back.
+AHEAD_TOLERANCE_NS = 100_000_000
 MIN_SAMPLE_TICKS = 90  # 1 ms: a picture shortened to pay back a lead keeps at least this
 
 
@@ -175,15 +178,21 @@ class Segmenter:
                 else:
                     cut = True
                     hole = pause
-            elif self._drift_ns < -AHEAD_TOLERANCE_NS and (last_of_segment or (real and self._owed_ns > 0)):
-                # Ahead: a real step after a repeated timestamp repays what was owed (the camera's step covered
-                # both pictures), and the segment's last picture repays the rest.
-                lead = -self._drift_ns if last_of_segment else min(-self._drift_ns, self._owed_ns)
-                pull = min(lead * TICKS // NS, dur - MIN_SAMPLE_TICKS)
+            elif real and self._owed_ns > 0 and self._drift_ns < 0:
+                # A real step after a repeated timestamp: the camera's step covered both pictures, so this one
+                # repays what the other was given (ts 0, 0, 80 is stored 40, 40 ms: regular, not 40, 80).
+                pull = min(min(-self._drift_ns, self._owed_ns) * TICKS // NS, dur - MIN_SAMPLE_TICKS)
                 if pull > 0:
                     dur -= pull
                     self._drift_ns += pull * NS // TICKS
                     self._owed_ns = max(0, self._owed_ns - pull * NS // TICKS)
+            elif last_of_segment and self._drift_ns < -AHEAD_TOLERANCE_NS:
+                # Further ahead of the anchor than the tolerance (a large pull-back): the segment's last picture
+                # gives the lead back, so the segment does not end in the future.
+                pull = min(-self._drift_ns * TICKS // NS, dur - MIN_SAMPLE_TICKS)
+                if pull > 0:
+                    dur -= pull
+                    self._drift_ns += pull * NS // TICKS
                     self.ahead_pulls += 1
             elif last_of_segment and self._drift_ns > 0:
                 caught = self._drift_ns * TICKS // NS  # the segment's last picture: catch up with the anchor
