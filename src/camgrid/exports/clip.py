@@ -77,7 +77,11 @@ def build_clip(segments: Sequence[SourceSegment], start_ns: int, end_ns: int, ou
             base = (batch[0][0] - origin) * fmp4.TIMESCALE // NS
             fh.write(
                 fmp4.fragment(
-                    seq, base, [(s.duration, len(s.data), s.key) for _, s in batch], [s.data for _, s in batch]
+                    seq,
+                    base,
+                    [(s.duration, len(s.data), s.key) for _, s in batch],
+                    [s.data for _, s in batch],
+                    [s.cto for _, s in batch],  # B-frames keep their composition offsets
                 )
             )
             i += 25

@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 
 from camgrid.media import fmp4
 from camgrid.media.nal import H264, StreamInfo, codec_string, nal_type, param_set_type, parse_sps
-from camgrid.media.rtp import AccessUnit
+from camgrid.media.reorder import DecodeTimes
+from camgrid.media.rtp import AccessUnit, merge_continuation
 
 log = logging.getLogger("camgrid.live")
 NS = 1_000_000_000
+NO_ORIGIN = -(1 << 63)  # a feed's origin before its first keyframe
 MAX_QUEUE = 75  # pictures (3 s at 25 fps) before a viewer is moved to the next keyframe
 
 Message = str | bytes
@@ -39,11 +41,14 @@ class _Feed:
     params: dict[int, bytes] = field(default_factory=dict)
     info: StreamInfo | None = None
     origin_ns: int = 0
-    origin_ext: int = -1
+    origin_ext: int = -(1 << 63)  # NO_ORIGIN: waiting for a keyframe to start (a decode time may be below 0)
     last_ext: int = -1
     last_dur: int = 3600
     seq: int = 0
     epoch: int = 0
+    dts: DecodeTimes = field(default_factory=DecodeTimes)  # B-frames: decode times and composition offsets
+    hold: bool = False  # the camera sends a picture's slices as separate marked packets (live555): hold each one
+    held: tuple[AccessUnit, int, bool] | None = None  # the picture held until the next one starts
 
 
 SUB = "#sub"  # suffix of a substream's session id
@@ -86,17 +91,48 @@ class LiveHub:
         for p in au.params:
             t = nal_type(feed.codec, p)
             if feed.params.get(t) != p:
+                if t in feed.params:
+                    feed.origin_ext = NO_ORIGIN  # new parameter sets: viewers get a new init at this keyframe
                 feed.params[t] = bytes(p)
                 if t == param_set_type(feed.codec, "sps"):
                     try:
                         feed.info = parse_sps(feed.codec, bytes(p))
+                        feed.dts.hint(feed.info.reorder)
                     except (ValueError, IndexError):
                         feed.info = None
+        if au.continuation:
+            self._continuation(feed, au)
+            return
+        if feed.hold:
+            # Each picture waits for the next one (its slices may still come): one picture of latency, for these
+            # cameras only; every other camera's picture goes out as it arrives.
+            prev, feed.held = feed.held, (au, ext, jump)
+            if prev is None:
+                return
+            au, ext, jump = prev
+        self._emit(camera_id, feed, au, ext, jump)
+
+    def _continuation(self, feed: _Feed, au: AccessUnit) -> None:
+        held = feed.held
+        if au.after_loss:
+            feed.held = None  # the rest of the held picture was lost: start again at a keyframe
+            feed.origin_ext = NO_ORIGIN
+        elif held is not None and held[0].ts == au.ts:
+            merge_continuation(held[0], au)
+        elif not feed.hold:
+            # The first sign: the picture already sent was only its first slice. From now on each picture is held
+            # until the next starts, and viewers start again at the next keyframe (new init: nothing half-drawn).
+            feed.hold = True
+            feed.origin_ext = NO_ORIGIN
+
+    def _emit(self, camera_id: str, feed: _Feed, au: AccessUnit, ext: int, jump: bool) -> None:
         header: list[Message] = []
-        if feed.origin_ext < 0 or jump:
+        if feed.origin_ext == NO_ORIGIN or jump:
             if not au.key or feed.info is None:
                 return
-            feed.origin_ns, feed.origin_ext, feed.last_ext = au.arrival_ns, ext, ext
+            feed.dts.reset()
+            dts = feed.dts.place(ext)
+            feed.origin_ns, feed.origin_ext, feed.last_ext = au.arrival_ns, dts, dts
             sps = feed.params[param_set_type(feed.codec, "sps")]
             mime = f'video/mp4; codecs="{codec_string(feed.info, sps)}"'
             header = [
@@ -104,12 +140,18 @@ class LiveHub:
                 json.dumps({"type": "origin", "wall_ms": feed.origin_ns // 1_000_000}),
                 fmp4.init_segment(feed.info, [feed.params[t] for t in sorted(feed.params)]),
             ]
-        if ext > feed.last_ext:
-            feed.last_dur = min(ext - feed.last_ext, 5 * 90_000)
-        feed.last_ext = ext
+        else:
+            dts = feed.dts.place(ext)
+        if dts > feed.last_ext:
+            feed.last_dur = min(dts - feed.last_ext, 5 * 90_000)
+        feed.last_ext = dts
         feed.seq += 1
         frag = fmp4.fragment(
-            feed.seq, max(0, ext - feed.origin_ext), [(feed.last_dur, len(au.data), au.key)], [au.data]
+            feed.seq,
+            max(0, dts - feed.origin_ext),
+            [(feed.last_dur, len(au.data), au.key)],
+            [au.data],
+            [ext - dts],
         )
         self.loop.call_soon_threadsafe(self._dispatch, camera_id, header, frag, au.key)
 
@@ -118,7 +160,7 @@ class LiveHub:
             return
         feed = self._feeds.get(camera_id)
         if feed is not None:
-            feed.origin_ext = -1  # the next session starts a new stream (new init, new origin)
+            feed.origin_ext = NO_ORIGIN  # the next session starts a new stream (new init, new origin)
         msg = json.dumps({"type": "offline", "reason": reason, "since_ms": at_ns // 1_000_000})
         self.loop.call_soon_threadsafe(self._dispatch_text, camera_id, msg)
 

@@ -27,7 +27,7 @@ from camgrid.db.engine import unit_of_work
 from camgrid.db.secrets import SecretBox, SecretsKeyError
 from camgrid.ingest.loop import ENDED_RECONFIGURED, ENDED_REMOVED, ENDED_STOPPED, CameraSource, IngestLoop
 from camgrid.media import fmp4
-from camgrid.media.rtp import AccessUnit
+from camgrid.media.rtp import AccessUnit, PictureJoiner
 from camgrid.registry.models import Camera
 from camgrid.registry.service import reveal
 from camgrid.storage import index as ix
@@ -137,6 +137,7 @@ class Recorder(RecorderPorts):
         self._lock_fd: int | None = None
         self._sources: dict[str, CameraSource] = {}
         self._live_only: set[str] = set()
+        self._joiners: dict[str, PictureJoiner] = {}  # masked cameras: whole pictures for their transform
         self._recovery: RecoveryReport | None = None
 
     # what others may ask ---------------------------------------------------------------------------------------
@@ -390,7 +391,10 @@ class Recorder(RecorderPorts):
         transform = self._transforms.get(camera_id)
         if transform is not None:
             # A masked camera: its pictures go to the transform first; nothing else ever sees them as received.
-            transform.submit(au, ext_ts, jump)
+            # Its decoder needs whole pictures: slices sent as separate access units (live555) are joined first.
+            joined = self._joiners.setdefault(camera_id, PictureJoiner()).push(au, ext_ts, jump)
+            if joined is not None:
+                transform.submit(*joined)
             return
         self._deliver(camera_id, au, ext_ts, jump, transformed=False)
 
@@ -410,6 +414,9 @@ class Recorder(RecorderPorts):
         cam = self._cams.get(camera_id)
         if cam is None:
             return  # a live-only session (a substream): nothing to record
+        if au.continuation:
+            cam.seg.push(au, ext_ts, jump)  # more slices of the held picture, or news that its rest was lost
+            return
         if not cam.codec_known:
             stream = self._streams.get(camera_id)
             if stream is not None:
