@@ -125,6 +125,7 @@ class AuditAction(StrEnum):
     CAMERAS_IMPORT = "cameras.import"
     CAMERA_UPDATE = "camera.update"
     CAMERA_MAINTENANCE = "camera.maintenance"
+    CAMERA_AUDIO_SET = "camera.audio"  # recording of a camera's sound switched on or off (docs/design/audio.md)
     CAMERAS_EXPORT_SECRETS = "cameras.export.secrets"
     USER_CREATE = "user.create"
     USER_UPDATE = "user.update"

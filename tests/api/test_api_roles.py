@@ -38,6 +38,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/cameras/{camera_id}"): "map",
     ("GET", "/api/cameras/{camera_id}/timeline"): "playback",
     ("POST", "/api/cameras/{camera_id}/maintenance"): "cameras.maintenance",
+    ("PUT", "/api/cameras/{camera_id}/audio"): "cameras.audio",
     ("GET", "/api/segments/{segment_id}/media"): "playback",
     ("WS", "/api/live/{camera_id}"): "live",
     ("WS", "/api/events"): "map",

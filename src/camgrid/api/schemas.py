@@ -87,6 +87,20 @@ class MaintenanceIn(BaseModel):
     note: str = Field("", max_length=500)
 
 
+class AudioIn(BaseModel):
+    """Record a camera's sound too (``enabled``) or stop (docs/design/audio.md)."""
+
+    enabled: bool
+
+
+class AudioOut(BaseModel):
+    """Whether a camera's sound is recorded, after the change (the recorder picks it up within seconds)."""
+
+    camera: str
+    enabled: bool = Field(description="Whether the camera's audio track is recorded")
+    revision: int
+
+
 class MaintenanceOut(BaseModel):
     """A maintenance window: open (``until_ms`` null) while the camera is in maintenance."""
 

@@ -13,6 +13,14 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 from camgrid.ingest.auth import Credentials
+from camgrid.media.audio import (
+    AudioDepacketizeError,
+    AudioDepacketizer,
+    AudioFrame,
+    AudioTrack,
+    AudioUnsupported,
+    parse_audio_sdp,
+)
 from camgrid.media.nal import H264, H265
 from camgrid.media.rtp import AccessUnit, DepacketizeError, Depacketizer
 from camgrid.vocabulary import GapReason
@@ -107,7 +115,10 @@ class RtspClient:
         on_au: Callable[[AccessUnit], None],
         *,
         max_frame_bytes: int = 4_000_000,
+        on_audio: Callable[[AudioFrame], None] | None = None,
     ) -> None:
+        """``on_audio``: record the camera's audio track too (SET UP on channels 2-3 after the video); None: the
+        audio track is never set up (audio is off by default, docs/design/audio.md)."""
         self.url = url
         self.creds = credentials
         self.on_au = on_au
@@ -130,6 +141,12 @@ class RtspClient:
         # GET_PARAMETER until the camera refuses it (many answer 501 or 405): then OPTIONS, with the session, which
         # every server takes and which refreshes the session on those that refuse GET_PARAMETER (live555's kin).
         self.keepalive_method = "GET_PARAMETER"
+        self.on_audio = on_audio
+        self.audio_track: AudioTrack | None = None
+        self.audio_dep: AudioDepacketizer | None = None
+        self.audio_channel = -1
+        self.audio_refused = ""  # why the camera's audio is not recorded although asked for
+        self.audio_errors = 0
 
     # requests --------------------------------------------------------------------------------------------------
     def _request(self, method: str, url: str, extra: dict[str, str] | None = None) -> None:
@@ -180,6 +197,12 @@ class RtspClient:
             self.state = "describe"
             self._request("DESCRIBE", self.url, {"Accept": "application/sdp"})
             return
+        if resp.status != 200 and method == "SETUP" and self.state == "setup_audio":
+            self.audio_refused = f"the camera answered SETUP of its audio track with {resp.status}"
+            self.audio_track = None  # the video is recorded all the same
+            self.state = "play"
+            self._request("PLAY", self.url, {"Range": "npt=0.000-"})
+            return
         if resp.status != 200:
             raise RtspError(GapReason.REFUSED, f"{method} answered {resp.status}")
         if method == "DESCRIBE":
@@ -187,6 +210,7 @@ class RtspClient:
             base = resp.header("content-base") or resp.header("content-location") or self.url
             self.sdp = parse_sdp(resp.body.decode("utf-8", "replace"), base)
             self.dep = Depacketizer(self.sdp.codec)
+            self._describe_audio(resp.body.decode("utf-8", "replace"), base)
             self.state = "setup"
             self._request("SETUP", self.sdp.control, {"Transport": "RTP/AVP/TCP;unicast;interleaved=0-1"})
         elif method == "SETUP":
@@ -200,8 +224,10 @@ class RtspClient:
             transport = resp.header("transport")
             for item in transport.split(";"):
                 key, _, value = item.strip().partition("=")
-                if key.lower() == "interleaved":
+                if key.lower() == "interleaved" and self.state == "setup":  # (not the audio's SETUP)
                     self.rtp_channel = int(value.split("-")[0])
+            if self._setup_audio(transport):
+                return
             self.state = "play"
             self._request("PLAY", self.url, {"Range": "npt=0.000-"})
         elif method == "PLAY":
@@ -270,6 +296,8 @@ class RtspClient:
                             for au in ready:
                                 on_au(au)
                             ready.clear()
+                    elif buf[pos + 1] == self.audio_channel:
+                        self._audio_packet(bytes(buf[pos + 4 : end]))
                     pos = end
                 elif c == 0x52:  # 'R' of "RTSP/1.0"
                     nxt = self._parse_response(pos)
@@ -289,6 +317,46 @@ class RtspClient:
             del buf[:pos]
         if len(buf) > self.max_frame_bytes:
             raise RtspError(GapReason.BAD_STREAM, "unframed data beyond the largest accepted frame")
+
+    # audio (docs/design/audio.md) ------------------------------------------------------------------------------
+    def _describe_audio(self, sdp_text: str, base: str) -> None:
+        if self.on_audio is None:
+            return
+        try:
+            self.audio_track = parse_audio_sdp(sdp_text, base)
+        except AudioUnsupported as exc:
+            self.audio_refused = str(exc)
+        if self.audio_track is None and not self.audio_refused:
+            self.audio_refused = "the camera's SDP has no audio track"
+
+    def _setup_audio(self, transport: str) -> bool:
+        """After the video's SETUP: SET UP the audio track (True), or take the audio's answer (False: PLAY next)."""
+        track = self.audio_track
+        if track is None:
+            return False
+        if self.state == "setup":
+            self.state = "setup_audio"
+            self._request("SETUP", track.control, {"Transport": "RTP/AVP/TCP;unicast;interleaved=2-3"})
+            return True
+        self.audio_channel = 2  # the audio's SETUP: the camera may have picked other channels
+        for item in transport.split(";"):
+            key, _, value = item.strip().partition("=")
+            if key.lower() == "interleaved" and value.split("-")[0].isdigit():
+                self.audio_channel = int(value.split("-")[0])
+        self.audio_dep = AudioDepacketizer(track)
+        return False
+
+    def _audio_packet(self, pkt: bytes) -> None:
+        dep, on_audio = self.audio_dep, self.on_audio
+        if dep is None or on_audio is None:
+            return
+        try:
+            frames = dep.push(pkt)
+        except AudioDepacketizeError:
+            self.audio_errors += 1  # broken audio never stops the video
+            return
+        for frame in frames:
+            on_audio(frame)
 
     @staticmethod
     def host_port(url: str) -> tuple[str, int]:

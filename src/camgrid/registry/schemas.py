@@ -108,6 +108,7 @@ class CameraOut(BaseModel):
     range_m: float | None = None
     status: str
     recorder_node: str | None = None
+    audio_enabled: bool = False  # its sound is recorded too (off unless switched on: docs/design/audio.md)
 
 
 class ImportSummary(BaseModel):

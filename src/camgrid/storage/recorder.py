@@ -27,6 +27,7 @@ from camgrid.db.engine import unit_of_work
 from camgrid.db.secrets import SecretBox, SecretsKeyError
 from camgrid.ingest.loop import ENDED_RECONFIGURED, ENDED_REMOVED, ENDED_STOPPED, CameraSource, IngestLoop
 from camgrid.media import fmp4
+from camgrid.media.audio import AudioFrame, AudioTrack
 from camgrid.media.rtp import AccessUnit
 from camgrid.registry.models import Camera
 from camgrid.registry.service import reveal
@@ -69,7 +70,16 @@ def camera_source(c: Camera, box: SecretBox) -> CameraSource | None:
     except SecretsKeyError as exc:
         log.error("camera %s not recorded: %s", c.id, exc)
         return None
-    return CameraSource(c.id, real.rtsp_url, c.username, real.password, c.feeder_id, c.site_id, real.sub_rtsp_url)
+    return CameraSource(
+        c.id,
+        real.rtsp_url,
+        c.username,
+        real.password,
+        c.feeder_id,
+        c.site_id,
+        real.sub_rtsp_url,
+        audio=bool(c.audio_enabled),
+    )
 
 
 def load_sources(session: Session, node_id: str, box: SecretBox) -> list[CameraSource]:
@@ -421,6 +431,18 @@ class Recorder(RecorderPorts):
         if cam.seg.cut_on_pause and cam.gap is None and cam.seg.last_end_ns is not None:
             # The camera paused too long for its last picture to stand for the time: stalled from its end.
             self._open_gap(cam, cam.seg.last_end_ns, GapReason.STALLED, self._pause_detail(cam))
+
+    def on_audio_stream(self, camera_id: str, track: AudioTrack | None) -> None:
+        """The session's audio track: recorded from its next segment on (docs/design/audio.md)."""
+        cam = self._cams.get(camera_id)
+        src = self._sources.get(camera_id)
+        if cam is not None:
+            cam.seg.set_audio(track if src is not None and src.audio else None)
+
+    def on_audio_frame(self, camera_id: str, frame: AudioFrame, wall_ns: int, ext_ts: int, jump: bool) -> None:
+        cam = self._cams.get(camera_id)
+        if cam is not None and not self._paused:
+            cam.seg.push_audio(frame, wall_ns, ext_ts, jump)
 
     def on_state(self, camera_id: str, up: bool, reason: str, detail: str, at_ns: int) -> None:
         self._tell(self._session_listeners, camera_id, up, reason, at_ns)
