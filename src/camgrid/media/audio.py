@@ -287,6 +287,10 @@ class AudioDepacketizer:
             pos += t.index_length if first else t.index_delta_length
             first = False
         data = payload[2 + header_bytes :]
+        if self._frag and ts != self._frag_ts:
+            self._frag.clear()  # a new AU before the last piece of the fragmented one: that one is lost
+            self._frag_size = 0
+            self._after_loss = True
         if self._frag:
             # The rest of a fragmented AU: one AU header giving the whole size, then a piece of it.
             self._frag += data
@@ -300,6 +304,9 @@ class AudioDepacketizer:
         if len(sizes) == 1 and sizes[0] > len(data):
             if sizes[0] > MAX_AU_BYTES:
                 raise AudioDepacketizeError("AAC AU larger than any real frame")
+            if marker:
+                self._after_loss = True  # the last piece of an AU whose first pieces were lost
+                return []
             self._frag = bytearray(data)
             self._frag_size = sizes[0]
             self._frag_ts = ts
