@@ -142,14 +142,18 @@ class Recorded:
     client: RtspClient
     files: list[Path]
     requests: list[bytes]
+    spans: list[tuple[int, int]]  # each file's (start ns, end ns)
 
 
-def record(cap: Capture, folder: Path, *, audio: bool, audio_delay_ns: int = 0) -> Recorded:
+def record(
+    cap: Capture, folder: Path, *, audio: bool, audio_delay_ns: int = 0, segment_seconds: float = 60
+) -> Recorded:
     """Play ``cap`` to the real RTSP client (DESCRIBE/SETUP/PLAY answered as a camera would) and record what it
     delivers with the real anchors and segmenter into segment files under ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     files: dict[str, bytearray] = {}
     paths: list[Path] = []
+    spans: list[tuple[int, int]] = []
 
     def w_open(seg: OpenSegment, init: bytes) -> None:
         files[seg.key] = bytearray(init)
@@ -161,8 +165,9 @@ def record(cap: Capture, folder: Path, *, audio: bool, audio_delay_ns: int = 0) 
         p = folder / f"{len(paths):03d}.mp4"
         p.write_bytes(bytes(files.pop(seg.key)))
         paths.append(p)
+        spans.append((seg.start_ns, end_ns))
 
-    seg = Segmenter("cam", folder, segment_seconds=60, fragment_seconds=1.0, write_open=w_open,
+    seg = Segmenter("cam", folder, segment_seconds=segment_seconds, fragment_seconds=1.0, write_open=w_open,
                     write_append=w_append, write_close=w_close)  # fmt: skip
     vanchor, aanchor = Anchor(), Anchor()
     arrival = [T0]
@@ -203,7 +208,7 @@ def record(cap: Capture, folder: Path, *, audio: bool, audio_delay_ns: int = 0) 
         arrival[0] = at
         client.feed(frame)
     seg.finish()
-    return Recorded(client, paths, list(client.outbox))
+    return Recorded(client, paths, list(client.outbox), spans)
 
 
 def ffprobe_streams(path: Path) -> list[dict[str, object]]:
