@@ -233,6 +233,7 @@ def camera(
         fov_deg=cam.fov_deg,
         range_m=cam.range_m,
         maintenance=_window(window) if window is not None else None,
+        audio_enabled=bool(cam.audio_enabled),
     )
 
 

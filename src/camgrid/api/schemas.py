@@ -151,6 +151,7 @@ class CameraOut(BaseModel):
     fov_deg: float | None
     range_m: float | None
     maintenance: MaintenanceOut | None = Field(description="The camera's current maintenance window, if any")
+    audio_enabled: bool = Field(False, description="Its sound is recorded too (off by default: docs/design/audio.md)")
 
 
 class SegmentOut(BaseModel):
