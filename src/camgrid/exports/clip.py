@@ -93,9 +93,7 @@ def build_clip(segments: Sequence[SourceSegment], start_ns: int, end_ns: int, ou
     return origin, last_t + last.duration * NS // fmp4.TIMESCALE, len(chosen)
 
 
-def _audio_samples(
-    init: bytes | None, data: bytes, seg_start_ns: int, end_ns: int
-) -> list[tuple[int, fmp4.Sample]]:
+def _audio_samples(init: bytes | None, data: bytes, seg_start_ns: int, end_ns: int) -> list[tuple[int, fmp4.Sample]]:
     """The audio track's samples of a segment before ``end_ns``, with their UTC ns."""
     audio = fmp4_audio.audio_of_init(init) if init is not None else None
     if audio is None or fmp4.init_bytes(data) != init:
