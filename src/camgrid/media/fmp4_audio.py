@@ -23,6 +23,20 @@ _ENTRY = {AAC: b"mp4a", OPUS: b"Opus", PCMA: b"alaw", PCMU: b"ulaw"}
 _CODEC_OF_ENTRY = {v: k for k, v in _ENTRY.items()}
 box = fmp4.box
 full_box = fmp4.full_box
+_MATRIX = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
+
+
+def _boxes(data: bytes, start: int, end: int) -> list[tuple[bytes, int, int]]:
+    """(type, start, end) of the whole boxes in ``data[start:end]`` (32-bit sizes: camgrid writes no others)."""
+    out = []
+    i = start
+    while i + 8 <= end:
+        size = struct.unpack_from(">I", data, i)[0]
+        if size < 8 or i + size > end:
+            break
+        out.append((data[i + 4 : i + 8], i, i + size))
+        i += size
+    return out
 
 
 def _descriptor(tag: int, body: bytes) -> bytes:
@@ -59,7 +73,7 @@ def audio_trak(track: AudioTrack, track_id: int = AUDIO_TRACK) -> bytes:
         struct.pack(">IIIII", 0, 0, track_id, 0, 0),
         bytes(8),
         struct.pack(">hhhH", 0, 1, 0x0100, 0),
-        fmp4._MATRIX,
+        _MATRIX,
         struct.pack(">II", 0, 0),
     )
     mdhd = full_box(b"mdhd", 0, 0, struct.pack(">IIII", 0, 0, track.clock_rate, 0), struct.pack(">HH", 0x55C4, 0))
@@ -79,13 +93,13 @@ def audio_trak(track: AudioTrack, track_id: int = AUDIO_TRACK) -> bytes:
 
 def add_audio_to_init(init: bytes, track: AudioTrack) -> bytes:
     """A video-only init (``ftyp``+``moov``) with the audio track added (track 2)."""
-    boxes = fmp4._iter_boxes(init, 0, len(init))
+    boxes = _boxes(init, 0, len(init))
     if len(boxes) < 2 or boxes[0][0] != b"ftyp" or boxes[1][0] != b"moov":
         raise ValueError("not an init segment")
     ftyp = init[boxes[0][1] : boxes[0][2]]
     _, ms, me = boxes[1]
     children: list[bytes] = []
-    for kind, s, e in fmp4._iter_boxes(init, ms + 8, me):
+    for kind, s, e in _boxes(init, ms + 8, me):
         part = init[s:e]
         if kind == b"mvhd":
             part = part[:-4] + struct.pack(">I", AUDIO_TRACK + 1)  # next_track_ID
@@ -126,10 +140,10 @@ def add_audio_to_fragment(
     moof_len = len(moof) + traf_len
     buf = bytearray(moof)
     struct.pack_into(">I", buf, 0, moof_len)
-    for kind, s, e in fmp4._iter_boxes(moof, 8, len(moof)):
+    for kind, s, e in _boxes(moof, 8, len(moof)):
         if kind != b"traf":
             continue
-        for k2, s2, _e2 in fmp4._iter_boxes(moof, s + 8, e):
+        for k2, s2, _e2 in _boxes(moof, s + 8, e):
             if k2 == b"trun" and struct.unpack_from(">I", moof, s2 + 8)[0] & 0x1:
                 old = struct.unpack_from(">i", moof, s2 + 16)[0]
                 struct.pack_into(">i", buf, s2 + 16, old + traf_len)
@@ -154,7 +168,7 @@ def fragment_parts_av(
 
 
 def _track_id(data: bytes, start: int, end: int) -> int:
-    for kind, s, _e in fmp4._iter_boxes(data, start + 8, end):
+    for kind, s, _e in _boxes(data, start + 8, end):
         if kind == b"tfhd":
             return int(struct.unpack_from(">I", data, s + 12)[0])
     return 0
@@ -163,16 +177,16 @@ def _track_id(data: bytes, start: int, end: int) -> int:
 def read_track(data: bytes, track_id: int = AUDIO_TRACK) -> list[fmp4.Sample]:
     """Every sample of one track of a segment file, its time in that track's timescale (``key`` always True)."""
     out: list[fmp4.Sample] = []
-    boxes = fmp4._iter_boxes(data, 0, len(data))
+    boxes = _boxes(data, 0, len(data))
     for i in range(len(boxes) - 1):
         kind, start, end = boxes[i]
         if kind != b"moof" or boxes[i + 1][0] != b"mdat":
             continue
-        for k, s, e in fmp4._iter_boxes(data, start + 8, end):
+        for k, s, e in _boxes(data, start + 8, end):
             if k != b"traf" or _track_id(data, s, e) != track_id:
                 continue
             base = 0
-            for k2, s2, _e2 in fmp4._iter_boxes(data, s + 8, e):
+            for k2, s2, _e2 in _boxes(data, s + 8, e):
                 if k2 == b"tfdt":
                     version = data[s2 + 8]
                     base = struct.unpack_from(">Q" if version == 1 else ">I", data, s2 + 12)[0]
@@ -203,10 +217,10 @@ def read_track(data: bytes, track_id: int = AUDIO_TRACK) -> list[fmp4.Sample]:
 
 def audio_of_init(init: bytes) -> tuple[str, int, bytes] | None:
     """(codec, timescale, the audio ``trak`` bytes) of an init's audio track, or None for a video-only init."""
-    boxes = fmp4._iter_boxes(init, 0, len(init))
+    boxes = _boxes(init, 0, len(init))
     if len(boxes) < 2 or boxes[1][0] != b"moov":
         return None
-    for kind, s, e in fmp4._iter_boxes(init, boxes[1][1] + 8, boxes[1][2]):
+    for kind, s, e in _boxes(init, boxes[1][1] + 8, boxes[1][2]):
         if kind != b"trak" or init.find(b"soun", s, e) < 0:
             continue
         mdhd = init.find(b"mdhd", s, e)
