@@ -9,13 +9,14 @@ import selectors
 import socket
 import struct
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from camgrid.ingest.auth import Credentials
 from camgrid.ingest.rtsp import RtspClient
 from camgrid.ingest.timing import Anchor
-from camgrid.media.audio import AudioFrame
+from camgrid.media.audio import AudioFrame, AudioTrack
 from camgrid.media.rtp import AccessUnit
 from camgrid.storage.segmenter import OpenSegment, Segmenter
 
@@ -169,22 +170,41 @@ def record(
 
     seg = Segmenter("cam", folder, segment_seconds=segment_seconds, fragment_seconds=1.0, write_open=w_open,
                     write_append=w_append, write_close=w_close)  # fmt: skip
+
+    def on_audio(track: AudioTrack, frame: AudioFrame, wall: int, ext: int, jump: bool) -> None:
+        seg.push_audio(frame, wall, ext, jump)
+
+    client = play(cap, seg.push, on_audio if audio else None, on_track=seg.set_audio, audio_delay_ns=audio_delay_ns)
+    seg.finish()
+    return Recorded(client, paths, list(client.outbox), spans)
+
+
+def play(
+    cap: Capture,
+    on_au: Callable[[AccessUnit, int, bool], None],
+    on_audio: Callable[[AudioTrack, AudioFrame, int, int, bool], None] | None,
+    *,
+    on_track: Callable[[AudioTrack | None], None] | None = None,
+    audio_delay_ns: int = 0,
+) -> RtspClient:
+    """Play ``cap`` to the real RTSP client (DESCRIBE/SETUP/PLAY answered as a camera would); its pictures and audio
+    frames, anchored to UTC by the real anchors, go to ``on_au`` (``au.arrival_ns`` set) and ``on_audio``."""
     vanchor, aanchor = Anchor(), Anchor()
     arrival = [T0]
 
-    def on_au(au: AccessUnit) -> None:
+    def got_au(au: AccessUnit) -> None:
         wall, ext, jump = vanchor.place(au.ts, arrival[0])
         au.arrival_ns = wall
-        seg.push(au, ext, jump)
+        on_au(au, ext, jump)
 
-    def on_audio(frame: AudioFrame) -> None:
+    def got_audio(frame: AudioFrame) -> None:
         track = client.audio_track
-        assert track is not None
+        assert track is not None and on_audio is not None
         aanchor.clock_rate = track.clock_rate
         wall, ext, jump = aanchor.place(frame.ts, arrival[0])
-        seg.push_audio(frame, wall, ext, jump)
+        on_audio(track, frame, wall, ext, jump)
 
-    client = RtspClient("rtsp://cam/", Credentials("", ""), on_au, on_audio=on_audio if audio else None)
+    client = RtspClient("rtsp://cam/", Credentials("", ""), got_au, on_audio=got_audio if on_audio else None)
     client.start()
     body = camera_sdp(cap).encode()
     client.feed(
@@ -200,15 +220,15 @@ def record(
         else:
             client.feed(b"RTSP/1.0 200 OK\r\nCSeq: %d\r\nSession: 77\r\n\r\n" % cseq)
         cseq += 1
-    if audio:
+    if on_audio is not None:
         assert client.audio_track is not None, client.audio_refused
-        seg.set_audio(client.audio_track)
+    if on_track is not None:
+        on_track(client.audio_track)  # as ingest tells the sink before the first picture
     rate = client.audio_track.clock_rate if client.audio_track is not None else 8000
     for at, frame in interleaved(cap, rate, audio_delay_ns=audio_delay_ns):
         arrival[0] = at
         client.feed(frame)
-    seg.finish()
-    return Recorded(client, paths, list(client.outbox), spans)
+    return client
 
 
 def ffprobe_streams(path: Path) -> list[dict[str, object]]:

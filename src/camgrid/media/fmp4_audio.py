@@ -124,6 +124,15 @@ def _audio_traf(base_time: int, samples: Sequence[tuple[int, int]], data_offset:
     return box(b"traf", tfhd, tfdt, trun)
 
 
+def audio_fragment(seq: int, base_time: int, samples: Sequence[tuple[int, int]], payload: Sequence[bytes]) -> bytes:
+    """A ``moof``+``mdat`` of the audio track alone (the live view sends audio as it comes, between pictures)."""
+    mfhd = full_box(b"mfhd", 0, 0, struct.pack(">I", seq))
+    moof_len = 8 + len(mfhd) + len(_audio_traf(base_time, samples, 0))
+    moof = box(b"moof", mfhd, _audio_traf(base_time, samples, moof_len + 8))
+    body = b"".join(payload)
+    return moof + struct.pack(">I", 8 + len(body)) + b"mdat" + body
+
+
 def add_audio_to_fragment(
     parts: list[bytes | bytearray],
     audio_base: int,

@@ -434,12 +434,16 @@ class Recorder(RecorderPorts):
 
     def on_audio_stream(self, camera_id: str, track: AudioTrack | None) -> None:
         """The session's audio track: recorded from its next segment on (docs/design/audio.md)."""
+        for tap in self._audio_taps:
+            self._tell([tap.audio_stream], camera_id, track)
         cam = self._cams.get(camera_id)
         src = self._sources.get(camera_id)
         if cam is not None:
             cam.seg.set_audio(track if src is not None and src.audio else None)
 
     def on_audio_frame(self, camera_id: str, frame: AudioFrame, wall_ns: int, ext_ts: int, jump: bool) -> None:
+        for tap in self._audio_taps:
+            self._tell([tap.audio_frame], camera_id, frame, wall_ns, ext_ts, jump)
         cam = self._cams.get(camera_id)
         if cam is not None and not self._paused:
             cam.seg.push_audio(frame, wall_ns, ext_ts, jump)
