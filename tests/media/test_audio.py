@@ -3,7 +3,9 @@ and the second fMP4 track that leaves the video boxes byte for byte as they are.
 
 from __future__ import annotations
 
+import json
 import struct
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -271,3 +273,34 @@ def test_a_camera_that_refuses_the_audio_setup_is_recorded_without_it() -> None:
     assert c.outbox[-1].startswith(b"PLAY ") and c.audio_track is None and "461" in c.audio_refused
     c.feed(b"RTSP/1.0 200 OK\r\nCSeq: 4\r\nSession: 9\r\n\r\n")
     assert c.state == "playing"
+
+
+# The web player's fixtures (web/tests/mp4audio.test.ts) ----------------------------------------------------------
+FIXTURES = Path(__file__).resolve().parents[2] / "web" / "tests" / "fixtures"
+
+
+def web_fixtures() -> dict[str, bytes]:
+    """Two-track segments (AAC, G.711) and the same video alone, for the player's audio-dropping code."""
+    audio = [(1024, 4), (1024, 2)]
+    out = {}
+    for name, track in (("aac", AAC_TRACK), ("pcma", AudioTrack(PCMA, "", 8, 8000))):
+        av = fmp4_audio.init_segment_av(INFO, [SPS, PPS], track)
+        for seq in (1, 2):
+            av += b"".join(fmp4_audio.fragment_parts_av(seq, 0, VSAMPLES, VPAYLOAD, 0, audio, [b"aaaa", b"bb"]))
+        out[f"two-track-{name}.mp4"] = av
+    video = fmp4.init_segment(INFO, [SPS, PPS])
+    for seq in (1, 2):
+        video += fmp4.fragment(seq, 0, VSAMPLES, VPAYLOAD)
+    out["video-only.mp4"] = video
+    return out
+
+
+def test_web_fixtures_are_what_the_recorder_writes() -> None:
+    """Regenerate with: PYTHONPATH=src python -c 'from tests.media.test_audio import write_web_fixtures as w; w()'"""
+    stored = json.loads((FIXTURES / "audio-segments.json").read_text())
+    assert stored == {k: v.hex() for k, v in web_fixtures().items()}, "stale: regenerate (see the docstring)"
+
+
+def write_web_fixtures() -> None:
+    text = json.dumps({k: v.hex() for k, v in web_fixtures().items()}, indent=1)
+    (FIXTURES / "audio-segments.json").write_text(text + "\n")
