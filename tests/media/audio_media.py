@@ -186,9 +186,11 @@ def play(
     *,
     on_track: Callable[[AudioTrack | None], None] | None = None,
     audio_delay_ns: int = 0,
+    pace: Callable[[int], None] | None = None,
 ) -> RtspClient:
     """Play ``cap`` to the real RTSP client (DESCRIBE/SETUP/PLAY answered as a camera would); its pictures and audio
-    frames, anchored to UTC by the real anchors, go to ``on_au`` (``au.arrival_ns`` set) and ``on_audio``."""
+    frames, anchored to UTC by the real anchors, go to ``on_au`` (``au.arrival_ns`` set) and ``on_audio``.
+    ``pace(ns from the start)`` is called before each packet (a camera's real-time pacing; none: all at once)."""
     vanchor, aanchor = Anchor(), Anchor()
     arrival = [T0]
 
@@ -226,6 +228,8 @@ def play(
         on_track(client.audio_track)  # as ingest tells the sink before the first picture
     rate = client.audio_track.clock_rate if client.audio_track is not None else 8000
     for at, frame in interleaved(cap, rate, audio_delay_ns=audio_delay_ns):
+        if pace is not None:
+            pace(at - T0)  # a camera sends in real time: wait until this packet is due
         arrival[0] = at
         client.feed(frame)
     return client

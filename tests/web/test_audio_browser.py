@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.server
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -111,3 +112,51 @@ def test_playback_plays_the_sound_where_the_browser_can(
         assert got["audio"] > 0, got  # the audio track was decoded
     else:
         assert "," not in got["mime"] and got["audio"] == 0, got  # G.711: dropped, and the video still plays
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is installed by `make test`")
+def test_the_live_wall_plays_an_aac_cameras_sound(browser: object, tmp_path: Path) -> None:
+    """The control room's live wall (built app, real uvicorn, real live hub): a camera sending AAC is decoded with
+    its sound (the hub is fed the ffmpeg-made stream in real time, as the recorder's taps would)."""
+    from camgrid.media.audio import AudioFrame, AudioTrack
+    from camgrid.media.rtp import AccessUnit
+    from tests.access.world import camera
+    from tests.api.served import serve
+    from tests.backends import wait_for
+    from tests.media.audio_media import play
+    from tests.web.test_users_browser import _sign_in
+
+    if not (ROOT / "src" / "camgrid" / "web" / "static" / "index.html").exists():
+        pytest.skip("the control room is built by `make web-build`")
+    cap = capture("aac")
+    with serve(tmp_path, {"op": ("operator", None)}, (camera("cam-a", "D-01"),)) as s:
+        page = browser.new_context().new_page()  # type: ignore[attr-defined]
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        _sign_in(page, s.base, "op")
+        page.goto(s.base + "/#/live?n=1&cams=cam-a")
+        hub = s.ctx.hub
+        assert hub is not None
+        wait_for(lambda: "cam-a" in hub.watched, 15, interval=0.05, what="the wall watching cam-a")
+        start = time.monotonic()
+
+        def pace(ns: int) -> None:
+            delay = start + ns / 1e9 - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)  # the camera's own pacing (real time), not a wait for a result
+
+        def on_au(au: AccessUnit, ext: int, jump: bool) -> None:
+            hub.tap("cam-a", au, ext, jump)
+
+        def on_audio(track: AudioTrack, frame: AudioFrame, wall: int, ext: int, jump: bool) -> None:
+            hub.audio_frame("cam-a", frame, wall, ext, jump)
+
+        play(cap, on_au, on_audio, on_track=lambda t: hub.audio_stream("cam-a", t), pace=pace)
+        got = page.evaluate(
+            """() => { const v = document.querySelector('[data-testid="live-video"]');
+                 return { audio: v.webkitAudioDecodedByteCount, video: v.webkitVideoDecodedByteCount,
+                          state: document.querySelector('[data-testid="live-tile"]').dataset.state }; }"""
+        )
+        page.close()
+    assert not errors
+    assert got["video"] > 0 and got["audio"] > 0, got

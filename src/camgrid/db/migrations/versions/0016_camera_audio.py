@@ -20,10 +20,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("cameras", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("audio_enabled", sa.Boolean(), nullable=False, server_default=sa.false()))
+    # A plain ALTER TABLE ... ADD COLUMN: batch mode would copy the table, and DROP TABLE cameras fails while other
+    # tables' rows refer to it (SQLite enforces the foreign keys).
+    op.add_column("cameras", sa.Column("audio_enabled", sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("cameras", schema=None) as batch_op:
-        batch_op.drop_column("audio_enabled")
+    op.drop_column("cameras", "audio_enabled")  # SQLite 3.35+: no copy either
