@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from camgrid.vocabulary import Role
+from camgrid.vocabulary import Role, RtspTransport
 
 log = logging.getLogger("camgrid.config")
 CONFIG_NAME = "camgrid.toml"
@@ -74,6 +74,39 @@ class RecorderConfig(_Section):
         le=64_000_000,
         description="Largest access unit accepted before a camera is cut",
     )
+    transport: RtspTransport = Field(
+        RtspTransport.AUTO,
+        description="How media travels for cameras whose own transport is auto: auto (TCP interleaved, UDP after "
+        "a 461 answer), tcp or udp",
+    )
+    rtcp_interval_s: float = Field(5.0, ge=1.0, le=60.0, description="RTCP receiver reports this often")
+    reorder_window: int = Field(32, ge=1, le=1024, description="UDP: packets held ahead of a hole before it is lost")
+    reorder_delay_ms: int = Field(100, ge=0, le=2000, description="UDP: longest wait for a packet out of order")
+    rtsps_verify: bool = Field(
+        True,
+        description="rtsps://: verify the camera's certificate (system CAs and rtsps_ca_file); false accepts any "
+        "certificate (encrypted, not authenticated: for a lab only)",
+    )
+    rtsps_ca_file: str = Field(
+        "", max_length=4096, description="rtsps://: a PEM bundle of the CAs that signed the cameras' certificates"
+    )
+    rtsps_pins: dict[str, str] = Field(
+        default_factory=dict,
+        description="rtsps://: camera id -> SHA-256 fingerprint (hex) of its certificate, accepted even when "
+        "self-signed (the usual camera); any other certificate is refused",
+    )
+
+    @field_validator("rtsps_pins")
+    @classmethod
+    def _pins(cls, pins: dict[str, str]) -> dict[str, str]:
+        out = {}
+        for camera, text in pins.items():
+            hexed = text.lower().removeprefix("sha256:").replace(":", "").strip()
+            if not re.fullmatch(r"[0-9a-f]{64}", hexed):
+                raise ValueError(f"rtsps_pins[{camera!r}] is not a SHA-256 fingerprint (64 hex digits)")
+            out[camera] = hexed
+        return out
+
     fsync_interval_s: float = Field(1.0, ge=0.0, le=60.0, description="fdatasync open segments this often")
     free_space_floor_mb: int = Field(
         256, ge=0, le=10_000_000, description="Below this free space, stop writing and record a gap"

@@ -1315,6 +1315,11 @@ export interface components {
             /** Site */
             site: string;
             state: components["schemas"]["CameraState"];
+            /**
+             * @description How its media travels: auto (the recorder's default), tcp or udp
+             * @default auto
+             */
+            transport: components["schemas"]["RtspTransport"];
             /** Uplink */
             uplink: string;
         };
@@ -2062,6 +2067,12 @@ export interface components {
         RoleIn: {
             role: components["schemas"]["Role"];
         };
+        /**
+         * RtspTransport
+         * @description How a camera's media travels (the registry's ``cameras.transport`` and ``recorder.transport``).
+         * @enum {string}
+         */
+        RtspTransport: "auto" | "tcp" | "udp";
         /**
          * SecondFactor
          * @description What the login route asks for after a good password (``{"second_factor": ...}``).

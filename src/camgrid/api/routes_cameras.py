@@ -38,7 +38,7 @@ from camgrid.registry import service as registry
 from camgrid.registry.models import Camera, CameraMaintenance, District
 from camgrid.storage import service as storage
 from camgrid.storage.models import Segment
-from camgrid.vocabulary import AuditAction, CameraState
+from camgrid.vocabulary import AuditAction, CameraState, RtspTransport
 
 router = APIRouter(prefix="/api", tags=["cameras"])
 MS = 1_000_000
@@ -233,6 +233,7 @@ def camera(
         fov_deg=cam.fov_deg,
         range_m=cam.range_m,
         maintenance=_window(window) if window is not None else None,
+        transport=RtspTransport(cam.transport),
         audio_enabled=bool(cam.audio_enabled),
     )
 

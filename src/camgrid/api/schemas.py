@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, JsonValue
 
-from camgrid.vocabulary import CameraState, ExportStatus, GapReason, Role
+from camgrid.vocabulary import CameraState, ExportStatus, GapReason, Role, RtspTransport
 
 # A camera's reason: a gap reason while it is not recording, "" while it is (or nothing is known).
 ReasonShown = GapReason | Literal[""]
@@ -151,6 +151,9 @@ class CameraOut(BaseModel):
     fov_deg: float | None
     range_m: float | None
     maintenance: MaintenanceOut | None = Field(description="The camera's current maintenance window, if any")
+    transport: RtspTransport = Field(
+        RtspTransport.AUTO, description="How its media travels: auto (the recorder's default), tcp or udp"
+    )
     audio_enabled: bool = Field(False, description="Its sound is recorded too (off by default: docs/design/audio.md)")
 
 

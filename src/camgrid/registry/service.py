@@ -52,6 +52,7 @@ _CAMERA_FIELDS = (
     "heading_deg",
     "fov_deg",
     "range_m",
+    "transport",
 )
 
 
@@ -136,6 +137,7 @@ def _camera_values(row: CameraIn, wanted: CameraSecrets, box: SecretBox) -> dict
         "heading_deg": row.heading_deg,
         "fov_deg": row.fov_deg,
         "range_m": row.range_m,
+        "transport": row.transport,
     }
 
 
@@ -392,6 +394,7 @@ def export_rows(cameras: Sequence[Camera]) -> list[dict[str, Any]]:
             "heading_deg": c.heading_deg,
             "fov_deg": c.fov_deg,
             "range_m": c.range_m,
+            "transport": c.transport,
         }
         for c in cameras
     ]

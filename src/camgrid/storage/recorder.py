@@ -78,6 +78,7 @@ def camera_source(c: Camera, box: SecretBox) -> CameraSource | None:
         c.feeder_id,
         c.site_id,
         real.sub_rtsp_url,
+        transport=c.transport,
         audio=bool(c.audio_enabled),
     )
 
@@ -660,6 +661,9 @@ class Recorder(RecorderPorts):
                 "bytes": float(s.get("bytes", 0)),  # type: ignore[arg-type]
                 "frames": float(s.get("frames", 0)),  # type: ignore[arg-type]
                 "reconnects": float(s.get("reconnects", 0)),  # type: ignore[arg-type]
+                "lost_packets": float(s.get("lost_packets", 0)),  # type: ignore[arg-type]
+                "dropped_packets": float(s.get("dropped_packets", 0)),  # type: ignore[arg-type]
+                "reordered_packets": float(s.get("reordered_packets", 0)),  # type: ignore[arg-type]
                 "gap_seconds": gap_s,
                 "segments": float(cam.stats.segments),
                 "recording": 1.0 if cam.seg.seg is not None else 0.0,

@@ -1,7 +1,7 @@
 """camera audio switch
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0017
 Create Date: 2026-12-02 14:40:00
 
 Each camera gets ``audio_enabled``, false for every camera (existing and new): recording sound is forbidden by
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0012"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
