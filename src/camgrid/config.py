@@ -138,6 +138,8 @@ class SimConfig(_Section):
     gop_seconds: float = Field(2.0, ge=0.2, le=10.0, description="Keyframe interval")
     clip_seconds: float = Field(8.0, ge=1.0, le=60.0, description="Length of each encoded loop")
     h265_every: int = Field(8, ge=0, le=1000, description="Every Nth camera uses H.265 (0 = none)")
+    shared_clip: bool = Field(False, description="Every camera sends the same clip (benchmarks: one encode, one loop)")
+    tick_ms: int = Field(10, ge=5, le=500, description="How often each session sends what is due, in one write")
     cache_dir: str = Field(
         "", max_length=1000, description="Where encoded clips are kept (default $CAMGRID_HOME/cache/clips)"
     )
@@ -301,6 +303,16 @@ class ApiConfig(_Section):
         ge=60.0,
         le=366 * 86_400.0,
         description="A user's address stays known this long after a successful login from it",
+    )
+
+    probe_min_interval_s: float = Field(
+        10.0,
+        ge=0.0,
+        le=3600.0,
+        description="A user may start one camera probe per this many seconds (POST /api/cameras/{id}/probe, else 429)",
+    )
+    probe_max_running: int = Field(
+        4, ge=1, le=64, description="Camera probes running at once in this server (each holds a thread; else 409)"
     )
 
     @field_validator("trusted_proxies", mode="before")

@@ -297,3 +297,11 @@ def test_a_server_that_answers_udp_with_tcp_interleaved_is_taken_at_its_word() -
     c.feed(_play_reply())
     c.feed(b"".join(_frame(_pkt(i), 2) for i in range(5)))
     assert not c.udp and c.rtp_channel == 2 and c.packets == 5
+
+
+def test_a_malformed_cseq_is_a_bad_stream_not_a_crash() -> None:
+    """A camera whose answer carries a CSeq that is not a number is a broken stream (a clear gap), never a traceback."""
+    c = _client()
+    with pytest.raises(RtspError) as err:
+        c.feed(b"RTSP/1.0 200 OK\r\nCSeq: one\r\nContent-Length: 0\r\n\r\n")
+    assert err.value.reason == "bad_stream" and "CSeq" in err.value.detail

@@ -6,6 +6,7 @@ import "maplibre-gl/dist/maplibre-gl.css";
 import { api, type City, type District } from "./api";
 import { CameraLayer, HIDDEN } from "./cameralayer";
 import { CameraStore, STATES, STATE_COLOURS, cameras, syntheticColumns } from "./cameras";
+import { diagnosticsSection } from "./diagnostics";
 import { clear, go, h } from "./dom";
 import { LivePlayer } from "./live";
 import { mountMapExtras } from "./mapextras";
@@ -255,6 +256,7 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
             h("button", { onclick: () => go("exports", { camera: id }) }, "Export…"),
             maskButton(id),
           ),
+          diagnosticsSection(id),
         );
       })
       .catch((e) => {

@@ -265,7 +265,10 @@ class RtspClient:
 
     # responses -------------------------------------------------------------------------------------------------
     def _on_response(self, resp: Response) -> None:
-        method = self.pending.pop(int(resp.header("cseq", "0").strip() or 0), "")
+        cseq = resp.header("cseq", "0").strip()
+        if not cseq.isdigit():
+            raise RtspError(GapReason.BAD_STREAM, f"RTSP answer with a malformed CSeq {cseq[:32]!r}")
+        method = self.pending.pop(int(cseq), "")
         if method == "GET_PARAMETER" and resp.status not in (200, 401) and self.state == "playing":
             self.keepalive_method = "OPTIONS"  # refused: keep the session alive with what the camera does take
             self.quirks.add(RtspQuirk.NO_GET_PARAMETER)
