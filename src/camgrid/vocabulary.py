@@ -151,6 +151,7 @@ class AuditAction(StrEnum):
     CAMERAS_IMPORT = "cameras.import"
     CAMERA_UPDATE = "camera.update"
     CAMERA_MAINTENANCE = "camera.maintenance"
+    CAMERA_AUDIO_SET = "camera.audio"  # recording of a camera's sound switched on or off (docs/design/audio.md)
     CAMERAS_EXPORT_SECRETS = "cameras.export.secrets"
     CAMERA_PROBE = "camera.probe"  # a diagnostic session with the camera's credentials (no video released)
     USER_CREATE = "user.create"

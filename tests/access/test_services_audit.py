@@ -204,6 +204,9 @@ CASES: dict[str, Call] = {
     "camgrid.registry.service.set_camera_status": lambda w, s, a: registry.set_camera_status(
         session=s, audit=a, actor=ADMIN, camera_id="cam-b", status="disabled", now_ns=T0
     ),
+    "camgrid.registry.service.set_camera_audio": lambda w, s, a: registry.set_camera_audio(
+        session=s, audit=a, actor=ADMIN, camera_id="cam-a", enabled=True, now_ns=T0
+    ),
     "camgrid.registry.service.set_maintenance": lambda w, s, a: registry.set_maintenance(
         session=s, audit=a, actor=OP, camera_id="cam-a", on=True, note="lens replaced", now_ns=T0
     ),

@@ -39,6 +39,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/cameras/{camera_id}/timeline"): "playback",
     ("POST", "/api/cameras/{camera_id}/maintenance"): "cameras.maintenance",
     ("POST", "/api/cameras/{camera_id}/probe"): "cameras.probe",
+    ("PUT", "/api/cameras/{camera_id}/audio"): "cameras.audio",
     ("GET", "/api/segments/{segment_id}/media"): "playback",
     ("WS", "/api/live/{camera_id}"): "live",
     ("WS", "/api/events"): "map",

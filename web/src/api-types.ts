@@ -264,6 +264,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cameras/{camera_id}/audio": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Camera Audio
+         * @description Record the camera's sound too, or stop (admins only; off by default; audited first). 404 outside the
+         *     user's districts; 503 when the audit log cannot be written.
+         */
+        put: operations["camera_audio_api_cameras__camera_id__audio_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/cameras/{camera_id}/maintenance": {
         parameters: {
             query?: never;
@@ -1107,6 +1128,29 @@ export interface components {
              */
             pending_polygons: number[][][] | null;
         };
+        /**
+         * AudioIn
+         * @description Record a camera's sound too (``enabled``) or stop (docs/design/audio.md).
+         */
+        AudioIn: {
+            /** Enabled */
+            enabled: boolean;
+        };
+        /**
+         * AudioOut
+         * @description Whether a camera's sound is recorded, after the change (the recorder picks it up within seconds).
+         */
+        AudioOut: {
+            /** Camera */
+            camera: string;
+            /**
+             * Enabled
+             * @description Whether the camera's audio track is recorded
+             */
+            enabled: boolean;
+            /** Revision */
+            revision: number;
+        };
         /** AuditEntryOut */
         AuditEntryOut: {
             /**
@@ -1251,6 +1295,12 @@ export interface components {
         };
         /** CameraOut */
         CameraOut: {
+            /**
+             * Audio Enabled
+             * @description Its sound is recorded too (off by default: docs/design/audio.md)
+             * @default false
+             */
+            audio_enabled: boolean;
             /**
              * Codec
              * @description Codec of the newest recorded segment (h264, h265), none before
@@ -2877,6 +2927,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CameraOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    camera_audio_api_cameras__camera_id__audio_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                camera_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AudioIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AudioOut"];
                 };
             };
             /** @description Validation Error */

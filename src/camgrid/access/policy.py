@@ -35,6 +35,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "cameras.maintenance": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
     # A diagnostic session with the camera's login (no video released): whoever looks after the cameras.
     "cameras.probe": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
+    "cameras.audio": frozenset({Role.ADMIN}),  # record a camera's sound (forbidden by default in many cities)
     "registry.suggestions": frozenset({Role.SUPERVISOR, Role.ADMIN}),
     "users.manage": frozenset({Role.ADMIN}),  # users, roles, districts, passwords, tokens (within their districts)
 }

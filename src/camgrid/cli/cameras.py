@@ -88,6 +88,28 @@ def cameras_status(ctx: click.Context, camera_id: str, status: str) -> None:
         click.echo(f"{cam.id}: {cam.status} (revision {cam.revision})")
 
 
+@cameras.command("audio")
+@click.argument("camera_id")
+@click.argument("state", type=click.Choice(["on", "off"]))
+@click.pass_context
+def cameras_audio(ctx: click.Context, camera_id: str, state: str) -> None:
+    """Record CAMERA_ID's sound too (on) or stop (off). Off by default: many cities forbid recording sound.
+    Audited; the recorder picks the change up within seconds."""
+    settings = settings_from(ctx)
+    engine, factory = open_db(settings)
+    log = audit_log(settings, engine)
+    with refusals(), unit_of_work(factory) as session:
+        cam = service.set_camera_audio(
+            session=session,
+            audit=log,
+            actor=cli_actor(),
+            camera_id=camera_id,
+            enabled=state == "on",
+            now_ns=SystemClock().wall_ns(),
+        )
+        click.echo(f"{cam.id}: audio {'on' if cam.audio_enabled else 'off'} (revision {cam.revision})")
+
+
 @cameras.command("maintenance")
 @click.argument("camera_id")
 @click.option("--on/--off", "on", required=True, help="Take the camera out of service for repair, or put it back.")

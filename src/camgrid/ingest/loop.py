@@ -41,6 +41,7 @@ from camgrid.ingest.auth import Credentials
 from camgrid.ingest.loop_transports import TransportSteps, UdpKey
 from camgrid.ingest.rtsp import RtspClient, RtspError
 from camgrid.ingest.timing import Anchor
+from camgrid.media.audio import AudioFrame, AudioTrack
 from camgrid.media.rtp import AccessUnit
 from camgrid.vocabulary import GapReason, RtspTransport
 
@@ -66,6 +67,7 @@ class CameraSource:
     site: str = ""
     sub_url: str = field(default="", repr=False)  # the camera's substream, opened on demand for live walls
     transport: str = RtspTransport.AUTO  # auto | tcp | udp (auto: the recorder's default)
+    audio: bool = False  # record the camera's audio track (off by default: docs/design/audio.md)
 
     def __repr__(self) -> str:
         return f"CameraSource(id={self.id!r}, url={redact_url(self.url)!r}, username={self.username!r})"
@@ -86,6 +88,16 @@ class IngestSink(Protocol):
     def on_tick(self) -> None:
         """End of a batch: hand queued work on (called once per tick)."""
         ...
+
+
+class AudioSink(Protocol):
+    """A sink that also records audio (optional: sinks without these methods never get audio)."""
+
+    def on_audio_stream(self, camera_id: str, track: AudioTrack | None) -> None:
+        """The session's audio track (None: none), sent with ``on_stream``."""
+        ...
+
+    def on_audio_frame(self, camera_id: str, frame: AudioFrame, wall_ns: int, ext_ts: int, jump: bool) -> None: ...
 
 
 @dataclass
@@ -382,6 +394,7 @@ class IngestLoop(TransportSteps):
             bind_udp=lambda: self._bind_udp(sess),
             reorder_window=self.cfg.reorder_window,
             reorder_delay_s=self.cfg.reorder_delay_ms / 1000.0,
+            on_audio=self._audio_handler(sess) if src.audio else None,
         )
         sess.state = "handshake"
         sess.deadline = now + self.cfg.connect_timeout_s
@@ -475,11 +488,33 @@ class IngestLoop(TransportSteps):
                 sdp = sess.client.sdp if sess.client is not None else None
                 if sdp is not None:  # always set once media flows (PLAY follows DESCRIBE)
                     sink.on_stream(cid, sdp.codec, sdp.params)
+                audio_stream = getattr(sink, "on_audio_stream", None)
+                if audio_stream is not None and sess.client is not None:
+                    audio_stream(cid, sess.client.audio_track)
                 self._notify(cid, True, "", "", wall)
                 self._hint_siblings(sess)
             sink.on_access_unit(cid, au, ext, jump)
 
         return on_au
+
+    def _audio_handler(self, sess: _Session) -> Callable[[AudioFrame], None]:
+        """Audio frames, anchored to UTC like the pictures (their own anchor, on the audio's RTP clock)."""
+        anchor = Anchor()
+        on_frame = getattr(self.sink, "on_audio_frame", None)
+        cid = sess.source.id
+
+        def on_audio(frame: AudioFrame) -> None:
+            client = sess.client
+            track = client.audio_track if client is not None else None
+            if track is None or on_frame is None or not sess.up:
+                return  # before the first picture, the sink does not know the track yet
+            if anchor.clock_rate != track.clock_rate:
+                anchor.clock_rate = track.clock_rate
+                anchor.reset()
+            wall, ext, jump = anchor.place(frame.ts, sess.arrival_ns, late_ns=self.late_ns)
+            on_frame(cid, frame, wall, ext, jump)
+
+        return on_audio
 
     def _hint_siblings(self, sess: _Session) -> None:
         """A camera is back: its feeder or site probably is too, so retry its down neighbours soon (spread 1 s)."""

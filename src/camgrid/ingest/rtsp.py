@@ -17,6 +17,14 @@ from camgrid.ingest.auth import Credentials
 from camgrid.ingest.rtcp import ReceptionStats, parse_rtcp
 from camgrid.ingest.transport import parse_transport, resolve_base, rtp_info_seq
 from camgrid.ingest.udp import Reorder
+from camgrid.media.audio import (
+    AudioDepacketizeError,
+    AudioDepacketizer,
+    AudioFrame,
+    AudioTrack,
+    AudioUnsupported,
+    parse_audio_sdp,
+)
 from camgrid.media.nal import H264, H265
 from camgrid.media.rtp import AccessUnit, DepacketizeError, Depacketizer
 from camgrid.vocabulary import GapReason, RtspQuirk, RtspTransport
@@ -126,7 +134,10 @@ class RtspClient:
         bind_udp: Callable[[], tuple[int, int]] | None = None,
         reorder_window: int = 32,
         reorder_delay_s: float = 0.1,
+        on_audio: Callable[[AudioFrame], None] | None = None,
     ) -> None:
+        """``on_audio``: record the camera's audio track too (SET UP on channels 2-3 after the video); None: the
+        audio track is never set up (audio is off by default, docs/design/audio.md)."""
         self.url = url
         self.creds = credentials
         self.on_au = on_au
@@ -179,6 +190,12 @@ class RtspClient:
         self.stats = ReceptionStats()
         self._stats_from = 0
         self.own_ssrc = int.from_bytes(os.urandom(4), "big")
+        self.on_audio = on_audio
+        self.audio_track: AudioTrack | None = None
+        self.audio_dep: AudioDepacketizer | None = None
+        self.audio_channel = -1
+        self.audio_refused = ""  # why the camera's audio is not recorded although asked for
+        self.audio_errors = 0
 
     @property
     def lost(self) -> int:
@@ -278,6 +295,12 @@ class RtspClient:
             self.state = "describe"
             self._request("DESCRIBE", self.url, {"Accept": "application/sdp"})
             return
+        if resp.status != 200 and method == "SETUP" and self.state == "setup_audio":
+            self.audio_refused = f"the camera answered SETUP of its audio track with {resp.status}"
+            self.audio_track = None  # the video is recorded all the same
+            self.state = "play"
+            self._request("PLAY", self.url, {"Range": "npt=0.000-"})
+            return
         if method == "SETUP" and resp.status == 461:
             self._unsupported_transport()
             return
@@ -306,9 +329,13 @@ class RtspClient:
             if self.sdp.empty_fmtp:
                 self.quirks.add(RtspQuirk.EMPTY_FMTP)
             self.dep = Depacketizer(self.sdp.codec)
+            self._describe_audio(resp.body.decode("utf-8", "replace"), base)
             self._setup()
         elif method == "SETUP":
-            self._on_setup(resp)
+            if self.state == "setup_audio":
+                self._on_audio_setup(resp)
+            else:
+                self._on_setup(resp)
         elif method == "PLAY":
             self.state = "playing"
             if self.packets == 0 and self.sdp is not None:
@@ -356,6 +383,8 @@ class RtspClient:
                 punch = bytes([0x80, pt & 0x7F, 0, 0, 0, 0, 0, 0]) + self.own_ssrc.to_bytes(4, "big")
                 empty_rr = bytes([0x80, 201, 0, 1]) + self.own_ssrc.to_bytes(4, "big")
                 self.udp_out += [(0, punch), (1, empty_rr), (0, punch), (1, empty_rr)]
+        if self._setup_audio():
+            return
         self.state = "play"
         self._request("PLAY", self.url, {"Range": "npt=0.000-"})
 
@@ -560,6 +589,8 @@ class RtspClient:
                                 ready.clear()
                     elif ch == rtp_ch + 1:
                         self._rtcp(mv[pos + 4 : end])
+                    elif ch == self.audio_channel:
+                        self._audio_packet(bytes(buf[pos + 4 : end]))
                     pos = end
                 elif c == 0x52:  # 'R' of "RTSP/1.0"
                     self.packets = packets
@@ -583,6 +614,51 @@ class RtspClient:
             del buf[:pos]
         if len(buf) > self.max_frame_bytes:
             raise RtspError(GapReason.BAD_STREAM, "unframed data beyond the largest accepted frame")
+
+    # audio (docs/design/audio.md) ------------------------------------------------------------------------------
+    def _describe_audio(self, sdp_text: str, base: str) -> None:
+        if self.on_audio is None:
+            return
+        try:
+            self.audio_track = parse_audio_sdp(sdp_text, base)
+        except AudioUnsupported as exc:
+            self.audio_refused = str(exc)
+        if self.audio_track is None and not self.audio_refused:
+            self.audio_refused = "the camera's SDP has no audio track"
+
+    def _setup_audio(self) -> bool:
+        """After the video's SETUP: SET UP the audio track on channels 2-3 (True), or there is none to set up."""
+        track = self.audio_track
+        if track is None:
+            return False
+        if self.udp:
+            self.audio_refused = "audio is recorded over TCP interleaved only; this session uses UDP"
+            self.audio_track = None
+            return False
+        self.state = "setup_audio"
+        self._request("SETUP", track.control, {"Transport": "RTP/AVP/TCP;unicast;interleaved=2-3"})
+        return True
+
+    def _on_audio_setup(self, resp: Response) -> None:
+        """The audio's SETUP answered: its channel (the camera may pick others than 2-3), then PLAY."""
+        reply = parse_transport(resp.header("transport"))
+        self.audio_channel = reply.interleaved if reply.interleaved is not None else 2
+        if self.audio_track is not None:
+            self.audio_dep = AudioDepacketizer(self.audio_track)
+        self.state = "play"
+        self._request("PLAY", self.url, {"Range": "npt=0.000-"})
+
+    def _audio_packet(self, pkt: bytes) -> None:
+        dep, on_audio = self.audio_dep, self.on_audio
+        if dep is None or on_audio is None:
+            return
+        try:
+            frames = dep.push(pkt)
+        except AudioDepacketizeError:
+            self.audio_errors += 1  # broken audio never stops the video
+            return
+        for frame in frames:
+            on_audio(frame)
 
     @staticmethod
     def host_port(url: str) -> tuple[str, int]:

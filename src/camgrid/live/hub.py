@@ -13,7 +13,8 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
-from camgrid.media import fmp4
+from camgrid.media import fmp4, fmp4_audio
+from camgrid.media.audio import AAC, OPUS, AudioFrame, AudioTrack
 from camgrid.media.nal import H264, StreamInfo, codec_string, nal_type, param_set_type, parse_sps
 from camgrid.media.reorder import DecodeTimes
 from camgrid.media.rtp import AccessUnit, merge_continuation
@@ -49,6 +50,9 @@ class _Feed:
     dts: DecodeTimes = field(default_factory=DecodeTimes)  # B-frames: decode times and composition offsets
     hold: bool = False  # the camera sends a picture's slices as separate marked packets (live555): hold each one
     held: tuple[AccessUnit, int, bool] | None = None  # the picture held until the next one starts
+    audio: AudioTrack | None = None  # the sound sent with the pictures (AAC, Opus: what browsers play)
+    audio_anchor: tuple[int, int] | None = None  # (position in audio ticks from the origin, extended RTP time)
+    audio_end: int = 0
 
 
 SUB = "#sub"  # suffix of a substream's session id
@@ -79,6 +83,7 @@ class LiveHub:
         self._feeds: dict[str, _Feed] = {}  # ingest thread only
         self._epochs: dict[str, int] = {}  # bumped when a camera becomes watched: its feed starts afresh
         self._headers: dict[str, list[Message]] = {}  # last codec/origin/init per camera (event loop)
+        self._audio_tracks: dict[str, AudioTrack] = {}  # each session's playable audio track (ingest thread)
 
     # ingest thread ---------------------------------------------------------------------------------------------
     def tap(self, camera_id: str, au: AccessUnit, ext: int, jump: bool) -> None:
@@ -135,10 +140,12 @@ class LiveHub:
             feed.origin_ns, feed.origin_ext, feed.last_ext = au.arrival_ns, dts, dts
             sps = feed.params[param_set_type(feed.codec, "sps")]
             mime = f'video/mp4; codecs="{codec_string(feed.info, sps)}"'
+            init = fmp4.init_segment(feed.info, [feed.params[t] for t in sorted(feed.params)])
+            mime, init = self._with_audio(camera_id, feed, mime, init)
             header = [
                 json.dumps({"type": "codec", "mime": mime, "codec": feed.codec}),
                 json.dumps({"type": "origin", "wall_ms": feed.origin_ns // 1_000_000}),
-                fmp4.init_segment(feed.info, [feed.params[t] for t in sorted(feed.params)]),
+                init,
             ]
         else:
             dts = feed.dts.place(ext)
@@ -154,6 +161,44 @@ class LiveHub:
             [ext - dts],
         )
         self.loop.call_soon_threadsafe(self._dispatch, camera_id, header, frag, au.key)
+
+    # audio (ingest thread; docs/design/audio.md) ---------------------------------------------------------------
+    def audio_stream(self, camera_id: str, track: AudioTrack | None) -> None:
+        """A session's audio track: sent to viewers when browsers play it (AAC, Opus; never G.711)."""
+        if track is not None and track.codec in (AAC, OPUS):
+            self._audio_tracks[camera_id] = track
+        else:
+            self._audio_tracks.pop(camera_id, None)
+
+    def _with_audio(self, camera_id: str, feed: _Feed, mime: str, init: bytes) -> tuple[str, bytes]:
+        track = self._audio_tracks.get(camera_id)
+        feed.audio = track
+        feed.audio_anchor = None
+        feed.audio_end = 0
+        if track is None:
+            return mime, init
+        both = mime[:-1] + f',{fmp4_audio.audio_codec_string(track)}"'
+        return both, fmp4_audio.add_audio_to_init(init, track)
+
+    def audio_frame(self, camera_id: str, frame: AudioFrame, wall_ns: int, ext_ts: int, jump: bool) -> None:
+        """One audio frame to the viewers, placed by its UTC from the stream's origin, then by its RTP time."""
+        if camera_id not in self.watched:
+            return
+        feed = self._feeds.get(camera_id)
+        if feed is None or feed.audio is None or feed.origin_ext < 0 or feed.epoch != self._epochs.get(camera_id, 0):
+            return
+        if feed.audio_anchor is None or jump:
+            pos = (wall_ns - feed.origin_ns) * feed.audio.clock_rate // NS
+            if pos < 0:
+                return
+            feed.audio_anchor = (max(pos, feed.audio_end), ext_ts)
+        pos = feed.audio_anchor[0] + ext_ts - feed.audio_anchor[1]
+        if pos < feed.audio_end:
+            return
+        feed.audio_end = pos + frame.duration
+        feed.seq += 1
+        frag = fmp4_audio.audio_fragment(feed.seq, pos, [(frame.duration, len(frame.data))], [frame.data])
+        self.loop.call_soon_threadsafe(self._dispatch, camera_id, [], frag, False)
 
     def on_state(self, camera_id: str, up: bool, reason: str, at_ns: int) -> None:
         if up or camera_id not in self.watched:

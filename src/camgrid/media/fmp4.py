@@ -279,6 +279,14 @@ def init_bytes(data: bytes) -> bytes:
     return data[: boxes[1][2]]
 
 
+def _is_video_traf(data: bytes, start: int, end: int) -> bool:
+    """Whether a ``traf`` is of track 1, the video (a segment with audio has a second ``traf``, track 2)."""
+    for kind, s, _e in _iter_boxes(data, start + 8, end):
+        if kind == b"tfhd":
+            return bool(struct.unpack_from(">I", data, s + 12)[0] == 1)
+    return True
+
+
 def read_samples(data: bytes) -> list[Sample]:
     """Every sample of a camgrid segment file (whole fragments only), with its decode time and bytes."""
     out: list[Sample] = []
@@ -293,8 +301,8 @@ def read_samples(data: bytes) -> list[Sample]:
         entries: list[tuple[int, int, int, int]] = []
         data_offset = 0
         for k, s, e in _iter_boxes(data, start + 8, end):
-            if k != b"traf":
-                continue
+            if k != b"traf" or not _is_video_traf(data, s, e):
+                continue  # the audio track (media/fmp4_audio.py) is read by its own reader
             for k2, s2, _e2 in _iter_boxes(data, s + 8, e):
                 if k2 == b"tfdt":
                     version = data[s2 + 8]

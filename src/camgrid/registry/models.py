@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from camgrid.db.base import Base
@@ -68,6 +68,8 @@ class Camera(Base):
     recorder_node: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     updated_ns: Mapped[int] = mapped_column(BigInteger, default=0)
     revision: Mapped[int] = mapped_column(Integer, default=1)
+    # Record the camera's audio track too (off by default: many cities forbid it; docs/design/audio.md).
+    audio_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class CameraMaintenance(Base):

@@ -114,6 +114,7 @@ class CameraOut(BaseModel):
     transport: str = RtspTransport.AUTO
     status: str
     recorder_node: str | None = None
+    audio_enabled: bool = False  # its sound is recorded too (off unless switched on: docs/design/audio.md)
 
 
 class ImportSummary(BaseModel):

@@ -274,6 +274,25 @@ def set_camera_status(
     return cam
 
 
+@audited(AuditAction.CAMERA_AUDIO_SET)
+def set_camera_audio(
+    *, session: Session, audit: AuditWriter, actor: Actor, camera_id: str, enabled: bool, now_ns: int
+) -> Camera:
+    """Record a camera's sound too (``enabled``), or stop: off by default, since many cities forbid recording sound
+    without a reason; audited before the change (docs/design/audio.md). The recorder picks the change up at its
+    next registry reload and restarts the camera's session (the audio track is set up, or no longer). Asking for
+    the state the camera already has changes nothing and writes nothing."""
+    cam = camera_for(session=session, actor=actor, camera_id=camera_id)
+    if bool(cam.audio_enabled) == enabled:
+        return cam
+    write_first(audit, actor, AuditAction.CAMERA_AUDIO_SET, camera=cam.id, details={"audio": enabled})
+    cam.audio_enabled = enabled
+    cam.revision += 1
+    cam.updated_ns = now_ns
+    session.flush()
+    return cam
+
+
 class MaintenanceConflict(ValueError):
     """The camera is already in (or already out of) maintenance: the request would change nothing."""
 

@@ -27,6 +27,7 @@ from camgrid.db.engine import unit_of_work
 from camgrid.db.secrets import SecretBox, SecretsKeyError
 from camgrid.ingest.loop import ENDED_RECONFIGURED, ENDED_REMOVED, ENDED_STOPPED, CameraSource, IngestLoop
 from camgrid.media import fmp4
+from camgrid.media.audio import AudioFrame, AudioTrack
 from camgrid.media.rtp import AccessUnit, PictureJoiner
 from camgrid.registry.models import Camera
 from camgrid.registry.service import reveal
@@ -78,6 +79,7 @@ def camera_source(c: Camera, box: SecretBox) -> CameraSource | None:
         c.site_id,
         real.sub_rtsp_url,
         transport=c.transport,
+        audio=bool(c.audio_enabled),
     )
 
 
@@ -437,6 +439,22 @@ class Recorder(RecorderPorts):
         if cam.seg.cut_on_pause and cam.gap is None and cam.seg.last_end_ns is not None:
             # The camera paused too long for its last picture to stand for the time: stalled from its end.
             self._open_gap(cam, cam.seg.last_end_ns, GapReason.STALLED, self._pause_detail(cam))
+
+    def on_audio_stream(self, camera_id: str, track: AudioTrack | None) -> None:
+        """The session's audio track: recorded from its next segment on (docs/design/audio.md)."""
+        for tap in self._audio_taps:
+            self._tell([tap.audio_stream], camera_id, track)
+        cam = self._cams.get(camera_id)
+        src = self._sources.get(camera_id)
+        if cam is not None:
+            cam.seg.set_audio(track if src is not None and src.audio else None)
+
+    def on_audio_frame(self, camera_id: str, frame: AudioFrame, wall_ns: int, ext_ts: int, jump: bool) -> None:
+        for tap in self._audio_taps:
+            self._tell([tap.audio_frame], camera_id, frame, wall_ns, ext_ts, jump)
+        cam = self._cams.get(camera_id)
+        if cam is not None and not self._paused:
+            cam.seg.push_audio(frame, wall_ns, ext_ts, jump)
 
     def on_state(self, camera_id: str, up: bool, reason: str, detail: str, at_ns: int) -> None:
         self._tell(self._session_listeners, camera_id, up, reason, at_ns)

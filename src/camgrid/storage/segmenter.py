@@ -26,11 +26,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from camgrid.media import fmp4
+from camgrid.media import fmp4, fmp4_audio
+from camgrid.media.audio import AudioFrame, AudioTrack
 from camgrid.media.nal import H264, StreamInfo, nal_type, param_set_type, parse_sps
 from camgrid.media.reorder import DecodeTimes
 from camgrid.media.rtp import AccessUnit, merge_continuation
 from camgrid.storage.paths import segment_path
+from camgrid.storage.segmenter_audio import AudioLane
 
 log = logging.getLogger("camgrid.storage")
 NS = 1_000_000_000
@@ -106,6 +108,20 @@ class Segmenter:
         self.dropped_waiting_key = 0
         self.cut_on_pause = False  # the last segment ended because the camera paused (until the next one opens)
         self.pause_ns = 0  # how long that pause was
+        self.audio: AudioLane | None = None  # the camera's audio track, recorded from the next segment on
+
+    # audio (docs/design/audio.md) ------------------------------------------------------------------------------
+    def set_audio(self, track: AudioTrack | None) -> None:
+        """Record this audio track as the second track of segments opened from now on (None: video only)."""
+        if track is None:
+            self.audio = None
+        elif self.audio is None or self.audio.track != track:
+            self.audio = AudioLane(track)
+
+    def push_audio(self, frame: AudioFrame, wall_ns: int, ext: int, jump: bool) -> None:
+        """Take one audio frame at its anchored UTC ``wall_ns`` (dropped when no segment with audio is open)."""
+        if self.audio is not None and self.seg is not None:
+            self.audio.push(frame, wall_ns, ext, jump)
 
     # input -----------------------------------------------------------------------------------------------------
     def set_codec(self, codec: str, params: list[bytes]) -> None:
@@ -278,7 +294,14 @@ class Segmenter:
         seg = OpenSegment(f"{self.camera_id}:{start}", path, start, ext, self.codec)
         params = [self.params[t] for t in sorted(self.params)]
         self._seg_params = dict(self.params)
-        init = fmp4.init_segment(self.info, params)
+        audio = self.audio
+        init = (
+            fmp4.init_segment(self.info, params)
+            if audio is None
+            else fmp4_audio.init_segment_av(self.info, params, audio.track)
+        )
+        if audio is not None:
+            audio.open(start)
         seg.bytes = len(init)
         self.seg = seg
         self._frag_base = 0
@@ -304,6 +327,8 @@ class Segmenter:
         seg.frag_seq += 1
         ctos = self._ctos if any(self._ctos) else None
         data = fmp4.fragment_parts(seg.frag_seq, seg.duration, self._samples, self._payload, ctos)
+        if self.audio is not None:
+            data = self.audio.attach(data)
         seg.duration += self._frag_ticks
         seg.frames += len(self._samples)
         seg.bytes += sum(len(b) for b in data)
