@@ -51,12 +51,6 @@ def test_live555_with_a_marker_per_picture_is_picture_exact(results: dict[str, R
     assert result.comparison is not None and result.comparison.matched >= 2 * SEGMENT_SECONDS * 25
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 14: live555's discrete framer sets the RTP marker after every slice; media/rtp.py ends a picture at "
-    "every marker, so each picture is stored as two samples (the pictures helper's fix groups pictures by RTP "
-    "timestamp and slice headers)",
-)
 def test_live555_marker_after_every_slice_is_picture_exact(results: dict[str, Result]) -> None:
     result = results["live555-discrete-two-slices"]
     assert result.exact, result.summary

@@ -168,3 +168,30 @@ def test_h265_slice_segments_after_a_marker_are_continuations() -> None:
     dep.ready.clear()
     dep.push(rtp_header(2, 1000, 7, True) + first)  # the same timestamp, a first segment: a new picture
     assert not dep.ready[0].continuation
+
+
+@given(st.sampled_from([H264, H265]).flatmap(lambda c: st.tuples(st.just(c), aus_strategy(c))), st.booleans())
+@settings(max_examples=100, deadline=None)
+def test_annexb_start_codes_in_single_nal_payloads_are_taken_off(
+    case: tuple[str, list[list[bytes]]], four: bool
+) -> None:
+    """V380 cameras put an Annex B start code in front of single NAL unit payloads (retina#68): the stored picture
+    is the same as from a well-behaved camera."""
+    codec, raw = case
+    aus = [[n.replace(b"\x00", b"\x01") for n in au] for au in raw]  # emulation prevention: no start code inside
+    code = b"\x00\x00\x00\x01" if four else b"\x00\x00\x01"
+    dep = Depacketizer(codec)
+    dep.expect_seq(0)
+    seq = 0
+    out = []
+    for i, au in enumerate(aus):
+        payloads = packetize(codec, au, mtu=600)
+        for j, payload in enumerate(payloads):
+            single = len(payload) == len(au[0]) or payload in au
+            body = code + payload if single else payload
+            dep.push(rtp_header(seq, 1000 + i * 3600, 7, j == len(payloads) - 1) + body)
+            seq += 1
+        out.extend(dep.ready)
+        dep.ready.clear()
+    expected, _ = send(codec, aus)
+    assert [bytes(a.data) for a in out] == expected

@@ -279,6 +279,16 @@ class Depacketizer:
             self._ts = ts
         au = self._au
         first = mv[off]
+        if (
+            first == 0
+            and end - off > 4
+            and mv[off + 1] == 0
+            and (mv[off + 2] == 1 or mv[off + 2 : off + 4] == b"\x00\x01")
+        ):
+            self._annexb(mv, off, end)  # V380: a start code in front of single NAL units (retina#68)
+            if marker:
+                self._finish()
+            return
         if first & 0x80:
             raise DepacketizeError("forbidden bit set in a NAL unit header")
         if self.h264:
@@ -344,6 +354,28 @@ class Depacketizer:
             self._vcl = True
             if is_keyframe_nal(self.codec, t):
                 self._key = True
+
+    def _annexb(self, mv: memoryview, off: int, end: int) -> None:
+        """A payload in Annex B form (start codes, one or more NAL units): each unit is taken as a single NAL unit.
+        Off the hot path: only cameras that send it (V380) pay for the search."""
+        data = bytes(mv[off:end])
+        starts = []
+        i = data.find(b"\x00\x00\x01")
+        while i >= 0:
+            starts.append(i + 3)
+            i = data.find(b"\x00\x00\x01", i + 3)
+        for k, begin in enumerate(starts):
+            stop = len(data)
+            if k + 1 < len(starts):
+                stop = starts[k + 1] - 3
+                while stop > begin and data[stop - 1] == 0:
+                    stop -= 1  # the zero of a four-byte start code (or trailing zeros) belongs to no NAL unit
+            if stop - begin < (1 if self.h264 else 2) or data[begin] & 0x80:
+                raise DepacketizeError("bad Annex B NAL unit in an RTP payload")
+            t = (data[begin] & 0x1F) if self.h264 else (data[begin] >> 1) & 0x3F
+            if (self.h264 and not 1 <= t <= 23) or (not self.h264 and t >= 48):
+                raise DepacketizeError(f"unsupported NAL unit type {t} after an Annex B start code")
+            self._single(memoryview(data), begin, stop, t)
 
     def _aggregate(self, mv: memoryview, i: int, end: int) -> None:
         while i + 2 <= end:
