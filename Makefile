@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMPS := .make
-APT_PACKAGES := ffmpeg fonts-dejavu-core python3-venv ca-certificates chromium postgresql nats-server fonts-lohit-deva slapd ldap-utils
+APT_PACKAGES := ffmpeg fonts-dejavu-core python3-venv ca-certificates chromium postgresql nats-server fonts-lohit-deva slapd ldap-utils strace
 CAMERAS ?= 32
 export CAMGRID_HOME ?= $(CURDIR)/var
 

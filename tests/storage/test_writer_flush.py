@@ -244,3 +244,25 @@ def test_metrics_count_write_calls_and_flushes(tmp_path: Path) -> None:
     assert "camgrid_recorder_flushes_total 1\n" in text  # one syncfs for the one filesystem
     assert "# TYPE camgrid_recorder_flush_seconds_total counter" in text
     assert "camgrid_recorder_unflushed_seconds 0\n" in text
+
+
+def test_a_new_file_s_init_goes_down_with_its_first_fragment(tmp_path: Path) -> None:
+    clock = FakeClock()
+    w = make(clock)
+    closed: list[int] = []
+    w.start()
+    try:
+        w.open("a:1", tmp_path / "a.mp4", b"INIT")
+        w.open("b:1", tmp_path / "b.mp4", b"INIT")  # closed before any fragment: its init is still written
+        w.submit()
+        settle(w)
+        assert w.write_calls == 0
+        w.append("a:1", [b"frag"])
+        w.close("b:1", closed.append)
+        w.submit()
+        settle(w)
+        assert w.write_calls == 2
+    finally:
+        w.stop()
+    assert (tmp_path / "a.mp4").read_bytes() == b"INITfrag" and (tmp_path / "b.mp4").read_bytes() == b"INIT"
+    assert closed == [4]

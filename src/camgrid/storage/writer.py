@@ -6,14 +6,14 @@ schedule (``collect_interval_s``). Waking the writer per fragment or per tick co
 than writing the bytes.
 
 Write pattern (what decides how many cameras a hard disk holds, docs/design/packet-path.md "Hard disks"): all the
-fragments of one file collected together go down in one ``writev()`` (a fragment every ``fragment_seconds``, so
-about one write per camera per second; more fragments per call when the writer fell behind, so the slower the disk,
-the bigger the writes), and durability is grouped: every ``fsync_interval_s`` one ``syncfs()`` per filesystem
-(``st_dev``) holding dirty files, not one ``fdatasync`` per file. A power cut still loses at most about
-``fsync_interval_s`` plus one collection of what was handed over. Where ``syncfs`` is missing or fails, or with
-``group_flush=False``, each dirty file is ``fdatasync``-ed instead (and the directories of new files ``fsync``-ed
-once each). A closed file keeps its descriptor until the next flush, and its ``done`` callback runs only then: the
-index never calls a segment closed before its bytes are durable.
+fragments of one file collected together go down in one ``writev()``, a new file's init with its first fragment (a
+fragment every ``fragment_seconds``, so about one write per camera per second; more fragments per call when the
+writer fell behind, so the slower the disk, the bigger the writes), and durability is grouped: every
+``fsync_interval_s`` one ``syncfs()`` per filesystem (``st_dev``) holding dirty files, not one ``fdatasync`` per
+file. A power cut still loses at most about ``fsync_interval_s`` plus one collection of what was handed over. Where
+``syncfs`` is missing or fails, or with ``group_flush=False``, each dirty file is ``fdatasync``-ed instead (and the
+directories of new files ``fsync``-ed once each). A closed file keeps its descriptor until the next flush, and its
+``done`` callback runs only then: the index never calls a segment closed before its bytes are durable.
 
 A full disk (ENOSPC) or any other write error is reported back instead of raised, and the file is cut back to its
 last whole fragment. Any other exception on one file (a bug) fails that file only: it is reported through
@@ -49,6 +49,7 @@ class _Open:
     dirty: bool = False
     failed: bool = False
     new_entry: bool = False  # its directory entry is not yet durable
+    head: bytes = b""  # the init, written with the first fragment (a file without one is of no use anyway)
 
 
 def _load_syncfs() -> Callable[[int], int] | None:
@@ -226,8 +227,7 @@ class DiskWriter:
             try:
                 if op == "open":
                     path, init = arg  # type: ignore[misc]
-                    if self._open(key, path, init):  # type: ignore[has-type]
-                        pending[key] = [[init]]  # type: ignore[has-type]
+                    self._open(key, path, init)  # type: ignore[has-type]
                 else:
                     self._close(key, arg)  # type: ignore[arg-type]
             except Exception as exc:  # never let one bad file stop the writer
@@ -248,8 +248,8 @@ class DiskWriter:
             except Exception:
                 log.exception("disk writer: reporting the failure of %s failed", key.split(":", 1)[0])
 
-    def _open(self, key: str, path: Path, init: bytes) -> bool:
-        """Create the file; its init goes down with the first fragments. False (reported) if it cannot be made."""
+    def _open(self, key: str, path: Path, init: bytes) -> None:
+        """Create the file; its init goes down with the first fragments (or at the close)."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
@@ -257,12 +257,15 @@ class DiskWriter:
             self._files[key] = _Open(-1, path, failed=True)
             self.bytes_written += len(init)
             self.on_error(key, os.strerror(exc.errno or 0), 0)
-            return False
-        self._files[key] = _Open(fd, path, dev=os.fstat(fd).st_dev, new_entry=True)
-        return True
+            return
+        self._files[key] = _Open(fd, path, dev=os.fstat(fd).st_dev, new_entry=True, head=init)
 
     def _write_pending(self, key: str, frags: list[Buffers]) -> None:
         f = self._files.get(key)
+        if f is not None and f.head:
+            frags, f.head = [[f.head], *frags], b""
+        if not frags:
+            return
         if f is None or f.failed:
             self.bytes_written += sum(len(b) for data in frags for b in data)
             return
@@ -314,6 +317,7 @@ class DiskWriter:
             self._unflushed_since = self._monotonic()
 
     def _close(self, key: str, done: Done) -> None:
+        self._write_pending(key, [])  # a file closed before its first fragment still gets its init
         f = self._files.pop(key, None)
         if f is None or f.fd < 0:
             if done is not None:
