@@ -4,7 +4,8 @@ Both record N cameras (720p, 25 fps, 2 Mbit/s, keyframe every 2 s, H.264) served
 machine, one after the other, for the same window. CPU is utime+stime of the recorder's processes only (not the
 simulator) over the window, as a fraction of one core per camera; memory is PSS (``/proc/PID/smaps_rollup``), MB
 per camera, the mean of samples taken during the window. ``lost_s`` is the video the simulator sent in the window
-that camgrid did not store, summed over cameras.
+that camgrid did not store, summed over cameras; the gaps camgrid wrote in the window (seconds per reason) and the
+simulator's own CPU are printed beside it, so that a loss says whose it was. ffmpeg's figures are per ffmpeg that ran.
 
 The write pattern a hard disk sees (docs/design/packet-path.md, "Hard disks"), counted outside camgrid: after the
 CPU window, ``strace -f`` is attached to the recorder for ``--strace-window`` seconds (not during the CPU window:
@@ -235,6 +236,7 @@ def main() -> None:
         procs.append(rec)
         time.sleep(args.warmup)
         m0, d0 = scrape(metrics_port, home), diskstats(home)
+        sim_c0 = cpu_seconds([sim.pid])
         cg_cpu, cg_pss, w0, w1 = measure([rec.pid], args.window)
         m1, d1 = scrape(metrics_port, home), diskstats(home)
         if d0 is not None and d1 is not None:
@@ -250,13 +252,29 @@ def main() -> None:
         rec.wait(60)
         stats = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{control}/stats", timeout=10).read())
         db = sqlite3.connect(home / "camgrid.db")
-        lost = 0
+        lost = lost_cams = 0
         for cam, st in stats.items():
             sent = [(s, e) for s, e in st["intervals"]]
             rows = db.execute("select start_ns, end_ns from segments where camera_id = ?", (cam,)).fetchall()
-            lost += max(0, overlap(sent, w0, w1) - overlap(rows, w0, w1))
+            missing = max(0, overlap(sent, w0, w1) - overlap(rows, w0, w1))
+            lost += missing
+            lost_cams += 1 if missing else 0
+        # Why: the gaps camgrid wrote in the window, seconds per reason (and a detail seen), to report loss honestly.
+        why: dict[str, list[float | str]] = {}
+        for reason, detail, s, e in db.execute("select reason, detail, start_ns, end_ns from gaps"):
+            inside = overlap([(s, e if e is not None else w1)], w0, w1)
+            if inside:
+                entry = why.setdefault(reason, [0.0, detail])
+                entry[0] = float(entry[0]) + inside / NS
         db.close()
         lost_s = lost / NS
+        sim_cpu = (cpu_seconds([sim.pid]) - sim_c0) / max(1e-9, (w1 - w0) / NS)
+        print(
+            f"camgrid lost {lost_s:.2f} s on {lost_cams} of {n} cameras in the window; simulator used "
+            f"{sim_cpu:.2f} cores meanwhile (this machine has {os.cpu_count()}); gaps in the window: "
+            + (", ".join(f"{r} {v[0]:.1f} s ({str(v[1])[:80]!r})" for r, v in sorted(why.items())) or "none"),
+            flush=True,
+        )
 
         # ffmpeg, one per camera (as Frigate records) ------------------------------------------------------------
         if args.no_ffmpeg:
@@ -296,6 +314,7 @@ def main() -> None:
         if len(alive) != n:
             print(f"warning: only {len(alive)} of {n} ffmpeg processes are running", flush=True)
         ff_cpu, ff_pss, _, _ = measure(alive, args.window)
+        ff_n = max(1, len(alive))
         for p in ff_procs:
             p.send_signal(signal.SIGINT)
         for p in ff_procs:
@@ -317,7 +336,7 @@ def main() -> None:
         else:
             print(f"kept {work}")
 
-    report(args, n, cg_cpu, cg_pss, ff_cpu, ff_pss, lost_s, m0, m1, traced)
+    report(args, n, cg_cpu, cg_pss, ff_cpu, ff_pss, lost_s, m0, m1, traced, ff_n)
 
 
 def report(
@@ -331,14 +350,17 @@ def report(
     m0: dict[str, float],
     m1: dict[str, float],
     traced: dict[str, float] | None,
+    ff_n: int = 0,
 ) -> None:
     window = args.window
     camgrid_cpu = cg_cpu / window / n
     camgrid_pss = cg_pss / n
     print(f"camgrid: {cg_cpu:.2f} CPU-s over {window:.0f} s, {cg_pss:.1f} MB PSS in all", flush=True)
     if ff_cpu is not None and ff_pss is not None:
-        ffmpeg_cpu, ffmpeg_pss = ff_cpu / window / n, ff_pss / n
-        print(f"ffmpeg x{n}: {ff_cpu:.2f} CPU-s over {window:.0f} s, {ff_pss:.1f} MB PSS in all", flush=True)
+        ffmpeg_cpu, ffmpeg_pss = ff_cpu / window / ff_n, ff_pss / ff_n  # per ffmpeg that ran
+        print(
+            f"ffmpeg x{ff_n} (of {n}): {ff_cpu:.2f} CPU-s over {window:.0f} s, {ff_pss:.1f} MB PSS in all", flush=True
+        )
         ff = (
             f"ffmpeg_cpu={ffmpeg_cpu:.5f} cpu_ratio={camgrid_cpu / ffmpeg_cpu:.3f} camgrid_pss_mb={camgrid_pss:.2f} "
             f"ffmpeg_pss_mb={ffmpeg_pss:.2f} pss_ratio={camgrid_pss / ffmpeg_pss:.3f}"
