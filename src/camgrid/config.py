@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from camgrid.vocabulary import Role
+from camgrid.vocabulary import Role, RtspTransport
 
 log = logging.getLogger("camgrid.config")
 CONFIG_NAME = "camgrid.toml"
@@ -74,6 +74,39 @@ class RecorderConfig(_Section):
         le=64_000_000,
         description="Largest access unit accepted before a camera is cut",
     )
+    transport: RtspTransport = Field(
+        RtspTransport.AUTO,
+        description="How media travels for cameras whose own transport is auto: auto (TCP interleaved, UDP after "
+        "a 461 answer), tcp or udp",
+    )
+    rtcp_interval_s: float = Field(5.0, ge=1.0, le=60.0, description="RTCP receiver reports this often")
+    reorder_window: int = Field(32, ge=1, le=1024, description="UDP: packets held ahead of a hole before it is lost")
+    reorder_delay_ms: int = Field(100, ge=0, le=2000, description="UDP: longest wait for a packet out of order")
+    rtsps_verify: bool = Field(
+        True,
+        description="rtsps://: verify the camera's certificate (system CAs and rtsps_ca_file); false accepts any "
+        "certificate (encrypted, not authenticated: for a lab only)",
+    )
+    rtsps_ca_file: str = Field(
+        "", max_length=4096, description="rtsps://: a PEM bundle of the CAs that signed the cameras' certificates"
+    )
+    rtsps_pins: dict[str, str] = Field(
+        default_factory=dict,
+        description="rtsps://: camera id -> SHA-256 fingerprint (hex) of its certificate, accepted even when "
+        "self-signed (the usual camera); any other certificate is refused",
+    )
+
+    @field_validator("rtsps_pins")
+    @classmethod
+    def _pins(cls, pins: dict[str, str]) -> dict[str, str]:
+        out = {}
+        for camera, text in pins.items():
+            hexed = text.lower().removeprefix("sha256:").replace(":", "").strip()
+            if not re.fullmatch(r"[0-9a-f]{64}", hexed):
+                raise ValueError(f"rtsps_pins[{camera!r}] is not a SHA-256 fingerprint (64 hex digits)")
+            out[camera] = hexed
+        return out
+
     fsync_interval_s: float = Field(
         1.0, ge=0.0, le=60.0, description="Make written segments durable this often (one syncfs per filesystem)"
     )
@@ -107,6 +140,8 @@ class SimConfig(_Section):
     gop_seconds: float = Field(2.0, ge=0.2, le=10.0, description="Keyframe interval")
     clip_seconds: float = Field(8.0, ge=1.0, le=60.0, description="Length of each encoded loop")
     h265_every: int = Field(8, ge=0, le=1000, description="Every Nth camera uses H.265 (0 = none)")
+    shared_clip: bool = Field(False, description="Every camera sends the same clip (benchmarks: one encode, one loop)")
+    tick_ms: int = Field(10, ge=5, le=500, description="How often each session sends what is due, in one write")
     cache_dir: str = Field(
         "", max_length=1000, description="Where encoded clips are kept (default $CAMGRID_HOME/cache/clips)"
     )
@@ -270,6 +305,16 @@ class ApiConfig(_Section):
         ge=60.0,
         le=366 * 86_400.0,
         description="A user's address stays known this long after a successful login from it",
+    )
+
+    probe_min_interval_s: float = Field(
+        10.0,
+        ge=0.0,
+        le=3600.0,
+        description="A user may start one camera probe per this many seconds (POST /api/cameras/{id}/probe, else 429)",
+    )
+    probe_max_running: int = Field(
+        4, ge=1, le=64, description="Camera probes running at once in this server (each holds a thread; else 409)"
     )
 
     @field_validator("trusted_proxies", mode="before")

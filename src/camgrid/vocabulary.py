@@ -28,6 +28,32 @@ class GapReason(StrEnum):
     INTERNAL_ERROR = "internal_error"  # camgrid itself failed on this camera's data (a bug, logged with a traceback)
 
 
+class RtspTransport(StrEnum):
+    """How a camera's media travels (the registry's ``cameras.transport`` and ``recorder.transport``)."""
+
+    AUTO = "auto"  # RTP interleaved in the RTSP connection; RTP over UDP when the camera answers 461 to that
+    TCP = "tcp"  # interleaved only
+    UDP = "udp"  # RTP over UDP only
+
+
+class RtspQuirk(StrEnum):
+    """Ways a camera departs from RTSP/RTP that the recorder noticed and worked around (``RtspClient.quirks``,
+    shown by the probe). docs/design/packet-path.md, "Transports"."""
+
+    NO_GET_PARAMETER = "no_get_parameter"  # GET_PARAMETER not listed in Public, or refused: OPTIONS keeps alive
+    BOGUS_RTP_INFO = "bogus_rtp_info"  # RTP-Info's seq disagrees with the first packet (Hikvision, Tapo)
+    DATA_BEFORE_PLAY = "data_before_play"  # RTP/RTCP arrived before the PLAY reply (Reolink)
+    STRAY_SSRC = "stray_ssrc"  # packets of another SSRC (an old session's, Reolink): dropped
+    SSRC_CHANGED = "ssrc_changed"  # the camera's SSRC changed for good: followed
+    STRAY_PAYLOAD_TYPE = "stray_payload_type"  # packets whose PT is not the SDP's video PT (Geovision): dropped
+    PAYLOAD_TYPE_CHANGED = "payload_type_changed"  # only another PT comes: the SDP named the wrong one, followed
+    EMPTY_FMTP = "empty_fmtp"  # ``a=fmtp:96`` with no parameters (Ubiquiti)
+    CONTENT_BASE_NO_SCHEME = "content_base_no_scheme"  # ``Content-Base: host/path`` (Anjvision)
+    ODD_TRANSPORT_SSRC = "odd_transport_ssrc"  # ssrc= with < 8 hex digits, spaces or decimal (Dahua, Rubetek)
+    STALE_SESSION = "stale_session"  # SETUP answered 454/455 (live555 after a reconnect): set up again
+    UDP_ONLY = "udp_only"  # SETUP answered 461 to TCP interleaved: recorded over UDP
+
+
 # Reasons the camera (or its path to us) is to blame, by the group the reports and the health engine use.
 CAMERA_REASONS = frozenset(
     {
@@ -125,7 +151,9 @@ class AuditAction(StrEnum):
     CAMERAS_IMPORT = "cameras.import"
     CAMERA_UPDATE = "camera.update"
     CAMERA_MAINTENANCE = "camera.maintenance"
+    CAMERA_AUDIO_SET = "camera.audio"  # recording of a camera's sound switched on or off (docs/design/audio.md)
     CAMERAS_EXPORT_SECRETS = "cameras.export.secrets"
+    CAMERA_PROBE = "camera.probe"  # a diagnostic session with the camera's credentials (no video released)
     USER_CREATE = "user.create"
     USER_UPDATE = "user.update"
     USER_DISABLE = "user.disable"

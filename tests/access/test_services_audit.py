@@ -29,6 +29,7 @@ from camgrid.auditing import Actor, AuditError, AuditWriter, audit_action
 from camgrid.db.secrets import SecretBox
 from camgrid.exports import service as exports
 from camgrid.health import service as health
+from camgrid.ingest import service as ingest
 from camgrid.privacy import service as masks
 from camgrid.registry import service as registry
 from camgrid.storage import holds
@@ -203,8 +204,14 @@ CASES: dict[str, Call] = {
     "camgrid.registry.service.set_camera_status": lambda w, s, a: registry.set_camera_status(
         session=s, audit=a, actor=ADMIN, camera_id="cam-b", status="disabled", now_ns=T0
     ),
+    "camgrid.registry.service.set_camera_audio": lambda w, s, a: registry.set_camera_audio(
+        session=s, audit=a, actor=ADMIN, camera_id="cam-a", enabled=True, now_ns=T0
+    ),
     "camgrid.registry.service.set_maintenance": lambda w, s, a: registry.set_maintenance(
         session=s, audit=a, actor=OP, camera_id="cam-a", on=True, note="lens replaced", now_ns=T0
+    ),
+    "camgrid.ingest.service.open_probe": lambda w, s, a: ingest.open_probe(
+        session=s, audit=a, actor=OP, box=SecretBox(w.home / "secrets.key"), camera_id="cam-a", seconds=5.0
     ),
     "camgrid.privacy.service.set_mask": lambda w, s, a: masks.set_mask(
         session=s, audit=a, actor=ADMIN, camera_id="cam-a", polygons=QUARTER[:1] * 2, now_ns=T0
@@ -319,5 +326,5 @@ def test_refused_entry_means_nothing_happens(name: str, world: World) -> None:
     assert world.log.size == size + 1, f"{name} wrote {world.log.size - size} entries"
     entry = json.loads(world.log.entry_data(size))
     assert entry["action"] == audit_action(fn)
-    releases = ("download_export", "export_rows_with_secrets")  # hand something out, change nothing
+    releases = ("download_export", "export_rows_with_secrets", "open_probe")  # hand something out, change nothing
     assert world.snapshot() != before or name.endswith(releases), f"{name} changed nothing"

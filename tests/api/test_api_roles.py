@@ -38,6 +38,8 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/cameras/{camera_id}"): "map",
     ("GET", "/api/cameras/{camera_id}/timeline"): "playback",
     ("POST", "/api/cameras/{camera_id}/maintenance"): "cameras.maintenance",
+    ("POST", "/api/cameras/{camera_id}/probe"): "cameras.probe",
+    ("PUT", "/api/cameras/{camera_id}/audio"): "cameras.audio",
     ("GET", "/api/segments/{segment_id}/media"): "playback",
     ("WS", "/api/live/{camera_id}"): "live",
     ("WS", "/api/events"): "map",
@@ -195,5 +197,6 @@ def test_outside_a_users_districts_nothing_exists(client: TestClient) -> None:
     assert [d["id"] for d in client.get("/api/districts").json()] == ["D-01"]
     r = client.post("/api/exports", json={"camera": "cam-b", "from_ms": 0, "to_ms": 1000, "reason": "curious"})
     assert r.status_code == 404
+    assert client.post("/api/cameras/cam-b/probe", json={"seconds": 1}).status_code == 404
     _login(client, "operator")
     assert client.get("/api/cameras/cam-b").status_code == 200

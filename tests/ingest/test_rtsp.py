@@ -94,24 +94,46 @@ def _playing() -> RtspClient:
     return c
 
 
-@pytest.mark.parametrize("status", [b"501 Not Implemented", b"405 Method Not Allowed", b"400 Bad Request"])
-def test_a_camera_that_refuses_get_parameter_is_kept_alive_with_options(status: bytes) -> None:
-    """Many RTSP servers answer GET_PARAMETER with 501: the session timed out every few seconds (issue 14). The
-    keepalive turns to OPTIONS with the session, at once and from then on; the session is not given up."""
+def _options_answer(c: RtspClient, cseq: int, public: bytes) -> None:
+    c.feed(b"RTSP/1.0 200 OK\r\nCSeq: %d\r\nPublic: %s\r\n\r\n" % (cseq, public))
+
+
+def test_the_first_keepalive_is_options_and_its_public_header_decides() -> None:
+    """OPTIONS first (every server takes it); GET_PARAMETER only when the server's Public lists it."""
     c = _playing()
+    c.keepalive()
+    assert c.outbox[-1].startswith(b"OPTIONS ") and b"Session: 4242" in c.outbox[-1]
+    _options_answer(c, 4, b"OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN")
+    c.keepalive()
+    assert c.outbox[-1].startswith(b"OPTIONS ")
+    assert "no_get_parameter" in c.quirks
+
+
+def test_a_camera_that_lists_get_parameter_is_kept_alive_with_it() -> None:
+    c = _playing()
+    c.keepalive()
+    _options_answer(c, 4, b"OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN, GET_PARAMETER, SET_PARAMETER")
     c.keepalive()
     assert c.outbox[-1].startswith(b"GET_PARAMETER ") and b"Session: 4242" in c.outbox[-1]
-    c.feed(b"RTSP/1.0 " + status + b"\r\nCSeq: 4\r\n\r\n")
-    assert c.state == "playing"
-    assert c.outbox[-1].startswith(b"OPTIONS ") and b"Session: 4242" in c.outbox[-1]
-    c.feed(b"RTSP/1.0 200 OK\r\nCSeq: 5\r\nPublic: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN\r\n\r\n")
-    c.keepalive()
-    assert c.outbox[-1].startswith(b"OPTIONS ") and b"Session: 4242" in c.outbox[-1]
-
-
-def test_a_camera_that_takes_get_parameter_keeps_it() -> None:
-    c = _playing()
-    c.keepalive()
-    c.feed(b"RTSP/1.0 200 OK\r\nCSeq: 4\r\nSession: 4242\r\n\r\n")
+    c.feed(b"RTSP/1.0 200 OK\r\nCSeq: 5\r\nSession: 4242\r\n\r\n")
     c.keepalive()
     assert c.outbox[-1].startswith(b"GET_PARAMETER ")
+    assert not c.quirks
+
+
+@pytest.mark.parametrize("status", [b"501 Not Implemented", b"405 Method Not Allowed", b"400 Bad Request"])
+def test_a_camera_that_refuses_get_parameter_is_kept_alive_with_options(status: bytes) -> None:
+    """Many RTSP servers answer GET_PARAMETER with 501, some even while listing it in Public: the session timed out
+    every few seconds (issue 14). The keepalive turns to OPTIONS with the session, at once and from then on; the
+    session is not given up."""
+    c = _playing()
+    c.keepalive()
+    _options_answer(c, 4, b"OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN, GET_PARAMETER")
+    c.keepalive()
+    assert c.outbox[-1].startswith(b"GET_PARAMETER ") and b"Session: 4242" in c.outbox[-1]
+    c.feed(b"RTSP/1.0 " + status + b"\r\nCSeq: 5\r\n\r\n")
+    assert c.state == "playing"
+    assert c.outbox[-1].startswith(b"OPTIONS ") and b"Session: 4242" in c.outbox[-1]
+    c.feed(b"RTSP/1.0 200 OK\r\nCSeq: 6\r\n\r\n")
+    c.keepalive()
+    assert c.outbox[-1].startswith(b"OPTIONS ") and b"Session: 4242" in c.outbox[-1]

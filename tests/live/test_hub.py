@@ -171,3 +171,76 @@ def test_a_viewer_leaving_does_not_disturb_another(rig: Rig) -> None:
     rig.gop(10)
     assert kinds(rig.got["b"]) == ["codec", "origin", "init"] + ["frag"] * 20
     assert len(rig.hub.viewers["cam"]) == 1
+
+
+def test_a_camera_splitting_pictures_into_marked_slices_is_held_and_merged(rig: Rig) -> None:
+    """live555: every slice comes as its own access unit. Once seen, the hub holds each picture until the next one
+    starts and appends its slices: one fragment per picture, each sample the whole picture; viewers restart at a
+    keyframe so nothing half-drawn stays on screen."""
+    from camgrid.media import fmp4
+    from camgrid.media.rtp import sample_nals
+
+    rig.join("a")
+    second = bytes([0x41, 0x16, 0x00])  # a further slice: first_mb_in_slice != 0
+
+    def sliced(key: bool) -> None:
+        rig.picture(key=key)
+        cont = AccessUnit(rig.n * STEP, len(second).to_bytes(4, "big") + second, False, continuation=True, part=1)
+        cont.arrival_ns = T0 + rig.n * NS // 25
+        rig.hub.tap("cam", cont, rig.n * STEP, False)
+
+    for i in range(50):
+        sliced(i % 25 == 0)
+    rig.settle()
+    msgs = rig.got["a"]
+    k = kinds(msgs)
+    assert k.count("init") == 2, "restarted at the keyframe after the first split picture"
+    last_init = max(i for i, x in enumerate(k) if x == "init")
+    init = msgs[last_init]
+    assert isinstance(init, bytes)
+    frags = [m for m in msgs[last_init + 1 :] if isinstance(m, bytes)]
+    assert len(frags) == 24, "one fragment per picture (the last is still held)"
+    for frag in frags:
+        (sample,) = fmp4.read_samples(init + frag)
+        assert len(sample_nals(sample.data)) == 2, "the whole picture: both slices"
+
+
+def test_b_frames_go_live_with_increasing_decode_times_and_composition_offsets(rig: Rig) -> None:
+    """RTP timestamps of a B-frame stream come out of order (I0 P3 B1 B2 ...): each live fragment's decode time
+    increases and its sample carries presentation - decode as a composition offset (before: decode times went
+    back, which a browser's MediaSource refuses)."""
+    from camgrid.media import fmp4
+
+    rig.join("a")
+    order = [0, 3, 1, 2, 6, 4, 5, 9, 7, 8, 12, 10, 11]
+    for n, p in enumerate(order):
+        key = n == 0
+        nal = bytes([0x65 if key else 0x41, 0x88, 0x84])
+        au = AccessUnit(
+            ts=1000 + p * STEP,
+            data=len(nal).to_bytes(4, "big") + nal,
+            key=key,
+            params=[rig.sps, rig.pps] if key else [],
+            arrival_ns=T0 + p * NS // 25,
+        )
+        rig.hub.tap("cam", au, 1000 + p * STEP, False)
+    rig.settle()
+    msgs = rig.got["a"]
+    init = msgs[2]
+    assert isinstance(init, bytes)
+    samples = [fmp4.read_samples(init + m)[0] for m in msgs[3:] if isinstance(m, bytes)]
+    decode = [s.time for s in samples]
+    assert decode == sorted(decode) and len(set(decode)) == len(decode)
+    shown = [s.time + s.cto for s in samples]
+    assert [t - shown[0] for t in shown] == [p * STEP for p in order], "each picture shown at its RTP time"
+
+
+def test_new_parameter_sets_send_a_new_init(rig: Rig) -> None:
+    """The camera changes resolution: viewers get a new codec/origin/init at the keyframe carrying the new SPS,
+    never pictures of the new stream under the old init."""
+    rig.join("a")
+    rig.gop(25)
+    rig.sps = rig.sps[:-1] + bytes([rig.sps[-1] ^ 0x01])  # another SPS
+    rig.gop(25)
+    k = kinds(rig.got["a"])
+    assert k == ["codec", "origin", "init"] + ["frag"] * 25 + ["codec", "origin", "init"] + ["frag"] * 25

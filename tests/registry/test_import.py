@@ -79,7 +79,9 @@ def test_every_field_wrong_in_turn(tmp_path: Path, field: str, value: str) -> No
     assert "Top$ecret-42" not in result.errors[0]
 
 
-@pytest.mark.parametrize(("field", "value"), [("heading_deg", "360"), ("fov_deg", "0"), ("range_m", "-1")])
+@pytest.mark.parametrize(
+    ("field", "value"), [("heading_deg", "360"), ("fov_deg", "0"), ("range_m", "-1"), ("transport", "quic")]
+)
 def test_optional_fields_are_checked(tmp_path: Path, field: str, value: str) -> None:
     path = write_csv(tmp_path / "c.csv", [dict(GOOD, **{field: value})], [*GOOD, field])
     assert parse_camera_file(path).errors[0].startswith(f"{path}:2: {field}")
@@ -177,6 +179,21 @@ def test_cli_import_is_atomic_idempotent_and_secret(tmp_path: Path) -> None:
     for out in [*outputs, r1.stdout, r1.stderr, r2.stdout]:
         assert not any(row["password"] in out for row in rows)
     assert '"has_password":true' in outputs[1].replace(" ", "")
+
+
+def test_a_cameras_transport_is_imported_shown_and_exported(tmp_path: Path) -> None:
+    """``transport`` (auto | tcp | udp, default auto): a UDP-only camera is set to udp in the camera file
+    (docs/design/packet-path.md, "Transports")."""
+    home = tmp_path / "home"
+    rows = [dict(GOOD, id="cam-u", transport="udp"), dict(GOOD, id="cam-a", transport="")]
+    path = write_csv(tmp_path / "t.csv", rows, [*GOOD, "transport"])
+    assert [r.transport for r in parse_camera_file(path).rows] == ["udp", "auto"]
+    assert run(home, "cameras", "import", str(path)).returncode == 0
+    listed = run(home, "cameras", "list", "--json").stdout.splitlines()
+    shown = {c["id"]: c["transport"] for c in map(json.loads, listed)}
+    assert shown == {"cam-u": "udp", "cam-a": "auto"}
+    exported = list(csv.DictReader(run(home, "cameras", "export").stdout.splitlines()))
+    assert {r["id"]: r["transport"] for r in exported} == {"cam-u": "udp", "cam-a": "auto"}
 
 
 def test_huge_file_imports_quickly_and_atomically(tmp_path: Path) -> None:

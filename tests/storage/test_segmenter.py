@@ -127,22 +127,141 @@ def test_a_new_segment_starts_at_the_last_end_within_the_slew(out: Out, tmp_path
     assert out.opened[-1] == T0 + 3 * NS
 
 
-def test_an_anchor_pulled_back_never_shortens_a_picture(out: Out, tmp_path: Path) -> None:
-    """The anchor had stamped late and pulls back 60 ms: every picture keeps its own 40 ms (shortened pictures fall
-    two to a frame slot of a player, which drops one), and the lead is paid back by the anchor's later steps."""
+def test_an_anchor_pulled_back_small_keeps_every_picture(out: Out, tmp_path: Path) -> None:
+    """The anchor pulls back 60 ms (within AHEAD_TOLERANCE_NS): every picture keeps its own 40 ms (shortened
+    pictures fall two to a frame slot of a player, which drops one), the lead is left to the anchor's later steps."""
     s = segmenter(out, tmp_path, seconds=60.0)
     durations: list[int] = []
     real_add = s._add
 
-    def spy(a: AccessUnit, dur: int) -> None:
+    def spy(a: AccessUnit, dur: int, cto: int = 0) -> None:
         durations.append(dur)
-        real_add(a, dur)
+        real_add(a, dur, cto)
 
     s._add = spy  # type: ignore[method-assign]
     feed(s, 0, 25, T0)
-    s.push(au(25, T0 + 25 * FRAME_NS - 60_000_000), 1000 + 25 * TICK, False)  # stamped 60 ms earlier than RTP says
+    s.push(au(25, T0 + 25 * FRAME_NS - 60_000_000), 1000 + 25 * TICK, False)  # stamped 60 ms earlier
     feed(s, 26, 24, T0 + 26 * FRAME_NS - 60_000_000)
     s.finish()
     assert min(durations) == TICK, f"a picture was shortened: {sorted(set(durations))}"
     (start, end, frames), *_ = out.closed
     assert frames == 50 and end - start == 50 * FRAME_NS
+
+
+def test_an_anchor_pulled_back_far_never_leaves_a_segment_ending_in_the_future(out: Out, tmp_path: Path) -> None:
+    """The anchor pulls back 130 ms: stored time runs 130 ms ahead of the recorder's clock, and every later segment
+    started at the previous end, in the future (the index ended a minute ahead on live555). Pictures in the middle
+    of a segment keep their 40 ms (players drop one of two pictures in one frame slot); the segment's last picture
+    gives the lead back (all it can: 39 ms), and the recording ends within AHEAD_TOLERANCE_NS of the anchor."""
+    s = segmenter(out, tmp_path, seconds=2.0)
+    durations: list[int] = []
+    real_add = s._add
+
+    def spy(a: AccessUnit, dur: int, cto: int = 0) -> None:
+        durations.append(dur)
+        real_add(a, dur, cto)
+
+    s._add = spy  # type: ignore[method-assign]
+    pull = 130_000_000
+    for i in range(150):  # 6 s, a keyframe every second, segments of 2 s
+        s.push(au(i, T0 + i * FRAME_NS - (pull if i >= 25 else 0)), 1000 + i * TICK, False)
+    end = s.finish()
+    assert end is not None and end <= T0 + 150 * FRAME_NS - pull + 100_000_000, "the index ends in the future"
+    starts = [a for a, _, _ in out.closed]
+    assert starts[1] == T0 + 50 * FRAME_NS - 39_000_000, "the first segment's last picture gave back 39 ms"
+    short = [i for i, d in enumerate(durations) if d < TICK]
+    assert short == [49], f"only the first segment's last picture gives the lead back: {short}"
+
+
+def test_live555_two_slices_per_picture_store_each_picture_once_in_real_time(out: Out, tmp_path: Path) -> None:
+    """live555 sets the marker after every slice: 60 s of 25 fps with two slices a picture, through the real
+    depacketizer and anchor with the injected clock. Each picture is one sample of 40 ms; stored time ends where
+    the wall clock is (today's bug: 3,000 samples of 40 ms, stored time twice as fast, the index in the future)."""
+    from camgrid.clock import FakeClock
+    from camgrid.ingest.timing import Anchor
+    from camgrid.media.rtp import Depacketizer
+    from tests.media.streams import annexb_aus, encode, live555_packets
+
+    aus = annexb_aus(
+        encode(["-preset", "ultrafast", "-bf", "0", "-g", "25", "-x264-params", "slices=2"], 2, CLIP_CACHE)
+    )
+    assert all(sum(1 for n in a if n[0] & 0x1F in (1, 5)) == 2 for a in aus), "two slices in every picture"
+    clock = FakeClock(T0)
+    anchor = Anchor()
+    dep = Depacketizer(H264)
+    frames: list[int] = []
+    s = segmenter(out, tmp_path, seconds=10.0)
+    s.set_codec(H264, [n for n in aus[0] if n[0] & 0x1F in (7, 8)])
+    s._close_cb = lambda seg, end: (out.close(seg, end), frames.append(seg.frames))  # type: ignore[assignment,func-returns-value]
+    seq = 0
+    pictures = 60 * 25
+    for i in range(pictures):
+        packets = live555_packets(aus[i % len(aus)], 1000 + i * TICK, seq)
+        seq += len(packets)
+        for pkt in packets:
+            dep.push(pkt)
+            for a in dep.ready:
+                wall, ext, jump = anchor.place(a.ts, clock.wall_ns())
+                a.arrival_ns = wall
+                s.push(a, ext, jump)
+            dep.ready.clear()
+        clock.advance(0.04)
+    end = s.finish()
+    assert end is not None
+    assert sum(f for _, _, f in out.closed) == pictures, "every picture stored exactly once"
+    stored = sum(b - a for a, b, _ in out.closed)
+    assert abs(stored - 60 * NS) <= FRAME_NS, f"stored {stored / NS:.3f} s for 60 s"
+    assert end <= clock.wall_ns(), "the index ends in the future"
+
+
+def test_a_duplicate_timestamp_is_a_new_picture_with_the_last_duration(out: Out, tmp_path: Path) -> None:
+    """A camera reusing a timestamp for a whole new picture: never zero long, never pushing stored time ahead."""
+    s = segmenter(out, tmp_path, seconds=60.0)
+    for i in range(50):
+        ts = i if i != 20 else 19  # picture 20 carries picture 19's timestamp; 21 goes on from 21
+        s.push(au(i, T0 + ts * FRAME_NS), 1000 + ts * TICK, False)
+    end = s.finish()
+    assert out.closed[0][2] == 50
+    assert end is not None and end <= T0 + 50 * FRAME_NS + 20_000_000
+
+
+def test_new_parameter_sets_start_a_new_segment_with_a_new_init(tmp_path: Path) -> None:
+    """The camera changes resolution mid-stream: the segment ends before the first picture with the new SPS, and
+    the next one starts at that keyframe with an init describing it: no picture under an init that is not its."""
+    from camgrid.media import fmp4
+    from camgrid.media.nal import parse_sps
+
+    other = clips.load(clips.encode(clips.ClipSpec(H264, 640, 360, 25, 300, 25, 50, "SEG2", 2), CLIP_CACHE), H264)
+    inits: list[bytes] = []
+    out = Out()
+    s = segmenter(out, tmp_path, seconds=60.0)
+    s._open_cb = lambda seg, init: (out.open(seg, init), inits.append(init))  # type: ignore[assignment,func-returns-value]
+    feed(s, 0, 30, T0)
+    for i in range(30, 60):  # from picture 30 on the camera sends the 640x360 stream (key at 0, 25, 50)
+        nals = other.frames[i - 30]
+        data = b"".join(len(n).to_bytes(4, "big") + n for n in nals)
+        params = [n for n in nals if n[0] & 0x1F in (7, 8)]
+        a = AccessUnit(1000 + i * TICK, data, other.keys[i - 30], params, arrival_ns=T0 + i * FRAME_NS)
+        s.push(a, 1000 + i * TICK, False)
+    s.finish()
+    assert [f for _, _, f in out.closed] == [30, 30] and s.param_cuts == 1
+    assert out.closed[0][1] == out.closed[1][0] == T0 + 30 * FRAME_NS, "the two segments tile time"
+    sizes = []
+    for init in inits:
+        sps = [p for p in _init_params(init) if p[0] & 0x1F == 7]
+        info = parse_sps(H264, sps[0])
+        sizes.append((info.width, info.height))
+    assert sizes == [(320, 240), (640, 360)]
+    assert fmp4.TIMESCALE == 90_000
+
+
+def _init_params(init: bytes) -> list[bytes]:
+    i = init.index(b"avcC") + 4
+    n_sps = init[i + 5] & 0x1F
+    j = i + 6
+    out = []
+    for _ in range(n_sps):
+        size = int.from_bytes(init[j : j + 2], "big")
+        out.append(init[j + 2 : j + 2 + size])
+        j += 2 + size
+    return out

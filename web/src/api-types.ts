@@ -264,6 +264,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cameras/{camera_id}/audio": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Camera Audio
+         * @description Record the camera's sound too, or stop (admins only; off by default; audited first). 404 outside the
+         *     user's districts; 503 when the audit log cannot be written.
+         */
+        put: operations["camera_audio_api_cameras__camera_id__audio_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/cameras/{camera_id}/maintenance": {
         parameters: {
             query?: never;
@@ -347,6 +368,29 @@ export interface paths {
          * @description Refuse the pending removal or reduction (its requester may withdraw it): the mask in force stays.
          */
         post: operations["refuse_removal_api_cameras__camera_id__mask_refuse_removal_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cameras/{camera_id}/probe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Probe Camera
+         * @description What the camera really sends, measured in a short session of its own (the body's ``seconds``, 1-30, default
+         *     5). A camera that refuses or does not answer is a 200 whose ``error`` says why (with what was learnt before);
+         *     404 outside the user's districts, 429 before the user's next probe is due, 409 while the camera (or too many
+         *     cameras) is being probed, 503 when the audit log or the secrets key is not available.
+         */
+        post: operations["probe_camera_api_cameras__camera_id__probe_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1084,6 +1128,29 @@ export interface components {
              */
             pending_polygons: number[][][] | null;
         };
+        /**
+         * AudioIn
+         * @description Record a camera's sound too (``enabled``) or stop (docs/design/audio.md).
+         */
+        AudioIn: {
+            /** Enabled */
+            enabled: boolean;
+        };
+        /**
+         * AudioOut
+         * @description Whether a camera's sound is recorded, after the change (the recorder picks it up within seconds).
+         */
+        AudioOut: {
+            /** Camera */
+            camera: string;
+            /**
+             * Enabled
+             * @description Whether the camera's audio track is recorded
+             */
+            enabled: boolean;
+            /** Revision */
+            revision: number;
+        };
         /** AuditEntryOut */
         AuditEntryOut: {
             /**
@@ -1229,6 +1296,12 @@ export interface components {
         /** CameraOut */
         CameraOut: {
             /**
+             * Audio Enabled
+             * @description Its sound is recorded too (off by default: docs/design/audio.md)
+             * @default false
+             */
+            audio_enabled: boolean;
+            /**
              * Codec
              * @description Codec of the newest recorded segment (h264, h265), none before
              */
@@ -1265,6 +1338,11 @@ export interface components {
             /** Site */
             site: string;
             state: components["schemas"]["CameraState"];
+            /**
+             * @description How its media travels: auto (the recorder's default), tcp or udp
+             * @default auto
+             */
+            transport: components["schemas"]["RtspTransport"];
             /** Uplink */
             uplink: string;
         };
@@ -1960,6 +2038,188 @@ export interface components {
             /** To Ms */
             to_ms: number;
         };
+        /** ProbeFailure */
+        ProbeFailure: {
+            /** Detail */
+            detail: string;
+            /**
+             * Reason
+             * @description the gap reason the recorder would store (vocabulary.GapReason)
+             */
+            reason: string;
+        };
+        /** ProbeIn */
+        ProbeIn: {
+            /**
+             * Seconds
+             * @description measuring window
+             * @default 5
+             */
+            seconds: number;
+        };
+        /**
+         * ProbeResult
+         * @description What a camera sent during a probe. Every measurement is None when the window held too little to tell.
+         */
+        ProbeResult: {
+            /**
+             * Bitrate Kbps
+             * @description video payload, kbit per second of RTP time
+             */
+            bitrate_kbps?: number | null;
+            /** Camera */
+            camera: string;
+            /**
+             * Codec
+             * @description h264 or h265 (the recorded video track)
+             * @default
+             */
+            codec: string;
+            /**
+             * Codec String
+             * @description RFC 6381 codecs value (avc1..., hvc1...)
+             * @default
+             */
+            codec_string: string;
+            /**
+             * Declared Fps
+             * @description a=framerate of the SDP, when the camera declares one
+             */
+            declared_fps?: number | null;
+            /**
+             * Drift Ppm
+             * @description RTP clock rate against the local clock, ppm (>0: the camera's clock runs fast)
+             */
+            drift_ppm?: number | null;
+            error?: components["schemas"]["ProbeFailure"] | null;
+            /**
+             * Fps
+             * @description pictures per second of the camera's own RTP time
+             */
+            fps?: number | null;
+            /**
+             * Fps Arrival
+             * @description pictures per second as they arrived (local clock)
+             */
+            fps_arrival?: number | null;
+            /**
+             * Gop Pictures
+             * @description pictures from one keyframe to the next (most common)
+             */
+            gop_pictures?: number | null;
+            /**
+             * Gop Seconds
+             * @description seconds from one keyframe to the next (mean, RTP time)
+             */
+            gop_seconds?: number | null;
+            /** Height */
+            height?: number | null;
+            /**
+             * Keepalive
+             * @description the keepalive method the client settled on
+             * @default
+             */
+            keepalive: string;
+            /**
+             * Keyframes
+             * @default 0
+             */
+            keyframes: number;
+            /**
+             * Measured S
+             * @description seconds of pictures measured (first to last arrival)
+             * @default 0
+             */
+            measured_s: number;
+            /**
+             * Ok
+             * @description the session played and pictures arrived, without error
+             */
+            ok: boolean;
+            /**
+             * Params In Band
+             * @description SPS/PPS also arrive inside the stream
+             * @default false
+             */
+            params_in_band: boolean;
+            /**
+             * Pictures
+             * @default 0
+             */
+            pictures: number;
+            /**
+             * Public
+             * @description methods the camera lists in OPTIONS' Public
+             */
+            public?: string[];
+            /**
+             * Quirks
+             * @description RtspQuirk names the client met
+             */
+            quirks?: string[];
+            /**
+             * Rtp Dropped
+             * @description packets of another source or payload type, dropped
+             * @default 0
+             */
+            rtp_dropped: number;
+            /**
+             * Rtp Lost
+             * @description RTP packets missing by sequence number
+             * @default 0
+             */
+            rtp_lost: number;
+            /**
+             * Rtp Packets
+             * @default 0
+             */
+            rtp_packets: number;
+            /**
+             * Rtp Reordered
+             * @description RTP packets put back in order (UDP)
+             * @default 0
+             */
+            rtp_reordered: number;
+            /**
+             * Sdp
+             * @description the SDP, URLs redacted
+             * @default
+             */
+            sdp: string;
+            /**
+             * Seconds
+             * @description the probe window asked for
+             */
+            seconds: number;
+            /**
+             * Server
+             * @description the Server header of the camera's answers
+             * @default
+             */
+            server: string;
+            /**
+             * Started Ms
+             * @description wall clock at the start of the probe (ms)
+             */
+            started_ms: number;
+            /**
+             * Tls
+             * @description the RTSP connection is TLS (rtsps://)
+             * @default false
+             */
+            tls: boolean;
+            /** Tracks */
+            tracks?: components["schemas"]["Track"][];
+            /** @description what the media used: tcp (interleaved on the RTSP connection) or udp (RTP over UDP) */
+            transport: components["schemas"]["RtspTransport"];
+            /**
+             * Url
+             * @description the camera's URL, redacted
+             */
+            url: string;
+            /** Width */
+            width?: number | null;
+        };
         /**
          * RecorderHealth
          * @description The recorder of this process: is it recording? The control room warns while it is impaired.
@@ -2012,6 +2272,12 @@ export interface components {
         RoleIn: {
             role: components["schemas"]["Role"];
         };
+        /**
+         * RtspTransport
+         * @description How a camera's media travels (the registry's ``cameras.transport`` and ``recorder.transport``).
+         * @enum {string}
+         */
+        RtspTransport: "auto" | "tcp" | "udp";
         /**
          * SecondFactor
          * @description What the login route asks for after a good password (``{"second_factor": ...}``).
@@ -2141,6 +2407,34 @@ export interface components {
             code: string;
             /** Ticket */
             ticket: string;
+        };
+        /**
+         * Track
+         * @description One media section of the SDP.
+         */
+        Track: {
+            /** Channels */
+            channels?: number | null;
+            /** Clock Rate */
+            clock_rate?: number | null;
+            /**
+             * Codec
+             * @description encoding name of the rtpmap (H264, H265, MPEG4-GENERIC, PCMA, opus...)
+             */
+            codec: string;
+            /**
+             * Fmtp
+             * @description format parameters as declared (parameter sets are public stream data)
+             * @default
+             */
+            fmtp: string;
+            /**
+             * Kind
+             * @description m= media type: video, audio, application
+             */
+            kind: string;
+            /** Payload Type */
+            payload_type: number;
         };
         /** TransparencyMonth */
         TransparencyMonth: {
@@ -2646,6 +2940,41 @@ export interface operations {
             };
         };
     };
+    camera_audio_api_cameras__camera_id__audio_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                camera_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AudioIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AudioOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     maintenance_api_cameras__camera_id__maintenance_post: {
         parameters: {
             query?: never;
@@ -2841,6 +3170,69 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
+            };
+        };
+    };
+    probe_camera_api_cameras__camera_id__probe_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                camera_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ProbeIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProbeResult"];
+                };
+            };
+            /** @description no such camera in your districts */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -6,9 +6,11 @@ import "maplibre-gl/dist/maplibre-gl.css";
 import { api, type City, type District } from "./api";
 import { CameraLayer, HIDDEN } from "./cameralayer";
 import { CameraStore, STATES, STATE_COLOURS, cameras, syntheticColumns } from "./cameras";
+import { diagnosticsSection } from "./diagnostics";
 import { clear, go, h } from "./dom";
 import { LivePlayer } from "./live";
 import { mountMapExtras } from "./mapextras";
+import { audioControls } from "./audio";
 import { maintenanceControls } from "./maintenance";
 import { maskButton } from "./maskeditor";
 import { hooks, stats } from "./stats";
@@ -233,6 +235,7 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
             row("name", c.name),
             row("state", h("span", { class: `state state-${c.state}` }, c.state, c.reason ? ` (${c.reason})` : "")),
             row("maintenance", maintenanceControls(c, (w) => store?.setMaintenance(id, w.on ? w.since_ms : null))),
+            row("audio", audioControls(c)),
             row("since", timeEl(c.since_ms, "since")),
             row("district", c.district as string),
             row("site", c.site),
@@ -253,6 +256,7 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
             h("button", { onclick: () => go("exports", { camera: id }) }, "Export…"),
             maskButton(id),
           ),
+          diagnosticsSection(id),
         );
       })
       .catch((e) => {

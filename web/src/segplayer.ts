@@ -2,7 +2,8 @@
 // whose media time starts at 0, so it is appended with timestampOffset = (start_ms - origin_ms) / 1000 and the
 // video's currentTime is (wall_ms - origin_ms) / 1000 for every segment: seeking is plain arithmetic.
 import { ApiError, segmentMediaUrl, type SegmentInfo } from "./api";
-import { indexFragments, mimeFromInit, seekOrder } from "./mp4";
+import { indexFragments, seekOrder } from "./mp4";
+import { playableMime, withoutAudio } from "./mp4audio";
 
 const KEEP_BEHIND_MS = 90_000;
 const KEEP_AHEAD_MS = 240_000;
@@ -96,16 +97,22 @@ export class SegmentPlayer {
     let p = this.inflight.get(key);
     if (p) return p;
     p = (async () => {
-      const data = await this.fetchSeg(seg);
+      const fetched = await this.fetchSeg(seg);
       await this.opened;
+      // Audio where the browser plays it (AAC, Opus); G.711 is dropped here, the pictures play (docs/design/audio.md).
+      const fallback = seg.codec === "h265" ? 'video/mp4; codecs="hvc1.1.6.L93.B0"' : 'video/mp4; codecs="avc1.640028"';
+      const playable = playableMime(fetched, fallback);
+      const data = playable.dropAudio ? withoutAudio(fetched) : fetched;
       if (!this.sb) {
-        this.mime = mimeFromInit(data) ?? (seg.codec === "h265" ? 'video/mp4; codecs="hvc1.1.6.L93.B0"' : 'video/mp4; codecs="avc1.640028"');
+        this.mime = playable.mime;
         if (!MediaSource.isTypeSupported(this.mime)) {
           this.unsupported = /hvc1|hev1/.test(this.mime) ? "this browser cannot decode H.265" : `this browser cannot decode ${this.mime}`;
           throw new Error(this.unsupported);
         }
         this.sb = this.ms.addSourceBuffer(this.mime);
         this.sb.mode = "segments";
+      } else if (playable.mime !== this.mime) {
+        await this.run(() => this.changeType(playable.mime)); // audio switched on or off between two segments
       }
       const chunks = this.chunksFor(data, seg, targetWall);
       const appendAll = async (list: ArrayBuffer[]) => {
@@ -176,6 +183,12 @@ export class SegmentPlayer {
         rej(e);
       }
     });
+  }
+
+  private async changeType(mime: string): Promise<void> {
+    await this.waitIdle();
+    this.sb!.changeType(mime);
+    this.mime = mime;
   }
 
   private async remove(a: number, b: number): Promise<void> {

@@ -33,6 +33,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "masks.approve": frozenset({Role.SUPERVISOR, Role.ADMIN}),
     # Operators dispatch the field technicians, so they say when a camera is under repair.
     "cameras.maintenance": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
+    # A diagnostic session with the camera's login (no video released): whoever looks after the cameras.
+    "cameras.probe": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
+    "cameras.audio": frozenset({Role.ADMIN}),  # record a camera's sound (forbidden by default in many cities)
     "registry.suggestions": frozenset({Role.SUPERVISOR, Role.ADMIN}),
     "users.manage": frozenset({Role.ADMIN}),  # users, roles, districts, passwords, tokens (within their districts)
 }

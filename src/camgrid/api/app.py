@@ -26,6 +26,7 @@ from camgrid.api import (
     routes_live,
     routes_plans,
     routes_privacy,
+    routes_probe,
     routes_system,
     routes_users,
 )
@@ -108,6 +109,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     for router in (routes_auth.router, routes_cameras.router, routes_live.router, routes_exports.router):
         app.include_router(router)
     app.include_router(routes_privacy.router)
+    app.include_router(routes_probe.router)
     app.include_router(routes_holds.router)
     app.include_router(routes_plans.router)
     app.include_router(routes_health.router)

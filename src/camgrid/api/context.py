@@ -136,6 +136,7 @@ class AppContext:
 
         self.hub = LiveHub(loop, rec.codec_of, open_sub, close_sub, open_main, close_main)
         rec.add_tap(self.hub.tap)
+        rec.add_audio_tap(self.hub)
         rec.add_session_listener(self.hub.on_state)
 
         def on_state(camera_id: str, state: str, reason: str, since_ns: int) -> None:  # ingest thread

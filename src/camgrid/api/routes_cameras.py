@@ -19,6 +19,8 @@ from camgrid.api.audit_hook import address_of, audit
 from camgrid.api.bounds import CameraId, QueryMs, RowId
 from camgrid.api.deps import ctx_of, db, require
 from camgrid.api.schemas import (
+    AudioIn,
+    AudioOut,
     CameraColumns,
     CameraOut,
     City,
@@ -36,7 +38,7 @@ from camgrid.registry import service as registry
 from camgrid.registry.models import Camera, CameraMaintenance, District
 from camgrid.storage import service as storage
 from camgrid.storage.models import Segment
-from camgrid.vocabulary import AuditAction, CameraState
+from camgrid.vocabulary import AuditAction, CameraState, RtspTransport
 
 router = APIRouter(prefix="/api", tags=["cameras"])
 MS = 1_000_000
@@ -231,6 +233,8 @@ def camera(
         fov_deg=cam.fov_deg,
         range_m=cam.range_m,
         maintenance=_window(window) if window is not None else None,
+        transport=RtspTransport(cam.transport),
+        audio_enabled=bool(cam.audio_enabled),
     )
 
 
@@ -271,6 +275,28 @@ def maintenance(
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from None
     return _window(window)
+
+
+@router.put("/cameras/{camera_id}/audio")
+def camera_audio(
+    camera_id: CameraId,
+    body: AudioIn,
+    request: Request,
+    who: Principal = require("cameras.audio"),
+    session: Session = Depends(db),
+) -> AudioOut:
+    """Record the camera's sound too, or stop (admins only; off by default; audited first). 404 outside the
+    user's districts; 503 when the audit log cannot be written."""
+    with answering():
+        cam = registry.set_camera_audio(
+            session=session,
+            audit=writer(request),
+            actor=actor(request, who),
+            camera_id=camera_id,
+            enabled=body.enabled,
+            now_ns=ctx_of(request).clock.wall_ns(),
+        )
+    return AudioOut(camera=cam.id, enabled=bool(cam.audio_enabled), revision=cam.revision)
 
 
 @router.get("/cameras/{camera_id}/timeline")

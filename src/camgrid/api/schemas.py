@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, JsonValue
 
-from camgrid.vocabulary import CameraState, ExportStatus, GapReason, Role
+from camgrid.vocabulary import CameraState, ExportStatus, GapReason, Role, RtspTransport
 
 # A camera's reason: a gap reason while it is not recording, "" while it is (or nothing is known).
 ReasonShown = GapReason | Literal[""]
@@ -87,6 +87,20 @@ class MaintenanceIn(BaseModel):
     note: str = Field("", max_length=500)
 
 
+class AudioIn(BaseModel):
+    """Record a camera's sound too (``enabled``) or stop (docs/design/audio.md)."""
+
+    enabled: bool
+
+
+class AudioOut(BaseModel):
+    """Whether a camera's sound is recorded, after the change (the recorder picks it up within seconds)."""
+
+    camera: str
+    enabled: bool = Field(description="Whether the camera's audio track is recorded")
+    revision: int
+
+
 class MaintenanceOut(BaseModel):
     """A maintenance window: open (``until_ms`` null) while the camera is in maintenance."""
 
@@ -137,6 +151,10 @@ class CameraOut(BaseModel):
     fov_deg: float | None
     range_m: float | None
     maintenance: MaintenanceOut | None = Field(description="The camera's current maintenance window, if any")
+    transport: RtspTransport = Field(
+        RtspTransport.AUTO, description="How its media travels: auto (the recorder's default), tcp or udp"
+    )
+    audio_enabled: bool = Field(False, description="Its sound is recorded too (off by default: docs/design/audio.md)")
 
 
 class SegmentOut(BaseModel):

@@ -18,6 +18,9 @@ from camgrid.cli.acting import audit_log, refusals
 from camgrid.cli.common import box_of, open_db, settings_from
 from camgrid.clock import SystemClock
 from camgrid.db.engine import unit_of_work
+from camgrid.db.secrets import SecretsKeyError
+from camgrid.ingest import probe as camprobe
+from camgrid.ingest import service as ingest
 from camgrid.registry import io as regio
 from camgrid.registry import service
 
@@ -85,6 +88,28 @@ def cameras_status(ctx: click.Context, camera_id: str, status: str) -> None:
         click.echo(f"{cam.id}: {cam.status} (revision {cam.revision})")
 
 
+@cameras.command("audio")
+@click.argument("camera_id")
+@click.argument("state", type=click.Choice(["on", "off"]))
+@click.pass_context
+def cameras_audio(ctx: click.Context, camera_id: str, state: str) -> None:
+    """Record CAMERA_ID's sound too (on) or stop (off). Off by default: many cities forbid recording sound.
+    Audited; the recorder picks the change up within seconds."""
+    settings = settings_from(ctx)
+    engine, factory = open_db(settings)
+    log = audit_log(settings, engine)
+    with refusals(), unit_of_work(factory) as session:
+        cam = service.set_camera_audio(
+            session=session,
+            audit=log,
+            actor=cli_actor(),
+            camera_id=camera_id,
+            enabled=state == "on",
+            now_ns=SystemClock().wall_ns(),
+        )
+        click.echo(f"{cam.id}: audio {'on' if cam.audio_enabled else 'off'} (revision {cam.revision})")
+
+
 @cameras.command("maintenance")
 @click.argument("camera_id")
 @click.option("--on/--off", "on", required=True, help="Take the camera out of service for repair, or put it back.")
@@ -111,6 +136,94 @@ def cameras_maintenance(ctx: click.Context, camera_id: str, on: bool, note: str)
             raise click.ClickException(str(exc)) from None
         state = "in maintenance" if window.end_ns is None else "back in service"
         click.echo(f"{window.camera_id}: {state}")
+
+
+@cameras.command("probe")
+@click.argument("camera_id")
+@click.option(
+    "--seconds",
+    type=click.FloatRange(camprobe.PROBE_MIN_S, camprobe.PROBE_MAX_S),
+    default=camprobe.PROBE_DEFAULT_S,
+    show_default=True,
+    help="How long to measure the camera's media.",
+)
+@click.option("--json", "as_json", is_flag=True, help="The whole result as JSON (SDP included).")
+@click.pass_context
+def cameras_probe(ctx: click.Context, camera_id: str, seconds: float, as_json: bool) -> None:
+    """Show what CAMERA_ID really sends: codecs, resolution, measured fps and bitrate, keyframe interval, RTP clock
+    drift, loss, quirks, the server's methods. A short session of its own, with the registry's credentials
+    (audited as camera.probe; the password is never shown). Exits 1 when the camera could not be probed."""
+    settings = settings_from(ctx)
+    engine, factory = open_db(settings)
+    log = audit_log(settings, engine)
+    with refusals(), unit_of_work(factory) as session:
+        try:
+            source = ingest.open_probe(
+                session=session, audit=log, actor=cli_actor(), box=box_of(settings), camera_id=camera_id,
+                seconds=seconds,
+            )  # fmt: skip
+        except SecretsKeyError as exc:
+            raise click.ClickException(str(exc)) from None
+    result = camprobe.probe(source, seconds=seconds, clock=SystemClock(), config=settings.recorder)
+    if as_json:
+        click.echo(result.model_dump_json(indent=1))
+    else:
+        for key, value in probe_rows(result):
+            click.echo(f"{key:<16} {value}")
+    if result.error is not None:
+        ctx.exit(1)
+
+
+TRANSPORT_TEXT = {"tcp": "RTP in the RTSP connection (TCP interleaved)", "udp": "RTP over UDP"}
+
+
+def _num(value: float | None, unit: str = "", digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}f}{unit}"
+
+
+def _track(t: camprobe.Track) -> str:
+    return "/".join(str(x) for x in (t.codec or "?", t.clock_rate, t.channels) if x)
+
+
+def probe_rows(r: camprobe.ProbeResult) -> list[tuple[str, str]]:
+    """The probe as a two-column table (what the camera panel shows too)."""
+    audio = [_track(t) for t in r.tracks if t.kind == "audio"]
+    rows = [
+        ("camera", r.camera),
+        ("url", r.url),
+        ("result", "ok" if r.error is None else f"FAILED: {r.error.reason}: {r.error.detail}"),
+        ("server", r.server or "-"),
+        ("methods", ", ".join(r.public) or "-"),
+        ("transport", TRANSPORT_TEXT.get(r.transport, r.transport) + (", RTSP over TLS" if r.tls else "")),
+        ("keepalive", r.keepalive or "-"),
+        ("video", f"{r.codec or '-'} {r.codec_string}".strip()),
+        ("audio", ", ".join(audio) or "none"),
+        ("resolution", f"{r.width}x{r.height}" if r.width and r.height else "-"),
+        (
+            "fps",
+            f"{_num(r.fps, digits=2)} (arrival {_num(r.fps_arrival, digits=2)}"
+            + (f", declared {r.declared_fps:g})" if r.declared_fps else ")"),
+        ),
+        ("bitrate", _num(r.bitrate_kbps, " kbit/s")),
+        (
+            "keyframes",
+            f"every {r.gop_pictures} pictures ({_num(r.gop_seconds, ' s', 2)})"
+            if r.gop_pictures
+            else f"{r.keyframes} seen: too few to measure the interval",
+        ),
+        ("clock drift", _num(r.drift_ppm, " ppm", 0) + f" over {r.measured_s:.1f} s"),
+        (
+            "pictures",
+            f"{r.pictures} ({r.keyframes} keyframes), parameter sets in-band: " + ("yes" if r.params_in_band else "no"),
+        ),
+        (
+            "rtp loss",
+            f"{r.rtp_lost} of {r.rtp_packets + r.rtp_lost} packets ({r.rtp_reordered} reordered, "
+            f"{r.rtp_dropped} of another source or type dropped)",
+        ),
+        ("quirks", ", ".join(r.quirks) or "none seen"),
+    ]
+    return rows
 
 
 @cameras.command("list")

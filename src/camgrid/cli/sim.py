@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import urllib.error
 import urllib.request
@@ -14,6 +15,7 @@ import click
 from camgrid.cli.common import settings_from, setup_logging
 from camgrid.sim import layout
 from camgrid.sim.faults import FAULTS
+from camgrid.sim.quirks import QUIRKS, QuirkError, assign
 
 
 @click.group(invoke_without_command=True)
@@ -31,6 +33,14 @@ from camgrid.sim.faults import FAULTS
 )
 @click.option("--truth", type=click.Path(path_type=Path, dir_okay=False), help="Ground-truth JSONL of faults.")
 @click.option("--pattern-camera", multiple=True, help="Camera ids whose picture carries the privacy test pattern.")
+@click.option(
+    "--quirk",
+    "quirk_args",
+    multiple=True,
+    help="Misbehave like a real camera: NAME for every camera or CAMERA=NAME for one (see `camgrid sim quirks`).",
+)
+@click.option("--shared-clip", is_flag=True, help="Every camera sends the same clip (default: sim.shared_clip).")
+@click.option("--record-pictures", is_flag=True, help="Keep each picture sent for GET /truth/<camera> (all cameras).")
 @click.option("--layout-only", is_flag=True, help="Write the registry file and exit.")
 @click.pass_context
 def sim(
@@ -43,6 +53,9 @@ def sim(
     control_port: int | None,
     truth: Path | None,
     pattern_camera: tuple[str, ...],
+    quirk_args: tuple[str, ...],
+    shared_clip: bool,
+    record_pictures: bool,
     layout_only: bool,
 ) -> None:
     """Serve N simulated RTSP cameras on one port (and write their registry file with --out)."""
@@ -57,6 +70,11 @@ def sim(
         specs = layout.read_registry(registry)
     else:
         specs = layout.make_city(count, seed=seed, h265_every=cfg.h265_every)
+    try:
+        per_camera = assign([s.id for s in specs], quirk_args)
+    except QuirkError as exc:
+        raise click.BadParameter(str(exc), param_hint="--quirk") from None
+    specs = [dataclasses.replace(s, quirks=per_camera[s.id]) for s in specs]
     if out:
         layout.write_registry(specs, out, cfg.host, port)
         click.echo(f"wrote {len(specs)} cameras to {out}", err=True)
@@ -64,21 +82,34 @@ def sim(
         return
     from camgrid.sim.service import prepare, serve
 
-    cameras = prepare(
-        specs,
-        cache_dir=Path(cfg.cache_dir) if cfg.cache_dir else settings.home / "cache" / "clips",
-        width=cfg.width,
-        height=cfg.height,
-        fps=cfg.fps,
-        bitrate_kbps=cfg.bitrate_kbps,
-        gop_seconds=cfg.gop_seconds,
-        clip_seconds=cfg.clip_seconds,
-        pattern_cameras=frozenset(pattern_camera),
-    )
+    try:
+        cameras = prepare(
+            specs,
+            cache_dir=Path(cfg.cache_dir) if cfg.cache_dir else settings.home / "cache" / "clips",
+            width=cfg.width,
+            height=cfg.height,
+            fps=cfg.fps,
+            bitrate_kbps=cfg.bitrate_kbps,
+            gop_seconds=cfg.gop_seconds,
+            clip_seconds=cfg.clip_seconds,
+            pattern_cameras=frozenset(pattern_camera),
+            shared_clip=shared_clip or cfg.shared_clip,
+            record_truth=record_pictures,
+        )
+    except QuirkError as exc:
+        raise click.BadParameter(str(exc), param_hint="--quirk") from None
     truth_path = truth or settings.home / "sim-truth.jsonl"
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(
-            serve(cameras, host=cfg.host, port=port, control_port=control_port, fps=cfg.fps, truth_path=truth_path)
+            serve(
+                cameras,
+                host=cfg.host,
+                port=port,
+                control_port=control_port,
+                fps=cfg.fps,
+                truth_path=truth_path,
+                tick_s=cfg.tick_ms / 1000,
+            )
         )
 
 
@@ -108,3 +139,10 @@ def faults_list() -> None:
     """List the fault kinds."""
     for kind, (what, desc) in sorted(FAULTS.items()):
         click.echo(f"{kind:<15} {what:<7} {desc}")
+
+
+@sim.command("quirks")
+def quirks_list() -> None:
+    """List the quirks a simulated camera can have, with who does it and the source."""
+    for name, desc in QUIRKS.items():
+        click.echo(f"{name:<23} {desc}")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from camgrid.clock import ns_to_iso
-from camgrid.media import fmp4
+from camgrid.media import fmp4, fmp4_audio
 
 NS = 1_000_000_000
 FORMAT = "camgrid-export/1"
@@ -43,6 +43,7 @@ def sha256_file(path: Path) -> str:
 def build_clip(segments: Sequence[SourceSegment], start_ns: int, end_ns: int, out: Path) -> tuple[int, int, int]:
     """Write the clip; returns (actual start ns, actual end ns, pictures)."""
     chosen: list[tuple[int, fmp4.Sample]] = []  # (UTC ns of the sample, sample)
+    heard: list[tuple[int, fmp4.Sample]] = []  # the audio track's samples, the same way (docs/design/audio.md)
     init: bytes | None = None
     for seg in sorted(segments, key=lambda s: s.start_ns):
         data = seg.path.read_bytes()
@@ -53,6 +54,7 @@ def build_clip(segments: Sequence[SourceSegment], start_ns: int, end_ns: int, ou
             if chosen:
                 break
             init = fmp4.init_bytes(data)
+        heard += _audio_samples(init, data, seg.start_ns, end_ns)
         for sample in fmp4.read_samples(data):
             t = seg.start_ns + sample.time * NS // fmp4.TIMESCALE
             if t >= end_ns:
@@ -67,6 +69,9 @@ def build_clip(segments: Sequence[SourceSegment], start_ns: int, end_ns: int, ou
         raise ExportError("no recording in the requested range")
     chosen = chosen[first:]
     origin = chosen[0][0]
+    audio = fmp4_audio.audio_of_init(init)
+    rate = audio[1] if audio is not None else 0
+    heard = [(t, s) for t, s in heard if t >= origin]
     with out.open("wb") as fh:
         fh.write(init)
         seq = 0
@@ -75,14 +80,54 @@ def build_clip(segments: Sequence[SourceSegment], start_ns: int, end_ns: int, ou
             batch = chosen[i : i + 25]
             seq += 1
             base = (batch[0][0] - origin) * fmp4.TIMESCALE // NS
-            fh.write(
-                fmp4.fragment(
-                    seq, base, [(s.duration, len(s.data), s.key) for _, s in batch], [s.data for _, s in batch]
-                )
+            parts = fmp4.fragment_parts(
+                seq,
+                base,
+                [(s.duration, len(s.data), s.key) for _, s in batch],
+                [s.data for _, s in batch],
+                [s.cto for _, s in batch],  # B-frames keep their composition offsets
             )
+            if heard and rate:
+                until = chosen[i + 25][0] if i + 25 < len(chosen) else end_ns
+                parts = _with_audio(parts, [h for h in heard if h[0] < until], origin, rate)
+                heard = [h for h in heard if h[0] >= until]
+            fh.write(b"".join(parts))
             i += 25
     last_t, last = chosen[-1]
     return origin, last_t + last.duration * NS // fmp4.TIMESCALE, len(chosen)
+
+
+def _audio_samples(init: bytes | None, data: bytes, seg_start_ns: int, end_ns: int) -> list[tuple[int, fmp4.Sample]]:
+    """The audio track's samples of a segment before ``end_ns``, with their UTC ns."""
+    audio = fmp4_audio.audio_of_init(init) if init is not None else None
+    if audio is None or fmp4.init_bytes(data) != init:
+        return []
+    rate = audio[1]
+    out = []
+    for sample in fmp4_audio.read_track(data):
+        t = seg_start_ns + sample.time * NS // rate
+        if t < end_ns:  # (the clip may start at a keyframe well before start_ns: cut at its start later)
+            out.append((t, sample))
+    return out
+
+
+def _with_audio(
+    parts: list[bytes | bytearray], heard: list[tuple[int, fmp4.Sample]], origin: int, rate: int
+) -> list[bytes | bytearray]:
+    """A clip fragment with the audio heard during it (a hole in the audio lengthens the frame before it)."""
+    if not heard:
+        return parts
+    base = (heard[0][0] - origin) * rate // NS
+    samples: list[tuple[int, int]] = []
+    end = base
+    for t, s in heard:
+        pos = max(end, (t - origin) * rate // NS)
+        if samples and pos > end + s.duration // 2:
+            samples[-1] = (samples[-1][0] + pos - end, samples[-1][1])
+            end = pos
+        samples.append((s.duration, len(s.data)))
+        end += s.duration
+    return fmp4_audio.add_audio_to_fragment(parts, base, samples, [s.data for _, s in heard])
 
 
 def write_manifest(

@@ -24,6 +24,7 @@ import logging
 import random
 import selectors
 import socket
+import ssl
 import threading
 import time
 import traceback
@@ -35,11 +36,14 @@ from camgrid.clock import Clock
 from camgrid.config import RecorderConfig
 from camgrid.db.secrets import redact_url
 from camgrid.ingest import supervisor as sv
+from camgrid.ingest import tls
 from camgrid.ingest.auth import Credentials
+from camgrid.ingest.loop_transports import TransportSteps, UdpKey
 from camgrid.ingest.rtsp import RtspClient, RtspError
 from camgrid.ingest.timing import Anchor
+from camgrid.media.audio import AudioFrame, AudioTrack
 from camgrid.media.rtp import AccessUnit
-from camgrid.vocabulary import GapReason
+from camgrid.vocabulary import GapReason, RtspTransport
 
 log = logging.getLogger("camgrid.ingest")
 RECV_SIZE = 1 << 18
@@ -62,6 +66,8 @@ class CameraSource:
     feeder: str = ""
     site: str = ""
     sub_url: str = field(default="", repr=False)  # the camera's substream, opened on demand for live walls
+    transport: str = RtspTransport.AUTO  # auto | tcp | udp (auto: the recorder's default)
+    audio: bool = False  # record the camera's audio track (off by default: docs/design/audio.md)
 
     def __repr__(self) -> str:
         return f"CameraSource(id={self.id!r}, url={redact_url(self.url)!r}, username={self.username!r})"
@@ -82,6 +88,16 @@ class IngestSink(Protocol):
     def on_tick(self) -> None:
         """End of a batch: hand queued work on (called once per tick)."""
         ...
+
+
+class AudioSink(Protocol):
+    """A sink that also records audio (optional: sinks without these methods never get audio)."""
+
+    def on_audio_stream(self, camera_id: str, track: AudioTrack | None) -> None:
+        """The session's audio track (None: none), sent with ``on_stream``."""
+        ...
+
+    def on_audio_frame(self, camera_id: str, frame: AudioFrame, wall_ns: int, ext_ts: int, jump: bool) -> None: ...
 
 
 @dataclass
@@ -105,10 +121,20 @@ class _Session:
     reconnects: int = 0
     bytes_in: int = 0
     frames: int = 0
+    frames_seen: int = 0
     last_crash: str = ""  # the last internal error's kind and place: its traceback is logged once, not at every retry
+    # transports: UDP sockets (RTP, RTCP) and TLS; counters of the sessions before the current one
+    udp: tuple[socket.socket, socket.socket] | None = None
+    next_rtcp: float = 0.0
+    lost: int = 0
+    dropped: int = 0
+    reordered: int = 0
+    udp_foreign: int = 0  # datagrams from another address than the camera's (dropped)
+    quirks: set[str] = field(default_factory=set)
+    last_transport: str = ""  # what the last session used (tcp | udp), shown while the camera is down
 
 
-class IngestLoop:
+class IngestLoop(TransportSteps):
     """Runs every camera session on one thread. ``start()``/``stop()``; cameras can be added and removed live."""
 
     def __init__(
@@ -179,6 +205,7 @@ class IngestLoop:
                 "reconnects": s.reconnects,
                 "bytes": s.bytes_in,
                 "frames": s.frames,
+                **self._transport_counters(s),
             }
             for cid, s in list(self.sessions.items())
         }
@@ -235,6 +262,9 @@ class IngestLoop:
         if self.selector.get_map():
             wall = self.clock.wall_ns()
             for key, mask in self.selector.select(timeout=0):
+                if isinstance(key.data, UdpKey):
+                    self._on_udp(key.data, now, wall)
+                    continue
                 sess: _Session = key.data
                 if sess.sock is None:
                     continue
@@ -283,15 +313,25 @@ class IngestLoop:
     def _timers(self, sess: _Session, now: float) -> None:
         st = sess.state
         if st == "playing":
+            client = sess.client
+            if client is not None and client.udp:
+                client.udp_tick(now)
+                if sess.frames != sess.frames_seen:
+                    sess.frames_seen = sess.frames
+                    sess.last_media = now
             if now - sess.last_media > self.cfg.stall_timeout_s:
-                self._fail(sess, now, GapReason.STALLED, f"no media for {self.cfg.stall_timeout_s:.1f} s")
-            elif now >= sess.next_keepalive and sess.client is not None:
-                sess.client.keepalive()
+                self._fail(sess, now, GapReason.STALLED, self._stall_detail(sess))
+            elif client is not None and (now >= sess.next_keepalive or now >= sess.next_rtcp):
+                if now >= sess.next_keepalive:
+                    client.keepalive()
+                    sess.next_keepalive = now + min(30.0, client.session_timeout / 2)
+                if now >= sess.next_rtcp:
+                    client.rtcp_report(now)
+                    sess.next_rtcp = now + self.cfg.rtcp_interval_s
                 self._flush(sess, now)
-                sess.next_keepalive = now + min(30.0, sess.client.session_timeout / 2)
-        elif st in ("connecting", "handshake"):
+        elif st in ("connecting", "tls", "handshake"):
             if now > sess.deadline:
-                what = "TCP connect" if st == "connecting" else "RTSP answer"
+                what = {"connecting": "TCP connect", "tls": "TLS handshake"}.get(st, "RTSP answer")
                 self._fail(sess, now, GapReason.UNREACHABLE, f"no {what} within {self.cfg.connect_timeout_s:.1f} s")
         elif st in ("idle", "backoff") and now >= sess.next_attempt and self.bucket.take(now):
             self._connect(sess, now)
@@ -331,17 +371,35 @@ class IngestLoop:
             if err:
                 self._fail(sess, now, GapReason.UNREACHABLE, f"connect: {errno.errorcode.get(err, err)}")
                 return
-            src = sess.source
-            sess.client = RtspClient(
-                src.url,
-                Credentials(src.username, src.password),
-                self._au_handler(sess),
-                max_frame_bytes=self.cfg.max_frame_bytes,
-            )
-            sess.state = "handshake"
-            sess.deadline = now + self.cfg.connect_timeout_s
-            sess.client.start()
-            self.selector.modify(sock, selectors.EVENT_READ, sess)
+            if sess.source.url.startswith("rtsps:"):
+                self._start_tls(sess, now)
+                return
+            self._start_rtsp(sess, now)
+        elif sess.state == "tls":
+            self._tls_step(sess, now)
+            return
+        self._flush(sess, now)
+
+    def _start_rtsp(self, sess: _Session, now: float) -> None:
+        sock = sess.sock
+        assert sock is not None
+        src = sess.source
+        transport = src.transport if src.transport != RtspTransport.AUTO else self.cfg.transport
+        sess.client = RtspClient(
+            src.url,
+            Credentials(src.username, src.password),
+            self._au_handler(sess),
+            max_frame_bytes=self.cfg.max_frame_bytes,
+            transport=transport,
+            bind_udp=lambda: self._bind_udp(sess),
+            reorder_window=self.cfg.reorder_window,
+            reorder_delay_s=self.cfg.reorder_delay_ms / 1000.0,
+            on_audio=self._audio_handler(sess) if src.audio else None,
+        )
+        sess.state = "handshake"
+        sess.deadline = now + self.cfg.connect_timeout_s
+        sess.client.start()
+        self.selector.modify(sock, selectors.EVENT_READ, sess)
         self._flush(sess, now)
 
     def _flush(self, sess: _Session, now: float) -> None:
@@ -351,11 +409,13 @@ class IngestLoop:
         if client.outbox:
             sess.wbuf += b"".join(client.outbox)
             client.outbox.clear()
+        if client.udp_out:
+            self._send_udp(sess)
         if not sess.wbuf:
             return
         try:
             sent = sock.send(sess.wbuf)
-        except BlockingIOError:
+        except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
             sent = 0
         except OSError as exc:
             self._fail(sess, now, GapReason.UNREACHABLE, f"send: {exc.strerror or exc}")
@@ -365,11 +425,20 @@ class IngestLoop:
         self.selector.modify(sock, events, sess)
 
     def _on_readable(self, sess: _Session, now: float, wall: int) -> None:
+        if sess.state == "tls":
+            self._tls_step(sess, now)
+            return
         sock, client = sess.sock, sess.client
         if sock is None or client is None:
             return
         try:
-            data = sock.recv(RECV_SIZE)
+            if isinstance(sock, ssl.SSLSocket):
+                got = tls.recv(sock, RECV_SIZE)
+                if got is None:
+                    return
+                data = got
+            else:
+                data = sock.recv(RECV_SIZE)
         except BlockingIOError:
             return
         except OSError as exc:
@@ -383,6 +452,7 @@ class IngestLoop:
         sess.arrival_ns = wall
         before = client.state
         frames_before = sess.frames
+        client.now = now
         try:
             client.feed(data)
         except RtspError as exc:
@@ -394,9 +464,11 @@ class IngestLoop:
                 sess.state = "playing"
                 sess.last_media = now
                 sess.next_keepalive = now + min(30.0, client.session_timeout / 2)
+                sess.next_rtcp = now + self.cfg.rtcp_interval_s
         if sess.frames != frames_before:
             sess.last_media = now
-        if client.outbox:
+            sess.frames_seen = sess.frames
+        if client.outbox or client.udp_out:
             self._flush(sess, now)
 
     def _au_handler(self, sess: _Session) -> Callable[[AccessUnit], None]:
@@ -416,11 +488,33 @@ class IngestLoop:
                 sdp = sess.client.sdp if sess.client is not None else None
                 if sdp is not None:  # always set once media flows (PLAY follows DESCRIBE)
                     sink.on_stream(cid, sdp.codec, sdp.params)
+                audio_stream = getattr(sink, "on_audio_stream", None)
+                if audio_stream is not None and sess.client is not None:
+                    audio_stream(cid, sess.client.audio_track)
                 self._notify(cid, True, "", "", wall)
                 self._hint_siblings(sess)
             sink.on_access_unit(cid, au, ext, jump)
 
         return on_au
+
+    def _audio_handler(self, sess: _Session) -> Callable[[AudioFrame], None]:
+        """Audio frames, anchored to UTC like the pictures (their own anchor, on the audio's RTP clock)."""
+        anchor = Anchor()
+        on_frame = getattr(self.sink, "on_audio_frame", None)
+        cid = sess.source.id
+
+        def on_audio(frame: AudioFrame) -> None:
+            client = sess.client
+            track = client.audio_track if client is not None else None
+            if track is None or on_frame is None or not sess.up:
+                return  # before the first picture, the sink does not know the track yet
+            if anchor.clock_rate != track.clock_rate:
+                anchor.clock_rate = track.clock_rate
+                anchor.reset()
+            wall, ext, jump = anchor.place(frame.ts, sess.arrival_ns, late_ns=self.late_ns)
+            on_frame(cid, frame, wall, ext, jump)
+
+        return on_audio
 
     def _hint_siblings(self, sess: _Session) -> None:
         """A camera is back: its feeder or site probably is too, so retry its down neighbours soon (spread 1 s)."""
@@ -440,6 +534,21 @@ class IngestLoop:
                 other.next_attempt = min(other.next_attempt, now + self.rng.uniform(0.0, 1.0))
 
     def _close(self, sess: _Session) -> None:
+        client = sess.client
+        if client is not None:  # keep what this session counted
+            sess.lost += client.lost
+            sess.dropped += client.dropped_ssrc + client.dropped_pt
+            sess.reordered += client.reordered
+            sess.quirks |= client.quirks
+            sess.last_transport = RtspTransport.UDP if client.udp else RtspTransport.TCP
+        if sess.udp is not None:
+            for usock in sess.udp:
+                try:
+                    self.selector.unregister(usock)
+                except (KeyError, ValueError):
+                    pass
+                usock.close()
+            sess.udp = None
         if sess.sock is not None:
             try:
                 self.selector.unregister(sess.sock)

@@ -69,6 +69,10 @@ class Anchor:
         if first:
             return self._restart(ext, arrival_ns)
         rtp_step = (ext - self._prev_ext) * NS // self.clock_rate
+        if -self.step_tolerance_ns <= rtp_step < 0:
+            # A picture presented before the last one (B-frames arrive in decode order): placed on the anchor as
+            # it stands, never a clock step; the next step is measured from the latest picture.
+            return self._base_wall + (ext - self._base_ext) * NS // self.clock_rate, ext, False
         arrival_step = arrival_ns - self._prev_arrival
         self._prev_ext = ext
         self._prev_arrival = arrival_ns

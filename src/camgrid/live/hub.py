@@ -13,12 +13,15 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
-from camgrid.media import fmp4
+from camgrid.media import fmp4, fmp4_audio
+from camgrid.media.audio import AAC, OPUS, AudioFrame, AudioTrack
 from camgrid.media.nal import H264, StreamInfo, codec_string, nal_type, param_set_type, parse_sps
-from camgrid.media.rtp import AccessUnit
+from camgrid.media.reorder import DecodeTimes
+from camgrid.media.rtp import AccessUnit, merge_continuation
 
 log = logging.getLogger("camgrid.live")
 NS = 1_000_000_000
+NO_ORIGIN = -(1 << 63)  # a feed's origin before its first keyframe
 MAX_QUEUE = 75  # pictures (3 s at 25 fps) before a viewer is moved to the next keyframe
 
 Message = str | bytes
@@ -39,11 +42,17 @@ class _Feed:
     params: dict[int, bytes] = field(default_factory=dict)
     info: StreamInfo | None = None
     origin_ns: int = 0
-    origin_ext: int = -1
+    origin_ext: int = -(1 << 63)  # NO_ORIGIN: waiting for a keyframe to start (a decode time may be below 0)
     last_ext: int = -1
     last_dur: int = 3600
     seq: int = 0
     epoch: int = 0
+    dts: DecodeTimes = field(default_factory=DecodeTimes)  # B-frames: decode times and composition offsets
+    hold: bool = False  # the camera sends a picture's slices as separate marked packets (live555): hold each one
+    held: tuple[AccessUnit, int, bool] | None = None  # the picture held until the next one starts
+    audio: AudioTrack | None = None  # the sound sent with the pictures (AAC, Opus: what browsers play)
+    audio_anchor: tuple[int, int] | None = None  # (position in audio ticks from the origin, extended RTP time)
+    audio_end: int = 0
 
 
 SUB = "#sub"  # suffix of a substream's session id
@@ -74,6 +83,7 @@ class LiveHub:
         self._feeds: dict[str, _Feed] = {}  # ingest thread only
         self._epochs: dict[str, int] = {}  # bumped when a camera becomes watched: its feed starts afresh
         self._headers: dict[str, list[Message]] = {}  # last codec/origin/init per camera (event loop)
+        self._audio_tracks: dict[str, AudioTrack] = {}  # each session's playable audio track (ingest thread)
 
     # ingest thread ---------------------------------------------------------------------------------------------
     def tap(self, camera_id: str, au: AccessUnit, ext: int, jump: bool) -> None:
@@ -86,39 +96,116 @@ class LiveHub:
         for p in au.params:
             t = nal_type(feed.codec, p)
             if feed.params.get(t) != p:
+                if t in feed.params:
+                    feed.origin_ext = NO_ORIGIN  # new parameter sets: viewers get a new init at this keyframe
                 feed.params[t] = bytes(p)
                 if t == param_set_type(feed.codec, "sps"):
                     try:
                         feed.info = parse_sps(feed.codec, bytes(p))
+                        feed.dts.hint(feed.info.reorder)
                     except (ValueError, IndexError):
                         feed.info = None
+        if au.continuation:
+            self._continuation(feed, au)
+            return
+        if feed.hold:
+            # Each picture waits for the next one (its slices may still come): one picture of latency, for these
+            # cameras only; every other camera's picture goes out as it arrives.
+            prev, feed.held = feed.held, (au, ext, jump)
+            if prev is None:
+                return
+            au, ext, jump = prev
+        self._emit(camera_id, feed, au, ext, jump)
+
+    def _continuation(self, feed: _Feed, au: AccessUnit) -> None:
+        held = feed.held
+        if au.after_loss:
+            feed.held = None  # the rest of the held picture was lost: start again at a keyframe
+            feed.origin_ext = NO_ORIGIN
+        elif held is not None and held[0].ts == au.ts:
+            merge_continuation(held[0], au)
+        elif not feed.hold:
+            # The first sign: the picture already sent was only its first slice. From now on each picture is held
+            # until the next starts, and viewers start again at the next keyframe (new init: nothing half-drawn).
+            feed.hold = True
+            feed.origin_ext = NO_ORIGIN
+
+    def _emit(self, camera_id: str, feed: _Feed, au: AccessUnit, ext: int, jump: bool) -> None:
         header: list[Message] = []
-        if feed.origin_ext < 0 or jump:
+        if feed.origin_ext == NO_ORIGIN or jump:
             if not au.key or feed.info is None:
                 return
-            feed.origin_ns, feed.origin_ext, feed.last_ext = au.arrival_ns, ext, ext
+            feed.dts.reset()
+            dts = feed.dts.place(ext)
+            feed.origin_ns, feed.origin_ext, feed.last_ext = au.arrival_ns, dts, dts
             sps = feed.params[param_set_type(feed.codec, "sps")]
             mime = f'video/mp4; codecs="{codec_string(feed.info, sps)}"'
+            init = fmp4.init_segment(feed.info, [feed.params[t] for t in sorted(feed.params)])
+            mime, init = self._with_audio(camera_id, feed, mime, init)
             header = [
                 json.dumps({"type": "codec", "mime": mime, "codec": feed.codec}),
                 json.dumps({"type": "origin", "wall_ms": feed.origin_ns // 1_000_000}),
-                fmp4.init_segment(feed.info, [feed.params[t] for t in sorted(feed.params)]),
+                init,
             ]
-        if ext > feed.last_ext:
-            feed.last_dur = min(ext - feed.last_ext, 5 * 90_000)
-        feed.last_ext = ext
+        else:
+            dts = feed.dts.place(ext)
+        if dts > feed.last_ext:
+            feed.last_dur = min(dts - feed.last_ext, 5 * 90_000)
+        feed.last_ext = dts
         feed.seq += 1
         frag = fmp4.fragment(
-            feed.seq, max(0, ext - feed.origin_ext), [(feed.last_dur, len(au.data), au.key)], [au.data]
+            feed.seq,
+            max(0, dts - feed.origin_ext),
+            [(feed.last_dur, len(au.data), au.key)],
+            [au.data],
+            [ext - dts],
         )
         self.loop.call_soon_threadsafe(self._dispatch, camera_id, header, frag, au.key)
+
+    # audio (ingest thread; docs/design/audio.md) ---------------------------------------------------------------
+    def audio_stream(self, camera_id: str, track: AudioTrack | None) -> None:
+        """A session's audio track: sent to viewers when browsers play it (AAC, Opus; never G.711)."""
+        if track is not None and track.codec in (AAC, OPUS):
+            self._audio_tracks[camera_id] = track
+        else:
+            self._audio_tracks.pop(camera_id, None)
+
+    def _with_audio(self, camera_id: str, feed: _Feed, mime: str, init: bytes) -> tuple[str, bytes]:
+        track = self._audio_tracks.get(camera_id)
+        feed.audio = track
+        feed.audio_anchor = None
+        feed.audio_end = 0
+        if track is None:
+            return mime, init
+        both = mime[:-1] + f',{fmp4_audio.audio_codec_string(track)}"'
+        return both, fmp4_audio.add_audio_to_init(init, track)
+
+    def audio_frame(self, camera_id: str, frame: AudioFrame, wall_ns: int, ext_ts: int, jump: bool) -> None:
+        """One audio frame to the viewers, placed by its UTC from the stream's origin, then by its RTP time."""
+        if camera_id not in self.watched:
+            return
+        feed = self._feeds.get(camera_id)
+        if feed is None or feed.audio is None or feed.origin_ext < 0 or feed.epoch != self._epochs.get(camera_id, 0):
+            return
+        if feed.audio_anchor is None or jump:
+            pos = (wall_ns - feed.origin_ns) * feed.audio.clock_rate // NS
+            if pos < 0:
+                return
+            feed.audio_anchor = (max(pos, feed.audio_end), ext_ts)
+        pos = feed.audio_anchor[0] + ext_ts - feed.audio_anchor[1]
+        if pos < feed.audio_end:
+            return
+        feed.audio_end = pos + frame.duration
+        feed.seq += 1
+        frag = fmp4_audio.audio_fragment(feed.seq, pos, [(frame.duration, len(frame.data))], [frame.data])
+        self.loop.call_soon_threadsafe(self._dispatch, camera_id, [], frag, False)
 
     def on_state(self, camera_id: str, up: bool, reason: str, at_ns: int) -> None:
         if up or camera_id not in self.watched:
             return
         feed = self._feeds.get(camera_id)
         if feed is not None:
-            feed.origin_ext = -1  # the next session starts a new stream (new init, new origin)
+            feed.origin_ext = NO_ORIGIN  # the next session starts a new stream (new init, new origin)
         msg = json.dumps({"type": "offline", "reason": reason, "since_ms": at_ns // 1_000_000})
         self.loop.call_soon_threadsafe(self._dispatch_text, camera_id, msg)
 

@@ -122,32 +122,50 @@ def init_segment(info: StreamInfo, params: Sequence[bytes]) -> bytes:
 
 
 def fragment_parts(
-    seq: int, base_time: int, samples: Sequence[tuple[int, int, bool]], payload: Sequence[bytes | bytearray]
+    seq: int,
+    base_time: int,
+    samples: Sequence[tuple[int, int, bool]],
+    payload: Sequence[bytes | bytearray],
+    ctos: Sequence[int] | None = None,
 ) -> list[bytes | bytearray]:
     """One ``moof`` + ``mdat`` as a list of buffers (header, then the samples), for ``os.writev`` without a join.
 
-    ``samples`` are (duration, size, key); ``payload`` their bytes in order.
+    ``samples`` are (duration, size, key) in decode order; ``payload`` their bytes in order. ``ctos``: composition
+    offsets (presentation - decode, in ticks; B-frames), written in a version-1 ``trun`` (signed); None or all
+    zero writes no offsets, as for every stream without B-frames.
     """
-    entries = b"".join(
-        struct.pack(">III", dur, size, SAMPLE_KEY if key else SAMPLE_DELTA) for dur, size, key in samples
-    )
+    if ctos is not None and any(ctos):
+        entries = b"".join(
+            struct.pack(">IIIi", dur, size, SAMPLE_KEY if key else SAMPLE_DELTA, cto)
+            for (dur, size, key), cto in zip(samples, ctos, strict=True)
+        )
+        version, flags = 1, 0x000F01
+    else:
+        entries = b"".join(
+            struct.pack(">III", dur, size, SAMPLE_KEY if key else SAMPLE_DELTA) for dur, size, key in samples
+        )
+        version, flags = 0, 0x000701
     trun_len = 8 + 4 + 8 + len(entries)
     tfhd = full_box(b"tfhd", 0, 0x020000, struct.pack(">I", 1))
     tfdt = full_box(b"tfdt", 1, 0, struct.pack(">Q", base_time))
     traf_len = 8 + len(tfhd) + len(tfdt) + trun_len
     moof_len = 8 + 16 + traf_len  # mfhd is 16 bytes
     data_offset = moof_len + 8
-    trun = full_box(b"trun", 0, 0x000701, struct.pack(">Ii", len(samples), data_offset), entries)
+    trun = full_box(b"trun", version, flags, struct.pack(">Ii", len(samples), data_offset), entries)
     moof = box(b"moof", full_box(b"mfhd", 0, 0, struct.pack(">I", seq)), box(b"traf", tfhd, tfdt, trun))
     mdat_len = 8 + sum(len(p) for p in payload)
     return [moof + struct.pack(">I", mdat_len) + b"mdat", *payload]
 
 
 def fragment(
-    seq: int, base_time: int, samples: Sequence[tuple[int, int, bool]], payload: Sequence[bytes | bytearray]
+    seq: int,
+    base_time: int,
+    samples: Sequence[tuple[int, int, bool]],
+    payload: Sequence[bytes | bytearray],
+    ctos: Sequence[int] | None = None,
 ) -> bytes:
     """One ``moof`` + ``mdat`` as a single bytes object."""
-    return b"".join(fragment_parts(seq, base_time, samples, payload))
+    return b"".join(fragment_parts(seq, base_time, samples, payload, ctos))
 
 
 @dataclass
@@ -250,6 +268,7 @@ class Sample:
     duration: int
     key: bool
     data: bytes
+    cto: int = 0  # composition offset: presented at time + cto (B-frames)
 
 
 def init_bytes(data: bytes) -> bytes:
@@ -258,6 +277,14 @@ def init_bytes(data: bytes) -> bytes:
     if len(boxes) < 2 or boxes[0][0] != b"ftyp" or boxes[1][0] != b"moov":
         raise ValueError("not a fragmented MP4 written by camgrid")
     return data[: boxes[1][2]]
+
+
+def _is_video_traf(data: bytes, start: int, end: int) -> bool:
+    """Whether a ``traf`` is of track 1, the video (a segment with audio has a second ``traf``, track 2)."""
+    for kind, s, _e in _iter_boxes(data, start + 8, end):
+        if kind == b"tfhd":
+            return bool(struct.unpack_from(">I", data, s + 12)[0] == 1)
+    return True
 
 
 def read_samples(data: bytes) -> list[Sample]:
@@ -271,17 +298,18 @@ def read_samples(data: bytes) -> list[Sample]:
             i += 1
             continue
         base = 0
-        entries: list[tuple[int, int, int]] = []
+        entries: list[tuple[int, int, int, int]] = []
         data_offset = 0
         for k, s, e in _iter_boxes(data, start + 8, end):
-            if k != b"traf":
-                continue
+            if k != b"traf" or not _is_video_traf(data, s, e):
+                continue  # the audio track (media/fmp4_audio.py) is read by its own reader
             for k2, s2, _e2 in _iter_boxes(data, s + 8, e):
                 if k2 == b"tfdt":
                     version = data[s2 + 8]
                     base = struct.unpack_from(">Q" if version == 1 else ">I", data, s2 + 12)[0]
                 elif k2 == b"trun":
                     flags = struct.unpack_from(">I", data, s2 + 8)[0] & 0xFFFFFF
+                    signed = data[s2 + 8] == 1
                     count = struct.unpack_from(">I", data, s2 + 12)[0]
                     pos = s2 + 16
                     if flags & 0x1:
@@ -290,7 +318,7 @@ def read_samples(data: bytes) -> list[Sample]:
                     if flags & 0x4:
                         pos += 4
                     for _ in range(count):
-                        dur = size = 0
+                        dur = size = cto = 0
                         sflags = SAMPLE_DELTA
                         if flags & 0x100:
                             dur = struct.unpack_from(">I", data, pos)[0]
@@ -302,12 +330,13 @@ def read_samples(data: bytes) -> list[Sample]:
                             sflags = struct.unpack_from(">I", data, pos)[0]
                             pos += 4
                         if flags & 0x800:
+                            cto = struct.unpack_from(">i" if signed else ">I", data, pos)[0]
                             pos += 4
-                        entries.append((dur, size, sflags))
+                        entries.append((dur, size, sflags, cto))
         offset = start + data_offset
         t = base
-        for dur, size, sflags in entries:
-            out.append(Sample(t, dur, sflags == SAMPLE_KEY, data[offset : offset + size]))
+        for dur, size, sflags, cto in entries:
+            out.append(Sample(t, dur, sflags == SAMPLE_KEY, data[offset : offset + size], cto))
             offset += size
             t += dur
         i += 2

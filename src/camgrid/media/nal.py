@@ -110,6 +110,9 @@ class StreamInfo:
     chroma_format: int = 1
     bit_depth_luma: int = 8
     bit_depth_chroma: int = 8
+    # Pictures that may come before one they are shown after (B-frames): H.264 VUI max_num_reorder_frames (0 for
+    # Baseline), H.265 sps_max_num_reorder_pics; None when the SPS does not say.
+    reorder: int | None = None
 
 
 def _skip_scaling_list(r: BitReader, size: int) -> None:
@@ -164,7 +167,55 @@ def parse_h264_sps(nal: bytes) -> StreamInfo:
     unit_y = (2 - frame_mbs_only) * (sub_h if chroma else 1)
     width = w_mbs * 16 - (crop[0] + crop[1]) * sub_w
     height = (2 - frame_mbs_only) * h_units * 16 - (crop[2] + crop[3]) * unit_y
-    return StreamInfo(H264, width, height, profile, level, chroma_format=chroma)
+    reorder = 0 if profile == 66 else None  # Baseline has no B-frames
+    try:
+        if r.u(1):
+            reorder = _h264_vui_reorder(r, reorder)
+    except ValueError:
+        pass  # a VUI we cannot read (trailing bytes, Reolink): the reorder depth is learnt from the stream
+    return StreamInfo(H264, width, height, profile, level, chroma_format=chroma, reorder=reorder)
+
+
+def _h264_hrd(r: BitReader) -> None:
+    count = r.ue() + 1
+    r.u(8)
+    for _ in range(count):
+        r.ue()
+        r.ue()
+        r.u(1)
+    r.u(20)
+
+
+def _h264_vui_reorder(r: BitReader, default: int | None) -> int | None:
+    """max_num_reorder_frames from an H.264 VUI (E.1.1), or ``default`` without bitstream_restriction."""
+    if r.u(1) and r.u(8) == 255:
+        r.u(32)
+    if r.u(1):
+        r.u(1)
+    if r.u(1):
+        r.u(4)
+        if r.u(1):
+            r.u(24)
+    if r.u(1):
+        r.ue()
+        r.ue()
+    if r.u(1):
+        r.u(65)
+    nal_hrd = r.u(1)
+    if nal_hrd:
+        _h264_hrd(r)
+    vcl_hrd = r.u(1)
+    if vcl_hrd:
+        _h264_hrd(r)
+    if nal_hrd or vcl_hrd:
+        r.u(1)
+    r.u(1)
+    if not r.u(1):
+        return default
+    r.u(1)
+    for _ in range(4):
+        r.ue()
+    return r.ue()
 
 
 def parse_h265_sps(nal: bytes) -> StreamInfo:
@@ -207,7 +258,17 @@ def parse_h265_sps(nal: bytes) -> StreamInfo:
         height -= (top + bottom) * sub_h
     depth_luma = r.ue() + 8
     depth_chroma = r.ue() + 8
-    return StreamInfo(H265, width, height, profile, level, ptl, chroma, depth_luma, depth_chroma)
+    reorder: int | None = None
+    try:
+        r.ue()
+        ordering_all = r.u(1)
+        for _ in range(0 if ordering_all else max_sub_layers, max_sub_layers + 1):
+            r.ue()
+            reorder = r.ue()  # the highest sub-layer's is the stream's
+            r.ue()
+    except ValueError:
+        reorder = None
+    return StreamInfo(H265, width, height, profile, level, ptl, chroma, depth_luma, depth_chroma, reorder)
 
 
 def parse_sps(codec: str, nal: bytes) -> StreamInfo:

@@ -1,7 +1,10 @@
 """RTP payloads for H.264 (RFC 6184) and H.265 (RFC 7798): packetizing (simulator) and depacketizing (recorder).
 
 The depacketizer is on the recorder's hot path: one call per RTP packet, no per-byte Python, one copy of each
-payload. It yields whole access units as MP4 samples (4-byte length prefixes), ready to append to a fragment.
+payload. It yields access units as MP4 samples (4-byte length prefixes), ready to append to a fragment: a
+picture ends at the marker bit, but more slices with the same timestamp (live555 marks every slice) come as
+``continuation`` units that the holder of the picture appends (docs/design/packet-path.md, "Pictures, slices and
+B-frames"); parameter sets or SEI alone are no picture and go with the next one.
 """
 
 from __future__ import annotations
@@ -9,12 +12,13 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
-from camgrid.media.nal import H264, is_keyframe_nal, is_parameter_set
+from camgrid.media.nal import H264, first_slice_in_picture, is_keyframe_nal, is_parameter_set, is_vcl
 
 MTU_PAYLOAD = 1400
 _LEN = struct.Struct(">I")
 _SEQ_TS = struct.Struct(">HI")
 _ZERO4 = bytes(4)
+_MAX_PREFIX = 1 << 20  # non-picture NAL units held for the next picture, at most (a stream of SEI alone is dropped)
 
 
 def packetize(codec: str, nals: list[bytes], mtu: int = MTU_PAYLOAD) -> list[bytes]:
@@ -59,6 +63,59 @@ class AccessUnit:
     params: list[bytes] = field(default_factory=list)  # parameter sets seen in this AU (SPS, PPS, VPS)
     arrival_ns: int = 0
     after_loss: bool = False  # pictures were lost just before this one: later ones may not decode until a keyframe
+    # More slices of the picture emitted just before (same RTP timestamp, a marker after every slice: live555).
+    # The consumer appends them to the picture it holds (:func:`merge_continuation`); one with ``after_loss`` says
+    # the rest of that picture was lost: the held picture is incomplete and must be dropped.
+    continuation: bool = False
+    part: int = 0  # 1, 2, ... for the continuations of one picture (merging is idempotent per part)
+    merged: int = 0  # the last part merged into this picture
+
+
+def merge_continuation(held: AccessUnit, cont: AccessUnit) -> bool:
+    """Append continuation ``cont`` to picture ``held`` (same RTP timestamp); False if it is not held's.
+
+    Idempotent: the live hub and the segmenter hold the same picture object, and each merges what it sees.
+    """
+    if held.ts != cont.ts or not cont.continuation:
+        return False
+    if cont.part > held.merged:
+        data = held.data if isinstance(held.data, bytearray) else bytearray(held.data)
+        data += cont.data
+        held.data = data
+        held.key = held.key or cont.key
+        if cont.params:
+            held.params = [*held.params, *cont.params]
+        held.merged = cont.part
+    return True
+
+
+class PictureJoiner:
+    """Whole pictures for a consumer that cannot take continuations (a decoder: privacy masks).
+
+    Pictures pass straight through until the stream is seen splitting one (a continuation); from then on each
+    picture is held until the next one starts, with its slices merged: one picture of latency, for such cameras.
+    """
+
+    __slots__ = ("active", "held")
+
+    def __init__(self) -> None:
+        self.active = False
+        self.held: tuple[AccessUnit, int, bool] | None = None
+
+    def push(self, au: AccessUnit, ext: int, jump: bool) -> tuple[AccessUnit, int, bool] | None:
+        """The picture now complete, if any (``au`` itself when the stream does not split pictures)."""
+        if au.continuation:
+            held = self.held
+            if au.after_loss:
+                self.held = None  # never a picture missing slices
+            elif held is not None:
+                merge_continuation(held[0], au)
+            self.active = True
+            return None
+        if not self.active:
+            return au, ext, jump
+        prev, self.held = self.held, (au, ext, jump)
+        return prev
 
 
 class DepacketizeError(ValueError):
@@ -77,15 +134,20 @@ class Depacketizer:
         "_au",
         "_bad",
         "_dropped",
+        "_emitted_ts",
         "_fu_at",
         "_key",
         "_last_seq",
         "_params",
+        "_part",
+        "_skip",
         "_ts",
+        "_vcl",
         "codec",
         "h264",
         "lost",
         "ready",
+        "sliced",
     )
 
     def __init__(self, codec: str) -> None:
@@ -97,34 +159,81 @@ class Depacketizer:
         self._key = False
         self._params: list[bytes] = []
         self._last_seq: int | None = None
+        self._skip = -1  # the sequence number of a stray packet dropped before the depacketizer (see consumed)
         self._bad = False
         self._dropped = False
+        self._vcl = False  # the AU being built holds a slice (only those are pictures)
+        self._emitted_ts: int | None = None  # RTP timestamp of the last AU emitted
+        self._part = 0  # continuations emitted for it
         self.lost = 0
+        self.sliced = False  # a marker was seen inside a picture (live555): the stream needs merging
         self.ready: list[AccessUnit] = []  # completed AUs; the caller drains this list after each push
 
     def expect_seq(self, seq: int) -> None:
         """The first sequence number to come (RTSP ``RTP-Info``), so that losing the very first packet is seen."""
         self._last_seq = (seq - 1) & 0xFFFF
 
+    def consumed(self, seq: int) -> None:
+        """A packet of this stream that carries no video (a stray payload type, Geovision) had sequence number
+        ``seq``: if the next video packet skips exactly that number it is no loss (some cameras give the stray packet
+        a number of its own, some reuse the next one). A hole around it still counts the numbers really missing."""
+        self._skip = seq
+
     def _finish(self) -> None:
-        if self._au and not self._bad and self._fu_at < 0 and self._ts is not None:
+        if self._au and not self._bad and self._fu_at < 0 and not self._vcl and len(self._au) < _MAX_PREFIX:
+            return  # parameter sets or SEI alone (a marker on an SEI: Tiandy): they go with the next picture
+        if self._au and not self._bad and self._fu_at < 0 and self._ts is not None and self._vcl:
             au = AccessUnit(self._ts, self._au, self._key, self._params, after_loss=self._dropped)  # type: ignore[arg-type]
+            if self._ts == self._emitted_ts:
+                self._same_ts(au)
+            else:
+                self._emitted_ts = self._ts
+                self._part = 0
             self.ready.append(au)
             self._au = bytearray()
             self._params = []
             self._dropped = False
         else:
+            if self._ts is not None and self._ts == self._emitted_ts and (self._au or self.sliced):
+                # The rest of the picture already emitted was lost: its holder must drop it whole.
+                self._part += 1
+                self.ready.append(AccessUnit(self._ts, b"", False, continuation=True, part=self._part, after_loss=True))
             self._dropped = True
             self._au.clear()
             self._params.clear()
         self._fu_at = -1
         self._key = False
         self._bad = False
+        self._vcl = False
+
+    def _same_ts(self, au: AccessUnit) -> None:
+        """A picture with the timestamp of the one just emitted: more of its slices, or a new picture.
+
+        Rare (once per extra slice on live555), so the NAL walk here costs nothing on ordinary streams.
+        """
+        data = au.data
+        i = 0
+        while i + 5 <= len(data):
+            size = _LEN.unpack_from(data, i)[0]
+            nal = bytes(data[i + 4 : i + 4 + min(size, 3)])
+            t = (nal[0] & 0x1F) if self.h264 else (nal[0] >> 1) & 0x3F
+            if is_vcl(self.codec, t):
+                if first_slice_in_picture(self.codec, nal):
+                    self._part = 0  # a new picture reusing the timestamp (a duplicate: the consumer times it)
+                    return
+                break
+            i += 4 + size
+        self.sliced = True
+        self._part += 1
+        au.continuation = True
+        au.part = self._part
 
     def _type(self, first: int) -> None:
         t = (first & 0x1F) if self.h264 else (first >> 1) & 0x3F
         if is_keyframe_nal(self.codec, t):
             self._key = True
+        if is_vcl(self.codec, t):
+            self._vcl = True
 
     def push(self, pkt: bytes) -> None:
         """Take one RTP packet (a bytes-like object); completed access units are appended to ``ready``."""
@@ -153,8 +262,14 @@ class Depacketizer:
         last = self._last_seq
         hole = last is not None and seq != ((last + 1) & 0xFFFF)
         if hole:
-            self.lost += (seq - last - 1) & 0xFFFF  # type: ignore[operator]
-            self._bad = True  # the unfinished AU (if any) may have lost its tail: never store it
+            missing = (seq - last - 1) & 0xFFFF  # type: ignore[operator]
+            if self._skip >= 0 and 0 < ((self._skip - last) & 0xFFFF) <= missing:  # type: ignore[operator]
+                missing -= 1  # one of them was a stray packet's, dropped on purpose
+            self._skip = -1
+            hole = missing > 0
+            self.lost += missing
+            if hole:
+                self._bad = True  # the unfinished AU (if any) may have lost its tail: never store it
         self._last_seq = seq
         if ts != self._ts:
             if self._au or self._bad:
@@ -225,8 +340,10 @@ class Depacketizer:
         au += mv[off:end]
         if is_parameter_set(self.codec, t):
             self._params.append(bytes(mv[off:end]))
-        elif is_keyframe_nal(self.codec, t):
-            self._key = True
+        elif is_vcl(self.codec, t):
+            self._vcl = True
+            if is_keyframe_nal(self.codec, t):
+                self._key = True
 
     def _aggregate(self, mv: memoryview, i: int, end: int) -> None:
         while i + 2 <= end:

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from camgrid.registry.schemas import CameraIn
 
 REQUIRED = ("id", "name", "lat", "lon", "district", "site", "feeder", "uplink", "rtsp_url")
-OPTIONAL = ("username", "password", "heading_deg", "fov_deg", "range_m", "sub_rtsp_url")
+OPTIONAL = ("username", "password", "heading_deg", "fov_deg", "range_m", "sub_rtsp_url", "transport")
 COLUMNS = REQUIRED + OPTIONAL
 MAX_ROWS = 1_000_000
 MAX_FIELD = 4096

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from camgrid.db.base import Base
+from camgrid.vocabulary import RtspTransport
 
 
 class District(Base):
@@ -54,6 +55,8 @@ class Camera(Base):
     # The camera's low-resolution substream, for multi-tile walls (opened only while someone watches it).
     sub_rtsp_url: Mapped[str] = mapped_column(String(2000), default="")
     username: Mapped[str] = mapped_column(String(200), default="")
+    # How media travels: auto (the recorder's default: TCP interleaved, UDP after a 461) | tcp | udp.
+    transport: Mapped[str] = mapped_column(String(8), default=RtspTransport.AUTO)
     # The password and credential-bearing URLs, sealed with the home's secrets key (camgrid.db.secrets): "" when
     # the camera has none. Never printed, logged or returned (see registry.schemas.CameraOut).
     credentials: Mapped[str] = mapped_column(Text, default="")
@@ -65,6 +68,8 @@ class Camera(Base):
     recorder_node: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     updated_ns: Mapped[int] = mapped_column(BigInteger, default=0)
     revision: Mapped[int] = mapped_column(Integer, default=1)
+    # Record the camera's audio track too (off by default: many cities forbid it; docs/design/audio.md).
+    audio_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class CameraMaintenance(Base):

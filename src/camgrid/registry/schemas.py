@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from camgrid.db.secrets import redact_url, split_userinfo, strip_userinfo
+from camgrid.vocabulary import RtspTransport
 
 __all__ = ["CameraIn", "CameraOut", "ImportSummary", "redact_url"]
 
@@ -41,6 +42,10 @@ class CameraIn(BaseModel):
     heading_deg: float | None = Field(None, ge=0.0, lt=360.0)
     fov_deg: float | None = Field(None, gt=0.0, le=360.0)
     range_m: float | None = Field(None, gt=0.0, le=5000.0)
+    transport: RtspTransport = Field(
+        RtspTransport.AUTO,
+        description="How media travels: auto (the recorder's default), tcp (interleaved) or udp (RTP over UDP)",
+    )
 
     @field_validator("lat", "lon", "heading_deg", "fov_deg", "range_m")
     @classmethod
@@ -106,8 +111,10 @@ class CameraOut(BaseModel):
     heading_deg: float | None = None
     fov_deg: float | None = None
     range_m: float | None = None
+    transport: str = RtspTransport.AUTO
     status: str
     recorder_node: str | None = None
+    audio_enabled: bool = False  # its sound is recorded too (off unless switched on: docs/design/audio.md)
 
 
 class ImportSummary(BaseModel):

@@ -52,6 +52,7 @@ _CAMERA_FIELDS = (
     "heading_deg",
     "fov_deg",
     "range_m",
+    "transport",
 )
 
 
@@ -136,6 +137,7 @@ def _camera_values(row: CameraIn, wanted: CameraSecrets, box: SecretBox) -> dict
         "heading_deg": row.heading_deg,
         "fov_deg": row.fov_deg,
         "range_m": row.range_m,
+        "transport": row.transport,
     }
 
 
@@ -272,6 +274,25 @@ def set_camera_status(
     return cam
 
 
+@audited(AuditAction.CAMERA_AUDIO_SET)
+def set_camera_audio(
+    *, session: Session, audit: AuditWriter, actor: Actor, camera_id: str, enabled: bool, now_ns: int
+) -> Camera:
+    """Record a camera's sound too (``enabled``), or stop: off by default, since many cities forbid recording sound
+    without a reason; audited before the change (docs/design/audio.md). The recorder picks the change up at its
+    next registry reload and restarts the camera's session (the audio track is set up, or no longer). Asking for
+    the state the camera already has changes nothing and writes nothing."""
+    cam = camera_for(session=session, actor=actor, camera_id=camera_id)
+    if bool(cam.audio_enabled) == enabled:
+        return cam
+    write_first(audit, actor, AuditAction.CAMERA_AUDIO_SET, camera=cam.id, details={"audio": enabled})
+    cam.audio_enabled = enabled
+    cam.revision += 1
+    cam.updated_ns = now_ns
+    session.flush()
+    return cam
+
+
 class MaintenanceConflict(ValueError):
     """The camera is already in (or already out of) maintenance: the request would change nothing."""
 
@@ -373,6 +394,7 @@ def export_rows(cameras: Sequence[Camera]) -> list[dict[str, Any]]:
             "heading_deg": c.heading_deg,
             "fov_deg": c.fov_deg,
             "range_m": c.range_m,
+            "transport": c.transport,
         }
         for c in cameras
     ]

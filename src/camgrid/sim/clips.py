@@ -49,9 +49,15 @@ class ClipSpec:
     label: str
     index: int
     pattern: bool = False  # draw a bright checkerboard in the top-right quarter (privacy-mask tests)
+    slices: int = 1  # slices per picture (live555-style servers mark every slice: the `slice-markers` quirk)
+    bframes: int = 0  # B-frames between references (the `b-frames` quirk): presentation order != decode order
 
     def key(self) -> str:
-        return hashlib.sha256(json.dumps(self.__dict__, sort_keys=True).encode()).hexdigest()[:20]
+        fields = dict(self.__dict__)
+        for name, default in (("slices", 1), ("bframes", 0)):  # the defaults keep the keys of clips cached before
+            if fields[name] == default:
+                del fields[name]
+        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:20]
 
 
 def id_cells(index: int) -> list[int]:
@@ -95,24 +101,71 @@ def encode(spec: ClipSpec, cache_dir: Path) -> Path:
     rate = f"{spec.bitrate_kbps}k"
     cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", _filter(spec)]
     cmd += ["-t", f"{seconds:.3f}", "-pix_fmt", "yuv420p", "-threads", "1"]
-    if spec.codec == H264:
+    x264 = "repeat-headers=1" + (f":slices={spec.slices}" if spec.slices > 1 else "")
+    if spec.codec == H264 and spec.bframes:
+        cmd += ["-c:v", "libx264", "-preset", "ultrafast", "-bf", str(spec.bframes), "-b_strategy", "0"]
+        cmd += ["-g", str(spec.gop_frames), "-keyint_min", str(spec.gop_frames), "-sc_threshold", "0"]
+        cmd += ["-x264-params", x264, "-f", "mpegts"]  # MPEG-TS keeps each picture's presentation time
+    elif spec.codec == H264:
         cmd += ["-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-bf", "0"]
         cmd += ["-g", str(spec.gop_frames), "-keyint_min", str(spec.gop_frames), "-sc_threshold", "0"]
-        cmd += ["-x264-params", "repeat-headers=1", "-f", "h264"]
+        cmd += ["-x264-params", x264, "-f", "h264"]
     else:
         g = spec.gop_frames
-        params = f"keyint={g}:min-keyint={g}:scenecut=0:bframes=0:repeat-headers=1:log-level=error"
+        params = f"keyint={g}:min-keyint={g}:scenecut=0:bframes={spec.bframes}:repeat-headers=1:log-level=error"
+        if spec.slices > 1:
+            params += f":slices={spec.slices}"
         cmd += ["-c:v", "libx265", "-preset", "ultrafast", "-x265-params", params, "-f", "hevc"]
     cmd += ["-b:v", rate, "-maxrate", rate, "-bufsize", rate]
     with tempfile.NamedTemporaryFile(dir=cache_dir, suffix="." + ext, delete=False) as tmp:
         tmp_path = Path(tmp.name)
     try:
         subprocess.run([*cmd, str(tmp_path)], check=True, capture_output=True, timeout=600)
-        tmp_path.replace(out)
+        if spec.codec == H264 and spec.bframes:
+            _split_ts(tmp_path, out)
+        else:
+            tmp_path.replace(out)
     except subprocess.CalledProcessError as exc:
         tmp_path.unlink(missing_ok=True)
         raise RuntimeError(f"ffmpeg failed to encode a clip: {exc.stderr.decode(errors='replace')[-500:]}") from exc
     return out
+
+
+def _split_ts(ts_path: Path, out: Path) -> None:
+    """An MPEG-TS encode into the Annex B stream (``out``) and each picture's presentation time in 90 kHz units, in
+    decode order (``out`` + ``.pts.json``)."""
+    try:
+        probe = subprocess.run(
+            [
+                "ffprobe",
+                "-v",
+                "error",
+                "-select_streams",
+                "v:0",
+                "-show_entries",
+                "packet=pts,dts",
+                "-of",
+                "json",
+                str(ts_path),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        packets = json.loads(probe.stdout)["packets"]
+        first = int(packets[0]["dts"])
+        pts = [int(p["pts"]) - first for p in packets]
+        raw = ts_path.with_suffix(".annexb")
+        cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(ts_path), "-c", "copy", "-f", "h264"]
+        subprocess.run([*cmd, str(raw)], check=True, capture_output=True, timeout=120)
+        pts_path(out).write_text(json.dumps(pts))
+        raw.replace(out)
+    finally:
+        ts_path.unlink(missing_ok=True)
+
+
+def pts_path(clip_path: Path) -> Path:
+    return clip_path.with_name(clip_path.name + ".pts.json")
 
 
 def encode_many(specs: list[ClipSpec], cache_dir: Path, workers: int = 2) -> list[Path]:
@@ -122,14 +175,19 @@ def encode_many(specs: list[ClipSpec], cache_dir: Path, workers: int = 2) -> lis
 
 @dataclass
 class Clip:
-    """A clip ready to send: per frame, its NAL units and RTP payloads."""
+    """A clip ready to send: per frame (in decode order), its NAL units; its RTP payloads on demand."""
 
     codec: str
     info: StreamInfo
     params: list[bytes]  # parameter sets (for the SDP)
     frames: list[list[bytes]]  # NAL units per access unit (no AUD)
-    payloads: list[list[bytes]]  # RTP payloads per access unit
     keys: list[bool]
+    pts: list[int] | None = None  # presentation time of each frame in 90 kHz units (B-frame clips), decode order
+
+    @property
+    def payloads(self) -> list[list[bytes]]:
+        """RTP payloads per access unit (computed on each call: the simulator keeps only its send loops)."""
+        return [packetize(self.codec, au) for au in self.frames]
 
 
 def load(path: Path, codec: str) -> Clip:
@@ -145,4 +203,7 @@ def load(path: Path, codec: str) -> Clip:
     keys = [any(is_keyframe_nal(codec, nal_type(codec, n)) for n in au) for au in aus]
     if not keys[0]:
         raise ValueError(f"{path}: clip does not start with a keyframe")
-    return Clip(codec, parse_sps(codec, sps), params, aus, [packetize(codec, au) for au in aus], keys)
+    pts = json.loads(pts_path(path).read_text()) if pts_path(path).exists() else None
+    if pts is not None and len(pts) != len(aus):
+        raise ValueError(f"{path}: {len(pts)} presentation times for {len(aus)} pictures")
+    return Clip(codec, parse_sps(codec, sps), params, aus, keys, pts)

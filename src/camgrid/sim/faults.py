@@ -27,6 +27,7 @@ FAULTS: dict[str, tuple[str, str]] = {
     "garbage": ("camera", "the camera sends random bytes instead of RTP"),
     "garbage_stop": ("camera", "the camera sends proper RTP again"),
     "clock_jump": ("camera", "the camera's RTP clock jumps by `seconds` (default 3600)"),
+    "disconnect": ("camera", "the camera drops its connections once (and accepts new ones)"),
     "auth_refuse": ("camera", "the camera refuses the password"),
     "auth_accept": ("camera", "the camera accepts the password again"),
 }
@@ -76,6 +77,8 @@ class FaultInjector:
         elif kind == "clock_jump":
             for c in cams:
                 c.ts_jump += int((3600.0 if seconds is None else seconds) * 90_000)
+        elif kind == "disconnect":
+            self.server.drop(cams)
         elif kind in ("auth_refuse", "auth_accept"):
             for c in cams:
                 c.refuse_auth = kind == "auth_refuse"

@@ -36,6 +36,7 @@ class SimCameraSpec:
     username: str
     password: str
     heading_deg: float
+    quirks: tuple[str, ...] = ()  # names from camgrid.sim.quirks.QUIRKS
 
     def url(self, host: str, port: int) -> str:
         return f"rtsp://{host}:{port}/{self.codec}/{self.id}"

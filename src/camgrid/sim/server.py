@@ -1,64 +1,53 @@
 """The simulated city's RTSP server: one asyncio process serving every camera on one port.
 
 Each camera replays its clip forever over RTSP/TCP (interleaved RTP), rewriting sequence numbers and timestamps
-itself (a looped file would break them). Faults act on cameras the way the real world does: a power cut drops every
-connection and refuses new ones; an uplink cut goes silent (no data, no reset); a stall stops the media but keeps the
-connection; garbage replaces the stream with random bytes; a clock jump moves the RTP timestamps; an auth fault
-refuses the password.
+itself (a looped file would break them): each session sends what is due every tick with one write of a pre-rendered
+loop (:mod:`camgrid.sim.sendloop`). Cameras can misbehave as real ones do (:mod:`camgrid.sim.quirks`). Faults act
+on cameras the way the real world does: a power cut drops every connection and refuses new ones; an uplink cut goes
+silent (no data, no reset); a stall stops the media but keeps the connection; garbage replaces the stream with
+random bytes; a clock jump moves the RTP timestamps; an auth fault refuses the password.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import logging
 import os
 import random
+import socket
 import struct
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from camgrid.media.nal import H264, nal_type, param_set_type
+from camgrid.sim.audio import AudioTrack
 from camgrid.sim.clips import Clip
 from camgrid.sim.layout import SimCameraSpec
+from camgrid.sim.quirks import SHORT_TIMEOUT_S, TS_BACKSTEP, TS_JUMP_AFTER_S, TS_JUMP_S
+from camgrid.sim.sdp import sdp_for
+from camgrid.sim.sendloop import AUDIO, VIDEO, SendLoop, sender_report
 
 log = logging.getLogger("camgrid.sim")
 REALM = "camgrid-sim"
 CLOCK = 90_000
 MAX_WRITE_BUFFER = 4 * 1024 * 1024
-
-
-@dataclass
-class FrameTemplate:
-    """Interleaved RTP packets of one access unit with seq/ts/ssrc left to patch in."""
-
-    data: bytes
-    offsets: list[int]  # offset of each RTP header inside ``data``
-
-
-def build_templates(clip: Clip) -> list[FrameTemplate]:
-    out = []
-    for payloads in clip.payloads:
-        parts, offsets, pos = [], [], 0
-        for i, payload in enumerate(payloads):
-            marker = 0x80 if i == len(payloads) - 1 else 0
-            rtp = bytes([0x80, marker | 96]) + bytes(10) + payload
-            parts.append(b"$\x00" + struct.pack(">H", len(rtp)) + rtp)
-            offsets.append(pos + 4)
-            pos += 4 + len(rtp)
-        out.append(FrameTemplate(b"".join(parts), offsets))
-    return out
+TRUTH_PICTURES = 90_000  # the ground truth keeps the last hour (at 25 fps) of pictures per camera
 
 
 @dataclass
 class CameraState:
     spec: SimCameraSpec
     clip: Clip
-    templates: list[FrameTemplate]
+    loops: dict[str, SendLoop]  # "main", "main+audio", "sub": see :func:`loop_key`
     sub_clip: Clip | None = None
-    sub_templates: list[FrameTemplate] = field(default_factory=list)
+    audio: AudioTrack | None = None
+    quirks: frozenset[str] = frozenset()
+    record_truth: bool = False
     powered: bool = True
     uplink_up: bool = True
     stalled: bool = False
@@ -69,14 +58,27 @@ class CameraState:
     frames_sent: int = 0
     bytes_sent: int = 0
     intervals: list[list[int]] = field(default_factory=list)  # [start_ns, end_ns] of continuous sending
+    # quirks' memory across sessions
+    stale_pending: bool = False  # stale-session: the next SETUP is answered 454
+    last_numbers: tuple[int, int, int] | None = None  # old-session-leak: (ssrc, next seq, next ts) of the last session
+    sessions_played: int = 0
+    # ground truth: (session number, RTP timestamp, picture digest, wall time sent in ns) of each picture sent
+    truth: deque[tuple[int, int, str, int]] = field(default_factory=lambda: deque(maxlen=TRUTH_PICTURES))
 
     @property
     def reachable(self) -> bool:
         return self.powered and self.uplink_up
 
+    def has(self, quirk: str) -> bool:
+        return quirk in self.quirks
+
+
+def loop_key(sub: bool, audio: bool) -> str:
+    return "sub" if sub else ("main+audio" if audio else "main")
+
 
 class RtspConnection(asyncio.Protocol):
-    """One client connection."""
+    """One client connection (and its session: the simulator serves one session per connection)."""
 
     def __init__(self, server: SimServer) -> None:
         self.server = server
@@ -86,14 +88,43 @@ class RtspConnection(asyncio.Protocol):
         self.nonce = os.urandom(8).hex()
         self.session_id = f"{random.getrandbits(48):012x}"
         self.playing = False
-        self.seq = random.getrandbits(16)
-        self.ts_base = random.getrandbits(32)
-        self.ssrc = random.getrandbits(32)
-        self.frame_no = 0
-        self.next_due = 0.0
-        self.interval: list[int] | None = None
         self.closed = False
         self.sub = False  # this connection plays the camera's substream
+        # per track (video, audio): first sequence number, first timestamp, SSRC, interleaved channel
+        self.seq0 = [random.getrandbits(16), random.getrandbits(16)]
+        self.ts0 = [random.getrandbits(32), random.getrandbits(32)]
+        self.ssrc_ = [random.getrandbits(32), random.getrandbits(32)]
+        self.channels = [0, 2]
+        self.tracks: set[int] = set()
+        self.udp: dict[int, tuple[socket.socket, tuple[str, int]]] = {}  # track -> (socket, client address)
+        self.udp_ports: list[tuple[socket.socket, socket.socket]] = []
+        self.loop: SendLoop | None = None
+        self.t0 = 0.0  # monotonic time at which loop 0 of this session started
+        self.loop_no = 0
+        self.index = 0  # next packet of the loop to send
+        self.session_no = 0
+        self.interval: list[int] | None = None
+        self.last_alive = server.clock()
+        self.next_sr = 0.0
+        self.packets_sent = 0
+        self.octets_sent = 0
+
+    @property
+    def seq(self) -> int:
+        return int(self.seq0[0])
+
+    @property
+    def ssrc(self) -> int:
+        return int(self.ssrc_[0])
+
+    # the next packet's due time (tests pace a session by setting it)
+    @property
+    def next_due(self) -> float:
+        return self.t0 + (self.loop.position(self.loop_no, self.index) if self.loop else 0.0)
+
+    @next_due.setter
+    def next_due(self, value: float) -> None:
+        self.t0 = value - (self.loop.position(self.loop_no, self.index) if self.loop else 0.0)
 
     # asyncio.Protocol ------------------------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -104,23 +135,29 @@ class RtspConnection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self.server.connections.discard(self)
-        if self.camera:
-            self.camera.sessions.discard(self)
+        cam = self.camera
+        if cam:
+            cam.sessions.discard(self)
+            if self.loop is not None:
+                cam.stale_pending = cam.has("stale-session")
+                cam.last_numbers = self._next_numbers()
         self.playing = False
         self.interval = None
+        self._close_udp()
 
     def data_received(self, data: bytes) -> None:
         if self.camera is not None and not self.camera.uplink_up:
             return  # the uplink is cut: nothing arrives at the camera
         self.buf += data
         while self.buf:
-            if self.buf[0] == 0x24:  # interleaved RTCP from the client
+            if self.buf[0] == 0x24:  # interleaved RTCP from the client: a sign of life
                 if len(self.buf) < 4:
                     return
                 size = struct.unpack_from(">H", self.buf, 2)[0]
                 if len(self.buf) < 4 + size:
                     return
                 del self.buf[: 4 + size]
+                self.last_alive = self.server.clock()
                 continue
             end = self.buf.find(b"\r\n\r\n")
             if end < 0:
@@ -135,6 +172,7 @@ class RtspConnection(asyncio.Protocol):
             if len(self.buf) < end + 4 + length:
                 return
             del self.buf[: end + 4 + length]
+            self.last_alive = self.server.clock()
             self.handle(head)
             if self.closed:
                 return
@@ -144,16 +182,28 @@ class RtspConnection(asyncio.Protocol):
         if self.transport and not self.closed:
             self.transport.abort()
         self.closed = True
+        self._close_udp()
+
+    def _close_udp(self) -> None:
+        for pair in self.udp_ports:
+            for sock in pair:
+                sock.close()
+        self.udp_ports.clear()
+        self.udp.clear()
+
+    def write(self, data: bytes | bytearray) -> None:
+        if self.transport and not self.closed:
+            self.transport.write(data)
 
     def reply(self, cseq: str, status: str, headers: dict[str, str] | None = None, body: str = "") -> None:
-        lines = [f"RTSP/1.0 {status}", f"CSeq: {cseq}", "Server: camgrid-sim"]
+        cam = self.camera
+        cseq_line = f"CSeq:  {cseq} " if cam is not None and cam.has("cseq-space") else f"CSeq: {cseq}"
+        lines = [f"RTSP/1.0 {status}", cseq_line, "Server: camgrid-sim"]
         for key, value in (headers or {}).items():
             lines.append(f"{key}: {value}")
         if body:
             lines.append(f"Content-Length: {len(body.encode())}")
-        msg = "\r\n".join(lines) + "\r\n\r\n" + body
-        if self.transport and not self.closed:
-            self.transport.write(msg.encode())
+        self.write(("\r\n".join(lines) + "\r\n\r\n" + body).encode())
 
     def _authorized(self, cam: CameraState, method: str, headers: dict[str, str]) -> bool:
         if not cam.spec.password:
@@ -211,40 +261,35 @@ class RtspConnection(asyncio.Protocol):
             return
         if not cam.uplink_up:
             return  # silent
+        no_get = cam.has("no-get-parameter")
         if method == "OPTIONS":
-            self.reply(cseq, "200 OK", {"Public": "OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN, GET_PARAMETER"})
+            public = "OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN" + ("" if no_get else ", GET_PARAMETER")
+            self.reply(cseq, "200 OK", {"Public": public})
             return
         if not self._authorized(cam, method, headers):
             self.reply(cseq, "401 Unauthorized", {"WWW-Authenticate": f'Digest realm="{REALM}", nonce="{self.nonce}"'})
             return
         base = url.split("/trackID")[0].rstrip("/")
         if method == "DESCRIBE":
-            self.reply(
-                cseq,
-                "200 OK",
-                {"Content-Type": "application/sdp", "Content-Base": base + "/"},
-                sdp(cam, self.session_id, self.sub),
-            )
+            content_base = base + "/"
+            if cam.has("content-base-no-scheme"):
+                content_base = content_base.split("://", 1)[-1]
+            hdrs = {"Content-Base": content_base}
+            if not cam.has("no-content-type"):
+                hdrs = {"Content-Type": "application/sdp", **hdrs}
+            self.reply(cseq, "200 OK", hdrs, sdp_for(cam, self.session_id, self.sub))
         elif method == "SETUP":
-            self.reply(
-                cseq,
-                "200 OK",
-                {"Transport": "RTP/AVP/TCP;unicast;interleaved=0-1", "Session": f"{self.session_id};timeout=60"},
-            )
+            self._setup(cam, cseq, url, headers.get("transport", ""))
         elif method == "PLAY":
-            self.reply(
-                cseq,
-                "200 OK",
-                {
-                    "Session": self.session_id,
-                    "RTP-Info": f"url={base}/trackID=0;seq={self.seq};rtptime={self.ts_base & 0xFFFFFFFF}",
-                },
-            )
-            self.playing = True
-            self.frame_no = 0
-            self.next_due = time.monotonic()
+            self._play(cam, cseq, base)
+        elif method == "SET_PARAMETER" and cam.has("set-parameter-drops"):
+            self.abort()
+        elif method == "GET_PARAMETER" and no_get:
+            self.reply(cseq, "501 Not Implemented")
         elif method in ("GET_PARAMETER", "SET_PARAMETER"):
             self.reply(cseq, "200 OK", {"Session": self.session_id})
+        elif method == "TEARDOWN" and cam.has("teardown-500"):
+            self.reply(cseq, "500 Internal Server Error")
         elif method == "TEARDOWN":
             self.reply(cseq, "200 OK", {"Session": self.session_id})
             self.playing = False
@@ -253,88 +298,206 @@ class RtspConnection(asyncio.Protocol):
         else:
             self.reply(cseq, "405 Method Not Allowed")
 
+    def _setup(self, cam: CameraState, cseq: str, url: str, transport: str) -> None:
+        track = AUDIO if url.rstrip("/").endswith("trackID=1") and cam.audio is not None and not self.sub else VIDEO
+        if cam.stale_pending:
+            cam.stale_pending = False
+            self.reply(cseq, "454 Session Not Found")
+            return
+        tcp = "TCP" in transport.upper().split(";", 1)[0] or not transport
+        timeout = SHORT_TIMEOUT_S if cam.has("short-session-timeout") else 60
+        if cam.has("session-id-change") and self.tracks:
+            self.session_id = f"{random.getrandbits(48):012x}"  # (requests are not checked against it)
+        session = f"{self.session_id};timeout={timeout}"
+        if cam.has("odd-ssrc"):
+            self.ssrc_[track] &= 0xFFFF
+        ssrc = int(self.ssrc_[track])
+        if tcp and cam.has("udp-only"):
+            self.reply(cseq, "461 Unsupported Transport")
+            return
+        if tcp:
+            chans = _param(transport, "interleaved") or f"{2 * track}-{2 * track + 1}"
+            self.channels[track] = int(chans.split("-")[0])
+            value = f"RTP/AVP/TCP;unicast;interleaved={chans}"
+        else:
+            ports = _param(transport, "client_port")
+            if not ports:
+                self.reply(cseq, "461 Unsupported Transport")
+                return
+            host = self.transport.get_extra_info("peername")[0] if self.transport else "127.0.0.1"
+            rtp, rtcp = _udp_pair(self.server.host)
+            self.udp_ports.append((rtp, rtcp))
+            self.udp[track] = (rtp, (host, int(ports.split("-")[0])))
+            server_ports = f"{rtp.getsockname()[1]}-{rtcp.getsockname()[1]}"
+            value = f"RTP/AVP;unicast;client_port={ports};server_port={server_ports}"
+        value = f"RTP/AVP/TCP;ssrc={ssrc:04X};" + value.split(";", 1)[1] if cam.has("odd-ssrc") and tcp else value
+        if not cam.has("odd-ssrc"):
+            value += f";ssrc={ssrc:08X}"
+        self.tracks.add(track)
+        self.reply(cseq, "200 OK", {"Transport": value, "Session": session})
+
+    def _play(self, cam: CameraState, cseq: str, base: str) -> None:
+        loop = cam.loops[loop_key(self.sub, AUDIO in self.tracks)]
+        self.loop, self.loop_no, self.index = loop, 0, 0
+        self.t0 = self.server.clock()
+        self.last_alive = self.t0
+        cam.sessions_played += 1
+        self.session_no = cam.sessions_played
+        if cam.has("rtcp-before-play"):
+            self.write(sender_report(self.ssrc, int(self.ts0[0]), 0, 0, time.time_ns(), int(self.channels[0]) + 1))
+        if cam.has("data-before-play"):
+            self.playing = True
+            first_end = loop.pic_first[1] if loop.pictures > 1 else loop.packets
+            self._send(loop, 0, first_end, time.time_ns())
+            self.index = first_end
+        seq, rtptime = (0, 0) if cam.has("bogus-rtp-info") else (self.seq, int(self.ts0[0]))
+        info = f"url={base}/trackID=0;seq={seq};rtptime={rtptime}"
+        if cam.has("rtp-info-trailing"):
+            info = f"url={base}/trackID=0;seq={seq};rtptime=;"
+        if AUDIO in self.tracks:
+            info += f",url={base}/trackID=1;seq={int(self.seq0[1])};rtptime={int(self.ts0[1])}"
+        self.reply(cseq, "200 OK", {"Session": self.session_id, "RTP-Info": info})
+        if cam.has("old-session-leak") and cam.last_numbers is not None:
+            ssrc, seq, ts = cam.last_numbers
+            old = loop.render(
+                0, min(3, loop.packets), 0, _pair(seq), _pair(ts), _pair(ssrc), self.channels if not self.udp else None
+            )
+            self._write_packets(loop, 0, min(3, loop.packets), old)
+        self.playing = True
+        self.next_sr = self.t0 + 1.0
+
+    def _next_numbers(self) -> tuple[int, int, int]:
+        loop = self.loop
+        assert loop is not None
+        seq = self.seq0[0] + self.loop_no * loop.seq_per_loop[0]
+        ts = self.ts0[0] + self.loop_no * loop.ts_per_loop[0]
+        if self.index < loop.packets:
+            seq += loop.seq[self.index]
+            ts += loop.ts[self.index]
+        return self.ssrc, seq & 0xFFFF, ts & 0xFFFFFFFF
+
     # media -----------------------------------------------------------------------------------------------------
-    def send_due(self, now: float, wall_ns: int, frame_s: float) -> None:
-        cam = self.camera
-        if cam is None or not self.playing or self.transport is None or self.closed:
+    def send_due(self, now: float, wall_ns: int, frame_s: float = 0.0) -> None:
+        """Send what is due by ``now`` (monotonic seconds): at most one write per loop boundary crossed."""
+        cam, loop = self.camera, self.loop
+        if cam is None or loop is None or not self.playing or self.transport is None or self.closed:
+            return
+        if cam.has("short-session-timeout") and now - self.last_alive > SHORT_TIMEOUT_S + 0.5:
+            log.info("%s: no keepalive for %d s: the session ends", cam.spec.id, SHORT_TIMEOUT_S)
+            self.abort()
             return
         if not cam.reachable or cam.stalled:
             self.interval = None
-            self.next_due = now + frame_s
+            self.next_due = now + (frame_s or 1.0 / self.server.fps)  # media and RTP clock pause together
             return
         if now - self.next_due > 1.0:
             self.next_due = now  # a late tick: skip ahead as a camera would
-        while self.next_due <= now:
-            self.next_due += frame_s
-            if self.transport.get_write_buffer_size() > MAX_WRITE_BUFFER:
-                self.interval = None
-                self.frame_no += 1
-                continue  # the client does not read: the camera drops the frame
-            if cam.garbage:
-                self.transport.write(os.urandom(2000))
-                self.interval = None
-                self.frame_no += 1
-                continue
-            templates = cam.sub_templates if self.sub and cam.sub_templates else cam.templates
-            tmpl = templates[self.frame_no % len(templates)]
-            ts = (self.ts_base + cam.ts_jump + self.frame_no * int(CLOCK * frame_s)) & 0xFFFFFFFF
-            buf = bytearray(tmpl.data)
-            for off in tmpl.offsets:
-                struct.pack_into(">HII", buf, off + 2, self.seq, ts, self.ssrc)
-                self.seq = (self.seq + 1) & 0xFFFF
-            self.transport.write(buf)
-            self.frame_no += 1
-            if self.sub:
-                continue  # what was sent is accounted for the main stream only (the one recorded)
-            cam.frames_sent += 1
-            cam.bytes_sent += len(buf)
-            end_ns = wall_ns + int(frame_s * 1e9)
-            if self.interval is None:
-                self.interval = [wall_ns, end_ns]
-                cam.intervals.append(self.interval)
-            else:
-                self.interval[1] = end_ns
+        k, j = loop.due_by(now - self.t0)
+        if (self.loop_no, self.index) >= (k, j):
+            return
+        if now >= self.next_sr and (cam.has("rtcp-unknown-ssrc") or cam.has("unassigned-channel")):
+            self.next_sr = now + 1.0
+            if cam.has("rtcp-unknown-ssrc"):
+                self.write(sender_report(random.getrandbits(32), 0, 0, 0, wall_ns, self.channels[0] + 1))
+            if cam.has("unassigned-channel"):
+                self.write(b"$\x06\x00\x14\x80\x60" + os.urandom(18))
+        while (self.loop_no, self.index) < (k, j):
+            end = j if self.loop_no == k else loop.packets
+            if self.index < end:
+                self._send(loop, self.index, end, wall_ns)
+            self.index = end
+            if self.index >= loop.packets:
+                self.loop_no += 1
+                self.index = 0
+
+    def _send(self, loop: SendLoop, i: int, j: int, wall_ns: int) -> None:
+        cam = self.camera
+        assert cam is not None and self.transport is not None
+        if self.transport.get_write_buffer_size() > MAX_WRITE_BUFFER:
+            self.interval = None
+            return  # the client does not read: the camera drops what was due
+        if cam.garbage:
+            self.write(os.urandom(2000))
+            self.interval = None
+            return
+        ts_jump = None
+        if cam.has("ts-jump") or cam.has("ts-backstep"):
+            ts_jump = (TS_JUMP_AFTER_S, TS_JUMP_S * CLOCK if cam.has("ts-jump") else TS_BACKSTEP)
+        ts0 = self.ts0
+        if cam.ts_jump:
+            ts0 = [ts0[0] + cam.ts_jump, ts0[1]]
+        channels = self.channels if (self.channels[0] != 0 or self.channels[1] != 2) else None
+        data = loop.render(i, j, self.loop_no, self.seq0, ts0, self.ssrc_, channels, ts_jump)
+        self._write_packets(loop, i, j, data)
+        if self.sub:
+            return  # what was sent is accounted for the main stream only (the one recorded)
+        a, b = loop.pictures_in(i, j)
+        cam.frames_sent += b - a
+        cam.bytes_sent += len(data)
+        self.packets_sent += j - i
+        self.octets_sent += len(data)
+        if cam.record_truth and b > a:
+            for pic in range(a, b):
+                rel = loop.start[loop.pic_first[pic]] - loop.start[i] + 8
+                cam.truth.append(
+                    (self.session_no, int.from_bytes(data[rel : rel + 4], "big"), loop.pic_digest[pic], wall_ns)
+                )
+        end_ns = wall_ns + int(1e9 * (loop.due[j - 1] - loop.due[i])) + 40_000_000
+        if self.interval is None:
+            self.interval = [wall_ns, end_ns]
+            cam.intervals.append(self.interval)
+        else:
+            self.interval[1] = end_ns
+
+    def _write_packets(self, loop: SendLoop, i: int, j: int, data: bytearray) -> None:
+        if not self.udp:
+            self.write(data)
+            return
+        base = loop.start[i]
+        for s, e, t in zip(loop.start[i:j], loop.end[i:j], loop.track[i:j], strict=True):
+            if t in self.udp:
+                sock, addr = self.udp[t]
+                with contextlib.suppress(OSError):  # a full socket buffer drops the datagram, as UDP does
+                    sock.sendto(data[s - base + 4 : e - base], addr)
 
 
-def sdp(cam: CameraState, session_id: str, sub: bool = False) -> str:
-    clip = cam.sub_clip if sub and cam.sub_clip is not None else cam.clip
-    b64 = [base64.b64encode(p).decode() for p in clip.params]
-    lines = [
-        "v=0",
-        f"o=- {int(session_id, 16)} 1 IN IP4 127.0.0.1",
-        f"s=camgrid-sim {cam.spec.id}",
-        "c=IN IP4 0.0.0.0",
-        "t=0 0",
-        "a=control:*",
-        "m=video 0 RTP/AVP 96",
-    ]
-    if clip.codec == H264:
-        sps = next(p for p in clip.params if nal_type(H264, p) == param_set_type(H264, "sps"))
-        lines.append("a=rtpmap:96 H264/90000")
-        lines.append(
-            f"a=fmtp:96 packetization-mode=1;profile-level-id={sps[1:4].hex()};sprop-parameter-sets={','.join(b64)}"
-        )
-    else:
-        by_type = {nal_type(clip.codec, p): base64.b64encode(p).decode() for p in clip.params}
-        lines.append("a=rtpmap:96 H265/90000")
-        lines.append(
-            f"a=fmtp:96 sprop-vps={by_type.get(32, '')};sprop-sps={by_type.get(33, '')};sprop-pps={by_type.get(34, '')}"
-        )
-    lines.append("a=control:trackID=0")
-    return "\r\n".join(lines) + "\r\n"
+def _param(transport: str, name: str) -> str:
+    for part in transport.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key.lower() == name:
+            return value.strip()
+    return ""
+
+
+def _pair(value: int) -> list[int]:
+    return [value, value]
+
+
+def _udp_pair(host: str) -> tuple[socket.socket, socket.socket]:
+    out = []
+    for _ in range(2):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind((host, 0))
+        sock.setblocking(False)
+        out.append(sock)
+    return out[0], out[1]
 
 
 class SimServer:
     """All simulated cameras, their faults, and the ticker that sends their frames."""
 
-    def __init__(self, cameras: dict[str, CameraState], fps: int) -> None:
+    def __init__(self, cameras: dict[str, CameraState], fps: int, *, tick_s: float = 0.01) -> None:
         self.cameras = cameras
         self.fps = fps
+        self.tick_s = tick_s
+        self.host = "127.0.0.1"
+        self.clock: Callable[[], float] = time.monotonic
         self.connections: set[RtspConnection] = set()
         self.server: asyncio.AbstractServer | None = None
 
     async def start(self, host: str, port: int) -> None:
         loop = asyncio.get_running_loop()
+        self.host = host
         self.server = await loop.create_server(lambda: RtspConnection(self), host, port, reuse_address=True)
 
     async def tick_forever(self) -> None:
@@ -345,7 +508,7 @@ class SimServer:
             for conn in list(self.connections):
                 if conn.playing:
                     conn.send_due(now, wall, frame_s)
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(max(0.001, self.tick_s - (time.monotonic() - now)))
 
     # faults ----------------------------------------------------------------------------------------------------
     def cameras_where(self, key: str, value: str) -> list[CameraState]:

@@ -1,7 +1,8 @@
 """Running the simulated city: clips, server, fault injector and a small HTTP control API.
 
 Control API (JSON over HTTP on ``sim.control_port``): ``GET /cameras``, ``GET /stats``,
-``POST /fault {"kind", "subject", "seconds"?}``.
+``GET /truth/<camera>`` (each picture sent: session, RTP timestamp, digest, wall time; for cameras with quirks or
+``--record-pictures``), ``POST /fault {"kind", "subject", "seconds"?}``.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from camgrid.media.nal import H264
-from camgrid.sim import clips
+from camgrid.sim import clips, sendloop
+from camgrid.sim.audio import load_audio
 from camgrid.sim.faults import FaultError, FaultInjector
 from camgrid.sim.layout import SimCameraSpec
-from camgrid.sim.server import CameraState, SimServer, build_templates
+from camgrid.sim.quirks import AUDIO_QUIRKS, PACKET_QUIRKS, QuirkError
+from camgrid.sim.sendloop import SendLoop
+from camgrid.sim.server import CameraState, SimServer, loop_key
 
 log = logging.getLogger("camgrid.sim")
 
@@ -32,29 +36,81 @@ def prepare(
     gop_seconds: float,
     clip_seconds: float,
     pattern_cameras: frozenset[str] = frozenset(),
+    shared_clip: bool = False,
+    record_truth: bool = False,
 ) -> dict[str, CameraState]:
-    """Encode (once, cached) and packetize a clip per camera."""
+    """Encode (once, cached) a clip per camera (one for all with ``shared_clip``) and render its send loops.
+
+    Cameras that send the same clip with the same packet-shaping quirks share their loops (and their memory)."""
     gop = max(1, round(gop_seconds * fps))
     frames = max(gop, round(clip_seconds * fps / gop) * gop)
-    clip_specs = [
-        clips.ClipSpec(
-            s.codec, width, height, fps, bitrate_kbps, gop, frames, s.id.upper(), s.index, s.id in pattern_cameras
-        )
-        for s in specs
-    ]
-    # Every camera also has a substream (as real cameras do) for multi-tile walls: small, cheap to decode.
-    sub_w = max(160, (width // 4) // 16 * 16)
+    sub_w = max(160, (width // 4) // 16 * 16)  # every camera also has a substream, as real ones do
     sub_h = max(90, (sub_w * height // width) // 2 * 2)
-    sub_specs = [
-        clips.ClipSpec(s.codec, sub_w, sub_h, fps, max(100, bitrate_kbps // 8), gop, frames, s.id.upper(), s.index)
-        for s in specs
-    ]
-    paths = clips.encode_many(clip_specs + sub_specs, cache_dir)
+
+    def main_spec(s: SimCameraSpec, w: int = width, h: int = height) -> clips.ClipSpec:
+        label, index = ("SIM", 0) if shared_clip else (s.id.upper(), s.index)
+        slices = 2 if "slice-markers" in s.quirks else 1
+        bframes = 2 if "b-frames" in s.quirks else 0
+        if bframes and s.codec != H264:
+            raise QuirkError(f"{s.id}: the b-frames quirk needs an H.264 camera")
+        pattern = s.id in pattern_cameras
+        return clips.ClipSpec(s.codec, w, h, fps, bitrate_kbps, gop, frames, label, index, pattern, slices, bframes)
+
+    def sub_spec(s: SimCameraSpec) -> clips.ClipSpec:
+        label, index = ("SIM", 0) if shared_clip else (s.id.upper(), s.index)
+        return clips.ClipSpec(s.codec, sub_w, sub_h, fps, max(100, bitrate_kbps // 8), gop, frames, label, index)
+
+    def changed_spec(s: SimCameraSpec) -> clips.ClipSpec:  # sps-change: the second half at another resolution
+        return main_spec(s, max(64, width * 3 // 4 // 16 * 16), max(64, height * 3 // 4 // 2 * 2))
+
+    wanted: dict[clips.ClipSpec, Path] = {}
+    for s in specs:
+        wanted[main_spec(s)] = Path()
+        wanted[sub_spec(s)] = Path()
+        if "sps-change" in s.quirks:
+            wanted[changed_spec(s)] = Path()
+    order = list(wanted)
+    for cs, path in zip(order, clips.encode_many(order, cache_dir), strict=True):
+        wanted[cs] = path
+    loaded: dict[clips.ClipSpec, clips.Clip] = {}
+
+    def clip_of(cs: clips.ClipSpec) -> clips.Clip:
+        if cs not in loaded:
+            loaded[cs] = clips.load(wanted[cs], cs.codec)
+        return loaded[cs]
+
+    loops: dict[tuple[clips.ClipSpec, frozenset[str], str], SendLoop] = {}
     out = {}
-    for i, spec in enumerate(specs):
-        clip = clips.load(paths[i], spec.codec)
-        sub_clip = clips.load(paths[len(specs) + i], spec.codec)
-        out[spec.id] = CameraState(spec, clip, build_templates(clip), sub_clip, build_templates(sub_clip))
+    for s in specs:
+        quirk_set = frozenset(s.quirks)
+        clip = clip_of(main_spec(s))
+        if "sps-change" in quirk_set:
+            other = clip_of(changed_spec(s))
+            clip = clips.Clip(clip.codec, clip.info, clip.params, clip.frames + other.frames, clip.keys + other.keys)
+        if "sps-trailing" in quirk_set:
+            clip = sendloop.with_trailing_sps(clip)
+        audio_codec = next((AUDIO_QUIRKS[x] for x in s.quirks if x in AUDIO_QUIRKS), None)
+        audio_track = load_audio(audio_codec, frames / fps, cache_dir) if audio_codec else None
+        shaping = quirk_set & PACKET_QUIRKS
+        key = (main_spec(s), shaping, audio_codec or "")
+        if key not in loops:
+            loops[key] = sendloop.build(clip, fps, shaping)
+        cam_loops = {loop_key(False, False): loops[key]}
+        if audio_track is not None:
+            cam_loops[loop_key(False, True)] = sendloop.build(clip, fps, shaping, audio_track)
+        sub_key: tuple[clips.ClipSpec, frozenset[str], str] = (sub_spec(s), frozenset(), "")
+        if sub_key not in loops:
+            loops[sub_key] = sendloop.build(clip_of(sub_spec(s)), fps)
+        cam_loops[loop_key(True, False)] = loops[sub_key]
+        out[s.id] = CameraState(
+            s,
+            clip,
+            cam_loops,
+            clip_of(sub_spec(s)),
+            audio_track,
+            quirk_set,
+            record_truth or bool(quirk_set),
+        )
     return out
 
 
@@ -113,6 +169,15 @@ class ControlApi(asyncio.Protocol):
                 c.spec.id: {"frames_sent": c.frames_sent, "bytes_sent": c.bytes_sent, "intervals": c.intervals}
                 for c in self.server.cameras.values()
             }
+        if method == "GET" and path.startswith("/truth/"):
+            cam = self.server.cameras.get(path[len("/truth/") :])
+            if cam is None:
+                return "404 Not Found", {"error": f"no camera {path[7:]!r}"}
+            return "200 OK", {
+                "camera": cam.spec.id,
+                "quirks": sorted(cam.quirks),
+                "pictures": [{"session": n, "ts": ts, "digest": d, "sent_ns": t} for n, ts, d, t in cam.truth],
+            }
         if method == "POST" and path == "/fault":
             try:
                 req = json.loads(body or b"{}")
@@ -131,8 +196,9 @@ async def serve(
     fps: int,
     truth_path: Path | None,
     ready: asyncio.Event | None = None,
+    tick_s: float = 0.01,
 ) -> None:
-    server = SimServer(cameras, fps)
+    server = SimServer(cameras, fps, tick_s=tick_s)
     await server.start(host, port)
     injector = FaultInjector(server, truth_path)
     loop = asyncio.get_running_loop()

@@ -17,6 +17,13 @@ _COUNTERS = {
     "reconnects": ("camgrid_camera_reconnects_total", "counter", "Sessions that failed and were retried"),
     "gap_seconds": ("camgrid_camera_gap_seconds_total", "counter", "Seconds not recorded since the recorder started"),
     "segments": ("camgrid_camera_segments_total", "counter", "Segments started"),
+    "lost_packets": ("camgrid_camera_lost_packets_total", "counter", "RTP packets the camera sent that never came"),
+    "dropped_packets": (
+        "camgrid_camera_dropped_packets_total",
+        "counter",
+        "RTP packets dropped: another session's SSRC or a stray payload type",
+    ),
+    "reordered_packets": ("camgrid_camera_reordered_packets_total", "counter", "UDP packets put back in order"),
     "recording": ("camgrid_camera_recording", "gauge", "1 while a segment is being written"),
 }
 

@@ -27,7 +27,8 @@ from camgrid.db.engine import unit_of_work
 from camgrid.db.secrets import SecretBox, SecretsKeyError
 from camgrid.ingest.loop import ENDED_RECONFIGURED, ENDED_REMOVED, ENDED_STOPPED, CameraSource, IngestLoop
 from camgrid.media import fmp4
-from camgrid.media.rtp import AccessUnit
+from camgrid.media.audio import AudioFrame, AudioTrack
+from camgrid.media.rtp import AccessUnit, PictureJoiner
 from camgrid.registry.models import Camera
 from camgrid.registry.service import reveal
 from camgrid.storage import index as ix
@@ -69,7 +70,17 @@ def camera_source(c: Camera, box: SecretBox) -> CameraSource | None:
     except SecretsKeyError as exc:
         log.error("camera %s not recorded: %s", c.id, exc)
         return None
-    return CameraSource(c.id, real.rtsp_url, c.username, real.password, c.feeder_id, c.site_id, real.sub_rtsp_url)
+    return CameraSource(
+        c.id,
+        real.rtsp_url,
+        c.username,
+        real.password,
+        c.feeder_id,
+        c.site_id,
+        real.sub_rtsp_url,
+        transport=c.transport,
+        audio=bool(c.audio_enabled),
+    )
 
 
 def load_sources(session: Session, node_id: str, box: SecretBox) -> list[CameraSource]:
@@ -128,6 +139,7 @@ class Recorder(RecorderPorts):
         self._lock_fd: int | None = None
         self._sources: dict[str, CameraSource] = {}
         self._live_only: set[str] = set()
+        self._joiners: dict[str, PictureJoiner] = {}  # masked cameras: whole pictures for their transform
         self._recovery: RecoveryReport | None = None
 
     # what others may ask ---------------------------------------------------------------------------------------
@@ -386,7 +398,10 @@ class Recorder(RecorderPorts):
         transform = self._transforms.get(camera_id)
         if transform is not None:
             # A masked camera: its pictures go to the transform first; nothing else ever sees them as received.
-            transform.submit(au, ext_ts, jump)
+            # Its decoder needs whole pictures: slices sent as separate access units (live555) are joined first.
+            joined = self._joiners.setdefault(camera_id, PictureJoiner()).push(au, ext_ts, jump)
+            if joined is not None:
+                transform.submit(*joined)
             return
         self._deliver(camera_id, au, ext_ts, jump, transformed=False)
 
@@ -406,6 +421,9 @@ class Recorder(RecorderPorts):
         cam = self._cams.get(camera_id)
         if cam is None:
             return  # a live-only session (a substream): nothing to record
+        if au.continuation:
+            cam.seg.push(au, ext_ts, jump)  # more slices of the held picture, or news that its rest was lost
+            return
         if not cam.codec_known:
             stream = self._streams.get(camera_id)
             if stream is not None:
@@ -426,6 +444,22 @@ class Recorder(RecorderPorts):
         if cam.seg.cut_on_pause and cam.gap is None and cam.seg.last_end_ns is not None:
             # The camera paused too long for its last picture to stand for the time: stalled from its end.
             self._open_gap(cam, cam.seg.last_end_ns, GapReason.STALLED, self._pause_detail(cam))
+
+    def on_audio_stream(self, camera_id: str, track: AudioTrack | None) -> None:
+        """The session's audio track: recorded from its next segment on (docs/design/audio.md)."""
+        for tap in self._audio_taps:
+            self._tell([tap.audio_stream], camera_id, track)
+        cam = self._cams.get(camera_id)
+        src = self._sources.get(camera_id)
+        if cam is not None:
+            cam.seg.set_audio(track if src is not None and src.audio else None)
+
+    def on_audio_frame(self, camera_id: str, frame: AudioFrame, wall_ns: int, ext_ts: int, jump: bool) -> None:
+        for tap in self._audio_taps:
+            self._tell([tap.audio_frame], camera_id, frame, wall_ns, ext_ts, jump)
+        cam = self._cams.get(camera_id)
+        if cam is not None and not self._paused:
+            cam.seg.push_audio(frame, wall_ns, ext_ts, jump)
 
     def on_state(self, camera_id: str, up: bool, reason: str, detail: str, at_ns: int) -> None:
         self._tell(self._session_listeners, camera_id, up, reason, at_ns)
@@ -639,6 +673,9 @@ class Recorder(RecorderPorts):
                 "bytes": float(s.get("bytes", 0)),  # type: ignore[arg-type]
                 "frames": float(s.get("frames", 0)),  # type: ignore[arg-type]
                 "reconnects": float(s.get("reconnects", 0)),  # type: ignore[arg-type]
+                "lost_packets": float(s.get("lost_packets", 0)),  # type: ignore[arg-type]
+                "dropped_packets": float(s.get("dropped_packets", 0)),  # type: ignore[arg-type]
+                "reordered_packets": float(s.get("reordered_packets", 0)),  # type: ignore[arg-type]
                 "gap_seconds": gap_s,
                 "segments": float(cam.stats.segments),
                 "recording": 1.0 if cam.seg.seg is not None else 0.0,

@@ -7,9 +7,19 @@ the fields stay private: nothing outside ``camgrid.storage`` touches them (``tes
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol
 
+from camgrid.media.audio import AudioFrame, AudioTrack
 from camgrid.media.rtp import AccessUnit
 from camgrid.storage.transform import PictureTransform
+
+
+class AudioTap(Protocol):
+    """A consumer of the cameras' audio besides the recording (the live view)."""
+
+    def audio_stream(self, camera_id: str, track: AudioTrack | None) -> None: ...
+
+    def audio_frame(self, camera_id: str, frame: AudioFrame, wall_ns: int, ext_ts: int, jump: bool) -> None: ...
 
 
 class RecorderPorts:
@@ -21,6 +31,7 @@ class RecorderPorts:
         # Other consumers of the same packets (the live view): one connection per camera serves them all.
         # Called on the ingest thread; must not block.
         self._taps: list[Callable[[str, AccessUnit, int, bool], None]] = []
+        self._audio_taps: list[AudioTap] = []  # the same for the cameras' sound (docs/design/audio.md)
         # State changes for the control room: (camera, state "recording"|"offline", reason, since_ns).
         self._state_listeners: list[Callable[[str, str, str, int], None]] = []
         # Every ingest session's up/down, recorded or not (live-only substreams too): (id, up, reason, at_ns).
@@ -39,6 +50,11 @@ class RecorderPorts:
         """Another consumer of the same packets (the live view): one connection per camera serves them all.
         Called on the ingest thread with (camera, access unit, extended timestamp, jump); must not block."""
         self._taps.append(tap)
+
+    def add_audio_tap(self, tap: AudioTap) -> None:
+        """Another consumer of the cameras' audio (the live view): each session's track, then its frames with
+        their anchored UTC. Called on the ingest thread; must not block."""
+        self._audio_taps.append(tap)
 
     def add_state_listener(self, listener: Callable[[str, str, str, int], None]) -> None:
         """Recorded cameras' state changes (camera, "recording"|"offline", gap reason, since_ns); ingest thread."""

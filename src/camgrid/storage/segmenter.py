@@ -12,6 +12,11 @@ segment at the picture's own end, and the recorder opens a ``stalled`` gap there
 picture they fall on the same way (at most 1000 ppm), so recorded time follows the recorder's clock and does not
 drift from segment to segment; a segment that would start within ``HOLE_TOLERANCE_NS`` after the previous end
 starts at that end.
+
+Pictures, slices and B-frames (docs/design/packet-path.md): a continuation (more slices of the held picture, same
+RTP timestamp) is appended to it; decode times come from ``media/reorder.py`` (RTP timestamps are presentation
+times) and each sample carries its composition offset; new parameter sets end the segment before the picture that
+carries them. Stored time never ends a segment ahead of the anchor by more than ``AHEAD_TOLERANCE_NS``.
 """
 
 from __future__ import annotations
@@ -21,10 +26,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from camgrid.media import fmp4
+from camgrid.media import fmp4, fmp4_audio
+from camgrid.media.audio import AudioFrame, AudioTrack
 from camgrid.media.nal import H264, StreamInfo, nal_type, param_set_type, parse_sps
-from camgrid.media.rtp import AccessUnit
+from camgrid.media.reorder import DecodeTimes
+from camgrid.media.rtp import AccessUnit, merge_continuation
 from camgrid.storage.paths import segment_path
+from camgrid.storage.segmenter_audio import AudioLane
 
 log = logging.getLogger("camgrid.storage")
 NS = 1_000_000_000
@@ -32,6 +40,11 @@ TICKS = fmp4.TIMESCALE
 MAX_SAMPLE_TICKS = 5 * TICKS  # a longer step between pictures is a clock jump, not a duration
 PAUSE_MIN_NS = 100_000_000  # a hole this long is a pause the anchor stepped over (a slew step is at most 10 ms)
 HOLE_TOLERANCE_NS = 20_000_000  # a new segment this close after the last end starts at it (rounding, a slew)
+# A segment may end this far ahead of the anchor (an anchor pulled back: left to the forward slew, as pictures
+# shortened to repay it make players and ffmpeg see two pictures in one frame slot); beyond, its last picture
+# gives the lead back.
+AHEAD_TOLERANCE_NS = 100_000_000
+MIN_SAMPLE_TICKS = 90  # 1 ms: a picture shortened to pay back a lead keeps at least this
 
 
 @dataclass
@@ -77,16 +90,38 @@ class Segmenter:
         self._pending: AccessUnit | None = None
         self._pending_ext = 0
         self._pending_wall = 0
+        self._pending_dts = 0
+        self._pending_cto = 0
         self._last_dur = TICKS // 25
+        self._dts = DecodeTimes()
         self._samples: list[tuple[int, int, bool]] = []
+        self._ctos: list[int] = []  # composition offsets of _samples (B-frames), all 0 for most cameras
+        self._seg_params: dict[int, bytes] = {}  # the parameter sets the open segment's init holds
+        self.param_cuts = 0  # segments cut because the camera changed its parameter sets
+        self.ahead_pulls = 0  # pictures shortened because stored time would have run ahead of the anchor
         self._payload: list[bytes | bytearray] = []
         self._frag_ticks = 0
         self._frag_base = 0
         self.last_end_ns: int | None = None  # end of the last sample written (UTC ns)
         self._drift_ns = 0  # how far recorded time is behind the anchor (negative: ahead), caught up at segment ends
+        self._owed_ns = 0  # time given to pictures with a repeated timestamp, repaid by the next real step
         self.dropped_waiting_key = 0
         self.cut_on_pause = False  # the last segment ended because the camera paused (until the next one opens)
         self.pause_ns = 0  # how long that pause was
+        self.audio: AudioLane | None = None  # the camera's audio track, recorded from the next segment on
+
+    # audio (docs/design/audio.md) ------------------------------------------------------------------------------
+    def set_audio(self, track: AudioTrack | None) -> None:
+        """Record this audio track as the second track of segments opened from now on (None: video only)."""
+        if track is None:
+            self.audio = None
+        elif self.audio is None or self.audio.track != track:
+            self.audio = AudioLane(track)
+
+    def push_audio(self, frame: AudioFrame, wall_ns: int, ext: int, jump: bool) -> None:
+        """Take one audio frame at its anchored UTC ``wall_ns`` (dropped when no segment with audio is open)."""
+        if self.audio is not None and self.seg is not None:
+            self.audio.push(frame, wall_ns, ext, jump)
 
     # input -----------------------------------------------------------------------------------------------------
     def set_codec(self, codec: str, params: list[bytes]) -> None:
@@ -94,38 +129,62 @@ class Segmenter:
         for p in params:
             self._param(p)
 
-    def _param(self, nal: bytes) -> None:
+    def _param(self, nal: bytes) -> bool:
         t = nal_type(self.codec, nal)
-        if self.params.get(t) != nal:
-            self.params[t] = bytes(nal)
-            if t == param_set_type(self.codec, "sps"):
-                try:
-                    self.info = parse_sps(self.codec, nal)
-                except (ValueError, IndexError):
-                    log.warning("camera %s: unreadable SPS", self.camera_id)
+        if self.params.get(t) == nal:
+            return False
+        self.params[t] = bytes(nal)
+        if t == param_set_type(self.codec, "sps"):
+            try:
+                self.info = parse_sps(self.codec, nal)
+                self._dts.hint(self.info.reorder)
+            except (ValueError, IndexError):
+                log.warning("camera %s: unreadable SPS", self.camera_id)
+        return True
 
     def push(self, au: AccessUnit, ext: int, jump: bool) -> None:
-        """Take one access unit; ``au.arrival_ns`` holds its anchored UTC time."""
+        """Take one access unit; ``au.arrival_ns`` holds its anchored UTC time (of its RTP, presentation, time)."""
+        if au.continuation:
+            self._continuation(au)
+            return
+        changed = False
         for p in au.params:
-            self._param(p)
+            changed = self._param(p) or changed
+        if jump:
+            self._dts.reset()
+        dts = self._dts.place(ext)
+        cto = ext - dts  # B-frames: presented later than decoded; 0 without
+        wall = au.arrival_ns - cto * NS // TICKS  # the anchored time of its decode time
+        new_params = changed and self.seg is not None and self.params != self._seg_params
         pending = self._pending
+        last_of_segment = False
         if pending is not None:
-            dur = ext - self._pending_ext
-            if jump or dur <= 0 or dur > MAX_SAMPLE_TICKS:
-                # A camera clock jump: the RTP step is meaningless, so the picture keeps the last real duration.
-                # Recorded time stays continuous and the next segment re-anchors to UTC.
+            dur = dts - self._pending_dts
+            real = not jump and 0 < dur <= MAX_SAMPLE_TICKS
+            if not real:
+                # A camera clock jump or a repeated timestamp: the RTP step is meaningless, so the picture keeps
+                # the last real duration. For a repeated timestamp that is time the camera did not give: owed,
+                # and paid back by the next real step (below).
+                if not jump and dur <= 0:
+                    self._owed_ns += self._last_dur * NS // TICKS
                 dur = self._last_dur
-            else:
+            elif dur >= MIN_SAMPLE_TICKS:
                 self._last_dur = dur
             # Where the anchor says the next picture is, against where RTP durations put it: the difference is the
             # drift of recorded time behind the anchor (negative: ahead). A pause (the anchor moved by it) is the
             # held picture's: it lasts until the next one came, or the segment is cut. Anything smaller (the slew,
             # a pull-back) never changes a picture in the middle of a segment (irregular pictures fall two to a
-            # frame slot of a player, which drops one): the segment's last picture takes what is behind, so the
-            # next segment starts where the anchor says, and what is ahead is paid back by later steps.
-            hole = au.arrival_ns - self._pending_wall - dur * NS // TICKS
+            # frame slot of a player, which drops one): the segment's last picture takes what is behind, or gives
+            # back what is ahead beyond AHEAD_TOLERANCE_NS, so the next segment starts where the anchor says and
+            # no segment ends in the future.
+            hole = wall - self._pending_wall - dur * NS // TICKS
             self._drift_ns += hole
             cut = False
+            last_of_segment = (
+                au.key
+                and self.seg is not None
+                and (new_params or self.seg.duration + self._frag_ticks + dur >= self.seg_ticks)
+            )
             if hole >= PAUSE_MIN_NS and self._drift_ns > 0:
                 pause = self._drift_ns
                 if dur * NS // TICKS + pause <= self.max_hold_ns:
@@ -135,34 +194,66 @@ class Segmenter:
                 else:
                     cut = True
                     hole = pause
-            elif (
-                au.key
-                and self._drift_ns > 0
-                and self.seg is not None
-                and self.seg.duration + self._frag_ticks + dur >= self.seg_ticks
-            ):
+            elif real and self._owed_ns > 0 and self._drift_ns < 0:
+                # A real step after a repeated timestamp: the camera's step covered both pictures, so this one
+                # repays what the other was given (ts 0, 0, 80 is stored 40, 40 ms: regular, not 40, 80).
+                pull = min(min(-self._drift_ns, self._owed_ns) * TICKS // NS, dur - MIN_SAMPLE_TICKS)
+                if pull > 0:
+                    dur -= pull
+                    self._drift_ns += pull * NS // TICKS
+                    self._owed_ns = max(0, self._owed_ns - pull * NS // TICKS)
+            elif last_of_segment and self._drift_ns < -AHEAD_TOLERANCE_NS:
+                # Further ahead of the anchor than the tolerance (a large pull-back): the segment's last picture
+                # gives the lead back, so the segment does not end in the future.
+                pull = min(-self._drift_ns * TICKS // NS, dur - MIN_SAMPLE_TICKS)
+                if pull > 0:
+                    dur -= pull
+                    self._drift_ns += pull * NS // TICKS
+                    self.ahead_pulls += 1
+            elif last_of_segment and self._drift_ns > 0:
                 caught = self._drift_ns * TICKS // NS  # the segment's last picture: catch up with the anchor
                 dur += caught
                 self._drift_ns -= caught * NS // TICKS
-            self._add(pending, dur)
+            if self._drift_ns >= 0:
+                self._owed_ns = 0
+            self._add(pending, dur, self._pending_cto)
             self._pending = None
             if cut:
                 self.finish()
                 self.cut_on_pause = True
                 self.pause_ns = hole
+        if new_params and self.seg is not None:
+            # New parameter sets (resolution, profile): never a picture under an init that does not describe it.
+            # The segment ends here; a new one starts with a new init at this keyframe, or at the next one.
+            self.param_cuts += 1
+            self.finish()
         if self.seg is None:
             if not au.key:
                 self.dropped_waiting_key += 1
                 return
-            if not self._open(au, ext):
+            if not self._open(au, ext, wall):
                 return
-        elif au.key and self.seg.duration + self._frag_ticks >= self.seg_ticks:
+        elif au.key and (last_of_segment or self.seg.duration + self._frag_ticks >= self.seg_ticks):
             self.finish()
-            if not self._open(au, ext):
+            if not self._open(au, ext, wall):
                 return
         self._pending = au
         self._pending_ext = ext
-        self._pending_wall = au.arrival_ns
+        self._pending_wall = wall
+        self._pending_dts = dts
+        self._pending_cto = cto
+
+    def _continuation(self, au: AccessUnit) -> None:
+        """More slices of the held picture (live555's marker after every slice), or news that they were lost."""
+        pending = self._pending
+        if pending is None or pending.ts != au.ts:
+            return  # its picture was not kept (waiting for a keyframe): nor is the rest of it
+        if au.after_loss:
+            self._pending = None  # an incomplete picture is never stored; the recorder cuts at the next one
+            return
+        for p in au.params:
+            self._param(p)
+        merge_continuation(pending, au)
 
     def finish(self) -> int | None:
         """Write what is held (the last sample gets the previous duration) and close the segment.
@@ -170,9 +261,13 @@ class Segmenter:
         Returns the UTC end of what was recorded, or None if no segment was open.
         """
         if self._pending is not None and self.seg is not None:
-            caught = max(0, min(self._drift_ns, self.max_hold_ns)) * TICKS // NS  # end where the anchor says
+            dur = self._last_dur + self._dts.lag()
+            if self._drift_ns < -AHEAD_TOLERANCE_NS:  # end where the anchor says, never in the future
+                caught = -min(-self._drift_ns * TICKS // NS, dur - MIN_SAMPLE_TICKS)
+            else:
+                caught = max(0, min(self._drift_ns, self.max_hold_ns)) * TICKS // NS
             self._drift_ns -= caught * NS // TICKS
-            self._add(self._pending, self._last_dur + caught)
+            self._add(self._pending, dur + caught, self._pending_cto)
         self._pending = None
         seg = self.seg
         if seg is None:
@@ -185,20 +280,28 @@ class Segmenter:
         return end
 
     # internals -------------------------------------------------------------------------------------------------
-    def _open(self, au: AccessUnit, ext: int) -> bool:
+    def _open(self, au: AccessUnit, ext: int, wall: int) -> bool:
         sps_t, pps_t = param_set_type(self.codec, "sps"), param_set_type(self.codec, "pps")
         if self.info is None or sps_t not in self.params or pps_t not in self.params:
             self.dropped_waiting_key += 1
             return False  # no parameter sets yet: wait for a keyframe that carries them
-        start = au.arrival_ns
+        start = wall
         last_end = self.last_end_ns
         if last_end is not None and start < last_end + HOLE_TOLERANCE_NS:
             start = last_end  # never earlier (no time twice); not later by a rounding (no false hole)
-        self._drift_ns = au.arrival_ns - start  # 0, or how far the anchor is from where recording goes on
+        self._drift_ns = wall - start  # 0, or how far the anchor is from where recording goes on
         path = segment_path(self.root, self.camera_id, start)
         seg = OpenSegment(f"{self.camera_id}:{start}", path, start, ext, self.codec)
         params = [self.params[t] for t in sorted(self.params)]
-        init = fmp4.init_segment(self.info, params)
+        self._seg_params = dict(self.params)
+        audio = self.audio
+        init = (
+            fmp4.init_segment(self.info, params)
+            if audio is None
+            else fmp4_audio.init_segment_av(self.info, params, audio.track)
+        )
+        if audio is not None:
+            audio.open(start)
         seg.bytes = len(init)
         self.seg = seg
         self._frag_base = 0
@@ -206,11 +309,12 @@ class Segmenter:
         self.cut_on_pause = False
         return True
 
-    def _add(self, au: AccessUnit, dur: int) -> None:
+    def _add(self, au: AccessUnit, dur: int, cto: int = 0) -> None:
         seg = self.seg
         if seg is None:
             return
         self._samples.append((dur, len(au.data), au.key))
+        self._ctos.append(cto)
         self._payload.append(au.data)
         self._frag_ticks += dur
         if self._frag_ticks >= self.frag_ticks:
@@ -221,11 +325,15 @@ class Segmenter:
         if seg is None or not self._samples:
             return
         seg.frag_seq += 1
-        data = fmp4.fragment_parts(seg.frag_seq, seg.duration, self._samples, self._payload)
+        ctos = self._ctos if any(self._ctos) else None
+        data = fmp4.fragment_parts(seg.frag_seq, seg.duration, self._samples, self._payload, ctos)
+        if self.audio is not None:
+            data = self.audio.attach(data)
         seg.duration += self._frag_ticks
         seg.frames += len(self._samples)
         seg.bytes += sum(len(b) for b in data)
         self._samples = []
+        self._ctos = []
         self._payload = []
         self._frag_ticks = 0
         self._append_cb(seg, data)
