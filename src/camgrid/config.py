@@ -107,7 +107,9 @@ class RecorderConfig(_Section):
             out[camera] = hexed
         return out
 
-    fsync_interval_s: float = Field(1.0, ge=0.0, le=60.0, description="fdatasync open segments this often")
+    fsync_interval_s: float = Field(
+        1.0, ge=0.0, le=60.0, description="Make written segments durable this often (one syncfs per filesystem)"
+    )
     free_space_floor_mb: int = Field(
         256, ge=0, le=10_000_000, description="Below this free space, stop writing and record a gap"
     )

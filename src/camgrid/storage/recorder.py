@@ -167,6 +167,11 @@ class Recorder(RecorderPorts):
             "camgrid_recorder_paused": 1.0 if self._paused else 0.0,
             "camgrid_recorder_index_pending": float(self._index.pending()),
             "camgrid_recorder_write_backlog_bytes": float(self._writer.backlog_bytes),
+            # the write pattern a hard disk sees (docs/design/packet-path.md, "Hard disks")
+            "camgrid_recorder_write_calls_total": float(self._writer.write_calls),
+            "camgrid_recorder_flushes_total": float(self._writer.flushes),
+            "camgrid_recorder_flush_seconds_total": self._writer.flush_seconds,
+            "camgrid_recorder_unflushed_seconds": self._writer.unflushed_seconds(),
             **self.thread_gauges(),
         }
 
