@@ -283,7 +283,7 @@ class Depacketizer:
             first == 0
             and end - off > 4
             and mv[off + 1] == 0
-            and (mv[off + 2] == 1 or mv[off + 2 : off + 4] == b"\x00\x01")
+            and (mv[off + 2] == 1 or (mv[off + 2] == 0 and mv[off + 3] == 1))
         ):
             self._annexb(mv, off, end)  # V380: a start code in front of single NAL units (retina#68)
             if marker:

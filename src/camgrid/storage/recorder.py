@@ -18,31 +18,33 @@ import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from camgrid.clock import Clock
 from camgrid.config import Settings
 from camgrid.db.engine import unit_of_work
-from camgrid.db.secrets import SecretBox, SecretsKeyError
+from camgrid.db.secrets import SecretBox
 from camgrid.ingest.loop import ENDED_RECONFIGURED, ENDED_REMOVED, ENDED_STOPPED, CameraSource, IngestLoop
 from camgrid.media import fmp4
 from camgrid.media.audio import AudioFrame, AudioTrack
 from camgrid.media.rtp import AccessUnit, PictureJoiner
 from camgrid.registry.models import Camera
-from camgrid.registry.service import reveal
 from camgrid.storage import index as ix
 from camgrid.storage.recorder_ports import RecorderPorts
+from camgrid.storage.recorder_threads import THREADS as THREADS
+from camgrid.storage.recorder_threads import ThreadSupervision
 from camgrid.storage.recovery import RecoveryReport, open_downtime_gaps, recover
 from camgrid.storage.segmenter import OpenSegment, Segmenter
+from camgrid.storage.sources import camera_source as camera_source
+from camgrid.storage.sources import load_sources as load_sources
 from camgrid.storage.transform import PictureTransform
-from camgrid.storage.watchdog import ThreadStatus, ThreadWatch
+from camgrid.storage.watchdog import ThreadWatch
 from camgrid.storage.writer import DiskWriter
 from camgrid.vocabulary import CameraState, GapReason
 
 log = logging.getLogger("camgrid.storage")
 NS = 1_000_000_000
-THREADS = ("ingest", "disk-writer", "index-writer", "housekeeping")  # the threads the watchdog keeps running
 
 
 @dataclass
@@ -61,40 +63,7 @@ class _Cam:
     crash: str = ""  # the kind and place of camgrid's last failure on this camera's pictures (traceback logged once)
 
 
-def camera_source(c: Camera, box: SecretBox) -> CameraSource | None:
-    """What ingest needs, with the real URLs and password (opened with the secrets key); None, with an error that
-    names the key file, when the key is missing or wrong: the other cameras keep recording, the error stays visible
-    (docs/design/secrets-at-rest.md)."""
-    try:
-        real = reveal(box=box, camera=c)
-    except SecretsKeyError as exc:
-        log.error("camera %s not recorded: %s", c.id, exc)
-        return None
-    return CameraSource(
-        c.id,
-        real.rtsp_url,
-        c.username,
-        real.password,
-        c.feeder_id,
-        c.site_id,
-        real.sub_rtsp_url,
-        transport=c.transport,
-        audio=bool(c.audio_enabled),
-    )
-
-
-def load_sources(session: Session, node_id: str, box: SecretBox) -> list[CameraSource]:
-    """Active cameras assigned to this node (or to no node, which a single-machine recorder takes)."""
-    rows = session.scalars(
-        select(Camera)
-        .where(Camera.status == "active")
-        .where(or_(Camera.recorder_node.is_(None), Camera.recorder_node == node_id))
-        .order_by(Camera.id)
-    )
-    return [src for c in rows if (src := camera_source(c, box)) is not None]
-
-
-class Recorder(RecorderPorts):
+class Recorder(ThreadSupervision, RecorderPorts):
     """Records the cameras assigned to this node. Its ports come in through the constructor (the index writer, the
     camera filter) and a few registration methods (taps, listeners, hooks, transforms), called before :meth:`start`
     by the composition root (``camgrid.runtime``); nothing outside ``camgrid.storage`` touches its fields."""
@@ -511,37 +480,10 @@ class Recorder(RecorderPorts):
             )
 
     # thread supervision ----------------------------------------------------------------------------------------
-    def thread_status(self) -> list[ThreadStatus]:
-        """Each of the recorder's threads: running or not, and how often the watchdog restarted it.
-
-        What the control room shows as the recorder's own health: a thread that is not running means cameras are
-        not recorded (ingest, disk-writer), or their index or heartbeat lags (index-writer, housekeeping)."""
-        if self._watch is None:
-            return [ThreadStatus(name, False, 0) for name in THREADS]
-        return self._watch.status()
-
-    def supervise(self) -> list[str]:
-        """One watchdog pass now (the ``watchdog`` thread makes one every heartbeat): restart the threads that died;
-        returns their names."""
-        return self._watch.check() if self._watch is not None else []
-
-    def threads_not_running(self) -> list[str]:
-        """Names of the recorder's threads that are not running now (empty when the recorder is healthy)."""
-        return [t.name for t in self.thread_status() if not t.running]
-
     @property
     def paused(self) -> str:
         """Why nothing is being written (``disk_full``), or "" while recording."""
         return self._paused
-
-    def thread_gauges(self) -> dict[str, float]:
-        """``/metrics`` gauges of the recorder's own health: ``camgrid_recorder_thread_up{thread}``,
-        ``camgrid_recorder_thread_restarts_total{thread}`` and ``camgrid_recorder_index_quarantined_total``."""
-        out: dict[str, float] = {"camgrid_recorder_index_quarantined_total": float(self._index.quarantined)}
-        for t in self.thread_status():
-            out[f'camgrid_recorder_thread_up{{thread="{t.name}"}}'] = 1.0 if t.running else 0.0
-            out[f'camgrid_recorder_thread_restarts_total{{thread="{t.name}"}}'] = float(t.restarts)
-        return out
 
     def _start_watchdog(self) -> None:
         self._writer.on_internal_error = self._on_write_bug

@@ -264,8 +264,10 @@ class Segmenter:
             dur = self._last_dur + self._dts.lag()
             if self._drift_ns < -AHEAD_TOLERANCE_NS:  # end where the anchor says, never in the future
                 caught = -min(-self._drift_ns * TICKS // NS, dur - MIN_SAMPLE_TICKS)
+            elif self._drift_ns >= HOLE_TOLERANCE_NS:  # a pause: the last picture was the camera's word until now
+                caught = min(self._drift_ns, self.max_hold_ns) * TICKS // NS
             else:
-                caught = max(0, min(self._drift_ns, self.max_hold_ns)) * TICKS // NS
+                caught = 0  # within a rounding (a reordered stream's anchor wobbles): the picture keeps its duration
             self._drift_ns -= caught * NS // TICKS
             self._add(self._pending, dur + caught, self._pending_cto)
         self._pending = None
