@@ -14,12 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from camgrid.api.context import AppContext
 from camgrid.audit.log import AuditLog
 from camgrid.audit.note import NoteError, Verifier
 from camgrid.audit.witness import WitnessStore, load_or_create_cosigner
@@ -38,6 +37,9 @@ from camgrid.storage.metrics import serve_metrics
 from camgrid.storage.recorder import Recorder
 from camgrid.storage.retention import RetentionRunner
 from camgrid.vocabulary import ProcessRole
+
+if TYPE_CHECKING:
+    from camgrid.api.context import AppContext
 
 log = logging.getLogger("camgrid.runtime")
 
@@ -171,6 +173,8 @@ class Runtime:
 
     def app_context(self) -> AppContext:
         """What the API needs, with the map's camera states loaded from the index."""
+        from camgrid.api.context import AppContext  # only processes that serve the API carry it (and its imports)
+
         ctx = AppContext(
             settings=self.settings,
             factory=self.factory,

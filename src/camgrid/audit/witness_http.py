@@ -19,9 +19,7 @@ import socket
 import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from camgrid.audit.note import NoteError, Verifier
 from camgrid.audit.witness import (
@@ -142,6 +140,10 @@ class WitnessServer(ThreadingHTTPServer):
 # ------------------------------------------------------------------------------------------------------ client
 
 
+if TYPE_CHECKING:
+    import httpx
+
+
 def _verify(ca: str) -> ssl.SSLContext | bool:
     return ssl.create_default_context(cafile=ca) if ca else True
 
@@ -159,6 +161,8 @@ def submit(
 
     ``ca``: a PEM CA for https witnesses (a node's certificate from the cluster CA). Status 0 means the witness
     could not be reached or answered nonsense."""
+    import httpx  # imported when needed: httpx pulls in rich and pygments, which every recorder would carry
+
     headers = {"Content-Type": "text/plain; charset=utf-8", LOG_KEY_HEADER: log_key}
     own = client is None
     c = client or httpx.Client(timeout=timeout_s, trust_env=False, verify=_verify(ca))
@@ -180,6 +184,8 @@ def submit(
 
 def fetch_info(url: str, *, timeout_s: float = TIMEOUT_S, ca: str = "") -> dict[str, Any]:
     """The witness's ``GET /witness`` answer; WitnessRefusal(0) when it cannot be had."""
+    import httpx
+
     try:
         with httpx.Client(timeout=timeout_s, trust_env=False, verify=_verify(ca)) as c:
             r = c.get(url.rstrip("/") + INFO_PATH)

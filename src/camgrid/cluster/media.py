@@ -32,9 +32,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from camgrid.audit.witness import WitnessStore
@@ -343,12 +342,17 @@ def locate(session: Session, *, segment: Segment, own_node_id: str) -> Path | Re
     )
 
 
+if TYPE_CHECKING:
+    import httpx
+
 _clients: dict[str, httpx.Client] = {}
 _client_lock = threading.Lock()
 
 
 def _http(ca: str) -> httpx.Client:
     """One pooled client per process and CA (thread-safe): successive segments of a playback reuse connections."""
+    import httpx  # imported when needed: a recorder node never fetches, and httpx pulls in rich and pygments
+
     with _client_lock:
         client = _clients.get(ca)
         if client is None:
@@ -384,6 +388,8 @@ class SegmentStream:
         }
 
     def __iter__(self) -> Iterator[bytes]:
+        import httpx
+
         try:
             yield from self.response.iter_bytes(CHUNK)
         except httpx.HTTPError as exc:
@@ -402,6 +408,8 @@ def open_segment(
 ) -> SegmentStream:
     """Ask the node for a segment with its own credential (passing a ``Range`` through), over HTTPS checked against
     ``cluster.tls_ca`` when set; 200, 206 and 416 are returned as they are."""
+    import httpx
+
     where = f"segment {segment_id} is recorded on node {remote.node_id}"
     if not cfg.media_secret:
         raise MediaError(502, f"{where}, and cluster.media_secret is not set on this server: it cannot fetch it")
@@ -426,6 +434,8 @@ def open_segment(
 
 def fetch_segment(remote: Remote, segment_id: int, dest: Path, *, cfg: ClusterConfig) -> Path:
     """Copy a whole segment from its node to ``dest`` (exports read local files)."""
+    import httpx  # imported when needed: a recorder node never fetches, and httpx pulls in rich and pygments
+
     stream = open_segment(remote, segment_id, cfg=cfg)
     tmp = dest.with_name(dest.name + ".part")
     try:
