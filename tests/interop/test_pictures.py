@@ -128,3 +128,15 @@ def test_index_times_must_lie_in_the_recording_window() -> None:
     assert future and "in the future" in future[0]
     assert index_problems([(90 * NS, 104 * NS)], (t0, t1))
     assert "before the previous one ends" in index_problems([(101 * NS, 105 * NS), (104 * NS, 108 * NS)], (t0, t1))[0]
+
+
+def test_a_stopped_recordings_last_picture_may_end_where_the_last_shown_ends() -> None:
+    """Only the last picture of a stopped recording, and only longer (by at most two frames): never shorter."""
+    src = [Picture(f"p{i}", 40_000_000, i * 40_000_000) for i in range(10)]
+    longer = [*src[:9], Picture("p9", 84_000_000, 360_000_000)]
+    assert not compare(src, longer).exact
+    assert compare(src, longer, stopped=True).exact
+    shorter = [*src[:9], Picture("p9", 20_000_000, 360_000_000)]
+    assert not compare(src, shorter, stopped=True).exact
+    middle = [*src[:4], Picture("p4", 84_000_000, 160_000_000), *src[5:]]
+    assert not compare(src, middle, stopped=True).exact

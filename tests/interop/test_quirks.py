@@ -127,7 +127,7 @@ def judge(rec: Recording, name: str) -> tuple[Comparison, list[str]]:
     problems = index_problems([(s[1], s[2]) for s in segs], rec.window)
     assert segs, f"{name}: nothing recorded; gaps: {rec.city.gaps(cam)}"
     pictures = recorded_pictures([Path(s[3]) for s in segs], starts=[s[1] for s in segs])
-    cmp = compare(source_of(rec.specs[cam]), pictures)
+    cmp = compare(source_of(rec.specs[cam]), pictures, stopped=True)
     sent = {p["digest"] for p in rec.sent[cam]}
     foreign = sum(1 for p in pictures if p.digest not in sent)
     if foreign:
@@ -142,6 +142,9 @@ def judge(rec: Recording, name: str) -> tuple[Comparison, list[str]]:
 
 
 FAILS_TODAY = {
+    "b-frames": "every picture is stored once and in order, but under load the last picture of a segment or of the "
+    "recording sometimes gives back the anchor's lead (1-7 ms for 40) or is stretched: the anchor of a reordered "
+    "stream wobbles by the reorder depth (tests/media/test_bframes.py checks presentation times exactly)",
     "ts-jump": "the picture before an RTP timestamp jump of hours lasts its arrival-time delta, not the 40 ms sent",
     "ts-backstep": "after a 100 ms step back some picture (at a segment's end) is stretched, e.g. 45 ms for 40",
 }
@@ -149,7 +152,7 @@ FAILS_TODAY = {
 
 # The duration the recorder gives the picture before a timestamp jump (or after a step back) follows arrival times:
 # 40 ms give or take the scheduler's jitter, so today it is sometimes within the 1 ms tolerance: not strict.
-NOT_STRICT = {"ts-jump", "ts-backstep"}
+NOT_STRICT = {"ts-jump", "ts-backstep", "b-frames"}
 
 
 def expected(name: str) -> Any:

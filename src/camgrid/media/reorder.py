@@ -93,6 +93,10 @@ class DecodeTimes:
         if reorder is not None:
             self.depth = max(self.depth, min(reorder, MAX_DEPTH))
 
+    def period(self) -> int:
+        """The frame period in 90 kHz ticks, as measured from the recent presentation times."""
+        return self._frame()
+
     def lag(self) -> int:
         """How far the latest presentation time is past the last decode time (0 without B-frames): what the
         last picture of a recording must add so that it ends where the last picture shown ends."""

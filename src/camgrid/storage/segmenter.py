@@ -94,6 +94,8 @@ class Segmenter:
         self._pending_cto = 0
         self._last_dur = TICKS // 25
         self._dts = DecodeTimes()
+        self._sliced = False  # the camera sends slices of a picture in separate marked packets (live555)
+        self.dropped_incomplete = 0  # pictures not stored at a cut because their later slices may be missing
         self._samples: list[tuple[int, int, bool]] = []
         self._ctos: list[int] = []  # composition offsets of _samples (B-frames), all 0 for most cameras
         self._seg_params: dict[int, bytes] = {}  # the parameter sets the open segment's init holds
@@ -248,6 +250,7 @@ class Segmenter:
         pending = self._pending
         if pending is None or pending.ts != au.ts:
             return  # its picture was not kept (waiting for a keyframe): nor is the rest of it
+        self._sliced = True
         if au.after_loss:
             self._pending = None  # an incomplete picture is never stored; the recorder cuts at the next one
             return
@@ -260,8 +263,16 @@ class Segmenter:
 
         Returns the UTC end of what was recorded, or None if no segment was open.
         """
+        if self._pending is not None and self.seg is not None and self._sliced:
+            # A camera that sends a picture's slices in separate marked packets (live555): the held picture may
+            # still lack its later slices, which will never come now. Never store a part of a picture.
+            self.dropped_incomplete += 1
+            self._pending = None
         if self._pending is not None and self.seg is not None:
-            dur = self._last_dur + self._dts.lag()
+            # The last picture: as long as the one before it. A reordered stream (B-frames) ends where its latest
+            # picture shown ends: one frame period after it (a decode step may be uneven while it is learnt).
+            base = self._dts.period() if self._dts.depth else self._last_dur
+            dur = base + self._dts.lag()
             if self._drift_ns < -AHEAD_TOLERANCE_NS:  # end where the anchor says, never in the future
                 caught = -min(-self._drift_ns * TICKS // NS, dur - MIN_SAMPLE_TICKS)
             elif self._drift_ns >= HOLE_TOLERANCE_NS:  # a pause: the last picture was the camera's word until now
