@@ -16,6 +16,7 @@ Last line: ``bench-interop: variants=V exact=E gaps_explained=G failed=F``
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shutil
 import subprocess
 import sys
@@ -75,6 +76,7 @@ def sim_quirks(city: City, folder: Path) -> tuple[list[Camera], Callable[[], Non
     cameras = []
     for i, spec in enumerate(layout.read_registry(registry)):
         name = names[i]
+        spec = dataclasses.replace(spec, quirks=(name,))  # the camera's clip is the quirk's (slices, B-frames, ...)
         state = prepare(
             [spec],
             cache_dir=CLIP_CACHE,

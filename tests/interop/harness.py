@@ -303,7 +303,7 @@ def judge(city: City, cam: Camera, window: tuple[int, int]) -> Result:
     if not segs:
         return Result(cam.id, None, problems, segs, gaps, window, interruptions=interruptions)
     pictures = recorded_pictures([Path(s[3]) for s in segs], starts=[s[1] for s in segs])
-    cmp = compare(cam.source, pictures)
+    cmp = compare(cam.source, pictures, stopped=True)  # the recorder was stopped after the last picture
     # the index's end of each segment is its start plus the durations stored in it (time never runs ahead)
     at = 0
     for i, s in enumerate(segs):
