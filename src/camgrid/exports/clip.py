@@ -59,8 +59,10 @@ def build_clip(segments: Sequence[SourceSegment], start_ns: int, end_ns: int, ou
             t = seg.start_ns + sample.time * NS // fmp4.TIMESCALE
             if t >= end_ns:
                 break
-            if t + sample.duration * NS // fmp4.TIMESCALE <= start_ns:
-                continue
+            if t + sample.duration * NS // fmp4.TIMESCALE <= start_ns and not sample.key and not chosen:
+                continue  # before the requested start, and no keyframe yet that it would depend on
+            if sample.key and t <= start_ns:
+                chosen.clear()  # a later keyframe at or before the start: what came before it is not needed
             chosen.append((t, sample))
     # Start on the last keyframe at or before the requested start (or the first keyframe after it).
     key_idx = [i for i, (t, s) in enumerate(chosen) if s.key and t <= start_ns]
