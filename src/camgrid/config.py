@@ -579,6 +579,42 @@ class SecretsConfig(_Section):
     )
 
 
+class BackfillSettings(_Section):
+    """Edge backfill: a gap's video replayed from the camera's SD card (ONVIF Profile G; docs/design/onvif.md)."""
+
+    enabled: bool = Field(True, description="Look for gaps the cameras' cards may hold, and replay them")
+    interval_s: float = Field(30.0, ge=1.0, le=3600.0, description="How often closed gaps are looked for")
+    min_gap_s: float = Field(
+        10.0, ge=1.0, le=86_400.0, description="Shorter gaps are not worth a replay session (seconds)"
+    )
+    max_age_s: float = Field(
+        7 * 86_400.0,
+        ge=60.0,
+        le=90 * 86_400.0,
+        description="Gaps that ended longer ago are not looked for (the card has overwritten them by then)",
+    )
+    per_uplink: int = Field(
+        1, ge=1, le=16, description="Replays at once over one uplink (live recording shares it and comes first)"
+    )
+    per_node: int = Field(2, ge=1, le=32, description="Replays at once on this recorder node")
+    max_bytes_per_s: float = Field(
+        4_000_000.0, ge=10_000.0, le=1e9, description="Bandwidth one replay may use (bytes per second)"
+    )
+    max_attempts: int = Field(3, ge=1, le=20, description="Tries of a job before it is marked failed")
+    retry_after_s: float = Field(
+        300.0, ge=1.0, le=86_400.0, description="Wait before a failed try of a job is repeated (seconds)"
+    )
+    search_timeout_s: int = Field(
+        5, ge=1, le=60, description="Bound on one ONVIF Search/Replay request to a camera (seconds)"
+    )
+    max_results: int = Field(
+        500, ge=1, le=10_000, description="Recordings and events read from one camera's search, at most"
+    )
+    no_profile_g_recheck_s: float = Field(
+        3600.0, ge=60.0, le=7 * 86_400.0, description="A camera without Profile G is asked again after this long"
+    )
+
+
 class Settings(_Section):
     home: Path = Field(Path("var"), description="Folder with the config, the database and the recordings")
     log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$", description="Log level")
@@ -596,6 +632,7 @@ class Settings(_Section):
     witness: WitnessConfig = Field(default_factory=WitnessConfig, description="Witnesses of the audit log")
     access: AccessConfig = Field(default_factory=AccessConfig, description="Sign-in, sessions, tokens and revocation")
     secrets: SecretsConfig = Field(default_factory=SecretsConfig, description="Secrets at rest")
+    backfill: BackfillSettings = Field(default_factory=BackfillSettings, description="Edge backfill from cards")
 
     @property
     def recordings_dir(self) -> Path:

@@ -70,6 +70,9 @@ DISK_REASONS = frozenset({GapReason.DISK_FULL, GapReason.DISK_SLOW})
 RECORDER_REASONS = frozenset({GapReason.NOT_RUNNING, GapReason.STARTING, GapReason.INTERNAL_ERROR})
 # While a camera's gap has one of these reasons nothing is known of the camera itself (the recorder was away).
 UNKNOWN_CAMERA_STATE = frozenset({GapReason.NOT_RUNNING, GapReason.STARTING})
+# Gaps a camera with an SD card may have recorded through (it was up; the network or the recorder was not): the
+# candidates of edge backfill (docs/design/onvif.md, "Edge backfill").
+BACKFILL_REASONS = frozenset({GapReason.UNREACHABLE, GapReason.STALLED, GapReason.NOT_RUNNING})
 # Failures worth waiting longer for before the next attempt: retrying fast would not help and may lock an account.
 SLOW_RETRY_REASONS = frozenset({GapReason.AUTH_REFUSED, GapReason.UNSUPPORTED, GapReason.REFUSED})
 
@@ -153,6 +156,7 @@ class AuditAction(StrEnum):
     CAMERA_MAINTENANCE = "camera.maintenance"
     CAMERA_AUDIO_SET = "camera.audio"  # recording of a camera's sound switched on or off (docs/design/audio.md)
     CAMERAS_EXPORT_SECRETS = "cameras.export.secrets"
+    BACKFILL = "backfill"  # a gap's video replayed from the camera's card into the recordings (camgrid itself)
     CAMERA_PROBE = "camera.probe"  # a diagnostic session with the camera's credentials (no video released)
     USER_CREATE = "user.create"
     USER_UPDATE = "user.update"
@@ -208,6 +212,16 @@ class SegmentStatus(StrEnum):
 
     WRITING = "writing"  # the file is open: never deleted, its tail not yet settled
     COMPLETE = "complete"  # closed or repaired by recovery
+
+
+class BackfillState(StrEnum):
+    """Where an edge backfill job stands (the ``backfill_jobs.state`` column; docs/design/onvif.md)."""
+
+    PENDING = "pending"  # found, not yet run (also a job that was running when its process stopped)
+    RUNNING = "running"  # replaying from the camera's card now
+    DONE = "done"  # the card's video of the gap was replayed (``recovered_ns`` says how much)
+    NOTHING_HELD = "nothing_held"  # the card held nothing of the gap, or the camera has no Profile G
+    FAILED = "failed"  # the camera refused or failed, ``attempts`` times
 
 
 class DeletionReason(StrEnum):

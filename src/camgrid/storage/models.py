@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Index, Integer, String
+from sqlalchemy import BigInteger, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from camgrid.db.base import Base
@@ -69,3 +69,25 @@ class Deletion(Base):
     bytes: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(String(32))
     deleted_ns: Mapped[int] = mapped_column(BigInteger)
+
+
+class BackfillJob(Base):
+    """A gap of a camera to be filled from its card. ``state``: ``vocabulary.BackfillState``; unique per
+    (camera, gap start) so a gap found twice (two passes, two processes) is one job."""
+
+    __tablename__ = "backfill_jobs"
+    __table_args__ = (
+        UniqueConstraint("camera_id", "start_ns", name="uq_backfill_jobs_camera_start"),
+        Index("ix_backfill_jobs_state", "state", "updated_ns"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    camera_id: Mapped[str] = mapped_column(String(64))
+    start_ns: Mapped[int] = mapped_column(BigInteger)
+    end_ns: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(16))
+    recovered_ns: Mapped[int] = mapped_column(BigInteger, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    created_ns: Mapped[int] = mapped_column(BigInteger)
+    updated_ns: Mapped[int] = mapped_column(BigInteger)
+    node_id: Mapped[str] = mapped_column(String(64), default="local")
