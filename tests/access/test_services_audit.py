@@ -25,14 +25,14 @@ from sqlalchemy.orm import Session
 import camgrid
 from camgrid.access import directory, totp
 from camgrid.access import service as access
-from camgrid.auditing import Actor, AuditError, AuditWriter, audit_action
+from camgrid.auditing import SYSTEM, Actor, AuditError, AuditWriter, audit_action
 from camgrid.db.secrets import SecretBox
 from camgrid.exports import service as exports
 from camgrid.health import service as health
 from camgrid.ingest import service as ingest
 from camgrid.privacy import service as masks
 from camgrid.registry import service as registry
-from camgrid.storage import holds
+from camgrid.storage import backfill, holds
 from camgrid.vocabulary import EvidenceKind
 from tests.access.world import ADMIN, ADMIN2, OP, PASSWORD, QUARTER, SUP, T0, Refusing, World, build, camera
 
@@ -43,6 +43,7 @@ SERVICE_MODULES = (
     "camgrid.exports.service",
     "camgrid.access.totp",
     "camgrid.access.directory",
+    "camgrid.storage.backfill",
 )
 
 # Public functions of service modules that are not audited, and why. A new one fails the walk until it is here.
@@ -94,6 +95,12 @@ NOT_AUDITED: dict[str, str] = {
     "camgrid.cluster.service.held_load_mbps": "read",
     "camgrid.cluster.service.active_cameras": "read",
     "camgrid.cluster.service.holders": "read",
+    "camgrid.storage.backfill.recent_gaps": "read",
+    "camgrid.storage.backfill.camera_infos": "read",
+    "camgrid.storage.backfill.open_gap_cameras": "read",
+    "camgrid.storage.backfill.known_jobs": "read",
+    "camgrid.storage.backfill.due_jobs": "read",
+    "camgrid.storage.backfill.jobs_of": "read (the caller scoped the camera)",
     # camgrid's own bookkeeping: changes neither what is kept, nor who may do what, nor releases video
     "camgrid.cluster.service.register": "a recorder node announces itself (cluster bookkeeping)",
     "camgrid.cluster.service.heartbeat": "cluster bookkeeping",
@@ -110,6 +117,9 @@ NOT_AUDITED: dict[str, str] = {
     "camgrid.health.service.close_stale_live": "the incident engine's derived state (logged as camgrid's action)",
     "camgrid.health.service.acknowledge": "an operator's note on an incident, kept with who and when",
     "camgrid.health.service.comment": "an operator's note on an incident, kept with who and when",
+    "camgrid.storage.backfill.add_jobs": "edge backfill's pending jobs (each is audited by begin_job when it runs)",
+    "camgrid.storage.backfill.requeue_running": "edge backfill bookkeeping (jobs interrupted by a stop)",
+    "camgrid.storage.backfill.finish_job": "edge backfill bookkeeping (the job's outcome, after its audited start)",
     "camgrid.sim.service.prepare": "the simulator's own files",
     "camgrid.sim.service.serve": "runs the simulator",
 }
@@ -230,6 +240,16 @@ CASES: dict[str, Call] = {
     ),
     "camgrid.storage.holds.release_hold": lambda w, s, a: holds.release_hold(
         session=s, audit=a, actor=SUP, hold_id=w.ids["hold"], reason="case closed", now_ns=T0 + NS
+    ),
+    "camgrid.storage.backfill.begin_job": lambda w, s, a: backfill.begin_job(
+        session=s,
+        audit=a,
+        actor=SYSTEM,
+        camera_id="cam-a",
+        start_ns=T0,
+        end_ns=T0 + 60 * NS,
+        node_id="local",
+        now_ns=T0 + 90 * NS,
     ),
     "camgrid.exports.service.request_export": _export,
     "camgrid.exports.service.approve_export": _approve,
