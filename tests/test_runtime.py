@@ -14,7 +14,7 @@ from camgrid.config import Settings, load_settings
 from camgrid.db.engine import make_engine, session_factory, unit_of_work
 from camgrid.db.migrate import upgrade
 from camgrid.privacy import service as privacy
-from camgrid.runtime import Runtime, build, retention_hook
+from camgrid.runtime import Runtime, backfill_runner, build, retention_hook
 from camgrid.vocabulary import GapReason, ProcessRole
 from tests.backends import home_db_url
 from tests.conftest import City, wait_for
@@ -42,6 +42,7 @@ def _single(settings: Settings, engine: Any) -> Runtime:
         factory=session_factory(engine),
         clock=SystemClock(),
         retention=retention_hook,
+        backfill=backfill_runner,
     )
 
 
@@ -62,6 +63,7 @@ def test_single_role_records_with_masks_metrics_and_the_codec_from_ingest(city_f
         )
     rt = _single(settings, engine)
     assert rt.recorder is not None and rt.masks is not None and rt.incidents is not None
+    assert rt.backfill is not None  # edge backfill runs as a housekeeping hook of a recording process
     try:
         rt.start()
         # The mask is in place before the first picture can arrive: start() syncs masks before recording starts.
@@ -105,8 +107,9 @@ def test_central_role_without_a_bus_is_the_control_room_alone(tmp_path: Path) ->
             factory=session_factory(engine),
             clock=SystemClock(),
             retention=retention_hook,
+            backfill=backfill_runner,
         )
-        assert (rt.recorder, rt.masks, rt.incidents, rt.feed, rt.node) == (None, None, None, None, None)
+        assert (rt.recorder, rt.masks, rt.incidents, rt.feed, rt.node, rt.backfill) == (None,) * 6
         rt.start()
         ctx = rt.app_context()
         assert ctx.recorder is None and ctx.states.states == {}

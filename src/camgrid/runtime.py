@@ -32,7 +32,9 @@ from camgrid.cluster.outbox import OutboxIndexWriter
 from camgrid.config import Settings
 from camgrid.db.engine import unit_of_work
 from camgrid.health.wiring import LiveIncidents
+from camgrid.onvif.connect import OnvifTarget
 from camgrid.privacy.wiring import MaskSync
+from camgrid.storage.backfill_runner import BackfillRunner
 from camgrid.storage.metrics import serve_metrics
 from camgrid.storage.recorder import Recorder
 from camgrid.storage.retention import RetentionRunner
@@ -56,6 +58,40 @@ class RetentionFactory(Protocol):
         *,
         node_id: str | None = None,
     ) -> Callable[[], None]: ...
+
+
+class BackfillFactory(Protocol):
+    """Builds the edge backfill runner of a recording process (``recorder``: the cameras it records)."""
+
+    def __call__(
+        self, settings: Settings, engine: Engine, factory: sessionmaker[Session], clock: Clock, *, recorder: Recorder
+    ) -> BackfillRunner: ...
+
+
+def backfill_runner(
+    settings: Settings, engine: Engine, factory: sessionmaker[Session], clock: Clock, *, recorder: Recorder
+) -> BackfillRunner:
+    """Edge backfill (docs/design/onvif.md, "Edge backfill"): gaps of the cameras this process records, replayed
+    from their cards, audited as camgrid itself. The camera clock offset is 0 until a clock reading is wired in."""
+    from camgrid.db.secrets import SecretBox
+    from camgrid.onvif.targets import onvif_target
+    from camgrid.registry.models import Camera
+
+    cfg = settings.backfill
+    box = SecretBox(settings.secrets_key_path)
+    node_id = settings.recorder.node_id
+    # Entries only: checkpoints are signed by the process's retention hook or the control room (one signer per log).
+    audit_log = AuditLog.open(engine, home=settings.home, clock=clock, auto_checkpoint=False)
+
+    def targets(camera_id: str) -> OnvifTarget | None:
+        with unit_of_work(factory) as session:
+            camera = session.get(Camera, camera_id)
+            return None if camera is None else onvif_target(camera, box, timeout_s=cfg.search_timeout_s)
+
+    return BackfillRunner(
+        factory=factory, cfg=cfg, audit=audit_log, clock=clock, node_id=node_id,
+        recordings_dir=settings.recordings_dir, targets=targets, owns=recorder.records,
+    )  # fmt: skip
 
 
 def metrics_token(home: Path) -> str:
@@ -113,6 +149,7 @@ class Runtime:
     incidents: LiveIncidents | None = None
     feed: StateFeed | None = None
     node: RecorderNode | None = None
+    backfill: BackfillRunner | None = None
     serves_metrics: bool = False
     _metrics: ThreadingHTTPServer | None = field(default=None, repr=False)
     _recordings: RecordingsServer | None = field(default=None, repr=False)
@@ -159,6 +196,8 @@ class Runtime:
             self.feed.close()
         if self.incidents is not None:
             self.incidents.stop()
+        if self.backfill is not None:
+            self.backfill.stop()  # replays end first; their jobs are pending again at the next start
         if self._started:
             if self.node is not None:
                 self.node.stop()  # stops the recorder, then gives the leases back
@@ -212,6 +251,7 @@ def build(
     api: bool = True,
     retention: RetentionFactory | None = None,
     bus: Bus | None = None,
+    backfill: BackfillFactory | None = None,
 ) -> Runtime:
     """Wire one process.
 
@@ -221,7 +261,8 @@ def build(
     views opened on demand straight from the cameras, masks burnt in), without one a control room over this home.
     ``api``: the process also serves the control room (the live incident engine, and the bus feed when
     ``bus.url`` is set). ``retention``: builds the retention hook (None: no retention in this process).
-    ``bus``: the bus to use instead of the one ``settings.bus`` describes (tests).
+    ``bus``: the bus to use instead of the one ``settings.bus`` describes (tests). ``backfill``: builds the edge
+    backfill runner, a housekeeping hook of SINGLE and NODE recorders (None, or ``backfill.enabled`` false: none).
     """
     rt = Runtime(settings=settings, factory=factory, clock=clock, role=role)
     node_id = settings.recorder.node_id
@@ -253,6 +294,9 @@ def build(
         if retention is not None and role is not ProcessRole.CENTRAL:
             hook = retention(settings, engine, factory, clock, node_id=node_id if role is ProcessRole.NODE else None)
             rt.recorder.add_hook(hook)
+        if backfill is not None and role is not ProcessRole.CENTRAL and settings.backfill.enabled:
+            rt.backfill = backfill(settings, engine, factory, clock, recorder=rt.recorder)
+            rt.recorder.add_hook(rt.backfill.tick)
     if api:
         _wire_control_room(rt, bus)
     return rt

@@ -58,11 +58,17 @@ def node(
     kwargs = {"connect_args": {"connect_timeout": 3}} if settings.database_url.startswith("postgresql") else {}
     # Every node needs a copy of the central node's secrets key file; a node never makes one of its own.
     engine, factory = open_db(settings, create_key=False, **kwargs)
-    from camgrid.runtime import retention_hook
+    from camgrid.runtime import backfill_runner, retention_hook
 
     # Retention of what this node recorded, on its own disk (the other nodes look after theirs).
     process = build(
-        settings, role=ProcessRole.NODE, engine=engine, factory=factory, clock=SystemClock(), retention=retention_hook
+        settings,
+        role=ProcessRole.NODE,
+        engine=engine,
+        factory=factory,
+        clock=SystemClock(),
+        retention=retention_hook,
+        backfill=backfill_runner,
     )
     try:
         process.start()

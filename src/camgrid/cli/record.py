@@ -10,7 +10,7 @@ import click
 
 from camgrid.cli.common import open_db, settings_from, setup_logging
 from camgrid.clock import SystemClock
-from camgrid.runtime import build, retention_hook
+from camgrid.runtime import backfill_runner, build, retention_hook
 from camgrid.vocabulary import ProcessRole
 
 log = logging.getLogger("camgrid.record")
@@ -35,6 +35,7 @@ def record(ctx: click.Context, node: str | None, duration: float | None) -> None
         clock=SystemClock(),
         api=False,
         retention=retention_hook,
+        backfill=backfill_runner,
     )
     try:
         process.start()

@@ -31,7 +31,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, record: bool, 
 
     from camgrid.api.app import create_app
     from camgrid.api.transport import TransportError, is_loopback, listen_plan
-    from camgrid.runtime import build, retention_hook
+    from camgrid.runtime import backfill_runner, build, retention_hook
 
     settings = settings_from(ctx)
     setup_logging(settings, "serve")
@@ -51,6 +51,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, record: bool, 
         factory=factory,
         clock=SystemClock(),
         retention=retention_hook,
+        backfill=backfill_runner,
     )
     try:
         process.start()
