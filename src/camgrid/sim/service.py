@@ -2,7 +2,8 @@
 
 Control API (JSON over HTTP on ``sim.control_port``): ``GET /cameras``, ``GET /stats``,
 ``GET /truth/<camera>`` (each picture sent: session, RTP timestamp, digest, wall time; for cameras with quirks or
-``--record-pictures``), ``POST /fault {"kind", "subject", "seconds"?}``.
+``--record-pictures``), ``GET /sdcard/<camera>`` (the spans its SD card holds, in true ns: ground truth for edge
+backfill), ``POST /fault {"kind", "subject", "seconds"?}``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -178,6 +180,8 @@ class ControlApi(asyncio.Protocol):
                 "quirks": sorted(cam.quirks),
                 "pictures": [{"session": n, "ts": ts, "digest": d, "sent_ns": t} for n, ts, d, t in cam.truth],
             }
+        if method == "GET" and path.startswith("/sdcard/"):
+            return sdcard_truth(self.server, path[len("/sdcard/") :], time.time_ns())
         if method == "POST" and path == "/fault":
             try:
                 req = json.loads(body or b"{}")
@@ -185,6 +189,27 @@ class ControlApi(asyncio.Protocol):
             except (FaultError, KeyError, ValueError) as exc:
                 return "400 Bad Request", {"error": str(exc)}
         return "404 Not Found", {"error": f"no route {method} {path}"}
+
+
+def sdcard_truth(server: SimServer, camera_id: str, now_ns: int) -> tuple[str, Any]:
+    """What a camera's SD card holds at ``now_ns``: spans ``[start, end)`` in true ns (the camera's clock is that
+    plus ``clock_offset_ns``)."""
+    cam = server.cameras.get(camera_id)
+    if cam is None:
+        return "404 Not Found", {"error": f"no camera {camera_id[:100]!r}"}
+    card = cam.card
+    if card is None:
+        return "404 Not Found", {"error": f"camera {camera_id!r} has no SD card"}
+    return "200 OK", {
+        "camera": cam.spec.id,
+        "now_ns": now_ns,
+        "spans": [[s, e] for s, e in card.held(now_ns)],
+        "recording": card.recording,
+        "failed": card.failed,
+        "battery": card.battery,
+        "capacity_s": card.capacity_ns / 1e9,
+        "clock_offset_ns": int(getattr(cam, "clock_offset_ns", 0)),
+    }
 
 
 async def serve(
