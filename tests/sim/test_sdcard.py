@@ -13,8 +13,8 @@ T0 = 1_800_000_000 * S
 CAD = Cadence(50, 2 * S, (0, 25))
 
 
-def card(**kw: object) -> SdCard:
-    c = SdCard(capacity_ns=int(kw.pop("capacity_s", 3600)) * S, **kw)  # type: ignore[arg-type]
+def card(capacity_s: int = 3600, battery: bool = False, rides_through: bool = True) -> SdCard:
+    c = SdCard(capacity_ns=capacity_s * S, battery=battery, rides_through=rides_through)
     c.start(T0)
     return c
 
@@ -38,32 +38,37 @@ def test_cadence_pictures_and_keyframes() -> None:
         ([], [(0, 100)]),
         # an uplink cut, a stall or nobody connected change nothing: the card has no such inputs at all
         # a power cut without a battery: stops recording and loses what was held
-        ([("power", False, 40), ("power", True, 60)], [(60, 100)]),
-        # with a battery: the held time survives, the cut itself is a gap
-        ([("battery",), ("power", False, 40), ("power", True, 60)], [(0, 40), (60, 100)]),
+        ([("off", 40), ("on", 60)], [(60, 100)]),
+        # with a battery the camera rides through its own power cut: it keeps recording (and what it held)
+        ([("battery", 0), ("off", 40), ("on", 60)], [(0, 100)]),
+        # a battery that only keeps the card's content (model parameter): the cut itself is a gap
+        ([("battery", 0), ("keeps-only", 0), ("off", 40), ("on", 60)], [(0, 40), (60, 100)]),
         # a failed card is empty and records nothing until replaced
         ([("fail", 30)], []),
         ([("fail", 30), ("replace", 70)], [(70, 100)]),
         # a power cut while the card has failed: still nothing; replaced later, records again
-        ([("fail", 10), ("power", False, 20), ("power", True, 30), ("replace", 50)], [(50, 100)]),
+        ([("fail", 10), ("off", 20), ("on", 30), ("replace", 50)], [(50, 100)]),
     ],
 )
-def test_card_model(events: list[tuple[object, ...]], expect: list[tuple[int, int]]) -> None:
+def test_card_model(events: list[tuple[str, int]], expect: list[tuple[int, int]]) -> None:
     c = card()
-    for ev in events:
-        if ev[0] == "battery":
+    for what, at in events:
+        t = T0 + at * S
+        if what == "battery":
             c.battery = True
-        elif ev[0] == "power":
-            c.power(bool(ev[1]), T0 + int(ev[2]) * S)  # type: ignore[call-overload]
-        elif ev[0] == "fail":
-            c.fail(T0 + int(ev[1]) * S)  # type: ignore[call-overload]
-        elif ev[0] == "replace":
-            c.replace(T0 + int(ev[1]) * S)  # type: ignore[call-overload]
+        elif what == "keeps-only":
+            c.rides_through = False
+        elif what in ("off", "on"):
+            c.power(what == "on", t)
+        elif what == "fail":
+            c.fail(t)
+        elif what == "replace":
+            c.replace(t)
     assert c.held(T0 + 100 * S) == [(T0 + a * S, T0 + b * S) for a, b in expect]
 
 
 def test_wraps_dropping_the_oldest() -> None:
-    c = card(capacity_s=30, battery=True)
+    c = card(capacity_s=30, battery=True, rides_through=False)
     c.power(False, T0 + 10 * S)
     c.power(True, T0 + 20 * S)
     # held 10 s, then 20 s more by t=40: full; by t=45, the oldest 5 s are gone

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from camgrid.sim.sdcard import Cadence
+from camgrid.sim.sdcard import Cadence, SdCard
 from camgrid.sim.sdp import sdp_for
 
 if TYPE_CHECKING:
@@ -81,6 +81,17 @@ def cadence_of(cam: CameraState) -> Cadence:
     return Cadence(loop.pictures, round(loop.seconds * 1e9), keys)
 
 
+def install_cards(cameras: dict[str, CameraState], now_ns: int) -> int:
+    """Give every camera whose model records (``onvif.sd_card``) an SD card, recording from ``now_ns``; how many."""
+    n = 0
+    for cam in cameras.values():
+        if cam.onvif.sd_card and cam.card is None:
+            cam.card = SdCard(int(cam.onvif.sd_capacity_s * 1e9), cam.onvif.battery, cadence_of(cam))
+            cam.card.start(now_ns)
+            n += 1
+    return n
+
+
 def sections(spans: list[tuple[int, int]], cad: Cadence, start: int | None, end: int | None) -> list[tuple[int, int]]:
     """The pictures to replay, ``[g0, g1)`` per held span met by ``[start, end)``: each from the keyframe at or
     before the range's start (within the span), to the last picture before the range's or span's end."""
@@ -97,10 +108,6 @@ def sections(spans: list[tuple[int, int]], cad: Cadence, start: int | None, end:
         if g1 > g0:
             out.append((g0, g1))
     return out
-
-
-def clock_offset(cam: CameraState) -> int:
-    return int(getattr(cam, "clock_offset_ns", 0))
 
 
 @dataclass
@@ -126,7 +133,7 @@ class ReplaySession:
         p = self.cadence.frame(g)
         a = loop.pic_first[p]
         b = loop.pic_first[p + 1] if p + 1 < loop.pictures else loop.packets
-        secs, frac = ntp_parts(t_ns + clock_offset(self.cam))
+        secs, frac = ntp_parts(t_ns + self.cam.clock_offset_ns)
         nominal = p * loop.ts_per_loop[0] // loop.pictures  # B-frame clips: keep each picture's pts offset
         ts = (self.conn.ts0[0] + (t_ns - t_first) * CLOCK // 1_000_000_000 + loop.ts[a] - nominal) & 0xFFFFFFFF
         ssrc = int(self.conn.ssrc_[0])
@@ -243,7 +250,7 @@ def _play(
     if not session.setup:
         conn.reply(cseq, "455 Method Not Valid in This State")
         return
-    offset = clock_offset(cam)
+    offset = cam.clock_offset_ns
     try:
         lo, hi = parse_range(headers["range"]) if headers.get("range") else (None, None)
     except ValueError:

@@ -9,9 +9,11 @@ pictures since 1970) being clip frame ``g % n`` at ``g * loop_ns // n`` (see :cl
 a keyframe (a real camera opens a recording with one), so every held span starts on a keyframe and replays from its
 first picture; wrapping drops whole GOPs for the same reason.
 
-Model parameter (:data:`LOSE_ON_POWER_CUT`): the issue says the card "loses what it holds when its own power is
-cut (unless it has a battery)", which is taken literally; real cards keep their content across a power cut and
-lose only the unflushed tail.
+Model parameters: the issue says the card "loses what it holds when its own power is cut (unless it has a
+battery)", taken literally (:data:`LOSE_ON_POWER_CUT`; real cards keep their content across a power cut and lose
+only the unflushed tail); and a camera with a battery "rides through on its own supply", so it keeps recording
+through its own power cut even though the network cannot reach it (:data:`BATTERY_RIDES_THROUGH`; set it False for
+a battery that only keeps the card's content).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import bisect
 from dataclasses import dataclass, field
 
 LOSE_ON_POWER_CUT = True  # a camera without a battery loses its card's content when its power is cut
+BATTERY_RIDES_THROUGH = True  # a camera with a battery keeps recording through its own power cut
 
 
 @dataclass(frozen=True)
@@ -73,13 +76,14 @@ class SdCard:
     powered: bool = True
     failed: bool = False
     volatile: bool = LOSE_ON_POWER_CUT  # loses its content on a power cut (when there is no battery)
+    rides_through: bool = BATTERY_RIDES_THROUGH  # with a battery, records through a power cut
 
     def _align(self, t_ns: int) -> int:
         return t_ns if self.cadence is None else self.cadence.time_of(self.cadence.key_at_or_after(t_ns))
 
     def _update(self, now_ns: int) -> None:
         """Start or stop recording to match the camera's state at ``now_ns``, then wrap."""
-        recording = self.powered and not self.failed
+        recording = (self.powered or (self.battery and self.rides_through)) and not self.failed
         if recording and self.since is None:
             self.since = self._align(now_ns)
         elif not recording and self.since is not None:
