@@ -314,7 +314,7 @@ def _run(
     max_seconds: float,
 ) -> str:
     now = clock.monotonic()
-    bucket = _Bucket(rate, max(float(RECV_SIZE), rate / 4), now)
+    bucket = _Bucket(rate, max(1500.0, min(float(RECV_SIZE), rate / 4)), now)  # a quarter second, at most
     deadline = now + max_seconds
     heard = now
     next_keepalive = next_report = 0.0

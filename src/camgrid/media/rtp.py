@@ -463,7 +463,7 @@ def onvif_replay_header(
 ) -> bytes:
     """The extension's bytes (profile, length, data) for a packet of a picture at ``ntp_ns`` (Unix ns)."""
     secs, rest = divmod(ntp_ns, 1_000_000_000)
-    frac = (rest << 32) // 1_000_000_000
+    frac = -(-(rest << 32) // 1_000_000_000)  # rounded up: the reader's floor gives back the same nanosecond
     flags = (0x80 if clean_point else 0) | (0x40 if end else 0) | (0x20 if discontinuity else 0)
     return struct.pack(
         ">HHIIBBH", ONVIF_REPLAY_PROFILE, 3, (secs + NTP_UNIX_OFFSET_S) & 0xFFFFFFFF, frac, flags, cseq & 0xFF, 0
