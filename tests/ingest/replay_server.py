@@ -5,7 +5,7 @@ packetizes (single NAL units and FU-A) itself and writes the 0xABAC header exten
 real encoded clip (``camgrid.sim.clips``) recorded from ``card_start_ns`` (camera clock), one picture per 40 ms,
 looped. PLAY sends the pictures from the keyframe at or before the range start up to the range end, then an RTCP
 BYE. Faults for the tests: ``endless`` (ignores the range end), ``bad_extension_every`` (every n-th packet's
-extension claims more words than the packet holds), ``no_extension``.
+extension claims 65535 words, past any packet), ``no_extension``.
 """
 
 from __future__ import annotations
@@ -217,7 +217,7 @@ class ReplayServer:
                     else:
                         b0 = 0x90
                         bad = self.bad_every and n % self.bad_every == 0
-                        ext = _ext(t, key and k == 0, 200 if bad else 3)
+                        ext = _ext(t, key and k == 0, 0xFFFF if bad else 3)
                     rtp = struct.pack(">BBHII", b0, marker | 96, seq & 0xFFFF, (i * 3600) & 0xFFFFFFFF, 0xABCD)
                     pkt = rtp + ext + p
                     frames.append(b"$\x00" + struct.pack(">H", len(pkt)) + pkt)

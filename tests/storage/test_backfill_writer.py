@@ -5,6 +5,7 @@ nothing; a backfill killed midway is completed by the next call without duplicat
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -195,7 +196,7 @@ def test_killed_midway_then_completed_without_duplicates(
     rows = edge_rows(factory)
     assert result.segments >= 1 and len(rows) == len(first) + result.segments
     spans = [(r.start_ns, r.end_ns) for r in rows]
-    assert all(b <= c for (_, b), (c, _) in zip(spans, spans[1:], strict=False)), "overlapping edge segments"
+    assert all(b <= c for (_, b), (c, _) in itertools.pairwise(spans)), "overlapping edge segments"
     assert spans[0][0] == start and spans[-1][1] == end
     assert check_pictures(rows) == len({*range(25, 225)})  # every picture of 1-9 s, once
     files = sorted(p.name for p in (tmp_path / "rec").rglob("*.mp4"))
