@@ -88,7 +88,10 @@ def has_profile_g(client: Any) -> bool:
     services = getattr(client, "_service_map", None) or {}
     if services:
         return SEARCH_NS in services and REPLAY_NS in services
-    ext = getattr(getattr(client, "capabilities", None), "Extension", None)
+    capabilities = getattr(client, "capabilities", None)
+    if capabilities is None:  # neither list came back: a refused login or no ONVIF at all, not "no Profile G"
+        raise OnvifError("the camera answered neither GetServices nor GetCapabilities (login refused?)")
+    ext = getattr(capabilities, "Extension", None)
     return bool(getattr(ext, "Search", None) and getattr(ext, "Replay", None))
 
 
@@ -107,21 +110,22 @@ def card_contents(
         return CardContents(profile_g=True, detail="empty interval")
     client = connect(target)
     try:
-        if not has_profile_g(client):
+        if not has_profile_g(client):  # raises when the camera listed nothing at all
             return CardContents(profile_g=False, detail="the camera lists no Search and Replay service (Profile G)")
         search = client.search()
         recordings = list(_find_recordings(search, max_results=max_results, wait_s=wait_s))
         rec = _pick(recordings, start_ns, end_ns)
         if rec is None:
             return CardContents(profile_g=True, detail=f"no recording on the card ({len(recordings)} found)")
-        spans: list[Span] = []
         source = "events"
         try:
-            spans = list(held_spans(_track_events(search, rec, start_ns, end_ns, max_results, wait_s), start_ns, end_ns,
-                                    rec.video_tracks))  # fmt: skip
+            events = list(_track_events(search, rec, start_ns, end_ns, max_results, wait_s))
         except OnvifError:
-            spans = []
-        if not spans:
+            events = []  # a camera whose event search fails is read through its track's times
+        # Any Track/State answer (the start state included) is the card's word, "nothing held" too; only a camera
+        # that answers none is read through DataFrom/DataTo (holes unseen).
+        spans = list(held_spans(events, start_ns, end_ns, rec.video_tracks))
+        if not events:
             source = "track"
             if rec.data_from_ns is None:
                 _fill_track_times(search, rec)
@@ -129,8 +133,8 @@ def card_contents(
         uri = replay_uri(client, rec.token) if spans else ""
         return CardContents(profile_g=True, spans=tuple(spans), recording_token=rec.token, replay_uri=uri,
                             source=source if spans else "")  # fmt: skip
-    except OnvifError:
-        raise
+    except OnvifError as exc:
+        raise OnvifError(f"{target.host}:{target.port}: {scrub(str(exc), target)}") from None
     except Exception as exc:  # zeep faults, transport errors, malformed answers alike
         raise OnvifError(f"{target.host}:{target.port}: search failed: {scrub(str(exc), target)}") from None
 
@@ -146,8 +150,23 @@ def replay_uri(client: Any, recording_token: str) -> str:
     return uri
 
 
+def _end(search: Any, token: Any) -> None:
+    """End a search session at once (a camera keeps only a few open; best effort: it times out anyway)."""
+    try:
+        search.EndSearch(SearchToken=token)
+    except Exception:  # the session's keep-alive ends it anyway
+        pass
+
+
 def _find_recordings(search: Any, *, max_results: int, wait_s: int) -> Iterator[_Recording]:
     token = search.FindRecordings(Scope={}, KeepAliveTime=f"PT{wait_s * 2}S", MaxMatches=max_results)
+    try:
+        yield from _recording_pages(search, token, max_results=max_results, wait_s=wait_s)
+    finally:
+        _end(search, token)
+
+
+def _recording_pages(search: Any, token: Any, *, max_results: int, wait_s: int) -> Iterator[_Recording]:
     seen = 0
     for _ in range(MAX_PAGES):
         page = search.GetRecordingSearchResults(SearchToken=token, MaxResults=max_results, WaitTime=f"PT{wait_s}S")
@@ -215,6 +234,14 @@ def _track_events(
         )
     except Exception as exc:
         raise OnvifError(f"FindEvents refused: {str(exc)[:200]}") from None
+    try:
+        yield from _event_pages(search, rec, token, max_results=max_results, wait_s=wait_s)
+    finally:
+        _end(search, token)
+
+
+def _event_pages(search: Any, rec: _Recording, token: Any, *, max_results: int, wait_s: int) -> Iterator[
+        tuple[int, str, bool]]:  # fmt: skip
     seen = 0
     for _ in range(MAX_PAGES):
         page = search.GetEventSearchResults(SearchToken=token, MaxResults=max_results, WaitTime=f"PT{wait_s}S")
