@@ -314,7 +314,8 @@ def posix_tz_east_s(tz: str, *, dst: bool) -> int | None:
 
 
 def _datetime_ns(value: Any) -> int | None:
-    date, time = getattr(value, "Date", None), getattr(value, "Time", None)
+    date: Any = getattr(value, "Date", None)
+    time: Any = getattr(value, "Time", None)
     try:
         when = datetime(
             int(date.Year),

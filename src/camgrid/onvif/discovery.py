@@ -14,7 +14,7 @@ import socket
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -32,6 +32,57 @@ MAX_DATAGRAM = 65_535
 MAX_WORKERS = 16
 ONVIF_TYPE = ("http://www.onvif.org/ver10/network/wsdl", "NetworkVideoTransmitter", "dn")
 NAME_SCOPE = "onvif://www.onvif.org/name/"
+
+
+MAX_PROBE_WAIT_S = 30.0
+MAX_CALL_TIMEOUT_S = 30
+MAX_CREDENTIAL = 200
+
+
+@dataclass(frozen=True)
+class DiscoveryRequest:
+    """What to probe and with which login (the password is never shown: ``repr`` hides it)."""
+
+    addresses: tuple[str, ...] = ()  # addresses and CIDR ranges; none: multicast on the local network
+    port: int = WS_DISCOVERY_PORT
+    timeout_s: float = 3.0  # how long answers to the probe are awaited
+    describe_timeout_s: int = DEFAULT_TIMEOUT_S  # each ONVIF call to one camera
+    username: str = ""
+    password: str = field(default="", repr=False)
+    workers: int = 8
+
+
+def check_request(request: DiscoveryRequest) -> list[str]:
+    """The addresses to probe (empty: multicast), or ``ValueError`` naming the first bound the request breaks."""
+    if not 1 <= request.port <= 65535:
+        raise ValueError(f"port {request.port} out of range")
+    if not 0.1 <= request.timeout_s <= MAX_PROBE_WAIT_S:
+        raise ValueError(f"timeout must be 0.1-{MAX_PROBE_WAIT_S:g} s")
+    if not 1 <= request.describe_timeout_s <= MAX_CALL_TIMEOUT_S:
+        raise ValueError(f"the per-call timeout must be 1-{MAX_CALL_TIMEOUT_S} s")
+    if not 1 <= request.workers <= MAX_WORKERS:
+        raise ValueError(f"workers must be 1-{MAX_WORKERS}")
+    if len(request.username) > MAX_CREDENTIAL or len(request.password) > MAX_CREDENTIAL:
+        raise ValueError(f"user name and password are at most {MAX_CREDENTIAL} characters")
+    if len(request.addresses) > MAX_ADDRESSES:
+        raise ValueError(f"more than {MAX_ADDRESSES} addresses to probe")
+    return expand_addresses(request.addresses)
+
+
+def run(request: DiscoveryRequest, *, clock: Clock) -> tuple[int, list[Discovered]]:
+    """Probe, then describe every camera that answered: ``(addresses probed, results)`` (bounded in time by the
+    probe's timeout plus the describe pool's budget)."""
+    addresses = check_request(request)
+    found = probe(addresses, clock=clock, port=request.port, timeout_s=request.timeout_s)
+    results = describe_all(
+        found,
+        username=request.username,
+        password=request.password,
+        clock=clock,
+        timeout_s=request.describe_timeout_s,
+        workers=request.workers,
+    )
+    return len(addresses), results
 
 
 @dataclass(frozen=True)
