@@ -148,11 +148,11 @@ def open_camera(target: OnvifTarget) -> Any:
     return client
 
 
-def describe(target: OnvifTarget, *, client: Any | None = None) -> DeviceFacts:
+def describe(target: OnvifTarget, *, client: Any | None = None, media2: bool = True) -> DeviceFacts:
     """Ask the camera who it is, which services and streams it has and whether it can mask itself.
 
-    Media2 first (what masks need), Media ver10 when the camera has no Media2 or refuses it; the largest profile is
-    the main stream and the smallest other one the substream."""
+    Media2 first (what masks need; ``media2=False`` skips it), Media ver10 when the camera has no Media2 or refuses
+    it; the largest profile is the main stream and the smallest other one the substream."""
     cam = _Camera(target, client if client is not None else open_camera(target))
     info = cam.call("GetDeviceInformation", cam.client.devicemgmt().GetDeviceInformation)
     if info is None:
@@ -161,7 +161,7 @@ def describe(target: OnvifTarget, *, client: Any | None = None) -> DeviceFacts:
     profiles: list[StreamProfile] = []
     media_version = ""
     masks = False
-    if "media2" in services:
+    if media2 and "media2" in services:
         profiles, masks = _media2(cam)
         media_version = "media2" if profiles else ""
     if not profiles and ("media" in services or not cam.client.services):
