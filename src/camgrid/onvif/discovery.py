@@ -50,6 +50,7 @@ class DiscoveryRequest:
     username: str = ""
     password: str = field(default="", repr=False)
     workers: int = 8
+    budget_s: float | None = None  # the describe pool's wait (None: a few timeouts per camera and round)
 
 
 def check_request(request: DiscoveryRequest) -> list[str]:
@@ -81,6 +82,7 @@ def run(request: DiscoveryRequest, *, clock: Clock) -> tuple[int, list[Discovere
         clock=clock,
         timeout_s=request.describe_timeout_s,
         workers=request.workers,
+        budget_s=request.budget_s,
     )
     return len(addresses), results
 
