@@ -158,6 +158,7 @@ class AuditAction(StrEnum):
     CAMERAS_EXPORT_SECRETS = "cameras.export.secrets"
     BACKFILL = "backfill"  # a gap's video replayed from the camera's card into the recordings (camgrid itself)
     CAMERA_PROBE = "camera.probe"  # a diagnostic session with the camera's credentials (no video released)
+    CAMERA_DISCOVER = "camera.discover"  # cameras probed and asked who they are, with a login given for it
     USER_CREATE = "user.create"
     USER_UPDATE = "user.update"
     USER_DISABLE = "user.disable"

@@ -20,6 +20,7 @@ from camgrid.api import (
     routes_audit,
     routes_auth,
     routes_cameras,
+    routes_discover,
     routes_exports,
     routes_health,
     routes_holds,
@@ -106,7 +107,14 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.add_exception_handler(Exception, last_resort)
     # Outermost: every response (a 401 too) carries the security headers; a foreign page is refused first.
     app.add_middleware(TransportSecurity, allowed_origins=ctx.settings.server.allowed_origins)
-    for router in (routes_auth.router, routes_cameras.router, routes_live.router, routes_exports.router):
+    # before the cameras' routes: /api/cameras/topology is not a camera id
+    for router in (
+        routes_auth.router,
+        routes_discover.router,
+        routes_cameras.router,
+        routes_live.router,
+        routes_exports.router,
+    ):
         app.include_router(router)
     app.include_router(routes_privacy.router)
     app.include_router(routes_probe.router)
