@@ -22,10 +22,12 @@ from camgrid.clock import SystemClock
 from camgrid.config import load_settings
 from camgrid.db.engine import make_engine, session_factory
 from camgrid.db.migrate import upgrade
+from camgrid.exports.clip import SourceSegment, build_clip
 from camgrid.media.nal import H264
 from camgrid.sim import clips
 from camgrid.storage.backfill_writer import backfill_interval
 from camgrid.storage.models import Gap, Segment
+from camgrid.storage.retention import unheld_page
 from camgrid.vocabulary import GapReason, SegmentSource
 from tests.backends import wait_for
 from tests.conftest import CLIP_CACHE, ROOT
@@ -146,6 +148,17 @@ def test_fills_the_holes_between_live_segments_once_and_shrinks_gaps(
         gaps = [(g.start_ns - T0, g.end_ns - T0, g.detail) for g in s.scalars(select(Gap).order_by(Gap.start_ns))]
     assert [(a, b) for a, b, _ in gaps] == [(3_500_000_000, 4 * NS)], gaps  # only what the card did not hold
     assert "recovered from the camera's card" in gaps[0][2] and gaps[0][2].startswith("down")
+    # an edge segment is a segment: exports cut clips from them, retention pages them like live ones
+    pictures = build_clip(
+        [SourceSegment(Path(r.path), r.start_ns, r.end_ns) for r in rows],
+        T0 + 4 * NS,
+        T0 + 6 * NS,
+        tmp_path / "clip.mp4",
+    )[2]
+    assert pictures == 50
+    with factory() as s:
+        page = unheld_page(s, now_ns=T0 + 100 * NS, node_id="n1", after=None, limit=100)
+    assert {r.id for r in rows} <= {p.id for p in page}
     # a second call, and an overlapping one, write nothing
     again = run(server, tmp_path, factory, T0 + 3 * NS, T0 + 9 * NS)
     assert again.segments == 0 and again.recovered_ns == 0, again
