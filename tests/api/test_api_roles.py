@@ -37,6 +37,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/cameras"): "map",
     ("GET", "/api/cameras/{camera_id}"): "map",
     ("GET", "/api/cameras/{camera_id}/timeline"): "playback",
+    ("GET", "/api/cameras/{camera_id}/backfill"): "cameras.probe",
     ("POST", "/api/cameras/{camera_id}/maintenance"): "cameras.maintenance",
     ("POST", "/api/cameras/{camera_id}/probe"): "cameras.probe",
     ("POST", "/api/cameras/discover"): "cameras.discover",
@@ -201,5 +202,6 @@ def test_outside_a_users_districts_nothing_exists(client: TestClient) -> None:
     r = client.post("/api/exports", json={"camera": "cam-b", "from_ms": 0, "to_ms": 1000, "reason": "curious"})
     assert r.status_code == 404
     assert client.post("/api/cameras/cam-b/probe", json={"seconds": 1}).status_code == 404
+    assert client.get("/api/cameras/cam-b/backfill").status_code == 404
     _login(client, "operator")
     assert client.get("/api/cameras/cam-b").status_code == 200

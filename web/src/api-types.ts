@@ -285,6 +285,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cameras/{camera_id}/backfill": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Camera Backfill
+         * @description The camera's edge backfill jobs, newest gap first (operators, supervisors, admins; 404 outside their
+         *     districts).
+         */
+        get: operations["camera_backfill_api_cameras__camera_id__backfill_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/cameras/{camera_id}/maintenance": {
         parameters: {
             query?: never;
@@ -1302,6 +1323,54 @@ export interface components {
                 [key: string]: number;
             };
         };
+        /** BackfillJobOut */
+        BackfillJobOut: {
+            /** Attempts */
+            attempts: number;
+            /**
+             * Detail
+             * @description What the card held and what was stored, or why nothing was
+             */
+            detail: string;
+            /**
+             * End Ms
+             * @description The gap's end (our clock)
+             */
+            end_ms: number;
+            /** Id */
+            id: number;
+            /**
+             * Node
+             * @description The recorder node that runs the job
+             */
+            node: string;
+            /**
+             * Recovered Ms
+             * @description Video stored from the card, in milliseconds
+             */
+            recovered_ms: number;
+            /**
+             * Start Ms
+             * @description The gap's start (our clock)
+             */
+            start_ms: number;
+            state: components["schemas"]["BackfillState"];
+            /** Updated Ms */
+            updated_ms: number;
+        };
+        /** BackfillJobsOut */
+        BackfillJobsOut: {
+            /** Camera */
+            camera: string;
+            /** Jobs */
+            jobs: components["schemas"]["BackfillJobOut"][];
+        };
+        /**
+         * BackfillState
+         * @description Where an edge backfill job stands (the ``backfill_jobs.state`` column; docs/design/onvif.md).
+         * @enum {string}
+         */
+        BackfillState: "pending" | "running" | "done" | "nothing_held" | "failed";
         /**
          * CameraColumns
          * @description Every camera of the user's districts, column by column (index i of each list is one camera): at 62,000
@@ -2659,6 +2728,11 @@ export interface components {
             end_ms: number;
             /** Id */
             id: number;
+            /**
+             * @description live: recorded from the stream; edge: recovered from the camera's card
+             * @default live
+             */
+            source: components["schemas"]["SegmentSource"];
             /** Start Ms */
             start_ms: number;
             /**
@@ -2667,6 +2741,12 @@ export interface components {
              */
             status: "writing" | "complete";
         };
+        /**
+         * SegmentSource
+         * @description Where a segment's pictures came from (the ``segments.source`` column, migration 0021).
+         * @enum {string}
+         */
+        SegmentSource: "live" | "edge";
         /** SeriesReport */
         SeriesReport: {
             /**
@@ -3344,6 +3424,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AudioOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    camera_backfill_api_cameras__camera_id__backfill_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                camera_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackfillJobsOut"];
                 };
             };
             /** @description Validation Error */

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from camgrid.api import (
     routes_audit,
     routes_auth,
+    routes_backfill,
     routes_cameras,
     routes_discover,
     routes_exports,
@@ -112,6 +113,7 @@ def create_app(ctx: AppContext) -> FastAPI:
         routes_auth.router,
         routes_discover.router,
         routes_cameras.router,
+        routes_backfill.router,
         routes_live.router,
         routes_exports.router,
     ):

@@ -39,7 +39,7 @@ from camgrid.registry import service as registry
 from camgrid.registry.models import Camera, CameraMaintenance, District
 from camgrid.storage import service as storage
 from camgrid.storage.models import Segment
-from camgrid.vocabulary import AuditAction, CameraState, RtspTransport
+from camgrid.vocabulary import AuditAction, CameraState, RtspTransport, SegmentSource
 
 router = APIRouter(prefix="/api", tags=["cameras"])
 MS = 1_000_000
@@ -327,6 +327,7 @@ def timeline(
                 bytes=s.bytes,
                 codec=s.codec,
                 status=s.status,
+                source=SegmentSource(s.source),
             )
             for s in segs
         ],

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, JsonValue
 
-from camgrid.vocabulary import CameraState, ExportStatus, GapReason, Role, RtspTransport
+from camgrid.vocabulary import CameraState, ExportStatus, GapReason, Role, RtspTransport, SegmentSource
 
 # A camera's reason: a gap reason while it is not recording, "" while it is (or nothing is known).
 ReasonShown = GapReason | Literal[""]
@@ -167,6 +167,9 @@ class SegmentOut(BaseModel):
     bytes: int
     codec: str
     status: Literal["writing", "complete"]
+    source: SegmentSource = Field(
+        SegmentSource.LIVE, description="live: recorded from the stream; edge: recovered from the camera's card"
+    )
 
 
 class GapOut(BaseModel):
