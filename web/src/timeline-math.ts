@@ -299,3 +299,25 @@ export function reasonColour(reason: string): string {
   for (let i = 0; i < reason.length; i++) h = (h * 31 + reason.charCodeAt(i)) >>> 0;
   return `hsl(${h % 360} 65% 50%)`;
 }
+
+/** The legend of edge spans: video a camera kept on its own card through an outage, replayed into the recordings. */
+export const EDGE_LEGEND = "recovered from camera card";
+
+/** Segments by where their pictures came from (the API's `source`; absent = live, as before edge backfill). */
+export function bySource<T extends { source?: string }>(segments: readonly T[]): { live: T[]; edge: T[] } {
+  const live: T[] = [];
+  const edge: T[] = [];
+  for (const s of segments) (s.source === "edge" ? edge : live).push(s);
+  return { live, edge };
+}
+
+/** Pixel runs of live and edge spans; an edge run never hides live video under it (live is drawn over it). */
+export function sourceRuns<T extends Segment & { source?: string }>(
+  view: View,
+  segments: readonly T[],
+  nowMs: number,
+): { live: { x: number; w: number }[]; edge: { x: number; w: number }[] } {
+  const { live, edge } = bySource(segments);
+  const spans = (xs: T[]) => xs.map((s) => ({ startMs: s.start_ms, endMs: s.end_ms }));
+  return { live: mergeRuns(view, spans(live), nowMs, 0.5), edge: mergeRuns(view, spans(edge), nowMs, 0.5) };
+}

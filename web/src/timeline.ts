@@ -3,7 +3,39 @@
 import type { GapInfo, SegmentInfo } from "./api";
 import { h } from "./dom";
 import { fmtFull, fmtHMS, timeZone, utcTitle } from "./time";
-import { type View, mergeRuns, niceTickStep, reasonColour, tickLabel, ticks, timeToX, xToTime } from "./timeline-math";
+import {
+  EDGE_LEGEND,
+  type View,
+  bySource,
+  niceTickStep,
+  reasonColour,
+  sourceRuns,
+  tickLabel,
+  ticks,
+  timeToX,
+  xToTime,
+} from "./timeline-math";
+
+const LIVE_COLOUR = "#2ecc71";
+
+/** Diagonal stripes: edge spans (video recovered from the camera's card) stand apart from live ones. */
+function hatch(g: CanvasRenderingContext2D): CanvasPattern | string {
+  const tile = document.createElement("canvas");
+  tile.width = tile.height = 8;
+  const t = tile.getContext("2d");
+  if (!t) return LIVE_COLOUR;
+  t.fillStyle = "#1d5e3a";
+  t.fillRect(0, 0, 8, 8);
+  t.strokeStyle = LIVE_COLOUR;
+  t.lineWidth = 3;
+  t.beginPath();
+  for (const o of [-8, 0, 8]) {
+    t.moveTo(o, 8);
+    t.lineTo(o + 8, 0);
+  }
+  t.stroke();
+  return g.createPattern(tile, "repeat") ?? LIVE_COLOUR;
+}
 
 export interface TrackCallbacks {
   /** commit=false while dragging (preview), true on release. */
@@ -17,6 +49,8 @@ export class TimelineTrack {
   private canvas: HTMLCanvasElement;
   private gapLayer: HTMLElement;
   private hover: HTMLElement;
+  private legend: HTMLElement;
+  private pattern: CanvasPattern | string | null = null;
   segments: SegmentInfo[] = [];
   gaps: GapInfo[] = [];
   private gapEls: HTMLElement[] = [];
@@ -31,10 +65,19 @@ export class TimelineTrack {
     this.canvas = h("canvas", { class: "track-canvas" });
     this.gapLayer = h("div", { class: "gap-layer" });
     this.hover = h("div", { class: "track-hover", hidden: true });
-    const area = h("div", { class: "track-area" }, this.canvas, this.gapLayer, this.hover);
+    this.legend = h(
+      "div",
+      { class: "track-legend", "data-testid": "legend-edge", hidden: true },
+      h("i", { class: "sw-edge" }),
+      ` ${EDGE_LEGEND}`,
+    );
+    const area = h("div", { class: "track-area" }, this.canvas, this.gapLayer, this.hover, this.legend);
     this.el = h(
       "div",
-      { class: "track", "data-testid": "timeline", "data-camera": cameraId, "data-segments": 0, "data-gaps": 0 },
+      {
+        class: "track", "data-testid": "timeline", "data-camera": cameraId, "data-segments": 0, "data-gaps": 0,
+        "data-edge-segments": 0,
+      },
       h("div", { class: "track-label", title: cameraId }, label),
       area,
     );
@@ -113,6 +156,9 @@ export class TimelineTrack {
     this.segments = [...segments].sort((a, b) => a.start_ms - b.start_ms);
     this.gaps = [...gaps].sort((a, b) => a.start_ms - b.start_ms);
     this.el.dataset.segments = String(this.segments.length);
+    const edge = bySource(this.segments).edge.length;
+    this.el.dataset.edgeSegments = String(edge);
+    this.legend.hidden = edge === 0;
     this.el.dataset.gaps = String(this.gaps.length);
     for (const g of this.gapEls) g.remove();
     this.gapEls = this.gaps.map((g) => {
@@ -164,10 +210,13 @@ export class TimelineTrack {
       g.lineTo(x, hgt);
       g.stroke();
     }
-    // Recorded spans.
-    g.fillStyle = "#2ecc71";
-    const spans = this.segments.map((s) => ({ startMs: s.start_ms, endMs: s.end_ms }));
-    for (const r of mergeRuns(view, spans, nowMs, 0.5)) g.fillRect(r.x, 6, Math.max(1, r.w), hgt - 12);
+    // Recorded spans: live solid, edge (recovered from the camera's card) hatched, live drawn last.
+    const runs = sourceRuns(view, this.segments, nowMs);
+    this.pattern ??= hatch(g);
+    g.fillStyle = this.pattern;
+    for (const r of runs.edge) g.fillRect(r.x, 6, Math.max(1, r.w), hgt - 12);
+    g.fillStyle = LIVE_COLOUR;
+    for (const r of runs.live) g.fillRect(r.x, 6, Math.max(1, r.w), hgt - 12);
     // Gaps: DOM, positioned.
     this.gaps.forEach((gap, k) => {
       const el = this.gapEls[k];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
-  DAY, HOUR, MINUTE, SECOND, clampView, centreOn, formatZonedInput, gapAt, layoutSpans, mergeRuns, nextSegment,
-  niceTickStep, panBy, parseZoned, segmentAt, tickLabel, ticks, timeToX, tzOffsetMs, xToTime, zoomAround,
+  DAY, EDGE_LEGEND, HOUR, MINUTE, SECOND, clampView, centreOn, formatZonedInput, gapAt, layoutSpans, mergeRuns, nextSegment,
+  bySource, niceTickStep, panBy, parseZoned, segmentAt, sourceRuns, tickLabel, ticks, timeToX, tzOffsetMs, xToTime, zoomAround,
   zonedToUtc, type View,
 } from "../src/timeline-math";
 
@@ -166,5 +166,34 @@ describe("segment lookup", () => {
     expect(gapAt(gaps, 200_000, 1e9)?.reason).toBe("unreachable");
     expect(gapAt(gaps, 500_000, 1e9)?.reason).toBe("stalled");
     expect(gapAt(gaps, 50_000, 1e9)).toBeNull();
+  });
+});
+
+describe("segment sources (edge backfill)", () => {
+  const v: View = { startMs: 0, endMs: 100_000, widthPx: 1000 };
+  const segs = [
+    { id: 1, start_ms: 0, end_ms: 20_000, source: "live" },
+    { id: 2, start_ms: 20_000, end_ms: 50_000, source: "edge" },
+    { id: 3, start_ms: 50_000, end_ms: 60_000 },
+    { id: 4, start_ms: 60_000, end_ms: 70_000, source: "edge" },
+  ];
+
+  it("splits by source, absent meaning live", () => {
+    const { live, edge } = bySource(segs);
+    expect(live.map((s) => s.id)).toEqual([1, 3]);
+    expect(edge.map((s) => s.id)).toEqual([2, 4]);
+  });
+
+  it("lays out live and edge runs apart, in pixels", () => {
+    const runs = sourceRuns(v, segs, 100_000);
+    expect(runs.live.map((r) => [Math.round(r.x), Math.round(r.w)])).toEqual([
+      [0, 200],
+      [500, 100],
+    ]);
+    expect(runs.edge.map((r) => [Math.round(r.x), Math.round(r.w)])).toEqual([
+      [200, 300],
+      [600, 100],
+    ]);
+    expect(EDGE_LEGEND).toBe("recovered from camera card");
   });
 });
