@@ -16,6 +16,7 @@ from typing import Any
 
 from camgrid.clock import ns_to_iso
 from camgrid.media import fmp4, fmp4_audio
+from camgrid.vocabulary import SegmentSource
 
 NS = 1_000_000_000
 FORMAT = "camgrid-export/1"
@@ -132,6 +133,32 @@ def _with_audio(
     return fmp4_audio.add_audio_to_fragment(parts, base, samples, [s.data for _, s in heard])
 
 
+def edge_provenance(
+    segments: Sequence[tuple[int, int, str, int | None]], start_ns: int, end_ns: int
+) -> list[dict[str, Any]]:
+    """The manifest's provenance entries: each edge segment (``(start, end, source, clock_offset_ns)``) inside the
+    clip's range, clipped to it. Its pictures carry the camera's own clock, placed on ours with the offset measured
+    when it was replayed (camera time = our time + offset; docs/design/onvif.md, "Edge backfill")."""
+    out = []
+    for s, e, source, offset in sorted(segments):
+        a, b = max(s, start_ns), min(e, end_ns)
+        if source != SegmentSource.EDGE or b <= a:
+            continue
+        out.append(
+            {
+                "from": ns_to_iso(a),
+                "to": ns_to_iso(b),
+                "from_ns": a,
+                "to_ns": b,
+                "source": str(SegmentSource.EDGE),
+                "recovered_from": "camera card (ONVIF Profile G replay)",
+                "clock": "camera",
+                "clock_offset_ns": offset or 0,
+            }
+        )
+    return out
+
+
 def write_manifest(
     folder: Path,
     *,
@@ -145,7 +172,10 @@ def write_manifest(
     gaps: list[dict[str, Any]],
     approval: list[dict[str, Any]] | None = None,
     audit_entries: list[int] | None = None,
+    provenance: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """``provenance``: the clip's stretches not recorded live (edge segments: replayed from the camera's card), each
+    with its source, the clock its pictures were stamped by and the measured offset used to place them."""
     files = []
     for path in sorted(folder.iterdir()):
         if path.name not in ("manifest.json", "manifest.sig", "key.pub") and path.is_file():
@@ -157,6 +187,7 @@ def write_manifest(
         "actual": {"from": ns_to_iso(actual[0]), "to": ns_to_iso(actual[1]), "from_ns": actual[0], "to_ns": actual[1]},
         "pictures": pictures,
         "gaps": gaps,
+        "provenance": provenance or [],
         "exported_by": exported_by,
         "exported_at": ns_to_iso(exported_ns),
         "reason": reason,

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from camgrid.auditing import Actor, AuditWriter, NotVisible, audited, write_first
 from camgrid.clock import ns_to_datetime, ns_to_iso
-from camgrid.exports.clip import ExportError, SourceSegment, build_clip, write_manifest
+from camgrid.exports.clip import ExportError, SourceSegment, build_clip, edge_provenance, write_manifest
 from camgrid.exports.models import ExportRequest
 from camgrid.registry.service import camera_for
 from camgrid.storage import service as storage
@@ -261,6 +261,7 @@ def approve_export(
         gaps=[{"start_ns": g.start_ns, "end_ns": g.end_ns, "reason": g.reason} for g in gaps],
         approval=chain,
         audit_entries=audit_entries(row),
+        provenance=edge_provenance([(s.start_ns, s.end_ns, s.source, s.clock_offset_ns) for s in segs], a0, a1),
     )
     if signer is not None:
         body = (staging / "manifest.json").read_text()
