@@ -108,6 +108,14 @@ STREAMS ?= 256
 bench-sim: deps
 	$(BIN)/python bench/bench_sim.py --streams $(STREAMS)
 
+# edge backfill after two uplinks are cut for BACKFILL_CUT_S (docs/design/onvif.md, "Edge backfill"); a smoke run:
+# BENCH_BACKFILL_CUT_S=20 BENCH_BACKFILL_CAMERAS=8 make bench-backfill
+BACKFILL_CAMERAS ?= $(or $(BENCH_BACKFILL_CAMERAS),32)
+BACKFILL_CUT_S ?= $(or $(BENCH_BACKFILL_CUT_S),300)
+.PHONY: bench-backfill
+bench-backfill: deps
+	$(BIN)/python bench/bench_backfill.py --cameras $(BACKFILL_CAMERAS) --cut-s $(BACKFILL_CUT_S)
+
 # the service-level timings tests no longer assert (docs/design/tests-on-a-busy-machine.md); ROUNDS of each fault
 ROUNDS ?= 5
 bench-recovery: deps

@@ -41,14 +41,13 @@ class JobOut:
     node_id: str
 
 
-def recent_gaps(session: Session, *, now_ns: int, max_age_s: float, min_gap_s: float) -> list[GapInfo]:
-    """Closed gaps with a backfill reason that ended within ``max_age_s`` and lasted ``min_gap_s`` (index query; the
-    full rule is ``backfill_plan.candidates``)."""
+def recent_gaps(session: Session, *, now_ns: int, max_age_s: float) -> list[GapInfo]:
+    """Closed gaps with a backfill reason that ended within ``max_age_s`` (index query; the full rule, touching gaps
+    joined, is ``backfill_plan.candidates``)."""
     rows = session.execute(
         select(Gap.camera_id, Gap.start_ns, Gap.end_ns, Gap.reason).where(
             Gap.end_ns.is_not(None),
             Gap.end_ns >= now_ns - int(max_age_s * NS),
-            Gap.end_ns - Gap.start_ns >= int(min_gap_s * NS),
             Gap.reason.in_([str(r) for r in BACKFILL_REASONS]),
         )
     ).all()
@@ -78,17 +77,18 @@ def open_gap_cameras(session: Session, ids: Iterable[str]) -> set[str]:
     return out
 
 
-def known_jobs(session: Session, gaps: Sequence[GapInfo]) -> set[tuple[str, int]]:
-    """(camera, start) of the gaps named that already have a job (on any node)."""
-    out: set[tuple[str, int]] = set()
+def known_jobs(session: Session, gaps: Sequence[GapInfo]) -> dict[str, list[tuple[int, int]]]:
+    """The job intervals (on any node) of the cameras of the gaps named, back to the oldest of those gaps."""
+    out: dict[str, list[tuple[int, int]]] = {}
     cams = sorted({g.camera_id for g in gaps})
+    oldest = min((g.start_ns for g in gaps), default=0)
     for i in range(0, len(cams), 500):
-        out.update(
-            (c, s)
-            for c, s in session.execute(
-                select(BackfillJob.camera_id, BackfillJob.start_ns).where(BackfillJob.camera_id.in_(cams[i : i + 500]))
+        for c, s, e in session.execute(
+            select(BackfillJob.camera_id, BackfillJob.start_ns, BackfillJob.end_ns).where(
+                BackfillJob.camera_id.in_(cams[i : i + 500]), BackfillJob.end_ns > oldest
             )
-        )
+        ):
+            out.setdefault(c, []).append((s, e))
     return out
 
 

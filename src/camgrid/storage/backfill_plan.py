@@ -37,29 +37,57 @@ class CameraInfo:
     profile_g: bool | None = None
 
 
+def merged(gaps: Iterable[GapInfo], *, join_ns: int = NS // 1000) -> list[GapInfo]:
+    """Closed backfill-reason gaps of each camera, those that touch (one ends where the next starts, within
+    ``join_ns``) joined into one: an outage is often a ``stalled`` gap then an ``unreachable`` one, and one replay
+    of both loses no keyframe interval at the seam."""
+    by_cam: dict[str, list[GapInfo]] = {}
+    for g in gaps:
+        if g.end_ns is not None and g.reason in BACKFILL_REASONS:
+            by_cam.setdefault(g.camera_id, []).append(g)
+    out: list[GapInfo] = []
+    for cam_gaps in by_cam.values():
+        run: GapInfo | None = None
+        for g in sorted(cam_gaps, key=lambda x: x.start_ns):
+            assert g.end_ns is not None
+            if run is not None and run.end_ns is not None and g.start_ns <= run.end_ns + join_ns:
+                run = GapInfo(run.camera_id, run.start_ns, max(run.end_ns, g.end_ns), run.reason)
+                continue
+            if run is not None:
+                out.append(run)
+            run = g
+        if run is not None:
+            out.append(run)
+    return out
+
+
 def candidates(
     gaps: Iterable[GapInfo],
     cameras: Mapping[str, CameraInfo],
-    known: set[tuple[str, int]],
+    known: Mapping[str, Sequence[tuple[int, int]]],
     *,
     now_ns: int,
     min_gap_s: float,
     max_age_s: float,
 ) -> list[GapInfo]:
-    """The gaps to make jobs of, oldest first (the card overwrites its oldest video first).
+    """The intervals to make jobs of, oldest first (the card overwrites its oldest video first).
 
-    A gap qualifies when it is closed, its reason is one the camera may have recorded through (``BACKFILL_REASONS``),
-    it lasted at least ``min_gap_s``, it ended at most ``max_age_s`` ago, its camera has an ONVIF address, is not
-    known to lack Profile G and is recording again now, and no job exists for it yet (``known``: camera, start).
+    Gaps are closed, with a reason the camera may have recorded through (``BACKFILL_REASONS``), touching ones
+    joined (:func:`merged`); an interval qualifies when it lasted at least ``min_gap_s``, ended at most
+    ``max_age_s`` ago, its camera has an ONVIF address, is not known to lack Profile G and is recording again now,
+    and no job covers its start yet (``known``: each camera's job intervals; what a job left of a gap is never
+    replayed again).
     """
     out = []
-    for g in gaps:
+    for g in merged(gaps):
         cam = cameras.get(g.camera_id)
-        if g.end_ns is None or g.reason not in BACKFILL_REASONS or cam is None:
+        if cam is None or g.end_ns is None:
             continue
         if g.end_ns - g.start_ns < min_gap_s * NS or g.end_ns < now_ns - max_age_s * NS:
             continue
-        if not cam.onvif or not cam.live or cam.profile_g is False or (g.camera_id, g.start_ns) in known:
+        if not cam.onvif or not cam.live or cam.profile_g is False:
+            continue
+        if any(s <= g.start_ns < e or s == g.start_ns for s, e in known.get(g.camera_id, ())):
             continue
         out.append(g)
     return sorted(out, key=lambda g: (g.start_ns, g.camera_id))

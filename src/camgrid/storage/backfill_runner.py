@@ -136,11 +136,7 @@ class BackfillRunner:
         now_ns, mono = self._clock.wall_ns(), self._clock.monotonic()
         cfg = self._cfg
         with unit_of_work(self._factory) as s:
-            gaps = [
-                g
-                for g in jobs.recent_gaps(s, now_ns=now_ns, max_age_s=cfg.max_age_s, min_gap_s=cfg.min_gap_s)
-                if self._owns(g.camera_id)
-            ]
+            gaps = [g for g in jobs.recent_gaps(s, now_ns=now_ns, max_age_s=cfg.max_age_s) if self._owns(g.camera_id)]
             if not gaps:
                 return 0
             ids = {g.camera_id for g in gaps}
