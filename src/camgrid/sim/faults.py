@@ -32,6 +32,7 @@ FAULTS: dict[str, tuple[str, str]] = {
     "auth_accept": ("camera", "the camera accepts the password again"),
     "sd_card_failure": ("camera", "the camera's SD card fails: it is empty and records nothing"),
     "sd_card_replace": ("camera", "a new, empty SD card: the camera records again"),
+    "camera_clock_offset": ("camera", "the camera's own clock is `seconds` off true time (default 300; 0: right)"),
 }
 
 
@@ -58,6 +59,8 @@ class FaultInjector:
             raise FaultError(f"unknown fault {kind!r}; known: {', '.join(sorted(FAULTS))}")
         cams = self._targets(kind, subject)
         now_ns = time.time_ns()
+        if kind == "camera_clock_offset" and seconds is None:
+            seconds = 300.0  # the truth file says how far off the clock was set
         if kind in ("power_cut", "site_cut"):
             for c in cams:
                 c.powered = False
@@ -93,6 +96,9 @@ class FaultInjector:
         elif kind == "clock_jump":
             for c in cams:
                 c.ts_jump += int((3600.0 if seconds is None else seconds) * 90_000)
+        elif kind == "camera_clock_offset":
+            for c in cams:
+                c.clock_offset_ns = int((seconds or 0.0) * 1e9)
         elif kind == "disconnect":
             self.server.drop(cams)
         elif kind in ("auth_refuse", "auth_accept"):

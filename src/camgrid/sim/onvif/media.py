@@ -262,9 +262,7 @@ def _encode_jpeg(clip: Clip) -> bytes:
     first = clip.keys.index(True)
     data = b"".join(start + n for n in clip.params) + b"".join(start + n for n in clip.frames[first])
     decoder = av.CodecContext.create("hevc" if clip.codec == H265 else "h264", "r")
-    frames = []
-    for packet in decoder.parse(data):
-        frames.extend(decoder.decode(packet))
+    frames = list(decoder.decode(av.Packet(data)))
     frames.extend(decoder.decode(None))
     if not frames:
         raise RuntimeError("the clip's keyframe did not decode")
