@@ -7,7 +7,10 @@ rtspsrc 1.22 in ONVIF mode sends ``Rate-Control`` and a ``clock=`` range but not
 ONVIF clients built on it do, the ``before-send`` signal adds it to PLAY (and sets the range asked for). Every RTP
 packet's replay extension, as GStreamer's own RTP buffer parser reads it, is written out (``rtp`` lines), then every
 access unit rtph264depay and h264parse make of them (``au`` lines). The replay ends with the server's BYE; rtspsrc
-1.22 does not always turn that into EOS, so the client also stops once nothing has come for ``IDLE_S``.
+1.22 does not always turn that into EOS, so the client also stops once nothing has come for ``IDLE_S``. The jitter
+buffer runs with ``buffer-mode=none`` so that pictures are timestamped by RTP time from the replay's range start
+(the ONVIF time, in ns since 1900); in its default mode it discards the first picture ("cannot calculate a valid
+pts") and smooths the rest by arrival time.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ def main() -> int:
     url, rng, out = sys.argv[1], sys.argv[2], sys.argv[3]
     Gst.init(None)
     pipe = Gst.parse_launch(
-        f'rtspsrc name=src location="{url}" onvif-mode=true onvif-rate-control=false protocols=tcp latency=0 buffer-mode=none '
+        f'rtspsrc name=src location="{url}" onvif-mode=true onvif-rate-control=false protocols=tcp latency=0 '
+        "buffer-mode=none "  # timestamps from RTP alone: the default (slave) drops the first picture (no valid pts)
         "! rtph264depay name=depay ! h264parse ! video/x-h264,stream-format=byte-stream,alignment=au "
         "! appsink name=sink sync=false emit-signals=true"
     )

@@ -243,8 +243,12 @@ def find_events(call: Call) -> str:
     edges: list[tuple[int, bool, bool]] = []  # (time, data present, start state)
     if include_start:
         edges.append((start, any(s <= start < e for s, e in spans), True))
-    for s, e in spans:
+    assert call.camera.card is not None
+    recording = call.camera.card.recording
+    for n, (s, e) in enumerate(spans):
         for at, present in ((s, True), (e, False)):
+            if not present and recording and n == len(spans) - 1:
+                continue  # the open span: still recording, no end yet
             if at >= lo and (hi is None or at <= hi):
                 edges.append((at, present, False))
     edges.sort(key=lambda x: (x[0], not x[2]), reverse=backward)
