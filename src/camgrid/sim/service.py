@@ -116,6 +116,7 @@ def prepare(
             record_truth or bool(quirk_set),
             onvif=onvif_traits(s.index),
         )
+    replay.install_cards(out, time.time_ns())  # the SD cards record from now on
     return out
 
 
@@ -234,7 +235,6 @@ async def serve(
     one (several simulated cities on one host), and ``on_onvif_port`` hears the port really served."""
     server = SimServer(cameras, fps, tick_s=tick_s)
     await server.start(host, port)
-    replay.install_cards(cameras, time.time_ns())  # the cards record from now on
     onvif_line = ""
     if onvif_port is not None:
         from camgrid.sim.onvif.http import OnvifHttpServer
