@@ -1,6 +1,6 @@
 """WS-Discovery of the simulated cameras, judged by the ``wsdiscovery`` package: its Probe messages and parser on a
 socket of the test's own (its daemon does not read answers to unicast probes), and its threaded daemon itself over
-multicast where the host routes it."""
+multicast where the host routes it. Design: docs/design/onvif.md, "The simulator as ONVIF devices"."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Which simulated camera is which ONVIF device: models by position, own loopback addresses, the registry's
-``onvif_url``, and ``camgrid sim`` serving it all."""
+``onvif_url``, and ``camgrid sim`` serving it all (docs/design/onvif.md, "The simulator as ONVIF devices")."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 libxml2 refuses ONVIF's schemas as published: their vendor extension points (``xs:any`` after optional elements)
 break the Unique Particle Attribution rule. The loader narrows every ``xs:any`` to ``##other`` while reading them,
-which changes nothing for answers that use no extensions (the simulator's use none)."""
+which changes nothing for answers that use no extensions (the simulator's use none). Design: docs/design/onvif.md."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """The simulated cameras as ONVIF devices, judged by foreign clients: onvif-python (through camgrid's ``connect``)
 for the services, ffprobe for the stream URIs they give, PyAV for the snapshot, the ONVIF WSDLs' own schemas for the
-answers, and raw sockets for what a client library hides (status codes, silence, resets, limits)."""
+answers, and raw sockets for what a client library hides (status codes, silence, resets, limits).
+Design: docs/design/onvif.md, "The simulator as ONVIF devices"."""
 
 from __future__ import annotations
 
@@ -201,6 +202,14 @@ def test_wrong_password_is_refused_but_the_clock_is_open(sim: OnvifSim) -> None:
         assert status == 200 and b"camgrid-sim" in body
     status, body = request(host, port, "/onvif/device_service", envelope("GetSystemDateAndTime"))
     assert status == 200 and b"UTCDateTime" in body
+    sim.fault("auth_refuse", "cam-0001")  # the camera's password changed: the old one is refused here too
+    try:
+        status, body = request(
+            host, port, "/onvif/device_service", envelope("GetDeviceInformation", token(USER, password))
+        )
+        assert status == 400 and b"ter:NotAuthorized" in body
+    finally:
+        sim.fault("auth_accept", "cam-0001")
     # the real client: the refusal reaches it as an error, never with the password in it
     with pytest.raises((OnvifError, ONVIFOperationException)) as info:
         client(sim, "cam-0001", password="wrong-one").devicemgmt().GetDeviceInformation()

@@ -18,12 +18,16 @@ import hmac
 import importlib
 import logging
 import time
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
 from camgrid.sim.layout import onvif_address
 from camgrid.sim.onvif.soap import GET_ROUTES, SERVICE_PATHS, Call, SoapFault, dispatch, envelope
 from camgrid.sim.server import CameraState, SimServer
+
+if TYPE_CHECKING:
+    from lxml.etree import _Element as XmlElement
 
 log = logging.getLogger("camgrid.sim.onvif")
 
@@ -61,7 +65,7 @@ def _parser() -> etree.XMLParser:
     )
 
 
-def parse_envelope(body: bytes) -> tuple[etree._Element | None, etree._Element]:
+def parse_envelope(body: bytes) -> tuple[XmlElement | None, XmlElement]:
     """(header, operation element) of a SOAP 1.2 request; a :class:`SoapFault` for anything else."""
     if b"<!DOCTYPE" in body.upper():
         raise SoapFault("ter:WellFormed", "document type declarations and entities are not accepted")
@@ -81,7 +85,7 @@ def parse_envelope(body: bytes) -> tuple[etree._Element | None, etree._Element]:
     return header, ops[0]
 
 
-def authorized(cam: CameraState, header: etree._Element | None) -> bool:
+def authorized(cam: CameraState, header: XmlElement | None) -> bool:
     """The request's UsernameToken names the camera's user and proves its password (digest or text)."""
     if not cam.spec.password:
         return True
