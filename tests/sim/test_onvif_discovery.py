@@ -150,3 +150,16 @@ def test_the_wsdiscovery_daemon_finds_the_cameras_by_multicast(sim: OnvifSim) ->
         sim.loop.call_soon_threadsafe(responder.close)
     ours = {s.getXAddrs()[0] for s in services if f":{sim.onvif_port}/" in s.getXAddrs()[0]}
     assert ours == {sim.device_url(c) for c in sim.cameras}
+
+
+def test_probes_from_beyond_loopback_are_not_answered(sim: OnvifSim) -> None:
+    outside = _multicast_address()
+    if outside is None:
+        pytest.skip("no address beyond loopback on this host")
+    data = createSOAPMessage(constructProbe([NVT], [])).encode()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind((outside, 0))  # the probe comes from the host's own network address
+        sock.settimeout(0.5)
+        sock.sendto(data, (outside, sim.discovery_port))
+        with pytest.raises(TimeoutError):
+            sock.recvfrom(65535)

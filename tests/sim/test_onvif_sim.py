@@ -270,3 +270,23 @@ def test_entities_and_doctypes_are_refused(sim: OnvifSim, tmp_path: Path) -> Non
 def test_no_camera_answers_at_an_address_that_is_not_one(sim: OnvifSim) -> None:
     status, _ = request("127.0.0.1", sim.onvif_port, "/onvif/device_service", envelope("GetSystemDateAndTime"))
     assert status == 404
+
+
+def _outside_address() -> str | None:
+    import ipaddress
+
+    import ifaddr
+
+    for adapter in ifaddr.get_adapters():
+        for ip in adapter.ips:
+            if isinstance(ip.ip, str) and not ipaddress.ip_address(ip.ip).is_loopback:
+                return ip.ip
+    return None
+
+
+def test_peers_outside_loopback_are_refused(sim: OnvifSim) -> None:
+    outside = _outside_address()
+    if outside is None:
+        pytest.skip("no address beyond loopback on this host")
+    with pytest.raises(ConnectionError):  # the listener is on 0.0.0.0, but the city is for this host only
+        request(outside, sim.onvif_port, "/onvif/device_service", envelope("GetSystemDateAndTime"))
