@@ -250,6 +250,10 @@ def test_bodies_are_bounded_before_they_are_read(sim: OnvifSim) -> None:
     with socket.create_connection((host, port), timeout=5) as sock:
         sock.sendall(b"POST /onvif/device_service HTTP/1.1\r\nX-Long: " + b"a" * 70_000 + b"\r\n\r\n")
         assert sock.recv(4096).startswith(b"HTTP/1.1 431")
+    padding = "<!--" + "x" * 200_000 + "-->"  # just under the bound: read and answered
+    body = envelope("GetSystemDateAndTime", inner=padding)
+    assert 200_000 < len(body) < 256 * 1024
+    assert request(host, port, "/onvif/device_service", body)[0] == 200
 
 
 def test_entities_and_doctypes_are_refused(sim: OnvifSim, tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ import importlib
 import logging
 import time
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from lxml import etree
 
@@ -35,6 +36,7 @@ HANDLER_MODULES = ("device", "media", "events", "masks", "search", "replay")
 MAX_HEAD = 16 * 1024
 MAX_BODY = 256 * 1024
 IDLE_S = 60.0  # a keep-alive connection with no request for this long is closed
+MAX_CONNECTIONS = 4096  # open at once, all cameras together
 SILENT_MAX_S = 600.0  # behind a cut uplink, a connection is held (unanswered) at most this long
 SOAP_NS = "http://www.w3.org/2003/05/soap-envelope"
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
@@ -150,8 +152,8 @@ class OnvifHttpServer:
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername") or ("", 0)
         local = writer.get_extra_info("sockname") or ("", 0)
-        if not str(peer[0]).startswith("127."):
-            writer.transport.abort()  # the simulated city is reachable from this host only
+        if not str(peer[0]).startswith("127.") or len(self.writers) >= MAX_CONNECTIONS:
+            writer.transport.abort()  # the simulated city is reachable from this host only, within bounds
             return
         self.writers.add(writer)
         try:
@@ -214,7 +216,7 @@ class OnvifHttpServer:
                 await self._reply(writer, 413, f"bodies are limited to {MAX_BODY} bytes".encode(), close=True)
                 return
             body = await reader.readexactly(length) if length else b""
-            path = target.split("?", 1)[0]
+            path = urlsplit(target).path if "://" in target else target.split("?", 1)[0]
             status, ctype, out = await self._handle(cam, address, method, path, body)
             if cam is not None and not cam.powered:
                 writer.transport.abort()
