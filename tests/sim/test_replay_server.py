@@ -26,7 +26,7 @@ from camgrid.sim.sdcard import SdCard
 from camgrid.sim.sendloop import picture_digest
 from tests.interop.pictures import picture_slices
 from tests.sim.onvif_harness import USER, OnvifSim, running_onvif_sim, spec
-from tests.sim.onvif_wire import envelope, request
+from tests.sim.onvif_wire import envelope, request, token
 from tests.sim.replay_wire import NTP_EPOCH_S, ReplayReader, pictures
 
 S = 1_000_000_000
@@ -331,3 +331,47 @@ def test_a_replay_nobody_reads_neither_grows_nor_slows_live_cameras(sim: tuple[O
         time.sleep(0.02)
     live.close()
     s.server.replay_max_rate = 32.0
+
+
+@pytest.mark.parametrize(
+    ("expression", "topics"),
+    [
+        ("tns1:RecordingHistory/Track/State", {"Track"}),
+        ("tns1:RecordingHistory/Recording/State", {"Recording"}),
+        ("tns1:RecordingHistory//.", {"Track", "Recording"}),
+        ("tns1:RecordingHistory/Track/State|tns1:RecordingHistory/Recording/State", {"Track", "Recording"}),
+        ("tns1:RecordingConfig/JobState", set()),
+        ("tns1:RecordingHistory/Track", set()),
+    ],
+)
+def test_find_events_topic_filter(sim: tuple[OnvifSim, int], expression: str, topics: set[str]) -> None:
+    s, _ = sim
+    cam = s.cameras["cam-0001"]
+    body = (
+        f'<tse:FindEvents xmlns:tse="{SEARCH}" xmlns:tt="{TT}" xmlns:wsnt="{WSNT}"><tse:StartPoint>2020-01-01T00:00:00Z'
+        f'</tse:StartPoint><tse:Scope/><tse:SearchFilter><wsnt:TopicExpression Dialect="x">{expression}'
+        f"</wsnt:TopicExpression></tse:SearchFilter><tse:IncludeStartState>false</tse:IncludeStartState>"
+        f"<tse:KeepAliveTime>PT5S</tse:KeepAliveTime></tse:FindEvents>"
+    )
+    token = _raw(s, cam, body).findtext(f"{{{SEARCH}}}SearchToken")
+    got = _raw(
+        s,
+        cam,
+        f'<tse:GetEventSearchResults xmlns:tse="{SEARCH}"><tse:SearchToken>{token}</tse:SearchToken>'
+        f"</tse:GetEventSearchResults>",
+    )
+    found = {t.text.split("/")[1] for t in got.iter(f"{{{WSNT}}}Topic") if t.text}
+    assert found == topics
+
+
+def _raw(s: OnvifSim, cam: Any, body: str) -> Any:
+    """One SOAP call with a hand-written body (what onvif-python will not send), its response element."""
+    from lxml import etree
+
+    envelope_ = (
+        f'<?xml version="1.0"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Header>'
+        f"{token(USER, cam.spec.password)}</s:Header><s:Body>{body}</s:Body></s:Envelope>"
+    ).encode()
+    status, reply = request(cam.spec.onvif_address, s.onvif_port, "/onvif/search_service", envelope_)
+    assert status == 200, reply[:500]
+    return etree.fromstring(reply).find(".//{http://www.w3.org/2003/05/soap-envelope}Body")[0]
