@@ -116,6 +116,7 @@ def prepare(
             record_truth or bool(quirk_set),
             onvif=onvif_traits(s.index),
         )
+    replay.install_cards(out, time.time_ns())  # the SD cards record from now on
     return out
 
 
@@ -228,13 +229,14 @@ async def serve(
     onvif_port: int | None = None,
     discovery_port: int | None = None,
     on_onvif_port: Callable[[int], None] | None = None,
+    replay_max_rate: float = replay.MAX_RATE,
 ) -> None:
     """Serve until cancelled. ``onvif_port`` (0: an ephemeral one; None: no ONVIF) and ``discovery_port`` (the same)
     make every camera an ONVIF device too (:mod:`camgrid.sim.onvif`). A busy ONVIF port falls back to an ephemeral
     one (several simulated cities on one host), and ``on_onvif_port`` hears the port really served."""
     server = SimServer(cameras, fps, tick_s=tick_s)
+    server.replay_max_rate = replay_max_rate
     await server.start(host, port)
-    replay.install_cards(cameras, time.time_ns())  # the cards record from now on
     onvif_line = ""
     if onvif_port is not None:
         from camgrid.sim.onvif.http import OnvifHttpServer

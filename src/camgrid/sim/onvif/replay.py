@@ -6,6 +6,8 @@ interleaved) only, forward only, so the capabilities say so and other stream set
 
 from __future__ import annotations
 
+import asyncio
+
 from camgrid.sim import replay as rtsp_replay
 from camgrid.sim.onvif.search import RECORDING
 from camgrid.sim.onvif.soap import NS, Call, SoapFault, operation
@@ -26,7 +28,7 @@ def get_service_capabilities(call: Call) -> str:
 def replay_uri(call: Call) -> str:
     """``rtsp://<sim host>:<rtsp port>/replay/<camera>`` (the camera's own address when the sim listens on all)."""
     sim = call.server
-    port = sim.server.sockets[0].getsockname()[1] if sim.server is not None and sim.server.sockets else 554
+    port = sim.server.sockets[0].getsockname()[1] if isinstance(sim.server, asyncio.Server) else 554
     host = sim.host if sim.host not in ("0.0.0.0", "", "::") else call.camera.spec.onvif_address
     return rtsp_replay.replay_url(host, int(port), call.camera.spec.id)
 
