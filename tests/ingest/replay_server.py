@@ -5,7 +5,8 @@ packetizes (single NAL units and FU-A) itself and writes the 0xABAC header exten
 real encoded clip (``camgrid.sim.clips``) recorded from ``card_start_ns`` (camera clock), one picture per 40 ms,
 looped. PLAY sends the pictures from the keyframe at or before the range start up to the range end, then an RTCP
 BYE. Faults for the tests: ``endless`` (ignores the range end), ``bad_extension_every`` (every n-th packet's
-extension claims 65535 words, past any packet), ``no_extension``.
+extension claims 65535 words, past any packet), ``no_extension``, ``no_bye`` (RTCP sender reports
+after the last picture, never a BYE).
 """
 
 from __future__ import annotations
@@ -75,12 +76,19 @@ def _payloads(nals: list[bytes], mtu: int = 1200) -> list[bytes]:
 
 class ReplayServer:
     def __init__(
-        self, card: Card, *, endless: bool = False, bad_extension_every: int = 0, no_extension: bool = False
+        self,
+        card: Card,
+        *,
+        endless: bool = False,
+        bad_extension_every: int = 0,
+        no_extension: bool = False,
+        no_bye: bool = False,
     ) -> None:
         self.card = card
         self.endless = endless
         self.bad_every = bad_extension_every
         self.no_extension = no_extension
+        self.no_bye = no_bye
         self.stats = ServerStats()
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -224,6 +232,11 @@ class ReplayServer:
                     seq += 1
                 self._send(conn, b"".join(frames))
                 i += 1
+            if self.no_bye:  # sender reports only, as gst-rtsp-server does at the end of some replays
+                sr = struct.pack(">BBHIIIIII", 0x80, 200, 6, 0xABCD, 0, 0, 0, 0, 0)
+                while not halt.wait(0.2):
+                    self._send(conn, b"$\x01" + struct.pack(">H", len(sr)) + sr)
+                return
             bye = struct.pack(">BBHI", 0x81, 203, 1, 0xABCD)
             self._send(conn, b"$\x01" + struct.pack(">H", len(bye)) + bye)
         except OSError:

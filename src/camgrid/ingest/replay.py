@@ -29,6 +29,7 @@ RECV_SIZE = 1 << 16
 RTCP_BYE = 203
 MAX_STAMPS = 512  # stamps of pictures not yet complete, at most (lost pictures' stamps are forgotten)
 NO_STAMP_LIMIT = 50  # pictures without the replay extension before the camera is told off
+ROUNDING_NS = 1_000  # NTP fractions written by truncation (gst): steps of 39,999,999 ns for 40 ms
 TS_JUMP_NS = 500_000_000  # the extension's time and the RTP clock disagree by this much: a jump in the recording
 
 
@@ -53,7 +54,7 @@ class ReplayPicture:
 
 @dataclass
 class ReplayOutcome:
-    ended: str  # range_end, bye, stopped, closed
+    ended: str  # range_end, bye, idle (media stopped, no BYE), stopped, closed
     pictures: int = 0
     bytes: int = 0
     bad_extensions: int = 0  # packets dropped: a header extension that did not fit
@@ -179,10 +180,14 @@ class ReplayClient(RtspClient):
         if self._last_ntp is not None and not jump:
             predicted = self._last_ntp + (ext - self._last_ext) * 1_000_000_000 // 90_000
             jump = abs(stamp.ntp_ns - predicted) > TS_JUMP_NS
+        step_ns = stamp.ntp_ns - self._last_ntp if self._last_ntp is not None and not jump else 0
         self._last_ts, self._last_ext, self._last_ntp = au.ts, ext, stamp.ntp_ns
         if stamp.ntp_ns >= self.range_end_ns:
             self.past_end = True
             return
+        # The next picture, one step on, would be at or past the end: the range is complete (many servers send
+        # neither that picture nor a BYE, only RTCP, gst-rtsp-server among them).
+        self.past_end = 0 < step_ns and stamp.ntp_ns + step_ns + ROUNDING_NS >= self.range_end_ns
         self.pictures += 1
         au.arrival_ns = stamp.ntp_ns - self.offset_ns
         self.on_picture(ReplayPicture(au, ext, au.arrival_ns, jump, stamp))
@@ -316,7 +321,8 @@ def _run(
     now = clock.monotonic()
     bucket = _Bucket(rate, max(1500.0, min(float(RECV_SIZE), rate / 4)), now)  # a quarter second, at most
     deadline = now + max_seconds
-    heard = now
+    heard = now  # the last RTSP answer (before playing) or RTP packet (while playing)
+    packets = 0
     next_keepalive = next_report = 0.0
     client.start()
     while True:
@@ -330,10 +336,14 @@ def _run(
         now = clock.monotonic()
         if now >= deadline:
             raise ReplayError(f"the replay did not end within {max_seconds:g} s: cut off")
-        limit = step_s if client.state != "playing" else idle_s
-        if now - heard >= limit:
-            what = f"no RTSP answer within {step_s:g} s ({client.state})" if client.state != "playing" else ""
-            raise ReplayError(what or f"no data for {idle_s:g} s")
+        if client.packets != packets:  # media, not RTCP or keepalive answers, says the replay is going on
+            packets, heard = client.packets, now
+        if client.state != "playing" and now - heard >= step_s:
+            raise ReplayError(f"no RTSP answer within {step_s:g} s ({client.state})")
+        if client.state == "playing" and now - heard >= idle_s:
+            if client.pictures:
+                return "idle"  # pictures came, then nothing but RTCP: the camera is done without a BYE
+            raise ReplayError(f"no media for {idle_s:g} s")
         if client.state == "playing":
             if now >= next_keepalive:
                 client.keepalive()
@@ -357,10 +367,12 @@ def _run(
             raise ReplayError(f"connection lost: {exc.strerror or exc}") from None
         if not data:
             return "closed"
-        heard = clock.monotonic()
         bucket.spend(len(data))
-        client.now = heard
+        client.now = clock.monotonic()
+        state = client.state
         client.feed(data)
+        if client.state != state:
+            heard = client.now  # an RTSP answer moved the session on
 
 
 __all__ = ["ReplayClient", "ReplayError", "ReplayOutcome", "ReplayPicture", "clock_range", "replay"]

@@ -300,7 +300,7 @@ def backfill_interval(
     stop: threading.Event,
     clock: Clock,
     segment_seconds: float = 60.0,
-    idle_timeout_s: float = 15.0,
+    idle_timeout_s: float = 5.0,
 ) -> BackfillResult:
     """Replay [start_ns, end_ns) (our time) from the camera's card and store what no segment holds yet.
 
