@@ -30,6 +30,7 @@ class Card:
     params: list[bytes]
     card_start_ns: int  # camera clock of picture 0
     count: int  # pictures on the card
+    missing: range = range(0)  # pictures the card lost (a hole in its recording): the next one has the D bit
 
     def time_of(self, i: int) -> int:
         return self.card_start_ns + i * PERIOD_NS
@@ -53,10 +54,10 @@ def _parse_clock(text: str) -> int:
     return int(dt.timestamp()) * NS + ns
 
 
-def _ext(ntp_ns: int, clean: bool, words: int = 3) -> bytes:
+def _ext(ntp_ns: int, clean: bool, words: int = 3, discontinuity: bool = False) -> bytes:
     secs, rest = divmod(ntp_ns, NS)
     frac = -(-(rest << 32) // NS)
-    flags = 0x80 if clean else 0
+    flags = (0x80 if clean else 0) | (0x20 if discontinuity else 0)
     return struct.pack(">HHIIBBH", 0xABAC, words, secs + NTP_UNIX, frac, flags, 0, 0)
 
 
@@ -212,6 +213,10 @@ class ReplayServer:
                 t = card.time_of(i)
                 if t >= end and not self.endless:
                     break
+                if i in card.missing:
+                    i += 1
+                    continue
+                after_hole = i > 0 and (i - 1) in card.missing
                 nals, key = card.picture(i)
                 if key:
                     nals = [*card.params, *nals]
@@ -225,7 +230,7 @@ class ReplayServer:
                     else:
                         b0 = 0x90
                         bad = self.bad_every and n % self.bad_every == 0
-                        ext = _ext(t, key and k == 0, 0xFFFF if bad else 3)
+                        ext = _ext(t, key and k == 0, 0xFFFF if bad else 3, after_hole and k == 0)
                     rtp = struct.pack(">BBHII", b0, marker | 96, seq & 0xFFFF, (i * 3600) & 0xFFFFFFFF, 0xABCD)
                     pkt = rtp + ext + p
                     frames.append(b"$\x00" + struct.pack(">H", len(pkt)) + pkt)

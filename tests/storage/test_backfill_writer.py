@@ -214,3 +214,23 @@ def test_killed_midway_then_completed_without_duplicates(
     assert check_pictures(rows) == len({*range(25, 225)})  # every picture of 1-9 s, once
     files = sorted(p.name for p in (tmp_path / "rec").rglob("*.mp4"))
     assert files == sorted(Path(r.path).name for r in rows), "an unindexed file was left behind"
+
+
+def test_a_hole_in_the_card_stays_a_gap(tmp_path: Path, factory: sessionmaker[Session]) -> None:
+    """The card lost 4-6 s (the next picture has the D bit): edge segments stop at the hole, never bridge it, and
+    the gap keeps exactly the hole."""
+    card = Card(CLIP.frames, CLIP.keys, CLIP.params, T0 + OFFSET, 250, missing=range(100, 150))
+    srv = ReplayServer(card)
+    try:
+        with factory() as s, s.begin():
+            gap(s, T0 + NS, T0 + 9 * NS)
+        result = run(srv, tmp_path, factory, T0 + NS, T0 + 9 * NS)
+    finally:
+        srv.close()
+    rows = edge_rows(factory)
+    spans = [(r.start_ns - T0, r.end_ns - T0) for r in rows]
+    assert not any(a < 6 * NS and b > 4 * NS for a, b in spans), spans
+    assert result.recovered_ns == 6 * NS and check_pictures(rows) == 150, (result, spans)
+    with factory() as s:
+        gaps = [(g.start_ns - T0, g.end_ns - T0) for g in s.scalars(select(Gap).order_by(Gap.start_ns))]
+    assert gaps == [(4 * NS, 6 * NS)], gaps

@@ -187,7 +187,7 @@ class ReplayClient(RtspClient):
             return
         # The next picture, one step on, would be at or past the end: the range is complete (many servers send
         # neither that picture nor a BYE, only RTCP, gst-rtsp-server among them).
-        self.past_end = 0 < step_ns and stamp.ntp_ns + step_ns + ROUNDING_NS >= self.range_end_ns
+        self.past_end = step_ns > 0 and stamp.ntp_ns + step_ns + ROUNDING_NS >= self.range_end_ns
         self.pictures += 1
         au.arrival_ns = stamp.ntp_ns - self.offset_ns
         self.on_picture(ReplayPicture(au, ext, au.arrival_ns, jump, stamp))
