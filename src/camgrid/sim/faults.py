@@ -30,6 +30,9 @@ FAULTS: dict[str, tuple[str, str]] = {
     "disconnect": ("camera", "the camera drops its connections once (and accepts new ones)"),
     "auth_refuse": ("camera", "the camera refuses the password"),
     "auth_accept": ("camera", "the camera accepts the password again"),
+    "sd_card_failure": ("camera", "the camera's SD card fails: it is empty and records nothing"),
+    "sd_card_replace": ("camera", "a new, empty SD card: the camera records again"),
+    "camera_clock_offset": ("camera", "the camera's own clock is `seconds` off true time (default 300; 0: right)"),
 }
 
 
@@ -55,13 +58,29 @@ class FaultInjector:
         if kind not in FAULTS:
             raise FaultError(f"unknown fault {kind!r}; known: {', '.join(sorted(FAULTS))}")
         cams = self._targets(kind, subject)
+        now_ns = time.time_ns()
+        if kind == "camera_clock_offset" and seconds is None:
+            seconds = 300.0  # the truth file says how far off the clock was set
         if kind in ("power_cut", "site_cut"):
             for c in cams:
                 c.powered = False
+                if c.card is not None:
+                    c.card.power(False, now_ns)
             self.server.drop(cams)
         elif kind in ("power_restore", "site_restore"):
             for c in cams:
                 c.powered = True
+                if c.card is not None:
+                    c.card.power(True, now_ns)
+        elif kind in ("sd_card_failure", "sd_card_replace"):
+            cams = [c for c in cams if c.card is not None]
+            if not cams:
+                raise FaultError(f"camera {subject!r} has no SD card")
+            for card in (c.card for c in cams if c.card is not None):
+                if kind == "sd_card_failure":
+                    card.fail(now_ns)
+                else:
+                    card.replace(now_ns)
         elif kind == "uplink_cut":
             for c in cams:
                 c.uplink_up = False
@@ -77,6 +96,9 @@ class FaultInjector:
         elif kind == "clock_jump":
             for c in cams:
                 c.ts_jump += int((3600.0 if seconds is None else seconds) * 90_000)
+        elif kind == "camera_clock_offset":
+            for c in cams:
+                c.clock_offset_ns = int((seconds or 0.0) * 1e9)
         elif kind == "disconnect":
             self.server.drop(cams)
         elif kind in ("auth_refuse", "auth_accept"):
@@ -85,7 +107,7 @@ class FaultInjector:
             if kind == "auth_refuse":
                 self.server.drop(cams)  # the camera's password changed: its sessions end
         entry: dict[str, Any] = {
-            "t": round(time.time(), 3),
+            "t": round(now_ns / 1e9, 3),
             "kind": kind,
             "subject": subject,
             "cameras": sorted(c.spec.id for c in cams),

@@ -25,10 +25,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from camgrid.sim import replay
 from camgrid.sim.audio import AudioTrack
 from camgrid.sim.clips import Clip
-from camgrid.sim.layout import SimCameraSpec
+from camgrid.sim.layout import OnvifTraits, SimCameraSpec
 from camgrid.sim.quirks import SHORT_TIMEOUT_S, TS_BACKSTEP, TS_JUMP_AFTER_S, TS_JUMP_S
+from camgrid.sim.sdcard import SdCard
 from camgrid.sim.sdp import sdp_for
 from camgrid.sim.sendloop import AUDIO, VIDEO, SendLoop, sender_report
 
@@ -64,6 +66,14 @@ class CameraState:
     sessions_played: int = 0
     # ground truth: (session number, RTP timestamp, picture digest, wall time sent in ns) of each picture sent
     truth: deque[tuple[int, int, str, int]] = field(default_factory=lambda: deque(maxlen=TRUTH_PICTURES))
+    # ONVIF (camgrid.sim.onvif): what the camera's model can do, and how far its clock is from true time
+    onvif: OnvifTraits = field(default_factory=OnvifTraits)
+    clock_offset_ns: int = 0
+    card: SdCard | None = None  # the SD card (cameras with Profile G): :mod:`camgrid.sim.sdcard`
+
+    @property
+    def sd_failed(self) -> bool:
+        return self.card is not None and self.card.failed
 
     @property
     def reachable(self) -> bool:
@@ -108,6 +118,7 @@ class RtspConnection(asyncio.Protocol):
         self.next_sr = 0.0
         self.packets_sent = 0
         self.octets_sent = 0
+        self.replay: replay.ReplaySession | None = None  # set on the replay URI: :mod:`camgrid.sim.replay`
 
     @property
     def seq(self) -> int:
@@ -144,6 +155,8 @@ class RtspConnection(asyncio.Protocol):
         self.playing = False
         self.interval = None
         self._close_udp()
+        if self.replay is not None:
+            self.replay.stop()
 
     def data_received(self, data: bytes) -> None:
         if self.camera is not None and not self.camera.uplink_up:
@@ -270,6 +283,9 @@ class RtspConnection(asyncio.Protocol):
             self.reply(cseq, "401 Unauthorized", {"WWW-Authenticate": f'Digest realm="{REALM}", nonce="{self.nonce}"'})
             return
         base = url.split("/trackID")[0].rstrip("/")
+        if parts and parts[0] == replay.PATH:
+            replay.handle(self, cam, method, base, headers, cseq)
+            return
         if method == "DESCRIBE":
             content_base = base + "/"
             if cam.has("content-base-no-scheme"):
