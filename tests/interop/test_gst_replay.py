@@ -96,6 +96,6 @@ def test_backfill_from_gst_onvif_replay(tmp_path: Path, gst_replay: str, factory
     for k, p in enumerate(got):
         i = 50 + k  # the file's picture at 2 s, and on
         assert p.digest == source[i].digest, f"stored picture {k} is not the file's picture {i}"
-        assert abs(p.start_ns - (T0 + source[i].start_ns)) <= 1_000_000, (k, p.start_ns - T0)
+        assert p.start_ns == T0 + source[i].start_ns, (k, p.start_ns - T0)  # to the nanosecond
     again = call()
     assert again.segments == 0, again
