@@ -61,7 +61,8 @@ def server() -> Iterator[ReplayServer]:
     srv.close()
 
 
-def live(session: Session, start: int, end: int) -> None:
+def live(session: Session, start: int, end: int, status: str = "complete") -> None:
+    """A live segment row as the recorder writes it (no source given: the column's default)."""
     session.execute(
         insert(Segment).values(
             camera_id="c",
@@ -71,7 +72,7 @@ def live(session: Session, start: int, end: int) -> None:
             bytes=1,
             frames=1,
             codec=H264,
-            status="complete",
+            status=status,
             node_id="n1",
         )
     )
@@ -127,12 +128,14 @@ def test_fills_the_holes_between_live_segments_once_and_shrinks_gaps(
     with factory() as s, s.begin():
         live(s, T0, T0 + 3_500_000_000)
         live(s, T0 + 6 * NS, T0 + 7 * NS)
-        live(s, T0 + 9 * NS, T0 + 10 * NS)
+        live(s, T0 + 9 * NS, T0 + 9 * NS, "writing")  # open: covers everything after its start
         gap(s, T0 + 3_500_000_000, T0 + 6 * NS)
         gap(s, T0 + 7 * NS, T0 + 9 * NS)
-    result = run(server, tmp_path, factory, T0 + 3_500_000_000, T0 + 9 * NS)
+    result = run(server, tmp_path, factory, T0 + 3_500_000_000, T0 + 10 * NS)
     rows = edge_rows(factory)
     assert result.segments == len(rows) >= 2, result
+    with factory() as s:
+        assert set(s.scalars(select(Segment.source).where(Segment.path.like("/live/%")))) == {SegmentSource.LIVE}
     assert all(r.clock_offset_ns == OFFSET and r.status == "complete" for r in rows)
     assert all(r.path.endswith(".edge.mp4") for r in rows)
     # 3.5-4 s has no keyframe on the card: from 4 s to 6 s and from 7 s to 9 s, and nothing over live
@@ -143,7 +146,9 @@ def test_fills_the_holes_between_live_segments_once_and_shrinks_gaps(
     assert check_pictures(rows) == 100 == result.pictures
     play = server.stats.plays[0]
     assert play["require"] == "onvif-replay" and play["rate-control"] == "no"
-    assert play["range"] == "clock=20231114T221327.000Z-20231114T221332.500Z"  # T0 = 22:13:20, + 3.5 s, + 3.5 s offset
+    assert (
+        play["range"] == "clock=20231114T221327.000Z-20231114T221333.500Z"
+    )  # T0 = 22:13:20, + 3.5 s (10 s), + 3.5 s offset
     with factory() as s:
         gaps = [(g.start_ns - T0, g.end_ns - T0, g.detail) for g in s.scalars(select(Gap).order_by(Gap.start_ns))]
     assert [(a, b) for a, b, _ in gaps] == [(3_500_000_000, 4 * NS)], gaps  # only what the card did not hold
