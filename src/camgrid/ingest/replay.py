@@ -207,8 +207,9 @@ class _Bucket:
     def spend(self, n: int) -> None:
         self.tokens -= n
 
-    def wait(self) -> float:
-        return max(0.001, (1.0 - self.tokens) / self.rate)
+    def wait(self, want: float) -> float:
+        """Seconds until ``want`` bytes may be read."""
+        return max(0.001, (want - self.tokens) / self.rate)
 
 
 def replay(
@@ -320,6 +321,7 @@ def _run(
 ) -> str:
     now = clock.monotonic()
     bucket = _Bucket(rate, max(1500.0, min(float(RECV_SIZE), rate / 4)), now)  # a quarter second, at most
+    least = 1500
     deadline = now + max_seconds
     heard = now  # the last RTSP answer (before playing) or RTP packet (while playing)
     packets = 0
@@ -354,8 +356,8 @@ def _run(
             if client.outbox:
                 continue
         allowed = bucket.take_up_to(RECV_SIZE, now)
-        if allowed <= 0:
-            stop.wait(min(bucket.wait(), 0.2))  # the camera waits in TCP; live recording keeps its bandwidth
+        if allowed < least:  # never a read of a few bytes: wait for a packet's worth
+            stop.wait(min(bucket.wait(least), 0.2))  # the camera waits in TCP; live recording keeps its bandwidth
             continue
         if not sel.select(min(0.2, max(0.0, deadline - now))):
             continue
