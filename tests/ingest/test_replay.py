@@ -109,13 +109,13 @@ def test_endless_replay_is_cut_off(make_server) -> None:  # type: ignore[no-unty
 
 
 def test_reads_no_faster_than_allowed(make_server) -> None:  # type: ignore[no-untyped-def]
-    rate = 15_000.0
+    rate = 20_000.0
     t = time.monotonic()
-    out, got = play(make_server(), T0, T0 + 4 * NS, max_bytes_per_s=rate)
+    out, got = play(make_server(), T0, T0 + NS, max_bytes_per_s=rate)
     took = time.monotonic() - t
-    assert out.ended == "range_end" and len(got) == 100
+    assert out.ended == "range_end" and len(got) == 25
     assert out.bytes > 2 * rate, "too little data to measure a rate"
-    assert out.bytes <= rate * took + 4000, (out.bytes, took)  # the bucket's quarter second of burst at most
+    assert out.bytes <= rate * took + 5000, (out.bytes, took)  # the bucket's quarter second of burst at most
 
 
 def test_stop_event(make_server) -> None:  # type: ignore[no-untyped-def]

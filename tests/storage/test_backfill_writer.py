@@ -190,7 +190,7 @@ env = {k: v for k, v in os.environ.items() if k.startswith("CAMGRID_")}
 factory = session_factory(make_engine(load_settings(Path(sys.argv[1]), env).database_url))
 backfill_interval(camera_id="c", replay_uri=sys.argv[2], username="u", password="p", start_ns=int(sys.argv[3]),
     end_ns=int(sys.argv[4]), clock_offset_ns=int(sys.argv[5]), recordings_dir=Path(sys.argv[1]) / "rec",
-    session_factory=factory, node_id="n1", max_bytes_per_s=6000.0, stop=threading.Event(), clock=SystemClock(),
+    session_factory=factory, node_id="n1", max_bytes_per_s=15000.0, stop=threading.Event(), clock=SystemClock(),
     segment_seconds=1.0)
 """
 
