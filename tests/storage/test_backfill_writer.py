@@ -27,6 +27,7 @@ from camgrid.media.nal import H264
 from camgrid.sim import clips
 from camgrid.storage.backfill_writer import backfill_interval
 from camgrid.storage.models import Gap, Segment
+from camgrid.storage.paths import edge_segment_path
 from camgrid.storage.retention import unheld_page
 from camgrid.vocabulary import GapReason, SegmentSource
 from tests.backends import wait_for
@@ -239,3 +240,17 @@ def test_a_hole_in_the_card_stays_a_gap(tmp_path: Path, factory: sessionmaker[Se
     with factory() as s:
         gaps = [(g.start_ns - T0, g.end_ns - T0) for g in s.scalars(select(Gap).order_by(Gap.start_ns))]
     assert gaps == [(4 * NS, 6 * NS)], gaps
+
+
+def test_an_unindexed_edge_file_of_a_crash_is_replaced(
+    tmp_path: Path, factory: sessionmaker[Session], server: ReplayServer
+) -> None:
+    """A crash between an edge file and its row leaves the file: the next call removes it and writes the span."""
+    stale = edge_segment_path(tmp_path / "rec", "c", T0 + 2 * NS + 500_000_000)
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"torn")
+    result = run(server, tmp_path, factory, T0 + 2 * NS, T0 + 4 * NS)
+    assert not stale.exists() and "1 unindexed edge files" in result.detail, result
+    rows = edge_rows(factory)
+    assert [(r.start_ns - T0, r.end_ns - T0) for r in rows] == [(2 * NS, 3 * NS), (3 * NS, 4 * NS)]
+    assert check_pictures(rows) == 50
