@@ -29,6 +29,7 @@ from camgrid.storage.backfill_writer import backfill_interval
 from camgrid.storage.models import Gap, Segment
 from camgrid.storage.paths import edge_segment_path
 from camgrid.storage.retention import unheld_page
+from camgrid.storage.service import segments_between
 from camgrid.vocabulary import GapReason, SegmentSource
 from tests.backends import wait_for
 from tests.conftest import CLIP_CACHE, ROOT
@@ -162,6 +163,10 @@ def test_fills_the_holes_between_live_segments_once_and_shrinks_gaps(
         tmp_path / "clip.mp4",
     )[2]
     assert pictures == 50
+    with factory() as s:  # the timeline (playback) and exports' query lists them among the live ones, in order
+        listed = segments_between(session=s, camera_id="c", start_ns=T0, end_ns=T0 + 10 * NS)
+    assert [x.start_ns for x in listed] == sorted(x.start_ns for x in listed)
+    assert {r.id for r in rows} < {x.id for x in listed}
     with factory() as s:
         page = unheld_page(s, now_ns=T0 + 100 * NS, node_id="n1", after=None, limit=100)
     assert {r.id for r in rows} <= {p.id for p in page}
