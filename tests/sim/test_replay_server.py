@@ -5,8 +5,10 @@ simulator")."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -24,7 +26,7 @@ from camgrid.sim.sdcard import SdCard
 from camgrid.sim.sendloop import picture_digest
 from tests.interop.pictures import picture_slices
 from tests.sim.onvif_harness import USER, OnvifSim, running_onvif_sim, spec
-from tests.sim.onvif_wire import envelope, request
+from tests.sim.onvif_wire import envelope, request, token
 from tests.sim.replay_wire import NTP_EPOCH_S, ReplayReader, pictures
 
 S = 1_000_000_000
@@ -285,3 +287,91 @@ def test_gstreamer_onvif_client_replays_the_pictures(sim: tuple[OnvifSim, int], 
         assert au["pts"] == when + OFFSET + NTP_EPOCH_S * S  # GStreamer's ONVIF time: ns since 1900
         [slices] = picture_slices(H264, split_annexb(bytes.fromhex(au["data"])))
         assert picture_digest(H264, slices) == loop.pic_digest[cad.frame(cad.at_or_after(when))]
+
+
+def test_a_replay_nobody_reads_neither_grows_nor_slows_live_cameras(sim: tuple[OnvifSim, int]) -> None:
+    """Rate-Control: no against a client that stops reading: the replay waits on the connection's buffer (bounded),
+    another camera's live stream keeps its pace, and the replay ends with its connection."""
+    s, _ = sim
+    cam = s.cameras["cam-0002"]
+    now = time.time_ns()
+    hour = SdCard(3600 * S, battery=False, cadence=cadence_of(cam))
+    hour.start(now - 3600 * S)  # an hour on the card: about 90 MB at this clip's bit rate
+    cam.card = hour
+    s.server.replay_max_rate = 1000.0  # flat out (sim.replay_max_rate): only the client's reading holds it back
+    stuck = reader(s, "cam-0002")
+    stuck.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    assert stuck.request("DESCRIBE").status == 200
+    assert (
+        stuck.request("SETUP", stuck.url + "/trackID=0", Transport="RTP/AVP/TCP;unicast;interleaved=0-1").status == 200
+    )
+    assert stuck.request("PLAY", Require="onvif-replay", Rate_Control="no").status == 200
+    conn = next(c for c in list(s.server.connections) if c.camera is cam and c.replay is not None)
+    live = ReplayReader("127.0.0.1", s.rtsp_port, "cam-0001", USER, s.cameras["cam-0001"].spec.password)
+    url = s.cameras["cam-0001"].spec.url("127.0.0.1", s.rtsp_port)
+    assert live.request("DESCRIBE", url).status == 200
+    assert live.request("SETUP", url + "/trackID=0", Transport="RTP/AVP/TCP;unicast;interleaved=0-1").status == 200
+    assert live.request("PLAY", url).status == 200
+    began = time.monotonic()
+    peak = 0
+    while time.monotonic() - began < 2.0:
+        with contextlib.suppress(TimeoutError):
+            live.next_reply(0.05)
+        assert conn.transport is not None
+        peak = max(peak, conn.transport.get_write_buffer_size())
+    live_pictures = len({p.ts for p in live.packets})
+    assert live_pictures >= 17, f"live sent {live_pictures} pictures in 2 s at 10 fps"
+    assert 0 < peak <= 1024 * 1024, "the replay waits for the client instead of queueing the card"
+    task = conn.replay.task if conn.replay is not None else None
+    assert task is not None and not task.done()
+    stuck.close()
+    deadline = time.monotonic() + 5
+    while not task.done():
+        assert time.monotonic() < deadline, "the replay outlives its connection"
+        time.sleep(0.02)
+    live.close()
+    s.server.replay_max_rate = 32.0
+
+
+@pytest.mark.parametrize(
+    ("expression", "topics"),
+    [
+        ("tns1:RecordingHistory/Track/State", {"Track"}),
+        ("tns1:RecordingHistory/Recording/State", {"Recording"}),
+        ("tns1:RecordingHistory//.", {"Track", "Recording"}),
+        ("tns1:RecordingHistory/Track/State|tns1:RecordingHistory/Recording/State", {"Track", "Recording"}),
+        ("tns1:RecordingConfig/JobState", set()),
+        ("tns1:RecordingHistory/Track", set()),
+    ],
+)
+def test_find_events_topic_filter(sim: tuple[OnvifSim, int], expression: str, topics: set[str]) -> None:
+    s, _ = sim
+    cam = s.cameras["cam-0001"]
+    body = (
+        f'<tse:FindEvents xmlns:tse="{SEARCH}" xmlns:tt="{TT}" xmlns:wsnt="{WSNT}"><tse:StartPoint>2020-01-01T00:00:00Z'
+        f'</tse:StartPoint><tse:Scope/><tse:SearchFilter><wsnt:TopicExpression Dialect="x">{expression}'
+        f"</wsnt:TopicExpression></tse:SearchFilter><tse:IncludeStartState>false</tse:IncludeStartState>"
+        f"<tse:KeepAliveTime>PT5S</tse:KeepAliveTime></tse:FindEvents>"
+    )
+    token = _raw(s, cam, body).findtext(f"{{{SEARCH}}}SearchToken")
+    got = _raw(
+        s,
+        cam,
+        f'<tse:GetEventSearchResults xmlns:tse="{SEARCH}"><tse:SearchToken>{token}</tse:SearchToken>'
+        f"</tse:GetEventSearchResults>",
+    )
+    found = {t.text.split("/")[1] for t in got.iter(f"{{{WSNT}}}Topic") if t.text}
+    assert found == topics
+
+
+def _raw(s: OnvifSim, cam: Any, body: str) -> Any:
+    """One SOAP call with a hand-written body (what onvif-python will not send), its response element."""
+    from lxml import etree
+
+    envelope_ = (
+        f'<?xml version="1.0"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Header>'
+        f"{token(USER, cam.spec.password)}</s:Header><s:Body>{body}</s:Body></s:Envelope>"
+    ).encode()
+    status, reply = request(cam.spec.onvif_address, s.onvif_port, "/onvif/search_service", envelope_)
+    assert status == 200, reply[:500]
+    return etree.fromstring(reply).find(".//{http://www.w3.org/2003/05/soap-envelope}Body")[0]

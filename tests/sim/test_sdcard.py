@@ -3,9 +3,17 @@
 
 from __future__ import annotations
 
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 
+from camgrid.sim.faults import FaultError
 from camgrid.sim.sdcard import Cadence, SdCard
+from camgrid.sim.service import ControlApi
+from tests.sim.onvif_harness import OnvifSim, running_onvif_sim, spec
 
 S = 1_000_000_000
 T0 = 1_800_000_000 * S
@@ -96,3 +104,92 @@ def test_cheap_state_only_changes_on_events() -> None:
     for _ in range(1000):
         c.held(T0 + 10**6 * S)
     assert c.spans == [] and c.since is not None
+
+
+def test_cards_of_62000_cameras_are_cheap() -> None:
+    """A card per camera for a whole city: made and brought up in well under a second, a few integers each."""
+    began = time.perf_counter()
+    cards = [SdCard(capacity_ns=24 * 3600 * S, battery=i % 3 == 0, cadence=CAD) for i in range(62_000)]
+    for c in cards:
+        c.start(T0 + S // 3)
+    assert time.perf_counter() - began < 2.0
+    assert all(c.held(T0 + 5 * S) == [(T0 + S, T0 + 5 * S)] for c in cards[:10])
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OnvifSim]:
+    truth = tmp_path_factory.mktemp("sd") / "truth.jsonl"
+    with running_onvif_sim([spec(1), spec(2), spec(4)], truth=truth) as s:
+        yield s
+
+
+def sdcard(s: OnvifSim, camera_id: str) -> tuple[str, Any]:
+    """``GET /sdcard/<camera>`` of the control API (the route, without its socket)."""
+    return ControlApi(s.server, s.injector).route("GET", f"/sdcard/{camera_id}", b"")
+
+
+def held(sim: OnvifSim, camera_id: str) -> list[list[int]]:
+    """The card's spans once it holds something (recording starts at the next keyframe: at most a GOP, 1 s)."""
+    deadline = time.monotonic() + 5
+    while not (spans := _spans(sim, camera_id)):
+        assert time.monotonic() < deadline, f"{camera_id}'s card holds nothing"
+        time.sleep(0.02)
+    return spans
+
+
+def test_sdcard_route_is_the_ground_truth(sim: OnvifSim) -> None:
+    held(sim, "cam-0001")
+    status, body = sdcard(sim, "cam-0001")
+    assert status == "200 OK"
+    assert body["recording"] is True and body["failed"] is False and body["battery"] is True
+    [[start, end]] = body["spans"]
+    assert start <= end <= time.time_ns()
+    assert sdcard(sim, "cam-0004")[0] == "404 Not Found"  # no Profile G: no card
+    assert sdcard(sim, "nope")[0] == "404 Not Found"
+    with pytest.raises(FaultError):
+        sim.fault("sd_card_failure", "cam-0004")
+
+
+def _spans(sim: OnvifSim, camera_id: str) -> list[list[int]]:
+    status, body = sdcard(sim, camera_id)
+    assert status == "200 OK"
+    return list(body["spans"])
+
+
+def test_faults_act_on_the_card(sim: OnvifSim) -> None:
+    cam2 = sim.cameras["cam-0002"].spec
+    [[first, _]] = held(sim, "cam-0002")
+    # the uplink cut and a stall change nothing: the camera keeps recording
+    sim.fault("uplink_cut", cam2.uplink)
+    sim.fault("stall", "cam-0002")
+    sim.fault("unstall", "cam-0002")
+    sim.fault("uplink_restore", cam2.uplink)
+    [[same, _]] = _spans(sim, "cam-0002")
+    assert same == first
+    # its own power cut (no battery): recording stops and what it held is lost
+    sim.fault("site_cut", cam2.site)
+    assert _spans(sim, "cam-0002") == []
+    restored = time.time_ns()
+    sim.fault("site_restore", cam2.site)
+    [[again, _]] = held(sim, "cam-0002")
+    assert again >= restored  # a new span, from the first keyframe after the power came back
+    # camera 1 has a battery: it rides through its own power cut
+    cam1 = sim.cameras["cam-0001"].spec
+    [[before, _]] = held(sim, "cam-0001")
+    sim.fault("site_cut", cam1.site)
+    sim.fault("site_restore", cam1.site)
+    [[after, _]] = _spans(sim, "cam-0001")
+    assert after == before
+    # a failed card is empty and records nothing, until replaced
+    sim.fault("sd_card_failure", "cam-0001")
+    _, body = sdcard(sim, "cam-0001")
+    assert (body["spans"], body["recording"], body["failed"]) == ([], False, True)
+    assert sim.cameras["cam-0001"].sd_failed
+    replaced = time.time_ns()
+    sim.fault("sd_card_replace", "cam-0001")
+    [[fresh, _]] = held(sim, "cam-0001")
+    assert fresh >= replaced
+    assert sdcard(sim, "cam-0001")[1]["recording"] is True
+    assert sim.truth is not None
+    kinds = [json.loads(line)["kind"] for line in sim.truth.read_text().splitlines()]
+    assert kinds[-2:] == ["sd_card_failure", "sd_card_replace"]

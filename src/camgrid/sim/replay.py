@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from camgrid.sim.server import CameraState, RtspConnection
 
 PATH = "replay"
-MAX_RATE = 32.0  # Rate-Control: no sends at most this many times real time
+MAX_RATE = 32.0  # Rate-Control: no sends at most this many times real time (default of sim.replay_max_rate)
 HIGH_WATER = 512 * 1024  # bytes queued on the connection before the replay waits for the client
 CLOCK = 90_000
 NTP_EPOCH_S = 2_208_988_800
@@ -264,7 +264,8 @@ def _play(
     if not parts:
         conn.reply(cseq, "457 Invalid Range")
         return
-    rate = MAX_RATE if headers.get("rate-control", "yes").strip().lower() == "no" else 1.0
+    fast = headers.get("rate-control", "yes").strip().lower() == "no"
+    rate = conn.server.replay_max_rate if fast else 1.0
     session.stop()
     session.finished = False
     cad = session.cadence

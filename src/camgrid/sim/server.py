@@ -510,6 +510,7 @@ class SimServer:
         self.clock: Callable[[], float] = time.monotonic
         self.connections: set[RtspConnection] = set()
         self.server: asyncio.AbstractServer | None = None
+        self.replay_max_rate = replay.MAX_RATE  # ONVIF replay with Rate-Control: no (sim.replay_max_rate)
 
     async def start(self, host: str, port: int) -> None:
         loop = asyncio.get_running_loop()

@@ -229,11 +229,13 @@ async def serve(
     onvif_port: int | None = None,
     discovery_port: int | None = None,
     on_onvif_port: Callable[[int], None] | None = None,
+    replay_max_rate: float = replay.MAX_RATE,
 ) -> None:
     """Serve until cancelled. ``onvif_port`` (0: an ephemeral one; None: no ONVIF) and ``discovery_port`` (the same)
     make every camera an ONVIF device too (:mod:`camgrid.sim.onvif`). A busy ONVIF port falls back to an ephemeral
     one (several simulated cities on one host), and ``on_onvif_port`` hears the port really served."""
     server = SimServer(cameras, fps, tick_s=tick_s)
+    server.replay_max_rate = replay_max_rate
     await server.start(host, port)
     onvif_line = ""
     if onvif_port is not None:

@@ -217,14 +217,16 @@ def _event(topic: str, at_ns: int, name: str, value: bool, start_state: bool) ->
 
 
 def _topics(call: Call) -> list[str]:
-    """The topics asked for (a TopicExpression naming RecordingHistory's Track or Recording State; none: both)."""
+    """The topics asked for: each ``|``-separated TopicExpression part names one exactly or, ending in ``//.``, a
+    subtree (``tns1:RecordingHistory//.``); no expression asks for both."""
     exprs = [(el.text or "") for el in call.body.iter(f"{{{NS['wsnt']}}}TopicExpression")]
     if not exprs:
         return [TRACK_TOPIC, RECORDING_TOPIC]
+    parts = [p.strip().split(":", 1)[-1] for e in exprs for p in e.split("|") if p.strip()]
     out = []
     for topic in (TRACK_TOPIC, RECORDING_TOPIC):
         tail = topic.split(":", 1)[1]
-        if any(tail in e or tail.rsplit("/", 1)[0] + "//." in e for e in exprs):
+        if any(p == tail or (p.endswith("//.") and (tail + "/").startswith(p[:-3] + "/")) for p in parts):
             out.append(topic)
     return out
 
