@@ -5,7 +5,8 @@ packetizes (single NAL units and FU-A) itself and writes the 0xABAC header exten
 real encoded clip (``camgrid.sim.clips``) recorded from ``card_start_ns`` (camera clock), one picture per 40 ms,
 looped. PLAY sends the pictures from the keyframe at or before the range start up to the range end, then an RTCP
 BYE. Faults for the tests: ``endless`` (ignores the range end), ``bad_extension_every`` (every n-th packet's
-extension claims 65535 words, past any packet), ``no_extension``.
+extension claims 65535 words, past any packet), ``no_extension``, ``no_bye`` (RTCP sender reports
+after the last picture, never a BYE).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Card:
     params: list[bytes]
     card_start_ns: int  # camera clock of picture 0
     count: int  # pictures on the card
+    missing: range = range(0)  # pictures the card lost (a hole in its recording): the next one has the D bit
 
     def time_of(self, i: int) -> int:
         return self.card_start_ns + i * PERIOD_NS
@@ -52,10 +54,10 @@ def _parse_clock(text: str) -> int:
     return int(dt.timestamp()) * NS + ns
 
 
-def _ext(ntp_ns: int, clean: bool, words: int = 3) -> bytes:
+def _ext(ntp_ns: int, clean: bool, words: int = 3, discontinuity: bool = False) -> bytes:
     secs, rest = divmod(ntp_ns, NS)
     frac = -(-(rest << 32) // NS)
-    flags = 0x80 if clean else 0
+    flags = (0x80 if clean else 0) | (0x20 if discontinuity else 0)
     return struct.pack(">HHIIBBH", 0xABAC, words, secs + NTP_UNIX, frac, flags, 0, 0)
 
 
@@ -75,12 +77,19 @@ def _payloads(nals: list[bytes], mtu: int = 1200) -> list[bytes]:
 
 class ReplayServer:
     def __init__(
-        self, card: Card, *, endless: bool = False, bad_extension_every: int = 0, no_extension: bool = False
+        self,
+        card: Card,
+        *,
+        endless: bool = False,
+        bad_extension_every: int = 0,
+        no_extension: bool = False,
+        no_bye: bool = False,
     ) -> None:
         self.card = card
         self.endless = endless
         self.bad_every = bad_extension_every
         self.no_extension = no_extension
+        self.no_bye = no_bye
         self.stats = ServerStats()
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -204,6 +213,10 @@ class ReplayServer:
                 t = card.time_of(i)
                 if t >= end and not self.endless:
                     break
+                if i in card.missing:
+                    i += 1
+                    continue
+                after_hole = i > 0 and (i - 1) in card.missing
                 nals, key = card.picture(i)
                 if key:
                     nals = [*card.params, *nals]
@@ -217,13 +230,18 @@ class ReplayServer:
                     else:
                         b0 = 0x90
                         bad = self.bad_every and n % self.bad_every == 0
-                        ext = _ext(t, key and k == 0, 0xFFFF if bad else 3)
+                        ext = _ext(t, key and k == 0, 0xFFFF if bad else 3, after_hole and k == 0)
                     rtp = struct.pack(">BBHII", b0, marker | 96, seq & 0xFFFF, (i * 3600) & 0xFFFFFFFF, 0xABCD)
                     pkt = rtp + ext + p
                     frames.append(b"$\x00" + struct.pack(">H", len(pkt)) + pkt)
                     seq += 1
                 self._send(conn, b"".join(frames))
                 i += 1
+            if self.no_bye:  # sender reports only, as gst-rtsp-server does at the end of some replays
+                sr = struct.pack(">BBHIIIIII", 0x80, 200, 6, 0xABCD, 0, 0, 0, 0, 0)
+                while not halt.wait(0.2):
+                    self._send(conn, b"$\x01" + struct.pack(">H", len(sr)) + sr)
+                return
             bye = struct.pack(">BBHI", 0x81, 203, 1, 0xABCD)
             self._send(conn, b"$\x01" + struct.pack(">H", len(bye)) + bye)
         except OSError:

@@ -64,7 +64,8 @@ def test_clock_range_is_iso_basic_with_milliseconds() -> None:
 def test_pictures_timed_by_the_extension_until_the_range_end(make_server) -> None:  # type: ignore[no-untyped-def]
     srv = make_server()
     out, got = play(srv, T0 + NS, T0 + 3 * NS)
-    assert out.ended == "bye" and out.bad_extensions == 0 and out.unstamped == 0, out  # the server's BYE at the end
+    # complete once the last picture before the end came (the next one would be past it): no wait for a BYE
+    assert out.ended == "range_end" and out.bad_extensions == 0 and out.unstamped == 0, out
     # from the keyframe at the start (1 s) to the last picture before the end
     assert [p.wall_ns - T0 for p in got] == [i * PERIOD_NS for i in range(25, 75)]
     assert got[0].au.key and not got[0].jump
@@ -79,6 +80,12 @@ def test_ends_at_the_cameras_bye(make_server) -> None:  # type: ignore[no-untype
     assert out.ended == "bye" and len(got) == 25, out
 
 
+def test_media_stopping_without_bye_ends_after_the_idle_timeout(make_server) -> None:  # type: ignore[no-untyped-def]
+    t = time.monotonic()
+    out, got = play(make_server(no_bye=True), T0 + 4 * NS, T0 + 60 * NS, idle_timeout_s=1.0)
+    assert out.ended == "idle" and len(got) == 25 and time.monotonic() - t < 5, out
+
+
 def test_a_camera_sending_past_the_range_end_is_stopped_there(make_server) -> None:  # type: ignore[no-untyped-def]
     out, got = play(make_server(endless=True), T0, T0 + 2 * NS)
     assert out.ended == "range_end" and len(got) == 50, out
@@ -86,7 +93,7 @@ def test_a_camera_sending_past_the_range_end_is_stopped_there(make_server) -> No
 
 def test_malformed_extensions_are_dropped_and_counted(make_server) -> None:  # type: ignore[no-untyped-def]
     out, got = play(make_server(bad_extension_every=7), T0, T0 + 2 * NS)
-    assert out.bad_extensions > 0 and out.ended == "bye", out
+    assert out.bad_extensions > 0 and out.ended == "range_end", out
     assert 0 < len(got) < 50  # pictures that lost a packet are not delivered (loss), the rest are
 
 
@@ -102,13 +109,13 @@ def test_endless_replay_is_cut_off(make_server) -> None:  # type: ignore[no-unty
 
 
 def test_reads_no_faster_than_allowed(make_server) -> None:  # type: ignore[no-untyped-def]
-    rate = 15_000.0
+    rate = 20_000.0
     t = time.monotonic()
-    out, got = play(make_server(), T0, T0 + 4 * NS, max_bytes_per_s=rate)
+    out, got = play(make_server(), T0, T0 + NS, max_bytes_per_s=rate)
     took = time.monotonic() - t
-    assert out.ended == "bye" and len(got) == 100
+    assert out.ended == "range_end" and len(got) == 25
     assert out.bytes > 2 * rate, "too little data to measure a rate"
-    assert out.bytes <= rate * took + 4000, (out.bytes, took)  # the bucket's quarter second of burst at most
+    assert out.bytes <= rate * took + 5000, (out.bytes, took)  # the bucket's quarter second of burst at most
 
 
 def test_stop_event(make_server) -> None:  # type: ignore[no-untyped-def]

@@ -63,6 +63,15 @@ def test_round_trip_exact_to_the_nanosecond(ntp_ns: int, c: bool, e: bool, d: bo
     assert onvif_replay_extension(packet(ext)) == ReplayStamp(ntp_ns, c, e, d, 5)
 
 
+@given(st.integers(0, (1 << 32) * NS - 1 - NTP_UNIX_OFFSET_S * NS))
+def test_truncating_writers_are_read_to_the_nanosecond(ntp_ns: int) -> None:
+    """gst's rtponviftimestamp and most cameras truncate the fraction: still the same nanosecond."""
+    secs, rest = divmod(ntp_ns, NS)
+    ext = struct.pack(">HHIIBBH", 0xABAC, 3, secs + NTP_UNIX_OFFSET_S, (rest << 32) // NS, 0, 0, 0)
+    stamp = onvif_replay_extension(packet(ext))
+    assert stamp is not None and stamp.ntp_ns == ntp_ns
+
+
 @settings(max_examples=400)
 @given(st.binary(min_size=0, max_size=64), st.integers(0, 8), st.integers(0, 8))
 def test_any_bytes_never_crash_or_overread(data: bytes, before: int, after: int) -> None:

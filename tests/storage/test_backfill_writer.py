@@ -27,7 +27,9 @@ from camgrid.media.nal import H264
 from camgrid.sim import clips
 from camgrid.storage.backfill_writer import backfill_interval
 from camgrid.storage.models import Gap, Segment
+from camgrid.storage.paths import edge_segment_path
 from camgrid.storage.retention import unheld_page
+from camgrid.storage.service import segments_between
 from camgrid.vocabulary import GapReason, SegmentSource
 from tests.backends import wait_for
 from tests.conftest import CLIP_CACHE, ROOT
@@ -61,7 +63,8 @@ def server() -> Iterator[ReplayServer]:
     srv.close()
 
 
-def live(session: Session, start: int, end: int) -> None:
+def live(session: Session, start: int, end: int, status: str = "complete") -> None:
+    """A live segment row as the recorder writes it (no source given: the column's default)."""
     session.execute(
         insert(Segment).values(
             camera_id="c",
@@ -71,7 +74,7 @@ def live(session: Session, start: int, end: int) -> None:
             bytes=1,
             frames=1,
             codec=H264,
-            status="complete",
+            status=status,
             node_id="n1",
         )
     )
@@ -127,12 +130,14 @@ def test_fills_the_holes_between_live_segments_once_and_shrinks_gaps(
     with factory() as s, s.begin():
         live(s, T0, T0 + 3_500_000_000)
         live(s, T0 + 6 * NS, T0 + 7 * NS)
-        live(s, T0 + 9 * NS, T0 + 10 * NS)
+        live(s, T0 + 9 * NS, T0 + 9 * NS, "writing")  # open: covers everything after its start
         gap(s, T0 + 3_500_000_000, T0 + 6 * NS)
         gap(s, T0 + 7 * NS, T0 + 9 * NS)
-    result = run(server, tmp_path, factory, T0 + 3_500_000_000, T0 + 9 * NS)
+    result = run(server, tmp_path, factory, T0 + 3_500_000_000, T0 + 10 * NS)
     rows = edge_rows(factory)
     assert result.segments == len(rows) >= 2, result
+    with factory() as s:
+        assert set(s.scalars(select(Segment.source).where(Segment.path.like("/live/%")))) == {SegmentSource.LIVE}
     assert all(r.clock_offset_ns == OFFSET and r.status == "complete" for r in rows)
     assert all(r.path.endswith(".edge.mp4") for r in rows)
     # 3.5-4 s has no keyframe on the card: from 4 s to 6 s and from 7 s to 9 s, and nothing over live
@@ -143,7 +148,9 @@ def test_fills_the_holes_between_live_segments_once_and_shrinks_gaps(
     assert check_pictures(rows) == 100 == result.pictures
     play = server.stats.plays[0]
     assert play["require"] == "onvif-replay" and play["rate-control"] == "no"
-    assert play["range"] == "clock=20231114T221327.000Z-20231114T221332.500Z"  # T0 = 22:13:20, + 3.5 s, + 3.5 s offset
+    assert (
+        play["range"] == "clock=20231114T221327.000Z-20231114T221333.500Z"
+    )  # T0 = 22:13:20, + 3.5 s (10 s), + 3.5 s offset
     with factory() as s:
         gaps = [(g.start_ns - T0, g.end_ns - T0, g.detail) for g in s.scalars(select(Gap).order_by(Gap.start_ns))]
     assert [(a, b) for a, b, _ in gaps] == [(3_500_000_000, 4 * NS)], gaps  # only what the card did not hold
@@ -156,6 +163,10 @@ def test_fills_the_holes_between_live_segments_once_and_shrinks_gaps(
         tmp_path / "clip.mp4",
     )[2]
     assert pictures == 50
+    with factory() as s:  # the timeline (playback) and exports' query lists them among the live ones, in order
+        listed = segments_between(session=s, camera_id="c", start_ns=T0, end_ns=T0 + 10 * NS)
+    assert [x.start_ns for x in listed] == sorted(x.start_ns for x in listed)
+    assert {r.id for r in rows} < {x.id for x in listed}
     with factory() as s:
         page = unheld_page(s, now_ns=T0 + 100 * NS, node_id="n1", after=None, limit=100)
     assert {r.id for r in rows} <= {p.id for p in page}
@@ -185,7 +196,7 @@ env = {k: v for k, v in os.environ.items() if k.startswith("CAMGRID_")}
 factory = session_factory(make_engine(load_settings(Path(sys.argv[1]), env).database_url))
 backfill_interval(camera_id="c", replay_uri=sys.argv[2], username="u", password="p", start_ns=int(sys.argv[3]),
     end_ns=int(sys.argv[4]), clock_offset_ns=int(sys.argv[5]), recordings_dir=Path(sys.argv[1]) / "rec",
-    session_factory=factory, node_id="n1", max_bytes_per_s=6000.0, stop=threading.Event(), clock=SystemClock(),
+    session_factory=factory, node_id="n1", max_bytes_per_s=15000.0, stop=threading.Event(), clock=SystemClock(),
     segment_seconds=1.0)
 """
 
@@ -214,3 +225,37 @@ def test_killed_midway_then_completed_without_duplicates(
     assert check_pictures(rows) == len({*range(25, 225)})  # every picture of 1-9 s, once
     files = sorted(p.name for p in (tmp_path / "rec").rglob("*.mp4"))
     assert files == sorted(Path(r.path).name for r in rows), "an unindexed file was left behind"
+
+
+def test_a_hole_in_the_card_stays_a_gap(tmp_path: Path, factory: sessionmaker[Session]) -> None:
+    """The card lost 4-6 s (the next picture has the D bit): edge segments stop at the hole, never bridge it, and
+    the gap keeps exactly the hole."""
+    card = Card(CLIP.frames, CLIP.keys, CLIP.params, T0 + OFFSET, 250, missing=range(100, 150))
+    srv = ReplayServer(card)
+    try:
+        with factory() as s, s.begin():
+            gap(s, T0 + NS, T0 + 9 * NS)
+        result = run(srv, tmp_path, factory, T0 + NS, T0 + 9 * NS)
+    finally:
+        srv.close()
+    rows = edge_rows(factory)
+    spans = [(r.start_ns - T0, r.end_ns - T0) for r in rows]
+    assert not any(a < 6 * NS and b > 4 * NS for a, b in spans), spans
+    assert result.recovered_ns == 6 * NS and check_pictures(rows) == 150, (result, spans)
+    with factory() as s:
+        gaps = [(g.start_ns - T0, g.end_ns - T0) for g in s.scalars(select(Gap).order_by(Gap.start_ns))]
+    assert gaps == [(4 * NS, 6 * NS)], gaps
+
+
+def test_an_unindexed_edge_file_of_a_crash_is_replaced(
+    tmp_path: Path, factory: sessionmaker[Session], server: ReplayServer
+) -> None:
+    """A crash between an edge file and its row leaves the file: the next call removes it and writes the span."""
+    stale = edge_segment_path(tmp_path / "rec", "c", T0 + 2 * NS + 500_000_000)
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"torn")
+    result = run(server, tmp_path, factory, T0 + 2 * NS, T0 + 4 * NS)
+    assert not stale.exists() and "1 unindexed edge files" in result.detail, result
+    rows = edge_rows(factory)
+    assert [(r.start_ns - T0, r.end_ns - T0) for r in rows] == [(2 * NS, 3 * NS), (3 * NS, 4 * NS)]
+    assert check_pictures(rows) == 50

@@ -29,6 +29,7 @@ RECV_SIZE = 1 << 16
 RTCP_BYE = 203
 MAX_STAMPS = 512  # stamps of pictures not yet complete, at most (lost pictures' stamps are forgotten)
 NO_STAMP_LIMIT = 50  # pictures without the replay extension before the camera is told off
+ROUNDING_NS = 1_000  # NTP fractions written by truncation (gst): steps of 39,999,999 ns for 40 ms
 TS_JUMP_NS = 500_000_000  # the extension's time and the RTP clock disagree by this much: a jump in the recording
 
 
@@ -53,7 +54,7 @@ class ReplayPicture:
 
 @dataclass
 class ReplayOutcome:
-    ended: str  # range_end, bye, stopped, closed
+    ended: str  # range_end, bye, idle (media stopped, no BYE), stopped, closed
     pictures: int = 0
     bytes: int = 0
     bad_extensions: int = 0  # packets dropped: a header extension that did not fit
@@ -179,10 +180,14 @@ class ReplayClient(RtspClient):
         if self._last_ntp is not None and not jump:
             predicted = self._last_ntp + (ext - self._last_ext) * 1_000_000_000 // 90_000
             jump = abs(stamp.ntp_ns - predicted) > TS_JUMP_NS
+        step_ns = stamp.ntp_ns - self._last_ntp if self._last_ntp is not None and not jump else 0
         self._last_ts, self._last_ext, self._last_ntp = au.ts, ext, stamp.ntp_ns
         if stamp.ntp_ns >= self.range_end_ns:
             self.past_end = True
             return
+        # The next picture, one step on, would be at or past the end: the range is complete (many servers send
+        # neither that picture nor a BYE, only RTCP, gst-rtsp-server among them).
+        self.past_end = step_ns > 0 and stamp.ntp_ns + step_ns + ROUNDING_NS >= self.range_end_ns
         self.pictures += 1
         au.arrival_ns = stamp.ntp_ns - self.offset_ns
         self.on_picture(ReplayPicture(au, ext, au.arrival_ns, jump, stamp))
@@ -202,8 +207,9 @@ class _Bucket:
     def spend(self, n: int) -> None:
         self.tokens -= n
 
-    def wait(self) -> float:
-        return max(0.001, (1.0 - self.tokens) / self.rate)
+    def wait(self, want: float) -> float:
+        """Seconds until ``want`` bytes may be read."""
+        return max(0.001, (want - self.tokens) / self.rate)
 
 
 def replay(
@@ -315,8 +321,10 @@ def _run(
 ) -> str:
     now = clock.monotonic()
     bucket = _Bucket(rate, max(1500.0, min(float(RECV_SIZE), rate / 4)), now)  # a quarter second, at most
+    least = 1500
     deadline = now + max_seconds
-    heard = now
+    heard = now  # the last RTSP answer (before playing) or RTP packet (while playing)
+    packets = 0
     next_keepalive = next_report = 0.0
     client.start()
     while True:
@@ -330,10 +338,14 @@ def _run(
         now = clock.monotonic()
         if now >= deadline:
             raise ReplayError(f"the replay did not end within {max_seconds:g} s: cut off")
-        limit = step_s if client.state != "playing" else idle_s
-        if now - heard >= limit:
-            what = f"no RTSP answer within {step_s:g} s ({client.state})" if client.state != "playing" else ""
-            raise ReplayError(what or f"no data for {idle_s:g} s")
+        if client.packets != packets:  # media, not RTCP or keepalive answers, says the replay is going on
+            packets, heard = client.packets, now
+        if client.state != "playing" and now - heard >= step_s:
+            raise ReplayError(f"no RTSP answer within {step_s:g} s ({client.state})")
+        if client.state == "playing" and now - heard >= idle_s:
+            if client.pictures:
+                return "idle"  # pictures came, then nothing but RTCP: the camera is done without a BYE
+            raise ReplayError(f"no media for {idle_s:g} s")
         if client.state == "playing":
             if now >= next_keepalive:
                 client.keepalive()
@@ -344,8 +356,8 @@ def _run(
             if client.outbox:
                 continue
         allowed = bucket.take_up_to(RECV_SIZE, now)
-        if allowed <= 0:
-            stop.wait(min(bucket.wait(), 0.2))  # the camera waits in TCP; live recording keeps its bandwidth
+        if allowed < least:  # never a read of a few bytes: wait for a packet's worth
+            stop.wait(min(bucket.wait(least), 0.2))  # the camera waits in TCP; live recording keeps its bandwidth
             continue
         if not sel.select(min(0.2, max(0.0, deadline - now))):
             continue
@@ -357,10 +369,12 @@ def _run(
             raise ReplayError(f"connection lost: {exc.strerror or exc}") from None
         if not data:
             return "closed"
-        heard = clock.monotonic()
         bucket.spend(len(data))
-        client.now = heard
+        client.now = clock.monotonic()
+        state = client.state
         client.feed(data)
+        if client.state != state:
+            heard = client.now  # an RTSP answer moved the session on
 
 
 __all__ = ["ReplayClient", "ReplayError", "ReplayOutcome", "ReplayPicture", "clock_range", "replay"]

@@ -454,7 +454,9 @@ def onvif_replay_extension(packet: bytes | bytearray | memoryview, start: int = 
     secs = int.from_bytes(packet[data : data + 4], "big")
     frac = int.from_bytes(packet[data + 4 : data + 8], "big")
     flags = packet[data + 8]
-    ntp_ns = (secs - NTP_UNIX_OFFSET_S) * 1_000_000_000 + (frac * 1_000_000_000 >> 32)
+    # Rounded, not truncated: writers truncate (gst, most cameras) or round up, and either way the nearest nanosecond
+    # is the one they meant (a fraction step is 0.23 ns), so 40 ms stays 40,000,000 ns, not 39,999,999.
+    ntp_ns = (secs - NTP_UNIX_OFFSET_S) * 1_000_000_000 + ((frac * 1_000_000_000 + (1 << 31)) >> 32)
     return ReplayStamp(ntp_ns, bool(flags & 0x80), bool(flags & 0x40), bool(flags & 0x20), packet[data + 9])
 
 

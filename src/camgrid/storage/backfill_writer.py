@@ -33,6 +33,9 @@ from camgrid.vocabulary import SegmentSource, SegmentStatus
 log = logging.getLogger("camgrid.storage")
 NS = 1_000_000_000
 FOREVER = 1 << 62
+# A hole in the card's recording longer than this ends the segment (live holds a frozen picture up to 2 s; a
+# replay must not claim time the card does not hold); shorter ones are a picture or two lost on the way.
+MAX_HOLD_S = 0.25
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
@@ -178,6 +181,7 @@ class _Store:
             write_append=self._append,
             write_close=self._close,
             path_for=edge_segment_path,
+            max_hold_seconds=MAX_HOLD_S,
         )
         self._durable: list[_Durable] = []
         self._lock = threading.Lock()
@@ -300,7 +304,7 @@ def backfill_interval(
     stop: threading.Event,
     clock: Clock,
     segment_seconds: float = 60.0,
-    idle_timeout_s: float = 15.0,
+    idle_timeout_s: float = 5.0,
 ) -> BackfillResult:
     """Replay [start_ns, end_ns) (our time) from the camera's card and store what no segment holds yet.
 
