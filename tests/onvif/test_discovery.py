@@ -41,7 +41,15 @@ def test_addresses_and_ranges_are_expanded_and_bounded() -> None:
     assert expand_addresses(["10.1.2.3", "10.1.2.0/30", "10.1.2.3"]) == ["10.1.2.3", "10.1.2.1", "10.1.2.2"]
     assert expand_addresses(["10.9.9.9/32"]) == ["10.9.9.9"]
     assert len(expand_addresses(["10.0.0.0/20"])) == 4094
-    for bad in (["10.0.0.0/19"], ["10.0.0.0/20", "10.1.0.0/24"], ["camera.local"], ["10.0.0.300"]):
+    for bad in (
+        ["10.0.0.0/19"],
+        ["10.0.0.0/20", "10.1.0.0/24"],
+        ["camera.local"],
+        ["10.0.0.300"],
+        ["0.0.0.0"],
+        ["239.255.255.250"],
+        ["255.255.255.255"],
+    ):
         with pytest.raises(ValueError):
             expand_addresses(bad)
     for request in (
