@@ -30,6 +30,7 @@ MAX_ADDRESSES = 4096  # a /20: one probe each; more is a scan, not a set-up
 MAX_FOUND = 4096
 MAX_DATAGRAM = 65_535
 MAX_WORKERS = 16
+SETTLE_S = 0.25  # after the last address asked has answered, later datagrams of its answer are awaited this long
 ONVIF_TYPE = ("http://www.onvif.org/ver10/network/wsdl", "NetworkVideoTransmitter", "dn")
 NAME_SCOPE = "onvif://www.onvif.org/name/"
 
@@ -130,7 +131,10 @@ def expand_addresses(specs: Sequence[str], *, limit: int = MAX_ADDRESSES) -> lis
                 for host in hosts:
                     out[str(host)] = None
             else:
-                out[str(ipaddress.ip_address(text))] = None
+                ip = ipaddress.ip_address(text)
+                if ip.is_unspecified or ip.is_multicast or str(ip) == "255.255.255.255":
+                    raise ValueError("not a device's address (unspecified, multicast or broadcast)")
+                out[str(ip)] = None
         except ValueError as exc:
             raise ValueError(f"not an address or range: {text[:60]!r} ({exc})") from None
         if len(out) > limit:
@@ -139,6 +143,7 @@ def expand_addresses(specs: Sequence[str], *, limit: int = MAX_ADDRESSES) -> lis
 
 
 def _probe_message() -> tuple[str, bytes]:
+    """A Probe for ONVIF video transmitters with a MessageID of its own."""
     from wsdiscovery.actions import constructProbe
     from wsdiscovery.message import createSOAPMessage
     from wsdiscovery.qname import QName
@@ -148,7 +153,7 @@ def _probe_message() -> tuple[str, bytes]:
     return str(env.getMessageId()), str(createSOAPMessage(env)).encode("utf-8")
 
 
-def _matches(data: bytes, responder: str, message_id: str) -> list[Found]:
+def _matches(data: bytes, responder: str, message_ids: set[str] | frozenset[str]) -> list[Found]:
     """The device services in a ProbeMatches answer to our probe (anything else, or malformed: nothing)."""
     from wsdiscovery.actions import NS_ACTION_PROBE_MATCH
     from wsdiscovery.message import parseSOAPMessage
@@ -157,7 +162,7 @@ def _matches(data: bytes, responder: str, message_id: str) -> list[Found]:
         return []  # no document type in SOAP: nothing to expand
     try:
         env = parseSOAPMessage(data, responder)
-        if env is None or env.getAction() != NS_ACTION_PROBE_MATCH or env.getRelatesTo() != message_id:
+        if env is None or env.getAction() != NS_ACTION_PROBE_MATCH or env.getRelatesTo() not in message_ids:
             return []
         matches: list[Any] = list(env.getProbeResolveMatches())
     except Exception as exc:  # the package raises IndexError/AttributeError on half-formed answers
@@ -191,33 +196,35 @@ def probe(
     addresses: Sequence[str], *, clock: Clock, port: int = WS_DISCOVERY_PORT, timeout_s: float = 3.0
 ) -> list[Found]:
     """Send a WS-Discovery Probe for ONVIF video transmitters (to each address, or to the multicast group when none
-    is given) and collect the answers for at most ``timeout_s`` (less when every address asked has answered).
+    is given) and collect the answers for at most ``timeout_s`` (a moment after every address asked has answered).
 
-    Each address is probed twice (UDP may lose one). Answers are deduplicated by device address, at most
-    ``MAX_FOUND``. ``OnvifError`` when the probe cannot be sent at all (no multicast route, say)."""
+    Each address gets a Probe of its own (its own MessageID: a discovery proxy, or one responder for several
+    devices, answers a repeated MessageID once) and a repeat of it, since UDP may lose one. Answers are deduplicated
+    by device address, at most ``MAX_FOUND``. ``OnvifError`` when no probe can be sent (no multicast route, say)."""
     if len(addresses) > MAX_ADDRESSES:
         raise ValueError(f"more than {MAX_ADDRESSES} addresses to probe")
-    message_id, payload = _probe_message()
+    targets = list(addresses) or [MULTICAST_GROUP]
+    messages = {address: _probe_message() for address in targets}
+    ids = frozenset(mid for mid, _ in messages.values())
     family = socket.AF_INET6 if addresses and all(":" in a for a in addresses) else socket.AF_INET
     found: dict[str, Found] = {}
     answered: set[str] = set()
     with socket.socket(family, socket.SOCK_DGRAM) as sock:
-        targets = list(addresses) or [MULTICAST_GROUP]
         if not addresses:
             sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
         start = clock.monotonic()
         deadline = start + timeout_s
         resend_at = start + min(0.5, timeout_s / 3)
-        _send(sock, payload, targets, port)
+        _send(sock, messages, targets, port)
         resent = False
         while len(found) < MAX_FOUND:
             now = clock.monotonic()
-            if now >= deadline or (addresses and answered >= set(addresses)):
+            if now >= deadline:
                 break
             if not resent and now >= resend_at:
-                _send(sock, payload, [a for a in targets if a not in answered], port, quiet=True)
+                _send(sock, messages, [a for a in targets if a not in answered], port, quiet=True)
                 resent = True
-            sock.settimeout(max(0.01, min(deadline, resend_at if not resent else deadline) - now))
+            sock.settimeout(max(0.01, (deadline if resent else min(deadline, resend_at)) - now))
             try:
                 data, peer = sock.recvfrom(MAX_DATAGRAM)
             except TimeoutError:
@@ -226,17 +233,28 @@ def probe(
                 log.debug("WS-Discovery receive: %s", exc)
                 continue
             answered.add(str(peer[0]))
-            for item in _matches(data, str(peer[0]), message_id):
+            for item in _matches(data, str(peer[0]), ids):
                 found.setdefault(item.xaddr, item)
+            if addresses and answered >= set(addresses):
+                # every address has answered: wait a moment for the rest of a many-message answer, then stop
+                deadline = min(deadline, clock.monotonic() + SETTLE_S)
+                resent = True
     return list(found.values())[:MAX_FOUND]
 
 
-def _send(sock: socket.socket, payload: bytes, targets: Sequence[str], port: int, *, quiet: bool = False) -> None:
+def _send(
+    sock: socket.socket,
+    messages: dict[str, tuple[str, bytes]],
+    targets: Sequence[str],
+    port: int,
+    *,
+    quiet: bool = False,
+) -> None:
     sent = 0
     last: OSError | None = None
     for address in targets:
         try:
-            sock.sendto(payload, (address, port))
+            sock.sendto(messages[address][1], (address, port))
             sent += 1
         except OSError as exc:
             last = exc
