@@ -3,7 +3,7 @@ comes first (docs/design/onvif.md, "Edge backfill").
 
 ``tick()`` is a recorder housekeeping hook: every ``backfill.interval_s`` it turns qualifying gaps into jobs, and
 on every call it starts the jobs the throttle admits (``backfill.per_uplink`` replays per uplink,
-``backfill.per_node`` on this node, one per camera), each in its own thread named ``backfill``. A job asks the card
+``backfill.per_node`` on this node, one per camera), each in its own thread named ``backfill-<camera>``. A job asks the card
 what it holds (``onvif.recordings.card_contents``, in the camera's clock: our time + its measured offset) and hands
 each held span to the writer (``storage.backfill_writer.backfill_interval``), which stores it as ``edge`` segments
 and shrinks the gap. Every port (camera targets, card, writer, clock offset) is passed in, so tests drive it with
@@ -177,7 +177,10 @@ class BackfillRunner:
                 if self._stop.is_set():
                     break
                 t = threading.Thread(
-                    target=self._run, args=(w.job_id, w.camera_id, *spans[w.job_id]), name="backfill", daemon=True
+                    target=self._run,
+                    args=(w.job_id, w.camera_id, *spans[w.job_id]),
+                    name=f"backfill-{w.camera_id}"[:64],  # "backfill-<camera>": which replay, in thread dumps
+                    daemon=True,
                 )
                 self._running[w.job_id] = (w.camera_id, w.uplink_id, t)
                 t.start()
