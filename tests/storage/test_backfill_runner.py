@@ -283,3 +283,20 @@ def test_card_holding_nothing(rig: Rig) -> None:
     runner.tick()
     wait_for(lambda: rig.jobs()[0].state == BackfillState.NOTHING_HELD)
     assert rig.jobs()[0].recovered_ns == 0 and rig.writer.calls == []
+
+
+def test_a_crash_leaves_running_jobs_that_the_next_start_runs_again(rig: Rig) -> None:
+    """A process killed mid-replay writes nothing more: its job stays ``running``; the next start requeues it."""
+    rig.gap("a-1", 0, 300)
+    with unit_of_work(rig.factory) as s:
+        s.add(
+            BackfillJob(camera_id="a-1", start_ns=T0, end_ns=T0 + 300 * NS, state=BackfillState.RUNNING,
+                        recovered_ns=0, attempts=1, detail="", created_ns=T0, updated_ns=T0, node_id="local")
+        )  # fmt: skip
+    rig.writer.gate.set()
+    runner = rig.runner()
+    runner.tick()
+    _settle(rig, runner, 1)
+    (job,) = rig.jobs()
+    assert (job.state, job.attempts, job.recovered_ns) == (BackfillState.DONE, 1, 300 * NS)
+    assert len(rig.writer.calls) == 1
