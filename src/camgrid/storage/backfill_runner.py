@@ -3,11 +3,12 @@ comes first (docs/design/onvif.md, "Edge backfill").
 
 ``tick()`` is a recorder housekeeping hook: every ``backfill.interval_s`` it turns qualifying gaps into jobs, and
 on every call it starts the jobs the throttle admits (``backfill.per_uplink`` replays per uplink,
-``backfill.per_node`` on this node, one per camera), each in its own thread named ``backfill-<camera>``. A job asks the card
-what it holds (``onvif.recordings.card_contents``, in the camera's clock: our time + its measured offset) and hands
-each held span to the writer (``storage.backfill_writer.backfill_interval``), which stores it as ``edge`` segments
-and shrinks the gap. Every port (camera targets, card, writer, clock offset) is passed in, so tests drive it with
-a fake writer and a fake clock, and the runtime with the real ones.
+``backfill.per_node`` on this node, one per camera), each in its own thread named ``backfill-<camera>``. A job
+asks the card what it holds (``onvif.recordings.card_contents``, in the camera's clock: our time + its measured
+offset, from the ``offset_of`` port, 0 until a clock reading is wired in) and hands each held span to the writer
+(``storage.backfill_writer.backfill_interval``), which stores it as ``edge`` segments and shrinks the gap. Every
+port (camera targets, card, writer, clock offset) is passed in, so tests drive it with a fake writer and a fake
+clock, and the runtime with the real ones.
 """
 
 from __future__ import annotations
