@@ -247,6 +247,25 @@ def test_replay_through_a_cut_uplink_or_an_unpowered_camera(sim: tuple[OnvifSim,
     finally:
         s.fault("uplink_restore", uplink)
     r.close()
+    # a replay under way goes silent while the uplink is cut, and goes on when it returns
+    cam = s.cameras["cam-0002"]
+    card = SdCard(3600 * S, battery=False, cadence=cadence_of(cam))
+    card.start(time.time_ns() - 30 * S)
+    cam.card = card
+    r = reader(s, "cam-0002")
+    assert r.request("SETUP", r.url + "/trackID=0", Transport="RTP/AVP/TCP;unicast;interleaved=0-1").status == 200
+    assert r.request("PLAY", Require="onvif-replay").status == 200  # real time, from the card's start
+    wait_for(lambda: _read(r, 0.1) >= 5, 10, interval=0, what="replayed pictures")
+    s.fault("uplink_cut", uplink)
+    try:
+        _read(r, 0.3)  # what was already on its way
+        before = len(r.packets)
+        _read(r, 0.7)
+        assert len(r.packets) == before, "nothing crosses a cut uplink"
+    finally:
+        s.fault("uplink_restore", uplink)
+    wait_for(lambda: _read(r, 0.1) > before, 10, interval=0, what="the replay to go on")
+    r.close()
     r = reader(s, "cam-0002")
     s.fault("site_cut", site)
     try:
@@ -255,6 +274,15 @@ def test_replay_through_a_cut_uplink_or_an_unpowered_camera(sim: tuple[OnvifSim,
     finally:
         s.fault("site_restore", site)
     r.close()
+
+
+def _read(r: ReplayReader, seconds: float) -> int:
+    """Read whatever comes for ``seconds``; the pictures received so far."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(TimeoutError):
+            r.next_reply(deadline - time.monotonic())
+    return len({p.ntp_ns for p in r.packets})
 
 
 def gst_client_missing() -> str | None:
