@@ -12,6 +12,7 @@ MODEL_MODULES = (
     "camgrid.registry.models",
     "camgrid.storage.models",
     "camgrid.health.models",
+    "camgrid.health.onvif_models",
     "camgrid.access.models",
     "camgrid.audit.models",
     "camgrid.privacy.models",

@@ -30,6 +30,9 @@ FAULTS: dict[str, tuple[str, str]] = {
     "disconnect": ("camera", "the camera drops its connections once (and accepts new ones)"),
     "auth_refuse": ("camera", "the camera refuses the password"),
     "auth_accept": ("camera", "the camera accepts the password again"),
+    "camera_tamper": ("camera", "the camera's scene is covered or moved (ONVIF event GlobalSceneChange true)"),
+    "camera_tamper_end": ("camera", "the camera's scene is back (GlobalSceneChange false)"),
+    "camera_motion": ("camera", "the camera sees motion for `seconds` (default 5; ONVIF event MotionAlarm)"),
 }
 
 
@@ -84,6 +87,13 @@ class FaultInjector:
                 c.refuse_auth = kind == "auth_refuse"
             if kind == "auth_refuse":
                 self.server.drop(cams)  # the camera's password changed: its sessions end
+        elif kind in ("camera_tamper", "camera_tamper_end"):
+            for c in cams:
+                c.tampered = kind == "camera_tamper"
+        elif kind == "camera_motion":
+            until = time.time_ns() + int((5.0 if seconds is None else seconds) * 1e9)
+            for c in cams:
+                c.motion_until_ns = until
         entry: dict[str, Any] = {
             "t": round(time.time(), 3),
             "kind": kind,
