@@ -182,6 +182,7 @@ class PullPointConsumer:
         self._manager: Any = None
         self._ends_ns = 0  # our time at which the subscription ends
         self._retry_ns = 0  # our time before which nothing is tried (backoff)
+        self._states: dict[str, bool] = {}  # topic -> last state delivered
 
     @property
     def subscribed(self) -> bool:
@@ -241,7 +242,17 @@ class PullPointConsumer:
         if bad:
             self.malformed += bad
             log.warning("camera %s: %d malformed ONVIF notification(s) skipped", self.camera_id, bad)
-        return events
+        return self._news(events)
+
+    def _news(self, events: list[CameraEvent]) -> list[CameraEvent]:
+        """Drop what only repeats a known state (every new subscription re-sends each property as Initialized)."""
+        out = []
+        for e in events:
+            if e.detail.startswith("Initialized") and self._states.get(e.topic) == e.active:
+                continue
+            self._states[e.topic] = e.active
+            out.append(e)
+        return out
 
     def stop(self) -> None:
         """Unsubscribe (best effort: a camera that is gone forgets the subscription when it ends anyway)."""

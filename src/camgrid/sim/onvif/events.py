@@ -9,6 +9,7 @@ in its events. PullMessages waits for a change up to the asked timeout (bounded)
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 import time
@@ -307,10 +308,10 @@ def _seconds(text: str | None, default: float) -> float:
 
 
 @operation("pullpoint", "PullMessages")
-def pull_messages(call: Call) -> str:
+async def pull_messages(call: Call) -> str:
     """Changes since the last pull; when there are none, waits up to ``Timeout`` (at most 10 s) for one.
 
-    The HTTP server runs handlers off its event loop (in a worker thread), so the wait never holds other cameras.
+    The wait is asynchronous (the handler is a coroutine on the sim's loop), so it never holds other cameras.
     """
     _check(call)
     reg = _registry(call.server)
@@ -325,7 +326,7 @@ def pull_messages(call: Call) -> str:
         msgs, termination = _take(reg, call, limit)
         if msgs or time.monotonic() >= deadline:
             break
-        time.sleep(POLL_S)
+        await asyncio.sleep(POLL_S)
     off = _offset(call.camera)
     now = time.time_ns()
     return (
