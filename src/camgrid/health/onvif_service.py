@@ -96,9 +96,7 @@ class OnvifStatus:
     since_ns: dict[str, int] = field(default_factory=dict)  # condition -> when it became active (our time)
 
 
-def onvif_status(
-    *, session: Session, camera_ids: Collection[str], clock_tolerance_ns: int
-) -> dict[str, OnvifStatus]:
+def onvif_status(*, session: Session, camera_ids: Collection[str], clock_tolerance_ns: int) -> dict[str, OnvifStatus]:
     """Per camera: its clock offset ("clock off" beyond the tolerance) and its tamper, video-loss and storage
     conditions (each one's latest event is active). Cameras with nothing known are left out."""
     ids = list(camera_ids)
