@@ -243,7 +243,6 @@ class WitnessStatus(StrEnum):
     UNREACHABLE = "unreachable"  # no answer (down, network, nonsense)
 
 
-
 class CameraEventKind(StrEnum):
     """What a camera said happened to it, over ONVIF events (``camera_events.kind``; docs/design/onvif.md)."""
 
@@ -261,6 +260,7 @@ class CameraCondition(StrEnum):
     TAMPER = "tamper"
     VIDEO_LOSS = "video_loss"
     STORAGE_FAILURE = "storage_failure"
+
 
 # What a district-scoped user is shown instead of a feeder, site or uplink none of whose cameras is in their
 # districts (an incident's subject: docs/design/scopes.md).

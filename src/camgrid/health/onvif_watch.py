@@ -188,11 +188,10 @@ class OnvifWatch:
                     targets[cam.id] = target
         for camera_id in list(self.cameras):
             w = self.cameras[camera_id]
-            if targets.get(camera_id) != w.target:
-                if w.busy is None:
-                    if w.consumer is not None and self._pool is not None:
-                        self._pool.submit(w.consumer.stop)
-                    del self.cameras[camera_id]
+            if targets.get(camera_id) != w.target and w.busy is None:  # a busy one goes at the next refresh
+                if w.consumer is not None and self._pool is not None:
+                    self._pool.submit(w.consumer.stop)
+                del self.cameras[camera_id]
         for camera_id, target in targets.items():
             if camera_id not in self.cameras:
                 self.cameras[camera_id] = _Watched(camera_id, target, self._consumer(camera_id, target))
