@@ -12,7 +12,6 @@ MODEL_MODULES = (
     "camgrid.registry.models",
     "camgrid.storage.models",
     "camgrid.health.models",
-    "camgrid.health.onvif_models",
     "camgrid.access.models",
     "camgrid.audit.models",
     "camgrid.privacy.models",

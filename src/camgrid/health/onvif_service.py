@@ -13,7 +13,7 @@ from sqlalchemy import Table, delete, func, select
 from sqlalchemy.orm import Session
 
 from camgrid.db.bulk import insert_rows
-from camgrid.health.onvif_models import DETAIL_CHARS, TOPIC_CHARS, CameraClockRow, CameraEventRow
+from camgrid.health.models import DETAIL_CHARS, TOPIC_CHARS, CameraClockRow, CameraEventRow
 from camgrid.onvif.clock import ClockReading
 from camgrid.onvif.events import CameraEvent
 from camgrid.vocabulary import CameraCondition, CameraEventKind

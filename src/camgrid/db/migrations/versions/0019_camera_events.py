@@ -1,7 +1,7 @@
 """camera events and clocks (ONVIF)
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0018
 Create Date: 2026-12-02 17:20:00
 
 ``camera_events``: what each camera reported over ONVIF events (tamper, motion, video loss, storage failure), with
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0016"
+down_revision = "0018"  # given "0016"; chained after wt-discover's 0018, merged into this branch
 branch_labels = None
 depends_on = None
 
