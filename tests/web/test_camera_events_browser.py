@@ -61,7 +61,7 @@ def test_event_markers_on_the_timeline_and_clock_offset_in_the_panel(tmp_path: P
             assert first.get_attribute("data-kind") == "tamper" and first.get_attribute("data-active") == "true"
             assert first.is_visible(), "the marker is off the timeline's view"
             title = first.get_attribute("title") or ""
-            assert "tamper (scene covered or moved) began" in title and "−95 s from ours" in title, title
+            assert "tamper (scene covered or moved) began" in title and "\u221295 s from ours" in title, title
             assert "camera time:" in title and "our time:" in title
             SHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SHOTS / "camera-events-timeline.png"))
@@ -78,7 +78,7 @@ def test_event_markers_on_the_timeline_and_clock_offset_in_the_panel(tmp_path: P
                 except PlaywrightTimeout:
                     assert attempt < 19, "the camera's panel never showed its clock"
             offset = page.locator('[data-testid="clock-offset"]')
-            assert offset.inner_text() == "clock −95 s (off)"
+            assert offset.inner_text() == "clock \u221295 s (off)"
             assert "clock-off" in (offset.get_attribute("class") or "")
             colour = offset.evaluate("e => getComputedStyle(e).color")
             assert colour == "rgb(255, 179, 71)", colour  # amber

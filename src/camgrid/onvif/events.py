@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from lxml import etree
+from lxml.etree import _Element as Element  # lxml's element type (annotations only)
 
 from camgrid.clock import Clock
 from camgrid.onvif.connect import OnvifError, OnvifTarget, connect, scrub
@@ -76,7 +76,7 @@ def utc_ns(text: str) -> int:
     return whole * 1_000_000_000 + at.microsecond * 1000
 
 
-def _items(parent: etree._Element | None) -> dict[str, str]:
+def _items(parent: Element | None) -> dict[str, str]:
     if parent is None:
         return {}
     return {
@@ -86,7 +86,7 @@ def _items(parent: etree._Element | None) -> dict[str, str]:
     }
 
 
-def parse_notifications(envelope: etree._Element, *, camera_id: str, received_ns: int) -> tuple[list[CameraEvent], int]:
+def parse_notifications(envelope: Element, *, camera_id: str, received_ns: int) -> tuple[list[CameraEvent], int]:
     """The events in a PullMessages answer, and how many notifications were malformed (skipped)."""
     events: list[CameraEvent] = []
     bad = 0
@@ -136,7 +136,7 @@ class _Envelopes:
     """A zeep plugin that keeps the last raw SOAP answer (one consumer, one thread)."""
 
     def __init__(self) -> None:
-        self.last: etree._Element | None = None
+        self.last: Element | None = None
 
     def ingress(self, envelope: Any, http_headers: Any, operation: Any) -> tuple[Any, Any]:
         self.last = envelope
