@@ -28,6 +28,7 @@ TT = "{http://www.onvif.org/ver10/schema}"
 MAX_TOPIC_CHARS = 200
 MAX_DETAIL_CHARS = 500
 MAX_MESSAGES_PER_PULL = 64
+MAX_TOPICS = 256  # states remembered per camera
 
 # the topic's path (prefix stripped) -> kind; what a camera says of a state change, by ONVIF's topic tree
 KINDS: dict[str, CameraEventKind] = {
@@ -250,6 +251,8 @@ class PullPointConsumer:
         for e in events:
             if e.detail.startswith("Initialized") and self._states.get(e.topic) == e.active:
                 continue
+            if len(self._states) >= MAX_TOPICS and e.topic not in self._states:
+                self._states.clear()  # a camera inventing topics: forget rather than grow
             self._states[e.topic] = e.active
             out.append(e)
         return out
