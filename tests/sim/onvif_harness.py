@@ -28,7 +28,19 @@ def spec(index: int, codec: str = "h264", password: str | None = None) -> SimCam
     cid = f"cam-{index:04d}"
     pw = f"onvif-pw-{index}" if password is None else password
     return SimCameraSpec(
-        cid, index, f"Street #{index}", 27.7, 85.3, "D-01", f"S-{index:03d}", "F-01", "U-01", codec, USER, pw, 0.0
+        cid,
+        index,
+        f"Street #{index}",
+        27.7,
+        85.3,
+        "D-01",
+        f"S-{index:03d}",
+        f"F-{index:02d}",
+        f"U-{index:02d}",
+        codec,
+        USER,
+        pw,
+        0.0,
     )
 
 

@@ -33,6 +33,7 @@ FAULTS: dict[str, tuple[str, str]] = {
     "camera_tamper": ("camera", "the camera's scene is covered or moved (ONVIF event GlobalSceneChange true)"),
     "camera_tamper_end": ("camera", "the camera's scene is back (GlobalSceneChange false)"),
     "camera_motion": ("camera", "the camera sees motion for `seconds` (default 5; ONVIF event MotionAlarm)"),
+    "camera_clock_offset": ("camera", "the camera's own clock is `seconds` off true time (default 300; 0: right)"),
 }
 
 
@@ -58,6 +59,8 @@ class FaultInjector:
         if kind not in FAULTS:
             raise FaultError(f"unknown fault {kind!r}; known: {', '.join(sorted(FAULTS))}")
         cams = self._targets(kind, subject)
+        if kind == "camera_clock_offset" and seconds is None:
+            seconds = 300.0  # the truth file says how far off the clock was set
         if kind in ("power_cut", "site_cut"):
             for c in cams:
                 c.powered = False
@@ -80,6 +83,9 @@ class FaultInjector:
         elif kind == "clock_jump":
             for c in cams:
                 c.ts_jump += int((3600.0 if seconds is None else seconds) * 90_000)
+        elif kind == "camera_clock_offset":
+            for c in cams:
+                c.clock_offset_ns = int((seconds or 0.0) * 1e9)
         elif kind == "disconnect":
             self.server.drop(cams)
         elif kind in ("auth_refuse", "auth_accept"):

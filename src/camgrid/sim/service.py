@@ -164,6 +164,9 @@ class ControlApi(asyncio.Protocol):
                     "powered": c.powered,
                     "uplink_up": c.uplink_up,
                     "sessions": len(c.sessions),
+                    "onvif_address": c.spec.onvif_address,
+                    "onvif_model": c.onvif.model,
+                    "clock_offset_s": c.clock_offset_ns / 1e9,
                 }
                 for c in self.server.cameras.values()
             ]

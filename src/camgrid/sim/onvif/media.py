@@ -182,7 +182,7 @@ def _profile20(cam: CameraState, s: Stream, types: set[str]) -> str:
     if every or "VideoEncoder" in types:
         parts.append(f"<tr2:VideoEncoder {_encoder20(s)}</tr2:VideoEncoder>")
     configs = f"<tr2:Configurations>{''.join(parts)}</tr2:Configurations>" if parts else ""
-    return f'<tr2:Profiles token="{s.token}" fixed="true"><tt:Name>{s.name}</tt:Name>{configs}</tr2:Profiles>'
+    return f'<tr2:Profiles token="{s.token}" fixed="true"><tr2:Name>{s.name}</tr2:Name>{configs}</tr2:Profiles>'
 
 
 @operation("media2", "GetProfiles")
@@ -262,9 +262,7 @@ def _encode_jpeg(clip: Clip) -> bytes:
     first = clip.keys.index(True)
     data = b"".join(start + n for n in clip.params) + b"".join(start + n for n in clip.frames[first])
     decoder = av.CodecContext.create("hevc" if clip.codec == H265 else "h264", "r")
-    frames = []
-    for packet in decoder.parse(data):
-        frames.extend(decoder.decode(packet))
+    frames = list(decoder.decode(av.Packet(data)))
     frames.extend(decoder.decode(None))
     if not frames:
         raise RuntimeError("the clip's keyframe did not decode")
