@@ -154,6 +154,7 @@ class AuditAction(StrEnum):
     CAMERA_AUDIO_SET = "camera.audio"  # recording of a camera's sound switched on or off (docs/design/audio.md)
     CAMERAS_EXPORT_SECRETS = "cameras.export.secrets"
     CAMERA_PROBE = "camera.probe"  # a diagnostic session with the camera's credentials (no video released)
+    CAMERA_DISCOVER = "camera.discover"  # cameras probed and asked who they are, with a login given for it
     USER_CREATE = "user.create"
     USER_UPDATE = "user.update"
     USER_DISABLE = "user.disable"

@@ -30,6 +30,8 @@ from camgrid.db.secrets import SecretBox
 from camgrid.exports import service as exports
 from camgrid.health import service as health
 from camgrid.ingest import service as ingest
+from camgrid.onvif.discovery import DiscoveryRequest
+from camgrid.onvif.service import start_discovery
 from camgrid.privacy import service as masks
 from camgrid.registry import service as registry
 from camgrid.storage import holds
@@ -218,6 +220,10 @@ CASES: dict[str, Call] = {
     ),
     "camgrid.ingest.service.open_probe": lambda w, s, a: ingest.open_probe(
         session=s, audit=a, actor=OP, box=SecretBox(w.home / "secrets.key"), camera_id="cam-a", seconds=5.0
+    ),
+    # the request is checked and the entry written; the probe itself runs afterwards (camgrid.onvif.discovery.run)
+    "camgrid.onvif.service.start_discovery": lambda w, s, a: start_discovery(
+        audit=a, actor=ADMIN, request=DiscoveryRequest(addresses=("127.0.0.1",), username="admin", password="pw")
     ),
     "camgrid.privacy.service.set_mask": lambda w, s, a: masks.set_mask(
         session=s, audit=a, actor=ADMIN, camera_id="cam-a", polygons=QUARTER[:1] * 2, now_ns=T0
