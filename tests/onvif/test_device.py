@@ -83,14 +83,15 @@ def test_the_clock_offset_is_measured_against_the_requests_midpoint(sim: OnvifSi
 
 
 def test_a_silent_camera_costs_its_timeouts_not_more(sim: OnvifSim) -> None:
-    sim.fault("uplink_cut", "U-01")
+    uplink = SPECS[2].uplink
+    sim.fault("uplink_cut", uplink)
     try:
         start = time.monotonic()
         with pytest.raises(OnvifError, match="no answer"):
             describe(target(sim, 3, timeout_s=1))
         took = time.monotonic() - start
     finally:
-        sim.fault("uplink_restore", "U-01")
+        sim.fault("uplink_restore", uplink)
     assert took < 4.0  # GetServices, then GetCapabilities: one timeout each
     assert describe(target(sim, 3)).model  # back once the uplink is
 
