@@ -140,6 +140,9 @@ class SimConfig(_Section):
     discovery_port: int = Field(
         3702, ge=0, le=65535, description="WS-Discovery UDP port of the simulator (0 = ephemeral)"
     )
+    replay_max_rate: float = Field(
+        32.0, ge=1.0, le=1000.0, description="ONVIF replay with Rate-Control: no sends at most this many x real time"
+    )
     width: int = Field(1280, ge=64, le=3840, description="Picture width")
     height: int = Field(720, ge=64, le=2160, description="Picture height")
     fps: int = Field(25, ge=1, le=60, description="Frames per second")

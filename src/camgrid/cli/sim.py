@@ -129,6 +129,7 @@ def sim(
                 onvif_port=onvif_port if cfg.onvif else None,
                 discovery_port=discovery_port if cfg.onvif else None,
                 on_onvif_port=served_onvif,
+                replay_max_rate=cfg.replay_max_rate,
             )
         )
 
