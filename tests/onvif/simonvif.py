@@ -19,6 +19,7 @@ from camgrid.sim.clips import Clip
 from camgrid.sim.faults import FaultInjector
 from camgrid.sim.layout import SimCameraSpec, onvif_traits
 from camgrid.sim.onvif.http import OnvifHttpServer
+from camgrid.sim.sdcard import SdCard
 from camgrid.sim.server import CameraState, SimServer
 
 USER, PASSWORD = "admin", "sim-onvif-password-7"
@@ -32,7 +33,12 @@ def spec(camera_id: str, index: int, district: str = "D-01") -> SimCameraSpec:
 
 
 def cameras(specs: list[SimCameraSpec]) -> dict[str, CameraState]:
-    return {s.id: CameraState(spec=s, clip=cast(Clip, None), loops={}, onvif=onvif_traits(s.index)) for s in specs}
+    out = {}
+    for s in specs:
+        traits = onvif_traits(s.index)
+        card = SdCard(capacity_ns=int(traits.sd_capacity_s * 1e9)) if traits.sd_card else None
+        out[s.id] = CameraState(spec=s, clip=cast(Clip, None), loops={}, onvif=traits, card=card)
+    return out
 
 
 @dataclass

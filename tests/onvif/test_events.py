@@ -1,7 +1,8 @@
 """The PullPoint consumer end to end against the simulator's ONVIF services (real HTTP, the real onvif-python
 client): a camera_tamper fault arrives as a TAMPER event stamped with the camera's clock (true time + its offset);
 the subscription is renewed before it ends and made again after the simulator restarts; an unknown topic is kept as
-OTHER; malformed notifications are skipped and counted; Unsubscribe on stop; the clock reader sees the offset."""
+OTHER; malformed notifications are skipped and counted; an SD card failure is a STORAGE_FAILURE event; Unsubscribe on
+stop; the clock reader sees the offset."""
 
 from __future__ import annotations
 
@@ -64,6 +65,9 @@ def test_a_tamper_fault_is_a_tamper_event_in_the_cameras_clock(sim: OnvifSim) ->
         sim.fault("camera_motion", "CAM-1", seconds=0.3)
         m = pull_until(c, lambda e: e.kind is CameraEventKind.MOTION and not e.active)
         assert m.camera_ns is not None
+        sim.fault("sd_card_failure", "CAM-1")
+        f = pull_until(c, lambda e: e.kind is CameraEventKind.STORAGE_FAILURE)
+        assert f.active and f.topic == "tns1:Device/HardwareFailure/StorageFailure" and "Failed=true" in f.detail
         assert sim_events.subscriptions(sim.server, "CAM-1") == 1  # type: ignore[arg-type]
     finally:
         c.stop()
