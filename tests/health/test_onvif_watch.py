@@ -115,6 +115,25 @@ def test_clocks_and_events_into_health_one_dead_camera_delays_no_other(
         watch.stop()
     assert all(w.busy is None or w.busy.done() for w in watch.cameras.values())
 
+    def stored() -> int:
+        with unit_of_work(factory) as s:
+            return int(s.scalar(select(func.count()).select_from(CameraEventRow)) or 0)
+
+    # a restarted watcher repeats nothing health already knows (the subscription's Initialized messages)
+    before = stored()
+    again = OnvifWatch(factory=factory, clock=SystemClock(), cfg=cfg, box=box)
+    again.start()
+    try:
+
+        def pulled_twice() -> bool:
+            w = again.cameras.get("CAM-1")
+            return w is not None and w.consumer is not None and w.consumer.pulls >= 2
+
+        wait_for(pulled_twice)
+    finally:
+        again.stop()
+    assert stored() == before
+
 
 def test_conditions_follow_the_latest_event_and_retention(engine: Engine) -> None:
     factory = session_factory(engine)
@@ -146,6 +165,10 @@ def test_conditions_follow_the_latest_event_and_retention(engine: Engine) -> Non
             ("tamper", False, 2 * NS + 5),
             ("storage_failure", True, 3 * NS + 5),
         ]
+        assert onvif_service.last_states(session=s, camera_ids=["c1", "c2", "c3"]) == {
+            "c1": {"tns1:x": True},  # the latest of c1's events on that topic (motion, at 4 s)
+            "c2": {"tns1:x": True},
+        }
         assert onvif_service.prune_camera_events(session=s, before_ns=3 * NS) == 2
     with unit_of_work(factory) as s:
         assert s.scalar(select(func.count()).select_from(CameraEventRow)) == 3

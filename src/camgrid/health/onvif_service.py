@@ -85,6 +85,22 @@ def camera_events_between(
     return list(session.scalars(q))
 
 
+def last_states(*, session: Session, camera_ids: Collection[str]) -> dict[str, dict[str, bool]]:
+    """Per camera, each topic's latest state as stored (a consumer started anew then repeats nothing)."""
+    out: dict[str, dict[str, bool]] = {}
+    ids = list(camera_ids)
+    for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+        latest = (
+            select(CameraEventRow.camera_id, CameraEventRow.topic, func.max(CameraEventRow.id).label("last"))
+            .where(CameraEventRow.camera_id.in_(chunk))
+            .group_by(CameraEventRow.camera_id, CameraEventRow.topic)
+            .subquery()
+        )
+        for row in session.scalars(select(CameraEventRow).join(latest, CameraEventRow.id == latest.c.last)):
+            out.setdefault(row.camera_id, {})[row.topic] = row.active
+    return out
+
+
 @dataclass
 class OnvifStatus:
     """What a camera's ONVIF side says now: its clock and its active conditions."""

@@ -192,11 +192,17 @@ class OnvifWatch:
                 if w.consumer is not None and self._pool is not None:
                     self._pool.submit(w.consumer.stop)
                 del self.cameras[camera_id]
-        for camera_id, target in targets.items():
-            if camera_id not in self.cameras:
-                self.cameras[camera_id] = _Watched(camera_id, target, self._consumer(camera_id, target))
+        new = [c for c in targets if c not in self.cameras]
+        known: dict[str, dict[str, bool]] = {}
+        if new and self.cfg.events:
+            with unit_of_work(self.factory) as session:
+                known = onvif_service.last_states(session=session, camera_ids=new)
+        for camera_id in new:
+            target = targets[camera_id]
+            consumer = self._consumer(camera_id, target, known.get(camera_id, {}))
+            self.cameras[camera_id] = _Watched(camera_id, target, consumer)
 
-    def _consumer(self, camera_id: str, target: OnvifTarget) -> PullPointConsumer | None:
+    def _consumer(self, camera_id: str, target: OnvifTarget, known: dict[str, bool]) -> PullPointConsumer | None:
         if not self.cfg.events:
             return None
         settings = ConsumerSettings(
@@ -205,4 +211,4 @@ class OnvifWatch:
             renew_margin_s=min(30.0, self.cfg.subscription_s / 3),
             backoff_max_s=self.cfg.backoff_max_s,
         )
-        return PullPointConsumer(camera_id=camera_id, target=target, clock=self.clock, settings=settings)
+        return PullPointConsumer(camera_id=camera_id, target=target, clock=self.clock, settings=settings, known=known)

@@ -168,6 +168,7 @@ class PullPointConsumer:
         target: OnvifTarget,
         clock: Clock,
         settings: ConsumerSettings | None = None,
+        known: dict[str, bool] | None = None,
     ) -> None:
         self.camera_id = camera_id
         self.target = target
@@ -177,13 +178,15 @@ class PullPointConsumer:
         self.failures = 0  # consecutive failures
         self.last_error = ""
         self.subscriptions_made = 0
+        self.pulls = 0  # PullMessages answered
         self._plugin = _Envelopes()
         self._client: Any = None
         self._pullpoint: Any = None
         self._manager: Any = None
         self._ends_ns = 0  # our time at which the subscription ends
         self._retry_ns = 0  # our time before which nothing is tried (backoff)
-        self._states: dict[str, bool] = {}  # topic -> last state delivered
+        # topic -> last state known (``known``: what health last stored, so a restart repeats nothing)
+        self._states: dict[str, bool] = dict(list((known or {}).items())[:MAX_TOPICS])
 
     @property
     def subscribed(self) -> bool:
@@ -237,6 +240,7 @@ class PullPointConsumer:
             self._fail(now_ns, exc)
             return []
         self.failures = 0
+        self.pulls += 1
         if envelope is None:
             return []
         events, bad = parse_notifications(envelope, camera_id=self.camera_id, received_ns=self.clock.wall_ns())
@@ -246,10 +250,12 @@ class PullPointConsumer:
         return self._news(events)
 
     def _news(self, events: list[CameraEvent]) -> list[CameraEvent]:
-        """Drop what only repeats a known state (every new subscription re-sends each property as Initialized)."""
+        """Drop what only repeats a known state: every new subscription re-sends each property as Initialized, and
+        a property never seen that is off says nothing (a camera is not tampered until it says so)."""
         out = []
         for e in events:
-            if e.detail.startswith("Initialized") and self._states.get(e.topic) == e.active:
+            if e.detail.startswith("Initialized") and self._states.get(e.topic, False) == e.active:
+                self._states.setdefault(e.topic, e.active)
                 continue
             if len(self._states) >= MAX_TOPICS and e.topic not in self._states:
                 self._states.clear()  # a camera inventing topics: forget rather than grow
