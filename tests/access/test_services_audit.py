@@ -113,6 +113,7 @@ NOT_AUDITED: dict[str, str] = {
     "camgrid.health.onvif_service.prune_camera_events": "retention of observations (onvif.event_days)",
     "camgrid.health.onvif_service.camera_events_between": "read",
     "camgrid.health.onvif_service.onvif_status": "read",
+    "camgrid.health.onvif_service.last_states": "read",
     "camgrid.health.service.persist_records": "the incident engine's derived state",
     "camgrid.health.service.persist_records_ids": "the incident engine's derived state",
     "camgrid.health.service.close_stale_live": "the incident engine's derived state (logged as camgrid's action)",
