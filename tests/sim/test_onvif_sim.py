@@ -294,3 +294,13 @@ def test_peers_outside_loopback_are_refused(sim: OnvifSim) -> None:
         pytest.skip("no address beyond loopback on this host")
     with pytest.raises(ConnectionError):  # the listener is on 0.0.0.0, but the city is for this host only
         request(outside, sim.onvif_port, "/onvif/device_service", envelope("GetSystemDateAndTime"))
+
+
+def test_the_control_api_names_each_cameras_device(sim: OnvifSim) -> None:
+    from camgrid.sim.service import ControlApi
+
+    status, rows = ControlApi(sim.server, sim.injector).route("GET", "/cameras", b"")
+    assert status == "200 OK"
+    by_id = {r["id"]: r for r in rows}
+    assert by_id["cam-0004"]["onvif_address"] == "127.1.0.4" and by_id["cam-0004"]["onvif_model"] == "CG-1300"
+    assert by_id["cam-0001"]["clock_offset_s"] == 0.0
