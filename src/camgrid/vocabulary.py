@@ -211,6 +211,13 @@ class SegmentStatus(StrEnum):
     COMPLETE = "complete"  # closed or repaired by recovery
 
 
+class SegmentSource(StrEnum):
+    """Where a segment's pictures came from (the ``segments.source`` column, migration 0021)."""
+
+    LIVE = "live"  # recorded from the camera's live stream
+    EDGE = "edge"  # replayed from the camera's own card (ONVIF Profile G) to fill a gap (docs/design/onvif.md)
+
+
 class DeletionReason(StrEnum):
     """Why retention deleted a segment (the ``deletions.reason`` column and the audit entry's ``reason``)."""
 
