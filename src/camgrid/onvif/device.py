@@ -362,7 +362,7 @@ def camera_utc_ns(answer: Any) -> tuple[int, str]:
 
 def clock_offset(target: OnvifTarget, clock: Clock, *, client: Any | None = None) -> ClockReading:
     """Read the camera's clock once (GetSystemDateAndTime, which ONVIF answers even without a login)."""
-    client = client if client is not None else open_camera(target)
+    client = client if client is not None else open_camera(target, clock=clock)
     device = client.devicemgmt()
     before_ns, before_mono = clock.wall_ns(), clock.monotonic()
     try:
