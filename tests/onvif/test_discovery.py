@@ -5,6 +5,7 @@ camera is that camera's error only, and everything is bounded."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
 from collections.abc import Iterator
@@ -40,7 +41,15 @@ def test_addresses_and_ranges_are_expanded_and_bounded() -> None:
     assert expand_addresses(["10.1.2.3", "10.1.2.0/30", "10.1.2.3"]) == ["10.1.2.3", "10.1.2.1", "10.1.2.2"]
     assert expand_addresses(["10.9.9.9/32"]) == ["10.9.9.9"]
     assert len(expand_addresses(["10.0.0.0/20"])) == 4094
-    for bad in (["10.0.0.0/19"], ["10.0.0.0/20", "10.1.0.0/24"], ["camera.local"], ["10.0.0.300"]):
+    for bad in (
+        ["10.0.0.0/19"],
+        ["10.0.0.0/20", "10.1.0.0/24"],
+        ["camera.local"],
+        ["10.0.0.300"],
+        ["0.0.0.0"],
+        ["239.255.255.250"],
+        ["255.255.255.255"],
+    ):
         with pytest.raises(ValueError):
             expand_addresses(bad)
     for request in (
@@ -117,3 +126,20 @@ def test_a_silent_camera_is_reported_within_the_budget() -> None:
         took = time.monotonic() - start
     assert result.facts is None and "no answer within" in result.error
     assert took < 2.0
+
+
+def test_multicast_finds_the_cameras_on_the_local_network(sim: OnvifSim) -> None:
+    """The probe goes to 239.255.255.250 (TTL 1) from the host's default interface and comes back to a responder of
+    the simulator's that takes that interface's address as a peer (its own is for loopback peers only)."""
+    from camgrid.onvif.connect import OnvifError
+    from camgrid.sim.onvif.discovery import DiscoveryResponder
+
+    responder = DiscoveryResponder(sim.onvif, loopback_only=False)
+    port = asyncio.run_coroutine_threadsafe(responder.start(0), sim.loop).result(10)
+    try:
+        found = probe([], clock=CLOCK, port=port, timeout_s=1.5)
+    except OnvifError as exc:
+        pytest.skip(f"no multicast route on this host: {exc}")
+    finally:
+        sim.loop.call_soon_threadsafe(responder.close)
+    assert sorted(f.xaddr for f in found) == sorted(sim.device_url(s.id) for s in SPECS)

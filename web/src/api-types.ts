@@ -447,7 +447,7 @@ export interface paths {
          * Discover Cameras
          * @description Find ONVIF cameras and propose rows for the ones the registry lacks (complete them, then import). The login
          *     is used on the network only and never answered; 409 while another discovery runs, 422 for a request out of
-         *     bounds, 503 when the audit log cannot be written.
+         *     bounds or a probe that cannot be sent (no route), 503 when the audit log cannot be written.
          */
         post: operations["discover_cameras_api_cameras_discover_post"];
         delete?: never;

@@ -96,7 +96,7 @@ def discover_cameras(
 ) -> DiscoveryReport:
     """Find ONVIF cameras and propose rows for the ones the registry lacks (complete them, then import). The login
     is used on the network only and never answered; 409 while another discovery runs, 422 for a request out of
-    bounds, 503 when the audit log cannot be written."""
+    bounds or a probe that cannot be sent (no route), 503 when the audit log cannot be written."""
     ctx = ctx_of(request)
     req = discovery.DiscoveryRequest(
         addresses=tuple(body.addresses),
@@ -118,8 +118,8 @@ def discover_cameras(
                 raise HTTPException(422, str(exc)) from None
         try:
             probed, found = discovery.run(req, clock=ctx.clock)
-        except OnvifError as exc:
-            raise HTTPException(503, str(exc)) from None
+        except OnvifError as exc:  # no route to the addresses or the multicast group: the request cannot be served
+            raise HTTPException(422, str(exc)) from None
     finally:
         _RUNNING.release()
     with unit_of_work(ctx.factory) as session:

@@ -131,7 +131,10 @@ def expand_addresses(specs: Sequence[str], *, limit: int = MAX_ADDRESSES) -> lis
                 for host in hosts:
                     out[str(host)] = None
             else:
-                out[str(ipaddress.ip_address(text))] = None
+                ip = ipaddress.ip_address(text)
+                if ip.is_unspecified or ip.is_multicast or str(ip) == "255.255.255.255":
+                    raise ValueError("not a device's address (unspecified, multicast or broadcast)")
+                out[str(ip)] = None
         except ValueError as exc:
             raise ValueError(f"not an address or range: {text[:60]!r} ({exc})") from None
         if len(out) > limit:
@@ -265,7 +268,7 @@ def describe_found(
     """Describe one camera and read its clock; its failure is its own (``error``), never an exception."""
     try:
         target = parse_target(found.xaddr, username=username, password=password, timeout_s=timeout_s)
-        client = open_camera(target)
+        client = open_camera(target, clock=clock)
         facts = describe(target, client=client)
     except OnvifError as exc:
         return Discovered(found=found, error=str(exc)[:300])
