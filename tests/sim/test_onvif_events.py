@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 import requests
 from lxml import etree
+from onvif import CacheMode
 from onvif.services import Events, PullPoint, Subscription
 from onvif.utils.exceptions import ONVIFOperationException
 
 from camgrid.sim.onvif import events as sim_events
-from onvif import CacheMode
 from tests.onvif.simonvif import PASSWORD, USER, OnvifSim, running_onvif_sim, spec
 
 WSNT = "{http://docs.oasis-open.org/wsn/b-2}"

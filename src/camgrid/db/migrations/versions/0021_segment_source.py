@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0021"
-down_revision = "0019"  # re-chained at the merge: 0018 › 0019 › 0021
+down_revision = "0019"  # re-chained at the merge: 0018, 0019, 0021
 branch_labels = None
 depends_on = None
 
