@@ -31,6 +31,8 @@ from camgrid.cluster.node import RecorderNode
 from camgrid.cluster.outbox import OutboxIndexWriter
 from camgrid.config import Settings
 from camgrid.db.engine import unit_of_work
+from camgrid.db.secrets import SecretBox
+from camgrid.health.onvif_watch import OnvifWatch
 from camgrid.health.wiring import LiveIncidents
 from camgrid.onvif.connect import OnvifTarget
 from camgrid.privacy.wiring import MaskSync
@@ -72,8 +74,8 @@ def backfill_runner(
     settings: Settings, engine: Engine, factory: sessionmaker[Session], clock: Clock, *, recorder: Recorder
 ) -> BackfillRunner:
     """Edge backfill (docs/design/onvif.md, "Edge backfill"): gaps of the cameras this process records, replayed
-    from their cards, audited as camgrid itself. The camera clock offset is 0 until a clock reading is wired in."""
-    from camgrid.db.secrets import SecretBox
+    from their cards, audited as camgrid itself, searched in each camera's clock (its last reading; 0 without one)."""
+    from camgrid.health.models import CameraClockRow
     from camgrid.onvif.targets import onvif_target
     from camgrid.registry.models import Camera
 
@@ -88,9 +90,15 @@ def backfill_runner(
             camera = session.get(Camera, camera_id)
             return None if camera is None else onvif_target(camera, box, timeout_s=cfg.search_timeout_s)
 
+    def offset_of(camera_id: str) -> int:
+        """The camera's last clock reading (camera - ours; kept by the ONVIF watch in ``camera_clocks``), else 0."""
+        with unit_of_work(factory) as session:
+            row = session.get(CameraClockRow, camera_id)
+            return 0 if row is None else int(row.offset_ns)
+
     return BackfillRunner(
         factory=factory, cfg=cfg, audit=audit_log, clock=clock, node_id=node_id,
-        recordings_dir=settings.recordings_dir, targets=targets, owns=recorder.records,
+        recordings_dir=settings.recordings_dir, targets=targets, owns=recorder.records, offset_of=offset_of,
     )  # fmt: skip
 
 
@@ -150,6 +158,7 @@ class Runtime:
     feed: StateFeed | None = None
     node: RecorderNode | None = None
     backfill: BackfillRunner | None = None
+    onvif: OnvifWatch | None = None
     serves_metrics: bool = False
     _metrics: ThreadingHTTPServer | None = field(default=None, repr=False)
     _recordings: RecordingsServer | None = field(default=None, repr=False)
@@ -189,11 +198,15 @@ class Runtime:
             )
         if self.incidents is not None:
             self.incidents.start()
+        if self.onvif is not None:
+            self.onvif.start()
 
     def stop(self) -> None:
         """The reverse: inputs first (bus feed, incidents), then recording (segments closed, gaps opened)."""
         if self.feed is not None:
             self.feed.close()
+        if self.onvif is not None:
+            self.onvif.stop()
         if self.incidents is not None:
             self.incidents.stop()
         if self.backfill is not None:
@@ -297,6 +310,15 @@ def build(
         if backfill is not None and role is not ProcessRole.CENTRAL and settings.backfill.enabled:
             rt.backfill = backfill(settings, engine, factory, clock, recorder=rt.recorder)
             rt.recorder.add_hook(rt.backfill.tick)
+    if rt.recorder is not None and role is not ProcessRole.CENTRAL and settings.onvif.watch:
+        # the cameras this process records: a node's leases change, so it is asked each time the list is read
+        rt.onvif = OnvifWatch(
+            factory=factory,
+            clock=clock,
+            cfg=settings.onvif,
+            box=SecretBox(settings.secrets_key_path),
+            wanted=rt.recorder.records if role is ProcessRole.NODE else None,
+        )
     if api:
         _wire_control_room(rt, bus)
     return rt

@@ -265,6 +265,25 @@ class WitnessStatus(StrEnum):
     UNREACHABLE = "unreachable"  # no answer (down, network, nonsense)
 
 
+class CameraEventKind(StrEnum):
+    """What a camera said happened to it, over ONVIF events (``camera_events.kind``; docs/design/onvif.md)."""
+
+    TAMPER = "tamper"  # tns1:VideoSource/GlobalSceneChange/ImagingService: covered, moved, defocused
+    MOTION = "motion"  # tns1:VideoSource/MotionAlarm
+    VIDEO_LOSS = "video_loss"  # tns1:VideoSource/SignalLoss: the sensor gives no picture
+    STORAGE_FAILURE = "storage_failure"  # tns1:Device/HardwareFailure/StorageFailure: the SD card failed
+    OTHER = "other"  # any other topic (kept with its topic, shown, never acted on)
+
+
+class CameraCondition(StrEnum):
+    """A camera's own trouble shown beside its health state (never an outage: it does not feed incidents)."""
+
+    CLOCK_OFF = "clock_off"  # its clock is further from ours than onvif.clock_tolerance_s
+    TAMPER = "tamper"
+    VIDEO_LOSS = "video_loss"
+    STORAGE_FAILURE = "storage_failure"
+
+
 # What a district-scoped user is shown instead of a feeder, site or uplink none of whose cameras is in their
 # districts (an incident's subject: docs/design/scopes.md).
 OUTSIDE_SCOPE = "(outside your districts)"

@@ -46,6 +46,7 @@ SERVICE_MODULES = (
     "camgrid.access.totp",
     "camgrid.access.directory",
     "camgrid.storage.backfill",
+    "camgrid.health.onvif_service",
 )
 
 # Public functions of service modules that are not audited, and why. A new one fails the walk until it is here.
@@ -114,6 +115,12 @@ NOT_AUDITED: dict[str, str] = {
     "camgrid.cluster.service.mark_down": "cluster bookkeeping",
     "camgrid.health.service.record_transitions": "the health engine's derived state",
     "camgrid.health.service.persist_incident": "the incident engine's derived state",
+    "camgrid.health.onvif_service.record_camera_events": "what cameras report (ONVIF events), as observed",
+    "camgrid.health.onvif_service.record_clock": "a camera's measured clock offset, as observed",
+    "camgrid.health.onvif_service.prune_camera_events": "retention of observations (onvif.event_days)",
+    "camgrid.health.onvif_service.camera_events_between": "read",
+    "camgrid.health.onvif_service.onvif_status": "read",
+    "camgrid.health.onvif_service.last_states": "read",
     "camgrid.health.service.persist_records": "the incident engine's derived state",
     "camgrid.health.service.persist_records_ids": "the incident engine's derived state",
     "camgrid.health.service.close_stale_live": "the incident engine's derived state (logged as camgrid's action)",

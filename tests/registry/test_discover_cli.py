@@ -75,3 +75,26 @@ def test_discover_complete_import_and_discover_again(tmp_path: Path) -> None:
         details = json.loads(rows_[0])["details"]
         assert details["with_password"] is True and details["username"] == USER and details["address_count"] == 2
     engine.dispose()
+
+
+def test_the_demo_line_counts_the_cameras_found_and_known(tmp_path: Path) -> None:
+    from camgrid.cli.discover import demo_discovery
+    from camgrid.db.migrate import upgrade
+    from camgrid.registry.io import parse_camera_file
+    from camgrid.registry.service import import_cameras
+    from tests.registry.test_import import GOOD, write_csv
+    from tests.seeding import SEED, seed_log
+
+    home = tmp_path / "home"
+    home.mkdir()
+    engine = make_engine(home_db_url(home))
+    upgrade(engine)
+    factory = session_factory(engine)
+    with running_onvif_sim([spec(i) for i in (1, 2, 3)], discovery=True) as sim:
+        row = dict(GOOD, password="", onvif_url=sim.device_url("cam-0002"))
+        parsed = parse_camera_file(write_csv(tmp_path / "one.csv", [row], [*GOOD, "onvif_url"]))
+        with unit_of_work(factory) as s:
+            import_cameras(session=s, audit=seed_log(engine, home), actor=SEED, rows=parsed.rows, now_ns=0)
+        line = demo_discovery(port=sim.discovery_port, factory=factory)
+    engine.dispose()
+    assert "3 ONVIF cameras answered" in line and "1 of them in the registry" in line, line

@@ -1408,6 +1408,12 @@ export interface components {
             uplink: string[];
         };
         /**
+         * CameraCondition
+         * @description A camera's own trouble shown beside its health state (never an outage: it does not feed incidents).
+         * @enum {string}
+         */
+        CameraCondition: "clock_off" | "tamper" | "video_loss" | "storage_failure";
+        /**
          * CameraEvent
          * @description ``/api/events``: a camera's state changed.
          */
@@ -1424,6 +1430,43 @@ export interface components {
              * @constant
              */
             type: "camera";
+        };
+        /**
+         * CameraEventKind
+         * @description What a camera said happened to it, over ONVIF events (``camera_events.kind``; docs/design/onvif.md).
+         * @enum {string}
+         */
+        CameraEventKind: "tamper" | "motion" | "video_loss" | "storage_failure" | "other";
+        /**
+         * CameraEventOut
+         * @description What the camera said happened (ONVIF events), at its own time and at ours (docs/design/onvif.md).
+         */
+        CameraEventOut: {
+            /**
+             * Active
+             * @description The property's new state: true while tampered, in motion, failed, ...
+             */
+            active: boolean;
+            /**
+             * Camera Ms
+             * @description The camera's own time of the event (its clock; none if it gave none)
+             */
+            camera_ms: number | null;
+            /** Detail */
+            detail: string;
+            /** Id */
+            id: number;
+            kind: components["schemas"]["CameraEventKind"];
+            /**
+             * Received Ms
+             * @description When camgrid received it (our clock)
+             */
+            received_ms: number;
+            /**
+             * Topic
+             * @description The ONVIF topic, e.g. tns1:VideoSource/MotionAlarm
+             */
+            topic: string;
         };
         /**
          * CameraIn
@@ -1527,6 +1570,8 @@ export interface components {
             maintenance: components["schemas"]["MaintenanceOut"] | null;
             /** Name */
             name: string;
+            /** @description Its clock offset and ONVIF conditions, once camgrid has read them */
+            onvif?: components["schemas"]["OnvifHealthOut"] | null;
             /**
              * Onvif Url
              * @description Its ONVIF device service, if it has one (no login in it: docs/design/onvif.md)
@@ -2297,6 +2342,38 @@ export interface components {
             /** Name */
             name: string;
         };
+        /**
+         * OnvifHealthOut
+         * @description A camera's ONVIF side: its clock against ours, and its own trouble (never an outage: no incident).
+         */
+        OnvifHealthOut: {
+            /** Clock Measured Ms */
+            clock_measured_ms: number | null;
+            /**
+             * Clock Offset Ms
+             * @description Camera clock minus ours at the last reading; none before one
+             */
+            clock_offset_ms: number | null;
+            /** Clock Round Trip Ms */
+            clock_round_trip_ms: number | null;
+            /**
+             * Clock Tolerance Ms
+             * @description Beyond this the camera's clock is 'off' (onvif.clock_tolerance_s)
+             */
+            clock_tolerance_ms: number;
+            /**
+             * Condition Since Ms
+             * @description When each condition began (our clock)
+             */
+            condition_since_ms: {
+                [key: string]: number;
+            };
+            /**
+             * Conditions
+             * @description clock_off, tamper, video_loss, storage_failure
+             */
+            conditions: components["schemas"]["CameraCondition"][];
+        };
         /** PasswordIn */
         PasswordIn: {
             /** Password */
@@ -2830,6 +2907,11 @@ export interface components {
         };
         /** Timeline */
         Timeline: {
+            /**
+             * Events
+             * @description The camera's ONVIF events received in the range (at most 5,000)
+             */
+            events?: components["schemas"]["CameraEventOut"][];
             /** Gaps */
             gaps: components["schemas"]["GapOut"][];
             /** Segments */

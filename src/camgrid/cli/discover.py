@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 import click
+from sqlalchemy.orm import Session, sessionmaker
 
 from camgrid.auditing import cli_actor
 from camgrid.cli.acting import audit_log, refusals
@@ -130,3 +131,25 @@ def cameras_discover(
             f"`camgrid cameras import {out}`")  # fmt: skip
     if not new:
         ctx.exit(1)
+
+
+def demo_discovery(*, port: int, factory: sessionmaker[Session], timeout_s: float = 2.0) -> str:
+    """One line for ``camgrid demo``: the simulated cameras WS-Discovery finds on this host and how many of them the
+    registry knows by their ONVIF address (a probe only: no login is sent, so nothing to audit)."""
+    from sqlalchemy import select
+
+    from camgrid.onvif import discovery, proposals
+    from camgrid.onvif.connect import OnvifError
+    from camgrid.registry.models import Camera
+
+    try:
+        found = discovery.probe(["127.0.0.1"], clock=SystemClock(), port=port, timeout_s=timeout_s)
+    except (OnvifError, OSError) as exc:
+        return f"  discovery: no WS-Discovery answer on 127.0.0.1:{port} ({exc})"
+    with unit_of_work(factory) as session:
+        known = {proposals.normalise(u) for u in session.scalars(select(Camera.onvif_url)) if u}
+    registered = sum(1 for f in found if proposals.normalise(f.xaddr) in known)
+    return (
+        f"  discovery: {len(found)} ONVIF cameras answered WS-Discovery on 127.0.0.1:{port}, {registered} of them "
+        "in the registry (admins: Cameras > Discover cameras, or `camgrid cameras discover --address ...`)"
+    )

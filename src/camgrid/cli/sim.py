@@ -140,7 +140,8 @@ def sim(
 @click.option(
     "--seconds",
     type=float,
-    help="For clock_jump: how far the RTP clock jumps; for camera_clock_offset: how far the camera's clock is off.",
+    help="For clock_jump: how far the RTP clock jumps; for camera_clock_offset: how far the camera's clock is "
+    "off; for camera_motion: how long the motion lasts.",
 )
 @click.option("--control", default=None, help="Control URL (default http://<sim.host>:<sim.control_port>).")
 @click.pass_context

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from camgrid.clock import NS_PER_S, Clock
+from camgrid.clock import NS_PER_S, Clock, SystemClock
 from camgrid.onvif.connect import OnvifError, OnvifTarget, connect, scrub
 
 # The service namespaces GetServices announces, by camgrid's short names.
@@ -138,14 +138,24 @@ def _services(client: Any) -> tuple[str, ...]:
     return tuple(found)
 
 
-def open_camera(target: OnvifTarget) -> Any:
-    """``connect`` and check that the device service answered (the library tolerates a silent camera)."""
+def open_camera(target: OnvifTarget, *, clock: Clock | None = None) -> Any:
+    """``connect`` and check that the device service answered (the library tolerates a silent camera).
+
+    When neither GetServices nor GetCapabilities answered, and they failed faster than a timeout, the camera is
+    asked the time (ONVIF answers it without a login): an answer means it refused the login."""
+    clock = clock or SystemClock()
+    start = clock.monotonic()
     client = connect(target)
-    if not client.services and client.capabilities is None:
-        raise OnvifError(
-            f"{target.host}:{target.port}: no answer from the device service (GetServices, GetCapabilities)"
-        )
-    return client
+    if client.services or client.capabilities is not None:
+        return client
+    where = f"{target.host}:{target.port}"
+    if clock.monotonic() - start < target.timeout_s:
+        try:
+            client.devicemgmt().GetSystemDateAndTime()
+        except Exception:
+            raise OnvifError(f"{where}: no answer from the device service (connection refused or reset)") from None
+        raise OnvifError(f"{where}: the device service refused GetServices and GetCapabilities (wrong login?)")
+    raise OnvifError(f"{where}: no answer from the device service within {target.timeout_s} s")
 
 
 def describe(target: OnvifTarget, *, client: Any | None = None, media2: bool = True) -> DeviceFacts:
@@ -352,7 +362,7 @@ def camera_utc_ns(answer: Any) -> tuple[int, str]:
 
 def clock_offset(target: OnvifTarget, clock: Clock, *, client: Any | None = None) -> ClockReading:
     """Read the camera's clock once (GetSystemDateAndTime, which ONVIF answers even without a login)."""
-    client = client if client is not None else open_camera(target)
+    client = client if client is not None else open_camera(target, clock=clock)
     device = client.devicemgmt()
     before_ns, before_mono = clock.wall_ns(), clock.monotonic()
     try:

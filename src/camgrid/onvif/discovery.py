@@ -268,7 +268,7 @@ def describe_found(
     """Describe one camera and read its clock; its failure is its own (``error``), never an exception."""
     try:
         target = parse_target(found.xaddr, username=username, password=password, timeout_s=timeout_s)
-        client = open_camera(target)
+        client = open_camera(target, clock=clock)
         facts = describe(target, client=client)
     except OnvifError as exc:
         return Discovered(found=found, error=str(exc)[:300])

@@ -30,6 +30,9 @@ FAULTS: dict[str, tuple[str, str]] = {
     "disconnect": ("camera", "the camera drops its connections once (and accepts new ones)"),
     "auth_refuse": ("camera", "the camera refuses the password"),
     "auth_accept": ("camera", "the camera accepts the password again"),
+    "camera_tamper": ("camera", "the camera's scene is covered or moved (ONVIF event GlobalSceneChange true)"),
+    "camera_tamper_end": ("camera", "the camera's scene is back (GlobalSceneChange false)"),
+    "camera_motion": ("camera", "the camera sees motion for `seconds` (default 5; ONVIF event MotionAlarm)"),
     "sd_card_failure": ("camera", "the camera's SD card fails: it is empty and records nothing"),
     "sd_card_replace": ("camera", "a new, empty SD card: the camera records again"),
     "camera_clock_offset": ("camera", "the camera's own clock is `seconds` off true time (default 300; 0: right)"),
@@ -106,6 +109,13 @@ class FaultInjector:
                 c.refuse_auth = kind == "auth_refuse"
             if kind == "auth_refuse":
                 self.server.drop(cams)  # the camera's password changed: its sessions end
+        elif kind in ("camera_tamper", "camera_tamper_end"):
+            for c in cams:
+                c.tampered = kind == "camera_tamper"
+        elif kind == "camera_motion":
+            until = now_ns + int((5.0 if seconds is None else seconds) * 1e9)
+            for c in cams:
+                c.motion_until_ns = until
         entry: dict[str, Any] = {
             "t": round(now_ns / 1e9, 3),
             "kind": kind,

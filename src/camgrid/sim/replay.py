@@ -170,7 +170,8 @@ class ReplaySession:
                 while not cam.reachable or _queued(conn) > HIGH_WATER:
                     if conn.closed:
                         return
-                    await asyncio.sleep(0.005)  # the uplink is cut (silence) or the client reads slowly
+                    # the uplink is cut (silence until it returns) or the client reads slowly
+                    await asyncio.sleep(0.005 if cam.reachable else 0.1)
                 if conn.closed:
                     return
                 flags = C_BIT if cad.is_key(g) else 0

@@ -56,6 +56,8 @@ class CameraState:
     garbage: bool = False
     refuse_auth: bool = False
     ts_jump: int = 0
+    tampered: bool = False  # ONVIF events: the scene is covered or moved (fault camera_tamper)
+    motion_until_ns: int = 0  # ONVIF events: motion is seen until this wall time (fault camera_motion)
     sessions: set[RtspConnection] = field(default_factory=set)
     frames_sent: int = 0
     bytes_sent: int = 0

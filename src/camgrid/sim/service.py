@@ -188,7 +188,7 @@ class ControlApi(asyncio.Protocol):
                 "pictures": [{"session": n, "ts": ts, "digest": d, "sent_ns": t} for n, ts, d, t in cam.truth],
             }
         if method == "GET" and path.startswith("/sdcard/"):
-            return sdcard_truth(self.server, path[len("/sdcard/") :], time.time_ns())
+            return _sdcard_truth(self.server, path[len("/sdcard/") :], time.time_ns())
         if method == "POST" and path == "/fault":
             try:
                 req = json.loads(body or b"{}")
@@ -198,7 +198,7 @@ class ControlApi(asyncio.Protocol):
         return "404 Not Found", {"error": f"no route {method} {path}"}
 
 
-def sdcard_truth(server: SimServer, camera_id: str, now_ns: int) -> tuple[str, Any]:
+def _sdcard_truth(server: SimServer, camera_id: str, now_ns: int) -> tuple[str, Any]:
     """What a camera's SD card holds at ``now_ns``: spans ``[start, end)`` in true ns (the camera's clock is that
     plus ``clock_offset_ns``)."""
     cam = server.cameras.get(camera_id)

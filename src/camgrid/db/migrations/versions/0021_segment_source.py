@@ -1,7 +1,7 @@
 """segment source and clock offset
 
 Revision ID: 0021
-Revises: 0016
+Revises: 0018
 Create Date: 2026-12-02 17:30:00
 
 Each segment says where its pictures came from: ``live`` (every existing row) or ``edge`` (replayed from the
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0021"
-down_revision = "0016"
+down_revision = "0019"  # re-chained at the merge: 0018, 0019, 0021
 branch_labels = None
 depends_on = None
 
