@@ -131,7 +131,6 @@ NOT_AUDITED: dict[str, str] = {
     "camgrid.storage.backfill.finish_job": "edge backfill bookkeeping (the job's outcome, after its audited start)",
     "camgrid.sim.service.prepare": "the simulator's own files",
     "camgrid.sim.service.serve": "runs the simulator",
-    "camgrid.sim.service.sdcard_truth": "the simulator's ground truth of a card (read)",
 }
 
 Call = Callable[[World, Session, AuditWriter], object]
