@@ -113,7 +113,7 @@ def burn(clip: Clip, masks: Sequence[SimMask], fps: int) -> Clip:
                 for plane, mk, value in ((0, ymask, m.color[0]), (1, cmask, m.color[1]), (2, cmask, m.color[2])):
                     p = frame.planes[plane]
                     rows = np.frombuffer(p, dtype=np.uint8).reshape(-1, p.line_size)[: mk.shape[0], : mk.shape[1]]
-                    rows[mk] = int(round(value))
+                    rows[mk] = round(value)
             if enc is None:
                 enc = _encoder(codec, w, h, fps, gop)
             frame.pts = n
