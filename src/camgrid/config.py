@@ -133,6 +133,13 @@ class SimConfig(_Section):
     host: str = Field("127.0.0.1", max_length=255, description="Address the simulated cameras listen on")
     port: int = Field(8554, ge=1, le=65535, description="RTSP port of the simulated city")
     control_port: int = Field(8555, ge=0, le=65535, description="HTTP port of the fault injector (0 disables)")
+    onvif: bool = Field(True, description="Every simulated camera is also an ONVIF device (and answers WS-Discovery)")
+    onvif_port: int = Field(
+        8556, ge=0, le=65535, description="ONVIF HTTP port, on each camera's own loopback address (0 = ephemeral)"
+    )
+    discovery_port: int = Field(
+        3702, ge=0, le=65535, description="WS-Discovery UDP port of the simulator (0 = ephemeral)"
+    )
     width: int = Field(1280, ge=64, le=3840, description="Picture width")
     height: int = Field(720, ge=64, le=2160, description="Picture height")
     fps: int = Field(25, ge=1, le=60, description="Frames per second")

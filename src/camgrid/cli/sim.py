@@ -31,6 +31,14 @@ from camgrid.sim.quirks import QUIRKS, QuirkError, assign
 @click.option(
     "--control-port", type=click.IntRange(0, 65535), help="Fault-injector HTTP port (default: sim.control_port)."
 )
+@click.option(
+    "--onvif-port", type=click.IntRange(0, 65535), help="ONVIF HTTP port, 0 = ephemeral (default: sim.onvif_port)."
+)
+@click.option(
+    "--discovery-port",
+    type=click.IntRange(0, 65535),
+    help="WS-Discovery UDP port, 0 = ephemeral (default: sim.discovery_port).",
+)
 @click.option("--truth", type=click.Path(path_type=Path, dir_okay=False), help="Ground-truth JSONL of faults.")
 @click.option("--pattern-camera", multiple=True, help="Camera ids whose picture carries the privacy test pattern.")
 @click.option(
@@ -51,6 +59,8 @@ def sim(
     seed: int,
     port: int | None,
     control_port: int | None,
+    onvif_port: int | None,
+    discovery_port: int | None,
     truth: Path | None,
     pattern_camera: tuple[str, ...],
     quirk_args: tuple[str, ...],
@@ -66,6 +76,8 @@ def sim(
     cfg = settings.sim
     port = port or cfg.port
     control_port = cfg.control_port if control_port is None else control_port
+    onvif_port = cfg.onvif_port if onvif_port is None else onvif_port
+    discovery_port = cfg.discovery_port if discovery_port is None else discovery_port
     if registry:
         specs = layout.read_registry(registry)
     else:
@@ -76,7 +88,7 @@ def sim(
         raise click.BadParameter(str(exc), param_hint="--quirk") from None
     specs = [dataclasses.replace(s, quirks=per_camera[s.id]) for s in specs]
     if out:
-        layout.write_registry(specs, out, cfg.host, port)
+        layout.write_registry(specs, out, cfg.host, port, onvif_port if cfg.onvif else 0)
         click.echo(f"wrote {len(specs)} cameras to {out}", err=True)
     if layout_only:
         return
@@ -99,6 +111,11 @@ def sim(
     except QuirkError as exc:
         raise click.BadParameter(str(exc), param_hint="--quirk") from None
     truth_path = truth or settings.home / "sim-truth.jsonl"
+
+    def served_onvif(real_port: int) -> None:
+        if out and real_port != onvif_port:  # the configured port was busy: the registry names the real one
+            layout.write_registry(specs, out, cfg.host, port, real_port)
+
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(
             serve(
@@ -109,6 +126,9 @@ def sim(
                 fps=cfg.fps,
                 truth_path=truth_path,
                 tick_s=cfg.tick_ms / 1000,
+                onvif_port=onvif_port if cfg.onvif else None,
+                discovery_port=discovery_port if cfg.onvif else None,
+                on_onvif_port=served_onvif,
             )
         )
 

@@ -11,7 +11,7 @@ import csv
 import math
 import os
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from camgrid.geo.osm import City, StreetSample, load_city, sample_along_streets
@@ -19,6 +19,57 @@ from camgrid.media.nal import H264, H265
 
 FIELDS = ["id", "name", "lat", "lon", "district", "site", "feeder", "uplink", "rtsp_url", "username", "password"]
 FIELDS += ["heading_deg", "fov_deg", "range_m", "sub_rtsp_url"]
+ONVIF_FIELD = "onvif_url"  # written when the simulator serves ONVIF (write_registry's onvif_port)
+
+# ONVIF services a simulated camera may have (keys of camgrid.sim.onvif.soap.SERVICE_PATHS; pullpoints come with events)
+ALL_SERVICES = frozenset({"device", "media", "media2", "events", "search", "replay", "recording"})
+PROFILE_G = frozenset({"search", "replay", "recording"})
+SD_CAPACITY_S = 24 * 3600.0
+
+
+@dataclass(frozen=True)
+class OnvifTraits:
+    """What a simulated camera's model can do over ONVIF (the default: everything)."""
+
+    model: str = "CG-1000"
+    services: frozenset[str] = field(default=ALL_SERVICES)
+    masks: bool = True  # Media2 CreateMask and friends
+    sd_card: bool = True  # records on its card (Profile G: search and replay it)
+    battery: bool = False  # rides through its own power cut (the card keeps recording)
+    sd_capacity_s: float = SD_CAPACITY_S  # seconds the card holds before it wraps around
+
+
+def onvif_traits(index: int) -> OnvifTraits:
+    """The model of camera ``index`` (1-based, as in :class:`SimCameraSpec`): the first camera of a city can do
+    everything; then, by position, a model without Media2 masks, one without events, one without Profile G; every
+    third camera (the first included) has a battery."""
+    pos = max(0, index - 1)
+    battery = pos % 3 == 0
+    kind = pos % 4
+    if kind == 1:
+        return OnvifTraits("CG-1100", ALL_SERVICES, masks=False, battery=battery)
+    if kind == 2:
+        return OnvifTraits("CG-1200", ALL_SERVICES - {"events"}, battery=battery)
+    if kind == 3:
+        return OnvifTraits("CG-1300", ALL_SERVICES - PROFILE_G, sd_card=False, battery=battery)
+    return OnvifTraits("CG-1000", ALL_SERVICES, battery=battery)
+
+
+def onvif_address(index: int) -> str:
+    """The camera's own loopback address (all of 127/8 is local on Linux): the ONVIF server tells cameras apart by
+    the address a connection came to, as a network tells real cameras apart."""
+    return f"127.{1 + (index >> 16)}.{(index >> 8) & 255}.{index & 255}"
+
+
+def onvif_index(address: str) -> int | None:
+    """The inverse of :func:`onvif_address` (None for an address that names no camera)."""
+    parts = address.split(".")
+    if len(parts) != 4 or parts[0] != "127" or not all(p.isdigit() for p in parts):
+        return None
+    a, b, c = int(parts[1]), int(parts[2]), int(parts[3])
+    if a < 1 or b > 255 or c > 255:
+        return None
+    return ((a - 1) << 16) | (b << 8) | c
 
 
 @dataclass(frozen=True)
@@ -41,8 +92,15 @@ class SimCameraSpec:
     def url(self, host: str, port: int) -> str:
         return f"rtsp://{host}:{port}/{self.codec}/{self.id}"
 
-    def row(self, host: str, port: int) -> dict[str, object]:
-        return {
+    @property
+    def onvif_address(self) -> str:
+        return onvif_address(self.index)
+
+    def onvif_url(self, onvif_port: int) -> str:
+        return f"http://{self.onvif_address}:{onvif_port}/onvif/device_service"
+
+    def row(self, host: str, port: int, onvif_port: int = 0) -> dict[str, object]:
+        out: dict[str, object] = {
             "id": self.id,
             "name": self.name,
             "lat": f"{self.lat:.7f}",
@@ -59,6 +117,9 @@ class SimCameraSpec:
             "range_m": "60",
             "sub_rtsp_url": self.url(host, port) + "/sub",
         }
+        if onvif_port:
+            out[ONVIF_FIELD] = self.onvif_url(onvif_port)
+        return out
 
 
 def _bands(values: list[float], groups: int) -> list[int]:
@@ -133,16 +194,18 @@ def make_city(count: int, *, seed: int = 1, h265_every: int = 8, city: City | No
     return out
 
 
-def write_registry(cameras: list[SimCameraSpec], path: Path, host: str, port: int) -> None:
-    """The registry file ``camgrid cameras import`` takes (it carries the simulated cameras' passwords)."""
+def write_registry(cameras: list[SimCameraSpec], path: Path, host: str, port: int, onvif_port: int = 0) -> None:
+    """The registry file ``camgrid cameras import`` takes (it carries the simulated cameras' passwords; with
+    ``onvif_port``, each camera's ONVIF device address too)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.fchmod(fd, 0o600)  # passwords: the operator's only, whatever the umask (docs/design/secrets-at-rest.md)
     with open(fd, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=FIELDS, lineterminator="\n")
+        fields = [*FIELDS, ONVIF_FIELD] if onvif_port else FIELDS
+        writer = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
         for cam in cameras:
-            writer.writerow(cam.row(host, port))
+            writer.writerow(cam.row(host, port, onvif_port))
 
 
 def read_registry(path: Path) -> list[SimCameraSpec]:

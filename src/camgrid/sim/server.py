@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from camgrid.sim.audio import AudioTrack
 from camgrid.sim.clips import Clip
-from camgrid.sim.layout import SimCameraSpec
+from camgrid.sim.layout import OnvifTraits, SimCameraSpec
 from camgrid.sim.masked_clips import SimMask
 from camgrid.sim.quirks import SHORT_TIMEOUT_S, TS_BACKSTEP, TS_JUMP_AFTER_S, TS_JUMP_S
 from camgrid.sim.sdp import sdp_for
@@ -65,6 +65,9 @@ class CameraState:
     sessions_played: int = 0
     # ground truth: (session number, RTP timestamp, picture digest, wall time sent in ns) of each picture sent
     truth: deque[tuple[int, int, str, int]] = field(default_factory=lambda: deque(maxlen=TRUTH_PICTURES))
+    # ONVIF (camgrid.sim.onvif): what the camera's model can do, and how far its clock is from true time
+    onvif: OnvifTraits = field(default_factory=OnvifTraits)
+    clock_offset_ns: int = 0
     # Media2 privacy masks (sim/onvif/masks.py): the masks the camera lists, the loops with them burned in (None
     # while none or while they are being burned), and the fault that stops burning them in while they stay listed
     camera_masks: list[SimMask] = field(default_factory=list)

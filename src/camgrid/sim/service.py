@@ -8,8 +8,10 @@ Control API (JSON over HTTP on ``sim.control_port``): ``GET /cameras``, ``GET /s
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ from camgrid.media.nal import H264
 from camgrid.sim import clips, sendloop
 from camgrid.sim.audio import load_audio
 from camgrid.sim.faults import FaultError, FaultInjector
-from camgrid.sim.layout import SimCameraSpec
+from camgrid.sim.layout import SimCameraSpec, onvif_traits
 from camgrid.sim.quirks import AUDIO_QUIRKS, PACKET_QUIRKS, QuirkError
 from camgrid.sim.sendloop import SendLoop
 from camgrid.sim.server import CameraState, SimServer, loop_key
@@ -110,6 +112,7 @@ def prepare(
             audio_track,
             quirk_set,
             record_truth or bool(quirk_set),
+            onvif=onvif_traits(s.index),
         )
     return out
 
@@ -197,9 +200,36 @@ async def serve(
     truth_path: Path | None,
     ready: asyncio.Event | None = None,
     tick_s: float = 0.01,
+    onvif_port: int | None = None,
+    discovery_port: int | None = None,
+    on_onvif_port: Callable[[int], None] | None = None,
 ) -> None:
+    """Serve until cancelled. ``onvif_port`` (0: an ephemeral one; None: no ONVIF) and ``discovery_port`` (the same)
+    make every camera an ONVIF device too (:mod:`camgrid.sim.onvif`). A busy ONVIF port falls back to an ephemeral
+    one (several simulated cities on one host), and ``on_onvif_port`` hears the port really served."""
     server = SimServer(cameras, fps, tick_s=tick_s)
     await server.start(host, port)
+    onvif_line = ""
+    if onvif_port is not None:
+        from camgrid.sim.onvif.http import OnvifHttpServer
+
+        onvif = OnvifHttpServer(server)
+        try:
+            onvif_port = await onvif.start(onvif_port)
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE or not onvif_port:
+                raise
+            log.warning("ONVIF port %d is taken: serving ONVIF on an ephemeral port", onvif_port)
+            onvif_port = await onvif.start(0)
+        if on_onvif_port is not None:
+            on_onvif_port(onvif_port)
+        onvif_line = f" onvif http://<camera address>:{onvif_port}/onvif/device_service"
+        if discovery_port is not None:
+            from camgrid.sim.onvif.discovery import DiscoveryResponder
+
+            responder = DiscoveryResponder(onvif, loopback_only=_loopback(host))
+            discovery_port = await responder.start(discovery_port)
+            onvif_line += f" discovery udp/{discovery_port}"
     injector = FaultInjector(server, truth_path)
     loop = asyncio.get_running_loop()
     if control_port:
@@ -209,9 +239,14 @@ async def serve(
         "serving %d cameras (%d H.265) on rtsp://%s:%d, control on %d", len(cameras), h265, host, port, control_port
     )
     print(
-        f"camgrid-sim ready: {len(cameras)} cameras on rtsp://{host}:{port}/ control http://{host}:{control_port}/",
+        f"camgrid-sim ready: {len(cameras)} cameras on rtsp://{host}:{port}/ control http://{host}:{control_port}/"
+        + onvif_line,
         flush=True,
     )
     if ready is not None:
         ready.set()
     await server.tick_forever()
+
+
+def _loopback(host: str) -> bool:
+    return host.startswith("127.") or host in ("localhost", "::1")
