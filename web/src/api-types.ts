@@ -1324,6 +1324,11 @@ export interface components {
             maintenance: components["schemas"]["MaintenanceOut"] | null;
             /** Name */
             name: string;
+            /**
+             * Onvif Url
+             * @description Its ONVIF device service, if it has one (no login in it: docs/design/onvif.md)
+             */
+            onvif_url?: string | null;
             /** Range M */
             range_m: number | null;
             /** Reason */

@@ -34,6 +34,7 @@ from camgrid.api.schemas import (
 )
 from camgrid.cluster import media
 from camgrid.cluster.models import Lease
+from camgrid.db.secrets import redact_url
 from camgrid.registry import service as registry
 from camgrid.registry.models import Camera, CameraMaintenance, District
 from camgrid.storage import service as storage
@@ -235,6 +236,7 @@ def camera(
         maintenance=_window(window) if window is not None else None,
         transport=RtspTransport(cam.transport),
         audio_enabled=bool(cam.audio_enabled),
+        onvif_url=redact_url(cam.onvif_url) if cam.onvif_url else None,
     )
 
 

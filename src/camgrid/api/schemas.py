@@ -155,6 +155,9 @@ class CameraOut(BaseModel):
         RtspTransport.AUTO, description="How its media travels: auto (the recorder's default), tcp or udp"
     )
     audio_enabled: bool = Field(False, description="Its sound is recorded too (off by default: docs/design/audio.md)")
+    onvif_url: str | None = Field(
+        None, description="Its ONVIF device service, if it has one (no login in it: docs/design/onvif.md)"
+    )
 
 
 class SegmentOut(BaseModel):

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from camgrid.registry.schemas import CameraIn
 
 REQUIRED = ("id", "name", "lat", "lon", "district", "site", "feeder", "uplink", "rtsp_url")
-OPTIONAL = ("username", "password", "heading_deg", "fov_deg", "range_m", "sub_rtsp_url", "transport")
+OPTIONAL = ("username", "password", "heading_deg", "fov_deg", "range_m", "sub_rtsp_url", "transport", "onvif_url")
 COLUMNS = REQUIRED + OPTIONAL
 MAX_ROWS = 1_000_000
 MAX_FIELD = 4096
@@ -40,7 +40,11 @@ def _describe(exc: ValidationError) -> str:
         # Never echo a password back; other inputs are short and help the operator.
         if loc == "password" or err["type"] in ("extra_forbidden",):
             parts.append(f"{loc}: {msg}")
-        elif "input" in err and loc not in ("rtsp_url", "sub_rtsp_url") and isinstance(err["input"], str | int | float):
+        elif (
+            "input" in err
+            and loc not in ("rtsp_url", "sub_rtsp_url", "onvif_url")
+            and isinstance(err["input"], str | int | float)
+        ):
             parts.append(f"{loc}: {msg} (got {str(err['input'])[:60]!r})")
         else:
             parts.append(f"{loc}: {msg}")

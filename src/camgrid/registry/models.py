@@ -70,6 +70,9 @@ class Camera(Base):
     revision: Mapped[int] = mapped_column(Integer, default=1)
     # Record the camera's audio track too (off by default: many cities forbid it; docs/design/audio.md).
     audio_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Where its ONVIF device service answers (http(s)://host[:port]/onvif/device_service), no userinfo: the login
+    # is ``username`` and the sealed password (camgrid.onvif.targets). NULL: not an ONVIF camera, or not known.
+    onvif_url: Mapped[str | None] = mapped_column(String(2000), nullable=True, default=None)
 
 
 class CameraMaintenance(Base):

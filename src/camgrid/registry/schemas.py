@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from camgrid.db.secrets import redact_url, split_userinfo, strip_userinfo
+from camgrid.db.secrets import redact_query, redact_url, split_userinfo, strip_userinfo
 from camgrid.vocabulary import RtspTransport
 
 __all__ = ["CameraIn", "CameraOut", "ImportSummary", "redact_url"]
@@ -46,6 +46,11 @@ class CameraIn(BaseModel):
         RtspTransport.AUTO,
         description="How media travels: auto (the recorder's default), tcp (interleaved) or udp (RTP over UDP)",
     )
+    onvif_url: str | None = Field(
+        None,
+        max_length=2000,
+        description="Its ONVIF device service (http(s)://host[:port]/onvif/device_service); login as for RTSP",
+    )
 
     @field_validator("lat", "lon", "heading_deg", "fov_deg", "range_m")
     @classmethod
@@ -75,16 +80,44 @@ class CameraIn(BaseModel):
             raise ValueError("port out of range")
         return v
 
+    @field_validator("onvif_url")
+    @classmethod
+    def _onvif_url(cls, v: str | None) -> str | None:
+        """An http(s) address with a host; the userinfo comes off in ``_credentials_out_of_url`` (stored in the
+        clear, so a credential in its query is refused rather than kept)."""
+        if v is None or v == "":
+            return None
+        if CONTROL.search(v):
+            raise ValueError("URL contains spaces or control characters")
+        bare = strip_userinfo(v)
+        try:
+            parts = urlsplit(bare)
+            port = parts.port
+        except ValueError as exc:
+            raise ValueError(f"not a valid URL ({redact_url(v)}): {exc}") from None
+        if parts.scheme not in ("http", "https"):
+            raise ValueError(f"scheme must be http or https, not {parts.scheme or 'none'!r}")
+        if not parts.hostname:
+            raise ValueError(f"URL has no host: {redact_url(v)}")
+        if port is not None and not 1 <= port <= 65535:
+            raise ValueError("port out of range")
+        if redact_query(bare) != bare:
+            raise ValueError("credentials in the query are not kept here: give them as username and password")
+        return v
+
     @model_validator(mode="after")
     def _credentials_out_of_url(self) -> CameraIn:
-        _, userinfo, _ = split_userinfo(self.rtsp_url)
-        if userinfo is not None:
+        for name in ("rtsp_url", "onvif_url"):
+            url = getattr(self, name)
+            _, userinfo, _ = split_userinfo(url or "")
+            if userinfo is None:
+                continue
             user, colon, password = userinfo.partition(":")  # a user name has no ":" (RFC 3986); a password may
             if not self.username and user:
                 self.username = user
             if not self.password and colon and password:
                 self.password = password
-            self.rtsp_url = strip_userinfo(self.rtsp_url)
+            setattr(self, name, strip_userinfo(url))
         # Query credentials (``?user=..&password=..``) stay in the URL: the camera needs them. The service seals
         # the whole URL and keeps only its redacted form in the clear.
         self.sub_rtsp_url = strip_userinfo(self.sub_rtsp_url) if self.sub_rtsp_url else ""
@@ -115,6 +148,7 @@ class CameraOut(BaseModel):
     status: str
     recorder_node: str | None = None
     audio_enabled: bool = False  # its sound is recorded too (off unless switched on: docs/design/audio.md)
+    onvif_url: str | None = None  # its ONVIF device service (no userinfo; docs/design/onvif.md)
 
 
 class ImportSummary(BaseModel):

@@ -53,6 +53,7 @@ _CAMERA_FIELDS = (
     "fov_deg",
     "range_m",
     "transport",
+    "onvif_url",
 )
 
 
@@ -138,6 +139,7 @@ def _camera_values(row: CameraIn, wanted: CameraSecrets, box: SecretBox) -> dict
         "fov_deg": row.fov_deg,
         "range_m": row.range_m,
         "transport": row.transport,
+        "onvif_url": row.onvif_url,
     }
 
 
@@ -373,6 +375,7 @@ def camera_out(cam: Camera) -> CameraOut:
     out.rtsp_url = redact_url(cam.rtsp_url)
     out.sub_rtsp_url = redact_url(cam.sub_rtsp_url) if cam.sub_rtsp_url else ""
     out.has_password = bool(cam.credentials)
+    out.onvif_url = redact_url(cam.onvif_url) if cam.onvif_url else None
     return out
 
 
@@ -395,6 +398,7 @@ def export_rows(cameras: Sequence[Camera]) -> list[dict[str, Any]]:
             "fov_deg": c.fov_deg,
             "range_m": c.range_m,
             "transport": c.transport,
+            "onvif_url": redact_url(c.onvif_url) if c.onvif_url else "",
         }
         for c in cameras
     ]
