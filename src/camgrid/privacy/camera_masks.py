@@ -31,6 +31,7 @@ from camgrid.privacy.masker import Masker, avcc_to_annexb
 from camgrid.privacy.verify import check_area, inset
 
 log = logging.getLogger("camgrid.privacy")
+BLACK = (16.0, 128.0, 128.0)  # the colour camgrid asks cameras to mask with (YCbCr, video range)
 MAX_HELD = 250  # pictures held while a keyframe is judged (10 s at 25 fps): past this the check counts as failed
 
 Picture = tuple[AccessUnit, int, bool]
