@@ -136,7 +136,11 @@ def sim(
 @sim.command("fault")
 @click.argument("kind", type=click.Choice(sorted(FAULTS)))
 @click.argument("subject")
-@click.option("--seconds", type=float, help="For clock_jump: how far the clock jumps.")
+@click.option(
+    "--seconds",
+    type=float,
+    help="For clock_jump: how far the RTP clock jumps; for camera_clock_offset: how far the camera's clock is off.",
+)
 @click.option("--control", default=None, help="Control URL (default http://<sim.host>:<sim.control_port>).")
 @click.pass_context
 def fault(ctx: click.Context, kind: str, subject: str, seconds: float | None, control: str | None) -> None:

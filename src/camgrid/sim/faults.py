@@ -32,6 +32,7 @@ FAULTS: dict[str, tuple[str, str]] = {
     "auth_accept": ("camera", "the camera accepts the password again"),
     "mask_tamper": ("camera", "the camera stops burning its privacy masks in (GetMasks still lists them)"),
     "mask_restore": ("camera", "the camera burns its privacy masks in again"),
+    "camera_clock_offset": ("camera", "the camera's own clock is `seconds` off true time (default 300; 0: right)"),
 }
 
 
@@ -57,6 +58,8 @@ class FaultInjector:
         if kind not in FAULTS:
             raise FaultError(f"unknown fault {kind!r}; known: {', '.join(sorted(FAULTS))}")
         cams = self._targets(kind, subject)
+        if kind == "camera_clock_offset" and seconds is None:
+            seconds = 300.0  # the truth file says how far off the clock was set
         if kind in ("power_cut", "site_cut"):
             for c in cams:
                 c.powered = False
@@ -79,6 +82,9 @@ class FaultInjector:
         elif kind == "clock_jump":
             for c in cams:
                 c.ts_jump += int((3600.0 if seconds is None else seconds) * 90_000)
+        elif kind == "camera_clock_offset":
+            for c in cams:
+                c.clock_offset_ns = int((seconds or 0.0) * 1e9)
         elif kind == "disconnect":
             self.server.drop(cams)
         elif kind in ("auth_refuse", "auth_accept"):

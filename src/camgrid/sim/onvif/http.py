@@ -228,7 +228,11 @@ class OnvifHttpServer:
         if cam is None:
             return 404, "text/plain", b"no camera at this address"
         if method == "GET" and path in GET_ROUTES:
-            ctype, data = await asyncio.to_thread(GET_ROUTES[path], cam, self.sim)
+            try:
+                ctype, data = await asyncio.to_thread(GET_ROUTES[path], cam, self.sim)
+            except Exception:
+                log.exception("onvif: GET %s on %s failed", path, cam.spec.id)
+                return 500, "text/plain", b"internal error"
             return 200, ctype, data
         service = service_of(path)
         have = "events" if service == "pullpoint" else service
