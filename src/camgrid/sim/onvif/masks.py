@@ -16,10 +16,10 @@ from xml.sax.saxutils import quoteattr
 from lxml import etree
 
 from camgrid.sim.masked_clips import DEFAULT_COLOR, MAX_MASKS, MAX_POINTS, MaskBurner, SimMask
-from camgrid.sim.onvif.soap import NS, OPERATIONS, Call, SoapFault, operation
+from camgrid.sim.onvif.media import VIDEO_SOURCE_CONFIG
+from camgrid.sim.onvif.soap import NS, Call, SoapFault, operation
 from camgrid.sim.server import CameraState, SimServer
 
-VSC_TOKEN = "VideoSourceConfig0"  # the token masks belong to when the media module does not say otherwise
 YCBCR = "http://www.onvif.org/ver10/colorspace/YCbCr"
 _BURNERS: dict[int, MaskBurner] = {}
 _TOKENS = itertools.count(1)
@@ -70,8 +70,8 @@ def _parse_mask(el: etree._Element | None, token: str) -> SimMask:
         raise SoapFault("ter:InvalidArgVal", "no Mask")
     conf = el.find("tr2:ConfigurationToken", NS)
     conf_token = (conf.text or "").strip() if conf is not None else ""
-    if not conf_token or len(conf_token) > 64:
-        raise SoapFault("ter:InvalidArgVal", "ConfigurationToken missing or too long")
+    if conf_token != VIDEO_SOURCE_CONFIG:
+        raise SoapFault("ter:NoConfig", f"no video source configuration {conf_token[:64]!r}")
     points = el.findall("tr2:Polygon/tt:Point", NS)
     if not 3 <= len(points) <= MAX_POINTS:
         raise SoapFault("ter:InvalidArgVal", f"a mask polygon has 3 to {MAX_POINTS} points")
@@ -149,16 +149,3 @@ def delete_mask(call: Call) -> str:
         raise SoapFault("ter:InvalidArgVal", f"no mask {token!r}")
     set_masks(call.server, cam, [m for m in cam.camera_masks if m.token != token])
     return f"<tr2:DeleteMaskResponse {_HEAD}/>"
-
-
-if ("media2", "GetVideoSourceConfigurations") not in OPERATIONS:  # the media module normally answers this
-
-    @operation("media2", "GetVideoSourceConfigurations")
-    def get_video_source_configurations(call: Call) -> str:
-        cam = call.camera
-        return (
-            f'<tr2:GetVideoSourceConfigurationsResponse {_HEAD}><tr2:Configurations token="{VSC_TOKEN}">'
-            f"<tt:Name>{VSC_TOKEN}</tt:Name><tt:UseCount>1</tt:UseCount><tt:SourceToken>VideoSource0</tt:SourceToken>"
-            f'<tt:Bounds x="0" y="0" width="{cam.clip.info.width}" height="{cam.clip.info.height}"/>'
-            "</tr2:Configurations></tr2:GetVideoSourceConfigurationsResponse>"
-        )
