@@ -593,6 +593,13 @@ class PrivacyConfig(_Section):
     verify_interval_s: float = Field(
         3.0, ge=0.5, le=60.0, description="Camera-side masks: a keyframe is decoded and checked at most this often"
     )
+    arm_grace_s: float = Field(
+        15.0,
+        ge=0.0,
+        le=300.0,
+        description="Camera-side masks: time a camera has to apply new masks before a failed "
+        "check counts (its pictures are masked by the recorder meanwhile)",
+    )
     camera_mask_poll_s: float = Field(
         30.0, ge=1.0, le=3600.0, description="Camera-side masks: how often the camera's GetMasks is compared"
     )

@@ -108,8 +108,8 @@ def test_camera_side_masks_verified_tampered_rearmed_and_changed_behind_our_back
     upgrade(engine)
     factory = session_factory(engine)
     audit = seed_log(engine, settings.home)
-    with unit_of_work(factory) as session:
-        for cam in ("cam-0001", "cam-0002"):
+    for cam in ("cam-0001", "cam-0002"):
+        with unit_of_work(factory) as session:  # one transaction each: the audit log writes on its own connection
             privacy.set_mask(
                 session=session, audit=audit, actor=SEED, camera_id=cam, polygons=[RING], now_ns=time.time_ns()
             )

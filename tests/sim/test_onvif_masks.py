@@ -22,7 +22,6 @@ from camgrid.privacy.geometry import raster, validate
 from camgrid.privacy.verify import check_area, inset
 from camgrid.sim.faults import FaultInjector
 from camgrid.sim.layout import OnvifTraits, SimCameraSpec, onvif_address
-from camgrid.sim.onvif import soap
 from camgrid.sim.onvif.http import OnvifHttpServer
 from tests.sim.wire import Harness
 
@@ -35,28 +34,8 @@ def _spec(camera_id: str, index: int) -> SimCameraSpec:
     return SimCameraSpec(camera_id, index, camera_id, 27.7, 85.3, "d", "s", "f", "u", "h264", "admin", "s3cret", 0.0)
 
 
-def _services_shim() -> None:
-    """GetServices until the device module (another helper's) is merged: onvif-python needs Media2's XAddr."""
-    if ("device", "GetServices") in soap.OPERATIONS:
-        return
-
-    @soap.operation("device", "GetServices")
-    def get_services(call: soap.Call) -> str:
-        items = "".join(
-            f"<tds:Service><tds:Namespace>{soap.SERVICE_NS[name]}</tds:Namespace>"
-            f"<tds:XAddr>{call.base_url}{soap.SERVICE_PATHS[name]}</tds:XAddr>"
-            "<tds:Version><tt:Major>2</tt:Major><tt:Minor>0</tt:Minor></tds:Version></tds:Service>"
-            for name in ("device", "media2")
-        )
-        return (
-            f'<tds:GetServicesResponse xmlns:tds="{soap.NS["tds"]}" xmlns:tt="{soap.NS["tt"]}">{items}'
-            "</tds:GetServicesResponse>"
-        )
-
-
 class Sim:
     def __init__(self) -> None:
-        _services_shim()
         self.h = Harness([_spec("cam-0001", 1), _spec("cam-0002", 2)], clip_seconds=2.0)
         self.h.cameras["cam-0002"].onvif = OnvifTraits(masks=False)
         self.onvif = OnvifHttpServer(self.h.sim)

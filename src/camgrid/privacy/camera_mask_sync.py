@@ -131,9 +131,11 @@ class CameraMaskSync:
                 with unit_of_work(self.factory) as session:
                     cms.recorder_side(session=session, camera_id=cid, revision=rev, reason=why, now_ns=now)
             return
-        if state is None or state["revision"] != rev or state["mode"] != MaskMode.CAMERA:
+        if state is None or state["revision"] != rev:
             self._arm(cid, rev, polys, state, target)
             return
+        if state["mode"] != MaskMode.CAMERA:
+            return  # decided for this revision: the camera cannot hold it, the recorder masks
         from camgrid.privacy.camera_masks import VerifyingTransform
 
         current = self.recorder.transform_of(cid)
@@ -197,6 +199,7 @@ class CameraMaskSync:
             validate(polys),
             color=BLACK,
             interval_s=self.cfg.verify_interval_s,
+            grace_s=self.cfg.arm_grace_s,
             on_fail=self._failed,
             on_pass=self._passed,
         )

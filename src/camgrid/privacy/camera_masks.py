@@ -54,6 +54,7 @@ class VerifyingTransform:
         on_pass: Callable[[str], None] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         masker_factory: Callable[[], Any] | None = None,
+        grace_s: float = 0.0,
     ) -> None:
         self.camera_id = camera_id
         self._codec_of = codec
@@ -65,6 +66,9 @@ class VerifyingTransform:
         self._monotonic = monotonic
         self._masker_factory = masker_factory or (lambda: Masker(camera_id, codec, self._polygons))
         self.state = self.PENDING
+        # A camera just told its masks may take a moment to apply them: until the first pass, failed checks within
+        # this grace keep the recorder masking without declaring the camera failed.
+        self._grace_until = monotonic() + grace_s
         self._lock = threading.Lock()
         self._out: list[Picture] = []
         self._held: list[Picture] | None = None  # pictures from a keyframe under judgement
@@ -187,6 +191,12 @@ class VerifyingTransform:
             if job != self._job_no or self._held is None:
                 return  # given up (reset, timeout, mismatch) meanwhile
             self.checks += 1
+            if not ok and self.state == self.PENDING and self._monotonic() < self._grace_until:
+                self.last_verdict = reason
+                held, self._held = self._held, None
+                for pic in held:
+                    self._to_masker_locked(pic)
+                return
             if not ok:
                 self._fail_locked(reason)
                 return
