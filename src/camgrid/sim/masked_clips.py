@@ -137,16 +137,18 @@ def _encoder(codec: str, width: int, height: int, fps: int, gop: int) -> Any:
     enc.time_base = Fraction(1, fps)
     enc.framerate = Fraction(fps, 1)
     enc.thread_count = 1
+    # A camera's encoder is not camgrid's: "superfast" (CABAC, other decisions) where the recorder's Masker uses
+    # "ultrafast", so that a stored picture tells whether the camera or the recorder encoded it (tests rely on it).
     if codec == H264:
         enc.options = {
-            "preset": "ultrafast",
+            "preset": "superfast",
             "tune": "zerolatency",
             "bf": "0",
             "x264-params": f"keyint={gop}:min-keyint={gop}:scenecut=0:repeat-headers=1",
         }
     else:
         enc.options = {
-            "preset": "ultrafast",
+            "preset": "superfast",
             "tune": "zerolatency",
             "x265-params": f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes=0:repeat-headers=1:log-level=error",
         }
