@@ -14,7 +14,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from camgrid.auditing import SYSTEM, Actor, AuditWriter, audited, write_first
+from camgrid.auditing import Actor, AuditWriter, audited, write_first
 from camgrid.health.models import IncidentRow
 from camgrid.privacy.errors import MaskError
 from camgrid.privacy.models import CameraSideMask, PrivacyMask
@@ -58,8 +58,8 @@ def set_camera_masks(
         raise MaskError(f"camera {camera_id} has no mask")
     if mask.revision != revision:
         raise MaskError(f"camera {camera_id}'s mask changed meanwhile (revision {mask.revision}, not {revision})")
-    row = _row(session, camera_id, now_ns)
-    if row.mode == MaskMode.CAMERA_FAILED:
+    found = session.get(CameraSideMask, camera_id)
+    if found is not None and found.mode == MaskMode.CAMERA_FAILED:
         raise MaskError(f"camera {camera_id}'s own masks failed a check: an admin must re-arm them first")
     write_first(
         audit,
@@ -69,6 +69,7 @@ def set_camera_masks(
         details={"revision": revision, "polygons": json.loads(mask.polygons)},
     )
     tokens = apply()
+    row = _row(session, camera_id, now_ns)
     row.mode = MaskMode.CAMERA
     row.tokens = json.dumps(tokens)
     row.revision = revision
@@ -104,18 +105,23 @@ def camera_masks_verified(*, session: Session, camera_id: str, now_ns: int) -> N
 
 @audited(AuditAction.MASK_CAMERA_FAILED)
 def camera_masks_failed(
-    *, session: Session, audit: AuditWriter, actor: Actor = SYSTEM, camera_id: str, reason: str, now_ns: int
+    *, session: Session, audit: AuditWriter, actor: Actor, camera_id: str, reason: str, now_ns: int
 ) -> CameraSideMask:
     """A check failed (the pictures, or GetMasks): audited as camgrid's action, the camera is masked by the recorder
     from now on (``camera_failed``) and a ``camera`` incident opens (``mask_unverified``)."""
-    row = _row(session, camera_id, now_ns)
+    found = session.get(CameraSideMask, camera_id)
     write_first(
         audit,
         actor,
         AuditAction.MASK_CAMERA_FAILED,
         camera=camera_id,
-        details={"reason": reason[:200], "revision": row.revision, "verified_ns": row.verified_ns},
+        details={
+            "reason": reason[:200],
+            "revision": found.revision if found is not None else None,
+            "verified_ns": found.verified_ns if found is not None else None,
+        },
     )
+    row = _row(session, camera_id, now_ns)
     row.mode = MaskMode.CAMERA_FAILED
     row.failed_ns = now_ns
     row.reason = reason[:200]

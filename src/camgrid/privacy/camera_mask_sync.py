@@ -219,7 +219,12 @@ class CameraMaskSync:
         log.error("camera %s: its own privacy mask failed a check (%s); the recorder masks it", cid, reason)
         with unit_of_work(self.factory) as session:
             cms.camera_masks_failed(
-                session=session, audit=self.audit, camera_id=cid, reason=reason, now_ns=self.clock.wall_ns()
+                session=session,
+                audit=self.audit,
+                actor=SYSTEM,
+                camera_id=cid,
+                reason=reason,
+                now_ns=self.clock.wall_ns(),
             )
 
     def _passed(self, cid: str) -> None:
