@@ -161,7 +161,8 @@ def verified_mask_cpu(cameras: int, seconds: float, interval_s: float, cache: Pa
     for cam in cams.values():
         set_masks(sim, cam, [SimMask("m1", "vsc0", to_onvif(ring), BLACK)])
     ticker = aio.create_task(sim.tick_forever())
-    threading.Thread(target=aio.run_forever, daemon=True).start()
+    runner = threading.Thread(target=aio.run_forever, daemon=True)
+    runner.start()
     deadline = time.time() + 300
     while any(c.mask_loops is None for c in cams.values()):
         if time.time() > deadline:
@@ -213,6 +214,9 @@ def verified_mask_cpu(cameras: int, seconds: float, interval_s: float, cache: Pa
             v.close()
         aio.call_soon_threadsafe(ticker.cancel)
         aio.call_soon_threadsafe(aio.stop)
+        runner.join(timeout=10)
+        aio.run_until_complete(asyncio.gather(ticker, return_exceptions=True))
+        aio.close()
     states = {v.state for v in verifiers.values()}
     if states != {VerifyingTransform.VERIFIED}:
         raise RuntimeError(f"verifiers ended {states}: the measurement is not of verified cameras")

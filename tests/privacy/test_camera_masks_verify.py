@@ -240,3 +240,45 @@ def test_getmasks_mismatch_fails_at_once(pair: tuple[clips.Clip, clips.Clip], tm
         assert "0 enabled masks" in fails[0]
     finally:
         vt.close()
+
+
+def test_a_camera_applying_new_masks_gets_a_grace_then_a_pass(pair: tuple[clips.Clip, clips.Clip]) -> None:
+    """Just told its masks, a camera may send unmasked pictures for a moment: within ``grace_s`` a failed check keeps
+    the recorder masking without declaring the camera failed, and the first pass switches to the camera's pictures."""
+    clip, masked = pair
+    fails: list[str] = []
+    clock = Clock()
+    vt = VerifyingTransform(
+        "cam-0001",
+        lambda: "h264",
+        validate([RING]),
+        color=BLACK,
+        interval_s=1.0,
+        on_fail=lambda cam, why: fails.append(why),
+        monotonic=clock,
+        grace_s=3.0,
+    )
+    try:
+        out = _run(vt, _aus(clip)[:50], clock)  # two seconds unmasked: both checks fail, inside the grace
+        assert vt.state == vt.PENDING and not fails and vt.checks == 2
+        good = _aus(masked)[50:]
+        out += _run(vt, good, clock, start=50)
+        assert vt.state == vt.VERIFIED and not fails
+        wait_for(lambda: vt._masker is None, timeout=10)  # the recorder's masker is closed at the pass
+        raw = {bytes(a.data) for a in _aus(clip)}
+        assert not any(bytes(a.data) in raw for a, _, _ in out)
+        assert [bytes(a.data) for a, _, _ in out][-len(good) :] == [bytes(a.data) for a in good]
+    finally:
+        vt.close()
+    # past the grace, a failed check counts
+    clock2 = Clock()
+    vt = VerifyingTransform(
+        "cam-0001", lambda: "h264", validate([RING]), color=BLACK, interval_s=1.0,
+        on_fail=lambda cam, why: fails.append(why), monotonic=clock2, grace_s=3.0,
+    )  # fmt: skip
+    try:
+        _run(vt, _aus(clip), clock2)  # four seconds unmasked
+        wait_for(lambda: bool(fails), timeout=10)
+        assert vt.state == vt.FAILED
+    finally:
+        vt.close()
