@@ -158,13 +158,13 @@ class Runtime:
     def _start(self) -> None:
         if self.masks is not None:
             self.masks.sync()
-        if self.camera_masks is not None:
-            self.camera_masks.start()
         if self.node is not None:
             self.node.start()  # registers, replays the outbox, then starts the recorder on the leases it holds
         elif self.recorder is not None:
             self.recorder.start()
         self._started = True
+        if self.camera_masks is not None:
+            self.camera_masks.start()  # after the recorder: it acts on the cameras recorded here
         if self.serves_metrics and self.recorder is not None:
             self._metrics = self._serve_metrics(self.recorder)
         if self.role is ProcessRole.NODE:

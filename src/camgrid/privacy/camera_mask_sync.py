@@ -110,8 +110,8 @@ class CameraMaskSync:
                     log.warning("camera %s: no ONVIF target (%s)", cid, type(exc).__name__)
                     targets[cid] = None
         for cid, (rev, polys) in masks.items():
-            if self.recorder.transform_of(cid) is None or self.installed(cid) != rev:
-                continue  # not masked on this recorder (yet), or MaskSync is installing another revision
+            if not self.recorder.records(cid) or self.recorder.transform_of(cid) is None or self.installed(cid) != rev:
+                continue  # not recorded here (another node's), not masked yet, or another revision being installed
             try:
                 self._one(cid, rev, polys, states.get(cid), targets.get(cid))
             except Exception as exc:  # one camera never disturbs the others
