@@ -142,6 +142,19 @@ def test_masks_over_media2_are_burned_in_and_tamper_stops_them(sim: Sim) -> None
     sim.faults.apply("mask_restore", "cam-0001")
     assert all(_masked(k) for k in _keyframes(sim, 2.0))
 
+    # another client moves it (SetMask): GetMasks no longer matches what camgrid set
+    moved = [(x + 0.2, y) for x, y in pts]
+    mask = {
+        "token": token,
+        "ConfigurationToken": vsc,
+        "Polygon": {"Point": [{"x": x, "y": y} for x, y in moved]},
+        "Type": "Color",
+        "Color": {"X": 16, "Y": 128, "Z": 128, "Colorspace": onvif_masks.YCBCR},
+        "Enabled": True,
+    }
+    sim.call(lambda: c.media2().SetMask(Mask=mask))
+    assert "not the one camgrid set" in (onvif_masks.mismatch(sim.call(lambda: onvif_masks.read_masks(c)), [pts]) or "")
+
     # another client deletes it behind camgrid's back
     sim.call(lambda: onvif_masks.delete_mask(c, token))
     assert sim.call(lambda: onvif_masks.read_masks(c)) == []
