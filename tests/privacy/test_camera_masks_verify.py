@@ -282,3 +282,16 @@ def test_a_camera_applying_new_masks_gets_a_grace_then_a_pass(pair: tuple[clips.
         assert vt.state == vt.FAILED
     finally:
         vt.close()
+
+
+def test_h265_keyframes_are_judged_too() -> None:
+    spec = clips.ClipSpec("h265", W, H, 25, 400, 25, 50, "CAM-0009", 9, False)
+    clip = clips.load(clips.encode(spec, CLIP_CACHE), "h265")
+    masked = burn(clip, [SimMask("m1", "vsc0", to_onvif(RING))], 25)
+    for c, expect in ((masked, True), (clip, False)):
+        verdicts = []
+        for au in (a for a in _aus(c) if a.key):
+            planes = decode_keyframe("h265", au)
+            assert planes is not None
+            verdicts.append(check_area(planes[0], planes[1], planes[2], AREA, BLACK).ok)
+        assert verdicts == [expect, expect]
