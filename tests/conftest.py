@@ -208,6 +208,9 @@ def make_city(tmp_path: Path, count: int, *, h265_every: int = 4, extra_env: dic
             "CAMGRID_HOME": str(home),
             "CAMGRID_SIM__PORT": str(rtsp),
             "CAMGRID_SIM__CONTROL_PORT": str(control),
+            # each city its own ONVIF and WS-Discovery ports (several cities share the machine)
+            "CAMGRID_SIM__ONVIF_PORT": str(free_port()),
+            "CAMGRID_SIM__DISCOVERY_PORT": str(free_port()),
             "CAMGRID_SIM__H265_EVERY": str(h265_every),
             "CAMGRID_SIM__CACHE_DIR": str(CLIP_CACHE),
             "CAMGRID_SIM__CLIP_SECONDS": "4",

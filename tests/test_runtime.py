@@ -106,10 +106,31 @@ def test_central_role_without_a_bus_is_the_control_room_alone(tmp_path: Path) ->
             clock=SystemClock(),
             retention=retention_hook,
         )
-        assert (rt.recorder, rt.masks, rt.incidents, rt.feed, rt.node) == (None, None, None, None, None)
+        assert (rt.recorder, rt.masks, rt.incidents, rt.feed, rt.node, rt.onvif) == (None,) * 6
         rt.start()
         ctx = rt.app_context()
         assert ctx.recorder is None and ctx.states.states == {}
         rt.stop()
+    finally:
+        engine.dispose()
+
+
+def test_the_onvif_watcher_is_wired_for_the_single_role_and_switched_off_by_config(tmp_path: Path) -> None:
+    """docs/design/onvif.md, "Clock and events": the single (and node) role watches its cameras' clocks and events
+    on its own thread; ``onvif.watch = false`` switches it off."""
+    engine = make_engine(home_db_url(tmp_path))
+    upgrade(engine)
+    try:
+        for watch, wired in (("true", True), ("false", False)):
+            env = {"CAMGRID_DATABASE__URL": home_db_url(tmp_path), "CAMGRID_ONVIF__WATCH": watch}
+            settings = load_settings(tmp_path, env)
+            rt = build(settings, engine=engine, factory=session_factory(engine), clock=SystemClock(), api=False)
+            assert (rt.onvif is not None) is wired
+            watcher = rt.onvif
+            if watcher is not None:
+                watcher.start()
+                wait_for(lambda w=watcher: w.rounds > 0, 10, what="a round")  # type: ignore[misc]
+                assert watcher.cameras == {}  # no camera has an onvif_url
+                watcher.stop()
     finally:
         engine.dispose()

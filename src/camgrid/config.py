@@ -140,6 +140,9 @@ class SimConfig(_Section):
     discovery_port: int = Field(
         3702, ge=0, le=65535, description="WS-Discovery UDP port of the simulator (0 = ephemeral)"
     )
+    replay_max_rate: float = Field(
+        32.0, ge=1.0, le=1000.0, description="ONVIF replay with Rate-Control: no sends at most this many x real time"
+    )
     width: int = Field(1280, ge=64, le=3840, description="Picture width")
     height: int = Field(720, ge=64, le=2160, description="Picture height")
     fps: int = Field(25, ge=1, le=60, description="Frames per second")
@@ -577,6 +580,42 @@ class WitnessConfig(_Section):
     )
 
 
+class OnvifSettings(_Section):
+    """Each camera's clock and events over ONVIF (docs/design/onvif.md, "Clock and events")."""
+
+    watch: bool = Field(
+        True, description="Read the clocks and pull the events of the cameras with an onvif_url this process records"
+    )
+    events: bool = Field(True, description="Pull each camera's ONVIF events (PullPoint); false: clocks only")
+    clock_interval_s: float = Field(
+        600.0, ge=5.0, le=86_400.0, description="How often each camera's clock offset is measured"
+    )
+    clock_tolerance_s: float = Field(
+        2.0, ge=0.1, le=3600.0, description="A camera whose clock is further off than this is shown as 'clock off'"
+    )
+    workers: int = Field(4, ge=1, le=64, description="Threads talking to cameras (one slow camera holds one)")
+    timeout_s: int = Field(5, ge=1, le=60, description="HTTP timeout of one ONVIF request")
+    pull_timeout_s: int = Field(
+        2, ge=1, le=10, description="How long a camera may hold a PullMessages request open (below timeout_s)"
+    )
+    subscription_s: int = Field(
+        120, ge=30, le=3600, description="Lifetime asked for each PullPoint subscription (renewed before it ends)"
+    )
+    backoff_max_s: float = Field(
+        120.0, ge=1.0, le=3600.0, description="Longest wait before a failing camera is tried again"
+    )
+    refresh_s: float = Field(30.0, ge=1.0, le=3600.0, description="How often the list of cameras is read again")
+    event_days: float = Field(
+        30.0, gt=0, le=3650, description="Camera events are kept this long (like the other health history)"
+    )
+
+    @model_validator(mode="after")
+    def _pull_below_timeout(self) -> OnvifSettings:
+        if self.pull_timeout_s >= self.timeout_s:
+            raise ValueError("onvif.pull_timeout_s must be below onvif.timeout_s (the request would time out)")
+        return self
+
+
 class SecretsConfig(_Section):
     key_file: Path | None = Field(
         None,
@@ -623,6 +662,7 @@ class Settings(_Section):
     access: AccessConfig = Field(default_factory=AccessConfig, description="Sign-in, sessions, tokens and revocation")
     secrets: SecretsConfig = Field(default_factory=SecretsConfig, description="Secrets at rest")
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig, description="Privacy masks on the cameras")
+    onvif: OnvifSettings = Field(default_factory=OnvifSettings, description="Cameras' clocks and events over ONVIF")
 
     @property
     def recordings_dir(self) -> Path:

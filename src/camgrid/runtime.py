@@ -31,6 +31,8 @@ from camgrid.cluster.node import RecorderNode
 from camgrid.cluster.outbox import OutboxIndexWriter
 from camgrid.config import Settings
 from camgrid.db.engine import unit_of_work
+from camgrid.db.secrets import SecretBox
+from camgrid.health.onvif_watch import OnvifWatch
 from camgrid.health.wiring import LiveIncidents
 from camgrid.privacy.wiring import MaskSync
 from camgrid.storage.metrics import serve_metrics
@@ -140,6 +142,7 @@ class Runtime:
     incidents: LiveIncidents | None = None
     feed: StateFeed | None = None
     node: RecorderNode | None = None
+    onvif: OnvifWatch | None = None
     serves_metrics: bool = False
     _metrics: ThreadingHTTPServer | None = field(default=None, repr=False)
     _recordings: RecordingsServer | None = field(default=None, repr=False)
@@ -181,11 +184,15 @@ class Runtime:
             )
         if self.incidents is not None:
             self.incidents.start()
+        if self.onvif is not None:
+            self.onvif.start()
 
     def stop(self) -> None:
         """The reverse: inputs first (bus feed, incidents), then recording (segments closed, gaps opened)."""
         if self.feed is not None:
             self.feed.close()
+        if self.onvif is not None:
+            self.onvif.stop()
         if self.incidents is not None:
             self.incidents.stop()
         if self.camera_masks is not None:
@@ -286,6 +293,15 @@ def build(
         if retention is not None and role is not ProcessRole.CENTRAL:
             hook = retention(settings, engine, factory, clock, node_id=node_id if role is ProcessRole.NODE else None)
             rt.recorder.add_hook(hook)
+    if rt.recorder is not None and role is not ProcessRole.CENTRAL and settings.onvif.watch:
+        # the cameras this process records: a node's leases change, so it is asked each time the list is read
+        rt.onvif = OnvifWatch(
+            factory=factory,
+            clock=clock,
+            cfg=settings.onvif,
+            box=SecretBox(settings.secrets_key_path),
+            wanted=rt.recorder.records if role is ProcessRole.NODE else None,
+        )
     if api:
         _wire_control_room(rt, bus)
     return rt

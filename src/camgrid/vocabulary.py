@@ -118,7 +118,7 @@ class MaskMode(StrEnum):
     CAMERA_FAILED = "camera_failed"  # a check failed: the recorder masks until an admin re-arms the camera's masks
 
 
-class CameraCondition(StrEnum):
+class IncidentReason(StrEnum):
     """Why a ``camera`` incident was opened other than the camera going dark (``incidents.reason`` prefix)."""
 
     MASK_UNVERIFIED = "mask_unverified"  # the camera's own privacy mask was not in its pictures (or not listed)
@@ -173,6 +173,7 @@ class AuditAction(StrEnum):
     CAMERA_AUDIO_SET = "camera.audio"  # recording of a camera's sound switched on or off (docs/design/audio.md)
     CAMERAS_EXPORT_SECRETS = "cameras.export.secrets"
     CAMERA_PROBE = "camera.probe"  # a diagnostic session with the camera's credentials (no video released)
+    CAMERA_DISCOVER = "camera.discover"  # cameras probed and asked who they are, with a login given for it
     USER_CREATE = "user.create"
     USER_UPDATE = "user.update"
     USER_DISABLE = "user.disable"
@@ -229,6 +230,13 @@ class SegmentStatus(StrEnum):
     COMPLETE = "complete"  # closed or repaired by recovery
 
 
+class SegmentSource(StrEnum):
+    """Where a segment's pictures came from (the ``segments.source`` column, migration 0021)."""
+
+    LIVE = "live"  # recorded from the camera's live stream
+    EDGE = "edge"  # replayed from the camera's own card (ONVIF Profile G) to fill a gap (docs/design/onvif.md)
+
+
 class DeletionReason(StrEnum):
     """Why retention deleted a segment (the ``deletions.reason`` column and the audit entry's ``reason``)."""
 
@@ -260,6 +268,25 @@ class WitnessStatus(StrEnum):
     COSIGNED = "cosigned"
     REFUSED = "refused"  # it checked and said no: a rollback, a fork, a bad proof or signature
     UNREACHABLE = "unreachable"  # no answer (down, network, nonsense)
+
+
+class CameraEventKind(StrEnum):
+    """What a camera said happened to it, over ONVIF events (``camera_events.kind``; docs/design/onvif.md)."""
+
+    TAMPER = "tamper"  # tns1:VideoSource/GlobalSceneChange/ImagingService: covered, moved, defocused
+    MOTION = "motion"  # tns1:VideoSource/MotionAlarm
+    VIDEO_LOSS = "video_loss"  # tns1:VideoSource/SignalLoss: the sensor gives no picture
+    STORAGE_FAILURE = "storage_failure"  # tns1:Device/HardwareFailure/StorageFailure: the SD card failed
+    OTHER = "other"  # any other topic (kept with its topic, shown, never acted on)
+
+
+class CameraCondition(StrEnum):
+    """A camera's own trouble shown beside its health state (never an outage: it does not feed incidents)."""
+
+    CLOCK_OFF = "clock_off"  # its clock is further from ours than onvif.clock_tolerance_s
+    TAMPER = "tamper"
+    VIDEO_LOSS = "video_loss"
+    STORAGE_FAILURE = "storage_failure"
 
 
 # What a district-scoped user is shown instead of a feeder, site or uplink none of whose cameras is in their

@@ -30,6 +30,8 @@ from camgrid.db.secrets import SecretBox
 from camgrid.exports import service as exports
 from camgrid.health import service as health
 from camgrid.ingest import service as ingest
+from camgrid.onvif.discovery import DiscoveryRequest
+from camgrid.onvif.service import start_discovery
 from camgrid.privacy import camera_mask_service as camera_masks
 from camgrid.privacy import service as masks
 from camgrid.registry import service as registry
@@ -45,6 +47,7 @@ SERVICE_MODULES = (
     "camgrid.access.totp",
     "camgrid.access.directory",
     "camgrid.privacy.camera_mask_service",
+    "camgrid.health.onvif_service",
 )
 
 # Public functions of service modules that are not audited, and why. A new one fails the walk until it is here.
@@ -113,6 +116,12 @@ NOT_AUDITED: dict[str, str] = {
     "camgrid.cluster.service.mark_down": "cluster bookkeeping",
     "camgrid.health.service.record_transitions": "the health engine's derived state",
     "camgrid.health.service.persist_incident": "the incident engine's derived state",
+    "camgrid.health.onvif_service.record_camera_events": "what cameras report (ONVIF events), as observed",
+    "camgrid.health.onvif_service.record_clock": "a camera's measured clock offset, as observed",
+    "camgrid.health.onvif_service.prune_camera_events": "retention of observations (onvif.event_days)",
+    "camgrid.health.onvif_service.camera_events_between": "read",
+    "camgrid.health.onvif_service.onvif_status": "read",
+    "camgrid.health.onvif_service.last_states": "read",
     "camgrid.health.service.persist_records": "the incident engine's derived state",
     "camgrid.health.service.persist_records_ids": "the incident engine's derived state",
     "camgrid.health.service.close_stale_live": "the incident engine's derived state (logged as camgrid's action)",
@@ -220,6 +229,10 @@ CASES: dict[str, Call] = {
     ),
     "camgrid.ingest.service.open_probe": lambda w, s, a: ingest.open_probe(
         session=s, audit=a, actor=OP, box=SecretBox(w.home / "secrets.key"), camera_id="cam-a", seconds=5.0
+    ),
+    # the request is checked and the entry written; the probe itself runs afterwards (camgrid.onvif.discovery.run)
+    "camgrid.onvif.service.start_discovery": lambda w, s, a: start_discovery(
+        audit=a, actor=ADMIN, request=DiscoveryRequest(addresses=("127.0.0.1",), username="admin", password="pw")
     ),
     "camgrid.privacy.service.set_mask": lambda w, s, a: masks.set_mask(
         session=s, audit=a, actor=ADMIN, camera_id="cam-a", polygons=QUARTER[:1] * 2, now_ns=T0

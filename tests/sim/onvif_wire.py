@@ -32,10 +32,10 @@ def token(user: str, password: str, *, digest: bool = True) -> str:
     )
 
 
-def envelope(operation: str, header: str = "", ns: str = TDS) -> bytes:
+def envelope(operation: str, header: str = "", ns: str = TDS, inner: str = "") -> bytes:
     return (
         f'<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="{SOAP}"><s:Header>{header}</s:Header>'
-        f'<s:Body><{operation} xmlns="{ns}"/></s:Body></s:Envelope>'
+        f'<s:Body><{operation} xmlns="{ns}">{inner}</{operation}></s:Body></s:Envelope>'
     ).encode()
 
 

@@ -1,6 +1,7 @@
 """The simulated cameras as ONVIF devices, judged by foreign clients: onvif-python (through camgrid's ``connect``)
 for the services, ffprobe for the stream URIs they give, PyAV for the snapshot, the ONVIF WSDLs' own schemas for the
-answers, and raw sockets for what a client library hides (status codes, silence, resets, limits)."""
+answers, and raw sockets for what a client library hides (status codes, silence, resets, limits).
+Design: docs/design/onvif.md, "The simulator as ONVIF devices"."""
 
 from __future__ import annotations
 
@@ -201,6 +202,14 @@ def test_wrong_password_is_refused_but_the_clock_is_open(sim: OnvifSim) -> None:
         assert status == 200 and b"camgrid-sim" in body
     status, body = request(host, port, "/onvif/device_service", envelope("GetSystemDateAndTime"))
     assert status == 200 and b"UTCDateTime" in body
+    sim.fault("auth_refuse", "cam-0001")  # the camera's password changed: the old one is refused here too
+    try:
+        status, body = request(
+            host, port, "/onvif/device_service", envelope("GetDeviceInformation", token(USER, password))
+        )
+        assert status == 400 and b"ter:NotAuthorized" in body
+    finally:
+        sim.fault("auth_accept", "cam-0001")
     # the real client: the refusal reaches it as an error, never with the password in it
     with pytest.raises((OnvifError, ONVIFOperationException)) as info:
         client(sim, "cam-0001", password="wrong-one").devicemgmt().GetDeviceInformation()
@@ -241,6 +250,10 @@ def test_bodies_are_bounded_before_they_are_read(sim: OnvifSim) -> None:
     with socket.create_connection((host, port), timeout=5) as sock:
         sock.sendall(b"POST /onvif/device_service HTTP/1.1\r\nX-Long: " + b"a" * 70_000 + b"\r\n\r\n")
         assert sock.recv(4096).startswith(b"HTTP/1.1 431")
+    padding = "<!--" + "x" * 200_000 + "-->"  # just under the bound: read and answered
+    body = envelope("GetSystemDateAndTime", inner=padding)
+    assert 200_000 < len(body) < 256 * 1024
+    assert request(host, port, "/onvif/device_service", body)[0] == 200
 
 
 def test_entities_and_doctypes_are_refused(sim: OnvifSim, tmp_path: Path) -> None:
@@ -261,3 +274,33 @@ def test_entities_and_doctypes_are_refused(sim: OnvifSim, tmp_path: Path) -> Non
 def test_no_camera_answers_at_an_address_that_is_not_one(sim: OnvifSim) -> None:
     status, _ = request("127.0.0.1", sim.onvif_port, "/onvif/device_service", envelope("GetSystemDateAndTime"))
     assert status == 404
+
+
+def _outside_address() -> str | None:
+    import ipaddress
+
+    import ifaddr
+
+    for adapter in ifaddr.get_adapters():
+        for ip in adapter.ips:
+            if isinstance(ip.ip, str) and not ipaddress.ip_address(ip.ip).is_loopback:
+                return ip.ip
+    return None
+
+
+def test_peers_outside_loopback_are_refused(sim: OnvifSim) -> None:
+    outside = _outside_address()
+    if outside is None:
+        pytest.skip("no address beyond loopback on this host")
+    with pytest.raises(ConnectionError):  # the listener is on 0.0.0.0, but the city is for this host only
+        request(outside, sim.onvif_port, "/onvif/device_service", envelope("GetSystemDateAndTime"))
+
+
+def test_the_control_api_names_each_cameras_device(sim: OnvifSim) -> None:
+    from camgrid.sim.service import ControlApi
+
+    status, rows = ControlApi(sim.server, sim.injector).route("GET", "/cameras", b"")
+    assert status == "200 OK"
+    by_id = {r["id"]: r for r in rows}
+    assert by_id["cam-0004"]["onvif_address"] == "127.1.0.4" and by_id["cam-0004"]["onvif_model"] == "CG-1300"
+    assert by_id["cam-0001"]["clock_offset_s"] == 0.0

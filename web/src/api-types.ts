@@ -475,6 +475,69 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cameras/discover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Discover Cameras
+         * @description Find ONVIF cameras and propose rows for the ones the registry lacks (complete them, then import). The login
+         *     is used on the network only and never answered; 409 while another discovery runs, 422 for a request out of
+         *     bounds or a probe that cannot be sent (no route), 503 when the audit log cannot be written.
+         */
+        post: operations["discover_cameras_api_cameras_discover_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cameras/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Cameras
+         * @description Import completed rows (atomic: all or none; audited as ``cameras.import``). A password in a row is sealed and
+         *     never answered; 404 for a district or camera outside yours, 503 without the audit log or the secrets key.
+         */
+        post: operations["import_cameras_api_cameras_import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cameras/topology": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Topology
+         * @description The districts, sites, feeders and uplinks a camera row may name (districts and sites within yours).
+         */
+        get: operations["topology_api_cameras_topology_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/city": {
         parameters: {
             query?: never;
@@ -1317,6 +1380,12 @@ export interface components {
             uplink: string[];
         };
         /**
+         * CameraCondition
+         * @description A camera's own trouble shown beside its health state (never an outage: it does not feed incidents).
+         * @enum {string}
+         */
+        CameraCondition: "clock_off" | "tamper" | "video_loss" | "storage_failure";
+        /**
          * CameraEvent
          * @description ``/api/events``: a camera's state changed.
          */
@@ -1333,6 +1402,114 @@ export interface components {
              * @constant
              */
             type: "camera";
+        };
+        /**
+         * CameraEventKind
+         * @description What a camera said happened to it, over ONVIF events (``camera_events.kind``; docs/design/onvif.md).
+         * @enum {string}
+         */
+        CameraEventKind: "tamper" | "motion" | "video_loss" | "storage_failure" | "other";
+        /**
+         * CameraEventOut
+         * @description What the camera said happened (ONVIF events), at its own time and at ours (docs/design/onvif.md).
+         */
+        CameraEventOut: {
+            /**
+             * Active
+             * @description The property's new state: true while tampered, in motion, failed, ...
+             */
+            active: boolean;
+            /**
+             * Camera Ms
+             * @description The camera's own time of the event (its clock; none if it gave none)
+             */
+            camera_ms: number | null;
+            /** Detail */
+            detail: string;
+            /** Id */
+            id: number;
+            kind: components["schemas"]["CameraEventKind"];
+            /**
+             * Received Ms
+             * @description When camgrid received it (our clock)
+             */
+            received_ms: number;
+            /**
+             * Topic
+             * @description The ONVIF topic, e.g. tns1:VideoSource/MotionAlarm
+             */
+            topic: string;
+        };
+        /**
+         * CameraIn
+         * @description One camera as imported. Credentials in the URL are moved to ``username``/``password``.
+         */
+        CameraIn: {
+            /**
+             * District
+             * @description Identifier: letters, digits, . _ : -
+             */
+            district: string;
+            /**
+             * Feeder
+             * @description Identifier: letters, digits, . _ : -
+             */
+            feeder: string;
+            /** Fov Deg */
+            fov_deg?: number | null;
+            /** Heading Deg */
+            heading_deg?: number | null;
+            /**
+             * Id
+             * @description Identifier: letters, digits, . _ : -
+             */
+            id: string;
+            /** Lat */
+            lat: number;
+            /** Lon */
+            lon: number;
+            /** Name */
+            name: string;
+            /**
+             * Onvif Url
+             * @description Its ONVIF device service (http(s)://host[:port]/onvif/device_service); login as for RTSP
+             */
+            onvif_url?: string | null;
+            /**
+             * Password
+             * @default
+             */
+            password: string;
+            /** Range M */
+            range_m?: number | null;
+            /** Rtsp Url */
+            rtsp_url: string;
+            /**
+             * Site
+             * @description Identifier: letters, digits, . _ : -
+             */
+            site: string;
+            /**
+             * Sub Rtsp Url
+             * @description Low-resolution substream for multi-tile walls
+             * @default
+             */
+            sub_rtsp_url: string;
+            /**
+             * @description How media travels: auto (the recorder's default), tcp (interleaved) or udp (RTP over UDP)
+             * @default auto
+             */
+            transport: components["schemas"]["RtspTransport"];
+            /**
+             * Uplink
+             * @description Identifier: letters, digits, . _ : -
+             */
+            uplink: string;
+            /**
+             * Username
+             * @default
+             */
+            username: string;
         };
         /** CameraOut */
         CameraOut: {
@@ -1365,6 +1542,8 @@ export interface components {
             maintenance: components["schemas"]["MaintenanceOut"] | null;
             /** Name */
             name: string;
+            /** @description Its clock offset and ONVIF conditions, once camgrid has read them */
+            onvif?: components["schemas"]["OnvifHealthOut"] | null;
             /**
              * Onvif Url
              * @description Its ONVIF device service, if it has one (no login in it: docs/design/onvif.md)
@@ -1477,6 +1656,67 @@ export interface components {
         DecisionIn: {
             /** Accept */
             accept: boolean;
+        };
+        /** DiscoverIn */
+        DiscoverIn: {
+            /**
+             * Addresses
+             * @description Addresses and CIDR ranges to probe (at most 4096 addresses in all)
+             */
+            addresses?: string[];
+            /**
+             * Call Timeout S
+             * @description Seconds per ONVIF call to one camera
+             * @default 5
+             */
+            call_timeout_s: number;
+            /**
+             * Multicast
+             * @description Probe the server's local network by multicast instead of addresses
+             * @default false
+             */
+            multicast: boolean;
+            /**
+             * Password
+             * @default
+             */
+            password: string;
+            /**
+             * Port
+             * @description WS-Discovery port
+             * @default 3702
+             */
+            port: number;
+            /**
+             * Timeout S
+             * @description Seconds to wait for answers to the probe
+             * @default 3
+             */
+            timeout_s: number;
+            /**
+             * Username
+             * @default
+             */
+            username: string;
+        };
+        /**
+         * DiscoveryReport
+         * @description What a discovery found: new cameras to complete and import, known ones, and those that did not answer.
+         */
+        DiscoveryReport: {
+            /** Failed */
+            failed: components["schemas"]["ProposedCamera"][];
+            /** Found */
+            found: number;
+            /** Known */
+            known: components["schemas"]["ProposedCamera"][];
+            /**
+             * Probed
+             * @description Addresses probed (0: multicast on the local network)
+             */
+            probed: number;
+            /** Proposed */
+            proposed: components["schemas"]["ProposedCamera"][];
         };
         /** DistrictOut */
         DistrictOut: {
@@ -1756,6 +1996,22 @@ export interface components {
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /** ImportIn */
+        ImportIn: {
+            /** Rows */
+            rows: components["schemas"]["CameraIn"][];
+        };
+        /** ImportSummary */
+        ImportSummary: {
+            /** Added */
+            added: number;
+            /** Total */
+            total: number;
+            /** Unchanged */
+            unchanged: number;
+            /** Updated */
+            updated: number;
         };
         /**
          * IncidentAction
@@ -2074,6 +2330,45 @@ export interface components {
             /** Username */
             username: string;
         };
+        /** Named */
+        Named: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+        };
+        /**
+         * OnvifHealthOut
+         * @description A camera's ONVIF side: its clock against ours, and its own trouble (never an outage: no incident).
+         */
+        OnvifHealthOut: {
+            /** Clock Measured Ms */
+            clock_measured_ms: number | null;
+            /**
+             * Clock Offset Ms
+             * @description Camera clock minus ours at the last reading; none before one
+             */
+            clock_offset_ms: number | null;
+            /** Clock Round Trip Ms */
+            clock_round_trip_ms: number | null;
+            /**
+             * Clock Tolerance Ms
+             * @description Beyond this the camera's clock is 'off' (onvif.clock_tolerance_s)
+             */
+            clock_tolerance_ms: number;
+            /**
+             * Condition Since Ms
+             * @description When each condition began (our clock)
+             */
+            condition_since_ms: {
+                [key: string]: number;
+            };
+            /**
+             * Conditions
+             * @description clock_off, tamper, video_loss, storage_failure
+             */
+            conditions: components["schemas"]["CameraCondition"][];
+        };
         /** PasswordIn */
         PasswordIn: {
             /** Password */
@@ -2290,6 +2585,134 @@ export interface components {
             width?: number | null;
         };
         /**
+         * ProposedCamera
+         * @description One camera found: its proposed row (the camera-file columns) and what it said about itself.
+         */
+        ProposedCamera: {
+            /**
+             * Clock Basis
+             * @default
+             */
+            clock_basis: string;
+            /**
+             * Clock Offset Ms
+             * @description Its clock minus ours, when it could be read
+             */
+            clock_offset_ms?: number | null;
+            /**
+             * Error
+             * @description Why it could not be described (then nothing is proposed)
+             * @default
+             */
+            error: string;
+            /**
+             * Events
+             * @default false
+             */
+            events: boolean;
+            /**
+             * Firmware
+             * @default
+             */
+            firmware: string;
+            /**
+             * Hardware Id
+             * @default
+             */
+            hardware_id: string;
+            /**
+             * Id
+             * @description Proposed camera id (from maker and serial number)
+             */
+            id: string;
+            /**
+             * Known As
+             * @description Already in the registry (the camera id, when yours to see)
+             */
+            known_as?: string | null;
+            /**
+             * Maker
+             * @default
+             */
+            maker: string;
+            /**
+             * Masks
+             * @description It can burn privacy masks in itself (Media2 masks)
+             * @default false
+             */
+            masks: boolean;
+            /**
+             * Media
+             * @description media2 | media: which media service gave the streams
+             * @default
+             */
+            media: string;
+            /**
+             * Model
+             * @default
+             */
+            model: string;
+            /** Name */
+            name: string;
+            /**
+             * Notes
+             * @default
+             */
+            notes: string;
+            /** Onvif Url */
+            onvif_url: string;
+            /**
+             * Profile G
+             * @description Its recordings can be searched and replayed (Profile G)
+             * @default false
+             */
+            profile_g: boolean;
+            /** Rtsp Url */
+            rtsp_url: string;
+            /**
+             * Serial
+             * @default
+             */
+            serial: string;
+            /** Services */
+            services?: string[];
+            /**
+             * Snapshot Uri
+             * @default
+             */
+            snapshot_uri: string;
+            /** Streams */
+            streams?: components["schemas"]["ProposedStream"][];
+            /**
+             * Sub Rtsp Url
+             * @default
+             */
+            sub_rtsp_url: string;
+            /**
+             * Username
+             * @default
+             */
+            username: string;
+        };
+        /** ProposedStream */
+        ProposedStream: {
+            /** Encoding */
+            encoding: string;
+            /** Fps */
+            fps: number;
+            /** Height */
+            height: number;
+            /** Name */
+            name: string;
+            /**
+             * Uri
+             * @description Its RTSP URI, without any login
+             */
+            uri: string;
+            /** Width */
+            width: number;
+        };
+        /**
          * RecorderHealth
          * @description The recorder of this process: is it recording? The control room warns while it is impaired.
          */
@@ -2411,6 +2834,23 @@ export interface components {
             /** To Ms */
             to_ms: number;
         };
+        /** SiteOut */
+        SiteOut: {
+            /** District */
+            district: string;
+            /** Feeder */
+            feeder: string;
+            /** Id */
+            id: string;
+            /** Lat */
+            lat: number;
+            /** Lon */
+            lon: number;
+            /** Name */
+            name: string;
+            /** Uplink */
+            uplink: string;
+        };
         /** SuggestionDecision */
         SuggestionDecision: {
             /** Id */
@@ -2451,6 +2891,11 @@ export interface components {
         };
         /** Timeline */
         Timeline: {
+            /**
+             * Events
+             * @description The camera's ONVIF events received in the range (at most 5,000)
+             */
+            events?: components["schemas"]["CameraEventOut"][];
             /** Gaps */
             gaps: components["schemas"]["GapOut"][];
             /** Segments */
@@ -2466,6 +2911,20 @@ export interface components {
             last_seen_ms: number;
             /** Name */
             name: string;
+        };
+        /**
+         * TopologyOut
+         * @description What a camera row may name (sites within the user's districts).
+         */
+        TopologyOut: {
+            /** Districts */
+            districts: components["schemas"]["Named"][];
+            /** Feeders */
+            feeders: components["schemas"]["Named"][];
+            /** Sites */
+            sites: components["schemas"]["SiteOut"][];
+            /** Uplinks */
+            uplinks: components["schemas"]["Named"][];
         };
         /** TotpLogin */
         TotpLogin: {
@@ -3430,6 +3889,118 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    discover_cameras_api_cameras_discover_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DiscoverIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DiscoveryReport"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    import_cameras_api_cameras_import_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportSummary"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    topology_api_cameras_topology_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TopologyOut"];
                 };
             };
         };

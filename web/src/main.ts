@@ -1,11 +1,12 @@
 // Control-room single page app. Routes by hash: #/login #/map #/live?n=4&cams=a,b #/playback?cams=a,b&t=ms
-// #/exports?camera=a&from=ms&to=ms #/incidents?all=1&id=n #/reports?period=24h|7d|custom&from=ms&to=ms #/users (admins). Each screen mounts into <main> and returns its cleanup.
+// #/exports?camera=a&from=ms&to=ms #/incidents?all=1&id=n #/reports?period=24h|7d|custom&from=ms&to=ms #/users #/cameras (admins). Each screen mounts into <main> and returns its cleanup.
 import "./style.css";
 import { api, setUnauthorisedHandler, type Me, type Role } from "./api";
 import { resetCameras } from "./cameras";
 import { setMe } from "./session";
 import { clear, go, h, parseHash } from "./dom";
 import { mountAuditor } from "./auditor";
+import { mountDiscover } from "./discover";
 import { mountExports } from "./exports";
 import { mountIncidents } from "./incidents";
 import { mountReports } from "./reports";
@@ -31,12 +32,14 @@ const links: Record<string, HTMLAnchorElement> = {
   incidents: h("a", { href: "#/incidents", "data-testid": "nav-incidents" }, "Incidents"),
   reports: h("a", { href: "#/reports", "data-testid": "nav-reports" }, "Reports"),
   users: h("a", { href: "#/users", "data-testid": "nav-users", hidden: true }, "Users"),
+  cameras: h("a", { href: "#/cameras", "data-testid": "nav-cameras", hidden: true }, "Cameras"),
   audit: h("a", { href: "#/audit", "data-testid": "nav-audit", hidden: true }, "Audit log"),
 };
 // Screens only some roles have (the server refuses the others anyway): the log to auditors, users to admins.
 function showMenuFor(role: string | null): void {
   links.audit.hidden = role !== "auditor";
   links.users.hidden = !mayManageUsers(role as Role | null);
+  links.cameras.hidden = role !== "admin"; // discovering and importing cameras (cameras.discover, cameras.import)
 }
 const logout = h("button", { "data-testid": "logout", onclick: () => void doLogout() }, "Sign out");
 const recorderEl = h("span", { class: "recorder-warning error", "data-testid": "recorder-warning", role: "alert" });
@@ -127,6 +130,7 @@ function route(): void {
     else if (r === "incidents") cleanup = mountIncidents(main, params);
     else if (r === "reports") cleanup = mountReports(main, params);
     else if (r === "users" && mayManageUsers(me?.role)) cleanup = mountUsers(main);
+    else if (r === "cameras" && me?.role === "admin") cleanup = mountDiscover(main);
     else if (r === "audit") cleanup = mountAuditor(main, params);
     else cleanup = mountMap(main, params);
   } catch (e) {

@@ -11,6 +11,7 @@ import { clear, go, h } from "./dom";
 import { LivePlayer } from "./live";
 import { mountMapExtras } from "./mapextras";
 import { audioControls } from "./audio";
+import { onvifSummary } from "./camera-onvif";
 import { maintenanceControls } from "./maintenance";
 import { maskButton } from "./maskeditor";
 import { hooks, stats } from "./stats";
@@ -236,6 +237,7 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
             row("state", h("span", { class: `state state-${c.state}` }, c.state, c.reason ? ` (${c.reason})` : "")),
             row("maintenance", maintenanceControls(c, (w) => store?.setMaintenance(id, w.on ? w.since_ms : null))),
             row("audio", audioControls(c)),
+            row("onvif", onvifSummary(c)),
             row("since", timeEl(c.since_ms, "since")),
             row("district", c.district as string),
             row("site", c.site),

@@ -228,6 +228,7 @@ export function mountPlayback(root: HTMLElement, params: URLSearchParams): () =>
         r.fetchedOnce = true;
         r.loadErr = null;
         r.track.setData(tl.segments ?? [], tl.gaps ?? [], Date.now());
+        r.track.setEvents(tl.events ?? []);
         dataVersion++;
         if (!Number.isFinite(clock) && r === rows[0]) {
           const segs = r.track.segments;

@@ -1,6 +1,7 @@
 // One camera's timeline track: recorded spans drawn on a canvas, gaps as DOM elements coloured by reason (with
 // a tooltip and data-* attributes for tests), the playhead and local-time ticks. All maths in timeline-math.ts.
-import type { GapInfo, SegmentInfo } from "./api";
+import type { CameraEventInfo, GapInfo, SegmentInfo } from "./api";
+import { eventMarker } from "./camera-onvif";
 import { h } from "./dom";
 import { fmtFull, fmtHMS, timeZone, utcTitle } from "./time";
 import { type View, mergeRuns, niceTickStep, reasonColour, tickLabel, ticks, timeToX, xToTime } from "./timeline-math";
@@ -20,6 +21,9 @@ export class TimelineTrack {
   segments: SegmentInfo[] = [];
   gaps: GapInfo[] = [];
   private gapEls: HTMLElement[] = [];
+  events: CameraEventInfo[] = [];
+  private eventLayer: HTMLElement;
+  private eventEls: HTMLElement[] = [];
   /** Removes the window listeners (drag) when the track goes away. */
   private abort = new AbortController();
 
@@ -31,7 +35,8 @@ export class TimelineTrack {
     this.canvas = h("canvas", { class: "track-canvas" });
     this.gapLayer = h("div", { class: "gap-layer" });
     this.hover = h("div", { class: "track-hover", hidden: true });
-    const area = h("div", { class: "track-area" }, this.canvas, this.gapLayer, this.hover);
+    this.eventLayer = h("div", { class: "event-layer" });
+    const area = h("div", { class: "track-area" }, this.canvas, this.gapLayer, this.eventLayer, this.hover);
     this.el = h(
       "div",
       { class: "track", "data-testid": "timeline", "data-camera": cameraId, "data-segments": 0, "data-gaps": 0 },
@@ -109,6 +114,18 @@ export class TimelineTrack {
     this.el.remove();
   }
 
+  /** The camera's ONVIF events, one glyph each at our time of receipt (the tooltip gives the camera's too). */
+  setEvents(events: CameraEventInfo[]): void {
+    this.events = [...events].sort((a, b) => a.received_ms - b.received_ms);
+    this.el.dataset.events = String(this.events.length);
+    for (const e of this.eventEls) e.remove();
+    this.eventEls = this.events.map((e) => {
+      const el = eventMarker(e);
+      this.eventLayer.append(el);
+      return el;
+    });
+  }
+
   setData(segments: SegmentInfo[], gaps: GapInfo[], nowMs: number): void {
     this.segments = [...segments].sort((a, b) => a.start_ms - b.start_ms);
     this.gaps = [...gaps].sort((a, b) => a.start_ms - b.start_ms);
@@ -183,6 +200,13 @@ export class TimelineTrack {
       el.style.left = `${Math.min(x0, w - ww)}px`;
       el.style.width = `${ww}px`;
       el.classList.toggle("narrow", ww < 40);
+    });
+    // Camera events: DOM glyphs, positioned.
+    this.events.forEach((ev, k) => {
+      const el = this.eventEls[k];
+      const off = ev.received_ms < view.startMs || ev.received_ms > view.endMs;
+      el.classList.toggle("offview", off);
+      if (!off) el.style.left = `${timeToX(view, ev.received_ms)}px`;
     });
     // Playhead.
     if (clockMs != null) {

@@ -36,6 +36,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # A diagnostic session with the camera's login (no video released): whoever looks after the cameras.
     "cameras.probe": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
     "cameras.audio": frozenset({Role.ADMIN}),  # record a camera's sound (forbidden by default in many cities)
+    # Probe the network for cameras with a login, and import camera rows (docs/design/onvif.md).
+    "cameras.discover": frozenset({Role.ADMIN}),
+    "cameras.import": frozenset({Role.ADMIN}),
     "registry.suggestions": frozenset({Role.SUPERVISOR, Role.ADMIN}),
     "users.manage": frozenset({Role.ADMIN}),  # users, roles, districts, passwords, tokens (within their districts)
 }

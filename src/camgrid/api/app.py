@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -20,6 +21,7 @@ from camgrid.api import (
     routes_audit,
     routes_auth,
     routes_cameras,
+    routes_discover,
     routes_exports,
     routes_health,
     routes_holds,
@@ -104,9 +106,17 @@ def create_app(ctx: AppContext) -> FastAPI:
     api = ctx.settings.api
     app.add_middleware(BodyLimit, default_bytes=api.max_body_bytes, routes=route_limits(api))
     app.add_exception_handler(Exception, last_resort)
+    app.add_exception_handler(RequestValidationError, invalid_request)
     # Outermost: every response (a 401 too) carries the security headers; a foreign page is refused first.
     app.add_middleware(TransportSecurity, allowed_origins=ctx.settings.server.allowed_origins)
-    for router in (routes_auth.router, routes_cameras.router, routes_live.router, routes_exports.router):
+    # before the cameras' routes: /api/cameras/topology is not a camera id
+    for router in (
+        routes_auth.router,
+        routes_discover.router,
+        routes_cameras.router,
+        routes_live.router,
+        routes_exports.router,
+    ):
         app.include_router(router)
     app.include_router(routes_privacy.router)
     app.include_router(routes_probe.router)
@@ -188,6 +198,14 @@ class RequireSession:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    """422 naming where and why a body is wrong, never what it held: FastAPI's default echoes the input (a whole
+    body for a model-level error), which would return a password or a credential URL to the page that sent it."""
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    shown = [{k: e[k] for k in ("type", "loc", "msg") if k in e} for e in errors]
+    return JSONResponse({"detail": shown}, status_code=422)
 
 
 async def last_resort(request: Request, exc: Exception) -> JSONResponse:

@@ -22,6 +22,7 @@ from camgrid.api.schemas import (
     AudioIn,
     AudioOut,
     CameraColumns,
+    CameraEventOut,
     CameraOut,
     City,
     DistrictOut,
@@ -29,17 +30,19 @@ from camgrid.api.schemas import (
     GapOut,
     MaintenanceIn,
     MaintenanceOut,
+    OnvifHealthOut,
     SegmentOut,
     Timeline,
 )
 from camgrid.cluster import media
 from camgrid.cluster.models import Lease
 from camgrid.db.secrets import redact_url
+from camgrid.health import onvif_service
 from camgrid.registry import service as registry
 from camgrid.registry.models import Camera, CameraMaintenance, District
 from camgrid.storage import service as storage
 from camgrid.storage.models import Segment
-from camgrid.vocabulary import AuditAction, CameraState, RtspTransport
+from camgrid.vocabulary import AuditAction, CameraEventKind, CameraState, RtspTransport
 
 router = APIRouter(prefix="/api", tags=["cameras"])
 MS = 1_000_000
@@ -237,6 +240,31 @@ def camera(
         transport=RtspTransport(cam.transport),
         audio_enabled=bool(cam.audio_enabled),
         onvif_url=redact_url(cam.onvif_url) if cam.onvif_url else None,
+        onvif=_onvif_health(session, cam.id, ctx_of(request).settings.onvif.clock_tolerance_s),
+    )
+
+
+def _kind(value: str) -> CameraEventKind:
+    try:
+        return CameraEventKind(value)
+    except ValueError:  # a kind from a newer camgrid: shown as other
+        return CameraEventKind.OTHER
+
+
+def _onvif_health(session: Session, camera_id: str, tolerance_s: float) -> OnvifHealthOut | None:
+    tolerance_ns = round(tolerance_s * 1e9)
+    st = onvif_service.onvif_status(session=session, camera_ids=[camera_id], clock_tolerance_ns=tolerance_ns).get(
+        camera_id
+    )
+    if st is None:
+        return None
+    return OnvifHealthOut(
+        clock_offset_ms=None if st.clock_offset_ns is None else round(st.clock_offset_ns / MS),
+        clock_measured_ms=None if st.clock_measured_ns is None else st.clock_measured_ns // MS,
+        clock_round_trip_ms=None if st.clock_round_trip_ns is None else round(st.clock_round_trip_ns / MS),
+        clock_tolerance_ms=tolerance_ns // MS,
+        conditions=st.conditions,
+        condition_since_ms={k: v // MS for k, v in st.since_ns.items()},
     )
 
 
@@ -317,6 +345,7 @@ def timeline(
     segs = storage.segments_between(session=session, camera_id=cam.id, start_ns=t0, end_ns=t1)
     gaps = storage.gaps_between(session=session, camera_id=cam.id, start_ns=t0, end_ns=t1)
     now_ns = ctx_of(request).clock.wall_ns()
+    events = onvif_service.camera_events_between(session=session, camera_id=cam.id, start_ns=t0, end_ns=t1)
     return Timeline(
         segments=[
             SegmentOut(
@@ -338,6 +367,18 @@ def timeline(
                 detail=g.detail,
             )
             for g in gaps
+        ],
+        events=[
+            CameraEventOut(
+                id=e.id,
+                kind=_kind(e.kind),
+                active=e.active,
+                camera_ms=None if e.camera_ns is None else e.camera_ns // MS,
+                received_ms=e.received_ns // MS,
+                topic=e.topic,
+                detail=e.detail,
+            )
+            for e in events
         ],
     )
 

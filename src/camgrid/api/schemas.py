@@ -11,7 +11,15 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, JsonValue
 
-from camgrid.vocabulary import CameraState, ExportStatus, GapReason, Role, RtspTransport
+from camgrid.vocabulary import (
+    CameraCondition,
+    CameraEventKind,
+    CameraState,
+    ExportStatus,
+    GapReason,
+    Role,
+    RtspTransport,
+)
 
 # A camera's reason: a gap reason while it is not recording, "" while it is (or nothing is known).
 ReasonShown = GapReason | Literal[""]
@@ -133,6 +141,17 @@ class CameraColumns(BaseModel):
     )
 
 
+class OnvifHealthOut(BaseModel):
+    """A camera's ONVIF side: its clock against ours, and its own trouble (never an outage: no incident)."""
+
+    clock_offset_ms: int | None = Field(description="Camera clock minus ours at the last reading; none before one")
+    clock_measured_ms: int | None
+    clock_round_trip_ms: int | None
+    clock_tolerance_ms: int = Field(description="Beyond this the camera's clock is 'off' (onvif.clock_tolerance_s)")
+    conditions: list[CameraCondition] = Field(description="clock_off, tamper, video_loss, storage_failure")
+    condition_since_ms: dict[str, int] = Field(description="When each condition began (our clock)")
+
+
 class CameraOut(BaseModel):
     id: str
     name: str
@@ -158,6 +177,9 @@ class CameraOut(BaseModel):
     onvif_url: str | None = Field(
         None, description="Its ONVIF device service, if it has one (no login in it: docs/design/onvif.md)"
     )
+    onvif: OnvifHealthOut | None = Field(
+        None, description="Its clock offset and ONVIF conditions, once camgrid has read them"
+    )
 
 
 class SegmentOut(BaseModel):
@@ -176,9 +198,24 @@ class GapOut(BaseModel):
     detail: str
 
 
+class CameraEventOut(BaseModel):
+    """What the camera said happened (ONVIF events), at its own time and at ours (docs/design/onvif.md)."""
+
+    id: int
+    kind: CameraEventKind
+    active: bool = Field(description="The property's new state: true while tampered, in motion, failed, ...")
+    camera_ms: int | None = Field(description="The camera's own time of the event (its clock; none if it gave none)")
+    received_ms: int = Field(description="When camgrid received it (our clock)")
+    topic: str = Field(description="The ONVIF topic, e.g. tns1:VideoSource/MotionAlarm")
+    detail: str
+
+
 class Timeline(BaseModel):
     segments: list[SegmentOut]
     gaps: list[GapOut]
+    events: list[CameraEventOut] = Field(
+        default_factory=list, description="The camera's ONVIF events received in the range (at most 5,000)"
+    )
 
 
 class PlanInfo(BaseModel):

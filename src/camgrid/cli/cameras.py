@@ -282,3 +282,8 @@ def cameras_export(ctx: click.Context, fmt: str, out: Path | None, with_secrets:
     finally:
         if out:
             stream.close()
+
+
+from camgrid.cli.discover import cameras_discover  # noqa: E402  (its module needs no name from this one)
+
+cameras.add_command(cameras_discover)

@@ -18,6 +18,7 @@ from camgrid.access import service as access
 from camgrid.auditing import AuditWriter, cli_actor
 from camgrid.cli.acting import audit_log
 from camgrid.cli.common import box_of, open_db, settings_from
+from camgrid.cli.discover import demo_discovery
 from camgrid.clock import SystemClock
 from camgrid.db.engine import unit_of_work
 from camgrid.registry import io as regio
@@ -68,6 +69,8 @@ def demo(ctx: click.Context, count: int, duration: float | None) -> None:
                 box=box_of(settings),
             )
         click.echo(f"  registry: {summary.total} cameras ({summary.added} new) from {registry_file}")
+        if settings.sim.onvif:
+            click.echo(demo_discovery(port=settings.sim.discovery_port, factory=factory))
         user, password = _demo_login(settings.home, factory, log)
         _demo_mask(factory, log)
         rec = subprocess.Popen(

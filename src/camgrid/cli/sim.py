@@ -129,6 +129,7 @@ def sim(
                 onvif_port=onvif_port if cfg.onvif else None,
                 discovery_port=discovery_port if cfg.onvif else None,
                 on_onvif_port=served_onvif,
+                replay_max_rate=cfg.replay_max_rate,
             )
         )
 
@@ -139,7 +140,8 @@ def sim(
 @click.option(
     "--seconds",
     type=float,
-    help="For clock_jump: how far the RTP clock jumps; for camera_clock_offset: how far the camera's clock is off.",
+    help="For clock_jump: how far the RTP clock jumps; for camera_clock_offset: how far the camera's clock is "
+    "off; for camera_motion: how long the motion lasts.",
 )
 @click.option("--control", default=None, help="Control URL (default http://<sim.host>:<sim.control_port>).")
 @click.pass_context

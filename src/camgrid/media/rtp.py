@@ -397,3 +397,76 @@ def sample_nals(data: bytes) -> list[bytes]:
         out.append(data[i + 4 : i + 4 + size])
         i += 4 + size
     return out
+
+
+# ONVIF replay (Profile G) -----------------------------------------------------------------------------------------
+ONVIF_REPLAY_PROFILE = 0xABAC  # the RFC 3550 header extension of the ONVIF Streaming Specification, "Replay"
+NTP_UNIX_OFFSET_S = 2_208_988_800  # seconds from 1900-01-01 (NTP) to 1970-01-01 (Unix)
+
+
+class ExtensionError(ValueError):
+    """An RTP packet whose header extension does not fit in it (the packet is dropped and counted)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayStamp:
+    """What the ONVIF replay extension says of a packet: the camera's wall time of its picture (Unix ns, the
+    camera's clock) and the C (clean point: a keyframe starts here), E (last packet of a recorded span), D (a
+    discontinuity before this packet: time jumped, a span began) bits, and the request's CSeq low byte."""
+
+    ntp_ns: int
+    clean_point: bool
+    end: bool
+    discontinuity: bool
+    cseq: int = 0
+
+
+def onvif_replay_extension(packet: bytes | bytearray | memoryview, start: int = 0, end: int = -1) -> ReplayStamp | None:
+    """The ONVIF replay header extension of the RTP packet at ``packet[start:end]``, or None when it has none.
+
+    RFC 3550 5.3.1: after the fixed header and the CSRCs, a 16-bit profile, a 16-bit length in 32-bit words, then the
+    data. ONVIF: profile 0xABAC, at least 3 words: a 64-bit NTP timestamp (seconds since 1900 and a 32-bit
+    fraction), then a byte ``C E D T mbz(4)`` and the CSeq byte. Every offset is checked before it is read: a
+    length that runs past the packet raises :class:`ExtensionError` (the live depacketizer skips extensions alone;
+    nothing here changes it).
+    """
+    if end < 0:
+        end = len(packet)
+    if end - start < 12:
+        raise ExtensionError("not an RTP packet")
+    b0 = packet[start]
+    if b0 & 0xC0 != 0x80:
+        raise ExtensionError("not an RTP packet")
+    if not b0 & 0x10:
+        return None
+    off = start + 12 + (b0 & 0x0F) * 4
+    if off + 4 > end:
+        raise ExtensionError("the header extension runs past the packet")
+    profile = (packet[off] << 8) | packet[off + 1]
+    words = (packet[off + 2] << 8) | packet[off + 3]
+    data = off + 4
+    if data + words * 4 > end:
+        raise ExtensionError(f"the header extension ({words} words) runs past the packet")
+    if profile != ONVIF_REPLAY_PROFILE:
+        return None
+    if words < 3:
+        raise ExtensionError(f"an ONVIF replay extension of {words} words (3 expected)")
+    secs = int.from_bytes(packet[data : data + 4], "big")
+    frac = int.from_bytes(packet[data + 4 : data + 8], "big")
+    flags = packet[data + 8]
+    # Rounded, not truncated: writers truncate (gst, most cameras) or round up, and either way the nearest nanosecond
+    # is the one they meant (a fraction step is 0.23 ns), so 40 ms stays 40,000,000 ns, not 39,999,999.
+    ntp_ns = (secs - NTP_UNIX_OFFSET_S) * 1_000_000_000 + ((frac * 1_000_000_000 + (1 << 31)) >> 32)
+    return ReplayStamp(ntp_ns, bool(flags & 0x80), bool(flags & 0x40), bool(flags & 0x20), packet[data + 9])
+
+
+def onvif_replay_header(
+    ntp_ns: int, *, clean_point: bool, end: bool = False, discontinuity: bool = False, cseq: int = 0
+) -> bytes:
+    """The extension's bytes (profile, length, data) for a packet of a picture at ``ntp_ns`` (Unix ns)."""
+    secs, rest = divmod(ntp_ns, 1_000_000_000)
+    frac = -(-(rest << 32) // 1_000_000_000)  # rounded up: the reader's floor gives back the same nanosecond
+    flags = (0x80 if clean_point else 0) | (0x40 if end else 0) | (0x20 if discontinuity else 0)
+    return struct.pack(
+        ">HHIIBBH", ONVIF_REPLAY_PROFILE, 3, (secs + NTP_UNIX_OFFSET_S) & 0xFFFFFFFF, frac, flags, cseq & 0xFF, 0
+    )

@@ -49,11 +49,12 @@ def parse_target(
     return OnvifTarget(url=url.strip(), username=username, password=password, timeout_s=timeout_s)
 
 
-def connect(target: OnvifTarget) -> Any:
+def connect(target: OnvifTarget, *, plugins: list[Any] | None = None) -> Any:
     """An ``onvif.ONVIFClient`` for the camera (its device service answered ``GetServices`` or ``GetCapabilities``).
 
     The WSDLs are cached in memory only (nothing written under the user's home), authentication is WS-UsernameToken
     (what every ONVIF camera accepts), and every failure becomes an ``OnvifError`` without the password.
+    ``plugins``: zeep plugins (the events consumer reads the raw notifications: zeep drops a topic's text).
     """
     from onvif import CacheMode, ONVIFClient  # lazy: zeep and lxml cost a second to import
 
@@ -68,6 +69,7 @@ def connect(target: OnvifTarget) -> Any:
             cache=CacheMode.MEM,
             use_https=target.https,
             verify_ssl=False,
+            plugins=plugins,
         )
     except Exception as exc:  # the library raises requests, zeep and its own errors alike
         raise OnvifError(f"{target.host}:{target.port}: {scrub(str(exc), target)}") from None

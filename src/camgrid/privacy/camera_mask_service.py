@@ -19,7 +19,7 @@ from camgrid.health.models import IncidentRow
 from camgrid.privacy.errors import MaskError
 from camgrid.privacy.models import CameraSideMask, PrivacyMask
 from camgrid.registry.service import camera_for
-from camgrid.vocabulary import AuditAction, CameraCondition, IncidentKind, MaskMode
+from camgrid.vocabulary import AuditAction, IncidentKind, IncidentReason, MaskMode
 
 INCIDENT_KEY = "mask"  # incidents.engine_key prefix: mask:<camera>:<failed ns>
 
@@ -134,8 +134,8 @@ def camera_masks_failed(
             opened_ns=now_ns,
             confidence=1.0,
             n_members=0,
-            reason=f"{CameraCondition.MASK_UNVERIFIED}: {reason}"[:200],
-            evidence=CameraCondition.MASK_UNVERIFIED,
+            reason=f"{IncidentReason.MASK_UNVERIFIED}: {reason}"[:200],
+            evidence=IncidentReason.MASK_UNVERIFIED,
         )
     )
     session.flush()

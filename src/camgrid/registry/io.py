@@ -22,6 +22,9 @@ from camgrid.registry.schemas import CameraIn
 REQUIRED = ("id", "name", "lat", "lon", "district", "site", "feeder", "uplink", "rtsp_url")
 OPTIONAL = ("username", "password", "heading_deg", "fov_deg", "range_m", "sub_rtsp_url", "transport", "onvif_url")
 COLUMNS = REQUIRED + OPTIONAL
+# Read and ignored: what ``camgrid cameras discover`` notes about each camera it proposes (maker, streams, clock),
+# so its file imports as it is once the admin has completed it.
+INFORMATIONAL = ("notes",)
 MAX_ROWS = 1_000_000
 MAX_FIELD = 4096
 
@@ -54,6 +57,8 @@ def _describe(exc: ValidationError) -> str:
 def _clean(raw: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in raw.items():
+        if key in INFORMATIONAL:
+            continue
         if isinstance(value, str):
             value = value.strip()
             if value == "" and key in OPTIONAL:
@@ -98,7 +103,7 @@ def _parse_csv(name: str, text: str, result: ParseResult) -> None:
         return
     cols = [h.strip().lower() for h in header]
     missing = [c for c in REQUIRED if c not in cols]
-    unknown = [c for c in cols if c not in COLUMNS]
+    unknown = [c for c in cols if c not in COLUMNS and c not in INFORMATIONAL]
     dupes = sorted({c for c in cols if cols.count(c) > 1})
     if missing or unknown or dupes:
         why = []
@@ -172,7 +177,7 @@ def _parse_geojson(name: str, text: str, result: ParseResult) -> None:
             if not isinstance(props, dict):
                 result.errors.append(f"{name}:{i}: feature has no properties")
                 continue
-            unknown = [k for k in props if k not in COLUMNS or k in ("lat", "lon")]
+            unknown = [k for k in props if (k not in COLUMNS and k not in INFORMATIONAL) or k in ("lat", "lon")]
             if unknown:
                 result.errors.append(f"{name}:{i}: unknown properties {', '.join(map(str, unknown))}")
                 continue

@@ -32,6 +32,11 @@ FAULTS: dict[str, tuple[str, str]] = {
     "auth_accept": ("camera", "the camera accepts the password again"),
     "mask_tamper": ("camera", "the camera stops burning its privacy masks in (GetMasks still lists them)"),
     "mask_restore": ("camera", "the camera burns its privacy masks in again"),
+    "camera_tamper": ("camera", "the camera's scene is covered or moved (ONVIF event GlobalSceneChange true)"),
+    "camera_tamper_end": ("camera", "the camera's scene is back (GlobalSceneChange false)"),
+    "camera_motion": ("camera", "the camera sees motion for `seconds` (default 5; ONVIF event MotionAlarm)"),
+    "sd_card_failure": ("camera", "the camera's SD card fails: it is empty and records nothing"),
+    "sd_card_replace": ("camera", "a new, empty SD card: the camera records again"),
     "camera_clock_offset": ("camera", "the camera's own clock is `seconds` off true time (default 300; 0: right)"),
 }
 
@@ -58,15 +63,29 @@ class FaultInjector:
         if kind not in FAULTS:
             raise FaultError(f"unknown fault {kind!r}; known: {', '.join(sorted(FAULTS))}")
         cams = self._targets(kind, subject)
+        now_ns = time.time_ns()
         if kind == "camera_clock_offset" and seconds is None:
             seconds = 300.0  # the truth file says how far off the clock was set
         if kind in ("power_cut", "site_cut"):
             for c in cams:
                 c.powered = False
+                if c.card is not None:
+                    c.card.power(False, now_ns)
             self.server.drop(cams)
         elif kind in ("power_restore", "site_restore"):
             for c in cams:
                 c.powered = True
+                if c.card is not None:
+                    c.card.power(True, now_ns)
+        elif kind in ("sd_card_failure", "sd_card_replace"):
+            cams = [c for c in cams if c.card is not None]
+            if not cams:
+                raise FaultError(f"camera {subject!r} has no SD card")
+            for card in (c.card for c in cams if c.card is not None):
+                if kind == "sd_card_failure":
+                    card.fail(now_ns)
+                else:
+                    card.replace(now_ns)
         elif kind == "uplink_cut":
             for c in cams:
                 c.uplink_up = False
@@ -95,8 +114,15 @@ class FaultInjector:
         elif kind in ("mask_tamper", "mask_restore"):
             for c in cams:
                 c.mask_tamper = kind == "mask_tamper"  # sessions switch at their next loop boundary (a keyframe)
+        elif kind in ("camera_tamper", "camera_tamper_end"):
+            for c in cams:
+                c.tampered = kind == "camera_tamper"
+        elif kind == "camera_motion":
+            until = now_ns + int((5.0 if seconds is None else seconds) * 1e9)
+            for c in cams:
+                c.motion_until_ns = until
         entry: dict[str, Any] = {
-            "t": round(time.time(), 3),
+            "t": round(now_ns / 1e9, 3),
             "kind": kind,
             "subject": subject,
             "cameras": sorted(c.spec.id for c in cams),

@@ -25,11 +25,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from camgrid.sim import replay
 from camgrid.sim.audio import AudioTrack
 from camgrid.sim.clips import Clip
 from camgrid.sim.layout import OnvifTraits, SimCameraSpec
 from camgrid.sim.masked_clips import SimMask
 from camgrid.sim.quirks import SHORT_TIMEOUT_S, TS_BACKSTEP, TS_JUMP_AFTER_S, TS_JUMP_S
+from camgrid.sim.sdcard import SdCard
 from camgrid.sim.sdp import sdp_for
 from camgrid.sim.sendloop import AUDIO, VIDEO, SendLoop, sender_report
 
@@ -55,6 +57,8 @@ class CameraState:
     garbage: bool = False
     refuse_auth: bool = False
     ts_jump: int = 0
+    tampered: bool = False  # ONVIF events: the scene is covered or moved (fault camera_tamper)
+    motion_until_ns: int = 0  # ONVIF events: motion is seen until this wall time (fault camera_motion)
     sessions: set[RtspConnection] = field(default_factory=set)
     frames_sent: int = 0
     bytes_sent: int = 0
@@ -74,6 +78,11 @@ class CameraState:
     mask_key: str = ""
     mask_loops: dict[str, SendLoop] | None = None
     mask_tamper: bool = False
+    card: SdCard | None = None  # the SD card (cameras with Profile G): :mod:`camgrid.sim.sdcard`
+
+    @property
+    def sd_failed(self) -> bool:
+        return self.card is not None and self.card.failed
 
     @property
     def reachable(self) -> bool:
@@ -125,6 +134,7 @@ class RtspConnection(asyncio.Protocol):
         self.next_sr = 0.0
         self.packets_sent = 0
         self.octets_sent = 0
+        self.replay: replay.ReplaySession | None = None  # set on the replay URI: :mod:`camgrid.sim.replay`
 
     @property
     def seq(self) -> int:
@@ -161,6 +171,8 @@ class RtspConnection(asyncio.Protocol):
         self.playing = False
         self.interval = None
         self._close_udp()
+        if self.replay is not None:
+            self.replay.stop()
 
     def data_received(self, data: bytes) -> None:
         if self.camera is not None and not self.camera.uplink_up:
@@ -287,6 +299,9 @@ class RtspConnection(asyncio.Protocol):
             self.reply(cseq, "401 Unauthorized", {"WWW-Authenticate": f'Digest realm="{REALM}", nonce="{self.nonce}"'})
             return
         base = url.split("/trackID")[0].rstrip("/")
+        if parts and parts[0] == replay.PATH:
+            replay.handle(self, cam, method, base, headers, cseq)
+            return
         if method == "DESCRIBE":
             content_base = base + "/"
             if cam.has("content-base-no-scheme"):
@@ -526,6 +541,7 @@ class SimServer:
         self.clock: Callable[[], float] = time.monotonic
         self.connections: set[RtspConnection] = set()
         self.server: asyncio.AbstractServer | None = None
+        self.replay_max_rate = replay.MAX_RATE  # ONVIF replay with Rate-Control: no (sim.replay_max_rate)
 
     async def start(self, host: str, port: int) -> None:
         loop = asyncio.get_running_loop()

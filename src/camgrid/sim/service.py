@@ -2,7 +2,8 @@
 
 Control API (JSON over HTTP on ``sim.control_port``): ``GET /cameras``, ``GET /stats``,
 ``GET /truth/<camera>`` (each picture sent: session, RTP timestamp, digest, wall time; for cameras with quirks or
-``--record-pictures``), ``POST /fault {"kind", "subject", "seconds"?}``.
+``--record-pictures``), ``GET /sdcard/<camera>`` (the spans its SD card holds, in true ns: ground truth for edge
+backfill), ``POST /fault {"kind", "subject", "seconds"?}``.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ import asyncio
 import errno
 import json
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from camgrid.media.nal import H264
-from camgrid.sim import clips, sendloop
+from camgrid.sim import clips, replay, sendloop
 from camgrid.sim.audio import load_audio
 from camgrid.sim.faults import FaultError, FaultInjector
 from camgrid.sim.layout import SimCameraSpec, onvif_traits
@@ -114,6 +116,7 @@ def prepare(
             record_truth or bool(quirk_set),
             onvif=onvif_traits(s.index),
         )
+    replay.install_cards(out, time.time_ns())  # the SD cards record from now on
     return out
 
 
@@ -164,6 +167,9 @@ class ControlApi(asyncio.Protocol):
                     "powered": c.powered,
                     "uplink_up": c.uplink_up,
                     "sessions": len(c.sessions),
+                    "onvif_address": c.spec.onvif_address,
+                    "onvif_model": c.onvif.model,
+                    "clock_offset_s": c.clock_offset_ns / 1e9,
                 }
                 for c in self.server.cameras.values()
             ]
@@ -181,6 +187,8 @@ class ControlApi(asyncio.Protocol):
                 "quirks": sorted(cam.quirks),
                 "pictures": [{"session": n, "ts": ts, "digest": d, "sent_ns": t} for n, ts, d, t in cam.truth],
             }
+        if method == "GET" and path.startswith("/sdcard/"):
+            return _sdcard_truth(self.server, path[len("/sdcard/") :], time.time_ns())
         if method == "POST" and path == "/fault":
             try:
                 req = json.loads(body or b"{}")
@@ -188,6 +196,27 @@ class ControlApi(asyncio.Protocol):
             except (FaultError, KeyError, ValueError) as exc:
                 return "400 Bad Request", {"error": str(exc)}
         return "404 Not Found", {"error": f"no route {method} {path}"}
+
+
+def _sdcard_truth(server: SimServer, camera_id: str, now_ns: int) -> tuple[str, Any]:
+    """What a camera's SD card holds at ``now_ns``: spans ``[start, end)`` in true ns (the camera's clock is that
+    plus ``clock_offset_ns``)."""
+    cam = server.cameras.get(camera_id)
+    if cam is None:
+        return "404 Not Found", {"error": f"no camera {camera_id[:100]!r}"}
+    card = cam.card
+    if card is None:
+        return "404 Not Found", {"error": f"camera {camera_id!r} has no SD card"}
+    return "200 OK", {
+        "camera": cam.spec.id,
+        "now_ns": now_ns,
+        "spans": [[s, e] for s, e in card.held(now_ns)],
+        "recording": card.recording,
+        "failed": card.failed,
+        "battery": card.battery,
+        "capacity_s": card.capacity_ns / 1e9,
+        "clock_offset_ns": cam.clock_offset_ns,
+    }
 
 
 async def serve(
@@ -203,11 +232,13 @@ async def serve(
     onvif_port: int | None = None,
     discovery_port: int | None = None,
     on_onvif_port: Callable[[int], None] | None = None,
+    replay_max_rate: float = replay.MAX_RATE,
 ) -> None:
     """Serve until cancelled. ``onvif_port`` (0: an ephemeral one; None: no ONVIF) and ``discovery_port`` (the same)
     make every camera an ONVIF device too (:mod:`camgrid.sim.onvif`). A busy ONVIF port falls back to an ephemeral
     one (several simulated cities on one host), and ``on_onvif_port`` hears the port really served."""
     server = SimServer(cameras, fps, tick_s=tick_s)
+    server.replay_max_rate = replay_max_rate
     await server.start(host, port)
     onvif_line = ""
     if onvif_port is not None:

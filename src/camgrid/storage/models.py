@@ -6,6 +6,7 @@ from sqlalchemy import BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from camgrid.db.base import Base
+from camgrid.vocabulary import SegmentSource
 
 
 class Segment(Base):
@@ -28,6 +29,10 @@ class Segment(Base):
     codec: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="writing")
     node_id: Mapped[str] = mapped_column(String(64), default="local")
+    # ``edge``: replayed from the camera's card (docs/design/onvif.md, "Replay and storing what the card held"),
+    # with the camera clock's offset used to place it (camera time = our time + clock_offset_ns).
+    source: Mapped[str] = mapped_column(String(8), default=SegmentSource.LIVE, server_default=SegmentSource.LIVE)
+    clock_offset_ns: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class Gap(Base):

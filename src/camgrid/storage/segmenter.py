@@ -74,7 +74,10 @@ class Segmenter:
         write_append: Callable[[OpenSegment, list[bytes | bytearray]], None],
         write_close: Callable[[OpenSegment, int], None],
         max_hold_seconds: float = 2.0,
+        path_for: Callable[[Path, str, int], Path] = segment_path,
     ) -> None:
+        """``path_for(root, camera, start_ns)``: the file of a new segment (replays name theirs apart)."""
+        self.path_for = path_for
         self.camera_id = camera_id
         self.root = root
         self.seg_ticks = int(segment_seconds * TICKS)
@@ -303,7 +306,7 @@ class Segmenter:
         if last_end is not None and start < last_end + HOLE_TOLERANCE_NS:
             start = last_end  # never earlier (no time twice); not later by a rounding (no false hole)
         self._drift_ns = wall - start  # 0, or how far the anchor is from where recording goes on
-        path = segment_path(self.root, self.camera_id, start)
+        path = self.path_for(self.root, self.camera_id, start)
         seg = OpenSegment(f"{self.camera_id}:{start}", path, start, ext, self.codec)
         params = [self.params[t] for t in sorted(self.params)]
         self._seg_params = dict(self.params)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 from datetime import UTC, datetime
 from urllib.parse import quote
 from xml.sax.saxutils import escape
@@ -81,27 +82,27 @@ def get_system_date_and_time(call: Call) -> str:
     )
 
 
-def _service_capabilities(call: Call, service: str) -> str:
+async def _service_capabilities(call: Call, service: str) -> str:
     """The ``Capabilities`` element the service's own GetServiceCapabilities answers (or nothing)."""
     handler = OPERATIONS.get((service, "GetServiceCapabilities"))
     if handler is None:
         return ""
     out = handler(call)
-    if not isinstance(out, str):
-        return ""  # an async handler: its capabilities are asked of the service itself
-    root = etree.fromstring(out.encode())
+    if inspect.isawaitable(out):
+        out = await out
+    root = etree.fromstring(str(out).encode())
     caps = next((el for el in root if isinstance(el.tag, str)), None)
     return etree.tostring(caps).decode() if caps is not None else ""
 
 
 @operation("device", "GetServices")
-def get_services(call: Call) -> str:
+async def get_services(call: Call) -> str:
     include = call.text("tds:IncludeCapability").lower() in ("true", "1")
     items = []
     for service in SERVICE_PATHS:
         if service not in call.camera.onvif.services or service not in SERVICE_NS:
             continue
-        caps = _service_capabilities(call, service) if include else ""
+        caps = await _service_capabilities(call, service) if include else ""
         major, minor = VERSIONS.get(service, (2, 60))
         items.append(
             f"<tds:Service><tds:Namespace>{SERVICE_NS[service]}</tds:Namespace>"

@@ -18,6 +18,8 @@ import hmac
 import importlib
 import logging
 import time
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from lxml import etree
 
@@ -25,12 +27,16 @@ from camgrid.sim.layout import onvif_address
 from camgrid.sim.onvif.soap import GET_ROUTES, SERVICE_PATHS, Call, SoapFault, dispatch, envelope
 from camgrid.sim.server import CameraState, SimServer
 
+if TYPE_CHECKING:
+    from lxml.etree import _Element as XmlElement
+
 log = logging.getLogger("camgrid.sim.onvif")
 
 HANDLER_MODULES = ("device", "media", "events", "masks", "search", "replay")
 MAX_HEAD = 16 * 1024
 MAX_BODY = 256 * 1024
 IDLE_S = 60.0  # a keep-alive connection with no request for this long is closed
+MAX_CONNECTIONS = 4096  # open at once, all cameras together
 SILENT_MAX_S = 600.0  # behind a cut uplink, a connection is held (unanswered) at most this long
 SOAP_NS = "http://www.w3.org/2003/05/soap-envelope"
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
@@ -61,7 +67,7 @@ def _parser() -> etree.XMLParser:
     )
 
 
-def parse_envelope(body: bytes) -> tuple[etree._Element | None, etree._Element]:
+def parse_envelope(body: bytes) -> tuple[XmlElement | None, XmlElement]:
     """(header, operation element) of a SOAP 1.2 request; a :class:`SoapFault` for anything else."""
     if b"<!DOCTYPE" in body.upper():
         raise SoapFault("ter:WellFormed", "document type declarations and entities are not accepted")
@@ -81,7 +87,7 @@ def parse_envelope(body: bytes) -> tuple[etree._Element | None, etree._Element]:
     return header, ops[0]
 
 
-def authorized(cam: CameraState, header: etree._Element | None) -> bool:
+def authorized(cam: CameraState, header: XmlElement | None) -> bool:
     """The request's UsernameToken names the camera's user and proves its password (digest or text)."""
     if not cam.spec.password:
         return True
@@ -146,8 +152,8 @@ class OnvifHttpServer:
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername") or ("", 0)
         local = writer.get_extra_info("sockname") or ("", 0)
-        if not str(peer[0]).startswith("127."):
-            writer.transport.abort()  # the simulated city is reachable from this host only
+        if not str(peer[0]).startswith("127.") or len(self.writers) >= MAX_CONNECTIONS:
+            writer.transport.abort()  # the simulated city is reachable from this host only, within bounds
             return
         self.writers.add(writer)
         try:
@@ -210,7 +216,7 @@ class OnvifHttpServer:
                 await self._reply(writer, 413, f"bodies are limited to {MAX_BODY} bytes".encode(), close=True)
                 return
             body = await reader.readexactly(length) if length else b""
-            path = target.split("?", 1)[0]
+            path = urlsplit(target).path if "://" in target else target.split("?", 1)[0]
             status, ctype, out = await self._handle(cam, address, method, path, body)
             if cam is not None and not cam.powered:
                 writer.transport.abort()

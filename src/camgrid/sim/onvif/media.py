@@ -182,7 +182,7 @@ def _profile20(cam: CameraState, s: Stream, types: set[str]) -> str:
     if every or "VideoEncoder" in types:
         parts.append(f"<tr2:VideoEncoder {_encoder20(s)}</tr2:VideoEncoder>")
     configs = f"<tr2:Configurations>{''.join(parts)}</tr2:Configurations>" if parts else ""
-    return f'<tr2:Profiles token="{s.token}" fixed="true"><tt:Name>{s.name}</tt:Name>{configs}</tr2:Profiles>'
+    return f'<tr2:Profiles token="{s.token}" fixed="true"><tr2:Name>{s.name}</tr2:Name>{configs}</tr2:Profiles>'
 
 
 @operation("media2", "GetProfiles")

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
-from lxml import etree
-
 if TYPE_CHECKING:
+    from lxml.etree import _Element as XmlElement  # lxml's element type (what etree.fromstring returns)
+
     from camgrid.sim.server import CameraState, SimServer
 
 NS: dict[str, str] = {
@@ -90,7 +90,7 @@ class Call:
     server: SimServer
     service: str
     operation: str
-    body: etree._Element  # the operation element inside soap:Body
+    body: XmlElement  # the operation element inside soap:Body (an lxml element)
     path: str  # request path (pullpoint/<n> for subscriptions)
     now_ns: int  # the sim's true wall clock (time.time_ns())
     base_url: str  # http://<camera address>:<port>

@@ -1,7 +1,7 @@
 """camera-side privacy masks
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0021
 Create Date: 2026-12-02 17:20:00
 
 ``camera_side_masks``: per masked camera, who burns the masks in (``recorder``, ``camera``, ``camera_failed``), the
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision = "0018"  # brief: "0016"; chained after 0018 (merged from wt-discover) so this branch has one head
+down_revision = "0021"  # brief: "0016"; chained after main's head (0018, 0019, 0021) at the merge of main
 branch_labels = None
 depends_on = None
 
