@@ -661,6 +661,25 @@ class BackfillSettings(_Section):
     )
 
 
+class PrivacyConfig(_Section):
+    camera_side: bool = Field(
+        True, description="Set masks on cameras that hold Media2 masks and verify their pictures instead of re-encoding"
+    )
+    verify_interval_s: float = Field(
+        3.0, ge=0.5, le=60.0, description="Camera-side masks: a keyframe is decoded and checked at most this often"
+    )
+    arm_grace_s: float = Field(
+        15.0,
+        ge=0.0,
+        le=300.0,
+        description="Camera-side masks: time a camera has to apply new masks before a failed "
+        "check counts (its pictures are masked by the recorder meanwhile)",
+    )
+    camera_mask_poll_s: float = Field(
+        30.0, ge=1.0, le=3600.0, description="Camera-side masks: how often the camera's GetMasks is compared"
+    )
+
+
 class Settings(_Section):
     home: Path = Field(Path("var"), description="Folder with the config, the database and the recordings")
     log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$", description="Log level")
@@ -679,6 +698,7 @@ class Settings(_Section):
     access: AccessConfig = Field(default_factory=AccessConfig, description="Sign-in, sessions, tokens and revocation")
     secrets: SecretsConfig = Field(default_factory=SecretsConfig, description="Secrets at rest")
     backfill: BackfillSettings = Field(default_factory=BackfillSettings, description="Edge backfill from cards")
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig, description="Privacy masks on the cameras")
     onvif: OnvifSettings = Field(default_factory=OnvifSettings, description="Cameras' clocks and events over ONVIF")
 
     @property

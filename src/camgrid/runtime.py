@@ -44,6 +44,7 @@ from camgrid.vocabulary import ProcessRole
 
 if TYPE_CHECKING:
     from camgrid.api.context import AppContext
+    from camgrid.privacy.camera_mask_sync import CameraMaskSync
 
 log = logging.getLogger("camgrid.runtime")
 
@@ -130,6 +131,31 @@ def retention_hook(
     return hook
 
 
+def camera_mask_sync(
+    settings: Settings,
+    engine: Engine,
+    factory: sessionmaker[Session],
+    clock: Clock,
+    recorder: Recorder,
+    masks: MaskSync,
+) -> CameraMaskSync:
+    """Camera-side masks, verified (docs/design/camera-side-masks.md), audited as camgrid itself."""
+    from camgrid.db.secrets import SecretBox
+    from camgrid.privacy.camera_mask_sync import CameraMaskSync  # numpy and libav only when masks are used
+
+    sync = CameraMaskSync(
+        recorder=recorder,
+        factory=factory,
+        audit=AuditLog.open(engine, home=settings.home, clock=clock, auto_checkpoint=False),
+        clock=clock,
+        cfg=settings.privacy,
+        box=SecretBox(settings.secrets_key_path),
+        installed=masks.revisions.get,
+    )
+    masks.camera_side = sync
+    return sync
+
+
 def node_witness(settings: Settings) -> WitnessStore | None:
     """Every recorder node witnesses the central audit log by default (docs/design/witnesses.md): its key and state
     in ``$CAMGRID_HOME/witness``, answering on its recordings server."""
@@ -154,6 +180,7 @@ class Runtime:
     role: ProcessRole
     recorder: Recorder | None = None
     masks: MaskSync | None = None
+    camera_masks: CameraMaskSync | None = None
     incidents: LiveIncidents | None = None
     feed: StateFeed | None = None
     node: RecorderNode | None = None
@@ -182,6 +209,8 @@ class Runtime:
         elif self.recorder is not None:
             self.recorder.start()
         self._started = True
+        if self.camera_masks is not None:
+            self.camera_masks.start()  # after the recorder: it acts on the cameras recorded here
         if self.serves_metrics and self.recorder is not None:
             self._metrics = self._serve_metrics(self.recorder)
         if self.role is ProcessRole.NODE:
@@ -211,6 +240,8 @@ class Runtime:
             self.incidents.stop()
         if self.backfill is not None:
             self.backfill.stop()  # replays end first; their jobs are pending again at the next start
+        if self.camera_masks is not None:
+            self.camera_masks.stop()
         if self._started:
             if self.node is not None:
                 self.node.stop()  # stops the recorder, then gives the leases back
@@ -304,6 +335,8 @@ def build(
     if rt.recorder is not None:
         rt.masks = MaskSync(rt.recorder, factory)
         rt.recorder.add_hook(rt.masks.sync)
+        if settings.privacy.camera_side and role is not ProcessRole.CENTRAL:
+            rt.camera_masks = camera_mask_sync(settings, engine, factory, clock, rt.recorder, rt.masks)
         if retention is not None and role is not ProcessRole.CENTRAL:
             hook = retention(settings, engine, factory, clock, node_id=node_id if role is ProcessRole.NODE else None)
             rt.recorder.add_hook(hook)

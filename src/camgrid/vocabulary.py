@@ -113,6 +113,20 @@ class IncidentKind(StrEnum):
     CAMERA = "camera"
 
 
+class MaskMode(StrEnum):
+    """Who burns a camera's privacy masks in (``camera_side_masks.mode``; docs/design/camera-side-masks.md)."""
+
+    RECORDER = "recorder"  # camgrid decodes, masks and encodes (the camera cannot hold the masks)
+    CAMERA = "camera"  # the camera does; camgrid stores its stream untouched once a check of its pictures passed
+    CAMERA_FAILED = "camera_failed"  # a check failed: the recorder masks until an admin re-arms the camera's masks
+
+
+class IncidentReason(StrEnum):
+    """Why a ``camera`` incident was opened other than the camera going dark (``incidents.reason`` prefix)."""
+
+    MASK_UNVERIFIED = "mask_unverified"  # the camera's own privacy mask was not in its pictures (or not listed)
+
+
 class Role(StrEnum):
     """Roles of users (permissions per role: ``access/policy.py``)."""
 
@@ -151,6 +165,11 @@ class AuditAction(StrEnum):
     MASK_REMOVAL_REFUSE = "mask.removal.refuse"  # a pending removal or reduction refused (or withdrawn)
     MASK_REDUCTION_REQUEST = "mask.reduction.request"  # an edit that uncovers part of the mask, held for approval
     MASK_REDUCTION_APPROVE = "mask.reduction.approve"
+    # Camera-side masks (docs/design/camera-side-masks.md): camgrid set the camera's own Media2 masks; a check of
+    # the camera's pictures (or of its GetMasks) failed and the recorder masks again; an admin re-armed them.
+    MASK_CAMERA_SET = "mask.camera.set"
+    MASK_CAMERA_FAILED = "mask.camera.failed"
+    MASK_CAMERA_REARM = "mask.camera.rearm"
     CAMERAS_IMPORT = "cameras.import"
     CAMERA_UPDATE = "camera.update"
     CAMERA_MAINTENANCE = "camera.maintenance"

@@ -32,6 +32,7 @@ from camgrid.health import service as health
 from camgrid.ingest import service as ingest
 from camgrid.onvif.discovery import DiscoveryRequest
 from camgrid.onvif.service import start_discovery
+from camgrid.privacy import camera_mask_service as camera_masks
 from camgrid.privacy import service as masks
 from camgrid.registry import service as registry
 from camgrid.storage import backfill, holds
@@ -46,6 +47,7 @@ SERVICE_MODULES = (
     "camgrid.access.totp",
     "camgrid.access.directory",
     "camgrid.storage.backfill",
+    "camgrid.privacy.camera_mask_service",
     "camgrid.health.onvif_service",
 )
 
@@ -73,6 +75,12 @@ NOT_AUDITED: dict[str, str] = {
     "camgrid.registry.service.in_maintenance": "read (the incident feed's, unscoped: it serves the whole city)",
     "camgrid.privacy.service.get_mask": "read",
     "camgrid.privacy.service.all_masks": "read",
+    "camgrid.privacy.camera_mask_service.state_of": "read",
+    "camgrid.privacy.camera_mask_service.all_states": "read",
+    "camgrid.privacy.camera_mask_service.recorder_side": "the recorder keeps masking a camera that cannot hold "
+    "masks: neither the mask nor who burns it in changes",
+    "camgrid.privacy.camera_mask_service.camera_masks_verified": "bookkeeping: when a check of the camera's own "
+    "mask first passed (its setting was audited)",
     "camgrid.storage.service.segments_between": "read",
     "camgrid.storage.service.gaps_between": "read",
     "camgrid.storage.service.list_holds": "read",
@@ -247,6 +255,15 @@ CASES: dict[str, Call] = {
     ),
     "camgrid.privacy.service.refuse_removal": lambda w, s, a: masks.refuse_removal(
         session=s, audit=a, actor=ADMIN2, camera_id="cam-b", now_ns=T0
+    ),
+    "camgrid.privacy.camera_mask_service.set_camera_masks": lambda w, s, a: camera_masks.set_camera_masks(
+        session=s, audit=a, actor=ADMIN, camera_id="cam-b", revision=1, apply=lambda: ["Mask1"], now_ns=T0
+    ),
+    "camgrid.privacy.camera_mask_service.camera_masks_failed": lambda w, s, a: camera_masks.camera_masks_failed(
+        session=s, audit=a, actor=SYSTEM, camera_id="cam-b", reason="tampered", now_ns=T0
+    ),
+    "camgrid.privacy.camera_mask_service.rearm_camera_masks": lambda w, s, a: camera_masks.rearm_camera_masks(
+        session=s, audit=a, actor=ADMIN, camera_id="cam-a", now_ns=T0
     ),
     "camgrid.storage.holds.create_hold": lambda w, s, a: holds.create_hold(
         session=s, audit=a, actor=SUP, camera_id="cam-b", start_ns=T0, end_ns=T0 + NS, reason="case 4", now_ns=T0

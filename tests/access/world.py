@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from camgrid.access import service as access
 from camgrid.access import totp
 from camgrid.audit.log import AuditLog
-from camgrid.auditing import Actor, AuditWriteError, Entry
+from camgrid.auditing import SYSTEM, Actor, AuditWriteError, Entry
 from camgrid.clock import FakeClock
 from camgrid.db.engine import session_factory, unit_of_work
 from camgrid.exports import service as exports
 from camgrid.health.feed import IncidentFeed
 from camgrid.health.models import IncidentRow, IncidentSuggestion
 from camgrid.health.topology import build_topology
+from camgrid.privacy import camera_mask_service as camera_masks
 from camgrid.privacy import service as masks
 from camgrid.registry import service as registry
 from camgrid.registry.schemas import CameraIn
@@ -134,6 +135,10 @@ def build(engine: Engine, home: Path) -> World:
             masks.set_mask(session=s, audit=log, actor=ADMIN, camera_id=cid, polygons=QUARTER, now_ns=T0)
     with unit_of_work(factory) as s:
         masks.request_removal(session=s, audit=log, actor=ADMIN, camera_id="cam-b", now_ns=T0)
+    with unit_of_work(factory) as s:  # cam-a's own (camera-side) mask failed a check: an admin may re-arm it
+        camera_masks.camera_masks_failed(
+            session=s, audit=log, actor=SYSTEM, camera_id="cam-a", reason="seeded", now_ns=T0
+        )
     with unit_of_work(factory) as s:
         w.ids["hold"] = holds.create_hold(
             session=s,

@@ -58,6 +58,8 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("DELETE", "/api/cameras/{camera_id}/mask"): "masks.write",
     ("POST", "/api/cameras/{camera_id}/mask/approve-removal"): "masks.approve",
     ("POST", "/api/cameras/{camera_id}/mask/refuse-removal"): "masks.approve",
+    ("GET", "/api/cameras/{camera_id}/mask/camera-side"): "masks.read",
+    ("POST", "/api/cameras/{camera_id}/mask/camera-side/rearm"): "masks.write",
     ("GET", "/api/incidents"): "incidents.read",
     ("GET", "/api/incidents/{incident_id}"): "incidents.read",
     ("POST", "/api/incidents/{incident_id}/ack"): "incidents.act",

@@ -375,6 +375,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cameras/{camera_id}/mask/camera-side": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Camera Side
+         * @description Who burns the mask in: the camera itself (checked) or the recorder (docs/design/camera-side-masks.md).
+         */
+        get: operations["get_camera_side_api_cameras__camera_id__mask_camera_side_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cameras/{camera_id}/mask/camera-side/rearm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rearm Camera Side
+         * @description Trust the camera's own mask again after a failed check: it is set anew and must pass a fresh check before the
+         *     camera's pictures are stored as sent; the recorder masks meanwhile.
+         */
+        post: operations["rearm_camera_side_api_cameras__camera_id__mask_camera_side_rearm_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/cameras/{camera_id}/mask/refuse-removal": {
         parameters: {
             query?: never;
@@ -1598,6 +1639,29 @@ export interface components {
             transport: components["schemas"]["RtspTransport"];
             /** Uplink */
             uplink: string;
+        };
+        /** CameraSideMaskOut */
+        CameraSideMaskOut: {
+            /**
+             * Failed Ms
+             * @description When a check last failed
+             */
+            failed_ms?: number | null;
+            /**
+             * Mode
+             * @description Who burns the mask in: recorder | camera (the camera's own Media2 mask, its pictures checked) | camera_failed (a check failed: the recorder masks until an admin re-arms)
+             */
+            mode: string;
+            /**
+             * Reason
+             * @description Why it failed, or why the recorder masks
+             */
+            reason?: string | null;
+            /**
+             * Verified Ms
+             * @description When a check of the camera's own mask first passed
+             */
+            verified_ms?: number | null;
         };
         /**
          * CameraState
@@ -3706,6 +3770,68 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MaskOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_camera_side_api_cameras__camera_id__mask_camera_side_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                camera_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CameraSideMaskOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    rearm_camera_side_api_cameras__camera_id__mask_camera_side_rearm_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                camera_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CameraSideMaskOut"];
                 };
             };
             /** @description Validation Error */

@@ -18,10 +18,12 @@ from camgrid.access.service import Principal
 from camgrid.api.acting import actor, answering, writer
 from camgrid.api.bounds import CameraId
 from camgrid.api.deps import ctx_of, db, require
-from camgrid.api.schemas import MaskOut
+from camgrid.api.schemas import CameraSideMaskOut, MaskOut
+from camgrid.privacy import camera_mask_service as camera_side
 from camgrid.privacy import service as masks
 from camgrid.privacy.errors import MaskError
 from camgrid.registry.service import camera_for
+from camgrid.vocabulary import MaskMode
 
 router = APIRouter(prefix="/api/cameras", tags=["privacy"])
 MS = 1_000_000
@@ -172,3 +174,48 @@ def refuse_removal(
         except MaskError as exc:
             raise HTTPException(409, str(exc)) from None
     return _out(row)
+
+
+def _side(row: Any) -> dict[str, Any]:
+    if row is None:
+        return {"mode": MaskMode.RECORDER}
+    return {
+        "mode": row.mode,
+        "verified_ms": row.verified_ns // MS if row.verified_ns is not None else None,
+        "failed_ms": row.failed_ns // MS if row.failed_ns is not None else None,
+        "reason": row.reason,
+    }
+
+
+@router.get("/{camera_id}/mask/camera-side", response_model=CameraSideMaskOut)
+def get_camera_side(
+    camera_id: CameraId, request: Request, who: Principal = require("masks.read"), session: Session = Depends(db)
+) -> dict[str, Any]:
+    """Who burns the mask in: the camera itself (checked) or the recorder (docs/design/camera-side-masks.md)."""
+    with answering():
+        camera_for(session=session, actor=actor(request, who), camera_id=camera_id)
+    return _side(camera_side.state_of(session=session, camera_id=camera_id))
+
+
+@router.post("/{camera_id}/mask/camera-side/rearm", response_model=CameraSideMaskOut)
+def rearm_camera_side(
+    camera_id: CameraId, request: Request, who: Principal = require("masks.write"), session: Session = Depends(db)
+) -> dict[str, Any]:
+    """Trust the camera's own mask again after a failed check: it is set anew and must pass a fresh check before the
+    camera's pictures are stored as sent; the recorder masks meanwhile."""
+    with answering():
+        try:
+            row = camera_side.rearm_camera_masks(
+                session=session,
+                audit=writer(request),
+                actor=actor(request, who),
+                camera_id=camera_id,
+                now_ns=ctx_of(request).clock.wall_ns(),
+            )
+        except MaskError as exc:
+            raise HTTPException(409, str(exc)) from None
+    session.commit()
+    sync = ctx_of(request).masks
+    if sync is not None and sync.camera_side is not None:
+        sync.camera_side.rearmed(camera_id)
+    return _side(row)

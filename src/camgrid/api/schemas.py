@@ -239,6 +239,16 @@ class HoldOut(BaseModel):
     created_ms: int
 
 
+class CameraSideMaskOut(BaseModel):
+    mode: str = Field(
+        description="Who burns the mask in: recorder | camera (the camera's own Media2 mask, its pictures checked) | "
+        "camera_failed (a check failed: the recorder masks until an admin re-arms)"
+    )
+    verified_ms: int | None = Field(None, description="When a check of the camera's own mask first passed")
+    failed_ms: int | None = Field(None, description="When a check last failed")
+    reason: str | None = Field(None, description="Why it failed, or why the recorder masks")
+
+
 class MaskOut(BaseModel):
     polygons: list[list[list[float]]] = Field(
         description="The mask in force, in fractions of the picture: [[[x, y], ...], ...]"

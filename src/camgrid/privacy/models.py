@@ -20,3 +20,17 @@ class PrivacyMask(Base):
     removal_requested_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     removal_requested_ns: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     pending_polygons: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON; None with a request: removal
+
+
+class CameraSideMask(Base):
+    """Who masks a camera's pictures, and what camgrid set on the camera (docs/design/camera-side-masks.md)."""
+
+    __tablename__ = "camera_side_masks"
+    camera_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(16))  # MaskMode
+    tokens: Mapped[str] = mapped_column(Text, default="[]")  # JSON: the camera's tokens of the masks camgrid created
+    revision: Mapped[int] = mapped_column(Integer, default=0)  # the privacy_masks revision set on the camera
+    verified_ns: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # first check passed (this arming)
+    failed_ns: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    reason: Mapped[str | None] = mapped_column(String(200), nullable=True)  # why it failed, or why recorder-side
+    updated_ns: Mapped[int] = mapped_column(BigInteger, default=0)

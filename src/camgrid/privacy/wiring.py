@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,6 +22,8 @@ class MaskSync:
         self.recorder = recorder
         self.factory = factory
         self.revisions: dict[str, int] = {}
+        # camera-side masks (privacy.camera_mask_sync.CameraMaskSync), poked when a mask changes
+        self.camera_side: Any = None
 
     def apply(self, camera_id: str, revision: int, polygons: list[list[list[float]]] | None) -> None:
         """Install/update/remove now; used by the API for an immediate change and by :meth:`sync`."""
@@ -51,8 +54,12 @@ class MaskSync:
     def sync(self) -> None:
         with unit_of_work(self.factory) as session:
             masks = service.all_masks(session=session)
+        changed = False
         for cid, (rev, polys) in masks.items():
             if self.revisions.get(cid) != rev:
                 self.apply(cid, rev, polys)
+                changed = True
         for cid in set(self.revisions) - set(masks):
             self.apply(cid, 0, None)
+        if changed and self.camera_side is not None:
+            self.camera_side.poke()

@@ -191,7 +191,16 @@ class Clip:
 
 
 def load(path: Path, codec: str) -> Clip:
-    nals = split_annexb(path.read_bytes())
+    pts = json.loads(pts_path(path).read_text()) if pts_path(path).exists() else None
+    try:
+        return parse(path.read_bytes(), codec, pts)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
+def parse(data: bytes, codec: str, pts: list[int] | None = None) -> Clip:
+    """A clip from an Annex B stream in memory (decode order; ``pts`` per picture for B-frame clips)."""
+    nals = split_annexb(data)
     aus = [[n for n in au if not is_aud(codec, nal_type(codec, n))] for au in access_units(codec, nals)]
     aus = [au for au in aus if au]
     params: list[bytes] = []
@@ -202,8 +211,7 @@ def load(path: Path, codec: str) -> Clip:
     sps = next(n for n in params if nal_type(codec, n) == sps_type)
     keys = [any(is_keyframe_nal(codec, nal_type(codec, n)) for n in au) for au in aus]
     if not keys[0]:
-        raise ValueError(f"{path}: clip does not start with a keyframe")
-    pts = json.loads(pts_path(path).read_text()) if pts_path(path).exists() else None
+        raise ValueError("clip does not start with a keyframe")
     if pts is not None and len(pts) != len(aus):
-        raise ValueError(f"{path}: {len(pts)} presentation times for {len(aus)} pictures")
+        raise ValueError(f"{len(pts)} presentation times for {len(aus)} pictures")
     return Clip(codec, parse_sps(codec, sps), params, aus, keys, pts)

@@ -30,6 +30,8 @@ FAULTS: dict[str, tuple[str, str]] = {
     "disconnect": ("camera", "the camera drops its connections once (and accepts new ones)"),
     "auth_refuse": ("camera", "the camera refuses the password"),
     "auth_accept": ("camera", "the camera accepts the password again"),
+    "mask_tamper": ("camera", "the camera stops burning its privacy masks in (GetMasks still lists them)"),
+    "mask_restore": ("camera", "the camera burns its privacy masks in again"),
     "camera_tamper": ("camera", "the camera's scene is covered or moved (ONVIF event GlobalSceneChange true)"),
     "camera_tamper_end": ("camera", "the camera's scene is back (GlobalSceneChange false)"),
     "camera_motion": ("camera", "the camera sees motion for `seconds` (default 5; ONVIF event MotionAlarm)"),
@@ -109,6 +111,9 @@ class FaultInjector:
                 c.refuse_auth = kind == "auth_refuse"
             if kind == "auth_refuse":
                 self.server.drop(cams)  # the camera's password changed: its sessions end
+        elif kind in ("mask_tamper", "mask_restore"):
+            for c in cams:
+                c.mask_tamper = kind == "mask_tamper"  # sessions switch at their next loop boundary (a keyframe)
         elif kind in ("camera_tamper", "camera_tamper_end"):
             for c in cams:
                 c.tampered = kind == "camera_tamper"

@@ -29,6 +29,7 @@ from camgrid.sim import replay
 from camgrid.sim.audio import AudioTrack
 from camgrid.sim.clips import Clip
 from camgrid.sim.layout import OnvifTraits, SimCameraSpec
+from camgrid.sim.masked_clips import SimMask
 from camgrid.sim.quirks import SHORT_TIMEOUT_S, TS_BACKSTEP, TS_JUMP_AFTER_S, TS_JUMP_S
 from camgrid.sim.sdcard import SdCard
 from camgrid.sim.sdp import sdp_for
@@ -71,6 +72,12 @@ class CameraState:
     # ONVIF (camgrid.sim.onvif): what the camera's model can do, and how far its clock is from true time
     onvif: OnvifTraits = field(default_factory=OnvifTraits)
     clock_offset_ns: int = 0
+    # Media2 privacy masks (sim/onvif/masks.py): the masks the camera lists, the loops with them burned in (None
+    # while none or while they are being burned), and the fault that stops burning them in while they stay listed
+    camera_masks: list[SimMask] = field(default_factory=list)
+    mask_key: str = ""
+    mask_loops: dict[str, SendLoop] | None = None
+    mask_tamper: bool = False
     card: SdCard | None = None  # the SD card (cameras with Profile G): :mod:`camgrid.sim.sdcard`
 
     @property
@@ -83,6 +90,13 @@ class CameraState:
 
     def has(self, quirk: str) -> bool:
         return quirk in self.quirks
+
+    def serving_loop(self, key: str) -> SendLoop:
+        """The loop a session of this camera sends now: with its masks burned in unless the camera is tampered."""
+        masked = self.mask_loops
+        if masked is not None and not self.mask_tamper and key in masked:
+            return masked[key]
+        return self.loops[key]
 
 
 def loop_key(sub: bool, audio: bool) -> str:
@@ -355,7 +369,7 @@ class RtspConnection(asyncio.Protocol):
         self.reply(cseq, "200 OK", {"Transport": value, "Session": session})
 
     def _play(self, cam: CameraState, cseq: str, base: str) -> None:
-        loop = cam.loops[loop_key(self.sub, AUDIO in self.tracks)]
+        loop = cam.serving_loop(loop_key(self.sub, AUDIO in self.tracks))
         self.loop, self.loop_no, self.index = loop, 0, 0
         self.t0 = self.server.clock()
         self.last_alive = self.t0
@@ -427,6 +441,21 @@ class RtspConnection(asyncio.Protocol):
             if self.index >= loop.packets:
                 self.loop_no += 1
                 self.index = 0
+                if self._switch_loop(cam):  # masks changed: the next loop (from a keyframe) is the other variant
+                    loop = self.loop
+                    assert loop is not None
+                    k, j = loop.due_by(now - self.t0)
+
+    def _switch_loop(self, cam: CameraState) -> bool:
+        """At a loop boundary: switch to the variant the camera serves now, sequence numbers continuing."""
+        old = self.loop
+        new = cam.serving_loop(loop_key(self.sub, AUDIO in self.tracks))
+        if old is None or new is old or new.ts_per_loop != old.ts_per_loop or new.seconds != old.seconds:
+            return False
+        for t in (VIDEO, AUDIO):
+            self.seq0[t] += self.loop_no * (old.seq_per_loop[t] - new.seq_per_loop[t])
+        self.loop = new
+        return True
 
     def _send(self, loop: SendLoop, i: int, j: int, wall_ns: int) -> None:
         cam = self.camera

@@ -1,7 +1,7 @@
 """edge backfill jobs
 
 Revision ID: 0022
-Revises: 0021
+Revises: 0020
 Create Date: 2026-12-02 17:15:00
 
 One row per gap replayed (or tried) from a camera's SD card (ONVIF Profile G), unique per (camera, gap start): a job
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0022"
-down_revision = "0021"  # briefed "0016"; after main's chain 0016 > 0018 > 0019 > 0021
+down_revision = "0020"  # briefed "0016"; after main's chain 0016 > 0018 > 0019 > 0021 > 0020
 branch_labels = None
 depends_on = None
 
