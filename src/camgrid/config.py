@@ -593,6 +593,13 @@ class OnvifSettings(_Section):
     clock_tolerance_s: float = Field(
         2.0, ge=0.1, le=3600.0, description="A camera whose clock is further off than this is shown as 'clock off'"
     )
+    start_delay_s: float = Field(
+        20.0,
+        ge=0.0,
+        le=3600.0,
+        description="Talk to cameras only this long after start: parsing SOAP holds the interpreter in bursts, and "
+        "the recorder in the same process anchors each camera's time on its first pictures (docs/design/onvif.md)",
+    )
     workers: int = Field(4, ge=1, le=64, description="Threads talking to cameras (one slow camera holds one)")
     timeout_s: int = Field(5, ge=1, le=60, description="HTTP timeout of one ONVIF request")
     pull_timeout_s: int = Field(

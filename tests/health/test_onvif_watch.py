@@ -77,7 +77,7 @@ def test_clocks_and_events_into_health_one_dead_camera_delays_no_other(
     with unit_of_work(factory) as s:
         registry.import_cameras(session=s, audit=log, actor=ADMIN, rows=rows, now_ns=time.time_ns(), box=box)
     sim.cameras["CAM-2"].uplink_up = False  # answers nothing: each request to it waits the full timeout
-    cfg = OnvifSettings(workers=2, timeout_s=3, pull_timeout_s=1, clock_interval_s=5, backoff_max_s=30)
+    cfg = OnvifSettings(start_delay_s=0, workers=2, timeout_s=3, pull_timeout_s=1, clock_interval_s=5, backoff_max_s=30)
     watch = OnvifWatch(factory=factory, clock=SystemClock(), cfg=cfg, box=box)
     watch.start()
     try:

@@ -98,6 +98,9 @@ class OnvifWatch:
 
     # the loop -------------------------------------------------------------------------------------------------------
     def _run(self) -> None:
+        # Not at once: the recorder beside us is anchoring every camera's time on its first pictures, and a burst of
+        # WSDL and SOAP parsing (lxml holds the interpreter) would stamp those pictures late.
+        self._stop.wait(self.cfg.start_delay_s)
         while not self._stop.is_set():
             try:
                 self.round()

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import quoteattr
-
-from lxml import etree
 
 from camgrid.sim.masked_clips import DEFAULT_COLOR, MAX_MASKS, MAX_POINTS, MaskBurner, SimMask
 from camgrid.sim.onvif.media import VIDEO_SOURCE_CONFIG
 from camgrid.sim.onvif.soap import NS, Call, SoapFault, operation
 from camgrid.sim.server import CameraState, SimServer
+
+if TYPE_CHECKING:
+    from lxml.etree import _Element as XmlElement  # lxml's element type (what etree.fromstring returns)
 
 YCBCR = "http://www.onvif.org/ver10/colorspace/YCbCr"
 _BURNERS: dict[int, MaskBurner] = {}
@@ -65,7 +67,7 @@ def _float(value: str | None, what: str, low: float, high: float) -> float:
     return out
 
 
-def _parse_mask(el: etree._Element | None, token: str) -> SimMask:
+def _parse_mask(el: XmlElement | None, token: str) -> SimMask:
     if el is None:
         raise SoapFault("ter:InvalidArgVal", "no Mask")
     conf = el.find("tr2:ConfigurationToken", NS)
