@@ -13,9 +13,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
-from tests.backends import home_db_url
-from tests.registry.test_import import GOOD, write_csv
-from tests.seeding import SEED, seed_log
 
 from camgrid.cli.demo_story import UplinkCut, mask_line
 from camgrid.db.engine import make_engine, session_factory, unit_of_work
@@ -25,6 +22,9 @@ from camgrid.registry.io import parse_camera_file
 from camgrid.registry.service import import_cameras
 from camgrid.storage.models import BackfillJob, Gap, Segment
 from camgrid.vocabulary import BackfillState, GapReason, MaskMode, SegmentSource
+from tests.backends import home_db_url
+from tests.registry.test_import import GOOD, write_csv
+from tests.seeding import SEED, seed_log
 
 S = 1_000_000_000
 
