@@ -18,6 +18,7 @@ from camgrid.access import service as access
 from camgrid.auditing import AuditWriter, cli_actor
 from camgrid.cli.acting import audit_log
 from camgrid.cli.common import box_of, open_db, settings_from
+from camgrid.cli.demo_story import UplinkCut, mask_line
 from camgrid.cli.discover import demo_discovery
 from camgrid.clock import SystemClock
 from camgrid.db.engine import unit_of_work
@@ -29,8 +30,22 @@ from camgrid.storage.models import Gap, Segment
 @click.command()
 @click.option("--count", type=click.IntRange(1, 500), default=24, show_default=True, help="Simulated cameras.")
 @click.option("--duration", type=float, help="Stop after this many seconds (default: until Ctrl-C).")
+@click.option(
+    "--outage-after",
+    type=click.FloatRange(0, 3600),
+    default=45,
+    show_default=True,
+    help="Seconds before the uplink cut.",
+)
+@click.option(
+    "--outage-seconds",
+    type=click.FloatRange(0, 3600),
+    default=60,
+    show_default=True,
+    help="How long one uplink is cut (its gap then fills from the cameras' SD cards); 0: no cut.",
+)
 @click.pass_context
-def demo(ctx: click.Context, count: int, duration: float | None) -> None:
+def demo(ctx: click.Context, count: int, duration: float | None, outage_after: float, outage_seconds: float) -> None:
     """Start the simulated Kathmandu city, record it and serve the control room; print the login."""
     settings = settings_from(ctx)
     home = settings.home
@@ -89,16 +104,39 @@ def demo(ctx: click.Context, count: int, duration: float | None) -> None:
             "  the same password also opens: supervisor (approves exports), admin (users, masks), auditor (audit log,"
             " reports), viewer-d01 (live video of district D-01 only)"
         )
-        click.echo("  cam-0001 is masked (its private area is burnt out before storage and live view)")
+        click.echo(
+            "  cam-0001 is masked (its private area is burnt out before storage and live view: by the camera itself"
+            " once camgrid has checked its pictures)"
+        )
         click.echo("  press Ctrl-C to stop")
         stop = [False]
         signal.signal(signal.SIGINT, lambda *_: stop.__setitem__(0, True))
         signal.signal(signal.SIGTERM, lambda *_: stop.__setitem__(0, True))
         started = time.monotonic()
         next_status = started + 10
+        next_story = started + 2
+        mask_told = False
+        cut = (
+            UplinkCut(
+                factory=factory,
+                control_url=f"http://{settings.sim.host}:{settings.sim.control_port}",
+                camera_id="cam-0005",
+                after_s=outage_after,
+                seconds=outage_seconds,
+            )
+            if outage_seconds > 0 and settings.sim.control_port
+            else None
+        )
         while not stop[0] and (duration is None or time.monotonic() - started < duration):
             if rec.poll() is not None:
                 raise click.ClickException("the server stopped:\n" + (logs / "serve.log").read_text()[-2000:])
+            if time.monotonic() >= next_story:
+                next_story += 2
+                if not mask_told and (line := mask_line(factory, "cam-0001")) is not None:
+                    mask_told = True
+                    click.echo(line)
+                if cut is not None and (line := cut.tick()) is not None:
+                    click.echo(line)
             if time.monotonic() >= next_status:
                 next_status += 10
                 with unit_of_work(factory) as session:
