@@ -89,4 +89,5 @@ def running_onvif_sim(specs: list[SimCameraSpec], truth: Path) -> Iterator[Onvif
             sim.stop_http()
         sim.loop.call_soon_threadsafe(sim.loop.stop)
         sim._thread.join(10)
+        sim.loop.run_until_complete(sim.loop.shutdown_default_executor())  # asyncio.to_thread's workers
         sim.loop.close()

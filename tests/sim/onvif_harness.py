@@ -119,4 +119,5 @@ def running_onvif_sim(
         if responder is not None:
             responder.close()
         loop.run_until_complete(asyncio.gather(ticker, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_default_executor())  # asyncio.to_thread's workers (snapshots, masks)
         loop.close()
