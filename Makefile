@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMPS := .make
-APT_PACKAGES := ffmpeg fonts-dejavu-core python3-venv ca-certificates chromium postgresql nats-server fonts-lohit-deva slapd ldap-utils strace
+APT_PACKAGES := ffmpeg fonts-dejavu-core python3-venv ca-certificates chromium postgresql nats-server fonts-lohit-deva fonts-noto-core slapd ldap-utils strace
 # third-party RTSP servers for the interop tests (docs/design/interop.md): gst-rtsp-server, VLC, and a C++ tool chain
 # to build live555 from its source
 APT_PACKAGES += gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \

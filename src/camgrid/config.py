@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from camgrid.vocabulary import Role, RtspTransport
+from camgrid.vocabulary import Role, RtspTransport, UiLanguage
 
 log = logging.getLogger("camgrid.config")
 CONFIG_NAME = "camgrid.toml"
@@ -691,6 +691,11 @@ class Settings(_Section):
     home: Path = Field(Path("var"), description="Folder with the config, the database and the recordings")
     log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$", description="Log level")
     timezone: str = Field("Asia/Kathmandu", max_length=64, description="City time zone for display")
+    language: UiLanguage = Field(
+        UiLanguage.EN,
+        description="The control room's language for a user who has not chosen one and whose browser asks for none "
+        "of ours: en, fa-AF (Dari), ps (Pashto) or ne (Nepali)",
+    )
     database: DatabaseConfig = Field(default_factory=DatabaseConfig, description="Database")
     recorder: RecorderConfig = Field(default_factory=RecorderConfig, description="Recorder")
     retention: RetentionConfig = Field(default_factory=RetentionConfig, description="Retention")

@@ -185,6 +185,7 @@ class AuditAction(StrEnum):
     USER_DELETE = "user.delete"
     USER_PASSWORD = "user.password"  # an admin set a new password (the entry never holds it)
     USER_REVOKE = "user.revoke"  # every session and token of a user ended
+    USER_SETTINGS = "user.settings"  # a user chose their language, calendar or digits (docs/design/languages.md)
     TOKEN_ISSUE = "token.issue"
     TOKEN_REVOKE = "token.revoke"
     TOTP_ENROL = "2fa.enrol"
@@ -306,3 +307,27 @@ class CameraCondition(StrEnum):
 # What a district-scoped user is shown instead of a feeder, site or uplink none of whose cameras is in their
 # districts (an incident's subject: docs/design/scopes.md).
 OUTSIDE_SCOPE = "(outside your districts)"
+
+
+class UiLanguage(StrEnum):
+    """Languages of the control room (web/src/locales/<lang>/; docs/design/languages.md)."""
+
+    EN = "en"
+    FA_AF = "fa-AF"  # Dari (right to left)
+    PS = "ps"  # Pashto (right to left)
+    NE = "ne"  # Nepali
+
+
+class UiCalendar(StrEnum):
+    """Calendars dates are shown in, as Intl names them (Bikram Sambat is not in Intl)."""
+
+    GREGORY = "gregory"
+    PERSIAN = "persian"  # Solar Hijri, Afghanistan's and Iran's civil calendar
+
+
+class UiDigits(StrEnum):
+    """Digits numbers and dates are written with, as Intl's numbering systems name them."""
+
+    LATN = "latn"  # 0-9
+    ARABEXT = "arabext"  # Persian digits, also used for Pashto
+    DEVA = "deva"  # Devanagari digits (Nepali)

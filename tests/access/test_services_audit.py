@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 import camgrid
 from camgrid.access import directory, totp
 from camgrid.access import service as access
+from camgrid.access import settings as ui_settings
 from camgrid.auditing import SYSTEM, Actor, AuditError, AuditWriter, audit_action
 from camgrid.db.secrets import SecretBox
 from camgrid.exports import service as exports
@@ -36,12 +37,13 @@ from camgrid.privacy import camera_mask_service as camera_masks
 from camgrid.privacy import service as masks
 from camgrid.registry import service as registry
 from camgrid.storage import backfill, holds
-from camgrid.vocabulary import EvidenceKind
+from camgrid.vocabulary import EvidenceKind, UiCalendar, UiDigits, UiLanguage
 from tests.access.world import ADMIN, ADMIN2, OP, PASSWORD, QUARTER, SUP, T0, Refusing, World, build, camera
 
 NS = 1_000_000_000
 # Service modules that are not named ``service`` (every ``camgrid.<package>.service`` is found on its own).
 SERVICE_MODULES = (
+    "camgrid.access.settings",
     "camgrid.storage.holds",
     "camgrid.exports.service",
     "camgrid.access.totp",
@@ -58,6 +60,7 @@ NOT_AUDITED: dict[str, str] = {
     "camgrid.access.service.principal": "pure",
     "camgrid.access.service.authenticate": "read; a failed login is audited by the login route (no data changes)",
     "camgrid.access.service.resolve": "read",
+    "camgrid.access.settings.ui_settings": "read (the caller's own)",
     "camgrid.access.totp.enrolment_of": "read",
     "camgrid.access.totp.second_factor_for": "read",
     "camgrid.access.service.list_users": "read (scoped)",
@@ -158,6 +161,13 @@ def _approve(w: World, s: Session, audit: AuditWriter) -> object:
 
 # One call per audited function, on the world of tests/access/world.py; a new audited function fails until it has one.
 CASES: dict[str, Call] = {
+    "camgrid.access.settings.set_ui_settings": lambda w, s, a: ui_settings.set_ui_settings(
+        session=s,
+        audit=a,
+        actor=ADMIN,
+        user_id=access.user_for(session=s, actor=ADMIN, username="victim").id,
+        settings=ui_settings.UiSettings(UiLanguage.FA_AF, UiCalendar.PERSIAN, UiDigits.ARABEXT),
+    ),
     "camgrid.access.service.create_user": lambda w, s, a: access.create_user(
         session=s, audit=a, actor=ADMIN, username="new", password=PASSWORD, role="viewer", districts=["D-01"], now_ns=T0
     ),

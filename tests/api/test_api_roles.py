@@ -30,6 +30,8 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/openapi.json"): None,
     ("POST", "/api/auth/logout"): None,
     ("GET", "/api/auth/me"): None,
+    ("GET", "/api/me/settings"): None,
+    ("PUT", "/api/me/settings"): None,
     ("GET", "/api/city"): "map",
     ("GET", "/api/recorder"): "map",
     ("GET", "/api/map/base"): "map",

@@ -854,6 +854,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/me/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Settings */
+        get: operations["get_settings_api_me_settings_get"];
+        /** Put Settings */
+        put: operations["put_settings_api_me_settings_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/plans": {
         parameters: {
             query?: never;
@@ -3077,6 +3095,44 @@ export interface components {
             /** Username */
             username: string;
         };
+        /**
+         * UiCalendar
+         * @description Calendars dates are shown in, as Intl names them (Bikram Sambat is not in Intl).
+         * @enum {string}
+         */
+        UiCalendar: "gregory" | "persian";
+        /**
+         * UiDigits
+         * @description Digits numbers and dates are written with, as Intl's numbering systems name them.
+         * @enum {string}
+         */
+        UiDigits: "latn" | "arabext" | "deva";
+        /**
+         * UiLanguage
+         * @description Languages of the control room (web/src/locales/<lang>/; docs/design/languages.md).
+         * @enum {string}
+         */
+        UiLanguage: "en" | "fa-AF" | "ps" | "ne";
+        /**
+         * UiSettingsIn
+         * @description The whole setting (null: not chosen, the defaults apply); unknown fields and values are refused (422).
+         */
+        UiSettingsIn: {
+            /** @description gregory or persian (Solar Hijri) */
+            calendar?: components["schemas"]["UiCalendar"] | null;
+            /** @description latn (0-9), arabext (Persian digits) or deva (Devanagari digits) */
+            digits?: components["schemas"]["UiDigits"] | null;
+            /** @description en, fa-AF (Dari), ps (Pashto), ne (Nepali) */
+            language?: components["schemas"]["UiLanguage"] | null;
+        };
+        /** UiSettingsOut */
+        UiSettingsOut: {
+            calendar: components["schemas"]["UiCalendar"] | null;
+            /** @description The city's default language (while the user has chosen none) */
+            city_language: components["schemas"]["UiLanguage"];
+            digits: components["schemas"]["UiDigits"] | null;
+            language: components["schemas"]["UiLanguage"] | null;
+        };
         /** UpsIn */
         UpsIn: {
             /** On Battery */
@@ -4650,6 +4706,59 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FeatureCollection"];
+                };
+            };
+        };
+    };
+    get_settings_api_me_settings_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UiSettingsOut"];
+                };
+            };
+        };
+    };
+    put_settings_api_me_settings_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UiSettingsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UiSettingsOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

@@ -4,6 +4,7 @@
 // Every body's type is generated from the server's OpenAPI document (api-types.ts, `npm run gen:api`): a field the
 // server renames or a status it stops sending breaks the build here, not the screen at run time.
 import type { components } from "./api-types";
+import { t } from "./i18n";
 
 type Schemas = components["schemas"];
 export type Me = Schemas["Me"];
@@ -82,7 +83,7 @@ export async function request<T>(method: string, path: string, body?: unknown, o
       body: body !== undefined ? JSON.stringify(body) : undefined,
     });
   } catch (e) {
-    throw new ApiError(0, `cannot reach the server (${(e as Error).message})`);
+    throw new ApiError(0, t("common.error.unreachable", { why: (e as Error).message }));
   }
   if (res.status === 204) return undefined as T;
   let parsed: unknown = null;
@@ -96,7 +97,7 @@ export async function request<T>(method: string, path: string, body?: unknown, o
   }
   if (!res.ok) {
     if (res.status === 401 && !opts.noRedirect) onUnauthorised();
-    throw new ApiError(res.status, detailOf(parsed, res.statusText || `HTTP ${res.status}`), (parsed ?? {}) as Record<string, unknown>);
+    throw new ApiError(res.status, detailOf(parsed, res.statusText || t("common.error.http", { status: String(res.status) })), (parsed ?? {}) as Record<string, unknown>);
   }
   return parsed as T;
 }

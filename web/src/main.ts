@@ -16,24 +16,34 @@ import { mountPlayback } from "./playback";
 import { recorderWarning } from "./recorder-health";
 import "./stats";
 import { setTimeZone, zoneLabel } from "./time";
+import { onLangChange, t } from "./i18n";
+import { applyStartPrefs, loadUserPrefs, settingsMenu } from "./settings";
 import { mayManageUsers, mountUsers } from "./users";
 import { mountWall } from "./wall";
 
+applyStartPrefs();
 const app = document.getElementById("app")!;
 const main = h("main", {});
 const userEl = h("span", { class: "user", "data-testid": "current-user" });
 const zoneEl = h("span", { class: "zone", "data-testid": "city-zone" });
 const cityEl = h("span", { class: "city" });
 const links: Record<string, HTMLAnchorElement> = {
-  map: h("a", { href: "#/map", "data-testid": "nav-map" }, "Map"),
-  live: h("a", { href: "#/live", "data-testid": "nav-live" }, "Live wall"),
-  playback: h("a", { href: "#/playback", "data-testid": "nav-playback" }, "Playback"),
-  exports: h("a", { href: "#/exports", "data-testid": "nav-exports" }, "Exports"),
-  incidents: h("a", { href: "#/incidents", "data-testid": "nav-incidents" }, "Incidents"),
-  reports: h("a", { href: "#/reports", "data-testid": "nav-reports" }, "Reports"),
-  users: h("a", { href: "#/users", "data-testid": "nav-users", hidden: true }, "Users"),
-  cameras: h("a", { href: "#/cameras", "data-testid": "nav-cameras", hidden: true }, "Cameras"),
-  audit: h("a", { href: "#/audit", "data-testid": "nav-audit", hidden: true }, "Audit log"),
+  map: h("a", { href: "#/map", "data-testid": "nav-map" }),
+  live: h("a", { href: "#/live", "data-testid": "nav-live" }),
+  playback: h("a", { href: "#/playback", "data-testid": "nav-playback" }),
+  exports: h("a", { href: "#/exports", "data-testid": "nav-exports" }),
+  incidents: h("a", { href: "#/incidents", "data-testid": "nav-incidents" }),
+  reports: h("a", { href: "#/reports", "data-testid": "nav-reports" }),
+  users: h("a", { href: "#/users", "data-testid": "nav-users", hidden: true }),
+  cameras: h("a", { href: "#/cameras", "data-testid": "nav-cameras", hidden: true }),
+  audit: h("a", { href: "#/audit", "data-testid": "nav-audit", hidden: true }),
+};
+// Labels from the catalogs (common.nav.<route>), again whenever the user switches language.
+const labelNav = () => {
+  for (const [k, a] of Object.entries(links)) a.textContent = t(`common.nav.${k}`);
+  logout.textContent = t("common.signOut");
+  if (me) userEl.textContent = t("common.user", { user: me.username, role: t(`common.role.${me.role}`) });
+  zoneEl.textContent = zoneLabel();
 };
 // Screens only some roles have (the server refuses the others anyway): the log to auditors, users to admins.
 function showMenuFor(role: string | null): void {
@@ -41,10 +51,10 @@ function showMenuFor(role: string | null): void {
   links.users.hidden = !mayManageUsers(role as Role | null);
   links.cameras.hidden = role !== "admin"; // discovering and importing cameras (cameras.discover, cameras.import)
 }
-const logout = h("button", { "data-testid": "logout", onclick: () => void doLogout() }, "Sign out");
+const logout = h("button", { "data-testid": "logout", onclick: () => void doLogout() });
 const recorderEl = h("span", { class: "recorder-warning error", "data-testid": "recorder-warning", role: "alert" });
 recorderEl.hidden = true;
-const header = h("header", {}, h("b", { class: "brand" }, "camgrid"), cityEl, h("nav", {}, ...Object.values(links)), recorderEl, zoneEl, userEl, logout);
+const header = h("header", {}, h("b", { class: "brand" }, "camgrid"), cityEl, h("nav", {}, ...Object.values(links)), recorderEl, zoneEl, userEl, settingsMenu(), logout);
 
 async function pollRecorder(): Promise<void> {
   if (me) {
@@ -87,7 +97,7 @@ async function loadCity(): Promise<void> {
     const city = await api.city();
     setTimeZone(city.timezone);
     cityEl.textContent = city.name;
-    document.title = `camgrid · ${city.name}`;
+    document.title = t("common.pageTitle", { city: city.name });
   } catch {
     /* the timezone from login is used */
   }
@@ -99,10 +109,11 @@ function signedIn(m: Me): void {
   setMe(m);
   showMenuFor(m.role);
   setTimeZone(m.timezone);
-  userEl.textContent = `${m.username} (${m.role})`;
-  zoneEl.textContent = zoneLabel();
+  labelNav();
   void pollRecorder();
-  void loadCity().then(route);
+  void loadUserPrefs()
+    .then(loadCity)
+    .then(route);
 }
 
 function route(): void {
@@ -134,12 +145,19 @@ function route(): void {
     else if (r === "audit") cleanup = mountAuditor(main, params);
     else cleanup = mountMap(main, params);
   } catch (e) {
-    main.append(h("div", { class: "error" }, `this screen failed: ${(e as Error).message}`));
+    main.append(h("div", { class: "error" }, t("common.screenFailed", { why: (e as Error).message })));
     console.error(e);
   }
 }
 
 window.addEventListener("hashchange", route);
+// A new language, calendar or digits: the header's labels and the screen again, in place (no reload).
+onLangChange(() => {
+  labelNav();
+  void pollRecorder();
+  if (main.dataset.screen) route();
+});
+labelNav();
 
 api
   .me()
@@ -148,9 +166,9 @@ api
     setMe(m);
     showMenuFor(m.role);
     setTimeZone(m.timezone);
-    userEl.textContent = `${m.username} (${m.role})`;
+    labelNav();
     void pollRecorder();
-    return loadCity();
+    return loadUserPrefs().then(loadCity);
   })
   .catch(() => {
     me = null;

@@ -3,7 +3,7 @@
 // through Intl's "persian" calendar) and digits (latin, Persian ۰-۹, Devanagari ०-९), always on the 24-hour clock and
 // always year-month-day with numbers (the ISO-like order the control room has always used; "/" between the parts of
 // a Solar Hijri date, as Afghan forms write it). Machine formats (inputs, UTC titles) stay ISO with latin digits.
-import { calendarPref, digitsOf, digitsPref } from "./i18n";
+import { calendarPref, digitsOf } from "./i18n";
 import { tzOffsetMs } from "./timeline-math";
 
 let zone = "UTC";

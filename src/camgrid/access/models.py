@@ -22,6 +22,11 @@ class User(Base):
     # A deleted user is a tombstone (docs/design/users-life.md): the row stays so that the audit entries naming them
     # keep one meaning and the name is never given to someone else; no password, no credentials, not listed.
     deleted_ns: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
+    # The control room's language, calendar and digits the user chose (None: not chosen, the city's and the
+    # browser's defaults apply; docs/design/languages.md). Values of vocabulary.UiLanguage/UiCalendar/UiDigits.
+    ui_language: Mapped[str | None] = mapped_column(String(8), nullable=True, default=None)
+    ui_calendar: Mapped[str | None] = mapped_column(String(8), nullable=True, default=None)
+    ui_digits: Mapped[str | None] = mapped_column(String(8), nullable=True, default=None)
 
 
 class UserSession(Base):

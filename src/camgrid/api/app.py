@@ -30,6 +30,7 @@ from camgrid.api import (
     routes_plans,
     routes_privacy,
     routes_probe,
+    routes_settings,
     routes_system,
     routes_users,
 )
@@ -127,6 +128,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(routes_health.router)
     app.include_router(routes_system.router)
     app.include_router(routes_users.router)
+    app.include_router(routes_settings.router)
     app.include_router(routes_audit.router)
 
     def openapi() -> dict[str, Any]:
