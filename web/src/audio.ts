@@ -4,6 +4,7 @@ import { request, type CameraDetail, type Role } from "./api";
 import type { components } from "./api-types";
 import { h } from "./dom";
 import { me } from "./session";
+import { t } from "./i18n";
 
 export type AudioState = components["schemas"]["AudioOut"];
 
@@ -13,7 +14,7 @@ export function maySetAudio(role: Role | null | undefined): boolean {
 }
 
 export function audioText(on: boolean): string {
-  return on ? "sound recorded" : "sound not recorded";
+  return on ? t("audio.on") : t("audio.off");
 }
 
 export function setAudio(id: string, enabled: boolean): Promise<AudioState> {
@@ -27,7 +28,7 @@ export function audioControls(cam: CameraDetail): HTMLElement {
   const error = h("div", { class: "error", "data-testid": "audio-error" });
   const render = () => {
     text.textContent = audioText(on);
-    button.textContent = on ? "Stop recording sound" : "Record sound";
+    button.textContent = on ? t("audio.stop") : t("audio.start");
   };
   button.addEventListener("click", () => {
     button.disabled = true;

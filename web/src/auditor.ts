@@ -8,13 +8,16 @@ import type { components } from "./api-types";
 import { parseVerifierKey, ed25519Engine, verifyCheckpoints, verifyEntry, type VerifierKey } from "./audit-verify";
 import { niceTicks, scale, SERIES_COLOURS } from "./chart-math";
 import { h } from "./dom";
-import { fmtFull, timeZone } from "./time";
+import { fmtFull, timeZone, utcTitle } from "./time";
 import { parseZoned } from "./timeline-math";
+import { num, t } from "./i18n";
 
 type S = components["schemas"];
 type Entry = S["AuditEntryOut"];
 
 const SVG = "http://www.w3.org/2000/svg";
+/** A transparency report's column (exports_approved, deleted_gb, ...) in the user's language. */
+const column = (c: string) => t(`auditor.column.${c}`) === `auditor.column.${c}` ? c.replace(/_/g, " ") : t(`auditor.column.${c}`);
 function s<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, ...kids: (Node | string)[]): SVGElementTagNameMap[K] {
   const el = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
@@ -31,7 +34,7 @@ export function monthBars(months: S["TransparencyMonth"][], column: string, W = 
   const y = scale(0, max, H - m.b, m.t);
   const gw = (W - m.l - m.r) / Math.max(1, months.length);
   const bw = Math.max(2, (gw - 6) / Math.max(1, districts.length));
-  const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": `${column} per district and month` });
+  const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": t("auditor.chartLabel", { column: column.replace(/_/g, " ") }) });
   for (const v of niceTicks(0, max, 4))
     svg.append(s("line", { x1: m.l, x2: W - m.r, y1: y(v), y2: y(v), class: "grid" }), s("text", { x: m.l - 6, y: y(v) + 4, "text-anchor": "end", class: "tick" }, String(v)));
   months.forEach((mo, i) => {
@@ -43,7 +46,7 @@ export function monthBars(months: S["TransparencyMonth"][], column: string, W = 
     svg.append(s("text", { x: x0 + gw / 2 - 3, y: H - 8, "text-anchor": "middle", class: "tick" }, mo.month));
   });
   districts.forEach((d, k) => svg.append(s("text", { x: W - m.r + 8, y: m.t + 14 + k * 16, fill: SERIES_COLOURS[k % SERIES_COLOURS.length], class: "legend" }, d)));
-  if (!districts.length) svg.append(s("text", { x: m.l + 10, y: m.t + 24, class: "tick" }, "nothing counted in these months"));
+  if (!districts.length) svg.append(s("text", { x: m.l + 10, y: m.t + 24, class: "tick" }, t("auditor.nothingCounted")));
   return svg;
 }
 
@@ -54,26 +57,26 @@ function section(testid: string, heading: string, ...kids: (Node | string)[]): H
 export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => void {
   let alive = true;
   let key: VerifierKey | null = null;
-  const keyEl = h("div", { class: "muted", "data-testid": "audit-key" }, "loading the log's key…");
-  const whoIn = h("input", { placeholder: "person", value: params.get("who") ?? "", "data-testid": "audit-who", size: 12 });
-  const camIn = h("input", { placeholder: "camera", value: params.get("camera") ?? "", "data-testid": "audit-camera", size: 12 });
-  const actIn = h("input", { placeholder: "action", value: params.get("action") ?? "", "data-testid": "audit-action", size: 14 });
+  const keyEl = h("div", { class: "muted", "data-testid": "audit-key" }, t("auditor.loadingKey"));
+  const whoIn = h("input", { placeholder: t("auditor.person"), value: params.get("who") ?? "", "data-testid": "audit-who", size: 12 });
+  const camIn = h("input", { placeholder: t("auditor.camera"), value: params.get("camera") ?? "", "data-testid": "audit-camera", size: 12 });
+  const actIn = h("input", { placeholder: t("auditor.action"), value: params.get("action") ?? "", "data-testid": "audit-action", size: 14 });
   const fromIn = h("input", { type: "datetime-local", "data-testid": "audit-from" });
   const toIn = h("input", { type: "datetime-local", "data-testid": "audit-to" });
   const status = h("span", { class: "muted", "data-testid": "audit-status" });
   const tbody = h("tbody", {});
-  const more = h("button", { "data-testid": "audit-more", hidden: true }, "older entries");
+  const more = h("button", { "data-testid": "audit-more", hidden: true }, t("auditor.older"));
   let next: number | null = null;
   let generation = 0; // a newer search makes the answers of older ones stale
 
   const keyReady = request<S["CheckpointList"]>("GET", "/api/audit/checkpoints?limit=200").then(async (ck) => {
     key = await parseVerifierKey(ck.key.verifier);
     keyEl.replaceChildren(
-      "Log key ",
+      `${t("auditor.logKey")} `,
       h("code", {}, ck.key.name),
-      ` id ${ck.key.key_id} · fingerprint `,
+      ` ${t("auditor.keyId", { id: ck.key.key_id })} · ${t("auditor.fingerprint")} `,
       h("code", { "data-testid": "audit-fingerprint" }, ck.key.fingerprint),
-      " (compare with the published one) · public key ",
+      ` ${t("auditor.compare")} · ${t("auditor.publicKey")} `,
       h("code", {}, ck.key.public_key),
     );
     const sizes = ck.checkpoints.map((c) => c.size);
@@ -84,7 +87,7 @@ export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => 
   });
 
   async function check(e: Entry, cell: HTMLElement): Promise<void> {
-    cell.textContent = "checking…";
+    cell.textContent = t("auditor.checking");
     try {
       const k = key ?? (await keyReady);
       const p = await request<S["InclusionOut"]>("GET", `/api/audit/entries/${e.index}/proof`);
@@ -92,28 +95,28 @@ export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => 
       if (!alive) return;
       cell.className = r.ok ? "audit-ok" : "audit-bad error";
       cell.dataset.result = r.ok ? "ok" : "failed";
-      cell.textContent = r.ok ? `✓ verified (tree ${p.size})` : `✗ FAILED: ${r.why}`;
-      cell.title = `${r.why} — checked in this browser with ${ed25519Engine()}`;
+      cell.textContent = r.ok ? `✓ ${t("auditor.verified", { size: p.size })}` : `✗ ${t("auditor.failed", { why: r.why })}`;
+      cell.title = t("auditor.checkedWith", { why: r.why, engine: ed25519Engine() });
     } catch (err) {
       cell.className = "audit-bad error";
       cell.dataset.result = "error";
-      cell.textContent = `✗ cannot check: ${(err as Error).message}`;
+      cell.textContent = `✗ ${t("auditor.cannotCheck", { why: (err as Error).message })}`;
     }
   }
 
   function row(e: Entry): HTMLTableRowElement {
     const cell = h("td", { "data-testid": `audit-check-${e.index}` });
-    const recheck = h("button", { onclick: () => void check(e, cell) }, "re-check");
+    const recheck = h("button", { onclick: () => void check(e, cell) }, t("auditor.recheck"));
     const tr = h(
       "tr",
       { "data-index": e.index },
-      h("td", { class: "num" }, String(e.index)),
-      h("td", { title: `${e.at_ms} ms UTC` }, fmtFull(e.at_ms)),
+      h("td", { class: "num" }, num(e.index)),
+      h("td", { title: utcTitle(e.at_ms) }, fmtFull(e.at_ms)),
       h("td", {}, e.who),
       h("td", {}, e.action),
       h("td", {}, e.camera ?? ""),
       h("td", {}, e.district ?? ""),
-      h("td", {}, h("details", {}, h("summary", {}, "bytes"), h("code", { class: "audit-data" }, e.data))),
+      h("td", {}, h("details", {}, h("summary", {}, t("auditor.bytes")), h("code", { class: "audit-data" }, e.data))),
       cell,
       h("td", {}, recheck),
     );
@@ -127,23 +130,23 @@ export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => 
     if (camIn.value.trim()) q.set("camera", camIn.value.trim());
     if (actIn.value.trim()) q.set("action", actIn.value.trim());
     const f = fromIn.value ? parseZoned(timeZone(), fromIn.value) : NaN;
-    const t = toIn.value ? parseZoned(timeZone(), toIn.value) : NaN;
+    const tt = toIn.value ? parseZoned(timeZone(), toIn.value) : NaN;
     if (Number.isFinite(f)) q.set("from_ms", String(Math.floor(f)));
-    if (Number.isFinite(t)) q.set("to_ms", String(Math.ceil(t)));
+    if (Number.isFinite(tt)) q.set("to_ms", String(Math.ceil(tt)));
     if (before !== null) q.set("before", String(before));
     else {
       generation++;
       tbody.replaceChildren();
     }
     const mine = generation;
-    status.textContent = "searching…";
+    status.textContent = t("auditor.searching");
     try {
       const page = await request<S["AuditPage"]>("GET", `/api/audit/entries?${q}`);
       if (!alive || mine !== generation) return;
       tbody.append(...page.entries.map(row));
       next = page.next_before ?? null;
       more.hidden = next === null;
-      status.textContent = `${tbody.childElementCount} entr${tbody.childElementCount === 1 ? "y" : "ies"} (newest first; your search is itself audited)`;
+      status.textContent = t("auditor.entries", { n: tbody.childElementCount });
     } catch (err) {
       status.textContent = (err as Error).message;
     }
@@ -152,8 +155,8 @@ export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => 
   const form = h(
     "form",
     { class: "toolbar", "data-testid": "audit-search" },
-    whoIn, camIn, actIn, h("label", {}, " from ", fromIn), h("label", {}, " to ", toIn), ` (${timeZone()}) `,
-    h("button", { type: "submit", "data-testid": "audit-search-go" }, "search"),
+    whoIn, camIn, actIn, h("label", {}, ` ${t("auditor.from")} `, fromIn), h("label", {}, ` ${t("auditor.to")} `, toIn), ` (${timeZone()}) `,
+    h("button", { type: "submit", "data-testid": "audit-search-go" }, t("auditor.search")),
     " ",
     status,
   );
@@ -170,21 +173,21 @@ export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => 
   const consGo = h("button", {
     "data-testid": "audit-cons-go",
     onclick: async () => {
-      consOut.textContent = "checking…";
+      consOut.textContent = t("auditor.checking");
       try {
         const k = key ?? (await keyReady);
         const r = await request<S["ConsistencyOut"]>("GET", `/api/audit/consistency?from=${Number(oldIn.value)}&to=${Number(newIn.value)}`);
         const v = await verifyCheckpoints(r.old.note, r.new.note, r.path, k);
         consOut.className = v.ok ? "audit-ok" : "audit-bad error";
         consOut.dataset.result = v.ok ? "ok" : "failed";
-        consOut.textContent = v.ok ? `✓ consistent: ${v.why}` : `✗ FAILED: ${v.why}`;
+        consOut.textContent = v.ok ? `✓ ${t("auditor.consistent", { why: v.why })}` : `✗ ${t("auditor.failed", { why: v.why })}`;
       } catch (err) {
         consOut.className = "error";
         consOut.dataset.result = "error";
         consOut.textContent = (err as Error).message;
       }
     },
-  }, "check consistency");
+  }, t("auditor.checkConsistency"));
 
   // The monthly transparency report.
   const now = new Date();
@@ -201,8 +204,8 @@ export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => 
       h(
         "table",
         { class: "report-table" },
-        h("thead", {}, h("tr", {}, h("th", {}, `district (${last.month})`), ...report.columns.map((c) => h("th", {}, c.replace(/_/g, " "))))),
-        h("tbody", {}, ...last.rows.map((r) => h("tr", { "data-district": r.district }, h("td", {}, r.district), ...report!.columns.map((c) => h("td", { class: "num" }, c === "deleted_gb" ? (r.counts[c] ?? 0).toFixed(2) : String(r.counts[c] ?? 0)))))),
+        h("thead", {}, h("tr", {}, h("th", {}, t("auditor.districtMonth", { month: last.month })), ...report.columns.map((c) => h("th", {}, column(c))))),
+        h("tbody", {}, ...last.rows.map((r) => h("tr", { "data-district": r.district }, h("td", {}, r.district), ...report!.columns.map((c) => h("td", { class: "num" }, c === "deleted_gb" ? num(r.counts[c] ?? 0, { minimumFractionDigits: 2, maximumFractionDigits: 2 }) : num(r.counts[c] ?? 0)))))),
       ),
     );
   }
@@ -210,7 +213,7 @@ export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => 
     if (!/^\d{4}-\d{2}$/.test(monthIn.value)) return;
     try {
       report = await request<S["TransparencyOut"]>("GET", `/api/audit/transparency?month=${monthIn.value}&months=12`);
-      if (!colSel.options.length) colSel.replaceChildren(...report.columns.map((c) => h("option", { value: c }, c.replace(/_/g, " "))));
+      if (!colSel.options.length) colSel.replaceChildren(...report.columns.map((c) => h("option", { value: c }, column(c))));
       draw();
     } catch (err) {
       plot.replaceChildren(h("div", { class: "error" }, (err as Error).message));
@@ -223,27 +226,27 @@ export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => 
     h(
       "div",
       { class: "screen auditor-screen" },
-      h("h2", {}, "Audit log"),
+      h("h2", {}, t("auditor.title")),
       keyEl,
       form,
       h(
         "table",
         { class: "exports audit-table", "data-testid": "audit-results" },
-        h("thead", {}, h("tr", {}, ...["#", "when", "who", "action", "camera", "district", "entry", "checked in this browser", ""].map((t) => h("th", {}, t)))),
+        h("thead", {}, h("tr", {}, ...["#", "when", "who", "action", "camera", "district", "entry", "checked"].map((c) => h("th", {}, c === "#" ? "#" : t(`auditor.col.${c}`))), h("th", {}))),
         tbody,
       ),
       more,
-      section("audit-consistency", "Consistency between two checkpoints", h("div", { class: "toolbar" }, "tree size ", oldIn, " → ", newIn, " ", consGo, " ", consOut), sizesList),
-      section("audit-transparency", "Transparency report", h("div", { class: "toolbar" }, "twelve months to ", monthIn, " ", colSel), plot, table),
+      section("audit-consistency", t("auditor.consistency"), h("div", { class: "toolbar" }, `${t("auditor.treeSize")} `, oldIn, " → ", newIn, " ", consGo, " ", consOut), sizesList),
+      section("audit-transparency", t("auditor.transparency"), h("div", { class: "toolbar" }, `${t("auditor.twelveMonths")} `, monthIn, " ", colSel), plot, table),
       section(
         "audit-export-box",
-        "Offline verification",
-        h("p", {}, "The whole log (entries, leaf hashes, signed checkpoints, key) as a zip: unzip it and run ", h("code", {}, "camgrid audit verify DIR --key PUBLISHED.pub"), ". The download is itself audited."),
-        h("a", { href: "/api/audit/export", download: "", class: "button", "data-testid": "audit-export" }, "export the log"),
+        t("auditor.offline"),
+        h("p", {}, `${t("auditor.offlineHelp")} `, h("code", {}, "camgrid audit verify DIR --key PUBLISHED.pub"), ` ${t("auditor.offlineAudited")}`),
+        h("a", { href: "/api/audit/export", download: "", class: "button", "data-testid": "audit-export" }, t("auditor.export")),
       ),
     ),
   );
-  void keyReady.catch((err) => keyEl.replaceChildren(h("span", { class: "error" }, `cannot load the log's key: ${(err as Error).message}`)));
+  void keyReady.catch((err) => keyEl.replaceChildren(h("span", { class: "error" }, t("auditor.keyFailed", { why: (err as Error).message }))));
   void search(null);
   void loadReport();
   return () => {

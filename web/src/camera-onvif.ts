@@ -4,6 +4,7 @@
 import type { CameraDetail, CameraEventInfo, CameraEventKind } from "./api";
 import { h } from "./dom";
 import { fmtFull, timeZone, utcTitle } from "./time";
+import { t } from "./i18n";
 
 export const EVENT_GLYPHS = {
   tamper: "⚠",
@@ -13,32 +14,26 @@ export const EVENT_GLYPHS = {
   other: "•",
 } satisfies Record<CameraEventKind, string>;
 
-const KIND_TEXT = {
-  tamper: "tamper (scene covered or moved)",
-  motion: "motion",
-  video_loss: "video loss",
-  storage_failure: "storage (SD card) failure",
-  other: "other event",
-} satisfies Record<CameraEventKind, string>;
+const kindText = (k: CameraEventKind) => t(`camera-onvif.kind.${k}`);
 
 /** "+1.5 s", "−90 s", "+2 min 5 s": a clock offset for people. */
 export function offsetText(ms: number): string {
   const sign = ms < 0 ? "−" : "+";
   const a = Math.abs(ms);
-  if (a < 10_000) return `${sign}${(a / 1000).toFixed(1)} s`;
-  if (a < 120_000) return `${sign}${Math.round(a / 1000)} s`;
+  if (a < 10_000) return `${sign}${t("camera-onvif.seconds", { s: (a / 1000).toFixed(1) })}`;
+  if (a < 120_000) return `${sign}${t("camera-onvif.seconds", { s: Math.round(a / 1000) })}`;
   const min = Math.floor(a / 60_000);
-  return `${sign}${min} min ${Math.round((a - min * 60_000) / 1000)} s`;
+  return `${sign}${t("camera-onvif.minSeconds", { min, s: Math.round((a - min * 60_000) / 1000) })}`;
 }
 
 /** The marker's tooltip: what happened, at the camera's time and at ours. */
 export function eventTitle(e: CameraEventInfo): string {
-  const what = `${KIND_TEXT[e.kind]} ${e.active ? "began" : "ended"}`;
+  const what = t(e.active ? "camera-onvif.began" : "camera-onvif.ended", { what: kindText(e.kind) });
   const cam =
     e.camera_ms == null
-      ? "camera time: not given"
-      : `camera time: ${fmtFull(e.camera_ms)} (${utcTitle(e.camera_ms)}; ${offsetText(e.camera_ms - e.received_ms)} from ours)`;
-  const ours = `our time: ${fmtFull(e.received_ms)} (${timeZone()}; ${utcTitle(e.received_ms)})`;
+      ? t("camera-onvif.cameraTimeNone")
+      : t("camera-onvif.cameraTime", { time: fmtFull(e.camera_ms), utc: utcTitle(e.camera_ms), offset: offsetText(e.camera_ms - e.received_ms) });
+  const ours = t("camera-onvif.ourTime", { time: fmtFull(e.received_ms), zone: timeZone(), utc: utcTitle(e.received_ms) });
   return [what, cam, ours, e.topic + (e.detail ? ` · ${e.detail}` : "")].join("\n");
 }
 
@@ -61,23 +56,23 @@ export function eventMarker(e: CameraEventInfo): HTMLElement {
 /** The camera panel's ONVIF row: clock offset (amber when off) and the camera's own conditions. */
 export function onvifSummary(c: CameraDetail): HTMLElement | string {
   const o = c.onvif;
-  if (!o) return c.onvif_url ? "not read yet" : "";
+  if (!o) return c.onvif_url ? t("camera-onvif.notRead") : "";
   const off = o.conditions.includes("clock_off");
   const clock =
     o.clock_offset_ms == null
-      ? h("span", {}, "clock not read")
+      ? h("span", {}, t("camera-onvif.clockNotRead"))
       : h(
           "span",
           {
             class: off ? "clock-offset clock-off" : "clock-offset",
             "data-testid": "clock-offset",
             "data-offset-ms": o.clock_offset_ms,
-            title: `camera clock minus ours; tolerance ±${o.clock_tolerance_ms / 1000} s${o.clock_measured_ms ? `; read ${fmtFull(o.clock_measured_ms)}` : ""}`,
+            title: t("camera-onvif.clockTitle", { tolerance: o.clock_tolerance_ms / 1000 }) + (o.clock_measured_ms ? t("camera-onvif.clockRead", { time: fmtFull(o.clock_measured_ms) }) : ""),
           },
-          `clock ${offsetText(o.clock_offset_ms)}${off ? " (off)" : ""}`,
+          t("camera-onvif.clock", { offset: offsetText(o.clock_offset_ms) }) + (off ? ` ${t("camera-onvif.off")}` : ""),
         );
   const conditions = o.conditions
     .filter((k) => k !== "clock_off")
-    .map((k) => h("span", { class: "cam-condition", "data-testid": "camera-condition", "data-condition": k }, ` ${EVENT_GLYPHS[k]} ${KIND_TEXT[k]}`));
+    .map((k) => h("span", { class: "cam-condition", "data-testid": "camera-condition", "data-condition": k }, ` ${EVENT_GLYPHS[k]} ${kindText(k)}`));
   return h("span", { "data-testid": "camera-onvif" }, clock, ...conditions);
 }

@@ -7,6 +7,7 @@ import { request, type Role } from "./api";
 import type { components } from "./api-types";
 import { h } from "./dom";
 import { me } from "./session";
+import { t } from "./i18n";
 
 export type ProbeResult = components["schemas"]["ProbeResult"];
 export type ProbeTrack = components["schemas"]["Track"];
@@ -15,44 +16,33 @@ export type ProbeTrack = components["schemas"]["Track"];
 export const PROBE_SECONDS = 5;
 const MAY: readonly Role[] = ["operator", "supervisor", "admin"];
 
+const ROW_KEYS = ["result", "video", "audio", "resolution", "fps", "bitrate", "keyframes", "drift", "loss", "transport", "keepalive", "quirks", "server", "methods"] as const;
+export type RowKey = (typeof ROW_KEYS)[number];
+// Every text from the catalog (locales/<lang>/diagnostics.json), read when shown so a language switch applies.
 export const TEXT = {
-  title: "Diagnostics",
-  probe: "Probe",
-  probing: (s: number) => `probing the camera for ${s} s…`,
-  hint: "Opens a short session of its own with the camera (audited) and shows what it really sends.",
-  ok: "ok",
-  failed: (reason: string, detail: string) => `failed: ${reason} (${detail})`,
-  none: "none",
+  get title() { return t("diagnostics.title"); },
+  get probe() { return t("diagnostics.probe"); },
+  probing: (s: number) => t("diagnostics.probing", { s }),
+  get hint() { return t("diagnostics.hint"); },
+  get ok() { return t("diagnostics.ok"); },
+  failed: (reason: string, detail: string) => t("diagnostics.failed", { reason, detail }),
+  get none() { return t("common.none"); },
   unknown: "—",
-  tooFewKeyframes: (n: number) => `${n} keyframe(s) seen: probe longer to measure the interval`,
-  keyframes: (pictures: number, seconds: string) => `every ${pictures} pictures (${seconds} s)`,
-  fps: (fps: string, arrival: string) => `${fps} (as received: ${arrival})`,
-  declared: (fps: number) => `, declared ${fps}`,
-  drift: (ppm: string, seconds: string) => `${ppm} ppm over ${seconds} s`,
+  tooFewKeyframes: (n: number) => t("diagnostics.tooFewKeyframes", { n }),
+  keyframes: (pictures: number, seconds: string) => t("diagnostics.keyframes", { pictures, seconds }),
+  fps: (fps: string, arrival: string) => t("diagnostics.fps", { fps, arrival }),
+  declared: (fps: number) => t("diagnostics.declared", { fps }),
+  drift: (ppm: string, seconds: string) => t("diagnostics.drift", { ppm, seconds }),
   sdp: "SDP",
-  transport: { tcp: "RTP in the RTSP connection (TCP interleaved)", udp: "RTP over UDP", auto: "auto" } as Record<string, string>,
-  overTls: ", RTSP over TLS",
-  loss: (lost: number, total: number, reordered: number, dropped: number) =>
-    `${lost} of ${total} packets (${reordered} reordered, ${dropped} of another source or type dropped)`,
-  rows: {
-    result: "result",
-    video: "video",
-    audio: "audio",
-    resolution: "resolution",
-    fps: "frame rate",
-    bitrate: "bitrate",
-    keyframes: "keyframes",
-    drift: "clock drift",
-    loss: "RTP loss",
-    transport: "transport",
-    keepalive: "keepalive",
-    quirks: "quirks",
-    server: "server",
-    methods: "methods",
+  get transport(): Record<string, string> {
+    return { tcp: t("diagnostics.transport.tcp"), udp: t("diagnostics.transport.udp"), auto: t("diagnostics.transport.auto") };
   },
-} as const;
+  get overTls() { return t("diagnostics.overTls"); },
+  loss: (lost: number, total: number, reordered: number, dropped: number) => t("diagnostics.loss", { lost, total, reordered, dropped }),
+  rows: Object.fromEntries(ROW_KEYS.map((k) => [k, ""])) as Record<RowKey, string>,
+};
+for (const k of ROW_KEYS) Object.defineProperty(TEXT.rows, k, { get: () => t(`diagnostics.row.${k}`), enumerable: true });
 
-export type RowKey = keyof typeof TEXT.rows;
 
 /** The server's permission cameras.probe (access/policy.py). */
 export function mayProbe(role: Role | null | undefined): boolean {
@@ -78,7 +68,7 @@ export function probeRows(r: ProbeResult): [RowKey, string][] {
     ["audio", audio.join(", ") || TEXT.none],
     ["resolution", r.width && r.height ? `${r.width}×${r.height}` : TEXT.unknown],
     ["fps", TEXT.fps(num(r.fps, 2), num(r.fps_arrival, 2)) + (r.declared_fps ? TEXT.declared(r.declared_fps) : "")],
-    ["bitrate", r.bitrate_kbps == null ? TEXT.unknown : `${num(r.bitrate_kbps, 0)} kbit/s`],
+    ["bitrate", r.bitrate_kbps == null ? TEXT.unknown : t("diagnostics.kbps", { rate: num(r.bitrate_kbps, 0) })],
     ["keyframes", r.gop_pictures ? TEXT.keyframes(r.gop_pictures, num(r.gop_seconds, 2)) : TEXT.tooFewKeyframes(r.keyframes ?? 0)],
     ["drift", r.drift_ppm == null ? TEXT.unknown : TEXT.drift(num(r.drift_ppm, 0), num(r.measured_s, 1))],
     ["loss", TEXT.loss(r.rtp_lost ?? 0, total, r.rtp_reordered ?? 0, r.rtp_dropped ?? 0)],

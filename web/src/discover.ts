@@ -7,6 +7,7 @@
 import { ApiError, request } from "./api";
 import type { components } from "./api-types";
 import { clear, h } from "./dom";
+import { t } from "./i18n";
 
 type Schemas = components["schemas"];
 export type DiscoveryReport = Schemas["DiscoveryReport"];
@@ -28,17 +29,17 @@ export function parseAddresses(text: string): string[] {
 }
 
 export function streamText(p: Proposed): string {
-  return (p.streams ?? []).map((s) => `${s.name || "stream"} ${s.width}×${s.height} ${s.encoding} ${s.fps} fps`).join(" · ");
+  return (p.streams ?? []).map((s) => t("discover.stream", { name: s.name || t("discover.streamName"), w: s.width, h: s.height, encoding: s.encoding, fps: s.fps })).join(" · ");
 }
 
 export function capabilityText(p: Proposed): string {
-  return [p.masks ? "masks" : "no masks", p.events ? "events" : "no events", p.profile_g ? "Profile G" : "no Profile G"].join(", ");
+  return [p.masks ? t("discover.masks") : t("discover.noMasks"), p.events ? t("discover.events") : t("discover.noEvents"), p.profile_g ? t("discover.profileG") : t("discover.noProfileG")].join(t("discover.listSep"));
 }
 
 export function offsetText(ms: number | null | undefined): string {
-  if (ms == null) return "unknown";
+  if (ms == null) return t("common.unknown");
   const s = ms / 1000;
-  return `${s >= 0 ? "+" : ""}${s.toFixed(1)} s`;
+  return `${s >= 0 ? "+" : ""}${t("camera-onvif.seconds", { s: s.toFixed(1) })}`;
 }
 
 /** The row the import takes, from a proposal and the admin's completion (null when something is missing). */
@@ -66,16 +67,16 @@ export function mountDiscover(root: HTMLElement): () => void {
   let topology: Topology = { districts: [], sites: [], feeders: [], uplinks: [] };
   const status = h("div", { class: "status-line", "data-testid": "discover-status", role: "status" });
   const error = h("div", { class: "error", "data-testid": "discover-error", role: "alert" });
-  const addresses = h("input", { type: "text", size: 40, placeholder: "addresses or ranges: 10.1.2.3, 10.1.2.0/28", "data-testid": "discover-addresses" });
+  const addresses = h("input", { type: "text", size: 40, placeholder: t("discover.addresses"), "data-testid": "discover-addresses" });
   const multicast = h("input", { type: "checkbox", "data-testid": "discover-multicast" });
   const port = h("input", { type: "number", min: 1, max: 65535, value: 3702, size: 6, "data-testid": "discover-port" });
-  const username = h("input", { type: "text", placeholder: "camera user name", autocomplete: "off", "data-testid": "discover-username" });
-  const password = h("input", { type: "password", placeholder: "camera password", autocomplete: "new-password", "data-testid": "discover-password" });
-  const run = h("button", { type: "submit", "data-testid": "discover-run" }, "Discover");
-  const form = h("form", { class: "users-form", "data-testid": "discover-form" }, addresses, h("label", {}, multicast, " local network"), " port ", port, username, password, run);
+  const username = h("input", { type: "text", placeholder: t("discover.username"), autocomplete: "off", "data-testid": "discover-username" });
+  const password = h("input", { type: "password", placeholder: t("discover.password"), autocomplete: "new-password", "data-testid": "discover-password" });
+  const run = h("button", { type: "submit", "data-testid": "discover-run" }, t("discover.run"));
+  const form = h("form", { class: "users-form", "data-testid": "discover-form" }, addresses, h("label", {}, multicast, ` ${t("discover.localNetwork")}`), ` ${t("discover.port")} `, port, username, password, run);
   const proposedBody = h("tbody", {});
   const others = h("div", { "data-testid": "discover-others" });
-  const importBtn = h("button", { "data-testid": "discover-import", disabled: true }, "Import completed rows");
+  const importBtn = h("button", { "data-testid": "discover-import", disabled: true }, t("discover.import"));
   const completions: { p: Proposed; tr: HTMLElement; get: () => CameraRow | null }[] = [];
 
   const fail = (e: unknown) => {
@@ -85,12 +86,12 @@ export function mountDiscover(root: HTMLElement): () => void {
   const proposedRow = (p: Proposed) => {
     const id = h("input", { type: "text", value: p.id, size: 18, "data-testid": "row-id" });
     const name = h("input", { type: "text", value: p.name, size: 16, "data-testid": "row-name" });
-    const site = select("row-site", topology.sites, "site…");
-    const district = select("row-district", topology.districts, "district…");
-    const feeder = select("row-feeder", topology.feeders, "feeder…");
-    const uplink = select("row-uplink", topology.uplinks, "uplink…");
-    const lat = h("input", { type: "text", size: 8, placeholder: "lat", "data-testid": "row-lat" });
-    const lon = h("input", { type: "text", size: 8, placeholder: "lon", "data-testid": "row-lon" });
+    const site = select("row-site", topology.sites, t("discover.site"));
+    const district = select("row-district", topology.districts, t("discover.district"));
+    const feeder = select("row-feeder", topology.feeders, t("discover.feeder"));
+    const uplink = select("row-uplink", topology.uplinks, t("discover.uplink"));
+    const lat = h("input", { type: "text", size: 8, placeholder: t("discover.lat"), "data-testid": "row-lat" });
+    const lon = h("input", { type: "text", size: 8, placeholder: t("discover.lon"), "data-testid": "row-lon" });
     // A known site brings its district, feeder, uplink and position (the admin may still change them).
     site.addEventListener("change", () => {
       const s = topology.sites.find((x) => x.id === site.value);
@@ -105,7 +106,7 @@ export function mountDiscover(root: HTMLElement): () => void {
       "tr",
       { "data-testid": "proposed-row", "data-onvif": p.onvif_url },
       h("td", {}, id, h("br", {}), name),
-      h("td", { "data-testid": "row-device" }, h("b", {}, `${p.maker} ${p.model}`), h("br", {}), `firmware ${p.firmware || "?"}`, h("br", {}), `serial ${p.serial || "?"}`),
+      h("td", { "data-testid": "row-device" }, h("b", {}, `${p.maker} ${p.model}`), h("br", {}), t("discover.firmware", { v: p.firmware || "?" }), h("br", {}), t("discover.serial", { v: p.serial || "?" })),
       h("td", { "data-testid": "row-streams" }, streamText(p), h("br", {}), h("small", {}, p.rtsp_url)),
       h("td", { "data-testid": "row-capabilities" }, capabilityText(p)),
       h("td", { "data-testid": "row-clock" }, offsetText(p.clock_offset_ms)),
@@ -126,18 +127,18 @@ export function mountDiscover(root: HTMLElement): () => void {
     completions.length = 0;
     for (const p of report.proposed) proposedBody.append(proposedRow(p));
     for (const k of report.known)
-      others.append(h("div", { "data-testid": "known-row" }, `${k.onvif_url}: already in the registry${k.known_as ? ` as ${k.known_as}` : ""}`));
+      others.append(h("div", { "data-testid": "known-row" }, k.known_as ? t("discover.knownAs", { url: k.onvif_url, id: k.known_as }) : t("discover.known", { url: k.onvif_url })));
     for (const f of report.failed) others.append(h("div", { "data-testid": "failed-row", class: "error" }, `${f.onvif_url}: ${f.error}`));
     importBtn.disabled = report.proposed.length === 0;
-    const where = report.probed ? `${report.probed} address(es)` : "the local network";
-    status.textContent = `probed ${where}: ${report.found} answered, ${report.proposed.length} new, ${report.known.length} known, ${report.failed.length} failed`;
+    const where = report.probed ? t("discover.addressCount", { n: report.probed }) : t("discover.theLocalNetwork");
+    status.textContent = t("discover.probed", { where, found: report.found, proposed: report.proposed.length, known: report.known.length, failed: report.failed.length });
     proposedBody.dataset.loaded = String(report.proposed.length);
   };
 
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     error.textContent = "";
-    status.textContent = "discovering…";
+    status.textContent = t("discover.discovering");
     run.disabled = true;
     const body: DiscoverBody = {
       username: username.value.trim(), password: password.value, port: Number(port.value) || 3702,
@@ -162,14 +163,14 @@ export function mountDiscover(root: HTMLElement): () => void {
     error.textContent = "";
     const ready = completions.map((c) => ({ c, row: c.get() })).filter((x) => x.row !== null && x.c.tr.dataset.imported !== "true");
     if (ready.length === 0) {
-      error.textContent = "complete at least one row: site, district, feeder, uplink, lat and lon";
+      error.textContent = t("discover.incomplete");
       return;
     }
     discoverApi
       .importRows(ready.map((x) => x.row as CameraRow))
       .then((summary) => {
         for (const x of ready) x.c.tr.dataset.imported = "true";
-        status.textContent = `imported: ${summary.added} added, ${summary.updated} updated, ${summary.unchanged} unchanged`;
+        status.textContent = t("discover.imported", { added: summary.added, updated: summary.updated, unchanged: summary.unchanged });
       })
       .catch(fail);
   });
@@ -178,14 +179,14 @@ export function mountDiscover(root: HTMLElement): () => void {
     h(
       "div",
       { class: "screen users-screen", "data-testid": "discover-panel" },
-      h("h2", {}, "Discover cameras"),
+      h("h2", {}, t("discover.title")),
       form,
       status,
       error,
       h(
         "table",
         { class: "exports", "data-testid": "proposed-list" },
-        h("thead", {}, h("tr", {}, h("th", {}, "id, name"), h("th", {}, "device"), h("th", {}, "streams"), h("th", {}, "can"), h("th", {}, "clock"), h("th", {}, "where"))),
+        h("thead", {}, h("tr", {}, h("th", {}, t("discover.col.id")), h("th", {}, t("discover.col.device")), h("th", {}, t("discover.col.streams")), h("th", {}, t("discover.col.can")), h("th", {}, t("discover.col.clock")), h("th", {}, t("discover.col.where")))),
         proposedBody,
       ),
       importBtn,
@@ -194,8 +195,8 @@ export function mountDiscover(root: HTMLElement): () => void {
   );
   discoverApi
     .topology()
-    .then((t) => {
-      topology = t;
+    .then((topo) => {
+      topology = topo;
     })
     .catch(fail);
   return () => {

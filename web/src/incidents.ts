@@ -5,7 +5,8 @@ import { ApiError, request, type Incident, type Suggestion } from "./api";
 import { cameras } from "./cameras";
 import { clear, go, h } from "./dom";
 import { describeIncident, incidentOfEvent, sortIncidents } from "./incident-text";
-import { fmtHM, timeEl } from "./time";
+import { fmtHM, timeEl, utcTitle } from "./time";
+import { num, t } from "./i18n";
 
 export const incidentApi = {
   list: (openOnly: boolean) =>
@@ -34,7 +35,7 @@ export class IncidentBook {
       for (const i of await incidentApi.list(this.openOnly)) if (!this.items.has(i.id)) this.items.set(i.id, i);
       this.error = null;
     } catch (e) {
-      this.error = e instanceof ApiError && e.status === 403 ? "you may not see incidents" : (e as Error).message;
+      this.error = e instanceof ApiError && e.status === 403 ? t("incidents.forbidden") : (e as Error).message;
     }
     this.timer = window.setInterval(() => this.prune(), 60_000);
     this.changed();
@@ -77,33 +78,33 @@ export class IncidentBook {
 }
 
 function pct(x: number): string {
-  return `${Math.round(x * 100)}%`;
+  return `${num(Math.round(x * 100))}%`;
 }
 
 /** One incident as a card; actions POST and put the answer back into the book. */
 export function incidentCard(inc: Incident, book: IncidentBook, compact: boolean, onError: (m: string) => void): HTMLElement {
   const open = inc.resolved_ms === null;
   const summary = h("span", { class: "inc-summary" }, describeIncident(inc, fmtHM));
-  summary.title = `opened ${new Date(inc.opened_ms).toISOString().replace("T", " ").slice(0, 19)} UTC`;
+  summary.title = t("incidents.openedUtc", { utc: utcTitle(inc.opened_ms) });
   const act = (p: Promise<Incident>) =>
     p.then((i) => book.put(i)).catch((e) => onError((e as Error).message));
-  const commentIn = h("input", { type: "text", placeholder: "comment", "aria-label": "comment", maxlength: 2000 });
+  const commentIn = h("input", { type: "text", placeholder: t("incidents.commentHint"), "aria-label": t("incidents.commentHint"), maxlength: 2000 });
   const ack = h(
     "button",
     { "data-testid": "incident-ack", disabled: !!inc.acknowledged_by, onclick: () => act(incidentApi.ack(inc.id, commentIn.value.trim())) },
-    inc.acknowledged_by ? `acknowledged by ${inc.acknowledged_by}` : "Acknowledge",
+    inc.acknowledged_by ? t("incidents.acknowledgedBy", { user: inc.acknowledged_by }) : t("incidents.acknowledge"),
   );
   const commentBtn = h(
     "button",
     {
       "data-testid": "incident-comment",
       onclick: () => {
-        const t = commentIn.value.trim();
-        if (!t) return commentIn.focus();
-        act(incidentApi.comment(inc.id, t)).then(() => (commentIn.value = ""));
+        const text = commentIn.value.trim();
+        if (!text) return commentIn.focus();
+        act(incidentApi.comment(inc.id, text)).then(() => (commentIn.value = ""));
       },
     },
-    "Comment",
+    t("incidents.comment"),
   );
   const el = h(
     "div",
@@ -115,32 +116,32 @@ export function incidentCard(inc: Incident, book: IncidentBook, compact: boolean
       "data-subject": inc.subject,
       "data-open": open ? "true" : "false",
     },
-    h("div", { class: "inc-head" }, h("i", { class: `inc-kind` }, inc.kind), summary),
+    h("div", { class: "inc-head" }, h("i", { class: `inc-kind` }, t(`incidents.kind.${inc.kind}`)), summary),
   );
   if (compact) {
-    el.append(h("div", { class: "inc-actions" }, ack, h("button", { onclick: () => go("incidents", { id: inc.id }) }, "Details…")));
+    el.append(h("div", { class: "inc-actions" }, ack, h("button", { onclick: () => go("incidents", { id: inc.id }) }, t("incidents.details"))));
     return el;
   }
   el.append(
     h(
       "div",
       { class: "inc-meta" },
-      "opened ",
+      `${t("incidents.opened")} `,
       timeEl(inc.opened_ms, "since"),
-      inc.resolved_ms !== null ? h("span", {}, " · resolved ", timeEl(inc.resolved_ms, "since")) : "",
-      ` · confidence ${pct(inc.confidence)}`,
+      inc.resolved_ms !== null ? h("span", {}, ` · ${t("incidents.resolved")} `, timeEl(inc.resolved_ms, "since")) : "",
+      ` · ${t("incidents.confidence", { pct: pct(inc.confidence) })}`,
       inc.reason ? ` · ${inc.reason}` : "",
     ),
   );
   if (inc.cameras.length)
-    el.append(h("div", { class: "inc-cams" }, `cameras: ${inc.cameras.slice(0, 12).join(", ")}${inc.cameras.length > 12 ? ` … (+${inc.cameras.length - 12})` : ""}`));
+    el.append(h("div", { class: "inc-cams" }, t("incidents.cameras", { list: inc.cameras.slice(0, 12).join(", ") }) + (inc.cameras.length > 12 ? ` … (+${num(inc.cameras.length - 12)})` : "")));
   if (inc.unexplained.length)
-    el.append(h("div", { class: "inc-cams warn" }, `not explained by this cause: ${inc.unexplained.slice(0, 12).join(", ")}`));
+    el.append(h("div", { class: "inc-cams warn" }, t("incidents.unexplained", { list: inc.unexplained.slice(0, 12).join(", ") })));
   for (const s of inc.suggestions) {
     const row = h(
       "div",
       { class: "inc-suggestion", "data-testid": "incident-suggestion", "data-id": s.id, "data-status": s.status },
-      `registry: camera ${s.camera_id} ${s.field} is ${s.registry_value}; it behaves as ${s.suggested_value}. `,
+      `${t("incidents.suggestion", { camera: s.camera_id, field: s.field, registry: s.registry_value, suggested: s.suggested_value })} `,
     );
     if (s.status === "open") {
       const decide = (accept: boolean) =>
@@ -152,10 +153,10 @@ export function incidentCard(inc: Incident, book: IncidentBook, compact: boolean
           })
           .catch((e) => onError((e as Error).message));
       row.append(
-        h("button", { "data-testid": "suggestion-accept", onclick: () => decide(true) }, "Accept"),
-        h("button", { "data-testid": "suggestion-reject", onclick: () => decide(false) }, "Reject"),
+        h("button", { "data-testid": "suggestion-accept", onclick: () => decide(true) }, t("incidents.accept")),
+        h("button", { "data-testid": "suggestion-reject", onclick: () => decide(false) }, t("incidents.reject")),
       );
-    } else row.append(h("b", {}, s.status));
+    } else row.append(h("b", {}, t(`incidents.suggestionStatus.${s.status}`)));
     el.append(row);
   }
   if (inc.actions.length)
@@ -164,7 +165,7 @@ export function incidentCard(inc: Incident, book: IncidentBook, compact: boolean
         "ul",
         { class: "inc-log" },
         ...inc.actions.map((a) =>
-          h("li", {}, timeEl(a.t_ms, "since"), ` ${a.actor} ${a.action}${a.text ? `: ${a.text}` : ""}`),
+          h("li", {}, timeEl(a.t_ms, "since"), ` ${a.actor} ${t(`incidents.action.${a.action}`)}${a.text ? `: ${a.text}` : ""}`),
         ),
       ),
     );
@@ -176,14 +177,14 @@ export function incidentCard(inc: Incident, book: IncidentBook, compact: boolean
 export function incidentList(book: IncidentBook, compact: boolean): { el: HTMLElement; destroy: () => void } {
   const list = h("div", { class: "inc-list" });
   const msg = h("div", { class: "inc-msg" });
-  const head = h("div", { class: "inc-title" }, h("b", {}, "Incidents"), " ", h("span", { "data-testid": "incident-count" }, ""));
+  const head = h("div", { class: "inc-title" }, h("b", {}, t("incidents.title")), " ", h("span", { "data-testid": "incident-count" }, ""));
   const el = h("section", { class: `incident-panel${compact ? " compact" : ""}`, "data-testid": "incident-panel" }, head, msg, list);
   let focused = "";
   const render = () => {
     const items = book.list();
     const open = items.filter((i) => i.resolved_ms === null).length;
-    (head.lastChild as HTMLElement).textContent = `(${open} open)`;
-    msg.textContent = book.error ?? (items.length ? "" : "no open incidents");
+    (head.lastChild as HTMLElement).textContent = t("incidents.openCount", { n: open });
+    msg.textContent = book.error ?? (items.length ? "" : t("incidents.none"));
     // On the map, a role without incidents.read sees nothing rather than an error box.
     if (compact) el.hidden = !!book.error && !items.length;
     // Keep a half-typed comment: skip re-rendering while an input inside has focus (re-render on blur).
@@ -194,7 +195,7 @@ export function incidentList(book: IncidentBook, compact: boolean): { el: HTMLEl
     }
     clear(list);
     for (const i of compact ? items.slice(0, 8) : items) list.append(incidentCard(i, book, compact, (m) => (msg.textContent = m)));
-    if (compact && items.length > 8) list.append(h("a", { href: "#/incidents" }, `… ${items.length - 8} more`));
+    if (compact && items.length > 8) list.append(h("a", { href: "#/incidents" }, t("incidents.more", { n: items.length - 8 })));
   };
   list.addEventListener("focusout", () => {
     if (focused) {
@@ -212,7 +213,7 @@ export function mountIncidents(root: HTMLElement, params: URLSearchParams): () =
   const all = h("input", { type: "checkbox", checked: params.get("all") === "1", "data-testid": "incident-show-all" });
   all.addEventListener("change", () => go("incidents", { all: all.checked ? "1" : undefined }));
   const { el, destroy } = incidentList(book, false);
-  root.append(h("div", { class: "screen incidents-screen" }, h("div", { class: "toolbar" }, h("label", {}, all, " include resolved")), el));
+  root.append(h("div", { class: "screen incidents-screen" }, h("div", { class: "toolbar" }, h("label", {}, all, ` ${t("incidents.includeResolved")}`)), el));
   void book.start().then(() => {
     const want = params.get("id");
     if (want) el.querySelector(`[data-id="${CSS.escape(want)}"]`)?.scrollIntoView();

@@ -4,6 +4,7 @@
 // their recovery codes (docs/design/sign-in.md).
 import { ApiError, api, type Enrolment, type Me, type SecondFactorAsked } from "./api";
 import { h } from "./dom";
+import { t } from "./i18n";
 
 function isAsked(r: Me | SecondFactorAsked): r is SecondFactorAsked {
   return "second_factor" in r;
@@ -12,15 +13,15 @@ function isAsked(r: Me | SecondFactorAsked): r is SecondFactorAsked {
 export function mountLogin(root: HTMLElement, onDone: (me: Me) => void): () => void {
   const user = h("input", { type: "text", name: "username", autocomplete: "username", required: true, autofocus: true, "data-testid": "login-username" });
   const pass = h("input", { type: "password", name: "password", autocomplete: "current-password", required: true, "data-testid": "login-password" });
-  const btn = h("button", { type: "submit", "data-testid": "login-submit" }, "Sign in");
+  const btn = h("button", { type: "submit", "data-testid": "login-submit" }, t("login.signIn"));
   const msg = h("div", { class: "error", "data-testid": "login-error", role: "alert" });
   let timer = 0;
   const form = h(
     "form",
     { class: "login", "data-testid": "login-form" },
-    h("h1", {}, "camgrid control room"),
-    h("label", {}, "User", user),
-    h("label", {}, "Password", pass),
+    h("h1", {}, t("login.title")),
+    h("label", {}, t("login.user"), user),
+    h("label", {}, t("login.password"), pass),
     btn,
     msg,
   );
@@ -30,19 +31,19 @@ export function mountLogin(root: HTMLElement, onDone: (me: Me) => void): () => v
     if (err.status === 429) {
       let left = Math.ceil(Number(err.body.retry_after_s ?? 60));
       const tick = () => {
-        box.textContent = `too many failed logins: try again in ${left} s`;
+        box.textContent = t("login.throttled", { s: left });
         box.dataset.retryAfterS = String(left);
         if (left-- > 0) timer = window.setTimeout(tick, 1000);
         else {
           again.disabled = false;
-          box.textContent = "you can try again now";
+          box.textContent = t("login.tryAgain");
         }
       };
       tick();
       return;
     }
     again.disabled = false;
-    box.textContent = err.status === 401 ? err.detail || "wrong user name or password" : `cannot sign in: ${err.detail}`;
+    box.textContent = err.status === 401 ? err.detail || t("login.wrong") : t("login.cannot", { why: err.detail });
   };
 
   // The second step: a code for the ticket (after showing a new enrolment, when there is one).
@@ -56,21 +57,21 @@ export function mountLogin(root: HTMLElement, onDone: (me: Me) => void): () => v
       maxlength: "40",
       "data-testid": "login-code",
     });
-    const go = h("button", { type: "submit", "data-testid": "login-code-submit" }, "Verify");
+    const go = h("button", { type: "submit", "data-testid": "login-code-submit" }, t("login.verify"));
     const err = h("div", { class: "error", "data-testid": "login-code-error", role: "alert" });
-    const parts: (HTMLElement | string)[] = [h("h1", {}, "Second step")];
+    const parts: (HTMLElement | string)[] = [h("h1", {}, t("login.secondStep"))];
     if (enrolled) {
       parts.push(
-        h("p", {}, "Add this key to your authenticator app (shown this once), then enter the code it shows."),
-        h("label", {}, "otpauth URI", h("code", { class: "secret", "data-testid": "enrol-uri" }, enrolled.otpauth_uri)),
-        h("label", {}, "Key", h("code", { class: "secret", "data-testid": "enrol-secret" }, enrolled.secret)),
-        h("p", {}, "Recovery codes: each signs you in once if you lose the app. Keep them somewhere safe."),
+        h("p", {}, t("login.enrolHelp")),
+        h("label", {}, t("login.uri"), h("code", { class: "secret", "data-testid": "enrol-uri" }, enrolled.otpauth_uri)),
+        h("label", {}, t("login.key"), h("code", { class: "secret", "data-testid": "enrol-secret" }, enrolled.secret)),
+        h("p", {}, t("login.recoveryHelp")),
         h("ul", { class: "recovery", "data-testid": "enrol-recovery" }, ...enrolled.recovery_codes.map((c) => h("li", {}, c))),
       );
     } else {
-      parts.push(h("p", {}, "Enter the code from your authenticator app (or a recovery code)."));
+      parts.push(h("p", {}, t("login.codeHelp")));
     }
-    parts.push(h("label", {}, "Code", code), go, err);
+    parts.push(h("label", {}, t("login.code"), code), go, err);
     const step = h("form", { class: "login", "data-testid": "login-code-form" }, ...parts);
     step.addEventListener("submit", (e) => {
       e.preventDefault();

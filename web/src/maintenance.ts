@@ -5,6 +5,7 @@ import { api, type CameraDetail, type Maintenance, type Role } from "./api";
 import { h } from "./dom";
 import { me } from "./session";
 import { timeEl } from "./time";
+import { t } from "./i18n";
 
 export const NOTE_MAX = 500;
 const MAY: readonly Role[] = ["operator", "supervisor", "admin"];
@@ -16,20 +17,20 @@ export function maySetMaintenance(role: Role | null | undefined): boolean {
 
 /** One line for the panel: "in service", or who took the camera out and why (the time is shown beside it). */
 export function maintenanceText(w: Maintenance | null | undefined): string {
-  if (!w || !w.on) return "in service";
-  return `in maintenance, by ${w.by}${w.note ? `: ${w.note}` : ""}`;
+  if (!w || !w.on) return t("maintenance.inService");
+  return w.note ? t("maintenance.onWithNote", { user: w.by, note: w.note }) : t("maintenance.on", { user: w.by });
 }
 
 /** The note as the server takes it, or why not (the server checks too: this only saves a round trip). */
 export function checkNote(note: string): string | null {
-  return note.trim().length > NOTE_MAX ? `the note is longer than ${NOTE_MAX} characters` : null;
+  return note.trim().length > NOTE_MAX ? t("maintenance.tooLong", { max: NOTE_MAX }) : null;
 }
 
 export function maintenanceControls(cam: CameraDetail, onChange: (w: Maintenance) => void): HTMLElement {
   let current = cam.maintenance ?? null;
   const text = h("span", { "data-testid": "maintenance-state" });
   const since = h("span", {});
-  const note = h("input", { type: "text", maxlength: NOTE_MAX, placeholder: "note (why, for the next shift)", "data-testid": "maintenance-note" });
+  const note = h("input", { type: "text", maxlength: NOTE_MAX, placeholder: t("maintenance.notePlaceholder"), "data-testid": "maintenance-note" });
   const button = h("button", { "data-testid": "maintenance-toggle" });
   const error = h("div", { class: "error", "data-testid": "maintenance-error" });
   const render = () => {
@@ -37,7 +38,7 @@ export function maintenanceControls(cam: CameraDetail, onChange: (w: Maintenance
     text.textContent = maintenanceText(current);
     text.className = on ? "state state-maintenance" : "";
     since.replaceChildren(on && current ? timeEl(current.since_ms, "since") : "");
-    button.textContent = on ? "Back in service" : "Put in maintenance";
+    button.textContent = on ? t("maintenance.back") : t("maintenance.put");
   };
   button.addEventListener("click", () => {
     const bad = checkNote(note.value);

@@ -6,6 +6,7 @@ import { h } from "./dom";
 import { closePolygon, denormalise, hitPolygon, maskBody, near, normalise, type Pt } from "./mask-math";
 import { me } from "./session";
 import { timeEl } from "./time";
+import { t } from "./i18n";
 
 
 const enc = encodeURIComponent;
@@ -14,7 +15,7 @@ const enc = encodeURIComponent;
 export function maskButton(cameraId: string): HTMLElement | string {
   const role = me()?.role;
   if (role !== "admin" && role !== "supervisor") return "";
-  return h("button", { "data-testid": "mask-open", onclick: () => openMaskEditor(cameraId) }, role === "admin" ? "Edit privacy mask" : "Privacy mask…");
+  return h("button", { "data-testid": "mask-open", onclick: () => openMaskEditor(cameraId) }, role === "admin" ? t("maskeditor.edit") : t("maskeditor.view"));
 }
 
 export function openMaskEditor(cameraId: string): () => void {
@@ -25,7 +26,7 @@ export function openMaskEditor(cameraId: string): () => void {
   video.muted = true;
   const canvas = h("canvas", { class: "mask-canvas", "data-testid": "mask-canvas" });
   const stage = h("div", { class: "mask-stage" }, video, canvas);
-  const msg = h("div", { class: "mask-msg", "data-testid": "mask-message" }, "loading picture…");
+  const msg = h("div", { class: "mask-msg", "data-testid": "mask-message" }, t("maskeditor.loading"));
   const info = h("div", { class: "mask-info", "data-testid": "mask-info" });
   let polys: Pt[][] = [];
   let cur: Pt[] = [];
@@ -36,26 +37,26 @@ export function openMaskEditor(cameraId: string): () => void {
 
   const btn = (label: string, testid: string, fn: () => void, show = true) =>
     show ? h("button", { "data-testid": testid, onclick: fn }, label) : null;
-  const approveBtn = h("button", { "data-testid": "mask-approve-removal", hidden: true, onclick: () => void approve() }, "Approve");
-  const refuseBtn = h("button", { "data-testid": "mask-refuse-removal", hidden: true, onclick: () => void refuse() }, "Refuse");
-  const removeBtn = h("button", { "data-testid": "mask-remove", onclick: () => void removeMask() }, "Remove mask");
-  const saveBtn = h("button", { "data-testid": "mask-save", class: "primary", onclick: () => void save() }, "Save");
+  const approveBtn = h("button", { "data-testid": "mask-approve-removal", hidden: true, onclick: () => void approve() }, t("maskeditor.approve"));
+  const refuseBtn = h("button", { "data-testid": "mask-refuse-removal", hidden: true, onclick: () => void refuse() }, t("maskeditor.refuse"));
+  const removeBtn = h("button", { "data-testid": "mask-remove", onclick: () => void removeMask() }, t("maskeditor.remove"));
+  const saveBtn = h("button", { "data-testid": "mask-save", class: "primary", onclick: () => void save() }, t("common.save"));
   const tools = h(
     "div",
     { class: "toolbar mask-tools" },
-    btn("New polygon", "mask-new", () => finishCurrent(true), canEdit),
-    btn("Close polygon", "mask-close-polygon", () => finishCurrent(false), canEdit),
-    btn("Undo point", "mask-undo", () => {
+    btn(t("maskeditor.newPolygon"), "mask-new", () => finishCurrent(true), canEdit),
+    btn(t("maskeditor.closePolygon"), "mask-close-polygon", () => finishCurrent(false), canEdit),
+    btn(t("maskeditor.undo"), "mask-undo", () => {
       if (cur.length) cur.pop();
       else if (polys.length) cur = polys.pop()!;
       touch();
     }, canEdit),
-    btn("Delete selected", "mask-delete-selected", () => {
+    btn(t("maskeditor.deleteSelected"), "mask-delete-selected", () => {
       if (selected >= 0) polys.splice(selected, 1);
       selected = -1;
       touch();
     }, canEdit),
-    btn("Clear", "mask-clear", () => {
+    btn(t("maskeditor.clear"), "mask-clear", () => {
       polys = [];
       cur = [];
       selected = -1;
@@ -66,12 +67,12 @@ export function openMaskEditor(cameraId: string): () => void {
     canApprove ? approveBtn : null,
     canApprove ? refuseBtn : null,
     h("span", { class: "sep" }),
-    btn("Close", "mask-exit", () => destroy()),
+    btn(t("common.close"), "mask-exit", () => destroy()),
   );
   const dialog = h(
     "div",
     { class: "mask-editor", "data-testid": "mask-editor", "data-camera": cameraId, "data-picture": "loading", role: "dialog" },
-    h("div", { class: "panel-head" }, h("b", {}, `Privacy mask · ${cameraId}`), h("span", { class: "muted" }, canEdit ? " click to add points; click the first point, double-click or “Close polygon” to close; click inside a polygon to select it" : "")),
+    h("div", { class: "panel-head" }, h("b", {}, t("maskeditor.title", { camera: cameraId })), h("span", { class: "muted" }, canEdit ? ` ${t("maskeditor.help")}` : "")),
     tools,
     stage,
     msg,
@@ -138,18 +139,19 @@ export function openMaskEditor(cameraId: string): () => void {
     renderInfo();
   };
   const pendingWhat = () => (mask?.pending_polygons ? "reduction" : "removal");
+  const pendingText = () => t(`maskeditor.pending.${pendingWhat()}`);
   const renderInfo = () => {
     info.replaceChildren(
-      `${polys.length} polygon${polys.length === 1 ? "" : "s"}${dirty ? " (not saved)" : ""}`,
-      mask && mask.revision ? h("span", {}, ` · saved revision ${mask.revision} by ${mask.updated_by ?? "?"} `, timeEl(mask.updated_ms ?? null, "since")) : " · no mask saved",
+      t("maskeditor.polygons", { n: polys.length }) + (dirty ? ` ${t("maskeditor.notSaved")}` : ""),
+      mask && mask.revision ? h("span", {}, ` · ${t("maskeditor.saved", { revision: mask.revision, user: mask.updated_by ?? "?" })} `, timeEl(mask.updated_ms ?? null, "since")) : ` · ${t("maskeditor.noMask")}`,
       mask?.removal_requested_by
-        ? h("b", { class: "warn" }, ` · ${pendingWhat()} requested by ${mask.removal_requested_by}, waiting for a second person (the mask shown stays in force)`)
+        ? h("b", { class: "warn" }, ` · ${t("maskeditor.requested", { what: pendingText(), user: mask.removal_requested_by })}`)
         : "",
     );
     approveBtn.hidden = !(mask?.removal_requested_by && mask.removal_requested_by !== who?.username);
-    approveBtn.textContent = `Approve ${pendingWhat()}`;
+    approveBtn.textContent = t("maskeditor.approveWhat", { what: pendingText() });
     refuseBtn.hidden = !mask?.removal_requested_by;
-    refuseBtn.textContent = mask?.removal_requested_by === who?.username ? "Withdraw request" : `Refuse ${pendingWhat()}`;
+    refuseBtn.textContent = mask?.removal_requested_by === who?.username ? t("maskeditor.withdraw") : t("maskeditor.refuseWhat", { what: pendingText() });
     removeBtn.toggleAttribute("disabled", !mask?.revision || !!mask.removal_requested_by);
   };
   const finishCurrent = (discardOpen: boolean) => {
@@ -157,7 +159,7 @@ export function openMaskEditor(cameraId: string): () => void {
     const poly = closePolygon(cur, 3 / Math.max(1, Math.min(w, ht)));
     if (poly) polys.push(poly);
     else if (cur.length && !discardOpen) {
-      msg.textContent = "a polygon needs at least 3 distinct points";
+      msg.textContent = t("maskeditor.tooFew");
       return;
     }
     cur = [];
@@ -207,8 +209,8 @@ export function openMaskEditor(cameraId: string): () => void {
       const saved = await request<MaskOut>("PUT", `/api/cameras/${enc(cameraId)}/mask`, maskBody(polys));
       showMask(saved);
       msg.textContent = saved.removal_requested_by
-        ? "this uncovers part of the mask: requested, a second supervisor or admin must approve"
-        : "saved: burnt in from the next picture";
+        ? t("maskeditor.msg.reductionRequested")
+        : t("maskeditor.msg.saved");
     } catch (e) {
       fail(e);
     }
@@ -216,7 +218,7 @@ export function openMaskEditor(cameraId: string): () => void {
   const removeMask = async () => {
     try {
       showMask(await request<MaskOut>("DELETE", `/api/cameras/${enc(cameraId)}/mask`));
-      msg.textContent = "removal requested: a second supervisor or admin must approve";
+      msg.textContent = t("maskeditor.msg.removalRequested");
     } catch (e) {
       fail(e);
     }
@@ -227,7 +229,7 @@ export function openMaskEditor(cameraId: string): () => void {
       // Approve exactly what is shown pending: a request withdrawn and replaced meanwhile is refused (409).
       const seen = { pending_polygons: mask?.pending_polygons ?? null };
       showMask(await request<MaskOut>("POST", `/api/cameras/${enc(cameraId)}/mask/approve-removal`, seen));
-      msg.textContent = was === "removal" ? "mask removed" : "mask reduced: from the next picture";
+      msg.textContent = was === "removal" ? t("maskeditor.msg.removed") : t("maskeditor.msg.reduced");
     } catch (e) {
       fail(e);
     }
@@ -235,7 +237,7 @@ export function openMaskEditor(cameraId: string): () => void {
   const refuse = async () => {
     try {
       showMask(await request<MaskOut>("POST", `/api/cameras/${enc(cameraId)}/mask/refuse-removal`));
-      msg.textContent = "request refused: the mask stays";
+      msg.textContent = t("maskeditor.msg.refused");
     } catch (e) {
       fail(e);
     }
@@ -246,7 +248,7 @@ export function openMaskEditor(cameraId: string): () => void {
   request<MaskOut>("GET", `/api/cameras/${enc(cameraId)}/mask`).then(showMask).catch(fail);
   fetch(`/api/cameras/${enc(cameraId)}/snapshot.mp4`, { credentials: "same-origin" })
     .then(async (res) => {
-      if (!res.ok) throw new Error(`no picture (${res.status}): ${(await res.text()).slice(0, 160)}`);
+      if (!res.ok) throw new Error(t("maskeditor.noPicture", { status: String(res.status), detail: (await res.text()).slice(0, 160) }));
       url = URL.createObjectURL(await res.blob());
       video.addEventListener(
         "loadeddata",
@@ -261,13 +263,13 @@ export function openMaskEditor(cameraId: string): () => void {
         },
         { once: true },
       );
-      video.addEventListener("error", () => (msg.textContent = "this browser cannot decode the picture"), { once: true });
+      video.addEventListener("error", () => (msg.textContent = t("maskeditor.cannotDecode")), { once: true });
       video.src = url;
       void video.play().then(() => video.pause()).catch(() => {});
     })
     .catch((e) => {
       dialog.dataset.picture = "none";
-      msg.textContent = `${(e as Error).message}; draw on the blank frame`;
+      msg.textContent = t("maskeditor.blankFrame", { why: (e as Error).message });
     });
 
   const onKey = (e: KeyboardEvent) => {

@@ -7,6 +7,7 @@ import type { components } from "./api-types";
 import { clear, h } from "./dom";
 import { me } from "./session";
 import { timeEl } from "./time";
+import { t } from "./i18n";
 
 type Schemas = components["schemas"];
 export type UserInfo = Schemas["UserOut"];
@@ -28,7 +29,7 @@ export function parseDistricts(text: string): string[] {
 }
 
 export function districtsText(districts: readonly string[]): string {
-  return districts.length ? districts.join(", ") : "all";
+  return districts.length ? districts.join(", ") : t("users.allDistricts");
 }
 
 const u = (name: string) => `/api/users/${encodeURIComponent(name)}`;
@@ -52,7 +53,7 @@ export const usersApi = {
 
 function roleSelect(value: Role, testid: string): HTMLSelectElement {
   const sel = h("select", { "data-testid": testid });
-  for (const r of ROLES) sel.append(h("option", { value: r, selected: r === value }, r));
+  for (const r of ROLES) sel.append(h("option", { value: r, selected: r === value }, t(`common.role.${r}`)));
   return sel;
 }
 
@@ -61,11 +62,11 @@ export function mountUsers(root: HTMLElement): () => void {
   const status = h("div", { class: "status-line", "data-testid": "users-status", role: "status" });
   const error = h("div", { class: "error", "data-testid": "users-error", role: "alert" });
   const list = h("tbody", {});
-  const name = h("input", { type: "text", required: true, maxlength: 64, placeholder: "username", "data-testid": "new-user-name" });
-  const pw = h("input", { type: "password", required: true, minlength: PASSWORD_MIN, autocomplete: "new-password", placeholder: `password (${PASSWORD_MIN}+ characters)`, "data-testid": "new-user-password" });
+  const name = h("input", { type: "text", required: true, maxlength: 64, placeholder: t("users.username"), "data-testid": "new-user-name" });
+  const pw = h("input", { type: "password", required: true, minlength: PASSWORD_MIN, autocomplete: "new-password", placeholder: t("users.passwordHint", { min: PASSWORD_MIN }), "data-testid": "new-user-password" });
   const role = roleSelect("viewer", "new-user-role");
-  const districts = h("input", { type: "text", placeholder: "districts (blank: all)", "data-testid": "new-user-districts" });
-  const form = h("form", { class: "users-form", "data-testid": "new-user-form" }, name, pw, role, districts, h("button", { type: "submit", "data-testid": "new-user-submit" }, "Create user"));
+  const districts = h("input", { type: "text", placeholder: t("users.districtsHint"), "data-testid": "new-user-districts" });
+  const form = h("form", { class: "users-form", "data-testid": "new-user-form" }, name, pw, role, districts, h("button", { type: "submit", "data-testid": "new-user-submit" }, t("users.create")));
 
   const say = (text: string) => {
     status.textContent = text;
@@ -87,19 +88,19 @@ export function mountUsers(root: HTMLElement): () => void {
       .tokens(user.username)
       .then((tokens) => {
         clear(cell);
-        if (tokens.length === 0) cell.append("no script tokens");
-        for (const t of tokens)
+        if (tokens.length === 0) cell.append(t("users.noTokens"));
+        for (const tok of tokens)
           cell.append(
             h(
               "div",
-              { "data-testid": "token", "data-name": t.name },
-              h("b", {}, t.name || "(unnamed)"),
-              " issued ",
-              timeEl(t.created_ms),
-              ", expires ",
-              timeEl(t.expires_ms),
+              { "data-testid": "token", "data-name": tok.name },
+              h("b", {}, tok.name || t("users.unnamed")),
+              ` ${t("users.issued")} `,
+              timeEl(tok.created_ms),
+              `${t("users.expires")} `,
+              timeEl(tok.expires_ms),
               " ",
-              h("button", { "data-testid": "token-revoke", onclick: () => act(usersApi.revokeTokens(user.username, t.name), `tokens "${t.name}" of ${user.username} revoked`) }, "Revoke"),
+              h("button", { "data-testid": "token-revoke", onclick: () => act(usersApi.revokeTokens(user.username, tok.name), t("users.done.tokensRevoked", { name: tok.name, user: user.username })) }, t("users.revoke")),
             ),
           );
       })
@@ -109,44 +110,44 @@ export function mountUsers(root: HTMLElement): () => void {
   const row = (user: UserInfo): HTMLElement => {
     const self = me()?.username === user.username;
     const roleSel = roleSelect(user.role, "user-role");
-    const distIn = h("input", { type: "text", value: user.districts.join(", "), placeholder: "all", size: 14, "data-testid": "user-districts" });
+    const distIn = h("input", { type: "text", value: user.districts.join(", "), placeholder: t("users.allDistricts"), size: 14, "data-testid": "user-districts" });
     const tokensCell = h("div", { class: "tokens" });
     const button = (label: string, testid: string, onclick: () => void, disabled = false) =>
-      h("button", { "data-testid": testid, onclick, disabled: disabled || undefined, title: disabled ? "ask another admin" : undefined }, label);
+      h("button", { "data-testid": testid, onclick, disabled: disabled || undefined, title: disabled ? t("users.askAnother") : undefined }, label);
     return h(
       "tr",
       { "data-testid": "user-row", "data-user": user.username, "data-disabled": String(user.disabled) },
-      h("td", {}, h("b", {}, user.username), self ? " (you)" : "", user.disabled ? h("span", { class: "status status-failed" }, " disabled") : ""),
-      h("td", {}, roleSel, " ", button("Set", "user-set-role", () => act(usersApi.setRole(user.username, roleSel.value as Role), `${user.username} is now ${roleSel.value}; their sessions ended`))),
-      h("td", {}, distIn, " ", button("Set", "user-set-districts", () => act(usersApi.setDistricts(user.username, parseDistricts(distIn.value)), `${user.username}: districts ${districtsText(parseDistricts(distIn.value))}; their sessions ended`))),
-      h("td", { "data-testid": "user-credentials" }, `${user.sessions} session(s), ${user.tokens} token(s)`),
+      h("td", {}, h("b", {}, user.username), self ? ` ${t("users.you")}` : "", user.disabled ? h("span", { class: "status status-failed" }, ` ${t("users.disabled")}`) : ""),
+      h("td", {}, roleSel, " ", button(t("users.set"), "user-set-role", () => act(usersApi.setRole(user.username, roleSel.value as Role), t("users.done.role", { user: user.username, role: t(`common.role.${roleSel.value}`) })))),
+      h("td", {}, distIn, " ", button(t("users.set"), "user-set-districts", () => act(usersApi.setDistricts(user.username, parseDistricts(distIn.value)), t("users.done.districts", { user: user.username, districts: districtsText(parseDistricts(distIn.value)) })))),
+      h("td", { "data-testid": "user-credentials" }, t("users.credentials", { sessions: user.sessions, tokens: user.tokens })),
       h(
         "td",
         { class: "buttons" },
         user.disabled
-          ? button("Enable", "user-enable", () => act(usersApi.enable(user.username), `${user.username} enabled`))
-          : button("Disable", "user-disable", () => act(usersApi.disable(user.username), `${user.username} disabled; sessions, tokens and live video ended`), self),
-        button("End sessions", "user-revoke", () => act(usersApi.revoke(user.username), `every session and token of ${user.username} ended`)),
-        button("Password…", "user-password", () => {
-          const next = window.prompt(`New password for ${user.username} (${PASSWORD_MIN}+ characters):`) ?? "";
+          ? button(t("users.enable"), "user-enable", () => act(usersApi.enable(user.username), t("users.done.enabled", { user: user.username })))
+          : button(t("users.disable"), "user-disable", () => act(usersApi.disable(user.username), t("users.done.disabled", { user: user.username })), self),
+        button(t("users.endSessions"), "user-revoke", () => act(usersApi.revoke(user.username), t("users.done.revoked", { user: user.username }))),
+        button(t("users.password"), "user-password", () => {
+          const next = window.prompt(t("users.newPassword", { user: user.username, min: PASSWORD_MIN })) ?? "";
           if (next.length < PASSWORD_MIN) {
-            if (next) error.textContent = `a password has at least ${PASSWORD_MIN} characters`;
+            if (next) error.textContent = t("users.tooShort", { min: PASSWORD_MIN });
             return;
           }
-          act(usersApi.resetPassword(user.username, next), `password of ${user.username} set; their sessions ended`);
+          act(usersApi.resetPassword(user.username, next), t("users.done.password", { user: user.username }));
         }),
-        button("Tokens", "user-tokens", () => tokensRow(user, tokensCell)),
+        button(t("users.tokens"), "user-tokens", () => tokensRow(user, tokensCell)),
         // A lost phone: the user enrols a new authenticator at their next login (docs/design/sign-in.md).
-        button("Reset 2FA", "user-2fa-reset", () => {
-          if (!window.confirm(`Forget ${user.username}'s second factor? They enrol again at their next login.`)) return;
+        button(t("users.reset2fa"), "user-2fa-reset", () => {
+          if (!window.confirm(t("users.confirm2fa", { user: user.username }))) return;
           usersApi
             .resetTwoFactor(user.username)
-            .then((r) => say(r.reset ? `second factor of ${user.username} reset` : `${user.username} had no second factor`))
+            .then((r) => say(r.reset ? t("users.done.2fa", { user: user.username }) : t("users.done.no2fa", { user: user.username })))
             .catch(fail);
         }),
-        button("Delete", "user-delete", () => {
-          if (!window.confirm(`Delete ${user.username}? The audit log keeps naming them; the name is never given again.`)) return;
-          act(usersApi.remove(user.username), `${user.username} deleted`);
+        button(t("users.delete"), "user-delete", () => {
+          if (!window.confirm(t("users.confirmDelete", { user: user.username }))) return;
+          act(usersApi.remove(user.username), t("users.done.deleted", { user: user.username }));
         }, self),
         tokensCell,
       ),
@@ -168,7 +169,7 @@ export function mountUsers(root: HTMLElement): () => void {
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const who = name.value.trim();
-    act(usersApi.create(who, pw.value, role.value as Role, parseDistricts(districts.value)), `user ${who} created`).then(() => {
+    act(usersApi.create(who, pw.value, role.value as Role, parseDistricts(districts.value)), t("users.done.created", { user: who })).then(() => {
       if (!error.textContent) form.reset();
     });
   });
@@ -177,14 +178,14 @@ export function mountUsers(root: HTMLElement): () => void {
     h(
       "div",
       { class: "screen users-screen" },
-      h("h2", {}, "Users"),
+      h("h2", {}, t("users.title")),
       form,
       status,
       error,
       h(
         "table",
         { class: "exports", "data-testid": "user-list" },
-        h("thead", {}, h("tr", {}, h("th", {}, "user"), h("th", {}, "role"), h("th", {}, "districts"), h("th", {}, "signed in"), h("th", {}, ""))),
+        h("thead", {}, h("tr", {}, h("th", {}, t("users.col.user")), h("th", {}, t("users.col.role")), h("th", {}, t("users.col.districts")), h("th", {}, t("users.col.signedIn")), h("th", {}, ""))),
         list,
       ),
     ),
