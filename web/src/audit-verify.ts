@@ -6,6 +6,7 @@
 //   Signature lines by other keys (witness cosignatures) are ignored: only the log's own key must verify.
 // - Ed25519 with WebCrypto, or the bundled verifier (ed25519.ts) where the browser lacks it.
 import { ed25519Verify } from "./ed25519";
+import { t } from "./i18n";
 
 const enc = new TextEncoder();
 export const SIG_PREFIX = "\u2014 ";
@@ -182,7 +183,7 @@ export async function ed25519(pub: Uint8Array, sig: Uint8Array, msg: Uint8Array,
 }
 
 export function ed25519Engine(): string {
-  return subtleEd25519 === false ? "bundled verifier" : "WebCrypto Ed25519";
+  return subtleEd25519 === false ? t("audit-verify.bundled") : "WebCrypto Ed25519";
 }
 
 /** True when a signature line by the key (same name and key id) verifies over the note's body. */
@@ -235,27 +236,27 @@ export function shownMatchesData(e: EntryLike): boolean {
 
 /** The whole check of one entry: its bytes, its path to the checkpoint's root, and the checkpoint's signature. */
 export async function verifyEntry(e: EntryLike, p: ProofLike, key: VerifierKey, opts: { bundled?: boolean } = {}): Promise<Check> {
-  if (!shownMatchesData(e)) return { ok: false, why: "the entry shown is not the entry hashed" };
-  if (p.index !== e.index) return { ok: false, why: "the proof is for another entry" };
+  if (!shownMatchesData(e)) return { ok: false, why: t("audit-verify.notHashed") };
+  if (p.index !== e.index) return { ok: false, why: t("audit-verify.otherEntry") };
   let note: SignedNote;
   try {
     note = parseNote(p.checkpoint.note);
   } catch (err) {
-    return { ok: false, why: `checkpoint: ${(err as Error).message}` };
+    return { ok: false, why: t("audit-verify.checkpoint", { why: (err as Error).message }) };
   }
-  if (note.origin !== key.name) return { ok: false, why: `the checkpoint is of another log (${note.origin})` };
-  if (note.size !== p.size) return { ok: false, why: "the proof is for another tree size" };
-  if (!(await noteSignedBy(note, key, opts))) return { ok: false, why: `the checkpoint is not signed by ${key.name}` };
+  if (note.origin !== key.name) return { ok: false, why: t("audit-verify.otherLog", { origin: note.origin }) };
+  if (note.size !== p.size) return { ok: false, why: t("audit-verify.otherSize") };
+  if (!(await noteSignedBy(note, key, opts))) return { ok: false, why: t("audit-verify.notSigned", { key: key.name }) };
   let path: Uint8Array[];
   try {
     path = p.path.map(unhex);
   } catch {
-    return { ok: false, why: "the path is not hex" };
+    return { ok: false, why: t("audit-verify.pathNotHex") };
   }
   const root = await rootFromInclusion(await leafHash(e.data), e.index, p.size, path);
   if (root === null || !equal(root, note.root))
-    return { ok: false, why: `entry ${e.index} is not in the signed tree of ${note.size} entries (altered or path wrong)` };
-  return { ok: true, why: `in the tree of ${note.size} entries signed by ${key.name}` };
+    return { ok: false, why: t("audit-verify.notInTree", { index: e.index, size: note.size }) };
+  return { ok: true, why: t("audit-verify.inTree", { size: note.size, key: key.name }) };
 }
 
 /** Consistency between two signed checkpoints: both signed by the key, same log, and the proof folds to both roots. */
@@ -266,19 +267,19 @@ export async function verifyCheckpoints(oldNote: string, newNote: string, proof:
     a = parseNote(oldNote);
     b = parseNote(newNote);
   } catch (err) {
-    return { ok: false, why: `checkpoint: ${(err as Error).message}` };
+    return { ok: false, why: t("audit-verify.checkpoint", { why: (err as Error).message }) };
   }
   for (const n of [a, b]) {
-    if (n.origin !== key.name) return { ok: false, why: `the checkpoint of size ${n.size} is of another log` };
-    if (!(await noteSignedBy(n, key, opts))) return { ok: false, why: `the checkpoint of size ${n.size} is not signed by ${key.name}` };
+    if (n.origin !== key.name) return { ok: false, why: t("audit-verify.sizeOtherLog", { size: n.size }) };
+    if (!(await noteSignedBy(n, key, opts))) return { ok: false, why: t("audit-verify.sizeNotSigned", { size: n.size, key: key.name }) };
   }
   let path: Uint8Array[];
   try {
     path = proof.map(unhex);
   } catch {
-    return { ok: false, why: "the proof is not hex" };
+    return { ok: false, why: t("audit-verify.proofNotHex") };
   }
   if (!(await verifyConsistency(a.size, b.size, a.root, b.root, path)))
-    return { ok: false, why: `the tree of ${b.size} entries does not extend the tree of ${a.size} (history rewritten)` };
-  return { ok: true, why: `the tree of ${b.size} entries extends the tree of ${a.size}` };
+    return { ok: false, why: t("audit-verify.notExtends", { b: b.size, a: a.size }) };
+  return { ok: true, why: t("audit-verify.extends", { b: b.size, a: a.size }) };
 }

@@ -5,6 +5,7 @@
 import type { Map as MlMap, ExpressionSpecification } from "maplibre-gl";
 import { request, type PlanInfo } from "./api";
 import { h } from "./dom";
+import { num, t } from "./i18n";
 
 export type { PlanInfo };
 
@@ -100,11 +101,11 @@ function addPlan(map: MlMap, id: string, fc: GeoJSON.FeatureCollection, compare:
 
 /** The "Plans" control of the map screen. `ready` resolves when the map style can take sources. */
 export function planControl(map: MlMap, ready: Promise<void>): { el: HTMLElement; destroy: () => void } {
-  const sel = h("select", { "data-testid": "plan-select", "aria-label": "plan" }, h("option", { value: "" }, "no plan"));
-  const cmp = h("select", { "data-testid": "plan-compare-select", "aria-label": "compare with" }, h("option", { value: "" }, "compare: none"));
+  const sel = h("select", { "data-testid": "plan-select", "aria-label": t("plans.plan") }, h("option", { value: "" }, t("plans.noPlan")));
+  const cmp = h("select", { "data-testid": "plan-compare-select", "aria-label": t("plans.compareWith") }, h("option", { value: "" }, t("plans.compareNone")));
   const legend = h("div", { class: "plan-legend", "data-testid": "plan-legend", hidden: true });
   const msg = h("div", { class: "plan-msg" });
-  const el = h("div", { class: "plan-control" }, h("b", {}, "Plans "), sel, " ", cmp, msg, legend);
+  const el = h("div", { class: "plan-control" }, h("b", {}, `${t("plans.title")} `), sel, " ", cmp, msg, legend);
   const cache = new Map<string, Promise<GeoJSON.FeatureCollection>>();
   let alive = true;
   const load = (name: string) => {
@@ -124,24 +125,24 @@ export function planControl(map: MlMap, ready: Promise<void>): { el: HTMLElement
     legend.hidden = !a && !b;
     const line = (label: string, swatch: HTMLElement, fc: GeoJSON.FeatureCollection, name: string) => {
       const c = planCoverage(fc);
-      const share = c.total > 0 ? ((100 * c.covered) / c.total).toFixed(1) : "?";
+      const share = c.total > 0 ? num((100 * c.covered) / c.total, { minimumFractionDigits: 1, maximumFractionDigits: 1 }) : "?";
       return h(
         "div",
         { class: "plan-legend-row", "data-plan": name, "data-covered-share": c.total > 0 ? (c.covered / c.total).toFixed(4) : "" },
         swatch,
-        ` ${label} ${name}: ${c.cameras} cameras, covered weight ${Math.round(c.covered)} / ${Math.round(c.total)} (${share}%)`,
+        ` ${t("plans.line", { style: label, name, cameras: c.cameras, covered: Math.round(c.covered), total: Math.round(c.total), share })}`,
       );
     };
     if (a) {
-      legend.append(line("filled", h("i", { class: "sw", style: `background:${PHASE_COLOURS[0]}` }), a.fc, a.name));
+      legend.append(line(t("plans.filled"), h("i", { class: "sw", style: `background:${PHASE_COLOURS[0]}` }), a.fc, a.name));
       const phases = planCoverage(a.fc).phases;
       if (phases > 1)
         legend.append(
-          h("div", { class: "plan-legend-row" }, ...PHASE_COLOURS.slice(0, phases).flatMap((c, k) => [h("i", { class: "sw", style: `background:${c}` }), ` phase ${k + 1} `])),
+          h("div", { class: "plan-legend-row" }, ...PHASE_COLOURS.slice(0, phases).flatMap((c, k) => [h("i", { class: "sw", style: `background:${c}` }), ` ${t("plans.phase", { n: k + 1 })} `])),
         );
-      legend.append(h("div", { class: "plan-legend-row" }, h("i", { class: "sw", style: "background:#ff4d4d;border-radius:50%" }), " important point not covered"));
+      legend.append(h("div", { class: "plan-legend-row" }, h("i", { class: "sw", style: "background:#ff4d4d;border-radius:50%" }), ` ${t("plans.notCovered")}`));
     }
-    if (b) legend.append(line("outlined", h("i", { class: "sw", style: `border:2px solid ${COMPARE_COLOUR}` }), b.fc, b.name));
+    if (b) legend.append(line(t("plans.outlined"), h("i", { class: "sw", style: `border:2px solid ${COMPARE_COLOUR}` }), b.fc, b.name));
   };
   const choose = async (id: "plan-a" | "plan-b", name: string) => {
     await ready;
@@ -152,7 +153,7 @@ export function planControl(map: MlMap, ready: Promise<void>): { el: HTMLElement
       drawLegend();
       return;
     }
-    msg.textContent = `loading ${name}…`;
+    msg.textContent = t("plans.loading", { name });
     try {
       const fc = await load(name);
       if (!alive) return;
@@ -160,7 +161,7 @@ export function planControl(map: MlMap, ready: Promise<void>): { el: HTMLElement
       shown[id] = { name, fc };
       msg.textContent = "";
     } catch (e) {
-      msg.textContent = `cannot load plan ${name}: ${(e as Error).message}`;
+      msg.textContent = t("plans.cannotLoad", { name, why: (e as Error).message });
     }
     drawLegend();
   };
@@ -172,9 +173,9 @@ export function planControl(map: MlMap, ready: Promise<void>): { el: HTMLElement
         sel.append(h("option", { value: p.name }, p.name));
         cmp.append(h("option", { value: p.name }, p.name));
       }
-      if (!plans.length) msg.textContent = "no plans (camgrid plan --out <home>/plans/NAME.geojson)";
+      if (!plans.length) msg.textContent = t("plans.none");
     })
-    .catch((e) => (msg.textContent = `plans unavailable: ${(e as Error).message}`));
+    .catch((e) => (msg.textContent = t("plans.unavailable", { why: (e as Error).message })));
   return {
     el,
     destroy: () => {

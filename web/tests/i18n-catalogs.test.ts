@@ -92,18 +92,21 @@ export function findHardCoded(file: string, source: string): Finding[] {
   const visit = (n: ts.Node): void => {
     if (ts.isCallExpression(n)) {
       const name = calleeName(n);
-      if (name === "h" || name === "s") {
+      // Children of <code>, <pre> and <kbd> are commands, keys and codes: the same in every language.
+      const tag = n.arguments[0] && ts.isStringLiteral(n.arguments[0]) ? n.arguments[0].text : "";
+      if ((name === "h" || name === "s") && !["code", "pre", "kbd"].includes(tag)) {
         n.arguments.slice(2).forEach((a) => flag(a)); // children
         const attrs = n.arguments[1];
         if (attrs && ts.isObjectLiteralExpression(attrs))
           for (const p of attrs.properties)
             if (ts.isPropertyAssignment(p) && UI_ATTRS.has(ts.isStringLiteral(p.name) || ts.isIdentifier(p.name) ? p.name.text : "")) flag(p.initializer);
+      } else if (name === "h" || name === "s") {
+        /* a code element: its text is not translated */
       } else if (["alert", "confirm", "prompt"].includes(name)) flag(n.arguments[0]);
       else if (name === "setAttribute" && n.arguments.length === 2 && ts.isStringLiteral(n.arguments[0]) && UI_ATTRS.has(n.arguments[0].text)) flag(n.arguments[1]);
       else if (["append", "prepend", "replaceChildren", "createTextNode"].includes(name)) n.arguments.forEach((a) => flag(a));
     } else if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isPropertyAccessExpression(n.left) && UI_PROPS.has(n.left.name.text)) {
-      if (!(n.left.name.text === "title" && ts.isIdentifier(n.left.expression) && n.left.expression.text === "document")) flag(n.right);
-      else flag(n.right);
+      flag(n.right);
     }
     ts.forEachChild(n, visit);
   };
