@@ -58,18 +58,18 @@ export function defaultsFor(l: Lang): Prefs {
   return { lang: "en", calendar: "gregory", digits: "latn" };
 }
 
-/** The first of the browser's languages that we have, else the city's (config), else English. */
+/** A user who has not chosen: the first of the browser's languages that we have other than English, else the city's
+ *  default (config `language`), else English. A browser's English is often only the machine's default, so it does
+ *  not outrank the city's language; a browser set to Dari, Pashto or Nepali was set so on purpose. */
 export function pickLang(browser: readonly string[], cityDefault: string | null | undefined): Lang {
   for (const b of browser) {
-    const exact = LANGS.find((l) => l.toLowerCase() === b.toLowerCase());
-    if (exact) return exact;
-    const base = b.toLowerCase().split("-")[0];
+    const low = b.toLowerCase();
+    const base = low.split("-")[0];
     if (base === "fa" || base === "prs") return "fa-AF";
-    const same = LANGS.find((l) => l.split("-")[0] === base && l !== "en");
+    const same = LANGS.find((l) => l !== "en" && (l.toLowerCase() === low || l.split("-")[0] === base));
     if (same) return same;
   }
-  const city = LANGS.find((l) => l === cityDefault);
-  return city ?? "en";
+  return LANGS.find((l) => l === cityDefault) ?? "en";
 }
 
 /** Switch language, calendar and digits now: sets <html lang dir> and re-renders through the listeners. */

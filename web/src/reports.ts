@@ -4,7 +4,7 @@
 import { request, type AvailabilityReport, type AvailabilityRow, type PowerCutReport, type SeriesReport } from "./api";
 import { availabilityFloor, DAY, HOUR, niceTicks, pickStep, scale, SERIES_COLOURS } from "./chart-math";
 import { go, h } from "./dom";
-import { fmtFull, fmtHM, timeZone, utcTitle } from "./time";
+import { fmtFull, fmtHM, fmtInput, timeZone, utcTitle } from "./time";
 import { parseZoned } from "./timeline-math";
 
 type Series = SeriesReport;
@@ -159,7 +159,7 @@ export function mountReports(root: HTMLElement, params: URLSearchParams): () => 
     toMs = Number(params.get("to")) || toMs;
   }
   const pick = (p: string) => h("button", { class: period === p ? "active" : "", "data-testid": `report-period-${p}`, onclick: () => go("reports", { period: p }) }, p === "24h" ? "last 24 h" : "last 7 days");
-  const local = (ms: number) => fmtFull(ms).slice(0, 16).replace(" ", "T");
+  const local = (ms: number) => fmtInput(ms); // Gregorian, latin digits: what datetime-local takes (i18n)
   const fromIn = h("input", { type: "datetime-local", value: local(fromMs), "data-testid": "report-from" });
   const toIn = h("input", { type: "datetime-local", value: local(toMs), "data-testid": "report-to" });
   const apply = h("button", {

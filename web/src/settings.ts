@@ -66,12 +66,14 @@ export function settingsMenu(): HTMLElement {
     el.addEventListener("change", () => void choose(apply(el.value as T)));
     return el;
   };
+  // A new language brings its own calendar and digits (Solar Hijri and Persian digits for Dari and Pashto); the user
+  // may then change either.
   const render = () => {
     button.textContent = t("common.settings.button", { lang: t(`common.lang.${lang()}`) });
     button.title = t("common.settings.title");
     clear(menu);
     menu.append(
-      h("label", {}, t("common.settings.language"), select("settings-lang", LANGS, lang(), (v) => t(`common.lang.${v}`), (v) => (stored?.calendar || stored?.digits ? { lang: v } : defaultsFor(v)))),
+      h("label", {}, t("common.settings.language"), select("settings-lang", LANGS, lang(), (v) => t(`common.lang.${v}`), (v) => defaultsFor(v))),
       h("label", {}, t("common.settings.calendar"), select("settings-calendar", CALENDARS, calendarPref(), (v) => t(`common.calendar.${v}`), (v) => ({ calendar: v }))),
       h("label", {}, t("common.settings.digits"), select("settings-digits", DIGITS, digitsPref(), (v) => t(`common.digits.${v}`), (v) => ({ digits: v }))),
       h("div", { class: "muted", "data-testid": "settings-note" }, t("common.settings.note")),
