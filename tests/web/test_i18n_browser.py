@@ -95,7 +95,7 @@ def test_every_screen_in_every_language(tmp_path: Path) -> None:
     with serve(tmp_path, users, cams, **env) as s, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
-            page = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 800}).new_page()
+            page = browser.new_context(locale="en-US", viewport={"width": 1100, "height": 700}).new_page()
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)

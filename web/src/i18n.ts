@@ -91,6 +91,8 @@ export function onLangChange(fn: () => void): () => void {
   return () => listeners.delete(fn);
 }
 
+const rtl = () => current === "fa-AF" || current === "ps";
+
 /** Text direction of the current language. */
 export function dir(): "ltr" | "rtl" {
   return current === "fa-AF" || current === "ps" ? "rtl" : "ltr";
@@ -118,7 +120,9 @@ export function t(key: string, vars: Record<string, string | number> = {}): stri
   return msg.replace(/\{(\w+)\}/g, (m, name: string) => {
     if (!(name in vars)) return m;
     const v = vars[name];
-    return typeof v === "number" ? num(v) : v;
+    // In right-to-left text a variable (an id, a path, a name in Latin letters) is isolated (FSI…PDI, as Fluent
+    // does) so that its own direction cannot reorder the sentence around it.
+    return typeof v === "number" ? num(v) : rtl() ? `\u2068${v}\u2069` : v;
   });
 }
 

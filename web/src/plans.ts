@@ -173,7 +173,7 @@ export function planControl(map: MlMap, ready: Promise<void>): { el: HTMLElement
         sel.append(h("option", { value: p.name }, p.name));
         cmp.append(h("option", { value: p.name }, p.name));
       }
-      if (!plans.length) msg.textContent = t("plans.none");
+      if (!plans.length) msg.textContent = t("plans.none", { command: "camgrid plan --out <home>/plans/NAME.geojson" });
     })
     .catch((e) => (msg.textContent = t("plans.unavailable", { why: (e as Error).message })));
   return {
