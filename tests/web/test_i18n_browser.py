@@ -108,14 +108,14 @@ def test_every_screen_in_every_language(tmp_path: Path) -> None:
             page.click('[data-testid="login-submit"]')
             page.wait_for_selector('[data-testid="current-user"]:not(:empty)', timeout=15_000)
             # No choice of their own and an English browser: the city's language (Dari), right to left.
-            page.wait_for_function("document.documentElement.lang === 'fa-AF'", timeout=10_000)
+            page.wait_for_function("() => document.documentElement.lang === 'fa-AF'", timeout=10_000)
             assert page.evaluate("document.documentElement.dir") == "rtl"
             page.evaluate("window.__sameDocument = true")
 
             for lang in LANGS:
                 page.click('[data-testid="settings-open"]')
                 page.select_option('[data-testid="settings-lang"]', lang)
-                page.wait_for_function(f"document.documentElement.lang === '{lang}'", timeout=10_000)
+                page.wait_for_function(f"() => document.documentElement.lang === '{lang}'", timeout=10_000)
                 page.keyboard.press("Escape")
                 page.click("main")  # closes the menu
                 saved = page.evaluate("fetch('/api/me/settings').then(r => r.json())")
