@@ -75,7 +75,10 @@ def _untranslated(text: str, words: set[str]) -> list[str]:
 
 def _visible(page: Any, selector: str) -> str:
     """The element's text without commands and codes (<code>, <pre>: the same in every language)."""
-    script = "el => { const c = el.cloneNode(true); c.querySelectorAll('code, pre').forEach(x => x.remove()); return c.textContent; }"
+    script = (
+        "el => { const c = el.cloneNode(true); c.querySelectorAll('code, pre').forEach(x => x.remove());"
+        " return c.textContent; }"
+    )
     return str(page.eval_on_selector(selector, script))
 
 
@@ -100,7 +103,10 @@ def test_every_screen_in_every_language(tmp_path: Path) -> None:
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
             fonts: dict[str, int] = {}
-            page.on("response", lambda r: fonts.__setitem__(r.url.rsplit("/", 1)[-1], r.status) if "/fonts/" in r.url else None)
+            page.on(
+                "response",
+                lambda r: fonts.__setitem__(r.url.rsplit("/", 1)[-1], r.status) if "/fonts/" in r.url else None,
+            )
 
             page.goto(s.base + "/#/login")
             page.fill('[data-testid="login-username"]', "ahmad")
