@@ -17,7 +17,7 @@ import { recorderWarning } from "./recorder-health";
 import "./stats";
 import { setTimeZone, zoneLabel } from "./time";
 import { onLangChange, t } from "./i18n";
-import { applyStartPrefs, loadUserPrefs, settingsMenu } from "./settings";
+import { applyStartPrefs, loadUserPrefs, settingsMenu } from "./langprefs";
 import { mayManageUsers, mountUsers } from "./users";
 import { mountWall } from "./wall";
 

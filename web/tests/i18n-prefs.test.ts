@@ -1,7 +1,7 @@
 // Which language a user sees before choosing one, and what the settings make of a stored choice.
 import { describe, expect, it } from "vitest";
 import { applyPrefs, dir, num, pickLang, t } from "../src/i18n";
-import { resolvePrefs } from "../src/settings";
+import { resolvePrefs } from "../src/langprefs";
 
 describe("language defaults", () => {
   it("a browser in one of our languages wins; English in the browser does not outrank the city's language", () => {
