@@ -9,7 +9,8 @@ import { parseVerifierKey, ed25519Engine, verifyCheckpoints, verifyEntry, type V
 import { niceTicks, scale, SERIES_COLOURS } from "./chart-math";
 import { h } from "./dom";
 import { fmtFull, timeZone } from "./time";
-import { parseZoned } from "./timeline-math";
+import { dateTimeInput } from "./datetime-input";
+import { t } from "./i18n";
 
 type S = components["schemas"];
 type Entry = S["AuditEntryOut"];
@@ -58,8 +59,9 @@ export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => 
   const whoIn = h("input", { placeholder: "person", value: params.get("who") ?? "", "data-testid": "audit-who", size: 12 });
   const camIn = h("input", { placeholder: "camera", value: params.get("camera") ?? "", "data-testid": "audit-camera", size: 12 });
   const actIn = h("input", { placeholder: "action", value: params.get("action") ?? "", "data-testid": "audit-action", size: 14 });
-  const fromIn = h("input", { type: "datetime-local", "data-testid": "audit-from" });
-  const toIn = h("input", { type: "datetime-local", "data-testid": "audit-to" });
+  // 24-hour ISO date-times in the city's zone (datetime-input.ts), not the browser's locale and zone.
+  const fromIn = dateTimeInput({ testid: "audit-from", seconds: false, label: t("shell.audit.from") });
+  const toIn = dateTimeInput({ testid: "audit-to", seconds: false, label: t("shell.audit.to") });
   const status = h("span", { class: "muted", "data-testid": "audit-status" });
   const tbody = h("tbody", {});
   const more = h("button", { "data-testid": "audit-more", hidden: true }, "older entries");
@@ -126,10 +128,12 @@ export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => 
     if (whoIn.value.trim()) q.set("who", whoIn.value.trim());
     if (camIn.value.trim()) q.set("camera", camIn.value.trim());
     if (actIn.value.trim()) q.set("action", actIn.value.trim());
-    const f = fromIn.value ? parseZoned(timeZone(), fromIn.value) : NaN;
-    const t = toIn.value ? parseZoned(timeZone(), toIn.value) : NaN;
-    if (Number.isFinite(f)) q.set("from_ms", String(Math.floor(f)));
-    if (Number.isFinite(t)) q.set("to_ms", String(Math.ceil(t)));
+    const f = fromIn.value();
+    const to = toIn.value();
+    if (f !== null && !Number.isFinite(f)) return fromIn.input.focus();
+    if (to !== null && !Number.isFinite(to)) return toIn.input.focus();
+    if (f !== null) q.set("from_ms", String(Math.floor(f)));
+    if (to !== null) q.set("to_ms", String(Math.ceil(to)));
     if (before !== null) q.set("before", String(before));
     else {
       generation++;
@@ -152,7 +156,7 @@ export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => 
   const form = h(
     "form",
     { class: "toolbar", "data-testid": "audit-search" },
-    whoIn, camIn, actIn, h("label", {}, " from ", fromIn), h("label", {}, " to ", toIn), ` (${timeZone()}) `,
+    whoIn, camIn, actIn, h("label", {}, t("shell.audit.from"), " ", fromIn.el), h("label", {}, t("shell.audit.to"), " ", toIn.el), t("shell.audit.zone", { zone: timeZone() }),
     h("button", { type: "submit", "data-testid": "audit-search-go" }, "search"),
     " ",
     status,
@@ -229,7 +233,7 @@ export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => 
       h(
         "table",
         { class: "exports audit-table", "data-testid": "audit-results" },
-        h("thead", {}, h("tr", {}, ...["#", "when", "who", "action", "camera", "district", "entry", "checked in this browser", ""].map((t) => h("th", {}, t)))),
+        h("thead", {}, h("tr", {}, ...["#", "when", "who", "action", "camera", "district", "entry", "checked in this browser", ""].map((c) => h("th", {}, c)))),
         tbody,
       ),
       more,
