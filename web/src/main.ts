@@ -76,7 +76,8 @@ function startAlerts(m: Me | null): void {
   alerts = null;
   setBadge(0);
   alertsBtn.hidden = !m?.permissions.includes("incidents.read");
-  if (!alertsBtn.hidden) alerts = startIncidentAlerts(setBadge);
+  delete badge.dataset.ready;
+  if (!alertsBtn.hidden) alerts = startIncidentAlerts(setBadge, () => (badge.dataset.ready = "1")); // ready: tests
 }
 
 // The alert settings: a small popover from the header, per user (settings.ts), both off by default.

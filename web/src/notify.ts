@@ -76,7 +76,7 @@ export interface IncidentAlerts {
 }
 
 /** Follow the open incidents; onCount on every change; alerts for the ones that open after the first list. */
-export function startIncidentAlerts(onCount: (n: number) => void): IncidentAlerts {
+export function startIncidentAlerts(onCount: (n: number) => void, onReady: () => void = () => {}): IncidentAlerts {
   const book = new IncidentBook(true);
   const known = new Set<number>();
   let ready = false;
@@ -95,6 +95,7 @@ export function startIncidentAlerts(onCount: (n: number) => void): IncidentAlert
   void book.start().then(() => {
     for (const i of book.list()) known.add(i.id);
     ready = true;
+    onReady();
   });
   return { count: () => open, stop: () => book.stop() };
 }
