@@ -13,7 +13,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -70,9 +70,13 @@ class Served:
     loop: asyncio.AbstractEventLoop
     browser: Any
 
-    def page(self, user: str, width: int = 1400, height: int = 900) -> Any:
-        """A new browser context signed in as ``user`` (on the map)."""
-        context = self.browser.new_context(viewport={"width": width, "height": height})
+    pages: dict[str, Any] = field(default_factory=dict)
+
+    def page(self, user: str) -> Any:
+        """The module's page signed in as ``user`` (signed in once: a login costs a password hash on a busy box)."""
+        if user in self.pages:
+            return self.pages[user]
+        context = self.browser.new_context(viewport={"width": 1280, "height": 800})
         context.add_init_script(NOTIFICATION_STUB)
         page = context.new_page()
         page.goto(self.base + "/")
@@ -80,6 +84,7 @@ class Served:
         page.fill('[data-testid="login-password"]', PASSWORD)
         page.click('[data-testid="login-submit"]')
         page.wait_for_function("() => document.title.includes('·')")  # signed in: the city loaded, map routed
+        self.pages[user] = page
         return page
 
     def push(self, message: str) -> None:
@@ -147,7 +152,6 @@ def test_menu_and_routes_follow_the_role(served: Served) -> None:
     aud.wait_for_selector('[data-testid="not-allowed"][data-screen="live"]')
     assert aud.locator('[data-testid="live-tile"]').count() == 0
     aud.screenshot(path=str(SHOTS / "shell-not-allowed.png"))
-    aud.context.close()
 
     view = served.page("view")
     assert _shown(view, "nav-live") and _shown(view, "nav-map")
@@ -156,7 +160,6 @@ def test_menu_and_routes_follow_the_role(served: Served) -> None:
     for screen in ("playback", "exports", "incidents", "reports"):
         view.goto(served.base + f"/#/{screen}")
         view.wait_for_selector(f'[data-testid="not-allowed"][data-screen="{screen}"]')
-    view.context.close()
 
 
 def test_new_incident_raises_the_badge_and_notifies(served: Served) -> None:
@@ -190,7 +193,7 @@ def test_new_incident_raises_the_badge_and_notifies(served: Served) -> None:
     page.wait_for_selector('[data-testid="incident-badge"][data-ready]', state="attached")
     page.click('[data-testid="alerts-button"]')
     assert page.is_checked('[data-testid="setting-notify"]')
-    page.context.close()
+    page.click('[data-testid="alerts-button"]')
 
 
 def test_audit_date_input_takes_iso_city_time(served: Served) -> None:
@@ -210,17 +213,18 @@ def test_audit_date_input_takes_iso_city_time(served: Served) -> None:
     expected = int(datetime(2026, 12, 2, 2, 19, tzinfo=UTC).timestamp() * 1000)  # 08:04 at UTC+05:45
     assert sent["from_ms"] == [str(expected)], sent
     page.screenshot(path=str(SHOTS / "shell-audit-date.png"))
-    page.context.close()
 
 
 def test_every_screen_fits_400px_and_the_menu_folds(served: Served) -> None:
     """Old behaviour caught: at 400 px half the menu was off-screen (the page scrolled sideways). Now no screen
     scrolls horizontally and the menu is behind a menu button that opens it."""
-    pages: dict[str, Any] = {}
+    pages = {user: served.page(user) for user in set(SCREENS.values())}
     wide: list[str] = []
     try:
+        for page in pages.values():
+            page.set_viewport_size({"width": 400, "height": 800})
         for screen, user in SCREENS.items():
-            page = pages.get(user) or pages.setdefault(user, served.page(user, width=400, height=800))
+            page = pages[user]
             page.goto(served.base + f"/#/{screen}")
             page.wait_for_selector(f'main[data-screen="{screen}"] > .screen')
             page.wait_for_load_state("networkidle")
@@ -239,7 +243,7 @@ def test_every_screen_fits_400px_and_the_menu_folds(served: Served) -> None:
         assert not page.is_visible('[data-testid="nav-map"]')  # the menu closed on the way
     finally:
         for page in pages.values():
-            page.context.close()
+            page.set_viewport_size({"width": 1280, "height": 800})
 
 
 def test_question_mark_opens_the_shortcut_help(served: Served) -> None:
@@ -255,4 +259,3 @@ def test_question_mark_opens_the_shortcut_help(served: Served) -> None:
     page.screenshot(path=str(SHOTS / "shell-help.png"))
     page.keyboard.press("Escape")
     page.wait_for_selector('[data-testid="shortcut-help"]', state="detached")
-    page.context.close()

@@ -32,7 +32,7 @@ export function monthBars(months: S["TransparencyMonth"][], column: string, W = 
   const y = scale(0, max, H - m.b, m.t);
   const gw = (W - m.l - m.r) / Math.max(1, months.length);
   const bw = Math.max(2, (gw - 6) / Math.max(1, districts.length));
-  const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": `${column} per district and month` });
+  const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": t("shell.audit.chart_label", { column }) });
   for (const v of niceTicks(0, max, 4))
     svg.append(s("line", { x1: m.l, x2: W - m.r, y1: y(v), y2: y(v), class: "grid" }), s("text", { x: m.l - 6, y: y(v) + 4, "text-anchor": "end", class: "tick" }, String(v)));
   months.forEach((mo, i) => {
@@ -44,7 +44,7 @@ export function monthBars(months: S["TransparencyMonth"][], column: string, W = 
     svg.append(s("text", { x: x0 + gw / 2 - 3, y: H - 8, "text-anchor": "middle", class: "tick" }, mo.month));
   });
   districts.forEach((d, k) => svg.append(s("text", { x: W - m.r + 8, y: m.t + 14 + k * 16, fill: SERIES_COLOURS[k % SERIES_COLOURS.length], class: "legend" }, d)));
-  if (!districts.length) svg.append(s("text", { x: m.l + 10, y: m.t + 24, class: "tick" }, "nothing counted in these months"));
+  if (!districts.length) svg.append(s("text", { x: m.l + 10, y: m.t + 24, class: "tick" }, t("shell.audit.chart_empty")));
   return svg;
 }
 
@@ -55,27 +55,28 @@ function section(testid: string, heading: string, ...kids: (Node | string)[]): H
 export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => void {
   let alive = true;
   let key: VerifierKey | null = null;
-  const keyEl = h("div", { class: "muted", "data-testid": "audit-key" }, "loading the log's key…");
-  const whoIn = h("input", { placeholder: "person", value: params.get("who") ?? "", "data-testid": "audit-who", size: 12 });
-  const camIn = h("input", { placeholder: "camera", value: params.get("camera") ?? "", "data-testid": "audit-camera", size: 12 });
-  const actIn = h("input", { placeholder: "action", value: params.get("action") ?? "", "data-testid": "audit-action", size: 14 });
+  const keyEl = h("div", { class: "muted", "data-testid": "audit-key" }, t("shell.audit.key_loading"));
+  const whoIn = h("input", { placeholder: t("shell.audit.person"), value: params.get("who") ?? "", "data-testid": "audit-who", size: 12 });
+  const camIn = h("input", { placeholder: t("shell.audit.camera"), value: params.get("camera") ?? "", "data-testid": "audit-camera", size: 12 });
+  const actIn = h("input", { placeholder: t("shell.audit.action"), value: params.get("action") ?? "", "data-testid": "audit-action", size: 14 });
   // 24-hour ISO date-times in the city's zone (datetime-input.ts), not the browser's locale and zone.
   const fromIn = dateTimeInput({ testid: "audit-from", seconds: false, label: t("shell.audit.from") });
   const toIn = dateTimeInput({ testid: "audit-to", seconds: false, label: t("shell.audit.to") });
   const status = h("span", { class: "muted", "data-testid": "audit-status" });
   const tbody = h("tbody", {});
-  const more = h("button", { "data-testid": "audit-more", hidden: true }, "older entries");
+  const more = h("button", { "data-testid": "audit-more", hidden: true }, t("shell.audit.older"));
   let next: number | null = null;
   let generation = 0; // a newer search makes the answers of older ones stale
 
   const keyReady = request<S["CheckpointList"]>("GET", "/api/audit/checkpoints?limit=200").then(async (ck) => {
     key = await parseVerifierKey(ck.key.verifier);
     keyEl.replaceChildren(
-      "Log key ",
+      t("shell.audit.key_label"),
+      " ",
       h("code", {}, ck.key.name),
-      ` id ${ck.key.key_id} · fingerprint `,
+      t("shell.audit.key_id", { id: ck.key.key_id }),
       h("code", { "data-testid": "audit-fingerprint" }, ck.key.fingerprint),
-      " (compare with the published one) · public key ",
+      t("shell.audit.key_public"),
       h("code", {}, ck.key.public_key),
     );
     const sizes = ck.checkpoints.map((c) => c.size);
@@ -86,7 +87,7 @@ export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => 
   });
 
   async function check(e: Entry, cell: HTMLElement): Promise<void> {
-    cell.textContent = "checking…";
+    cell.textContent = t("shell.audit.checking");
     try {
       const k = key ?? (await keyReady);
       const p = await request<S["InclusionOut"]>("GET", `/api/audit/entries/${e.index}/proof`);
@@ -94,28 +95,28 @@ export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => 
       if (!alive) return;
       cell.className = r.ok ? "audit-ok" : "audit-bad error";
       cell.dataset.result = r.ok ? "ok" : "failed";
-      cell.textContent = r.ok ? `✓ verified (tree ${p.size})` : `✗ FAILED: ${r.why}`;
-      cell.title = `${r.why} — checked in this browser with ${ed25519Engine()}`;
+      cell.textContent = r.ok ? t("shell.audit.verified", { size: p.size }) : t("shell.audit.failed", { why: r.why });
+      cell.title = t("shell.audit.checked_with", { why: r.why, engine: ed25519Engine() });
     } catch (err) {
       cell.className = "audit-bad error";
       cell.dataset.result = "error";
-      cell.textContent = `✗ cannot check: ${(err as Error).message}`;
+      cell.textContent = t("shell.audit.cannot_check", { message: (err as Error).message });
     }
   }
 
   function row(e: Entry): HTMLTableRowElement {
     const cell = h("td", { "data-testid": `audit-check-${e.index}` });
-    const recheck = h("button", { onclick: () => void check(e, cell) }, "re-check");
+    const recheck = h("button", { onclick: () => void check(e, cell) }, t("shell.audit.recheck"));
     const tr = h(
       "tr",
       { "data-index": e.index },
       h("td", { class: "num" }, String(e.index)),
-      h("td", { title: `${e.at_ms} ms UTC` }, fmtFull(e.at_ms)),
+      h("td", { title: t("shell.audit.ms_utc", { ms: e.at_ms }) }, fmtFull(e.at_ms)),
       h("td", {}, e.who),
       h("td", {}, e.action),
       h("td", {}, e.camera ?? ""),
       h("td", {}, e.district ?? ""),
-      h("td", {}, h("details", {}, h("summary", {}, "bytes"), h("code", { class: "audit-data" }, e.data))),
+      h("td", {}, h("details", {}, h("summary", {}, t("shell.audit.bytes")), h("code", { class: "audit-data" }, e.data))),
       cell,
       h("td", {}, recheck),
     );
@@ -140,14 +141,14 @@ export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => 
       tbody.replaceChildren();
     }
     const mine = generation;
-    status.textContent = "searching…";
+    status.textContent = t("shell.audit.searching");
     try {
       const page = await request<S["AuditPage"]>("GET", `/api/audit/entries?${q}`);
       if (!alive || mine !== generation) return;
       tbody.append(...page.entries.map(row));
       next = page.next_before ?? null;
       more.hidden = next === null;
-      status.textContent = `${tbody.childElementCount} entr${tbody.childElementCount === 1 ? "y" : "ies"} (newest first; your search is itself audited)`;
+      status.textContent = t(tbody.childElementCount === 1 ? "shell.audit.entries_one" : "shell.audit.entries", { n: tbody.childElementCount });
     } catch (err) {
       status.textContent = (err as Error).message;
     }
@@ -157,7 +158,7 @@ export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => 
     "form",
     { class: "toolbar", "data-testid": "audit-search" },
     whoIn, camIn, actIn, h("label", {}, t("shell.audit.from"), " ", fromIn.el), h("label", {}, t("shell.audit.to"), " ", toIn.el), t("shell.audit.zone", { zone: timeZone() }),
-    h("button", { type: "submit", "data-testid": "audit-search-go" }, "search"),
+    h("button", { type: "submit", "data-testid": "audit-search-go" }, t("shell.audit.search")),
     " ",
     status,
   );
@@ -174,21 +175,21 @@ export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => 
   const consGo = h("button", {
     "data-testid": "audit-cons-go",
     onclick: async () => {
-      consOut.textContent = "checking…";
+      consOut.textContent = t("shell.audit.checking");
       try {
         const k = key ?? (await keyReady);
         const r = await request<S["ConsistencyOut"]>("GET", `/api/audit/consistency?from=${Number(oldIn.value)}&to=${Number(newIn.value)}`);
         const v = await verifyCheckpoints(r.old.note, r.new.note, r.path, k);
         consOut.className = v.ok ? "audit-ok" : "audit-bad error";
         consOut.dataset.result = v.ok ? "ok" : "failed";
-        consOut.textContent = v.ok ? `✓ consistent: ${v.why}` : `✗ FAILED: ${v.why}`;
+        consOut.textContent = v.ok ? t("shell.audit.consistent", { why: v.why }) : t("shell.audit.failed", { why: v.why });
       } catch (err) {
         consOut.className = "error";
         consOut.dataset.result = "error";
         consOut.textContent = (err as Error).message;
       }
     },
-  }, "check consistency");
+  }, t("shell.audit.check_consistency"));
 
   // The monthly transparency report.
   const now = new Date();
@@ -205,7 +206,7 @@ export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => 
       h(
         "table",
         { class: "report-table" },
-        h("thead", {}, h("tr", {}, h("th", {}, `district (${last.month})`), ...report.columns.map((c) => h("th", {}, c.replace(/_/g, " "))))),
+        h("thead", {}, h("tr", {}, h("th", {}, t("shell.audit.district_month", { month: last.month })), ...report.columns.map((c) => h("th", {}, c.replace(/_/g, " "))))),
         h("tbody", {}, ...last.rows.map((r) => h("tr", { "data-district": r.district }, h("td", {}, r.district), ...report!.columns.map((c) => h("td", { class: "num" }, c === "deleted_gb" ? (r.counts[c] ?? 0).toFixed(2) : String(r.counts[c] ?? 0)))))),
       ),
     );
@@ -227,27 +228,27 @@ export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => 
     h(
       "div",
       { class: "screen auditor-screen" },
-      h("h2", {}, "Audit log"),
+      h("h2", {}, t("shell.nav.audit")),
       keyEl,
       form,
       h(
         "table",
         { class: "exports audit-table", "data-testid": "audit-results" },
-        h("thead", {}, h("tr", {}, ...["#", "when", "who", "action", "camera", "district", "entry", "checked in this browser", ""].map((c) => h("th", {}, c)))),
+        h("thead", {}, h("tr", {}, ...["index", "when", "who", "action", "camera", "district", "entry", "checked", "blank"].map((c) => h("th", {}, t(`shell.audit.col_${c}`))))),
         tbody,
       ),
       more,
-      section("audit-consistency", "Consistency between two checkpoints", h("div", { class: "toolbar" }, "tree size ", oldIn, " → ", newIn, " ", consGo, " ", consOut), sizesList),
-      section("audit-transparency", "Transparency report", h("div", { class: "toolbar" }, "twelve months to ", monthIn, " ", colSel), plot, table),
+      section("audit-consistency", t("shell.audit.consistency"), h("div", { class: "toolbar" }, t("shell.audit.tree_size"), " ", oldIn, t("shell.audit.arrow"), newIn, " ", consGo, " ", consOut), sizesList),
+      section("audit-transparency", t("shell.audit.transparency"), h("div", { class: "toolbar" }, t("shell.audit.twelve_months"), " ", monthIn, " ", colSel), plot, table),
       section(
         "audit-export-box",
-        "Offline verification",
-        h("p", {}, "The whole log (entries, leaf hashes, signed checkpoints, key) as a zip: unzip it and run ", h("code", {}, "camgrid audit verify DIR --key PUBLISHED.pub"), ". The download is itself audited."),
-        h("a", { href: "/api/audit/export", download: "", class: "button", "data-testid": "audit-export" }, "export the log"),
+        t("shell.audit.offline"),
+        h("p", {}, t("shell.audit.offline_text1"), h("code", {}, t("shell.audit.offline_command")), t("shell.audit.offline_text2")),
+        h("a", { href: "/api/audit/export", download: "", class: "button", "data-testid": "audit-export" }, t("shell.audit.export")),
       ),
     ),
   );
-  void keyReady.catch((err) => keyEl.replaceChildren(h("span", { class: "error" }, `cannot load the log's key: ${(err as Error).message}`)));
+  void keyReady.catch((err) => keyEl.replaceChildren(h("span", { class: "error" }, t("shell.audit.key_error", { message: (err as Error).message }))));
   void search(null);
   void loadReport();
   return () => {

@@ -142,14 +142,14 @@ const header = h(
 // Shortcuts of the screens (the "?" dialog lists the current screen's). Screens may register their own instead.
 registerShortcuts(GLOBAL, [
   { keys: ["?"], action: "shell.keys.help" },
-  { keys: ["Esc"], action: "shell.keys.close" },
+  { keys: ["Escape"], action: "shell.keys.close" },
 ]);
 registerShortcuts("live", [{ keys: ["1", "4", "9", "6"], action: "shell.keys.wall_layout" }]);
-registerShortcuts("map", [{ keys: ["Esc"], action: "shell.keys.map_close" }]);
+registerShortcuts("map", [{ keys: ["Escape"], action: "shell.keys.map_close" }]);
 registerShortcuts("playback", [
   { keys: ["Space"], action: "shell.keys.play_pause" },
   { keys: [",", "."], action: "shell.keys.frame_step" },
-  { keys: ["←", "→"], action: "shell.keys.seek" },
+  { keys: ["ArrowLeft", "ArrowRight"], action: "shell.keys.seek" },
   { keys: ["+", "-"], action: "shell.keys.zoom" },
 ]);
 let currentScreen = "map";

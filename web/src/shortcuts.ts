@@ -4,13 +4,19 @@ import { h } from "./dom";
 import { t } from "./i18n";
 
 export interface Shortcut {
-  /** The keys as the user presses them, e.g. ["1", "4", "9", "6"] or ["Space"]. */
+  /** The keys as KeyboardEvent.key names them, e.g. ["1", "4", "9", "6"]; named keys (NAMED) are shown translated. */
   keys: string[];
   /** Catalog key of what they do (t(action)). */
   action: string;
 }
 
 const registry = new Map<string, Shortcut[]>();
+/** Keys shown by a catalog word or sign (shell.key.<name>) rather than as typed. */
+const NAMED = new Set(["Space", "Escape", "ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Enter", "Shift"]);
+
+export function keyLabel(key: string): string {
+  return NAMED.has(key) ? t(`shell.key.${key}`) : key;
+}
 /** Shortcuts that work on every screen. */
 export const GLOBAL = "*";
 
@@ -54,7 +60,7 @@ export function showHelp(screen: string): HTMLDialogElement {
         "table",
         { class: "shortcut-table" },
         h("tbody", {}, ...list.map((s) => h("tr", { "data-testid": "shortcut", "data-action": s.action },
-          h("td", {}, ...s.keys.flatMap((k, i) => [i ? " " : "", h("kbd", {}, k)])),
+          h("td", {}, ...s.keys.flatMap((k, i) => [i ? " " : "", h("kbd", {}, keyLabel(k))])),
           h("td", {}, t(s.action)),
         ))),
       )
