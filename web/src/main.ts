@@ -198,6 +198,7 @@ async function loadCity(): Promise<void> {
     const city = await api.city();
     setTimeZone(city.timezone);
     cityEl.textContent = city.name;
+    cityEl.title = city.name; // shortened with an ellipsis when the menu needs the room
     document.title = t("shell.title", { city: city.name });
   } catch {
     /* the timezone from login is used */
