@@ -45,3 +45,17 @@ describe("newlyOpened", () => {
     expect(newlyOpened(new Set([1]), [inc(1, null), inc(2, null), inc(3, 5)]).map((i) => i.id)).toEqual([2]);
   });
 });
+
+describe("settings", () => {
+  it("are per user and off by default", async () => {
+    const { getSetting, setSetting, setSettingsUser } = await import("../src/settings");
+    setSettingsUser("ana");
+    expect(getSetting("incidentNotify")).toBe(false);
+    expect(getSetting("incidentSound")).toBe(false);
+    setSetting("incidentNotify", true);
+    setSettingsUser("bo");
+    expect(getSetting("incidentNotify")).toBe(false);
+    setSettingsUser("ana");
+    expect(getSetting("incidentNotify")).toBe(true);
+  });
+});
