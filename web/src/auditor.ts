@@ -9,7 +9,7 @@ import { parseVerifierKey, ed25519Engine, verifyCheckpoints, verifyEntry, type V
 import { niceTicks, scale, SERIES_COLOURS } from "./chart-math";
 import { h } from "./dom";
 import { fmtFull, timeZone } from "./time";
-import { dateTimeInput } from "./datetime-input";
+import { dateTimeInput, formatDateTime } from "./datetime-input";
 import { t } from "./i18n";
 
 type S = components["schemas"];
@@ -192,8 +192,8 @@ export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => 
   }, t("shell.audit.check_consistency"));
 
   // The monthly transparency report.
-  const now = new Date();
-  const monthIn = h("input", { type: "month", value: `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, "0")}`, "data-testid": "audit-month" });
+  // ISO "YYYY-MM" typed, as every other date here (the browser's month picker shows its own locale's words).
+  const monthIn = h("input", { type: "text", inputmode: "numeric", pattern: "\\d{4}-\\d{2}", maxlength: 7, size: 7, placeholder: t("shell.audit.month_placeholder"), value: formatDateTime(Date.now(), timeZone()).slice(0, 7), "data-testid": "audit-month" });
   const colSel = h("select", { "data-testid": "audit-column" });
   const plot = h("div", { "data-testid": "audit-transparency-plot" });
   const table = h("div", { "data-testid": "audit-transparency-table" });
