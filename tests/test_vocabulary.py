@@ -39,7 +39,7 @@ def _docstrings(tree: ast.AST) -> set[int]:
 
 
 def _permission_literals(tree: ast.AST) -> set[int]:
-    """Literals that name a permission: arguments of require()/allowed(), keys of the PERMISSIONS table."""
+    """Literals that name a permission: arguments of require()/allowed(), keys of PERMISSIONS, the SCREENS table."""
     out = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
@@ -50,6 +50,9 @@ def _permission_literals(tree: ast.AST) -> set[int]:
             targets = [node.target] if isinstance(node, ast.AnnAssign) else node.targets
             if any(isinstance(t, ast.Name) and t.id == "PERMISSIONS" for t in targets):
                 out.update(id(k) for k in node.value.keys if k is not None)
+            # access/screens.py: screen -> permission; a screen is named after its permission ("playback").
+            if any(isinstance(t, ast.Name) and t.id == "SCREENS" for t in targets):
+                out.update(id(k) for k in [*node.value.keys, *node.value.values] if k is not None)
     return out
 
 

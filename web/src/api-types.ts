@@ -2408,7 +2408,17 @@ export interface components {
              * @description The user's districts; empty: all
              */
             districts: string[];
+            /**
+             * Permissions
+             * @description The role's permissions (access.policy), for the control room
+             */
+            permissions: string[];
             role: components["schemas"]["Role"];
+            /**
+             * Screens
+             * @description The control-room screens the role may open (access.screens), menu order
+             */
+            screens: string[];
             /**
              * Timezone
              * @description The city's IANA time zone: the control room shows times in it

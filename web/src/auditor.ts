@@ -8,16 +8,14 @@ import type { components } from "./api-types";
 import { parseVerifierKey, ed25519Engine, verifyCheckpoints, verifyEntry, type VerifierKey } from "./audit-verify";
 import { niceTicks, scale, SERIES_COLOURS } from "./chart-math";
 import { h } from "./dom";
-import { fmtFull, timeZone, utcTitle } from "./time";
-import { parseZoned } from "./timeline-math";
-import { num, t } from "./i18n";
+import { fmtFull, timeZone } from "./time";
+import { dateTimeInput, formatDateTime } from "./datetime-input";
+import { t } from "./i18n";
 
 type S = components["schemas"];
 type Entry = S["AuditEntryOut"];
 
 const SVG = "http://www.w3.org/2000/svg";
-/** A transparency report's column (exports_approved, deleted_gb, ...) in the user's language. */
-const column = (c: string) => t(`auditor.column.${c}`) === `auditor.column.${c}` ? c.replace(/_/g, " ") : t(`auditor.column.${c}`);
 function s<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, ...kids: (Node | string)[]): SVGElementTagNameMap[K] {
   const el = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
@@ -34,7 +32,7 @@ export function monthBars(months: S["TransparencyMonth"][], column: string, W = 
   const y = scale(0, max, H - m.b, m.t);
   const gw = (W - m.l - m.r) / Math.max(1, months.length);
   const bw = Math.max(2, (gw - 6) / Math.max(1, districts.length));
-  const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": t("auditor.chartLabel", { column: column.replace(/_/g, " ") }) });
+  const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": t("shell.audit.chart_label", { column }) });
   for (const v of niceTicks(0, max, 4))
     svg.append(s("line", { x1: m.l, x2: W - m.r, y1: y(v), y2: y(v), class: "grid" }), s("text", { x: m.l - 6, y: y(v) + 4, "text-anchor": "end", class: "tick" }, String(v)));
   months.forEach((mo, i) => {
@@ -46,7 +44,7 @@ export function monthBars(months: S["TransparencyMonth"][], column: string, W = 
     svg.append(s("text", { x: x0 + gw / 2 - 3, y: H - 8, "text-anchor": "middle", class: "tick" }, mo.month));
   });
   districts.forEach((d, k) => svg.append(s("text", { x: W - m.r + 8, y: m.t + 14 + k * 16, fill: SERIES_COLOURS[k % SERIES_COLOURS.length], class: "legend" }, d)));
-  if (!districts.length) svg.append(s("text", { x: m.l + 10, y: m.t + 24, class: "tick" }, t("auditor.nothingCounted")));
+  if (!districts.length) svg.append(s("text", { x: m.l + 10, y: m.t + 24, class: "tick" }, t("shell.audit.chart_empty")));
   return svg;
 }
 
@@ -57,26 +55,28 @@ function section(testid: string, heading: string, ...kids: (Node | string)[]): H
 export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => void {
   let alive = true;
   let key: VerifierKey | null = null;
-  const keyEl = h("div", { class: "muted", "data-testid": "audit-key" }, t("auditor.loadingKey"));
-  const whoIn = h("input", { placeholder: t("auditor.person"), value: params.get("who") ?? "", "data-testid": "audit-who", size: 12 });
-  const camIn = h("input", { placeholder: t("auditor.camera"), value: params.get("camera") ?? "", "data-testid": "audit-camera", size: 12 });
-  const actIn = h("input", { placeholder: t("auditor.action"), value: params.get("action") ?? "", "data-testid": "audit-action", size: 14 });
-  const fromIn = h("input", { type: "datetime-local", "data-testid": "audit-from" });
-  const toIn = h("input", { type: "datetime-local", "data-testid": "audit-to" });
+  const keyEl = h("div", { class: "muted", "data-testid": "audit-key" }, t("shell.audit.key_loading"));
+  const whoIn = h("input", { placeholder: t("shell.audit.person"), value: params.get("who") ?? "", "data-testid": "audit-who", size: 12 });
+  const camIn = h("input", { placeholder: t("shell.audit.camera"), value: params.get("camera") ?? "", "data-testid": "audit-camera", size: 12 });
+  const actIn = h("input", { placeholder: t("shell.audit.action"), value: params.get("action") ?? "", "data-testid": "audit-action", size: 14 });
+  // 24-hour ISO date-times in the city's zone (datetime-input.ts), not the browser's locale and zone.
+  const fromIn = dateTimeInput({ testid: "audit-from", seconds: false, label: t("shell.audit.from") });
+  const toIn = dateTimeInput({ testid: "audit-to", seconds: false, label: t("shell.audit.to") });
   const status = h("span", { class: "muted", "data-testid": "audit-status" });
   const tbody = h("tbody", {});
-  const more = h("button", { "data-testid": "audit-more", hidden: true }, t("auditor.older"));
+  const more = h("button", { "data-testid": "audit-more", hidden: true }, t("shell.audit.older"));
   let next: number | null = null;
   let generation = 0; // a newer search makes the answers of older ones stale
 
   const keyReady = request<S["CheckpointList"]>("GET", "/api/audit/checkpoints?limit=200").then(async (ck) => {
     key = await parseVerifierKey(ck.key.verifier);
     keyEl.replaceChildren(
-      `${t("auditor.logKey")} `,
+      t("shell.audit.key_label"),
+      " ",
       h("code", {}, ck.key.name),
-      ` ${t("auditor.keyId", { id: ck.key.key_id })} · ${t("auditor.fingerprint")} `,
+      t("shell.audit.key_id", { id: ck.key.key_id }),
       h("code", { "data-testid": "audit-fingerprint" }, ck.key.fingerprint),
-      ` ${t("auditor.compare")} · ${t("auditor.publicKey")} `,
+      t("shell.audit.key_public"),
       h("code", {}, ck.key.public_key),
     );
     const sizes = ck.checkpoints.map((c) => c.size);
@@ -87,7 +87,7 @@ export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => 
   });
 
   async function check(e: Entry, cell: HTMLElement): Promise<void> {
-    cell.textContent = t("auditor.checking");
+    cell.textContent = t("shell.audit.checking");
     try {
       const k = key ?? (await keyReady);
       const p = await request<S["InclusionOut"]>("GET", `/api/audit/entries/${e.index}/proof`);
@@ -95,28 +95,28 @@ export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => 
       if (!alive) return;
       cell.className = r.ok ? "audit-ok" : "audit-bad error";
       cell.dataset.result = r.ok ? "ok" : "failed";
-      cell.textContent = r.ok ? `✓ ${t("auditor.verified", { size: p.size })}` : `✗ ${t("auditor.failed", { why: r.why })}`;
-      cell.title = t("auditor.checkedWith", { why: r.why, engine: ed25519Engine() });
+      cell.textContent = r.ok ? t("shell.audit.verified", { size: p.size }) : t("shell.audit.failed", { why: r.why });
+      cell.title = t("shell.audit.checked_with", { why: r.why, engine: ed25519Engine() });
     } catch (err) {
       cell.className = "audit-bad error";
       cell.dataset.result = "error";
-      cell.textContent = `✗ ${t("auditor.cannotCheck", { why: (err as Error).message })}`;
+      cell.textContent = t("shell.audit.cannot_check", { message: (err as Error).message });
     }
   }
 
   function row(e: Entry): HTMLTableRowElement {
     const cell = h("td", { "data-testid": `audit-check-${e.index}` });
-    const recheck = h("button", { onclick: () => void check(e, cell) }, t("auditor.recheck"));
+    const recheck = h("button", { onclick: () => void check(e, cell) }, t("shell.audit.recheck"));
     const tr = h(
       "tr",
       { "data-index": e.index },
-      h("td", { class: "num" }, num(e.index)),
-      h("td", { title: utcTitle(e.at_ms) }, fmtFull(e.at_ms)),
+      h("td", { class: "num" }, String(e.index)),
+      h("td", { title: t("shell.audit.ms_utc", { ms: e.at_ms }) }, fmtFull(e.at_ms)),
       h("td", {}, e.who),
       h("td", {}, e.action),
       h("td", {}, e.camera ?? ""),
       h("td", {}, e.district ?? ""),
-      h("td", {}, h("details", {}, h("summary", {}, t("auditor.bytes")), h("code", { class: "audit-data" }, e.data))),
+      h("td", {}, h("details", {}, h("summary", {}, t("shell.audit.bytes")), h("code", { class: "audit-data" }, e.data))),
       cell,
       h("td", {}, recheck),
     );
@@ -129,24 +129,26 @@ export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => 
     if (whoIn.value.trim()) q.set("who", whoIn.value.trim());
     if (camIn.value.trim()) q.set("camera", camIn.value.trim());
     if (actIn.value.trim()) q.set("action", actIn.value.trim());
-    const f = fromIn.value ? parseZoned(timeZone(), fromIn.value) : NaN;
-    const tt = toIn.value ? parseZoned(timeZone(), toIn.value) : NaN;
-    if (Number.isFinite(f)) q.set("from_ms", String(Math.floor(f)));
-    if (Number.isFinite(tt)) q.set("to_ms", String(Math.ceil(tt)));
+    const f = fromIn.value();
+    const to = toIn.value();
+    if (f !== null && !Number.isFinite(f)) return fromIn.input.focus();
+    if (to !== null && !Number.isFinite(to)) return toIn.input.focus();
+    if (f !== null) q.set("from_ms", String(Math.floor(f)));
+    if (to !== null) q.set("to_ms", String(Math.ceil(to)));
     if (before !== null) q.set("before", String(before));
     else {
       generation++;
       tbody.replaceChildren();
     }
     const mine = generation;
-    status.textContent = t("auditor.searching");
+    status.textContent = t("shell.audit.searching");
     try {
       const page = await request<S["AuditPage"]>("GET", `/api/audit/entries?${q}`);
       if (!alive || mine !== generation) return;
       tbody.append(...page.entries.map(row));
       next = page.next_before ?? null;
       more.hidden = next === null;
-      status.textContent = t("auditor.entries", { n: tbody.childElementCount });
+      status.textContent = t(tbody.childElementCount === 1 ? "shell.audit.entries_one" : "shell.audit.entries", { n: tbody.childElementCount });
     } catch (err) {
       status.textContent = (err as Error).message;
     }
@@ -155,8 +157,8 @@ export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => 
   const form = h(
     "form",
     { class: "toolbar", "data-testid": "audit-search" },
-    whoIn, camIn, actIn, h("label", {}, ` ${t("auditor.from")} `, fromIn), h("label", {}, ` ${t("auditor.to")} `, toIn), ` (${timeZone()}) `,
-    h("button", { type: "submit", "data-testid": "audit-search-go" }, t("auditor.search")),
+    whoIn, camIn, actIn, h("label", {}, t("shell.audit.from"), " ", fromIn.el), h("label", {}, t("shell.audit.to"), " ", toIn.el), t("shell.audit.zone", { zone: timeZone() }),
+    h("button", { type: "submit", "data-testid": "audit-search-go" }, t("shell.audit.search")),
     " ",
     status,
   );
@@ -173,25 +175,25 @@ export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => 
   const consGo = h("button", {
     "data-testid": "audit-cons-go",
     onclick: async () => {
-      consOut.textContent = t("auditor.checking");
+      consOut.textContent = t("shell.audit.checking");
       try {
         const k = key ?? (await keyReady);
         const r = await request<S["ConsistencyOut"]>("GET", `/api/audit/consistency?from=${Number(oldIn.value)}&to=${Number(newIn.value)}`);
         const v = await verifyCheckpoints(r.old.note, r.new.note, r.path, k);
         consOut.className = v.ok ? "audit-ok" : "audit-bad error";
         consOut.dataset.result = v.ok ? "ok" : "failed";
-        consOut.textContent = v.ok ? `✓ ${t("auditor.consistent", { why: v.why })}` : `✗ ${t("auditor.failed", { why: v.why })}`;
+        consOut.textContent = v.ok ? t("shell.audit.consistent", { why: v.why }) : t("shell.audit.failed", { why: v.why });
       } catch (err) {
         consOut.className = "error";
         consOut.dataset.result = "error";
         consOut.textContent = (err as Error).message;
       }
     },
-  }, t("auditor.checkConsistency"));
+  }, t("shell.audit.check_consistency"));
 
   // The monthly transparency report.
-  const now = new Date();
-  const monthIn = h("input", { type: "month", value: `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, "0")}`, "data-testid": "audit-month" });
+  // ISO "YYYY-MM" typed, as every other date here (the browser's month picker shows its own locale's words).
+  const monthIn = h("input", { type: "text", inputmode: "numeric", pattern: "\\d{4}-\\d{2}", maxlength: 7, size: 7, placeholder: t("shell.audit.month_placeholder"), value: formatDateTime(Date.now(), timeZone()).slice(0, 7), "data-testid": "audit-month" });
   const colSel = h("select", { "data-testid": "audit-column" });
   const plot = h("div", { "data-testid": "audit-transparency-plot" });
   const table = h("div", { "data-testid": "audit-transparency-table" });
@@ -204,8 +206,8 @@ export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => 
       h(
         "table",
         { class: "report-table" },
-        h("thead", {}, h("tr", {}, h("th", {}, t("auditor.districtMonth", { month: last.month })), ...report.columns.map((c) => h("th", {}, column(c))))),
-        h("tbody", {}, ...last.rows.map((r) => h("tr", { "data-district": r.district }, h("td", {}, r.district), ...report!.columns.map((c) => h("td", { class: "num" }, c === "deleted_gb" ? num(r.counts[c] ?? 0, { minimumFractionDigits: 2, maximumFractionDigits: 2 }) : num(r.counts[c] ?? 0)))))),
+        h("thead", {}, h("tr", {}, h("th", {}, t("shell.audit.district_month", { month: last.month })), ...report.columns.map((c) => h("th", {}, c.replace(/_/g, " "))))),
+        h("tbody", {}, ...last.rows.map((r) => h("tr", { "data-district": r.district }, h("td", {}, r.district), ...report!.columns.map((c) => h("td", { class: "num" }, c === "deleted_gb" ? (r.counts[c] ?? 0).toFixed(2) : String(r.counts[c] ?? 0)))))),
       ),
     );
   }
@@ -213,7 +215,7 @@ export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => 
     if (!/^\d{4}-\d{2}$/.test(monthIn.value)) return;
     try {
       report = await request<S["TransparencyOut"]>("GET", `/api/audit/transparency?month=${monthIn.value}&months=12`);
-      if (!colSel.options.length) colSel.replaceChildren(...report.columns.map((c) => h("option", { value: c }, column(c))));
+      if (!colSel.options.length) colSel.replaceChildren(...report.columns.map((c) => h("option", { value: c }, c.replace(/_/g, " "))));
       draw();
     } catch (err) {
       plot.replaceChildren(h("div", { class: "error" }, (err as Error).message));
@@ -226,27 +228,27 @@ export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => 
     h(
       "div",
       { class: "screen auditor-screen" },
-      h("h2", {}, t("auditor.title")),
+      h("h2", {}, t("shell.nav.audit")),
       keyEl,
       form,
       h(
         "table",
         { class: "exports audit-table", "data-testid": "audit-results" },
-        h("thead", {}, h("tr", {}, ...["#", "when", "who", "action", "camera", "district", "entry", "checked"].map((c) => h("th", {}, c === "#" ? "#" : t(`auditor.col.${c}`))), h("th", {}))),
+        h("thead", {}, h("tr", {}, ...["index", "when", "who", "action", "camera", "district", "entry", "checked", "blank"].map((c) => h("th", {}, t(`shell.audit.col_${c}`))))),
         tbody,
       ),
       more,
-      section("audit-consistency", t("auditor.consistency"), h("div", { class: "toolbar" }, `${t("auditor.treeSize")} `, oldIn, " → ", newIn, " ", consGo, " ", consOut), sizesList),
-      section("audit-transparency", t("auditor.transparency"), h("div", { class: "toolbar" }, `${t("auditor.twelveMonths")} `, monthIn, " ", colSel), plot, table),
+      section("audit-consistency", t("shell.audit.consistency"), h("div", { class: "toolbar" }, t("shell.audit.tree_size"), " ", oldIn, t("shell.audit.arrow"), newIn, " ", consGo, " ", consOut), sizesList),
+      section("audit-transparency", t("shell.audit.transparency"), h("div", { class: "toolbar" }, t("shell.audit.twelve_months"), " ", monthIn, " ", colSel), plot, table),
       section(
         "audit-export-box",
-        t("auditor.offline"),
-        h("p", {}, `${t("auditor.offlineHelp")} `, h("code", {}, "camgrid audit verify DIR --key PUBLISHED.pub"), ` ${t("auditor.offlineAudited")}`),
-        h("a", { href: "/api/audit/export", download: "", class: "button", "data-testid": "audit-export" }, t("auditor.export")),
+        t("shell.audit.offline"),
+        h("p", {}, t("shell.audit.offline_text1"), h("code", {}, t("shell.audit.offline_command")), t("shell.audit.offline_text2")),
+        h("a", { href: "/api/audit/export", download: "", class: "button", "data-testid": "audit-export" }, t("shell.audit.export")),
       ),
     ),
   );
-  void keyReady.catch((err) => keyEl.replaceChildren(h("span", { class: "error" }, t("auditor.keyFailed", { why: (err as Error).message }))));
+  void keyReady.catch((err) => keyEl.replaceChildren(h("span", { class: "error" }, t("shell.audit.key_error", { message: (err as Error).message }))));
   void search(null);
   void loadReport();
   return () => {

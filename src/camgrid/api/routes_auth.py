@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from camgrid.access import service as access
 from camgrid.access import totp
 from camgrid.access.models import User as UserRow
+from camgrid.access.screens import permissions_of, screens_of
 from camgrid.access.service import Principal
 from camgrid.api import login_throttle
 from camgrid.api.acting import actor, answering, writer
@@ -61,7 +62,14 @@ class EnrolmentOut(BaseModel):
 
 
 def _me(p: Principal, timezone: str) -> dict[str, object]:
-    return {"username": p.username, "role": p.role, "districts": list(p.districts), "timezone": timezone}
+    return {
+        "username": p.username,
+        "role": p.role,
+        "districts": list(p.districts),
+        "timezone": timezone,
+        "permissions": permissions_of(p.role),
+        "screens": screens_of(p.role),
+    }
 
 
 @router.post("/login", response_model=Me | SecondFactorAsked, responses={429: {"model": LoginThrottled}})

@@ -31,6 +31,8 @@ class Me(BaseModel):
     role: Role
     districts: list[str] = Field(description="The user's districts; empty: all")
     timezone: str = Field(description="The city's IANA time zone: the control room shows times in it")
+    permissions: list[str] = Field(description="The role's permissions (access.policy), for the control room")
+    screens: list[str] = Field(description="The control-room screens the role may open (access.screens), menu order")
 
 
 class LoginThrottled(BaseModel):
