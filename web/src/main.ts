@@ -262,7 +262,7 @@ function mountNotAllowed(root: HTMLElement, screen: string): () => void {
       "div",
       { class: "screen not-allowed", "data-testid": "not-allowed", "data-screen": screen },
       h("h2", {}, t("shell.denied.title")),
-      h("p", {}, t("shell.denied.text", { screen: t(`shell.nav.${screen}`), role: me?.role ?? "" })),
+      h("p", {}, t("shell.denied.text", { screen: t(`shell.nav.${screen}`), role: me ? t(`common.role.${me.role}`) : "" })),
       h("a", { href: `#/${first}`, "data-testid": "not-allowed-home" }, t("shell.denied.home", { screen: t(`shell.nav.${first}`) })),
     ),
   );
