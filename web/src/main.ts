@@ -94,7 +94,7 @@ async function loadCity(): Promise<void> {
   zoneEl.textContent = zoneLabel();
 }
 
-function signedIn(m: Me): void {
+function signedIn(m: Me): Promise<void> {
   me = m;
   setMe(m);
   showMenuFor(m.role);
@@ -102,7 +102,9 @@ function signedIn(m: Me): void {
   userEl.textContent = `${m.username} (${m.role})`;
   zoneEl.textContent = zoneLabel();
   void pollRecorder();
-  void loadCity().then(route);
+  // Route only once, from the hashchange the caller makes after this: routing here too mounted the screen twice
+  // (a camera panel opened in between closed by itself).
+  return loadCity();
 }
 
 function route(): void {
@@ -121,8 +123,9 @@ function route(): void {
   try {
     if (r === "login")
       cleanup = mountLogin(main, (m) => {
-        signedIn(m);
-        location.hash = wanted.startsWith("#/login") ? "#/map" : wanted;
+        void signedIn(m).then(() => {
+          location.hash = wanted.startsWith("#/login") ? "#/map" : wanted;
+        });
       });
     else if (r === "live") cleanup = mountWall(main, params);
     else if (r === "playback") cleanup = mountPlayback(main, params);

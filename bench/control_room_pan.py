@@ -1,0 +1,126 @@
+"""Map panning with 62,000 cameras on Chromium's CPU renderer (SwiftShader), and the base map alone for comparison.
+
+``pan_fps(n)`` registers ``n`` cameras (sites of four cameras at one point, each with a view: heading, field of view,
+range) spread over the same area as ``bench_control_room.city_registry``, serves them without a recorder, signs in
+with Debian's Chromium started with the flags of the browser tests (``--use-angle=swiftshader``: no GPU), and runs
+``window.camgrid.panBenchmark`` (the map panned by 8 px every animation frame in a circle; frames counted only when
+MapLibre rendered one) at the city view the map opens on, and again at street zoom. It then hides every camera (the
+state filters) and pans again: the base map alone. Returns ``{"pan_fps_cpu": ...}`` (62,000 cameras, city view).
+
+Standalone: ``python bench/control_room_pan.py [--cameras 62000] [--seconds 4]`` prints the key and the comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_control_room import ARGS, CAMGRID, login, server
+
+
+def map_registry(path: Path, n: int) -> None:
+    """``n`` cameras, four per site at one point looking four ways, over bench_control_room's map area."""
+    rng = random.Random(7)
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(
+            [
+                "id",
+                "name",
+                "lat",
+                "lon",
+                "district",
+                "site",
+                "feeder",
+                "uplink",
+                "rtsp_url",
+                "heading_deg",
+                "fov_deg",
+                "range_m",
+            ]
+        )
+        lat = lon = heading = 0.0
+        for i in range(n):
+            site = i // 4
+            if i % 4 == 0:
+                lat, lon, heading = 27.60 + rng.random() * 0.16, 85.24 + rng.random() * 0.16, rng.random() * 90
+            w.writerow(
+                [
+                    f"c{i:05d}",
+                    f"camera {i}",
+                    f"{lat:.6f}",
+                    f"{lon:.6f}",
+                    f"D-{site % 40:02d}",
+                    f"S-{site:05d}",
+                    f"F-{site % 300:03d}",
+                    f"U-{site % 500:03d}",
+                    f"rtsp://10.{i // 65000}.{(i // 250) % 250}.{i % 250}/s",
+                    str(int(heading + 90 * (i % 4)) % 360),
+                    "60",
+                    "40",
+                ]
+            )
+
+
+def pan_fps(n: int = 62_000, seconds: float = 4.0, verbose: bool = True) -> dict[str, float]:
+    """Frames per second while panning the map with ``n`` cameras (key ``pan_fps_cpu``); prints the comparison."""
+    from playwright.sync_api import sync_playwright
+
+    work = Path(tempfile.mkdtemp(prefix="bench-pan-"))
+    env = dict(os.environ, CAMGRID_HOME=str(work), CAMGRID_RECORDER__METRICS_PORT="0")
+    map_registry(work / "city.csv", n)
+    subprocess.run([*CAMGRID, "cameras", "import", str(work / "city.csv")], env=env, check=True, capture_output=True)
+    proc, base = server(work, env, record=False)
+    ms = int(seconds * 1000)
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            login(page, base)
+            page.wait_for_function(f"() => window.camgrid.stats.mapCameras === {n}", timeout=120_000)
+            page.wait_for_timeout(1000)
+            zoom = page.evaluate("() => window.camgrid.map.getZoom()")
+            city = page.evaluate(f"() => window.camgrid.panBenchmark({ms})")
+            page.evaluate("() => window.camgrid.map.jumpTo({zoom: 17, center: [85.32, 27.68]})")
+            page.wait_for_timeout(1000)
+            street = page.evaluate(f"() => window.camgrid.panBenchmark({ms})")
+            page.evaluate(f"() => window.camgrid.map.jumpTo({{zoom: {zoom!r}}})")
+            for box in page.query_selector_all('[data-testid^="filter-state-"]'):
+                box.uncheck()
+            page.wait_for_function("() => document.querySelector('[data-testid=camera-count]').textContent === '0'")
+            page.wait_for_timeout(1000)
+            alone = page.evaluate(f"() => window.camgrid.panBenchmark({ms})")
+            browser.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+    if verbose:
+        print(
+            json.dumps(
+                {
+                    "cameras": n,
+                    "city_zoom": round(zoom, 2),
+                    "pan_fps_cpu": round(city, 1),
+                    "pan_fps_cpu_street_zoom17": round(street, 1),
+                    "pan_fps_cpu_base_map_alone": round(alone, 1),
+                }
+            )
+        )
+    return {"pan_fps_cpu": city}
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--cameras", type=int, default=62_000)
+    ap.add_argument("--seconds", type=float, default=4.0)
+    a = ap.parse_args()
+    print(f"control-room-pan: pan_fps_cpu={pan_fps(a.cameras, a.seconds)['pan_fps_cpu']:.1f}")
