@@ -165,7 +165,7 @@ export function ringBytes(counts: ArrayLike<number>, order: readonly number[]): 
 export function spiderOffsets(n: number): [number, number][] {
   const out: [number, number][] = [];
   if (n <= 8) {
-    const r = Math.max(36, (n * 28) / (2 * Math.PI));
+    const r = Math.max(44, (n * 30) / (2 * Math.PI));
     for (let i = 0; i < n; i++) {
       const a = -Math.PI / 2 + (2 * Math.PI * i) / n;
       out.push([Math.round(r * Math.cos(a)), Math.round(r * Math.sin(a))]);

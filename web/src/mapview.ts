@@ -155,7 +155,7 @@ export class StreetDetail {
       const btn = h(
         "button",
         {
-          class: "spider-camera",
+          class: dx < 0 ? "spider-camera west" : "spider-camera",
           "data-testid": "spider-camera",
           title: t("map.spider.open", { name }),
           style: `transform:translate(${dx}px,${dy}px)`,
@@ -171,10 +171,13 @@ export class StreetDetail {
       box.append(leg, btn);
     });
     this.spiderIds = ids;
+    // The label of the point fanned out would sit under the fan: hidden until it closes.
+    this.labels.get(ids.join(","))?.getElement().classList.add("fanned");
     this.spider = new maplibregl.Marker({ element: box, anchor: "center" }).setLngLat(lngLat).addTo(this.map);
   }
 
   closeSpider(): void {
+    this.labels.get(this.spiderIds.join(","))?.getElement().classList.remove("fanned");
     this.spider?.remove();
     this.spider = null;
     this.spiderIds = [];
