@@ -1,5 +1,5 @@
 // Every camera in a few WebGL draw calls: a MapLibre custom layer drawing the clusters of the current whole zoom
-// (mapcluster.ts: a grid of 64 px cells, and from zoom 16 only cameras at one point together) as gl.POINTS, and
+// (mapcluster.ts: a grid of 80 px cells, and from zoom 16 only cameras at one point together) as gl.POINTS, and
 // their counts as textured quads from a digit atlas. A single camera is a dot in its state's colour; a cluster is a
 // ring split by its cameras' states (offline first, from 12 o'clock) around its count. Only the clusters of the
 // tiles in view are drawn, so panning costs what is on screen, not the 62,000 cameras of the city.
@@ -36,7 +36,7 @@ void main() {
   gl_Position = u_matrix * vec4(a_pos, 0.0, 1.0);
   float digits = a_count < 10.0 ? 1.0 : a_count < 100.0 ? 2.0 : a_count < 1000.0 ? 3.0 : a_count < 10000.0 ? 4.0 : 5.0;
   v_cluster = a_count > 1.5 ? 1.0 : 0.0;
-  v_size = v_cluster > 0.5 ? (16.0 + 7.0 * digits) * u_dpr : u_size;
+  v_size = v_cluster > 0.5 ? (14.0 + 6.0 * digits) * u_dpr : u_size;
   gl_PointSize = v_size;
   v_ring = a_ring;
   v_color = a_state < 0.5 ? u_c0 : a_state < 1.5 ? u_c1 : a_state < 2.5 ? u_c2 : a_state < 3.5 ? u_c3 : u_c4;
@@ -53,16 +53,17 @@ uniform vec4 u_c0; uniform vec4 u_c1; uniform vec4 u_c2; uniform vec4 u_c3; unif
 void main() {
   vec2 c = gl_PointCoord * 2.0 - 1.0;
   float d = length(c);
+  if (d > 1.0) discard; // the square's corners: no blending work on the CPU renderer
   float a = 1.0 - smoothstep(1.0 - 1.5 / v_size, 1.0, d);
   vec3 rgb;
   if (v_cluster < 0.5) {
     float ring = v_size > 7.0 ? step(1.0 - 2.0 / v_size, d) : 0.0;
     rgb = mix(v_color.rgb, vec3(0.0), ring * 0.8);
+  } else if (d < 1.0 - 8.0 * u_dpr / v_size) {
+    rgb = vec3(0.09, 0.11, 0.13); // inside the ring, under the count: no angle to work out
   } else {
     float f = fract(atan(c.x, -c.y) / 6.2831853 + 1.0);
-    vec3 rc = f < v_ring.x ? u_c1.rgb : f < v_ring.y ? u_c2.rgb : f < v_ring.z ? u_c3.rgb : f < v_ring.w ? u_c4.rgb : u_c0.rgb;
-    float inner = 1.0 - 9.0 * u_dpr / v_size;
-    rgb = d < inner ? vec3(0.09, 0.11, 0.13) : rc;
+    rgb = f < v_ring.x ? u_c1.rgb : f < v_ring.y ? u_c2.rgb : f < v_ring.z ? u_c3.rgb : f < v_ring.w ? u_c4.rgb : u_c0.rgb;
   }
   gl_FragColor = vec4(rgb * a, a);
 }`;
@@ -231,7 +232,7 @@ export class CameraLayer implements CustomLayerInterface {
 
   /** Diameter (CSS px) of a cluster of `count` cameras (as the vertex shader draws it). */
   static clusterSize(count: number): number {
-    return 16 + 7 * String(Math.max(1, count)).length;
+    return 14 + 6 * String(Math.max(1, count)).length;
   }
 
   /** The clusters at a zoom (built on first use, recounted after state changes). */

@@ -4,7 +4,7 @@
 // A level keeps per cluster its centre, its count per state and its member list, sorted by coarse tile so the
 // renderer draws only the tiles in view. 62,000 cameras: one level in ~10 ms, built when the zoom first needs it.
 
-export const CLUSTER_PX = 64;
+export const CLUSTER_PX = 80;
 export const STACK_PX = 3;
 export const STACK_ZOOM = 16;
 export const TILE_PX = 512;

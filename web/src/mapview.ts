@@ -24,6 +24,7 @@ export const CAMERA_MIME = "application/x-camgrid-camera";
 export function draggableCamera(el: HTMLElement, id: string): HTMLElement {
   el.draggable = true;
   el.dataset.camera = id;
+  el.addEventListener("mousedown", (e) => e.stopPropagation()); // a drag of the camera, not of the map
   el.addEventListener("dragstart", (e) => {
     e.dataTransfer?.setData(CAMERA_MIME, id);
     e.dataTransfer?.setData("text/plain", id);
@@ -35,7 +36,12 @@ export function draggableCamera(el: HTMLElement, id: string): HTMLElement {
 const EMPTY: GeoJSON.FeatureCollection = { type: "FeatureCollection", features: [] };
 
 export class StreetDetail {
-  private labels = new Map<string, maplibregl.Marker>();
+  /** Labels in one layer over the map, moved as one while panning (one style write per frame, not one per label). */
+  private labels = new Map<string, HTMLElement>();
+  private labelBox = h("div", { class: "camera-labels", "data-testid": "camera-labels" });
+  /** Where the box's labels were placed: a reference point, its pixel position and the zoom then. */
+  private placed: { lngLat: maplibregl.LngLat; x: number; y: number; zoom: number } | null = null;
+  private onMove = () => this.follow();
   private spider: maplibregl.Marker | null = null;
   spiderIds: string[] = [];
 
@@ -43,7 +49,23 @@ export class StreetDetail {
     private map: MlMap,
     private layer: CameraLayer,
     private open: (id: string) => void,
-  ) {}
+  ) {
+    map.getCanvasContainer().append(this.labelBox);
+    map.on("move", this.onMove);
+  }
+
+  /** Keep the labels on their cameras while the view moves; hidden while zooming (rebuilt once it stops). */
+  private follow(): void {
+    const pl = this.placed;
+    if (!pl || this.labels.size === 0) return;
+    if (Math.abs(this.map.getZoom() - pl.zoom) > 1e-6) {
+      this.labelBox.style.visibility = "hidden";
+      return;
+    }
+    const p = this.map.project(pl.lngLat);
+    this.labelBox.style.visibility = "";
+    this.labelBox.style.transform = `translate(${p.x - pl.x}px,${p.y - pl.y}px)`;
+  }
 
   /** Add the cone source and layers (under the camera layer). */
   addLayers(): void {
@@ -121,23 +143,33 @@ export class StreetDetail {
 
   private setLabels(want: { key: string; lngLat: [number, number]; ids: string[]; text: string }[]): void {
     const keep = new Set(want.map((x) => x.key));
-    for (const [k, m] of this.labels)
+    for (const [k, el] of this.labels)
       if (!keep.has(k)) {
-        m.remove();
+        el.remove();
         this.labels.delete(k);
       }
+    // Every label placed afresh for the current view: the box back at rest.
+    const c = this.map.getCenter();
+    const p0 = this.map.project(c);
+    this.placed = { lngLat: c, x: p0.x, y: p0.y, zoom: this.map.getZoom() };
+    this.labelBox.style.transform = "";
+    this.labelBox.style.visibility = "";
     for (const x of want) {
-      if (this.labels.has(x.key)) continue;
-      const el = h("div", { class: "camera-label", "data-testid": "camera-label", title: x.text, dir: "auto" }, x.text);
-      draggableCamera(el, x.ids[0]);
-      el.dataset.cameras = x.ids.join(",");
-      el.addEventListener("click", (e) => {
-        e.stopPropagation();
-        if (x.ids.length === 1) this.open(x.ids[0]);
-        else this.fan(x.lngLat, x.ids);
-      });
-      const m = new maplibregl.Marker({ element: el, anchor: "top", offset: [0, 12] }).setLngLat(x.lngLat).addTo(this.map);
-      this.labels.set(x.key, m);
+      let el = this.labels.get(x.key);
+      if (!el) {
+        el = h("div", { class: "camera-label", "data-testid": "camera-label", title: x.text, dir: "auto" }, x.text);
+        draggableCamera(el, x.ids[0]);
+        el.dataset.cameras = x.ids.join(",");
+        el.addEventListener("click", (e) => {
+          e.stopPropagation();
+          if (x.ids.length === 1) this.open(x.ids[0]);
+          else this.fan(x.lngLat, x.ids);
+        });
+        this.labels.set(x.key, el);
+        this.labelBox.append(el);
+      }
+      const p = this.map.project(x.lngLat);
+      el.style.transform = `translate(${Math.round(p.x)}px,${Math.round(p.y) + 12}px) translateX(-50%)`;
     }
   }
 
@@ -172,12 +204,12 @@ export class StreetDetail {
     });
     this.spiderIds = ids;
     // The label of the point fanned out would sit under the fan: hidden until it closes.
-    this.labels.get(ids.join(","))?.getElement().classList.add("fanned");
+    this.labels.get(ids.join(","))?.classList.add("fanned");
     this.spider = new maplibregl.Marker({ element: box, anchor: "center" }).setLngLat(lngLat).addTo(this.map);
   }
 
   closeSpider(): void {
-    this.labels.get(this.spiderIds.join(","))?.getElement().classList.remove("fanned");
+    this.labels.get(this.spiderIds.join(","))?.classList.remove("fanned");
     this.spider?.remove();
     this.spider = null;
     this.spiderIds = [];
@@ -185,7 +217,9 @@ export class StreetDetail {
 
   destroy(): void {
     this.closeSpider();
+    this.map.off("move", this.onMove);
     this.setLabels([]);
+    this.labelBox.remove();
   }
 }
 
