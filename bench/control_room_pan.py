@@ -25,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -75,6 +76,35 @@ def map_registry(path: Path, n: int) -> None:
             )
 
 
+def chromium_cpu(tag: str) -> dict[str, float]:
+    """CPU seconds used so far by the Chromium started with ``tag`` on its command line, by process type ("gpu":
+    SwiftShader's rendering, "renderer": the page's JavaScript and MapLibre, "other"), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    info: dict[int, tuple[int, float, str]] = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{d}/stat").read_text()
+            cmd = Path(f"/proc/{d}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        f = stat[stat.rindex(")") + 2 :].split()
+        info[int(d)] = (int(f[1]), (int(f[11]) + int(f[12])) / tick, cmd)
+    mine = {pid for pid, (_, _, cmd) in info.items() if tag in cmd}
+    grew = True
+    while grew:
+        more = {pid for pid, (ppid, _, _) in info.items() if ppid in mine} - mine
+        grew = bool(more)
+        mine |= more
+    out = {"gpu": 0.0, "renderer": 0.0, "other": 0.0}
+    for pid in mine:
+        _, cpu, cmd = info[pid]
+        kind = "gpu" if "--type=gpu-process" in cmd else "renderer" if "--type=renderer" in cmd else "other"
+        out[kind] += cpu
+    return out
+
+
 SHOW = """() => document.querySelectorAll('[data-testid^="filter-state-"]').forEach((b) => {
   b.checked = %s; b.dispatchEvent(new Event("change")); })"""
 
@@ -91,7 +121,8 @@ def pan_fps(n: int = 62_000, seconds: float = 3.0, rounds: int = 3, verbose: boo
     ms = int(seconds * 1000)
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            tag = f"--camgrid-bench-pan={os.getpid()}-{time.time_ns()}"  # finds this browser's processes in /proc
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=[*ARGS, tag])
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
             login(page, base)
             page.wait_for_function(f"() => window.camgrid.stats.mapCameras === {n}", timeout=120_000)
@@ -104,6 +135,7 @@ def pan_fps(n: int = 62_000, seconds: float = 3.0, rounds: int = 3, verbose: boo
                 "street_zoom17": (17, [85.32, 27.68]),
             }
             fps: dict[str, list[float]] = {}
+            cpu_ms: dict[tuple[str, str], list[float]] = {}
             for name, (z, c) in views.items():
                 page.evaluate(f"() => window.camgrid.map.jumpTo({{zoom: {z!r}, center: {c!r}}})")
                 for _ in range(rounds):  # with and without cameras in turn: the machine's load hits both alike
@@ -115,7 +147,13 @@ def pan_fps(n: int = 62_000, seconds: float = 3.0, rounds: int = 3, verbose: boo
                         )
                         page.wait_for_timeout(500)
                         key = name if shown else f"{name}_base_map_alone"
-                        fps.setdefault(key, []).append(page.evaluate(f"() => window.camgrid.panBenchmark({ms})"))
+                        before = chromium_cpu(tag)
+                        got = page.evaluate(f"() => window.camgrid.panBenchmark({ms})")
+                        after = chromium_cpu(tag)
+                        fps.setdefault(key, []).append(got)
+                        frames = max(1.0, got * ms / 1000)
+                        for kind in ("gpu", "renderer"):
+                            cpu_ms.setdefault((key, kind), []).append((after[kind] - before[kind]) * 1000 / frames)
             browser.close()
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -128,10 +166,15 @@ def pan_fps(n: int = 62_000, seconds: float = 3.0, rounds: int = 3, verbose: boo
         for name in views:
             cams, alone = med[name], med[f"{name}_base_map_alone"]
             ratio = cams / alone if alone else float("nan")
-            each = f"{fps[name]} / {fps[name + '_base_map_alone']}"
-            print(
-                f"{name}: cameras {cams:.1f} fps, base map alone {alone:.1f} fps (ratio {ratio:.2f}; rounds {each})"
-            )
+            each = f"{[round(x, 1) for x in fps[name]]} / {[round(x, 1) for x in fps[name + '_base_map_alone']]}"
+            print(f"{name}: cameras {cams:.1f} fps, base map alone {alone:.1f} fps (ratio {ratio:.2f}; rounds {each})")
+            # CPU per rendered frame hardly depends on the other load: what a quiet machine would reach is about
+            # 1000 / the busier of the two processes (they work in parallel, one frame behind the other).
+            for key in (name, f"{name}_base_map_alone"):
+                gpu = statistics.median(cpu_ms[(key, "gpu")])
+                ren = statistics.median(cpu_ms[(key, "renderer")])
+                idle = 1000 / max(gpu, ren, 1e-3)
+                print(f"  {key}: CPU per frame: gpu process {gpu:.1f} ms, renderer {ren:.1f} ms (~{idle:.0f} fps idle)")
     return {"pan_fps_cpu": med["city"]}
 
 

@@ -237,13 +237,14 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
     return layer.pick(m.x, m.y, map.getZoom());
   };
   let detailTimer = 0;
-  /** Labels and cones follow the view, at most every 100 ms (never per frame). */
+  /** Labels and cones follow the view once it has been still for 150 ms (a pan fires moveend on every frame),
+   *  and follow filters and states at most every 150 ms: never per frame. */
   const refreshDetail = () => {
-    if (detailTimer) return;
+    window.clearTimeout(detailTimer);
     detailTimer = window.setTimeout(() => {
       detailTimer = 0;
       if (alive) detail.update(store);
-    }, 100);
+    }, 150);
   };
   map.on("moveend", refreshDetail);
   map.on("zoomstart", () => detail.closeSpider());

@@ -42,6 +42,7 @@ export class StreetDetail {
   /** Where the box's labels were placed: a reference point, its pixel position and the zoom then. */
   private placed: { lngLat: maplibregl.LngLat; x: number; y: number; zoom: number } | null = null;
   private onMove = () => this.follow();
+  private conesShown = false;
   private spider: maplibregl.Marker | null = null;
   spiderIds: string[] = [];
 
@@ -99,8 +100,9 @@ export class StreetDetail {
     const zoom = this.map.getZoom();
     const src = this.map.getSource("camera-cones") as maplibregl.GeoJSONSource | undefined;
     if (!store || zoom < CONE_ZOOM) {
-      src?.setData(EMPTY);
-      this.setLabels([]);
+      if (this.conesShown) src?.setData(EMPTY); // an empty source set again would still reload and repaint
+      this.conesShown = false;
+      if (this.labels.size) this.setLabels([]);
       return;
     }
     const b = this.map.getBounds();
@@ -124,8 +126,9 @@ export class StreetDetail {
       });
     }
     src?.setData({ type: "FeatureCollection", features: cones });
+    this.conesShown = true;
     if (zoom < LABEL_ZOOM) {
-      this.setLabels([]);
+      if (this.labels.size) this.setLabels([]);
       return;
     }
     // One label per point on the map (the cameras of a site share one: "name +3").
