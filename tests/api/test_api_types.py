@@ -101,6 +101,9 @@ def test_bodies_match_their_declared_schemas(tmp_path: Path) -> None:
                 feeder="F-1",
                 uplink="U-1",
                 rtsp_url=f"rtsp://10.0.0.{i}/s",
+                heading_deg=359.6 if i == 1 else None,
+                fov_deg=62.4 if i == 1 else None,
+                range_m=40.0 if i == 1 else None,
             )
             for i in (1, 2)
         ]
@@ -123,6 +126,8 @@ def test_bodies_match_their_declared_schemas(tmp_path: Path) -> None:
     cols = CameraColumns.model_validate_json(client.get("/api/cameras").content, strict=False)
     assert cols.id == ["cam-1", "cam-2"] and cols.state == ["unknown", "offline"] and cols.since_ms == [None, 5]
     assert cols.reason == ["", "unreachable"] and cols.count == 2
+    # The map's view cones: whole degrees and metres (a heading of 359.6 wraps to 0), null where unknown.
+    assert (cols.heading_deg, cols.fov_deg, cols.range_m) == ([0, None], [62, None], [40, None])
     assert CameraOut.model_validate(client.get("/api/cameras/cam-2").json()).since_ms == 5
     timeline = client.get("/api/cameras/cam-1/timeline", params={"from_ms": 0, "to_ms": 1000})
     assert Timeline.model_validate(timeline.json()) == Timeline(segments=[], gaps=[])

@@ -1442,6 +1442,16 @@ export interface components {
             district: string[];
             /** Feeder */
             feeder: string[];
+            /**
+             * Fov Deg
+             * @description Horizontal field of view, whole degrees; null: not known
+             */
+            fov_deg?: (number | null)[];
+            /**
+             * Heading Deg
+             * @description Compass bearing of the view, whole degrees; null: not known
+             */
+            heading_deg?: (number | null)[];
             /** Id */
             id: string[];
             /** Lat */
@@ -1455,6 +1465,11 @@ export interface components {
             maintenance_since_ms: (number | null)[];
             /** Name */
             name: string[];
+            /**
+             * Range M
+             * @description How far the camera sees, whole metres; null: not known
+             */
+            range_m?: (number | null)[];
             /** Reason */
             reason: (components["schemas"]["GapReason"] | "")[];
             /** Since Ms */

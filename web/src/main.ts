@@ -247,11 +247,11 @@ function adopt(m: Me): void {
   void pollRecorder();
 }
 
-function signedIn(m: Me): void {
+function signedIn(m: Me): Promise<void> {
   adopt(m);
-  void loadUserPrefs()
-    .then(loadCity)
-    .then(route);
+  // Route only once, from the hashchange the caller makes after this: routing here too mounted the screen twice
+  // (a camera panel opened in between closed by itself).
+  return loadUserPrefs().then(loadCity);
 }
 
 /** What a role that may not use a screen sees there: a plain statement and the way to its first screen. */
@@ -291,8 +291,9 @@ function route(): void {
   try {
     if (r === "login")
       cleanup = mountLogin(main, (m) => {
-        signedIn(m);
-        location.hash = wanted.startsWith("#/login") ? "#/map" : wanted;
+        void signedIn(m).then(() => {
+          location.hash = wanted.startsWith("#/login") ? "#/map" : wanted;
+        });
       });
     else if (!mayOpen(r)) cleanup = mountNotAllowed(main, r);
     else cleanup = SCREENS[r](main, params);

@@ -1,8 +1,10 @@
 // Map screen: the base map drawn only from GET /api/map/base (no tiles, glyphs or sprites) and every camera
-// drawn by one WebGL custom layer from typed arrays (cameralayer.ts). Live state changes and filters rewrite one
-// byte per camera; there is no per-camera DOM and no GeoJSON for the cameras.
+// drawn by one WebGL custom layer from typed arrays (cameralayer.ts), clustered by zoom (mapcluster.ts). Live state
+// changes and filters rewrite one byte per camera; there is no per-camera DOM and no GeoJSON for the cameras, except
+// labels and view cones at street zoom for what is in view (mapview.ts). Design: docs/design/map-at-city-scale.md.
 import maplibregl, { MercatorCoordinate, type StyleSpecification } from "maplibre-gl";
 import "maplibre-gl/dist/maplibre-gl.css";
+import "./styles/map.css";
 import { api, type City, type District } from "./api";
 import { CameraLayer, HIDDEN } from "./cameralayer";
 import { CameraStore, STATES, STATE_COLOURS, cameras, syntheticColumns } from "./cameras";
@@ -16,6 +18,40 @@ import { maintenanceControls } from "./maintenance";
 import { maskButton } from "./maskeditor";
 import { hooks, stats } from "./stats";
 import { timeEl } from "./time";
+import { t } from "./i18n";
+import { STACK_ZOOM } from "./mapcluster";
+import { StreetDetail, draggableCamera } from "./mapview";
+
+/** What the tests read of the clusters drawn (window.camgrid.mapClusters). */
+export interface ClusterInfo {
+  lon: number;
+  lat: number;
+  count: number;
+  byState: Record<string, number>;
+}
+
+declare module "./stats" {
+  interface CamgridHooks {
+    /** Map screen: the clusters drawn in view (count, count per state), or null off the map. */
+    mapClusters?: () => ClusterInfo[] | null;
+    /** Map screen: page coordinates of the cluster holding a camera, or null. */
+    clusterXY?: (cameraId: string) => [number, number] | null;
+  }
+}
+
+function lonOf(x: number): number {
+  return x * 360 - 180;
+}
+
+function latOf(y: number): number {
+  return (Math.atan(Math.sinh(Math.PI * (1 - 2 * y))) * 180) / Math.PI;
+}
+
+/** The current language's digits 0-9 (for the cluster counts drawn by WebGL). */
+function localDigits(): string[] {
+  const f = new Intl.NumberFormat(document.documentElement.lang || undefined, { useGrouping: false });
+  return Array.from({ length: 10 }, (_, d) => f.format(d));
+}
 
 export const OSM_ATTRIBUTION = "© OpenStreetMap contributors";
 
@@ -27,24 +63,30 @@ function baseStyle(): StyleSpecification {
   };
 }
 
+/** A state as shown, with the recorder's reason when it gave one. */
+function stateText(state: string, reason: string | null | undefined): string {
+  const name = t(`map.state.${state}`);
+  return reason ? t("map.state.reason", { state: name, reason }) : name;
+}
+
 export function mountMap(root: HTMLElement, params: URLSearchParams): () => void {
   const mapDiv = h("div", { class: "map", "data-testid": "map" });
   const countEl = h("span", { "data-testid": "camera-count" }, "0");
-  const districtSel = h("select", { "data-testid": "filter-district", "aria-label": "district" }, h("option", { value: "" }, "all districts"));
+  const districtSel = h("select", { "data-testid": "filter-district", "aria-label": t("map.district") }, h("option", { value: "" }, t("map.district.all")));
   const stateCounts = STATES.map((s) => h("span", { class: "state-count", "data-testid": `state-count-${s}` }, ""));
   const stateBoxes = STATES.map((s) =>
     h("input", { type: "checkbox", checked: true, value: s, "data-testid": `filter-state-${s}` }),
   );
-  const status = h("span", { class: "status", "data-testid": "map-status" }, "loading map…");
+  const status = h("span", { class: "status", "data-testid": "map-status" }, t("map.loading"));
   const panel = h("aside", { class: "panel", "data-testid": "camera-panel", hidden: true });
   const filters = h(
     "div",
     { class: "toolbar" },
-    h("label", {}, "District ", districtSel),
+    h("label", {}, t("map.district"), " ", districtSel),
     ...STATES.map((s, k) =>
-      h("label", { class: "state-filter" }, stateBoxes[k], h("i", { class: "dot", style: `background:${STATE_COLOURS[s]}` }), s, " ", stateCounts[k]),
+      h("label", { class: "state-filter" }, stateBoxes[k], h("i", { class: "dot", style: `background:${STATE_COLOURS[s]}` }), t(`map.state.${s}`), " ", stateCounts[k]),
     ),
-    h("span", { class: "count" }, countEl, " cameras shown"),
+    h("span", { class: "count" }, countEl, " ", t("map.shown")),
     status,
   );
   root.append(h("div", { class: "screen map-screen" }, filters, h("div", { class: "map-wrap" }, mapDiv, panel)));
@@ -64,7 +106,8 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
   map.touchZoomRotate.disableRotation();
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-left");
   hooks.map = map;
-  const layer = new CameraLayer(STATES.map((s) => STATE_COLOURS[s]));
+  const layer = new CameraLayer(STATES.map((s) => STATE_COLOURS[s]), localDigits());
+  const detail = new StreetDetail(map, layer, (id) => openPanel(id));
 
   let store: CameraStore | null = null;
   let districts: District[] = [];
@@ -75,6 +118,7 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
   const styleReady = new Promise<void>((r) => {
     const done = () => {
       if (!map.getLayer("cameras")) map.addLayer(layer);
+      detail.addLayers();
       r();
     };
     if (map.loaded()) done();
@@ -112,6 +156,7 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
     else layer.statesChanged();
     countEl.textContent = String(n);
     updateStateCounts();
+    refreshDetail();
     return n;
   };
 
@@ -160,7 +205,7 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
     const ms = await drawn;
     stats.mapFirstRenderMs = ms;
     stats.mapCameras = n;
-    status.textContent = `${s.count} cameras; first render ${Math.round(ms)} ms`;
+    status.textContent = t("map.status", { count: s.count, ms: Math.round(ms) });
     unsub = s.onChange((changed) => {
       const keep = keepFn(s);
       let n2 = Number(countEl.textContent) || 0;
@@ -173,23 +218,52 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
       countEl.textContent = String(n2);
       layer.statesChanged();
       updateStateCounts();
+      refreshDetail();
       const open = panel.hidden ? undefined : s.index.get(panel.dataset.camera ?? "");
       if (open !== undefined && changed.includes(open)) {
         const el = panel.querySelector(".state");
         if (el) {
           el.className = `state state-${s.stateName(open)}`;
-          el.textContent = `${s.stateName(open)}${s.reason[open] ? ` (${s.reason[open]})` : ""}`;
+          el.textContent = stateText(s.stateName(open), s.reason[open]);
         }
       }
     });
     return ms;
   };
 
+  /** The cluster (of the level drawn) under a point, or -1. */
   const pick = (p: maplibregl.LngLat): number => {
     const m = MercatorCoordinate.fromLngLat(p);
-    const worldPx = 512 * Math.pow(2, map.getZoom());
-    const radiusPx = Math.max(6, layer.sizeAt(map.getZoom()) / 2 + 3);
-    return layer.nearest(m.x, m.y, radiusPx / worldPx);
+    return layer.pick(m.x, m.y, map.getZoom());
+  };
+  let detailTimer = 0;
+  /** Labels and cones follow the view once it has been still for 150 ms (a pan fires moveend on every frame),
+   *  and follow filters and states at most every 150 ms: never per frame. */
+  const refreshDetail = () => {
+    window.clearTimeout(detailTimer);
+    detailTimer = window.setTimeout(() => {
+      detailTimer = 0;
+      if (alive) detail.update(store);
+    }, 150);
+  };
+  map.on("moveend", refreshDetail);
+  map.on("zoomstart", () => detail.closeSpider());
+  /** A click on a cluster: one camera opens its panel; cameras at one point fan out; a wider cluster zooms in. */
+  const clickCluster = (k: number) => {
+    if (!store) return;
+    const members = layer.membersOf(k);
+    if (members.length === 1) {
+      openPanel(store.id(members[0]));
+      return;
+    }
+    const [x0, y0, x1, y1] = layer.extentOf(members);
+    const spanPx = Math.max(x1 - x0, y1 - y0) * 512 * 2 ** Math.max(map.getZoom(), STACK_ZOOM + 2);
+    if (map.getZoom() >= STACK_ZOOM || spanPx < 4) {
+      const ids = members.map((i) => store!.id(i));
+      detail.fan([lonOf((x0 + x1) / 2), latOf((y0 + y1) / 2)], ids, store);
+      return;
+    }
+    map.fitBounds([[lonOf(x0), latOf(y1)], [lonOf(x1), latOf(y0)]], { padding: 80, duration: 300, maxZoom: STACK_ZOOM + 2, minZoom: map.getZoom() + 1 });
   };
   let hoverT = 0;
   map.on("mousemove", (e) => {
@@ -200,8 +274,9 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
   });
   map.on("click", (e) => {
     if (!store) return;
-    const i = pick(e.lngLat);
-    if (i >= 0) openPanel(store.id(i));
+    const k = pick(e.lngLat);
+    if (k >= 0) clickCluster(k);
+    else detail.closeSpider();
   });
 
   districtSel.addEventListener("change", () => {
@@ -221,8 +296,9 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
     closePanel();
     panel.hidden = false;
     panel.dataset.camera = id;
-    const body = h("div", {}, "loading…");
-    panel.append(h("div", { class: "panel-head" }, h("b", {}, id), h("button", { class: "close", onclick: closePanel, title: "close (Esc)" }, "×")), body);
+    const body = h("div", {}, t("map.loading.camera"));
+    const handle = draggableCamera(h("b", { class: "camera-drag", "data-testid": "panel-camera", title: t("map.panel.drag") }, id), id);
+    panel.append(h("div", { class: "panel-head" }, handle, h("button", { class: "close", onclick: closePanel, title: t("map.panel.close") }, "×")), body);
     livePanel = new LivePlayer(id, store?.nameOf(id) ?? id, { compact: true });
     api
       .camera(id)
@@ -233,29 +309,29 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
           h(
             "table",
             { class: "details", "data-testid": "camera-details" },
-            row("name", c.name),
-            row("state", h("span", { class: `state state-${c.state}` }, c.state, c.reason ? ` (${c.reason})` : "")),
-            row("maintenance", maintenanceControls(c, (w) => store?.setMaintenance(id, w.on ? w.since_ms : null))),
-            row("audio", audioControls(c)),
-            row("onvif", onvifSummary(c)),
-            row("since", timeEl(c.since_ms, "since")),
-            row("district", c.district as string),
-            row("site", c.site),
-            row("feeder", c.feeder),
-            row("uplink", c.uplink),
-            row("codec", c.codec),
-            row("recorded by", c.recorded_by),
-            row("heading / fov", c.heading_deg == null ? null : `${c.heading_deg}° / ${c.fov_deg ?? "?"}°`),
-            row("range", c.range_m == null ? null : `${c.range_m} m`),
-            row("position", `${c.lat.toFixed(5)}, ${c.lon.toFixed(5)}`),
+            row(t("map.panel.name"), c.name),
+            row(t("map.panel.state"), h("span", { class: `state state-${c.state}` }, stateText(c.state, c.reason))),
+            row(t("map.panel.maintenance"), maintenanceControls(c, (w) => store?.setMaintenance(id, w.on ? w.since_ms : null))),
+            row(t("map.panel.audio"), audioControls(c)),
+            row(t("map.panel.onvif"), onvifSummary(c)),
+            row(t("map.panel.since"), timeEl(c.since_ms, "since")),
+            row(t("map.panel.district"), c.district as string),
+            row(t("map.panel.site"), c.site),
+            row(t("map.panel.feeder"), c.feeder),
+            row(t("map.panel.uplink"), c.uplink),
+            row(t("map.panel.codec"), c.codec),
+            row(t("map.panel.recorded_by"), c.recorded_by),
+            row(t("map.panel.view"), c.heading_deg == null ? null : t("map.panel.view.value", { heading: c.heading_deg, fov: c.fov_deg ?? "?" })),
+            row(t("map.panel.range"), c.range_m == null ? null : t("map.panel.range.value", { range: c.range_m })),
+            row(t("map.panel.position"), `${c.lat.toFixed(5)}, ${c.lon.toFixed(5)}`),
           ),
           livePanel ? livePanel.el : "",
           h(
             "div",
             { class: "buttons" },
-            h("button", { "data-testid": "panel-playback", onclick: () => go("playback", { cams: id }) }, "Playback"),
-            h("button", { onclick: () => go("live", { n: 1, cams: id }) }, "Live (full)"),
-            h("button", { onclick: () => go("exports", { camera: id }) }, "Export…"),
+            h("button", { "data-testid": "panel-playback", onclick: () => go("playback", { cams: id }) }, t("map.panel.playback")),
+            h("button", { onclick: () => go("live", { n: 1, cams: id }) }, t("map.panel.live")),
+            h("button", { onclick: () => go("exports", { camera: id }) }, t("map.panel.export")),
             maskButton(id),
           ),
           diagnosticsSection(id),
@@ -263,12 +339,15 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
       })
       .catch((e) => {
         clear(body);
-        body.append(h("div", { class: "error" }, `cannot load camera ${id}: ${(e as Error).message}`));
+        body.append(h("div", { class: "error" }, t("map.panel.error", { id, error: (e as Error).message })));
       });
   };
 
   const onKey = (e: KeyboardEvent) => {
-    if (e.key === "Escape") closePanel();
+    if (e.key === "Escape") {
+      closePanel();
+      detail.closeSpider();
+    }
   };
   window.addEventListener("keydown", onKey);
 
@@ -302,11 +381,11 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
         map.fitBounds(cityBounds, { padding: 20, duration: 0 });
       }
     })
-    .catch((e) => (status.textContent = `base map unavailable: ${(e as Error).message}`));
+    .catch((e) => (status.textContent = t("map.base.error", { error: (e as Error).message })));
 
   cameras()
     .then((s) => install(s))
-    .catch((e) => (status.textContent = `cannot load cameras: ${(e as Error).message}`));
+    .catch((e) => (status.textContent = t("map.cameras.error", { error: (e as Error).message })));
 
   hooks.syntheticCameras = async (n: number) => {
     const b = map.getBounds();
@@ -318,6 +397,24 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
     const i = store?.index.get(id);
     if (i === undefined || !store || layer.states[i] === HIDDEN) return null;
     const p = map.project([store.lon[i], store.lat[i]]);
+    const r = mapDiv.getBoundingClientRect();
+    return [r.left + p.x, r.top + p.y];
+  };
+
+  hooks.mapClusters = () =>
+    layer.clustersInView().map((c) => ({
+      lon: lonOf(c.x),
+      lat: latOf(c.y),
+      count: c.count,
+      byState: Object.fromEntries(STATES.map((s, k) => [s, c.byState[k]])),
+    }));
+
+  hooks.clusterXY = (id: string) => {
+    const i = store?.index.get(id);
+    const lv = layer.current;
+    if (i === undefined || !lv || lv.of[i] < 0) return null;
+    const k = lv.of[i];
+    const p = map.project([lonOf(lv.x[k] + layer.ox), latOf(lv.y[k] + layer.oy)]);
     const r = mapDiv.getBoundingClientRect();
     return [r.left + p.x, r.top + p.y];
   };
@@ -346,6 +443,10 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
 
   return () => {
     alive = false;
+    window.clearTimeout(detailTimer);
+    detail.destroy();
+    hooks.mapClusters = () => null;
+    hooks.clusterXY = () => null;
     extrasCleanup();
     window.removeEventListener("keydown", onKey);
     unsub?.();

@@ -143,6 +143,14 @@ def districts(who: Principal = require("map"), session: Session = Depends(db)) -
     ]
 
 
+def _whole(v: float | None, wrap: int | None) -> int | None:
+    """A view figure rounded to a whole number (a heading wrapped into 0..359)."""
+    if v is None:
+        return None
+    r = round(v)
+    return r % wrap if wrap else r
+
+
 @router.get("/cameras", response_class=Response, responses=json_body(CameraColumns))
 def cameras(request: Request, who: Principal = require("map"), session: Session = Depends(db)) -> Response:
     """Columnar, so that 62,000 cameras are one compact document.
@@ -156,9 +164,8 @@ def cameras(request: Request, who: Principal = require("map"), session: Session 
     key = (count, newest, who.districts)
     static = ctx.camera_cache.get(key) if ctx.camera_cache else None
     if static is None:
-        cols: dict[str, list[Any]] = {
-            k: [] for k in ("id", "name", "lon", "lat", "district", "site", "feeder", "uplink", "status")
-        }
+        names = ("id", "name", "lon", "lat", "district", "site", "feeder", "uplink")
+        cols: dict[str, list[Any]] = {k: [] for k in (*names, "heading_deg", "fov_deg", "range_m", "status")}
         rows = session.execute(
             select(
                 Camera.id,
@@ -169,15 +176,19 @@ def cameras(request: Request, who: Principal = require("map"), session: Session 
                 Camera.site_id,
                 Camera.feeder_id,
                 Camera.uplink_id,
+                Camera.heading_deg,
+                Camera.fov_deg,
+                Camera.range_m,
                 Camera.status,
             ).order_by(Camera.id)
         )
-        for cid, name, lon, lat, district, site, feeder, uplink, status in rows:
+        for cid, name, lon, lat, district, site, feeder, uplink, heading, fov, rng, status in rows:
             if who.districts and district not in who.districts:
                 continue
-            for k, v in zip(
-                cols, (cid, name, round(lon, 7), round(lat, 7), district, site, feeder, uplink, status), strict=True
-            ):
+            # The view as whole degrees and metres: a map cone needs no more, and 62,000 cameras stay compact.
+            view = (_whole(heading, 360), _whole(fov, None), _whole(rng, None))
+            values = (cid, name, round(lon, 7), round(lat, 7), district, site, feeder, uplink, *view, status)
+            for k, v in zip(cols, values, strict=True):
                 cols[k].append(v)
         static = (cols, json.dumps({k: v for k, v in cols.items() if k != "status"}, separators=(",", ":"))[1:-1])
         ctx.camera_cache = {key: static}  # one entry: a registry change or another scope replaces it

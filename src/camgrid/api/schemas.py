@@ -136,6 +136,15 @@ class CameraColumns(BaseModel):
     site: list[str]
     feeder: list[str]
     uplink: list[str]
+    heading_deg: list[int | None] = Field(
+        default_factory=list, description="Compass bearing of the view, whole degrees; null: not known"
+    )
+    fov_deg: list[int | None] = Field(
+        default_factory=list, description="Horizontal field of view, whole degrees; null: not known"
+    )
+    range_m: list[int | None] = Field(
+        default_factory=list, description="How far the camera sees, whole metres; null: not known"
+    )
     state: list[CameraState]
     reason: list[ReasonShown]
     since_ms: list[int | None]
