@@ -45,9 +45,10 @@ export function eventsAfter<T extends Numbered>(buffered: readonly T[], snapshot
   return buffered.filter((e) => e.eid === undefined || e.eid > snapshotEid).sort((a, b) => (a.eid ?? 0) - (b.eid ?? 0));
 }
 
-/** Reconnect delay after `attempt` failed tries: short (a blip is the common case), capped, with jitter. */
+/** Reconnect delay after `attempt` failed tries: a blip is the common case, and a failed connect a second costs
+ * nothing; jitter spreads the control rooms reconnecting to a restarted server. */
 export function reconnectDelayMs(attempt: number, rand = Math.random()): number {
-  return Math.min(500 * 2 ** attempt, 2000) + Math.floor(rand * 250);
+  return Math.min(500 * 2 ** attempt, 1000) + Math.floor(rand * 250);
 }
 
 declare module "./stats" {
