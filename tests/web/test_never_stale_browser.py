@@ -7,11 +7,13 @@ cut stayed green on the map with no incident until a reload, and nothing on scre
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from camgrid.api.event_ring import RING_SIZE
 from camgrid.health.schemas import IncidentEvent
 from camgrid.registry.schemas import CameraIn
 from camgrid.vocabulary import CameraState, GapReason
@@ -104,6 +106,38 @@ def test_a_change_during_a_cut_reaches_the_map_after_reconnect_with_a_banner_mea
             page.screenshot(path=str(SHOTS / "stale-after-resync.png"))
             assert not errors, errors
         finally:
+            browser.close()
+
+
+def test_a_gap_the_server_no_longer_holds_is_filled_from_a_snapshot(served: tuple[Served, Blip]) -> None:
+    """The ring holds one event here: the changes during the cut cannot be replayed; the client takes a snapshot
+    and the events after it. Fails on the old client (no banner; cam-b stays as it was before the cut)."""
+    from playwright.sync_api import sync_playwright
+
+    s, blip = served
+    base = f"http://127.0.0.1:{blip.port}"
+    ring = s.ctx.states.events.ring
+    t_ms = int(s.ctx.clock.wall_ns() // 1_000_000)
+    _on_loop(s, s.ctx.states.set, "cam-b", CameraState.RECORDING, "", t_ms * 1_000_000)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 800})
+            _sign_in(page, base, "op")
+            page.goto(base + "/#/map")
+            page.wait_for_function("() => window.camgrid.cameraState?.('cam-b') === 'recording'", timeout=30_000)
+            blip.cut()
+            page.wait_for_selector('[data-testid="stale-banner"]', state="visible", timeout=15_000)
+            s.ctx.states.events.ring = deque(ring, maxlen=1)
+            for i, state in enumerate((CameraState.OFFLINE, CameraState.RECORDING, CameraState.OFFLINE)):
+                reason = GapReason.UNREACHABLE if state == CameraState.OFFLINE else ""
+                _on_loop(s, s.ctx.states.set, "cam-b", state, reason, (t_ms + 1000 + i) * 1_000_000)
+            blip.restore()
+            page.wait_for_function("() => (window.camgrid.snapshots ?? 0) >= 1", timeout=15_000)
+            page.wait_for_function("() => window.camgrid.cameraState('cam-b') === 'offline'", timeout=15_000)
+            page.wait_for_selector('[data-testid="stale-banner"]', state="hidden", timeout=15_000)
+        finally:
+            s.ctx.states.events.ring = deque(s.ctx.states.events.ring, maxlen=RING_SIZE)
             browser.close()
 
 

@@ -248,6 +248,7 @@ export class CameraStore {
       if (ev.eid !== undefined) this.eventId = ev.eid;
     }
     for (const fn of this.resyncListeners) fn();
+    hooks.snapshots = (hooks.snapshots ?? 0) + 1;
     if (current()) setTrust("live");
   }
 

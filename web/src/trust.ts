@@ -57,5 +57,7 @@ declare module "./stats" {
     trust?: () => Trust;
     /** The state the map shows for a camera, or null (tests). */
     cameraState?: (cameraId: string) => string | null;
+    /** How many times the events could not be replayed and a snapshot was taken instead (tests). */
+    snapshots?: number;
   }
 }
