@@ -1,7 +1,7 @@
 // The camera registry as the browser holds it: the columnar GET /api/cameras answer plus typed arrays for the
 // hot fields, kept current by WS /api/events. 62,000 cameras cost a few MB and no per-camera objects.
 import { api, wsUrl, type CameraEvent, type CameraState, type CamerasColumns, type EventsMessage, type IncidentEvent } from "./api";
-import { hooks } from "./stats";
+import type { CamgridHooks } from "./stats";
 import { eventsAfter, reconnectDelayMs, setTrust, trust } from "./trust";
 
 // A socket silent this long is dead even if the browser has not noticed (the server pings every 15 s).
@@ -248,7 +248,8 @@ export class CameraStore {
       if (ev.eid !== undefined) this.eventId = ev.eid;
     }
     for (const fn of this.resyncListeners) fn();
-    hooks.snapshots = (hooks.snapshots ?? 0) + 1;
+    const hooks = testHooks();
+    if (hooks) hooks.snapshots = (hooks.snapshots ?? 0) + 1;
     if (current()) setTrust("live");
   }
 
@@ -262,16 +263,24 @@ export class CameraStore {
 
 let store: Promise<CameraStore> | null = null;
 
+/** window.camgrid (stats.ts) when the app runs; not imported here, so that unit tests can load this module. */
+function testHooks(): CamgridHooks | undefined {
+  return typeof window === "undefined" ? undefined : window.camgrid;
+}
+
 export function cameras(): Promise<CameraStore> {
   if (!store) {
     store = api.cameras().then((cols) => {
       const s = new CameraStore(cols);
       s.connect();
-      hooks.trust = trust;
-      hooks.cameraState = (id: string) => {
-        const i = s.index.get(id);
-        return i === undefined ? null : s.stateName(i);
-      };
+      const hooks = testHooks();
+      if (hooks) {
+        hooks.trust = trust;
+        hooks.cameraState = (id: string) => {
+          const i = s.index.get(id);
+          return i === undefined ? null : s.stateName(i);
+        };
+      }
       return s;
     });
     store.catch(() => {

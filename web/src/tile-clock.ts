@@ -5,6 +5,7 @@
 import { h } from "./dom";
 import { t } from "./i18n";
 import { fmtHMS, utcTitle } from "./time";
+import "./styles/stale.css";
 
 export type Freshness = "waiting" | "live" | "delayed" | "stopped";
 export const DELAYED_MS = 1000;
