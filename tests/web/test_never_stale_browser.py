@@ -28,7 +28,7 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium
 # What the tiles look like, for a failure's message.
 TILES = (
     "() => [...document.querySelectorAll('[data-testid=live-tile]')]"
-    ".map(e => e.outerHTML.slice(0, 300) + ' ' + e.querySelector('[data-testid=tile-clock]').outerHTML)"
+    ".map(e => e.outerHTML.slice(0, 300) + ' ' + e.querySelector('[data-testid=tile-clock]')?.outerHTML)"
 )
 
 # A tile presenting pictures, in time or late.
