@@ -173,9 +173,9 @@ def test_websockets_check_the_origin(app: Any) -> None:
         pass
     assert exc.value.code == 4403
     with client.websocket_connect("/api/events", headers={"Origin": OWN}) as ws:
-        assert ws.receive_json() == {"type": "hello"}
+        assert ws.receive_json()["type"] == "hello"
     with client.websocket_connect("/api/events") as ws:  # no Origin: not a browser (browsers always send one)
-        assert ws.receive_json() == {"type": "hello"}
+        assert ws.receive_json()["type"] == "hello"
 
 
 def test_origin_parsing() -> None:

@@ -113,7 +113,7 @@ def test_live_incidents_push_one_power_incident(factory: Any) -> None:
     loop = asyncio.new_event_loop()
     queue: asyncio.Queue[str] = asyncio.Queue()
     try:
-        live.attach(rec, loop, {queue})
+        live.attach(rec, loop, lambda msgs: [queue.put_nowait(m) for m in msgs])
         [listener] = rec.state_listeners
         start = clock.wall_ns()
         cams = site_cams(4, 5, 6, 7)  # feeder F1

@@ -1440,6 +1440,16 @@ export interface components {
             count: number;
             /** District */
             district: string[];
+            /**
+             * Epoch
+             * @description The serving process's events epoch (WS /api/events?since=&epoch=)
+             */
+            epoch: string;
+            /**
+             * Event Id
+             * @description The last event these states contain: apply only later events on top
+             */
+            event_id: number;
             /** Feeder */
             feeder: string[];
             /**
@@ -2041,14 +2051,26 @@ export interface components {
         };
         /**
          * Hello
-         * @description ``/api/events``: the first message (then ``ping`` every 15 s of silence).
+         * @description ``/api/events``: ``hello`` once the client is current (after the events it missed, or after ``resync``: fetch
+         *     ``GET /api/cameras`` and apply the events after its ``event_id``), ``ping`` after 15 s of silence. Every camera and
+         *     incident message carries its ``eid`` too (docs/design/never-stale.md).
          */
         Hello: {
+            /**
+             * Eid
+             * @description The last event this client has been sent or skipped (scope)
+             */
+            eid: number;
+            /**
+             * Epoch
+             * @description This process's events epoch: ids of another process mean nothing here
+             */
+            epoch: string;
             /**
              * Type
              * @enum {string}
              */
-            type: "hello" | "ping";
+            type: "hello" | "ping" | "resync";
         };
         /** HoldIn */
         HoldIn: {

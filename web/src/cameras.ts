@@ -1,6 +1,12 @@
 // The camera registry as the browser holds it: the columnar GET /api/cameras answer plus typed arrays for the
 // hot fields, kept current by WS /api/events. 62,000 cameras cost a few MB and no per-camera objects.
 import { api, wsUrl, type CameraEvent, type CameraState, type CamerasColumns, type EventsMessage, type IncidentEvent } from "./api";
+import type { CamgridHooks } from "./stats";
+import { eventsAfter, reconnectDelayMs, setTrust, trust } from "./trust";
+
+// A socket silent this long is dead even if the browser has not noticed (the server pings every 15 s).
+const SILENT_MS = 40_000;
+type Numbered<T> = T & { eid?: number };
 
 // What the map shows: the recorder's states, and "maintenance" for a camera an operator took out of service for
 // repair (whatever the recorder says about it: its outages open no incident, so it must not look like one).
@@ -36,13 +42,21 @@ export class CameraStore {
   districtKey: string[];
   private listeners = new Set<(changed: number[]) => void>();
   private incidentListeners = new Set<(ev: IncidentEvent) => void>();
+  private resyncListeners = new Set<() => void>();
   private ws: WebSocket | null = null;
   private closed = false;
+  /** The server process's events epoch and the last event applied: where a reconnect resumes. */
+  epoch: string;
+  eventId: number;
+  /** Camera events that arrived while a snapshot was being fetched; null when none is. */
+  private buffered: Numbered<CameraEvent>[] | null = null;
   private pending: number[] = [];
   private flushTimer = 0;
 
   constructor(cols: CamerasColumns) {
     this.cols = cols;
+    this.epoch = cols.epoch ?? "";
+    this.eventId = cols.event_id ?? -1;
     const n = cols.count ?? cols.id.length;
     this.count = n;
     this.lon = Float64Array.from(cols.lon);
@@ -128,48 +142,145 @@ export class CameraStore {
     }
   }
 
-  /** Follow WS /api/events, reconnecting with back-off. */
+  /** Told when the events could not be replayed and a snapshot replaced the states (incidents.ts refetches). */
+  onResync(fn: () => void): () => void {
+    this.resyncListeners.add(fn);
+    return () => this.resyncListeners.delete(fn);
+  }
+
+  /** Take the states of a snapshot (GET /api/cameras) for every camera this store knows; only changes are told. */
+  applySnapshot(cols: CamerasColumns): void {
+    for (let k = 0; k < cols.id.length; k++) {
+      const i = this.index.get(String(cols.id[k]));
+      if (i === undefined) continue; // a camera added since the page loaded appears on the next load
+      const rs = stateCode(cols.state[k]);
+      const since = cols.since_ms?.[k] ?? NaN;
+      const maint = cols.maintenance_since_ms?.[k] ?? NaN;
+      const reason = cols.reason?.[k] || null;
+      if (rs === this.recorderState[i] && Object.is(since, this.since[i]) && Object.is(maint, this.maintenanceSince[i]) && reason === this.reason[i])
+        continue;
+      this.recorderState[i] = rs;
+      this.since[i] = since;
+      this.maintenanceSince[i] = maint;
+      this.reason[i] = reason;
+      this.state[i] = this.shown(i);
+      this.changed(i);
+    }
+  }
+
+  /**
+   * Follow WS /api/events from the last event applied (?since=&epoch=), reconnecting quickly after a blip. The server
+   * replays what was missed, or says "resync": then a snapshot is fetched while later events are kept aside, and
+   * only those after the snapshot's event_id are applied on top, in order. "hello" means current: trusted again.
+   */
   connect(): void {
-    let delay = 1000;
+    let attempt = 0;
+    let watchdog = 0;
     const open = () => {
       if (this.closed) return;
-      const ws = new WebSocket(wsUrl("/api/events"));
+      const q = this.eventId >= 0 && this.epoch ? `?since=${this.eventId}&epoch=${encodeURIComponent(this.epoch)}` : "";
+      const ws = new WebSocket(wsUrl(`/api/events${q}`));
       this.ws = ws;
+      let current = false; // "hello" seen on this socket
+      const alive = () => {
+        window.clearTimeout(watchdog);
+        watchdog = window.setTimeout(() => ws.close(), SILENT_MS);
+      };
       ws.onopen = () => {
-        delay = 1000;
+        attempt = 0;
+        alive();
+        if (trust().state === "down") setTrust("resyncing");
       };
       ws.onmessage = (m) => {
-        if (typeof m.data !== "string") return;
+        if (typeof m.data !== "string" || this.ws !== ws) return;
+        alive();
+        let ev: Numbered<EventsMessage>;
         try {
-          const ev = JSON.parse(m.data) as EventsMessage;
-          if (ev.type === "camera") this.apply(ev);
-          else if (ev.type === "incident") for (const fn of this.incidentListeners) fn(ev);
+          ev = JSON.parse(m.data) as Numbered<EventsMessage>;
         } catch {
-          /* ignore malformed event */
+          return; // ignore a malformed event
         }
+        if (ev.type === "camera") {
+          if (this.buffered) this.buffered.push(ev);
+          else this.apply(ev);
+        } else if (ev.type === "incident") {
+          for (const fn of this.incidentListeners) fn(ev);
+        } else if (ev.type === "resync") {
+          void this.resync(ws, () => current);
+          return;
+        } else if (ev.type === "hello") {
+          current = true;
+          this.epoch = ev.epoch;
+          if (!this.buffered) setTrust("live");
+        }
+        if (!this.buffered && ev.eid !== undefined && ev.eid > this.eventId) this.eventId = ev.eid;
       };
       ws.onclose = () => {
-        this.ws = null;
-        if (!this.closed) window.setTimeout(open, delay);
-        delay = Math.min(delay * 2, 15000);
+        window.clearTimeout(watchdog);
+        if (this.ws === ws) this.ws = null;
+        this.buffered = null;
+        if (this.closed) return;
+        setTrust("down");
+        window.setTimeout(open, reconnectDelayMs(attempt++));
       };
     };
     open();
   }
 
+  private async resync(ws: WebSocket, current: () => boolean): Promise<void> {
+    setTrust("resyncing");
+    this.buffered = [];
+    let snap: CamerasColumns;
+    try {
+      snap = await api.cameras();
+    } catch {
+      if (this.ws === ws) ws.close(); // reconnect from the same position and try again
+      return;
+    }
+    const held = this.buffered;
+    if (this.ws !== ws || held === null) return; // the socket went meanwhile: its reconnect starts over
+    this.buffered = null;
+    this.applySnapshot(snap);
+    this.epoch = snap.epoch;
+    this.eventId = snap.event_id;
+    for (const ev of eventsAfter(held, snap.event_id)) {
+      this.apply(ev);
+      if (ev.eid !== undefined) this.eventId = ev.eid;
+    }
+    for (const fn of this.resyncListeners) fn();
+    const hooks = testHooks();
+    if (hooks) hooks.snapshots = (hooks.snapshots ?? 0) + 1;
+    if (current()) setTrust("live");
+  }
+
   close(): void {
     this.closed = true;
     this.ws?.close();
+    this.ws = null;
+    setTrust("live"); // signed out: nothing on screen claims to be live
   }
 }
 
 let store: Promise<CameraStore> | null = null;
+
+/** window.camgrid (stats.ts) when the app runs; not imported here, so that unit tests can load this module. */
+function testHooks(): CamgridHooks | undefined {
+  return typeof window === "undefined" ? undefined : window.camgrid;
+}
 
 export function cameras(): Promise<CameraStore> {
   if (!store) {
     store = api.cameras().then((cols) => {
       const s = new CameraStore(cols);
       s.connect();
+      const hooks = testHooks();
+      if (hooks) {
+        hooks.trust = trust;
+        hooks.cameraState = (id: string) => {
+          const i = s.index.get(id);
+          return i === undefined ? null : s.stateName(i);
+        };
+      }
       return s;
     });
     store.catch(() => {
@@ -189,7 +300,7 @@ export function syntheticColumns(n: number, bounds: [number, number, number, num
   const [x0, y0, x1, y1] = bounds;
   const c: CamerasColumns = {
     count: n, id: [], name: [], lon: [], lat: [], district: [], site: [], feeder: [], uplink: [], state: [],
-    reason: [], since_ms: [], maintenance_since_ms: [],
+    reason: [], since_ms: [], maintenance_since_ms: [], epoch: "", event_id: -1,
   };
   let seed = 12345;
   const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296);

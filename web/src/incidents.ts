@@ -30,7 +30,14 @@ export class IncidentBook {
 
   async start(): Promise<void> {
     const s = await cameras().catch(() => null);
-    if (s) this.unsub = s.onIncident((ev) => this.put(incidentOfEvent(ev)));
+    if (s) {
+      const offIncident = s.onIncident((ev) => this.put(incidentOfEvent(ev)));
+      const offResync = s.onResync(() => void this.resync());
+      this.unsub = () => {
+        offIncident();
+        offResync();
+      };
+    }
     try {
       for (const i of await incidentApi.list(this.openOnly)) if (!this.items.has(i.id)) this.items.set(i.id, i);
       this.error = null;
@@ -42,7 +49,25 @@ export class IncidentBook {
   }
 
   put(i: Incident): void {
+    this.touched?.add(i.id);
     this.items.set(i.id, i);
+    this.changed();
+  }
+
+  /** Events were lost (never-stale.md): reload the list; an incident an event changed meanwhile keeps the event's. */
+  private touched: Set<number> | null = null;
+  async resync(): Promise<void> {
+    const touched = (this.touched = new Set());
+    try {
+      const fresh = await incidentApi.list(this.openOnly);
+      const ids = new Set(fresh.map((i) => i.id));
+      for (const i of fresh) if (!touched.has(i.id)) this.items.set(i.id, i);
+      for (const id of [...this.items.keys()]) if (this.openOnly && !ids.has(id) && !touched.has(id)) this.items.delete(id);
+    } catch {
+      /* the next reconnect tries again */
+    } finally {
+      if (this.touched === touched) this.touched = null;
+    }
     this.changed();
   }
 

@@ -5,6 +5,7 @@
 import { type LiveMessage, wsUrl } from "./api";
 import { h } from "./dom";
 import { recordLive } from "./stats";
+import { TileClock } from "./tile-clock";
 import { fmtSince, utcTitle } from "./time";
 
 const MAX_BEHIND_S = 1.0;
@@ -33,6 +34,8 @@ export class LivePlayer {
   private rvfcHandle = 0;
   private supported = true;
   private lastTrim = 0;
+  /** The picture's wall-clock time and its freshness (tile-clock.ts). */
+  private clock: TileClock;
   /** "sub": the camera's low-resolution substream (walls of 4+ tiles); the server falls back to "main". */
   private readonly stream: "main" | "sub";
 
@@ -52,6 +55,7 @@ export class LivePlayer {
       h("div", { class: "tile-label", title: cameraId }, h("b", {}, cameraId), label && label !== cameraId ? ` ${label}` : ""),
       this.msg,
     );
+    this.clock = new TileClock(this.el);
     this.connect();
     this.watchFrames();
   }
@@ -74,6 +78,7 @@ export class LivePlayer {
     ws.binaryType = "arraybuffer";
     this.ws = ws;
     let gotAny = false;
+    ws.onopen = () => this.clock.socket(true);
     ws.onmessage = (m) => {
       gotAny = true;
       this.retry = 1000;
@@ -83,6 +88,7 @@ export class LivePlayer {
     ws.onclose = (ev) => {
       if (this.destroyed) return;
       this.ws = null;
+      this.clock.socket(false);
       if (ev.code === 4401 || ev.code === 4403 || ev.code === 4404 || ev.code === 1008) {
         const why = ev.code === 4404 ? "unknown camera, or not in your districts" : ev.code === 4401 ? "session expired: sign in again" : `live refused (${ev.reason || "not allowed"})`;
         this.setMessage(why, "error");
@@ -245,6 +251,7 @@ export class LivePlayer {
       if (Number.isFinite(this.originWallMs)) {
         const latency = performance.timeOrigin + meta.presentationTime - (this.originWallMs + meta.mediaTime * 1000);
         recordLive(this.cameraId, latency);
+        this.clock.presented(this.originWallMs + meta.mediaTime * 1000);
       }
       this.rvfcHandle = v.requestVideoFrameCallback!(cb);
     };
@@ -253,6 +260,7 @@ export class LivePlayer {
 
   destroy(): void {
     this.destroyed = true;
+    this.clock.destroy();
     window.clearTimeout(this.retryTimer);
     const v = this.video as HTMLVideoElement & { cancelVideoFrameCallback?: (h: number) => void };
     if (this.rvfcHandle && v.cancelVideoFrameCallback) v.cancelVideoFrameCallback(this.rvfcHandle);

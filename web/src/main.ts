@@ -15,6 +15,7 @@ import { mountDiscover } from "./discover";
 import { mountExports } from "./exports";
 import { mountIncidents } from "./incidents";
 import { mountReports } from "./reports";
+import { mountStaleBanner } from "./stale-banner";
 import { mountLogin } from "./login";
 import { mountMap } from "./map";
 import { askNotificationPermission, notificationsSupported, startIncidentAlerts, unlockSound, type IncidentAlerts } from "./notify";
@@ -195,6 +196,7 @@ async function pollRecorder(): Promise<void> {
 }
 setInterval(() => void pollRecorder(), 10_000);
 app.append(header, main);
+mountStaleBanner(header); // "this screen may be out of date" while the events socket is down or catching up
 
 let me: Me | null = null;
 let cleanup: (() => void) | null = null;

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from camgrid import vocabulary as vocab
 from camgrid.access.ratelimit import LoginLimiter, ThrottlePolicy
 from camgrid.access.totp import PendingLogins, SecretBox
+from camgrid.api.event_ring import Event, EventRing
 from camgrid.clock import Clock
 from camgrid.config import Settings
 from camgrid.live.hub import SUB, LiveHub
@@ -36,8 +37,22 @@ class StateStore:
     """Every camera's current state for the map; updated from the recorder's events on the event loop."""
 
     states: dict[str, CameraState] = field(default_factory=dict)
-    subscribers: set[asyncio.Queue[str]] = field(default_factory=set)
+    events: EventRing = field(default_factory=EventRing)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def subscribers(self) -> set[asyncio.Queue[Event]]:
+        return self.events.subscribers
+
+    def publish(self, messages: list[str]) -> None:
+        """Event loop only: number, keep and hand out messages (incident changes; camera states come through set)."""
+        with self.lock:
+            self.events.publish(messages)
+
+    def snapshot(self) -> tuple[dict[str, CameraState], str, int]:
+        """Every state with the epoch and id of the last event it contains (one lock: no event half in it)."""
+        with self.lock:
+            return dict(self.states), self.events.epoch, self.events.last
 
     def load(self, session: Session, now_ns: int) -> None:
         states: dict[str, CameraState] = {}
@@ -58,16 +73,12 @@ class StateStore:
 
     def set(self, camera_id: str, state: str, reason: str, since_ns: int) -> None:
         """Event loop only."""
-        with self.lock:
-            self.states[camera_id] = CameraState(state, reason, since_ns)
-        if not self.subscribers:
-            return
         msg = json.dumps(
             {"type": "camera", "id": camera_id, "state": state, "reason": reason, "since_ms": since_ns // 1_000_000}
         )
-        for q in list(self.subscribers):
-            if q.qsize() < 10_000:
-                q.put_nowait(msg)
+        with self.lock:  # the state and its event together: a snapshot holds both or neither
+            self.states[camera_id] = CameraState(state, reason, since_ns)
+            self.events.publish([msg])
 
     def get(self, camera_id: str) -> CameraState | None:
         with self.lock:
@@ -102,7 +113,7 @@ class AppContext:
         """Wire the recorder's packets and state changes into the live hub and the state store."""
         rec = self.recorder
         if self.incidents is not None:
-            self.incidents.attach(rec, loop, self.states.subscribers)
+            self.incidents.attach(rec, loop, self.states.publish)
         if self.feed is not None:
             self._attach_feed(loop)
         if rec is None:

@@ -193,8 +193,7 @@ def cameras(request: Request, who: Principal = require("map"), session: Session 
         static = (cols, json.dumps({k: v for k, v in cols.items() if k != "status"}, separators=(",", ":"))[1:-1])
         ctx.camera_cache = {key: static}  # one entry: a registry change or another scope replaces it
     cols, encoded = static
-    with ctx.states.lock:
-        states = dict(ctx.states.states)
+    states, epoch, event_id = ctx.states.snapshot()  # the events after event_id are what a client applies on top
     state: list[str] = []
     reason: list[str] = []
     since: list[int | None] = []
@@ -212,7 +211,15 @@ def cameras(request: Request, who: Principal = require("map"), session: Session 
     maint = registry.in_maintenance(session=session)
     maint_ms = [maint[cid] // MS if cid in maint else None for cid in cols["id"]]
     dynamic = json.dumps(
-        {"state": state, "reason": reason, "since_ms": since, "maintenance_since_ms": maint_ms}, separators=(",", ":")
+        {
+            "state": state,
+            "reason": reason,
+            "since_ms": since,
+            "maintenance_since_ms": maint_ms,
+            "epoch": epoch,
+            "event_id": event_id,
+        },
+        separators=(",", ":"),
     )[1:-1]
     body = f'{{"count":{len(cols["id"])},{encoded},{dynamic}}}'
     return Response(body, media_type="application/json")

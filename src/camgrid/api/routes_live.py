@@ -11,6 +11,7 @@ from camgrid.access.policy import allowed
 from camgrid.api.audit_hook import audit
 from camgrid.api.context import AppContext
 from camgrid.api.deps import ws_user
+from camgrid.api.event_ring import Event, with_id
 from camgrid.api.ws_guard import guarded
 from camgrid.db.engine import unit_of_work
 from camgrid.health.schemas import IncidentEvent
@@ -99,16 +100,33 @@ def _scope_message(msg: str, scope: Scope) -> str | None:
 SCOPE_REFRESH_S = 10.0
 
 
+def _since(websocket: WebSocket) -> tuple[int | None, str | None]:
+    """``?since=<event id>&epoch=<epoch>`` of a reconnecting client: None without one, -1 (resync) when malformed."""
+    raw, epoch = websocket.query_params.get("since"), websocket.query_params.get("epoch")
+    if raw is None:
+        return None, None
+    if epoch is None or len(raw) > 19 or len(epoch) > 32 or not raw.isdigit():
+        return -1, None
+    return int(raw), epoch
+
+
 @router.websocket("/events")
 async def events(websocket: WebSocket) -> None:
+    """Camera and incident changes, each with its ``eid``. A client that gives ``?since=&epoch=`` first gets the
+    events it missed (from the ring) or ``{"type": "resync"}`` (fetch a snapshot); then ``hello`` says it is current.
+    Replayed events are scoped exactly as live ones (the same ``_scope_message``)."""
     ctx: AppContext = websocket.app.state.ctx
     who = ws_user(websocket)
     if who is None:
         await websocket.close(code=4401)
         return
+    since, epoch = _since(websocket)
     await websocket.accept()
-    queue: asyncio.Queue[str] = asyncio.Queue()
+    queue: asyncio.Queue[Event] = asyncio.Queue()
+    # Subscribing and reading the ring with no await between: on the loop, no event can fall between the two.
     ctx.states.subscribers.add(queue)
+    backlog = ctx.states.events.after(since, epoch) if since is not None else []
+    sent = ctx.states.events.last  # the last event this client has, once the backlog is out
     scope: Scope | None = None
     read_at = 0.0
 
@@ -120,23 +138,41 @@ async def events(websocket: WebSocket) -> None:
             read_at = ctx.clock.monotonic()
         return scope
 
+    async def send(eid: int, msg: str) -> None:
+        limited = current_scope()
+        if limited is not None:
+            scoped = _scope_message(msg, limited)
+            if scoped is None:
+                return
+            msg = scoped
+        await websocket.send_text(with_id(eid, msg))
+
+    def state(kind: str) -> dict[str, object]:
+        return {"type": kind, "epoch": ctx.states.events.epoch, "eid": sent}
+
     async def pump() -> None:
         """Sends until cancelled; the guard reads the socket, so a browser that left ends this at once."""
+        nonlocal sent
         try:
-            await websocket.send_json({"type": "hello"})
+            if backlog is None:
+                await websocket.send_json(state("resync"))
+            else:
+                for eid, msg in backlog:
+                    await send(eid, msg)
+            await websocket.send_json(state("hello"))
             while True:
                 try:
-                    msg = await asyncio.wait_for(queue.get(), 15)
+                    eid, msg = await asyncio.wait_for(queue.get(), 15)
                 except TimeoutError:
-                    await websocket.send_json({"type": "ping"})
+                    await websocket.send_json(state("ping"))  # its eid lets a scoped client skip what it never sees
                     continue
-                limited = current_scope()
-                if limited is not None:
-                    scoped = _scope_message(msg, limited)
-                    if scoped is None:
-                        continue
-                    msg = scoped
-                await websocket.send_text(msg)
+                if eid <= sent:
+                    continue
+                if eid != sent + 1:  # this client fell behind and its queue dropped events: a snapshot, then on
+                    sent = eid - 1
+                    await websocket.send_json(state("resync"))
+                sent = eid
+                await send(eid, msg)
         except (WebSocketDisconnect, RuntimeError):
             pass
 

@@ -151,6 +151,8 @@ class CameraColumns(BaseModel):
     maintenance_since_ms: list[int | None] = Field(
         description="When an operator took the camera out of service for repair; null while it is in service"
     )
+    epoch: str = Field(description="The serving process's events epoch (WS /api/events?since=&epoch=)")
+    event_id: int = Field(description="The last event these states contain: apply only later events on top")
 
 
 class OnvifHealthOut(BaseModel):
@@ -319,9 +321,13 @@ class CameraEvent(BaseModel):
 
 
 class Hello(BaseModel):
-    """``/api/events``: the first message (then ``ping`` every 15 s of silence)."""
+    """``/api/events``: ``hello`` once the client is current (after the events it missed, or after ``resync``: fetch
+    ``GET /api/cameras`` and apply the events after its ``event_id``), ``ping`` after 15 s of silence. Every camera and
+    incident message carries its ``eid`` too (docs/design/never-stale.md)."""
 
-    type: Literal["hello", "ping"]
+    type: Literal["hello", "ping", "resync"]
+    epoch: str = Field(description="This process's events epoch: ids of another process mean nothing here")
+    eid: int = Field(description="The last event this client has been sent or skipped (scope)")
 
 
 class LiveCodec(BaseModel):

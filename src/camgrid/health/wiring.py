@@ -119,14 +119,6 @@ def incident_message(item: IncidentOut) -> str:
     return IncidentEvent(**IncidentView.of(item).model_dump()).model_dump_json()
 
 
-def push_to(subscribers: set[asyncio.Queue[str]], messages: list[str]) -> None:
-    """Event loop only: hand messages to every connected control room (a stuck one is skipped, not waited for)."""
-    for q in list(subscribers):
-        for msg in messages:
-            if q.qsize() < 10_000:
-                q.put_nowait(msg)
-
-
 class LiveIncidents:
     """The incident feed of one ``camgrid serve`` process and its pump thread."""
 
@@ -164,17 +156,17 @@ class LiveIncidents:
         self,
         recorder: StateSource | None,
         loop: asyncio.AbstractEventLoop,
-        subscribers: set[asyncio.Queue[str]],
+        publish: Callable[[list[str]], None],
     ) -> None:
-        """Listen to the recorder; push every incident change to the control room's event queues."""
+        """Listen to the recorder; hand every incident change to ``publish`` on the loop (the events' numbered ring)."""
         if recorder is not None:
             recorder.add_state_listener(self.adapter)
 
-        def publish(items: list[IncidentOut]) -> None:  # pump thread
+        def on_items(items: list[IncidentOut]) -> None:  # pump thread
             if items:
-                loop.call_soon_threadsafe(push_to, subscribers, [incident_message(i) for i in items])
+                loop.call_soon_threadsafe(publish, [incident_message(i) for i in items])
 
-        self.feed.listeners.append(publish)
+        self.feed.listeners.append(on_items)
 
     def start(self) -> None:
         if self._thread is None:
