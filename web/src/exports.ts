@@ -6,6 +6,7 @@ import { ApiError, api, exportFileUrl, request, type ExportInfo } from "./api";
 import type { components } from "./api-types";
 import { clear, h } from "./dom";
 import { t } from "./i18n";
+import "./styles/reports.css";
 import { me } from "./session";
 import { fmtHMS, timeEl, timeZone, zoneLabel } from "./time";
 import { HOUR, formatZonedInput, parseZoned } from "./timeline-math";

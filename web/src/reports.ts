@@ -7,6 +7,7 @@ import { request, type AvailabilityReport, type AvailabilityRow, type PowerCutRe
 import { availabilityFloor, cameraHours, DAY, fmtAvailability, grouping, GROUPINGS, HOUR, niceTicks, pickStep, scale, SERIES_COLOURS, type ReportGrouping } from "./chart-math";
 import { go, h } from "./dom";
 import { t } from "./i18n";
+import "./styles/reports.css";
 import { fmtFull, fmtHM, timeZone, utcTitle } from "./time";
 import { parseZoned } from "./timeline-math";
 
