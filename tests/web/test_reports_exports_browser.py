@@ -57,7 +57,7 @@ class World:
 
 
 def _seed(s: Served, media: Path, now: int) -> tuple[int, int]:
-    """cam-a and cam-b recorded since before the period (cam-b dark 3 h ago for an hour); cam-new first seen two hours
+    """cam-a and cam-b recording when the period began (cam-b dark 3 h ago for an hour); cam-new first seen two hours
     ago (dark for its first 30 minutes), with a 30 s stretch ten minutes ago that has a 10 s gap inside (a power cut
     on F-2) for the export; an open camera incident on cam-b, whose camera is back."""
     t0 = now - 10 * MIN
@@ -67,7 +67,7 @@ def _seed(s: Served, media: Path, now: int) -> tuple[int, int]:
         gap = "insert into gaps (camera_id, start_ns, end_ns, reason, detail, node_id)"
         gap += " values (:c, :s, :e, :r, '', 'local')"
         for cam in ("cam-a", "cam-b"):
-            db.execute(text(seg), {"c": cam, "s": now - 30 * HOUR, "e": now - 29 * HOUR, "p": f"/x/{cam}", "b": 1})
+            db.execute(text(seg), {"c": cam, "s": now - 30 * HOUR, "e": now - 23 * HOUR, "p": f"/x/{cam}", "b": 1})
         db.execute(text(gap), {"c": "cam-b", "s": now - 3 * HOUR, "e": now - 2 * HOUR, "r": "unreachable"})
         db.execute(text(gap), {"c": "cam-new", "s": now - 2 * HOUR, "e": now - 90 * MIN, "r": "unreachable"})
         for k, start in enumerate((t0, t0 + 20 * NS)):
@@ -140,15 +140,20 @@ def test_report_counts_only_existing_time_and_table_equals_legend(world: World) 
     legend = page.get_attribute('[data-testid="report-legend"][data-key="D-01"]', "data-value")
     table = page.get_attribute('[data-testid="report-row"][data-key="D-01"]', "data-availability")
     assert legend == table, (legend, table)
-    # D-01: cam-b 60 min + cam-new 30 min 10 s dark, over 2 x 24 h + 2 h of camera time
-    expected = 100 * (1 - (60 + 30 + 10 / 60) / (2 * 1440 + 120))
+    # D-01: cam-b 60 min + cam-new 30 min 10 s dark, over 2 x 24 h + 2 h of camera time (plus the seconds since
+    # the seeding: the period ends when the page asks)
+    d01 = _table(page)["D-01"]
+    assert float(d01["expected_camera_hours"]) == pytest.approx(50.0, abs=0.1), d01
+    expected = 100 * (1 - (60 + 30 + 10 / 60) / (float(d01["expected_camera_hours"]) * 60))
     assert _pct(table or "") == pytest.approx(expected, abs=0.05)
     page.screenshot(path=str(SHOTS / "reports-district.png"), full_page=True)
     page.click('[data-testid="report-by-camera"]')
     page.wait_for_selector('[data-testid="report-table"][data-by="camera"] [data-key="cam-new"]', timeout=15_000)
     new = _table(page)["cam-new"]
-    assert float(new["expected_camera_hours"]) == pytest.approx(2.0, abs=0.02), new
-    assert _pct(new["availability"]) == pytest.approx(100 * (1 - (30 + 10 / 60) / 120), abs=0.05), new
+    hours = float(new["expected_camera_hours"])
+    assert hours == pytest.approx(2.0, abs=0.1), new  # not 24: it existed for two hours
+    assert _pct(new["availability"]) == pytest.approx(100 * (1 - (30 + 10 / 60) / (hours * 60)), abs=0.3), new
+    assert _pct(new["availability"]) < 80, new  # the old definition said 97.9 %
 
 
 def test_feeder_table_and_its_csv_agree(world: World, tmp_path: Path) -> None:

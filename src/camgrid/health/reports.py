@@ -316,16 +316,25 @@ _gaps = table(
 )
 
 
-_segments = table("segments", column("camera_id", String), column("start_ns", BigInteger))
-_deletions = table("deletions", column("camera_id", String), column("start_ns", BigInteger))
+_segments = table("segments", column("camera_id", String), column("start_ns", BigInteger), column("end_ns", BigInteger))
+_deletions = table(
+    "deletions", column("camera_id", String), column("start_ns", BigInteger), column("end_ns", BigInteger)
+)
 
 
-def first_seen(*, session: Session, cameras: Sequence[str] = ()) -> dict[str, int]:
-    """Each camera's first instant in the recording index: its first segment, gap or retention deletion (deleted
-    recordings leave their span in ``deletions``, so the first sight survives retention)."""
+def first_seen(*, session: Session, lo: int, hi: int, cameras: Sequence[str] = ()) -> dict[str, int]:
+    """Each camera's first instant in the recording index within [lo, hi): the earliest start of its segments,
+    gaps or retention deletions (deleted recordings leave their span in ``deletions``) that overlap the period.
+    A start before ``lo`` means the camera existed when the period began. Only rows overlapping the period are
+    read (the recorder covers every instant of a camera it tries with a segment or a gap), so the cost follows the
+    period, not the whole history. Absent: the camera left no trace in the period."""
     out: dict[str, int] = {}
     for t in (_segments, _gaps, _deletions):
-        q = select(t.c.camera_id, func.min(t.c.start_ns)).group_by(t.c.camera_id)
+        q = (
+            select(t.c.camera_id, func.min(t.c.start_ns))
+            .where(t.c.start_ns < hi, or_(t.c.end_ns.is_(None), t.c.end_ns > lo))
+            .group_by(t.c.camera_id)
+        )
         if cameras and len(cameras) <= 1000:
             q = q.where(t.c.camera_id.in_(cameras))
         for cam, first in session.execute(q):
@@ -334,7 +343,7 @@ def first_seen(*, session: Session, cameras: Sequence[str] = ()) -> dict[str, in
     return out
 
 
-def load_cameras(*, session: Session, districts: Sequence[str] = ()) -> list[CameraInfo]:
+def load_cameras(*, session: Session, lo: int, hi: int, districts: Sequence[str] = ()) -> list[CameraInfo]:
     """Active registry cameras (all, or those of ``districts``), each counted from when it was first seen."""
     q = select(Camera.id, Camera.site_id, Camera.feeder_id, Camera.district_id, Camera.uplink_id).where(
         Camera.status == "active"
@@ -342,7 +351,7 @@ def load_cameras(*, session: Session, districts: Sequence[str] = ()) -> list[Cam
     if districts:
         q = q.where(Camera.district_id.in_(districts))
     rows = list(session.execute(q.order_by(Camera.id)))
-    seen = first_seen(session=session, cameras=[r[0] for r in rows])
+    seen = first_seen(session=session, lo=lo, hi=hi, cameras=[r[0] for r in rows])
     return [CameraInfo(c, s, f, d, u, seen.get(c)) for c, s, f, d, u in rows]
 
 
@@ -386,7 +395,7 @@ def report_inputs(
 ) -> tuple[list[CameraInfo], list[GapSpan], list[IncidentSpan]]:
     """What :func:`availability` needs for [lo, hi): the scoped cameras, their gaps, incident and maintenance
     spans (one loader for the table, the chart and the CSV, so they cannot disagree)."""
-    cameras = load_cameras(session=session, districts=districts)
+    cameras = load_cameras(session=session, lo=lo, hi=hi, districts=districts)
     names = {c.id for c in cameras}
     gaps = [g for g in load_gaps(session=session, lo=lo, hi=hi) if g.camera in names]
     spans = [
