@@ -63,7 +63,7 @@ function filesCell(x: ExportInfo): HTMLElement {
         { class: "file", "data-testid": "export-file", "data-name": f.name, "data-sha256": f.sha256 ?? "" },
         f.name === "manifest.json" ? h("a", { href: exportFileUrl(x.id, f.name), download: f.name, "data-testid": `download-${f.name}` }, f.name) : h("span", {}, f.name),
         ` ${t("exports.bytes", { n: f.bytes.toLocaleString() })} `,
-        f.sha256 ? h("code", { class: "sha", title: "SHA-256" }, f.sha256) : h("span", { class: "muted" }, f.name === "manifest.json" ? t("exports.holds_digests") : ""),
+        f.sha256 ? h("code", { class: "sha", title: t("exports.sha256") }, f.sha256) : h("span", { class: "muted" }, f.name === "manifest.json" ? t("exports.holds_digests") : ""),
       ),
     );
   }
