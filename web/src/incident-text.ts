@@ -22,7 +22,12 @@ const NOUN_KEY: Record<string, string> = { power: "feeder", site: "site", uplink
 /** "feeder F-12 is down: 184 cameras dark since 14:02" (hm = the city-time formatter). A camera incident whose camera
  * is recording again (``live``, from the camera store) says "back since 08:05" while it waits to close: it never
  * says "is offline" for a camera that is back. */
-export function describeIncident(inc: Incident, hm: (ms: number) => string, live?: LiveState | null): string {
+export function describeIncident(
+  inc: Incident,
+  hm: (ms: number) => string,
+  live?: LiveState | null,
+  liveOf?: (id: string) => LiveState | null,
+): string {
   const noun = NOUN_KEY[inc.kind] ? t(`reports.incident.${NOUN_KEY[inc.kind]}`) : inc.kind;
   const n = inc.n_members || inc.cameras.length;
   const cams = t(n === 1 ? "reports.incident.cameras_one" : "reports.incident.cameras", { n });
@@ -34,7 +39,22 @@ export function describeIncident(inc: Incident, hm: (ms: number) => string, live
     if (back !== null) return t("reports.incident.camera_back", { subject: inc.subject, since: hm(inc.opened_ms), back: hm(back) });
     return t("reports.incident.camera_offline", { subject: inc.subject, since: hm(inc.opened_ms) });
   }
+  const back = liveOf ? groupBackSince(inc, liveOf) : null;
+  if (back !== null) return t("reports.incident.group_back", { noun, subject: inc.subject, cams, since: hm(inc.opened_ms), back: hm(back) });
   return t("reports.incident.group_down", { noun, subject: inc.subject, cams, since: hm(inc.opened_ms) });
+}
+
+/** When the last member of an open group incident came back (ms), or null while any is still dark or unknown. */
+export function groupBackSince(inc: Incident, liveOf: (id: string) => LiveState | null): number | null {
+  if (inc.kind === "camera" || inc.resolved_ms !== null || !inc.cameras.length) return null;
+  if (inc.n_members && inc.cameras.length < inc.n_members) return null; // not every member is listed: cannot tell
+  let back = inc.opened_ms;
+  for (const c of inc.cameras) {
+    const l = liveOf(c);
+    if (!l || l.state !== "recording" || !Number.isFinite(l.sinceMs)) return null;
+    back = Math.max(back, l.sinceMs);
+  }
+  return back;
 }
 
 /** When an open camera incident's camera came back (ms), or null while it is still down (or not known to be up). */

@@ -36,7 +36,7 @@ export class IncidentBook {
     // A camera incident's text follows its camera ("back since 08:05" once it records again, before it closes).
     if (s)
       this.unsubCams = s.onChange((changed) => {
-        const subjects = new Set([...this.items.values()].filter((i) => i.kind === "camera" && i.resolved_ms === null).map((i) => i.subject));
+        const subjects = new Set([...this.items.values()].filter((i) => i.resolved_ms === null).flatMap((i) => (i.kind === "camera" ? [i.subject] : i.cameras)));
         if (changed.some((c) => subjects.has(s.id(c)))) this.changed();
       });
     try {
@@ -100,7 +100,7 @@ function pct(x: number): string {
 /** One incident as a card; actions POST and put the answer back into the book. */
 export function incidentCard(inc: Incident, book: IncidentBook, compact: boolean, onError: (m: string) => void): HTMLElement {
   const open = inc.resolved_ms === null;
-  const summary = h("span", { class: "inc-summary" }, describeIncident(inc, fmtHM, book.liveOf(inc.subject)));
+  const summary = h("span", { class: "inc-summary" }, describeIncident(inc, fmtHM, book.liveOf(inc.subject), (id) => book.liveOf(id)));
   summary.title = `opened ${new Date(inc.opened_ms).toISOString().replace("T", " ").slice(0, 19)} UTC`;
   const act = (p: Promise<Incident>) =>
     p.then((i) => book.put(i)).catch((e) => onError((e as Error).message));
