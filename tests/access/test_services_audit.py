@@ -57,6 +57,7 @@ SERVICE_MODULES = (
 NOT_AUDITED: dict[str, str] = {
     # reads and pure helpers
     "camgrid.access.service.user_for": "read (scoped)",
+    "camgrid.exports.service.coverage": "read (scoped): what a range holds, before an export is asked for",
     "camgrid.access.service.principal": "pure",
     "camgrid.access.service.authenticate": "read; a failed login is audited by the login route (no data changes)",
     "camgrid.access.service.resolve": "read",
@@ -299,6 +300,9 @@ CASES: dict[str, Call] = {
     "camgrid.exports.service.download_export": lambda w, s, a: exports.download_export(
         session=s, audit=a, actor=OP, root=w.root, export_id=w.ids["ready"], name=exports.CLIP
     ),
+    "camgrid.exports.service.package_export": lambda w, s, a: exports.package_export(
+        session=s, audit=a, actor=OP, root=w.root, export_id=w.ids["ready"]
+    ),
     "camgrid.health.service.decide_suggestion": lambda w, s, a: health.decide_suggestion(
         session=s, audit=a, actor=SUP, suggestion_id=w.ids["suggestion"], accept=True, t_ns=T0
     ),
@@ -386,5 +390,10 @@ def test_refused_entry_means_nothing_happens(name: str, world: World) -> None:
     assert world.log.size == size + 1, f"{name} wrote {world.log.size - size} entries"
     entry = json.loads(world.log.entry_data(size))
     assert entry["action"] == audit_action(fn)
-    releases = ("download_export", "export_rows_with_secrets", "open_probe")  # hand something out, change nothing
+    releases = (
+        "download_export",
+        "package_export",
+        "export_rows_with_secrets",
+        "open_probe",
+    )  # hand something out, change nothing
     assert world.snapshot() != before or name.endswith(releases), f"{name} changed nothing"

@@ -75,7 +75,8 @@ def test_export_over_the_api_keeps_its_shape_and_four_eyes(app: tuple[World, Tes
     assert r.status_code == 200, r.text
     ready = r.json()
     assert ready["status"] == "ready" and ready["decided_by"] == "sup" and ready["actual_from_ms"] == body["from_ms"]
-    assert {f["name"] for f in ready["files"]} == {"clip.mp4", "manifest.json", "manifest.sig", "key.pub"}
+    names = {f["name"] for f in ready["files"]}
+    assert names == {"clip.mp4", "README.html", "manifest.json", "manifest.sig", "key.pub"}  # the page: issue 16
     assert client.post(f"/api/exports/{made['id']}/refuse", json={}).status_code == 409
     clip = _as(client, "op").get(f"/api/exports/{made['id']}/files/clip.mp4")
     assert clip.status_code == 200 and clip.content[4:8] == b"ftyp"

@@ -245,7 +245,10 @@ def test_incident_routes_scoping_roles_and_coverage(tmp_path: Path) -> None:
     series = client.get(
         f"/api/reports/availability-series?from_ms={now // MS - 600_000}&to_ms={now // MS}&step_ms=60000&by=feeder"
     ).json()
-    assert len(series["t_ms"]) == 10 and series["series"][feeder] == [1.0] * 10  # no gaps in this database
+    # nothing in this database's recording index: the cameras were never seen, so they have no camera time to be
+    # available in (issue 16: not 100 %)
+    assert len(series["t_ms"]) == 10 and series["series"][feeder] == [None] * 10
+    assert series["period"][feeder] is None
     cuts = client.get(f"/api/reports/power-cuts?from_ms={now // MS - 600_000}&to_ms={now // MS}").json()
     assert cuts["feeders"][0]["feeder"] == feeder and cuts["feeders"][0]["cuts"] == 1 and sum(cuts["hour_of_day"]) == 1
     assert cuts["timezone"] == "Asia/Kathmandu"

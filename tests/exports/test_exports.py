@@ -61,7 +61,7 @@ def test_request_then_a_second_person_approves_and_the_clip_verifies(world: Worl
         )
         assert row.status == ExportStatus.READY and row.actual_from_ns == T0 + 2 * NS
         names = {str(f["name"]) for f in exports.export_files(w.root, row)}
-    assert names == {"clip.mp4", "manifest.json", "manifest.sig", "key.pub"}
+    assert names == {"clip.mp4", "README.html", "manifest.json", "manifest.sig", "key.pub"}  # the page: issue 16
     folder = w.root / export_id
     assert verify(folder) == []
     ok = subprocess.run([*CAMGRID, "export", "verify", str(folder)], capture_output=True, text=True)

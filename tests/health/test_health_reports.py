@@ -296,4 +296,5 @@ def test_sql_layer_reads_maintenance_windows(tmp_path: Path) -> None:
     engine.dispose()
     c = {x["key"]: x for x in rep["rows"]}["c"]
     assert c["outage_min"]["maintenance"] == 60 and c["outage_min"]["camera"] == 40 and c["down_min"] == 40
-    assert c["availability"] == pytest.approx(1 - 40 / (400 - 70))
+    # c is first seen at minute 200 (its first gap): it exists 200 minutes, 60 of them in maintenance
+    assert c["availability"] == pytest.approx(1 - 40 / (200 - 60))

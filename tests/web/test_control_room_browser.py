@@ -154,7 +154,7 @@ def test_operator_session(city_factory: Any, tmp_path: Path) -> None:
 
         folder = tmp_path / "export"
         folder.mkdir()
-        for name in ("clip.mp4", "manifest.json", "manifest.sig", "key.pub"):
+        for name in ("clip.mp4", "README.html", "manifest.json", "manifest.sig", "key.pub"):  # the page: issue 16
             req = urllib.request.Request(f"{base}/api/exports/{export_id}/files/{name}", headers={"Cookie": cookie})
             with urllib.request.urlopen(req, timeout=30) as resp:
                 (folder / name).write_bytes(resp.read())

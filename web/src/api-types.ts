@@ -708,6 +708,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/exports/{export_id}/package": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Package
+         * @description A ready export as one zip (clip, README.html on how to verify it, manifest, signature, key), built while it
+         *     streams. Audited before the first byte, as a download of the clip.
+         */
+        get: operations["export_package_api_exports__export_id__package_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/exports/{export_id}/refuse": {
         parameters: {
             query?: never;
@@ -719,6 +740,27 @@ export interface paths {
         put?: never;
         /** Refuse */
         post: operations["refuse_api_exports__export_id__refuse_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/exports/coverage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Coverage
+         * @description The recorded time and the gaps (with their reasons) inside a range of one camera, at most 6 hours: what an
+         *     export of it would hold. A camera outside the user's districts does not exist (404).
+         */
+        get: operations["coverage_api_exports_coverage_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -962,6 +1004,27 @@ export interface paths {
          * @description Availability per group per time bucket: the "availability over time" plot.
          */
         get: operations["availability_series_api_reports_availability_series_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/availability.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Availability Csv
+         * @description The availability table as CSV: the same rows and numbers as ``/reports/availability`` (the user's districts),
+         *     camera time in camera-hours, a period of at most 400 days.
+         */
+        get: operations["availability_csv_api_reports_availability_csv_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1344,7 +1407,7 @@ export interface components {
              * By
              * @enum {string}
              */
-            by: "camera" | "site" | "feeder" | "district" | "city";
+            by: "camera" | "site" | "feeder" | "uplink" | "district" | "city";
             city: components["schemas"]["AvailabilityRow"] | null;
             /** From Ms */
             from_ms: number;
@@ -1359,16 +1422,28 @@ export interface components {
         AvailabilityRow: {
             /**
              * Availability
-             * @description Share of camera time recorded, 0..1, maintenance windows left out
+             * @description Share of the expected camera time recorded, 0..1: counted only while each camera existed (from its first sight in the recording index) and was not in maintenance; null when nothing was expected
              */
-            availability: number;
+            availability: number | null;
+            /**
+             * Camera Min
+             * @description Camera-minutes the group's cameras existed within the period
+             * @default 0
+             */
+            camera_min: number;
             /** Cameras */
             cameras: number;
             /**
              * Down Min
-             * @description Minutes not recorded, maintenance left out
+             * @description Camera-minutes not recorded, maintenance left out
              */
             down_min: number;
+            /**
+             * Expected Min
+             * @description Camera-minutes expected to record: existed, not in maintenance
+             * @default 0
+             */
+            expected_min: number;
             /**
              * Key
              * @description The group: a camera, site, feeder or district id, or 'city'
@@ -1376,7 +1451,7 @@ export interface components {
             key: string;
             /**
              * Outage Min
-             * @description Minutes not recorded, by what is to blame; 'maintenance' (a camera out of service) is not down
+             * @description Camera-minutes not recorded, by what is to blame; 'maintenance' (a camera out of service) is not down
              */
             outage_min: {
                 [key: string]: number;
@@ -1756,6 +1831,40 @@ export interface components {
              */
             path: string[];
         };
+        /** CoverageGap */
+        CoverageGap: {
+            /** From Ms */
+            from_ms: number;
+            /** @description The incident the camera was part of then, if any */
+            incident?: components["schemas"]["GapIncident"] | null;
+            /**
+             * Reason
+             * @description Why the recorder did not record (the gap's reason)
+             */
+            reason: string;
+            /** To Ms */
+            to_ms: number;
+        };
+        /**
+         * CoverageOut
+         * @description What a range of a camera holds: recorded time and the gaps inside (before asking for an export).
+         */
+        CoverageOut: {
+            /** Camera */
+            camera: string;
+            /** First Ms */
+            first_ms: number | null;
+            /** From Ms */
+            from_ms: number;
+            /** Gaps */
+            gaps: components["schemas"]["CoverageGap"][];
+            /** Last Ms */
+            last_ms: number | null;
+            /** Recorded Ms */
+            recorded_ms: number;
+            /** To Ms */
+            to_ms: number;
+        };
         /** Decision */
         Decision: {
             /**
@@ -2019,6 +2128,13 @@ export interface components {
              * @description UTC milliseconds since 1970 (before 2200)
              */
             t_ms: number;
+        };
+        /** GapIncident */
+        GapIncident: {
+            /** Kind */
+            kind: string;
+            /** Subject */
+            subject: string;
         };
         /** GapOut */
         GapOut: {
@@ -2959,15 +3075,22 @@ export interface components {
              * By
              * @enum {string}
              */
-            by: "camera" | "site" | "feeder" | "district" | "city";
+            by: "camera" | "site" | "feeder" | "uplink" | "district" | "city";
             /** From Ms */
             from_ms: number;
             /**
+             * Period
+             * @description Group -> availability over the whole period (the table's number)
+             */
+            period?: {
+                [key: string]: number | null;
+            };
+            /**
              * Series
-             * @description Group -> availability per bucket
+             * @description Group -> availability per bucket (null: no camera of the group expected in that bucket)
              */
             series: {
-                [key: string]: number[];
+                [key: string]: (number | null)[];
             };
             /** Step Ms */
             step_ms: number;
@@ -4480,6 +4603,37 @@ export interface operations {
             };
         };
     };
+    export_package_api_exports__export_id__package_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                export_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export as one zip: clip, page, signed manifest */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     refuse_api_exports__export_id__refuse_post: {
         parameters: {
             query?: never;
@@ -4502,6 +4656,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ExportOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    coverage_api_exports_coverage_get: {
+        parameters: {
+            query: {
+                camera: string;
+                /** @description UTC milliseconds since 1970 (before 2200) */
+                from_ms?: number;
+                /** @description UTC milliseconds since 1970 (before 2200) */
+                to_ms?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CoverageOut"];
                 };
             };
             /** @description Validation Error */
@@ -4884,7 +5073,7 @@ export interface operations {
     availability_api_reports_availability_get: {
         parameters: {
             query: {
-                by?: "camera" | "site" | "feeder" | "district" | "city";
+                by?: "camera" | "site" | "feeder" | "uplink" | "district" | "city";
                 /** @description 1: add lost coverage (planner visibility; slow the first time) */
                 coverage?: number;
                 /** @description UTC milliseconds since 1970 (before 2200) */
@@ -4921,7 +5110,7 @@ export interface operations {
     availability_series_api_reports_availability_series_get: {
         parameters: {
             query: {
-                by?: "camera" | "site" | "feeder" | "district" | "city";
+                by?: "camera" | "site" | "feeder" | "uplink" | "district" | "city";
                 /** @description UTC milliseconds since 1970 (before 2200) */
                 from_ms: number;
                 /** @description Bucket length (at most 500 buckets) */
@@ -4942,6 +5131,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SeriesReport"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    availability_csv_api_reports_availability_csv_get: {
+        parameters: {
+            query: {
+                by?: "camera" | "site" | "feeder" | "uplink" | "district" | "city";
+                /** @description UTC milliseconds since 1970 (before 2200) */
+                from_ms: number;
+                /** @description UTC milliseconds since 1970 (before 2200) */
+                to_ms: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The availability table as CSV (camera-hours) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
                 };
             };
             /** @description Validation Error */

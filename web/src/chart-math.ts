@@ -40,3 +40,22 @@ export function availabilityFloor(values: number[]): number {
 export const SERIES_COLOURS = [
   "#4aa3ff", "#2ecc71", "#f1c40f", "#e67e22", "#e74c3c", "#9b59b6", "#1abc9c", "#fd79a8", "#a29bfe", "#55efc4", "#fab1a0", "#b2bec3",
 ];
+
+/** Availability (0..1, or null when no camera time was expected) as the table, legend and CSV show it: percent with
+ * two decimals, "—" for null. */
+export function fmtAvailability(a: number | null | undefined): string {
+  return a == null ? "—" : `${(Math.round(a * 10000) / 100).toFixed(2)}%`;
+}
+
+/** Camera-minutes (the API's unit) as camera-hours with two decimals, the CSV's unit and rounding. */
+export function cameraHours(min: number | null | undefined): string {
+  return (Math.round(((min ?? 0) / 60) * 100) / 100).toFixed(2);
+}
+
+/** The groupings the reports offer (tabs), each with a table and a CSV. */
+export const GROUPINGS = ["district", "feeder", "site", "uplink", "camera"] as const;
+export type ReportGrouping = (typeof GROUPINGS)[number];
+
+export function grouping(v: string | null): ReportGrouping {
+  return (GROUPINGS as readonly string[]).includes(v ?? "") ? (v as ReportGrouping) : "district";
+}

@@ -1,6 +1,7 @@
 // Pure helpers for incidents (no DOM): the one-line summary an operator reads, their order, the dark feeders.
 
 import type { Incident, IncidentEvent } from "./api";
+import { t } from "./i18n";
 
 export type { Incident };
 
@@ -10,19 +11,57 @@ export function incidentOfEvent(ev: IncidentEvent): Incident {
   return inc;
 }
 
-const SUBJECT_NOUN: Record<string, string> = { power: "feeder", site: "site", uplink: "uplink", camera: "camera" };
-const VERB: Record<string, string> = { power: "is down", site: "is down", uplink: "is down", camera: "is offline" };
+/** What the camera store knows of an incident's camera right now (state name, since when, in ms). */
+export interface LiveState {
+  state: string;
+  sinceMs: number;
+}
 
-/** "feeder F-12 is down: 184 cameras dark since 14:02" (hm = the city-time formatter). */
-export function describeIncident(inc: Incident, hm: (ms: number) => string): string {
-  const noun = SUBJECT_NOUN[inc.kind] ?? inc.kind;
+const NOUN_KEY: Record<string, string> = { power: "feeder", site: "site", uplink: "uplink", camera: "camera" };
+
+/** "feeder F-12 is down: 184 cameras dark since 14:02" (hm = the city-time formatter). A camera incident whose camera
+ * is recording again (``live``, from the camera store) says "back since 08:05" while it waits to close: it never
+ * says "is offline" for a camera that is back. */
+export function describeIncident(
+  inc: Incident,
+  hm: (ms: number) => string,
+  live?: LiveState | null,
+  liveOf?: (id: string) => LiveState | null,
+): string {
+  const noun = NOUN_KEY[inc.kind] ? t(`reports.incident.${NOUN_KEY[inc.kind]}`) : inc.kind;
   const n = inc.n_members || inc.cameras.length;
-  const cams = `${n} camera${n === 1 ? "" : "s"}`;
+  const cams = t(n === 1 ? "reports.incident.cameras_one" : "reports.incident.cameras", { n });
   if (inc.resolved_ms !== null) {
-    return `${noun} ${inc.subject} was down: ${cams} dark ${hm(inc.opened_ms)}–${hm(inc.resolved_ms)} (resolved)`;
+    return t("reports.incident.resolved", { noun, subject: inc.subject, cams, from: hm(inc.opened_ms), to: hm(inc.resolved_ms) });
   }
-  if (inc.kind === "camera") return `camera ${inc.subject} ${VERB.camera} since ${hm(inc.opened_ms)}`;
-  return `${noun} ${inc.subject} ${VERB[inc.kind] ?? "is down"}: ${cams} dark since ${hm(inc.opened_ms)}`;
+  if (inc.kind === "camera") {
+    const back = backSince(inc, live);
+    if (back !== null) return t("reports.incident.camera_back", { subject: inc.subject, since: hm(inc.opened_ms), back: hm(back) });
+    return t("reports.incident.camera_offline", { subject: inc.subject, since: hm(inc.opened_ms) });
+  }
+  const back = liveOf ? groupBackSince(inc, liveOf) : null;
+  if (back !== null) return t("reports.incident.group_back", { noun, subject: inc.subject, cams, since: hm(inc.opened_ms), back: hm(back) });
+  return t("reports.incident.group_down", { noun, subject: inc.subject, cams, since: hm(inc.opened_ms) });
+}
+
+/** When the last member of an open group incident came back (ms), or null while any is still dark or unknown. */
+export function groupBackSince(inc: Incident, liveOf: (id: string) => LiveState | null): number | null {
+  if (inc.kind === "camera" || inc.resolved_ms !== null || !inc.cameras.length) return null;
+  if (inc.n_members && inc.cameras.length < inc.n_members) return null; // not every member is listed: cannot tell
+  let back = inc.opened_ms;
+  for (const c of inc.cameras) {
+    const l = liveOf(c);
+    if (!l || l.state !== "recording" || !Number.isFinite(l.sinceMs)) return null;
+    back = Math.max(back, l.sinceMs);
+  }
+  return back;
+}
+
+/** When an open camera incident's camera came back (ms), or null while it is still down (or not known to be up). */
+export function backSince(inc: Incident, live?: LiveState | null): number | null {
+  if (inc.kind !== "camera" || inc.resolved_ms !== null || !live || live.state !== "recording") return null;
+  if (!Number.isFinite(live.sinceMs)) return null;
+  return Math.max(live.sinceMs, inc.opened_ms);
 }
 
 /** Open incidents first, then newest first. */

@@ -2,9 +2,9 @@
 // WS /api/events (the camera store's socket), operator actions (acknowledge, comment, accept/reject suggestions).
 // Used by the #/incidents screen and, compact, on the map screen.
 import { ApiError, request, type Incident, type Suggestion } from "./api";
-import { cameras } from "./cameras";
+import { cameras, STATES, type CameraStore } from "./cameras";
 import { clear, go, h } from "./dom";
-import { describeIncident, incidentOfEvent, sortIncidents } from "./incident-text";
+import { describeIncident, incidentOfEvent, sortIncidents, type LiveState } from "./incident-text";
 import { fmtHM, timeEl, utcTitle } from "./time";
 import { num, t } from "./i18n";
 
@@ -24,6 +24,8 @@ export class IncidentBook {
   error: string | null = null;
   private listeners = new Set<() => void>();
   private unsub: (() => void) | null = null;
+  private unsubCams: (() => void) | null = null;
+  private store: CameraStore | null = null;
   private timer = 0;
 
   constructor(private openOnly = true) {}
@@ -38,6 +40,13 @@ export class IncidentBook {
         offResync();
       };
     }
+    this.store = s;
+    // A camera incident's text follows its camera ("back since 08:05" once it records again, before it closes).
+    if (s)
+      this.unsubCams = s.onChange((changed) => {
+        const subjects = new Set([...this.items.values()].filter((i) => i.resolved_ms === null).flatMap((i) => (i.kind === "camera" ? [i.subject] : i.cameras)));
+        if (changed.some((c) => subjects.has(s.id(c)))) this.changed();
+      });
     try {
       for (const i of await incidentApi.list(this.openOnly)) if (!this.items.has(i.id)) this.items.set(i.id, i);
       this.error = null;
@@ -82,6 +91,13 @@ export class IncidentBook {
     if (any) this.changed();
   }
 
+  /** The camera store's state of a camera (null when unknown). */
+  liveOf(id: string): LiveState | null {
+    const i = this.store?.index.get(id);
+    if (!this.store || i === undefined) return null;
+    return { state: STATES[this.store.state[i]] ?? "unknown", sinceMs: this.store.since[i] };
+  }
+
   list(): Incident[] {
     return sortIncidents([...this.items.values()]);
   }
@@ -97,6 +113,7 @@ export class IncidentBook {
 
   stop(): void {
     this.unsub?.();
+    this.unsubCams?.();
     window.clearInterval(this.timer);
     this.listeners.clear();
   }
@@ -109,7 +126,7 @@ function pct(x: number): string {
 /** One incident as a card; actions POST and put the answer back into the book. */
 export function incidentCard(inc: Incident, book: IncidentBook, compact: boolean, onError: (m: string) => void): HTMLElement {
   const open = inc.resolved_ms === null;
-  const summary = h("span", { class: "inc-summary" }, describeIncident(inc, fmtHM));
+  const summary = h("span", { class: "inc-summary" }, describeIncident(inc, fmtHM, book.liveOf(inc.subject), (id) => book.liveOf(id)));
   summary.title = t("incidents.openedUtc", { utc: utcTitle(inc.opened_ms) });
   const act = (p: Promise<Incident>) =>
     p.then((i) => book.put(i)).catch((e) => onError((e as Error).message));

@@ -31,3 +31,18 @@ describe("chart maths", () => {
     expect(planCoverage({ ...fc, planner: { coverage: { total: { weight: 20, covered_weight: 5 } } } }).covered).toBe(5);
   });
 });
+
+import { cameraHours, fmtAvailability, grouping } from "../src/chart-math";
+import { describe as d2, expect as e2, it as i2 } from "vitest";
+
+d2("report numbers", () => {
+  i2("formats availability and camera-hours as the CSV rounds them", () => {
+    e2(fmtAvailability(0.987654)).toBe("98.77%");
+    e2(fmtAvailability(1)).toBe("100.00%");
+    e2(fmtAvailability(null)).toBe("—");
+    e2(cameraHours(34.83)).toBe("0.58");
+    e2(cameraHours(2880)).toBe("48.00");
+    e2(grouping("feeder")).toBe("feeder");
+    e2(grouping("nonsense")).toBe("district");
+  });
+});

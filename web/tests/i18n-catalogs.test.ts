@@ -31,8 +31,6 @@ const PENDING = new Set<string>([
   "live.ts", // the never-stale helper (live tiles)
   "wall.ts",
   "playback.ts", // the playback helper (timeline.ts too)
-  "exports.ts", // the exports helper
-  "reports.ts", // the reports helper
 ]);
 
 const UI_PROPS = new Set(["textContent", "innerText", "title", "placeholder", "ariaLabel", "alt"]);

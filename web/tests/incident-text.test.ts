@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Incident } from "../src/api";
-import { darkFeeders, describeIncident, incidentOfEvent, sortIncidents } from "../src/incident-text";
+import { backSince, darkFeeders, groupBackSince, describeIncident, incidentOfEvent, sortIncidents } from "../src/incident-text";
 
 const hm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
 const T = Date.UTC(2026, 10, 23, 14, 2);
@@ -24,6 +24,26 @@ describe("incidents", () => {
     [{ kind: "power", subject: "F-01", n_members: 5, resolved_ms: T + 3_600_000 }, "feeder F-01 was down: 5 cameras dark 14:02–15:02 (resolved)"],
   ] as [Partial<Incident>, string][])("%j", (raw, want) => {
     expect(describeIncident(inc(raw), hm)).toBe(want);
+  });
+  it("says a camera that is back is back, never offline", () => {
+    const cam = inc({ kind: "camera", subject: "cam-1" });
+    const back = { state: "recording", sinceMs: T + 3 * 60_000 };
+    expect(describeIncident(cam, hm, back)).toBe("camera cam-1 is back since 14:05 (offline 14:02–14:05; closes when it stays up)");
+    expect(describeIncident(cam, hm, back)).not.toContain("offline since");
+    expect(describeIncident(cam, hm, { state: "offline", sinceMs: T })).toBe("camera cam-1 is offline since 14:02");
+    expect(describeIncident(cam, hm, null)).toBe("camera cam-1 is offline since 14:02");
+    expect(backSince(cam, { state: "recording", sinceMs: NaN })).toBeNull();
+    expect(backSince(inc({ kind: "camera", resolved_ms: T + 1 }), back)).toBeNull();
+    expect(backSince(cam, { state: "recording", sinceMs: T - 5 })).toBe(T); // a stale since: never before it opened
+  });
+  it("says a group incident whose cameras are all back is back, and not before", () => {
+    const cut = inc({ kind: "power", subject: "F-02", n_members: 2, cameras: ["a", "b"] });
+    const up = (since: number) => ({ state: "recording", sinceMs: since });
+    const both = (id: string) => up(id === "a" ? T + 60_000 : T + 180_000);
+    expect(describeIncident(cut, hm, null, both)).toBe("feeder F-02: all 2 cameras back since 14:05 (dark since 14:02; closes when they stay up)");
+    const oneDark = (id: string) => (id === "a" ? up(T + 60_000) : { state: "offline", sinceMs: T });
+    expect(describeIncident(cut, hm, null, oneDark)).toBe("feeder F-02 is down: 2 cameras dark since 14:02");
+    expect(groupBackSince(inc({ kind: "power", n_members: 3, cameras: ["a", "b"] }), both)).toBeNull(); // partial list
   });
   it("puts open incidents first, newest first, and shades only open power feeders", () => {
     const list = [

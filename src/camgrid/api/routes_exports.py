@@ -10,18 +10,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from camgrid.access.policy import allowed
 from camgrid.access.service import Principal
 from camgrid.api.acting import actor, answering, writer
-from camgrid.api.bounds import NameInPath, TimeMs
+from camgrid.api.bounds import NameInPath, QueryMs, TimeMs
 from camgrid.api.deps import ctx_of, db, require
 from camgrid.api.schemas import ExportOut
 from camgrid.cluster import media
+from camgrid.exports import package
 from camgrid.exports import service as exports
 from camgrid.exports.models import ExportRequest
 from camgrid.storage.models import Segment
@@ -38,6 +39,35 @@ class ExportIn(BaseModel):
     from_ms: TimeMs
     to_ms: TimeMs
     reason: str = Field(min_length=3, max_length=500)
+
+
+class GapIncident(BaseModel):
+    kind: str
+    subject: str
+
+
+class CoverageGap(BaseModel):
+    from_ms: int
+    to_ms: int
+    reason: str = Field(description="Why the recorder did not record (the gap's reason)")
+    incident: GapIncident | None = Field(None, description="The incident the camera was part of then, if any")
+
+
+class CoverageOut(BaseModel):
+    """What a range of a camera holds: recorded time and the gaps inside (before asking for an export)."""
+
+    camera: str
+    from_ms: int
+    to_ms: int
+    recorded_ms: int
+    first_ms: int | None
+    last_ms: int | None
+    gaps: list[CoverageGap]
+
+
+PACKAGE_FILE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/zip": {}}, "description": "The export as one zip: clip, page, signed manifest"}
+}
 
 
 class Decision(BaseModel):
@@ -87,6 +117,43 @@ def _sources(request: Request, session: Session) -> exports.SourceResolver:
         return where
 
     return resolve
+
+
+@router.get("/coverage", response_model=CoverageOut)
+def coverage(
+    request: Request,
+    camera: str = Query(min_length=1, max_length=64),
+    from_ms: QueryMs = 0,
+    to_ms: QueryMs = 0,
+    who: Principal = require("export.read"),
+    session: Session = Depends(db),
+) -> dict[str, Any]:
+    """The recorded time and the gaps (with their reasons) inside a range of one camera, at most 6 hours: what an
+    export of it would hold. A camera outside the user's districts does not exist (404)."""
+    with answering():
+        try:
+            c = exports.coverage(
+                session=session, actor=actor(request, who), camera_id=camera, from_ns=from_ms * MS, to_ns=to_ms * MS
+            )
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from None
+    return {
+        "camera": c["camera"],
+        "from_ms": from_ms,
+        "to_ms": to_ms,
+        "recorded_ms": c["recorded_ns"] // MS,
+        "first_ms": _ms(c["first_ns"]),
+        "last_ms": _ms(c["last_ns"]),
+        "gaps": [
+            {
+                "from_ms": g["start_ns"] // MS,
+                "to_ms": g["end_ns"] // MS,
+                "reason": g["reason"],
+                "incident": g["incident"],
+            }
+            for g in c["gaps"]
+        ],
+    }
 
 
 @router.post("", status_code=201, response_model=ExportOut)
@@ -207,3 +274,31 @@ def export_file(
         )
     kind = "application/json" if name.endswith(".json") else ("video/mp4" if name.endswith(".mp4") else "text/plain")
     return FileResponse(path, media_type=kind, filename=name)
+
+
+@router.get("/{export_id}/package", response_class=StreamingResponse, responses=PACKAGE_FILE)
+def export_package(
+    export_id: NameInPath,
+    request: Request,
+    who: Principal = require("export.download"),
+    session: Session = Depends(db),
+) -> StreamingResponse:
+    """A ready export as one zip (clip, README.html on how to verify it, manifest, signature, key), built while it
+    streams. Audited before the first byte, as a download of the clip."""
+    with answering():
+        try:
+            folder, names = exports.package_export(
+                session=session,
+                audit=writer(request),
+                actor=actor(request, who),
+                root=_root(request),
+                export_id=export_id,
+            )
+        except package.PackageTooLarge as exc:
+            raise HTTPException(413, str(exc)) from None
+    session.commit()  # the audit entry and its row are kept before the stream starts
+    return StreamingResponse(
+        package.zip_stream(folder, names, export_id),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{export_id}.zip"'},
+    )

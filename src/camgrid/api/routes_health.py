@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,7 +21,7 @@ from camgrid.api.bounds import MAX_MS, QueryMs, RowId, TimeMs
 from camgrid.api.deps import ctx_of, db, require
 from camgrid.api.health_coverage import registry_coverage
 from camgrid.auditing import NotVisible
-from camgrid.health import reports
+from camgrid.health import report_csv, reports
 from camgrid.health import service as health
 from camgrid.health.schemas import (
     Accepted,
@@ -232,6 +233,35 @@ def availability(
         session=session, lo=lo, hi=hi, by=by, districts=sorted(who.districts), coverage=cov
     )
     return AvailabilityReport.model_validate(report)
+
+
+CSV_MAX_DAYS = 400  # a year and a bit: the CSV reads every gap of the period
+CSV_FILE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}}, "description": "The availability table as CSV (camera-hours)"}
+}
+
+
+@router.get("/reports/availability.csv", response_class=StreamingResponse, responses=CSV_FILE)
+def availability_csv(
+    request: Request,
+    from_ms: QueryMs,
+    to_ms: QueryMs,
+    by: Grouping = "district",
+    who: Principal = REPORTS,
+    session: Session = Depends(db),
+) -> StreamingResponse:
+    """The availability table as CSV: the same rows and numbers as ``/reports/availability`` (the user's districts),
+    camera time in camera-hours, a period of at most 400 days."""
+    lo, hi = _period(request, from_ms, to_ms)
+    if hi - lo > CSV_MAX_DAYS * 86_400_000 * MS:
+        raise HTTPException(422, f"the period may last at most {CSV_MAX_DAYS} days")
+    report = reports.availability_report(session=session, lo=lo, hi=hi, by=by, districts=sorted(who.districts))
+    name = f"availability-{by}-{from_ms}-{to_ms}.csv"
+    return StreamingResponse(
+        report_csv.lines(by, report["rows"], report["city"]),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.get("/reports/live-coverage")

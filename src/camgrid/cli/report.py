@@ -52,7 +52,7 @@ def report() -> None:
 @click.option("--to", "end", required=True, help="End, ISO 8601 (UTC when no zone).")
 @click.option(
     "--by",
-    type=click.Choice(["district", "feeder", "site", "camera", "city"]),
+    type=click.Choice(["district", "feeder", "site", "uplink", "camera", "city"]),
     default="district",
     show_default=True,
     help="Group cameras by.",

@@ -19,15 +19,17 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from camgrid.auditing import Actor, AuditWriter, NotVisible, audited, write_first
 from camgrid.clock import ns_to_datetime, ns_to_iso
-from camgrid.exports.clip import ExportError, SourceSegment, build_clip, edge_provenance, write_manifest
+from camgrid.exports import package
+from camgrid.exports.clip import ExportError, SourceSegment, build_clip, edge_provenance, sha256_file, write_manifest
 from camgrid.exports.models import ExportRequest
+from camgrid.health.models import IncidentCamera, IncidentRow
 from camgrid.registry.service import camera_for
 from camgrid.storage import service as storage
 from camgrid.storage.models import Segment
@@ -249,6 +251,20 @@ def approve_export(
     staging = folder / "files"
     staging.mkdir(exist_ok=True)
     shutil.move(str(folder / CLIP), staging / CLIP)
+    gap_list = [{"start_ns": g.start_ns, "end_ns": g.end_ns, "reason": g.reason} for g in gaps]
+    # The verification page is written before the manifest, so the manifest lists it and the signature covers it.
+    (staging / package.README).write_text(
+        package.readme_html(
+            export_id=export_id,
+            camera={"id": cam.id, "name": cam.name, "district": cam.district_id},
+            requested=(t0, t1),
+            actual=(a0, a1),
+            gaps=gap_list,
+            clip_name=CLIP,
+            clip_sha256=sha256_file(staging / CLIP),
+            key_text=None if signer is None else signer.verifier.text(),
+        )
+    )
     write_manifest(
         staging,
         camera={"id": cam.id, "name": cam.name, "district": cam.district_id},
@@ -258,7 +274,7 @@ def approve_export(
         exported_by=row.requested_by,
         exported_ns=now_ns,
         reason=row.reason,
-        gaps=[{"start_ns": g.start_ns, "end_ns": g.end_ns, "reason": g.reason} for g in gaps],
+        gaps=gap_list,
         approval=chain,
         audit_entries=audit_entries(row),
         provenance=edge_provenance([(s.start_ns, s.end_ns, s.source, s.clock_offset_ns) for s in segs], a0, a1),
@@ -325,3 +341,90 @@ def download_export(
             details={"export": export_id},
         )
     return folder_of(root, export_id) / name
+
+
+@audited(AuditAction.EXPORT_DOWNLOAD)
+def package_export(
+    *, session: Session, audit: AuditWriter, actor: Actor, root: Path, export_id: str
+) -> tuple[Path, list[str]]:
+    """The folder and file names of a ready export's package (clip, page, manifest, signature, key). The package
+    holds video, so its download is audited before anything is handed out, like the clip's."""
+    row = export_for(session=session, actor=actor, export_id=export_id)
+    folder = folder_of(root, export_id)
+    names = [str(f["name"]) for f in export_files(root, row)]
+    if not names:
+        raise ExportNotFound("this export has no files (yet)")
+    package.check_size(folder, names)
+    write_first(
+        audit,
+        actor,
+        AuditAction.EXPORT_DOWNLOAD,
+        camera=row.camera_id,
+        t_from_ns=row.from_ns,
+        t_to_ns=row.to_ns,
+        details={"export": export_id, "package": True},
+    )
+    return folder, names
+
+
+def coverage(*, session: Session, actor: Actor, camera_id: str, from_ns: int, to_ns: int) -> dict[str, Any]:
+    """What a range of one camera holds before anyone asks for it: the recorded time and every gap inside, with its
+    reason (the export screen lists them before the request and before the download). Scoped like an export."""
+    if to_ns <= from_ns or to_ns - from_ns > MAX_RANGE_NS:
+        raise ValueError("the range must end after it starts and last at most 6 hours")
+    cam = camera_for(session=session, actor=actor, camera_id=camera_id)
+    segs = storage.segments_between(session=session, camera_id=cam.id, start_ns=from_ns, end_ns=to_ns)
+    gaps = storage.gaps_between(session=session, camera_id=cam.id, start_ns=from_ns, end_ns=to_ns)
+    recorded: list[tuple[int, int]] = []
+    for s in sorted(segs, key=lambda s: s.start_ns):
+        a, b = max(s.start_ns, from_ns), min(s.end_ns, to_ns)
+        if b <= a:
+            continue
+        if recorded and a <= recorded[-1][1]:
+            recorded[-1] = (recorded[-1][0], max(recorded[-1][1], b))
+        else:
+            recorded.append((a, b))
+    causes = _incidents_of(session, cam.id, from_ns, to_ns)
+
+    def cause(start: int, end: int) -> dict[str, str] | None:
+        for kind, subject, a, b in causes:
+            if a < end and (b is None or b > start):
+                return {"kind": kind, "subject": subject}
+        return None
+
+    return {
+        "camera": cam.id,
+        "from_ns": from_ns,
+        "to_ns": to_ns,
+        "recorded_ns": sum(b - a for a, b in recorded),
+        "first_ns": recorded[0][0] if recorded else None,
+        "last_ns": recorded[-1][1] if recorded else None,
+        "gaps": [
+            {
+                "start_ns": max(g.start_ns, from_ns),
+                "end_ns": to_ns if g.end_ns is None else min(g.end_ns, to_ns),
+                "reason": g.reason,
+                "incident": cause(g.start_ns, to_ns if g.end_ns is None else g.end_ns),
+            }
+            for g in sorted(gaps, key=lambda g: g.start_ns)
+        ],
+    }
+
+
+def _incidents_of(session: Session, camera_id: str, lo: int, hi: int) -> list[tuple[str, str, int, int | None]]:
+    """The incidents the camera was a member of within [lo, hi): (kind, subject, opened, resolved), group ones first
+    (a power cut explains a camera's darkness better than the camera's own incident)."""
+    q = (
+        select(IncidentRow.kind, IncidentRow.subject, IncidentRow.opened_ns, IncidentRow.resolved_ns)
+        .join(IncidentCamera, IncidentCamera.incident_id == IncidentRow.id)
+        .where(
+            IncidentCamera.camera_id == camera_id,
+            IncidentCamera.role == "member",
+            IncidentRow.merged_into_id.is_(None),
+            IncidentRow.opened_ns < hi,
+            or_(IncidentRow.resolved_ns.is_(None), IncidentRow.resolved_ns > lo),
+        )
+        .limit(100)
+    )
+    rows = [(k, s, int(o), None if r is None else int(r)) for k, s, o, r in session.execute(q)]
+    return sorted(rows, key=lambda r: (r[0] == "camera", r[2]))

@@ -9,7 +9,9 @@ running, starting, internal error) or ``camera`` (everything else); the part of 
 ``site`` incident the camera is a member of is ``power``, inside an ``uplink`` incident ``uplink``. Any gap time
 inside one of the camera's maintenance windows (``registry.models.CameraMaintenance``) is ``maintenance``, whatever its
 reason: it is reported apart and is not down time, and the windows leave the availability's denominator (a camera
-under repair is neither available nor failing). The recording
+under repair is neither available nor failing). A camera counts only from the time it existed (``CameraInfo.since_ns``:
+the first instant the recording index knows of it, docs/design/reports.md): the hours before it was installed are
+neither available nor down. Table, chart and CSV all come from :func:`availability`, so they agree. The recording
 index lives in ``camgrid.storage``, a sibling layer, so its two tables are named here as plain SQL tables rather
 than imported.
 """
@@ -21,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import BigInteger, String, column, or_, select, table
+from sqlalchemy import BigInteger, String, column, func, or_, select, table
 from sqlalchemy.orm import Session
 
 from camgrid.health.models import IncidentCamera, IncidentRow
@@ -31,7 +33,7 @@ from camgrid.vocabulary import DISK_REASONS, RECORDER_REASONS
 NS = 1_000_000_000
 CAUSES = ("power", "uplink", "camera", "recorder", "disk", "maintenance")
 NOT_DOWN = ("maintenance",)  # causes reported apart, not counted as down time
-GROUPINGS = ("camera", "site", "feeder", "district", "city")
+GROUPINGS = ("camera", "site", "feeder", "uplink", "district", "city")
 Span = tuple[int, int]
 
 
@@ -41,6 +43,10 @@ class CameraInfo:
     site: str = ""
     feeder: str = ""
     district: str = ""
+    uplink: str = ""
+    # When the camera began to exist for the reports (first seen in the recording index); None: never seen, so it
+    # has no camera time at all (an installed camera the recorder never tried is not "available").
+    since_ns: int | None = 0
 
 
 @dataclass(frozen=True)
@@ -64,23 +70,35 @@ class IncidentSpan:
 
 @dataclass
 class Availability:
+    """One group's camera time (all in camera-seconds: one camera for one second is one camera-second)."""
+
     key: str
     cameras: int
     period_s: float
     down_s: float = 0.0
     by_cause_s: dict[str, float] = field(default_factory=lambda: dict.fromkeys(CAUSES, 0.0))
     maintenance_s: float = 0.0  # camera time in maintenance windows: not expected to record
+    exist_s: float = 0.0  # camera time the group's cameras existed within the period
 
     @property
-    def availability(self) -> float:
-        total = self.cameras * self.period_s - self.maintenance_s
-        return 1.0 if total <= 0 else max(0.0, 1.0 - self.down_s / total)
+    def expected_s(self) -> float:
+        """The denominator: camera time that existed and was not in maintenance."""
+        return max(0.0, self.exist_s - self.maintenance_s)
+
+    @property
+    def availability(self) -> float | None:
+        """Share of the expected camera time recorded; None when no camera of the group was expected at all."""
+        total = self.expected_s
+        return None if total <= 0 else max(0.0, 1.0 - self.down_s / total)
 
     def as_dict(self) -> dict[str, Any]:
+        a = self.availability
         return {
             "key": self.key,
             "cameras": self.cameras,
-            "availability": round(self.availability, 6),
+            "availability": None if a is None else round(a, 6),
+            "camera_min": round(self.exist_s / 60, 3),
+            "expected_min": round(self.expected_s / 60, 3),
             "down_min": round(self.down_s / 60, 3),
             "outage_min": {c: round(self.by_cause_s[c] / 60, 3) for c in CAUSES},
         }
@@ -177,6 +195,13 @@ def group_key(cam: CameraInfo, by: str) -> str:
     return value
 
 
+def existence(cam: CameraInfo, lo: int, hi: int) -> Span:
+    """The part of [lo, hi) the camera existed in (empty when it was first seen after ``hi`` or never)."""
+    if cam.since_ns is None:
+        return hi, hi
+    return min(hi, max(lo, cam.since_ns)), hi
+
+
 def availability(
     cameras: Sequence[CameraInfo],
     gaps: Iterable[GapSpan],
@@ -185,7 +210,10 @@ def availability(
     hi: int,
     by: str,
 ) -> list[Availability]:
-    """Availability and outage time by cause per group (``by``: camera, site, feeder, district or city)."""
+    """Availability and outage time by cause per group (``by``: camera, site, feeder, uplink, district or city).
+
+    Each camera counts from its ``since_ns`` only (clipped to the period); its maintenance windows leave the
+    denominator. Groups sort worst first; a group with no expected time (None) sorts last."""
     if by not in GROUPINGS:
         raise ValueError(f"by must be one of {', '.join(GROUPINGS)}")
     if hi <= lo:
@@ -204,15 +232,24 @@ def availability(
         if row is None:
             row = rows[key] = Availability(key, 0, period_s)
         row.cameras += 1
+        c_lo, c_hi = existence(cam, lo, hi)
+        if c_hi <= c_lo:
+            continue
+        row.exist_s += (c_hi - c_lo) / NS
         spans = inc_of.get(cam.id, [])
-        windows = merge(_clip(i.start_ns, i.end_ns, lo, hi) for i in spans if i.kind == "maintenance")
+        windows = merge(_clip(i.start_ns, i.end_ns, c_lo, c_hi) for i in spans if i.kind == "maintenance")
         row.maintenance_s += total(windows) / NS
         if cam.id in gaps_of:
-            for cause, ns in camera_outage(gaps_of[cam.id], spans, lo, hi).items():
+            for cause, ns in camera_outage(gaps_of[cam.id], spans, c_lo, c_hi).items():
                 row.by_cause_s[cause] += ns / NS
                 if cause not in NOT_DOWN:
                     row.down_s += ns / NS
-    return sorted(rows.values(), key=lambda r: (r.availability, r.key))
+    return sorted(rows.values(), key=_worst_first)
+
+
+def _worst_first(r: Availability) -> tuple[float, str]:
+    a = r.availability
+    return (2.0 if a is None else a, r.key)
 
 
 def down_spans(gaps: Iterable[GapSpan], lo: int, hi: int) -> dict[str, list[Span]]:
@@ -279,12 +316,43 @@ _gaps = table(
 )
 
 
-def load_cameras(*, session: Session, districts: Sequence[str] = ()) -> list[CameraInfo]:
-    """Active registry cameras (all, or those of ``districts``)."""
-    q = select(Camera.id, Camera.site_id, Camera.feeder_id, Camera.district_id).where(Camera.status == "active")
+_segments = table("segments", column("camera_id", String), column("start_ns", BigInteger), column("end_ns", BigInteger))
+_deletions = table(
+    "deletions", column("camera_id", String), column("start_ns", BigInteger), column("end_ns", BigInteger)
+)
+
+
+def first_seen(*, session: Session, lo: int, hi: int, cameras: Sequence[str] = ()) -> dict[str, int]:
+    """Each camera's first instant in the recording index within [lo, hi): the earliest start of its segments,
+    gaps or retention deletions (deleted recordings leave their span in ``deletions``) that overlap the period.
+    A start before ``lo`` means the camera existed when the period began. Only rows overlapping the period are
+    read (the recorder covers every instant of a camera it tries with a segment or a gap), so the cost follows the
+    period, not the whole history. Absent: the camera left no trace in the period."""
+    out: dict[str, int] = {}
+    for t in (_segments, _gaps, _deletions):
+        q = (
+            select(t.c.camera_id, func.min(t.c.start_ns))
+            .where(t.c.start_ns < hi, or_(t.c.end_ns.is_(None), t.c.end_ns > lo))
+            .group_by(t.c.camera_id)
+        )
+        if cameras and len(cameras) <= 1000:
+            q = q.where(t.c.camera_id.in_(cameras))
+        for cam, first in session.execute(q):
+            if first is not None and (cam not in out or first < out[cam]):
+                out[cam] = int(first)
+    return out
+
+
+def load_cameras(*, session: Session, lo: int, hi: int, districts: Sequence[str] = ()) -> list[CameraInfo]:
+    """Active registry cameras (all, or those of ``districts``), each counted from when it was first seen."""
+    q = select(Camera.id, Camera.site_id, Camera.feeder_id, Camera.district_id, Camera.uplink_id).where(
+        Camera.status == "active"
+    )
     if districts:
         q = q.where(Camera.district_id.in_(districts))
-    return [CameraInfo(c, s, f, d) for c, s, f, d in session.execute(q.order_by(Camera.id))]
+    rows = list(session.execute(q.order_by(Camera.id)))
+    seen = first_seen(session=session, lo=lo, hi=hi, cameras=[r[0] for r in rows])
+    return [CameraInfo(c, s, f, d, u, seen.get(c)) for c, s, f, d, u in rows]
 
 
 def load_gaps(*, session: Session, lo: int, hi: int) -> list[GapSpan]:
@@ -322,17 +390,12 @@ def load_maintenance_spans(*, session: Session, lo: int, hi: int) -> list[Incide
     return [IncidentSpan(cam, "maintenance", start, end) for cam, start, end in session.execute(q)]
 
 
-def availability_report(
-    *,
-    session: Session,
-    lo: int,
-    hi: int,
-    by: str,
-    districts: Sequence[str] = (),
-    coverage: CoverageMap | None = None,
-) -> dict[str, Any]:
-    """The whole report as JSON-ready data: rows per group, the city line and (with a coverage map) lost coverage."""
-    cameras = load_cameras(session=session, districts=districts)
+def report_inputs(
+    *, session: Session, lo: int, hi: int, districts: Sequence[str] = ()
+) -> tuple[list[CameraInfo], list[GapSpan], list[IncidentSpan]]:
+    """What :func:`availability` needs for [lo, hi): the scoped cameras, their gaps, incident and maintenance
+    spans (one loader for the table, the chart and the CSV, so they cannot disagree)."""
+    cameras = load_cameras(session=session, lo=lo, hi=hi, districts=districts)
     names = {c.id for c in cameras}
     gaps = [g for g in load_gaps(session=session, lo=lo, hi=hi) if g.camera in names]
     spans = [
@@ -343,6 +406,21 @@ def availability_report(
         )
         if i.camera in names
     ]
+    return cameras, gaps, spans
+
+
+def availability_report(
+    *,
+    session: Session,
+    lo: int,
+    hi: int,
+    by: str,
+    districts: Sequence[str] = (),
+    coverage: CoverageMap | None = None,
+) -> dict[str, Any]:
+    """The whole report as JSON-ready data: rows per group, the city line and (with a coverage map) lost coverage."""
+    cameras, gaps, spans = report_inputs(session=session, lo=lo, hi=hi, districts=districts)
+    names = {c.id for c in cameras}
     rows = availability(cameras, gaps, spans, lo, hi, by)
     city = availability(cameras, gaps, spans, lo, hi, "city") if cameras else []
     out: dict[str, Any] = {
@@ -377,13 +455,15 @@ def availability_series(
     hi: int,
     step: int,
     by: str,
-) -> dict[str, list[float]]:
-    """Availability per group per time bucket (the "availability over time per district" plot)."""
+) -> dict[str, list[float | None]]:
+    """Availability per group per time bucket (the "availability over time per district" plot); None where no
+    camera of the group existed (or all were in maintenance) in the bucket."""
     spans = buckets(lo, hi, step)
-    out: dict[str, list[float]] = {}
+    out: dict[str, list[float | None]] = {}
     for i, (s, e) in enumerate(spans):
         for row in availability(cameras, gaps, incidents, s, e, by):
-            out.setdefault(row.key, [1.0] * len(spans))[i] = round(row.availability, 6)
+            a = row.availability
+            out.setdefault(row.key, [None] * len(spans))[i] = None if a is None else round(a, 6)
     return out
 
 
@@ -424,20 +504,13 @@ def load_power_cuts(*, session: Session, lo: int, hi: int) -> list[tuple[str, in
 def series_report(
     *, session: Session, lo: int, hi: int, step: int, by: str, districts: Sequence[str] = ()
 ) -> dict[str, Any]:
-    """Availability over time per group, JSON-ready."""
-    cameras = load_cameras(session=session, districts=districts)
-    names = {c.id for c in cameras}
-    gaps = [g for g in load_gaps(session=session, lo=lo, hi=hi) if g.camera in names]
-    spans = [
-        i
-        for i in (
-            *load_incident_spans(session=session, lo=lo, hi=hi),
-            *load_maintenance_spans(session=session, lo=lo, hi=hi),
-        )
-        if i.camera in names
-    ]
+    """Availability over time per group, JSON-ready, with each group's availability over the whole period
+    (``period``: the chart's legend, the very number the table shows)."""
+    cameras, gaps, spans = report_inputs(session=session, lo=lo, hi=hi, districts=districts)
     series = availability_series(cameras, gaps, spans, lo, hi, step, by)
+    whole = {r.key: r.availability for r in availability(cameras, gaps, spans, lo, hi, by)}
     return {
+        "period": {k: None if v is None else round(v, 6) for k, v in whole.items()},
         "from_ms": lo // 1_000_000,
         "to_ms": hi // 1_000_000,
         "step_ms": step // 1_000_000,

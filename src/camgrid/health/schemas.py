@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from camgrid.vocabulary import IncidentAction, IncidentKind
 
 MS = 1_000_000
-Grouping = Literal["camera", "site", "feeder", "district", "city"]
+Grouping = Literal["camera", "site", "feeder", "uplink", "district", "city"]
 Cause = Literal["power", "uplink", "camera", "recorder", "disk", "maintenance"]
 
 
@@ -126,10 +126,16 @@ class IncidentEvent(IncidentView):
 class AvailabilityRow(BaseModel):
     key: str = Field(description="The group: a camera, site, feeder or district id, or 'city'")
     cameras: int
-    availability: float = Field(description="Share of camera time recorded, 0..1, maintenance windows left out")
-    down_min: float = Field(description="Minutes not recorded, maintenance left out")
+    availability: float | None = Field(
+        description="Share of the expected camera time recorded, 0..1: counted only while each camera existed (from "
+        "its first sight in the recording index) and was not in maintenance; null when nothing was expected"
+    )
+    camera_min: float = Field(0.0, description="Camera-minutes the group's cameras existed within the period")
+    expected_min: float = Field(0.0, description="Camera-minutes expected to record: existed, not in maintenance")
+    down_min: float = Field(description="Camera-minutes not recorded, maintenance left out")
     outage_min: dict[Cause, float] = Field(
-        description="Minutes not recorded, by what is to blame; 'maintenance' (a camera out of service) is not down"
+        description="Camera-minutes not recorded, by what is to blame; 'maintenance' (a camera out of service) is "
+        "not down"
     )
 
 
@@ -154,7 +160,12 @@ class SeriesReport(BaseModel):
     step_ms: int
     by: Grouping
     t_ms: list[int] = Field(description="Start of each bucket")
-    series: dict[str, list[float]] = Field(description="Group -> availability per bucket")
+    series: dict[str, list[float | None]] = Field(
+        description="Group -> availability per bucket (null: no camera of the group expected in that bucket)"
+    )
+    period: dict[str, float | None] = Field(
+        default_factory=dict, description="Group -> availability over the whole period (the table's number)"
+    )
 
 
 class FeederCuts(BaseModel):
