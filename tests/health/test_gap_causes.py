@@ -15,6 +15,8 @@ UPLINK = IncidentSpan(2, "uplink", "U-7", 100 * S, 160 * S)
 CAMERA = IncidentSpan(3, "camera", "cam-1", 100 * S, 160 * S)
 LATER = IncidentSpan(4, "camera", "cam-1", 500 * S, None)
 SHORT = IncidentSpan(5, "power", "F-09", 150 * S, 152 * S)
+# what the browser test saw: camera down at 771.1 s, incident opened at 774.75 s (it waited for the peers)
+REAL = IncidentSpan(6, "power", "F-01", 774_750 * S // 1000, 778_420 * S // 1000, down_ns=771_100 * S // 1000)
 
 CASES = [
     ("no incident", (100 * S, 150 * S), [], None),
@@ -28,6 +30,8 @@ CASES = [
     ("longest overlap wins", (100 * S, 160 * S), [SHORT, CAMERA], CAMERA),
     ("open gap, open incident", (500 * S, None), [POWER, LATER], LATER),
     ("open incident covers a closed gap", (600 * S, 700 * S), [LATER], LATER),
+    ("the cut's gap, opened before the incident", (771_087 * S // 1000, 777_802 * S // 1000), [REAL], REAL),
+    ("a starting gap ending before the cut is not blamed", (763_111 * S // 1000, 764_287 * S // 1000), [REAL], None),
 ]
 
 

@@ -70,11 +70,11 @@ export function previousSegment<T extends Segment>(segments: readonly T[], t: nu
 }
 
 /**
- * Whether forward playback has run out of pictures before a break in the recording: the <video> stops at the
- * end of what is buffered, which can be a frame or more before the segment's indexed end (fast rates stop on the
- * last frame's timestamp), so "within 60 ms of end_ms" never comes true and playback froze. It has run out when
- * it is within `slackMs` (a few frames) of the segment end or of the end of the buffered range it is in, and has
- * not moved for `stallMs`, or is simply past the end.
+ * Whether forward playback has run out of pictures before a break in the recording. The <video> stops short of
+ * the end of what is buffered, and more so the faster it plays (Chromium at 16x stalls about 250 ms of media
+ * before it), so the old "within 60 ms of end_ms" never came true and playback froze before every gap. It has
+ * run out when it is past the end, or close to the segment's end and to the end of its buffered range (both
+ * margins grow with the rate) and has not moved for `stallMs`.
  */
 export function ranOut(o: {
   posMs: number;
@@ -82,10 +82,12 @@ export function ranOut(o: {
   bufferedEndMs: number | null;
   stalledForMs: number;
   frameMs: number;
+  rate: number;
 }): boolean {
   if (o.posMs >= o.segEndMs - Math.max(60, o.frameMs * 0.75)) return true;
-  const nearSegEnd = o.segEndMs - o.posMs <= Math.max(500, o.frameMs * 3);
-  const atBufferEnd = o.bufferedEndMs == null || o.bufferedEndMs - o.posMs <= Math.max(100, o.frameMs * 2);
+  const fast = Math.max(1, o.rate);
+  const nearSegEnd = o.segEndMs - o.posMs <= Math.max(500, o.frameMs * 3) * Math.max(1, fast / 4);
+  const atBufferEnd = o.bufferedEndMs == null || o.bufferedEndMs - o.posMs <= Math.max(100, o.frameMs * 2) * Math.max(1, fast / 2);
   return nearSegEnd && atBufferEnd && o.stalledForMs >= 300;
 }
 

@@ -276,11 +276,14 @@ export function mountPlayback(root: HTMLElement, params: URLSearchParams): () =>
         frameMs = [...frameDeltas].sort((a, b) => a - b)[frameDeltas.length >> 1];
       }
       last = meta.mediaTime;
-      if (p === rows[0]?.player) shownFrame = p.toWall(meta.mediaTime);
-      if (snapToFrame && !playing && p === rows[0]?.player) {
-        snapToFrame = false;
-        clock = p.toWall(meta.mediaTime);
-        writeUrl(true);
+      if (p === rows[0]?.player) {
+        shownFrame = p.toWall(meta.mediaTime);
+        // Paused, the clock is the shown frame's own time (a seek shows the frame at or before its target).
+        if (!playing && !dragging && Math.abs(shownFrame - clock) < 1000) {
+          clock = shownFrame;
+          if (snapToFrame) writeUrl(true);
+          snapToFrame = false;
+        }
       }
       v.requestVideoFrameCallback!(cb);
     };
@@ -450,7 +453,7 @@ export function mountPlayback(root: HTMLElement, params: URLSearchParams): () =>
       }
       const joined = segmentAt(r.track.segments, seg.end_ms);
       const runsOn = joined && joined.id !== seg.id && p.isLoaded(joined);
-      if (!runsOn && ranOut({ posMs: pos, segEndMs: seg.end_ms, bufferedEndMs: p.bufferedEndWall(pos), stalledForMs: nowPerf - r.lastMoveAt, frameMs })) {
+      if (!runsOn && ranOut({ posMs: pos, segEndMs: seg.end_ms, bufferedEndMs: p.bufferedEndWall(pos), stalledForMs: nowPerf - r.lastMoveAt, frameMs, rate })) {
         // Out of pictures before a break: step to the segment's end, the plan below crosses what follows.
         clock = Math.max(clock, seg.end_ms);
         covered = rows.some((x) => segmentAt(x.track.segments, clock));
@@ -532,6 +535,7 @@ export function mountPlayback(root: HTMLElement, params: URLSearchParams): () =>
       clockEl.textContent = clockText(clock);
       clockEl.title = utcTitle(clock);
       clockEl.dataset.ms = String(Math.round(clock));
+      clockEl.dataset.onFrame = String(clock === shownFrame);
     }
     // Redraw only when something visible changed (the loop runs every frame; idle screens cost nothing).
     const key = `${view.startMs}|${view.endMs}|${clock}|${widthPx()}|${dataVersion}|${Math.floor(nowMs / 1000)}`;

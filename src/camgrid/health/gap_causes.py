@@ -18,24 +18,29 @@ from camgrid.vocabulary import OUTSIDE_SCOPE, IncidentKind
 
 # A group incident explains more than a camera's own one: prefer it when both cover a gap equally.
 _RANK: dict[str, int] = {IncidentKind.POWER: 0, IncidentKind.UPLINK: 1, IncidentKind.SITE: 2, IncidentKind.CAMERA: 3}
-# The incident opens after the camera went dark (it waits hold_s for peers): allow that much slack at the start.
-SLACK_NS = 15_000_000_000
+# A member's down time is when the recorder saw it dark, a little after its gap began (detection) or before the
+# gap row was written: this much either way still counts as the same outage. Not more: a "starting" gap that ended
+# ten seconds before a power cut must not be blamed on it.
+SLACK_NS = 2_000_000_000
 
 
 @dataclass(frozen=True)
 class IncidentSpan:
-    """An incident a camera was part of, as a gap label needs it."""
+    """An incident a camera was part of, as a gap label needs it. ``down_ns``: when this camera was seen down in
+    it (the incident itself opens later: it waits for the camera's peers)."""
 
     id: int
     kind: str
     subject: str
     opened_ns: int
     resolved_ns: int | None
+    down_ns: int | None = None
 
 
 def _overlap(gap: tuple[int, int | None], inc: IncidentSpan, now_ns: int) -> int:
     g0, g1 = gap[0], gap[1] if gap[1] is not None else now_ns
-    i0, i1 = inc.opened_ns - SLACK_NS, inc.resolved_ns if inc.resolved_ns is not None else now_ns
+    i0 = (inc.down_ns if inc.down_ns is not None else inc.opened_ns) - SLACK_NS
+    i1 = inc.resolved_ns if inc.resolved_ns is not None else now_ns
     return min(g1, i1) - max(g0, i0)
 
 
@@ -56,7 +61,14 @@ def cause_of(gap: tuple[int, int | None], incidents: Sequence[IncidentSpan], now
 def camera_incidents(*, session: Session, camera_id: str, start_ns: int, end_ns: int) -> list[IncidentSpan]:
     """The unmerged incidents ``camera_id`` was a member of that overlap [start_ns, end_ns) (bounded: 500)."""
     rows = session.execute(
-        select(IncidentRow.id, IncidentRow.kind, IncidentRow.subject, IncidentRow.opened_ns, IncidentRow.resolved_ns)
+        select(
+            IncidentRow.id,
+            IncidentRow.kind,
+            IncidentRow.subject,
+            IncidentRow.opened_ns,
+            IncidentRow.resolved_ns,
+            IncidentCamera.down_ns,
+        )
         .join(IncidentCamera, IncidentCamera.incident_id == IncidentRow.id)
         .where(
             IncidentCamera.camera_id == camera_id,
@@ -69,7 +81,7 @@ def camera_incidents(*, session: Session, camera_id: str, start_ns: int, end_ns:
     ).all()
     seen: dict[int, IncidentSpan] = {}
     for r in rows:
-        seen.setdefault(r[0], IncidentSpan(r[0], r[1], r[2], r[3], r[4]))
+        seen.setdefault(r[0], IncidentSpan(r[0], r[1], r[2], r[3], r[4], r[5]))
     return list(seen.values())
 
 
@@ -77,7 +89,7 @@ def scoped(inc: IncidentSpan, scope: Scope | None) -> IncidentSpan:
     """The cause as a user limited to ``scope`` may see it: a group none of whose cameras is theirs is not named."""
     if scope is None or scope.names(inc.kind, inc.subject):
         return inc
-    return IncidentSpan(inc.id, inc.kind, OUTSIDE_SCOPE, inc.opened_ns, inc.resolved_ns)
+    return IncidentSpan(inc.id, inc.kind, OUTSIDE_SCOPE, inc.opened_ns, inc.resolved_ns, inc.down_ns)
 
 
 def gap_causes(
