@@ -41,7 +41,7 @@ SCREENS: dict[str, str] = {
     "exports": 'main[data-screen="exports"] > *',
     "reports": 'main[data-screen="reports"] > *',
 }
-PENDING = {"live", "playback"}
+PENDING = {"live"}
 HEADER_ONLY = PENDING
 # Words that are the same in Dari: names of protocols, codecs and the product (they are in the Dari catalogs too).
 SAME_IN_DARI = {"camgrid", "HTTP", "RTSP", "ONVIF", "Profile", "otpauth", "URI", "English"}

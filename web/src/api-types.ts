@@ -2129,6 +2129,28 @@ export interface components {
              */
             t_ms: number;
         };
+        /**
+         * GapCauseOut
+         * @description The incident that caused a gap (the longest overlap; a feeder or uplink before the camera's own).
+         */
+        GapCauseOut: {
+            /** Incident Id */
+            incident_id: number;
+            /** @description power: power cut; uplink: uplink cut; site; camera: the camera alone */
+            kind: components["schemas"]["IncidentKind"];
+            /** Opened Ms */
+            opened_ms: number;
+            /**
+             * Resolved Ms
+             * @description None: the incident is still open
+             */
+            resolved_ms: number | null;
+            /**
+             * Subject
+             * @description The feeder, uplink, site or camera blamed (not named outside your districts)
+             */
+            subject: string;
+        };
         /** GapIncident */
         GapIncident: {
             /** Kind */
@@ -2138,6 +2160,8 @@ export interface components {
         };
         /** GapOut */
         GapOut: {
+            /** @description The incident behind the gap, when one covers it */
+            cause?: components["schemas"]["GapCauseOut"] | null;
             /** Detail */
             detail: string;
             /**

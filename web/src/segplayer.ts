@@ -2,6 +2,7 @@
 // whose media time starts at 0, so it is appended with timestampOffset = (start_ms - origin_ms) / 1000 and the
 // video's currentTime is (wall_ms - origin_ms) / 1000 for every segment: seeking is plain arithmetic.
 import { ApiError, segmentMediaUrl, type SegmentInfo } from "./api";
+import { t } from "./i18n";
 import { indexFragments, seekOrder } from "./mp4";
 import { playableMime, withoutAudio } from "./mp4audio";
 
@@ -77,7 +78,7 @@ export class SegmentPlayer {
     let p = this.fetched.get(key);
     if (!p) {
       p = fetch(segmentMediaUrl(seg.id), { credentials: "same-origin" }).then(async (r) => {
-        if (!r.ok) throw new ApiError(r.status, r.status === 404 ? "recording no longer available (deleted or expired)" : `segment fetch failed (${r.status})`);
+        if (!r.ok) throw new ApiError(r.status, r.status === 404 ? t("playback.segmentGone") : t("playback.segmentFailed", { status: r.status }));
         return r.arrayBuffer();
       });
       this.fetched.set(key, p);
@@ -106,7 +107,7 @@ export class SegmentPlayer {
       if (!this.sb) {
         this.mime = playable.mime;
         if (!MediaSource.isTypeSupported(this.mime)) {
-          this.unsupported = /hvc1|hev1/.test(this.mime) ? "this browser cannot decode H.265" : `this browser cannot decode ${this.mime}`;
+          this.unsupported = /hvc1|hev1/.test(this.mime) ? t("playback.noH265") : t("playback.noCodec", { mime: this.mime });
           throw new Error(this.unsupported);
         }
         this.sb = this.ms.addSourceBuffer(this.mime);
@@ -169,7 +170,7 @@ export class SegmentPlayer {
     await this.waitIdle();
     await new Promise<void>((res, rej) => {
       const ok = () => (cleanup(), res());
-      const bad = () => (cleanup(), rej(new Error("the browser could not decode this recording")));
+      const bad = () => (cleanup(), rej(new Error(t("playback.cannotDecode"))));
       const cleanup = () => {
         sb.removeEventListener("updateend", ok);
         sb.removeEventListener("error", bad);
@@ -223,6 +224,14 @@ export class SegmentPlayer {
   seekWall(t: number): void {
     const m = this.toMedia(t);
     if (Math.abs(this.video.currentTime - m) > 0.001) this.video.currentTime = m;
+  }
+
+  /** Wall time where the buffered range holding wall time `at` ends (null when `at` is not buffered). */
+  bufferedEndWall(at: number): number | null {
+    const m = this.toMedia(at);
+    const b = this.video.buffered;
+    for (let i = 0; i < b.length; i++) if (b.start(i) - 0.001 <= m && m <= b.end(i) + 0.001) return this.toWall(b.end(i));
+    return null;
   }
 
   wallNow(): number {

@@ -300,9 +300,6 @@ export function reasonColour(reason: string): string {
   return `hsl(${h % 360} 65% 50%)`;
 }
 
-/** The legend of edge spans: video a camera kept on its own card through an outage, replayed into the recordings. */
-export const EDGE_LEGEND = "recovered from camera card";
-
 /** Segments by where their pictures came from (the API's `source`; absent = live, as before edge backfill). */
 export function bySource<T extends { source?: string }>(segments: readonly T[]): { live: T[]; edge: T[] } {
   const live: T[] = [];

@@ -3,9 +3,10 @@
 import type { CameraEventInfo, GapInfo, SegmentInfo } from "./api";
 import { eventMarker } from "./camera-onvif";
 import { h } from "./dom";
+import { t as tr } from "./i18n";
+import { gapLabel, gapTooltip } from "./playback-text";
 import { fmtFull, fmtHMS, timeZone, utcTitle } from "./time";
 import {
-  EDGE_LEGEND,
   type View,
   bySource,
   niceTickStep,
@@ -73,7 +74,7 @@ export class TimelineTrack {
       "div",
       { class: "track-legend", "data-testid": "legend-edge", hidden: true },
       h("i", { class: "sw-edge" }),
-      ` ${EDGE_LEGEND}`,
+      ` ${tr("playback.edgeLegend")}`,
     );
     this.eventLayer = h("div", { class: "event-layer" });
     const area = h("div", { class: "track-area" }, this.canvas, this.gapLayer, this.eventLayer, this.hover, this.legend);
@@ -133,7 +134,7 @@ export class TimelineTrack {
       this.hover.hidden = false;
       this.hover.style.left = `${xOf(e)}px`;
       this.hover.textContent = fmtHMS(t);
-      area.title = `${fmtFull(t)} (${utcTitle(t)})`;
+      area.title = tr("playback.hoverTitle", { time: fmtFull(t), utc: utcTitle(t) });
     });
     area.addEventListener("mouseleave", () => (this.hover.hidden = true));
   }
@@ -180,18 +181,27 @@ export class TimelineTrack {
     for (const g of this.gapEls) g.remove();
     this.gapEls = this.gaps.map((g) => {
       const end = g.end_ms ?? nowMs;
-      const text = `${g.reason}${g.detail ? `: ${g.detail}` : ""}\n${fmtFull(g.start_ms)} – ${g.end_ms == null ? "now" : fmtFull(end)} (${timeZone()})\nUTC ${utcTitle(g.start_ms)} – ${g.end_ms == null ? "now" : utcTitle(end)}`;
       const el = h(
         "div",
         {
           class: "gap", "data-testid": "gap", "data-reason": g.reason, "data-start-ms": g.start_ms, "data-end-ms": end,
-          "data-open": g.end_ms == null ? "true" : "false", title: text, style: `background:${reasonColour(g.reason)}`,
+          "data-open": g.end_ms == null ? "true" : "false", title: gapTooltip(g), style: `background:${reasonColour(g.reason)}`,
+          "data-cause-kind": g.cause?.kind ?? "", "data-cause-subject": g.cause?.subject ?? "",
         },
-        h("span", { class: "gap-text" }, g.reason),
+        h("span", { class: "gap-text" }, gapLabel(g)),
       );
       this.gapLayer.append(el);
       return el;
     });
+  }
+
+  /** Mark the gap starting at startMs as the one playback is crossing (a few seconds; CSS class "crossing"). */
+  flashGap(startMs: number): void {
+    const k = this.gaps.findIndex((g) => g.start_ms === startMs);
+    const el = this.gapEls[k];
+    if (!el) return;
+    el.classList.add("crossing");
+    window.setTimeout(() => el.classList.remove("crossing"), 3000);
   }
 
   render(view: View, clockMs: number | null, nowMs: number, loading: boolean): void {

@@ -30,7 +30,6 @@ const PENDING = new Set<string>([
   "mapextras.ts", // the map helper (map.ts is converted)
   "live.ts", // the never-stale helper (live tiles)
   "wall.ts",
-  "playback.ts", // the playback helper (timeline.ts too)
 ]);
 
 const UI_PROPS = new Set(["textContent", "innerText", "title", "placeholder", "ariaLabel", "alt"]);

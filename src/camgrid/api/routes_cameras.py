@@ -27,6 +27,7 @@ from camgrid.api.schemas import (
     City,
     DistrictOut,
     FeatureCollection,
+    GapCauseOut,
     GapOut,
     MaintenanceIn,
     MaintenanceOut,
@@ -37,7 +38,8 @@ from camgrid.api.schemas import (
 from camgrid.cluster import media
 from camgrid.cluster.models import Lease
 from camgrid.db.secrets import redact_url
-from camgrid.health import onvif_service
+from camgrid.health import gap_causes, onvif_service
+from camgrid.health.scope import scope_of
 from camgrid.registry import service as registry
 from camgrid.registry.models import Camera, CameraMaintenance, District
 from camgrid.storage import service as storage
@@ -363,6 +365,13 @@ def timeline(
     segs = storage.segments_between(session=session, camera_id=cam.id, start_ns=t0, end_ns=t1)
     gaps = storage.gaps_between(session=session, camera_id=cam.id, start_ns=t0, end_ns=t1)
     now_ns = ctx_of(request).clock.wall_ns()
+    causes = gap_causes.gap_causes(
+        session=session,
+        camera_id=cam.id,
+        gaps=[(g.start_ns, g.end_ns or None) for g in gaps],
+        scope=scope_of(session=session, districts=who.districts),
+        now_ns=now_ns,
+    )
     events = onvif_service.camera_events_between(session=session, camera_id=cam.id, start_ns=t0, end_ns=t1)
     return Timeline(
         segments=[
@@ -384,8 +393,17 @@ def timeline(
                 end_ms=g.end_ns // MS if g.end_ns else None,
                 reason=g.reason,
                 detail=g.detail,
+                cause=None
+                if c is None
+                else GapCauseOut(
+                    incident_id=c.id,
+                    kind=c.kind,
+                    subject=c.subject,
+                    opened_ms=c.opened_ns // MS,
+                    resolved_ms=None if c.resolved_ns is None else c.resolved_ns // MS,
+                ),
             )
-            for g in gaps
+            for g, c in zip(gaps, causes, strict=True)
         ],
         events=[
             CameraEventOut(

@@ -17,6 +17,7 @@ from camgrid.vocabulary import (
     CameraState,
     ExportStatus,
     GapReason,
+    IncidentKind,
     Role,
     RtspTransport,
     SegmentSource,
@@ -208,11 +209,22 @@ class SegmentOut(BaseModel):
     )
 
 
+class GapCauseOut(BaseModel):
+    """The incident that caused a gap (the longest overlap; a feeder or uplink before the camera's own)."""
+
+    incident_id: int
+    kind: IncidentKind = Field(description="power: power cut; uplink: uplink cut; site; camera: the camera alone")
+    subject: str = Field(description="The feeder, uplink, site or camera blamed (not named outside your districts)")
+    opened_ms: int
+    resolved_ms: int | None = Field(description="None: the incident is still open")
+
+
 class GapOut(BaseModel):
     start_ms: int
     end_ms: int | None = Field(description="None: the gap is still open")
     reason: GapReason
     detail: str
+    cause: GapCauseOut | None = Field(default=None, description="The incident behind the gap, when one covers it")
 
 
 class CameraEventOut(BaseModel):
