@@ -68,6 +68,8 @@ def _english_words() -> set[str]:
 
 
 def _untranslated(text: str, words: set[str]) -> list[str]:
+    # Variables are isolated (FSI…PDI) in right-to-left text: ids, names and commands are data, not UI words.
+    text = re.sub("\u2068[^\u2069]*\u2069", " ", text)
     return sorted({w for w in re.findall(r"[A-Za-z]{4,}", text) if w in words})
 
 
@@ -153,8 +155,8 @@ def test_every_screen_in_every_language(tmp_path: Path) -> None:
                     assert not _untranslated(_visible(page, "body"), english)
 
             # Arabic script and Devanagari come from camgrid's own /assets/fonts (Debian's Noto), none refused by CSP.
-            assert fonts.get("NotoSansArabic-Regular.ttf") == 200, fonts
-            assert fonts.get("NotoSansDevanagari-Regular.ttf") == 200, fonts
+            assert fonts.get("NotoSansArabic-Regular.ttf") in (200, 304), fonts  # 304: revalidated after a reload
+            assert fonts.get("NotoSansDevanagari-Regular.ttf") in (200, 304), fonts
             assert not errors, errors
         finally:
             browser.close()

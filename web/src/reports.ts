@@ -136,7 +136,7 @@ function table(a: Avail, by: ReportGrouping): HTMLTableElement {
     h(
       "tr",
       { class: cls, "data-testid": "report-row", "data-key": r.key, "data-availability": fmtAvailability(r.availability) },
-      h("td", {}, r.key),
+      h("td", {}, cls === "total" ? t("common.cityTotal") : r.key), // the whole city's row: a word, not a key
       num(String(r.cameras), "cameras"),
       h("td", { class: "num", "data-col": "availability" }, h("span", { class: "avail-bar", style: `--v:${((r.availability ?? 0) * 100).toFixed(1)}%` }), ` ${fmtAvailability(r.availability)}`),
       num(cameraHours(r.camera_min), "camera_hours"),
