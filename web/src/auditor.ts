@@ -10,12 +10,14 @@ import { niceTicks, scale, SERIES_COLOURS } from "./chart-math";
 import { h } from "./dom";
 import { fmtFull, timeZone } from "./time";
 import { dateTimeInput, formatDateTime } from "./datetime-input";
-import { t } from "./i18n";
+import { message, t } from "./i18n";
 
 type S = components["schemas"];
 type Entry = S["AuditEntryOut"];
 
 const SVG = "http://www.w3.org/2000/svg";
+/** A transparency report's column (live_views, deleted_gb, ...) in the user's language (an unknown one as it is). */
+const column = (c: string): string => (message("en", `common.auditColumn.${c}`) ? t(`common.auditColumn.${c}`) : c.replace(/_/g, " "));
 function s<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, ...kids: (Node | string)[]): SVGElementTagNameMap[K] {
   const el = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
@@ -113,7 +115,7 @@ export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => 
       h("td", { class: "num" }, String(e.index)),
       h("td", { title: t("shell.audit.ms_utc", { ms: e.at_ms }) }, fmtFull(e.at_ms)),
       h("td", {}, e.who),
-      h("td", {}, e.action),
+      h("td", {}, h("code", {}, e.action)), // the code an auditor types in the action filter
       h("td", {}, e.camera ?? ""),
       h("td", {}, e.district ?? ""),
       h("td", {}, h("details", {}, h("summary", {}, t("shell.audit.bytes")), h("code", { class: "audit-data" }, e.data))),
@@ -206,7 +208,7 @@ export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => 
       h(
         "table",
         { class: "report-table" },
-        h("thead", {}, h("tr", {}, h("th", {}, t("shell.audit.district_month", { month: last.month })), ...report.columns.map((c) => h("th", {}, c.replace(/_/g, " "))))),
+        h("thead", {}, h("tr", {}, h("th", {}, t("shell.audit.district_month", { month: last.month })), ...report.columns.map((c) => h("th", {}, column(c))))),
         h("tbody", {}, ...last.rows.map((r) => h("tr", { "data-district": r.district }, h("td", {}, r.district), ...report!.columns.map((c) => h("td", { class: "num" }, c === "deleted_gb" ? (r.counts[c] ?? 0).toFixed(2) : String(r.counts[c] ?? 0)))))),
       ),
     );
@@ -215,7 +217,7 @@ export function mountAuditor(root: HTMLElement, params: URLSearchParams): () => 
     if (!/^\d{4}-\d{2}$/.test(monthIn.value)) return;
     try {
       report = await request<S["TransparencyOut"]>("GET", `/api/audit/transparency?month=${monthIn.value}&months=12`);
-      if (!colSel.options.length) colSel.replaceChildren(...report.columns.map((c) => h("option", { value: c }, c.replace(/_/g, " "))));
+      if (!colSel.options.length) colSel.replaceChildren(...report.columns.map((c) => h("option", { value: c }, column(c))));
       draw();
     } catch (err) {
       plot.replaceChildren(h("div", { class: "error" }, (err as Error).message));
