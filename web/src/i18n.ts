@@ -122,7 +122,9 @@ export function t(key: string, vars: Record<string, string | number> = {}): stri
     const v = vars[name];
     // In right-to-left text a variable (an id, a path, a name in Latin letters) is isolated (FSI…PDI, as Fluent
     // does) so that its own direction cannot reorder the sentence around it.
-    return typeof v === "number" ? num(v) : rtl() ? `\u2068${v}\u2069` : v;
+    if (typeof v === "number") return num(v);
+    if (/^[0-9]+$/.test(v)) return digitsOf(v); // a number already written out ("07", milliseconds "437")
+    return rtl() ? `\u2068${v}\u2069` : v;
   });
 }
 
