@@ -237,16 +237,20 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
     return layer.pick(m.x, m.y, map.getZoom());
   };
   let detailTimer = 0;
-  /** Labels and cones follow the view once it has been still for 150 ms (a pan fires moveend on every frame),
-   *  and follow filters and states at most every 150 ms: never per frame. */
-  const refreshDetail = () => {
+  let detailForced = false;
+  /** Labels and cones follow the view once it has been still for 150 ms (a pan fires moveend on every frame) and
+   *  has left what was built around it; filters and states rebuild them (`force`), at most every 150 ms. */
+  const refreshDetail = (force = true) => {
+    detailForced ||= force;
     window.clearTimeout(detailTimer);
     detailTimer = window.setTimeout(() => {
       detailTimer = 0;
-      if (alive) detail.update(store);
+      const f = detailForced;
+      detailForced = false;
+      if (alive) detail.update(store, f);
     }, 150);
   };
-  map.on("moveend", refreshDetail);
+  map.on("moveend", () => refreshDetail(false));
   map.on("zoomstart", () => detail.closeSpider());
   /** A click on a cluster: one camera opens its panel; cameras at one point fan out; a wider cluster zooms in. */
   const clickCluster = (k: number) => {

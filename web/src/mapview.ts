@@ -9,12 +9,15 @@ import type { CameraStore } from "./cameras";
 import { STATE_COLOURS } from "./cameras";
 import { h } from "./dom";
 import { t } from "./i18n";
-import { conePolygon, spiderOffsets } from "./mapcluster";
+import { mercX, mercY } from "./cameralayer";
+import { buildLevel, conePolygon, rangesIn, spiderOffsets } from "./mapcluster";
+
+const EMPTY_LEVEL = buildLevel(new Float32Array(0), new Uint8Array(0), 0, 5);
 
 export const LABEL_ZOOM = 17;
 export const CONE_ZOOM = 16;
 /** Most labels shown at once (beyond, the view is not street-scale anyway). */
-export const MAX_LABELS = 150;
+export const MAX_LABELS = 400;
 export const MAX_CONES = 2000;
 export const DEFAULT_FOV = 60;
 export const DEFAULT_RANGE_M = 30;
@@ -43,6 +46,8 @@ export class StreetDetail {
   private placed: { lngLat: maplibregl.LngLat; x: number; y: number; zoom: number } | null = null;
   private onMove = () => this.follow();
   private conesShown = false;
+  /** The box (lon/lat) and zoom labels and cones were last built for. */
+  private built: { w: number; e: number; s: number; n: number; zoom: number } | null = null;
   private spider: maplibregl.Marker | null = null;
   spiderIds: string[] = [];
 
@@ -95,19 +100,25 @@ export class StreetDetail {
     );
   }
 
-  /** Rebuild labels and cones for the view (call after a move, a filter or a state change). */
-  update(store: CameraStore | null): void {
+  /** Rebuild labels and cones for the view and half a view around it. After a move (`force` false) only when the
+   *  view left what was built or the zoom changed; after a filter or a state change (`force`) always. */
+  update(store: CameraStore | null, force = true): void {
     const zoom = this.map.getZoom();
+    const v = this.map.getBounds();
+    const bt = this.built;
+    if (!force && bt && Math.abs(bt.zoom - zoom) < 1e-6 && v.getWest() >= bt.w && v.getEast() <= bt.e && v.getSouth() >= bt.s && v.getNorth() <= bt.n)
+      return;
     const src = this.map.getSource("camera-cones") as maplibregl.GeoJSONSource | undefined;
     if (!store || zoom < CONE_ZOOM) {
       if (this.conesShown) src?.setData(EMPTY); // an empty source set again would still reload and repaint
       this.conesShown = false;
       if (this.labels.size) this.setLabels([]);
+      this.built = null;
       return;
     }
-    const b = this.map.getBounds();
-    const padX = (b.getEast() - b.getWest()) * 0.2, padY = (b.getNorth() - b.getSouth()) * 0.2;
-    const w = b.getWest() - padX, e = b.getEast() + padX, s = b.getSouth() - padY, n = b.getNorth() + padY;
+    const padX = (v.getEast() - v.getWest()) * 0.5, padY = (v.getNorth() - v.getSouth()) * 0.5;
+    const w = v.getWest() - padX, e = v.getEast() + padX, s = v.getSouth() - padY, n = v.getNorth() + padY;
+    this.built = { w, e, s, n, zoom };
     const heading = store.cols.heading_deg ?? [];
     const fov = store.cols.fov_deg ?? [];
     const range = store.cols.range_m ?? [];
@@ -134,8 +145,9 @@ export class StreetDetail {
     // One label per point on the map (the cameras of a site share one: "name +3").
     const lv = this.layer.current;
     const want: { key: string; lngLat: [number, number]; ids: string[] }[] = [];
+    const box = rangesIn(lv ?? EMPTY_LEVEL, mercX(w) - this.layer.ox, mercY(n) - this.layer.oy, mercX(e) - this.layer.ox, mercY(s) - this.layer.oy);
     if (lv)
-      for (const [a, z] of this.layer.visibleRanges(lv))
+      for (const [a, z] of box)
         for (let k = a; k < z && want.length < MAX_LABELS; k++) {
           const ids = Array.from(lv.members.subarray(lv.start[k], lv.start[k + 1]), (i) => store.id(i));
           const i0 = lv.members[lv.start[k]];
@@ -216,6 +228,11 @@ export class StreetDetail {
     this.spider?.remove();
     this.spider = null;
     this.spiderIds = [];
+  }
+
+  /** Forget what was built (the next update rebuilds). */
+  invalidate(): void {
+    this.built = null;
   }
 
   destroy(): void {
