@@ -218,3 +218,21 @@ def test_a_panel_opened_right_after_sign_in_stays_open(browser: Any, served: tup
         assert p.evaluate("() => window.camgrid.map === window.firstMap")  # the same map, not a second mount
     finally:
         p.close()
+
+
+def test_clusters_show_their_offline_cameras(page: Any) -> None:
+    """A cluster counts its cameras per state (drawn as a ring, offline first): with a synthetic registry of mixed
+    states, every offline camera is in some cluster's offline count. Runs last: it replaces the module's registry."""
+    n = 20_000
+    page.evaluate("() => window.camgrid.map.jumpTo({zoom: 13})")
+    page.evaluate(f"() => window.camgrid.syntheticCameras({n})")
+    page.wait_for_function(f"() => window.camgrid.stats.mapCameras === {n}")
+    page.evaluate("() => window.camgrid.map.jumpTo({zoom: 12})")  # the synthetic cameras fill the view at zoom 13
+    clusters = page.wait_for_function(
+        f"() => {{ const c = window.camgrid.mapClusters(); return c.reduce((a, x) => a + x.count, 0) === {n} && c; }}"
+    ).json_value()
+    offline = int(page.inner_text('[data-testid="state-count-offline"]').strip("()"))
+    assert offline > 0 and sum(c["byState"]["offline"] for c in clusters) == offline
+    assert any(0 < c["byState"]["offline"] < c["count"] for c in clusters)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "map-clusters-states.png"))
