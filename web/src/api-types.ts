@@ -834,6 +834,59 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/layouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Layouts */
+        get: operations["list_layouts_api_layouts_get"];
+        put?: never;
+        /** Create */
+        post: operations["create_api_layouts_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/layouts/{layout_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Replace */
+        put: operations["replace_api_layouts__layout_id__put"];
+        post?: never;
+        /** Delete */
+        delete: operations["delete_api_layouts__layout_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/layouts/{layout_id}/rename": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rename */
+        post: operations["rename_api_layouts__layout_id__rename_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/map/base": {
         parameters: {
             query?: never;
@@ -1422,6 +1475,13 @@ export interface components {
             count: number;
             /** District */
             district: string[];
+            /**
+             * District Names
+             * @description Names of these cameras' districts (only those other than the id)
+             */
+            district_names: {
+                [key: string]: string;
+            };
             /** Feeder */
             feeder: string[];
             /** Id */
@@ -1443,8 +1503,25 @@ export interface components {
             since_ms: (number | null)[];
             /** Site */
             site: string[];
+            /**
+             * Site Names
+             * @description Names of these cameras' sites (only those other than the id)
+             */
+            site_names: {
+                [key: string]: string;
+            };
             /** State */
             state: components["schemas"]["CameraState"][];
+            /**
+             * Street
+             * @description Index into streets (0: no street known)
+             */
+            street: number[];
+            /**
+             * Streets
+             * @description The streets of these cameras; streets[0] is the empty string
+             */
+            streets: string[];
             /** Uplink */
             uplink: string[];
         };
@@ -1558,6 +1635,11 @@ export interface components {
              * @description Identifier: letters, digits, . _ : -
              */
             site: string;
+            /**
+             * Street
+             * @description The street it stands on (found by the camera search)
+             */
+            street?: string | null;
             /**
              * Sub Rtsp Url
              * @description Low-resolution substream for multi-tile walls
@@ -2206,6 +2288,42 @@ export interface components {
             size: number;
         };
         JsonValue: unknown;
+        /** LayoutIn */
+        LayoutIn: {
+            /**
+             * Cameras
+             * @description The camera of each tile, in order; null or empty: an empty tile
+             */
+            cameras: (string | null)[];
+            /** Name */
+            name: string;
+            /**
+             * Size
+             * @description Tiles: 1, 4, 9 or 16
+             */
+            size: number;
+        };
+        /** LayoutOut */
+        LayoutOut: {
+            /**
+             * Cameras
+             * @description One per tile; null: empty, or a camera you no longer see
+             */
+            cameras: (string | null)[];
+            /**
+             * Dropped
+             * @description Cameras of the saved layout you no longer see (dropped from it here)
+             */
+            dropped: number;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Size */
+            size: number;
+            /** Updated Ms */
+            updated_ms: number;
+        };
         /**
          * LiveCodec
          * @description ``/api/live/{camera}``: the stream's MSE type, before its init segment (binary frames are fMP4).
@@ -2822,6 +2940,11 @@ export interface components {
         ReleaseIn: {
             /** Reason */
             reason: string;
+        };
+        /** RenameIn */
+        RenameIn: {
+            /** Name */
+            name: string;
         };
         /**
          * Role
@@ -4621,6 +4744,158 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["IncidentView"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_layouts_api_layouts_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LayoutOut"][];
+                };
+            };
+        };
+    };
+    create_api_layouts_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LayoutIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LayoutOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    replace_api_layouts__layout_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                layout_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LayoutIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LayoutOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_api_layouts__layout_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                layout_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    rename_api_layouts__layout_id__rename_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                layout_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RenameIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LayoutOut"];
                 };
             };
             /** @description Validation Error */
