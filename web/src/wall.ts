@@ -33,11 +33,8 @@ export function mountWall(root: HTMLElement, params: URLSearchParams): () => voi
   let alive = true;
 
   const ids = () => slots.map((s) => s.id);
-  const url = () => {
-    const p = new URLSearchParams({ n: String(n), cams: ids().join(",") });
-    if (layoutId != null) p.set("layout", String(layoutId));
-    return `#/live?${p}`;
-  };
+  // Commas left readable (camera ids are letters, digits and . _ : -): #/live?n=4&cams=a,,c
+  const url = () => `#/live?n=${n}&cams=${ids().map(encodeURIComponent).join(",")}${layoutId != null ? `&layout=${layoutId}` : ""}`;
   // Changing the size keeps the cameras asked for (a 16 -> 4 -> 16 round trip gives the same wall).
   const setSize = (k: number) => {
     const keep = ids().slice();
