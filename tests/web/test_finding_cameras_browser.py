@@ -18,10 +18,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-from tests.backends import backend_env, home_db_url
+from camgrid.access import service as access
+from camgrid.config import load_settings
+from camgrid.db.engine import make_engine, session_factory, unit_of_work
+from camgrid.db.migrate import upgrade
+from camgrid.registry import service as registry
+from camgrid.registry.schemas import CameraIn
+from tests.backends import backend_env
 from tests.conftest import CAMGRID, ROOT, free_port, wait_for
+from tests.seeding import SEED, seed_log
 from tests.web.test_control_room_browser import ARGS, CHROMIUM
 
 PASSWORD = "finder-pass-4242"
@@ -40,32 +47,53 @@ NAMES = {
 SLOT = '[data-testid="wall-slot"][data-index="{}"]'
 
 
-def _cli(env: dict[str, str], *args: str) -> None:
-    done = subprocess.run([*CAMGRID, *args], env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     home = tmp_path_factory.mktemp("finder")
     port = free_port()
     env = dict(os.environ) | backend_env(home)
     env |= {"CAMGRID_HOME": str(home), "CAMGRID_NEW_PASSWORD": PASSWORD, "CAMGRID_SERVER__PORT": str(port)}
-    rows = ["id,name,lat,lon,district,site,feeder,uplink,rtsp_url,street"]
-    for k, (district, site, street, cams) in enumerate(CITY):
-        for j, cam in enumerate(cams):
-            lat, lon = 27.690 + k * 0.001, 85.316 + j * 0.0005
-            rows.append(f"{cam},camera {cam},{lat},{lon},{district},{site},F-1,U-1,rtsp://127.0.0.1:9/{cam},{street}")
-    (home / "cameras.csv").write_text("\n".join(rows) + "\n")
-    _cli(env, "cameras", "import", str(home / "cameras.csv"))
-    engine = create_engine(home_db_url(home))
+    # Seeded in this process through the services and the installation's own audit log (three CLI runs took 15 s).
+    settings = load_settings(home, backend_env(home))
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    log = seed_log(engine, settings.home)
+    rows = [
+        CameraIn(
+            id=cam,
+            name=f"camera {cam}",
+            lat=27.690 + k * 0.001,
+            lon=85.316 + j * 0.0005,
+            district=district,
+            site=site,
+            feeder="F-1",
+            uplink="U-1",
+            rtsp_url=f"rtsp://127.0.0.1:9/{cam}",
+            street=street,
+        )
+        for k, (district, site, street, cams) in enumerate(CITY)
+        for j, cam in enumerate(cams)
+    ]
+    with unit_of_work(factory) as s:
+        registry.import_cameras(session=s, audit=log, actor=SEED, rows=rows, now_ns=0)
+    for user, role, districts in (("op", "operator", None), ("dv", "viewer", ["D-01"])):
+        with unit_of_work(factory) as s:
+            access.create_user(
+                session=s,
+                audit=log,
+                actor=SEED,
+                username=user,
+                password=PASSWORD,
+                role=role,
+                districts=districts,
+                now_ns=0,
+            )
     with engine.begin() as conn:
         for table, names in NAMES.items():
             for key, name in names.items():
                 conn.execute(text(f"UPDATE {table} SET name = :n WHERE id = :i"), {"n": name, "i": key})
     engine.dispose()
-    _cli(env, "users", "add", "op", "--role", "operator")
-    _cli(env, "users", "add", "dv", "--role", "viewer", "--district", "D-01")
     log = (home / "serve.log").open("wb")
     proc = subprocess.Popen([*CAMGRID, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

@@ -25,23 +25,20 @@ const SEP = "\u0001"; // between fields: a term never spans two of them
 
 export class CameraIndex {
   private readonly hay: string[];
-  private readonly lowId: string[];
-  private readonly lowName: string[];
+  /** Where each camera's name starts in its haystack (its id starts at 1). */
+  private readonly nameAt: Uint16Array;
 
   constructor(readonly cols: SearchColumns) {
     const n = cols.id.length;
     this.hay = new Array(n);
-    this.lowId = new Array(n);
-    this.lowName = new Array(n);
+    this.nameAt = new Uint16Array(n);
     for (let i = 0; i < n; i++) {
-      const id = String(cols.id[i]).toLowerCase();
-      const name = (cols.name[i] ?? "").toLowerCase();
-      this.lowId[i] = id;
-      this.lowName[i] = name;
-      const site = cols.site[i] ?? "";
-      const district = cols.district[i] ?? "";
-      const parts = [id, name, site, this.siteName(i), this.street(i), district, this.districtName(i)];
-      this.hay[i] = SEP + parts.join(SEP).toLowerCase();
+      const id = String(cols.id[i]);
+      const s = cols.site[i] ?? "";
+      const d = cols.district[i] ?? "";
+      const h = SEP + id + SEP + (cols.name[i] ?? "") + SEP + s + SEP + this.siteName(i) + SEP + this.street(i) + SEP + d + SEP + this.districtName(i);
+      this.hay[i] = h.toLowerCase();
+      this.nameAt[i] = Math.min(65535, id.length + 2);
     }
   }
 
@@ -79,7 +76,7 @@ export class CameraIndex {
       const h = hay[i];
       for (const t of terms) if (h.indexOf(t) < 0) continue outer;
       total++;
-      const rank = this.lowId[i].startsWith(whole) || this.lowName[i].startsWith(whole) ? 0 : h.includes(starts) ? 1 : 2;
+      const rank = h.startsWith(whole, 1) || h.startsWith(whole, this.nameAt[i]) ? 0 : h.includes(starts) ? 1 : 2;
       if (groups[rank].length < cap) groups[rank].push(i);
     }
     return { hits: [...groups[0], ...groups[1], ...groups[2]].slice(0, cap), total };

@@ -152,7 +152,8 @@ export function cameraInput(opts: PickerOptions = {}): HTMLInputElement {
       if (!list.hidden && opt) {
         e.preventDefault();
         pick(opt.dataset.camera ?? "");
-      } else if (typed && store?.index.has(typed)) {
+      } else if (opts.onPick && typed && store?.index.has(typed)) {
+        // An id typed in full (no list open): chosen. Without onPick (a form's field) Enter submits the form.
         e.preventDefault();
         pick(typed);
       }

@@ -1,6 +1,7 @@
 // Exports: camera, time range (city time) and a reason -> POST /api/exports; the list shows status, the SHA-256
 // of every file and links to clip.mp4 and manifest.json.
 import { ApiError, api, exportFileUrl, type ExportInfo } from "./api";
+import { cameraInput } from "./camera-picker";
 import { clear, h } from "./dom";
 import { me } from "./session";
 import { timeEl, timeZone, zoneLabel } from "./time";
@@ -58,7 +59,7 @@ export function mountExports(root: HTMLElement, params: URLSearchParams): () => 
   const now = Date.now();
   const from = Number(params.get("from")) || now - HOUR / 4;
   const to = Number(params.get("to")) || now - 60_000;
-  const cam = h("input", { type: "text", name: "camera", required: true, value: params.get("camera") ?? "", "data-testid": "export-camera" });
+  const cam = cameraInput({ name: "camera", required: true, value: params.get("camera") ?? "", testid: "export-camera" });
   const fromIn = h("input", { type: "datetime-local", step: 1, name: "from", required: true, value: formatZonedInput(tz, from), "data-testid": "export-from" });
   const toIn = h("input", { type: "datetime-local", step: 1, name: "to", required: true, value: formatZonedInput(tz, to), "data-testid": "export-to" });
   const reason = h("textarea", { name: "reason", required: true, rows: 2, cols: 50, placeholder: "why this clip is needed (case number, request…)", "data-testid": "export-reason" });

@@ -3,6 +3,7 @@
 // frame when paused, speeds 1x-16x. Every state without video says why (gap reason, offline since, no recording).
 import { api, type GapInfo, type SegmentInfo } from "./api";
 import { cameras } from "./cameras";
+import { cameraInput } from "./camera-picker";
 import { go, h } from "./dom";
 import { SegmentPlayer } from "./segplayer";
 import { hooks, recordSeek } from "./stats";
@@ -55,7 +56,7 @@ export function mountPlayback(root: HTMLElement, params: URLSearchParams): () =>
   const speedBtns = SPEEDS.map((s) =>
     h("button", { class: s === 1 ? "active" : "", "data-testid": `speed-${s}`, onclick: () => setRate(s) }, `${s}x`),
   );
-  const addInput = h("input", { type: "text", placeholder: "camera id", size: 14, "data-testid": "sync-add-input", "aria-label": "camera to add" });
+  const addInput = cameraInput({ testid: "sync-add-input", clearOnPick: true, onPick: (id) => addCamera(id) });
   const status = h("div", { class: "status", "data-testid": "playback-status" });
   const tiles = h("div", { class: "pb-tiles" });
   const tracks = h("div", { class: "tracks" });
