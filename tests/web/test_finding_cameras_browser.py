@@ -118,6 +118,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    SHOTS.mkdir(parents=True, exist_ok=True)
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is installed by `make test`")
     from playwright.sync_api import sync_playwright
@@ -162,6 +163,7 @@ def test_search_by_site_or_district_name_puts_the_camera_on_a_tile(server: str, 
     box.fill("lalitpur")
     page.wait_for_function("() => document.querySelectorAll('[data-testid=picker-option]').length === 3")
     assert sorted(_options(page)) == ["c1", "c2", "d1"]
+    page.screenshot(path=str(SHOTS / "finder-search.png"))
     box.fill("tripureshwar a2")
     page.wait_for_function("() => document.querySelectorAll('[data-testid=picker-option]').length === 1")
     page.keyboard.press("Enter")
