@@ -21,7 +21,9 @@ WEB = Path(__file__).resolve().parents[1] / "web"
 DRIVER = r"""
 import { CameraIndex } from "./camera-index.mjs";
 const n = Number(process.argv[2]), queries = Number(process.argv[3]);
-const cols = { id: [], name: [], district: [], site: [], street: [], streets: [""], site_names: {}, district_names: {} };
+const cols = { id: [], name: [], district: [], site: [], street: [], streets: [""] };
+cols.site_names = {};
+cols.district_names = {};
 for (let s = 0; s < 50; s++) cols.streets.push(`Marg ${s} Road`);
 for (let d = 0; d < 20; d++) cols.district_names[`D-${d}`] = `Ward ${d} Tol`;
 for (let i = 0; i < n; i++) {
@@ -33,7 +35,9 @@ for (let i = 0; i < n; i++) {
 let t0 = performance.now();
 const ix = new CameraIndex(cols);
 const indexMs = performance.now() - t0;
-const kinds = [(k) => `cam-${k}`, (k) => `chowk ${k}`, (k) => `marg ${k % 50}`, (k) => `ward ${k % 20} gate`, () => "a"];
+const kinds = [
+  (k) => `cam-${k}`, (k) => `chowk ${k}`, (k) => `marg ${k % 50}`, (k) => `ward ${k % 20} gate`, () => "a",
+];
 const times = [];
 for (let q = 0; q < queries; q++) {
   const text = kinds[q % kinds.length]((q * 7919) % n);
@@ -43,15 +47,16 @@ for (let q = 0; q < queries; q++) {
 }
 times.sort((a, b) => a - b);
 const pct = (p) => times[Math.min(times.length - 1, Math.floor(p * times.length))];
-console.log(JSON.stringify({ finder_index_ms: indexMs, finder_search_p50_ms: pct(0.5), finder_search_p95_ms: pct(0.95) }));
+const out = { finder_index_ms: indexMs, finder_search_p50_ms: pct(0.5), finder_search_p95_ms: pct(0.95) };
+console.log(JSON.stringify(out));
 """
 
 TRANSPILE = r"""
 const ts = require(process.argv[1]);
 const fs = require("fs");
 const src = fs.readFileSync(process.argv[2], "utf8");
-const out = ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
-fs.writeFileSync(process.argv[3], out.outputText);
+const options = { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 };
+fs.writeFileSync(process.argv[3], ts.transpileModule(src, { compilerOptions: options }).outputText);
 """
 
 
