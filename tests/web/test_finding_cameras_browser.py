@@ -134,6 +134,9 @@ def _sign_in(page: Any, base: str, user: str, where: str = "#/live?n=4") -> None
     page.fill('[data-testid="login-username"]', user)
     page.fill('[data-testid="login-password"]', PASSWORD)
     page.click('[data-testid="login-submit"]')
+    # A sign-in mounts the screen twice (main.ts: on the hash change, and again once the city is loaded): wait for
+    # the city, after which the screen is mounted for good, or a box typed in may be replaced by an empty one.
+    page.wait_for_function("() => document.querySelector('header .city')?.textContent", timeout=15_000)
     page.wait_for_selector('[data-testid="wall-slot"]', timeout=15_000)
     page.wait_for_selector('[data-testid="tree-district"]', timeout=15_000)
 

@@ -111,7 +111,6 @@ export function cameraInput(opts: PickerOptions = {}): HTMLInputElement {
         { id: `${listId}-${j}`, role: "option", "aria-selected": "false", "data-testid": "picker-option", "data-camera": id },
         dot,
         h("b", {}, id),
-        " ",
         h("span", { class: "picker-name" }, s.name(i) === id ? "" : s.name(i)),
         h("span", { class: "picker-where" }, where),
       );

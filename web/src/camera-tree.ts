@@ -99,7 +99,7 @@ export class CameraTree {
     const row = h(
       "span",
       { class: "tree-row" },
-      h("span", { class: "tree-toggle", "aria-hidden": "true" }, expanded ? "▾" : "▸"),
+      h("span", { class: "tree-toggle", "aria-hidden": "true" }), // the arrow is drawn by finder.css
       h("span", { class: "tree-label" }, g.label),
       counts,
     );
@@ -140,7 +140,7 @@ export class CameraTree {
         "data-camera": id,
         title: t("finder.tree.drag"),
       },
-      h("span", { class: "tree-row" }, dot, h("b", {}, id), name !== id ? ` ${name}` : ""),
+      h("span", { class: "tree-row" }, dot, h("b", {}, id), name !== id ? h("span", {}, name) : ""),
     );
     this.leaves.set(i, dot);
     this.paintLeaf(i);
