@@ -51,6 +51,7 @@ SERVICE_MODULES = (
     "camgrid.storage.backfill",
     "camgrid.privacy.camera_mask_service",
     "camgrid.health.onvif_service",
+    "camgrid.access.layouts",
 )
 
 # Public functions of service modules that are not audited, and why. A new one fails the walk until it is here.
@@ -143,6 +144,12 @@ NOT_AUDITED: dict[str, str] = {
     "camgrid.storage.backfill.finish_job": "edge backfill bookkeeping (the job's outcome, after its audited start)",
     "camgrid.sim.service.prepare": "the simulator's own files",
     "camgrid.sim.service.serve": "runs the simulator",
+    # a user's own wall layouts: release no video (each tile's stream is authorised when it opens), seen by nobody else
+    "camgrid.access.layouts.list_layouts": "read (the user's own, scoped)",
+    "camgrid.access.layouts.save_layout": "a user's own wall layout (releases no video)",
+    "camgrid.access.layouts.update_layout": "a user's own wall layout (releases no video)",
+    "camgrid.access.layouts.rename_layout": "a user's own wall layout (releases no video)",
+    "camgrid.access.layouts.delete_layout": "a user's own wall layout (releases no video)",
 }
 
 Call = Callable[[World, Session, AuditWriter], object]

@@ -230,3 +230,15 @@ def test_planned_cameras_import_as_planned_and_are_not_recorded(tmp_path: Path) 
     engine = make_engine(home_db_url(home))
     with unit_of_work(session_factory(engine)) as s:
         assert load_sources(s, "local", SecretBox(home / "secrets.key")) == [], "a planned camera is never recorded"
+
+
+def test_street_is_optional_and_read(tmp_path: Path) -> None:
+    """The camera search finds cameras by street (docs/design/finding-cameras.md): an optional column, "" if absent."""
+    with_street = parse_camera_file(
+        write_csv(tmp_path / "s.csv", [{**GOOD, "street": " Tripureshwar Marg "}], [*GOOD, "street"])
+    )
+    assert not with_street.errors and with_street.rows[0].street == "Tripureshwar Marg"
+    without = parse_camera_file(write_csv(tmp_path / "n.csv", [GOOD]))
+    assert not without.errors and not without.rows[0].street
+    too_long = parse_camera_file(write_csv(tmp_path / "l.csv", [{**GOOD, "street": "x" * 201}], [*GOOD, "street"]))
+    assert too_long.errors and "street" in too_long.errors[0]

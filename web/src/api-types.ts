@@ -708,27 +708,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/exports/{export_id}/package": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Export Package
-         * @description A ready export as one zip (clip, README.html on how to verify it, manifest, signature, key), built while it
-         *     streams. Audited before the first byte, as a download of the clip.
-         */
-        get: operations["export_package_api_exports__export_id__package_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/exports/{export_id}/refuse": {
         parameters: {
             query?: never;
@@ -740,27 +719,6 @@ export interface paths {
         put?: never;
         /** Refuse */
         post: operations["refuse_api_exports__export_id__refuse_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/exports/coverage": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Coverage
-         * @description The recorded time and the gaps (with their reasons) inside a range of one camera, at most 6 hours: what an
-         *     export of it would hold. A camera outside the user's districts does not exist (404).
-         */
-        get: operations["coverage_api_exports_coverage_get"];
-        put?: never;
-        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -876,6 +834,59 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/layouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Layouts */
+        get: operations["list_layouts_api_layouts_get"];
+        put?: never;
+        /** Create */
+        post: operations["create_api_layouts_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/layouts/{layout_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Replace */
+        put: operations["replace_api_layouts__layout_id__put"];
+        post?: never;
+        /** Delete */
+        delete: operations["delete_api_layouts__layout_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/layouts/{layout_id}/rename": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rename */
+        post: operations["rename_api_layouts__layout_id__rename_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/map/base": {
         parameters: {
             query?: never;
@@ -889,24 +900,6 @@ export interface paths {
          */
         get: operations["base_map_api_map_base_get"];
         put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/me/settings": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Get Settings */
-        get: operations["get_settings_api_me_settings_get"];
-        /** Put Settings */
-        put: operations["put_settings_api_me_settings_put"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1004,27 +997,6 @@ export interface paths {
          * @description Availability per group per time bucket: the "availability over time" plot.
          */
         get: operations["availability_series_api_reports_availability_series_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/reports/availability.csv": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Availability Csv
-         * @description The availability table as CSV: the same rows and numbers as ``/reports/availability`` (the user's districts),
-         *     camera time in camera-hours, a period of at most 400 days.
-         */
-        get: operations["availability_csv_api_reports_availability_csv_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1407,7 +1379,7 @@ export interface components {
              * By
              * @enum {string}
              */
-            by: "camera" | "site" | "feeder" | "uplink" | "district" | "city";
+            by: "camera" | "site" | "feeder" | "district" | "city";
             city: components["schemas"]["AvailabilityRow"] | null;
             /** From Ms */
             from_ms: number;
@@ -1422,28 +1394,16 @@ export interface components {
         AvailabilityRow: {
             /**
              * Availability
-             * @description Share of the expected camera time recorded, 0..1: counted only while each camera existed (from its first sight in the recording index) and was not in maintenance; null when nothing was expected
+             * @description Share of camera time recorded, 0..1, maintenance windows left out
              */
-            availability: number | null;
-            /**
-             * Camera Min
-             * @description Camera-minutes the group's cameras existed within the period
-             * @default 0
-             */
-            camera_min: number;
+            availability: number;
             /** Cameras */
             cameras: number;
             /**
              * Down Min
-             * @description Camera-minutes not recorded, maintenance left out
+             * @description Minutes not recorded, maintenance left out
              */
             down_min: number;
-            /**
-             * Expected Min
-             * @description Camera-minutes expected to record: existed, not in maintenance
-             * @default 0
-             */
-            expected_min: number;
             /**
              * Key
              * @description The group: a camera, site, feeder or district id, or 'city'
@@ -1451,7 +1411,7 @@ export interface components {
             key: string;
             /**
              * Outage Min
-             * @description Camera-minutes not recorded, by what is to blame; 'maintenance' (a camera out of service) is not down
+             * @description Minutes not recorded, by what is to blame; 'maintenance' (a camera out of service) is not down
              */
             outage_min: {
                 [key: string]: number;
@@ -1516,27 +1476,14 @@ export interface components {
             /** District */
             district: string[];
             /**
-             * Epoch
-             * @description The serving process's events epoch (WS /api/events?since=&epoch=)
+             * District Names
+             * @description Names of these cameras' districts (only those other than the id)
              */
-            epoch: string;
-            /**
-             * Event Id
-             * @description The last event these states contain: apply only later events on top
-             */
-            event_id: number;
+            district_names: {
+                [key: string]: string;
+            };
             /** Feeder */
             feeder: string[];
-            /**
-             * Fov Deg
-             * @description Horizontal field of view, whole degrees; null: not known
-             */
-            fov_deg?: (number | null)[];
-            /**
-             * Heading Deg
-             * @description Compass bearing of the view, whole degrees; null: not known
-             */
-            heading_deg?: (number | null)[];
             /** Id */
             id: string[];
             /** Lat */
@@ -1550,19 +1497,31 @@ export interface components {
             maintenance_since_ms: (number | null)[];
             /** Name */
             name: string[];
-            /**
-             * Range M
-             * @description How far the camera sees, whole metres; null: not known
-             */
-            range_m?: (number | null)[];
             /** Reason */
             reason: (components["schemas"]["GapReason"] | "")[];
             /** Since Ms */
             since_ms: (number | null)[];
             /** Site */
             site: string[];
+            /**
+             * Site Names
+             * @description Names of these cameras' sites (only those other than the id)
+             */
+            site_names: {
+                [key: string]: string;
+            };
             /** State */
             state: components["schemas"]["CameraState"][];
+            /**
+             * Street
+             * @description Index into streets (0: no street known)
+             */
+            street: number[];
+            /**
+             * Streets
+             * @description The streets of these cameras; streets[0] is the empty string
+             */
+            streets: string[];
             /** Uplink */
             uplink: string[];
         };
@@ -1676,6 +1635,11 @@ export interface components {
              * @description Identifier: letters, digits, . _ : -
              */
             site: string;
+            /**
+             * Street
+             * @description The street it stands on (found by the camera search)
+             */
+            street?: string | null;
             /**
              * Sub Rtsp Url
              * @description Low-resolution substream for multi-tile walls
@@ -1830,40 +1794,6 @@ export interface components {
              * @description RFC 9162 consistency proof from old.size to new.size, hex
              */
             path: string[];
-        };
-        /** CoverageGap */
-        CoverageGap: {
-            /** From Ms */
-            from_ms: number;
-            /** @description The incident the camera was part of then, if any */
-            incident?: components["schemas"]["GapIncident"] | null;
-            /**
-             * Reason
-             * @description Why the recorder did not record (the gap's reason)
-             */
-            reason: string;
-            /** To Ms */
-            to_ms: number;
-        };
-        /**
-         * CoverageOut
-         * @description What a range of a camera holds: recorded time and the gaps inside (before asking for an export).
-         */
-        CoverageOut: {
-            /** Camera */
-            camera: string;
-            /** First Ms */
-            first_ms: number | null;
-            /** From Ms */
-            from_ms: number;
-            /** Gaps */
-            gaps: components["schemas"]["CoverageGap"][];
-            /** Last Ms */
-            last_ms: number | null;
-            /** Recorded Ms */
-            recorded_ms: number;
-            /** To Ms */
-            to_ms: number;
         };
         /** Decision */
         Decision: {
@@ -2129,39 +2059,8 @@ export interface components {
              */
             t_ms: number;
         };
-        /**
-         * GapCauseOut
-         * @description The incident that caused a gap (the longest overlap; a feeder or uplink before the camera's own).
-         */
-        GapCauseOut: {
-            /** Incident Id */
-            incident_id: number;
-            /** @description power: power cut; uplink: uplink cut; site; camera: the camera alone */
-            kind: components["schemas"]["IncidentKind"];
-            /** Opened Ms */
-            opened_ms: number;
-            /**
-             * Resolved Ms
-             * @description None: the incident is still open
-             */
-            resolved_ms: number | null;
-            /**
-             * Subject
-             * @description The feeder, uplink, site or camera blamed (not named outside your districts)
-             */
-            subject: string;
-        };
-        /** GapIncident */
-        GapIncident: {
-            /** Kind */
-            kind: string;
-            /** Subject */
-            subject: string;
-        };
         /** GapOut */
         GapOut: {
-            /** @description The incident behind the gap, when one covers it */
-            cause?: components["schemas"]["GapCauseOut"] | null;
             /** Detail */
             detail: string;
             /**
@@ -2191,26 +2090,14 @@ export interface components {
         };
         /**
          * Hello
-         * @description ``/api/events``: ``hello`` once the client is current (after the events it missed, or after ``resync``: fetch
-         *     ``GET /api/cameras`` and apply the events after its ``event_id``), ``ping`` after 15 s of silence. Every camera and
-         *     incident message carries its ``eid`` too (docs/design/never-stale.md).
+         * @description ``/api/events``: the first message (then ``ping`` every 15 s of silence).
          */
         Hello: {
-            /**
-             * Eid
-             * @description The last event this client has been sent or skipped (scope)
-             */
-            eid: number;
-            /**
-             * Epoch
-             * @description This process's events epoch: ids of another process mean nothing here
-             */
-            epoch: string;
             /**
              * Type
              * @enum {string}
              */
-            type: "hello" | "ping" | "resync";
+            type: "hello" | "ping";
         };
         /** HoldIn */
         HoldIn: {
@@ -2401,6 +2288,42 @@ export interface components {
             size: number;
         };
         JsonValue: unknown;
+        /** LayoutIn */
+        LayoutIn: {
+            /**
+             * Cameras
+             * @description The camera of each tile, in order; null or empty: an empty tile
+             */
+            cameras: (string | null)[];
+            /** Name */
+            name: string;
+            /**
+             * Size
+             * @description Tiles: 1, 4, 9 or 16
+             */
+            size: number;
+        };
+        /** LayoutOut */
+        LayoutOut: {
+            /**
+             * Cameras
+             * @description One per tile; null: empty, or a camera you no longer see
+             */
+            cameras: (string | null)[];
+            /**
+             * Dropped
+             * @description Cameras of the saved layout you no longer see (dropped from it here)
+             */
+            dropped: number;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Size */
+            size: number;
+            /** Updated Ms */
+            updated_ms: number;
+        };
         /**
          * LiveCodec
          * @description ``/api/live/{camera}``: the stream's MSE type, before its init segment (binary frames are fMP4).
@@ -2585,17 +2508,7 @@ export interface components {
              * @description The user's districts; empty: all
              */
             districts: string[];
-            /**
-             * Permissions
-             * @description The role's permissions (access.policy), for the control room
-             */
-            permissions: string[];
             role: components["schemas"]["Role"];
-            /**
-             * Screens
-             * @description The control-room screens the role may open (access.screens), menu order
-             */
-            screens: string[];
             /**
              * Timezone
              * @description The city's IANA time zone: the control room shows times in it
@@ -3028,6 +2941,11 @@ export interface components {
             /** Reason */
             reason: string;
         };
+        /** RenameIn */
+        RenameIn: {
+            /** Name */
+            name: string;
+        };
         /**
          * Role
          * @description Roles of users (permissions per role: ``access/policy.py``).
@@ -3099,22 +3017,15 @@ export interface components {
              * By
              * @enum {string}
              */
-            by: "camera" | "site" | "feeder" | "uplink" | "district" | "city";
+            by: "camera" | "site" | "feeder" | "district" | "city";
             /** From Ms */
             from_ms: number;
             /**
-             * Period
-             * @description Group -> availability over the whole period (the table's number)
-             */
-            period?: {
-                [key: string]: number | null;
-            };
-            /**
              * Series
-             * @description Group -> availability per bucket (null: no camera of the group expected in that bucket)
+             * @description Group -> availability per bucket
              */
             series: {
-                [key: string]: (number | null)[];
+                [key: string]: number[];
             };
             /** Step Ms */
             step_ms: number;
@@ -3288,44 +3199,6 @@ export interface components {
             reset: boolean;
             /** Username */
             username: string;
-        };
-        /**
-         * UiCalendar
-         * @description Calendars dates are shown in, as Intl names them (Bikram Sambat is not in Intl).
-         * @enum {string}
-         */
-        UiCalendar: "gregory" | "persian";
-        /**
-         * UiDigits
-         * @description Digits numbers and dates are written with, as Intl's numbering systems name them.
-         * @enum {string}
-         */
-        UiDigits: "latn" | "arabext" | "deva";
-        /**
-         * UiLanguage
-         * @description Languages of the control room (web/src/locales/<lang>/; docs/design/languages.md).
-         * @enum {string}
-         */
-        UiLanguage: "en" | "fa-AF" | "ps" | "ne";
-        /**
-         * UiSettingsIn
-         * @description The whole setting (null: not chosen, the defaults apply); unknown fields and values are refused (422).
-         */
-        UiSettingsIn: {
-            /** @description gregory or persian (Solar Hijri) */
-            calendar?: components["schemas"]["UiCalendar"] | null;
-            /** @description latn (0-9), arabext (Persian digits) or deva (Devanagari digits) */
-            digits?: components["schemas"]["UiDigits"] | null;
-            /** @description en, fa-AF (Dari), ps (Pashto), ne (Nepali) */
-            language?: components["schemas"]["UiLanguage"] | null;
-        };
-        /** UiSettingsOut */
-        UiSettingsOut: {
-            calendar: components["schemas"]["UiCalendar"] | null;
-            /** @description The city's default language (while the user has chosen none) */
-            city_language: components["schemas"]["UiLanguage"];
-            digits: components["schemas"]["UiDigits"] | null;
-            language: components["schemas"]["UiLanguage"] | null;
         };
         /** UpsIn */
         UpsIn: {
@@ -4627,37 +4500,6 @@ export interface operations {
             };
         };
     };
-    export_package_api_exports__export_id__package_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                export_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The export as one zip: clip, page, signed manifest */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/zip": unknown;
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
     refuse_api_exports__export_id__refuse_post: {
         parameters: {
             query?: never;
@@ -4680,41 +4522,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ExportOut"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    coverage_api_exports_coverage_get: {
-        parameters: {
-            query: {
-                camera: string;
-                /** @description UTC milliseconds since 1970 (before 2200) */
-                from_ms?: number;
-                /** @description UTC milliseconds since 1970 (before 2200) */
-                to_ms?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CoverageOut"];
                 };
             };
             /** @description Validation Error */
@@ -4950,6 +4757,158 @@ export interface operations {
             };
         };
     };
+    list_layouts_api_layouts_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LayoutOut"][];
+                };
+            };
+        };
+    };
+    create_api_layouts_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LayoutIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LayoutOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    replace_api_layouts__layout_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                layout_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LayoutIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LayoutOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_api_layouts__layout_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                layout_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    rename_api_layouts__layout_id__rename_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                layout_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RenameIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LayoutOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     base_map_api_map_base_get: {
         parameters: {
             query?: never;
@@ -4966,59 +4925,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FeatureCollection"];
-                };
-            };
-        };
-    };
-    get_settings_api_me_settings_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UiSettingsOut"];
-                };
-            };
-        };
-    };
-    put_settings_api_me_settings_put: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["UiSettingsIn"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UiSettingsOut"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -5097,7 +5003,7 @@ export interface operations {
     availability_api_reports_availability_get: {
         parameters: {
             query: {
-                by?: "camera" | "site" | "feeder" | "uplink" | "district" | "city";
+                by?: "camera" | "site" | "feeder" | "district" | "city";
                 /** @description 1: add lost coverage (planner visibility; slow the first time) */
                 coverage?: number;
                 /** @description UTC milliseconds since 1970 (before 2200) */
@@ -5134,7 +5040,7 @@ export interface operations {
     availability_series_api_reports_availability_series_get: {
         parameters: {
             query: {
-                by?: "camera" | "site" | "feeder" | "uplink" | "district" | "city";
+                by?: "camera" | "site" | "feeder" | "district" | "city";
                 /** @description UTC milliseconds since 1970 (before 2200) */
                 from_ms: number;
                 /** @description Bucket length (at most 500 buckets) */
@@ -5155,41 +5061,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SeriesReport"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    availability_csv_api_reports_availability_csv_get: {
-        parameters: {
-            query: {
-                by?: "camera" | "site" | "feeder" | "uplink" | "district" | "city";
-                /** @description UTC milliseconds since 1970 (before 2200) */
-                from_ms: number;
-                /** @description UTC milliseconds since 1970 (before 2200) */
-                to_ms: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The availability table as CSV (camera-hours) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/csv": unknown;
                 };
             };
             /** @description Validation Error */

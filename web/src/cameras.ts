@@ -300,7 +300,8 @@ export function syntheticColumns(n: number, bounds: [number, number, number, num
   const [x0, y0, x1, y1] = bounds;
   const c: CamerasColumns = {
     count: n, id: [], name: [], lon: [], lat: [], district: [], site: [], feeder: [], uplink: [], state: [],
-    reason: [], since_ms: [], maintenance_since_ms: [], epoch: "", event_id: -1,
+    reason: [], since_ms: [], maintenance_since_ms: [], epoch: "", event_id: -1, street: [], streets: ["", "Synthetic Marg"],
+    site_names: {}, district_names: {},
   };
   let seed = 12345;
   const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296);
@@ -310,7 +311,8 @@ export function syntheticColumns(n: number, bounds: [number, number, number, num
     c.lon.push(x0 + rnd() * (x1 - x0));
     c.lat.push(y0 + rnd() * (y1 - y0));
     c.district.push(`d${i % 20}`);
-    c.site.push("");
+    c.site.push(`syn-site-${Math.floor(i / 4)}`);
+    c.street.push(i % 2);
     c.feeder.push("");
     c.uplink.push("");
     const r = rnd();

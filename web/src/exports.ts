@@ -4,6 +4,7 @@
 // shows status and the SHA-256 of every file, and the manifest stays readable on its own (auditors).
 import { ApiError, api, exportFileUrl, request, type ExportInfo } from "./api";
 import type { components } from "./api-types";
+import { cameraInput } from "./camera-picker";
 import { clear, h } from "./dom";
 import { t } from "./i18n";
 import "./styles/reports.css";
@@ -24,7 +25,7 @@ const coverageOf = (camera: string, fromMs: number, toMs: number) =>
 
 /** How a camera is chosen: one small function, so the finder's picker can replace the typed id in one line. */
 function cameraField(initial: string, onChange: () => void): { el: HTMLElement; value: () => string } {
-  const input = h("input", { type: "text", name: "camera", required: true, value: initial, "data-testid": "export-camera" });
+  const input = cameraInput({ name: "camera", required: true, value: initial, testid: "export-camera" });
   input.addEventListener("change", onChange);
   return { el: input, value: () => input.value.trim() };
 }

@@ -5,6 +5,7 @@
 import "./styles/playback.css";
 import { api, type GapInfo, type SegmentInfo } from "./api";
 import { cameras } from "./cameras";
+import { cameraInput } from "./camera-picker";
 import { go, h } from "./dom";
 import { t } from "./i18n";
 import { SPEEDS, UrlWriter, planAt, previousSegment, ranOut, readUrlState, stepSpeed, urlFor } from "./playback-state";
@@ -42,14 +43,11 @@ type RVFC = (cb: (now: number, meta: { presentationTime: number; mediaTime: numb
  * swap: it calls `add(id)` with the camera chosen.
  */
 function cameraChooser(add: (id: string) => void): HTMLElement {
-  const input = h("input", {
-    type: "text", placeholder: t("playback.cameraPlaceholder"), size: 14, "data-testid": "sync-add-input", "aria-label": t("playback.cameraAria"),
-  });
+  const input = cameraInput({ testid: "sync-add-input", clearOnPick: true, onPick: (id) => add(id) });
   const pick = () => {
     add(input.value.trim());
     input.value = "";
   };
-  input.addEventListener("keydown", (e) => e.key === "Enter" && pick());
   return h("span", { class: "pb-chooser" }, input, h("button", { "data-testid": "sync-add", onclick: pick }, t("playback.addCamera")));
 }
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from camgrid.db.base import Base
@@ -60,3 +60,17 @@ class RecoveryCode(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64))
     used_ns: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class WallLayout(Base):
+    """A user's saved live wall: its name, size and the camera of each tile (camgrid.access.layouts)."""
+
+    __tablename__ = "wall_layouts"
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_wall_layouts_user_name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    size: Mapped[int] = mapped_column(Integer)
+    cameras: Mapped[str] = mapped_column(Text)  # JSON list, one camera id (or "" for an empty tile) per tile
+    created_ns: Mapped[int] = mapped_column(BigInteger)
+    updated_ns: Mapped[int] = mapped_column(BigInteger)

@@ -26,6 +26,7 @@ from camgrid.api import (
     routes_exports,
     routes_health,
     routes_holds,
+    routes_layouts,
     routes_live,
     routes_plans,
     routes_privacy,
@@ -124,6 +125,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(routes_privacy.router)
     app.include_router(routes_probe.router)
     app.include_router(routes_holds.router)
+    app.include_router(routes_layouts.router)
     app.include_router(routes_plans.router)
     app.include_router(routes_health.router)
     app.include_router(routes_system.router)

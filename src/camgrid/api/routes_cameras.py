@@ -41,7 +41,7 @@ from camgrid.db.secrets import redact_url
 from camgrid.health import gap_causes, onvif_service
 from camgrid.health.scope import scope_of
 from camgrid.registry import service as registry
-from camgrid.registry.models import Camera, CameraMaintenance, District
+from camgrid.registry.models import Camera, CameraMaintenance, District, Site
 from camgrid.storage import service as storage
 from camgrid.storage.models import Segment
 from camgrid.vocabulary import AuditAction, CameraEventKind, CameraState, RtspTransport, SegmentSource
@@ -166,8 +166,17 @@ def cameras(request: Request, who: Principal = require("map"), session: Session 
     key = (count, newest, who.districts)
     static = ctx.camera_cache.get(key) if ctx.camera_cache else None
     if static is None:
+<<<<<<< HEAD
         names = ("id", "name", "lon", "lat", "district", "site", "feeder", "uplink")
         cols: dict[str, list[Any]] = {k: [] for k in (*names, "heading_deg", "fov_deg", "range_m", "status")}
+=======
+        cols: dict[str, list[Any]] = {
+            k: [] for k in ("id", "name", "lon", "lat", "district", "site", "feeder", "uplink", "street", "status")
+        }
+        # Streets as indexes into a small table (most cameras of a street share it; "" is index 0), and the names of
+        # the user's sites and districts once each: what the camera search matches besides ids and names.
+        streets: dict[str, int] = {"": 0}
+>>>>>>> wt-finder
         rows = session.execute(
             select(
                 Camera.id,
@@ -178,6 +187,7 @@ def cameras(request: Request, who: Principal = require("map"), session: Session 
                 Camera.site_id,
                 Camera.feeder_id,
                 Camera.uplink_id,
+<<<<<<< HEAD
                 Camera.heading_deg,
                 Camera.fov_deg,
                 Camera.range_m,
@@ -191,8 +201,29 @@ def cameras(request: Request, who: Principal = require("map"), session: Session 
             view = (_whole(heading, 360), _whole(fov, None), _whole(rng, None))
             values = (cid, name, round(lon, 7), round(lat, 7), district, site, feeder, uplink, *view, status)
             for k, v in zip(cols, values, strict=True):
+=======
+                Camera.street,
+                Camera.status,
+            ).order_by(Camera.id)
+        )
+        for cid, name, lon, lat, district, site, feeder, uplink, street, status in rows:
+            if who.districts and district not in who.districts:
+                continue
+            si = streets.setdefault(street or "", len(streets))
+            for k, v in zip(
+                cols, (cid, name, round(lon, 7), round(lat, 7), district, site, feeder, uplink, si, status), strict=True
+            ):
+>>>>>>> wt-finder
                 cols[k].append(v)
-        static = (cols, json.dumps({k: v for k, v in cols.items() if k != "status"}, separators=(",", ":"))[1:-1])
+        names = {
+            "streets": list(streets),
+            "site_names": _names(session, Site, set(cols["site"])),
+            "district_names": _names(session, District, set(cols["district"])),
+        }
+        static = (
+            cols,
+            json.dumps({**{k: v for k, v in cols.items() if k != "status"}, **names}, separators=(",", ":"))[1:-1],
+        )
         ctx.camera_cache = {key: static}  # one entry: a registry change or another scope replaces it
     cols, encoded = static
     states, epoch, event_id = ctx.states.snapshot()  # the events after event_id are what a client applies on top
@@ -225,6 +256,14 @@ def cameras(request: Request, who: Principal = require("map"), session: Session 
     )[1:-1]
     body = f'{{"count":{len(cols["id"])},{encoded},{dynamic}}}'
     return Response(body, media_type="application/json")
+
+
+def _names(session: Session, model: type[Site] | type[District], ids: set[str]) -> dict[str, str]:
+    """Names that differ from their ids (a site or district imported from a camera file is named by its id)."""
+    if not ids:
+        return {}
+    rows = session.execute(select(model.id, model.name).where(model.id.in_(ids))).tuples()
+    return {i: n for i, n in rows if n and n != i}
 
 
 @router.get("/cameras/{camera_id}")

@@ -146,6 +146,12 @@ class CameraColumns(BaseModel):
     range_m: list[int | None] = Field(
         default_factory=list, description="How far the camera sees, whole metres; null: not known"
     )
+    street: list[int] = Field(description="Index into streets (0: no street known)")
+    streets: list[str] = Field(description="The streets of these cameras; streets[0] is the empty string")
+    site_names: dict[str, str] = Field(description="Names of these cameras' sites (only those other than the id)")
+    district_names: dict[str, str] = Field(
+        description="Names of these cameras' districts (only those other than the id)"
+    )
     state: list[CameraState]
     reason: list[ReasonShown]
     since_ms: list[int | None]

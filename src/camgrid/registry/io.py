@@ -20,7 +20,17 @@ from pydantic import ValidationError
 from camgrid.registry.schemas import CameraIn
 
 REQUIRED = ("id", "name", "lat", "lon", "district", "site", "feeder", "uplink", "rtsp_url")
-OPTIONAL = ("username", "password", "heading_deg", "fov_deg", "range_m", "sub_rtsp_url", "transport", "onvif_url")
+OPTIONAL = (
+    "username",
+    "password",
+    "heading_deg",
+    "fov_deg",
+    "range_m",
+    "sub_rtsp_url",
+    "transport",
+    "onvif_url",
+    "street",
+)
 COLUMNS = REQUIRED + OPTIONAL
 # Read and ignored: what ``camgrid cameras discover`` notes about each camera it proposes (maker, streams, clock),
 # so its file imports as it is once the admin has completed it.

@@ -73,6 +73,8 @@ class Camera(Base):
     # Where its ONVIF device service answers (http(s)://host[:port]/onvif/device_service), no userinfo: the login
     # is ``username`` and the sealed password (camgrid.onvif.targets). NULL: not an ONVIF camera, or not known.
     onvif_url: Mapped[str | None] = mapped_column(String(2000), nullable=True, default=None)
+    # The street it stands on, for the camera search ("" when the camera file does not say).
+    street: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class CameraMaintenance(Base):

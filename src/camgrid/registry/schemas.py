@@ -51,6 +51,7 @@ class CameraIn(BaseModel):
         max_length=2000,
         description="Its ONVIF device service (http(s)://host[:port]/onvif/device_service); login as for RTSP",
     )
+    street: str | None = Field(None, max_length=200, description="The street it stands on (found by the camera search)")
 
     @field_validator("lat", "lon", "heading_deg", "fov_deg", "range_m")
     @classmethod
@@ -149,6 +150,7 @@ class CameraOut(BaseModel):
     recorder_node: str | None = None
     audio_enabled: bool = False  # its sound is recorded too (off unless switched on: docs/design/audio.md)
     onvif_url: str | None = None  # its ONVIF device service (no userinfo; docs/design/onvif.md)
+    street: str = ""
 
 
 class ImportSummary(BaseModel):

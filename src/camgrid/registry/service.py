@@ -54,6 +54,7 @@ _CAMERA_FIELDS = (
     "range_m",
     "transport",
     "onvif_url",
+    "street",
 )
 
 
@@ -140,6 +141,7 @@ def _camera_values(row: CameraIn, wanted: CameraSecrets, box: SecretBox) -> dict
         "range_m": row.range_m,
         "transport": row.transport,
         "onvif_url": row.onvif_url,
+        "street": row.street or "",
     }
 
 
@@ -399,6 +401,7 @@ def export_rows(cameras: Sequence[Camera]) -> list[dict[str, Any]]:
             "range_m": c.range_m,
             "transport": c.transport,
             "onvif_url": redact_url(c.onvif_url) if c.onvif_url else "",
+            "street": c.street,
         }
         for c in cameras
     ]
