@@ -834,6 +834,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/live/transcodes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Transcodes
+         * @description The H.265 → H.264 live transcodes this process runs for viewers (a district user sees their cameras').
+         */
+        get: operations["transcodes_api_live_transcodes_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/map/base": {
         parameters: {
             query?: never;
@@ -2216,6 +2236,11 @@ export interface components {
             /** Mime */
             mime: string;
             /**
+             * @description native, or h264-transcode: H.265 made H.264 by the server for this viewer
+             * @default native
+             */
+            path: components["schemas"]["VideoPath"];
+            /**
              * Type
              * @constant
              */
@@ -2257,6 +2282,57 @@ export interface components {
             type: "origin";
             /** Wall Ms */
             wall_ms: number;
+        };
+        /**
+         * LiveTranscode
+         * @description ``GET /api/live/transcodes``: one running H.265 → H.264 live transcode.
+         */
+        LiveTranscode: {
+            /**
+             * Busy S
+             * @description thread CPU seconds spent decoding and encoding
+             */
+            busy_s: number;
+            /** Dropped */
+            dropped: number;
+            /** Failures */
+            failures: number;
+            /** Frames In */
+            frames_in: number;
+            /** Frames Out */
+            frames_out: number;
+            /**
+             * Key
+             * @description camera id, #sub for its substream, #h264 for the H.264 twin
+             */
+            key: string;
+            /** Viewers */
+            viewers: number;
+        };
+        /**
+         * LiveTranscodeLimit
+         * @description ``/api/live/{camera}?codec=h264``: every transcode slot of the server is taken (``live.max_transcodes``).
+         */
+        LiveTranscodeLimit: {
+            /** Limit */
+            limit: number;
+            /**
+             * Type
+             * @constant
+             */
+            type: "transcode_limit";
+        };
+        /**
+         * LiveTranscodes
+         * @description ``GET /api/live/transcodes``: the process's running transcodes, its limit, and how many were ever started.
+         */
+        LiveTranscodes: {
+            /** Limit */
+            limit: number;
+            /** Running */
+            running: components["schemas"]["LiveTranscode"][];
+            /** Started */
+            started: number;
         };
         /** Login */
         Login: {
@@ -3140,6 +3216,12 @@ export interface components {
             /** Error Type */
             type: string;
         };
+        /**
+         * VideoPath
+         * @description How a viewer's video reaches the browser (live ``codec`` message, playback ``X-Camgrid-Path``; the tile badge).
+         * @enum {string}
+         */
+        VideoPath: "native" | "h264-transcode";
     };
     responses: never;
     parameters: never;
@@ -4630,6 +4712,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    transcodes_api_live_transcodes_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveTranscodes"];
                 };
             };
         };

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+import av
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import func, select
@@ -17,6 +19,7 @@ from camgrid.access.service import Principal
 from camgrid.api.acting import actor, answering, writer
 from camgrid.api.audit_hook import address_of, audit
 from camgrid.api.bounds import CameraId, QueryMs, RowId
+from camgrid.api.context import AppContext
 from camgrid.api.deps import ctx_of, db, require
 from camgrid.api.schemas import (
     AudioIn,
@@ -38,11 +41,21 @@ from camgrid.cluster import media
 from camgrid.cluster.models import Lease
 from camgrid.db.secrets import redact_url
 from camgrid.health import onvif_service
+from camgrid.live.segments import SegmentBusy, SegmentTooBig
+from camgrid.media.nal import H264, H265
 from camgrid.registry import service as registry
 from camgrid.registry.models import Camera, CameraMaintenance, District
 from camgrid.storage import service as storage
 from camgrid.storage.models import Segment
-from camgrid.vocabulary import AuditAction, CameraEventKind, CameraState, RtspTransport, SegmentSource
+from camgrid.vocabulary import (
+    AuditAction,
+    CameraEventKind,
+    CameraState,
+    RtspTransport,
+    SegmentSource,
+    SegmentStatus,
+    VideoPath,
+)
 
 router = APIRouter(prefix="/api", tags=["cameras"])
 MS = 1_000_000
@@ -386,11 +399,18 @@ def timeline(
 
 @router.get("/segments/{segment_id}/media", response_class=Response, responses=VIDEO)
 def segment_media(
-    segment_id: RowId, request: Request, who: Principal = require("playback"), session: Session = Depends(db)
+    segment_id: RowId,
+    request: Request,
+    who: Principal = require("playback"),
+    session: Session = Depends(db),
+    codec: Literal["h264"] | None = Query(
+        None, description="h264: an H.265 segment transcoded to H.264 for a browser that cannot decode H.265"
+    ),
 ) -> Response:
     """The segment's fMP4, ranges honoured. A segment recorded on another node of a cluster is streamed from that
     node (``cluster.address``, with that node's credential derived from ``cluster.media_secret``); 503 naming the
-    node when it is down."""
+    node when it is down. ``?codec=h264`` on an H.265 segment: the same pictures as H.264 (whole file, no ranges;
+    503 while every transcode slot is taken), audited as the native file is."""
     seg = session.get(Segment, segment_id)
     if seg is None or not _sees(session, who, seg.camera_id):
         raise HTTPException(404, "no such segment")  # outside the user's districts: as if it did not exist
@@ -407,8 +427,11 @@ def segment_media(
         t_from_ns=seg.start_ns,
         t_to_ns=seg.end_ns,
         address=address_of(request),
+        details={"codec": codec} if codec else None,
     )
     cache = {"Cache-Control": "private, max-age=60"}
+    if codec == H264 and seg.codec == H265:
+        return _transcoded(ctx, seg, where, cache)
     if isinstance(where, Path):
         if not where.is_file():
             raise HTTPException(404, "the segment's file is gone (deleted by retention?)")
@@ -424,3 +447,27 @@ def segment_media(
         headers={**cache, **stream.headers},
         background=BackgroundTask(stream.close),
     )
+
+
+def _transcoded(ctx: AppContext, seg: Segment, where: Path | media.Remote, cache: dict[str, str]) -> Response:
+    """An H.265 segment as H.264 (live/segments.py); one on another node is copied here first."""
+    headers = {**cache, "X-Camgrid-Path": VideoPath.H264_TRANSCODE}
+    final = seg.status != SegmentStatus.WRITING
+    try:
+        if isinstance(where, Path):
+            if not where.is_file():
+                raise HTTPException(404, "the segment's file is gone (deleted by retention?)")
+            data = ctx.segment_transcodes.get(seg.id, where, final=final)
+        else:
+            with tempfile.TemporaryDirectory(prefix="camgrid-seg-") as tmp:
+                local = media.fetch_segment(where, seg.id, Path(tmp) / "seg.mp4", cfg=ctx.settings.cluster)
+                data = ctx.segment_transcodes.get(seg.id, local, final=final)
+    except media.MediaError as exc:
+        raise HTTPException(exc.status, str(exc)) from None
+    except SegmentBusy as exc:
+        raise HTTPException(503, str(exc), headers={"Retry-After": "5"}) from None
+    except SegmentTooBig as exc:
+        raise HTTPException(413, str(exc)) from None
+    except (av.FFmpegError, ValueError, IndexError) as exc:
+        raise HTTPException(422, f"the recording could not be transcoded ({type(exc).__name__})") from None
+    return Response(data, media_type="video/mp4", headers=headers)
