@@ -1023,7 +1023,8 @@ export interface paths {
          * Segment Media
          * @description The segment's fMP4, ranges honoured. A segment recorded on another node of a cluster is streamed from that
          *     node (``cluster.address``, with that node's credential derived from ``cluster.media_secret``); 503 naming the
-         *     node when it is down.
+         *     node when it is down. ``?codec=h264`` on an H.265 segment: the same pictures as H.264 (whole file, no ranges;
+         *     503 while every transcode slot is taken), audited as the native file is.
          */
         get: operations["segment_media_api_segments__segment_id__media_get"];
         put?: never;
@@ -3218,7 +3219,7 @@ export interface components {
         };
         /**
          * VideoPath
-         * @description How a viewer's video reaches the browser (live ``codec`` message, playback ``X-Camgrid-Path``; the tile badge).
+         * @description How a viewer's video reaches the browser (live ``codec`` message, playback ``X-Camgrid-Path``, tile badge).
          * @enum {string}
          */
         VideoPath: "native" | "h264-transcode";
@@ -4957,7 +4958,10 @@ export interface operations {
     };
     segment_media_api_segments__segment_id__media_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description h264: an H.265 segment transcoded to H.264 for a browser that cannot decode H.265 */
+                codec?: "h264" | null;
+            };
             header?: never;
             path: {
                 segment_id: number;
