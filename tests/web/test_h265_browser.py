@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.test_control_room_e2e import PASSWORD, login, start_server
+from tests.api.test_control_room_e2e import login, start_server
 from tests.conftest import CAMGRID, City, Proc, make_city, wait_for
 from tests.web.test_control_room_browser import ARGS, CHROMIUM, READ_CELLS, SHOTS, decode_cells
 
@@ -39,7 +39,7 @@ class Site:
     base: str
     cookie: str
     registry: dict[str, int]  # camera id → the index its pictures show in their id cells
-    browser: Any
+    context: Any  # a browser context signed in as the operator (one sign-in for the module)
 
 
 def _start_city(tmp: Path) -> City:
@@ -72,7 +72,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         assert {s.codec for s in city.segments()} == {"h265"}, city.segments()
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-            yield Site(city, base, login(base), registry, browser)
+            cookie = login(base)
+            context = browser.new_context(viewport={"width": 1000, "height": 700})
+            name, value = cookie.split("=", 1)
+            context.add_cookies([{"name": name, "value": value, "url": base}])
+            yield Site(city, base, cookie, registry, context)
             browser.close()
     finally:
         server.terminate()
@@ -81,13 +85,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             city.sim.stop()
 
 
-def _page(site: Site) -> Any:
-    page = site.browser.new_page(viewport={"width": 1000, "height": 700})
-    page.goto(site.base + "/")
-    page.fill('[data-testid="login-username"]', "op")
-    page.fill('[data-testid="login-password"]', PASSWORD)
-    page.click('[data-testid="login-submit"]')
-    page.wait_for_selector('[data-testid="camera-count"]', timeout=30_000)
+def _page(site: Site, screen: str) -> Any:
+    page = site.context.new_page()
+    page.goto(site.base + "/#/" + screen)
     assert page.evaluate(f"() => MediaSource.isTypeSupported({json.dumps(H265_PROBE)})") is False, (
         "this Chromium decodes H.265: the test would not exercise the transcode"
     )
@@ -110,8 +110,7 @@ def _wait_live(page: Any, camera: str) -> None:
 def test_h265_live_tile_shows_moving_pictures_through_the_server_transcode(site: Site) -> None:
     """Old code: the tile stayed black with "this browser cannot decode H.265" (data-state=undecodable)."""
     camera = next(iter(site.registry))
-    page = _page(site)
-    page.goto(site.base + f"/#/live?n=1&cams={camera}")
+    page = _page(site, f"live?n=1&cams={camera}")
     _wait_live(page, camera)
     tile = page.locator(f'[data-testid="live-tile"][data-camera="{camera}"]')
     assert tile.get_attribute("data-state") == "playing"
@@ -129,9 +128,7 @@ def test_two_viewers_share_one_transcode_which_stops_when_both_leave(site: Site)
     camera = list(site.registry)[-1]
     wait_for(lambda: not _transcodes(site)["running"], 20, what="no transcode left from an earlier test")
     started = _transcodes(site)["started"]
-    pages = [_page(site) for _ in range(2)]
-    for page in pages:
-        page.goto(site.base + f"/#/live?n=1&cams={camera}")
+    pages = [_page(site, f"live?n=1&cams={camera}") for _ in range(2)]
     for page in pages:
         _wait_live(page, camera)
     doc = _transcodes(site)
@@ -148,8 +145,7 @@ def test_h265_recording_plays_back_through_the_server_transcode(site: Site) -> N
     camera = next(iter(site.registry))
     wait_for(lambda: site.city.recording_since(camera, 0), 10, what="recording")
     t_ms = int(time.time() * 1000) - 9000  # inside a closed 4 s segment
-    page = _page(site)
-    page.goto(site.base + f"/#/playback?cams={camera}&t={t_ms}")
+    page = _page(site, f"playback?cams={camera}&t={t_ms}")
     page.wait_for_selector('[data-testid="playback-video"]', state="attached", timeout=20_000)
     page.wait_for_function(
         "() => { const v = document.querySelector('[data-testid=playback-video]'); return v && v.readyState >= 2 }",

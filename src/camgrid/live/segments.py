@@ -58,11 +58,9 @@ def transcode_segment(path: Path) -> bytes:
                 data = b"".join(_LEN.pack(len(n)) + n for n in nals)
                 pictures.append((int(pkt.pts * tb * fmp4.TIMESCALE), data, key))
 
-        for packet in src.demux(vin):
-            if packet.size == 0:
-                continue
-            key = packet.is_keyframe
+        for packet in src.demux(vin):  # the last, empty packet flushes the decoder (B-frames held back)
             for frame in packet.decode():
+                key = frame.key_frame  # the picture's own flag: with B-frames it leaves the decoder later
                 if frame.format.name != "yuv420p":
                     frame = frame.reformat(format="yuv420p")
                 if encoder is None:

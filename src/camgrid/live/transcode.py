@@ -123,8 +123,8 @@ class Transcoder:
     def _run(self) -> None:
         while True:
             kind, arg = self._in.get()
-            if kind == "stop":
-                return
+            if kind == "stop" or self.stopped:
+                return  # what is still queued is for viewers that left (a new twin may already be running)
             if kind == "reset":
                 self._decoder = None
                 continue
@@ -147,6 +147,8 @@ class Transcoder:
     def _picture(self, codec: str, au: AccessUnit, ext: int, jump: bool, params: list[bytes]) -> None:
         self.frames_in += 1
         if codec == H264:  # the source is H.264 already (a substream may be): viewers get it as it is
+            if self.stopped:
+                return
             self.frames_out += 1
             self._out(au, ext, jump)
             return
@@ -164,6 +166,7 @@ class Transcoder:
             self._arrivals.pop(next(iter(self._arrivals)))
         for frame in self._decoder.decode(packet):
             pts = frame.pts if frame.pts is not None else ext
+            key = frame.key_frame  # the picture's own flag (a source with B-frames hands pictures out later)
             if frame.format.name != "yuv420p":
                 frame = frame.reformat(format="yuv420p")
             if self._encoder is None or (self._encoder.width, self._encoder.height) != (frame.width, frame.height):
@@ -171,11 +174,13 @@ class Transcoder:
             frame.pts = pts
             frame.time_base = Fraction(1, 90_000)
             # GOP aligned to the source: a keyframe out exactly where one came in (viewers join there)
-            frame.pict_type = av.video.frame.PictureType.I if au.key else av.video.frame.PictureType.NONE
+            frame.pict_type = av.video.frame.PictureType.I if key else av.video.frame.PictureType.NONE
             for pkt in self._encoder.encode(frame):
                 self._emit(bytes(pkt), au, pts, jump)
 
     def _emit(self, annexb: bytes, src: AccessUnit, pts: int, jump: bool) -> None:
+        if self.stopped:
+            return
         nals = split_annexb(annexb)
         key = any(is_keyframe_nal(H264, nal_type(H264, n)) for n in nals)
         params = [n for n in nals if is_parameter_set(H264, nal_type(H264, n))]
