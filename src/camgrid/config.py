@@ -697,6 +697,12 @@ class LiveConfig(_Section):
         50, ge=5, le=500, description="Pictures waiting for one live transcode before it skips to the next keyframe"
     )
     transcode_threads: int = Field(1, ge=1, le=8, description="Encoder threads per live transcode")
+    transcode_max_lag_ms: int = Field(
+        500,
+        ge=50,
+        le=10_000,
+        description="A picture that waited longer for a busy live transcode is dropped, up to the next keyframe",
+    )
     max_segment_transcodes: int = Field(
         2, ge=0, le=32, description="Recorded H.265 segments transcoded for playback at once (more wait, then 503)"
     )

@@ -145,3 +145,27 @@ def test_beyond_the_limit_a_viewer_is_told_not_left_black(pictures: list[AccessU
         for name in list(rig.tasks):
             rig.leave(name)
         rig.loop.close()
+
+
+def test_a_transcode_behind_skips_to_the_next_keyframe(pictures: list[AccessUnit]) -> None:
+    """A slow machine: pictures that waited too long are dropped up to a keyframe, so viewers never drift late."""
+    from camgrid.live.transcode import Transcoder
+
+    out: list[AccessUnit] = []
+
+    def slow(au: AccessUnit, ext: int, jump: bool) -> None:
+        out.append(au)
+        time.sleep(0.05)
+
+    tc = Transcoder("cam#h264", slow, max_lag_s=0.12)
+    for i, au in enumerate(pictures):
+        tc.feed(H265, au, i * STEP, False, pictures[0].params)
+    end = time.monotonic() + 20
+    while tc.frames_in + tc.dropped < len(pictures) and time.monotonic() < end:
+        time.sleep(0.02)
+    tc.stop()
+    assert tc.dropped > 0 and 0 < len(out) < len(pictures)
+    assert out[0].key
+    for a, b in zip(out, out[1:], strict=False):
+        if b.ts - a.ts > STEP:
+            assert b.key, "after a skip the viewers start again at a keyframe"

@@ -151,6 +151,7 @@ class AppContext:
             max_transcodes=live.max_transcodes,
             transcode_queue=live.transcode_queue,
             transcode_threads=live.transcode_threads,
+            transcode_max_lag_s=live.transcode_max_lag_ms / 1000,
         )
         rec.add_tap(self.hub.tap)
         rec.add_audio_tap(self.hub)

@@ -85,6 +85,7 @@ class LiveHub:
         max_transcodes: int = 4,
         transcode_queue: int = 50,
         transcode_threads: int = 1,
+        transcode_max_lag_s: float = 0.5,
     ) -> None:
         """``open_sub(camera)`` starts the camera's substream session (False if it has none); ``close_sub`` ends it.
         ``open_main``/``close_main`` do the same for a main stream this process does not record (a cluster's
@@ -104,6 +105,7 @@ class LiveHub:
         self._audio_tracks: dict[str, AudioTrack] = {}  # each session's playable audio track (ingest thread)
         self.max_transcodes = max_transcodes
         self._transcode_opts = {"max_queue": transcode_queue, "threads": transcode_threads}
+        self._transcode_max_lag_s = transcode_max_lag_s
         self._transcoders: dict[str, Transcoder] = {}  # by twin key; changed on the event loop, read on ingest
         self.transcodes_started = 0  # since the process started (tests, stats)
 
@@ -334,6 +336,7 @@ class LiveHub:
                 functools.partial(self.tap, camera_id),
                 max_queue=self._transcode_opts["max_queue"],
                 threads=self._transcode_opts["threads"],
+                max_lag_s=self._transcode_max_lag_s,
             )
             self.transcodes_started += 1
         if camera_id not in self.viewers:

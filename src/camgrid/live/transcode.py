@@ -64,8 +64,12 @@ def h264_encoder(width: int, height: int, *, threads: int = 1) -> Any:
 class Transcoder:
     """One stream's H.264 for viewers. :meth:`feed` is called on the ingest thread; ``out`` on this one's thread."""
 
-    def __init__(self, key: str, out: Output, *, max_queue: int = 50, threads: int = 1) -> None:
+    def __init__(self, key: str, out: Output, *, max_queue: int = 50, threads: int = 1, max_lag_s: float = 0.5) -> None:
+        """``max_lag_s``: a picture that waited longer than this in the queue (the thread is behind: a busy machine)
+        is dropped, and so is every picture up to the next keyframe: viewers skip ahead instead of drifting late."""
         self.key = key
+        self._max_lag_s = max_lag_s
+        self._behind = False  # own thread: skipping to the next keyframe
         self._out = out
         self._threads = threads
         self._in: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=max_queue)
@@ -91,7 +95,7 @@ class Transcoder:
                 return
             self._skip_to_key = False
         try:
-            self._in.put_nowait(("au", (codec, au, ext, jump, list(params) if au.key else [])))
+            self._in.put_nowait(("au", (codec, au, ext, jump, list(params) if au.key else [], time.monotonic())))
         except queue.Full:
             self.dropped += 1
             self._skip_to_key = True  # behind: the pictures queued are decoded, then the next keyframe
@@ -128,9 +132,12 @@ class Transcoder:
             if kind == "reset":
                 self._decoder = None
                 continue
+            *picture, queued = arg
+            if self._late(picture[1], queued):
+                continue
             t0 = time.thread_time()
             try:
-                self._picture(*arg)
+                self._picture(*picture)
             except (av.FFmpegError, ValueError) as exc:
                 log.warning("transcode %s: picture dropped (%s)", self.key, exc)
                 self._failed()
@@ -139,6 +146,19 @@ class Transcoder:
                 self._failed()
             finally:
                 self.busy_s += time.thread_time() - t0
+
+    def _late(self, au: AccessUnit, queued: float) -> bool:
+        """True when this picture is dropped: it waited too long, or a keyframe is awaited after one that did."""
+        if self._behind and not au.key:
+            self.dropped += 1
+            return True
+        if time.monotonic() - queued > self._max_lag_s:
+            self._behind = True
+            self._decoder = None  # start again at the next keyframe, as a new viewer does
+            self.dropped += 1
+            return True
+        self._behind = False
+        return False
 
     def _failed(self) -> None:
         self.failures += 1
