@@ -4,6 +4,7 @@ viewer, and H.264 out with keyframes where the source has them. Real H.265 pictu
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import struct
 import time
@@ -166,6 +167,6 @@ def test_a_transcode_behind_skips_to_the_next_keyframe(pictures: list[AccessUnit
     tc.stop()
     assert tc.dropped > 0 and 0 < len(out) < len(pictures)
     assert out[0].key
-    for a, b in zip(out, out[1:], strict=False):
+    for a, b in itertools.pairwise(out):
         if b.ts - a.ts > STEP:
             assert b.key, "after a skip the viewers start again at a keyframe"
