@@ -24,6 +24,8 @@ from tests.conftest import CAMGRID, City, Proc, make_city, wait_for
 from tests.web.test_control_room_browser import ARGS, CHROMIUM, READ_CELLS, SHOTS, decode_cells
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is installed by `make test`")
+# One live transcode at a time in this server: the third viewer (another camera) is told so.
+ENV = {"CAMGRID_RECORDER__SEGMENT_SECONDS": "4", "CAMGRID_LIVE__MAX_TRANSCODES": "1"}
 H265_PROBE = 'video/mp4; codecs="hvc1.1.6.L93.B0"'
 ADVANCING = """(sel) => new Promise((ok) => {
   const v = document.querySelector(sel);
@@ -44,7 +46,7 @@ class Site:
 
 def _start_city(tmp: Path) -> City:
     """As tests/conftest.py's city_factory, once for the module: two cameras, both H.265."""
-    city = make_city(tmp, 2, h265_every=1, extra_env={"CAMGRID_RECORDER__SEGMENT_SECONDS": "4"})
+    city = make_city(tmp, 2, h265_every=1, extra_env=ENV)
     log = city.home / "sim.log"
     popen = subprocess.Popen(
         [*CAMGRID, "sim", "--count", "2", "--out", str(city.registry), "--truth", str(city.home / "truth.jsonl")],
@@ -124,8 +126,9 @@ def test_h265_live_tile_shows_moving_pictures_through_the_server_transcode(site:
 
 
 def test_two_viewers_share_one_transcode_which_stops_when_both_leave(site: Site) -> None:
-    """Old code: no transcode at all (GET /api/live/transcodes did not exist: 404)."""
-    camera = list(site.registry)[-1]
+    """Old code: no transcode at all (GET /api/live/transcodes did not exist: 404). Beyond live.max_transcodes the
+    tile says "transcode limit reached" (never a silent black tile)."""
+    other, camera = list(site.registry)
     wait_for(lambda: not _transcodes(site)["running"], 20, what="no transcode left from an earlier test")
     started = _transcodes(site)["started"]
     pages = [_page(site, f"live?n=1&cams={camera}") for _ in range(2)]
@@ -135,6 +138,10 @@ def test_two_viewers_share_one_transcode_which_stops_when_both_leave(site: Site)
     assert [(t["key"], t["viewers"]) for t in doc["running"]] == [(f"{camera}#h264", 2)], doc
     assert doc["started"] == started + 1, doc
     assert doc["running"][0]["frames_out"] > 0
+    third = _page(site, f"live?n=1&cams={other}")
+    third.wait_for_selector(f'[data-testid="live-tile"][data-camera="{other}"][data-state="limit"]', timeout=20_000)
+    assert "transcode limit reached" in third.locator('[data-testid="tile-message"]').inner_text()
+    third.close()
     for page in pages:
         page.close()
     wait_for(lambda: not _transcodes(site)["running"], 15, what="the transcode to stop after the last viewer left")
