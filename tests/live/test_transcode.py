@@ -170,3 +170,13 @@ def test_a_transcode_behind_skips_to_the_next_keyframe(pictures: list[AccessUnit
     for a, b in itertools.pairwise(out):
         if b.ts - a.ts > STEP:
             assert b.key, "after a skip the viewers start again at a keyframe"
+
+
+def test_an_h264_camera_is_never_transcoded_even_before_its_substream_spoke() -> None:
+    """A wall of H.264 cameras in a browser without H.265 must not take every transcode slot (codec unknown yet)."""
+    codecs = {"cam": "h264", "cam#sub": "", "hevc": "h265", "hevc#sub": ""}
+    hub = LiveHub(asyncio.new_event_loop(), codec_of=lambda key: codecs.get(key, ""))
+    assert hub.h264_key("cam") == "cam" and hub.h264_key("cam#sub") == "cam#sub"
+    assert hub.h264_key("hevc") == "hevc" + AS_H264 and hub.h264_key("hevc#sub") == "hevc#sub" + AS_H264
+    assert hub.h264_key("unknown") == "unknown" + AS_H264  # nothing known: the twin passes H.264 through
+    hub.loop.close()

@@ -290,7 +290,12 @@ class LiveHub:
     def h264_key(self, key: str) -> str:
         """The session for a viewer that plays only H.264: ``key`` itself when its stream is known to be H.264,
         else its twin, which :class:`~camgrid.live.transcode.Transcoder` fills (H.265 decoded and encoded again)."""
-        return key if self.codec_of(key) == H264 else key + AS_H264
+        codec = self.codec_of(key)
+        if not codec and key.endswith(SUB):
+            # a substream just opened has told nothing yet: its camera's main stream is the best guess (a wall of
+            # H.264 cameras must not take every transcode slot for pass-through twins)
+            codec = self.codec_of(key[: -len(SUB)])
+        return key if codec == H264 else key + AS_H264
 
     def transcodes(self) -> list[dict[str, float | int | str]]:
         """The running transcodes (event loop): what ``GET /api/live/transcodes`` reports."""
