@@ -687,6 +687,36 @@ class PrivacyConfig(_Section):
     )
 
 
+class LiveConfig(_Section):
+    """H.265 for browsers that cannot decode it: H.264 made for viewers only (docs/design/h265-for-viewers.md)."""
+
+    max_transcodes: int = Field(
+        4, ge=0, le=256, description="Live streams transcoded H.265 to H.264 at once in this process (each costs CPU)"
+    )
+    transcode_queue: int = Field(
+        50, ge=5, le=500, description="Pictures waiting for one live transcode before it skips to the next keyframe"
+    )
+    transcode_threads: int = Field(1, ge=1, le=8, description="Encoder threads per live transcode")
+    transcode_max_lag_ms: int = Field(
+        500,
+        ge=50,
+        le=10_000,
+        description="A picture that waited longer for a busy live transcode is dropped, up to the next keyframe",
+    )
+    max_segment_transcodes: int = Field(
+        2, ge=0, le=32, description="Recorded H.265 segments transcoded for playback at once (more wait, then 503)"
+    )
+    segment_cache: int = Field(
+        8, ge=0, le=256, description="Transcoded playback segments kept in memory (newest first) for repeat requests"
+    )
+    max_segment_bytes: int = Field(
+        256 * 1024 * 1024,
+        ge=1024 * 1024,
+        le=4 * 1024**3,
+        description="Largest recorded segment transcoded for playback (bytes)",
+    )
+
+
 class Settings(_Section):
     home: Path = Field(Path("var"), description="Folder with the config, the database and the recordings")
     log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$", description="Log level")
@@ -712,6 +742,7 @@ class Settings(_Section):
     backfill: BackfillSettings = Field(default_factory=BackfillSettings, description="Edge backfill from cards")
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig, description="Privacy masks on the cameras")
     onvif: OnvifSettings = Field(default_factory=OnvifSettings, description="Cameras' clocks and events over ONVIF")
+    live: LiveConfig = Field(default_factory=LiveConfig, description="Live and playback video for browsers")
 
     @property
     def recordings_dir(self) -> Path:

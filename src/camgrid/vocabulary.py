@@ -245,6 +245,15 @@ class BackfillState(StrEnum):
     FAILED = "failed"  # the camera refused or failed, ``attempts`` times
 
 
+class VideoPath(StrEnum):
+    """How a viewer's video reaches the browser (live ``codec`` message, playback ``X-Camgrid-Path``, tile badge)."""
+
+    NATIVE = "native"  # the camera's own stream, as recorded
+    H264_TRANSCODE = (
+        "h264-transcode"  # H.265 made H.264 by the server for this browser (docs/design/h265-for-viewers.md)
+    )
+
+
 class SegmentSource(StrEnum):
     """Where a segment's pictures came from (the ``segments.source`` column, migration 0021)."""
 

@@ -48,6 +48,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("PUT", "/api/cameras/{camera_id}/audio"): "cameras.audio",
     ("GET", "/api/segments/{segment_id}/media"): "playback",
     ("WS", "/api/live/{camera_id}"): "live",
+    ("GET", "/api/live/transcodes"): "map",
     ("WS", "/api/events"): "map",
     ("POST", "/api/exports"): "export.request",
     ("POST", "/api/exports/{export_id}/approve"): "export.approve",

@@ -31,7 +31,6 @@ from camgrid.db.engine import make_engine, session_factory, unit_of_work
 from camgrid.db.migrate import upgrade
 from camgrid.demo.servers import free_port
 from camgrid.health.schemas import IncidentEvent
-from camgrid.health.wiring import push_to
 from camgrid.registry import service as registry
 from camgrid.registry.schemas import CameraIn
 from camgrid.vocabulary import IncidentKind, Role
@@ -91,7 +90,7 @@ class Served:
 
     def push(self, message: str) -> None:
         """Hand a message to every connected events socket, on the server's loop (as the incident pump does)."""
-        self.loop.call_soon_threadsafe(push_to, self.ctx.states.subscribers, [message])
+        self.loop.call_soon_threadsafe(self.ctx.states.publish, [message])
 
 
 @pytest.fixture(scope="module")

@@ -708,6 +708,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/exports/{export_id}/package": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Package
+         * @description A ready export as one zip (clip, README.html on how to verify it, manifest, signature, key), built while it
+         *     streams. Audited before the first byte, as a download of the clip.
+         */
+        get: operations["export_package_api_exports__export_id__package_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/exports/{export_id}/refuse": {
         parameters: {
             query?: never;
@@ -719,6 +740,27 @@ export interface paths {
         put?: never;
         /** Refuse */
         post: operations["refuse_api_exports__export_id__refuse_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/exports/coverage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Coverage
+         * @description The recorded time and the gaps (with their reasons) inside a range of one camera, at most 6 hours: what an
+         *     export of it would hold. A camera outside the user's districts does not exist (404).
+         */
+        get: operations["coverage_api_exports_coverage_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -887,6 +929,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/live/transcodes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Transcodes
+         * @description The H.265 → H.264 live transcodes this process runs for viewers (a district user sees their cameras').
+         */
+        get: operations["transcodes_api_live_transcodes_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/map/base": {
         parameters: {
             query?: never;
@@ -900,6 +962,24 @@ export interface paths {
          */
         get: operations["base_map_api_map_base_get"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Settings */
+        get: operations["get_settings_api_me_settings_get"];
+        /** Put Settings */
+        put: operations["put_settings_api_me_settings_put"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1005,6 +1085,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/reports/availability.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Availability Csv
+         * @description The availability table as CSV: the same rows and numbers as ``/reports/availability`` (the user's districts),
+         *     camera time in camera-hours, a period of at most 400 days.
+         */
+        get: operations["availability_csv_api_reports_availability_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/reports/live-coverage": {
         parameters: {
             query?: never;
@@ -1056,7 +1157,8 @@ export interface paths {
          * Segment Media
          * @description The segment's fMP4, ranges honoured. A segment recorded on another node of a cluster is streamed from that
          *     node (``cluster.address``, with that node's credential derived from ``cluster.media_secret``); 503 naming the
-         *     node when it is down.
+         *     node when it is down. ``?codec=h264`` on an H.265 segment: the same pictures as H.264 (whole file, no ranges;
+         *     503 while every transcode slot is taken), audited as the native file is.
          */
         get: operations["segment_media_api_segments__segment_id__media_get"];
         put?: never;
@@ -1379,7 +1481,7 @@ export interface components {
              * By
              * @enum {string}
              */
-            by: "camera" | "site" | "feeder" | "district" | "city";
+            by: "camera" | "site" | "feeder" | "uplink" | "district" | "city";
             city: components["schemas"]["AvailabilityRow"] | null;
             /** From Ms */
             from_ms: number;
@@ -1394,16 +1496,28 @@ export interface components {
         AvailabilityRow: {
             /**
              * Availability
-             * @description Share of camera time recorded, 0..1, maintenance windows left out
+             * @description Share of the expected camera time recorded, 0..1: counted only while each camera existed (from its first sight in the recording index) and was not in maintenance; null when nothing was expected
              */
-            availability: number;
+            availability: number | null;
+            /**
+             * Camera Min
+             * @description Camera-minutes the group's cameras existed within the period
+             * @default 0
+             */
+            camera_min: number;
             /** Cameras */
             cameras: number;
             /**
              * Down Min
-             * @description Minutes not recorded, maintenance left out
+             * @description Camera-minutes not recorded, maintenance left out
              */
             down_min: number;
+            /**
+             * Expected Min
+             * @description Camera-minutes expected to record: existed, not in maintenance
+             * @default 0
+             */
+            expected_min: number;
             /**
              * Key
              * @description The group: a camera, site, feeder or district id, or 'city'
@@ -1411,7 +1525,7 @@ export interface components {
             key: string;
             /**
              * Outage Min
-             * @description Minutes not recorded, by what is to blame; 'maintenance' (a camera out of service) is not down
+             * @description Camera-minutes not recorded, by what is to blame; 'maintenance' (a camera out of service) is not down
              */
             outage_min: {
                 [key: string]: number;
@@ -1482,8 +1596,28 @@ export interface components {
             district_names: {
                 [key: string]: string;
             };
+            /**
+             * Epoch
+             * @description The serving process's events epoch (WS /api/events?since=&epoch=)
+             */
+            epoch: string;
+            /**
+             * Event Id
+             * @description The last event these states contain: apply only later events on top
+             */
+            event_id: number;
             /** Feeder */
             feeder: string[];
+            /**
+             * Fov Deg
+             * @description Horizontal field of view, whole degrees; null: not known
+             */
+            fov_deg?: (number | null)[];
+            /**
+             * Heading Deg
+             * @description Compass bearing of the view, whole degrees; null: not known
+             */
+            heading_deg?: (number | null)[];
             /** Id */
             id: string[];
             /** Lat */
@@ -1497,6 +1631,11 @@ export interface components {
             maintenance_since_ms: (number | null)[];
             /** Name */
             name: string[];
+            /**
+             * Range M
+             * @description How far the camera sees, whole metres; null: not known
+             */
+            range_m?: (number | null)[];
             /** Reason */
             reason: (components["schemas"]["GapReason"] | "")[];
             /** Since Ms */
@@ -1795,6 +1934,40 @@ export interface components {
              */
             path: string[];
         };
+        /** CoverageGap */
+        CoverageGap: {
+            /** From Ms */
+            from_ms: number;
+            /** @description The incident the camera was part of then, if any */
+            incident?: components["schemas"]["GapIncident"] | null;
+            /**
+             * Reason
+             * @description Why the recorder did not record (the gap's reason)
+             */
+            reason: string;
+            /** To Ms */
+            to_ms: number;
+        };
+        /**
+         * CoverageOut
+         * @description What a range of a camera holds: recorded time and the gaps inside (before asking for an export).
+         */
+        CoverageOut: {
+            /** Camera */
+            camera: string;
+            /** First Ms */
+            first_ms: number | null;
+            /** From Ms */
+            from_ms: number;
+            /** Gaps */
+            gaps: components["schemas"]["CoverageGap"][];
+            /** Last Ms */
+            last_ms: number | null;
+            /** Recorded Ms */
+            recorded_ms: number;
+            /** To Ms */
+            to_ms: number;
+        };
         /** Decision */
         Decision: {
             /**
@@ -2059,8 +2232,39 @@ export interface components {
              */
             t_ms: number;
         };
+        /**
+         * GapCauseOut
+         * @description The incident that caused a gap (the longest overlap; a feeder or uplink before the camera's own).
+         */
+        GapCauseOut: {
+            /** Incident Id */
+            incident_id: number;
+            /** @description power: power cut; uplink: uplink cut; site; camera: the camera alone */
+            kind: components["schemas"]["IncidentKind"];
+            /** Opened Ms */
+            opened_ms: number;
+            /**
+             * Resolved Ms
+             * @description None: the incident is still open
+             */
+            resolved_ms: number | null;
+            /**
+             * Subject
+             * @description The feeder, uplink, site or camera blamed (not named outside your districts)
+             */
+            subject: string;
+        };
+        /** GapIncident */
+        GapIncident: {
+            /** Kind */
+            kind: string;
+            /** Subject */
+            subject: string;
+        };
         /** GapOut */
         GapOut: {
+            /** @description The incident behind the gap, when one covers it */
+            cause?: components["schemas"]["GapCauseOut"] | null;
             /** Detail */
             detail: string;
             /**
@@ -2090,14 +2294,26 @@ export interface components {
         };
         /**
          * Hello
-         * @description ``/api/events``: the first message (then ``ping`` every 15 s of silence).
+         * @description ``/api/events``: ``hello`` once the client is current (after the events it missed, or after ``resync``: fetch
+         *     ``GET /api/cameras`` and apply the events after its ``event_id``), ``ping`` after 15 s of silence. Every camera and
+         *     incident message carries its ``eid`` too (docs/design/never-stale.md).
          */
         Hello: {
+            /**
+             * Eid
+             * @description The last event this client has been sent or skipped (scope)
+             */
+            eid: number;
+            /**
+             * Epoch
+             * @description This process's events epoch: ids of another process mean nothing here
+             */
+            epoch: string;
             /**
              * Type
              * @enum {string}
              */
-            type: "hello" | "ping";
+            type: "hello" | "ping" | "resync";
         };
         /** HoldIn */
         HoldIn: {
@@ -2334,6 +2550,11 @@ export interface components {
             /** Mime */
             mime: string;
             /**
+             * @description native, or h264-transcode: H.265 made H.264 by the server for this viewer
+             * @default native
+             */
+            path: components["schemas"]["VideoPath"];
+            /**
              * Type
              * @constant
              */
@@ -2375,6 +2596,57 @@ export interface components {
             type: "origin";
             /** Wall Ms */
             wall_ms: number;
+        };
+        /**
+         * LiveTranscode
+         * @description ``GET /api/live/transcodes``: one running H.265 → H.264 live transcode.
+         */
+        LiveTranscode: {
+            /**
+             * Busy S
+             * @description thread CPU seconds spent decoding and encoding
+             */
+            busy_s: number;
+            /** Dropped */
+            dropped: number;
+            /** Failures */
+            failures: number;
+            /** Frames In */
+            frames_in: number;
+            /** Frames Out */
+            frames_out: number;
+            /**
+             * Key
+             * @description camera id, #sub for its substream, #h264 for the H.264 twin
+             */
+            key: string;
+            /** Viewers */
+            viewers: number;
+        };
+        /**
+         * LiveTranscodeLimit
+         * @description ``/api/live/{camera}?codec=h264``: every transcode slot of the server is taken (``live.max_transcodes``).
+         */
+        LiveTranscodeLimit: {
+            /** Limit */
+            limit: number;
+            /**
+             * Type
+             * @constant
+             */
+            type: "transcode_limit";
+        };
+        /**
+         * LiveTranscodes
+         * @description ``GET /api/live/transcodes``: the process's running transcodes, its limit, and how many were ever started.
+         */
+        LiveTranscodes: {
+            /** Limit */
+            limit: number;
+            /** Running */
+            running: components["schemas"]["LiveTranscode"][];
+            /** Started */
+            started: number;
         };
         /** Login */
         Login: {
@@ -2508,7 +2780,17 @@ export interface components {
              * @description The user's districts; empty: all
              */
             districts: string[];
+            /**
+             * Permissions
+             * @description The role's permissions (access.policy), for the control room
+             */
+            permissions: string[];
             role: components["schemas"]["Role"];
+            /**
+             * Screens
+             * @description The control-room screens the role may open (access.screens), menu order
+             */
+            screens: string[];
             /**
              * Timezone
              * @description The city's IANA time zone: the control room shows times in it
@@ -3017,15 +3299,22 @@ export interface components {
              * By
              * @enum {string}
              */
-            by: "camera" | "site" | "feeder" | "district" | "city";
+            by: "camera" | "site" | "feeder" | "uplink" | "district" | "city";
             /** From Ms */
             from_ms: number;
             /**
+             * Period
+             * @description Group -> availability over the whole period (the table's number)
+             */
+            period?: {
+                [key: string]: number | null;
+            };
+            /**
              * Series
-             * @description Group -> availability per bucket
+             * @description Group -> availability per bucket (null: no camera of the group expected in that bucket)
              */
             series: {
-                [key: string]: number[];
+                [key: string]: (number | null)[];
             };
             /** Step Ms */
             step_ms: number;
@@ -3200,6 +3489,44 @@ export interface components {
             /** Username */
             username: string;
         };
+        /**
+         * UiCalendar
+         * @description Calendars dates are shown in, as Intl names them (Bikram Sambat is not in Intl).
+         * @enum {string}
+         */
+        UiCalendar: "gregory" | "persian";
+        /**
+         * UiDigits
+         * @description Digits numbers and dates are written with, as Intl's numbering systems name them.
+         * @enum {string}
+         */
+        UiDigits: "latn" | "arabext" | "deva";
+        /**
+         * UiLanguage
+         * @description Languages of the control room (web/src/locales/<lang>/; docs/design/languages.md).
+         * @enum {string}
+         */
+        UiLanguage: "en" | "fa-AF" | "ps" | "ne";
+        /**
+         * UiSettingsIn
+         * @description The whole setting (null: not chosen, the defaults apply); unknown fields and values are refused (422).
+         */
+        UiSettingsIn: {
+            /** @description gregory or persian (Solar Hijri) */
+            calendar?: components["schemas"]["UiCalendar"] | null;
+            /** @description latn (0-9), arabext (Persian digits) or deva (Devanagari digits) */
+            digits?: components["schemas"]["UiDigits"] | null;
+            /** @description en, fa-AF (Dari), ps (Pashto), ne (Nepali) */
+            language?: components["schemas"]["UiLanguage"] | null;
+        };
+        /** UiSettingsOut */
+        UiSettingsOut: {
+            calendar: components["schemas"]["UiCalendar"] | null;
+            /** @description The city's default language (while the user has chosen none) */
+            city_language: components["schemas"]["UiLanguage"];
+            digits: components["schemas"]["UiDigits"] | null;
+            language: components["schemas"]["UiLanguage"] | null;
+        };
         /** UpsIn */
         UpsIn: {
             /** On Battery */
@@ -3263,6 +3590,12 @@ export interface components {
             /** Error Type */
             type: string;
         };
+        /**
+         * VideoPath
+         * @description How a viewer's video reaches the browser (live ``codec`` message, playback ``X-Camgrid-Path``, tile badge).
+         * @enum {string}
+         */
+        VideoPath: "native" | "h264-transcode";
     };
     responses: never;
     parameters: never;
@@ -4500,6 +4833,37 @@ export interface operations {
             };
         };
     };
+    export_package_api_exports__export_id__package_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                export_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export as one zip: clip, page, signed manifest */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     refuse_api_exports__export_id__refuse_post: {
         parameters: {
             query?: never;
@@ -4522,6 +4886,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ExportOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    coverage_api_exports_coverage_get: {
+        parameters: {
+            query: {
+                camera: string;
+                /** @description UTC milliseconds since 1970 (before 2200) */
+                from_ms?: number;
+                /** @description UTC milliseconds since 1970 (before 2200) */
+                to_ms?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CoverageOut"];
                 };
             };
             /** @description Validation Error */
@@ -4909,6 +5308,26 @@ export interface operations {
             };
         };
     };
+    transcodes_api_live_transcodes_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveTranscodes"];
+                };
+            };
+        };
+    };
     base_map_api_map_base_get: {
         parameters: {
             query?: never;
@@ -4925,6 +5344,59 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FeatureCollection"];
+                };
+            };
+        };
+    };
+    get_settings_api_me_settings_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UiSettingsOut"];
+                };
+            };
+        };
+    };
+    put_settings_api_me_settings_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UiSettingsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UiSettingsOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -5003,7 +5475,7 @@ export interface operations {
     availability_api_reports_availability_get: {
         parameters: {
             query: {
-                by?: "camera" | "site" | "feeder" | "district" | "city";
+                by?: "camera" | "site" | "feeder" | "uplink" | "district" | "city";
                 /** @description 1: add lost coverage (planner visibility; slow the first time) */
                 coverage?: number;
                 /** @description UTC milliseconds since 1970 (before 2200) */
@@ -5040,7 +5512,7 @@ export interface operations {
     availability_series_api_reports_availability_series_get: {
         parameters: {
             query: {
-                by?: "camera" | "site" | "feeder" | "district" | "city";
+                by?: "camera" | "site" | "feeder" | "uplink" | "district" | "city";
                 /** @description UTC milliseconds since 1970 (before 2200) */
                 from_ms: number;
                 /** @description Bucket length (at most 500 buckets) */
@@ -5061,6 +5533,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SeriesReport"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    availability_csv_api_reports_availability_csv_get: {
+        parameters: {
+            query: {
+                by?: "camera" | "site" | "feeder" | "uplink" | "district" | "city";
+                /** @description UTC milliseconds since 1970 (before 2200) */
+                from_ms: number;
+                /** @description UTC milliseconds since 1970 (before 2200) */
+                to_ms: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The availability table as CSV (camera-hours) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
                 };
             };
             /** @description Validation Error */
@@ -5130,7 +5637,10 @@ export interface operations {
     };
     segment_media_api_segments__segment_id__media_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description h264: an H.265 segment transcoded to H.264 for a browser that cannot decode H.265 */
+                codec?: "h264" | null;
+            };
             header?: never;
             path: {
                 segment_id: number;

@@ -40,7 +40,7 @@ export type AvailabilityRow = Schemas["AvailabilityRow"];
 export type SeriesReport = Schemas["SeriesReport"];
 export type PowerCutReport = Schemas["PowerCutReport"];
 export type RecorderHealth = Schemas["RecorderHealth"];
-export type LiveMessage = Schemas["LiveCodec"] | Schemas["LiveOrigin"] | Schemas["LiveOffline"];
+export type LiveMessage = Schemas["LiveCodec"] | Schemas["LiveOrigin"] | Schemas["LiveOffline"] | Schemas["LiveTranscodeLimit"];
 
 export class ApiError extends Error {
   constructor(

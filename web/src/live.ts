@@ -4,6 +4,8 @@
 // little behind; every presented frame's latency goes to window.camgrid.stats.live[id].
 import { type LiveMessage, wsUrl } from "./api";
 import { h } from "./dom";
+import { codecDecision, codecName, liveQuery, needsH264, pathBadge, setPath } from "./h265";
+import { t } from "./i18n";
 import { recordLive } from "./stats";
 import { TileClock } from "./tile-clock";
 import { fmtSince, utcTitle } from "./time";
@@ -13,7 +15,7 @@ const SOFT_BEHIND_S = 0.2;
 const KEEP_BEHIND_S = 10;
 
 /** What a live tile shows (its data-state): not a camera state nor a gap reason, the tile's own. */
-type TileState = "connecting" | "waiting" | "playing" | "offline" | "error" | "undecodable";
+type TileState = "connecting" | "waiting" | "playing" | "offline" | "error" | "undecodable" | "limit";
 
 type RVFC = (cb: (now: number, meta: { presentationTime: number; mediaTime: number }) => void) => number;
 
@@ -38,6 +40,9 @@ export class LivePlayer {
   private clock: TileClock;
   /** "sub": the camera's low-resolution substream (walls of 4+ tiles); the server falls back to "main". */
   private readonly stream: "main" | "sub";
+  /** Ask the server for H.264 (H.265 transcoded for this browser): set when this browser cannot decode H.265. */
+  private h264 = needsH264();
+  private badge = pathBadge();
 
   constructor(
     readonly cameraId: string,
@@ -54,6 +59,7 @@ export class LivePlayer {
       this.video,
       h("div", { class: "tile-label", title: cameraId }, h("b", {}, cameraId), label && label !== cameraId ? ` ${label}` : ""),
       this.msg,
+      this.badge,
     );
     this.clock = new TileClock(this.el);
     this.connect();
@@ -74,7 +80,7 @@ export class LivePlayer {
 
   private connect(): void {
     if (this.destroyed) return;
-    const ws = new WebSocket(wsUrl(`/api/live/${encodeURIComponent(this.cameraId)}?stream=${this.stream}`));
+    const ws = new WebSocket(wsUrl(`/api/live/${encodeURIComponent(this.cameraId)}${liveQuery(this.stream, this.h264)}`));
     ws.binaryType = "arraybuffer";
     this.ws = ws;
     let gotAny = false;
@@ -97,9 +103,10 @@ export class LivePlayer {
       const why = gotAny
           ? "live connection lost; reconnecting…"
           : `cannot open live video${ev.reason ? ` (${ev.reason})` : ""}; retrying…`;
-      if (this.el.dataset.state !== "offline" && this.el.dataset.state !== "undecodable") this.setMessage(why, "error");
+      const keep = ["offline", "undecodable", "limit"].includes(this.el.dataset.state ?? "");
+      if (!keep) this.setMessage(why, "error");
       this.retryTimer = window.setTimeout(() => this.connect(), this.retry);
-      this.retry = Math.min(this.retry * 2, 10000);
+      this.retry = Math.min(Math.max(this.retry * 2, 1000), 10000);
     };
   }
 
@@ -113,14 +120,24 @@ export class LivePlayer {
     if (m.type === "codec") {
       this.resetMedia();
       this.mime = m.mime;
-      this.supported = typeof MediaSource !== "undefined" && MediaSource.isTypeSupported(this.mime);
-      if (!this.supported) {
-        const what = m.codec === "h265" || /hev1|hvc1/.test(this.mime) ? "H.265" : m.codec || this.mime;
-        this.setMessage(`this browser cannot decode ${what}`, "undecodable", this.mime);
+      const decision = codecDecision(this.mime, m.codec, this.h264);
+      this.supported = decision === "play";
+      if (decision === "ask-h264") {
+        this.h264 = true; // this camera's own codec string is not playable here: the server transcodes it
+        this.retry = 0;
+        this.ws?.close();
         return;
       }
+      if (!this.supported) {
+        this.setMessage(t("h265.undecodable", { codec: codecName(m.codec) || this.mime }), "undecodable", this.mime);
+        return;
+      }
+      setPath(this.badge, m.path ?? "native", m.codec);
       this.setMessage("waiting for video…", "waiting");
       this.openMedia();
+    } else if (m.type === "transcode_limit") {
+      this.setMessage(t("h265.limit", { limit: m.limit }), "limit");
+      this.retry = 10000;
     } else if (m.type === "origin") {
       this.originWallMs = m.wall_ms;
     } else if (m.type === "offline") {

@@ -253,7 +253,7 @@ export function mountPlayback(root: HTMLElement, params: URLSearchParams): () =>
       r.player?.destroy();
       r.player = new SegmentPlayer(r.id, Math.floor(Math.min(seg.start_ms, view.startMs) - DAY));
       r.player.video.playbackRate = Math.max(0.0625, Math.abs(rate));
-      r.videoBox.replaceChildren(r.player.video);
+      r.videoBox.replaceChildren(r.player.video, r.player.badge);
       watchFrames(r.player);
     }
     return r.player;

@@ -2,6 +2,7 @@
 // whose media time starts at 0, so it is appended with timestampOffset = (start_ms - origin_ms) / 1000 and the
 // video's currentTime is (wall_ms - origin_ms) / 1000 for every segment: seeking is plain arithmetic.
 import { ApiError, segmentMediaUrl, type SegmentInfo } from "./api";
+import { pathBadge, segmentUrl, setPath } from "./h265";
 import { t } from "./i18n";
 import { indexFragments, seekOrder } from "./mp4";
 import { playableMime, withoutAudio } from "./mp4audio";
@@ -19,6 +20,8 @@ export class SegmentPlayer {
   private inflight = new Map<string, Promise<void>>();
   private fetched = new Map<string, Promise<ArrayBuffer>>();
   mime: string | null = null;
+  /** Which path the pictures take (native, or H.265 transcoded to H.264 by the server): shown on the tile. */
+  readonly badge = pathBadge();
   unsupported: string | null = null;
   private url: string;
 
@@ -77,8 +80,11 @@ export class SegmentPlayer {
     const key = String(seg.id);
     let p = this.fetched.get(key);
     if (!p) {
-      p = fetch(segmentMediaUrl(seg.id), { credentials: "same-origin" }).then(async (r) => {
+      const { url, path } = segmentUrl(segmentMediaUrl(seg.id), seg.codec);
+      p = fetch(url, { credentials: "same-origin" }).then(async (r) => {
+        if (r.status === 503 && path !== "native") throw new ApiError(r.status, t("h265.segment.limit"));
         if (!r.ok) throw new ApiError(r.status, r.status === 404 ? t("playback.segmentGone") : t("playback.segmentFailed", { status: r.status }));
+        setPath(this.badge, path, path === "native" ? seg.codec : "h264");
         return r.arrayBuffer();
       });
       this.fetched.set(key, p);

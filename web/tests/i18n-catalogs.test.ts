@@ -29,7 +29,6 @@ const allowed = (s: string) => noLetters(s) || ALLOWED.has(s.trim());
 const PENDING = new Set<string>([
   "mapextras.ts", // the map helper (map.ts is converted)
   "live.ts", // the never-stale helper (live tiles)
-  "wall.ts",
 ]);
 
 const UI_PROPS = new Set(["textContent", "innerText", "title", "placeholder", "ariaLabel", "alt"]);

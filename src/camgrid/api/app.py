@@ -39,7 +39,7 @@ from camgrid.api.context import AppContext
 from camgrid.api.deps import User, principal_of, secret_of
 from camgrid.api.limits import BodyLimit, route_limits
 from camgrid.api.proxies import ClientAddress
-from camgrid.api.schemas import CameraEvent, Hello, LiveCodec, LiveOffline, LiveOrigin
+from camgrid.api.schemas import CameraEvent, Hello, LiveCodec, LiveOffline, LiveOrigin, LiveTranscodeLimit
 from camgrid.api.security import TransportSecurity
 from camgrid.health.schemas import IncidentEvent
 
@@ -49,7 +49,7 @@ STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
 # The login steps: the password, then (docs/design/sign-in.md) the second factor with its ticket.
 PUBLIC_PATHS = frozenset({"/", "/login", "/api/auth/login", "/api/auth/login/totp", "/api/auth/login/enrol", "/assets"})
 # What the WebSockets send (OpenAPI describes no WebSocket: these are added to the document's schemas).
-WEBSOCKET_MESSAGES = (CameraEvent, IncidentEvent, Hello, LiveCodec, LiveOrigin, LiveOffline)
+WEBSOCKET_MESSAGES = (CameraEvent, IncidentEvent, Hello, LiveCodec, LiveOrigin, LiveOffline, LiveTranscodeLimit)
 
 
 def create_app(ctx: AppContext) -> FastAPI:

@@ -18,6 +18,7 @@ from camgrid.api.event_ring import Event, EventRing
 from camgrid.clock import Clock
 from camgrid.config import Settings
 from camgrid.live.hub import SUB, LiveHub
+from camgrid.live.segments import SegmentTranscodes
 from camgrid.registry.models import Camera
 from camgrid.storage.models import Gap, Segment
 from camgrid.storage.recorder import Recorder
@@ -105,9 +106,14 @@ class AppContext:
     session_ttl_s: float = 12 * 3600.0
     incidents: Any = None  # camgrid.health.wiring.LiveIncidents when serve runs the outage correlation
     feed: Any = None  # camgrid.cluster.control.StateFeed: a cluster's camera states from the bus (central node)
+    segment_transcodes: SegmentTranscodes = field(init=False)  # H.265 recordings as H.264 for playback (live.*)
 
     def __post_init__(self) -> None:
         self.limiter = LoginLimiter(ThrottlePolicy.from_config(self.settings.api))
+        live = self.settings.live
+        self.segment_transcodes = SegmentTranscodes(
+            slots=live.max_segment_transcodes, cache=live.segment_cache, max_bytes=live.max_segment_bytes
+        )
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         """Wire the recorder's packets and state changes into the live hub and the state store."""
@@ -145,7 +151,19 @@ class AppContext:
             def close_main(camera_id: str) -> None:
                 rec.close_live_session(camera_id)
 
-        self.hub = LiveHub(loop, rec.codec_of, open_sub, close_sub, open_main, close_main)
+        live = self.settings.live
+        self.hub = LiveHub(
+            loop,
+            rec.codec_of,
+            open_sub,
+            close_sub,
+            open_main,
+            close_main,
+            max_transcodes=live.max_transcodes,
+            transcode_queue=live.transcode_queue,
+            transcode_threads=live.transcode_threads,
+            transcode_max_lag_s=live.transcode_max_lag_ms / 1000,
+        )
         rec.add_tap(self.hub.tap)
         rec.add_audio_tap(self.hub)
         rec.add_session_listener(self.hub.on_state)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+import av
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import func, select
@@ -17,6 +19,7 @@ from camgrid.access.service import Principal
 from camgrid.api.acting import actor, answering, writer
 from camgrid.api.audit_hook import address_of, audit
 from camgrid.api.bounds import CameraId, QueryMs, RowId
+from camgrid.api.context import AppContext
 from camgrid.api.deps import ctx_of, db, require
 from camgrid.api.schemas import (
     AudioIn,
@@ -40,11 +43,21 @@ from camgrid.cluster.models import Lease
 from camgrid.db.secrets import redact_url
 from camgrid.health import gap_causes, onvif_service
 from camgrid.health.scope import scope_of
+from camgrid.live.segments import SegmentBusy, SegmentTooBig
+from camgrid.media.nal import H264, H265
 from camgrid.registry import service as registry
 from camgrid.registry.models import Camera, CameraMaintenance, District, Site
 from camgrid.storage import service as storage
 from camgrid.storage.models import Segment
-from camgrid.vocabulary import AuditAction, CameraEventKind, CameraState, RtspTransport, SegmentSource
+from camgrid.vocabulary import (
+    AuditAction,
+    CameraEventKind,
+    CameraState,
+    RtspTransport,
+    SegmentSource,
+    SegmentStatus,
+    VideoPath,
+)
 
 router = APIRouter(prefix="/api", tags=["cameras"])
 MS = 1_000_000
@@ -166,17 +179,11 @@ def cameras(request: Request, who: Principal = require("map"), session: Session 
     key = (count, newest, who.districts)
     static = ctx.camera_cache.get(key) if ctx.camera_cache else None
     if static is None:
-<<<<<<< HEAD
-        names = ("id", "name", "lon", "lat", "district", "site", "feeder", "uplink")
-        cols: dict[str, list[Any]] = {k: [] for k in (*names, "heading_deg", "fov_deg", "range_m", "status")}
-=======
-        cols: dict[str, list[Any]] = {
-            k: [] for k in ("id", "name", "lon", "lat", "district", "site", "feeder", "uplink", "street", "status")
-        }
+        keys = ("id", "name", "lon", "lat", "district", "site", "feeder", "uplink")
+        cols: dict[str, list[Any]] = {k: [] for k in (*keys, "heading_deg", "fov_deg", "range_m", "street", "status")}
         # Streets as indexes into a small table (most cameras of a street share it; "" is index 0), and the names of
         # the user's sites and districts once each: what the camera search matches besides ids and names.
         streets: dict[str, int] = {"": 0}
->>>>>>> wt-finder
         rows = session.execute(
             select(
                 Camera.id,
@@ -187,33 +194,21 @@ def cameras(request: Request, who: Principal = require("map"), session: Session 
                 Camera.site_id,
                 Camera.feeder_id,
                 Camera.uplink_id,
-<<<<<<< HEAD
                 Camera.heading_deg,
                 Camera.fov_deg,
                 Camera.range_m,
-                Camera.status,
-            ).order_by(Camera.id)
-        )
-        for cid, name, lon, lat, district, site, feeder, uplink, heading, fov, rng, status in rows:
-            if who.districts and district not in who.districts:
-                continue
-            # The view as whole degrees and metres: a map cone needs no more, and 62,000 cameras stay compact.
-            view = (_whole(heading, 360), _whole(fov, None), _whole(rng, None))
-            values = (cid, name, round(lon, 7), round(lat, 7), district, site, feeder, uplink, *view, status)
-            for k, v in zip(cols, values, strict=True):
-=======
                 Camera.street,
                 Camera.status,
             ).order_by(Camera.id)
         )
-        for cid, name, lon, lat, district, site, feeder, uplink, street, status in rows:
+        for cid, name, lon, lat, district, site, feeder, uplink, heading, fov, rng, street, status in rows:
             if who.districts and district not in who.districts:
                 continue
+            # The view as whole degrees and metres: a map cone needs no more, and 62,000 cameras stay compact.
+            view = (_whole(heading, 360), _whole(fov, None), _whole(rng, None))
             si = streets.setdefault(street or "", len(streets))
-            for k, v in zip(
-                cols, (cid, name, round(lon, 7), round(lat, 7), district, site, feeder, uplink, si, status), strict=True
-            ):
->>>>>>> wt-finder
+            values = (cid, name, round(lon, 7), round(lat, 7), district, site, feeder, uplink, *view, si, status)
+            for k, v in zip(cols, values, strict=True):
                 cols[k].append(v)
         names = {
             "streets": list(streets),
@@ -461,11 +456,18 @@ def timeline(
 
 @router.get("/segments/{segment_id}/media", response_class=Response, responses=VIDEO)
 def segment_media(
-    segment_id: RowId, request: Request, who: Principal = require("playback"), session: Session = Depends(db)
+    segment_id: RowId,
+    request: Request,
+    who: Principal = require("playback"),
+    session: Session = Depends(db),
+    codec: Literal["h264"] | None = Query(
+        None, description="h264: an H.265 segment transcoded to H.264 for a browser that cannot decode H.265"
+    ),
 ) -> Response:
     """The segment's fMP4, ranges honoured. A segment recorded on another node of a cluster is streamed from that
     node (``cluster.address``, with that node's credential derived from ``cluster.media_secret``); 503 naming the
-    node when it is down."""
+    node when it is down. ``?codec=h264`` on an H.265 segment: the same pictures as H.264 (whole file, no ranges;
+    503 while every transcode slot is taken), audited as the native file is."""
     seg = session.get(Segment, segment_id)
     if seg is None or not _sees(session, who, seg.camera_id):
         raise HTTPException(404, "no such segment")  # outside the user's districts: as if it did not exist
@@ -482,8 +484,11 @@ def segment_media(
         t_from_ns=seg.start_ns,
         t_to_ns=seg.end_ns,
         address=address_of(request),
+        details={"codec": codec} if codec else None,
     )
     cache = {"Cache-Control": "private, max-age=60"}
+    if codec == H264 and seg.codec == H265:
+        return _transcoded(ctx, seg, where, cache)
     if isinstance(where, Path):
         if not where.is_file():
             raise HTTPException(404, "the segment's file is gone (deleted by retention?)")
@@ -499,3 +504,27 @@ def segment_media(
         headers={**cache, **stream.headers},
         background=BackgroundTask(stream.close),
     )
+
+
+def _transcoded(ctx: AppContext, seg: Segment, where: Path | media.Remote, cache: dict[str, str]) -> Response:
+    """An H.265 segment as H.264 (live/segments.py); one on another node is copied here first."""
+    headers = {**cache, "X-Camgrid-Path": VideoPath.H264_TRANSCODE}
+    final = seg.status != SegmentStatus.WRITING
+    try:
+        if isinstance(where, Path):
+            if not where.is_file():
+                raise HTTPException(404, "the segment's file is gone (deleted by retention?)")
+            data = ctx.segment_transcodes.get(seg.id, where, final=final)
+        else:
+            with tempfile.TemporaryDirectory(prefix="camgrid-seg-") as tmp:
+                local = media.fetch_segment(where, seg.id, Path(tmp) / "seg.mp4", cfg=ctx.settings.cluster)
+                data = ctx.segment_transcodes.get(seg.id, local, final=final)
+    except media.MediaError as exc:
+        raise HTTPException(exc.status, str(exc)) from None
+    except SegmentBusy as exc:
+        raise HTTPException(503, str(exc), headers={"Retry-After": "5"}) from None
+    except SegmentTooBig as exc:
+        raise HTTPException(413, str(exc)) from None
+    except (av.FFmpegError, ValueError, IndexError) as exc:
+        raise HTTPException(422, f"the recording could not be transcoded ({type(exc).__name__})") from None
+    return Response(data, media_type="video/mp4", headers=headers)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 
-from fastapi import APIRouter, HTTPException, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, HTTPException, Request, WebSocket, WebSocketDisconnect
 
 from camgrid.access.policy import allowed
+from camgrid.access.service import Principal
 from camgrid.api.audit_hook import audit
 from camgrid.api.context import AppContext
-from camgrid.api.deps import ws_user
+from camgrid.api.deps import ctx_of, require, ws_user
 from camgrid.api.event_ring import Event, with_id
+from camgrid.api.schemas import LiveTranscode, LiveTranscodes
 from camgrid.api.ws_guard import guarded
 from camgrid.db.engine import unit_of_work
 from camgrid.health.schemas import IncidentEvent
@@ -22,10 +24,33 @@ from camgrid.vocabulary import AuditAction, CameraState, GapReason
 router = APIRouter(prefix="/api", tags=["live"])
 
 
+H264_ONLY = "h264"  # ``?codec=h264``: the browser plays only H.264 (it could not decode the stream's own codec)
+
+
+@router.get("/live/transcodes", response_model=LiveTranscodes)
+def transcodes(request: Request, who: Principal = require("map")) -> LiveTranscodes:
+    """The H.265 → H.264 live transcodes this process runs for viewers (a district user sees their cameras')."""
+    ctx = ctx_of(request)
+    hub = ctx.hub
+    if hub is None:
+        return LiveTranscodes(limit=ctx.settings.live.max_transcodes, started=0, running=[])
+    running = [LiveTranscode.model_validate(t) for t in hub.transcodes()]
+    if who.districts:
+        with unit_of_work(ctx.factory) as session:
+            scope = scope_of(session=session, districts=who.districts)
+        mine = scope.cameras if scope is not None else frozenset()
+        running = [t for t in running if t.key.split("#", 1)[0] in mine]
+    return LiveTranscodes(limit=hub.max_transcodes, started=hub.transcodes_started, running=running)
+
+
 @router.websocket("/live/{camera_id}")
-async def live(websocket: WebSocket, camera_id: str, stream: str = "main") -> None:
-    """``?stream=sub`` asks for the camera's substream (small tiles of a wall); the main stream when it has none."""
+async def live(websocket: WebSocket, camera_id: str, stream: str = "main", codec: str = "") -> None:
+    """``?stream=sub`` asks for the camera's substream (small tiles of a wall); the main stream when it has none.
+    ``?codec=h264``: the browser plays only H.264; H.265 is transcoded for it (docs/design/h265-for-viewers.md)."""
     ctx: AppContext = websocket.app.state.ctx
+    if codec not in ("", H264_ONLY):
+        await websocket.close(code=1008, reason="codec must be h264 or absent")
+        return
     who = ws_user(websocket)
     if who is None:
         await websocket.close(code=4401)
@@ -47,7 +72,7 @@ async def live(websocket: WebSocket, camera_id: str, stream: str = "main") -> No
             action=AuditAction.LIVE_START,
             camera=camera_id,
             address=address,
-            details={"stream": stream},
+            details={"stream": stream, "codec": codec} if codec else {"stream": stream},
         )
     except HTTPException:
         await websocket.close(code=1011, reason="audit log unavailable")  # fail closed: no entry, no video
@@ -60,7 +85,8 @@ async def live(websocket: WebSocket, camera_id: str, stream: str = "main") -> No
     st = ctx.states.get(camera_id)
     if st is not None and st.state != CameraState.RECORDING:
         await websocket.send_json({"type": "offline", "reason": st.reason, "since_ms": st.since_ns // 1_000_000})
-    feed = ctx.hub.watch(ctx.hub.stream_key(camera_id, stream))
+    key = ctx.hub.stream_key(camera_id, stream)
+    feed = ctx.hub.watch(ctx.hub.h264_key(key) if codec == H264_ONLY else key)
 
     async def pump() -> None:
         try:

@@ -21,6 +21,7 @@ from camgrid.vocabulary import (
     Role,
     RtspTransport,
     SegmentSource,
+    VideoPath,
 )
 
 # A camera's reason: a gap reason while it is not recording, "" while it is (or nothing is known).
@@ -354,6 +355,36 @@ class LiveCodec(BaseModel):
     type: Literal["codec"]
     mime: str
     codec: str
+    path: VideoPath = Field(
+        VideoPath.NATIVE, description="native, or h264-transcode: H.265 made H.264 by the server for this viewer"
+    )
+
+
+class LiveTranscodeLimit(BaseModel):
+    """``/api/live/{camera}?codec=h264``: every transcode slot of the server is taken (``live.max_transcodes``)."""
+
+    type: Literal["transcode_limit"]
+    limit: int
+
+
+class LiveTranscode(BaseModel):
+    """``GET /api/live/transcodes``: one running H.265 → H.264 live transcode."""
+
+    key: str = Field(description="camera id, #sub for its substream, #h264 for the H.264 twin")
+    viewers: int
+    frames_in: int
+    frames_out: int
+    dropped: int
+    failures: int
+    busy_s: float = Field(description="thread CPU seconds spent decoding and encoding")
+
+
+class LiveTranscodes(BaseModel):
+    """``GET /api/live/transcodes``: the process's running transcodes, its limit, and how many were ever started."""
+
+    limit: int
+    started: int
+    running: list[LiveTranscode]
 
 
 class LiveOrigin(BaseModel):

@@ -8,16 +8,19 @@ loop copies it to each viewer's bounded queue. A viewer that falls behind is cut
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
+from camgrid.live.transcode import Transcoder
 from camgrid.media import fmp4, fmp4_audio
 from camgrid.media.audio import AAC, OPUS, AudioFrame, AudioTrack
 from camgrid.media.nal import H264, StreamInfo, codec_string, nal_type, param_set_type, parse_sps
 from camgrid.media.reorder import DecodeTimes
 from camgrid.media.rtp import AccessUnit, merge_continuation
+from camgrid.vocabulary import VideoPath
 
 log = logging.getLogger("camgrid.live")
 NS = 1_000_000_000
@@ -57,6 +60,16 @@ class _Feed:
 
 SUB = "#sub"  # suffix of a substream's session id
 LINGER_S = 10.0  # keep a substream open this long after its last viewer leaves (tiles are reshuffled often)
+AS_H264 = "#h264"  # suffix of a session's H.264-for-viewers twin (live/transcode.py), e.g. "cam-0008#sub#h264"
+
+
+def _path(key: str) -> VideoPath:
+    return VideoPath.H264_TRANSCODE if key.endswith(AS_H264) else VideoPath.NATIVE
+
+
+def transcode_limit_message(limit: int) -> str:
+    """What a viewer gets instead of a black tile when every transcode slot of this process is taken."""
+    return json.dumps({"type": "transcode_limit", "limit": limit})
 
 
 class LiveHub:
@@ -68,10 +81,16 @@ class LiveHub:
         close_sub: Callable[[str], None] | None = None,
         open_main: Callable[[str], bool] | None = None,
         close_main: Callable[[str], None] | None = None,
+        *,
+        max_transcodes: int = 4,
+        transcode_queue: int = 50,
+        transcode_threads: int = 1,
+        transcode_max_lag_s: float = 0.5,
     ) -> None:
         """``open_sub(camera)`` starts the camera's substream session (False if it has none); ``close_sub`` ends it.
         ``open_main``/``close_main`` do the same for a main stream this process does not record (a cluster's
-        central node): opened for the first viewer, closed ``LINGER_S`` after the last."""
+        central node): opened for the first viewer, closed ``LINGER_S`` after the last. At most ``max_transcodes``
+        streams are transcoded to H.264 at once (:meth:`h264_key`)."""
         self.loop = loop
         self.codec_of = codec_of
         self.open_sub = open_sub
@@ -84,6 +103,11 @@ class LiveHub:
         self._epochs: dict[str, int] = {}  # bumped when a camera becomes watched: its feed starts afresh
         self._headers: dict[str, list[Message]] = {}  # last codec/origin/init per camera (event loop)
         self._audio_tracks: dict[str, AudioTrack] = {}  # each session's playable audio track (ingest thread)
+        self.max_transcodes = max_transcodes
+        self._transcode_opts = {"max_queue": transcode_queue, "threads": transcode_threads}
+        self._transcode_max_lag_s = transcode_max_lag_s
+        self._transcoders: dict[str, Transcoder] = {}  # by twin key; changed on the event loop, read on ingest
+        self.transcodes_started = 0  # since the process started (tests, stats)
 
     # ingest thread ---------------------------------------------------------------------------------------------
     def tap(self, camera_id: str, au: AccessUnit, ext: int, jump: bool) -> None:
@@ -92,7 +116,8 @@ class LiveHub:
         feed = self._feeds.get(camera_id)
         epoch = self._epochs.get(camera_id, 0)
         if feed is None or feed.epoch != epoch:
-            feed = self._feeds[camera_id] = _Feed(codec=self.codec_of(camera_id) or H264, epoch=epoch)
+            codec = H264 if camera_id.endswith(AS_H264) else self.codec_of(camera_id) or H264
+            feed = self._feeds[camera_id] = _Feed(codec=codec, epoch=epoch)
         for p in au.params:
             t = nal_type(feed.codec, p)
             if feed.params.get(t) != p:
@@ -131,6 +156,11 @@ class LiveHub:
             feed.origin_ext = NO_ORIGIN
 
     def _emit(self, camera_id: str, feed: _Feed, au: AccessUnit, ext: int, jump: bool) -> None:
+        twin = self._transcoders.get(camera_id + AS_H264)
+        if twin is not None:
+            twin.feed(feed.codec, au, ext, jump, [feed.params[t] for t in sorted(feed.params)])
+            if camera_id not in self.viewers:
+                return  # only H.264 viewers: no fragments for no one
         header: list[Message] = []
         if feed.origin_ext == NO_ORIGIN or jump:
             if not au.key or feed.info is None:
@@ -143,7 +173,7 @@ class LiveHub:
             init = fmp4.init_segment(feed.info, [feed.params[t] for t in sorted(feed.params)])
             mime, init = self._with_audio(camera_id, feed, mime, init)
             header = [
-                json.dumps({"type": "codec", "mime": mime, "codec": feed.codec}),
+                json.dumps({"type": "codec", "mime": mime, "codec": feed.codec, "path": _path(camera_id)}),
                 json.dumps({"type": "origin", "wall_ms": feed.origin_ns // 1_000_000}),
                 init,
             ]
@@ -203,11 +233,15 @@ class LiveHub:
     def on_state(self, camera_id: str, up: bool, reason: str, at_ns: int) -> None:
         if up or camera_id not in self.watched:
             return
-        feed = self._feeds.get(camera_id)
-        if feed is not None:
-            feed.origin_ext = NO_ORIGIN  # the next session starts a new stream (new init, new origin)
+        twin = self._transcoders.get(camera_id + AS_H264)
+        if twin is not None:
+            twin.reset()
         msg = json.dumps({"type": "offline", "reason": reason, "since_ms": at_ns // 1_000_000})
-        self.loop.call_soon_threadsafe(self._dispatch_text, camera_id, msg)
+        for key in (camera_id, camera_id + AS_H264):
+            feed = self._feeds.get(key)
+            if feed is not None:
+                feed.origin_ext = NO_ORIGIN  # the next session starts a new stream (new init, new origin)
+            self.loop.call_soon_threadsafe(self._dispatch_text, key, msg)
 
     # event loop ------------------------------------------------------------------------------------------------
     def _dispatch(self, camera_id: str, header: list[Message], frag: bytes, key: bool) -> None:
@@ -249,12 +283,43 @@ class LiveHub:
             key = camera_id + SUB
             if key in self.viewers or self.open_sub(camera_id):
                 return key
-        if self.open_main is not None and camera_id not in self.viewers:
+        if self.open_main is not None and camera_id not in self.viewers and camera_id + AS_H264 not in self.viewers:
             self.open_main(camera_id)
         return camera_id
 
+    def h264_key(self, key: str) -> str:
+        """The session for a viewer that plays only H.264: ``key`` itself when its stream is known to be H.264,
+        else its twin, which :class:`~camgrid.live.transcode.Transcoder` fills (H.265 decoded and encoded again)."""
+        codec = self.codec_of(key)
+        if not codec and key.endswith(SUB):
+            # a substream just opened has told nothing yet: its camera's main stream is the best guess (a wall of
+            # H.264 cameras must not take every transcode slot for pass-through twins)
+            codec = self.codec_of(key[: -len(SUB)])
+        return key if codec == H264 else key + AS_H264
+
+    def transcodes(self) -> list[dict[str, float | int | str]]:
+        """The running transcodes (event loop): what ``GET /api/live/transcodes`` reports."""
+        return [
+            {
+                "key": key,
+                "viewers": len(self.viewers.get(key, ())),
+                "frames_in": t.frames_in,
+                "frames_out": t.frames_out,
+                "dropped": t.dropped,
+                "failures": t.failures,
+                "busy_s": round(t.busy_s, 3),
+            }
+            for key, t in sorted(self._transcoders.items())
+        ]
+
+    def _source(self, key: str) -> str:
+        return key[: -len(AS_H264)] if key.endswith(AS_H264) else key
+
+    def _set_watched(self) -> None:
+        self.watched = frozenset(self.viewers) | frozenset(self._source(k) for k in self._transcoders)
+
     def _linger_close(self, key: str) -> None:
-        if key in self.viewers:
+        if key in self.viewers or key + AS_H264 in self.viewers:
             return
         if key.endswith(SUB):
             if self.close_sub is not None:
@@ -265,11 +330,25 @@ class LiveHub:
     async def watch(self, camera_id: str) -> AsyncIterator[Message]:
         """Messages for one viewer of session ``camera_id`` (from :meth:`stream_key`) until it goes away."""
         viewer = Viewer()
+        twin = camera_id.endswith(AS_H264)
+        if twin and camera_id not in self._transcoders:
+            if len(self._transcoders) >= self.max_transcodes:
+                log.warning("transcode limit (%d) reached: %s not transcoded", self.max_transcodes, camera_id)
+                yield transcode_limit_message(self.max_transcodes)
+                return
+            self._transcoders[camera_id] = Transcoder(
+                camera_id,
+                functools.partial(self.tap, camera_id),
+                max_queue=self._transcode_opts["max_queue"],
+                threads=self._transcode_opts["threads"],
+                max_lag_s=self._transcode_max_lag_s,
+            )
+            self.transcodes_started += 1
         if camera_id not in self.viewers:
             self._epochs[camera_id] = self._epochs.get(camera_id, 0) + 1
             self._headers.pop(camera_id, None)
         self.viewers.setdefault(camera_id, set()).add(viewer)
-        self.watched = frozenset(self.viewers)
+        self._set_watched()
         try:
             while True:
                 msg = await viewer.queue.get()
@@ -282,6 +361,9 @@ class LiveHub:
                 group.discard(viewer)
                 if not group:
                     del self.viewers[camera_id]
-                    if camera_id.endswith(SUB) or self.close_main is not None:
-                        self.loop.call_later(LINGER_S, self._linger_close, camera_id)
-            self.watched = frozenset(self.viewers)
+                    if twin:
+                        self._transcoders.pop(camera_id).stop()  # the last H.264 viewer left
+                    source = self._source(camera_id)
+                    if source.endswith(SUB) or self.close_main is not None:
+                        self.loop.call_later(LINGER_S, self._linger_close, source)
+            self._set_watched()
