@@ -228,10 +228,23 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 p.kill()
     print(json.dumps({"live_frames": len(values), "seeks": len(seeks), "work": str(work)}))
+    # Issue 16's parts, each with its own city and server (bench/control_room_*.py say how they measure).
+    sys.path.insert(0, str(Path(__file__).parent))
+    from control_room_h265 import h265_costs
+    from control_room_pan import pan_fps
+    from control_room_resync import resync
+
+    pan = pan_fps(verbose=True)
+    print(json.dumps(pan))
+    rs = resync()
+    print(json.dumps(rs))
+    h265 = h265_costs()
+    print(json.dumps(h265))
     print(
         f"bench-control-room: live_p50_ms={pct(values, 0.5):.0f} live_p95_ms={pct(values, 0.95):.0f} tiles={tiles} "
         f"seek_p95_ms={pct(seeks, 0.95):.0f} map_cameras={map_cameras} map_first_render_ms={first_render:.0f} "
-        f"map_pan_fps={fps:.1f}"
+        f"map_pan_fps={fps:.1f} pan_fps_cpu={pan['pan_fps_cpu']:.1f} resync_ms={rs['resync_ms']:.0f} "
+        f"h265_live_p95_ms={h265['h265_live_p95_ms']:.0f} h265_viewer_cpu={h265['h265_viewer_cpu']:.3f}"
     )
 
 

@@ -170,7 +170,8 @@ def measure(
     return {"resync_ms": max(samples), "resync_p50_ms": statistics.median(samples)}
 
 
-def main() -> None:
+def resync() -> dict[str, float]:
+    """A 2-camera city with its own server and Chromium: what measure() gives (for make bench-control-room)."""
     from playwright.sync_api import sync_playwright
 
     work = Path(tempfile.mkdtemp(prefix="bench-resync-"))
@@ -206,7 +207,7 @@ def main() -> None:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
             try:
-                print(json.dumps(measure(browser, base, control)))
+                return measure(browser, base, control)
             finally:
                 browser.close()
     finally:
@@ -218,6 +219,10 @@ def main() -> None:
                 p.wait(30)
             except subprocess.TimeoutExpired:
                 p.kill()
+
+
+def main() -> None:
+    print(json.dumps(resync()))
 
 
 if __name__ == "__main__":
