@@ -5,12 +5,13 @@
 import { ApiError, api, exportFileUrl, request, type ExportInfo } from "./api";
 import type { components } from "./api-types";
 import { cameraInput } from "./camera-picker";
+import { dateTimeInput } from "./datetime-input";
 import { clear, h } from "./dom";
 import { t } from "./i18n";
 import "./styles/reports.css";
 import { me } from "./session";
 import { fmtHMS, timeEl, timeZone, zoneLabel } from "./time";
-import { HOUR, formatZonedInput, parseZoned } from "./timeline-math";
+import { HOUR, parseZoned } from "./timeline-math";
 
 type Coverage = components["schemas"]["CoverageOut"];
 const POLL_TRIES = 1800; // pending exports wait for a person: keep polling (every 1 s) for half an hour
@@ -113,8 +114,12 @@ export function mountExports(root: HTMLElement, params: URLSearchParams): () => 
   };
   const cam = cameraField(params.get("camera") ?? "", schedulePreview);
   // Until the shell's 24-hour date-time component (datetime-input.ts) lands: the browser's own input, city time.
-  const fromIn = h("input", { type: "datetime-local", step: 1, name: "from", required: true, value: formatZonedInput(tz, from), "data-testid": "export-from" });
-  const toIn = h("input", { type: "datetime-local", step: 1, name: "to", required: true, value: formatZonedInput(tz, to), "data-testid": "export-to" });
+  // 24-hour ISO in the city's zone (datetime-input.ts), not the browser's locale picker.
+  const fromDt = dateTimeInput({ value: from, testid: "export-from" });
+  const toDt = dateTimeInput({ value: to, testid: "export-to" });
+  const fromIn = fromDt.input;
+  const toIn = toDt.input;
+  fromIn.required = toIn.required = true;
   for (const el of [fromIn, toIn]) el.addEventListener("change", schedulePreview);
   const reason = h("textarea", { name: "reason", required: true, rows: 2, cols: 50, placeholder: t("exports.reason_placeholder"), "data-testid": "export-reason" });
   const submit = h("button", { type: "submit", "data-testid": "export-submit" }, t("exports.submit"));
@@ -124,8 +129,8 @@ export function mountExports(root: HTMLElement, params: URLSearchParams): () => 
     "form",
     { class: "export-form", "data-testid": "export-form" },
     h("label", {}, `${t("exports.camera")} `, cam.el),
-    h("label", {}, `${t("exports.from", { zone: zoneLabel() })} `, fromIn),
-    h("label", {}, `${t("exports.to")} `, toIn),
+    h("label", {}, `${t("exports.from", { zone: zoneLabel() })} `, fromDt.el),
+    h("label", {}, `${t("exports.to")} `, toDt.el),
     h("label", {}, `${t("exports.reason")} `, reason),
     preview,
     submit,

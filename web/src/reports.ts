@@ -8,7 +8,8 @@ import { availabilityFloor, cameraHours, DAY, fmtAvailability, grouping, GROUPIN
 import { go, h } from "./dom";
 import { t } from "./i18n";
 import "./styles/reports.css";
-import { fmtFull, fmtHM, fmtInput, timeZone, utcTitle } from "./time";
+import { dateTimeInput } from "./datetime-input";
+import { fmtFull, fmtHM, timeZone, utcTitle } from "./time";
 import { parseZoned } from "./timeline-math";
 
 type Series = SeriesReport;
@@ -183,9 +184,11 @@ export function mountReports(root: HTMLElement, params: URLSearchParams): () => 
   }
   const keep = period === "custom" ? { from: fromMs, to: toMs } : {};
   const pick = (p: string) => h("button", { class: period === p ? "active" : "", "data-testid": `report-period-${p}`, onclick: () => go("reports", { period: p, by }) }, t(p === "24h" ? "reports.last_24h" : "reports.last_7d"));
-  const local = (ms: number) => fmtInput(ms); // Gregorian, latin digits: what datetime-local takes (i18n)
-  const fromIn = h("input", { type: "datetime-local", value: local(fromMs), "data-testid": "report-from" });
-  const toIn = h("input", { type: "datetime-local", value: local(toMs), "data-testid": "report-to" });
+  // 24-hour ISO in the city's zone (datetime-input.ts), not the browser's locale picker.
+  const fromDt = dateTimeInput({ value: fromMs, testid: "report-from" });
+  const toDt = dateTimeInput({ value: toMs, testid: "report-to" });
+  const fromIn = fromDt.input;
+  const toIn = toDt.input;
   const apply = h("button", {
     "data-testid": "report-apply",
     onclick: () => {
@@ -213,7 +216,7 @@ export function mountReports(root: HTMLElement, params: URLSearchParams): () => 
     h(
       "div",
       { class: "screen reports-screen" },
-      h("div", { class: "toolbar" }, t("reports.period"), " ", pick("24h"), pick("7d"), h("label", {}, ` ${t("reports.from")} `, fromIn), h("label", {}, ` ${t("reports.to")} `, toIn), apply, h("span", { class: "muted" }, ` ${fmtFull(fromMs)} – ${fmtFull(toMs)} (${timeZone()})`)),
+      h("div", { class: "toolbar" }, t("reports.period"), " ", pick("24h"), pick("7d"), h("label", {}, ` ${t("reports.from")} `, fromDt.el), h("label", {}, ` ${t("reports.to")} `, toDt.el), apply, h("span", { class: "muted" }, ` ${fmtFull(fromMs)} – ${fmtFull(toMs)} (${timeZone()})`)),
       h("div", { class: "reports" }, avail.el, tab.el, rank.el, hours.el),
     ),
   );
