@@ -170,7 +170,7 @@ def test_a_live_tile_shows_its_pictures_time_amber_when_behind_red_with_age_when
                 page.click('[data-testid="login-submit"]')
                 page.wait_for_selector('[data-testid="current-user"]:not(:empty)', timeout=15_000)
                 # signing in routes again once the city is loaded: wait for it, or it may re-open the wall later
-                page.wait_for_selector("header .city:not(:empty)", timeout=15_000)
+                page.wait_for_selector("header .city:not(:empty)", state="attached", timeout=15_000)
                 page.wait_for_selector('main[data-screen="map"]', timeout=15_000)
                 page.goto(base + f"/#/live?n=1&cams={cam['id']}")
                 tile = page.locator('[data-testid="live-tile"]')
