@@ -26,7 +26,8 @@ from tests.backends import backend_env
 from tests.seeding import SEED, seed_log
 
 WEB = Path(__file__).resolve().parents[2] / "web"
-MEDIA = {"video/mp4", "application/zip", "text/csv"}  # downloads: an export clip or package, the audit log, a CSV report
+# downloads: an export clip or package, the audit log, a CSV report
+MEDIA = {"video/mp4", "application/zip", "text/csv"}
 # Mutation routes another change rewrites into service calls (issue 12): they get their response models there
 # (the models exist: Me, ExportOut, HoldOut, MaskOut, SuggestionDecision, Accepted). Remove an entry when it lands.
 PENDING: set[tuple[str, str]] = set()  # routes allowed to stay untyped: none
