@@ -125,6 +125,19 @@ class IncidentReason(StrEnum):
     """Why a ``camera`` incident was opened other than the camera going dark (``incidents.reason`` prefix)."""
 
     MASK_UNVERIFIED = "mask_unverified"  # the camera's own privacy mask was not in its pictures (or not listed)
+    TAMPER = "tamper"  # the camera streams but its picture is covered, defocused, turned, blinded or frozen
+
+
+class TamperKind(StrEnum):
+    """What a tampered camera's picture shows (``docs/design/tamper.md``): decided by camgrid from the compressed
+    stream and one keyframe every few seconds, or said by the camera over ONVIF (``camera``)."""
+
+    COVERED = "covered"  # covered or blacked out: a dark, flat picture, tiny pictures in the stream
+    DEFOCUSED = "defocused"  # out of focus or smeared: the reference's edges are gone
+    TURNED = "turned"  # turned away: the scene no longer matches the camera's reference keyframe
+    BLINDED = "blinded"  # blinded by light: a bright, washed-out picture
+    FROZEN = "frozen"  # the camera repeats the same picture
+    CAMERA = "camera"  # the camera's own tamper event (ONVIF GlobalSceneChange), kind not known
 
 
 class Role(StrEnum):
@@ -195,6 +208,8 @@ class AuditAction(StrEnum):
     DIRECTORY_SYNC = "user.directory"  # a directory user's local row made or changed from their groups at login
     SUGGESTION_DECIDE = "registry.suggestion"
     EVIDENCE_SUBMIT = "evidence.submit"
+    MOTION_SEARCH = "motion.search"  # an investigator searched a region of one camera's recordings for motion
+    TAMPER_REFERENCE = "tamper.reference"  # a camera's tamper reference picture re-taken (after a planned move)
     AUDIT_SEARCH = "audit.search"  # an auditor searched the log (first page; its filters in the details)
     AUDIT_EXPORT = "audit.export"  # the whole log left as a download
     # An action whose entry was written first and then failed (the store refused it): details name the action and

@@ -41,6 +41,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "cameras.import": frozenset({Role.ADMIN}),
     "registry.suggestions": frozenset({Role.SUPERVISOR, Role.ADMIN}),
     "users.manage": frozenset({Role.ADMIN}),  # users, roles, districts, passwords, tokens (within their districts)
+    # Motion search reads recordings (thumbnails of them): whoever may play them back (docs/design/motion-search.md).
+    "motion.search": frozenset({Role.OPERATOR, Role.SUPERVISOR}),
+    # Re-take a camera's tamper reference after a planned move: it changes what the tamper alarm compares against.
+    "tamper.reference": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
 }
 
 
