@@ -3,7 +3,7 @@
 import type { CameraEventInfo, GapInfo, SegmentInfo } from "./api";
 import { eventMarker } from "./camera-onvif";
 import { h } from "./dom";
-import { t as tr } from "./i18n";
+import { digitsOf, t as tr } from "./i18n";
 import { gapLabel, gapTooltip } from "./playback-text";
 import { fmtFull, fmtHMS, timeZone, utcTitle } from "./time";
 import {
@@ -304,7 +304,7 @@ export class TimeAxis {
       g.moveTo(x, 0);
       g.lineTo(x, 5);
       g.stroke();
-      const label = tickLabel(t, step, timeZone());
+      const label = digitsOf(tickLabel(t, step, timeZone())); // the user's digits (Persian, Devanagari) when chosen
       const tw = g.measureText(label).width;
       if (x - tw / 2 >= 0 && x + tw / 2 <= w) g.fillText(label, x - tw / 2, 7);
     }
