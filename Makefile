@@ -74,7 +74,10 @@ test-postgres: deps interop-deps
 # the two passes out); the schema fuzz runs in the SQLite pass only (on
 # PostgreSQL each of its ~270 cases makes a database), while the bounds walk (tests/api/test_api_bounds.py) checks
 # PostgreSQL's integer ranges. `make test-postgres` runs everything on PostgreSQL.
-PG_PACKAGES := tests/test_config.py tests/db tests/registry tests/access tests/audit tests/exports tests/health tests/api tests/privacy tests/storage $(PG_CLUSTER)
+PG_PACKAGES = tests/test_config.py tests/db tests/registry tests/access tests/audit tests/exports tests/health tests/api tests/privacy tests/storage $(PG_CLUSTER) $(ONE_PASS)
+# Packages that never touch the database or the bus: they run once, in this pass, to even the two passes out (the
+# browser tests stay in the SQLite pass: Playwright's sync API and the NATS fixture's event loop share the thread)
+ONE_PASS := tests/sim tests/geo tests/media
 PG_CLUSTER := $(addprefix tests/cluster/,test_cluster_bus.py test_cluster_bus_auth.py test_cluster_control_plane.py \
   test_cluster_demo.py test_cluster_media_auth.py test_cluster_nats_outage.py test_cluster_playback.py \
   test_cluster_postgres.py test_cluster_runtime.py)
@@ -83,9 +86,9 @@ pytest-postgres: deps interop-deps
 	CAMGRID_TEST_BACKEND=postgres $(BIN)/python -m pytest -q -p no:cacheprovider $(PG_PACKAGES) $(PG_SKIP); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no test: failing" >&2; exit 1; fi; exit $$rc
 
-# make test's SQLite pass: everything but the cluster tests that the PostgreSQL pass runs
+# make test's SQLite pass: everything but the cluster tests and the back-end-free packages the PostgreSQL pass runs
 pytest-sqlite-pass: deps interop-deps
-	$(BIN)/python -m pytest -q -p no:cacheprovider $(addprefix --ignore=,$(PG_CLUSTER)); rc=$$?; \
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(addprefix --ignore=,$(PG_CLUSTER) $(ONE_PASS)); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no test: failing" >&2; exit 1; fi; exit $$rc
 
 # The two passes run side by side: most of their time is spent waiting on cameras, servers and clocks, not on the
