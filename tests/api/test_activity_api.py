@@ -59,7 +59,9 @@ def test_a_cameras_levels(client: TestClient) -> None:
     _login(client, "operator")
     status, body = get(client, "cam-a", (T0 - 2) * NS, (T0 + 5) * NS - 1)
     assert status == 200, body
-    assert ActivityOut.model_validate(body) == ActivityOut(camera="cam-a", start_s=T0 - 2, levels=[0, 0, 65, 65, 200, 3, 0])
+    assert ActivityOut.model_validate(body) == ActivityOut(
+        camera="cam-a", start_s=T0 - 2, levels=[0, 0, 65, 65, 200, 3, 0]
+    )
     status, body = get(client, "cam-a", T0 * NS + 500_000_000, T0 * NS + 600_000_000)  # within one second
     assert (status, body["start_s"], body["levels"]) == (200, T0, [65])
 
