@@ -32,7 +32,10 @@ def clip_pictures() -> list[tuple[bytes, bool]]:
     """The clip's pictures as the recorder holds them (4-byte length-prefixed NAL units) and their key flags."""
     spec = clips.ClipSpec("h264", 1280, 720, FPS, 2000, 2 * FPS, 10 * FPS, "ACTIVITY", 3)
     clip = clips.load(clips.encode(spec, ROOT / "var" / "bench-cache" / "clips"), "h264")
-    return [(b"".join(struct.pack(">I", len(n)) + n for n in au), key) for au, key in zip(clip.frames, clip.keys)]
+    return [
+        (b"".join(struct.pack(">I", len(n)) + n for n in au), key)
+        for au, key in zip(clip.frames, clip.keys, strict=True)
+    ]
 
 
 def activity_cpu(*, cameras: int = 64, seconds: int = 60) -> float:
@@ -58,7 +61,7 @@ def activity_cpu(*, cameras: int = 64, seconds: int = 60) -> float:
         for frame in range(seconds * FPS):
             data, key = pictures[frame % n]
             t_ns = start_s * NS + frame * NS // FPS
-            for cid, au in zip(ids, aus):
+            for cid, au in zip(ids, aus, strict=True):
                 au.data, au.key, au.arrival_ns = data, key, t_ns
                 tap(cid, au, frame * 3600, False)
             if frame % FPS == FPS - 1:
