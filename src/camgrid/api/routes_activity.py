@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from camgrid.access.service import Principal
-from camgrid.api.bounds import MAX_MS, CameraId
+from camgrid.api.bounds import CameraId, QueryMs
 from camgrid.api.deps import ctx_of, db, require
 from camgrid.motion.activity_service import MAX_RANGE_S, ActivityRangeError, camera_activity
 from camgrid.registry.service import CameraNotFound
 
 router = APIRouter(prefix="/api", tags=["cameras"])
-MAX_NS = MAX_MS * 1_000_000
-QueryNs = Annotated[int, Query(ge=0, le=MAX_NS, description="UTC nanoseconds since 1970 (before 2200)")]
+MS = 1_000_000
 
 
 class ActivityOut(BaseModel):
@@ -32,20 +29,21 @@ class ActivityOut(BaseModel):
 def activity(
     camera_id: CameraId,
     request: Request,
-    start_ns: QueryNs,
-    end_ns: QueryNs,
+    from_ms: QueryMs,
+    to_ms: QueryMs,
     who: Principal = require("playback"),
     session: Session = Depends(db),
 ) -> ActivityOut:
-    """The camera's activity levels in ``[start_ns, end_ns)`` (at most a day). 404 outside the user's districts."""
+    """The camera's activity levels of the seconds ``[from_ms, to_ms)`` touches (at most a day; milliseconds, as
+    everywhere in the API: nanoseconds exceed JavaScript's integers). 404 outside the user's districts."""
     try:
         series = camera_activity(
             session=session,
             actor=who.actor(),
             store=ctx_of(request).activity,
             camera_id=camera_id,
-            start_ns=start_ns,
-            end_ns=end_ns,
+            start_ns=from_ms * MS,
+            end_ns=to_ms * MS,
         )
     except CameraNotFound as exc:
         raise HTTPException(404, str(exc)) from None
