@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -22,7 +24,9 @@ class ActivityOut(BaseModel):
 
     camera: str
     start_s: int = Field(description="UTC seconds of the first level")
-    levels: list[int] = Field(max_length=MAX_RANGE_S + 1, description="0..255, one per second")
+    levels: list[Annotated[int, Field(ge=0, le=255)]] = Field(
+        max_length=MAX_RANGE_S + 1, description="0..255, one per second"
+    )
 
 
 @router.get("/cameras/{camera_id}/activity")

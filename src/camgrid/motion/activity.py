@@ -29,6 +29,7 @@ CBR_CV = 0.1  # per-second totals steadier than this (keyframes included) mean a
 VBR_CV = 0.25  # a CBR camera's deviations are scaled up to a VBR camera's usual spread...
 MAX_GAIN = 8.0  # ...by at most this much
 REORDER_S = 2  # a picture this much earlier than the open second belongs to it (B-frames, a late slice)
+QUIET_S = 5  # a camera's open second older than this (by the clock) is closed by the housekeeping thread
 
 
 def level_of(ratio: float) -> int:
@@ -241,9 +242,9 @@ class ActivityTap:
             self._next_save = mono + 60.0
 
     def flush(self, *, save_baselines: bool = False, close_all: bool = False) -> int:
-        """Close every second older than the last two (all of them with ``close_all``: stopping), write what is
-        pending, load baselines of cameras seen for the first time. Returns the seconds written."""
-        quiet_before = self.clock.wall_ns() // NS - 2
+        """Close open seconds older than ``QUIET_S`` (a camera gone quiet; all of them with ``close_all``: stopping),
+        write what is pending, load baselines of cameras seen for the first time. Returns the seconds written."""
+        quiet_before = self.clock.wall_ns() // NS - QUIET_S
         with self._lock:
             for cid, acc in list(self._accs.items()):
                 if not acc.closed and (close_all or acc.second < quiet_before):
