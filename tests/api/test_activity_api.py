@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -51,7 +52,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     return TestClient(app, headers={"Origin": "http://testserver"})
 
 
-def get(client: TestClient, camera: str, start_ns: int, end_ns: int) -> tuple[int, dict]:
+def get(client: TestClient, camera: str, start_ns: int, end_ns: int) -> tuple[int, dict[str, Any]]:
     r = client.get(f"/api/cameras/{camera}/activity", params={"from_ms": start_ns // MS, "to_ms": end_ns // MS})
     return r.status_code, r.json()
 

@@ -31,7 +31,9 @@ T0 = 1_800_000_000 - 1_800_000_000 % 3600  # an hour's start
     writes=st.lists(st.tuples(st.integers(0, 3 * 3600), st.binary(min_size=1, max_size=5000)), min_size=1, max_size=6),
     window=st.tuples(st.integers(-100, 4 * 3600), st.integers(0, 6000)),
 )
-def test_what_is_written_is_read_back(tmp_path_factory: pytest.TempPathFactory, writes: list, window: tuple) -> None:
+def test_what_is_written_is_read_back(
+    tmp_path_factory: pytest.TempPathFactory, writes: list[tuple[int, bytes]], window: tuple[int, int]
+) -> None:
     store = ActivityStore(tmp_path_factory.mktemp("act"))
     model: dict[int, int] = {}
     for off, levels in writes:
