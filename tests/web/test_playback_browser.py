@@ -257,3 +257,10 @@ def test_the_activity_strip_is_drawn_where_video_was_and_not_in_the_gap(page: An
     assert page.evaluate(STRIP_ALPHA, [strip, mid]) == 0, "no activity is drawn while the camera was cut off"
     assert int(page.get_attribute(strip, "data-drawn") or 0) > 0
     assert int(page.get_attribute(strip, "data-seconds") or 0) >= 5
+    x = page.evaluate(f"() => window.camgrid.timelineX(window.__cam, {before})")
+    box = page.locator(f'[data-testid="timeline"][data-camera="{cut.camera}"] .track-area').bounding_box()
+    page.mouse.move(x, box["y"] + box["height"] / 2)  # the hover title says what the strip shows there
+    title = page.get_attribute(f'[data-testid="timeline"][data-camera="{cut.camera}"] .track-area', "title") or ""
+    assert "Activity: " in title, title
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "playback-activity.png"))

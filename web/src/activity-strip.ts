@@ -13,6 +13,10 @@ export const MAX_SPAN_MS = 86_400_000;
 export const COLLAPSED_MAX = 20;
 export const BUSY_MIN = 100;
 export const VERY_BUSY_MIN = 160;
+/** Levels are written in batches (motion.activity_flush_s): a range reaching this close to now is asked again... */
+export const RECENT_MS = 300_000;
+/** ...this often, so the strip fills in as the recorder writes. */
+export const REFETCH_MS = 15_000;
 
 export type Band = "none" | "collapsed" | "usual" | "busy" | "very-busy";
 
@@ -26,10 +30,26 @@ export function levelBand(level: number): Band {
 
 export const BAND_COLOUR: Record<Exclude<Band, "none">, string> = {
   collapsed: "#c0392b",
-  usual: "#3d5566",
+  usual: "#557a94",
   busy: "#d4a017",
   "very-busy": "#ff6b2d",
 };
+
+/** What a band means, for the track's hover title. */
+export function bandText(band: Band): string | null {
+  switch (band) {
+    case "collapsed":
+      return t("activity.bandCollapsed");
+    case "usual":
+      return t("activity.bandUsual");
+    case "busy":
+      return t("activity.bandBusy");
+    case "very-busy":
+      return t("activity.bandVeryBusy");
+    default:
+      return null;
+  }
+}
 
 /** Per pixel of the view, the highest level of the seconds it covers (0 where none is known). A collapsed second
  *  outranks a usual one (it is the news), busy outranks both. */
@@ -81,6 +101,7 @@ export class ActivityStrip {
   private data: ActivityInfo | null = null;
   private fetched: { fromMs: number; toMs: number } | null = null;
   private fetching = false;
+  private fetchedAt = 0;
 
   constructor(readonly cameraId: string) {
     this.el = h("canvas", { class: "activity-strip", "data-testid": "activity-strip", "data-camera": cameraId, "data-drawn": 0 });
@@ -105,10 +126,29 @@ export class ActivityStrip {
       .catch(() => {
         this.el.dataset.error = "true"; // the track says what failed; the strip only stays empty
       })
-      .finally(() => (this.fetching = false));
+      .finally(() => {
+        this.fetching = false;
+        this.fetchedAt = performance.now(); // a failed answer is not asked again at once either
+      });
+  }
+
+  /** The level of the second holding instant ``tMs`` (0 when unknown). */
+  levelAt(tMs: number): number {
+    const d = this.data;
+    if (!d) return 0;
+    const k = Math.floor(tMs / 1000) - d.start_s;
+    return k >= 0 && k < d.levels.length ? d.levels[k] : 0;
+  }
+
+  /** "Activity: more than usual" for the hover title, null when nothing is known there. */
+  hoverText(tMs: number): string | null {
+    const band = bandText(levelBand(this.levelAt(tMs)));
+    return band ? t("activity.hover", { band }) : null;
   }
 
   render(view: View): void {
+    const f = this.fetched;
+    if (f && f.toMs > Date.now() - RECENT_MS && performance.now() - this.fetchedAt > REFETCH_MS) this.want(view, true);
     const w = this.el.clientWidth || view.widthPx;
     const hgt = this.el.clientHeight || 6;
     const dpr = window.devicePixelRatio || 1;

@@ -142,7 +142,9 @@ export class TimelineTrack {
       this.hover.hidden = false;
       this.hover.style.left = `${xOf(e)}px`;
       this.hover.textContent = fmtHMS(t);
-      area.title = tr("playback.hoverTitle", { time: fmtFull(t), utc: utcTitle(t) });
+      const title = tr("playback.hoverTitle", { time: fmtFull(t), utc: utcTitle(t) });
+      const activity = this.activity.hoverText(t);
+      area.title = activity ? `${title}\n${activity}` : title;
     });
     area.addEventListener("mouseleave", () => (this.hover.hidden = true));
   }

@@ -1,7 +1,7 @@
 // The activity strip's maths (docs/design/motion-search.md, "Activity"): levels to bands, max-pooled to pixels so a
 // short burst survives a day's zoom, runs to draw, and the bounded range to fetch.
 import { describe, expect, it } from "vitest";
-import { MAX_SPAN_MS, bandRuns, fetchRange, levelBand, poolLevels } from "../src/activity-strip";
+import { MAX_SPAN_MS, bandRuns, bandText, fetchRange, levelBand, poolLevels } from "../src/activity-strip";
 
 const T0 = 1_800_000_000; // seconds
 
@@ -56,5 +56,14 @@ describe("fetchRange", () => {
   });
   it("a view wider than a day asks for nothing", () => {
     expect(fetchRange({ startMs: 0, endMs: MAX_SPAN_MS + 1, widthPx: 800 })).toBeNull();
+  });
+});
+
+describe("bandText", () => {
+  it("says something for every band but nothing-known", () => {
+    expect(bandText("none")).toBeNull();
+    const texts = (["collapsed", "usual", "busy", "very-busy"] as const).map(bandText);
+    expect(new Set(texts).size).toBe(4);
+    expect(texts.every((x) => x && !x.startsWith("activity."))).toBe(true);
   });
 });
