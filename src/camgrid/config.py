@@ -717,6 +717,17 @@ class LiveConfig(_Section):
     )
 
 
+class MotionConfig(_Section):
+    """Activity from the compressed stream (docs/design/motion-search.md, "Activity")."""
+
+    activity: bool = Field(
+        True, description="Count each recorded camera's picture sizes per second and keep its activity levels"
+    )
+    activity_flush_s: float = Field(
+        10.0, ge=1.0, le=300.0, description="Activity levels are written to <home>/activity in batches this often"
+    )
+
+
 class Settings(_Section):
     home: Path = Field(Path("var"), description="Folder with the config, the database and the recordings")
     log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$", description="Log level")
@@ -743,6 +754,7 @@ class Settings(_Section):
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig, description="Privacy masks on the cameras")
     onvif: OnvifSettings = Field(default_factory=OnvifSettings, description="Cameras' clocks and events over ONVIF")
     live: LiveConfig = Field(default_factory=LiveConfig, description="Live and playback video for browsers")
+    motion: MotionConfig = Field(default_factory=MotionConfig, description="Activity, motion search, tamper alarms")
 
     @property
     def recordings_dir(self) -> Path:

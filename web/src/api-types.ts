@@ -264,6 +264,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cameras/{camera_id}/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Activity
+         * @description The camera's activity levels of the seconds ``[from_ms, to_ms)`` touches (at most a day; milliseconds, as
+         *     everywhere in the API: nanoseconds exceed JavaScript's integers). 404 outside the user's districts.
+         */
+        get: operations["activity_api_cameras__camera_id__activity_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/cameras/{camera_id}/audio": {
         parameters: {
             query?: never;
@@ -1399,6 +1420,25 @@ export interface components {
             t_ms: number;
             /** Text */
             text: string;
+        };
+        /**
+         * ActivityOut
+         * @description One level per second from ``start_s``: 0 = nothing recorded, 65 = as usual for this camera at this hour,
+         *     higher = its pictures changed more than usual, lower = less (a collapsed stream: covered, frozen).
+         */
+        ActivityOut: {
+            /** Camera */
+            camera: string;
+            /**
+             * Levels
+             * @description 0..255, one per second
+             */
+            levels: number[];
+            /**
+             * Start S
+             * @description UTC seconds of the first level
+             */
+            start_s: number;
         };
         /** ApproveIn */
         ApproveIn: {
@@ -3991,6 +4031,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CameraOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    activity_api_cameras__camera_id__activity_get: {
+        parameters: {
+            query: {
+                /** @description UTC milliseconds since 1970 (before 2200) */
+                from_ms: number;
+                /** @description UTC milliseconds since 1970 (before 2200) */
+                to_ms: number;
+            };
+            header?: never;
+            path: {
+                camera_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActivityOut"];
                 };
             };
             /** @description Validation Error */

@@ -321,8 +321,11 @@ export function mountPlayback(root: HTMLElement, params: URLSearchParams): () =>
       });
   }
 
-  function refresh(): void {
-    for (const r of rows) loadTimeline(r);
+  function refresh(again = false): void {
+    for (const r of rows) {
+      loadTimeline(r);
+      r.track.activity.want(view, again);
+    }
   }
 
   /** Below this many ms per pixel a click is exact to the frame; above it, it lands on the keyframe before. */
@@ -525,7 +528,7 @@ export function mountPlayback(root: HTMLElement, params: URLSearchParams): () =>
     if (view.endMs > nowMs - 60 * SECOND && nowPerf - lastRefetch > 10000) {
       lastRefetch = nowPerf;
       for (const r of rows) if (r.fetchedOnce) r.fetchedTo = 0;
-      refresh();
+      refresh(true);
     }
     for (const r of rows) syncRow(r, nowMs, nowPerf - lastTrim > 5000);
     if (nowPerf - lastTrim > 5000) lastTrim = nowPerf;

@@ -1,5 +1,6 @@
 // One camera's timeline track: recorded spans drawn on a canvas, gaps as DOM elements coloured by reason (with
 // a tooltip and data-* attributes for tests), the playhead and local-time ticks. All maths in timeline-math.ts.
+import { ActivityStrip } from "./activity-strip";
 import type { CameraEventInfo, GapInfo, SegmentInfo } from "./api";
 import { eventMarker } from "./camera-onvif";
 import { h } from "./dom";
@@ -59,6 +60,8 @@ export class TimelineTrack {
   events: CameraEventInfo[] = [];
   private eventLayer: HTMLElement;
   private eventEls: HTMLElement[] = [];
+  /** The camera's activity levels, a band at the foot of the track (activity-strip.ts). */
+  readonly activity: ActivityStrip;
   /** Removes the window listeners (drag) when the track goes away. */
   private abort = new AbortController();
 
@@ -77,7 +80,12 @@ export class TimelineTrack {
       ` ${tr("playback.edgeLegend")}`,
     );
     this.eventLayer = h("div", { class: "event-layer" });
-    const area = h("div", { class: "track-area" }, this.canvas, this.gapLayer, this.eventLayer, this.hover, this.legend);
+    this.activity = new ActivityStrip(cameraId);
+    const area = h(
+      "div",
+      { class: "track-area" },
+      this.canvas, this.activity.el, this.gapLayer, this.eventLayer, this.hover, this.legend,
+    );
     this.el = h(
       "div",
       {
@@ -134,7 +142,9 @@ export class TimelineTrack {
       this.hover.hidden = false;
       this.hover.style.left = `${xOf(e)}px`;
       this.hover.textContent = fmtHMS(t);
-      area.title = tr("playback.hoverTitle", { time: fmtFull(t), utc: utcTitle(t) });
+      const title = tr("playback.hoverTitle", { time: fmtFull(t), utc: utcTitle(t) });
+      const activity = this.activity.hoverText(t);
+      area.title = activity ? `${title}\n${activity}` : title;
     });
     area.addEventListener("mouseleave", () => (this.hover.hidden = true));
   }
@@ -267,6 +277,7 @@ export class TimelineTrack {
       el.classList.toggle("offview", off);
       if (!off) el.style.left = `${timeToX(view, ev.received_ms)}px`;
     });
+    this.activity.render(view);
     // Playhead.
     if (clockMs != null) {
       const x = timeToX(view, clockMs);
