@@ -64,7 +64,12 @@ class FaultInjector:
         self.truth_path = truth_path
         self._lock = threading.Lock()
         server.scenes.truth_sink = self._write
-        self.script = ScriptRunner(script or [], self._scripted)
+        self.script = ScriptRunner([], self._scripted)
+        self.run_script(script or [])
+
+    def run_script(self, entries: list[ScriptEntry]) -> None:
+        """Apply ``entries`` from the next poll on (``at_s`` counted from it)."""
+        self.script = ScriptRunner(entries, self._scripted)
 
     def poll(self, now: float) -> None:
         """Due script entries and motions that are over (``now`` on the server's clock; a few times a second)."""
