@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -169,7 +169,9 @@ def inside(region: Sequence[float], searched: Sequence[float]) -> bool:
 
 
 def search_recall(
-    motions: Sequence[MotionEvent], searched: dict[str, Sequence[float]], hits: dict[str, Sequence[tuple[float, float]]]
+    motions: Sequence[MotionEvent],
+    searched: Mapping[str, Sequence[float]],
+    hits: Mapping[str, Sequence[tuple[float, float]]],
 ) -> tuple[float, int, int]:
     """(share found, found, events): the motions in each camera's searched region that some hit (unix s spans)
     overlaps, with :data:`SLACK_S` either side."""
