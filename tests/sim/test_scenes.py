@@ -15,8 +15,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from numpy.typing import NDArray
 
+from camgrid.cli.main import cli
 from camgrid.media.rtp import AccessUnit, Depacketizer, rtp_header
 from camgrid.privacy.masker import avcc_to_annexb
 from camgrid.sim import scenes
@@ -338,3 +340,28 @@ def test_the_control_api_and_a_script_drive_the_same_faults(scene: Scene) -> Non
     assert ("blind", "cam-0001") in kinds and ("scene_restore", "cam-0001") in kinds
     t = {line["kind"]: line["t"] for line in scene.truth_lines()[before:] if line["subject"] == "cam-0001"}
     assert t["scene_restore"] > t["blind"]
+
+
+@pytest.mark.parametrize(
+    ("scenes_arg", "script", "error"),
+    [
+        ("2", [{"at_s": 5, "kind": "cover", "camera": "cam-0002"}], None),
+        ("all", [{"at_s": 5, "kind": "motion", "camera": "cam-0004", "cell": 3}], None),
+        ("2", [{"at_s": 5, "kind": "cover", "camera": "cam-0003"}], "not a scene camera"),
+        ("2", [{"at_s": 5, "kind": "stall", "camera": "cam-0099"}], "no camera"),
+        ("2", [{"at_s": 5, "kind": "melt", "camera": "cam-0001"}], "entry 0"),
+        ("many", [], "a number or `all`"),
+    ],
+)
+def test_the_command_checks_its_scene_script_against_the_city(
+    tmp_path: Path, scenes_arg: str, script: list[dict[str, Any]], error: str | None
+) -> None:
+    path = tmp_path / "scenes.json"
+    path.write_text(json.dumps(script))
+    args = ["--home", str(tmp_path / "home"), "sim", "--count", "4", "--scenes", scenes_arg]
+    args += ["--scene-script", str(path), "--layout-only", "--out", str(tmp_path / "cams.csv")]
+    result = CliRunner().invoke(cli, args)
+    if error is None:
+        assert result.exit_code == 0, result.output
+    else:
+        assert result.exit_code != 0 and error in result.output
