@@ -350,7 +350,9 @@ def test_the_control_api_and_a_script_drive_the_same_faults(scene: Scene) -> Non
         ("2", [{"at_s": 5, "kind": "cover", "camera": "cam-0003"}], "not a scene camera"),
         ("2", [{"at_s": 5, "kind": "stall", "camera": "cam-0099"}], "no camera"),
         ("2", [{"at_s": 5, "kind": "melt", "camera": "cam-0001"}], "entry 0"),
-        ("many", [], "a number or `all`"),
+        ("cam-0002,cam-0004", [{"at_s": 5, "kind": "freeze", "camera": "cam-0004"}], None),
+        ("cam-0002,cam-0004", [{"at_s": 5, "kind": "freeze", "camera": "cam-0003"}], "not a scene camera"),
+        ("many", [], "unknown: ['many']"),
     ],
 )
 def test_the_command_checks_its_scene_script_against_the_city(

@@ -54,8 +54,8 @@ from camgrid.sim.scenes import CELLS, MOTION, SCENE_FAULTS, TAMPERS, cells_of_re
 @click.option(
     "--scenes",
     "scenes_arg",
-    help="The first N cameras (or `all`) are scene cameras: a still picture with motion and tamper faults "
-    "(default: sim.scene_cameras).",
+    help="Scene cameras (a still picture with motion and tamper faults): the first N, `all`, or ids separated by "
+    "commas (default: the first sim.scene_cameras).",
 )
 @click.option(
     "--scene-script",
@@ -101,8 +101,10 @@ def sim(
         per_camera = assign([s.id for s in specs], quirk_args)
     except QuirkError as exc:
         raise click.BadParameter(str(exc), param_hint="--quirk") from None
-    scene_count = _scene_count(scenes_arg, cfg.scene_cameras, len(specs))
-    specs = [dataclasses.replace(s, quirks=per_camera[s.id], scene=i < scene_count) for i, s in enumerate(specs)]
+    chosen = _scene_cameras(scenes_arg, cfg.scene_cameras, [s.id for s in specs])
+    if chosen & set(pattern_camera):
+        raise click.BadParameter("a scene camera cannot carry the privacy pattern", param_hint="--scenes")
+    specs = [dataclasses.replace(s, quirks=per_camera[s.id], scene=s.id in chosen) for s in specs]
     script = _script(scene_script, specs) if scene_script else None
     if out:
         layout.write_registry(specs, out, cfg.host, port, onvif_port if cfg.onvif else 0)
@@ -153,18 +155,19 @@ def sim(
         )
 
 
-def _scene_count(arg: str | None, default: int, count: int) -> int:
+def _scene_cameras(arg: str | None, default: int, ids: list[str]) -> set[str]:
+    """``--scenes``: the first N cameras, ``all``, or camera ids separated by commas."""
     if arg is None:
-        return min(default, count)
+        return set(ids[:default])
     if arg == "all":
-        return count
-    try:
-        n = int(arg)
-    except ValueError:
-        raise click.BadParameter("a number or `all`", param_hint="--scenes") from None
-    if n < 0:
-        raise click.BadParameter("a number or `all`", param_hint="--scenes")
-    return min(n, count)
+        return set(ids)
+    if arg.isdigit():
+        return set(ids[: int(arg)])
+    chosen = {a.strip() for a in arg.split(",") if a.strip()}
+    unknown = sorted(chosen - set(ids))
+    if not chosen or unknown:
+        raise click.BadParameter(f"a number, `all` or camera ids (unknown: {unknown[:5]})", param_hint="--scenes")
+    return chosen
 
 
 def _script(path: Path, specs: list[layout.SimCameraSpec]) -> list[ScriptEntry]:
