@@ -6,6 +6,7 @@ that keyframe. Plus the grid's geometry and the scene script's checks as tables.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import threading
@@ -367,3 +368,31 @@ def test_the_command_checks_its_scene_script_against_the_city(
         assert result.exit_code == 0, result.output
     else:
         assert result.exit_code != 0 and error in result.output
+
+
+def test_a_switch_mid_loop_keeps_both_tracks_numbers_running() -> None:
+    """Audio interleaved with video: at the keyframe where the variant starts, each track's sequence numbers go on
+    by one and its timestamps keep their pace."""
+    h = Harness([dataclasses.replace(_spec("cam-0001", 1), quirks=("audio-pcma",))])
+    try:
+        faults = FaultInjector(h.sim, None)
+        client = h.connect("cam-0001")
+        assert client.play(audio=True).status == 200
+        h.advance(0.5)
+        cam = h.cameras["cam-0001"]
+        faults.apply("turn", "cam-0001")
+        for _ in range(1200):
+            if cam.variant == "turn":
+                break
+            h.spin()
+            threading.Event().wait(0.01)
+        h.advance(2.0)
+        assert h.sim.scenes.written and h.sim.scenes.written[-1]["kind"] == "turn"  # switched on the wire
+        for channel in (0, 2):
+            packets = client.packets(channel)
+            assert len(packets) > 20
+            assert all((b.seq - a.seq) & 0xFFFF == 1 for a, b in itertools.pairwise(packets))
+            assert all(0 <= (b.ts - a.ts) & 0xFFFFFFFF <= 90_000 // 10 for a, b in itertools.pairwise(packets))
+    finally:
+        h.sim.scenes.close()
+        h.close()
