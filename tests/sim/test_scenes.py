@@ -396,3 +396,25 @@ def test_a_switch_mid_loop_keeps_both_tracks_numbers_running() -> None:
     finally:
         h.sim.scenes.close()
         h.close()
+
+
+def test_a_variant_waiting_for_a_session_that_left_is_told_by_the_next_one(scene: Scene) -> None:
+    cam = scene.h.cameras["cam-0002"]
+    other = scene.h.connect("cam-0002")
+    assert other.play().status == 200
+    scene.h.advance(0.3)
+    before = len(scene.truth_lines())
+    scene.faults.apply("defocus", "cam-0002")
+    for _ in range(1200):  # installed (encoded first if need be), then it waits for the session's next keyframe
+        if cam.variant == "defocus":
+            break
+        scene.h.spin()
+        threading.Event().wait(0.01)
+    assert cam.scene_pending is not None
+    other.close()  # the recorder's session drops before that keyframe
+    scene.h.spin()
+    assert len(scene.truth_lines()) == before
+    again = scene.h.connect("cam-0002")
+    assert again.play().status == 200  # it starts with the defocused picture: that is when the truth changes
+    assert cam.scene_pending is None and scene.truth_lines()[before]["kind"] == "defocus"
+    again.close()

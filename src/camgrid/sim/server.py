@@ -393,6 +393,8 @@ class RtspConnection(asyncio.Protocol):
         self.loop, self.loop_no, self.index = loop, 0, 0
         self.loop_gen = cam.loop_gen
         self.t0 = self.server.clock()
+        if cam.scene_pending is not None and not self.sub:  # a variant nobody saw yet: this session starts with it
+            self.server.scenes.switched(cam, self.t0, time.time_ns())
         self.last_alive = self.t0
         cam.sessions_played += 1
         self.session_no = cam.sessions_played
