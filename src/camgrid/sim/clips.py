@@ -35,6 +35,7 @@ from camgrid.media.rtp import packetize
 ID_BITS = 16
 CELL = 32  # pixels per id cell (at 1280 wide; scaled with the width)
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+SCENE_VERSION = 2  # bump when camgrid.sim.scenes draws its pictures differently (the cache is keyed by it)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ class ClipSpec:
         for name, default in (("slices", 1), ("bframes", 0), ("scene", "")):
             if fields[name] == default:
                 del fields[name]
+        if self.scene:
+            fields["scene_v"] = SCENE_VERSION  # scene pictures drawn differently are other clips
         return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:20]
 
 

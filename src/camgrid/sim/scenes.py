@@ -36,6 +36,9 @@ TAMPERS = ("cover", "defocus", "turn", "blind", "freeze")  # fault kinds, each i
 SCENE_FAULTS = frozenset({*TAMPERS, MOTION, RESTORE})
 DEFAULT_MOTION_S = 10.0
 LABEL = "SCENE"  # every scene camera sends the same picture (no id cells: they would make each camera's own encode)
+# A sensor's noise, changing every picture: no two keyframes of a real camera are the same picture, and a still scene's
+# P-frames are small but not empty (~40 bytes at 640x360 against ~7 for a frozen camera, 150+ with motion).
+NOISE = ",noise=alls=3:allf=t"
 _CLOCK = r"%{pts\:gmtime\:0\:%H\\\:%M\\\:%S}"  # whole seconds: a still picture's P-frames stay tiny between ticks
 
 
@@ -95,19 +98,18 @@ def scene_filter(variant: str, width: int, height: int, fps: int, font: str) -> 
         if font
         else ""
     )
-    if variant == STILL:
-        return base + clock
+    if variant == "freeze":  # the picture (its noise and its clock) stops: see freeze()
+        return base + NOISE + clock + "," + hold
     if variant == "cover":  # a bag or paint over the lens: dark and flat (the camera's own clock stays on top)
-        return f"color=c=0x141414:size={width}x{height}:rate={fps}" + clock
-    if variant == "defocus":
-        return f"{base},gblur=sigma={max(4.0, width / 48):.1f}" + clock
-    if variant == "turn":  # another view: the same kind of picture, nothing where it was
-        return f"{base},hflip,vflip" + clock
-    if variant == "blind":  # a light shone into the lens: washed out, near white
-        wash = "lutyuv=y='235-(235-val)/8':u='128+(val-128)/8':v='128+(val-128)/8'"
-        return f"{base},{wash}" + clock
-    if variant == "freeze":  # the picture (and its clock) stops: see freeze()
-        return base + clock + "," + hold
+        return f"color=c=0x141414:size={width}x{height}:rate={fps}" + NOISE + clock
+    body = {
+        STILL: "",
+        "defocus": f",gblur=sigma={max(4.0, width / 48):.1f}",
+        "turn": ",hflip,vflip",  # another view: the same kind of picture, nothing where it was
+        "blind": ",lutyuv=y='235-(235-val)/8':u='128+(val-128)/8':v='128+(val-128)/8'",  # a light into the lens
+    }.get(variant)
+    if body is not None:
+        return base + body + NOISE + clock
     cells = variant_cells(variant)
     if not cells:
         raise ValueError(f"unknown scene variant {variant!r}")
@@ -124,7 +126,7 @@ def scene_filter(variant: str, width: int, height: int, fps: int, font: str) -> 
         chains.append(f"color=c=white:size={sw}x{sh}:rate={fps},drawbox=c=black:t=2[s{k}]")
         chains.append(f"[m{k}][s{k}]overlay=x='{x}':y='{y}':shortest=1[m{k + 1}]")
     last = chains.pop()
-    return ";".join([*chains, last.rsplit("[", 1)[0] + clock])
+    return ";".join([*chains, last.rsplit("[", 1)[0] + NOISE + clock])
 
 
 def freeze(clip: Clip) -> Clip:
