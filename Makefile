@@ -24,6 +24,7 @@ help:
 	@echo "make bench-recovery CAMERAS=N stall detection and reconnect after power cuts, against supervised ffmpeg"
 	@echo "make bench-retention          retention's selection in SQL against reading every row into Python"
 	@echo "make bench-interop            third-party RTSP servers and simulator quirks, recorded and compared picture by picture"
+	@echo "make bench-motion             activity, tamper alarms and motion search on scripted scene cameras (MOTION_CAMERAS, MOTION_MINUTES)"
 
 $(STAMPS)/apt: scripts/ensure-apt.sh Makefile
 	@mkdir -p $(STAMPS)
@@ -110,6 +111,14 @@ bench-interop: deps interop-deps
 STREAMS ?= 256
 bench-sim: deps
 	$(BIN)/python bench/bench_sim.py --streams $(STREAMS)
+
+# issue 17: MOTION_CAMERAS scene cameras for MOTION_MINUTES with scripted motion and tamper, recorded by the real
+# recorder and scored against the simulator's truth (a smoke run: MOTION_CAMERAS=8 MOTION_MINUTES=4)
+MOTION_CAMERAS ?= 64
+MOTION_MINUTES ?= 10
+.PHONY: bench-motion
+bench-motion: deps
+	$(BIN)/python bench/bench_motion.py --cameras $(MOTION_CAMERAS) --minutes $(MOTION_MINUTES)
 
 # edge backfill after two uplinks are cut for BACKFILL_CUT_S (docs/design/onvif.md, "Edge backfill"); a smoke run:
 # BENCH_BACKFILL_CUT_S=20 BENCH_BACKFILL_CAMERAS=8 make bench-backfill

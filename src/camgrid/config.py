@@ -152,6 +152,13 @@ class SimConfig(_Section):
     h265_every: int = Field(8, ge=0, le=1000, description="Every Nth camera uses H.265 (0 = none)")
     shared_clip: bool = Field(False, description="Every camera sends the same clip (benchmarks: one encode, one loop)")
     tick_ms: int = Field(10, ge=5, le=500, description="How often each session sends what is due, in one write")
+    scene_cameras: int = Field(
+        0,
+        ge=0,
+        le=100_000,
+        description="The first N cameras are scene cameras (a still picture with scripted motion and tamper; "
+        "more than the count: all)",
+    )
     cache_dir: str = Field(
         "", max_length=1000, description="Where encoded clips are kept (default $CAMGRID_HOME/cache/clips)"
     )
