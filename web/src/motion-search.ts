@@ -34,6 +34,7 @@ export function motionSearch(host: MotionHost): { button: HTMLElement; panel: HT
   let region: number[][] | null = null;
   let overlay: HTMLElement | null = null;
   let busy = false;
+  let dragging = false;
   const status = h("div", { class: "ms-status", "data-testid": "motion-status", role: "status" });
   const rangeEl = h("div", { class: "ms-range", "data-testid": "motion-range" });
   const hitsEl = h("div", { class: "ms-hits", "data-testid": "motion-hits" });
@@ -55,8 +56,27 @@ export function motionSearch(host: MotionHost): { button: HTMLElement; panel: HT
   button.hidden = !canSearch();
   let rangeTimer = 0;
 
+  /** The drawn region over the picture as it is laid out now (the picture is resized with the screen). */
+  function placeRect(): void {
+    const rectEl = overlay?.querySelector<HTMLElement>(".ms-rect");
+    if (!overlay || !rectEl || !region) return;
+    const b = overlay.getBoundingClientRect();
+    const v = host.video();
+    const pic = pictureRect(b.width, b.height, v?.videoWidth ?? 0, v?.videoHeight ?? 0);
+    const [x0, y0] = region[0];
+    const [x1, y1] = region[2];
+    const w = pic.x1 - pic.x0;
+    const hh = pic.y1 - pic.y0;
+    rectEl.hidden = false;
+    rectEl.style.left = `${pic.x0 + x0 * w}px`;
+    rectEl.style.top = `${pic.y0 + y0 * hh}px`;
+    rectEl.style.width = `${(x1 - x0) * w}px`;
+    rectEl.style.height = `${(y1 - y0) * hh}px`;
+  }
+
   function showRange(): void {
     if (open) attach(); // the playback screen may have replaced the picture (a new player): the layer follows it
+    if (!dragging) placeRect();
     const { fromMs, toMs } = host.range();
     rangeEl.textContent = t("motion.range", { from: fmtFull(fromMs), to: fmtFull(toMs) });
     const tooLong = toMs - fromMs > MAX_RANGE_MS;
@@ -93,6 +113,7 @@ export function motionSearch(host: MotionHost): { button: HTMLElement; panel: HT
     overlay = layer;
     box.append(layer);
     let start: { x: number; y: number } | null = null;
+    dragging = false;
     const at = (e: MouseEvent) => {
       const b = layer.getBoundingClientRect();
       return { x: e.clientX - b.left, y: e.clientY - b.top };
@@ -109,6 +130,7 @@ export function motionSearch(host: MotionHost): { button: HTMLElement; panel: HT
       e.preventDefault();
       e.stopPropagation();
       start = at(e);
+      dragging = true;
       draw(start, start);
     });
     layer.addEventListener("mousemove", (e) => {
@@ -121,6 +143,7 @@ export function motionSearch(host: MotionHost): { button: HTMLElement; panel: HT
       const v = host.video();
       region = regionOf({ x0: start.x, y0: start.y, x1: end.x, y1: end.y }, pictureRect(b.width, b.height, v?.videoWidth ?? 0, v?.videoHeight ?? 0));
       start = null;
+      dragging = false;
       layer.dataset.region = region ? JSON.stringify(region) : "";
       if (!region) rectEl.hidden = true;
       showRange();
