@@ -728,7 +728,7 @@ class MotionSearchConfig(_Section):
     max_hits: int = Field(50, ge=1, le=200, description="Hits per search (the strongest are kept)")
     thumb_width: int = Field(192, ge=64, le=480, description="Width of a hit's thumbnail (JPEG, black under masks)")
     max_refine: int = Field(
-        20, ge=0, le=500, description="Keyframe intervals decoded picture by picture per search (candidate windows)"
+        8, ge=0, le=500, description="Keyframe intervals decoded picture by picture per search (candidate windows)"
     )
     activity_min_level: int = Field(
         72, ge=1, le=255, description="Activity level (65 = as usual) above which a second is searched"

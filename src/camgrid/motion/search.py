@@ -58,7 +58,7 @@ class SearchParams:
     max_hits: int = 50
     thumb_width: int = 192
     refine_factor: float = 1.5  # a keyframe interval whose other pictures weigh this much more than the median...
-    max_refine: int = 20  # ...has its pictures decoded (at most this many intervals per search)
+    max_refine: int = 8  # ...has its pictures decoded (at most this many intervals per search)
 
 
 def params_of(cfg: MotionSearchConfig) -> SearchParams:
@@ -234,10 +234,11 @@ def search(
     chosen = _chosen(keys, spans, start_ns, end_ns)
     work = work_size(tables[0].width, tables[0].height, params.work_width)
     area = search_area(region, masks, *work)
+    whole = ~raster(list(masks), *work)
     if not area.any():
         raise SearchError("the region lies under the camera's privacy masks: nothing of it can be searched")
     changes: list[_Change] = []
-    quiet: list[int] = []  # keyframe intervals that looked alike at both ends
+    quiet: list[int] = []  # keyframe intervals whose two keyframes look alike, in the region and elsewhere
     pictures: dict[int, NDArray[np.uint8]] = {}
     by_seg: dict[int, list[int]] = {}
     for ki, k in enumerate(keys):
@@ -258,8 +259,8 @@ def search(
         score = change(prev, cur, area, params.diff_level)
         if changed(score, params):
             changes.append(_Change(k0.t_ns, keys[ki].t_ns, score[0], (keys[ki].seg, keys[ki].idx, keys[ki].idx)))
-        else:
-            quiet.append(ki - 1)
+        elif not changed(change(prev, cur, whole, params.diff_level), params):
+            quiet.append(ki - 1)  # nothing changed anywhere between the keyframes: heavy pictures between them are news
     refine = _candidates(keys, quiet, params)
     out.refined = len(refine)
     for ki in refine:
@@ -279,7 +280,8 @@ def search(
 
 def _candidates(keys: Sequence[_Key], quiet: Sequence[int], p: SearchParams) -> list[int]:
     """Quiet keyframe intervals whose other pictures weigh clearly more than usual (most first, at most
-    ``max_refine``): a motion may have come and gone between their keyframes."""
+    ``max_refine``): a motion may have come and gone between their keyframes. Intervals whose keyframes differ
+    outside the region are left out: their weight is explained by that change (a caveat of the design note)."""
     if not quiet or p.max_refine <= 0:
         return []
     usual = statistics.median(k.other_bytes for k in keys) if keys else 0

@@ -219,10 +219,40 @@ class Decoder:
             return None
         self.decoded += 1
         frame = frames[-1]
-        w, h = self.work
-        small = frame.reformat(width=w, height=h, format="gray", interpolation="AREA")
-        grey = small.to_ndarray()
-        return np.ascontiguousarray(grey[:h, :w]), frame
+        return shrink(frame, self.work), frame
+
+
+_TAPS: dict[tuple[int, int, int, int, int], NDArray[np.intp]] = {}
+
+
+def _taps(width: int, height: int, stride: int, w: int, h: int) -> NDArray[np.intp]:
+    """Where in the luma plane the four samples of each small pixel are (a quarter of a cell either side of its
+    centre), as offsets into the plane's bytes: shape (4, h, w)."""
+    key = (width, height, stride, w, h)
+    if key not in _TAPS:
+        cx, cy = width / w, height / h
+        xs = (np.arange(w) + 0.5) * cx
+        ys = (np.arange(h) + 0.5) * cy
+        out = []
+        for dy, dx in ((-1, -1), (-1, 1), (1, -1), (1, 1)):
+            rows = np.clip((ys + dy * cy / 4).astype(np.intp), 0, height - 1)
+            cols = np.clip((xs + dx * cx / 4).astype(np.intp), 0, width - 1)
+            out.append(rows[:, None] * stride + cols[None, :])
+        _TAPS[key] = np.stack(out)
+    return _TAPS[key]
+
+
+def shrink(frame: Any, work: tuple[int, int]) -> NDArray[np.uint8]:
+    """The small grey picture: four luma samples averaged per pixel, read straight from the decoded plane (a tenth
+    of what libswscale's area scaling costs at 720p; the average still calms compression and sensor noise)."""
+    w, h = work
+    if frame.format.name not in ("yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "gray"):
+        small = frame.reformat(width=w, height=h, format="gray", interpolation="AREA").to_ndarray()
+        return np.ascontiguousarray(small[:h, :w])
+    plane = frame.planes[0]
+    taps = _taps(frame.width, frame.height, plane.line_size, w, h)
+    samples = np.frombuffer(plane, np.uint8).take(taps).astype(np.uint16)
+    return ((samples.sum(axis=0) + 2) >> 2).astype(np.uint8)
 
 
 def thumbnail(frame: Any, hidden: NDArray[np.bool_] | None, width: int) -> bytes:
