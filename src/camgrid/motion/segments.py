@@ -251,8 +251,9 @@ def shrink(frame: Any, work: tuple[int, int]) -> NDArray[np.uint8]:
         return np.ascontiguousarray(small[:h, :w])
     plane = frame.planes[0]
     taps = _taps(frame.width, frame.height, plane.line_size, w, h)
-    samples = np.frombuffer(plane, np.uint8).take(taps).astype(np.uint16)
-    return ((samples.sum(axis=0) + 2) >> 2).astype(np.uint8)
+    samples: NDArray[np.uint16] = np.frombuffer(plane, np.uint8).take(taps).astype(np.uint16)
+    small: NDArray[np.uint8] = ((samples.sum(axis=0) + 2) >> 2).astype(np.uint8)
+    return small
 
 
 def thumbnail(frame: Any, hidden: NDArray[np.bool_] | None, width: int) -> bytes:
