@@ -247,13 +247,13 @@ def shrink(frame: Any, work: tuple[int, int]) -> NDArray[np.uint8]:
     of what libswscale's area scaling costs at 720p; the average still calms compression and sensor noise)."""
     w, h = work
     if frame.format.name not in ("yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "gray"):
-        small = frame.reformat(width=w, height=h, format="gray", interpolation="AREA").to_ndarray()
-        return np.ascontiguousarray(small[:h, :w])
+        scaled = frame.reformat(width=w, height=h, format="gray", interpolation="AREA").to_ndarray()
+        return np.ascontiguousarray(scaled[:h, :w])
     plane = frame.planes[0]
     taps = _taps(frame.width, frame.height, plane.line_size, w, h)
     samples: NDArray[np.uint16] = np.frombuffer(plane, np.uint8).take(taps).astype(np.uint16)
-    small: NDArray[np.uint8] = ((samples.sum(axis=0) + 2) >> 2).astype(np.uint8)
-    return small
+    mean: NDArray[np.uint8] = ((samples.sum(axis=0) + 2) >> 2).astype(np.uint8)
+    return mean
 
 
 def thumbnail(frame: Any, hidden: NDArray[np.bool_] | None, width: int) -> bytes:
