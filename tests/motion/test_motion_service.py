@@ -25,6 +25,7 @@ from camgrid.vocabulary import AuditAction
 from tests.access.world import OP, SUP_D2, T0, Refusing, World
 from tests.api.test_api_services import MS, _as, app  # noqa: F401  (the fixture)
 from tests.motion import media as scene
+from tests.motion.test_search import Series
 
 NS = scene.NS
 T1 = T0 + 100 * NS  # after the world's own ten seconds of cam-a
@@ -136,3 +137,40 @@ def test_over_http_hits_come_with_thumbnails_and_refusals_answer_as_elsewhere(ap
         r = client.post(url, json=bad)
         assert r.status_code == 422, (bad, r.text)
     assert _as(client, "viewer").post(url, json=body).status_code == 403  # a viewer does not search recordings
+    client = _as(client, "op")  # signed in while the log still writes (a login is audited too)
+    ctx = client.app.state.ctx  # type: ignore[attr-defined]
+    ctx.audit, log = Refusing(), ctx.audit
+    try:
+        r = client.post(url, json=body)
+    finally:
+        ctx.audit = log
+    assert r.status_code == 503 and "audit log" in r.json()["detail"], r.text
+
+
+class Store:
+    """The activity store as the service reads it: levels for T1's seconds, or a failure."""
+
+    def __init__(self, levels: bytes | None) -> None:
+        self.levels = levels
+
+    def read(self, *, camera_id: str, start_s: int, end_s: int) -> Series:
+        if self.levels is None:
+            raise OSError("injected: the activity file is damaged")
+        assert camera_id == "cam-a" and start_s == T1 // NS
+        return Series(start_s, self.levels[: end_s - start_s])
+
+
+def test_activity_data_narrows_the_search_and_unreadable_data_narrows_nothing(app: tuple[World, TestClient]) -> None:  # noqa: F811
+    w, _ = app
+    _record(w)
+    levels = bytearray([65] * scene.SECONDS)
+    levels[5:8] = bytes([140] * 3)  # the box in the top-left quarter (4-9 s)
+    for store, keyframes in ((Store(bytes(levels)), range(2, 12)), (Store(None), range(30, 31))):
+        with unit_of_work(w.factory) as s:
+            result = motion.search_motion(
+                session=s, audit=w.log, actor=OP, store=store, camera_id="cam-a", region=scene.REGION_TL,
+                start_ns=T1, end_ns=END,
+            )  # fmt: skip
+        assert _meets(_spans(result.outcome.hits), *scene.MOVES_TL)
+        assert result.outcome.keyframes in keyframes, result.outcome.keyframes
+        assert (result.narrowing.spans is None) == (store.levels is None)

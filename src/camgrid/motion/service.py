@@ -9,6 +9,7 @@ Design note: docs/design/motion-search.md ("Motion search").
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,7 @@ from camgrid.storage import service as storage
 from camgrid.storage.models import Segment
 from camgrid.vocabulary import AuditAction
 
+log = logging.getLogger("camgrid.motion")
 NS = 1_000_000_000
 MAX_RANGE_NS = 24 * 3600 * NS
 
@@ -163,7 +165,10 @@ def search_motion(
     )
     series = None
     if store is not None:
-        series = store.read(camera_id=cam.id, start_s=start_ns // NS, end_s=-(-end_ns // NS))
+        try:
+            series = store.read(camera_id=cam.id, start_s=start_ns // NS, end_s=-(-end_ns // NS))
+        except (OSError, ValueError) as exc:  # unreadable activity data narrows nothing: the whole range is searched
+            log.warning("motion search on %s: activity data unreadable (%s); every keyframe is looked at", cam.id, exc)
     narrowing = candidate_spans(series, min_level=min_level, pad_s=pad_s)
     segs = storage.segments_between(session=session, camera_id=cam.id, start_ns=start_ns, end_ns=end_ns)
     located: list[SourceSegment] = []
