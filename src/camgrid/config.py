@@ -735,6 +735,26 @@ class MotionConfig(_Section):
     )
 
 
+class MotionSearchConfig(_Section):
+    """Motion search in a region of one camera's recordings (docs/design/motion-search.md, "Motion search")."""
+
+    work_width: int = Field(160, ge=32, le=640, description="Pictures are compared at this width (grey, averaged)")
+    diff_level: int = Field(24, ge=1, le=254, description="A pixel changed when its brightness moved more than this")
+    min_fraction: float = Field(
+        0.01, ge=0.0001, le=1.0, description="A change: at least this share of the searched area's pixels changed"
+    )
+    max_hits: int = Field(50, ge=1, le=200, description="Hits per search (the strongest are kept)")
+    thumb_width: int = Field(192, ge=64, le=480, description="Width of a hit's thumbnail (JPEG, black under masks)")
+    max_refine: int = Field(
+        8, ge=0, le=500, description="Keyframe intervals decoded picture by picture per search (candidate windows)"
+    )
+    activity_min_level: int = Field(
+        72, ge=1, le=255, description="Activity level (65 = as usual) above which a second is searched"
+    )
+    activity_pad_s: int = Field(2, ge=0, le=60, description="Seconds searched either side of an active span")
+    max_concurrent: int = Field(2, ge=1, le=16, description="Searches decoding at once in this process (more: 503)")
+
+
 class Settings(_Section):
     home: Path = Field(Path("var"), description="Folder with the config, the database and the recordings")
     log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$", description="Log level")
@@ -762,6 +782,9 @@ class Settings(_Section):
     onvif: OnvifSettings = Field(default_factory=OnvifSettings, description="Cameras' clocks and events over ONVIF")
     live: LiveConfig = Field(default_factory=LiveConfig, description="Live and playback video for browsers")
     motion: MotionConfig = Field(default_factory=MotionConfig, description="Activity, motion search, tamper alarms")
+    motion_search: MotionSearchConfig = Field(
+        default_factory=MotionSearchConfig, description="Motion search in recordings"
+    )
 
     @property
     def recordings_dir(self) -> Path:

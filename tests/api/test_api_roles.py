@@ -43,6 +43,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/cameras/{camera_id}/backfill"): "cameras.probe",
     ("POST", "/api/cameras/{camera_id}/maintenance"): "cameras.maintenance",
     ("POST", "/api/cameras/{camera_id}/probe"): "cameras.probe",
+    ("POST", "/api/cameras/{camera_id}/motion-search"): "motion.search",
     ("POST", "/api/cameras/discover"): "cameras.discover",
     ("GET", "/api/cameras/topology"): "cameras.import",
     ("POST", "/api/cameras/import"): "cameras.import",

@@ -62,6 +62,10 @@ export class TimelineTrack {
   private eventEls: HTMLElement[] = [];
   /** The camera's activity levels, a band at the foot of the track (activity-strip.ts). */
   readonly activity: ActivityStrip;
+  /** Marks laid on the track by another part (motion search's hits): spans, DOM, positioned on render. */
+  marks: { startMs: number; endMs: number }[] = [];
+  private markEls: HTMLElement[] = [];
+  private markLayer: HTMLElement;
   /** Removes the window listeners (drag) when the track goes away. */
   private abort = new AbortController();
 
@@ -81,10 +85,11 @@ export class TimelineTrack {
     );
     this.eventLayer = h("div", { class: "event-layer" });
     this.activity = new ActivityStrip(cameraId);
+    this.markLayer = h("div", { class: "mark-layer" });
     const area = h(
       "div",
       { class: "track-area" },
-      this.canvas, this.activity.el, this.gapLayer, this.eventLayer, this.hover, this.legend,
+      this.canvas, this.activity.el, this.gapLayer, this.markLayer, this.eventLayer, this.hover, this.legend,
     );
     this.el = h(
       "div",
@@ -180,6 +185,18 @@ export class TimelineTrack {
     });
   }
 
+  /** Spans to mark on the track (motion search's hits); an empty list clears them. */
+  setMarks(marks: { startMs: number; endMs: number }[]): void {
+    this.marks = [...marks];
+    this.el.dataset.marks = String(marks.length);
+    for (const m of this.markEls) m.remove();
+    this.markEls = this.marks.map((m) => {
+      const el = h("div", { class: "motion-mark", "data-testid": "motion-mark", "data-start-ms": m.startMs, "data-end-ms": m.endMs });
+      this.markLayer.append(el);
+      return el;
+    });
+  }
+
   setData(segments: SegmentInfo[], gaps: GapInfo[], nowMs: number): void {
     this.segments = [...segments].sort((a, b) => a.start_ms - b.start_ms);
     this.gaps = [...gaps].sort((a, b) => a.start_ms - b.start_ms);
@@ -269,6 +286,16 @@ export class TimelineTrack {
       el.style.left = `${Math.min(x0, w - ww)}px`;
       el.style.width = `${ww}px`;
       el.classList.toggle("narrow", ww < 40);
+    });
+    // Marks: DOM spans, positioned.
+    this.marks.forEach((m, k) => {
+      const el = this.markEls[k];
+      const off = m.endMs < view.startMs || m.startMs > view.endMs;
+      el.classList.toggle("offview", off);
+      if (off) return;
+      const x0 = timeToX(view, Math.max(m.startMs, view.startMs));
+      el.style.left = `${x0}px`;
+      el.style.width = `${Math.max(3, timeToX(view, Math.min(m.endMs, view.endMs)) - x0)}px`;
     });
     // Camera events: DOM glyphs, positioned.
     this.events.forEach((ev, k) => {
