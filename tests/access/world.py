@@ -208,7 +208,7 @@ def plan_runs(factory: sessionmaker[Session], home: Path) -> tuple[int, int]:
     """A running plan run and a finished one whose plan holds one planned camera in D-01 (the worker's rows)."""
     import json
 
-    from camgrid.planner.run_models import PlanRun
+    from camgrid.planner.models import PlanRun
 
     plan = home / "plans" / "run-world.geojson"
     plan.parent.mkdir(parents=True, exist_ok=True)

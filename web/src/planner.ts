@@ -84,7 +84,7 @@ export function mountPlanner(root: HTMLElement): () => void {
     const kinds = { city: kind("city", true), districts: kind("districts", false), bbox: kind("bbox", false) };
     const districtBoxes = setup.districts.map((d) => h("input", { type: "checkbox", value: d.id, "data-testid": `planner-district-${d.id}` }));
     const boxIn = setup.map_bbox.map((v, i) =>
-      h("input", { type: "number", step: "0.0001", value: String(v), size: 9, "data-testid": `planner-bbox-${i}`, "aria-label": t(`planner.bbox.${i}`) }),
+      h("input", { type: "number", step: "any", value: String(v), size: 9, "data-testid": `planner-bbox-${i}`, "aria-label": t(`planner.bbox.${i}`) }),
     );
     const budgets = Array.from({ length: YEARS }, (_, i) =>
       h("input", { type: "number", min: 0, max: setup.max_budget, step: "any", value: i === 0 ? "10" : "0", size: 6, "data-testid": `planner-budget-${i + 1}`, "aria-label": t("planner.budget.year", { n: i + 1 }) }),

@@ -23,7 +23,7 @@ from camgrid.config import PlannerConfig, PlanRunsConfig
 from camgrid.db.engine import unit_of_work
 from camgrid.geo.osm import City
 from camgrid.planner import runs
-from camgrid.planner.run_models import PlanRun
+from camgrid.planner.models import PlanRun
 from camgrid.planner.run_solve import NothingToPlan, RunSpec, district_cells, execute
 from camgrid.vocabulary import PlanAreaKind, PlanRunState
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from camgrid.auditing import Actor, AuditWriter, NotVisible, audited, failing_after, write_first
 from camgrid.config import PlanRunsConfig
-from camgrid.planner.run_models import PlanRun
+from camgrid.planner.models import PlanRun
 from camgrid.vocabulary import AuditAction, PlanAreaKind, PlanRunState
 
 MAX_YEARS = 4
