@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
+from tests.access.world import Refusing
+from tests.backends import db_url, wait_for
 
 from camgrid.audit.log import AuditLog
 from camgrid.auditing import Actor, AuditError, NotVisible
@@ -21,12 +23,10 @@ from camgrid.db.engine import make_engine, session_factory, unit_of_work
 from camgrid.db.migrate import upgrade
 from camgrid.geo.osm import City, load_city
 from camgrid.planner import runs
-from camgrid.planner.run_models import PlanRun
+from camgrid.planner.models import PlanRun
 from camgrid.planner.run_worker import PlanWorker
 from camgrid.registry.models import Camera
 from camgrid.vocabulary import AuditAction, PlanAreaKind, PlanRunState, Role
-from tests.access.world import Refusing
-from tests.backends import db_url, wait_for
 
 NS = 1_000_000_000
 T0 = 1_800_000_000 * NS
@@ -154,7 +154,7 @@ def test_a_scoped_planner_plans_and_sees_only_their_districts(factory: sessionma
         assert [r.id for r in runs.list_runs(session=s, actor=PLANNER)] == [city_run, theirs]
         with pytest.raises(runs.RunNotFound, match=f"no plan run {city_run}$"):
             runs.run_for(session=s, actor=SCOPED, run_id=city_run)
-        with pytest.raises(runs.RunNotFound, match="no plan run 999$"):
+        with pytest.raises(runs.RunNotFound, match=r"no plan run 999$"):
             runs.run_for(session=s, actor=SCOPED, run_id=999)  # the same words as an unknown run
         with pytest.raises(runs.RunNotFound):
             runs.stop_run(session=s, audit=log, actor=SCOPED, run_id=city_run, now_ns=T0)
