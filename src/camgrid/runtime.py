@@ -370,9 +370,10 @@ def plan_worker(settings: Settings, factory: sessionmaker[Session], clock: Clock
 
     cfg = settings.plan_runs
     cache = Path(settings.planner.cache_dir) if settings.planner.cache_dir else settings.home / "cache" / "planner"
+    map_path = Path(cfg.map_path) if cfg.map_path else None
     return PlanWorker(
         factory=factory, clock=clock, planner=settings.planner, cfg=cfg, plans_dir=settings.home / "plans",
-        cache_dir=cache, load_map=lambda: load_city(Path(cfg.map_path) if cfg.map_path else None),
+        cache_dir=cache, load_map=lambda: load_city(map_path), map_path=map_path,
     )  # fmt: skip
 
 

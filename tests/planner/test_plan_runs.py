@@ -250,3 +250,12 @@ def test_a_queued_run_stopped_never_starts_and_a_restart_marks_the_solving_one_i
     finally:
         w.stop()
     assert state_of(factory, again).state == PlanRunState.INTERRUPTED
+
+
+def test_figures_not_known_yet_are_stored_as_none(factory: sessionmaker[Session], log: AuditLog) -> None:
+    """The city planner reports an infinite bound before its first tile: the API must never have to send inf."""
+    rid = start(factory, log, small())
+    with unit_of_work(factory) as s:
+        runs.record_progress(s, run_id=rid, objective=0.0, bound=math.inf, gap=1.0, done=0, total=4, now_ns=T0)
+    out = state_of(factory, rid)
+    assert (out.objective, out.bound, out.gap, out.total) == (0.0, None, 1.0, 4)

@@ -1,8 +1,9 @@
 """One plan run's computation: its area of the map, its camera models and weights, solved with progress and a stop.
 
 The planner screen's worker (``planner.run_worker``) calls :func:`execute`. Two planners can run a run:
-- the city-scale planner (``planner.city.plan_city``, tiles solved in parallel with a proven global bound) for areas of
-  at least ``plan_runs.city_solver_min_km2`` when that module is installed;
+- the city-scale planner (``planner.city.plan_city``, tiles solved in parallel with a proven global bound) for a run
+  over the whole map of at least ``plan_runs.city_solver_min_km2`` when that module is installed (one joint budget,
+  the first camera model: it plans neither years nor model mixes);
 - otherwise today's district planner (``planner.solvers``/``lns``/``exact``), driven here one step at a time so the
   worker can show each step's objective, bound and gap and stop between steps: each year is greedy, then local
   search with LNS, then (solver ``exact``) HiGHS, and a stopped run keeps the best plan of the steps done.
@@ -25,10 +26,10 @@ import numpy as np
 from shapely.geometry import Polygon, box
 
 from camgrid.config import CameraModelConfig, PlannerConfig
-from camgrid.geo.osm import City, crop_city
+from camgrid.geo.osm import ATTRIBUTION, City, crop_city
 from camgrid.planner.exact import solve_exact
 from camgrid.planner.formulation import Instance, Solution, State
-from camgrid.planner.instance import PlanInstance, build_instance
+from camgrid.planner.instance import PlanInstance, build_instance, grid_cell
 from camgrid.planner.lns import lns_improve
 from camgrid.planner.output import plan_geojson
 from camgrid.planner.service import Phase, Plan, with_fixed
@@ -278,26 +279,51 @@ def _city_planner() -> Callable[..., Any] | None:
 
 
 def _call_city(
-    fn: Callable[..., Any], city: City, cfg: PlannerConfig, spec: RunSpec, *, workers: int, cache_dir: Path | None,
-    progress: Progress, stop: threading.Event,
+    fn: Callable[..., Any], city: City, cfg: PlannerConfig, spec: RunSpec, *, map_path: Path | None, workers: int,
+    heuristic_time_s: float, progress: Progress, stop: threading.Event,
 ) -> RunResult:  # fmt: skip
-    """Call the city planner with the arguments its signature names (its interface was built alongside this)."""
+    """The whole map with the city planner: one joint budget (the sum of the years), the first camera model. It is
+    called with the arguments its signature names (its interface was built alongside this one)."""
+    model = spec.models[0]
+    cfg = cfg.model_copy(update={"fov_deg": model.fov_deg, "range_m": model.range_m, "camera_cost": model.cost})
+    budget = float(sum(spec.budgets))
     offered: dict[str, Any] = {
-        "instance_source": city, "city": city, "budget": float(sum(spec.budgets)), "budgets": list(spec.budgets),
-        "config": cfg, "cfg": cfg, "workers": workers, "progress": progress, "stop": stop, "cache_dir": cache_dir,
-        "models": list(spec.models),
+        "instance_source": map_path, "budget": budget, "cfg": cfg, "workers": workers,
+        "heuristic_time_s": heuristic_time_s, "progress": progress, "stop": stop,
     }  # fmt: skip
     params = inspect.signature(fn).parameters
     plan = fn(**{k: v for k, v in offered.items() if k in params})
-    doc_of = getattr(plan, "geojson", None)
-    doc = doc_of() if callable(doc_of) else doc_of
-    objective, bound = float(getattr(plan, "objective", 0.0)), float(getattr(plan, "bound", 0.0))
-    gap = float(getattr(plan, "gap", (bound - objective) / bound if bound > 0 else 0.0))
-    poses = getattr(plan, "poses", ())
-    if not isinstance(doc, dict):
-        doc = {"type": "FeatureCollection", "features": []}
-    doc.setdefault("planner", {}).update({"objective": objective, "bound": bound, "gap": gap})
-    return RunResult(doc, objective, bound, gap, len(poses), CITY, stop.is_set())
+    objective, bound, gap = float(plan.objective), float(plan.bound), float(plan.gap)
+    origin = city.bounds.bounds[:2]
+    features = []
+    for cam in plan.cameras(cfg, map_path):
+        x, y = city.projection.to_xy(cam["lat"], cam["lon"])
+        fx, fy = float(x), float(y)
+        props = {
+            "kind": "camera", "id": f"plan-{cam['id']}", "status": "planned", "phase": 1,
+            "site": f"site-{cam['id']}", "feeder": grid_cell("feeder", fx, fy, cfg.feeder_cell_m, origin),
+            "district": grid_cell("D", fx, fy, cfg.district_cell_m, origin), "heading_deg": cam["heading_deg"],
+            "fov_deg": cam["fov_deg"], "range_m": cam["range_m"], "cost": model.cost, "model": model.name,
+        }  # fmt: skip
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [cam["lon"], cam["lat"]]},
+                "properties": props,
+            }
+        )
+    phase = {"phase": 1, "budget": budget, "cameras": len(features), "cost": float(getattr(plan, "spent", 0.0)),
+             "objective": objective, "adds": objective}  # fmt: skip
+    doc = {
+        "type": "FeatureCollection", "attribution": ATTRIBUTION, "features": features,
+        "planner": {
+            "objective": objective, "bound": bound, "gap": gap, "phases": [phase], "coverage": {},
+            "engine": CITY, "models": [model.model_dump()],
+            "instance": {k: getattr(plan, k, None) for k in ("n_points", "n_poses", "n_pairs", "tiles", "km2")},
+            "status": getattr(plan, "status", ""),
+        },
+    }  # fmt: skip
+    return RunResult(doc, objective, bound, gap, len(features), CITY, stop.is_set())
 
 
 def execute(
@@ -310,19 +336,29 @@ def execute(
     city_workers: int = 2,
     city_min_km2: float = math.inf,
     cache_dir: Path | None = None,
+    map_path: Path | None = None,
     progress: Progress,
     stop: threading.Event,
 ) -> RunResult:
-    """Plan ``spec`` on ``city`` (the whole map): crop to its area, build the instance for its models and weights,
-    solve with progress and the stop flag, and return the plan's GeoJSON with its figures."""
+    """Plan ``spec`` on ``city`` (the whole map, read from ``map_path``; None: the shipped one): crop to its area,
+    build the instance for its models and weights, solve with progress and the stop flag, and return the plan's
+    GeoJSON with its figures."""
     cfg = weighted_config(cfg, spec.weights)
     area, districts = area_of(city, spec, cfg.district_cell_m)
     if not area.streets:
         raise NothingToPlan("no street in this area")
     city_fn = _city_planner()
-    if city_fn is not None and area_km2(area) >= city_min_km2:
+    if city_fn is not None and spec.area_kind == PlanAreaKind.CITY and area_km2(area) >= city_min_km2:
         return _call_city(
-            city_fn, area, cfg, spec, workers=city_workers, cache_dir=cache_dir, progress=progress, stop=stop
+            city_fn,
+            area,
+            cfg,
+            spec,
+            map_path=map_path,
+            workers=city_workers,
+            heuristic_time_s=heuristic_time_s,
+            progress=progress,
+            stop=stop,
         )
     pi, model_of = merged_instance(area, cfg, spec.models, districts=districts, cache_dir=cache_dir)
     if pi.instance.n_points == 0 or pi.n_poses == 0:

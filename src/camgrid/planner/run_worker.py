@@ -43,9 +43,11 @@ class PlanWorker:
         plans_dir: Path,
         cache_dir: Path | None,
         load_map: Callable[[], City],
+        map_path: Path | None = None,
     ) -> None:
         self.factory, self.clock, self.planner, self.cfg = factory, clock, planner, cfg
         self.plans_dir, self.cache_dir, self._load_map = plans_dir, cache_dir, load_map
+        self.map_path = map_path  # what load_map reads (None: the shipped extract); the city planner reads it too
         self._city: City | None = None
         self._city_lock = threading.Lock()
         self._closing = threading.Event()
@@ -156,7 +158,8 @@ class PlanWorker:
             result = execute(
                 self.city(), self.planner, spec, heuristic_time_s=self.cfg.heuristic_time_s,
                 time_limit_s=self.cfg.time_limit_s, city_workers=self.cfg.city_workers,
-                city_min_km2=self.cfg.city_solver_min_km2, cache_dir=self.cache_dir, progress=progress, stop=flag,
+                city_min_km2=self.cfg.city_solver_min_km2, cache_dir=self.cache_dir, map_path=self.map_path,
+                progress=progress, stop=flag,
             )  # fmt: skip
             path = self._write(rid, result.doc)
         except NothingToPlan as exc:

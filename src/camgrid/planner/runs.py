@@ -349,11 +349,16 @@ def stop_requested(session: Session, ids: Collection[int]) -> set[int]:
 def record_progress(
     session: Session, *, run_id: int, objective: float, bound: float, gap: float, done: int, total: int, now_ns: int
 ) -> None:
+    """A solver step's figures; one not known yet (an infinite bound before the first tile's) is stored as none."""
     run = session.get(PlanRun, run_id)
     if run is None:
         return
-    run.objective, run.bound, run.gap = float(objective), float(bound), float(gap)
+    run.objective, run.bound, run.gap = _known(objective), _known(bound), _known(gap)
     run.done, run.total, run.updated_ns = int(done), int(total), now_ns
+
+
+def _known(v: float) -> float | None:
+    return float(v) if math.isfinite(v) else None
 
 
 def finish_run(
@@ -376,7 +381,7 @@ def finish_run(
     if result_path:
         run.result_path = result_path
     if figures is not None:
-        run.objective, run.bound, run.gap = figures
+        run.objective, run.bound, run.gap = (_known(v) for v in figures)
     run.cameras = cameras
     if engine:
         run.engine = engine
