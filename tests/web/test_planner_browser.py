@@ -15,6 +15,7 @@ from camgrid.runtime import plan_worker
 from tests.api.served import serve
 from tests.backends import TIMEOUT_SCALE, wait_for
 from tests.web.test_control_room_browser import ARGS, CHROMIUM
+from tests.web.test_shell_browser import SHOTS
 from tests.web.test_users_browser import _sign_in
 
 ENV = {"CAMGRID_PLAN_RUNS__POLL_S": "0.1", "CAMGRID_PLAN_RUNS__HEURISTIC_TIME_S": "1.5"}
@@ -117,6 +118,8 @@ def test_a_planner_plans_from_the_control_room(tmp_path: Path) -> None:
             page.select_option('[data-testid="planner-compare-b"]', str(second))
             page.click('[data-testid="planner-compare"]')
             page.wait_for_selector('[data-testid="planner-compare-table"]', timeout=WAIT_MS)
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / "planner-compare.png"), full_page=True)
             assert page.text_content('[data-testid="planner-compare-a-0"]').startswith(f"#{first}")
             assert page.text_content('[data-testid="planner-compare-b-0"]').startswith(f"#{second}")
             assert page.text_content('[data-testid="planner-compare-a-1"]') == done["objective"]

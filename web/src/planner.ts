@@ -262,21 +262,25 @@ export function mountPlanner(root: HTMLElement): () => void {
   root.append(
     h(
       "section",
-      { class: "planner", "data-testid": "planner" },
+      { class: "screen planner", "data-testid": "planner" },
       h("h2", {}, t("planner.title")),
       status,
       error,
       formBox,
       h("h3", {}, t("planner.runs")),
       h(
+        "div",
+        { class: "planner-scroll" },
+        h(
         "table",
         { class: "table planner-runs" },
         h("thead", {}, h("tr", {}, ...["id", "who", "area", "budgets", "models", "state", "progress", "objective", "bound", "gap", "cameras", "actions"].map((k) => h("th", {}, t(`planner.col.${k}`))))),
         runsBody,
+        ),
       ),
       h("h3", {}, t("planner.compare.title")),
       h("div", { class: "planner-pick" }, pickA, " ", pickB, " ", compareBtn),
-      compareOut,
+      h("div", { class: "planner-scroll" }, compareOut),
     ),
   );
   plannerApi
