@@ -414,6 +414,46 @@ class PlannerConfig(_Section):
     )
 
 
+class CameraModelConfig(_Section):
+    """A camera model a plan run may use (the planner screen offers them by name)."""
+
+    name: str = Field(..., min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._-]+$", description="Model name")
+    fov_deg: float = Field(90.0, gt=0.0, le=360.0, description="Field of view")
+    range_m: float = Field(60.0, gt=0.0, le=1000.0, description="Range for coverage")
+    cost: float = Field(1.0, gt=0.0, le=1e9, description="Cost of one camera of this model (budget units)")
+
+
+class PlanRunsConfig(_Section):
+    """Plan runs from the control room's planner screen (docs/design/planner-screen.md): the background worker's
+    limits and the camera models offered. The demand and site rules are ``planner.*``."""
+
+    map_path: str = Field("", max_length=4096, description="Map the runs plan on (empty = the shipped extract)")
+    max_concurrent: int = Field(1, ge=1, le=16, description="Runs solved at the same time (the others wait queued)")
+    max_queued: int = Field(8, ge=1, le=1000, description="Runs waiting at most; more are refused")
+    max_budget: float = Field(100_000.0, gt=0.0, le=1e9, description="Largest budget of one year of a run")
+    max_districts: int = Field(400, ge=1, le=100_000, description="Most districts one run may name")
+    solver: str = Field(
+        "local", pattern="^(greedy|local|exact)$", description="Today's solver for a run: greedy, local or exact"
+    )
+    heuristic_time_s: float = Field(8.0, gt=0.0, le=3600.0, description="Local search time per year of a run")
+    time_limit_s: float = Field(120.0, gt=0.0, le=86_400.0, description="Exact solver time per year of a run")
+    city_workers: int = Field(2, ge=1, le=64, description="Processes of the city-scale planner (when installed)")
+    city_solver_min_km2: float = Field(
+        4.0, ge=0.0, le=1e6, description="Areas at least this large use the city-scale planner when it is installed"
+    )
+    poll_s: float = Field(0.5, gt=0.0, le=60.0, description="How often the worker looks for new runs and stops")
+    models: list[CameraModelConfig] = Field(
+        default_factory=lambda: [
+            CameraModelConfig(name="dome-90", fov_deg=90.0, range_m=60.0, cost=1.0),
+            CameraModelConfig(name="wide-120", fov_deg=120.0, range_m=40.0, cost=1.0),
+            CameraModelConfig(name="long-60", fov_deg=60.0, range_m=100.0, cost=1.5),
+        ],
+        min_length=1,
+        max_length=20,
+        description="Camera models a run may choose from",
+    )
+
+
 class HealthConfig(_Section):
     """Camera health and incident correlation settings (see docs/design/health-incidents.md)."""
 
@@ -771,6 +811,7 @@ class Settings(_Section):
     server: ServerConfig = Field(default_factory=ServerConfig, description="Control room server")
     api: ApiConfig = Field(default_factory=ApiConfig, description="Control room limits and trusted proxies")
     planner: PlannerConfig = Field(default_factory=PlannerConfig, description="Coverage planner")
+    plan_runs: PlanRunsConfig = Field(default_factory=PlanRunsConfig, description="Plan runs from the planner screen")
     health: HealthConfig = Field(default_factory=HealthConfig, description="Health and incidents")
     bus: BusConfig = Field(default_factory=BusConfig, description="Message bus")
     cluster: ClusterConfig = Field(default_factory=ClusterConfig, description="Recorder node of a cluster")

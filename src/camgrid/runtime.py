@@ -37,6 +37,7 @@ from camgrid.health.wiring import LiveIncidents
 from camgrid.motion.activity import ActivityTap
 from camgrid.motion.activity_store import ActivityRetention, ActivityStore
 from camgrid.onvif.connect import OnvifTarget
+from camgrid.planner.run_worker import PlanWorker
 from camgrid.privacy.wiring import MaskSync
 from camgrid.storage.backfill_runner import BackfillRunner
 from camgrid.storage.metrics import serve_metrics
@@ -204,6 +205,7 @@ class Runtime:
     onvif: OnvifWatch | None = None
     activity: ActivityTap | None = None  # per camera-second levels (tamper detectors add listeners before start)
     activity_store: ActivityStore | None = None  # where they are kept; the API reads it
+    plans: PlanWorker | None = None  # the planner screen's runs (a process that serves the control room)
     serves_metrics: bool = False
     _metrics: ThreadingHTTPServer | None = field(default=None, repr=False)
     _recordings: RecordingsServer | None = field(default=None, repr=False)
@@ -247,11 +249,15 @@ class Runtime:
             self.incidents.start()
         if self.onvif is not None:
             self.onvif.start()
+        if self.plans is not None:
+            self.plans.start()  # marks the runs the last stop interrupted, then solves the queued ones
 
     def stop(self) -> None:
         """The reverse: inputs first (bus feed, incidents), then recording (segments closed, gaps opened)."""
         if self.feed is not None:
             self.feed.close()
+        if self.plans is not None:
+            self.plans.stop()  # each run ends after its current step (marked interrupted)
         if self.onvif is not None:
             self.onvif.stop()
         if self.incidents is not None:
@@ -287,6 +293,7 @@ class Runtime:
             feed=self.feed,
             masks=self.masks,
             activity=self.activity_store or activity_store(self.settings),
+            plan_worker=self.plans,
             session_ttl_s=self.settings.access.session_ttl_s,
         )
         with unit_of_work(self.factory) as session:
@@ -395,9 +402,24 @@ def build(
     return rt
 
 
+def plan_worker(settings: Settings, factory: sessionmaker[Session], clock: Clock) -> PlanWorker:
+    """The planner screen's background worker (docs/design/planner-screen.md): plans into ``<home>/plans``."""
+    from camgrid.geo.osm import load_city
+
+    cfg = settings.plan_runs
+    cache = Path(settings.planner.cache_dir) if settings.planner.cache_dir else settings.home / "cache" / "planner"
+    map_path = Path(cfg.map_path) if cfg.map_path else None
+    return PlanWorker(
+        factory=factory, clock=clock, planner=settings.planner, cfg=cfg, plans_dir=settings.home / "plans",
+        cache_dir=cache, load_map=lambda: load_city(map_path), map_path=map_path,
+    )  # fmt: skip
+
+
 def _wire_control_room(rt: Runtime, bus: Bus | None) -> None:
-    """The bus feed of a cluster's camera states and the live incident engine of the control room."""
+    """The bus feed of a cluster's camera states, the live incident engine and the plan worker of the control
+    room."""
     settings, clock = rt.settings, rt.clock
+    rt.plans = plan_worker(settings, rt.factory, clock)
     horizon = None
     if settings.bus.url:  # a cluster's central node: camera states arrive from the recorder nodes over the bus
         rt.feed = StateFeed(bus or make_bus(settings.bus), [])

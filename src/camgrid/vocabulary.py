@@ -148,6 +148,7 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    PLANNER = "planner"  # plans where cameras go (the planner screen); no video (docs/design/planner-screen.md)
 
 
 ALL_ROLES: tuple[Role, ...] = tuple(Role)
@@ -210,6 +211,10 @@ class AuditAction(StrEnum):
     EVIDENCE_SUBMIT = "evidence.submit"
     MOTION_SEARCH = "motion.search"  # an investigator searched a region of one camera's recordings for motion
     TAMPER_REFERENCE = "tamper.reference"  # a camera's tamper reference picture re-taken (after a planned move)
+    # The planner screen (docs/design/planner-screen.md): a plan run started or stopped, a plan imported as cameras.
+    PLAN_RUN = "plan.run"
+    PLAN_STOP = "plan.stop"
+    PLAN_IMPORT = "plan.import"
     AUDIT_SEARCH = "audit.search"  # an auditor searched the log (first page; its filters in the details)
     AUDIT_EXPORT = "audit.export"  # the whole log left as a download
     # An action whose entry was written first and then failed (the store refused it): details name the action and
@@ -258,6 +263,25 @@ class BackfillState(StrEnum):
     DONE = "done"  # the card's video of the gap was replayed (``recovered_ns`` says how much)
     NOTHING_HELD = "nothing_held"  # the card held nothing of the gap, or the camera has no Profile G
     FAILED = "failed"  # the camera refused or failed, ``attempts`` times
+
+
+class PlanRunState(StrEnum):
+    """Where a plan run stands (the ``plan_runs.state`` column; docs/design/planner-screen.md)."""
+
+    QUEUED = "queued"  # started by a planner, waiting for a free worker slot
+    RUNNING = "running"  # the worker is solving it
+    DONE = "done"  # finished: its plan is written
+    STOPPED = "stopped"  # a planner stopped it; the best plan found so far is written (when there is one)
+    FAILED = "failed"  # the solver or the map refused it (``detail`` says why)
+    INTERRUPTED = "interrupted"  # the server stopped while it ran (marked at the next start)
+
+
+class PlanAreaKind(StrEnum):
+    """What a plan run covers."""
+
+    CITY = "city"  # the whole map
+    DISTRICTS = "districts"  # some of the planner's districts
+    BBOX = "bbox"  # a latitude/longitude box
 
 
 class VideoPath(StrEnum):

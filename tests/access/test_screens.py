@@ -19,7 +19,8 @@ def test_every_screen_names_a_real_permission() -> None:
         (Role.VIEWER, ["map", "live"]),
         (Role.OPERATOR, ["map", "live", "playback", "exports", "incidents", "reports"]),
         (Role.AUDITOR, ["map", "exports", "incidents", "reports", "audit"]),
-        (Role.ADMIN, ["map", "incidents", "reports", "users", "cameras"]),
+        (Role.ADMIN, ["map", "incidents", "reports", "users", "cameras", "planner"]),
+        (Role.PLANNER, ["map", "planner"]),
     ],
 )
 def test_screens_of_role(role: Role, screens: list[str]) -> None:

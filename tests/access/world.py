@@ -200,4 +200,68 @@ def build(engine: Engine, home: Path) -> World:
         w.ids["suggestion"] = sug.id
     with unit_of_work(factory) as s:
         assert s.scalar(select(IncidentSuggestion.status).where(IncidentSuggestion.id == w.ids["suggestion"])) == "open"
+    w.ids["plan_running"], w.ids["plan_done"] = plan_runs(factory, home)
     return w
+
+
+def plan_runs(factory: sessionmaker[Session], home: Path) -> tuple[int, int]:
+    """A running plan run and a finished one whose plan holds one planned camera in D-01 (the worker's rows)."""
+    import json
+
+    from camgrid.planner.models import PlanRun
+
+    plan = home / "plans" / "run-world.geojson"
+    plan.parent.mkdir(parents=True, exist_ok=True)
+    camera = {
+        "kind": "camera",
+        "id": "plan-p1-7",
+        "status": "planned",
+        "phase": 1,
+        "site": "site-7",
+        "feeder": "feeder-0-0",
+        "district": "D-01",
+        "heading_deg": 90.0,
+        "fov_deg": 90.0,
+        "range_m": 60.0,
+    }
+    plan.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "geometry": {"type": "Point", "coordinates": [85.31, 27.69]},
+                        "properties": camera,
+                    }
+                ],
+            }
+        )
+    )
+    ids = []
+    with unit_of_work(factory) as s:
+        for state, path in (("running", ""), ("done", str(plan))):
+            run = PlanRun(
+                created_by="planner",
+                created_ns=T0,
+                updated_ns=T0,
+                state=state,
+                area_kind="districts",
+                area=json.dumps({"districts": ["D-01"]}),
+                districts="D-01",
+                budgets="[3.0]",
+                models='["dome-90"]',
+                weights="{}",
+                solver="local",
+                engine="district",
+                done=0,
+                total=2,
+                stop_requested=False,
+                detail="",
+                result_path=path,
+                cameras=1 if path else 0,
+            )
+            s.add(run)
+            s.flush()
+            ids.append(run.id)
+    return ids[0], ids[1]

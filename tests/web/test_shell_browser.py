@@ -48,7 +48,7 @@ USERS = {"op": Role.OPERATOR, "aud": Role.AUDITOR, "view": Role.VIEWER, "adm": R
 # Every screen, and a user who may open it.
 SCREENS = {
     "map": "op", "live": "op", "playback": "op", "exports": "op", "incidents": "op", "reports": "op",
-    "audit": "aud", "users": "adm", "cameras": "adm",
+    "audit": "aud", "users": "adm", "cameras": "adm", "planner": "adm",
 }  # fmt: skip
 # Where a screen is opened for the 400 px check: a wall of two tiles (the second camera does not exist: a tile anyway).
 ADDRESS = {"live": "live?n=4&cams=cam-a,cam-x"}

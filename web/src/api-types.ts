@@ -1030,6 +1030,150 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/planner/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Compare
+         * @description Two finished runs side by side: value, bound, gap, cameras, each year, coverage by district and category.
+         */
+        get: operations["compare_api_planner_compare_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/planner/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Runs
+         * @description Plan runs in the user's scope, newest first, with their progress.
+         */
+        get: operations["list_runs_api_planner_runs_get"];
+        put?: never;
+        /**
+         * Start Run
+         * @description Queue a plan run (audited); the worker solves it in the background.
+         */
+        post: operations["start_run_api_planner_runs_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/planner/runs/{run_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Run
+         * @description One run with its progress: objective, bound, gap, steps done (404 outside the user's districts).
+         */
+        get: operations["get_run_api_planner_runs__run_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/planner/runs/{run_id}/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Run
+         * @description Import the run's planned cameras into the registry with status planned (audited).
+         */
+        post: operations["import_run_api_planner_runs__run_id__import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/planner/runs/{run_id}/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Run Plan
+         * @description The run's plan as GeoJSON, cut to the user's districts.
+         */
+        get: operations["run_plan_api_planner_runs__run_id__plan_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/planner/runs/{run_id}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop Run
+         * @description Stop a run after its solver's current step; the best plan so far is kept (audited).
+         */
+        post: operations["stop_run_api_planner_runs__run_id__stop_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/planner/setup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Planner Setup
+         * @description What a run may choose from: the map's districts, camera models, default weights and limits.
+         */
+        get: operations["planner_setup_api_planner_setup_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/plans": {
         parameters: {
             query?: never;
@@ -1469,6 +1613,17 @@ export interface components {
              * @description The pending change the approver saw (MaskOut.pending_polygons; null: a removal): a different one (withdrawn and replaced meanwhile) is refused with 409
              */
             pending_polygons: number[][][] | null;
+        };
+        /** AreaIn */
+        AreaIn: {
+            /**
+             * Bbox
+             * @description minlat, minlon, maxlat, maxlon
+             */
+            bbox?: number[] | null;
+            /** Districts */
+            districts?: string[];
+            kind: components["schemas"]["PlanAreaKind"];
         };
         /**
          * AudioIn
@@ -1986,6 +2141,16 @@ export interface components {
             /** Timezone */
             timezone: string;
         };
+        /** CompareOut */
+        CompareOut: {
+            a: components["schemas"]["PlanSummary"];
+            b: components["schemas"]["PlanSummary"];
+            /**
+             * Common Sites
+             * @description Camera sites both plans use
+             */
+            common_sites: number;
+        };
         /** ConsistencyOut */
         ConsistencyOut: {
             new: components["schemas"]["CheckpointOut"];
@@ -2103,6 +2268,13 @@ export interface components {
             probed: number;
             /** Proposed */
             proposed: components["schemas"]["ProposedCamera"][];
+        };
+        /** DistrictBox */
+        DistrictBox: {
+            /** Bbox */
+            bbox: number[];
+            /** Id */
+            id: string;
         };
         /** DistrictOut */
         DistrictOut: {
@@ -2430,6 +2602,13 @@ export interface components {
         ImportIn: {
             /** Rows */
             rows: components["schemas"]["CameraIn"][];
+        };
+        /** ImportOut */
+        ImportOut: {
+            /** Cameras */
+            cameras: number;
+            /** Run */
+            run: number;
         };
         /** ImportSummary */
         ImportSummary: {
@@ -2861,6 +3040,17 @@ export interface components {
             /** Username */
             username: string;
         };
+        /** ModelOut */
+        ModelOut: {
+            /** Cost */
+            cost: number;
+            /** Fov Deg */
+            fov_deg: number;
+            /** Name */
+            name: string;
+            /** Range M */
+            range_m: number;
+        };
         /** MotionHitOut */
         MotionHitOut: {
             /** End Ms */
@@ -2993,6 +3183,27 @@ export interface components {
             /** Password */
             password: string;
         };
+        /** PhaseSummary */
+        PhaseSummary: {
+            /** Adds */
+            adds: number;
+            /** Budget */
+            budget: number;
+            /** Cameras */
+            cameras: number;
+            /** Cost */
+            cost: number;
+            /** Objective */
+            objective: number;
+            /** Phase */
+            phase: number;
+        };
+        /**
+         * PlanAreaKind
+         * @description What a plan run covers.
+         * @enum {string}
+         */
+        PlanAreaKind: "city" | "districts" | "bbox";
         /** PlanInfo */
         PlanInfo: {
             /** Bytes */
@@ -3001,6 +3212,67 @@ export interface components {
             modified_ms: number;
             /** Name */
             name: string;
+        };
+        /** PlannerSetup */
+        PlannerSetup: {
+            /** Districts */
+            districts: components["schemas"]["DistrictBox"][];
+            /**
+             * Map Bbox
+             * @description minlat, minlon, maxlat, maxlon of the map runs plan on
+             */
+            map_bbox: number[];
+            /** Max Budget */
+            max_budget: number;
+            /** Max Years */
+            max_years: number;
+            /** Models */
+            models: components["schemas"]["ModelOut"][];
+            /** Solver */
+            solver: string;
+            /**
+             * Weights
+             * @description Default weights (POI tags, junction, street)
+             */
+            weights: {
+                [key: string]: number;
+            };
+        };
+        /**
+         * PlanRunState
+         * @description Where a plan run stands (the ``plan_runs.state`` column; docs/design/planner-screen.md).
+         * @enum {string}
+         */
+        PlanRunState: "queued" | "running" | "done" | "stopped" | "failed" | "interrupted";
+        /** PlanSummary */
+        PlanSummary: {
+            /** Bound */
+            bound: number | null;
+            /**
+             * By Category
+             * @description Share of each category's weight covered
+             */
+            by_category: {
+                [key: string]: number;
+            };
+            /**
+             * By District
+             * @description Share of each district's weight covered
+             */
+            by_district: {
+                [key: string]: number;
+            };
+            /** Cameras */
+            cameras: number;
+            /** Coverage Share */
+            coverage_share: number | null;
+            /** Gap */
+            gap: number | null;
+            /** Objective */
+            objective: number | null;
+            /** Phases */
+            phases: components["schemas"]["PhaseSummary"][];
+            run: components["schemas"]["RunOut"];
         };
         /** PowerCutReport */
         PowerCutReport: {
@@ -3383,7 +3655,7 @@ export interface components {
          * @description Roles of users (permissions per role: ``access/policy.py``).
          * @enum {string}
          */
-        Role: "viewer" | "operator" | "supervisor" | "auditor" | "admin";
+        Role: "viewer" | "operator" | "supervisor" | "auditor" | "admin" | "planner";
         /** RoleIn */
         RoleIn: {
             role: components["schemas"]["Role"];
@@ -3394,6 +3666,101 @@ export interface components {
          * @enum {string}
          */
         RtspTransport: "auto" | "tcp" | "udp";
+        /** RunIn */
+        RunIn: {
+            area: components["schemas"]["AreaIn"];
+            /**
+             * Budgets
+             * @description Budget of each year
+             */
+            budgets: number[];
+            /**
+             * Models
+             * @description Camera model names
+             */
+            models: string[];
+            /**
+             * Solver
+             * @default
+             * @enum {string}
+             */
+            solver: "" | "greedy" | "local" | "exact";
+            /**
+             * Weights
+             * @description Weights by POI tag, 'junction', 'street'
+             */
+            weights?: {
+                [key: string]: number;
+            };
+        };
+        /** RunOut */
+        RunOut: {
+            area_kind: components["schemas"]["PlanAreaKind"];
+            /** Bbox */
+            bbox: number[] | null;
+            /**
+             * Bound
+             * @description Proven upper bound on the best plan's value
+             */
+            bound: number | null;
+            /** Budgets */
+            budgets: number[];
+            /** Cameras */
+            cameras: number;
+            /** Created By */
+            created_by: string;
+            /** Created Ms */
+            created_ms: number;
+            /** Detail */
+            detail: string;
+            /** Districts */
+            districts: string[];
+            /**
+             * Done
+             * @description Solver steps done
+             */
+            done: number;
+            /**
+             * Engine
+             * @description Which planner ran it: district (today's solver) or city (tiled)
+             */
+            engine: string;
+            /** Finished Ms */
+            finished_ms: number | null;
+            /**
+             * Gap
+             * @description (bound - objective) / bound
+             */
+            gap: number | null;
+            /** Has Plan */
+            has_plan: boolean;
+            /** Id */
+            id: number;
+            /** Imported Ms */
+            imported_ms: number | null;
+            /** Models */
+            models: string[];
+            /** Objective */
+            objective: number | null;
+            /** Solver */
+            solver: string;
+            /** Started Ms */
+            started_ms: number | null;
+            state: components["schemas"]["PlanRunState"];
+            /** Stop Requested */
+            stop_requested: boolean;
+            /**
+             * Total
+             * @description Solver steps in all
+             */
+            total: number;
+            /** Updated Ms */
+            updated_ms: number;
+            /** Weights */
+            weights: {
+                [key: string]: number;
+            };
+        };
         /**
          * SecondFactor
          * @description What the login route asks for after a good password (``{"second_factor": ...}``).
@@ -5618,6 +5985,246 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    compare_api_planner_compare_get: {
+        parameters: {
+            query: {
+                a: number;
+                b: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompareOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_runs_api_planner_runs_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    start_run_api_planner_runs_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_run_api_planner_runs__run_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    import_run_api_planner_runs__run_id__import_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    run_plan_api_planner_runs__run_id__plan_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeatureCollection"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    stop_run_api_planner_runs__run_id__stop_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    planner_setup_api_planner_setup_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlannerSetup"];
                 };
             };
         };

@@ -1,6 +1,6 @@
 // Control-room single page app. Routes by hash: #/login #/map #/live?n=4&cams=a,b #/playback?cams=a,b&t=ms
 // #/exports?camera=a&from=ms&to=ms #/incidents?all=1&id=n #/reports?period=24h|7d|custom&from=ms&to=ms #/users #/cameras
-// #/audit. Each screen mounts into <main> and returns its cleanup. The menu shows the screens of the user's role as
+// #/audit #/planner. Each screen mounts into <main> and returns its cleanup. The menu shows the screens of the user's role as
 // the server lists them (GET /api/auth/me "screens", from access/screens.py); a screen opened by its address that the
 // role may not use shows "not available for your role" instead of a screen of 403s (docs/design/control-room-shell.md).
 import "./style.css";
@@ -19,6 +19,7 @@ import { mountStaleBanner } from "./stale-banner";
 import { mountLogin } from "./login";
 import { mountMap } from "./map";
 import { askNotificationPermission, notificationsSupported, startIncidentAlerts, unlockSound, type IncidentAlerts } from "./notify";
+import { mountPlanner } from "./planner";
 import { mountPlayback } from "./playback";
 import { recorderWarning } from "./recorder-health";
 import { getSetting, setSetting, setSettingsUser } from "./settings";
@@ -52,11 +53,16 @@ const SCREENS: Record<string, Mount> = {
   users: (root) => mountUsers(root),
   cameras: (root) => mountDiscover(root),
   audit: mountAuditor,
+  planner: (root) => mountPlanner(root),
 };
 const badge = h("span", { class: "nav-badge", "data-testid": "incident-badge", "aria-live": "polite", hidden: true });
 const links: Record<string, HTMLAnchorElement> = {};
+// The planner screen keeps its words in its own catalog area (planner.json).
+function navLabel(k: string): string {
+  return k === "planner" ? t("planner.nav") : t(`shell.nav.${k}`);
+}
 for (const k of Object.keys(SCREENS)) {
-  links[k] = h("a", { href: `#/${k}`, "data-testid": `nav-${k}`, hidden: true }, t(`shell.nav.${k}`));
+  links[k] = h("a", { href: `#/${k}`, "data-testid": `nav-${k}`, hidden: true }, navLabel(k));
   links[k].addEventListener("click", () => header.classList.remove("menu-open"));
 }
 links.incidents.append(badge);
@@ -147,7 +153,7 @@ const header = h(
 
 // A new language, calendar or digits: the header's words again and the screen mounted again, in place (no reload).
 function relabel(): void {
-  for (const [k, a] of Object.entries(links)) a.firstChild!.textContent = t(`shell.nav.${k}`);
+  for (const [k, a] of Object.entries(links)) a.firstChild!.textContent = navLabel(k);
   logout.textContent = t("shell.signout");
   menuBtn.textContent = t("shell.menu.button");
   helpBtn.textContent = t("shell.help.button");
@@ -264,8 +270,8 @@ function mountNotAllowed(root: HTMLElement, screen: string): () => void {
       "div",
       { class: "screen not-allowed", "data-testid": "not-allowed", "data-screen": screen },
       h("h2", {}, t("shell.denied.title")),
-      h("p", {}, t("shell.denied.text", { screen: t(`shell.nav.${screen}`), role: me ? t(`common.role.${me.role}`) : "" })),
-      h("a", { href: `#/${first}`, "data-testid": "not-allowed-home" }, t("shell.denied.home", { screen: t(`shell.nav.${first}`) })),
+      h("p", {}, t("shell.denied.text", { screen: navLabel(screen), role: me ? t(`common.role.${me.role}`) : "" })),
+      h("a", { href: `#/${first}`, "data-testid": "not-allowed-home" }, t("shell.denied.home", { screen: navLabel(first) })),
     ),
   );
   return () => {};

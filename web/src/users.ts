@@ -15,7 +15,7 @@ export type TokenInfo = Schemas["TokenOut"];
 type Ended = Schemas["Ended"];
 type TwoFactorReset = Schemas["TwoFactorReset"];
 
-export const ROLES: readonly Role[] = ["viewer", "operator", "supervisor", "auditor", "admin"];
+export const ROLES: readonly Role[] = ["viewer", "operator", "supervisor", "auditor", "admin", "planner"];
 export const PASSWORD_MIN = 10;
 
 /** The users screen is the admins' alone (permission users.manage, access/policy.py). */

@@ -3,6 +3,7 @@
 viewer: live video. operator: live, playback, incidents, export requests. supervisor: an operator who also approves
 exports, sets evidence holds and approves a mask's removal. auditor: the audit log and reports, never video.
 admin: users, cameras, masks, retention; no video unless also given a viewing role (a second account).
+planner: the camera plans (runs, comparisons, importing a plan as planned cameras) and the map; never video.
 Every user is also scoped to districts: outside them a camera, an incident or an export does not exist.
 """
 
@@ -45,6 +46,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "motion.search": frozenset({Role.OPERATOR, Role.SUPERVISOR}),
     # Re-take a camera's tamper reference after a planned move: it changes what the tamper alarm compares against.
     "tamper.reference": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
+    # The planner screen (docs/design/planner-screen.md): start and stop plan runs, read them, import one as planned
+    # cameras (registry rows with status planned: on the map, never recorded).
+    "plan.run": frozenset({Role.PLANNER, Role.ADMIN}),
+    "plan.read": frozenset({Role.PLANNER, Role.ADMIN}),
+    "plan.import": frozenset({Role.PLANNER, Role.ADMIN}),
 }
 
 

@@ -22,6 +22,7 @@ SCREENS: dict[str, str] = {
     "audit": "audit.read",
     "users": "users.manage",
     "cameras": "cameras.discover",
+    "planner": "plan.read",
 }
 
 

@@ -30,6 +30,7 @@ from camgrid.api import (
     routes_layouts,
     routes_live,
     routes_motion,
+    routes_planner,
     routes_plans,
     routes_privacy,
     routes_probe,
@@ -129,6 +130,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(routes_holds.router)
     app.include_router(routes_layouts.router)
     app.include_router(routes_plans.router)
+    app.include_router(routes_planner.router)
     app.include_router(routes_health.router)
     app.include_router(routes_system.router)
     app.include_router(routes_users.router)

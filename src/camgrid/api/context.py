@@ -108,6 +108,7 @@ class AppContext:
     incidents: Any = None  # camgrid.health.wiring.LiveIncidents when serve runs the outage correlation
     feed: Any = None  # camgrid.cluster.control.StateFeed: a cluster's camera states from the bus (central node)
     activity: ActivityStore | None = None  # per camera-second activity levels (None: none kept)
+    plan_worker: Any = None  # camgrid.planner.run_worker.PlanWorker: the planner screen's runs (runtime builds it)
     segment_transcodes: SegmentTranscodes = field(init=False)  # H.265 recordings as H.264 for playback (live.*)
 
     def __post_init__(self) -> None:

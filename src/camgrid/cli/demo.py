@@ -102,7 +102,7 @@ def demo(ctx: click.Context, count: int, duration: float | None, outage_after: f
         click.echo(f"  control room: http://{settings.server.host}:{settings.server.port}/  login: {user} / {password}")
         click.echo(
             "  the same password also opens: supervisor (approves exports), admin (users, masks), auditor (audit log,"
-            " reports), viewer-d01 (live video of district D-01 only)"
+            " reports), planner (the planner screen), viewer-d01 (live video of district D-01 only)"
         )
         click.echo(
             "  cam-0001 is masked (its private area is burnt out before storage and live view: by the camera itself"
@@ -167,6 +167,7 @@ def _demo_login(home: Path, factory: Any, log: AuditWriter) -> tuple[str, str]:
         ("supervisor", "supervisor", None),
         ("admin", "admin", None),
         ("auditor", "auditor", None),
+        ("planner", "planner", None),
         ("viewer-d01", "viewer", ["D-01"]),
     ):
         with unit_of_work(factory) as session:  # one audited action per unit of work (SQLite's write lock)

@@ -1,0 +1,381 @@
+"""One plan run's computation: its area of the map, its camera models and weights, solved with progress and a stop.
+
+The planner screen's worker (``planner.run_worker``) calls :func:`execute`. Two planners can run a run:
+- the city-scale planner (``planner.city.plan_city``, tiles solved in parallel with a proven global bound) for a run
+  over the whole map of at least ``plan_runs.city_solver_min_km2`` when that module is installed (one joint budget,
+  the first camera model: it plans neither years nor model mixes);
+- otherwise today's district planner (``planner.solvers``/``lns``/``exact``), driven here one step at a time so the
+  worker can show each step's objective, bound and gap and stop between steps: each year is greedy, then local
+  search with LNS, then (solver ``exact``) HiGHS, and a stopped run keeps the best plan of the steps done.
+Design note: docs/design/planner-screen.md.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import math
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from shapely.geometry import Polygon, box
+
+from camgrid.config import CameraModelConfig, PlannerConfig
+from camgrid.geo.osm import ATTRIBUTION, City, crop_city
+from camgrid.planner.exact import solve_exact
+from camgrid.planner.formulation import Instance, Solution, State
+from camgrid.planner.instance import PlanInstance, build_instance, grid_cell
+from camgrid.planner.lns import lns_improve
+from camgrid.planner.output import plan_geojson
+from camgrid.planner.service import Phase, Plan, with_fixed
+from camgrid.planner.solvers import lazy_greedy, local_search
+from camgrid.vocabulary import PlanAreaKind
+
+# on_progress(objective, bound, gap, done, total)
+Progress = Callable[[float, float, float, int, int], None]
+DISTRICT = "district"
+CITY = "city"
+# Keys of ``weights`` besides the POI tags (``planner.poi_weights``).
+JUNCTION = "junction"
+STREET = "street"
+MAX_VIEWS = 3000  # a plan with more cameras is written without view polygons (display only; the file stays small)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What a planner asked for (already bounded by the service)."""
+
+    area_kind: PlanAreaKind
+    districts: tuple[str, ...] = ()
+    bbox: tuple[float, float, float, float] | None = None  # minlat, minlon, maxlat, maxlon
+    budgets: tuple[float, ...] = (1.0,)
+    models: tuple[CameraModelConfig, ...] = ()
+    weights: dict[str, float] = field(default_factory=dict)
+    solver: str = "local"
+
+
+@dataclass
+class RunResult:
+    doc: dict[str, Any]  # the plan's GeoJSON (planner.output format)
+    objective: float
+    bound: float
+    gap: float
+    cameras: int
+    engine: str
+    stopped: bool
+
+
+class NothingToPlan(ValueError):
+    """The area holds no street or no important point (or the stop came before any plan)."""
+
+
+def district_cells(city: City, cell_m: float) -> dict[str, tuple[float, float, float, float]]:
+    """The planner's synthetic districts of the whole map (``instance.grid_cell`` names ``D-col-row``) with their
+    lat/lon boxes; the planner screen offers them and a run names them."""
+    minx, miny, maxx, maxy = city.bounds.bounds
+    cols = max(1, math.ceil((maxx - minx) / cell_m))
+    rows = max(1, math.ceil((maxy - miny) / cell_m))
+    out = {}
+    for c in range(cols):
+        for r in range(rows):
+            x0, y0 = minx + c * cell_m, miny + r * cell_m
+            lat0, lon0 = city.projection.point_latlon(x0, y0)
+            lat1, lon1 = city.projection.point_latlon(min(maxx, x0 + cell_m), min(maxy, y0 + cell_m))
+            out[f"D-{c}-{r}"] = (lat0, lon0, lat1, lon1)
+    return out
+
+
+def area_km2(city: City) -> float:
+    return float(city.bounds.area) / 1e6
+
+
+def _cell_polygons(city: City, cells: dict[str, tuple[float, float, float, float]]) -> dict[str, Polygon]:
+    out = {}
+    for name, (lat0, lon0, lat1, lon1) in cells.items():
+        x0, y0 = city.projection.to_xy(lat0, lon0)
+        x1, y1 = city.projection.to_xy(lat1, lon1)
+        out[name] = box(float(x0), float(y0), float(x1), float(y1))
+    return out
+
+
+def area_of(city: City, spec: RunSpec, cell_m: float) -> tuple[City, dict[str, Polygon] | None]:
+    """The part of the map a run covers, and the district polygons that keep the whole map's district names in it
+    (None: the whole map, whose own grid gives the same names)."""
+    if spec.area_kind == PlanAreaKind.CITY:
+        return city, None
+    cells = district_cells(city, cell_m)
+    if spec.area_kind == PlanAreaKind.DISTRICTS:
+        unknown = [d for d in spec.districts if d not in cells]
+        if unknown or not spec.districts:
+            raise NothingToPlan(f"no district {unknown[0]!r} on this map" if unknown else "no district chosen")
+        chosen = {d: cells[d] for d in spec.districts}
+        lat0 = min(b[0] for b in chosen.values())
+        lon0 = min(b[1] for b in chosen.values())
+        lat1 = max(b[2] for b in chosen.values())
+        lon1 = max(b[3] for b in chosen.values())
+        return crop_city(city, lat0, lon0, lat1, lon1), _cell_polygons(city, chosen)
+    assert spec.bbox is not None
+    lat0, lon0, lat1, lon1 = spec.bbox
+    touched = {n: b for n, b in cells.items() if b[0] < lat1 and b[2] > lat0 and b[1] < lon1 and b[3] > lon0}
+    if not touched:
+        raise NothingToPlan("the box lies outside the map")
+    return crop_city(city, lat0, lon0, lat1, lon1), _cell_polygons(city, touched)
+
+
+def weighted_config(cfg: PlannerConfig, weights: dict[str, float]) -> PlannerConfig:
+    """``planner.*`` with a run's weights: POI tags (``amenity=hospital``), ``junction`` and ``street``."""
+    poi = dict(cfg.poi_weights)
+    update: dict[str, Any] = {}
+    for key, w in weights.items():
+        if key == JUNCTION:
+            update["junction_weight"] = w
+        elif key == STREET:
+            update["street_point_weight"] = w
+        else:
+            poi[key] = w
+    update["poi_weights"] = poi
+    return cfg.model_copy(update=update)
+
+
+def merged_instance(
+    city: City,
+    cfg: PlannerConfig,
+    models: Sequence[CameraModelConfig],
+    *,
+    districts: dict[str, Polygon] | None,
+    cache_dir: Path | None,
+) -> tuple[PlanInstance, np.ndarray]:
+    """One instance whose poses are every site and orientation for every model (points and sites do not depend on
+    the model, so the models' coverages stack); returns it with each pose's model index."""
+    parts = [
+        build_instance(
+            city,
+            cfg.model_copy(update={"fov_deg": m.fov_deg, "range_m": m.range_m, "camera_cost": m.cost}),
+            districts=districts,
+            cache_dir=cache_dir,
+        )
+        for m in models
+    ]
+    first = parts[0]
+    if len(parts) == 1:
+        return first, np.zeros(first.n_poses, dtype=np.int64)
+    offsets = np.cumsum([0] + [p.n_poses for p in parts])
+    from camgrid.planner.visibility import Coverage
+
+    coverage = Coverage(
+        n_poses=int(offsets[-1]),
+        n_points=first.instance.n_points,
+        pair_pose=np.concatenate([p.instance.coverage.pair_pose + o for p, o in zip(parts, offsets, strict=False)])
+        .astype(np.int32),
+        pair_point=np.concatenate([p.instance.coverage.pair_point for p in parts]).astype(np.int32),
+    )  # fmt: skip
+    power: dict[str, Any] = {}
+    if first.instance.pose_feeder is not None:
+        power = {
+            "pose_feeder": np.concatenate(
+                [p.instance.pose_feeder for p in parts if p.instance.pose_feeder is not None]
+            ),
+            "feeder_availability": first.instance.feeder_availability,
+        }
+    inst = Instance(
+        weights=first.instance.weights,
+        cost=np.concatenate([p.instance.cost for p in parts]),
+        coverage=coverage,
+        k=first.instance.k,
+        pose_xy=np.concatenate([p.instance.pose_xy for p in parts if p.instance.pose_xy is not None]),
+        **power,
+    )
+    pi = PlanInstance(
+        city, first.config, first.points, first.sites,
+        np.concatenate([p.pose_site for p in parts]), np.concatenate([p.pose_heading for p in parts]),
+        np.concatenate([p.pose_fov for p in parts]), np.concatenate([p.pose_range for p in parts]),
+        first.feeders, inst, sum(p.visibility_s for p in parts), all(p.visibility_cached for p in parts),
+        first.districts,
+    )  # fmt: skip
+    model_of = np.repeat(np.arange(len(parts)), [p.n_poses for p in parts])
+    return pi, model_of
+
+
+def _steps(solver: str) -> int:
+    return {"greedy": 1, "local": 2, "exact": 3}[solver]
+
+
+def solve_district(
+    pi: PlanInstance,
+    spec: RunSpec,
+    *,
+    heuristic_time_s: float,
+    time_limit_s: float,
+    rel_gap: float,
+    progress: Progress,
+    stop: threading.Event,
+) -> tuple[Plan, bool]:
+    """Today's planner, one step at a time (greedy, local search + LNS, exact), each year fixing the earlier ones;
+    reports after every step and stops between steps (the stopped year keeps its best step). Returns the plan and
+    whether it was stopped."""
+    t0 = time.perf_counter()
+    inst = pi.instance
+    base = State(inst, inst.fixed).value()
+    steps = _steps(spec.solver)
+    total = steps * len(spec.budgets)
+    done = 0
+    phases: list[Phase] = []
+    installed = np.zeros(0, dtype=np.int64)
+    before = base
+    stopped = False
+    for i, budget in enumerate(spec.budgets, start=1):
+        if stop.is_set():
+            stopped = True
+            break
+        cur = with_fixed(inst, installed) if installed.size else inst
+        best: Solution | None = None
+        alternatives: dict[str, Solution] = {}
+        for step in range(steps):
+            if step and stop.is_set():
+                stopped = True
+                break
+            if step == 0:
+                sol = lazy_greedy(cur, float(budget))
+            elif step == 1:
+                assert best is not None
+                ls = local_search(cur, float(budget), best, time_limit_s=heuristic_time_s * 0.15)
+                left = max(0.0, heuristic_time_s - ls.seconds)
+                sol = lns_improve(cur, float(budget), ls, time_limit_s=left) if left > 0 else ls
+                sol.bound = min(sol.bound, best.bound)
+            else:
+                assert best is not None
+                sol = solve_exact(cur, float(budget), time_limit_s=time_limit_s, rel_gap=rel_gap, start=best)
+            if best is not None:
+                sol.bound = max(sol.objective, min(sol.bound, best.bound))  # every step's bound holds for all
+            if best is None or sol.objective >= best.objective:
+                best = sol
+            else:
+                best.bound = max(best.objective, min(best.bound, sol.bound))
+            alternatives[sol.solver] = sol
+            done += 1
+            progress(best.objective, best.bound, best.gap, done, total)
+        assert best is not None
+        installed = np.union1d(installed, best.poses)
+        phases.append(Phase(i, float(budget), best, best.objective, best.objective - before, alternatives))
+        before = best.objective
+        if stopped:
+            break
+    return Plan(phases, base, time.perf_counter() - t0), stopped
+
+
+def _city_planner() -> Callable[..., Any] | None:
+    """``planner.city.plan_city`` when the city-scale planner is installed (issue 18's PLAN-CORE part)."""
+    try:
+        module = importlib.import_module("camgrid.planner.city")
+    except ImportError:
+        return None
+    fn = getattr(module, "plan_city", None)
+    return fn if callable(fn) else None
+
+
+def _call_city(
+    fn: Callable[..., Any], city: City, cfg: PlannerConfig, spec: RunSpec, *, map_path: Path | None, workers: int,
+    heuristic_time_s: float, progress: Progress, stop: threading.Event,
+) -> RunResult:  # fmt: skip
+    """The whole map with the city planner: one joint budget (the sum of the years), the first camera model. It is
+    called with the arguments its signature names (its interface was built alongside this one)."""
+    model = spec.models[0]
+    cfg = cfg.model_copy(update={"fov_deg": model.fov_deg, "range_m": model.range_m, "camera_cost": model.cost})
+    budget = float(sum(spec.budgets))
+    offered: dict[str, Any] = {
+        "instance_source": map_path, "budget": budget, "cfg": cfg, "workers": workers,
+        "heuristic_time_s": heuristic_time_s, "progress": progress, "stop": stop,
+    }  # fmt: skip
+    params = inspect.signature(fn).parameters
+    plan = fn(**{k: v for k, v in offered.items() if k in params})
+    objective, bound, gap = float(plan.objective), float(plan.bound), float(plan.gap)
+    origin = city.bounds.bounds[:2]
+    features = []
+    for cam in plan.cameras(cfg, map_path):
+        x, y = city.projection.to_xy(cam["lat"], cam["lon"])
+        fx, fy = float(x), float(y)
+        props = {
+            "kind": "camera", "id": f"plan-{cam['id']}", "status": "planned", "phase": 1,
+            "site": f"site-{cam['id']}", "feeder": grid_cell("feeder", fx, fy, cfg.feeder_cell_m, origin),
+            "district": grid_cell("D", fx, fy, cfg.district_cell_m, origin), "heading_deg": cam["heading_deg"],
+            "fov_deg": cam["fov_deg"], "range_m": cam["range_m"], "cost": model.cost, "model": model.name,
+        }  # fmt: skip
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [cam["lon"], cam["lat"]]},
+                "properties": props,
+            }
+        )
+    phase = {"phase": 1, "budget": budget, "cameras": len(features), "cost": float(getattr(plan, "spent", 0.0)),
+             "objective": objective, "adds": objective}  # fmt: skip
+    doc = {
+        "type": "FeatureCollection", "attribution": ATTRIBUTION, "features": features,
+        "planner": {
+            "objective": objective, "bound": bound, "gap": gap, "phases": [phase], "coverage": {},
+            "engine": CITY, "models": [model.model_dump()],
+            "instance": {k: getattr(plan, k, None) for k in ("n_points", "n_poses", "n_pairs", "tiles", "km2")},
+            "status": getattr(plan, "status", ""),
+        },
+    }  # fmt: skip
+    return RunResult(doc, objective, bound, gap, len(features), CITY, stop.is_set())
+
+
+def execute(
+    city: City,
+    cfg: PlannerConfig,
+    spec: RunSpec,
+    *,
+    heuristic_time_s: float,
+    time_limit_s: float,
+    city_workers: int = 2,
+    city_min_km2: float = math.inf,
+    cache_dir: Path | None = None,
+    map_path: Path | None = None,
+    progress: Progress,
+    stop: threading.Event,
+) -> RunResult:
+    """Plan ``spec`` on ``city`` (the whole map, read from ``map_path``; None: the shipped one): crop to its area,
+    build the instance for its models and weights, solve with progress and the stop flag, and return the plan's
+    GeoJSON with its figures."""
+    cfg = weighted_config(cfg, spec.weights)
+    area, districts = area_of(city, spec, cfg.district_cell_m)
+    if not area.streets:
+        raise NothingToPlan("no street in this area")
+    city_fn = _city_planner()
+    if city_fn is not None and spec.area_kind == PlanAreaKind.CITY and area_km2(area) >= city_min_km2:
+        return _call_city(
+            city_fn,
+            area,
+            cfg,
+            spec,
+            map_path=map_path,
+            workers=city_workers,
+            heuristic_time_s=heuristic_time_s,
+            progress=progress,
+            stop=stop,
+        )
+    pi, model_of = merged_instance(area, cfg, spec.models, districts=districts, cache_dir=cache_dir)
+    if pi.instance.n_points == 0 or pi.n_poses == 0:
+        raise NothingToPlan("no important point or camera site in this area")
+    plan, stopped = solve_district(
+        pi, spec, heuristic_time_s=heuristic_time_s, time_limit_s=time_limit_s, rel_gap=cfg.mip_rel_gap,
+        progress=progress, stop=stop,
+    )  # fmt: skip
+    if not plan.phases:
+        raise NothingToPlan("stopped before the first plan")
+    n_cams = int(plan.poses.size)
+    doc = plan_geojson(pi, plan, views=n_cams <= MAX_VIEWS)
+    names = [m.name for m in spec.models]
+    for f in doc["features"]:
+        props = f["properties"]
+        if props.get("kind") == "camera" and props.get("status") == "planned":
+            pose = int(str(props["id"]).rsplit("-", 1)[1])
+            props["model"] = names[int(model_of[pose])]
+    doc["planner"]["models"] = [m.model_dump() for m in spec.models]
+    return RunResult(doc, plan.objective, plan.bound, plan.gap, n_cams, DISTRICT, stopped)
