@@ -26,8 +26,6 @@ tamper_latency_p95_s=L search_s=S search_recall=Q``
 from __future__ import annotations
 
 import argparse
-import importlib
-import inspect
 import json
 import math
 import os
@@ -41,7 +39,6 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
 
 from camgrid.sim.scene_plan import Plan, plan, read_truth, score_tamper, search_recall
 from camgrid.sim.scenes import cell_region
@@ -75,12 +72,10 @@ def scrape(port: int, home: Path) -> dict[str, float]:
 
 
 def measure_activity_cpu(cameras: int) -> float:
-    try:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        activity_cpu = importlib.import_module("motion_activity").activity_cpu  # written by the activity part
-    except ImportError as exc:
-        print(f"activity_cpu: bench/motion_activity.py is missing ({exc})", flush=True)
-        return math.nan
+    """Cores per camera of the activity tap and its store, on real pictures (bench/motion_activity.py)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from motion_activity import activity_cpu
+
     return float(activity_cpu(cameras=cameras, seconds=60))
 
 
@@ -99,45 +94,33 @@ def recorded_span(db: sqlite3.Connection, camera: str) -> tuple[int, int] | None
 
 
 def search_one(home: Path, camera: str, region: list[float], start_ns: int, end_ns: int) -> list[tuple[float, float]]:
-    """Hits (unix s spans) of ``search_motion`` (camgrid.motion.service, the search part's service) on ``camera``.
-
-    Written against the interface before the service existed: its arguments are passed by the names the interface
-    gives, and the recordings folder under whichever parameter names it ("root"/"recordings")."""
+    """Hits (unix s spans) of the motion search service on ``camera``, narrowed by the recorded activity levels."""
     from camgrid.auditing import cli_actor
     from camgrid.cli.acting import audit_log
     from camgrid.cli.common import open_db
     from camgrid.config import load_settings
     from camgrid.db.engine import unit_of_work
-
-    # the activity and search parts (built beside this benchmark): looked up by name
-    store_cls = importlib.import_module("camgrid.motion.activity_store").ActivityStore
-    search_motion = importlib.import_module("camgrid.motion.service").search_motion
+    from camgrid.motion.activity_store import ActivityStore
+    from camgrid.motion.service import search_motion
 
     settings = load_settings(home)
     engine, factory = open_db(settings)
     log = audit_log(settings, engine)
-    params = inspect.signature(search_motion).parameters
-    given: dict[str, Any] = {
-        "audit": log,
-        "actor": cli_actor(),
-        "store": store_cls(home / "activity"),
-        "camera_id": camera,
-        "region": region,
-        "start_ns": start_ns,
-        "end_ns": end_ns,
-        "masks": [],
-    }
-    for name in params:
-        if ("root" in name or "recordings" in name) and name not in given:
-            given[name] = home / "recordings"
     try:
         with unit_of_work(factory) as session:
-            given["session"] = session
-            result = search_motion(**{k: v for k, v in given.items() if k in params})
+            result = search_motion(
+                session=session,
+                audit=log,
+                actor=cli_actor(),
+                store=ActivityStore(home / "activity"),
+                camera_id=camera,
+                region=region,
+                start_ns=start_ns,
+                end_ns=end_ns,
+            )
     finally:
         engine.dispose()
-    hits = getattr(result, "hits", result)
-    return [(h.start_ns / NS, h.end_ns / NS) for h in hits]
+    return [(h.start_ns / NS, h.end_ns / NS) for h in result.hits]
 
 
 def run(args: argparse.Namespace) -> None:
