@@ -1,0 +1,106 @@
+"""A camera's activity levels in a cluster (docs/design/cluster.md, "Activity across nodes"): they live on the node
+that recorded it; the central node's ``GET /api/cameras/{id}/activity`` asks that node (HTTPS, its own media
+credential) and merges by second; a node that does not answer leaves its part unknown, never a 500.
+
+Real parts for the end-to-end test: PostgreSQL, the simulator, one ``camgrid node`` and a central
+``camgrid serve --no-record`` (the pattern of test_cluster_playback.py).
+"""
+
+from __future__ import annotations
+
+import signal
+import ssl
+import time
+from typing import Any
+
+import httpx
+
+from camgrid.cluster.media import node_credential
+from camgrid.motion.activity_nodes import merge
+from camgrid.motion.activity_store import ActivitySeries, ActivityStore
+from tests.cluster.conftest import pg_city
+from tests.cluster.test_cluster_playback import PASSWORD, SECRET, _login, _start_central, _start_node
+from tests.conftest import free_port, wait_for
+
+MS = 1_000_000
+NS = 1_000_000_000
+
+
+def test_merge_by_second_recorded_beats_no_data() -> None:
+    """A failover at second 104: the old node has 100..104 (then nothing), the new one 104..110; at 104 both
+    recorded (the overlap) and the higher level stands; seconds outside the range are ignored."""
+    old = ActivitySeries(98, bytes([9, 9, 65, 70, 80, 90, 40, 0, 0, 0, 0, 0]))  # 98..110
+    new = ActivitySeries(104, bytes([60, 65, 200, 1, 0, 65, 99]))  # 104..111
+    got = merge(100, 110, [old, new])
+    assert got.start_s == 100
+    assert list(got.levels) == [65, 70, 80, 90, 60, 65, 200, 1, 0, 65]
+    assert merge(100, 103, []).levels == bytes(3), "no part: no data"
+    assert list(merge(100, 103, [ActivitySeries(0, bytes([7] * 50))]).levels) == [0, 0, 0], "a part elsewhere"
+
+
+def test_central_activity_route_returns_the_levels_a_node_recorded(city_factory: Any, pg_url: str) -> None:
+    env = {
+        "CAMGRID_DATABASE__URL": pg_url,
+        "CAMGRID_RECORDER__SEGMENT_SECONDS": "4",
+        "CAMGRID_CLUSTER__SETTLE_S": "0.5",
+        "CAMGRID_CLUSTER__MEDIA_SECRET": SECRET,
+        "CAMGRID_MOTION__ACTIVITY_FLUSH_S": "1",
+        "CAMGRID_NEW_PASSWORD": PASSWORD,
+    }
+    city = pg_city(city_factory(1, h265_every=0, extra_env=env), pg_url)
+    city.env["CAMGRID_CLUSTER__TLS_CA"] = str(city.home / "keys" / "cluster-ca.pem")
+    city.run("users", "add", "op", "--role", "operator")
+    address = f"127.0.0.1:{free_port()}"
+    node = _start_node(city, "n1", address)
+    central, base = _start_central(city)
+    store = ActivityStore(city.home / "node-n1" / "activity")
+
+    def complete() -> list[Any]:
+        return city.db(
+            "select camera_id, start_ns, end_ns from segments where node_id = 'n1' and status = 'complete' "
+            "order by start_ns"
+        )
+
+    wait_for(lambda: len(complete()) >= 3, 40, what="three complete segments on the node")
+    camera, start_ns, end_ns = complete()[0]  # its seconds are closed and written by now (flushed every second)
+    start_s, end_s = start_ns // NS, -(-end_ns // NS)
+    wait_for(
+        lambda: sum(v > 0 for v in store.read(camera_id=camera, start_s=start_s, end_s=end_s).levels) >= 3,
+        30,
+        what="the node's levels written",
+    )
+    kept = store.read(camera_id=camera, start_s=start_s, end_s=end_s).levels
+    assert not list((city.home / "activity").glob("*/*/*.lv")), "the central node itself keeps no levels"
+
+    op = _login(base, "op")
+    params = {"from_ms": start_ns // MS, "to_ms": end_ns // MS}
+    r = op.get(f"/api/cameras/{camera}/activity", params=params)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["start_s"] == start_s and body["unknown"] == []
+    assert bytes(body["levels"]) == kept, "the central answer is the node's levels, second by second"
+
+    # The node's route wants its credential, like its segments.
+    ca = ssl.create_default_context(cafile=city.env["CAMGRID_CLUSTER__TLS_CA"])
+    url = f"https://{address}/activity/{camera}"
+    q = {"start_s": start_s, "end_s": end_s}
+    assert httpx.get(url, params=q, verify=ca).status_code == 401
+    other = {"Authorization": f"Bearer {node_credential(SECRET, 'n2')}"}
+    assert httpx.get(url, params=q, verify=ca, headers=other).status_code == 401
+    good = {"Authorization": f"Bearer {node_credential(SECRET, 'n1')}"}
+    assert httpx.get(url, params={"start_s": 0, "end_s": 10**6}, verify=ca, headers=good).status_code == 400
+
+    # The node dies: its part is unknown (named, no data), answered fast, never a 500.
+    node.popen.send_signal(signal.SIGKILL)
+    node.popen.wait(10)
+    t = time.monotonic()
+    r = op.get(f"/api/cameras/{camera}/activity", params=params)
+    assert r.status_code == 200, r.text
+    assert time.monotonic() - t < 20, "a dead node does not hold the answer"  # a safety net, not a timing
+    body = r.json()
+    assert set(body["levels"]) == {0}
+    assert body["unknown"] and {u["node"] for u in body["unknown"]} == {"n1"}
+    assert body["unknown"][0]["start_s"] == start_s and body["unknown"][-1]["end_s"] == end_s
+    assert "unreachable" in body["unknown"][0]["reason"]
+    central.stop()
+    assert "Traceback" not in central.text(), central.text()[-3000:]
