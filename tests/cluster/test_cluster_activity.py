@@ -14,9 +14,12 @@ import time
 from typing import Any
 
 import httpx
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
 
 from camgrid.cluster.media import node_credential
-from camgrid.motion.activity_nodes import merge
+from camgrid.config import ClusterConfig
+from camgrid.motion.activity_nodes import ClusterActivityReader, merge
 from camgrid.motion.activity_store import ActivitySeries, ActivityStore
 from tests.cluster.conftest import pg_city
 from tests.cluster.test_cluster_playback import PASSWORD, SECRET, _login, _start_central, _start_node
@@ -79,6 +82,20 @@ def test_central_activity_route_returns_the_levels_a_node_recorded(city_factory:
     body = r.json()
     assert body["start_s"] == start_s and body["unknown"] == []
     assert bytes(body["levels"]) == kept, "the central answer is the node's levels, second by second"
+
+    # Motion search's reader on the central node: the same levels (an unrelated own node id, no local store).
+    engine = create_engine(pg_url)
+    try:
+        with Session(engine) as session:
+            reader = ClusterActivityReader(
+                session=session,
+                store=None,
+                own_node_id="central",
+                cfg=ClusterConfig(media_secret=SECRET, tls_ca=city.env["CAMGRID_CLUSTER__TLS_CA"]),
+            )
+            assert reader.read(camera_id=camera, start_s=start_s, end_s=end_s).levels == kept
+    finally:
+        engine.dispose()
 
     # The node's route wants its credential, like its segments.
     ca = ssl.create_default_context(cafile=city.env["CAMGRID_CLUSTER__TLS_CA"])

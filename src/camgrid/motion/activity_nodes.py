@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from camgrid.cluster import media
 from camgrid.cluster.models import Node
 from camgrid.config import ClusterConfig
-from camgrid.motion.activity_store import ActivitySeries
+from camgrid.motion.activity_store import ActivitySeries, ActivityStore
 from camgrid.storage.models import Segment
 from camgrid.vocabulary import SegmentStatus
 
@@ -133,3 +133,30 @@ def across_nodes(
                 parts.append(got)
     unknown.sort(key=lambda u: (u.start_s, u.node_id))
     return NodeActivity(merge(start_s, end_s, parts), tuple(unknown))
+
+
+@dataclass(frozen=True)
+class ClusterActivityReader:
+    """``ActivityStore.read`` as a cluster's central node sees it (for motion search's narrowing): this process's
+    levels merged with the nodes'. A part whose node does not answer reads as 0 (no data), which the search already
+    treats as "search every keyframe there"."""
+
+    session: Session
+    store: ActivityStore | None
+    own_node_id: str
+    cfg: ClusterConfig
+    fetch: Fetch | None = None
+
+    def read(self, *, camera_id: str, start_s: int, end_s: int) -> ActivitySeries:
+        if self.store is not None:
+            local = self.store.read(camera_id=camera_id, start_s=start_s, end_s=end_s)
+        else:
+            local = ActivitySeries(start_s, bytes(end_s - start_s))
+        return across_nodes(
+            session=self.session,
+            local=local,
+            camera_id=camera_id,
+            own_node_id=self.own_node_id,
+            cfg=self.cfg,
+            fetch=self.fetch,
+        ).series
