@@ -11,16 +11,22 @@ from __future__ import annotations
 import signal
 import ssl
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from camgrid.cluster.media import node_credential
+from camgrid.cluster.media import MediaError, Remote, node_credential
+from camgrid.cluster.models import Node
 from camgrid.config import ClusterConfig
-from camgrid.motion.activity_nodes import ClusterActivityReader, merge
+from camgrid.db.engine import make_engine
+from camgrid.db.migrate import upgrade
+from camgrid.motion.activity_nodes import ClusterActivityReader, across_nodes, merge
 from camgrid.motion.activity_store import ActivitySeries, ActivityStore
+from camgrid.storage.models import Segment
+from tests.backends import db_url
 from tests.cluster.conftest import pg_city
 from tests.cluster.test_cluster_playback import PASSWORD, SECRET, _login, _start_central, _start_node
 from tests.conftest import free_port, wait_for
@@ -39,6 +45,48 @@ def test_merge_by_second_recorded_beats_no_data() -> None:
     assert list(got.levels) == [65, 70, 80, 90, 60, 65, 200, 1, 0, 65]
     assert merge(100, 103, []).levels == bytes(3), "no part: no data"
     assert list(merge(100, 103, [ActivitySeries(0, bytes([7] * 50))]).levels) == [0, 0, 0], "a part elsewhere"
+
+
+def test_across_nodes_a_failover_and_a_silent_node(tmp_path: Path) -> None:
+    """The index says n1 recorded 100..105 then n2 from 104 (still writing), n3 (serving nothing) 120..122; n2 does
+    not answer. The answer: n1's levels, zeros for n2's part and n3's, both listed unknown with their reasons; the
+    own node's segments are read from the local series, never asked for."""
+    engine = make_engine(db_url(tmp_path / "db.sqlite"))
+    upgrade(engine)
+    rows: list[tuple[str, int, int, str]] = [
+        ("n1", 100, 103, "complete"),
+        ("n1", 103, 105, "complete"),  # joined with the one before: one request
+        ("n2", 104, 110, "writing"),  # up to the range's end
+        ("n3", 120, 122, "complete"),
+        ("me", 0, 200, "complete"),
+    ]
+    with Session(engine) as session:
+        session.add_all([Node(id="n1", address="127.0.0.1:1"), Node(id="n2", address="127.0.0.1:2"), Node(id="n3")])
+        for k, (node, a, b, status) in enumerate(rows):
+            session.add(
+                Segment(
+                    camera_id="cam", start_ns=a * NS, end_ns=b * NS, path=f"/r/{k}.mp4", codec="h264",
+                    status=status, node_id=node,
+                )
+            )  # fmt: skip
+        session.commit()
+        asked: list[tuple[str, int, int]] = []
+
+        def fetch(remote: Remote, camera: str, a: int, b: int) -> bytes:
+            asked.append((remote.node_id, a, b))
+            if remote.node_id == "n2":
+                raise MediaError(503, "node n2 is unreachable (127.0.0.1:2: ConnectTimeout)")
+            return bytes(range(60, 60 + b - a))
+
+        local = ActivitySeries(98, bytes([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9, 0]))
+        got = across_nodes(
+            session=session, local=local, camera_id="cam", own_node_id="me", cfg=ClusterConfig(), fetch=fetch
+        )
+    engine.dispose()
+    assert sorted(asked) == [("n1", 100, 105), ("n2", 104, 123)]
+    assert list(got.series.levels) == [0, 0, 60, 61, 62, 63, 64] + [0] * 16 + [9, 0]
+    assert [(u.node_id, u.start_s, u.end_s) for u in got.unknown] == [("n2", 104, 123), ("n3", 120, 122)]
+    assert "unreachable" in got.unknown[0].reason and "cluster.address" in got.unknown[1].reason
 
 
 def test_central_activity_route_returns_the_levels_a_node_recorded(city_factory: Any, pg_url: str) -> None:

@@ -235,7 +235,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             body = reader(camera_id, start_s, end_s)
-        except (OSError, ValueError) as exc:
+        except ValueError:  # not a camera id the store takes (".." and the like)
+            self._plain(400, "not a camera id")
+            return
+        except OSError as exc:
             log.warning("activity of %s unreadable: %s", camera_id, type(exc).__name__)
             self._plain(503, "this node cannot read its activity levels")
             return
