@@ -143,6 +143,13 @@ def retention_hook(
     return hook
 
 
+def _activity_reader(store: ActivityStore | None) -> Callable[[str, int, int], bytes] | None:
+    """The node's levels for its recordings server (the central API asks for a camera's: docs/design/cluster.md)."""
+    if store is None:
+        return None
+    return lambda camera_id, start_s, end_s: store.read(camera_id=camera_id, start_s=start_s, end_s=end_s).levels
+
+
 def activity_store(settings: Settings) -> ActivityStore:
     """Activity levels beside the index: ``<home>/activity`` (docs/design/motion-search.md)."""
     return ActivityStore(settings.home / "activity")
@@ -244,6 +251,7 @@ class Runtime:
                 cfg=self.settings.cluster,
                 witness=node_witness(self.settings) if cluster.address and cluster.media_token else None,
                 clock=self.clock,
+                activity=_activity_reader(self.activity_store),
             )
         if self.incidents is not None:
             self.incidents.start()

@@ -96,6 +96,14 @@ export function fetchRange(view: View): { fromMs: number; toMs: number } | null 
   return { fromMs: Math.max(0, Math.floor(mid - want / 2)), toMs: Math.floor(mid - want / 2) + want };
 }
 
+/** In a cluster: the node whose levels for instant ``tMs`` are unknown (it did not answer), null elsewhere
+ * (docs/design/cluster.md, "Activity across nodes"). */
+export function unknownNode(unknown: readonly { start_s: number; end_s: number; node: string }[], tMs: number): string | null {
+  const s = Math.floor(tMs / 1000);
+  for (const u of unknown) if (u.start_s <= s && s < u.end_s) return u.node;
+  return null;
+}
+
 export class ActivityStrip {
   readonly el: HTMLCanvasElement;
   private data: ActivityInfo | null = null;
@@ -122,6 +130,7 @@ export class ActivityStrip {
         this.data = a;
         this.fetched = range;
         this.el.dataset.seconds = String(a.levels.filter((v) => v > 0).length);
+        this.el.dataset.unknown = String((a.unknown ?? []).length);
       })
       .catch(() => {
         this.el.dataset.error = "true"; // the track says what failed; the strip only stays empty
@@ -143,7 +152,9 @@ export class ActivityStrip {
   /** "Activity: more than usual" for the hover title, null when nothing is known there. */
   hoverText(tMs: number): string | null {
     const band = bandText(levelBand(this.levelAt(tMs)));
-    return band ? t("activity.hover", { band }) : null;
+    if (band) return t("activity.hover", { band });
+    const node = this.data ? unknownNode(this.data.unknown ?? [], tMs) : null;
+    return node ? t("activitynodes.unknown", { node }) : null;
   }
 
   render(view: View): void {

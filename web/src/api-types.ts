@@ -274,7 +274,9 @@ export interface paths {
         /**
          * Activity
          * @description The camera's activity levels of the seconds ``[from_ms, to_ms)`` touches (at most a day; milliseconds, as
-         *     everywhere in the API: nanoseconds exceed JavaScript's integers). 404 outside the user's districts.
+         *     everywhere in the API: nanoseconds exceed JavaScript's integers). 404 outside the user's districts. On a
+         *     cluster's central node the levels come from the nodes that recorded the camera (``unknown`` lists the parts of a
+         *     node that did not answer).
          */
         get: operations["activity_api_cameras__camera_id__activity_get"];
         put?: never;
@@ -1605,6 +1607,11 @@ export interface components {
              * @description UTC seconds of the first level
              */
             start_s: number;
+            /**
+             * Unknown
+             * @description In a cluster: parts recorded by a node that did not answer (levels 0 there)
+             */
+            unknown?: components["schemas"]["UnknownOut"][];
         };
         /** ApproveIn */
         ApproveIn: {
@@ -4043,6 +4050,29 @@ export interface components {
             city_language: components["schemas"]["UiLanguage"];
             digits: components["schemas"]["UiDigits"] | null;
             language: components["schemas"]["UiLanguage"] | null;
+        };
+        /**
+         * UnknownOut
+         * @description Seconds recorded by a cluster node whose levels could not be had (it did not answer): drawn as no data.
+         */
+        UnknownOut: {
+            /**
+             * End S
+             * @description UTC seconds, exclusive
+             */
+            end_s: number;
+            /**
+             * Node
+             * @description The node that recorded them
+             */
+            node: string;
+            /** Reason */
+            reason: string;
+            /**
+             * Start S
+             * @description UTC seconds, inclusive
+             */
+            start_s: number;
         };
         /** UpsIn */
         UpsIn: {

@@ -1,7 +1,7 @@
 // The activity strip's maths (docs/design/motion-search.md, "Activity"): levels to bands, max-pooled to pixels so a
 // short burst survives a day's zoom, runs to draw, and the bounded range to fetch.
 import { describe, expect, it } from "vitest";
-import { MAX_SPAN_MS, bandRuns, bandText, fetchRange, levelBand, poolLevels } from "../src/activity-strip";
+import { MAX_SPAN_MS, bandRuns, bandText, fetchRange, levelBand, poolLevels, unknownNode } from "../src/activity-strip";
 
 const T0 = 1_800_000_000; // seconds
 
@@ -65,5 +65,15 @@ describe("bandText", () => {
     const texts = (["collapsed", "usual", "busy", "very-busy"] as const).map(bandText);
     expect(new Set(texts).size).toBe(4);
     expect(texts.every((x) => x && !x.startsWith("activity."))).toBe(true);
+  });
+});
+
+describe("unknownNode (a cluster node that did not answer)", () => {
+  const unknown = [{ start_s: T0, end_s: T0 + 10, node: "n1", reason: "unreachable" }];
+  it("names the node inside its span, nothing outside", () => {
+    expect(unknownNode(unknown, T0 * 1000)).toBe("n1");
+    expect(unknownNode(unknown, (T0 + 9) * 1000 + 999)).toBe("n1");
+    expect(unknownNode(unknown, (T0 + 10) * 1000)).toBeNull();
+    expect(unknownNode([], T0 * 1000)).toBeNull();
   });
 });

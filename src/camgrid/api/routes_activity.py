@@ -11,11 +11,20 @@ from sqlalchemy.orm import Session
 from camgrid.access.service import Principal
 from camgrid.api.bounds import CameraId, QueryMs
 from camgrid.api.deps import ctx_of, db, require
-from camgrid.motion.activity_service import MAX_RANGE_S, ActivityRangeError, camera_activity
+from camgrid.motion.activity_service import MAX_RANGE_S, ActivityRangeError, camera_activity_in_cluster
 from camgrid.registry.service import CameraNotFound
 
 router = APIRouter(prefix="/api", tags=["cameras"])
 MS = 1_000_000
+
+
+class UnknownOut(BaseModel):
+    """Seconds recorded by a cluster node whose levels could not be had (it did not answer): drawn as no data."""
+
+    start_s: int = Field(description="UTC seconds, inclusive")
+    end_s: int = Field(description="UTC seconds, exclusive")
+    node: str = Field(max_length=64, description="The node that recorded them")
+    reason: str = Field(max_length=500)
 
 
 class ActivityOut(BaseModel):
@@ -26,6 +35,9 @@ class ActivityOut(BaseModel):
     start_s: int = Field(description="UTC seconds of the first level")
     levels: list[Annotated[int, Field(ge=0, le=255)]] = Field(
         max_length=MAX_RANGE_S + 1, description="0..255, one per second"
+    )
+    unknown: list[UnknownOut] = Field(
+        default_factory=list, description="In a cluster: parts recorded by a node that did not answer (levels 0 there)"
     )
 
 
@@ -39,18 +51,30 @@ def activity(
     session: Session = Depends(db),
 ) -> ActivityOut:
     """The camera's activity levels of the seconds ``[from_ms, to_ms)`` touches (at most a day; milliseconds, as
-    everywhere in the API: nanoseconds exceed JavaScript's integers). 404 outside the user's districts."""
+    everywhere in the API: nanoseconds exceed JavaScript's integers). 404 outside the user's districts. On a
+    cluster's central node the levels come from the nodes that recorded the camera (``unknown`` lists the parts of a
+    node that did not answer)."""
+    ctx = ctx_of(request)
     try:
-        series = camera_activity(
+        got = camera_activity_in_cluster(
             session=session,
             actor=who.actor(),
-            store=ctx_of(request).activity,
+            store=ctx.activity,
             camera_id=camera_id,
             start_ns=from_ms * MS,
             end_ns=to_ms * MS,
+            own_node_id=ctx.settings.recorder.node_id,
+            cluster=ctx.settings.cluster,
         )
     except CameraNotFound as exc:
         raise HTTPException(404, str(exc)) from None
     except ActivityRangeError as exc:
         raise HTTPException(422, str(exc)) from None
-    return ActivityOut(camera=camera_id, start_s=series.start_s, levels=list(series.levels))
+    return ActivityOut(
+        camera=camera_id,
+        start_s=got.series.start_s,
+        levels=list(got.series.levels),
+        unknown=[
+            UnknownOut(start_s=u.start_s, end_s=u.end_s, node=u.node_id, reason=u.reason[:500]) for u in got.unknown
+        ],
+    )

@@ -8,12 +8,15 @@ HMAC of the node id under the central node's ``cluster.media_secret`` (``node_cr
 node holds, so no node can fetch from another and nobody can fetch straight from a node without going through the
 audited central API. Without a credential the server does not start (secure by default); with ``cluster.tls_cert``
 it speaks HTTPS, and it refuses to listen beyond loopback without it. The credential is never logged. The same server
-answers the audit log's witness routes (``camgrid.audit.witness_http``), which need no credential.
+answers the audit log's witness routes (``camgrid.audit.witness_http``), which need no credential, and, with the
+same credential, ``GET /activity/{camera}?start_s=&end_s=``: the camera's activity levels this node keeps (one byte
+per second, at most a day; the reader is handed in, as this package may not import ``camgrid.motion``).
 
 Central side: ``locate`` says where a segment's bytes are (a local path, or the node that serves them);
 ``open_segment`` streams them from that node (the API passes the bytes and the range through), ``fetch_segment``
 copies them to a local file (exports). Every failure is a ``MediaError`` with an HTTP status and a message that names
 the node: 503 when it is unreachable, 502 when it refuses this server, 404 when it no longer has the segment.
+``fetch_activity`` asks a node for a camera's levels with a short timeout (the playback strip waits for it).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import re
 import socket
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -48,7 +51,14 @@ log = logging.getLogger("camgrid.cluster.media")
 CHUNK = 256 * 1024
 CONNECT_TIMEOUT_S = 3.0  # a dead host: the API answers 503 after this long
 READ_TIMEOUT_S = 15.0
+ACTIVITY_TIMEOUT_S = 2.0  # a node that does not answer a camera's levels this fast is "unknown" for its part
+MAX_ACTIVITY_S = 86_400  # one day of levels per request, as the central API's own bound
 _ROUTE = re.compile(r"^/segments/([0-9]{1,18})$")
+_ACTIVITY_ROUTE = re.compile(r"^/activity/([A-Za-z0-9._:-]{1,64})$")
+_QUERY_INT = re.compile(r"^(start_s|end_s)=(-?[0-9]{1,12})$")
+
+ActivityReader = Callable[[str, int, int], bytes]
+"""``(camera_id, start_s, end_s) -> levels``: one byte per second of ``[start_s, end_s)``, 0 = no data."""
 
 
 class MediaError(Exception):
@@ -160,7 +170,12 @@ class _Handler(BaseHTTPRequestHandler):
         if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), srv.token.encode()):
             self._plain(401, "a valid cluster media token is required", {"WWW-Authenticate": "Bearer"})
             return
-        m = _ROUTE.match(self.path.split("?", 1)[0])
+        route, _, query = self.path.partition("?")
+        a = _ACTIVITY_ROUTE.match(route)
+        if a is not None:
+            self._activity(a.group(1), query)
+            return
+        m = _ROUTE.match(route)
         if m is None:
             self._plain(404, "not found")
             return
@@ -201,6 +216,39 @@ class _Handler(BaseHTTPRequestHandler):
             except (BrokenPipeError, ConnectionResetError, TimeoutError):
                 self.close_connection = True  # the reader went away (a browser seeking elsewhere)
 
+    def _activity(self, camera_id: str, query: str) -> None:
+        """A camera's levels of ``[start_s, end_s)`` as raw bytes (bounded before any read)."""
+        reader = self.server.activity
+        if reader is None:
+            self._plain(404, "this node keeps no activity levels")
+            return
+        args: dict[str, int] = {}
+        for part in query.split("&") if query else ():
+            q = _QUERY_INT.match(part)
+            if q is None:
+                self._plain(400, "expected start_s and end_s (UTC seconds)")
+                return
+            args[q.group(1)] = int(q.group(2))
+        start_s, end_s = args.get("start_s"), args.get("end_s")
+        if start_s is None or end_s is None or not 0 <= end_s - start_s <= MAX_ACTIVITY_S:
+            self._plain(400, f"start_s and end_s are required, end_s at most {MAX_ACTIVITY_S} s after start_s")
+            return
+        try:
+            body = reader(camera_id, start_s, end_s)
+        except ValueError:  # not a camera id the store takes (".." and the like)
+            self._plain(400, "not a camera id")
+            return
+        except OSError as exc:
+            log.warning("activity of %s unreadable: %s", camera_id, type(exc).__name__)
+            self._plain(503, "this node cannot read its activity levels")
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
 
 class RecordingsServer(ThreadingHTTPServer):
     """The node's recordings on ``cluster.address``: one thread per connection (reads are blocking file I/O)."""
@@ -218,6 +266,7 @@ class RecordingsServer(ThreadingHTTPServer):
         tls: ssl.SSLContext | None = None,
         witness: WitnessStore | None = None,
         clock: Clock | None = None,
+        activity: ActivityReader | None = None,
     ) -> None:
         if witness is not None and clock is None:
             raise ValueError("a witness needs a clock")
@@ -232,6 +281,7 @@ class RecordingsServer(ThreadingHTTPServer):
         self.token = token
         self.witness = witness
         self.clock = clock
+        self.activity = activity
         self._thread: threading.Thread | None = None
 
     def segment_path(self, segment_id: int) -> Path | None:
@@ -263,6 +313,7 @@ def serve_recordings(
     cfg: ClusterConfig,
     witness: WitnessStore | None = None,
     clock: Clock | None = None,
+    activity: ActivityReader | None = None,
 ) -> RecordingsServer | None:
     """Start the node's recordings server on ``cluster.address``; None (and a log line saying why) when it cannot.
 
@@ -305,6 +356,7 @@ def serve_recordings(
             tls=tls,
             witness=witness,
             clock=clock,
+            activity=activity,
         )
     except OSError as exc:
         log.error("cannot serve recordings on %s: %s", cfg.address, exc)
@@ -368,9 +420,13 @@ def _http(ca: str) -> httpx.Client:
 
 
 def _url(remote: Remote, segment_id: int, *, tls: bool) -> str:
+    return _base(remote, tls=tls) + f"/segments/{segment_id}"
+
+
+def _base(remote: Remote, *, tls: bool) -> str:
     host, port = parse_address(remote.address)
     host = f"[{host}]" if ":" in host else host
-    return f"{'https' if tls else 'http'}://{host}:{port}/segments/{segment_id}"
+    return f"{'https' if tls else 'http'}://{host}:{port}"
 
 
 class SegmentStream:
@@ -457,3 +513,30 @@ def fetch_segment(remote: Remote, segment_id: int, dest: Path, *, cfg: ClusterCo
         raise MediaError(502, f"segment {segment_id}: node {remote.node_id} sent an incomplete copy")
     tmp.replace(dest)
     return dest
+
+
+def fetch_activity(remote: Remote, camera_id: str, start_s: int, end_s: int, *, cfg: ClusterConfig) -> bytes:
+    """A camera's levels of ``[start_s, end_s)`` kept by the node, within ``ACTIVITY_TIMEOUT_S``; ``MediaError``
+    naming the node otherwise (the caller reports that part as unknown, never fails the whole answer)."""
+    import httpx
+
+    where = f"node {remote.node_id}"
+    if not 0 <= end_s - start_s <= MAX_ACTIVITY_S:
+        raise ValueError(f"at most {MAX_ACTIVITY_S} s of levels per request")
+    if not cfg.media_secret:
+        raise MediaError(502, f"{where} keeps these levels, and cluster.media_secret is not set on this server")
+    headers = {"Authorization": f"Bearer {node_credential(cfg.media_secret, remote.node_id)}"}
+    try:
+        url = _base(remote, tls=bool(cfg.tls_ca)) + f"/activity/{camera_id}"
+        response = _http(cfg.tls_ca).get(
+            url, params={"start_s": start_s, "end_s": end_s}, headers=headers, timeout=ACTIVITY_TIMEOUT_S
+        )
+    except (httpx.HTTPError, ValueError) as exc:
+        raise MediaError(503, f"{where} is unreachable ({remote.address}: {type(exc).__name__})") from None
+    if response.status_code in (401, 403):
+        raise MediaError(502, f"{where} refused this server's credential (cluster.media_secret)")
+    if response.status_code != 200:
+        raise MediaError(502, f"{where} answered HTTP {response.status_code}")
+    if len(response.content) != end_s - start_s:
+        raise MediaError(502, f"{where} sent {len(response.content)} levels for {end_s - start_s} seconds")
+    return response.content

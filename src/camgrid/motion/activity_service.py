@@ -9,6 +9,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from camgrid.auditing import Actor
+from camgrid.config import ClusterConfig
+from camgrid.motion.activity_nodes import NodeActivity, across_nodes
 from camgrid.motion.activity_store import ActivitySeries, ActivityStore
 from camgrid.registry import service as registry
 
@@ -32,3 +34,23 @@ def camera_activity(
     if store is None:
         return ActivitySeries(start_s, bytes(end_s - start_s))
     return store.read(camera_id=cam.id, start_s=start_s, end_s=end_s)
+
+
+def camera_activity_in_cluster(
+    *,
+    session: Session,
+    actor: Actor,
+    store: ActivityStore | None,
+    camera_id: str,
+    start_ns: int,
+    end_ns: int,
+    own_node_id: str,
+    cluster: ClusterConfig,
+) -> NodeActivity:
+    """As :func:`camera_activity` (scope and bounds first), merged with the levels kept by the other nodes that
+    recorded the camera in the range; a node that does not answer leaves its part as no data, listed as unknown
+    (docs/design/cluster.md, "Activity across nodes"). On a single machine: the local levels, nothing unknown."""
+    local = camera_activity(
+        session=session, actor=actor, store=store, camera_id=camera_id, start_ns=start_ns, end_ns=end_ns
+    )
+    return across_nodes(session=session, local=local, camera_id=camera_id, own_node_id=own_node_id, cfg=cluster)
