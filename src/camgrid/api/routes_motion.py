@@ -24,6 +24,7 @@ from camgrid.api.bounds import CameraId, TimeMs
 from camgrid.api.deps import ctx_of, db, require
 from camgrid.cluster import media
 from camgrid.motion import service as motion
+from camgrid.motion.activity_nodes import ClusterActivityReader
 from camgrid.motion.search import MAX_REGION_POINTS, SearchError, params_of
 from camgrid.storage.models import Segment
 
@@ -112,7 +113,13 @@ def motion_search(
                     session=session,
                     audit=writer(request),
                     actor=actor(request, who),
-                    store=ctx.activity,  # the activity store, when the runtime keeps one
+                    # this process's activity levels, and in a cluster the nodes' that recorded the camera
+                    store=ClusterActivityReader(
+                        session=session,
+                        store=ctx.activity,
+                        own_node_id=ctx.settings.recorder.node_id,
+                        cfg=ctx.settings.cluster,
+                    ),
                     camera_id=camera_id,
                     region=body.region,
                     start_ns=body.from_ms * MS,
