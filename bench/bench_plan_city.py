@@ -44,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         doc = generate_city(args.km, cfg)
         write_manifest(doc, manifest)
-        print(f"city: {doc['km2']} km² from {doc['copies']} copies ({doc['attribution']}) in {time.perf_counter() - t0:.1f}s")
+        gen_s = time.perf_counter() - t0
+        print(f"city: {doc['km2']} km² from {doc['copies']} copies ({doc['attribution']}) in {gen_s:.1f}s")
         last = [0.0]
 
         def progress(obj: float, bound: float, gap: float, done: int, total: int) -> None:

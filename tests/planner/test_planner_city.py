@@ -145,11 +145,9 @@ def test_cli_city_gen_and_city(tmp_path: Path) -> None:
     bad = CliRunner().invoke(cli, ["--home", str(tmp_path / "h"), "plan", "city-gen", "--km", "1", "--out", "x.osm"])
     assert bad.exit_code != 0 and "json" in bad.output
     plan_out = tmp_path / "plan.json"
-    res = CliRunner().invoke(
-        cli,
-        ["--home", str(tmp_path / "h"), "plan", "city", "--city", str(out), "--budget", "5", "--workers", "1"]
-        + ["--heuristic-time", "0.5", "--exact-time", "0", "--out", str(plan_out)],
-    )
+    args = ["--home", str(tmp_path / "h"), "plan", "city", "--city", str(out), "--budget", "5", "--workers", "1"]
+    args += ["--heuristic-time", "0.5", "--exact-time", "0", "--out", str(plan_out)]
+    res = CliRunner().invoke(cli, args)
     assert res.exit_code == 0, res.output
     doc = json.loads(plan_out.read_text())
     assert len(doc["cameras"]) <= 5 and doc["gap"] <= 1 and doc["source"]["synthetic"] is True

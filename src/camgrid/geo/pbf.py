@@ -31,13 +31,16 @@ def read_pbf(path: Path, *, location_storage: str = "flex_mem") -> _Raw:
     raw = _Raw()
     member_ways: set[int] = set()
     for rel in osmium.FileProcessor(p, osmium.osm.RELATION):
+        if not isinstance(rel, osmium.osm.Relation):
+            continue
         tags = {t.k: t.v for t in rel.tags}
         if not _relevant_relation(tags):
             continue
         members = [(_TYPE.get(m.type, ""), int(m.ref), str(m.role)) for m in rel.members]
         raw.relations.append((int(rel.id), members, tags))
         member_ways.update(ref for t, ref, _ in members if t == "way")
-    untagged_nodes = osmium.filter.EmptyTagFilter().enable_for(osmium.osm.NODE)
+    untagged_nodes = osmium.filter.EmptyTagFilter()
+    untagged_nodes.enable_for(osmium.osm.NODE)  # ways without tags may be multipolygon members: keep them
     fp = (
         osmium.FileProcessor(p, osmium.osm.NODE | osmium.osm.WAY)
         .with_locations(location_storage)
@@ -45,12 +48,14 @@ def read_pbf(path: Path, *, location_storage: str = "flex_mem") -> _Raw:
     )
     header_box = fp.header.box()
     for obj in fp:
-        if obj.is_node():
+        if isinstance(obj, osmium.osm.Node):
             tags = {t.k: t.v for t in obj.tags}
             if (_is_poi(tags, is_node=True)) and obj.location.valid():
                 nid = int(obj.id)
                 raw.nodes[nid] = (float(obj.location.lat), float(obj.location.lon))
                 raw.node_tags[nid] = tags
+            continue
+        if not isinstance(obj, osmium.osm.Way):
             continue
         tags = {t.k: t.v for t in obj.tags}
         wid = int(obj.id)

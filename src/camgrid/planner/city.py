@@ -104,7 +104,7 @@ def tile_grid(bounds: Box, tile_m: float) -> list[TileSpec]:
     """Core boxes covering the city; the outer tiles reach far out so that no point or site is left without an owner."""
     x0, y0, x1, y1 = bounds
     nx, ny = max(1, math.ceil((x1 - x0) / tile_m - 1e-9)), max(1, math.ceil((y1 - y0) / tile_m - 1e-9))
-    out = []
+    out: list[TileSpec] = []
     for ix in range(nx):
         for iy in range(ny):
             a = x0 + ix * tile_m if ix else x0 - 1e7
@@ -198,7 +198,9 @@ def plan_city(
             gap = max(0.0, (bound - obj) / bound) if math.isfinite(bound) and bound > 0 else 1.0
             progress(obj, bound, gap, done, 2 * n)
 
-    def plan(poses: np.ndarray, obj: float, bound: float, status: str, covered: int, alloc: dict[int, float]) -> CityPlan:
+    def plan(
+        poses: np.ndarray, obj: float, bound: float, status: str, covered: int, alloc: dict[int, float]
+    ) -> CityPlan:
         return CityPlan(
             np.sort(poses.astype(np.int64)),
             obj,
@@ -266,24 +268,33 @@ def plan_city(
                     b = math.floor((alloc.get(t.index, 0.0) + extra) / cfg.camera_cost + 1e-9) * cfg.camera_cost
                     sfuts[
                         pool.submit(
-                            solve_tile, wd, t.index, b, fixed, spec.cfg_json, heuristic_time_s, exact_time_s, lam if bound_time_s > 0 else -1.0, bound_time_s
+                            solve_tile,
+                            wd,
+                            t.index,
+                            b,
+                            fixed,
+                            spec.cfg_json,
+                            heuristic_time_s,
+                            exact_time_s,
+                            lam if bound_time_s > 0 else -1.0,
+                            bound_time_s,
                         )
                     ] = t
                 leftover_now = 0.0
-                for fut in as_completed(sfuts):
+                for sfut in as_completed(sfuts):
                     if stop.is_set() and not stopped:
                         stopped = True
                         for f in sfuts:
                             f.cancel()
-                    if fut.cancelled():
+                    if sfut.cancelled():
                         continue
-                    r = fut.result()
+                    r = sfut.result()
                     chosen[r.index] = r.poses
                     lower += r.owned_value
                     lagr_terms[r.index] = r.lagrangian
                     if len(lagr_terms) == n and all(math.isfinite(v) for v in lagr_terms.values()):
                         bound = min(bound, lam * budget + sum(lagr_terms.values()))
-                    t = sfuts[fut]
+                    t = sfuts[sfut]
                     given = alloc.get(t.index, 0.0) + (leftover * alloc.get(t.index, 0.0) / share if share > 0 else 0)
                     leftover_now += max(0.0, given - r.poses.size * cfg.camera_cost)
                     done += 1

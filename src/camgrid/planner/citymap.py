@@ -27,7 +27,15 @@ import shapely
 from shapely.geometry import Polygon, box
 
 from camgrid.config import PlannerConfig
-from camgrid.geo.osm import ATTRIBUTION, DEFAULT_MAP, City, Projection, default_map_path, load_city, sample_along_streets
+from camgrid.geo.osm import (
+    ATTRIBUTION,
+    DEFAULT_MAP,
+    City,
+    Projection,
+    default_map_path,
+    load_city,
+    sample_along_streets,
+)
 from camgrid.planner.instance import demand_points
 
 FORMAT = "camgrid-synthetic-city"
@@ -240,7 +248,9 @@ class SyntheticCity:
         return {k: m[k] for k in ("synthetic", "km2", "size_m", "copies", "attribution", "note", "base_map")}
 
 
-def generate_city(km: float, cfg: PlannerConfig, *, base_map: Path | None = None, km_y: float | None = None) -> dict[str, Any]:
+def generate_city(
+    km: float, cfg: PlannerConfig, *, base_map: Path | None = None, km_y: float | None = None
+) -> dict[str, Any]:
     """The manifest of a ``km`` x ``km_y`` synthetic city (deterministic: the same inputs give the same bytes)."""
     if not 0.05 <= km <= 100 or not 0.05 <= (km_y or km) <= 100:
         raise ValueError("the city side must be between 0.05 and 100 km")

@@ -178,7 +178,7 @@ def lagrangian_bound(inst: Instance, lam: float, time_limit_s: float) -> float:
     if inst.n_poses == 0 or inst.n_points == 0:
         return 0.0
     red = reduce_instance(inst, float("inf"))
-    lp, n_x, _ = build_model(inst, red, float(inst.cost.sum()) + 1.0)
+    lp, _, _ = build_model(inst, red, float(inst.cost.sum()) + 1.0)
     cost = np.asarray(lp.col_cost_, dtype=np.float64)
     cost[: red.poses.size] = -lam * inst.cost[red.poses]
     lp.col_cost_ = cost
