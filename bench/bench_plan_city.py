@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tile-m", type=float, default=1000.0)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--heuristic-time", type=float, default=8.0, help="local search time per tile (s)")
-    ap.add_argument("--exact-time", type=float, default=20.0, help="exact solver time per tile (s; 0 = none)")
+    ap.add_argument("--exact-time", type=float, default=0.0, help="exact solver time per tile (s; 0 = none)")
     args = ap.parse_args(argv)
     cfg = PlannerConfig()
     with tempfile.TemporaryDirectory(prefix="camgrid-bench-city-") as tmp:

@@ -51,7 +51,7 @@ def city_gen(ctx: click.Context, km: float, km_y: float | None, base_map: Path |
 @click.option("--tile-m", type=click.FloatRange(100.0, 20_000.0), default=1000.0, show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
 @click.option("--heuristic-time", type=click.FloatRange(0.1, 3600.0), default=8.0, show_default=True)
-@click.option("--exact-time", type=click.FloatRange(0.0, 3600.0), default=20.0, show_default=True)
+@click.option("--exact-time", type=click.FloatRange(0.0, 3600.0), default=0.0, show_default=True)
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True, help="Plan JSON to write.")
 @click.pass_context
 def city(

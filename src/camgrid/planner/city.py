@@ -8,13 +8,13 @@ city splits into tiles that interact only along their borders and through the sh
    and tangent lines above its LP value curve under shared pose costs;
 2. *bound and budget*: a small LP over the tiles' curves gives a valid upper bound on the city's optimum and the
    budget each tile gets;
-3. *solve* (parallel, four colours so that no two neighbouring tiles run at once): each tile chooses its own
-   cameras with its neighbours' chosen cameras counted as installed; then every tile evaluates its owned points
-   under the whole plan, each point counted once.
+3. *solve* (parallel, four colours so that no two neighbouring tiles run at once), in ``sweeps`` sweeps: each tile
+   chooses its own cameras with the other tiles' chosen cameras counted as installed; after each sweep every tile
+   evaluates its owned points under the whole plan (each point counted once) and the best sweep's plan is kept.
 
 Progress is reported as ``progress(objective, bound, gap, done_tiles, total_tiles)`` where the steps are the tiles'
-preparations and then their solves (``total_tiles`` = 2 x tiles); ``objective`` is a lower bound on the final value
-while running and ``bound`` is ``inf`` until pass 2. Setting ``stop`` ends the run after the tiles in progress; the
+preparations and then their solves in each sweep (``total_tiles`` = (1 + sweeps) x tiles); ``objective`` is a lower
+bound on the final value while running and ``bound`` is ``inf`` until pass 2. Setting ``stop`` ends the run after the tiles in progress; the
 plan then holds what was solved, with its value and the bound (if computed).
 """
 
@@ -142,6 +142,21 @@ def global_bound(curves: list[TileCurve], budget: float) -> tuple[float, dict[in
     return float(h.getInfo().objective_function_value), {c.index: float(col[t]) for t, c in enumerate(curves)}, lam
 
 
+def allocate_by_gains(curves: list[TileCurve], budget: float, unit: float) -> dict[int, float]:
+    """Whole cameras per tile by equal marginal value: the ``budget / unit`` best greedy gains over all tiles
+    (each tile's gains are non-increasing, so taking the largest overall is the greedy split of the budget).
+    Empty when the tiles' curves are too short to spend the budget (the bound's shares are used then)."""
+    cams = int(budget // unit)
+    gains = [(g, c.index) for c in curves for g in c.gains]
+    if len(gains) < cams:
+        return {}
+    gains.sort(key=lambda x: -x[0])
+    out = {c.index: 0.0 for c in curves}
+    for _, t in gains[:cams]:
+        out[t] += unit
+    return out
+
+
 def split_budget(shares: dict[int, float], budget: float, unit: float) -> dict[int, float]:
     """Whole cameras per tile in proportion to the bound's shared budgets (largest remainder)."""
     total = sum(shares.values())
@@ -166,6 +181,7 @@ def plan_city(
     heuristic_time_s: float = 6.0,
     exact_time_s: float = 0.0,
     bound_time_s: float = 0.0,
+    sweeps: int = 2,
     workdir: Path | None = None,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
@@ -196,7 +212,7 @@ def plan_city(
     def report(obj: float, bound: float) -> None:
         if progress is not None:
             gap = max(0.0, (bound - obj) / bound) if math.isfinite(bound) and bound > 0 else 1.0
-            progress(obj, bound, gap, done, 2 * n)
+            progress(obj, bound, gap, done, (1 + sweeps) * n)
 
     def plan(
         poses: np.ndarray, obj: float, bound: float, status: str, covered: int, alloc: dict[int, float]
@@ -247,68 +263,87 @@ def plan_city(
             ordered = [curves[t.index] for t in tiles]
             bound, shares, lam = global_bound(ordered, budget)
             lagr_terms: dict[int, float] = {}
-            alloc = split_budget(shares, budget, cfg.camera_cost)
+            alloc = allocate_by_gains(ordered, budget, cfg.camera_cost) or split_budget(shares, budget, cfg.camera_cost)
             log.info("city bound %.2f over %d tiles (prepare %.1fs)", bound, n, timings["prepare_s"])
             report(0.0, bound)
-            # 3. solve by colour, neighbours' cameras fixed
+            # 3. solve by colour, neighbours' cameras fixed; later sweeps re-plan each tile with all others fixed
             t2 = time.perf_counter()
             chosen: dict[int, np.ndarray] = {}
-            lower = 0.0
             leftover = 0.0
             stopped = False
-            for colour in range(4):
-                group = [t for t in tiles if (t.ix % 2) + 2 * (t.iy % 2) == colour]
-                if not group or stopped:
-                    continue
-                share = sum(alloc.get(t.index, 0.0) for t in group)
-                fixed = np.concatenate(list(chosen.values())) if chosen else np.zeros(0, dtype=np.int64)
-                sfuts: dict[Future[TileResult], TileSpec] = {}
-                for t in group:
-                    extra = leftover * alloc.get(t.index, 0.0) / share if share > 0 else 0.0
-                    b = math.floor((alloc.get(t.index, 0.0) + extra) / cfg.camera_cost + 1e-9) * cfg.camera_cost
-                    sfuts[
-                        pool.submit(
-                            solve_tile,
-                            wd,
-                            t.index,
-                            b,
-                            fixed,
-                            spec.cfg_json,
-                            heuristic_time_s,
-                            exact_time_s,
-                            lam if bound_time_s > 0 else -1.0,
-                            bound_time_s,
-                        )
-                    ] = t
-                leftover_now = 0.0
-                for sfut in as_completed(sfuts):
-                    if stop.is_set() and not stopped:
-                        stopped = True
-                        for f in sfuts:
-                            f.cancel()
-                    if sfut.cancelled():
+            best: tuple[float, np.ndarray, int] | None = None
+            for sweep in range(sweeps):
+                owned_values: dict[int, float] = {}
+                for colour in range(4):
+                    group = [t for t in tiles if (t.ix % 2) + 2 * (t.iy % 2) == colour]
+                    if not group or stopped:
                         continue
-                    r = sfut.result()
-                    chosen[r.index] = r.poses
-                    lower += r.owned_value
-                    lagr_terms[r.index] = r.lagrangian
-                    if len(lagr_terms) == n and all(math.isfinite(v) for v in lagr_terms.values()):
-                        bound = min(bound, lam * budget + sum(lagr_terms.values()))
-                    t = sfuts[sfut]
-                    given = alloc.get(t.index, 0.0) + (leftover * alloc.get(t.index, 0.0) / share if share > 0 else 0)
-                    leftover_now += max(0.0, given - r.poses.size * cfg.camera_cost)
-                    done += 1
-                    report(lower, bound)
-                leftover = leftover_now
+                    share = sum(alloc.get(t.index, 0.0) for t in group)
+                    sfuts: dict[Future[TileResult], TileSpec] = {}
+                    given: dict[int, float] = {}
+                    for t in group:
+                        if sweep == 0:
+                            extra = leftover * alloc.get(t.index, 0.0) / share if share > 0 else 0.0
+                            given[t.index] = alloc.get(t.index, 0.0) + extra
+                        else:
+                            given[t.index] = chosen.get(t.index, np.zeros(0)).size * cfg.camera_cost
+                        others = [v for k, v in chosen.items() if k != t.index]
+                        fixed = np.concatenate(others) if others else np.zeros(0, dtype=np.int64)
+                        b = math.floor(given[t.index] / cfg.camera_cost + 1e-9) * cfg.camera_cost
+                        first = sweep == 0
+                        sfuts[
+                            pool.submit(
+                                solve_tile,
+                                wd,
+                                t.index,
+                                b,
+                                fixed,
+                                spec.cfg_json,
+                                heuristic_time_s,
+                                exact_time_s,
+                                lam if bound_time_s > 0 and first else -1.0,
+                                bound_time_s,
+                                shares.get(t.index, -1.0) if first else -1.0,
+                                chosen.get(t.index, np.zeros(0, dtype=np.int64)),
+                            )
+                        ] = t
+                    leftover_now = 0.0
+                    for sfut in as_completed(sfuts):
+                        if stop.is_set() and not stopped:
+                            stopped = True
+                            for f in sfuts:
+                                f.cancel()
+                        if sfut.cancelled():
+                            continue
+                        r = sfut.result()
+                        chosen[r.index] = r.poses
+                        owned_values[r.index] = r.owned_value
+                        if sweep == 0:
+                            lagr_terms[r.index] = r.lagrangian
+                            curves[r.index].tangents.extend(r.tangents)
+                            if len(lagr_terms) == n and all(math.isfinite(v) for v in lagr_terms.values()):
+                                bound = min(bound, lam * budget + sum(lagr_terms.values()))
+                        leftover_now += max(0.0, given[r.index] - r.poses.size * cfg.camera_cost)
+                        done += 1
+                        # first sweep: a lower bound (later tiles only add cameras); then the last exact value
+                        report(sum(owned_values.values()) if best is None else best[0], bound)
+                    leftover = leftover_now
+                if sweep == 0 and not stopped:  # Kelley's step: tangents at the allocation tighten the same LP
+                    refined, _, _ = global_bound([curves[t.index] for t in tiles], budget)
+                    bound = min(bound, refined)
+                # evaluate: each point once, by its owner; keep the best plan of the sweeps
+                t3 = time.perf_counter()
+                poses = np.unique(np.concatenate(list(chosen.values()))) if chosen else np.zeros(0, dtype=np.int64)
+                results = [f.result() for f in [pool.submit(evaluate_tile, wd, t.index, poses) for t in tiles]]
+                value = float(sum(v for v, _ in results))
+                timings["evaluate_s"] = timings.get("evaluate_s", 0.0) + time.perf_counter() - t3
+                if best is None or value > best[0]:
+                    best = (value, poses, int(sum(c for _, c in results)))
+                if stopped:
+                    break
             timings["solve_s"] = time.perf_counter() - t2
-            # 4. evaluate: each point once, by its owner
-            t3 = time.perf_counter()
-            poses = np.unique(np.concatenate(list(chosen.values()))) if chosen else np.zeros(0, dtype=np.int64)
-            evals = [pool.submit(evaluate_tile, wd, t.index, poses) for t in tiles]
-            results = [f.result() for f in evals]
-            objective = float(sum(v for v, _ in results))
-            covered = int(sum(c for _, c in results))
-            timings["evaluate_s"] = time.perf_counter() - t3
+            assert best is not None
+            objective, poses, covered = best
         out = plan(poses, objective, bound, "stopped" if stopped else "complete", covered, alloc)
         report(objective, bound)
         return out

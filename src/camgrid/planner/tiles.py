@@ -68,6 +68,7 @@ class TileCurve:
     owned_weight: float
     full_share: float  # shared cost of every useful pose: more budget than this buys nothing
     tangents: list[tuple[float, float, float]] = field(default_factory=list)
+    gains: list[float] = field(default_factory=list)  # greedy's successive gains with the tile's own cameras
     seconds: float = 0.0
 
 
@@ -138,8 +139,44 @@ def prepare_tile(spec: SourceSpec, tile: TileSpec, workdir: Path, nominal_budget
         full,
     )
     curve.tangents = lp_tangents(sub, [min(full, nominal_budget * f) for f in BUDGET_FACTORS] + [full])
+    own_pose = site_owned[pose_site]
+    sel = own_pose[cov.pair_pose]
+    curve.gains = greedy_gains(
+        lay.point_weight / lay.point_k, cov.pair_pose[sel], cov.pair_point[sel], math.ceil(3 * nominal_budget)
+    )
     curve.seconds = time.perf_counter() - t0
     return curve
+
+
+def greedy_gains(unit: np.ndarray, pair_pose: np.ndarray, pair_point: np.ndarray, n: int) -> list[float]:
+    """Successive gains of a lazy greedy (k = 1 view: a point counts once) picking ``n`` cameras: the tile's value
+    curve, used only to split the budget between tiles (marginal values equalised), never for the bound."""
+    import heapq
+
+    if pair_pose.size == 0 or n <= 0:
+        return []
+    order = np.argsort(pair_pose, kind="stable")
+    pp, pt = pair_pose[order], pair_point[order]
+    uniq, start = np.unique(pp, return_index=True)
+    stop = np.append(start[1:], pp.size)
+    covered = np.zeros(unit.size, dtype=bool)
+    gain0 = np.add.reduceat(unit[pt], start)
+    heap = [(-float(g), i) for i, g in enumerate(gain0.tolist()) if g > 0]
+    heapq.heapify(heap)
+    out: list[float] = []
+    while heap and len(out) < n:
+        _neg, i = heapq.heappop(heap)
+        pts = pt[start[i] : stop[i]]
+        g = float(unit[pts][~covered[pts]].sum())
+        if g <= 1e-12:
+            continue
+        if heap and g < -heap[0][0] - 1e-12:
+            heapq.heappush(heap, (-g, i))
+            continue
+        covered[pts] = True
+        out.append(g)
+    del uniq
+    return out
 
 
 def bound_instance(
@@ -233,6 +270,7 @@ class TileResult:
     seconds: float
     info: dict[str, Any] = field(default_factory=dict)
     lagrangian: float = math.nan  # this tile's term of the Lagrangian bound (nan: not computed)
+    tangents: list[tuple[float, float, float]] = field(default_factory=list)  # extra LP tangents
 
 
 def solve_tile(
@@ -245,6 +283,8 @@ def solve_tile(
     exact_time_s: float,
     lam: float = -1.0,
     bound_time_s: float = 30.0,
+    tangent_at: float = -1.0,
+    previous: np.ndarray | None = None,
 ) -> TileResult:
     """Choose the tile's own cameras for ``budget``, with the neighbours' cameras already chosen counted as
     installed (they watch border points, so the tile does not pay twice for them)."""
@@ -295,12 +335,23 @@ def solve_tile(
         best = max(sols.values(), key=lambda s: s.objective)
         chosen = best.poses
         info = {"solver": best.solver, "objective": best.objective, "local_bound": best.bound}
+        if previous is not None and previous.size:  # a later sweep keeps the earlier choice unless it improves
+            local = np.full(gid.size, -1, dtype=np.int64)
+            local[poses] = np.arange(poses.size)
+            prev = local[np.flatnonzero(np.isin(gid, previous) & own_mask)]
+            prev = prev[prev >= 0]
+            if State(inst, np.union1d(prev, inst.fixed)).value() >= best.objective - 1e-9:
+                chosen = prev
     lagr = math.nan
-    if lam >= 0:
+    tangents: list[tuple[float, float, float]] = []
+    if lam >= 0 or tangent_at >= 0:
         sub = bound_instance(
             d["alpha"], d["point_owned"], d["point_w"], d["point_k"], d["pair_pose"], d["pair_point"], cfg
         )
-        lagr = lagrangian_bound(sub, lam, bound_time_s)
+        if lam >= 0:
+            lagr = lagrangian_bound(sub, lam, bound_time_s)
+        if tangent_at >= 0:  # one more tangent where the bound LP put this tile: tightens the global bound
+            tangents = lp_tangents(sub, [tangent_at])
     state = State(inst, np.union1d(chosen, inst.fixed))
     owned_local = d["point_owned"][pts]
     values = state.point_values(np.arange(inst.n_points), state.counts)
@@ -311,6 +362,7 @@ def solve_tile(
         time.perf_counter() - t0,
         info,
         lagr,
+        tangents,
     )
 
 
