@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--km", type=float, default=10.0, help="side of the square city (km)")
     ap.add_argument("--budget", type=float, default=15_000.0)
-    ap.add_argument("--tile-m", type=float, default=1000.0)
+    ap.add_argument("--tile-m", type=float, default=1500.0, help="tile side (m); see planner-city.md, Measured")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--heuristic-time", type=float, default=8.0, help="local search time per tile (s)")
     ap.add_argument("--exact-time", type=float, default=0.0, help="exact solver time per tile (s; 0 = none)")

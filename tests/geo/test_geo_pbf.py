@@ -19,10 +19,23 @@ def _write_pbf(path: Path) -> None:
     w = osmium.SimpleWriter(str(path))
     try:
         nodes = {
-            1: (0, 0), 2: (10, 0), 3: (20, 0), 4: (10, -10), 5: (10, 10),  # streets: a cross
-            11: (2, 2), 12: (6, 2), 13: (6, 6), 14: (2, 6),  # building way
-            21: (12, 2), 22: (18, 2), 23: (18, 8), 24: (12, 8),  # multipolygon outer
-            25: (14, 4), 26: (16, 4), 27: (16, 6), 28: (14, 6),  # its inner ring
+            1: (0, 0),
+            2: (10, 0),
+            3: (20, 0),
+            4: (10, -10),
+            5: (10, 10),  # streets: a cross
+            11: (2, 2),
+            12: (6, 2),
+            13: (6, 6),
+            14: (2, 6),  # building way
+            21: (12, 2),
+            22: (18, 2),
+            23: (18, 8),
+            24: (12, 8),  # multipolygon outer
+            25: (14, 4),
+            26: (16, 4),
+            27: (16, 6),
+            28: (14, 6),  # its inner ring
         }
         for nid, (dx, dy) in sorted(nodes.items()):
             w.add_node(Node(id=nid, location=(LON + dx * D, LAT + dy * D)))

@@ -14,8 +14,8 @@ city splits into tiles that interact only along their borders and through the sh
 
 Progress is reported as ``progress(objective, bound, gap, done_tiles, total_tiles)`` where the steps are the tiles'
 preparations and then their solves in each sweep (``total_tiles`` = (1 + sweeps) x tiles); ``objective`` is a lower
-bound on the final value while running and ``bound`` is ``inf`` until pass 2. Setting ``stop`` ends the run after the tiles in progress; the
-plan then holds what was solved, with its value and the bound (if computed).
+bound on the final value while running and ``bound`` is ``inf`` until pass 2. Setting ``stop`` ends the run after
+the tiles in progress; the plan then holds what was solved, with its value and the bound (if computed).
 """
 
 from __future__ import annotations
