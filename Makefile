@@ -152,6 +152,11 @@ bench-health: deps
 bench-plan: deps
 	$(BIN)/python bench/bench_plan.py $(if $(BASELINE_LIMIT),--baseline-limit $(BASELINE_LIMIT))
 
+# city-scale planner (docs/design/planner-city.md): 10 x 10 km synthetic city, budget 15,000, decomposed with a bound
+.PHONY: bench-plan-city
+bench-plan-city: deps
+	$(BIN)/python bench/bench_plan_city.py $(if $(CITY_KM),--km $(CITY_KM))
+
 # web (control-room front end in web/): TypeScript + Vite bundle into src/camgrid/web/static/, Vitest for timeline maths;
 # both fail when web/src/api-types.ts is not what web/openapi.json (the API's OpenAPI document) generates
 .PHONY: web-build web-test

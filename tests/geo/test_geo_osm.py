@@ -118,11 +118,6 @@ def test_xz_and_geojson_give_the_same_city(tmp_path: Path) -> None:
     assert {p.tags.get("amenity") for p in gj.pois} >= {"hospital"}
 
 
-def test_pbf_is_refused_with_a_hint(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="osmium"):
-        load_city(tmp_path / "x.osm.pbf")
-
-
 def test_sample_along_streets_spacing_offset_heading(tmp_path: Path) -> None:
     city = load_city(write(tmp_path, "tiny.osm", TINY_OSM))
     main = next(s for s in city.streets if s.highway == "primary")

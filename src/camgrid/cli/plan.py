@@ -105,7 +105,7 @@ def _read_districts(path: Path, city: Any) -> dict[str, Any]:
     return out
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @click.option(
     "--map",
     "map_path",
@@ -122,7 +122,7 @@ def _read_districts(path: Path, city: Any) -> dict[str, Any]:
     show_default=True,
     help="'all' runs the three side by side and keeps the best plan.",
 )
-@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True, help="Plan GeoJSON to write.")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Plan GeoJSON to write (required).")
 @click.option(
     "--registry-out",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -146,7 +146,7 @@ def plan(
     phases: int | None,
     budget_per_phase: str | None,
     solver: str,
-    out: Path,
+    out: Path | None,
     registry_out: Path | None,
     points: Path | None,
     existing: Path | None,
@@ -159,8 +159,13 @@ def plan(
 ) -> None:
     """Plan where cameras go on a street map within a budget (and phases), and write the plan as GeoJSON.
 
-    Map data © OpenStreetMap contributors (ODbL); the attribution is written into the GeoJSON.
+    Map data © OpenStreetMap contributors (ODbL); the attribution is written into the GeoJSON. City scale:
+    ``camgrid plan city-gen`` and ``camgrid plan city``.
     """
+    if ctx.invoked_subcommand is not None:
+        return
+    if out is None:
+        raise click.UsageError("Missing option '--out'.")
     from camgrid.geo.osm import ATTRIBUTION, crop_city, load_city
     from camgrid.planner import output
     from camgrid.planner.instance import build_instance
@@ -235,3 +240,13 @@ def plan(
             else:
                 regio.write_csv(rows, fh)
         click.echo(f"{len(rows)} planned cameras -> {registry_out} (import with `camgrid cameras import`)")
+
+
+def _register_city_commands() -> None:
+    from camgrid.cli.plan_city import city, city_gen
+
+    plan.add_command(city_gen)
+    plan.add_command(city)
+
+
+_register_city_commands()

@@ -525,12 +525,19 @@ def default_map_path() -> Path:
 
 def load_city(path: Path | None = None, *, clip: bool = True) -> City:
     """Read a map file (default: the shipped Kathmandu extract). ``.geojson``/``.json`` are GeoJSON; anything else
-    is OSM XML, optionally xz/gz/bz2-compressed. ``.osm.pbf`` is not read (convert it with osmium first)."""
+    is OSM XML, optionally xz/gz/bz2-compressed; ``.osm.pbf`` is streamed with pyosmium (``camgrid.geo.pbf``)."""
     p = Path(path) if path is not None else default_map_path()
     name = p.name.lower()
     if name.endswith(".pbf"):
-        raise ValueError(f"{p}: .osm.pbf is not supported; convert with `osmium cat {p.name} -o map.osm.xz`")
-    if name.endswith((".geojson", ".json")):
+        from camgrid.geo.pbf import read_pbf
+
+        if not p.exists():
+            raise ValueError(f"{p}: no such file")
+        try:
+            raw = read_pbf(p)
+        except RuntimeError as exc:  # pyosmium reports unreadable files as RuntimeError
+            raise ValueError(f"{p}: not a readable .osm.pbf ({exc})") from None
+    elif name.endswith((".geojson", ".json")):
         raw = _read_geojson(json.loads(p.read_text(encoding="utf-8")))
     else:
         raw = _read_xml(io.BytesIO(_read_bytes(p)))

@@ -1,0 +1,111 @@
+"""``camgrid plan city-gen`` and ``camgrid plan city``: the city-scale planner (docs/design/planner-city.md)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import click
+
+from camgrid.cli.common import settings_from, setup_logging
+
+
+@click.command("city-gen")
+@click.option("--km", type=click.FloatRange(0.05, 100.0), required=True, help="Side of the square city in km.")
+@click.option("--km-y", type=click.FloatRange(0.05, 100.0), help="North-south side in km (default: --km).")
+@click.option(
+    "--base-map",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Extract to tile (default: the shipped Kathmandu extract).",
+)
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True, help="City manifest (.json).")
+@click.pass_context
+def city_gen(ctx: click.Context, km: float, km_y: float | None, base_map: Path | None, out: Path) -> None:
+    """Build a synthetic city by mirroring and shifting a real extract (its streets, buildings and POIs are kept;
+    districts and feeders are synthetic grid cells). Map data © OpenStreetMap contributors (ODbL)."""
+    from camgrid.planner.citymap import generate_city, write_manifest
+
+    settings = settings_from(ctx)
+    if not out.name.lower().endswith(".json"):
+        raise click.BadParameter("the city manifest is JSON: give --out a .json name", param_hint="--out")
+    try:
+        doc = generate_city(km, settings.planner, base_map=base_map, km_y=km_y)
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    write_manifest(doc, out)
+    click.echo(
+        f"synthetic city {doc['km2']} km² ({doc['copies']} copies of {doc['base_map']}, "
+        f"{len(doc['districts']['features'])} districts) -> {out}  [{doc['attribution']}]"
+    )
+
+
+@click.command("city")
+@click.option(
+    "--city",
+    "city_path",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="A city-gen manifest or a map (.osm, .osm.xz, .osm.pbf, GeoJSON). Default: the shipped extract.",
+)
+@click.option("--budget", type=click.FloatRange(min=0.0, min_open=True), required=True, help="Budget (camera cost).")
+@click.option("--tile-m", type=click.FloatRange(100.0, 20_000.0), default=1000.0, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
+@click.option("--heuristic-time", type=click.FloatRange(0.1, 3600.0), default=8.0, show_default=True)
+@click.option("--exact-time", type=click.FloatRange(0.0, 3600.0), default=0.0, show_default=True)
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True, help="Plan JSON to write.")
+@click.pass_context
+def city(
+    ctx: click.Context,
+    city_path: Path | None,
+    budget: float,
+    tile_m: float,
+    workers: int,
+    heuristic_time: float,
+    exact_time: float,
+    out: Path,
+) -> None:
+    """Plan a whole city in tiles, in parallel, and report the plan's proven gap."""
+    from camgrid.planner.city import plan_city
+
+    settings = settings_from(ctx)
+    setup_logging(settings, "plan")
+
+    def progress(obj: float, bound: float, gap: float, done: int, total: int) -> None:
+        shown = f"{bound:.1f}" if math.isfinite(bound) else "-"
+        click.echo(f"{done}/{total} objective {obj:.1f} bound {shown} gap {gap:.4%}")
+
+    try:
+        result = plan_city(
+            instance_source=city_path,
+            budget=budget,
+            cfg=settings.planner,
+            tile_m=tile_m,
+            workers=workers,
+            heuristic_time_s=heuristic_time,
+            exact_time_s=exact_time,
+            progress=progress,
+        )
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    doc = {
+        "objective": result.objective,
+        "bound": result.bound if math.isfinite(result.bound) else None,
+        "gap": result.gap,
+        "status": result.status,
+        "budget": result.budget,
+        "spent": result.spent,
+        "tiles": result.tiles,
+        "km2": result.km2,
+        "points": result.n_points,
+        "covered_points": result.covered_points,
+        "seconds": round(result.seconds, 2),
+        "timings": result.timings,
+        "source": result.source,
+        "cameras": result.cameras(settings.planner, city_path),
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(doc, separators=(",", ":")) + "\n", encoding="utf-8")
+    click.echo(
+        f"city plan: objective {result.objective:.2f} bound {result.bound:.2f} gap {result.gap:.4%}, "
+        f"{result.poses.size} cameras -> {out}"
+    )

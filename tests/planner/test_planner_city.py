@@ -1,0 +1,154 @@
+"""The city-scale planner (docs/design/planner-city.md): the synthetic city generator, and the decomposition
+checked against the monolithic exact solver on a city small enough for both."""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from camgrid.cli.main import cli
+from camgrid.config import PlannerConfig
+from camgrid.planner.city import CityPlan, global_bound, monolithic_instance, plan_city, split_budget, tile_grid
+from camgrid.planner.citymap import SyntheticCity, generate_city, write_manifest
+from camgrid.planner.exact import solve_exact
+from camgrid.planner.formulation import evaluate
+from camgrid.planner.tiles import TileCurve
+
+SMALL_KM = 0.45
+SMALL_BUDGET = 24.0
+
+
+def test_generator_area_attribution_determinism(tmp_path: Path) -> None:
+    cfg = PlannerConfig()
+    a, b = generate_city(2.0, cfg), generate_city(2.0, cfg)
+    write_manifest(a, tmp_path / "a.json")
+    write_manifest(b, tmp_path / "b.json")
+    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
+    assert a["synthetic"] is True and a["km2"] == pytest.approx(4.0)
+    assert "OpenStreetMap contributors" in a["attribution"] and "ODbL" in a["license"]
+    assert "Synthetic" in a["note"]
+    w, h = a["base_size_m"]
+    assert a["copies"] == math.ceil(2000 / w) * math.ceil(2000 / h)
+    boxes = [f["properties"]["box_m"] for f in a["districts"]["features"]]
+    assert sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in boxes) == pytest.approx(4e6)
+    # the copies mirror the extract: copy (1, 0) is copy (0, 0) flipped about their shared edge
+    city = SyntheticCity(a, cfg)
+    whole = city.layout((-1.0, -1.0, 1e5, 1e5), (-1.0, -1.0, 1e5, 1e5))
+    assert whole.point_xy[:, 0].max() < 2000 and whole.point_xy[:, 1].max() < 2000
+    n = city.base.point_xy.shape[0]
+    first = whole.point_xy[whole.point_id < n]
+    second = whole.point_xy[(whole.point_id >= city.ny * n) & (whole.point_id < (city.ny + 1) * n)]
+    assert first.shape == second.shape
+    mirrored = np.column_stack([2 * city.copy_w - first[:, 0], first[:, 1]])
+    assert np.allclose(np.sort(mirrored, axis=0), np.sort(second, axis=0))
+    assert len(set(whole.point_id.tolist())) == whole.point_id.size  # global ids are unique
+
+
+def test_global_bound_and_budget_split() -> None:
+    # two tiles with concave curves given by tangents; the LP takes the best split of the budget
+    a = TileCurve(0, 0, 0, 0, 0, 0, 0.0, 10.0, [(0.0, 0.0, 3.0), (2.0, 6.0, 1.0), (10.0, 8.0, 0.0)])
+    b = TileCurve(1, 0, 0, 0, 0, 0, 0.0, 10.0, [(0.0, 0.0, 2.0), (3.0, 6.0, 0.5), (10.0, 7.0, 0.0)])
+    bound, shares, lam = global_bound([a, b], 5.0)
+    assert bound == pytest.approx(12.0) and shares == {0: pytest.approx(2.0), 1: pytest.approx(3.0)}
+    assert 0.5 <= lam <= 1.0
+    assert split_budget({0: 2.0, 1: 3.0}, 7.0, 1.0) == {0: 3.0, 1: 4.0}
+
+
+def test_tile_grid_covers_the_city_once() -> None:
+    tiles = tile_grid((0.0, 0.0, 950.0, 420.0), 300.0)
+    assert len(tiles) == 4 * 2
+    rng = np.random.default_rng(3)
+    pts = rng.uniform([-5, -5], [955, 425], size=(2000, 2))
+    owners = np.zeros(len(pts), dtype=int)
+    for t in tiles:
+        x0, y0, x1, y1 = t.core
+        owners += (pts[:, 0] >= x0) & (pts[:, 0] < x1) & (pts[:, 1] >= y0) & (pts[:, 1] < y1)
+    assert np.all(owners == 1)
+
+
+@pytest.fixture(scope="module")
+def small_city(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, CityPlan, list[Any]]:
+    tmp = tmp_path_factory.mktemp("city")
+    path = tmp / "city.json"
+    cfg = PlannerConfig()
+    write_manifest(generate_city(SMALL_KM, cfg), path)
+    seen: list[Any] = []
+    plan = plan_city(
+        instance_source=path,
+        budget=SMALL_BUDGET,
+        cfg=cfg,
+        tile_m=225.0,
+        workers=2,
+        heuristic_time_s=1.0,
+        exact_time_s=10.0,
+        progress=lambda *a: seen.append(a),
+    )
+    return path, plan, seen
+
+
+def test_decomposition_matches_the_monolithic_optimum(small_city: tuple[Path, CityPlan, list[Any]]) -> None:
+    path, plan, seen = small_city
+    assert plan.status == "complete" and plan.tiles == 4
+    assert plan.spent <= SMALL_BUDGET
+    inst, gids = monolithic_instance(path, PlannerConfig())
+    exact = solve_exact(inst, SMALL_BUDGET, time_limit_s=120.0, rel_gap=0.0)
+    assert exact.status == "Optimal"
+    opt = exact.objective
+    # the city plan, read in the monolithic instance, has the value the tiles reported (each point counted once)
+    index = {int(g): i for i, g in enumerate(gids.tolist())}
+    chosen = np.array([index[int(g)] for g in plan.poses], dtype=np.int64)
+    assert plan.objective == pytest.approx(evaluate(inst, chosen), abs=1e-6)
+    assert plan.n_points == inst.n_points
+    # the bound is valid and the stated gap holds against the true optimum
+    assert plan.bound >= opt - 1e-6
+    assert plan.objective <= opt + 1e-6
+    assert (opt - plan.objective) / opt <= plan.gap + 1e-9
+    assert plan.gap < 0.05
+    # progress: preparation steps without a bound, then the bound, ending with the final value
+    assert seen[0][1] == math.inf and seen[-1][3] == seen[-1][4] == 3 * plan.tiles  # prepare + 2 sweeps
+    assert seen[-1][0] == pytest.approx(plan.objective) and seen[-1][1] == pytest.approx(plan.bound)
+
+
+def test_stop_flag_ends_the_run_early(small_city: tuple[Path, CityPlan, list[Any]]) -> None:
+    path = small_city[0]
+    stop = threading.Event()
+
+    def progress(obj: float, bound: float, gap: float, done: int, total: int) -> None:
+        if math.isfinite(bound):
+            stop.set()  # stop as soon as the bound is known
+
+    plan = plan_city(
+        instance_source=path,
+        budget=SMALL_BUDGET,
+        tile_m=225.0,
+        workers=1,
+        heuristic_time_s=0.5,
+        progress=progress,
+        stop=stop,
+    )
+    assert plan.status == "stopped"
+    assert math.isfinite(plan.bound) and plan.objective <= plan.bound
+
+
+def test_cli_city_gen_and_city(tmp_path: Path) -> None:
+    out = tmp_path / "c.json"
+    res = CliRunner().invoke(cli, ["--home", str(tmp_path / "h"), "plan", "city-gen", "--km", "0.3", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert json.loads(out.read_text())["km2"] == pytest.approx(0.09)
+    bad = CliRunner().invoke(cli, ["--home", str(tmp_path / "h"), "plan", "city-gen", "--km", "1", "--out", "x.osm"])
+    assert bad.exit_code != 0 and "json" in bad.output
+    plan_out = tmp_path / "plan.json"
+    args = ["--home", str(tmp_path / "h"), "plan", "city", "--city", str(out), "--budget", "5", "--workers", "1"]
+    args += ["--heuristic-time", "0.5", "--exact-time", "0", "--out", str(plan_out)]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    doc = json.loads(plan_out.read_text())
+    assert len(doc["cameras"]) <= 5 and doc["gap"] <= 1 and doc["source"]["synthetic"] is True
+    assert all(27 < c["lat"] < 28.5 and 85 < c["lon"] < 86 for c in doc["cameras"])
