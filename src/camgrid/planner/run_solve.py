@@ -12,8 +12,6 @@ Design note: docs/design/planner-screen.md.
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import math
 import threading
 import time
@@ -27,6 +25,7 @@ from shapely.geometry import Polygon, box
 
 from camgrid.config import CameraModelConfig, PlannerConfig
 from camgrid.geo.osm import ATTRIBUTION, City, crop_city
+from camgrid.planner.city import plan_city
 from camgrid.planner.exact import solve_exact
 from camgrid.planner.formulation import Instance, Solution, State
 from camgrid.planner.instance import PlanInstance, build_instance, grid_cell
@@ -268,31 +267,19 @@ def solve_district(
     return Plan(phases, base, time.perf_counter() - t0), stopped
 
 
-def _city_planner() -> Callable[..., Any] | None:
-    """``planner.city.plan_city`` when the city-scale planner is installed (issue 18's PLAN-CORE part)."""
-    try:
-        module = importlib.import_module("camgrid.planner.city")
-    except ImportError:
-        return None
-    fn = getattr(module, "plan_city", None)
-    return fn if callable(fn) else None
-
-
 def _call_city(
-    fn: Callable[..., Any], city: City, cfg: PlannerConfig, spec: RunSpec, *, map_path: Path | None, workers: int,
+    city: City, cfg: PlannerConfig, spec: RunSpec, *, map_path: Path | None, workers: int,
     heuristic_time_s: float, progress: Progress, stop: threading.Event,
 ) -> RunResult:  # fmt: skip
-    """The whole map with the city planner: one joint budget (the sum of the years), the first camera model. It is
-    called with the arguments its signature names (its interface was built alongside this one)."""
+    """The whole map with the city planner (tiles solved in parallel, a proven global bound): one joint budget (the
+    sum of the years), the first camera model."""
     model = spec.models[0]
     cfg = cfg.model_copy(update={"fov_deg": model.fov_deg, "range_m": model.range_m, "camera_cost": model.cost})
     budget = float(sum(spec.budgets))
-    offered: dict[str, Any] = {
-        "instance_source": map_path, "budget": budget, "cfg": cfg, "workers": workers,
-        "heuristic_time_s": heuristic_time_s, "progress": progress, "stop": stop,
-    }  # fmt: skip
-    params = inspect.signature(fn).parameters
-    plan = fn(**{k: v for k, v in offered.items() if k in params})
+    plan = plan_city(
+        instance_source=map_path, budget=budget, cfg=cfg, workers=workers, heuristic_time_s=heuristic_time_s,
+        progress=progress, stop=stop,
+    )  # fmt: skip
     objective, bound, gap = float(plan.objective), float(plan.bound), float(plan.gap)
     origin = city.bounds.bounds[:2]
     features = []
@@ -312,7 +299,7 @@ def _call_city(
                 "properties": props,
             }
         )
-    phase = {"phase": 1, "budget": budget, "cameras": len(features), "cost": float(getattr(plan, "spent", 0.0)),
+    phase = {"phase": 1, "budget": budget, "cameras": len(features), "cost": float(plan.spent),
              "objective": objective, "adds": objective}  # fmt: skip
     doc = {
         "type": "FeatureCollection", "attribution": ATTRIBUTION, "features": features,
@@ -320,7 +307,7 @@ def _call_city(
             "objective": objective, "bound": bound, "gap": gap, "phases": [phase], "coverage": {},
             "engine": CITY, "models": [model.model_dump()],
             "instance": {k: getattr(plan, k, None) for k in ("n_points", "n_poses", "n_pairs", "tiles", "km2")},
-            "status": getattr(plan, "status", ""),
+            "status": plan.status,
         },
     }  # fmt: skip
     return RunResult(doc, objective, bound, gap, len(features), CITY, stop.is_set())
@@ -347,10 +334,8 @@ def execute(
     area, districts = area_of(city, spec, cfg.district_cell_m)
     if not area.streets:
         raise NothingToPlan("no street in this area")
-    city_fn = _city_planner()
-    if city_fn is not None and spec.area_kind == PlanAreaKind.CITY and area_km2(area) >= city_min_km2:
+    if spec.area_kind == PlanAreaKind.CITY and area_km2(area) >= city_min_km2:
         return _call_city(
-            city_fn,
             area,
             cfg,
             spec,
