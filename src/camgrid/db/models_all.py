@@ -17,6 +17,7 @@ MODEL_MODULES = (
     "camgrid.privacy.models",
     "camgrid.exports.models",
     "camgrid.cluster.models",
+    "camgrid.motion.models",
 )
 
 

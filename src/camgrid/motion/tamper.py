@@ -66,7 +66,8 @@ def shrink(y: NDArray[np.uint8], w: int = SMALL_W, h: int = SMALL_H) -> NDArray[
     rows, cols = _bins(y.shape[0], h), _bins(y.shape[1], w)
     summed = np.add.reduceat(np.add.reduceat(y.astype(np.float32), rows, axis=0), cols, axis=1)
     counts = np.outer(np.diff(np.append(rows, y.shape[0])), np.diff(np.append(cols, y.shape[1])))
-    return (summed / counts).astype(np.float32)
+    out: NDArray[np.float32] = (summed / counts).astype(np.float32)
+    return out
 
 
 def look_at(y: NDArray[np.uint8]) -> Look:
