@@ -11,8 +11,8 @@ go dark and come back, and no tamper is raised.
 from __future__ import annotations
 
 import asyncio
-import os
 import contextlib
+import os
 import subprocess
 import threading
 import time
@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import av
-
 from sqlalchemy import select
 
 from camgrid.clock import SystemClock

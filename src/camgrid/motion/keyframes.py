@@ -16,10 +16,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from fractions import Fraction
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
