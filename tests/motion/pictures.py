@@ -1,19 +1,24 @@
 """Real pictures for the tamper detectors: short H.264 clips made by ffmpeg from lavfi sources (testsrc2 and its
-blurred, dark, washed-out, shifted, mirrored and repeated variants), decoded by PyAV; each clip's keyframes' luma.
+blurred, dark, washed-out, shifted, mirrored and repeated variants): their keyframes as access units, and their luma
+decoded by the sampler's own decode (PyAV, one keyframe alone).
 
 Encoded once per machine into the suite's clip cache (a few KB each, about a second of CPU for all of them).
 """
 
 from __future__ import annotations
 
+import struct
 import subprocess
 import zlib
 from functools import cache
 
-import av
 import numpy as np
 from numpy.typing import NDArray
 
+from camgrid.media.nal import H264
+from camgrid.media.rtp import AccessUnit
+from camgrid.motion.keyframes import decode_luma
+from camgrid.sim import clips
 from tests.conftest import CLIP_CACHE
 
 SIZE = "640x360"
@@ -36,21 +41,33 @@ VARIANTS: dict[str, tuple[str, str]] = {
 
 
 @cache
-def keyframes(name: str) -> tuple[NDArray[np.uint8], ...]:
-    """The luma planes of the keyframes (one a second, two seconds) of the variant ``name``."""
+def keyframe_units(name: str) -> tuple[tuple[bytes, ...], tuple[AccessUnit, ...]]:
+    """The parameter sets and keyframes (one a second, two seconds) of the variant ``name``, as the recorder's taps
+    get them: 4-byte length-prefixed NAL units."""
     src, chain = VARIANTS[name]
-    path = CLIP_CACHE.parent / "tamper" / f"{name}-{zlib.crc32(f'{src}|{chain}'.encode()):08x}.mp4"
+    path = CLIP_CACHE.parent / "tamper" / f"{name}-{zlib.crc32(f'{src}|{chain}'.encode()):08x}.h264"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.mp4")
+        tmp = path.with_suffix(".tmp")
         cmd = ["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i", src, *(["-vf", chain] if chain else [])]
-        cmd += ["-t", "2", "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-b:v", "800k", "-pix_fmt", "yuv420p"]
-        subprocess.run([*cmd, "-an", str(tmp)], check=True, timeout=60)
+        cmd += ["-t", "2", "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-b:v", "800k", "-bf", "0"]
+        cmd += ["-pix_fmt", "yuv420p", "-x264-params", "repeat-headers=1", "-an", "-f", "h264"]
+        subprocess.run([*cmd, str(tmp)], check=True, timeout=60)
         tmp.replace(path)
-    out = []
-    with av.open(str(path)) as box:
-        for frame in box.decode(video=0):
-            if frame.key_frame:
-                out.append(np.ascontiguousarray(frame.to_ndarray(format="gray")))
-    assert len(out) == 2, (name, len(out))
-    return tuple(out)
+    clip = clips.parse(path.read_bytes(), H264)
+    units = tuple(
+        AccessUnit(ts=i, data=b"".join(struct.pack(">I", len(n)) + n for n in nals), key=True)
+        for i, (nals, key) in enumerate(zip(clip.frames, clip.keys, strict=True))
+        if key
+    )
+    assert len(units) == 2, (name, len(units))
+    return tuple(clip.params), units
+
+
+@cache
+def keyframes(name: str) -> tuple[NDArray[np.uint8], ...]:
+    """The luma planes of the variant's keyframes, decoded as the tamper sampler decodes them (alone, PyAV)."""
+    params, units = keyframe_units(name)
+    out = [decode_luma(H264, au, params) for au in units]
+    assert all(y is not None for y in out)
+    return tuple(y for y in out if y is not None)

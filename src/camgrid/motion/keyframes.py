@@ -155,13 +155,15 @@ class KeyframeSampler:
             self.on_session(camera_id, up, at_ns)
 
     # life cycle ------------------------------------------------------------------------------------------------
-    def start(self) -> None:
-        if self._thread is not None:
+    def start(self, *, schedule: bool = True) -> None:
+        """The workers, and (``schedule``) the thread ``tamper`` that calls :meth:`step` (else the caller does)."""
+        if self._pool is not None:
             return
         self._stop.clear()
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="tamper-decode")
-        self._thread = threading.Thread(target=self._run, name="tamper", daemon=True)
-        self._thread.start()
+        if schedule:
+            self._thread = threading.Thread(target=self._run, name="tamper", daemon=True)
+            self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
