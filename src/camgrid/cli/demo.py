@@ -18,7 +18,7 @@ from camgrid.access import service as access
 from camgrid.auditing import AuditWriter, cli_actor
 from camgrid.cli.acting import audit_log
 from camgrid.cli.common import box_of, open_db, settings_from
-from camgrid.cli.demo_story import UplinkCut, mask_line
+from camgrid.cli.demo_story import CoveredNowAndThen, UplinkCut, mask_line
 from camgrid.cli.discover import demo_discovery
 from camgrid.clock import SystemClock
 from camgrid.db.engine import unit_of_work
@@ -127,6 +127,16 @@ def demo(ctx: click.Context, count: int, duration: float | None, outage_after: f
             if outage_seconds > 0 and settings.sim.control_port
             else None
         )
+        # the simulator's `cover` fault needs a scene camera (sim.scene_cameras; the simulator's scripted scenes)
+        covered = (
+            CoveredNowAndThen(
+                factory=factory,
+                control_url=f"http://{settings.sim.host}:{settings.sim.control_port}",
+                camera_id="cam-0003",
+            )
+            if settings.sim.control_port and settings.tamper.enabled
+            else None
+        )
         while not stop[0] and (duration is None or time.monotonic() - started < duration):
             if rec.poll() is not None:
                 raise click.ClickException("the server stopped:\n" + (logs / "serve.log").read_text()[-2000:])
@@ -136,6 +146,8 @@ def demo(ctx: click.Context, count: int, duration: float | None, outage_after: f
                     mask_told = True
                     click.echo(line)
                 if cut is not None and (line := cut.tick()) is not None:
+                    click.echo(line)
+                if covered is not None and (line := covered.tick()) is not None:
                     click.echo(line)
             if time.monotonic() >= next_status:
                 next_status += 10
