@@ -79,8 +79,9 @@ def look_at(y: NDArray[np.uint8]) -> Look:
     # RMS of the luma steps against the picture's spread: blur spreads an edge over many small steps (its squares
     # shrink) and dimming shrinks steps and spread alike (the ratio stays)
     edge = float(np.sqrt((dx * dx + dy * dy).mean())) / (std + 1.0)
+    half = max(1, y.shape[1] // (4 * SMALL_W))  # the small picture from every 2nd-3rd sample of a large one
     return Look(
-        small=shrink(y),
+        small=shrink(y[::half, ::half]),
         mean=float(sub.mean()),
         std=std,
         edge=edge,
