@@ -54,3 +54,24 @@ def test_the_tap_is_cheap() -> None:
         sampler.tap(f"cam-{i % 64}", other if i % 25 else units[0], 0, False)
     per_picture = (time.perf_counter() - t0) / 100_000
     assert per_picture < 5e-6, per_picture  # a dict lookup and two attribute reads
+
+
+def test_only_the_cameras_recorded_here_are_decoded() -> None:
+    sampler = KeyframeSampler(
+        clock=FakeClock(),
+        codec_of=lambda _: H264,
+        interval_s=5,
+        workers=1,
+        on_sample=print,
+        wanted=lambda cid: not cid.endswith("~sub"),  # the recorder's taps also see live-only substreams
+    )
+    params, units = keyframe_units("normal")
+    first = replace(units[0], params=list(params))
+    sampler.start(schedule=False)
+    try:
+        sampler.tap("cam-1~sub", first, 0, False)
+        assert sampler.step() == 0 and sampler.gauges()["camgrid_tamper_cameras"] == 0
+        sampler.tap("cam-1", first, 0, False)
+        assert sampler.step() == 1 and sampler.gauges()["camgrid_tamper_cameras"] == 1
+    finally:
+        sampler.stop()

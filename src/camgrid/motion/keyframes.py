@@ -116,8 +116,11 @@ class KeyframeSampler:
         on_sample: Callable[[Sample], None],
         on_session: Callable[[str, bool, int], None] | None = None,
         on_round: Callable[[], None] | None = None,
+        wanted: Callable[[str], bool] | None = None,
     ) -> None:
+        """``wanted``: the cameras to decode (the recorder's own; its taps also see live-only substreams)."""
         self.clock = clock
+        self.wanted = wanted
         self.codec_of = codec_of
         self.interval_ns = round(interval_s * NS)
         self.workers = workers
@@ -178,9 +181,14 @@ class KeyframeSampler:
         """For /metrics: CPU seconds the decoding took and the cameras sampled."""
         return {
             "camgrid_tamper_cpu_seconds_total": self.cpu_s,
-            "camgrid_tamper_cameras": float(sum(1 for c in list(self._cams.values()) if c.latest is not None)),
+            "camgrid_tamper_cameras": float(
+                sum(1 for i, c in list(self._cams.items()) if c.latest is not None and self._wants(i))
+            ),
             "camgrid_tamper_keyframes_decoded_total": float(self.decoded),
         }
+
+    def _wants(self, camera_id: str) -> bool:
+        return self.wanted is None or self.wanted(camera_id)
 
     # thread "tamper" -------------------------------------------------------------------------------------------
     def _run(self) -> None:
@@ -219,6 +227,8 @@ class KeyframeSampler:
             if in_flight >= 2 * self.workers:
                 break
             if au is None or au is cam.taken or cam.busy is not None or now < cam.due_ns:
+                continue
+            if not self._wants(cid):
                 continue
             cam.taken, cam.due_ns = au, now + self.interval_ns
             params = tuple(cam.params[t] for t in sorted(cam.params))

@@ -90,6 +90,7 @@ class TamperWatch:
             on_sample=self.on_sample,
             on_session=self.on_session,
             on_round=self.on_round,
+            wanted=wanted,
         )
         self.raised = 0
         self.cleared = 0
