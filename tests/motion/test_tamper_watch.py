@@ -170,3 +170,35 @@ def test_a_restart_keeps_the_reference_and_closes_what_it_left_open(factory: ses
     assert _incidents(factory) == [("tamper: covered", "covered", False)]
     feed("normal", 2)
     assert _incidents(factory) == [("tamper: covered", "", True)]
+
+
+class Second:
+    """What the activity tap (motion/activity.py ``SecondStats``) says of one camera-second."""
+
+    def __init__(self, camera_id: str, second: int, level: int) -> None:
+        self.camera_id, self.second, self.level = camera_id, second, level
+
+
+class Tap:
+    """An activity tap as the tamper watch sees it: something to register a listener on."""
+
+    def __init__(self) -> None:
+        self.listeners: list[object] = []
+
+    def add_listener(self, fn: object) -> None:
+        self.listeners.append(fn)
+
+
+def test_a_frozen_camera_needs_the_activity_tap_for_re_encoded_repeats(factory: sessionmaker[Session]) -> None:
+    clock = FakeClock()
+    tap = Tap()
+    watch = TamperWatch(factory=factory, clock=clock, cfg=CFG, codec_of=lambda _: H264, activity=tap)
+    feed = Feed(watch, clock)
+    assert tap.listeners == [watch.on_second]
+    feed("normal", 3)
+    feed("repeated", 4)  # the same picture re-encoded: keyframes differ a little; nothing known of the stream
+    assert _incidents(factory) == []
+    for _ in range(4):  # ... and now the stream between keyframes has collapsed
+        watch.on_second(Second("cam-a", (clock.wall_ns() + round(CFG.interval_s * NS)) // NS, 3))
+        feed("repeated")
+    assert _incidents(factory) == [("tamper: frozen", "frozen", False)]
