@@ -88,3 +88,13 @@ def test_an_operator_retakes_the_reference_audited_and_scoped(world: tuple[Serve
     retakes = [e for e in entries if e["action"] == AuditAction.TAMPER_REFERENCE]
     assert [(e["who"], e["camera"]) for e in retakes] == [("op", "cam-a")]
     assert retakes[0]["details"]["open_incident"] is not None
+
+
+def test_a_district_operator_sees_the_tamper_incident_of_a_camera_of_theirs(world: tuple[Served, int]) -> None:
+    """A tamper incident has no member cameras (it is no outage): its camera decides who sees it."""
+    served, iid = world
+    status, mine = _get(served, "op", "/api/incidents?open=1")
+    assert status == 200 and [(i["id"], i["subject"]) for i in mine] == [(iid, "cam-a")]
+    status, theirs = _get(served, "far", "/api/incidents?open=1")
+    assert status == 200 and theirs == []
+    assert _get(served, "far", f"/api/incidents/{iid}")[0] == 404

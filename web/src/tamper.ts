@@ -35,9 +35,18 @@ export function tamperBlock(inc: Incident, onError: (m: string) => void): HTMLEl
   if (kind === null) return null;
   const still = (which: "before" | "after") => {
     const label = t(`tamper.${which}`);
-    const img = h("img", { src: tamperApi.still(inc.id, which), alt: t("tamper.stillAlt", { which: label, camera: inc.subject }), loading: "lazy" });
+    const img = h("img", { alt: t("tamper.stillAlt", { which: label, camera: inc.subject }) });
     const fig = h("figure", { class: "tamper-still", "data-testid": `tamper-still-${which}` }, img, h("figcaption", {}, label));
-    img.onerror = () => fig.remove(); // not allowed to see video, or no still kept: nothing to show
+    // Fetched, never cached (not an <img src>: the page's image cache would show it to the next user signing in on
+    // this machine without asking the server); refused (no video permission) or none kept: nothing shown.
+    fetch(tamperApi.still(inc.id, which), { cache: "no-store", credentials: "same-origin" })
+      .then((r) => (r.ok ? r.blob() : Promise.reject(new Error(String(r.status)))))
+      .then((b) => {
+        const url = URL.createObjectURL(b);
+        img.onload = () => URL.revokeObjectURL(url);
+        img.src = url;
+      })
+      .catch(() => fig.remove());
     return fig;
   };
   const el = h(

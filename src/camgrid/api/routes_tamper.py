@@ -66,4 +66,4 @@ def incident_still(
         data = tamper_service.incident_still(
             session=session, actor=actor(request, who), incident_id=incident_id, which=which
         )
-    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
