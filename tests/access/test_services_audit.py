@@ -142,6 +142,7 @@ NOT_AUDITED: dict[str, str] = {
     "camgrid.motion.tamper_service.save_reference": "the reference camgrid learnt (its re-take is audited)",
     "camgrid.motion.tamper_service.open_tampers": "read",
     "camgrid.motion.tamper_service.references": "read",
+    "camgrid.motion.tamper_service.pending_retakes": "read",
     "camgrid.motion.tamper_service.stills_of": "read",
     "camgrid.motion.tamper_service.incident_still": "read (scoped; the route checks the video permission)",
     "camgrid.health.service.persist_records": "the incident engine's derived state",

@@ -146,6 +146,18 @@ def references(*, session: Session, camera_ids: Collection[str]) -> dict[str, St
     return out
 
 
+def pending_retakes(*, session: Session, camera_ids: Collection[str]) -> dict[str, int]:
+    """The re-takes operators asked for and the sampler has not served yet (camera -> when asked)."""
+    ids = list(camera_ids)
+    out: dict[str, int] = {}
+    for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+        q = select(TamperReference.camera_id, TamperReference.retake_ns).where(
+            TamperReference.camera_id.in_(chunk), TamperReference.retake_ns.is_not(None)
+        )
+        out.update({cid: int(at) for cid, at in session.execute(q) if at is not None})
+    return out
+
+
 def save_reference(
     *,
     session: Session,

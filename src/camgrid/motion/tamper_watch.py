@@ -229,12 +229,12 @@ class TamperWatch:
         if not ids:
             return
         with unit_of_work(self.factory) as session:
-            refs = ts.references(session=session, camera_ids=ids)
+            retakes = ts.pending_retakes(session=session, camera_ids=ids)
             status = onvif_service.onvif_status(session=session, camera_ids=ids, clock_tolerance_ns=1 << 62)
         now = self.clock.wall_ns()
         for cid in ids:
             cam = self._cams[cid]
-            pending = refs[cid].retake_ns if cid in refs else None
+            pending = retakes.get(cid)
             if pending is not None and pending != cam.retake_ns:
                 cam.ref.retake()  # the next stable pictures become the reference
                 cam.retake_ns = pending
