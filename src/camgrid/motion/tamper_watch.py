@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -62,7 +62,8 @@ class _Cam:
     retake_ns: int | None = None  # the operator's re-take being served
     onvif: bool = False  # the camera's own tamper event holds the incident open
     saved_ns: int = 0
-    levels: dict[int, int] = field(default_factory=dict)
+    sessions: int = 0  # session ups and downs seen (ingest thread)
+    counted: int = 0  # ... of which the counting has been reset for (thread ``tamper``)
 
 
 class TamperWatch:
@@ -128,12 +129,11 @@ class TamperWatch:
     # sampler callbacks ------------------------------------------------------------------------------------------
     def on_session(self, camera_id: str, up: bool, at_ns: int) -> None:
         """A camera connected or went away (ingest thread): counting starts anew, with a grace after it returns."""
-        with self._lock:
+        with self._lock:  # only the dictionary: the counting itself is reset on the thread that counts
             cam = self._cam(camera_id)
-            cam.persist.reset()
-            cam.previous = None
-            if up:
-                cam.grace_until_ns = at_ns + round(self.cfg.grace_s * NS)
+        if up:
+            cam.grace_until_ns = at_ns + round(self.cfg.grace_s * NS)
+        cam.sessions += 1
 
     def _cam(self, camera_id: str) -> _Cam:
         cam = self._cams.get(camera_id)
@@ -179,6 +179,10 @@ class TamperWatch:
         if not cam.loaded:
             self._load(cid, cam)
         cam.last = sample
+        if cam.counted != cam.sessions:  # it went away or came back since: counting starts anew
+            cam.counted = cam.sessions
+            cam.persist.reset()
+            cam.previous = None
         if sample.t_ns < cam.grace_until_ns:
             return
         kind = judge(sample.look, cam.ref if cam.ref.ready else None, cam.previous, self._activity(cid, sample.t_ns))
