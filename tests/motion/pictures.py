@@ -24,6 +24,12 @@ from tests.conftest import CLIP_CACHE
 SIZE = "640x360"
 SRC = f"testsrc2=size={SIZE}:rate=25"
 # name -> (lavfi source, filter chain or "")
+# An on-screen display drawn after the lens (a camera's clock and name): a black box with sharp yellow strokes,
+# top left, as the simulator's scene cameras draw their clock; it stays sharp when the lens is out of focus.
+OSD = ",".join(
+    ["drawbox=x=4:y=4:w=150:h=22:color=black:t=fill"]
+    + [f"drawbox=x={8 + 12 * i}:y=8:w={3 + i % 3 * 2}:h=14:color=yellow:t=fill" for i in range(12)]
+)
 VARIANTS: dict[str, tuple[str, str]] = {
     "normal": (SRC, ""),
     "blurred": (SRC, "gblur=sigma=8"),
@@ -37,6 +43,8 @@ VARIANTS: dict[str, tuple[str, str]] = {
     "dusk": (SRC, "eq=brightness=-0.25"),
     "moving": (SRC, "drawbox=x=100:y=80:w=160:h=140:color=orange:t=fill"),
     "repeated": (SRC, "trim=end_frame=1,loop=loop=-1:size=1,setpts=N/25/TB"),
+    "osd": (SRC, f"noise=alls=3:allf=t,{OSD}"),
+    "blurred_osd": (SRC, f"gblur=sigma=13,noise=alls=3:allf=t,{OSD}"),  # as the simulator's scene `defocus`
 }
 
 

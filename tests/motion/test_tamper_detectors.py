@@ -45,6 +45,21 @@ def test_each_picture_is_judged_against_the_reference(variant: str, want: Tamper
         assert judge(look_at(y), ref, None) == want, variant
 
 
+def test_defocus_is_seen_past_an_on_screen_clock_that_stays_sharp() -> None:
+    """Over the whole picture a sharp clock keeps the sharpness at ~0.6 of the reference's (docs/design/simulator.md);
+    the median over the reference's textured tiles does not see the one tile it is in."""
+    ref = Reference(learn=2)
+    for y in keyframes("osd"):
+        ref.offer(look_at(y), normal=True)
+    assert ref.ready
+    for y in keyframes("osd"):
+        assert judge(look_at(y), ref, None) is None
+    for y in keyframes("blurred_osd"):
+        look = look_at(y)
+        assert look.edge > 0.5 * ref.edge  # what a whole-picture measure would say: not defocused
+        assert judge(look, ref, None) == DEFOCUSED
+
+
 @pytest.mark.parametrize(("variant", "want"), [("black", COVERED), ("white", BLINDED), ("normal", None)])
 def test_covered_and_blinded_need_no_reference(variant: str, want: TamperKind | None) -> None:
     for y in keyframes(variant):

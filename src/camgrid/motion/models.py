@@ -20,6 +20,7 @@ class TamperReference(Base):
     height: Mapped[int] = mapped_column(Integer, default=0)
     picture: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     edge: Mapped[float] = mapped_column(Float, default=0.0)
+    tiles: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # sharpness per tile (float32 x 16)
     jpeg: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     retake_ns: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # an operator's re-take, pending
     updated_ns: Mapped[int] = mapped_column(BigInteger, default=0)

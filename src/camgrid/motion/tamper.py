@@ -18,7 +18,8 @@ from numpy.typing import NDArray
 
 from camgrid.vocabulary import TamperKind
 
-SMALL_W, SMALL_H = 96, 54  # the grey picture compared with the reference (16:9; other shapes are stretched)
+SMALL_W, SMALL_H = 96, 54
+TILES = 4  # the grey picture compared with the reference (16:9; other shapes are stretched)
 EDGE_W = 320  # sharpness is measured on the luma subsampled to about this width (no averaging: blur stays visible)
 
 # Measured on ffmpeg-made 640x360 H.264 keyframes (tests/motion/pictures.py): testsrc2 has mean 127, spread 65,
@@ -51,6 +52,7 @@ class Look:
     mean: float
     std: float
     edge: float  # RMS luma step between neighbours at about EDGE_W wide over the spread: sharpness
+    tiles: NDArray[np.float32]  # the same per tile of a TILES x TILES grid (an on-screen clock stays sharp: median)
     saturated: float  # share of samples at or above SATURATED_LEVEL
     digest: int  # crc32 of the whole luma plane: identical pictures have identical digests
 
@@ -78,13 +80,20 @@ def look_at(y: NDArray[np.uint8]) -> Look:
     std = float(sub.std())
     # RMS of the luma steps against the picture's spread: blur spreads an edge over many small steps (its squares
     # shrink) and dimming shrinks steps and spread alike (the ratio stays)
-    edge = float(np.sqrt((dx * dx + dy * dy).mean())) / (std + 1.0)
+    steps = dx * dx + dy * dy
+    edge = float(np.sqrt(steps.mean())) / (std + 1.0)
+    h, w = steps.shape
+    rows, cols = _bins(h, TILES), _bins(w, TILES)
+    sums = np.add.reduceat(np.add.reduceat(steps, rows, axis=0), cols, axis=1)
+    counts = np.outer(np.diff(np.append(rows, h)), np.diff(np.append(cols, w)))
+    tiles = (np.sqrt(sums / counts) / (std + 1.0)).astype(np.float32).reshape(-1)
     half = max(1, y.shape[1] // (4 * SMALL_W))  # the small picture from every 2nd-3rd sample of a large one
     return Look(
         small=shrink(y[::half, ::half]),
         mean=float(sub.mean()),
         std=std,
         edge=edge,
+        tiles=tiles,
         saturated=float(np.mean(sub >= SATURATED_LEVEL)),
         digest=zlib.crc32(np.ascontiguousarray(y).data),
     )
@@ -119,19 +128,21 @@ class Reference:
     drift: float = 0.02
     small: NDArray[np.float32] | None = None
     edge: float = 0.0
+    tiles: NDArray[np.float32] | None = None
     _candidates: list[Look] = field(default_factory=list)
 
     @property
     def ready(self) -> bool:
         return self.small is not None
 
-    def restore(self, small: NDArray[np.float32], edge: float) -> None:
+    def restore(self, small: NDArray[np.float32], edge: float, tiles: NDArray[np.float32] | None = None) -> None:
         self.small, self.edge = small.astype(np.float32), float(edge)
+        self.tiles = None if tiles is None or tiles.size != TILES * TILES else tiles.astype(np.float32)
         self._candidates.clear()
 
     def retake(self) -> None:
         """Forget it: the next ``learn`` usable samples make a new one (after a planned move)."""
-        self.small, self.edge = None, 0.0
+        self.small, self.edge, self.tiles = None, 0.0, None
         self._candidates.clear()
 
     def offer(self, look: Look, *, normal: bool) -> bool:
@@ -147,12 +158,26 @@ class Reference:
                 return False
             self.small = np.mean([c.small for c in self._candidates], axis=0).astype(np.float32)
             self.edge = float(np.median([c.edge for c in self._candidates]))
+            self.tiles = np.median([c.tiles for c in self._candidates], axis=0).astype(np.float32)
             self._candidates.clear()
             return True
         if normal and usable(look) and ncc(self.small, look.small) >= LEARN_NCC:
             self.small = ((1 - self.drift) * self.small + self.drift * look.small).astype(np.float32)
             self.edge = (1 - self.drift) * self.edge + self.drift * look.edge
+            if self.tiles is not None:
+                self.tiles = ((1 - self.drift) * self.tiles + self.drift * look.tiles).astype(np.float32)
         return False
+
+    def sharpness(self, look: Look) -> float:
+        """The picture's sharpness against the reference's (1: as sharp), over the reference's more textured half of
+        its tiles, their median: an on-screen clock or name drawn after the lens stays sharp in one tile, and flat
+        tiles (sky, walls) say nothing of focus."""
+        if self.tiles is None:
+            return look.edge / self.edge if self.edge > 0 else 1.0
+        textured = self.tiles >= max(float(np.median(self.tiles)), 1e-3)
+        if not textured.any():
+            return 1.0
+        return float(np.median(look.tiles[textured] / self.tiles[textured]))
 
 
 def judge(
@@ -173,7 +198,7 @@ def judge(
             return TamperKind.FROZEN
     if reference is None or reference.small is None:
         return None
-    if reference.edge >= MIN_REF_EDGE and look.edge < DEFOCUS_RATIO * reference.edge:
+    if reference.edge >= MIN_REF_EDGE and reference.sharpness(look) < DEFOCUS_RATIO:
         return TamperKind.DEFOCUSED
     if ncc(reference.small, look.small) < TURN_NCC:
         return TamperKind.TURNED

@@ -40,6 +40,7 @@ class StoredReference:
     height: int
     picture: bytes | None
     edge: float
+    tiles: bytes | None
     retake_ns: int | None
 
 
@@ -141,7 +142,7 @@ def references(*, session: Session, camera_ids: Collection[str]) -> dict[str, St
     for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
         for r in session.scalars(select(TamperReference).where(TamperReference.camera_id.in_(chunk))):
             out[r.camera_id] = StoredReference(
-                r.camera_id, r.taken_ns, r.width, r.height, r.picture, r.edge, r.retake_ns
+                r.camera_id, r.taken_ns, r.width, r.height, r.picture, r.edge, r.tiles, r.retake_ns
             )
     return out
 
@@ -168,6 +169,7 @@ def save_reference(
     edge: float,
     jpeg: bytes | None,
     now_ns: int,
+    tiles: bytes | None = None,
     served_retake_ns: int | None = None,
 ) -> None:
     """Keep a camera's learnt reference (``jpeg`` None: keep the still it has; a drift refresh). A re-take asked
@@ -177,7 +179,7 @@ def save_reference(
         row = TamperReference(camera_id=camera_id, width=0, height=0, edge=0.0, updated_ns=now_ns)
         session.add(row)
     row.taken_ns = now_ns if jpeg is not None or row.taken_ns is None else row.taken_ns
-    row.width, row.height, row.picture, row.edge = width, height, picture, edge
+    row.width, row.height, row.picture, row.edge, row.tiles = width, height, picture, edge, tiles
     if jpeg is not None:
         row.jpeg = jpeg
     if served_retake_ns is not None and row.retake_ns is not None and row.retake_ns <= served_retake_ns:

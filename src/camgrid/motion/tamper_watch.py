@@ -153,7 +153,8 @@ class TamperWatch:
         shape = (stored.width, stored.height) if stored is not None else (0, 0)
         if stored is not None and stored.picture and stored.taken_ns is not None and shape == (SMALL_W, SMALL_H):
             small = np.frombuffer(stored.picture, np.uint8).reshape(SMALL_H, SMALL_W).astype(np.float32)
-            cam.ref.restore(small, stored.edge)
+            tiles = np.frombuffer(stored.tiles, np.float32) if stored.tiles else None
+            cam.ref.restore(small, stored.edge, tiles)
         if stored is not None and stored.retake_ns is not None:
             cam.ref.retake()
             cam.retake_ns = stored.retake_ns
@@ -217,6 +218,7 @@ class TamperWatch:
                 height=SMALL_H,
                 picture=picture,
                 edge=cam.ref.edge,
+                tiles=cam.ref.tiles.astype(np.float32).tobytes() if cam.ref.tiles is not None else None,
                 jpeg=sample.still() if still else None,
                 now_ns=self.clock.wall_ns(),
                 served_retake_ns=cam.retake_ns if still else None,

@@ -4,8 +4,8 @@ Revision ID: 0025
 Revises: 0024
 Create Date: 2026-12-03 04:30:00
 
-Each camera's learnt tamper reference picture (small grey, its sharpness, a JPEG still) and the before/after stills
-of tamper incidents (docs/design/tamper.md).
+Each camera's learnt tamper reference picture (small grey, its sharpness overall and per tile, a JPEG still) and
+the before/after stills of tamper incidents (docs/design/tamper.md).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("height", sa.Integer(), nullable=False),
         sa.Column("picture", sa.LargeBinary(), nullable=True),
         sa.Column("edge", sa.Float(), nullable=False),
+        sa.Column("tiles", sa.LargeBinary(), nullable=True),
         sa.Column("jpeg", sa.LargeBinary(), nullable=True),
         sa.Column("retake_ns", sa.BigInteger(), nullable=True),
         sa.Column("updated_ns", sa.BigInteger(), nullable=False),
