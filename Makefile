@@ -24,6 +24,7 @@ help:
 	@echo "make bench-recovery CAMERAS=N stall detection and reconnect after power cuts, against supervised ffmpeg"
 	@echo "make bench-retention          retention's selection in SQL against reading every row into Python"
 	@echo "make bench-interop            third-party RTSP servers and simulator quirks, recorded and compared picture by picture"
+	@echo "make bench-motion             activity, tamper alarms and motion search on scripted scene cameras (MOTION_CAMERAS, MOTION_MINUTES)"
 
 $(STAMPS)/apt: scripts/ensure-apt.sh Makefile
 	@mkdir -p $(STAMPS)
@@ -74,7 +75,10 @@ test-postgres: deps interop-deps
 # the two passes out); the schema fuzz runs in the SQLite pass only (on
 # PostgreSQL each of its ~270 cases makes a database), while the bounds walk (tests/api/test_api_bounds.py) checks
 # PostgreSQL's integer ranges. `make test-postgres` runs everything on PostgreSQL.
-PG_PACKAGES := tests/test_config.py tests/db tests/registry tests/access tests/audit tests/exports tests/health tests/api tests/privacy tests/storage $(PG_CLUSTER)
+PG_PACKAGES = tests/test_config.py tests/db tests/registry tests/access tests/audit tests/exports tests/health tests/api tests/privacy tests/storage $(PG_CLUSTER) $(ONE_PASS)
+# Packages that never touch the database or the bus: they run once, in this pass, to even the two passes out (the
+# browser tests stay in the SQLite pass: Playwright's sync API and the NATS fixture's event loop share the thread)
+ONE_PASS := tests/sim tests/geo tests/media
 PG_CLUSTER := $(addprefix tests/cluster/,test_cluster_bus.py test_cluster_bus_auth.py test_cluster_control_plane.py \
   test_cluster_demo.py test_cluster_media_auth.py test_cluster_nats_outage.py test_cluster_playback.py \
   test_cluster_postgres.py test_cluster_runtime.py)
@@ -83,9 +87,9 @@ pytest-postgres: deps interop-deps
 	CAMGRID_TEST_BACKEND=postgres $(BIN)/python -m pytest -q -p no:cacheprovider $(PG_PACKAGES) $(PG_SKIP); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no test: failing" >&2; exit 1; fi; exit $$rc
 
-# make test's SQLite pass: everything but the cluster tests that the PostgreSQL pass runs
+# make test's SQLite pass: everything but the cluster tests and the back-end-free packages the PostgreSQL pass runs
 pytest-sqlite-pass: deps interop-deps
-	$(BIN)/python -m pytest -q -p no:cacheprovider $(addprefix --ignore=,$(PG_CLUSTER)); rc=$$?; \
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(addprefix --ignore=,$(PG_CLUSTER) $(ONE_PASS)); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no test: failing" >&2; exit 1; fi; exit $$rc
 
 # The two passes run side by side: most of their time is spent waiting on cameras, servers and clocks, not on the
@@ -107,6 +111,14 @@ bench-interop: deps interop-deps
 STREAMS ?= 256
 bench-sim: deps
 	$(BIN)/python bench/bench_sim.py --streams $(STREAMS)
+
+# issue 17: MOTION_CAMERAS scene cameras for MOTION_MINUTES with scripted motion and tamper, recorded by the real
+# recorder and scored against the simulator's truth (a smoke run: MOTION_CAMERAS=8 MOTION_MINUTES=4)
+MOTION_CAMERAS ?= 64
+MOTION_MINUTES ?= 10
+.PHONY: bench-motion
+bench-motion: deps
+	$(BIN)/python bench/bench_motion.py --cameras $(MOTION_CAMERAS) --minutes $(MOTION_MINUTES)
 
 # edge backfill after two uplinks are cut for BACKFILL_CUT_S (docs/design/onvif.md, "Edge backfill"); a smoke run:
 # BENCH_BACKFILL_CUT_S=20 BENCH_BACKFILL_CAMERAS=8 make bench-backfill

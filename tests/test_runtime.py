@@ -65,6 +65,10 @@ def test_single_role_records_with_masks_metrics_and_the_codec_from_ingest(city_f
     assert rt.recorder is not None and rt.masks is not None and rt.incidents is not None
     assert rt.backfill is not None  # edge backfill runs as a housekeeping hook of a recording process
     assert rt.tamper is not None  # tamper alarms watch every camera it records (docs/design/tamper.md)
+    assert rt.activity is not None and rt.activity_store is not None  # motion.activity is on by default
+    active: set[str] = set()
+    rt.activity.add_listener(lambda s: active.add(s.camera_id) if s.pictures and s.level else None)
+    started_s = SystemClock().wall_ns() // 1_000_000_000
     try:
         rt.start()
         # The mask is in place before the first picture can arrive: start() syncs masks before recording starts.
@@ -82,8 +86,13 @@ def test_single_role_records_with_masks_metrics_and_the_codec_from_ingest(city_f
         assert (ctx.recorder, ctx.masks, ctx.incidents) == (rt.recorder, rt.masks, rt.incidents)
         assert (ctx.feed is not None) == bool(settings.bus.url)
         assert ctx.states.get(cams[0]) is not None
+        assert ctx.activity is rt.activity_store
+        wait_for(lambda: set(cams) <= active, 30, what="closed activity seconds of both cameras")
     finally:
         rt.stop()
+    now_s = SystemClock().wall_ns() // 1_000_000_000 + 1
+    for cam in cams:  # stopping wrote the last batch: levels beside the index (the masked camera's too)
+        assert any(rt.activity_store.read(camera_id=cam, start_s=started_s, end_s=now_s).levels), cam
     for cam in cams:
         assert city.gaps(cam)[-1][2:4] == (None, GapReason.NOT_RUNNING), "stopping leaves an open, honest gap"
     # Everything was let go: the recorder's lock and the metrics port serve a second process on the same home.
@@ -112,6 +121,7 @@ def test_central_role_without_a_bus_is_the_control_room_alone(tmp_path: Path) ->
             backfill=backfill_runner,
         )
         assert (rt.recorder, rt.masks, rt.incidents, rt.feed, rt.node, rt.onvif, rt.backfill, rt.tamper) == (None,) * 8
+        assert rt.activity is None  # nothing recorded here: the API reads the home's store (empty)
         rt.start()
         ctx = rt.app_context()
         assert ctx.recorder is None and ctx.states.states == {}

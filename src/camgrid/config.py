@@ -152,6 +152,13 @@ class SimConfig(_Section):
     h265_every: int = Field(8, ge=0, le=1000, description="Every Nth camera uses H.265 (0 = none)")
     shared_clip: bool = Field(False, description="Every camera sends the same clip (benchmarks: one encode, one loop)")
     tick_ms: int = Field(10, ge=5, le=500, description="How often each session sends what is due, in one write")
+    scene_cameras: int = Field(
+        0,
+        ge=0,
+        le=100_000,
+        description="The first N cameras are scene cameras (a still picture with scripted motion and tamper; "
+        "more than the count: all)",
+    )
     cache_dir: str = Field(
         "", max_length=1000, description="Where encoded clips are kept (default $CAMGRID_HOME/cache/clips)"
     )
@@ -746,6 +753,37 @@ class TamperConfig(_Section):
     )
 
 
+class MotionConfig(_Section):
+    """Activity from the compressed stream (docs/design/motion-search.md, "Activity")."""
+
+    activity: bool = Field(
+        True, description="Count each recorded camera's picture sizes per second and keep its activity levels"
+    )
+    activity_flush_s: float = Field(
+        10.0, ge=1.0, le=300.0, description="Activity levels are written to <home>/activity in batches this often"
+    )
+
+
+class MotionSearchConfig(_Section):
+    """Motion search in a region of one camera's recordings (docs/design/motion-search.md, "Motion search")."""
+
+    work_width: int = Field(160, ge=32, le=640, description="Pictures are compared at this width (grey, averaged)")
+    diff_level: int = Field(24, ge=1, le=254, description="A pixel changed when its brightness moved more than this")
+    min_fraction: float = Field(
+        0.01, ge=0.0001, le=1.0, description="A change: at least this share of the searched area's pixels changed"
+    )
+    max_hits: int = Field(50, ge=1, le=200, description="Hits per search (the strongest are kept)")
+    thumb_width: int = Field(192, ge=64, le=480, description="Width of a hit's thumbnail (JPEG, black under masks)")
+    max_refine: int = Field(
+        8, ge=0, le=500, description="Keyframe intervals decoded picture by picture per search (candidate windows)"
+    )
+    activity_min_level: int = Field(
+        72, ge=1, le=255, description="Activity level (65 = as usual) above which a second is searched"
+    )
+    activity_pad_s: int = Field(2, ge=0, le=60, description="Seconds searched either side of an active span")
+    max_concurrent: int = Field(2, ge=1, le=16, description="Searches decoding at once in this process (more: 503)")
+
+
 class Settings(_Section):
     home: Path = Field(Path("var"), description="Folder with the config, the database and the recordings")
     log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$", description="Log level")
@@ -773,6 +811,10 @@ class Settings(_Section):
     onvif: OnvifSettings = Field(default_factory=OnvifSettings, description="Cameras' clocks and events over ONVIF")
     live: LiveConfig = Field(default_factory=LiveConfig, description="Live and playback video for browsers")
     tamper: TamperConfig = Field(default_factory=TamperConfig, description="Tamper alarms (covered, turned, ...)")
+    motion: MotionConfig = Field(default_factory=MotionConfig, description="Activity, motion search, tamper alarms")
+    motion_search: MotionSearchConfig = Field(
+        default_factory=MotionSearchConfig, description="Motion search in recordings"
+    )
 
     @property
     def recordings_dir(self) -> Path:

@@ -34,6 +34,8 @@ from camgrid.db.engine import unit_of_work
 from camgrid.db.secrets import SecretBox
 from camgrid.health.onvif_watch import OnvifWatch
 from camgrid.health.wiring import LiveIncidents
+from camgrid.motion.activity import ActivityTap
+from camgrid.motion.activity_store import ActivityRetention, ActivityStore
 from camgrid.onvif.connect import OnvifTarget
 from camgrid.privacy.wiring import MaskSync
 from camgrid.storage.backfill_runner import BackfillRunner
@@ -61,6 +63,7 @@ class RetentionFactory(Protocol):
         clock: Clock,
         *,
         node_id: str | None = None,
+        activity: ActivityStore | None = None,
     ) -> Callable[[], None]: ...
 
 
@@ -115,21 +118,34 @@ def metrics_token(home: Path) -> str:
 
 
 def retention_hook(
-    settings: Settings, engine: Engine, factory: sessionmaker[Session], clock: Clock, *, node_id: str | None = None
+    settings: Settings,
+    engine: Engine,
+    factory: sessionmaker[Session],
+    clock: Clock,
+    *,
+    node_id: str | None = None,
+    activity: ActivityStore | None = None,
 ) -> Callable[[], None]:
     """The recorder's retention (``storage.retention.RetentionRunner``, audited as camgrid itself) every
-    ``retention.interval_s``. ``node_id``: a cluster node deletes only what it recorded (its disk, its budget)."""
+    ``retention.interval_s``. ``node_id``: a cluster node deletes only what it recorded (its disk, its budget).
+    The activity levels kept beside the video (``activity``, else the home's) are erased with it."""
     # A cluster node adds entries to the shared log; only the central node signs checkpoints (one key per log).
     audit_log = AuditLog.open(engine, home=settings.home, clock=clock, auto_checkpoint=node_id is None)
     runner = RetentionRunner(
         factory=factory, cfg=settings.retention, audit=audit_log, actor=SYSTEM, clock=clock, node_id=node_id
     )
+    runner.add_listener(ActivityRetention(store=activity or activity_store(settings), factory=factory))
 
     def hook() -> None:
         if runner.tick() is not None and node_id is None:
             audit_log.maybe_checkpoint(clock.wall_ns())
 
     return hook
+
+
+def activity_store(settings: Settings) -> ActivityStore:
+    """Activity levels beside the index: ``<home>/activity`` (docs/design/motion-search.md)."""
+    return ActivityStore(settings.home / "activity")
 
 
 def camera_mask_sync(
@@ -213,6 +229,8 @@ class Runtime:
     backfill: BackfillRunner | None = None
     onvif: OnvifWatch | None = None
     tamper: TamperWatch | None = None
+    activity: ActivityTap | None = None  # per camera-second levels (tamper detectors add listeners before start)
+    activity_store: ActivityStore | None = None  # where they are kept; the API reads it
     serves_metrics: bool = False
     _metrics: ThreadingHTTPServer | None = field(default=None, repr=False)
     _recordings: RecordingsServer | None = field(default=None, repr=False)
@@ -279,6 +297,8 @@ class Runtime:
             elif self.recorder is not None:
                 self.recorder.stop()
             self._started = False
+        if self.activity is not None:
+            self.activity.close()  # the last seconds and the baselines written
         for server in (self._metrics, self._recordings):
             if server is not None:
                 server.shutdown()
@@ -297,6 +317,7 @@ class Runtime:
             incidents=self.incidents,
             feed=self.feed,
             masks=self.masks,
+            activity=self.activity_store or activity_store(self.settings),
             session_ttl_s=self.settings.access.session_ttl_s,
         )
         with unit_of_work(self.factory) as session:
@@ -373,8 +394,25 @@ def build(
         rt.recorder.add_hook(rt.masks.sync)
         if settings.privacy.camera_side and role is not ProcessRole.CENTRAL:
             rt.camera_masks = camera_mask_sync(settings, engine, factory, clock, rt.recorder, rt.masks)
+        if settings.motion.activity and role is not ProcessRole.CENTRAL:
+            rt.activity_store = activity_store(settings)
+            rt.activity = ActivityTap(
+                clock=clock,
+                store=rt.activity_store,
+                records=rt.recorder.records,
+                flush_s=settings.motion.activity_flush_s,
+            )
+            rt.recorder.add_tap(rt.activity)
+            rt.recorder.add_hook(rt.activity.tick)
         if retention is not None and role is not ProcessRole.CENTRAL:
-            hook = retention(settings, engine, factory, clock, node_id=node_id if role is ProcessRole.NODE else None)
+            hook = retention(
+                settings,
+                engine,
+                factory,
+                clock,
+                node_id=node_id if role is ProcessRole.NODE else None,
+                activity=rt.activity_store,
+            )
             rt.recorder.add_hook(hook)
         if backfill is not None and role is not ProcessRole.CENTRAL and settings.backfill.enabled:
             rt.backfill = backfill(settings, engine, factory, clock, recorder=rt.recorder)
@@ -389,8 +427,8 @@ def build(
             wanted=rt.recorder.records if role is ProcessRole.NODE else None,
         )
     if rt.recorder is not None and role is not ProcessRole.CENTRAL and settings.tamper.enabled:
-        # the integrator passes the activity tap here once this process has one (motion/activity.py)
-        rt.tamper = tamper_watch(settings, factory, clock, rt.recorder)
+        # the activity tap (when on) tells the frozen check whether the stream between keyframes collapsed
+        rt.tamper = tamper_watch(settings, factory, clock, rt.recorder, activity=rt.activity)
     if api:
         _wire_control_room(rt, bus)
     return rt

@@ -31,6 +31,7 @@ from camgrid.db.secrets import SecretBox
 from camgrid.exports import service as exports
 from camgrid.health import service as health
 from camgrid.ingest import service as ingest
+from camgrid.motion import service as motion
 from camgrid.motion import tamper_service as tamper
 from camgrid.onvif.discovery import DiscoveryRequest
 from camgrid.onvif.service import start_discovery
@@ -94,6 +95,8 @@ NOT_AUDITED: dict[str, str] = {
     "camgrid.storage.holds.hold_for": "read (scoped)",
     "camgrid.storage.holds.visible_holds": "read (scoped)",
     "camgrid.exports.service.local_sources": "pure",
+    "camgrid.motion.service.local_sources": "pure",
+    "camgrid.motion.service.candidate_spans": "pure",
     "camgrid.exports.service.folder_of": "pure",
     "camgrid.exports.service.export_for": "read (scoped)",
     "camgrid.exports.service.list_exports": "read (scoped)",
@@ -299,6 +302,16 @@ CASES: dict[str, Call] = {
     ),
     "camgrid.storage.holds.create_hold": lambda w, s, a: holds.create_hold(
         session=s, audit=a, actor=SUP, camera_id="cam-b", start_ns=T0, end_ns=T0 + NS, reason="case 4", now_ns=T0
+    ),
+    "camgrid.motion.service.search_motion": lambda w, s, a: motion.search_motion(
+        session=s,
+        audit=a,
+        actor=OP,
+        store=None,
+        camera_id="cam-a",
+        region=[0, 0, 0.5, 0.5],
+        start_ns=T0,
+        end_ns=T0 + 10 * NS,
     ),
     "camgrid.storage.holds.release_hold": lambda w, s, a: holds.release_hold(
         session=s, audit=a, actor=SUP, hold_id=w.ids["hold"], reason="case closed", now_ns=T0 + NS

@@ -39,9 +39,11 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/cameras"): "map",
     ("GET", "/api/cameras/{camera_id}"): "map",
     ("GET", "/api/cameras/{camera_id}/timeline"): "playback",
+    ("GET", "/api/cameras/{camera_id}/activity"): "playback",
     ("GET", "/api/cameras/{camera_id}/backfill"): "cameras.probe",
     ("POST", "/api/cameras/{camera_id}/maintenance"): "cameras.maintenance",
     ("POST", "/api/cameras/{camera_id}/probe"): "cameras.probe",
+    ("POST", "/api/cameras/{camera_id}/motion-search"): "motion.search",
     ("POST", "/api/cameras/discover"): "cameras.discover",
     ("GET", "/api/cameras/topology"): "cameras.import",
     ("POST", "/api/cameras/import"): "cameras.import",
@@ -213,6 +215,7 @@ def test_outside_a_users_districts_nothing_exists(client: TestClient) -> None:
     assert cams["id"] == ["cam-a"] and "cam-b" not in str(cams)
     assert client.get("/api/cameras/cam-b").status_code == 404
     assert client.get("/api/cameras/cam-b/timeline?from_ms=0&to_ms=1000").status_code == 404
+    assert client.get("/api/cameras/cam-b/activity?from_ms=0&to_ms=1000").status_code == 404
     assert [d["id"] for d in client.get("/api/districts").json()] == ["D-01"]
     r = client.post("/api/exports", json={"camera": "cam-b", "from_ms": 0, "to_ms": 1000, "reason": "curious"})
     assert r.status_code == 404

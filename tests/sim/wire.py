@@ -183,6 +183,7 @@ class Harness:
             for conn in list(self.sim.connections):
                 if conn.playing:
                     conn.send_due(self.now, time.time_ns(), 1.0 / FPS)
+            self.sim.scenes.poll(self.now)  # motions that are over (the simulator polls ten times a second)
             self.spin()
             for c in self.clients:
                 if not c.closed:

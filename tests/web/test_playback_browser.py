@@ -235,3 +235,32 @@ def test_reload_restores_position_and_cameras(page: Any, cut: Cut) -> None:
     page.wait_for_selector(f'[data-testid="playback-tile"][data-camera="{cut.other}"]', timeout=10_000)
     assert page.locator('[data-testid="playback-tile"]').count() == 2
     page.wait_for_function(f"() => Math.abs(({CLOCK})() - {url_t}) < 1000", timeout=10_000)
+
+
+STRIP_ALPHA = """([sel, t]) => {
+  const c = document.querySelector(sel); const x = window.camgrid.timelineX(window.__cam, t);
+  if (!c || x == null || !c.width) return null;
+  const r = c.getBoundingClientRect(); const dpr = c.width / r.width;
+  return c.getContext('2d').getImageData(Math.floor((x - r.left) * dpr), Math.floor(c.height / 2), 1, 1).data[3];
+}"""
+
+
+def test_the_activity_strip_is_drawn_where_video_was_and_not_in_the_gap(page: Any, cut: Cut) -> None:
+    """The activity strip (docs/design/motion-search.md, "Activity"): levels the server's recorder counted from the
+    compressed stream, drawn under the track where the camera recorded, and nothing where its feeder was cut."""
+    page.goto(f"{cut.base}/#/playback?cams={cut.camera}&t={cut.cut_ms - 3000}&span=60000")
+    page.evaluate(f"() => (window.__cam = {cut.camera!r})")
+    strip = f'[data-testid="activity-strip"][data-camera="{cut.camera}"]'
+    page.wait_for_selector(strip, state="attached", timeout=20_000)
+    before, mid = cut.cut_ms - 2500, (cut.cut_ms + cut.restore_ms) // 2
+    page.wait_for_function(f"(a) => ({STRIP_ALPHA})(a) > 0", arg=[strip, before], timeout=30_000)
+    assert page.evaluate(STRIP_ALPHA, [strip, mid]) == 0, "no activity is drawn while the camera was cut off"
+    assert int(page.get_attribute(strip, "data-drawn") or 0) > 0
+    assert int(page.get_attribute(strip, "data-seconds") or 0) >= 5
+    x = page.evaluate(f"() => window.camgrid.timelineX(window.__cam, {before})")
+    box = page.locator(f'[data-testid="timeline"][data-camera="{cut.camera}"] .track-area').bounding_box()
+    page.mouse.move(x, box["y"] + box["height"] / 2)  # the hover title says what the strip shows there
+    title = page.get_attribute(f'[data-testid="timeline"][data-camera="{cut.camera}"] .track-area', "title") or ""
+    assert "Activity: " in title, title
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "playback-activity.png"))

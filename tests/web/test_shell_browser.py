@@ -216,11 +216,6 @@ def test_audit_date_input_takes_iso_city_time(served: Served) -> None:
     page.screenshot(path=str(SHOTS / "shell-audit-date.png"))
 
 
-@pytest.mark.xfail(
-    reason="known bug (issue 16, open): at 400 px the live wall's tiles stack but stay 140 px wide beside the camera "
-    "tree the finder added; no screen scrolls sideways and the menu folds, the tile width is what fails",
-    strict=False,
-)
 def test_every_screen_fits_400px_and_the_menu_folds(served: Served) -> None:
     """Old behaviour caught: at 400 px half the menu was off-screen (the page scrolled sideways) and the wall kept
     its 2x2 grid of quarter-width tiles. Now no screen scrolls horizontally, the wall's tiles stack, and the menu is

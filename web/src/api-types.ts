@@ -264,6 +264,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cameras/{camera_id}/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Activity
+         * @description The camera's activity levels of the seconds ``[from_ms, to_ms)`` touches (at most a day; milliseconds, as
+         *     everywhere in the API: nanoseconds exceed JavaScript's integers). 404 outside the user's districts.
+         */
+        get: operations["activity_api_cameras__camera_id__activity_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/cameras/{camera_id}/audio": {
         parameters: {
             query?: never;
@@ -430,6 +451,28 @@ export interface paths {
          * @description Refuse the pending removal or reduction (its requester may withdraw it): the mask in force stays.
          */
         post: operations["refuse_removal_api_cameras__camera_id__mask_refuse_removal_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cameras/{camera_id}/motion-search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Motion Search
+         * @description Where something changed in ``region`` of this camera's picture between ``from_ms`` and ``to_ms`` (at most
+         *     24 hours). Audited first (503 when the log cannot be written); 404 outside the user's districts; 422 for a bad
+         *     range or region (or one entirely under the camera's masks); 503 while other searches are decoding.
+         */
+        post: operations["motion_search_api_cameras__camera_id__motion_search_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1439,6 +1482,25 @@ export interface components {
             t_ms: number;
             /** Text */
             text: string;
+        };
+        /**
+         * ActivityOut
+         * @description One level per second from ``start_s``: 0 = nothing recorded, 65 = as usual for this camera at this hour,
+         *     higher = its pictures changed more than usual, lower = less (a collapsed stream: covered, frozen).
+         */
+        ActivityOut: {
+            /** Camera */
+            camera: string;
+            /**
+             * Levels
+             * @description 0..255, one per second
+             */
+            levels: number[];
+            /**
+             * Start S
+             * @description UTC seconds of the first level
+             */
+            start_s: number;
         };
         /** ApproveIn */
         ApproveIn: {
@@ -2839,6 +2901,94 @@ export interface components {
             /** Username */
             username: string;
         };
+        /** MotionHitOut */
+        MotionHitOut: {
+            /** End Ms */
+            end_ms: number;
+            /**
+             * Score
+             * @description The largest share of the searched area that changed (0..1)
+             */
+            score: number;
+            /** Start Ms */
+            start_ms: number;
+            /**
+             * Thumb
+             * @description A small JPEG of the change as a data: URL, black under the camera's masks
+             */
+            thumb: string;
+        };
+        /** MotionSearchIn */
+        MotionSearchIn: {
+            /**
+             * From Ms
+             * @description UTC milliseconds since 1970 (before 2200)
+             */
+            from_ms: number;
+            /**
+             * Region
+             * @description The area searched: a polygon of [x, y] fractions
+             */
+            region: number[][];
+            /**
+             * To Ms
+             * @description UTC milliseconds since 1970 (before 2200)
+             */
+            to_ms: number;
+        };
+        /** MotionSearchOut */
+        MotionSearchOut: {
+            /**
+             * Active S
+             * @description Seconds the activity data called active
+             */
+            active_s: number;
+            /** Camera */
+            camera: string;
+            /**
+             * Frames
+             * @description Pictures between keyframes decoded (candidate windows)
+             */
+            frames: number;
+            /** From Ms */
+            from_ms: number;
+            /** Hits */
+            hits: components["schemas"]["MotionHitOut"][];
+            /**
+             * Keyframes
+             * @description Keyframes decoded
+             */
+            keyframes: number;
+            /**
+             * Masked
+             * @description The camera's privacy masks were taken out of the region
+             */
+            masked: boolean;
+            /**
+             * Narrowed
+             * @description Activity data narrowed the range (false: every keyframe was looked at)
+             */
+            narrowed: boolean;
+            /**
+             * No Data S
+             * @description Seconds without activity data (searched whole)
+             */
+            no_data_s: number;
+            /** Segments */
+            segments: number;
+            /** To Ms */
+            to_ms: number;
+            /**
+             * Truncated
+             * @description More changes than hits: the strongest were kept
+             */
+            truncated: boolean;
+            /**
+             * Unreadable
+             * @description Segments that could not be read (gone, damaged, or their node is down)
+             */
+            unreadable: number;
+        };
         /** Named */
         Named: {
             /** Id */
@@ -4054,6 +4204,42 @@ export interface operations {
             };
         };
     };
+    activity_api_cameras__camera_id__activity_get: {
+        parameters: {
+            query: {
+                /** @description UTC milliseconds since 1970 (before 2200) */
+                from_ms: number;
+                /** @description UTC milliseconds since 1970 (before 2200) */
+                to_ms: number;
+            };
+            header?: never;
+            path: {
+                camera_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActivityOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     camera_audio_api_cameras__camera_id__audio_put: {
         parameters: {
             query?: never;
@@ -4369,6 +4555,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MaskOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    motion_search_api_cameras__camera_id__motion_search_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                camera_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MotionSearchIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MotionSearchOut"];
                 };
             };
             /** @description Validation Error */

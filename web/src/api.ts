@@ -20,6 +20,7 @@ export type GapReason = Schemas["GapReason"];
 export type SegmentInfo = Schemas["SegmentOut"];
 export type GapInfo = Schemas["GapOut"];
 export type Timeline = Schemas["Timeline"];
+export type ActivityInfo = Schemas["ActivityOut"];
 export type CameraEventInfo = Schemas["CameraEventOut"];
 export type CameraEventKind = Schemas["CameraEventKind"];
 export type OnvifHealth = Schemas["OnvifHealthOut"];
@@ -121,6 +122,11 @@ export const api = {
     request<Timeline>(
       "GET",
       `/api/cameras/${encodeURIComponent(id)}/timeline?from_ms=${Math.floor(fromMs)}&to_ms=${Math.ceil(toMs)}`,
+    ),
+  activity: (id: string, fromMs: number, toMs: number) =>
+    request<ActivityInfo>(
+      "GET",
+      `/api/cameras/${encodeURIComponent(id)}/activity?from_ms=${Math.floor(fromMs)}&to_ms=${Math.ceil(toMs)}`,
     ),
   setMaintenance: (id: string, on: boolean, note: string) =>
     request<Maintenance>("POST", `/api/cameras/${encodeURIComponent(id)}/maintenance`, { on, note }),

@@ -52,7 +52,7 @@ export class LivePlayer {
     this.stream = opts.stream ?? "main";
     this.video = h("video", { muted: true, playsinline: true, autoplay: true, "data-testid": "live-video" });
     this.video.muted = true;
-    this.msg = h("div", { class: "tile-msg", "data-testid": "tile-message" }, "connecting…");
+    this.msg = h("div", { class: "tile-msg", "data-testid": "tile-message" }, t("livetile.connecting"));
     this.el = h(
       "div",
       { class: `tile${opts.compact ? " compact" : ""}`, "data-testid": "live-tile", "data-camera": cameraId, "data-state": "connecting" },
@@ -96,13 +96,20 @@ export class LivePlayer {
       this.ws = null;
       this.clock.socket(false);
       if (ev.code === 4401 || ev.code === 4403 || ev.code === 4404 || ev.code === 1008) {
-        const why = ev.code === 4404 ? "unknown camera, or not in your districts" : ev.code === 4401 ? "session expired: sign in again" : `live refused (${ev.reason || "not allowed"})`;
+        const why =
+          ev.code === 4404
+            ? t("livetile.unknown")
+            : ev.code === 4401
+              ? t("livetile.expired")
+              : t("livetile.refused", { reason: ev.reason || t("livetile.not_allowed") });
         this.setMessage(why, "error");
         return;
       }
       const why = gotAny
-          ? "live connection lost; reconnecting…"
-          : `cannot open live video${ev.reason ? ` (${ev.reason})` : ""}; retrying…`;
+          ? t("livetile.lost")
+          : ev.reason
+            ? t("livetile.cannot_open_why", { reason: ev.reason })
+            : t("livetile.cannot_open");
       const keep = ["offline", "undecodable", "limit"].includes(this.el.dataset.state ?? "");
       if (!keep) this.setMessage(why, "error");
       this.retryTimer = window.setTimeout(() => this.connect(), this.retry);
@@ -133,7 +140,7 @@ export class LivePlayer {
         return;
       }
       setPath(this.badge, m.path ?? "native", m.codec);
-      this.setMessage("waiting for video…", "waiting");
+      this.setMessage(t("livetile.waiting"), "waiting");
       this.openMedia();
     } else if (m.type === "transcode_limit") {
       this.setMessage(t("h265.limit", { limit: m.limit }), "limit");
@@ -142,7 +149,11 @@ export class LivePlayer {
       this.originWallMs = m.wall_ms;
     } else if (m.type === "offline") {
       const since = m.since_ms ?? Date.now();
-      this.setMessage(`camera offline since ${fmtSince(since)} (${m.reason || "unknown reason"})`, "offline", `since ${utcTitle(since)}`);
+      this.setMessage(
+        t("livetile.offline", { since: fmtSince(since), reason: m.reason || t("livetile.unknown_reason") }),
+        "offline",
+        t("livetile.since", { utc: utcTitle(since) }),
+      );
       this.resetMedia();
     }
   }
@@ -164,7 +175,7 @@ export class LivePlayer {
         this.sb = ms.addSourceBuffer(this.mime);
         this.sb.mode = "segments";
       } catch (e) {
-        this.setMessage(`this browser cannot play ${this.mime}: ${(e as Error).message}`, "undecodable");
+        this.setMessage(t("livetile.cannot_play", { mime: this.mime, error: (e as Error).message }), "undecodable");
         return;
       }
       this.sb.addEventListener("updateend", () => this.afterAppend());
@@ -215,7 +226,7 @@ export class LivePlayer {
         this.queue.unshift(buf);
         this.trim(true);
       } else {
-        this.setMessage(`video error: ${(e as Error).message}`, "error");
+        this.setMessage(t("livetile.video_error", { error: (e as Error).message }), "error");
       }
     }
   }

@@ -18,7 +18,7 @@ import { maintenanceControls } from "./maintenance";
 import { maskButton } from "./maskeditor";
 import { hooks, stats } from "./stats";
 import { timeEl } from "./time";
-import { t } from "./i18n";
+import { num, t } from "./i18n";
 import { STACK_ZOOM } from "./mapcluster";
 import { StreetDetail, draggableCamera } from "./mapview";
 
@@ -154,7 +154,7 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
     }
     if (shown !== layer.states) layer.setData(store.lon, store.lat, shown);
     else layer.statesChanged();
-    countEl.textContent = String(n);
+    countEl.textContent = num(n);
     updateStateCounts();
     refreshDetail();
     return n;
@@ -215,7 +215,7 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
         layer.states[i] = ok ? s.state[i] : HIDDEN;
         n2 += (ok ? 1 : 0) - (was ? 1 : 0);
       }
-      countEl.textContent = String(n2);
+      countEl.textContent = num(n2);
       layer.statesChanged();
       updateStateCounts();
       refreshDetail();
@@ -360,7 +360,7 @@ export function mountMap(root: HTMLElement, params: URLSearchParams): () => void
     .then(async ([city, base, ds]: [City, GeoJSON.FeatureCollection, District[]]) => {
       if (!alive) return;
       districts = ds;
-      for (const d of ds) districtSel.append(h("option", { value: String(d.id) }, `${d.name} (${d.cameras})`));
+      for (const d of ds) districtSel.append(h("option", { value: String(d.id) }, `${d.name} (${num(d.cameras)})`));
       const want = params.get("district");
       if (want) districtSel.value = want;
       await styleReady;

@@ -4,6 +4,7 @@
 import type { Map as MlMap } from "maplibre-gl";
 import { cameras } from "./cameras";
 import { h } from "./dom";
+import { t } from "./i18n";
 import { darkFeeders } from "./incident-text";
 import { IncidentBook, incidentList } from "./incidents";
 import { planControl } from "./plans";
@@ -58,7 +59,7 @@ export function mountMapExtras(map: MlMap, wrap: HTMLElement, styleReady: Promis
     }
     haloInfo.dataset.cameras = String(feats.length);
     haloInfo.dataset.feeders = key;
-    haloInfo.textContent = feats.length ? `${feats.length} cameras on dark feeders (${key}) outlined in amber` : "";
+    haloInfo.textContent = feats.length ? t("map.halo", { count: feats.length, feeders: key }) : "";
   };
   const off = book.onChange(() => void updateHalo());
   void book.start();

@@ -12,6 +12,7 @@ import { SPEEDS, UrlWriter, planAt, previousSegment, ranOut, readUrlState, stepS
 import { clockText, gapLabel, gapNotice, speedText } from "./playback-text";
 import { SegmentPlayer } from "./segplayer";
 import { hooks, recordSeek } from "./stats";
+import { motionSearch } from "./motion-search";
 import { fmtHM, fmtHMS, fmtSince, utcTitle } from "./time";
 import { TimeAxis, TimelineTrack } from "./timeline";
 import {
@@ -93,6 +94,21 @@ export function mountPlayback(root: HTMLElement, params: URLSearchParams): () =>
   const tracks = h("div", { class: "tracks" });
   const axis = new TimeAxis();
   const syncLabel = h("span", { class: "sync-label", "data-testid": "sync-label" });
+  // Motion search works on the first camera: its picture to draw on, the timeline's view as the range.
+  const motion = motionSearch({
+    cameraId: () => rows[0]?.id ?? null,
+    videoBox: () => rows[0]?.videoBox ?? null,
+    video: () => rows[0]?.player?.video ?? null,
+    range: () => ({ fromMs: view.startMs, toMs: Math.min(view.endMs, Date.now()) }),
+    seek: (ms) => {
+      setPlaying(false);
+      seek(ms, true);
+    },
+    mark: (hits) => {
+      rows[0]?.track.setMarks(hits);
+      dataVersion++;
+    },
+  });
   const controls = h(
     "div",
     { class: "toolbar" },
@@ -110,6 +126,7 @@ export function mountPlayback(root: HTMLElement, params: URLSearchParams): () =>
     syncLabel,
     cameraChooser((id) => addCamera(id)),
     h("button", { "data-testid": "export-range", onclick: () => exportRange() }, t("playback.exportView")),
+    motion.button,
   );
   root.append(
     h(
@@ -117,6 +134,7 @@ export function mountPlayback(root: HTMLElement, params: URLSearchParams): () =>
       { class: "screen playback-screen" },
       controls,
       h("div", { class: "pb-stage" }, tiles, notice),
+      motion.panel,
       h("div", { class: "timeline-box" }, tracks, h("div", { class: "axis-row" }, h("div", { class: "track-label" }), axis.el)),
       status,
       h("div", { class: "hint" }, t("playback.hint")),
@@ -321,8 +339,11 @@ export function mountPlayback(root: HTMLElement, params: URLSearchParams): () =>
       });
   }
 
-  function refresh(): void {
-    for (const r of rows) loadTimeline(r);
+  function refresh(again = false): void {
+    for (const r of rows) {
+      loadTimeline(r);
+      r.track.activity.want(view, again);
+    }
   }
 
   /** Below this many ms per pixel a click is exact to the frame; above it, it lands on the keyframe before. */
@@ -525,7 +546,7 @@ export function mountPlayback(root: HTMLElement, params: URLSearchParams): () =>
     if (view.endMs > nowMs - 60 * SECOND && nowPerf - lastRefetch > 10000) {
       lastRefetch = nowPerf;
       for (const r of rows) if (r.fetchedOnce) r.fetchedTo = 0;
-      refresh();
+      refresh(true);
     }
     for (const r of rows) syncRow(r, nowMs, nowPerf - lastTrim > 5000);
     if (nowPerf - lastTrim > 5000) lastTrim = nowPerf;
@@ -648,6 +669,7 @@ export function mountPlayback(root: HTMLElement, params: URLSearchParams): () =>
     hooks.timelineX = () => null;
     hooks.timeline = () => null;
     alive = false;
+    motion.destroy();
     window.clearTimeout(noticeTimer);
     window.removeEventListener("keydown", onKey);
     for (const r of rows) {

@@ -6,7 +6,7 @@
 import { request, type AvailabilityReport, type AvailabilityRow, type PowerCutReport, type SeriesReport } from "./api";
 import { availabilityFloor, cameraHours, DAY, fmtAvailability, grouping, GROUPINGS, HOUR, niceTicks, pickStep, scale, SERIES_COLOURS, type ReportGrouping } from "./chart-math";
 import { go, h } from "./dom";
-import { t } from "./i18n";
+import { digitsOf, num as fmtNum, t } from "./i18n";
 import "./styles/reports.css";
 import { dateTimeInput } from "./datetime-input";
 import { fmtFull, fmtHM, timeZone, utcTitle } from "./time";
@@ -119,12 +119,12 @@ function hourBars(hours: number[], W = 900, H = 200): SVGSVGElement {
   const bw = (W - m.l - m.r) / 24;
   const y = scale(0, max, H - m.b, m.t);
   const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": t("reports.hours_label") });
-  for (const v of niceTicks(0, max, 4)) svg.append(s("line", { x1: m.l, x2: W - m.r, y1: y(v), y2: y(v), class: "grid" }), s("text", { x: m.l - 6, y: y(v) + 4, "text-anchor": "end", class: "tick" }, String(v)));
+  for (const v of niceTicks(0, max, 4)) svg.append(s("line", { x1: m.l, x2: W - m.r, y1: y(v), y2: y(v), class: "grid" }), s("text", { x: m.l - 6, y: y(v) + 4, "text-anchor": "end", class: "tick" }, fmtNum(v)));
   hours.forEach((v, hr) => {
     const x = m.l + hr * bw;
     svg.append(
       s("rect", { x: x + 2, y: y(v), width: bw - 4, height: Math.max(0, H - m.b - y(v)), class: "bar warn", "data-hour": hr, "data-value": v }, title(t(v === 1 ? "reports.hour_cut_one" : "reports.hour_cuts", { hour: String(hr).padStart(2, "0"), n: v }))),
-      s("text", { x: x + bw / 2, y: H - 8, "text-anchor": "middle", class: "tick" }, String(hr).padStart(2, "0")),
+      s("text", { x: x + bw / 2, y: H - 8, "text-anchor": "middle", class: "tick" }, digitsOf(String(hr).padStart(2, "0"))),
     );
   });
   return svg;

@@ -1,9 +1,10 @@
 // One camera's timeline track: recorded spans drawn on a canvas, gaps as DOM elements coloured by reason (with
 // a tooltip and data-* attributes for tests), the playhead and local-time ticks. All maths in timeline-math.ts.
+import { ActivityStrip } from "./activity-strip";
 import type { CameraEventInfo, GapInfo, SegmentInfo } from "./api";
 import { eventMarker } from "./camera-onvif";
 import { h } from "./dom";
-import { t as tr } from "./i18n";
+import { digitsOf, t as tr } from "./i18n";
 import { gapLabel, gapTooltip } from "./playback-text";
 import { fmtFull, fmtHMS, timeZone, utcTitle } from "./time";
 import {
@@ -59,6 +60,12 @@ export class TimelineTrack {
   events: CameraEventInfo[] = [];
   private eventLayer: HTMLElement;
   private eventEls: HTMLElement[] = [];
+  /** The camera's activity levels, a band at the foot of the track (activity-strip.ts). */
+  readonly activity: ActivityStrip;
+  /** Marks laid on the track by another part (motion search's hits): spans, DOM, positioned on render. */
+  marks: { startMs: number; endMs: number }[] = [];
+  private markEls: HTMLElement[] = [];
+  private markLayer: HTMLElement;
   /** Removes the window listeners (drag) when the track goes away. */
   private abort = new AbortController();
 
@@ -77,7 +84,13 @@ export class TimelineTrack {
       ` ${tr("playback.edgeLegend")}`,
     );
     this.eventLayer = h("div", { class: "event-layer" });
-    const area = h("div", { class: "track-area" }, this.canvas, this.gapLayer, this.eventLayer, this.hover, this.legend);
+    this.activity = new ActivityStrip(cameraId);
+    this.markLayer = h("div", { class: "mark-layer" });
+    const area = h(
+      "div",
+      { class: "track-area" },
+      this.canvas, this.activity.el, this.gapLayer, this.markLayer, this.eventLayer, this.hover, this.legend,
+    );
     this.el = h(
       "div",
       {
@@ -134,7 +147,9 @@ export class TimelineTrack {
       this.hover.hidden = false;
       this.hover.style.left = `${xOf(e)}px`;
       this.hover.textContent = fmtHMS(t);
-      area.title = tr("playback.hoverTitle", { time: fmtFull(t), utc: utcTitle(t) });
+      const title = tr("playback.hoverTitle", { time: fmtFull(t), utc: utcTitle(t) });
+      const activity = this.activity.hoverText(t);
+      area.title = activity ? `${title}\n${activity}` : title;
     });
     area.addEventListener("mouseleave", () => (this.hover.hidden = true));
   }
@@ -166,6 +181,18 @@ export class TimelineTrack {
     this.eventEls = this.events.map((e) => {
       const el = eventMarker(e);
       this.eventLayer.append(el);
+      return el;
+    });
+  }
+
+  /** Spans to mark on the track (motion search's hits); an empty list clears them. */
+  setMarks(marks: { startMs: number; endMs: number }[]): void {
+    this.marks = [...marks];
+    this.el.dataset.marks = String(marks.length);
+    for (const m of this.markEls) m.remove();
+    this.markEls = this.marks.map((m) => {
+      const el = h("div", { class: "motion-mark", "data-testid": "motion-mark", "data-start-ms": m.startMs, "data-end-ms": m.endMs });
+      this.markLayer.append(el);
       return el;
     });
   }
@@ -260,6 +287,16 @@ export class TimelineTrack {
       el.style.width = `${ww}px`;
       el.classList.toggle("narrow", ww < 40);
     });
+    // Marks: DOM spans, positioned.
+    this.marks.forEach((m, k) => {
+      const el = this.markEls[k];
+      const off = m.endMs < view.startMs || m.startMs > view.endMs;
+      el.classList.toggle("offview", off);
+      if (off) return;
+      const x0 = timeToX(view, Math.max(m.startMs, view.startMs));
+      el.style.left = `${x0}px`;
+      el.style.width = `${Math.max(3, timeToX(view, Math.min(m.endMs, view.endMs)) - x0)}px`;
+    });
     // Camera events: DOM glyphs, positioned.
     this.events.forEach((ev, k) => {
       const el = this.eventEls[k];
@@ -267,6 +304,7 @@ export class TimelineTrack {
       el.classList.toggle("offview", off);
       if (!off) el.style.left = `${timeToX(view, ev.received_ms)}px`;
     });
+    this.activity.render(view);
     // Playhead.
     if (clockMs != null) {
       const x = timeToX(view, clockMs);
@@ -304,7 +342,7 @@ export class TimeAxis {
       g.moveTo(x, 0);
       g.lineTo(x, 5);
       g.stroke();
-      const label = tickLabel(t, step, timeZone());
+      const label = digitsOf(tickLabel(t, step, timeZone())); // the user's digits (Persian, Devanagari) when chosen
       const tw = g.measureText(label).width;
       if (x - tw / 2 >= 0 && x + tw / 2 <= w) g.fillText(label, x - tw / 2, 7);
     }

@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from camgrid.api import (
+    routes_activity,
     routes_audit,
     routes_auth,
     routes_backfill,
@@ -28,6 +29,7 @@ from camgrid.api import (
     routes_holds,
     routes_layouts,
     routes_live,
+    routes_motion,
     routes_plans,
     routes_privacy,
     routes_probe,
@@ -134,6 +136,8 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(routes_users.router)
     app.include_router(routes_settings.router)
     app.include_router(routes_audit.router)
+    app.include_router(routes_activity.router)
+    app.include_router(routes_motion.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -19,6 +19,7 @@ from camgrid.clock import Clock
 from camgrid.config import Settings
 from camgrid.live.hub import SUB, LiveHub
 from camgrid.live.segments import SegmentTranscodes
+from camgrid.motion.activity_store import ActivityStore
 from camgrid.registry.models import Camera
 from camgrid.storage.models import Gap, Segment
 from camgrid.storage.recorder import Recorder
@@ -106,6 +107,7 @@ class AppContext:
     session_ttl_s: float = 12 * 3600.0
     incidents: Any = None  # camgrid.health.wiring.LiveIncidents when serve runs the outage correlation
     feed: Any = None  # camgrid.cluster.control.StateFeed: a cluster's camera states from the bus (central node)
+    activity: ActivityStore | None = None  # per camera-second activity levels (None: none kept)
     segment_transcodes: SegmentTranscodes = field(init=False)  # H.265 recordings as H.264 for playback (live.*)
 
     def __post_init__(self) -> None:

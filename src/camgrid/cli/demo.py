@@ -57,8 +57,20 @@ def demo(ctx: click.Context, count: int, duration: float | None, outage_after: f
     click.echo(f"camgrid demo: home {home.resolve()}")
     click.echo(f"  encoding {count} camera clips once (cached in {home / 'cache'}) and starting the simulator ...")
     sim = subprocess.Popen(
-        # cam-0001's picture carries a private area (top-right quarter); the demo masks it.
-        [*me, "sim", "--count", str(count), "--out", str(registry_file), "--pattern-camera", "cam-0001"],
+        # cam-0001's picture carries a private area (top-right quarter); the demo masks it. cam-0003 is a scene
+        # camera (a still picture): the demo covers it now and then (docs/design/tamper.md).
+        [
+            *me,
+            "sim",
+            "--count",
+            str(count),
+            "--out",
+            str(registry_file),
+            "--pattern-camera",
+            "cam-0001",
+            "--scenes",
+            "cam-0003",
+        ],
         env=env,
         stdout=(logs / "sim.log").open("wb"),
         stderr=subprocess.STDOUT,
@@ -127,7 +139,7 @@ def demo(ctx: click.Context, count: int, duration: float | None, outage_after: f
             if outage_seconds > 0 and settings.sim.control_port
             else None
         )
-        # the simulator's `cover` fault needs a scene camera (sim.scene_cameras; the simulator's scripted scenes)
+        # the simulator's `cover` fault needs a scene camera: cam-0003 is one (--scenes above)
         covered = (
             CoveredNowAndThen(
                 factory=factory,

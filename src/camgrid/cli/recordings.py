@@ -132,6 +132,8 @@ def retention_cmd(ctx: click.Context) -> None:
     """
     from camgrid.audit.log import AuditLog
     from camgrid.auditing import AuditError, cli_actor
+    from camgrid.motion.activity_store import ActivityRetention
+    from camgrid.runtime import activity_store
     from camgrid.storage.retention import RetentionRunner
 
     settings = settings_from(ctx)
@@ -149,6 +151,7 @@ def retention_cmd(ctx: click.Context) -> None:
         clock=clock,
         node_id=settings.recorder.node_id,
     )
+    runner.add_listener(ActivityRetention(store=activity_store(settings), factory=factory))  # erased with the video
     report = runner.run()
     click.echo(json.dumps(report.as_dict()))
     if report.refused:

@@ -35,6 +35,7 @@ from camgrid.media.rtp import packetize
 ID_BITS = 16
 CELL = 32  # pixels per id cell (at 1280 wide; scaled with the width)
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+SCENE_VERSION = 2  # bump when camgrid.sim.scenes draws its pictures differently (the cache is keyed by it)
 
 
 @dataclass(frozen=True)
@@ -51,12 +52,16 @@ class ClipSpec:
     pattern: bool = False  # draw a bright checkerboard in the top-right quarter (privacy-mask tests)
     slices: int = 1  # slices per picture (live555-style servers mark every slice: the `slice-markers` quirk)
     bframes: int = 0  # B-frames between references (the `b-frames` quirk): presentation order != decode order
+    scene: str = ""  # a scene camera's picture (camgrid.sim.scenes: "still", "cover", "motion-0004", ...)
 
     def key(self) -> str:
         fields = dict(self.__dict__)
-        for name, default in (("slices", 1), ("bframes", 0)):  # the defaults keep the keys of clips cached before
+        # the defaults keep the keys of clips cached before these fields
+        for name, default in (("slices", 1), ("bframes", 0), ("scene", "")):
             if fields[name] == default:
                 del fields[name]
+        if self.scene:
+            fields["scene_v"] = SCENE_VERSION  # scene pictures drawn differently are other clips
         return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:20]
 
 
@@ -66,6 +71,10 @@ def id_cells(index: int) -> list[int]:
 
 
 def _filter(spec: ClipSpec) -> str:
+    if spec.scene:
+        from camgrid.sim.scenes import scene_filter
+
+        return scene_filter(spec.scene, spec.width, spec.height, spec.fps, FONT if os.path.exists(FONT) else "")
     cell = max(8, CELL * spec.width // 1280)
     parts = [f"testsrc2=size={spec.width}x{spec.height}:rate={spec.fps}"]
     for i, bit in enumerate(id_cells(spec.index)):
@@ -116,7 +125,10 @@ def encode(spec: ClipSpec, cache_dir: Path) -> Path:
         if spec.slices > 1:
             params += f":slices={spec.slices}"
         cmd += ["-c:v", "libx265", "-preset", "ultrafast", "-x265-params", params, "-f", "hevc"]
-    cmd += ["-b:v", rate, "-maxrate", rate, "-bufsize", rate]
+    # A scene camera encodes as a camera in VBR mode does (quality first, the rate capped): a still picture gives
+    # tiny P-frames and motion big ones, what the activity from picture sizes reads (docs/design/simulator.md).
+    cmd += ["-crf", "26"] if spec.scene else ["-b:v", rate]
+    cmd += ["-maxrate", rate, "-bufsize", rate]
     with tempfile.NamedTemporaryFile(dir=cache_dir, suffix="." + ext, delete=False) as tmp:
         tmp_path = Path(tmp.name)
     try:

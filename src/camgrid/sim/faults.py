@@ -1,7 +1,9 @@
 """The fault injector: what each fault does to the simulated cameras, and its ground truth as JSON lines.
 
 Every applied fault appends ``{"t": <unix seconds>, "kind": ..., "subject": ..., "cameras": [...]}`` to the truth
-file, so that tests can score what camgrid reports against what really happened.
+file, so that tests can score what camgrid reports against what really happened. Scene faults (a scene camera's
+picture: motion, cover, defocus, turn, blind, freeze, scene_restore) write theirs when the picture changes on the
+wire, with ``region`` and ``until`` for motion (:mod:`camgrid.sim.scene_director`).
 """
 
 from __future__ import annotations
@@ -9,9 +11,12 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from camgrid.sim import scenes
+from camgrid.sim.scene_director import SceneError, ScriptEntry, ScriptRunner
 from camgrid.sim.server import CameraState, SimServer
 
 # kind -> (what the subject names, description)
@@ -38,6 +43,14 @@ FAULTS: dict[str, tuple[str, str]] = {
     "sd_card_failure": ("camera", "the camera's SD card fails: it is empty and records nothing"),
     "sd_card_replace": ("camera", "a new, empty SD card: the camera records again"),
     "camera_clock_offset": ("camera", "the camera's own clock is `seconds` off true time (default 300; 0: right)"),
+    # scene cameras only (camgrid sim --scenes): the picture changes at the next keyframe, the truth line with it
+    "motion": ("camera", "a bright shape moves in `cell` or the grid cells `region` covers for `seconds` (default 10)"),
+    "cover": ("camera", "the lens is covered: a dark, flat picture"),
+    "defocus": ("camera", "the lens is out of focus: the picture heavily blurred"),
+    "turn": ("camera", "the camera is turned away: another scene"),
+    "blind": ("camera", "a light shines into the lens: a washed-out, near-white picture"),
+    "freeze": ("camera", "the camera repeats one picture (identical keyframes, empty pictures between)"),
+    "scene_restore": ("camera", "the scene camera shows its still picture again"),
 }
 
 
@@ -46,10 +59,30 @@ class FaultError(ValueError):
 
 
 class FaultInjector:
-    def __init__(self, server: SimServer, truth_path: Path | None) -> None:
+    def __init__(self, server: SimServer, truth_path: Path | None, script: list[ScriptEntry] | None = None) -> None:
         self.server = server
         self.truth_path = truth_path
         self._lock = threading.Lock()
+        server.scenes.truth_sink = self._write
+        self.script = ScriptRunner([], self._scripted)
+        self.run_script(script or [])
+
+    def run_script(self, entries: list[ScriptEntry]) -> None:
+        """Apply ``entries`` from the next poll on (``at_s`` counted from it)."""
+        self.script = ScriptRunner(entries, self._scripted)
+
+    def poll(self, now: float) -> None:
+        """Due script entries and motions that are over (``now`` on the server's clock; a few times a second)."""
+        self.script.poll(now)
+        self.server.scenes.poll(now)
+
+    def _scripted(self, e: ScriptEntry) -> object:
+        return self.apply(e.kind, e.camera, e.seconds, region=e.region, cell=e.cell)
+
+    def _write(self, entry: dict[str, Any]) -> None:
+        if self.truth_path is not None:
+            with self._lock, self.truth_path.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(entry) + "\n")
 
     def _targets(self, kind: str, subject: str) -> list[CameraState]:
         what = FAULTS[kind][0]
@@ -59,10 +92,23 @@ class FaultInjector:
             raise FaultError(f"no camera has {what} {subject!r}")
         return cams
 
-    def apply(self, kind: str, subject: str, seconds: float | None = None) -> dict[str, Any]:
+    def apply(
+        self,
+        kind: str,
+        subject: str,
+        seconds: float | None = None,
+        *,
+        region: Sequence[float] | None = None,
+        cell: int | None = None,
+    ) -> dict[str, Any]:
         if kind not in FAULTS:
             raise FaultError(f"unknown fault {kind!r}; known: {', '.join(sorted(FAULTS))}")
         cams = self._targets(kind, subject)
+        if kind in scenes.SCENE_FAULTS:  # the truth line is written when the picture changes on the wire
+            try:
+                return self.server.scenes.request(cams[0], kind, seconds=seconds, region=region, cell=cell)
+            except SceneError as exc:
+                raise FaultError(str(exc)) from None
         now_ns = time.time_ns()
         if kind == "camera_clock_offset" and seconds is None:
             seconds = 300.0  # the truth file says how far off the clock was set
@@ -129,7 +175,5 @@ class FaultInjector:
         }
         if seconds is not None:
             entry["seconds"] = seconds
-        if self.truth_path is not None:
-            with self._lock, self.truth_path.open("a", encoding="utf-8") as fh:
-                fh.write(json.dumps(entry) + "\n")
+        self._write(entry)
         return entry

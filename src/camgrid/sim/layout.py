@@ -88,6 +88,7 @@ class SimCameraSpec:
     password: str
     heading_deg: float
     quirks: tuple[str, ...] = ()  # names from camgrid.sim.quirks.QUIRKS
+    scene: bool = False  # a scene camera: a still picture with scripted motion and tamper (camgrid.sim.scenes)
 
     def url(self, host: str, port: int) -> str:
         return f"rtsp://{host}:{port}/{self.codec}/{self.id}"

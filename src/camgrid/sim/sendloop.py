@@ -113,6 +113,7 @@ class SendLoop:
     codec: str
     clock_rates: tuple[int, int] = (CLOCK, CLOCK)
     single_track: bool = True
+    key_first: list[int] = field(default_factory=list)  # index of the first packet of each keyframe
     view: memoryview = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -175,6 +176,19 @@ class SendLoop:
             if channels is not None:
                 buf[at + 1] = channels[t]
         return buf
+
+    def next_key(self, i: int) -> int:
+        """The first packet of the first keyframe at or after packet ``i`` (``packets``: the next loop's start)."""
+        k = bisect.bisect_left(self.key_first, i)
+        return self.key_first[k] if k < len(self.key_first) else self.packets
+
+    def next_seq(self, track: int, i: int) -> int:
+        """The sequence offset of ``track``'s first packet at or after packet ``i`` (a switch between loops keeps
+        each track's numbers continuing from there)."""
+        for p in range(i, self.packets):
+            if self.track[p] == track:
+                return self.seq[p]
+        return self.seq_per_loop[track]
 
     def pictures_in(self, i: int, j: int) -> tuple[int, int]:
         """The pictures whose first packet is among packets [i, j): indices [a, b)."""
@@ -258,6 +272,7 @@ def build(
         codec=clip.codec,
         clock_rates=(CLOCK, audio.clock_rate if audio else CLOCK),
         single_track=audio is None,
+        key_first=[pic_first[f] for f, key in enumerate(clip.keys) if key],
     )
 
 

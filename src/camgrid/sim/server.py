@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import bisect
 import contextlib
 import hashlib
 import logging
@@ -23,6 +24,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from camgrid.sim import replay
@@ -35,6 +37,9 @@ from camgrid.sim.sdcard import SdCard
 from camgrid.sim.sdp import sdp_for
 from camgrid.sim.sendloop import AUDIO, VIDEO, SendLoop, sender_report
 
+if TYPE_CHECKING:
+    from camgrid.sim.scene_director import SceneDirector
+    from camgrid.sim.scenes import SceneBank
 log = logging.getLogger("camgrid.sim")
 REALM = "camgrid-sim"
 CLOCK = 90_000
@@ -79,6 +84,16 @@ class CameraState:
     mask_loops: dict[str, SendLoop] | None = None
     mask_tamper: bool = False
     card: SdCard | None = None  # the SD card (cameras with Profile G): :mod:`camgrid.sim.sdcard`
+    # scene cameras (camgrid.sim.scenes, scene_director): the variant's loops (None: the still picture) and a
+    # generation bumped on each change, so that sessions switch at their next keyframe; the truth line that waits
+    # for the switch on the wire; when a motion ends (server clock)
+    scene_bank: SceneBank | None = None
+    variant: str = "still"
+    variant_loops: dict[str, SendLoop] | None = None
+    loop_gen: int = 0
+    scene_pending: dict[str, Any] | None = None
+    scene_until: float | None = None
+    scene_request: int = 0
 
     @property
     def sd_failed(self) -> bool:
@@ -92,7 +107,11 @@ class CameraState:
         return quirk in self.quirks
 
     def serving_loop(self, key: str) -> SendLoop:
-        """The loop a session of this camera sends now: with its masks burned in unless the camera is tampered."""
+        """The loop a session of this camera sends now: a scene camera's variant, else with its masks burned in
+        unless the camera is tampered."""
+        variant = self.variant_loops
+        if variant is not None and key in variant:
+            return variant[key]
         masked = self.mask_loops
         if masked is not None and not self.mask_tamper and key in masked:
             return masked[key]
@@ -128,6 +147,7 @@ class RtspConnection(asyncio.Protocol):
         self.t0 = 0.0  # monotonic time at which loop 0 of this session started
         self.loop_no = 0
         self.index = 0  # next packet of the loop to send
+        self.loop_gen = 0  # the camera's loop_gen this session sends (another: switch at the next keyframe)
         self.session_no = 0
         self.interval: list[int] | None = None
         self.last_alive = server.clock()
@@ -371,7 +391,10 @@ class RtspConnection(asyncio.Protocol):
     def _play(self, cam: CameraState, cseq: str, base: str) -> None:
         loop = cam.serving_loop(loop_key(self.sub, AUDIO in self.tracks))
         self.loop, self.loop_no, self.index = loop, 0, 0
+        self.loop_gen = cam.loop_gen
         self.t0 = self.server.clock()
+        if cam.scene_pending is not None and not self.sub:  # a variant nobody saw yet: this session starts with it
+            self.server.scenes.switched(cam, self.t0, time.time_ns())
         self.last_alive = self.t0
         cam.sessions_played += 1
         self.session_no = cam.sessions_played
@@ -435,26 +458,47 @@ class RtspConnection(asyncio.Protocol):
                 self.write(b"$\x06\x00\x14\x80\x60" + os.urandom(18))
         while (self.loop_no, self.index) < (k, j):
             end = j if self.loop_no == k else loop.packets
+            if self.loop_gen != cam.loop_gen:  # a scene variant waits: send up to the next keyframe, then switch
+                cut = loop.next_key(self.index)
+                if cut < end:
+                    if self.index < cut:
+                        self._send(loop, self.index, cut, wall_ns)
+                    self.index = cut
+                    self._switch_loop(cam, now, wall_ns)
+                    loop = self.loop
+                    assert loop is not None
+                    k, j = loop.due_by(now - self.t0)
+                    continue
             if self.index < end:
                 self._send(loop, self.index, end, wall_ns)
             self.index = end
             if self.index >= loop.packets:
                 self.loop_no += 1
                 self.index = 0
-                if self._switch_loop(cam):  # masks changed: the next loop (from a keyframe) is the other variant
+                if self._switch_loop(cam, now, wall_ns):  # masks changed: the next loop is the other variant
                     loop = self.loop
                     assert loop is not None
                     k, j = loop.due_by(now - self.t0)
 
-    def _switch_loop(self, cam: CameraState) -> bool:
-        """At a loop boundary: switch to the variant the camera serves now, sequence numbers continuing."""
+    def _switch_loop(self, cam: CameraState, now: float, wall_ns: int) -> bool:
+        """At a keyframe (``self.index`` is a keyframe's first packet or 0): switch to the variant the camera serves
+        now, sequence numbers continuing; a scene camera's main stream tells the simulator the picture changed."""
         old = self.loop
         new = cam.serving_loop(loop_key(self.sub, AUDIO in self.tracks))
+        if self.loop_gen != cam.loop_gen:
+            self.loop_gen = cam.loop_gen
+            if not self.sub:  # what the camera shows changes here (the main stream is the one recorded)
+                self.server.scenes.switched(cam, now, wall_ns)
         if old is None or new is old or new.ts_per_loop != old.ts_per_loop or new.seconds != old.seconds:
             return False
+        if new.pictures != old.pictures:
+            return False
+        cut = self.index
+        at = new.pic_first[bisect.bisect_left(old.pic_first, cut)] if cut else 0
         for t in (VIDEO, AUDIO):
-            self.seq0[t] += self.loop_no * (old.seq_per_loop[t] - new.seq_per_loop[t])
-        self.loop = new
+            step = old.next_seq(t, cut) - new.next_seq(t, at)
+            self.seq0[t] += self.loop_no * (old.seq_per_loop[t] - new.seq_per_loop[t]) + step
+        self.loop, self.index = new, at
         return True
 
     def _send(self, loop: SendLoop, i: int, j: int, wall_ns: int) -> None:
@@ -542,9 +586,13 @@ class SimServer:
         self.connections: set[RtspConnection] = set()
         self.server: asyncio.AbstractServer | None = None
         self.replay_max_rate = replay.MAX_RATE  # ONVIF replay with Rate-Control: no (sim.replay_max_rate)
+        from camgrid.sim.scene_director import SceneDirector
+
+        self.scenes: SceneDirector = SceneDirector(self)
 
     async def start(self, host: str, port: int) -> None:
         loop = asyncio.get_running_loop()
+        self.scenes.attach(loop)
         self.host = host
         self.server = await loop.create_server(lambda: RtspConnection(self), host, port, reuse_address=True)
 

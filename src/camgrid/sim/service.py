@@ -13,7 +13,7 @@ import errno
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +23,13 @@ from camgrid.sim.audio import load_audio
 from camgrid.sim.faults import FaultError, FaultInjector
 from camgrid.sim.layout import SimCameraSpec, onvif_traits
 from camgrid.sim.quirks import AUDIO_QUIRKS, PACKET_QUIRKS, QuirkError
+from camgrid.sim.scene_director import ScriptEntry
+from camgrid.sim.scenes import STILL, SceneBank
 from camgrid.sim.sendloop import SendLoop
 from camgrid.sim.server import CameraState, SimServer, loop_key
 
 log = logging.getLogger("camgrid.sim")
+SCENE_REFUSED = frozenset({"slice-markers", "b-frames", "sps-change", "sps-trailing"})  # quirks that change the clip
 
 
 def prepare(
@@ -42,16 +45,28 @@ def prepare(
     pattern_cameras: frozenset[str] = frozenset(),
     shared_clip: bool = False,
     record_truth: bool = False,
+    scene_variants: Iterable[str] = (),
 ) -> dict[str, CameraState]:
     """Encode (once, cached) a clip per camera (one for all with ``shared_clip``) and render its send loops.
 
-    Cameras that send the same clip with the same packet-shaping quirks share their loops (and their memory)."""
+    Cameras that send the same clip with the same packet-shaping quirks share their loops (and their memory). Scene
+    cameras (``SimCameraSpec.scene``) all send the one still picture of their codec; ``scene_variants`` (a script's)
+    are encoded now, others on first use."""
     gop = max(1, round(gop_seconds * fps))
     frames = max(gop, round(clip_seconds * fps / gop) * gop)
     sub_w = max(160, (width // 4) // 16 * 16)  # every camera also has a substream, as real ones do
     sub_h = max(90, (sub_w * height // width) // 2 * 2)
+    bank = None
+    if any(s.scene for s in specs):
+        bank = SceneBank(cache_dir, width, height, sub_w, sub_h, fps, bitrate_kbps, gop, frames)
+        for s in specs:
+            if s.scene and set(s.quirks) & SCENE_REFUSED:
+                raise QuirkError(f"{s.id}: a scene camera cannot have {sorted(set(s.quirks) & SCENE_REFUSED)}")
+        bank.prewarm({s.codec for s in specs if s.scene}, set(scene_variants) - {STILL})
 
     def main_spec(s: SimCameraSpec, w: int = width, h: int = height) -> clips.ClipSpec:
+        if s.scene and bank is not None:
+            return bank.spec(s.codec, STILL)
         label, index = ("SIM", 0) if shared_clip else (s.id.upper(), s.index)
         slices = 2 if "slice-markers" in s.quirks else 1
         bframes = 2 if "b-frames" in s.quirks else 0
@@ -61,6 +76,8 @@ def prepare(
         return clips.ClipSpec(s.codec, w, h, fps, bitrate_kbps, gop, frames, label, index, pattern, slices, bframes)
 
     def sub_spec(s: SimCameraSpec) -> clips.ClipSpec:
+        if s.scene and bank is not None:
+            return bank.spec(s.codec, STILL, sub=True)
         label, index = ("SIM", 0) if shared_clip else (s.id.upper(), s.index)
         return clips.ClipSpec(s.codec, sub_w, sub_h, fps, max(100, bitrate_kbps // 8), gop, frames, label, index)
 
@@ -115,6 +132,7 @@ def prepare(
             quirk_set,
             record_truth or bool(quirk_set),
             onvif=onvif_traits(s.index),
+            scene_bank=bank if s.scene else None,
         )
     replay.install_cards(out, time.time_ns())  # the SD cards record from now on
     return out
@@ -170,6 +188,8 @@ class ControlApi(asyncio.Protocol):
                     "onvif_address": c.spec.onvif_address,
                     "onvif_model": c.onvif.model,
                     "clock_offset_s": c.clock_offset_ns / 1e9,
+                    "scene": c.scene_bank is not None,
+                    "variant": c.variant if c.scene_bank is not None else None,
                 }
                 for c in self.server.cameras.values()
             ]
@@ -192,8 +212,15 @@ class ControlApi(asyncio.Protocol):
         if method == "POST" and path == "/fault":
             try:
                 req = json.loads(body or b"{}")
-                return "200 OK", self.injector.apply(str(req["kind"]), str(req["subject"]), req.get("seconds"))
-            except (FaultError, KeyError, ValueError) as exc:
+                region, cell = req.get("region"), req.get("cell")
+                return "200 OK", self.injector.apply(
+                    str(req["kind"]),
+                    str(req["subject"]),
+                    None if req.get("seconds") is None else float(req["seconds"]),
+                    region=None if region is None else [float(v) for v in region][:5],
+                    cell=None if cell is None else int(cell),
+                )
+            except (FaultError, KeyError, TypeError, ValueError) as exc:
                 return "400 Bad Request", {"error": str(exc)}
         return "404 Not Found", {"error": f"no route {method} {path}"}
 
@@ -233,6 +260,7 @@ async def serve(
     discovery_port: int | None = None,
     on_onvif_port: Callable[[int], None] | None = None,
     replay_max_rate: float = replay.MAX_RATE,
+    scene_script: list[ScriptEntry] | None = None,
 ) -> None:
     """Serve until cancelled. ``onvif_port`` (0: an ephemeral one; None: no ONVIF) and ``discovery_port`` (the same)
     make every camera an ONVIF device too (:mod:`camgrid.sim.onvif`). A busy ONVIF port falls back to an ephemeral
@@ -261,7 +289,7 @@ async def serve(
             responder = DiscoveryResponder(onvif, loopback_only=_loopback(host))
             discovery_port = await responder.start(discovery_port)
             onvif_line += f" discovery udp/{discovery_port}"
-    injector = FaultInjector(server, truth_path)
+    injector = FaultInjector(server, truth_path, scene_script)
     loop = asyncio.get_running_loop()
     if control_port:
         await loop.create_server(lambda: ControlApi(server, injector), host, control_port, reuse_address=True)
@@ -276,7 +304,22 @@ async def serve(
     )
     if ready is not None:
         ready.set()
-    await server.tick_forever()
+    poller = asyncio.create_task(_poll_scenes(server, injector))
+    try:
+        await server.tick_forever()
+    finally:
+        poller.cancel()
+        server.scenes.close()
+
+
+async def _poll_scenes(server: SimServer, injector: FaultInjector) -> None:
+    """The scene script's entries and the end of motions, ten times a second."""
+    while True:
+        try:
+            injector.poll(server.clock())
+        except Exception:  # never let one bad entry stop the city
+            log.exception("scene poll")
+        await asyncio.sleep(0.1)
 
 
 def _loopback(host: str) -> bool:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -381,6 +381,19 @@ class RetentionRunner:
         self.node_id = node_id
         self.batch = batch
         self._next_run = clock.monotonic() + first_delay_s
+        self._listeners: list[Callable[[Sequence[SegInfo]], None]] = []
+
+    def add_listener(self, fn: Callable[[Sequence[SegInfo]], None]) -> None:
+        """``fn`` gets the segments of each page once their deletion is committed (what is kept beside the video,
+        e.g. activity levels, goes with it). A failing listener is logged; retention goes on."""
+        self._listeners.append(fn)
+
+    def _tell(self, deleted: Sequence[SegInfo]) -> None:
+        for fn in self._listeners:
+            try:
+                fn(deleted)
+            except Exception:
+                log.exception("retention listener %s failed", getattr(fn, "__qualname__", fn))
 
     def run(self) -> RetentionReport:
         """One full run: every page of the age pass, then the budget pass until the recordings fit."""
@@ -407,6 +420,8 @@ class RetentionRunner:
                 else:
                     report.budget += n
                 report.freed_bytes += page.deleted.freed_bytes
+                if page.deleted.segments:
+                    self._tell(page.deleted.segments)
                 if page.deleted.refused is not None:
                     report.refused = page.deleted.refused
                     return self._logged(report)
