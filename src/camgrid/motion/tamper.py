@@ -39,8 +39,8 @@ DEFOCUS_RATIO = 0.5  # defocused: sharpness below this share of the reference's
 MIN_REF_EDGE = 0.1  # a reference softer than this (a night sky) cannot tell defocus
 TURN_NCC = 0.5  # turned: correlation with the reference below this
 LEARN_NCC = 0.8  # samples this alike make (and refresh) the reference
-ACTIVE_LEVEL = 90  # activity (motion/activity.py levels, 65 = as usual): above this the stream moves: not frozen
-COLLAPSED_LEVEL = 20  # at or below this the stream's non-key pictures collapsed (nothing changes between keyframes)
+# activity (motion/activity.py levels, 65 = as usual) at or below this: the stream's non-key pictures collapsed
+COLLAPSED_LEVEL = 20
 SAME_MAD = 0.5  # small pictures this close (mean absolute difference) are the same picture re-encoded
 
 
@@ -189,9 +189,10 @@ def judge(
         return TamperKind.COVERED
     if blinded(look):
         return TamperKind.BLINDED
-    if previous is not None and not (activity and activity > ACTIVE_LEVEL):
-        # the very same decoded picture again; or one re-encoded (its keyframes differ a little) while the pictures
-        # between keyframes carry nothing
+    if previous is not None:
+        # the very same decoded picture again (a sensor's noise alone makes two real pictures differ: a camera whose
+        # keyframes decode identically repeats a picture, or loops a recording); or one re-encoded (its keyframes
+        # differ a little) while the pictures between keyframes carry nothing
         if previous.digest == look.digest:
             return TamperKind.FROZEN
         if activity and activity <= COLLAPSED_LEVEL and float(np.abs(previous.small - look.small).mean()) < SAME_MAD:
