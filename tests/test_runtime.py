@@ -64,6 +64,7 @@ def test_single_role_records_with_masks_metrics_and_the_codec_from_ingest(city_f
     rt = _single(settings, engine)
     assert rt.recorder is not None and rt.masks is not None and rt.incidents is not None
     assert rt.backfill is not None  # edge backfill runs as a housekeeping hook of a recording process
+    assert rt.tamper is not None  # tamper alarms watch every camera it records (docs/design/tamper.md)
     assert rt.activity is not None and rt.activity_store is not None  # motion.activity is on by default
     active: set[str] = set()
     rt.activity.add_listener(lambda s: active.add(s.camera_id) if s.pictures and s.level else None)
@@ -80,6 +81,7 @@ def test_single_role_records_with_masks_metrics_and_the_codec_from_ingest(city_f
         assert {rt.recorder.codec_of(c) for c in cams} == {"h264", "h265"}
         body = _scrape(settings)
         assert "camgrid_recorder_index_pending" in body and cams[1] in body
+        assert "# TYPE camgrid_tamper_cpu_seconds_total counter" in body and "camgrid_tamper_cameras" in body
         ctx = rt.app_context()
         assert (ctx.recorder, ctx.masks, ctx.incidents) == (rt.recorder, rt.masks, rt.incidents)
         assert (ctx.feed is not None) == bool(settings.bus.url)
@@ -118,7 +120,7 @@ def test_central_role_without_a_bus_is_the_control_room_alone(tmp_path: Path) ->
             retention=retention_hook,
             backfill=backfill_runner,
         )
-        assert (rt.recorder, rt.masks, rt.incidents, rt.feed, rt.node, rt.onvif, rt.backfill) == (None,) * 7
+        assert (rt.recorder, rt.masks, rt.incidents, rt.feed, rt.node, rt.onvif, rt.backfill, rt.tamper) == (None,) * 8
         assert rt.activity is None  # nothing recorded here: the API reads the home's store (empty)
         rt.start()
         ctx = rt.app_context()

@@ -764,6 +764,35 @@ class LiveConfig(_Section):
     )
 
 
+class TamperConfig(_Section):
+    """Tamper alarms from one decoded keyframe per camera every few seconds (docs/design/tamper.md)."""
+
+    enabled: bool = Field(
+        True,
+        description="Watch every recorded camera for covered, defocused, turned, blinded and "
+        "frozen pictures (camera incidents, never outages)",
+    )
+    interval_s: float = Field(5.0, ge=1.0, le=60.0, description="One keyframe per camera is decoded this often")
+    workers: int = Field(2, ge=1, le=32, description="Decoding threads shared by all cameras of this process")
+    raise_after: int = Field(
+        3,
+        ge=1,
+        le=20,
+        description="Consecutive abnormal samples before a tamper incident opens (one odd picture never)",
+    )
+    clear_after: int = Field(2, ge=1, le=20, description="Consecutive normal samples before it closes")
+    learn_samples: int = Field(
+        6, ge=1, le=100, description="Consecutive alike samples that make a camera's reference (first, or re-taken)"
+    )
+    grace_s: float = Field(
+        30.0,
+        ge=0.0,
+        le=600.0,
+        description="After a camera (re)connects its pictures are not judged for this long (a camera coming back "
+        "after a power cut shows odd pictures while it starts)",
+    )
+
+
 class MotionConfig(_Section):
     """Activity from the compressed stream (docs/design/motion-search.md, "Activity")."""
 
@@ -822,6 +851,7 @@ class Settings(_Section):
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig, description="Privacy masks on the cameras")
     onvif: OnvifSettings = Field(default_factory=OnvifSettings, description="Cameras' clocks and events over ONVIF")
     live: LiveConfig = Field(default_factory=LiveConfig, description="Live and playback video for browsers")
+    tamper: TamperConfig = Field(default_factory=TamperConfig, description="Tamper alarms (covered, turned, ...)")
     motion: MotionConfig = Field(default_factory=MotionConfig, description="Activity, motion search, tamper alarms")
     motion_search: MotionSearchConfig = Field(
         default_factory=MotionSearchConfig, description="Motion search in recordings"

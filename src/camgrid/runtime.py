@@ -47,6 +47,7 @@ from camgrid.vocabulary import ProcessRole
 
 if TYPE_CHECKING:
     from camgrid.api.context import AppContext
+    from camgrid.motion.tamper_watch import ActivitySource, TamperWatch
     from camgrid.privacy.camera_mask_sync import CameraMaskSync
 
 log = logging.getLogger("camgrid.runtime")
@@ -180,6 +181,31 @@ def camera_mask_sync(
     return sync
 
 
+def tamper_watch(
+    settings: Settings,
+    factory: sessionmaker[Session],
+    clock: Clock,
+    recorder: Recorder,
+    *,
+    activity: ActivitySource | None = None,
+) -> TamperWatch:
+    """Tamper alarms (docs/design/tamper.md): the recorder's keyframes, after its masks, sampled every
+    ``tamper.interval_s``; ``activity`` (the activity tap, when this process has one) feeds the frozen check."""
+    from camgrid.motion.tamper_watch import TamperWatch  # numpy and libav only when tamper alarms are on
+
+    watch = TamperWatch(
+        factory=factory,
+        clock=clock,
+        cfg=settings.tamper,
+        codec_of=recorder.codec_of,
+        wanted=recorder.records,
+        activity=activity,
+    )
+    recorder.add_tap(watch.tap)
+    recorder.add_session_listener(watch.session)
+    return watch
+
+
 def node_witness(settings: Settings) -> WitnessStore | None:
     """Every recorder node witnesses the central audit log by default (docs/design/witnesses.md): its key and state
     in ``$CAMGRID_HOME/witness``, answering on its recordings server."""
@@ -210,6 +236,7 @@ class Runtime:
     node: RecorderNode | None = None
     backfill: BackfillRunner | None = None
     onvif: OnvifWatch | None = None
+    tamper: TamperWatch | None = None
     activity: ActivityTap | None = None  # per camera-second levels (tamper detectors add listeners before start)
     activity_store: ActivityStore | None = None  # where they are kept; the API reads it
     plans: PlanWorker | None = None  # the planner screen's runs (a process that serves the control room)
@@ -259,6 +286,8 @@ class Runtime:
             self.onvif.start()
         if self.plans is not None:
             self.plans.start()  # marks the runs the last stop interrupted, then solves the queued ones
+        if self.tamper is not None:
+            self.tamper.start()
 
     def stop(self) -> None:
         """The reverse: inputs first (bus feed, incidents), then recording (segments closed, gaps opened)."""
@@ -266,6 +295,8 @@ class Runtime:
             self.feed.close()
         if self.plans is not None:
             self.plans.stop()  # each run ends after its current step (marked interrupted)
+        if self.tamper is not None:
+            self.tamper.stop()
         if self.onvif is not None:
             self.onvif.stop()
         if self.incidents is not None:
@@ -310,9 +341,14 @@ class Runtime:
 
     def _serve_metrics(self, recorder: Recorder) -> ThreadingHTTPServer | None:
         cfg = self.settings.recorder
+        tamper = self.tamper
+
+        def gauges() -> dict[str, float]:
+            return {**recorder.gauges(), **(tamper.gauges() if tamper is not None else {})}
+
         try:
             return serve_metrics(
-                cfg.metrics_host, cfg.metrics_port, recorder.metrics, recorder.gauges, metrics_token(self.settings.home)
+                cfg.metrics_host, cfg.metrics_port, recorder.metrics, gauges, metrics_token(self.settings.home)
             )
         except OSError as exc:
             log.warning(
@@ -405,6 +441,9 @@ def build(
             box=SecretBox(settings.secrets_key_path),
             wanted=rt.recorder.records if role is ProcessRole.NODE else None,
         )
+    if rt.recorder is not None and role is not ProcessRole.CENTRAL and settings.tamper.enabled:
+        # the activity tap (when on) tells the frozen check whether the stream between keyframes collapsed
+        rt.tamper = tamper_watch(settings, factory, clock, rt.recorder, activity=rt.activity)
     if api:
         _wire_control_room(rt, bus)
     return rt

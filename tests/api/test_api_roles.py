@@ -75,6 +75,8 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("POST", "/api/cameras/{camera_id}/mask/refuse-removal"): "masks.approve",
     ("GET", "/api/cameras/{camera_id}/mask/camera-side"): "masks.read",
     ("POST", "/api/cameras/{camera_id}/mask/camera-side/rearm"): "masks.write",
+    ("POST", "/api/cameras/{camera_id}/tamper/reference"): "tamper.reference",
+    ("GET", "/api/incidents/{incident_id}/stills/{which}"): "live",
     ("GET", "/api/incidents"): "incidents.read",
     ("GET", "/api/incidents/{incident_id}"): "incidents.read",
     ("POST", "/api/incidents/{incident_id}/ack"): "incidents.act",

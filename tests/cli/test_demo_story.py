@@ -1,6 +1,7 @@
 """``camgrid demo``'s story lines (issue 15): a line only once the thing is true in the database the control room
 reads: the camera's own mask verified, an uplink cut and restored through the simulator's fault API, and what the
-cards gave back once every backfill job of that uplink has finished."""
+cards gave back once every backfill job of that uplink has finished; a camera covered now and then (issue 17), its
+tamper incident told once it opened and once it closed."""
 
 from __future__ import annotations
 
@@ -14,14 +15,15 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from camgrid.cli.demo_story import UplinkCut, mask_line
+from camgrid.cli.demo_story import CoveredNowAndThen, UplinkCut, mask_line
 from camgrid.db.engine import make_engine, session_factory, unit_of_work
 from camgrid.db.migrate import upgrade
+from camgrid.motion import tamper_service
 from camgrid.privacy.models import CameraSideMask
 from camgrid.registry.io import parse_camera_file
 from camgrid.registry.service import import_cameras
 from camgrid.storage.models import BackfillJob, Gap, Segment
-from camgrid.vocabulary import BackfillState, GapReason, MaskMode, SegmentSource
+from camgrid.vocabulary import BackfillState, GapReason, MaskMode, SegmentSource, TamperKind
 from tests.backends import home_db_url
 from tests.registry.test_import import GOOD, write_csv
 from tests.seeding import SEED, seed_log
@@ -134,3 +136,28 @@ def test_cut_restore_then_report_only_when_every_job_finished(
         report is not None and "38 s of video recovered from 1 cameras' cards" in report and "41 s stay gaps" in report
     )
     assert cut.tick() is None  # said once
+
+
+def test_a_camera_is_covered_restored_and_its_incident_told_when_true(
+    factory: sessionmaker[Session], control: tuple[str, list[dict[str, Any]]]
+) -> None:
+    url, got = control
+    story = CoveredNowAndThen(factory=factory, control_url=url, camera_id="cam-1", every_s=3600, seconds=0, after_s=0)
+    line = story.tick()
+    assert line is not None and "cam-1 covered" in line
+    assert [(g["kind"], g["subject"]) for g in got] == [("cover", "cam-1")]
+    story.seconds = 3600.0
+    assert story.tick() is None  # no incident yet: nothing told
+    with unit_of_work(factory) as s:
+        tamper_service.raise_tamper(session=s, camera_id="cam-1", kind=TamperKind.COVERED, now_ns=story.cover_ns + S)
+    opened = story.tick()
+    assert opened is not None and "tamper: covered" in opened and "1 s after" in opened
+    assert story.tick() is None  # told once
+    story.seconds = 0.0
+    assert story.tick() is None and got[-1]["kind"] == "scene_restore"
+    assert story.tick() is None  # still open
+    with unit_of_work(factory) as s:
+        tamper_service.clear_tamper(session=s, camera_id="cam-1", camera_event=False, now_ns=story.cover_ns + 9 * S)
+    closed = story.tick()
+    assert closed is not None and "closed" in closed
+    assert story.stage == "waiting"

@@ -524,6 +524,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cameras/{camera_id}/tamper/reference": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retake Reference
+         * @description After a planned move or a new lens: what the camera sees from now on is what it is compared with. Audited.
+         */
+        post: operations["retake_reference_api_cameras__camera_id__tamper_reference_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/cameras/{camera_id}/timeline": {
         parameters: {
             query?: never;
@@ -915,6 +935,26 @@ export interface paths {
         put?: never;
         /** Comment */
         post: operations["comment_api_incidents__incident_id__comment_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/incidents/{incident_id}/stills/{which}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Incident Still
+         * @description A tamper incident's still (JPEG): what the camera saw before, and what it showed when the alarm was raised.
+         */
+        get: operations["incident_still_api_incidents__incident_id__stills__which__get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -3897,6 +3937,16 @@ export interface components {
             /** Suggested Value */
             suggested_value: string;
         };
+        /** TamperReferenceOut */
+        TamperReferenceOut: {
+            /** Camera */
+            camera: string;
+            /**
+             * Requested Ms
+             * @description When the re-take was asked for: the camera's next stable pictures (a few samples, tamper.interval_s apart) become its reference
+             */
+            requested_ms: number;
+        };
         /** TextIn */
         TextIn: {
             /**
@@ -5044,6 +5094,37 @@ export interface operations {
             };
         };
     };
+    retake_reference_api_cameras__camera_id__tamper_reference_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                camera_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TamperReferenceOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     timeline_api_cameras__camera_id__timeline_get: {
         parameters: {
             query: {
@@ -5761,6 +5842,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["IncidentView"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    incident_still_api_incidents__incident_id__stills__which__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                incident_id: number;
+                /** @description before: the camera's reference; after: the tampered picture */
+                which: "before" | "after";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A JPEG still */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": unknown;
                 };
             };
             /** @description Validation Error */

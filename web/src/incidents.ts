@@ -7,6 +7,7 @@ import { clear, go, h } from "./dom";
 import { describeIncident, incidentOfEvent, sortIncidents, type LiveState } from "./incident-text";
 import { fmtHM, timeEl, utcTitle } from "./time";
 import { num, t } from "./i18n";
+import { tamperBlock } from "./tamper";
 
 export const incidentApi = {
   list: (openOnly: boolean) =>
@@ -175,6 +176,8 @@ export function incidentCard(inc: Incident, book: IncidentBook, compact: boolean
       inc.reason ? ` · ${inc.reason}` : "",
     ),
   );
+  const tampered = tamperBlock(inc, onError);
+  if (tampered) el.append(tampered);
   if (inc.cameras.length)
     el.append(h("div", { class: "inc-cams" }, t("incidents.cameras", { list: inc.cameras.slice(0, 12).join(", ") }) + (inc.cameras.length > 12 ? ` … (+${num(inc.cameras.length - 12)})` : "")));
   if (inc.unexplained.length)

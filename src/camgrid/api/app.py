@@ -36,6 +36,7 @@ from camgrid.api import (
     routes_probe,
     routes_settings,
     routes_system,
+    routes_tamper,
     routes_users,
 )
 from camgrid.api.context import AppContext
@@ -126,6 +127,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     ):
         app.include_router(router)
     app.include_router(routes_privacy.router)
+    app.include_router(routes_tamper.router)
     app.include_router(routes_probe.router)
     app.include_router(routes_holds.router)
     app.include_router(routes_layouts.router)

@@ -45,12 +45,14 @@ from camgrid.health import gap_causes, onvif_service
 from camgrid.health.scope import scope_of
 from camgrid.live.segments import SegmentBusy, SegmentTooBig
 from camgrid.media.nal import H264, H265
+from camgrid.motion import tamper_service
 from camgrid.registry import service as registry
 from camgrid.registry.models import Camera, CameraMaintenance, District, Site
 from camgrid.storage import service as storage
 from camgrid.storage.models import Segment
 from camgrid.vocabulary import (
     AuditAction,
+    CameraCondition,
     CameraEventKind,
     CameraState,
     RtspTransport,
@@ -310,6 +312,13 @@ def _onvif_health(session: Session, camera_id: str, tolerance_s: float) -> Onvif
     st = onvif_service.onvif_status(session=session, camera_ids=[camera_id], clock_tolerance_ns=tolerance_ns).get(
         camera_id
     )
+    # camgrid's own tamper verdict (docs/design/tamper.md) is the same condition as the camera's ONVIF one
+    tampered = tamper_service.open_tampers(session=session, camera_ids=[camera_id]).get(camera_id)
+    if tampered is not None:
+        st = st if st is not None else onvif_service.OnvifStatus()
+        if CameraCondition.TAMPER not in st.conditions:
+            st.conditions.append(CameraCondition.TAMPER)
+            st.since_ns[CameraCondition.TAMPER] = tampered.opened_ns
     if st is None:
         return None
     return OnvifHealthOut(

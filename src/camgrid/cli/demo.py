@@ -18,7 +18,7 @@ from camgrid.access import service as access
 from camgrid.auditing import AuditWriter, cli_actor
 from camgrid.cli.acting import audit_log
 from camgrid.cli.common import box_of, open_db, settings_from
-from camgrid.cli.demo_story import UplinkCut, mask_line
+from camgrid.cli.demo_story import CoveredNowAndThen, UplinkCut, mask_line
 from camgrid.cli.discover import demo_discovery
 from camgrid.clock import SystemClock
 from camgrid.db.engine import unit_of_work
@@ -57,8 +57,20 @@ def demo(ctx: click.Context, count: int, duration: float | None, outage_after: f
     click.echo(f"camgrid demo: home {home.resolve()}")
     click.echo(f"  encoding {count} camera clips once (cached in {home / 'cache'}) and starting the simulator ...")
     sim = subprocess.Popen(
-        # cam-0001's picture carries a private area (top-right quarter); the demo masks it.
-        [*me, "sim", "--count", str(count), "--out", str(registry_file), "--pattern-camera", "cam-0001"],
+        # cam-0001's picture carries a private area (top-right quarter); the demo masks it. cam-0003 is a scene
+        # camera (a still picture): the demo covers it now and then (docs/design/tamper.md).
+        [
+            *me,
+            "sim",
+            "--count",
+            str(count),
+            "--out",
+            str(registry_file),
+            "--pattern-camera",
+            "cam-0001",
+            "--scenes",
+            "cam-0003",
+        ],
         env=env,
         stdout=(logs / "sim.log").open("wb"),
         stderr=subprocess.STDOUT,
@@ -127,6 +139,16 @@ def demo(ctx: click.Context, count: int, duration: float | None, outage_after: f
             if outage_seconds > 0 and settings.sim.control_port
             else None
         )
+        # the simulator's `cover` fault needs a scene camera: cam-0003 is one (--scenes above)
+        covered = (
+            CoveredNowAndThen(
+                factory=factory,
+                control_url=f"http://{settings.sim.host}:{settings.sim.control_port}",
+                camera_id="cam-0003",
+            )
+            if settings.sim.control_port and settings.tamper.enabled
+            else None
+        )
         while not stop[0] and (duration is None or time.monotonic() - started < duration):
             if rec.poll() is not None:
                 raise click.ClickException("the server stopped:\n" + (logs / "serve.log").read_text()[-2000:])
@@ -136,6 +158,8 @@ def demo(ctx: click.Context, count: int, duration: float | None, outage_after: f
                     mask_told = True
                     click.echo(line)
                 if cut is not None and (line := cut.tick()) is not None:
+                    click.echo(line)
+                if covered is not None and (line := covered.tick()) is not None:
                     click.echo(line)
             if time.monotonic() >= next_status:
                 next_status += 10

@@ -1,6 +1,7 @@
-"""What ``camgrid demo`` shows beyond recording: a camera-side mask verified, and an uplink cut whose gap fills from
-the cameras' own SD cards once the link returns (issue 15). Each step prints one line when it has really happened,
-read from the database the control room reads; nothing is announced before it is true."""
+"""What ``camgrid demo`` shows beyond recording: a camera-side mask verified, an uplink cut whose gap fills from the
+cameras' own SD cards once the link returns (issue 15), and a camera covered now and then (issue 17). Each step prints
+one line when it has really happened, read from the database the control room reads; nothing is announced before it
+is true."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from camgrid.db.engine import unit_of_work
+from camgrid.health.models import IncidentRow
+from camgrid.motion.tamper_service import INCIDENT_KEY
 from camgrid.privacy.models import CameraSideMask
 from camgrid.registry.models import Camera
 from camgrid.storage.models import BackfillJob, Gap, Segment
@@ -123,3 +126,75 @@ class UplinkCut:
                 return None
         except (urllib.error.URLError, OSError) as exc:
             return f"  {kind} {self.uplink}: the simulator did not take it ({exc})"
+
+
+@dataclass
+class CoveredNowAndThen:
+    """One camera is covered now and then (the simulator's ``cover`` fault, then ``scene_restore``): the control room
+    shows a tamper incident with its before/after stills, closed when the picture is back (docs/design/tamper.md).
+    Driven by :meth:`tick` from the demo's loop; a line when the incident really opened or closed."""
+
+    factory: sessionmaker[Session]
+    control_url: str
+    camera_id: str
+    every_s: float = 180.0
+    seconds: float = 60.0
+    after_s: float = 60.0
+    started: float = field(default_factory=time.monotonic)
+    stage: str = "waiting"
+    since: float = 0.0
+    cover_ns: int = 0
+    told: set[tuple[int, bool]] = field(default_factory=set)  # (incident, opened) lines printed
+
+    def tick(self) -> str | None:
+        now = time.monotonic() - self.started
+        if self.stage == "waiting" and now >= self.after_s:
+            if (err := _fault(self.control_url, "cover", self.camera_id)) is not None:
+                self.stage = "done"
+                return err
+            self.stage, self.since, self.cover_ns = "covered", now, time.time_ns()
+            return f"  {self.camera_id} covered for {self.seconds:.0f} s (simulator fault cover): watch for its tamper"
+        if self.stage == "covered":
+            line = self._incident(opened=True)
+            if now - self.since >= self.seconds:
+                err = _fault(self.control_url, "scene_restore", self.camera_id)
+                self.stage, self.since = ("restored", now) if err is None else ("done", now)
+                return line or err
+            return line
+        if self.stage == "restored":
+            line = self._incident(opened=False)
+            if line is not None or now - self.since >= self.every_s:
+                self.stage, self.after_s = "waiting", now + max(0.0, self.every_s - (now - self.since))
+            return line
+        return None
+
+    def _incident(self, *, opened: bool) -> str | None:
+        with unit_of_work(self.factory) as session:
+            row = session.scalars(
+                select(IncidentRow)
+                .where(IncidentRow.engine_key.startswith(f"{INCIDENT_KEY}:{self.camera_id}:"))
+                .where(IncidentRow.opened_ns >= self.cover_ns)
+                .order_by(IncidentRow.id.desc())
+            ).first()
+        if row is None or (row.id, opened) in self.told or (not opened and row.resolved_ns is None):
+            return None
+        self.told.add((row.id, opened))
+        if opened:
+            late = (row.opened_ns - self.cover_ns) / 1e9
+            return (
+                f"  {self.camera_id}: camera incident '{row.reason}' {late:.0f} s after the cover, with before/after "
+                "stills (never an outage)"
+            )
+        return f"  {self.camera_id}: the picture is back; its tamper incident closed"
+
+
+def _fault(control_url: str, kind: str, subject: str) -> str | None:
+    body = json.dumps({"kind": kind, "subject": subject}).encode()
+    req = urllib.request.Request(
+        control_url + "/fault", data=body, method="POST", headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=10):
+            return None
+    except (urllib.error.URLError, OSError) as exc:
+        return f"  {kind} {subject}: the simulator did not take it ({exc})"

@@ -18,6 +18,7 @@ MODEL_MODULES = (
     "camgrid.exports.models",
     "camgrid.cluster.models",
     "camgrid.planner.models",
+    "camgrid.motion.models",
 )
 
 

@@ -50,12 +50,13 @@ Item = TypeVar("Item", IncidentOut, IncidentView)
 
 def scope_incident(item: Item, scope: Scope | None) -> Item | None:
     """The incident (``IncidentOut`` or ``IncidentView``/``IncidentEvent``) cut to ``scope``; None when none of its
-    members is in it."""
+    members is in it (a memberless ``camera`` incident: when its camera is not)."""
     if scope is None:
         return item
     inc = item
     cams = [c for c in inc.cameras if c in scope.cameras]
-    if not cams:
+    # a camera's own incident without members (its picture tampered, its own mask unverified) is its camera's
+    if not cams and not (inc.kind == IncidentKind.CAMERA and not inc.cameras and inc.subject in scope.cameras):
         return None
     subject = inc.subject if scope.names(inc.kind, inc.subject) else OUTSIDE_SCOPE
     suggestions = [

@@ -1,12 +1,12 @@
 """plan runs from the planner screen
 
 Revision ID: 0026
-Revises: 0024
+Revises: 0025
 Create Date: 2026-12-03 04:30:00
 
 One row per plan run started from the control room's planner screen: who, when, the area, budgets per year, camera
 models and weights, its state and the solver's latest objective, bound, gap and progress, and the plan it wrote
-(docs/design/planner-screen.md). The integrator re-chains ``down_revision`` after the other issue-18 migrations.
+(docs/design/planner-screen.md).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0026"
-down_revision = "0024"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 
