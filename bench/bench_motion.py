@@ -120,7 +120,7 @@ def search_one(home: Path, camera: str, region: list[float], start_ns: int, end_
             )
     finally:
         engine.dispose()
-    return [(h.start_ns / NS, h.end_ns / NS) for h in result.hits]
+    return [(h.start_ns / NS, h.end_ns / NS) for h in result.outcome.hits]
 
 
 def run(args: argparse.Namespace) -> None:
