@@ -46,6 +46,7 @@ from camgrid.planner.tiles import (
     evaluate_tile,
     prepare_tile,
     solve_tile,
+    tile_margins,
 )
 
 log = logging.getLogger(__name__)
@@ -154,6 +155,21 @@ def allocate_by_gains(curves: list[TileCurve], budget: float, unit: float) -> di
     out = {c.index: 0.0 for c in curves}
     for _, t in gains[:cams]:
         out[t] += unit
+    return out
+
+
+def pick_moves(
+    margins: dict[int, tuple[list[tuple[float, int]], list[tuple[float, int]]]],
+) -> list[tuple[int, int, int, int]]:
+    """Cameras to move between tiles: the best additions over all tiles against the cheapest removals, paired while
+    an addition gains more than a removal loses. Returns (add tile, add pose, remove tile, remove pose), best first."""
+    adds = sorted(((g, p, t) for t, (a, _) in margins.items() for g, p in a), key=lambda x: -x[0])
+    losses = sorted(((g, p, t) for t, (_, r) in margins.items() for g, p in r), key=lambda x: x[0])
+    out: list[tuple[int, int, int, int]] = []
+    for (g, p, t), (loss, q, u) in zip(adds, losses, strict=False):
+        if g <= loss + 1e-9:
+            break
+        out.append((t, p, u, q))
     return out
 
 
@@ -341,6 +357,10 @@ def plan_city(
                     best = (value, poses, int(sum(c for _, c in results)))
                 if stopped:
                     break
+                # move cameras from the tiles where they are worth least to where they gain most (budget split)
+                t4 = time.perf_counter()
+                best = rebalance(pool, wd, tiles, chosen, best, spec.cfg_json, budget / cfg.camera_cost / n)
+                timings["rebalance_s"] = timings.get("rebalance_s", 0.0) + time.perf_counter() - t4
             timings["solve_s"] = time.perf_counter() - t2
             assert best is not None
             objective, poses, covered = best
@@ -350,6 +370,48 @@ def plan_city(
     finally:
         if own_dir:
             shutil.rmtree(wd, ignore_errors=True)
+
+
+def rebalance(
+    pool: ProcessPoolExecutor,
+    wd: Path,
+    tiles: list[TileSpec],
+    chosen: dict[int, np.ndarray],
+    best: tuple[float, np.ndarray, int],
+    cfg_json: str,
+    per_tile: float,
+    rounds: int = 3,
+) -> tuple[float, np.ndarray, int]:
+    """Move cameras between tiles while the whole plan's exact value improves (``chosen`` is updated in place).
+    Greedy gains and single-removal losses only estimate a move's worth, so fewer moves are tried when all of
+    them together do not pay; nothing is kept that does not raise the evaluated value."""
+    m = max(4, math.ceil(0.15 * per_tile))
+    for _ in range(rounds):
+        plan_ids = np.unique(np.concatenate(list(chosen.values()))) if chosen else np.zeros(0, dtype=np.int64)
+        if not np.array_equal(plan_ids, best[1]):
+            return best  # the best plan is an earlier sweep's: leave it
+        futs = {t.index: pool.submit(tile_margins, wd, t.index, plan_ids, cfg_json, m) for t in tiles}
+        moves = pick_moves({i: f.result() for i, f in futs.items()})
+        improved = False
+        k = len(moves)
+        while k > 0:
+            add = np.array([p for _, p, _, _ in moves[:k]], dtype=np.int64)
+            rem = np.array([q for _, _, _, q in moves[:k]], dtype=np.int64)
+            cand = np.union1d(np.setdiff1d(plan_ids, rem), add)
+            results = [f.result() for f in [pool.submit(evaluate_tile, wd, t.index, cand) for t in tiles]]
+            value = float(sum(v for v, _ in results))
+            if value > best[0] + 1e-9:
+                for t, p, u, q in moves[:k]:
+                    chosen[u] = chosen[u][chosen[u] != q]
+                    chosen[t] = np.append(chosen.get(t, np.zeros(0, dtype=np.int64)), p)
+                log.info("rebalance: %d cameras moved, %.2f -> %.2f", k, best[0], value)
+                best = (value, cand, int(sum(c for _, c in results)))
+                improved = True
+                break
+            k //= 2
+        if not improved:
+            break
+    return best
 
 
 def monolithic_instance(source_path: Path | None, cfg: PlannerConfig) -> tuple[Any, np.ndarray]:

@@ -273,25 +273,11 @@ class TileResult:
     tangents: list[tuple[float, float, float]] = field(default_factory=list)  # extra LP tangents
 
 
-def solve_tile(
-    workdir: Path,
-    index: int,
-    budget: float,
-    fixed_gids: np.ndarray,
-    cfg_json: str,
-    heuristic_time_s: float,
-    exact_time_s: float,
-    lam: float = -1.0,
-    bound_time_s: float = 30.0,
-    tangent_at: float = -1.0,
-    previous: np.ndarray | None = None,
-) -> TileResult:
-    """Choose the tile's own cameras for ``budget``, with the neighbours' cameras already chosen counted as
-    installed (they watch border points, so the tile does not pay twice for them)."""
-    t0 = time.perf_counter()
-    cfg = PlannerConfig.model_validate_json(cfg_json)
-    with np.load(tile_path(workdir, index)) as z:
-        d = {k: z[k] for k in z.files}
+def view_instance(
+    d: dict[str, np.ndarray], fixed_gids: np.ndarray, cfg: PlannerConfig
+) -> tuple[Instance, np.ndarray, np.ndarray]:
+    """The tile's own poses (real cost) and the other tiles' chosen poses in its file (installed, cost 0) over every
+    point the own poses see and every owned point. Returns (instance, file pose index, file point index)."""
     gid = d["pose_gid"]
     fixed_mask = np.isin(gid, fixed_gids) & ~d["pose_owned"]
     own_mask = d["pose_owned"]
@@ -320,6 +306,31 @@ def solve_tile(
         fixed=fixed_local,
         pose_xy=d["pose_xy"][poses],
     )
+    return inst, poses, pts
+
+
+def solve_tile(
+    workdir: Path,
+    index: int,
+    budget: float,
+    fixed_gids: np.ndarray,
+    cfg_json: str,
+    heuristic_time_s: float,
+    exact_time_s: float,
+    lam: float = -1.0,
+    bound_time_s: float = 30.0,
+    tangent_at: float = -1.0,
+    previous: np.ndarray | None = None,
+) -> TileResult:
+    """Choose the tile's own cameras for ``budget``, with the neighbours' cameras already chosen counted as
+    installed (they watch border points, so the tile does not pay twice for them)."""
+    t0 = time.perf_counter()
+    cfg = PlannerConfig.model_validate_json(cfg_json)
+    with np.load(tile_path(workdir, index)) as z:
+        d = {k: z[k] for k in z.files}
+    gid = d["pose_gid"]
+    own_mask = d["pose_owned"]
+    inst, poses, pts = view_instance(d, fixed_gids, cfg)
     chosen = np.zeros(0, dtype=np.int64)
     info: dict[str, Any] = {}
     if budget >= cfg.camera_cost and inst.n_points:
@@ -377,3 +388,37 @@ def evaluate_tile(workdir: Path, index: int, chosen_gids: np.ndarray) -> tuple[f
     n = np.bincount(pt[sel], minlength=w.size)
     value = w * np.minimum(n, k) / k
     return float(value[owned].sum()), int(((n > 0) & owned).sum())
+
+
+def tile_margins(
+    workdir: Path, index: int, plan_gids: np.ndarray, cfg_json: str, m: int
+) -> tuple[list[tuple[float, int]], list[tuple[float, int]]]:
+    """The tile's marginal values under the whole plan, for moving cameras between tiles: the gains of up to ``m``
+    cameras a greedy would add at its own sites (in order), and the loss of removing each own chosen camera alone
+    (smallest first, up to ``m``), each as (value, global pose id). Heuristic only: the plan is re-evaluated."""
+    cfg = PlannerConfig.model_validate_json(cfg_json)
+    with np.load(tile_path(workdir, index)) as z:
+        d = {k: z[k] for k in z.files}
+    gid = d["pose_gid"]
+    own = d["pose_owned"]
+    inst, poses, _ = view_instance(d, plan_gids, cfg)
+    mine = np.flatnonzero(own[poses] & np.isin(gid[poses], plan_gids))
+    state = State(inst, np.union1d(mine, inst.fixed))
+    losses: list[tuple[float, int]] = []
+    for p in mine.tolist():
+        state.remove(p)
+        losses.append((state.gain(p), int(gid[poses[p]])))
+        state.add(p)
+    losses.sort()
+    free = own[poses].copy()
+    free[mine] = False
+    adds: list[tuple[float, int]] = []
+    for _ in range(max(0, m)):
+        g = np.where(free, state.all_gains(), -1.0)
+        p = int(np.argmax(g)) if g.size else -1
+        if p < 0 or g[p] <= 1e-12:
+            break
+        adds.append((float(g[p]), int(gid[poses[p]])))
+        state.add(p)
+        free[p] = False
+    return adds, losses[: max(0, m)]
