@@ -47,6 +47,7 @@ from camgrid.planner.tiles import (
     prepare_tile,
     solve_tile,
     tile_margins,
+    tile_tangents,
 )
 
 log = logging.getLogger(__name__)
@@ -198,6 +199,7 @@ def plan_city(
     exact_time_s: float = 0.0,
     bound_time_s: float = 0.0,
     sweeps: int = 2,
+    kelley_rounds: int = 4,
     workdir: Path | None = None,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
@@ -344,9 +346,10 @@ def plan_city(
                         # first sweep: a lower bound (later tiles only add cameras); then the last exact value
                         report(sum(owned_values.values()) if best is None else best[0], bound)
                     leftover = leftover_now
-                if sweep == 0 and not stopped:  # Kelley's step: tangents at the allocation tighten the same LP
-                    refined, _, _ = global_bound([curves[t.index] for t in tiles], budget)
-                    bound = min(bound, refined)
+                if sweep == 0 and not stopped:  # Kelley's steps: tangents at the allocation tighten the same LP
+                    t5 = time.perf_counter()
+                    bound = kelley(pool, wd, tiles, curves, budget, spec.cfg_json, bound, kelley_rounds)
+                    timings["kelley_s"] = time.perf_counter() - t5
                 # evaluate: each point once, by its owner; keep the best plan of the sweeps
                 t3 = time.perf_counter()
                 poses = np.unique(np.concatenate(list(chosen.values()))) if chosen else np.zeros(0, dtype=np.int64)
@@ -370,6 +373,29 @@ def plan_city(
     finally:
         if own_dir:
             shutil.rmtree(wd, ignore_errors=True)
+
+
+def kelley(
+    pool: ProcessPoolExecutor,
+    wd: Path,
+    tiles: list[TileSpec],
+    curves: dict[int, TileCurve],
+    budget: float,
+    cfg_json: str,
+    bound: float,
+    rounds: int,
+) -> float:
+    """Kelley's cutting planes on the bound LP: each round adds every tile's tangent at the budget the LP gives it
+    (the same concave curves, so every round's value is still a valid bound and never weaker)."""
+    for _ in range(rounds + 1):
+        refined, shares, _ = global_bound([curves[t.index] for t in tiles], budget)
+        if refined >= bound * (1 - 1e-6):
+            return min(bound, refined)
+        bound = refined
+        futs = {i: pool.submit(tile_tangents, wd, i, cfg_json, [b]) for i, b in shares.items()}
+        for i, f in futs.items():
+            curves[i].tangents.extend(f.result())
+    return bound
 
 
 def rebalance(

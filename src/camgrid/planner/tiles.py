@@ -422,3 +422,12 @@ def tile_margins(
         state.add(p)
         free[p] = False
     return adds, losses[: max(0, m)]
+
+
+def tile_tangents(workdir: Path, index: int, cfg_json: str, budgets: list[float]) -> list[tuple[float, float, float]]:
+    """More tangents of the tile's LP value curve (same shares, so they bound the same concave function)."""
+    cfg = PlannerConfig.model_validate_json(cfg_json)
+    with np.load(tile_path(workdir, index)) as z:
+        d = {k: z[k] for k in ("alpha", "point_owned", "point_w", "point_k", "pair_pose", "pair_point")}
+    sub = bound_instance(d["alpha"], d["point_owned"], d["point_w"], d["point_k"], d["pair_pose"], d["pair_point"], cfg)
+    return lp_tangents(sub, budgets)
