@@ -45,8 +45,10 @@ from camgrid.planner.tiles import (
     TileSpec,
     evaluate_tile,
     prepare_tile,
+    set_alpha_by_prices,
     solve_tile,
     tile_margins,
+    tile_prices,
     tile_tangents,
 )
 
@@ -200,6 +202,7 @@ def plan_city(
     bound_time_s: float = 0.0,
     sweeps: int = 2,
     kelley_rounds: int = 4,
+    consensus_mix: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0),
     workdir: Path | None = None,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
@@ -350,6 +353,10 @@ def plan_city(
                     t5 = time.perf_counter()
                     bound = kelley(pool, wd, tiles, curves, budget, spec.cfg_json, bound, kelley_rounds)
                     timings["kelley_s"] = time.perf_counter() - t5
+                    for mix in consensus_mix:
+                        t6 = time.perf_counter()
+                        bound = consensus(pool, wd, tiles, curves, budget, spec.cfg_json, bound, mix, kelley_rounds)
+                        timings["consensus_s"] = timings.get("consensus_s", 0.0) + time.perf_counter() - t6
                 # evaluate: each point once, by its owner; keep the best plan of the sweeps
                 t3 = time.perf_counter()
                 poses = np.unique(np.concatenate(list(chosen.values()))) if chosen else np.zeros(0, dtype=np.int64)
@@ -396,6 +403,41 @@ def kelley(
         for i, f in futs.items():
             curves[i].tangents.extend(f.result())
     return bound
+
+
+def consensus(
+    pool: ProcessPoolExecutor,
+    wd: Path,
+    tiles: list[TileSpec],
+    curves: dict[int, TileCurve],
+    budget: float,
+    cfg_json: str,
+    bound: float,
+    mix: float,
+    kelley_rounds: int,
+) -> float:
+    """One consensus round on the border poses' cost shares (planner-city.md, Bound): every tile's bound LP at its
+    share of the budget prices its owned points; the shares are re-split by priced value; the curves are rebuilt
+    under the new shares and the bound LP solved again. Returns the smaller of the old and the new bound."""
+    _, shares, _ = global_bound([curves[t.index] for t in tiles], budget)
+    if not shares:
+        return bound
+    futs = {i: pool.submit(tile_prices, wd, i, cfg_json, b) for i, b in shares.items()}
+    got = [f.result() for f in futs.values()]
+    gid = np.concatenate([g for g, _ in got]) if got else np.zeros(0, dtype=np.int64)
+    price = np.concatenate([p for _, p in got]) if got else np.zeros(0)
+    order = np.argsort(gid, kind="stable")
+    price_file = wd / "prices.npz"
+    np.savez(price_file, gid=gid[order], price=price[order])
+    budgets = {i: [b * f for f in (0.7, 1.0, 1.4)] for i, b in shares.items()}
+    cfuts = {i: pool.submit(set_alpha_by_prices, wd, i, cfg_json, price_file, mix, budgets[i]) for i in shares}
+    for i, f in cfuts.items():
+        full, tangents = f.result()
+        curves[i].full_share = full
+        curves[i].tangents = tangents
+    new = kelley(pool, wd, tiles, curves, budget, cfg_json, math.inf, kelley_rounds)
+    log.info("consensus (mix %.2f): bound %.2f -> %.2f", mix, bound, new)
+    return min(bound, new)
 
 
 def rebalance(

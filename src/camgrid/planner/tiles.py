@@ -426,8 +426,73 @@ def tile_margins(
 
 def tile_tangents(workdir: Path, index: int, cfg_json: str, budgets: list[float]) -> list[tuple[float, float, float]]:
     """More tangents of the tile's LP value curve (same shares, so they bound the same concave function)."""
+    sub, _ = _bound_sub(workdir, index, PlannerConfig.model_validate_json(cfg_json))
+    return lp_tangents(sub, budgets)
+
+
+def _alpha(workdir: Path, index: int, d: dict[str, np.ndarray]) -> np.ndarray:
+    """The tile's current cost shares: the price-based ones of the last consensus round, else value-proportional."""
+    p = workdir / f"alpha-{index:05d}.npy"
+    return np.load(p) if p.exists() else d["alpha"]
+
+
+def _bound_sub(workdir: Path, index: int, cfg: PlannerConfig) -> tuple[Instance, dict[str, np.ndarray]]:
+    with np.load(tile_path(workdir, index)) as z:
+        d = {k: z[k] for k in ("alpha", "point_owned", "point_w", "point_k", "pair_pose", "pair_point", "point_gid")}
+    a = _alpha(workdir, index, d)
+    return bound_instance(a, d["point_owned"], d["point_w"], d["point_k"], d["pair_pose"], d["pair_point"], cfg), d
+
+
+def tile_prices(workdir: Path, index: int, cfg_json: str, budget: float) -> tuple[np.ndarray, np.ndarray]:
+    """Dual prices of the tile's owned points in its bound LP at ``budget``: (global point ids, price per point).
+    A merged point's price is split over its members by their unit values."""
+    cfg = PlannerConfig.model_validate_json(cfg_json)
+    sub, d = _bound_sub(workdir, index, cfg)
+    gids = d["point_gid"][np.flatnonzero(d["point_owned"])]
+    price = np.zeros(gids.size)
+    if sub.n_poses == 0 or sub.n_points == 0:
+        return gids, price
+    red = reduce_instance(sub, float("inf"))
+    lp, _, _ = build_model(sub, red, float(budget))
+    lp.integrality_ = [highspy.HighsVarType.kContinuous] * lp.num_col_
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    h.passModel(lp)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return gids, price
+    duals = np.abs(np.asarray(h.getSolution().row_dual))
+    assert sub.k is not None
+    unit = sub.weights / sub.k
+    for g, members in enumerate(red.point_members):
+        u = unit[members]
+        if u.sum() > 0:
+            price[members] = duals[g] * u / u.sum()
+    return gids, price
+
+
+def set_alpha_by_prices(
+    workdir: Path, index: int, cfg_json: str, price_file: Path, mix: float, budgets: list[float]
+) -> tuple[float, list[tuple[float, float, float]]]:
+    """Consensus step for the bound: split each pose's cost over the tiles in proportion to the priced value it sees
+    in each (prices from every tile's bound LP, one global file, so every tile holding a pose computes the same
+    denominator and the shares still sum to 1), mixed with the previous shares. Returns (full share, tangents) of
+    the new curve; any shares summing to at most 1 per pose give a valid bound."""
     cfg = PlannerConfig.model_validate_json(cfg_json)
     with np.load(tile_path(workdir, index)) as z:
-        d = {k: z[k] for k in ("alpha", "point_owned", "point_w", "point_k", "pair_pose", "pair_point")}
-    sub = bound_instance(d["alpha"], d["point_owned"], d["point_w"], d["point_k"], d["pair_pose"], d["pair_point"], cfg)
-    return lp_tangents(sub, budgets)
+        d = {k: z[k] for k in ("alpha", "point_owned", "point_gid", "pair_pose", "pair_point")}
+    with np.load(price_file) as z:
+        g_all, p_all = z["gid"], z["price"]
+    pos = np.searchsorted(g_all, d["point_gid"])
+    pos = np.minimum(pos, max(0, g_all.size - 1))
+    price = np.where((g_all.size > 0) & (g_all[pos] == d["point_gid"]), p_all[pos] if g_all.size else 0.0, 0.0)
+    old = _alpha(workdir, index, d)
+    pv = price[d["pair_point"]]
+    v_all = np.bincount(d["pair_pose"], weights=pv, minlength=old.size)
+    v_own = np.bincount(d["pair_pose"], weights=pv * d["point_owned"][d["pair_point"]], minlength=old.size)
+    new = np.where(v_all > 0, v_own / np.where(v_all > 0, v_all, 1.0), old)
+    np.save(workdir / f"alpha-{index:05d}.npy", (1 - mix) * old + mix * new)
+    sub, _ = _bound_sub(workdir, index, cfg)
+    full = float(sub.cost.sum())
+    return full, lp_tangents(sub, [min(full, b) for b in budgets] + [full])
