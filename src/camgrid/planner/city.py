@@ -202,7 +202,7 @@ def plan_city(
     bound_time_s: float = 0.0,
     sweeps: int = 2,
     kelley_rounds: int = 4,
-    consensus_mix: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0),
+    consensus_mix: tuple[float, ...] = (1.0, 0.5),
     workdir: Path | None = None,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
