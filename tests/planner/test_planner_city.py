@@ -15,7 +15,15 @@ from click.testing import CliRunner
 
 from camgrid.cli.main import cli
 from camgrid.config import PlannerConfig
-from camgrid.planner.city import CityPlan, global_bound, monolithic_instance, plan_city, split_budget, tile_grid
+from camgrid.planner.city import (
+    CityPlan,
+    global_bound,
+    monolithic_instance,
+    pick_moves,
+    plan_city,
+    split_budget,
+    tile_grid,
+)
 from camgrid.planner.citymap import SyntheticCity, generate_city, write_manifest
 from camgrid.planner.exact import solve_exact
 from camgrid.planner.formulation import evaluate
@@ -59,6 +67,34 @@ def test_global_bound_and_budget_split() -> None:
     assert bound == pytest.approx(12.0) and shares == {0: pytest.approx(2.0), 1: pytest.approx(3.0)}
     assert 0.5 <= lam <= 1.0
     assert split_budget({0: 2.0, 1: 3.0}, 7.0, 1.0) == {0: 3.0, 1: 4.0}
+
+
+def test_pick_moves_pairs_best_gains_with_cheapest_losses() -> None:
+    # tile 0 would gain 5 then 2 from two more cameras; tile 1's cheapest camera loses 1, the next 3
+    margins = {0: ([(5.0, 10), (2.0, 11)], [(4.0, 20)]), 1: ([(0.5, 30)], [(1.0, 40), (3.0, 41)])}
+    assert pick_moves(margins) == [(0, 10, 1, 40)]  # 2 < 3: the second move would not pay
+    assert pick_moves({0: ([], []), 1: ([(1.0, 1)], [(1.0, 2)])}) == []
+
+
+def test_consensus_shares_sum_to_at_most_one(small_city: tuple[Path, CityPlan, list[Any]], tmp_path: Path) -> None:
+    """planner-city.md, Bound: after the consensus rounds every pose's cost shares over the tiles still sum to <= 1
+    (each tile computes the same denominator from one price file), so the bound stays valid."""
+    path = small_city[0]
+    wd = tmp_path / "run"
+    plan_city(
+        instance_source=path, budget=SMALL_BUDGET, tile_m=225.0, workers=2, heuristic_time_s=0.3, sweeps=1, workdir=wd
+    )
+    total: dict[int, float] = {}
+    changed = 0
+    for f in sorted(wd.glob("tile-*.npz")):
+        with np.load(f) as z:
+            gid, alpha0 = z["pose_gid"], z["alpha"]
+        alpha = np.load(wd / f.name.replace("tile-", "alpha-").replace(".npz", ".npy"))
+        changed += int((np.abs(alpha - alpha0) > 1e-6).sum())
+        for g, a in zip(gid.tolist(), alpha.tolist(), strict=True):
+            total[g] = total.get(g, 0.0) + a
+    assert total and max(total.values()) <= 1 + 1e-9
+    assert changed > 0  # the rounds did move some border shares
 
 
 def test_tile_grid_covers_the_city_once() -> None:

@@ -45,7 +45,11 @@ from camgrid.planner.tiles import (
     TileSpec,
     evaluate_tile,
     prepare_tile,
+    set_alpha_by_prices,
     solve_tile,
+    tile_margins,
+    tile_prices,
+    tile_tangents,
 )
 
 log = logging.getLogger(__name__)
@@ -157,6 +161,21 @@ def allocate_by_gains(curves: list[TileCurve], budget: float, unit: float) -> di
     return out
 
 
+def pick_moves(
+    margins: dict[int, tuple[list[tuple[float, int]], list[tuple[float, int]]]],
+) -> list[tuple[int, int, int, int]]:
+    """Cameras to move between tiles: the best additions over all tiles against the cheapest removals, paired while
+    an addition gains more than a removal loses. Returns (add tile, add pose, remove tile, remove pose), best first."""
+    adds = sorted(((g, p, t) for t, (a, _) in margins.items() for g, p in a), key=lambda x: -x[0])
+    losses = sorted(((g, p, t) for t, (_, r) in margins.items() for g, p in r), key=lambda x: x[0])
+    out: list[tuple[int, int, int, int]] = []
+    for (g, p, t), (loss, q, u) in zip(adds, losses, strict=False):
+        if g <= loss + 1e-9:
+            break
+        out.append((t, p, u, q))
+    return out
+
+
 def split_budget(shares: dict[int, float], budget: float, unit: float) -> dict[int, float]:
     """Whole cameras per tile in proportion to the bound's shared budgets (largest remainder)."""
     total = sum(shares.values())
@@ -182,6 +201,8 @@ def plan_city(
     exact_time_s: float = 0.0,
     bound_time_s: float = 0.0,
     sweeps: int = 2,
+    kelley_rounds: int = 4,
+    consensus_mix: tuple[float, ...] = (1.0, 0.5),
     workdir: Path | None = None,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
@@ -328,9 +349,14 @@ def plan_city(
                         # first sweep: a lower bound (later tiles only add cameras); then the last exact value
                         report(sum(owned_values.values()) if best is None else best[0], bound)
                     leftover = leftover_now
-                if sweep == 0 and not stopped:  # Kelley's step: tangents at the allocation tighten the same LP
-                    refined, _, _ = global_bound([curves[t.index] for t in tiles], budget)
-                    bound = min(bound, refined)
+                if sweep == 0 and not stopped:  # Kelley's steps: tangents at the allocation tighten the same LP
+                    t5 = time.perf_counter()
+                    bound = kelley(pool, wd, tiles, curves, budget, spec.cfg_json, bound, kelley_rounds)
+                    timings["kelley_s"] = time.perf_counter() - t5
+                    for mix in consensus_mix:
+                        t6 = time.perf_counter()
+                        bound = consensus(pool, wd, tiles, curves, budget, spec.cfg_json, bound, mix, kelley_rounds)
+                        timings["consensus_s"] = timings.get("consensus_s", 0.0) + time.perf_counter() - t6
                 # evaluate: each point once, by its owner; keep the best plan of the sweeps
                 t3 = time.perf_counter()
                 poses = np.unique(np.concatenate(list(chosen.values()))) if chosen else np.zeros(0, dtype=np.int64)
@@ -341,6 +367,10 @@ def plan_city(
                     best = (value, poses, int(sum(c for _, c in results)))
                 if stopped:
                     break
+                # move cameras from the tiles where they are worth least to where they gain most (budget split)
+                t4 = time.perf_counter()
+                best = rebalance(pool, wd, tiles, chosen, best, spec.cfg_json, budget / cfg.camera_cost / n)
+                timings["rebalance_s"] = timings.get("rebalance_s", 0.0) + time.perf_counter() - t4
             timings["solve_s"] = time.perf_counter() - t2
             assert best is not None
             objective, poses, covered = best
@@ -350,6 +380,106 @@ def plan_city(
     finally:
         if own_dir:
             shutil.rmtree(wd, ignore_errors=True)
+
+
+def kelley(
+    pool: ProcessPoolExecutor,
+    wd: Path,
+    tiles: list[TileSpec],
+    curves: dict[int, TileCurve],
+    budget: float,
+    cfg_json: str,
+    bound: float,
+    rounds: int,
+) -> float:
+    """Kelley's cutting planes on the bound LP: each round adds every tile's tangent at the budget the LP gives it
+    (the same concave curves, so every round's value is still a valid bound and never weaker)."""
+    for _ in range(rounds + 1):
+        refined, shares, _ = global_bound([curves[t.index] for t in tiles], budget)
+        if refined >= bound * (1 - 1e-4):  # converged to 0.01%: each round costs an LP per tile
+            return min(bound, refined)
+        bound = refined
+        futs = {i: pool.submit(tile_tangents, wd, i, cfg_json, [b]) for i, b in shares.items()}
+        for i, f in futs.items():
+            curves[i].tangents.extend(f.result())
+    return bound
+
+
+def consensus(
+    pool: ProcessPoolExecutor,
+    wd: Path,
+    tiles: list[TileSpec],
+    curves: dict[int, TileCurve],
+    budget: float,
+    cfg_json: str,
+    bound: float,
+    mix: float,
+    kelley_rounds: int,
+) -> float:
+    """One consensus round on the border poses' cost shares (planner-city.md, Bound): every tile's bound LP at its
+    share of the budget prices its owned points; the shares are re-split by priced value; the curves are rebuilt
+    under the new shares and the bound LP solved again. Returns the smaller of the old and the new bound."""
+    _, shares, _ = global_bound([curves[t.index] for t in tiles], budget)
+    if not shares:
+        return bound
+    futs = {i: pool.submit(tile_prices, wd, i, cfg_json, b) for i, b in shares.items()}
+    got = [f.result() for f in futs.values()]
+    gid = np.concatenate([g for g, _ in got]) if got else np.zeros(0, dtype=np.int64)
+    price = np.concatenate([p for _, p in got]) if got else np.zeros(0)
+    order = np.argsort(gid, kind="stable")
+    price_file = wd / "prices.npz"
+    np.savez(price_file, gid=gid[order], price=price[order])
+    budgets = {i: [b * f for f in (0.7, 1.0, 1.4)] for i, b in shares.items()}
+    cfuts = {i: pool.submit(set_alpha_by_prices, wd, i, cfg_json, price_file, mix, budgets[i]) for i in shares}
+    for i, f in cfuts.items():
+        full, tangents = f.result()
+        curves[i].full_share = full
+        curves[i].tangents = tangents
+    new = kelley(pool, wd, tiles, curves, budget, cfg_json, math.inf, min(2, kelley_rounds))
+    log.info("consensus (mix %.2f): bound %.2f -> %.2f", mix, bound, new)
+    return min(bound, new)
+
+
+def rebalance(
+    pool: ProcessPoolExecutor,
+    wd: Path,
+    tiles: list[TileSpec],
+    chosen: dict[int, np.ndarray],
+    best: tuple[float, np.ndarray, int],
+    cfg_json: str,
+    per_tile: float,
+    rounds: int = 3,
+) -> tuple[float, np.ndarray, int]:
+    """Move cameras between tiles while the whole plan's exact value improves (``chosen`` is updated in place).
+    Greedy gains and single-removal losses only estimate a move's worth, so fewer moves are tried when all of
+    them together do not pay; nothing is kept that does not raise the evaluated value."""
+    m = max(4, math.ceil(0.15 * per_tile))
+    for _ in range(rounds):
+        plan_ids = np.unique(np.concatenate(list(chosen.values()))) if chosen else np.zeros(0, dtype=np.int64)
+        if not np.array_equal(plan_ids, best[1]):
+            return best  # the best plan is an earlier sweep's: leave it
+        futs = {t.index: pool.submit(tile_margins, wd, t.index, plan_ids, cfg_json, m) for t in tiles}
+        moves = pick_moves({i: f.result() for i, f in futs.items()})
+        improved = False
+        k = len(moves)
+        while k > 0:
+            add = np.array([p for _, p, _, _ in moves[:k]], dtype=np.int64)
+            rem = np.array([q for _, _, _, q in moves[:k]], dtype=np.int64)
+            cand = np.union1d(np.setdiff1d(plan_ids, rem), add)
+            results = [f.result() for f in [pool.submit(evaluate_tile, wd, t.index, cand) for t in tiles]]
+            value = float(sum(v for v, _ in results))
+            if value > best[0] + 1e-9:
+                for t, p, u, q in moves[:k]:
+                    chosen[u] = chosen[u][chosen[u] != q]
+                    chosen[t] = np.append(chosen.get(t, np.zeros(0, dtype=np.int64)), p)
+                log.info("rebalance: %d cameras moved, %.2f -> %.2f", k, best[0], value)
+                best = (value, cand, int(sum(c for _, c in results)))
+                improved = True
+                break
+            k //= 2
+        if not improved:
+            break
+    return best
 
 
 def monolithic_instance(source_path: Path | None, cfg: PlannerConfig) -> tuple[Any, np.ndarray]:

@@ -273,25 +273,11 @@ class TileResult:
     tangents: list[tuple[float, float, float]] = field(default_factory=list)  # extra LP tangents
 
 
-def solve_tile(
-    workdir: Path,
-    index: int,
-    budget: float,
-    fixed_gids: np.ndarray,
-    cfg_json: str,
-    heuristic_time_s: float,
-    exact_time_s: float,
-    lam: float = -1.0,
-    bound_time_s: float = 30.0,
-    tangent_at: float = -1.0,
-    previous: np.ndarray | None = None,
-) -> TileResult:
-    """Choose the tile's own cameras for ``budget``, with the neighbours' cameras already chosen counted as
-    installed (they watch border points, so the tile does not pay twice for them)."""
-    t0 = time.perf_counter()
-    cfg = PlannerConfig.model_validate_json(cfg_json)
-    with np.load(tile_path(workdir, index)) as z:
-        d = {k: z[k] for k in z.files}
+def view_instance(
+    d: dict[str, np.ndarray], fixed_gids: np.ndarray, cfg: PlannerConfig
+) -> tuple[Instance, np.ndarray, np.ndarray]:
+    """The tile's own poses (real cost) and the other tiles' chosen poses in its file (installed, cost 0) over every
+    point the own poses see and every owned point. Returns (instance, file pose index, file point index)."""
     gid = d["pose_gid"]
     fixed_mask = np.isin(gid, fixed_gids) & ~d["pose_owned"]
     own_mask = d["pose_owned"]
@@ -320,6 +306,31 @@ def solve_tile(
         fixed=fixed_local,
         pose_xy=d["pose_xy"][poses],
     )
+    return inst, poses, pts
+
+
+def solve_tile(
+    workdir: Path,
+    index: int,
+    budget: float,
+    fixed_gids: np.ndarray,
+    cfg_json: str,
+    heuristic_time_s: float,
+    exact_time_s: float,
+    lam: float = -1.0,
+    bound_time_s: float = 30.0,
+    tangent_at: float = -1.0,
+    previous: np.ndarray | None = None,
+) -> TileResult:
+    """Choose the tile's own cameras for ``budget``, with the neighbours' cameras already chosen counted as
+    installed (they watch border points, so the tile does not pay twice for them)."""
+    t0 = time.perf_counter()
+    cfg = PlannerConfig.model_validate_json(cfg_json)
+    with np.load(tile_path(workdir, index)) as z:
+        d = {k: z[k] for k in z.files}
+    gid = d["pose_gid"]
+    own_mask = d["pose_owned"]
+    inst, poses, pts = view_instance(d, fixed_gids, cfg)
     chosen = np.zeros(0, dtype=np.int64)
     info: dict[str, Any] = {}
     if budget >= cfg.camera_cost and inst.n_points:
@@ -377,3 +388,111 @@ def evaluate_tile(workdir: Path, index: int, chosen_gids: np.ndarray) -> tuple[f
     n = np.bincount(pt[sel], minlength=w.size)
     value = w * np.minimum(n, k) / k
     return float(value[owned].sum()), int(((n > 0) & owned).sum())
+
+
+def tile_margins(
+    workdir: Path, index: int, plan_gids: np.ndarray, cfg_json: str, m: int
+) -> tuple[list[tuple[float, int]], list[tuple[float, int]]]:
+    """The tile's marginal values under the whole plan, for moving cameras between tiles: the gains of up to ``m``
+    cameras a greedy would add at its own sites (in order), and the loss of removing each own chosen camera alone
+    (smallest first, up to ``m``), each as (value, global pose id). Heuristic only: the plan is re-evaluated."""
+    cfg = PlannerConfig.model_validate_json(cfg_json)
+    with np.load(tile_path(workdir, index)) as z:
+        d = {k: z[k] for k in z.files}
+    gid = d["pose_gid"]
+    own = d["pose_owned"]
+    inst, poses, _ = view_instance(d, plan_gids, cfg)
+    mine = np.flatnonzero(own[poses] & np.isin(gid[poses], plan_gids))
+    state = State(inst, np.union1d(mine, inst.fixed))
+    losses: list[tuple[float, int]] = []
+    for p in mine.tolist():
+        state.remove(p)
+        losses.append((state.gain(p), int(gid[poses[p]])))
+        state.add(p)
+    losses.sort()
+    free = own[poses].copy()
+    free[mine] = False
+    adds: list[tuple[float, int]] = []
+    for _ in range(max(0, m)):
+        g = np.where(free, state.all_gains(), -1.0)
+        p = int(np.argmax(g)) if g.size else -1
+        if p < 0 or g[p] <= 1e-12:
+            break
+        adds.append((float(g[p]), int(gid[poses[p]])))
+        state.add(p)
+        free[p] = False
+    return adds, losses[: max(0, m)]
+
+
+def tile_tangents(workdir: Path, index: int, cfg_json: str, budgets: list[float]) -> list[tuple[float, float, float]]:
+    """More tangents of the tile's LP value curve (same shares, so they bound the same concave function)."""
+    sub, _ = _bound_sub(workdir, index, PlannerConfig.model_validate_json(cfg_json))
+    return lp_tangents(sub, budgets)
+
+
+def _alpha(workdir: Path, index: int, d: dict[str, np.ndarray]) -> np.ndarray:
+    """The tile's current cost shares: the price-based ones of the last consensus round, else value-proportional."""
+    p = workdir / f"alpha-{index:05d}.npy"
+    return np.load(p) if p.exists() else d["alpha"]
+
+
+def _bound_sub(workdir: Path, index: int, cfg: PlannerConfig) -> tuple[Instance, dict[str, np.ndarray]]:
+    with np.load(tile_path(workdir, index)) as z:
+        d = {k: z[k] for k in ("alpha", "point_owned", "point_w", "point_k", "pair_pose", "pair_point", "point_gid")}
+    a = _alpha(workdir, index, d)
+    return bound_instance(a, d["point_owned"], d["point_w"], d["point_k"], d["pair_pose"], d["pair_point"], cfg), d
+
+
+def tile_prices(workdir: Path, index: int, cfg_json: str, budget: float) -> tuple[np.ndarray, np.ndarray]:
+    """Dual prices of the tile's owned points in its bound LP at ``budget``: (global point ids, price per point).
+    A merged point's price is split over its members by their unit values."""
+    cfg = PlannerConfig.model_validate_json(cfg_json)
+    sub, d = _bound_sub(workdir, index, cfg)
+    gids = d["point_gid"][np.flatnonzero(d["point_owned"])]
+    price = np.zeros(gids.size)
+    if sub.n_poses == 0 or sub.n_points == 0:
+        return gids, price
+    red = reduce_instance(sub, float("inf"))
+    lp, _, _ = build_model(sub, red, float(budget))
+    lp.integrality_ = [highspy.HighsVarType.kContinuous] * lp.num_col_
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    h.passModel(lp)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return gids, price
+    duals = np.abs(np.asarray(h.getSolution().row_dual))
+    assert sub.k is not None
+    unit = sub.weights / sub.k
+    for g, members in enumerate(red.point_members):
+        u = unit[members]
+        if u.sum() > 0:
+            price[members] = duals[g] * u / u.sum()
+    return gids, price
+
+
+def set_alpha_by_prices(
+    workdir: Path, index: int, cfg_json: str, price_file: Path, mix: float, budgets: list[float]
+) -> tuple[float, list[tuple[float, float, float]]]:
+    """Consensus step for the bound: split each pose's cost over the tiles in proportion to the priced value it sees
+    in each (prices from every tile's bound LP, one global file, so every tile holding a pose computes the same
+    denominator and the shares still sum to 1), mixed with the previous shares. Returns (full share, tangents) of
+    the new curve; any shares summing to at most 1 per pose give a valid bound."""
+    cfg = PlannerConfig.model_validate_json(cfg_json)
+    with np.load(tile_path(workdir, index)) as z:
+        d = {k: z[k] for k in ("alpha", "point_owned", "point_gid", "pair_pose", "pair_point")}
+    with np.load(price_file) as z:
+        g_all, p_all = z["gid"], z["price"]
+    pos = np.searchsorted(g_all, d["point_gid"])
+    pos = np.minimum(pos, max(0, g_all.size - 1))
+    price = np.where((g_all.size > 0) & (g_all[pos] == d["point_gid"]), p_all[pos] if g_all.size else 0.0, 0.0)
+    old = _alpha(workdir, index, d)
+    pv = price[d["pair_point"]]
+    v_all = np.bincount(d["pair_pose"], weights=pv, minlength=old.size)
+    v_own = np.bincount(d["pair_pose"], weights=pv * d["point_owned"][d["pair_point"]], minlength=old.size)
+    new = np.where(v_all > 0, v_own / np.where(v_all > 0, v_all, 1.0), old)
+    np.save(workdir / f"alpha-{index:05d}.npy", (1 - mix) * old + mix * new)
+    sub, _ = _bound_sub(workdir, index, cfg)
+    full = float(sub.cost.sum())
+    return full, lp_tangents(sub, [min(full, b) for b in budgets] + [full])
