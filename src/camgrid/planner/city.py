@@ -38,6 +38,7 @@ import numpy as np
 
 from camgrid.config import PlannerConfig
 from camgrid.planner.citymap import Box, open_source
+from camgrid.planner.tile_bound import prices, set_alpha_by_prices, tangents
 from camgrid.planner.tiles import (
     SourceSpec,
     TileCurve,
@@ -45,11 +46,8 @@ from camgrid.planner.tiles import (
     TileSpec,
     evaluate_tile,
     prepare_tile,
-    set_alpha_by_prices,
     solve_tile,
     tile_margins,
-    tile_prices,
-    tile_tangents,
 )
 
 log = logging.getLogger(__name__)
@@ -399,10 +397,22 @@ def kelley(
         if refined >= bound * (1 - 1e-4):  # converged to 0.01%: each round costs an LP per tile
             return min(bound, refined)
         bound = refined
-        futs = {i: pool.submit(tile_tangents, wd, i, cfg_json, [b]) for i, b in shares.items()}
+        todo = {i: b for i, b in shares.items() if needs_tangent(curves[i], b)}
+        if not todo:  # every share sits on a tangent already solved: another round cannot change the LP
+            return bound
+        futs = {i: pool.submit(tangents, wd, i, cfg_json, [b]) for i, b in todo.items()}
         for i, f in futs.items():
             curves[i].tangents.extend(f.result())
     return bound
+
+
+def needs_tangent(curve: TileCurve, b: float) -> bool:
+    """False when the tile already has a tangent at ``b`` (or ``b`` is its full share, where the curve is flat
+    beyond): solving its LP there again would add the same line."""
+    tol = 1e-6 * max(1.0, abs(b))
+    if b >= curve.full_share - tol and any(d <= 1e-12 for _, _, d in curve.tangents):
+        return False
+    return not any(abs(bj - b) <= tol for bj, _, _ in curve.tangents)
 
 
 def consensus(
@@ -422,7 +432,7 @@ def consensus(
     _, shares, _ = global_bound([curves[t.index] for t in tiles], budget)
     if not shares:
         return bound
-    futs = {i: pool.submit(tile_prices, wd, i, cfg_json, b) for i, b in shares.items()}
+    futs = {i: pool.submit(prices, wd, i, cfg_json, b) for i, b in shares.items()}
     got = [f.result() for f in futs.values()]
     gid = np.concatenate([g for g, _ in got]) if got else np.zeros(0, dtype=np.int64)
     price = np.concatenate([p for _, p in got]) if got else np.zeros(0)

@@ -45,8 +45,11 @@ class Reduced:
     n_poses_in: int
 
 
-def reduce_instance(inst: Instance, budget: float, *, dominance: bool = True) -> Reduced:
-    """Apply reductions 1-3 (see module docstring)."""
+def reduce_instance(
+    inst: Instance, budget: float, *, dominance: bool = True, keep: np.ndarray | None = None
+) -> Reduced:
+    """Apply reductions 1-3 (see module docstring). Poses in ``keep`` are never removed (they may still dominate
+    others): the city bound keeps its border poses, whose costs change between solves."""
     assert inst.k is not None
     cov = inst.coverage
     fixed_mask = np.zeros(inst.n_poses, dtype=bool)
@@ -83,6 +86,8 @@ def reduce_instance(inst: Instance, budget: float, *, dominance: bool = True) ->
     multi = np.zeros(inst.n_poses, dtype=bool)
     multi[pp[cap[pt] != 1]] = True
     eligible = alive & ~multi
+    if keep is not None:
+        eligible[keep] = False
     # 2a. identical sets: group by a random 64-bit XOR hash of the set (and the feeder), verify, keep the cheapest
     rng = np.random.default_rng(20260101)
     salt = rng.integers(1, 2**63 - 1, size=inst.n_points + 1, dtype=np.int64)

@@ -29,10 +29,10 @@ from camgrid.planner.citymap import Box, CitySource, open_source
 from camgrid.planner.exact import build_model, reduce_instance
 from camgrid.planner.formulation import Instance, State
 from camgrid.planner.service import solve
+from camgrid.planner.tile_bound import LP_SAFETY, build_structure, full_share, tangents, tile_path
 from camgrid.planner.visibility import Coverage, compute_coverage
 
 BUDGET_FACTORS = (0.7, 1.0, 1.4)
-LP_SAFETY = 1e-7  # relative margin added to each LP value (solver tolerances)
 
 
 @dataclass(frozen=True)
@@ -74,10 +74,6 @@ class TileCurve:
 
 def grow(b: Box, d: float) -> Box:
     return (b[0] - d, b[1] - d, b[2] + d, b[3] + d)
-
-
-def tile_path(workdir: Path, index: int) -> Path:
-    return workdir / f"tile-{index:05d}.npz"
 
 
 def prepare_tile(spec: SourceSpec, tile: TileSpec, workdir: Path, nominal_budget: float) -> TileCurve:
@@ -125,9 +121,9 @@ def prepare_tile(spec: SourceSpec, tile: TileSpec, workdir: Path, nominal_budget
         pair_pose=cov.pair_pose,
         pair_point=cov.pair_point,
     )
-    sub = bound_instance(alpha, owned_pt, lay.point_weight, lay.point_k, cov.pair_pose, cov.pair_point, cfg)
+    build_structure(workdir, tile.index, cfg)
     pts = np.flatnonzero(owned_pt)
-    full = float(sub.cost.sum())
+    full = full_share(workdir, tile.index, cfg)
     curve = TileCurve(
         tile.index,
         int(pose_site.size),
@@ -138,7 +134,8 @@ def prepare_tile(spec: SourceSpec, tile: TileSpec, workdir: Path, nominal_budget
         float(lay.point_weight[pts].sum()),
         full,
     )
-    curve.tangents = lp_tangents(sub, [min(full, nominal_budget * f) for f in BUDGET_FACTORS] + [full])
+    at = [min(full, nominal_budget * f) for f in BUDGET_FACTORS] + [full]
+    curve.tangents = tangents(workdir, tile.index, spec.cfg_json, at)
     own_pose = site_owned[pose_site]
     sel = own_pose[cov.pair_pose]
     curve.gains = greedy_gains(
@@ -230,36 +227,6 @@ def lagrangian_bound(inst: Instance, lam: float, time_limit_s: float) -> float:
     if not math.isfinite(dual):  # no bound proven in time: the LP-free trivial bound
         return float((red.unit * red.cap).sum()) + red.constant
     return (dual + red.constant) * (1 + LP_SAFETY) + LP_SAFETY
-
-
-def lp_tangents(inst: Instance, budgets: list[float]) -> list[tuple[float, float, float]]:
-    """(b, LP value at b, budget dual at b) for each budget: ``V(b') <= value + dual * (b' - b)`` for every b'
-    (the LP value function is concave in its right-hand side; the dual is a supergradient). The reduction is
-    LP-preserving: a dominated pose can be replaced by its dominator in any fractional plan too."""
-    if inst.n_poses == 0 or inst.n_points == 0:
-        return [(0.0, 0.0, 0.0)]
-    red = reduce_instance(inst, float("inf"))
-    big = float(inst.cost.sum()) + 1.0
-    lp, _, _ = build_model(inst, red, big)
-    lp.integrality_ = [highspy.HighsVarType.kContinuous] * lp.num_col_
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
-    h.passModel(lp)
-    row = lp.num_row_ - 1
-    out: list[tuple[float, float, float]] = []
-    for b in sorted({round(max(0.0, x), 9) for x in budgets}):
-        h.changeRowBounds(row, -highspy.kHighsInf, float(b))
-        h.run()
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            continue
-        info = h.getInfo()
-        value = float(info.objective_function_value) + red.constant
-        dual = abs(float(h.getSolution().row_dual[row]))
-        out.append((float(b), value * (1 + LP_SAFETY) + LP_SAFETY, dual))
-    if not out:  # no LP solved: the total weight is always an upper bound
-        out.append((0.0, float(inst.weights.sum()), 0.0))
-    return out
 
 
 @dataclass
@@ -354,7 +321,7 @@ def solve_tile(
             if State(inst, np.union1d(prev, inst.fixed)).value() >= best.objective - 1e-9:
                 chosen = prev
     lagr = math.nan
-    tangents: list[tuple[float, float, float]] = []
+    more: list[tuple[float, float, float]] = []
     if lam >= 0 or tangent_at >= 0:
         sub = bound_instance(
             d["alpha"], d["point_owned"], d["point_w"], d["point_k"], d["pair_pose"], d["pair_point"], cfg
@@ -362,7 +329,7 @@ def solve_tile(
         if lam >= 0:
             lagr = lagrangian_bound(sub, lam, bound_time_s)
         if tangent_at >= 0:  # one more tangent where the bound LP put this tile: tightens the global bound
-            tangents = lp_tangents(sub, [tangent_at])
+            more = tangents(workdir, index, cfg_json, [tangent_at])
     state = State(inst, np.union1d(chosen, inst.fixed))
     owned_local = d["point_owned"][pts]
     values = state.point_values(np.arange(inst.n_points), state.counts)
@@ -373,7 +340,7 @@ def solve_tile(
         time.perf_counter() - t0,
         info,
         lagr,
-        tangents,
+        more,
     )
 
 
@@ -422,77 +389,3 @@ def tile_margins(
         state.add(p)
         free[p] = False
     return adds, losses[: max(0, m)]
-
-
-def tile_tangents(workdir: Path, index: int, cfg_json: str, budgets: list[float]) -> list[tuple[float, float, float]]:
-    """More tangents of the tile's LP value curve (same shares, so they bound the same concave function)."""
-    sub, _ = _bound_sub(workdir, index, PlannerConfig.model_validate_json(cfg_json))
-    return lp_tangents(sub, budgets)
-
-
-def _alpha(workdir: Path, index: int, d: dict[str, np.ndarray]) -> np.ndarray:
-    """The tile's current cost shares: the price-based ones of the last consensus round, else value-proportional."""
-    p = workdir / f"alpha-{index:05d}.npy"
-    return np.load(p) if p.exists() else d["alpha"]
-
-
-def _bound_sub(workdir: Path, index: int, cfg: PlannerConfig) -> tuple[Instance, dict[str, np.ndarray]]:
-    with np.load(tile_path(workdir, index)) as z:
-        d = {k: z[k] for k in ("alpha", "point_owned", "point_w", "point_k", "pair_pose", "pair_point", "point_gid")}
-    a = _alpha(workdir, index, d)
-    return bound_instance(a, d["point_owned"], d["point_w"], d["point_k"], d["pair_pose"], d["pair_point"], cfg), d
-
-
-def tile_prices(workdir: Path, index: int, cfg_json: str, budget: float) -> tuple[np.ndarray, np.ndarray]:
-    """Dual prices of the tile's owned points in its bound LP at ``budget``: (global point ids, price per point).
-    A merged point's price is split over its members by their unit values."""
-    cfg = PlannerConfig.model_validate_json(cfg_json)
-    sub, d = _bound_sub(workdir, index, cfg)
-    gids = d["point_gid"][np.flatnonzero(d["point_owned"])]
-    price = np.zeros(gids.size)
-    if sub.n_poses == 0 or sub.n_points == 0:
-        return gids, price
-    red = reduce_instance(sub, float("inf"))
-    lp, _, _ = build_model(sub, red, float(budget))
-    lp.integrality_ = [highspy.HighsVarType.kContinuous] * lp.num_col_
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
-    h.passModel(lp)
-    h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return gids, price
-    duals = np.abs(np.asarray(h.getSolution().row_dual))
-    assert sub.k is not None
-    unit = sub.weights / sub.k
-    for g, members in enumerate(red.point_members):
-        u = unit[members]
-        if u.sum() > 0:
-            price[members] = duals[g] * u / u.sum()
-    return gids, price
-
-
-def set_alpha_by_prices(
-    workdir: Path, index: int, cfg_json: str, price_file: Path, mix: float, budgets: list[float]
-) -> tuple[float, list[tuple[float, float, float]]]:
-    """Consensus step for the bound: split each pose's cost over the tiles in proportion to the priced value it sees
-    in each (prices from every tile's bound LP, one global file, so every tile holding a pose computes the same
-    denominator and the shares still sum to 1), mixed with the previous shares. Returns (full share, tangents) of
-    the new curve; any shares summing to at most 1 per pose give a valid bound."""
-    cfg = PlannerConfig.model_validate_json(cfg_json)
-    with np.load(tile_path(workdir, index)) as z:
-        d = {k: z[k] for k in ("alpha", "point_owned", "point_gid", "pair_pose", "pair_point")}
-    with np.load(price_file) as z:
-        g_all, p_all = z["gid"], z["price"]
-    pos = np.searchsorted(g_all, d["point_gid"])
-    pos = np.minimum(pos, max(0, g_all.size - 1))
-    price = np.where((g_all.size > 0) & (g_all[pos] == d["point_gid"]), p_all[pos] if g_all.size else 0.0, 0.0)
-    old = _alpha(workdir, index, d)
-    pv = price[d["pair_point"]]
-    v_all = np.bincount(d["pair_pose"], weights=pv, minlength=old.size)
-    v_own = np.bincount(d["pair_pose"], weights=pv * d["point_owned"][d["pair_point"]], minlength=old.size)
-    new = np.where(v_all > 0, v_own / np.where(v_all > 0, v_all, 1.0), old)
-    np.save(workdir / f"alpha-{index:05d}.npy", (1 - mix) * old + mix * new)
-    sub, _ = _bound_sub(workdir, index, cfg)
-    full = float(sub.cost.sum())
-    return full, lp_tangents(sub, [min(full, b) for b in budgets] + [full])
