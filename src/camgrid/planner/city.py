@@ -38,7 +38,7 @@ import numpy as np
 
 from camgrid.config import PlannerConfig
 from camgrid.planner.citymap import Box, open_source
-from camgrid.planner.tile_bound import prices, set_alpha_by_prices, tangents
+from camgrid.planner.tile_bound import lagrangian, prices, set_alpha_by_prices, tangents
 from camgrid.planner.tiles import (
     SourceSpec,
     TileCurve,
@@ -280,8 +280,7 @@ def plan_city(
             timings["prepare_s"] = time.perf_counter() - t1
             # 2. bound and budget
             ordered = [curves[t.index] for t in tiles]
-            bound, shares, lam = global_bound(ordered, budget)
-            lagr_terms: dict[int, float] = {}
+            bound, shares, _ = global_bound(ordered, budget)
             alloc = allocate_by_gains(ordered, budget, cfg.camera_cost) or split_budget(shares, budget, cfg.camera_cost)
             log.info("city bound %.2f over %d tiles (prepare %.1fs)", bound, n, timings["prepare_s"])
             report(0.0, bound)
@@ -320,8 +319,6 @@ def plan_city(
                                 spec.cfg_json,
                                 heuristic_time_s,
                                 exact_time_s,
-                                lam if bound_time_s > 0 and first else -1.0,
-                                bound_time_s,
                                 shares.get(t.index, -1.0) if first else -1.0,
                                 chosen.get(t.index, np.zeros(0, dtype=np.int64)),
                             )
@@ -338,10 +335,7 @@ def plan_city(
                         chosen[r.index] = r.poses
                         owned_values[r.index] = r.owned_value
                         if sweep == 0:
-                            lagr_terms[r.index] = r.lagrangian
                             curves[r.index].tangents.extend(r.tangents)
-                            if len(lagr_terms) == n and all(math.isfinite(v) for v in lagr_terms.values()):
-                                bound = min(bound, lam * budget + sum(lagr_terms.values()))
                         leftover_now += max(0.0, given[r.index] - r.poses.size * cfg.camera_cost)
                         done += 1
                         # first sweep: a lower bound (later tiles only add cameras); then the last exact value
@@ -355,6 +349,10 @@ def plan_city(
                         t6 = time.perf_counter()
                         bound = consensus(pool, wd, tiles, curves, budget, spec.cfg_json, bound, mix, kelley_rounds)
                         timings["consensus_s"] = timings.get("consensus_s", 0.0) + time.perf_counter() - t6
+                    if bound_time_s > 0:
+                        t7 = time.perf_counter()
+                        bound = lagrangian_step(pool, wd, tiles, curves, budget, spec.cfg_json, bound, bound_time_s)
+                        timings["lagrangian_s"] = time.perf_counter() - t7
                 # evaluate: each point once, by its owner; keep the best plan of the sweeps
                 t3 = time.perf_counter()
                 poses = np.unique(np.concatenate(list(chosen.values()))) if chosen else np.zeros(0, dtype=np.int64)
@@ -448,6 +446,27 @@ def consensus(
     new = kelley(pool, wd, tiles, curves, budget, cfg_json, math.inf, min(2, kelley_rounds))
     log.info("consensus (mix %.2f): bound %.2f -> %.2f", mix, bound, new)
     return min(bound, new)
+
+
+def lagrangian_step(
+    pool: ProcessPoolExecutor,
+    wd: Path,
+    tiles: list[TileSpec],
+    curves: dict[int, TileCurve],
+    budget: float,
+    cfg_json: str,
+    bound: float,
+    time_s: float,
+) -> float:
+    """Weak Lagrangian duality over the current shares: for the bound LP's budget price λ, ``λB + Σ_t UB_t`` bounds
+    the optimum, where UB_t is a proven bound on the tile's integer ``max f_t(x) - λ alpha·c(x)``; never weaker than the
+    LP at λ up to the MIP's time limit (it closes part of the LP's integrality gap). Returns the smaller bound."""
+    _, _, lam = global_bound([curves[t.index] for t in tiles], budget)
+    futs = [pool.submit(lagrangian, wd, t.index, cfg_json, lam, time_s) for t in tiles]
+    terms = [f.result() for f in futs]
+    new = lam * budget + sum(terms)
+    log.info("lagrangian at %.4f: bound %.2f -> %.2f", lam, bound, new)
+    return min(bound, new) if math.isfinite(new) else bound
 
 
 def rebalance(

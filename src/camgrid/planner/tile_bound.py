@@ -273,3 +273,32 @@ def set_alpha_by_prices(
     tmp.replace(alpha_path(workdir, index))
     full = full_share(workdir, index, cfg)
     return full, tangents(workdir, index, cfg_json, [min(full, b) for b in budgets] + [full])
+
+
+def lagrangian(workdir: Path, index: int, cfg_json: str, lam: float, time_limit_s: float) -> float:
+    """A proven upper bound on ``max_x f_t(x) - lam * sum_p alpha_p c x_p`` over integer plans (no budget) under the
+    tile's current shares: HiGHS's MIP dual bound on the tile's structure (its reductions keep integer optima)."""
+    cfg = PlannerConfig.model_validate_json(cfg_json)
+    s = _structure(workdir, index, cfg)
+    if bool(s["empty"][0]):
+        return 0.0
+    alpha = current_alpha(workdir, index, s["alpha0"])
+    n_x, n_g = (int(v) for v in s["shape"])
+    h = _model(workdir, index, cfg, s)
+    lp = h.getLp()
+    cost = np.asarray(lp.col_cost_, dtype=np.float64).copy()
+    cost[:n_x] = -lam * alpha[s["pose_file"]] * cfg.camera_cost
+    lp.col_cost_ = cost
+    lp.row_upper_ = np.concatenate([np.zeros(n_g), [highspy.kHighsInf]])
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * n_x + [highspy.HighsVarType.kContinuous] * n_g
+    m = highspy.Highs()  # type: ignore[no-untyped-call]
+    m.setOptionValue("output_flag", False)
+    m.setOptionValue("threads", 1)
+    m.setOptionValue("time_limit", float(max(0.5, time_limit_s)))
+    m.setOptionValue("mip_rel_gap", 1e-4)
+    m.passModel(lp)
+    m.run()
+    dual = float(m.getInfo().mip_dual_bound)
+    if not math.isfinite(dual):  # nothing proven in time: every owned point fully served
+        dual = float((s["col_cost"] * s["col_upper"]).sum())
+    return dual * (1 + LP_SAFETY) + LP_SAFETY

@@ -21,15 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import highspy
 import numpy as np
 
 from camgrid.config import PlannerConfig
 from camgrid.planner.citymap import Box, CitySource, open_source
-from camgrid.planner.exact import build_model, reduce_instance
 from camgrid.planner.formulation import Instance, State
 from camgrid.planner.service import solve
-from camgrid.planner.tile_bound import LP_SAFETY, build_structure, full_share, tangents, tile_path
+from camgrid.planner.tile_bound import build_structure, full_share, tangents, tile_path
 from camgrid.planner.visibility import Coverage, compute_coverage
 
 BUDGET_FACTORS = (0.7, 1.0, 1.4)
@@ -205,30 +203,6 @@ def bound_instance(
     )
 
 
-def lagrangian_bound(inst: Instance, lam: float, time_limit_s: float) -> float:
-    """An upper bound on ``max_x f(x) - lam * cost(x)`` (no budget) for the tile: HiGHS's proven dual bound of that
-    integer program. With the same ``lam`` in every tile, ``lam * B + sum_t`` of these bounds the city's optimum
-    (Lagrangian relaxation of the budget over the shared costs), and it is never weaker than the LP at ``lam``."""
-    if inst.n_poses == 0 or inst.n_points == 0:
-        return 0.0
-    red = reduce_instance(inst, float("inf"))
-    lp, _, _ = build_model(inst, red, float(inst.cost.sum()) + 1.0)
-    cost = np.asarray(lp.col_cost_, dtype=np.float64)
-    cost[: red.poses.size] = -lam * inst.cost[red.poses]
-    lp.col_cost_ = cost
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
-    h.setOptionValue("time_limit", float(max(0.5, time_limit_s)))
-    h.setOptionValue("mip_rel_gap", 1e-4)
-    h.passModel(lp)
-    h.run()
-    dual = float(h.getInfo().mip_dual_bound)
-    if not math.isfinite(dual):  # no bound proven in time: the LP-free trivial bound
-        return float((red.unit * red.cap).sum()) + red.constant
-    return (dual + red.constant) * (1 + LP_SAFETY) + LP_SAFETY
-
-
 @dataclass
 class TileResult:
     index: int
@@ -236,7 +210,6 @@ class TileResult:
     owned_value: float  # value of the owned points given what is known of the plan (a lower bound)
     seconds: float
     info: dict[str, Any] = field(default_factory=dict)
-    lagrangian: float = math.nan  # this tile's term of the Lagrangian bound (nan: not computed)
     tangents: list[tuple[float, float, float]] = field(default_factory=list)  # extra LP tangents
 
 
@@ -284,8 +257,6 @@ def solve_tile(
     cfg_json: str,
     heuristic_time_s: float,
     exact_time_s: float,
-    lam: float = -1.0,
-    bound_time_s: float = 30.0,
     tangent_at: float = -1.0,
     previous: np.ndarray | None = None,
 ) -> TileResult:
@@ -320,16 +291,9 @@ def solve_tile(
             prev = prev[prev >= 0]
             if State(inst, np.union1d(prev, inst.fixed)).value() >= best.objective - 1e-9:
                 chosen = prev
-    lagr = math.nan
     more: list[tuple[float, float, float]] = []
-    if lam >= 0 or tangent_at >= 0:
-        sub = bound_instance(
-            d["alpha"], d["point_owned"], d["point_w"], d["point_k"], d["pair_pose"], d["pair_point"], cfg
-        )
-        if lam >= 0:
-            lagr = lagrangian_bound(sub, lam, bound_time_s)
-        if tangent_at >= 0:  # one more tangent where the bound LP put this tile: tightens the global bound
-            more = tangents(workdir, index, cfg_json, [tangent_at])
+    if tangent_at >= 0:  # one more tangent where the bound LP put this tile: tightens the global bound
+        more = tangents(workdir, index, cfg_json, [tangent_at])
     state = State(inst, np.union1d(chosen, inst.fixed))
     owned_local = d["point_owned"][pts]
     values = state.point_values(np.arange(inst.n_points), state.counts)
@@ -339,7 +303,6 @@ def solve_tile(
         float(values[owned_local].sum()),
         time.perf_counter() - t0,
         info,
-        lagr,
         more,
     )
 
