@@ -38,8 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--heuristic-time", type=float, default=8.0, help="local search time per tile (s)")
     ap.add_argument("--exact-time", type=float, default=0.0, help="exact solver time per tile (s; 0 = none)")
     ap.add_argument(
-        "--consensus-rounds", type=int, default=2, help="bound consensus rounds (planner-city.md; 0 = none)"
+        "--consensus-rounds", type=int, default=4, help="bound consensus rounds (planner-city.md; 0 = none)"
     )
+    ap.add_argument("--bound-time", type=float, default=0.0, help="integer Lagrangian bound per tile (s; 0 = none)")
     args = ap.parse_args(argv)
     cfg = PlannerConfig()
     with tempfile.TemporaryDirectory(prefix="camgrid-bench-city-") as tmp:
@@ -66,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
             workers=args.workers,
             heuristic_time_s=args.heuristic_time,
             exact_time_s=args.exact_time,
-            consensus_mix=tuple([1.0] + [0.5] * (args.consensus_rounds - 1))[: max(0, args.consensus_rounds)],
+            consensus_rounds=args.consensus_rounds,
+            bound_time_s=args.bound_time,
             progress=progress,
         )
         plan_s = time.perf_counter() - t1

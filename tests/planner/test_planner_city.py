@@ -24,10 +24,11 @@ from camgrid.planner.city import (
     split_budget,
     tile_grid,
 )
-from camgrid.planner.citymap import SyntheticCity, generate_city, write_manifest
-from camgrid.planner.exact import solve_exact
+from camgrid.planner.citymap import SyntheticCity, generate_city, open_source, write_manifest
+from camgrid.planner.exact import build_model, reduce_instance, solve_exact
 from camgrid.planner.formulation import evaluate
-from camgrid.planner.tiles import TileCurve
+from camgrid.planner.tile_bound import alpha_path, current_alpha, tangents
+from camgrid.planner.tiles import SourceSpec, TileCurve, bound_instance, prepare_tile
 
 SMALL_KM = 0.45
 SMALL_BUDGET = 24.0
@@ -89,12 +90,53 @@ def test_consensus_shares_sum_to_at_most_one(small_city: tuple[Path, CityPlan, l
     for f in sorted(wd.glob("tile-*.npz")):
         with np.load(f) as z:
             gid, alpha0 = z["pose_gid"], z["alpha"]
-        alpha = np.load(wd / f.name.replace("tile-", "alpha-").replace(".npz", ".npy"))
+        alpha = current_alpha(wd, int(f.stem.split("-")[1]), alpha0)
         changed += int((np.abs(alpha - alpha0) > 1e-6).sum())
         for g, a in zip(gid.tolist(), alpha.tolist(), strict=True):
             total[g] = total.get(g, 0.0) + a
     assert total and max(total.values()) <= 1 + 1e-9
     assert changed > 0  # the rounds did move some border shares
+
+
+def _cold_lp(inst: Any, budget: float) -> float:
+    """The tile's bound LP built from scratch with every reduction (the pre-warm-start way)."""
+    import highspy
+
+    red = reduce_instance(inst, float("inf"))
+    lp, _, _ = build_model(inst, red, float(budget))
+    lp.integrality_ = [highspy.HighsVarType.kContinuous] * lp.num_col_
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.passModel(lp)
+    h.run()
+    return float(h.getInfo().objective_function_value) + red.constant
+
+
+def test_warm_bound_lp_equals_cold_lp_under_any_shares(
+    small_city: tuple[Path, CityPlan, list[Any]], tmp_path: Path
+) -> None:
+    """planner-city.md, Bound: the tile's share-independent LP (border poses never reduced away), re-solved warm
+    under new shares, has the value of the LP built cold with every reduction under those shares."""
+    path = small_city[0]
+    cfg = PlannerConfig()
+    cfg_json = cfg.model_dump_json()
+    tile = tile_grid(open_source(path, cfg).bounds, 225.0)[3]
+    curve = prepare_tile(SourceSpec(path, cfg_json), tile, tmp_path, 6.0)
+    with np.load(tmp_path / f"tile-{tile.index:05d}.npz") as z:
+        d = {k: z[k] for k in z.files}
+    rng = np.random.default_rng(7)
+    for trial in range(3):
+        if trial:  # new shares for the border poses (in [0, 1], some 0 in the last trial); interior poses keep 1
+            border = d["alpha"] < 1 - 1e-12
+            alpha = np.where(border, rng.uniform(0, 1, border.size) * (rng.random(border.size) > 0.2 * trial), 1.0)
+            np.save(alpha_path(tmp_path, tile.index), alpha)
+        else:
+            alpha = d["alpha"]
+        sub = bound_instance(alpha, d["point_owned"], d["point_w"], d["point_k"], d["pair_pose"], d["pair_point"], cfg)
+        for b in (2.0, 5.0, 9.0):
+            warm = tangents(tmp_path, tile.index, cfg_json, [b])[0][1]
+            assert warm == pytest.approx(_cold_lp(sub, b), rel=1e-6), (trial, b)
+    assert curve.tangents and curve.n_owned_points > 0
 
 
 def test_tile_grid_covers_the_city_once() -> None:

@@ -38,7 +38,7 @@ import numpy as np
 
 from camgrid.config import PlannerConfig
 from camgrid.planner.citymap import Box, open_source
-from camgrid.planner.tile_bound import lagrangian, prices, set_alpha_by_prices, tangents
+from camgrid.planner.tile_bound import alpha_path, lagrangian, prices, set_alpha_by_prices, tangents
 from camgrid.planner.tiles import (
     SourceSpec,
     TileCurve,
@@ -200,7 +200,8 @@ def plan_city(
     bound_time_s: float = 0.0,
     sweeps: int = 2,
     kelley_rounds: int = 4,
-    consensus_mix: tuple[float, ...] = (1.0, 0.5),
+    consensus_rounds: int = 4,
+    consensus_step: float = 1.0,
     workdir: Path | None = None,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
@@ -345,10 +346,11 @@ def plan_city(
                     t5 = time.perf_counter()
                     bound = kelley(pool, wd, tiles, curves, budget, spec.cfg_json, bound, kelley_rounds)
                     timings["kelley_s"] = time.perf_counter() - t5
-                    for mix in consensus_mix:
-                        t6 = time.perf_counter()
-                        bound = consensus(pool, wd, tiles, curves, budget, spec.cfg_json, bound, mix, kelley_rounds)
-                        timings["consensus_s"] = timings.get("consensus_s", 0.0) + time.perf_counter() - t6
+                    t6 = time.perf_counter()
+                    bound = consensus_rounds_run(
+                        pool, wd, tiles, curves, budget, spec.cfg_json, bound, consensus_rounds, consensus_step
+                    )
+                    timings["consensus_s"] = time.perf_counter() - t6
                     if bound_time_s > 0:
                         t7 = time.perf_counter()
                         bound = lagrangian_step(pool, wd, tiles, curves, budget, spec.cfg_json, bound, bound_time_s)
@@ -413,7 +415,7 @@ def needs_tangent(curve: TileCurve, b: float) -> bool:
     return not any(abs(bj - b) <= tol for bj, _, _ in curve.tangents)
 
 
-def consensus(
+def consensus_rounds_run(
     pool: ProcessPoolExecutor,
     wd: Path,
     tiles: list[TileSpec],
@@ -421,13 +423,62 @@ def consensus(
     budget: float,
     cfg_json: str,
     bound: float,
+    rounds: int,
+    step: float,
+) -> float:
+    """Up to ``rounds`` consensus rounds with a monotone step rule: a round that lowers the bound is kept (and the
+    rounds stop once one gains < 0.01%); one that does not is undone (shares and curves restored) and the step
+    halved, down to 1/8. Every round's shares are valid, so the smallest bound seen is returned."""
+    mix = step
+    for _ in range(max(0, rounds)):
+        saved = {t.index: (curves[t.index].full_share, list(curves[t.index].tangents)) for t in tiles}
+        backup = _save_alphas(wd, tiles)
+        new = consensus(pool, wd, tiles, curves, budget, cfg_json, mix)
+        if new < bound * (1 - 1e-7):
+            gained = (bound - new) / bound
+            bound = new
+            if gained < 1e-4:
+                break
+            continue
+        _restore_alphas(wd, tiles, backup)
+        for i, (full, tang) in saved.items():
+            curves[i].full_share, curves[i].tangents = full, tang
+        mix /= 2
+        if mix < 0.125:
+            break
+    return bound
+
+
+def _save_alphas(wd: Path, tiles: list[TileSpec]) -> dict[int, np.ndarray | None]:
+    out: dict[int, np.ndarray | None] = {}
+    for t in tiles:
+        p = alpha_path(wd, t.index)
+        out[t.index] = np.load(p) if p.exists() else None
+    return out
+
+
+def _restore_alphas(wd: Path, tiles: list[TileSpec], backup: dict[int, np.ndarray | None]) -> None:
+    for t in tiles:
+        p, a = alpha_path(wd, t.index), backup[t.index]
+        if a is None:
+            p.unlink(missing_ok=True)
+        else:
+            np.save(p, a)
+
+
+def consensus(
+    pool: ProcessPoolExecutor,
+    wd: Path,
+    tiles: list[TileSpec],
+    curves: dict[int, TileCurve],
+    budget: float,
+    cfg_json: str,
     mix: float,
-    kelley_rounds: int,
 ) -> float:
     """One consensus round on the border poses' cost shares (planner-city.md, Bound): every tile's bound LP at its
-    share of the budget prices its owned points; the shares are re-split by priced value; the curves are rebuilt
-    under the new shares and the bound LP solved again. Returns the smaller of the old and the new bound."""
-    _, shares, _ = global_bound([curves[t.index] for t in tiles], budget)
+    share of the budget prices its owned points; the shares are re-split by priced value (mixed with the old ones by
+    ``mix``); the curves are rebuilt under the new shares and the bound LP solved again (its new value)."""
+    bound, shares, _ = global_bound([curves[t.index] for t in tiles], budget)
     if not shares:
         return bound
     futs = {i: pool.submit(prices, wd, i, cfg_json, b) for i, b in shares.items()}
@@ -440,12 +491,12 @@ def consensus(
     budgets = {i: [b * f for f in (0.7, 1.0, 1.4)] for i, b in shares.items()}
     cfuts = {i: pool.submit(set_alpha_by_prices, wd, i, cfg_json, price_file, mix, budgets[i]) for i in shares}
     for i, f in cfuts.items():
-        full, tangents = f.result()
+        full, tang = f.result()
         curves[i].full_share = full
-        curves[i].tangents = tangents
-    new = kelley(pool, wd, tiles, curves, budget, cfg_json, math.inf, min(2, kelley_rounds))
-    log.info("consensus (mix %.2f): bound %.2f -> %.2f", mix, bound, new)
-    return min(bound, new)
+        curves[i].tangents = tang
+    new = kelley(pool, wd, tiles, curves, budget, cfg_json, math.inf, 2)
+    log.info("consensus (mix %.3f): bound %.2f -> %.2f", mix, bound, new)
+    return new
 
 
 def lagrangian_step(
