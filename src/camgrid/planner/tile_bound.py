@@ -212,7 +212,9 @@ def tangents(workdir: Path, index: int, cfg_json: str, budgets: list[float]) -> 
     cfg = PlannerConfig.model_validate_json(cfg_json)
     out: list[tuple[float, float, float]] = []
     last: highspy.Highs | None = None
-    for b in sorted({round(max(0.0, x), 9) for x in budgets}):
+    bs = sorted({round(max(0.0, x), 9) for x in budgets})
+    mid = bs[(len(bs) - 1) // 2] if bs else 0.0
+    for b in sorted(bs, key=lambda x: -abs(x - mid)):  # farthest first: the basis left is the one near the middle
         got = _solve(workdir, index, cfg, b)
         if got is None:
             continue
@@ -222,6 +224,7 @@ def tangents(workdir: Path, index: int, cfg_json: str, budgets: list[float]) -> 
         out.append((float(b), value * (1 + LP_SAFETY) + LP_SAFETY, dual))
     if last is not None:
         _save_basis(workdir, index, last)
+    out.sort()
     if not out:  # no LP solved: the total weight of the owned points is always an upper bound
         s = _structure(workdir, index, cfg)
         total = 0.0 if bool(s["empty"][0]) else float((s["col_cost"] * s["col_upper"]).sum())
