@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--heuristic-time", type=float, default=8.0, help="local search time per tile (s)")
     ap.add_argument("--exact-time", type=float, default=0.0, help="exact solver time per tile (s; 0 = none)")
     ap.add_argument(
-        "--consensus-rounds", type=int, default=4, help="bound consensus rounds (planner-city.md; 0 = none)"
+        "--consensus-rounds", type=int, default=2, help="bound consensus rounds (planner-city.md; 0 = none)"
     )
     ap.add_argument("--bound-time", type=float, default=0.0, help="integer Lagrangian bound per tile (s; 0 = none)")
     args = ap.parse_args(argv)
