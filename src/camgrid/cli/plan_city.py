@@ -30,7 +30,8 @@ def city_gen(ctx: click.Context, km: float, km_y: float | None, base_map: Path |
     if not out.name.lower().endswith(".json"):
         raise click.BadParameter("the city manifest is JSON: give --out a .json name", param_hint="--out")
     try:
-        doc = generate_city(km, settings.planner, base_map=base_map, km_y=km_y)
+        # an absolute base path: the manifest is read by the server (plan_runs.map_path) from another directory
+        doc = generate_city(km, settings.planner, base_map=base_map.resolve() if base_map else None, km_y=km_y)
     except (OSError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     write_manifest(doc, out)
