@@ -27,7 +27,7 @@ from camgrid.db.migrate import upgrade
 from camgrid.geo.osm import load_city
 from camgrid.planner import runs
 from camgrid.planner.citymap import SyntheticCity, generate_city, write_manifest
-from camgrid.planner.run_map import AreaTooLarge, ManifestMap, OsmMap, open_run_map
+from camgrid.planner.run_map import AreaTooLarge, ManifestMap, MapUnreadable, OsmMap, open_run_map
 from camgrid.planner.run_solve import RunSpec
 from camgrid.planner.run_worker import PlanWorker
 from camgrid.vocabulary import PlanAreaKind, PlanRunState, Role
@@ -79,6 +79,29 @@ def test_a_district_is_cut_from_the_copies_of_the_extract(manifest: Path) -> Non
     lat0, lon0, lat1, lon1 = m.bounds_latlon
     beyond = (lat0 - 1.0, lon0 - 1.0, lat1 + 1.0, lon1 + 1.0)  # a box is measured on the map only
     assert m.area_km2(PlanAreaKind.BBOX, (), beyond) == pytest.approx(0.81)
+
+
+def test_a_manifest_that_cannot_be_used_says_why(manifest: Path, tmp_path: Path) -> None:
+    """The setup route answers these as 503 with the reason (plan_runs.map_path is the operator's, not user input)."""
+    doc = json.loads(manifest.read_text())
+    cases = {
+        "not-json.json": "not json",
+        "other.json": json.dumps({"format": "something else"}),
+        "partial.json": json.dumps({**doc, "size_m": None}),
+        "moved.json": json.dumps({**doc, "base_map": str(tmp_path / "gone.osm.xz")}),
+    }
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text)
+    for name, words in (("not-json.json", "JSONDecodeError"), ("other.json", "not a camgrid-synthetic-city"),
+                        ("partial.json", "not a complete city-gen manifest"), ("moved.json", "is missing"),
+                        ("absent.json", "FileNotFoundError")):  # fmt: skip
+        with pytest.raises(MapUnreadable, match=words):
+            open_run_map(tmp_path / name, PlannerConfig())
+    changed = tmp_path / "changed.json"
+    changed.write_text(json.dumps({**doc, "base_sha256": "0" * 64}))
+    m = open_run_map(changed, PlannerConfig())  # the box and districts need no extract
+    with pytest.raises(MapUnreadable, match="base extract changed"):
+        m.area(RunSpec(PlanAreaKind.DISTRICTS, districts=("D-0-0",)))
 
 
 def test_an_osm_map_keeps_the_planners_grid_districts() -> None:
