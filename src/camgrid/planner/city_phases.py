@@ -63,6 +63,7 @@ class Year:
             "cost": self.cost,
             "objective": round(self.value, 6),
             "bound": round(self.bound, 6) if math.isfinite(self.bound) else None,
+            "cumulative_budget": self.cumulative_budget,
             "gap": round(self.gap, 6),
         }
 
