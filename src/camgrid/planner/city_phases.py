@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -211,10 +212,12 @@ def make_finish(budgets: Sequence[float], cost: float, kelley_rounds: int = 4) -
         bound: float,
         stopped: bool,
     ) -> dict[str, Any]:
+        t0 = time.perf_counter()
         cfg = PlannerConfig.model_validate_json(cfg_json)
         parts = [f.result() for f in [pool.submit(tile_part, wd, t.index, poses, cfg_json) for t in tiles]]
         years_poses, values, base = order_into_years(parts, poses, per_year, cfg.power_aware)
         cumulative = np.cumsum([p.size for p in years_poses]) * cost
+        t1 = time.perf_counter()
         bounds: dict[float, float] = {}
         for c in sorted(set(cumulative.tolist())):
             if stopped:
@@ -228,7 +231,8 @@ def make_finish(budgets: Sequence[float], cost: float, kelley_rounds: int = 4) -
             # plan_city's bound holds for the whole budget, so for every cumulative budget below it too
             b = min(bounds[c], bound)
             years.append(Year(i + 1, float(budgets[i]), ps, float(ps.size * cost), v, b, float(c)))
-        return {"phases": JointPhases(years, base)}
+        info = {"order_s": t1 - t0, "year_bounds_s": time.perf_counter() - t1}
+        return {"phases": JointPhases(years, base, info)}
 
     return finish
 
