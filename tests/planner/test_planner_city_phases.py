@@ -303,3 +303,21 @@ def test_cli_city_years_and_existing(map_path: Path, tmp_path: Path) -> None:
     assert [y["cameras"] for y in doc["years"]] == [2, 1]
     assert sorted(c["phase"] for c in doc["cameras"]) == [1, 1, 2]
     assert doc["existing_value"] > 0 and doc["joint"]["bound"] >= doc["joint"]["objective"]
+
+
+def test_swaps_between_years_fix_the_greedy_first_year() -> None:
+    """Six points of weight 1; C sees 1, 2, 4, 5; A sees 1, 2, 3; B sees 4, 5, 6. Greedy takes C then A (5) for a
+    two-camera first year; swapping C (year 1) with B (year 2) gives A + B = 6, the final network unchanged."""
+    part = {
+        "gid": np.array([1, 2, 3]),  # A, B, C
+        "fixed": np.zeros(3, dtype=bool),
+        "feeder": np.zeros(0, dtype=np.int64),
+        "avail": np.zeros(0),
+        "w": np.ones(6),
+        "k": np.ones(6, dtype=np.int64),
+        "pair_pose": np.array([0, 0, 0, 1, 1, 1, 2, 2, 2, 2]),
+        "pair_point": np.array([0, 1, 2, 3, 4, 5, 0, 1, 3, 4]),
+    }
+    years, values, _ = order_into_years([part], np.array([1, 2, 3]), [2, 1], power=False)
+    assert [y.tolist() for y in years] == [[1, 2], [3]]
+    assert values == pytest.approx([6.0, 6.0])

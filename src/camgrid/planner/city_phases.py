@@ -195,7 +195,80 @@ def order_into_years(
             bought.append(g)
         years.append(np.array(sorted(bought), dtype=np.int64))
         values.append(sum(st.value() for st in states))  # exact, not the sum of gains
+    years = swap_between_years(parts, years, power)
+    values = [value_of(parts, np.concatenate(years[: t + 1]), power) for t in range(len(years))]
     return years, values, base
+
+
+def value_of(parts: list[dict[str, np.ndarray]], gids: np.ndarray, power: bool) -> float:
+    """Exact value of the installed cameras plus ``gids`` (plan poses), summed over the tiles' owned points."""
+    total = 0.0
+    for p in parts:
+        st = part_state(p, power)
+        for i in np.flatnonzero(np.isin(p["gid"], gids) & ~p["fixed"]).tolist():
+            st.add(i)
+        total += st.value()
+    return total
+
+
+SWAP_TRIES = 8  # cheapest-loss cameras of year t tried against each camera of year t+1
+
+
+def swap_between_years(parts: list[dict[str, np.ndarray]], years: list[np.ndarray], power: bool) -> list[np.ndarray]:
+    """Improve the greedy order: swapping camera p of year t with camera q of year t+1 changes only the network
+    after year t (N_(t+1) keeps both), by exactly gain(q | N_t - p) - loss(p); each camera of year t+1 (largest
+    gain first) is tried against the ``SWAP_TRIES`` cheapest of year t, a swap kept only when that change is > 0.
+    Budgets are unchanged (uniform camera cost)."""
+    years = [y.copy() for y in years]
+    where: dict[int, list[tuple[int, int]]] = {}
+    for s, p in enumerate(parts):
+        for local, (g, fx) in enumerate(zip(p["gid"].tolist(), p["fixed"].tolist(), strict=True)):
+            if not fx:
+                where.setdefault(int(g), []).append((s, local))
+    states: list[State] = []
+
+    def gain(g: int) -> float:
+        return sum(states[s].gain(i) for s, i in where.get(g, []))
+
+    def move(g: int, on: bool) -> None:
+        for s, i in where.get(g, []):
+            (states[s].add if on else states[s].remove)(i)
+
+    for t in range(len(years) - 1):
+        if years[t].size == 0 or years[t + 1].size == 0:
+            continue
+        states[:] = [part_state(p, power) for p in parts]
+        for g in np.concatenate(years[: t + 1]).tolist():
+            move(int(g), True)
+        losses = []
+        for g in years[t].tolist():
+            move(g, False)
+            losses.append((gain(g), g))
+            move(g, True)
+        gains = sorted(((gain(g), g) for g in years[t + 1].tolist()), reverse=True)
+        losses.sort()
+        cur_t, nxt = set(years[t].tolist()), set(years[t + 1].tolist())
+        for _g, q in gains:  # each later camera against the cheapest few of this year
+            tried = 0
+            for _loss, p in losses:
+                if p not in cur_t:
+                    continue
+                tried += 1
+                if tried > SWAP_TRIES:
+                    break
+                move(p, False)
+                delta = gain(q) - gain(p)  # both measured without p: the exact change of v(N_t)
+                if delta > 1e-9:
+                    move(q, True)
+                    cur_t.discard(p)
+                    cur_t.add(q)
+                    nxt.discard(q)
+                    nxt.add(p)
+                    break
+                move(p, True)
+        years[t] = np.array(sorted(cur_t), dtype=np.int64)
+        years[t + 1] = np.array(sorted(nxt), dtype=np.int64)
+    return years
 
 
 def make_finish(budgets: Sequence[float], cost: float, kelley_rounds: int = 4) -> Any:
