@@ -32,11 +32,11 @@ from typing import Any
 import numpy as np
 
 from camgrid.config import PlannerConfig
-from camgrid.planner.city import CityPlan, global_bound, kelley, plan_city
+from camgrid.planner.city import CityPlan, global_bound, plan_city
 from camgrid.planner.citymap import open_source
 from camgrid.planner.formulation import Instance, State
 from camgrid.planner.instance import ExistingCamera
-from camgrid.planner.tiles import TileCurve, TileSpec, tile_path
+from camgrid.planner.tiles import TileCurve, TileSpec, tile_path, tile_tangents
 from camgrid.planner.visibility import Coverage
 
 
@@ -271,6 +271,43 @@ def swap_between_years(parts: list[dict[str, np.ndarray]], years: list[np.ndarra
     return years
 
 
+def kelley_at(
+    pool: ProcessPoolExecutor,
+    wd: Path,
+    tiles: list[TileSpec],
+    curves: dict[int, TileCurve],
+    budgets: list[float],
+    cfg_json: str,
+    rounds: int,
+) -> dict[float, float]:
+    """The bound LP at several budgets, each refined by Kelley's tangents where the LP puts each tile (the same
+    concave curves, so every tangent is valid for every budget); one task per tile and round for all budgets."""
+    order = [t.index for t in tiles]
+    bounds = dict.fromkeys(budgets, math.inf)
+    active = list(budgets)
+    for _ in range(rounds + 1):
+        asks: dict[int, list[float]] = {}
+        still = []
+        for b in active:
+            refined, shares, _ = global_bound([curves[i] for i in order], b)
+            if refined >= bounds[b] * (1 - 1e-4):  # converged to 0.01%
+                bounds[b] = min(bounds[b], refined)
+                continue
+            bounds[b] = refined
+            still.append(b)
+            for i, share in shares.items():
+                asks.setdefault(i, []).append(share)
+        active = still
+        if not asks:
+            break
+        futs = {i: pool.submit(tile_tangents, wd, i, cfg_json, bl) for i, bl in asks.items()}
+        for i, f in futs.items():
+            curves[i].tangents.extend(f.result())
+    for b in budgets:  # the last tangents may lower every budget's LP
+        bounds[b] = min(bounds[b], global_bound([curves[i] for i in order], b)[0])
+    return bounds
+
+
 def make_finish(budgets: Sequence[float], cost: float, kelley_rounds: int = 4) -> Any:
     """The ``plan_city`` hook that orders the plan into years and bounds each year."""
     per_year = cameras_per_year(budgets, cost)
@@ -291,14 +328,11 @@ def make_finish(budgets: Sequence[float], cost: float, kelley_rounds: int = 4) -
         years_poses, values, base = order_into_years(parts, poses, per_year, cfg.power_aware)
         cumulative = np.cumsum([p.size for p in years_poses]) * cost
         t1 = time.perf_counter()
-        bounds: dict[float, float] = {}
-        for c in sorted(set(cumulative.tolist())):
-            if stopped:
-                bounds[c] = math.inf
-                continue
-            # Kelley at this budget: more tangents of the same concave curves (valid for every budget)
-            first, _, _ = global_bound([curves[t.index] for t in tiles], c)
-            bounds[c] = min(first, kelley(pool, wd, tiles, curves, c, cfg_json, math.inf, kelley_rounds))
+        budgets_c = sorted(set(cumulative.tolist()))
+        if stopped:
+            bounds = dict.fromkeys(budgets_c, math.inf)
+        else:
+            bounds = kelley_at(pool, wd, tiles, curves, budgets_c, cfg_json, kelley_rounds)
         years = []
         for i, (ps, v, c) in enumerate(zip(years_poses, values, cumulative.tolist(), strict=True)):
             # plan_city's bound holds for the whole budget, so for every cumulative budget below it too
