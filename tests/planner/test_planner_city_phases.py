@@ -321,3 +321,20 @@ def test_swaps_between_years_fix_the_greedy_first_year() -> None:
     years, values, _ = order_into_years([part], np.array([1, 2, 3]), [2, 1], power=False)
     assert [y.tolist() for y in years] == [[1, 2], [3]]
     assert values == pytest.approx([6.0, 6.0])
+
+
+def test_stopped_run_still_orders_its_plan_into_years(map_path: Path) -> None:
+    """The planner screen's Stop: a run stopped during its sweep keeps its plan, split into years within their
+    budgets, each year's bound the run's own (valid for every cumulative budget below the whole)."""
+    stop = threading.Event()
+
+    def progress(obj: float, bound: float, gap: float, done: int, total: int) -> None:
+        if math.isfinite(bound) and done > total // 2:
+            stop.set()
+
+    kw = {**_kw(), "workers": 1, "progress": progress, "stop": stop}
+    plan, years = plan_city_phases(instance_source=map_path, budgets=BUDGETS, cfg=CFG, **kw)
+    assert plan.status == "stopped"
+    assert np.array_equal(np.sort(np.concatenate([y.poses for y in years.years])), np.sort(plan.poses))
+    for y, n in zip(years.years, (3, 2, 2), strict=True):
+        assert y.poses.size <= n and y.bound == pytest.approx(plan.bound) and y.value <= y.bound
