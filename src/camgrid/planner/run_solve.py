@@ -1,9 +1,9 @@
 """One plan run's computation: its area of the map, its camera models and weights, solved with progress and a stop.
 
 The planner screen's worker (``planner.run_worker``) calls :func:`execute`. Two planners can run a run:
-- the city-scale planner (``planner.city.plan_city``, tiles solved in parallel with a proven global bound) for a run
-  over the whole map of at least ``plan_runs.city_solver_min_km2`` when that module is installed (one joint budget,
-  the first camera model: it plans neither years nor model mixes);
+- the city-scale planner (``planner.city_phases.plan_city_phases``: tiles solved in parallel with a proven global
+  bound, the years planned jointly, power-aware when ``planner.power_aware``) for a run over the whole map of at
+  least ``plan_runs.city_solver_min_km2`` (the first camera model: it plans no model mixes);
 - otherwise today's district planner (``planner.solvers``/``lns``/``exact``), driven here one step at a time so the
   worker can show each step's objective, bound and gap and stop between steps: each year is greedy, then local
   search with LNS, then (solver ``exact``) HiGHS, and a stopped run keeps the best plan of the steps done.
@@ -25,7 +25,7 @@ from shapely.geometry import Polygon
 
 from camgrid.config import CameraModelConfig, PlannerConfig
 from camgrid.geo.osm import ATTRIBUTION, City
-from camgrid.planner.city import plan_city
+from camgrid.planner.city_phases import plan_city_phases
 from camgrid.planner.exact import solve_exact
 from camgrid.planner.formulation import Instance, Solution, State
 from camgrid.planner.instance import PlanInstance, build_instance, grid_cell
@@ -221,23 +221,25 @@ def _call_city(
     city: City, cfg: PlannerConfig, spec: RunSpec, *, map_path: Path | None, workers: int,
     heuristic_time_s: float, progress: Progress, stop: threading.Event,
 ) -> RunResult:  # fmt: skip
-    """The whole map with the city planner (tiles solved in parallel, a proven global bound): one joint budget (the
-    sum of the years), the first camera model."""
+    """The whole map with the city planner (tiles solved in parallel, a proven global bound), the years planned
+    jointly (the final network for their sum, ordered into years; planner-city.md), the first camera model."""
     model = spec.models[0]
     cfg = cfg.model_copy(update={"fov_deg": model.fov_deg, "range_m": model.range_m, "camera_cost": model.cost})
     budget = float(sum(spec.budgets))
-    plan = plan_city(
-        instance_source=map_path, budget=budget, cfg=cfg, workers=workers, heuristic_time_s=heuristic_time_s,
+    plan, years = plan_city_phases(
+        instance_source=map_path, budgets=spec.budgets, cfg=cfg, workers=workers, heuristic_time_s=heuristic_time_s,
         progress=progress, stop=stop,
     )  # fmt: skip
     objective, bound, gap = float(plan.objective), float(plan.bound), float(plan.gap)
+    phase_of = years.phase_of()
     origin = city.bounds.bounds[:2]
     features = []
     for cam in plan.cameras(cfg, map_path):
         x, y = city.projection.to_xy(cam["lat"], cam["lon"])
         fx, fy = float(x), float(y)
+        phase = phase_of.get(int(str(cam["id"]).rsplit("-", 1)[1]), len(spec.budgets))
         props = {
-            "kind": "camera", "id": f"plan-{cam['id']}", "status": "planned", "phase": 1,
+            "kind": "camera", "id": f"plan-{cam['id']}", "status": "planned", "phase": phase,
             "site": f"site-{cam['id']}", "feeder": grid_cell("feeder", fx, fy, cfg.feeder_cell_m, origin),
             "district": grid_cell("D", fx, fy, cfg.district_cell_m, origin), "heading_deg": cam["heading_deg"],
             "fov_deg": cam["fov_deg"], "range_m": cam["range_m"], "cost": model.cost, "model": model.name,
@@ -249,14 +251,17 @@ def _call_city(
                 "properties": props,
             }
         )
-    phase = {"phase": 1, "budget": budget, "cameras": len(features), "cost": float(plan.spent),
-             "objective": objective, "adds": objective}  # fmt: skip
+    joint = {"objective": years.objective, "bound": years.bound if math.isfinite(years.bound) else None,
+             "gap": years.gap, "budget": budget}  # fmt: skip
     doc = {
         "type": "FeatureCollection", "attribution": ATTRIBUTION, "features": features,
         "planner": {
-            "objective": objective, "bound": bound, "gap": gap, "phases": [phase], "coverage": {},
-            "engine": CITY, "models": [model.model_dump()],
-            "instance": {k: getattr(plan, k, None) for k in ("n_points", "n_poses", "n_pairs", "tiles", "km2")},
+            "objective": objective, "bound": bound, "gap": gap, "phases": years.as_dicts(), "joint": joint,
+            "existing_value": years.base_value, "coverage": {}, "engine": CITY, "models": [model.model_dump()],
+            "instance": {
+                **{k: getattr(plan, k, None) for k in ("n_points", "n_poses", "n_pairs", "tiles", "km2")},
+                "power_aware": cfg.power_aware,
+            },
             "status": plan.status,
         },
     }  # fmt: skip
