@@ -427,7 +427,15 @@ class PlanRunsConfig(_Section):
     """Plan runs from the control room's planner screen (docs/design/planner-screen.md): the background worker's
     limits and the camera models offered. The demand and site rules are ``planner.*``."""
 
-    map_path: str = Field("", max_length=4096, description="Map the runs plan on (empty = the shipped extract)")
+    map_path: str = Field(
+        "",
+        max_length=4096,
+        description=(
+            "Map the runs plan on: an OSM map (.osm, .osm.xz, .osm.pbf, GeoJSON; loaded whole) or a `camgrid plan "
+            "city-gen` manifest (.json; a synthetic city planned whole in tiles, districts and boxes cut from it). "
+            "Empty = the shipped extract"
+        ),
+    )
     max_concurrent: int = Field(1, ge=1, le=16, description="Runs solved at the same time (the others wait queued)")
     max_queued: int = Field(8, ge=1, le=1000, description="Runs waiting at most; more are refused")
     max_budget: float = Field(100_000.0, gt=0.0, le=1e9, description="Largest budget of one year of a run")
@@ -440,6 +448,12 @@ class PlanRunsConfig(_Section):
     city_workers: int = Field(2, ge=1, le=64, description="Processes of the city-scale planner (when installed)")
     city_solver_min_km2: float = Field(
         4.0, ge=0.0, le=1e6, description="Areas at least this large use the city-scale planner when it is installed"
+    )
+    max_district_km2: float = Field(
+        4.0,
+        gt=0.0,
+        le=1e6,
+        description="Largest area (km²) a district or box run may plan in one piece; larger areas: plan the whole city",
     )
     poll_s: float = Field(0.5, gt=0.0, le=60.0, description="How often the worker looks for new runs and stops")
     models: list[CameraModelConfig] = Field(

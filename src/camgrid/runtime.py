@@ -451,14 +451,14 @@ def build(
 
 def plan_worker(settings: Settings, factory: sessionmaker[Session], clock: Clock) -> PlanWorker:
     """The planner screen's background worker (docs/design/planner-screen.md): plans into ``<home>/plans``."""
-    from camgrid.geo.osm import load_city
+    from camgrid.planner.run_map import open_run_map
 
     cfg = settings.plan_runs
     cache = Path(settings.planner.cache_dir) if settings.planner.cache_dir else settings.home / "cache" / "planner"
     map_path = Path(cfg.map_path) if cfg.map_path else None
     return PlanWorker(
         factory=factory, clock=clock, planner=settings.planner, cfg=cfg, plans_dir=settings.home / "plans",
-        cache_dir=cache, load_map=lambda: load_city(map_path), map_path=map_path,
+        cache_dir=cache, load_map=lambda: open_run_map(map_path, settings.planner), map_path=map_path,
     )  # fmt: skip
 
 

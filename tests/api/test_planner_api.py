@@ -30,7 +30,11 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     home: Path = tmp_path_factory.mktemp("planner-api")
     settings = load_settings(home, backend_env(home))
     settings = settings.model_copy(
-        update={"plan_runs": settings.plan_runs.model_copy(update={"poll_s": 0.05, "heuristic_time_s": 0.3})}
+        update={
+            "plan_runs": settings.plan_runs.model_copy(
+                update={"poll_s": 0.05, "heuristic_time_s": 0.3, "max_district_km2": 0.5}
+            )
+        }
     )
     engine = make_engine(settings.database_url)
     upgrade(engine)
@@ -117,6 +121,7 @@ def test_a_planner_runs_compares_and_imports_plans(client: TestClient) -> None:
         {"area": {"kind": "bbox", "bbox": [1, 2, 3]}},
         {"area": {"kind": "bbox", "bbox": [60, 10, 61, 11]}},
         {"area": {"kind": "districts", "districts": ["D-99-99"]}},
+        {"area": {"kind": "districts", "districts": ["D-0-0", "D-1-2"]}},  # ~1 km² > max_district_km2
         {"area": {"kind": "moon"}},
         {"solver": "magic"},
     ],
@@ -146,3 +151,17 @@ def test_a_scoped_planner_sees_only_their_districts(client: TestClient) -> None:
     assert other["id"] not in [x["id"] for x in client.get("/api/planner/runs").json()]
     _login(client, "operator")
     assert client.get("/api/planner/runs").status_code == 403
+
+
+def test_a_district_run_larger_than_the_limit_is_refused_with_a_word_on_what_to_do(client: TestClient) -> None:
+    """plan_runs.max_district_km2 (0.5 km² here): a larger district or box run is a 422 that says to plan the whole
+    city (whose planner works in tiles); setup says what the map is and the limit."""
+    _login(client, "planner")
+    setup = client.get("/api/planner/setup").json()
+    assert setup["map"] == {"kind": "osm", "km2": pytest.approx(0.99, abs=0.02), "synthetic": False,
+                            "city_planner": False, "max_district_km2": 0.5}  # fmt: skip
+    r = client.post("/api/planner/runs", json=body(setup, area={"kind": "districts", "districts": ["D-0-0", "D-1-2"]}))
+    assert r.status_code == 422 and "plan the whole city instead" in r.json()["detail"], r.text
+    lat0, lon0, lat1, lon1 = setup["map_bbox"]
+    r = client.post("/api/planner/runs", json=body(setup, area={"kind": "bbox", "bbox": [lat0, lon0, lat1, lon1]}))
+    assert r.status_code == 422 and "km²" in r.json()["detail"], r.text

@@ -133,3 +133,54 @@ def test_a_planner_plans_from_the_control_room(tmp_path: Path) -> None:
         finally:
             browser.close()
             worker.stop()
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is installed by `make test`")
+def test_a_planner_plans_a_whole_synthetic_city_and_sees_its_bound(tmp_path: Path) -> None:
+    """plan_runs.map_path is a `camgrid plan city-gen` manifest (a 0.9 km city: one tile, so it takes seconds): the
+    screen says it is a synthetic city planned in tiles, and a whole-city run is watched to done with its bound."""
+    from playwright.sync_api import sync_playwright
+
+    from camgrid.config import PlannerConfig
+    from camgrid.planner.citymap import generate_city, write_manifest
+
+    manifest = tmp_path / "city.json"
+    write_manifest(generate_city(0.9, PlannerConfig()), manifest)
+    env = {**ENV, "CAMGRID_PLAN_RUNS__MAP_PATH": str(manifest), "CAMGRID_PLAN_RUNS__CITY_WORKERS": "1",
+           "CAMGRID_PLAN_RUNS__HEURISTIC_TIME_S": "0.3"}  # fmt: skip
+    with serve(tmp_path / "home", {"plan": ("planner", None)}, **env) as s, sync_playwright() as pw:
+        worker = plan_worker(s.ctx.settings, s.ctx.factory, s.ctx.clock)
+        s.ctx.plan_worker = worker
+        worker.start()
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            errors: list[str] = []
+            page = browser.new_context().new_page()
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            _sign_in(page, s.base, "plan")
+            page.click('[data-testid="nav-planner"]')
+            about = page.wait_for_selector('[data-testid="planner-map"][data-kind="city-gen"]', timeout=WAIT_MS)
+            assert about is not None and "0.81" in about.text_content()
+            assert page.locator('[data-testid^="planner-district-D-"]').count() == 4  # the manifest's districts
+            page.check('[data-testid="planner-area-city"]')
+            page.fill('[data-testid="planner-budget-1"]', "6")
+            page.click('[data-testid="planner-start"]')
+            page.wait_for_selector('[data-testid^="planner-run-"]', timeout=WAIT_MS)
+            rid = int(
+                page.locator('[data-testid^="planner-run-"]').first.get_attribute("data-testid").rsplit("-", 1)[1]
+            )
+            seen: list[dict[str, Any]] = []
+            for _ in range(int(600 * TIMEOUT_SCALE / 0.2)):
+                seen.append(_row(page, rid))
+                if seen[-1]["state"] not in ("queued", "running", None):
+                    break
+                page.wait_for_timeout(200)
+            done = seen[-1]
+            assert done["state"] == "done", seen[-3:]
+            assert done["value"] == done["max"] > 0, done
+            objective, bound = float(done["objective"].replace(",", "")), float(done["bound"].replace(",", ""))
+            assert bound >= objective > 0 and done["gap"].endswith("%")
+            assert not errors, errors
+        finally:
+            browser.close()
+            worker.stop()

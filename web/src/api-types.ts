@@ -3021,6 +3021,32 @@ export interface components {
             /** Until Ms */
             until_ms: number | null;
         };
+        /** MapOut */
+        MapOut: {
+            /**
+             * City Planner
+             * @description Whether a whole-map run uses the city planner (tiles, proven bound)
+             */
+            city_planner: boolean;
+            /**
+             * Kind
+             * @description An OSM map, or a synthetic city (camgrid plan city-gen)
+             * @enum {string}
+             */
+            kind: "osm" | "city-gen";
+            /**
+             * Km2
+             * @description Area of the map
+             */
+            km2: number;
+            /**
+             * Max District Km2
+             * @description Largest district or box run; larger areas: plan the whole city
+             */
+            max_district_km2: number;
+            /** Synthetic */
+            synthetic: boolean;
+        };
         /** MaskIn */
         MaskIn: {
             /**
@@ -3264,6 +3290,7 @@ export interface components {
         PlannerSetup: {
             /** Districts */
             districts: components["schemas"]["DistrictBox"][];
+            map: components["schemas"]["MapOut"];
             /**
              * Map Bbox
              * @description minlat, minlon, maxlat, maxlon of the map runs plan on

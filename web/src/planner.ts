@@ -78,6 +78,18 @@ export function mountPlanner(root: HTMLElement): () => void {
   };
 
   // --- the form -------------------------------------------------------------------------------------------------
+  // What the map is (an OSM map, or a synthetic city from `camgrid plan city-gen`) and how large a district or box
+  // run may be: larger areas are planned as the whole city (docs/design/planner-screen.md, "The map").
+  const aboutMap = (m: PlannerSetup["map"]) =>
+    h(
+      "p",
+      { class: "planner-map", "data-testid": "planner-map", "data-kind": m.kind },
+      t(m.synthetic ? "planmap.synthetic" : "planmap.osm", { km2: num(m.km2, { maximumFractionDigits: 2 }) }),
+      m.city_planner ? ` ${t("planmap.cityPlanner")}` : "",
+      " ",
+      t("planmap.limit", { max: num(m.max_district_km2) }),
+    );
+
   const buildForm = (setup: PlannerSetup) => {
     clear(formBox);
     const kind = (k: AreaKind, checked: boolean) => h("input", { type: "radio", name: "planner-area", value: k, checked, "data-testid": `planner-area-${k}` });
@@ -101,6 +113,7 @@ export function mountPlanner(root: HTMLElement): () => void {
         "fieldset",
         {},
         h("legend", {}, t("planner.area.title")),
+        aboutMap(setup.map),
         h("label", {}, kinds.city, " ", t("planner.area.city")),
         h("label", {}, kinds.districts, " ", t("planner.area.districts")),
         h("div", { class: "planner-districts" }, ...setup.districts.map((d, i) => h("label", { title: d.bbox.join(", ") }, districtBoxes[i], " ", d.id))),

@@ -18,6 +18,7 @@ from camgrid.api.bounds import MAX_ROW_ID, RowId
 from camgrid.api.deps import ctx_of, db, require
 from camgrid.api.schemas import FeatureCollection
 from camgrid.planner import runs
+from camgrid.planner.run_map import MapUnreadable
 from camgrid.planner.run_solve import JUNCTION, STREET
 from camgrid.planner.scope import scope_plan
 from camgrid.vocabulary import PlanAreaKind, PlanRunState
@@ -87,8 +88,17 @@ class ModelOut(BaseModel):
     cost: float
 
 
+class MapOut(BaseModel):
+    kind: Literal["osm", "city-gen"] = Field(description="An OSM map, or a synthetic city (camgrid plan city-gen)")
+    km2: float = Field(description="Area of the map")
+    synthetic: bool
+    city_planner: bool = Field(description="Whether a whole-map run uses the city planner (tiles, proven bound)")
+    max_district_km2: float = Field(description="Largest district or box run; larger areas: plan the whole city")
+
+
 class PlannerSetup(BaseModel):
     map_bbox: list[float] = Field(description="minlat, minlon, maxlat, maxlon of the map runs plan on")
+    map: MapOut
     districts: list[DistrictBox]
     models: list[ModelOut]
     weights: dict[str, float] = Field(description="Default weights (POI tags, junction, street)")
@@ -145,9 +155,14 @@ def _out(r: runs.RunOut) -> RunOut:
 
 
 def _worker(request: Request) -> Any:
+    """The process's plan worker with its map read (503 without a worker or when the map cannot be read)."""
     worker = ctx_of(request).plan_worker
     if worker is None:
         raise HTTPException(503, "this process runs no plan worker")
+    try:
+        worker.map()
+    except MapUnreadable as exc:
+        raise HTTPException(503, f"the planner's map (plan_runs.map_path) cannot be read: {exc}") from None
     return worker
 
 
@@ -165,8 +180,13 @@ def planner_setup(request: Request, who: Principal = require("plan.read")) -> Pl
     districts = worker.districts()
     if who.districts:
         districts = {d: b for d, b in districts.items() if d in who.districts}
+    run_map = worker.map()
+    about = MapOut(
+        kind=run_map.kind, km2=round(run_map.km2, 3), synthetic=run_map.synthetic,
+        city_planner=run_map.uses_city_planner(cfg.city_solver_min_km2), max_district_km2=cfg.max_district_km2,
+    )  # fmt: skip
     return PlannerSetup(
-        map_bbox=list(worker.map_box()),
+        map_bbox=list(worker.map_box()), map=about,
         districts=[DistrictBox(id=d, bbox=list(b)) for d, b in sorted(districts.items())],
         models=[ModelOut(**m.model_dump()) for m in cfg.models],
         weights=weights, solver=cfg.solver, max_years=runs.MAX_YEARS, max_budget=cfg.max_budget,
@@ -201,7 +221,7 @@ def start_run(
             rid = runs.start_run(
                 session=session, audit=writer(request), actor=actor(request, who), request=req,
                 cfg=ctx.settings.plan_runs, known_districts=worker.districts(), map_box=worker.map_box(),
-                now_ns=ctx.clock.wall_ns(),
+                now_ns=ctx.clock.wall_ns(), area_km2=worker.area_km2,
             )  # fmt: skip
         except runs.PlanRunError as exc:
             raise _refused(exc) from None

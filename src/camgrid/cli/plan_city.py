@@ -30,7 +30,8 @@ def city_gen(ctx: click.Context, km: float, km_y: float | None, base_map: Path |
     if not out.name.lower().endswith(".json"):
         raise click.BadParameter("the city manifest is JSON: give --out a .json name", param_hint="--out")
     try:
-        doc = generate_city(km, settings.planner, base_map=base_map, km_y=km_y)
+        # an absolute base path: the manifest is read by the server (plan_runs.map_path) from another directory
+        doc = generate_city(km, settings.planner, base_map=base_map.resolve() if base_map else None, km_y=km_y)
     except (OSError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     write_manifest(doc, out)
@@ -47,7 +48,17 @@ def city_gen(ctx: click.Context, km: float, km_y: float | None, base_map: Path |
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="A city-gen manifest or a map (.osm, .osm.xz, .osm.pbf, GeoJSON). Default: the shipped extract.",
 )
-@click.option("--budget", type=click.FloatRange(min=0.0, min_open=True), required=True, help="Budget (camera cost).")
+@click.option(
+    "--budget",
+    "budgets",
+    type=click.FloatRange(min=0.0, min_open=True),
+    required=True,
+    multiple=True,
+    help="Budget (camera cost); repeat it for yearly phases planned jointly (one per year, at most 10).",
+)
+@click.option(
+    "--existing", type=click.Path(path_type=Path, exists=True), help="Installed cameras (registry CSV/GeoJSON)."
+)
 @click.option("--tile-m", type=click.FloatRange(100.0, 20_000.0), default=1000.0, show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
 @click.option("--heuristic-time", type=click.FloatRange(0.1, 3600.0), default=8.0, show_default=True)
@@ -57,15 +68,17 @@ def city_gen(ctx: click.Context, km: float, km_y: float | None, base_map: Path |
 def city(
     ctx: click.Context,
     city_path: Path | None,
-    budget: float,
+    budgets: tuple[float, ...],
+    existing: Path | None,
     tile_m: float,
     workers: int,
     heuristic_time: float,
     exact_time: float,
     out: Path,
 ) -> None:
-    """Plan a whole city in tiles, in parallel, and report the plan's proven gap."""
-    from camgrid.planner.city import plan_city
+    """Plan a whole city in tiles, in parallel, and report the plan's proven gap (per year with several budgets)."""
+    from camgrid.cli.plan import _read_existing
+    from camgrid.planner.city_phases import plan_city_phases
 
     settings = settings_from(ctx)
     setup_logging(settings, "plan")
@@ -75,9 +88,10 @@ def city(
         click.echo(f"{done}/{total} objective {obj:.1f} bound {shown} gap {gap:.4%}")
 
     try:
-        result = plan_city(
+        result, years = plan_city_phases(
             instance_source=city_path,
-            budget=budget,
+            budgets=budgets,
+            existing=_read_existing(existing) if existing else (),
             cfg=settings.planner,
             tile_m=tile_m,
             workers=workers,
@@ -98,11 +112,22 @@ def city(
         "km2": result.km2,
         "points": result.n_points,
         "covered_points": result.covered_points,
+        "existing_value": years.base_value,
+        "years": years.as_dicts(),
+        "joint": {
+            "objective": years.objective,
+            "bound": years.bound if math.isfinite(years.bound) else None,
+            "gap": years.gap,
+        },
         "seconds": round(result.seconds, 2),
         "timings": result.timings,
         "source": result.source,
-        "cameras": result.cameras(settings.planner, city_path),
     }
+    phase_of = years.phase_of()
+    cameras = result.cameras(settings.planner, city_path)
+    for cam in cameras:
+        cam["phase"] = phase_of.get(int(str(cam["id"]).rsplit("-", 1)[1]), len(budgets))
+    doc["cameras"] = cameras
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, separators=(",", ":")) + "\n", encoding="utf-8")
     click.echo(

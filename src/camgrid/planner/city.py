@@ -27,7 +27,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +37,9 @@ import highspy
 import numpy as np
 
 from camgrid.config import PlannerConfig
+from camgrid.planner.city_power import existing_in_frame
 from camgrid.planner.citymap import Box, open_source
+from camgrid.planner.instance import ExistingCamera
 from camgrid.planner.tile_bound import alpha_path, lagrangian, prices, set_alpha_by_prices, tangents
 from camgrid.planner.tiles import (
     SourceSpec,
@@ -52,6 +54,11 @@ from camgrid.planner.tiles import (
 
 log = logging.getLogger(__name__)
 Progress = Callable[[float, float, float, int, int], None]
+# finish(pool, workdir, tiles, curves, cfg_json, plan poses, bound, stopped): a caller's last pass over the tiles
+# while their files and workers are alive (city_phases orders the plan into years); its answer is CityPlan.extra
+Finish = Callable[
+    [ProcessPoolExecutor, Path, list[TileSpec], dict[int, TileCurve], str, np.ndarray, float, bool], dict[str, Any]
+]
 
 
 @dataclass
@@ -75,6 +82,7 @@ class CityPlan:
     timings: dict[str, float] = field(default_factory=dict)
     allocation: dict[int, float] = field(default_factory=dict)
     source: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # the ``finish`` hook's answer (e.g. the years)
 
     @property
     def gap(self) -> float:
@@ -205,20 +213,22 @@ def plan_city(
     workdir: Path | None = None,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
+    existing: Sequence[ExistingCamera] = (),
+    finish: Finish | None = None,
 ) -> CityPlan:
     """Plan a city (a ``city-gen`` manifest or a map file; ``None`` = the shipped extract) within ``budget``.
-    ``exact_time_s > 0`` also runs the exact solver per tile (else greedy + exchanges + neighbourhood search)."""
+    ``exact_time_s > 0`` also runs the exact solver per tile (else greedy + exchanges + neighbourhood search).
+    ``existing``: installed cameras (cost 0, always on, never bought); ``planner.power_aware`` values power
+    (``city_power``); ``finish`` runs last over the tiles (``city_phases``)."""
     if budget <= 0 or not math.isfinite(budget):
         raise ValueError("budget must be positive")
     if not 100.0 <= tile_m <= 20_000.0:
         raise ValueError("tile_m must be between 100 and 20000 metres")
     cfg = cfg or PlannerConfig()
-    if cfg.power_aware:
-        raise ValueError("city plans do not model power yet; plan districts with `camgrid plan --power-aware`")
     t0 = time.perf_counter()
     stop = stop or threading.Event()
     source = open_source(instance_source, cfg)
-    spec = SourceSpec(instance_source, cfg.model_dump_json())
+    spec = SourceSpec(instance_source, cfg.model_dump_json(), existing_in_frame(source, existing, cfg))
     x0, y0, x1, y1 = source.bounds
     area = (x1 - x0) * (y1 - y0)
     tiles = tile_grid(source.bounds, tile_m)
@@ -358,7 +368,9 @@ def plan_city(
                 # evaluate: each point once, by its owner; keep the best plan of the sweeps
                 t3 = time.perf_counter()
                 poses = np.unique(np.concatenate(list(chosen.values()))) if chosen else np.zeros(0, dtype=np.int64)
-                results = [f.result() for f in [pool.submit(evaluate_tile, wd, t.index, poses) for t in tiles]]
+                results = [
+                    f.result() for f in [pool.submit(evaluate_tile, wd, t.index, poses, spec.cfg_json) for t in tiles]
+                ]
                 value = float(sum(v for v, _ in results))
                 timings["evaluate_s"] = timings.get("evaluate_s", 0.0) + time.perf_counter() - t3
                 if best is None or value > best[0]:
@@ -372,7 +384,9 @@ def plan_city(
             timings["solve_s"] = time.perf_counter() - t2
             assert best is not None
             objective, poses, covered = best
+            answer = finish(pool, wd, tiles, curves, spec.cfg_json, poses, bound, stopped) if finish else {}
         out = plan(poses, objective, bound, "stopped" if stopped else "complete", covered, alloc)
+        out.extra = answer
         report(objective, bound)
         return out
     finally:
@@ -546,7 +560,7 @@ def rebalance(
             add = np.array([p for _, p, _, _ in moves[:k]], dtype=np.int64)
             rem = np.array([q for _, _, _, q in moves[:k]], dtype=np.int64)
             cand = np.union1d(np.setdiff1d(plan_ids, rem), add)
-            results = [f.result() for f in [pool.submit(evaluate_tile, wd, t.index, cand) for t in tiles]]
+            results = [f.result() for f in [pool.submit(evaluate_tile, wd, t.index, cand, cfg_json) for t in tiles]]
             value = float(sum(v for v, _ in results))
             if value > best[0] + 1e-9:
                 for t, p, u, q in moves[:k]:

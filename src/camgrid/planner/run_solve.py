@@ -1,9 +1,9 @@
 """One plan run's computation: its area of the map, its camera models and weights, solved with progress and a stop.
 
 The planner screen's worker (``planner.run_worker``) calls :func:`execute`. Two planners can run a run:
-- the city-scale planner (``planner.city.plan_city``, tiles solved in parallel with a proven global bound) for a run
-  over the whole map of at least ``plan_runs.city_solver_min_km2`` when that module is installed (one joint budget,
-  the first camera model: it plans neither years nor model mixes);
+- the city-scale planner (``planner.city_phases.plan_city_phases``: tiles solved in parallel with a proven global
+  bound, the years planned jointly, power-aware when ``planner.power_aware``) for a run over the whole map of at
+  least ``plan_runs.city_solver_min_km2`` (the first camera model: it plans no model mixes);
 - otherwise today's district planner (``planner.solvers``/``lns``/``exact``), driven here one step at a time so the
   worker can show each step's objective, bound and gap and stop between steps: each year is greedy, then local
   search with LNS, then (solver ``exact``) HiGHS, and a stopped run keeps the best plan of the steps done.
@@ -18,14 +18,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from shapely.geometry import Polygon, box
+from shapely.geometry import Polygon
 
 from camgrid.config import CameraModelConfig, PlannerConfig
-from camgrid.geo.osm import ATTRIBUTION, City, crop_city
-from camgrid.planner.city import plan_city
+from camgrid.geo.osm import ATTRIBUTION, City
+from camgrid.planner.city_phases import plan_city_phases
 from camgrid.planner.exact import solve_exact
 from camgrid.planner.formulation import Instance, Solution, State
 from camgrid.planner.instance import PlanInstance, build_instance, grid_cell
@@ -34,6 +34,9 @@ from camgrid.planner.output import plan_geojson
 from camgrid.planner.service import Phase, Plan, with_fixed
 from camgrid.planner.solvers import lazy_greedy, local_search
 from camgrid.vocabulary import PlanAreaKind
+
+if TYPE_CHECKING:
+    from camgrid.planner.run_map import RunMap
 
 # on_progress(objective, bound, gap, done, total)
 Progress = Callable[[float, float, float, int, int], None]
@@ -71,59 +74,6 @@ class RunResult:
 
 class NothingToPlan(ValueError):
     """The area holds no street or no important point (or the stop came before any plan)."""
-
-
-def district_cells(city: City, cell_m: float) -> dict[str, tuple[float, float, float, float]]:
-    """The planner's synthetic districts of the whole map (``instance.grid_cell`` names ``D-col-row``) with their
-    lat/lon boxes; the planner screen offers them and a run names them."""
-    minx, miny, maxx, maxy = city.bounds.bounds
-    cols = max(1, math.ceil((maxx - minx) / cell_m))
-    rows = max(1, math.ceil((maxy - miny) / cell_m))
-    out = {}
-    for c in range(cols):
-        for r in range(rows):
-            x0, y0 = minx + c * cell_m, miny + r * cell_m
-            lat0, lon0 = city.projection.point_latlon(x0, y0)
-            lat1, lon1 = city.projection.point_latlon(min(maxx, x0 + cell_m), min(maxy, y0 + cell_m))
-            out[f"D-{c}-{r}"] = (lat0, lon0, lat1, lon1)
-    return out
-
-
-def area_km2(city: City) -> float:
-    return float(city.bounds.area) / 1e6
-
-
-def _cell_polygons(city: City, cells: dict[str, tuple[float, float, float, float]]) -> dict[str, Polygon]:
-    out = {}
-    for name, (lat0, lon0, lat1, lon1) in cells.items():
-        x0, y0 = city.projection.to_xy(lat0, lon0)
-        x1, y1 = city.projection.to_xy(lat1, lon1)
-        out[name] = box(float(x0), float(y0), float(x1), float(y1))
-    return out
-
-
-def area_of(city: City, spec: RunSpec, cell_m: float) -> tuple[City, dict[str, Polygon] | None]:
-    """The part of the map a run covers, and the district polygons that keep the whole map's district names in it
-    (None: the whole map, whose own grid gives the same names)."""
-    if spec.area_kind == PlanAreaKind.CITY:
-        return city, None
-    cells = district_cells(city, cell_m)
-    if spec.area_kind == PlanAreaKind.DISTRICTS:
-        unknown = [d for d in spec.districts if d not in cells]
-        if unknown or not spec.districts:
-            raise NothingToPlan(f"no district {unknown[0]!r} on this map" if unknown else "no district chosen")
-        chosen = {d: cells[d] for d in spec.districts}
-        lat0 = min(b[0] for b in chosen.values())
-        lon0 = min(b[1] for b in chosen.values())
-        lat1 = max(b[2] for b in chosen.values())
-        lon1 = max(b[3] for b in chosen.values())
-        return crop_city(city, lat0, lon0, lat1, lon1), _cell_polygons(city, chosen)
-    assert spec.bbox is not None
-    lat0, lon0, lat1, lon1 = spec.bbox
-    touched = {n: b for n, b in cells.items() if b[0] < lat1 and b[2] > lat0 and b[1] < lon1 and b[3] > lon0}
-    if not touched:
-        raise NothingToPlan("the box lies outside the map")
-    return crop_city(city, lat0, lon0, lat1, lon1), _cell_polygons(city, touched)
 
 
 def weighted_config(cfg: PlannerConfig, weights: dict[str, float]) -> PlannerConfig:
@@ -271,23 +221,25 @@ def _call_city(
     city: City, cfg: PlannerConfig, spec: RunSpec, *, map_path: Path | None, workers: int,
     heuristic_time_s: float, progress: Progress, stop: threading.Event,
 ) -> RunResult:  # fmt: skip
-    """The whole map with the city planner (tiles solved in parallel, a proven global bound): one joint budget (the
-    sum of the years), the first camera model."""
+    """The whole map with the city planner (tiles solved in parallel, a proven global bound), the years planned
+    jointly (the final network for their sum, ordered into years; planner-city.md), the first camera model."""
     model = spec.models[0]
     cfg = cfg.model_copy(update={"fov_deg": model.fov_deg, "range_m": model.range_m, "camera_cost": model.cost})
     budget = float(sum(spec.budgets))
-    plan = plan_city(
-        instance_source=map_path, budget=budget, cfg=cfg, workers=workers, heuristic_time_s=heuristic_time_s,
+    plan, years = plan_city_phases(
+        instance_source=map_path, budgets=spec.budgets, cfg=cfg, workers=workers, heuristic_time_s=heuristic_time_s,
         progress=progress, stop=stop,
     )  # fmt: skip
     objective, bound, gap = float(plan.objective), float(plan.bound), float(plan.gap)
+    phase_of = years.phase_of()
     origin = city.bounds.bounds[:2]
     features = []
     for cam in plan.cameras(cfg, map_path):
         x, y = city.projection.to_xy(cam["lat"], cam["lon"])
         fx, fy = float(x), float(y)
+        phase = phase_of.get(int(str(cam["id"]).rsplit("-", 1)[1]), len(spec.budgets))
         props = {
-            "kind": "camera", "id": f"plan-{cam['id']}", "status": "planned", "phase": 1,
+            "kind": "camera", "id": f"plan-{cam['id']}", "status": "planned", "phase": phase,
             "site": f"site-{cam['id']}", "feeder": grid_cell("feeder", fx, fy, cfg.feeder_cell_m, origin),
             "district": grid_cell("D", fx, fy, cfg.district_cell_m, origin), "heading_deg": cam["heading_deg"],
             "fov_deg": cam["fov_deg"], "range_m": cam["range_m"], "cost": model.cost, "model": model.name,
@@ -299,14 +251,17 @@ def _call_city(
                 "properties": props,
             }
         )
-    phase = {"phase": 1, "budget": budget, "cameras": len(features), "cost": float(plan.spent),
-             "objective": objective, "adds": objective}  # fmt: skip
+    joint = {"objective": years.objective, "bound": years.bound if math.isfinite(years.bound) else None,
+             "gap": years.gap, "budget": budget}  # fmt: skip
     doc = {
         "type": "FeatureCollection", "attribution": ATTRIBUTION, "features": features,
         "planner": {
-            "objective": objective, "bound": bound, "gap": gap, "phases": [phase], "coverage": {},
-            "engine": CITY, "models": [model.model_dump()],
-            "instance": {k: getattr(plan, k, None) for k in ("n_points", "n_poses", "n_pairs", "tiles", "km2")},
+            "objective": objective, "bound": bound, "gap": gap, "phases": years.as_dicts(), "joint": joint,
+            "existing_value": years.base_value, "coverage": {}, "engine": CITY, "models": [model.model_dump()],
+            "instance": {
+                **{k: getattr(plan, k, None) for k in ("n_points", "n_poses", "n_pairs", "tiles", "km2")},
+                "power_aware": cfg.power_aware,
+            },
             "status": plan.status,
         },
     }  # fmt: skip
@@ -314,7 +269,7 @@ def _call_city(
 
 
 def execute(
-    city: City,
+    run_map: RunMap,
     cfg: PlannerConfig,
     spec: RunSpec,
     *,
@@ -322,29 +277,30 @@ def execute(
     time_limit_s: float,
     city_workers: int = 2,
     city_min_km2: float = math.inf,
+    max_area_km2: float = math.inf,
     cache_dir: Path | None = None,
-    map_path: Path | None = None,
     progress: Progress,
     stop: threading.Event,
 ) -> RunResult:
-    """Plan ``spec`` on ``city`` (the whole map, read from ``map_path``; None: the shipped one): crop to its area,
-    build the instance for its models and weights, solve with progress and the stop flag, and return the plan's
-    GeoJSON with its figures."""
-    cfg = weighted_config(cfg, spec.weights)
-    area, districts = area_of(city, spec, cfg.district_cell_m)
-    if not area.streets:
-        raise NothingToPlan("no street in this area")
-    if spec.area_kind == PlanAreaKind.CITY and area_km2(area) >= city_min_km2:
+    """Plan ``spec`` on ``run_map`` (an OSM map or a city-gen manifest, ``planner.run_map``): a whole-map run goes
+    to the city planner when the map asks for it (a manifest always; ``run_map.path`` is what its workers read),
+    any other run is cut to its area (at most ``max_area_km2``), built for its models and weights and solved with
+    progress and the stop flag; returns the plan's GeoJSON with its figures."""
+    cfg = run_map.planner_config(weighted_config(cfg, spec.weights))
+    if spec.area_kind == PlanAreaKind.CITY and run_map.uses_city_planner(city_min_km2):
         return _call_city(
-            area,
+            run_map.frame(),
             cfg,
             spec,
-            map_path=map_path,
+            map_path=run_map.path,
             workers=city_workers,
             heuristic_time_s=heuristic_time_s,
             progress=progress,
             stop=stop,
         )
+    area, districts = run_map.area(spec, max_km2=max_area_km2)
+    if not area.streets:
+        raise NothingToPlan("no street in this area")
     pi, model_of = merged_instance(area, cfg, spec.models, districts=districts, cache_dir=cache_dir)
     if pi.instance.n_points == 0 or pi.n_poses == 0:
         raise NothingToPlan("no important point or camera site in this area")

@@ -24,14 +24,17 @@ from camgrid.db.engine import unit_of_work
 from camgrid.geo.osm import City
 from camgrid.planner import runs
 from camgrid.planner.models import PlanRun
-from camgrid.planner.run_solve import NothingToPlan, RunSpec, district_cells, execute
+from camgrid.planner.run_map import LatLonBox, RunMap, as_run_map
+from camgrid.planner.run_solve import NothingToPlan, RunSpec, execute
 from camgrid.vocabulary import PlanAreaKind, PlanRunState
 
 log = logging.getLogger("camgrid.planner.runs")
 
 
 class PlanWorker:
-    """Queued runs to plans: ``start()``, ``stop()``; ``districts()`` and ``map_box()`` for the API's checks."""
+    """Queued runs to plans: ``start()``, ``stop()``; ``districts()``, ``map_box()`` and ``area_km2()`` for the
+    API's checks. ``load_map`` gives the map (``run_map.open_run_map``: an OSM map or a city-gen manifest; a City
+    is taken as an OSM map)."""
 
     def __init__(
         self,
@@ -42,32 +45,41 @@ class PlanWorker:
         cfg: PlanRunsConfig,
         plans_dir: Path,
         cache_dir: Path | None,
-        load_map: Callable[[], City],
+        load_map: Callable[[], City | RunMap],
         map_path: Path | None = None,
     ) -> None:
         self.factory, self.clock, self.planner, self.cfg = factory, clock, planner, cfg
         self.plans_dir, self.cache_dir, self._load_map = plans_dir, cache_dir, load_map
         self.map_path = map_path  # what load_map reads (None: the shipped extract); the city planner reads it too
-        self._city: City | None = None
-        self._city_lock = threading.Lock()
+        self._map: RunMap | None = None
+        self._map_lock = threading.Lock()
         self._closing = threading.Event()
         self._wake = threading.Event()
         self._active: dict[int, tuple[threading.Thread, threading.Event]] = {}
         self._lock = threading.Lock()
         self._loop: threading.Thread | None = None
 
-    # the map, loaded once (the API validates districts and boxes against it)
-    def city(self) -> City:
-        with self._city_lock:
-            if self._city is None:
-                self._city = self._load_map()
-            return self._city
+    # the map, loaded once (the API validates districts, boxes and area sizes against it)
+    def map(self) -> RunMap:
+        """The run map (raises ``run_map.MapUnreadable`` when ``plan_runs.map_path`` cannot be read; tried again
+        at the next call)."""
+        with self._map_lock:
+            if self._map is None:
+                self._map = as_run_map(self._load_map(), path=self.map_path, cell_m=self.planner.district_cell_m)
+            return self._map
 
-    def districts(self) -> dict[str, tuple[float, float, float, float]]:
-        return district_cells(self.city(), self.planner.district_cell_m)
+    def districts(self) -> dict[str, LatLonBox]:
+        return self.map().districts()
 
-    def map_box(self) -> tuple[float, float, float, float]:
-        return self.city().bounds_latlon
+    def map_box(self) -> LatLonBox:
+        return self.map().bounds_latlon
+
+    def area_km2(self, kind: PlanAreaKind, districts: tuple[str, ...], bbox: LatLonBox | None) -> float:
+        """The area a run would plan (the bound ``plan_runs.max_district_km2`` applies to district and box runs)."""
+        try:
+            return self.map().area_km2(kind, districts, bbox)
+        except NothingToPlan:
+            return 0.0  # unknown districts and boxes off the map are refused by the service's own checks
 
     def start(self) -> None:
         with unit_of_work(self.factory) as session:
@@ -156,10 +168,10 @@ class PlanWorker:
         try:
             spec = self._spec(rid)
             result = execute(
-                self.city(), self.planner, spec, heuristic_time_s=self.cfg.heuristic_time_s,
+                self.map(), self.planner, spec, heuristic_time_s=self.cfg.heuristic_time_s,
                 time_limit_s=self.cfg.time_limit_s, city_workers=self.cfg.city_workers,
-                city_min_km2=self.cfg.city_solver_min_km2, cache_dir=self.cache_dir, map_path=self.map_path,
-                progress=progress, stop=flag,
+                city_min_km2=self.cfg.city_solver_min_km2, max_area_km2=self.cfg.max_district_km2,
+                cache_dir=self.cache_dir, progress=progress, stop=flag,
             )  # fmt: skip
             path = self._write(rid, result.doc)
         except NothingToPlan as exc:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,10 +162,18 @@ def start_run(
     known_districts: Collection[str],
     map_box: Sequence[float],
     now_ns: int,
+    area_km2: Callable[[PlanAreaKind, tuple[str, ...], Any], float] | None = None,
 ) -> int:
     """Queue a run (the worker starts it when a slot is free); returns its id. The entry names the area, budgets,
-    models and solver and is written before the row."""
+    models and solver and is written before the row. ``area_km2(kind, districts, bbox)`` measures a district or
+    box run on the map: more than ``max_district_km2`` is refused (plan the whole city instead)."""
     req = check_request(request, cfg=cfg, known_districts=known_districts, map_box=map_box)
+    if area_km2 is not None and req.area_kind != PlanAreaKind.CITY:
+        km2 = area_km2(req.area_kind, req.districts, req.bbox)
+        if km2 > cfg.max_district_km2:
+            from camgrid.planner.run_map import too_large_message
+
+            raise PlanRunError(too_large_message(km2, cfg.max_district_km2))
     if actor.districts:
         if req.area_kind != PlanAreaKind.DISTRICTS:
             raise PlanRunError("a planner limited to districts plans only (some of) their districts")

@@ -56,13 +56,20 @@ def current_alpha(workdir: Path, index: int, alpha0: np.ndarray) -> np.ndarray:
 def build_structure(workdir: Path, index: int, cfg: PlannerConfig) -> dict[str, np.ndarray]:
     """The share-independent bound LP of the tile (owned points, poses that see them), reduced with every border
     pose kept, written to ``blp-NNNNN.npz``."""
+    from camgrid.planner.city_power import power_scale
+
     with np.load(tile_path(workdir, index)) as z:
-        d = {k: z[k] for k in ("alpha", "point_owned", "point_w", "point_k", "pair_pose", "pair_point", "point_gid")}
+        d = {k: z[k] for k in z.files}
     owned, w, k = d["point_owned"], d["point_w"], d["point_k"]
+    scale = power_scale(d, cfg)  # the power-aware value's bound scales the weights (city_power)
+    if scale is not None:
+        w = w * scale
+    fixed_file = d["pose_fixed"] if "pose_fixed" in d else np.zeros(d["alpha"].size, dtype=bool)
     pair_pose, pair_point = d["pair_pose"], d["pair_point"]
     unit = w / k
     border = np.zeros(d["alpha"].size, dtype=bool)
     border[pair_pose[~owned[pair_point] & (unit[pair_point] > 0)]] = True
+    border |= fixed_file  # installed cameras (cost 0) must never be replaced by a dearer pose
     keep_pair = owned[pair_point]
     pp, pt = pair_pose[keep_pair], pair_point[keep_pair]
     poses = np.unique(pp)
@@ -79,6 +86,7 @@ def build_structure(workdir: Path, index: int, cfg: PlannerConfig) -> dict[str, 
             int(poses.size), int(pts.size), new_pose[pp][order].astype(np.int32), new_pt[pt][order].astype(np.int32)
         ),
         k=k[pts],
+        fixed=np.flatnonzero(fixed_file[poses]),
     )
     s: dict[str, np.ndarray]
     if inst.n_poses == 0 or inst.n_points == 0:
@@ -100,6 +108,7 @@ def build_structure(workdir: Path, index: int, cfg: PlannerConfig) -> dict[str, 
             "col_cost": np.asarray(lp.col_cost_, dtype=np.float64),
             "col_upper": np.asarray(lp.col_upper_, dtype=np.float64),
             "shape": np.array([n_x, n_g], dtype=np.int64),
+            "constant": np.array([red.constant]),  # value the installed cameras already give
             "member_gid": d["point_gid"][pts[np.concatenate(members)]],
             "member_unit": unit[pts[np.concatenate(members)]],
             "member_group": np.repeat(np.arange(n_g), [m.size for m in members]),
@@ -219,7 +228,7 @@ def tangents(workdir: Path, index: int, cfg_json: str, budgets: list[float]) -> 
         if got is None:
             continue
         last, row = got
-        value = float(last.getInfo().objective_function_value)
+        value = float(last.getInfo().objective_function_value) + float(_structure(workdir, index, cfg)["constant"][0])
         dual = abs(float(last.getSolution().row_dual[row]))
         out.append((float(b), value * (1 + LP_SAFETY) + LP_SAFETY, dual))
     if last is not None:
@@ -227,7 +236,7 @@ def tangents(workdir: Path, index: int, cfg_json: str, budgets: list[float]) -> 
     out.sort()
     if not out:  # no LP solved: the total weight of the owned points is always an upper bound
         s = _structure(workdir, index, cfg)
-        total = 0.0 if bool(s["empty"][0]) else float((s["col_cost"] * s["col_upper"]).sum())
+        total = 0.0 if bool(s["empty"][0]) else float((s["col_cost"] * s["col_upper"]).sum() + s["constant"][0])
         out.append((0.0, total * (1 + LP_SAFETY) + LP_SAFETY, 0.0))
     return out
 
@@ -304,4 +313,4 @@ def lagrangian(workdir: Path, index: int, cfg_json: str, lam: float, time_limit_
     dual = float(m.getInfo().mip_dual_bound)
     if not math.isfinite(dual):  # nothing proven in time: every owned point fully served
         dual = float((s["col_cost"] * s["col_upper"]).sum())
-    return dual * (1 + LP_SAFETY) + LP_SAFETY
+    return (dual + float(s["constant"][0])) * (1 + LP_SAFETY) + LP_SAFETY

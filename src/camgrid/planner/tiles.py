@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from camgrid.config import PlannerConfig
+from camgrid.planner.city_power import FixedCamera, owned_value, power_kwargs, power_scale, tile_poses
 from camgrid.planner.citymap import Box, CitySource, open_source
 from camgrid.planner.formulation import Instance, State
 from camgrid.planner.service import solve
@@ -47,6 +48,7 @@ class SourceSpec:
 
     path: Path | None
     cfg_json: str
+    existing: tuple[FixedCamera, ...] = ()  # installed cameras in the source's frame (city_power)
 
     def open(self) -> tuple[CitySource, PlannerConfig]:
         cfg = PlannerConfig.model_validate_json(self.cfg_json)
@@ -80,52 +82,42 @@ def prepare_tile(spec: SourceSpec, tile: TileSpec, workdir: Path, nominal_budget
     source, cfg = spec.open()
     r = cfg.range_m
     lay = source.layout(grow(tile.core, 2 * r + 1.0), grow(tile.core, r + 1.0))
-    n_or = cfg.orientations
-    n_sites = lay.site_id.size
-    pose_site = np.repeat(np.arange(n_sites), n_or)
-    pose_o = np.tile(np.arange(n_or), n_sites)
-    heading = pose_o * (360.0 / n_or)
-    cov = compute_coverage(
-        lay.site_xy,
-        pose_site,
-        heading,
-        np.full(pose_site.size, cfg.fov_deg),
-        np.full(pose_site.size, cfg.range_m),
-        lay.point_xy,
-        lay.buildings,
-    )
+    tp = tile_poses(lay, spec.existing, cfg, tile.core, source.bounds[:2])
+    pose_site = tp.pose_site
+    cov = compute_coverage(tp.site_xy, pose_site, tp.heading, tp.fov, tp.range_m, lay.point_xy, lay.buildings)
     x0, y0, x1, y1 = tile.core
     owned_pt = (
         (lay.point_xy[:, 0] >= x0) & (lay.point_xy[:, 0] < x1) & (lay.point_xy[:, 1] >= y0) & (lay.point_xy[:, 1] < y1)
-    )
-    site_owned = (
-        (lay.site_xy[:, 0] >= x0) & (lay.site_xy[:, 0] < x1) & (lay.site_xy[:, 1] >= y0) & (lay.site_xy[:, 1] < y1)
     )
     unit = lay.point_weight / lay.point_k
     pv = unit[cov.pair_point]
     v_all = np.bincount(cov.pair_pose, weights=pv, minlength=pose_site.size)
     v_own = np.bincount(cov.pair_pose, weights=pv * owned_pt[cov.pair_point], minlength=pose_site.size)
     alpha = np.divide(v_own, v_all, out=np.zeros_like(v_own), where=v_all > 0)
-    np.savez(
-        tile_path(workdir, tile.index),
-        pose_gid=lay.site_id[pose_site] * n_or + pose_o,
-        pose_owned=site_owned[pose_site],
-        pose_xy=lay.site_xy[pose_site],
-        alpha=alpha,
-        point_gid=lay.point_id,
-        point_w=lay.point_weight,
-        point_k=lay.point_k,
-        point_owned=owned_pt,
-        pair_pose=cov.pair_pose,
-        pair_point=cov.pair_point,
-    )
+    alpha[tp.fixed] = 0.0  # installed cameras cost nothing
+    d = {
+        "pose_gid": tp.gid,
+        "pose_owned": tp.owned,
+        "pose_fixed": tp.fixed,
+        "pose_feeder": tp.feeder,
+        "feeder_avail": tp.feeder_avail,
+        "pose_xy": tp.site_xy[pose_site],
+        "alpha": alpha,
+        "point_gid": lay.point_id,
+        "point_w": lay.point_weight,
+        "point_k": lay.point_k,
+        "point_owned": owned_pt,
+        "pair_pose": cov.pair_pose,
+        "pair_point": cov.pair_point,
+    }
+    np.savez(tile_path(workdir, tile.index), **d)
     build_structure(workdir, tile.index, cfg)
     pts = np.flatnonzero(owned_pt)
     full = full_share(workdir, tile.index, cfg)
     curve = TileCurve(
         tile.index,
         int(pose_site.size),
-        int(site_owned.sum() * n_or),
+        int(tp.owned.sum()),
         int(lay.point_id.size),
         int(pts.size),
         cov.n_pairs,
@@ -134,8 +126,7 @@ def prepare_tile(spec: SourceSpec, tile: TileSpec, workdir: Path, nominal_budget
     )
     at = [min(full, nominal_budget * f) for f in BUDGET_FACTORS] + [full]
     curve.tangents = tangents(workdir, tile.index, spec.cfg_json, at)
-    own_pose = site_owned[pose_site]
-    sel = own_pose[cov.pair_pose]
+    sel = tp.owned[cov.pair_pose]
     curve.gains = greedy_gains(
         lay.point_weight / lay.point_k, cov.pair_pose[sel], cov.pair_point[sel], math.ceil(3 * nominal_budget)
     )
@@ -182,8 +173,14 @@ def bound_instance(
     pair_pose: np.ndarray,
     pair_point: np.ndarray,
     cfg: PlannerConfig,
+    fixed: np.ndarray | None = None,
+    scale: np.ndarray | None = None,
 ) -> Instance:
-    """The tile's owned points and the poses that see one of them, each pose costing its share ``alpha``."""
+    """The tile's owned points and the poses that see one of them, each pose costing its share ``alpha``.
+    ``fixed`` (mask over the file's poses): installed cameras, cost 0 and always on; ``scale`` (per file point):
+    the power factor of ``city_power.power_scale`` applied to the weights (the bound of the power-aware value)."""
+    if scale is not None:
+        weight = weight * scale
     keep_pair = owned_pt[pair_point]
     pp, pt = pair_pose[keep_pair], pair_point[keep_pair]
     poses = np.unique(pp)
@@ -193,14 +190,23 @@ def bound_instance(
     new_pt = np.full(owned_pt.size, -1, dtype=np.int64)
     new_pt[pts] = np.arange(pts.size)
     order = np.lexsort((new_pt[pt], new_pose[pp]))
+    local_fixed = np.flatnonzero(fixed[poses]) if fixed is not None else np.zeros(0, dtype=np.int64)
+    cost = alpha[poses] * cfg.camera_cost
+    cost[local_fixed] = 0.0
     return Instance(
         weights=weight[pts],
-        cost=alpha[poses] * cfg.camera_cost,
+        cost=cost,
         coverage=Coverage(
             int(poses.size), int(pts.size), new_pose[pp][order].astype(np.int32), new_pt[pt][order].astype(np.int32)
         ),
         k=k[pts],
+        fixed=local_fixed,
     )
+
+
+def bound_extras(d: dict[str, np.ndarray], cfg: PlannerConfig) -> dict[str, Any]:
+    """``bound_instance``'s installed cameras and power factor for a tile file's arrays."""
+    return {"fixed": d["pose_fixed"], "scale": power_scale(d, cfg)}
 
 
 @dataclass
@@ -219,7 +225,7 @@ def view_instance(
     """The tile's own poses (real cost) and the other tiles' chosen poses in its file (installed, cost 0) over every
     point the own poses see and every owned point. Returns (instance, file pose index, file point index)."""
     gid = d["pose_gid"]
-    fixed_mask = np.isin(gid, fixed_gids) & ~d["pose_owned"]
+    fixed_mask = (np.isin(gid, fixed_gids) & ~d["pose_owned"]) | d["pose_fixed"]
     own_mask = d["pose_owned"]
     pp, pt = d["pair_pose"], d["pair_point"]
     seen = np.zeros(d["point_gid"].size, dtype=bool)
@@ -245,6 +251,7 @@ def view_instance(
         k=d["point_k"][pts],
         fixed=fixed_local,
         pose_xy=d["pose_xy"][poses],
+        **power_kwargs(d, poses, cfg),
     )
     return inst, poses, pts
 
@@ -272,7 +279,8 @@ def solve_tile(
     chosen = np.zeros(0, dtype=np.int64)
     info: dict[str, Any] = {}
     if budget >= cfg.camera_cost and inst.n_points:
-        solver = "exact" if exact_time_s > 0 else "local"
+        # the exact power model takes k = 1 only (planner.md); the heuristics take every case
+        solver = "exact" if exact_time_s > 0 and (not inst.power or inst.kmax == 1) else "local"
         sols = solve(
             inst,
             float(budget),
@@ -307,17 +315,15 @@ def solve_tile(
     )
 
 
-def evaluate_tile(workdir: Path, index: int, chosen_gids: np.ndarray) -> tuple[float, int]:
-    """Exact value of the tile's owned points under the whole plan, and how many of them are covered. Every point
-    is owned by exactly one tile, so the sum over tiles is the plan's value, each point counted once."""
+def evaluate_tile(workdir: Path, index: int, chosen_gids: np.ndarray, cfg_json: str | None = None) -> tuple[float, int]:
+    """Exact value of the tile's owned points under the whole plan (installed cameras always on; power-aware when
+    the config says so), and how many of them are covered. Every point is owned by exactly one tile, so the sum
+    over tiles is the plan's value, each point counted once."""
+    cfg = PlannerConfig.model_validate_json(cfg_json) if cfg_json else PlannerConfig()
+    keys = ("pose_gid", "pose_fixed", "pose_feeder", "feeder_avail", "pair_pose", "pair_point")
     with np.load(tile_path(workdir, index)) as z:
-        gid, pp, pt = z["pose_gid"], z["pair_pose"], z["pair_point"]
-        w, k, owned = z["point_w"], z["point_k"], z["point_owned"]
-    on = np.isin(gid, chosen_gids)
-    sel = on[pp] & owned[pt]
-    n = np.bincount(pt[sel], minlength=w.size)
-    value = w * np.minimum(n, k) / k
-    return float(value[owned].sum()), int(((n > 0) & owned).sum())
+        d = {k: z[k] for k in (*keys, "point_w", "point_k", "point_owned")}
+    return owned_value(d, np.isin(d["pose_gid"], chosen_gids) | d["pose_fixed"], cfg)
 
 
 def tile_margins(
@@ -352,3 +358,8 @@ def tile_margins(
         state.add(p)
         free[p] = False
     return adds, losses[: max(0, m)]
+
+
+def tile_tangents(workdir: Path, index: int, cfg_json: str, budgets: list[float]) -> list[tuple[float, float, float]]:
+    """More tangents of the tile's LP value curve under its current shares (the warm LP of ``tile_bound``)."""
+    return tangents(workdir, index, cfg_json, budgets)
