@@ -24,6 +24,7 @@ from camgrid.planner.city_power import feeder_names, monolithic, power_scale
 from camgrid.planner.exact import solve_exact
 from camgrid.planner.formulation import Instance, evaluate, expected_capped
 from camgrid.planner.instance import ExistingCamera, build_instance, grid_cell
+from camgrid.planner.run_map import open_run_map
 from camgrid.planner.run_solve import RunSpec, execute
 from camgrid.vocabulary import PlanAreaKind
 
@@ -261,14 +262,13 @@ def test_run_solve_city_path_fills_the_years(map_path: Path) -> None:
     spec = RunSpec(PlanAreaKind.CITY, budgets=(2.0, 2.0, 1.0), models=(model,), solver="local")
     seen: list[tuple[float, ...]] = []
     res = execute(
-        load_city(map_path),
+        open_run_map(map_path, POWER),
         POWER,
         spec,
         heuristic_time_s=0.3,
         time_limit_s=5.0,
         city_workers=2,
         city_min_km2=0.0,
-        map_path=map_path,
         progress=lambda *a: seen.append(a),
         stop=threading.Event(),
     )
