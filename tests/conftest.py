@@ -23,6 +23,7 @@ from tests.backends import (
     Servers,
     begin_session,
     begin_test,
+    clone_fresh_databases,
     end_session,
     end_test,
     home_db_url,
@@ -34,6 +35,8 @@ from tests.backends import wait_for as wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 CAMGRID = [sys.executable, "-m", "camgrid.cli.main"]
+clone_fresh_databases()  # a fresh database at head is a copy of one migrated per session (tests/backends.py)
+
 CLIP_CACHE = ROOT / "var" / "test-cache" / "clips"  # encoded once for the whole suite (and across runs)
 
 
