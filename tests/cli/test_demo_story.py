@@ -142,7 +142,31 @@ def test_a_camera_is_covered_restored_and_its_incident_told_when_true(
     factory: sessionmaker[Session], control: tuple[str, list[dict[str, Any]]]
 ) -> None:
     url, got = control
-    story = CoveredNowAndThen(factory=factory, control_url=url, camera_id="cam-1", every_s=3600, seconds=0, after_s=0)
+    cut_on = [True]
+    story = CoveredNowAndThen(
+        factory=factory,
+        control_url=url,
+        camera_id="cam-1",
+        every_s=3600,
+        seconds=0,
+        after_s=0,
+        hold=lambda: cut_on[0],
+    )
+    # not before the tamper watch can see it: no reference learnt yet, then the camera not recording, then the
+    # uplink cut of the story still on
+    cut_on[0] = False
+    assert story.tick() is None and got == []
+    with unit_of_work(factory) as s:
+        tamper_service.save_reference(
+            session=s, camera_id="cam-1", width=64, height=36, picture=b"\0" * 64, edge=1.0, jpeg=b"j", now_ns=S
+        )
+        s.add(Gap(camera_id="cam-1", start_ns=2 * S, end_ns=None, reason=GapReason.UNREACHABLE))
+    assert story.tick() is None and got == []
+    with unit_of_work(factory) as s:
+        s.query(Gap).filter_by(camera_id="cam-1").update({"end_ns": 3 * S})
+    cut_on[0] = True
+    assert story.tick() is None and got == []
+    cut_on[0] = False
     line = story.tick()
     assert line is not None and "cam-1 covered" in line
     assert [(g["kind"], g["subject"]) for g in got] == [("cover", "cam-1")]

@@ -125,13 +125,13 @@ class Clock:
 
 
 def _run(
-    vt: VerifyingTransform, aus: list[AccessUnit], clock: Clock, start: int = 0
+    vt: VerifyingTransform, aus: list[AccessUnit], clock: Clock, start: int = 0, t0: float = 0.0
 ) -> list[tuple[AccessUnit, int, bool]]:
     """Feed pictures at 25 fps on the injected clock, waiting for each check's verdict before the next picture
     (the held pictures are released or masked by then), and collect what comes out."""
     out: list[tuple[AccessUnit, int, bool]] = []
     for k, au in enumerate(aus):
-        clock.t = (start + k) / 25
+        clock.t = t0 + (start + k) / 25
         n = vt.checks + vt.failures
         held_before = vt._held is not None
         vt.submit(au, (start + k) * 3600, False)
@@ -259,10 +259,11 @@ def test_a_camera_applying_new_masks_gets_a_grace_then_a_pass(pair: tuple[clips.
         grace_s=3.0,
     )
     try:
-        out = _run(vt, _aus(clip)[:50], clock)  # two seconds unmasked: both checks fail, inside the grace
+        # the recorder took a minute to connect: the grace starts with the first picture, not before
+        out = _run(vt, _aus(clip)[:50], clock, t0=60.0)  # two seconds unmasked: both checks fail, inside the grace
         assert vt.state == vt.PENDING and not fails and vt.checks == 2
         good = _aus(masked)[50:]
-        out += _run(vt, good, clock, start=50)
+        out += _run(vt, good, clock, start=50, t0=60.0)
         assert vt.state == vt.VERIFIED and not fails
         wait_for(lambda: vt._masker is None, timeout=10)  # the recorder's masker is closed at the pass
         raw = {bytes(a.data) for a in _aus(clip)}

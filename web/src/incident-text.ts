@@ -35,6 +35,10 @@ export function describeIncident(
     return t("reports.incident.resolved", { noun, subject: inc.subject, cams, from: hm(inc.opened_ms), to: hm(inc.resolved_ms) });
   }
   if (inc.kind === "camera") {
+    const what = cameraReason(inc.reason);
+    // a camera incident with a reason (a tamper, an unverified mask) is about its picture, not its link: it never
+    // says "offline" or "back" (the camera may record all along)
+    if (what !== null) return t("reports.incident.camera_reason", { subject: inc.subject, what, since: hm(inc.opened_ms) });
     const back = backSince(inc, live);
     if (back !== null) return t("reports.incident.camera_back", { subject: inc.subject, since: hm(inc.opened_ms), back: hm(back) });
     return t("reports.incident.camera_offline", { subject: inc.subject, since: hm(inc.opened_ms) });
@@ -42,6 +46,19 @@ export function describeIncident(
   const back = liveOf ? groupBackSince(inc, liveOf) : null;
   if (back !== null) return t("reports.incident.group_back", { noun, subject: inc.subject, cams, since: hm(inc.opened_ms), back: hm(back) });
   return t("reports.incident.group_down", { noun, subject: inc.subject, cams, since: hm(inc.opened_ms) });
+}
+
+const TAMPER_KINDS = ["covered", "defocused", "turned", "blinded", "frozen", "camera"];
+
+/** What a camera incident's reason ("tamper: covered", "mask_unverified: ...") says, in the user's language; null
+ * for a camera that went dark (no reason). */
+export function cameraReason(reason: string | null | undefined): string | null {
+  if (!reason) return null;
+  const [head, ...rest] = reason.split(": ");
+  const tail = rest.join(": ");
+  if (head === "tamper") return TAMPER_KINDS.includes(tail) ? t(`tamper.kind.${tail}`) : reason;
+  if (head === "mask_unverified") return t("reports.incident.mask_unverified", { detail: tail });
+  return reason;
 }
 
 /** When the last member of an open group incident came back (ms), or null while any is still dark or unknown. */
@@ -60,6 +77,7 @@ export function groupBackSince(inc: Incident, liveOf: (id: string) => LiveState 
 /** When an open camera incident's camera came back (ms), or null while it is still down (or not known to be up). */
 export function backSince(inc: Incident, live?: LiveState | null): number | null {
   if (inc.kind !== "camera" || inc.resolved_ms !== null || !live || live.state !== "recording") return null;
+  if (cameraReason(inc.reason) !== null) return null; // about its picture: recording says nothing of it
   if (!Number.isFinite(live.sinceMs)) return null;
   return Math.max(live.sinceMs, inc.opened_ms);
 }

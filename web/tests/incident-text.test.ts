@@ -36,6 +36,18 @@ describe("incidents", () => {
     expect(backSince(inc({ kind: "camera", resolved_ms: T + 1 }), back)).toBeNull();
     expect(backSince(cam, { state: "recording", sinceMs: T - 5 })).toBe(T); // a stale since: never before it opened
   });
+  it("says what a camera's picture shows when the incident has a reason, never offline or back", () => {
+    const covered = inc({ kind: "camera", subject: "cam-3", reason: "tamper: covered" });
+    const recording = { state: "recording", sinceMs: T - 60_000 };
+    expect(describeIncident(covered, hm, recording)).toBe("camera cam-3: Covered or blacked out, since 14:02");
+    expect(describeIncident(covered, hm, null)).toBe("camera cam-3: Covered or blacked out, since 14:02");
+    expect(backSince(covered, recording)).toBeNull();
+    const mask = inc({ kind: "camera", subject: "cam-1", reason: "mask_unverified: the mask was not in the picture" });
+    expect(describeIncident(mask, hm, recording)).toBe(
+      "camera cam-1: its own privacy mask is not verified (the mask was not in the picture), since 14:02",
+    );
+    expect(describeIncident(inc({ kind: "camera", subject: "c", reason: "tamper: new-kind" }), hm)).toContain("tamper: new-kind");
+  });
   it("says a group incident whose cameras are all back is back, and not before", () => {
     const cut = inc({ kind: "power", subject: "F-02", n_members: 2, cameras: ["a", "b"] });
     const up = (since: number) => ({ state: "recording", sinceMs: since });

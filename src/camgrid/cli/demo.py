@@ -145,6 +145,8 @@ def demo(ctx: click.Context, count: int, duration: float | None, outage_after: f
                 factory=factory,
                 control_url=f"http://{settings.sim.host}:{settings.sim.control_port}",
                 camera_id="cam-0003",
+                # never while the uplink cut is on: a camera the cut takes away cannot show a cover
+                hold=lambda: cut is not None and cut.stage == "cut",
             )
             if settings.sim.control_port and settings.tamper.enabled
             else None

@@ -9,6 +9,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from camgrid.db.engine import unit_of_work
 from camgrid.health.models import IncidentRow
+from camgrid.motion import tamper_service
 from camgrid.motion.tamper_service import INCIDENT_KEY
 from camgrid.privacy.models import CameraSideMask
 from camgrid.registry.models import Camera
@@ -145,10 +147,22 @@ class CoveredNowAndThen:
     since: float = 0.0
     cover_ns: int = 0
     told: set[tuple[int, bool]] = field(default_factory=set)  # (incident, opened) lines printed
+    # True while another part of the story takes cameras away (the uplink cut): no cover then
+    hold: Callable[[], bool] = field(default=lambda: False)
+
+    def _watched(self) -> bool:
+        """The cover is only worth showing once the tamper watch can see it: the camera records (no open gap) and
+        has a learnt reference (its first minute or so); a cover before that would be learnt as the picture."""
+        with unit_of_work(self.factory) as session:
+            ref = tamper_service.references(session=session, camera_ids=[self.camera_id]).get(self.camera_id)
+            gap = session.scalar(
+                select(func.count()).select_from(Gap).where(Gap.camera_id == self.camera_id, Gap.end_ns.is_(None))
+            )
+        return ref is not None and ref.taken_ns is not None and not gap
 
     def tick(self) -> str | None:
         now = time.monotonic() - self.started
-        if self.stage == "waiting" and now >= self.after_s:
+        if self.stage == "waiting" and now >= self.after_s and not self.hold() and self._watched():
             if (err := _fault(self.control_url, "cover", self.camera_id)) is not None:
                 self.stage = "done"
                 return err

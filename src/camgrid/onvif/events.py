@@ -41,8 +41,29 @@ KINDS: dict[str, CameraEventKind] = {
     "VideoSource/SignalLoss": CameraEventKind.VIDEO_LOSS,
     "Device/HardwareFailure/StorageFailure": CameraEventKind.STORAGE_FAILURE,
 }
+EVENTS_NS = "http://www.onvif.org/ver10/events/wsdl"
 # the data items whose boolean value is the property's state
 STATE_ITEMS = ("State", "IsMotion", "Failed", "IsTamper", "Value")
+
+
+class NoEventService(Exception):
+    """The camera's device service lists no event service: it has none to subscribe to (checked again later, in
+    case its firmware is upgraded)."""
+
+
+def offers_events(client: Any) -> bool:
+    """Whether the camera names an event service, by its ``GetServices`` answer, else its ``GetCapabilities``.
+
+    Why: asked for a service the camera does not list, the ONVIF library guesses a default URL, and the camera's
+    answer to that (a 404, an HTML page, an empty body) fails deep inside the SOAP stack with an error that names
+    nothing; a camera without events is a model, not a failure. Unknown (neither answer) counts as offered."""
+    services = getattr(client, "services", None)
+    if services:
+        return any(getattr(svc, "Namespace", None) == EVENTS_NS for svc in services)
+    caps = getattr(client, "capabilities", None)
+    if caps is not None:
+        return getattr(getattr(caps, "Events", None), "XAddr", None) is not None
+    return True
 
 
 @dataclass(frozen=True)
@@ -179,6 +200,7 @@ class PullPointConsumer:
         self.last_error = ""
         self.subscriptions_made = 0
         self.pulls = 0  # PullMessages answered
+        self.unsupported = False  # the camera lists no event service (its last check)
         self._plugin = _Envelopes()
         self._client: Any = None
         self._pullpoint: Any = None
@@ -195,6 +217,8 @@ class PullPointConsumer:
     def _subscribe(self, now_ns: int) -> None:
         if self._client is None:
             self._client = connect(self.target, plugins=[self._plugin])
+        if not offers_events(self._client):
+            raise NoEventService("the camera offers no ONVIF event service")
         ref = self._client.events().CreatePullPointSubscription(
             InitialTerminationTime=f"PT{self.settings.termination_s}S"
         )
@@ -210,12 +234,18 @@ class PullPointConsumer:
     def _fail(self, now_ns: int, exc: BaseException) -> None:
         self.failures += 1
         self.last_error = scrub(str(exc) or type(exc).__name__, self.target)
+        self.unsupported = isinstance(exc, NoEventService)
         delay = min(self.settings.backoff_max_s, self.settings.backoff_initial_s * 2 ** min(self.failures - 1, 16))
+        if self.unsupported:
+            delay = self.settings.backoff_max_s  # a model without events: look again now and then, not often
+            self._client = None  # a firmware upgrade shows in a fresh GetServices
         delay *= 0.75 + random.random() / 2  # cameras that failed together do not all retry together
         self._retry_ns = now_ns + int(delay * 1e9)
         self._pullpoint = self._manager = None
         if isinstance(exc, OnvifError):
             self._client = None  # could not even open the device service: open it again next time
+        if self.unsupported and self.failures > 1:
+            return  # said once
         log.info("camera %s: ONVIF events: %s (retry in %.1f s)", self.camera_id, self.last_error, delay)
 
     def due_ns(self) -> int:

@@ -67,8 +67,11 @@ class VerifyingTransform:
         self._masker_factory = masker_factory or (lambda: Masker(camera_id, codec, self._polygons))
         self.state = self.PENDING
         # A camera just told its masks may take a moment to apply them: until the first pass, failed checks within
-        # this grace keep the recorder masking without declaring the camera failed.
-        self._grace_until = monotonic() + grace_s
+        # this grace keep the recorder masking without declaring the camera failed. The grace starts with the first
+        # picture that reaches the check, not at construction: a recorder that is slow to connect (a loaded server,
+        # a camera coming back from a power cut) must not spend it before the camera has sent anything.
+        self._grace_s = grace_s
+        self._grace_until: float | None = None
         self._lock = threading.Lock()
         self._out: list[Picture] = []
         self._held: list[Picture] | None = None  # pictures from a keyframe under judgement
@@ -92,6 +95,8 @@ class VerifyingTransform:
             self._params = list(au.params)
         pic = (au, ext, jump)
         with self._lock:
+            if self._grace_until is None:
+                self._grace_until = self._monotonic() + self._grace_s
             if self._held is not None:
                 self._held.append(pic)
                 if len(self._held) > MAX_HELD:
@@ -191,7 +196,8 @@ class VerifyingTransform:
             if job != self._job_no or self._held is None:
                 return  # given up (reset, timeout, mismatch) meanwhile
             self.checks += 1
-            if not ok and self.state == self.PENDING and self._monotonic() < self._grace_until:
+            in_grace = self._grace_until is None or self._monotonic() < self._grace_until
+            if not ok and self.state == self.PENDING and in_grace:
                 self.last_verdict = reason
                 held, self._held = self._held, None
                 for pic in held:
