@@ -303,3 +303,46 @@ def copy_database(source: str, target: str) -> None:
     name = target.rsplit("/", 1)[-1]
     LocalPostgres.drop_database(dbs.server, name)
     dbs.server.admin(f'CREATE DATABASE "{name}" TEMPLATE "{source.rsplit("/", 1)[-1]}"')
+
+
+# Test passwords, hashed once -------------------------------------------------------------------------------------
+class _RememberingHasher:
+    """argon2id at camgrid's real cost (RFC 9106 defaults: ~1 s a hash or a check on a loaded machine), but the suite
+    hashes the same few test passwords thousands of times: in the test process a password hashed once is given the
+    same hash again (a real argon2id hash at the real cost, its salt reused), and a (hash, password) pair checked once
+    keeps its answer (a wrong password still fails, with the same error). camgrid processes a test starts hash as
+    ever. Design note: docs/design/tests-on-a-busy-machine.md."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.hashes: dict[str, str] = {}
+        self.checks: dict[tuple[str, str], tuple[bool, Any]] = {}
+
+    def hash(self, password: str) -> str:
+        if password not in self.hashes:
+            self.hashes[password] = self.real.hash(password)
+        return self.hashes[password]
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        key = (password_hash, password)
+        if key not in self.checks:
+            try:
+                self.checks[key] = (True, self.real.verify(password_hash, password))
+            except Exception as exc:
+                self.checks[key] = (False, (type(exc), exc.args))
+        ok, answer = self.checks[key]
+        if ok:
+            return bool(answer)
+        kind, args = answer
+        raise kind(*args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+def remember_password_hashes() -> None:
+    """Install the remembering hasher for this process (tests/conftest.py, at import)."""
+    from camgrid.access import passwords
+
+    if not isinstance(passwords._hasher, _RememberingHasher):
+        passwords._hasher = _RememberingHasher(passwords._hasher)  # type: ignore[assignment]
