@@ -103,8 +103,10 @@ class Walker:
         self.path = folder / "walker.db"
         self.url = db_url(self.path)  # outside a test: a database of the session on PostgreSQL
         self.empty = db_url(folder / "empty.db")
-        with make_engine(self.empty).connect():  # made (on SQLite: the file)
+        empty = make_engine(self.empty)
+        with empty.connect():  # made (on SQLite: the file)
             pass
+        empty.dispose()  # no connection may be left on what is copied
         self.at = -1
 
     def copy_at(self, revision: str, target: Path) -> Engine:
