@@ -84,12 +84,12 @@ PG_CLUSTER := $(addprefix tests/cluster/,test_cluster_bus.py test_cluster_bus_au
   test_cluster_postgres.py test_cluster_runtime.py)
 PG_SKIP := --ignore=tests/api/test_api_schema_fuzz.py
 pytest-postgres: deps interop-deps
-	CAMGRID_TEST_BACKEND=postgres $(BIN)/python -m pytest -q -p no:cacheprovider $(PG_PACKAGES) $(PG_SKIP); rc=$$?; \
+	CAMGRID_TEST_BACKEND=postgres $(BIN)/python -m pytest -q -p no:cacheprovider --durations=25 $(PG_PACKAGES) $(PG_SKIP); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no test: failing" >&2; exit 1; fi; exit $$rc
 
 # make test's SQLite pass: everything but the cluster tests and the back-end-free packages the PostgreSQL pass runs
 pytest-sqlite-pass: deps interop-deps
-	$(BIN)/python -m pytest -q -p no:cacheprovider $(addprefix --ignore=,$(PG_CLUSTER) $(ONE_PASS)); rc=$$?; \
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=25 $(addprefix --ignore=,$(PG_CLUSTER) $(ONE_PASS)); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no test: failing" >&2; exit 1; fi; exit $$rc
 
 # The two passes run side by side: most of their time is spent waiting on cameras, servers and clocks, not on the

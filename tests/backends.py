@@ -206,3 +206,143 @@ def backend_env(home: Path | str) -> dict[str, str]:
     if not POSTGRES:
         return {}
     return {"CAMGRID_DATABASE__URL": home_db_url(home), "CAMGRID_BUS__URL": os.environ.get("CAMGRID_BUS__URL", "")}
+
+
+# A fresh database at head, cloned ---------------------------------------------------------------------------------
+# Most tests start from an empty database that they migrate to head, in process (``camgrid.db.migrate.upgrade``):
+# about a second of Alembic each time, for the same schema. The suite migrates one database per session for real and
+# clones it: ``alembic.command.upgrade`` to head on a database that does not exist yet (SQLite: no file) or has no
+# table (PostgreSQL, on the session's server) first copies the session's migrated template into it, and then runs
+# for real (it finds the head and does nothing). An empty database has no credentials to seal, so the secrets key
+# is never needed, made or read either way. Upgrades from an older revision, and every camgrid process a test starts,
+# migrate as before. Design note: docs/design/tests-on-a-busy-machine.md ("A migrated template").
+_templates: dict[str, str] = {}
+
+
+def _sqlite_template(real_upgrade: Any) -> Path:
+    if "sqlite" not in _templates:
+        from camgrid.db.engine import make_engine
+        from camgrid.db.migrate import alembic_config
+
+        path = Path(tempfile.mkdtemp(prefix="camgrid-head-")) / "head.db"
+        engine = make_engine(f"sqlite:///{path}")
+        try:
+            real_upgrade(alembic_config(engine), "head")
+        finally:
+            engine.dispose()  # the last connection checkpoints the WAL into the file
+        _templates["sqlite"] = str(path)
+    return Path(_templates["sqlite"])
+
+
+def _pg_template(server: PgServer, real_upgrade: Any) -> str:
+    if "pg" not in _templates:
+        from camgrid.db.engine import make_engine
+        from camgrid.db.migrate import alembic_config
+
+        name = f"head_{uuid.uuid4().hex[:12]}"
+        engine = make_engine(LocalPostgres.create_database(server, name))  # not in ``databases``: lives with the server
+        try:
+            real_upgrade(alembic_config(engine), "head")
+        finally:
+            engine.dispose()  # a template may have no connection when it is copied
+        _templates["pg"] = name
+    return _templates["pg"]
+
+
+def _clone_head(engine: Any, real_upgrade: Any) -> None:
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        path = Path(url.database or "")
+        if url.database in (None, "", ":memory:") or path.exists() or not path.parent.is_dir():
+            return
+        template = _sqlite_template(real_upgrade)
+        engine.dispose()
+        shutil.copyfile(template, path)
+        return
+    dbs = _current or _session
+    if url.get_backend_name() != "postgresql" or dbs is None or url.port != dbs.server.port or not url.database:
+        return
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        if conn.execute(text("select count(*) from pg_tables where schemaname = 'public'")).scalar():
+            return
+    template = _pg_template(dbs.server, real_upgrade)
+    engine.dispose()
+    LocalPostgres.drop_database(dbs.server, url.database)
+    dbs.server.admin(f'CREATE DATABASE "{url.database}" TEMPLATE "{template}"')
+
+
+def clone_fresh_databases() -> None:
+    """Install the cloning ``alembic.command.upgrade`` for this process (tests/conftest.py, at import)."""
+    from alembic import command
+
+    real = command.upgrade
+    if getattr(real, "clones_head", False):
+        return
+
+    def upgrade(config: Any, revision: str, *args: Any, **kwargs: Any) -> None:
+        engine = config.attributes.get("engine")
+        if revision == "head" and engine is not None and not args and not kwargs.get("sql"):
+            _clone_head(engine, real)
+        real(config, revision, *args, **kwargs)
+
+    upgrade.clones_head = True  # type: ignore[attr-defined]
+    command.upgrade = upgrade  # type: ignore[assignment]
+
+
+def copy_database(source: str, target: str) -> None:
+    """Make database ``target`` (a ``db_url``, empty or not yet made) a copy of ``source``, which no one is connected
+    to: a file copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL."""
+    if source.startswith("sqlite:"):
+        src, dst = Path(source.split("///", 1)[1]), Path(target.split("///", 1)[1])
+        shutil.copyfile(src, dst)
+        return
+    dbs = _current or _session
+    assert dbs is not None, "copy_database on postgres needs the session's servers"
+    name = target.rsplit("/", 1)[-1]
+    LocalPostgres.drop_database(dbs.server, name)
+    dbs.server.admin(f'CREATE DATABASE "{name}" TEMPLATE "{source.rsplit("/", 1)[-1]}"')
+
+
+# Test passwords, hashed once -------------------------------------------------------------------------------------
+class _RememberingHasher:
+    """argon2id at camgrid's real cost (RFC 9106 defaults: ~1 s a hash or a check on a loaded machine), but the suite
+    hashes the same few test passwords thousands of times: in the test process a password hashed once is given the
+    same hash again (a real argon2id hash at the real cost, its salt reused), and a (hash, password) pair checked once
+    keeps its answer (a wrong password still fails, with the same error). camgrid processes a test starts hash as
+    ever. Design note: docs/design/tests-on-a-busy-machine.md."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.hashes: dict[str, str] = {}
+        self.checks: dict[tuple[str, str], tuple[bool, Any]] = {}
+
+    def hash(self, password: str) -> str:
+        if password not in self.hashes:
+            self.hashes[password] = self.real.hash(password)
+        return self.hashes[password]
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        key = (password_hash, password)
+        if key not in self.checks:
+            try:
+                self.checks[key] = (True, self.real.verify(password_hash, password))
+            except Exception as exc:
+                self.checks[key] = (False, (type(exc), exc.args))
+        ok, answer = self.checks[key]
+        if ok:
+            return bool(answer)
+        kind, args = answer
+        raise kind(*args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+def remember_password_hashes() -> None:
+    """Install the remembering hasher for this process (tests/conftest.py, at import)."""
+    from camgrid.access import passwords
+
+    if not isinstance(passwords._hasher, _RememberingHasher):
+        passwords._hasher = _RememberingHasher(passwords._hasher)  # type: ignore[assignment]

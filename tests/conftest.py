@@ -23,10 +23,12 @@ from tests.backends import (
     Servers,
     begin_session,
     begin_test,
+    clone_fresh_databases,
     end_session,
     end_test,
     home_db_url,
     new_pg_server,
+    remember_password_hashes,
     remove_pg_server,
 )
 from tests.backends import free_port as free_port
@@ -34,6 +36,9 @@ from tests.backends import wait_for as wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 CAMGRID = [sys.executable, "-m", "camgrid.cli.main"]
+clone_fresh_databases()  # a fresh database at head is a copy of one migrated per session (tests/backends.py)
+remember_password_hashes()  # a test password is hashed (argon2id, real cost) once per process
+
 CLIP_CACHE = ROOT / "var" / "test-cache" / "clips"  # encoded once for the whole suite (and across runs)
 
 
