@@ -113,10 +113,9 @@ def line_of_sight_edges(
     footprints); every pair is within ``site_range`` of its site. ``reference(site_idx, point_idx)`` is the shapely
     check, used for the pairs the orientation tests leave undecided."""
     n = site_idx.size
-    clear = np.ones(n, dtype=bool)
     geoms = np.asarray(tree.geometries)
     if n == 0 or geoms.size == 0:
-        return clear
+        return np.ones(n, dtype=bool)
     edges = building_edges(geoms)
     n_sites = sites_xy.shape[0]
     # ends inside a (valid) footprint's interior: every such pair is blocked
