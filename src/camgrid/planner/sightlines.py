@@ -12,15 +12,17 @@ every edge). For a segment S = [a, b] and an edge e = [p, q] the four orientatio
 o(p,q,b)`` are computed in floats; a sign is *decisive* when ``|det| > ORIENT_TOL * (|l| + |r|)``, a margin about
 3,000 times Shewchuk's error bound, so a decisive sign is the exact sign. Then:
 
-- *blocked*: an end lies in a footprint's interior (shapely ``within``), or S properly crosses (all four signs
+- *blocked*: an end lies in a valid footprint's interior (shapely ``within``), or S properly crosses (all four signs
   decisive and opposite) an edge that faces a (a strictly on its exterior side) of a valid footprint without holes.
   The crossing point is inside the edge, where a simple ring has the interior on exactly one side, so S enters it.
-- *ambiguous*: some candidate edge is neither properly crossed nor decisively apart from S. Sent to shapely.
+- *undecided*: some candidate edge is neither properly crossed nor decisively apart from S, or S properly crosses an
+  edge of a footprint with holes (a hole may touch its shell at a point), or an invalid footprint is within range.
+  Sent to shapely.
 - *clear*: otherwise. If S entered a footprint's interior, take the first point x of S on its boundary: inside an
-  edge, S crosses that edge from its exterior side (a faces it), a proper crossing or ambiguous; at a vertex, S
+  edge, S crosses that edge from its exterior side (a faces it), a proper crossing or undecided; at a vertex, S
   enters the interior wedge between the two edges of x, and one of them faces a and is not decisively apart from S.
-  So a footprint S enters always shows up as blocked or ambiguous, as long as the candidate edges include every edge
-  facing a that S can touch; footprints with holes (a hole may touch the shell at a point) use all their edges.
+  So a footprint S enters always shows up as blocked or undecided, as long as the candidate edges include every edge
+  facing a that S can touch; footprints with holes and invalid ones contribute all their edges.
 
 Candidate edges: per site, the edges of the footprints within its range (one STRtree ``dwithin`` query) that face
 it, and per edge the arc of bearings it spans from the site (with a margin; the whole circle when the site is

@@ -1,12 +1,13 @@
 """Which demand points each camera pose sees: range, field of view and 2-D line of sight past building footprints.
 
 Design (docs/design/planner.md, "Visibility"): the expensive part, line of sight, does not depend on the orientation,
-so it is computed once per (site, point) pair within range: one segment per pair, one bulk STRtree query against the
-footprints (shapely 2, in C), then a DE-9IM refinement so that a segment is blocked only when it enters a building's
-*interior*. A sight line that grazes a corner or runs along a wall is not blocked, a point in an open courtyard is
-seen only from where the courtyard opens, and a point strictly inside a footprint is never seen. The field of view is
-then a vectorised angle test per orientation. Results are cached on disk by a hash of every input.
-"""
+so it is computed once per (site, point) pair within range. A segment is blocked only when it enters a building's
+*interior*: a sight line that grazes a corner or runs along a wall is not blocked, a point in an open courtyard is
+seen only from where the courtyard opens, and a point strictly inside a footprint is never seen. The reference
+(``method="shapely"``) is one segment per pair, a bulk STRtree query against the footprints (shapely 2, in C) and a
+DE-9IM refinement; the default (``method="edges"``) decides the same thing with orientation tests on footprint edges
+in numpy (:mod:`camgrid.planner.sightlines`) and asks the reference only about the rare undecided pair. The field of
+view is then a vectorised angle test per pose. Results are cached on disk by a hash of every input."""
 
 from __future__ import annotations
 
