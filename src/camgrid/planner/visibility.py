@@ -1,12 +1,13 @@
 """Which demand points each camera pose sees: range, field of view and 2-D line of sight past building footprints.
 
 Design (docs/design/planner.md, "Visibility"): the expensive part, line of sight, does not depend on the orientation,
-so it is computed once per (site, point) pair within range: one segment per pair, one bulk STRtree query against the
-footprints (shapely 2, in C), then a DE-9IM refinement so that a segment is blocked only when it enters a building's
-*interior*. A sight line that grazes a corner or runs along a wall is not blocked, a point in an open courtyard is
-seen only from where the courtyard opens, and a point strictly inside a footprint is never seen. The field of view is
-then a vectorised angle test per orientation. Results are cached on disk by a hash of every input.
-"""
+so it is computed once per (site, point) pair within range. A segment is blocked only when it enters a building's
+*interior*: a sight line that grazes a corner or runs along a wall is not blocked, a point in an open courtyard is
+seen only from where the courtyard opens, and a point strictly inside a footprint is never seen. The reference
+(``method="shapely"``) is one segment per pair, a bulk STRtree query against the footprints (shapely 2, in C) and a
+DE-9IM refinement; the default (``method="edges"``) decides the same thing with orientation tests on footprint edges
+in numpy (:mod:`camgrid.planner.sightlines`) and asks the reference only about the rare undecided pair. The field of
+view is then a vectorised angle test per pose. Results are cached on disk by a hash of every input."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import shapely
 from shapely.geometry import Polygon
+
+from camgrid.planner.sightlines import line_of_sight_edges
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +105,15 @@ def compute_coverage(
     pose_range: np.ndarray,
     points_xy: np.ndarray,
     buildings: Sequence[Polygon],
+    method: str = "edges",
 ) -> Coverage:
-    """Coverage of every pose. Poses share line-of-sight work through their site."""
+    """Coverage of every pose. Poses share line-of-sight work through their site.
+
+    ``method="edges"`` (default) decides line of sight by orientation tests on footprint edges in numpy
+    (:mod:`camgrid.planner.sightlines`) and fans pairs out only to the poses whose heading can include them;
+    ``"shapely"`` is the original all-GEOS path, kept as the reference: both give the same pairs."""
+    if method not in ("edges", "shapely"):
+        raise ValueError(f"unknown visibility method {method!r}")
     sites_xy = np.asarray(sites_xy, dtype=np.float64).reshape(-1, 2)
     points_xy = np.asarray(points_xy, dtype=np.float64).reshape(-1, 2)
     n_poses, n_points = int(pose_site.size), int(points_xy.shape[0])
@@ -121,10 +131,32 @@ def compute_coverage(
     keep = dist <= site_range[s_idx] + 1e-9
     s_idx, p_idx, d, dist = s_idx[keep], p_idx[keep], d[keep], dist[keep]
     # 2. line of sight once per pair
-    clear = line_of_sight(sites_xy, points_xy, s_idx, p_idx, buildings)
+    if method == "shapely":
+        clear = line_of_sight(sites_xy, points_xy, s_idx, p_idx, buildings)
+    else:
+        tree = shapely.STRtree(list(buildings))
+
+        def reference(si: np.ndarray, pi: np.ndarray) -> np.ndarray:
+            return line_of_sight(sites_xy, points_xy, si, pi, buildings, tree)
+
+        clear = line_of_sight_edges(sites_xy, points_xy, s_idx, p_idx, site_range, tree, reference)
     s_idx, p_idx, d, dist = s_idx[clear], p_idx[clear], d[clear], dist[clear]
     bearing = bearing_deg(d[:, 0], d[:, 1])
     # 3. field of view and range per pose: expand pairs by the poses of their site
+    if method == "shapely":
+        rep, poses = _all_poses_of_site(s_idx, pose_site)
+    else:
+        rep, poses = _poses_facing(s_idx, dist, bearing, pose_site, pose_heading, pose_fov, sites_xy.shape[0])
+    ok = dist[rep] <= pose_range[poses] + 1e-9
+    half = pose_fov[poses] / 2.0
+    ok &= (angle_diff_deg(bearing[rep], pose_heading[poses]) <= half + EDGE_EPS_DEG) | (dist[rep] < NEAR_M)
+    poses, pts = poses[ok], p_idx[rep[ok]]
+    srt = np.argsort(poses.astype(np.int64) * n_points + pts, kind="stable")  # = lexsort((pts, poses)): unique
+    return Coverage(n_poses, n_points, poses[srt].astype(np.int32), pts[srt].astype(np.int32))
+
+
+def _all_poses_of_site(s_idx: np.ndarray, pose_site: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(pair, pose) for every pose of each pair's site (the reference fan-out)."""
     order = np.argsort(pose_site, kind="stable")
     sorted_sites = pose_site[order]
     start = np.searchsorted(sorted_sites, s_idx, side="left")
@@ -132,13 +164,44 @@ def compute_coverage(
     counts = stop - start
     rep = np.repeat(np.arange(s_idx.size), counts)
     offs = np.arange(rep.size) - np.repeat(np.cumsum(counts) - counts, counts)
-    poses = order[start[rep] + offs]
-    ok = dist[rep] <= pose_range[poses] + 1e-9
-    half = pose_fov[poses] / 2.0
-    ok &= (angle_diff_deg(bearing[rep], pose_heading[poses]) <= half + EDGE_EPS_DEG) | (dist[rep] < NEAR_M)
-    poses, pts = poses[ok], p_idx[rep[ok]]
-    srt = np.lexsort((pts, poses))
-    return Coverage(n_poses, n_points, poses[srt].astype(np.int32), pts[srt].astype(np.int32))
+    return rep, order[start[rep] + offs]
+
+
+def _poses_facing(
+    s_idx: np.ndarray,
+    dist: np.ndarray,
+    bearing: np.ndarray,
+    pose_site: np.ndarray,
+    pose_heading: np.ndarray,
+    pose_fov: np.ndarray,
+    n_sites: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(pair, pose) for the poses of each pair's site whose heading is within the site's widest half field of view
+    (plus a margin) of the pair's bearing: a superset of those the exact angle test then keeps, found by
+    ``searchsorted`` on poses sorted by (site, quantised heading) instead of trying every orientation."""
+    scale = float(2**32) / 360.0
+    h = np.mod(np.asarray(pose_heading, dtype=np.float64), 360.0)
+    pkey = (pose_site.astype(np.int64) << 33) | np.minimum(np.floor(h * scale), 2.0**32).astype(np.int64)
+    order = np.argsort(pkey, kind="stable")
+    skey = pkey[order]
+    half_max = np.zeros(n_sites)
+    np.maximum.at(half_max, pose_site, np.asarray(pose_fov, dtype=np.float64) / 2.0)
+    hm = half_max[s_idx] + 1e-6
+    full = (hm >= 180.0) | (dist < NEAR_M)
+    lo = np.where(full, 0.0, bearing - hm)
+    hi = np.where(full, 360.0, bearing + hm)
+    wrap_lo, wrap_hi = lo < 0, hi > 360.0
+    pair = np.arange(s_idx.size)
+    seg = np.concatenate([pair, pair[wrap_lo], pair[wrap_hi]])
+    seg_lo = np.concatenate([np.maximum(lo, 0.0), lo[wrap_lo] + 360.0, np.zeros(int(wrap_hi.sum()))])
+    seg_hi = np.concatenate([np.minimum(hi, 360.0), np.full(int(wrap_lo.sum()), 360.0), hi[wrap_hi] - 360.0])
+    base = s_idx[seg].astype(np.int64) << 33
+    first = np.searchsorted(skey, base | np.floor(seg_lo * scale).astype(np.int64), side="left")
+    last = np.searchsorted(skey, base | np.minimum(np.ceil(seg_hi * scale), 2.0**32).astype(np.int64), side="right")
+    counts = last - first
+    rep = np.repeat(seg, counts)
+    pos = np.arange(rep.size) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(first, counts)
+    return rep, order[pos]
 
 
 def coverage_key(
