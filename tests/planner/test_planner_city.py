@@ -27,7 +27,7 @@ from camgrid.planner.city import (
 from camgrid.planner.citymap import SyntheticCity, generate_city, open_source, write_manifest
 from camgrid.planner.exact import build_model, reduce_instance, solve_exact
 from camgrid.planner.formulation import evaluate
-from camgrid.planner.tile_bound import alpha_path, current_alpha, tangents
+from camgrid.planner.tile_bound import alpha_path, current_alpha, full_share, tangents
 from camgrid.planner.tiles import SourceSpec, TileCurve, bound_instance, prepare_tile
 
 SMALL_KM = 0.45
@@ -136,6 +136,11 @@ def test_warm_bound_lp_equals_cold_lp_under_any_shares(
         for b in (2.0, 5.0, 9.0):
             warm = tangents(tmp_path, tile.index, cfg_json, [b])[0][1]
             assert warm == pytest.approx(_cold_lp(sub, b), rel=1e-6), (trial, b)
+        # at the full share every pose is bought: the closed form (no solve) is the LP's value, with dual 0
+        full = full_share(tmp_path, tile.index, cfg)
+        (b_full, v_full, d_full), *_ = tangents(tmp_path, tile.index, cfg_json, [full + 1.0])
+        assert b_full == pytest.approx(full) and d_full == 0.0
+        assert v_full == pytest.approx(_cold_lp(sub, full), rel=1e-6), trial
     assert curve.tangents and curve.n_owned_points > 0
 
 

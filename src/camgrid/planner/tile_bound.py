@@ -215,12 +215,34 @@ def _save_basis(workdir: Path, index: int, h: highspy.Highs) -> None:
     tmp.replace(_basis_path(workdir, index))
 
 
+def full_value(s: dict[str, np.ndarray]) -> float:
+    """The bound LP's value when every pose is bought (exact.py's plain model: ``y_g <= sum of the x covering g``,
+    ``y_g <= cap_g``): each merged point gets ``unit_g * min(cap_g, poses covering it)``.
+
+    Why by hand: at a budget of the tile's full share (or more) every x can be 1, and the LP's answer is this sum with
+    a budget dual of 0; solving it cost about 40% of a tile's bound time (PLAN-VIS profile, planner-city.md)."""
+    n_x, n_g = (int(v) for v in s["shape"])
+    start, index = s["start"], s["index"]
+    x_entries = index[: int(start[n_x])]
+    cover = np.bincount(x_entries[x_entries < n_g], minlength=n_g + 1)[:n_g]
+    y_rows = index[start[n_x : n_x + n_g]]  # each y column's one entry: its own row
+    unit, cap = s["col_cost"][n_x:], s["col_upper"][n_x:]
+    return float((unit * np.minimum(cap, cover[y_rows])).sum() + s["constant"][0])
+
+
 def tangents(workdir: Path, index: int, cfg_json: str, budgets: list[float]) -> list[tuple[float, float, float]]:
     """(b, LP value at b, budget dual at b) for each budget: ``V(b') <= value + dual * (b' - b)`` for every b'
-    (the LP value function is concave in its right-hand side; the dual is a supergradient)."""
+    (the LP value function is concave in its right-hand side; the dual is a supergradient). At or above the full
+    share every pose is bought: the value is :func:`full_value` and 0 is a supergradient (V never grows past it)."""
     cfg = PlannerConfig.model_validate_json(cfg_json)
     out: list[tuple[float, float, float]] = []
     last: highspy.Highs | None = None
+    s0 = _structure(workdir, index, cfg)
+    full = -1.0 if bool(s0["empty"][0]) else full_share(workdir, index, cfg)
+    if full >= 0 and any(x >= full for x in budgets):
+        value = full_value(s0)
+        out.append((float(full), value * (1 + LP_SAFETY) + LP_SAFETY, 0.0))
+        budgets = [x for x in budgets if x < full]
     bs = sorted({round(max(0.0, x), 9) for x in budgets})
     mid = bs[(len(bs) - 1) // 2] if bs else 0.0
     for b in sorted(bs, key=lambda x: -abs(x - mid)):  # farthest first: the basis left is the one near the middle
