@@ -81,7 +81,8 @@ PG_PACKAGES = tests/test_config.py tests/db tests/registry tests/access tests/au
 ONE_PASS := tests/sim tests/geo tests/media
 PG_CLUSTER := $(addprefix tests/cluster/,test_cluster_bus.py test_cluster_bus_auth.py test_cluster_control_plane.py \
   test_cluster_demo.py test_cluster_media_auth.py test_cluster_nats_outage.py test_cluster_playback.py \
-  test_cluster_postgres.py test_cluster_runtime.py)
+  test_cluster_postgres.py test_cluster_runtime.py test_cluster_outbox.py test_cluster_leases.py \
+  test_cluster_activity.py)
 PG_SKIP := --ignore=tests/api/test_api_schema_fuzz.py
 pytest-postgres: deps interop-deps
 	CAMGRID_TEST_BACKEND=postgres $(BIN)/python -m pytest -q -p no:cacheprovider --durations=25 $(PG_PACKAGES) $(PG_SKIP); rc=$$?; \
