@@ -176,6 +176,31 @@ def test_second_writer_is_detected_and_followed(engine: Engine) -> None:
     assert a.root() == MemoryTree(leaf_hash(d) for d in _stored(engine)).root()
 
 
+def test_two_busy_writers_both_land_every_entry(engine: Engine) -> None:
+    """Two logs on one store (the server and a CLI command, or two nodes) appending at once: a writer that loses the
+    race several times in a row still lands its entry, and the store stays one consistent tree (a CI run lost a
+    CLI's token.issue entry when the server won twice)."""
+    logs = [_log(engine), _log(engine)]
+    got: list[int] = []
+    lock = threading.Lock()
+
+    def work(k: int) -> None:
+        for i in range(80):
+            idx = logs[k % 2].append(_entry(k * 1000 + i))
+            with lock:
+                got.append(idx)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(got) == list(range(320))
+    reopened = _log(engine)
+    assert reopened.root() == MemoryTree(leaf_hash(d) for d in _stored(engine)).root()
+    reopened.verify_store()
+
+
 def test_record_helper_finds_the_log_of_a_session(engine: Engine, tmp_path: Path) -> None:
     log = AuditLog.open(engine, home=tmp_path, clock=FakeClock(), tile_level=2)
     with Session(engine) as session:
