@@ -259,3 +259,45 @@ def test_figures_not_known_yet_are_stored_as_none(factory: sessionmaker[Session]
         runs.record_progress(s, run_id=rid, objective=0.0, bound=math.inf, gap=1.0, done=0, total=4, now_ns=T0)
     out = state_of(factory, rid)
     assert (out.objective, out.bound, out.gap, out.total) == (0.0, None, 1.0, 4)
+
+
+def _cams(factory: sessionmaker[Session], log: AuditLog, status: str, *cams: tuple[str, float, float]) -> None:
+    from camgrid.registry import service as registry
+    from camgrid.registry.schemas import CameraIn
+
+    rows = [
+        CameraIn(id=cid, name=cid, lat=lat, lon=lon, district="D-0-0", site=f"s-{cid}", feeder="F-1", uplink="U-1",
+                 rtsp_url=f"rtsp://10.0.0.1/{cid}", range_m=55.0)
+        for cid, lat, lon in cams
+    ]  # fmt: skip
+    with unit_of_work(factory) as s:
+        registry.import_cameras(session=s, audit=log, actor=PLANNER, rows=rows, now_ns=T0, status=status)
+
+
+def test_a_run_plans_around_the_installed_cameras_near_its_area(
+    factory: sessionmaker[Session], log: AuditLog, city: City, tmp_path: Path
+) -> None:
+    """planner-screen.md, "Installed cameras": the active registry cameras near the area are fixed in the plan (once,
+    though the run has two models); planned, disabled and far-away cameras are not. No heading: a 360° view."""
+    lat0, lon0 = MAP_BOX[0], MAP_BOX[1]
+    _cams(factory, log, "active", ("pole-in", lat0 + 0.0007, lon0 + 0.0007), ("pole-far", lat0 + 0.02, lon0 + 0.02))
+    _cams(factory, log, "planned", ("plan-old", lat0 + 0.0008, lon0 + 0.0008))
+    _cams(factory, log, "disabled", ("pole-off", lat0 + 0.0009, lon0 + 0.0009))
+    from camgrid.planner.installed import installed_cameras
+
+    with unit_of_work(factory) as s:
+        near = installed_cameras(s, boxes=[(lat0, lon0, lat0 + 0.0015, lon0 + 0.0015)], margin_m=200.0)
+    assert [c.id for c in near] == ["pole-in"] and near[0].range_m == 55.0 and near[0].feeder == "F-1"
+    w = worker(factory, FakeClock(T0), city, tmp_path)
+    rid = start(factory, log, small(budgets=(3.0,)))
+    w.start()
+    try:
+        done = wait_for(lambda: (r := state_of(factory, rid)).state == PlanRunState.DONE and r, 60, 0.05, "done")
+    finally:
+        w.stop()
+    doc = json.loads((tmp_path / "plans" / f"run-{rid}.geojson").read_text())
+    assert doc["planner"]["installed"] == 1
+    assert doc["planner"]["existing_value"] > 0  # the installed camera watches points of the box
+    existing = [f["properties"] for f in doc["features"] if f["properties"].get("status") == "existing"]
+    assert [p["id"] for p in existing] == ["pole-in"]
+    assert done.cameras == len([f for f in doc["features"] if f["properties"].get("status") == "planned"]) > 0

@@ -28,7 +28,7 @@ from camgrid.geo.osm import ATTRIBUTION, City
 from camgrid.planner.city_phases import plan_city_phases
 from camgrid.planner.exact import solve_exact
 from camgrid.planner.formulation import Instance, Solution, State
-from camgrid.planner.instance import PlanInstance, build_instance, grid_cell
+from camgrid.planner.instance import ExistingCamera, PlanInstance, build_instance, grid_cell
 from camgrid.planner.lns import lns_improve
 from camgrid.planner.output import plan_geojson
 from camgrid.planner.service import Phase, Plan, with_fixed
@@ -59,6 +59,7 @@ class RunSpec:
     models: tuple[CameraModelConfig, ...] = ()
     weights: dict[str, float] = field(default_factory=dict)
     solver: str = "local"
+    existing: tuple[ExistingCamera, ...] = ()  # installed cameras near the area (``planner.installed``)
 
 
 @dataclass
@@ -98,17 +99,20 @@ def merged_instance(
     *,
     districts: dict[str, Polygon] | None,
     cache_dir: Path | None,
+    existing: Sequence[ExistingCamera] = (),
 ) -> tuple[PlanInstance, np.ndarray]:
     """One instance whose poses are every site and orientation for every model (points and sites do not depend on
-    the model, so the models' coverages stack); returns it with each pose's model index."""
+    the model, so the models' coverages stack); returns it with each pose's model index. The installed cameras go
+    into the first model's part only (once: they are fixed poses, not a model's choice)."""
     parts = [
         build_instance(
             city,
             cfg.model_copy(update={"fov_deg": m.fov_deg, "range_m": m.range_m, "camera_cost": m.cost}),
             districts=districts,
             cache_dir=cache_dir,
+            existing=existing if i == 0 else (),
         )
-        for m in models
+        for i, m in enumerate(models)
     ]
     first = parts[0]
     if len(parts) == 1:
@@ -136,6 +140,7 @@ def merged_instance(
         cost=np.concatenate([p.instance.cost for p in parts]),
         coverage=coverage,
         k=first.instance.k,
+        fixed=first.instance.fixed,  # the first part's offset is 0, so its installed poses keep their indices
         pose_xy=np.concatenate([p.instance.pose_xy for p in parts if p.instance.pose_xy is not None]),
         **power,
     )
@@ -228,7 +233,7 @@ def _call_city(
     budget = float(sum(spec.budgets))
     plan, years = plan_city_phases(
         instance_source=map_path, budgets=spec.budgets, cfg=cfg, workers=workers, heuristic_time_s=heuristic_time_s,
-        progress=progress, stop=stop,
+        progress=progress, stop=stop, existing=spec.existing,
     )  # fmt: skip
     objective, bound, gap = float(plan.objective), float(plan.bound), float(plan.gap)
     phase_of = years.phase_of()
@@ -257,7 +262,8 @@ def _call_city(
         "type": "FeatureCollection", "attribution": ATTRIBUTION, "features": features,
         "planner": {
             "objective": objective, "bound": bound, "gap": gap, "phases": years.as_dicts(), "joint": joint,
-            "existing_value": years.base_value, "coverage": {}, "engine": CITY, "models": [model.model_dump()],
+            "existing_value": years.base_value, "installed": len(spec.existing), "coverage": {}, "engine": CITY,
+            "models": [model.model_dump()],
             "instance": {
                 **{k: getattr(plan, k, None) for k in ("n_points", "n_poses", "n_pairs", "tiles", "km2")},
                 "power_aware": cfg.power_aware,
@@ -301,7 +307,9 @@ def execute(
     area, districts = run_map.area(spec, max_km2=max_area_km2)
     if not area.streets:
         raise NothingToPlan("no street in this area")
-    pi, model_of = merged_instance(area, cfg, spec.models, districts=districts, cache_dir=cache_dir)
+    pi, model_of = merged_instance(
+        area, cfg, spec.models, districts=districts, cache_dir=cache_dir, existing=spec.existing
+    )
     if pi.instance.n_points == 0 or pi.n_poses == 0:
         raise NothingToPlan("no important point or camera site in this area")
     plan, stopped = solve_district(
@@ -319,4 +327,5 @@ def execute(
             pose = int(str(props["id"]).rsplit("-", 1)[1])
             props["model"] = names[int(model_of[pose])]
     doc["planner"]["models"] = [m.model_dump() for m in spec.models]
+    doc["planner"]["installed"] = int(pi.instance.fixed.size)
     return RunResult(doc, plan.objective, plan.bound, plan.gap, n_cams, DISTRICT, stopped)

@@ -15,6 +15,7 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,6 +24,8 @@ from camgrid.config import PlannerConfig, PlanRunsConfig
 from camgrid.db.engine import unit_of_work
 from camgrid.geo.osm import City
 from camgrid.planner import runs
+from camgrid.planner.installed import installed_cameras
+from camgrid.planner.instance import ExistingCamera
 from camgrid.planner.models import PlanRun
 from camgrid.planner.run_map import LatLonBox, RunMap, as_run_map
 from camgrid.planner.run_solve import NothingToPlan, RunSpec, execute
@@ -154,10 +157,28 @@ class PlanWorker:
         if missing:
             raise NothingToPlan(f"camera model {missing[0]!r} is no longer configured")
         bbox = area.get("bbox")
+        districts = tuple(area.get("districts", ()))
+        models = tuple(by_name[n] for n in names)
         return RunSpec(
-            area_kind=kind, districts=tuple(area.get("districts", ())), bbox=tuple(bbox) if bbox else None,
-            budgets=budgets, models=tuple(by_name[n] for n in names), weights=weights, solver=solver,
+            area_kind=kind, districts=districts, bbox=tuple(bbox) if bbox else None, budgets=budgets, models=models,
+            weights=weights, solver=solver, existing=self._installed(kind, districts, bbox, models),
         )  # fmt: skip
+
+    def _installed(
+        self, kind: PlanAreaKind, districts: tuple[str, ...], bbox: list[float] | None, models: tuple[Any, ...]
+    ) -> tuple[ExistingCamera, ...]:
+        """The active registry cameras that can see into the run's area (``planner.installed``): within twice the
+        longest model range of it (at least 200 m)."""
+        if kind == PlanAreaKind.BBOX and bbox:
+            boxes: list[LatLonBox] = [(bbox[0], bbox[1], bbox[2], bbox[3])]
+        elif kind == PlanAreaKind.DISTRICTS:
+            known = self.districts()
+            boxes = [known[d] for d in districts if d in known]
+        else:
+            boxes = [self.map_box()]
+        margin = max([200.0] + [2.0 * float(m.range_m) for m in models])
+        with unit_of_work(self.factory) as session:
+            return tuple(installed_cameras(session, boxes=boxes, margin_m=margin))
 
     def _run(self, rid: int, flag: threading.Event) -> None:
         def progress(objective: float, bound: float, gap: float, done: int, total: int) -> None:
