@@ -17,13 +17,13 @@ from camgrid.cli.main import cli
 from camgrid.config import PlannerConfig
 from camgrid.planner.city import (
     CityPlan,
-    global_bound,
     monolithic_instance,
     pick_moves,
     plan_city,
     split_budget,
     tile_grid,
 )
+from camgrid.planner.city_bound import global_bound
 from camgrid.planner.citymap import SyntheticCity, generate_city, open_source, write_manifest
 from camgrid.planner.exact import build_model, reduce_instance, solve_exact
 from camgrid.planner.formulation import evaluate
