@@ -328,8 +328,8 @@ def test_stopped_run_still_orders_its_plan_into_years(map_path: Path) -> None:
     budgets, each year's bound the run's own (valid for every cumulative budget below the whole)."""
     stop = threading.Event()
 
-    def progress(obj: float, bound: float, gap: float, done: int, total: int) -> None:
-        if math.isfinite(bound) and done > total // 2:
+    def progress(obj: float, bound: float, gap: float, done: int, total: int, phase: str) -> None:
+        if math.isfinite(bound) and phase == "sweep:1" and done > total // 2:
             stop.set()
 
     kw = {**_kw(), "workers": 1, "progress": progress, "stop": stop}

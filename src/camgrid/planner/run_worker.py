@@ -160,10 +160,10 @@ class PlanWorker:
         )  # fmt: skip
 
     def _run(self, rid: int, flag: threading.Event) -> None:
-        def progress(objective: float, bound: float, gap: float, done: int, total: int) -> None:
+        def progress(objective: float, bound: float, gap: float, done: int, total: int, phase: str = "") -> None:
             with unit_of_work(self.factory) as session:
                 runs.record_progress(session, run_id=rid, objective=objective, bound=bound, gap=gap, done=done,
-                                     total=total, now_ns=self.clock.wall_ns())  # fmt: skip
+                                     total=total, phase=phase, now_ns=self.clock.wall_ns())  # fmt: skip
 
         try:
             spec = self._spec(rid)
@@ -171,6 +171,7 @@ class PlanWorker:
                 self.map(), self.planner, spec, heuristic_time_s=self.cfg.heuristic_time_s,
                 time_limit_s=self.cfg.time_limit_s, city_workers=self.cfg.city_workers,
                 city_min_km2=self.cfg.city_solver_min_km2, max_area_km2=self.cfg.max_district_km2,
+                city_time_limit_s=self.cfg.city_time_limit_s or None,
                 cache_dir=self.cache_dir, progress=progress, stop=flag,
             )  # fmt: skip
             path = self._write(rid, result.doc)
