@@ -189,6 +189,11 @@ class PlanWorker:
             state, detail = PlanRunState.STOPPED, "stopped by a planner; the best plan so far is kept"
         else:
             state, detail = PlanRunState.DONE, ""
+        planner = result.doc.get("planner")
+        skipped = planner.get("skipped_for_time") if isinstance(planner, dict) else None
+        if skipped:  # the city planner's time limit (plan_runs.city_time_limit_s): the bound and plan say so
+            detail = f"{detail}; " if detail else ""
+            detail += f"skipped for the time limit: {', '.join(map(str, skipped))}"
         self._finish(rid, state, detail, str(path), (result.objective, result.bound, result.gap), result.cameras,
                      result.engine)  # fmt: skip
 
