@@ -344,3 +344,37 @@ def test_lp_term_is_the_tangent_curves_lagrangian_maximum() -> None:
     u = np.min([v + d * (grid - b) for b, v, d in curve.tangents], axis=0)
     for lam in (0.0, 0.5, 1.0, 2.0, 5.0):
         assert lp_term(curve, lam) == pytest.approx(float((u - lam * grid).max()), abs=1e-6), lam
+
+
+def test_steps_skip_by_estimate_and_cut_between_tasks_at_the_deadline(tmp_path: Path) -> None:
+    """city_bound.Steps: a step whose estimate exceeds the time left is skipped; a timed step stops between tile
+    tasks once the deadline passes (the tasks already running finish); a stop is not recorded as a time cut."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from camgrid.planner.city_bound import Steps, Tally
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        st = Steps(pool, tmp_path, [], {}, 1.0, "{}", threading.Event(), time.perf_counter() + 3600.0)  # type: ignore[arg-type]
+        assert st.fits("kelley:1", None) and st.fits("kelley:1", 10.0)
+        st.per_task["tangent"] = 100.0
+        assert not st.fits("kelley:2", st.estimate("tangent", 40)) and st.skipped == ["kelley:2"]
+
+        def task(i: int) -> int:
+            if i == 2:
+                st.deadline = time.perf_counter() - 1.0  # the deadline passes during the third task
+            elif i > 2 and math.isfinite(st.left()):
+                threading.Event().wait(0.5)  # a tile's work: the run cancels the tasks still queued meanwhile
+            return i
+
+        tally = Tally("consensus:1")
+        got, complete = st.run("prices", tally, task, {i: (i,) for i in range(20)}, interruptible=True)
+        assert not complete and 3 <= len(got) < 20 and st.cut == ["consensus:1"]
+        assert tally.done == len(got) and tally.total == 20
+        # the first sweep is never cut by the deadline, only by a stop
+        five = {i: (i,) for i in range(5)}
+        got, complete = st.run("solve", Tally("sweep:1"), task, five, interruptible=True, timed=False)
+        assert complete and len(got) == 5
+        st.stop.set()
+        five = {i: (i,) for i in range(5)}
+        got, complete = st.run("solve", Tally("sweep:1"), task, five, interruptible=True, timed=False)
+        assert not complete and got == {} and st.cut == ["consensus:1"]

@@ -286,7 +286,10 @@ def plan_city(
                 tally = Tally(name, 0, n)
                 for colour in range(4):
                     group = [t for t in tiles if (t.ix % 2) + 2 * (t.iy % 2) == colour]
-                    if not group or stopped or (sweep and st.halted()):
+                    if not group or stopped:
+                        continue
+                    if sweep and st.halted():  # out of time between colours: the tiles re-planned so far stay
+                        st.cut_short(name)
                         continue
                     share = sum(alloc.get(t.index, 0.0) for t in group)
                     given: dict[int, float] = {}

@@ -119,6 +119,11 @@ class Steps:
         per = self.per_task.get(kind, fallback)
         return None if per is None else per * tasks
 
+    def cut_short(self, phase: str) -> None:
+        """Record ``phase`` as cut short by the deadline (a stop is the user's, not the time limit's)."""
+        if not self.stop.is_set() and phase not in self.cut:
+            self.cut.append(phase)
+
     def lp(self) -> tuple[float, dict[int, float], float]:
         return global_bound([self.curves[t.index] for t in self.tiles], self.budget)
 
@@ -138,8 +143,7 @@ class Steps:
         done); records the wall seconds per task of ``kind``."""
         t0 = time.perf_counter()
         if interruptible and calls and (self.halted() if timed else self.stop.is_set()):
-            if not self.stop.is_set():
-                self.cut.append(tally.phase)
+            self.cut_short(tally.phase)
             return {}, False
         tally.total += len(calls)
         self.report(tally.phase, tally.done, tally.total)
@@ -161,8 +165,7 @@ class Steps:
             self.per_task[kind] = (time.perf_counter() - t0) / len(out)
         complete = len(out) == len(futs)  # tasks already handed to a worker cannot be cancelled: they ran
         if not complete:
-            if not self.stop.is_set():
-                self.cut.append(tally.phase)
+            self.cut_short(tally.phase)
             log.info("%s: stopped after %d of %d tile tasks", tally.phase, len(out), len(futs))
         return out, complete
 
