@@ -41,6 +41,12 @@ def main(argv: list[str] | None = None) -> int:
         "--consensus-rounds", type=int, default=2, help="bound consensus rounds (planner-city.md; 0 = none)"
     )
     ap.add_argument("--bound-time", type=float, default=0.0, help="integer Lagrangian bound per tile (s; 0 = none)")
+    ap.add_argument(
+        "--time-limit",
+        type=float,
+        default=1800.0,
+        help="time limit of the plan (s; 0 = none): later steps are skipped when the time left cannot cover them",
+    )
     args = ap.parse_args(argv)
     cfg = PlannerConfig()
     with tempfile.TemporaryDirectory(prefix="camgrid-bench-city-") as tmp:
@@ -50,13 +56,13 @@ def main(argv: list[str] | None = None) -> int:
         write_manifest(doc, manifest)
         gen_s = time.perf_counter() - t0
         print(f"city: {doc['km2']} km² from {doc['copies']} copies ({doc['attribution']}) in {gen_s:.1f}s")
-        last = [0.0]
+        last = [0.0, ""]
 
-        def progress(obj: float, bound: float, gap: float, done: int, total: int) -> None:
+        def progress(obj: float, bound: float, gap: float, done: int, total: int, phase: str) -> None:
             now = time.perf_counter()
-            if now - last[0] > 30 or done == total:
-                last[0] = now
-                print(f"  {done}/{total} objective={obj:.0f} bound={bound:.1f} gap={gap:.4f}", flush=True)
+            if now - float(last[0]) > 30 or done == total or phase != last[1]:
+                last[0], last[1] = now, phase
+                print(f"  {phase} {done}/{total} objective={obj:.0f} bound={bound:.1f} gap={gap:.4f}", flush=True)
 
         t1 = time.perf_counter()
         plan = plan_city(
@@ -69,12 +75,14 @@ def main(argv: list[str] | None = None) -> int:
             exact_time_s=args.exact_time,
             consensus_rounds=args.consensus_rounds,
             bound_time_s=args.bound_time,
+            time_limit_s=args.time_limit or None,
             progress=progress,
         )
         plan_s = time.perf_counter() - t1
     print(
         f"plan: objective={plan.objective:.0f} bound={plan.bound:.1f} cameras={plan.poses.size} spent={plan.spent:.0f} "
-        f"tiles={plan.tiles} covered_points={plan.covered_points} pairs={plan.n_pairs} timings={plan.timings}"
+        f"tiles={plan.tiles} covered_points={plan.covered_points} pairs={plan.n_pairs} timings={plan.timings} "
+        f"skipped_for_time={plan.extra.get('skipped_for_time')} cut_for_time={plan.extra.get('cut_for_time')}"
     )
     print(
         f"bench-plan-city: km2={plan.km2:.1f} poses={plan.n_poses} points={plan.n_points} plan_s={plan_s:.1f} "

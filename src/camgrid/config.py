@@ -449,6 +449,16 @@ class PlanRunsConfig(_Section):
     city_solver_min_km2: float = Field(
         4.0, ge=0.0, le=1e6, description="Areas at least this large use the city-scale planner when it is installed"
     )
+    city_time_limit_s: float = Field(
+        0.0,
+        ge=0.0,
+        le=7 * 86_400.0,
+        description=(
+            "Time limit (s) of a city-planner run: the bound refinement, the second sweep and the camera moves are "
+            "skipped or cut when the time left cannot cover them (the preparation and the first sweep always "
+            "complete). 0 = none"
+        ),
+    )
     max_district_km2: float = Field(
         4.0,
         gt=0.0,

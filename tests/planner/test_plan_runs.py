@@ -185,6 +185,7 @@ def test_the_worker_solves_a_run_to_done_with_progress_and_a_plan_to_import(
     finally:
         w.stop()
     assert done.done == done.total == 6  # two years of greedy, local search and exact
+    assert done.phase == "exact:2"  # the last step reported: the second year's exact solve
     assert done.started_ns == done.finished_ns == T0 + 60 * NS  # the injected clock
     assert done.objective is not None and done.bound is not None and done.gap is not None
     assert done.bound >= done.objective > 0 and done.gap <= 1e-3  # the exact solver proved it
@@ -256,9 +257,10 @@ def test_figures_not_known_yet_are_stored_as_none(factory: sessionmaker[Session]
     """The city planner reports an infinite bound before its first tile: the API must never have to send inf."""
     rid = start(factory, log, small())
     with unit_of_work(factory) as s:
-        runs.record_progress(s, run_id=rid, objective=0.0, bound=math.inf, gap=1.0, done=0, total=4, now_ns=T0)
+        runs.record_progress(s, run_id=rid, objective=0.0, bound=math.inf, gap=1.0, done=0, total=4, now_ns=T0,
+                             phase="prepare")  # fmt: skip
     out = state_of(factory, rid)
-    assert (out.objective, out.bound, out.gap, out.total) == (0.0, None, 1.0, 4)
+    assert (out.objective, out.bound, out.gap, out.total, out.phase) == (0.0, None, 1.0, 4, "prepare")
 
 
 def _cams(factory: sessionmaker[Session], log: AuditLog, status: str, *cams: tuple[str, float, float]) -> None:

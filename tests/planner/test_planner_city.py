@@ -1,11 +1,15 @@
-"""The city-scale planner (docs/design/planner-city.md): the synthetic city generator, and the decomposition
-checked against the monolithic exact solver on a city small enough for both."""
+"""The city-scale planner (docs/design/planner-city.md): the synthetic city generator, the decomposition checked
+against the monolithic exact solver on a city small enough for both, and the run's phases, time limit and stop
+("Time limit and progress": progress names every step and never goes backwards within one; a tiny time limit still
+gives a complete plan with a valid bound and says what it skipped; a stop during the bound steps returns promptly
+with a valid bound)."""
 
 from __future__ import annotations
 
 import json
 import math
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +21,13 @@ from camgrid.cli.main import cli
 from camgrid.config import PlannerConfig
 from camgrid.planner.city import (
     CityPlan,
-    global_bound,
     monolithic_instance,
     pick_moves,
     plan_city,
     split_budget,
     tile_grid,
 )
+from camgrid.planner.city_bound import global_bound, lp_term
 from camgrid.planner.citymap import SyntheticCity, generate_city, open_source, write_manifest
 from camgrid.planner.exact import build_model, reduce_instance, solve_exact
 from camgrid.planner.formulation import evaluate
@@ -177,14 +181,25 @@ def small_city(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, CityPlan
     return path, plan, seen
 
 
+_OPT: dict[Path, float] = {}
+
+
+def small_optimum(path: Path) -> float:
+    """The small city's proven optimum (the monolithic exact solver; computed once per module)."""
+    if path not in _OPT:
+        inst, _ = monolithic_instance(path, PlannerConfig())
+        exact = solve_exact(inst, SMALL_BUDGET, time_limit_s=120.0, rel_gap=0.0)
+        assert exact.status == "Optimal"
+        _OPT[path] = exact.objective
+    return _OPT[path]
+
+
 def test_decomposition_matches_the_monolithic_optimum(small_city: tuple[Path, CityPlan, list[Any]]) -> None:
     path, plan, seen = small_city
     assert plan.status == "complete" and plan.tiles == 4
     assert plan.spent <= SMALL_BUDGET
     inst, gids = monolithic_instance(path, PlannerConfig())
-    exact = solve_exact(inst, SMALL_BUDGET, time_limit_s=120.0, rel_gap=0.0)
-    assert exact.status == "Optimal"
-    opt = exact.objective
+    opt = small_optimum(path)
     # the city plan, read in the monolithic instance, has the value the tiles reported (each point counted once)
     index = {int(g): i for i, g in enumerate(gids.tolist())}
     chosen = np.array([index[int(g)] for g in plan.poses], dtype=np.int64)
@@ -197,7 +212,7 @@ def test_decomposition_matches_the_monolithic_optimum(small_city: tuple[Path, Ci
     assert (opt - plan.objective) / opt <= plan.gap + 1e-9
     assert plan.gap < 0.05
     # progress: preparation steps without a bound, then the bound, ending with the final value
-    assert seen[0][1] == math.inf and seen[-1][3] == seen[-1][4] == 3 * plan.tiles  # prepare + 2 sweeps
+    assert seen[0][1] == math.inf and seen[0][5] == "prepare" and seen[-1][3:] == (1, 1, "done")
     assert seen[-1][0] == pytest.approx(plan.objective) and seen[-1][1] == pytest.approx(plan.bound)
 
 
@@ -205,7 +220,7 @@ def test_stop_flag_ends_the_run_early(small_city: tuple[Path, CityPlan, list[Any
     path = small_city[0]
     stop = threading.Event()
 
-    def progress(obj: float, bound: float, gap: float, done: int, total: int) -> None:
+    def progress(obj: float, bound: float, gap: float, done: int, total: int, phase: str) -> None:
         if math.isfinite(bound):
             stop.set()  # stop as soon as the bound is known
 
@@ -237,3 +252,129 @@ def test_cli_city_gen_and_city(tmp_path: Path) -> None:
     doc = json.loads(plan_out.read_text())
     assert len(doc["cameras"]) <= 5 and doc["gap"] <= 1 and doc["source"]["synthetic"] is True
     assert all(27 < c["lat"] < 28.5 and 85 < c["lon"] < 86 for c in doc["cameras"])
+
+
+KW: dict[str, Any] = {"budget": SMALL_BUDGET, "tile_m": 225.0, "workers": 2, "heuristic_time_s": 0.3}
+ORDER = ["prepare", "sweep:1", "kelley", "consensus", "lagrangian", "evaluate:1", "moves:1", "sweep:2", "evaluate:2"]
+
+
+def _runs(seen: list[tuple[Any, ...]]) -> list[tuple[str, list[tuple[int, int]]]]:
+    """The progress as contiguous runs of one phase: (phase, [(done, total), ...])."""
+    out: list[tuple[str, list[tuple[int, int]]]] = []
+    for a in seen:
+        if not out or out[-1][0] != a[5]:
+            out.append((a[5], []))
+        out[-1][1].append((a[3], a[4]))
+    return out
+
+
+def test_progress_names_every_phase_in_order_and_never_goes_back(small_city: tuple[Path, CityPlan, list[Any]]) -> None:
+    seen = small_city[2]
+    runs = _runs(seen)
+    names = [p for p, _ in runs]
+    assert len(names) == len(set(names)), names  # every phase runs once, in one piece
+    kinds = [p.split(":")[0] if p.startswith(("kelley", "consensus")) else p for p in names]
+    expected = [k for k in ORDER if k in kinds]
+    assert [k for i, k in enumerate(kinds) if k in ORDER and (i == 0 or kinds[i - 1] != k)] == expected
+    assert {"prepare", "sweep:1", "lagrangian", "evaluate:1", "sweep:2", "evaluate:2"} <= set(kinds), names
+    assert any(k in ("kelley", "consensus") for k in kinds), names
+    assert names[-1] == "done"
+    for phase, steps in runs:
+        dones = [d for d, _ in steps]
+        assert dones == sorted(dones), phase  # never backwards within a phase
+        assert all(0 <= d <= t for d, t in steps), phase
+        assert steps[-1][0] == steps[-1][1], phase  # each phase reported to its end
+    # one report per tile task: the preparation and each sweep count the four tiles
+    assert dict(runs)["prepare"][-1] == (4, 4) and dict(runs)["sweep:1"][-1] == (4, 4)
+    # the bound shown is valid once known and never rises
+    bounds = [a[1] for a in seen if math.isfinite(a[1])]
+    assert bounds == sorted(bounds, reverse=True)
+
+
+def test_a_tiny_time_limit_still_plans_with_a_valid_bound(small_city: tuple[Path, CityPlan, list[Any]]) -> None:
+    path = small_city[0]
+    seen: list[tuple[Any, ...]] = []
+    plan = plan_city(instance_source=path, **KW, time_limit_s=0.01, progress=lambda *a: seen.append(a))
+    assert plan.status == "complete" and plan.poses.size > 0 and plan.spent <= SMALL_BUDGET
+    skipped = plan.extra["skipped_for_time"]
+    assert "sweep:2" in skipped and "moves:1" in skipped and "consensus:1" in skipped, skipped
+    assert not {"prepare", "sweep:1"} & set(skipped)
+    phases = {a[5] for a in seen}
+    assert {"prepare", "sweep:1", "evaluate:1", "done"} <= phases and "sweep:2" not in phases
+    assert plan.bound >= small_optimum(path) - 1e-6 >= plan.objective - 1e-6
+    assert plan.bound <= small_city[1].bound * 1.05  # the first sweep's tangents are in it: not the trivial bound
+
+
+def test_stop_during_the_bound_steps_returns_promptly_with_a_valid_bound(
+    small_city: tuple[Path, CityPlan, list[Any]], tmp_path: Path
+) -> None:
+    path = small_city[0]
+    stop = threading.Event()
+    stopped_at: list[float] = []
+    before: list[float] = []
+
+    def progress(obj: float, bound: float, gap: float, done: int, total: int, phase: str) -> None:
+        if phase.startswith("consensus") and done >= 1 and not stop.is_set():
+            before.append(bound)
+            stopped_at.append(time.perf_counter())
+            stop.set()  # mid-round: some tiles have new shares, others not yet
+
+    wd = tmp_path / "run"
+    plan = plan_city(instance_source=path, **KW, sweeps=2, workdir=wd, progress=progress, stop=stop)
+    returned = time.perf_counter()
+    assert stopped_at, "the run reached the consensus rounds"
+    assert plan.status == "stopped" and plan.poses.size > 0
+    assert returned - stopped_at[0] < 60.0  # one tile task, then the evaluation: no more rounds, no second sweep
+    assert plan.bound >= small_optimum(path) - 1e-6
+    assert plan.bound == pytest.approx(before[0], rel=1e-12)  # the half-done round was undone: its bound is kept
+    assert "consensus:1" not in plan.extra["cut_for_time"]  # a stop is not a time cut
+    # the shares of the undone round are restored: every pose's shares still sum to at most 1
+    total: dict[int, float] = {}
+    for f in sorted(wd.glob("tile-*.npz")):
+        with np.load(f) as z:
+            gid, alpha0 = z["pose_gid"], z["alpha"]
+        for g, a in zip(gid.tolist(), current_alpha(wd, int(f.stem.split("-")[1]), alpha0).tolist(), strict=True):
+            total[g] = total.get(g, 0.0) + a
+    assert total and max(total.values()) <= 1 + 1e-9
+
+
+def test_lp_term_is_the_tangent_curves_lagrangian_maximum() -> None:
+    curve = TileCurve(0, 0, 0, 0, 0, 0, 0.0, 10.0, [(0.0, 0.0, 3.0), (2.0, 6.0, 1.0), (10.0, 8.0, 0.0)])
+    grid = np.linspace(0.0, 10.0, 100_001)
+    u = np.min([v + d * (grid - b) for b, v, d in curve.tangents], axis=0)
+    for lam in (0.0, 0.5, 1.0, 2.0, 5.0):
+        assert lp_term(curve, lam) == pytest.approx(float((u - lam * grid).max()), abs=1e-6), lam
+
+
+def test_steps_skip_by_estimate_and_cut_between_tasks_at_the_deadline(tmp_path: Path) -> None:
+    """city_bound.Steps: a step whose estimate exceeds the time left is skipped; a timed step stops between tile
+    tasks once the deadline passes (the tasks already running finish); a stop is not recorded as a time cut."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from camgrid.planner.city_bound import Steps, Tally
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        st = Steps(pool, tmp_path, [], {}, 1.0, "{}", threading.Event(), time.perf_counter() + 3600.0)  # type: ignore[arg-type]
+        assert st.fits("kelley:1", None) and st.fits("kelley:1", 10.0)
+        st.per_task["tangent"] = 100.0
+        assert not st.fits("kelley:2", st.estimate("tangent", 40)) and st.skipped == ["kelley:2"]
+
+        def task(i: int) -> int:
+            if i == 2:
+                st.deadline = time.perf_counter() - 1.0  # the deadline passes during the third task
+            elif i > 2 and math.isfinite(st.left()):
+                threading.Event().wait(0.5)  # a tile's work: the run cancels the tasks still queued meanwhile
+            return i
+
+        tally = Tally("consensus:1")
+        got, complete = st.run("prices", tally, task, {i: (i,) for i in range(20)}, interruptible=True)
+        assert not complete and 3 <= len(got) < 20 and st.cut == ["consensus:1"]
+        assert tally.done == len(got) and tally.total == 20
+        # the first sweep is never cut by the deadline, only by a stop
+        five = {i: (i,) for i in range(5)}
+        got, complete = st.run("solve", Tally("sweep:1"), task, five, interruptible=True, timed=False)
+        assert complete and len(got) == 5
+        st.stop.set()
+        five = {i: (i,) for i in range(5)}
+        got, complete = st.run("solve", Tally("sweep:1"), task, five, interruptible=True, timed=False)
+        assert not complete and got == {} and st.cut == ["consensus:1"]

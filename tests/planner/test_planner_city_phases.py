@@ -281,6 +281,9 @@ def test_run_solve_city_path_fills_the_years(map_path: Path) -> None:
     assert planner["joint"]["bound"] >= planner["joint"]["objective"] > 0
     assert planner["phases"][-1]["objective"] == pytest.approx(res.objective)
     assert seen and math.isfinite(seen[-1][1])
+    phases = [a[5] for a in seen]  # the worker stores each step's name (plan_runs.phase)
+    assert phases[0] == "prepare" and phases[-1] == "done" and "years" in phases
+    assert planner["skipped_for_time"] == [] and "prepare_s" in planner["timings"]
 
 
 def test_cli_city_years_and_existing(map_path: Path, tmp_path: Path) -> None:
@@ -328,8 +331,8 @@ def test_stopped_run_still_orders_its_plan_into_years(map_path: Path) -> None:
     budgets, each year's bound the run's own (valid for every cumulative budget below the whole)."""
     stop = threading.Event()
 
-    def progress(obj: float, bound: float, gap: float, done: int, total: int) -> None:
-        if math.isfinite(bound) and done > total // 2:
+    def progress(obj: float, bound: float, gap: float, done: int, total: int, phase: str) -> None:
+        if math.isfinite(bound) and phase == "sweep:1" and done > total // 2:
             stop.set()
 
     kw = {**_kw(), "workers": 1, "progress": progress, "stop": stop}

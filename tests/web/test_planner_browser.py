@@ -30,7 +30,8 @@ def _row(page: Any, rid: int) -> dict[str, Any]:
           const row = document.querySelector(`[data-testid="planner-run-${id}"]`);
           const bar = q("progress");
           return {state: row ? row.dataset.state : null, value: bar ? bar.value : null, max: bar ? bar.max : null,
-                  objective: q("objective")?.textContent, bound: q("bound")?.textContent, gap: q("gap")?.textContent};
+                  objective: q("objective")?.textContent, bound: q("bound")?.textContent, gap: q("gap")?.textContent,
+                  phase: q("phase")?.textContent ?? null};
         }""",
         rid,
     )
@@ -103,6 +104,8 @@ def test_a_planner_plans_from_the_control_room(tmp_path: Path) -> None:
             assert done["state"] == "done", seen[-3:]
             assert any(r["state"] in ("queued", "running") for r in seen), "never saw the run before it was done"
             assert any(r["value"] is not None and r["value"] < r["max"] for r in seen), "the bar never moved"
+            # a running run that has done a step says which one, in words (plan_runs.phase: "local:1" ...)
+            assert all("year" in (r["phase"] or "") for r in seen if r["state"] == "running" and r["value"]), seen
             assert done["value"] == done["max"] == 4  # two years of greedy and local search
             objective, bound = float(done["objective"].replace(",", "")), float(done["bound"].replace(",", ""))
             assert bound >= objective > 0 and done["gap"].endswith("%")

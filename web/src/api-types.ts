@@ -3791,7 +3791,7 @@ export interface components {
             districts: string[];
             /**
              * Done
-             * @description Solver steps done
+             * @description Solver steps done (the city planner: tile tasks done in the current phase)
              */
             done: number;
             /**
@@ -3816,6 +3816,11 @@ export interface components {
             models: string[];
             /** Objective */
             objective: number | null;
+            /**
+             * Phase
+             * @description The step that runs, as name[:k]: prepare, sweep, kelley, consensus, lagrangian, evaluate, moves, years, done (city planner) or greedy, local, exact with the year (district planner); empty before the first
+             */
+            phase: string;
             /** Solver */
             solver: string;
             /** Started Ms */
@@ -3825,7 +3830,7 @@ export interface components {
             stop_requested: boolean;
             /**
              * Total
-             * @description Solver steps in all
+             * @description Solver steps in all (the city planner: tile tasks of the current phase)
              */
             total: number;
             /** Updated Ms */

@@ -46,6 +46,16 @@ export function gapText(gap: number | null | undefined): string {
   return gap == null ? "—" : `${num(gap * 100, { maximumFractionDigits: 2, minimumFractionDigits: 2 })} %`;
 }
 
+// The steps a run reports (plan_runs.phase, "name" or "name:k"): the city planner's and the district planner's.
+const PHASES = new Set(["prepare", "sweep", "kelley", "consensus", "lagrangian", "evaluate", "moves", "years", "done", "greedy", "local", "exact"]);
+
+/** The step a run is in, in words ("" before the first; an unknown step's name as the server sent it). */
+export function phaseText(phase: string | null | undefined): string {
+  if (!phase) return "";
+  const [name, k = ""] = phase.split(":", 2);
+  return PHASES.has(name) ? t(`planphase.${name}`, { k }) : phase;
+}
+
 const value = (v: number | null | undefined): string => (v == null ? "—" : num(v, { maximumFractionDigits: 1 }));
 
 function areaText(r: PlanRun): string {
@@ -160,6 +170,8 @@ export function mountPlanner(root: HTMLElement): () => void {
   };
 
   // --- the runs ------------------------------------------------------------------------------------------------
+  // An active run's step is a line under its bar from the start (blank until the first step), sized by the cell
+  // (planner.css): its changing text never moves the table under a click.
   const row = (r: PlanRun): HTMLElement => {
     const bar = h("progress", { max: Math.max(1, r.total), value: r.done, "data-testid": `planner-progress-${r.id}`, "aria-label": t("planner.run.progress", { done: r.done, total: r.total }) });
     const actions = h("td", { class: "buttons" });
@@ -182,7 +194,7 @@ export function mountPlanner(root: HTMLElement): () => void {
       h("td", {}, r.budgets.map((b) => num(b)).join(" / ")),
       h("td", {}, r.models.join(", ")),
       h("td", { "data-testid": `planner-state-${r.id}`, title: r.detail }, t(`planner.state.${r.state}`), r.detail ? h("div", { class: "hint" }, r.detail) : null),
-      h("td", {}, bar, " ", t("planner.run.steps", { done: num(r.done), total: num(r.total) })),
+      h("td", {}, bar, " ", t("planner.run.steps", { done: num(r.done), total: num(r.total) }), active(r) ? h("div", { class: "hint planner-phase", "data-testid": `planner-phase-${r.id}` }, phaseText(r.phase) || "\u00a0") : null),
       h("td", { "data-testid": `planner-objective-${r.id}` }, value(r.objective)),
       h("td", { "data-testid": `planner-bound-${r.id}` }, value(r.bound)),
       h("td", { "data-testid": `planner-gap-${r.id}` }, gapText(r.gap)),

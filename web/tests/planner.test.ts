@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { active, budgetsOf, gapText, type PlanRun } from "../src/planner";
+import { active, budgetsOf, gapText, phaseText, type PlanRun } from "../src/planner";
 
 describe("planner screen", () => {
   it("sends the years that have a budget (at least the first)", () => {
@@ -12,6 +12,14 @@ describe("planner screen", () => {
     expect(gapText(0.01234)).toBe("1.23 %");
     expect(gapText(0)).toBe("0.00 %");
     expect(gapText(null)).toBe("—");
+  });
+  it("names the step a run is in (the city planner's phases and the district planner's steps)", () => {
+    expect(phaseText("kelley:2")).toBe("tightening the bound: Kelley round 2");
+    expect(phaseText("consensus:1")).toBe("tightening the bound: consensus round 1");
+    expect(phaseText("prepare")).toBe("preparing the tiles");
+    expect(phaseText("greedy:3")).toBe("year 3: greedy");
+    expect(phaseText("")).toBe("");
+    expect(phaseText("later:1")).toBe("later:1");
   });
   it("watches queued and running runs only", () => {
     const run = (state: PlanRun["state"]) => ({ state }) as PlanRun;

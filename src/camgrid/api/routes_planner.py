@@ -67,8 +67,14 @@ class RunOut(BaseModel):
     objective: float | None
     bound: float | None = Field(description="Proven upper bound on the best plan's value")
     gap: float | None = Field(description="(bound - objective) / bound")
-    done: int = Field(description="Solver steps done")
-    total: int = Field(description="Solver steps in all")
+    done: int = Field(description="Solver steps done (the city planner: tile tasks done in the current phase)")
+    total: int = Field(description="Solver steps in all (the city planner: tile tasks of the current phase)")
+    phase: str = Field(
+        description=(
+            "The step that runs, as name[:k]: prepare, sweep, kelley, consensus, lagrangian, evaluate, moves, years, "
+            "done (city planner) or greedy, local, exact with the year (district planner); empty before the first"
+        )
+    )
     stop_requested: bool
     detail: str
     has_plan: bool
@@ -148,7 +154,7 @@ def _out(r: runs.RunOut) -> RunOut:
         id=r.id, created_by=r.created_by, created_ms=r.created_ns // MS, updated_ms=r.updated_ns // MS,
         started_ms=_ms(r.started_ns), finished_ms=_ms(r.finished_ns), state=r.state, area_kind=r.area_kind,
         districts=r.districts, bbox=r.bbox, budgets=r.budgets, models=r.models, weights=r.weights, solver=r.solver,
-        engine=r.engine, objective=r.objective, bound=r.bound, gap=r.gap, done=r.done, total=r.total,
+        engine=r.engine, objective=r.objective, bound=r.bound, gap=r.gap, done=r.done, total=r.total, phase=r.phase,
         stop_requested=r.stop_requested, detail=r.detail, has_plan=r.has_plan, cameras=r.cameras,
         imported_ms=_ms(r.imported_ns),
     )  # fmt: skip

@@ -63,6 +63,13 @@ def city_gen(ctx: click.Context, km: float, km_y: float | None, base_map: Path |
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
 @click.option("--heuristic-time", type=click.FloatRange(0.1, 3600.0), default=8.0, show_default=True)
 @click.option("--exact-time", type=click.FloatRange(0.0, 3600.0), default=0.0, show_default=True)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(0.0, 7 * 86_400.0),
+    default=0.0,
+    show_default=True,
+    help="Seconds; steps after the first sweep are skipped when the time left cannot cover them (0 = none).",
+)
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True, help="Plan JSON to write.")
 @click.pass_context
 def city(
@@ -74,6 +81,7 @@ def city(
     workers: int,
     heuristic_time: float,
     exact_time: float,
+    time_limit: float,
     out: Path,
 ) -> None:
     """Plan a whole city in tiles, in parallel, and report the plan's proven gap (per year with several budgets)."""
@@ -83,9 +91,9 @@ def city(
     settings = settings_from(ctx)
     setup_logging(settings, "plan")
 
-    def progress(obj: float, bound: float, gap: float, done: int, total: int) -> None:
+    def progress(obj: float, bound: float, gap: float, done: int, total: int, phase: str) -> None:
         shown = f"{bound:.1f}" if math.isfinite(bound) else "-"
-        click.echo(f"{done}/{total} objective {obj:.1f} bound {shown} gap {gap:.4%}")
+        click.echo(f"{phase} {done}/{total} objective {obj:.1f} bound {shown} gap {gap:.4%}")
 
     try:
         result, years = plan_city_phases(
@@ -97,6 +105,7 @@ def city(
             workers=workers,
             heuristic_time_s=heuristic_time,
             exact_time_s=exact_time,
+            time_limit_s=time_limit or None,
             progress=progress,
         )
     except (OSError, ValueError) as exc:
@@ -121,6 +130,8 @@ def city(
         },
         "seconds": round(result.seconds, 2),
         "timings": result.timings,
+        "skipped_for_time": result.extra.get("skipped_for_time", []),
+        "cut_for_time": result.extra.get("cut_for_time", []),
         "source": result.source,
     }
     phase_of = years.phase_of()

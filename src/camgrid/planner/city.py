@@ -12,10 +12,13 @@ city splits into tiles that interact only along their borders and through the sh
    chooses its own cameras with the other tiles' chosen cameras counted as installed; after each sweep every tile
    evaluates its owned points under the whole plan (each point counted once) and the best sweep's plan is kept.
 
-Progress is reported as ``progress(objective, bound, gap, done_tiles, total_tiles)`` where the steps are the tiles'
-preparations and then their solves in each sweep (``total_tiles`` = (1 + sweeps) x tiles); ``objective`` is a lower
-bound on the final value while running and ``bound`` is ``inf`` until pass 2. Setting ``stop`` ends the run after
-the tiles in progress; the plan then holds what was solved, with its value and the bound (if computed).
+Progress is reported as ``progress(objective, bound, gap, done, total, phase)``: ``phase`` names the step that runs
+(``prepare``, ``sweep:1``, ``kelley:k``, ``consensus:k``, ``lagrangian``, ``evaluate:s``, ``moves:k``, ``sweep:2``,
+``years``, ``done``) and ``done``/``total`` count its tile tasks, so the figures move after every tile's work;
+``objective`` is a lower bound on the final value while running and ``bound`` is ``inf`` until pass 2 and always a
+proven bound after. Setting ``stop`` ends the run after the tile tasks in progress (the bound steps included); the
+plan then holds what was solved, with its value and the best bound proven. A time limit skips the steps after the
+first sweep that it cannot cover (docs/design/planner-city.md, "Time limit and progress").
 """
 
 from __future__ import annotations
@@ -28,23 +31,21 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import highspy
 import numpy as np
 
 from camgrid.config import PlannerConfig
+from camgrid.planner.city_bound import Steps, Tally, consensus_rounds_run, global_bound, kelley, lagrangian_step
 from camgrid.planner.city_power import existing_in_frame
 from camgrid.planner.citymap import Box, open_source
 from camgrid.planner.instance import ExistingCamera
-from camgrid.planner.tile_bound import alpha_path, lagrangian, prices, set_alpha_by_prices, tangents
 from camgrid.planner.tiles import (
     SourceSpec,
     TileCurve,
-    TileResult,
     TileSpec,
     evaluate_tile,
     prepare_tile,
@@ -53,7 +54,8 @@ from camgrid.planner.tiles import (
 )
 
 log = logging.getLogger(__name__)
-Progress = Callable[[float, float, float, int, int], None]
+# progress(objective, bound, gap, done, total, phase): done/total count the phase's tile tasks
+Progress = Callable[[float, float, float, int, int, str], None]
 # finish(pool, workdir, tiles, curves, cfg_json, plan poses, bound, stopped): a caller's last pass over the tiles
 # while their files and workers are alive (city_phases orders the plan into years); its answer is CityPlan.extra
 Finish = Callable[
@@ -125,33 +127,6 @@ def tile_grid(bounds: Box, tile_m: float) -> list[TileSpec]:
     return out
 
 
-def global_bound(curves: list[TileCurve], budget: float) -> tuple[float, dict[int, float], float]:
-    """max sum_t z_t  s.t.  z_t <= v_tj + d_tj (b_t - b_tj) for every tangent, sum_t b_t <= B, 0 <= b_t <= full_t.
-    Every tile's true (integer) value curve lies below its tangents, and the optimum's shared costs split the budget,
-    so this LP's value bounds the city's optimum. Returns (bound, shared budget per tile, the budget's dual price)."""
-    n = len(curves)
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
-    inf = highspy.kHighsInf
-    # columns: b_0..b_{n-1}, z_0..z_{n-1}
-    h.addVars(2 * n, np.zeros(2 * n), np.concatenate([[c.full_share for c in curves], np.full(n, inf)]))
-    h.changeColsBounds(n, np.arange(n, 2 * n, dtype=np.int32), np.full(n, -inf), np.full(n, inf))
-    h.changeColsCost(2 * n, np.arange(2 * n, dtype=np.int32), np.concatenate([np.zeros(n), np.ones(n)]))
-    h.changeObjectiveSense(highspy.ObjSense.kMaximize)
-    for t, c in enumerate(curves):
-        for b, v, d in c.tangents:
-            h.addRow(-inf, v - d * b, 2, np.array([n + t, t], dtype=np.int32), np.array([1.0, -d]))
-    h.addRow(-inf, float(budget), n, np.arange(n, dtype=np.int32), np.ones(n))
-    h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return math.inf, {}, 0.0
-    sol = h.getSolution()
-    col = np.asarray(sol.col_value)
-    lam = abs(float(sol.row_dual[h.getNumRow() - 1]))
-    return float(h.getInfo().objective_function_value), {c.index: float(col[t]) for t, c in enumerate(curves)}, lam
-
-
 def allocate_by_gains(curves: list[TileCurve], budget: float, unit: float) -> dict[int, float]:
     """Whole cameras per tile by equal marginal value: the ``budget / unit`` best greedy gains over all tiles
     (each tile's gains are non-increasing, so taking the largest overall is the greedy split of the budget).
@@ -210,6 +185,7 @@ def plan_city(
     kelley_rounds: int = 4,
     consensus_rounds: int = 4,
     consensus_step: float = 1.0,
+    time_limit_s: float | None = None,
     workdir: Path | None = None,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
@@ -219,11 +195,15 @@ def plan_city(
     """Plan a city (a ``city-gen`` manifest or a map file; ``None`` = the shipped extract) within ``budget``.
     ``exact_time_s > 0`` also runs the exact solver per tile (else greedy + exchanges + neighbourhood search).
     ``existing``: installed cameras (cost 0, always on, never bought); ``planner.power_aware`` values power
-    (``city_power``); ``finish`` runs last over the tiles (``city_phases``)."""
+    (``city_power``); ``finish`` runs last over the tiles (``city_phases``). ``time_limit_s`` (None = none): the
+    steps after the first sweep are skipped, or cut between tile tasks, when the time left cannot cover them; the
+    preparation and the first sweep always complete (``extra["skipped_for_time"]``, ``extra["cut_for_time"]``)."""
     if budget <= 0 or not math.isfinite(budget):
         raise ValueError("budget must be positive")
     if not 100.0 <= tile_m <= 20_000.0:
         raise ValueError("tile_m must be between 100 and 20000 metres")
+    if time_limit_s is not None and not (time_limit_s > 0 and math.isfinite(time_limit_s)):
+        raise ValueError("time_limit_s must be positive (None = no limit)")
     cfg = cfg or PlannerConfig()
     t0 = time.perf_counter()
     stop = stop or threading.Event()
@@ -237,17 +217,18 @@ def plan_city(
     wd = Path(tempfile.mkdtemp(prefix="camgrid-city-")) if workdir is None else workdir
     wd.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
-    done = 0
+    shown = [0.0]  # the objective progress shows: a lower bound on the final value while running
 
-    def report(obj: float, bound: float) -> None:
+    def report(phase: str, done: int, total: int) -> None:
         if progress is not None:
+            obj, bound = shown[0], st.bound
             gap = max(0.0, (bound - obj) / bound) if math.isfinite(bound) and bound > 0 else 1.0
-            progress(obj, bound, gap, done, (1 + sweeps) * n)
+            progress(obj, bound, gap, done, total, phase)
 
     def plan(
         poses: np.ndarray, obj: float, bound: float, status: str, covered: int, alloc: dict[int, float]
     ) -> CityPlan:
-        return CityPlan(
+        out = CityPlan(
             np.sort(poses.astype(np.int64)),
             obj,
             bound,
@@ -266,35 +247,30 @@ def plan_city(
             alloc,
             source.describe(),
         )
+        out.extra = {"skipped_for_time": list(st.skipped), "cut_for_time": list(st.cut)}
+        return out
 
     curves: dict[int, TileCurve] = {}
     ctx = multiprocessing.get_context("spawn")
     try:
         with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx) as pool:
-            # 1. prepare
+            deadline = None if time_limit_s is None else t0 + time_limit_s
+            st = Steps(pool, wd, tiles, curves, budget, spec.cfg_json, stop, deadline, report, max(1, workers))
+            # 1. prepare (always whole: there is no bound without every tile's curve)
             t1 = time.perf_counter()
-            futs: dict[Future[TileCurve], TileSpec] = {}
-            for tile in tiles:
-                c0, c1 = max(tile.core[0], x0), min(tile.core[2], x1)
-                d0, d1 = max(tile.core[1], y0), min(tile.core[3], y1)
-                nominal = budget * max(0.0, (c1 - c0) * (d1 - d0)) / area if area > 0 else budget / n
-                futs[pool.submit(prepare_tile, spec, tile, wd, nominal)] = tile
-            for fut in as_completed(futs):
-                if stop.is_set():
-                    pool.shutdown(wait=True, cancel_futures=True)
-                    timings["prepare_s"] = time.perf_counter() - t1
-                    return plan(np.zeros(0, dtype=np.int64), 0.0, math.inf, "stopped", 0, {})
-                c = fut.result()
-                curves[c.index] = c
-                done += 1
-                report(0.0, math.inf)
+            calls: dict[int, tuple[Any, ...]] = {
+                t.index: (spec, t, wd, _nominal(t, source.bounds, budget, n)) for t in tiles
+            }
+            got, _ = st.run("prepare", Tally("prepare"), prepare_tile, calls, interruptible=True, timed=False)
             timings["prepare_s"] = time.perf_counter() - t1
+            if stop.is_set():
+                return plan(np.zeros(0, dtype=np.int64), 0.0, math.inf, "stopped", 0, {})
+            curves.update({c.index: c for c in got.values()})
             # 2. bound and budget
             ordered = [curves[t.index] for t in tiles]
-            bound, shares, _ = global_bound(ordered, budget)
+            st.bound, shares, _ = global_bound(ordered, budget)
             alloc = allocate_by_gains(ordered, budget, cfg.camera_cost) or split_budget(shares, budget, cfg.camera_cost)
-            log.info("city bound %.2f over %d tiles (prepare %.1fs)", bound, n, timings["prepare_s"])
-            report(0.0, bound)
+            log.info("city bound %.2f over %d tiles (prepare %.1fs)", st.bound, n, timings["prepare_s"])
             # 3. solve by colour, neighbours' cameras fixed; later sweeps re-plan each tile with all others fixed
             t2 = time.perf_counter()
             chosen: dict[int, np.ndarray] = {}
@@ -302,14 +278,22 @@ def plan_city(
             stopped = False
             best: tuple[float, np.ndarray, int] | None = None
             for sweep in range(sweeps):
+                name = f"sweep:{sweep + 1}"
+                if sweep and not st.fits(name, st.estimate("solve", n)):
+                    break
+                t5 = time.perf_counter()
                 owned_values: dict[int, float] = {}
+                tally = Tally(name, 0, n)
                 for colour in range(4):
                     group = [t for t in tiles if (t.ix % 2) + 2 * (t.iy % 2) == colour]
                     if not group or stopped:
                         continue
+                    if sweep and st.halted():  # out of time between colours: the tiles re-planned so far stay
+                        st.cut_short(name)
+                        continue
                     share = sum(alloc.get(t.index, 0.0) for t in group)
-                    sfuts: dict[Future[TileResult], TileSpec] = {}
                     given: dict[int, float] = {}
+                    calls = {}
                     for t in group:
                         if sweep == 0:
                             extra = leftover * alloc.get(t.index, 0.0) / share if share > 0 else 0.0
@@ -320,218 +304,101 @@ def plan_city(
                         fixed = np.concatenate(others) if others else np.zeros(0, dtype=np.int64)
                         b = math.floor(given[t.index] / cfg.camera_cost + 1e-9) * cfg.camera_cost
                         first = sweep == 0
-                        sfuts[
-                            pool.submit(
-                                solve_tile,
-                                wd,
-                                t.index,
-                                b,
-                                fixed,
-                                spec.cfg_json,
-                                heuristic_time_s,
-                                exact_time_s,
-                                shares.get(t.index, -1.0) if first else -1.0,
-                                chosen.get(t.index, np.zeros(0, dtype=np.int64)),
-                            )
-                        ] = t
+                        calls[t.index] = (
+                            wd,
+                            t.index,
+                            b,
+                            fixed,
+                            spec.cfg_json,
+                            heuristic_time_s,
+                            exact_time_s,
+                            shares.get(t.index, -1.0) if first else -1.0,
+                            chosen.get(t.index, np.zeros(0, dtype=np.int64)),
+                        )
+                    tally.total -= len(calls)  # the sweep's total is every tile from the start
+                    # the first sweep is cut only by a stop; later sweeps also by the deadline
+                    results, complete = st.run("solve", tally, solve_tile, calls, interruptible=True, timed=sweep > 0)
+                    stopped = stopped or (not complete and stop.is_set())
                     leftover_now = 0.0
-                    for sfut in as_completed(sfuts):
-                        if stop.is_set() and not stopped:
-                            stopped = True
-                            for f in sfuts:
-                                f.cancel()
-                        if sfut.cancelled():
-                            continue
-                        r = sfut.result()
+                    for r in results.values():
                         chosen[r.index] = r.poses
                         owned_values[r.index] = r.owned_value
                         if sweep == 0:
                             curves[r.index].tangents.extend(r.tangents)
                         leftover_now += max(0.0, given[r.index] - r.poses.size * cfg.camera_cost)
-                        done += 1
-                        # first sweep: a lower bound (later tiles only add cameras); then the last exact value
-                        report(sum(owned_values.values()) if best is None else best[0], bound)
+                    # first sweep: a lower bound (later tiles only add cameras); then the last exact value
+                    shown[0] = sum(owned_values.values()) if best is None else best[0]
+                    report(name, tally.done, tally.total)
                     leftover = leftover_now
+                timings[f"sweep{sweep + 1}_s"] = time.perf_counter() - t5
                 if sweep == 0 and not stopped:  # Kelley's steps: tangents at the allocation tighten the same LP
                     t5 = time.perf_counter()
-                    bound = kelley(pool, wd, tiles, curves, budget, spec.cfg_json, bound, kelley_rounds)
+                    st.bound = kelley(st, st.bound, kelley_rounds)
                     timings["kelley_s"] = time.perf_counter() - t5
                     t6 = time.perf_counter()
-                    bound = consensus_rounds_run(
-                        pool, wd, tiles, curves, budget, spec.cfg_json, bound, consensus_rounds, consensus_step
-                    )
+                    st.bound = consensus_rounds_run(st, st.bound, consensus_rounds, consensus_step)
                     timings["consensus_s"] = time.perf_counter() - t6
                     if bound_time_s > 0:
                         t7 = time.perf_counter()
-                        bound = lagrangian_step(pool, wd, tiles, curves, budget, spec.cfg_json, bound, bound_time_s)
+                        st.bound = lagrangian_step(st, st.bound, bound_time_s)
                         timings["lagrangian_s"] = time.perf_counter() - t7
+                    stopped = stop.is_set()
                 # evaluate: each point once, by its owner; keep the best plan of the sweeps
                 t3 = time.perf_counter()
                 poses = np.unique(np.concatenate(list(chosen.values()))) if chosen else np.zeros(0, dtype=np.int64)
-                results = [
-                    f.result() for f in [pool.submit(evaluate_tile, wd, t.index, poses, spec.cfg_json) for t in tiles]
-                ]
-                value = float(sum(v for v, _ in results))
+                calls = {t.index: (wd, t.index, poses, spec.cfg_json) for t in tiles}
+                evals, _ = st.run("evaluate", Tally(f"evaluate:{sweep + 1}"), evaluate_tile, calls, interruptible=False)
+                value = float(sum(v for v, _ in evals.values()))
                 timings["evaluate_s"] = timings.get("evaluate_s", 0.0) + time.perf_counter() - t3
                 if best is None or value > best[0]:
-                    best = (value, poses, int(sum(c for _, c in results)))
+                    best = (value, poses, int(sum(c for _, c in evals.values())))
+                shown[0] = best[0]
                 if stopped:
                     break
                 # move cameras from the tiles where they are worth least to where they gain most (budget split)
-                t4 = time.perf_counter()
-                best = rebalance(pool, wd, tiles, chosen, best, spec.cfg_json, budget / cfg.camera_cost / n)
-                timings["rebalance_s"] = timings.get("rebalance_s", 0.0) + time.perf_counter() - t4
+                moves = f"moves:{sweep + 1}"
+                if st.fits(moves, st.estimate("moves", n, _fallback(st.per_task.get("evaluate"), 4.0))):
+                    t4 = time.perf_counter()
+                    per = budget / cfg.camera_cost / n
+                    best = rebalance(pool, wd, tiles, chosen, best, spec.cfg_json, per, st, Tally(moves))
+                    timings["rebalance_s"] = timings.get("rebalance_s", 0.0) + time.perf_counter() - t4
+                    st.per_task["moves"] = (time.perf_counter() - t4) / max(1, n)
+                    shown[0] = best[0]
+                stopped = stop.is_set()
+                if stopped:
+                    break
             timings["solve_s"] = time.perf_counter() - t2
             assert best is not None
             objective, poses, covered = best
-            answer = finish(pool, wd, tiles, curves, spec.cfg_json, poses, bound, stopped) if finish else {}
-        out = plan(poses, objective, bound, "stopped" if stopped else "complete", covered, alloc)
-        out.extra = answer
-        report(objective, bound)
+            answer: dict[str, Any] = {}
+            if finish:
+                # the years' bounds refine Kelley at more budgets: a run out of time keeps the run's bound for each
+                late = st.left() < (st.estimate("tangent", 2 * n) or 0.0)
+                if late and not stopped:
+                    st.skipped.append("years")
+                report("years", 0, 1)
+                answer = finish(pool, wd, tiles, curves, spec.cfg_json, poses, st.bound, stopped or late)
+                report("years", 1, 1)
+        out = plan(poses, objective, st.bound, "stopped" if stopped else "complete", covered, alloc)
+        out.extra.update(answer)
+        report("done", 1, 1)
         return out
     finally:
         if own_dir:
             shutil.rmtree(wd, ignore_errors=True)
 
 
-def kelley(
-    pool: ProcessPoolExecutor,
-    wd: Path,
-    tiles: list[TileSpec],
-    curves: dict[int, TileCurve],
-    budget: float,
-    cfg_json: str,
-    bound: float,
-    rounds: int,
-) -> float:
-    """Kelley's cutting planes on the bound LP: each round adds every tile's tangent at the budget the LP gives it
-    (the same concave curves, so every round's value is still a valid bound and never weaker)."""
-    for _ in range(rounds + 1):
-        refined, shares, _ = global_bound([curves[t.index] for t in tiles], budget)
-        if refined >= bound * (1 - 1e-4):  # converged to 0.01%: each round costs an LP per tile
-            return min(bound, refined)
-        bound = refined
-        todo = {i: b for i, b in shares.items() if needs_tangent(curves[i], b)}
-        if not todo:  # every share sits on a tangent already solved: another round cannot change the LP
-            return bound
-        futs = {i: pool.submit(tangents, wd, i, cfg_json, [b]) for i, b in todo.items()}
-        for i, f in futs.items():
-            curves[i].tangents.extend(f.result())
-    return bound
+def _nominal(tile: TileSpec, bounds: Box, budget: float, n: int) -> float:
+    """The tile's share of the budget by the area of its core inside the city."""
+    x0, y0, x1, y1 = bounds
+    area = (x1 - x0) * (y1 - y0)
+    c0, c1 = max(tile.core[0], x0), min(tile.core[2], x1)
+    d0, d1 = max(tile.core[1], y0), min(tile.core[3], y1)
+    return budget * max(0.0, (c1 - c0) * (d1 - d0)) / area if area > 0 else budget / n
 
 
-def needs_tangent(curve: TileCurve, b: float) -> bool:
-    """False when the tile already has a tangent at ``b`` (or ``b`` is its full share, where the curve is flat
-    beyond): solving its LP there again would add the same line."""
-    tol = 1e-6 * max(1.0, abs(b))
-    if b >= curve.full_share - tol and any(d <= 1e-12 for _, _, d in curve.tangents):
-        return False
-    return not any(abs(bj - b) <= tol for bj, _, _ in curve.tangents)
-
-
-def consensus_rounds_run(
-    pool: ProcessPoolExecutor,
-    wd: Path,
-    tiles: list[TileSpec],
-    curves: dict[int, TileCurve],
-    budget: float,
-    cfg_json: str,
-    bound: float,
-    rounds: int,
-    step: float,
-) -> float:
-    """Up to ``rounds`` consensus rounds with a monotone step rule: a round that lowers the bound is kept (and the
-    rounds stop once one gains < 0.01%); one that does not is undone (shares and curves restored) and the step
-    halved, down to 1/8. Every round's shares are valid, so the smallest bound seen is returned."""
-    mix = step
-    for _ in range(max(0, rounds)):
-        saved = {t.index: (curves[t.index].full_share, list(curves[t.index].tangents)) for t in tiles}
-        backup = _save_alphas(wd, tiles)
-        new = consensus(pool, wd, tiles, curves, budget, cfg_json, mix)
-        if new < bound * (1 - 1e-7):
-            gained = (bound - new) / bound
-            bound = new
-            if gained < 1e-4:
-                break
-            continue
-        _restore_alphas(wd, tiles, backup)
-        for i, (full, tang) in saved.items():
-            curves[i].full_share, curves[i].tangents = full, tang
-        mix /= 2
-        if mix < 0.125:
-            break
-    return bound
-
-
-def _save_alphas(wd: Path, tiles: list[TileSpec]) -> dict[int, np.ndarray | None]:
-    out: dict[int, np.ndarray | None] = {}
-    for t in tiles:
-        p = alpha_path(wd, t.index)
-        out[t.index] = np.load(p) if p.exists() else None
-    return out
-
-
-def _restore_alphas(wd: Path, tiles: list[TileSpec], backup: dict[int, np.ndarray | None]) -> None:
-    for t in tiles:
-        p, a = alpha_path(wd, t.index), backup[t.index]
-        if a is None:
-            p.unlink(missing_ok=True)
-        else:
-            np.save(p, a)
-
-
-def consensus(
-    pool: ProcessPoolExecutor,
-    wd: Path,
-    tiles: list[TileSpec],
-    curves: dict[int, TileCurve],
-    budget: float,
-    cfg_json: str,
-    mix: float,
-) -> float:
-    """One consensus round on the border poses' cost shares (planner-city.md, Bound): every tile's bound LP at its
-    share of the budget prices its owned points; the shares are re-split by priced value (mixed with the old ones by
-    ``mix``); the curves are rebuilt under the new shares and the bound LP solved again (its new value)."""
-    bound, shares, _ = global_bound([curves[t.index] for t in tiles], budget)
-    if not shares:
-        return bound
-    futs = {i: pool.submit(prices, wd, i, cfg_json, b) for i, b in shares.items()}
-    got = [f.result() for f in futs.values()]
-    gid = np.concatenate([g for g, _ in got]) if got else np.zeros(0, dtype=np.int64)
-    price = np.concatenate([p for _, p in got]) if got else np.zeros(0)
-    order = np.argsort(gid, kind="stable")
-    price_file = wd / "prices.npz"
-    np.savez(price_file, gid=gid[order], price=price[order])
-    budgets = {i: [b * f for f in (0.7, 1.0, 1.4)] for i, b in shares.items()}
-    cfuts = {i: pool.submit(set_alpha_by_prices, wd, i, cfg_json, price_file, mix, budgets[i]) for i in shares}
-    for i, f in cfuts.items():
-        full, tang = f.result()
-        curves[i].full_share = full
-        curves[i].tangents = tang
-    new = kelley(pool, wd, tiles, curves, budget, cfg_json, math.inf, 2)
-    log.info("consensus (mix %.3f): bound %.2f -> %.2f", mix, bound, new)
-    return new
-
-
-def lagrangian_step(
-    pool: ProcessPoolExecutor,
-    wd: Path,
-    tiles: list[TileSpec],
-    curves: dict[int, TileCurve],
-    budget: float,
-    cfg_json: str,
-    bound: float,
-    time_s: float,
-) -> float:
-    """Weak Lagrangian duality over the current shares: for the bound LP's budget price λ, ``λB + Σ_t UB_t`` bounds
-    the optimum, where UB_t is a proven bound on the tile's integer ``max f_t(x) - λ alpha·c(x)``; never weaker than the
-    LP at λ up to the MIP's time limit (it closes part of the LP's integrality gap). Returns the smaller bound."""
-    _, _, lam = global_bound([curves[t.index] for t in tiles], budget)
-    futs = [pool.submit(lagrangian, wd, t.index, cfg_json, lam, time_s) for t in tiles]
-    terms = [f.result() for f in futs]
-    new = lam * budget + sum(terms)
-    log.info("lagrangian at %.4f: bound %.2f -> %.2f", lam, bound, new)
-    return min(bound, new) if math.isfinite(new) else bound
+def _fallback(per_task: float | None, factor: float) -> float | None:
+    return None if per_task is None else per_task * factor
 
 
 def rebalance(
@@ -542,25 +409,37 @@ def rebalance(
     best: tuple[float, np.ndarray, int],
     cfg_json: str,
     per_tile: float,
+    st: Steps | None = None,
+    tally: Tally | None = None,
     rounds: int = 3,
 ) -> tuple[float, np.ndarray, int]:
     """Move cameras between tiles while the whole plan's exact value improves (``chosen`` is updated in place).
     Greedy gains and single-removal losses only estimate a move's worth, so fewer moves are tried when all of
-    them together do not pay; nothing is kept that does not raise the evaluated value."""
+    them together do not pay; nothing is kept that does not raise the evaluated value. With ``st``: progress into
+    ``tally`` and no new round or trial after a stop or the deadline (the best plan so far is kept)."""
     m = max(4, math.ceil(0.15 * per_tile))
+    tally = tally or Tally("moves")
+
+    def each(fn: Callable[..., Any], calls: dict[int, tuple[Any, ...]]) -> dict[int, Any]:
+        if st is None:
+            return {i: f.result() for i, f in {i: pool.submit(fn, *a) for i, a in calls.items()}.items()}
+        return st.run("moves_task", tally, fn, calls, interruptible=False)[0]
+
     for _ in range(rounds):
+        if st is not None and st.halted():
+            break
         plan_ids = np.unique(np.concatenate(list(chosen.values()))) if chosen else np.zeros(0, dtype=np.int64)
         if not np.array_equal(plan_ids, best[1]):
             return best  # the best plan is an earlier sweep's: leave it
-        futs = {t.index: pool.submit(tile_margins, wd, t.index, plan_ids, cfg_json, m) for t in tiles}
-        moves = pick_moves({i: f.result() for i, f in futs.items()})
+        margins = each(tile_margins, {t.index: (wd, t.index, plan_ids, cfg_json, m) for t in tiles})
+        moves = pick_moves(margins)
         improved = False
         k = len(moves)
-        while k > 0:
+        while k > 0 and not (st is not None and st.halted()):
             add = np.array([p for _, p, _, _ in moves[:k]], dtype=np.int64)
             rem = np.array([q for _, _, _, q in moves[:k]], dtype=np.int64)
             cand = np.union1d(np.setdiff1d(plan_ids, rem), add)
-            results = [f.result() for f in [pool.submit(evaluate_tile, wd, t.index, cand, cfg_json) for t in tiles]]
+            results = list(each(evaluate_tile, {t.index: (wd, t.index, cand, cfg_json) for t in tiles}).values())
             value = float(sum(v for v, _ in results))
             if value > best[0] + 1e-9:
                 for t, p, u, q in moves[:k]:

@@ -32,7 +32,8 @@ from typing import Any
 import numpy as np
 
 from camgrid.config import PlannerConfig
-from camgrid.planner.city import CityPlan, global_bound, plan_city
+from camgrid.planner.city import CityPlan, plan_city
+from camgrid.planner.city_bound import global_bound
 from camgrid.planner.citymap import open_source
 from camgrid.planner.formulation import Instance, State
 from camgrid.planner.instance import ExistingCamera

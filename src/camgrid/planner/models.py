@@ -37,6 +37,8 @@ class PlanRun(Base):
     gap: Mapped[float | None] = mapped_column(Float, nullable=True)
     done: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int] = mapped_column(Integer, default=0)
+    # the step that runs (``prepare``, ``kelley:2``, ``greedy:1``; migration 0027): done/total count within it
+    phase: Mapped[str] = mapped_column(String(40), default="")
     stop_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     detail: Mapped[str] = mapped_column(String(500), default="")
     result_path: Mapped[str] = mapped_column(String(1000), default="")

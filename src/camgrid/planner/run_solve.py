@@ -38,8 +38,9 @@ from camgrid.vocabulary import PlanAreaKind
 if TYPE_CHECKING:
     from camgrid.planner.run_map import RunMap
 
-# on_progress(objective, bound, gap, done, total)
-Progress = Callable[[float, float, float, int, int], None]
+# on_progress(objective, bound, gap, done, total, phase): the district planner's phase is ``<step>:<year>`` (greedy,
+# local, exact) over the run's steps; the city planner's is its own step with done/total within it (city.py)
+Progress = Callable[[float, float, float, int, int, str], None]
 DISTRICT = "district"
 CITY = "city"
 # Keys of ``weights`` besides the POI tags (``planner.poi_weights``).
@@ -155,6 +156,9 @@ def merged_instance(
     return pi, model_of
 
 
+_STEP_NAMES = ("greedy", "local", "exact")  # the district planner's steps, in order (the progress's phase)
+
+
 def _steps(solver: str) -> int:
     return {"greedy": 1, "local": 2, "exact": 3}[solver]
 
@@ -212,7 +216,7 @@ def solve_district(
                 best.bound = max(best.objective, min(best.bound, sol.bound))
             alternatives[sol.solver] = sol
             done += 1
-            progress(best.objective, best.bound, best.gap, done, total)
+            progress(best.objective, best.bound, best.gap, done, total, f"{_STEP_NAMES[step]}:{i}")
         assert best is not None
         installed = np.union1d(installed, best.poses)
         phases.append(Phase(i, float(budget), best, best.objective, best.objective - before, alternatives))
@@ -224,7 +228,7 @@ def solve_district(
 
 def _call_city(
     city: City, cfg: PlannerConfig, spec: RunSpec, *, map_path: Path | None, workers: int,
-    heuristic_time_s: float, progress: Progress, stop: threading.Event,
+    heuristic_time_s: float, time_limit_s: float | None, progress: Progress, stop: threading.Event,
 ) -> RunResult:  # fmt: skip
     """The whole map with the city planner (tiles solved in parallel, a proven global bound), the years planned
     jointly (the final network for their sum, ordered into years; planner-city.md), the first camera model."""
@@ -233,7 +237,7 @@ def _call_city(
     budget = float(sum(spec.budgets))
     plan, years = plan_city_phases(
         instance_source=map_path, budgets=spec.budgets, cfg=cfg, workers=workers, heuristic_time_s=heuristic_time_s,
-        progress=progress, stop=stop, existing=spec.existing,
+        time_limit_s=time_limit_s, progress=progress, stop=stop, existing=spec.existing,
     )  # fmt: skip
     objective, bound, gap = float(plan.objective), float(plan.bound), float(plan.gap)
     phase_of = years.phase_of()
@@ -268,7 +272,9 @@ def _call_city(
                 **{k: getattr(plan, k, None) for k in ("n_points", "n_poses", "n_pairs", "tiles", "km2")},
                 "power_aware": cfg.power_aware,
             },
-            "status": plan.status,
+            "status": plan.status, "timings": {k: round(v, 2) for k, v in plan.timings.items()},
+            "skipped_for_time": plan.extra.get("skipped_for_time", []),
+            "cut_for_time": plan.extra.get("cut_for_time", []),
         },
     }  # fmt: skip
     return RunResult(doc, objective, bound, gap, len(features), CITY, stop.is_set())
@@ -283,6 +289,7 @@ def execute(
     time_limit_s: float,
     city_workers: int = 2,
     city_min_km2: float = math.inf,
+    city_time_limit_s: float | None = None,
     max_area_km2: float = math.inf,
     cache_dir: Path | None = None,
     progress: Progress,
@@ -301,6 +308,7 @@ def execute(
             map_path=run_map.path,
             workers=city_workers,
             heuristic_time_s=heuristic_time_s,
+            time_limit_s=city_time_limit_s,
             progress=progress,
             stop=stop,
         )

@@ -181,10 +181,10 @@ class PlanWorker:
             return tuple(installed_cameras(session, boxes=boxes, margin_m=margin))
 
     def _run(self, rid: int, flag: threading.Event) -> None:
-        def progress(objective: float, bound: float, gap: float, done: int, total: int) -> None:
+        def progress(objective: float, bound: float, gap: float, done: int, total: int, phase: str = "") -> None:
             with unit_of_work(self.factory) as session:
                 runs.record_progress(session, run_id=rid, objective=objective, bound=bound, gap=gap, done=done,
-                                     total=total, now_ns=self.clock.wall_ns())  # fmt: skip
+                                     total=total, phase=phase, now_ns=self.clock.wall_ns())  # fmt: skip
 
         try:
             spec = self._spec(rid)
@@ -192,6 +192,7 @@ class PlanWorker:
                 self.map(), self.planner, spec, heuristic_time_s=self.cfg.heuristic_time_s,
                 time_limit_s=self.cfg.time_limit_s, city_workers=self.cfg.city_workers,
                 city_min_km2=self.cfg.city_solver_min_km2, max_area_km2=self.cfg.max_district_km2,
+                city_time_limit_s=self.cfg.city_time_limit_s or None,
                 cache_dir=self.cache_dir, progress=progress, stop=flag,
             )  # fmt: skip
             path = self._write(rid, result.doc)
@@ -209,6 +210,11 @@ class PlanWorker:
             state, detail = PlanRunState.STOPPED, "stopped by a planner; the best plan so far is kept"
         else:
             state, detail = PlanRunState.DONE, ""
+        planner = result.doc.get("planner")
+        skipped = planner.get("skipped_for_time") if isinstance(planner, dict) else None
+        if skipped:  # the city planner's time limit (plan_runs.city_time_limit_s): the bound and plan say so
+            detail = f"{detail}; " if detail else ""
+            detail += f"skipped for the time limit: {', '.join(map(str, skipped))}"
         self._finish(rid, state, detail, str(path), (result.objective, result.bound, result.gap), result.cameras,
                      result.engine)  # fmt: skip
 

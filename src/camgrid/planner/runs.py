@@ -29,6 +29,7 @@ MAX_MODELS = 5
 MAX_WEIGHTS = 64
 MAX_WEIGHT = 1000.0
 MAX_LISTED = 200
+PHASE_MAX = 40  # plan_runs.phase
 ACTIVE = (PlanRunState.QUEUED, PlanRunState.RUNNING)
 FINISHED_WITH_PLAN = (PlanRunState.DONE, PlanRunState.STOPPED)
 
@@ -82,6 +83,7 @@ class RunOut:
     gap: float | None
     done: int
     total: int
+    phase: str
     stop_requested: bool
     detail: str
     has_plan: bool
@@ -199,7 +201,7 @@ def start_run(
         created_by=actor.name[:64], created_ns=now_ns, updated_ns=now_ns, state=PlanRunState.QUEUED,
         area_kind=str(req.area_kind), area=json.dumps(area), districts=",".join(req.districts),
         budgets=json.dumps(list(req.budgets)), models=json.dumps(list(req.models)),
-        weights=json.dumps(req.weights, sort_keys=True), solver=req.solver, engine="", done=0, total=0,
+        weights=json.dumps(req.weights, sort_keys=True), solver=req.solver, engine="", done=0, total=0, phase="",
         stop_requested=False, detail="", result_path="", cameras=0,
     )  # fmt: skip
     session.add(run)
@@ -291,7 +293,8 @@ def run_out(run: PlanRun) -> RunOut:
         area_kind=PlanAreaKind(run.area_kind), districts=[d for d in run.districts.split(",") if d],
         bbox=area.get("bbox"), budgets=json.loads(run.budgets), models=json.loads(run.models),
         weights=json.loads(run.weights or "{}"), solver=run.solver, engine=run.engine, objective=run.objective,
-        bound=run.bound, gap=run.gap, done=run.done, total=run.total, stop_requested=run.stop_requested,
+        bound=run.bound, gap=run.gap, done=run.done, total=run.total, phase=run.phase or "",
+        stop_requested=run.stop_requested,
         detail=run.detail, has_plan=bool(run.result_path), cameras=run.cameras, imported_ns=run.imported_ns,
     )  # fmt: skip
 
@@ -355,14 +358,25 @@ def stop_requested(session: Session, ids: Collection[int]) -> set[int]:
 
 
 def record_progress(
-    session: Session, *, run_id: int, objective: float, bound: float, gap: float, done: int, total: int, now_ns: int
+    session: Session,
+    *,
+    run_id: int,
+    objective: float,
+    bound: float,
+    gap: float,
+    done: int,
+    total: int,
+    now_ns: int,
+    phase: str = "",
 ) -> None:
-    """A solver step's figures; one not known yet (an infinite bound before the first tile's) is stored as none."""
+    """A solver step's figures; one not known yet (an infinite bound before the first tile's) is stored as none.
+    ``phase`` names the step that runs (``done``/``total`` count within it for the city planner)."""
     run = session.get(PlanRun, run_id)
     if run is None:
         return
     run.objective, run.bound, run.gap = _known(objective), _known(bound), _known(gap)
     run.done, run.total, run.updated_ns = int(done), int(total), now_ns
+    run.phase = phase[:PHASE_MAX]
 
 
 def _known(v: float) -> float | None:
