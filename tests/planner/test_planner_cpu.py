@@ -1,0 +1,99 @@
+"""PLAN-CPU rewrites give the same answers as the code they replace (docs/design/planner-city.md, "Measured").
+
+The reduction's subset test and rarest-point choice were vectorised; these tests hold them to a plain-Python
+reference of the same rule (same dominator for every removed pose, not just a valid one)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from camgrid.planner.exact import reduce_instance, subset_pairs
+from camgrid.planner.formulation import Instance
+from camgrid.planner.visibility import Coverage
+
+
+def _random_sets(seed: int, n_poses: int, n_points: int, density: float) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    m = rng.random((n_poses, n_points)) < density
+    for _ in range(n_poses // 2):  # nested sets, so that many candidates are real subsets
+        a, b = rng.integers(0, n_poses, 2)
+        m[a] |= m[b] & (rng.random(n_points) < 0.9)
+    pp, pt = np.nonzero(m)
+    return pp.astype(np.int64), pt.astype(np.int64)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n_poses=st.integers(1, 40),
+    n_points=st.integers(1, 300),
+    density=st.floats(0.0, 0.4),
+)
+def test_subset_pairs_is_the_set_inclusion(seed: int, n_poses: int, n_points: int, density: float) -> None:
+    pp, pt = _random_sets(seed, n_poses, n_points, density)
+    sets = [set(pt[pp == p].tolist()) for p in range(n_poses)]
+    rng = np.random.default_rng(seed + 1)
+    cp, cq = rng.integers(0, n_poses, 500), rng.integers(0, n_poses, 500)
+    got = subset_pairs(pp, pt, n_poses, n_points, cp, cq)
+    want = np.array([sets[p] <= sets[q] for p, q in zip(cp.tolist(), cq.tolist(), strict=True)], dtype=bool)
+    assert np.array_equal(got, want)
+    # unsorted pairs give the same answer
+    perm = rng.permutation(pp.size)
+    assert np.array_equal(subset_pairs(pp[perm], pt[perm], n_poses, n_points, cp, cq), want)
+
+
+def _reference_strict(inst: Instance, keep: np.ndarray | None) -> dict[int, int]:
+    """The strict-subset rule of ``reduce_instance`` in plain Python (k = 1, no fixed cameras, every pose
+    eligible unless kept, unit weights > 0): after identical sets, each remaining pose p is removed for the first
+    pose q (in pose order) that sees p's rarest point (first in p's pair order among the rarest), is still alive
+    after identical sets, costs no more and sees a superset. All removals use the aliveness before 2b."""
+    cov = inst.coverage
+    n = inst.n_poses
+    pts = [cov.pair_point[cov.pair_pose == p].tolist() for p in range(n)]
+    degree = np.bincount(cov.pair_point, minlength=inst.n_points)
+    seers: dict[int, list[int]] = {}
+    for p in range(n):
+        for i in pts[p]:
+            seers.setdefault(i, []).append(p)
+    red = reduce_instance(inst, math.inf, dominance=False, keep=keep)  # identical sets only
+    alive = np.zeros(n, dtype=bool)
+    alive[red.poses] = True
+    kept = set() if keep is None else set(keep.tolist())
+    out: dict[int, int] = {}
+    for p in range(n):
+        if not alive[p] or p in kept or not pts[p]:
+            continue
+        rare = min(pts[p], key=lambda i: int(degree[i]))  # min() keeps the first of equals
+        for q in seers[rare]:
+            if q != p and alive[q] and inst.cost[q] <= inst.cost[p] and set(pts[p]) <= set(pts[q]):
+                out[p] = q
+                break
+    return {**red.dominator, **out}
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), n_poses=st.integers(2, 40), n_points=st.integers(1, 120), kept=st.booleans())
+def test_reduce_instance_removes_the_same_poses_for_the_same_dominators(
+    seed: int, n_poses: int, n_points: int, kept: bool
+) -> None:
+    pp, pt = _random_sets(seed, n_poses, n_points, 0.15)
+    rng = np.random.default_rng(seed)
+    inst = Instance(
+        weights=rng.integers(1, 5, n_points).astype(float),
+        cost=rng.choice([1.0, 0.5, 2.0], n_poses),
+        coverage=Coverage(n_poses, n_points, pp.astype(np.int32), pt.astype(np.int32)),
+        k=np.ones(n_points, dtype=np.int64),
+    )
+    keep = np.flatnonzero(rng.random(n_poses) < 0.2) if kept else None
+    red = reduce_instance(inst, math.inf, keep=keep)
+    assert red.dominator == _reference_strict(inst, keep)
+    assert np.array_equal(
+        red.poses,
+        np.setdiff1d(
+            np.arange(n_poses)[np.bincount(pp, minlength=n_poses) > 0], np.array(sorted(red.dominator), dtype=np.int64)
+        ),
+    )
