@@ -97,3 +97,56 @@ def test_reduce_instance_removes_the_same_poses_for_the_same_dominators(
             np.arange(n_poses)[np.bincount(pp, minlength=n_poses) > 0], np.array(sorted(red.dominator), dtype=np.int64)
         ),
     )
+
+
+def _reference_greedy_gains(unit: np.ndarray, pair_pose: np.ndarray, pair_point: np.ndarray, n: int) -> list[float]:
+    """``tiles.greedy_gains`` before PLAN-CPU: every pop re-sums the pose's uncovered points."""
+    import heapq
+
+    if pair_pose.size == 0 or n <= 0:
+        return []
+    order = np.argsort(pair_pose, kind="stable")
+    pp, pt = pair_pose[order], pair_point[order]
+    _, start = np.unique(pp, return_index=True)
+    stop = np.append(start[1:], pp.size)
+    covered = np.zeros(unit.size, dtype=bool)
+    gain0 = np.add.reduceat(unit[pt], start)
+    heap = [(-float(g), i) for i, g in enumerate(gain0.tolist()) if g > 0]
+    heapq.heapify(heap)
+    out: list[float] = []
+    while heap and len(out) < n:
+        _neg, i = heapq.heappop(heap)
+        pts = pt[start[i] : stop[i]]
+        g = float(unit[pts][~covered[pts]].sum())
+        if g <= 1e-12:
+            continue
+        if heap and g < -heap[0][0] - 1e-12:
+            heapq.heappush(heap, (-g, i))
+            continue
+        covered[pts] = True
+        out.append(g)
+    return out
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n_poses=st.integers(1, 80),
+    n_points=st.integers(1, 300),
+    units=st.sampled_from(["integer", "dyadic", "any"]),
+    n=st.sampled_from([1, 7, 40, 1000]),
+)
+def test_greedy_gains_equal_the_plain_lazy_greedy(seed: int, n_poses: int, n_points: int, units: str, n: int) -> None:
+    from camgrid.planner.tiles import greedy_gains
+
+    rng = np.random.default_rng(seed)
+    m = rng.random((n_poses, n_points)) < rng.uniform(0.005, 0.2)
+    pp, pt = np.nonzero(m)
+    choices = {
+        "integer": [0.0, 1.0, 2.0, 4.0, 7.0],
+        "dyadic": [0.0, 0.5, 1.25, 3.0],
+        "any": [0.0, 0.1, 1 / 3, 2.5, 7.0],
+    }
+    unit = rng.choice(choices[units], n_points)
+    perm = rng.permutation(pp.size)
+    assert greedy_gains(unit, pp[perm], pt[perm], n) == _reference_greedy_gains(unit, pp[perm], pt[perm], n)

@@ -136,7 +136,12 @@ def prepare_tile(spec: SourceSpec, tile: TileSpec, workdir: Path, nominal_budget
 
 def greedy_gains(unit: np.ndarray, pair_pose: np.ndarray, pair_point: np.ndarray, n: int) -> list[float]:
     """Successive gains of a lazy greedy (k = 1 view: a point counts once) picking ``n`` cameras: the tile's value
-    curve, used only to split the budget between tiles (marginal values equalised), never for the bound."""
+    curve, used only to split the budget between tiles (marginal values equalised), never for the bound.
+
+    Same gains as evaluating every pop (PLAN-CPU, planner-city.md): a pose with no uncovered valued point left is
+    dropped unevaluated (its gain is exactly 0), the loop stops once every valued point is covered, and when every
+    unit value is a multiple of 1/1024 (the defaults are integers) each pose's gain is kept up to date by
+    subtraction, which is exact in that case, instead of re-summing its points at each pop."""
     import heapq
 
     if pair_pose.size == 0 or n <= 0:
@@ -147,21 +152,40 @@ def greedy_gains(unit: np.ndarray, pair_pose: np.ndarray, pair_point: np.ndarray
     stop = np.append(start[1:], pp.size)
     covered = np.zeros(unit.size, dtype=bool)
     gain0 = np.add.reduceat(unit[pt], start)
+    valued = unit[pt] > 0
+    local = np.repeat(np.arange(uniq.size), stop - start)
+    left = np.bincount(local[valued], minlength=uniq.size)  # uncovered valued points per pose
+    by_point = np.argsort(pt, kind="stable")
+    point_ptr = np.searchsorted(pt[by_point], np.arange(unit.size + 1))
+    seers = local[by_point]  # poses seeing each point, by point
+    open_points = int(np.count_nonzero(np.bincount(pt[valued], minlength=unit.size)))
+    scaled = unit * 1024.0
+    exact = bool(np.all(scaled == np.floor(scaled))) and float(np.abs(scaled).sum()) < 2.0**50
+    cur = gain0.copy()
     heap = [(-float(g), i) for i, g in enumerate(gain0.tolist()) if g > 0]
     heapq.heapify(heap)
     out: list[float] = []
-    while heap and len(out) < n:
+    while heap and len(out) < n and open_points > 0:
         _neg, i = heapq.heappop(heap)
+        if left[i] == 0:
+            continue  # every valued point it sees is covered: gain 0, dropped as before
         pts = pt[start[i] : stop[i]]
-        g = float(unit[pts][~covered[pts]].sum())
+        g = float(cur[i]) if exact else float(unit[pts][~covered[pts]].sum())
         if g <= 1e-12:
             continue
         if heap and g < -heap[0][0] - 1e-12:
             heapq.heappush(heap, (-g, i))
             continue
+        new = np.unique(pts[~covered[pts] & (unit[pts] > 0)])
         covered[pts] = True
         out.append(g)
-    del uniq
+        if new.size:
+            open_points -= int(new.size)
+            lens = point_ptr[new + 1] - point_ptr[new]
+            idx = np.repeat(point_ptr[new] - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
+            np.subtract.at(left, seers[idx], 1)
+            if exact:
+                np.subtract.at(cur, seers[idx], np.repeat(unit[new], lens))
     return out
 
 
