@@ -6,6 +6,7 @@ reference of the same rule (same dominator for every removed pose, not just a va
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 from hypothesis import given, settings
@@ -150,3 +151,33 @@ def test_greedy_gains_equal_the_plain_lazy_greedy(seed: int, n_poses: int, n_poi
     unit = rng.choice(choices[units], n_points)
     perm = rng.permutation(pp.size)
     assert greedy_gains(unit, pp[perm], pt[perm], n) == _reference_greedy_gains(unit, pp[perm], pt[perm], n)
+
+
+def test_load_tile_keeps_an_unchanged_file_and_rereads_a_rewritten_one(tmp_path: Path) -> None:
+    import os
+
+    from camgrid.planner.tile_bound import load_tile, tile_path
+
+    np.savez(tile_path(tmp_path, 3), a=np.arange(4))
+    first = load_tile(tmp_path, 3)
+    assert load_tile(tmp_path, 3) is first  # served from memory
+    assert not first["a"].flags.writeable  # callers share it: no one may change it
+    np.savez(tile_path(tmp_path, 3), a=np.arange(5))
+    st = tile_path(tmp_path, 3).stat()
+    os.utime(tile_path(tmp_path, 3), ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    assert load_tile(tmp_path, 3)["a"].size == 5
+
+
+def test_neighbourhood_search_stops_after_stall_subproblems_without_gain() -> None:
+    from planner_helpers import random_instance
+
+    from camgrid.planner.lns import lns_improve
+    from camgrid.planner.solvers import local_search
+
+    inst = random_instance(5, n_poses=60, n_points=90, density=0.08)
+    start = local_search(inst, 6.0, time_limit_s=1.0)
+    res = lns_improve(inst, 6.0, start, time_limit_s=60.0, stall=1, max_rounds=50)
+    assert res.objective >= start.objective
+    assert res.info["lns_subproblems"] <= res.info["lns_improvements"] + 1  # one miss in a row ends it
+    full = lns_improve(inst, 6.0, start, time_limit_s=60.0, stall=0, max_rounds=50)
+    assert full.info["lns_subproblems"] >= res.info["lns_subproblems"]

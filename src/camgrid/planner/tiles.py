@@ -28,10 +28,13 @@ from camgrid.planner.city_power import FixedCamera, owned_value, power_kwargs, p
 from camgrid.planner.citymap import Box, CitySource, open_source
 from camgrid.planner.formulation import Instance, State
 from camgrid.planner.service import solve
-from camgrid.planner.tile_bound import build_structure, full_share, tangents, tile_path
+from camgrid.planner.tile_bound import build_structure, full_share, load_tile, remember_tile, tangents, tile_path
 from camgrid.planner.visibility import Coverage, compute_coverage
 
 BUDGET_FACTORS = (0.7, 1.0, 1.4)
+# a tile's neighbourhood search stops after this many sub-problems in a row without a gain (converged tiles return
+# early; a dense 1.5 km tile still gains on ~1 in 3 after 8 s, so it never stops there: PLAN-CPU, planner-city.md)
+LNS_STALL = 40
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,7 @@ def prepare_tile(spec: SourceSpec, tile: TileSpec, workdir: Path, nominal_budget
         "pair_point": cov.pair_point,
     }
     np.savez(tile_path(workdir, tile.index), **d)
+    remember_tile(workdir, tile.index, d)  # build_structure reads it next
     build_structure(workdir, tile.index, cfg)
     pts = np.flatnonzero(owned_pt)
     full = full_share(workdir, tile.index, cfg)
@@ -295,8 +299,7 @@ def solve_tile(
     installed (they watch border points, so the tile does not pay twice for them)."""
     t0 = time.perf_counter()
     cfg = PlannerConfig.model_validate_json(cfg_json)
-    with np.load(tile_path(workdir, index)) as z:
-        d = {k: z[k] for k in z.files}
+    d = load_tile(workdir, index)
     gid = d["pose_gid"]
     own_mask = d["pose_owned"]
     inst, poses, pts = view_instance(d, fixed_gids, cfg)
@@ -312,6 +315,7 @@ def solve_tile(
             time_limit_s=exact_time_s,
             heuristic_time_s=heuristic_time_s,
             rel_gap=cfg.mip_rel_gap,
+            lns_stall=LNS_STALL,
         )
         best = max(sols.values(), key=lambda s: s.objective)
         chosen = best.poses
@@ -344,9 +348,7 @@ def evaluate_tile(workdir: Path, index: int, chosen_gids: np.ndarray, cfg_json: 
     the config says so), and how many of them are covered. Every point is owned by exactly one tile, so the sum
     over tiles is the plan's value, each point counted once."""
     cfg = PlannerConfig.model_validate_json(cfg_json) if cfg_json else PlannerConfig()
-    keys = ("pose_gid", "pose_fixed", "pose_feeder", "feeder_avail", "pair_pose", "pair_point")
-    with np.load(tile_path(workdir, index)) as z:
-        d = {k: z[k] for k in (*keys, "point_w", "point_k", "point_owned")}
+    d = load_tile(workdir, index)
     return owned_value(d, np.isin(d["pose_gid"], chosen_gids) | d["pose_fixed"], cfg)
 
 
@@ -357,8 +359,7 @@ def tile_margins(
     cameras a greedy would add at its own sites (in order), and the loss of removing each own chosen camera alone
     (smallest first, up to ``m``), each as (value, global pose id). Heuristic only: the plan is re-evaluated."""
     cfg = PlannerConfig.model_validate_json(cfg_json)
-    with np.load(tile_path(workdir, index)) as z:
-        d = {k: z[k] for k in z.files}
+    d = load_tile(workdir, index)
     gid = d["pose_gid"]
     own = d["pose_owned"]
     inst, poses, _ = view_instance(d, plan_gids, cfg)
