@@ -238,7 +238,12 @@ def _solve(workdir: Path, index: int, cfg: PlannerConfig, budget: float) -> tupl
     h = _model(workdir, index, cfg, s)
     row = int(s["shape"][1])
     h.changeRowBounds(row, -highspy.kHighsInf, float(max(0.0, budget)))
+    cold = not h.getBasis().valid
+    if cold:  # interior point + crossover: 3.0 s vs 5.5 s of dual simplex from scratch on a 1.5 km tile (PLAN-CPU)
+        h.setOptionValue("solver", "ipm")
     h.run()
+    if cold:
+        h.setOptionValue("solver", "choose")  # every later solve of this model is a warm dual simplex
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         h.clearSolver()  # a stale basis that fails: once more from scratch
         h.run()
