@@ -83,8 +83,10 @@ def solve(
     time_limit_s: float = 60.0,
     heuristic_time_s: float = 8.0,
     rel_gap: float = 1e-3,
+    lns_stall: int = 0,
 ) -> dict[str, Solution]:
-    """Run ``solver`` ("greedy", "local", "exact" or "all"); the heuristics feed each other and the exact solver."""
+    """Run ``solver`` ("greedy", "local", "exact" or "all"); the heuristics feed each other and the exact solver.
+    ``lns_stall``: the neighbourhood search stops after that many sub-problems in a row without a gain (0: never)."""
     if solver not in (*SOLVERS, "all"):
         raise ValueError(f"unknown solver {solver!r}; use one of {', '.join((*SOLVERS, 'all'))}")
     out: dict[str, Solution] = {}
@@ -94,7 +96,7 @@ def solve(
         return out
     ls = local_search(inst, budget, greedy, time_limit_s=heuristic_time_s * 0.15)
     left = max(0.0, heuristic_time_s - (ls.seconds))
-    local = lns_improve(inst, budget, ls, time_limit_s=left) if left > 0 else ls
+    local = lns_improve(inst, budget, ls, time_limit_s=left, stall=lns_stall) if left > 0 else ls
     out["local"] = local
     if solver == "local":
         return out

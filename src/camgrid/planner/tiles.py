@@ -28,10 +28,13 @@ from camgrid.planner.city_power import FixedCamera, owned_value, power_kwargs, p
 from camgrid.planner.citymap import Box, CitySource, open_source
 from camgrid.planner.formulation import Instance, State
 from camgrid.planner.service import solve
-from camgrid.planner.tile_bound import build_structure, full_share, tangents, tile_path
+from camgrid.planner.tile_bound import build_structure, full_share, load_tile, remember_tile, tangents, tile_path
 from camgrid.planner.visibility import Coverage, compute_coverage
 
 BUDGET_FACTORS = (0.7, 1.0, 1.4)
+# a tile's neighbourhood search stops after this many sub-problems in a row without a gain (converged tiles return
+# early; a dense 1.5 km tile still gains on ~1 in 3 after 8 s, so it never stops there: PLAN-CPU, planner-city.md)
+LNS_STALL = 40
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,7 @@ def prepare_tile(spec: SourceSpec, tile: TileSpec, workdir: Path, nominal_budget
         "pair_point": cov.pair_point,
     }
     np.savez(tile_path(workdir, tile.index), **d)
+    remember_tile(workdir, tile.index, d)  # build_structure reads it next
     build_structure(workdir, tile.index, cfg)
     pts = np.flatnonzero(owned_pt)
     full = full_share(workdir, tile.index, cfg)
@@ -136,7 +140,12 @@ def prepare_tile(spec: SourceSpec, tile: TileSpec, workdir: Path, nominal_budget
 
 def greedy_gains(unit: np.ndarray, pair_pose: np.ndarray, pair_point: np.ndarray, n: int) -> list[float]:
     """Successive gains of a lazy greedy (k = 1 view: a point counts once) picking ``n`` cameras: the tile's value
-    curve, used only to split the budget between tiles (marginal values equalised), never for the bound."""
+    curve, used only to split the budget between tiles (marginal values equalised), never for the bound.
+
+    Same gains as evaluating every pop (PLAN-CPU, planner-city.md): a pose with no uncovered valued point left is
+    dropped unevaluated (its gain is exactly 0), the loop stops once every valued point is covered, and when every
+    unit value is a multiple of 1/1024 (the defaults are integers) each pose's gain is kept up to date by
+    subtraction, which is exact in that case, instead of re-summing its points at each pop."""
     import heapq
 
     if pair_pose.size == 0 or n <= 0:
@@ -147,21 +156,40 @@ def greedy_gains(unit: np.ndarray, pair_pose: np.ndarray, pair_point: np.ndarray
     stop = np.append(start[1:], pp.size)
     covered = np.zeros(unit.size, dtype=bool)
     gain0 = np.add.reduceat(unit[pt], start)
+    valued = unit[pt] > 0
+    local = np.repeat(np.arange(uniq.size), stop - start)
+    left = np.bincount(local[valued], minlength=uniq.size)  # uncovered valued points per pose
+    by_point = np.argsort(pt, kind="stable")
+    point_ptr = np.searchsorted(pt[by_point], np.arange(unit.size + 1))
+    seers = local[by_point]  # poses seeing each point, by point
+    open_points = int(np.count_nonzero(np.bincount(pt[valued], minlength=unit.size)))
+    scaled = unit * 1024.0
+    exact = bool(np.all(scaled == np.floor(scaled))) and float(np.abs(scaled).sum()) < 2.0**50
+    cur = gain0.copy()
     heap = [(-float(g), i) for i, g in enumerate(gain0.tolist()) if g > 0]
     heapq.heapify(heap)
     out: list[float] = []
-    while heap and len(out) < n:
+    while heap and len(out) < n and open_points > 0:
         _neg, i = heapq.heappop(heap)
+        if left[i] == 0:
+            continue  # every valued point it sees is covered: gain 0, dropped as before
         pts = pt[start[i] : stop[i]]
-        g = float(unit[pts][~covered[pts]].sum())
+        g = float(cur[i]) if exact else float(unit[pts][~covered[pts]].sum())
         if g <= 1e-12:
             continue
         if heap and g < -heap[0][0] - 1e-12:
             heapq.heappush(heap, (-g, i))
             continue
+        new = np.unique(pts[~covered[pts] & (unit[pts] > 0)])
         covered[pts] = True
         out.append(g)
-    del uniq
+        if new.size:
+            open_points -= int(new.size)
+            lens = point_ptr[new + 1] - point_ptr[new]
+            idx = np.repeat(point_ptr[new] - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
+            np.subtract.at(left, seers[idx], 1)
+            if exact:
+                np.subtract.at(cur, seers[idx], np.repeat(unit[new], lens))
     return out
 
 
@@ -271,8 +299,7 @@ def solve_tile(
     installed (they watch border points, so the tile does not pay twice for them)."""
     t0 = time.perf_counter()
     cfg = PlannerConfig.model_validate_json(cfg_json)
-    with np.load(tile_path(workdir, index)) as z:
-        d = {k: z[k] for k in z.files}
+    d = load_tile(workdir, index)
     gid = d["pose_gid"]
     own_mask = d["pose_owned"]
     inst, poses, pts = view_instance(d, fixed_gids, cfg)
@@ -288,6 +315,7 @@ def solve_tile(
             time_limit_s=exact_time_s,
             heuristic_time_s=heuristic_time_s,
             rel_gap=cfg.mip_rel_gap,
+            lns_stall=LNS_STALL,
         )
         best = max(sols.values(), key=lambda s: s.objective)
         chosen = best.poses
@@ -320,9 +348,7 @@ def evaluate_tile(workdir: Path, index: int, chosen_gids: np.ndarray, cfg_json: 
     the config says so), and how many of them are covered. Every point is owned by exactly one tile, so the sum
     over tiles is the plan's value, each point counted once."""
     cfg = PlannerConfig.model_validate_json(cfg_json) if cfg_json else PlannerConfig()
-    keys = ("pose_gid", "pose_fixed", "pose_feeder", "feeder_avail", "pair_pose", "pair_point")
-    with np.load(tile_path(workdir, index)) as z:
-        d = {k: z[k] for k in (*keys, "point_w", "point_k", "point_owned")}
+    d = load_tile(workdir, index)
     return owned_value(d, np.isin(d["pose_gid"], chosen_gids) | d["pose_fixed"], cfg)
 
 
@@ -333,8 +359,7 @@ def tile_margins(
     cameras a greedy would add at its own sites (in order), and the loss of removing each own chosen camera alone
     (smallest first, up to ``m``), each as (value, global pose id). Heuristic only: the plan is re-evaluated."""
     cfg = PlannerConfig.model_validate_json(cfg_json)
-    with np.load(tile_path(workdir, index)) as z:
-        d = {k: z[k] for k in z.files}
+    d = load_tile(workdir, index)
     gid = d["pose_gid"]
     own = d["pose_owned"]
     inst, poses, _ = view_instance(d, plan_gids, cfg)
