@@ -41,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         "--consensus-rounds", type=int, default=2, help="bound consensus rounds (planner-city.md; 0 = none)"
     )
     ap.add_argument("--bound-time", type=float, default=0.0, help="integer Lagrangian bound per tile (s; 0 = none)")
+    ap.add_argument("--no-border-windows", action="store_true", help="skip the border windows (planner-city.md)")
+    ap.add_argument("--border-time", type=float, default=2.0, help="search time per border window (s)")
     args = ap.parse_args(argv)
     cfg = PlannerConfig()
     with tempfile.TemporaryDirectory(prefix="camgrid-bench-city-") as tmp:
@@ -69,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
             exact_time_s=args.exact_time,
             consensus_rounds=args.consensus_rounds,
             bound_time_s=args.bound_time,
+            border_windows=not args.no_border_windows,
+            border_time_s=args.border_time,
             progress=progress,
         )
         plan_s = time.perf_counter() - t1

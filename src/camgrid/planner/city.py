@@ -37,6 +37,8 @@ import highspy
 import numpy as np
 
 from camgrid.config import PlannerConfig
+from camgrid.planner.city_border import border_windows as windows_for
+from camgrid.planner.city_border import improve_borders
 from camgrid.planner.city_power import existing_in_frame
 from camgrid.planner.citymap import Box, open_source
 from camgrid.planner.instance import ExistingCamera
@@ -210,6 +212,9 @@ def plan_city(
     kelley_rounds: int = 4,
     consensus_rounds: int = 4,
     consensus_step: float = 1.0,
+    border_windows: bool = True,
+    border_width_m: float = 0.0,
+    border_time_s: float = 2.0,
     workdir: Path | None = None,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
@@ -381,6 +386,24 @@ def plan_city(
                 t4 = time.perf_counter()
                 best = rebalance(pool, wd, tiles, chosen, best, spec.cfg_json, budget / cfg.camera_cost / n)
                 timings["rebalance_s"] = timings.get("rebalance_s", 0.0) + time.perf_counter() - t4
+                if border_windows and n > 1:  # re-choose the cameras along the tile borders (city_border)
+                    t8 = time.perf_counter()
+                    wins = windows_for(
+                        tiles, source.bounds, tile_m, border_width_m or 2.5 * cfg.range_m, range_m=cfg.range_m
+                    )
+                    chosen, best, _ = improve_borders(
+                        pool,
+                        wd,
+                        tiles,
+                        chosen,
+                        best,
+                        spec.cfg_json,
+                        spec=spec,
+                        windows=wins,
+                        budget=budget,
+                        time_s=border_time_s,
+                    )
+                    timings["border_s"] = timings.get("border_s", 0.0) + time.perf_counter() - t8
             timings["solve_s"] = time.perf_counter() - t2
             assert best is not None
             objective, poses, covered = best
