@@ -17,6 +17,7 @@ its owner) and kept only if better.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import time
@@ -33,7 +34,8 @@ from camgrid.planner.citymap import Box
 from camgrid.planner.exact import solve_exact
 from camgrid.planner.formulation import Solution, State
 from camgrid.planner.lns import lns_improve
-from camgrid.planner.solvers import local_search
+from camgrid.planner.service import with_fixed
+from camgrid.planner.solvers import lazy_greedy, local_search
 from camgrid.planner.tiles import SourceSpec, TileSpec, evaluate_tile, grow, view_instance
 from camgrid.planner.visibility import compute_coverage
 
@@ -75,12 +77,19 @@ def _meets(a: Box, b: Box) -> bool:
 
 
 def border_windows(
-    tiles: list[TileSpec], bounds: Box, tile_m: float, width_m: float, *, range_m: float = 60.0
+    tiles: list[TileSpec],
+    bounds: Box,
+    tile_m: float,
+    width_m: float,
+    *,
+    range_m: float = 60.0,
+    max_len_m: float = math.inf,
 ) -> list[Window]:
     """One window per shared border segment (``width_m`` wide, centred on the border, shortened by ``width_m / 2``
-    where it meets a corner) and one ``width_m`` square per corner where four tiles meet; the cores are disjoint and
-    cover every border. Colours (greedy, in order): windows of one colour are more than 2R + 2 m apart, so they share
-    no pose and no point (a window holds poses within 2R of its core and the points within R)."""
+    where it meets a corner; cut into equal pieces of at most ``max_len_m`` inside the city) and one ``width_m``
+    square per corner where four tiles meet; the cores are disjoint and cover every border. Colours (greedy, in
+    order): windows of one colour are more than 2R + 2 m apart, so they share no pose and no point (a window holds
+    poses within 2R of its core and the points within R)."""
     if not 0 < width_m < tile_m:
         raise ValueError("the border window must be narrower than a tile")
     if not tiles:
@@ -92,20 +101,21 @@ def border_windows(
     xs = [x0 + i * tile_m for i in range(1, nx)]
     ys = [y0 + j * tile_m for j in range(1, ny)]
 
-    def span(j: int, n: int, origin: float) -> tuple[float, float]:
+    def spans(j: int, n: int, origin: float, end: float) -> list[tuple[float, float]]:
         lo = origin + j * tile_m + h if j > 0 else origin - FAR
         hi = origin + (j + 1) * tile_m - h if j < n - 1 else origin + n * tile_m + FAR
-        return lo, hi
+        a, b = max(lo, origin), min(hi, end)
+        k = max(1, math.ceil((b - a) / max_len_m - 1e-9)) if b > a else 1
+        cuts = [lo, *(a + (b - a) * q / k for q in range(1, k)), hi]
+        return list(itertools.pairwise(cuts))
 
     boxes: list[tuple[str, Box]] = []
     for xb in xs:
         for j in range(ny):
-            lo, hi = span(j, ny, y0)
-            boxes.append(("x", (xb - h, lo, xb + h, hi)))
+            boxes += [("x", (xb - h, lo, xb + h, hi)) for lo, hi in spans(j, ny, y0, bounds[3])]
     for yb in ys:
         for i in range(nx):
-            lo, hi = span(i, nx, x0)
-            boxes.append(("y", (lo, yb - h, hi, yb + h)))
+            boxes += [("y", (lo, yb - h, hi, yb + h)) for lo, hi in spans(i, nx, x0, bounds[2])]
     for xb in xs:
         for yb in ys:
             boxes.append(("corner", (xb - h, yb - h, xb + h, yb + h)))
@@ -191,7 +201,11 @@ def solve_window(
         return WindowResult(window.index, empty, empty, empty, 0.0, time.perf_counter() - t0, {"prepare_s": t_prep})
     budget = n_cams * cfg.camera_cost
     v0 = State(inst, np.union1d(start, inst.fixed)).value()
-    sol = Solution("start", start, v0, math.inf, 0.0)
+    first = start
+    if extra_cameras > 0:  # unspent whole cameras: a greedy places them first (the searches only exchange)
+        more = lazy_greedy(with_fixed(inst, start), float(extra_cameras * cfg.camera_cost), with_bound=False)
+        first = np.union1d(start, more.poses)
+    sol = Solution("start", first, State(inst, np.union1d(first, inst.fixed)).value(), math.inf, 0.0)
     sol = local_search(inst, budget, sol, time_limit_s=0.3 * time_s)
     left = time_s - (time.perf_counter() - t0)
     if left > 0:
@@ -245,6 +259,8 @@ def improve_borders(
         group = [w for w in windows if w.colour == colour]
         futs = [pool.submit(solve_window, spec, w, wd, plan_ids, left, time_s, exact_time_s) for w in group]
         results = sorted((f.result() for f in futs), key=lambda r: -r.gain)
+        for r in results:
+            log.debug("window %d: gain %.2f in %.1fs %s", r.index, r.gain, r.seconds, r.info)
         for r in results:
             extra = int(r.added.size - r.removed.size)
             if r.gain <= 1e-9 or extra > left:
