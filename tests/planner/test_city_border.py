@@ -73,7 +73,8 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_plan_with_windows_is_no_worse_and_the_bound_is_unaffected(city: Path, tmp_path: Path) -> None:
     cfg = PlannerConfig()
-    kw = {"budget": BUDGET, "cfg": cfg, "tile_m": TILE_M, "workers": 2, "heuristic_time_s": 0.3, "sweeps": 1}
+    # no time-boxed search in the tiles (greedy + exchanges to convergence): both runs reach the same first plan
+    kw = {"budget": BUDGET, "cfg": cfg, "tile_m": TILE_M, "workers": 2, "heuristic_time_s": 0.0, "sweeps": 1}
     without = plan_city(instance_source=city, border_windows=False, consensus_rounds=0, **kw)  # type: ignore[arg-type]
     with_w = plan_city(instance_source=city, border_time_s=0.5, consensus_rounds=0, **kw)  # type: ignore[arg-type]
     assert "border_s" in with_w.timings and "border_s" not in without.timings
