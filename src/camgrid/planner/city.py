@@ -402,6 +402,7 @@ def plan_city(
                         windows=wins,
                         budget=budget,
                         time_s=border_time_s,
+                        stop=stop,
                     )
                     timings["border_s"] = timings.get("border_s", 0.0) + time.perf_counter() - t8
             timings["solve_s"] = time.perf_counter() - t2
