@@ -388,9 +388,8 @@ def plan_city(
                 timings["rebalance_s"] = timings.get("rebalance_s", 0.0) + time.perf_counter() - t4
                 if border_windows and n > 1:  # re-choose the cameras along the tile borders (city_border)
                     t8 = time.perf_counter()
-                    wins = windows_for(
-                        tiles, source.bounds, tile_m, border_width_m or 2.5 * cfg.range_m, range_m=cfg.range_m
-                    )
+                    width = border_width_m or min(6 * cfg.range_m, 0.6 * tile_m)
+                    wins = windows_for(tiles, source.bounds, tile_m, width, range_m=cfg.range_m)
                     chosen, best, _ = improve_borders(
                         pool,
                         wd,
@@ -402,6 +401,7 @@ def plan_city(
                         windows=wins,
                         budget=budget,
                         time_s=border_time_s,
+                        exact_time_s=exact_time_s,
                         stop=stop,
                     )
                     timings["border_s"] = timings.get("border_s", 0.0) + time.perf_counter() - t8
