@@ -268,7 +268,7 @@ def improve_borders(
             log.debug("window %d: gain %.2f in %.1fs %s", r.index, r.gain, r.seconds, r.info)
         for r in results:
             extra = int(r.added.size - r.removed.size)
-            if r.gain <= 1e-9 or extra > left:
+            if r.gain <= 1e-9 or extra > left or (r.added_tile < 0).any():  # no owner: cannot happen
                 continue
             left -= max(0, extra)
             if r.removed.size:
