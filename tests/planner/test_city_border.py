@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from camgrid.config import PlannerConfig
-from camgrid.planner.city import monolithic_instance, plan_city, tile_grid
+from camgrid.planner.city import CityPlan, monolithic_instance, plan_city, tile_grid
 from camgrid.planner.city_border import border_windows, box_distance, improve_borders
 from camgrid.planner.citymap import generate_city, open_source, write_manifest
 from camgrid.planner.formulation import evaluate
@@ -62,47 +62,37 @@ def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float,
 KM = 0.45
 BUDGET = 24.0
 TILE_M = 225.0
+RUN = {"budget": BUDGET, "tile_m": TILE_M, "workers": 2, "heuristic_time_s": 0.0, "sweeps": 1, "consensus_rounds": 0}
 
 
 @pytest.fixture(scope="module")
-def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("border") / "city.json"
+def base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, CityPlan, Path]:
+    """A small city planned without windows (its tile files kept). No time-boxed search in the tiles (greedy +
+    exchanges to convergence), so a run with windows reaches the same plan before its windows."""
+    tmp = tmp_path_factory.mktemp("border")
+    path = tmp / "city.json"
     write_manifest(generate_city(KM, PlannerConfig()), path)
-    return path
+    plan = plan_city(instance_source=path, border_windows=False, workdir=tmp / "wd", **RUN)  # type: ignore[arg-type]
+    return path, plan, tmp / "wd"
 
 
-def test_plan_with_windows_is_no_worse_and_the_bound_is_unaffected(city: Path, tmp_path: Path) -> None:
-    cfg = PlannerConfig()
-    # no time-boxed search in the tiles (greedy + exchanges to convergence): both runs reach the same first plan
-    kw = {"budget": BUDGET, "cfg": cfg, "tile_m": TILE_M, "workers": 2, "heuristic_time_s": 0.0, "sweeps": 1}
-    without = plan_city(instance_source=city, border_windows=False, consensus_rounds=0, **kw)  # type: ignore[arg-type]
-    with_w = plan_city(instance_source=city, border_time_s=0.5, consensus_rounds=0, **kw)  # type: ignore[arg-type]
+def test_plan_with_windows_is_no_worse_and_the_bound_is_unaffected(base: tuple[Path, CityPlan, Path]) -> None:
+    city, without, _ = base
+    with_w = plan_city(instance_source=city, border_time_s=0.5, **RUN)  # type: ignore[arg-type]
     assert "border_s" in with_w.timings and "border_s" not in without.timings
     assert with_w.bound == pytest.approx(without.bound, rel=1e-9)
     assert with_w.objective >= without.objective - 1e-9
     assert with_w.spent <= BUDGET
-    inst, gids = monolithic_instance(city, cfg)
+    inst, gids = monolithic_instance(city, PlannerConfig())
     index = {int(g): i for i, g in enumerate(gids.tolist())}
     assert with_w.objective == pytest.approx(evaluate(inst, np.array([index[int(g)] for g in with_w.poses])), abs=1e-6)
 
 
-def test_windows_gain_exactly_what_they_predict(city: Path, tmp_path: Path) -> None:
+def test_windows_gain_exactly_what_they_predict(base: tuple[Path, CityPlan, Path]) -> None:
     """Drop every camera standing in a window core: the windows re-place them (the run's leftover budget); the whole
     plan's exact value rises by the sum of the windows' own gains, and the city spends no more than its budget."""
+    city, plan, wd = base
     cfg = PlannerConfig()
-    wd = tmp_path / "wd"
-    plan = plan_city(
-        instance_source=city,
-        budget=BUDGET,
-        cfg=cfg,
-        tile_m=TILE_M,
-        workers=2,
-        heuristic_time_s=0.3,
-        sweeps=1,
-        consensus_rounds=0,
-        border_windows=False,
-        workdir=wd,
-    )
     source = open_source(city, cfg)
     tiles = tile_grid(source.bounds, TILE_M)
     wins = border_windows(tiles, source.bounds, TILE_M, 150.0, range_m=cfg.range_m)
