@@ -248,12 +248,13 @@ def improve_borders(
 ) -> tuple[dict[int, np.ndarray], tuple[float, np.ndarray, int], dict[str, float]]:
     """Run the border windows colour by colour over the current plan, apply their changes, evaluate the whole plan
     exactly (each point once, by its owning tile) and keep it only if better. Returns (chosen per tile, best plan
-    as (value, poses, covered points), stats). The plan is left alone when the best plan is an earlier sweep's;
-    ``stop`` ends the run after the colour in progress."""
+    as (value, poses, covered points), stats). When the best plan is an earlier sweep's (a later sweep lost value:
+    the tiles' views are not exact), the windows improve the current plan and it replaces the best only if it beats
+    it. ``stop`` ends the run after the colour in progress."""
     cfg = PlannerConfig.model_validate_json(cfg_json)
     stats = {"windows": float(len(windows)), "changed": 0.0, "predicted_gain": 0.0, "gain": 0.0}
     plan_ids = _plan(chosen)
-    if not windows or not np.array_equal(plan_ids, best[1]):
+    if not windows:
         return chosen, best, stats
     new = {k: v.copy() for k, v in chosen.items()}
     left = max(0, math.floor((budget - plan_ids.size * cfg.camera_cost) / cfg.camera_cost + 1e-9))
