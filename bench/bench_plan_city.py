@@ -47,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         default=1800.0,
         help="time limit of the plan (s; 0 = none): later steps are skipped when the time left cannot cover them",
     )
+    ap.add_argument("--no-border-windows", action="store_true", help="skip the border windows (planner-city.md)")
+    ap.add_argument("--border-time", type=float, default=2.0, help="search time per border window (s)")
     args = ap.parse_args(argv)
     cfg = PlannerConfig()
     with tempfile.TemporaryDirectory(prefix="camgrid-bench-city-") as tmp:
@@ -76,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
             consensus_rounds=args.consensus_rounds,
             bound_time_s=args.bound_time,
             time_limit_s=args.time_limit or None,
+            border_windows=not args.no_border_windows,
+            border_time_s=args.border_time,
             progress=progress,
         )
         plan_s = time.perf_counter() - t1

@@ -39,6 +39,8 @@ from typing import Any
 import numpy as np
 
 from camgrid.config import PlannerConfig
+from camgrid.planner.city_border import border_windows as windows_for
+from camgrid.planner.city_border import improve_borders
 from camgrid.planner.city_bound import Steps, Tally, consensus_rounds_run, global_bound, kelley, lagrangian_step
 from camgrid.planner.city_power import existing_in_frame
 from camgrid.planner.citymap import Box, open_source
@@ -186,6 +188,9 @@ def plan_city(
     consensus_rounds: int = 4,
     consensus_step: float = 1.0,
     time_limit_s: float | None = None,
+    border_windows: bool = True,
+    border_width_m: float = 0.0,
+    border_time_s: float = 2.0,
     workdir: Path | None = None,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
@@ -364,6 +369,21 @@ def plan_city(
                     timings["rebalance_s"] = timings.get("rebalance_s", 0.0) + time.perf_counter() - t4
                     st.per_task["moves"] = (time.perf_counter() - t4) / max(1, n)
                     shown[0] = best[0]
+                if border_windows and n > 1 and not stop.is_set():  # re-choose the cameras along the tile borders
+                    width = border_width_m or min(6 * cfg.range_m, 0.6 * tile_m)
+                    wins = windows_for(tiles, source.bounds, tile_m, width, range_m=cfg.range_m)
+                    guess = (border_time_s + 3.0) / max(1, workers)  # a window's search and, the first time, its file
+                    if st.fits(f"border:{sweep + 1}", st.estimate("border", len(wins), guess)):
+                        report(f"border:{sweep + 1}", 0, 1)
+                        t8 = time.perf_counter()
+                        chosen, best, _ = improve_borders(
+                            pool, wd, tiles, chosen, best, spec.cfg_json, spec=spec, windows=wins, budget=budget,
+                            time_s=border_time_s, exact_time_s=exact_time_s, stop=stop,
+                        )  # fmt: skip
+                        timings["border_s"] = timings.get("border_s", 0.0) + time.perf_counter() - t8
+                        st.per_task["border"] = (time.perf_counter() - t8) / max(1, len(wins))
+                        shown[0] = best[0]
+                        report(f"border:{sweep + 1}", 1, 1)
                 stopped = stop.is_set()
                 if stopped:
                     break
