@@ -346,3 +346,43 @@ def remember_password_hashes() -> None:
 
     if not isinstance(passwords._hasher, _RememberingHasher):
         passwords._hasher = _RememberingHasher(passwords._hasher)  # type: ignore[assignment]
+
+
+# Pooled connections left checked out --------------------------------------------------------------------------------
+# A connection a test leaves checked out (an AuditLog not closed, a Session or Connection never closed, held by a
+# fixture until the interpreter exits) is finalised at exit, when psycopg's module state is gone: SQLAlchemy then
+# prints "Exception during reset or similar ... TypeError: 'NoneType' object is not callable" at the end of the
+# PostgreSQL pass. Every checkout notes the test that made it; ``leaked_connections`` names those still out.
+_checked_out: dict[int, str] = {}
+_running = ["(outside any test)"]
+
+
+def track_pooled_connections() -> None:
+    """Install the checkout/checkin listeners on every pool of this process (tests/conftest.py, at import)."""
+    from sqlalchemy import event
+    from sqlalchemy.pool import Pool
+
+    if event.contains(Pool, "checkout", _on_checkout):
+        return
+    event.listen(Pool, "checkout", _on_checkout)
+    event.listen(Pool, "checkin", _on_checkin)
+
+
+def _on_checkout(_dbapi: Any, record: Any, _proxy: Any) -> None:
+    _checked_out[id(record)] = _running[0]
+
+
+def _on_checkin(_dbapi: Any, record: Any) -> None:
+    _checked_out.pop(id(record), None)
+
+
+def running_test(nodeid: str) -> None:
+    _running[0] = nodeid
+
+
+def leaked_connections() -> list[str]:
+    """The tests whose pooled connections are still checked out, after garbage that holds some is collected."""
+    import gc
+
+    gc.collect()
+    return sorted(set(_checked_out.values()))
