@@ -60,6 +60,22 @@ class PgServer(LocalPostgres):
     """The suite's PostgreSQL: not durable (fsync off), one database per test."""
 
     databases: list[str] = field(default_factory=list)
+    _admin: Any = None  # one AUTOCOMMIT engine for the session's CREATE/DROP DATABASE (three a test)
+
+    def admin(self, sql: str, **params: object) -> object:
+        """As ``LocalPostgres.admin``, on one pooled connection instead of a new engine a statement."""
+        from sqlalchemy import create_engine, text
+
+        if self._admin is None:
+            self._admin = create_engine(self.url(), isolation_level="AUTOCOMMIT", pool_size=1, pool_pre_ping=True)
+        with self._admin.connect() as conn:
+            result = conn.execute(text(sql), params)
+            return result.scalar() if result.returns_rows else None
+
+    def close_admin(self) -> None:
+        if self._admin is not None:
+            self._admin.dispose()
+            self._admin = None
 
     def create_database(self, name: str | None = None) -> str:
         name = name or f"t_{uuid.uuid4().hex[:12]}"
@@ -86,6 +102,7 @@ def new_pg_server() -> PgServer:
 
 
 def remove_pg_server(server: PgServer) -> None:
+    server.close_admin()
     server.stop("immediate")
     shutil.rmtree(server.folder, ignore_errors=True)
 
