@@ -286,7 +286,7 @@ class AuditLog:
                 self._load()
                 if attempt:
                     time.sleep(random.uniform(0.0, 0.005 * attempt))  # spacing, not a secret
-        raise AssertionError("unreachable")
+        raise AssertionError("the last attempt returns or raises")
 
     def _write_once(self, rows: list[list[Any]]) -> int:
         fr = self._frontier.copy()
