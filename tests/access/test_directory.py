@@ -133,8 +133,11 @@ def _site(home: Path, ldap: LdapConfig) -> Site:
 
 
 @pytest.fixture(scope="module")
-def site(slapd: Slapd, tmp_path_factory: pytest.TempPathFactory) -> Site:
-    return _site(tmp_path_factory.mktemp("directory"), config(slapd.url))
+def site(slapd: Slapd, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    site = _site(tmp_path_factory.mktemp("directory"), config(slapd.url))
+    yield site
+    site.log.close()  # its write connection: else finalised at interpreter exit (tests/backends.py)
+    site.ctx.factory.kw["bind"].dispose()
 
 
 def test_directory_user_signs_in_with_their_groups(site: Site) -> None:

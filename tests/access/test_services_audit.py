@@ -12,14 +12,14 @@ import inspect
 import json
 import pkgutil
 import re
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pyotp
 import pytest
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 import camgrid
@@ -28,6 +28,8 @@ from camgrid.access import service as access
 from camgrid.access import settings as ui_settings
 from camgrid.auditing import SYSTEM, Actor, AuditError, AuditWriter, audit_action
 from camgrid.config import PlanRunsConfig
+from camgrid.db.engine import make_engine
+from camgrid.db.migrate import upgrade
 from camgrid.db.secrets import SecretBox
 from camgrid.exports import service as exports
 from camgrid.health import service as health
@@ -42,7 +44,8 @@ from camgrid.privacy import service as masks
 from camgrid.registry import service as registry
 from camgrid.storage import backfill, holds
 from camgrid.vocabulary import EvidenceKind, PlanAreaKind, Role, UiCalendar, UiDigits, UiLanguage
-from tests.access.world import ADMIN, ADMIN2, OP, PASSWORD, QUARTER, SUP, T0, Refusing, World, build, camera
+from tests.access.world import ADMIN, ADMIN2, OP, PASSWORD, QUARTER, SUP, T0, Refusing, World, build, camera, reopen
+from tests.backends import copy_database, db_url
 
 NS = 1_000_000_000
 # Service modules that are not named ``service`` (every ``camgrid.<package>.service`` is found on its own).
@@ -430,9 +433,39 @@ def test_every_service_function_is_audited_or_known_not_to_need_it() -> None:
     assert sorted(CASES) == audited, f"give every audited function a case: {sorted(set(audited) ^ set(CASES))}"
 
 
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str, dict[str, Any], int]]:
+    """The world, built once for the module (about forty audited actions and a recorded segment: seconds a test on a
+    loaded machine), kept aside as a template home and database."""
+    base = tmp_path_factory.mktemp("world")
+    home = base / "home"
+    home.mkdir()
+    url = db_url(home / "audit.db")  # on PostgreSQL a session database, the template of every test's
+    engine = make_engine(url)
+    upgrade(engine)
+    w = build(engine, home)
+    ids, now_ns = dict(w.ids), w.clock.wall_ns()
+    w.log.close()
+    engine.dispose()  # SQLite: the WAL is in the file; PostgreSQL: a template must have no connection
+    home.rename(base / "template")
+    yield base, url, ids, now_ns
+
+
 @pytest.fixture
-def world(engine: Engine, tmp_path: Path) -> World:
-    return build(engine, tmp_path)
+def world(built: tuple[Path, str, dict[str, Any], int]) -> Iterator[World]:
+    """Each test acts on a fresh copy of the built world, at the same paths (rows name files under the home)."""
+    base, template_url, ids, now_ns = built
+    home = base / "home"
+    shutil.rmtree(home, ignore_errors=True)
+    shutil.copytree(base / "template", home)
+    url = db_url(home / "audit.db")  # SQLite: the copied file; PostgreSQL: this test's database, made a copy
+    if url != template_url:
+        copy_database(template_url, url)
+    engine = make_engine(url)
+    w = reopen(engine, home, ids, now_ns)
+    yield w
+    w.log.close()
+    engine.dispose()
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import json
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pyotp
@@ -75,7 +76,7 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Site:
+def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """One installation for the module (migrations once); each test makes users of its own."""
     home = tmp_path_factory.mktemp("two-factor")
     env = backend_env(home) | {"CAMGRID_ACCESS__TWO_FACTOR": "true"}
@@ -86,7 +87,9 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Site:
     log = AuditLog.open(engine, home=settings.home, clock=clock)
     ctx = AppContext(settings=settings, factory=session_factory(engine), clock=clock, audit=log)
     client = TestClient(create_app(ctx), headers={"Origin": "http://testserver"})  # a browser sends Origin
-    return Site(client, clock, log, ctx, totp.SecretBox.open(settings.home), {}, {})
+    yield Site(client, clock, log, ctx, totp.SecretBox.open(settings.home), {}, {})
+    log.close()  # its write connection: else finalised at interpreter exit (tests/backends.py)
+    engine.dispose()
 
 
 @pytest.fixture

@@ -204,6 +204,19 @@ def build(engine: Engine, home: Path) -> World:
     return w
 
 
+def reopen(engine: Engine, home: Path, ids: dict[str, Any], now_ns: int) -> World:
+    """The world ``build`` made, opened again on a copy of its home and database (same paths, same rows): its log
+    loads from the database, its clock stands where ``build`` left it."""
+    clock = FakeClock(start_ns=T0)
+    factory = session_factory(engine)
+    feed = IncidentFeed(
+        topo=build_topology([camera("cam-a", "D-01"), camera("cam-b", "D-02")]), factory=factory, clock=clock
+    )
+    clock.advance((now_ns - T0) / NS)
+    log = AuditLog.open(engine, home=home, clock=clock)
+    return World(engine, home, factory, log, clock, feed, dict(ids))
+
+
 def plan_runs(factory: sessionmaker[Session], home: Path) -> tuple[int, int]:
     """A running plan run and a finished one whose plan holds one planned camera in D-01 (the worker's rows)."""
     import json

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ T0 = 1_800_000_000
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     home: Path = tmp_path_factory.mktemp("activity-api")
     settings = load_settings(home, backend_env(home))
     engine = make_engine(settings.database_url)
@@ -49,7 +50,9 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     store.write("cam-a", T0, bytes([65, 65, 200, 3]))
     store.write("cam-b", T0, bytes([90]))
     app = create_app(AppContext(settings=settings, factory=factory, clock=SystemClock(), activity=store))
-    return TestClient(app, headers={"Origin": "http://testserver"})
+    yield TestClient(app, headers={"Origin": "http://testserver"})
+    log.close()  # its write connection: else finalised at interpreter exit (tests/backends.py)
+    engine.dispose()
 
 
 def get(client: TestClient, camera: str, start_ns: int, end_ns: int) -> tuple[int, dict[str, Any]]:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -136,7 +137,7 @@ def _camera(cid: str, district: str) -> CameraIn:
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     home: Path = tmp_path_factory.mktemp("roles")
     settings = load_settings(home, backend_env(home))
     engine = make_engine(settings.database_url)
@@ -165,7 +166,9 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
             now_ns=0,
         )
     app = create_app(AppContext(settings=settings, factory=factory, clock=SystemClock()))
-    return TestClient(app, headers={"Origin": "http://testserver"})  # a browser sends Origin
+    yield TestClient(app, headers={"Origin": "http://testserver"})  # a browser sends Origin
+    log.close()  # its write connection: else finalised at interpreter exit (tests/backends.py)
+    engine.dispose()
 
 
 def _login(client: TestClient, user: str) -> None:

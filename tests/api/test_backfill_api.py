@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,7 @@ T0 = 1_800_000_000 * NS
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     home: Path = tmp_path_factory.mktemp("backfill-api")
     settings = load_settings(home, backend_env(home))
     engine = make_engine(settings.database_url)
@@ -58,7 +59,9 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
                         frames=1, codec="h264", status="complete", node_id="local", source=source)
             )  # fmt: skip
     app = create_app(AppContext(settings=settings, factory=factory, clock=SystemClock()))
-    return TestClient(app, headers={"Origin": "http://testserver"})
+    yield TestClient(app, headers={"Origin": "http://testserver"})
+    log.close()  # its write connection: else finalised at interpreter exit (tests/backends.py)
+    engine.dispose()
 
 
 def test_a_cameras_backfill_jobs(client: TestClient) -> None:

@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import websockets
+from click.testing import CliRunner
 
+from camgrid.cli.main import cli
 from tests.conftest import CAMGRID, City, free_port, wait_for
 from tests.storage.media_check import decode_errors, probe
 
@@ -159,16 +161,16 @@ def test_live_timeline_export(city_factory: Any, tmp_path: Path) -> None:
         # The manifest is signed: an edited manifest (even with matching digests) is caught.
         manifest_text = (folder / "manifest.json").read_text()
         (folder / "manifest.json").write_text(manifest_text.replace('"sup"', '"someone-else"'))
-        forged = subprocess.run([*CAMGRID, "export", "verify", str(folder)], capture_output=True, text=True)
-        assert forged.returncode == 1 and "differs from the signed manifest" in forged.stderr
+        forged = CliRunner().invoke(cli, ["export", "verify", str(folder)])  # the same verifier, in process
+        assert forged.exit_code == 1 and "differs from the signed manifest" in forged.stderr
         (folder / "manifest.json").write_text(manifest_text)
         assert decode_errors(folder / "clip.mp4") == ""
         assert 4.0 <= probe(folder / "clip.mp4")["duration"] <= 9.0
         data = bytearray((folder / "clip.mp4").read_bytes())
         data[-10] ^= 0xFF
         (folder / "clip.mp4").write_bytes(bytes(data))
-        bad = subprocess.run([*CAMGRID, "export", "verify", str(folder)], capture_output=True, text=True)
-        assert bad.returncode == 1 and "clip.mp4: SHA-256" in bad.stderr
+        bad = CliRunner().invoke(cli, ["export", "verify", str(folder)])
+        assert bad.exit_code == 1 and "clip.mp4: SHA-256" in bad.stderr
     finally:
         proc.terminate()
         proc.wait(30)
@@ -189,5 +191,5 @@ def test_live_timeline_export(city_factory: Any, tmp_path: Path) -> None:
         "export.approve",
         "export.download",
     } <= actions, actions
-    assert city.run("audit", "verify", str(audit_dir), check=False).returncode == 0
+    assert CliRunner().invoke(cli, ["audit", "verify", str(audit_dir)], env=city.env).exit_code == 0
     assert sys.executable  # keep the import used

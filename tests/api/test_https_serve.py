@@ -14,9 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 import websockets
+from click.testing import CliRunner
 from cryptography import x509
 
 from camgrid.api.transport import TransportError, is_loopback, listen_plan
+from camgrid.cli.main import cli
 from camgrid.config import load_settings
 from tests.conftest import CAMGRID, free_port, wait_for
 
@@ -29,14 +31,18 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CAMGRID, *args], env=env, capture_output=True, text=True, timeout=60)
+def _run_here(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """A command that ends (a refusal, ``certs``) run in this process with ``env`` as its whole camgrid environment:
+    the Python start and the server's imports cost seconds a command on a loaded machine."""
+    unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith("CAMGRID_") and k not in env}
+    result = CliRunner().invoke(cli, list(args), env={**env, **unset})
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
 
 
 def test_certs_then_serve_over_https(tmp_path: Path) -> None:
     home = tmp_path / "home"
     env = _env(home)
-    made = _run(env, "certs", "--name", "localhost", "--name", "127.0.0.1")
+    made = _run_here(env, "certs", "--name", "localhost", "--name", "127.0.0.1")
     assert made.returncode == 0, made.stderr
     cert, key = home / "tls" / "cert.pem", home / "tls" / "key.pem"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600 and stat.S_IMODE(key.parent.stat().st_mode) == 0o700
@@ -46,9 +52,9 @@ def test_certs_then_serve_over_https(tmp_path: Path) -> None:
     )
     assert san.value.get_values_for_type(x509.DNSName) == ["localhost"]
     assert [str(a) for a in san.value.get_values_for_type(x509.IPAddress)] == ["127.0.0.1"]
-    assert _run(env, "certs").returncode != 0, "an existing pair is kept without --force"
+    assert _run_here(env, "certs").returncode != 0, "an existing pair is kept without --force"
 
-    assert _run(env, "users", "add", "op", "--role", "operator").returncode == 0
+    assert _run_here(env, "users", "add", "op", "--role", "operator").returncode == 0
     port = free_port()
     serve_env = dict(
         env,
@@ -106,14 +112,14 @@ def test_certs_then_serve_over_https(tmp_path: Path) -> None:
 def test_serve_refuses_plain_http_beyond_loopback(tmp_path: Path) -> None:
     home = tmp_path / "home"
     env = _env(home, CAMGRID_SERVER__PORT=str(free_port()))
-    r = _run(env, "serve", "--host", "0.0.0.0")
+    r = _run_here(env, "serve", "--host", "0.0.0.0")
     assert r.returncode != 0 and "refusing to serve plain HTTP on 0.0.0.0" in r.stderr, r.stderr
     assert "--insecure-http" in r.stderr  # the error says how to proceed
     # A world-readable key is refused too, before anything listens.
-    assert _run(env, "certs").returncode == 0
+    assert _run_here(env, "certs").returncode == 0
     key = home / "tls" / "key.pem"
     key.chmod(0o644)
-    r = _run(dict(env, CAMGRID_SERVER__TLS_CERT="tls/cert.pem", CAMGRID_SERVER__TLS_KEY="tls/key.pem"), "serve")
+    r = _run_here(dict(env, CAMGRID_SERVER__TLS_CERT="tls/cert.pem", CAMGRID_SERVER__TLS_KEY="tls/key.pem"), "serve")
     assert r.returncode != 0 and "accessible to every user" in r.stderr and "chmod 600" in r.stderr, r.stderr
 
 

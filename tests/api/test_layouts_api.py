@@ -3,6 +3,7 @@ camera search reads (street, site and district names) in GET /api/cameras."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,7 @@ def _camera(cid: str, district: str, street: str = "") -> CameraIn:
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     home: Path = tmp_path_factory.mktemp("layouts")
     settings = load_settings(home, backend_env(home))
     engine = make_engine(settings.database_url)
@@ -71,7 +72,9 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
                 now_ns=0,
             )
     app = create_app(AppContext(settings=settings, factory=factory, clock=SystemClock()))
-    return TestClient(app, headers={"Origin": "http://testserver"})
+    yield TestClient(app, headers={"Origin": "http://testserver"})
+    log.close()  # its write connection: else finalised at interpreter exit (tests/backends.py)
+    engine.dispose()
 
 
 def _as(client: TestClient, user: str) -> TestClient:

@@ -5,6 +5,7 @@ Each test fails on the code before api/security.py: a foreign Origin was served,
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ EVIL = "http://evil.example"
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Any:
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     home: Path = tmp_path_factory.mktemp("transport")
     env = dict(backend_env(home), CAMGRID_SERVER__ALLOWED_ORIGINS="https://proxy.example, http://127.0.0.1:5173")
     settings = load_settings(home, env)
@@ -49,7 +50,9 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Any:
             districts=None,
             now_ns=0,
         )
-    return create_app(AppContext(settings=settings, factory=factory, clock=SystemClock()))
+    yield create_app(AppContext(settings=settings, factory=factory, clock=SystemClock()))
+    log.close()  # its write connection: else finalised at interpreter exit (tests/backends.py)
+    engine.dispose()
 
 
 def _client(app: Any, base: str = OWN) -> tuple[TestClient, str]:

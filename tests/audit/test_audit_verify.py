@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,7 @@ def _fill(log: AuditLog, clock: FakeClock, n: int = N) -> None:
 
 
 @pytest.fixture(scope="module")
-def export_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def export_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("home")
     engine = make_engine(home_db_url(home))
     upgrade(engine)
@@ -41,7 +42,9 @@ def export_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = home / "export"
     summary = log.export(out)
     assert summary.size == N and summary.checkpoints > 50
-    return out
+    yield out
+    log.close()  # its write connection: else finalised at interpreter exit (tests/backends.py)
+    engine.dispose()
 
 
 def _copy(src: Path, tmp_path: Path) -> Path:

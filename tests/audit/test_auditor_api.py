@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -56,7 +57,7 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> World:
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     home: Path = tmp_path_factory.mktemp("auditor")
     settings = load_settings(home, backend_env(home))
     engine = make_engine(settings.database_url)
@@ -82,7 +83,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         log.checkpoint()
     log.append(Entry(who="op", action=AuditAction.LIVE_START, camera="cam-a"))
     ctx = AppContext(settings=settings, factory=factory, clock=clock, audit=log)
-    return World(TestClient(create_app(ctx), headers=BROWSER), log)
+    yield World(TestClient(create_app(ctx), headers=BROWSER), log)
+    log.close()  # its write connection, else finalised at interpreter exit (a traceback on PostgreSQL)
+    engine.dispose()
 
 
 def _verifier(c: TestClient) -> Verifier:

@@ -175,10 +175,15 @@ def test_masked_camera_never_shows_its_private_area(city_factory: Any, tmp_path:
         proc.terminate()
         proc.wait(30)
     segments = city.segments("cam-0001")
-    assert segments
+    assert any(seg[7] == "complete" for seg in segments)
     for seg in segments:
         path = Path(seg[3])
-        assert decode_errors(path) == ""
+        errors = decode_errors(path)
+        if seg[7] != "complete" and "moov atom not found" in errors:
+            # opened as the server stopped, before its first picture (an fMP4's moov comes first): nothing to show,
+            # and recovery settles it at the next start (failed here in a loaded run: judge what is settled)
+            continue
+        assert errors == ""
         counts = pattern_pixels(path)
         assert counts and max(counts) == 0, (path.name, counts[:10])
     # Unmasked cameras are never transcoded: their samples are those the camera sent (see the bit-exact test);

@@ -9,9 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from camgrid.cli.main import cli
 from camgrid.registry.io import REQUIRED, parse_camera_file
 from tests.backends import home_db_url
 
@@ -42,6 +44,13 @@ def write_csv(path: Path, rows: list[dict[str, str]], fields: list[str] | None =
 
 def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*CAMGRID, "--home", str(home), *args], capture_output=True, text=True, timeout=120)
+
+
+def run_here(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The same command in this process (click's runner): for tests of what a command does, not of the process
+    (a Python start and its imports cost seconds a command on a loaded machine)."""
+    result = CliRunner().invoke(cli, ["--home", str(home), *args])
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
 
 
 BAD_FIELDS = [
@@ -188,11 +197,11 @@ def test_a_cameras_transport_is_imported_shown_and_exported(tmp_path: Path) -> N
     rows = [dict(GOOD, id="cam-u", transport="udp"), dict(GOOD, id="cam-a", transport="")]
     path = write_csv(tmp_path / "t.csv", rows, [*GOOD, "transport"])
     assert [r.transport for r in parse_camera_file(path).rows] == ["udp", "auto"]
-    assert run(home, "cameras", "import", str(path)).returncode == 0
-    listed = run(home, "cameras", "list", "--json").stdout.splitlines()
+    assert run_here(home, "cameras", "import", str(path)).returncode == 0
+    listed = run_here(home, "cameras", "list", "--json").stdout.splitlines()
     shown = {c["id"]: c["transport"] for c in map(json.loads, listed)}
     assert shown == {"cam-u": "udp", "cam-a": "auto"}
-    exported = list(csv.DictReader(run(home, "cameras", "export").stdout.splitlines()))
+    exported = list(csv.DictReader(run_here(home, "cameras", "export").stdout.splitlines()))
     assert {r["id"]: r["transport"] for r in exported} == {"cam-u": "udp", "cam-a": "auto"}
 
 
@@ -208,7 +217,7 @@ def test_huge_file_imports_quickly_and_atomically(tmp_path: Path) -> None:
     assert "62000 added" in r.stdout
     rows[61_999]["lat"] = "999"
     write_csv(path, rows)
-    r = run(home, "cameras", "import", str(path))
+    r = run_here(home, "cameras", "import", str(path))  # the process's exit code: test_cli_import_is_atomic...
     assert r.returncode == 2 and f"{path}:62001: lat" in r.stderr
 
 

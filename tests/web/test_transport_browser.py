@@ -74,10 +74,13 @@ def test_foreign_page_refused_and_control_room_under_csp(city_factory: Any) -> N
     from playwright.sync_api import sync_playwright
 
     city: City = city_factory(1, h265_every=0)
+    # before the server starts: a CLI's write beside the serving process's would race it for the audit log's next
+    # index (docs/design/audit-log.md, "One writer per database"), which this test is not about
+    city.env["CAMGRID_NEW_PASSWORD"] = PASSWORD  # the password of start_server's users
+    city.run("users", "add", "admin", "--role", "admin")
     server, base = start_server(city)
     attacker: ThreadingHTTPServer | None = None
     try:
-        city.run("users", "add", "admin", "--role", "admin")  # the password of start_server's users
         masked = city.cameras()[0]["id"]  # one camera: its mask is pending removal, and it is the one watched live
         admin = login(base, "admin")
         _admin_call(base, "PUT", f"/api/cameras/{masked}/mask", admin, {"polygons": QUARTER})
