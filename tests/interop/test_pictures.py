@@ -131,12 +131,17 @@ def test_index_times_must_lie_in_the_recording_window() -> None:
 
 
 def test_a_stopped_recordings_last_picture_may_end_where_the_last_shown_ends() -> None:
-    """Only the last picture of a stopped recording, and only longer (by at most two frames): never shorter."""
+    """Only the last picture of a stopped recording: longer by at most two frames (a reordered stream), or shorter
+    (the recorder never lets the index end in the future), but never empty."""
     src = [Picture(f"p{i}", 40_000_000, i * 40_000_000) for i in range(10)]
     longer = [*src[:9], Picture("p9", 84_000_000, 360_000_000)]
     assert not compare(src, longer).exact
     assert compare(src, longer, stopped=True).exact
-    shorter = [*src[:9], Picture("p9", 20_000_000, 360_000_000)]
-    assert not compare(src, shorter, stopped=True).exact
+    shorter = [*src[:9], Picture("p9", 1_000_000, 360_000_000)]
+    assert compare(src, shorter, stopped=True).exact and not compare(src, shorter).exact
+    empty = [*src[:9], Picture("p9", 0, 360_000_000)]
+    assert not compare(src, empty, stopped=True).exact
+    much_longer = [*src[:9], Picture("p9", 125_000_000, 360_000_000)]
+    assert not compare(src, much_longer, stopped=True).exact
     middle = [*src[:4], Picture("p4", 84_000_000, 160_000_000), *src[5:]]
     assert not compare(src, middle, stopped=True).exact

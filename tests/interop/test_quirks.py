@@ -30,6 +30,8 @@ NS = 1_000_000_000
 FPS = 25
 RECORD_S = 13.0
 DISCONNECT_AT_S = 5.0
+CLIP_S = 4.0
+LOOP = int(CLIP_S * FPS)  # pictures in the simulator's loop
 RECONNECTING = ("stale-session", "old-session-leak")  # their quirk shows on a second session
 SIM_ENV = {
     "CAMGRID_SIM__SHARED_CLIP": "1",
@@ -37,7 +39,7 @@ SIM_ENV = {
     "CAMGRID_SIM__HEIGHT": "240",
     "CAMGRID_SIM__BITRATE_KBPS": "300",
     "CAMGRID_SIM__GOP_SECONDS": "1",
-    "CAMGRID_SIM__CLIP_SECONDS": "4",
+    "CAMGRID_SIM__CLIP_SECONDS": str(int(CLIP_S)),
     "CAMGRID_RECORDER__SEGMENT_SECONDS": "2",
 }
 NAMES = ["plain", *q.QUIRKS]
@@ -80,14 +82,22 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recording]:
             # the cameras that show their quirk on a reconnect must have played first (on a busy machine the
             # recorder may take a while to reach them)
             reconnecting = [camera_of(n) for n in RECONNECTING]
-            wait_for(
-                lambda: all(city.control("GET", "/stats")[c]["frames_sent"] >= FPS for c in reconnecting),
-                30,
-                what="the reconnecting cameras to play",
-            )
+
+            def frames(cam: str) -> int:
+                return int(city.control("GET", "/stats")[cam]["frames_sent"])
+
+            wait_for(lambda: all(frames(c) >= FPS for c in reconnecting), 30, what="the reconnecting cameras to play")
             time.sleep(max(0.0, DISCONNECT_AT_S - (time.time_ns() - t0) / NS))
             cut = 0
             for cam in reconnecting:
+                # The simulator starts every session at its loop's first picture, and `compare` places a picture
+                # at the lap nearest the one expected: cut in the second half of a lap, so that the new session's
+                # first picture reads as the next lap after a hole, never as a repeat of this lap's (a loaded run cut
+                # 29 pictures into a lap, after a late start under load, and read 29 repeats).
+                def mid_lap(c: str = cam) -> bool:
+                    return LOOP * 0.55 <= frames(c) % LOOP <= LOOP * 0.8
+
+                wait_for(mid_lap, 30, 0.02, what=f"{cam} in the second half of a lap")
                 cut = int(city.fault("disconnect", cam)["t"] * NS)
             time.sleep(RECORD_S - DISCONNECT_AT_S)
         finally:
@@ -112,7 +122,7 @@ def source_of(spec: layout.SimCameraSpec) -> Any:
         fps=FPS,
         bitrate_kbps=300,
         gop_seconds=1.0,
-        clip_seconds=4.0,
+        clip_seconds=CLIP_S,
         shared_clip=True,
     )[spec.id]
     annexb = b"".join(b"\x00\x00\x00\x01" + nal for au in state.clip.frames for nal in au)
