@@ -33,7 +33,7 @@ from camgrid.registry.service import import_cameras
 from camgrid.sim.layout import make_city, write_registry
 from camgrid.vocabulary import AuditAction
 from tests.api.test_control_room_e2e import get, login, start_server
-from tests.backends import backend_env
+from tests.backends import TIMEOUT_SCALE, backend_env
 from tests.conftest import City, wait_for
 from tests.seeding import SEED, seed_log
 
@@ -41,8 +41,10 @@ NS = 1_000_000_000
 MS = 1_000_000
 PW = "correct-horse-42"
 # The budget is 5 s from the last member camera seen down; the live pump adds up to one tick (0.5 s) and
-# this test polls every 0.1 s over HTTP.
-BUDGET_S = 5.0 + 0.5 + 0.3
+# this test polls every 0.1 s over HTTP. On a busy machine that is a speed claim no test may make
+# (docs/design/tests-on-a-busy-machine.md): the test holds it within the suite's timeout scale, as a safety net
+# against an engine that waits for something it should not, and prints the latency it saw.
+BUDGET_S = (5.0 + 0.5 + 0.3) * TIMEOUT_SCALE
 
 
 def post(base: str, path: str, cookie: str, body: dict[str, Any]) -> tuple[int, Any]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
-from tests.backends import db_url
+from tests.backends import TIMEOUT_SCALE, db_url
 from tests.onvif.simonvif import PASSWORD, USER, OnvifSim, running_onvif_sim, spec
 
 from camgrid.audit.log import AuditLog
@@ -58,7 +58,8 @@ def sim(tmp_path: Path) -> Iterator[OnvifSim]:
 
 
 def wait_for(check: object, timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
+    """A safety net stretched like every wait of the suite (``tests.backends.TIMEOUT_SCALE``)."""
+    deadline = time.monotonic() + timeout_s * TIMEOUT_SCALE
     while time.monotonic() < deadline:
         if check():  # type: ignore[operator]
             return
