@@ -202,3 +202,41 @@ def test_nats_events_outbox_survives_a_publisher_restart(nats_server: NatsServer
     finally:
         second.close()
         sub.close()
+
+
+def test_a_subscription_that_fails_to_start_is_retried(
+    nats_server: NatsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Creating a consumer can time out on a loaded server: the subscriber tries again instead of staying subscribed
+    to nothing, silently (the likely cause of a loaded fresh-clone run where a durable consumer received none of 100
+    events published after it). The fault injector fails the first two attempts the way nats-py does."""
+    import nats.errors
+
+    from camgrid.bus.jetstream import JetStreamBus
+
+    real = JetStreamBus._start_sub
+    calls = {"n": 0}
+
+    async def flaky(self: JetStreamBus, entry: object) -> None:
+        calls["n"] += 1
+        if calls["n"] <= 2:
+            raise nats.errors.TimeoutError
+        await real(self, entry)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(JetStreamBus, "_start_sub", flaky)
+    inbox = Inbox()
+    sub = make_bus(BusConfig(url=nats_server.url))
+    sub.subscribe(None, inbox, durable="control-plane")
+    sub.start()
+    pub = make_bus(BusConfig(url=nats_server.url))
+    pub.start()
+    try:
+        sent = [sample(i) for i in range(20)]
+        for m in sent:
+            pub.publish(m)
+        assert pub.flush(20)
+        wait_for(lambda: len(inbox.ids()) >= 20, 20, 0.05, what="the events, after two failed starts")
+        assert sorted(inbox.ids()) == sorted(m.msg_id for m in sent) and calls["n"] == 3
+    finally:
+        pub.close()
+        sub.close()

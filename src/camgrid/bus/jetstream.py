@@ -221,7 +221,21 @@ class JetStreamBus:
         self._ready.set()
         self._tasks.append(asyncio.ensure_future(self._publisher()))
         for entry in list(self._subs):
-            await self._start_sub(entry)
+            self._tasks.append(asyncio.ensure_future(self._start_sub_until_done(entry)))
+
+    async def _start_sub_until_done(self, entry: tuple[MessageType | None, Handler, str]) -> None:
+        """Creating a consumer is a request to the server that can time out (a loaded server, NATS restarting): try
+        again with backoff instead of leaving this process subscribed to nothing, silently, for the rest of its life
+        (a central node would never hear of an outage again). One subscription failing never holds up another."""
+        delay = 0.2
+        while not self._closing:
+            try:
+                await self._start_sub(entry)
+                return
+            except Exception as exc:
+                log.warning("bus: subscribing to %s failed (%s); retrying", entry[0] or "everything", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     async def _ensure_stream(self) -> None:
         cfg = api.StreamConfig(
