@@ -24,7 +24,7 @@ from camgrid.onvif.connect import OnvifTarget, connect
 from camgrid.sim.replay import cadence_of, format_clock
 from camgrid.sim.sdcard import SdCard
 from camgrid.sim.sendloop import picture_digest
-from tests.backends import wait_for
+from tests.backends import TIMEOUT_SCALE, wait_for
 from tests.interop.pictures import picture_slices
 from tests.sim.onvif_harness import USER, OnvifSim, running_onvif_sim, spec
 from tests.sim.onvif_wire import envelope, request, token
@@ -312,7 +312,7 @@ def test_gstreamer_onvif_client_replays_the_pictures(sim: tuple[OnvifSim, int], 
     url = f"rtsp://{USER}:{cam.spec.password}@127.0.0.1:{s.rtsp_port}/replay/cam-0001"
     out = tmp_path / "gst.jsonl"
     proc = subprocess.run(
-        [SYSTEM_PYTHON, str(GST_CLIENT), url, rng, str(out)], capture_output=True, text=True, timeout=60
+        [SYSTEM_PYTHON, str(GST_CLIENT), url, rng, str(out)], capture_output=True, text=True, timeout=60 * TIMEOUT_SCALE
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = [json.loads(x) for x in out.read_text().splitlines()]
