@@ -255,7 +255,7 @@ def test_cli_city_gen_and_city(tmp_path: Path) -> None:
 
 
 KW: dict[str, Any] = {"budget": SMALL_BUDGET, "tile_m": 225.0, "workers": 2, "heuristic_time_s": 0.3}
-ORDER = ["prepare", "sweep:1", "kelley", "consensus", "lagrangian", "evaluate:1", "moves:1", "sweep:2", "evaluate:2"]
+ORDER = ["prepare", "sweep:1", "evaluate:1", "kelley", "moves:1", "consensus", "lagrangian", "sweep:2", "evaluate:2"]
 
 
 def _runs(seen: list[tuple[Any, ...]]) -> list[tuple[str, list[tuple[int, int]]]]:

@@ -336,18 +336,6 @@ def plan_city(
                     report(name, tally.done, tally.total)
                     leftover = leftover_now
                 timings[f"sweep{sweep + 1}_s"] = time.perf_counter() - t5
-                if sweep == 0 and not stopped:  # Kelley's steps: tangents at the allocation tighten the same LP
-                    t5 = time.perf_counter()
-                    st.bound = kelley(st, st.bound, kelley_rounds)
-                    timings["kelley_s"] = time.perf_counter() - t5
-                    t6 = time.perf_counter()
-                    st.bound = consensus_rounds_run(st, st.bound, consensus_rounds, consensus_step)
-                    timings["consensus_s"] = time.perf_counter() - t6
-                    if bound_time_s > 0:
-                        t7 = time.perf_counter()
-                        st.bound = lagrangian_step(st, st.bound, bound_time_s)
-                        timings["lagrangian_s"] = time.perf_counter() - t7
-                    stopped = stop.is_set()
                 # evaluate: each point once, by its owner; keep the best plan of the sweeps
                 t3 = time.perf_counter()
                 poses = np.unique(np.concatenate(list(chosen.values()))) if chosen else np.zeros(0, dtype=np.int64)
@@ -360,15 +348,9 @@ def plan_city(
                 shown[0] = best[0]
                 if stopped:
                     break
-                # move cameras from the tiles where they are worth least to where they gain most (budget split)
-                moves = f"moves:{sweep + 1}"
-                if st.fits(moves, st.estimate("moves", n, _fallback(st.per_task.get("evaluate"), 4.0))):
-                    t4 = time.perf_counter()
-                    per = budget / cfg.camera_cost / n
-                    best = rebalance(pool, wd, tiles, chosen, best, spec.cfg_json, per, st, Tally(moves))
-                    timings["rebalance_s"] = timings.get("rebalance_s", 0.0) + time.perf_counter() - t4
-                    st.per_task["moves"] = (time.perf_counter() - t4) / max(1, n)
-                    shown[0] = best[0]
+                # the steps by gain per second (planner-city.md, "Time limit and progress"): the border windows
+                # (~0.5% of plan at 2 km for ~1% of the time), Kelley (its first round ~0.1% of bound), the camera
+                # moves, then consensus (~0.1% of bound for ~a fifth of the preparation's time) and the next sweep
                 if border_windows and n > 1 and not stop.is_set():  # re-choose the cameras along the tile borders
                     width = border_width_m or min(6 * cfg.range_m, 0.6 * tile_m)
                     wins = windows_for(tiles, source.bounds, tile_m, width, range_m=cfg.range_m)
@@ -378,12 +360,34 @@ def plan_city(
                         t8 = time.perf_counter()
                         chosen, best, _ = improve_borders(
                             pool, wd, tiles, chosen, best, spec.cfg_json, spec=spec, windows=wins, budget=budget,
-                            time_s=border_time_s, exact_time_s=exact_time_s, stop=stop,
+                            time_s=border_time_s, exact_time_s=exact_time_s, stop=stop, halted=st.halted,
                         )  # fmt: skip
                         timings["border_s"] = timings.get("border_s", 0.0) + time.perf_counter() - t8
                         st.per_task["border"] = (time.perf_counter() - t8) / max(1, len(wins))
                         shown[0] = best[0]
                         report(f"border:{sweep + 1}", 1, 1)
+                if sweep == 0 and not stop.is_set():  # Kelley's steps: tangents at the allocation tighten the same LP
+                    t5 = time.perf_counter()
+                    st.bound = kelley(st, st.bound, kelley_rounds)
+                    timings["kelley_s"] = time.perf_counter() - t5
+                # move cameras from the tiles where they are worth least to where they gain most (budget split)
+                moves = f"moves:{sweep + 1}"
+                moves_guess = _fallback(st.per_task.get("evaluate"), 8.0)  # margins and up to three trial evaluations
+                if not stop.is_set() and st.fits(moves, st.estimate("moves", n, moves_guess)):
+                    t4 = time.perf_counter()
+                    per = budget / cfg.camera_cost / n
+                    best = rebalance(pool, wd, tiles, chosen, best, spec.cfg_json, per, st, Tally(moves))
+                    timings["rebalance_s"] = timings.get("rebalance_s", 0.0) + time.perf_counter() - t4
+                    st.per_task["moves"] = (time.perf_counter() - t4) / max(1, n)
+                    shown[0] = best[0]
+                if sweep == 0 and not stop.is_set():
+                    t6 = time.perf_counter()
+                    st.bound = consensus_rounds_run(st, st.bound, consensus_rounds, consensus_step)
+                    timings["consensus_s"] = time.perf_counter() - t6
+                    if bound_time_s > 0:
+                        t7 = time.perf_counter()
+                        st.bound = lagrangian_step(st, st.bound, bound_time_s)
+                        timings["lagrangian_s"] = time.perf_counter() - t7
                 stopped = stop.is_set()
                 if stopped:
                     break
@@ -440,10 +444,12 @@ def rebalance(
     m = max(4, math.ceil(0.15 * per_tile))
     tally = tally or Tally("moves")
 
-    def each(fn: Callable[..., Any], calls: dict[int, tuple[Any, ...]]) -> dict[int, Any]:
+    def each(fn: Callable[..., Any], calls: dict[int, tuple[Any, ...]]) -> dict[int, Any] | None:
+        """Every tile's answer, or None when the deadline or a stop cut the step (a partial sum means nothing)."""
         if st is None:
             return {i: f.result() for i, f in {i: pool.submit(fn, *a) for i, a in calls.items()}.items()}
-        return st.run("moves_task", tally, fn, calls, interruptible=False)[0]
+        got, complete = st.run("moves_task", tally, fn, calls, interruptible=True)
+        return got if complete else None
 
     for _ in range(rounds):
         if st is not None and st.halted():
@@ -452,6 +458,8 @@ def rebalance(
         if not np.array_equal(plan_ids, best[1]):
             return best  # the best plan is an earlier sweep's: leave it
         margins = each(tile_margins, {t.index: (wd, t.index, plan_ids, cfg_json, m) for t in tiles})
+        if margins is None:
+            break
         moves = pick_moves(margins)
         improved = False
         k = len(moves)
@@ -459,7 +467,10 @@ def rebalance(
             add = np.array([p for _, p, _, _ in moves[:k]], dtype=np.int64)
             rem = np.array([q for _, _, _, q in moves[:k]], dtype=np.int64)
             cand = np.union1d(np.setdiff1d(plan_ids, rem), add)
-            results = list(each(evaluate_tile, {t.index: (wd, t.index, cand, cfg_json) for t in tiles}).values())
+            got = each(evaluate_tile, {t.index: (wd, t.index, cand, cfg_json) for t in tiles})
+            if got is None:
+                return best
+            results = list(got.values())
             value = float(sum(v for v, _ in results))
             if value > best[0] + 1e-9:
                 for t, p, u, q in moves[:k]:

@@ -22,6 +22,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -245,12 +246,13 @@ def improve_borders(
     time_s: float = 3.0,
     exact_time_s: float = 0.0,
     stop: threading.Event | None = None,
+    halted: Callable[[], bool] | None = None,
 ) -> tuple[dict[int, np.ndarray], tuple[float, np.ndarray, int], dict[str, float]]:
     """Run the border windows colour by colour over the current plan, apply their changes, evaluate the whole plan
     exactly (each point once, by its owning tile) and keep it only if better. Returns (chosen per tile, best plan
     as (value, poses, covered points), stats). When the best plan is an earlier sweep's (a later sweep lost value:
     the tiles' views are not exact), the windows improve the current plan and it replaces the best only if it beats
-    it. ``stop`` ends the run after the colour in progress."""
+    it. ``stop`` (or ``halted()``: a stop or the run's deadline) ends the run after the colour in progress."""
     cfg = PlannerConfig.model_validate_json(cfg_json)
     stats = {"windows": float(len(windows)), "changed": 0.0, "predicted_gain": 0.0, "gain": 0.0}
     plan_ids = _plan(chosen)
@@ -259,8 +261,8 @@ def improve_borders(
     new = {k: v.copy() for k, v in chosen.items()}
     left = max(0, math.floor((budget - plan_ids.size * cfg.camera_cost) / cfg.camera_cost + 1e-9))
     for colour in sorted({w.colour for w in windows}):
-        if stop is not None and stop.is_set():  # what the colours so far found is still evaluated below
-            break
+        if (stop is not None and stop.is_set()) or (halted is not None and halted()):
+            break  # what the colours so far found is still evaluated below
         plan_ids = _plan(new)
         group = [w for w in windows if w.colour == colour]
         futs = [pool.submit(solve_window, spec, w, wd, plan_ids, left, time_s, exact_time_s) for w in group]
