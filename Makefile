@@ -158,6 +158,11 @@ bench-plan: deps
 bench-plan-city: deps
 	$(BIN)/python bench/bench_plan_city.py $(if $(CITY_KM),--km $(CITY_KM))
 
+# the same city planned from the control room: camgrid serve + Chromium on the planner screen (issue 18's "done when")
+.PHONY: bench-plan-city-screen
+bench-plan-city-screen: deps
+	$(BIN)/python bench/bench_plan_city_screen.py $(if $(CITY_KM),--km $(CITY_KM))
+
 # web (control-room front end in web/): TypeScript + Vite bundle into src/camgrid/web/static/, Vitest for timeline maths;
 # both fail when web/src/api-types.ts is not what web/openapi.json (the API's OpenAPI document) generates
 .PHONY: web-build web-test

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from camgrid.config import PlannerConfig
+from camgrid.config import CITY_TILE_M, PlannerConfig
 from camgrid.planner.city import plan_city
 from camgrid.planner.citymap import generate_city, write_manifest
 
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--km", type=float, default=10.0, help="side of the square city (km)")
     ap.add_argument("--budget", type=float, default=15_000.0)
-    ap.add_argument("--tile-m", type=float, default=1500.0, help="tile side (m); see planner-city.md, Measured")
+    ap.add_argument("--tile-m", type=float, default=CITY_TILE_M, help="tile side (m); see planner-city.md, Measured")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--heuristic-time", type=float, default=8.0, help="local search time per tile (s)")
     ap.add_argument("--exact-time", type=float, default=0.0, help="exact solver time per tile (s; 0 = none)")

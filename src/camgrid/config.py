@@ -423,6 +423,11 @@ class CameraModelConfig(_Section):
     cost: float = Field(1.0, gt=0.0, le=1e9, description="Cost of one camera of this model (budget units)")
 
 
+# The city planner's tile side (m): 1.5 km tiles gave the 9 km² and 100 km² benches their best gap for the time
+# (docs/design/planner-city.md, "Measured"); the worker, `camgrid plan city` and `make bench-plan-city` share it.
+CITY_TILE_M = 1500.0
+
+
 class PlanRunsConfig(_Section):
     """Plan runs from the control room's planner screen (docs/design/planner-screen.md): the background worker's
     limits and the camera models offered. The demand and site rules are ``planner.*``."""
@@ -446,17 +451,23 @@ class PlanRunsConfig(_Section):
     heuristic_time_s: float = Field(8.0, gt=0.0, le=3600.0, description="Local search time per year of a run")
     time_limit_s: float = Field(120.0, gt=0.0, le=86_400.0, description="Exact solver time per year of a run")
     city_workers: int = Field(2, ge=1, le=64, description="Processes of the city-scale planner (when installed)")
+    city_tile_m: float = Field(
+        CITY_TILE_M,
+        ge=300.0,
+        le=20_000.0,
+        description="Tile side (m) of the city-scale planner: larger tiles bound tighter, need more memory per worker",
+    )
     city_solver_min_km2: float = Field(
         4.0, ge=0.0, le=1e6, description="Areas at least this large use the city-scale planner when it is installed"
     )
     city_time_limit_s: float = Field(
-        0.0,
+        1800.0,
         ge=0.0,
         le=7 * 86_400.0,
         description=(
-            "Time limit (s) of a city-planner run: the bound refinement, the second sweep and the camera moves are "
-            "skipped or cut when the time left cannot cover them (the preparation and the first sweep always "
-            "complete). 0 = none"
+            "Time limit (s) of a city-planner run: the bound refinement, the second sweep, the border windows and the "
+            "camera moves are skipped or cut when the time left cannot cover them (the preparation and the first "
+            "sweep always complete; the planner can also stop a run when its gap is good enough). 0 = none"
         ),
     )
     max_district_km2: float = Field(

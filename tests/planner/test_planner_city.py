@@ -32,7 +32,7 @@ from camgrid.planner.citymap import SyntheticCity, generate_city, open_source, w
 from camgrid.planner.exact import build_model, reduce_instance, solve_exact
 from camgrid.planner.formulation import evaluate
 from camgrid.planner.tile_bound import alpha_path, current_alpha, full_share, tangents
-from camgrid.planner.tiles import SourceSpec, TileCurve, bound_instance, prepare_tile
+from camgrid.planner.tiles import SourceSpec, TileCurve, TileSpec, bound_instance, prepare_tile
 
 SMALL_KM = 0.45
 SMALL_BUDGET = 24.0
@@ -378,3 +378,42 @@ def test_steps_skip_by_estimate_and_cut_between_tasks_at_the_deadline(tmp_path: 
         five = {i: (i,) for i in range(5)}
         got, complete = st.run("solve", Tally("sweep:1"), task, five, interruptible=True, timed=False)
         assert not complete and got == {} and st.cut == ["consensus:1"]
+
+
+def test_moves_cut_by_the_deadline_keep_the_plan_they_were_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """planner-city.md, "Time limit and progress": a camera-move trial whose evaluation the deadline cuts is dropped
+    (a partial sum of the tiles' values is no plan's value), and no later trial or round starts. The tile tasks are
+    injected so that the deadline passes during the first trial's evaluation (a fault injector for the clock)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import camgrid.planner.city as city
+    from camgrid.planner.city_bound import Steps, Tally
+
+    tiles = [TileSpec(i, i, 0, (i * 100.0, 0.0, i * 100.0 + 100.0, 100.0)) for i in range(4)]
+    chosen = {0: np.array([1, 2]), 1: np.array([3]), 2: np.array([4]), 3: np.array([5])}
+    best = (10.0, np.array([1, 2, 3, 4, 5]), 7)
+    evaluated: list[int] = []
+
+    def margins(wd: Path, index: int, plan: np.ndarray, cfg_json: str, m: int) -> Any:
+        # tile 3 would gain 5 by one more camera; tile 0 loses 1 by giving one up: a move worth trying
+        return ([(5.0, 100 + index)], [(1.0, 1)] if index == 0 else [(4.0, int(chosen[index][0]))])
+
+    def evaluate(wd: Path, index: int, poses: np.ndarray, cfg_json: str) -> tuple[float, int]:
+        evaluated.append(index)
+        if len(evaluated) == 2:
+            st.deadline = time.perf_counter() - 1.0  # the deadline passes during the trial's evaluation
+        else:
+            threading.Event().wait(0.2)  # a tile's work: the tasks still queued are cancelled meanwhile
+        return 100.0, 10  # far better than the plan: a partial sum would still look like a gain
+
+    monkeypatch.setattr(city, "tile_margins", margins)
+    monkeypatch.setattr(city, "evaluate_tile", evaluate)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        st = Steps(pool, tmp_path, tiles, {}, 5.0, "{}", threading.Event(), time.perf_counter() + 3600.0)  # type: ignore[arg-type]
+        before = {k: v.copy() for k, v in chosen.items()}
+        got = city.rebalance(pool, tmp_path, tiles, chosen, best, "{}", 1.25, st, Tally("moves:1"))  # type: ignore[arg-type]
+    assert got is best  # the cut trial is not kept
+    assert {k: v.tolist() for k, v in chosen.items()} == {k: v.tolist() for k, v in before.items()}
+    assert len(evaluated) < len(tiles) + 1 and st.cut == ["moves:1"]

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from camgrid.cli.common import settings_from, setup_logging
+from camgrid.config import CITY_TILE_M
 
 
 @click.command("city-gen")
@@ -59,7 +60,7 @@ def city_gen(ctx: click.Context, km: float, km_y: float | None, base_map: Path |
 @click.option(
     "--existing", type=click.Path(path_type=Path, exists=True), help="Installed cameras (registry CSV/GeoJSON)."
 )
-@click.option("--tile-m", type=click.FloatRange(100.0, 20_000.0), default=1000.0, show_default=True)
+@click.option("--tile-m", type=click.FloatRange(100.0, 20_000.0), default=CITY_TILE_M, show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
 @click.option("--heuristic-time", type=click.FloatRange(0.1, 3600.0), default=8.0, show_default=True)
 @click.option("--exact-time", type=click.FloatRange(0.0, 3600.0), default=0.0, show_default=True)

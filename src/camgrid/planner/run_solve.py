@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from shapely.geometry import Polygon
 
-from camgrid.config import CameraModelConfig, PlannerConfig
+from camgrid.config import CITY_TILE_M, CameraModelConfig, PlannerConfig
 from camgrid.geo.osm import ATTRIBUTION, City
 from camgrid.planner.city_phases import plan_city_phases
 from camgrid.planner.exact import solve_exact
@@ -227,7 +227,7 @@ def solve_district(
 
 
 def _call_city(
-    city: City, cfg: PlannerConfig, spec: RunSpec, *, map_path: Path | None, workers: int,
+    city: City, cfg: PlannerConfig, spec: RunSpec, *, map_path: Path | None, workers: int, tile_m: float,
     heuristic_time_s: float, time_limit_s: float | None, progress: Progress, stop: threading.Event,
 ) -> RunResult:  # fmt: skip
     """The whole map with the city planner (tiles solved in parallel, a proven global bound), the years planned
@@ -236,7 +236,8 @@ def _call_city(
     cfg = cfg.model_copy(update={"fov_deg": model.fov_deg, "range_m": model.range_m, "camera_cost": model.cost})
     budget = float(sum(spec.budgets))
     plan, years = plan_city_phases(
-        instance_source=map_path, budgets=spec.budgets, cfg=cfg, workers=workers, heuristic_time_s=heuristic_time_s,
+        instance_source=map_path, budgets=spec.budgets, cfg=cfg, workers=workers, tile_m=tile_m,
+        heuristic_time_s=heuristic_time_s,
         time_limit_s=time_limit_s, progress=progress, stop=stop, existing=spec.existing,
     )  # fmt: skip
     objective, bound, gap = float(plan.objective), float(plan.bound), float(plan.gap)
@@ -288,6 +289,7 @@ def execute(
     heuristic_time_s: float,
     time_limit_s: float,
     city_workers: int = 2,
+    city_tile_m: float = CITY_TILE_M,
     city_min_km2: float = math.inf,
     city_time_limit_s: float | None = None,
     max_area_km2: float = math.inf,
@@ -307,6 +309,7 @@ def execute(
             spec,
             map_path=run_map.path,
             workers=city_workers,
+            tile_m=city_tile_m,
             heuristic_time_s=heuristic_time_s,
             time_limit_s=city_time_limit_s,
             progress=progress,

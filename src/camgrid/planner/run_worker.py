@@ -191,7 +191,8 @@ class PlanWorker:
             result = execute(
                 self.map(), self.planner, spec, heuristic_time_s=self.cfg.heuristic_time_s,
                 time_limit_s=self.cfg.time_limit_s, city_workers=self.cfg.city_workers,
-                city_min_km2=self.cfg.city_solver_min_km2, max_area_km2=self.cfg.max_district_km2,
+                city_tile_m=self.cfg.city_tile_m, city_min_km2=self.cfg.city_solver_min_km2,
+                max_area_km2=self.cfg.max_district_km2,
                 city_time_limit_s=self.cfg.city_time_limit_s or None,
                 cache_dir=self.cache_dir, progress=progress, stop=flag,
             )  # fmt: skip
