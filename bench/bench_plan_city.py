@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         help="time limit of the plan (s; 0 = none): later steps are skipped when the time left cannot cover them",
     )
     ap.add_argument("--no-border-windows", action="store_true", help="skip the border windows (planner-city.md)")
+    ap.add_argument("--no-grid-windows", action="store_true", help="plan without the city-wide windows")
     ap.add_argument("--border-time", type=float, default=2.0, help="search time per border window (s)")
     args = ap.parse_args(argv)
     cfg = PlannerConfig()
@@ -64,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
             now = time.perf_counter()
             if now - float(last[0]) > 30 or done == total or phase != last[1]:
                 last[0], last[1] = now, phase
-                print(f"  {phase} {done}/{total} objective={obj:.0f} bound={bound:.1f} gap={gap:.4f}", flush=True)
+                shown = f"{now - t0:.0f}s {phase} {done}/{total} objective={obj:.0f} bound={bound:.1f} gap={gap:.4f}"
+                print(f"  {shown}", flush=True)
 
         t1 = time.perf_counter()
         plan = plan_city(
@@ -80,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             time_limit_s=args.time_limit or None,
             border_windows=not args.no_border_windows,
             border_time_s=args.border_time,
+            grid_windows_on=not args.no_grid_windows,
             progress=progress,
         )
         plan_s = time.perf_counter() - t1

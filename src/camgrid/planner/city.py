@@ -23,6 +23,7 @@ first sweep that it cannot cover (docs/design/planner-city.md, "Time limit and p
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import multiprocessing
@@ -40,7 +41,7 @@ import numpy as np
 
 from camgrid.config import CITY_TILE_M, PlannerConfig
 from camgrid.planner.city_border import border_windows as windows_for
-from camgrid.planner.city_border import improve_borders
+from camgrid.planner.city_border import grid_windows, improve_borders
 from camgrid.planner.city_bound import Steps, Tally, consensus_rounds_run, global_bound, kelley, lagrangian_step
 from camgrid.planner.city_power import existing_in_frame
 from camgrid.planner.citymap import Box, open_source
@@ -191,6 +192,8 @@ def plan_city(
     border_windows: bool = True,
     border_width_m: float = 0.0,
     border_time_s: float = 2.0,
+    grid_windows_on: bool = True,
+    grid_window_m: float = 0.0,
     workdir: Path | None = None,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
@@ -356,16 +359,33 @@ def plan_city(
                     wins = windows_for(tiles, source.bounds, tile_m, width, range_m=cfg.range_m)
                     guess = (border_time_s + 3.0) / max(1, workers)  # a window's search and, the first time, its file
                     if st.fits(f"border:{sweep + 1}", st.estimate("border", len(wins), guess)):
-                        report(f"border:{sweep + 1}", 0, 1)
+                        report(f"border:{sweep + 1}", 0, len(wins))
                         t8 = time.perf_counter()
                         chosen, best, _ = improve_borders(
                             pool, wd, tiles, chosen, best, spec.cfg_json, spec=spec, windows=wins, budget=budget,
                             time_s=border_time_s, exact_time_s=exact_time_s, stop=stop, halted=st.halted,
+                            report=functools.partial(report, f"border:{sweep + 1}"),
                         )  # fmt: skip
                         timings["border_s"] = timings.get("border_s", 0.0) + time.perf_counter() - t8
                         st.per_task["border"] = (time.perf_counter() - t8) / max(1, len(wins))
                         shown[0] = best[0]
-                        report(f"border:{sweep + 1}", 1, 1)
+                        report(f"border:{sweep + 1}", len(wins), len(wins))
+                    # then windows over the whole city (tile interiors too), once: a city-wide neighbourhood search
+                    side = grid_window_m or tile_m / 2
+                    grid = grid_windows(tiles, source.bounds, side, range_m=cfg.range_m, first_index=len(wins))
+                    guess = (border_time_s + 2.0) / max(1, workers)
+                    if sweep == 0 and grid_windows_on and st.fits("windows:1", st.estimate("grid", len(grid), guess)):
+                        report("windows:1", 0, len(grid))
+                        t9 = time.perf_counter()
+                        chosen, best, _ = improve_borders(
+                            pool, wd, tiles, chosen, best, spec.cfg_json, spec=spec, windows=grid, budget=budget,
+                            time_s=border_time_s, exact_time_s=exact_time_s, stop=stop, halted=st.halted,
+                            report=functools.partial(report, "windows:1"),
+                        )  # fmt: skip
+                        timings["grid_s"] = time.perf_counter() - t9
+                        st.per_task["grid"] = (time.perf_counter() - t9) / max(1, len(grid))
+                        shown[0] = best[0]
+                        report("windows:1", len(grid), len(grid))
                 if sweep == 0 and not stop.is_set():  # Kelley's steps: tangents at the allocation tighten the same LP
                     t5 = time.perf_counter()
                     st.bound = kelley(st, st.bound, kelley_rounds)

@@ -23,7 +23,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,6 +130,41 @@ def border_windows(
         Window(i, kind, b, colours[i], tuple((t.index, t.core) for t in tiles if _meets(b, t.core)))
         for i, (kind, b) in enumerate(boxes)
     ]
+
+
+def grid_windows(
+    tiles: list[TileSpec],
+    bounds: Box,
+    side_m: float,
+    *,
+    range_m: float = 60.0,
+    first_index: int = 0,
+) -> list[Window]:
+    """Square windows of about ``side_m`` (the city's width and height cut into equal pieces) covering the whole city,
+    tile interiors included: a city-wide neighbourhood search with exact gains, started from the current plan. A tile's
+    own search is time-boxed on ~125,000 poses and does not converge there (planner-city.md, PLAN-CPU); a window's
+    search does on a few tens of thousands. Owners are the tiles whose cores each window meets; indices start at
+    ``first_index`` (window files are per index). Colours as for the border windows (a 2 x 2 pattern)."""
+    if side_m <= 0 or not tiles:
+        return []
+    x0, y0, x1, y1 = bounds
+    nx, ny = max(1, math.ceil((x1 - x0) / side_m - 1e-9)), max(1, math.ceil((y1 - y0) / side_m - 1e-9))
+    wx, wy = (x1 - x0) / nx, (y1 - y0) / ny
+    sep = 2 * range_m + 2.0
+    out: list[Window] = []
+    boxes: list[Box] = []
+    for j in range(ny):
+        for i in range(nx):
+            lo_x, hi_x = (x0 - FAR if i == 0 else x0 + i * wx), (x1 + FAR if i == nx - 1 else x0 + (i + 1) * wx)
+            lo_y, hi_y = (y0 - FAR if j == 0 else y0 + j * wy), (y1 + FAR if j == ny - 1 else y0 + (j + 1) * wy)
+            boxes.append((lo_x, lo_y, hi_x, hi_y))
+    colours: list[int] = []
+    for k, b in enumerate(boxes):
+        taken = {colours[m] for m in range(k) if box_distance(b, boxes[m]) <= sep}
+        colours.append(next(c for c in range(len(boxes) + 1) if c not in taken))
+        owners = tuple((t.index, t.core) for t in tiles if _meets(b, t.core))
+        out.append(Window(first_index + k, "grid", b, colours[k], owners))
+    return out
 
 
 def window_path(workdir: Path, index: int) -> Path:
@@ -247,12 +282,14 @@ def improve_borders(
     exact_time_s: float = 0.0,
     stop: threading.Event | None = None,
     halted: Callable[[], bool] | None = None,
+    report: Callable[[int, int], None] | None = None,
 ) -> tuple[dict[int, np.ndarray], tuple[float, np.ndarray, int], dict[str, float]]:
     """Run the border windows colour by colour over the current plan, apply their changes, evaluate the whole plan
     exactly (each point once, by its owning tile) and keep it only if better. Returns (chosen per tile, best plan
     as (value, poses, covered points), stats). When the best plan is an earlier sweep's (a later sweep lost value:
     the tiles' views are not exact), the windows improve the current plan and it replaces the best only if it beats
-    it. ``stop`` (or ``halted()``: a stop or the run's deadline) ends the run after the colour in progress."""
+    it. ``stop`` (or ``halted()``: a stop or the run's deadline) ends the run after the colour in progress;
+    ``report(done, total)`` after every window solved."""
     cfg = PlannerConfig.model_validate_json(cfg_json)
     stats = {"windows": float(len(windows)), "changed": 0.0, "predicted_gain": 0.0, "gain": 0.0}
     plan_ids = _plan(chosen)
@@ -260,13 +297,20 @@ def improve_borders(
         return chosen, best, stats
     new = {k: v.copy() for k, v in chosen.items()}
     left = max(0, math.floor((budget - plan_ids.size * cfg.camera_cost) / cfg.camera_cost + 1e-9))
+    solved = 0
     for colour in sorted({w.colour for w in windows}):
         if (stop is not None and stop.is_set()) or (halted is not None and halted()):
             break  # what the colours so far found is still evaluated below
         plan_ids = _plan(new)
         group = [w for w in windows if w.colour == colour]
         futs = [pool.submit(solve_window, spec, w, wd, plan_ids, left, time_s, exact_time_s) for w in group]
-        results = sorted((f.result() for f in futs), key=lambda r: -r.gain)
+        got: list[WindowResult] = []
+        for f in as_completed(futs):
+            got.append(f.result())
+            solved += 1
+            if report is not None:
+                report(solved, len(windows))
+        results = sorted(got, key=lambda r: -r.gain)
         for r in results:
             log.debug("window %d: gain %.2f in %.1fs %s", r.index, r.gain, r.seconds, r.info)
         for r in results:
