@@ -13,7 +13,7 @@ import pytest
 
 from camgrid.config import PlannerConfig
 from camgrid.planner.city import CityPlan, monolithic_instance, plan_city, tile_grid
-from camgrid.planner.city_border import border_windows, box_distance, improve_borders
+from camgrid.planner.city_border import border_windows, box_distance, grid_windows, improve_borders
 from camgrid.planner.citymap import generate_city, open_source, write_manifest
 from camgrid.planner.formulation import evaluate
 from camgrid.planner.tile_bound import tile_path
@@ -55,6 +55,34 @@ def test_windows_cover_every_border_once_and_colours_never_conflict(w: float, h:
         border_windows(tiles, bounds, tile_m, tile_m, range_m=60.0)
 
 
+@pytest.mark.parametrize(("w", "h", "side"), [(1000.0, 1000.0, 500.0), (2300.0, 1700.0, 750.0), (900.0, 400.0, 1000.0)])
+def test_grid_windows_cover_the_whole_city_once_and_colours_never_conflict(w: float, h: float, side: float) -> None:
+    """planner-city.md, "Border windows": the city-wide windows' cores partition the plane (the outer ones reach out
+    as the outer tiles do, so no site is left out), none is larger than asked, their indices follow the border
+    windows', their owners are the tiles they meet, and windows of one colour are more than 2R apart."""
+    bounds = (100.0, 200.0, 100.0 + w, 200.0 + h)
+    tiles = tile_grid(bounds, 500.0)
+    wins = grid_windows(tiles, bounds, side, range_m=60.0, first_index=7)
+    assert [win.index for win in wins] == list(range(7, 7 + len(wins)))
+    rng = np.random.default_rng(3)
+    probes = rng.uniform((bounds[0] - 300, bounds[1] - 300), (bounds[2] + 300, bounds[3] + 300), size=(2000, 2))
+    for x, y in probes.tolist():
+        assert sum(_inside(win.core, x, y) for win in wins) == 1, (x, y)
+    for win in wins:
+        inner = (
+            max(win.core[0], bounds[0]),
+            max(win.core[1], bounds[1]),
+            min(win.core[2], bounds[2]),
+            min(win.core[3], bounds[3]),
+        )
+        assert inner[2] - inner[0] <= side + 1e-6 and inner[3] - inner[1] <= side + 1e-6
+        assert {i for i, _ in win.owners} == {t.index for t in tiles if _overlap(win.core, t.core)}
+        for other in wins:
+            if other.index > win.index and other.colour == win.colour:
+                assert box_distance(win.core, other.core) > 2 * 60.0
+    assert max(win.colour for win in wins) < 4
+
+
 def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
@@ -88,16 +116,23 @@ def test_plan_with_windows_is_no_worse_and_the_bound_is_unaffected(base: tuple[P
     assert with_w.objective == pytest.approx(evaluate(inst, np.array([index[int(g)] for g in with_w.poses])), abs=1e-6)
 
 
-def test_windows_gain_exactly_what_they_predict(base: tuple[Path, CityPlan, Path]) -> None:
-    """Drop every camera standing in a window core: the windows re-place them (the run's leftover budget); the whole
-    plan's exact value rises by the sum of the windows' own gains, and the city spends no more than its budget."""
+@pytest.mark.parametrize("kind", ["border", "grid"])
+def test_windows_gain_exactly_what_they_predict(base: tuple[Path, CityPlan, Path], kind: str) -> None:
+    """Drop every camera standing in a window core (border windows; the first colour of the city-wide windows): the
+    windows re-place them (the run's leftover budget); the whole plan's exact value rises by the sum of the windows'
+    own gains, and the city spends no more than its budget."""
     city, plan, wd = base
     cfg = PlannerConfig()
     source = open_source(city, cfg)
     tiles = tile_grid(source.bounds, TILE_M)
-    wins = border_windows(tiles, source.bounds, TILE_M, 150.0, range_m=cfg.range_m)
+    if kind == "border":
+        wins = border_windows(tiles, source.bounds, TILE_M, 150.0, range_m=cfg.range_m)
+        emptied = wins
+    else:  # other indices than the border windows': their files share the run's folder
+        wins = grid_windows(tiles, source.bounds, 150.0, range_m=cfg.range_m, first_index=1000)
+        emptied = [w for w in wins if w.colour == 0]
     xy = source.site_xy(plan.poses // cfg.orientations)
-    in_win = np.array([any(_inside(w.core, float(x), float(y)) for w in wins) for x, y in xy])
+    in_win = np.array([any(_inside(w.core, float(x), float(y)) for w in emptied) for x, y in xy])
     assert 0 < in_win.sum() < plan.poses.size
     kept = plan.poses[~in_win]
     chosen = {}
