@@ -47,7 +47,7 @@ export function gapText(gap: number | null | undefined): string {
 }
 
 // The steps a run reports (plan_runs.phase, "name" or "name:k"): the city planner's and the district planner's.
-const PHASES = new Set(["prepare", "sweep", "kelley", "consensus", "lagrangian", "evaluate", "moves", "border", "years", "done", "greedy", "local", "exact"]);
+const PHASES = new Set(["prepare", "sweep", "kelley", "consensus", "lagrangian", "evaluate", "moves", "border", "windows", "years", "done", "greedy", "local", "exact"]);
 
 /** The step a run is in, in words ("" before the first; an unknown step's name as the server sent it). */
 export function phaseText(phase: string | null | undefined): string {

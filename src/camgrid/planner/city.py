@@ -194,6 +194,7 @@ def plan_city(
     border_time_s: float = 2.0,
     grid_windows_on: bool = True,
     grid_window_m: float = 0.0,
+    window_passes: int = 3,
     workdir: Path | None = None,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
@@ -259,7 +260,41 @@ def plan_city(
         return out
 
     curves: dict[int, TileCurve] = {}
+    chosen: dict[int, np.ndarray] = {}
+    best: tuple[float, np.ndarray, int] | None = None
     ctx = multiprocessing.get_context("spawn")
+    width = border_width_m or min(6 * cfg.range_m, 0.6 * tile_m)
+
+    def grid_pass(k: int, first: int) -> float:
+        """City-wide windows, pass ``k`` (cuts shifted by half a window on even passes): the relative gain, or 0
+        when skipped for time or stopped. Window files are per index: the shifted windows' follow the others'."""
+        nonlocal chosen, best
+        assert best is not None
+        side = grid_window_m or tile_m / 2
+        plain = grid_windows(tiles, source.bounds, side, range_m=cfg.range_m, first_index=first)
+        grid = plain
+        if k % 2 == 0:
+            grid = grid_windows(
+                tiles, source.bounds, side, range_m=cfg.range_m, first_index=first + len(plain), shifted=True
+            )
+        phase = f"windows:{k}"
+        guess = (border_time_s + 2.0) / max(1, workers)
+        if stop.is_set() or not st.fits(phase, st.estimate("grid", len(grid), guess)):
+            return 0.0
+        report(phase, 0, len(grid))
+        t9 = time.perf_counter()
+        before = best[0]
+        chosen, best, _ = improve_borders(
+            st.pool, wd, tiles, chosen, best, spec.cfg_json, spec=spec, windows=grid, budget=budget,
+            time_s=border_time_s, exact_time_s=exact_time_s, stop=stop, halted=st.halted,
+            report=functools.partial(report, phase),
+        )  # fmt: skip
+        timings["grid_s"] = timings.get("grid_s", 0.0) + time.perf_counter() - t9
+        st.per_task["grid"] = (time.perf_counter() - t9) / max(1, len(grid))
+        shown[0] = best[0]
+        report(phase, len(grid), len(grid))
+        return (best[0] - before) / before if before > 0 else 0.0
+
     try:
         with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx) as pool:
             deadline = None if time_limit_s is None else t0 + time_limit_s
@@ -281,10 +316,11 @@ def plan_city(
             log.info("city bound %.2f over %d tiles (prepare %.1fs)", st.bound, n, timings["prepare_s"])
             # 3. solve by colour, neighbours' cameras fixed; later sweeps re-plan each tile with all others fixed
             t2 = time.perf_counter()
-            chosen: dict[int, np.ndarray] = {}
+            chosen = {}
             leftover = 0.0
+            gained = 0.0
             stopped = False
-            best: tuple[float, np.ndarray, int] | None = None
+            best = None
             for sweep in range(sweeps):
                 name = f"sweep:{sweep + 1}"
                 if sweep and not st.fits(name, st.estimate("solve", n)):
@@ -366,9 +402,8 @@ def plan_city(
                 # ~0.1% of bound), consensus (0.065% of bound for 40% of the time), then the next sweep. The moves
                 # (cheap) come first: the windows never lose what they are given, so windows after moves are never
                 # worse than moves alone (moves after the windows found nothing in the runs measured)
+                wins = windows_for(tiles, source.bounds, tile_m, width, range_m=cfg.range_m) if n > 1 else []
                 if border_windows and n > 1 and not stop.is_set():  # re-choose the cameras along the tile borders
-                    width = border_width_m or min(6 * cfg.range_m, 0.6 * tile_m)
-                    wins = windows_for(tiles, source.bounds, tile_m, width, range_m=cfg.range_m)
                     guess = (border_time_s + 3.0) / max(1, workers)  # a window's search and, the first time, its file
                     if st.fits(f"border:{sweep + 1}", st.estimate("border", len(wins), guess)):
                         report(f"border:{sweep + 1}", 0, len(wins))
@@ -382,26 +417,18 @@ def plan_city(
                         st.per_task["border"] = (time.perf_counter() - t8) / max(1, len(wins))
                         shown[0] = best[0]
                         report(f"border:{sweep + 1}", len(wins), len(wins))
-                    # then windows over the whole city (tile interiors too), once: a city-wide neighbourhood search
-                    side = grid_window_m or tile_m / 2
-                    grid = grid_windows(tiles, source.bounds, side, range_m=cfg.range_m, first_index=len(wins))
-                    guess = (border_time_s + 2.0) / max(1, workers)
-                    if sweep == 0 and grid_windows_on and st.fits("windows:1", st.estimate("grid", len(grid), guess)):
-                        report("windows:1", 0, len(grid))
-                        t9 = time.perf_counter()
-                        chosen, best, _ = improve_borders(
-                            pool, wd, tiles, chosen, best, spec.cfg_json, spec=spec, windows=grid, budget=budget,
-                            time_s=border_time_s, exact_time_s=exact_time_s, stop=stop, halted=st.halted,
-                            report=functools.partial(report, "windows:1"),
-                        )  # fmt: skip
-                        timings["grid_s"] = time.perf_counter() - t9
-                        st.per_task["grid"] = (time.perf_counter() - t9) / max(1, len(grid))
-                        shown[0] = best[0]
-                        report("windows:1", len(grid), len(grid))
+                    # then windows over the whole city (tile interiors too): a city-wide neighbourhood search
+                    if sweep == 0 and grid_windows_on:
+                        gained = grid_pass(1, len(wins))  # 0 when skipped: then no later pass either
                 if sweep == 0 and not stop.is_set():  # Kelley's steps: tangents at the allocation tighten the same LP
                     t5 = time.perf_counter()
                     st.bound = kelley(st, st.bound, kelley_rounds)
                     timings["kelley_s"] = time.perf_counter() - t5
+                    # more city-wide passes, each with its cuts shifted by half a window, while a pass gains 0.02%
+                    k = 2
+                    while k <= window_passes and gained >= 2e-4:
+                        gained = grid_pass(k, len(wins))
+                        k += 1
                     t6 = time.perf_counter()
                     st.bound = consensus_rounds_run(st, st.bound, consensus_rounds, consensus_step)
                     timings["consensus_s"] = time.perf_counter() - t6

@@ -139,12 +139,15 @@ def grid_windows(
     *,
     range_m: float = 60.0,
     first_index: int = 0,
+    shifted: bool = False,
 ) -> list[Window]:
     """Square windows of about ``side_m`` (the city's width and height cut into equal pieces) covering the whole city,
     tile interiors included: a city-wide neighbourhood search with exact gains, started from the current plan. A tile's
     own search is time-boxed on ~125,000 poses and does not converge there (planner-city.md, PLAN-CPU); a window's
     search does on a few tens of thousands. Owners are the tiles whose cores each window meets; indices start at
-    ``first_index`` (window files are per index). Colours as for the border windows (a 2 x 2 pattern)."""
+    ``first_index`` (window files are per index). Colours as for the border windows (a 2 x 2 pattern). ``shifted``:
+    the cuts move by half a window (half-size windows along the city's edges), so a later pass re-chooses together
+    the cameras an earlier pass's cuts kept apart."""
     if side_m <= 0 or not tiles:
         return []
     x0, y0, x1, y1 = bounds
@@ -153,10 +156,11 @@ def grid_windows(
     sep = 2 * range_m + 2.0
     out: list[Window] = []
     boxes: list[Box] = []
-    for j in range(ny):
-        for i in range(nx):
-            lo_x, hi_x = (x0 - FAR if i == 0 else x0 + i * wx), (x1 + FAR if i == nx - 1 else x0 + (i + 1) * wx)
-            lo_y, hi_y = (y0 - FAR if j == 0 else y0 + j * wy), (y1 + FAR if j == ny - 1 else y0 + (j + 1) * wy)
+    half = 0.5 if shifted else 0.0
+    xs = [x0 - FAR, *(x0 + (i + half) * wx for i in range(1 - int(shifted), nx)), x1 + FAR]
+    ys = [y0 - FAR, *(y0 + (j + half) * wy for j in range(1 - int(shifted), ny)), y1 + FAR]
+    for lo_y, hi_y in itertools.pairwise(ys):
+        for lo_x, hi_x in itertools.pairwise(xs):
             boxes.append((lo_x, lo_y, hi_x, hi_y))
     colours: list[int] = []
     for k, b in enumerate(boxes):

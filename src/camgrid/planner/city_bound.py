@@ -218,9 +218,10 @@ def consensus_rounds_run(st: Steps, bound: float, rounds: int, step: float) -> f
     for r in range(max(0, rounds)):
         tally = Tally(f"consensus:{r + 1}")
         t = st.per_task.get("tangent")
-        # before a round has run its cost is borrowed from the tangents' and is often short by half (the 100 km²
-        # run's first round was cut by the deadline and undone): a margin, since a round cut short gains nothing
-        fallback = None if t is None else 1.5 * (st.per_task.get("prices", t) + st.per_task.get("alpha", 3 * t) + 2 * t)
+        # before a round has run its cost is borrowed from the tangents': at 100 km² a round took 13.5 s per tile
+        # against 1.0 s per Kelley tangent (the new shares' LPs start far from their bases), and two runs' rounds
+        # were cut by the deadline and undone, so 2.5x the sum: a round cut short gains nothing and overruns
+        fallback = None if t is None else 2.5 * (st.per_task.get("prices", t) + st.per_task.get("alpha", 3 * t) + 2 * t)
         if not st.fits(tally.phase, st.estimate("consensus", n, fallback)):
             break
         t0 = time.perf_counter()
