@@ -124,7 +124,7 @@ def main() -> int:
 
     seen: list[tuple[float, dict[str, Any]]] = []
     try:
-        _wait("camgrid serve answering", up, 120)
+        _wait("camgrid serve answering", up, 300)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
             page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
@@ -193,17 +193,19 @@ def main() -> int:
             server.wait(60)
         except subprocess.TimeoutExpired:
             server.kill()
-    phases = [r["phase"] for _, r in seen if r["phase"]]
+    phases = [r["phase"].strip() for _, r in seen if (r["phase"] or "").strip()]
     distinct = list(dict.fromkeys(phases))
     moves = sum(1 for (_, a), (_, b) in itertools.pairwise(seen) if (a["value"], a["max"]) != (b["value"], b["max"]))
     print("phases shown:", " | ".join(distinct))
     print("run detail:", json.dumps(detail)[:2000])
     if errors:
         print("page errors:", errors)
-    objective, bound, gap = _number(done["objective"]), _number(done["bound"]), done["gap"]
+    print(f"the row at the end: {done}")
+    # the figures the screen showed, at the API's precision
+    objective, bound, gap = detail.get("objective"), detail.get("bound"), detail.get("gap")
     print(
-        f"bench-plan-city-screen: km2={args.km * args.km:.1f} plan_s={plan_s:.1f} gap={gap} bound={bound} "
-        f"objective={objective} phases={len(distinct)} bar_moves={moves} "
+        f"bench-plan-city-screen: km2={args.km * args.km:.1f} plan_s={plan_s:.1f} gap={gap:.4f} bound={bound:.1f} "
+        f"objective={objective:.0f} phases={len(distinct)} bar_moves={moves} "
         f"first_bound_s={-1.0 if first_bound_s is None else round(first_bound_s, 1)} import_s={import_s:.1f}"
     )
     return 0 if not errors else 1
