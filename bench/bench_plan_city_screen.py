@@ -87,6 +87,7 @@ def main() -> int:
     args = ap.parse_args()
     if not CHROMIUM.exists():
         raise SystemExit("bench-plan-city-screen: needs Debian's chromium (make deps installs it)")
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     home = args.home or Path(tempfile.mkdtemp(prefix="camgrid-bench-screen-"))
@@ -176,12 +177,15 @@ def main() -> int:
             page.screenshot(path=str(shots / "city-screen-done.png"), full_page=True)
             if done["state"] != "done":
                 raise SystemExit(f"bench-plan-city-screen: the run ended {done['state']}: {done}")
-            import_s = -1.0
+            import_s = -1.0  # -1: not asked, or the screen did not show the plan imported within 10 minutes
             if not args.no_import:
                 t1 = time.monotonic()
                 page.click(f'[data-testid="planner-import-{rid}"]')
-                page.wait_for_selector(f'[data-testid="planner-imported-{rid}"]', timeout=600_000)
-                import_s = time.monotonic() - t1
+                try:
+                    page.wait_for_selector(f'[data-testid="planner-imported-{rid}"]', timeout=600_000)
+                    import_s = time.monotonic() - t1
+                except PlaywrightTimeout:
+                    print("the screen did not show the plan imported within 600 s", flush=True)
                 page.screenshot(path=str(shots / "city-screen-imported.png"), full_page=True)
             detail = page.evaluate(
                 "(id) => fetch(`/api/planner/runs/${id}`, {credentials: 'same-origin'}).then(r => r.json())", rid
