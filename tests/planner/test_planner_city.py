@@ -418,3 +418,49 @@ def test_moves_cut_by_the_deadline_keep_the_plan_they_were_given(
     assert got is best  # the cut trial is not kept
     assert {k: v.tolist() for k, v in chosen.items()} == {k: v.tolist() for k, v in before.items()}
     assert len(evaluated) < len(tiles) + 1 and st.cut == ["moves:1"]
+
+
+PARENT = """
+import os, sys, time, multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from camgrid.planner.city import watch_parent
+
+if __name__ == "__main__":
+    ctx = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(1, mp_context=ctx, initializer=watch_parent, initargs=(os.getpid(), 0.1))
+    pid = pool.submit(os.getpid).result()
+    pool.submit(time.sleep, 600)  # a long tile task, then a queue that never empties
+    print(pid, flush=True)
+    time.sleep(600)
+"""
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie left for the reaper."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_tile_workers_exit_when_the_planning_process_is_killed(tmp_path: Path) -> None:
+    """city.watch_parent: a planning process killed with -9 (a server, a bench) leaves no tile worker behind to go
+    on computing or waiting (two such workers had taken half the machine from the next run)."""
+    import signal
+    import subprocess
+    import sys
+
+    from tests.backends import wait_for
+
+    script = tmp_path / "parent.py"
+    script.write_text(PARENT)
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        worker = int(proc.stdout.readline())
+        assert _running(worker)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    wait_for(lambda: not _running(worker), 60, 0.1, "the orphaned tile worker to exit")

@@ -27,6 +27,7 @@ import functools
 import logging
 import math
 import multiprocessing
+import os
 import shutil
 import tempfile
 import threading
@@ -296,7 +297,9 @@ def plan_city(
         return (best[0] - before) / before if before > 0 else 0.0
 
     try:
-        with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx) as pool:
+        with ProcessPoolExecutor(
+            max_workers=max(1, workers), mp_context=ctx, initializer=watch_parent, initargs=(os.getpid(),)
+        ) as pool:
             deadline = None if time_limit_s is None else t0 + time_limit_s
             st = Steps(pool, wd, tiles, curves, budget, spec.cfg_json, stop, deadline, report, max(1, workers))
             # 1. prepare (always whole: there is no bound without every tile's curve)
@@ -458,6 +461,19 @@ def plan_city(
     finally:
         if own_dir:
             shutil.rmtree(wd, ignore_errors=True)
+
+
+def watch_parent(parent: int, every_s: float = 2.0) -> None:
+    """A tile worker's initializer: exit when the planning process is gone. A worker whose parent was killed (a
+    server killed with -9, a bench stopped by hand) otherwise finishes its queued tile tasks and then waits for ever;
+    two such workers had taken half the machine from the next run."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
 
 
 def _nominal(tile: TileSpec, bounds: Box, budget: float, n: int) -> float:
