@@ -29,6 +29,7 @@ import math
 import multiprocessing
 import os
 import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -471,7 +472,7 @@ def watch_parent(parent: int, every_s: float = 2.0) -> None:
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(every_s)
-        os._exit(1)
+        os.kill(os.getpid(), signal.SIGTERM)  # from a thread: the default handler ends the whole process
 
     threading.Thread(target=watch, name="watch-parent", daemon=True).start()
 
