@@ -4,15 +4,17 @@ loses to greedy, and every reported bound is a true upper bound."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
+import highspy
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from planner_helpers import random_instance
 
-from camgrid.planner.exact import reduce_instance, solve_exact, solve_textbook
+from camgrid.planner.exact import build_model, lp_guided_start, reduce_instance, solve_exact, solve_textbook
 from camgrid.planner.formulation import State, evaluate
 from camgrid.planner.lns import lns_improve
 from camgrid.planner.solvers import brute_force, lazy_greedy, local_search
@@ -129,3 +131,56 @@ def test_state_incremental_gains_match_recomputation() -> None:
         direct = State(inst, np.array([1, 4, p])).value() - st_.value()
         assert st_.gain(p) == pytest.approx(direct)
         assert st_.all_gains()[p] == pytest.approx(direct)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    budget=st.integers(1, 6),
+    gap=st.sampled_from([0.0, 0.05, 0.2]),
+    lp_start=st.booleans(),
+    fractional=st.booleans(),
+)
+def test_exact_bound_is_floored_only_when_the_objective_is_integral_and_the_gap_holds(
+    seed: int, budget: int, gap: float, lp_start: bool, fractional: bool
+) -> None:
+    """planner.md, "Exact solver": with integer weights floor(bound) is a bound, and the solver stops once it is
+    within the gap; with fractional weights the bound is HiGHS's own."""
+    inst = random_instance(seed, n_poses=14, n_points=30, density=0.25)
+    if fractional:
+        inst = dataclasses.replace(inst, weights=inst.weights + np.random.default_rng(seed).random(inst.n_points))
+    opt = brute_force(inst, budget, max_poses=14).objective
+    greedy = lazy_greedy(inst, budget, with_bound=False)
+    exact = solve_exact(inst, budget, start=greedy, rel_gap=gap, time_limit_s=20, lp_start=lp_start)
+    check_solution(inst, budget, exact, opt)
+    assert exact.status == "Optimal"
+    assert exact.bound - exact.objective <= gap * exact.objective + TOL
+    if gap == 0.0:
+        assert exact.objective == pytest.approx(opt, abs=TOL)
+    if not fractional:
+        assert exact.bound == math.floor(exact.bound)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_lp_guided_start_only_uses_the_lp_support_or_the_start_and_keeps_the_budget(seed: int) -> None:
+    inst = random_instance(seed, n_poses=40, n_points=60, density=0.12)
+    budget = 5.0
+    red = reduce_instance(inst, budget)
+    lp, n_x, _ = build_model(inst, red, budget)
+    x0 = np.zeros(n_x)
+    x0[: min(2, n_x)] = 1.0  # a start of the first two kept poses
+    relaxed = highspy.Highs()  # type: ignore[no-untyped-call]
+    relaxed.setOptionValue("output_flag", False)
+    relaxed.setOptionValue("threads", 1)
+    relaxed.passModel(lp)
+    idx = np.arange(lp.num_col_, dtype=np.int32)
+    relaxed.changeColsIntegrality(idx.size, idx, np.full(idx.size, highspy.HighsVarType.kContinuous))
+    relaxed.run()
+    support = np.asarray(relaxed.getSolution().col_value)[:n_x] > 1e-6
+    x = lp_guided_start(lp, red.poses.size, x0, time_limit_s=10.0)
+    assert x is not None
+    assert set(np.unique(x).tolist()) <= {0.0, 1.0}
+    chosen = x > 0.5
+    assert not np.any(chosen & ~support & (x0 < 0.5))
+    assert float(inst.cost[red.poses[chosen]].sum()) <= budget + TOL
+    assert evaluate(inst, red.poses[chosen]) >= evaluate(inst, red.poses[x0 > 0.5]) - TOL

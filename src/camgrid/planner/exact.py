@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import time
 from dataclasses import dataclass
 
@@ -27,6 +28,13 @@ from camgrid.planner.solvers import local_search
 
 log = logging.getLogger(__name__)
 MAX_SUBSET_FEEDERS = 6
+# HiGHS's root heuristics that search near the root LP; ``lp_guided_start`` has done that search before HiGHS starts
+ROOT_HEURISTICS_DONE_BY_LP_START = (
+    "mip_heuristic_run_rens",
+    "mip_heuristic_run_rins",
+    "mip_heuristic_run_root_reduced_cost",
+    "mip_heuristic_run_feasibility_jump",
+)
 
 
 @dataclass
@@ -450,6 +458,45 @@ def _complete_start(lp: highspy.HighsLp, x: np.ndarray) -> np.ndarray | None:
     return np.asarray(h.getSolution().col_value)
 
 
+def _integral_objective(inst: Instance, red: Reduced) -> bool:
+    """Every plan's value is an integer: integer weights per merged point, one camera asked per point, no power
+    weighting (y is then implied integer) and an integer constant."""
+    if inst.power or red.unit.size == 0 or np.any(red.cap > 1):
+        return False
+    return bool(np.all(red.unit == np.round(red.unit)) and red.constant == round(red.constant))
+
+
+def lp_guided_start(
+    lp: highspy.HighsLp, n_free: int, x: np.ndarray, *, time_limit_s: float, threads: int = 1
+) -> np.ndarray | None:
+    """A better start from the LP relaxation (RENS, kept to the poses the LP or the start uses): solve the LP, then the
+    integer program on the poses with a positive LP value or in the start, every other pose forbidden.
+
+    Why: on the district benchmark the heuristic ends a few cameras below the optimum, and HiGHS's own root
+    heuristics found better plans only after 25-30 s; the LP's support (~400 of 8,865 kept poses) holds an optimal
+    plan there, and the small integer program finds it in about a second. A better start also lets HiGHS fix more
+    columns by reduced cost. Returns every column's value, or None when nothing was found in time."""
+    t0 = time.perf_counter()
+    h = _run(lp, time_limit_s=time_limit_s, rel_gap=None, threads=threads)
+    h.changeColsIntegrality(
+        lp.num_col_, np.arange(lp.num_col_, dtype=np.int32), np.full(lp.num_col_, highspy.HighsVarType.kContinuous)
+    )
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    x_lp = np.asarray(h.getSolution().col_value)[:n_free]
+    banned = np.flatnonzero((x_lp <= 1e-6) & (x[:n_free] < 0.5)).astype(np.int32)
+    left = time_limit_s - (time.perf_counter() - t0)
+    if left <= 0:
+        return None
+    sub = _run(lp, time_limit_s=left, rel_gap=1e-6, threads=threads)
+    sub.changeColsBounds(banned.size, banned, np.zeros(banned.size), np.zeros(banned.size))
+    sub.run()
+    if not sub.getInfo().primal_solution_status:
+        return None
+    return np.asarray(sub.getSolution().col_value)[: x.size].round()
+
+
 def solve_textbook(inst: Instance, budget: float, *, time_limit_s: float = 900.0) -> Solution:
     """Plain HiGHS on the textbook model: default settings, one thread (the benchmark's baseline)."""
     t0 = time.perf_counter()
@@ -483,9 +530,12 @@ def solve_exact(
     threads: int = 1,
     dominance: bool = True,
     options: dict[str, bool | int | float | str] | None = None,
+    lp_start: bool = True,
 ) -> Solution:
     """Reduce, warm-start from ``start`` (default: greedy + local search), solve on HiGHS to ``rel_gap`` or the time
-    limit. The reported bound is HiGHS's proven dual bound (plus the constant), never below the objective."""
+    limit. The reported bound is HiGHS's proven dual bound (plus the constant), never below the objective, rounded
+    down when the objective is integral. ``lp_start``: first improve the start from the LP relaxation's support
+    (``lp_guided_start``; off for the neighbourhood search's small sub-problems, where it costs more than it finds)."""
     t0 = time.perf_counter()
     if start is None:
         start = local_search(inst, budget, time_limit_s=max(1.0, time_limit_s / 6))
@@ -493,14 +543,34 @@ def solve_exact(
     red = reduce_instance(inst, budget, dominance=dominance)
     lp, n_x, _ = build_model(inst, red, budget)
     t_model = time.perf_counter()
-    h = _run(lp, time_limit_s=max(0.1, time_limit_s - (time.perf_counter() - t0)), rel_gap=rel_gap, threads=threads)
-    for key, val in (options or {}).items():
-        h.setOptionValue(key, val)
     # warm start: the heuristic plan, mapped onto kept columns, with its continuous part completed
     cols = _lift(red, start.poses)
     x = np.zeros(n_x)
     x[cols] = 1.0
     x[red.poses.size : n_x] = 1.0
+    guided = {"lp_start_s": 0.0, "lp_start_gain": 0.0}
+    if lp_start and red.poses.size:
+        left = time_limit_s - (time.perf_counter() - t0)
+        better = lp_guided_start(lp, red.poses.size, x, time_limit_s=max(0.05, min(10.0, left / 5)), threads=threads)
+        if better is not None:
+            x_sel = red.poses[better[: red.poses.size] > 0.5]
+            gain = State(inst, np.union1d(x_sel, inst.fixed)).value() - start.objective
+            if gain > 1e-9:
+                x = better
+                guided["lp_start_gain"] = gain
+        guided["lp_start_s"] = round(time.perf_counter() - t_model, 3)
+    start_value = State(inst, np.union1d(red.poses[x[: red.poses.size] > 0.5], inst.fixed)).value()
+    h = _run(lp, time_limit_s=max(0.1, time_limit_s - (time.perf_counter() - t0)), rel_gap=rel_gap, threads=threads)
+    integral = _integral_objective(inst, red)
+    if integral:
+        # the objective takes integer values, so floor(bound) is a bound too: stop once floor(bound) is within the
+        # gap of the start's value (a lower bound of the incumbent's), not when the fractional bound is
+        h.setOptionValue("mip_abs_gap", math.floor(rel_gap * max(0.0, start_value) + 1e-9) + 1.0 - 1e-5)
+    if lp_start:
+        for key in ROOT_HEURISTICS_DONE_BY_LP_START:
+            h.setOptionValue(key, False)
+    for key, val in (options or {}).items():
+        h.setOptionValue(key, val)
     full = _complete_start(lp, x) if inst.power else _plain_start(red, x)
     if full is not None:
         sol = highspy.HighsSolution()
@@ -518,6 +588,8 @@ def solve_exact(
             chosen = cand
     obj = State(inst, np.union1d(chosen, inst.fixed)).value()
     bound = float(info.mip_dual_bound) + red.constant if np.isfinite(info.mip_dual_bound) else start.bound
+    if integral and np.isfinite(bound):
+        bound = float(math.floor(bound + 1e-6))
     bound = max(obj, min(bound, start.bound))
     return Solution(
         "exact",
@@ -535,5 +607,6 @@ def solve_exact(
             "highs_s": round(time.perf_counter() - t_model, 3),
             "heuristic_objective": start.objective,
             "nodes": int(info.mip_node_count),
+            **guided,
         },
     )

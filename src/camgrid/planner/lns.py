@@ -141,6 +141,7 @@ def lns_improve(
                 rel_gap=1e-6,
                 dominance=dominance,
                 options=sub_options,
+                lp_start=False,
             )
             subs += 1
             since += 1
