@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"greedy_gap={gap(greedy.objective):.4f} best_objective={best_obj:.0f} best_bound={bound:.3f}")
     speedup = base_s / exact_s if exact_s > 0 else math.nan
-    if args.prove:
+    if args.prove and math.isfinite(base_s):
         print(f"optimum proven by both: camgrid {proved_s:.2f}s, plain HiGHS {base_s:.2f}s, {base_s / proved_s:.2f}x")
     print(
         f"bench-plan: poses={inst.n_poses} points={inst.n_points} visibility_s={pi.visibility_s:.2f} "
