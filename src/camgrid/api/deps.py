@@ -28,6 +28,12 @@ def db(request: Request) -> Iterator[Session]:
         yield session
 
 
+# A route's database session, committed when the route returns and *before* the response is sent: FastAPI's default
+# scope would run the commit after sending, so a client re-reading at once could miss its own write, or get a 200
+# for a commit that then failed (docs/design/services-own-invariants.md, Caveats).
+DB_SESSION = Depends(db, scope="function")
+
+
 def bearer_of(headers: dict[str, str]) -> str:
     """The bearer token of an ``Authorization`` header ("" when none)."""
     auth = headers.get("authorization", "")

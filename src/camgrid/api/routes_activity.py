@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from camgrid.access.service import Principal
 from camgrid.api.bounds import CameraId, QueryMs
-from camgrid.api.deps import ctx_of, db, require
+from camgrid.api.deps import DB_SESSION, ctx_of, require
 from camgrid.motion.activity_service import MAX_RANGE_S, ActivityRangeError, camera_activity_in_cluster
 from camgrid.registry.service import CameraNotFound
 
@@ -48,7 +48,7 @@ def activity(
     from_ms: QueryMs,
     to_ms: QueryMs,
     who: Principal = require("playback"),
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
 ) -> ActivityOut:
     """The camera's activity levels of the seconds ``[from_ms, to_ms)`` touches (at most a day; milliseconds, as
     everywhere in the API: nanoseconds exceed JavaScript's integers). 404 outside the user's districts. On a

@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
@@ -24,7 +24,7 @@ from starlette.background import BackgroundTask
 from camgrid.access.service import Principal
 from camgrid.api.acting import actor, answering
 from camgrid.api.audit_hook import address_of, audit
-from camgrid.api.deps import ctx_of, db, require
+from camgrid.api.deps import DB_SESSION, ctx_of, require
 from camgrid.audit import reading
 from camgrid.audit.log import AuditError, AuditLog
 from camgrid.audit.note import parse_checkpoint_note
@@ -141,7 +141,7 @@ def search(
     before: Annotated[int | None, Query(ge=0, le=MAX_INDEX, description="Keyset cursor: entries below")] = None,
     limit: Annotated[int, Query(ge=1, le=reading.MAX_PAGE)] = 50,
     who: Principal = require("audit.read"),
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
 ) -> dict[str, Any]:
     """Entries newest first. A first page (no ``before``) is itself audited (``audit.search``, with its filters)."""
     if before is None:
@@ -174,7 +174,7 @@ def inclusion(
     request: Request,
     size: Annotated[int | None, Query(ge=1, le=MAX_INDEX, description="A signed checkpoint's size")] = None,
     who: Principal = require("audit.read"),
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
 ) -> dict[str, Any]:
     """The entry's inclusion path to the root of a signed checkpoint: of tree size ``size``, else the newest (one is
     signed now when the newest does not cover the entry yet)."""
@@ -208,7 +208,7 @@ def list_checkpoints(
     before: Annotated[int | None, Query(ge=0, le=MAX_INDEX, description="Keyset cursor: smaller sizes")] = None,
     limit: Annotated[int, Query(ge=1, le=reading.MAX_PAGE)] = 50,
     who: Principal = require("audit.read"),
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
 ) -> dict[str, Any]:
     """Signed checkpoints, biggest first, and the log's verifier key (compare its fingerprint with the published)."""
     v = _log(request).signer.verifier
@@ -233,7 +233,7 @@ def consistency(
     old: Annotated[int, Query(alias="from", ge=1, le=MAX_INDEX, description="The older checkpoint's size")],
     new: Annotated[int, Query(alias="to", ge=1, le=MAX_INDEX, description="The newer checkpoint's size")],
     who: Principal = require("audit.read"),
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
 ) -> dict[str, Any]:
     """A consistency proof between two signed checkpoints (the older one's tree is a prefix of the newer one's)."""
     if old > new:
@@ -255,7 +255,7 @@ def transparency(
     month: Annotated[str, Query(pattern=MONTH, description="The last month, YYYY-MM (UTC)")],
     months: Annotated[int, Query(ge=1, le=reading.MAX_MONTHS, description="How many months up to it")] = 1,
     who: Principal = require("audit.read"),
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
 ) -> dict[str, Any]:
     """Per district and month: live views, playbacks, exports, holds, deletions and mask changes, from the log."""
     wanted = reading.months_ending(month, months)

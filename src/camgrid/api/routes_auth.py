@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -22,7 +22,7 @@ from camgrid.access.service import Principal
 from camgrid.api import login_throttle
 from camgrid.api.acting import actor, answering, writer
 from camgrid.api.audit_hook import address_of, audit
-from camgrid.api.deps import COOKIE, User, bearer_of, ctx_of, db
+from camgrid.api.deps import COOKIE, DB_SESSION, User, bearer_of, ctx_of
 from camgrid.api.schemas import LoginThrottled, Me
 from camgrid.api.sign_in import directory_user, second_factor_challenge
 from camgrid.vocabulary import AuditAction, SecondFactor
@@ -73,7 +73,7 @@ def _me(p: Principal, timezone: str) -> dict[str, object]:
 
 
 @router.post("/login", response_model=Me | SecondFactorAsked, responses={429: {"model": LoginThrottled}})
-def login(body: Login, request: Request, session: Session = Depends(db)) -> Response:
+def login(body: Login, request: Request, session: Session = DB_SESSION) -> Response:
     """The one route open without a session. Failed logins are throttled (``api.login_throttle``)."""
     ctx = ctx_of(request)
     refused = login_throttle.throttled(request, body.username)
@@ -143,7 +143,7 @@ def _box(request: Request) -> totp.SecretBox:
 
 
 @router.post("/login/enrol", response_model=EnrolmentOut)
-def login_enrol(body: EnrolTicket, request: Request, session: Session = Depends(db)) -> dict[str, object]:
+def login_enrol(body: EnrolTicket, request: Request, session: Session = DB_SESSION) -> dict[str, object]:
     """A user whose role requires a second factor, at their first login: a new secret and recovery codes, shown
     this once; the login ends at /login/totp with a first code from the app."""
     ctx = ctx_of(request)
@@ -169,7 +169,7 @@ def login_enrol(body: EnrolTicket, request: Request, session: Session = Depends(
 
 
 @router.post("/login/totp", response_model=Me, responses={429: {"model": LoginThrottled}})
-def login_totp(body: TotpLogin, request: Request, session: Session = Depends(db)) -> Response:
+def login_totp(body: TotpLogin, request: Request, session: Session = DB_SESSION) -> Response:
     """The second step: a code from the app (each accepted once) or a recovery code (each used once). Failures are
     throttled like passwords, per user and per address, and audited."""
     ctx = ctx_of(request)
@@ -205,7 +205,7 @@ def login_totp(body: TotpLogin, request: Request, session: Session = Depends(db)
 
 
 @router.post("/logout", status_code=204)
-def logout(request: Request, who: Principal = User, session: Session = Depends(db)) -> Response:
+def logout(request: Request, who: Principal = User, session: Session = DB_SESSION) -> Response:
     """Ends what was presented: the cookie's session and a bearer token (a script logging out revokes its token)."""
     presented = [request.cookies.get(COOKIE, ""), bearer_of(dict(request.headers))]
     with answering():

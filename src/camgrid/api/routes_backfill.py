@@ -7,13 +7,13 @@ outside the user's districts the camera does not exist (404).
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from camgrid.access.service import Principal
 from camgrid.api.bounds import CameraId
-from camgrid.api.deps import db, require
+from camgrid.api.deps import DB_SESSION, require
 from camgrid.registry import service as registry
 from camgrid.storage import backfill
 from camgrid.vocabulary import BackfillState
@@ -44,7 +44,7 @@ def camera_backfill(
     camera_id: CameraId,
     limit: int = Query(100, ge=1, le=backfill.MAX_LISTED),
     who: Principal = require("cameras.probe"),
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
 ) -> BackfillJobsOut:
     """The camera's edge backfill jobs, newest gap first (operators, supervisors, admins; 404 outside their
     districts)."""

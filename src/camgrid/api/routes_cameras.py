@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import av
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import func, select
@@ -20,7 +20,7 @@ from camgrid.api.acting import actor, answering, writer
 from camgrid.api.audit_hook import address_of, audit
 from camgrid.api.bounds import CameraId, QueryMs, RowId
 from camgrid.api.context import AppContext
-from camgrid.api.deps import ctx_of, db, require
+from camgrid.api.deps import DB_SESSION, ctx_of, require
 from camgrid.api.schemas import (
     AudioIn,
     AudioOut,
@@ -150,7 +150,7 @@ def base_map(request: Request, who: Principal = require("map")) -> Response:
 
 
 @router.get("/districts")
-def districts(who: Principal = require("map"), session: Session = Depends(db)) -> list[DistrictOut]:
+def districts(who: Principal = require("map"), session: Session = DB_SESSION) -> list[DistrictOut]:
     rows = session.execute(select(Camera.district_id, func.count()).group_by(Camera.district_id)).all()
     counts: dict[str, int] = {d: n for d, n in rows}
     return [
@@ -169,7 +169,7 @@ def _whole(v: float | None, wrap: int | None) -> int | None:
 
 
 @router.get("/cameras", response_class=Response, responses=json_body(CameraColumns))
-def cameras(request: Request, who: Principal = require("map"), session: Session = Depends(db)) -> Response:
+def cameras(request: Request, who: Principal = require("map"), session: Session = DB_SESSION) -> Response:
     """Columnar, so that 62,000 cameras are one compact document.
 
     The registry's columns are cached per (registry revision, district scope) and serialised once; each request only
@@ -265,7 +265,7 @@ def _names(session: Session, model: type[Site] | type[District], ids: set[str]) 
 
 @router.get("/cameras/{camera_id}")
 def camera(
-    camera_id: CameraId, request: Request, who: Principal = require("map"), session: Session = Depends(db)
+    camera_id: CameraId, request: Request, who: Principal = require("map"), session: Session = DB_SESSION
 ) -> CameraOut:
     cam = _camera(session, who, camera_id)
     st = ctx_of(request).states.get(cam.id)
@@ -348,7 +348,7 @@ def maintenance(
     body: MaintenanceIn,
     request: Request,
     who: Principal = require("cameras.maintenance"),
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
 ) -> MaintenanceOut:
     """Take a camera out of service for repair (its outages open no incident) or put it back. 409 when it already
     is in the state asked for; 404 outside the user's districts; 503 when the audit log cannot be written."""
@@ -376,7 +376,7 @@ def camera_audio(
     body: AudioIn,
     request: Request,
     who: Principal = require("cameras.audio"),
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
 ) -> AudioOut:
     """Record the camera's sound too, or stop (admins only; off by default; audited first). 404 outside the
     user's districts; 503 when the audit log cannot be written."""
@@ -399,7 +399,7 @@ def timeline(
     from_ms: QueryMs,
     to_ms: QueryMs,
     who: Principal = require("playback"),
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
 ) -> Timeline:
     cam = _camera(session, who, camera_id)
     if to_ms <= from_ms or to_ms - from_ms > 31 * 86400 * 1000:
@@ -468,7 +468,7 @@ def segment_media(
     segment_id: RowId,
     request: Request,
     who: Principal = require("playback"),
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
     codec: Literal["h264"] | None = Query(
         None, description="h264: an H.265 segment transcoded to H.264 for a browser that cannot decode H.265"
     ),

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import threading
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from camgrid.access.service import Principal
 from camgrid.api.acting import actor, answering, writer
-from camgrid.api.deps import ctx_of, db, require
+from camgrid.api.deps import DB_SESSION, ctx_of, require
 from camgrid.db.engine import unit_of_work
 from camgrid.db.secrets import SecretBox, SecretsKeyError
 from camgrid.onvif import discovery, proposals
@@ -128,7 +128,7 @@ def discover_cameras(
 
 
 @router.get("/cameras/topology")
-def topology(who: Principal = require("cameras.import"), session: Session = Depends(db)) -> TopologyOut:
+def topology(who: Principal = require("cameras.import"), session: Session = DB_SESSION) -> TopologyOut:
     """The districts, sites, feeders and uplinks a camera row may name (districts and sites within yours)."""
     acting = who.actor()
     return TopologyOut(

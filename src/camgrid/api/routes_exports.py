@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -19,7 +19,7 @@ from camgrid.access.policy import allowed
 from camgrid.access.service import Principal
 from camgrid.api.acting import actor, answering, writer
 from camgrid.api.bounds import NameInPath, QueryMs, TimeMs
-from camgrid.api.deps import ctx_of, db, require
+from camgrid.api.deps import DB_SESSION, ctx_of, require
 from camgrid.api.schemas import ExportOut
 from camgrid.cluster import media
 from camgrid.exports import package
@@ -126,7 +126,7 @@ def coverage(
     from_ms: QueryMs = 0,
     to_ms: QueryMs = 0,
     who: Principal = require("export.read"),
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
 ) -> dict[str, Any]:
     """The recorded time and the gaps (with their reasons) inside a range of one camera, at most 6 hours: what an
     export of it would hold. A camera outside the user's districts does not exist (404)."""
@@ -158,7 +158,7 @@ def coverage(
 
 @router.post("", status_code=201, response_model=ExportOut)
 def create(
-    body: ExportIn, request: Request, who: Principal = require("export.request"), session: Session = Depends(db)
+    body: ExportIn, request: Request, who: Principal = require("export.request"), session: Session = DB_SESSION
 ) -> dict[str, Any]:
     """Ask for a clip. Nothing leaves until a second person approves."""
     with answering():
@@ -184,7 +184,7 @@ def approve(
     body: Decision,
     request: Request,
     who: Principal = require("export.approve"),
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
 ) -> dict[str, Any]:
     """Someone other than the requester approves: the clip is produced now."""
     ctx = ctx_of(request)
@@ -218,7 +218,7 @@ def refuse(
     body: Decision,
     request: Request,
     who: Principal = require("export.approve"),
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
 ) -> dict[str, Any]:
     with answering():
         try:
@@ -237,14 +237,14 @@ def refuse(
 
 @router.get("", response_model=list[ExportOut])
 def list_exports(
-    request: Request, who: Principal = require("export.read"), session: Session = Depends(db)
+    request: Request, who: Principal = require("export.read"), session: Session = DB_SESSION
 ) -> list[dict[str, Any]]:
     return [_summary(request, r) for r in exports.list_exports(session=session, actor=actor(request, who))]
 
 
 @router.get("/{export_id}", response_model=ExportOut)
 def get_export(
-    export_id: NameInPath, request: Request, who: Principal = require("export.read"), session: Session = Depends(db)
+    export_id: NameInPath, request: Request, who: Principal = require("export.read"), session: Session = DB_SESSION
 ) -> dict[str, Any]:
     with answering():
         row = exports.export_for(session=session, actor=actor(request, who), export_id=export_id)
@@ -257,7 +257,7 @@ def export_file(
     name: NameInPath,
     request: Request,
     who: Principal = require("export.read"),
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
 ) -> FileResponse:
     if name != "manifest.json" and not allowed(who.role, "export.download"):
         with answering():  # an export the user may not see stays unseen (404) before the role's 403
@@ -281,7 +281,7 @@ def export_package(
     export_id: NameInPath,
     request: Request,
     who: Principal = require("export.download"),
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
 ) -> StreamingResponse:
     """A ready export as one zip (clip, README.html on how to verify it, manifest, signature, key), built while it
     streams. Audited before the first byte, as a download of the clip."""

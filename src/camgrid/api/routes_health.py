@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from camgrid.access.service import Principal
 from camgrid.api.acting import actor, answering, not_found, writer
 from camgrid.api.bounds import MAX_MS, QueryMs, RowId, TimeMs
-from camgrid.api.deps import ctx_of, db, require
+from camgrid.api.deps import DB_SESSION, ctx_of, require
 from camgrid.api.health_coverage import registry_coverage
 from camgrid.auditing import NotVisible
 from camgrid.health import report_csv, reports
@@ -93,7 +93,7 @@ def _visible_incident(session: Session, who: Principal, incident_id: int) -> Inc
 @router.get("/incidents")
 def incidents(
     who: Principal = READ,
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
     open: int = Query(0, ge=0, le=1, description="1: only incidents not resolved yet"),
     limit: int = Query(200, ge=1, le=2000),
 ) -> list[IncidentView]:
@@ -108,7 +108,7 @@ def incidents(
 
 
 @router.get("/incidents/{incident_id}")
-def incident(incident_id: RowId, who: Principal = READ, session: Session = Depends(db)) -> IncidentView:
+def incident(incident_id: RowId, who: Principal = READ, session: Session = DB_SESSION) -> IncidentView:
     return IncidentView.of(_visible_incident(session, who, incident_id))
 
 
@@ -118,7 +118,7 @@ def acknowledge(
     body: TextIn,
     request: Request,
     who: Principal = ACT,
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
 ) -> IncidentView:
     _visible_incident(session, who, incident_id)
     health.acknowledge(
@@ -138,7 +138,7 @@ def comment(
     body: TextIn,
     request: Request,
     who: Principal = ACT,
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
 ) -> IncidentView:
     _visible_incident(session, who, incident_id)
     try:
@@ -161,7 +161,7 @@ def decide(
     body: DecisionIn,
     request: Request,
     who: Principal = DECIDE,
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
 ) -> dict[str, Any]:
     """Accept (the registry camera is corrected) or reject a suggested registry correction."""
     with answering():
@@ -224,7 +224,7 @@ def availability(
     by: Grouping = "district",
     coverage: int = Query(0, ge=0, le=1, description="1: add lost coverage (planner visibility; slow the first time)"),
     who: Principal = REPORTS,
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
 ) -> AvailabilityReport:
     """Share of time recording and outage minutes by cause per group, the city line, lost coverage when asked."""
     lo, hi = _period(request, from_ms, to_ms)
@@ -248,7 +248,7 @@ def availability_csv(
     to_ms: QueryMs,
     by: Grouping = "district",
     who: Principal = REPORTS,
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
 ) -> StreamingResponse:
     """The availability table as CSV: the same rows and numbers as ``/reports/availability`` (the user's districts),
     camera time in camera-hours, a period of at most 400 days."""
@@ -265,7 +265,7 @@ def availability_csv(
 
 
 @router.get("/reports/live-coverage")
-def live_coverage(request: Request, who: Principal = REPORTS, session: Session = Depends(db)) -> LiveCoverage:
+def live_coverage(request: Request, who: Principal = REPORTS, session: Session = DB_SESSION) -> LiveCoverage:
     """Share of the important points' weight that a recording camera watches right now (the user's districts)."""
     ctx = ctx_of(request)
     cov = registry_coverage(session=session, settings=ctx.settings)
@@ -295,7 +295,7 @@ def availability_series(
     step_ms: int = Query(3_600_000, ge=60_000, le=MAX_MS, description="Bucket length (at most 500 buckets)"),
     by: Grouping = "district",
     who: Principal = REPORTS,
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
 ) -> SeriesReport:
     """Availability per group per time bucket: the "availability over time" plot."""
     lo, hi = _period(request, from_ms, to_ms)
@@ -314,7 +314,7 @@ def power_cuts(
     from_ms: QueryMs,
     to_ms: QueryMs,
     who: Principal = REPORTS,
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
 ) -> PowerCutReport:
     """Feeder reliability ranking (cuts, minutes without power) and the local hours of the day when cuts begin."""
     from datetime import datetime

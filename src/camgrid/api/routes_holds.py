@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from camgrid.access.service import Principal
 from camgrid.api.acting import actor, answering, writer
 from camgrid.api.bounds import RowId, TimeMs
-from camgrid.api.deps import ctx_of, db, require
+from camgrid.api.deps import DB_SESSION, ctx_of, require
 from camgrid.api.schemas import HoldOut
 from camgrid.auditing import failing_after
 from camgrid.storage import holds
@@ -51,7 +51,7 @@ def _out(h: Any) -> dict[str, Any]:
 
 @router.post("", status_code=201, response_model=HoldOut)
 def create(
-    body: HoldIn, request: Request, who: Principal = require("hold"), session: Session = Depends(db)
+    body: HoldIn, request: Request, who: Principal = require("hold"), session: Session = DB_SESSION
 ) -> dict[str, Any]:
     with answering():
         try:
@@ -75,7 +75,7 @@ def create(
 
 @router.post("/{hold_id}/release", response_model=HoldOut)
 def release(
-    hold_id: RowId, body: ReleaseIn, request: Request, who: Principal = require("hold"), session: Session = Depends(db)
+    hold_id: RowId, body: ReleaseIn, request: Request, who: Principal = require("hold"), session: Session = DB_SESSION
 ) -> dict[str, Any]:
     """End a hold now (the hold stays listed, with its end): retention may then delete the footage by age."""
     with answering():
@@ -97,6 +97,6 @@ def release(
 
 @router.get("", response_model=list[HoldOut])
 def list_holds(
-    request: Request, who: Principal = require("hold.read"), session: Session = Depends(db)
+    request: Request, who: Principal = require("hold.read"), session: Session = DB_SESSION
 ) -> list[dict[str, Any]]:
     return [_out(h) for h in holds.visible_holds(session=session, actor=actor(request, who))]

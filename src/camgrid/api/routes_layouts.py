@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
@@ -10,7 +10,7 @@ from camgrid.access import layouts
 from camgrid.access.service import Principal
 from camgrid.api.acting import actor, answering
 from camgrid.api.bounds import RowId
-from camgrid.api.deps import ctx_of, db, require
+from camgrid.api.deps import DB_SESSION, ctx_of, require
 
 router = APIRouter(prefix="/api/layouts", tags=["layouts"])
 MS = 1_000_000
@@ -53,13 +53,13 @@ def _check_ids(cameras: list[CameraSlot]) -> None:
 
 
 @router.get("", response_model=list[LayoutOut])
-def list_layouts(request: Request, who: Principal = require("live"), session: Session = Depends(db)) -> list[LayoutOut]:
+def list_layouts(request: Request, who: Principal = require("live"), session: Session = DB_SESSION) -> list[LayoutOut]:
     return [_out(x) for x in layouts.list_layouts(session=session, actor=actor(request, who), user_id=who.user_id)]
 
 
 @router.post("", status_code=201, response_model=LayoutOut)
 def create(
-    body: LayoutIn, request: Request, who: Principal = require("live"), session: Session = Depends(db)
+    body: LayoutIn, request: Request, who: Principal = require("live"), session: Session = DB_SESSION
 ) -> LayoutOut:
     _check_ids(body.cameras)
     with answering():
@@ -81,7 +81,7 @@ def create(
 
 @router.put("/{layout_id}", response_model=LayoutOut)
 def replace(
-    layout_id: RowId, body: LayoutIn, request: Request, who: Principal = require("live"), session: Session = Depends(db)
+    layout_id: RowId, body: LayoutIn, request: Request, who: Principal = require("live"), session: Session = DB_SESSION
 ) -> LayoutOut:
     _check_ids(body.cameras)
     with answering():
@@ -104,7 +104,7 @@ def replace(
 
 @router.post("/{layout_id}/rename", response_model=LayoutOut)
 def rename(
-    layout_id: RowId, body: RenameIn, request: Request, who: Principal = require("live"), session: Session = Depends(db)
+    layout_id: RowId, body: RenameIn, request: Request, who: Principal = require("live"), session: Session = DB_SESSION
 ) -> LayoutOut:
     with answering():
         try:
@@ -123,7 +123,7 @@ def rename(
 
 
 @router.delete("/{layout_id}", status_code=204, response_class=Response)
-def delete(layout_id: RowId, who: Principal = require("live"), session: Session = Depends(db)) -> Response:
+def delete(layout_id: RowId, who: Principal = require("live"), session: Session = DB_SESSION) -> Response:
     with answering():
         layouts.delete_layout(session=session, user_id=who.user_id, layout_id=layout_id)
     session.commit()

@@ -14,14 +14,14 @@ import threading
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from camgrid.access.service import Principal
 from camgrid.api.acting import actor, answering, writer
 from camgrid.api.bounds import CameraId, TimeMs
-from camgrid.api.deps import ctx_of, db, require
+from camgrid.api.deps import DB_SESSION, ctx_of, require
 from camgrid.cluster import media
 from camgrid.motion import service as motion
 from camgrid.motion.activity_nodes import ClusterActivityReader
@@ -96,7 +96,7 @@ def motion_search(
     body: MotionSearchIn,
     request: Request,
     who: Principal = require("motion.search"),
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
 ) -> MotionSearchOut:
     """Where something changed in ``region`` of this camera's picture between ``from_ms`` and ``to_ms`` (at most
     24 hours). Audited first (503 when the log cannot be written); 404 outside the user's districts; 422 for a bad

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.orm import Session
 
 from camgrid.access.service import Principal
 from camgrid.api.acting import actor, answering, writer
 from camgrid.api.bounds import MAX_ROW_ID, RowId
-from camgrid.api.deps import ctx_of, db, require
+from camgrid.api.deps import DB_SESSION, ctx_of, require
 from camgrid.api.schemas import FeatureCollection
 from camgrid.planner import runs
 from camgrid.planner.run_map import MapUnreadable
@@ -203,7 +203,7 @@ def planner_setup(request: Request, who: Principal = require("plan.read")) -> Pl
 def list_runs(
     limit: int = Query(100, ge=1, le=runs.MAX_LISTED),
     who: Principal = require("plan.read"),
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
 ) -> list[RunOut]:
     """Plan runs in the user's scope, newest first, with their progress."""
     return [_out(r) for r in runs.list_runs(session=session, actor=who.actor(), limit=limit)]
@@ -211,7 +211,7 @@ def list_runs(
 
 @router.post("/runs", status_code=201, response_model=RunOut)
 def start_run(
-    body: RunIn, request: Request, who: Principal = require("plan.run"), session: Session = Depends(db)
+    body: RunIn, request: Request, who: Principal = require("plan.run"), session: Session = DB_SESSION
 ) -> RunOut:
     """Queue a plan run (audited); the worker solves it in the background."""
     worker = _worker(request)
@@ -238,7 +238,7 @@ def start_run(
 
 
 @router.get("/runs/{run_id}")
-def get_run(run_id: RowId, who: Principal = require("plan.read"), session: Session = Depends(db)) -> RunOut:
+def get_run(run_id: RowId, who: Principal = require("plan.read"), session: Session = DB_SESSION) -> RunOut:
     """One run with its progress: objective, bound, gap, steps done (404 outside the user's districts)."""
     with answering():
         return _out(runs.run_for(session=session, actor=who.actor(), run_id=run_id))
@@ -246,7 +246,7 @@ def get_run(run_id: RowId, who: Principal = require("plan.read"), session: Sessi
 
 @router.post("/runs/{run_id}/stop")
 def stop_run(
-    run_id: RowId, request: Request, who: Principal = require("plan.run"), session: Session = Depends(db)
+    run_id: RowId, request: Request, who: Principal = require("plan.run"), session: Session = DB_SESSION
 ) -> RunOut:
     """Stop a run after its solver's current step; the best plan so far is kept (audited)."""
     ctx = ctx_of(request)
@@ -265,7 +265,7 @@ def stop_run(
 
 @router.post("/runs/{run_id}/import")
 def import_run(
-    run_id: RowId, request: Request, who: Principal = require("plan.import"), session: Session = Depends(db)
+    run_id: RowId, request: Request, who: Principal = require("plan.import"), session: Session = DB_SESSION
 ) -> ImportOut:
     """Import the run's planned cameras into the registry with status planned (audited)."""
     with answering():
@@ -278,7 +278,7 @@ def import_run(
 
 
 @router.get("/runs/{run_id}/plan")
-def run_plan(run_id: RowId, who: Principal = require("plan.read"), session: Session = Depends(db)) -> FeatureCollection:
+def run_plan(run_id: RowId, who: Principal = require("plan.read"), session: Session = DB_SESSION) -> FeatureCollection:
     """The run's plan as GeoJSON, cut to the user's districts."""
     with answering():
         doc = runs.plan_of(session=session, actor=who.actor(), run_id=run_id)
@@ -318,7 +318,7 @@ def compare(
     a: int = Query(ge=1, le=MAX_ROW_ID),
     b: int = Query(ge=1, le=MAX_ROW_ID),
     who: Principal = require("plan.read"),
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
 ) -> CompareOut:
     """Two finished runs side by side: value, bound, gap, cameras, each year, coverage by district and category."""
     with answering():

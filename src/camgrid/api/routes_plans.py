@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,7 +14,7 @@ from camgrid.access.service import Principal
 from camgrid.api.acting import actor, answering
 from camgrid.api.audit_hook import address_of, audit
 from camgrid.api.bounds import CameraId, NameInPath
-from camgrid.api.deps import ctx_of, db, require
+from camgrid.api.deps import DB_SESSION, ctx_of, require
 from camgrid.api.routes_cameras import VIDEO
 from camgrid.api.schemas import FeatureCollection, PlanInfo
 from camgrid.media import fmp4
@@ -82,7 +82,7 @@ def get_plan(name: NameInPath, request: Request, who: Principal = require("map")
 
 @router.get("/cameras/{camera_id}/snapshot.mp4", response_class=Response, responses=VIDEO)
 def snapshot(
-    camera_id: CameraId, request: Request, who: Principal = require("snapshot"), session: Session = Depends(db)
+    camera_id: CameraId, request: Request, who: Principal = require("snapshot"), session: Session = DB_SESSION
 ) -> Response:
     """The newest recorded keyframe as a one-picture MP4 (already masked: it comes from storage). Audited."""
     with answering():

@@ -10,14 +10,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from camgrid.access.service import Principal
 from camgrid.api.acting import actor, answering, writer
 from camgrid.api.bounds import CameraId
-from camgrid.api.deps import ctx_of, db, require
+from camgrid.api.deps import DB_SESSION, ctx_of, require
 from camgrid.api.schemas import CameraSideMaskOut, MaskOut
 from camgrid.privacy import camera_mask_service as camera_side
 from camgrid.privacy import service as masks
@@ -67,7 +67,7 @@ def _status(exc: MaskError) -> int:
 
 @router.get("/{camera_id}/mask", response_model=MaskOut)
 def get_mask(
-    camera_id: CameraId, request: Request, who: Principal = require("masks.read"), session: Session = Depends(db)
+    camera_id: CameraId, request: Request, who: Principal = require("masks.read"), session: Session = DB_SESSION
 ) -> dict[str, Any]:
     with answering():
         camera_for(session=session, actor=actor(request, who), camera_id=camera_id)
@@ -80,7 +80,7 @@ def put_mask(
     body: MaskIn,
     request: Request,
     who: Principal = require("masks.write"),
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
 ) -> dict[str, Any]:
     """Set a camera's mask; it is burnt in from the next picture (recording and live). An edit that uncovers any
     part of the mask (an empty list: all of it) is only requested (``removal_requested_by`` and ``pending_polygons``
@@ -108,7 +108,7 @@ def request_removal(
     camera_id: CameraId,
     request: Request,
     who: Principal = require("masks.write"),
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
 ) -> dict[str, Any]:
     """Ask for a mask's removal; it stays until a second person approves."""
     with answering():
@@ -133,7 +133,7 @@ def approve_removal(
     request: Request,
     body: ApproveIn | None = None,
     who: Principal = require("masks.approve"),
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
 ) -> dict[str, Any]:
     """The second person approves the pending removal or reduction (never its requester); with a body, only the
     change they saw."""
@@ -159,7 +159,7 @@ def refuse_removal(
     camera_id: str,
     request: Request,
     who: Principal = require("masks.approve"),
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
 ) -> dict[str, Any]:
     """Refuse the pending removal or reduction (its requester may withdraw it): the mask in force stays."""
     with answering():
@@ -189,7 +189,7 @@ def _side(row: Any) -> dict[str, Any]:
 
 @router.get("/{camera_id}/mask/camera-side", response_model=CameraSideMaskOut)
 def get_camera_side(
-    camera_id: CameraId, request: Request, who: Principal = require("masks.read"), session: Session = Depends(db)
+    camera_id: CameraId, request: Request, who: Principal = require("masks.read"), session: Session = DB_SESSION
 ) -> dict[str, Any]:
     """Who burns the mask in: the camera itself (checked) or the recorder (docs/design/camera-side-masks.md)."""
     with answering():
@@ -199,7 +199,7 @@ def get_camera_side(
 
 @router.post("/{camera_id}/mask/camera-side/rearm", response_model=CameraSideMaskOut)
 def rearm_camera_side(
-    camera_id: CameraId, request: Request, who: Principal = require("masks.write"), session: Session = Depends(db)
+    camera_id: CameraId, request: Request, who: Principal = require("masks.write"), session: Session = DB_SESSION
 ) -> dict[str, Any]:
     """Trust the camera's own mask again after a failed check: it is set anew and must pass a fresh check before the
     camera's pictures are stored as sent; the recorder masks meanwhile."""

@@ -6,14 +6,14 @@ the city's default language (config ``language``), which applies while the user 
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from camgrid.access import settings as ui
 from camgrid.access.service import Principal
 from camgrid.api.acting import actor, answering, writer
-from camgrid.api.deps import User, ctx_of, db
+from camgrid.api.deps import DB_SESSION, User, ctx_of
 from camgrid.vocabulary import UiCalendar, UiDigits, UiLanguage
 
 router = APIRouter(prefix="/api/me", tags=["auth"])
@@ -43,14 +43,14 @@ def _out(s: ui.UiSettings, request: Request) -> UiSettingsOut:
 
 
 @router.get("/settings", response_model=UiSettingsOut)
-def get_settings(request: Request, who: Principal = User, session: Session = Depends(db)) -> UiSettingsOut:
+def get_settings(request: Request, who: Principal = User, session: Session = DB_SESSION) -> UiSettingsOut:
     with answering():
         return _out(ui.ui_settings(session=session, user_id=who.user_id), request)
 
 
 @router.put("/settings", response_model=UiSettingsOut)
 def put_settings(
-    body: UiSettingsIn, request: Request, who: Principal = User, session: Session = Depends(db)
+    body: UiSettingsIn, request: Request, who: Principal = User, session: Session = DB_SESSION
 ) -> UiSettingsOut:
     chosen = ui.UiSettings(language=body.language, calendar=body.calendar, digits=body.digits)
     with answering():

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from camgrid.access.service import Principal
 from camgrid.api.acting import actor, answering, writer
 from camgrid.api.bounds import CameraId
-from camgrid.api.deps import ctx_of, db, require
+from camgrid.api.deps import DB_SESSION, ctx_of, require
 from camgrid.motion import tamper_service
 
 router = APIRouter(prefix="/api", tags=["tamper"])
@@ -38,7 +38,7 @@ def retake_reference(
     camera_id: CameraId,
     request: Request,
     who: Principal = require("tamper.reference"),
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
 ) -> TamperReferenceOut:
     """After a planned move or a new lens: what the camera sees from now on is what it is compared with. Audited."""
     with answering():
@@ -59,7 +59,7 @@ def incident_still(
     incident_id: int = Path(ge=1, le=2**62),
     which: Literal["before", "after"] = Path(description="before: the camera's reference; after: the tampered picture"),
     who: Principal = require("live"),
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
 ) -> Response:
     """A tamper incident's still (JPEG): what the camera saw before, and what it showed when the alarm was raised."""
     with answering():

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -15,7 +15,7 @@ from camgrid.access import totp
 from camgrid.access.models import User
 from camgrid.access.service import Principal
 from camgrid.api.acting import actor, answering, writer
-from camgrid.api.deps import ctx_of, db, require
+from camgrid.api.deps import DB_SESSION, ctx_of, require
 from camgrid.vocabulary import Role
 
 router = APIRouter(prefix="/api/users", tags=["users"])
@@ -86,13 +86,13 @@ def _refused(exc: access.AccessError) -> HTTPException:
 
 
 @router.get("", response_model=list[UserOut])
-def list_users(who: Principal = require(MANAGE), session: Session = Depends(db)) -> list[dict[str, Any]]:
+def list_users(who: Principal = require(MANAGE), session: Session = DB_SESSION) -> list[dict[str, Any]]:
     return [_out(session, u) for u in access.list_users(session=session, actor=who.actor())]
 
 
 @router.post("", status_code=201, response_model=UserOut)
 def create(
-    body: UserIn, request: Request, who: Principal = require(MANAGE), session: Session = Depends(db)
+    body: UserIn, request: Request, who: Principal = require(MANAGE), session: Session = DB_SESSION
 ) -> dict[str, Any]:
     with answering():
         try:
@@ -114,7 +114,7 @@ def create(
 
 @router.post("/{username}/disable", response_model=UserOut)
 def disable(
-    username: Username, request: Request, who: Principal = require(MANAGE), session: Session = Depends(db)
+    username: Username, request: Request, who: Principal = require(MANAGE), session: Session = DB_SESSION
 ) -> dict[str, Any]:
     """No more logins; every session, token and open WebSocket of theirs ends."""
     with answering():
@@ -130,7 +130,7 @@ def disable(
 
 @router.post("/{username}/enable", response_model=UserOut)
 def enable(
-    username: Username, request: Request, who: Principal = require(MANAGE), session: Session = Depends(db)
+    username: Username, request: Request, who: Principal = require(MANAGE), session: Session = DB_SESSION
 ) -> dict[str, Any]:
     with answering():
         try:
@@ -145,7 +145,7 @@ def enable(
 
 @router.delete("/{username}", response_model=Ended)
 def delete(
-    username: Username, request: Request, who: Principal = require(MANAGE), session: Session = Depends(db)
+    username: Username, request: Request, who: Principal = require(MANAGE), session: Session = DB_SESSION
 ) -> dict[str, Any]:
     """A tombstone: the audit log keeps naming the user, the name is never given again, they are no longer listed."""
     with answering():
@@ -167,7 +167,7 @@ def delete(
 
 @router.put("/{username}/role", response_model=UserOut)
 def set_role(
-    username: Username, body: RoleIn, request: Request, who: Principal = require(MANAGE), session: Session = Depends(db)
+    username: Username, body: RoleIn, request: Request, who: Principal = require(MANAGE), session: Session = DB_SESSION
 ) -> dict[str, Any]:
     """Their sessions and tokens end: the new rights apply from their next login."""
     with answering():
@@ -187,7 +187,7 @@ def set_districts(
     body: DistrictsIn,
     request: Request,
     who: Principal = require(MANAGE),
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
 ) -> dict[str, Any]:
     with answering():
         try:
@@ -211,7 +211,7 @@ def reset_password(
     body: PasswordIn,
     request: Request,
     who: Principal = require(MANAGE),
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
 ) -> dict[str, Any]:
     """A new password; every session and token of theirs ends."""
     with answering():
@@ -231,7 +231,7 @@ def reset_password(
 
 @router.post("/{username}/revoke", response_model=Ended)
 def revoke(
-    username: Username, request: Request, who: Principal = require(MANAGE), session: Session = Depends(db)
+    username: Username, request: Request, who: Principal = require(MANAGE), session: Session = DB_SESSION
 ) -> dict[str, Any]:
     """End every session and token of the user now (they may log in again)."""
     with answering():
@@ -241,9 +241,7 @@ def revoke(
 
 
 @router.get("/{username}/tokens", response_model=list[TokenOut])
-def tokens(
-    username: Username, who: Principal = require(MANAGE), session: Session = Depends(db)
-) -> list[dict[str, Any]]:
+def tokens(username: Username, who: Principal = require(MANAGE), session: Session = DB_SESSION) -> list[dict[str, Any]]:
     with answering():
         rows = access.list_tokens(session=session, actor=who.actor(), username=username)
     return [
@@ -265,7 +263,7 @@ def revoke_tokens(
         None, min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$", description="Only the tokens of this name"
     ),
     who: Principal = require(MANAGE),
-    session: Session = Depends(db),
+    session: Session = DB_SESSION,
 ) -> dict[str, Any]:
     with answering():
         n = access.revoke_tokens(
@@ -282,7 +280,7 @@ class TwoFactorReset(BaseModel):
 
 @router.post("/{username}/2fa/reset", response_model=TwoFactorReset)
 def reset_two_factor(
-    username: Username, request: Request, who: Principal = require(MANAGE), session: Session = Depends(db)
+    username: Username, request: Request, who: Principal = require(MANAGE), session: Session = DB_SESSION
 ) -> dict[str, Any]:
     """Forget the user's second factor (a lost phone): they enrol again at their next login (docs/design/sign-in.md)."""
     with answering():
